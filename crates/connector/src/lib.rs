@@ -1,0 +1,1 @@
+//! Twilio connector (under construction).

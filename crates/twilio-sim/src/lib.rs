@@ -1,0 +1,1 @@
+//! Twilio API simulator (under construction).

@@ -1,1 +1,51 @@
-fn main() {}
+//! The `switchboard` binary. It only parses the command line and wires the crates together;
+//! each subcommand lives in its own module under `cmd/`.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "switchboard", version, about = "Turn the Twilio REST API into business metrics")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the Twilio API simulator, or dump its dataset as JSON.
+    Sim(cmd::sim::Args),
+    /// Fetch any Twilio GET endpoint through the connector and print the pages and the ledger.
+    Fetch(cmd::fetch::Args),
+    /// Evaluate a JSONata expression against a JSON document.
+    Jsonata(cmd::jsonata::Args),
+    /// Check or preview a metric definition file.
+    Metric(cmd::metric::Args),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: could not start the async runtime: {err}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Sim(args) => cmd::sim::run(args).await,
+            Command::Fetch(args) => cmd::fetch::run(args).await,
+            Command::Jsonata(args) => cmd::jsonata::run(args).await,
+            Command::Metric(args) => cmd::metric::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

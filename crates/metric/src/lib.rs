@@ -1,1 +1,37 @@
-//! Metric engine (under construction).
+//! The pure core of Switchboard: what a metric is and how Twilio responses become a time
+//! series. No I/O: no files, no network, no clock reads (the sync time is a parameter).
+//!
+//! - [`MetricDefinition`]: the versioned JSON document describing a metric.
+//! - [`jsonata`]: our wrapper of the JSONata engine, with limits on every evaluation.
+//! - [`Picks`]: the builder's choices, which generate a readable expression; [`infer`] suggests
+//!   them from a sample response.
+//! - [`rows`], [`date`]: the rows an expression yields and how their values and dates are read.
+//! - [`extract`]: running an expression over pages, and the preview.
+//! - [`bucket`]: hourly UTC buckets, from which [`aggregate`] answers any range, interval,
+//!   display zone and dimension breakdown exactly; [`compare`] and [`formula`] build on it.
+
+pub mod aggregate;
+pub mod bucket;
+pub mod compare;
+pub mod date;
+pub mod definition;
+pub mod extract;
+pub mod formula;
+pub mod infer;
+pub mod jsonata;
+pub mod picks;
+pub mod rows;
+
+pub use aggregate::{
+    Aggregation, Interval, Point, Query, QueryError, QueryResult, Slice, TimeRange, query,
+};
+pub use bucket::{HourBucket, fold_rows};
+pub use compare::{Change, Comparison, Trend, Verdict, change, compare, comparison_ranges};
+pub use date::{DateError, parse_date, parse_date_value};
+pub use definition::{DefinitionError, MetricDefinition};
+pub use extract::{ExtractError, Extracted, Preview, extract, preview};
+pub use formula::{Formula, FormulaError};
+pub use infer::{Inference, infer};
+pub use jsonata::{Expression, JsonataError, Limits};
+pub use picks::{DatePick, Filter, Picks, ValuePick};
+pub use rows::{Row, RowError, RowSet, rows_from_result};

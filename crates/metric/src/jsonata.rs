@@ -1,0 +1,148 @@
+//! Our only door to the JSONata engine.
+//!
+//! Everything else in Switchboard talks to [`Expression`], [`Limits`] and [`JsonataError`], so
+//! that the engine behind them (`jlens-core` today, `jsonata-core` possibly tomorrow) can change
+//! in this file alone.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Guardrails applied to every evaluation. Hitting one ends the evaluation with an error whose
+/// code says which one (see [`JsonataError::is_limit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock budget of one evaluation (`D1012`).
+    pub timeout: Duration,
+    /// Evaluation steps (nodes evaluated, functions called) of one evaluation (`U1006`).
+    pub max_steps: u64,
+    /// Nesting depth of the evaluation, e.g. recursion (`D1011`).
+    pub max_depth: usize,
+    /// Size of the result as compact JSON text, in bytes (`U1001`).
+    pub max_output_bytes: usize,
+}
+
+impl Default for Limits {
+    /// Sized for a metric on one Twilio page (at most 1000 records, a few kB each): a generated
+    /// expression takes well under 1 % of each budget.
+    fn default() -> Self {
+        Limits {
+            timeout: Duration::from_secs(2),
+            max_steps: 20_000_000,
+            max_depth: 1_000,
+            max_output_bytes: 64 << 20,
+        }
+    }
+}
+
+/// A JSONata compile or evaluation error: the JSONata code (`S0201`, `T2001`, `D1012`...), the
+/// message, and the byte span of the offending text when the engine knows it, so an editor can
+/// underline it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{code}: {message}{}", span_suffix(*.span))]
+pub struct JsonataError {
+    pub code: String,
+    pub message: String,
+    /// Byte offsets `(start, end)` into the expression text.
+    pub span: Option<(usize, usize)>,
+}
+
+fn span_suffix(span: Option<(usize, usize)>) -> String {
+    match span {
+        Some((start, end)) => format!(" (at characters {start}..{end})"),
+        None => String::new(),
+    }
+}
+
+impl JsonataError {
+    /// Whether the error comes from one of the [`Limits`] rather than from the expression's
+    /// logic.
+    pub fn is_limit(&self) -> bool {
+        matches!(self.code.as_str(), "D1012" | "U1006" | "D1011" | "U1001")
+    }
+
+    fn from_engine(err: &jlens_core::Error) -> Self {
+        JsonataError {
+            code: err.code().to_owned(),
+            message: err.message(),
+            span: err.span().map(|s| (s.start, s.end)),
+        }
+    }
+}
+
+/// A compiled JSONata expression with its limits. Compile once, evaluate on many pages; it is
+/// `Send + Sync`.
+#[derive(Debug, Clone)]
+pub struct Expression {
+    inner: jlens_core::Expression,
+    limits: Limits,
+}
+
+/// What an evaluation may see besides its input: variables (`$name`) and the instant `$now()`
+/// returns. Leaving `now_ms` empty lets the engine read the clock on `$now()`; metric
+/// evaluation always fixes it to the sync time.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub variables: Map<String, Value>,
+    pub now_ms: Option<i64>,
+}
+
+impl Expression {
+    /// Parses an expression. A syntax error carries its code and span.
+    pub fn compile(source: &str, limits: Limits) -> Result<Self, JsonataError> {
+        let inner =
+            jlens_core::Expression::compile(source).map_err(|e| JsonataError::from_engine(&e))?;
+        Ok(Expression { inner, limits })
+    }
+
+    pub fn source(&self) -> &str {
+        self.inner.source()
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Evaluates on `input`. `Ok(None)` is JSONata's *undefined* (nothing matched).
+    pub fn evaluate(&self, input: &Value) -> Result<Option<Value>, JsonataError> {
+        self.evaluate_in(Some(input), &Context::default())
+    }
+
+    /// Evaluates with variables and a fixed `$now()`; `input: None` is an undefined input.
+    pub fn evaluate_in(
+        &self,
+        input: Option<&Value>,
+        context: &Context,
+    ) -> Result<Option<Value>, JsonataError> {
+        let bindings: jlens_core::Bindings = context
+            .variables
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut options = jlens_core::Options::new()
+            .timeout(self.limits.timeout)
+            .max_steps(self.limits.max_steps)
+            .max_depth(self.limits.max_depth)
+            .max_result_size(self.limits.max_output_bytes)
+            // A fixed seed keeps `$random()` reproducible, like everything else here.
+            .seed(0);
+        if let Some(now) = context.now_ms {
+            options = options.now(now);
+        }
+        self.inner
+            .evaluate_with(input, &bindings, &options)
+            .map_err(|e| JsonataError::from_engine(&e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compiled_expressions_are_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Expression>();
+    }
+}

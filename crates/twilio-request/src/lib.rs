@@ -3,13 +3,34 @@
 //! A [`RequestSpec`] is part of every metric definition and is what the connector sends. This
 //! crate owns its shape, its validation (only Twilio hosts, only safe paths, parameters and
 //! headers) and the rendering of the dynamic date tokens `{{date_from}}` / `{{date_to}}`.
-//! It does no I/O.
+//! It does no I/O: the connector renders a spec with [`RequestSpec::render`] and sends exactly
+//! the [`RenderedRequest`] it gets back.
+
+mod dates;
+mod headers;
+mod hosts;
+mod link;
+mod params;
+mod path;
+mod render;
+mod show;
+
+pub use dates::{DateTokenError, MAX_PATTERN_LEN, Window, has_tokens, render_tokens};
+pub use headers::{FORBIDDEN_HEADERS, HeaderError, MAX_HEADERS, validate_header};
+pub use hosts::{TWILIO_HOSTS, is_twilio_host};
+pub use link::{LinkError, MAX_LINK_LEN, resolve_next_link};
+pub use params::{MAX_PARAMS, ParamError, encode_component, encode_query, validate_param_name};
+pub use path::{MAX_PATH_LEN, PathError, validate_path};
+pub use render::{ACCOUNT_SID_PLACEHOLDER, RenderedRequest, RequestError, ensure_read_only};
 
 use serde::{Deserialize, Serialize};
 
 /// A GET request against one Twilio product host.
+///
+/// Deserializing also accepts an optional `"method"`, which must be `GET`: a definition asking for
+/// anything else is refused with an error saying that Switchboard only reads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, try_from = "render::RequestSpecWire")]
 pub struct RequestSpec {
     /// The Twilio product host, e.g. `api.twilio.com` or `messaging.twilio.com`.
     pub host: String,

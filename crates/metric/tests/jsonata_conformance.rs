@@ -155,8 +155,8 @@ fn run(case: &Case, root: &Path) -> Result<(), String> {
             .and_then(|e| e.get("code"))
             .and_then(Value::as_str)
     });
-    let outcome = Expression::compile(&source, limits)
-        .and_then(|e| e.evaluate_in(input.as_ref(), &context));
+    let outcome =
+        Expression::compile(&source, limits).and_then(|e| e.evaluate_in(input.as_ref(), &context));
     match (outcome, expected_code) {
         (Err(err), Some(code)) if err.code == code => Ok(()),
         (Err(err), Some(code)) => Err(format!("expected error {code}, got {err}")),
@@ -202,8 +202,7 @@ fn same(a: &Value, b: &Value, unordered: bool) -> bool {
         }
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len()
-                && x
-                    .iter()
+                && x.iter()
                     .all(|(k, v)| y.get(k).is_some_and(|w| same(v, w, false)))
         }
         _ => a == b,
@@ -238,7 +237,10 @@ fn the_jsonata_suite_passes_at_least_the_recorded_number_of_cases() {
         .filter(|(name, _)| !KNOWN_DIFFERENCES.iter().any(|(k, _)| k == name))
         .collect();
     for (name, why) in &unexpected {
-        eprintln!("  FAIL {name}: {}", why.chars().take(300).collect::<String>());
+        eprintln!(
+            "  FAIL {name}: {}",
+            why.chars().take(300).collect::<String>()
+        );
     }
     for (known, _) in KNOWN_DIFFERENCES {
         if !failures.iter().any(|(n, _)| n == known) {

@@ -1,6 +1,8 @@
 //! Shared helpers of the metric crate's integration tests.
 #![allow(dead_code)]
 
+pub mod pages;
+
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
@@ -18,7 +20,10 @@ pub fn shared_available(path: &Path) -> bool {
         return true;
     }
     if std::env::var("SWITCHBOARD_REQUIRE_ALL").as_deref() == Ok("1") {
-        panic!("{} is missing and SWITCHBOARD_REQUIRE_ALL=1", path.display());
+        panic!(
+            "{} is missing and SWITCHBOARD_REQUIRE_ALL=1",
+            path.display()
+        );
     }
     eprintln!("SKIP: {} is missing", path.display());
     false

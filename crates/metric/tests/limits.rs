@@ -1,0 +1,104 @@
+//! Every evaluation runs under limits; hitting one is a clear error, never a hang. Errors carry
+//! the JSONata code, the message and the span.
+
+use std::time::{Duration, Instant};
+
+use metric::jsonata::{Expression, Limits};
+use serde_json::json;
+
+fn limits() -> Limits {
+    Limits::default()
+}
+
+#[test]
+fn a_runaway_expression_stops_within_its_time_limit() {
+    let l = Limits {
+        timeout: Duration::from_millis(200),
+        max_steps: u64::MAX,
+        ..limits()
+    };
+    // Endless tail recursion: no depth grows, only time passes.
+    let e = Expression::compile("($f := function($n) { $f($n + 1) }; $f(0))", l).unwrap();
+    let started = Instant::now();
+    let err = e.evaluate(&json!({})).unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(err.code, "D1012", "{err}");
+    assert!(err.is_limit());
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+}
+
+#[test]
+fn a_step_budget_stops_a_long_evaluation() {
+    let l = Limits {
+        max_steps: 10_000,
+        ..limits()
+    };
+    let e = Expression::compile("$sum([1..1000000].($ * 2))", l).unwrap();
+    let err = e.evaluate(&json!(null)).unwrap_err();
+    assert_eq!(err.code, "U1006", "{err}");
+    assert!(err.is_limit());
+}
+
+#[test]
+fn deep_recursion_hits_the_depth_limit() {
+    let l = Limits {
+        max_depth: 200,
+        ..limits()
+    };
+    let e = Expression::compile(
+        "($f := function($n) { $n = 0 ? 0 : 1 + $f($n - 1) }; $f(100000))",
+        l,
+    )
+    .unwrap();
+    let err = e.evaluate(&json!(null)).unwrap_err();
+    assert_eq!(err.code, "D1011", "{err}");
+}
+
+#[test]
+fn an_oversized_output_is_refused() {
+    let l = Limits {
+        max_output_bytes: 1_000,
+        ..limits()
+    };
+    let e = Expression::compile("[1..10000]", l).unwrap();
+    let err = e.evaluate(&json!(null)).unwrap_err();
+    assert_eq!(err.code, "U1001", "{err}");
+}
+
+#[test]
+fn a_syntax_error_carries_code_message_and_span() {
+    let source = "messages[status = ].sid";
+    let err = Expression::compile(source, limits()).unwrap_err();
+    assert!(err.code.starts_with('S'), "{err:?}");
+    assert!(!err.message.is_empty());
+    let (start, end) = err.span.expect("a span");
+    assert!(start <= end && end <= source.len(), "{err:?}");
+    assert!(
+        source[..end].contains(']'),
+        "the span should reach the bad token: {err:?}"
+    );
+}
+
+#[test]
+fn a_type_error_points_at_the_operator() {
+    let source = "\"a\" + 1";
+    let err = Expression::compile(source, limits())
+        .unwrap()
+        .evaluate(&json!(null))
+        .unwrap_err();
+    assert_eq!(err.code, "T2001", "{err}");
+    let (start, end) = err.span.expect("a span");
+    assert!(
+        source[start..end].contains('+') || source[start..end].contains('a'),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn the_default_limits_leave_room_for_a_full_twilio_page() {
+    let page = json!({"messages": (0..1000).map(|i| json!({"status": "sent", "n": i})).collect::<Vec<_>>()});
+    let e =
+        Expression::compile("messages.{\"value\": 1, \"dimension\": status}", limits()).unwrap();
+    let out = e.evaluate(&page).unwrap().unwrap();
+    assert_eq!(out.as_array().map(Vec::len), Some(1000));
+}

@@ -1,1 +1,76 @@
-//! Storage (under construction).
+//! Switchboard's storage: one [`Store`] trait with a SQLite backend (the default, a file in the
+//! data folder) and a PostgreSQL backend (several processes on several machines), each with its
+//! own embedded migrations; secrets sealed under a master key. The only crate that holds SQL.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), store::StoreError> {
+//! use store::{MasterKey, Store};
+//! let dir = std::path::Path::new("./switchboard-data");
+//! let (key, _source) = MasterKey::from_environment(dir)?;
+//! let store = store::open("./switchboard-data", key).await?;
+//! let metrics = store.list_metrics().await?;
+//! # let _ = metrics; Ok(()) }
+//! ```
+
+#[macro_use]
+mod sql_impl;
+
+mod any;
+mod error;
+mod ids;
+mod migrate;
+mod postgres;
+mod raw_pages;
+mod rows;
+mod secrets;
+mod sqlite;
+mod store;
+
+pub use any::AnyStore;
+pub use error::{Result, StoreError};
+pub use ids::{ConnectionId, JobId, MetricId, SyncRunId};
+pub use postgres::PostgresStore;
+pub use rows::*;
+pub use secrets::{KEY_FILE_NAME, KeyError, KeySource, MASTER_KEY_ENV, MasterKey};
+pub use sqlite::{DATABASE_FILE, SqliteStore};
+pub use store::{Backend, Store};
+
+/// The default data folder.
+pub const DEFAULT_DATA_DIR: &str = "./switchboard-data";
+
+/// Where the store lives, as given on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A data folder holding `switchboard.db` (SQLite).
+    DataDir(std::path::PathBuf),
+    /// A `sqlite:` URL.
+    SqliteUrl(String),
+    /// A `postgres://` or `postgresql://` URL.
+    Postgres(String),
+}
+
+impl Location {
+    /// Reads `--database` / `--data-dir` style input: a PostgreSQL or SQLite URL, else a folder.
+    pub fn parse(url_or_dir: &str) -> Self {
+        let text = url_or_dir.trim();
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            Location::Postgres(text.to_owned())
+        } else if text.starts_with("sqlite:") {
+            Location::SqliteUrl(text.to_owned())
+        } else {
+            Location::DataDir(text.into())
+        }
+    }
+}
+
+/// Opens the store at `url_or_dir` (see [`Location::parse`]), migrating its schema, and checks that
+/// `key` is the master key the database was created with.
+pub async fn open(url_or_dir: &str, key: MasterKey) -> Result<AnyStore> {
+    match Location::parse(url_or_dir) {
+        Location::DataDir(dir) => SqliteStore::open_dir(&dir, key).await.map(AnyStore::Sqlite),
+        Location::SqliteUrl(url) => SqliteStore::connect(&url, key).await.map(AnyStore::Sqlite),
+        Location::Postgres(url) => PostgresStore::connect(&url, key)
+            .await
+            .map(AnyStore::Postgres),
+    }
+}

@@ -1,0 +1,190 @@
+use std::time::Duration;
+
+use domain::Secret;
+
+use crate::error::Result;
+use crate::ids::{ConnectionId, JobId, MetricId, SyncRunId};
+use crate::postgres::PostgresStore;
+use crate::rows::*;
+use crate::secrets::MasterKey;
+use crate::sqlite::SqliteStore;
+use crate::store::{Backend, Store};
+
+/// A store on whichever backend [`crate::open`] chose at run time.
+#[derive(Debug)]
+pub enum AnyStore {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+macro_rules! forward {
+    ($self:ident . $method:ident ( $($arg:expr),* )) => {
+        match $self {
+            AnyStore::Sqlite(s) => s.$method($($arg),*).await,
+            AnyStore::Postgres(s) => s.$method($($arg),*).await,
+        }
+    };
+}
+
+impl Store for AnyStore {
+    fn backend(&self) -> Backend {
+        match self {
+            AnyStore::Sqlite(s) => s.backend(),
+            AnyStore::Postgres(s) => s.backend(),
+        }
+    }
+
+    async fn close(&self) {
+        forward!(self.close())
+    }
+
+    async fn create_connection(&self, new: &NewConnection, now_ms: i64) -> Result<Connection> {
+        forward!(self.create_connection(new, now_ms))
+    }
+
+    async fn connection(&self, id: ConnectionId) -> Result<Connection> {
+        forward!(self.connection(id))
+    }
+
+    async fn connection_by_label(&self, label: &str) -> Result<Option<Connection>> {
+        forward!(self.connection_by_label(label))
+    }
+
+    async fn list_connections(&self) -> Result<Vec<Connection>> {
+        forward!(self.list_connections())
+    }
+
+    async fn update_connection_secret(
+        &self,
+        id: ConnectionId,
+        secret: &Secret,
+        now_ms: i64,
+    ) -> Result<()> {
+        forward!(self.update_connection_secret(id, secret, now_ms))
+    }
+
+    async fn delete_connection(&self, id: ConnectionId) -> Result<bool> {
+        forward!(self.delete_connection(id))
+    }
+
+    async fn rotate_master_key(&self, old: &MasterKey, new: &MasterKey) -> Result<u64> {
+        forward!(self.rotate_master_key(old, new))
+    }
+
+    async fn create_metric(&self, new: &NewMetric, now_ms: i64) -> Result<StoredMetric> {
+        forward!(self.create_metric(new, now_ms))
+    }
+
+    async fn update_metric_definition(
+        &self,
+        id: MetricId,
+        definition: &str,
+        now_ms: i64,
+    ) -> Result<StoredMetric> {
+        forward!(self.update_metric_definition(id, definition, now_ms))
+    }
+
+    async fn metric(&self, id: MetricId) -> Result<StoredMetric> {
+        forward!(self.metric(id))
+    }
+
+    async fn metric_by_name(&self, name: &str) -> Result<Option<StoredMetric>> {
+        forward!(self.metric_by_name(name))
+    }
+
+    async fn list_metrics(&self) -> Result<Vec<StoredMetric>> {
+        forward!(self.list_metrics())
+    }
+
+    async fn metric_versions(&self, id: MetricId) -> Result<Vec<MetricVersion>> {
+        forward!(self.metric_versions(id))
+    }
+
+    async fn set_metric_usage(&self, id: MetricId, used_by: &[String], now_ms: i64) -> Result<()> {
+        forward!(self.set_metric_usage(id, used_by, now_ms))
+    }
+
+    async fn delete_metric(&self, id: MetricId) -> Result<bool> {
+        forward!(self.delete_metric(id))
+    }
+
+    async fn replace_window(
+        &self,
+        metric: MetricId,
+        from_ms: i64,
+        to_ms: i64,
+        buckets: &[BucketRow],
+    ) -> Result<WindowReplaced> {
+        forward!(self.replace_window(metric, from_ms, to_ms, buckets))
+    }
+
+    async fn buckets(&self, query: &BucketQuery) -> Result<Vec<BucketRow>> {
+        forward!(self.buckets(query))
+    }
+
+    async fn dimensions(&self, metric: MetricId) -> Result<Vec<String>> {
+        forward!(self.dimensions(metric))
+    }
+
+    async fn start_sync_run(&self, run: &NewSyncRun) -> Result<SyncRunId> {
+        forward!(self.start_sync_run(run))
+    }
+
+    async fn finish_sync_run(&self, id: SyncRunId, end: &SyncRunEnd) -> Result<()> {
+        forward!(self.finish_sync_run(id, end))
+    }
+
+    async fn sync_runs(&self, metric: Option<MetricId>, limit: u32) -> Result<Vec<SyncRun>> {
+        forward!(self.sync_runs(metric, limit))
+    }
+
+    async fn last_good_sync(&self, metric: MetricId) -> Result<Option<SyncRun>> {
+        forward!(self.last_good_sync(metric))
+    }
+
+    async fn put_raw_pages(
+        &self,
+        metric: MetricId,
+        connection: ConnectionId,
+        synced_at_ms: i64,
+        pages: &[Vec<u8>],
+        cap_bytes: u64,
+    ) -> Result<RawPagesStored> {
+        forward!(self.put_raw_pages(metric, connection, synced_at_ms, pages, cap_bytes))
+    }
+
+    async fn raw_pages(&self, metric: MetricId) -> Result<Option<RawPages>> {
+        forward!(self.raw_pages(metric))
+    }
+
+    async fn enqueue(&self, job: &NewJob, now_ms: i64) -> Result<Enqueued> {
+        forward!(self.enqueue(job, now_ms))
+    }
+
+    async fn claim(&self, worker: &str, lease: Duration, now_ms: i64) -> Result<Option<Job>> {
+        forward!(self.claim(worker, lease, now_ms))
+    }
+
+    async fn renew(&self, job: JobId, worker: &str, lease: Duration, now_ms: i64) -> Result<()> {
+        forward!(self.renew(job, worker, lease, now_ms))
+    }
+
+    async fn complete(&self, job: JobId, worker: &str, now_ms: i64) -> Result<()> {
+        forward!(self.complete(job, worker, now_ms))
+    }
+
+    async fn fail(
+        &self,
+        job: JobId,
+        worker: &str,
+        error: &str,
+        retry_at_ms: Option<i64>,
+        now_ms: i64,
+    ) -> Result<()> {
+        forward!(self.fail(job, worker, error, retry_at_ms, now_ms))
+    }
+
+    async fn job(&self, id: JobId) -> Result<Job> {
+        forward!(self.job(id))
+    }
+}

@@ -1,0 +1,126 @@
+use crate::ids::{ConnectionId, JobId, MetricId};
+
+/// Everything that can go wrong in the store. Each variant names what failed and with what input,
+/// and none of them carries a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error(
+        "cannot use the data folder {path}: {source}; check that it exists or can be created and is writable"
+    )]
+    DataDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("cannot connect to the {backend} database at {target}: {source}")]
+    Connect {
+        backend: &'static str,
+        /// The location with any password removed.
+        target: String,
+        #[source]
+        source: sqlx::Error,
+    },
+
+    #[error(
+        "the database was migrated by a newer Switchboard: migration {applied} is applied but this binary knows migrations up to {known}. Nothing was changed; run a Switchboard at least as new as the one that upgraded the database"
+    )]
+    SchemaTooNew { applied: i64, known: i64 },
+
+    #[error("migrating the {backend} database failed: {source}")]
+    Migrate {
+        backend: &'static str,
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
+
+    #[error(transparent)]
+    MasterKey(#[from] crate::secrets::KeyError),
+
+    #[error(
+        "the master key does not open this database: its secrets were sealed with another key. Set SWITCHBOARD_MASTER_KEY (or the key file) to the key this database was created with"
+    )]
+    WrongMasterKey,
+
+    #[error(
+        "the secret of connection {id} ('{label}') cannot be opened: the master key is wrong or the stored row is corrupt. Check SWITCHBOARD_MASTER_KEY, or re-enter the connection's secret"
+    )]
+    SecretUnreadable { id: ConnectionId, label: String },
+
+    #[error("corrupt row in {table} (id {id}): {what}")]
+    CorruptRow {
+        table: &'static str,
+        id: String,
+        what: String,
+    },
+
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: String },
+
+    #[error("a {what} named '{value}' already exists; choose another name")]
+    Duplicate { what: &'static str, value: String },
+
+    #[error("invalid {what}: {reason}")]
+    Invalid { what: &'static str, reason: String },
+
+    #[error(
+        "job {job} is no longer leased to worker '{worker}' (its lease lapsed and another worker took it, or it finished)"
+    )]
+    LeaseLost { job: JobId, worker: String },
+
+    #[error("metric {metric}: the window [{from_ms}, {to_ms}) is invalid: {reason}")]
+    BadWindow {
+        metric: MetricId,
+        from_ms: i64,
+        to_ms: i64,
+        reason: String,
+    },
+
+    #[error("database operation '{op}' failed: {source}")]
+    Database {
+        op: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+}
+
+impl StoreError {
+    pub(crate) fn db(op: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+        move |source| StoreError::Database { op, source }
+    }
+
+    pub(crate) fn corrupt(
+        table: &'static str,
+        id: impl ToString,
+        what: impl Into<String>,
+    ) -> StoreError {
+        StoreError::CorruptRow {
+            table,
+            id: id.to_string(),
+            what: what.into(),
+        }
+    }
+}
+
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// Whether a connection with this id is the subject of a not-found error; used by callers that
+/// want to treat a missing row differently.
+pub(crate) fn not_found_connection(id: ConnectionId) -> StoreError {
+    StoreError::NotFound {
+        what: "connection",
+        id: id.to_string(),
+    }
+}
+
+pub(crate) fn not_found_metric(id: MetricId) -> StoreError {
+    StoreError::NotFound {
+        what: "metric",
+        id: id.to_string(),
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

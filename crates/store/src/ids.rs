@@ -1,0 +1,33 @@
+use std::fmt;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// The id of a stored Twilio connection.
+    ConnectionId
+);
+id_type!(
+    /// The id of a stored metric definition (stable across its versions).
+    MetricId
+);
+id_type!(
+    /// The id of one sync run (one ledger).
+    SyncRunId
+);
+id_type!(
+    /// The id of a job in the queue.
+    JobId
+);

@@ -1,0 +1,255 @@
+//! The values that go in and come out of the store. Instants are epoch milliseconds (UTC).
+
+use domain::{AccountSid, ApiKeySid, Secret};
+
+use crate::ids::{ConnectionId, JobId, MetricId, SyncRunId};
+
+/// One hour in milliseconds: buckets start on whole UTC hours.
+pub const HOUR_MS: i64 = 3_600_000;
+
+/// A Twilio connection to create. The secret is sealed before it reaches the database.
+#[derive(Debug, Clone)]
+pub struct NewConnection {
+    pub label: String,
+    pub account_sid: AccountSid,
+    pub api_key_sid: ApiKeySid,
+    pub secret: Secret,
+}
+
+/// A stored Twilio connection with its secret opened. `Debug` shows the secret as `***`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Connection {
+    pub id: ConnectionId,
+    pub label: String,
+    pub account_sid: AccountSid,
+    pub api_key_sid: ApiKeySid,
+    pub secret: Secret,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+/// A metric definition to create. `definition` is the metric's JSON text; the store keeps it
+/// verbatim and does not interpret it.
+#[derive(Debug, Clone)]
+pub struct NewMetric {
+    pub name: String,
+    pub connection_id: Option<ConnectionId>,
+    pub definition: String,
+}
+
+/// The current version of a stored metric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredMetric {
+    pub id: MetricId,
+    pub name: String,
+    pub connection_id: Option<ConnectionId>,
+    pub definition: String,
+    /// 1 for the first save, one more for every later save.
+    pub version: i64,
+    /// Where the metric is used (e.g. `metrics-screen`, `board:4`, `goal:2`); empty when unused.
+    pub used_by: Vec<String>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+impl StoredMetric {
+    /// A metric in use is kept synced; one in no use is synced only by hand.
+    pub fn in_use(&self) -> bool {
+        !self.used_by.is_empty()
+    }
+}
+
+/// One saved version of a metric's definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricVersion {
+    pub metric_id: MetricId,
+    pub version: i64,
+    pub definition: String,
+    pub saved_ms: i64,
+}
+
+/// The fold of one metric's rows over one UTC hour and one dimension value (`""` for none).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BucketRow {
+    pub dimension: String,
+    /// The hour's start, a multiple of [`HOUR_MS`].
+    pub hour_ms: i64,
+    pub sum: f64,
+    pub count: i64,
+    pub min: f64,
+    pub max: f64,
+    /// The value of the row with the latest date in the hour, and that date.
+    pub latest: f64,
+    pub latest_at_ms: i64,
+}
+
+/// What [`crate::Store::replace_window`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowReplaced {
+    pub deleted: u64,
+    pub inserted: u64,
+}
+
+/// A range query over a metric's buckets: hours in `[from_ms, to_ms)`, one dimension or all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BucketQuery {
+    pub metric: MetricId,
+    pub dimension: Option<String>,
+    pub from_ms: i64,
+    pub to_ms: i64,
+}
+
+/// The outcome of a sync run as the ledger records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    Running,
+    Succeeded,
+    /// Finished, but some window hit the page cap in a single hour or skipped rows.
+    Partial,
+    Failed,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Partial => "partial",
+            RunStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "running" => RunStatus::Running,
+            "succeeded" => RunStatus::Succeeded,
+            "partial" => RunStatus::Partial,
+            "failed" => RunStatus::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// A sync run to start: the metric and the UTC window `[from_ms, to_ms)` it covers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSyncRun {
+    pub metric_id: MetricId,
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub started_ms: i64,
+}
+
+/// How a sync run ended. `ledger` is the sync's own JSON record (windows, requests, pages, …).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncRunEnd {
+    pub status: RunStatus,
+    pub ledger: serde_json::Value,
+    pub error: Option<String>,
+    pub finished_ms: i64,
+}
+
+/// One sync run and its ledger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncRun {
+    pub id: SyncRunId,
+    pub metric_id: MetricId,
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub status: RunStatus,
+    pub ledger: serde_json::Value,
+    pub error: Option<String>,
+    pub started_ms: i64,
+    pub finished_ms: Option<i64>,
+}
+
+/// The raw pages of a metric's last sync, decompressed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawPages {
+    pub metric_id: MetricId,
+    pub connection_id: ConnectionId,
+    pub synced_at_ms: i64,
+    pub pages: Vec<Vec<u8>>,
+}
+
+/// What [`crate::Store::put_raw_pages`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawPagesStored {
+    /// Stored; `evicted` lists other metrics of the same connection whose pages were dropped
+    /// (oldest first) to stay under the connection's cap.
+    Stored {
+        compressed_bytes: u64,
+        evicted: Vec<MetricId>,
+    },
+    /// The pages alone exceed the cap: not stored, and the metric's older pages were dropped since
+    /// they no longer match its data.
+    TooLarge {
+        compressed_bytes: u64,
+        cap_bytes: u64,
+    },
+}
+
+/// A job to enqueue. `(kind, key)` identifies the work (e.g. `("sync", "metric:7")`): at most one
+/// such job waits at a time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewJob {
+    pub kind: String,
+    pub key: String,
+    pub payload: serde_json::Value,
+    /// Not claimable before this instant.
+    pub run_at_ms: i64,
+}
+
+/// The result of enqueueing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Enqueued {
+    pub id: JobId,
+    /// False when an equal job was already waiting; `id` is then that job's.
+    pub created: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    Pending,
+    Running,
+    Done,
+    Failed,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Pending => "pending",
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "pending" => JobState::Pending,
+            "running" => JobState::Running,
+            "done" => JobState::Done,
+            "failed" => JobState::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// A job as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub id: JobId,
+    pub kind: String,
+    pub key: String,
+    pub payload: serde_json::Value,
+    pub state: JobState,
+    /// How many times the job has been claimed (a lapsed lease counts).
+    pub attempts: i64,
+    pub run_at_ms: i64,
+    pub locked_by: Option<String>,
+    pub locked_until_ms: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}

@@ -1,0 +1,95 @@
+//! The SQLite backend: one file in the data folder, WAL journal, one process doing the work.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::RwLock;
+use std::time::Duration;
+
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::error::{Result, StoreError};
+use crate::migrate::run_migrations;
+use crate::secrets::MasterKey;
+
+/// The database file's name inside the data folder.
+pub const DATABASE_FILE: &str = "switchboard.db";
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// The store on a SQLite file.
+pub struct SqliteStore {
+    pool: SqlitePool,
+    key: RwLock<MasterKey>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `DIR/switchboard.db`, creating the folder too.
+    pub async fn open_dir(dir: &Path, key: MasterKey) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let options = SqliteConnectOptions::new().filename(dir.join(DATABASE_FILE));
+        Self::connect_with(options, key).await
+    }
+
+    /// Opens a `sqlite://PATH` URL.
+    pub async fn connect(url: &str, key: MasterKey) -> Result<Self> {
+        let options =
+            SqliteConnectOptions::from_str(url).map_err(|source| StoreError::Connect {
+                backend: "SQLite",
+                target: url.to_owned(),
+                source,
+            })?;
+        Self::connect_with(options, key).await
+    }
+
+    pub async fn connect_with(options: SqliteConnectOptions, key: MasterKey) -> Result<Self> {
+        let target = options.get_filename().display().to_string();
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL is durable across process crashes in WAL mode; only power loss can lose the
+            // last commits, never corrupt the file.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Connect {
+                backend: "SQLite",
+                target,
+                source,
+            })?;
+        run_migrations(&MIGRATOR, &pool, "SQLite").await?;
+        let store = Self {
+            pool,
+            key: RwLock::new(key),
+        };
+        store.check_master_key().await?;
+        Ok(store)
+    }
+}
+
+// SQLite allows one writer at a time; taking the write lock at BEGIN makes a transaction wait for
+// it (busy timeout) instead of failing when it first writes after reading.
+sql_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    backend: crate::Backend::Sqlite,
+    begin_write: "BEGIN IMMEDIATE",
+    claim_sql: "UPDATE jobs SET state = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_ms = $3 \
+                WHERE id = (SELECT id FROM jobs \
+                            WHERE (state = 'pending' AND run_at_ms <= $3) OR (state = 'running' AND locked_until < $3) \
+                            ORDER BY run_at_ms, id LIMIT 1) \
+                RETURNING id, kind, key, payload, state, attempts, run_at_ms, locked_by, locked_until, last_error, created_ms, updated_ms",
+);

@@ -1,0 +1,215 @@
+use std::future::Future;
+use std::time::Duration;
+
+use domain::Secret;
+
+use crate::error::Result;
+use crate::ids::{ConnectionId, JobId, MetricId, SyncRunId};
+use crate::rows::*;
+use crate::secrets::MasterKey;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Switchboard's storage, implemented by [`crate::SqliteStore`] and [`crate::PostgresStore`]
+/// (and [`crate::AnyStore`], which is either, chosen at run time).
+///
+/// The methods are `async` through return-position `impl Future + Send` (native async functions
+/// in traits, no boxing), so a store can be used from spawned tasks. The trait is therefore not
+/// object-safe: hold an [`crate::AnyStore`] or be generic over `S: Store`.
+///
+/// Instants are epoch milliseconds (UTC) and are passed in by the caller, never read from a clock
+/// here, so tests and workers decide what "now" is.
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    fn close(&self) -> impl Future<Output = ()> + Send;
+
+    // --- connections ---
+
+    /// Stores a connection; its label must be unique.
+    fn create_connection(
+        &self,
+        new: &NewConnection,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<Connection>> + Send;
+
+    /// The connection with its secret opened; `NotFound` if there is none.
+    fn connection(&self, id: ConnectionId) -> impl Future<Output = Result<Connection>> + Send;
+
+    fn connection_by_label(
+        &self,
+        label: &str,
+    ) -> impl Future<Output = Result<Option<Connection>>> + Send;
+
+    /// Every connection, by label. Fails on the first secret that does not open.
+    fn list_connections(&self) -> impl Future<Output = Result<Vec<Connection>>> + Send;
+
+    fn update_connection_secret(
+        &self,
+        id: ConnectionId,
+        secret: &Secret,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Deletes a connection; false if there was none.
+    fn delete_connection(&self, id: ConnectionId) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Re-seals every secret under `new` in one transaction and makes `new` this store's key.
+    /// `old` must open every secret, or nothing changes. Returns how many secrets were re-sealed.
+    /// Writing the new key where the next start will find it is the caller's job.
+    fn rotate_master_key(
+        &self,
+        old: &MasterKey,
+        new: &MasterKey,
+    ) -> impl Future<Output = Result<u64>> + Send;
+
+    // --- metric definitions ---
+
+    /// Stores version 1 of a metric; its name must be unique.
+    fn create_metric(
+        &self,
+        new: &NewMetric,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<StoredMetric>> + Send;
+
+    /// Saves a new version of a metric's definition; earlier versions stay readable.
+    fn update_metric_definition(
+        &self,
+        id: MetricId,
+        definition: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<StoredMetric>> + Send;
+
+    fn metric(&self, id: MetricId) -> impl Future<Output = Result<StoredMetric>> + Send;
+
+    fn metric_by_name(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<StoredMetric>>> + Send;
+
+    fn list_metrics(&self) -> impl Future<Output = Result<Vec<StoredMetric>>> + Send;
+
+    /// Every saved version, oldest first.
+    fn metric_versions(
+        &self,
+        id: MetricId,
+    ) -> impl Future<Output = Result<Vec<MetricVersion>>> + Send;
+
+    /// Records where the metric is used; an empty list means not in use.
+    fn set_metric_usage(
+        &self,
+        id: MetricId,
+        used_by: &[String],
+        now_ms: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Deletes a metric with its versions, buckets, runs and raw pages; false if there was none.
+    fn delete_metric(&self, id: MetricId) -> impl Future<Output = Result<bool>> + Send;
+
+    // --- hourly buckets ---
+
+    /// Replaces the metric's buckets with hours in `[from_ms, to_ms)` by `buckets`, in one
+    /// transaction: on any error the old buckets stay as they were. Both ends must be whole UTC
+    /// hours and every bucket must lie inside the window.
+    fn replace_window(
+        &self,
+        metric: MetricId,
+        from_ms: i64,
+        to_ms: i64,
+        buckets: &[BucketRow],
+    ) -> impl Future<Output = Result<WindowReplaced>> + Send;
+
+    /// Buckets ordered by dimension, then hour.
+    fn buckets(&self, query: &BucketQuery) -> impl Future<Output = Result<Vec<BucketRow>>> + Send;
+
+    /// The metric's distinct dimension values, sorted.
+    fn dimensions(&self, metric: MetricId) -> impl Future<Output = Result<Vec<String>>> + Send;
+
+    // --- sync runs (ledgers) ---
+
+    fn start_sync_run(&self, run: &NewSyncRun) -> impl Future<Output = Result<SyncRunId>> + Send;
+
+    fn finish_sync_run(
+        &self,
+        id: SyncRunId,
+        end: &SyncRunEnd,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// The newest runs first, of one metric or all; at most `limit`.
+    fn sync_runs(
+        &self,
+        metric: Option<MetricId>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<SyncRun>>> + Send;
+
+    /// The most recently started run of the metric that ended `succeeded` or `partial`.
+    fn last_good_sync(
+        &self,
+        metric: MetricId,
+    ) -> impl Future<Output = Result<Option<SyncRun>>> + Send;
+
+    // --- raw pages of a metric's last sync ---
+
+    /// Replaces the metric's stored pages, compressed. The pages of all metrics of the connection
+    /// stay under `cap_bytes` compressed: the oldest other metrics' pages are dropped first.
+    fn put_raw_pages(
+        &self,
+        metric: MetricId,
+        connection: ConnectionId,
+        synced_at_ms: i64,
+        pages: &[Vec<u8>],
+        cap_bytes: u64,
+    ) -> impl Future<Output = Result<RawPagesStored>> + Send;
+
+    fn raw_pages(&self, metric: MetricId) -> impl Future<Output = Result<Option<RawPages>>> + Send;
+
+    // --- jobs with leases ---
+
+    /// Adds a pending job unless one with the same `(kind, key)` is already pending.
+    fn enqueue(&self, job: &NewJob, now_ms: i64) -> impl Future<Output = Result<Enqueued>> + Send;
+
+    /// Takes the oldest due job — pending, or running with a lapsed lease — and leases it to
+    /// `worker` until `now_ms + lease`. Concurrent claims never get the same job.
+    fn claim(
+        &self,
+        worker: &str,
+        lease: Duration,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<Option<Job>>> + Send;
+
+    /// Extends the lease; `LeaseLost` if the job is no longer leased to `worker`.
+    fn renew(
+        &self,
+        job: JobId,
+        worker: &str,
+        lease: Duration,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Marks the job done; `LeaseLost` if it is no longer leased to `worker`.
+    fn complete(
+        &self,
+        job: JobId,
+        worker: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Records the error; with `retry_at_ms` the job becomes pending again then (or failed if an
+    /// equal job is already pending), without it the job is failed for good.
+    fn fail(
+        &self,
+        job: JobId,
+        worker: &str,
+        error: &str,
+        retry_at_ms: Option<i64>,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    fn job(&self, id: JobId) -> impl Future<Output = Result<Job>> + Send;
+}

@@ -1,0 +1,19 @@
+//! The store's contract: every test body is generic over the backend and runs on SQLite and on
+//! PostgreSQL (see `support`).
+
+mod support;
+
+#[path = "contract/buckets.rs"]
+mod buckets;
+#[path = "contract/connections.rs"]
+mod connections;
+#[path = "contract/jobs.rs"]
+mod jobs;
+#[path = "contract/metrics.rs"]
+mod metrics;
+#[path = "contract/raw_pages.rs"]
+mod raw_pages;
+#[path = "contract/schema.rs"]
+mod schema;
+#[path = "contract/sync_runs.rs"]
+mod sync_runs;

@@ -1,0 +1,274 @@
+use store::{BucketQuery, BucketRow, HOUR_MS, MetricId, NewMetric, Store, StoreError};
+
+use crate::support::{Harness, key_a};
+
+const DAY_MS: i64 = 24 * HOUR_MS;
+/// 2026-01-01T00:00:00Z.
+const T0: i64 = 1_767_225_600_000;
+
+fn bucket(dimension: &str, hour: i64, value: f64) -> BucketRow {
+    BucketRow {
+        dimension: dimension.to_owned(),
+        hour_ms: T0 + hour * HOUR_MS,
+        sum: value * 3.0,
+        count: 3,
+        min: value,
+        max: value * 2.0,
+        latest: value + 0.25,
+        latest_at_ms: T0 + hour * HOUR_MS + 59 * 60_000,
+    }
+}
+
+async fn metric<S: Store>(store: &S) -> MetricId {
+    store
+        .create_metric(
+            &NewMetric {
+                name: "sms".into(),
+                connection_id: None,
+                definition: "{}".into(),
+            },
+            1,
+        )
+        .await
+        .expect("metric")
+        .id
+}
+
+fn all(metric: MetricId, from_ms: i64, to_ms: i64) -> BucketQuery {
+    BucketQuery {
+        metric,
+        dimension: None,
+        from_ms,
+        to_ms,
+    }
+}
+
+fn sorted(mut rows: Vec<BucketRow>) -> Vec<BucketRow> {
+    rows.sort_by(|a, b| (a.dimension.as_str(), a.hour_ms).cmp(&(b.dimension.as_str(), b.hour_ms)));
+    rows
+}
+
+/// Two days of hourly buckets in two dimensions with distinct values.
+fn two_days() -> Vec<BucketRow> {
+    (0..48)
+        .flat_map(|h| {
+            [
+                bucket("delivered", h, h as f64 + 0.5),
+                bucket("failed", h, -(h as f64) / 3.0),
+            ]
+        })
+        .collect()
+}
+
+async fn buckets_round_trip_exactly<H: Harness>(h: &H) {
+    let store = h.open(key_a()).await.expect("open");
+    let m = metric(&store).await;
+    let rows = two_days();
+    let done = store
+        .replace_window(m, T0, T0 + 2 * DAY_MS, &rows)
+        .await
+        .expect("replace");
+    assert_eq!(done.inserted, rows.len() as u64);
+    assert_eq!(done.deleted, 0);
+    assert_eq!(
+        store
+            .buckets(&all(m, T0, T0 + 2 * DAY_MS))
+            .await
+            .expect("query"),
+        sorted(rows)
+    );
+}
+
+async fn replace_window_is_idempotent<H: Harness>(h: &H) {
+    let store = h.open(key_a()).await.expect("open");
+    let m = metric(&store).await;
+    let rows = two_days();
+    store
+        .replace_window(m, T0, T0 + 2 * DAY_MS, &rows)
+        .await
+        .expect("first");
+    let again = store
+        .replace_window(m, T0, T0 + 2 * DAY_MS, &rows)
+        .await
+        .expect("second");
+    assert_eq!(again.deleted, rows.len() as u64);
+    assert_eq!(again.inserted, rows.len() as u64);
+    assert_eq!(
+        store
+            .buckets(&all(m, T0, T0 + 2 * DAY_MS))
+            .await
+            .expect("query"),
+        sorted(rows)
+    );
+}
+
+async fn replace_window_touches_only_its_window<H: Harness>(h: &H) {
+    let store = h.open(key_a()).await.expect("open");
+    let m = metric(&store).await;
+    let rows = two_days();
+    store
+        .replace_window(m, T0, T0 + 2 * DAY_MS, &rows)
+        .await
+        .expect("first");
+    // Re-sync the second day: hour 30 changes, hour 31 disappears from the source.
+    let second_day: Vec<BucketRow> = (24..48)
+        .filter(|&h| h != 31)
+        .map(|h| {
+            if h == 30 {
+                bucket("delivered", h, 1000.0)
+            } else {
+                bucket("delivered", h, h as f64 + 0.5)
+            }
+        })
+        .collect();
+    let done = store
+        .replace_window(m, T0 + DAY_MS, T0 + 2 * DAY_MS, &second_day)
+        .await
+        .expect("second");
+    assert_eq!(done.deleted, 48);
+    let mut expected: Vec<BucketRow> = rows
+        .iter()
+        .filter(|b| b.hour_ms < T0 + DAY_MS)
+        .cloned()
+        .collect();
+    expected.extend(second_day);
+    assert_eq!(
+        store
+            .buckets(&all(m, T0, T0 + 2 * DAY_MS))
+            .await
+            .expect("query"),
+        sorted(expected)
+    );
+}
+
+async fn failing_replace_leaves_old_data<H: Harness>(h: &H) {
+    let store = h.open(key_a()).await.expect("open");
+    let m = metric(&store).await;
+    let rows = two_days();
+    store
+        .replace_window(m, T0, T0 + 2 * DAY_MS, &rows)
+        .await
+        .expect("first");
+    // 577 new rows, the last repeating the first's key: the insert fails after the delete and after
+    // a first multi-row chunk went in, inside the transaction.
+    let mut bad: Vec<BucketRow> = (0..48)
+        .flat_map(|h| (0..12).map(move |d| bucket(&format!("d{d:02}"), h, 7.0)))
+        .collect();
+    bad.push(bad[0].clone());
+    let err = store
+        .replace_window(m, T0, T0 + 2 * DAY_MS, &bad)
+        .await
+        .expect_err("duplicate key");
+    assert!(matches!(err, StoreError::Database { .. }), "{err}");
+    assert_eq!(
+        store
+            .buckets(&all(m, T0, T0 + 2 * DAY_MS))
+            .await
+            .expect("query"),
+        sorted(rows)
+    );
+}
+
+async fn replace_window_rejects_bad_windows<H: Harness>(h: &H) {
+    let store = h.open(key_a()).await.expect("open");
+    let m = metric(&store).await;
+    store
+        .replace_window(m, T0, T0 + DAY_MS, &[bucket("", 1, 1.0)])
+        .await
+        .expect("first");
+    let cases: Vec<(i64, i64, Vec<BucketRow>)> = vec![
+        (T0 + 1, T0 + DAY_MS, vec![]),
+        (T0 + DAY_MS, T0, vec![]),
+        (T0, T0 + HOUR_MS, vec![bucket("", 1, 1.0)]),
+        (
+            T0,
+            T0 + DAY_MS,
+            vec![BucketRow {
+                hour_ms: T0 + 5,
+                ..bucket("", 0, 1.0)
+            }],
+        ),
+        (
+            T0,
+            T0 + DAY_MS,
+            vec![BucketRow {
+                sum: f64::NAN,
+                ..bucket("", 0, 1.0)
+            }],
+        ),
+        (
+            T0,
+            T0 + DAY_MS,
+            vec![BucketRow {
+                max: f64::INFINITY,
+                ..bucket("", 0, 1.0)
+            }],
+        ),
+    ];
+    for (from, to, rows) in cases {
+        let err = store
+            .replace_window(m, from, to, &rows)
+            .await
+            .expect_err("bad window");
+        assert!(matches!(err, StoreError::BadWindow { .. }), "{err}");
+    }
+    assert_eq!(
+        store
+            .buckets(&all(m, T0, T0 + DAY_MS))
+            .await
+            .expect("query"),
+        vec![bucket("", 1, 1.0)]
+    );
+}
+
+async fn query_selects_dimension_and_range<H: Harness>(h: &H) {
+    let store = h.open(key_a()).await.expect("open");
+    let m = metric(&store).await;
+    let other = store
+        .create_metric(
+            &NewMetric {
+                name: "calls".into(),
+                connection_id: None,
+                definition: "{}".into(),
+            },
+            1,
+        )
+        .await
+        .expect("other")
+        .id;
+    let rows = two_days();
+    store
+        .replace_window(m, T0, T0 + 2 * DAY_MS, &rows)
+        .await
+        .expect("m");
+    store
+        .replace_window(other, T0, T0 + 2 * DAY_MS, &rows)
+        .await
+        .expect("other");
+    let q = BucketQuery {
+        metric: m,
+        dimension: Some("failed".into()),
+        from_ms: T0 + 10 * HOUR_MS,
+        to_ms: T0 + 20 * HOUR_MS,
+    };
+    let expected: Vec<BucketRow> = rows
+        .iter()
+        .filter(|b| b.dimension == "failed" && b.hour_ms >= q.from_ms && b.hour_ms < q.to_ms)
+        .cloned()
+        .collect();
+    assert_eq!(expected.len(), 10);
+    assert_eq!(store.buckets(&q).await.expect("query"), expected);
+    assert_eq!(
+        store.dimensions(m).await.expect("dims"),
+        vec!["delivered".to_owned(), "failed".to_owned()]
+    );
+}
+
+crate::contract_tests!(
+    buckets_round_trip_exactly,
+    replace_window_is_idempotent,
+    replace_window_touches_only_its_window,
+    failing_replace_leaves_old_data,
+    replace_window_rejects_bad_windows,
+    query_selects_dimension_and_range,
+);

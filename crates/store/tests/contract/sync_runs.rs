@@ -1,0 +1,167 @@
+use serde_json::json;
+use store::{MetricId, NewMetric, NewSyncRun, RunStatus, Store, StoreError, SyncRunEnd};
+
+use crate::support::{Harness, key_a};
+
+async fn metric<S: Store>(store: &S, name: &str) -> MetricId {
+    store
+        .create_metric(
+            &NewMetric {
+                name: name.into(),
+                connection_id: None,
+                definition: "{}".into(),
+            },
+            1,
+        )
+        .await
+        .expect("metric")
+        .id
+}
+
+async fn ledger_round_trips<H: Harness>(h: &H) {
+    let store = h.open(key_a()).await.expect("open");
+    let m = metric(&store, "sms").await;
+    let id = store
+        .start_sync_run(&NewSyncRun {
+            metric_id: m,
+            from_ms: 0,
+            to_ms: 3_600_000,
+            started_ms: 100,
+        })
+        .await
+        .expect("start");
+    let running = store.sync_runs(Some(m), 10).await.expect("runs");
+    assert_eq!(running.len(), 1);
+    assert_eq!(running[0].status, RunStatus::Running);
+    assert_eq!(running[0].finished_ms, None);
+    let ledger =
+        json!({"windows": 3, "requests": 7, "retries": 2, "rows": {"stored": 120, "bad": 1}});
+    let end = SyncRunEnd {
+        status: RunStatus::Partial,
+        ledger: ledger.clone(),
+        error: Some("one hour hit the page cap".into()),
+        finished_ms: 900,
+    };
+    store.finish_sync_run(id, &end).await.expect("finish");
+    let run = &store.sync_runs(Some(m), 10).await.expect("runs")[0];
+    assert_eq!(run.id, id);
+    assert_eq!(run.status, RunStatus::Partial);
+    assert_eq!(run.ledger, ledger);
+    assert_eq!(run.error.as_deref(), Some("one hour hit the page cap"));
+    assert_eq!(
+        (run.from_ms, run.to_ms, run.started_ms, run.finished_ms),
+        (0, 3_600_000, 100, Some(900))
+    );
+}
+
+async fn last_good_sync_skips_failed_and_running_runs<H: Harness>(h: &H) {
+    let store = h.open(key_a()).await.expect("open");
+    let m = metric(&store, "sms").await;
+    let other = metric(&store, "calls").await;
+    let mut ids = Vec::new();
+    for (i, status) in [
+        RunStatus::Succeeded,
+        RunStatus::Partial,
+        RunStatus::Failed,
+        RunStatus::Running,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let started = 1_000 * (i as i64 + 1);
+        let id = store
+            .start_sync_run(&NewSyncRun {
+                metric_id: m,
+                from_ms: 0,
+                to_ms: started,
+                started_ms: started,
+            })
+            .await
+            .expect("start");
+        if status != RunStatus::Running {
+            let end = SyncRunEnd {
+                status,
+                ledger: json!({}),
+                error: None,
+                finished_ms: started + 1,
+            };
+            store.finish_sync_run(id, &end).await.expect("finish");
+        }
+        ids.push(id);
+    }
+    store
+        .start_sync_run(&NewSyncRun {
+            metric_id: other,
+            from_ms: 0,
+            to_ms: 9_000,
+            started_ms: 9_000,
+        })
+        .await
+        .expect("other");
+    let good = store
+        .last_good_sync(m)
+        .await
+        .expect("last good")
+        .expect("some");
+    assert_eq!(good.id, ids[1]);
+    assert!(store.last_good_sync(other).await.expect("other").is_none());
+    let listed: Vec<_> = store
+        .sync_runs(Some(m), 10)
+        .await
+        .expect("runs")
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(listed, ids.iter().rev().copied().collect::<Vec<_>>());
+    assert_eq!(store.sync_runs(None, 2).await.expect("all").len(), 2);
+}
+
+async fn corrupt_ledger_is_an_error_not_a_gap<H: Harness>(h: &H) {
+    let store = h.open(key_a()).await.expect("open");
+    let m = metric(&store, "sms").await;
+    let id = store
+        .start_sync_run(&NewSyncRun {
+            metric_id: m,
+            from_ms: 0,
+            to_ms: 1,
+            started_ms: 1,
+        })
+        .await
+        .expect("start");
+    h.execute_raw(format!(
+        "UPDATE sync_runs SET ledger = '{{not json', status = 'succeeded' WHERE id = {}",
+        id.0
+    ))
+    .await;
+    let err = store
+        .sync_runs(Some(m), 10)
+        .await
+        .expect_err("corrupt ledger");
+    assert!(
+        matches!(
+            err,
+            StoreError::CorruptRow {
+                table: "sync_runs",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    h.execute_raw(format!(
+        "UPDATE sync_runs SET ledger = '{{}}', status = 'exploded' WHERE id = {}",
+        id.0
+    ))
+    .await;
+    let err = store
+        .last_good_sync(m)
+        .await
+        .map(|_| ())
+        .and(store.sync_runs(Some(m), 10).await.map(|_| ()));
+    assert!(matches!(err, Err(StoreError::CorruptRow { .. })), "{err:?}");
+}
+
+crate::contract_tests!(
+    ledger_round_trips,
+    last_good_sync_skips_failed_and_running_runs,
+    corrupt_ledger_is_an_error_not_a_gap
+);

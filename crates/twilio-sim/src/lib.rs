@@ -1,1 +1,62 @@
-//! Twilio API simulator (under construction).
+//! A faithful simulator of the Twilio REST API (the GET side), for tests, benchmarks and the
+//! demo mode.
+//!
+//! * **Data**: [`generate`] builds a [`Dataset`] deterministically from a seed, a fixed clock
+//!   (`now`) and [`Sizes`]. Usage Records are computed from the generated messages, calls,
+//!   recordings and phone numbers (see the `usage` module docs for the exact rule) and each
+//!   account's balance is its starting credit minus its total spend. The dataset's JSON
+//!   (`serde::Serialize`) is the `switchboard sim dump` output: every resource exactly as the API
+//!   renders it, grouped per account, with credentials.
+//! * **HTTP**: [`spawn`] serves on a loopback port; [`serve`] on a given listener; [`router`]
+//!   for in-process tower tests. Clients send `Host: api.twilio.com` (or `messaging.`,
+//!   `monitor.`, `verify.`, `insights.`) and HTTP Basic auth.
+//! * **Choices where Twilio's behaviour is not documented**: `PageSize` above 1000 is clamped to
+//!   1000; another account's SID in a 2010 path answers 401 / 20003 (a parent account's
+//!   credentials may read its subaccounts); a 2010 path without `.json` answers 404 / 20404;
+//!   Usage lists without `StartDate` start at the first generated day; every account, subaccounts
+//!   included, has a balance; messages older than 400 days and alerts older than 30 days are not
+//!   served (the dump still holds every generated message).
+//! * **Faults** ([`Faults`]) are set at start or at run time through `PUT /__sim/faults`.
+
+mod config;
+mod dataset;
+mod generate;
+pub mod model;
+mod render;
+mod server;
+mod sid;
+mod time;
+mod usage;
+
+pub use config::{DayRange, Faults, SimConfig, Sizes, SlowBody};
+pub use dataset::{AccountData, Dataset};
+pub use model::{ApiKeyData, KeyType};
+pub use server::{
+    ALERT_RETENTION_DAYS, ApiError, LoggedRequest, MESSAGE_RETENTION_DAYS, Sim, SimHandle,
+    product_of, router, serve, spawn, spawn_sim,
+};
+pub use sid::Sid;
+
+/// Builds the dataset of `config` (deterministic from its seed, `now` and sizes).
+pub fn generate(config: &SimConfig) -> Dataset {
+    generate::generate(config)
+}
+
+/// Every account's SID, auth token and API keys (SID, secret, type): what `switchboard sim`
+/// prints and `GET /__sim/credentials` returns.
+pub fn credentials(data: &Dataset) -> serde_json::Value {
+    serde_json::Value::Array(
+        data.accounts
+            .iter()
+            .map(|a| {
+                serde_json::json!({
+                    "account_sid": a.sid,
+                    "auth_token": a.auth_token,
+                    "friendly_name": a.friendly_name,
+                    "is_subaccount": a.is_subaccount,
+                    "keys": a.keys,
+                })
+            })
+            .collect(),
+    )
+}

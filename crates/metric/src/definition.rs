@@ -76,6 +76,8 @@ pub enum DefinitionError {
     Json { message: String },
     #[error("metric definition, field `{field}`: {message}")]
     Field { field: String, message: String },
+    #[error("metric definition, field `request`: {0}")]
+    Request(#[from] twilio_request::RequestError),
     #[error("metric definition, field `extraction.picks`: {0}")]
     Picks(#[from] PicksError),
     #[error("metric definition, field `extraction.expression`: {0}")]
@@ -131,6 +133,7 @@ impl MetricDefinition {
         if self.connection.trim().is_empty() {
             return Err(field("connection", "name a connection".to_owned()));
         }
+        self.request.validate()?;
         if self.description.name.trim().is_empty() {
             return Err(field(
                 "description.name",

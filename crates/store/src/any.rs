@@ -138,6 +138,10 @@ impl Store for AnyStore {
         forward!(self.sync_runs(metric, limit))
     }
 
+    async fn abandon_running_sync_runs(&self, metric: MetricId, now_ms: i64) -> Result<u64> {
+        forward!(self.abandon_running_sync_runs(metric, now_ms))
+    }
+
     async fn last_good_sync(&self, metric: MetricId) -> Result<Option<SyncRun>> {
         forward!(self.last_good_sync(metric))
     }
@@ -186,5 +190,9 @@ impl Store for AnyStore {
 
     async fn job(&self, id: JobId) -> Result<Job> {
         forward!(self.job(id))
+    }
+
+    async fn list_jobs(&self, state: Option<JobState>, limit: u32) -> Result<Vec<Job>> {
+        forward!(self.list_jobs(state, limit))
     }
 }

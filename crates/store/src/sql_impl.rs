@@ -671,6 +671,20 @@ macro_rules! sql_store {
                 rows.iter().map(Self::decode_run).collect()
             }
 
+            async fn abandon_running_sync_runs(&self, metric: $crate::MetricId, now_ms: i64) -> $crate::Result<u64> {
+                let done = sqlx::query(
+                    "UPDATE sync_runs SET status = 'failed', finished_ms = $1, \
+                     error = 'abandoned: the process running this sync stopped before it finished' \
+                     WHERE metric_id = $2 AND status = 'running'",
+                )
+                .bind(now_ms)
+                .bind(metric.0)
+                .execute(&self.pool)
+                .await
+                .map_err($crate::StoreError::db("mark abandoned sync runs"))?;
+                Ok(done.rows_affected())
+            }
+
             async fn last_good_sync(&self, metric: $crate::MetricId) -> $crate::Result<Option<$crate::SyncRun>> {
                 const SQL: &str = "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, started_ms, finished_ms \
                                    FROM sync_runs WHERE metric_id = $1 AND status IN ('succeeded', 'partial') \
@@ -889,6 +903,19 @@ macro_rules! sql_store {
                     .map_err($crate::StoreError::db("read a job"))?
                     .ok_or_else(|| $crate::StoreError::NotFound { what: "job", id: id.to_string() })?;
                 Self::decode_job(&row)
+            }
+
+            async fn list_jobs(&self, state: Option<$crate::JobState>, limit: u32) -> $crate::Result<Vec<$crate::Job>> {
+                const ALL: &str = "SELECT id, kind, key, payload, state, attempts, run_at_ms, locked_by, locked_until, last_error, created_ms, updated_ms \
+                                   FROM jobs ORDER BY updated_ms DESC, id DESC LIMIT $1";
+                const ONE: &str = "SELECT id, kind, key, payload, state, attempts, run_at_ms, locked_by, locked_until, last_error, created_ms, updated_ms \
+                                   FROM jobs WHERE state = $2 ORDER BY updated_ms DESC, id DESC LIMIT $1";
+                let q = match state {
+                    None => sqlx::query(ALL).bind(i64::from(limit)),
+                    Some(s) => sqlx::query(ONE).bind(i64::from(limit)).bind(s.as_str()),
+                };
+                let rows = q.fetch_all(&self.pool).await.map_err($crate::StoreError::db("list jobs"))?;
+                rows.iter().map(Self::decode_job).collect()
             }
         }
     };

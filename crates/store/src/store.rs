@@ -148,6 +148,15 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> impl Future<Output = Result<Vec<SyncRun>>> + Send;
 
+    /// Marks the metric's runs still `running` as failed (their process stopped before finishing:
+    /// the sync lease guarantees no other run of the metric is live when a new one starts).
+    /// Returns how many were marked.
+    fn abandon_running_sync_runs(
+        &self,
+        metric: MetricId,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<u64>> + Send;
+
     /// The most recently started run of the metric that ended `succeeded` or `partial`.
     fn last_good_sync(
         &self,
@@ -212,4 +221,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<()>> + Send;
 
     fn job(&self, id: JobId) -> impl Future<Output = Result<Job>> + Send;
+
+    /// The most recently updated jobs, optionally in one state; at most `limit`.
+    fn list_jobs(
+        &self,
+        state: Option<JobState>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Job>>> + Send;
 }

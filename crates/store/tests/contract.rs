@@ -9,6 +9,8 @@ mod buckets;
 mod connections;
 #[path = "contract/jobs.rs"]
 mod jobs;
+#[path = "contract/master_key.rs"]
+mod master_key;
 #[path = "contract/metrics.rs"]
 mod metrics;
 #[path = "contract/raw_pages.rs"]

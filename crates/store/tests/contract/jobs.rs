@@ -266,7 +266,33 @@ async fn retry_of_a_superseded_job_fails_it<H: Harness>(h: &H) {
     );
 }
 
+async fn jobs_are_listed_by_state<H: Harness>(h: &H) {
+    let store = h.open(key_a()).await.expect("open");
+    let a = store.enqueue(&job("a", 0), 0).await.expect("a").id;
+    let b = store.enqueue(&job("b", 0), 1).await.expect("b").id;
+    store.claim("w", LEASE, 2).await.expect("claim").expect("a");
+    let pending: Vec<JobId> = store
+        .list_jobs(Some(JobState::Pending), 10)
+        .await
+        .expect("pending")
+        .iter()
+        .map(|j| j.id)
+        .collect();
+    assert_eq!(pending, vec![b]);
+    let running: Vec<JobId> = store
+        .list_jobs(Some(JobState::Running), 10)
+        .await
+        .expect("running")
+        .iter()
+        .map(|j| j.id)
+        .collect();
+    assert_eq!(running, vec![a]);
+    assert_eq!(store.list_jobs(None, 10).await.expect("all").len(), 2);
+    assert_eq!(store.list_jobs(None, 1).await.expect("limited").len(), 1);
+}
+
 crate::contract_tests!(
+    jobs_are_listed_by_state,
     enqueue_keeps_one_pending_job_per_key,
     claim_returns_due_jobs_oldest_first,
     concurrent_claims_take_each_job_exactly_once,

@@ -437,3 +437,807 @@ mod validator_self_test {
         }
     }
 }
+
+/// A simulator shared by the HTTP tests of this binary, served from its own runtime thread so
+/// each `#[tokio::test]` (with its own runtime) can reach it.
+mod live {
+    use serde_json::Value;
+    use std::sync::OnceLock;
+
+    pub struct Live {
+        pub base_url: String,
+        pub account_sid: String,
+        pub key_sid: String,
+        pub key_secret: String,
+    }
+
+    /// Small, fixed data: 40 days (so LastMonth and Monthly have data) up to a fixed instant.
+    pub fn config() -> twilio_sim::SimConfig {
+        twilio_sim::SimConfig {
+            seed: 7,
+            now: "2026-03-15T12:34:56Z".parse().expect("valid instant"),
+            sizes: twilio_sim::Sizes {
+                messages_per_day: 12,
+                calls_per_day: 6,
+                days: 40,
+                subaccounts: 1,
+                conferences_per_day: 2,
+                verify_attempts_per_day: 4,
+                phone_numbers: 3,
+                messaging_services: 2,
+                ..twilio_sim::Sizes::default()
+            },
+            faults: twilio_sim::Faults::default(),
+        }
+    }
+
+    pub fn live() -> &'static Live {
+        static LIVE: OnceLock<Live> = OnceLock::new();
+        LIVE.get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                runtime.block_on(async move {
+                    let handle = twilio_sim::spawn(config()).await.expect("spawn simulator");
+                    let account = handle.dataset().main_account();
+                    let key = account.main_key().expect("main account has a Main key");
+                    let live = Live {
+                        base_url: handle.base_url(),
+                        account_sid: account.sid.to_string(),
+                        key_sid: key.sid.to_string(),
+                        key_secret: key.secret.to_string(),
+                    };
+                    tx.send(live).expect("test thread waits");
+                    // Keep the simulator (and this runtime) alive for the whole test binary.
+                    std::future::pending::<()>().await;
+                });
+            });
+            rx.recv().expect("simulator thread started")
+        })
+    }
+
+    pub fn client() -> reqwest::Client {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    pub struct Answer {
+        pub status: u16,
+        pub headers: reqwest::header::HeaderMap,
+        pub text: String,
+    }
+
+    impl Answer {
+        pub fn json(&self) -> Value {
+            serde_json::from_str(&self.text).unwrap_or_else(|e| {
+                panic!(
+                    "body is not JSON ({e}), status {}: {}",
+                    self.status, self.text
+                )
+            })
+        }
+    }
+
+    /// GET `path_and_query` with the given Host header and the main account's Main key.
+    pub async fn get(host: &str, path_and_query: &str) -> Answer {
+        let live = live();
+        get_as(
+            host,
+            path_and_query,
+            Some((&live.key_sid, &live.key_secret)),
+        )
+        .await
+    }
+
+    pub async fn get_as(host: &str, path_and_query: &str, auth: Option<(&str, &str)>) -> Answer {
+        let live = live();
+        let mut request = client()
+            .get(format!("{}{path_and_query}", live.base_url))
+            .header(reqwest::header::HOST, host);
+        if let Some((user, password)) = auth {
+            request = request.basic_auth(user, Some(password));
+        }
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {host} {path_and_query}: {e}"));
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        Answer {
+            status,
+            headers,
+            text,
+        }
+    }
+}
+
+/// Decoded query pairs of a URI or URL, in order.
+fn query_pairs(link: &str) -> Vec<(String, String)> {
+    let query = link.split_once('?').map(|(_, q)| q).unwrap_or("");
+    url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn param(link: &str, name: &str) -> Option<String> {
+    query_pairs(link)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+fn key_set(value: &Value) -> std::collections::BTreeSet<String> {
+    value
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// Fetches `path_and_query`, checks it is a JSON 200 and validates it against the endpoint's
+/// official response schema. Returns the body.
+async fn fetch_valid(ep: &Endpoint, path_and_query: &str) -> Value {
+    let answer = live::get(ep.host, path_and_query).await;
+    assert_eq!(
+        answer.status, 200,
+        "GET {} {path_and_query}: {}",
+        ep.host, answer.text
+    );
+    let content_type = answer
+        .headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(
+        content_type.starts_with("application/json"),
+        "GET {path_and_query}: content-type {content_type:?}"
+    );
+    let body = answer.json();
+    let spec = openapi::spec(ep.spec);
+    let violations = spec
+        .validate_response(ep.template, "GET", 200, &body)
+        .map(|_| {
+            let schema = spec
+                .response_schema(ep.template, "GET", 200)
+                .expect("schema");
+            spec.validate(schema, &body, Options::FIDELITY)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        violations.is_empty(),
+        "GET {} {path_and_query} does not match {} {}:\n{}",
+        ep.host,
+        ep.spec,
+        ep.template,
+        openapi::report(&violations)
+    );
+    body
+}
+
+/// The link to follow for the next page, as a path and query on the simulator.
+fn local_link(ep: &Endpoint, link: &str) -> String {
+    match ep.envelope {
+        openapi::endpoints::Envelope::Meta(_) => link
+            .strip_prefix(&format!("https://{}", ep.host))
+            .unwrap_or_else(|| panic!("{link} is not on https://{}", ep.host))
+            .to_string(),
+        _ => link.to_string(),
+    }
+}
+
+/// Checks one list page against the shape every official example of the endpoint shows,
+/// and the paging rules of facts §2. Returns the next link, if any.
+fn check_list_page(
+    ep: &Endpoint,
+    path: &str,
+    body: &Value,
+    page: u64,
+    page_size: u64,
+) -> Option<String> {
+    use openapi::endpoints::Envelope;
+    let examples = ep.examples();
+    assert!(!examples.is_empty());
+    for (name, file) in &examples {
+        let example = openapi::example(file);
+        assert_eq!(
+            key_set(body),
+            key_set(&example),
+            "top-level keys differ from the spec example {name}"
+        );
+        if let Envelope::Meta(_) = ep.envelope {
+            assert_eq!(
+                key_set(&body["meta"]),
+                key_set(&example["meta"]),
+                "meta keys differ from the spec example {name}"
+            );
+        }
+    }
+    let (list_key, links, prefix) = match ep.envelope {
+        Envelope::Flat(key) => (key, body, path.to_string()),
+        Envelope::Meta(key) => {
+            assert_eq!(body["meta"]["key"], key, "meta.key");
+            (key, &body["meta"], format!("https://{}{path}", ep.host))
+        }
+        Envelope::Instance => unreachable!("not a list"),
+    };
+    let suffix = if matches!(ep.envelope, Envelope::Flat(_)) {
+        "uri"
+    } else {
+        "url"
+    };
+    let link = |name: &str| links[format!("{name}_{suffix}")].clone();
+    let records = body[list_key].as_array().expect("list is an array");
+    assert!(records.len() as u64 <= page_size);
+    assert_eq!(links["page"], page, "page");
+    assert_eq!(links["page_size"], page_size, "page_size");
+
+    for name in ["first_page", "previous_page", "next_page", ""] {
+        let key = if name.is_empty() {
+            suffix.to_string()
+        } else {
+            format!("{name}_{suffix}")
+        };
+        let Some(value) = links[&key].as_str() else {
+            continue;
+        };
+        assert!(
+            value.starts_with(&format!("{prefix}?")),
+            "{key} = {value} does not start with {prefix}?"
+        );
+        assert_eq!(
+            param(value, "PageSize").as_deref(),
+            Some(page_size.to_string().as_str()),
+            "{key} = {value}: PageSize"
+        );
+        if matches!(ep.envelope, Envelope::Flat(_)) {
+            // 2010 appends PageSize and Page last (and PageToken after them).
+            let names: Vec<String> = query_pairs(value).into_iter().map(|(k, _)| k).collect();
+            let tail: Vec<&str> = names
+                .iter()
+                .map(String::as_str)
+                .filter(|n| *n != "PageToken")
+                .rev()
+                .take(2)
+                .collect();
+            assert_eq!(tail, ["Page", "PageSize"], "{key} = {value}: order");
+            if names.iter().any(|n| n == "PageToken") {
+                assert_eq!(
+                    names.last().map(String::as_str),
+                    Some("PageToken"),
+                    "{value}"
+                );
+            }
+        }
+    }
+    let first = link("first_page");
+    let first = first.as_str().expect("first page link is a string");
+    assert_eq!(param(first, "Page").as_deref(), Some("0"), "{first}");
+    assert_eq!(param(first, "PageToken"), None, "{first}");
+    let own = links[suffix].as_str().expect("own link is a string");
+    assert_eq!(
+        param(own, "Page").as_deref(),
+        Some(page.to_string().as_str()),
+        "{own}"
+    );
+    if page == 0 {
+        assert!(
+            link("previous_page").is_null(),
+            "previous link on page 0: {}",
+            link("previous_page")
+        );
+    } else {
+        let previous = link("previous_page");
+        let previous = previous.as_str().expect("previous link after page 0");
+        assert_eq!(
+            param(previous, "Page").as_deref(),
+            Some((page - 1).to_string().as_str())
+        );
+        let token = param(previous, "PageToken").expect("previous link has a PageToken");
+        assert!(token.starts_with("PB"), "previous PageToken {token}");
+        assert!(
+            param(own, "PageToken").is_some(),
+            "{own}: own link keeps its token"
+        );
+    }
+    if let Envelope::Flat(_) = ep.envelope {
+        let (start, end) = (body["start"].as_u64(), body["end"].as_u64());
+        let expected_start = if records.is_empty() {
+            0
+        } else {
+            page * page_size
+        };
+        let expected_end = if records.is_empty() {
+            0
+        } else {
+            expected_start + records.len() as u64 - 1
+        };
+        assert_eq!(
+            (start, end),
+            (Some(expected_start), Some(expected_end)),
+            "start/end"
+        );
+    }
+    let next = link("next_page");
+    let next = next.as_str()?;
+    assert_eq!(
+        param(next, "Page").as_deref(),
+        Some((page + 1).to_string().as_str()),
+        "{next}"
+    );
+    let token = param(next, "PageToken").expect("next link has a PageToken");
+    assert!(token.starts_with("PA"), "next PageToken {token}");
+    assert_eq!(
+        records.len() as u64,
+        page_size,
+        "a next link after a short page"
+    );
+    Some(next.to_string())
+}
+
+/// What kind of link a string is, judged by its start: a relative 2010 URI, an absolute URL
+/// on a Twilio host (which host matters), or neither.
+fn link_kind(value: &str) -> Option<String> {
+    if value.starts_with("/2010-04-01/") {
+        return Some("/2010-04-01/...".into());
+    }
+    let rest = value.strip_prefix("https://")?;
+    let host = rest.split('/').next()?;
+    host.ends_with(".twilio.com")
+        .then(|| format!("https://{host}/..."))
+}
+
+/// Compares a simulated value with the spec example's value at the same place: wherever the
+/// example holds a Twilio link, the simulator must hold the same kind of link (or null).
+fn compare_link_kinds(example: &Value, actual: &Value, pointer: &str, out: &mut Vec<String>) {
+    match (example, actual) {
+        (Value::String(e), Value::String(a)) => {
+            if let Some(kind) = link_kind(e)
+                && link_kind(a).as_deref() != Some(kind.as_str())
+            {
+                out.push(format!("{pointer}: example has a {kind} link, got {a:?}"));
+            }
+        }
+        (Value::Object(e), Value::Object(a)) => {
+            for (key, e_value) in e {
+                if let Some(a_value) = a.get(key) {
+                    compare_link_kinds(e_value, a_value, &format!("{pointer}/{key}"), out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Link kinds of the first record (or the instance) against every spec example.
+fn check_record_links(ep: &Endpoint, body: &Value) {
+    let first = |v: &Value| match ep.envelope {
+        openapi::endpoints::Envelope::Flat(k) | openapi::endpoints::Envelope::Meta(k) => {
+            v[k].get(0).cloned()
+        }
+        openapi::endpoints::Envelope::Instance => Some(v.clone()),
+    };
+    let Some(actual) = first(body) else {
+        return;
+    };
+    let mut problems = Vec::new();
+    for (name, file) in ep.examples() {
+        if let Some(example) = first(&openapi::example(&file)) {
+            let mut found = Vec::new();
+            compare_link_kinds(&example, &actual, "", &mut found);
+            problems.extend(found.into_iter().map(|p| format!("vs {name}: {p}")));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Fetches page 0 (and page 1 when there is one) of a list endpoint with a small page size and
+/// checks both. `extra` is a query prefix such as `DateSent>=2026-03-01&`.
+async fn check_list(ep: Endpoint, extra: &str, page_size: u64) -> Value {
+    let live = live::live();
+    let path = ep.path(&live.account_sid, None);
+    let body = fetch_valid(&ep, &format!("{path}?{extra}PageSize={page_size}")).await;
+    let key = match ep.envelope {
+        openapi::endpoints::Envelope::Flat(k) | openapi::endpoints::Envelope::Meta(k) => k,
+        openapi::endpoints::Envelope::Instance => unreachable!(),
+    };
+    assert!(
+        !body[key].as_array().is_none_or(Vec::is_empty),
+        "{path}: the first page is empty, so its records were not checked"
+    );
+    check_record_links(&ep, &body);
+    let next = check_list_page(&ep, &path, &body, 0, page_size)
+        .unwrap_or_else(|| panic!("{path}: expected more than {page_size} records"));
+    let page1 = fetch_valid(&ep, &local_link(&ep, &next)).await;
+    check_list_page(&ep, &path, &page1, 1, page_size);
+    body
+}
+
+/// Fetches an instance and checks its keys against the spec example.
+async fn check_instance(ep: Endpoint, sid: Option<&str>) -> Value {
+    let live = live::live();
+    let path = ep.path(&live.account_sid, sid);
+    let body = fetch_valid(&ep, &path).await;
+    check_record_links(&ep, &body);
+    for (name, file) in ep.examples() {
+        assert_eq!(
+            key_set(&body),
+            key_set(&openapi::example(&file)),
+            "keys differ from the spec example {name}"
+        );
+    }
+    body
+}
+
+macro_rules! list_fidelity {
+    ($($name:ident: $endpoint:expr, $extra:expr, $page_size:expr;)*) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                check_list($endpoint, $extra, $page_size).await;
+            }
+        )*
+    };
+}
+
+list_fidelity! {
+    accounts_list_matches_the_spec: endpoints::ACCOUNTS, "", 1;
+    messages_list_matches_the_spec: endpoints::MESSAGES, "", 3;
+    calls_list_matches_the_spec: endpoints::CALLS, "", 3;
+    conferences_list_matches_the_spec: endpoints::CONFERENCES, "", 3;
+    recordings_list_matches_the_spec: endpoints::RECORDINGS, "", 3;
+    incoming_phone_numbers_list_matches_the_spec: endpoints::INCOMING_PHONE_NUMBERS, "", 2;
+    usage_records_list_matches_the_spec: endpoints::USAGE_RECORDS, "", 3;
+    usage_records_daily_matches_the_spec: endpoints::usage("Daily"), "", 3;
+    usage_records_monthly_matches_the_spec: endpoints::usage("Monthly"), "", 3;
+    usage_records_yearly_matches_the_spec: endpoints::usage("Yearly"), "", 3;
+    usage_records_all_time_matches_the_spec: endpoints::usage("AllTime"), "", 3;
+    usage_records_today_matches_the_spec: endpoints::usage("Today"), "", 3;
+    usage_records_yesterday_matches_the_spec: endpoints::usage("Yesterday"), "", 3;
+    usage_records_this_month_matches_the_spec: endpoints::usage("ThisMonth"), "", 3;
+    usage_records_last_month_matches_the_spec: endpoints::usage("LastMonth"), "", 3;
+    messaging_services_list_matches_the_spec: endpoints::MESSAGING_SERVICES, "", 1;
+    monitor_alerts_list_matches_the_spec: endpoints::ALERTS, "", 2;
+    verify_attempts_list_matches_the_spec: endpoints::VERIFY_ATTEMPTS, "", 3;
+    insights_voice_summaries_list_matches_the_spec: endpoints::VOICE_SUMMARIES, "StartTime=7d&", 3;
+}
+
+#[tokio::test]
+async fn account_fetch_matches_the_spec() {
+    let body = check_instance(endpoints::ACCOUNT, None).await;
+    assert_eq!(body["sid"], live::live().account_sid);
+}
+
+#[tokio::test]
+async fn balance_fetch_matches_the_spec() {
+    let body = check_instance(endpoints::BALANCE, None).await;
+    assert_eq!(body["account_sid"], live::live().account_sid);
+}
+
+#[tokio::test]
+async fn verify_attempts_summary_matches_the_spec() {
+    check_instance(endpoints::VERIFY_ATTEMPTS_SUMMARY, None).await;
+}
+
+#[tokio::test]
+async fn message_fetch_matches_the_spec() {
+    let page = check_list(endpoints::MESSAGES, "", 3).await;
+    let sid = page["messages"][0]["sid"]
+        .as_str()
+        .expect("a message sid")
+        .to_string();
+    let body = check_instance(endpoints::MESSAGE, Some(&sid)).await;
+    assert_eq!(body, page["messages"][0], "fetch and list disagree");
+}
+
+/// `DateSent>=` as clients send it (raw `>`, name `DateSent>`), echoed as Twilio does.
+#[tokio::test]
+async fn messages_list_echoes_an_inequality_filter_as_the_spec_examples_do() {
+    let body = check_list(endpoints::MESSAGES, "DateSent>=2026-03-01&", 3).await;
+    let first = body["first_page_uri"].as_str().expect("first_page_uri");
+    assert!(
+        first.contains("DateSent%3E=2026-03-01&"),
+        "first_page_uri {first} does not echo DateSent%3E=2026-03-01"
+    );
+    let next = body["next_page_uri"].as_str().expect("next_page_uri");
+    assert!(next.contains("DateSent%3E=2026-03-01&"), "{next}");
+}
+
+/// Error bodies: keys exactly {code, message, more_info, status} (+ optional detail),
+/// `status` equal to the HTTP status, `more_info` the code's page, JSON content type.
+async fn check_error(
+    host: &str,
+    path_and_query: &str,
+    auth: Option<(&str, &str)>,
+    status: u16,
+    code: u64,
+) -> live::Answer {
+    let answer = live::get_as(host, path_and_query, auth).await;
+    assert_eq!(
+        answer.status, status,
+        "GET {host} {path_and_query}: {}",
+        answer.text
+    );
+    let content_type = answer
+        .headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(
+        content_type.starts_with("application/json"),
+        "content-type {content_type:?}"
+    );
+    let body = answer.json();
+    let mut keys = key_set(&body);
+    let had_detail = keys.remove("detail");
+    assert_eq!(
+        keys.into_iter().collect::<Vec<_>>(),
+        ["code", "message", "more_info", "status"],
+        "error keys: {body}"
+    );
+    if had_detail {
+        assert!(body["detail"].is_string(), "detail: {body}");
+    }
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status, "{body}");
+    assert_eq!(
+        body["more_info"],
+        format!("https://www.twilio.com/docs/errors/{code}"),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    answer
+}
+
+fn main_key() -> Option<(&'static str, &'static str)> {
+    let live = live::live();
+    Some((live.key_sid.as_str(), live.key_secret.as_str()))
+}
+
+#[tokio::test]
+async fn unknown_2010_path_is_a_twilio_404() {
+    let path = format!(
+        "/2010-04-01/Accounts/{}/Nonsense.json",
+        live::live().account_sid
+    );
+    let answer = check_error("api.twilio.com", &path, main_key(), 404, 20404).await;
+    let message = answer.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(message.contains("/Nonsense.json"), "{message}");
+}
+
+#[tokio::test]
+async fn unknown_product_path_is_a_twilio_404() {
+    check_error("monitor.twilio.com", "/v1/Nonsense", main_key(), 404, 20404).await;
+}
+
+#[tokio::test]
+async fn unknown_host_is_a_twilio_404() {
+    check_error("example.com", "/v1/Services", main_key(), 404, 20404).await;
+}
+
+#[tokio::test]
+async fn wrong_secret_is_a_twilio_401_with_www_authenticate() {
+    let live = live::live();
+    let path = endpoints::MESSAGES.path(&live.account_sid, None);
+    let answer = check_error(
+        "api.twilio.com",
+        &path,
+        Some((&live.key_sid, "not-the-secret")),
+        401,
+        20003,
+    )
+    .await;
+    assert_eq!(
+        answer
+            .headers
+            .get(reqwest::header::WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok()),
+        Some("Basic realm=\"Twilio API\"")
+    );
+}
+
+#[tokio::test]
+async fn missing_credentials_is_a_twilio_401() {
+    check_error("verify.twilio.com", "/v2/Attempts", None, 401, 20003).await;
+}
+
+#[tokio::test]
+async fn page_without_token_is_a_twilio_400_20001() {
+    let path = endpoints::CALLS.path(&live::live().account_sid, None);
+    check_error(
+        "api.twilio.com",
+        &format!("{path}?PageSize=2&Page=3"),
+        main_key(),
+        400,
+        20001,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn invalid_page_token_is_a_twilio_400_21481() {
+    let path = endpoints::MESSAGES.path(&live::live().account_sid, None);
+    check_error(
+        "api.twilio.com",
+        &format!("{path}?PageSize=2&Page=1&PageToken=garbage"),
+        main_key(),
+        400,
+        21481,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn invalid_page_token_on_a_product_api_is_a_twilio_400_21481() {
+    check_error(
+        "monitor.twilio.com",
+        "/v1/Alerts?PageSize=2&Page=1&PageToken=garbage",
+        main_key(),
+        400,
+        21481,
+    )
+    .await;
+}
+
+/// The envelope checks the HTTP tests use accept Twilio's own paged examples, and refuse
+/// them once broken.
+mod envelope_check_self_test {
+    use super::*;
+
+    const EXAMPLE_ACCOUNT: &str = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+    fn paged_examples() -> Vec<(Endpoint, &'static str, u64, u64)> {
+        vec![
+            (
+                endpoints::CALLS,
+                "twilio_api_v2010/GET__2010_04_01_Accounts_AccountSid_Calls_json__200__readFullPage1.json",
+                0,
+                2,
+            ),
+            (
+                endpoints::CALLS,
+                "twilio_api_v2010/GET__2010_04_01_Accounts_AccountSid_Calls_json__200__readFullPage2.json",
+                1,
+                2,
+            ),
+            (
+                endpoints::MESSAGES,
+                "twilio_api_v2010/GET__2010_04_01_Accounts_AccountSid_Messages_json__200__readFullPage1.json",
+                0,
+                2,
+            ),
+            (
+                endpoints::CONFERENCES,
+                "twilio_api_v2010/GET__2010_04_01_Accounts_AccountSid_Conferences_json__200__readNext.json",
+                1,
+                3,
+            ),
+            (
+                endpoints::MESSAGING_SERVICES,
+                "twilio_messaging_v1/GET__v1_Services__200__readFull.json",
+                0,
+                20,
+            ),
+            (
+                endpoints::ALERTS,
+                "twilio_monitor_v1/GET__v1_Alerts__200__readFull.json",
+                0,
+                50,
+            ),
+        ]
+    }
+
+    #[test]
+    fn official_paged_examples_pass_the_envelope_checks() {
+        for (ep, file, page, page_size) in paged_examples() {
+            let body = openapi::example(file);
+            let path = ep.path(EXAMPLE_ACCOUNT, None);
+            check_list_page(&ep, &path, &body, page, page_size);
+        }
+    }
+
+    fn refused(ep: Endpoint, file: &str, page: u64, size: u64, edit: impl FnOnce(&mut Value)) {
+        let mut body = openapi::example(file);
+        edit(&mut body);
+        let path = ep.path(EXAMPLE_ACCOUNT, None);
+        let outcome = std::panic::catch_unwind(|| check_list_page(&ep, &path, &body, page, size));
+        assert!(outcome.is_err(), "{file}: the broken envelope was accepted");
+    }
+
+    #[test]
+    fn link_kinds_follow_the_example() {
+        let example = json!({"uri": "/2010-04-01/Accounts/AC1/Calls/CA1.json",
+            "links": {"events": "https://insights.twilio.com/v1/Voice/CA1/Events"},
+            "request_url": "http://www.example.com", "price": "-0.1"});
+        let good = json!({"uri": "/2010-04-01/Accounts/AC2/Calls/CA2.json",
+            "links": {"events": "https://insights.twilio.com/v1/Voice/CA2/Events"},
+            "request_url": "https://customer.example/hook", "price": null});
+        let mut out = Vec::new();
+        compare_link_kinds(&example, &good, "", &mut out);
+        assert!(out.is_empty(), "{out:?}");
+        let bad = json!({"uri": "https://api.twilio.com/2010-04-01/Accounts/AC2/Calls/CA2.json",
+            "links": {"events": "https://api.twilio.com/v1/Voice/CA2/Events"}});
+        compare_link_kinds(&example, &bad, "", &mut out);
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert!(out[0].starts_with("/uri:"), "{out:?}");
+        assert!(out[1].starts_with("/links/events:"), "{out:?}");
+    }
+
+    #[test]
+    fn broken_envelopes_are_refused() {
+        let page2 = "twilio_api_v2010/GET__2010_04_01_Accounts_AccountSid_Calls_json__200__readFullPage2.json";
+        let calls = endpoints::CALLS;
+        refused(calls, page2, 1, 2, |b| b["previous_page_uri"] = Value::Null);
+        refused(calls, page2, 1, 2, |b| b["start"] = json!(0));
+        refused(calls, page2, 1, 2, |b| {
+            b.as_object_mut().map(|m| m.remove("end"));
+        });
+        refused(calls, page2, 1, 2, |b| b["total"] = json!(10));
+        refused(calls, page2, 1, 2, |b| {
+            let next = b["next_page_uri"].as_str().unwrap_or_default();
+            b["next_page_uri"] = json!(next.replace("PageToken=PA", "PageToken=PB"));
+        });
+        refused(calls, page2, 1, 2, |b| {
+            let first = b["first_page_uri"].as_str().unwrap_or_default();
+            b["first_page_uri"] = json!(format!("https://api.twilio.com{first}"));
+        });
+        refused(calls, page2, 1, 2, |b| {
+            let first = b["first_page_uri"].as_str().unwrap_or_default();
+            b["first_page_uri"] = json!(first.replace("PageSize=2&Page=0", "Page=0&PageSize=2"));
+        });
+        let services = "twilio_messaging_v1/GET__v1_Services__200__readFull.json";
+        let ep = endpoints::MESSAGING_SERVICES;
+        refused(ep, services, 0, 20, |b| b["meta"]["key"] = json!("items"));
+        refused(ep, services, 0, 20, |b| {
+            b["meta"]["url"] = json!("/v1/Services?PageSize=20&Page=0")
+        });
+        refused(ep, services, 0, 20, |b| {
+            b["meta"]["previous_page_url"] =
+                json!("https://messaging.twilio.com/v1/Services?PageSize=20&Page=0")
+        });
+        refused(ep, services, 0, 20, |b| {
+            b["meta"].as_object_mut().map(|m| m.remove("key"));
+        });
+        refused(ep, services, 0, 20, |b| b["page_size"] = json!(20));
+    }
+}
+
+/// A product path with a doubled slash must not leak into the absolute `meta` links: either
+/// it is not found (as on the 2010 API) or it is served with the canonical links.
+#[tokio::test]
+#[ignore = "sim bug: `//v2/Attempts` is served with `https://verify.twilio.com//v2/...` meta links (notes/fid-findings.md #1)"]
+async fn doubled_slash_on_a_product_api_does_not_leak_into_meta_links() {
+    let answer = live::get("verify.twilio.com", "//v2/Attempts?PageSize=1").await;
+    if answer.status == 404 {
+        check_error(
+            "verify.twilio.com",
+            "//v2/Attempts?PageSize=1",
+            main_key(),
+            404,
+            20404,
+        )
+        .await;
+        return;
+    }
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let body = answer.json();
+    for key in ["first_page_url", "url", "next_page_url"] {
+        let link = body["meta"][key].as_str().unwrap_or_default();
+        assert!(
+            link.starts_with("https://verify.twilio.com/v2/Attempts?"),
+            "meta.{key} = {link}"
+        );
+    }
+}

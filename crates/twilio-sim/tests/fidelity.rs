@@ -1241,3 +1241,110 @@ async fn doubled_slash_on_a_product_api_does_not_leak_into_meta_links() {
         );
     }
 }
+
+/// Replays the request behind every spec example of a list endpoint (the example's own
+/// `first_page_uri`/`first_page_url` without `Page=0`, with our account SID) and checks the
+/// simulator echoes it as the example does: every filter kept, in order, with the same
+/// values, `PageSize` and `Page` last. On the 2010 API the echo must match byte for byte;
+/// on product APIs the decoded pairs must match (the Alerts example leaves `:` raw where the
+/// other product examples write `%3A`, which is equivalent).
+async fn check_example_echoes(ep: Endpoint) {
+    let live = live::live();
+    let flat = matches!(ep.envelope, openapi::endpoints::Envelope::Flat(_));
+    let origin = format!("https://{}", ep.host);
+    let mut replayed = 0;
+    let mut problems = Vec::new();
+    for (name, file) in ep.examples() {
+        let example = openapi::example(&file);
+        let link = if flat {
+            example["first_page_uri"].as_str()
+        } else {
+            example["meta"]["first_page_url"].as_str()
+        };
+        let Some(link) = link else { continue };
+        let expected = link
+            .replace("ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &live.account_sid)
+            .replacen(&origin, "", 1);
+        let request = expected.replacen("&Page=0", "", 1);
+        assert_ne!(request, expected, "{name}: no Page=0 in {link}");
+        let answer = live::get(ep.host, &request).await;
+        replayed += 1;
+        if answer.status != 200 {
+            problems.push(format!(
+                "{name}: {request} -> {}: {}",
+                answer.status, answer.text
+            ));
+            continue;
+        }
+        let body = answer.json();
+        let got = if flat {
+            body["first_page_uri"].as_str().map(str::to_string)
+        } else {
+            body["meta"]["first_page_url"]
+                .as_str()
+                .map(|s| s.replacen(&origin, "", 1))
+        };
+        let got = got.unwrap_or_default();
+        let path = |s: &str| s.split('?').next().unwrap_or_default().to_string();
+        let same = if flat {
+            got == expected
+        } else {
+            path(&got) == path(&expected) && query_pairs(&got) == query_pairs(&expected)
+        };
+        if !same {
+            problems.push(format!(
+                "{name}:\n    example {expected}\n    got     {got}"
+            ));
+        }
+    }
+    assert!(
+        replayed > 0,
+        "{}: no example with a first page link",
+        ep.template
+    );
+    assert!(
+        problems.is_empty(),
+        "{}: {} of {replayed} example requests echoed differently:\n{}",
+        ep.template,
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+macro_rules! echo_fidelity {
+    ($($name:ident: $endpoint:expr;)*) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                check_example_echoes($endpoint).await;
+            }
+        )*
+    };
+}
+
+echo_fidelity! {
+    accounts_list_echoes_the_spec_example_requests: endpoints::ACCOUNTS;
+    messages_list_echoes_the_spec_example_requests: endpoints::MESSAGES;
+    calls_list_echoes_the_spec_example_requests: endpoints::CALLS;
+    conferences_list_echoes_the_spec_example_requests: endpoints::CONFERENCES;
+    recordings_list_echoes_the_spec_example_requests: endpoints::RECORDINGS;
+    incoming_phone_numbers_list_echoes_the_spec_example_requests: endpoints::INCOMING_PHONE_NUMBERS;
+    usage_records_list_echoes_the_spec_example_requests: endpoints::USAGE_RECORDS;
+    usage_records_daily_echoes_the_spec_example_requests: endpoints::usage("Daily");
+    usage_records_monthly_echoes_the_spec_example_requests: endpoints::usage("Monthly");
+    usage_records_yearly_echoes_the_spec_example_requests: endpoints::usage("Yearly");
+    usage_records_all_time_echoes_the_spec_example_requests: endpoints::usage("AllTime");
+    usage_records_today_echoes_the_spec_example_requests: endpoints::usage("Today");
+    usage_records_yesterday_echoes_the_spec_example_requests: endpoints::usage("Yesterday");
+    usage_records_this_month_echoes_the_spec_example_requests: endpoints::usage("ThisMonth");
+    usage_records_last_month_echoes_the_spec_example_requests: endpoints::usage("LastMonth");
+    messaging_services_list_echoes_the_spec_example_requests: endpoints::MESSAGING_SERVICES;
+    monitor_alerts_list_echoes_the_spec_example_requests: endpoints::ALERTS;
+    verify_attempts_list_echoes_the_spec_example_requests: endpoints::VERIFY_ATTEMPTS;
+}
+
+#[tokio::test]
+#[ignore = "sim bug: Voice/Summaries drops spec filters (ToCarrier, AnsweredBy, HasTag, Subaccount, ...) from its links and ignores them (notes/fid-findings.md #2)"]
+async fn insights_voice_summaries_list_echoes_the_spec_example_requests() {
+    check_example_echoes(endpoints::VOICE_SUMMARIES).await;
+}

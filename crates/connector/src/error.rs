@@ -169,12 +169,12 @@ impl HttpError {
 #[derive(Debug, Error)]
 pub enum FetchError<E: std::error::Error + 'static> {
     #[error("the request is not valid: {0}")]
-    Request(#[from] RequestError),
-    #[error("{url}: {source}{}", if *attempts > 1 { format!(" (after {attempts} attempts)") } else { String::new() })]
+    Request(RequestError),
+    #[error("{url}: {error}{}", if *attempts > 1 { format!(" (after {attempts} attempts)") } else { String::new() })]
     Http {
         url: String,
         attempts: u32,
-        source: HttpError,
+        error: HttpError,
     },
     #[error(
         "{url}: the body is not valid JSON ({reason}); the response was malformed or cut short"
@@ -182,19 +182,24 @@ pub enum FetchError<E: std::error::Error + 'static> {
     BadJson { url: String, reason: String },
     #[error("{url}: the body is JSON but not an object, so it is not a Twilio page")]
     NotAPage { url: String },
-    #[error("after {url}: {source}")]
-    Link { url: String, source: LinkError },
+    #[error("after {url}: {error}")]
+    Link { url: String, error: LinkError },
     #[error("pagination loops: the next-page link {url} was already fetched")]
     Loop { url: String },
     #[error("the page handler failed: {0}")]
-    Callback(#[source] E),
+    Callback(E),
+}
+
+impl<E: std::error::Error + 'static> From<RequestError> for FetchError<E> {
+    fn from(error: RequestError) -> Self {
+        Self::Request(error)
+    }
 }
 
 /// A failed fetch, with the ledger of what it spent before failing.
 #[derive(Debug, Error)]
 #[error("{error}")]
 pub struct FetchFailed<E: std::error::Error + 'static> {
-    #[source]
     pub error: FetchError<E>,
     pub ledger: crate::Ledger,
 }

@@ -181,7 +181,7 @@ impl Connector {
                 .map_err(|failed| FetchError::Http {
                     url: url.clone(),
                     attempts: failed.attempts,
-                    source: failed.error,
+                    error: failed.error,
                 })?;
             let value: Value =
                 serde_json::from_slice(&body.bytes).map_err(|e| FetchError::BadJson {
@@ -199,11 +199,10 @@ impl Connector {
                 && !is_empty_page(&value)
                 && let Some(link) = next_link(&value)
             {
-                let resolved =
-                    resolve_next_link(host, link).map_err(|source| FetchError::Link {
-                        url: url.clone(),
-                        source,
-                    })?;
+                let resolved = resolve_next_link(host, link).map_err(|error| FetchError::Link {
+                    url: url.clone(),
+                    error,
+                })?;
                 next = Some(resolved);
             }
             let page = Page {

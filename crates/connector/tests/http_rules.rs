@@ -66,7 +66,7 @@ async fn a_link_to_another_host_is_an_error_and_never_followed() {
         matches!(
             failed.error,
             FetchError::Link {
-                source: LinkError::OtherHost { .. },
+                error: LinkError::OtherHost { .. },
                 ..
             }
         ),
@@ -148,7 +148,7 @@ async fn a_redirect_is_an_error_and_not_followed() {
         matches!(
             failed.error,
             FetchError::Http {
-                source: HttpError::Redirect { status: 302, .. },
+                error: HttpError::Redirect { status: 302, .. },
                 ..
             }
         ),
@@ -170,7 +170,7 @@ async fn a_body_that_is_not_json_content_is_refused() {
         matches!(
             failed.error,
             FetchError::Http {
-                source: HttpError::NotJson(_),
+                error: HttpError::NotJson(_),
                 ..
             }
         ),
@@ -190,7 +190,7 @@ async fn a_body_over_the_size_cap_is_refused() {
         matches!(
             failed.error,
             FetchError::Http {
-                source: HttpError::TooLarge { limit: 4096 },
+                error: HttpError::TooLarge { limit: 4096 },
                 ..
             }
         ),

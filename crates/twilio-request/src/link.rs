@@ -29,8 +29,8 @@ pub enum LinkError {
     Control(String),
     #[error("the next-page link {0} contains a fragment ('#')")]
     Fragment(String),
-    #[error("the next-page link {link} has a bad path: {source}")]
-    Path { link: String, source: PathError },
+    #[error("the next-page link {link} has a bad path: {error}")]
+    Path { link: String, error: PathError },
     #[error("the next-page link {link} has a bad query: {reason}")]
     Query { link: String, reason: String },
 }
@@ -73,9 +73,9 @@ pub fn resolve_next_link(host: &str, link: &str) -> Result<String, LinkError> {
         Some((path, query)) => (path, Some(query)),
         None => (rooted, None),
     };
-    validate_path(path).map_err(|source| LinkError::Path {
+    validate_path(path).map_err(|error| LinkError::Path {
         link: shown(),
-        source,
+        error,
     })?;
     if let Some(query) = query {
         validate_query(query).map_err(|reason| LinkError::Query {

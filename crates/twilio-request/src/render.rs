@@ -23,18 +23,12 @@ pub enum RequestError {
         "{0} is not a Twilio product host; use one of the hosts of the Twilio API, e.g. api.twilio.com or messaging.twilio.com"
     )]
     UnknownHost(String),
-    #[error("path {path}: {source}")]
-    Path { path: String, source: PathError },
-    #[error("path {path}: {source}")]
-    PathToken {
-        path: String,
-        source: DateTokenError,
-    },
-    #[error("query parameter {name}: {source}")]
-    ParamToken {
-        name: String,
-        source: DateTokenError,
-    },
+    #[error("path {path}: {error}")]
+    Path { path: String, error: PathError },
+    #[error("path {path}: {error}")]
+    PathToken { path: String, error: DateTokenError },
+    #[error("query parameter {name}: {error}")]
+    ParamToken { name: String, error: DateTokenError },
     #[error(transparent)]
     Param(#[from] ParamError),
     #[error(transparent)]
@@ -110,14 +104,14 @@ impl RequestSpec {
         }
         let window = window.as_ref();
         let path = render_tokens(&self.path, window)
-            .map_err(|source| RequestError::PathToken {
+            .map_err(|error| RequestError::PathToken {
                 path: show(&self.path),
-                source,
+                error,
             })?
             .replace(ACCOUNT_SID_PLACEHOLDER, account);
-        validate_path(&path).map_err(|source| RequestError::Path {
+        validate_path(&path).map_err(|error| RequestError::Path {
             path: show(&self.path),
-            source,
+            error,
         })?;
 
         if self.params.len() > MAX_PARAMS {
@@ -126,11 +120,10 @@ impl RequestSpec {
         let mut values = Vec::with_capacity(self.params.len());
         for Param { key, value } in &self.params {
             validate_param_name(key)?;
-            let value =
-                render_tokens(value, window).map_err(|source| RequestError::ParamToken {
-                    name: show(key),
-                    source,
-                })?;
+            let value = render_tokens(value, window).map_err(|error| RequestError::ParamToken {
+                name: show(key),
+                error,
+            })?;
             validate_param_value(key, &value)?;
             values.push(value);
         }

@@ -132,7 +132,7 @@ fn tokens_without_a_window_are_an_error() {
         matches!(
             err,
             RequestError::ParamToken {
-                source: DateTokenError::NoWindow(_),
+                error: DateTokenError::NoWindow(_),
                 ..
             }
         ),

@@ -838,7 +838,8 @@ fn link_kind(value: &str) -> Option<String> {
 }
 
 /// Compares a simulated value with the spec example's value at the same place: wherever the
-/// example holds a Twilio link, the simulator must hold the same kind of link (or null).
+/// example holds a Twilio link, the simulator must hold the same kind of link, and wherever
+/// it holds a number in a string, a number in a string (or null either way).
 fn compare_link_kinds(example: &Value, actual: &Value, pointer: &str, out: &mut Vec<String>) {
     match (example, actual) {
         (Value::String(e), Value::String(a)) => {
@@ -846,6 +847,12 @@ fn compare_link_kinds(example: &Value, actual: &Value, pointer: &str, out: &mut 
                 && link_kind(a).as_deref() != Some(kind.as_str())
             {
                 out.push(format!("{pointer}: example has a {kind} link, got {a:?}"));
+            }
+            // Twilio's string-typed numbers (price, duration, num_segments, count, ...).
+            if openapi::is_decimal(e) && !openapi::is_decimal(a) {
+                out.push(format!(
+                    "{pointer}: example has a number in a string ({e:?}), got {a:?}"
+                ));
             }
         }
         (Value::Object(e), Value::Object(a)) => {
@@ -859,25 +866,28 @@ fn compare_link_kinds(example: &Value, actual: &Value, pointer: &str, out: &mut 
     }
 }
 
-/// Link kinds of the first record (or the instance) against every spec example.
+/// Link and number kinds of every record (or the instance) against every record of every
+/// spec example.
 fn check_record_links(ep: &Endpoint, body: &Value) {
-    let first = |v: &Value| match ep.envelope {
+    let records = |v: &Value| match ep.envelope {
         openapi::endpoints::Envelope::Flat(k) | openapi::endpoints::Envelope::Meta(k) => {
-            v[k].get(0).cloned()
+            v[k].as_array().cloned().unwrap_or_default()
         }
-        openapi::endpoints::Envelope::Instance => Some(v.clone()),
+        openapi::endpoints::Envelope::Instance => vec![v.clone()],
     };
-    let Some(actual) = first(body) else {
-        return;
-    };
+    let actual = records(body);
     let mut problems = Vec::new();
     for (name, file) in ep.examples() {
-        if let Some(example) = first(&openapi::example(&file)) {
-            let mut found = Vec::new();
-            compare_link_kinds(&example, &actual, "", &mut found);
-            problems.extend(found.into_iter().map(|p| format!("vs {name}: {p}")));
+        for example in records(&openapi::example(&file)) {
+            for (i, record) in actual.iter().enumerate() {
+                let mut found = Vec::new();
+                compare_link_kinds(&example, record, &format!("/{i}"), &mut found);
+                problems.extend(found.into_iter().map(|p| format!("vs {name}: {p}")));
+            }
         }
     }
+    problems.dedup();
+    problems.truncate(20);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
@@ -900,6 +910,10 @@ async fn check_list(ep: Endpoint, extra: &str, page_size: u64) -> Value {
         .unwrap_or_else(|| panic!("{path}: expected more than {page_size} records"));
     let page1 = fetch_valid(&ep, &local_link(&ep, &next)).await;
     check_list_page(&ep, &path, &page1, 1, page_size);
+    // Then every record the endpoint holds for these filters (the data is small), so each
+    // status, direction, null price and error code the generator makes meets the schema.
+    let all = fetch_valid(&ep, &format!("{path}?{extra}PageSize=1000")).await;
+    check_record_links(&ep, &all);
     body
 }
 
@@ -1213,11 +1227,13 @@ mod envelope_check_self_test {
         compare_link_kinds(&example, &good, "", &mut out);
         assert!(out.is_empty(), "{out:?}");
         let bad = json!({"uri": "https://api.twilio.com/2010-04-01/Accounts/AC2/Calls/CA2.json",
-            "links": {"events": "https://api.twilio.com/v1/Voice/CA2/Events"}});
+            "links": {"events": "https://api.twilio.com/v1/Voice/CA2/Events"},
+            "price": "free"});
         compare_link_kinds(&example, &bad, "", &mut out);
-        assert_eq!(out.len(), 2, "{out:?}");
+        assert_eq!(out.len(), 3, "{out:?}");
         assert!(out[0].starts_with("/uri:"), "{out:?}");
         assert!(out[1].starts_with("/links/events:"), "{out:?}");
+        assert!(out[2].starts_with("/price:"), "{out:?}");
     }
 
     #[test]

@@ -414,17 +414,25 @@ async fn thousands_of_random_requests_get_only_twilio_errors_or_valid_pages() {
         let junk_header = rng
             .random_bool(0.2)
             .then(|| "x".repeat(rng.random_range(1..8000)));
-        requests.push((host, path, auth, junk_header));
+        let method = match rng.random_range(0..20) {
+            0 => reqwest::Method::POST,
+            1 => reqwest::Method::DELETE,
+            2 => reqwest::Method::PUT,
+            3 => reqwest::Method::PATCH,
+            4 => reqwest::Method::OPTIONS,
+            _ => reqwest::Method::GET,
+        };
+        requests.push((method, host, path, auth, junk_header));
     }
     let client = client();
     let base_url = known.base_url.clone();
     let results: Vec<Result<u16, String>> = futures::stream::iter(requests)
-        .map(|(host, path, auth, junk)| {
+        .map(|(method, host, path, auth, junk)| {
             let client = client.clone();
             let base_url = base_url.clone();
             async move {
                 let mut request = client
-                    .get(format!("{base_url}{path}"))
+                    .request(method.clone(), format!("{base_url}{path}"))
                     .header(reqwest::header::HOST, &host);
                 if let Some(auth) = &auth {
                     request = request.header(reqwest::header::AUTHORIZATION, auth);
@@ -442,9 +450,14 @@ async fn thousands_of_random_requests_get_only_twilio_errors_or_valid_pages() {
                 let status = response.status().as_u16();
                 let headers = response.headers().clone();
                 let body = response.text().await.unwrap_or_default();
-                judge(&host, &sent, status, &headers, &body)
-                    .map(|()| status)
-                    .map_err(|e| format!("Host {host:.60} GET {path:.300}\n  -> {status}: {e}"))
+                let verdict = if method != reqwest::Method::GET && status < 300 {
+                    Err(format!("{status} to a read-only simulator: {body:.200}"))
+                } else {
+                    judge(&host, &sent, status, &headers, &body)
+                };
+                verdict.map(|()| status).map_err(|e| {
+                    format!("Host {host:.60} {method} {path:.300}\n  -> {status}: {e}")
+                })
             }
         })
         .buffer_unordered(8)

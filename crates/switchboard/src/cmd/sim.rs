@@ -1,6 +1,270 @@
-#[derive(clap::Args)]
-pub struct Args {}
+//! `switchboard sim`: run the Twilio simulator standalone, or dump its dataset as JSON.
 
-pub async fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("this command is not built yet")
+use std::io::Write;
+
+use anyhow::{Context, bail};
+use twilio_sim::{DayRange, Faults, SimConfig, Sizes, SlowBody};
+
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Option<SimCommand>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(clap::Subcommand)]
+enum SimCommand {
+    /// Write the whole dataset (every resource as the API serves it, plus every account's SID,
+    /// auth token and API keys) as JSON.
+    Dump(DumpArgs),
+}
+
+#[derive(clap::Args)]
+struct DataArgs {
+    /// Seed of the generated data: the same seed, clock and sizes give the same data.
+    #[arg(long, env = "SWITCHBOARD_SIM_SEED", default_value_t = 1)]
+    seed: u64,
+    /// The simulator's fixed clock (RFC 3339, e.g. 2026-03-15T12:00:00Z); data ends here.
+    /// Default: the current time.
+    #[arg(long, env = "SWITCHBOARD_SIM_NOW")]
+    now: Option<String>,
+    /// Average messages per day of the main account (subaccounts get a third).
+    #[arg(long, env = "SWITCHBOARD_SIM_MESSAGES_PER_DAY")]
+    messages_per_day: Option<u32>,
+    /// Average calls per day of the main account.
+    #[arg(long, env = "SWITCHBOARD_SIM_CALLS_PER_DAY")]
+    calls_per_day: Option<u32>,
+    /// Days of history before the day of `--now`.
+    #[arg(long, env = "SWITCHBOARD_SIM_DAYS")]
+    days: Option<u32>,
+    /// Number of subaccounts of the main account.
+    #[arg(long, env = "SWITCHBOARD_SIM_SUBACCOUNTS")]
+    subaccounts: Option<u32>,
+    /// Average conferences per day.
+    #[arg(long, env = "SWITCHBOARD_SIM_CONFERENCES_PER_DAY")]
+    conferences_per_day: Option<u32>,
+    /// Average Verify attempts per day.
+    #[arg(long, env = "SWITCHBOARD_SIM_VERIFY_ATTEMPTS_PER_DAY")]
+    verify_attempts_per_day: Option<u32>,
+}
+
+#[derive(clap::Args)]
+struct DumpArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    output: Option<std::path::PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Port to listen on.
+    #[arg(long, env = "SWITCHBOARD_SIM_PORT", default_value_t = 8099)]
+    port: u16,
+    /// Address to bind.
+    #[arg(long, env = "SWITCHBOARD_SIM_BIND", default_value = "127.0.0.1")]
+    bind: std::net::IpAddr,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Requests in flight allowed per account; past it the answer is 429 / 20429.
+    #[arg(long)]
+    concurrency_limit: Option<u32>,
+    /// Share (0 to 1) of requests answered 429 at random.
+    #[arg(long, default_value_t = 0.0)]
+    rate_429: f64,
+    /// Share (0 to 1) of requests answered 500 at random.
+    #[arg(long, default_value_t = 0.0)]
+    rate_500: f64,
+    /// Share (0 to 1) of requests answered 503 at random.
+    #[arg(long, default_value_t = 0.0)]
+    rate_503: f64,
+    /// Send `Retry-After: SECS` on every 429 (default: no Retry-After, as Twilio usually does).
+    #[arg(long)]
+    retry_after: Option<u64>,
+    /// Fixed delay before each answer, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Random extra delay up to this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    jitter_ms: u64,
+    /// Share (0 to 1) of successful bodies sent as invalid JSON.
+    #[arg(long, default_value_t = 0.0)]
+    malformed_rate: f64,
+    /// Share (0 to 1) of successful bodies cut to half.
+    #[arg(long, default_value_t = 0.0)]
+    truncated_rate: f64,
+    /// Trickle bodies: CHUNK_BYTES:INTERVAL_MS, e.g. 512:50.
+    #[arg(long)]
+    slow_body: Option<String>,
+    /// Answer 404 on Usage/Records/Daily.json for requests overlapping START..END
+    /// (YYYY-MM-DD..YYYY-MM-DD); repeatable.
+    #[arg(long)]
+    usage_daily_404: Vec<String>,
+}
+
+fn config(data: &DataArgs) -> anyhow::Result<SimConfig> {
+    let now = match &data.now {
+        Some(t) => t.parse::<jiff::Timestamp>().with_context(|| {
+            format!("--now {t:?} is not an RFC 3339 instant such as 2026-03-15T12:00:00Z")
+        })?,
+        None => jiff::Timestamp::now(),
+    };
+    let d = Sizes::default();
+    let sizes = Sizes {
+        messages_per_day: data.messages_per_day.unwrap_or(d.messages_per_day),
+        calls_per_day: data.calls_per_day.unwrap_or(d.calls_per_day),
+        days: data.days.unwrap_or(d.days),
+        subaccounts: data.subaccounts.unwrap_or(d.subaccounts),
+        conferences_per_day: data.conferences_per_day.unwrap_or(d.conferences_per_day),
+        verify_attempts_per_day: data
+            .verify_attempts_per_day
+            .unwrap_or(d.verify_attempts_per_day),
+        ..d
+    };
+    if sizes.days > 3660 {
+        bail!(
+            "--days {} is more than ten years of history; use at most 3660",
+            sizes.days
+        );
+    }
+    if sizes.subaccounts > 100 {
+        bail!(
+            "--subaccounts {} is too many; use at most 100",
+            sizes.subaccounts
+        );
+    }
+    Ok(SimConfig {
+        seed: data.seed,
+        now,
+        sizes,
+        faults: Faults::default(),
+    })
+}
+
+fn faults(run: &RunArgs) -> anyhow::Result<Faults> {
+    let slow_body = match &run.slow_body {
+        None => None,
+        Some(s) => {
+            let (chunk, interval) = s
+                .split_once(':')
+                .context("--slow-body takes CHUNK_BYTES:INTERVAL_MS, e.g. 512:50")?;
+            Some(SlowBody {
+                chunk_bytes: chunk
+                    .trim()
+                    .parse()
+                    .context("--slow-body: CHUNK_BYTES is not a number")?,
+                interval_ms: interval
+                    .trim()
+                    .parse()
+                    .context("--slow-body: INTERVAL_MS is not a number")?,
+            })
+        }
+    };
+    let mut ranges = Vec::new();
+    for r in &run.usage_daily_404 {
+        let (start, end) = r.split_once("..").with_context(|| {
+            format!("--usage-daily-404 {r:?}: use START..END, e.g. 2026-01-01..2026-01-31")
+        })?;
+        ranges.push(DayRange {
+            start: start
+                .parse()
+                .with_context(|| format!("--usage-daily-404: {start:?} is not YYYY-MM-DD"))?,
+            end: end
+                .parse()
+                .with_context(|| format!("--usage-daily-404: {end:?} is not YYYY-MM-DD"))?,
+        });
+    }
+    let f = Faults {
+        concurrency_limit: run.concurrency_limit,
+        rate_429: run.rate_429,
+        rate_500: run.rate_500,
+        rate_503: run.rate_503,
+        retry_after_secs: run.retry_after,
+        latency_ms: run.latency_ms,
+        jitter_ms: run.jitter_ms,
+        malformed_rate: run.malformed_rate,
+        truncated_rate: run.truncated_rate,
+        slow_body,
+        usage_daily_404: ranges,
+    };
+    f.validate()
+        .map_err(|e| anyhow::anyhow!("fault flags: {e}"))?;
+    Ok(f)
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    match args.command {
+        Some(SimCommand::Dump(dump)) => run_dump(dump),
+        None => run_server(args.run).await,
+    }
+}
+
+fn run_dump(args: DumpArgs) -> anyhow::Result<()> {
+    let config = config(&args.data)?;
+    let data = twilio_sim::generate(&config);
+    match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("could not create {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            serde_json::to_writer(&mut w, &data).context("could not write the dataset")?;
+            w.flush()
+                .with_context(|| format!("could not write {}", path.display()))?;
+        }
+        None => {
+            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+            serde_json::to_writer(&mut w, &data).context("could not write the dataset")?;
+            writeln!(w).context("could not write the dataset")?;
+            w.flush().context("could not write the dataset")?;
+        }
+    }
+    Ok(())
+}
+
+async fn run_server(run: RunArgs) -> anyhow::Result<()> {
+    let mut config = config(&run.data)?;
+    config.faults = faults(&run)?;
+    let now = config.now;
+    let sim = twilio_sim::Sim::new(config);
+    let addr = std::net::SocketAddr::new(run.bind, run.port);
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("could not listen on {addr}; is the port in use? pick another with --port")
+    })?;
+    let base = format!(
+        "http://{}",
+        listener.local_addr().context("no local address")?
+    );
+    println!("twilio-sim listening on {base} (clock fixed at {now})");
+    println!("Send requests to {base} with a Host header naming the Twilio product,");
+    println!(
+        "e.g. Host: api.twilio.com, messaging.twilio.com, monitor.twilio.com, verify.twilio.com, insights.twilio.com"
+    );
+    println!("Admin: {base}/__sim/faults, {base}/__sim/requests, {base}/__sim/credentials\n");
+    for a in &sim.dataset().accounts {
+        let kind = if a.is_subaccount {
+            "subaccount"
+        } else {
+            "account"
+        };
+        println!("{kind} {} ({})", a.sid, a.friendly_name);
+        println!("  auth token     {}", a.auth_token);
+        for k in &a.keys {
+            println!("  {:?} key {} secret {}", k.key_type, k.sid, k.secret);
+        }
+    }
+    let main = sim.dataset().main_account();
+    if let Some(k) = main.main_key() {
+        println!(
+            "\ntry: curl -u {}:{} -H 'Host: api.twilio.com' '{base}/2010-04-01/Accounts/{}/Messages.json?PageSize=2'",
+            k.sid, k.secret, main.sid
+        );
+    }
+    twilio_sim::serve(listener, sim, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .context("the simulator stopped with an error")
 }

@@ -110,6 +110,9 @@ fn meta_list<T, R: Serialize>(
         |k| Sid::parse(k).and_then(|s| list.iter().position(|x| sid_of(x) == s)),
     )?;
     let base = format!("https://{}.twilio.com{}", ctx.product, ctx.path);
+    // Product APIs leave `:` unescaped in echoed instants (`StartDate=2016-01-01T00:00:00Z`).
+    let filters = filters.replace("%3A", ":");
+    let filters = filters.as_str();
     let first = sel.indices.first().map(|&i| sid_of(&list[i]).to_string());
     let last = sel.indices.last().map(|&i| sid_of(&list[i]).to_string());
     let links = paging::links(

@@ -10,6 +10,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod endpoints;
+pub mod envelope;
 pub mod exceptions;
 pub mod formats;
 pub mod regex;

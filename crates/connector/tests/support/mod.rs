@@ -174,3 +174,71 @@ pub async fn fetch_all(
         .await;
     (pages, result)
 }
+
+/// A simulator with a small dataset on a fixed clock, and its dump (the expected values).
+pub async fn sim(days: u32, messages_per_day: u32) -> (twilio_sim::SimHandle, serde_json::Value) {
+    let config = twilio_sim::SimConfig {
+        seed: 11,
+        now: "2026-01-15T12:00:00Z".parse().unwrap(),
+        sizes: twilio_sim::Sizes {
+            days,
+            messages_per_day,
+            ..twilio_sim::Sizes::default()
+        },
+        faults: twilio_sim::Faults::default(),
+    };
+    let handle = twilio_sim::spawn(config).await.unwrap();
+    let dump = serde_json::to_value(handle.dataset()).unwrap();
+    (handle, dump)
+}
+
+/// The main account's credentials with its Main or Standard key.
+pub fn sim_creds(handle: &twilio_sim::SimHandle, key_type: twilio_sim::KeyType) -> Credentials {
+    let account = handle.dataset().main_account();
+    let key = account
+        .keys
+        .iter()
+        .find(|k| k.key_type == key_type)
+        .unwrap();
+    Credentials::parse(&account.sid, &key.sid, Secret::new(key.secret.clone())).unwrap()
+}
+
+/// The `sid` of every record under `list` in the dump's main account, in order.
+pub fn dump_sids(dump: &serde_json::Value, list: &str) -> Vec<String> {
+    dump["accounts"][0][list]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["sid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The `sid` of every record under `list` in the fetched pages, in order.
+pub fn page_sids(pages: &[connector::Page], list: &str) -> Vec<String> {
+    pages
+        .iter()
+        .flat_map(|p| {
+            p.value[list]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["sid"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+pub fn with_params(
+    mut spec: twilio_request::RequestSpec,
+    params: &[(&str, &str)],
+) -> twilio_request::RequestSpec {
+    spec.params = params
+        .iter()
+        .map(|(k, v)| twilio_request::Param {
+            key: k.to_string(),
+            value: v.to_string(),
+        })
+        .collect();
+    spec
+}
+
+pub const MESSAGES: &str = "/2010-04-01/Accounts/{AccountSid}/Messages.json";

@@ -7,7 +7,8 @@
 mod openapi;
 
 use openapi::envelope::{
-    check_list_page, check_record_links, compare_link_kinds, key_set, local_link, query_pairs,
+    check_list_page, check_record_links, compare_link_kinds, key_set, local_link, param,
+    query_pairs,
 };
 use openapi::{Endpoint, KNOWN_EXCEPTIONS, Options, Violation, endpoints};
 use serde_json::{Value, json};
@@ -1269,4 +1270,49 @@ async fn injected_faults_answer_twilio_error_bodies() {
         assert!(seen.contains_key(&status), "no {status} among {seen:?}");
     }
     handle.shutdown().await;
+}
+
+/// Every `/2010-04-01/...` link the Account and Usage Records carry (`uri`,
+/// `subresource_uris`) that names a simulated endpoint answers 200 with a valid body, as the
+/// real links do.
+#[tokio::test]
+async fn record_links_to_simulated_endpoints_resolve() {
+    let live = live::live();
+    let account = check_instance(endpoints::ACCOUNT, None).await;
+    let usage = fetch_valid(
+        &endpoints::usage("Daily"),
+        &format!(
+            "{}?PageSize=3",
+            endpoints::usage("Daily").path(&live.account_sid, None)
+        ),
+    )
+    .await;
+    let mut links = Vec::new();
+    let mut collect = |record: &Value| {
+        links.extend(record["uri"].as_str().map(str::to_string));
+        if let Some(map) = record["subresource_uris"].as_object() {
+            links.extend(map.values().filter_map(Value::as_str).map(str::to_string));
+        }
+    };
+    collect(&account);
+    for record in usage["usage_records"].as_array().into_iter().flatten() {
+        collect(record);
+    }
+    let mut followed = 0;
+    for link in links {
+        let path = link.split('?').next().unwrap_or_default();
+        let Some(ep) = endpoints::find("api.twilio.com", path) else {
+            continue;
+        };
+        let body = fetch_valid(&ep, &link).await;
+        if let Some(category) = param(&link, "Category") {
+            for record in body["usage_records"].as_array().into_iter().flatten() {
+                assert_eq!(record["category"], category.as_str(), "{link}");
+            }
+        }
+        followed += 1;
+    }
+    // The account's calls, messages, recordings, conferences, numbers, balance, and the
+    // eight usage links of each of the three records.
+    assert!(followed >= 30, "followed only {followed} links");
 }

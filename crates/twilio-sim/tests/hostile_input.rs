@@ -284,31 +284,13 @@ fn random_auth(rng: &mut ChaCha8Rng, known: &Known) -> Option<String> {
 /// many HTTP fronts merge them (the simulator does).
 fn endpoint_for(host: &str, path: &str) -> Option<Endpoint> {
     let host = host.split(':').next().unwrap_or("").to_ascii_lowercase();
-    let path = path.split('?').next().unwrap_or("");
     let mut decoded = percent_encoding::percent_decode_str(path)
         .decode_utf8_lossy()
         .into_owned();
     while decoded.contains("//") {
         decoded = decoded.replace("//", "/");
     }
-    endpoints::all()
-        .into_iter()
-        .find(|ep| ep.host == host && template_matches(ep.template, &decoded))
-}
-
-fn template_matches(template: &str, path: &str) -> bool {
-    let t: Vec<&str> = template.split('/').collect();
-    let p: Vec<&str> = path.split('/').collect();
-    t.len() == p.len()
-        && t.iter().zip(&p).all(|(t, p)| match t.split_once('{') {
-            None => t == p,
-            Some((prefix, rest)) => {
-                let suffix = rest.split_once('}').map(|(_, s)| s).unwrap_or("");
-                p.len() > prefix.len() + suffix.len()
-                    && p.starts_with(prefix)
-                    && p.ends_with(suffix)
-            }
-        })
+    endpoints::find(&host, &decoded)
 }
 
 /// Checks an answer is a well-formed Twilio error or a schema-valid page of the endpoint the

@@ -171,3 +171,27 @@ impl Endpoint {
             .collect()
     }
 }
+
+/// The simulated endpoint a host and a (decoded) path name, if any; a query is ignored.
+pub fn find(host: &str, path: &str) -> Option<Endpoint> {
+    let path = path.split('?').next().unwrap_or("");
+    all()
+        .into_iter()
+        .find(|ep| ep.host == host && template_matches(ep.template, path))
+}
+
+/// Whether `path` fits `template`, each `{Name}` standing for one non-empty segment part.
+pub fn template_matches(template: &str, path: &str) -> bool {
+    let t: Vec<&str> = template.split('/').collect();
+    let p: Vec<&str> = path.split('/').collect();
+    t.len() == p.len()
+        && t.iter().zip(&p).all(|(t, p)| match t.split_once('{') {
+            None => t == p,
+            Some((prefix, rest)) => {
+                let suffix = rest.split_once('}').map(|(_, s)| s).unwrap_or("");
+                p.len() > prefix.len() + suffix.len()
+                    && p.starts_with(prefix)
+                    && p.ends_with(suffix)
+            }
+        })
+}

@@ -98,7 +98,8 @@ impl Gen {
             }
             r -= w;
         }
-        day * MS_PER_DAY + hour as i64 * 3_600_000 + self.rng.random_range(0..3_600_000)
+        // Whole seconds: the API shows seconds, so filters must not see hidden milliseconds.
+        day * MS_PER_DAY + hour as i64 * 3_600_000 + self.rng.random_range(0..3_600) * 1000
     }
     /// How many events a day gets: the average bent by weekday, trend and noise.
     fn daily_count(&mut self, avg: f64, day: i64, index: u32, days: u32) -> u32 {
@@ -127,7 +128,8 @@ fn gen_for(seed: u64, account: u32, stream: u64) -> Gen {
 }
 
 pub fn generate(config: &SimConfig) -> Dataset {
-    let now = config.now.as_millisecond();
+    // Whole seconds, like every timestamp the API shows.
+    let now = config.now.as_second() * 1000;
     let sizes = &config.sizes;
     let today = day_of(now);
     let first_day = today - i64::from(sizes.days);
@@ -345,8 +347,8 @@ fn gen_messages(
                 g.pick(&[1, 1, 1, 1, 1, 1, 1, 2, 2, 3])
             };
             let media: u8 = if mms { g.rng.random_range(1..=3) } else { 0 };
-            let send_delay = g.rng.random_range(200..4_000);
-            let update_delay = g.rng.random_range(500..20_000);
+            let send_delay = g.rng.random_range(1..4) * 1000;
+            let update_delay = g.rng.random_range(1..20) * 1000;
             let customer = g.pick(customers);
             let own = numbers[g.rng.random_range(0..numbers.len())].number;
             let via_service = !services.is_empty() && g.chance(0.6);
@@ -468,8 +470,8 @@ fn gen_calls(
             let created = g.time_in_day(day);
             let r_dir: f64 = g.rng.random();
             let r_status: f64 = g.rng.random();
-            let queue_ms = g.rng.random_range(0..3_000u32);
-            let ring_ms = g.rng.random_range(2_000..20_000i64);
+            let queue_ms = g.rng.random_range(0..3u32) * 1000;
+            let ring_ms = g.rng.random_range(2..20i64) * 1000;
             // Talk time: mostly short, a long tail up to an hour.
             let talk: u32 = (10.0 + -170.0 * (1.0 - g.rng.random::<f64>()).ln()).min(3600.0) as u32;
             let customer = g.pick(customers);
@@ -567,7 +569,7 @@ fn gen_recordings(g: &mut Gen, calls: &[Call], now: i64) -> Vec<Recording> {
             "OutboundAPI",
             "StartCallRecordingAPI",
         ]);
-        let lead = g.rng.random_range(1_000..3_000i64);
+        let lead = g.rng.random_range(1..3i64) * 1000;
         let sid = g.sid(b"RE");
         let (Some(duration), Some(end)) = (call.duration, call.end_time) else {
             continue;
@@ -617,7 +619,7 @@ fn gen_conferences(
         let n = g.daily_count(avg, day, i as u32, sizes.days);
         for k in 0..n {
             let created = g.time_in_day(day);
-            let length = g.rng.random_range(60_000..3_600_000i64);
+            let length = g.rng.random_range(60..3_600i64) * 1000;
             let name = g.pick(&names);
             let via_api = g.chance(0.2);
             let ending = g.sid(b"CA");
@@ -741,7 +743,7 @@ fn gen_verify(
             let to = g.pick(customers);
             let sid = g.sid(b"VL");
             let verification = g.sid(b"VE");
-            let update = g.rng.random_range(500..5_000i64);
+            let update = g.rng.random_range(1..5i64) * 1000;
             if created > now {
                 continue;
             }

@@ -143,3 +143,53 @@ pub fn rfc2822(s: &str) -> jiff::Timestamp {
         .unwrap_or_else(|e| panic!("{s} is not RFC 2822: {e}"))
         .timestamp()
 }
+
+/// Twilio money string to integer units of 0.00001 (`"-0.00790"` → -790).
+pub fn money(s: &str) -> i64 {
+    let (neg, s) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    assert!(frac.len() <= 5, "more than 5 decimals in {s}");
+    let frac = format!("{frac:0<5}");
+    let v = int.parse::<i64>().unwrap() * 100_000 + frac.parse::<i64>().unwrap();
+    if neg { -v } else { v }
+}
+
+/// UTC day (`YYYY-MM-DD`) of an RFC 2822 timestamp.
+pub fn day_of_rfc2822(s: &str) -> String {
+    rfc2822(s)
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string()
+}
+
+pub fn main_sid(sim: &SimHandle) -> String {
+    sim.dataset().main_account().sid.clone()
+}
+
+/// The `sid`s of a list page (2010 or product) under `key`.
+pub fn sids(page: &Value, key: &str) -> Vec<String> {
+    page[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {key} list in {page}"))
+        .iter()
+        .map(|r| r["sid"].as_str().expect("sid").to_string())
+        .collect()
+}
+
+/// Asserts a Twilio error body with this status and code.
+pub fn assert_error(reply: &Reply, status: u16, code: u64) {
+    assert_eq!(reply.status, status, "body: {}", reply.text);
+    let body = reply.json();
+    assert_eq!(body["code"], code, "body: {}", reply.text);
+    assert_eq!(body["status"], status, "body: {}", reply.text);
+    assert_eq!(
+        body["more_info"],
+        format!("https://www.twilio.com/docs/errors/{code}"),
+        "body: {}",
+        reply.text
+    );
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+}

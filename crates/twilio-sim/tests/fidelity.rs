@@ -1316,3 +1316,90 @@ async fn record_links_to_simulated_endpoints_resolve() {
     // eight usage links of each of the three records.
     assert!(followed >= 30, "followed only {followed} links");
 }
+
+async fn all_records(ep: Endpoint, extra: &str) -> Vec<Value> {
+    let live = live::live();
+    let path = ep.path(&live.account_sid, None);
+    let body = fetch_valid(&ep, &format!("{path}?{extra}PageSize=1000")).await;
+    let key = match ep.envelope {
+        openapi::endpoints::Envelope::Flat(k) | openapi::endpoints::Envelope::Meta(k) => k,
+        openapi::endpoints::Envelope::Instance => unreachable!("not a list"),
+    };
+    body[key].as_array().cloned().unwrap_or_default()
+}
+
+/// The spec's descriptions of `error_code` / `error_message`: set "if the Message status is
+/// failed or undelivered".
+#[tokio::test]
+async fn failed_and_undelivered_messages_carry_an_error_code_and_message() {
+    let messages = all_records(endpoints::MESSAGES, "").await;
+    let failed: Vec<&Value> = messages
+        .iter()
+        .filter(|m| matches!(m["status"].as_str(), Some("failed" | "undelivered")))
+        .collect();
+    assert!(
+        !failed.is_empty(),
+        "no failed message in {} to check",
+        messages.len()
+    );
+    for m in failed {
+        assert!(m["error_code"].is_i64(), "{m}");
+        assert!(m["error_message"].is_string(), "{m}");
+    }
+}
+
+/// A completed call has started, ended and lasted (spec: `duration` is empty only for busy,
+/// failed, unanswered or ongoing calls).
+#[tokio::test]
+async fn completed_calls_have_start_end_and_duration() {
+    let calls = all_records(endpoints::CALLS, "").await;
+    let completed: Vec<&Value> = calls
+        .iter()
+        .filter(|c| c["status"] == "completed")
+        .collect();
+    assert!(
+        !completed.is_empty(),
+        "no completed call in {}",
+        calls.len()
+    );
+    for c in completed {
+        for key in ["start_time", "end_time", "duration"] {
+            assert!(c[key].is_string(), "{key} in {c}");
+        }
+    }
+}
+
+/// The Summary example's arithmetic: total = converted + unconverted, and the rate is
+/// converted / total in percent, as a string.
+#[tokio::test]
+async fn verify_attempts_summary_adds_up_as_in_the_spec_example() {
+    let summary = check_instance(endpoints::VERIFY_ATTEMPTS_SUMMARY, None).await;
+    let count = |k: &str| {
+        summary[k]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{k} in {summary}"))
+    };
+    let (total, converted) = (count("total_attempts"), count("total_converted"));
+    assert!(total > 0, "{summary}");
+    assert_eq!(total, converted + count("total_unconverted"), "{summary}");
+    let rate: f64 = summary["conversion_rate_percentage"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("conversion_rate_percentage in {summary}"));
+    let expected = converted as f64 * 100.0 / total as f64;
+    assert!((rate - expected).abs() < 1e-6, "{rate} vs {expected}");
+    // Written as the example writes 9 of 11: "81.818181818", nine decimals.
+    let example =
+        openapi::example("twilio_verify_v2/GET__v2_Attempts_Summary__200__getAttemptsSummary.json");
+    let decimals = |v: &Value| {
+        v.as_str()
+            .and_then(|s| s.split_once('.'))
+            .map(|(_, f)| f.len())
+    };
+    assert_eq!(decimals(&example["conversion_rate_percentage"]), Some(9));
+    assert_eq!(
+        decimals(&summary["conversion_rate_percentage"]),
+        Some(9),
+        "{summary}"
+    );
+}

@@ -677,6 +677,18 @@ async fn check_list(ep: Endpoint, extra: &str, page_size: u64) -> Value {
         .unwrap_or_else(|| panic!("{path}: expected more than {page_size} records"));
     let page1 = fetch_valid(&ep, &local_link(&ep, &next)).await;
     check_list_page(&ep, &path, &page1, 1, page_size);
+    // The PB ("page before") link of page 1 leads back to exactly page 0.
+    let previous = match ep.envelope {
+        openapi::endpoints::Envelope::Meta(_) => &page1["meta"]["previous_page_url"],
+        _ => &page1["previous_page_uri"],
+    };
+    let previous = previous.as_str().expect("page 1 has a previous link");
+    let back = fetch_valid(&ep, &local_link(&ep, previous)).await;
+    check_list_page(&ep, &path, &back, 0, page_size);
+    assert_eq!(
+        back[key], body[key],
+        "{previous} does not give page 0 again"
+    );
     // Then every record the endpoint holds for these filters (the data is small), so each
     // status, direction, null price and error code the generator makes meets the schema.
     let all = fetch_valid(&ep, &format!("{path}?{extra}PageSize=1000")).await;

@@ -701,3 +701,70 @@ fn paths_map_to_their_endpoint_templates() {
         Some(endpoints::VOICE_SUMMARIES.template)
     );
 }
+
+/// The admin surface takes input too: malformed or out-of-range fault settings are refused
+/// with a 4xx and a JSON error, and leave the faults as they were.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_fault_settings_are_refused_and_change_nothing() {
+    let handle = twilio_sim::spawn(config()).await.expect("spawn simulator");
+    let known = known(&handle);
+    let client = client();
+    let url = format!("{}/__sim/faults", known.base_url);
+    let before: Value = client
+        .get(&url)
+        .send()
+        .await
+        .expect("GET faults")
+        .json()
+        .await
+        .expect("faults JSON");
+    let mut rng = ChaCha8Rng::seed_from_u64(0xad);
+    let mut bodies: Vec<Vec<u8>> = vec![
+        br#"{"rate_429": 2}"#.to_vec(),
+        br#"{"rate_500": -0.5}"#.to_vec(),
+        br#"{"malformed_rate": 1.5}"#.to_vec(),
+        br#"{"concurrency_limit": 0}"#.to_vec(),
+        br#"{"concurrency_limit": -3}"#.to_vec(),
+        br#"{"slow_body": {"chunk_bytes": 0, "interval_ms": 5}}"#.to_vec(),
+        br#"{"latency_ms": "soon"}"#.to_vec(),
+        br#"{"latency_ms": 1e400}"#.to_vec(),
+        br#"{"no_such_fault": true}"#.to_vec(),
+        br#"{"usage_daily_404": [{"start": "2026-02-30", "end": "2026-03-01"}]}"#.to_vec(),
+        br#"[1, 2, 3]"#.to_vec(),
+        b"null".to_vec(),
+        Vec::new(),
+        format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes(),
+        vec![b'{'; 3 << 20],
+    ];
+    bodies.extend((0..40).map(|_| {
+        let len = rng.random_range(1..2000);
+        (0..len).map(|_| rng.random()).collect()
+    }));
+    for body in bodies {
+        let shown = String::from_utf8_lossy(&body[..body.len().min(60)]).into_owned();
+        let response = client
+            .put(&url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PUT {shown:?}: {e}"));
+        let status = response.status().as_u16();
+        assert!((400..500).contains(&status), "PUT {shown:?} -> {status}");
+        if status == 400 {
+            let error: Value = response.json().await.expect("a JSON error");
+            assert!(error["error"].is_string(), "{error}");
+        }
+    }
+    let after: Value = client
+        .get(&url)
+        .send()
+        .await
+        .expect("GET faults")
+        .json()
+        .await
+        .expect("faults JSON");
+    assert_eq!(after, before, "a refused setting changed the faults");
+    messages_page_works(&known).await;
+    handle.shutdown().await;
+}

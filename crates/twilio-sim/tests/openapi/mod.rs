@@ -1,5 +1,6 @@
 //! A small OpenAPI 3.0 response-schema validator for the official Twilio specs in
-//! `../shared/twilio/oai/json/`, plus the table of simulated endpoints the tests walk.
+//! `../shared/twilio/oai/json/`, plus the table of simulated endpoints the tests walk
+//! ([`endpoints`]) and the list-envelope checks against the spec examples ([`envelope`]).
 //!
 //! It checks what the Twilio specs use: `$ref` into `components.schemas` (siblings of a `$ref`,
 //! as the insights spec writes `nullable` next to it, are honoured), `type`, `nullable`, `enum`,
@@ -247,8 +248,8 @@ impl Options {
     };
 }
 
-/// Where in the spec the walker is: the component whose properties are being checked, and
-/// any relaxation the current property carries.
+/// What the value being checked may get away with: null (a `nullable` beside its `$ref`) and
+/// the known exception of its property, if any.
 #[derive(Debug, Clone, Copy, Default)]
 struct Ctx {
     null_allowed: bool,

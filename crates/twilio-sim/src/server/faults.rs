@@ -111,24 +111,28 @@ pub(crate) fn shape_body(sim: &Sim, f: &Faults, mut body: Vec<u8>, guard: InFlig
     }
     let len = body.len();
     let bytes = Bytes::from(body);
+    // The guard is released as the last chunk is handed over, not on a later poll: a client
+    // that has read `Content-Length` bytes may send its next request at once.
     let stream_body = match &f.slow_body {
         Some(slow) => {
             let chunk = slow.chunk_bytes.max(1);
             let interval = Duration::from_millis(slow.interval_ms);
-            let state = (bytes, 0usize, Some(guard), true);
+            let state = (bytes, 0usize, Some(guard));
             Body::from_stream(futures::stream::unfold(
                 state,
-                move |(bytes, at, guard, first)| async move {
+                move |(bytes, at, mut guard)| async move {
                     if at >= bytes.len() {
-                        drop(guard);
                         return None;
                     }
-                    if !first {
+                    if at > 0 {
                         tokio::time::sleep(interval).await;
                     }
                     let end = (at + chunk).min(bytes.len());
+                    if end == bytes.len() {
+                        guard.take();
+                    }
                     let piece = bytes.slice(at..end);
-                    Some((Ok::<_, Infallible>(piece), (bytes, end, guard, false)))
+                    Some((Ok::<_, Infallible>(piece), (bytes, end, guard)))
                 },
             ))
         }
@@ -136,14 +140,10 @@ pub(crate) fn shape_body(sim: &Sim, f: &Faults, mut body: Vec<u8>, guard: InFlig
             let state = (Some(bytes), Some(guard));
             Body::from_stream(futures::stream::unfold(
                 state,
-                |(bytes, guard)| async move {
-                    match bytes {
-                        Some(b) => Some((Ok::<_, Infallible>(b), (None, guard))),
-                        None => {
-                            drop(guard);
-                            None
-                        }
-                    }
+                |(bytes, mut guard)| async move {
+                    let b = bytes?;
+                    guard.take();
+                    Some((Ok::<_, Infallible>(b), (None, None)))
                 },
             ))
         }

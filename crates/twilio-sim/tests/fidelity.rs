@@ -1422,15 +1422,15 @@ async fn verify_attempts_summary_adds_up_as_in_the_spec_example() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_seeds_and_the_subaccount_render_every_list_within_the_schemas() {
     for (seed, now, days) in [
-        (2, "2026-01-01T00:00:01Z", 35),
-        (3, "2026-07-31T23:59:59Z", 70),
+        (2, "2026-01-01T00:00:01Z", 20),
+        (3, "2026-07-31T23:59:59Z", 45),
     ] {
         let config = twilio_sim::SimConfig {
             seed,
             now: now.parse().expect("valid instant"),
             sizes: twilio_sim::Sizes {
-                messages_per_day: 6,
-                calls_per_day: 3,
+                messages_per_day: 4,
+                calls_per_day: 2,
                 days,
                 subaccounts: 1,
                 ..live::config().sizes

@@ -288,19 +288,22 @@ pub fn next_interval_start(
     zone: &TimeZone,
 ) -> Result<Timestamp, QueryError> {
     let oor = || QueryError::OutOfRange { at: start };
-    let date = start.to_zoned(zone.clone()).date();
-    let next = match interval {
+    let step = match interval {
         Interval::Hour => {
             return Timestamp::from_millisecond(start.as_millisecond() + HOUR_MS)
                 .map_err(|_| oor());
         }
-        Interval::Day => date.checked_add(1.day()),
-        Interval::Week => date.checked_add(1.week()),
-        Interval::Month => date.checked_add(1.month()),
-        Interval::Quarter => date.checked_add(3.months()),
-        Interval::Year => date.checked_add(1.year()),
-    }
-    .map_err(|_| oor())?;
+        Interval::Day => 1.day(),
+        Interval::Week => 1.week(),
+        Interval::Month => 1.month(),
+        Interval::Quarter => 3.months(),
+        Interval::Year => 1.year(),
+    };
+    let next = start
+        .to_zoned(zone.clone())
+        .date()
+        .checked_add(step)
+        .map_err(|_| oor())?;
     day_start(next, zone, start)
 }
 

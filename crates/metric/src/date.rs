@@ -54,6 +54,12 @@ pub fn parse_date(text: &str) -> Result<Timestamp, DateError> {
         let f: f64 = s.parse().map_err(|_| unparseable())?;
         return from_epoch(f, s);
     }
+    // RFC 2822 begins with a day or a day number, RFC 3339 with a four-digit year: try the
+    // likelier form first, as Twilio's 2010 API sends thousands of RFC 2822 dates per page.
+    let rfc2822_first = s.as_bytes().get(2).is_some_and(|b| !b.is_ascii_digit());
+    if rfc2822_first && let Ok(zdt) = jiff::fmt::rfc2822::parse(s) {
+        return Ok(zdt.timestamp());
+    }
     if let Ok(ts) = s.parse::<Timestamp>() {
         return Ok(ts);
     }

@@ -8,13 +8,24 @@ use crate::jsonata::{Context, Expression, JsonataError};
 use crate::picks::SYNC_TIME_VARIABLE;
 use crate::rows::{Row, RowError, rows_from_result};
 
-/// A page whose evaluation failed stops the extraction: its rows would be missing silently.
+/// A page that cannot be evaluated stops the extraction: its rows would be missing silently.
+/// `page` is the index of the page, from 0.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("page {page}: {error}")]
-pub struct ExtractError {
-    /// Index of the page, from 0.
-    pub page: usize,
-    pub error: JsonataError,
+pub enum ExtractError {
+    #[error("page {page}: {error}")]
+    Evaluation { page: usize, error: JsonataError },
+    #[error("page {page} is not valid JSON: {message}")]
+    Json { page: usize, message: String },
+}
+
+impl ExtractError {
+    /// The JSONata error, when the expression failed (for underlining it).
+    pub fn jsonata(&self) -> Option<&JsonataError> {
+        match self {
+            ExtractError::Evaluation { error, .. } => Some(error),
+            ExtractError::Json { .. } => None,
+        }
+    }
 }
 
 /// A row problem located in its page.
@@ -58,17 +69,48 @@ pub fn extract(
     for (page, input) in pages.iter().enumerate() {
         let result = expression
             .evaluate_in(Some(input), &context)
-            .map_err(|error| ExtractError { page, error })?;
-        let set = rows_from_result(result.as_ref(), sync_time);
-        out.rows.extend(set.rows);
-        out.skipped += set.skipped;
-        out.errors.extend(
+            .map_err(|error| ExtractError::Evaluation { page, error })?;
+        out.add(page, result.as_ref(), sync_time);
+    }
+    Ok(out)
+}
+
+/// Evaluates `expression` on pages given as JSON text, as they come from Twilio. Each page is
+/// parsed straight into the engine's representation, keeping only what the expression reads,
+/// which is the fastest path.
+pub fn extract_text<S: AsRef<str>>(
+    expression: &Expression,
+    pages: &[S],
+    sync_time: Timestamp,
+) -> Result<Extracted, ExtractError> {
+    let context = sync_context(sync_time);
+    let mut out = Extracted::default();
+    for (page, text) in pages.iter().enumerate() {
+        let input = expression
+            .parse_page(text.as_ref())
+            .map_err(|e| ExtractError::Json {
+                page,
+                message: e.to_string(),
+            })?;
+        let result = expression
+            .evaluate_page(&input, &context)
+            .map_err(|error| ExtractError::Evaluation { page, error })?;
+        out.add(page, result.as_ref(), sync_time);
+    }
+    Ok(out)
+}
+
+impl Extracted {
+    fn add(&mut self, page: usize, result: Option<&Value>, sync_time: Timestamp) {
+        let set = rows_from_result(result, sync_time);
+        self.rows.extend(set.rows);
+        self.skipped += set.skipped;
+        self.errors.extend(
             set.errors
                 .into_iter()
                 .map(|error| PageRowError { page, error }),
         );
     }
-    Ok(out)
 }
 
 /// What the builder shows after a trial run.

@@ -109,17 +109,45 @@ impl Expression {
         self.evaluate_in(Some(input), &Context::default())
     }
 
+    /// Reads a page of JSON text for this expression: parsed straight into the engine's own
+    /// representation, skipping the fields the expression never reads. Much cheaper than
+    /// parsing into a `serde_json::Value` and converting it at each evaluation.
+    pub fn parse_page(&self, text: &str) -> Result<Page, serde_json::Error> {
+        let reads = self.inner.reads();
+        let document = match reads.input() {
+            Some(read) => jlens_core::Document::parse_cut(text, read)?,
+            // The expression ignores its input: still check that the page is JSON.
+            None => {
+                serde_json::from_str::<serde::de::IgnoredAny>(text)?;
+                jlens_core::Document::new(&Value::Null)
+            }
+        };
+        Ok(Page(document))
+    }
+
+    /// Evaluates on a page read by [`Expression::parse_page`].
+    pub fn evaluate_page(
+        &self,
+        page: &Page,
+        context: &Context,
+    ) -> Result<Option<Value>, JsonataError> {
+        self.inner
+            .evaluate_document(&page.0, &bindings(context), &self.options(context))
+            .map_err(|e| JsonataError::from_engine(&e))
+    }
+
     /// Evaluates with variables and a fixed `$now()`; `input: None` is an undefined input.
     pub fn evaluate_in(
         &self,
         input: Option<&Value>,
         context: &Context,
     ) -> Result<Option<Value>, JsonataError> {
-        let bindings: jlens_core::Bindings = context
-            .variables
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        self.inner
+            .evaluate_with(input, &bindings(context), &self.options(context))
+            .map_err(|e| JsonataError::from_engine(&e))
+    }
+
+    fn options(&self, context: &Context) -> jlens_core::Options {
         let mut options = jlens_core::Options::new()
             .timeout(self.limits.timeout)
             .max_steps(self.limits.max_steps)
@@ -130,11 +158,22 @@ impl Expression {
         if let Some(now) = context.now_ms {
             options = options.now(now);
         }
-        self.inner
-            .evaluate_with(input, &bindings, &options)
-            .map_err(|e| JsonataError::from_engine(&e))
+        options
     }
 }
+
+fn bindings(context: &Context) -> jlens_core::Bindings {
+    context
+        .variables
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// A page of input in the engine's own representation, holding only what one expression
+/// reads. Not `Send`: read it on the thread that evaluates it.
+#[derive(Debug)]
+pub struct Page(jlens_core::Document);
 
 #[cfg(test)]
 mod tests {

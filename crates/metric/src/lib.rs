@@ -29,7 +29,7 @@ pub use bucket::{HourBucket, fold_rows};
 pub use compare::{Change, Comparison, Trend, Verdict, change, compare, comparison_ranges};
 pub use date::{DateError, parse_date, parse_date_value};
 pub use definition::{DefinitionError, MetricDefinition};
-pub use extract::{ExtractError, Extracted, Preview, extract, preview};
+pub use extract::{ExtractError, Extracted, Preview, extract, extract_text, preview};
 pub use formula::{Formula, FormulaError};
 pub use infer::{Inference, infer};
 pub use jsonata::{Expression, JsonataError, Limits};

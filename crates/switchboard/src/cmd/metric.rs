@@ -72,7 +72,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             let preview = match metric::preview(&expression, &pages, sync_time, rows) {
                 Ok(p) => p,
                 Err(err) => {
-                    eprintln!("{}", underline(expression.source(), &err.error));
+                    if let Some(jsonata) = err.jsonata() {
+                        eprintln!("{}", underline(expression.source(), jsonata));
+                    }
                     return Err(err.into());
                 }
             };

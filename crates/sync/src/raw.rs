@@ -1,0 +1,77 @@
+//! The raw pages of a metric's last sync, as this crate hands them to the store.
+//!
+//! Each stored page is gzip over `{"from_ms": F, "to_ms": T, "page": PAGE}`: the page keeps the
+//! window it was fetched for, because a recompute must keep only the rows inside it, exactly as
+//! the sync did. Compressing each page as it arrives keeps a long backfill's memory small (the
+//! store compresses the set once more; see `notes/sync-needs.md`).
+
+use std::io::{Read, Write};
+
+use flate2::Compression;
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::plan::Span;
+
+/// One stored page with its window.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct StoredPage {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub page: Value,
+}
+
+impl StoredPage {
+    pub fn span(&self) -> Span {
+        Span {
+            from_ms: self.from_ms,
+            to_ms: self.to_ms,
+        }
+    }
+}
+
+pub(crate) fn encode(span: Span, page: &Value) -> std::io::Result<Vec<u8>> {
+    let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+    write!(
+        gz,
+        "{{\"from_ms\":{},\"to_ms\":{},\"page\":",
+        span.from_ms, span.to_ms
+    )?;
+    serde_json::to_writer(&mut gz, page)?;
+    gz.write_all(b"}")?;
+    gz.finish()
+}
+
+/// Reads one stored page; the error says what is wrong with it.
+pub fn decode(bytes: &[u8]) -> Result<StoredPage, String> {
+    let mut text = Vec::new();
+    GzDecoder::new(bytes)
+        .read_to_end(&mut text)
+        .map_err(|e| format!("not gzip: {e}"))?;
+    serde_json::from_slice(&text).map_err(|e| format!("not a stored page: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_page_comes_back_with_its_window() {
+        let page = json!({"messages": [{"sid": "SM1", "price": "-0.0075"}], "next_page_uri": null});
+        let span = Span {
+            from_ms: 3_600_000,
+            to_ms: 7_200_000,
+        };
+        let stored = decode(&encode(span, &page).unwrap()).unwrap();
+        assert_eq!(stored.span(), span);
+        assert_eq!(stored.page, page);
+    }
+
+    #[test]
+    fn garbage_is_reported_not_panicked_on() {
+        assert!(decode(b"nope").unwrap_err().contains("gzip"));
+    }
+}

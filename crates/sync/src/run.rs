@@ -1,0 +1,545 @@
+//! A sync run: plan the windows, fetch them in parallel, replace each window's buckets as it
+//! completes, write the ledger.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::Instant;
+
+use connector::{Connector, FetchOptions};
+use jiff::Timestamp;
+use store::{
+    BucketQuery, BucketRow, MetricId, NewSyncRun, RawPagesStored, RunStatus, Store, SyncRunEnd,
+    SyncRunId,
+};
+use tokio::task::JoinSet;
+
+use crate::config::SyncConfig;
+use crate::error::SyncError;
+use crate::ledger::{BAD_EXAMPLES, RunLedger};
+use crate::plan::{Plan, Shape, Span, plan, plan_range};
+use crate::target::{Target, load};
+use crate::window::{Acc, Evaluator, Fetched, WindowJob};
+
+/// How far a sync has come, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProgressEvent {
+    pub windows_done: u32,
+    /// Grows when a window is split.
+    pub windows_total: u32,
+    pub pages: u32,
+}
+
+pub type Progress = Arc<dyn Fn(ProgressEvent) + Send + Sync>;
+
+/// What to sync besides the metrics.
+#[derive(Clone, Default)]
+pub struct SyncOptions {
+    /// An explicit UTC range `[from_ms, to_ms)` instead of the planned one (widened to hours).
+    pub range: Option<(i64, i64)>,
+    pub progress: Option<Progress>,
+}
+
+/// How one metric's sync ended; its ledger is also stored as the run's ledger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncReport {
+    pub metric: MetricId,
+    pub name: String,
+    pub run: SyncRunId,
+    pub status: RunStatus,
+    pub range: Span,
+    pub ledger: RunLedger,
+}
+
+impl SyncReport {
+    pub fn error(&self) -> Option<&str> {
+        self.ledger.error.as_deref()
+    }
+}
+
+/// Syncs metrics into a store through a connector. Cheap to clone.
+pub struct Syncer<S> {
+    store: Arc<S>,
+    connector: Connector,
+    config: SyncConfig,
+}
+
+impl<S> Clone for Syncer<S> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            connector: self.connector.clone(),
+            config: self.config.clone(),
+        }
+    }
+}
+
+fn now_plus(now: Timestamp, started: Instant) -> i64 {
+    now.as_millisecond() + i64::try_from(started.elapsed().as_millis()).unwrap_or(0)
+}
+
+impl<S: Store> Syncer<S> {
+    pub fn new(store: Arc<S>, connector: Connector, config: SyncConfig) -> Self {
+        Self {
+            store,
+            connector,
+            config,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<S> {
+        &self.store
+    }
+
+    pub fn connector(&self) -> &Connector {
+        &self.connector
+    }
+
+    pub fn config(&self) -> &SyncConfig {
+        &self.config
+    }
+
+    /// Syncs one metric from its last good sync (or its backfill) up to `now`.
+    pub async fn sync_metric(&self, id: MetricId, now: Timestamp) -> Result<SyncReport, SyncError> {
+        self.sync_metric_with(id, &SyncOptions::default(), now)
+            .await
+    }
+
+    pub async fn sync_metric_with(
+        &self,
+        id: MetricId,
+        options: &SyncOptions,
+        now: Timestamp,
+    ) -> Result<SyncReport, SyncError> {
+        let mut reports = self.sync_many(&[id], options, now).await;
+        reports.pop().map(|(_, r)| r).unwrap_or_else(|| {
+            Err(SyncError::Store(store::StoreError::NotFound {
+                what: "metric",
+                id: id.to_string(),
+            }))
+        })
+    }
+
+    /// Syncs several metrics in one run. Metrics of the same connection whose requests are the
+    /// same (the shared fetch plan) fetch their pages once, over the widest of their plans, and
+    /// each evaluates its own expression on them; each still gets its own ledger.
+    ///
+    /// An `Err` means the metric could not be synced at all (its definition, connection or the
+    /// database); a run that started and failed is an `Ok` report with status `Failed`, and its
+    /// windows stored before the failure stay stored.
+    pub async fn sync_many(
+        &self,
+        ids: &[MetricId],
+        options: &SyncOptions,
+        now: Timestamp,
+    ) -> Vec<(MetricId, Result<SyncReport, SyncError>)> {
+        let mut out = Vec::new();
+        let mut groups: BTreeMap<(i64, String, bool), Vec<Target>> = BTreeMap::new();
+        for &id in ids {
+            match load(self.store.as_ref(), id).await {
+                Ok(target) => groups.entry(target.share_key()).or_default().push(target),
+                Err(error) => {
+                    self.record_unusable(id, &error, now).await;
+                    out.push((id, Err(error)));
+                }
+            }
+        }
+        for (_, targets) in groups {
+            let ids: Vec<MetricId> = targets.iter().map(Target::id).collect();
+            match self.group_plan(&targets, options, now).await {
+                Ok(plan) => out.extend(self.sync_group(targets, plan, options, now).await),
+                Err(error) => {
+                    let message = error.to_string();
+                    let mut first = Some(error);
+                    for id in ids {
+                        let e = first.take().unwrap_or_else(|| {
+                            SyncError::Store(store::StoreError::Invalid {
+                                what: "sync plan",
+                                reason: message.clone(),
+                            })
+                        });
+                        out.push((id, Err(e)));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// A metric that cannot even be loaded still gets a failed ledger, so it shows as stale with
+    /// its reason.
+    async fn record_unusable(&self, id: MetricId, error: &SyncError, now: Timestamp) {
+        if !matches!(
+            error,
+            SyncError::Definition { .. } | SyncError::NoConnection { .. }
+        ) {
+            return;
+        }
+        let now_ms = now.as_millisecond();
+        let run = NewSyncRun {
+            metric_id: id,
+            from_ms: now_ms,
+            to_ms: now_ms,
+            started_ms: now_ms,
+        };
+        if let Ok(run) = self.store.start_sync_run(&run).await {
+            let ledger = RunLedger {
+                error: Some(error.to_string()),
+                ..RunLedger::default()
+            };
+            let end = SyncRunEnd {
+                status: RunStatus::Failed,
+                ledger: serde_json::to_value(&ledger).unwrap_or_default(),
+                error: ledger.error.clone(),
+                finished_ms: now_ms,
+            };
+            let _ = self.store.finish_sync_run(run, &end).await;
+        }
+    }
+
+    async fn group_plan(
+        &self,
+        targets: &[Target],
+        options: &SyncOptions,
+        now: Timestamp,
+    ) -> Result<Plan, SyncError> {
+        let now_ms = now.as_millisecond();
+        let Some(first) = targets.first() else {
+            return Err(SyncError::Store(store::StoreError::Invalid {
+                what: "sync plan",
+                reason: "no metric to sync".to_owned(),
+            }));
+        };
+        if let Some((from, to)) = options.range {
+            return Ok(plan_range(
+                &first.spec,
+                first.uses_sync_time,
+                from,
+                to,
+                now_ms,
+                &self.config,
+            ));
+        }
+        let mut from = i64::MAX;
+        for t in targets {
+            let last = self.store.last_good_sync(t.id()).await?;
+            let p = plan(
+                &t.spec,
+                t.uses_sync_time,
+                last.map(|r| r.to_ms),
+                now_ms,
+                &self.config,
+            );
+            from = from.min(p.range.from_ms);
+        }
+        let p = plan(
+            &first.spec,
+            first.uses_sync_time,
+            None,
+            now_ms,
+            &self.config,
+        );
+        if p.shape == Shape::Snapshot {
+            return Ok(p);
+        }
+        Ok(plan_range(
+            &first.spec,
+            first.uses_sync_time,
+            from,
+            now_ms,
+            now_ms,
+            &self.config,
+        ))
+    }
+
+    async fn sync_group(
+        &self,
+        targets: Vec<Target>,
+        plan: Plan,
+        options: &SyncOptions,
+        now: Timestamp,
+    ) -> Vec<(MetricId, Result<SyncReport, SyncError>)> {
+        let started = Instant::now();
+        let now_ms = now.as_millisecond();
+        let mut runs = Vec::with_capacity(targets.len());
+        for t in &targets {
+            let start = async {
+                self.store.abandon_running_sync_runs(t.id(), now_ms).await?;
+                self.store
+                    .start_sync_run(&NewSyncRun {
+                        metric_id: t.id(),
+                        from_ms: plan.range.from_ms,
+                        to_ms: plan.range.to_ms,
+                        started_ms: now_ms,
+                    })
+                    .await
+            };
+            match start.await {
+                Ok(run) => runs.push(run),
+                Err(error) => {
+                    let mut out: Vec<_> = targets
+                        .iter()
+                        .map(|t| {
+                            (
+                                t.id(),
+                                Err(SyncError::Store(store::StoreError::Invalid {
+                                    what: "sync run",
+                                    reason: error.to_string(),
+                                })),
+                            )
+                        })
+                        .collect();
+                    if let Some(first) = out.first_mut() {
+                        first.1 = Err(SyncError::Store(error));
+                    }
+                    return out;
+                }
+            }
+        }
+
+        let ids: Vec<i64> = targets.iter().map(|t| t.id().0).collect();
+        let mut ledgers: Vec<RunLedger> = targets
+            .iter()
+            .map(|t| RunLedger {
+                shape: serde_json::to_value(plan.shape)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                windows_planned: u32::try_from(plan.windows.len()).unwrap_or(u32::MAX),
+                shared_with: ids.iter().copied().filter(|&i| i != t.id().0).collect(),
+                ..RunLedger::default()
+            })
+            .collect();
+
+        let (raw, error) = self
+            .run_windows(&targets, &plan, options, now, &mut ledgers)
+            .await;
+
+        let mut out = Vec::with_capacity(targets.len());
+        for ((t, run), mut ledger) in targets.iter().zip(runs).zip(ledgers) {
+            if let Some(error) = &error {
+                ledger.error = Some(error.clone());
+                ledger.raw_pages = "kept from the last good sync".to_owned();
+            } else if let Some(pages) = &raw {
+                ledger.raw_pages = match self
+                    .store
+                    .put_raw_pages(
+                        t.id(),
+                        t.connection.id,
+                        now_ms,
+                        pages,
+                        self.config.raw_pages_cap_bytes,
+                    )
+                    .await
+                {
+                    Ok(RawPagesStored::Stored { .. }) => "stored".to_owned(),
+                    Ok(RawPagesStored::TooLarge { .. }) => "too large for the cap".to_owned(),
+                    Err(e) => format!("not stored: {e}"),
+                };
+            } else {
+                ledger.raw_pages = "too large for the cap".to_owned();
+            }
+            ledger.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let status = ledger.status();
+            let end = SyncRunEnd {
+                status,
+                ledger: serde_json::to_value(&ledger).unwrap_or_default(),
+                error: ledger.error.clone(),
+                finished_ms: now_plus(now, started),
+            };
+            let finished = self.store.finish_sync_run(run, &end).await;
+            let report = finished.map(|()| SyncReport {
+                metric: t.id(),
+                name: t.metric.name.clone(),
+                run,
+                status,
+                range: plan.range,
+                ledger,
+            });
+            out.push((t.id(), report.map_err(SyncError::from)));
+        }
+        out
+    }
+
+    /// Fetches the plan's windows, at most `parallel_windows` at a time, splitting capped ones,
+    /// and replaces each finished window's buckets. Returns the raw pages (unless they outgrew
+    /// the cap) and the first error, after which no new window starts.
+    async fn run_windows(
+        &self,
+        targets: &[Target],
+        plan: &Plan,
+        options: &SyncOptions,
+        now: Timestamp,
+        ledgers: &mut [RunLedger],
+    ) -> (Option<Vec<Vec<u8>>>, Option<String>) {
+        let Some(first) = targets.first() else {
+            return (None, None);
+        };
+        let job = WindowJob {
+            connector: self.connector.clone(),
+            credentials: first.credentials(),
+            spec: Arc::new(first.spec.clone()),
+            evaluators: Arc::new(
+                targets
+                    .iter()
+                    .map(|t| Evaluator {
+                        name: t.metric.name.clone(),
+                        expression: t.expression.clone(),
+                    })
+                    .collect(),
+            ),
+            shape: plan.shape,
+            options: FetchOptions {
+                max_pages: self.config.max_pages,
+            },
+            sync_time: now,
+            keep_raw: true,
+        };
+        let parallel = self
+            .config
+            .parallel_windows
+            .unwrap_or(self.connector.config().max_in_flight)
+            .max(1);
+        let mut queue: VecDeque<Span> = plan.windows.iter().copied().collect();
+        let mut running: JoinSet<Fetched> = JoinSet::new();
+        let mut error: Option<String> = None;
+        let mut raw: Option<Vec<Vec<u8>>> = Some(Vec::new());
+        let mut raw_bytes = 0u64;
+        let mut progress = ProgressEvent {
+            windows_done: 0,
+            windows_total: u32::try_from(plan.windows.len()).unwrap_or(u32::MAX),
+            pages: 0,
+        };
+        loop {
+            while error.is_none() && running.len() < parallel {
+                let Some(span) = queue.pop_front() else { break };
+                let mut job = job.clone();
+                job.keep_raw = raw.is_some();
+                running.spawn(job.fetch(span));
+            }
+            let Some(joined) = running.join_next().await else {
+                break;
+            };
+            let fetched = match joined {
+                Ok(f) => f,
+                Err(e) => {
+                    error.get_or_insert_with(|| format!("a window's task stopped: {e}"));
+                    continue;
+                }
+            };
+            for l in ledgers.iter_mut() {
+                l.add_fetch(&fetched.ledger);
+            }
+            progress.pages += fetched.ledger.pages;
+            let accs = match fetched.result {
+                Ok(accs) => accs,
+                Err(e) => {
+                    error.get_or_insert_with(|| e.to_string());
+                    continue;
+                }
+            };
+            if fetched.ledger.cap_hit
+                && plan.shape == Shape::Windowed
+                && let Some((a, b)) = fetched.span.halves()
+            {
+                for l in ledgers.iter_mut() {
+                    l.splits += 1;
+                }
+                progress.windows_total += 1;
+                queue.push_front(b);
+                queue.push_front(a);
+                continue;
+            }
+            for ((t, acc), ledger) in targets.iter().zip(accs).zip(ledgers.iter_mut()) {
+                if let Err(e) = self
+                    .store_window(t, fetched.span, &acc, plan.shape, now.as_millisecond())
+                    .await
+                {
+                    error.get_or_insert_with(|| {
+                        format!("metric '{}', window {}: {e}", t.metric.name, fetched.span)
+                    });
+                    continue;
+                }
+                ledger.windows_stored += 1;
+                ledger.rows_stored += acc.rows;
+                ledger.rows_outside_window += acc.outside;
+                ledger.rows_skipped += acc.skipped;
+                ledger.rows_bad += acc.bad;
+                ledger.buckets_stored += acc.buckets.len() as u64;
+                for example in acc.bad_examples {
+                    if ledger.bad_examples.len() < BAD_EXAMPLES {
+                        ledger.bad_examples.push(example);
+                    }
+                }
+                if fetched.ledger.cap_hit {
+                    ledger.partial_windows.push(fetched.span);
+                }
+            }
+            if let Some(pages) = raw.as_mut() {
+                raw_bytes += fetched.raw.iter().map(|p| p.len() as u64).sum::<u64>();
+                if raw_bytes > self.config.raw_pages_cap_bytes {
+                    raw = None;
+                } else {
+                    pages.extend(fetched.raw);
+                }
+            }
+            progress.windows_done += 1;
+            if let Some(report) = &options.progress {
+                report(progress);
+            }
+        }
+        (raw, error)
+    }
+
+    /// Replaces one window of one metric in one transaction. A snapshot adds this run's point
+    /// to the points already in its hour (once: the same sync time is not added twice).
+    async fn store_window(
+        &self,
+        t: &Target,
+        span: Span,
+        acc: &Acc,
+        shape: Shape,
+        now_ms: i64,
+    ) -> Result<(), store::StoreError> {
+        let mut rows = acc.bucket_rows();
+        if shape == Shape::Snapshot {
+            let existing = self
+                .store
+                .buckets(&BucketQuery {
+                    metric: t.id(),
+                    dimension: None,
+                    from_ms: span.from_ms,
+                    to_ms: span.to_ms,
+                })
+                .await?;
+            if existing.iter().any(|b| b.latest_at_ms == now_ms) {
+                return Ok(());
+            }
+            merge_existing(&mut rows, existing);
+        }
+        self.store
+            .replace_window(t.id(), span.from_ms, span.to_ms, &rows)
+            .await?;
+        Ok(())
+    }
+}
+
+fn merge_existing(rows: &mut Vec<BucketRow>, existing: Vec<BucketRow>) {
+    for old in existing {
+        match rows
+            .iter_mut()
+            .find(|r| r.hour_ms == old.hour_ms && r.dimension == old.dimension)
+        {
+            Some(new) => {
+                new.sum += old.sum;
+                new.count += old.count;
+                new.min = new.min.min(old.min);
+                new.max = new.max.max(old.max);
+                if (old.latest_at_ms, old.latest) > (new.latest_at_ms, new.latest) {
+                    new.latest_at_ms = old.latest_at_ms;
+                    new.latest = old.latest;
+                }
+            }
+            None => rows.push(old),
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! Which metrics are due: a metric in use is synced on its interval (hourly by default, never
+//! more often than every five minutes); a metric in no use is synced only by hand.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use store::{JobId, MetricId, NewJob, Store};
+
+use crate::config::duration_ms;
+use crate::error::SyncError;
+
+/// The job kind of a sync.
+pub const SYNC_JOB: &str = "sync";
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(3600);
+pub const MIN_INTERVAL: Duration = Duration::from_secs(300);
+
+/// What a sync job carries: the metrics to sync together (one shared fetch when their requests
+/// are the same) and, for a sync by hand, an explicit range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncJob {
+    pub metrics: Vec<MetricId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_ms: Option<i64>,
+}
+
+impl SyncJob {
+    /// The job to enqueue; its key is the first metric's, so at most one waits per metric.
+    pub fn to_new_job(&self, run_at_ms: i64) -> NewJob {
+        let key = match self.metrics.iter().min() {
+            Some(first) => format!("metric:{first}"),
+            None => "metric:none".to_owned(),
+        };
+        NewJob {
+            kind: SYNC_JOB.to_owned(),
+            key,
+            payload: serde_json::to_value(self).unwrap_or_default(),
+            run_at_ms,
+        }
+    }
+}
+
+/// Sync intervals: one default, and per-metric overrides. Every interval is at least
+/// [`MIN_INTERVAL`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    pub default_interval: Duration,
+    pub intervals: HashMap<MetricId, Duration>,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Self {
+            default_interval: DEFAULT_INTERVAL,
+            intervals: HashMap::new(),
+        }
+    }
+}
+
+impl Schedule {
+    pub fn interval_of(&self, id: MetricId) -> Duration {
+        self.intervals
+            .get(&id)
+            .copied()
+            .unwrap_or(self.default_interval)
+            .max(MIN_INTERVAL)
+    }
+}
+
+/// What a tick did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tick {
+    pub due: Vec<MetricId>,
+    /// Jobs created (an equal job already waiting is not created again).
+    pub enqueued: Vec<JobId>,
+}
+
+/// Enqueues sync jobs for the metrics in use that are due.
+pub struct Scheduler<S> {
+    store: Arc<S>,
+    schedule: Schedule,
+}
+
+impl<S: Store> Scheduler<S> {
+    pub fn new(store: Arc<S>, schedule: Schedule) -> Self {
+        Self { store, schedule }
+    }
+
+    /// The metrics in use whose last sync started at least their interval before `now` (or
+    /// that never synced).
+    pub async fn due(&self, now: Timestamp) -> Result<Vec<MetricId>, SyncError> {
+        let now_ms = now.as_millisecond();
+        let mut due = Vec::new();
+        for metric in self.store.list_metrics().await? {
+            if !metric.in_use() {
+                continue;
+            }
+            let last = self.store.sync_runs(Some(metric.id), 1).await?;
+            let interval = duration_ms(self.schedule.interval_of(metric.id));
+            if last
+                .first()
+                .is_none_or(|r| r.started_ms + interval <= now_ms)
+            {
+                due.push(metric.id);
+            }
+        }
+        Ok(due)
+    }
+
+    /// Enqueues the due metrics: one job per group of metrics with the same connection and
+    /// request, so they share one fetch.
+    pub async fn tick(&self, now: Timestamp) -> Result<Tick, SyncError> {
+        let due = self.due(now).await?;
+        let mut groups: BTreeMap<String, Vec<MetricId>> = BTreeMap::new();
+        for &id in &due {
+            let metric = self.store.metric(id).await?;
+            groups.entry(share_key(&metric)).or_default().push(id);
+        }
+        let mut tick = Tick {
+            due,
+            enqueued: Vec::new(),
+        };
+        for (_, metrics) in groups {
+            let job = SyncJob {
+                metrics,
+                from_ms: None,
+                to_ms: None,
+            };
+            let queued = self
+                .store
+                .enqueue(&job.to_new_job(now.as_millisecond()), now.as_millisecond())
+                .await?;
+            if queued.created {
+                tick.enqueued.push(queued.id);
+            }
+        }
+        Ok(tick)
+    }
+}
+
+/// The connection and request of a stored definition, read without opening secrets; a
+/// definition that does not parse is its own group.
+fn share_key(metric: &store::StoredMetric) -> String {
+    let parsed: Option<serde_json::Value> = serde_json::from_str(&metric.definition).ok();
+    match parsed {
+        Some(v) => format!(
+            "{:?}|{}|{}",
+            metric.connection_id.map(|c| c.0),
+            v.get("connection")
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            v.get("request")
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        ),
+        None => format!("unreadable:{}", metric.id),
+    }
+}

@@ -1,0 +1,99 @@
+//! A metric made ready to sync: its definition read, its expression compiled, its connection's
+//! credentials opened.
+
+use connector::Credentials;
+use metric::{DatePick, Expression, Limits, MetricDefinition};
+use store::{Connection, MetricId, Store, StoredMetric};
+use twilio_request::RequestSpec;
+
+use crate::error::SyncError;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub metric: StoredMetric,
+    pub spec: RequestSpec,
+    pub expression: Expression,
+    pub uses_sync_time: bool,
+    pub connection: Connection,
+}
+
+impl Target {
+    pub fn id(&self) -> MetricId {
+        self.metric.id
+    }
+
+    pub fn credentials(&self) -> Credentials {
+        Credentials {
+            account_sid: self.connection.account_sid.clone(),
+            api_key_sid: self.connection.api_key_sid.clone(),
+            secret: self.connection.secret.clone(),
+        }
+    }
+
+    /// Metrics with the same key fetch the same pages in one run.
+    pub fn share_key(&self) -> (i64, String, bool) {
+        (
+            self.connection.id.0,
+            serde_json::to_string(&self.spec).unwrap_or_default(),
+            self.uses_sync_time,
+        )
+    }
+}
+
+pub(crate) fn definition_of(metric: &StoredMetric) -> Result<MetricDefinition, SyncError> {
+    MetricDefinition::from_json(&metric.definition).map_err(|source| SyncError::Definition {
+        id: metric.id,
+        metric: metric.name.clone(),
+        source,
+    })
+}
+
+pub(crate) fn compile(
+    metric: &StoredMetric,
+    definition: &MetricDefinition,
+) -> Result<(Expression, bool), SyncError> {
+    let expression =
+        definition
+            .compile(Limits::default())
+            .map_err(|source| SyncError::Definition {
+                id: metric.id,
+                metric: metric.name.clone(),
+                source,
+            })?;
+    Ok((expression, uses_sync_time(definition)))
+}
+
+/// Whether rows are dated at the sync time (a snapshot such as a balance) rather than by a field.
+fn uses_sync_time(definition: &MetricDefinition) -> bool {
+    match (
+        &definition.extraction.expression,
+        &definition.extraction.picks,
+    ) {
+        (Some(e), _) if !e.trim().is_empty() => e.contains("$sync_time") || e.contains("$now("),
+        (_, Some(p)) => p.date == DatePick::SyncTime,
+        _ => false,
+    }
+}
+
+pub(crate) async fn load<S: Store>(store: &S, id: MetricId) -> Result<Target, SyncError> {
+    let metric = store.metric(id).await?;
+    let definition = definition_of(&metric)?;
+    let (expression, uses_sync_time) = compile(&metric, &definition)?;
+    let connection = match metric.connection_id {
+        Some(cid) => store.connection(cid).await?,
+        None => store
+            .connection_by_label(&definition.connection)
+            .await?
+            .ok_or_else(|| SyncError::NoConnection {
+                metric: metric.name.clone(),
+                connection: definition.connection.clone(),
+            })?,
+    };
+    Ok(Target {
+        spec: definition.request.clone(),
+        metric,
+        expression,
+        uses_sync_time,
+        connection,
+    })
+}

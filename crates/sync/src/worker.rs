@@ -1,0 +1,280 @@
+//! Workers: take a job with a lease, keep the lease while working, finish or fail the job.
+//!
+//! [`Worker::try_execute_job`] is one step, so tests can drive it; [`run_worker`] is the thin
+//! loop the binary runs (`switchboard worker`, or in-process under `switchboard serve`). On
+//! PostgreSQL many workers on many machines share the queue; a job whose worker died comes back
+//! when its lease lapses, and since each window is replaced in one transaction, doing it again
+//! loses and duplicates nothing.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use connector::Connector;
+use futures::FutureExt;
+use jiff::Timestamp;
+use store::{Job, JobId, RunStatus, Store, StoreError};
+
+use crate::config::{SyncConfig, duration_ms};
+use crate::error::SyncError;
+use crate::run::{SyncOptions, SyncReport, Syncer};
+use crate::schedule::{SYNC_JOB, Schedule, Scheduler, SyncJob};
+
+/// Where "now" comes from; tests use their own.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Timestamp;
+}
+
+/// The system's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// How long a claimed job stays ours without renewal.
+    pub lease: Duration,
+    /// How often the lease is renewed while working; well under `lease`.
+    pub renew_every: Duration,
+    /// How long an idle worker waits before looking for work again.
+    pub poll: Duration,
+    /// Claims of one job before a failure is final.
+    pub max_attempts: i64,
+    /// The wait before the first retry of a failed job; it doubles with each attempt.
+    pub retry_base: Duration,
+    /// When set, the loop also enqueues due metrics before looking for work.
+    pub schedule: Option<Schedule>,
+    pub sync: SyncConfig,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            lease: Duration::from_secs(60),
+            renew_every: Duration::from_secs(20),
+            poll: Duration::from_secs(2),
+            max_attempts: 5,
+            retry_base: Duration::from_secs(30),
+            schedule: Some(Schedule::default()),
+            sync: SyncConfig::default(),
+        }
+    }
+}
+
+/// What one step did with the job it claimed.
+#[derive(Debug)]
+pub enum Outcome {
+    Done {
+        job: JobId,
+        reports: Vec<SyncReport>,
+    },
+    /// The job failed; with `retry_at_ms` it is pending again from then.
+    Failed {
+        job: JobId,
+        error: String,
+        retry_at_ms: Option<i64>,
+    },
+    /// Another worker holds the job now (our lease lapsed): we stopped working on it.
+    LeaseLost { job: JobId },
+}
+
+pub struct Worker<S> {
+    syncer: Syncer<S>,
+    id: String,
+    config: WorkerConfig,
+    clock: Arc<dyn Clock>,
+}
+
+impl<S: Store> Worker<S> {
+    pub fn new(
+        syncer: Syncer<S>,
+        id: impl Into<String>,
+        config: WorkerConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            syncer,
+            id: id.into(),
+            config,
+            clock,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Claims the oldest due job (a lapsed lease included) at `now`, does it while renewing
+    /// the lease on the worker's clock, then completes or fails it. `None` when no job is due.
+    pub async fn try_execute_job(&self, now: Timestamp) -> Result<Option<Outcome>, SyncError> {
+        let store = self.syncer.store().clone();
+        let Some(job) = store
+            .claim(&self.id, self.config.lease, now.as_millisecond())
+            .await?
+        else {
+            return Ok(None);
+        };
+        tracing::info!(worker = %self.id, job = %job.id, kind = %job.kind, key = %job.key, attempt = job.attempts, "job claimed");
+        let renew = async {
+            loop {
+                tokio::time::sleep(self.config.renew_every).await;
+                match store
+                    .renew(
+                        job.id,
+                        &self.id,
+                        self.config.lease,
+                        self.clock.now().as_millisecond(),
+                    )
+                    .await
+                {
+                    Ok(()) => {}
+                    Err(StoreError::LeaseLost { .. }) => return,
+                    // A passing database error: the next renewal may work, and the lease has
+                    // room for a few misses.
+                    Err(e) => {
+                        tracing::warn!(worker = %self.id, job = %job.id, error = %e, "lease renewal failed")
+                    }
+                }
+            }
+        };
+        let result = tokio::select! {
+            result = self.execute(&job, now) => result,
+            () = renew => {
+                tracing::warn!(worker = %self.id, job = %job.id, "lease lost while working; stopped");
+                return Ok(Some(Outcome::LeaseLost { job: job.id }));
+            }
+        };
+        let done_ms = self.clock.now().as_millisecond().max(now.as_millisecond());
+        let outcome = match result {
+            Ok(reports) => match reports.iter().find(|r| r.status == RunStatus::Failed) {
+                None => store
+                    .complete(job.id, &self.id, done_ms)
+                    .await
+                    .map(|()| Outcome::Done {
+                        job: job.id,
+                        reports,
+                    }),
+                Some(failed) => {
+                    let error = format!(
+                        "metric '{}': {}",
+                        failed.name,
+                        failed.error().unwrap_or("failed")
+                    );
+                    self.fail(&job, error, true, done_ms).await
+                }
+            },
+            Err(e) => {
+                let transient = e.is_transient();
+                self.fail(&job, e.to_string(), transient, done_ms).await
+            }
+        };
+        match outcome {
+            Ok(o) => Ok(Some(o)),
+            Err(StoreError::LeaseLost { .. }) => Ok(Some(Outcome::LeaseLost { job: job.id })),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn fail(
+        &self,
+        job: &Job,
+        error: String,
+        transient: bool,
+        now_ms: i64,
+    ) -> Result<Outcome, StoreError> {
+        let retry_at_ms = (transient && job.attempts < self.config.max_attempts).then(|| {
+            let shift = u32::try_from(job.attempts.clamp(1, 16) - 1).unwrap_or(0);
+            now_ms + duration_ms(self.config.retry_base).saturating_mul(1 << shift)
+        });
+        tracing::warn!(worker = %self.id, job = %job.id, %error, ?retry_at_ms, "job failed");
+        self.syncer
+            .store()
+            .fail(job.id, &self.id, &error, retry_at_ms, now_ms)
+            .await?;
+        Ok(Outcome::Failed {
+            job: job.id,
+            error,
+            retry_at_ms,
+        })
+    }
+
+    async fn execute(&self, job: &Job, now: Timestamp) -> Result<Vec<SyncReport>, SyncError> {
+        if job.kind != SYNC_JOB {
+            return Err(SyncError::BadJob {
+                job: job.id,
+                kind: job.kind.clone(),
+                reason: format!("this worker knows only '{SYNC_JOB}' jobs"),
+            });
+        }
+        let payload: SyncJob =
+            serde_json::from_value(job.payload.clone()).map_err(|e| SyncError::BadJob {
+                job: job.id,
+                kind: job.kind.clone(),
+                reason: format!("its payload is not a sync job: {e}"),
+            })?;
+        let options = SyncOptions {
+            range: payload.from_ms.zip(payload.to_ms),
+            progress: None,
+        };
+        let mut reports = Vec::new();
+        for (_, result) in self.syncer.sync_many(&payload.metrics, &options, now).await {
+            reports.push(result?);
+        }
+        Ok(reports)
+    }
+}
+
+/// The worker loop: until `shutdown` completes, enqueue due metrics (when the config has a
+/// schedule), then take and do jobs one at a time, waiting `poll` when there is none. A job
+/// under way is finished before the loop stops.
+pub async fn run_worker<S: Store>(
+    store: Arc<S>,
+    connector: Connector,
+    worker_id: String,
+    config: WorkerConfig,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), SyncError> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let syncer = Syncer::new(store.clone(), connector, config.sync.clone());
+    let scheduler = config
+        .schedule
+        .clone()
+        .map(|schedule| Scheduler::new(store.clone(), schedule));
+    let poll = config.poll;
+    let worker = Worker::new(syncer, worker_id, config, clock.clone());
+    let mut shutdown = Box::pin(shutdown);
+    loop {
+        if (&mut shutdown).now_or_never().is_some() {
+            break;
+        }
+        if let Some(scheduler) = &scheduler
+            && let Err(e) = scheduler.tick(clock.now()).await
+        {
+            tracing::warn!(worker = %worker.id(), error = %e, "scheduling failed");
+        }
+        let worked = match worker.try_execute_job(clock.now()).await {
+            Ok(Some(outcome)) => {
+                tracing::info!(worker = %worker.id(), ?outcome, "job ended");
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                tracing::warn!(worker = %worker.id(), error = %e, "taking a job failed");
+                false
+            }
+        };
+        if !worked {
+            tokio::select! {
+                () = &mut shutdown => break,
+                () = tokio::time::sleep(poll) => {}
+            }
+        }
+    }
+    tracing::info!(worker = %worker.id(), "worker stopped");
+    Ok(())
+}

@@ -107,8 +107,6 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
-/// Whether a connection with this id is the subject of a not-found error; used by callers that
-/// want to treat a missing row differently.
 pub(crate) fn not_found_connection(id: ConnectionId) -> StoreError {
     StoreError::NotFound {
         what: "connection",

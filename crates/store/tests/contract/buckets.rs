@@ -264,7 +264,52 @@ async fn query_selects_dimension_and_range<H: Harness>(h: &H) {
     );
 }
 
+async fn concurrent_replacements_all_land<H: Harness>(h: &H) {
+    let store = std::sync::Arc::new(h.open(key_a()).await.expect("open"));
+    let mut tasks = Vec::new();
+    for t in 0..8 {
+        let store = std::sync::Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            let m = store
+                .create_metric(
+                    &NewMetric {
+                        name: format!("m{t}"),
+                        connection_id: None,
+                        definition: "{}".into(),
+                    },
+                    1,
+                )
+                .await
+                .expect("metric")
+                .id;
+            // Each round rewrites the same day with values of that round; the last must win.
+            for round in 0..6 {
+                let rows: Vec<BucketRow> = (0..24)
+                    .map(|h| bucket("", h, (t * 100 + round) as f64))
+                    .collect();
+                store
+                    .replace_window(m, T0, T0 + DAY_MS, &rows)
+                    .await
+                    .expect("replace under contention");
+            }
+            (m, t)
+        }));
+    }
+    for task in tasks {
+        let (m, t) = task.await.expect("task");
+        let rows = store
+            .buckets(&all(m, T0, T0 + DAY_MS))
+            .await
+            .expect("query");
+        let expected: Vec<BucketRow> = (0..24)
+            .map(|h| bucket("", h, (t * 100 + 5) as f64))
+            .collect();
+        assert_eq!(rows, expected);
+    }
+}
+
 crate::contract_tests!(
+    concurrent_replacements_all_land,
     buckets_round_trip_exactly,
     replace_window_is_idempotent,
     replace_window_touches_only_its_window,

@@ -6,7 +6,11 @@ mod cmd;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "switchboard", version, about = "Turn the Twilio REST API into business metrics")]
+#[command(
+    name = "switchboard",
+    version,
+    about = "Turn the Twilio REST API into business metrics"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -16,6 +20,10 @@ struct Cli {
 enum Command {
     /// Run the Twilio API simulator, or dump its dataset as JSON.
     Sim(cmd::sim::Args),
+    /// Add, test, list or remove Twilio connections.
+    Connection(cmd::connection::Args),
+    /// Manage the master key that seals stored secrets.
+    Key(cmd::key::Args),
     /// Fetch any Twilio GET endpoint through the connector and print the pages and the ledger.
     Fetch(cmd::fetch::Args),
     /// Evaluate a JSONata expression against a JSON document.
@@ -26,7 +34,10 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("error: could not start the async runtime: {err}");
@@ -36,6 +47,8 @@ fn main() -> std::process::ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Sim(args) => cmd::sim::run(args).await,
+            Command::Connection(args) => cmd::connection::run(args).await,
+            Command::Key(args) => cmd::key::run(args).await,
             Command::Fetch(args) => cmd::fetch::run(args).await,
             Command::Jsonata(args) => cmd::jsonata::run(args).await,
             Command::Metric(args) => cmd::metric::run(args).await,

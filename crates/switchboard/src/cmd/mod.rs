@@ -1,6 +1,9 @@
 //! One module per subcommand: each has `Args` (clap) and `async fn run(Args)`.
 
+pub mod common;
+pub mod connection;
 pub mod fetch;
 pub mod jsonata;
+pub mod key;
 pub mod metric;
 pub mod sim;

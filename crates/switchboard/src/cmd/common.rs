@@ -1,0 +1,174 @@
+//! Plumbing shared by the subcommands: where the store is, how Twilio is reached, how a secret
+//! is read. Nothing here decides anything a library could decide.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use connector::{BaseUrl, Connector, ConnectorConfig, Credentials};
+use domain::Secret;
+use store::{AnyStore, KeySource, MasterKey};
+
+/// Where Switchboard keeps its state.
+#[derive(clap::Args, Clone, Debug)]
+pub struct StoreArgs {
+    /// The data folder of the SQLite store (created if missing).
+    #[arg(long, env = "SWITCHBOARD_DATA_DIR", default_value = store::DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
+    /// A PostgreSQL URL (postgres://...) to use instead of the data folder, for several processes.
+    #[arg(long, env = "SWITCHBOARD_DATABASE")]
+    pub database: Option<String>,
+}
+
+impl StoreArgs {
+    /// Opens the store, creating the data folder and the master key file on first use.
+    pub async fn open(&self) -> anyhow::Result<AnyStore> {
+        let (key, _) = self.master_key()?;
+        let location = self.location()?;
+        store::open(&location, key)
+            .await
+            .with_context(|| format!("could not open the store at {}", self.describe()))
+    }
+
+    /// The master key from `SWITCHBOARD_MASTER_KEY`, else the key file in the data folder.
+    pub fn master_key(&self) -> anyhow::Result<(MasterKey, KeySource)> {
+        std::fs::create_dir_all(&self.data_dir).with_context(|| {
+            format!(
+                "could not create the data folder {}",
+                self.data_dir.display()
+            )
+        })?;
+        Ok(MasterKey::from_environment(&self.data_dir)?)
+    }
+
+    fn location(&self) -> anyhow::Result<String> {
+        match &self.database {
+            Some(url) => Ok(url.clone()),
+            None => self
+                .data_dir
+                .to_str()
+                .map(str::to_owned)
+                .context("the data folder's path is not valid UTF-8"),
+        }
+    }
+
+    /// The store's location for messages, without any password in a URL.
+    pub fn describe(&self) -> String {
+        match &self.database {
+            Some(url) => redact_url_password(url),
+            None => self.data_dir.display().to_string(),
+        }
+    }
+}
+
+fn redact_url_password(url: &str) -> String {
+    // postgres://user:password@host/db -> postgres://user:***@host/db
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// How Twilio is reached.
+#[derive(clap::Args, Clone, Debug)]
+pub struct TwilioArgs {
+    /// Send every Twilio request to this base URL instead of https://{host}.twilio.com
+    /// (tests, benchmarks, the simulator). Nothing else changes where requests go.
+    #[arg(long, env = "SWITCHBOARD_TWILIO_BASE_URL")]
+    pub twilio_base_url: Option<String>,
+    /// Requests in flight per Twilio account.
+    #[arg(long, env = "SWITCHBOARD_MAX_IN_FLIGHT", default_value_t = connector::DEFAULT_MAX_IN_FLIGHT)]
+    pub max_in_flight: usize,
+}
+
+impl TwilioArgs {
+    pub fn connector(&self) -> anyhow::Result<Connector> {
+        let base_url = self
+            .twilio_base_url
+            .as_deref()
+            .map(BaseUrl::parse)
+            .transpose()?;
+        if let Some(base) = &base_url {
+            eprintln!("note: every Twilio request goes to {base} (--twilio-base-url)");
+        }
+        let config = ConnectorConfig {
+            base_url,
+            max_in_flight: self.max_in_flight,
+            ..ConnectorConfig::default()
+        };
+        Ok(Connector::new(config)?)
+    }
+}
+
+/// Reads an API Key Secret: from the first line of standard input with `from_stdin`, else from
+/// `SWITCHBOARD_API_KEY_SECRET`, else from a no-echo prompt on a terminal. Never from an argument,
+/// so it does not land in shell history or the process list.
+pub fn read_secret(from_stdin: bool) -> anyhow::Result<Secret> {
+    let stdin = std::io::stdin();
+    if !from_stdin {
+        if let Ok(value) = std::env::var("SWITCHBOARD_API_KEY_SECRET") {
+            return Ok(Secret::new(value));
+        }
+        if !stdin.is_terminal() {
+            bail!(
+                "no API Key Secret: pass --secret-stdin and pipe it in, set SWITCHBOARD_API_KEY_SECRET, or run in a terminal to be prompted"
+            );
+        }
+        eprint!("API Key Secret: ");
+        std::io::stderr().flush()?;
+    }
+    let echo_off = !from_stdin && set_echo(false);
+    let mut line = String::new();
+    let read = stdin.lock().read_line(&mut line);
+    if echo_off {
+        set_echo(true);
+        eprintln!();
+    }
+    read.context("could not read the API Key Secret from standard input")?;
+    Ok(Secret::new(line.trim_end_matches(['\r', '\n'])))
+}
+
+fn set_echo(on: bool) -> bool {
+    // stty acts on the terminal it is given as stdin; if there is none this fails harmlessly.
+    std::process::Command::new("stty")
+        .arg(if on { "echo" } else { "-echo" })
+        .stdin(std::process::Stdio::inherit())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The credentials of a stored connection.
+pub fn credentials_of(connection: &store::Connection) -> Credentials {
+    Credentials {
+        account_sid: connection.account_sid.clone(),
+        api_key_sid: connection.api_key_sid.clone(),
+        secret: connection.secret.clone(),
+    }
+}
+
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url_password;
+
+    #[test]
+    fn url_password_is_redacted() {
+        assert_eq!(
+            redact_url_password("postgres://bob:s3cret@db:5432/x"),
+            "postgres://bob:***@db:5432/x"
+        );
+        assert_eq!(
+            redact_url_password("postgres://bob@db/x"),
+            "postgres://bob@db/x"
+        );
+    }
+}

@@ -1,0 +1,189 @@
+//! `switchboard connection ...` and `switchboard key rotate` against the simulator over HTTP.
+
+mod support;
+
+use support::{scratch_dir, small_sim, switchboard, text};
+use twilio_sim::KeyType;
+
+fn key(sim: &twilio_sim::SimHandle, kind: KeyType) -> (String, String, String) {
+    let account = sim.dataset().main_account();
+    let key = account
+        .keys
+        .iter()
+        .find(|k| k.key_type == kind)
+        .expect("the simulator gives every account this kind of key");
+    (account.sid.clone(), key.sid.clone(), key.secret.clone())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn add_with_a_main_key_saves_and_names_the_account() {
+    let sim = small_sim().await;
+    let dir = scratch_dir("add-main");
+    let (ac, sk, secret) = key(&sim, KeyType::Main);
+    let args = [
+        "connection",
+        "add",
+        "prod",
+        "--account-sid",
+        &ac,
+        "--api-key-sid",
+        &sk,
+        "--secret-stdin",
+    ];
+    let out =
+        tokio::task::block_in_place(|| switchboard(&dir, &sim, &args, &format!("{secret}\n")));
+    let shown = text(&out);
+    assert!(out.status.success(), "{shown}");
+    let name = &sim.dataset().main_account().friendly_name;
+    assert!(
+        shown.contains("Main key") && shown.contains(name.as_str()),
+        "{shown}"
+    );
+
+    let list = tokio::task::block_in_place(|| switchboard(&dir, &sim, &["connection", "list"], ""));
+    let listed = text(&list);
+    assert!(listed.contains("prod") && listed.contains(&ac), "{listed}");
+    assert!(!listed.contains(&secret), "the secret must never be listed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn add_with_a_standard_key_says_so() {
+    let sim = small_sim().await;
+    let dir = scratch_dir("add-standard");
+    let (ac, sk, secret) = key(&sim, KeyType::Standard);
+    let args = [
+        "connection",
+        "add",
+        "std",
+        "--account-sid",
+        &ac,
+        "--api-key-sid",
+        &sk,
+        "--secret-stdin",
+    ];
+    let out =
+        tokio::task::block_in_place(|| switchboard(&dir, &sim, &args, &format!("{secret}\n")));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("Standard key"), "{}", text(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_secret_is_refused_in_words_and_not_saved() {
+    let sim = small_sim().await;
+    let dir = scratch_dir("wrong-secret");
+    let (ac, sk, secret) = key(&sim, KeyType::Main);
+    let wrong = format!("{secret}x");
+    let args = [
+        "connection",
+        "add",
+        "prod",
+        "--account-sid",
+        &ac,
+        "--api-key-sid",
+        &sk,
+        "--secret-stdin",
+    ];
+    let out = tokio::task::block_in_place(|| switchboard(&dir, &sim, &args, &format!("{wrong}\n")));
+    let shown = text(&out);
+    assert!(!out.status.success());
+    assert!(
+        shown.contains("20003") && shown.contains("secret is wrong"),
+        "{shown}"
+    );
+    assert!(!shown.contains(&wrong));
+    let list = tokio::task::block_in_place(|| switchboard(&dir, &sim, &["connection", "list"], ""));
+    assert!(
+        text(&list).contains("no connections yet"),
+        "{}",
+        text(&list)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_malformed_account_sid_is_refused_before_any_request() {
+    let sim = small_sim().await;
+    let dir = scratch_dir("bad-sid");
+    sim.clear_request_log();
+    let args = [
+        "connection",
+        "add",
+        "x",
+        "--account-sid",
+        "AC123",
+        "--api-key-sid",
+        "SK0123456789abcdef0123456789abcdef",
+        "--secret-stdin",
+    ];
+    let out = tokio::task::block_in_place(|| switchboard(&dir, &sim, &args, "secret\n"));
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("Account SID must be 'AC'"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        sim.request_log().is_empty(),
+        "no request may reach Twilio for a malformed SID"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn key_rotation_keeps_every_connection_working() {
+    let sim = small_sim().await;
+    let dir = scratch_dir("rotate");
+    let (ac, sk, secret) = key(&sim, KeyType::Main);
+    let args = [
+        "connection",
+        "add",
+        "prod",
+        "--account-sid",
+        &ac,
+        "--api-key-sid",
+        &sk,
+        "--secret-stdin",
+    ];
+    let out =
+        tokio::task::block_in_place(|| switchboard(&dir, &sim, &args, &format!("{secret}\n")));
+    assert!(out.status.success(), "{}", text(&out));
+    let before = std::fs::read(dir.join("master.key")).expect("key file");
+
+    let rotate = tokio::task::block_in_place(|| switchboard(&dir, &sim, &["key", "rotate"], ""));
+    assert!(rotate.status.success(), "{}", text(&rotate));
+    let after = std::fs::read(dir.join("master.key")).expect("key file");
+    assert_ne!(before, after, "rotation must write a new key");
+
+    let test = tokio::task::block_in_place(|| {
+        switchboard(&dir, &sim, &["connection", "test", "prod"], "")
+    });
+    assert!(test.status.success(), "{}", text(&test));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn remove_deletes_the_connection() {
+    let sim = small_sim().await;
+    let dir = scratch_dir("remove");
+    let (ac, sk, secret) = key(&sim, KeyType::Main);
+    let args = [
+        "connection",
+        "add",
+        "prod",
+        "--account-sid",
+        &ac,
+        "--api-key-sid",
+        &sk,
+        "--secret-stdin",
+    ];
+    let out =
+        tokio::task::block_in_place(|| switchboard(&dir, &sim, &args, &format!("{secret}\n")));
+    assert!(out.status.success(), "{}", text(&out));
+    let rm = tokio::task::block_in_place(|| {
+        switchboard(&dir, &sim, &["connection", "remove", "prod"], "")
+    });
+    assert!(rm.status.success(), "{}", text(&rm));
+    let list = tokio::task::block_in_place(|| switchboard(&dir, &sim, &["connection", "list"], ""));
+    assert!(
+        text(&list).contains("no connections yet"),
+        "{}",
+        text(&list)
+    );
+}

@@ -1,0 +1,70 @@
+//! Shared helpers for the binary's end-to-end tests: a simulator on loopback, a scratch data
+//! folder, and a way to run `switchboard` against both.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use twilio_sim::{SimConfig, SimHandle, Sizes};
+
+pub const NOW: &str = "2026-03-15T12:00:00Z";
+
+/// A small simulator with a fixed clock, so its data (and so every expected value) is fixed.
+pub async fn small_sim() -> SimHandle {
+    let config = SimConfig {
+        seed: 7,
+        now: NOW.parse().expect("fixed clock"),
+        sizes: Sizes {
+            messages_per_day: 20,
+            calls_per_day: 5,
+            days: 10,
+            subaccounts: 0,
+            ..Sizes::default()
+        },
+        ..SimConfig::default()
+    };
+    twilio_sim::spawn(config).await.expect("simulator starts")
+}
+
+/// A fresh, empty data folder under the system temp dir.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "switchboard-test-{name}-{}-{}",
+        std::process::id(),
+        jiff::Timestamp::now().as_nanosecond()
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Runs the binary with `args`, the data folder and the simulator as Twilio, feeding `stdin`.
+pub fn switchboard(data_dir: &PathBuf, sim: &SimHandle, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(args)
+        .env("SWITCHBOARD_DATA_DIR", data_dir)
+        .env("SWITCHBOARD_TWILIO_BASE_URL", sim.base_url())
+        .env_remove("SWITCHBOARD_MASTER_KEY")
+        .env_remove("SWITCHBOARD_DATABASE")
+        .env_remove("SWITCHBOARD_API_KEY_SECRET")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("switchboard binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("switchboard exits")
+}
+
+pub fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}

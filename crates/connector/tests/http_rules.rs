@@ -393,3 +393,29 @@ async fn hostile_specs_are_refused_before_any_request() {
     }
     assert!(server.seen().is_empty());
 }
+
+#[tokio::test]
+async fn a_dropped_connection_is_retried() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let body = meta_page(None).to_string();
+    tokio::spawn(async move {
+        // The first connection is closed as soon as the request arrives; the second is answered.
+        let (mut first, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = first.read(&mut buf).await;
+        drop(first);
+        let (mut second, _) = listener.accept().await.unwrap();
+        let _ = second.read(&mut buf).await;
+        let response = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        second.write_all(response.as_bytes()).await.unwrap();
+    });
+    let connector = connector_to(&format!("http://{addr}"), |_| {});
+    let (pages, result) = fetch_all(&connector, &creds(), &spec(HOST, "/v1/Services")).await;
+    let ledger = result.unwrap();
+    assert_eq!((pages.len(), ledger.requests, ledger.retries), (1, 2, 1));
+}

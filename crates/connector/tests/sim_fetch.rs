@@ -319,3 +319,29 @@ async fn the_in_flight_limit_is_shared_by_every_connector_clone() {
     assert_eq!(sim.peak_concurrency(), 1);
     let _ = ConnectorConfig::default();
 }
+
+#[tokio::test]
+async fn a_timeout_is_retried_and_then_reported() {
+    let (sim, _) = sim(2, 10).await;
+    sim.set_faults(Faults {
+        latency_ms: 400,
+        ..Faults::default()
+    });
+    let connector = connector_to(&sim.base_url(), |c| {
+        c.request_timeout = std::time::Duration::from_millis(100);
+        c.retry.max_attempts = 3;
+    });
+    let (_, result) = fetch_all(
+        &connector,
+        &sim_creds(&sim, KeyType::Main),
+        &spec("api.twilio.com", MESSAGES),
+    )
+    .await;
+    let failed = result.unwrap_err();
+    assert_eq!((failed.ledger.requests, failed.ledger.retries), (3, 2));
+    let message = failed.error.to_string();
+    assert!(
+        message.contains("did not answer in time") && message.contains("after 3 attempts"),
+        "{message}"
+    );
+}

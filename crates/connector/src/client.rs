@@ -63,8 +63,11 @@ impl Connector {
         if config.max_in_flight == 0 {
             return Err(ConnectorError::ZeroInFlight);
         }
-        if config.max_pages == 0 {
-            return Err(ConnectorError::ZeroPages);
+        // 100 pages is the ceiling of the issue: a setting may lower it, never raise it.
+        if !(1..=crate::config::DEFAULT_MAX_PAGES).contains(&config.max_pages) {
+            return Err(ConnectorError::PageLimit {
+                got: config.max_pages,
+            });
         }
         // reqwest is built without a default crypto provider; installing one twice is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();

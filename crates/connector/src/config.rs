@@ -83,7 +83,7 @@ pub struct ConnectorConfig {
     pub base_url: Option<BaseUrl>,
     /// Requests in flight per Twilio account, shared by every fetch in the process.
     pub max_in_flight: usize,
-    /// Pages per fetch; a fetch may ask for fewer, never more.
+    /// Pages per fetch, 1 to 100 (the default); a fetch may ask for fewer, never more.
     pub max_pages: u32,
     /// Largest response body accepted, after decompression.
     pub max_response_bytes: usize,

@@ -210,6 +210,6 @@ pub enum ConnectorError {
     Client(String),
     #[error("the in-flight limit must be at least 1")]
     ZeroInFlight,
-    #[error("the page limit must be at least 1")]
-    ZeroPages,
+    #[error("the page limit must be between 1 and {max}, got {got}", max = crate::config::DEFAULT_MAX_PAGES)]
+    PageLimit { got: u32 },
 }

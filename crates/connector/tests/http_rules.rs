@@ -419,3 +419,20 @@ async fn a_dropped_connection_is_retried() {
     let ledger = result.unwrap();
     assert_eq!((pages.len(), ledger.requests, ledger.retries), (1, 2, 1));
 }
+
+#[test]
+fn the_page_limit_cannot_be_raised_above_one_hundred() {
+    let config = |max_pages| connector::ConnectorConfig {
+        max_pages,
+        ..connector::ConnectorConfig::default()
+    };
+    assert!(connector::Connector::new(config(101)).is_err());
+    assert!(connector::Connector::new(config(0)).is_err());
+    assert!(connector::Connector::new(config(100)).is_ok());
+    assert_eq!(connector::ConnectorConfig::default().max_pages, 100);
+    assert_eq!(connector::ConnectorConfig::default().max_in_flight, 8);
+    assert_eq!(
+        connector::ConnectorConfig::default().max_response_bytes,
+        32 * 1024 * 1024
+    );
+}

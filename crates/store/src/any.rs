@@ -118,6 +118,10 @@ impl Store for AnyStore {
         forward!(self.replace_window(metric, from_ms, to_ms, buckets))
     }
 
+    async fn add_points(&self, metric: MetricId, points: &[Point]) -> Result<()> {
+        forward!(self.add_points(metric, points))
+    }
+
     async fn buckets(&self, query: &BucketQuery) -> Result<Vec<BucketRow>> {
         forward!(self.buckets(query))
     }

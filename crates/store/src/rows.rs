@@ -83,6 +83,15 @@ pub struct BucketRow {
     pub latest_at_ms: i64,
 }
 
+/// One value at one instant, for metrics whose rows carry no date: each sync adds a point at the
+/// sync time, folded into that hour's bucket by [`crate::Store::add_points`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    pub dimension: String,
+    pub at_ms: i64,
+    pub value: f64,
+}
+
 /// What [`crate::Store::replace_window`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WindowReplaced {

@@ -603,6 +603,39 @@ macro_rules! sql_store {
                 Ok($crate::WindowReplaced { deleted, inserted })
             }
 
+            async fn add_points(&self, metric: $crate::MetricId, points: &[$crate::Point]) -> $crate::Result<()> {
+                if let Some(p) = points.iter().find(|p| !p.value.is_finite()) {
+                    return Err($crate::StoreError::Invalid {
+                        what: "point",
+                        reason: format!("the value at {} (dimension '{}') is not a finite number", p.at_ms, p.dimension),
+                    });
+                }
+                let mut tx = self.begin_write("add points").await?;
+                for p in points {
+                    sqlx::query(
+                        "INSERT INTO buckets (metric_id, dimension, hour_ms, sum, count, min, max, latest, latest_at_ms) \
+                         VALUES ($1, $2, $3, $4, 1, $4, $4, $4, $5) \
+                         ON CONFLICT (metric_id, dimension, hour_ms) DO UPDATE SET \
+                           sum = buckets.sum + excluded.sum, \
+                           count = buckets.count + 1, \
+                           min = CASE WHEN excluded.min < buckets.min THEN excluded.min ELSE buckets.min END, \
+                           max = CASE WHEN excluded.max > buckets.max THEN excluded.max ELSE buckets.max END, \
+                           latest = CASE WHEN excluded.latest_at_ms >= buckets.latest_at_ms THEN excluded.latest ELSE buckets.latest END, \
+                           latest_at_ms = CASE WHEN excluded.latest_at_ms >= buckets.latest_at_ms THEN excluded.latest_at_ms ELSE buckets.latest_at_ms END",
+                    )
+                    .bind(metric.0)
+                    .bind(p.dimension.as_str())
+                    .bind(p.at_ms.div_euclid($crate::rows::HOUR_MS) * $crate::rows::HOUR_MS)
+                    .bind(p.value)
+                    .bind(p.at_ms)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err($crate::StoreError::db("add a point"))?;
+                }
+                tx.commit().await.map_err($crate::StoreError::db("add points"))?;
+                Ok(())
+            }
+
             async fn buckets(&self, query: &$crate::BucketQuery) -> $crate::Result<Vec<$crate::BucketRow>> {
                 const ALL: &str = "SELECT dimension, hour_ms, sum, count, min, max, latest, latest_at_ms FROM buckets \
                                    WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3 ORDER BY dimension, hour_ms";

@@ -125,6 +125,14 @@ pub trait Store: Send + Sync + 'static {
         buckets: &[BucketRow],
     ) -> impl Future<Output = Result<WindowReplaced>> + Send;
 
+    /// Folds points into their hours' buckets (sum and count grow, min/max widen, the latest point
+    /// wins `latest`), all in one transaction.
+    fn add_points(
+        &self,
+        metric: MetricId,
+        points: &[Point],
+    ) -> impl Future<Output = Result<()>> + Send;
+
     /// Buckets ordered by dimension, then hour.
     fn buckets(&self, query: &BucketQuery) -> impl Future<Output = Result<Vec<BucketRow>>> + Send;
 

@@ -308,7 +308,67 @@ async fn concurrent_replacements_all_land<H: Harness>(h: &H) {
     }
 }
 
+async fn points_fold_into_their_hour<H: Harness>(h: &H) {
+    let store = h.open(key_a()).await.expect("open");
+    let m = metric(&store).await;
+    let p = |at_min: i64, value: f64| store::Point {
+        dimension: "balance".into(),
+        at_ms: T0 + at_min * 60_000,
+        value,
+    };
+    // Out of order on purpose: the latest instant wins `latest`, not the last call.
+    store
+        .add_points(m, &[p(50, 7.5), p(10, 2.0)])
+        .await
+        .expect("first run");
+    store
+        .add_points(m, &[p(30, 11.0), p(70, 1.0)])
+        .await
+        .expect("second run");
+    let rows = store
+        .buckets(&all(m, T0, T0 + DAY_MS))
+        .await
+        .expect("query");
+    let expected = vec![
+        BucketRow {
+            dimension: "balance".into(),
+            hour_ms: T0,
+            sum: 20.5,
+            count: 3,
+            min: 2.0,
+            max: 11.0,
+            latest: 7.5,
+            latest_at_ms: T0 + 50 * 60_000,
+        },
+        BucketRow {
+            dimension: "balance".into(),
+            hour_ms: T0 + HOUR_MS,
+            sum: 1.0,
+            count: 1,
+            min: 1.0,
+            max: 1.0,
+            latest: 1.0,
+            latest_at_ms: T0 + 70 * 60_000,
+        },
+    ];
+    assert_eq!(rows, expected);
+    let err = store
+        .add_points(m, &[p(5, 1.0), p(6, f64::NAN)])
+        .await
+        .expect_err("NaN");
+    assert!(matches!(err, StoreError::Invalid { .. }), "{err}");
+    assert_eq!(
+        store
+            .buckets(&all(m, T0, T0 + DAY_MS))
+            .await
+            .expect("query"),
+        expected,
+        "nothing of a rejected batch lands"
+    );
+}
+
 crate::contract_tests!(
+    points_fold_into_their_hour,
     concurrent_replacements_all_land,
     buckets_round_trip_exactly,
     replace_window_is_idempotent,

@@ -1,0 +1,309 @@
+//! Benchmarks of a sync, each against its baseline in the same run.
+//!
+//! (1) A 90-day backfill of 2,000 messages a day, the simulator adding 150 ms per request:
+//!     the sync (day windows in parallel within the in-flight limit) against the plain
+//!     sequential next-page walk over the whole range.
+//! (2) A sync of 100 pages of 1000 messages end to end (evaluate, fold, store, raw pages)
+//!     against only fetching and parsing the same pages; each in its own process, whose peak
+//!     resident memory (VmHWM) is reported.
+//!
+//! `cargo bench -p metric-sync --bench sync_bench`
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use connector::{BaseUrl, Connector, ConnectorConfig, Credentials};
+use domain::{AccountSid, ApiKeySid, Secret};
+use metric_sync::{SyncConfig, SyncOptions, Syncer};
+use serde_json::json;
+use store::{MasterKey, NewConnection, NewMetric, SqliteStore, Store};
+use twilio_request::{Param, RequestSpec};
+use twilio_sim::{Faults, SimConfig, SimHandle, Sizes};
+
+const IN_FLIGHT: usize = 8;
+
+fn now() -> jiff::Timestamp {
+    "2026-11-20T12:00:00Z".parse().unwrap()
+}
+
+fn spec() -> RequestSpec {
+    let p = |k: &str, v: &str| Param {
+        key: k.into(),
+        value: v.into(),
+    };
+    RequestSpec {
+        host: "api.twilio.com".into(),
+        path: "/2010-04-01/Accounts/{AccountSid}/Messages.json".into(),
+        params: vec![
+            p("DateSent>", "{{date_from|iso}}"),
+            p("DateSent<", "{{date_to|iso}}"),
+            p("PageSize", "1000"),
+        ],
+        headers: vec![],
+        pagination: Default::default(),
+    }
+}
+
+async fn sim(messages_per_day: u32, days: u32, latency_ms: u64) -> SimHandle {
+    twilio_sim::spawn(SimConfig {
+        seed: 11,
+        now: now(),
+        sizes: Sizes {
+            messages_per_day,
+            calls_per_day: 1,
+            days,
+            subaccounts: 0,
+            conferences_per_day: 0,
+            verify_attempts_per_day: 0,
+            ..Sizes::default()
+        },
+        faults: Faults {
+            latency_ms,
+            ..Faults::default()
+        },
+    })
+    .await
+    .unwrap()
+}
+
+fn connector(sim: &SimHandle, max_pages: u32) -> Connector {
+    Connector::new(ConnectorConfig {
+        base_url: Some(BaseUrl::parse(&sim.base_url()).unwrap()),
+        max_in_flight: IN_FLIGHT,
+        max_pages,
+        ..ConnectorConfig::default()
+    })
+    .unwrap()
+}
+
+fn creds(sim: &SimHandle) -> Credentials {
+    let a = sim.dataset().main_account();
+    let k = a.main_key().unwrap();
+    Credentials::parse(&a.sid, &k.sid, Secret::new(k.secret.clone())).unwrap()
+}
+
+async fn store_with_metric(
+    sim: &SimHandle,
+) -> (Arc<SqliteStore>, store::MetricId, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("sync-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let key =
+        MasterKey::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "bench").unwrap();
+    let store = Arc::new(SqliteStore::open_dir(&dir, key).await.unwrap());
+    let a = sim.dataset().main_account();
+    let k = a.main_key().unwrap();
+    let conn = store
+        .create_connection(
+            &NewConnection {
+                label: "sim".into(),
+                account_sid: AccountSid::parse(&a.sid).unwrap(),
+                api_key_sid: ApiKeySid::parse(&k.sid).unwrap(),
+                secret: Secret::new(k.secret.clone()),
+            },
+            0,
+        )
+        .await
+        .unwrap();
+    let definition = json!({
+        "version": 1,
+        "connection": "sim",
+        "request": spec(),
+        "extraction": {"expression": r#"messages.{"value": 1, "date": date_sent ? date_sent : date_created, "dimension": status}"#},
+        "description": {"name": "Messages by status", "aggregation": "sum", "favourable": "up",
+                        "format": {"unit": "count"}, "interval": "day"}
+    });
+    let metric = store
+        .create_metric(
+            &NewMetric {
+                name: "Messages by status".into(),
+                connection_id: Some(conn.id),
+                definition: definition.to_string(),
+            },
+            0,
+        )
+        .await
+        .unwrap();
+    (store, metric.id, dir)
+}
+
+/// The plain walk: one request over the whole range, next page after next page.
+async fn bare_walk(
+    sim: &SimHandle,
+    from: jiff::Timestamp,
+    to: jiff::Timestamp,
+) -> (Duration, u32, usize) {
+    let c = connector(sim, 10_000);
+    let started = Instant::now();
+    let mut records = 0usize;
+    let window = twilio_request::Window::new(from, to).unwrap();
+    let ledger = c
+        .fetch(&creds(sim), &spec(), Some(window), |page| {
+            records += page.value["messages"].as_array().map_or(0, Vec::len);
+            Ok::<(), std::io::Error>(())
+        })
+        .await
+        .unwrap();
+    (started.elapsed(), ledger.pages, records)
+}
+
+async fn backfill() {
+    let sim = sim(2000, 90, 150).await;
+    let to = now();
+    let from = to - jiff::SignedDuration::from_hours(90 * 24);
+    let (store, metric, dir) = store_with_metric(&sim).await;
+    let syncer = Syncer::new(
+        store.clone(),
+        connector(&sim, 100),
+        SyncConfig {
+            backfill: Duration::from_secs(90 * 86_400),
+            ..SyncConfig::default()
+        },
+    );
+    let started = Instant::now();
+    let report = syncer.sync_metric(metric, now()).await.unwrap();
+    let sync_time = started.elapsed();
+    let peak = sim.peak_concurrency();
+    sim.clear_request_log();
+    let (bare_time, bare_pages, records) = bare_walk(&sim, from, to).await;
+    println!(
+        "(1) 90-day backfill, 2,000 messages/day, +150 ms per request, in-flight limit {IN_FLIGHT}"
+    );
+    println!(
+        "    sync:     {:>7.2} s  ({} windows, {} requests, {} rows, status {:?}, peak in flight {peak})",
+        sync_time.as_secs_f64(),
+        report.ledger.windows_stored,
+        report.ledger.requests,
+        report.ledger.rows_stored,
+        report.status
+    );
+    println!(
+        "    baseline: {:>7.2} s  (sequential next-page walk: {bare_pages} pages, {records} records)",
+        bare_time.as_secs_f64()
+    );
+    println!(
+        "    ratio:    {:.2}x faster (goal >= 4x, peak in flight {peak} <= {IN_FLIGHT})",
+        bare_time.as_secs_f64() / sync_time.as_secs_f64()
+    );
+    store.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn vm_hwm_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// 100,000 messages over 50 days: the whole range is one window of 100 pages of 1000.
+async fn hundred_pages(mode: &str) {
+    let sim = sim(2000, 49, 0).await;
+    let total = sim.dataset().main_account().messages.len();
+    let to = now();
+    let from = to - jiff::SignedDuration::from_hours(60 * 24);
+    let (elapsed, pages) = if mode == "bare" {
+        let (t, pages, _) = bare_walk(&sim, from, to).await;
+        (t, pages)
+    } else {
+        let (store, metric, dir) = store_with_metric(&sim).await;
+        let syncer = Syncer::new(
+            store.clone(),
+            connector(&sim, 100),
+            SyncConfig {
+                window: Duration::from_secs(61 * 86_400),
+                ..SyncConfig::default()
+            },
+        );
+        let options = SyncOptions {
+            range: Some((from.as_millisecond(), to.as_millisecond())),
+            progress: None,
+        };
+        let started = Instant::now();
+        let report = syncer
+            .sync_metric_with(metric, &options, now())
+            .await
+            .unwrap();
+        let t = started.elapsed();
+        assert_eq!(
+            report.ledger.splits, 0,
+            "the range should fit in one window: {:?}",
+            report.ledger
+        );
+        store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+        (t, report.ledger.pages)
+    };
+    println!(
+        "{mode} {} {pages} {total} {}",
+        elapsed.as_secs_f64(),
+        vm_hwm_kb()
+    );
+}
+
+fn run_child(mode: &str) -> (f64, u32, usize, u64) {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .arg("--child")
+        .arg(mode)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(mode))
+        .unwrap_or_else(|| {
+            panic!(
+                "{mode} child failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    let f: Vec<&str> = line.split_whitespace().collect();
+    (
+        f[1].parse().unwrap(),
+        f[2].parse().unwrap(),
+        f[3].parse().unwrap(),
+        f[4].parse().unwrap(),
+    )
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        let mode = args.get(i + 1).cloned().unwrap_or_default();
+        rt.block_on(hundred_pages(&mode));
+        return;
+    }
+    let only = |name: &str| {
+        !args.iter().any(|a| a.starts_with("only="))
+            || args.iter().any(|a| a == &format!("only={name}"))
+    };
+    if only("backfill") {
+        rt.block_on(backfill());
+    }
+    if only("pages") {
+        let (bare, bare_pages, total, bare_kb) = run_child("bare");
+        let (sync, sync_pages, _, sync_kb) = run_child("sync");
+        println!(
+            "(2) {sync_pages} pages of up to 1000 messages ({total} messages), no added latency; one process per mode"
+        );
+        println!(
+            "    sync end to end: {sync:>6.2} s, peak RSS {:.0} MB",
+            sync_kb as f64 / 1024.0
+        );
+        println!(
+            "    fetch+parse:     {bare:>6.2} s, peak RSS {:.0} MB ({bare_pages} pages)",
+            bare_kb as f64 / 1024.0
+        );
+        println!(
+            "    ratio:           {:.2}x the bare time (goal <= 2.5x, peak < 200 MB)",
+            sync / bare
+        );
+    }
+}

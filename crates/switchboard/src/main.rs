@@ -24,6 +24,14 @@ enum Command {
     Connection(cmd::connection::Args),
     /// Manage the master key that seals stored secrets.
     Key(cmd::key::Args),
+    /// Sync one metric now and print its ledger.
+    Sync(cmd::sync::Args),
+    /// Take sync jobs from the queue until stopped (several may share a PostgreSQL store).
+    Worker(cmd::worker::Args),
+    /// Show the ledgers of recent syncs.
+    Runs(cmd::runs::Args),
+    /// Show a metric's stored values by interval and dimension.
+    Data(cmd::data::Args),
     /// Fetch any Twilio GET endpoint through the connector and print the pages and the ledger.
     Fetch(cmd::fetch::Args),
     /// Evaluate a JSONata expression against a JSON document.
@@ -49,6 +57,10 @@ fn main() -> std::process::ExitCode {
             Command::Sim(args) => cmd::sim::run(args).await,
             Command::Connection(args) => cmd::connection::run(args).await,
             Command::Key(args) => cmd::key::run(args).await,
+            Command::Sync(args) => cmd::sync::run(args).await,
+            Command::Worker(args) => cmd::worker::run(args).await,
+            Command::Runs(args) => cmd::runs::run(args).await,
+            Command::Data(args) => cmd::data::run(args).await,
             Command::Fetch(args) => cmd::fetch::run(args).await,
             Command::Jsonata(args) => cmd::jsonata::run(args).await,
             Command::Metric(args) => cmd::metric::run(args).await,

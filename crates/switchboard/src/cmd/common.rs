@@ -152,6 +152,32 @@ pub fn credentials_of(connection: &store::Connection) -> Credentials {
     }
 }
 
+/// A stored metric by id or name.
+pub async fn find_metric(store: &AnyStore, name_or_id: &str) -> anyhow::Result<store::StoredMetric> {
+    use store::Store;
+    if let Ok(id) = name_or_id.trim().parse::<i64>()
+        && let Ok(metric) = store.metric(store::MetricId(id)).await
+    {
+        return Ok(metric);
+    }
+    store
+        .metric_by_name(name_or_id.trim())
+        .await?
+        .with_context(|| format!("no metric named '{name_or_id}': see `switchboard metric list`"))
+}
+
+/// An instant from the command line: `YYYY-MM-DD` (midnight UTC) or RFC 3339.
+pub fn parse_instant(text: &str) -> anyhow::Result<jiff::Timestamp> {
+    let text = text.trim();
+    if let Ok(ts) = text.parse::<jiff::Timestamp>() {
+        return Ok(ts);
+    }
+    if let Ok(date) = text.parse::<jiff::civil::Date>() {
+        return Ok(date.to_zoned(jiff::tz::TimeZone::UTC)?.timestamp());
+    }
+    bail!("'{text}' is not a date: use YYYY-MM-DD (midnight UTC) or RFC 3339 (2026-03-15T12:00:00Z)")
+}
+
 pub fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }

@@ -38,6 +38,8 @@ enum Command {
         #[arg(long)]
         sync_time: Option<jiff::Timestamp>,
     },
+    #[command(flatten)]
+    Stored(super::metric_store::StoredCommand),
     /// List the record arrays, numeric, dimension and date fields of a saved response.
     Infer {
         /// A saved response.
@@ -47,6 +49,7 @@ enum Command {
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
+        Command::Stored(command) => super::metric_store::run(command).await,
         Command::Check { file } => {
             let def = load(&file)?;
             emit(&format!(

@@ -13,10 +13,10 @@ use store::{AnyStore, KeySource, MasterKey};
 #[derive(clap::Args, Clone, Debug)]
 pub struct StoreArgs {
     /// The data folder of the SQLite store (created if missing).
-    #[arg(long, env = "SWITCHBOARD_DATA_DIR", default_value = store::DEFAULT_DATA_DIR)]
+    #[arg(long, global = true, env = "SWITCHBOARD_DATA_DIR", default_value = store::DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
     /// A PostgreSQL URL (postgres://...) to use instead of the data folder, for several processes.
-    #[arg(long, env = "SWITCHBOARD_DATABASE")]
+    #[arg(long, global = true, env = "SWITCHBOARD_DATABASE")]
     pub database: Option<String>,
 }
 
@@ -80,10 +80,10 @@ fn redact_url_password(url: &str) -> String {
 pub struct TwilioArgs {
     /// Send every Twilio request to this base URL instead of https://{host}.twilio.com
     /// (tests, benchmarks, the simulator). Nothing else changes where requests go.
-    #[arg(long, env = "SWITCHBOARD_TWILIO_BASE_URL")]
+    #[arg(long, global = true, env = "SWITCHBOARD_TWILIO_BASE_URL")]
     pub twilio_base_url: Option<String>,
     /// Requests in flight per Twilio account.
-    #[arg(long, env = "SWITCHBOARD_MAX_IN_FLIGHT", default_value_t = connector::DEFAULT_MAX_IN_FLIGHT)]
+    #[arg(long, global = true, env = "SWITCHBOARD_MAX_IN_FLIGHT", default_value_t = connector::DEFAULT_MAX_IN_FLIGHT)]
     pub max_in_flight: usize,
 }
 
@@ -153,7 +153,10 @@ pub fn credentials_of(connection: &store::Connection) -> Credentials {
 }
 
 /// A stored metric by id or name.
-pub async fn find_metric(store: &AnyStore, name_or_id: &str) -> anyhow::Result<store::StoredMetric> {
+pub async fn find_metric(
+    store: &AnyStore,
+    name_or_id: &str,
+) -> anyhow::Result<store::StoredMetric> {
     use store::Store;
     if let Ok(id) = name_or_id.trim().parse::<i64>()
         && let Ok(metric) = store.metric(store::MetricId(id)).await
@@ -175,7 +178,9 @@ pub fn parse_instant(text: &str) -> anyhow::Result<jiff::Timestamp> {
     if let Ok(date) = text.parse::<jiff::civil::Date>() {
         return Ok(date.to_zoned(jiff::tz::TimeZone::UTC)?.timestamp());
     }
-    bail!("'{text}' is not a date: use YYYY-MM-DD (midnight UTC) or RFC 3339 (2026-03-15T12:00:00Z)")
+    bail!(
+        "'{text}' is not a date: use YYYY-MM-DD (midnight UTC) or RFC 3339 (2026-03-15T12:00:00Z)"
+    )
 }
 
 pub fn now_ms() -> i64 {

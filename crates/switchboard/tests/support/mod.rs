@@ -68,3 +68,73 @@ pub fn text(output: &Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     )
 }
+
+/// Runs the binary with extra environment (e.g. a PostgreSQL URL) and no stdin.
+pub fn command(data_dir: &PathBuf, sim: &SimHandle, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    cmd.args(args)
+        .env("SWITCHBOARD_DATA_DIR", data_dir)
+        .env("SWITCHBOARD_TWILIO_BASE_URL", sim.base_url())
+        .env_remove("SWITCHBOARD_MASTER_KEY")
+        .env_remove("SWITCHBOARD_DATABASE")
+        .env_remove("SWITCHBOARD_API_KEY_SECRET")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Saves the simulator's main account under the label `prod` (the label the fixtures name).
+pub fn add_main_connection(data_dir: &PathBuf, sim: &SimHandle, extra: &[&str]) {
+    let account = sim.dataset().main_account();
+    let key = account
+        .keys
+        .iter()
+        .find(|k| k.key_type == twilio_sim::KeyType::Main)
+        .expect("a Main key");
+    let mut args = vec![
+        "connection",
+        "add",
+        "prod",
+        "--account-sid",
+        account.sid.as_str(),
+        "--api-key-sid",
+        key.sid.as_str(),
+        "--secret-stdin",
+    ];
+    args.extend_from_slice(extra);
+    let out = switchboard(data_dir, sim, &args, &format!("{}\n", key.secret));
+    assert!(out.status.success(), "connection add: {}", text(&out));
+}
+
+pub fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the binary and insists that it succeeds.
+pub fn ok(data_dir: &PathBuf, sim: &SimHandle, args: &[&str]) -> String {
+    let out = switchboard(data_dir, sim, args, "");
+    let shown = text(&out);
+    assert!(out.status.success(), "switchboard {args:?} failed: {shown}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The PostgreSQL URL for tests, or None (said loudly) when it is unreachable and not required.
+pub fn postgres_url() -> Option<String> {
+    let url = std::env::var("SWITCHBOARD_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let reachable = std::net::TcpStream::connect_timeout(
+        &"127.0.0.1:5432".parse().expect("address"),
+        std::time::Duration::from_secs(2),
+    )
+    .is_ok()
+        || !url.contains("127.0.0.1:5432");
+    if reachable {
+        return Some(url);
+    }
+    if std::env::var("SWITCHBOARD_REQUIRE_ALL").is_ok_and(|v| v == "1") {
+        panic!("PostgreSQL is unreachable at {url} and SWITCHBOARD_REQUIRE_ALL=1");
+    }
+    eprintln!(
+        "SKIPPED: PostgreSQL unreachable at {url}; set SWITCHBOARD_REQUIRE_ALL=1 to fail instead"
+    );
+    None
+}

@@ -1,0 +1,170 @@
+//! Several `switchboard worker` processes sharing one PostgreSQL queue: every job is done
+//! exactly once, and a worker killed with SIGKILL has its jobs finished by the others.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use metric_sync::SyncJob;
+use store::{JobState, MasterKey, NewMetric, RunStatus, Store};
+use support::{add_main_connection, command, fixture, postgres_url, scratch_dir, small_sim};
+
+const JOBS: usize = 300;
+
+/// A fresh database, so the test owns every row it counts.
+fn fresh_database(base_url: &str) -> (String, String) {
+    let name = format!(
+        "sb_workers_{}_{}",
+        std::process::id(),
+        jiff::Timestamp::now().as_millisecond()
+    );
+    let status = std::process::Command::new("psql")
+        .args([base_url, "-q", "-c", &format!("CREATE DATABASE {name}")])
+        .status()
+        .expect("psql runs");
+    assert!(status.success(), "could not create database {name}");
+    let url = match base_url.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{name}"),
+        None => panic!("the test database URL has no database part: {base_url}"),
+    };
+    (url, name)
+}
+
+fn drop_database(base_url: &str, name: &str) {
+    let _ = std::process::Command::new("psql")
+        .args([
+            base_url,
+            "-q",
+            "-c",
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        ])
+        .status();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_workers_do_every_job_once_and_take_over_a_killed_workers_jobs() {
+    let Some(base) = postgres_url() else { return };
+    let (url, db_name) = fresh_database(&base);
+    let sim = small_sim().await;
+    // Each job is one request; latency keeps every worker busy, so the killed one holds a job.
+    sim.set_faults(twilio_sim::Faults {
+        latency_ms: 60,
+        ..twilio_sim::Faults::default()
+    });
+    let dir = scratch_dir("workers");
+    // The connection goes in through the binary, like a user's; the master key file it creates
+    // in `dir` is the one the workers (same data folder) and this test then use.
+    tokio::task::block_in_place(|| add_main_connection(&dir, &sim, &["--database", &url]));
+    let key_text = std::fs::read_to_string(dir.join("master.key")).expect("key file");
+    let key = MasterKey::from_base64(key_text.trim(), "test key file").expect("key");
+
+    let store = Arc::new(store::open(&url, key).await.expect("store opens"));
+    let connection = store
+        .connection_by_label("prod")
+        .await
+        .expect("query")
+        .expect("saved");
+    let template = std::fs::read_to_string(fixture("balance.json")).expect("fixture");
+    let now_ms = jiff::Timestamp::now().as_millisecond();
+    let mut metrics = Vec::new();
+    for i in 0..JOBS {
+        let definition =
+            template.replace("\"Account balance\"", &format!("\"Account balance {i}\""));
+        let m = store
+            .create_metric(
+                &NewMetric {
+                    name: format!("Account balance {i}"),
+                    connection_id: Some(connection.id),
+                    definition,
+                },
+                now_ms,
+            )
+            .await
+            .expect("metric saved");
+        let job = SyncJob {
+            metrics: vec![m.id],
+            from_ms: None,
+            to_ms: None,
+        }
+        .to_new_job(now_ms);
+        store.enqueue(&job, now_ms).await.expect("enqueued");
+        metrics.push(m.id);
+    }
+
+    let mut workers: Vec<std::process::Child> = (0..3)
+        .map(|i| {
+            command(
+                &dir,
+                &sim,
+                &[
+                    "worker",
+                    "--no-schedule",
+                    "--poll-secs",
+                    "0.05",
+                    "--lease-secs",
+                    "3",
+                    "--id",
+                    &format!("worker-{i}"),
+                ],
+            )
+            .env("SWITCHBOARD_DATABASE", &url)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("worker starts")
+        })
+        .collect();
+
+    let done = |store: Arc<store::AnyStore>| async move {
+        store
+            .list_jobs(Some(JobState::Done), (JOBS * 2) as u32)
+            .await
+            .expect("jobs")
+            .len()
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while done(store.clone()).await < JOBS / 5 {
+        assert!(Instant::now() < deadline, "workers made no progress");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // SIGKILL: no chance to release its lease or finish its run.
+    workers[0].kill().expect("kill -9");
+    let _ = workers[0].wait();
+    while done(store.clone()).await < JOBS {
+        assert!(
+            Instant::now() < deadline,
+            "the remaining workers did not finish every job"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for w in workers.iter_mut().skip(1) {
+        let _ = w.kill();
+        let _ = w.wait();
+    }
+
+    let jobs = store
+        .list_jobs(None, (JOBS * 2) as u32)
+        .await
+        .expect("jobs");
+    assert_eq!(jobs.len(), JOBS, "no job may be created twice");
+    assert!(
+        jobs.iter().all(|j| j.state == JobState::Done),
+        "every job is done"
+    );
+    let taken_over = jobs.iter().filter(|j| j.attempts >= 2).count();
+    assert!(
+        taken_over >= 1,
+        "the killed worker's job must be claimed again by another worker"
+    );
+    for id in &metrics {
+        let runs = store.sync_runs(Some(*id), 10).await.expect("runs");
+        let succeeded = runs
+            .iter()
+            .filter(|r| r.status == RunStatus::Succeeded)
+            .count();
+        assert_eq!(succeeded, 1, "metric {id} was synced {succeeded} times");
+    }
+    store.close().await;
+    drop_database(&base, &db_name);
+}

@@ -124,7 +124,8 @@ impl<S: Store> Scheduler<S> {
             due,
             enqueued: Vec::new(),
         };
-        for (_, metrics) in groups {
+        for (_, mut metrics) in groups {
+            metrics.sort();
             let job = SyncJob {
                 metrics,
                 from_ms: None,

@@ -3,8 +3,9 @@
 # 1000 Twilio-shaped messages: metric (jlens-core, release) against jsonata-js 2 in node, on the
 # same pages, in one run. Prints both sides' figures and the ratios.
 #
-# The machine is shared, so the two sides run alternately three times and each keeps its best
-# figure: a burst of load elsewhere then cannot favour one side.
+# The machine is shared: both sides measure CPU time (rows per CPU-second), print the wall-clock
+# time of the same runs to stderr, and run alternately three times, each keeping its best
+# figure, so that a burst of load elsewhere cannot favour one side.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 target="${CARGO_TARGET_DIR:-target}"

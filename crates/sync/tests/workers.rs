@@ -332,7 +332,51 @@ async fn the_worker_loop_works_until_shut_down<H: Harness>(h: &H) {
         .unwrap();
 }
 
+async fn a_working_worker_keeps_its_lease<H: Harness>(h: &H) {
+    // Each request takes 2.5 s, the lease 1 s: only renewals keep the job.
+    let sim = sim(
+        small_sizes(),
+        Faults {
+            latency_ms: 2500,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let store = Arc::new(h.open().await);
+    let conn = add_connection(store.as_ref(), &sim).await;
+    let metric = add_metric(store.as_ref(), conn, &balance()).await;
+    let job = enqueue_sync(store.as_ref(), metric).await;
+    let config = WorkerConfig {
+        lease: Duration::from_secs(1),
+        renew_every: Duration::from_millis(200),
+        ..worker_config()
+    };
+    let clock = Arc::new(metric_sync::SystemClock);
+    let busy = Worker::new(
+        syncer(store.clone(), &sim, 4),
+        "busy",
+        config.clone(),
+        clock.clone(),
+    );
+    let other = Worker::new(syncer(store.clone(), &sim, 4), "other", config, clock);
+    let start = jiff::Timestamp::now().max(sim_now());
+    let working = tokio::spawn(async move { busy.try_execute_job(start).await });
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let now = jiff::Timestamp::now().max(start + jiff::SignedDuration::from_millis(1600));
+    assert!(
+        other.try_execute_job(now).await.unwrap().is_none(),
+        "the lease was renewed"
+    );
+    let outcome = working.await.unwrap().unwrap();
+    assert!(
+        matches!(outcome, Some(Outcome::Done { job: j, .. }) if j == job),
+        "{outcome:?}"
+    );
+    assert_eq!(store.job(job).await.unwrap().attempts, 1);
+}
+
 backend_tests!(
+    a_working_worker_keeps_its_lease,
     concurrent_workers_do_each_job_exactly_once,
     a_lapsed_lease_is_taken_over,
     a_broken_definition_fails_for_good_and_twilio_errors_are_retried,

@@ -88,15 +88,13 @@ pub struct TwilioArgs {
 }
 
 impl TwilioArgs {
+    /// The connector; it logs a warning at start when the base URL is overridden.
     pub fn connector(&self) -> anyhow::Result<Connector> {
         let base_url = self
             .twilio_base_url
             .as_deref()
             .map(BaseUrl::parse)
             .transpose()?;
-        if let Some(base) = &base_url {
-            eprintln!("note: every Twilio request goes to {base} (--twilio-base-url)");
-        }
         let config = ConnectorConfig {
             base_url,
             max_in_flight: self.max_in_flight,

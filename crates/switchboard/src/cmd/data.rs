@@ -50,8 +50,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Some(f) => parse_instant(f)?,
         None => end - jiff::SignedDuration::from_hours(24 * 30),
     };
-    let zone = jiff::tz::TimeZone::get(&args.tz)
-        .with_context(|| format!("'{}' is not an IANA time zone (e.g. Europe/Ljubljana)", args.tz))?;
+    let zone = jiff::tz::TimeZone::get(&args.tz).with_context(|| {
+        format!(
+            "'{}' is not an IANA time zone (e.g. Europe/Ljubljana)",
+            args.tz
+        )
+    })?;
     let interval = parse_interval(&args.interval)?;
     let rows = store
         .buckets(&BucketQuery {
@@ -79,11 +83,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "csv" => {
             println!("start,value");
             for p in &result.series {
-                println!("{},{}", p.start, p.value.map(|v| v.to_string()).unwrap_or_default());
+                println!(
+                    "{},{}",
+                    p.start,
+                    p.value.map(|v| v.to_string()).unwrap_or_default()
+                );
             }
         }
         "table" => {
-            println!("{} ({}), {} by {}", stored.name, name_of(aggregation), args.tz, args.interval);
+            println!(
+                "{} ({}), {} by {}",
+                stored.name,
+                name_of(aggregation),
+                args.tz,
+                args.interval
+            );
             for p in &result.series {
                 println!("  {:<28} {}", p.start.to_string(), show(p.value));
             }
@@ -91,7 +105,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             if !result.breakdown.is_empty() {
                 println!("by dimension:");
                 for s in &result.breakdown {
-                    println!("  {:<28} {}", s.dimension.as_deref().unwrap_or("(none)"), show(s.value));
+                    println!(
+                        "  {:<28} {}",
+                        s.dimension.as_deref().unwrap_or("(none)"),
+                        show(s.value)
+                    );
                 }
                 if let Some(other) = result.other {
                     println!("  {:<28} {}", "other", show(other));

@@ -1,15 +1,20 @@
-//! `switchboard fetch`: read any Twilio GET endpoint through the connector and print its pages and
-//! ledger. Until connections are stored, the credentials come from flags and the secret from
-//! standard input, a no-echo prompt, or `SWITCHBOARD_API_KEY_SECRET` (never from an argument).
+//! `switchboard fetch CONNECTION PATH`: read any Twilio GET endpoint through the connector and
+//! print its pages and ledger. CONNECTION is a saved connection's label; `-` instead takes the
+//! credentials from `--account-sid`, `--api-key-sid` and the secret from standard input, a no-echo
+//! prompt, or `SWITCHBOARD_API_KEY_SECRET` (never from an argument).
 
 use anyhow::{Context, bail};
 use connector::twilio_request::{Header, Pagination, Param, RequestSpec, Window, ensure_read_only};
-use connector::{BaseUrl, Connector, ConnectorConfig, Credentials, FetchOptions};
-use domain::Secret;
-use std::io::{BufRead, IsTerminal, Write};
+use connector::{Credentials, FetchOptions};
+use std::io::Write;
+use store::Store;
+
+use super::common::{StoreArgs, TwilioArgs, credentials_of, parse_instant, read_secret};
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// A saved connection's label, or `-` to give the credentials with flags.
+    connection: String,
     /// The path after the host, e.g. /2010-04-01/Accounts/{AccountSid}/Messages.json
     path: String,
     /// The Twilio product host.
@@ -39,28 +44,22 @@ pub struct Args {
     /// The HTTP method: only GET is accepted, because Switchboard only reads.
     #[arg(short = 'X', long, default_value = "GET")]
     method: String,
+    /// With CONNECTION `-`: the Account SID.
     #[arg(long, env = "SWITCHBOARD_ACCOUNT_SID")]
-    account_sid: String,
+    account_sid: Option<String>,
+    /// With CONNECTION `-`: the API Key SID.
     #[arg(long, env = "SWITCHBOARD_API_KEY_SID")]
-    api_key_sid: String,
-    /// Read the API Key Secret from the first line of standard input.
+    api_key_sid: Option<String>,
+    /// With CONNECTION `-`: read the API Key Secret from the first line of standard input.
     #[arg(long)]
     secret_stdin: bool,
-    /// Send every Twilio request to this base URL instead (tests, demo, the simulator).
-    #[arg(long, env = "SWITCHBOARD_TWILIO_BASE_URL")]
-    twilio_base_url: Option<String>,
-    /// Requests in flight per Twilio account.
-    #[arg(long, default_value_t = connector::DEFAULT_MAX_IN_FLIGHT)]
-    max_in_flight: usize,
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(flatten)]
+    twilio: TwilioArgs,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
     ensure_read_only(&args.method)?;
     let spec = RequestSpec {
         host: args.host.clone(),
@@ -86,21 +85,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         (Some(from), Some(to)) => Some(Window::new(parse_instant(from)?, parse_instant(to)?)?),
         _ => None,
     };
-    let base_url = args
-        .twilio_base_url
-        .as_deref()
-        .map(BaseUrl::parse)
-        .transpose()?;
-    if let Some(base) = &base_url {
-        eprintln!("note: --twilio-base-url is set: every Twilio request goes to {base}");
-    }
-    let secret = read_secret(args.secret_stdin)?;
-    let creds = Credentials::parse(&args.account_sid, &args.api_key_sid, secret)?;
-    let connector = Connector::new(ConnectorConfig {
-        base_url,
-        max_in_flight: args.max_in_flight,
-        ..ConnectorConfig::default()
-    })?;
+    let creds = credentials(&args).await?;
+    let connector = args.twilio.connector()?;
     let options = FetchOptions {
         max_pages: args.pages,
     };
@@ -153,44 +139,24 @@ fn parse_header(text: &str) -> anyhow::Result<Header> {
     })
 }
 
-fn parse_instant(text: &str) -> anyhow::Result<jiff::Timestamp> {
-    if let Ok(date) = text.parse::<jiff::civil::Date>() {
-        return Ok(date.to_zoned(jiff::tz::TimeZone::UTC)?.timestamp());
+async fn credentials(args: &Args) -> anyhow::Result<Credentials> {
+    if args.connection != "-" {
+        let store = args.store.open().await?;
+        let connection = store
+            .connection_by_label(&args.connection)
+            .await?
+            .with_context(|| {
+                format!(
+                    "no connection named '{}': see `switchboard connection list`, or pass - and the credentials",
+                    args.connection
+                )
+            })?;
+        store.close().await;
+        return Ok(credentials_of(&connection));
     }
-    text.parse::<jiff::Timestamp>()
-        .with_context(|| format!("{text:?} is neither a date (YYYY-MM-DD) nor an RFC 3339 instant"))
-}
-
-fn read_secret(from_stdin: bool) -> anyhow::Result<Secret> {
-    let stdin = std::io::stdin();
-    if !from_stdin {
-        if let Ok(value) = std::env::var("SWITCHBOARD_API_KEY_SECRET") {
-            return Ok(Secret::new(value));
-        }
-        if !stdin.is_terminal() {
-            bail!(
-                "no API Key Secret: pass --secret-stdin and pipe it in, set SWITCHBOARD_API_KEY_SECRET, or run in a terminal to be prompted"
-            );
-        }
-        eprint!("API Key Secret: ");
-        std::io::stderr().flush()?;
-    }
-    // Turn off terminal echo while the secret is typed; ignore failure (not a terminal).
-    let echo_off = !from_stdin && set_echo(false);
-    let mut line = String::new();
-    let read = stdin.lock().read_line(&mut line);
-    if echo_off {
-        set_echo(true);
-        eprintln!();
-    }
-    read.context("could not read the API Key Secret from standard input")?;
-    Ok(Secret::new(line.trim_end_matches(['\r', '\n'])))
-}
-
-fn set_echo(on: bool) -> bool {
-    std::process::Command::new("stty")
-        .arg(if on { "echo" } else { "-echo" })
-        .stdin(std::process::Stdio::inherit())
-        .status()
-        .is_ok_and(|s| s.success())
+    let (Some(account_sid), Some(api_key_sid)) = (&args.account_sid, &args.api_key_sid) else {
+        bail!("with - as the connection, give --account-sid and --api-key-sid");
+    };
+    let secret = read_secret(args.secret_stdin)?;
+    Ok(Credentials::parse(account_sid, api_key_sid, secret)?)
 }

@@ -60,7 +60,11 @@ pub async fn run(command: StoredCommand) -> anyhow::Result<()> {
                     m.name,
                     m.version,
                     format!("{state:?}").to_lowercase(),
-                    if m.in_use() { m.used_by.join(",") } else { "not in use".into() }
+                    if m.in_use() {
+                        m.used_by.join(",")
+                    } else {
+                        "not in use".into()
+                    }
                 );
             }
             store.close().await;
@@ -72,14 +76,33 @@ pub async fn run(command: StoredCommand) -> anyhow::Result<()> {
             let state = metric_sync::freshness(&runs, metric_sync::DEFAULT_INTERVAL, now_ms());
             println!("metric {} (id {}), version {}", m.name, m.id, m.version);
             println!("state: {}", format!("{state:?}").to_lowercase());
-            println!("used by: {}", if m.in_use() { m.used_by.join(", ") } else { "nothing (synced only by hand)".into() });
+            println!(
+                "used by: {}",
+                if m.in_use() {
+                    m.used_by.join(", ")
+                } else {
+                    "nothing (synced only by hand)".into()
+                }
+            );
             if let Some(run) = runs.first() {
-                println!("last sync: run {} {:?}{}", run.id, run.status, run.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default());
+                println!(
+                    "last sync: run {} {:?}{}",
+                    run.id,
+                    run.status,
+                    run.error
+                        .as_deref()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default()
+                );
             }
             println!("{}", pretty(&m.definition));
             store.close().await;
         }
-        StoredCommand::Import { file, off_screen, store } => {
+        StoredCommand::Import {
+            file,
+            off_screen,
+            store,
+        } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("could not read {}", file.display()))?;
             let definition = MetricDefinition::from_json(&text)
@@ -92,10 +115,21 @@ pub async fn run(command: StoredCommand) -> anyhow::Result<()> {
             let name = definition.description.name.clone();
             let canonical = definition.to_json_pretty();
             let saved = match store.metric_by_name(&name).await? {
-                Some(existing) => store.update_metric_definition(existing.id, &canonical, now_ms()).await?,
+                Some(existing) => {
+                    store
+                        .update_metric_definition(existing.id, &canonical, now_ms())
+                        .await?
+                }
                 None => {
                     store
-                        .create_metric(&NewMetric { name, connection_id: Some(connection.id), definition: canonical }, now_ms())
+                        .create_metric(
+                            &NewMetric {
+                                name,
+                                connection_id: Some(connection.id),
+                                definition: canonical,
+                            },
+                            now_ms(),
+                        )
                         .await?
                 }
             };
@@ -106,7 +140,10 @@ pub async fn run(command: StoredCommand) -> anyhow::Result<()> {
                 }
                 store.set_metric_usage(saved.id, &used_by, now_ms()).await?;
             }
-            println!("imported '{}' as metric {} version {}", saved.name, saved.id, saved.version);
+            println!(
+                "imported '{}' as metric {} version {}",
+                saved.name, saved.id, saved.version
+            );
             store.close().await;
         }
         StoredCommand::Export { metric, store } => {

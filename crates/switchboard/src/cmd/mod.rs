@@ -2,13 +2,13 @@
 
 pub mod common;
 pub mod connection;
+pub mod data;
 pub mod fetch;
 pub mod jsonata;
 pub mod key;
-pub mod data;
-pub mod runs;
-pub mod sync;
-pub mod worker;
 pub mod metric;
 pub mod metric_store;
+pub mod runs;
 pub mod sim;
+pub mod sync;
+pub mod worker;

@@ -53,7 +53,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             get("throttled"),
             get("cap_hits"),
             get("rows_stored"),
-            run.error.map(|e| format!("  error: {e}")).unwrap_or_default()
+            run.error
+                .map(|e| format!("  error: {e}"))
+                .unwrap_or_default()
         );
     }
     store.close().await;

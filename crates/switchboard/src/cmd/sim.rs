@@ -268,3 +268,103 @@ async fn run_server(run: RunArgs) -> anyhow::Result<()> {
     .await
     .context("the simulator stopped with an error")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn parse(argv: &[&str]) -> Args {
+        Cli::try_parse_from(std::iter::once("sim").chain(argv.iter().copied()))
+            .expect("arguments parse")
+            .args
+    }
+
+    #[test]
+    fn dump_writes_the_dataset_json_for_the_seed_and_clock() {
+        let dir = std::env::temp_dir().join(format!("sb-sim-dump-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("dump.json");
+        let argv = [
+            "dump",
+            "--seed",
+            "4",
+            "--now",
+            "2026-03-15T12:00:00Z",
+            "--days",
+            "3",
+            "--output",
+        ];
+        let args = parse(&[&argv[..], &[out.to_str().unwrap()]].concat());
+        let Some(SimCommand::Dump(dump)) = args.command else {
+            panic!("dump subcommand expected")
+        };
+        run_dump(dump).unwrap();
+        let written: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+        let expected = serde_json::to_value(twilio_sim::generate(&SimConfig {
+            seed: 4,
+            now: "2026-03-15T12:00:00Z".parse().unwrap(),
+            sizes: Sizes {
+                days: 3,
+                ..Sizes::default()
+            },
+            faults: Faults::default(),
+        }))
+        .unwrap();
+        assert_eq!(written, expected);
+        assert_eq!(written["seed"], 4);
+        assert!(written["accounts"][0]["keys"][0]["secret"].is_string());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn fault_flags_become_faults() {
+        let args = parse(&[
+            "--concurrency-limit",
+            "3",
+            "--rate-429",
+            "0.25",
+            "--retry-after",
+            "2",
+            "--slow-body",
+            "64:10",
+            "--usage-daily-404",
+            "2026-01-01..2026-01-31",
+        ]);
+        let f = faults(&args.run).unwrap();
+        assert_eq!(f.concurrency_limit, Some(3));
+        assert_eq!(f.rate_429, 0.25);
+        assert_eq!(f.retry_after_secs, Some(2));
+        assert_eq!(
+            f.slow_body,
+            Some(SlowBody {
+                chunk_bytes: 64,
+                interval_ms: 10
+            })
+        );
+        assert_eq!(f.usage_daily_404.len(), 1);
+    }
+
+    #[test]
+    fn bad_flags_say_what_is_wrong() {
+        let err = faults(&parse(&["--rate-500", "3"]).run)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("rate_500"), "{err}");
+        let err = faults(&parse(&["--slow-body", "fast"]).run)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("CHUNK_BYTES:INTERVAL_MS"), "{err}");
+        let err = config(&parse(&["--now", "tomorrow"]).run.data)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--now"), "{err}");
+    }
+}

@@ -43,7 +43,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         config.schedule = None;
     }
     eprintln!("worker {id} started on {}", args.store.describe());
-    run_worker(store, args.twilio.connector()?, id.clone(), config, shutdown_signal()).await?;
+    run_worker(
+        store,
+        args.twilio.connector()?,
+        id.clone(),
+        config,
+        shutdown_signal(),
+    )
+    .await?;
     eprintln!("worker {id} stopped");
     Ok(())
 }

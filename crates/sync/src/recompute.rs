@@ -24,7 +24,7 @@ pub async fn stored_pages<S: Store>(
     id: MetricId,
 ) -> Result<(Timestamp, Vec<StoredPage>), SyncError> {
     let metric = store.metric(id).await?;
-    let Some(raw) = store.raw_pages(id).await? else {
+    let Some(raw) = store.raw_pages(id).await?.filter(|r| !r.pages.is_empty()) else {
         return Err(SyncError::NoRawPages {
             metric: metric.name,
         });

@@ -318,26 +318,29 @@ impl<S: Store> Syncer<S> {
         for ((t, run), mut ledger) in targets.iter().zip(runs).zip(ledgers) {
             if let Some(error) = &error {
                 ledger.error = Some(error.clone());
-                ledger.raw_pages = "kept from the last good sync".to_owned();
-            } else if let Some(pages) = &raw {
-                ledger.raw_pages = match self
-                    .store
-                    .put_raw_pages(
-                        t.id(),
-                        t.connection.id,
-                        now_ms,
-                        pages,
-                        self.config.raw_pages_cap_bytes,
-                    )
-                    .await
-                {
-                    Ok(RawPagesStored::Stored { .. }) => "stored".to_owned(),
-                    Ok(RawPagesStored::TooLarge { .. }) => "too large for the cap".to_owned(),
-                    Err(e) => format!("not stored: {e}"),
-                };
-            } else {
-                ledger.raw_pages = "too large for the cap".to_owned();
             }
+            // Pages that do not match the stored data must not be recomputed from: after a
+            // failed run or one whose pages outgrew the cap, the older pages are dropped.
+            let keep: &[Vec<u8>] = match (&error, &raw) {
+                (None, Some(pages)) => pages,
+                _ => &[],
+            };
+            ledger.raw_pages = match self
+                .store
+                .put_raw_pages(
+                    t.id(),
+                    t.connection.id,
+                    now_ms,
+                    keep,
+                    self.config.raw_pages_cap_bytes,
+                )
+                .await
+            {
+                Ok(_) if keep.is_empty() => "not kept (failed run or over the cap)".to_owned(),
+                Ok(RawPagesStored::Stored { .. }) => "stored".to_owned(),
+                Ok(RawPagesStored::TooLarge { .. }) => "too large for the cap".to_owned(),
+                Err(e) => format!("not stored: {e}"),
+            };
             ledger.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             let status = ledger.status();
             let end = SyncRunEnd {

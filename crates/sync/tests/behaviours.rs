@@ -6,7 +6,7 @@ mod support;
 
 use std::sync::Arc;
 
-use metric_sync::{SyncConfig, SyncOptions, Syncer, preview_stored};
+use metric_sync::{SyncConfig, SyncError, SyncOptions, Syncer, preview_stored};
 use serde_json::Value;
 use store::{BucketQuery, BucketRow, RunStatus, Store};
 use support::*;
@@ -45,10 +45,8 @@ async fn a_failing_window_leaves_the_old_data_intact<H: Harness>(h: &H) {
             .await
             .unwrap();
     }
-    let report = syncer(store.clone(), &sim, 4)
-        .sync_metric(metric, sim_now())
-        .await
-        .unwrap();
+    let syncer = syncer(store.clone(), &sim, 4);
+    let report = syncer.sync_metric(metric, sim_now()).await.unwrap();
     assert_eq!(report.status, RunStatus::Failed);
     assert!(
         report.error().unwrap().contains("no failed messages here"),
@@ -81,8 +79,14 @@ async fn a_failing_window_leaves_the_old_data_intact<H: Harness>(h: &H) {
             "the failed window of {day} must keep exactly its old data"
         );
     }
-    // The run is not good: the next sync starts from the backfill again.
+    // The run is not good: the next sync starts from the backfill again, and no raw pages of a
+    // half-done sync are left to recompute from.
     assert!(store.last_good_sync(metric).await.unwrap().is_none());
+    let recompute = syncer.recompute_from_raw_pages(metric, sim_now()).await;
+    assert!(
+        matches!(recompute, Err(SyncError::NoRawPages { .. })),
+        "{recompute:?}"
+    );
 }
 
 async fn rerunning_a_window_is_idempotent<H: Harness>(h: &H) {

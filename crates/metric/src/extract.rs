@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::jsonata::{Context, Expression, JsonataError};
 use crate::picks::SYNC_TIME_VARIABLE;
-use crate::rows::{Row, RowError, rows_from_result};
+use crate::rows::{Row, RowError, SKIPPED_EXAMPLES, rows_from_result};
 
 /// A page that cannot be evaluated stops the extraction: its rows would be missing silently.
 /// `page` is the index of the page, from 0.
@@ -41,6 +41,8 @@ pub struct PageRowError {
 pub struct Extracted {
     pub rows: Vec<Row>,
     pub skipped: usize,
+    /// `(page, row)` of the first few skipped rows.
+    pub skipped_rows: Vec<(usize, usize)>,
     pub errors: Vec<PageRowError>,
 }
 
@@ -105,6 +107,13 @@ impl Extracted {
         let set = rows_from_result(result, sync_time);
         self.rows.extend(set.rows);
         self.skipped += set.skipped;
+        let room = SKIPPED_EXAMPLES.saturating_sub(self.skipped_rows.len());
+        self.skipped_rows.extend(
+            set.skipped_rows
+                .into_iter()
+                .take(room)
+                .map(|row| (page, row)),
+        );
         self.errors.extend(
             set.errors
                 .into_iter()
@@ -122,6 +131,8 @@ pub struct Preview {
     pub rows: Vec<Row>,
     pub total_rows: usize,
     pub skipped: usize,
+    /// The first few skipped rows, located.
+    pub skipped_examples: Vec<String>,
     pub bad: usize,
     /// The first few bad rows, explained.
     pub bad_examples: Vec<String>,
@@ -140,6 +151,7 @@ pub fn preview(
     let Extracted {
         mut rows,
         skipped,
+        skipped_rows,
         errors,
     } = extract(expression, pages, sync_time)?;
     let total_rows = rows.len();
@@ -149,6 +161,10 @@ pub fn preview(
         rows,
         total_rows,
         skipped,
+        skipped_examples: skipped_rows
+            .iter()
+            .map(|(page, row)| format!("page {page}, row {row}: no value (null, empty or missing)"))
+            .collect(),
         bad: errors.len(),
         bad_examples: errors
             .iter()

@@ -50,12 +50,26 @@ pub struct JsonataError {
 
 fn span_suffix(span: Option<(usize, usize)>) -> String {
     match span {
-        Some((start, end)) => format!(" (at characters {start}..{end})"),
+        Some((start, end)) => format!(" (at {start}..{end})"),
         None => String::new(),
     }
 }
 
 impl JsonataError {
+    /// The span in UTF-16 code units of `source` (the expression it came from), which is how a
+    /// browser editor indexes text.
+    pub fn utf16_span(&self, source: &str) -> Option<(usize, usize)> {
+        let (start, end) = self.span?;
+        let units = |byte: usize| {
+            source
+                .char_indices()
+                .take_while(|(i, _)| *i < byte)
+                .map(|(_, c)| c.len_utf16())
+                .sum::<usize>()
+        };
+        Some((units(start), units(end)))
+    }
+
     /// Whether the error comes from one of the [`Limits`] rather than from the expression's
     /// logic.
     pub fn is_limit(&self) -> bool {

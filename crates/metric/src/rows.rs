@@ -48,7 +48,21 @@ pub struct RowSet {
     pub rows: Vec<Row>,
     /// Rows whose value was null, missing or an empty string.
     pub skipped: usize,
+    /// The indices of the first few skipped rows, to show as examples.
+    pub skipped_rows: Vec<usize>,
     pub errors: Vec<RowError>,
+}
+
+/// How many skipped rows a [`RowSet`] keeps as examples.
+pub const SKIPPED_EXAMPLES: usize = 5;
+
+impl RowSet {
+    fn skip(&mut self, row: usize) {
+        self.skipped += 1;
+        if self.skipped_rows.len() < SKIPPED_EXAMPLES {
+            self.skipped_rows.push(row);
+        }
+    }
 }
 
 /// Reads the rows of an expression's result. `sync_time` dates a bare number. Never fails as a
@@ -75,12 +89,12 @@ fn read_one(row: usize, item: &Value, sync_time: Timestamp, set: &mut RowSet) {
                 date: sync_time,
                 dimension: None,
             }),
-            Ok(None) => set.skipped += 1,
+            Ok(None) => set.skip(row),
             Err(e) => set.errors.push(e),
         },
         Value::Object(fields) => match row_from_object(row, fields) {
             Ok(Some(r)) => set.rows.push(r),
-            Ok(None) => set.skipped += 1,
+            Ok(None) => set.skip(row),
             Err(e) => set.errors.push(e),
         },
         other => set.errors.push(RowError::NotARow {

@@ -84,6 +84,18 @@ fn the_preview_shows_the_first_rows_and_explains_bad_ones() {
         .count();
     assert_eq!(p.rows.len(), 7);
     assert_eq!(p.skipped, unpriced);
+    assert_eq!(p.skipped_examples.len(), unpriced.min(5));
+    let first_unpriced = values[0]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|m| m["price"].is_null())
+        .unwrap();
+    assert!(
+        p.skipped_examples[0].starts_with(&format!("page 0, row {first_unpriced}:")),
+        "{:?}",
+        p.skipped_examples
+    );
     assert_eq!(p.bad, bad);
     assert_eq!(p.total_rows, all.len() - unpriced - bad);
     assert_eq!(p.expression, e.source());

@@ -102,3 +102,21 @@ fn the_default_limits_leave_room_for_a_full_twilio_page() {
     let out = e.evaluate(&page).unwrap().unwrap();
     assert_eq!(out.as_array().map(Vec::len), Some(1000));
 }
+
+#[test]
+fn the_span_converts_to_utf16_units_for_editors() {
+    // "é" is 2 bytes but 1 UTF-16 unit; "𝄞" is 4 bytes and 2 units.
+    let source = "\"é𝄞\" + 1";
+    let err = Expression::compile(source, limits())
+        .unwrap()
+        .evaluate(&json!(null))
+        .unwrap_err();
+    let (start, end) = err.span.expect("a span");
+    let (u_start, u_end) = err.utf16_span(source).expect("a span");
+    let utf16 = |byte: usize| source[..byte].encode_utf16().count();
+    assert_eq!((u_start, u_end), (utf16(start), utf16(end)));
+    assert!(
+        u_end < end,
+        "the multi-byte characters come before the end of the span"
+    );
+}

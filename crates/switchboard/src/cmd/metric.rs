@@ -101,6 +101,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 preview.skipped,
                 preview.bad
             )?;
+            for example in &preview.skipped_examples {
+                writeln!(out, "  skipped: {example}")?;
+            }
             for example in &preview.bad_examples {
                 writeln!(out, "  bad: {example}")?;
             }

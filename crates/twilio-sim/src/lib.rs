@@ -20,6 +20,7 @@
 
 mod config;
 mod dataset;
+mod fast;
 mod generate;
 pub mod model;
 mod render;

@@ -146,7 +146,7 @@ impl<B: Display> Serialize for SubUris<'_, B> {
     }
 }
 
-const CALL_SUBS: [(&str, &str); 9] = [
+pub const CALL_SUBS: [(&str, &str); 9] = [
     ("notifications", "Notifications"),
     ("recordings", "Recordings"),
     ("payments", "Payments"),

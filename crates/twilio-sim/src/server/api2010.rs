@@ -361,15 +361,19 @@ fn messages(ctx: &Ctx<'_>, a: &AccountData, path: &str) -> Result<Vec<u8>, ApiEr
         |_, _| None,
     );
     let links = links_for(path, &filters, &params, &sel, |i| list[i].sid);
-    page_of(
+    Ok(paging::raw_2010(
         "messages",
-        Items {
-            items: list,
-            indices: &sel.indices,
-            render: |m| MessageJson { m, a },
-        },
         &links,
-    )
+        sel.indices.len() * 1000,
+        |out| {
+            for (n, &i) in sel.indices.iter().enumerate() {
+                if n > 0 {
+                    out.push(b',');
+                }
+                crate::fast::message(out, &list[i], a);
+            }
+        },
+    ))
 }
 
 fn calls(ctx: &Ctx<'_>, a: &AccountData, path: &str) -> Result<Vec<u8>, ApiError> {
@@ -418,15 +422,19 @@ fn calls(ctx: &Ctx<'_>, a: &AccountData, path: &str) -> Result<Vec<u8>, ApiError
         |_, _| None,
     );
     let links = links_for(path, &filters, &params, &sel, |i| list[i].sid);
-    page_of(
+    Ok(paging::raw_2010(
         "calls",
-        Items {
-            items: list,
-            indices: &sel.indices,
-            render: |c| CallJson { c, a },
-        },
         &links,
-    )
+        sel.indices.len() * 1600,
+        |out| {
+            for (n, &i) in sel.indices.iter().enumerate() {
+                if n > 0 {
+                    out.push(b',');
+                }
+                crate::fast::call(out, &list[i], a);
+            }
+        },
+    ))
 }
 
 fn links_for(

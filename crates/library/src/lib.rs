@@ -8,6 +8,7 @@
 //!
 //! - [`all`], [`list`], [`find`]: the embedded library, checked once on first use.
 //! - [`parse_file`]: reads and checks one library file (what the embedded files go through).
+//! - [`render_list`]: the listing `switchboard library list` prints.
 //! - [`add`]: stores a library metric for a connection and marks it used by the Metrics screen,
 //!   so the scheduler keeps it synced.
 
@@ -15,8 +16,10 @@ mod add;
 mod embedded;
 mod entry;
 mod error;
+mod show;
 
 pub use add::{METRICS_SCREEN, add};
 pub use embedded::{all, files, find, list};
 pub use entry::{Category, LibraryMetric, Visualization, parse_file};
 pub use error::{AddError, LibraryError};
+pub use show::render_list;

@@ -263,3 +263,27 @@ fn a_definition_is_bound_to_the_connection_it_is_added_for() {
     assert_eq!(def.request, m.definition.request);
     assert_eq!(def.description, m.definition.description);
 }
+
+#[test]
+fn the_listing_groups_metrics_under_their_category_with_their_file_names() {
+    let all = library::list(None).unwrap();
+    let text = library::render_list(&all);
+    for c in Category::ALL {
+        assert_eq!(
+            text.lines().filter(|l| *l == c.label()).count(),
+            1,
+            "one heading {c}:\n{text}"
+        );
+    }
+    for m in &all {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{} ", m.slug)))
+            .unwrap_or_else(|| panic!("{} is not listed", m.slug));
+        assert!(line.contains(m.name()), "{line}");
+    }
+    let verify = library::list(Some(Category::Verify)).unwrap();
+    let text = library::render_list(&verify);
+    assert!(text.starts_with("Verify\n"), "{text}");
+    assert!(!text.contains("Messaging"), "{text}");
+}

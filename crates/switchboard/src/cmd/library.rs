@@ -1,0 +1,73 @@
+//! `switchboard library list|show|add`: the ready metrics shipped in the binary. Adding one
+//! puts it on the Metrics screen of a connection, so the scheduler keeps it synced.
+
+use anyhow::Context as _;
+
+use super::common::{StoreArgs, now_ms};
+use super::jsonata::emit;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// List the library's metrics by category.
+    List {
+        /// Only this category: Messaging, Voice, "Spend and usage", Account, Reliability, Verify.
+        #[arg(long)]
+        category: Option<String>,
+    },
+    /// Print a library metric's file: its category, suggested chart and definition.
+    Show {
+        /// The metric's file name (e.g. messages-sent) or display name.
+        name: String,
+    },
+    /// Add a library metric for a connection and put it on the Metrics screen (so it syncs).
+    Add {
+        /// The metric's file name (e.g. messages-sent) or display name.
+        name: String,
+        /// The label of the Twilio connection to read it through.
+        #[arg(long)]
+        connection: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    match args.command {
+        Command::List { category } => {
+            let category = category
+                .as_deref()
+                .map(library::Category::parse)
+                .transpose()?;
+            let metrics = library::list(category)?;
+            emit(&library::render_list(&metrics))
+        }
+        Command::Show { name } => {
+            let m = library::find(&name)?;
+            let file = format!("{}.json", m.slug);
+            let text = library::files()
+                .iter()
+                .find(|(f, _)| *f == file)
+                .map(|(_, text)| *text)
+                .with_context(|| format!("the library file {file} is not embedded"))?;
+            emit(text)
+        }
+        Command::Add {
+            name,
+            connection,
+            store,
+        } => {
+            let opened = store.open().await?;
+            let added = library::add(&opened, &name, &connection, now_ms()).await?;
+            emit(&format!(
+                "added \"{}\" as metric {} for the connection '{connection}'; it is on the Metrics screen and syncs at the next scheduler tick (or now with `switchboard sync`)\n",
+                added.name, added.id
+            ))
+        }
+    }
+}

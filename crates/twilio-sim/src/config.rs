@@ -129,6 +129,26 @@ impl Faults {
         {
             return Err("slow_body.chunk_bytes must be at least 1".into());
         }
+        // Bounded so that no setting can overflow a timer.
+        const MAX_DELAY_MS: u64 = 600_000;
+        for (name, v) in [
+            ("latency_ms", self.latency_ms),
+            ("jitter_ms", self.jitter_ms),
+        ] {
+            if v > MAX_DELAY_MS {
+                return Err(format!(
+                    "{name} must be at most {MAX_DELAY_MS} (ten minutes), got {v}"
+                ));
+            }
+        }
+        if let Some(slow) = &self.slow_body
+            && slow.interval_ms > MAX_DELAY_MS
+        {
+            return Err(format!(
+                "slow_body.interval_ms must be at most {MAX_DELAY_MS}, got {}",
+                slow.interval_ms
+            ));
+        }
         if self.concurrency_limit == Some(0) {
             return Err("concurrency_limit must be at least 1 (or null for no limit)".into());
         }

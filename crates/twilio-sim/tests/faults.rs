@@ -245,6 +245,8 @@ async fn admin_endpoint_sets_faults_and_rejects_bad_ones() {
         r#"{"nonsense": 1}"#,
         "not json",
         r#"{"concurrency_limit": 0}"#,
+        r#"{"latency_ms": 18446744073709551615}"#,
+        r#"{"slow_body": {"chunk_bytes": 1, "interval_ms": 99999999}}"#,
     ] {
         let r = c.put(&url).body(bad).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 400, "{bad}");

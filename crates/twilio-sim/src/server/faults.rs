@@ -93,7 +93,8 @@ pub(crate) async fn delay(sim: &Sim, f: &Faults) {
     } else {
         0
     };
-    let total = f.latency_ms.saturating_add(jitter);
+    // `Faults::validate` bounds both; the cap keeps a config built in code from overflowing a timer.
+    let total = f.latency_ms.saturating_add(jitter).min(3_600_000);
     if total > 0 {
         tokio::time::sleep(Duration::from_millis(total)).await;
     }
@@ -116,7 +117,7 @@ pub(crate) fn shape_body(sim: &Sim, f: &Faults, mut body: Vec<u8>, guard: InFlig
     let stream_body = match &f.slow_body {
         Some(slow) => {
             let chunk = slow.chunk_bytes.max(1);
-            let interval = Duration::from_millis(slow.interval_ms);
+            let interval = Duration::from_millis(slow.interval_ms.min(3_600_000));
             let state = (bytes, 0usize, Some(guard));
             Body::from_stream(futures::stream::unfold(
                 state,

@@ -287,3 +287,39 @@ fn the_listing_groups_metrics_under_their_category_with_their_file_names() {
     assert!(text.starts_with("Verify\n"), "{text}");
     assert!(!text.contains("Messaging"), "{text}");
 }
+
+#[test]
+fn the_docs_table_lists_every_metric_with_its_source() {
+    let docs = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/library.md"
+    ))
+    .unwrap();
+    // The metrics table: the lines after its header, up to the first line that is not a row.
+    let rows: Vec<&str> = docs
+        .lines()
+        .skip_while(|l| !l.starts_with("| metric | file |"))
+        .skip(2)
+        .take_while(|l| l.starts_with("| "))
+        .collect();
+    for m in library::all().unwrap() {
+        let row = rows
+            .iter()
+            .find(|l| l.contains(&format!("| `{}` |", m.slug)))
+            .unwrap_or_else(|| panic!("docs/library.md has no row for {}", m.slug));
+        let r = &m.definition.request;
+        assert!(
+            row.contains(&format!("`{}{}", r.host, r.path)),
+            "{}: the row should name {}{}: {row}",
+            m.slug,
+            r.host,
+            r.path
+        );
+        assert!(row.contains(m.name()), "{row}");
+    }
+    assert_eq!(
+        rows.len(),
+        library::all().unwrap().len(),
+        "one row per metric"
+    );
+}

@@ -215,6 +215,16 @@ fn expected(slug: &str) -> Expected {
             one,
             field("status"),
         )),
+        "conference-minutes" => Expected::Rows(rows_of(
+            "conferences",
+            is("status", &["completed"]),
+            |c| rfc2822(c, "date_created").unwrap(),
+            |c| {
+                let minutes = rfc2822(c, "date_updated")? - rfc2822(c, "date_created")?;
+                Some(minutes as f64 / 60_000.0)
+            },
+            none,
+        )),
         "recordings" | "recording-minutes" => Expected::Rows(rows_of(
             "recordings",
             all,
@@ -410,6 +420,7 @@ library_tests! {
     call_answer_rate => "call-answer-rate",
     voice_spend_from_calls => "voice-spend-from-calls",
     conferences => "conferences",
+    conference_minutes => "conference-minutes",
     recordings => "recordings",
     recording_minutes => "recording-minutes",
     call_summaries_by_state => "call-summaries-by-state",

@@ -67,9 +67,15 @@ pub struct AccountData {
     pub alerts: Vec<Alert>,
     pub verify_service: Sid,
     pub verify_attempts: Vec<VerifyAttempt>,
-    /// One entry per day, oldest first, from `Dataset::first_day` to the day of `now`.
+    /// This account's own usage (`IncludeSubaccounts=false`): one entry per day, oldest first,
+    /// from `Dataset::first_day` to the day of `now`.
     pub usage_days: Vec<UsageDay>,
-    /// Starting credit minus the total spend (`totalprice` over all days), 0.00001 USD.
+    /// The usage the API serves by default (`IncludeSubaccounts=true`): the main account's own
+    /// plus every subaccount's; for a subaccount, the same as `usage_days`.
+    pub usage_days_total: Vec<UsageDay>,
+    /// The family's balance: the main account's starting credit minus the main account's total
+    /// spend including subaccounts (`totalprice` of `usage_days_total`), 0.00001 USD. Subaccounts
+    /// bill to their parent and report the same balance.
     pub balance: Micros5,
     pub(crate) sid_typed: Sid,
     pub(crate) message_index: HashMap<Sid, u32>,
@@ -157,14 +163,19 @@ impl Serialize for DumpAccount<'_> {
             "call_summaries",
             &With(&a.calls, |c| render::call_summary(c, a)),
         )?;
-        // Daily usage, newest day first, categories in a fixed order: as Daily.json serves it.
-        let mut daily = Vec::with_capacity(a.usage_days.len() * CATEGORIES.len());
-        for d in a.usage_days.iter().rev() {
-            for (cat, v) in CATEGORIES.iter().zip(d.values.iter()) {
-                daily.push(render::usage_record(a, now, cat, v, d.day, d.day, "/Daily"));
+        // Daily usage, newest day first, categories in a fixed order: as Daily.json serves it
+        // by default (with subaccounts), and with `IncludeSubaccounts=false`.
+        let daily = |days: &[UsageDay]| {
+            let mut out = Vec::with_capacity(days.len() * CATEGORIES.len());
+            for d in days.iter().rev() {
+                for (cat, v) in CATEGORIES.iter().zip(d.values.iter()) {
+                    out.push(render::usage_record(a, now, cat, v, d.day, d.day, "/Daily"));
+                }
             }
-        }
-        map.serialize_entry("usage_records_daily", &daily)?;
+            out
+        };
+        map.serialize_entry("usage_records_daily", &daily(&a.usage_days_total))?;
+        map.serialize_entry("usage_records_daily_own", &daily(&a.usage_days))?;
         map.end()
     }
 }

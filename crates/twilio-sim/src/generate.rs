@@ -156,12 +156,38 @@ pub fn generate(config: &SimConfig) -> Dataset {
             now,
         ));
     }
+    settle_accounts(&mut accounts, sizes);
     Dataset {
         seed: config.seed,
         now_ms: now,
         sizes: sizes.clone(),
         first_day,
         accounts,
+    }
+}
+
+/// Subaccounts bill to their parent, as on Twilio: the parent's usage with subaccounts (the API's
+/// default, `IncludeSubaccounts=true`) adds theirs day by day, and one balance, the parent's
+/// starting credit minus that whole spend, is what every account of the family reports.
+fn settle_accounts(accounts: &mut [AccountData], sizes: &Sizes) {
+    let Some((main, subs)) = accounts.split_first_mut() else {
+        return;
+    };
+    for sub in subs.iter() {
+        for (total, day) in main.usage_days_total.iter_mut().zip(sub.usage_days.iter()) {
+            for (t, v) in total.values.iter_mut().zip(day.values.iter()) {
+                *t += *v;
+            }
+        }
+    }
+    let spend: Micros5 = main
+        .usage_days_total
+        .iter()
+        .map(|d| d.values[TOTALPRICE].price)
+        .sum();
+    main.balance = i64::from(sizes.starting_credit_usd) * 100_000 - spend;
+    for sub in subs.iter_mut() {
+        sub.balance = main.balance;
     }
 }
 
@@ -276,8 +302,6 @@ fn generate_account(
         &recordings,
         &phone_numbers,
     );
-    let spend: Micros5 = usage_days.iter().map(|d| d.values[TOTALPRICE].price).sum();
-    let balance = i64::from(sizes.starting_credit_usd) * 100_000 - spend;
 
     let message_index = messages
         .iter()
@@ -308,8 +332,10 @@ fn generate_account(
         alerts,
         verify_service,
         verify_attempts,
+        usage_days_total: usage_days.clone(),
         usage_days,
-        balance,
+        // Set once every account exists (see `settle_accounts`).
+        balance: 0,
         message_index,
         call_index,
         _private: (),

@@ -3,8 +3,8 @@
 //!
 //! * **Data**: [`generate`] builds a [`Dataset`] deterministically from a seed, a fixed clock
 //!   (`now`) and [`Sizes`]. Usage Records are computed from the generated messages, calls,
-//!   recordings and phone numbers (see the `usage` module docs for the exact rule) and each
-//!   account's balance is its starting credit minus its total spend. The dataset's JSON
+//!   recordings and phone numbers (see the `usage` module docs for the exact rule) and the
+//!   balance is the main account's starting credit minus the spend of it and its subaccounts. The dataset's JSON
 //!   (`serde::Serialize`) is the `switchboard sim dump` output: every resource exactly as the API
 //!   renders it, grouped per account, with credentials.
 //! * **HTTP**: [`spawn`] serves on a loopback port; [`serve`] on a given listener; [`router`]
@@ -13,8 +13,9 @@
 //! * **Choices where Twilio's behaviour is not documented**: `PageSize` above 1000 is clamped to
 //!   1000; another account's SID in a 2010 path answers 401 / 20003 (a parent account's
 //!   credentials may read its subaccounts); a 2010 path without `.json` answers 404 / 20404;
-//!   Usage lists without `StartDate` start at the first generated day; every account, subaccounts
-//!   included, has a balance; messages older than 400 days and alerts older than 30 days are not
+//!   Usage lists without `StartDate` start at the first generated day; Usage Records default to
+//!   `IncludeSubaccounts=true` as on Twilio (the main account's figures add its subaccounts');
+//!   subaccounts bill to their parent and report the parent's balance; messages older than 400 days and alerts older than 30 days are not
 //!   served (the dump still holds every generated message).
 //! * **Faults** ([`Faults`]) are set at start or at run time through `PUT /__sim/faults`.
 

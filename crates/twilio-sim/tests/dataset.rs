@@ -125,7 +125,7 @@ fn daily_usage_agrees_with_the_messages_calls_and_recordings_of_each_day() {
         let numbers = acct["incoming_phone_numbers"].as_array().unwrap().len() as i64;
         let mut checked = 0;
         let mut number_fees = 0;
-        for r in acct["usage_records_daily"].as_array().unwrap() {
+        for r in acct["usage_records_daily_own"].as_array().unwrap() {
             let day = r["start_date"].as_str().unwrap().to_string();
             assert_eq!(r["end_date"], day.as_str());
             let cat = r["category"].as_str().unwrap().to_string();
@@ -150,7 +150,7 @@ fn daily_usage_agrees_with_the_messages_calls_and_recordings_of_each_day() {
                 .copied()
                 .unwrap_or_default();
             if cat == "totalprice" {
-                let fees = acct["usage_records_daily"]
+                let fees = acct["usage_records_daily_own"]
                     .as_array()
                     .unwrap()
                     .iter()
@@ -169,24 +169,118 @@ fn daily_usage_agrees_with_the_messages_calls_and_recordings_of_each_day() {
 }
 
 #[test]
-fn balance_is_starting_credit_minus_total_spend() {
+fn balance_is_starting_credit_minus_the_spend_of_the_account_and_its_subaccounts() {
     let config = small_config(5);
     let dump = serde_json::to_value(generate(&config)).unwrap();
-    for acct in dump["accounts"].as_array().unwrap() {
-        let spend: i64 = acct["usage_records_daily"]
+    let accounts = dump["accounts"].as_array().unwrap();
+    let spend_of = |acct: &Value| -> i64 {
+        acct["usage_records_daily_own"]
             .as_array()
             .unwrap()
             .iter()
             .filter(|r| r["category"] == "totalprice")
             .map(|r| money(r["price"].as_str().unwrap()))
-            .sum();
-        let balance = money(acct["balance"]["balance"].as_str().unwrap());
+            .sum()
+    };
+    let family: i64 = accounts.iter().map(spend_of).sum();
+    assert!(spend_of(&accounts[1]) > 0);
+    let expected = i64::from(config.sizes.starting_credit_usd) * 100_000 - family;
+    for acct in accounts {
         assert_eq!(
-            balance,
-            i64::from(config.sizes.starting_credit_usd) * 100_000 - spend
+            money(acct["balance"]["balance"].as_str().unwrap()),
+            expected
         );
-        assert!(spend > 0);
     }
+}
+
+#[test]
+fn main_account_usage_includes_subaccounts_by_default() {
+    let dump = serde_json::to_value(generate(&small_config(6))).unwrap();
+    let records = |acct: &Value, key: &str| -> BTreeMap<(String, String), (String, i64, i64)> {
+        acct[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let k = (
+                    r["start_date"].as_str().unwrap().to_string(),
+                    r["category"].as_str().unwrap().to_string(),
+                );
+                // Usage is a whole number except for totalprice, which is money.
+                let usage = r["usage"].as_str().unwrap();
+                let usage = if usage.contains('.') {
+                    money(usage)
+                } else {
+                    usage.parse::<i64>().unwrap()
+                };
+                (
+                    k,
+                    (
+                        r["count"].as_str().unwrap().to_string(),
+                        usage,
+                        money(r["price"].as_str().unwrap()),
+                    ),
+                )
+            })
+            .collect()
+    };
+    let main_total = records(&dump["accounts"][0], "usage_records_daily");
+    let main_own = records(&dump["accounts"][0], "usage_records_daily_own");
+    let sub_own = records(&dump["accounts"][1], "usage_records_daily_own");
+    assert_eq!(main_total.len(), main_own.len());
+    for (k, total) in &main_total {
+        let (a, b) = (&main_own[k], &sub_own[k]);
+        let count = a.0.parse::<i64>().unwrap() + b.0.parse::<i64>().unwrap();
+        assert_eq!(total.0.parse::<i64>().unwrap(), count, "{k:?}");
+        assert_eq!(total.1, a.1 + b.1, "{k:?}");
+        assert_eq!(total.2, a.2 + b.2, "{k:?}");
+    }
+    assert_eq!(
+        records(&dump["accounts"][1], "usage_records_daily"),
+        sub_own
+    );
+}
+
+#[tokio::test]
+async fn include_subaccounts_false_serves_only_the_accounts_own_usage() {
+    let sim = start().await;
+    let dump = dump(&sim);
+    let acct = main_sid(&sim);
+    let own: i64 = dump["accounts"][0]["usage_records_daily_own"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["category"] == "totalprice")
+        .map(|r| money(r["price"].as_str().unwrap()))
+        .sum();
+    let all: i64 = dump["accounts"][0]["usage_records_daily"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["category"] == "totalprice")
+        .map(|r| money(r["price"].as_str().unwrap()))
+        .sum();
+    assert!(all > own);
+    let path =
+        format!("/2010-04-01/Accounts/{acct}/Usage/Records/AllTime.json?Category=totalprice");
+    let default = api(&sim, &path).await.json();
+    assert_eq!(
+        money(default["usage_records"][0]["price"].as_str().unwrap()),
+        all
+    );
+    let only = api(&sim, &format!("{path}&IncludeSubaccounts=false"))
+        .await
+        .json();
+    assert_eq!(
+        money(only["usage_records"][0]["price"].as_str().unwrap()),
+        own
+    );
+    assert!(
+        only["uri"]
+            .as_str()
+            .unwrap()
+            .contains("IncludeSubaccounts=false")
+    );
 }
 
 #[test]

@@ -625,12 +625,21 @@ fn usage(
         }
     };
     let category = q.get("Category");
+    // Twilio's default is `IncludeSubaccounts=true`.
+    let own_only = q
+        .get("IncludeSubaccounts")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"));
+    let days = if own_only {
+        &a.usage_days
+    } else {
+        &a.usage_days_total
+    };
     let mut entries = Vec::new();
     for (s, e) in periods {
         if s > e {
             continue;
         }
-        let sums = crate::usage::sum(&a.usage_days, s, e);
+        let sums = crate::usage::sum(days, s, e);
         for (ci, cat) in CATEGORIES.iter().enumerate() {
             if category.is_some_and(|c| c != cat.name) {
                 continue;

@@ -129,7 +129,11 @@ pub fn router(sim: Sim) -> Router {
     Router::new()
         .route(
             "/__sim/faults",
-            get(admin::get_faults).put(admin::put_faults),
+            // A generous limit so an oversized settings body is read and refused with a JSON
+            // 400, rather than answered 413 before it is read (which resets the connection).
+            get(admin::get_faults)
+                .put(admin::put_faults)
+                .layer(axum::extract::DefaultBodyLimit::max(16 << 20)),
         )
         .route("/__sim/requests", get(admin::get_requests))
         .route("/__sim/requests/clear", post(admin::clear_requests))

@@ -24,6 +24,8 @@ enum Command {
     Connection(cmd::connection::Args),
     /// Manage the master key that seals stored secrets.
     Key(cmd::key::Args),
+    /// Browse the library of pre-built Twilio metrics, or add one to the Metrics screen.
+    Library(cmd::library::Args),
     /// Sync one metric now and print its ledger.
     Sync(cmd::sync::Args),
     /// Take sync jobs from the queue until stopped (several may share a PostgreSQL store).
@@ -58,6 +60,7 @@ fn main() -> std::process::ExitCode {
             Command::Sim(args) => cmd::sim::run(args).await,
             Command::Connection(args) => cmd::connection::run(args).await,
             Command::Key(args) => cmd::key::run(args).await,
+            Command::Library(args) => cmd::library::run(args).await,
             Command::Sync(args) => cmd::sync::run(args).await,
             Command::Worker(args) => cmd::worker::run(args).await,
             Command::Runs(args) => cmd::runs::run(args).await,

@@ -8,8 +8,7 @@ use store::{NewMetric, Store};
 
 use super::common::{StoreArgs, find_metric, now_ms};
 
-/// Where a metric is when it is on the Metrics screen (which keeps it synced).
-pub const METRICS_SCREEN: &str = "metrics-screen";
+use library::METRICS_SCREEN;
 
 #[derive(clap::Subcommand)]
 pub enum StoredCommand {

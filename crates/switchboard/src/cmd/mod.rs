@@ -6,6 +6,7 @@ pub mod data;
 pub mod fetch;
 pub mod jsonata;
 pub mod key;
+pub mod library;
 pub mod metric;
 pub mod metric_store;
 pub mod runs;

@@ -22,7 +22,7 @@ pub fn small_config(seed: u64) -> SimConfig {
         sizes: Sizes {
             messages_per_day: 40,
             calls_per_day: 15,
-            days: 70,
+            days: 50,
             subaccounts: 1,
             conferences_per_day: 2,
             verify_attempts_per_day: 6,

@@ -34,6 +34,10 @@ impl Store for AnyStore {
         }
     }
 
+    async fn ping(&self) -> Result<()> {
+        forward!(self.ping())
+    }
+
     async fn close(&self) {
         forward!(self.close())
     }

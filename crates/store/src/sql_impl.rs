@@ -285,6 +285,11 @@ macro_rules! sql_store {
                 $backend
             }
 
+            async fn ping(&self) -> $crate::Result<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await.map_err($crate::StoreError::db("ping the database"))?;
+                Ok(())
+            }
+
             async fn close(&self) {
                 self.pool.close().await;
             }

@@ -27,6 +27,9 @@ pub enum Backend {
 pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
+    /// Checks that the database answers (a readiness probe).
+    fn ping(&self) -> impl Future<Output = Result<()>> + Send;
+
     /// Closes the pool, waiting for connections in use to be returned.
     fn close(&self) -> impl Future<Output = ()> + Send;
 

@@ -69,6 +69,12 @@ async fn reopening_applies_no_migration_twice<H: Harness>(h: &H) {
     let store = h.open(key_a()).await.expect("reopen");
     assert_eq!(store.list_metrics().await.expect("list").len(), 1);
     assert_eq!(store.backend(), h.backend());
+    store.ping().await.expect("ping");
+    store.close().await;
+    assert!(
+        store.ping().await.is_err(),
+        "a closed store does not answer"
+    );
 }
 
 crate::contract_tests!(

@@ -49,6 +49,7 @@ fn malformed_keys_are_clear_errors() {
         err.to_string().contains(&path.display().to_string()),
         "{err}"
     );
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]

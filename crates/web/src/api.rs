@@ -1,0 +1,541 @@
+//! The REST API under `/api/v1`: JSON in and out, bearer tokens or the session (with its CSRF
+//! token in `X-CSRF-Token` for changes), errors as `{error: {code, message, field?}}`.
+//! Connections are returned without their secret, always.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use metric::{Interval, MetricDefinition, TimeRange};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use store::{BucketQuery, ConnectionId, MetricId, NewMetric, Store};
+
+use crate::accounts::Role;
+use crate::auth::Caller;
+use crate::error::{ApiError, JsonBody, WebError};
+use crate::ops;
+use crate::state::AppState;
+use crate::views::{self, hour_bucket};
+
+type ApiResult<T = Response> = Result<T, ApiError>;
+
+fn now_ms() -> i64 {
+    Timestamp::now().as_millisecond()
+}
+
+/// A connection as the API shows it: never the secret.
+#[derive(Serialize)]
+pub struct ConnectionOut {
+    pub id: i64,
+    pub label: String,
+    pub account_sid: String,
+    pub api_key_sid: String,
+    pub created_ms: i64,
+}
+
+impl From<&store::Connection> for ConnectionOut {
+    fn from(c: &store::Connection) -> Self {
+        Self {
+            id: c.id.0,
+            label: c.label.clone(),
+            account_sid: c.account_sid.to_string(),
+            api_key_sid: c.api_key_sid.to_string(),
+            created_ms: c.created_ms,
+        }
+    }
+}
+
+pub async fn me(caller: Caller) -> ApiResult {
+    Ok(Json(&caller.user).into_response())
+}
+
+pub async fn connections(State(state): State<AppState>, caller: Caller) -> ApiResult {
+    caller.require(Role::Editor)?;
+    let list: Vec<ConnectionOut> = state
+        .store()
+        .list_connections()
+        .await?
+        .iter()
+        .map(ConnectionOut::from)
+        .collect();
+    Ok(Json(json!({ "connections": list })).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ConnectionIn {
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    account_sid: String,
+    #[serde(default)]
+    api_key_sid: String,
+    #[serde(default)]
+    api_key_secret: String,
+}
+
+pub async fn connection_create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<ConnectionIn>,
+) -> ApiResult {
+    caller.require(Role::Admin)?;
+    let (conn, check) = ops::add_connection(
+        &state,
+        &body.label,
+        &body.account_sid,
+        &body.api_key_sid,
+        domain::Secret::new(body.api_key_secret),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "connection": ConnectionOut::from(&conn), "check": check, "message": check.to_string() })),
+    )
+        .into_response())
+}
+
+pub async fn connection_test(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    caller.require(Role::Admin)?;
+    let conn = state.store().connection(ConnectionId(id)).await?;
+    let check = ops::check_connection(&state, &conn).await;
+    Ok(Json(json!({ "check": check, "message": check.to_string() })).into_response())
+}
+
+pub async fn connection_delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    caller.require(Role::Admin)?;
+    let stopped = ops::remove_connection(state.store(), ConnectionId(id)).await?;
+    Ok(Json(json!({ "deleted": id, "metrics_stopped": stopped })).into_response())
+}
+
+#[derive(Serialize)]
+struct MetricOut {
+    id: i64,
+    name: String,
+    connection_id: Option<i64>,
+    version: i64,
+    used_by: Vec<String>,
+    definition: Value,
+}
+
+fn metric_out(m: &store::StoredMetric) -> MetricOut {
+    MetricOut {
+        id: m.id.0,
+        name: m.name.clone(),
+        connection_id: m.connection_id.map(|c| c.0),
+        version: m.version,
+        used_by: m.used_by.clone(),
+        definition: serde_json::from_str(&m.definition).unwrap_or(Value::Null),
+    }
+}
+
+pub async fn metrics(State(state): State<AppState>, caller: Caller) -> ApiResult {
+    caller.require(Role::Viewer)?;
+    let now = Timestamp::now();
+    let mut out = Vec::new();
+    for m in state.store().list_metrics().await? {
+        let summary = views::summarize(state.store(), &m, now).await?;
+        out.push(json!({ "metric": metric_out(&m), "summary": summary }));
+    }
+    Ok(Json(json!({ "metrics": out })).into_response())
+}
+
+pub async fn metric(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    caller.require(Role::Viewer)?;
+    let m = state.store().metric(MetricId(id)).await?;
+    let summary = views::summarize(state.store(), &m, Timestamp::now()).await?;
+    Ok(Json(json!({ "metric": metric_out(&m), "summary": summary })).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct MetricIn {
+    definition: Value,
+    /// Put it on the Metrics screen (so it syncs); true unless said otherwise.
+    #[serde(default)]
+    on_metrics_screen: Option<bool>,
+}
+
+fn check_definition(definition: &Value) -> Result<MetricDefinition, WebError> {
+    MetricDefinition::from_value(definition.clone())
+        .map_err(|e| WebError::invalid("definition", e.to_string()))
+}
+
+pub async fn metric_create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<MetricIn>,
+) -> ApiResult {
+    caller.require(Role::Editor)?;
+    let def = check_definition(&body.definition)?;
+    let conn = state
+        .store()
+        .connection_by_label(&def.connection)
+        .await?
+        .ok_or_else(|| {
+            WebError::invalid(
+                "definition",
+                format!(
+                    "no connection named '{}': add it in the Data Manager first",
+                    def.connection
+                ),
+            )
+        })?;
+    let name = def.description.name.clone();
+    if state.store().metric_by_name(&name).await?.is_some() {
+        return Err(WebError::Conflict(format!("a metric named '{name}' already exists")).into());
+    }
+    let now = now_ms();
+    let m = state
+        .store()
+        .create_metric(
+            &NewMetric {
+                name,
+                connection_id: Some(conn.id),
+                definition: body.definition.to_string(),
+            },
+            now,
+        )
+        .await?;
+    if body.on_metrics_screen.unwrap_or(true) {
+        state
+            .store()
+            .set_metric_usage(m.id, &[library::METRICS_SCREEN.to_owned()], now)
+            .await?;
+        ops::enqueue_sync(state.store(), m.id).await?;
+    }
+    let m = state.store().metric(m.id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "metric": metric_out(&m) })),
+    )
+        .into_response())
+}
+
+pub async fn metric_update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    JsonBody(body): JsonBody<MetricIn>,
+) -> ApiResult {
+    caller.require(Role::Editor)?;
+    let current = state.store().metric(MetricId(id)).await?;
+    let def = check_definition(&body.definition)?;
+    if def.description.name != current.name {
+        return Err(WebError::invalid(
+            "definition",
+            format!(
+                "the name '{}' differs from the metric's '{}': renaming is not supported yet",
+                def.description.name, current.name
+            ),
+        )
+        .into());
+    }
+    let m = state
+        .store()
+        .update_metric_definition(current.id, &body.definition.to_string(), now_ms())
+        .await?;
+    Ok(Json(json!({ "metric": metric_out(&m) })).into_response())
+}
+
+pub async fn metric_delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    caller.require(Role::Editor)?;
+    if !state.store().delete_metric(MetricId(id)).await? {
+        return Err(WebError::NotFound(format!("no metric {id}")).into());
+    }
+    Ok(Json(json!({ "deleted": id })).into_response())
+}
+
+pub async fn metric_sync(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    caller.require(Role::Editor)?;
+    let m = state.store().metric(MetricId(id)).await?;
+    let job = ops::enqueue_sync(state.store(), m.id).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "queued": true, "job": job })),
+    )
+        .into_response())
+}
+
+pub async fn metric_runs(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    caller.require(Role::Viewer)?;
+    let m = state.store().metric(MetricId(id)).await?;
+    let runs: Vec<Value> = state
+        .store()
+        .sync_runs(Some(m.id), 50)
+        .await?
+        .into_iter()
+        .map(|r| {
+            json!({
+                "id": r.id.0, "from_ms": r.from_ms, "to_ms": r.to_ms, "status": r.status.as_str(),
+                "ledger": r.ledger, "error": r.error, "started_ms": r.started_ms, "finished_ms": r.finished_ms,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "runs": runs })).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DataQuery {
+    from: Option<String>,
+    to: Option<String>,
+    interval: Option<String>,
+    tz: Option<String>,
+    dimension: Option<String>,
+    /// `previous_period` or `same_period_last_year`.
+    compare: Option<String>,
+}
+
+fn instant(field: &'static str, text: &str) -> Result<Timestamp, WebError> {
+    let text = text.trim();
+    if let Ok(t) = text.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    text.parse::<jiff::civil::Date>()
+        .ok()
+        .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
+        .map(|z| z.timestamp())
+        .ok_or_else(|| {
+            WebError::invalid(
+                field,
+                format!("'{text}' is not a date: use YYYY-MM-DD or RFC 3339"),
+            )
+        })
+}
+
+pub async fn metric_data(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<DataQuery>,
+) -> ApiResult {
+    caller.require(Role::Viewer)?;
+    let m = state.store().metric(MetricId(id)).await?;
+    let def = MetricDefinition::from_json(&m.definition)
+        .map_err(|e| WebError::Internal(format!("stored definition of {}: {e}", m.name)))?;
+    let now = Timestamp::now();
+    let end = match &q.to {
+        Some(t) => instant("to", t)?,
+        None => now,
+    };
+    let start = match &q.from {
+        Some(f) => instant("from", f)?,
+        None => end - jiff::SignedDuration::from_hours(24 * 30),
+    };
+    let interval: Interval = match &q.interval {
+        Some(text) => {
+            serde_json::from_value(Value::String(text.trim().to_lowercase())).map_err(|_| {
+                WebError::invalid(
+                    "interval",
+                    format!(
+                        "'{text}' is not an interval: use hour, day, week, month, quarter or year"
+                    ),
+                )
+            })?
+        }
+        None => def.description.interval,
+    };
+    let tz_name = q.tz.clone().unwrap_or_else(|| "UTC".to_owned());
+    let zone = jiff::tz::TimeZone::get(&tz_name).map_err(|_| {
+        WebError::invalid(
+            "tz",
+            format!("'{tz_name}' is not an IANA time zone (e.g. Europe/Ljubljana)"),
+        )
+    })?;
+    let range = TimeRange::new(start, end).map_err(|e| WebError::invalid("from", e.to_string()))?;
+    let comparison = match q.compare.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some("previous_period") => Some(metric::Comparison::PreviousPeriod),
+        Some("same_period_last_year") => Some(metric::Comparison::SamePeriodLastYear),
+        Some(other) => {
+            return Err(WebError::invalid(
+                "compare",
+                format!(
+                    "'{other}' is not a comparison: use previous_period or same_period_last_year"
+                ),
+            )
+            .into());
+        }
+    };
+    let (current, previous) = match comparison {
+        Some(c) => {
+            let (a, b) = metric::comparison_ranges(&range, c, &zone)
+                .map_err(|e| WebError::invalid("compare", e.to_string()))?;
+            (a, Some(b))
+        }
+        None => (range, None),
+    };
+    let from_ms = previous
+        .map_or(current.start, |p| p.start.min(current.start))
+        .as_millisecond();
+    let rows = state
+        .store()
+        .buckets(&BucketQuery {
+            metric: m.id,
+            dimension: q.dimension.clone().filter(|d| !d.is_empty()),
+            from_ms: views::HOUR_MS * from_ms.div_euclid(views::HOUR_MS),
+            to_ms: current.end.as_millisecond(),
+        })
+        .await?;
+    let buckets: Vec<_> = rows.iter().map(hour_bucket).collect();
+    let query = |range: TimeRange| metric::Query {
+        range,
+        interval,
+        aggregation: def.description.aggregation,
+        zone: zone.clone(),
+        top: 10,
+    };
+    let result = metric::query(&buckets, &query(current))
+        .map_err(|e| WebError::invalid("interval", e.to_string()))?;
+    let mut body = json!({
+        "metric": m.id.0, "name": m.name, "aggregation": def.description.aggregation,
+        "interval": interval, "tz": tz_name, "from": current.start, "to": current.end,
+        "result": result,
+    });
+    if let Some(prev) = previous {
+        let before = metric::query(&buckets, &query(prev))
+            .map_err(|e| WebError::invalid("compare", e.to_string()))?;
+        let change = metric::change(result.total, before.total, def.description.favourable);
+        body["previous"] = json!({ "from": prev.start, "to": prev.end, "result": before });
+        body["change"] = json!(change);
+    }
+    Ok(Json(body).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct LibraryQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    category: String,
+}
+
+pub async fn library_list(caller: Caller, Query(q): Query<LibraryQuery>) -> ApiResult {
+    caller.require(Role::Viewer)?;
+    let list: Vec<Value> = ops::library_matches(&q.q, &q.category)?
+        .into_iter()
+        .map(|m| {
+            json!({
+                "slug": m.slug, "name": m.name(), "summary": m.summary(), "category": m.category.label(),
+                "visualization": m.visualization.label(), "source": m.source(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "metrics": list })).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LibraryAddIn {
+    #[serde(default)]
+    connection: String,
+}
+
+pub async fn library_add(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+    JsonBody(body): JsonBody<LibraryAddIn>,
+) -> ApiResult {
+    caller.require(Role::Editor)?;
+    let m = ops::add_library_metric(state.store(), &slug, &body.connection).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "metric": metric_out(&m) })),
+    )
+        .into_response())
+}
+
+pub async fn users(State(state): State<AppState>, caller: Caller) -> ApiResult {
+    caller.require(Role::Admin)?;
+    let users = state.accounts().list_users().await?;
+    Ok(Json(json!({ "users": users })).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct UserIn {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn user_create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<UserIn>,
+) -> ApiResult {
+    caller.require(Role::Admin)?;
+    let user = ops::add_user(&state, &body.name, &body.role, &body.password).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "user": user }))).into_response())
+}
+
+pub async fn tokens(State(state): State<AppState>, caller: Caller) -> ApiResult {
+    caller.require(Role::Viewer)?;
+    let list = state.accounts().list_tokens(caller.user.id).await?;
+    Ok(Json(json!({ "tokens": list })).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct TokenIn {
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn token_create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<TokenIn>,
+) -> ApiResult {
+    caller.require(Role::Viewer)?;
+    let (token, info) = ops::create_token(&state, caller.user.id, &body.name).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "token": token, "info": info })),
+    )
+        .into_response())
+}
+
+pub async fn token_delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    caller.require(Role::Viewer)?;
+    if !state.accounts().delete_token(caller.user.id, id).await? {
+        return Err(WebError::NotFound(format!("you have no token {id}")).into());
+    }
+    Ok(Json(json!({ "deleted": id })).into_response())
+}
+
+/// Unknown paths under `/api/v1` answer JSON too.
+pub async fn not_found() -> ApiError {
+    ApiError(WebError::NotFound(
+        "no such API route: see /api/v1/openapi.json".to_owned(),
+    ))
+}

@@ -1,0 +1,123 @@
+//! `serve --demo`: a simulated Twilio account with a connection to it, a starter set of library
+//! metrics synced, and a demo admin, so a newcomer sees real dashboards at once.
+
+use std::sync::Arc;
+
+use metric_sync::{SyncOptions, Syncer};
+use store::{Store, StoredMetric};
+use twilio_sim::{SimConfig, SimHandle};
+
+use crate::accounts::{Role, User, hash_password, random_token};
+use crate::error::WebError;
+use crate::ops;
+use crate::state::AppState;
+
+/// The label of the demo's connection.
+pub const DEMO_CONNECTION: &str = "demo";
+/// The demo admin's user name.
+pub const DEMO_USER: &str = "demo";
+/// The library metrics the demo starts with.
+pub const DEMO_METRICS: &[&str] = &[
+    "messages-sent",
+    "messages-delivered",
+    "message-delivery-rate",
+    "messages-failed",
+    "call-minutes",
+    "total-spend",
+];
+
+/// Starts the simulator on a free loopback port (`SimConfig::default()` has its clock at the
+/// current time).
+pub async fn start_simulator(config: SimConfig) -> Result<SimHandle, WebError> {
+    twilio_sim::spawn(config)
+        .await
+        .map_err(|e| WebError::Internal(format!("could not start the simulator: {e}")))
+}
+
+pub struct DemoReady {
+    pub user: User,
+    /// The demo admin's password, printed once at start.
+    pub password: String,
+    pub metrics: Vec<StoredMetric>,
+    /// Metrics whose first sync failed, with the reason.
+    pub failures: Vec<(String, String)>,
+}
+
+/// Connects the app to the simulator (the app's connector must send to `sim.base_url()`), adds
+/// the starter metrics, syncs them, and creates the demo admin.
+pub async fn prepare(state: &AppState, sim: &SimHandle) -> Result<DemoReady, WebError> {
+    let account = sim.dataset().main_account();
+    let key = account.main_key().ok_or_else(|| {
+        WebError::Internal("the simulated account has no Main API key".to_owned())
+    })?;
+    if state
+        .store()
+        .connection_by_label(DEMO_CONNECTION)
+        .await?
+        .is_none()
+    {
+        ops::add_connection(
+            state,
+            DEMO_CONNECTION,
+            &account.sid,
+            &key.sid,
+            domain::Secret::new(key.secret.clone()),
+        )
+        .await?;
+    }
+    let mut metrics = Vec::new();
+    for slug in DEMO_METRICS {
+        let entry = library::find(slug).map_err(|e| WebError::Internal(e.to_string()))?;
+        let m = match state.store().metric_by_name(entry.name()).await? {
+            Some(m) => m,
+            None => ops::add_library_metric(state.store(), slug, DEMO_CONNECTION).await?,
+        };
+        metrics.push(m);
+    }
+    let syncer = Syncer::new(
+        Arc::clone(state.store()),
+        state.connector().clone(),
+        state.config().sync.clone(),
+    );
+    let ids: Vec<_> = metrics.iter().map(|m| m.id).collect();
+    let mut failures = Vec::new();
+    for (id, result) in syncer
+        .sync_many(&ids, &SyncOptions::default(), jiff::Timestamp::now())
+        .await
+    {
+        let name = metrics
+            .iter()
+            .find(|m| m.id == id)
+            .map(|m| m.name.clone())
+            .unwrap_or_default();
+        match result {
+            Ok(report) => {
+                if let Some(e) = report.error() {
+                    failures.push((name, e.to_owned()));
+                }
+            }
+            Err(e) => failures.push((name, e.to_string())),
+        }
+    }
+    let password = random_token();
+    let hash = hash_password(&password).map_err(|e| WebError::Internal(e.to_string()))?;
+    let user = match state
+        .accounts()
+        .create_user(
+            DEMO_USER,
+            Role::Admin,
+            &hash,
+            jiff::Timestamp::now().as_millisecond(),
+        )
+        .await
+    {
+        Ok(u) => u,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(DemoReady {
+        user,
+        password,
+        metrics,
+        failures,
+    })
+}

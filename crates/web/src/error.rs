@@ -1,0 +1,198 @@
+//! Errors at the edge: one [`WebError`], shown as JSON `{error: {code, message, field?}}` on the
+//! API ([`ApiError`]) and as a page on the web app ([`PageError`]).
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde_json::json;
+
+use crate::accounts::Role;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("sign in first: this needs a session or an API token")]
+    Unauthenticated,
+    #[error("your role cannot do this: it needs the {} role", .0.label())]
+    Forbidden(Role),
+    #[error(
+        "the form is out of date or did not come from Switchboard (CSRF token missing or wrong): reload the page and try again"
+    )]
+    Csrf,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{message}")]
+    Invalid {
+        code: &'static str,
+        message: String,
+        field: Option<&'static str>,
+    },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many failed sign-ins: try again in {0} seconds")]
+    Throttled(u64),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl WebError {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        WebError::Invalid {
+            code: "invalid",
+            message: message.into(),
+            field: Some(field),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            WebError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            WebError::Forbidden(_) | WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            WebError::Unauthenticated => "unauthenticated",
+            WebError::Forbidden(_) => "forbidden",
+            WebError::Csrf => "csrf",
+            WebError::NotFound(_) => "not_found",
+            WebError::Invalid { code, .. } => code,
+            WebError::Conflict(_) => "conflict",
+            WebError::Throttled(_) => "throttled",
+            WebError::Internal(_) => "internal",
+        }
+    }
+
+    fn user_message(&self) -> String {
+        match self {
+            // The details of an internal failure go to the log, not to the client.
+            WebError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                "something went wrong on the server; the log has the details".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<store::StoreError> for WebError {
+    fn from(e: store::StoreError) -> Self {
+        match e {
+            store::StoreError::NotFound { .. } => WebError::NotFound(e.to_string()),
+            other => WebError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::accounts::AccountsError> for WebError {
+    fn from(e: crate::accounts::AccountsError) -> Self {
+        use crate::accounts::AccountsError as E;
+        match e {
+            E::NameTaken(_) => WebError::Conflict(e.to_string()),
+            E::BadName(_) => WebError::invalid("name", e.to_string()),
+            E::NoUser(_) => WebError::NotFound(e.to_string()),
+            E::Storage(_) => WebError::Internal(e.to_string()),
+        }
+    }
+}
+
+/// A [`WebError`] answered as JSON.
+#[derive(Debug)]
+pub struct ApiError(pub WebError);
+
+impl<E: Into<WebError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        let mut body = json!({"code": e.code(), "message": e.user_message()});
+        if let WebError::Invalid {
+            field: Some(field), ..
+        } = &e
+        {
+            body["field"] = json!(field);
+        }
+        let mut response = (e.status(), Json(json!({ "error": body }))).into_response();
+        if let WebError::Throttled(secs) = e
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        response
+    }
+}
+
+/// A [`WebError`] answered as a page; an anonymous visitor is sent to the sign-in page.
+#[derive(Debug)]
+pub struct PageError(pub WebError);
+
+impl<E: Into<WebError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        if matches!(e, WebError::Unauthenticated) {
+            return Redirect::to("/login").into_response();
+        }
+        let page = crate::pages::ErrorPage {
+            nav: None,
+            active: "",
+            title: title_of(&e),
+            message: e.user_message(),
+        };
+        let html = askama::Template::render(&page).unwrap_or_else(|_| "<h1>Error</h1>".to_owned());
+        (e.status(), Html(html)).into_response()
+    }
+}
+
+fn title_of(e: &WebError) -> &'static str {
+    match e {
+        WebError::Unauthenticated => "Sign in first",
+        WebError::Forbidden(_) => "Not allowed",
+        WebError::Csrf => "Form expired",
+        WebError::NotFound(_) => "Not found",
+        WebError::Invalid { .. } => "Check the form",
+        WebError::Conflict(_) => "Already exists",
+        WebError::Throttled(_) => "Too many attempts",
+        WebError::Internal(_) => "Something went wrong",
+    }
+}
+
+/// A JSON request body whose rejection (bad JSON, wrong content type) is answered in the API's
+/// error shape rather than axum's plain text.
+pub struct JsonBody<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for JsonBody<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(JsonBody(value)),
+            Err(rejection) => Err(ApiError(WebError::Invalid {
+                code: "bad_request_body",
+                message: format!(
+                    "the request body is not the JSON this route takes: {}",
+                    rejection.body_text()
+                ),
+                field: None,
+            })),
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! Switchboard's web app and REST API, served from the one binary.
+//!
+//! - [`App::build`] gives the whole app as an axum `Router` (test it in-process with
+//!   `tower::ServiceExt::oneshot`); [`serve`] runs it on a listener until `shutdown` resolves.
+//! - [`AppState`] holds the store, the connector, the [`Accounts`] (users, sessions, API tokens)
+//!   and the [`WebConfig`].
+//! - Pages are server-rendered (askama templates under `templates/`), with one CSS file and one
+//!   small JavaScript module of ours embedded in the binary: no CDN, no build step.
+//! - `/api/v1` is the JSON API ([`openapi::document`] describes it); `/healthz`, `/readyz`, and
+//!   `/metrics` (Prometheus text) are for operators.
+//! - Access: every handler takes a [`auth::Caller`] and states the [`Role`] it needs; changes
+//!   made with a session carry its CSRF token (a form field, or `X-CSRF-Token` on the API).
+//! - [`demo`] prepares `serve --demo`.
+
+pub mod accounts;
+pub mod api;
+pub mod auth;
+pub mod demo;
+pub mod error;
+pub mod openapi;
+pub mod ops;
+pub mod pages;
+pub mod state;
+pub mod telemetry;
+pub mod throttle;
+pub mod views;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use store::Store;
+
+pub use accounts::{Accounts, MemoryAccounts, Role, User};
+pub use error::{ApiError, PageError, WebError};
+pub use state::{AppState, WebConfig};
+
+const APP_CSS: &str = include_str!("../assets/app.css");
+const APP_JS: &str = include_str!("../assets/app.js");
+
+/// The app's routes.
+pub struct App;
+
+impl App {
+    pub fn build(state: AppState) -> Router {
+        let api = Router::new()
+            .route("/me", get(api::me))
+            .route(
+                "/connections",
+                get(api::connections).post(api::connection_create),
+            )
+            .route(
+                "/connections/{id}",
+                axum::routing::delete(api::connection_delete),
+            )
+            .route("/connections/{id}/test", post(api::connection_test))
+            .route("/metrics", get(api::metrics).post(api::metric_create))
+            .route(
+                "/metrics/{id}",
+                get(api::metric)
+                    .put(api::metric_update)
+                    .delete(api::metric_delete),
+            )
+            .route("/metrics/{id}/sync", post(api::metric_sync))
+            .route("/metrics/{id}/runs", get(api::metric_runs))
+            .route("/metrics/{id}/data", get(api::metric_data))
+            .route("/library", get(api::library_list))
+            .route("/library/{slug}/add", post(api::library_add))
+            .route("/users", get(api::users).post(api::user_create))
+            .route("/tokens", get(api::tokens).post(api::token_create))
+            .route("/tokens/{id}", axum::routing::delete(api::token_delete))
+            .route("/openapi.json", get(openapi_json))
+            .fallback(api::not_found);
+        Router::new()
+            .route("/", get(pages::root))
+            .route("/login", get(pages::login_form).post(pages::login))
+            .route("/logout", post(pages::logout))
+            .route("/setup", get(pages::setup_form).post(pages::setup))
+            .route("/metrics", get(metrics_or_prometheus))
+            .route("/metrics/{id}/sync", post(pages::metric_sync))
+            .route("/metrics/{id}/delete", post(pages::metric_delete))
+            .route("/metrics/{id}/export", get(pages::metric_export))
+            .route("/metrics/{id}/runs", get(pages::metric_runs))
+            .route(
+                "/connections",
+                get(pages::connections).post(pages::connection_add),
+            )
+            .route("/connections/{id}/test", post(pages::connection_test))
+            .route(
+                "/connections/{id}/delete",
+                get(pages::connection_delete_form).post(pages::connection_delete),
+            )
+            .route("/library", get(pages::library_page))
+            .route("/library/add", post(pages::library_add))
+            .route("/users", get(pages::users).post(pages::user_add))
+            .route("/account", get(pages::account))
+            .route("/account/tokens", post(pages::token_create))
+            .route("/account/tokens/{id}/delete", post(pages::token_delete))
+            .route("/healthz", get(healthz))
+            .route("/readyz", get(readyz))
+            .route("/prometheus", get(prometheus))
+            .route("/assets/app.css", get(css))
+            .route("/assets/app.js", get(js))
+            .nest("/api/v1", api)
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                telemetry::track,
+            ))
+            .layer(axum::middleware::from_fn(security_headers))
+            .with_state(state)
+    }
+}
+
+/// Serves the app on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        App::build(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+async fn security_headers(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    // Everything the pages load is ours: no inline script, no third party.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
+}
+
+async fn css() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], APP_CSS).into_response()
+}
+
+async fn js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        APP_JS,
+    )
+        .into_response()
+}
+
+async fn openapi_json() -> Response {
+    axum::Json(openapi::document()).into_response()
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// Ready when the store answers.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store().list_jobs(None, 1).await {
+        Ok(_) => (StatusCode::OK, "ready\n").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check: the store does not answer");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the store does not answer\n",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// `/metrics` is both the Metrics screen (browsers ask for HTML) and the Prometheus endpoint
+/// (scrapers ask for text); `/prometheus` is the latter always.
+async fn metrics_or_prometheus(
+    state: State<AppState>,
+    headers: axum::http::HeaderMap,
+    caller: auth::MaybeCaller,
+    flash: axum::extract::Query<pages::Flash>,
+) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if !wants_html && caller.0.is_none() {
+        return prometheus(state).await;
+    }
+    match caller.0 {
+        Some(c) => match pages::metrics(state, c, flash).await {
+            Ok(r) => r,
+            Err(e) => e.into_response(),
+        },
+        None => PageError(WebError::Unauthenticated).into_response(),
+    }
+}
+
+async fn prometheus(State(state): State<AppState>) -> Response {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    state.telemetry().render(&mut out);
+    match state.store().sync_runs(None, 10_000).await {
+        Ok(runs) => {
+            let mut by_status = std::collections::BTreeMap::new();
+            let (mut requests, mut throttled) = (0u64, 0u64);
+            for r in &runs {
+                *by_status.entry(r.status.as_str()).or_insert(0u64) += 1;
+                if let Some(l) = metric_sync::RunLedger::from_json(&r.ledger) {
+                    requests += u64::from(l.requests);
+                    throttled += u64::from(l.throttled);
+                }
+            }
+            let _ = writeln!(
+                out,
+                "# HELP switchboard_sync_runs Recorded sync runs (the latest 10000), by status."
+            );
+            let _ = writeln!(out, "# TYPE switchboard_sync_runs gauge");
+            for status in ["running", "succeeded", "partial", "failed"] {
+                let n = by_status.get(status).copied().unwrap_or(0);
+                let _ = writeln!(out, "switchboard_sync_runs{{status=\"{status}\"}} {n}");
+            }
+            let _ = writeln!(
+                out,
+                "# HELP switchboard_twilio_requests Requests to Twilio made by the recorded sync runs."
+            );
+            let _ = writeln!(out, "# TYPE switchboard_twilio_requests gauge");
+            let _ = writeln!(out, "switchboard_twilio_requests {requests}");
+            let _ = writeln!(
+                out,
+                "# HELP switchboard_twilio_throttled Twilio answers with HTTP 429 in the recorded sync runs."
+            );
+            let _ = writeln!(out, "# TYPE switchboard_twilio_throttled gauge");
+            let _ = writeln!(out, "switchboard_twilio_throttled {throttled}");
+        }
+        Err(e) => tracing::warn!(error = %e, "could not read sync runs for /metrics"),
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response()
+}

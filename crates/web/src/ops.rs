@@ -1,0 +1,226 @@
+//! What the pages and the API both do, in one place: each function checks its input and says
+//! what was wrong in words a person can act on.
+
+use connector::{ConnectionCheck, Credentials};
+use domain::Secret;
+use metric_sync::SyncJob;
+use store::{AnyStore, Connection, ConnectionId, MetricId, NewConnection, Store, StoredMetric};
+
+use crate::accounts::{Role, TokenInfo, User, hash_password, random_token, token_hash};
+use crate::error::WebError;
+use crate::state::AppState;
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// The metrics on the Metrics screen, by name.
+pub async fn screen_metrics(store: &AnyStore) -> Result<Vec<StoredMetric>, WebError> {
+    let mut list: Vec<StoredMetric> = store
+        .list_metrics()
+        .await?
+        .into_iter()
+        .filter(|m| m.used_by.iter().any(|u| u == library::METRICS_SCREEN))
+        .collect();
+    list.sort_by_key(|m| m.name.to_lowercase());
+    Ok(list)
+}
+
+/// Queues a sync of the metric now; the worker takes it.
+pub async fn enqueue_sync(store: &AnyStore, id: MetricId) -> Result<i64, WebError> {
+    let now = now_ms();
+    let job = SyncJob {
+        metrics: vec![id],
+        from_ms: None,
+        to_ms: None,
+    };
+    Ok(store.enqueue(&job.to_new_job(now), now).await?.id.0)
+}
+
+pub fn credentials_of(c: &Connection) -> Credentials {
+    Credentials {
+        account_sid: c.account_sid.clone(),
+        api_key_sid: c.api_key_sid.clone(),
+        secret: c.secret.clone(),
+    }
+}
+
+pub async fn check_connection(state: &AppState, c: &Connection) -> ConnectionCheck {
+    state.connector().check(&credentials_of(c)).await
+}
+
+/// Checks the credentials' form, then asks Twilio; saves only a connection Twilio accepts.
+pub async fn add_connection(
+    state: &AppState,
+    label: &str,
+    account_sid: &str,
+    api_key_sid: &str,
+    secret: Secret,
+) -> Result<(Connection, ConnectionCheck), WebError> {
+    let label = label.trim();
+    if label.is_empty() || label.len() > 64 {
+        return Err(WebError::invalid(
+            "label",
+            "give the connection a name of 1 to 64 characters (e.g. production)",
+        ));
+    }
+    let creds =
+        Credentials::parse(account_sid.trim(), api_key_sid.trim(), secret).map_err(|e| {
+            let field = match &e {
+                connector::CredentialsError::Sid(s) if s.to_string().contains("API Key") => {
+                    "api_key_sid"
+                }
+                connector::CredentialsError::Sid(_) => "account_sid",
+                _ => "secret",
+            };
+            WebError::invalid(field, e.to_string())
+        })?;
+    if state.store().connection_by_label(label).await?.is_some() {
+        return Err(WebError::Conflict(format!(
+            "a connection named '{label}' already exists: choose another name"
+        )));
+    }
+    let check = state.connector().check(&creds).await;
+    if !check.is_connected() {
+        return Err(WebError::Invalid {
+            code: "connection_refused",
+            message: check.to_string(),
+            field: Some("secret"),
+        });
+    }
+    let conn = state
+        .store()
+        .create_connection(
+            &NewConnection {
+                label: label.to_owned(),
+                account_sid: creds.account_sid,
+                api_key_sid: creds.api_key_sid,
+                secret: creds.secret,
+            },
+            now_ms(),
+        )
+        .await?;
+    Ok((conn, check))
+}
+
+pub async fn metrics_of_connection(
+    store: &AnyStore,
+    id: ConnectionId,
+) -> Result<Vec<StoredMetric>, WebError> {
+    Ok(store
+        .list_metrics()
+        .await?
+        .into_iter()
+        .filter(|m| m.connection_id == Some(id))
+        .collect())
+}
+
+/// Removes the connection; the metrics reading through it leave the Metrics screen (they keep
+/// their history). Returns their names.
+pub async fn remove_connection(
+    store: &AnyStore,
+    id: ConnectionId,
+) -> Result<Vec<String>, WebError> {
+    let metrics = metrics_of_connection(store, id).await?;
+    let now = now_ms();
+    for m in &metrics {
+        store.set_metric_usage(m.id, &[], now).await?;
+    }
+    if !store.delete_connection(id).await? {
+        return Err(WebError::NotFound(format!("no connection {}", id.0)));
+    }
+    Ok(metrics.into_iter().map(|m| m.name).collect())
+}
+
+pub fn categories() -> Vec<String> {
+    library::Category::ALL
+        .iter()
+        .map(|c| c.label().to_owned())
+        .collect()
+}
+
+/// Library metrics matching a search text (name, summary, endpoint) and a category label.
+pub fn library_matches(
+    q: &str,
+    category: &str,
+) -> Result<Vec<&'static library::LibraryMetric>, WebError> {
+    let category = match category.trim() {
+        "" => None,
+        text => Some(
+            library::Category::parse(text)
+                .map_err(|e| WebError::invalid("category", e.to_string()))?,
+        ),
+    };
+    let all = library::list(category).map_err(|e| WebError::Internal(e.to_string()))?;
+    let q = q.trim().to_lowercase();
+    Ok(all
+        .into_iter()
+        .filter(|m| {
+            q.is_empty()
+                || m.name().to_lowercase().contains(&q)
+                || m.summary().to_lowercase().contains(&q)
+                || m.source().to_lowercase().contains(&q)
+                || m.slug.contains(&q)
+        })
+        .collect())
+}
+
+/// Adds a library metric for a connection and queues its backfill.
+pub async fn add_library_metric(
+    store: &AnyStore,
+    slug: &str,
+    connection: &str,
+) -> Result<StoredMetric, WebError> {
+    let m = library::add(store, slug.trim(), connection.trim(), now_ms())
+        .await
+        .map_err(|e| match e {
+            library::AddError::AlreadyAdded { .. } => WebError::Conflict(e.to_string()),
+            library::AddError::UnknownConnection { .. } => {
+                WebError::invalid("connection", e.to_string())
+            }
+            library::AddError::Store { .. } => WebError::Internal(e.to_string()),
+            other => WebError::invalid("name", other.to_string()),
+        })?;
+    enqueue_sync(store, m.id).await?;
+    Ok(m)
+}
+
+pub async fn add_user(
+    state: &AppState,
+    name: &str,
+    role: &str,
+    password: &str,
+) -> Result<User, WebError> {
+    let role = Role::parse(role).ok_or_else(|| {
+        WebError::invalid(
+            "role",
+            format!("'{role}' is not a role: use admin, editor or viewer"),
+        )
+    })?;
+    let hash = hash_password(password).map_err(|e| WebError::invalid("password", e.to_string()))?;
+    Ok(state
+        .accounts()
+        .create_user(name, role, &hash, now_ms())
+        .await?)
+}
+
+/// A new API token for the user: the token itself (shown once) and what is kept of it.
+pub async fn create_token(
+    state: &AppState,
+    user_id: i64,
+    name: &str,
+) -> Result<(String, TokenInfo), WebError> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(WebError::invalid(
+            "name",
+            "name the token (1 to 100 characters) after what uses it",
+        ));
+    }
+    let token = format!("sbt_{}", random_token());
+    let info = state
+        .accounts()
+        .create_token(user_id, name, &token_hash(&token), now_ms())
+        .await?;
+    Ok((token, info))
+}

@@ -1,0 +1,1008 @@
+//! The web app's pages: server-rendered HTML (askama), forms that post back, and a redirect
+//! after every change. Each handler states the role it needs and checks the form's CSRF token.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use store::{ConnectionId, MetricId, Store};
+
+use crate::accounts::{Role, hash_password, random_token, token_hash, verify_password};
+use crate::auth::{Caller, MaybeCaller, Via, clear_session_cookie, cookie, session_cookie};
+use crate::error::{PageError, WebError};
+use crate::ops;
+use crate::state::AppState;
+use crate::views::{self, format_value, sparkline, when};
+
+type PageResult = Result<Response, PageError>;
+
+pub struct Nav {
+    pub name: String,
+    pub role: &'static str,
+    pub admin: bool,
+    pub csrf: String,
+}
+
+fn nav(c: &Caller) -> Option<Nav> {
+    Some(Nav {
+        name: c.user.name.clone(),
+        role: c.user.role.label(),
+        admin: c.user.role >= Role::Admin,
+        csrf: c.csrf().to_owned(),
+    })
+}
+
+fn render(t: &impl Template) -> PageResult {
+    let html = t
+        .render()
+        .map_err(|e| WebError::Internal(format!("template: {e}")))?;
+    Ok(Html(html).into_response())
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+fn see_other(path: &str) -> Response {
+    Redirect::to(path).into_response()
+}
+
+/// A one-time message carried in the query string after a redirect.
+#[derive(Deserialize, Default)]
+pub struct Flash {
+    #[serde(default)]
+    pub ok: Option<String>,
+    #[serde(default)]
+    pub err: Option<String>,
+}
+
+impl Flash {
+    fn split(self) -> (Option<String>, &'static str) {
+        match (self.ok, self.err) {
+            (_, Some(e)) => (Some(e), "bad"),
+            (Some(o), None) => (Some(o), "good"),
+            _ => (None, ""),
+        }
+    }
+}
+
+fn with_flash(path: &str, ok: bool, text: &str) -> Response {
+    let key = if ok { "ok" } else { "err" };
+    let enc: String = url_encode(text);
+    see_other(&format!("{path}?{key}={enc}"))
+}
+
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+// ---------------------------------------------------------------- errors
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    /// Always `None`: the error page may be shown to anyone, so it carries no navigation.
+    pub nav: Option<Nav>,
+    pub active: &'static str,
+    pub title: &'static str,
+    pub message: String,
+}
+
+// ---------------------------------------------------------------- sign-in and setup
+
+const LOGIN_CSRF_COOKIE: &str = "sb_login_csrf";
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    nav: Option<Nav>,
+    active: &'static str,
+    error: Option<String>,
+    setup_pending: bool,
+    csrf: String,
+    name: String,
+}
+
+pub async fn root() -> Response {
+    see_other("/metrics")
+}
+
+pub async fn login_form(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+) -> PageResult {
+    if caller.is_some() {
+        return Ok(see_other("/metrics"));
+    }
+    login_page(&state, None, String::new(), axum::http::StatusCode::OK).await
+}
+
+async fn login_page(
+    state: &AppState,
+    error: Option<String>,
+    name: String,
+    status: axum::http::StatusCode,
+) -> PageResult {
+    // Sign-in has no session yet, so its form's CSRF token is a cookie it must echo.
+    let csrf = random_token();
+    let page = LoginPage {
+        nav: None,
+        active: "",
+        error,
+        setup_pending: state.accounts().count_users().await? == 0,
+        csrf: csrf.clone(),
+        name,
+    };
+    let mut response = render(&page)?;
+    *response.status_mut() = status;
+    set_cookie(
+        &mut response,
+        &format!(
+            "{LOGIN_CSRF_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600{}",
+            if state.config().secure_cookies {
+                "; Secure"
+            } else {
+                ""
+            }
+        ),
+    );
+    Ok(response)
+}
+
+fn set_cookie(response: &mut Response, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// The client's address for throttling: the connection's peer, unknown in in-process tests.
+fn client_key(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> String {
+    let _ = headers;
+    match peer {
+        Some(p) => format!("ip:{}", p.ip()),
+        None => "ip:unknown".to_owned(),
+    }
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    extensions: axum::http::Extensions,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> PageResult {
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
+    let same: bool =
+        subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), form.csrf.as_bytes()).into();
+    if !same || expected.is_empty() {
+        return Err(WebError::Csrf.into());
+    }
+    let now = now_ms();
+    let user_key = format!("user:{}", form.name.trim().to_lowercase());
+    let keys = vec![
+        user_key.clone(),
+        client_key(
+            &headers,
+            extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|p| p.0),
+        ),
+    ];
+    if let Some(secs) = state.throttle().blocked_for(&keys, now) {
+        let e = WebError::Throttled(secs);
+        return login_page(&state, Some(e.to_string()), form.name, e.status()).await;
+    }
+    let found = state.accounts().user_for_login(&form.name).await?;
+    let ok = match &found {
+        Some(u) => verify_password(&form.password, &u.password_hash),
+        None => {
+            // Spend the same time as a real check, so timing does not tell which names exist.
+            let _ = hash_password("not-a-real-password-at-all");
+            false
+        }
+    };
+    let Some(user) = found.filter(|_| ok).map(|u| u.user) else {
+        state.throttle().record_failure(&keys, now);
+        return login_page(
+            &state,
+            Some("That user name and password do not match.".to_owned()),
+            form.name,
+            axum::http::StatusCode::UNAUTHORIZED,
+        )
+        .await;
+    };
+    state.throttle().record_success(&user_key);
+    start_session(&state, user.id, "/metrics").await
+}
+
+async fn start_session(state: &AppState, user_id: i64, to: &str) -> PageResult {
+    let id = random_token();
+    let ttl = state.config().session_ttl_ms;
+    state
+        .accounts()
+        .create_session(&token_hash(&id), user_id, &random_token(), now_ms() + ttl)
+        .await?;
+    let mut response = see_other(to);
+    set_cookie(
+        &mut response,
+        &session_cookie(&id, ttl / 1000, state.config().secure_cookies),
+    );
+    Ok(response)
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    caller.check_csrf(&form.csrf)?;
+    if let (Via::Session { .. }, Some(id)) =
+        (&caller.via, cookie(&headers, crate::auth::SESSION_COOKIE))
+    {
+        state.accounts().delete_session(&token_hash(id)).await?;
+    }
+    let mut response = see_other("/login");
+    set_cookie(
+        &mut response,
+        &clear_session_cookie(state.config().secure_cookies),
+    );
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+struct SetupPage {
+    nav: Option<Nav>,
+    active: &'static str,
+    error: Option<String>,
+    token: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+pub struct SetupQuery {
+    #[serde(default)]
+    token: String,
+}
+
+pub async fn setup_form(State(state): State<AppState>, Query(q): Query<SetupQuery>) -> PageResult {
+    if !state.setup_token_is(&q.token) {
+        return Err(WebError::NotFound(
+            "this setup link is not valid or was already used; sign in instead".into(),
+        )
+        .into());
+    }
+    render(&SetupPage {
+        nav: None,
+        active: "",
+        error: None,
+        token: q.token,
+        name: String::new(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct SetupForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn setup(State(state): State<AppState>, Form(form): Form<SetupForm>) -> PageResult {
+    // The one-time token in the form is this page's CSRF protection: no other site knows it.
+    if !state.setup_token_is(&form.token) {
+        return Err(WebError::NotFound(
+            "this setup link is not valid or was already used; sign in instead".into(),
+        )
+        .into());
+    }
+    let again = |error: String| SetupPage {
+        nav: None,
+        active: "",
+        error: Some(error),
+        token: form.token.clone(),
+        name: form.name.clone(),
+    };
+    let hash = match hash_password(&form.password) {
+        Ok(h) => h,
+        Err(e) => return render(&again(e.to_string())),
+    };
+    let user = match state
+        .accounts()
+        .create_user(&form.name, Role::Admin, &hash, now_ms())
+        .await
+    {
+        Ok(u) => u,
+        Err(e) => return render(&again(e.to_string())),
+    };
+    state.take_setup_token(&form.token);
+    start_session(&state, user.id, "/connections").await
+}
+
+// ---------------------------------------------------------------- Metrics screen
+
+struct MetricRow {
+    id: i64,
+    name: String,
+    summary: Option<String>,
+    from_ms: i64,
+    to_ms: i64,
+    value: String,
+    raw_value: String,
+    change: String,
+    verdict: &'static str,
+    spark: String,
+    state: &'static str,
+    reason: Option<String>,
+    last_sync: String,
+}
+
+#[derive(Template)]
+#[template(path = "metrics.html")]
+struct MetricsPage {
+    nav: Option<Nav>,
+    active: &'static str,
+    csrf: String,
+    can_edit: bool,
+    period: String,
+    flash: Option<String>,
+    rows: Vec<MetricRow>,
+}
+
+fn verdict_class(v: metric::Verdict) -> &'static str {
+    match v {
+        metric::Verdict::Good => "good",
+        metric::Verdict::Bad => "bad",
+        metric::Verdict::Unchanged => "unchanged",
+        metric::Verdict::Unknown => "unknown",
+    }
+}
+
+pub async fn metrics(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(flash): Query<Flash>,
+) -> PageResult {
+    caller.require(Role::Viewer)?;
+    let now = jiff::Timestamp::now();
+    let mut rows = Vec::new();
+    let mut period = String::new();
+    for m in ops::screen_metrics(state.store()).await? {
+        let s = views::summarize(state.store(), &m, now).await?;
+        period = format!(
+            "{} – {}",
+            views::when(Some(s.from_ms)),
+            views::when(Some(s.to_ms))
+        );
+        let change = match (s.change_percent, s.verdict) {
+            (Some(p), _) => format!(
+                "{}{:.1}% vs previous 7 days",
+                if p > 0.0 { "+" } else { "" },
+                p
+            ),
+            (None, metric::Verdict::Unchanged) => "no change".to_owned(),
+            _ => "no earlier value".to_owned(),
+        };
+        rows.push(MetricRow {
+            id: s.id,
+            name: s.name.clone(),
+            summary: s.definition_error.clone().or(s.summary.clone()),
+            from_ms: s.from_ms,
+            to_ms: s.to_ms,
+            value: format_value(&s, s.value),
+            raw_value: s.value.map(|v| v.to_string()).unwrap_or_default(),
+            change,
+            verdict: verdict_class(s.verdict),
+            spark: sparkline(&s.daily),
+            state: s.sync.state,
+            reason: s.sync.reason.clone(),
+            last_sync: when(s.sync.last_sync_ms),
+        });
+    }
+    render(&MetricsPage {
+        nav: nav(&caller),
+        active: "metrics",
+        csrf: caller.csrf().to_owned(),
+        can_edit: caller.user.role >= Role::Editor,
+        period,
+        flash: flash.split().0,
+        rows,
+    })
+}
+
+pub async fn metric_sync(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    caller.require(Role::Editor)?;
+    caller.check_csrf(&form.csrf)?;
+    let m = state.store().metric(MetricId(id)).await?;
+    ops::enqueue_sync(state.store(), m.id).await?;
+    Ok(with_flash(
+        "/metrics",
+        true,
+        &format!("{} will sync in a moment.", m.name),
+    ))
+}
+
+pub async fn metric_delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    caller.require(Role::Editor)?;
+    caller.check_csrf(&form.csrf)?;
+    let m = state.store().metric(MetricId(id)).await?;
+    state.store().delete_metric(m.id).await?;
+    Ok(with_flash(
+        "/metrics",
+        true,
+        &format!("Deleted {}.", m.name),
+    ))
+}
+
+pub async fn metric_export(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
+    caller.require(Role::Viewer)?;
+    let m = state.store().metric(MetricId(id)).await?;
+    let doc: serde_json::Value = serde_json::from_str(&m.definition)
+        .map_err(|e| WebError::Internal(format!("stored definition of {}: {e}", m.name)))?;
+    let body = serde_json::to_string_pretty(&doc).map_err(|e| WebError::Internal(e.to_string()))?;
+    let file: String = m
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}.json\"")) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+struct RunRow {
+    started: String,
+    window: String,
+    status: &'static str,
+    requests: u32,
+    pages: u32,
+    rows: u64,
+    throttled: u32,
+    error: String,
+}
+
+#[derive(Template)]
+#[template(path = "runs.html")]
+struct RunsPage {
+    nav: Option<Nav>,
+    active: &'static str,
+    name: String,
+    runs: Vec<RunRow>,
+}
+
+pub async fn metric_runs(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
+    caller.require(Role::Viewer)?;
+    let m = state.store().metric(MetricId(id)).await?;
+    let runs = state.store().sync_runs(Some(m.id), 50).await?;
+    let runs = runs
+        .iter()
+        .map(|r| {
+            let ledger = metric_sync::RunLedger::from_json(&r.ledger).unwrap_or_default();
+            RunRow {
+                started: when(Some(r.started_ms)),
+                window: format!("{} → {}", when(Some(r.from_ms)), when(Some(r.to_ms))),
+                status: r.status.as_str(),
+                requests: ledger.requests,
+                pages: ledger.pages,
+                rows: ledger.rows_stored,
+                throttled: ledger.throttled,
+                error: r.error.clone().unwrap_or_default(),
+            }
+        })
+        .collect();
+    render(&RunsPage {
+        nav: nav(&caller),
+        active: "metrics",
+        name: m.name,
+        runs,
+    })
+}
+
+// ---------------------------------------------------------------- Data Manager
+
+struct ConnRow {
+    id: i64,
+    label: String,
+    account_sid: String,
+    api_key_sid: String,
+    metrics: usize,
+}
+
+#[derive(Default, Deserialize)]
+pub struct ConnectionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    account_sid: String,
+    #[serde(default)]
+    api_key_sid: String,
+    /// Write-only: read from the form, never put back into a page.
+    #[serde(default)]
+    secret: String,
+}
+
+#[derive(Template)]
+#[template(path = "connections.html")]
+struct ConnectionsPage {
+    nav: Option<Nav>,
+    active: &'static str,
+    csrf: String,
+    flash: Option<String>,
+    flash_kind: &'static str,
+    connections: Vec<ConnRow>,
+    form: ConnectionForm,
+}
+
+async fn connections_page(
+    state: &AppState,
+    caller: &Caller,
+    flash: (Option<String>, &'static str),
+    form: ConnectionForm,
+    status: axum::http::StatusCode,
+) -> PageResult {
+    let metrics = state.store().list_metrics().await?;
+    let connections = state
+        .store()
+        .list_connections()
+        .await?
+        .into_iter()
+        .map(|c| ConnRow {
+            id: c.id.0,
+            metrics: metrics
+                .iter()
+                .filter(|m| m.connection_id == Some(c.id))
+                .count(),
+            label: c.label,
+            account_sid: c.account_sid.to_string(),
+            api_key_sid: c.api_key_sid.to_string(),
+        })
+        .collect();
+    let mut response = render(&ConnectionsPage {
+        nav: nav(caller),
+        active: "connections",
+        csrf: caller.csrf().to_owned(),
+        flash: flash.0,
+        flash_kind: flash.1,
+        connections,
+        form,
+    })?;
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+pub async fn connections(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(flash): Query<Flash>,
+) -> PageResult {
+    caller.require(Role::Admin)?;
+    connections_page(
+        &state,
+        &caller,
+        flash.split(),
+        ConnectionForm::default(),
+        axum::http::StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn connection_add(
+    State(state): State<AppState>,
+    caller: Caller,
+    Form(mut form): Form<ConnectionForm>,
+) -> PageResult {
+    caller.require(Role::Admin)?;
+    caller.check_csrf(&form.csrf)?;
+    let secret = domain::Secret::new(std::mem::take(&mut form.secret));
+    match ops::add_connection(
+        &state,
+        &form.label,
+        &form.account_sid,
+        &form.api_key_sid,
+        secret,
+    )
+    .await
+    {
+        Ok((conn, check)) => Ok(with_flash(
+            "/connections",
+            true,
+            &format!("Saved {}: {check}.", conn.label),
+        )),
+        Err(e) => {
+            let status = e.status();
+            connections_page(&state, &caller, (Some(e.to_string()), "bad"), form, status).await
+        }
+    }
+}
+
+pub async fn connection_test(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    caller.require(Role::Admin)?;
+    caller.check_csrf(&form.csrf)?;
+    let conn = state.store().connection(ConnectionId(id)).await?;
+    let check = ops::check_connection(&state, &conn).await;
+    Ok(with_flash(
+        "/connections",
+        check.is_connected(),
+        &format!("{}: {check}.", conn.label),
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "connection_delete.html")]
+struct ConnectionDeletePage {
+    nav: Option<Nav>,
+    active: &'static str,
+    csrf: String,
+    id: i64,
+    label: String,
+    metrics: Vec<String>,
+}
+
+pub async fn connection_delete_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
+    caller.require(Role::Admin)?;
+    let conn = state.store().connection(ConnectionId(id)).await?;
+    let metrics = ops::metrics_of_connection(state.store(), conn.id)
+        .await?
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    render(&ConnectionDeletePage {
+        nav: nav(&caller),
+        active: "connections",
+        csrf: caller.csrf().to_owned(),
+        id,
+        label: conn.label,
+        metrics,
+    })
+}
+
+pub async fn connection_delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    caller.require(Role::Admin)?;
+    caller.check_csrf(&form.csrf)?;
+    let conn = state.store().connection(ConnectionId(id)).await?;
+    let stopped = ops::remove_connection(state.store(), conn.id).await?;
+    let text = if stopped.is_empty() {
+        format!("Removed {}.", conn.label)
+    } else {
+        format!(
+            "Removed {}; these metrics stopped syncing: {}.",
+            conn.label,
+            stopped.join(", ")
+        )
+    };
+    Ok(with_flash("/connections", true, &text))
+}
+
+// ---------------------------------------------------------------- library
+
+struct LibRow {
+    slug: String,
+    name: String,
+    summary: String,
+    source: String,
+    added: bool,
+}
+
+#[derive(Template)]
+#[template(path = "library.html")]
+struct LibraryPage {
+    nav: Option<Nav>,
+    active: &'static str,
+    csrf: String,
+    can_edit: bool,
+    flash: Option<String>,
+    flash_kind: &'static str,
+    q: String,
+    categories: Vec<(String, bool)>,
+    connections: Vec<String>,
+    groups: Vec<(String, Vec<LibRow>)>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct LibraryQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    ok: Option<String>,
+    #[serde(default)]
+    err: Option<String>,
+}
+
+pub async fn library_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<LibraryQuery>,
+) -> PageResult {
+    caller.require(Role::Viewer)?;
+    let entries = ops::library_matches(&query.q, &query.category)?;
+    let existing: Vec<String> = state
+        .store()
+        .list_metrics()
+        .await?
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    let mut groups: Vec<(String, Vec<LibRow>)> = Vec::new();
+    for e in entries {
+        let label = e.category.label().to_owned();
+        let row = LibRow {
+            slug: e.slug.clone(),
+            name: e.name().to_owned(),
+            summary: e.summary().to_owned(),
+            source: e.source(),
+            added: existing.iter().any(|n| n == e.name()),
+        };
+        match groups.iter_mut().find(|g| g.0 == label) {
+            Some(g) => g.1.push(row),
+            None => groups.push((label, vec![row])),
+        }
+    }
+    let categories = ops::categories()
+        .into_iter()
+        .map(|c| {
+            let selected = c.eq_ignore_ascii_case(query.category.trim());
+            (c, selected)
+        })
+        .collect();
+    let connections = state
+        .store()
+        .list_connections()
+        .await?
+        .into_iter()
+        .map(|c| c.label)
+        .collect();
+    let flash = Flash {
+        ok: query.ok,
+        err: query.err,
+    }
+    .split();
+    render(&LibraryPage {
+        nav: nav(&caller),
+        active: "library",
+        csrf: caller.csrf().to_owned(),
+        can_edit: caller.user.role >= Role::Editor,
+        flash: flash.0,
+        flash_kind: flash.1,
+        q: query.q,
+        categories,
+        connections,
+        groups,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct LibraryAddForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    connection: String,
+}
+
+pub async fn library_add(
+    State(state): State<AppState>,
+    caller: Caller,
+    Form(form): Form<LibraryAddForm>,
+) -> PageResult {
+    caller.require(Role::Editor)?;
+    caller.check_csrf(&form.csrf)?;
+    match ops::add_library_metric(state.store(), &form.slug, &form.connection).await {
+        Ok(m) => Ok(with_flash(
+            "/metrics",
+            true,
+            &format!("Added {}: its history is backfilling now.", m.name),
+        )),
+        Err(e) => Ok(with_flash("/library", false, &e.to_string())),
+    }
+}
+
+// ---------------------------------------------------------------- people and tokens
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    nav: Option<Nav>,
+    active: &'static str,
+    csrf: String,
+    flash: Option<String>,
+    flash_kind: &'static str,
+    users: Vec<(String, &'static str, String)>,
+}
+
+pub async fn users(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(flash): Query<Flash>,
+) -> PageResult {
+    caller.require(Role::Admin)?;
+    let users = state
+        .accounts()
+        .list_users()
+        .await?
+        .into_iter()
+        .map(|u| (u.name, u.role.label(), when(Some(u.created_ms))))
+        .collect();
+    let flash = flash.split();
+    render(&UsersPage {
+        nav: nav(&caller),
+        active: "users",
+        csrf: caller.csrf().to_owned(),
+        flash: flash.0,
+        flash_kind: flash.1,
+        users,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct UserForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn user_add(
+    State(state): State<AppState>,
+    caller: Caller,
+    Form(form): Form<UserForm>,
+) -> PageResult {
+    caller.require(Role::Admin)?;
+    caller.check_csrf(&form.csrf)?;
+    match ops::add_user(&state, &form.name, &form.role, &form.password).await {
+        Ok(u) => Ok(with_flash(
+            "/users",
+            true,
+            &format!("Added {} as {}.", u.name, u.role.label()),
+        )),
+        Err(e) => Ok(with_flash("/users", false, &e.to_string())),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    nav: Option<Nav>,
+    active: &'static str,
+    csrf: String,
+    new_token: Option<String>,
+    tokens: Vec<(i64, String, String)>,
+}
+
+async fn account_page(state: &AppState, caller: &Caller, new_token: Option<String>) -> PageResult {
+    let tokens = state
+        .accounts()
+        .list_tokens(caller.user.id)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name, when(Some(t.created_ms))))
+        .collect();
+    let mut response = render(&AccountPage {
+        nav: nav(caller),
+        active: "account",
+        csrf: caller.csrf().to_owned(),
+        new_token,
+        tokens,
+    })?;
+    // The page may hold a token shown once: keep it out of caches.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+pub async fn account(State(state): State<AppState>, caller: Caller) -> PageResult {
+    caller.require(Role::Viewer)?;
+    account_page(&state, &caller, None).await
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn token_create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Form(form): Form<TokenForm>,
+) -> PageResult {
+    caller.require(Role::Viewer)?;
+    caller.check_csrf(&form.csrf)?;
+    let (token, _) = ops::create_token(&state, caller.user.id, &form.name).await?;
+    account_page(&state, &caller, Some(token)).await
+}
+
+pub async fn token_delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    caller.require(Role::Viewer)?;
+    caller.check_csrf(&form.csrf)?;
+    if !state.accounts().delete_token(caller.user.id, id).await? {
+        return Err(WebError::NotFound(format!("you have no token {id}")).into());
+    }
+    Ok(see_other("/account"))
+}

@@ -1,0 +1,117 @@
+//! What every handler shares.
+
+use std::sync::{Arc, Mutex};
+
+use connector::Connector;
+use metric_sync::SyncConfig;
+use store::AnyStore;
+
+use crate::accounts::{Accounts, random_token};
+use crate::telemetry::Telemetry;
+use crate::throttle::Throttle;
+
+/// How the app behaves, as set by `serve`.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Mark session cookies `Secure` (the app is reached over HTTPS, e.g. behind a proxy).
+    pub secure_cookies: bool,
+    /// How long a login lasts.
+    pub session_ttl_ms: i64,
+    pub sync: SyncConfig,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            session_ttl_ms: 12 * 3_600_000,
+            sync: SyncConfig::default(),
+        }
+    }
+}
+
+/// Cheap to clone: everything sits behind one `Arc`.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    store: Arc<AnyStore>,
+    connector: Connector,
+    accounts: Arc<dyn Accounts>,
+    config: WebConfig,
+    telemetry: Telemetry,
+    throttle: Throttle,
+    setup_token: Mutex<Option<String>>,
+}
+
+impl AppState {
+    pub fn new(
+        store: Arc<AnyStore>,
+        connector: Connector,
+        accounts: Arc<dyn Accounts>,
+        config: WebConfig,
+    ) -> Self {
+        Self(Arc::new(Inner {
+            store,
+            connector,
+            accounts,
+            config,
+            telemetry: Telemetry::default(),
+            throttle: Throttle::default(),
+            setup_token: Mutex::new(None),
+        }))
+    }
+
+    pub fn store(&self) -> &Arc<AnyStore> {
+        &self.0.store
+    }
+    pub fn connector(&self) -> &Connector {
+        &self.0.connector
+    }
+    pub fn accounts(&self) -> &dyn Accounts {
+        self.0.accounts.as_ref()
+    }
+    pub fn config(&self) -> &WebConfig {
+        &self.0.config
+    }
+    pub fn telemetry(&self) -> &Telemetry {
+        &self.0.telemetry
+    }
+    pub fn throttle(&self) -> &Throttle {
+        &self.0.throttle
+    }
+
+    /// The path of the one-time setup page (`/setup?token=...`) when no user exists yet; the
+    /// same token until it is used. `None` once someone has an account.
+    pub async fn setup_path(&self) -> Option<String> {
+        let users = self.accounts().count_users().await.ok()?;
+        if users > 0 {
+            return None;
+        }
+        let mut slot = self.0.setup_token.lock().ok()?;
+        let token = slot.get_or_insert_with(random_token).clone();
+        Some(format!("/setup?token={token}"))
+    }
+
+    /// Whether `token` is the live setup token; using it ends it.
+    pub fn take_setup_token(&self, token: &str) -> bool {
+        let Ok(mut slot) = self.0.setup_token.lock() else {
+            return false;
+        };
+        let matches = slot
+            .as_deref()
+            .is_some_and(|t| subtle::ConstantTimeEq::ct_eq(t.as_bytes(), token.as_bytes()).into());
+        if matches {
+            *slot = None;
+        }
+        matches
+    }
+
+    pub fn setup_token_is(&self, token: &str) -> bool {
+        self.0.setup_token.lock().is_ok_and(|slot| {
+            slot.as_deref().is_some_and(|t| {
+                subtle::ConstantTimeEq::ct_eq(t.as_bytes(), token.as_bytes()).into()
+            })
+        })
+    }
+}

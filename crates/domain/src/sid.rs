@@ -15,8 +15,16 @@ fn describe(input: &str) -> String {
     if input.is_empty() {
         return "an empty value".to_owned();
     }
-    let shown: String = input.chars().take(40).flat_map(char::escape_debug).collect();
-    let more = if input.chars().count() > 40 { "…" } else { "" };
+    let shown: String = input
+        .chars()
+        .take(40)
+        .flat_map(char::escape_debug)
+        .collect();
+    let more = if input.chars().count() > 40 {
+        "…"
+    } else {
+        ""
+    };
     format!("'{shown}{more}' ({} characters)", input.chars().count())
 }
 
@@ -27,7 +35,11 @@ fn check(input: &str, prefix: &'static str, field: &'static str) -> Result<(), S
     if ok {
         Ok(())
     } else {
-        Err(SidError { field, prefix, got: describe(input) })
+        Err(SidError {
+            field,
+            prefix,
+            got: describe(input),
+        })
     }
 }
 

@@ -20,7 +20,12 @@ fn account_sid_refuses_a_key_sid_and_names_the_field() {
 fn api_key_sid_refuses_wrong_length_and_non_hex() {
     assert!(ApiKeySid::parse("SK0123").is_err());
     assert!(ApiKeySid::parse("SK0123456789abcdef0123456789abcdeg").is_err());
-    assert!(ApiKeySid::parse("").unwrap_err().to_string().contains("an empty value"));
+    assert!(
+        ApiKeySid::parse("")
+            .unwrap_err()
+            .to_string()
+            .contains("an empty value")
+    );
 }
 
 #[test]

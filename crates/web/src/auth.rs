@@ -109,7 +109,12 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let api = parts.uri.path().starts_with("/api/");
+        // Inside the nested API router the path is stripped of `/api/v1`: read the original.
+        let api = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or(parts.uri.path(), |u| u.0.path())
+            .starts_with("/api/");
         let reject = |e: WebError| {
             if api {
                 ApiError(e).into_response()

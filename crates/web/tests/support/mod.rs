@@ -1,0 +1,307 @@
+//! Shared by the web tests: one simulator per test binary (its clock at the real current time,
+//! since the app reads the real clock), and a fresh app per test on SQLite in a temporary folder,
+//! driven in-process through `tower::ServiceExt::oneshot`.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use connector::{BaseUrl, Connector, ConnectorConfig, RetryPolicy};
+use serde_json::Value;
+use store::{AnyStore, MasterKey, SqliteStore};
+use tower::ServiceExt as _;
+use twilio_sim::{SimConfig, Sizes};
+use web::accounts::hash_password;
+use web::{App, AppState, MemoryAccounts, Role, WebConfig};
+
+pub struct Shared {
+    pub base_url: String,
+    pub dump: Value,
+    pub account_sid: String,
+    pub key_sid: String,
+    pub key_secret: String,
+}
+
+pub fn sizes() -> Sizes {
+    Sizes {
+        messages_per_day: 30,
+        calls_per_day: 10,
+        days: 9,
+        subaccounts: 0,
+        conferences_per_day: 2,
+        verify_attempts_per_day: 5,
+        ..Sizes::default()
+    }
+}
+
+pub fn shared() -> &'static Shared {
+    static SHARED: OnceLock<Shared> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let sim = twilio_sim::spawn(SimConfig {
+                    seed: 7,
+                    now: jiff::Timestamp::now(),
+                    sizes: sizes(),
+                    faults: Default::default(),
+                })
+                .await
+                .unwrap();
+                let account = sim.dataset().main_account();
+                let key = account.main_key().unwrap();
+                tx.send(Shared {
+                    base_url: sim.base_url(),
+                    dump: serde_json::to_value(sim.dataset()).unwrap(),
+                    account_sid: account.sid.clone(),
+                    key_sid: key.sid.clone(),
+                    key_secret: key.secret.clone(),
+                })
+                .unwrap();
+                std::future::pending::<()>().await;
+            });
+        });
+        rx.recv().unwrap()
+    })
+}
+
+pub fn connector() -> Connector {
+    Connector::new(ConnectorConfig {
+        base_url: Some(BaseUrl::parse(&shared().base_url).unwrap()),
+        max_in_flight: 4,
+        retry: RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(2),
+            max_delay: Duration::from_millis(20),
+            max_total_wait: Duration::from_secs(5),
+        },
+        ..ConnectorConfig::default()
+    })
+    .unwrap()
+}
+
+pub fn key() -> MasterKey {
+    MasterKey::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "test").unwrap()
+}
+
+pub struct TestApp {
+    pub dir: PathBuf,
+    pub state: AppState,
+    pub router: Router,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The password of every user the tests create.
+pub const PASSWORD: &str = "correct horse battery";
+
+pub async fn spawn_app() -> TestApp {
+    let dir = std::env::temp_dir().join(format!(
+        "sb-web-{}-{}",
+        std::process::id(),
+        web::accounts::random_token()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = SqliteStore::open_dir(&dir, key()).await.unwrap();
+    let state = AppState::new(
+        Arc::new(AnyStore::Sqlite(store)),
+        connector(),
+        Arc::new(MemoryAccounts::new()),
+        WebConfig::default(),
+    );
+    TestApp {
+        dir,
+        router: App::build(state.clone()),
+        state,
+    }
+}
+
+/// A signed-in browser: its session cookie and the CSRF token its pages carry.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+    pub fn location(&self) -> Option<&str> {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+    }
+}
+
+/// The value of `<input ... name="NAME" value="...">` in a page.
+pub fn hidden(body: &str, name: &str) -> Option<String> {
+    let at = body.find(&format!("name=\"{name}\" value=\""))?;
+    let rest = &body[at + name.len() + 15..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+pub fn set_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let pair = v.split(';').next()?;
+            let (k, val) = pair.split_once('=')?;
+            (k == name).then(|| val.to_owned())
+        })
+}
+
+impl TestApp {
+    pub async fn send(&self, req: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(req).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), 16 << 20)
+            .await
+            .unwrap();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, session: Option<&Session>) -> Reply {
+        let mut req = Request::get(path).header(header::ACCEPT, "text/html");
+        if let Some(s) = session {
+            req = req.header(header::COOKIE, format!("sb_session={}", s.cookie));
+        }
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+
+    /// Posts a form as a browser does; `fields` are not URL-encoded beyond spaces, so keep
+    /// them simple.
+    pub async fn post_form(
+        &self,
+        path: &str,
+        session: Option<&Session>,
+        fields: &[(&str, &str)],
+    ) -> Reply {
+        let body: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect();
+        let mut req =
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(s) = session {
+            req = req.header(header::COOKIE, format!("sb_session={}", s.cookie));
+        }
+        self.send(req.body(Body::from(body.join("&"))).unwrap())
+            .await
+    }
+
+    pub async fn api(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let body = match body {
+            Some(v) => {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(req.body(body).unwrap()).await
+    }
+
+    /// Creates a user directly in the accounts.
+    pub async fn user(&self, name: &str, role: Role) {
+        let hash = hash_password(PASSWORD).unwrap();
+        self.state
+            .accounts()
+            .create_user(name, role, &hash, 0)
+            .await
+            .unwrap();
+    }
+
+    /// Signs in through the login form; panics if it fails.
+    pub async fn login(&self, name: &str) -> Session {
+        self.try_login(name, PASSWORD)
+            .await
+            .expect("sign-in failed")
+    }
+
+    pub async fn try_login(&self, name: &str, password: &str) -> Result<Session, Reply> {
+        let form = self.get("/login", None).await;
+        let csrf = hidden(&form.body, "csrf").expect("the login form has a CSRF field");
+        let cookie = set_cookie(&form.headers, "sb_login_csrf").expect("login CSRF cookie");
+        let body = format!(
+            "csrf={csrf}&name={}&password={}",
+            encode(name),
+            encode(password)
+        );
+        let req = Request::post("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, format!("sb_login_csrf={cookie}"))
+            .body(Body::from(body))
+            .unwrap();
+        let reply = self.send(req).await;
+        let Some(id) = set_cookie(&reply.headers, "sb_session") else {
+            return Err(reply);
+        };
+        let mut session = Session {
+            cookie: id,
+            csrf: String::new(),
+        };
+        let page = self.get("/account", Some(&session)).await;
+        session.csrf = hidden(&page.body, "csrf").expect("signed-in pages carry the CSRF token");
+        Ok(session)
+    }
+
+    /// An API token for the user, created through the API with a session.
+    pub async fn token(&self, session: &Session) -> String {
+        let req = Request::post("/api/v1/tokens")
+            .header(header::COOKIE, format!("sb_session={}", session.cookie))
+            .header("x-csrf-token", &session.csrf)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(r#"{"name":"tests"}"#))
+            .unwrap();
+        let reply = self.send(req).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.json()["token"].as_str().unwrap().to_owned()
+    }
+}
+
+pub fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

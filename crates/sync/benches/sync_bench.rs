@@ -126,13 +126,55 @@ async fn store_with_metric(
     (store, metric.id, dir)
 }
 
-/// The plain walk: one request over the whole range, next page after next page.
+/// The plain walk other tools do: one request over the whole range, then next page after next
+/// page, with a plain HTTP client (the connector refuses more than 100 pages per fetch).
+async fn plain_walk(
+    sim: &SimHandle,
+    from: jiff::Timestamp,
+    to: jiff::Timestamp,
+) -> (Duration, u32, usize) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let a = sim.dataset().main_account();
+    let k = a.main_key().unwrap();
+    let window = twilio_request::Window::new(from, to).unwrap();
+    let rendered = spec()
+        .render(&AccountSid::parse(&a.sid).unwrap(), Some(window))
+        .unwrap();
+    let started = Instant::now();
+    let (mut pages, mut records) = (0u32, 0usize);
+    let mut next = Some(rendered.path_and_query());
+    while let Some(pq) = next.take() {
+        let body = http
+            .get(format!("{}{pq}", sim.base_url()))
+            .header("Host", "api.twilio.com")
+            .basic_auth(&k.sid, Some(&k.secret))
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let page: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        pages += 1;
+        records += page["messages"].as_array().map_or(0, Vec::len);
+        next = page["next_page_uri"]
+            .as_str()
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+    }
+    (started.elapsed(), pages, records)
+}
+
+/// Only fetching and parsing, through the same connector the sync uses.
 async fn bare_walk(
     sim: &SimHandle,
     from: jiff::Timestamp,
     to: jiff::Timestamp,
 ) -> (Duration, u32, usize) {
-    let c = connector(sim, 10_000);
+    let c = connector(sim, 100);
     let started = Instant::now();
     let mut records = 0usize;
     let window = twilio_request::Window::new(from, to).unwrap();
@@ -164,7 +206,7 @@ async fn backfill() {
     let sync_time = started.elapsed();
     let peak = sim.peak_concurrency();
     sim.clear_request_log();
-    let (bare_time, bare_pages, records) = bare_walk(&sim, from, to).await;
+    let (bare_time, bare_pages, records) = plain_walk(&sim, from, to).await;
     println!(
         "(1) 90-day backfill, 2,000 messages/day, +150 ms per request, in-flight limit {IN_FLIGHT}"
     );
@@ -199,12 +241,23 @@ fn vm_hwm_kb() -> u64 {
         .unwrap_or(0)
 }
 
-/// 100,000 messages over 50 days: the whole range is one window of 100 pages of 1000.
+/// The newest (at most) 100,000 messages, from a whole hour to now: one window of 100 pages of
+/// 1000 at most.
 async fn hundred_pages(mode: &str) {
-    let sim = sim(2000, 49, 0).await;
-    let total = sim.dataset().main_account().messages.len();
+    let sim = sim(2000, 60, 0).await;
+    let mut instants: Vec<i64> = sim
+        .dataset()
+        .main_account()
+        .messages
+        .iter()
+        .map(|m| m.sort_ms())
+        .collect();
+    instants.sort_unstable_by(|a, b| b.cmp(a));
+    let hour = 3_600_000;
+    let from_ms = (instants[99_999].div_euclid(hour) + 1) * hour;
+    let total = instants.iter().filter(|&&t| t >= from_ms).count();
     let to = now();
-    let from = to - jiff::SignedDuration::from_hours(60 * 24);
+    let from = jiff::Timestamp::from_millisecond(from_ms).unwrap();
     let (elapsed, pages) = if mode == "bare" {
         let (t, pages, _) = bare_walk(&sim, from, to).await;
         (t, pages)
@@ -244,6 +297,57 @@ async fn hundred_pages(mode: &str) {
     );
 }
 
+/// Where the time of a page goes (`--parts`): a diagnostic, not a benchmark.
+async fn parts() {
+    let sim = sim(2000, 10, 0).await;
+    let c = connector(&sim, 10);
+    let to = now();
+    let from = to - jiff::SignedDuration::from_hours(10 * 24);
+    let window = twilio_request::Window::new(from, to).unwrap();
+    let mut pages = Vec::new();
+    c.fetch(&creds(&sim), &spec(), Some(window), |p| {
+        pages.push(p.value);
+        Ok::<(), std::io::Error>(())
+    })
+    .await
+    .unwrap();
+    let expr = metric::Expression::compile(
+        r#"messages.{"value": 1, "date": date_sent ? date_sent : date_created, "dimension": status}"#,
+        metric::Limits::default(),
+    )
+    .unwrap();
+    let ctx = metric::extract::sync_context(now());
+    let t = Instant::now();
+    let results: Vec<_> = pages
+        .iter()
+        .map(|p| expr.evaluate_in(Some(p), &ctx).unwrap())
+        .collect();
+    let eval = t.elapsed();
+    let t = Instant::now();
+    let sets: Vec<_> = results
+        .iter()
+        .map(|r| metric::rows_from_result(r.as_ref(), now()))
+        .collect();
+    let rows = t.elapsed();
+    let t = Instant::now();
+    let n: usize = sets.iter().map(|s| metric::fold_rows(&s.rows).len()).sum();
+    let fold = t.elapsed();
+    let t = Instant::now();
+    let bytes: usize = pages
+        .iter()
+        .map(|p| serde_json::to_vec(p).unwrap().len())
+        .sum();
+    let ser = t.elapsed();
+    println!(
+        "{} pages: eval {:?}, rows {:?}, fold {:?} ({n} buckets), serialize {:?} ({bytes} bytes)",
+        pages.len(),
+        eval,
+        rows,
+        fold,
+        ser
+    );
+}
+
 fn run_child(mode: &str) -> (f64, u32, usize, u64) {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .arg("--child")
@@ -275,6 +379,10 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    if args.iter().any(|a| a == "--parts") {
+        rt.block_on(parts());
+        return;
+    }
     if let Some(i) = args.iter().position(|a| a == "--child") {
         let mode = args.get(i + 1).cloned().unwrap_or_default();
         rt.block_on(hundred_pages(&mode));

@@ -40,6 +40,8 @@ enum Command {
     Jsonata(cmd::jsonata::Args),
     /// Check or preview a metric definition file.
     Metric(cmd::metric::Args),
+    /// Serve the web app and the REST API (with a sync worker); --demo shows a simulated account.
+    Serve(cmd::serve::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -68,6 +70,7 @@ fn main() -> std::process::ExitCode {
             Command::Fetch(args) => cmd::fetch::run(args).await,
             Command::Jsonata(args) => cmd::jsonata::run(args).await,
             Command::Metric(args) => cmd::metric::run(args).await,
+            Command::Serve(args) => cmd::serve::run(args).await,
         }
     });
     match result {

@@ -10,6 +10,7 @@ pub mod library;
 pub mod metric;
 pub mod metric_store;
 pub mod runs;
+pub mod serve;
 pub mod sim;
 pub mod sync;
 pub mod worker;

@@ -1,0 +1,144 @@
+//! `switchboard serve`: the web app and the REST API from this binary, with a sync worker in the
+//! same process. `--demo` starts the simulator in-process and shows real metrics at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use connector::{BaseUrl, Connector, ConnectorConfig};
+use metric_sync::{WorkerConfig, run_worker};
+use store::Store as _;
+use web::{AppState, MemoryAccounts, WebConfig};
+
+use super::common::{StoreArgs, TwilioArgs};
+use super::worker::shutdown_signal;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Where to listen.
+    #[arg(long, env = "SWITCHBOARD_ADDR", default_value = "127.0.0.1:8080")]
+    addr: String,
+    /// Start the Twilio simulator in-process with a demo connection, starter metrics and a demo
+    /// login, so the app shows real dashboards at once.
+    #[arg(long)]
+    demo: bool,
+    /// Mark session cookies Secure: set this when people reach the app over HTTPS.
+    #[arg(long, env = "SWITCHBOARD_SECURE_COOKIES")]
+    secure_cookies: bool,
+    /// Do not run a sync worker in this process (other `switchboard worker`s do the syncing).
+    #[arg(long)]
+    no_worker: bool,
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(flatten)]
+    twilio: TwilioArgs,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let store = Arc::new(args.store.open().await?);
+    let sim = if args.demo {
+        Some(
+            web::demo::start_simulator(twilio_sim::SimConfig::default())
+                .await
+                .context("could not start the demo simulator")?,
+        )
+    } else {
+        None
+    };
+    let connector = match &sim {
+        Some(sim) => {
+            if args.twilio.twilio_base_url.is_some() {
+                eprintln!(
+                    "--demo sends Twilio requests to its simulator; --twilio-base-url is ignored"
+                );
+            }
+            Connector::new(ConnectorConfig {
+                base_url: Some(BaseUrl::parse(&sim.base_url())?),
+                max_in_flight: args.twilio.max_in_flight,
+                ..ConnectorConfig::default()
+            })?
+        }
+        None => args.twilio.connector()?,
+    };
+    let state = AppState::new(
+        Arc::clone(&store),
+        connector.clone(),
+        Arc::new(MemoryAccounts::new()),
+        WebConfig {
+            secure_cookies: args.secure_cookies,
+            ..WebConfig::default()
+        },
+    );
+    let listener = tokio::net::TcpListener::bind(&args.addr)
+        .await
+        .with_context(|| format!("could not listen on {}", args.addr))?;
+    let addr = listener.local_addr()?;
+    let base = format!("http://{addr}");
+    if let Some(sim) = &sim {
+        eprintln!("demo: syncing the starter metrics from the simulator...");
+        let ready = web::demo::prepare(&state, sim)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("could not prepare the demo")?;
+        for (name, reason) in &ready.failures {
+            eprintln!("demo: the first sync of {name} failed: {reason}");
+        }
+        println!("Switchboard demo at {base}/");
+        println!(
+            "  sign in as {} with password {}",
+            ready.user.name, ready.password
+        );
+        println!(
+            "  {} metrics on the Metrics screen, read from a simulated Twilio account",
+            ready.metrics.len()
+        );
+    } else {
+        println!("Switchboard at {base}/ (store: {})", args.store.describe());
+        if let Some(path) = state.setup_path().await {
+            println!(
+                "  no one has an account yet: open {base}{path} to create the first admin (the link works once)"
+            );
+        }
+    }
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    };
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let worker = if args.no_worker {
+        None
+    } else {
+        let config = WorkerConfig {
+            poll: Duration::from_secs(1),
+            ..WorkerConfig::default()
+        };
+        let id = format!("serve-{}", std::process::id());
+        Some(tokio::spawn(run_worker(
+            Arc::clone(&store),
+            connector,
+            id,
+            config,
+            stopped(),
+        )))
+    };
+    web::serve(listener, state, stopped())
+        .await
+        .context("the web server stopped with an error")?;
+    if let Some(worker) = worker {
+        match worker.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("the sync worker stopped with an error: {e}"),
+            Err(e) => eprintln!("the sync worker panicked: {e}"),
+        }
+    }
+    drop(sim);
+    store.close().await;
+    Ok(())
+}

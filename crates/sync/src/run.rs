@@ -134,7 +134,10 @@ impl<S: Store> Syncer<S> {
     ) -> Vec<(MetricId, Result<SyncReport, SyncError>)> {
         let mut out = Vec::new();
         let mut groups: BTreeMap<(i64, String, bool), Vec<Target>> = BTreeMap::new();
-        for &id in ids {
+        let mut unique = ids.to_vec();
+        unique.sort();
+        unique.dedup();
+        for id in unique {
             match load(self.store.as_ref(), id).await {
                 Ok(target) => groups.entry(target.share_key()).or_default().push(target),
                 Err(error) => {

@@ -341,7 +341,61 @@ async fn raw_pages_recompute_history_without_twilio<H: Harness>(h: &H) {
     );
 }
 
+async fn a_request_without_date_tokens_is_fetched_once_and_kept_in_range<H: Harness>(h: &H) {
+    let sim = sim(small_sizes(), Faults::default()).await;
+    let dump = dump(&sim);
+    let store = Arc::new(h.open().await);
+    let conn = add_connection(store.as_ref(), &sim).await;
+    let mut def = balance();
+    def["description"]["name"] = "Phone numbers by creation".into();
+    def["request"]["path"] = "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json".into();
+    def["extraction"]["expression"] =
+        r#"incoming_phone_numbers.{"value": 1, "date": date_created}"#.into();
+    let metric = add_metric(store.as_ref(), conn, &def).await;
+    // The numbers were bought 385 to 412 days ago: a 400-day backfill keeps only the newer ones.
+    let syncer = Syncer::new(
+        store.clone(),
+        connector(&sim, 4),
+        SyncConfig {
+            backfill: std::time::Duration::from_secs(400 * 86_400),
+            ..config()
+        },
+    );
+    let report = syncer.sync_metric(metric, sim_now()).await.unwrap();
+    assert_eq!(report.ledger.shape, "whole");
+    assert_eq!(report.ledger.requests, 1);
+    let (from, to) = (report.range.from_ms, report.range.to_ms);
+    let mut expected = Daily::new();
+    for n in dump["accounts"][0]["incoming_phone_numbers"]
+        .as_array()
+        .unwrap()
+    {
+        let at = rfc2822_ms(n["date_created"].as_str().unwrap());
+        if from <= at && at < to {
+            let e = expected
+                .entry((day_of(at), String::new()))
+                .or_insert((0, 0.0));
+            e.0 += 1;
+            e.1 += 1.0;
+        }
+    }
+    let all = dump["accounts"][0]["incoming_phone_numbers"]
+        .as_array()
+        .unwrap()
+        .len() as u64;
+    assert_eq!(
+        report.ledger.rows_stored + report.ledger.rows_outside_window,
+        all
+    );
+    assert_same(
+        &stored_daily(store.as_ref(), metric, from, to).await,
+        &expected,
+        "phone numbers by creation day",
+    );
+}
+
 backend_tests!(
+    a_request_without_date_tokens_is_fetched_once_and_kept_in_range,
     a_failing_window_leaves_the_old_data_intact,
     rerunning_a_window_is_idempotent,
     capped_windows_split_until_they_fit,

@@ -43,13 +43,31 @@ pub struct DemoReady {
     pub failures: Vec<(String, String)>,
 }
 
-/// Connects the app to the simulator (the app's connector must send to `sim.base_url()`), adds
-/// the starter metrics, syncs them, and creates the demo admin.
-pub async fn prepare(state: &AppState, sim: &SimHandle) -> Result<DemoReady, WebError> {
-    let account = sim.dataset().main_account();
-    let key = account.main_key().ok_or_else(|| {
-        WebError::Internal("the simulated account has no Main API key".to_owned())
-    })?;
+/// The simulated account the demo connects to.
+pub struct DemoAccount {
+    pub account_sid: String,
+    pub api_key_sid: String,
+    pub secret: domain::Secret,
+}
+
+impl DemoAccount {
+    /// The simulator's main account with its Main API key.
+    pub fn of(sim: &SimHandle) -> Result<Self, WebError> {
+        let account = sim.dataset().main_account();
+        let key = account.main_key().ok_or_else(|| {
+            WebError::Internal("the simulated account has no Main API key".to_owned())
+        })?;
+        Ok(Self {
+            account_sid: account.sid.clone(),
+            api_key_sid: key.sid.clone(),
+            secret: domain::Secret::new(key.secret.clone()),
+        })
+    }
+}
+
+/// Connects the app to the simulated account (the app's connector must send to the
+/// simulator's base URL), adds the starter metrics, syncs them, and creates the demo admin.
+pub async fn prepare(state: &AppState, account: DemoAccount) -> Result<DemoReady, WebError> {
     if state
         .store()
         .connection_by_label(DEMO_CONNECTION)
@@ -59,9 +77,9 @@ pub async fn prepare(state: &AppState, sim: &SimHandle) -> Result<DemoReady, Web
         ops::add_connection(
             state,
             DEMO_CONNECTION,
-            &account.sid,
-            &key.sid,
-            domain::Secret::new(key.secret.clone()),
+            &account.account_sid,
+            &account.api_key_sid,
+            account.secret,
         )
         .await?;
     }

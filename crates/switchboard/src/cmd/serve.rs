@@ -76,10 +76,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let base = format!("http://{addr}");
     if let Some(sim) = &sim {
         eprintln!("demo: syncing the starter metrics from the simulator...");
-        let ready = web::demo::prepare(&state, sim)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .context("could not prepare the demo")?;
+        let ready = web::demo::prepare(
+            &state,
+            web::demo::DemoAccount::of(sim).map_err(|e| anyhow::anyhow!("{e}"))?,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("could not prepare the demo")?;
         for (name, reason) in &ready.failures {
             eprintln!("demo: the first sync of {name} failed: {reason}");
         }

@@ -443,8 +443,16 @@ pub fn verify_attempt(v: &VerifyAttempt, a: &AccountData) -> Value {
 }
 
 /// Voice Insights call summary derived from a call.
-pub fn call_summary(c: &Call, a: &AccountData) -> Value {
-    let state = match c.status {
+/// What every generated call's Voice Insights summary says about its parties and answering:
+/// the Voice Summaries filters compare against these same values.
+pub const SUMMARY_CARRIER: &str = "Generic Carrier";
+pub const SUMMARY_COUNTRY_CODE: &str = "US";
+pub const SUMMARY_ANSWERED_BY: &str = "unknown";
+pub const SUMMARY_CALL_TYPE: &str = "carrier";
+
+/// A call's `call_state` in Voice Insights' vocabulary.
+pub fn summary_call_state(c: &Call) -> &'static str {
+    match c.status {
         CallStatus::Completed => "completed",
         CallStatus::Busy => "busy",
         CallStatus::Failed => "fail",
@@ -452,8 +460,19 @@ pub fn call_summary(c: &Call, a: &AccountData) -> Value {
         CallStatus::Canceled => "canceled",
         CallStatus::InProgress => "answered",
         CallStatus::Ringing | CallStatus::Queued => "ringing",
-    };
-    let inbound = c.direction == CallDirection::Inbound;
+    }
+}
+
+/// A call's `properties.direction` in Voice Insights' vocabulary.
+pub fn summary_direction(c: &Call) -> &'static str {
+    if c.direction == CallDirection::Inbound {
+        "inbound"
+    } else {
+        "outbound_api"
+    }
+}
+
+pub fn call_summary(c: &Call, a: &AccountData) -> Value {
     let duration = c.end_time.map(|e| ((e - c.start_time) / 1000) as u32);
     json!({
         "call_sid": c.sid,
@@ -463,9 +482,9 @@ pub fn call_summary(c: &Call, a: &AccountData) -> Value {
         "end_time": c.end_time.map(|e| Iso(e).to_string()),
         "duration": duration,
         "connect_duration": c.duration,
-        "call_type": "carrier",
-        "call_state": state,
-        "answered_by": "unknown",
+        "call_type": SUMMARY_CALL_TYPE,
+        "call_state": summary_call_state(c),
+        "answered_by": SUMMARY_ANSWERED_BY,
         "from": party("caller", c.from),
         "to": party("callee", c.to),
         "processing_state": if c.end_time.is_some() { "complete" } else { "partial" },
@@ -476,7 +495,7 @@ pub fn call_summary(c: &Call, a: &AccountData) -> Value {
         "tags": Vec::<String>::new(),
         "attributes": {"conference_participant": false},
         "properties": {
-            "direction": if inbound { "inbound" } else { "outbound_api" },
+            "direction": summary_direction(c),
             "disconnected_by": "callee",
         },
         "trust": None::<Value>,
@@ -489,10 +508,10 @@ fn party(role: &str, number: u64) -> Value {
     let n = number % 10_000_000_000;
     json!({
         role: E164(number).to_string(),
-        "carrier": "Generic Carrier",
+        "carrier": SUMMARY_CARRIER,
         "connection": "mobile",
         "number_prefix": format!("1{}", n / 10_000_000),
-        "country_code": "US",
+        "country_code": SUMMARY_COUNTRY_CODE,
     })
 }
 

@@ -1057,7 +1057,6 @@ mod envelope_check_self_test {
 /// A product path with a doubled slash must not leak into the absolute `meta` links: either
 /// it is not found (as on the 2010 API) or it is served with the canonical links.
 #[tokio::test]
-#[ignore = "sim bug: `//v2/Attempts` is served with `https://verify.twilio.com//v2/...` meta links (notes/fid-findings.md #1)"]
 async fn doubled_slash_on_a_product_api_does_not_leak_into_meta_links() {
     let answer = live::get("verify.twilio.com", "//v2/Attempts?PageSize=1").await;
     if answer.status == 404 {
@@ -1184,7 +1183,6 @@ echo_fidelity! {
 }
 
 #[tokio::test]
-#[ignore = "sim bug: Voice/Summaries drops spec filters (ToCarrier, AnsweredBy, HasTag, Subaccount, ...) from its links and ignores them (notes/fid-findings.md #2)"]
 async fn insights_voice_summaries_list_echoes_the_spec_example_requests() {
     check_example_echoes(endpoints::VOICE_SUMMARIES).await;
 }

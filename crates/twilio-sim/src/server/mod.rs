@@ -10,6 +10,7 @@ mod log;
 mod paging;
 mod product;
 mod query;
+mod voice_summaries;
 
 use std::collections::HashMap;
 use std::future::Future;

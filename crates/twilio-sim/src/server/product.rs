@@ -1,6 +1,7 @@
 //! The product APIs (meta envelope, absolute URLs, the account taken from the credentials):
 //! messaging v1 Services, monitor v1 Alerts, verify v2 Attempts (+ Summary) and insights v1
-//! Voice Summaries.
+//! Voice Summaries (its filters in `voice_summaries`). Each list echoes every filter its spec
+//! lists in its links and applies it; Services takes none.
 
 use serde::Serialize;
 
@@ -30,7 +31,6 @@ fn route_inner(ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
         .accounts
         .get(ctx.principal.account)
         .ok_or_else(ApiError::unauthenticated)?;
-    let segs: Vec<&str> = ctx.path.trim_start_matches('/').split('/').collect();
     // Product 404s name the path without the version, as Twilio's do.
     let not_found = || {
         let shown = ctx
@@ -40,6 +40,18 @@ fn route_inner(ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
             .map_or(ctx.path.to_string(), |p| format!("/{p}"));
         ApiError::not_found(&shown)
     };
+    // Exactly one leading slash and no empty segment, like the 2010 API (`//2010-04-01/...` is
+    // a 404 there): a doubled slash would otherwise be served and leak into every absolute
+    // `meta` link, which clients follow as they are.
+    let segs: Vec<&str> = ctx
+        .path
+        .strip_prefix('/')
+        .ok_or_else(not_found)?
+        .split('/')
+        .collect();
+    if segs.iter().any(|s| s.is_empty()) {
+        return Err(not_found());
+    }
     let sid_of = |s: &str, prefix: &[u8; 2]| Sid::parse(s).filter(|x| x.prefix == *prefix);
     match (ctx.product, segs.as_slice()) {
         ("messaging", ["v1", "Services"]) => services(ctx, a),
@@ -73,7 +85,7 @@ fn route_inner(ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
                 .ok_or_else(not_found)?;
             json(&render::verify_attempt(v, a))
         }
-        ("insights", ["v1", "Voice", "Summaries"]) => summaries(ctx, a),
+        ("insights", ["v1", "Voice", "Summaries"]) => super::voice_summaries::list(ctx, a),
         ("insights", ["v1", "Voice", sid, "Summary"]) => {
             let sid = sid_of(sid, b"CA").ok_or_else(not_found)?;
             let c = a
@@ -89,7 +101,7 @@ fn route_inner(ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
 
 /// Renders one page of a newest-first list in the meta envelope.
 #[allow(clippy::too_many_arguments)]
-fn meta_list<T, R: Serialize>(
+pub(super) fn meta_list<T, R: Serialize>(
     ctx: &Ctx<'_>,
     key: &str,
     list: &[T],
@@ -149,7 +161,7 @@ fn services(ctx: &Ctx<'_>, a: &AccountData) -> Result<Vec<u8>, ApiError> {
     )
 }
 
-fn bad_date(name: &str, v: &str) -> ApiError {
+pub(super) fn bad_date(name: &str, v: &str) -> ApiError {
     ApiError::bad_request(format!(
         "Invalid value '{v}' for {name}: use an ISO 8601 instant like 2026-01-31T00:00:00Z"
     ))
@@ -192,6 +204,29 @@ fn alerts(ctx: &Ctx<'_>, a: &AccountData) -> Result<Vec<u8>, ApiError> {
     )
 }
 
+/// The list filters of the spec's `GET /v2/Attempts`, in the spec's order.
+const ATTEMPTS_FILTERS: &[&str] = &[
+    "DateCreatedAfter",
+    "DateCreatedBefore",
+    "ChannelData.To",
+    "Country",
+    "Channel",
+    "VerifyServiceSid",
+    "VerificationSid",
+    "Status",
+];
+
+/// The filters of the spec's `GET /v2/Attempts/Summary`: no `ChannelData.To`,
+/// `VerificationSid` or `Status` there, and `DestinationPrefix` only there.
+const SUMMARY_FILTERS: &[&str] = &[
+    "VerifyServiceSid",
+    "DateCreatedAfter",
+    "DateCreatedBefore",
+    "Country",
+    "Channel",
+    "DestinationPrefix",
+];
+
 struct AttemptFilter<'a> {
     from: Option<i64>,
     until: Option<i64>,
@@ -217,20 +252,26 @@ impl AttemptFilter<'_> {
             && self
                 .verification
                 .is_none_or(|s| s == v.verification_sid.to_string())
+            // The spec's description spells the values `CONVERTED`/`UNCONVERTED`, its enum in
+            // lower case: take either.
             && self.status.is_none_or(|s| {
-                s == if v.converted {
+                s.eq_ignore_ascii_case(if v.converted {
                     "converted"
                 } else {
                     "unconverted"
-                }
+                })
             })
     }
 }
 
-fn attempt_filter<'a>(ctx: &'a Ctx<'_>) -> Result<AttemptFilter<'a>, ApiError> {
+/// Reads only the filters `spec` lists for the endpoint: another endpoint's filter is ignored,
+/// as Twilio ignores parameters an endpoint does not take (a list applying a filter it does
+/// not echo would lose it on the next page).
+fn attempt_filter<'a>(ctx: &'a Ctx<'_>, spec: &[&str]) -> Result<AttemptFilter<'a>, ApiError> {
     let q = &ctx.query;
+    let get = |name: &str| spec.contains(&name).then(|| q.get(name)).flatten();
     let instant = |name: &str| -> Result<Option<i64>, ApiError> {
-        q.get(name)
+        get(name)
             .map(|v| parse_product_instant(v).ok_or_else(|| bad_date(name, v)))
             .transpose()
     };
@@ -238,31 +279,19 @@ fn attempt_filter<'a>(ctx: &'a Ctx<'_>) -> Result<AttemptFilter<'a>, ApiError> {
         from: instant("DateCreatedAfter")?,
         // "Before" is inclusive of the instant given, like the other `<` filters.
         until: instant("DateCreatedBefore")?.map(|t| t + 1),
-        to: q.get("ChannelData.To"),
-        country: q.get("Country"),
-        channel: q.get("Channel"),
-        service: q.get("VerifyServiceSid"),
-        verification: q.get("VerificationSid"),
-        status: q.get("Status"),
-        prefix: q.get("DestinationPrefix"),
+        to: get("ChannelData.To"),
+        country: get("Country"),
+        channel: get("Channel"),
+        service: get("VerifyServiceSid"),
+        verification: get("VerificationSid"),
+        status: get("Status"),
+        prefix: get("DestinationPrefix"),
     })
 }
 
 fn attempts(ctx: &Ctx<'_>, a: &AccountData) -> Result<Vec<u8>, ApiError> {
-    let f = attempt_filter(ctx)?;
-    let filters = ctx.query.echo(
-        &[
-            "DateCreatedAfter",
-            "DateCreatedBefore",
-            "ChannelData.To",
-            "Country",
-            "Channel",
-            "VerifyServiceSid",
-            "VerificationSid",
-            "Status",
-        ],
-        |_, _| None,
-    );
+    let f = attempt_filter(ctx, ATTEMPTS_FILTERS)?;
+    let filters = ctx.query.echo(ATTEMPTS_FILTERS, |_, _| None);
     meta_list(
         ctx,
         "attempts",
@@ -277,7 +306,7 @@ fn attempts(ctx: &Ctx<'_>, a: &AccountData) -> Result<Vec<u8>, ApiError> {
 }
 
 fn attempts_summary(ctx: &Ctx<'_>, a: &AccountData) -> Result<Vec<u8>, ApiError> {
-    let f = attempt_filter(ctx)?;
+    let f = attempt_filter(ctx, SUMMARY_FILTERS)?;
     let list = &a.verify_attempts;
     let (lo, hi) = paging::window(list.len(), |i| list[i].date_created, f.from, f.until);
     let (mut total, mut converted) = (0u64, 0u64);
@@ -301,7 +330,7 @@ fn attempts_summary(ctx: &Ctx<'_>, a: &AccountData) -> Result<Vec<u8>, ApiError>
 
 /// `StartTime`/`EndTime` of Voice Summaries: an ISO instant or date, or a relative age such as
 /// `4h`, `30m` or `7d` before now.
-fn relative_or_instant(v: &str, now: i64) -> Option<i64> {
+pub(super) fn relative_or_instant(v: &str, now: i64) -> Option<i64> {
     let t = v.trim();
     let unit = t.chars().last()?;
     let mult = match unit {
@@ -317,79 +346,4 @@ fn relative_or_instant(v: &str, now: i64) -> Option<i64> {
         return Some(now - n * mult);
     }
     parse_product_instant(t)
-}
-
-/// Voice Summaries: calls newest first by start time; without `StartTime` only the last 4 hours
-/// are listed, as on Twilio.
-fn summaries(ctx: &Ctx<'_>, a: &AccountData) -> Result<Vec<u8>, ApiError> {
-    let q = &ctx.query;
-    let now = ctx.data().now_ms;
-    let from = match q.get("StartTime") {
-        Some(v) => relative_or_instant(v, now).ok_or_else(|| bad_date("StartTime", v))?,
-        None => now - 4 * 3_600_000,
-    };
-    let until = q
-        .get("EndTime")
-        .map(|v| {
-            relative_or_instant(v, now)
-                .map(|t| t + 1)
-                .ok_or_else(|| bad_date("EndTime", v))
-        })
-        .transpose()?;
-    let to = q.get("To");
-    let from_num = q.get("From");
-    let state = q.get("CallState");
-    let call_type = q.get("CallType");
-    let direction = q.get("Direction");
-    let processing = q.get("ProcessingState");
-    let filters = q.echo(
-        &[
-            "From",
-            "To",
-            "StartTime",
-            "EndTime",
-            "CallType",
-            "CallState",
-            "Direction",
-            "ProcessingState",
-        ],
-        |_, _| None,
-    );
-    meta_list(
-        ctx,
-        "call_summaries",
-        &a.calls,
-        |c| c.sid,
-        |c| c.start_time,
-        (Some(from), until),
-        |c| {
-            let summary_state = match c.status {
-                CallStatus::Completed => "completed",
-                CallStatus::Busy => "busy",
-                CallStatus::Failed => "fail",
-                CallStatus::NoAnswer => "noanswer",
-                CallStatus::Canceled => "canceled",
-                CallStatus::InProgress => "answered",
-                CallStatus::Ringing | CallStatus::Queued => "ringing",
-            };
-            let dir = if c.direction == CallDirection::Inbound {
-                "inbound"
-            } else {
-                "outbound_api"
-            };
-            let complete = c.end_time.is_some();
-            to.is_none_or(|t| t == render::E164(c.to).to_string())
-                && from_num.is_none_or(|f| f == render::E164(c.from).to_string())
-                && state.is_none_or(|s| s.split(',').any(|x| x == summary_state))
-                && call_type.is_none_or(|t| t.split(',').any(|x| x == "carrier"))
-                && direction.is_none_or(|d| d.split(',').any(|x| x == dir))
-                && processing.is_none_or(|p| match p {
-                    "completed" => complete,
-                    "partial" | "started" => !complete,
-                    _ => true,
-                })
-        },
-        &filters,
-        |c| render::call_summary(c, a),
-    )
 }

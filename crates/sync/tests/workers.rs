@@ -333,11 +333,11 @@ async fn the_worker_loop_works_until_shut_down<H: Harness>(h: &H) {
 }
 
 async fn a_working_worker_keeps_its_lease<H: Harness>(h: &H) {
-    // Each request takes 2.5 s, the lease 1 s: only renewals keep the job.
+    // Each request takes 4 s, the lease 2 s: only renewals keep the job.
     let sim = sim(
         small_sizes(),
         Faults {
-            latency_ms: 2500,
+            latency_ms: 4000,
             ..Faults::default()
         },
     )
@@ -347,7 +347,7 @@ async fn a_working_worker_keeps_its_lease<H: Harness>(h: &H) {
     let metric = add_metric(store.as_ref(), conn, &balance()).await;
     let job = enqueue_sync(store.as_ref(), metric).await;
     let config = WorkerConfig {
-        lease: Duration::from_secs(1),
+        lease: Duration::from_secs(2),
         renew_every: Duration::from_millis(200),
         ..worker_config()
     };
@@ -361,8 +361,8 @@ async fn a_working_worker_keeps_its_lease<H: Harness>(h: &H) {
     let other = Worker::new(syncer(store.clone(), &sim, 4), "other", config, clock);
     let start = jiff::Timestamp::now().max(sim_now());
     let working = tokio::spawn(async move { busy.try_execute_job(start).await });
-    tokio::time::sleep(Duration::from_millis(1600)).await;
-    let now = jiff::Timestamp::now().max(start + jiff::SignedDuration::from_millis(1600));
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    let now = jiff::Timestamp::now().max(start + jiff::SignedDuration::from_millis(2600));
     assert!(
         other.try_execute_job(now).await.unwrap().is_none(),
         "the lease was renewed"

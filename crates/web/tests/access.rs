@@ -42,8 +42,15 @@ async fn callers(app: &TestApp) -> Callers {
     Callers { sessions, tokens }
 }
 
-/// Pages: (method, path, form fields besides csrf, the least role allowed).
-const PAGES: &[(&str, &str, &[(&str, &str)], Role)] = &[
+/// A page route: (method, path, form fields besides csrf, the least role allowed).
+type PageRoute = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    Role,
+);
+
+const PAGES: &[PageRoute] = &[
     ("GET", "/metrics", &[], Role::Viewer),
     ("GET", "/library", &[], Role::Viewer),
     ("GET", "/account", &[], Role::Viewer),

@@ -9,6 +9,8 @@ mod faults;
 mod log;
 mod paging;
 mod product;
+#[cfg(test)]
+mod product_tests;
 mod query;
 mod voice_summaries;
 

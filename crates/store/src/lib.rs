@@ -15,6 +15,8 @@
 #[macro_use]
 mod sql_impl;
 
+mod accounts;
+
 mod any;
 mod error;
 mod ids;
@@ -26,6 +28,7 @@ mod secrets;
 mod sqlite;
 mod store;
 
+pub use accounts::{AccountStore, ApiTokenRow, SessionRow, UserRow};
 pub use any::AnyStore;
 pub use error::{Result, StoreError};
 pub use ids::{ConnectionId, JobId, MetricId, SyncRunId};

@@ -94,3 +94,5 @@ sql_store!(
                             ORDER BY run_at_ms, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
                 RETURNING id, kind, key, payload, state, attempts, run_at_ms, locked_by, locked_until, last_error, created_ms, updated_ms",
 );
+
+crate::accounts::account_store!(PostgresStore);

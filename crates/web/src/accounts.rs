@@ -144,6 +144,18 @@ pub trait Accounts: Send + Sync + 'static {
     fn list_tokens(&self, user_id: i64) -> BoxFuture<'_, AccountsResult<Vec<TokenInfo>>>;
     /// Deletes the user's token; false if the user has no such token.
     fn delete_token(&self, user_id: i64, token_id: i64) -> BoxFuture<'_, AccountsResult<bool>>;
+    fn record_login_failure<'a>(
+        &'a self,
+        key: &'a str,
+        at_ms: i64,
+    ) -> BoxFuture<'a, AccountsResult<()>>;
+    /// The key's failures since `since_ms`, oldest first.
+    fn login_failures<'a>(
+        &'a self,
+        key: &'a str,
+        since_ms: i64,
+    ) -> BoxFuture<'a, AccountsResult<Vec<i64>>>;
+    fn clear_login_failures<'a>(&'a self, key: &'a str) -> BoxFuture<'a, AccountsResult<()>>;
 }
 
 /// Checks a user name's form: what may appear in a URL and a log line without escaping.
@@ -214,6 +226,7 @@ struct Memory {
     users: Vec<UserWithHash>,
     sessions: HashMap<String, (i64, String, i64)>,
     tokens: HashMap<String, TokenInfo>,
+    failures: HashMap<String, Vec<i64>>,
 }
 
 /// Accounts kept in the process: they last as long as it runs.
@@ -401,5 +414,272 @@ impl Accounts for MemoryAccounts {
             Ok(m.tokens.len() != before)
         });
         Box::pin(async move { r })
+    }
+
+    fn record_login_failure<'a>(
+        &'a self,
+        key: &'a str,
+        at_ms: i64,
+    ) -> BoxFuture<'a, AccountsResult<()>> {
+        let r = self.with(|m| {
+            m.failures.entry(key.to_owned()).or_default().push(at_ms);
+            Ok(())
+        });
+        Box::pin(async move { r })
+    }
+
+    fn login_failures<'a>(
+        &'a self,
+        key: &'a str,
+        since_ms: i64,
+    ) -> BoxFuture<'a, AccountsResult<Vec<i64>>> {
+        let r = self.with(|m| {
+            let list = m.failures.entry(key.to_owned()).or_default();
+            list.retain(|&t| t >= since_ms);
+            Ok(list.clone())
+        });
+        Box::pin(async move { r })
+    }
+
+    fn clear_login_failures<'a>(&'a self, key: &'a str) -> BoxFuture<'a, AccountsResult<()>> {
+        let r = self.with(|m| {
+            m.failures.remove(key);
+            Ok(())
+        });
+        Box::pin(async move { r })
+    }
+}
+
+// ---------------------------------------------------------------- in the store
+
+/// Accounts kept in the Switchboard store (SQLite or PostgreSQL): they survive restarts and
+/// are shared by every process on the same database.
+pub struct StoreAccounts {
+    store: std::sync::Arc<store::AnyStore>,
+}
+
+impl StoreAccounts {
+    pub fn new(store: std::sync::Arc<store::AnyStore>) -> Self {
+        Self { store }
+    }
+}
+
+fn storage(e: store::StoreError) -> AccountsError {
+    match e {
+        store::StoreError::Duplicate { value, .. } => AccountsError::NameTaken(value),
+        other => AccountsError::Storage(other.to_string()),
+    }
+}
+
+fn user_from(row: store::UserRow) -> AccountsResult<User> {
+    let role = Role::parse(&row.role).ok_or_else(|| {
+        AccountsError::Storage(format!(
+            "user {} has an unknown role '{}'",
+            row.id, row.role
+        ))
+    })?;
+    Ok(User {
+        id: row.id,
+        name: row.name,
+        role,
+        created_ms: row.created_ms,
+    })
+}
+
+fn token_from(row: store::ApiTokenRow) -> TokenInfo {
+    TokenInfo {
+        id: row.id,
+        user_id: row.user_id,
+        name: row.name,
+        created_ms: row.created_ms,
+    }
+}
+
+impl Accounts for StoreAccounts {
+    fn count_users(&self) -> BoxFuture<'_, AccountsResult<u64>> {
+        use store::AccountStore as _;
+        Box::pin(async move { self.store.count_users().await.map_err(storage) })
+    }
+
+    fn create_user<'a>(
+        &'a self,
+        name: &'a str,
+        role: Role,
+        password_hash: &'a str,
+        now_ms: i64,
+    ) -> BoxFuture<'a, AccountsResult<User>> {
+        use store::AccountStore as _;
+        Box::pin(async move {
+            let name = check_user_name(name)?;
+            let row = self
+                .store
+                .create_user(name, role.as_str(), password_hash, now_ms)
+                .await
+                .map_err(storage)?;
+            user_from(row)
+        })
+    }
+
+    fn user_for_login<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> BoxFuture<'a, AccountsResult<Option<UserWithHash>>> {
+        use store::AccountStore as _;
+        Box::pin(async move {
+            match self.store.user_by_name(name).await.map_err(storage)? {
+                Some(row) => {
+                    let password_hash = row.password_hash.clone();
+                    Ok(Some(UserWithHash {
+                        user: user_from(row)?,
+                        password_hash,
+                    }))
+                }
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn list_users(&self) -> BoxFuture<'_, AccountsResult<Vec<User>>> {
+        use store::AccountStore as _;
+        Box::pin(async move {
+            self.store
+                .list_users()
+                .await
+                .map_err(storage)?
+                .into_iter()
+                .map(user_from)
+                .collect()
+        })
+    }
+
+    fn create_session<'a>(
+        &'a self,
+        id_hash: &'a str,
+        user_id: i64,
+        csrf: &'a str,
+        expires_ms: i64,
+    ) -> BoxFuture<'a, AccountsResult<()>> {
+        use store::AccountStore as _;
+        Box::pin(async move {
+            self.store
+                .create_session(id_hash, user_id, csrf, expires_ms)
+                .await
+                .map_err(storage)
+        })
+    }
+
+    fn session<'a>(
+        &'a self,
+        id_hash: &'a str,
+        now_ms: i64,
+    ) -> BoxFuture<'a, AccountsResult<Option<Session>>> {
+        use store::AccountStore as _;
+        Box::pin(async move {
+            match self.store.session(id_hash, now_ms).await.map_err(storage)? {
+                Some(row) => Ok(Some(Session {
+                    user: user_from(row.user)?,
+                    csrf: row.csrf,
+                    expires_ms: row.expires_ms,
+                })),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn delete_session<'a>(&'a self, id_hash: &'a str) -> BoxFuture<'a, AccountsResult<()>> {
+        use store::AccountStore as _;
+        Box::pin(async move { self.store.delete_session(id_hash).await.map_err(storage) })
+    }
+
+    fn create_token<'a>(
+        &'a self,
+        user_id: i64,
+        name: &'a str,
+        token_hash: &'a str,
+        now_ms: i64,
+    ) -> BoxFuture<'a, AccountsResult<TokenInfo>> {
+        use store::AccountStore as _;
+        Box::pin(async move {
+            self.store
+                .create_api_token(user_id, name.trim(), token_hash, now_ms)
+                .await
+                .map(token_from)
+                .map_err(storage)
+        })
+    }
+
+    fn user_by_token<'a>(
+        &'a self,
+        token_hash: &'a str,
+    ) -> BoxFuture<'a, AccountsResult<Option<User>>> {
+        use store::AccountStore as _;
+        Box::pin(async move {
+            match self
+                .store
+                .user_by_api_token(token_hash)
+                .await
+                .map_err(storage)?
+            {
+                Some(row) => Ok(Some(user_from(row)?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn list_tokens(&self, user_id: i64) -> BoxFuture<'_, AccountsResult<Vec<TokenInfo>>> {
+        use store::AccountStore as _;
+        Box::pin(async move {
+            Ok(self
+                .store
+                .list_api_tokens(user_id)
+                .await
+                .map_err(storage)?
+                .into_iter()
+                .map(token_from)
+                .collect())
+        })
+    }
+
+    fn delete_token(&self, user_id: i64, token_id: i64) -> BoxFuture<'_, AccountsResult<bool>> {
+        use store::AccountStore as _;
+        Box::pin(async move {
+            self.store
+                .delete_api_token(user_id, token_id)
+                .await
+                .map_err(storage)
+        })
+    }
+
+    fn record_login_failure<'a>(
+        &'a self,
+        key: &'a str,
+        at_ms: i64,
+    ) -> BoxFuture<'a, AccountsResult<()>> {
+        use store::AccountStore as _;
+        Box::pin(async move {
+            self.store
+                .record_login_failure(key, at_ms)
+                .await
+                .map_err(storage)
+        })
+    }
+
+    fn login_failures<'a>(
+        &'a self,
+        key: &'a str,
+        since_ms: i64,
+    ) -> BoxFuture<'a, AccountsResult<Vec<i64>>> {
+        use store::AccountStore as _;
+        Box::pin(async move {
+            self.store
+                .login_failures(key, since_ms)
+                .await
+                .map_err(storage)
+        })
+    }
+
+    fn clear_login_failures<'a>(&'a self, key: &'a str) -> BoxFuture<'a, AccountsResult<()>> {
+        use store::AccountStore as _;
+        Box::pin(async move { self.store.clear_login_failures(key).await.map_err(storage) })
     }
 }

@@ -35,7 +35,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use store::Store;
 
-pub use accounts::{Accounts, MemoryAccounts, Role, User};
+pub use accounts::{Accounts, MemoryAccounts, Role, StoreAccounts, User};
 pub use error::{ApiError, PageError, WebError};
 pub use state::{AppState, WebConfig};
 
@@ -175,7 +175,7 @@ async fn healthz() -> &'static str {
 
 /// Ready when the store answers.
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.store().list_jobs(None, 1).await {
+    match state.store().ping().await {
         Ok(_) => (StatusCode::OK, "ready\n").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check: the store does not answer");

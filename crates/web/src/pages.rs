@@ -212,7 +212,7 @@ pub async fn login(
                 .map(|p| p.0),
         ),
     ];
-    if let Some(secs) = state.throttle().blocked_for(&keys, now) {
+    if let Some(secs) = crate::throttle::blocked_for(state.accounts(), &keys, now).await? {
         let e = WebError::Throttled(secs);
         return login_page(&state, Some(e.to_string()), form.name, e.status()).await;
     }
@@ -226,7 +226,7 @@ pub async fn login(
         }
     };
     let Some(user) = found.filter(|_| ok).map(|u| u.user) else {
-        state.throttle().record_failure(&keys, now);
+        crate::throttle::record_failure(state.accounts(), &keys, now).await?;
         return login_page(
             &state,
             Some("That user name and password do not match.".to_owned()),
@@ -235,7 +235,8 @@ pub async fn login(
         )
         .await;
     };
-    state.throttle().record_success(&user_key);
+    // A successful sign-in forgets the user name's failures (not the address's).
+    state.accounts().clear_login_failures(&user_key).await?;
     start_session(&state, user.id, "/metrics").await
 }
 

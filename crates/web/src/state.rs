@@ -8,7 +8,6 @@ use store::AnyStore;
 
 use crate::accounts::{Accounts, random_token};
 use crate::telemetry::Telemetry;
-use crate::throttle::Throttle;
 
 /// How the app behaves, as set by `serve`.
 #[derive(Debug, Clone)]
@@ -40,7 +39,6 @@ struct Inner {
     accounts: Arc<dyn Accounts>,
     config: WebConfig,
     telemetry: Telemetry,
-    throttle: Throttle,
     setup_token: Mutex<Option<String>>,
 }
 
@@ -57,7 +55,6 @@ impl AppState {
             accounts,
             config,
             telemetry: Telemetry::default(),
-            throttle: Throttle::default(),
             setup_token: Mutex::new(None),
         }))
     }
@@ -76,9 +73,6 @@ impl AppState {
     }
     pub fn telemetry(&self) -> &Telemetry {
         &self.0.telemetry
-    }
-    pub fn throttle(&self) -> &Throttle {
-        &self.0.throttle
     }
 
     /// The path of the one-time setup page (`/setup?token=...`) when no user exists yet; the

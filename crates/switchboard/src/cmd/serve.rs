@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use connector::{BaseUrl, Connector, ConnectorConfig};
 use metric_sync::{WorkerConfig, run_worker};
 use store::Store as _;
-use web::{AppState, MemoryAccounts, WebConfig};
+use web::{AppState, StoreAccounts, WebConfig};
 
 use super::common::{StoreArgs, TwilioArgs};
 use super::worker::shutdown_signal;
@@ -63,7 +63,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let state = AppState::new(
         Arc::clone(&store),
         connector.clone(),
-        Arc::new(MemoryAccounts::new()),
+        Arc::new(StoreAccounts::new(Arc::clone(&store))),
         WebConfig {
             secure_cookies: args.secure_cookies,
             ..WebConfig::default()

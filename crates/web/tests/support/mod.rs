@@ -17,7 +17,7 @@ use store::{AnyStore, MasterKey, SqliteStore};
 use tower::ServiceExt as _;
 use twilio_sim::{SimConfig, Sizes};
 use web::accounts::hash_password;
-use web::{App, AppState, MemoryAccounts, Role, WebConfig};
+use web::{App, AppState, Role, StoreAccounts, WebConfig};
 
 pub struct Shared {
     pub base_url: String,
@@ -116,11 +116,13 @@ pub async fn spawn_app() -> TestApp {
         web::accounts::random_token()
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    let store = SqliteStore::open_dir(&dir, key()).await.unwrap();
+    let store = Arc::new(AnyStore::Sqlite(
+        SqliteStore::open_dir(&dir, key()).await.unwrap(),
+    ));
     let state = AppState::new(
-        Arc::new(AnyStore::Sqlite(store)),
+        Arc::clone(&store),
         connector(),
-        Arc::new(MemoryAccounts::new()),
+        Arc::new(StoreAccounts::new(store)),
         WebConfig::default(),
     );
     TestApp {

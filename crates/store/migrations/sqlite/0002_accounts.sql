@@ -1,0 +1,32 @@
+-- People and access: users, login sessions, API tokens, failed sign-ins (for throttling).
+-- Session ids and API tokens are kept only as their SHA-256 (hex); passwords as Argon2id PHC strings.
+
+CREATE TABLE users (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    name          TEXT NOT NULL,
+    name_key      TEXT NOT NULL UNIQUE,
+    role          TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_ms    INTEGER NOT NULL
+);
+
+CREATE TABLE sessions (
+    id_hash    TEXT PRIMARY KEY NOT NULL,
+    user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    csrf       TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL
+);
+
+CREATE TABLE api_tokens (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_ms INTEGER NOT NULL
+);
+
+CREATE TABLE login_failures (
+    key   TEXT NOT NULL,
+    at_ms INTEGER NOT NULL
+);
+CREATE INDEX login_failures_key ON login_failures (key, at_ms);

@@ -6,7 +6,7 @@ use domain::Secret;
 use metric_sync::SyncJob;
 use store::{AnyStore, Connection, ConnectionId, MetricId, NewConnection, Store, StoredMetric};
 
-use crate::accounts::{Role, TokenInfo, User, hash_password, random_token, token_hash};
+use crate::accounts::{Accounts, Role, TokenInfo, User, hash_password, random_token, token_hash};
 use crate::error::WebError;
 use crate::state::AppState;
 
@@ -191,6 +191,16 @@ pub async fn add_user(
     role: &str,
     password: &str,
 ) -> Result<User, WebError> {
+    add_user_to(state.accounts(), name, role, password).await
+}
+
+/// Adds a person: what `switchboard user add` and the People page both do.
+pub async fn add_user_to(
+    accounts: &dyn Accounts,
+    name: &str,
+    role: &str,
+    password: &str,
+) -> Result<User, WebError> {
     let role = Role::parse(role).ok_or_else(|| {
         WebError::invalid(
             "role",
@@ -198,15 +208,20 @@ pub async fn add_user(
         )
     })?;
     let hash = hash_password(password).map_err(|e| WebError::invalid("password", e.to_string()))?;
-    Ok(state
-        .accounts()
-        .create_user(name, role, &hash, now_ms())
-        .await?)
+    Ok(accounts.create_user(name, role, &hash, now_ms()).await?)
 }
 
 /// A new API token for the user: the token itself (shown once) and what is kept of it.
 pub async fn create_token(
     state: &AppState,
+    user_id: i64,
+    name: &str,
+) -> Result<(String, TokenInfo), WebError> {
+    create_token_in(state.accounts(), user_id, name).await
+}
+
+pub async fn create_token_in(
+    accounts: &dyn Accounts,
     user_id: i64,
     name: &str,
 ) -> Result<(String, TokenInfo), WebError> {
@@ -218,9 +233,22 @@ pub async fn create_token(
         ));
     }
     let token = format!("sbt_{}", random_token());
-    let info = state
-        .accounts()
+    let info = accounts
         .create_token(user_id, name, &token_hash(&token), now_ms())
         .await?;
     Ok((token, info))
+}
+
+/// A token for the user named `user`: what `switchboard token create --user NAME` prints once.
+pub async fn create_token_for_user(
+    accounts: &dyn Accounts,
+    user: &str,
+    token_name: &str,
+) -> Result<(String, TokenInfo), WebError> {
+    let found = accounts.user_for_login(user).await?.ok_or_else(|| {
+        WebError::NotFound(format!(
+            "no user named '{user}': add one with `switchboard user add {user} --role admin --password-stdin`"
+        ))
+    })?;
+    create_token_in(accounts, found.user.id, token_name).await
 }

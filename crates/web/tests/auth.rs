@@ -185,3 +185,33 @@ async fn a_revoked_or_unknown_token_is_refused_with_a_json_error() {
             .contains("sign in")
     );
 }
+
+#[tokio::test]
+async fn a_user_and_a_token_made_for_scripts_reach_the_api() {
+    let app = spawn_app().await;
+    let accounts = app.state.accounts();
+    let user = web::ops::add_user_to(accounts, "robot", "editor", PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(user.role, Role::Editor);
+    let bad = web::ops::add_user_to(accounts, "r2", "boss", PASSWORD)
+        .await
+        .unwrap_err();
+    assert!(bad.to_string().contains("not a role"), "{bad}");
+    let missing = web::ops::create_token_for_user(accounts, "nobody", "ci")
+        .await
+        .unwrap_err();
+    assert!(
+        missing.to_string().contains("no user named 'nobody'"),
+        "{missing}"
+    );
+    let (token, _) = web::ops::create_token_for_user(accounts, "ROBOT", "ci")
+        .await
+        .unwrap();
+    let me = app
+        .api(axum::http::Method::GET, "/api/v1/me", Some(&token), None)
+        .await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.json()["name"], "robot");
+    assert_eq!(me.json()["role"], "editor");
+}

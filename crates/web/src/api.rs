@@ -169,8 +169,116 @@ pub struct MetricIn {
 }
 
 fn check_definition(definition: &Value) -> Result<MetricDefinition, WebError> {
-    MetricDefinition::from_value(definition.clone())
-        .map_err(|e| WebError::invalid("definition", e.to_string()))
+    MetricDefinition::from_value(definition.clone()).map_err(|e| match &e {
+        metric::DefinitionError::Expression(_) => WebError::Invalid {
+            code: "jsonata",
+            message: e.to_string(),
+            field: Some("expression"),
+        },
+        metric::DefinitionError::Request(_) => WebError::Invalid {
+            code: "request_refused",
+            message: e.to_string(),
+            field: Some("request"),
+        },
+        _ => WebError::invalid("definition", e.to_string()),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct PreviewIn {
+    definition: Value,
+    /// How many hours before now the date tokens' window starts (24 unless said otherwise).
+    #[serde(default)]
+    hours: Option<u32>,
+}
+
+/// Pages a preview reads at most: enough to see the shape, few enough to answer quickly.
+pub const PREVIEW_PAGES: u32 = 3;
+/// Rows a preview returns at most.
+pub const PREVIEW_ROWS: usize = 50;
+
+/// Runs a definition live against Twilio without saving it: the rows it yields, the skipped
+/// and bad ones with reasons, and the fetch's ledger.
+pub async fn metric_preview(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<PreviewIn>,
+) -> ApiResult {
+    caller.require(Role::Editor)?;
+    let def = check_definition(&body.definition)?;
+    let expression = def
+        .compile(metric::Limits::default())
+        .map_err(|e| WebError::Invalid {
+            code: "jsonata",
+            message: e.to_string(),
+            field: Some("expression"),
+        })?;
+    let conn = state
+        .store()
+        .connection_by_label(&def.connection)
+        .await?
+        .ok_or_else(|| {
+            WebError::invalid(
+                "definition",
+                format!(
+                    "no connection named '{}': add it in the Data Manager first",
+                    def.connection
+                ),
+            )
+        })?;
+    let now = Timestamp::now();
+    let hours = i64::from(body.hours.unwrap_or(24).clamp(1, 24 * 31));
+    let window = twilio_request::Window::new(now - jiff::SignedDuration::from_hours(hours), now)
+        .map_err(|e| WebError::invalid("hours", e.to_string()))?;
+    let mut pages: Vec<Value> = Vec::new();
+    let fetched = state
+        .connector()
+        .fetch_with(
+            &ops::credentials_of(&conn),
+            &def.request,
+            Some(window),
+            &connector::FetchOptions {
+                max_pages: Some(PREVIEW_PAGES),
+            },
+            |page| {
+                pages.push(page.value);
+                Ok::<(), std::convert::Infallible>(())
+            },
+        )
+        .await;
+    let ledger = match fetched {
+        Ok(ledger) => ledger,
+        Err(failed) => {
+            let code = match failed.error {
+                connector::FetchError::Request(_) => "request_refused",
+                _ => "fetch_failed",
+            };
+            return Err(WebError::Invalid {
+                code,
+                message: failed.error.to_string(),
+                field: Some("request"),
+            }
+            .into());
+        }
+    };
+    let preview =
+        metric::preview(&expression, &pages, now, PREVIEW_ROWS).map_err(|e| WebError::Invalid {
+            code: "jsonata",
+            message: e.to_string(),
+            field: Some("expression"),
+        })?;
+    Ok(Json(json!({
+        "expression": preview.expression,
+        "rows": preview.rows,
+        "total_rows": preview.total_rows,
+        "skipped": preview.skipped,
+        "skipped_examples": preview.skipped_examples,
+        "bad": preview.bad,
+        "bad_examples": preview.bad_examples,
+        "pages": pages.len(),
+        "ledger": ledger,
+    }))
+    .into_response())
 }
 
 pub async fn metric_create(

@@ -59,6 +59,7 @@ impl App {
             )
             .route("/connections/{id}/test", post(api::connection_test))
             .route("/metrics", get(api::metrics).post(api::metric_create))
+            .route("/metrics/preview", post(api::metric_preview))
             .route(
                 "/metrics/{id}",
                 get(api::metric)

@@ -65,6 +65,7 @@ pub fn document() -> Value {
                 "put": op("Save a new version of a metric's definition", "Editor", "200", Some("MetricIn"), &["id"]),
                 "delete": op("Delete a metric and its history", "Editor", "200", None, &["id"])
             },
+            "/api/v1/metrics/preview": { "post": op("Run a definition live without saving it: rows, skipped and bad rows, the fetch ledger", "Editor", "200", Some("PreviewIn"), &[]) },
             "/api/v1/metrics/{id}/sync": { "post": op("Queue a sync now", "Editor", "202", None, &["id"]) },
             "/api/v1/metrics/{id}/runs": { "get": op("Ledgers of the latest syncs", "Viewer", "200", None, &["id"]) },
             "/api/v1/metrics/{id}/data": { "get": op("Values by interval and dimension", "Viewer", "200", None, &["id", "from", "to", "interval", "tz", "dimension", "compare"]) },
@@ -104,6 +105,10 @@ pub fn document() -> Value {
                 "MetricIn": {
                     "type": "object", "required": ["definition"],
                     "properties": { "definition": { "type": "object" }, "on_metrics_screen": { "type": "boolean" } }
+                },
+                "PreviewIn": {
+                    "type": "object", "required": ["definition"],
+                    "properties": { "definition": { "type": "object" }, "hours": { "type": "integer", "minimum": 1 } }
                 },
                 "LibraryAddIn": { "type": "object", "required": ["connection"], "properties": { "connection": { "type": "string" } } },
                 "UserIn": {

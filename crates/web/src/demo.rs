@@ -119,19 +119,32 @@ pub async fn prepare(state: &AppState, account: DemoAccount) -> Result<DemoReady
     }
     let password = random_token();
     let hash = hash_password(&password).map_err(|e| WebError::Internal(e.to_string()))?;
-    let user = match state
-        .accounts()
-        .create_user(
-            DEMO_USER,
-            Role::Admin,
-            &hash,
-            jiff::Timestamp::now().as_millisecond(),
-        )
-        .await
-    {
-        Ok(u) => u,
-        Err(e) => return Err(e.into()),
-    };
+    // A data folder reused for a second demo already has `demo`, whose password was printed
+    // once and is not kept: the new run gets the next free name instead.
+    let now = jiff::Timestamp::now().as_millisecond();
+    let mut user = None;
+    for n in 1..=100 {
+        let name = if n == 1 {
+            DEMO_USER.to_owned()
+        } else {
+            format!("{DEMO_USER}{n}")
+        };
+        match state
+            .accounts()
+            .create_user(&name, Role::Admin, &hash, now)
+            .await
+        {
+            Ok(u) => {
+                user = Some(u);
+                break;
+            }
+            Err(crate::accounts::AccountsError::NameTaken(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let user = user.ok_or_else(|| {
+        WebError::Conflict("a hundred demo users exist already: use a fresh --data-dir".to_owned())
+    })?;
     Ok(DemoReady {
         user,
         password,

@@ -85,3 +85,27 @@ async fn an_empty_install_offers_a_setup_link_and_a_demo_does_not() {
     app.user("ada", web::Role::Admin).await;
     assert!(app.state.setup_path().await.is_none());
 }
+
+#[tokio::test]
+async fn a_second_demo_on_the_same_data_gets_a_new_login() {
+    let app = spawn_app().await;
+    let s = shared();
+    let account = || DemoAccount {
+        account_sid: s.account_sid.clone(),
+        api_key_sid: s.key_sid.clone(),
+        secret: domain::Secret::new(s.key_secret.clone()),
+    };
+    let first = prepare(&app.state, account()).await.unwrap();
+    let second = prepare(&app.state, account()).await.unwrap();
+    assert_eq!(first.user.name, DEMO_USER);
+    assert_eq!(second.user.name, format!("{DEMO_USER}2"));
+    assert_eq!(
+        first.metrics.iter().map(|m| m.id).collect::<Vec<_>>(),
+        second.metrics.iter().map(|m| m.id).collect::<Vec<_>>()
+    );
+    assert!(
+        app.try_login(&second.user.name, &second.password)
+            .await
+            .is_ok()
+    );
+}

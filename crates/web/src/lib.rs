@@ -75,7 +75,8 @@ impl App {
             .route("/tokens", get(api::tokens).post(api::token_create))
             .route("/tokens/{id}", axum::routing::delete(api::token_delete))
             .route("/openapi.json", get(openapi_json))
-            .fallback(api::not_found);
+            .fallback(api::not_found)
+            .layer(axum::middleware::from_fn(api::json_errors));
         Router::new()
             .route("/", get(pages::root))
             .route("/login", get(pages::login_form).post(pages::login))

@@ -222,6 +222,16 @@ async fn an_unknown_api_route_and_a_bad_body_answer_json_errors() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.json()["error"]["code"], "not_found");
     let r = app
+        .api(Method::GET, "/api/v1/metrics/abc", Some(admin), None)
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(r.json()["error"]["code"], "bad_request");
+    let r = app
+        .api(Method::PATCH, "/api/v1/metrics", Some(admin), None)
+        .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{}", r.body);
+    assert_eq!(r.json()["error"]["code"], "method_not_allowed");
+    let r = app
         .api(
             Method::POST,
             "/api/v1/users",

@@ -12,8 +12,22 @@ use clap::{Parser, Subcommand};
     about = "Turn the Twilio REST API into business metrics"
 )]
 struct Cli {
+    /// Log format on standard error: text or json.
+    #[arg(
+        long,
+        global = true,
+        env = "SWITCHBOARD_LOG_FORMAT",
+        default_value = "text"
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -26,6 +40,10 @@ enum Command {
     Key(cmd::key::Args),
     /// Browse the library of pre-built Twilio metrics, or add one to the Metrics screen.
     Library(cmd::library::Args),
+    /// Add a person who can sign in (first setup without a browser).
+    User(cmd::user::UserArgs),
+    /// Create an API token for a user.
+    Token(cmd::user::TokenArgs),
     /// Sync one metric now and print its ledger.
     Sync(cmd::sync::Args),
     /// Take sync jobs from the queue until stopped (several may share a PostgreSQL store).
@@ -46,7 +64,7 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    init_logs();
+    init_logs(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -63,6 +81,8 @@ fn main() -> std::process::ExitCode {
             Command::Connection(args) => cmd::connection::run(args).await,
             Command::Key(args) => cmd::key::run(args).await,
             Command::Library(args) => cmd::library::run(args).await,
+            Command::User(args) => cmd::user::run_user(args).await,
+            Command::Token(args) => cmd::user::run_token(args).await,
             Command::Sync(args) => cmd::sync::run(args).await,
             Command::Worker(args) => cmd::worker::run(args).await,
             Command::Runs(args) => cmd::runs::run(args).await,
@@ -84,12 +104,16 @@ fn main() -> std::process::ExitCode {
 
 /// Logs go to standard error, `warn` and above unless `RUST_LOG` says otherwise, so that
 /// standard output stays the command's result.
-fn init_logs() {
+fn init_logs(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+    };
 }

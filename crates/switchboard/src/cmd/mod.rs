@@ -13,4 +13,5 @@ pub mod runs;
 pub mod serve;
 pub mod sim;
 pub mod sync;
+pub mod user;
 pub mod worker;

@@ -15,23 +15,34 @@ fn key(sim: &twilio_sim::SimHandle, kind: KeyType) -> (String, String, String) {
     (account.sid.clone(), key.sid.clone(), key.secret.clone())
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn add_with_a_main_key_saves_and_names_the_account() {
-    let sim = small_sim().await;
-    let dir = scratch_dir("add-main");
-    let (ac, sk, secret) = key(&sim, KeyType::Main);
+/// Runs `connection add LABEL` with the account's key of `kind` and the given secret.
+fn add(
+    sim: &twilio_sim::SimHandle,
+    dir: &std::path::PathBuf,
+    kind: KeyType,
+    label: &str,
+    secret: &str,
+) -> std::process::Output {
+    let (ac, sk, _) = key(sim, kind);
     let args = [
         "connection",
         "add",
-        "prod",
+        label,
         "--account-sid",
         &ac,
         "--api-key-sid",
         &sk,
         "--secret-stdin",
     ];
-    let out =
-        tokio::task::block_in_place(|| switchboard(&dir, &sim, &args, &format!("{secret}\n")));
+    tokio::task::block_in_place(|| switchboard(dir, sim, &args, &format!("{secret}\n")))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn add_with_a_main_key_saves_and_names_the_account() {
+    let sim = small_sim().await;
+    let dir = scratch_dir("add-main");
+    let (ac, _, secret) = key(&sim, KeyType::Main);
+    let out = add(&sim, &dir, KeyType::Main, "prod", &secret);
     let shown = text(&out);
     assert!(out.status.success(), "{shown}");
     let name = &sim.dataset().main_account().friendly_name;
@@ -50,19 +61,8 @@ async fn add_with_a_main_key_saves_and_names_the_account() {
 async fn add_with_a_standard_key_says_so() {
     let sim = small_sim().await;
     let dir = scratch_dir("add-standard");
-    let (ac, sk, secret) = key(&sim, KeyType::Standard);
-    let args = [
-        "connection",
-        "add",
-        "std",
-        "--account-sid",
-        &ac,
-        "--api-key-sid",
-        &sk,
-        "--secret-stdin",
-    ];
-    let out =
-        tokio::task::block_in_place(|| switchboard(&dir, &sim, &args, &format!("{secret}\n")));
+    let (_, _, secret) = key(&sim, KeyType::Standard);
+    let out = add(&sim, &dir, KeyType::Standard, "std", &secret);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("Standard key"), "{}", text(&out));
 }
@@ -131,19 +131,8 @@ async fn a_malformed_account_sid_is_refused_before_any_request() {
 async fn key_rotation_keeps_every_connection_working() {
     let sim = small_sim().await;
     let dir = scratch_dir("rotate");
-    let (ac, sk, secret) = key(&sim, KeyType::Main);
-    let args = [
-        "connection",
-        "add",
-        "prod",
-        "--account-sid",
-        &ac,
-        "--api-key-sid",
-        &sk,
-        "--secret-stdin",
-    ];
-    let out =
-        tokio::task::block_in_place(|| switchboard(&dir, &sim, &args, &format!("{secret}\n")));
+    let (_, _, secret) = key(&sim, KeyType::Main);
+    let out = add(&sim, &dir, KeyType::Main, "prod", &secret);
     assert!(out.status.success(), "{}", text(&out));
     let before = std::fs::read(dir.join("master.key")).expect("key file");
 
@@ -162,19 +151,8 @@ async fn key_rotation_keeps_every_connection_working() {
 async fn remove_deletes_the_connection() {
     let sim = small_sim().await;
     let dir = scratch_dir("remove");
-    let (ac, sk, secret) = key(&sim, KeyType::Main);
-    let args = [
-        "connection",
-        "add",
-        "prod",
-        "--account-sid",
-        &ac,
-        "--api-key-sid",
-        &sk,
-        "--secret-stdin",
-    ];
-    let out =
-        tokio::task::block_in_place(|| switchboard(&dir, &sim, &args, &format!("{secret}\n")));
+    let (_, _, secret) = key(&sim, KeyType::Main);
+    let out = add(&sim, &dir, KeyType::Main, "prod", &secret);
     assert!(out.status.success(), "{}", text(&out));
     let rm = tokio::task::block_in_place(|| {
         switchboard(&dir, &sim, &["connection", "remove", "prod"], "")

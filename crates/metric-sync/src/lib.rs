@@ -20,6 +20,7 @@
 //!
 //! Time is always passed in (`now`), or read from a [`Clock`], so tests decide what now is.
 
+mod buckets;
 mod config;
 mod error;
 mod ledger;
@@ -33,6 +34,7 @@ mod target;
 mod window;
 mod worker;
 
+pub use buckets::{to_hour_bucket, to_row};
 pub use config::{DAY_MS, HOUR_MS, SyncConfig, hour_ceil, hour_floor};
 pub use error::{PageError, SyncError};
 pub use ledger::{Freshness, RunLedger, freshness};

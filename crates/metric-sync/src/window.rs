@@ -63,19 +63,7 @@ impl Acc {
     }
 
     pub fn bucket_rows(&self) -> Vec<BucketRow> {
-        self.buckets
-            .values()
-            .map(|b| BucketRow {
-                dimension: b.dimension.clone().unwrap_or_default(),
-                hour_ms: b.hour,
-                sum: b.sum,
-                count: i64::try_from(b.count).unwrap_or(i64::MAX),
-                min: b.min,
-                max: b.max,
-                latest: b.latest,
-                latest_at_ms: b.latest_at,
-            })
-            .collect()
+        self.buckets.values().map(crate::buckets::to_row).collect()
     }
 }
 

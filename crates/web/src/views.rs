@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use metric::{Aggregation, HourBucket, Interval, MetricDefinition, Query, TimeRange, Verdict};
 use serde::Serialize;
-use store::{AnyStore, BucketQuery, BucketRow, RunStatus, Store, StoredMetric};
+use store::{AnyStore, BucketQuery, RunStatus, Store, StoredMetric};
 
 use crate::error::WebError;
 
@@ -14,19 +14,7 @@ pub const DAY_MS: i64 = 24 * HOUR_MS;
 /// The period the Metrics screen shows.
 pub const PERIOD_DAYS: i64 = 7;
 
-/// The store keeps "no dimension" as the empty string; the engine as `None`.
-pub fn hour_bucket(row: &BucketRow) -> HourBucket {
-    HourBucket {
-        hour: row.hour_ms,
-        dimension: (!row.dimension.is_empty()).then(|| row.dimension.clone()),
-        sum: row.sum,
-        count: u64::try_from(row.count).unwrap_or(0),
-        min: row.min,
-        max: row.max,
-        latest: row.latest,
-        latest_at: row.latest_at_ms,
-    }
-}
+pub use metric_sync::to_hour_bucket as hour_bucket;
 
 /// The sync state shown beside a metric.
 #[derive(Debug, Clone, Serialize, PartialEq)]

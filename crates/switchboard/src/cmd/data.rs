@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use metric::{Aggregation, HourBucket, Interval, MetricDefinition, Query, TimeRange};
-use store::{BucketQuery, BucketRow, Store};
+use store::{BucketQuery, Store};
 
 use super::common::{StoreArgs, find_metric, parse_instant};
 
@@ -66,7 +66,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         })
         .await?;
     store.close().await;
-    let buckets: Vec<HourBucket> = rows.iter().map(hour_bucket).collect();
+    let buckets: Vec<HourBucket> = rows.iter().map(metric_sync::to_hour_bucket).collect();
     let aggregation = definition.description.aggregation;
     let result = metric::query(
         &buckets,
@@ -119,20 +119,6 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         other => anyhow::bail!("unknown format '{other}': use table, csv or json"),
     }
     Ok(())
-}
-
-/// The store keeps "no dimension" as the empty string; the engine as `None`.
-fn hour_bucket(row: &BucketRow) -> HourBucket {
-    HourBucket {
-        hour: row.hour_ms,
-        dimension: (!row.dimension.is_empty()).then(|| row.dimension.clone()),
-        sum: row.sum,
-        count: u64::try_from(row.count).unwrap_or(0),
-        min: row.min,
-        max: row.max,
-        latest: row.latest,
-        latest_at: row.latest_at_ms,
-    }
 }
 
 fn parse_interval(text: &str) -> anyhow::Result<Interval> {

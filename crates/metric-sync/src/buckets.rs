@@ -1,0 +1,33 @@
+//! The one place where the engine's hourly buckets meet the store's rows. The store keeps
+//! "no dimension" as the empty string (part of its primary key); the engine as `None`.
+
+use metric::HourBucket;
+use store::BucketRow;
+
+/// An engine bucket as the store keeps it.
+pub fn to_row(b: &HourBucket) -> BucketRow {
+    BucketRow {
+        dimension: b.dimension.clone().unwrap_or_default(),
+        hour_ms: b.hour,
+        sum: b.sum,
+        count: i64::try_from(b.count).unwrap_or(i64::MAX),
+        min: b.min,
+        max: b.max,
+        latest: b.latest,
+        latest_at_ms: b.latest_at,
+    }
+}
+
+/// A stored row as the engine aggregates it.
+pub fn to_hour_bucket(row: &BucketRow) -> HourBucket {
+    HourBucket {
+        hour: row.hour_ms,
+        dimension: (!row.dimension.is_empty()).then(|| row.dimension.clone()),
+        sum: row.sum,
+        count: u64::try_from(row.count).unwrap_or(0),
+        min: row.min,
+        max: row.max,
+        latest: row.latest,
+        latest_at: row.latest_at_ms,
+    }
+}

@@ -128,9 +128,32 @@ async fn three_workers_do_every_job_once_and_take_over_a_killed_workers_jobs() {
         assert!(Instant::now() < deadline, "workers made no progress");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    // SIGKILL: no chance to release its lease or finish its run.
+    // Slow Twilio down so worker-0 is surely in the middle of a job, wait until it holds one,
+    // then SIGKILL it: no chance to release its lease or finish its run.
+    sim.set_faults(twilio_sim::Faults {
+        latency_ms: 3_000,
+        ..twilio_sim::Faults::default()
+    });
+    let held = loop {
+        assert!(Instant::now() < deadline, "worker-0 never held a job");
+        let running = store
+            .list_jobs(Some(JobState::Running), JOBS as u32)
+            .await
+            .expect("jobs");
+        if let Some(job) = running
+            .into_iter()
+            .find(|j| j.locked_by.as_deref() == Some("worker-0"))
+        {
+            break job.id;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     workers[0].kill().expect("kill -9");
     let _ = workers[0].wait();
+    sim.set_faults(twilio_sim::Faults {
+        latency_ms: 60,
+        ..twilio_sim::Faults::default()
+    });
     while done(store.clone()).await < JOBS {
         assert!(
             Instant::now() < deadline,
@@ -152,10 +175,10 @@ async fn three_workers_do_every_job_once_and_take_over_a_killed_workers_jobs() {
         jobs.iter().all(|j| j.state == JobState::Done),
         "every job is done"
     );
-    let taken_over = jobs.iter().filter(|j| j.attempts >= 2).count();
+    let killed_job = jobs.iter().find(|j| j.id == held).expect("the held job");
     assert!(
-        taken_over >= 1,
-        "the killed worker's job must be claimed again by another worker"
+        killed_job.attempts >= 2 && killed_job.locked_by.as_deref() != Some("worker-0"),
+        "the killed worker's job must be finished by another worker: {killed_job:?}"
     );
     for id in &metrics {
         let runs = store.sync_runs(Some(*id), 10).await.expect("runs");

@@ -67,6 +67,10 @@ impl Store for AnyStore {
         forward!(self.update_connection_secret(id, secret, now_ms))
     }
 
+    async fn rename_connection(&self, id: ConnectionId, label: &str, now_ms: i64) -> Result<()> {
+        forward!(self.rename_connection(id, label, now_ms))
+    }
+
     async fn delete_connection(&self, id: ConnectionId) -> Result<bool> {
         forward!(self.delete_connection(id))
     }

@@ -380,6 +380,23 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            async fn rename_connection(&self, id: $crate::ConnectionId, label: &str, now_ms: i64) -> $crate::Result<()> {
+                let done = sqlx::query("UPDATE connections SET label = $1, updated_ms = $2 WHERE id = $3")
+                    .bind(label)
+                    .bind(now_ms)
+                    .bind(id.0)
+                    .execute(&self.pool)
+                    .await;
+                match done {
+                    Ok(done) if done.rows_affected() == 0 => Err($crate::error::not_found_connection(id)),
+                    Ok(_) => Ok(()),
+                    Err(e) if $crate::error::is_unique_violation(&e) => {
+                        Err($crate::StoreError::Duplicate { what: "connection", value: label.to_owned() })
+                    }
+                    Err(e) => Err($crate::StoreError::db("rename a connection")(e)),
+                }
+            }
+
             async fn delete_connection(&self, id: $crate::ConnectionId) -> $crate::Result<bool> {
                 let done = sqlx::query("DELETE FROM connections WHERE id = $1")
                     .bind(id.0)

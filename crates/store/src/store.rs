@@ -60,6 +60,15 @@ pub trait Store: Send + Sync + 'static {
         now_ms: i64,
     ) -> impl Future<Output = Result<()>> + Send;
 
+    /// Gives a connection a new label (its secret stays sealed to its id); `Duplicate` when
+    /// another connection has that label, `NotFound` when there is no such connection.
+    fn rename_connection(
+        &self,
+        id: ConnectionId,
+        label: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+
     /// Deletes a connection; false if there was none.
     fn delete_connection(&self, id: ConnectionId) -> impl Future<Output = Result<bool>> + Send;
 

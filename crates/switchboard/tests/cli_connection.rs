@@ -165,3 +165,45 @@ async fn remove_deletes_the_connection() {
         text(&list)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rename_gives_the_connection_a_new_name_that_still_works() {
+    let sim = small_sim().await;
+    let dir = scratch_dir("rename");
+    let (_, _, secret) = key(&sim, KeyType::Main);
+    let out = add(&sim, &dir, KeyType::Main, "prod", &secret);
+    assert!(out.status.success(), "{}", text(&out));
+    let run = |args: &[&str]| tokio::task::block_in_place(|| switchboard(&dir, &sim, args, ""));
+
+    let renamed = run(&["connection", "rename", "prod", "production"]);
+    assert!(renamed.status.success(), "{}", text(&renamed));
+    assert!(text(&renamed).contains("renamed connection 'prod' to 'production'"));
+    let test = run(&["connection", "test", "production"]);
+    assert!(test.status.success(), "{}", text(&test));
+    let old = run(&["connection", "test", "prod"]);
+    assert!(
+        !old.status.success(),
+        "the old name is gone: {}",
+        text(&old)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rename_to_a_taken_name_fails_and_says_why() {
+    let sim = small_sim().await;
+    let dir = scratch_dir("rename-taken");
+    let (_, _, secret) = key(&sim, KeyType::Main);
+    for label in ["prod", "staging"] {
+        let out = add(&sim, &dir, KeyType::Main, label, &secret);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let out = tokio::task::block_in_place(|| {
+        switchboard(&dir, &sim, &["connection", "rename", "prod", "staging"], "")
+    });
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("a connection named 'staging' already exists"),
+        "{}",
+        text(&out)
+    );
+}

@@ -107,6 +107,22 @@ pub async fn connection_test(
     Ok(Json(json!({ "check": check, "message": check.to_string() })).into_response())
 }
 
+#[derive(Deserialize)]
+pub struct ConnectionPatch {
+    pub label: String,
+}
+
+pub async fn connection_rename(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    JsonBody(patch): JsonBody<ConnectionPatch>,
+) -> ApiResult {
+    caller.require(Role::Admin)?;
+    let conn = ops::rename_connection(state.store(), ConnectionId(id), &patch.label).await?;
+    Ok(Json(ConnectionOut::from(&conn)).into_response())
+}
+
 pub async fn connection_delete(
     State(state): State<AppState>,
     caller: Caller,

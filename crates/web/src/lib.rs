@@ -7,7 +7,7 @@
 //! - Pages are server-rendered (askama templates under `templates/`), with one CSS file and one
 //!   small JavaScript module of ours embedded in the binary: no CDN, no build step.
 //! - `/api/v1` is the JSON API ([`openapi::document`] describes it); `/healthz`, `/readyz`, and
-//!   `/metrics` (Prometheus text) are for operators.
+//!   `/metrics` (Prometheus text) are for operators; the Metrics screen is [`pages::METRICS_SCREEN`].
 //! - Access: every handler takes a [`auth::Caller`] and states the [`Role`] it needs; changes
 //!   made with a session carry its CSRF token (a form field, or `X-CSRF-Token` on the API).
 //! - [`demo`] prepares `serve --demo`.
@@ -55,7 +55,7 @@ impl App {
             )
             .route(
                 "/connections/{id}",
-                axum::routing::delete(api::connection_delete),
+                axum::routing::delete(api::connection_delete).patch(api::connection_rename),
             )
             .route("/connections/{id}/test", post(api::connection_test))
             .route("/metrics", get(api::metrics).post(api::metric_create))
@@ -82,7 +82,8 @@ impl App {
             .route("/login", get(pages::login_form).post(pages::login))
             .route("/logout", post(pages::logout))
             .route("/setup", get(pages::setup_form).post(pages::setup))
-            .route("/metrics", get(metrics_or_prometheus))
+            .route("/metrics", get(prometheus))
+            .route(pages::METRICS_SCREEN, get(pages::metrics))
             .route("/metrics/{id}/sync", post(pages::metric_sync))
             .route("/metrics/{id}/delete", post(pages::metric_delete))
             .route("/metrics/{id}/export", get(pages::metric_export))
@@ -92,6 +93,7 @@ impl App {
                 get(pages::connections).post(pages::connection_add),
             )
             .route("/connections/{id}/test", post(pages::connection_test))
+            .route("/connections/{id}/rename", post(pages::connection_rename))
             .route(
                 "/connections/{id}/delete",
                 get(pages::connection_delete_form).post(pages::connection_delete),
@@ -104,7 +106,6 @@ impl App {
             .route("/account/tokens/{id}/delete", post(pages::token_delete))
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
-            .route("/prometheus", get(prometheus))
             .route("/assets/app.css", get(css))
             .route("/assets/app.js", get(js))
             .nest("/api/v1", api)
@@ -190,30 +191,8 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// `/metrics` is both the Metrics screen (browsers ask for HTML) and the Prometheus endpoint
-/// (scrapers ask for text); `/prometheus` is the latter always.
-async fn metrics_or_prometheus(
-    state: State<AppState>,
-    headers: axum::http::HeaderMap,
-    caller: auth::MaybeCaller,
-    flash: axum::extract::Query<pages::Flash>,
-) -> Response {
-    let wants_html = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/html"));
-    if !wants_html && caller.0.is_none() {
-        return prometheus(state).await;
-    }
-    match caller.0 {
-        Some(c) => match pages::metrics(state, c, flash).await {
-            Ok(r) => r,
-            Err(e) => e.into_response(),
-        },
-        None => PageError(WebError::Unauthenticated).into_response(),
-    }
-}
-
+/// Prometheus text for scrapers: open to anyone who can reach the port, like `/healthz`; it
+/// holds counts only, never names, values or secrets.
 async fn prometheus(State(state): State<AppState>) -> Response {
     use std::fmt::Write as _;
     let mut out = String::new();

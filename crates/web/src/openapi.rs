@@ -54,7 +54,10 @@ pub fn document() -> Value {
                 "get": op("Twilio connections (never their secrets)", "Editor", "200", None, &[]),
                 "post": op("Check with Twilio and save a connection", "Admin", "201", Some("ConnectionIn"), &[])
             },
-            "/api/v1/connections/{id}": { "delete": op("Remove a connection; its metrics stop syncing", "Admin", "200", None, &["id"]) },
+            "/api/v1/connections/{id}": {
+                "patch": op("Rename a connection", "Admin", "200", Some("ConnectionPatch"), &["id"]),
+                "delete": op("Remove a connection; its metrics stop syncing", "Admin", "200", None, &["id"])
+            },
             "/api/v1/connections/{id}/test": { "post": op("Check a saved connection with Twilio", "Admin", "200", None, &["id"]) },
             "/api/v1/metrics": {
                 "get": op("Metrics with their latest value and sync state", "Viewer", "200", None, &[]),
@@ -102,6 +105,7 @@ pub fn document() -> Value {
                         "api_key_sid": { "type": "string" }, "api_key_secret": { "type": "string", "writeOnly": true }
                     }
                 },
+                "ConnectionPatch": { "type": "object", "required": ["label"], "properties": { "label": { "type": "string", "minLength": 1, "maxLength": 64 } } },
                 "MetricIn": {
                     "type": "object", "required": ["definition"],
                     "properties": { "definition": { "type": "object" }, "on_metrics_screen": { "type": "boolean" } }

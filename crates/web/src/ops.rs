@@ -57,13 +57,7 @@ pub async fn add_connection(
     api_key_sid: &str,
     secret: Secret,
 ) -> Result<(Connection, ConnectionCheck), WebError> {
-    let label = label.trim();
-    if label.is_empty() || label.len() > 64 {
-        return Err(WebError::invalid(
-            "label",
-            "give the connection a name of 1 to 64 characters (e.g. production)",
-        ));
-    }
+    let label = connection_label(label)?;
     let creds =
         Credentials::parse(account_sid.trim(), api_key_sid.trim(), secret).map_err(|e| {
             let field = match &e {
@@ -101,6 +95,55 @@ pub async fn add_connection(
         )
         .await?;
     Ok((conn, check))
+}
+
+/// The label rules of the Data Manager, shared by add and rename.
+fn connection_label(label: &str) -> Result<&str, WebError> {
+    let label = label.trim();
+    if label.is_empty() || label.chars().count() > 64 {
+        return Err(WebError::invalid(
+            "label",
+            "give the connection a name of 1 to 64 characters (e.g. production)",
+        ));
+    }
+    Ok(label)
+}
+
+/// Renames a connection, and rewrites the connection name inside the definitions of the metrics
+/// that read through it (a new version each), so an exported metric names the connection as the
+/// Data Manager does. Syncs go by the connection's id, so none is interrupted.
+pub async fn rename_connection(
+    store: &AnyStore,
+    id: ConnectionId,
+    label: &str,
+) -> Result<Connection, WebError> {
+    let label = connection_label(label)?;
+    let conn = store.connection(id).await?;
+    if conn.label == label {
+        return Ok(conn);
+    }
+    store
+        .rename_connection(id, label, now_ms())
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Duplicate { .. } => WebError::Conflict(format!(
+                "a connection named '{label}' already exists: choose another name"
+            )),
+            other => other.into(),
+        })?;
+    for m in metrics_of_connection(store, id).await? {
+        let Ok(mut definition) = serde_json::from_str::<serde_json::Value>(&m.definition) else {
+            tracing::warn!(metric = %m.name, "a stored definition is not JSON; left as it was");
+            continue;
+        };
+        if definition.get("connection").and_then(|c| c.as_str()) == Some(conn.label.as_str()) {
+            definition["connection"] = serde_json::Value::String(label.to_owned());
+            store
+                .update_metric_definition(m.id, &definition.to_string(), now_ms())
+                .await?;
+        }
+    }
+    Ok(store.connection(id).await?)
 }
 
 pub async fn metrics_of_connection(

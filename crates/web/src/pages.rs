@@ -18,6 +18,9 @@ use crate::views::{self, format_value, sparkline, when};
 
 type PageResult = Result<Response, PageError>;
 
+/// Where the Metrics screen lives: `/metrics` itself is Prometheus text, for scrapers.
+pub const METRICS_SCREEN: &str = "/metrics/all";
+
 pub struct Nav {
     pub name: String,
     pub role: &'static str,
@@ -119,7 +122,7 @@ struct LoginPage {
 }
 
 pub async fn root() -> Response {
-    see_other("/metrics")
+    see_other(METRICS_SCREEN)
 }
 
 pub async fn login_form(
@@ -127,7 +130,7 @@ pub async fn login_form(
     MaybeCaller(caller): MaybeCaller,
 ) -> PageResult {
     if caller.is_some() {
-        return Ok(see_other("/metrics"));
+        return Ok(see_other(METRICS_SCREEN));
     }
     login_page(&state, None, String::new(), axum::http::StatusCode::OK).await
 }
@@ -237,7 +240,7 @@ pub async fn login(
     };
     // A successful sign-in forgets the user name's failures (not the address's).
     state.accounts().clear_login_failures(&user_key).await?;
-    start_session(&state, user.id, "/metrics").await
+    start_session(&state, user.id, METRICS_SCREEN).await
 }
 
 async fn start_session(state: &AppState, user_id: i64, to: &str) -> PageResult {
@@ -450,7 +453,7 @@ pub async fn metric_sync(
     let m = state.store().metric(MetricId(id)).await?;
     ops::enqueue_sync(state.store(), m.id).await?;
     Ok(with_flash(
-        "/metrics",
+        METRICS_SCREEN,
         true,
         &format!("{} will sync in a moment.", m.name),
     ))
@@ -467,7 +470,7 @@ pub async fn metric_delete(
     let m = state.store().metric(MetricId(id)).await?;
     state.store().delete_metric(m.id).await?;
     Ok(with_flash(
-        "/metrics",
+        METRICS_SCREEN,
         true,
         &format!("Deleted {}.", m.name),
     ))
@@ -691,6 +694,35 @@ pub async fn connection_test(
     ))
 }
 
+#[derive(Deserialize)]
+pub struct RenameForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    label: String,
+}
+
+pub async fn connection_rename(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<RenameForm>,
+) -> PageResult {
+    caller.require(Role::Admin)?;
+    caller.check_csrf(&form.csrf)?;
+    let old = state.store().connection(ConnectionId(id)).await?.label;
+    Ok(
+        match ops::rename_connection(state.store(), ConnectionId(id), &form.label).await {
+            Ok(conn) => with_flash(
+                "/connections",
+                true,
+                &format!("Renamed {old} to {}.", conn.label),
+            ),
+            Err(e) => with_flash("/connections", false, &format!("Not renamed: {e}.")),
+        },
+    )
+}
+
 #[derive(Template)]
 #[template(path = "connection_delete.html")]
 struct ConnectionDeletePage {
@@ -864,7 +896,7 @@ pub async fn library_add(
     caller.check_csrf(&form.csrf)?;
     match ops::add_library_metric(state.store(), &form.slug, &form.connection).await {
         Ok(m) => Ok(with_flash(
-            "/metrics",
+            METRICS_SCREEN,
             true,
             &format!("Added {}: its history is backfilling now.", m.name),
         )),

@@ -51,7 +51,7 @@ type PageRoute = (
 );
 
 const PAGES: &[PageRoute] = &[
-    ("GET", "/metrics", &[], Role::Viewer),
+    ("GET", "/metrics/all", &[], Role::Viewer),
     ("GET", "/library", &[], Role::Viewer),
     ("GET", "/account", &[], Role::Viewer),
     ("GET", "/metrics/999/runs", &[], Role::Viewer),
@@ -69,6 +69,12 @@ const PAGES: &[PageRoute] = &[
     ("GET", "/connections", &[], Role::Admin),
     ("POST", "/connections", &[("label", "")], Role::Admin),
     ("POST", "/connections/999/test", &[], Role::Admin),
+    (
+        "POST",
+        "/connections/999/rename",
+        &[("label", "x")],
+        Role::Admin,
+    ),
     ("GET", "/connections/999/delete", &[], Role::Admin),
     ("POST", "/connections/999/delete", &[], Role::Admin),
     ("GET", "/users", &[], Role::Admin),
@@ -164,6 +170,12 @@ fn api_routes() -> Vec<(Method, &'static str, Option<serde_json::Value>, Role)> 
             Role::Admin,
         ),
         (Method::DELETE, "/api/v1/connections/999", None, Role::Admin),
+        (
+            Method::PATCH,
+            "/api/v1/connections/999",
+            Some(json!({"label": "x"})),
+            Role::Admin,
+        ),
         (
             Method::POST,
             "/api/v1/connections/999/test",
@@ -348,7 +360,7 @@ async fn the_secret_appears_in_no_page_and_no_api_response() {
     let metric_id = app.state.store().list_metrics().await.unwrap()[0].id.0;
     let mut bodies = Vec::new();
     for path in [
-        "/metrics".to_owned(),
+        "/metrics/all".to_owned(),
         "/library".to_owned(),
         "/connections".to_owned(),
         format!("/connections/{conn_id}/delete"),

@@ -47,7 +47,7 @@ async fn the_demo_shows_messages_sent_equal_to_the_simulators_count() {
         .try_login(DEMO_USER, &ready.password)
         .await
         .expect("the printed demo login works");
-    let page = app.get("/metrics", Some(&session)).await;
+    let page = app.get("/metrics/all", Some(&session)).await;
     assert_eq!(page.status, StatusCode::OK);
     for m in &ready.metrics {
         assert!(page.body.contains(&m.name), "{} missing", m.name);

@@ -302,7 +302,61 @@ async fn updated_secret_is_read_back<H: Harness>(h: &H) {
     ));
 }
 
+async fn renamed_connection_keeps_its_secret<H: Harness>(h: &H) {
+    let store = h.open(key_a()).await.expect("open");
+    let a = store
+        .create_connection(&new_connection("prod", SECRET_TEXT), 1)
+        .await
+        .expect("create");
+    store
+        .rename_connection(a.id, "production", 9)
+        .await
+        .expect("rename");
+    let read = store.connection(a.id).await.expect("read");
+    assert_eq!(read.label, "production");
+    assert_eq!(read.secret.expose(), SECRET_TEXT);
+    assert_eq!(read.updated_ms, 9);
+    assert!(
+        store
+            .connection_by_label("prod")
+            .await
+            .expect("by label")
+            .is_none()
+    );
+}
+
+async fn rename_to_a_taken_label_changes_nothing<H: Harness>(h: &H) {
+    let store = h.open(key_a()).await.expect("open");
+    let a = store
+        .create_connection(&new_connection("a", "one"), 1)
+        .await
+        .expect("a");
+    store
+        .create_connection(&new_connection("b", "two"), 2)
+        .await
+        .expect("b");
+    let err = store
+        .rename_connection(a.id, "b", 3)
+        .await
+        .expect_err("taken");
+    assert!(
+        matches!(&err, StoreError::Duplicate { what: "connection", value } if value == "b"),
+        "{err:?}"
+    );
+    assert_eq!(store.connection(a.id).await.expect("read").label, "a");
+    let missing = store
+        .rename_connection(store::ConnectionId(a.id.0 + 100), "c", 4)
+        .await
+        .expect_err("missing");
+    assert!(
+        matches!(missing, StoreError::NotFound { .. }),
+        "{missing:?}"
+    );
+}
+
 crate::contract_tests!(
+    renamed_connection_keeps_its_secret,
+    rename_to_a_taken_label_changes_nothing,
     connection_round_trips_with_its_secret,
     duplicate_label_is_rejected,
     secret_is_sealed_at_rest,

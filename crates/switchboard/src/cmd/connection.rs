@@ -1,4 +1,4 @@
-//! `switchboard connection add|test|list|remove`: Twilio connections kept in the store, each
+//! `switchboard connection add|test|list|rename|remove`: Twilio connections kept in the store, each
 //! checked against Twilio before it is saved. The secret is read from standard input or a
 //! prompt, sealed by the store, and never printed.
 
@@ -38,6 +38,8 @@ enum Command {
     Test { label: String },
     /// List saved connections (never their secrets).
     List,
+    /// Give a saved connection a new name; the metrics reading through it follow.
+    Rename { label: String, new_label: String },
     /// Remove a saved connection.
     Remove {
         label: String,
@@ -109,6 +111,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                     c.label, c.account_sid, c.api_key_sid
                 );
             }
+        }
+        Command::Rename { label, new_label } => {
+            let connection = find(&store, &label).await?;
+            let renamed = web::ops::rename_connection(&store, connection.id, &new_label)
+                .await
+                .with_context(|| format!("could not rename the connection '{label}'"))?;
+            println!("renamed connection '{label}' to '{}'", renamed.label);
         }
         Command::Remove { label, yes } => {
             let connection = find(&store, &label).await?;

@@ -241,6 +241,51 @@ impl TestApp {
         self.send(req.body(body).unwrap()).await
     }
 
+    /// Saves the shared simulator account as connection `label` through the Data Manager, then
+    /// adds the library metric `slug` for it, as an admin would.
+    pub async fn add_connection_and_library_metric(
+        &self,
+        admin: &Session,
+        label: &str,
+        slug: &str,
+    ) -> store::StoredMetric {
+        use store::Store as _;
+        let sh = shared();
+        let saved = self
+            .post_form(
+                "/connections",
+                Some(admin),
+                &[
+                    ("csrf", &admin.csrf),
+                    ("label", label),
+                    ("account_sid", &sh.account_sid),
+                    ("api_key_sid", &sh.key_sid),
+                    ("secret", &sh.key_secret),
+                ],
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+        let added = self
+            .post_form(
+                "/library/add",
+                Some(admin),
+                &[("csrf", &admin.csrf), ("slug", slug), ("connection", label)],
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+        let metrics = self.state.store().list_metrics().await.unwrap();
+        let library_name = library::find(slug)
+            .expect("a library slug")
+            .definition
+            .description
+            .name
+            .clone();
+        metrics
+            .into_iter()
+            .find(|m| m.name == library_name)
+            .expect("the added metric")
+    }
+
     /// Creates a user directly in the accounts.
     pub async fn user(&self, name: &str, role: Role) {
         let hash = hash_password(PASSWORD).unwrap();

@@ -1,0 +1,128 @@
+//! The Data Manager's rename, through the page and the API.
+
+mod support;
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use store::Store as _;
+use support::{shared, spawn_app};
+use web::Role;
+
+#[tokio::test]
+async fn renaming_keeps_the_secret_and_renames_it_in_metric_definitions() {
+    let app = spawn_app().await;
+    app.user("ada", Role::Admin).await;
+    let admin = app.login("ada").await;
+    let metric = app
+        .add_connection_and_library_metric(&admin, "prod", "messages-sent")
+        .await;
+    let conn = app.state.store().list_connections().await.unwrap()[0].clone();
+
+    let reply = app
+        .post_form(
+            &format!("/connections/{}/rename", conn.id.0),
+            Some(&admin),
+            &[("csrf", &admin.csrf), ("label", "  production ")],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert!(
+        reply
+            .location()
+            .unwrap()
+            .contains("Renamed%20prod%20to%20production"),
+        "{:?}",
+        reply.location()
+    );
+    let renamed = app.state.store().connection(conn.id).await.unwrap();
+    assert_eq!(renamed.label, "production");
+    assert_eq!(renamed.secret.expose(), shared().key_secret);
+
+    let stored = app.state.store().metric(metric.id).await.unwrap();
+    assert_eq!(stored.version, metric.version + 1);
+    let definition: Value = serde_json::from_str(&stored.definition).unwrap();
+    assert_eq!(definition["connection"], "production");
+    assert_eq!(stored.connection_id, Some(conn.id));
+
+    let page = app.get("/connections", Some(&admin)).await;
+    assert!(page.body.contains("production"));
+    assert!(!page.body.contains(&shared().key_secret));
+}
+
+#[tokio::test]
+async fn renaming_to_a_taken_name_is_refused_in_words() {
+    let app = spawn_app().await;
+    app.user("ada", Role::Admin).await;
+    let admin = app.login("ada").await;
+    app.add_connection_and_library_metric(&admin, "prod", "messages-sent")
+        .await;
+    app.add_connection_and_library_metric(&admin, "staging", "inbound-calls")
+        .await;
+    let token = app.token(&admin).await;
+    let prod = app
+        .state
+        .store()
+        .connection_by_label("prod")
+        .await
+        .unwrap()
+        .unwrap();
+
+    let reply = app
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/connections/{}", prod.id.0),
+            Some(&token),
+            Some(json!({"label": "staging"})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
+    assert_eq!(reply.json()["error"]["code"], "conflict");
+    assert!(
+        reply.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("'staging' already exists"),
+        "{}",
+        reply.body
+    );
+    let empty = app
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/connections/{}", prod.id.0),
+            Some(&token),
+            Some(json!({"label": "   "})),
+        )
+        .await;
+    assert_eq!(
+        empty.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        empty.body
+    );
+    assert_eq!(empty.json()["error"]["field"], "label");
+    let read = app.state.store().connection(prod.id).await.unwrap();
+    assert_eq!(read.label, "prod", "a refused rename changes nothing");
+}
+
+#[tokio::test]
+async fn the_api_rename_answers_with_the_connection_and_never_its_secret() {
+    let app = spawn_app().await;
+    app.user("ada", Role::Admin).await;
+    let admin = app.login("ada").await;
+    app.add_connection_and_library_metric(&admin, "prod", "messages-sent")
+        .await;
+    let token = app.token(&admin).await;
+    let id = app.state.store().list_connections().await.unwrap()[0].id.0;
+    let reply = app
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/connections/{id}"),
+            Some(&token),
+            Some(json!({"label": "eu"})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["label"], "eu");
+    assert_eq!(reply.json()["id"], id);
+    assert!(!reply.body.contains(&shared().key_secret));
+}

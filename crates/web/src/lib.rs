@@ -12,6 +12,9 @@
 //!   made with a session carry its CSRF token (a form field, or `X-CSRF-Token` on the API).
 //! - [`demo`] prepares `serve --demo`.
 
+// The OpenAPI document is one large `json!` literal.
+#![recursion_limit = "512"]
+
 pub mod accounts;
 pub mod api;
 pub mod auth;

@@ -6,13 +6,11 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use store::Store as _;
 use support::{shared, spawn_app};
-use web::Role;
 
 #[tokio::test]
 async fn renaming_keeps_the_secret_and_renames_it_in_metric_definitions() {
     let app = spawn_app().await;
-    app.user("ada", Role::Admin).await;
-    let admin = app.login("ada").await;
+    let admin = app.admin().await;
     let metric = app
         .add_connection_and_library_metric(&admin, "prod", "messages-sent")
         .await;
@@ -52,8 +50,7 @@ async fn renaming_keeps_the_secret_and_renames_it_in_metric_definitions() {
 #[tokio::test]
 async fn renaming_to_a_taken_name_is_refused_in_words() {
     let app = spawn_app().await;
-    app.user("ada", Role::Admin).await;
-    let admin = app.login("ada").await;
+    let admin = app.admin().await;
     app.add_connection_and_library_metric(&admin, "prod", "messages-sent")
         .await;
     app.add_connection_and_library_metric(&admin, "staging", "inbound-calls")
@@ -107,8 +104,7 @@ async fn renaming_to_a_taken_name_is_refused_in_words() {
 #[tokio::test]
 async fn the_api_rename_answers_with_the_connection_and_never_its_secret() {
     let app = spawn_app().await;
-    app.user("ada", Role::Admin).await;
-    let admin = app.login("ada").await;
+    let admin = app.admin().await;
     app.add_connection_and_library_metric(&admin, "prod", "messages-sent")
         .await;
     let token = app.token(&admin).await;

@@ -9,8 +9,7 @@ use web::Role;
 
 async fn app_with_metric() -> (TestApp, store::MetricId) {
     let app = spawn_app().await;
-    app.user("ada", Role::Admin).await;
-    let admin = app.login("ada").await;
+    let admin = app.admin().await;
     let metric = app
         .add_connection_and_library_metric(&admin, "prod", "messages-sent")
         .await;
@@ -78,11 +77,13 @@ async fn healthz_and_readyz_answer_without_a_login() {
 async fn metrics_is_prometheus_text_with_sync_and_twilio_counts() {
     let (app, metric) = app_with_metric().await;
     // The library add enqueues a backfill, but no worker runs here: the stored runs are ours.
+    let counters = [
+        ("switchboard_sync_runs{status=\"succeeded\"}", 2.0),
+        ("switchboard_sync_runs{status=\"failed\"}", 1.0),
+        ("switchboard_twilio_requests", 11.0),
+        ("switchboard_twilio_throttled", 3.0),
+    ];
     let before = scrape(&app).await;
-    let base_ok = sample(&before.body, "switchboard_sync_runs{status=\"succeeded\"}");
-    let base_failed = sample(&before.body, "switchboard_sync_runs{status=\"failed\"}");
-    let base_requests = sample(&before.body, "switchboard_twilio_requests");
-    let base_throttled = sample(&before.body, "switchboard_twilio_throttled");
 
     record_run(
         &app,
@@ -113,22 +114,13 @@ async fn metrics_is_prometheus_text_with_sync_and_twilio_counts() {
         content_type.starts_with("text/plain; version=0.0.4"),
         "{content_type}"
     );
-    assert_eq!(
-        sample(&after.body, "switchboard_sync_runs{status=\"succeeded\"}") - base_ok,
-        2.0
-    );
-    assert_eq!(
-        sample(&after.body, "switchboard_sync_runs{status=\"failed\"}") - base_failed,
-        1.0
-    );
-    assert_eq!(
-        sample(&after.body, "switchboard_twilio_requests") - base_requests,
-        11.0
-    );
-    assert_eq!(
-        sample(&after.body, "switchboard_twilio_throttled") - base_throttled,
-        3.0
-    );
+    for (name, added) in counters {
+        assert_eq!(
+            sample(&after.body, name) - sample(&before.body, name),
+            added,
+            "{name}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -286,6 +286,12 @@ impl TestApp {
             .expect("the added metric")
     }
 
+    /// Creates the admin `ada` and signs her in.
+    pub async fn admin(&self) -> Session {
+        self.user("ada", Role::Admin).await;
+        self.login("ada").await
+    }
+
     /// Creates a user directly in the accounts.
     pub async fn user(&self, name: &str, role: Role) {
         let hash = hash_password(PASSWORD).unwrap();

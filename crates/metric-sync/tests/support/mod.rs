@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,8 +13,6 @@ use connector::{BaseUrl, Connector, ConnectorConfig, RetryPolicy};
 use domain::{AccountSid, ApiKeySid, Secret};
 use metric_sync::{SyncConfig, Syncer};
 use serde_json::{Value, json};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{AssertSqlSafe, Executor};
 use store::{
     BucketQuery, ConnectionId, MasterKey, MetricId, NewConnection, NewMetric, PostgresStore,
     SqliteStore, Store,
@@ -26,15 +23,6 @@ pub const DAY_MS: i64 = 86_400_000;
 pub const HOUR_MS: i64 = 3_600_000;
 
 // ---------------------------------------------------------------- stores on both backends
-
-fn require_all() -> bool {
-    std::env::var("SWITCHBOARD_REQUIRE_ALL").is_ok_and(|v| v == "1")
-}
-
-pub fn pg_url() -> String {
-    std::env::var("SWITCHBOARD_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
 
 pub fn key() -> MasterKey {
     MasterKey::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "test").unwrap()
@@ -72,105 +60,23 @@ impl Harness for SqliteHarness {
 }
 
 pub struct PgHarness {
-    url: String,
-    schema: String,
-}
-
-/// One TCP probe per test binary, so an absent server costs milliseconds.
-fn probe(url: &str) -> Result<(), String> {
-    static PROBE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
-    PROBE
-        .get_or_init(|| {
-            let parsed = url::Url::parse(url).map_err(|e| format!("bad URL: {e}"))?;
-            let host = parsed.host_str().unwrap_or("127.0.0.1").to_owned();
-            let port = parsed.port().unwrap_or(5432);
-            let addrs = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))
-                .map_err(|e| e.to_string())?;
-            let mut last = String::from("no address");
-            for addr in addrs {
-                match std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
-                    Ok(_) => return Ok(()),
-                    Err(e) => last = e.to_string(),
-                }
-            }
-            Err(last)
-        })
-        .clone()
+    db: test_support::PgSchema,
 }
 
 impl PgHarness {
     /// A fresh schema, or `None` after a loud SKIPPED line when PostgreSQL is unreachable
     /// (a failure under `SWITCHBOARD_REQUIRE_ALL=1`).
     pub async fn new() -> Option<Self> {
-        let url = pg_url();
-        let admin = match probe(&url) {
-            Ok(()) => PgPoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect(&url)
-                .await
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e),
-        };
-        let admin = match admin {
-            Ok(a) => a,
-            Err(reason) => {
-                if require_all() {
-                    panic!(
-                        "PostgreSQL unreachable at {url} and SWITCHBOARD_REQUIRE_ALL=1: {reason}"
-                    );
-                }
-                let line = format!(
-                    "SKIPPED: PostgreSQL unreachable at {url} ({reason}); set SWITCHBOARD_REQUIRE_ALL=1 to make this a failure\n"
-                );
-                let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
-                return None;
-            }
-        };
-        let schema = format!("sync_test_{:016x}", rand::random::<u64>());
-        admin
-            .execute(AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .await
-            .unwrap();
-        admin.close().await;
-        Some(Self { url, schema })
-    }
-}
-
-impl Drop for PgHarness {
-    fn drop(&mut self) {
-        let url = self.url.clone();
-        let schema = self.schema.clone();
-        // Its own runtime, so it also runs while a failed test unwinds.
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async move {
-                if let Ok(pool) = PgPoolOptions::new().max_connections(1).connect(&url).await {
-                    let _ = pool
-                        .execute(AssertSqlSafe(format!(
-                            "DROP SCHEMA IF EXISTS {schema} CASCADE"
-                        )))
-                        .await;
-                    pool.close().await;
-                }
-            });
+        Some(Self {
+            db: test_support::PgSchema::create("sync_test").await?,
         })
-        .join();
     }
 }
 
 impl Harness for PgHarness {
     type S = PostgresStore;
     async fn open(&self) -> PostgresStore {
-        let options = PgConnectOptions::from_str(&self.url)
-            .unwrap()
-            .options([("search_path", self.schema.as_str())]);
-        PostgresStore::connect_with(options, 8, key())
+        PostgresStore::connect_with(self.db.options(), 8, key())
             .await
             .unwrap()
     }

@@ -119,22 +119,5 @@ pub fn ok(data_dir: &PathBuf, sim: &SimHandle, args: &[&str]) -> String {
 
 /// The PostgreSQL URL for tests, or None (said loudly) when it is unreachable and not required.
 pub fn postgres_url() -> Option<String> {
-    let url = std::env::var("SWITCHBOARD_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-    let reachable = std::net::TcpStream::connect_timeout(
-        &"127.0.0.1:5432".parse().expect("address"),
-        std::time::Duration::from_secs(2),
-    )
-    .is_ok()
-        || !url.contains("127.0.0.1:5432");
-    if reachable {
-        return Some(url);
-    }
-    if std::env::var("SWITCHBOARD_REQUIRE_ALL").is_ok_and(|v| v == "1") {
-        panic!("PostgreSQL is unreachable at {url} and SWITCHBOARD_REQUIRE_ALL=1");
-    }
-    eprintln!(
-        "SKIPPED: PostgreSQL unreachable at {url}; set SWITCHBOARD_REQUIRE_ALL=1 to fail instead"
-    );
-    None
+    test_support::pg_url_or_skip()
 }

@@ -1,0 +1,139 @@
+//! Helpers for integration tests only (a dev-dependency, never linked into the binary).
+//!
+//! - [`require_all`] and [`skip`]: a test that needs a part this machine lacks (PostgreSQL,
+//!   Chromium, the shared fixtures) says so loudly and returns, unless
+//!   `SWITCHBOARD_REQUIRE_ALL=1` (CI sets it), where the skip is a failure.
+//! - [`PgSchema`]: a fresh PostgreSQL schema per test, dropped afterwards, also when the test
+//!   panics, so tests run in parallel on one database without seeing each other.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{AssertSqlSafe, Executor};
+
+/// The variable that turns every skip into a failure.
+pub const REQUIRE_ALL_ENV: &str = "SWITCHBOARD_REQUIRE_ALL";
+/// The variable that points the PostgreSQL tests at another server.
+pub const DATABASE_URL_ENV: &str = "SWITCHBOARD_TEST_DATABASE_URL";
+pub const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+pub fn require_all() -> bool {
+    std::env::var(REQUIRE_ALL_ENV).is_ok_and(|v| v == "1")
+}
+
+/// Skips the calling test with a loud line naming what is missing and why, or fails it under
+/// `SWITCHBOARD_REQUIRE_ALL=1`. Returns `None` so callers can write
+/// `let Some(x) = ... else { return skip(...) }`.
+pub fn skip<T>(what: &str, reason: &str) -> Option<T> {
+    if require_all() {
+        panic!("{what} ({reason}) and {REQUIRE_ALL_ENV}=1");
+    }
+    // Straight to the process's stderr, past the harness's capture, so a passing run shows it.
+    let line =
+        format!("SKIPPED: {what} ({reason}); set {REQUIRE_ALL_ENV}=1 to make this a failure\n");
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+    None
+}
+
+pub fn pg_url() -> String {
+    std::env::var(DATABASE_URL_ENV).unwrap_or_else(|_| DEFAULT_PG_URL.to_owned())
+}
+
+/// The PostgreSQL URL when the server answers a TCP probe, else [`skip`].
+pub fn pg_url_or_skip() -> Option<String> {
+    let url = pg_url();
+    match probe(&url) {
+        Ok(()) => Some(url),
+        Err(reason) => skip(&format!("PostgreSQL unreachable at {url}"), &reason),
+    }
+}
+
+/// One quick TCP probe per test binary, so an absent server costs milliseconds, not a pool
+/// timeout per test.
+fn probe(url: &str) -> Result<(), String> {
+    static PROBE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    PROBE
+        .get_or_init(|| {
+            let parsed = url::Url::parse(url).map_err(|e| format!("bad URL: {e}"))?;
+            let host = parsed.host_str().unwrap_or("127.0.0.1").to_owned();
+            let port = parsed.port().unwrap_or(5432);
+            let addrs = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))
+                .map_err(|e| e.to_string())?;
+            let mut last = String::from("no address");
+            for addr in addrs {
+                match std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
+                    Ok(_) => return Ok(()),
+                    Err(e) => last = e.to_string(),
+                }
+            }
+            Err(last)
+        })
+        .clone()
+}
+
+/// A schema of its own on the test PostgreSQL server, dropped with this value.
+#[derive(Debug)]
+pub struct PgSchema {
+    pub url: String,
+    pub schema: String,
+}
+
+impl PgSchema {
+    /// A fresh schema named `{prefix}_{random}`, or `None` after [`skip`] when PostgreSQL is
+    /// unreachable.
+    pub async fn create(prefix: &str) -> Option<Self> {
+        let url = pg_url_or_skip()?;
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(&url)
+            .await;
+        let admin = match admin {
+            Ok(pool) => pool,
+            Err(e) => return skip(&format!("PostgreSQL unreachable at {url}"), &e.to_string()),
+        };
+        let schema = format!("{prefix}_{:016x}", rand::random::<u64>());
+        admin
+            .execute(AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .await
+            .unwrap_or_else(|e| panic!("create the test schema {schema}: {e}"));
+        admin.close().await;
+        Some(Self { url, schema })
+    }
+
+    /// Connection options that put every table in this schema.
+    pub fn options(&self) -> PgConnectOptions {
+        PgConnectOptions::from_str(&self.url)
+            .unwrap_or_else(|e| panic!("the test database URL {}: {e}", self.url))
+            .options([("search_path", self.schema.as_str())])
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let url = self.url.clone();
+        let schema = self.schema.clone();
+        // Its own runtime on its own thread: this also runs while a failed test unwinds, and
+        // inside a test's runtime, where blocking on another is not allowed.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(pool) = PgPoolOptions::new().max_connections(1).connect(&url).await {
+                    let _ = pool
+                        .execute(AssertSqlSafe(format!(
+                            "DROP SCHEMA IF EXISTS {schema} CASCADE"
+                        )))
+                        .await;
+                    pool.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}

@@ -229,19 +229,7 @@ pub async fn metric_preview(
             message: e.to_string(),
             field: Some("expression"),
         })?;
-    let conn = state
-        .store()
-        .connection_by_label(&def.connection)
-        .await?
-        .ok_or_else(|| {
-            WebError::invalid(
-                "definition",
-                format!(
-                    "no connection named '{}': add it in the Data Manager first",
-                    def.connection
-                ),
-            )
-        })?;
+    let conn = ops::connection_named(state.store(), &def.connection).await?;
     let now = Timestamp::now();
     let hours = i64::from(body.hours.unwrap_or(24).clamp(1, 24 * 31));
     let window = twilio_request::Window::new(now - jiff::SignedDuration::from_hours(hours), now)
@@ -304,19 +292,7 @@ pub async fn metric_create(
 ) -> ApiResult {
     caller.require(Role::Editor)?;
     let def = check_definition(&body.definition)?;
-    let conn = state
-        .store()
-        .connection_by_label(&def.connection)
-        .await?
-        .ok_or_else(|| {
-            WebError::invalid(
-                "definition",
-                format!(
-                    "no connection named '{}': add it in the Data Manager first",
-                    def.connection
-                ),
-            )
-        })?;
+    let conn = ops::connection_named(state.store(), &def.connection).await?;
     let name = def.description.name.clone();
     if state.store().metric_by_name(&name).await?.is_some() {
         return Err(WebError::Conflict(format!("a metric named '{name}' already exists")).into());

@@ -146,6 +146,16 @@ pub async fn rename_connection(
     Ok(store.connection(id).await?)
 }
 
+/// The connection a definition names, or why there is none.
+pub async fn connection_named(store: &AnyStore, label: &str) -> Result<Connection, WebError> {
+    store.connection_by_label(label).await?.ok_or_else(|| {
+        WebError::invalid(
+            "definition",
+            format!("no connection named '{label}': add it in the Data Manager first"),
+        )
+    })
+}
+
 pub async fn metrics_of_connection(
     store: &AnyStore,
     id: ConnectionId,

@@ -3,7 +3,7 @@
 
 mod cmd;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
@@ -20,6 +20,11 @@ struct Cli {
         default_value = "text"
     )]
     log_format: LogFormat,
+    /// A TOML file of settings: any `SWITCHBOARD_*` setting, keyed by its name without the
+    /// prefix in lower case (e.g. `twilio_base_url`, `data_dir`). Flags and the environment
+    /// override it.
+    #[arg(long, global = true, env = cmd::config::CONFIG_ENV, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -63,8 +68,16 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Err(err) = cmd::config::apply(&args, &Cli::command()) {
+        eprintln!("error: {err:#}");
+        return std::process::ExitCode::FAILURE;
+    }
+    let cli = Cli::parse_from(args);
     init_logs(cli.log_format);
+    if let Some(path) = &cli.config {
+        tracing::info!(config = %path.display(), "settings read from the config file");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

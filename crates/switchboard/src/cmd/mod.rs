@@ -1,6 +1,7 @@
 //! One module per subcommand: each has `Args` (clap) and `async fn run(Args)`.
 
 pub mod common;
+pub mod config;
 pub mod connection;
 pub mod data;
 pub mod fetch;

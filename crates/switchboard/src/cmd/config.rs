@@ -45,10 +45,10 @@ pub fn known_settings(command: &clap::Command) -> BTreeMap<String, String> {
 
 fn collect(command: &clap::Command, out: &mut BTreeMap<String, String>) {
     for arg in command.get_arguments() {
-        if let Some(name) = arg.get_env().and_then(|e| e.to_str()) {
-            if name.starts_with(PREFIX) {
-                out.insert(key_of(name), name.to_owned());
-            }
+        if let Some(name) = arg.get_env().and_then(|e| e.to_str())
+            && name.starts_with(PREFIX)
+        {
+            out.insert(key_of(name), name.to_owned());
         }
     }
     for sub in command.get_subcommands() {

@@ -362,6 +362,20 @@ pub async fn metric_delete(
     Ok(Json(json!({ "deleted": id })).into_response())
 }
 
+pub async fn metric_duplicate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    caller.require(Role::Editor)?;
+    let copy = ops::duplicate_metric(state.store(), MetricId(id)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "metric": metric_out(&copy) })),
+    )
+        .into_response())
+}
+
 pub async fn metric_sync(
     State(state): State<AppState>,
     caller: Caller,

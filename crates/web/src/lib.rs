@@ -70,6 +70,7 @@ impl App {
                     .delete(api::metric_delete),
             )
             .route("/metrics/{id}/sync", post(api::metric_sync))
+            .route("/metrics/{id}/duplicate", post(api::metric_duplicate))
             .route("/metrics/{id}/runs", get(api::metric_runs))
             .route("/metrics/{id}/data", get(api::metric_data))
             .route("/library", get(api::library_list))
@@ -88,6 +89,7 @@ impl App {
             .route("/metrics", get(prometheus))
             .route(pages::METRICS_SCREEN, get(pages::metrics))
             .route("/metrics/{id}/sync", post(pages::metric_sync))
+            .route("/metrics/{id}/duplicate", post(pages::metric_duplicate))
             .route("/metrics/{id}/delete", post(pages::metric_delete))
             .route("/metrics/{id}/export", get(pages::metric_export))
             .route("/metrics/{id}/runs", get(pages::metric_runs))

@@ -379,6 +379,7 @@ pub fn document() -> Value {
                 "delete": op("Delete a metric and its history", "Editor", ("200", "Deleted"), None, &["id"], Id)
             },
             "/api/v1/metrics/preview": { "post": op("Run a definition live without saving it: rows, skipped and bad rows, the fetch ledger", "Editor", ("200", "Preview"), Some("PreviewIn"), &[], Body) },
+            "/api/v1/metrics/{id}/duplicate": { "post": op("Copy a metric under a free name \"NAME (copy)\"; the copy backfills on its own", "Editor", ("201", "MetricSaved"), None, &["id"], Id) },
             "/api/v1/metrics/{id}/sync": { "post": op("Queue a sync now", "Editor", ("202", "SyncQueued"), None, &["id"], Id) },
             "/api/v1/metrics/{id}/runs": { "get": op("Ledgers of the latest syncs", "Viewer", ("200", "Runs"), None, &["id"], Id) },
             "/api/v1/metrics/{id}/data": { "get": op("Values by interval and dimension", "Viewer", ("200", "Data"), None, &["id", "from", "to", "interval", "tz", "dimension", "compare"], IdQuery) },

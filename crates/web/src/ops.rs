@@ -238,6 +238,43 @@ pub async fn add_library_metric(
     Ok(m)
 }
 
+/// Copies a metric under the first free name "NAME (copy)", "NAME (copy 2)", ... with the
+/// same request, expression and connection, puts the copy on the Metrics screen and queues its
+/// backfill. The copy is where an edit can be tried without touching the original's history.
+pub async fn duplicate_metric(store: &AnyStore, id: MetricId) -> Result<StoredMetric, WebError> {
+    let original = store.metric(id).await?;
+    let mut definition: serde_json::Value =
+        serde_json::from_str(&original.definition).map_err(|e| {
+            WebError::Internal(format!(
+                "the stored definition of {} is not JSON: {e}",
+                original.name
+            ))
+        })?;
+    let mut name = format!("{} (copy)", original.name);
+    let mut n = 1;
+    while store.metric_by_name(&name).await?.is_some() {
+        n += 1;
+        name = format!("{} (copy {n})", original.name);
+    }
+    definition["description"]["name"] = serde_json::Value::String(name.clone());
+    let now = now_ms();
+    let copy = store
+        .create_metric(
+            &store::NewMetric {
+                name,
+                connection_id: original.connection_id,
+                definition: definition.to_string(),
+            },
+            now,
+        )
+        .await?;
+    store
+        .set_metric_usage(copy.id, &[library::METRICS_SCREEN.to_owned()], now)
+        .await?;
+    enqueue_sync(store, copy.id).await?;
+    Ok(store.metric(copy.id).await?)
+}
+
 pub async fn add_user(
     state: &AppState,
     name: &str,

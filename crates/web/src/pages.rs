@@ -459,6 +459,22 @@ pub async fn metric_sync(
     ))
 }
 
+pub async fn metric_duplicate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    caller.require(Role::Editor)?;
+    caller.check_csrf(&form.csrf)?;
+    let copy = ops::duplicate_metric(state.store(), MetricId(id)).await?;
+    Ok(with_flash(
+        METRICS_SCREEN,
+        true,
+        &format!("Added {}: its history is backfilling now.", copy.name),
+    ))
+}
+
 pub async fn metric_delete(
     State(state): State<AppState>,
     caller: Caller,

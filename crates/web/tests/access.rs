@@ -59,6 +59,7 @@ const PAGES: &[PageRoute] = &[
     ("POST", "/account/tokens", &[("name", "")], Role::Viewer),
     ("POST", "/account/tokens/999/delete", &[], Role::Viewer),
     ("POST", "/metrics/999/sync", &[], Role::Editor),
+    ("POST", "/metrics/999/duplicate", &[], Role::Editor),
     ("POST", "/metrics/999/delete", &[], Role::Editor),
     (
         "POST",
@@ -156,6 +157,12 @@ fn api_routes() -> Vec<(Method, &'static str, Option<serde_json::Value>, Role)> 
         ),
         (Method::DELETE, "/api/v1/metrics/999", None, Role::Editor),
         (Method::POST, "/api/v1/metrics/999/sync", None, Role::Editor),
+        (
+            Method::POST,
+            "/api/v1/metrics/999/duplicate",
+            None,
+            Role::Editor,
+        ),
         (
             Method::POST,
             "/api/v1/library/no-such-metric/add",

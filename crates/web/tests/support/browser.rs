@@ -104,7 +104,7 @@ impl WebApp {
         let hash = hash_password(PASSWORD).unwrap();
         self.state
             .accounts()
-            .create_user(name, role, &hash, 0)
+            .create_user(name, role, &hash, jiff::Timestamp::now().as_millisecond())
             .await
             .unwrap();
     }

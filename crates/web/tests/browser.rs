@@ -45,7 +45,11 @@ async fn the_one_time_setup_link_creates_the_first_admin() {
     let Some(b) = Browser::open(&app, Size::Desktop).await else {
         return;
     };
-    let path = app.state.setup_path().await.expect("an empty install offers setup");
+    let path = app
+        .state
+        .setup_path()
+        .await
+        .expect("an empty install offers setup");
     b.goto(&path).await;
     b.wait_for_text("Create the first admin").await;
     b.fill("name", "ada").await;
@@ -56,7 +60,10 @@ async fn the_one_time_setup_link_creates_the_first_admin() {
     assert!(b.text("header .who").await.contains("ada"));
     let users = app.state.accounts().list_users().await.unwrap();
     assert_eq!(users.len(), 1);
-    assert_eq!((users[0].name.as_str(), users[0].role), ("ada", Role::Admin));
+    assert_eq!(
+        (users[0].name.as_str(), users[0].role),
+        ("ada", Role::Admin)
+    );
 
     // The link worked once.
     b.goto(&path).await;
@@ -71,10 +78,17 @@ async fn signing_in_opens_the_metrics_screen() {
         return;
     };
     b.goto("/metrics").await;
-    assert_eq!(b.path().await, "/login", "signed-out visitors are sent to sign in");
+    assert_eq!(
+        b.path().await,
+        "/login",
+        "signed-out visitors are sent to sign in"
+    );
     b.login("ada").await;
     assert!(b.text("header .who").await.contains("ada"));
-    assert!(b.has("nav.main a[aria-current=page][href='/metrics']").await);
+    assert!(
+        b.has("nav.main a[aria-current=page][href='/metrics']")
+            .await
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -94,7 +108,10 @@ async fn a_wrong_password_is_refused() {
         "{}",
         b.body_text().await
     );
-    assert!(!b.has("header .who").await, "no session after a wrong password");
+    assert!(
+        !b.has("header .who").await,
+        "no session after a wrong password"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -115,11 +132,24 @@ async fn a_wrong_secret_shows_twilios_refusal_and_saves_nothing() {
     b.submit("form[action='/connections'] button.primary").await;
 
     let alert = b.text(".alert.bad").await;
-    assert!(alert.contains("Twilio refused the connection (HTTP 401, code 20003"), "{alert}");
+    assert!(
+        alert.contains("Twilio refused the connection (HTTP 401, code 20003"),
+        "{alert}"
+    );
     assert!(alert.contains("API Key SID or secret is wrong"), "{alert}");
-    assert!(app.state.store().list_connections().await.unwrap().is_empty());
+    assert!(
+        app.state
+            .store()
+            .list_connections()
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(!b.has("table").await, "no connection is listed");
-    assert!(!b.source().await.contains(wrong), "the refused secret is not sent back");
+    assert!(
+        !b.source().await.contains(wrong),
+        "the refused secret is not sent back"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -146,7 +176,12 @@ async fn a_right_secret_saves_the_connection_and_never_shows_it() {
     assert!(b.text("table").await.contains(&s.account_sid));
     assert!(!b.source().await.contains(&s.key_secret));
     assert_eq!(
-        b.find("#secret").await.prop("value").await.unwrap().as_deref(),
+        b.find("#secret")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
         Some(""),
         "the secret field is empty again"
     );
@@ -171,7 +206,11 @@ async fn a_library_metric_asks_for_the_connection_and_shows_the_simulators_value
             vec![json!(picker)],
         )
         .await;
-    assert_eq!(options, json!(["sim-main", "sim-other"]), "it asks which connection");
+    assert_eq!(
+        options,
+        json!(["sim-main", "sim-other"]),
+        "it asks which connection"
+    );
     b.select(&picker, "sim-other").await;
     let form = b
         .execute(
@@ -179,7 +218,8 @@ async fn a_library_metric_asks_for_the_connection_and_shows_the_simulators_value
             vec![json!(picker)],
         )
         .await;
-    b.submit(&format!("#{} button", form.as_str().unwrap())).await;
+    b.submit(&format!("#{} button", form.as_str().unwrap()))
+        .await;
     assert!(b.path().await.starts_with("/metrics"));
     assert!(b.body_text().await.contains(&format!("Added {name}")));
 
@@ -242,7 +282,10 @@ async fn a_viewer_sees_no_edit_controls_and_a_direct_post_is_refused() {
         "a[href='/connections']",
         "a[href='/users']",
     ] {
-        assert!(!b.has(css).await, "a Viewer sees {css} on the Metrics screen");
+        assert!(
+            !b.has(css).await,
+            "a Viewer sees {css} on the Metrics screen"
+        );
     }
     b.goto("/library").await;
     assert!(!b.has("form[action='/library/add']").await);
@@ -259,7 +302,12 @@ async fn a_viewer_sees_no_edit_controls_and_a_direct_post_is_refused() {
         )
         .await;
     assert_eq!(reply["status"], 403, "{reply}");
-    assert!(reply["text"].as_str().unwrap().contains("needs the Editor role"));
+    assert!(
+        reply["text"]
+            .as_str()
+            .unwrap()
+            .contains("needs the Editor role")
+    );
     assert_eq!(app.state.store().list_metrics().await.unwrap().len(), 1);
 }
 
@@ -280,7 +328,11 @@ async fn a_form_posted_without_its_csrf_token_is_refused() {
     )
     .await;
     b.submit("form[action='/users'] button.primary").await;
-    assert!(b.body_text().await.contains("Form expired"), "{}", b.body_text().await);
+    assert!(
+        b.body_text().await.contains("Form expired"),
+        "{}",
+        b.body_text().await
+    );
     let users = app.state.accounts().list_users().await.unwrap();
     assert_eq!(users.len(), 1, "nobody was added");
 }
@@ -305,6 +357,9 @@ async fn screenshots_of_every_main_page() {
     .unwrap();
     app.user("grace", Role::Editor).await;
     app.user("val", Role::Viewer).await;
+    web::ops::create_token(&app.state, ready.user.id, "weekly report script")
+        .await
+        .unwrap();
     let first = ready.metrics.first().expect("demo metrics").id.0;
     let setup = empty.state.setup_path().await.unwrap();
 

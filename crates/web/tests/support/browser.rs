@@ -160,7 +160,9 @@ fn free_port() -> u16 {
 fn driver_http(port: u16, method: &str, path: &str) -> Option<String> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -241,7 +243,10 @@ fn start_driver() -> Result<Driver, String> {
 
 fn driver() -> Result<&'static Driver, &'static str> {
     static DRIVER: OnceLock<Result<Driver, String>> = OnceLock::new();
-    DRIVER.get_or_init(start_driver).as_ref().map_err(|e| e.as_str())
+    DRIVER
+        .get_or_init(start_driver)
+        .as_ref()
+        .map_err(|e| e.as_str())
 }
 
 // ---------------------------------------------------------------- the browser
@@ -497,7 +502,10 @@ impl Browser {
     pub async fn body_text(&self) -> String {
         match self
             .client
-            .execute("return document.body ? document.body.innerText : ''", vec![])
+            .execute(
+                "return document.body ? document.body.innerText : ''",
+                vec![],
+            )
             .await
         {
             Ok(Value::String(s)) => s,
@@ -572,11 +580,7 @@ impl Browser {
 impl Drop for Browser {
     fn drop(&mut self) {
         // Plain HTTP, so the session ends even when the test's runtime is going away.
-        let _ = driver_http(
-            self.port,
-            "DELETE",
-            &format!("/session/{}", self.session),
-        );
+        let _ = driver_http(self.port, "DELETE", &format!("/session/{}", self.session));
         let _ = std::fs::remove_dir_all(&self.profile);
     }
 }

@@ -7,3 +7,10 @@ document.addEventListener("submit", (event) => {
     if (!window.confirm(form.dataset.confirm)) event.preventDefault();
   }
 });
+
+// On a phone the navigation scrolls sideways: bring the current page's link into view.
+const current = document.querySelector("nav.main [aria-current=page]");
+const nav = current && current.parentElement;
+if (nav && nav.scrollWidth > nav.clientWidth) {
+  nav.scrollLeft = current.offsetLeft - (nav.clientWidth - current.offsetWidth) / 2;
+}

@@ -199,13 +199,16 @@ fn driver_http(port: u16, method: &str, path: &str) -> Option<String> {
 }
 
 fn start_driver() -> Result<Driver, String> {
+    // SWITCHBOARD_CHROMEDRIVER / SWITCHBOARD_CHROMIUM name other binaries than those on PATH.
     let chromedriver = std::env::var_os("SWITCHBOARD_CHROMEDRIVER")
         .map(PathBuf::from)
         .or_else(|| on_path(&["chromedriver"]))
+        .filter(|p| p.is_file())
         .ok_or("chromedriver is not installed (apt-get install chromium-driver)")?;
     let chromium = std::env::var_os("SWITCHBOARD_CHROMIUM")
         .map(PathBuf::from)
         .or_else(|| on_path(&["chromium", "chromium-browser", "google-chrome"]))
+        .filter(|p| p.is_file())
         .ok_or("Chromium is not installed (apt-get install chromium)")?;
     let port = free_port();
     // The test binary exits without running destructors of statics, so a small shell watches

@@ -131,6 +131,7 @@ async fn a_wrong_secret_shows_twilios_refusal_and_saves_nothing() {
     b.fill("secret", wrong).await;
     b.submit("form[action='/connections'] button.primary").await;
 
+    b.screenshot("data-manager-refused").await;
     let alert = b.text(".alert.bad").await;
     assert!(
         alert.contains("Twilio refused the connection (HTTP 401, code 20003"),
@@ -235,7 +236,7 @@ async fn a_library_metric_asks_for_the_connection_and_shows_the_simulators_value
     assert_eq!(stored[0].connection_id, Some(other.id));
 
     // The worker backfills it; reload until the screen says it is fresh.
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(60);
     let row = loop {
         b.goto("/metrics").await;
         let row = metric_row(&b, name).await.expect("the metric is listed");
@@ -362,6 +363,7 @@ async fn screenshots_of_every_main_page() {
         .unwrap();
     let first = ready.metrics.first().expect("demo metrics").id.0;
     let setup = empty.state.setup_path().await.unwrap();
+    let connection = app.state.store().list_connections().await.unwrap()[0].id.0;
 
     // Desktop light comes last: it uses up the setup link to show a new install's screen.
     for (size, dark) in [
@@ -401,6 +403,10 @@ async fn screenshots_of_every_main_page() {
             ("account", "/account".to_owned()),
             ("users", "/users".to_owned()),
             ("runs", format!("/metrics/{first}/runs")),
+            (
+                "connection-remove",
+                format!("/connections/{connection}/delete"),
+            ),
         ] {
             b.goto(&path).await;
             b.wait_for("main h1").await;

@@ -34,7 +34,7 @@ use web::{AppState, Role, StoreAccounts, WebConfig};
 use super::{PASSWORD, connector, key};
 
 /// How long any wait in a browser test may take before the test fails.
-pub const WAIT: Duration = Duration::from_secs(15);
+pub const WAIT: Duration = Duration::from_secs(20);
 
 fn require_all() -> bool {
     std::env::var("SWITCHBOARD_REQUIRE_ALL").is_ok_and(|v| v == "1")

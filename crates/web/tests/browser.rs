@@ -11,6 +11,7 @@ use store::Store;
 use support::browser::{Browser, Size, WebApp, screenshot_dir};
 use support::{PASSWORD, shared};
 use web::Role;
+use web::pages::METRICS_SCREEN as METRICS;
 
 fn rfc2822_ms(v: &Value, field: &str) -> Option<i64> {
     let s = v.get(field)?.as_str()?;
@@ -77,7 +78,7 @@ async fn signing_in_opens_the_metrics_screen() {
     let Some(b) = Browser::open(&app, Size::Desktop).await else {
         return;
     };
-    b.goto("/metrics").await;
+    b.goto(METRICS).await;
     assert_eq!(
         b.path().await,
         "/login",
@@ -86,7 +87,7 @@ async fn signing_in_opens_the_metrics_screen() {
     b.login("ada").await;
     assert!(b.text("header .who").await.contains("ada"));
     assert!(
-        b.has("nav.main a[aria-current=page][href='/metrics']")
+        b.has("nav.main a[aria-current=page][href='/metrics/all']")
             .await
     );
 }
@@ -221,7 +222,7 @@ async fn a_library_metric_asks_for_the_connection_and_shows_the_simulators_value
         .await;
     b.submit(&format!("#{} button", form.as_str().unwrap()))
         .await;
-    assert!(b.path().await.starts_with("/metrics"));
+    assert!(b.path().await.starts_with(METRICS));
     assert!(b.body_text().await.contains(&format!("Added {name}")));
 
     let stored = app.state.store().list_metrics().await.unwrap();
@@ -238,7 +239,7 @@ async fn a_library_metric_asks_for_the_connection_and_shows_the_simulators_value
     // The worker backfills it; reload until the screen says it is fresh.
     let deadline = Instant::now() + Duration::from_secs(60);
     let row = loop {
-        b.goto("/metrics").await;
+        b.goto(METRICS).await;
         let row = metric_row(&b, name).await.expect("the metric is listed");
         if row["state"] == "fresh" {
             break row;
@@ -279,6 +280,7 @@ async fn a_viewer_sees_no_edit_controls_and_a_direct_post_is_refused() {
     assert!(metric_row(&b, "Outbound calls").await.is_some());
     for css in [
         "form[action$='/sync']",
+        "form[action$='/duplicate']",
         "form[action$='/delete']",
         "a[href='/connections']",
         "a[href='/users']",
@@ -385,7 +387,7 @@ async fn screenshots_of_every_main_page() {
             fresh.fill("name", "ada").await;
             fresh.fill("password", PASSWORD).await;
             fresh.submit("form button.primary").await;
-            fresh.goto("/metrics").await;
+            fresh.goto(METRICS).await;
             fresh.screenshot("metrics-empty").await;
         }
         drop(fresh);
@@ -397,7 +399,7 @@ async fn screenshots_of_every_main_page() {
         b.fill("password", &ready.password).await;
         b.submit("form button.primary").await;
         for (page, path) in [
-            ("metrics", "/metrics".to_owned()),
+            ("metrics", METRICS.to_owned()),
             ("data-manager", "/connections".to_owned()),
             ("library", "/library".to_owned()),
             ("account", "/account".to_owned()),

@@ -36,10 +36,6 @@ use super::{PASSWORD, connector, key};
 /// How long any wait in a browser test may take before the test fails.
 pub const WAIT: Duration = Duration::from_secs(20);
 
-fn require_all() -> bool {
-    std::env::var("SWITCHBOARD_REQUIRE_ALL").is_ok_and(|v| v == "1")
-}
-
 // ---------------------------------------------------------------- the app on a real port
 
 /// The whole app on `127.0.0.1:<port>` with a sync worker, until dropped.
@@ -303,15 +299,7 @@ impl Browser {
     pub async fn open_with(app: &WebApp, size: Size, dark: bool) -> Option<Self> {
         let driver = match driver() {
             Ok(d) => d,
-            Err(why) if require_all() => {
-                panic!("browser tests need Chromium and chromedriver: {why}")
-            }
-            Err(why) => {
-                eprintln!(
-                    "\n*** SKIPPED browser test: {why}. Set SWITCHBOARD_REQUIRE_ALL=1 to fail instead. ***\n"
-                );
-                return None;
-            }
+            Err(why) => return test_support::skip("browser test: no headless Chromium", why),
         };
         let profile = std::env::temp_dir().join(format!(
             "sb-chromium-{}-{}",
@@ -542,14 +530,19 @@ impl Browser {
             .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
     }
 
-    /// Signs in through the login form as `name` with [`PASSWORD`] and waits for the Metrics
+    /// Signs in through the login form as `name` with [`PASSWORD`]; it lands on the Metrics
     /// screen.
     pub async fn login(&self, name: &str) {
         self.goto("/login").await;
         self.fill("name", name).await;
         self.fill("password", PASSWORD).await;
         self.submit("form button.primary").await;
-        assert_eq!(self.path().await, "/metrics", "{}", self.body_text().await);
+        assert_eq!(
+            self.path().await,
+            web::pages::METRICS_SCREEN,
+            "{}",
+            self.body_text().await
+        );
     }
 
     /// Writes the whole page (not just the viewport) as

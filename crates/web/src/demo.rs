@@ -88,7 +88,8 @@ pub async fn prepare(state: &AppState, account: DemoAccount) -> Result<DemoReady
         let entry = library::find(slug).map_err(|e| WebError::Internal(e.to_string()))?;
         let m = match state.store().metric_by_name(entry.name()).await? {
             Some(m) => m,
-            None => ops::add_library_metric(state.store(), slug, DEMO_CONNECTION).await?,
+            // Synced just below, so no job is queued too.
+            None => ops::add_library_metric_unsynced(state.store(), slug, DEMO_CONNECTION).await?,
         };
         metrics.push(m);
     }

@@ -224,7 +224,19 @@ pub async fn add_library_metric(
     slug: &str,
     connection: &str,
 ) -> Result<StoredMetric, WebError> {
-    let m = library::add(store, slug.trim(), connection.trim(), now_ms())
+    let m = add_library_metric_unsynced(store, slug, connection).await?;
+    enqueue_sync(store, m.id).await?;
+    Ok(m)
+}
+
+/// Adds a library metric to the Metrics screen without queueing its backfill: for a caller that
+/// syncs it at once itself (the demo), so it is not synced twice.
+pub async fn add_library_metric_unsynced(
+    store: &AnyStore,
+    slug: &str,
+    connection: &str,
+) -> Result<StoredMetric, WebError> {
+    library::add(store, slug.trim(), connection.trim(), now_ms())
         .await
         .map_err(|e| match e {
             library::AddError::AlreadyAdded { .. } => WebError::Conflict(e.to_string()),
@@ -233,9 +245,7 @@ pub async fn add_library_metric(
             }
             library::AddError::Store { .. } => WebError::Internal(e.to_string()),
             other => WebError::invalid("name", other.to_string()),
-        })?;
-    enqueue_sync(store, m.id).await?;
-    Ok(m)
+        })
 }
 
 /// Copies a metric under the first free name "NAME (copy)", "NAME (copy 2)", ... with the

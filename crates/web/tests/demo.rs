@@ -109,3 +109,26 @@ async fn a_second_demo_on_the_same_data_gets_a_new_login() {
             .is_ok()
     );
 }
+
+#[tokio::test]
+async fn the_demo_syncs_each_starter_metric_once_and_queues_nothing_more() {
+    use store::Store as _;
+    let app = spawn_app().await;
+    let s = shared();
+    let ready = prepare(
+        &app.state,
+        DemoAccount {
+            account_sid: s.account_sid.clone(),
+            api_key_sid: s.key_sid.clone(),
+            secret: domain::Secret::new(s.key_secret.clone()),
+        },
+    )
+    .await
+    .unwrap();
+    for m in &ready.metrics {
+        let runs = app.state.store().sync_runs(Some(m.id), 10).await.unwrap();
+        assert_eq!(runs.len(), 1, "{}: {runs:?}", m.name);
+    }
+    let jobs = app.state.store().list_jobs(None, 100).await.unwrap();
+    assert!(jobs.is_empty(), "{jobs:?}");
+}

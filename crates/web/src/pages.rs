@@ -378,6 +378,7 @@ struct MetricsPage {
     can_edit: bool,
     period: String,
     flash: Option<String>,
+    flash_kind: &'static str,
     rows: Vec<MetricRow>,
 }
 
@@ -396,6 +397,7 @@ pub async fn metrics(
     Query(flash): Query<Flash>,
 ) -> PageResult {
     caller.require(Role::Viewer)?;
+    let (flash_text, flash_kind) = flash.split();
     let now = jiff::Timestamp::now();
     let mut rows = Vec::new();
     let mut period = String::new();
@@ -437,7 +439,8 @@ pub async fn metrics(
         csrf: caller.csrf().to_owned(),
         can_edit: caller.user.role >= Role::Editor,
         period,
-        flash: flash.split().0,
+        flash: flash_text,
+        flash_kind,
         rows,
     })
 }

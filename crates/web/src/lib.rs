@@ -18,6 +18,7 @@
 pub mod accounts;
 pub mod api;
 pub mod auth;
+pub mod builder;
 pub mod demo;
 pub mod error;
 pub mod openapi;
@@ -78,6 +79,11 @@ impl App {
             .route("/users", get(api::users).post(api::user_create))
             .route("/tokens", get(api::tokens).post(api::token_create))
             .route("/tokens/{id}", axum::routing::delete(api::token_delete))
+            .route("/catalog", get(builder::catalog))
+            .route("/builder/fetch", post(builder::fetch))
+            .route("/builder/expression", post(builder::expression))
+            .route("/builder/preview", post(builder::preview))
+            .route("/builder/save", post(builder::save))
             .route("/openapi.json", get(openapi_json))
             .fallback(api::not_found)
             .layer(axum::middleware::from_fn(api::json_errors));
@@ -88,6 +94,8 @@ impl App {
             .route("/setup", get(pages::setup_form).post(pages::setup))
             .route("/metrics", get(prometheus))
             .route(pages::METRICS_SCREEN, get(pages::metrics))
+            .route("/builder", get(builder::new_page))
+            .route("/metrics/{id}/edit", get(builder::edit_page))
             .route("/metrics/{id}/sync", post(pages::metric_sync))
             .route("/metrics/{id}/duplicate", post(pages::metric_duplicate))
             .route("/metrics/{id}/delete", post(pages::metric_delete))
@@ -113,6 +121,7 @@ impl App {
             .route("/readyz", get(readyz))
             .route("/assets/app.css", get(css))
             .route("/assets/app.js", get(js))
+            .route("/assets/builder.js", get(builder::js))
             .nest("/api/v1", api)
             .layer(axum::middleware::from_fn_with_state(
                 state.clone(),

@@ -28,7 +28,7 @@ pub struct Nav {
     pub csrf: String,
 }
 
-fn nav(c: &Caller) -> Option<Nav> {
+pub(crate) fn nav(c: &Caller) -> Option<Nav> {
     Some(Nav {
         name: c.user.name.clone(),
         role: c.user.role.label(),
@@ -37,7 +37,7 @@ fn nav(c: &Caller) -> Option<Nav> {
     })
 }
 
-fn render(t: &impl Template) -> PageResult {
+pub(crate) fn render(t: &impl Template) -> PageResult {
     let html = t
         .render()
         .map_err(|e| WebError::Internal(format!("template: {e}")))?;

@@ -1,0 +1,524 @@
+//! The Metric Builder: a six-step wizard (`GET /builder`, `GET /metrics/{id}/edit`) driven by
+//! `assets/builder.js`, and the JSON routes it calls:
+//!
+//! - `GET /api/v1/catalog?q=`: Twilio GET endpoints matching the words (path suggestions).
+//! - `POST /api/v1/builder/fetch`: runs the request live and returns its first pages.
+//! - `POST /api/v1/builder/expression`: the builder's picks as a readable JSONata expression.
+//! - `POST /api/v1/builder/preview`: the expression run on live pages: rows, skipped and bad
+//!   rows, a daily series; a JSONata error comes with its span to underline.
+//! - `POST /api/v1/builder/save`: creates the metric (and queues its backfill), or saves a new
+//!   version; a changed expression recomputes history from the stored raw pages, else resyncs.
+//!
+//! All of it needs the Editor role; the routes under `/api/v1` take the session's CSRF token
+//! in `X-CSRF-Token` like the rest of the API.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use metric::{JsonataError, Limits, MetricDefinition, Picks};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use store::{MetricId, NewMetric, Store};
+use twilio_request::RequestSpec;
+
+use crate::accounts::Role;
+use crate::auth::Caller;
+use crate::error::{ApiError, JsonBody, PageError, WebError};
+use crate::ops;
+use crate::pages::{Nav, nav, render};
+use crate::state::AppState;
+
+pub const BUILDER_JS: &str = include_str!("../assets/builder.js");
+
+/// Pages the Continue of step 1 reads: enough to show the shape and pick fields.
+pub const FETCH_PAGES: u32 = 2;
+/// Pages a preview reads.
+pub const PREVIEW_PAGES: u32 = 3;
+/// Rows a preview lists (its totals and series cover every row).
+pub const PREVIEW_ROWS: usize = 50;
+/// Suggestions the catalog search returns.
+pub const CATALOG_HITS: usize = 20;
+
+fn now_ms() -> i64 {
+    Timestamp::now().as_millisecond()
+}
+
+pub async fn js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        BUILDER_JS,
+    )
+        .into_response()
+}
+
+// ---------------------------------------------------------------- the page
+
+#[derive(Template)]
+#[template(path = "builder.html")]
+struct BuilderPage {
+    nav: Option<Nav>,
+    active: &'static str,
+    csrf: String,
+    /// `Some` when editing a saved metric.
+    metric_id: Option<i64>,
+    title: String,
+    connections: Vec<String>,
+    hosts: &'static [&'static str],
+    /// The saved definition as JSON text (empty for a new metric), read by the script.
+    initial: String,
+}
+
+pub async fn new_page(State(state): State<AppState>, caller: Caller) -> Result<Response, PageError> {
+    caller.require(Role::Editor)?;
+    page(&state, &caller, None).await
+}
+
+pub async fn edit_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    caller.require(Role::Editor)?;
+    let m = state.store().metric(MetricId(id)).await?;
+    page(&state, &caller, Some(m)).await
+}
+
+async fn page(
+    state: &AppState,
+    caller: &Caller,
+    metric: Option<store::StoredMetric>,
+) -> Result<Response, PageError> {
+    let connections = state
+        .store()
+        .list_connections()
+        .await?
+        .into_iter()
+        .map(|c| c.label)
+        .collect();
+    let (metric_id, title, initial) = match &metric {
+        Some(m) => (Some(m.id.0), format!("Edit {}", m.name), m.definition.clone()),
+        None => (None, "New metric".to_owned(), String::new()),
+    };
+    render(&BuilderPage {
+        nav: nav(caller),
+        active: "metrics",
+        csrf: caller.csrf().to_owned(),
+        metric_id,
+        title,
+        connections,
+        hosts: twilio_request::TWILIO_HOSTS,
+        initial,
+    })
+}
+
+// ---------------------------------------------------------------- catalog
+
+#[derive(Deserialize, Default)]
+pub struct CatalogQuery {
+    #[serde(default)]
+    q: String,
+    /// Only endpoints on this host.
+    #[serde(default)]
+    host: String,
+}
+
+pub async fn catalog(caller: Caller, Query(q): Query<CatalogQuery>) -> Result<Response, ApiError> {
+    caller.require(Role::Editor)?;
+    let host = q.host.trim();
+    let hits: Vec<Value> = twilio_catalog::search(&q.q)
+        .into_iter()
+        .filter(|e| host.is_empty() || e.host == host)
+        .take(CATALOG_HITS)
+        .map(|e| {
+            json!({
+                "host": e.host, "path": e.path, "summary": e.summary, "product": e.product,
+                "list_key": e.list_key, "params": e.params, "docs": e.docs,
+                "placeholders": e.placeholders(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "endpoints": hits })).into_response())
+}
+
+// ---------------------------------------------------------------- fetch
+
+#[derive(Deserialize)]
+pub struct FetchIn {
+    /// The connection's name.
+    #[serde(default)]
+    connection: String,
+    /// Shown in the wizard so the refusal can be explained; only GET runs.
+    #[serde(default)]
+    method: Option<String>,
+    request: Value,
+    /// How many hours before now the date tokens' window starts (24 unless said otherwise).
+    #[serde(default)]
+    hours: Option<u32>,
+}
+
+fn refused(message: String) -> WebError {
+    WebError::Invalid {
+        code: "request_refused",
+        message,
+        field: Some("request"),
+    }
+}
+
+/// Reads the wizard's request: the method first (only GET), then every part of the spec.
+fn request_of(method: Option<&str>, request: &Value) -> Result<RequestSpec, WebError> {
+    if let Some(m) = method.map(str::trim).filter(|m| !m.is_empty()) {
+        twilio_request::ensure_read_only(m).map_err(|e| WebError::Invalid {
+            code: "method_refused",
+            message: e.to_string(),
+            field: Some("method"),
+        })?;
+    }
+    let spec: RequestSpec =
+        serde_json::from_value(request.clone()).map_err(|e| refused(e.to_string()))?;
+    spec.validate().map_err(|e| refused(e.to_string()))?;
+    Ok(spec)
+}
+
+struct Fetched {
+    pages: Vec<Value>,
+    urls: Vec<String>,
+    ledger: connector::Ledger,
+}
+
+async fn fetch_live(
+    state: &AppState,
+    connection: &str,
+    spec: &RequestSpec,
+    hours: Option<u32>,
+    max_pages: u32,
+) -> Result<Fetched, WebError> {
+    let conn = state
+        .store()
+        .connection_by_label(connection.trim())
+        .await?
+        .ok_or_else(|| {
+            WebError::invalid(
+                "connection",
+                format!(
+                    "no connection named '{}': choose one, or add it in the Data Manager",
+                    connection.trim()
+                ),
+            )
+        })?;
+    let now = Timestamp::now();
+    let hours = i64::from(hours.unwrap_or(24).clamp(1, 24 * 92));
+    let window = twilio_request::Window::new(now - jiff::SignedDuration::from_hours(hours), now)
+        .map_err(|e| WebError::invalid("hours", e.to_string()))?;
+    let mut pages = Vec::new();
+    let mut urls = Vec::new();
+    let fetched = state
+        .connector()
+        .fetch_with(
+            &ops::credentials_of(&conn),
+            spec,
+            Some(window),
+            &connector::FetchOptions {
+                max_pages: Some(max_pages),
+            },
+            |page| {
+                urls.push(page.url);
+                pages.push(page.value);
+                Ok::<(), std::convert::Infallible>(())
+            },
+        )
+        .await;
+    match fetched {
+        Ok(ledger) => Ok(Fetched {
+            pages,
+            urls,
+            ledger,
+        }),
+        Err(failed) => Err(match failed.error {
+            connector::FetchError::Request(e) => refused(e.to_string()),
+            other => WebError::Invalid {
+                code: "fetch_failed",
+                message: format!("Twilio did not answer with data: {other}"),
+                field: Some("request"),
+            },
+        }),
+    }
+}
+
+pub async fn fetch(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<FetchIn>,
+) -> Result<Response, ApiError> {
+    caller.require(Role::Editor)?;
+    let spec = request_of(body.method.as_deref(), &body.request)?;
+    let got = fetch_live(&state, &body.connection, &spec, body.hours, FETCH_PAGES).await?;
+    Ok(Json(json!({
+        "pages": got.pages,
+        "urls": got.urls,
+        "ledger": got.ledger,
+        "docs": twilio_catalog::find(&spec.host, &spec.path).map(|e| e.docs.clone()),
+    }))
+    .into_response())
+}
+
+// ---------------------------------------------------------------- expression
+
+#[derive(Deserialize)]
+pub struct ExpressionIn {
+    picks: Value,
+}
+
+pub async fn expression(
+    caller: Caller,
+    JsonBody(body): JsonBody<ExpressionIn>,
+) -> Result<Response, ApiError> {
+    caller.require(Role::Editor)?;
+    let picks: Picks = serde_json::from_value(body.picks)
+        .map_err(|e| WebError::invalid("picks", format!("the picks are not complete: {e}")))?;
+    let text = picks
+        .to_expression()
+        .map_err(|e| WebError::invalid("picks", e.to_string()))?;
+    Ok(Json(json!({ "expression": text })).into_response())
+}
+
+// ---------------------------------------------------------------- preview
+
+#[derive(Deserialize)]
+pub struct PreviewIn {
+    #[serde(default)]
+    connection: String,
+    request: Value,
+    #[serde(default)]
+    expression: String,
+    #[serde(default)]
+    hours: Option<u32>,
+}
+
+/// A JSONata error as the API's error shape, plus the span (UTF-16 code units, as a browser
+/// indexes text) and JSONata's own code, so the editor can underline it.
+fn jsonata_error(source: &str, e: &JsonataError) -> Response {
+    let span = e
+        .utf16_span(source)
+        .map(|(start, end)| json!({ "start": start, "end": end.max(start) }));
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(json!({ "error": {
+            "code": "jsonata",
+            "message": e.to_string(),
+            "field": "expression",
+            "jsonata_code": e.code,
+            "span": span,
+        }})),
+    )
+        .into_response()
+}
+
+pub async fn preview(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<PreviewIn>,
+) -> Result<Response, ApiError> {
+    caller.require(Role::Editor)?;
+    let spec = request_of(None, &body.request)?;
+    let source = body.expression;
+    if source.trim().is_empty() {
+        return Err(WebError::invalid("expression", "the expression is empty").into());
+    }
+    let expression = match metric::Expression::compile(&source, Limits::default()) {
+        Ok(e) => e,
+        Err(e) => return Ok(jsonata_error(&source, &e)),
+    };
+    let got = fetch_live(&state, &body.connection, &spec, body.hours, PREVIEW_PAGES).await?;
+    let now = Timestamp::now();
+    let extracted = match metric::extract(&expression, &got.pages, now) {
+        Ok(x) => x,
+        Err(e) => match e.jsonata() {
+            Some(j) => return Ok(jsonata_error(&source, j)),
+            None => return Err(WebError::invalid("expression", e.to_string()).into()),
+        },
+    };
+    let total_value: f64 = extracted.rows.iter().map(|r| r.value).sum();
+    let mut daily: BTreeMap<String, f64> = BTreeMap::new();
+    let mut dimensions: BTreeMap<String, f64> = BTreeMap::new();
+    for r in &extracted.rows {
+        *daily
+            .entry(r.date.to_zoned(jiff::tz::TimeZone::UTC).date().to_string())
+            .or_default() += r.value;
+        if let Some(d) = &r.dimension {
+            *dimensions.entry(d.clone()).or_default() += r.value;
+        }
+    }
+    let series: Vec<Value> = daily
+        .into_iter()
+        .map(|(day, value)| json!({ "day": day, "value": value }))
+        .collect();
+    let skipped_examples: Vec<String> = extracted
+        .skipped_rows
+        .iter()
+        .map(|(page, row)| format!("page {page}, row {row}: no value (null, empty or missing)"))
+        .collect();
+    let bad_examples: Vec<String> = extracted
+        .errors
+        .iter()
+        .take(5)
+        .map(ToString::to_string)
+        .collect();
+    let rows: Vec<&metric::Row> = extracted.rows.iter().take(PREVIEW_ROWS).collect();
+    Ok(Json(json!({
+        "expression": source,
+        "rows": rows,
+        "total_rows": extracted.rows.len(),
+        "total_value": total_value,
+        "dimensions": dimensions,
+        "series": series,
+        "skipped": extracted.skipped,
+        "skipped_examples": skipped_examples,
+        "bad": extracted.errors.len(),
+        "bad_examples": bad_examples,
+        "pages": got.pages.len(),
+        "ledger": got.ledger,
+    }))
+    .into_response())
+}
+
+// ---------------------------------------------------------------- save
+
+#[derive(Deserialize)]
+pub struct SaveIn {
+    /// The metric being edited; absent for a new one.
+    #[serde(default)]
+    metric_id: Option<i64>,
+    definition: Value,
+}
+
+fn check_definition(value: &Value) -> Result<MetricDefinition, WebError> {
+    MetricDefinition::from_value(value.clone()).map_err(|e| match &e {
+        metric::DefinitionError::Expression(_) => WebError::Invalid {
+            code: "jsonata",
+            message: e.to_string(),
+            field: Some("expression"),
+        },
+        metric::DefinitionError::Request(_) => refused(e.to_string()),
+        _ => WebError::invalid("definition", e.to_string()),
+    })
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<SaveIn>,
+) -> Result<Response, ApiError> {
+    caller.require(Role::Editor)?;
+    let def = check_definition(&body.definition)?;
+    if let Some(src) = def.extraction.expression.as_deref()
+        && let Err(e) = metric::Expression::compile(src, Limits::default())
+    {
+        return Ok(jsonata_error(src, &e));
+    }
+    let conn = state
+        .store()
+        .connection_by_label(&def.connection)
+        .await?
+        .ok_or_else(|| {
+            WebError::invalid(
+                "connection",
+                format!(
+                    "no connection named '{}': add it in the Data Manager first",
+                    def.connection
+                ),
+            )
+        })?;
+    let text = def.to_json_pretty();
+    match body.metric_id {
+        None => {
+            let name = def.description.name.trim().to_owned();
+            if state.store().metric_by_name(&name).await?.is_some() {
+                return Err(
+                    WebError::Conflict(format!("a metric named '{name}' already exists")).into(),
+                );
+            }
+            let now = now_ms();
+            let m = state
+                .store()
+                .create_metric(
+                    &NewMetric {
+                        name,
+                        connection_id: Some(conn.id),
+                        definition: text,
+                    },
+                    now,
+                )
+                .await?;
+            state
+                .store()
+                .set_metric_usage(m.id, &[library::METRICS_SCREEN.to_owned()], now)
+                .await?;
+            let job = ops::enqueue_sync(state.store(), m.id).await?;
+            Ok((
+                StatusCode::CREATED,
+                Json(json!({ "metric": { "id": m.id.0, "name": m.name }, "backfill_job": job, "redirect": crate::pages::METRICS_SCREEN })),
+            )
+                .into_response())
+        }
+        Some(id) => {
+            let current = state.store().metric(MetricId(id)).await?;
+            if def.description.name != current.name {
+                return Err(WebError::invalid(
+                    "name",
+                    format!(
+                        "the name '{}' differs from the metric's '{}': renaming is not supported yet",
+                        def.description.name, current.name
+                    ),
+                )
+                .into());
+            }
+            let before = MetricDefinition::from_json(&current.definition).ok();
+            let same_request = before.as_ref().is_some_and(|b| {
+                b.request == def.request && b.connection == def.connection
+            });
+            let expression_changed = before
+                .as_ref()
+                .and_then(|b| b.expression_text().ok())
+                .zip(def.expression_text().ok())
+                .is_none_or(|(a, b)| a != b);
+            let m = state
+                .store()
+                .update_metric_definition(current.id, &text, now_ms())
+                .await?;
+            // History is rebuilt from the pages the last sync stored when only the expression
+            // changed; pages of another request would be the wrong data, so that resyncs.
+            let mut recomputed = false;
+            let mut note = None;
+            if expression_changed && same_request {
+                let syncer = metric_sync::Syncer::new(
+                    state.store().clone(),
+                    state.connector().clone(),
+                    state.config().sync.clone(),
+                );
+                match syncer.recompute_from_raw_pages(m.id, Timestamp::now()).await {
+                    Ok(report) if report.ledger.error.is_none() => recomputed = true,
+                    Ok(report) => note = report.ledger.error.clone(),
+                    Err(e) => note = Some(e.to_string()),
+                }
+            }
+            let resync_job = if (expression_changed || !same_request) && !recomputed {
+                Some(ops::enqueue_sync(state.store(), m.id).await?)
+            } else {
+                None
+            };
+            Ok(Json(json!({
+                "metric": { "id": m.id.0, "name": m.name, "version": m.version },
+                "recomputed": recomputed,
+                "resync_job": resync_job,
+                "note": note,
+                "redirect": crate::pages::METRICS_SCREEN,
+            }))
+            .into_response())
+        }
+    }
+}

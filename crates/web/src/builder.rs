@@ -73,7 +73,10 @@ struct BuilderPage {
     initial: String,
 }
 
-pub async fn new_page(State(state): State<AppState>, caller: Caller) -> Result<Response, PageError> {
+pub async fn new_page(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, PageError> {
     caller.require(Role::Editor)?;
     page(&state, &caller, None).await
 }
@@ -101,7 +104,11 @@ async fn page(
         .map(|c| c.label)
         .collect();
     let (metric_id, title, initial) = match &metric {
-        Some(m) => (Some(m.id.0), format!("Edit {}", m.name), m.definition.clone()),
+        Some(m) => (
+            Some(m.id.0),
+            format!("Edit {}", m.name),
+            m.definition.clone(),
+        ),
         None => (None, "New metric".to_owned(), String::new()),
     };
     render(&BuilderPage {
@@ -478,9 +485,9 @@ pub async fn save(
                 .into());
             }
             let before = MetricDefinition::from_json(&current.definition).ok();
-            let same_request = before.as_ref().is_some_and(|b| {
-                b.request == def.request && b.connection == def.connection
-            });
+            let same_request = before
+                .as_ref()
+                .is_some_and(|b| b.request == def.request && b.connection == def.connection);
             let expression_changed = before
                 .as_ref()
                 .and_then(|b| b.expression_text().ok())
@@ -500,7 +507,10 @@ pub async fn save(
                     state.connector().clone(),
                     state.config().sync.clone(),
                 );
-                match syncer.recompute_from_raw_pages(m.id, Timestamp::now()).await {
+                match syncer
+                    .recompute_from_raw_pages(m.id, Timestamp::now())
+                    .await
+                {
                     Ok(report) if report.ledger.error.is_none() => recomputed = true,
                     Ok(report) => note = report.ledger.error.clone(),
                     Err(e) => note = Some(e.to_string()),

@@ -154,6 +154,7 @@ pub async fn catalog(caller: Caller, Query(q): Query<CatalogQuery>) -> Result<Re
 
 // ---------------------------------------------------------------- fetch
 
+/// Every field has a default, so the role is checked before the body is judged.
 #[derive(Deserialize)]
 pub struct FetchIn {
     /// The connection's name.
@@ -162,6 +163,7 @@ pub struct FetchIn {
     /// Shown in the wizard so the refusal can be explained; only GET runs.
     #[serde(default)]
     method: Option<String>,
+    #[serde(default)]
     request: Value,
     /// How many hours before now the date tokens' window starts (24 unless said otherwise).
     #[serde(default)]
@@ -277,6 +279,7 @@ pub async fn fetch(
 
 #[derive(Deserialize)]
 pub struct ExpressionIn {
+    #[serde(default)]
     picks: Value,
 }
 
@@ -299,6 +302,7 @@ pub async fn expression(
 pub struct PreviewIn {
     #[serde(default)]
     connection: String,
+    #[serde(default)]
     request: Value,
     #[serde(default)]
     expression: String,
@@ -400,6 +404,7 @@ pub struct SaveIn {
     /// The metric being edited; absent for a new one.
     #[serde(default)]
     metric_id: Option<i64>,
+    #[serde(default)]
     definition: Value,
 }
 

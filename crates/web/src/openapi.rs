@@ -343,8 +343,77 @@ fn schemas() -> Value {
                 "password": { "type": "string", "minLength": 10, "writeOnly": true }
             }
         },
-        "TokenIn": { "type": "object", "required": ["name"], "properties": { "name": { "type": "string", "minLength": 1, "maxLength": 100 } } }
+        "TokenIn": { "type": "object", "required": ["name"], "properties": { "name": { "type": "string", "minLength": 1, "maxLength": 100 } } },
+        "CatalogEndpoint": {
+            "type": "object", "required": ["host", "path", "summary", "product", "list_key", "params", "docs", "placeholders"],
+            "properties": {
+                "host": text, "path": text, "summary": text, "product": text, "list_key": nullable("string"),
+                "params": { "type": "array", "items": { "type": "object", "required": ["name"], "properties": { "name": text, "description": text } } },
+                "docs": text, "placeholders": { "type": "array", "items": text }
+            }
+        },
+        "Catalog": list_of("endpoints", "CatalogEndpoint"),
+        "BuilderRequest": {
+            "type": "object", "required": ["host", "path"],
+            "description": "The request part of a definition: only GET, only a Twilio product host.",
+            "properties": {
+                "host": text, "path": text,
+                "params": { "type": "array", "items": { "type": "object", "required": ["key", "value"], "properties": { "key": text, "value": text } } },
+                "headers": { "type": "array", "items": { "type": "object", "required": ["name", "value"], "properties": { "name": text, "value": text } } },
+                "pagination": { "enum": ["none", "next_page"] }
+            }
+        },
+        "BuilderFetchIn": {
+            "type": "object", "required": ["connection", "request"],
+            "properties": {
+                "connection": { "type": "string", "minLength": 1 }, "method": text,
+                "request": schema_ref("BuilderRequest"), "hours": { "type": "integer", "minimum": 1, "maximum": 2208 }
+            }
+        },
+        "BuilderFetched": {
+            "type": "object", "required": ["pages", "urls", "ledger", "docs"],
+            "properties": { "pages": { "type": "array", "items": { "type": "object" } }, "urls": { "type": "array", "items": text }, "ledger": { "type": "object" }, "docs": nullable("string") }
+        },
+        "BuilderExpressionIn": { "type": "object", "required": ["picks"], "properties": { "picks": { "type": "object", "description": "records?, value {kind: count | field, path?}, dimension?, date {kind: field | sync_time, path?}, filters?" } } },
+        "BuilderExpression": { "type": "object", "required": ["expression"], "properties": { "expression": text } },
+        "BuilderPreviewIn": {
+            "type": "object", "required": ["connection", "request", "expression"],
+            "properties": {
+                "connection": { "type": "string", "minLength": 1 }, "request": schema_ref("BuilderRequest"),
+                "expression": { "type": "string", "minLength": 1 }, "hours": { "type": "integer", "minimum": 1, "maximum": 2208 }
+            }
+        },
+        "BuilderPreview": {
+            "type": "object",
+            "required": ["expression", "rows", "total_rows", "total_value", "dimensions", "series", "skipped", "skipped_examples", "bad", "bad_examples", "pages", "ledger"],
+            "properties": {
+                "expression": text, "rows": { "type": "array" }, "total_rows": int, "total_value": { "type": "number" },
+                "dimensions": { "type": "object", "additionalProperties": { "type": "number" } },
+                "series": { "type": "array", "items": { "type": "object", "required": ["day", "value"], "properties": { "day": text, "value": { "type": "number" } } } },
+                "skipped": int, "skipped_examples": { "type": "array", "items": text },
+                "bad": int, "bad_examples": { "type": "array", "items": text },
+                "pages": int, "ledger": { "type": "object" }
+            }
+        },
+        "BuilderSaveIn": {
+            "type": "object", "required": ["definition"],
+            "properties": { "metric_id": { "type": ["integer", "null"], "format": "int64" }, "definition": schema_ref("Definition") }
+        },
+        "BuilderSaved": {
+            "type": "object", "required": ["metric", "redirect"],
+            "properties": {
+                "metric": { "type": "object", "required": ["id", "name"], "properties": { "id": int, "name": text, "version": int } },
+                "backfill_job": int, "recomputed": { "type": "boolean" }, "resync_job": nullable("integer"),
+                "note": nullable("string"), "redirect": text
+            }
+        }
     })
+}
+
+/// The builder's save answers 201 when it creates a metric and 200 when it saves a new version.
+fn created_or_ok(mut o: Value) -> Value {
+    o["responses"]["201"] = o["responses"]["200"].clone();
+    o
 }
 
 pub fn document() -> Value {
@@ -393,7 +462,12 @@ pub fn document() -> Value {
                 "get": op("Your API tokens", "Viewer", ("200", "Tokens"), None, &[], Caller),
                 "post": op("Create an API token (returned once)", "Viewer", ("201", "TokenCreated"), Some("TokenIn"), &[], Body)
             },
-            "/api/v1/tokens/{id}": { "delete": op("Revoke one of your tokens", "Viewer", ("200", "Deleted"), None, &["id"], Id) }
+            "/api/v1/tokens/{id}": { "delete": op("Revoke one of your tokens", "Viewer", ("200", "Deleted"), None, &["id"], Id) },
+            "/api/v1/catalog": { "get": op("Twilio GET endpoints matching the words of q (the builder's path suggestions), optionally on one host", "Editor", ("200", "Catalog"), None, &["q", "host"], Query) },
+            "/api/v1/builder/fetch": { "post": op("Run a request live and return its first pages; a method other than GET, or a request leaving Twilio, is refused with the reason", "Editor", ("200", "BuilderFetched"), Some("BuilderFetchIn"), &[], Body) },
+            "/api/v1/builder/expression": { "post": op("The builder's picks as a readable JSONata expression", "Editor", ("200", "BuilderExpression"), Some("BuilderExpressionIn"), &[], Body) },
+            "/api/v1/builder/preview": { "post": op("Run an expression on live pages: rows, totals, a daily series, skipped and bad rows; a JSONata error carries its span (UTF-16 units)", "Editor", ("200", "BuilderPreview"), Some("BuilderPreviewIn"), &[], Body) },
+            "/api/v1/builder/save": { "post": created_or_ok(op("Create a metric from the builder (201, its backfill queued), or save a new version of metric_id (200): a changed expression recomputes history from stored pages, else resyncs", "Editor", ("200", "BuilderSaved"), Some("BuilderSaveIn"), &[], IdBodyConflict)) }
         },
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },

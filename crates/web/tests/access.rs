@@ -61,6 +61,8 @@ const PAGES: &[PageRoute] = &[
     ("POST", "/metrics/999/sync", &[], Role::Editor),
     ("POST", "/metrics/999/duplicate", &[], Role::Editor),
     ("POST", "/metrics/999/delete", &[], Role::Editor),
+    ("GET", "/builder", &[], Role::Editor),
+    ("GET", "/metrics/999/edit", &[], Role::Editor),
     (
         "POST",
         "/library/add",
@@ -170,6 +172,31 @@ fn api_routes() -> Vec<(Method, &'static str, Option<serde_json::Value>, Role)> 
             Role::Editor,
         ),
         (Method::GET, "/api/v1/connections", None, Role::Editor),
+        (Method::GET, "/api/v1/catalog", None, Role::Editor),
+        (
+            Method::POST,
+            "/api/v1/builder/fetch",
+            Some(json!({})),
+            Role::Editor,
+        ),
+        (
+            Method::POST,
+            "/api/v1/builder/expression",
+            Some(json!({})),
+            Role::Editor,
+        ),
+        (
+            Method::POST,
+            "/api/v1/builder/preview",
+            Some(json!({})),
+            Role::Editor,
+        ),
+        (
+            Method::POST,
+            "/api/v1/builder/save",
+            Some(json!({})),
+            Role::Editor,
+        ),
         (
             Method::POST,
             "/api/v1/connections",

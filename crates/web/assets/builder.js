@@ -113,7 +113,7 @@ function start(root) {
     valueInput.value = value;
     const row = el("div", { class: "b-row", "data-test": isParam ? "param-row" : "header-row" }, keyInput, valueInput);
     if (isParam) {
-      const cal = el("button", { type: "button", class: "secondary b-cal", title: "Insert a date of the sync window", "aria-label": "Insert a date", "data-test": "param-date", text: "📅" });
+      const cal = el("button", { type: "button", class: "secondary b-cal", title: "Insert a date of the sync window", "aria-label": "Insert a date", "data-test": "param-date" }, calendarIcon());
       cal.addEventListener("click", () => openDatePicker(valueInput, row));
       row.append(cal);
     }
@@ -126,6 +126,19 @@ function start(root) {
 
   $("b-add-param").addEventListener("click", () => kvRow($("b-params"), "param").querySelector("input").focus());
   $("b-add-header").addEventListener("click", () => kvRow($("b-headers"), "header").querySelector("input").focus());
+
+  function calendarIcon() {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    for (const d of ["M4 6h16v14H4z", "M4 10h16", "M8 3v5", "M16 3v5"]) {
+      const path = document.createElementNS(ns, "path");
+      path.setAttribute("d", d);
+      svg.append(path);
+    }
+    return svg;
+  }
 
   function openDatePicker(input, row) {
     state.dateTarget = input;
@@ -239,7 +252,8 @@ function start(root) {
   // ------------------------------------------------------------ step 2: the value
 
   const NUMERIC = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
-  const isNumeric = (v) => (typeof v === "number" && Number.isFinite(v)) || (typeof v === "string" && NUMERIC.test(v));
+  // Phone numbers ("+15551234567") read as numbers, but nobody adds them up: not offered.
+  const isNumeric = (v) => (typeof v === "number" && Number.isFinite(v)) || (typeof v === "string" && NUMERIC.test(v) && !v.trim().startsWith("+"));
   const TREE_ITEMS = 25;
 
   const showPath = (segs) => segs.map((s, i) => (typeof s === "number" ? `[${s}]` : (i ? "." : "") + s)).join("");
@@ -406,6 +420,8 @@ function start(root) {
     const candidates = [];
     for (const [path, values] of fields()) {
       const present = values.filter((v) => v !== null && v !== "");
+      // An API version ("2010-04-01") looks like a date but dates nothing.
+      if (/version$/.test(path)) continue;
       if (present.length && present.every((v) => typeof v === "string" && DATEISH.test(v) && !Number.isNaN(Date.parse(v)))) {
         candidates.push({ path, examples: present.slice(0, 1) });
       }

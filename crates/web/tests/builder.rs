@@ -430,7 +430,7 @@ async fn saving_makes_a_metric_whose_synced_value_is_the_dumps_and_editing_recom
 
     // The Metrics screen offers Edit, and the wizard opens prefilled.
     let admin = app.login("ada").await;
-    let screen = app.get("/metrics", Some(&admin)).await;
+    let screen = app.get(web::pages::METRICS_SCREEN, Some(&admin)).await;
     assert!(screen.body.contains(&format!("/metrics/{id}/edit")));
     assert!(screen.body.contains("href=\"/builder\""));
     let page = app.get(&format!("/metrics/{id}/edit"), Some(&admin)).await;
@@ -516,7 +516,7 @@ async fn a_viewer_is_refused_the_wizard_and_its_routes() {
         app.get("/metrics/1/edit", Some(&s)).await.status,
         StatusCode::FORBIDDEN
     );
-    let screen = app.get("/metrics", Some(&s)).await;
+    let screen = app.get(web::pages::METRICS_SCREEN, Some(&s)).await;
     assert!(!screen.body.contains("href=\"/builder\""));
     for (path, body) in [
         (

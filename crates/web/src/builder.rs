@@ -41,6 +41,8 @@ pub const FETCH_PAGES: u32 = 2;
 pub const PREVIEW_PAGES: u32 = 3;
 /// Rows a preview lists (its totals and series cover every row).
 pub const PREVIEW_ROWS: usize = 50;
+/// The longest sample window, in hours (92 days: Twilio keeps most lists longer).
+pub const MAX_HOURS: u32 = 24 * 92;
 /// Suggestions the catalog search returns.
 pub const CATALOG_HITS: usize = 20;
 
@@ -219,8 +221,18 @@ async fn fetch_live(
                 ),
             )
         })?;
+    let hours = match hours {
+        None => 24,
+        Some(h) if (1..=MAX_HOURS).contains(&h) => h,
+        Some(h) => {
+            return Err(WebError::invalid(
+                "hours",
+                format!("{h} hours is not a sample window: give 1 to {MAX_HOURS}"),
+            ));
+        }
+    };
     let now = Timestamp::now();
-    let hours = i64::from(hours.unwrap_or(24).clamp(1, 24 * 92));
+    let hours = i64::from(hours);
     let window = twilio_request::Window::new(now - jiff::SignedDuration::from_hours(hours), now)
         .map_err(|e| WebError::invalid("hours", e.to_string()))?;
     let mut pages = Vec::new();
@@ -432,19 +444,7 @@ pub async fn save(
     {
         return Ok(jsonata_error(src, &e));
     }
-    let conn = state
-        .store()
-        .connection_by_label(&def.connection)
-        .await?
-        .ok_or_else(|| {
-            WebError::invalid(
-                "connection",
-                format!(
-                    "no connection named '{}': add it in the Data Manager first",
-                    def.connection
-                ),
-            )
-        })?;
+    let conn = ops::connection_named(state.store(), &def.connection).await?;
     let text = def.to_json_pretty();
     match body.metric_id {
         None => {

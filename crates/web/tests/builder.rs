@@ -193,6 +193,25 @@ async fn fetch_returns_the_simulators_first_page() {
     assert!(body["docs"].as_str().unwrap().contains("message-resource"));
     // The key secret never travels back.
     assert!(!r.body.contains(&shared().key_secret));
+
+    let r = post(
+        &app,
+        &token,
+        "/api/v1/builder/fetch",
+        json!({"connection": "prod", "request": messages_request(), "hours": 0}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.json()["error"]["field"], "hours", "{}", r.body);
+    let r = post(
+        &app,
+        &token,
+        "/api/v1/builder/fetch",
+        json!({"connection": "nope", "request": messages_request()}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.json()["error"]["field"], "connection", "{}", r.body);
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use metric::{Interval, MetricDefinition, TimeRange};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use store::{BucketQuery, ConnectionId, MetricId, NewMetric, Store};
+use store::{BucketQuery, ConnectionId, MetricId, Store};
 
 use crate::accounts::Role;
 use crate::auth::Caller;
@@ -20,10 +20,6 @@ use crate::state::AppState;
 use crate::views::{self, hour_bucket};
 
 type ApiResult<T = Response> = Result<T, ApiError>;
-
-fn now_ms() -> i64 {
-    Timestamp::now().as_millisecond()
-}
 
 /// A connection as the API shows it: never the secret.
 #[derive(Serialize)]
@@ -292,31 +288,8 @@ pub async fn metric_create(
 ) -> ApiResult {
     caller.require(Role::Editor)?;
     let def = check_definition(&body.definition)?;
-    let conn = ops::connection_named(state.store(), &def.connection).await?;
-    let name = def.description.name.clone();
-    if state.store().metric_by_name(&name).await?.is_some() {
-        return Err(WebError::Conflict(format!("a metric named '{name}' already exists")).into());
-    }
-    let now = now_ms();
-    let m = state
-        .store()
-        .create_metric(
-            &NewMetric {
-                name,
-                connection_id: Some(conn.id),
-                definition: body.definition.to_string(),
-            },
-            now,
-        )
-        .await?;
-    if body.on_metrics_screen.unwrap_or(true) {
-        state
-            .store()
-            .set_metric_usage(m.id, &[library::METRICS_SCREEN.to_owned()], now)
-            .await?;
-        ops::enqueue_sync(state.store(), m.id).await?;
-    }
-    let m = state.store().metric(m.id).await?;
+    let (m, _job) =
+        ops::create_metric(state.store(), &def, body.on_metrics_screen.unwrap_or(true)).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "metric": metric_out(&m) })),
@@ -331,23 +304,16 @@ pub async fn metric_update(
     JsonBody(body): JsonBody<MetricIn>,
 ) -> ApiResult {
     caller.require(Role::Editor)?;
-    let current = state.store().metric(MetricId(id)).await?;
+    state.store().metric(MetricId(id)).await?;
     let def = check_definition(&body.definition)?;
-    if def.description.name != current.name {
-        return Err(WebError::invalid(
-            "definition",
-            format!(
-                "the name '{}' differs from the metric's '{}': renaming is not supported yet",
-                def.description.name, current.name
-            ),
-        )
-        .into());
-    }
-    let m = state
-        .store()
-        .update_metric_definition(current.id, &body.definition.to_string(), now_ms())
-        .await?;
-    Ok(Json(json!({ "metric": metric_out(&m) })).into_response())
+    let update = ops::update_metric(&state, MetricId(id), &def).await?;
+    Ok(Json(json!({
+        "metric": metric_out(&update.metric),
+        "recomputed": update.recomputed,
+        "resync_job": update.resync_job,
+        "note": update.note,
+    }))
+    .into_response())
 }
 
 pub async fn metric_delete(

@@ -23,7 +23,7 @@ use jiff::Timestamp;
 use metric::{JsonataError, Limits, MetricDefinition, Picks};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use store::{MetricId, NewMetric, Store};
+use store::{MetricId, Store};
 use twilio_request::RequestSpec;
 
 use crate::accounts::Role;
@@ -45,10 +45,6 @@ pub const PREVIEW_ROWS: usize = 50;
 pub const MAX_HOURS: u32 = 24 * 92;
 /// Suggestions the catalog search returns.
 pub const CATALOG_HITS: usize = 20;
-
-fn now_ms() -> i64 {
-    Timestamp::now().as_millisecond()
-}
 
 pub async fn js() -> Response {
     (
@@ -444,33 +440,9 @@ pub async fn save(
     {
         return Ok(jsonata_error(src, &e));
     }
-    let conn = ops::connection_named(state.store(), &def.connection).await?;
-    let text = def.to_json_pretty();
     match body.metric_id {
         None => {
-            let name = def.description.name.trim().to_owned();
-            if state.store().metric_by_name(&name).await?.is_some() {
-                return Err(
-                    WebError::Conflict(format!("a metric named '{name}' already exists")).into(),
-                );
-            }
-            let now = now_ms();
-            let m = state
-                .store()
-                .create_metric(
-                    &NewMetric {
-                        name,
-                        connection_id: Some(conn.id),
-                        definition: text,
-                    },
-                    now,
-                )
-                .await?;
-            state
-                .store()
-                .set_metric_usage(m.id, &[library::METRICS_SCREEN.to_owned()], now)
-                .await?;
-            let job = ops::enqueue_sync(state.store(), m.id).await?;
+            let (m, job) = ops::create_metric(state.store(), &def, true).await?;
             Ok((
                 StatusCode::CREATED,
                 Json(json!({ "metric": { "id": m.id.0, "name": m.name }, "backfill_job": job, "redirect": crate::pages::METRICS_SCREEN })),
@@ -478,59 +450,12 @@ pub async fn save(
                 .into_response())
         }
         Some(id) => {
-            let current = state.store().metric(MetricId(id)).await?;
-            if def.description.name != current.name {
-                return Err(WebError::invalid(
-                    "name",
-                    format!(
-                        "the name '{}' differs from the metric's '{}': renaming is not supported yet",
-                        def.description.name, current.name
-                    ),
-                )
-                .into());
-            }
-            let before = MetricDefinition::from_json(&current.definition).ok();
-            let same_request = before
-                .as_ref()
-                .is_some_and(|b| b.request == def.request && b.connection == def.connection);
-            let expression_changed = before
-                .as_ref()
-                .and_then(|b| b.expression_text().ok())
-                .zip(def.expression_text().ok())
-                .is_none_or(|(a, b)| a != b);
-            let m = state
-                .store()
-                .update_metric_definition(current.id, &text, now_ms())
-                .await?;
-            // History is rebuilt from the pages the last sync stored when only the expression
-            // changed; pages of another request would be the wrong data, so that resyncs.
-            let mut recomputed = false;
-            let mut note = None;
-            if expression_changed && same_request {
-                let syncer = metric_sync::Syncer::new(
-                    state.store().clone(),
-                    state.connector().clone(),
-                    state.config().sync.clone(),
-                );
-                match syncer
-                    .recompute_from_raw_pages(m.id, Timestamp::now())
-                    .await
-                {
-                    Ok(report) if report.ledger.error.is_none() => recomputed = true,
-                    Ok(report) => note = report.ledger.error.clone(),
-                    Err(e) => note = Some(e.to_string()),
-                }
-            }
-            let resync_job = if (expression_changed || !same_request) && !recomputed {
-                Some(ops::enqueue_sync(state.store(), m.id).await?)
-            } else {
-                None
-            };
+            let update = ops::update_metric(&state, MetricId(id), &def).await?;
             Ok(Json(json!({
-                "metric": { "id": m.id.0, "name": m.name, "version": m.version },
-                "recomputed": recomputed,
-                "resync_job": resync_job,
-                "note": note,
+                "metric": { "id": update.metric.id.0, "name": update.metric.name, "version": update.metric.version },
+                "recomputed": update.recomputed,
+                "resync_job": update.resync_job,
+                "note": update.note,
                 "redirect": crate::pages::METRICS_SCREEN,
             }))
             .into_response())

@@ -248,6 +248,115 @@ pub async fn add_library_metric_unsynced(
         })
 }
 
+/// Saves a new metric from a checked definition (its connection must exist and its name be
+/// free). On the Metrics screen it also gets its backfill queued, whose job is returned.
+pub async fn create_metric(
+    store: &AnyStore,
+    def: &metric::MetricDefinition,
+    on_metrics_screen: bool,
+) -> Result<(StoredMetric, Option<i64>), WebError> {
+    let conn = connection_named(store, &def.connection).await?;
+    let name = def.description.name.trim().to_owned();
+    if store.metric_by_name(&name).await?.is_some() {
+        return Err(WebError::Conflict(format!(
+            "a metric named '{name}' already exists"
+        )));
+    }
+    let now = now_ms();
+    let m = store
+        .create_metric(
+            &store::NewMetric {
+                name,
+                connection_id: Some(conn.id),
+                definition: def.to_json_pretty(),
+            },
+            now,
+        )
+        .await?;
+    if !on_metrics_screen {
+        return Ok((m, None));
+    }
+    store
+        .set_metric_usage(m.id, &[library::METRICS_SCREEN.to_owned()], now)
+        .await?;
+    let job = enqueue_sync(store, m.id).await?;
+    Ok((store.metric(m.id).await?, Some(job)))
+}
+
+/// What saving a new version of a metric did to its history.
+#[derive(Debug, serde::Serialize)]
+pub struct MetricUpdate {
+    #[serde(skip)]
+    pub metric: StoredMetric,
+    /// History was rebuilt from the pages the last sync stored.
+    pub recomputed: bool,
+    /// A resync was queued instead (another request, or no stored pages to rebuild from).
+    pub resync_job: Option<i64>,
+    /// Why recomputing did not work, when it did not.
+    pub note: Option<String>,
+}
+
+/// Saves a new version of a metric's definition. When only the expression changed, history is
+/// recomputed from the stored raw pages; when the request changed (pages of another request
+/// would be the wrong data) or recomputing failed, a resync is queued.
+pub async fn update_metric(
+    state: &AppState,
+    id: MetricId,
+    def: &metric::MetricDefinition,
+) -> Result<MetricUpdate, WebError> {
+    let store = state.store();
+    let current = store.metric(id).await?;
+    if def.description.name != current.name {
+        return Err(WebError::invalid(
+            "name",
+            format!(
+                "the name '{}' differs from the metric's '{}': renaming is not supported yet",
+                def.description.name, current.name
+            ),
+        ));
+    }
+    let before = metric::MetricDefinition::from_json(&current.definition).ok();
+    let same_request = before
+        .as_ref()
+        .is_some_and(|b| b.request == def.request && b.connection == def.connection);
+    let expression_changed = before
+        .as_ref()
+        .and_then(|b| b.expression_text().ok())
+        .zip(def.expression_text().ok())
+        .is_none_or(|(a, b)| a != b);
+    let m = store
+        .update_metric_definition(current.id, &def.to_json_pretty(), now_ms())
+        .await?;
+    let mut recomputed = false;
+    let mut note = None;
+    if expression_changed && same_request {
+        let syncer = metric_sync::Syncer::new(
+            store.clone(),
+            state.connector().clone(),
+            state.config().sync.clone(),
+        );
+        match syncer
+            .recompute_from_raw_pages(m.id, jiff::Timestamp::now())
+            .await
+        {
+            Ok(report) if report.ledger.error.is_none() => recomputed = true,
+            Ok(report) => note = report.ledger.error.clone(),
+            Err(e) => note = Some(e.to_string()),
+        }
+    }
+    let resync_job = if (expression_changed || !same_request) && !recomputed {
+        Some(enqueue_sync(store, m.id).await?)
+    } else {
+        None
+    };
+    Ok(MetricUpdate {
+        metric: m,
+        recomputed,
+        resync_job,
+        note,
+    })
+}
+
 /// Copies a metric under the first free name "NAME (copy)", "NAME (copy 2)", ... with the
 /// same request, expression and connection, puts the copy on the Metrics screen and queues its
 /// backfill. The copy is where an edit can be tried without touching the original's history.

@@ -649,3 +649,36 @@ async fn the_wizard_page_carries_every_control_the_browser_tests_drive() {
     );
     assert!(js.body.contains("/api/v1/builder/fetch"));
 }
+
+#[tokio::test]
+async fn a_put_of_a_new_expression_through_the_api_recomputes_like_the_wizard() {
+    let (app, token) = editor_app().await;
+    let expression = expression_of(&app, &token, segments_picks()).await;
+    let r = post(
+        &app,
+        &token,
+        "/api/v1/metrics",
+        json!({"definition": definition("Segments via API", &expression, segments_picks())}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.json()["metric"]["id"].as_i64().unwrap();
+    sync_now(&app, id).await;
+
+    let count = "messages.{\"value\": 1, \"date\": date_created}";
+    let r = app
+        .api(
+            Method::PUT,
+            &format!("/api/v1/metrics/{id}"),
+            Some(&token),
+            Some(json!({"definition": definition("Segments via API", count, segments_picks())})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["recomputed"], true, "{}", r.body);
+    assert_eq!(r.json()["metric"]["version"], 2, "{}", r.body);
+    assert_eq!(
+        total_of(&app, &token, id).await,
+        dump_messages().len() as f64
+    );
+}

@@ -351,7 +351,7 @@ async fn a_method_other_than_get_is_refused_with_the_reason() {
     };
     request_messages(&b).await;
     for method in ["POST", "PUT", "DELETE"] {
-        pick(&b, "#b-method", method).await;
+        b.select("#b-method", method).await;
         let note = b.text("#b-method-note").await;
         assert!(
             note.contains(&format!("{method} is refused")) && note.contains("only GET"),
@@ -374,7 +374,7 @@ async fn a_method_other_than_get_is_refused_with_the_reason() {
             "{method}: step 2 stays out of reach"
         );
     }
-    pick(&b, "#b-method", "GET").await;
+    b.select("#b-method", "GET").await;
     assert_eq!(b.text("#b-method-note").await, "");
 }
 
@@ -497,9 +497,16 @@ async fn screenshots_of_every_step_and_none_overflows_a_phone() {
         let shot = |name: &'static str| {
             let b = &b;
             async move {
+                // The innermost elements past the right edge name the culprit when it fails.
                 let wide = b
                     .execute(
-                        "return [document.documentElement.scrollWidth, window.innerWidth]",
+                        r#"const past = (e) => e.getBoundingClientRect().right > window.innerWidth + 0.5;
+                           const culprits = [...document.body.querySelectorAll('*')]
+                             .filter(e => past(e) && ![...e.children].some(past))
+                             .slice(0, 5)
+                             .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                                  + (typeof e.className === 'string' && e.className ? '.' + e.className.trim().split(/\s+/).join('.') : ''));
+                           return [document.documentElement.scrollWidth, window.innerWidth, culprits];"#,
                         vec![],
                     )
                     .await;
@@ -507,8 +514,9 @@ async fn screenshots_of_every_step_and_none_overflows_a_phone() {
                 let (scroll, inner) = (wide[0].as_u64().unwrap(), wide[1].as_u64().unwrap());
                 assert!(
                     scroll <= inner,
-                    "{name} at {}: {scroll} px of content in a {inner} px viewport ({})",
+                    "{name} at {}: {scroll} px of content in a {inner} px viewport, past the edge: {} ({})",
                     size.label(),
+                    wide[2],
                     path.display()
                 );
             }

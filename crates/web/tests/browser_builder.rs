@@ -126,7 +126,9 @@ async fn count_by_date_created(b: &Browser) {
 }
 
 fn rfc2822_ms(m: &Value, field: &str) -> i64 {
-    let s = m[field].as_str().unwrap_or_else(|| panic!("{field} in {m}"));
+    let s = m[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field} in {m}"));
     jiff::fmt::rfc2822::parse(s)
         .unwrap_or_else(|e| panic!("{field}={s:?}: {e}"))
         .timestamp()
@@ -220,9 +222,9 @@ async fn every_step_builds_a_metric_whose_value_on_the_metrics_screen_is_the_sim
     b.submit("#b-save").await;
     assert!(b.path().await.starts_with(METRICS), "{}", b.path().await);
     assert!(
-        b.body_text()
-            .await
-            .contains(&format!("{name} is saved; its history is being backfilled.")),
+        b.body_text().await.contains(&format!(
+            "{name} is saved; its history is being backfilled."
+        )),
         "{}",
         b.body_text().await
     );
@@ -259,13 +261,7 @@ async fn every_step_builds_a_metric_whose_value_on_the_metrics_screen_is_the_sim
         .unwrap()
         .iter()
         .filter(|m| (from..to).contains(&rfc2822_ms(m, "date_created")))
-        .map(|m| {
-            m["num_segments"]
-                .as_str()
-                .unwrap()
-                .parse::<f64>()
-                .unwrap()
-        })
+        .map(|m| m["num_segments"].as_str().unwrap().parse::<f64>().unwrap())
         .sum();
     assert!(expected > 0.0, "the simulator sent messages in the period");
     assert_eq!(shown, expected, "{row}");
@@ -336,11 +332,7 @@ async fn an_invalid_expression_is_underlined_at_the_token_jsonata_blames() {
     assert_eq!(same, json!([]), "mirror and editor differ");
 
     // Typing again clears the mark.
-    b.find("#b-expression")
-        .await
-        .send_keys(" ")
-        .await
-        .unwrap();
+    b.find("#b-expression").await.send_keys(" ").await.unwrap();
     assert!(!b.has("[data-test=expression-error-mark]").await);
 }
 
@@ -370,7 +362,12 @@ async fn a_method_other_than_get_is_refused_with_the_reason() {
         .await;
         b.wait_until("step 1 to stay", &shown_step_script(1)).await;
         assert!(
-            b.find("#b-tab-2").await.attr("disabled").await.unwrap().is_some(),
+            b.find("#b-tab-2")
+                .await
+                .attr("disabled")
+                .await
+                .unwrap()
+                .is_some(),
             "{method}: step 2 stays out of reach"
         );
     }
@@ -398,9 +395,17 @@ async fn a_path_that_leaves_twilio_is_refused_with_its_reason() {
             "return !document.getElementById('b-next-1').disabled",
         )
         .await;
-        assert!(error.contains(reason), "{path}: expected {reason:?} in {error:?}");
         assert!(
-            b.find("#step-2").await.attr("hidden").await.unwrap().is_some(),
+            error.contains(reason),
+            "{path}: expected {reason:?} in {error:?}"
+        );
+        assert!(
+            b.find("#step-2")
+                .await
+                .attr("hidden")
+                .await
+                .unwrap()
+                .is_some(),
             "{path}: nothing ran"
         );
     }
@@ -411,7 +416,8 @@ async fn editing_a_saved_metric_opens_the_wizard_with_its_request_and_expression
     let app = WebApp::spawn().await;
     app.user("eddie", Role::Editor).await;
     app.connection(CONNECTION).await;
-    let expression = "messages.{\n  \"value\": 1,\n  \"date\": date_sent,\n  \"dimension\": direction\n}";
+    let expression =
+        "messages.{\n  \"value\": 1,\n  \"date\": date_sent,\n  \"dimension\": direction\n}";
     let def = metric::MetricDefinition::from_value(json!({
         "version": 1,
         "connection": CONNECTION,
@@ -439,17 +445,11 @@ async fn editing_a_saved_metric_opens_the_wizard_with_its_request_and_expression
         return;
     };
     b.login("eddie").await;
-    b.click(&format!(
-        "#metric-{} a[data-test=edit-metric]",
-        saved.id.0
-    ))
-    .await;
+    b.click(&format!("#metric-{} a[data-test=edit-metric]", saved.id.0))
+        .await;
     b.wait_until("the wizard", &shown_step_script(1)).await;
     assert_eq!(b.path().await, format!("/metrics/{}/edit", saved.id.0));
-    assert_eq!(
-        b.text("#b-title").await,
-        "Edit Messages by direction"
-    );
+    assert_eq!(b.text("#b-title").await, "Edit Messages by direction");
 
     assert_eq!(value_of(&b, "#b-connection").await, CONNECTION);
     assert_eq!(value_of(&b, "#b-host").await, "api.twilio.com");
@@ -541,6 +541,21 @@ async fn screenshots_of_every_step_and_none_overflows_a_phone() {
         b.click("#b-next-3").await;
         wait_for_step(&b, 4).await;
         pick(&b, "#b-date-field", "date_created").await;
+        let radios = b
+            .execute(
+                "return [...document.querySelectorAll('#step-4 input[type=radio]')]
+                   .map(r => r.getBoundingClientRect().width)",
+                vec![],
+            )
+            .await;
+        assert!(
+            radios
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|w| w.as_f64().unwrap() < 30.0),
+            "each radio sits beside its label, not stretched over a line: {radios}"
+        );
         shot("builder-4-date").await;
         b.click("#b-next-4").await;
         wait_for_step(&b, 5).await;

@@ -69,8 +69,8 @@ async fn shown_text(b: &Browser, id: &str) -> String {
     b.text(&format!("#{id}")).await
 }
 
-/// Step 1 as a person does it: words in the path field, the Messages list from the suggestions
-/// (which also adds `PageSize=1000`), then Continue runs it live.
+/// Step 1 as a person does it, up to Continue: words in the path field, then the Messages list
+/// from the suggestions, which fills the blank parameter row with `PageSize=1000`.
 async fn request_messages(b: &Browser) {
     b.goto("/builder").await;
     wait_for_step(b, 1).await;
@@ -88,12 +88,10 @@ async fn request_messages(b: &Browser) {
             vec![],
         )
         .await;
-    assert!(
-        params
-            .as_array()
-            .unwrap()
-            .contains(&json!(["PageSize", "1000"])),
-        "choosing a list endpoint asks for big pages: {params}"
+    assert_eq!(
+        params,
+        json!([["PageSize", "1000"]]),
+        "choosing a list endpoint asks for big pages"
     );
     assert!(
         b.find("#b-endpoint")
@@ -166,6 +164,12 @@ async fn every_step_builds_a_metric_whose_value_on_the_metrics_screen_is_the_sim
             .await
             .contains("https://api.twilio.com/2010-04-01/Accounts/AC"),
         "step 2 says where the response came from"
+    );
+    let messages = shared().dump["accounts"][0]["messages"].as_array().unwrap();
+    assert_eq!(
+        b.text("details[data-path=messages] > summary").await,
+        format!("messages [{} items]", messages.len()),
+        "the live response holds every simulated message"
     );
 
     // Step 2: a number of the first record stands for that field of every record.
@@ -256,9 +260,7 @@ async fn every_step_builds_a_metric_whose_value_on_the_metrics_screen_is_the_sim
     let shown: f64 = row["value"].as_str().unwrap().parse().unwrap();
 
     // Segments of the messages created inside the screen's period, added up from the dump.
-    let expected: f64 = shared().dump["accounts"][0]["messages"]
-        .as_array()
-        .unwrap()
+    let expected: f64 = messages
         .iter()
         .filter(|m| (from..to).contains(&rfc2822_ms(m, "date_created")))
         .map(|m| m["num_segments"].as_str().unwrap().parse::<f64>().unwrap())
@@ -307,7 +309,10 @@ async fn an_invalid_expression_is_underlined_at_the_token_jsonata_blames() {
     assert_eq!(mark["offset"], json!(bracket), "{mark}");
     assert_eq!(mark["line"], "underline", "{mark}");
     assert_eq!(mark["inside"], true, "the mark lies under the text: {mark}");
-    assert!(!message.is_empty());
+    assert!(
+        message.contains("\"]\""),
+        "the message names the token: {message}"
+    );
     assert!(
         b.find("#b-preview-result")
             .await

@@ -210,7 +210,15 @@ function start(root) {
     $("b-path-suggestions").hidden = true;
     showEndpoint(e);
     const hasParams = [...$("b-params").querySelectorAll("[data-test=param-key]")].some((i) => i.value.trim());
-    if (!hasParams && e.list_key && (e.params || []).some((p) => p.name === "PageSize")) kvRow($("b-params"), "param", "PageSize", "1000");
+    if (!hasParams && e.list_key && (e.params || []).some((p) => p.name === "PageSize")) {
+      // The blank row the form starts with takes it, rather than staying empty above it.
+      const blank = [...$("b-params").querySelectorAll(".b-row")].find((r) => [...r.querySelectorAll("input")].every((i) => !i.value.trim()));
+      if (blank) {
+        const [k, v] = blank.querySelectorAll("input");
+        k.value = "PageSize";
+        v.value = "1000";
+      } else kvRow($("b-params"), "param", "PageSize", "1000");
+    }
     if ((e.placeholders || []).length) {
       showError("b-error-1", `Replace ${e.placeholders.map((p) => "{" + p + "}").join(", ")} in the path with a real value.`);
     } else showError("b-error-1", "");

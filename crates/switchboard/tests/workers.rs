@@ -102,8 +102,11 @@ async fn three_workers_do_every_job_once_and_take_over_a_killed_workers_jobs() {
                     "--no-schedule",
                     "--poll-secs",
                     "0.05",
+                    // Long enough that a renewal delayed by a loaded CI machine (two cores,
+                    // rustc beside us) does not hand a live worker's job to another: that
+                    // would run it twice, which this test counts as a failure.
                     "--lease-secs",
-                    "3",
+                    "8",
                     "--id",
                     &format!("worker-{i}"),
                 ],

@@ -167,6 +167,16 @@ pub trait BoardStore: Send + Sync + 'static {
         id: ShareId,
         now_ms: i64,
     ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// The server's key for `purpose` (signing share links): `candidate` is stored the first
+    /// time and the stored key returned ever after, so every process of a deployment signs
+    /// alike and links outlive restarts. The caller makes the random candidate: the store holds
+    /// no random source.
+    fn signing_key(
+        &self,
+        purpose: &str,
+        candidate: &[u8],
+    ) -> impl Future<Output = Result<Vec<u8>>> + Send;
 }
 
 pub(crate) fn not_found_board(id: BoardId) -> crate::StoreError {
@@ -620,6 +630,21 @@ macro_rules! board_store {
                 .map_err($crate::StoreError::db("revoke a share link"))?;
                 Ok(done.rows_affected() > 0)
             }
+
+            async fn signing_key(&self, purpose: &str, candidate: &[u8]) -> $crate::Result<Vec<u8>> {
+                let name = format!("signing_key:{purpose}");
+                sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+                    .bind(&name)
+                    .bind(candidate)
+                    .execute(&self.pool)
+                    .await
+                    .map_err($crate::StoreError::db("store a signing key"))?;
+                sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+                    .bind(&name)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err($crate::StoreError::db("read a signing key"))
+            }
         }
     };
 }
@@ -697,5 +722,8 @@ impl BoardStore for crate::AnyStore {
     }
     async fn revoke_share(&self, board: BoardId, id: ShareId, now_ms: i64) -> Result<bool> {
         forward!(self.revoke_share(board, id, now_ms))
+    }
+    async fn signing_key(&self, purpose: &str, candidate: &[u8]) -> Result<Vec<u8>> {
+        forward!(self.signing_key(purpose, candidate))
     }
 }

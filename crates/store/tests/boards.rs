@@ -257,7 +257,19 @@ where
     );
 }
 
+async fn the_signing_key_is_made_once_and_kept<H: Harness>(h: &H)
+where
+    H::S: BoardStore,
+{
+    let s = h.open(support::key_a()).await.unwrap();
+    let first = s.signing_key("shares", &[1, 2, 3]).await.unwrap();
+    assert_eq!(first, [1, 2, 3]);
+    assert_eq!(s.signing_key("shares", &[9, 9]).await.unwrap(), [1, 2, 3]);
+    assert_eq!(s.signing_key("other", &[7]).await.unwrap(), [7]);
+}
+
 contract_tests!(
+    the_signing_key_is_made_once_and_kept,
     boards_are_created_renamed_listed_and_deleted,
     blocks_are_added_edited_arranged_in_one_transaction_and_deleted,
     a_duplicate_copies_settings_and_blocks_but_not_links,

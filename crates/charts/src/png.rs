@@ -49,6 +49,23 @@ pub fn font_count() -> usize {
     fonts().len()
 }
 
+/// A chart drawn for the page ([`crate::Theme::Css`]) relies on the page's stylesheet; give
+/// it the light one so it rasterises in colour.
+fn with_style(svg: &str) -> std::borrow::Cow<'_, str> {
+    if svg.contains("<style>") {
+        return std::borrow::Cow::Borrowed(svg);
+    }
+    match svg.find('>') {
+        Some(end) if svg.starts_with("<svg") => std::borrow::Cow::Owned(format!(
+            "{}<style>{}</style>{}",
+            &svg[..=end],
+            crate::Theme::Light.stylesheet(),
+            &svg[end + 1..]
+        )),
+        _ => std::borrow::Cow::Borrowed(svg),
+    }
+}
+
 /// Replaces each `var(--name,fallback)` by its fallback: resvg does not resolve custom
 /// properties, so a chart drawn for the page ([`crate::Theme::Css`]) rasterises in its light
 /// fallback colours instead of black.
@@ -82,7 +99,8 @@ pub fn png(svg: &str, scale: f32) -> Result<Vec<u8>, PngError> {
         fontdb: fonts(),
         ..usvg::Options::default()
     };
-    let tree = usvg::Tree::from_str(&without_css_variables(svg), &options)?;
+    let svg = with_style(svg);
+    let tree = usvg::Tree::from_str(&without_css_variables(&svg), &options)?;
     let size = tree.size();
     let width = (size.width() * scale).ceil() as u32;
     let height = (size.height() * scale).ceil() as u32;

@@ -13,12 +13,12 @@ impl Svg {
         let mut out = String::with_capacity(8 * 1024);
         let _ = write!(
             out,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart {class}" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-label="{}"><style>{}</style>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart {class}" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-label="{}">"#,
             escape(label),
-            theme.stylesheet()
         );
         let mut svg = Svg { out };
-        if theme.paints_background() {
+        if theme.embeds_style() {
+            let _ = write!(svg.out, "<style>{}</style>", theme.stylesheet());
             let _ = write!(
                 svg.out,
                 r#"<rect class="bg" width="{width}" height="{height}"/>"#

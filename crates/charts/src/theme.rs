@@ -43,32 +43,37 @@ impl Theme {
         }
     }
 
-    /// The `<style>` body shared by every chart: `.fN`/`.sN` fill and stroke series N, and
-    /// named classes for text, grid lines and the background.
-    pub(crate) fn stylesheet(self) -> String {
+    /// The rules every chart needs: `.fN`/`.sN` fill and stroke series N, and named classes
+    /// for text, grid lines and the background, all under `.chart` so they touch nothing else
+    /// on a page. A page serves [`Theme::Css`]'s from its own stylesheet (a strict
+    /// Content-Security-Policy refuses `<style>` inside inline SVG); the literal themes embed
+    /// theirs in the SVG.
+    pub fn stylesheet(self) -> String {
         let mut css = String::with_capacity(1200);
         for (i, (light, dark)) in LIGHT.iter().zip(DARK).enumerate() {
             let c = self.colour(&format!("--chart-{}", i + 1), light, dark);
-            css.push_str(&format!(".f{i}{{fill:{c}}}.s{i}{{stroke:{c};fill:none}}"));
+            css.push_str(&format!(
+                ".chart .f{i}{{fill:{c}}}.chart .s{i}{{stroke:{c};fill:none}}"
+            ));
         }
         for (name, property, light, dark) in ROLES {
             let c = self.colour(property, light, dark);
             match name {
                 "text" => css.push_str(&format!(
-                    "text{{fill:{c};font-family:'DejaVu Sans',system-ui,sans-serif;font-size:11px}}"
+                    ".chart text{{fill:{c};font-family:'DejaVu Sans',system-ui,sans-serif;font-size:11px}}"
                 )),
-                "muted" => css.push_str(&format!(".muted{{fill:{c}}}.fm{{fill:{c}}}")),
-                "grid" => css.push_str(&format!(".grid{{stroke:{c};stroke-width:1}}")),
-                _ => css.push_str(&format!(".bg{{fill:{c}}}")),
+                "muted" => css.push_str(&format!(".chart .muted{{fill:{c}}}.chart .fm{{fill:{c}}}")),
+                "grid" => css.push_str(&format!(".chart .grid{{stroke:{c};stroke-width:1}}")),
+                _ => css.push_str(&format!(".chart .bg{{fill:{c}}}")),
             }
         }
-        css.push_str(".hit{fill:transparent}.hit:hover{fill:rgba(127,127,127,.12)}");
+        css.push_str(".chart .hit{fill:transparent}.chart .hit:hover{fill:rgba(127,127,127,.12)}");
         css
     }
 
-    /// Whether a rasterised chart needs an opaque background (a transparent PNG is unreadable in
-    /// a dark mail client).
-    pub(crate) fn paints_background(self) -> bool {
+    /// Whether the SVG carries its own `<style>` and an opaque background (a transparent PNG
+    /// is unreadable in a dark mail client).
+    pub(crate) fn embeds_style(self) -> bool {
         self != Theme::Css
     }
 }

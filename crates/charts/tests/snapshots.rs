@@ -110,9 +110,12 @@ fn line_chart_over_days_in_paris() {
         svg.contains("failed &lt;&amp; &quot;quoted&quot;&gt;"),
         "names are escaped"
     );
+    assert!(!svg.contains("<style>"), "the page's stylesheet colours it");
     assert!(
-        svg.contains("var(--chart-1,#2563eb)"),
-        "colours come from CSS properties"
+        Theme::Css
+            .stylesheet()
+            .contains(".chart .f0{fill:var(--chart-1,#2563eb)}"),
+        "colours come from CSS properties with fallbacks"
     );
     check("line_days_paris", &svg);
 }
@@ -288,6 +291,14 @@ fn png_of_a_chart() {
         theme: Theme::Light,
     };
     let png = charts::png(&charts::line(&chart), 2.0).unwrap();
+    let page_chart = TimeChart {
+        theme: Theme::Css,
+        ..chart.clone()
+    };
+    assert_eq!(
+        &charts::png(&charts::line(&page_chart), 1.0).unwrap()[..4],
+        b"\x89PNG"
+    );
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     // The IHDR chunk: width and height, big-endian, at bytes 16..24.
     assert_eq!(u32::from_be_bytes(png[16..20].try_into().unwrap()), 960);

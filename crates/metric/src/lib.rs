@@ -9,6 +9,8 @@
 //! - [`extract`]: running an expression over pages, and the preview.
 //! - [`bucket`]: hourly UTC buckets, from which [`aggregate`] answers any range, interval,
 //!   display zone and dimension breakdown exactly; [`compare`] and [`formula`] build on it.
+//! - [`range`]: named date ranges ("Last month", "Quarter to date") and their comparisons,
+//!   resolved for a given `now` and zone.
 
 pub mod aggregate;
 pub mod bucket;
@@ -20,6 +22,7 @@ pub mod formula;
 pub mod infer;
 pub mod jsonata;
 pub mod picks;
+pub mod range;
 pub mod rows;
 
 pub use aggregate::{
@@ -34,4 +37,5 @@ pub use formula::{Formula, FormulaError};
 pub use infer::{Inference, infer};
 pub use jsonata::{Expression, JsonataError, Limits};
 pub use picks::{DatePick, Filter, Picks, ValuePick};
+pub use range::{CompareTo, LastUnit, NamedRange, Period, RangeError, Resolved};
 pub use rows::{Row, RowError, RowSet, rows_from_result};

@@ -31,3 +31,15 @@ id_type!(
     /// The id of a job in the queue.
     JobId
 );
+id_type!(
+    /// The id of a databoard.
+    BoardId
+);
+id_type!(
+    /// The id of a block on a databoard.
+    BlockId
+);
+id_type!(
+    /// The id of a board's read-only share link.
+    ShareId
+);

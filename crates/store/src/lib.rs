@@ -16,6 +16,7 @@
 mod sql_impl;
 
 mod accounts;
+mod boards;
 
 mod any;
 mod error;
@@ -30,8 +31,9 @@ mod store;
 
 pub use accounts::{AccountStore, ApiTokenRow, SessionRow, UserRow};
 pub use any::AnyStore;
+pub use boards::{BlockRow, BoardRow, BoardSettings, BoardStore, NewBlock, Place, ShareRow};
 pub use error::{Result, StoreError};
-pub use ids::{ConnectionId, JobId, MetricId, SyncRunId};
+pub use ids::{BlockId, BoardId, ConnectionId, JobId, MetricId, ShareId, SyncRunId};
 pub use postgres::PostgresStore;
 pub use rows::*;
 pub use secrets::{KEY_FILE_NAME, KeyError, KeySource, MASTER_KEY_ENV, MasterKey};

@@ -96,3 +96,4 @@ sql_store!(
 );
 
 crate::accounts::account_store!(PostgresStore);
+crate::boards::board_store!(PostgresStore);

@@ -95,3 +95,4 @@ sql_store!(
 );
 
 crate::accounts::account_store!(SqliteStore);
+crate::boards::board_store!(SqliteStore);

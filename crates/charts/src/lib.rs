@@ -1,0 +1,25 @@
+//! Charts rendered as SVG on the server, so one drawing serves the board page, the PNG export
+//! and images in emails.
+//!
+//! - [`ticks`]: round value ticks ("nice numbers") and calendar-aligned date ticks, thinned so
+//!   labels never overlap.
+//! - [`format`]: numbers as the metric's unit says, in full (tooltips) and compact (axes).
+//! - [`line`], [`bar`], [`pie`], [`sparkline`]: the drawings. Every mark carries a `<title>` with
+//!   the exact value, which browsers show on hover.
+//! - [`Theme`]: colours are CSS custom properties with fallbacks on the page, and literal
+//!   light or dark colours for rasterising, since resvg does not resolve `var()`.
+//! - [`png`]: rasterising with resvg and the system fonts.
+//!
+//! Pure: no clock, no network; only [`png`] reads font files.
+
+pub mod format;
+mod png;
+mod render;
+mod svg;
+pub mod theme;
+pub mod ticks;
+
+pub use format::{format_axis, format_full};
+pub use png::{PngError, font_count, png};
+pub use render::{BarMode, PieSlice, Series, TimeChart, bar, line, pie, sparkline};
+pub use theme::Theme;

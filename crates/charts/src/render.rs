@@ -1,0 +1,573 @@
+//! The drawings: line, bar (grouped or stacked), pie or donut, sparkline.
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use metric::Interval;
+use metric::definition::NumberFormat;
+
+use crate::format::{format_axis, format_full};
+use crate::svg::{Svg, n, text_width};
+use crate::theme::{PALETTE_LEN, Theme};
+use crate::ticks::{date_ticks, nice_ticks};
+
+/// One named series: a value (or none) per point of [`TimeChart::starts`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub name: String,
+    pub values: Vec<Option<f64>>,
+}
+
+/// A chart over time: points start at `starts` (one per interval, in order).
+#[derive(Debug, Clone)]
+pub struct TimeChart<'a> {
+    pub starts: &'a [Timestamp],
+    pub interval: Interval,
+    /// The display zone, named on the chart.
+    pub zone: &'a TimeZone,
+    pub series: &'a [Series],
+    pub format: &'a NumberFormat,
+    pub width: u32,
+    pub height: u32,
+    pub theme: Theme,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BarMode {
+    /// Series side by side within each interval.
+    Grouped,
+    /// Series on top of each other (positives up, negatives down).
+    Stacked,
+}
+
+const PAD: f64 = 8.0;
+const LINE_HEIGHT: f64 = 16.0;
+/// The row under the plot for date labels, tall enough that they clear the lowest value label.
+const X_LABELS: f64 = 22.0;
+/// Past this many points a line chart has one hover band per point but no markers: thousands
+/// of dots are noise, and the tooltip still names the exact values.
+const MARKERS_UP_TO: usize = 60;
+/// Past this many points hover bands are dropped too, to keep the document small; the CSV
+/// export has the exact values.
+const HOVER_UP_TO: usize = 1500;
+
+pub fn line(chart: &TimeChart<'_>) -> String {
+    time_chart(chart, None)
+}
+
+pub fn bar(chart: &TimeChart<'_>, mode: BarMode) -> String {
+    time_chart(chart, Some(mode))
+}
+
+fn zone_name(zone: &TimeZone) -> &str {
+    zone.iana_name().unwrap_or("UTC")
+}
+
+fn time_chart(chart: &TimeChart<'_>, bars: Option<BarMode>) -> String {
+    let width = f64::from(chart.width);
+    let height = f64::from(chart.height);
+    let n_points = chart.starts.len();
+    let kind = if bars.is_some() { "bar" } else { "line" };
+    let zone = zone_name(chart.zone);
+    let mut svg = Svg::new(
+        chart.width,
+        chart.height,
+        chart.theme,
+        kind,
+        &format!("{kind} chart, times in {zone}"),
+    );
+
+    // The value extent: stacked bars reach the sum of a point's positives (or negatives).
+    let (mut lo, mut hi) = (0.0f64, 0.0f64);
+    for i in 0..n_points {
+        let values = chart
+            .series
+            .iter()
+            .filter_map(|s| s.values.get(i).copied().flatten());
+        if bars == Some(BarMode::Stacked) {
+            let (pos, neg) =
+                values.fold(
+                    (0.0, 0.0),
+                    |(p, q), v| {
+                        if v >= 0.0 { (p + v, q) } else { (p, q + v) }
+                    },
+                );
+            hi = hi.max(pos);
+            lo = lo.min(neg);
+        } else {
+            for v in values {
+                hi = hi.max(v);
+                lo = lo.min(v);
+            }
+        }
+    }
+
+    // Legend rows at the bottom, wrapped to the width.
+    let legend = legend_rows(
+        chart.series.iter().map(|s| s.name.as_str()),
+        width - 2.0 * PAD,
+    );
+    let legend_h = if chart.series.len() > 1 {
+        legend.len() as f64 * LINE_HEIGHT
+    } else {
+        0.0
+    };
+    let top = PAD + LINE_HEIGHT; // room for the zone caption
+    // x labels under the plot, then the legend.
+    let bottom = height - PAD - legend_h - X_LABELS;
+    let plot_h = (bottom - top).max(10.0);
+    let target = ((plot_h / 36.0) as usize).clamp(2, 8);
+    let ticks = nice_ticks(lo, hi, target);
+    let (t_lo, t_hi) = (ticks[0], *ticks.last().unwrap_or(&1.0));
+    let step = if ticks.len() > 1 {
+        ticks[1] - ticks[0]
+    } else {
+        1.0
+    };
+    let largest = t_lo.abs().max(t_hi.abs());
+    let labels: Vec<String> = ticks
+        .iter()
+        .map(|&t| format_axis(t, step, largest, chart.format))
+        .collect();
+    let left = PAD + labels.iter().map(|l| text_width(l)).fold(0.0, f64::max) + 6.0;
+    let right = width - PAD;
+    let plot_w = (right - left).max(10.0);
+    let y = |v: f64| bottom - (v - t_lo) / (t_hi - t_lo) * plot_h;
+
+    svg.text(right, PAD + 10.0, "end", "muted", zone);
+    for (t, label) in ticks.iter().zip(&labels) {
+        svg.line(left, y(*t), right, y(*t), "grid");
+        svg.text(left - 6.0, y(*t) + 4.0, "end", "muted", label);
+    }
+
+    // x positions: bars sit in bands, a line runs edge to edge.
+    let band = plot_w / n_points.max(1) as f64;
+    let x = |i: usize| -> f64 {
+        if bars.is_some() || n_points <= 1 {
+            left + band * (i as f64 + 0.5)
+        } else {
+            left + plot_w * i as f64 / (n_points - 1) as f64
+        }
+    };
+
+    // Date labels: ask for fewer until neighbours do not overlap.
+    let widest = chart
+        .starts
+        .first()
+        .map(|_| text_width(sample_label(chart.interval)))
+        .unwrap_or(0.0);
+    let mut max_labels = ((plot_w / (widest + 12.0)) as usize).max(1);
+    let date_labels = loop {
+        let candidate = date_ticks(chart.starts, chart.interval, chart.zone, max_labels);
+        let fits = candidate.windows(2).all(|w| {
+            x(w[1].index) - x(w[0].index)
+                >= (text_width(&w[0].label) + text_width(&w[1].label)) / 2.0 + 8.0
+        });
+        if fits || max_labels == 1 {
+            break candidate;
+        }
+        max_labels -= 1;
+    };
+    for tick in &date_labels {
+        let half = text_width(&tick.label) / 2.0;
+        let cx = x(tick.index).clamp(half, width - half);
+        svg.text(cx, bottom + 18.0, "middle", "muted", &tick.label);
+    }
+
+    let zero = y(0.0f64.clamp(t_lo, t_hi));
+    match bars {
+        None => draw_lines(&mut svg, chart, &x, &y),
+        Some(mode) => draw_bars(&mut svg, chart, mode, band, &x, &y, zero),
+    }
+    svg.line(left, zero, right, zero, "grid");
+
+    if bars.is_none() && n_points <= HOVER_UP_TO {
+        // One band per point whose tooltip lists every series: exact values on hover.
+        for i in 0..n_points {
+            let x0 = if n_points <= 1 {
+                left
+            } else {
+                x(i) - plot_w / (n_points - 1) as f64 / 2.0
+            };
+            let w = if n_points <= 1 {
+                plot_w
+            } else {
+                plot_w / (n_points - 1) as f64
+            };
+            let title = point_title(chart, i);
+            svg.rect(
+                x0.max(left),
+                top,
+                w.min(right - x0.max(left)),
+                plot_h,
+                "hit",
+                Some(&title),
+            );
+        }
+    }
+
+    if chart.series.len() > 1 {
+        draw_legend(&mut svg, &legend, bottom + X_LABELS + 12.0);
+    }
+    svg.finish()
+}
+
+fn draw_lines(
+    svg: &mut Svg,
+    chart: &TimeChart<'_>,
+    x: &dyn Fn(usize) -> f64,
+    y: &dyn Fn(f64) -> f64,
+) {
+    let n_points = chart.starts.len();
+    for (k, s) in chart.series.iter().enumerate() {
+        let c = k % PALETTE_LEN;
+        let mut d = String::new();
+        let mut pen_down = false;
+        for (i, v) in s.values.iter().enumerate().take(n_points) {
+            match v {
+                Some(v) => {
+                    d.push_str(if pen_down { "L" } else { "M" });
+                    d.push_str(&format!("{} {}", n(x(i)), n(y(*v))));
+                    pen_down = true;
+                }
+                // A missing value breaks the line rather than drawing a false zero.
+                None => pen_down = false,
+            }
+        }
+        if !d.is_empty() {
+            svg.path(
+                &d,
+                &format!("s{c}"),
+                r#" stroke-width="2" stroke-linejoin="round""#,
+                None,
+            );
+        }
+        if n_points <= MARKERS_UP_TO {
+            for (i, v) in s.values.iter().enumerate().take(n_points) {
+                if let Some(v) = v {
+                    svg.circle(x(i), y(*v), 2.5, &format!("f{c}"), "", None);
+                }
+            }
+        }
+    }
+}
+
+fn draw_bars(
+    svg: &mut Svg,
+    chart: &TimeChart<'_>,
+    mode: BarMode,
+    band: f64,
+    x: &dyn Fn(usize) -> f64,
+    y: &dyn Fn(f64) -> f64,
+    zero: f64,
+) {
+    let k_series = chart.series.len().max(1);
+    // A gap between bands keeps neighbouring intervals apart; very thin bands get none.
+    let inner = if band > 4.0 { band * 0.8 } else { band };
+    for i in 0..chart.starts.len() {
+        let (mut up, mut down) = (0.0f64, 0.0f64);
+        for (k, s) in chart.series.iter().enumerate() {
+            let Some(v) = s.values.get(i).copied().flatten() else {
+                continue;
+            };
+            let c = k % PALETTE_LEN;
+            let title = format!(
+                "{} · {}: {}",
+                date_title(chart.starts[i], chart.interval, chart.zone),
+                s.name,
+                format_full(Some(v), chart.format)
+            );
+            match mode {
+                BarMode::Grouped => {
+                    let w = inner / k_series as f64;
+                    let x0 = x(i) - inner / 2.0 + w * k as f64;
+                    let (y0, y1) = (y(v).min(zero), y(v).max(zero));
+                    svg.rect(x0, y0, w, y1 - y0, &format!("f{c}"), Some(&title));
+                }
+                BarMode::Stacked => {
+                    let (from, to) = if v >= 0.0 {
+                        let from = up;
+                        up += v;
+                        (from, up)
+                    } else {
+                        let from = down;
+                        down += v;
+                        (from, down)
+                    };
+                    let (y0, y1) = (y(to).min(y(from)), y(to).max(y(from)));
+                    svg.rect(
+                        x(i) - inner / 2.0,
+                        y0,
+                        inner,
+                        y1 - y0,
+                        &format!("f{c}"),
+                        Some(&title),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// `Mar 2 2026 14:00`-style full description of a point for its tooltip.
+fn date_title(start: Timestamp, interval: Interval, zone: &TimeZone) -> String {
+    let z = start.to_zoned(zone.clone());
+    match interval {
+        Interval::Hour => z.strftime("%Y-%m-%d %H:00").to_string(),
+        Interval::Day => z.strftime("%Y-%m-%d").to_string(),
+        Interval::Week => format!("week of {}", z.strftime("%Y-%m-%d")),
+        Interval::Month => z.strftime("%B %Y").to_string(),
+        Interval::Quarter => format!("Q{} {}", (z.month() - 1) / 3 + 1, z.year()),
+        Interval::Year => z.year().to_string(),
+    }
+}
+
+fn point_title(chart: &TimeChart<'_>, i: usize) -> String {
+    let mut t = date_title(chart.starts[i], chart.interval, chart.zone);
+    for s in chart.series {
+        let v = s.values.get(i).copied().flatten();
+        t.push_str(&format!("\n{}: {}", s.name, format_full(v, chart.format)));
+    }
+    t
+}
+
+/// The widest label an interval's axis can show, used to guess how many fit.
+fn sample_label(interval: Interval) -> &'static str {
+    match interval {
+        Interval::Hour => "Mar 22 00:00",
+        Interval::Day | Interval::Week => "Mar 22 2026",
+        Interval::Month => "Mar 2026",
+        Interval::Quarter => "Q1 2026",
+        Interval::Year => "2026",
+    }
+}
+
+/// Legend entries packed into rows no wider than `width`: (series index, x offset, text).
+fn legend_rows<'a>(
+    names: impl Iterator<Item = &'a str>,
+    width: f64,
+) -> Vec<Vec<(usize, f64, String)>> {
+    let mut rows: Vec<Vec<(usize, f64, String)>> = vec![Vec::new()];
+    let mut at = 0.0;
+    for (k, name) in names.enumerate() {
+        let label = truncate(name, ((width - 14.0) / 6.8) as usize);
+        let w = 14.0 + text_width(&label) + 12.0;
+        if at > 0.0 && at + w > width {
+            rows.push(Vec::new());
+            at = 0.0;
+        }
+        if let Some(row) = rows.last_mut() {
+            row.push((k, at, label));
+        }
+        at += w;
+    }
+    rows
+}
+
+fn draw_legend(svg: &mut Svg, rows: &[Vec<(usize, f64, String)>], y0: f64) {
+    for (r, row) in rows.iter().enumerate() {
+        let y = y0 + r as f64 * LINE_HEIGHT;
+        for (k, at, label) in row {
+            svg.rect(
+                PAD + at,
+                y - 9.0,
+                10.0,
+                10.0,
+                &format!("f{}", k % PALETTE_LEN),
+                None,
+            );
+            svg.text(PAD + at + 14.0, y, "start", "", label);
+        }
+    }
+}
+
+/// Shortens a label to `max` characters with an ellipsis.
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut t: String = text.chars().take(max.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
+/// One slice of a pie: a dimension (or "Other") and its value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PieSlice {
+    pub label: String,
+    pub value: f64,
+    /// Drawn in the muted colour: the "other dimensions" slice.
+    pub other: bool,
+}
+
+/// A pie, or a donut with the total in its hole. Slices with no positive value are left out,
+/// since a pie cannot show them.
+pub fn pie(
+    slices: &[PieSlice],
+    donut: bool,
+    format: &NumberFormat,
+    width: u32,
+    height: u32,
+    theme: Theme,
+) -> String {
+    let kind = if donut { "donut" } else { "pie" };
+    let mut svg = Svg::new(width, height, theme, kind, &format!("{kind} chart"));
+    let (w, h) = (f64::from(width), f64::from(height));
+    let shown: Vec<(usize, &PieSlice)> = slices
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.value > 0.0 && s.value.is_finite())
+        .collect();
+    let total: f64 = shown.iter().map(|(_, s)| s.value).sum();
+    let legend_w = (w * 0.45).min(220.0);
+    let r = ((h - 2.0 * PAD).min(w - legend_w - 3.0 * PAD) / 2.0).max(10.0);
+    let (cx, cy) = (PAD + r, h / 2.0);
+    let hole = if donut { r * 0.6 } else { 0.0 };
+    if total <= 0.0 {
+        svg.text(cx, cy + 4.0, "middle", "muted", "No data");
+        return svg.finish();
+    }
+    let class = |k: usize, s: &PieSlice| {
+        if s.other {
+            "fm".to_owned()
+        } else {
+            format!("f{}", k % PALETTE_LEN)
+        }
+    };
+    let mut angle = -std::f64::consts::FRAC_PI_2;
+    for (k, s) in &shown {
+        let share = s.value / total;
+        let title = format!(
+            "{}: {} ({:.1}%)",
+            s.label,
+            format_full(Some(s.value), format),
+            share * 100.0
+        );
+        if share >= 0.9999 {
+            // An arc from a point to itself draws nothing, so a whole pie is a circle.
+            if donut {
+                let extra = format!(r#" fill="none" stroke-width="{}""#, n(r - hole));
+                let c = if s.other {
+                    "fm".to_owned()
+                } else {
+                    format!("f{}", k % PALETTE_LEN)
+                };
+                svg.circle(
+                    cx,
+                    cy,
+                    (r + hole) / 2.0,
+                    &format!("{} s{}", c, k % PALETTE_LEN),
+                    &extra,
+                    Some(&title),
+                );
+            } else {
+                svg.circle(cx, cy, r, &class(*k, s), "", Some(&title));
+            }
+            angle += std::f64::consts::TAU;
+            continue;
+        }
+        let end = angle + share * std::f64::consts::TAU;
+        let large = u8::from(share > 0.5);
+        let (x0, y0) = (cx + r * angle.cos(), cy + r * angle.sin());
+        let (x1, y1) = (cx + r * end.cos(), cy + r * end.sin());
+        let d = if donut {
+            let (ix0, iy0) = (cx + hole * end.cos(), cy + hole * end.sin());
+            let (ix1, iy1) = (cx + hole * angle.cos(), cy + hole * angle.sin());
+            format!(
+                "M{} {}A{} {} 0 {large} 1 {} {}L{} {}A{} {} 0 {large} 0 {} {}Z",
+                n(x0),
+                n(y0),
+                n(r),
+                n(r),
+                n(x1),
+                n(y1),
+                n(ix0),
+                n(iy0),
+                n(hole),
+                n(hole),
+                n(ix1),
+                n(iy1)
+            )
+        } else {
+            format!(
+                "M{} {}L{} {}A{} {} 0 {large} 1 {} {}Z",
+                n(cx),
+                n(cy),
+                n(x0),
+                n(y0),
+                n(r),
+                n(r),
+                n(x1),
+                n(y1)
+            )
+        };
+        svg.path(&d, &class(*k, s), "", Some(&title));
+        angle = end;
+    }
+    if donut {
+        svg.text(
+            cx,
+            cy + 4.0,
+            "middle",
+            "",
+            &format_full(Some(total), format),
+        );
+    }
+
+    // The legend beside the pie, one row per slice while rows fit.
+    let lx = cx + r + 2.0 * PAD;
+    let max_chars = ((w - lx - PAD - 14.0) / 6.8).max(4.0) as usize;
+    let rows = ((h - 2.0 * PAD) / LINE_HEIGHT).max(1.0) as usize;
+    let y_top = cy - (shown.len().min(rows) as f64 * LINE_HEIGHT) / 2.0 + 11.0;
+    for (row, (k, s)) in shown.iter().enumerate() {
+        let y = y_top + row as f64 * LINE_HEIGHT;
+        if row + 1 == rows && shown.len() > rows {
+            svg.text(
+                lx,
+                y,
+                "start",
+                "muted",
+                &format!("+{} more", shown.len() - row),
+            );
+            break;
+        }
+        svg.rect(lx, y - 9.0, 10.0, 10.0, &class(*k, s), None);
+        let label = format!("{} {:.0}%", s.label, s.value / total * 100.0);
+        svg.text(lx + 14.0, y, "start", "", &truncate(&label, max_chars));
+    }
+    svg.finish()
+}
+
+/// A small line without axes for a Number block; the last point is marked.
+pub fn sparkline(values: &[Option<f64>], width: u32, height: u32, theme: Theme) -> String {
+    let mut svg = Svg::new(width, height, theme, "sparkline", "trend");
+    let (w, h) = (f64::from(width), f64::from(height));
+    let present = values.iter().flatten().copied();
+    let (lo, hi) = present.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
+    if lo.is_finite() {
+        let span = if hi > lo { hi - lo } else { 1.0 };
+        let x =
+            |i: usize| 2.0 + (w - 4.0) * i as f64 / values.len().saturating_sub(1).max(1) as f64;
+        let y = |v: f64| h - 2.0 - (v - lo) / span * (h - 4.0);
+        let mut d = String::new();
+        let mut pen_down = false;
+        let mut last = None;
+        for (i, v) in values.iter().enumerate() {
+            match v {
+                Some(v) => {
+                    d.push_str(if pen_down { "L" } else { "M" });
+                    d.push_str(&format!("{} {}", n(x(i)), n(y(*v))));
+                    pen_down = true;
+                    last = Some((x(i), y(*v)));
+                }
+                None => pen_down = false,
+            }
+        }
+        svg.path(&d, "s0", r#" stroke-width="1.5""#, None);
+        if let Some((lx, ly)) = last {
+            svg.circle(lx, ly, 2.0, "f0", "", None);
+        }
+    }
+    svg.finish()
+}

@@ -1,0 +1,307 @@
+//! Chart SVG for fixed data against committed files under `tests/snapshots/`. A change to the
+//! drawing shows up as a diff in review; `UPDATE_SNAPSHOTS=1 cargo test -p charts` rewrites them.
+
+use std::path::PathBuf;
+
+use charts::{BarMode, PieSlice, Series, Theme, TimeChart};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use metric::Interval;
+use metric::definition::{NumberFormat, Unit};
+
+fn check(name: &str, svg: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(format!("{name}.svg"));
+    if std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, svg).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with UPDATE_SNAPSHOTS=1 to create it",
+            path.display()
+        )
+    });
+    assert!(
+        expected == svg,
+        "{name}.svg differs from the rendering; if the change is intended, run with UPDATE_SNAPSHOTS=1 and review the diff"
+    );
+}
+
+fn count() -> NumberFormat {
+    NumberFormat {
+        unit: Unit::Count,
+        currency: None,
+        decimals: None,
+    }
+}
+
+fn usd() -> NumberFormat {
+    NumberFormat {
+        unit: Unit::Currency,
+        currency: Some("USD".to_owned()),
+        decimals: Some(2),
+    }
+}
+
+fn paris() -> TimeZone {
+    TimeZone::get("Europe/Paris").unwrap()
+}
+
+/// Fourteen Paris days from Monday 2026-03-23, across the change to summer time on the 29th.
+fn days(zone: &TimeZone) -> Vec<Timestamp> {
+    (0..14)
+        .map(|d| {
+            jiff::civil::date(2026, 3, 23)
+                .checked_add(jiff::Span::new().days(d))
+                .unwrap()
+                .to_zoned(zone.clone())
+                .unwrap()
+                .timestamp()
+        })
+        .collect()
+}
+
+fn two_series() -> Vec<Series> {
+    vec![
+        Series {
+            name: "delivered".to_owned(),
+            values: (0..14)
+                .map(|i| Some(f64::from(100 + i * 37 % 90)))
+                .collect(),
+        },
+        Series {
+            name: "failed <& \"quoted\">".to_owned(),
+            values: (0..14)
+                .map(|i| {
+                    if i == 5 {
+                        None
+                    } else {
+                        Some(f64::from(i * 13 % 40))
+                    }
+                })
+                .collect(),
+        },
+    ]
+}
+
+#[test]
+fn line_chart_over_days_in_paris() {
+    let zone = paris();
+    let starts = days(&zone);
+    let series = two_series();
+    let chart = TimeChart {
+        starts: &starts,
+        interval: Interval::Day,
+        zone: &zone,
+        series: &series,
+        format: &count(),
+        width: 480,
+        height: 240,
+        theme: Theme::Css,
+    };
+    let svg = charts::line(&chart);
+    assert!(
+        svg.contains(">Europe/Paris</text>"),
+        "the chart names its zone"
+    );
+    assert!(
+        svg.contains("failed &lt;&amp; &quot;quoted&quot;&gt;"),
+        "names are escaped"
+    );
+    assert!(!svg.contains("<style>"), "the page's stylesheet colours it");
+    assert!(
+        Theme::Css
+            .stylesheet()
+            .contains(".chart .f0{fill:var(--chart-1,#2563eb)}"),
+        "colours come from CSS properties with fallbacks"
+    );
+    check("line_days_paris", &svg);
+}
+
+#[test]
+fn bar_charts_grouped_and_stacked() {
+    let zone = paris();
+    let starts = days(&zone);
+    let series = two_series();
+    let chart = TimeChart {
+        starts: &starts,
+        interval: Interval::Day,
+        zone: &zone,
+        series: &series,
+        format: &count(),
+        width: 480,
+        height: 240,
+        theme: Theme::Light,
+    };
+    check("bar_grouped", &charts::bar(&chart, BarMode::Grouped));
+    check("bar_stacked", &charts::bar(&chart, BarMode::Stacked));
+}
+
+#[test]
+fn monthly_spend_in_utc() {
+    let zone = TimeZone::UTC;
+    let starts: Vec<Timestamp> = (0..12)
+        .map(|m| {
+            jiff::civil::date(2026, 1, 1)
+                .checked_add(jiff::Span::new().months(m))
+                .unwrap()
+                .to_zoned(TimeZone::UTC)
+                .unwrap()
+                .timestamp()
+        })
+        .collect();
+    let series = vec![Series {
+        name: "spend".to_owned(),
+        values: (0..12).map(|m| Some(1234.5 * f64::from(m + 1))).collect(),
+    }];
+    let chart = TimeChart {
+        starts: &starts,
+        interval: Interval::Month,
+        zone: &zone,
+        series: &series,
+        format: &usd(),
+        width: 360,
+        height: 200,
+        theme: Theme::Dark,
+    };
+    let svg = charts::bar(&chart, BarMode::Grouped);
+    assert!(
+        svg.contains("$15k"),
+        "axis ticks use the unit, compactly: {svg}"
+    );
+    assert!(svg.contains("$14,814.00"), "tooltips have the exact value");
+    check("bar_month_usd_dark", &svg);
+}
+
+#[test]
+fn pie_and_donut() {
+    let slices = vec![
+        PieSlice {
+            label: "delivered".to_owned(),
+            value: 640.0,
+            other: false,
+        },
+        PieSlice {
+            label: "failed".to_owned(),
+            value: 120.0,
+            other: false,
+        },
+        PieSlice {
+            label: "undelivered".to_owned(),
+            value: 40.0,
+            other: false,
+        },
+        PieSlice {
+            label: "Other".to_owned(),
+            value: 200.0,
+            other: true,
+        },
+        PieSlice {
+            label: "zero".to_owned(),
+            value: 0.0,
+            other: false,
+        },
+    ];
+    let pie = charts::pie(&slices, false, &count(), 360, 200, Theme::Css);
+    assert!(pie.contains("<title>delivered: 640 (64.0%)</title>"));
+    assert!(
+        !pie.contains("zero"),
+        "a slice without a positive value is not drawn"
+    );
+    check("pie", &pie);
+    let donut = charts::pie(&slices, true, &count(), 360, 200, Theme::Css);
+    assert!(donut.contains(">1,000</text>"), "the donut shows the total");
+    check("donut", &donut);
+    let whole = charts::pie(&slices[..1], true, &count(), 360, 200, Theme::Css);
+    assert!(whole.contains("<circle"), "one slice is a full ring");
+}
+
+#[test]
+fn sparkline_breaks_at_missing_values() {
+    let svg = charts::sparkline(
+        &[Some(1.0), Some(3.0), None, Some(2.0), Some(5.0)],
+        120,
+        32,
+        Theme::Css,
+    );
+    assert_eq!(
+        svg.matches('M').count() - svg.matches("M ").count(),
+        2,
+        "{svg}"
+    );
+    check("sparkline", &svg);
+}
+
+#[test]
+fn a_year_of_hours_stays_small_and_labels_do_not_crowd() {
+    let start: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+    let starts: Vec<Timestamp> = (0..8760)
+        .map(|h| {
+            start
+                .checked_add(jiff::SignedDuration::from_hours(h))
+                .unwrap()
+        })
+        .collect();
+    let series = vec![Series {
+        name: "messages".to_owned(),
+        values: (0..8760).map(|h| Some(f64::from(h % 24))).collect(),
+    }];
+    let chart = TimeChart {
+        starts: &starts,
+        interval: Interval::Hour,
+        zone: &TimeZone::UTC,
+        series: &series,
+        format: &count(),
+        width: 600,
+        height: 240,
+        theme: Theme::Css,
+    };
+    let svg = charts::line(&chart);
+    assert!(
+        !svg.contains("<circle"),
+        "no markers on thousands of points"
+    );
+    assert!(
+        !svg.contains("class=\"hit\""),
+        "no hover bands past the cap"
+    );
+    let x_labels = svg.matches(r#"y="228" text-anchor="middle""#).count();
+    assert!((2..=8).contains(&x_labels), "{x_labels} date labels");
+}
+
+#[test]
+fn png_of_a_chart() {
+    if charts::font_count() == 0 {
+        return test_support::skip("system fonts", "text would not be drawn in the PNG")
+            .unwrap_or(());
+    }
+    let zone = paris();
+    let starts = days(&zone);
+    let series = two_series();
+    let chart = TimeChart {
+        starts: &starts,
+        interval: Interval::Day,
+        zone: &zone,
+        series: &series,
+        format: &count(),
+        width: 480,
+        height: 240,
+        theme: Theme::Light,
+    };
+    let png = charts::png(&charts::line(&chart), 2.0).unwrap();
+    let page_chart = TimeChart {
+        theme: Theme::Css,
+        ..chart.clone()
+    };
+    assert_eq!(
+        &charts::png(&charts::line(&page_chart), 1.0).unwrap()[..4],
+        b"\x89PNG"
+    );
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    // The IHDR chunk: width and height, big-endian, at bytes 16..24.
+    assert_eq!(u32::from_be_bytes(png[16..20].try_into().unwrap()), 960);
+    assert_eq!(u32::from_be_bytes(png[20..24].try_into().unwrap()), 480);
+    assert!(charts::png("<svg", 1.0).is_err());
+}

@@ -96,3 +96,5 @@ sql_store!(
 );
 
 crate::accounts::account_store!(PostgresStore);
+
+crate::watching::watch_store!(PostgresStore, sqlx::Postgres);

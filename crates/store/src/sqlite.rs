@@ -95,3 +95,5 @@ sql_store!(
 );
 
 crate::accounts::account_store!(SqliteStore);
+
+crate::watching::watch_store!(SqliteStore, sqlx::Sqlite);

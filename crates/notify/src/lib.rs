@@ -9,11 +9,13 @@
 
 mod deliver;
 mod email;
+pub mod evaluator;
 mod guard;
 mod message;
 mod webhook;
 
 pub use deliver::{Backoff, DeliverReport, deliver_due, deliver_one};
+pub use evaluator::{TickReport, tick};
 pub use guard::check_url;
 pub use message::{EventKind, Message};
 pub use webhook::{SIGNATURE_HEADER, TIMESTAMP_HEADER, VerifyError, sign, verify, webhook_body};

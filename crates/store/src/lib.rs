@@ -28,6 +28,7 @@ mod rows;
 mod secrets;
 mod sqlite;
 mod store;
+mod watching;
 
 pub use accounts::{AccountStore, ApiTokenRow, SessionRow, UserRow};
 pub use any::AnyStore;
@@ -39,6 +40,12 @@ pub use rows::*;
 pub use secrets::{KEY_FILE_NAME, KeyError, KeySource, MASTER_KEY_ENV, MasterKey};
 pub use sqlite::{DATABASE_FILE, SqliteStore};
 pub use store::{Backend, Store};
+pub use watching::{
+    AlertEventId, AlertEventKind, AlertEventRow, AlertId, AlertRow, AttemptOutcome, ChannelId,
+    ChannelRow, DeliveryId, DeliveryRow, DeliverySource, DeliveryState, GoalId, GoalPeriodRow,
+    GoalRow, NewAlert, NewAlertEvent, NewChannel, NewDelivery, NewGoal, NewScorecard, ScorecardId,
+    ScorecardRow, SecretChange, WatchStore,
+};
 
 /// The default data folder.
 pub const DEFAULT_DATA_DIR: &str = "./switchboard-data";

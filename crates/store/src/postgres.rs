@@ -97,3 +97,5 @@ sql_store!(
 
 crate::accounts::account_store!(PostgresStore);
 crate::boards::board_store!(PostgresStore);
+
+crate::watching::watch_store!(PostgresStore, sqlx::Postgres);

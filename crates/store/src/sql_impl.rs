@@ -440,6 +440,27 @@ macro_rules! sql_store {
                         .map_err($crate::StoreError::db("re-seal a secret"))?;
                     count += 1;
                 }
+                // Channel secrets (SMTP passwords, webhook URLs and signing keys) move with the key too.
+                let rows = sqlx::query("SELECT id, name, sealed_secret FROM channels WHERE sealed_secret IS NOT NULL ORDER BY id")
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err($crate::StoreError::db("read channels to re-seal"))?;
+                for row in &rows {
+                    let id: i64 = row.try_get("id").map_err($crate::StoreError::db("read a channel"))?;
+                    let sealed: Vec<u8> = row.try_get("sealed_secret").map_err($crate::StoreError::db("read a channel"))?;
+                    let aad = $crate::watching::channel_aad(id);
+                    let plain = old
+                        .open(&sealed, &aad)
+                        .ok_or_else(|| $crate::StoreError::corrupt("channels", id, "the secret does not open under the old master key"))?;
+                    let resealed = new.seal(&plain, &aad)?;
+                    sqlx::query("UPDATE channels SET sealed_secret = $1 WHERE id = $2")
+                        .bind(resealed)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err($crate::StoreError::db("re-seal a secret"))?;
+                    count += 1;
+                }
                 let check = new.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
                 sqlx::query("UPDATE meta SET value = $1 WHERE key = $2")
                     .bind(check)

@@ -96,3 +96,5 @@ sql_store!(
 
 crate::accounts::account_store!(SqliteStore);
 crate::boards::board_store!(SqliteStore);
+
+crate::watching::watch_store!(SqliteStore, sqlx::Sqlite);

@@ -19,3 +19,5 @@ mod raw_pages;
 mod schema;
 #[path = "contract/sync_runs.rs"]
 mod sync_runs;
+#[path = "contract/watching.rs"]
+mod watching;

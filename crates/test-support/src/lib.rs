@@ -5,6 +5,11 @@
 //!   `SWITCHBOARD_REQUIRE_ALL=1` (CI sets it), where the skip is a failure.
 //! - [`PgSchema`]: a fresh PostgreSQL schema per test, dropped afterwards, also when the test
 //!   panics, so tests run in parallel on one database without seeing each other.
+//! - [`smtp::SmtpServer`] and [`webhook::WebhookReceiver`]: a tiny SMTP server and an HTTP
+//!   receiver on loopback, for the notification tests.
+
+pub mod smtp;
+pub mod webhook;
 
 use std::str::FromStr;
 use std::time::Duration;

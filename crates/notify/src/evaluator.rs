@@ -1,0 +1,563 @@
+//! The evaluator: one [`tick`] evaluates alerts, records goal periods, runs due scorecards and
+//! sends due deliveries. `serve` and `worker` call it on a short clock; an alert is evaluated
+//! when its metric finished a sync since the alert's last evaluation, or when the clock interval
+//! has passed, so "after each sync" needs no hook in the sync worker.
+
+use jiff::{SignedDuration, Timestamp};
+use metric::{HourBucket, MetricDefinition, Trend};
+use store::{
+    AlertEventKind, AlertRow, BucketQuery, BucketRow, DeliverySource, GoalPeriodRow, GoalRow,
+    MetricId, NewAlertEvent, NewDelivery, RunStatus, ScorecardRow, Store, StoreError, WatchStore,
+};
+use watch::alert::{BuiltinAlert, SyncHealth, Transition, step};
+use watch::{AlertSpec, Baseline};
+
+use crate::Sender;
+use crate::deliver::{Backoff, DeliverReport, deliver_due};
+use crate::message::{EventKind, Message};
+
+/// How often an alert is evaluated on the clock alone, without a new sync.
+pub const CLOCK_EVERY_MS: i64 = 5 * 60_000;
+/// The cool-down of the built-in sync alerts.
+pub const SYNC_ALERT_COOLDOWN: SignedDuration = SignedDuration::from_hours(1);
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TickReport {
+    pub alerts_evaluated: u32,
+    pub fired: u32,
+    pub resolved: u32,
+    pub goals_recorded: u32,
+    pub scorecards_sent: u32,
+    pub deliveries: DeliverReport,
+}
+
+pub fn to_hour_bucket(row: &BucketRow) -> HourBucket {
+    HourBucket {
+        hour: row.hour_ms,
+        dimension: (!row.dimension.is_empty()).then(|| row.dimension.clone()),
+        sum: row.sum,
+        count: u64::try_from(row.count).unwrap_or(0),
+        min: row.min,
+        max: row.max,
+        latest: row.latest,
+        latest_at: row.latest_at_ms,
+    }
+}
+
+/// A metric's buckets over `[from_ms, to_ms)`, all dimensions.
+pub async fn buckets<S: Store>(
+    store: &S,
+    metric: MetricId,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<Vec<HourBucket>, StoreError> {
+    let rows = store
+        .buckets(&BucketQuery {
+            metric,
+            dimension: None,
+            from_ms,
+            to_ms,
+        })
+        .await?;
+    Ok(rows.iter().map(to_hour_bucket).collect())
+}
+
+fn ts(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn invalid(e: watch::WatchError) -> StoreError {
+    // A stored spec that no longer evaluates (a zone removed from the tz database): report it
+    // as the store's corrupt-row error, naming the problem.
+    StoreError::Invalid {
+        what: "watch specification",
+        reason: e.to_string(),
+    }
+}
+
+/// Formats a value for messages: integers without decimals, others with up to two.
+pub fn number(v: Option<f64>) -> String {
+    match v {
+        None => "no value".into(),
+        Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{v:.0}"),
+        Some(v) => {
+            let s = format!("{v:.2}");
+            s.trim_end_matches('0').trim_end_matches('.').to_owned()
+        }
+    }
+}
+
+/// One pass of everything due at `now_ms`.
+pub async fn tick<S: Store + WatchStore>(
+    store: &S,
+    sender: &Sender,
+    backoff: Backoff,
+    now_ms: i64,
+) -> Result<TickReport, StoreError> {
+    let mut report = TickReport::default();
+    for alert in store.list_alerts().await? {
+        if !alert.enabled || !alert_due(store, &alert, now_ms).await? {
+            continue;
+        }
+        report.alerts_evaluated += 1;
+        match evaluate_alert(store, &alert, now_ms).await {
+            Ok(Transition::Fire) => report.fired += 1,
+            Ok(Transition::Resolve) => report.resolved += 1,
+            Ok(Transition::Nothing) => {}
+            Err(e) => tracing::warn!(alert = alert.id.0, error = %e, "alert evaluation failed"),
+        }
+    }
+    for goal in store.list_goals().await? {
+        match record_goal(store, &goal, now_ms).await {
+            Ok(n) => report.goals_recorded += n,
+            Err(e) => tracing::warn!(goal = goal.id.0, error = %e, "goal evaluation failed"),
+        }
+    }
+    for sc in store.list_scorecards().await? {
+        if sc.next_run_ms > now_ms {
+            continue;
+        }
+        match run_scorecard(store, &sc, now_ms).await {
+            Ok(true) => report.scorecards_sent += 1,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(scorecard = sc.id.0, error = %e, "scorecard run failed"),
+        }
+    }
+    report.deliveries = deliver_due(store, sender, backoff, now_ms).await?;
+    Ok(report)
+}
+
+async fn alert_due<S: Store>(store: &S, alert: &AlertRow, now_ms: i64) -> Result<bool, StoreError> {
+    let Some(last) = alert.last_evaluated_ms else {
+        return Ok(true);
+    };
+    if now_ms - last >= CLOCK_EVERY_MS {
+        return Ok(true);
+    }
+    let latest = store.sync_runs(Some(alert.metric_id), 1).await?;
+    Ok(latest
+        .first()
+        .and_then(|r| r.finished_ms)
+        .is_some_and(|f| f > last))
+}
+
+/// Evaluates one alert at `now_ms`, saves its state and queues its messages.
+pub async fn evaluate_alert<S: Store + WatchStore>(
+    store: &S,
+    alert: &AlertRow,
+    now_ms: i64,
+) -> Result<Transition, StoreError> {
+    let metric = store.metric(alert.metric_id).await?;
+    let now = ts(now_ms);
+    let (breached, cooldown, current, previous, range, what) = match &alert.spec {
+        AlertSpec::Value { rule, zone } => {
+            let (r, p) = rule.range.ranges(now, zone.tz()).map_err(invalid)?;
+            let b = buckets(
+                store,
+                alert.metric_id,
+                p.start.as_millisecond().min(r.start.as_millisecond()),
+                r.end.as_millisecond().max(now_ms),
+            )
+            .await?;
+            let e = watch::evaluate(rule, &b, now, zone.tz()).map_err(invalid)?;
+            let what = format!(
+                "{} ({}{}) is {}{}",
+                metric.name,
+                rule.range.label(),
+                rule.dimension
+                    .as_deref()
+                    .map(|d| format!(", {d}"))
+                    .unwrap_or_default(),
+                number(e.current),
+                condition_text(&rule.condition, e.previous),
+            );
+            (
+                e.breached,
+                rule.cooldown,
+                e.current,
+                e.previous,
+                Some((e.range.start.as_millisecond(), e.range.end.as_millisecond())),
+                what,
+            )
+        }
+        AlertSpec::Sync { builtin } => {
+            let health = sync_health(store, alert.metric_id).await?;
+            let what = match builtin {
+                BuiltinAlert::SyncFailed => format!("the last sync of {} failed", metric.name),
+                BuiltinAlert::Stale { after_ms } => format!(
+                    "{} has not synced successfully for more than {} minutes",
+                    metric.name,
+                    after_ms / 60_000
+                ),
+                BuiltinAlert::PageCap => format!(
+                    "the last sync of {} stopped at the page cap; data may be missing",
+                    metric.name
+                ),
+            };
+            (
+                builtin.breached(&health, now_ms),
+                SYNC_ALERT_COOLDOWN,
+                None,
+                None,
+                None,
+                what,
+            )
+        }
+    };
+    let (next, transition) = step(alert.state, breached, now_ms, cooldown);
+    let event = match transition {
+        Transition::Nothing => None,
+        Transition::Fire => Some(NewAlertEvent {
+            kind: AlertEventKind::Fired,
+            at_ms: now_ms,
+            current,
+            previous,
+            range,
+            message: what.clone(),
+        }),
+        Transition::Resolve => Some(NewAlertEvent {
+            kind: AlertEventKind::Resolved,
+            at_ms: now_ms,
+            current,
+            previous,
+            range,
+            message: format!("resolved: {what}"),
+        }),
+    };
+    let saved = store
+        .transition_alert(alert.id, &alert.state, &next, now_ms, event.as_ref())
+        .await?;
+    // Another evaluator moved the alert first: it sends, not us.
+    let Some(Some(_)) = saved else {
+        return Ok(if saved.is_some() {
+            transition
+        } else {
+            Transition::Nothing
+        });
+    };
+    if let Some(ev) = event {
+        let message = alert_message(alert, &metric.name, &ev);
+        for ch in &alert.channels {
+            store
+                .create_delivery(
+                    &NewDelivery {
+                        channel_id: *ch,
+                        source: DeliverySource::Alert(alert.id),
+                        message: serde_json::to_value(&message).unwrap_or_default(),
+                    },
+                    now_ms,
+                )
+                .await?;
+        }
+    }
+    Ok(transition)
+}
+
+fn condition_text(c: &watch::Condition, previous: Option<f64>) -> String {
+    match *c {
+        watch::Condition::Above { threshold } => {
+            format!(", threshold above {}", number(Some(threshold)))
+        }
+        watch::Condition::Below { threshold } => {
+            format!(", threshold below {}", number(Some(threshold)))
+        }
+        watch::Condition::ChangedByPercent { percent } => format!(
+            " against {} before, threshold a change of {} %",
+            number(previous),
+            number(Some(percent))
+        ),
+        watch::Condition::ChangedBy { amount } => format!(
+            " against {} before, threshold a change of {}",
+            number(previous),
+            number(Some(amount))
+        ),
+    }
+}
+
+fn alert_message(alert: &AlertRow, metric: &str, ev: &NewAlertEvent) -> Message {
+    let fired = ev.kind == AlertEventKind::Fired;
+    let title = format!(
+        "{} {}: {}",
+        if fired { "Alert" } else { "Resolved" },
+        alert.name,
+        metric
+    );
+    let text = format!("{}.", capitalise(&ev.message));
+    let html = format!(
+        "<p style=\"font-family:sans-serif\"><strong style=\"color:{}\">{}</strong></p><p style=\"font-family:sans-serif\">{}</p>",
+        if fired { "#cf222e" } else { "#1a7f37" },
+        escape(&title),
+        escape(&text)
+    );
+    Message {
+        event: if fired {
+            EventKind::AlertFired
+        } else {
+            EventKind::AlertResolved
+        },
+        title,
+        text,
+        html: Some(html),
+        data: serde_json::json!({
+            "alert_id": alert.id.0,
+            "alert": alert.name,
+            "metric_id": alert.metric_id.0,
+            "metric": metric,
+            "current": ev.current,
+            "previous": ev.previous,
+            "range_start": ev.range.map(|r| ts(r.0).to_string()),
+            "range_end": ev.range.map(|r| ts(r.1).to_string()),
+            "at": ts(ev.at_ms).to_string(),
+        }),
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// HTML-escapes text placed in an email body.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+async fn sync_health<S: Store>(store: &S, metric: MetricId) -> Result<SyncHealth, StoreError> {
+    let last = store.sync_runs(Some(metric), 1).await?;
+    let good = store.last_good_sync(metric).await?;
+    let last = last.first().filter(|r| r.status != RunStatus::Running);
+    Ok(SyncHealth {
+        last_run_failed: last.is_some_and(|r| r.status == RunStatus::Failed),
+        last_success_ms: good.and_then(|r| r.finished_ms),
+        last_run_hit_page_cap: last.is_some_and(|r| r.status == RunStatus::Partial),
+    })
+}
+
+/// Records the goal's current period and the last finished one; returns how many were written.
+pub async fn record_goal<S: Store + WatchStore>(
+    store: &S,
+    goal: &GoalRow,
+    now_ms: i64,
+) -> Result<u32, StoreError> {
+    let now = ts(now_ms);
+    let zone = goal.spec.zone.tz();
+    let current = goal.spec.goal.period.at(now, zone).map_err(invalid)?;
+    let mut periods = vec![current];
+    periods.extend(
+        goal.spec
+            .goal
+            .period
+            .finished(now, zone, 1)
+            .map_err(invalid)?,
+    );
+    periods.dedup_by_key(|p| p.index);
+    let mut n = 0;
+    for p in periods {
+        let progress = goal_progress(store, goal, p, now_ms).await?;
+        store
+            .record_goal_period(
+                goal.id,
+                &GoalPeriodRow {
+                    index: p.index,
+                    start_ms: p.start.as_millisecond(),
+                    end_ms: p.end.as_millisecond(),
+                    value: progress.current,
+                    target: progress.target,
+                    status: progress.status,
+                    recorded_ms: now_ms,
+                },
+            )
+            .await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// The goal's progress in period `p` at `now_ms`.
+pub async fn goal_progress<S: Store>(
+    store: &S,
+    goal: &GoalRow,
+    p: watch::Period,
+    now_ms: i64,
+) -> Result<watch::Progress, StoreError> {
+    let end = p
+        .end
+        .as_millisecond()
+        .min(now_ms.max(p.start.as_millisecond()));
+    let b = buckets(store, goal.metric_id, p.start.as_millisecond(), end).await?;
+    let mine: Vec<HourBucket> = b
+        .into_iter()
+        .filter(|x| goal.spec.dimension.is_none() || x.dimension == goal.spec.dimension)
+        .collect();
+    let range = metric::TimeRange {
+        start: p.start,
+        end: ts(end),
+    };
+    let value = metric::aggregate::total(&mine, &range, goal.spec.aggregation);
+    Ok(watch::progress(&goal.spec.goal, p, value, ts(now_ms)))
+}
+
+/// Sends a due scorecard once (several processes may try; one claims the run).
+pub async fn run_scorecard<S: Store + WatchStore>(
+    store: &S,
+    sc: &ScorecardRow,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    let zone = sc.spec.zone.tz();
+    let next = sc
+        .spec
+        .schedule
+        .next_run(ts(now_ms), zone)
+        .map_err(invalid)?
+        .as_millisecond();
+    if !store
+        .claim_scorecard_run(sc.id, sc.next_run_ms, next, now_ms)
+        .await?
+    {
+        return Ok(false);
+    }
+    // The period follows the scheduled time, so a late run still reports the right day.
+    let message = scorecard_message(store, sc, sc.next_run_ms).await?;
+    for ch in &sc.channels {
+        store
+            .create_delivery(
+                &NewDelivery {
+                    channel_id: *ch,
+                    source: DeliverySource::Scorecard(sc.id),
+                    message: serde_json::to_value(&message).unwrap_or_default(),
+                },
+                now_ms,
+            )
+            .await?;
+    }
+    Ok(true)
+}
+
+/// One computed line of a scorecard.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ScorecardLine {
+    pub metric_id: i64,
+    pub metric: String,
+    pub row: watch::ScorecardRow,
+}
+
+/// The scorecard's rows for the run scheduled at `run_ms`.
+pub async fn scorecard_lines<S: Store>(
+    store: &S,
+    sc: &ScorecardRow,
+    run_ms: i64,
+) -> Result<(metric::TimeRange, Vec<ScorecardLine>), StoreError> {
+    let zone = sc.spec.zone.tz();
+    let period = sc
+        .spec
+        .schedule
+        .report_period(ts(run_ms), zone)
+        .map_err(invalid)?;
+    let (_, chart) = sc.spec.schedule.frequency.intervals();
+    let mut lines = Vec::new();
+    for m in &sc.spec.metrics {
+        let stored = store.metric(MetricId(m.metric_id)).await?;
+        // Two years back covers "same period last year" for a monthly card.
+        let from = period.start.as_millisecond() - 2 * 366 * 24 * 3_600_000;
+        let b = buckets(store, stored.id, from, period.end.as_millisecond()).await?;
+        let row = watch::row(&b, &period, m.aggregation, m.baseline, m.trend, chart, zone)
+            .map_err(invalid)?;
+        lines.push(ScorecardLine {
+            metric_id: m.metric_id,
+            metric: stored.name,
+            row,
+        });
+    }
+    Ok((period, lines))
+}
+
+/// The favourable trend the metric's definition declares, if it parses.
+pub fn favourable(definition: &str) -> Trend {
+    MetricDefinition::from_json(definition)
+        .map(|d| d.description.favourable)
+        .unwrap_or(Trend::Up)
+}
+
+async fn scorecard_message<S: Store>(
+    store: &S,
+    sc: &ScorecardRow,
+    run_ms: i64,
+) -> Result<Message, StoreError> {
+    let (period, lines) = scorecard_lines(store, sc, run_ms).await?;
+    let zone = sc.spec.zone.tz();
+    let day = |t: Timestamp| t.to_zoned(zone.clone()).date().to_string();
+    let last_day = period
+        .end
+        .checked_sub(SignedDuration::from_millis(1))
+        .unwrap_or(period.end);
+    let span = if day(period.start) == day(last_day) {
+        day(period.start)
+    } else {
+        format!("{} to {}", day(period.start), day(last_day))
+    };
+    let title = format!("{}: {}", sc.name, span);
+    let mut text = format!("{title}\n\n");
+    let mut html = format!(
+        "<div style=\"font-family:sans-serif\"><h2>{}</h2><table cellpadding=\"6\" style=\"border-collapse:collapse\"><tr><th align=\"left\">Metric</th><th align=\"right\">Value</th><th align=\"right\">Change</th><th></th></tr>",
+        escape(&title)
+    );
+    for l in &lines {
+        let c = &l.row.change;
+        let against = match sc
+            .spec
+            .metrics
+            .iter()
+            .find(|m| m.metric_id == l.metric_id)
+            .map(|m| m.baseline)
+        {
+            Some(Baseline::Goal { .. }) => "goal",
+            Some(Baseline::SamePeriodLastYear) => "last year",
+            _ => "previous period",
+        };
+        let change = match c.percent {
+            Some(p) => format!("{:+.1} % vs {against} ({})", p, number(c.previous)),
+            None => format!("vs {against} ({})", number(c.previous)),
+        };
+        text.push_str(&format!(
+            "{}: {} ({change})\n",
+            l.metric,
+            number(l.row.value)
+        ));
+        let colour = watch::scorecard::colour(c.verdict);
+        html.push_str(&format!(
+            "<tr><td>{}</td><td align=\"right\"><strong>{}</strong></td><td align=\"right\" style=\"color:{colour}\">{}</td><td>{}</td></tr>",
+            escape(&l.metric),
+            escape(&number(l.row.value)),
+            escape(&change),
+            watch::scorecard::sparkline_svg(&l.row.series, 120, 28, colour),
+        ));
+    }
+    html.push_str("</table></div>");
+    Ok(Message {
+        event: EventKind::Scorecard,
+        title,
+        text,
+        html: Some(html),
+        data: serde_json::json!({
+            "scorecard_id": sc.id.0,
+            "scorecard": sc.name,
+            "period_start": period.start.to_string(),
+            "period_end": period.end.to_string(),
+            "rows": lines.iter().map(|l| serde_json::json!({
+                "metric_id": l.metric_id,
+                "metric": l.metric,
+                "value": l.row.value,
+                "baseline": l.row.change.previous,
+                "change_percent": l.row.change.percent,
+                "verdict": l.row.change.verdict,
+                "series": l.row.series,
+            })).collect::<Vec<_>>(),
+        }),
+    })
+}

@@ -1,0 +1,190 @@
+//! Delivers messages through channels: email over SMTP (lettre), Slack incoming webhooks and
+//! generic webhooks signed with HMAC-SHA256 (see `docs/webhooks.md`). A message is first stored as
+//! a delivery; [`deliver_due`] sends what is due, retrying failures with backoff until the last
+//! attempt marks it failed, so every attempt is visible in the delivery history.
+//!
+//! Webhook and Slack URLs must be `https` and must not name a loopback, private or link-local
+//! address: an editor could otherwise make the server call its own internal services. Tests turn
+//! that off with [`Policy::allow_loopback`].
+
+mod deliver;
+mod email;
+pub mod evaluator;
+mod guard;
+mod message;
+mod webhook;
+
+pub use deliver::{Backoff, DeliverReport, deliver_due, deliver_one};
+pub use evaluator::{TickReport, tick};
+pub use guard::check_url;
+pub use message::{EventKind, Message};
+pub use webhook::{SIGNATURE_HEADER, TIMESTAMP_HEADER, VerifyError, sign, verify, webhook_body};
+
+use std::time::Duration;
+
+use domain::Secret;
+use watch::ChannelConfig;
+
+/// What the sender may do beyond the safe defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Lets webhooks and Slack use `http` and loopback addresses: for tests on loopback only.
+    pub allow_loopback: bool,
+    /// Per connection or request.
+    pub timeout: Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            allow_loopback: false,
+            timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+/// Why a send failed, and whether trying again may help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SendError {
+    pub message: String,
+    pub retryable: bool,
+}
+
+impl SendError {
+    pub(crate) fn permanent(message: impl Into<String>) -> Self {
+        SendError {
+            message: message.into(),
+            retryable: false,
+        }
+    }
+
+    pub(crate) fn transient(message: impl Into<String>) -> Self {
+        SendError {
+            message: message.into(),
+            retryable: true,
+        }
+    }
+}
+
+/// Sends messages; one HTTP client for every webhook.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    http: reqwest::Client,
+    policy: Policy,
+}
+
+impl Sender {
+    pub fn new(policy: Policy) -> Result<Sender, SendError> {
+        // The workspace builds rustls without a default provider (no aws-lc); install ring once.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .timeout(policy.timeout)
+            // A redirect could lead to an address the URL check refused.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("switchboard-notify/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| SendError::permanent(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Sender { http, policy })
+    }
+
+    pub fn policy(&self) -> Policy {
+        self.policy
+    }
+
+    /// Sends `message` through a channel. `delivery_id` goes into webhook bodies so a receiver
+    /// can drop a retried duplicate; `now` is the signing time.
+    pub async fn send(
+        &self,
+        config: &ChannelConfig,
+        secret: Option<&Secret>,
+        message: &Message,
+        delivery_id: i64,
+        now: jiff::Timestamp,
+    ) -> Result<(), SendError> {
+        match config {
+            ChannelConfig::Email {
+                host,
+                port,
+                tls,
+                username,
+                from,
+                to,
+            } => {
+                email::send(
+                    &email::Smtp {
+                        host,
+                        port: *port,
+                        tls: *tls,
+                        username: username.as_deref(),
+                        password: secret,
+                        timeout: self.policy.timeout,
+                    },
+                    from,
+                    to,
+                    message,
+                )
+                .await
+            }
+            ChannelConfig::Slack => {
+                let url = secret
+                    .ok_or_else(|| SendError::permanent("the Slack channel has no webhook URL"))?;
+                let url = check_url(url.expose(), self.policy.allow_loopback)
+                    .map_err(|e| SendError::permanent(e.to_string()))?;
+                let body = message.slack_blocks();
+                self.post(url, serde_json::to_vec(&body).unwrap_or_default(), &[])
+                    .await
+            }
+            ChannelConfig::Webhook { url } => {
+                let url = check_url(url, self.policy.allow_loopback)
+                    .map_err(|e| SendError::permanent(e.to_string()))?;
+                let key = secret.ok_or_else(|| {
+                    SendError::permanent("the webhook channel has no signing key")
+                })?;
+                let body = webhook_body(message, delivery_id, now);
+                let ts = now.as_second().to_string();
+                let sig = sign(key, &ts, &body);
+                self.post(
+                    url,
+                    body,
+                    &[
+                        (TIMESTAMP_HEADER, ts),
+                        (SIGNATURE_HEADER, sig),
+                        ("x-switchboard-event", message.event.as_str().to_owned()),
+                    ],
+                )
+                .await
+            }
+        }
+    }
+
+    async fn post(
+        &self,
+        url: url::Url,
+        body: Vec<u8>,
+        headers: &[(&str, String)],
+    ) -> Result<(), SendError> {
+        let mut req = self
+            .http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        let resp = req.send().await.map_err(|e| {
+            // The URL may carry a token (Slack's does): report the error without it.
+            SendError::transient(format!("the request failed: {}", e.without_url()))
+        })?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let msg = format!("the receiver answered HTTP {}", status.as_u16());
+        if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
+            Err(SendError::transient(msg))
+        } else {
+            Err(SendError::permanent(msg))
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! Goals, alerts and scorecards, computed from hourly buckets. No I/O: no clock reads (every
+//! function takes `now`), no network, no storage. The store keeps what this crate computes and
+//! the evaluator in the web crate feeds it.
+//!
+//! - [`goal`]: periods (calendar or custom, optionally repeating), progress, pace, projection
+//!   and status under a criterion and the metric's favourable trend.
+//! - [`alert`]: conditions over an evaluation range, the firing state machine with cool-down,
+//!   built-in sync-health alerts and back-tests over stored history.
+//! - [`schedule`]: when a scorecard digest runs next, in its local zone, and which period it
+//!   reports.
+//! - [`scorecard`]: the rows of a digest (value, change, colour, a small series).
+
+pub mod alert;
+pub mod goal;
+pub mod schedule;
+pub mod scorecard;
+pub mod spec;
+
+pub use alert::{
+    AlertRule, AlertState, BacktestFiring, BacktestReport, BuiltinAlert, Condition, EvalRange,
+    Evaluation, Phase, SyncHealth, Transition, backtest, evaluate, step,
+};
+pub use goal::{Criterion, Goal, GoalPeriod, Period, PeriodUnit, Progress, Status, progress};
+pub use schedule::{Day, Frequency, Schedule};
+pub use scorecard::{Baseline, MAX_METRICS, ScorecardRow, row};
+pub use spec::{AlertSpec, ChannelConfig, GoalSpec, ScorecardMetric, ScorecardSpec, SmtpTls, Zone};
+
+/// What went wrong computing over time.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum WatchError {
+    #[error("{0}")]
+    Query(#[from] metric::QueryError),
+    #[error("a custom period must end after it starts ({start} .. {end})")]
+    EmptyPeriod {
+        start: jiff::civil::Date,
+        end: jiff::civil::Date,
+    },
+    #[error("{what} is outside the dates this zone can express")]
+    OutOfRange { what: &'static str },
+    #[error("{0}")]
+    Invalid(String),
+}

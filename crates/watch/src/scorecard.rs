@@ -1,0 +1,129 @@
+//! The rows of a scorecard digest: a metric's value over the reported period, what it is
+//! compared with, whether the change is good news, and a small series for a chart.
+
+use jiff::tz::TimeZone;
+use metric::aggregate::total;
+use metric::{
+    Aggregation, Change, Comparison, HourBucket, Interval, Query, TimeRange, Trend, Verdict,
+    change, comparison_ranges, query,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::WatchError;
+
+/// The most metrics one scorecard holds: more stops being a digest.
+pub const MAX_METRICS: usize = 15;
+
+/// What a row's value is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Baseline {
+    PreviousPeriod,
+    SamePeriodLastYear,
+    /// The metric's goal target.
+    Goal {
+        target: f64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScorecardRow {
+    pub period: TimeRange,
+    /// The value over `period`.
+    pub value: Option<f64>,
+    /// The range the baseline value covers, when it is a range (not a goal).
+    pub baseline_range: Option<TimeRange>,
+    /// The change from the baseline to the value, with its verdict: the colour of the row.
+    pub change: Change,
+    /// One value per `chart` interval of the period, for the small chart.
+    pub series: Vec<Option<f64>>,
+}
+
+/// One metric's row over `period`.
+pub fn row(
+    buckets: &[HourBucket],
+    period: &TimeRange,
+    aggregation: Aggregation,
+    baseline: Baseline,
+    trend: Trend,
+    chart: Interval,
+    zone: &TimeZone,
+) -> Result<ScorecardRow, WatchError> {
+    let value = total(buckets, period, aggregation);
+    let (baseline_range, base) = match baseline {
+        Baseline::Goal { target } => (None, Some(target)),
+        Baseline::PreviousPeriod | Baseline::SamePeriodLastYear => {
+            let comparison = if baseline == Baseline::PreviousPeriod {
+                Comparison::PreviousPeriod
+            } else {
+                Comparison::SamePeriodLastYear
+            };
+            let (_, previous) = comparison_ranges(period, comparison, zone)?;
+            (Some(previous), total(buckets, &previous, aggregation))
+        }
+    };
+    let series = query(
+        buckets,
+        &Query {
+            range: *period,
+            interval: chart,
+            aggregation,
+            zone: zone.clone(),
+            top: 0,
+        },
+    )?
+    .series
+    .into_iter()
+    // The last bound is the period's end, an empty interval.
+    .filter(|p| p.start < period.end)
+    .map(|p| p.value)
+    .collect();
+    Ok(ScorecardRow {
+        period: *period,
+        value,
+        baseline_range,
+        change: change(value, base, trend),
+        series,
+    })
+}
+
+/// A CSS colour for a verdict, the same in the page and the email (which has no stylesheet).
+pub fn colour(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Good => "#1a7f37",
+        Verdict::Bad => "#cf222e",
+        Verdict::Unchanged | Verdict::Unknown => "#57606a",
+    }
+}
+
+/// A small line chart of a series as inline SVG. Missing values break the line.
+pub fn sparkline_svg(series: &[Option<f64>], width: u32, height: u32, stroke: &str) -> String {
+    let known: Vec<f64> = series.iter().flatten().copied().collect();
+    let (lo, hi) = known
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    let (w, h) = (f64::from(width), f64::from(height));
+    let n = series.len().max(2) - 1;
+    let mut d = String::new();
+    let mut pen_up = true;
+    for (i, v) in series.iter().enumerate() {
+        let Some(v) = v else {
+            pen_up = true;
+            continue;
+        };
+        let x = w * i as f64 / n as f64;
+        let y = if hi > lo {
+            h - 1.0 - (v - lo) / (hi - lo) * (h - 2.0)
+        } else {
+            h / 2.0
+        };
+        d.push_str(&format!("{}{x:.1},{y:.1} ", if pen_up { "M" } else { "L" }));
+        pen_up = false;
+    }
+    format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="trend"><path d="{}" fill="none" stroke="{stroke}" stroke-width="1.5"/></svg>"#,
+        d.trim_end()
+    )
+}

@@ -569,11 +569,14 @@ pub struct BlockCard {
     pub csv: String,
 }
 
+/// A block's plan and numbers, or why it could not be computed.
+pub type BlockResult = Result<(Plan, compute::BlockData), String>;
+
 /// A board computed for a frame: what the page, the exports and the shared view show.
 pub struct Computed {
     pub board: BoardRow,
     pub frame: Frame,
-    pub blocks: Vec<(BlockRow, Result<(Plan, compute::BlockData), String>)>,
+    pub blocks: Vec<(BlockRow, BlockResult)>,
 }
 
 pub async fn compute_board(
@@ -1805,7 +1808,7 @@ mod tests {
         assert_eq!(moved(p, "wider"), Some(p));
         assert_eq!(moved(p, "narrower").unwrap().w, 11);
         assert_eq!(
-            moved(Place { x: 9, ..p.clone() }, "right").unwrap().x,
+            moved(Place { x: 9, ..p }, "right").unwrap().x,
             0,
             "a 12-wide block stays at 0"
         );

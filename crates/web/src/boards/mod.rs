@@ -1139,15 +1139,22 @@ pub async fn settings(
     Ok(flash_to(&back, true, "Board saved."))
 }
 
-async fn next_free_row(state: &AppState, board: BoardId) -> Result<i64, WebError> {
-    Ok(state
-        .store()
-        .blocks(board)
-        .await?
-        .iter()
-        .map(|b| b.block.place.y + b.block.place.h)
-        .max()
-        .unwrap_or(0))
+/// The first spot, reading top to bottom and left to right, where a `w`×`h` block overlaps
+/// no other block.
+pub fn first_free(places: &[Place], w: i64, h: i64) -> (i64, i64) {
+    let overlaps = |x: i64, y: i64| {
+        places
+            .iter()
+            .any(|p| x < p.x + p.w && p.x < x + w && y < p.y + p.h && p.y < y + h)
+    };
+    for y in 0..GRID_ROWS - h {
+        for x in 0..=GRID_COLUMNS - w {
+            if !overlaps(x, y) {
+                return (x, y);
+            }
+        }
+    }
+    (0, GRID_ROWS - h)
 }
 
 pub async fn block_add(
@@ -1166,7 +1173,14 @@ pub async fn block_add(
         Err((field, e)) => return Ok(flash_to(&back, false, &format!("{field}: {e}"))),
     };
     let (w, h) = form.kind.default_size();
-    let y = next_free_row(&state, board.id).await?.min(GRID_ROWS - h);
+    let taken: Vec<Place> = state
+        .store()
+        .blocks(board.id)
+        .await?
+        .iter()
+        .map(|b| b.block.place)
+        .collect();
+    let (x, y) = first_free(&taken, w, h);
     state
         .store()
         .add_block(
@@ -1174,7 +1188,7 @@ pub async fn block_add(
             &NewBlock {
                 kind: form.kind.to_string(),
                 title: form.title,
-                place: Place { x: 0, y, w, h },
+                place: Place { x, y, w, h },
                 settings: form.settings.to_json(),
             },
             now().as_millisecond(),
@@ -1841,6 +1855,22 @@ mod tests {
             ])
         );
         assert_eq!(parse_layout("1:0,0,4"), None);
+        let taken = [
+            Place {
+                x: 0,
+                y: 0,
+                w: 3,
+                h: 2,
+            },
+            Place {
+                x: 3,
+                y: 0,
+                w: 6,
+                h: 3,
+            },
+        ];
+        assert_eq!(first_free(&taken, 3, 2), (9, 0));
+        assert_eq!(first_free(&taken, 4, 2), (0, 3));
         let f = flow(&[(6, 3), (6, 2), (3, 2)], 0);
         assert_eq!(
             f[2],

@@ -98,6 +98,10 @@ pub fn body(
     size: (u32, u32),
     theme: Theme,
 ) -> String {
+    if kind == BlockKind::Text {
+        // The notes are rendered by the template, escaped.
+        return String::new();
+    }
     let Some(first) = data.metrics.first() else {
         return "<p class=\"muted\">No metric to show: pick one in the editor.</p>".to_owned();
     };

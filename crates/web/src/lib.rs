@@ -75,6 +75,8 @@ impl App {
             .route("/metrics/{id}/duplicate", post(api::metric_duplicate))
             .route("/metrics/{id}/runs", get(api::metric_runs))
             .route("/metrics/{id}/data", get(api::metric_data))
+            .route("/boards", get(boards::api::list))
+            .route("/boards/{id}", get(boards::api::one))
             .route("/library", get(api::library_list))
             .route("/library/{slug}/add", post(api::library_add))
             .route("/users", get(api::users).post(api::user_create))

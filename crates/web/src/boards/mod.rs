@@ -11,6 +11,7 @@
 //! or a board, PNG of a board), `/shared/{token}` (read-only, the range picker still works) and
 //! `/tv` (boards in a loop, full screen, refreshing themselves).
 
+pub mod api;
 pub mod compute;
 pub mod model;
 pub mod render;

@@ -517,6 +517,44 @@ async fn boards_are_renamed_duplicated_deleted_and_viewers_only_look() {
         "the grid class follows: {class}"
     );
 
+    // What boards.js sends after a drag: the block's new place, saved in one transaction.
+    let text = board.block("text");
+    let layout = format!("{text}:8,6,4,2");
+    let r = app
+        .post_form(
+            &format!("{path}/arrange"),
+            Some(&admin),
+            &[("csrf", &admin.csrf), ("layout", &layout)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let rows = app
+        .state
+        .store()
+        .blocks(store::BoardId(board.id))
+        .await
+        .unwrap();
+    let place = rows.iter().find(|r| r.id.0 == text).unwrap().block.place;
+    assert_eq!((place.x, place.y, place.w, place.h), (8, 6, 4, 2));
+    let outside = format!("{text}:10,0,4,2");
+    let r = app
+        .post_form(
+            &format!("{path}/arrange"),
+            Some(&admin),
+            &[("csrf", &admin.csrf), ("layout", &outside)],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a block must stay in the grid"
+    );
+    let page = app.get(&path, Some(&admin)).await;
+    assert!(
+        page.body.contains("src=\"/assets/boards.js\""),
+        "editors get the drag script"
+    );
+
     let r = app
         .post_form(
             &format!("{path}/rename"),

@@ -559,6 +559,9 @@ pub struct BlockCard {
     pub kind: &'static str,
     pub title: String,
     pub grid: String,
+    /// Width and height in grid cells, for dragging.
+    pub w: i64,
+    pub h: i64,
     pub caption: String,
     /// `partial`, `stale`, `failed`, `never` or `syncing` when a metric of the block is so.
     pub status: Option<&'static str>,
@@ -701,6 +704,8 @@ fn cards(
                     row.block.title.clone()
                 },
                 grid: grid_classes(row.block.place),
+                w: row.block.place.w,
+                h: row.block.place.h,
                 caption,
                 status,
                 reason,
@@ -1797,6 +1802,16 @@ pub fn stylesheet() -> &'static str {
         css.push('\n');
         css
     })
+}
+
+const BOARDS_JS: &str = include_str!("../../assets/boards.js");
+
+pub async fn js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        BOARDS_JS,
+    )
+        .into_response()
 }
 
 pub async fn css() -> Response {

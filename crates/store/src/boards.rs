@@ -157,6 +157,13 @@ pub trait BoardStore: Send + Sync + 'static {
         expires_ms: i64,
         now_ms: i64,
     ) -> impl Future<Output = Result<ShareRow>> + Send;
+    /// Replaces a link's stored hash: a link signed over its own id gets its id on insert and
+    /// its final hash just after. False if there is no such link.
+    fn set_share_hash(
+        &self,
+        id: ShareId,
+        secret_hash: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
     /// The board's links, newest first, revoked and expired ones included.
     fn shares(&self, board: BoardId) -> impl Future<Output = Result<Vec<ShareRow>>> + Send;
     fn share(&self, id: ShareId) -> impl Future<Output = Result<Option<ShareRow>>> + Send;
@@ -579,6 +586,16 @@ macro_rules! board_store {
                 })
             }
 
+            async fn set_share_hash(&self, id: $crate::ShareId, secret_hash: &str) -> $crate::Result<bool> {
+                let done = sqlx::query("UPDATE board_shares SET secret_hash = $2 WHERE id = $1")
+                    .bind(id.0)
+                    .bind(secret_hash)
+                    .execute(&self.pool)
+                    .await
+                    .map_err($crate::StoreError::db("record a share link's hash"))?;
+                Ok(done.rows_affected() > 0)
+            }
+
             async fn shares(
                 &self,
                 board: $crate::BoardId,
@@ -713,6 +730,9 @@ impl BoardStore for crate::AnyStore {
         now_ms: i64,
     ) -> Result<ShareRow> {
         forward!(self.create_share(board, secret_hash, label, expires_ms, now_ms))
+    }
+    async fn set_share_hash(&self, id: ShareId, secret_hash: &str) -> Result<bool> {
+        forward!(self.set_share_hash(id, secret_hash))
     }
     async fn shares(&self, board: BoardId) -> Result<Vec<ShareRow>> {
         forward!(self.shares(board))

@@ -250,6 +250,12 @@ where
     assert_eq!(revoked.revoked_ms, Some(50));
     assert!(!revoked.is_live(100));
     assert!(s.share(store::ShareId(9999)).await.unwrap().is_none());
+    assert!(s.set_share_hash(later.id, "hash-c").await.unwrap());
+    assert_eq!(
+        s.share(later.id).await.unwrap().unwrap().secret_hash,
+        "hash-c"
+    );
+    assert!(!s.set_share_hash(store::ShareId(9999), "x").await.unwrap());
     s.delete_board(b.id).await.unwrap();
     assert!(
         s.share(later.id).await.unwrap().is_none(),

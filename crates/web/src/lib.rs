@@ -18,6 +18,7 @@
 pub mod accounts;
 pub mod api;
 pub mod auth;
+pub mod boards;
 pub mod builder;
 pub mod demo;
 pub mod error;
@@ -74,6 +75,8 @@ impl App {
             .route("/metrics/{id}/duplicate", post(api::metric_duplicate))
             .route("/metrics/{id}/runs", get(api::metric_runs))
             .route("/metrics/{id}/data", get(api::metric_data))
+            .route("/boards", get(boards::api::list))
+            .route("/boards/{id}", get(boards::api::one))
             .route("/library", get(api::library_list))
             .route("/library/{slug}/add", post(api::library_add))
             .route("/users", get(api::users).post(api::user_create))
@@ -111,6 +114,46 @@ impl App {
                 "/connections/{id}/delete",
                 get(pages::connection_delete_form).post(pages::connection_delete),
             )
+            .route("/boards", get(boards::list).post(boards::create))
+            .route("/boards/templates", post(boards::from_template))
+            .route("/boards/{id}", get(boards::page))
+            .route("/boards/{id}/rename", post(boards::rename))
+            .route("/boards/{id}/duplicate", post(boards::duplicate))
+            .route("/boards/{id}/delete", post(boards::delete))
+            .route("/boards/{id}/settings", post(boards::settings))
+            .route("/boards/{id}/arrange", post(boards::arrange))
+            .route("/boards/{id}/blocks", post(boards::block_add))
+            .route(
+                "/boards/{id}/blocks/{file}",
+                get(boards::block_csv).post(block_edit_by_id),
+            )
+            .route("/boards/{id}/blocks/{bid}/move", post(boards::block_move))
+            .route(
+                "/boards/{id}/blocks/{bid}/delete",
+                post(boards::block_delete),
+            )
+            .route("/boards/{id}/board.csv", get(boards::board_csv))
+            .route("/boards/{id}/board.png", get(boards::board_png))
+            .route("/boards/{id}/shares", post(boards::share_create))
+            .route(
+                "/boards/{id}/shares/{sid}/revoke",
+                post(boards::share_revoke),
+            )
+            .route(
+                "/shared/{token}",
+                get(boards::shared).fallback(boards::shared_refuse),
+            )
+            .route(
+                "/shared/{token}/blocks/{file}",
+                get(boards::shared_block_csv).fallback(boards::shared_refuse),
+            )
+            .route(
+                "/shared/{token}/{*rest}",
+                axum::routing::any(boards::shared_refuse),
+            )
+            .route("/tv", get(boards::tv))
+            .route("/assets/boards.css", get(boards::css))
+            .route("/assets/boards.js", get(boards::js))
             .route("/library", get(pages::library_page))
             .route("/library/add", post(pages::library_add))
             .route("/users", get(pages::users).post(pages::user_add))
@@ -168,6 +211,20 @@ async fn security_headers(
         HeaderValue::from_static("same-origin"),
     );
     response
+}
+
+/// `POST /boards/{id}/blocks/{bid}` saves the block; its `GET` twin is `{bid}.csv`, the
+/// export, and axum allows one parameter name per path segment.
+async fn block_edit_by_id(
+    state: State<AppState>,
+    caller: auth::Caller,
+    axum::extract::Path((id, bid)): axum::extract::Path<(i64, String)>,
+    form: axum::extract::RawForm,
+) -> Result<Response, PageError> {
+    let bid: i64 = bid
+        .parse()
+        .map_err(|_| WebError::NotFound(format!("block {bid}")))?;
+    boards::block_edit(state, caller, axum::extract::Path((id, bid)), form).await
 }
 
 async fn css() -> Response {

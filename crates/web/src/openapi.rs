@@ -304,6 +304,39 @@ fn schemas() -> Value {
             "properties": { "slug": text, "name": text, "summary": text, "category": text, "visualization": text, "source": text }
         },
         "Library": list_of("metrics", "LibraryEntry"),
+        "Board": {
+            "type": "object", "required": ["id", "name", "range", "compare", "zone", "created_ms", "updated_ms"],
+            "properties": { "id": int, "name": text, "range": text, "compare": text, "zone": text, "created_ms": int, "updated_ms": int }
+        },
+        "Boards": list_of("boards", "Board"),
+        "Span": { "type": "object", "required": ["from", "to"], "properties": { "from": text, "to": text } },
+        "BlockMetric": {
+            "type": "object",
+            "required": ["id", "name", "current", "previous", "absolute", "percent", "ratio", "verdict", "sync", "reason", "series", "breakdown"],
+            "properties": {
+                "id": int, "name": text, "current": nullable("number"), "previous": nullable("number"),
+                "absolute": nullable("number"), "percent": nullable("number"), "ratio": nullable("number"),
+                "verdict": schema_ref("Verdict"), "sync": text, "reason": nullable("string"),
+                "series": { "type": "array", "items": { "type": "object", "required": ["start", "value"], "properties": { "start": text, "value": nullable("number") } } },
+                "breakdown": { "type": "array", "items": { "type": "object", "required": ["dimension", "value"], "properties": { "dimension": text, "value": nullable("number") } } }
+            }
+        },
+        "Block": {
+            "type": "object", "required": ["id", "kind", "title", "place", "error", "range", "previous", "interval", "metrics"],
+            "properties": {
+                "id": int, "kind": { "enum": ["number", "line", "bar", "table", "pie", "progress", "text"] }, "title": text,
+                "place": { "type": "object", "required": ["x", "y", "w", "h"], "properties": { "x": int, "y": int, "w": int, "h": int } },
+                "error": nullable("string"),
+                "range": { "oneOf": [schema_ref("Span"), { "type": "null" }] },
+                "previous": { "oneOf": [schema_ref("Span"), { "type": "null" }] },
+                "interval": { "oneOf": [schema_ref("Interval"), { "type": "null" }] },
+                "metrics": { "type": "array", "items": schema_ref("BlockMetric") }
+            }
+        },
+        "BoardComputed": {
+            "type": "object", "required": ["board", "range", "compare", "blocks"],
+            "properties": { "board": schema_ref("Board"), "range": text, "compare": text, "blocks": { "type": "array", "items": schema_ref("Block") } }
+        },
         "Users": list_of("users", "User"),
         "UserCreated": one("user", "User"),
         "Token": {
@@ -423,7 +456,7 @@ pub fn document() -> Value {
         "info": {
             "title": "Switchboard API",
             "version": "1",
-            "description": "Twilio connections, metrics, their data, the metric library, people and API tokens. Authenticate with `Authorization: Bearer <token>` (create one on the API tokens page or with `POST /api/v1/tokens`). Errors are `{error: {code, message, field?}}`."
+            "description": "Twilio connections, metrics, their data, databoards, the metric library, people and API tokens. Authenticate with `Authorization: Bearer <token>` (create one on the API tokens page or with `POST /api/v1/tokens`). Errors are `{error: {code, message, field?}}`."
         },
         "servers": [{ "url": "/" }],
         "security": [{ "bearer": [] }],
@@ -452,6 +485,8 @@ pub fn document() -> Value {
             "/api/v1/metrics/{id}/sync": { "post": op("Queue a sync now", "Editor", ("202", "SyncQueued"), None, &["id"], Id) },
             "/api/v1/metrics/{id}/runs": { "get": op("Ledgers of the latest syncs", "Viewer", ("200", "Runs"), None, &["id"], Id) },
             "/api/v1/metrics/{id}/data": { "get": op("Values by interval and dimension", "Viewer", ("200", "Data"), None, &["id", "from", "to", "interval", "tz", "dimension", "compare"], IdQuery) },
+            "/api/v1/boards": { "get": op("Databoards", "Viewer", ("200", "Boards"), None, &[], Caller) },
+            "/api/v1/boards/{id}": { "get": op("A board with each block's numbers over the board's range, or the range and comparison given", "Viewer", ("200", "BoardComputed"), None, &["id", "range", "compare", "from", "to"], IdQuery) },
             "/api/v1/library": { "get": op("The metric library", "Viewer", ("200", "Library"), None, &["q", "category"], Query) },
             "/api/v1/library/{slug}/add": { "post": op("Add a library metric for a connection", "Editor", ("201", "MetricSaved"), Some("LibraryAddIn"), &["slug"], IdBodyConflict) },
             "/api/v1/users": {

@@ -1,0 +1,326 @@
+//! From a board's blocks to numbers: resolve each block's range and comparison, read each
+//! metric's buckets once for all the blocks that show it, then aggregate per block.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use metric::definition::NumberFormat;
+use metric::{
+    Aggregation, Change, CompareTo, HourBucket, Interval, MetricDefinition, NamedRange, Query,
+    TimeRange, Trend,
+};
+use store::{AnyStore, BlockRow, BucketQuery, MetricId, Store};
+
+use super::model::{BlockKind, BlockSettings};
+use crate::error::WebError;
+use crate::views::{SyncState, hour_bucket, sync_state};
+
+/// What a block needs to know of a metric.
+#[derive(Debug, Clone)]
+pub struct MetricInfo {
+    pub id: MetricId,
+    pub name: String,
+    pub aggregation: Aggregation,
+    pub trend: Trend,
+    pub format: NumberFormat,
+    pub sync: SyncState,
+    /// Why the metric cannot be shown (its definition does not read), when it cannot.
+    pub broken: Option<String>,
+}
+
+/// The numbers of one metric in one block.
+#[derive(Debug, Clone)]
+pub struct MetricData {
+    pub info: MetricInfo,
+    pub change: Change,
+    /// One value per interval of the current range (running totals when cumulative).
+    pub series: Vec<Option<f64>>,
+    /// The top dimensions, greatest first: (dimension, current, previous).
+    pub breakdown: Vec<(String, Option<f64>, Option<f64>)>,
+    /// The other dimensions together.
+    pub other: Option<(Option<f64>, Option<f64>)>,
+    /// Per dimension, one value per interval (for charts by dimension), in breakdown order.
+    pub dimension_series: Vec<(String, Vec<Option<f64>>)>,
+}
+
+/// A block's numbers.
+#[derive(Debug, Clone)]
+pub struct BlockData {
+    pub range: NamedRange,
+    pub compare: CompareTo,
+    pub current: TimeRange,
+    pub previous: Option<TimeRange>,
+    pub interval: Interval,
+    pub starts: Vec<Timestamp>,
+    pub metrics: Vec<MetricData>,
+}
+
+/// The board-level choices a block inherits unless it overrides them.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub range: NamedRange,
+    pub compare: CompareTo,
+    pub zone: TimeZone,
+    pub now: Timestamp,
+}
+
+/// The buckets of every metric the blocks show, read once per metric over the union of the
+/// blocks' ranges, and what is known about each metric.
+pub struct Prefetched {
+    infos: HashMap<MetricId, MetricInfo>,
+    buckets: HashMap<MetricId, Vec<HourBucket>>,
+}
+
+/// A resolved block: its settings and ranges, before any aggregation.
+pub struct Plan {
+    pub kind: BlockKind,
+    pub settings: BlockSettings,
+    pub range: NamedRange,
+    pub compare: CompareTo,
+    pub current: TimeRange,
+    pub previous: Option<TimeRange>,
+    pub interval: Interval,
+}
+
+pub fn plan(block: &BlockRow, frame: &Frame) -> Result<Plan, String> {
+    let settings = BlockSettings::from_json(&block.block.settings);
+    let kind: BlockKind = block.block.kind.parse()?;
+    let range = settings.range_override().unwrap_or(frame.range);
+    let compare = settings.compare_override().unwrap_or(frame.compare);
+    let resolved = range
+        .resolve_with(compare, frame.now, &frame.zone)
+        .map_err(|e| e.to_string())?;
+    let interval = settings
+        .interval
+        .unwrap_or_else(|| range.natural_interval());
+    Ok(Plan {
+        kind,
+        settings,
+        range,
+        compare,
+        current: resolved.current,
+        previous: resolved.previous,
+        interval,
+    })
+}
+
+pub async fn prefetch(
+    store: &AnyStore,
+    plans: &[&Plan],
+    now_ms: i64,
+) -> Result<Prefetched, WebError> {
+    let mut spans: HashMap<MetricId, (i64, i64)> = HashMap::new();
+    for p in plans {
+        for &id in &p.settings.metrics {
+            let mut lo = p.current.start.as_millisecond();
+            let mut hi = p.current.end.as_millisecond();
+            if let Some(prev) = p.previous {
+                lo = lo.min(prev.start.as_millisecond());
+                hi = hi.max(prev.end.as_millisecond());
+            }
+            let e = spans.entry(MetricId(id)).or_insert((lo, hi));
+            e.0 = e.0.min(lo);
+            e.1 = e.1.max(hi);
+        }
+    }
+    let mut infos = HashMap::new();
+    let mut buckets = HashMap::new();
+    for (id, (lo, hi)) in spans {
+        let m = match store.metric(id).await {
+            Ok(m) => m,
+            Err(store::StoreError::NotFound { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let runs = store.sync_runs(Some(id), 10).await?;
+        let sync = sync_state(&runs, now_ms);
+        let info = match MetricDefinition::from_json(&m.definition) {
+            Ok(d) => MetricInfo {
+                id,
+                name: m.name.clone(),
+                aggregation: d.description.aggregation,
+                trend: d.description.favourable,
+                format: d.description.format.clone(),
+                sync,
+                broken: None,
+            },
+            Err(e) => MetricInfo {
+                id,
+                name: m.name.clone(),
+                aggregation: Aggregation::Sum,
+                trend: Trend::Up,
+                format: NumberFormat {
+                    unit: metric::definition::Unit::Count,
+                    currency: None,
+                    decimals: None,
+                },
+                sync,
+                broken: Some(e.to_string()),
+            },
+        };
+        // Whole hours: a bucket belongs to the range its hour starts in.
+        let from_ms = lo.div_euclid(crate::views::HOUR_MS) * crate::views::HOUR_MS;
+        let rows = store
+            .buckets(&BucketQuery {
+                metric: id,
+                dimension: None,
+                from_ms,
+                to_ms: hi,
+            })
+            .await?;
+        buckets.insert(id, rows.iter().map(hour_bucket).collect());
+        infos.insert(id, info);
+    }
+    Ok(Prefetched { infos, buckets })
+}
+
+impl Prefetched {
+    pub fn info(&self, id: i64) -> Option<&MetricInfo> {
+        self.infos.get(&MetricId(id))
+    }
+}
+
+/// Aggregates one planned block from the prefetched buckets.
+pub fn compute(plan: &Plan, pre: &Prefetched, zone: &TimeZone) -> Result<BlockData, String> {
+    let mut metrics = Vec::new();
+    let mut starts = Vec::new();
+    for &id in &plan.settings.metrics {
+        let Some(info) = pre.infos.get(&MetricId(id)) else {
+            continue;
+        };
+        let all = pre
+            .buckets
+            .get(&MetricId(id))
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let filtered: Vec<HourBucket>;
+        let buckets = match &plan.settings.dimension {
+            Some(d) => {
+                filtered = all
+                    .iter()
+                    .filter(|b| b.dimension.as_deref() == Some(d.as_str()))
+                    .cloned()
+                    .collect();
+                &filtered[..]
+            }
+            None => all,
+        };
+        let q = Query {
+            range: plan.current,
+            interval: plan.interval,
+            aggregation: info.aggregation,
+            zone: zone.clone(),
+            top: plan.settings.top.max(1),
+        };
+        let result = metric::query(buckets, &q).map_err(|e| e.to_string())?;
+        if starts.is_empty() {
+            starts = result.series.iter().map(|p| p.start).collect();
+        }
+        let previous_total = plan
+            .previous
+            .map(|r| metric::aggregate::total(buckets, &r, info.aggregation))
+            .unwrap_or(None);
+        let change = metric::change(result.total, previous_total, info.trend);
+        let previous_by_dim: HashMap<Option<String>, Option<f64>> = match plan.previous {
+            Some(prev) if plan.kind == BlockKind::Table => {
+                let pq = Query {
+                    range: prev,
+                    top: usize::MAX,
+                    ..q.clone()
+                };
+                metric::query(buckets, &pq)
+                    .map(|r| {
+                        r.breakdown
+                            .into_iter()
+                            .map(|s| (s.dimension, s.value))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            }
+            _ => HashMap::new(),
+        };
+        let dim_name = |d: &Option<String>| d.clone().unwrap_or_else(|| "(none)".to_owned());
+        let breakdown: Vec<(String, Option<f64>, Option<f64>)> = result
+            .breakdown
+            .iter()
+            .map(|s| {
+                (
+                    dim_name(&s.dimension),
+                    s.value,
+                    previous_by_dim.get(&s.dimension).copied().flatten(),
+                )
+            })
+            .collect();
+        let other = result.other.map(|v| (v, None));
+        let mut series: Vec<Option<f64>> = result.series.iter().map(|p| p.value).collect();
+        let wants_dimension_series =
+            plan.settings.by_dimension && matches!(plan.kind, BlockKind::Line | BlockKind::Bar);
+        let mut dimension_series = Vec::new();
+        if wants_dimension_series {
+            for s in &result.breakdown {
+                let one: Vec<HourBucket> = buckets
+                    .iter()
+                    .filter(|b| b.dimension == s.dimension)
+                    .cloned()
+                    .collect();
+                let r = metric::query(
+                    &one,
+                    &Query {
+                        top: 0,
+                        ..q.clone()
+                    },
+                )
+                .map_err(|e| e.to_string())?;
+                let mut values: Vec<Option<f64>> = r.series.iter().map(|p| p.value).collect();
+                if plan.settings.cumulative {
+                    running_total(&mut values);
+                }
+                dimension_series.push((dim_name(&s.dimension), values));
+            }
+        }
+        if plan.settings.cumulative {
+            running_total(&mut series);
+        }
+        metrics.push(MetricData {
+            info: info.clone(),
+            change,
+            series,
+            breakdown,
+            other,
+            dimension_series,
+        });
+    }
+    Ok(BlockData {
+        range: plan.range,
+        compare: plan.compare,
+        current: plan.current,
+        previous: plan.previous,
+        interval: plan.interval,
+        starts,
+        metrics,
+    })
+}
+
+/// Running totals; a missing value carries the total so far (nothing was added).
+fn running_total(values: &mut [Option<f64>]) {
+    let mut sum: Option<f64> = None;
+    for v in values.iter_mut() {
+        if let Some(x) = *v {
+            sum = Some(sum.unwrap_or(0.0) + x);
+        }
+        *v = sum;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn running_totals_carry_over_gaps() {
+        let mut v = [Some(1.0), None, Some(2.0), Some(3.0)];
+        super::running_total(&mut v);
+        assert_eq!(v, [Some(1.0), Some(1.0), Some(3.0), Some(6.0)]);
+        let mut empty = [None, Some(4.0)];
+        super::running_total(&mut empty);
+        assert_eq!(empty, [None, Some(4.0)]);
+    }
+}

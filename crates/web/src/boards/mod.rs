@@ -1,0 +1,1901 @@
+//! Databoards: boards of blocks over a date range, compared with another range.
+//!
+//! - [`model`]: block types and settings (stored as JSON, edited through a form).
+//! - [`compute`]: resolve each block's range, read each metric's buckets once for all blocks,
+//!   aggregate per block.
+//! - [`render`]: a block as HTML, CSV rows, or a panel of the board's PNG.
+//! - [`share`]: signed, expiring, revocable read-only links.
+//!
+//! Pages: `/boards` (list, create, rename, duplicate, delete, templates), `/boards/{id}` (the
+//! board with its range picker, block editor and arrangement controls), exports (CSV of a block
+//! or a board, PNG of a board), `/shared/{token}` (read-only, the range picker still works) and
+//! `/tv` (boards in a loop, full screen, refreshing themselves).
+
+pub mod api;
+pub mod compute;
+pub mod model;
+pub mod render;
+pub mod share;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, RawForm, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use metric::{CompareTo, NamedRange};
+use serde::Deserialize;
+use store::{
+    BlockId, BlockRow, BoardId, BoardRow, BoardSettings, BoardStore, NewBlock, Place, ShareId,
+    Store,
+};
+
+use self::compute::{Frame, Plan};
+use self::model::{
+    BlockForm, BlockKind, BlockSettings, ChangeFormat, TableRows, TableSort, interval_name,
+};
+use self::render::esc;
+use crate::accounts::Role;
+use crate::auth::Caller;
+use crate::error::{PageError, WebError};
+use crate::pages::{Nav, nav, render};
+use crate::state::AppState;
+
+type PageResult = Result<Response, PageError>;
+
+/// Columns of the board grid.
+pub const GRID_COLUMNS: i64 = 12;
+/// Rows the grid stylesheet places blocks on.
+const GRID_ROWS: i64 = 60;
+
+fn now() -> Timestamp {
+    Timestamp::now()
+}
+
+fn flash_to(path: &str, ok: bool, text: &str) -> Response {
+    let enc: String = url::form_urlencoded::byte_serialize(text.as_bytes()).collect();
+    Redirect::to(&format!("{path}?{}={enc}", if ok { "ok" } else { "err" })).into_response()
+}
+
+fn pairs(raw: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(raw).into_owned().collect()
+}
+
+fn field<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
+}
+
+fn zone_of(name: &str) -> Result<TimeZone, WebError> {
+    TimeZone::get(name.trim()).map_err(|_| {
+        WebError::invalid(
+            "zone",
+            format!("{name:?} is not an IANA time zone, such as Europe/Paris or UTC"),
+        )
+    })
+}
+
+// ---------------------------------------------------------------- the list
+
+#[derive(Deserialize, Default)]
+pub struct Flash {
+    #[serde(default)]
+    ok: Option<String>,
+    #[serde(default)]
+    err: Option<String>,
+}
+
+struct BoardItem {
+    id: i64,
+    name: String,
+    range: String,
+    zone: String,
+}
+
+#[derive(Template)]
+#[template(path = "boards.html")]
+struct BoardsPage {
+    nav: Option<Nav>,
+    active: &'static str,
+    csrf: String,
+    can_edit: bool,
+    flash: Option<String>,
+    flash_kind: &'static str,
+    boards: Vec<BoardItem>,
+    templates: Vec<(&'static str, &'static str)>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(flash): Query<Flash>,
+) -> PageResult {
+    caller.require(Role::Viewer)?;
+    let boards = state
+        .store()
+        .list_boards()
+        .await?
+        .into_iter()
+        .map(|b| BoardItem {
+            id: b.id.0,
+            range: b
+                .settings
+                .date_range
+                .parse::<NamedRange>()
+                .map(|r| r.label())
+                .unwrap_or_default(),
+            zone: b.settings.zone.clone(),
+            name: b.settings.name,
+        })
+        .collect();
+    let (flash, flash_kind) = match (flash.ok, flash.err) {
+        (_, Some(e)) => (Some(e), "bad"),
+        (Some(o), None) => (Some(o), "good"),
+        _ => (None, ""),
+    };
+    render(&BoardsPage {
+        nav: nav(&caller),
+        active: "boards",
+        csrf: caller.csrf().to_owned(),
+        can_edit: caller.user.role >= Role::Editor,
+        flash,
+        flash_kind,
+        boards,
+        templates: TEMPLATES.iter().map(|t| (t.slug, t.name)).collect(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct NameForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+}
+
+fn checked_name(name: &str) -> Result<String, WebError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(WebError::invalid(
+            "name",
+            "a board name has 1 to 200 characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn default_settings(name: String) -> BoardSettings {
+    BoardSettings {
+        name,
+        date_range: NamedRange::LastN(30, metric::LastUnit::Days).to_string(),
+        comparison: CompareTo::PreviousPeriod.to_string(),
+        zone: "UTC".to_owned(),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Form(form): Form<NameForm>,
+) -> PageResult {
+    caller.require(Role::Editor)?;
+    caller.check_csrf(&form.csrf)?;
+    let name = match checked_name(&form.name) {
+        Ok(n) => n,
+        Err(e) => return Ok(flash_to("/boards", false, &e.to_string())),
+    };
+    let b = state
+        .store()
+        .create_board(&default_settings(name), now().as_millisecond())
+        .await?;
+    Ok(Redirect::to(&format!("/boards/{}", b.id)).into_response())
+}
+
+pub async fn rename(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<NameForm>,
+) -> PageResult {
+    caller.require(Role::Editor)?;
+    caller.check_csrf(&form.csrf)?;
+    let b = state.store().board(BoardId(id)).await?;
+    let name = match checked_name(&form.name) {
+        Ok(n) => n,
+        Err(e) => return Ok(flash_to("/boards", false, &e.to_string())),
+    };
+    let settings = BoardSettings { name, ..b.settings };
+    state
+        .store()
+        .update_board(b.id, &settings, now().as_millisecond())
+        .await?;
+    Ok(flash_to(
+        "/boards",
+        true,
+        &format!("Renamed to {}.", settings.name),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn duplicate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    caller.require(Role::Editor)?;
+    caller.check_csrf(&form.csrf)?;
+    let b = state.store().board(BoardId(id)).await?;
+    let name: String = format!("{} (copy)", b.settings.name)
+        .chars()
+        .take(200)
+        .collect();
+    let copy = state
+        .store()
+        .duplicate_board(b.id, &name, now().as_millisecond())
+        .await?;
+    Ok(flash_to(
+        &format!("/boards/{}", copy.id),
+        true,
+        &format!("Duplicated as {name}."),
+    ))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    caller.require(Role::Editor)?;
+    caller.check_csrf(&form.csrf)?;
+    let b = state.store().board(BoardId(id)).await?;
+    state.store().delete_board(b.id).await?;
+    Ok(flash_to(
+        "/boards",
+        true,
+        &format!("Deleted {}.", b.settings.name),
+    ))
+}
+
+// ---------------------------------------------------------------- templates
+
+struct TemplateBlock {
+    kind: BlockKind,
+    title: &'static str,
+    slugs: &'static [&'static str],
+    by_dimension: bool,
+    stacked: bool,
+    donut: bool,
+    cumulative: bool,
+}
+
+const fn tb(kind: BlockKind, title: &'static str, slugs: &'static [&'static str]) -> TemplateBlock {
+    TemplateBlock {
+        kind,
+        title,
+        slugs,
+        by_dimension: false,
+        stacked: false,
+        donut: false,
+        cumulative: false,
+    }
+}
+
+pub struct BoardTemplate {
+    pub slug: &'static str,
+    pub name: &'static str,
+    blocks: &'static [TemplateBlock],
+}
+
+/// Boards made from library metrics in one click.
+pub const TEMPLATES: &[BoardTemplate] = &[
+    BoardTemplate {
+        slug: "messaging",
+        name: "Twilio Messaging",
+        blocks: &[
+            tb(BlockKind::Number, "Messages sent", &["messages-sent"]),
+            tb(BlockKind::Number, "Delivered", &["messages-delivered"]),
+            tb(
+                BlockKind::Number,
+                "Delivery rate",
+                &["message-delivery-rate"],
+            ),
+            tb(BlockKind::Number, "Failed", &["messages-failed"]),
+            tb(
+                BlockKind::Line,
+                "Sent and delivered",
+                &["messages-sent", "messages-delivered"],
+            ),
+            TemplateBlock {
+                by_dimension: true,
+                stacked: true,
+                ..tb(
+                    BlockKind::Bar,
+                    "Messages by status",
+                    &["messages-by-status"],
+                )
+            },
+            TemplateBlock {
+                donut: true,
+                ..tb(BlockKind::Pie, "By direction", &["messages-by-direction"])
+            },
+            tb(
+                BlockKind::Table,
+                "Errors by code",
+                &["message-errors-by-code"],
+            ),
+        ],
+    },
+    BoardTemplate {
+        slug: "voice",
+        name: "Twilio Voice",
+        blocks: &[
+            tb(BlockKind::Number, "Outbound calls", &["outbound-calls"]),
+            tb(BlockKind::Number, "Inbound calls", &["inbound-calls"]),
+            tb(BlockKind::Number, "Answer rate", &["call-answer-rate"]),
+            tb(
+                BlockKind::Number,
+                "Average duration",
+                &["average-call-duration"],
+            ),
+            tb(BlockKind::Line, "Call minutes", &["call-minutes"]),
+            TemplateBlock {
+                by_dimension: true,
+                stacked: true,
+                ..tb(BlockKind::Bar, "Calls by status", &["calls-by-status"])
+            },
+            tb(
+                BlockKind::Pie,
+                "Calls by direction",
+                &["calls-by-direction"],
+            ),
+        ],
+    },
+    BoardTemplate {
+        slug: "spend",
+        name: "Twilio Spend",
+        blocks: &[
+            tb(BlockKind::Number, "Total spend", &["total-spend"]),
+            tb(BlockKind::Number, "Messaging spend", &["messaging-spend"]),
+            tb(BlockKind::Number, "Account balance", &["account-balance"]),
+            TemplateBlock {
+                cumulative: true,
+                ..tb(BlockKind::Line, "Spend, running total", &["total-spend"])
+            },
+            TemplateBlock {
+                donut: true,
+                ..tb(BlockKind::Pie, "Spend by category", &["spend-by-category"])
+            },
+            tb(
+                BlockKind::Table,
+                "Spend by category",
+                &["spend-by-category"],
+            ),
+        ],
+    },
+];
+
+#[derive(Deserialize)]
+pub struct TemplateForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    template: String,
+}
+
+/// Lays blocks out left to right, wrapping at the grid's width.
+fn flow(sizes: &[(i64, i64)], start_y: i64) -> Vec<Place> {
+    let (mut x, mut y, mut row_h) = (0, start_y, 0);
+    sizes
+        .iter()
+        .map(|&(w, h)| {
+            if x + w > GRID_COLUMNS {
+                x = 0;
+                y += row_h;
+                row_h = 0;
+            }
+            let p = Place { x, y, w, h };
+            x += w;
+            row_h = row_h.max(h);
+            p
+        })
+        .collect()
+}
+
+pub async fn from_template(
+    State(state): State<AppState>,
+    caller: Caller,
+    Form(form): Form<TemplateForm>,
+) -> PageResult {
+    caller.require(Role::Editor)?;
+    caller.check_csrf(&form.csrf)?;
+    let Some(t) = TEMPLATES.iter().find(|t| t.slug == form.template) else {
+        return Ok(flash_to("/boards", false, "Unknown template."));
+    };
+    let store = state.store();
+    let Some(connection) = store.list_connections().await?.into_iter().next() else {
+        return Ok(flash_to(
+            "/boards",
+            false,
+            "Add a Twilio connection in the Data Manager first.",
+        ));
+    };
+    let now_ms = now().as_millisecond();
+    let board = store
+        .create_board(&default_settings(t.name.to_owned()), now_ms)
+        .await?;
+    let sizes: Vec<(i64, i64)> = t.blocks.iter().map(|b| b.kind.default_size()).collect();
+    for (tb, place) in t.blocks.iter().zip(flow(&sizes, 0)) {
+        let mut ids = Vec::new();
+        for slug in tb.slugs {
+            ids.push(library_metric(&state, slug, &connection.label).await?);
+        }
+        let settings = BlockSettings {
+            metrics: ids,
+            by_dimension: tb.by_dimension,
+            stacked: tb.stacked,
+            donut: tb.donut,
+            cumulative: tb.cumulative,
+            ..BlockSettings::default()
+        };
+        store
+            .add_block(
+                board.id,
+                &NewBlock {
+                    kind: tb.kind.to_string(),
+                    title: tb.title.to_owned(),
+                    place,
+                    settings: settings.to_json(),
+                },
+                now_ms,
+            )
+            .await?;
+    }
+    Ok(flash_to(
+        &format!("/boards/{}", board.id),
+        true,
+        &format!("Created {} from library metrics.", t.name),
+    ))
+}
+
+/// The id of a library metric on the Metrics screen, adding it (and queueing its backfill)
+/// when it is not there yet.
+async fn library_metric(state: &AppState, slug: &str, connection: &str) -> Result<i64, WebError> {
+    let entry = library::find(slug)
+        .map_err(|e| WebError::NotFound(format!("library metric {slug}: {e}")))?;
+    if let Some(m) = state
+        .store()
+        .metric_by_name(&entry.definition.description.name)
+        .await?
+    {
+        return Ok(m.id.0);
+    }
+    Ok(
+        crate::ops::add_library_metric(state.store(), slug, connection)
+            .await?
+            .id
+            .0,
+    )
+}
+
+// ---------------------------------------------------------------- the board
+
+/// `?range=&compare=&from=&to=` on a board's address: the date picker.
+#[derive(Deserialize, Default, Clone)]
+pub struct ViewQuery {
+    #[serde(default)]
+    range: Option<String>,
+    #[serde(default)]
+    compare: Option<String>,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+    #[serde(default)]
+    ok: Option<String>,
+    #[serde(default)]
+    err: Option<String>,
+}
+
+/// The range named by the picker: a preset, or `since`/`custom` with their dates.
+fn picked_range(range: &str, from: Option<&str>, to: Option<&str>) -> Result<NamedRange, String> {
+    let date = |d: Option<&str>, what: &str| {
+        d.filter(|d| !d.is_empty())
+            .ok_or_else(|| format!("{what} needs a date"))
+            .and_then(|d| {
+                d.parse::<jiff::civil::Date>()
+                    .map_err(|_| format!("{d:?} is not a date"))
+            })
+    };
+    match range {
+        "since" => Ok(NamedRange::Since(date(from, "Since")?)),
+        "custom" => {
+            let (from, to) = (date(from, "A custom range")?, date(to, "A custom range")?);
+            format!("custom:{from}..{to}")
+                .parse()
+                .map_err(|e: metric::RangeError| e.to_string())
+        }
+        other => other.parse().map_err(|e: metric::RangeError| e.to_string()),
+    }
+}
+
+fn frame_of(board: &BoardRow, q: &ViewQuery) -> Result<Frame, WebError> {
+    let zone = zone_of(&board.settings.zone)?;
+    let range = match q.range.as_deref().filter(|r| !r.is_empty()) {
+        Some(r) => picked_range(r, q.from.as_deref(), q.to.as_deref())
+            .map_err(|e| WebError::invalid("range", e))?,
+        None => board
+            .settings
+            .date_range
+            .parse()
+            .unwrap_or(NamedRange::LastN(30, metric::LastUnit::Days)),
+    };
+    let compare = match q.compare.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => c
+            .parse()
+            .map_err(|e: metric::RangeError| WebError::invalid("compare", e.to_string()))?,
+        None => board.settings.comparison.parse().unwrap_or_default(),
+    };
+    Ok(Frame {
+        range,
+        compare,
+        zone,
+        now: now(),
+    })
+}
+
+pub struct BlockCard {
+    pub id: i64,
+    pub kind: &'static str,
+    pub title: String,
+    pub grid: String,
+    /// Width and height in grid cells, for dragging.
+    pub w: i64,
+    pub h: i64,
+    pub caption: String,
+    /// `partial`, `stale`, `failed`, `never` or `syncing` when a metric of the block is so.
+    pub status: Option<&'static str>,
+    pub reason: String,
+    pub body: String,
+    pub text: Vec<String>,
+    pub error: Option<String>,
+    pub editor: String,
+    pub csv: String,
+}
+
+/// A block's plan and numbers, or why it could not be computed.
+pub type BlockResult = Result<(Plan, compute::BlockData), String>;
+
+/// A board computed for a frame: what the page, the exports and the shared view show.
+pub struct Computed {
+    pub board: BoardRow,
+    pub frame: Frame,
+    pub blocks: Vec<(BlockRow, BlockResult)>,
+}
+
+pub async fn compute_board(
+    state: &AppState,
+    board: BoardRow,
+    frame: Frame,
+) -> Result<Computed, WebError> {
+    let rows = state.store().blocks(board.id).await?;
+    let plans: Vec<Result<Plan, String>> = rows.iter().map(|b| compute::plan(b, &frame)).collect();
+    let ok: Vec<&Plan> = plans.iter().filter_map(|p| p.as_ref().ok()).collect();
+    let pre = compute::prefetch(state.store(), &ok, frame.now.as_millisecond()).await?;
+    let mut blocks = Vec::new();
+    for (row, plan) in rows.into_iter().zip(plans) {
+        let result = plan.and_then(|p| {
+            let data = compute::compute(&p, &pre, &frame.zone)?;
+            Ok((p, data))
+        });
+        blocks.push((row, result));
+    }
+    Ok(Computed {
+        board,
+        frame,
+        blocks,
+    })
+}
+
+fn grid_classes(p: Place) -> String {
+    let w = p.w.clamp(1, GRID_COLUMNS);
+    let x = p.x.clamp(0, GRID_COLUMNS - w);
+    format!(
+        "gx{} gw{} gy{} gh{}",
+        x,
+        w,
+        p.y.clamp(0, GRID_ROWS - 1),
+        p.h.clamp(1, 8)
+    )
+}
+
+/// The worst sync state among a block's metrics, with every reason.
+fn block_status(data: &compute::BlockData) -> (Option<&'static str>, String) {
+    let rank = |s: &str| match s {
+        "failed" => 5,
+        "stale" => 4,
+        "partial" => 3,
+        "never" => 2,
+        "syncing" => 1,
+        _ => 0,
+    };
+    let mut worst: Option<&'static str> = None;
+    let mut reasons = Vec::new();
+    for m in &data.metrics {
+        let s = m.info.sync.state;
+        if let Some(broken) = &m.info.broken {
+            worst = Some("failed");
+            reasons.push(format!("{}: {broken}", m.info.name));
+            continue;
+        }
+        if rank(s) > 0 {
+            if worst.is_none_or(|w| rank(s) > rank(w)) {
+                worst = Some(s);
+            }
+            let why = m.info.sync.reason.clone().unwrap_or_else(|| match s {
+                "never" => "not synced yet".to_owned(),
+                "syncing" => "a sync is running".to_owned(),
+                other => other.to_owned(),
+            });
+            reasons.push(format!("{}: {why}", m.info.name));
+        }
+    }
+    (worst, reasons.join("; "))
+}
+
+fn cards(
+    c: &Computed,
+    editor: Option<(&str, &[(i64, String)])>,
+    base: &str,
+    query: &str,
+) -> Vec<BlockCard> {
+    c.blocks
+        .iter()
+        .map(|(row, result)| {
+            let kind: BlockKind = row.block.kind.parse().unwrap_or(BlockKind::Text);
+            let settings = BlockSettings::from_json(&row.block.settings);
+            let (body, caption, status, reason, error) = match result {
+                Ok((plan, data)) => {
+                    let size = render::chart_size(row.block.place.w, row.block.place.h);
+                    let (status, reason) = block_status(data);
+                    (
+                        render::body(
+                            plan.kind,
+                            &plan.settings,
+                            data,
+                            &c.frame.zone,
+                            size,
+                            charts::Theme::Css,
+                        ),
+                        if kind == BlockKind::Text {
+                            String::new()
+                        } else {
+                            render::range_caption(data, &c.frame.zone)
+                        },
+                        status,
+                        reason,
+                        None,
+                    )
+                }
+                Err(e) => (
+                    String::new(),
+                    String::new(),
+                    None,
+                    String::new(),
+                    Some(e.clone()),
+                ),
+            };
+            BlockCard {
+                id: row.id.0,
+                kind: kind.as_str(),
+                title: if row.block.title.is_empty() {
+                    kind.label().to_owned()
+                } else {
+                    row.block.title.clone()
+                },
+                grid: grid_classes(row.block.place),
+                w: row.block.place.w,
+                h: row.block.place.h,
+                caption,
+                status,
+                reason,
+                body,
+                text: settings.text.lines().map(str::to_owned).collect(),
+                error,
+                editor: editor
+                    .map(|(csrf, metrics)| {
+                        editor_form(
+                            csrf,
+                            &format!("/boards/{}/blocks/{}", c.board.id, row.id),
+                            Some((kind, &row.block.title, &settings)),
+                            metrics,
+                        )
+                    })
+                    .unwrap_or_default(),
+                csv: format!("{base}/blocks/{}.csv{query}", row.id),
+            }
+        })
+        .collect()
+}
+
+fn option(value: &str, label: &str, selected: bool) -> String {
+    format!(
+        "<option value=\"{}\"{}>{}</option>",
+        esc(value),
+        if selected { " selected" } else { "" },
+        esc(label)
+    )
+}
+
+/// The block editor: a plain form, so it works without JavaScript.
+fn editor_form(
+    csrf: &str,
+    action: &str,
+    current: Option<(BlockKind, &str, &BlockSettings)>,
+    metrics: &[(i64, String)],
+) -> String {
+    let default = BlockSettings::default();
+    let (kind, title, s) = current.unwrap_or((BlockKind::Number, "", &default));
+    let mut f = format!(
+        "<form method=\"post\" action=\"{}\" class=\"block-editor\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+        esc(action),
+        esc(csrf)
+    );
+    f.push_str("<label>Type <select name=\"kind\">");
+    for k in BlockKind::ALL {
+        f.push_str(&option(k.as_str(), k.label(), k == kind));
+    }
+    f.push_str("</select></label>");
+    f.push_str(&format!(
+        "<label>Title <input name=\"title\" maxlength=\"200\" value=\"{}\"></label>",
+        esc(title)
+    ));
+    f.push_str("<label>Metrics <select name=\"metric\" multiple size=\"4\">");
+    for (id, name) in metrics {
+        f.push_str(&option(&id.to_string(), name, s.metrics.contains(id)));
+    }
+    f.push_str("</select></label>");
+    f.push_str("<label>Date range <select name=\"range\">");
+    f.push_str(&option("", "Board's range", s.range.is_none()));
+    for r in NamedRange::presets() {
+        f.push_str(&option(
+            &r.to_string(),
+            &r.label(),
+            s.range.as_deref() == Some(r.to_string().as_str()),
+        ));
+    }
+    if let Some(r) = s
+        .range_override()
+        .filter(|r| !NamedRange::presets().contains(r))
+    {
+        f.push_str(&option(&r.to_string(), &r.label(), true));
+    }
+    f.push_str("</select></label><label>Compare with <select name=\"compare\">");
+    f.push_str(&option("", "Board's comparison", s.compare.is_none()));
+    for c in CompareTo::ALL {
+        f.push_str(&option(
+            &c.to_string(),
+            c.label(),
+            s.compare.as_deref() == Some(c.to_string().as_str()),
+        ));
+    }
+    f.push_str("</select></label><label>Graph by <select name=\"interval\">");
+    f.push_str(&option("", "Automatic", s.interval.is_none()));
+    for i in metric::Interval::ALL {
+        f.push_str(&option(
+            interval_name(i),
+            interval_name(i),
+            s.interval == Some(i),
+        ));
+    }
+    f.push_str("</select></label>");
+    f.push_str(&format!(
+        "<label>Only dimension <input name=\"dimension\" value=\"{}\"></label><label>Top N <input name=\"top\" type=\"number\" min=\"1\" max=\"50\" value=\"{}\"></label>",
+        esc(s.dimension.as_deref().unwrap_or("")),
+        s.top
+    ));
+    let check = |name: &str, label: &str, on: bool| {
+        format!(
+            "<label class=\"check\"><input type=\"checkbox\" name=\"{name}\"{}> {label}</label>",
+            if on { " checked" } else { "" }
+        )
+    };
+    f.push_str(&check("by_dimension", "By dimension", s.by_dimension));
+    f.push_str(&check("cumulative", "Cumulative", s.cumulative));
+    f.push_str(&check("stacked", "Stacked bars", s.stacked));
+    f.push_str(&check("donut", "Donut", s.donut));
+    f.push_str("<label>Change as <select name=\"change\">");
+    for c in ChangeFormat::ALL {
+        f.push_str(&option(c.as_str(), c.as_str(), s.change == c));
+    }
+    f.push_str("</select></label><label>Table rows <select name=\"table_rows\">");
+    f.push_str(&option(
+        "by_dimension",
+        "by dimension",
+        s.table_rows == TableRows::ByDimension,
+    ));
+    f.push_str(&option(
+        "by_interval",
+        "by interval",
+        s.table_rows == TableRows::ByInterval,
+    ));
+    f.push_str("</select></label><label>Sort <select name=\"sort\">");
+    f.push_str(&option(
+        "value_desc",
+        "largest first",
+        s.sort == TableSort::ValueDesc,
+    ));
+    f.push_str(&option(
+        "value_asc",
+        "smallest first",
+        s.sort == TableSort::ValueAsc,
+    ));
+    f.push_str(&option("label", "by name", s.sort == TableSort::Label));
+    f.push_str(&format!(
+        "</select></label><label>Goal <input name=\"goal\" type=\"number\" step=\"any\" value=\"{}\"></label><label class=\"wide\">Notes <textarea name=\"text\" rows=\"3\">{}</textarea></label>",
+        s.goal.map(|g| g.to_string()).unwrap_or_default(),
+        esc(&s.text)
+    ));
+    f.push_str(&format!(
+        "<button class=\"primary\">{}</button></form>",
+        if current.is_some() {
+            "Save block"
+        } else {
+            "Add block"
+        }
+    ));
+    f
+}
+
+pub struct RangeOption {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "board.html")]
+pub struct BoardPage {
+    pub nav: Option<Nav>,
+    pub active: &'static str,
+    pub csrf: String,
+    pub can_edit: bool,
+    pub flash: Option<String>,
+    pub flash_kind: &'static str,
+    pub id: i64,
+    pub name: String,
+    pub zone: String,
+    /// Where the date picker submits: the board, or the shared link.
+    pub base: String,
+    pub query: String,
+    pub ranges: Vec<RangeOption>,
+    pub compares: Vec<RangeOption>,
+    pub from: String,
+    pub to: String,
+    pub range_label: String,
+    pub blocks: Vec<BlockCard>,
+    pub new_block: String,
+    pub shares: Vec<ShareItem>,
+    pub shared: bool,
+    /// On a TV: the next board's address and the seconds until it.
+    pub tv: Option<(String, u32)>,
+    pub default_range: String,
+    pub default_compare: String,
+}
+
+pub struct ShareItem {
+    pub id: i64,
+    pub label: String,
+    pub url: String,
+    pub state: &'static str,
+    pub expires: String,
+}
+
+fn picker(frame: &Frame) -> (Vec<RangeOption>, Vec<RangeOption>, String, String) {
+    let mut ranges: Vec<RangeOption> = NamedRange::presets()
+        .into_iter()
+        .map(|r| RangeOption {
+            value: r.to_string(),
+            label: r.label(),
+            selected: r == frame.range,
+        })
+        .collect();
+    let (mut from, mut to) = (String::new(), String::new());
+    match frame.range {
+        NamedRange::Since(d) => from = d.to_string(),
+        NamedRange::Custom { from: f, to: t } => {
+            from = f.to_string();
+            to = t.to_string();
+        }
+        _ => {}
+    }
+    ranges.push(RangeOption {
+        value: "since".to_owned(),
+        label: "Since a date".to_owned(),
+        selected: matches!(frame.range, NamedRange::Since(_)),
+    });
+    ranges.push(RangeOption {
+        value: "custom".to_owned(),
+        label: "Custom dates".to_owned(),
+        selected: matches!(frame.range, NamedRange::Custom { .. }),
+    });
+    let compares = CompareTo::ALL
+        .into_iter()
+        .map(|c| RangeOption {
+            value: c.to_string(),
+            label: c.label().to_owned(),
+            selected: c == frame.compare,
+        })
+        .collect();
+    (ranges, compares, from, to)
+}
+
+fn query_of(q: &ViewQuery) -> String {
+    let mut parts = Vec::new();
+    for (k, v) in [
+        ("range", &q.range),
+        ("compare", &q.compare),
+        ("from", &q.from),
+        ("to", &q.to),
+    ] {
+        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+            let enc: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
+            parts.push(format!("{k}={enc}"));
+        }
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+async fn metric_choices(state: &AppState) -> Result<Vec<(i64, String)>, WebError> {
+    Ok(state
+        .store()
+        .list_metrics()
+        .await?
+        .into_iter()
+        .map(|m| (m.id.0, m.name))
+        .collect())
+}
+
+async fn share_key(state: &AppState) -> Result<Vec<u8>, WebError> {
+    let candidate: [u8; 32] = rand::random();
+    Ok(state
+        .store()
+        .signing_key(share::KEY_PURPOSE, &candidate)
+        .await?)
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<ViewQuery>,
+) -> PageResult {
+    caller.require(Role::Viewer)?;
+    let board = state.store().board(BoardId(id)).await?;
+    let can_edit = caller.user.role >= Role::Editor;
+    let mut page = board_page(&state, board, &q, can_edit.then_some(caller.csrf()), None).await?;
+    page.nav = nav(&caller);
+    page.csrf = caller.csrf().to_owned();
+    page.can_edit = can_edit;
+    if can_edit {
+        let key = share_key(&state).await?;
+        let now_ms = now().as_millisecond();
+        page.shares = state
+            .store()
+            .shares(BoardId(id))
+            .await?
+            .into_iter()
+            .map(|s| ShareItem {
+                id: s.id.0,
+                label: s.label.clone(),
+                url: format!(
+                    "/shared/{}",
+                    share::sign(
+                        &key,
+                        &share::Claims {
+                            share: s.id,
+                            board: s.board,
+                            expires_ms: s.expires_ms
+                        }
+                    )
+                ),
+                state: if s.revoked_ms.is_some() {
+                    "revoked"
+                } else if s.is_live(now_ms) {
+                    "live"
+                } else {
+                    "expired"
+                },
+                expires: crate::views::when(Some(s.expires_ms)),
+            })
+            .collect();
+    }
+    render(&page)
+}
+
+async fn board_page(
+    state: &AppState,
+    board: BoardRow,
+    q: &ViewQuery,
+    editor_csrf: Option<&str>,
+    shared_base: Option<String>,
+) -> Result<BoardPage, WebError> {
+    let frame = frame_of(&board, q)?;
+    let (ranges, compares, from, to) = picker(&frame);
+    let range_label = format!(
+        "{}{}",
+        frame.range.label(),
+        match frame.compare {
+            CompareTo::None => String::new(),
+            c => format!(", compared with the {}", c.label().to_lowercase()),
+        }
+    );
+    let id = board.id.0;
+    let zone = board.settings.zone.clone();
+    let name = board.settings.name.clone();
+    let default_range = board.settings.date_range.clone();
+    let default_compare = board.settings.comparison.clone();
+    let metrics = if editor_csrf.is_some() {
+        metric_choices(state).await?
+    } else {
+        Vec::new()
+    };
+    let computed = compute_board(state, board, frame).await?;
+    let base = shared_base
+        .clone()
+        .unwrap_or_else(|| format!("/boards/{id}"));
+    let query = query_of(q);
+    let blocks = cards(
+        &computed,
+        editor_csrf.map(|c| (c, metrics.as_slice())),
+        &base,
+        &query,
+    );
+    let new_block = editor_csrf
+        .map(|c| editor_form(c, &format!("/boards/{id}/blocks"), None, &metrics))
+        .unwrap_or_default();
+    let (flash, flash_kind) = match (&q.ok, &q.err) {
+        (_, Some(e)) => (Some(e.clone()), "bad"),
+        (Some(o), None) => (Some(o.clone()), "good"),
+        _ => (None, ""),
+    };
+    Ok(BoardPage {
+        nav: None,
+        active: "boards",
+        csrf: String::new(),
+        can_edit: false,
+        flash,
+        flash_kind,
+        id,
+        name,
+        zone,
+        base,
+        query,
+        ranges,
+        compares,
+        from,
+        to,
+        range_label,
+        blocks,
+        new_block,
+        shares: Vec::new(),
+        shared: shared_base.is_some(),
+        tv: None,
+        default_range,
+        default_compare,
+    })
+}
+
+pub async fn settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    RawForm(raw): RawForm,
+) -> PageResult {
+    caller.require(Role::Editor)?;
+    let p = pairs(&raw);
+    caller.check_csrf(field(&p, "csrf"))?;
+    let board = state.store().board(BoardId(id)).await?;
+    let back = format!("/boards/{id}");
+    let range = match picked_range(
+        field(&p, "range"),
+        Some(field(&p, "from")),
+        Some(field(&p, "to")),
+    ) {
+        Ok(r) => r,
+        Err(e) => return Ok(flash_to(&back, false, &e)),
+    };
+    let compare: CompareTo = match field(&p, "compare").parse() {
+        Ok(c) => c,
+        Err(e) => return Ok(flash_to(&back, false, &e.to_string())),
+    };
+    let zone = field(&p, "zone").trim();
+    if let Err(e) = zone_of(zone) {
+        return Ok(flash_to(&back, false, &e.to_string()));
+    }
+    let name = field(&p, "name");
+    let settings = BoardSettings {
+        name: if name.trim().is_empty() {
+            board.settings.name.clone()
+        } else {
+            checked_name(name)?
+        },
+        date_range: range.to_string(),
+        comparison: compare.to_string(),
+        zone: zone.to_owned(),
+    };
+    state
+        .store()
+        .update_board(board.id, &settings, now().as_millisecond())
+        .await?;
+    Ok(flash_to(&back, true, "Board saved."))
+}
+
+/// The first spot, reading top to bottom and left to right, where a `w`×`h` block overlaps
+/// no other block.
+pub fn first_free(places: &[Place], w: i64, h: i64) -> (i64, i64) {
+    let overlaps = |x: i64, y: i64| {
+        places
+            .iter()
+            .any(|p| x < p.x + p.w && p.x < x + w && y < p.y + p.h && p.y < y + h)
+    };
+    for y in 0..GRID_ROWS - h {
+        for x in 0..=GRID_COLUMNS - w {
+            if !overlaps(x, y) {
+                return (x, y);
+            }
+        }
+    }
+    (0, GRID_ROWS - h)
+}
+
+pub async fn block_add(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    RawForm(raw): RawForm,
+) -> PageResult {
+    caller.require(Role::Editor)?;
+    let p = pairs(&raw);
+    caller.check_csrf(field(&p, "csrf"))?;
+    let board = state.store().board(BoardId(id)).await?;
+    let back = format!("/boards/{id}");
+    let form = match BlockForm::parse(&p) {
+        Ok(f) => f,
+        Err((field, e)) => return Ok(flash_to(&back, false, &format!("{field}: {e}"))),
+    };
+    let (w, h) = form.kind.default_size();
+    let taken: Vec<Place> = state
+        .store()
+        .blocks(board.id)
+        .await?
+        .iter()
+        .map(|b| b.block.place)
+        .collect();
+    let (x, y) = first_free(&taken, w, h);
+    state
+        .store()
+        .add_block(
+            board.id,
+            &NewBlock {
+                kind: form.kind.to_string(),
+                title: form.title,
+                place: Place { x, y, w, h },
+                settings: form.settings.to_json(),
+            },
+            now().as_millisecond(),
+        )
+        .await?;
+    Ok(flash_to(&back, true, "Block added."))
+}
+
+async fn block_of(state: &AppState, board: BoardId, block: BlockId) -> Result<BlockRow, WebError> {
+    state
+        .store()
+        .blocks(board)
+        .await?
+        .into_iter()
+        .find(|b| b.id == block)
+        .ok_or_else(|| WebError::NotFound(format!("block {block} on board {board}")))
+}
+
+pub async fn block_edit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, bid)): Path<(i64, i64)>,
+    RawForm(raw): RawForm,
+) -> PageResult {
+    caller.require(Role::Editor)?;
+    let p = pairs(&raw);
+    caller.check_csrf(field(&p, "csrf"))?;
+    let row = block_of(&state, BoardId(id), BlockId(bid)).await?;
+    let back = format!("/boards/{id}");
+    let form = match BlockForm::parse(&p) {
+        Ok(f) => f,
+        Err((field, e)) => return Ok(flash_to(&back, false, &format!("{field}: {e}"))),
+    };
+    state
+        .store()
+        .update_block(
+            row.board,
+            row.id,
+            &NewBlock {
+                kind: form.kind.to_string(),
+                title: form.title,
+                place: row.block.place,
+                settings: form.settings.to_json(),
+            },
+            now().as_millisecond(),
+        )
+        .await?;
+    Ok(flash_to(&back, true, "Block saved."))
+}
+
+pub async fn block_delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, bid)): Path<(i64, i64)>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    caller.require(Role::Editor)?;
+    caller.check_csrf(&form.csrf)?;
+    if !state
+        .store()
+        .delete_block(BoardId(id), BlockId(bid))
+        .await?
+    {
+        return Err(WebError::NotFound(format!("block {bid} on board {id}")).into());
+    }
+    Ok(flash_to(&format!("/boards/{id}"), true, "Block removed."))
+}
+
+#[derive(Deserialize)]
+pub struct MoveForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    dir: String,
+}
+
+/// One step of the arrangement controls, kept inside the grid.
+pub fn moved(p: Place, dir: &str) -> Option<Place> {
+    let mut n = p;
+    match dir {
+        "left" => n.x -= 1,
+        "right" => n.x += 1,
+        "up" => n.y -= 1,
+        "down" => n.y += 1,
+        "wider" => n.w += 1,
+        "narrower" => n.w -= 1,
+        "taller" => n.h += 1,
+        "shorter" => n.h -= 1,
+        _ => return None,
+    }
+    n.w = n.w.clamp(1, GRID_COLUMNS);
+    n.h = n.h.clamp(1, 8);
+    n.x = n.x.clamp(0, GRID_COLUMNS - n.w);
+    n.y = n.y.clamp(0, GRID_ROWS - 1);
+    Some(n)
+}
+
+pub async fn block_move(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, bid)): Path<(i64, i64)>,
+    Form(form): Form<MoveForm>,
+) -> PageResult {
+    caller.require(Role::Editor)?;
+    caller.check_csrf(&form.csrf)?;
+    let row = block_of(&state, BoardId(id), BlockId(bid)).await?;
+    let place = moved(row.block.place, &form.dir)
+        .ok_or_else(|| WebError::invalid("dir", "unknown move"))?;
+    state
+        .store()
+        .arrange_blocks(row.board, &[(row.id, place)], now().as_millisecond())
+        .await?;
+    Ok(Redirect::to(&format!("/boards/{id}#block-{bid}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ArrangeForm {
+    #[serde(default)]
+    csrf: String,
+    /// `id:x,y,w,h;id:x,y,w,h`, as `boards.js` sends after a drag.
+    #[serde(default)]
+    layout: String,
+}
+
+pub fn parse_layout(text: &str) -> Option<Vec<(BlockId, Place)>> {
+    text.split(';')
+        .filter(|s| !s.trim().is_empty())
+        .map(|item| {
+            let (id, rest) = item.split_once(':')?;
+            let n: Vec<i64> = rest
+                .split(',')
+                .map(|v| v.trim().parse().ok())
+                .collect::<Option<_>>()?;
+            let [x, y, w, h] = n[..] else { return None };
+            Some((BlockId(id.trim().parse().ok()?), Place { x, y, w, h }))
+        })
+        .collect()
+}
+
+pub async fn arrange(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<ArrangeForm>,
+) -> PageResult {
+    caller.require(Role::Editor)?;
+    caller.check_csrf(&form.csrf)?;
+    let places = parse_layout(&form.layout).ok_or_else(|| {
+        WebError::invalid("layout", "a layout is id:x,y,w,h items separated by ;")
+    })?;
+    for (_, p) in &places {
+        if p.x < 0
+            || p.w < 1
+            || p.x + p.w > GRID_COLUMNS
+            || p.y < 0
+            || p.y >= GRID_ROWS
+            || !(1..=8).contains(&p.h)
+        {
+            return Err(
+                WebError::invalid("layout", "a block must stay inside the 12-column grid").into(),
+            );
+        }
+    }
+    state
+        .store()
+        .arrange_blocks(BoardId(id), &places, now().as_millisecond())
+        .await?;
+    Ok(Redirect::to(&format!("/boards/{id}")).into_response())
+}
+
+// ---------------------------------------------------------------- exports
+
+fn attachment(mut response: Response, file: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+fn file_stem(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+fn csv_of(c: &Computed, only: Option<BlockId>) -> String {
+    let mut out = String::from(render::CSV_HEADER);
+    for (row, result) in &c.blocks {
+        if only.is_some_and(|b| b != row.id) {
+            continue;
+        }
+        if let Ok((_, data)) = result {
+            let title = if row.block.title.is_empty() {
+                row.block.kind.clone()
+            } else {
+                row.block.title.clone()
+            };
+            render::csv_rows(&title, data, &c.frame.zone, &mut out);
+        }
+    }
+    out
+}
+
+pub async fn board_csv(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<ViewQuery>,
+) -> PageResult {
+    caller.require(Role::Viewer)?;
+    let board = state.store().board(BoardId(id)).await?;
+    let frame = frame_of(&board, &q)?;
+    let c = compute_board(&state, board, frame).await?;
+    let name = format!("{}.csv", file_stem(&c.board.settings.name));
+    Ok(attachment(
+        (
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            csv_of(&c, None),
+        )
+            .into_response(),
+        &name,
+    ))
+}
+
+pub async fn block_csv(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, file)): Path<(i64, String)>,
+    Query(q): Query<ViewQuery>,
+) -> PageResult {
+    caller.require(Role::Viewer)?;
+    let bid: i64 = file
+        .strip_suffix(".csv")
+        .and_then(|b| b.parse().ok())
+        .ok_or_else(|| WebError::NotFound(format!("{file} is not a block export")))?;
+    let board = state.store().board(BoardId(id)).await?;
+    block_of(&state, board.id, BlockId(bid)).await?;
+    let frame = frame_of(&board, &q)?;
+    let c = compute_board(&state, board, frame).await?;
+    Ok(attachment(
+        (
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            csv_of(&c, Some(BlockId(bid))),
+        )
+            .into_response(),
+        &format!("block-{bid}.csv"),
+    ))
+}
+
+/// The whole board as one SVG with literal light colours, laid out on its grid: what the PNG
+/// export rasterises.
+pub fn board_svg(c: &Computed) -> String {
+    const CELL_W: i64 = 100;
+    const CELL_H: i64 = 110;
+    let rows = c
+        .blocks
+        .iter()
+        .map(|(b, _)| b.block.place.y + b.block.place.h)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let (width, height) = (GRID_COLUMNS * CELL_W, rows * CELL_H + 40);
+    let theme = charts::Theme::Light;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart board\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\"><style>{}.chart .card{{fill:#f8fafc;stroke:#e5e7eb}}.chart .title{{font-size:13px;font-weight:bold}}.chart .big{{font-size:26px;font-weight:bold}}</style><rect class=\"bg\" width=\"{width}\" height=\"{height}\"/><text class=\"title\" x=\"12\" y=\"24\">{} · {} · {}</text>",
+        theme.stylesheet(),
+        esc(&c.board.settings.name),
+        esc(&c.frame.range.label()),
+        esc(c.frame.zone.iana_name().unwrap_or("UTC"))
+    );
+    for (row, result) in &c.blocks {
+        let p = row.block.place;
+        let (x, y) = (p.x * CELL_W + 4, p.y * CELL_H + 40);
+        let (w, h) = (p.w * CELL_W - 8, p.h * CELL_H - 8);
+        svg.push_str(&format!(
+            "<g transform=\"translate({x},{y})\"><rect class=\"card\" width=\"{w}\" height=\"{h}\" rx=\"6\"/><text class=\"title\" x=\"10\" y=\"20\">{}</text>",
+            esc(&row.block.title)
+        ));
+        let kind: BlockKind = row.block.kind.parse().unwrap_or(BlockKind::Text);
+        match (kind, result) {
+            (BlockKind::Line | BlockKind::Bar | BlockKind::Pie, Ok((plan, data))) => {
+                let size = ((w - 10).max(40) as u32, (h - 34).max(40) as u32);
+                let inner = render::body(kind, &plan.settings, data, &c.frame.zone, size, theme);
+                svg.push_str(&format!("<g transform=\"translate(5,28)\">{inner}</g>"));
+            }
+            (BlockKind::Text, _) => {
+                let s = BlockSettings::from_json(&row.block.settings);
+                for (i, line) in s
+                    .text
+                    .lines()
+                    .take(((h - 40) / 16).max(0) as usize)
+                    .enumerate()
+                {
+                    svg.push_str(&format!(
+                        "<text x=\"10\" y=\"{}\">{}</text>",
+                        44 + i as i64 * 16,
+                        esc(line)
+                    ));
+                }
+            }
+            (_, Ok((plan, data))) => {
+                for (i, m) in data
+                    .metrics
+                    .iter()
+                    .enumerate()
+                    .take(((h - 30) / 44).max(1) as usize)
+                {
+                    let value = match (kind, &plan.settings.goal) {
+                        (BlockKind::Progress, Some(goal)) => format!(
+                            "{} of {}",
+                            charts::format_full(m.change.current, &m.info.format),
+                            charts::format_full(Some(*goal), &m.info.format)
+                        ),
+                        _ => charts::format_full(m.change.current, &m.info.format),
+                    };
+                    let y0 = 56 + i as i64 * 44;
+                    svg.push_str(&format!(
+                        "<text class=\"big\" x=\"10\" y=\"{y0}\">{}</text>",
+                        esc(&value)
+                    ));
+                    if data.previous.is_some() {
+                        svg.push_str(&format!(
+                            "<text class=\"muted\" x=\"10\" y=\"{}\">{} · {}</text>",
+                            y0 + 16,
+                            esc(&m.info.name),
+                            esc(&render::change_text(m, plan.settings.change))
+                        ));
+                    }
+                }
+            }
+            (_, Err(e)) => svg.push_str(&format!(
+                "<text class=\"muted\" x=\"10\" y=\"44\">{}</text>",
+                esc(e)
+            )),
+        }
+        svg.push_str("</g>");
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+pub async fn board_png(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<ViewQuery>,
+) -> PageResult {
+    caller.require(Role::Viewer)?;
+    let board = state.store().board(BoardId(id)).await?;
+    let frame = frame_of(&board, &q)?;
+    let c = compute_board(&state, board, frame).await?;
+    let svg = board_svg(&c);
+    // Rasterising is CPU work of tens of milliseconds: keep it off the async workers.
+    let png = tokio::task::spawn_blocking(move || charts::png(&svg, 1.0))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let name = format!("{}.png", file_stem(&c.board.settings.name));
+    Ok(attachment(
+        ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
+        &name,
+    ))
+}
+
+// ---------------------------------------------------------------- share links
+
+#[derive(Deserialize)]
+pub struct ShareForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    days: String,
+}
+
+pub async fn share_create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<ShareForm>,
+) -> PageResult {
+    caller.require(Role::Editor)?;
+    caller.check_csrf(&form.csrf)?;
+    let board = state.store().board(BoardId(id)).await?;
+    let back = format!("/boards/{id}");
+    let Some(days) = form
+        .days
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|d| (1..=365).contains(d))
+    else {
+        return Ok(flash_to(&back, false, "A link lasts 1 to 365 days."));
+    };
+    let key = share_key(&state).await?;
+    let now_ms = now().as_millisecond();
+    let expires_ms = now_ms + days * crate::views::DAY_MS;
+    // The MAC covers the link's id, which the store gives on insert: insert under a
+    // placeholder hash first, then sign and record the real one.
+    let placeholder = format!("pending:{}", rand::random::<u64>());
+    let label = if form.label.trim().is_empty() {
+        "link".to_owned()
+    } else {
+        form.label.trim().chars().take(100).collect()
+    };
+    let row = state
+        .store()
+        .create_share(board.id, &placeholder, &label, expires_ms, now_ms)
+        .await?;
+    let token = share::sign(
+        &key,
+        &share::Claims {
+            share: row.id,
+            board: board.id,
+            expires_ms,
+        },
+    );
+    state
+        .store()
+        .set_share_hash(row.id, &share::stored_hash(&token))
+        .await?;
+    Ok(flash_to(
+        &back,
+        true,
+        &format!("Share link created: /shared/{token}"),
+    ))
+}
+
+pub async fn share_revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, sid)): Path<(i64, i64)>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    caller.require(Role::Editor)?;
+    caller.check_csrf(&form.csrf)?;
+    let done = state
+        .store()
+        .revoke_share(BoardId(id), ShareId(sid), now().as_millisecond())
+        .await?;
+    Ok(flash_to(
+        &format!("/boards/{id}"),
+        done,
+        if done {
+            "Link revoked."
+        } else {
+            "That link was already revoked."
+        },
+    ))
+}
+
+/// The board a live share link opens; `NotFound` for any other token, so a probe learns
+/// nothing about which part failed.
+async fn shared_board(state: &AppState, token: &str) -> Result<BoardRow, WebError> {
+    let gone = || {
+        WebError::NotFound("this link is not valid: it may have expired or been revoked".to_owned())
+    };
+    let key = share_key(state).await?;
+    let claims = share::verify(&key, token).ok_or_else(gone)?;
+    let row = state.store().share(claims.share).await?.ok_or_else(gone)?;
+    let same: bool = subtle::ConstantTimeEq::ct_eq(
+        row.secret_hash.as_bytes(),
+        share::stored_hash(token).as_bytes(),
+    )
+    .into();
+    if !same || row.board != claims.board || !row.is_live(now().as_millisecond()) {
+        return Err(gone());
+    }
+    Ok(state.store().board(row.board).await?)
+}
+
+pub async fn shared(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Query(q): Query<ViewQuery>,
+) -> PageResult {
+    let board = shared_board(&state, &token).await?;
+    let page = board_page(&state, board, &q, None, Some(format!("/shared/{token}"))).await?;
+    let mut response = render(&page)?;
+    // The token is the credential: keep it out of Referer headers and caches.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+pub async fn shared_block_csv(
+    State(state): State<AppState>,
+    Path((token, file)): Path<(String, String)>,
+    Query(q): Query<ViewQuery>,
+) -> PageResult {
+    let board = shared_board(&state, &token).await?;
+    let bid: i64 = file
+        .strip_suffix(".csv")
+        .and_then(|b| b.parse().ok())
+        .ok_or_else(|| WebError::NotFound(format!("{file} is not a block export")))?;
+    block_of(&state, board.id, BlockId(bid)).await?;
+    let frame = frame_of(&board, &q)?;
+    let c = compute_board(&state, board, frame).await?;
+    Ok(attachment(
+        (
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            csv_of(&c, Some(BlockId(bid))),
+        )
+            .into_response(),
+        &format!("block-{bid}.csv"),
+    ))
+}
+
+/// Any change attempted through a share link: refused, whatever it is.
+pub async fn shared_refuse() -> Response {
+    (
+        axum::http::StatusCode::FORBIDDEN,
+        "a shared link is read-only: sign in to change this board\n",
+    )
+        .into_response()
+}
+
+// ---------------------------------------------------------------- TV loop
+
+#[derive(Deserialize)]
+pub struct TvQuery {
+    /// Board ids, comma-separated; all boards when empty.
+    #[serde(default)]
+    boards: String,
+    #[serde(default)]
+    i: usize,
+    /// Seconds per board.
+    #[serde(default)]
+    every: Option<u32>,
+}
+
+pub async fn tv(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<TvQuery>,
+) -> PageResult {
+    caller.require(Role::Viewer)?;
+    let mut ids: Vec<i64> = q
+        .boards
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    if ids.is_empty() {
+        ids = state
+            .store()
+            .list_boards()
+            .await?
+            .iter()
+            .map(|b| b.id.0)
+            .collect();
+    }
+    if ids.is_empty() {
+        return Err(
+            WebError::NotFound("there is no board to show: create one first".to_owned()).into(),
+        );
+    }
+    let every = q.every.unwrap_or(60).clamp(10, 3600);
+    let i = q.i % ids.len();
+    let board = state.store().board(BoardId(ids[i])).await?;
+    let mut page = board_page(&state, board, &ViewQuery::default(), None, None).await?;
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    page.tv = Some((
+        format!(
+            "/tv?boards={}&i={}&every={every}",
+            list.join(","),
+            (i + 1) % ids.len()
+        ),
+        every,
+    ));
+    render(&page)
+}
+
+/// The grid's placement classes and the charts' colours, generated once: the strict
+/// Content-Security-Policy forbids inline styles, so every position is a class.
+pub fn stylesheet() -> &'static str {
+    static CSS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CSS.get_or_init(|| {
+        let mut css = String::from("/* generated by crates/web/src/boards/mod.rs */\n");
+        for x in 0..GRID_COLUMNS {
+            css.push_str(&format!(
+                ".board-grid .gx{x}{{grid-column-start:{}}}\n",
+                x + 1
+            ));
+        }
+        for w in 1..=GRID_COLUMNS {
+            css.push_str(&format!(".board-grid .gw{w}{{grid-column-end:span {w}}}\n"));
+        }
+        for y in 0..GRID_ROWS {
+            css.push_str(&format!(".board-grid .gy{y}{{grid-row-start:{}}}\n", y + 1));
+        }
+        for h in 1..=8 {
+            css.push_str(&format!(".board-grid .gh{h}{{grid-row-end:span {h}}}\n"));
+        }
+        css.push_str(&charts::Theme::Css.stylesheet());
+        css.push('\n');
+        css
+    })
+}
+
+const BOARDS_JS: &str = include_str!("../../assets/boards.js");
+
+pub async fn js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        BOARDS_JS,
+    )
+        .into_response()
+}
+
+pub async fn css() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        stylesheet(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moves_stay_inside_the_grid() {
+        let p = Place {
+            x: 0,
+            y: 0,
+            w: 12,
+            h: 2,
+        };
+        assert_eq!(moved(p, "left"), Some(p));
+        assert_eq!(moved(p, "wider"), Some(p));
+        assert_eq!(moved(p, "narrower").unwrap().w, 11);
+        assert_eq!(
+            moved(Place { x: 9, ..p }, "right").unwrap().x,
+            0,
+            "a 12-wide block stays at 0"
+        );
+        assert_eq!(moved(p, "fly"), None);
+    }
+
+    #[test]
+    fn layouts_read_and_flow_wraps() {
+        assert_eq!(
+            parse_layout("1:0,0,4,2; 2:4,0,8,3"),
+            Some(vec![
+                (
+                    BlockId(1),
+                    Place {
+                        x: 0,
+                        y: 0,
+                        w: 4,
+                        h: 2
+                    }
+                ),
+                (
+                    BlockId(2),
+                    Place {
+                        x: 4,
+                        y: 0,
+                        w: 8,
+                        h: 3
+                    }
+                )
+            ])
+        );
+        assert_eq!(parse_layout("1:0,0,4"), None);
+        let taken = [
+            Place {
+                x: 0,
+                y: 0,
+                w: 3,
+                h: 2,
+            },
+            Place {
+                x: 3,
+                y: 0,
+                w: 6,
+                h: 3,
+            },
+        ];
+        assert_eq!(first_free(&taken, 3, 2), (9, 0));
+        assert_eq!(first_free(&taken, 4, 2), (0, 3));
+        let f = flow(&[(6, 3), (6, 2), (3, 2)], 0);
+        assert_eq!(
+            f[2],
+            Place {
+                x: 0,
+                y: 3,
+                w: 3,
+                h: 2
+            }
+        );
+    }
+}

@@ -1,0 +1,403 @@
+//! A computed block as HTML (the page), as CSV rows (exports) and as an SVG panel (the PNG of a
+//! whole board). Charts come from the `charts` crate, so the page and the PNG draw alike.
+
+use charts::{BarMode, PieSlice, Series, Theme, TimeChart};
+use jiff::tz::TimeZone;
+use metric::Verdict;
+
+use super::compute::{BlockData, MetricData};
+use super::model::{BlockKind, BlockSettings, ChangeFormat, TableRows, TableSort};
+
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn verdict_class(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Good => "good",
+        Verdict::Bad => "bad",
+        Verdict::Unchanged => "unchanged",
+        Verdict::Unknown => "unknown",
+    }
+}
+
+/// The change as the block asks: `+12.5%`, `+340`, `×1.12`.
+pub fn change_text(m: &MetricData, format: ChangeFormat) -> String {
+    let c = &m.change;
+    match format {
+        ChangeFormat::Percent => c
+            .percent
+            .map(|p| format!("{}{:.1}%", if p > 0.0 { "+" } else { "" }, p)),
+        ChangeFormat::Absolute => c.absolute.map(|a| {
+            let text = charts::format_full(Some(a.abs()), &m.info.format);
+            format!("{}{text}", if a < 0.0 { "−" } else { "+" })
+        }),
+        ChangeFormat::Ratio => c.ratio.map(|r| format!("×{r:.2}")),
+    }
+    .unwrap_or_else(|| {
+        if c.verdict == Verdict::Unchanged {
+            "no change".to_owned()
+        } else {
+            "no earlier value".to_owned()
+        }
+    })
+}
+
+fn zone_name(zone: &TimeZone) -> &str {
+    zone.iana_name().unwrap_or("UTC")
+}
+
+/// The pixel size a chart is drawn at for a block of `w`×`h` grid cells; the SVG scales with
+/// the cell, so this only sets proportions and text size.
+pub fn chart_size(w: i64, h: i64) -> (u32, u32) {
+    let width = (w.clamp(1, 12) * 100) as u32;
+    let height = (h.clamp(1, 12) * 110 - 60).max(80) as u32;
+    (width, height)
+}
+
+fn time_series(data: &BlockData, settings: &BlockSettings) -> Vec<Series> {
+    if settings.by_dimension
+        && let Some(m) = data.metrics.first()
+        && !m.dimension_series.is_empty()
+    {
+        return m
+            .dimension_series
+            .iter()
+            .map(|(name, values)| Series {
+                name: name.clone(),
+                values: values.clone(),
+            })
+            .collect();
+    }
+    data.metrics
+        .iter()
+        .map(|m| Series {
+            name: m.info.name.clone(),
+            values: m.series.clone(),
+        })
+        .collect()
+}
+
+/// The block's body on the page (or in the PNG when `theme` is literal).
+pub fn body(
+    kind: BlockKind,
+    settings: &BlockSettings,
+    data: &BlockData,
+    zone: &TimeZone,
+    size: (u32, u32),
+    theme: Theme,
+) -> String {
+    if kind == BlockKind::Text {
+        // The notes are rendered by the template, escaped.
+        return String::new();
+    }
+    let Some(first) = data.metrics.first() else {
+        return "<p class=\"muted\">No metric to show: pick one in the editor.</p>".to_owned();
+    };
+    match kind {
+        BlockKind::Number => {
+            let mut out = String::new();
+            for m in &data.metrics {
+                let value = charts::format_full(m.change.current, &m.info.format);
+                let raw = m.change.current.map(|v| v.to_string()).unwrap_or_default();
+                let previous = charts::format_full(m.change.previous, &m.info.format);
+                out.push_str(&format!(
+                    "<div class=\"number\" data-metric=\"{}\"><span class=\"number-name small muted\">{}</span><span class=\"big\" data-value=\"{}\">{}</span>",
+                    m.info.id,
+                    esc(&m.info.name),
+                    esc(&raw),
+                    esc(&value)
+                ));
+                if data.previous.is_some() {
+                    out.push_str(&format!(
+                        "<span class=\"change {}\" data-previous=\"{}\" title=\"previous: {}\">{}</span>",
+                        verdict_class(m.change.verdict),
+                        m.change.previous.map(|v| v.to_string()).unwrap_or_default(),
+                        esc(&previous),
+                        esc(&change_text(m, settings.change))
+                    ));
+                }
+                out.push_str(&charts::sparkline(&m.series, 160, 32, theme));
+                out.push_str("</div>");
+            }
+            out
+        }
+        BlockKind::Line | BlockKind::Bar => {
+            let series = time_series(data, settings);
+            let chart = TimeChart {
+                starts: &data.starts,
+                interval: data.interval,
+                zone,
+                series: &series,
+                format: &first.info.format,
+                width: size.0,
+                height: size.1,
+                theme,
+            };
+            if kind == BlockKind::Line {
+                charts::line(&chart)
+            } else {
+                let mode = if settings.stacked {
+                    BarMode::Stacked
+                } else {
+                    BarMode::Grouped
+                };
+                charts::bar(&chart, mode)
+            }
+        }
+        BlockKind::Pie => {
+            let mut slices: Vec<PieSlice> = first
+                .breakdown
+                .iter()
+                .map(|(d, v, _)| PieSlice {
+                    label: d.clone(),
+                    value: v.unwrap_or(0.0),
+                    other: false,
+                })
+                .collect();
+            if let Some((Some(v), _)) = first.other {
+                slices.push(PieSlice {
+                    label: "Other".to_owned(),
+                    value: v,
+                    other: true,
+                });
+            }
+            charts::pie(
+                &slices,
+                settings.donut,
+                &first.info.format,
+                size.0,
+                size.1,
+                theme,
+            )
+        }
+        BlockKind::Progress => {
+            let goal = settings.goal.unwrap_or(0.0);
+            let value = first.change.current.unwrap_or(0.0);
+            let share = if goal > 0.0 { value / goal } else { 0.0 };
+            format!(
+                "<div class=\"progress-block\"><span class=\"big\" data-value=\"{}\">{}</span><progress max=\"{}\" value=\"{}\"></progress><span class=\"small muted\">{:.0}% of {}</span></div>",
+                value,
+                esc(&charts::format_full(Some(value), &first.info.format)),
+                goal,
+                value.min(goal).max(0.0),
+                share * 100.0,
+                esc(&charts::format_full(Some(goal), &first.info.format))
+            )
+        }
+        BlockKind::Table => table(settings, data, zone),
+        BlockKind::Text => String::new(),
+    }
+}
+
+fn table(settings: &BlockSettings, data: &BlockData, zone: &TimeZone) -> String {
+    let mut out = String::from("<table class=\"block-table\">");
+    match settings.table_rows {
+        TableRows::ByDimension => {
+            let Some(m) = data.metrics.first() else {
+                return String::new();
+            };
+            let mut rows: Vec<(String, Option<f64>, Option<f64>)> = m.breakdown.clone();
+            if let Some((v, p)) = m.other {
+                rows.push(("Other".to_owned(), v, p));
+            }
+            match settings.sort {
+                TableSort::ValueDesc => {
+                    rows.sort_by(|a, b| b.1.unwrap_or(f64::MIN).total_cmp(&a.1.unwrap_or(f64::MIN)))
+                }
+                TableSort::ValueAsc => {
+                    rows.sort_by(|a, b| a.1.unwrap_or(f64::MAX).total_cmp(&b.1.unwrap_or(f64::MAX)))
+                }
+                TableSort::Label => rows.sort_by(|a, b| a.0.cmp(&b.0)),
+            }
+            out.push_str(&format!(
+                "<thead><tr><th>Dimension</th><th class=\"num\">{}</th>{}</tr></thead><tbody>",
+                esc(&m.info.name),
+                if data.previous.is_some() {
+                    "<th class=\"num\">Previous</th>"
+                } else {
+                    ""
+                }
+            ));
+            for (d, v, p) in rows {
+                out.push_str(&format!(
+                    "<tr><td>{}</td><td class=\"num\" data-value=\"{}\">{}</td>",
+                    esc(&d),
+                    v.map(|x| x.to_string()).unwrap_or_default(),
+                    esc(&charts::format_full(v, &m.info.format))
+                ));
+                if data.previous.is_some() {
+                    out.push_str(&format!(
+                        "<td class=\"num\">{}</td>",
+                        esc(&charts::format_full(p, &m.info.format))
+                    ));
+                }
+                out.push_str("</tr>");
+            }
+        }
+        TableRows::ByInterval => {
+            out.push_str("<thead><tr><th>Starting</th>");
+            for m in &data.metrics {
+                out.push_str(&format!("<th class=\"num\">{}</th>", esc(&m.info.name)));
+            }
+            out.push_str("</tr></thead><tbody>");
+            let mut order: Vec<usize> = (0..data.starts.len()).collect();
+            let key = |i: usize| {
+                data.metrics
+                    .first()
+                    .and_then(|m| m.series.get(i).copied().flatten())
+            };
+            match settings.sort {
+                TableSort::ValueDesc => order.sort_by(|&a, &b| {
+                    key(b)
+                        .unwrap_or(f64::MIN)
+                        .total_cmp(&key(a).unwrap_or(f64::MIN))
+                }),
+                TableSort::ValueAsc => order.sort_by(|&a, &b| {
+                    key(a)
+                        .unwrap_or(f64::MAX)
+                        .total_cmp(&key(b).unwrap_or(f64::MAX))
+                }),
+                TableSort::Label => {}
+            }
+            for i in order {
+                out.push_str(&format!(
+                    "<tr><td>{}</td>",
+                    esc(&start_label(data, i, zone))
+                ));
+                for m in &data.metrics {
+                    let v = m.series.get(i).copied().flatten();
+                    out.push_str(&format!(
+                        "<td class=\"num\" data-value=\"{}\">{}</td>",
+                        v.map(|x| x.to_string()).unwrap_or_default(),
+                        esc(&charts::format_full(v, &m.info.format))
+                    ));
+                }
+                out.push_str("</tr>");
+            }
+        }
+    }
+    out.push_str("</tbody></table>");
+    out
+}
+
+fn start_label(data: &BlockData, i: usize, zone: &TimeZone) -> String {
+    let Some(t) = data.starts.get(i) else {
+        return String::new();
+    };
+    let z = t.to_zoned(zone.clone());
+    match data.interval {
+        metric::Interval::Hour => z.strftime("%Y-%m-%d %H:00").to_string(),
+        _ => z.strftime("%Y-%m-%d").to_string(),
+    }
+}
+
+/// The CSV rows of a block: one per metric per interval, one per dimension, one total.
+/// Columns: block, metric, dimension, start, end, value.
+pub fn csv_rows(title: &str, data: &BlockData, zone: &TimeZone, out: &mut String) {
+    let fmt_t = |t: jiff::Timestamp| {
+        t.to_zoned(zone.clone())
+            .strftime("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string()
+    };
+    let v = |x: Option<f64>| x.map(|x| x.to_string()).unwrap_or_default();
+    for m in &data.metrics {
+        for (i, start) in data.starts.iter().enumerate() {
+            let end = data.starts.get(i + 1).copied().unwrap_or(data.current.end);
+            csv_line(
+                out,
+                &[
+                    title,
+                    &m.info.name,
+                    "",
+                    &fmt_t((*start).max(data.current.start)),
+                    &fmt_t(end),
+                    &v(m.series.get(i).copied().flatten()),
+                ],
+            );
+        }
+        for (d, value, _) in &m.breakdown {
+            csv_line(
+                out,
+                &[
+                    title,
+                    &m.info.name,
+                    d,
+                    &fmt_t(data.current.start),
+                    &fmt_t(data.current.end),
+                    &v(*value),
+                ],
+            );
+        }
+        csv_line(
+            out,
+            &[
+                title,
+                &m.info.name,
+                "(total)",
+                &fmt_t(data.current.start),
+                &fmt_t(data.current.end),
+                &v(m.change.current),
+            ],
+        );
+        if let Some(p) = data.previous {
+            csv_line(
+                out,
+                &[
+                    title,
+                    &m.info.name,
+                    "(previous total)",
+                    &fmt_t(p.start),
+                    &fmt_t(p.end),
+                    &v(m.change.previous),
+                ],
+            );
+        }
+    }
+}
+
+pub const CSV_HEADER: &str = "block,metric,dimension,start,end,value\n";
+
+fn csv_line(out: &mut String, cells: &[&str]) {
+    for (i, c) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        // Quote what needs it; a leading = + - @ is defused so a spreadsheet does not run it.
+        let risky =
+            c.starts_with(['=', '+', '@']) || (c.starts_with('-') && c.parse::<f64>().is_err());
+        let c = if risky {
+            format!("'{c}")
+        } else {
+            (*c).to_owned()
+        };
+        if c.contains([',', '"', '\n']) {
+            out.push('"');
+            out.push_str(&c.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(&c);
+        }
+    }
+    out.push('\n');
+}
+
+/// The range a block shows and what it is compared with, for its header.
+pub fn range_caption(data: &BlockData, zone: &TimeZone) -> String {
+    let compare = match data.compare {
+        metric::CompareTo::None => String::new(),
+        c => format!(" · vs {}", c.label().to_lowercase()),
+    };
+    format!("{}{compare} · {}", data.range.label(), zone_name(zone))
+}

@@ -1,0 +1,689 @@
+//! Databoards end to end, in-process: a board with one block of each type over synced
+//! simulator data, numbers checked against values computed from the simulator's dataset (what
+//! `sim dump` prints), the date picker, exports, share links and roles.
+
+mod support;
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use serde_json::Value;
+use store::{BoardStore as _, MetricId, Store as _};
+use support::{Session, TestApp, connector, shared, spawn_app};
+use web::Role;
+
+const DAY_MS: i64 = 86_400_000;
+
+fn rfc2822_ms(v: &Value, field: &str) -> Option<i64> {
+    let s = v.get(field)?.as_str()?;
+    Some(
+        jiff::fmt::rfc2822::parse(s)
+            .ok()?
+            .timestamp()
+            .as_millisecond(),
+    )
+}
+
+/// Messages of the dump as "Messages sent" counts them: not inbound, dated when sent (or
+/// created, when not sent).
+fn sent_in(from_ms: i64, to_ms: i64) -> usize {
+    shared().dump["accounts"][0]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["direction"].as_str() != Some("inbound"))
+        .filter_map(|m| rfc2822_ms(m, "date_sent").or_else(|| rfc2822_ms(m, "date_created")))
+        .filter(|&at| from_ms <= at && at < to_ms)
+        .count()
+}
+
+/// Every message of the dump by status, as "Messages by status" counts them.
+fn by_status_in(from_ms: i64, to_ms: i64) -> std::collections::BTreeMap<String, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for m in shared().dump["accounts"][0]["messages"].as_array().unwrap() {
+        let at = rfc2822_ms(m, "date_sent").or_else(|| rfc2822_ms(m, "date_created"));
+        if at.is_some_and(|at| from_ms <= at && at < to_ms) {
+            *out.entry(m["status"].as_str().unwrap_or("").to_owned())
+                .or_insert(0) += 1;
+        }
+    }
+    out
+}
+
+fn today_utc_ms() -> i64 {
+    let now = jiff::Timestamp::now().as_millisecond();
+    now.div_euclid(DAY_MS) * DAY_MS
+}
+
+async fn sync_now(app: &TestApp, id: MetricId) {
+    let syncer = metric_sync::Syncer::new(
+        Arc::clone(app.state.store()),
+        connector(),
+        metric_sync::SyncConfig::default(),
+    );
+    let report = syncer
+        .sync_metric(id, jiff::Timestamp::now())
+        .await
+        .unwrap();
+    assert!(report.error().is_none(), "{:?}", report.error());
+}
+
+/// The text of block `id`'s section.
+fn block(body: &str, id: i64) -> &str {
+    let marker = format!("id=\"block-{id}\"");
+    let start = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no block {id} in {body}"));
+    let rest = &body[start..];
+    &rest[..rest.find("</section>").unwrap_or(rest.len())]
+}
+
+/// The value of the first `attr="..."` in `text`.
+fn attr(text: &str, attr: &str) -> Option<String> {
+    let marker = format!("{attr}=\"");
+    let start = text.find(&marker)? + marker.len();
+    Some(text[start..].split('"').next()?.to_owned())
+}
+
+fn id_from_location(location: &str, prefix: &str) -> i64 {
+    location
+        .strip_prefix(prefix)
+        .unwrap_or_else(|| panic!("{location} does not start with {prefix}"))
+        .split(['?', '#', '/'])
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+struct Board {
+    id: i64,
+    blocks: Vec<(&'static str, i64)>,
+}
+
+impl Board {
+    fn block(&self, kind: &str) -> i64 {
+        self.blocks.iter().find(|(k, _)| *k == kind).unwrap().1
+    }
+}
+
+/// A board with one block of each type over "Messages sent" and "Messages by status", both
+/// synced from the simulator.
+async fn board_of_every_type(app: &TestApp, admin: &Session) -> Board {
+    let sent = app
+        .add_connection_and_library_metric(admin, "sim", "messages-sent")
+        .await;
+    let added = app
+        .post_form(
+            "/library/add",
+            Some(admin),
+            &[
+                ("csrf", &admin.csrf),
+                ("slug", "messages-by-status"),
+                ("connection", "sim"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let status = app
+        .state
+        .store()
+        .metric_by_name("Messages by status")
+        .await
+        .unwrap()
+        .unwrap();
+    sync_now(app, sent.id).await;
+    sync_now(app, status.id).await;
+
+    let created = app
+        .post_form(
+            "/boards",
+            Some(admin),
+            &[("csrf", &admin.csrf), ("name", "Ops")],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let id = id_from_location(created.location().unwrap(), "/boards/");
+    let saved = app
+        .post_form(
+            &format!("/boards/{id}/settings"),
+            Some(admin),
+            &[
+                ("csrf", &admin.csrf),
+                ("name", "Ops"),
+                ("range", "last_7_days"),
+                ("compare", "previous_period"),
+                ("zone", "UTC"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert!(
+        saved.location().unwrap().contains("ok="),
+        "{:?}",
+        saved.location()
+    );
+
+    let (s, st) = (sent.id.0.to_string(), status.id.0.to_string());
+    let specs: Vec<(&'static str, Vec<(&str, &str)>)> = vec![
+        ("number", vec![("metric", &s), ("change", "absolute")]),
+        ("line", vec![("metric", &s), ("interval", "day")]),
+        (
+            "bar",
+            vec![("metric", &st), ("by_dimension", "on"), ("stacked", "on")],
+        ),
+        (
+            "table",
+            vec![
+                ("metric", &st),
+                ("table_rows", "by_dimension"),
+                ("top", "10"),
+            ],
+        ),
+        ("pie", vec![("metric", &st), ("donut", "on")]),
+        ("progress", vec![("metric", &s), ("goal", "1000")]),
+        ("text", vec![("text", "Shift notes <b>bold?</b>")]),
+    ];
+    for (kind, extra) in &specs {
+        let mut fields = vec![
+            ("csrf", admin.csrf.as_str()),
+            ("kind", *kind),
+            ("title", *kind),
+        ];
+        fields.extend(extra.iter().copied());
+        let r = app
+            .post_form(&format!("/boards/{id}/blocks"), Some(admin), &fields)
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert!(
+            r.location().unwrap().contains("ok="),
+            "{kind}: {:?}",
+            r.location()
+        );
+    }
+    let rows = app.state.store().blocks(store::BoardId(id)).await.unwrap();
+    let blocks = specs
+        .iter()
+        .map(|(kind, _)| {
+            (
+                *kind,
+                rows.iter().find(|r| r.block.kind == *kind).unwrap().id.0,
+            )
+        })
+        .collect();
+    Board { id, blocks }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_of_every_block_type_shows_the_simulators_numbers() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let board = board_of_every_type(&app, &admin).await;
+    let page = app
+        .get(&format!("/boards/{}", board.id), Some(&admin))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let body = &page.body;
+
+    // Last 7 days in UTC: the seven whole days before today, against the seven before those.
+    let today = today_utc_ms();
+    let current = sent_in(today - 7 * DAY_MS, today);
+    let previous = sent_in(today - 14 * DAY_MS, today - 7 * DAY_MS);
+    assert!(current > 0, "the simulator sent messages in the range");
+    let number = block(body, board.block("number"));
+    assert_eq!(
+        attr(number, "data-value").unwrap(),
+        current.to_string(),
+        "{number}"
+    );
+    assert_eq!(
+        attr(number, "data-previous").unwrap(),
+        previous.to_string(),
+        "{number}"
+    );
+    let diff = current as i64 - previous as i64;
+    let expected_change = format!("{}{}", if diff < 0 { "−" } else { "+" }, diff.abs());
+    assert!(
+        number.contains(&expected_change),
+        "change shown as absolute {expected_change}: {number}"
+    );
+    assert!(number.contains("class=\"chart sparkline\""));
+
+    // The line chart has a point per day and names its zone.
+    let line = block(body, board.block("line"));
+    assert!(line.contains("class=\"chart line\""), "{line}");
+    assert!(line.contains(">UTC</text>"), "{line}");
+    assert_eq!(
+        line.matches("class=\"hit\"").count(),
+        7,
+        "one hover band per day"
+    );
+
+    // The table by dimension lists each status with its count.
+    let statuses = by_status_in(today - 7 * DAY_MS, today);
+    let table = block(body, board.block("table"));
+    for (status, n) in &statuses {
+        let cell = format!("<td>{status}</td><td class=\"num\" data-value=\"{n}\">");
+        assert!(table.contains(&cell), "{cell} in {table}");
+    }
+    // The stacked bar names the same statuses in its legend; the donut totals them.
+    let bar = block(body, board.block("bar"));
+    assert!(bar.contains("class=\"chart bar\""));
+    for status in statuses.keys().take(5) {
+        assert!(
+            bar.contains(&format!(">{status}</text>")),
+            "{status} in the legend"
+        );
+    }
+    let total: usize = statuses.values().sum();
+    let pie = block(body, board.block("pie"));
+    assert!(
+        pie.contains(&format!(">{}</text>", web::views::grouped(total as f64, 0))),
+        "{pie}"
+    );
+    let progress = block(body, board.block("progress"));
+    assert!(
+        progress.contains(&format!("max=\"1000\" value=\"{current}\"")),
+        "{progress}"
+    );
+    let text = block(body, board.block("text"));
+    assert!(
+        text.contains("Shift notes &lt;b&gt;bold?&lt;/b&gt;"),
+        "notes are escaped: {text}"
+    );
+
+    // The date picker: yesterday with no comparison.
+    let yesterday = app
+        .get(
+            &format!("/boards/{}?range=yesterday&compare=none", board.id),
+            Some(&admin),
+        )
+        .await;
+    let number = block(&yesterday.body, board.block("number"));
+    assert_eq!(
+        attr(number, "data-value").unwrap(),
+        sent_in(today - DAY_MS, today).to_string()
+    );
+    assert!(!number.contains("data-previous"), "no comparison: {number}");
+    // Since a date, compared with the same period last year (nothing then).
+    let since = jiff::Timestamp::from_millisecond(today - 3 * DAY_MS)
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let page = app
+        .get(
+            &format!(
+                "/boards/{}?range=since&from={since}&compare=same_period_last_year",
+                board.id
+            ),
+            Some(&admin),
+        )
+        .await;
+    let number = block(&page.body, board.block("number"));
+    let now = jiff::Timestamp::now().as_millisecond();
+    assert_eq!(
+        attr(number, "data-value").unwrap(),
+        sent_in(today - 3 * DAY_MS, now + 1).to_string()
+    );
+    assert_eq!(attr(number, "data-previous").unwrap(), "0");
+    // A bad range is refused, not guessed.
+    let bad = app
+        .get(&format!("/boards/{}?range=soon", board.id), Some(&admin))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Exports: the block's CSV has its total; the board's PNG is a PNG.
+    let csv = app
+        .get(
+            &format!("/boards/{}/blocks/{}.csv", board.id, board.block("number")),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.body
+            .starts_with("block,metric,dimension,start,end,value\n"),
+        "{}",
+        csv.body
+    );
+    assert!(
+        csv.body.contains("number,Messages sent,(total),"),
+        "{}",
+        csv.body
+    );
+    assert!(
+        csv.body
+            .lines()
+            .any(|l| l.starts_with("number,Messages sent,(total),")
+                && l.ends_with(&format!(",{current}"))),
+        "{}",
+        csv.body
+    );
+    let all = app
+        .get(&format!("/boards/{}/board.csv", board.id), Some(&admin))
+        .await;
+    assert!(
+        all.body.contains("table,Messages by status,"),
+        "{}",
+        all.body
+    );
+    let png = app
+        .get(&format!("/boards/{}/board.png", board.id), Some(&admin))
+        .await;
+    assert_eq!(png.status, StatusCode::OK, "{}", png.body);
+    assert!(png.body.starts_with("\u{FFFD}PNG"), "a PNG");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_link_shows_the_board_read_only_until_revoked() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let board = board_of_every_type(&app, &admin).await;
+    let made = app
+        .post_form(
+            &format!("/boards/{}/shares", board.id),
+            Some(&admin),
+            &[("csrf", &admin.csrf), ("label", "wall"), ("days", "7")],
+        )
+        .await;
+    let location = made.location().unwrap().to_owned();
+    let flash: String = url::form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
+        .find(|(k, _)| k == "ok")
+        .unwrap()
+        .1
+        .into_owned();
+    let link = flash.rsplit(' ').next().unwrap().to_owned();
+    assert!(link.starts_with("/shared/"), "{flash}");
+
+    // No session: the board shows, with the date picker, and without any edit control.
+    let page = app.get(&link, None).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("id=\"read-only\""));
+    assert!(page.body.contains("id=\"range-picker\""));
+    assert!(
+        !page.body.contains("method=\"post\""),
+        "no form that changes anything"
+    );
+    let today = today_utc_ms();
+    let number = block(&page.body, board.block("number"));
+    assert_eq!(
+        attr(number, "data-value").unwrap(),
+        sent_in(today - 7 * DAY_MS, today).to_string()
+    );
+    let picked = app.get(&format!("{link}?range=yesterday"), None).await;
+    let number = block(&picked.body, board.block("number"));
+    assert_eq!(
+        attr(number, "data-value").unwrap(),
+        sent_in(today - DAY_MS, today).to_string()
+    );
+    let csv = app
+        .get(
+            &format!("{link}/blocks/{}.csv", board.block("number")),
+            None,
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+
+    // Every change is refused: through the link, and on the board without a session.
+    for path in [
+        link.clone(),
+        format!("{link}/blocks"),
+        format!("{link}/settings"),
+    ] {
+        let r = app.post_form(&path, None, &[("name", "hijack")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "POST {path}");
+    }
+    let r = app
+        .post_form(
+            &format!("/boards/{}/settings", board.id),
+            None,
+            &[
+                ("name", "hijack"),
+                ("range", "today"),
+                ("compare", "none"),
+                ("zone", "UTC"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), Some("/login"));
+    assert_eq!(
+        app.state
+            .store()
+            .board(store::BoardId(board.id))
+            .await
+            .unwrap()
+            .settings
+            .name,
+        "Ops"
+    );
+
+    // An altered link is refused; so is the link once revoked.
+    let mut altered = link.clone();
+    altered.pop();
+    altered.push(if link.ends_with('A') { 'B' } else { 'A' });
+    assert_eq!(app.get(&altered, None).await.status, StatusCode::NOT_FOUND);
+    let share = app
+        .state
+        .store()
+        .shares(store::BoardId(board.id))
+        .await
+        .unwrap()[0]
+        .clone();
+    let revoked = app
+        .post_form(
+            &format!("/boards/{}/shares/{}/revoke", board.id, share.id),
+            Some(&admin),
+            &[("csrf", &admin.csrf)],
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER);
+    let gone = app.get(&link, None).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND, "{}", gone.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boards_are_renamed_duplicated_deleted_and_viewers_only_look() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let board = board_of_every_type(&app, &admin).await;
+    let path = format!("/boards/{}", board.id);
+
+    // Arranging: a block moves right and grows, saved at once.
+    let number = board.block("number");
+    for dir in ["right", "wider"] {
+        let r = app
+            .post_form(
+                &format!("{path}/blocks/{number}/move"),
+                Some(&admin),
+                &[("csrf", &admin.csrf), ("dir", dir)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let rows = app
+        .state
+        .store()
+        .blocks(store::BoardId(board.id))
+        .await
+        .unwrap();
+    let moved = rows.iter().find(|r| r.id.0 == number).unwrap();
+    assert_eq!((moved.block.place.x, moved.block.place.w), (1, 4));
+    let page = app.get(&path, Some(&admin)).await;
+    let tag = &page.body[..page.body.find(&format!("id=\"block-{number}\"")).unwrap()];
+    let class = &tag[tag.rfind("<section").unwrap()..];
+    assert!(
+        class.contains(" gx1 gw4 "),
+        "the grid class follows: {class}"
+    );
+
+    // What boards.js sends after a drag: the block's new place, saved in one transaction.
+    let text = board.block("text");
+    let layout = format!("{text}:8,6,4,2");
+    let r = app
+        .post_form(
+            &format!("{path}/arrange"),
+            Some(&admin),
+            &[("csrf", &admin.csrf), ("layout", &layout)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let rows = app
+        .state
+        .store()
+        .blocks(store::BoardId(board.id))
+        .await
+        .unwrap();
+    let place = rows.iter().find(|r| r.id.0 == text).unwrap().block.place;
+    assert_eq!((place.x, place.y, place.w, place.h), (8, 6, 4, 2));
+    let outside = format!("{text}:10,0,4,2");
+    let r = app
+        .post_form(
+            &format!("{path}/arrange"),
+            Some(&admin),
+            &[("csrf", &admin.csrf), ("layout", &outside)],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a block must stay in the grid"
+    );
+    let page = app.get(&path, Some(&admin)).await;
+    assert!(
+        page.body.contains("src=\"/assets/boards.js\""),
+        "editors get the drag script"
+    );
+
+    let r = app
+        .post_form(
+            &format!("{path}/rename"),
+            Some(&admin),
+            &[("csrf", &admin.csrf), ("name", "Night shift")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = app
+        .post_form(
+            &format!("{path}/duplicate"),
+            Some(&admin),
+            &[("csrf", &admin.csrf)],
+        )
+        .await;
+    let copy = id_from_location(r.location().unwrap(), "/boards/");
+    assert_ne!(copy, board.id);
+    assert_eq!(
+        app.state
+            .store()
+            .blocks(store::BoardId(copy))
+            .await
+            .unwrap()
+            .len(),
+        7
+    );
+    let list = app.get("/boards", Some(&admin)).await;
+    assert!(list.body.contains("Night shift (copy)"), "{}", list.body);
+
+    // A Viewer sees the board but no edit control, and a direct change is refused.
+    app.user("val", Role::Viewer).await;
+    let val = app.login("val").await;
+    let seen = app.get(&path, Some(&val)).await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert!(
+        !seen.body.contains("/blocks/") || !seen.body.contains("method=\"post\" action=\"/boards/"),
+        "no edit forms"
+    );
+    let r = app
+        .post_form(
+            &format!("{path}/delete"),
+            Some(&val),
+            &[("csrf", &val.csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // A change without the CSRF token is refused too.
+    let r = app
+        .post_form(&format!("{path}/delete"), Some(&admin), &[("csrf", "nope")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let r = app
+        .post_form(
+            &format!("{path}/delete"),
+            Some(&admin),
+            &[("csrf", &admin.csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get(&path, Some(&admin)).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The TV loop shows a board and names the next one.
+    let tv = app
+        .get(&format!("/tv?boards={copy}&every=30"), Some(&val))
+        .await;
+    assert_eq!(tv.status, StatusCode::OK);
+    assert!(
+        tv.body.contains(&format!(
+            "content=\"30;url=/tv?boards={copy}&#38;i=0&#38;every=30\""
+        )),
+        "{}",
+        tv.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_makes_a_board_from_library_metrics_in_one_click() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    // A connection and one of the template's metrics already there: it is reused.
+    let sent = app
+        .add_connection_and_library_metric(&admin, "sim", "messages-sent")
+        .await;
+    let r = app
+        .post_form(
+            "/boards/templates",
+            Some(&admin),
+            &[("csrf", &admin.csrf), ("template", "messaging")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let id = id_from_location(r.location().unwrap(), "/boards/");
+    let blocks = app.state.store().blocks(store::BoardId(id)).await.unwrap();
+    assert_eq!(blocks.len(), 8);
+    assert!(
+        blocks[0]
+            .block
+            .settings
+            .contains(&format!("[{}]", sent.id.0)),
+        "{:?}",
+        blocks[0]
+    );
+    let metrics = app.state.store().list_metrics().await.unwrap();
+    assert!(metrics.iter().any(|m| m.name == "Messages by status"));
+    // Not synced yet: the blocks say so, with the reason on hover.
+    let page = app.get(&format!("/boards/{id}"), Some(&admin)).await;
+    assert!(page.body.contains("data-status=\"never\""), "{}", page.body);
+    assert!(
+        page.body
+            .contains("title=\"Messages by direction: not synced yet\""),
+        "{}",
+        page.body
+    );
+    for t in ["voice", "spend"] {
+        let r = app
+            .post_form(
+                "/boards/templates",
+                Some(&admin),
+                &[("csrf", &admin.csrf), ("template", t)],
+            )
+            .await;
+        assert!(
+            r.location().unwrap().contains("ok="),
+            "{t}: {:?}",
+            r.location()
+        );
+    }
+}

@@ -29,6 +29,7 @@ pub mod telemetry;
 pub mod throttle;
 pub mod views;
 pub mod watch_api;
+pub mod watch_pages;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -163,6 +164,26 @@ impl App {
             .route("/account", get(pages::account))
             .route("/account/tokens", post(pages::token_create))
             .route("/account/tokens/{id}/delete", post(pages::token_delete))
+            .route(
+                "/goals",
+                get(watch_pages::goals).post(watch_pages::goal_create),
+            )
+            .route("/goals/{id}", get(watch_pages::goal_history))
+            .route(
+                "/alerts",
+                get(watch_pages::alerts).post(watch_pages::alert_create),
+            )
+            .route("/alerts/backtest", post(watch_pages::alert_backtest))
+            .route("/alerts/{id}", get(watch_pages::alert_history))
+            .route(
+                "/scorecards",
+                get(watch_pages::scorecards).post(watch_pages::scorecard_create),
+            )
+            .route(
+                "/channels",
+                get(watch_pages::channels).post(watch_pages::channel_create),
+            )
+            .route("/channels/{id}/test", post(watch_pages::channel_test))
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .route("/assets/app.css", get(css))

@@ -443,3 +443,156 @@ async fn a_goal_shows_progress_pace_and_projection_and_keeps_history() {
     assert_eq!(h.status, StatusCode::OK, "{}", h.body);
     assert_eq!(h.json()["periods"][0]["value"].as_f64().unwrap(), so_far);
 }
+
+#[tokio::test]
+async fn the_screens_create_a_goal_an_alert_after_a_backtest_a_scorecard_and_show_history() {
+    let app = app().await;
+    let (admin, _token, m) = setup(&app).await;
+    let metric = m.id.0.to_string();
+    let csrf = admin.csrf.clone();
+    let rx = WebhookReceiver::start().await;
+
+    let saved = app
+        .post_form(
+            "/channels",
+            Some(&admin),
+            &[
+                ("csrf", &csrf),
+                ("name", "hook"),
+                ("kind", "webhook"),
+                ("url", &rx.url("/h")),
+                ("secret", "k1"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert!(
+        saved.location().unwrap().contains("ok="),
+        "{:?}",
+        saved.location()
+    );
+    let page = app.get("/channels", Some(&admin)).await;
+    assert!(
+        page.body.contains("sealed") && !page.body.contains("k1"),
+        "{}",
+        page.body
+    );
+
+    let today = Timestamp::now().strftime("%Y-%m-%d").to_string();
+    let saved = app
+        .post_form(
+            "/goals",
+            Some(&admin),
+            &[
+                ("csrf", &csrf),
+                ("name", "Monthly sends"),
+                ("metric", &metric),
+                ("target", "1000"),
+                ("criterion", "reach"),
+                ("trend", "up"),
+                ("aggregation", "sum"),
+                ("unit", "month"),
+                ("start", &today),
+                ("repeat", "on"),
+                ("zone", "Europe/Ljubljana"),
+            ],
+        )
+        .await;
+    assert!(
+        saved.location().unwrap().contains("ok="),
+        "{:?}",
+        saved.location()
+    );
+    let goals = app.get("/goals", Some(&admin)).await;
+    assert!(
+        goals.body.contains("Monthly sends") && goals.body.contains("badge"),
+        "{}",
+        goals.body
+    );
+
+    let alert_fields = |extra: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("name", "Busy hour".to_owned()),
+            ("metric", metric.clone()),
+            ("aggregation", "sum".to_owned()),
+            ("condition", "above".to_owned()),
+            ("value", "0.5".to_owned()),
+            ("range", "last_hour".to_owned()),
+            ("cooldown_hours", extra.to_owned()),
+        ]
+    };
+    let fields = alert_fields("0");
+    let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let bt = app.post_form("/alerts/backtest", Some(&admin), &f).await;
+    assert_eq!(bt.status, StatusCode::OK, "{}", bt.body);
+    assert!(bt.body.contains("would have fired"), "{}", bt.body);
+    assert!(
+        bt.body.contains("value=\"Busy hour\""),
+        "the form keeps what was typed"
+    );
+    let saved = app.post_form("/alerts", Some(&admin), &f).await;
+    assert!(
+        saved.location().unwrap().contains("ok="),
+        "{:?}",
+        saved.location()
+    );
+    let alert = app.state.store().list_alerts().await.unwrap().remove(0);
+    // A firing shows in the history page.
+    let counts = sent_per_hour();
+    let h = *counts.iter().rev().find(|(_, v)| **v > 0.0).unwrap().0;
+    notify::tick(
+        app.state.store().as_ref(),
+        &sender(),
+        notify::Backoff::default(),
+        h + HOUR + 60_000,
+    )
+    .await
+    .unwrap();
+    let hist = app
+        .get(&format!("/alerts/{}", alert.id.0), Some(&admin))
+        .await;
+    assert!(hist.body.contains("badge fired"), "{}", hist.body);
+
+    let saved = app
+        .post_form(
+            "/scorecards",
+            Some(&admin),
+            &[
+                ("csrf", &csrf),
+                ("name", "Morning"),
+                ("frequency", "weekly"),
+                ("weekday", "monday"),
+                ("monthday", "1"),
+                ("at", "08:00"),
+                ("zone", "UTC"),
+                ("baseline", "previous_period"),
+                ("metric", &metric),
+            ],
+        )
+        .await;
+    assert!(
+        saved.location().unwrap().contains("ok="),
+        "{:?}",
+        saved.location()
+    );
+    let cards = app.get("/scorecards", Some(&admin)).await;
+    assert!(
+        cards.body.contains("weekly on monday at 08:00:00 UTC"),
+        "{}",
+        cards.body
+    );
+
+    let goal = app.state.store().list_goals().await.unwrap().remove(0);
+    let gh = app
+        .get(&format!("/goals/{}", goal.id.0), Some(&admin))
+        .await;
+    assert_eq!(gh.status, StatusCode::OK);
+    assert!(gh.body.contains("goal-history"), "{}", gh.body);
+
+    // A form without the session's CSRF token is refused.
+    let forged = app
+        .post_form("/goals", Some(&admin), &[("csrf", "nope"), ("name", "x")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+}

@@ -324,6 +324,9 @@ struct AlertsPage {
     backtest_firings: Vec<(String, String, String)>,
 }
 
+/// A back-test's summary and its firings (when, value, resolved).
+type Backtested = (String, Vec<(String, String, String)>);
+
 #[derive(Default, Clone)]
 pub struct AlertForm {
     name: String,
@@ -382,7 +385,7 @@ async fn alerts_page(
     caller: &Caller,
     q: Flash,
     form: AlertForm,
-    backtest: Option<(String, Vec<(String, String, String)>)>,
+    backtest: Option<Backtested>,
 ) -> PageResult {
     let metrics = metric_choices(state).await?;
     let alerts = state

@@ -561,3 +561,28 @@ async fn scorecard_message<S: Store>(
         }),
     })
 }
+
+/// Runs [`tick`] every `every` until `shutdown` resolves: the loop `serve` and `worker` spawn.
+/// Several processes may run it on one PostgreSQL store: alert transitions, scorecard runs and
+/// deliveries are each claimed by one of them.
+pub async fn run_evaluator<S: Store + WatchStore>(
+    store: std::sync::Arc<S>,
+    sender: Sender,
+    backoff: Backoff,
+    every: std::time::Duration,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) {
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let now_ms = Timestamp::now().as_millisecond();
+        match tick(store.as_ref(), &sender, backoff, now_ms).await {
+            Ok(r) if r != TickReport::default() => tracing::info!(report = ?r, "evaluator tick"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "evaluator tick failed"),
+        }
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = tokio::time::sleep(every) => {}
+        }
+    }
+}

@@ -84,6 +84,7 @@ impl From<store::StoreError> for WebError {
     fn from(e: store::StoreError) -> Self {
         match e {
             store::StoreError::NotFound { .. } => WebError::NotFound(e.to_string()),
+            store::StoreError::Duplicate { .. } => WebError::Conflict(e.to_string()),
             other => WebError::Internal(other.to_string()),
         }
     }

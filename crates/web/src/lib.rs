@@ -29,6 +29,8 @@ pub mod state;
 pub mod telemetry;
 pub mod throttle;
 pub mod views;
+pub mod watch_api;
+pub mod watch_pages;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -87,6 +89,51 @@ impl App {
             .route("/builder/expression", post(builder::expression))
             .route("/builder/preview", post(builder::preview))
             .route("/builder/save", post(builder::save))
+            .route("/goals", get(watch_api::goals).post(watch_api::goal_create))
+            .route(
+                "/goals/{id}",
+                get(watch_api::goal_get)
+                    .put(watch_api::goal_update)
+                    .delete(watch_api::goal_delete),
+            )
+            .route("/goals/{id}/history", get(watch_api::goal_history))
+            .route(
+                "/alerts",
+                get(watch_api::alerts).post(watch_api::alert_create),
+            )
+            .route("/alerts/backtest", post(watch_api::alert_backtest))
+            .route(
+                "/alerts/{id}",
+                get(watch_api::alert_get)
+                    .put(watch_api::alert_update)
+                    .delete(watch_api::alert_delete),
+            )
+            .route("/alerts/{id}/history", get(watch_api::alert_history))
+            .route(
+                "/channels",
+                get(watch_api::channels).post(watch_api::channel_create),
+            )
+            .route(
+                "/channels/{id}",
+                get(watch_api::channel_get)
+                    .put(watch_api::channel_update)
+                    .delete(watch_api::channel_delete),
+            )
+            .route("/channels/{id}/test", post(watch_api::channel_test))
+            .route(
+                "/scorecards",
+                get(watch_api::scorecards).post(watch_api::scorecard_create),
+            )
+            .route(
+                "/scorecards/{id}",
+                get(watch_api::scorecard_get)
+                    .put(watch_api::scorecard_update)
+                    .delete(watch_api::scorecard_delete),
+            )
+            .route(
+                "/scorecards/{id}/preview",
+                get(watch_api::scorecard_preview),
+            )
             .route("/openapi.json", get(openapi_json))
             .fallback(api::not_found)
             .layer(axum::middleware::from_fn(api::json_errors));
@@ -160,6 +207,26 @@ impl App {
             .route("/account", get(pages::account))
             .route("/account/tokens", post(pages::token_create))
             .route("/account/tokens/{id}/delete", post(pages::token_delete))
+            .route(
+                "/goals",
+                get(watch_pages::goals).post(watch_pages::goal_create),
+            )
+            .route("/goals/{id}", get(watch_pages::goal_history))
+            .route(
+                "/alerts",
+                get(watch_pages::alerts).post(watch_pages::alert_create),
+            )
+            .route("/alerts/backtest", post(watch_pages::alert_backtest))
+            .route("/alerts/{id}", get(watch_pages::alert_history))
+            .route(
+                "/scorecards",
+                get(watch_pages::scorecards).post(watch_pages::scorecard_create),
+            )
+            .route(
+                "/channels",
+                get(watch_pages::channels).post(watch_pages::channel_create),
+            )
+            .route("/channels/{id}/test", post(watch_pages::channel_test))
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .route("/assets/app.css", get(css))

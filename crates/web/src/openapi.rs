@@ -451,7 +451,7 @@ fn created_or_ok(mut o: Value) -> Value {
 
 pub fn document() -> Value {
     use Errors::*;
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Switchboard API",
@@ -514,5 +514,194 @@ pub fn document() -> Value {
             },
             "schemas": schemas()
         }
+    });
+    if let (Some(paths), Some(more)) = (doc["paths"].as_object_mut(), watch_paths().as_object()) {
+        paths.extend(more.clone());
+    }
+    if let (Some(sch), Some(more)) = (
+        doc["components"]["schemas"].as_object_mut(),
+        watch_schemas().as_object(),
+    ) {
+        sch.extend(more.clone());
+    }
+    doc
+}
+
+/// Goals, alerts, channels and scorecards (`watch_api`).
+fn watch_paths() -> Value {
+    use Errors::*;
+    json!({
+        "/api/v1/goals": {
+            "get": op("Goals with the progress of their current period", "Viewer", ("200", "Goals"), None, &[], Caller),
+            "post": op("Create a goal", "Editor", ("201", "GoalOne"), Some("GoalIn"), &[], BodyConflict)
+        },
+        "/api/v1/goals/{id}": {
+            "get": op("One goal with its progress", "Viewer", ("200", "GoalOne"), None, &["id"], Id),
+            "put": op("Change a goal", "Editor", ("200", "GoalOne"), Some("GoalIn"), &["id"], IdBodyConflict),
+            "delete": op("Delete a goal and its history", "Editor", ("200", "Deleted"), None, &["id"], Id)
+        },
+        "/api/v1/goals/{id}/history": { "get": op("A goal's recorded periods, newest first", "Viewer", ("200", "GoalHistory"), None, &["id"], Id) },
+        "/api/v1/alerts": {
+            "get": op("Alerts with their state", "Viewer", ("200", "Alerts"), None, &[], Caller),
+            "post": op("Create an alert", "Editor", ("201", "AlertOne"), Some("AlertIn"), &[], BodyConflict)
+        },
+        "/api/v1/alerts/backtest": { "post": op("How often a rule would have fired over stored history, evaluated hourly", "Viewer", ("200", "Backtest"), Some("BacktestIn"), &[], IdBody) },
+        "/api/v1/alerts/{id}": {
+            "get": op("One alert", "Viewer", ("200", "AlertOne"), None, &["id"], Id),
+            "put": op("Change an alert (its state is kept)", "Editor", ("200", "AlertOne"), Some("AlertIn"), &["id"], IdBodyConflict),
+            "delete": op("Delete an alert and its history", "Editor", ("200", "Deleted"), None, &["id"], Id)
+        },
+        "/api/v1/alerts/{id}/history": { "get": op("An alert's firings and resolutions with their values, and its deliveries", "Viewer", ("200", "AlertHistory"), None, &["id"], Id) },
+        "/api/v1/channels": {
+            "get": op("Channels (never their secrets)", "Viewer", ("200", "Channels"), None, &[], Caller),
+            "post": op("Create a channel", "Admin", ("201", "ChannelOne"), Some("ChannelIn"), &[], BodyConflict)
+        },
+        "/api/v1/channels/{id}": {
+            "get": op("One channel", "Viewer", ("200", "ChannelOne"), None, &["id"], Id),
+            "put": op("Change a channel; an absent secret keeps the stored one", "Admin", ("200", "ChannelOne"), Some("ChannelIn"), &["id"], IdBodyConflict),
+            "delete": op("Delete a channel", "Admin", ("200", "Deleted"), None, &["id"], Id)
+        },
+        "/api/v1/channels/{id}/test": { "post": op("Send a test message now", "Admin", ("200", "ChannelTested"), None, &["id"], Id) },
+        "/api/v1/scorecards": {
+            "get": op("Scorecards", "Viewer", ("200", "Scorecards"), None, &[], Caller),
+            "post": op("Create a scorecard", "Editor", ("201", "ScorecardOne"), Some("ScorecardIn"), &[], BodyConflict)
+        },
+        "/api/v1/scorecards/{id}": {
+            "get": op("One scorecard", "Viewer", ("200", "ScorecardOne"), None, &["id"], Id),
+            "put": op("Change a scorecard (its next run is recomputed)", "Editor", ("200", "ScorecardOne"), Some("ScorecardIn"), &["id"], IdBodyConflict),
+            "delete": op("Delete a scorecard", "Editor", ("200", "Deleted"), None, &["id"], Id)
+        },
+        "/api/v1/scorecards/{id}/preview": { "get": op("The rows a run at `at` (default now) would send, and past deliveries", "Viewer", ("200", "ScorecardPreview"), None, &["id", "at"], IdQuery) }
+    })
+}
+
+fn watch_schemas() -> Value {
+    let int = json!({"type": "integer"});
+    let text = json!({"type": "string"});
+    let num = json!({"type": ["number", "null"]});
+    let int_or_null = json!({"type": ["integer", "null"]});
+    let ids = json!({"type": "array", "items": {"type": "integer"}});
+    let period = json!({"oneOf": [
+        {"type": "object", "required": ["kind", "unit", "start", "repeat"], "properties": {
+            "kind": {"const": "calendar"}, "unit": {"enum": ["week", "month", "quarter", "year"]},
+            "start": {"type": "string", "format": "date"}, "repeat": {"type": "boolean"}}},
+        {"type": "object", "required": ["kind", "start", "end", "repeat"], "properties": {
+            "kind": {"const": "custom"}, "start": {"type": "string", "format": "date"},
+            "end": {"type": "string", "format": "date"}, "repeat": {"type": "boolean"}}}
+    ]});
+    let condition = json!({"oneOf": [
+        {"type": "object", "required": ["kind", "threshold"], "properties": {"kind": {"enum": ["above", "below"]}, "threshold": {"type": "number"}}},
+        {"type": "object", "required": ["kind", "percent"], "properties": {"kind": {"const": "changed_by_percent"}, "percent": {"type": "number", "minimum": 0}}},
+        {"type": "object", "required": ["kind", "amount"], "properties": {"kind": {"const": "changed_by"}, "amount": {"type": "number", "minimum": 0}}}
+    ]});
+    let rule = json!({"type": "object", "required": ["aggregation", "condition", "range", "cooldown"], "properties": {
+        "aggregation": {"$ref": "#/components/schemas/Aggregation"}, "dimension": {"type": ["string", "null"]},
+        "condition": condition,
+        "range": {"enum": ["last_hour", "last24_hours", "today", "yesterday", "last7_days", "last30_days", "this_week", "this_month"]},
+        "cooldown": {"type": "string", "description": "an ISO 8601 duration such as PT6H"}}});
+    let status = json!({"enum": ["not_started", "on_track", "at_risk", "off_track", "achieved", "missed", "no_data"]});
+    let delivery = json!({"type": "object", "required": ["id", "channel_id", "state", "attempts", "next_attempt_ms", "last_error", "title", "created_ms", "updated_ms"], "properties": {
+        "id": int, "channel_id": int, "state": {"enum": ["pending", "sent", "failed"]}, "attempts": int,
+        "next_attempt_ms": int, "last_error": {"type": ["string", "null"]}, "title": {"type": ["string", "null"]},
+        "created_ms": int, "updated_ms": int}});
+    json!({
+        "GoalSpec": {"type": "object", "required": ["goal", "aggregation", "zone"], "properties": {
+            "goal": {"type": "object", "required": ["target", "criterion", "trend", "period"], "properties": {
+                "target": {"type": "number"}, "criterion": {"enum": ["reach", "stay_above", "stay_below"]},
+                "trend": {"enum": ["up", "down"]}, "period": period}},
+            "aggregation": {"$ref": "#/components/schemas/Aggregation"},
+            "dimension": {"type": ["string", "null"]}, "zone": {"type": "string", "description": "an IANA time zone"}}},
+        "GoalIn": {"type": "object", "required": ["name", "metric_id", "spec"], "additionalProperties": false, "properties": {
+            "name": text, "metric_id": int, "spec": {"$ref": "#/components/schemas/GoalSpec"}}},
+        "Progress": {"type": "object", "required": ["period", "current", "target", "progress", "elapsed", "expected", "projection", "status", "verdict"], "properties": {
+            "period": {"type": "object", "required": ["index", "start", "end"], "properties": {"index": int, "start": text, "end": text}},
+            "current": num, "target": {"type": "number"}, "progress": num, "elapsed": {"type": "number"},
+            "expected": {"type": "number"}, "projection": num, "status": status.clone(),
+            "verdict": {"$ref": "#/components/schemas/Verdict"}}},
+        "Goal": {"type": "object", "required": ["id", "name", "metric_id", "spec", "progress", "created_ms", "updated_ms"], "properties": {
+            "id": int, "name": text, "metric_id": int, "spec": {"$ref": "#/components/schemas/GoalSpec"},
+            "progress": {"$ref": "#/components/schemas/Progress"}, "created_ms": int, "updated_ms": int}},
+        "Goals": list_of("goals", "Goal"),
+        "GoalOne": one("goal", "Goal"),
+        "GoalHistory": {"type": "object", "required": ["goal", "periods"], "properties": {
+            "goal": {"$ref": "#/components/schemas/Goal"},
+            "periods": {"type": "array", "items": {"type": "object", "required": ["index", "start_ms", "end_ms", "value", "target", "status", "recorded_ms"], "properties": {
+                "index": int, "start_ms": int, "end_ms": int, "value": num, "target": {"type": "number"}, "status": status, "recorded_ms": int}}}}},
+        "AlertSpec": {"oneOf": [
+            {"type": "object", "required": ["watch", "rule", "zone"], "properties": {"watch": {"const": "value"}, "rule": rule.clone(), "zone": text}},
+            {"type": "object", "required": ["watch", "builtin"], "properties": {"watch": {"const": "sync"}, "builtin": {"oneOf": [
+                {"type": "object", "required": ["kind"], "properties": {"kind": {"enum": ["sync_failed", "page_cap"]}}},
+                {"type": "object", "required": ["kind", "after_ms"], "properties": {"kind": {"const": "stale"}, "after_ms": {"type": "integer", "minimum": 1}}}]}}}
+        ]},
+        "AlertIn": {"type": "object", "required": ["name", "metric_id", "spec"], "additionalProperties": false, "properties": {
+            "name": text, "metric_id": int, "spec": {"$ref": "#/components/schemas/AlertSpec"},
+            "enabled": {"type": "boolean"}, "channels": ids.clone()}},
+        "Alert": {"type": "object", "required": ["id", "name", "metric_id", "spec", "enabled", "channels", "state", "last_evaluated_ms", "created_ms", "updated_ms"], "properties": {
+            "id": int, "name": text, "metric_id": int, "spec": {"$ref": "#/components/schemas/AlertSpec"}, "enabled": {"type": "boolean"},
+            "channels": ids.clone(),
+            "state": {"type": "object", "required": ["phase", "last_fired_ms"], "properties": {"phase": {"enum": ["ok", "firing", "suppressed"]}, "last_fired_ms": int_or_null.clone()}},
+            "last_evaluated_ms": int_or_null.clone(), "created_ms": int, "updated_ms": int}},
+        "Alerts": list_of("alerts", "Alert"),
+        "AlertOne": one("alert", "Alert"),
+        "AlertHistory": {"type": "object", "required": ["alert", "events", "deliveries"], "properties": {
+            "alert": {"$ref": "#/components/schemas/Alert"},
+            "events": {"type": "array", "items": {"type": "object", "required": ["id", "kind", "at_ms", "current", "previous", "range_start_ms", "range_end_ms", "message"], "properties": {
+                "id": int, "kind": {"enum": ["fired", "resolved"]}, "at_ms": int, "current": num, "previous": num,
+                "range_start_ms": int_or_null.clone(), "range_end_ms": int_or_null.clone(), "message": text}}},
+            "deliveries": {"type": "array", "items": delivery.clone()}}},
+        "BacktestIn": {"type": "object", "required": ["metric_id", "rule"], "additionalProperties": false, "properties": {
+            "metric_id": int, "rule": rule, "zone": text,
+            "from": {"type": "string", "format": "date-time"}, "to": {"type": "string", "format": "date-time"}}},
+        "Backtest": {"type": "object", "required": ["backtest"], "properties": {"backtest": {"type": "object",
+            "required": ["from", "to", "evaluations", "suppressed", "firings"], "properties": {
+                "from": text, "to": text, "evaluations": int, "suppressed": int,
+                "firings": {"type": "array", "items": {"type": "object", "required": ["at", "current", "previous", "resolved_at"], "properties": {
+                    "at": text, "current": num, "previous": num, "resolved_at": {"type": ["string", "null"]}}}}}}}},
+        "ChannelConfig": {"oneOf": [
+            {"type": "object", "required": ["kind", "host", "port", "tls", "from", "to"], "properties": {
+                "kind": {"const": "email"}, "host": text, "port": {"type": "integer", "minimum": 0, "maximum": 65535},
+                "tls": {"enum": ["implicit", "start_tls", "none"]}, "username": {"type": ["string", "null"]},
+                "from": text, "to": {"type": "array", "items": text}}},
+            {"type": "object", "required": ["kind"], "properties": {"kind": {"const": "slack"}}},
+            {"type": "object", "required": ["kind", "url"], "properties": {"kind": {"const": "webhook"}, "url": text}}
+        ]},
+        "ChannelIn": {"type": "object", "required": ["name", "config"], "additionalProperties": false, "properties": {
+            "name": text, "config": {"$ref": "#/components/schemas/ChannelConfig"},
+            "secret": {"type": ["string", "null"], "description": "the SMTP password, the Slack webhook URL or the webhook signing key"},
+            "clear_secret": {"type": "boolean"}}},
+        "Channel": {"type": "object", "required": ["id", "name", "kind", "config", "has_secret", "created_ms", "updated_ms"], "properties": {
+            "id": int, "name": text, "kind": {"enum": ["email", "slack", "webhook"]},
+            "config": {"$ref": "#/components/schemas/ChannelConfig"}, "has_secret": {"type": "boolean"}, "created_ms": int, "updated_ms": int}},
+        "Channels": list_of("channels", "Channel"),
+        "ChannelOne": one("channel", "Channel"),
+        "ChannelTested": {"type": "object", "required": ["delivery_id", "sent", "state", "error"], "properties": {
+            "delivery_id": int, "sent": {"type": "boolean"}, "state": {"enum": ["pending", "sent", "failed"]}, "error": {"type": ["string", "null"]}}},
+        "ScorecardSpec": {"type": "object", "required": ["schedule", "zone", "metrics"], "properties": {
+            "schedule": {"type": "object", "required": ["frequency", "at"], "properties": {
+                "frequency": {"oneOf": [
+                    {"type": "object", "required": ["kind"], "properties": {"kind": {"const": "daily"}}},
+                    {"type": "object", "required": ["kind", "day"], "properties": {"kind": {"const": "weekly"}, "day": {"enum": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]}}},
+                    {"type": "object", "required": ["kind", "day"], "properties": {"kind": {"const": "monthly"}, "day": {"type": "integer", "minimum": 1, "maximum": 31}}}]},
+                "at": {"type": "string", "description": "local time of day, HH:MM:SS"}}},
+            "zone": text,
+            "metrics": {"type": "array", "minItems": 1, "maxItems": 15, "items": {"type": "object", "required": ["metric_id", "aggregation", "baseline", "trend"], "properties": {
+                "metric_id": int, "aggregation": {"$ref": "#/components/schemas/Aggregation"},
+                "baseline": {"oneOf": [
+                    {"type": "object", "required": ["kind"], "properties": {"kind": {"enum": ["previous_period", "same_period_last_year"]}}},
+                    {"type": "object", "required": ["kind", "target"], "properties": {"kind": {"const": "goal"}, "target": {"type": "number"}}}]},
+                "trend": {"enum": ["up", "down"]}}}}}},
+        "ScorecardIn": {"type": "object", "required": ["name", "spec"], "additionalProperties": false, "properties": {
+            "name": text, "spec": {"$ref": "#/components/schemas/ScorecardSpec"}, "channels": ids.clone()}},
+        "Scorecard": {"type": "object", "required": ["id", "name", "spec", "channels", "next_run_ms", "last_run_ms", "created_ms", "updated_ms"], "properties": {
+            "id": int, "name": text, "spec": {"$ref": "#/components/schemas/ScorecardSpec"}, "channels": ids,
+            "next_run_ms": int, "last_run_ms": int_or_null, "created_ms": int, "updated_ms": int}},
+        "Scorecards": list_of("scorecards", "Scorecard"),
+        "ScorecardOne": one("scorecard", "Scorecard"),
+        "ScorecardPreview": {"type": "object", "required": ["scorecard", "period", "rows", "deliveries"], "properties": {
+            "scorecard": {"$ref": "#/components/schemas/Scorecard"},
+            "period": {"type": "object", "required": ["start", "end"], "properties": {"start": text, "end": text}},
+            "rows": {"type": "array", "items": {"type": "object", "required": ["metric_id", "metric", "row"], "properties": {
+                "metric_id": int, "metric": text, "row": {"type": "object"}}}},
+            "deliveries": {"type": "array", "items": delivery}}}
     })
 }

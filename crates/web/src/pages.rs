@@ -48,7 +48,7 @@ fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
-fn see_other(path: &str) -> Response {
+pub(crate) fn see_other(path: &str) -> Response {
     Redirect::to(path).into_response()
 }
 
@@ -62,7 +62,7 @@ pub struct Flash {
 }
 
 impl Flash {
-    fn split(self) -> (Option<String>, &'static str) {
+    pub(crate) fn split(self) -> (Option<String>, &'static str) {
         match (self.ok, self.err) {
             (_, Some(e)) => (Some(e), "bad"),
             (Some(o), None) => (Some(o), "good"),
@@ -71,7 +71,7 @@ impl Flash {
     }
 }
 
-fn with_flash(path: &str, ok: bool, text: &str) -> Response {
+pub(crate) fn with_flash(path: &str, ok: bool, text: &str) -> Response {
     let key = if ok { "ok" } else { "err" };
     let enc: String = url_encode(text);
     see_other(&format!("{path}?{key}={enc}"))

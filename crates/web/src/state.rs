@@ -17,6 +17,8 @@ pub struct WebConfig {
     /// How long a login lasts.
     pub session_ttl_ms: i64,
     pub sync: SyncConfig,
+    /// Lets webhook and Slack channels use `http` and loopback addresses: for tests only.
+    pub allow_loopback_channels: bool,
 }
 
 impl Default for WebConfig {
@@ -25,6 +27,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             session_ttl_ms: 12 * 3_600_000,
             sync: SyncConfig::default(),
+            allow_loopback_channels: false,
         }
     }
 }

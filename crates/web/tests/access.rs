@@ -147,10 +147,118 @@ async fn every_page_route_allows_exactly_the_roles_the_issue_names() {
     }
 }
 
+fn goal_body() -> serde_json::Value {
+    json!({"name": "g", "metric_id": 999, "spec": {"goal": {"target": 1.0, "criterion": "reach", "trend": "up",
+        "period": {"kind": "calendar", "unit": "month", "start": "2026-01-01", "repeat": true}},
+        "aggregation": "sum", "zone": "UTC"}})
+}
+
+fn rule() -> serde_json::Value {
+    json!({"aggregation": "sum", "dimension": null, "condition": {"kind": "above", "threshold": 1.0},
+        "range": "last_hour", "cooldown": "PT1H"})
+}
+
+fn alert_body() -> serde_json::Value {
+    json!({"name": "a", "metric_id": 999, "spec": {"watch": "value", "zone": "UTC", "rule": rule()}})
+}
+
+fn backtest_body() -> serde_json::Value {
+    json!({"metric_id": 999, "rule": rule()})
+}
+
+fn channel_body() -> serde_json::Value {
+    json!({"name": "c", "config": {"kind": "webhook", "url": "https://example.com/hook"}, "secret": "k"})
+}
+
+fn scorecard_body() -> serde_json::Value {
+    json!({"name": "s", "spec": {"schedule": {"frequency": {"kind": "daily"}, "at": "08:00:00"}, "zone": "UTC",
+        "metrics": [{"metric_id": 999, "aggregation": "sum", "baseline": {"kind": "previous_period"}, "trend": "up"}]}})
+}
+
 /// API: (method, path, body, the least role allowed).
 fn api_routes() -> Vec<(Method, &'static str, Option<serde_json::Value>, Role)> {
     vec![
         (Method::GET, "/api/v1/me", None, Role::Viewer),
+        (Method::GET, "/api/v1/goals", None, Role::Viewer),
+        (Method::GET, "/api/v1/goals/999", None, Role::Viewer),
+        (Method::GET, "/api/v1/goals/999/history", None, Role::Viewer),
+        (
+            Method::POST,
+            "/api/v1/goals",
+            Some(goal_body()),
+            Role::Editor,
+        ),
+        (
+            Method::PUT,
+            "/api/v1/goals/999",
+            Some(goal_body()),
+            Role::Editor,
+        ),
+        (Method::DELETE, "/api/v1/goals/999", None, Role::Editor),
+        (Method::GET, "/api/v1/alerts", None, Role::Viewer),
+        (Method::GET, "/api/v1/alerts/999", None, Role::Viewer),
+        (
+            Method::GET,
+            "/api/v1/alerts/999/history",
+            None,
+            Role::Viewer,
+        ),
+        (
+            Method::POST,
+            "/api/v1/alerts/backtest",
+            Some(backtest_body()),
+            Role::Viewer,
+        ),
+        (
+            Method::POST,
+            "/api/v1/alerts",
+            Some(alert_body()),
+            Role::Editor,
+        ),
+        (
+            Method::PUT,
+            "/api/v1/alerts/999",
+            Some(alert_body()),
+            Role::Editor,
+        ),
+        (Method::DELETE, "/api/v1/alerts/999", None, Role::Editor),
+        (Method::GET, "/api/v1/channels", None, Role::Viewer),
+        (Method::GET, "/api/v1/channels/999", None, Role::Viewer),
+        (
+            Method::POST,
+            "/api/v1/channels",
+            Some(channel_body()),
+            Role::Admin,
+        ),
+        (
+            Method::PUT,
+            "/api/v1/channels/999",
+            Some(channel_body()),
+            Role::Admin,
+        ),
+        (Method::DELETE, "/api/v1/channels/999", None, Role::Admin),
+        (Method::POST, "/api/v1/channels/999/test", None, Role::Admin),
+        (Method::GET, "/api/v1/scorecards", None, Role::Viewer),
+        (Method::GET, "/api/v1/scorecards/999", None, Role::Viewer),
+        (
+            Method::GET,
+            "/api/v1/scorecards/999/preview",
+            None,
+            Role::Viewer,
+        ),
+        (
+            Method::POST,
+            "/api/v1/scorecards",
+            Some(scorecard_body()),
+            Role::Editor,
+        ),
+        (
+            Method::PUT,
+            "/api/v1/scorecards/999",
+            Some(scorecard_body()),
+            Role::Editor,
+        ),
+        (Method::DELETE, "/api/v1/scorecards/999", None, Role::Editor),
         (Method::GET, "/api/v1/metrics", None, Role::Viewer),
         (Method::GET, "/api/v1/metrics/999", None, Role::Viewer),
         (Method::GET, "/api/v1/metrics/999/runs", None, Role::Viewer),

@@ -131,9 +131,19 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             stopped(),
         )))
     };
+    // Alerts, goals, scorecards and deliveries run beside the worker, also with --no-worker:
+    // they only read what syncing stored.
+    let evaluator = tokio::spawn(notify::run_evaluator(
+        Arc::clone(&store),
+        notify::Sender::new(notify::Policy::default()).map_err(|e| anyhow::anyhow!("{e}"))?,
+        notify::Backoff::default(),
+        Duration::from_secs(15),
+        stopped(),
+    ));
     web::serve(listener, state, stopped())
         .await
         .context("the web server stopped with an error")?;
+    let _ = evaluator.await;
     if let Some(worker) = worker {
         match worker.await {
             Ok(Ok(())) => {}

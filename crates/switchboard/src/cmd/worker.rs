@@ -43,14 +43,28 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         config.schedule = None;
     }
     eprintln!("worker {id} started on {}", args.store.describe());
-    run_worker(
-        store,
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let evaluator = tokio::spawn(notify::run_evaluator(
+        Arc::clone(&store),
+        notify::Sender::new(notify::Policy::default()).map_err(|e| anyhow::anyhow!("{e}"))?,
+        notify::Backoff::default(),
+        Duration::from_secs(15),
+        async move {
+            let mut rx = stop_rx;
+            let _ = rx.wait_for(|stop| *stop).await;
+        },
+    ));
+    let worked = run_worker(
+        Arc::clone(&store),
         args.twilio.connector()?,
         id.clone(),
         config,
         shutdown_signal(),
     )
-    .await?;
+    .await;
+    let _ = stop_tx.send(true);
+    let _ = evaluator.await;
+    worked?;
     eprintln!("worker {id} stopped");
     Ok(())
 }

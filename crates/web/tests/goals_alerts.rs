@@ -1,0 +1,598 @@
+//! Goals, alerts, channels and scorecards end to end on the simulator's data: a real webhook
+//! receiver and a real SMTP server on loopback, values checked against the simulator's dump.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::http::{Method, StatusCode};
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use store::{AnyStore, MetricId, SqliteStore, WatchStore as _};
+use support::*;
+use test_support::smtp::SmtpServer;
+use test_support::webhook::WebhookReceiver;
+use web::{App, AppState, StoreAccounts, WebConfig};
+
+const HOUR: i64 = 3_600_000;
+
+/// An app whose channels may reach loopback receivers.
+async fn app() -> TestApp {
+    let dir = std::env::temp_dir().join(format!(
+        "sb-watch-{}-{}",
+        std::process::id(),
+        web::accounts::random_token()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = Arc::new(AnyStore::Sqlite(
+        SqliteStore::open_dir(&dir, key()).await.unwrap(),
+    ));
+    let state = AppState::new(
+        Arc::clone(&store),
+        connector(),
+        Arc::new(StoreAccounts::new(store)),
+        WebConfig {
+            allow_loopback_channels: true,
+            ..WebConfig::default()
+        },
+    );
+    TestApp {
+        dir,
+        router: App::build(state.clone()),
+        state,
+    }
+}
+
+fn sender() -> notify::Sender {
+    notify::Sender::new(notify::Policy {
+        allow_loopback: true,
+        ..notify::Policy::default()
+    })
+    .unwrap()
+}
+
+async fn sync_now(app: &TestApp, id: MetricId) {
+    let syncer = metric_sync::Syncer::new(
+        Arc::clone(app.state.store()),
+        connector(),
+        metric_sync::SyncConfig::default(),
+    );
+    let report = syncer.sync_metric(id, Timestamp::now()).await.unwrap();
+    assert!(report.error().is_none(), "{:?}", report.error());
+}
+
+fn rfc2822_ms(v: &Value, field: &str) -> Option<i64> {
+    let s = v.get(field)?.as_str()?;
+    Some(
+        jiff::fmt::rfc2822::parse(s)
+            .unwrap()
+            .timestamp()
+            .as_millisecond(),
+    )
+}
+
+/// Outbound messages per UTC hour (dated when sent, else when created), from the dump: what
+/// the library's "Messages sent" counts.
+fn sent_per_hour() -> BTreeMap<i64, f64> {
+    let mut out = BTreeMap::new();
+    for m in shared().dump["accounts"][0]["messages"].as_array().unwrap() {
+        if m["direction"].as_str() == Some("inbound") {
+            continue;
+        }
+        let at = rfc2822_ms(m, "date_sent")
+            .or_else(|| rfc2822_ms(m, "date_created"))
+            .unwrap();
+        *out.entry(at.div_euclid(HOUR) * HOUR).or_insert(0.0) += 1.0;
+    }
+    out
+}
+
+async fn setup(app: &TestApp) -> (Session, String, store::StoredMetric) {
+    let admin = app.admin().await;
+    let token = app.token(&admin).await;
+    let m = app
+        .add_connection_and_library_metric(&admin, "prod", "messages-sent")
+        .await;
+    sync_now(app, m.id).await;
+    (admin, token, m)
+}
+
+#[tokio::test]
+async fn an_alert_fires_once_per_breach_keeps_its_cool_down_and_resolves() {
+    let app = app().await;
+    let (_admin, token, m) = setup(&app).await;
+    let rx = WebhookReceiver::start().await;
+    let ch = app
+        .api(
+            Method::POST,
+            "/api/v1/channels",
+            Some(&token),
+            Some(json!({"name": "hook", "config": {"kind": "webhook", "url": rx.url("/alerts")}, "secret": "whsec-1"})),
+        )
+        .await;
+    assert_eq!(ch.status, StatusCode::CREATED, "{}", ch.body);
+    assert_eq!(ch.json()["channel"]["has_secret"], true);
+    assert!(!ch.body.contains("whsec-1"), "the secret never comes back");
+    let ch_id = ch.json()["channel"]["id"].as_i64().unwrap();
+
+    // Breached when the last complete hour had a message sent; a 6-hour cool-down.
+    let counts = sent_per_hour();
+    let c = |h: i64| counts.get(&h).copied().unwrap_or(0.0);
+    let now_hour = Timestamp::now().as_millisecond().div_euclid(HOUR) * HOUR;
+    let first = *counts.keys().next().unwrap();
+    // A breach of two hours, a clear hour, a breach inside the cool-down, and a later breach
+    // after it: H, H+1 sent; H+2 none; H+3 sent; T-1 sent with T >= H+7.
+    let (h, t) = (first + HOUR..now_hour - 12 * HOUR)
+        .step_by(HOUR as usize)
+        .find_map(|h| {
+            let ok =
+                c(h) > 0.0 && c(h + HOUR) > 0.0 && c(h + 2 * HOUR) == 0.0 && c(h + 3 * HOUR) > 0.0;
+            let t = (7..12).map(|k| h + k * HOUR).find(|&t| c(t - HOUR) > 0.0)?;
+            ok.then_some((h, t))
+        })
+        .expect("the simulator's data has the pattern");
+
+    let created = app
+        .api(
+            Method::POST,
+            "/api/v1/alerts",
+            Some(&token),
+            Some(json!({
+                "name": "Messages sent in the last hour",
+                "metric_id": m.id.0,
+                "spec": {"watch": "value", "zone": "UTC", "rule": {
+                    "aggregation": "sum", "dimension": null,
+                    "condition": {"kind": "above", "threshold": 0.5},
+                    "range": "last_hour", "cooldown": "PT6H"}},
+                "channels": [ch_id],
+            })),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let alert_id = created.json()["alert"]["id"].as_i64().unwrap();
+
+    let store = app.state.store().as_ref();
+    let tick = |at: i64| async move {
+        notify::tick(store, &sender(), notify::Backoff::default(), at + 60_000)
+            .await
+            .unwrap()
+    };
+    let events = || rx.received().iter().map(|r| r.json()).collect::<Vec<_>>();
+
+    let r = tick(h + HOUR).await;
+    assert_eq!((r.fired, r.deliveries.sent), (1, 1), "{r:?}");
+    assert_eq!(events()[0]["event"], "alert.fired");
+    assert_eq!(events()[0]["data"]["current"], c(h));
+    tick(h + 2 * HOUR).await;
+    assert_eq!(events().len(), 1, "still breached: no second message");
+    let r = tick(h + 3 * HOUR).await;
+    assert_eq!(r.resolved, 1);
+    assert_eq!(events()[1]["event"], "alert.resolved");
+    assert_eq!(events()[1]["data"]["current"], 0.0);
+    tick(h + 4 * HOUR).await;
+    assert_eq!(
+        events().len(),
+        2,
+        "a new breach inside the cool-down stays quiet"
+    );
+    let r = tick(t).await;
+    assert_eq!(r.fired, 1, "after the cool-down a breach fires again");
+    assert_eq!(events().len(), 3);
+    assert_eq!(events()[2]["data"]["current"], c(t - HOUR));
+
+    // Every webhook is signed with the channel's key.
+    for got in rx.received() {
+        let ts = got.header(notify::TIMESTAMP_HEADER).unwrap();
+        let sig = got.header(notify::SIGNATURE_HEADER).unwrap();
+        let now_s: i64 = ts.parse().unwrap();
+        assert_eq!(
+            notify::verify(
+                &domain::Secret::new("whsec-1"),
+                &ts,
+                &got.body,
+                &sig,
+                now_s,
+                300
+            ),
+            Ok(())
+        );
+    }
+
+    let history = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/alerts/{alert_id}/history"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(history.status, StatusCode::OK, "{}", history.body);
+    let kinds: Vec<String> = history.json()["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds, ["fired", "resolved", "fired"]);
+    assert_eq!(history.json()["events"][2]["current"], c(h));
+    assert_eq!(history.json()["deliveries"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_backtest_counts_the_breaches_in_the_stored_history() {
+    let app = app().await;
+    let (_admin, token, m) = setup(&app).await;
+    let counts = sent_per_hour();
+    let c = |h: i64| counts.get(&h).copied().unwrap_or(0.0);
+    let now_hour = Timestamp::now().as_millisecond().div_euclid(HOUR) * HOUR;
+    let (from, to) = (now_hour - 72 * HOUR, now_hour - HOUR);
+    // Evaluated hourly from `from` to `to`, each evaluation sees the hour before it; with no
+    // cool-down a firing starts every run of hours with a message sent.
+    let mut expected = 0;
+    let mut was = false;
+    let mut t = from;
+    while t <= to {
+        let now = c(t - HOUR) > 0.0;
+        if now && !was {
+            expected += 1;
+        }
+        was = now;
+        t += HOUR;
+    }
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/alerts/backtest",
+            Some(&token),
+            Some(json!({
+                "metric_id": m.id.0,
+                "rule": {"aggregation": "sum", "dimension": null,
+                         "condition": {"kind": "above", "threshold": 0.5},
+                         "range": "last_hour", "cooldown": "PT0S"},
+                "from": Timestamp::from_millisecond(from).unwrap(),
+                "to": Timestamp::from_millisecond(to).unwrap(),
+            })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let report = &r.json()["backtest"];
+    assert_eq!(report["evaluations"], 72);
+    assert!(expected > 0);
+    assert_eq!(report["firings"].as_array().unwrap().len(), expected);
+
+    // A viewer may back-test and read, not create.
+    app.user("vic", web::Role::Viewer).await;
+    let vic = app.login("vic").await;
+    let vtoken = app.token(&vic).await;
+    let refused = app
+        .api(
+            Method::POST,
+            "/api/v1/alerts",
+            Some(&vtoken),
+            Some(json!({"name": "x", "metric_id": m.id.0, "spec": {"watch": "sync", "builtin": {"kind": "sync_failed"}}})),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let listed = app
+        .api(Method::GET, "/api/v1/alerts", Some(&vtoken), None)
+        .await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let channel = app
+        .api(
+            Method::POST,
+            "/api/v1/channels",
+            Some(&vtoken),
+            Some(json!({"name": "x", "config": {"kind": "slack"}, "secret": "https://hooks.slack.com/x"})),
+        )
+        .await;
+    assert_eq!(channel.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_scorecard_email_holds_the_values_of_the_simulators_data() {
+    let app = app().await;
+    let (_admin, token, m) = setup(&app).await;
+    let smtp = SmtpServer::start().await;
+    let ch = app
+        .api(
+            Method::POST,
+            "/api/v1/channels",
+            Some(&token),
+            Some(json!({"name": "mail", "config": {
+                "kind": "email", "host": "127.0.0.1", "port": smtp.port(), "tls": "none",
+                "from": "switchboard@example.com", "to": ["ops@example.com"]}})),
+        )
+        .await;
+    assert_eq!(ch.status, StatusCode::CREATED, "{}", ch.body);
+    let ch_id = ch.json()["channel"]["id"].as_i64().unwrap();
+    let test = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/channels/{ch_id}/test"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(test.json()["sent"], true, "{}", test.body);
+    assert_eq!(smtp.wait_for(1, 5).await.len(), 1);
+
+    let created = app
+        .api(
+            Method::POST,
+            "/api/v1/scorecards",
+            Some(&token),
+            Some(json!({
+                "name": "Daily digest",
+                "spec": {"schedule": {"frequency": {"kind": "daily"}, "at": "00:30:00"}, "zone": "UTC",
+                         "metrics": [{"metric_id": m.id.0, "aggregation": "sum",
+                                      "baseline": {"kind": "previous_period"}, "trend": "up"}]},
+                "channels": [ch_id],
+            })),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let sc_id = store::ScorecardId(created.json()["scorecard"]["id"].as_i64().unwrap());
+
+    // Make today's 00:30 run due: it reports yesterday, a whole day of the dump.
+    let store = app.state.store().as_ref();
+    let today = Timestamp::now().as_millisecond().div_euclid(24 * HOUR) * 24 * HOUR;
+    let sc = store.scorecard(sc_id).await.unwrap();
+    store
+        .update_scorecard(
+            sc_id,
+            &store::NewScorecard {
+                name: sc.name.clone(),
+                spec: sc.spec.clone(),
+                channels: sc.channels.clone(),
+            },
+            today + HOUR / 2,
+            0,
+        )
+        .await
+        .unwrap();
+    let r = notify::tick(
+        store,
+        &sender(),
+        notify::Backoff::default(),
+        Timestamp::now().as_millisecond(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((r.scorecards_sent, r.deliveries.sent), (1, 1), "{r:?}");
+
+    let counts = sent_per_hour();
+    let day = |start: i64| -> f64 { counts.range(start..start + 24 * HOUR).map(|(_, v)| v).sum() };
+    let (yesterday, before) = (day(today - 24 * HOUR), day(today - 48 * HOUR));
+    let mails = smtp.wait_for(2, 5).await;
+    let mail = &mails[1];
+    let text = mail.part("text/plain").unwrap();
+    let pct = (yesterday - before) / before * 100.0;
+    let line = format!("Messages sent: {yesterday} ({pct:+.1} % vs previous period ({before}))");
+    assert!(text.contains(&line), "expected {line:?} in:\n{text}");
+    let html = mail.part("text/html").unwrap();
+    assert!(
+        html.contains(&format!("<strong>{yesterday}</strong>")),
+        "{html}"
+    );
+    let colour = if yesterday >= before {
+        "#1a7f37"
+    } else {
+        "#cf222e"
+    };
+    assert!(yesterday == before || html.contains(colour), "{html}");
+    // The next run moved to tomorrow.
+    assert_eq!(
+        store.scorecard(sc_id).await.unwrap().next_run_ms,
+        today + 24 * HOUR + HOUR / 2
+    );
+}
+
+#[tokio::test]
+async fn a_goal_shows_progress_pace_and_projection_and_keeps_history() {
+    let app = app().await;
+    let (_admin, token, m) = setup(&app).await;
+    let today = jiff::Zoned::now()
+        .with_time_zone(jiff::tz::TimeZone::UTC)
+        .date();
+    let created = app
+        .api(
+            Method::POST,
+            "/api/v1/goals",
+            Some(&token),
+            Some(json!({"name": "Messages this week", "metric_id": m.id.0, "spec": {
+                "goal": {"target": 500.0, "criterion": "reach", "trend": "up",
+                         "period": {"kind": "calendar", "unit": "week", "start": today.to_string(), "repeat": true}},
+                "aggregation": "sum", "zone": "UTC"}})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let g = &created.json()["goal"];
+    let p = &g["progress"];
+    let period_start: Timestamp = p["period"]["start"].as_str().unwrap().parse().unwrap();
+    let period_end: Timestamp = p["period"]["end"].as_str().unwrap().parse().unwrap();
+    assert_eq!(period_end.duration_since(period_start).as_hours(), 7 * 24);
+    let counts = sent_per_hour();
+    let so_far: f64 = counts
+        .range(period_start.as_millisecond()..)
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(p["current"].as_f64().unwrap(), so_far);
+    let elapsed = p["elapsed"].as_f64().unwrap();
+    assert!((p["expected"].as_f64().unwrap() - 500.0 * elapsed).abs() < 1e-6);
+    if elapsed > 0.0 {
+        assert!((p["projection"].as_f64().unwrap() - so_far / elapsed).abs() < 1e-6);
+    }
+    let id = g["id"].as_i64().unwrap();
+    notify::tick(
+        app.state.store().as_ref(),
+        &sender(),
+        notify::Backoff::default(),
+        Timestamp::now().as_millisecond(),
+    )
+    .await
+    .unwrap();
+    let h = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/goals/{id}/history"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(h.status, StatusCode::OK, "{}", h.body);
+    assert_eq!(h.json()["periods"][0]["value"].as_f64().unwrap(), so_far);
+}
+
+#[tokio::test]
+async fn the_screens_create_a_goal_an_alert_after_a_backtest_a_scorecard_and_show_history() {
+    let app = app().await;
+    let (admin, _token, m) = setup(&app).await;
+    let metric = m.id.0.to_string();
+    let csrf = admin.csrf.clone();
+    let rx = WebhookReceiver::start().await;
+
+    let saved = app
+        .post_form(
+            "/channels",
+            Some(&admin),
+            &[
+                ("csrf", &csrf),
+                ("name", "hook"),
+                ("kind", "webhook"),
+                ("url", &rx.url("/h")),
+                ("secret", "k1"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert!(
+        saved.location().unwrap().contains("ok="),
+        "{:?}",
+        saved.location()
+    );
+    let page = app.get("/channels", Some(&admin)).await;
+    assert!(
+        page.body.contains("sealed") && !page.body.contains("k1"),
+        "{}",
+        page.body
+    );
+
+    let today = Timestamp::now().strftime("%Y-%m-%d").to_string();
+    let saved = app
+        .post_form(
+            "/goals",
+            Some(&admin),
+            &[
+                ("csrf", &csrf),
+                ("name", "Monthly sends"),
+                ("metric", &metric),
+                ("target", "1000"),
+                ("criterion", "reach"),
+                ("trend", "up"),
+                ("aggregation", "sum"),
+                ("unit", "month"),
+                ("start", &today),
+                ("repeat", "on"),
+                ("zone", "Europe/Ljubljana"),
+            ],
+        )
+        .await;
+    assert!(
+        saved.location().unwrap().contains("ok="),
+        "{:?}",
+        saved.location()
+    );
+    let goals = app.get("/goals", Some(&admin)).await;
+    assert!(
+        goals.body.contains("Monthly sends") && goals.body.contains("badge"),
+        "{}",
+        goals.body
+    );
+
+    let alert_fields = |extra: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("name", "Busy hour".to_owned()),
+            ("metric", metric.clone()),
+            ("aggregation", "sum".to_owned()),
+            ("condition", "above".to_owned()),
+            ("value", "0.5".to_owned()),
+            ("range", "last_hour".to_owned()),
+            ("cooldown_hours", extra.to_owned()),
+        ]
+    };
+    let fields = alert_fields("0");
+    let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let bt = app.post_form("/alerts/backtest", Some(&admin), &f).await;
+    assert_eq!(bt.status, StatusCode::OK, "{}", bt.body);
+    assert!(bt.body.contains("would have fired"), "{}", bt.body);
+    assert!(
+        bt.body.contains("value=\"Busy hour\""),
+        "the form keeps what was typed"
+    );
+    let saved = app.post_form("/alerts", Some(&admin), &f).await;
+    assert!(
+        saved.location().unwrap().contains("ok="),
+        "{:?}",
+        saved.location()
+    );
+    let alert = app.state.store().list_alerts().await.unwrap().remove(0);
+    // A firing shows in the history page.
+    let counts = sent_per_hour();
+    let h = *counts.iter().rev().find(|(_, v)| **v > 0.0).unwrap().0;
+    notify::tick(
+        app.state.store().as_ref(),
+        &sender(),
+        notify::Backoff::default(),
+        h + HOUR + 60_000,
+    )
+    .await
+    .unwrap();
+    let hist = app
+        .get(&format!("/alerts/{}", alert.id.0), Some(&admin))
+        .await;
+    assert!(hist.body.contains("badge fired"), "{}", hist.body);
+
+    let saved = app
+        .post_form(
+            "/scorecards",
+            Some(&admin),
+            &[
+                ("csrf", &csrf),
+                ("name", "Morning"),
+                ("frequency", "weekly"),
+                ("weekday", "monday"),
+                ("monthday", "1"),
+                ("at", "08:00"),
+                ("zone", "UTC"),
+                ("baseline", "previous_period"),
+                ("metric", &metric),
+            ],
+        )
+        .await;
+    assert!(
+        saved.location().unwrap().contains("ok="),
+        "{:?}",
+        saved.location()
+    );
+    let cards = app.get("/scorecards", Some(&admin)).await;
+    assert!(
+        cards.body.contains("weekly on monday at 08:00:00 UTC"),
+        "{}",
+        cards.body
+    );
+
+    let goal = app.state.store().list_goals().await.unwrap().remove(0);
+    let gh = app
+        .get(&format!("/goals/{}", goal.id.0), Some(&admin))
+        .await;
+    assert_eq!(gh.status, StatusCode::OK);
+    assert!(gh.body.contains("goal-history"), "{}", gh.body);
+
+    // A form without the session's CSRF token is refused.
+    let forged = app
+        .post_form("/goals", Some(&admin), &[("csrf", "nope"), ("name", "x")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+}

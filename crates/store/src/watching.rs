@@ -483,6 +483,14 @@ pub trait WatchStore: Send + Sync + 'static {
         now_ms: i64,
         lease_ms: i64,
     ) -> impl Future<Output = Result<Option<DeliveryRow>>> + Send;
+    /// Claims one delivery by id when it is pending and due, as [`WatchStore::claim_delivery`]
+    /// does for the oldest: the "send a test" button sends its own message now.
+    fn claim_delivery_id(
+        &self,
+        id: DeliveryId,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> impl Future<Output = Result<Option<DeliveryRow>>> + Send;
     fn finish_attempt(
         &self,
         id: DeliveryId,
@@ -648,6 +656,15 @@ impl WatchStore for crate::AnyStore {
 
     async fn claim_delivery(&self, now_ms: i64, lease_ms: i64) -> Result<Option<DeliveryRow>> {
         forward_watch!(self.claim_delivery(now_ms, lease_ms))
+    }
+
+    async fn claim_delivery_id(
+        &self,
+        id: DeliveryId,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<DeliveryRow>> {
+        forward_watch!(self.claim_delivery_id(id, now_ms, lease_ms))
     }
 
     async fn finish_attempt(
@@ -1358,6 +1375,20 @@ macro_rules! watch_store {
                 )
                 .bind(now_ms)
                 .bind(now_ms.saturating_add(lease_ms))
+                .fetch_optional(&self.pool)
+                .await
+                .map_err($crate::StoreError::db("claim a delivery"))?;
+                row.as_ref().map(Self::watch_delivery_row).transpose()
+            }
+
+            async fn claim_delivery_id(&self, id: $crate::watching::DeliveryId, now_ms: i64, lease_ms: i64) -> $crate::Result<Option<$crate::watching::DeliveryRow>> {
+                let row = sqlx::query(
+                    "UPDATE deliveries SET attempts = attempts + 1, next_attempt_ms = $2, updated_ms = $1 \
+                     WHERE id = $3 AND state = 'pending' AND next_attempt_ms <= $1 RETURNING *",
+                )
+                .bind(now_ms)
+                .bind(now_ms.saturating_add(lease_ms))
+                .bind(id.0)
                 .fetch_optional(&self.pool)
                 .await
                 .map_err($crate::StoreError::db("claim a delivery"))?;

@@ -574,12 +574,16 @@ pub(crate) async fn send_test(state: &AppState, c: &ChannelRow) -> Result<Value,
     })
     .map_err(|e| WebError::Internal(e.to_string()))?;
     // Claim this very delivery: other due ones are the evaluator's.
-    let row = state.store().delivery(d.id).await?;
+    let row = state
+        .store()
+        .claim_delivery_id(d.id, now, 120_000)
+        .await?
+        .ok_or_else(|| WebError::Internal("another process took the test message".into()))?;
     let outcome = notify::deliver_one(
         state.store().as_ref(),
         &sender,
         notify::Backoff::default(),
-        &store::DeliveryRow { attempts: 1, ..row },
+        &row,
         now,
     )
     .await?;

@@ -506,7 +506,18 @@ where
         .await
         .unwrap();
     assert_eq!((d.state, d.attempts), (DeliveryState::Pending, 0));
-    let claimed = s.claim_delivery(100, 30_000).await.unwrap().unwrap();
+    assert!(
+        s.claim_delivery_id(d.id, 99, 30_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "not due yet"
+    );
+    let claimed = s
+        .claim_delivery_id(d.id, 100, 30_000)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((claimed.id, claimed.attempts), (d.id, 1));
     // Leased: nobody else takes it until the lease ends.
     assert!(s.claim_delivery(101, 30_000).await.unwrap().is_none());

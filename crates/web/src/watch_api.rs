@@ -73,9 +73,26 @@ async fn goal_out(state: &AppState, g: &GoalRow) -> Result<Value, WebError> {
     }))
 }
 
+/// A metric named in a request body: one that does not exist is a mistake in the body (422
+/// naming the field), not a missing resource at the URL (404).
+async fn referenced_metric(
+    state: &AppState,
+    id: i64,
+    field: &'static str,
+) -> Result<store::StoredMetric, WebError> {
+    match state.store().metric(MetricId(id)).await {
+        Ok(m) => Ok(m),
+        Err(store::StoreError::NotFound { .. }) => Err(WebError::invalid(
+            field,
+            format!("metric {id} does not exist: pick one from GET /api/v1/metrics"),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn goal_checked(state: &AppState, body: GoalIn) -> Result<NewGoal, WebError> {
     body.spec.validate().map_err(bad("spec"))?;
-    state.store().metric(MetricId(body.metric_id)).await?;
+    referenced_metric(state, body.metric_id, "metric_id").await?;
     Ok(NewGoal {
         name: check_name(&body.name)?,
         metric_id: MetricId(body.metric_id),
@@ -195,7 +212,7 @@ pub(crate) fn alert_json(a: &AlertRow) -> Value {
 
 async fn alert_checked(state: &AppState, body: AlertIn) -> Result<NewAlert, WebError> {
     body.spec.validate().map_err(bad("spec"))?;
-    state.store().metric(MetricId(body.metric_id)).await?;
+    referenced_metric(state, body.metric_id, "metric_id").await?;
     Ok(NewAlert {
         name: check_name(&body.name)?,
         metric_id: MetricId(body.metric_id),
@@ -339,7 +356,7 @@ pub async fn alert_backtest(
     }
     .validate()
     .map_err(bad("rule"))?;
-    let metric = state.store().metric(MetricId(body.metric_id)).await?;
+    let metric = referenced_metric(&state, body.metric_id, "metric_id").await?;
     let all = buckets(
         state.store().as_ref(),
         metric.id,
@@ -622,7 +639,7 @@ async fn scorecard_checked(
 ) -> Result<(NewScorecard, i64), WebError> {
     body.spec.validate().map_err(bad("spec"))?;
     for m in &body.spec.metrics {
-        state.store().metric(MetricId(m.metric_id)).await?;
+        referenced_metric(state, m.metric_id, "spec").await?;
     }
     let next = body
         .spec

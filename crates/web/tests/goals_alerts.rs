@@ -596,3 +596,42 @@ async fn the_screens_create_a_goal_an_alert_after_a_backtest_a_scorecard_and_sho
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_alert_on_a_metric_that_does_not_exist_is_refused_naming_the_field() {
+    let app = app().await;
+    let (_admin, token, m) = setup(&app).await;
+    let missing = m.id.0 + 1_000;
+    let alert = app
+        .api(
+            Method::POST,
+            "/api/v1/alerts",
+            Some(&token),
+            Some(json!({"metric_id": missing, "name": "stale",
+                "spec": {"watch": "sync", "builtin": {"kind": "stale", "after_ms": HOUR}}})),
+        )
+        .await;
+    assert_eq!(
+        alert.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        alert.body
+    );
+    assert_eq!(alert.json()["error"]["field"], "metric_id");
+    assert!(
+        alert.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("metric {missing} does not exist")),
+        "{}",
+        alert.body
+    );
+    let alerts = app
+        .api(Method::GET, "/api/v1/alerts", Some(&token), None)
+        .await;
+    assert!(
+        !alerts.body.contains("\"stale\""),
+        "nothing was saved: {}",
+        alerts.body
+    );
+}

@@ -322,7 +322,7 @@ pub async fn metric_delete(
     Path(id): Path<i64>,
 ) -> ApiResult {
     caller.require(Role::Editor)?;
-    if !state.store().delete_metric(MetricId(id)).await? {
+    if !ops::delete_metric(state.store(), MetricId(id)).await? {
         return Err(WebError::NotFound(format!("no metric {id}")).into());
     }
     Ok(Json(json!({ "deleted": id })).into_response())

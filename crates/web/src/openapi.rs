@@ -18,6 +18,7 @@ enum Errors {
     Id,
     /// A path id and query parameters.
     IdQuery,
+    IdConflict,
     /// A JSON body (400 malformed, 415 without `Content-Type: application/json`, 422 invalid).
     Body,
     /// A JSON body that may name something taken (409).
@@ -55,6 +56,7 @@ fn op(
         Errors::Query => codes.extend(["400", "422"]),
         Errors::Id => codes.extend(["400", "404"]),
         Errors::IdQuery => codes.extend(["400", "404", "422"]),
+        Errors::IdConflict => codes.extend(["400", "404", "409"]),
         Errors::Body => codes.extend(["400", "415", "422"]),
         Errors::BodyConflict => codes.extend(["400", "409", "415", "422"]),
         Errors::IdBody => codes.extend(["400", "404", "415", "422"]),
@@ -478,7 +480,7 @@ pub fn document() -> Value {
             "/api/v1/metrics/{id}": {
                 "get": op("One metric", "Viewer", ("200", "MetricWithSummary"), None, &["id"], Id),
                 "put": op("Save a new version of a metric's definition", "Editor", ("200", "MetricSaved"), Some("MetricIn"), &["id"], IdBody),
-                "delete": op("Delete a metric and its history", "Editor", ("200", "Deleted"), None, &["id"], Id)
+                "delete": op("Delete a metric and its history; refused (409) while a goal, alert or scorecard uses it", "Editor", ("200", "Deleted"), None, &["id"], IdConflict)
             },
             "/api/v1/metrics/preview": { "post": op("Run a definition live without saving it: rows, skipped and bad rows, the fetch ledger", "Editor", ("200", "Preview"), Some("PreviewIn"), &[], Body) },
             "/api/v1/metrics/{id}/duplicate": { "post": op("Copy a metric under a free name \"NAME (copy)\"; the copy backfills on its own", "Editor", ("201", "MetricSaved"), None, &["id"], Id) },

@@ -394,6 +394,37 @@ pub async fn duplicate_metric(store: &AnyStore, id: MetricId) -> Result<StoredMe
     Ok(store.metric(copy.id).await?)
 }
 
+/// Deletes a metric unless a goal, alert or scorecard watches it: those would be deleted with it
+/// (or stop working) without their owner noticing, so the caller is told which ones to change
+/// first.
+pub async fn delete_metric(store: &AnyStore, id: MetricId) -> Result<bool, WebError> {
+    use store::WatchStore;
+    let mut users = Vec::new();
+    for g in store.list_goals().await? {
+        if g.metric_id == id {
+            users.push(format!("goal '{}'", g.name));
+        }
+    }
+    for a in store.list_alerts().await? {
+        if a.metric_id == id {
+            users.push(format!("alert '{}'", a.name));
+        }
+    }
+    for c in store.list_scorecards().await? {
+        if c.spec.metrics.iter().any(|m| m.metric_id == id.0) {
+            users.push(format!("scorecard '{}'", c.name));
+        }
+    }
+    if !users.is_empty() {
+        return Err(WebError::Conflict(format!(
+            "metric {} is used by {}: delete those or point them at another metric first",
+            id.0,
+            users.join(", ")
+        )));
+    }
+    Ok(store.delete_metric(id).await?)
+}
+
 pub async fn add_user(
     state: &AppState,
     name: &str,

@@ -487,7 +487,7 @@ pub async fn metric_delete(
     caller.require(Role::Editor)?;
     caller.check_csrf(&form.csrf)?;
     let m = state.store().metric(MetricId(id)).await?;
-    state.store().delete_metric(m.id).await?;
+    ops::delete_metric(state.store(), m.id).await?;
     Ok(with_flash(
         METRICS_SCREEN,
         true,

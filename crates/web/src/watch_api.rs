@@ -90,6 +90,23 @@ async fn referenced_metric(
     }
 }
 
+/// Channels named in a request body must exist; like a missing metric, that is a 422 on the field.
+async fn referenced_channels(state: &AppState, ids: &[i64]) -> Result<(), WebError> {
+    for &id in ids {
+        match state.store().channel(ChannelId(id)).await {
+            Ok(_) => {}
+            Err(store::StoreError::NotFound { .. }) => {
+                return Err(WebError::invalid(
+                    "channels",
+                    format!("channel {id} does not exist: pick one from GET /api/v1/channels"),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
 async fn goal_checked(state: &AppState, body: GoalIn) -> Result<NewGoal, WebError> {
     body.spec.validate().map_err(bad("spec"))?;
     referenced_metric(state, body.metric_id, "metric_id").await?;
@@ -213,6 +230,7 @@ pub(crate) fn alert_json(a: &AlertRow) -> Value {
 async fn alert_checked(state: &AppState, body: AlertIn) -> Result<NewAlert, WebError> {
     body.spec.validate().map_err(bad("spec"))?;
     referenced_metric(state, body.metric_id, "metric_id").await?;
+    referenced_channels(state, &body.channels).await?;
     Ok(NewAlert {
         name: check_name(&body.name)?,
         metric_id: MetricId(body.metric_id),
@@ -641,6 +659,7 @@ async fn scorecard_checked(
     for m in &body.spec.metrics {
         referenced_metric(state, m.metric_id, "spec").await?;
     }
+    referenced_channels(state, &body.channels).await?;
     let next = body
         .spec
         .schedule

@@ -598,7 +598,7 @@ async fn the_screens_create_a_goal_an_alert_after_a_backtest_a_scorecard_and_sho
 }
 
 #[tokio::test]
-async fn an_alert_on_a_metric_that_does_not_exist_is_refused_naming_the_field() {
+async fn an_alert_on_a_metric_or_channel_that_does_not_exist_is_refused_naming_the_field() {
     let app = app().await;
     let (_admin, token, m) = setup(&app).await;
     let missing = m.id.0 + 1_000;
@@ -634,4 +634,48 @@ async fn an_alert_on_a_metric_that_does_not_exist_is_refused_naming_the_field() 
         "nothing was saved: {}",
         alerts.body
     );
+}
+
+#[tokio::test]
+async fn a_metric_an_alert_watches_is_not_deleted_until_the_alert_goes() {
+    let app = app().await;
+    let (_admin, token, m) = setup(&app).await;
+    let alert = app
+        .api(
+            Method::POST,
+            "/api/v1/alerts",
+            Some(&token),
+            Some(json!({"metric_id": m.id.0, "name": "sync broke",
+                "spec": {"watch": "sync", "builtin": {"kind": "sync_failed"}}})),
+        )
+        .await;
+    assert_eq!(alert.status, StatusCode::CREATED, "{}", alert.body);
+    let alert_id = alert.json()["alert"]["id"].as_i64().unwrap();
+    let metric_url = format!("/api/v1/metrics/{}", m.id.0);
+
+    let refused = app
+        .api(Method::DELETE, &metric_url, Some(&token), None)
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(
+        refused.body.contains("alert 'sync broke'"),
+        "{}",
+        refused.body
+    );
+    let still = app.api(Method::GET, &metric_url, Some(&token), None).await;
+    assert_eq!(still.status, StatusCode::OK, "the metric is kept");
+
+    let gone = app
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/alerts/{alert_id}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::OK, "{}", gone.body);
+    let deleted = app
+        .api(Method::DELETE, &metric_url, Some(&token), None)
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
 }

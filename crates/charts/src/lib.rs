@@ -21,5 +21,5 @@ pub mod ticks;
 
 pub use format::{format_axis, format_full};
 pub use png::{PngError, font_count, png};
-pub use render::{BarMode, PieSlice, Series, TimeChart, bar, line, pie, sparkline};
+pub use render::{BarMode, Comparison, PieSlice, Series, TimeChart, bar, line, pie, sparkline};
 pub use theme::Theme;

@@ -25,10 +25,21 @@ pub struct TimeChart<'a> {
     /// The display zone, named on the chart.
     pub zone: &'a TimeZone,
     pub series: &'a [Series],
+    /// The same series over the comparison range, point for point, drawn dashed in the colour
+    /// of the series it compares with; `None` draws no comparison.
+    pub comparison: Option<Comparison<'a>>,
     pub format: &'a NumberFormat,
     pub width: u32,
     pub height: u32,
     pub theme: Theme,
+}
+
+/// The earlier range a chart compares with: `series[k]` pairs with the chart's `series[k]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Comparison<'a> {
+    /// What the earlier range is, for the legend and tooltips: `previous period`.
+    pub label: &'a str,
+    pub series: &'a [Series],
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,12 +112,30 @@ fn time_chart(chart: &TimeChart<'_>, bars: Option<BarMode>) -> String {
         }
     }
 
-    // Legend rows at the bottom, wrapped to the width.
+    let comparison: &[Series] = chart.comparison.map(|c| c.series).unwrap_or(&[]);
+    for v in comparison
+        .iter()
+        .flat_map(|s| s.values.iter().take(n_points).copied().flatten())
+    {
+        hi = hi.max(v);
+        lo = lo.min(v);
+    }
+    let comparison_note = chart
+        .comparison
+        .filter(|c| !c.series.is_empty())
+        .map(|c| format!("- - {}", c.label));
+
+    // Legend rows at the bottom, wrapped to the width; the comparison is one muted entry.
     let legend = legend_rows(
-        chart.series.iter().map(|s| s.name.as_str()),
+        chart
+            .series
+            .iter()
+            .map(|s| s.name.as_str())
+            .chain(comparison_note.as_deref()),
         width - 2.0 * PAD,
     );
-    let legend_h = if chart.series.len() > 1 {
+    let legend_entries = chart.series.len() + usize::from(comparison_note.is_some());
+    let legend_h = if legend_entries > 1 {
         legend.len() as f64 * LINE_HEIGHT
     } else {
         0.0
@@ -178,6 +207,8 @@ fn time_chart(chart: &TimeChart<'_>, bars: Option<BarMode>) -> String {
         None => draw_lines(&mut svg, chart, &x, &y),
         Some(mode) => draw_bars(&mut svg, chart, mode, band, &x, &y, zero),
     }
+    // Drawn after the current values so the dashes stay visible over bars.
+    draw_comparison(&mut svg, comparison, n_points, &x, &y);
     svg.line(left, zero, right, zero, "grid");
 
     if bars.is_none() && n_points <= HOVER_UP_TO {
@@ -205,10 +236,48 @@ fn time_chart(chart: &TimeChart<'_>, bars: Option<BarMode>) -> String {
         }
     }
 
-    if chart.series.len() > 1 {
-        draw_legend(&mut svg, &legend, bottom + X_LABELS + 12.0);
+    if legend_entries > 1 {
+        draw_legend(
+            &mut svg,
+            &legend,
+            chart.series.len(),
+            bottom + X_LABELS + 12.0,
+        );
     }
     svg.finish()
+}
+
+/// Each comparison series as a thin dashed line in its series' colour, broken where a value is
+/// missing.
+fn draw_comparison(
+    svg: &mut Svg,
+    comparison: &[Series],
+    n_points: usize,
+    x: &dyn Fn(usize) -> f64,
+    y: &dyn Fn(f64) -> f64,
+) {
+    for (k, s) in comparison.iter().enumerate() {
+        let mut d = String::new();
+        let mut pen_down = false;
+        for (i, v) in s.values.iter().enumerate().take(n_points) {
+            match v {
+                Some(v) => {
+                    d.push_str(if pen_down { "L" } else { "M" });
+                    d.push_str(&format!("{} {}", n(x(i)), n(y(*v))));
+                    pen_down = true;
+                }
+                None => pen_down = false,
+            }
+        }
+        if !d.is_empty() {
+            svg.path(
+                &d,
+                &format!("s{} comparison", k % PALETTE_LEN),
+                r#" stroke-width="1.5" stroke-dasharray="5 4" opacity="0.7""#,
+                None,
+            );
+        }
+    }
 }
 
 fn draw_lines(
@@ -323,9 +392,15 @@ fn date_title(start: Timestamp, interval: Interval, zone: &TimeZone) -> String {
 
 fn point_title(chart: &TimeChart<'_>, i: usize) -> String {
     let mut t = date_title(chart.starts[i], chart.interval, chart.zone);
-    for s in chart.series {
+    for (k, s) in chart.series.iter().enumerate() {
         let v = s.values.get(i).copied().flatten();
         t.push_str(&format!("\n{}: {}", s.name, format_full(v, chart.format)));
+        if let Some(c) = chart.comparison
+            && let Some(earlier) = c.series.get(k)
+        {
+            let v = earlier.values.get(i).copied().flatten();
+            t.push_str(&format!(" ({}: {})", c.label, format_full(v, chart.format)));
+        }
     }
     t
 }
@@ -363,10 +438,15 @@ fn legend_rows<'a>(
     rows
 }
 
-fn draw_legend(svg: &mut Svg, rows: &[Vec<(usize, f64, String)>], y0: f64) {
+/// Entries from `swatches` on are notes (the comparison) and get no colour swatch.
+fn draw_legend(svg: &mut Svg, rows: &[Vec<(usize, f64, String)>], swatches: usize, y0: f64) {
     for (r, row) in rows.iter().enumerate() {
         let y = y0 + r as f64 * LINE_HEIGHT;
         for (k, at, label) in row {
+            if *k >= swatches {
+                svg.text(PAD + at, y, "start", "muted", label);
+                continue;
+            }
             svg.rect(
                 PAD + at,
                 y - 9.0,

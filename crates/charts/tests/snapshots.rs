@@ -96,6 +96,7 @@ fn line_chart_over_days_in_paris() {
         interval: Interval::Day,
         zone: &zone,
         series: &series,
+        comparison: None,
         format: &count(),
         width: 480,
         height: 240,
@@ -121,6 +122,51 @@ fn line_chart_over_days_in_paris() {
 }
 
 #[test]
+fn line_chart_with_its_previous_period_dashed() {
+    let zone = paris();
+    let starts = days(&zone);
+    let series = two_series();
+    // The earlier period: each value halved, the first point missing.
+    let earlier: Vec<Series> = series
+        .iter()
+        .map(|s| Series {
+            name: s.name.clone(),
+            values: s
+                .values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| if i == 0 { None } else { v.map(|x| x / 2.0) })
+                .collect(),
+        })
+        .collect();
+    let chart = TimeChart {
+        starts: &starts,
+        interval: Interval::Day,
+        zone: &zone,
+        series: &series,
+        comparison: Some(charts::Comparison {
+            label: "previous period",
+            series: &earlier,
+        }),
+        format: &count(),
+        width: 480,
+        height: 260,
+        theme: Theme::Light,
+    };
+    let svg = charts::line(&chart);
+    assert_eq!(
+        svg.matches("stroke-dasharray").count(),
+        earlier.len(),
+        "one dashed line per compared series"
+    );
+    assert!(
+        svg.contains(">- - previous period</text>"),
+        "the legend names it"
+    );
+    check("line_with_previous_period", &svg);
+}
+
+#[test]
 fn bar_charts_grouped_and_stacked() {
     let zone = paris();
     let starts = days(&zone);
@@ -130,6 +176,7 @@ fn bar_charts_grouped_and_stacked() {
         interval: Interval::Day,
         zone: &zone,
         series: &series,
+        comparison: None,
         format: &count(),
         width: 480,
         height: 240,
@@ -161,6 +208,7 @@ fn monthly_spend_in_utc() {
         interval: Interval::Month,
         zone: &zone,
         series: &series,
+        comparison: None,
         format: &usd(),
         width: 360,
         height: 200,
@@ -253,6 +301,7 @@ fn a_year_of_hours_stays_small_and_labels_do_not_crowd() {
         interval: Interval::Hour,
         zone: &TimeZone::UTC,
         series: &series,
+        comparison: None,
         format: &count(),
         width: 600,
         height: 240,
@@ -285,6 +334,7 @@ fn png_of_a_chart() {
         interval: Interval::Day,
         zone: &zone,
         series: &series,
+        comparison: None,
         format: &count(),
         width: 480,
         height: 240,

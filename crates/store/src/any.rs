@@ -150,6 +150,17 @@ impl Store for AnyStore {
         forward!(self.sync_runs(metric, limit))
     }
 
+    async fn recent_sync_runs(&self, ids: &[MetricId], per_metric: u32) -> Result<Vec<SyncRun>> {
+        forward!(self.recent_sync_runs(ids, per_metric))
+    }
+
+    async fn data_versions(
+        &self,
+        ids: &[MetricId],
+    ) -> Result<std::collections::HashMap<MetricId, i64>> {
+        forward!(self.data_versions(ids))
+    }
+
     async fn abandon_running_sync_runs(&self, metric: MetricId, now_ms: i64) -> Result<u64> {
         forward!(self.abandon_running_sync_runs(metric, now_ms))
     }

@@ -34,6 +34,17 @@ pub(crate) fn bucket_insert_sql(rows: usize) -> String {
     sql
 }
 
+/// Ids per `IN (...)` list, far below both databases' parameter limits.
+pub(crate) const ID_CHUNK: usize = 500;
+
+/// `$first, $first+1, ...`: `n` numbered parameters for an `IN (...)` list.
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 pub(crate) fn lease_until(now_ms: i64, lease: std::time::Duration) -> i64 {
     now_ms.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
 }
@@ -642,6 +653,11 @@ macro_rules! sql_store {
                         .map_err($crate::StoreError::db("insert a window of buckets"))?
                         .rows_affected();
                 }
+                sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
+                    .bind(metric.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err($crate::StoreError::db("mark a metric's buckets changed"))?;
                 tx.commit().await.map_err($crate::StoreError::db("commit a window of buckets"))?;
                 Ok($crate::WindowReplaced { deleted, inserted })
             }
@@ -675,6 +691,11 @@ macro_rules! sql_store {
                     .await
                     .map_err($crate::StoreError::db("add a point"))?;
                 }
+                sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
+                    .bind(metric.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err($crate::StoreError::db("mark a metric's buckets changed"))?;
                 tx.commit().await.map_err($crate::StoreError::db("add points"))?;
                 Ok(())
             }
@@ -693,6 +714,23 @@ macro_rules! sql_store {
                     .map(Self::decode_bucket)
                     .collect::<Result<_, _>>()
                     .map_err($crate::StoreError::db("read a bucket"))
+            }
+
+            async fn data_versions(&self, ids: &[$crate::MetricId]) -> $crate::Result<std::collections::HashMap<$crate::MetricId, i64>> {
+                let mut versions = std::collections::HashMap::with_capacity(ids.len());
+                for chunk in ids.chunks($crate::sql_impl::ID_CHUNK) {
+                    let sql = format!(
+                        "SELECT id, data_version FROM metrics WHERE id IN ({})",
+                        $crate::sql_impl::placeholders(1, chunk.len())
+                    );
+                    let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(id.0);
+                    }
+                    let rows = q.fetch_all(&self.pool).await.map_err($crate::StoreError::db("read metrics' data versions"))?;
+                    versions.extend(rows.into_iter().map(|(id, v)| ($crate::MetricId(id), v)));
+                }
+                Ok(versions)
             }
 
             async fn dimensions(&self, metric: $crate::MetricId) -> $crate::Result<Vec<String>> {
@@ -745,6 +783,28 @@ macro_rules! sql_store {
                 };
                 let rows = q.fetch_all(&self.pool).await.map_err($crate::StoreError::db("list sync runs"))?;
                 rows.iter().map(Self::decode_run).collect()
+            }
+
+            async fn recent_sync_runs(&self, ids: &[$crate::MetricId], per_metric: u32) -> $crate::Result<Vec<$crate::SyncRun>> {
+                let mut runs = Vec::new();
+                for chunk in ids.chunks($crate::sql_impl::ID_CHUNK) {
+                    let sql = format!(
+                        "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, started_ms, finished_ms FROM ( \
+                           SELECT *, ROW_NUMBER() OVER (PARTITION BY metric_id ORDER BY started_ms DESC, id DESC) AS nth \
+                           FROM sync_runs WHERE metric_id IN ({}) \
+                         ) ranked WHERE nth <= $1 ORDER BY metric_id, started_ms DESC, id DESC",
+                        $crate::sql_impl::placeholders(2, chunk.len())
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(i64::from(per_metric));
+                    for id in chunk {
+                        q = q.bind(id.0);
+                    }
+                    let rows = q.fetch_all(&self.pool).await.map_err($crate::StoreError::db("list recent sync runs"))?;
+                    for row in &rows {
+                        runs.push(Self::decode_run(row)?);
+                    }
+                }
+                Ok(runs)
             }
 
             async fn abandon_running_sync_runs(&self, metric: $crate::MetricId, now_ms: i64) -> $crate::Result<u64> {

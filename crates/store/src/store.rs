@@ -148,6 +148,14 @@ pub trait Store: Send + Sync + 'static {
     /// Buckets ordered by dimension, then hour.
     fn buckets(&self, query: &BucketQuery) -> impl Future<Output = Result<Vec<BucketRow>>> + Send;
 
+    /// Per metric, a number that grows with every write to its buckets (`replace_window`,
+    /// `add_points`): two reads that saw the same number saw the same buckets. Ids that name no
+    /// metric are left out. Read it before the buckets it vouches for.
+    fn data_versions(
+        &self,
+        ids: &[MetricId],
+    ) -> impl Future<Output = Result<std::collections::HashMap<MetricId, i64>>> + Send;
+
     /// The metric's distinct dimension values, sorted.
     fn dimensions(&self, metric: MetricId) -> impl Future<Output = Result<Vec<String>>> + Send;
 
@@ -166,6 +174,13 @@ pub trait Store: Send + Sync + 'static {
         &self,
         metric: Option<MetricId>,
         limit: u32,
+    ) -> impl Future<Output = Result<Vec<SyncRun>>> + Send;
+
+    /// The newest `per_metric` runs of each of `ids`, newest first within a metric, in one read.
+    fn recent_sync_runs(
+        &self,
+        ids: &[MetricId],
+        per_metric: u32,
     ) -> impl Future<Output = Result<Vec<SyncRun>>> + Send;
 
     /// Marks the metric's runs still `running` as failed (their process stopped before finishing:

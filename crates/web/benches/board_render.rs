@@ -216,21 +216,30 @@ async fn load(base: &str, path: &str, token: &str, clients: usize, requests: usi
     }
 }
 
-async fn run(label: &str, store: AnyStore, quick: bool) {
-    let t = Instant::now();
-    let store = Arc::new(store);
-    let board = seed(&store).await;
-    let seeded = t.elapsed();
+/// One app over `store` with `cache` buckets of board cache, and a viewer's API token.
+async fn start(
+    store: &Arc<AnyStore>,
+    cache: usize,
+) -> (
+    String,
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
     let state = AppState::new(
-        Arc::clone(&store),
+        Arc::clone(store),
         connector::Connector::new(connector::ConnectorConfig::default()).unwrap(),
-        Arc::new(StoreAccounts::new(Arc::clone(&store))),
-        WebConfig::default(),
+        Arc::new(StoreAccounts::new(Arc::clone(store))),
+        WebConfig {
+            board_cache_buckets: cache,
+            ..WebConfig::default()
+        },
     );
     let hash = web::accounts::hash_password("bench password").unwrap();
+    let name = format!("bench{cache}");
     let user = state
         .accounts()
-        .create_user("bench", Role::Viewer, &hash, 0)
+        .create_user(&name, Role::Viewer, &hash, 0)
         .await
         .unwrap();
     let (token, _) = web::ops::create_token(&state, user.id, "bench")
@@ -242,9 +251,37 @@ async fn run(label: &str, store: AnyStore, quick: bool) {
     let server = tokio::spawn(web::serve(listener, state, async move {
         let _ = rx.await;
     }));
+    (base, token, stop, server)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+async fn run(label: &str, store: AnyStore, quick: bool) {
+    let t = Instant::now();
+    let store = Arc::new(store);
+    let board = seed(&store).await;
+    let seeded = t.elapsed();
     let (clients, requests) = if quick { (2, 20) } else { (4, 200) };
     let path = format!("/boards/{board}");
-    // Warm-up: first connections, page cache.
+    println!(
+        "{label}: seeded {METRICS} metrics × {HOURS} hours × {} dimensions in {:.1} s; {clients} clients, {requests} requests each page",
+        DIMENSIONS.len(),
+        seeded.as_secs_f64()
+    );
+
+    // The baseline: the same board with the bucket cache off, so every render reads the store
+    // (what every render cost before the cache), and the Metrics screen.
+    let (base, token, stop, server) = start(&store, 0).await;
+    load(&base, &path, &token, clients, clients).await;
+    let uncached = load(&base, &path, &token, clients, requests.min(20)).await;
+    let _ = stop.send(());
+    let _ = server.await;
+
+    let (base, token, stop, server) = start(&store, web::boards::cache::DEFAULT_CAPACITY).await;
+    // The first render fills the cache: it is what a viewer waits after a restart or a sync.
+    let cold = load(&base, &path, &token, 1, 1).await;
     load(&base, &path, &token, clients, clients * 2).await;
     load(
         &base,
@@ -257,26 +294,29 @@ async fn run(label: &str, store: AnyStore, quick: bool) {
     let b = load(&base, &path, &token, clients, requests).await;
     let s = load(&base, web::pages::METRICS_SCREEN, &token, clients, requests).await;
     println!(
-        "{label}: seeded {METRICS} metrics × {HOURS} hours × {} dimensions in {:.1} s; {clients} clients, {requests} requests each page",
-        DIMENSIONS.len(),
-        seeded.as_secs_f64()
-    );
-    println!(
-        "{label}: board (12 blocks)   p50 {:>7.1} ms  p95 {:>7.1} ms  {:>6.1} req/s",
-        b.p50.as_secs_f64() * 1e3,
-        b.p95.as_secs_f64() * 1e3,
+        "{label}: board (12 blocks)        p50 {:>7.1} ms  p95 {:>7.1} ms  {:>6.1} req/s",
+        ms(b.p50),
+        ms(b.p95),
         b.per_second
     );
+    println!("{label}: board, first render    {:>7.1} ms", ms(cold.p50));
     println!(
-        "{label}: Metrics screen (20)  p50 {:>7.1} ms  p95 {:>7.1} ms  {:>6.1} req/s",
-        s.p50.as_secs_f64() * 1e3,
-        s.p95.as_secs_f64() * 1e3,
+        "{label}: board, cache off        p50 {:>7.1} ms  p95 {:>7.1} ms  {:>6.1} req/s",
+        ms(uncached.p50),
+        ms(uncached.p95),
+        uncached.per_second
+    );
+    println!(
+        "{label}: Metrics screen (20)     p50 {:>7.1} ms  p95 {:>7.1} ms  {:>6.1} req/s",
+        ms(s.p50),
+        ms(s.p95),
         s.per_second
     );
     println!(
-        "{label}: board / Metrics screen: p50 {:.2}×, p95 {:.2}×",
-        b.p50.as_secs_f64() / s.p50.as_secs_f64(),
-        b.p95.as_secs_f64() / s.p95.as_secs_f64()
+        "{label}: board / Metrics screen: p50 {:.2}×, p95 {:.2}×; cache off / cache on: p95 {:.1}×",
+        ms(b.p50) / ms(s.p50),
+        ms(b.p95) / ms(s.p95),
+        ms(uncached.p95) / ms(b.p95)
     );
     let _ = stop.send(());
     let _ = server.await;

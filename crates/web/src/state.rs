@@ -7,6 +7,7 @@ use metric_sync::SyncConfig;
 use store::AnyStore;
 
 use crate::accounts::{Accounts, random_token};
+use crate::boards::cache::BucketCache;
 use crate::telemetry::Telemetry;
 
 /// How the app behaves, as set by `serve`.
@@ -19,6 +20,9 @@ pub struct WebConfig {
     pub sync: SyncConfig,
     /// Lets webhook and Slack channels use `http` and loopback addresses: for tests only.
     pub allow_loopback_channels: bool,
+    /// Hourly buckets boards keep in memory between renders, over all metrics (0 reads the
+    /// store on every render).
+    pub board_cache_buckets: usize,
 }
 
 impl Default for WebConfig {
@@ -28,6 +32,7 @@ impl Default for WebConfig {
             session_ttl_ms: 12 * 3_600_000,
             sync: SyncConfig::default(),
             allow_loopback_channels: false,
+            board_cache_buckets: crate::boards::cache::DEFAULT_CAPACITY,
         }
     }
 }
@@ -43,6 +48,7 @@ struct Inner {
     config: WebConfig,
     telemetry: Telemetry,
     setup_token: Mutex<Option<String>>,
+    bucket_cache: BucketCache,
 }
 
 impl AppState {
@@ -52,6 +58,7 @@ impl AppState {
         accounts: Arc<dyn Accounts>,
         config: WebConfig,
     ) -> Self {
+        let bucket_cache = BucketCache::new(config.board_cache_buckets);
         Self(Arc::new(Inner {
             store,
             connector,
@@ -59,6 +66,7 @@ impl AppState {
             config,
             telemetry: Telemetry::default(),
             setup_token: Mutex::new(None),
+            bucket_cache,
         }))
     }
 
@@ -76,6 +84,10 @@ impl AppState {
     }
     pub fn telemetry(&self) -> &Telemetry {
         &self.0.telemetry
+    }
+    /// The buckets boards read, kept between renders while the store's data versions match.
+    pub fn bucket_cache(&self) -> &BucketCache {
+        &self.0.bucket_cache
     }
 
     /// The path of the one-time setup page (`/setup?token=...`) when no user exists yet; the

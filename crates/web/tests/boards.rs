@@ -687,3 +687,97 @@ async fn a_template_makes_a_board_from_library_metrics_in_one_click() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_block_draws_its_previous_period_with_the_earlier_values() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let board = board_of_every_type(&app, &admin).await;
+    let page = app
+        .get(&format!("/boards/{}", board.id), Some(&admin))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let line = block(&page.body, board.block("line"));
+    assert_eq!(
+        line.matches("stroke-dasharray").count(),
+        1,
+        "one dashed comparison line: {line}"
+    );
+    assert!(line.contains(">- - previous period</text>"), "{line}");
+
+    // Each day of the last 7 against the same weekday of the 7 before, counted from the dump
+    // (the sync covered both weeks, so a day without messages shows 0).
+    let shown = |n: usize| web::views::grouped(n as f64, 0);
+    let today = today_utc_ms();
+    let mut compared = 0;
+    for i in 0..7 {
+        let day = today - (7 - i) * DAY_MS;
+        let now = sent_in(day, day + DAY_MS);
+        let earlier = sent_in(day - 7 * DAY_MS, day - 6 * DAY_MS);
+        let date = jiff::Timestamp::from_millisecond(day)
+            .unwrap()
+            .strftime("%Y-%m-%d")
+            .to_string();
+        let expected = format!(
+            "{date}\nMessages sent: {} (previous period: {})",
+            shown(now),
+            shown(earlier)
+        );
+        assert!(line.contains(&expected), "{expected:?} in {line}");
+        compared += usize::from(earlier > 0);
+    }
+    assert!(compared > 0, "the dump reaches back into the previous week");
+
+    let none = app
+        .get(&format!("/boards/{}?compare=none", board.id), Some(&admin))
+        .await;
+    let line = block(&none.body, board.block("line"));
+    assert!(
+        !line.contains("stroke-dasharray"),
+        "no comparison, no dashes"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_shows_new_buckets_as_soon_as_they_are_stored() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let board = board_of_every_type(&app, &admin).await;
+    let path = format!("/boards/{}", board.id);
+    let value = |body: &str| -> f64 {
+        attr(block(body, board.block("number")), "data-value")
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let first = value(&app.get(&path, Some(&admin)).await.body);
+    // Rendered twice: the second render is served from memory.
+    assert_eq!(value(&app.get(&path, Some(&admin)).await.body), first);
+
+    // Five more messages two days ago, written as a sync would write them.
+    let sent = app
+        .state
+        .store()
+        .metric_by_name("Messages sent")
+        .await
+        .unwrap()
+        .unwrap();
+    let at = today_utc_ms() - 2 * DAY_MS + 3_600_000;
+    let points: Vec<store::Point> = (0..5)
+        .map(|i| store::Point {
+            dimension: String::new(),
+            at_ms: at + i,
+            value: 1.0,
+        })
+        .collect();
+    app.state
+        .store()
+        .add_points(sent.id, &points)
+        .await
+        .unwrap();
+    assert_eq!(
+        value(&app.get(&path, Some(&admin)).await.body),
+        first + 5.0,
+        "the cached buckets were dropped when the store's changed"
+    );
+}

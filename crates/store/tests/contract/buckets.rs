@@ -367,7 +367,56 @@ async fn points_fold_into_their_hour<H: Harness>(h: &H) {
     );
 }
 
+async fn every_bucket_write_moves_the_data_version<H: Harness>(h: &H) {
+    let store = h.open(key_a()).await.expect("open");
+    let m = metric(&store).await;
+    let version = |v: &std::collections::HashMap<MetricId, i64>| v.get(&m).copied();
+    let v0 = store.data_versions(&[m]).await.expect("versions");
+    assert!(version(&v0).is_some(), "a new metric has a version");
+    store
+        .replace_window(m, T0, T0 + 2 * DAY_MS, &two_days())
+        .await
+        .expect("replace");
+    let v1 = store.data_versions(&[m]).await.expect("versions");
+    assert_ne!(version(&v1), version(&v0), "replace_window moves it");
+    assert_eq!(
+        store.data_versions(&[m]).await.expect("versions"),
+        v1,
+        "reading moves nothing"
+    );
+    store
+        .add_points(
+            m,
+            &[store::Point {
+                dimension: "delivered".into(),
+                at_ms: T0 + 5,
+                value: 1.0,
+            }],
+        )
+        .await
+        .expect("points");
+    let v2 = store.data_versions(&[m]).await.expect("versions");
+    assert_ne!(version(&v2), version(&v1), "add_points moves it");
+    let failed = store
+        .replace_window(m, T0, T0 + HOUR_MS, &[bucket("x", 5, 1.0)])
+        .await;
+    assert!(failed.is_err(), "a bucket outside its window is refused");
+    assert_eq!(
+        store.data_versions(&[m]).await.expect("versions"),
+        v2,
+        "a refused write moves nothing"
+    );
+    let missing = MetricId(m.0 + 1000);
+    let both = store.data_versions(&[m, missing]).await.expect("versions");
+    assert_eq!(
+        both.len(),
+        1,
+        "ids that name no metric are left out: {both:?}"
+    );
+}
+
 crate::contract_tests!(
+    every_bucket_write_moves_the_data_version,
     points_fold_into_their_hour,
     concurrent_replacements_all_land,
     buckets_round_trip_exactly,

@@ -116,6 +116,53 @@ async fn last_good_sync_skips_failed_and_running_runs<H: Harness>(h: &H) {
     assert_eq!(store.sync_runs(None, 2).await.expect("all").len(), 2);
 }
 
+async fn recent_sync_runs_keeps_the_newest_of_each_metric<H: Harness>(h: &H) {
+    let store = h.open(key_a()).await.expect("open");
+    let a = metric(&store, "sms").await;
+    let b = metric(&store, "calls").await;
+    let c = metric(&store, "unasked").await;
+    let mut started = Vec::new();
+    for (m, at) in [(a, 10), (b, 20), (a, 30), (c, 35), (a, 40), (b, 50)] {
+        let id = store
+            .start_sync_run(&NewSyncRun {
+                metric_id: m,
+                from_ms: 0,
+                to_ms: at,
+                started_ms: at,
+            })
+            .await
+            .expect("start");
+        started.push((m, at, id));
+    }
+    let runs = store.recent_sync_runs(&[a, b], 2).await.expect("recent");
+    let got: Vec<(MetricId, i64)> = runs.iter().map(|r| (r.metric_id, r.started_ms)).collect();
+    // Expected from the list above: per metric, newest first, at most two.
+    let mut expected = Vec::new();
+    for m in [a, b] {
+        let mut mine: Vec<i64> = started
+            .iter()
+            .filter(|(x, _, _)| *x == m)
+            .map(|(_, at, _)| *at)
+            .collect();
+        mine.sort_unstable_by(|x, y| y.cmp(x));
+        mine.truncate(2);
+        expected.extend(mine.into_iter().map(|at| (m, at)));
+    }
+    let mut got_sorted = got.clone();
+    got_sorted.sort_by_key(|(m, at)| (m.0, -at));
+    let mut expected_sorted = expected.clone();
+    expected_sorted.sort_by_key(|(m, at)| (m.0, -at));
+    assert_eq!(got_sorted, expected_sorted);
+    assert!(
+        store
+            .recent_sync_runs(&[], 5)
+            .await
+            .expect("none")
+            .is_empty(),
+        "no ids, no runs"
+    );
+}
+
 async fn corrupt_ledger_is_an_error_not_a_gap<H: Harness>(h: &H) {
     let store = h.open(key_a()).await.expect("open");
     let m = metric(&store, "sms").await;
@@ -161,6 +208,7 @@ async fn corrupt_ledger_is_an_error_not_a_gap<H: Harness>(h: &H) {
 }
 
 crate::contract_tests!(
+    recent_sync_runs_keeps_the_newest_of_each_metric,
     ledger_round_trips,
     last_good_sync_skips_failed_and_running_runs,
     corrupt_ledger_is_an_error_not_a_gap

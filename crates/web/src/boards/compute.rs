@@ -2,6 +2,7 @@
 //! metric's buckets once for all the blocks that show it, then aggregate per block.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -12,6 +13,7 @@ use metric::{
 };
 use store::{AnyStore, BlockRow, BucketQuery, MetricId, Store};
 
+use super::cache::{BucketCache, Span};
 use super::model::{BlockKind, BlockSettings};
 use crate::error::WebError;
 use crate::views::{SyncState, hour_bucket, sync_state};
@@ -42,6 +44,9 @@ pub struct MetricData {
     pub other: Option<(Option<f64>, Option<f64>)>,
     /// Per dimension, one value per interval (for charts by dimension), in breakdown order.
     pub dimension_series: Vec<(String, Vec<Option<f64>>)>,
+    /// For Line and Bar blocks with a comparison: the comparison range at the same interval,
+    /// point for point with `series` (its n-th interval against the current n-th).
+    pub previous_series: Option<Vec<Option<f64>>>,
 }
 
 /// A block's numbers.
@@ -66,10 +71,10 @@ pub struct Frame {
 }
 
 /// The buckets of every metric the blocks show, read once per metric over the union of the
-/// blocks' ranges, and what is known about each metric.
+/// blocks' ranges (or found in the cache), and what is known about each metric.
 pub struct Prefetched {
     infos: HashMap<MetricId, MetricInfo>,
-    buckets: HashMap<MetricId, Vec<HourBucket>>,
+    buckets: HashMap<MetricId, Arc<Span>>,
 }
 
 /// A resolved block: its settings and ranges, before any aggregation.
@@ -107,6 +112,7 @@ pub fn plan(block: &BlockRow, frame: &Frame) -> Result<Plan, String> {
 
 pub async fn prefetch(
     store: &AnyStore,
+    cache: &BucketCache,
     plans: &[&Plan],
     now_ms: i64,
 ) -> Result<Prefetched, WebError> {
@@ -124,16 +130,26 @@ pub async fn prefetch(
             e.1 = e.1.max(hi);
         }
     }
+    let mut ids: Vec<MetricId> = spans.keys().copied().collect();
+    ids.sort_unstable();
+    // Versions first: buckets read after them are at least as new as what they vouch for.
+    let versions = store.data_versions(&ids).await?;
+    let mut runs: HashMap<MetricId, Vec<store::SyncRun>> = HashMap::new();
+    for run in store.recent_sync_runs(&ids, 10).await? {
+        runs.entry(run.metric_id).or_default().push(run);
+    }
     let mut infos = HashMap::new();
     let mut buckets = HashMap::new();
-    for (id, (lo, hi)) in spans {
+    for id in ids {
+        let (Some(&version), Some(&(lo, hi))) = (versions.get(&id), spans.get(&id)) else {
+            continue;
+        };
         let m = match store.metric(id).await {
             Ok(m) => m,
             Err(store::StoreError::NotFound { .. }) => continue,
             Err(e) => return Err(e.into()),
         };
-        let runs = store.sync_runs(Some(id), 10).await?;
-        let sync = sync_state(&runs, now_ms);
+        let sync = sync_state(runs.get(&id).map(Vec::as_slice).unwrap_or(&[]), now_ms);
         let info = match MetricDefinition::from_json(&m.definition) {
             Ok(d) => MetricInfo {
                 id,
@@ -160,15 +176,23 @@ pub async fn prefetch(
         };
         // Whole hours: a bucket belongs to the range its hour starts in.
         let from_ms = lo.div_euclid(crate::views::HOUR_MS) * crate::views::HOUR_MS;
-        let rows = store
-            .buckets(&BucketQuery {
-                metric: id,
-                dimension: None,
-                from_ms,
-                to_ms: hi,
-            })
-            .await?;
-        buckets.insert(id, rows.iter().map(hour_bucket).collect());
+        let span = match cache.get(id, version, from_ms, hi) {
+            Some(span) => span,
+            None => {
+                let (from_ms, to_ms) = cache.span_to_load(id, version, from_ms, hi);
+                let rows = store
+                    .buckets(&BucketQuery {
+                        metric: id,
+                        dimension: None,
+                        from_ms,
+                        to_ms,
+                    })
+                    .await?;
+                let read = rows.iter().map(hour_bucket).collect();
+                cache.put(id, Span::new(version, from_ms, to_ms, read))
+            }
+        };
+        buckets.insert(id, span);
         infos.insert(id, info);
     }
     Ok(Prefetched { infos, buckets })
@@ -188,11 +212,18 @@ pub fn compute(plan: &Plan, pre: &Prefetched, zone: &TimeZone) -> Result<BlockDa
         let Some(info) = pre.infos.get(&MetricId(id)) else {
             continue;
         };
-        let all = pre
-            .buckets
-            .get(&MetricId(id))
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+        let Some(span) = pre.buckets.get(&MetricId(id)) else {
+            continue;
+        };
+        // Only the hours of the current and previous ranges, cut by binary search.
+        let (lo, hi) = match plan.previous {
+            Some(prev) => (
+                plan.current.start.min(prev.start),
+                plan.current.end.max(prev.end),
+            ),
+            None => (plan.current.start, plan.current.end),
+        };
+        let all = span.within(lo.as_millisecond(), hi.as_millisecond());
         let filtered: Vec<HourBucket>;
         let buckets = match &plan.settings.dimension {
             Some(d) => {
@@ -278,10 +309,35 @@ pub fn compute(plan: &Plan, pre: &Prefetched, zone: &TimeZone) -> Result<BlockDa
                 dimension_series.push((dim_name(&s.dimension), values));
             }
         }
+        let previous_series = match plan.previous {
+            Some(prev)
+                if matches!(plan.kind, BlockKind::Line | BlockKind::Bar)
+                    && !wants_dimension_series =>
+            {
+                let earlier = metric::query(
+                    buckets,
+                    &Query {
+                        range: prev,
+                        top: 0,
+                        ..q.clone()
+                    },
+                )
+                .map_err(|e| e.to_string())?;
+                let mut values: Vec<Option<f64>> = earlier.series.iter().map(|p| p.value).collect();
+                // Ranges of unequal length (31 days against 30) line up from their starts.
+                values.resize(series.len(), None);
+                if plan.settings.cumulative {
+                    running_total(&mut values);
+                }
+                Some(values)
+            }
+            _ => None,
+        };
         if plan.settings.cumulative {
             running_total(&mut series);
         }
         metrics.push(MetricData {
+            previous_series,
             info: info.clone(),
             change,
             series,

@@ -12,6 +12,7 @@
 //! `/tv` (boards in a loop, full screen, refreshing themselves).
 
 pub mod api;
+pub mod cache;
 pub mod compute;
 pub mod model;
 pub mod render;
@@ -591,7 +592,13 @@ pub async fn compute_board(
     let rows = state.store().blocks(board.id).await?;
     let plans: Vec<Result<Plan, String>> = rows.iter().map(|b| compute::plan(b, &frame)).collect();
     let ok: Vec<&Plan> = plans.iter().filter_map(|p| p.as_ref().ok()).collect();
-    let pre = compute::prefetch(state.store(), &ok, frame.now.as_millisecond()).await?;
+    let pre = compute::prefetch(
+        state.store(),
+        state.bucket_cache(),
+        &ok,
+        frame.now.as_millisecond(),
+    )
+    .await?;
     let mut blocks = Vec::new();
     for (row, plan) in rows.into_iter().zip(plans) {
         let result = plan.and_then(|p| {

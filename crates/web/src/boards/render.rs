@@ -1,7 +1,7 @@
 //! A computed block as HTML (the page), as CSV rows (exports) and as an SVG panel (the PNG of a
 //! whole board). Charts come from the `charts` crate, so the page and the PNG draw alike.
 
-use charts::{BarMode, PieSlice, Series, Theme, TimeChart};
+use charts::{BarMode, Comparison, PieSlice, Series, Theme, TimeChart};
 use jiff::tz::TimeZone;
 use metric::Verdict;
 
@@ -89,6 +89,20 @@ fn time_series(data: &BlockData, settings: &BlockSettings) -> Vec<Series> {
         .collect()
 }
 
+/// The comparison range of each metric drawn, when every metric has one (not for charts by
+/// dimension, where the series are dimensions).
+fn comparison_series(data: &BlockData) -> Option<Vec<Series>> {
+    data.metrics
+        .iter()
+        .map(|m| {
+            m.previous_series.as_ref().map(|values| Series {
+                name: m.info.name.clone(),
+                values: values.clone(),
+            })
+        })
+        .collect()
+}
+
 /// The block's body on the page (or in the PNG when `theme` is literal).
 pub fn body(
     kind: BlockKind,
@@ -135,11 +149,17 @@ pub fn body(
         }
         BlockKind::Line | BlockKind::Bar => {
             let series = time_series(data, settings);
+            let earlier = comparison_series(data);
+            let label = data.compare.label().to_lowercase();
             let chart = TimeChart {
                 starts: &data.starts,
                 interval: data.interval,
                 zone,
                 series: &series,
+                comparison: earlier.as_deref().map(|series| Comparison {
+                    label: &label,
+                    series,
+                }),
                 format: &first.info.format,
                 width: size.0,
                 height: size.1,

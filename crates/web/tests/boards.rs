@@ -781,3 +781,134 @@ async fn a_board_shows_new_buckets_as_soon_as_they_are_stored() {
         "the cached buckets were dropped when the store's changed"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_progress_block_follows_a_stored_goal_with_its_pace_and_projection() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let board = board_of_every_type(&app, &admin).await;
+    let token = app.token(&admin).await;
+    let sent = app
+        .state
+        .store()
+        .metric_by_name("Messages sent")
+        .await
+        .unwrap()
+        .unwrap();
+    // A weekly goal, repeating from three days ago (UTC).
+    let start_date = jiff::Timestamp::from_millisecond(today_utc_ms() - 3 * DAY_MS)
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let target = 400.0;
+    let created = app
+        .api(
+            axum::http::Method::POST,
+            "/api/v1/goals",
+            Some(&token),
+            Some(serde_json::json!({"name": "Weekly sends", "metric_id": sent.id.0, "spec": {
+                "goal": {"target": target, "criterion": "reach", "trend": "up",
+                         "period": {"kind": "calendar", "unit": "week", "start": start_date.to_string(), "repeat": true}},
+                "aggregation": "sum", "zone": "UTC"}})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let goal_id = created.json()["goal"]["id"].as_i64().unwrap().to_string();
+    // Calendar weeks start on Mondays: the API says which week is current.
+    let period_start: jiff::Timestamp = created.json()["goal"]["progress"]["period"]["start"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let start_ms = period_start.as_millisecond();
+
+    let progress = board.block("progress");
+    let saved = app
+        .post_form(
+            &format!("/boards/{}/blocks/{progress}", board.id),
+            Some(&admin),
+            &[
+                ("csrf", admin.csrf.as_str()),
+                ("kind", "progress"),
+                ("title", "Weekly sends"),
+                ("goal_id", &goal_id),
+            ],
+        )
+        .await;
+    assert!(
+        saved.location().unwrap().contains("ok="),
+        "{:?}",
+        saved.location()
+    );
+    let stored = app
+        .state
+        .store()
+        .blocks(store::BoardId(board.id))
+        .await
+        .unwrap();
+    let settings: Value = serde_json::from_str(
+        &stored
+            .iter()
+            .find(|b| b.id.0 == progress)
+            .unwrap()
+            .block
+            .settings,
+    )
+    .unwrap();
+    assert_eq!(
+        settings["metrics"],
+        serde_json::json!([sent.id.0]),
+        "the goal's metric"
+    );
+
+    let week_ms = 7 * DAY_MS;
+    let before = jiff::Timestamp::now().as_millisecond();
+    let page = app
+        .get(&format!("/boards/{}", board.id), Some(&admin))
+        .await;
+    let after = jiff::Timestamp::now().as_millisecond();
+    let shown = block(&page.body, progress);
+    let num = |name: &str| -> f64 {
+        attr(shown, name)
+            .unwrap_or_else(|| panic!("{name} in {shown}"))
+            .parse()
+            .unwrap()
+    };
+    let so_far = sent_in(start_ms, start_ms + week_ms) as f64;
+    assert_eq!(num("data-value"), so_far, "{shown}");
+    assert_eq!(num("data-target"), target);
+    let (lo, hi) = (
+        (before - start_ms) as f64 / week_ms as f64,
+        (after - start_ms) as f64 / week_ms as f64,
+    );
+    let expected = num("data-expected");
+    assert!(
+        target * lo - 1e-9 <= expected && expected <= target * hi + 1e-9,
+        "expected by now {expected} is the target times the elapsed share ({lo}..{hi})"
+    );
+    let projection = num("data-projection");
+    assert!(
+        so_far / hi - 1e-9 <= projection && projection <= so_far / lo + 1e-9,
+        "projection {projection} is the value so far over the elapsed share"
+    );
+    assert!(shown.contains("Weekly sends"), "{shown}");
+
+    // A goal that goes leaves a block that says so.
+    let gone = app
+        .api(
+            axum::http::Method::DELETE,
+            &format!("/api/v1/goals/{goal_id}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert!(gone.status.is_success(), "{}", gone.body);
+    let page = app
+        .get(&format!("/boards/{}", board.id), Some(&admin))
+        .await;
+    assert!(
+        block(&page.body, progress).contains("was deleted"),
+        "{}",
+        block(&page.body, progress)
+    );
+}

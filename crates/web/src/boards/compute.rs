@@ -59,6 +59,16 @@ pub struct BlockData {
     pub interval: Interval,
     pub starts: Vec<Timestamp>,
     pub metrics: Vec<MetricData>,
+    /// A Progress block following a stored goal: the goal and how its current period goes.
+    pub goal: Option<GoalShown>,
+}
+
+/// A stored goal as a Progress block shows it.
+#[derive(Debug, Clone)]
+pub struct GoalShown {
+    pub id: i64,
+    pub name: String,
+    pub progress: watch::Progress,
 }
 
 /// The board-level choices a block inherits unless it overrides them.
@@ -354,6 +364,7 @@ pub fn compute(plan: &Plan, pre: &Prefetched, zone: &TimeZone) -> Result<BlockDa
         interval: plan.interval,
         starts,
         metrics,
+        goal: None,
     })
 }
 

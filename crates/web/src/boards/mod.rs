@@ -29,7 +29,7 @@ use metric::{CompareTo, NamedRange};
 use serde::Deserialize;
 use store::{
     BlockId, BlockRow, BoardId, BoardRow, BoardSettings, BoardStore, NewBlock, Place, ShareId,
-    Store,
+    Store, WatchStore,
 };
 
 use self::compute::{Frame, Plan};
@@ -601,10 +601,19 @@ pub async fn compute_board(
     .await?;
     let mut blocks = Vec::new();
     for (row, plan) in rows.into_iter().zip(plans) {
-        let result = plan.and_then(|p| {
+        let mut result = plan.and_then(|p| {
             let data = compute::compute(&p, &pre, &frame.zone)?;
             Ok((p, data))
         });
+        if let Ok((p, data)) = &mut result
+            && p.kind == BlockKind::Progress
+            && let Some(goal_id) = p.settings.goal_id
+        {
+            match followed_goal(state, goal_id, frame.now).await? {
+                Ok(shown) => data.goal = Some(shown),
+                Err(e) => result = Err(e),
+            }
+        }
         blocks.push((row, result));
     }
     Ok(Computed {
@@ -612,6 +621,39 @@ pub async fn compute_board(
         frame,
         blocks,
     })
+}
+
+/// How the goal a Progress block follows is going now, or why it cannot be shown.
+async fn followed_goal(
+    state: &AppState,
+    id: i64,
+    now: Timestamp,
+) -> Result<Result<compute::GoalShown, String>, WebError> {
+    let goal = match state.store().goal(store::GoalId(id)).await {
+        Ok(g) => g,
+        Err(store::StoreError::NotFound { .. }) => {
+            return Ok(Err(format!(
+                "the goal this block follows (id {id}) was deleted; pick another in the editor"
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let period = match goal.spec.goal.period.at(now, goal.spec.zone.tz()) {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(format!("goal {:?}: {e}", goal.name))),
+    };
+    let progress = notify::evaluator::goal_progress(
+        state.store().as_ref(),
+        &goal,
+        period,
+        now.as_millisecond(),
+    )
+    .await?;
+    Ok(Ok(compute::GoalShown {
+        id,
+        name: goal.name,
+        progress,
+    }))
 }
 
 fn grid_classes(p: Place) -> String {
@@ -662,7 +704,7 @@ fn block_status(data: &compute::BlockData) -> (Option<&'static str>, String) {
 
 fn cards(
     c: &Computed,
-    editor: Option<(&str, &[(i64, String)])>,
+    editor: Option<(&str, &Choices)>,
     base: &str,
     query: &str,
 ) -> Vec<BlockCard> {
@@ -720,12 +762,12 @@ fn cards(
                 text: settings.text.lines().map(str::to_owned).collect(),
                 error,
                 editor: editor
-                    .map(|(csrf, metrics)| {
+                    .map(|(csrf, choices)| {
                         editor_form(
                             csrf,
                             &format!("/boards/{}/blocks/{}", c.board.id, row.id),
                             Some((kind, &row.block.title, &settings)),
-                            metrics,
+                            choices,
                         )
                     })
                     .unwrap_or_default(),
@@ -749,7 +791,7 @@ fn editor_form(
     csrf: &str,
     action: &str,
     current: Option<(BlockKind, &str, &BlockSettings)>,
-    metrics: &[(i64, String)],
+    choices: &Choices,
 ) -> String {
     let default = BlockSettings::default();
     let (kind, title, s) = current.unwrap_or((BlockKind::Number, "", &default));
@@ -768,7 +810,7 @@ fn editor_form(
         esc(title)
     ));
     f.push_str("<label>Metrics <select name=\"metric\" multiple size=\"4\">");
-    for (id, name) in metrics {
+    for (id, name) in &choices.metrics {
         f.push_str(&option(&id.to_string(), name, s.metrics.contains(id)));
     }
     f.push_str("</select></label>");
@@ -848,8 +890,13 @@ fn editor_form(
         s.sort == TableSort::ValueAsc,
     ));
     f.push_str(&option("label", "by name", s.sort == TableSort::Label));
+    f.push_str("</select></label><label>Follow a goal <select name=\"goal_id\">");
+    f.push_str(&option("", "None: use the target", s.goal_id.is_none()));
+    for (id, name) in &choices.goals {
+        f.push_str(&option(&id.to_string(), name, s.goal_id == Some(*id)));
+    }
     f.push_str(&format!(
-        "</select></label><label>Goal <input name=\"goal\" type=\"number\" step=\"any\" value=\"{}\"></label><label class=\"wide\">Notes <textarea name=\"text\" rows=\"3\">{}</textarea></label>",
+        "</select></label><label>Target <input name=\"goal\" type=\"number\" step=\"any\" value=\"{}\"></label><label class=\"wide\">Notes <textarea name=\"text\" rows=\"3\">{}</textarea></label>",
         s.goal.map(|g| g.to_string()).unwrap_or_default(),
         esc(&s.text)
     ));
@@ -967,6 +1014,23 @@ fn query_of(q: &ViewQuery) -> String {
     }
 }
 
+/// What the block editor offers to pick from.
+#[derive(Default)]
+struct Choices {
+    metrics: Vec<(i64, String)>,
+    goals: Vec<(i64, String)>,
+}
+
+async fn goal_choices(state: &AppState) -> Result<Vec<(i64, String)>, WebError> {
+    Ok(state
+        .store()
+        .list_goals()
+        .await?
+        .into_iter()
+        .map(|g| (g.id.0, g.name))
+        .collect())
+}
+
 async fn metric_choices(state: &AppState) -> Result<Vec<(i64, String)>, WebError> {
     Ok(state
         .store()
@@ -1056,24 +1120,22 @@ async fn board_page(
     let name = board.settings.name.clone();
     let default_range = board.settings.date_range.clone();
     let default_compare = board.settings.comparison.clone();
-    let metrics = if editor_csrf.is_some() {
-        metric_choices(state).await?
+    let choices = if editor_csrf.is_some() {
+        Choices {
+            metrics: metric_choices(state).await?,
+            goals: goal_choices(state).await?,
+        }
     } else {
-        Vec::new()
+        Choices::default()
     };
     let computed = compute_board(state, board, frame).await?;
     let base = shared_base
         .clone()
         .unwrap_or_else(|| format!("/boards/{id}"));
     let query = query_of(q);
-    let blocks = cards(
-        &computed,
-        editor_csrf.map(|c| (c, metrics.as_slice())),
-        &base,
-        &query,
-    );
+    let blocks = cards(&computed, editor_csrf.map(|c| (c, &choices)), &base, &query);
     let new_block = editor_csrf
-        .map(|c| editor_form(c, &format!("/boards/{id}/blocks"), None, &metrics))
+        .map(|c| editor_form(c, &format!("/boards/{id}/blocks"), None, &choices))
         .unwrap_or_default();
     let (flash, flash_kind) = match (&q.ok, &q.err) {
         (_, Some(e)) => (Some(e.clone()), "bad"),
@@ -1185,6 +1247,10 @@ pub async fn block_add(
         Ok(f) => f,
         Err((field, e)) => return Ok(flash_to(&back, false, &format!("{field}: {e}"))),
     };
+    let form = match follow_goal(&state, form).await? {
+        Ok(f) => f,
+        Err(e) => return Ok(flash_to(&back, false, &format!("goal_id: {e}"))),
+    };
     let (w, h) = form.kind.default_size();
     let taken: Vec<Place> = state
         .store()
@@ -1208,6 +1274,27 @@ pub async fn block_add(
         )
         .await?;
     Ok(flash_to(&back, true, "Block added."))
+}
+
+/// A Progress block that follows a stored goal shows the goal's metric; `Err` when there is no
+/// such goal.
+async fn follow_goal(
+    state: &AppState,
+    mut form: BlockForm,
+) -> Result<Result<BlockForm, String>, WebError> {
+    let Some(id) = form.settings.goal_id else {
+        return Ok(Ok(form));
+    };
+    match state.store().goal(store::GoalId(id)).await {
+        Ok(goal) => {
+            form.settings.metrics = vec![goal.metric_id.0];
+            Ok(Ok(form))
+        }
+        Err(store::StoreError::NotFound { .. }) => Ok(Err(format!(
+            "there is no goal {id}; pick one from the list"
+        ))),
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn block_of(state: &AppState, board: BoardId, block: BlockId) -> Result<BlockRow, WebError> {
@@ -1234,6 +1321,10 @@ pub async fn block_edit(
     let form = match BlockForm::parse(&p) {
         Ok(f) => f,
         Err((field, e)) => return Ok(flash_to(&back, false, &format!("{field}: {e}"))),
+    };
+    let form = match follow_goal(&state, form).await? {
+        Ok(f) => f,
+        Err(e) => return Ok(flash_to(&back, false, &format!("goal_id: {e}"))),
     };
     state
         .store()

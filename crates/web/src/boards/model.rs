@@ -166,6 +166,9 @@ pub struct BlockSettings {
     pub sort: TableSort,
     /// Progress: the value aimed at over the range.
     pub goal: Option<f64>,
+    /// Progress: a stored goal to follow instead; its current period, target and pace replace
+    /// the block's range and `goal`, and its metric is the block's.
+    pub goal_id: Option<i64>,
     /// Text: the notes.
     pub text: String,
 }
@@ -187,6 +190,7 @@ impl Default for BlockSettings {
             table_rows: TableRows::ByDimension,
             sort: TableSort::ValueDesc,
             goal: None,
+            goal_id: None,
             text: String::new(),
         }
     }
@@ -256,7 +260,18 @@ impl BlockForm {
                 }
             }
         }
-        if kind != BlockKind::Text && s.metrics.is_empty() {
+        let goal_id = get("goal_id");
+        if kind == BlockKind::Progress && !goal_id.is_empty() {
+            s.goal_id = Some(
+                goal_id
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|g| *g > 0)
+                    .ok_or(("goal_id", format!("{goal_id:?} is not a goal id")))?,
+            );
+        }
+        // A block following a stored goal takes the goal's metric (filled in by the caller).
+        if kind != BlockKind::Text && s.metrics.is_empty() && s.goal_id.is_none() {
             return Err(("metric", "pick at least one metric".to_owned()));
         }
         let range = get("range");
@@ -314,8 +329,11 @@ impl BlockForm {
                     .filter(|g| g.is_finite() && *g > 0.0)
                     .ok_or(("goal", "the goal is a number above 0".to_owned()))?,
             );
-        } else if kind == BlockKind::Progress {
-            return Err(("goal", "a Progress block needs a goal".to_owned()));
+        } else if kind == BlockKind::Progress && s.goal_id.is_none() {
+            return Err((
+                "goal",
+                "a Progress block needs a stored goal or a target".to_owned(),
+            ));
         }
         s.text = get("text");
         let title = get("title");

@@ -5,7 +5,7 @@ use charts::{BarMode, Comparison, PieSlice, Series, Theme, TimeChart};
 use jiff::tz::TimeZone;
 use metric::Verdict;
 
-use super::compute::{BlockData, MetricData};
+use super::compute::{BlockData, GoalShown, MetricData};
 use super::model::{BlockKind, BlockSettings, ChangeFormat, TableRows, TableSort};
 
 pub fn esc(text: &str) -> String {
@@ -202,6 +202,11 @@ pub fn body(
                 theme,
             )
         }
+        BlockKind::Progress if data.goal.is_some() => data
+            .goal
+            .as_ref()
+            .map(|g| followed_goal(g, &first.info.format))
+            .unwrap_or_default(),
         BlockKind::Progress => {
             let goal = settings.goal.unwrap_or(0.0);
             let value = first.change.current.unwrap_or(0.0);
@@ -219,6 +224,44 @@ pub fn body(
         BlockKind::Table => table(settings, data, zone),
         BlockKind::Text => String::new(),
     }
+}
+
+/// A stored goal's current period: the value against the target, where the pace says it should
+/// be by now, the projected end value and the status, coloured by whether that is good news.
+fn followed_goal(g: &GoalShown, format: &metric::definition::NumberFormat) -> String {
+    let p = &g.progress;
+    let value = p.current.unwrap_or(0.0);
+    let status = serde_json::to_value(p.status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let full = |v: Option<f64>| esc(&charts::format_full(v, format));
+    let raw = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    format!(
+        "<div class=\"progress-block goal-progress\" data-goal=\"{}\" data-status=\"{status}\" data-target=\"{}\" data-expected=\"{}\" data-projection=\"{}\">\
+         <span class=\"small\">{}</span>\
+         <span class=\"big\" data-value=\"{}\">{}</span>\
+         <progress max=\"{}\" value=\"{}\"></progress>\
+         <span class=\"small muted\">{} of {} · <span class=\"change {}\">{}</span></span>\
+         <span class=\"small muted\">expected by now {} · projected {}</span></div>",
+        g.id,
+        p.target,
+        p.expected,
+        raw(p.projection),
+        esc(&g.name),
+        raw(p.current),
+        full(p.current),
+        p.target.max(0.0),
+        value.clamp(0.0, p.target.max(0.0)),
+        p.progress
+            .map(|r| format!("{:.0}%", r * 100.0))
+            .unwrap_or_else(|| "—".to_owned()),
+        full(Some(p.target)),
+        verdict_class(p.verdict),
+        esc(&status.replace('_', " ")),
+        full(Some(p.expected)),
+        full(p.projection),
+    )
 }
 
 fn table(settings: &BlockSettings, data: &BlockData, zone: &TimeZone) -> String {
@@ -415,6 +458,22 @@ fn csv_line(out: &mut String, cells: &[&str]) {
 
 /// The range a block shows and what it is compared with, for its header.
 pub fn range_caption(data: &BlockData, zone: &TimeZone) -> String {
+    if let Some(g) = &data.goal {
+        // The goal's own period, not the board's range; its last day is the one before `end`.
+        let day = |t: jiff::Timestamp| t.to_zoned(zone.clone()).strftime("%b %-d").to_string();
+        let last = g
+            .progress
+            .period
+            .end
+            .checked_sub(jiff::SignedDuration::from_millis(1))
+            .unwrap_or(g.progress.period.end);
+        return format!(
+            "Goal period {} – {} · {}",
+            day(g.progress.period.start),
+            day(last),
+            zone_name(zone)
+        );
+    }
     let compare = match data.compare {
         metric::CompareTo::None => String::new(),
         c => format!(" · vs {}", c.label().to_lowercase()),

@@ -159,17 +159,26 @@ pub fn query(buckets: &[HourBucket], q: &Query) -> Result<QueryResult, QueryErro
     let bounds = interval_bounds(&q.range, q.interval, &q.zone)?;
     let mut per_point = vec![Stats::default(); bounds.len().saturating_sub(1)];
     let mut total = Stats::default();
-    let mut per_dim: BTreeMap<Option<&str>, Stats> = BTreeMap::new();
+    let mut per_dim = DimStats::default();
+    // The interval of the previous bucket: buckets in hour order mostly stay in it, so it is
+    // checked before searching.
+    let mut last = 0usize;
     for b in buckets.iter().filter(|b| q.range.contains_hour(b.hour)) {
         total.add(b);
-        per_dim.entry(b.dimension.as_deref()).or_default().add(b);
-        let i = bounds.partition_point(|&s| s <= b.hour);
+        per_dim.add(b);
+        let i = if last + 1 < bounds.len() && bounds[last] <= b.hour && b.hour < bounds[last + 1] {
+            last + 1
+        } else {
+            bounds.partition_point(|&s| s <= b.hour)
+        };
         if i >= 1
             && let Some(slot) = per_point.get_mut(i - 1)
         {
             slot.add(b);
+            last = i - 1;
         }
     }
+    let per_dim = per_dim.into_map();
     let series = bounds
         .iter()
         .zip(&per_point)
@@ -186,6 +195,51 @@ pub fn query(buckets: &[HourBucket], q: &Query) -> Result<QueryResult, QueryErro
         breakdown,
         other,
     })
+}
+
+/// Stats per dimension. Buckets in hour order repeat their dimensions in the same order every
+/// hour, so the entry after the last one used is tried first; a miss falls back to a scan (few
+/// dimensions) or a hash lookup (many). Cheaper than a map lookup per bucket, which dominated
+/// board rendering.
+#[derive(Default)]
+struct DimStats<'a> {
+    entries: Vec<(Option<&'a str>, Stats)>,
+    index: std::collections::HashMap<Option<&'a str>, usize>,
+    next: usize,
+}
+
+impl<'a> DimStats<'a> {
+    const SCAN_UP_TO: usize = 8;
+
+    fn add(&mut self, b: &'a HourBucket) {
+        let key = b.dimension.as_deref();
+        let n = self.entries.len();
+        let guess = if n == 0 { None } else { Some(self.next % n) };
+        let j = match guess {
+            Some(j) if self.entries[j].0 == key => j,
+            _ => {
+                let found = if n <= Self::SCAN_UP_TO {
+                    self.entries.iter().position(|(k, _)| *k == key)
+                } else {
+                    self.index.get(&key).copied()
+                };
+                match found {
+                    Some(j) => j,
+                    None => {
+                        self.entries.push((key, Stats::default()));
+                        self.index.insert(key, n);
+                        n
+                    }
+                }
+            }
+        };
+        self.entries[j].1.add(b);
+        self.next = j + 1;
+    }
+
+    fn into_map(self) -> BTreeMap<Option<&'a str>, Stats> {
+        self.entries.into_iter().collect()
+    }
 }
 
 /// The aggregation over the whole range only.

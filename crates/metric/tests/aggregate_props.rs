@@ -30,7 +30,10 @@ fn arb_rows() -> impl Strategy<Value = Vec<RawRow>> {
         (
             -100_000i64..100_000,
             0..SPAN,
-            prop::option::of(prop::sample::select(vec!["a", "b", "c", "d"])),
+            // More dimensions than the aggregation scans before it hashes.
+            prop::option::of(prop::sample::select(vec![
+                "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l",
+            ])),
         )
             .prop_map(|(cents, offset, dim)| RawRow {
                 value: cents as f64 / 100.0,
@@ -136,6 +139,14 @@ proptest! {
                 let q = Query { range, interval, aggregation: f, zone: zone.clone(), top };
                 let got = query(&buckets, &q).unwrap();
                 prop_assert!(close(got.total, direct(&in_range, f)), "total {f:?}");
+                // Order does not matter: the same buckets backwards give the same answer.
+                let backwards: Vec<_> = buckets.iter().rev().cloned().collect();
+                let again = query(&backwards, &q).unwrap();
+                prop_assert!(close(again.total, got.total));
+                prop_assert_eq!(again.series.len(), got.series.len());
+                for (a, b) in again.series.iter().zip(&got.series) {
+                    prop_assert!(close(a.value, b.value), "{interval:?} {f:?} backwards");
+                }
 
                 // Series: one point per interval from the one holding the start to the one
                 // holding the last instant, each the direct aggregation of its rows.

@@ -148,16 +148,21 @@ pub async fn prefetch(
     for run in store.recent_sync_runs(&ids, 10).await? {
         runs.entry(run.metric_id).or_default().push(run);
     }
+    // One read for every metric rather than one per metric: a board shows most of them anyway.
+    let mut stored: HashMap<MetricId, store::StoredMetric> = store
+        .list_metrics()
+        .await?
+        .into_iter()
+        .filter(|m| spans.contains_key(&m.id))
+        .map(|m| (m.id, m))
+        .collect();
     let mut infos = HashMap::new();
     let mut buckets = HashMap::new();
     for id in ids {
-        let (Some(&version), Some(&(lo, hi))) = (versions.get(&id), spans.get(&id)) else {
+        let (Some(&version), Some(&(lo, hi)), Some(m)) =
+            (versions.get(&id), spans.get(&id), stored.remove(&id))
+        else {
             continue;
-        };
-        let m = match store.metric(id).await {
-            Ok(m) => m,
-            Err(store::StoreError::NotFound { .. }) => continue,
-            Err(e) => return Err(e.into()),
         };
         let sync = sync_state(runs.get(&id).map(Vec::as_slice).unwrap_or(&[]), now_ms);
         let info = match MetricDefinition::from_json(&m.definition) {
@@ -184,12 +189,15 @@ pub async fn prefetch(
                 broken: Some(e.to_string()),
             },
         };
-        // Whole hours: a bucket belongs to the range its hour starts in.
-        let from_ms = lo.div_euclid(crate::views::HOUR_MS) * crate::views::HOUR_MS;
-        let span = match cache.get(id, version, from_ms, hi) {
+        // Whole hours: a bucket belongs to the range its hour starts in. Rounding the end up
+        // keeps ranges that end "now" (today, month to date) on one cache entry for the hour.
+        let hour = crate::views::HOUR_MS;
+        let from_ms = lo.div_euclid(hour) * hour;
+        let to_ms = hi.div_euclid(hour) * hour + if hi.rem_euclid(hour) == 0 { 0 } else { hour };
+        let span = match cache.get(id, version, from_ms, to_ms) {
             Some(span) => span,
             None => {
-                let (from_ms, to_ms) = cache.span_to_load(id, version, from_ms, hi);
+                let (from_ms, to_ms) = cache.span_to_load(id, version, from_ms, to_ms);
                 let rows = store
                     .buckets(&BucketQuery {
                         metric: id,

@@ -398,7 +398,7 @@ pub async fn duplicate_metric(store: &AnyStore, id: MetricId) -> Result<StoredMe
 /// (or stop working) without their owner noticing, so the caller is told which ones to change
 /// first.
 pub async fn delete_metric(store: &AnyStore, id: MetricId) -> Result<bool, WebError> {
-    use store::WatchStore;
+    use store::{BoardStore, WatchStore};
     let mut users = Vec::new();
     for g in store.list_goals().await? {
         if g.metric_id == id {
@@ -413,6 +413,16 @@ pub async fn delete_metric(store: &AnyStore, id: MetricId) -> Result<bool, WebEr
     for c in store.list_scorecards().await? {
         if c.spec.metrics.iter().any(|m| m.metric_id == id.0) {
             users.push(format!("scorecard '{}'", c.name));
+        }
+    }
+    for board in store.list_boards().await? {
+        let shown = store.blocks(board.id).await?.iter().any(|b| {
+            crate::boards::model::BlockSettings::from_json(&b.block.settings)
+                .metrics
+                .contains(&id.0)
+        });
+        if shown {
+            users.push(format!("board '{}'", board.settings.name));
         }
     }
     if !users.is_empty() {

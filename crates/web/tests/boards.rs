@@ -912,3 +912,50 @@ async fn a_progress_block_follows_a_stored_goal_with_its_pace_and_projection() {
         block(&page.body, progress)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_metric_a_board_shows_is_not_deleted_until_its_blocks_go() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let board = board_of_every_type(&app, &admin).await;
+    let token = app.token(&admin).await;
+    let sent = app
+        .state
+        .store()
+        .metric_by_name("Messages sent")
+        .await
+        .unwrap()
+        .unwrap();
+    let refused = app
+        .api(
+            axum::http::Method::DELETE,
+            &format!("/api/v1/metrics/{}", sent.id.0),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(refused.body.contains("board 'Ops'"), "{}", refused.body);
+    assert!(app.state.store().metric(sent.id).await.is_ok(), "still there");
+
+    // Once no block shows it, it goes.
+    for kind in ["number", "line", "progress"] {
+        let r = app
+            .post_form(
+                &format!("/boards/{}/blocks/{}/delete", board.id, board.block(kind)),
+                Some(&admin),
+                &[("csrf", admin.csrf.as_str())],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let deleted = app
+        .api(
+            axum::http::Method::DELETE,
+            &format!("/api/v1/metrics/{}", sent.id.0),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert!(deleted.status.is_success(), "{}", deleted.body);
+}

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use domain::Secret;
-use lettre::message::{Mailbox, MultiPart, SinglePart, header::ContentType};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use watch::SmtpTls;
@@ -27,6 +27,30 @@ fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// `multipart/alternative` of the plain text and a `multipart/related` holding the HTML and
+/// each chart as an inline PNG its `cid:` names. A chart that does not rasterise is left out:
+/// the HTML shows its alt text and the text part has every value.
+fn with_inline_charts(message: &Message, html: &str) -> MultiPart {
+    let mut related = MultiPart::related().singlepart(SinglePart::html(html.to_owned()));
+    let png_type = ContentType::parse("image/png");
+    for image in &message.images {
+        match (charts::png(&image.svg, 2.0), &png_type) {
+            (Ok(png), Ok(png_type)) => {
+                related = related.singlepart(
+                    Attachment::new_inline(image.cid.clone()).body(png, png_type.clone()),
+                );
+            }
+            (Err(e), _) => {
+                tracing::warn!(cid = %image.cid, error = %e, "a chart of an email did not rasterise");
+            }
+            (_, Err(e)) => tracing::warn!(error = %e, "image/png is not a MIME type to lettre"),
+        }
+    }
+    MultiPart::alternative()
+        .singlepart(SinglePart::plain(message.text.clone()))
+        .multipart(related)
+}
+
 pub(crate) async fn send(
     smtp: &Smtp<'_>,
     from: &str,
@@ -47,6 +71,9 @@ pub(crate) async fn send(
         builder = builder.to(mailbox(r)?);
     }
     let email = match &message.html {
+        Some(html) if !message.images.is_empty() => {
+            builder.multipart(with_inline_charts(message, html))
+        }
         Some(html) => builder.multipart(MultiPart::alternative_plain_html(
             message.text.clone(),
             html.clone(),

@@ -309,6 +309,7 @@ fn alert_message(alert: &AlertRow, metric: &str, ev: &NewAlertEvent) -> Message 
             "range_end": ev.range.map(|r| ts(r.1).to_string()),
             "at": ts(ev.at_ms).to_string(),
         }),
+        images: Vec::new(),
     }
 }
 
@@ -507,7 +508,8 @@ async fn scorecard_message<S: Store>(
         "<div style=\"font-family:sans-serif\"><h2>{}</h2><table cellpadding=\"6\" style=\"border-collapse:collapse\"><tr><th align=\"left\">Metric</th><th align=\"right\">Value</th><th align=\"right\">Change</th><th></th></tr>",
         escape(&title)
     );
-    for l in &lines {
+    let mut images = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
         let c = &l.row.change;
         let against = match sc
             .spec
@@ -530,13 +532,18 @@ async fn scorecard_message<S: Store>(
             number(l.row.value)
         ));
         let colour = watch::scorecard::colour(c.verdict);
+        let cid = format!("trend-{i}@switchboard");
         html.push_str(&format!(
-            "<tr><td>{}</td><td align=\"right\"><strong>{}</strong></td><td align=\"right\" style=\"color:{colour}\">{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td align=\"right\"><strong>{}</strong></td><td align=\"right\" style=\"color:{colour}\">{}</td><td><img src=\"cid:{cid}\" width=\"120\" height=\"28\" alt=\"trend of {}\"></td></tr>",
             escape(&l.metric),
             escape(&number(l.row.value)),
             escape(&change),
-            watch::scorecard::sparkline_svg(&l.row.series, 120, 28, colour),
+            escape(&l.metric),
         ));
+        images.push(crate::message::InlineImage {
+            cid,
+            svg: watch::scorecard::sparkline_svg(&l.row.series, 120, 28, colour),
+        });
     }
     html.push_str("</table></div>");
     Ok(Message {
@@ -559,6 +566,7 @@ async fn scorecard_message<S: Store>(
                 "series": l.row.series,
             })).collect::<Vec<_>>(),
         }),
+        images,
     })
 }
 

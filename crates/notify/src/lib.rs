@@ -17,7 +17,7 @@ mod webhook;
 pub use deliver::{Backoff, DeliverReport, deliver_due, deliver_one};
 pub use evaluator::{TickReport, run_evaluator, tick};
 pub use guard::check_url;
-pub use message::{EventKind, Message};
+pub use message::{EventKind, InlineImage, Message};
 pub use webhook::{SIGNATURE_HEADER, TIMESTAMP_HEADER, VerifyError, sign, verify, webhook_body};
 
 use std::time::Duration;

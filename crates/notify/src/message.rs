@@ -37,6 +37,18 @@ pub struct Message {
     /// The values behind the message (alert values and ranges, scorecard rows).
     #[serde(default)]
     pub data: serde_json::Value,
+    /// Charts the HTML part shows as `<img src="cid:...">`: email sends each as an inline PNG
+    /// (mail clients do not draw inline SVG); other channels ignore them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<InlineImage>,
+}
+
+/// A chart of a message, kept as SVG and rasterised when an email is built.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InlineImage {
+    /// The Content-ID the HTML refers to (`cid:<this>`).
+    pub cid: String,
+    pub svg: String,
 }
 
 impl Message {

@@ -47,6 +47,7 @@ fn message() -> Message {
         text: "Failed messages is 12 over the last hour (threshold 10).".into(),
         html: Some("<p>Failed messages is <b>12</b></p>".into()),
         data: serde_json::json!({"current": 12.0, "threshold": 10.0}),
+        images: Vec::new(),
     }
 }
 

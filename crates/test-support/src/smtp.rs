@@ -38,6 +38,49 @@ impl Mail {
     }
 }
 
+impl Mail {
+    /// Every base64 MIME part of the given content type with its Content-ID (angle brackets
+    /// removed; empty when it has none) and its decoded bytes: the inline images of an email.
+    pub fn binary_parts(&self, content_type: &str) -> Vec<(String, Vec<u8>)> {
+        use base64::Engine as _;
+        let mut out = Vec::new();
+        for chunk in self.data.split("\r\n--") {
+            let Some(split) = chunk.find("\r\n\r\n") else {
+                continue;
+            };
+            let (headers, body) = (&chunk[..split], &chunk[split + 4..]);
+            let header = |name: &str| {
+                headers.lines().find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.trim()
+                        .eq_ignore_ascii_case(name)
+                        .then(|| v.trim().to_owned())
+                })
+            };
+            let is_type = header("Content-Type").is_some_and(|t| {
+                t.split(';')
+                    .next()
+                    .is_some_and(|t| t.trim() == content_type)
+            });
+            let is_base64 = header("Content-Transfer-Encoding")
+                .is_some_and(|e| e.eq_ignore_ascii_case("base64"));
+            if !(is_type && is_base64) {
+                continue;
+            }
+            let cid = header("Content-ID")
+                .unwrap_or_default()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned();
+            let text: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+            if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(text) {
+                out.push((cid, bytes));
+            }
+        }
+        out
+    }
+}
+
 fn decode_qp(s: &str) -> String {
     let joined = s.replace("=\r\n", "");
     let bytes = joined.as_bytes();

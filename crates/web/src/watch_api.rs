@@ -591,6 +591,7 @@ pub(crate) async fn send_test(state: &AppState, c: &ChannelRow) -> Result<Value,
         text: "This channel works: Switchboard can send alerts and scorecards through it.".into(),
         html: None,
         data: json!({ "channel_id": c.id.0 }),
+        images: Vec::new(),
     };
     let d = state
         .store()

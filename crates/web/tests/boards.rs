@@ -936,7 +936,10 @@ async fn a_metric_a_board_shows_is_not_deleted_until_its_blocks_go() {
         .await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
     assert!(refused.body.contains("board 'Ops'"), "{}", refused.body);
-    assert!(app.state.store().metric(sent.id).await.is_ok(), "still there");
+    assert!(
+        app.state.store().metric(sent.id).await.is_ok(),
+        "still there"
+    );
 
     // Once no block shows it, it goes.
     for kind in ["number", "line", "progress"] {

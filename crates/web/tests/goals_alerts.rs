@@ -381,6 +381,24 @@ async fn a_scorecard_email_holds_the_values_of_the_simulators_data() {
         "#cf222e"
     };
     assert!(yesterday == before || html.contains(colour), "{html}");
+    // Each chart the HTML shows is an inline PNG part of the same email.
+    let cids: Vec<&str> = html
+        .match_indices("src=\"cid:")
+        .map(|(at, m)| html[at + m.len()..].split('"').next().unwrap())
+        .collect();
+    assert_eq!(cids.len(), 1, "one trend chart per metric: {html}");
+    let images = mail.binary_parts("image/png");
+    assert_eq!(images.len(), cids.len(), "{}", mail.data);
+    for cid in cids {
+        let (_, png) = images
+            .iter()
+            .find(|(c, _)| c == cid)
+            .unwrap_or_else(|| panic!("no image/png part with Content-ID {cid}"));
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+        assert!(width > 0 && height > 0, "{width}×{height}");
+    }
     // The next run moved to tomorrow.
     assert_eq!(
         store.scorecard(sc_id).await.unwrap().next_run_ms,

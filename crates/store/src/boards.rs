@@ -186,6 +186,14 @@ pub trait BoardStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<u8>>> + Send;
 }
 
+/// The `meta` row of a signing key, also the associated data it is sealed with.
+pub(crate) fn signing_key_meta(purpose: &str) -> String {
+    format!("signing_key:{purpose}")
+}
+
+/// Signing keys were 32 random bytes stored in the clear before they were sealed.
+pub(crate) const PLAIN_SIGNING_KEY_LEN: usize = 32;
+
 pub(crate) fn not_found_board(id: BoardId) -> crate::StoreError {
     crate::StoreError::NotFound {
         what: "board",
@@ -649,18 +657,40 @@ macro_rules! board_store {
             }
 
             async fn signing_key(&self, purpose: &str, candidate: &[u8]) -> $crate::Result<Vec<u8>> {
-                let name = format!("signing_key:{purpose}");
+                let name = $crate::boards::signing_key_meta(purpose);
+                let key = self.key();
+                let sealed = key.seal(candidate, &name)?;
                 sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
                     .bind(&name)
-                    .bind(candidate)
+                    .bind(sealed)
                     .execute(&self.pool)
                     .await
                     .map_err($crate::StoreError::db("store a signing key"))?;
-                sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+                let stored: Vec<u8> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
                     .bind(&name)
                     .fetch_one(&self.pool)
                     .await
-                    .map_err($crate::StoreError::db("read a signing key"))
+                    .map_err($crate::StoreError::db("read a signing key"))?;
+                if let Some(plain) = key.open(&stored, &name) {
+                    return Ok(plain);
+                }
+                if stored.len() == $crate::boards::PLAIN_SIGNING_KEY_LEN {
+                    // Written in the clear by an earlier version: seal it in place, so links
+                    // signed with it keep working. Only a still-plain value is replaced.
+                    let resealed = key.seal(&stored, &name)?;
+                    sqlx::query("UPDATE meta SET value = $1 WHERE key = $2 AND value = $3")
+                        .bind(resealed)
+                        .bind(&name)
+                        .bind(&stored)
+                        .execute(&self.pool)
+                        .await
+                        .map_err($crate::StoreError::db("seal a signing key"))?;
+                    return Ok(stored);
+                }
+                Err($crate::StoreError::Invalid {
+                    what: "signing key",
+                    reason: format!("the stored {name} does not open under the master key"),
+                })
             }
         }
     };

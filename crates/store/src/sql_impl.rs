@@ -472,6 +472,28 @@ macro_rules! sql_store {
                         .map_err($crate::StoreError::db("re-seal a secret"))?;
                     count += 1;
                 }
+                // Signing keys (share links); one still in the clear is sealed on the way.
+                let rows: Vec<(String, Vec<u8>)> = sqlx::query_as("SELECT key, value FROM meta WHERE key LIKE 'signing_key:%' ORDER BY key")
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err($crate::StoreError::db("read signing keys to re-seal"))?;
+                for (name, value) in rows {
+                    let plain = match old.open(&value, &name) {
+                        Some(plain) => plain,
+                        None if value.len() == $crate::boards::PLAIN_SIGNING_KEY_LEN => value,
+                        None => return Err($crate::StoreError::Invalid {
+                            what: "signing key",
+                            reason: format!("the stored {name} does not open under the old master key"),
+                        }),
+                    };
+                    sqlx::query("UPDATE meta SET value = $1 WHERE key = $2")
+                        .bind(new.seal(&plain, &name)?)
+                        .bind(&name)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err($crate::StoreError::db("re-seal a signing key"))?;
+                    count += 1;
+                }
                 let check = new.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
                 sqlx::query("UPDATE meta SET value = $1 WHERE key = $2")
                     .bind(check)

@@ -2,7 +2,7 @@
 
 mod support;
 
-use store::{BoardSettings, BoardStore, NewBlock, Place, StoreError};
+use store::{BoardSettings, BoardStore, NewBlock, Place, Store as _, StoreError};
 use support::Harness;
 
 fn settings(name: &str) -> BoardSettings {
@@ -274,7 +274,78 @@ where
     assert_eq!(s.signing_key("other", &[7]).await.unwrap(), [7]);
 }
 
+const KEY_SQL: &str = "SELECT value FROM meta WHERE key = 'signing_key:shares'";
+
+fn bytes_literal(h: &impl Harness, bytes: &[u8]) -> String {
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    match h.backend() {
+        store::Backend::Sqlite => format!("X'{hex}'"),
+        store::Backend::Postgres => format!("'\\x{hex}'::bytea"),
+    }
+}
+
+async fn the_signing_key_is_sealed_at_rest<H: Harness>(h: &H)
+where
+    H::S: BoardStore,
+{
+    let s = h.open(support::key_a()).await.unwrap();
+    let key = [42u8; 32];
+    assert_eq!(s.signing_key("shares", &key).await.unwrap(), key);
+    let raw = h.read_bytes(KEY_SQL.to_owned()).await;
+    assert_ne!(raw, key);
+    assert!(
+        !raw.windows(8).any(|w| w == &key[..8]),
+        "no run of the key in the clear"
+    );
+    // Another master key cannot open it: the store says so rather than signing with junk.
+    drop(s);
+    let other = h.open(support::key_b()).await;
+    assert!(
+        other.is_err(),
+        "a store refuses a master key that is not its own"
+    );
+}
+
+async fn a_signing_key_stored_in_the_clear_is_sealed_and_kept<H: Harness>(h: &H)
+where
+    H::S: BoardStore,
+{
+    let s = h.open(support::key_a()).await.unwrap();
+    let legacy: Vec<u8> = (0..32).collect();
+    h.execute_raw(format!(
+        "INSERT INTO meta (key, value) VALUES ('signing_key:shares', {})",
+        bytes_literal(h, &legacy)
+    ))
+    .await;
+    assert_eq!(s.signing_key("shares", &[9; 32]).await.unwrap(), legacy);
+    assert_ne!(h.read_bytes(KEY_SQL.to_owned()).await, legacy, "sealed now");
+    assert_eq!(
+        s.signing_key("shares", &[8; 32]).await.unwrap(),
+        legacy,
+        "links signed before keep working"
+    );
+}
+
+async fn rotating_the_master_key_keeps_the_signing_key<H: Harness>(h: &H)
+where
+    H::S: BoardStore,
+{
+    let s = h.open(support::key_a()).await.unwrap();
+    let key = [7u8; 32];
+    s.signing_key("shares", &key).await.unwrap();
+    s.rotate_master_key(&support::key_a(), &support::key_b())
+        .await
+        .unwrap();
+    assert_eq!(s.signing_key("shares", &[1; 32]).await.unwrap(), key);
+    drop(s);
+    let reopened = h.open(support::key_b()).await.unwrap();
+    assert_eq!(reopened.signing_key("shares", &[1; 32]).await.unwrap(), key);
+}
+
 contract_tests!(
+    the_signing_key_is_sealed_at_rest,
+    a_signing_key_stored_in_the_clear_is_sealed_and_kept,
+    rotating_the_master_key_keeps_the_signing_key,
     the_signing_key_is_made_once_and_kept,
     boards_are_created_renamed_listed_and_deleted,
     blocks_are_added_edited_arranged_in_one_transaction_and_deleted,

@@ -67,6 +67,14 @@ impl SendError {
     }
 }
 
+fn client_builder(policy: Policy) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .timeout(policy.timeout)
+        // A redirect could lead to an address the URL check refused.
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("switchboard-notify/", env!("CARGO_PKG_VERSION")))
+}
+
 /// Sends messages; one HTTP client for every webhook.
 #[derive(Debug, Clone)]
 pub struct Sender {
@@ -78,11 +86,7 @@ impl Sender {
     pub fn new(policy: Policy) -> Result<Sender, SendError> {
         // The workspace builds rustls without a default provider (no aws-lc); install ring once.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(policy.timeout)
-            // A redirect could lead to an address the URL check refused.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("switchboard-notify/", env!("CARGO_PKG_VERSION")))
+        let http = client_builder(policy)
             .build()
             .map_err(|e| SendError::permanent(format!("cannot build the HTTP client: {e}")))?;
         Ok(Sender { http, policy })
@@ -164,8 +168,27 @@ impl Sender {
         body: Vec<u8>,
         headers: &[(&str, String)],
     ) -> Result<(), SendError> {
-        let mut req = self
-            .http
+        let addrs = guard::resolve_public(&url, self.policy.allow_loopback)
+            .await
+            .map_err(|e| match e {
+                guard::UrlError::Unresolved { .. } => SendError::transient(e.to_string()),
+                e => SendError::permanent(e.to_string()),
+            })?;
+        // A name is pinned to the addresses just checked; a literal address needs no lookup.
+        let pinned;
+        let http = match url.host() {
+            Some(url::Host::Domain(name)) => {
+                pinned = client_builder(self.policy)
+                    .resolve_to_addrs(name, &addrs)
+                    .build()
+                    .map_err(|e| {
+                        SendError::permanent(format!("cannot build the HTTP client: {e}"))
+                    })?;
+                &pinned
+            }
+            _ => &self.http,
+        };
+        let mut req = http
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body);

@@ -201,6 +201,7 @@ impl App {
             .route("/tv", get(boards::tv))
             .route("/assets/boards.css", get(boards::css))
             .route("/assets/boards.js", get(boards::js))
+            .route("/assets/tables.js", get(boards::tables_js))
             .route("/library", get(pages::library_page))
             .route("/library/add", post(pages::library_add))
             .route("/users", get(pages::users).post(pages::user_add))

@@ -285,3 +285,95 @@ async fn a_shared_link_opens_without_login_and_a_revoked_one_is_refused() {
         guest.body_text().await
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_block_sorts_by_the_column_clicked() {
+    let app = WebApp::spawn().await;
+    app.user("ada", Role::Viewer).await;
+    let ids = synced_metrics(&app, &["messages-by-status"]).await;
+    let store = app.state.store();
+    let now_ms = jiff::Timestamp::now().as_millisecond();
+    let board = store
+        .create_board(
+            &store::BoardSettings {
+                name: "Statuses".to_owned(),
+                date_range: "last_7_days".to_owned(),
+                comparison: "previous_period".to_owned(),
+                zone: "UTC".to_owned(),
+            },
+            now_ms,
+        )
+        .await
+        .unwrap();
+    store
+        .add_block(
+            board.id,
+            &store::NewBlock {
+                kind: "table".to_owned(),
+                title: "By status".to_owned(),
+                place: store::Place {
+                    x: 0,
+                    y: 0,
+                    w: 6,
+                    h: 4,
+                },
+                settings: format!("{{\"metrics\":[{}],\"top\":20}}", ids[0].0),
+            },
+            now_ms,
+        )
+        .await
+        .unwrap();
+    // The counts per status over the last 7 days, from the dump.
+    let today = today_utc_ms();
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for m in shared().dump["accounts"][0]["messages"].as_array().unwrap() {
+        let at = rfc2822_ms(m, "date_sent").or_else(|| rfc2822_ms(m, "date_created"));
+        if at.is_some_and(|at| today - 7 * DAY_MS <= at && at < today) {
+            *counts
+                .entry(m["status"].as_str().unwrap_or("").to_owned())
+                .or_default() += 1;
+        }
+    }
+    assert!(counts.len() >= 3, "several statuses to sort: {counts:?}");
+
+    let Some(b) = Browser::open(&app, Size::Desktop).await else {
+        return;
+    };
+    b.login("ada").await;
+    b.goto(&format!("/boards/{}", board.id)).await;
+    let rows = || async {
+        let got = b
+            .execute(
+                "return Array.from(document.querySelectorAll('section.block[data-kind=table] tbody tr'))
+                   .map(r => [r.cells[0].textContent.trim(), Number(r.cells[1].dataset.value)]);",
+                vec![],
+            )
+            .await;
+        serde_json::from_value::<Vec<(String, f64)>>(got).unwrap()
+    };
+    let shown: std::collections::BTreeMap<String, usize> = rows()
+        .await
+        .into_iter()
+        .map(|(s, v)| (s, v as usize))
+        .collect();
+    assert_eq!(shown, counts, "every status with its count");
+
+    // Largest first, then smallest first on a second click.
+    let mut descending: Vec<usize> = counts.values().copied().collect();
+    descending.sort_unstable_by(|a, b| b.cmp(a));
+    let values = |r: Vec<(String, f64)>| r.into_iter().map(|(_, v)| v as usize).collect::<Vec<_>>();
+    b.click("section.block[data-kind=table] thead th:nth-child(2) button.sort")
+        .await;
+    assert_eq!(values(rows().await), descending);
+    b.click("section.block[data-kind=table] thead th:nth-child(2) button.sort")
+        .await;
+    let ascending: Vec<usize> = descending.iter().rev().copied().collect();
+    assert_eq!(values(rows().await), ascending);
+    let arrow = b
+        .execute(
+            "return document.querySelector('section.block[data-kind=table] thead th:nth-child(2)').getAttribute('aria-sort')",
+            vec![],
+        )
+        .await;
+    assert_eq!(arrow, "ascending");
+}

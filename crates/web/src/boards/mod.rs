@@ -1903,11 +1903,21 @@ pub fn stylesheet() -> &'static str {
 }
 
 const BOARDS_JS: &str = include_str!("../../assets/boards.js");
+const TABLES_JS: &str = include_str!("../../assets/tables.js");
 
 pub async fn js() -> Response {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
         BOARDS_JS,
+    )
+        .into_response()
+}
+
+/// Sorting table blocks by a clicked header: for every reader of a board, shared links too.
+pub async fn tables_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        TABLES_JS,
     )
         .into_response()
 }

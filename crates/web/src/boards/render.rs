@@ -264,6 +264,16 @@ fn followed_goal(g: &GoalShown, format: &metric::definition::NumberFormat) -> St
     )
 }
 
+/// A column header the reader can click to sort by (`tables.js`); `num` columns sort by value.
+fn sortable_header(label: &str, numeric: bool) -> String {
+    format!(
+        "<th{}><button type=\"button\" class=\"sort\" title=\"Sort by {}\">{}</button></th>",
+        if numeric { " class=\"num\"" } else { "" },
+        esc(label),
+        esc(label)
+    )
+}
+
 fn table(settings: &BlockSettings, data: &BlockData, zone: &TimeZone) -> String {
     let mut out = String::from("<table class=\"block-table\">");
     match settings.table_rows {
@@ -285,12 +295,13 @@ fn table(settings: &BlockSettings, data: &BlockData, zone: &TimeZone) -> String 
                 TableSort::Label => rows.sort_by(|a, b| a.0.cmp(&b.0)),
             }
             out.push_str(&format!(
-                "<thead><tr><th>Dimension</th><th class=\"num\">{}</th>{}</tr></thead><tbody>",
-                esc(&m.info.name),
+                "<thead><tr>{}{}{}</tr></thead><tbody>",
+                sortable_header("Dimension", false),
+                sortable_header(&m.info.name, true),
                 if data.previous.is_some() {
-                    "<th class=\"num\">Previous</th>"
+                    sortable_header("Previous", true)
                 } else {
-                    ""
+                    String::new()
                 }
             ));
             for (d, v, p) in rows {
@@ -302,7 +313,8 @@ fn table(settings: &BlockSettings, data: &BlockData, zone: &TimeZone) -> String 
                 ));
                 if data.previous.is_some() {
                     out.push_str(&format!(
-                        "<td class=\"num\">{}</td>",
+                        "<td class=\"num\" data-value=\"{}\">{}</td>",
+                        p.map(|x| x.to_string()).unwrap_or_default(),
                         esc(&charts::format_full(p, &m.info.format))
                     ));
                 }
@@ -310,9 +322,10 @@ fn table(settings: &BlockSettings, data: &BlockData, zone: &TimeZone) -> String 
             }
         }
         TableRows::ByInterval => {
-            out.push_str("<thead><tr><th>Starting</th>");
+            out.push_str("<thead><tr>");
+            out.push_str(&sortable_header("Starting", true));
             for m in &data.metrics {
-                out.push_str(&format!("<th class=\"num\">{}</th>", esc(&m.info.name)));
+                out.push_str(&sortable_header(&m.info.name, true));
             }
             out.push_str("</tr></thead><tbody>");
             let mut order: Vec<usize> = (0..data.starts.len()).collect();
@@ -335,8 +348,13 @@ fn table(settings: &BlockSettings, data: &BlockData, zone: &TimeZone) -> String 
                 TableSort::Label => {}
             }
             for i in order {
+                // Dates sort by instant, not by their text.
                 out.push_str(&format!(
-                    "<tr><td>{}</td>",
+                    "<tr><td data-value=\"{}\">{}</td>",
+                    data.starts
+                        .get(i)
+                        .map(|t| t.as_millisecond().to_string())
+                        .unwrap_or_default(),
                     esc(&start_label(data, i, zone))
                 ));
                 for m in &data.metrics {

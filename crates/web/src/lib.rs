@@ -199,6 +199,7 @@ impl App {
                 axum::routing::any(boards::shared_refuse),
             )
             .route("/tv", get(boards::tv))
+            .route("/tv/shared", get(boards::tv_links))
             .route("/assets/boards.css", get(boards::css))
             .route("/assets/boards.js", get(boards::js))
             .route("/assets/tables.js", get(boards::tables_js))

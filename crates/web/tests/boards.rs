@@ -962,3 +962,93 @@ async fn a_metric_a_board_shows_is_not_deleted_until_its_blocks_go() {
         .await;
     assert!(deleted.status.is_success(), "{}", deleted.body);
 }
+
+/// Makes a share link of `board` and returns its token (the part after `/shared/`).
+async fn share_token(app: &TestApp, admin: &Session, board: i64, label: &str) -> String {
+    let made = app
+        .post_form(
+            &format!("/boards/{board}/shares"),
+            Some(admin),
+            &[("csrf", &admin.csrf), ("label", label), ("days", "7")],
+        )
+        .await;
+    let location = made.location().unwrap().to_owned();
+    let flash: String = url::form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
+        .find(|(k, _)| k == "ok")
+        .unwrap()
+        .1
+        .into_owned();
+    flash
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .strip_prefix("/shared/")
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tv_loop_of_share_links_runs_without_login_and_stops_at_a_revoked_one() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let board = board_of_every_type(&app, &admin).await;
+    let other = app
+        .post_form(
+            "/boards",
+            Some(&admin),
+            &[("csrf", &admin.csrf), ("name", "Lobby")],
+        )
+        .await;
+    let other_id = id_from_location(other.location().unwrap(), "/boards/");
+    let a = share_token(&app, &admin, board.id, "wall").await;
+    let b = share_token(&app, &admin, other_id, "lobby").await;
+
+    let first = app
+        .get(&format!("/tv/shared?links={a},{b}&every=30"), None)
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert!(
+        first.body.contains("id=\"read-only\""),
+        "through the share link"
+    );
+    assert!(!first.body.contains("method=\"post\""), "nothing to change");
+    // The page refreshes to the next board (askama writes `&` as `&#38;`).
+    let refresh = format!("content=\"30;url=/tv/shared?links={a},{b}&#38;i=1&#38;every=30\"");
+    assert!(first.body.contains(&refresh), "{refresh} in the page");
+    let today = today_utc_ms();
+    assert_eq!(
+        attr(block(&first.body, board.block("number")), "data-value").unwrap(),
+        sent_in(today - 7 * DAY_MS, today).to_string()
+    );
+    let second = app
+        .get(&format!("/tv/shared?links={a},{b}&i=1&every=30"), None)
+        .await;
+    assert_eq!(second.status, StatusCode::OK);
+    assert!(second.body.contains("Lobby"), "the second board");
+
+    // Revoked: that board is no longer shown.
+    let share = app
+        .state
+        .store()
+        .shares(store::BoardId(other_id))
+        .await
+        .unwrap()
+        .remove(0);
+    app.state
+        .store()
+        .revoke_share(
+            store::BoardId(other_id),
+            share.id,
+            jiff::Timestamp::now().as_millisecond(),
+        )
+        .await
+        .unwrap();
+    let gone = app
+        .get(&format!("/tv/shared?links={a},{b}&i=1&every=30"), None)
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND, "{}", gone.body);
+    let forged = app
+        .get(&format!("/tv/shared?links={a}x&every=30"), None)
+        .await;
+    assert_eq!(forged.status, StatusCode::NOT_FOUND);
+}

@@ -951,6 +951,8 @@ pub struct ShareItem {
     pub id: i64,
     pub label: String,
     pub url: String,
+    /// The same board full screen, refreshing itself, without signing in.
+    pub tv_url: String,
     pub state: &'static str,
     pub expires: String,
 }
@@ -1070,20 +1072,22 @@ pub async fn page(
             .shares(BoardId(id))
             .await?
             .into_iter()
-            .map(|s| ShareItem {
+            .map(|s| {
+                let token = share::sign(
+                    &key,
+                    &share::Claims {
+                        share: s.id,
+                        board: s.board,
+                        expires_ms: s.expires_ms,
+                    },
+                );
+                (s, token)
+            })
+            .map(|(s, token)| ShareItem {
                 id: s.id.0,
                 label: s.label.clone(),
-                url: format!(
-                    "/shared/{}",
-                    share::sign(
-                        &key,
-                        &share::Claims {
-                            share: s.id,
-                            board: s.board,
-                            expires_ms: s.expires_ms
-                        }
-                    )
-                ),
+                url: format!("/shared/{token}"),
+                tv_url: format!("/tv/shared?links={token}"),
                 state: if s.revoked_ms.is_some() {
                     "revoked"
                 } else if s.is_live(now_ms) {
@@ -1873,6 +1877,60 @@ pub async fn tv(
         every,
     ));
     render(&page)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TvLinksQuery {
+    /// Share-link tokens (the part after `/shared/`), comma-separated: the boards of the loop.
+    #[serde(default)]
+    links: String,
+    #[serde(default)]
+    i: usize,
+    /// Seconds per board.
+    #[serde(default)]
+    every: Option<u32>,
+}
+
+/// A loop of shared boards for a screen nobody signs in on: each board is reached through its
+/// share link, so the loop is read-only and stops showing a board whose link expires or is
+/// revoked.
+pub async fn tv_links(State(state): State<AppState>, Query(q): Query<TvLinksQuery>) -> PageResult {
+    let tokens: Vec<&str> = q
+        .links
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect();
+    if tokens.is_empty() {
+        return Err(WebError::NotFound(
+            "a TV loop needs share links: /tv/shared?links=<token>,<token>".to_owned(),
+        )
+        .into());
+    }
+    let every = q.every.unwrap_or(60).clamp(10, 3600);
+    let i = q.i % tokens.len();
+    let board = shared_board(&state, tokens[i]).await?;
+    let mut page = board_page(
+        &state,
+        board,
+        &ViewQuery::default(),
+        None,
+        Some(format!("/shared/{}", tokens[i])),
+    )
+    .await?;
+    page.tv = Some((
+        format!(
+            "/tv/shared?links={}&i={}&every={every}",
+            tokens.join(","),
+            (i + 1) % tokens.len()
+        ),
+        every,
+    ));
+    let mut response = render(&page)?;
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 /// The grid's placement classes and the charts' colours, generated once: the strict

@@ -449,7 +449,7 @@ pub struct ScorecardLine {
 }
 
 /// The scorecard's rows for the run scheduled at `run_ms`.
-pub async fn scorecard_lines<S: Store>(
+pub async fn scorecard_lines<S: Store + WatchStore>(
     store: &S,
     sc: &ScorecardRow,
     run_ms: i64,
@@ -467,7 +467,18 @@ pub async fn scorecard_lines<S: Store>(
         // Two years back covers "same period last year" for a monthly card.
         let from = period.start.as_millisecond() - 2 * 366 * 24 * 3_600_000;
         let b = buckets(store, stored.id, from, period.end.as_millisecond()).await?;
-        let row = watch::row(&b, &period, m.aggregation, m.baseline, m.trend, chart, zone)
+        let baseline = match m.baseline {
+            Baseline::StoredGoal { goal_id } => match store.goal(store::GoalId(goal_id)).await {
+                Ok(goal) => Baseline::Goal {
+                    target: goal.spec.goal.target,
+                },
+                // Deleted since: the row shows no comparison rather than failing the card.
+                Err(StoreError::NotFound { .. }) => m.baseline,
+                Err(e) => return Err(e),
+            },
+            other => other,
+        };
+        let row = watch::row(&b, &period, m.aggregation, baseline, m.trend, chart, zone)
             .map_err(invalid)?;
         lines.push(ScorecardLine {
             metric_id: m.metric_id,
@@ -485,7 +496,7 @@ pub fn favourable(definition: &str) -> Trend {
         .unwrap_or(Trend::Up)
 }
 
-async fn scorecard_message<S: Store>(
+async fn scorecard_message<S: Store + WatchStore>(
     store: &S,
     sc: &ScorecardRow,
     run_ms: i64,
@@ -518,7 +529,7 @@ async fn scorecard_message<S: Store>(
             .find(|m| m.metric_id == l.metric_id)
             .map(|m| m.baseline)
         {
-            Some(Baseline::Goal { .. }) => "goal",
+            Some(Baseline::Goal { .. } | Baseline::StoredGoal { .. }) => "goal",
             Some(Baseline::SamePeriodLastYear) => "last year",
             _ => "previous period",
         };

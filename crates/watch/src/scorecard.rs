@@ -20,9 +20,14 @@ pub const MAX_METRICS: usize = 15;
 pub enum Baseline {
     PreviousPeriod,
     SamePeriodLastYear,
-    /// The metric's goal target.
+    /// A target typed into the scorecard.
     Goal {
         target: f64,
+    },
+    /// The target of a stored goal; the caller looks it up and passes [`Baseline::Goal`] to
+    /// [`row`] (a goal that no longer exists leaves the row without a baseline).
+    StoredGoal {
+        goal_id: i64,
     },
 }
 
@@ -52,6 +57,7 @@ pub fn row(
     let value = total(buckets, period, aggregation);
     let (baseline_range, base) = match baseline {
         Baseline::Goal { target } => (None, Some(target)),
+        Baseline::StoredGoal { .. } => (None, None),
         Baseline::PreviousPeriod | Baseline::SamePeriodLastYear => {
             let comparison = if baseline == Baseline::PreviousPeriod {
                 Comparison::PreviousPeriod

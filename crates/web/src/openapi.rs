@@ -690,7 +690,8 @@ fn watch_schemas() -> Value {
                 "metric_id": int, "aggregation": {"$ref": "#/components/schemas/Aggregation"},
                 "baseline": {"oneOf": [
                     {"type": "object", "required": ["kind"], "properties": {"kind": {"enum": ["previous_period", "same_period_last_year"]}}},
-                    {"type": "object", "required": ["kind", "target"], "properties": {"kind": {"const": "goal"}, "target": {"type": "number"}}}]},
+                    {"type": "object", "required": ["kind", "target"], "properties": {"kind": {"const": "goal"}, "target": {"type": "number"}}},
+                    {"type": "object", "required": ["kind", "goal_id"], "description": "the target of a stored goal of the same metric", "properties": {"kind": {"const": "stored_goal"}, "goal_id": int}}]},
                 "trend": {"enum": ["up", "down"]}}}}}},
         "ScorecardIn": {"type": "object", "required": ["name", "spec"], "additionalProperties": false, "properties": {
             "name": text, "spec": {"$ref": "#/components/schemas/ScorecardSpec"}, "channels": ids.clone()}},

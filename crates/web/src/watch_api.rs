@@ -659,6 +659,28 @@ async fn scorecard_checked(
     body.spec.validate().map_err(bad("spec"))?;
     for m in &body.spec.metrics {
         referenced_metric(state, m.metric_id, "spec").await?;
+        if let watch::Baseline::StoredGoal { goal_id } = m.baseline {
+            // Comparing with another metric's goal would mix units: the goal must be this metric's.
+            match state.store().goal(store::GoalId(goal_id)).await {
+                Ok(g) if g.metric_id.0 == m.metric_id => {}
+                Ok(g) => {
+                    return Err(WebError::invalid(
+                        "spec",
+                        format!(
+                            "goal {goal_id} is about metric {}, not metric {}",
+                            g.metric_id.0, m.metric_id
+                        ),
+                    ));
+                }
+                Err(store::StoreError::NotFound { .. }) => {
+                    return Err(WebError::invalid(
+                        "spec",
+                        format!("goal {goal_id} does not exist: pick one from GET /api/v1/goals"),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
     referenced_channels(state, &body.channels).await?;
     let next = body

@@ -697,3 +697,84 @@ async fn a_metric_an_alert_watches_is_not_deleted_until_the_alert_goes() {
         .await;
     assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
 }
+
+#[tokio::test]
+async fn a_scorecard_row_compares_with_a_stored_goal_of_its_metric() {
+    let app = app().await;
+    let (_admin, token, m) = setup(&app).await;
+    let today = jiff::Zoned::now()
+        .with_time_zone(jiff::tz::TimeZone::UTC)
+        .date();
+    let target = 40.0;
+    let goal = app
+        .api(
+            Method::POST,
+            "/api/v1/goals",
+            Some(&token),
+            Some(json!({"name": "Daily sends", "metric_id": m.id.0, "spec": {
+                "goal": {"target": target, "criterion": "reach", "trend": "up",
+                         "period": {"kind": "calendar", "unit": "week", "start": today.to_string(), "repeat": true}},
+                "aggregation": "sum", "zone": "UTC"}})),
+        )
+        .await;
+    assert_eq!(goal.status, StatusCode::CREATED, "{}", goal.body);
+    let goal_id = goal.json()["goal"]["id"].as_i64().unwrap();
+    let card = |goal_id: i64| {
+        json!({
+            "name": "Against the goal",
+            "spec": {"schedule": {"frequency": {"kind": "daily"}, "at": "00:30:00"}, "zone": "UTC",
+                     "metrics": [{"metric_id": m.id.0, "aggregation": "sum",
+                                  "baseline": {"kind": "stored_goal", "goal_id": goal_id}, "trend": "up"}]},
+        })
+    };
+    let unknown = app
+        .api(
+            Method::POST,
+            "/api/v1/scorecards",
+            Some(&token),
+            Some(card(goal_id + 100)),
+        )
+        .await;
+    assert_eq!(
+        unknown.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        unknown.body
+    );
+    let created = app
+        .api(
+            Method::POST,
+            "/api/v1/scorecards",
+            Some(&token),
+            Some(card(goal_id)),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.json()["scorecard"]["id"].as_i64().unwrap();
+
+    // A run today reports yesterday: its value against the goal's target.
+    let day_ms = 24 * HOUR;
+    let midnight = Timestamp::now().as_millisecond().div_euclid(day_ms) * day_ms;
+    let at = Timestamp::from_millisecond(midnight + HOUR).unwrap();
+    let preview = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/scorecards/{id}/preview?at={at}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    let row = &preview.json()["rows"][0]["row"];
+    let yesterday: f64 = sent_per_hour()
+        .range(midnight - day_ms..midnight)
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(row["value"].as_f64().unwrap(), yesterday);
+    assert_eq!(row["change"]["previous"].as_f64().unwrap(), target);
+    let pct = row["change"]["percent"].as_f64().unwrap();
+    assert!(
+        (pct - (yesterday - target) / target * 100.0).abs() < 1e-9,
+        "{pct}"
+    );
+}

@@ -177,6 +177,28 @@ async fn a_board_built_in_the_browser_shows_the_simulators_numbers() {
     );
     assert!(b.path().await.contains("range=last_7_days"));
     b.screenshot("board-last-7-days").await;
+    let board_path = b.path().await;
+    drop(b);
+
+    // The same board in a dark theme, for the CI artifacts: charts take the dark palette.
+    let Some(dark) = Browser::open_with(&app, Size::Desktop, true).await else {
+        return;
+    };
+    dark.login("ada").await;
+    dark.goto(&board_path).await;
+    // A block's card is dark: the mean of its background's RGB channels is below half.
+    let card = dark
+        .execute(
+            "return getComputedStyle(document.querySelector('section.block')).backgroundColor.match(/\\d+/g).slice(0, 3).map(Number)",
+            vec![],
+        )
+        .await;
+    let rgb: Vec<f64> = serde_json::from_value(card.clone()).unwrap();
+    assert!(
+        rgb.iter().sum::<f64>() / 3.0 < 128.0,
+        "the board follows the dark preference: {card}"
+    );
+    dark.screenshot("board-dark").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -399,3 +399,105 @@ async fn a_table_block_sorts_by_the_column_clicked() {
         .await;
     assert_eq!(arrow, "ascending");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_block_dragged_and_resized_in_the_browser_keeps_its_place() {
+    let app = WebApp::spawn().await;
+    app.user("ada", Role::Admin).await;
+    let ids = synced_metrics(&app, &["messages-sent"]).await;
+    let store = app.state.store();
+    let now_ms = jiff::Timestamp::now().as_millisecond();
+    let board = store
+        .create_board(
+            &store::BoardSettings {
+                name: "Arranged".to_owned(),
+                date_range: "last_7_days".to_owned(),
+                comparison: "none".to_owned(),
+                zone: "UTC".to_owned(),
+            },
+            now_ms,
+        )
+        .await
+        .unwrap();
+    let block = store
+        .add_block(
+            board.id,
+            &store::NewBlock {
+                kind: "number".to_owned(),
+                title: "Sent".to_owned(),
+                place: store::Place {
+                    x: 0,
+                    y: 0,
+                    w: 3,
+                    h: 2,
+                },
+                settings: format!("{{\"metrics\":[{}]}}", ids[0].0),
+            },
+            now_ms,
+        )
+        .await
+        .unwrap();
+    let place = || async { store.blocks(board.id).await.unwrap()[0].block.place };
+    let Some(b) = Browser::open(&app, Size::Desktop).await else {
+        return;
+    };
+    b.login("ada").await;
+    b.goto(&format!("/boards/{}", board.id)).await;
+
+    // Wider, with the button (no JavaScript needed).
+    b.click(&format!(
+        "section.block[data-block=\"{}\"] button[value=wider]",
+        block.id
+    ))
+    .await;
+    b.wait_for(&format!(
+        "section.block[data-block=\"{}\"][data-w=\"4\"]",
+        block.id
+    ))
+    .await;
+    assert_eq!((place().await.w, place().await.h), (4, 2));
+
+    // Dragged by its header onto the grid cell of column 7 (index 6), row 2 (index 1): the
+    // drop is dispatched where a person's mouse would release it.
+    b.execute(
+        r#"const grid = document.getElementById('board-grid');
+           const block = grid.querySelector('section.block');
+           const box = grid.getBoundingClientRect();
+           const style = getComputedStyle(grid);
+           const columns = style.gridTemplateColumns.split(' ').length;
+           const gap = parseFloat(style.columnGap) || 0;
+           const colWidth = (box.width - gap * (columns - 1)) / columns;
+           const rowHeight = parseFloat(style.gridAutoRows) || 110;
+           const data = new DataTransfer();
+           block.querySelector('.block-head').dispatchEvent(new DragEvent('dragstart', {bubbles: true, dataTransfer: data}));
+           grid.dispatchEvent(new DragEvent('drop', {bubbles: true, cancelable: true, dataTransfer: data,
+             clientX: box.left + 6 * (colWidth + gap) + colWidth / 2,
+             clientY: box.top + 1 * (rowHeight + gap) + rowHeight / 2}));"#,
+        vec![],
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while (place().await.x, place().await.y) != (6, 1) {
+        assert!(
+            Instant::now() < deadline,
+            "the drop was not saved: {:?}",
+            place().await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // After the reload the page draws it there, still four cells wide.
+    b.goto(&format!("/boards/{}", board.id)).await;
+    let classes = b
+        .execute(
+            "return document.querySelector('section.block').className",
+            vec![],
+        )
+        .await;
+    let classes = classes.as_str().unwrap();
+    for class in ["gx6", "gy1", "gw4", "gh2"] {
+        assert!(
+            classes.split_whitespace().any(|c| c == class),
+            "{class} in {classes}"
+        );
+    }
+}

@@ -219,6 +219,7 @@ impl App {
                 get(watch_pages::alerts).post(watch_pages::alert_create),
             )
             .route("/alerts/backtest", post(watch_pages::alert_backtest))
+            .route("/alerts/sync", post(watch_pages::alert_sync_create))
             .route("/alerts/{id}", get(watch_pages::alert_history))
             .route(
                 "/scorecards",

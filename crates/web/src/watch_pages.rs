@@ -940,3 +940,97 @@ pub async fn channel_test(
         )
     })
 }
+
+/// The built-in sync alerts of one metric, or of every metric in use (`metric` = `all`): a
+/// failed sync, no successful sync for N hours, a sync stopped at the page cap. Alerts that
+/// already exist under the same name are left as they are.
+pub async fn alert_sync_create(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> PageResult {
+    caller.require(Role::Editor)?;
+    let f = Fields::parse(&body);
+    caller.check_csrf(&f.get("csrf"))?;
+    let made = async {
+        let metrics = state.store().list_metrics().await?;
+        let chosen: Vec<&store::StoredMetric> = match f.get("metric").as_str() {
+            "all" => metrics.iter().filter(|m| m.in_use()).collect(),
+            _ => {
+                let id = f.id("metric")?;
+                let m = metrics
+                    .iter()
+                    .find(|m| m.id.0 == id)
+                    .ok_or_else(|| WebError::invalid("metric", format!("no metric {id}")))?;
+                vec![m]
+            }
+        };
+        let mut kinds = Vec::new();
+        if f.get("failed") == "on" {
+            kinds.push(("sync failed", watch::alert::BuiltinAlert::SyncFailed));
+        }
+        if f.get("stale") == "on" {
+            let hours = f.num("stale_hours")?;
+            if !(hours > 0.0 && hours <= 24.0 * 90.0) {
+                return Err(WebError::invalid(
+                    "stale_hours",
+                    "stale after 1 to 2160 hours",
+                ));
+            }
+            kinds.push((
+                "stale",
+                watch::alert::BuiltinAlert::Stale {
+                    after_ms: (hours * 3_600_000.0) as i64,
+                },
+            ));
+        }
+        if f.get("page_cap") == "on" {
+            kinds.push(("hit the page cap", watch::alert::BuiltinAlert::PageCap));
+        }
+        if kinds.is_empty() {
+            return Err(WebError::invalid(
+                "failed",
+                "tick at least one kind of alert",
+            ));
+        }
+        let existing: Vec<String> = state
+            .store()
+            .list_alerts()
+            .await?
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
+        let channels: Vec<ChannelId> = f.ids("channel").into_iter().map(ChannelId).collect();
+        let mut created = 0;
+        for m in &chosen {
+            for (what, builtin) in &kinds {
+                let name = format!("{}: {what}", m.name);
+                if existing.contains(&name) {
+                    continue;
+                }
+                let new = NewAlert {
+                    name,
+                    metric_id: m.id,
+                    spec: AlertSpec::Sync { builtin: *builtin },
+                    enabled: true,
+                    channels: channels.clone(),
+                };
+                new.spec
+                    .validate()
+                    .map_err(|e| WebError::invalid("stale_hours", e.to_string()))?;
+                state
+                    .store()
+                    .create_alert(&new, Timestamp::now().as_millisecond())
+                    .await?;
+                created += 1;
+            }
+        }
+        Ok(created)
+    }
+    .await;
+    Ok(match made {
+        Ok(0) => with_flash("/alerts", true, "Those sync alerts exist already."),
+        Ok(n) => with_flash("/alerts", true, &format!("Added {n} sync alerts.")),
+        Err(e) => with_flash("/alerts", false, &e.to_string()),
+    })
+}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::http::{Method, StatusCode};
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use store::{AnyStore, MetricId, SqliteStore, WatchStore as _};
+use store::{AnyStore, MetricId, SqliteStore, Store as _, WatchStore as _};
 use support::*;
 use test_support::smtp::SmtpServer;
 use test_support::webhook::WebhookReceiver;
@@ -777,4 +777,86 @@ async fn a_scorecard_row_compares_with_a_stored_goal_of_its_metric() {
         (pct - (yesterday - target) / target * 100.0).abs() < 1e-9,
         "{pct}"
     );
+}
+
+#[tokio::test]
+async fn the_sync_health_form_adds_the_built_in_alerts_and_a_failed_sync_fires_one() {
+    let app = app().await;
+    let (admin, token, m) = setup(&app).await;
+    let form = [
+        ("csrf", admin.csrf.as_str()),
+        ("metric", "all"),
+        ("failed", "on"),
+        ("stale", "on"),
+        ("stale_hours", "6"),
+        ("page_cap", "on"),
+    ];
+    let r = app.post_form("/alerts/sync", Some(&admin), &form).await;
+    assert!(r.location().unwrap().contains("ok="), "{:?}", r.location());
+    let store = app.state.store();
+    let mut names: Vec<String> = store
+        .list_alerts()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    names.sort();
+    let expected: Vec<String> = ["hit the page cap", "stale", "sync failed"]
+        .iter()
+        .map(|w| format!("{}: {w}", m.name))
+        .collect();
+    assert_eq!(names, expected, "every metric in use gets the three");
+    let again = app.post_form("/alerts/sync", Some(&admin), &form).await;
+    assert!(
+        again.location().unwrap().contains("exist"),
+        "{:?}",
+        again.location()
+    );
+    assert_eq!(store.list_alerts().await.unwrap().len(), 3, "no duplicates");
+
+    // The next sync fails: the failed-sync alert fires, the others stay quiet.
+    let now = Timestamp::now().as_millisecond();
+    let run = store
+        .start_sync_run(&store::NewSyncRun {
+            metric_id: m.id,
+            from_ms: now - HOUR,
+            to_ms: now,
+            started_ms: now,
+        })
+        .await
+        .unwrap();
+    store
+        .finish_sync_run(
+            run,
+            &store::SyncRunEnd {
+                status: store::RunStatus::Failed,
+                ledger: json!({}),
+                error: Some("Twilio answered 401".to_owned()),
+                finished_ms: now + 1,
+            },
+        )
+        .await
+        .unwrap();
+    notify::tick(
+        store.as_ref(),
+        &sender(),
+        notify::Backoff::default(),
+        now + 2,
+    )
+    .await
+    .unwrap();
+    for a in store.list_alerts().await.unwrap() {
+        let history = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/alerts/{}/history", a.id.0),
+                Some(&token),
+                None,
+            )
+            .await;
+        let fired = history.json()["events"].as_array().unwrap().len();
+        let expected = usize::from(a.name.ends_with("sync failed"));
+        assert_eq!(fired, expected, "{}: {}", a.name, history.body);
+    }
 }

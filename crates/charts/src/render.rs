@@ -257,18 +257,7 @@ fn draw_comparison(
     y: &dyn Fn(f64) -> f64,
 ) {
     for (k, s) in comparison.iter().enumerate() {
-        let mut d = String::new();
-        let mut pen_down = false;
-        for (i, v) in s.values.iter().enumerate().take(n_points) {
-            match v {
-                Some(v) => {
-                    d.push_str(if pen_down { "L" } else { "M" });
-                    d.push_str(&format!("{} {}", n(x(i)), n(y(*v))));
-                    pen_down = true;
-                }
-                None => pen_down = false,
-            }
-        }
+        let d = polyline(&s.values, n_points, x, y);
         if !d.is_empty() {
             svg.path(
                 &d,
@@ -280,6 +269,29 @@ fn draw_comparison(
     }
 }
 
+/// The path data of a series' first `n_points` values; a missing value breaks the line rather
+/// than drawing a false zero.
+fn polyline(
+    values: &[Option<f64>],
+    n_points: usize,
+    x: &dyn Fn(usize) -> f64,
+    y: &dyn Fn(f64) -> f64,
+) -> String {
+    let mut d = String::new();
+    let mut pen_down = false;
+    for (i, v) in values.iter().enumerate().take(n_points) {
+        match v {
+            Some(v) => {
+                d.push_str(if pen_down { "L" } else { "M" });
+                d.push_str(&format!("{} {}", n(x(i)), n(y(*v))));
+                pen_down = true;
+            }
+            None => pen_down = false,
+        }
+    }
+    d
+}
+
 fn draw_lines(
     svg: &mut Svg,
     chart: &TimeChart<'_>,
@@ -289,19 +301,7 @@ fn draw_lines(
     let n_points = chart.starts.len();
     for (k, s) in chart.series.iter().enumerate() {
         let c = k % PALETTE_LEN;
-        let mut d = String::new();
-        let mut pen_down = false;
-        for (i, v) in s.values.iter().enumerate().take(n_points) {
-            match v {
-                Some(v) => {
-                    d.push_str(if pen_down { "L" } else { "M" });
-                    d.push_str(&format!("{} {}", n(x(i)), n(y(*v))));
-                    pen_down = true;
-                }
-                // A missing value breaks the line rather than drawing a false zero.
-                None => pen_down = false,
-            }
-        }
+        let d = polyline(&s.values, n_points, x, y);
         if !d.is_empty() {
             svg.path(
                 &d,

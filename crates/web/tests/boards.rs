@@ -96,6 +96,16 @@ fn id_from_location(location: &str, prefix: &str) -> i64 {
         .unwrap()
 }
 
+/// The "Messages sent" metric the board of every type shows.
+async fn messages_sent(app: &TestApp) -> store::StoredMetric {
+    app.state
+        .store()
+        .metric_by_name("Messages sent")
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 struct Board {
     id: i64,
     blocks: Vec<(&'static str, i64)>,
@@ -379,21 +389,10 @@ async fn a_shared_link_shows_the_board_read_only_until_revoked() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let board = board_of_every_type(&app, &admin).await;
-    let made = app
-        .post_form(
-            &format!("/boards/{}/shares", board.id),
-            Some(&admin),
-            &[("csrf", &admin.csrf), ("label", "wall"), ("days", "7")],
-        )
-        .await;
-    let location = made.location().unwrap().to_owned();
-    let flash: String = url::form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
-        .find(|(k, _)| k == "ok")
-        .unwrap()
-        .1
-        .into_owned();
-    let link = flash.rsplit(' ').next().unwrap().to_owned();
-    assert!(link.starts_with("/shared/"), "{flash}");
+    let link = format!(
+        "/shared/{}",
+        share_token(&app, &admin, board.id, "wall").await
+    );
 
     // No session: the board shows, with the date picker, and without any edit control.
     let page = app.get(&link, None).await;
@@ -755,13 +754,7 @@ async fn a_board_shows_new_buckets_as_soon_as_they_are_stored() {
     assert_eq!(value(&app.get(&path, Some(&admin)).await.body), first);
 
     // Five more messages two days ago, written as a sync would write them.
-    let sent = app
-        .state
-        .store()
-        .metric_by_name("Messages sent")
-        .await
-        .unwrap()
-        .unwrap();
+    let sent = messages_sent(&app).await;
     let at = today_utc_ms() - 2 * DAY_MS + 3_600_000;
     let points: Vec<store::Point> = (0..5)
         .map(|i| store::Point {
@@ -788,13 +781,7 @@ async fn a_progress_block_follows_a_stored_goal_with_its_pace_and_projection() {
     let admin = app.admin().await;
     let board = board_of_every_type(&app, &admin).await;
     let token = app.token(&admin).await;
-    let sent = app
-        .state
-        .store()
-        .metric_by_name("Messages sent")
-        .await
-        .unwrap()
-        .unwrap();
+    let sent = messages_sent(&app).await;
     // A weekly goal, repeating from three days ago (UTC).
     let start_date = jiff::Timestamp::from_millisecond(today_utc_ms() - 3 * DAY_MS)
         .unwrap()
@@ -919,13 +906,7 @@ async fn a_metric_a_board_shows_is_not_deleted_until_its_blocks_go() {
     let admin = app.admin().await;
     let board = board_of_every_type(&app, &admin).await;
     let token = app.token(&admin).await;
-    let sent = app
-        .state
-        .store()
-        .metric_by_name("Messages sent")
-        .await
-        .unwrap()
-        .unwrap();
+    let sent = messages_sent(&app).await;
     let refused = app
         .api(
             axum::http::Method::DELETE,

@@ -68,6 +68,44 @@ async fn synced_metrics(app: &WebApp, slugs: &[&str]) -> Vec<MetricId> {
     ids
 }
 
+/// A board in UTC (name, range, comparison) with one block at the top left (kind, title,
+/// width, height, settings JSON).
+async fn board_with_block(
+    app: &WebApp,
+    (name, range, compare): (&str, &str, &str),
+    (kind, title, w, h): (&str, &str, i64, i64),
+    settings: String,
+) -> (store::BoardRow, store::BlockRow) {
+    let store = app.state.store();
+    let now_ms = jiff::Timestamp::now().as_millisecond();
+    let board = store
+        .create_board(
+            &store::BoardSettings {
+                name: name.to_owned(),
+                date_range: range.to_owned(),
+                comparison: compare.to_owned(),
+                zone: "UTC".to_owned(),
+            },
+            now_ms,
+        )
+        .await
+        .unwrap();
+    let block = store
+        .add_block(
+            board.id,
+            &store::NewBlock {
+                kind: kind.to_owned(),
+                title: title.to_owned(),
+                place: store::Place { x: 0, y: 0, w, h },
+                settings,
+            },
+            now_ms,
+        )
+        .await
+        .unwrap();
+    (board, block)
+}
+
 /// What the page shows in the block of type `kind`.
 async fn block_of_kind(b: &Browser, kind: &str) -> Value {
     b.execute(
@@ -207,37 +245,13 @@ async fn a_shared_link_opens_without_login_and_a_revoked_one_is_refused() {
     app.user("ada", Role::Admin).await;
     let ids = synced_metrics(&app, &["messages-sent"]).await;
     let store = app.state.store();
-    let now_ms = jiff::Timestamp::now().as_millisecond();
-    let board = store
-        .create_board(
-            &store::BoardSettings {
-                name: "Wall".to_owned(),
-                date_range: "last_7_days".to_owned(),
-                comparison: "previous_period".to_owned(),
-                zone: "UTC".to_owned(),
-            },
-            now_ms,
-        )
-        .await
-        .unwrap();
-    store
-        .add_block(
-            board.id,
-            &store::NewBlock {
-                kind: "number".to_owned(),
-                title: "Sent".to_owned(),
-                place: store::Place {
-                    x: 0,
-                    y: 0,
-                    w: 3,
-                    h: 2,
-                },
-                settings: format!("{{\"metrics\":[{}]}}", ids[0].0),
-            },
-            now_ms,
-        )
-        .await
-        .unwrap();
+    let (board, _) = board_with_block(
+        &app,
+        ("Wall", "last_7_days", "previous_period"),
+        ("number", "Sent", 3, 2),
+        format!("{{\"metrics\":[{}]}}", ids[0].0),
+    )
+    .await;
     let Some(b) = Browser::open(&app, Size::Desktop).await else {
         return;
     };
@@ -313,38 +327,13 @@ async fn a_table_block_sorts_by_the_column_clicked() {
     let app = WebApp::spawn().await;
     app.user("ada", Role::Viewer).await;
     let ids = synced_metrics(&app, &["messages-by-status"]).await;
-    let store = app.state.store();
-    let now_ms = jiff::Timestamp::now().as_millisecond();
-    let board = store
-        .create_board(
-            &store::BoardSettings {
-                name: "Statuses".to_owned(),
-                date_range: "last_7_days".to_owned(),
-                comparison: "previous_period".to_owned(),
-                zone: "UTC".to_owned(),
-            },
-            now_ms,
-        )
-        .await
-        .unwrap();
-    store
-        .add_block(
-            board.id,
-            &store::NewBlock {
-                kind: "table".to_owned(),
-                title: "By status".to_owned(),
-                place: store::Place {
-                    x: 0,
-                    y: 0,
-                    w: 6,
-                    h: 4,
-                },
-                settings: format!("{{\"metrics\":[{}],\"top\":20}}", ids[0].0),
-            },
-            now_ms,
-        )
-        .await
-        .unwrap();
+    let (board, _) = board_with_block(
+        &app,
+        ("Statuses", "last_7_days", "previous_period"),
+        ("table", "By status", 6, 4),
+        format!("{{\"metrics\":[{}],\"top\":20}}", ids[0].0),
+    )
+    .await;
     // The counts per status over the last 7 days, from the dump.
     let today = today_utc_ms();
     let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
@@ -406,37 +395,13 @@ async fn a_block_dragged_and_resized_in_the_browser_keeps_its_place() {
     app.user("ada", Role::Admin).await;
     let ids = synced_metrics(&app, &["messages-sent"]).await;
     let store = app.state.store();
-    let now_ms = jiff::Timestamp::now().as_millisecond();
-    let board = store
-        .create_board(
-            &store::BoardSettings {
-                name: "Arranged".to_owned(),
-                date_range: "last_7_days".to_owned(),
-                comparison: "none".to_owned(),
-                zone: "UTC".to_owned(),
-            },
-            now_ms,
-        )
-        .await
-        .unwrap();
-    let block = store
-        .add_block(
-            board.id,
-            &store::NewBlock {
-                kind: "number".to_owned(),
-                title: "Sent".to_owned(),
-                place: store::Place {
-                    x: 0,
-                    y: 0,
-                    w: 3,
-                    h: 2,
-                },
-                settings: format!("{{\"metrics\":[{}]}}", ids[0].0),
-            },
-            now_ms,
-        )
-        .await
-        .unwrap();
+    let (board, block) = board_with_block(
+        &app,
+        ("Arranged", "last_7_days", "none"),
+        ("number", "Sent", 3, 2),
+        format!("{{\"metrics\":[{}]}}", ids[0].0),
+    )
+    .await;
     let place = || async { store.blocks(board.id).await.unwrap()[0].block.place };
     let Some(b) = Browser::open(&app, Size::Desktop).await else {
         return;

@@ -214,6 +214,7 @@ impl App {
                 get(watch_pages::goals).post(watch_pages::goal_create),
             )
             .route("/goals/{id}", get(watch_pages::goal_history))
+            .route("/goals/{id}/delete", post(watch_pages::goal_delete))
             .route(
                 "/alerts",
                 get(watch_pages::alerts).post(watch_pages::alert_create),
@@ -221,6 +222,7 @@ impl App {
             .route("/alerts/backtest", post(watch_pages::alert_backtest))
             .route("/alerts/sync", post(watch_pages::alert_sync_create))
             .route("/alerts/{id}", get(watch_pages::alert_history))
+            .route("/alerts/{id}/delete", post(watch_pages::alert_delete))
             .route(
                 "/scorecards",
                 get(watch_pages::scorecards).post(watch_pages::scorecard_create),
@@ -230,6 +232,11 @@ impl App {
                 get(watch_pages::channels).post(watch_pages::channel_create),
             )
             .route("/channels/{id}/test", post(watch_pages::channel_test))
+            .route("/channels/{id}/delete", post(watch_pages::channel_delete))
+            .route(
+                "/scorecards/{id}/delete",
+                post(watch_pages::scorecard_delete),
+            )
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .route("/assets/app.css", get(css))

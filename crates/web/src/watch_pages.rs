@@ -667,7 +667,8 @@ struct ScorecardsPage {
     can_edit: bool,
     flash: Option<String>,
     flash_kind: &'static str,
-    scorecards: Vec<(String, String, String, String)>,
+    /// Name, schedule, how many metrics, next run, id.
+    scorecards: Vec<(String, String, String, String, i64)>,
     metrics: Vec<(i64, String)>,
     channels: Vec<(i64, String)>,
 }
@@ -700,6 +701,7 @@ pub async fn scorecards(
                 format!("{freq} at {} {}", s.spec.schedule.at, s.spec.zone.name()),
                 s.spec.metrics.len().to_string(),
                 when(s.next_run_ms),
+                s.id.0,
             )
         })
         .collect();
@@ -1033,4 +1035,110 @@ pub async fn alert_sync_create(
         Ok(n) => with_flash("/alerts", true, &format!("Added {n} sync alerts.")),
         Err(e) => with_flash("/alerts", false, &e.to_string()),
     })
+}
+
+/// What the delete buttons of the goals, alerts, scorecards and channels screens remove.
+#[derive(Clone, Copy)]
+enum Watched {
+    Goal,
+    Alert,
+    Scorecard,
+    Channel,
+}
+
+impl Watched {
+    fn noun(self) -> &'static str {
+        match self {
+            Watched::Goal => "goal",
+            Watched::Alert => "alert",
+            Watched::Scorecard => "scorecard",
+            Watched::Channel => "channel",
+        }
+    }
+
+    fn screen(self) -> &'static str {
+        match self {
+            Watched::Goal => "/goals",
+            Watched::Alert => "/alerts",
+            Watched::Scorecard => "/scorecards",
+            Watched::Channel => "/channels",
+        }
+    }
+}
+
+/// Deletes one item from its screen's delete button (after the browser asked to confirm);
+/// the same roles as the JSON API: editors for goals, alerts and scorecards, admins for
+/// channels, which hold secrets.
+async fn delete_watched(
+    state: &AppState,
+    caller: &Caller,
+    body: &Bytes,
+    what: Watched,
+    id: i64,
+) -> PageResult {
+    caller.require(match what {
+        Watched::Channel => Role::Admin,
+        _ => Role::Editor,
+    })?;
+    let f = Fields::parse(body);
+    caller.check_csrf(&f.get("csrf"))?;
+    let store = state.store();
+    let deleted = match what {
+        Watched::Goal => store.delete_goal(GoalId(id)).await?,
+        Watched::Alert => store.delete_alert(AlertId(id)).await?,
+        Watched::Scorecard => store.delete_scorecard(store::ScorecardId(id)).await?,
+        Watched::Channel => store.delete_channel(ChannelId(id)).await?,
+    };
+    Ok(if deleted {
+        with_flash(
+            what.screen(),
+            true,
+            &format!("Deleted the {}.", what.noun()),
+        )
+    } else {
+        with_flash(
+            what.screen(),
+            false,
+            &format!(
+                "There is no {} {id}: it may have been deleted already.",
+                what.noun()
+            ),
+        )
+    })
+}
+
+pub async fn goal_delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> PageResult {
+    delete_watched(&state, &caller, &body, Watched::Goal, id).await
+}
+
+pub async fn alert_delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> PageResult {
+    delete_watched(&state, &caller, &body, Watched::Alert, id).await
+}
+
+pub async fn scorecard_delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> PageResult {
+    delete_watched(&state, &caller, &body, Watched::Scorecard, id).await
+}
+
+pub async fn channel_delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> PageResult {
+    delete_watched(&state, &caller, &body, Watched::Channel, id).await
 }

@@ -860,3 +860,105 @@ async fn the_sync_health_form_adds_the_built_in_alerts_and_a_failed_sync_fires_o
         assert_eq!(fired, expected, "{}: {}", a.name, history.body);
     }
 }
+
+#[tokio::test]
+async fn the_screens_delete_goals_alerts_scorecards_and_channels_for_editors_only() {
+    let app = app().await;
+    let (admin, token, m) = setup(&app).await;
+    let today = jiff::Zoned::now()
+        .with_time_zone(jiff::tz::TimeZone::UTC)
+        .date();
+    let made = |path: &'static str, body: Value| {
+        let app = &app;
+        let token = &token;
+        async move {
+            let r = app.api(Method::POST, path, Some(token), Some(body)).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{path}: {}", r.body);
+            r.json()
+        }
+    };
+    let goal = made("/api/v1/goals", json!({"name": "g", "metric_id": m.id.0, "spec": {
+        "goal": {"target": 5.0, "criterion": "reach", "trend": "up",
+                 "period": {"kind": "calendar", "unit": "week", "start": today.to_string(), "repeat": true}},
+        "aggregation": "sum", "zone": "UTC"}}))
+    .await["goal"]["id"]
+        .as_i64()
+        .unwrap();
+    let channel = made("/api/v1/channels", json!({"name": "hook", "config": {"kind": "webhook", "url": "https://hooks.example.com/x"}, "secret": "s"}))
+        .await["channel"]["id"]
+        .as_i64()
+        .unwrap();
+    let alert = made("/api/v1/alerts", json!({"name": "a", "metric_id": m.id.0, "spec": {"watch": "sync", "builtin": {"kind": "sync_failed"}}, "channels": []}))
+        .await["alert"]["id"]
+        .as_i64()
+        .unwrap();
+    let scorecard = made("/api/v1/scorecards", json!({"name": "s", "spec": {"schedule": {"frequency": {"kind": "daily"}, "at": "08:00:00"}, "zone": "UTC",
+        "metrics": [{"metric_id": m.id.0, "aggregation": "sum", "baseline": {"kind": "previous_period"}, "trend": "up"}]}}))
+    .await["scorecard"]["id"]
+        .as_i64()
+        .unwrap();
+    let targets = [
+        ("/goals", goal),
+        ("/alerts", alert),
+        ("/scorecards", scorecard),
+        ("/channels", channel),
+    ];
+
+    app.user("vera", web::Role::Viewer).await;
+    let viewer = app.login("vera").await;
+    for (screen, id) in targets {
+        let page = app.get(screen, Some(&viewer)).await;
+        assert!(
+            !page.body.contains(&format!("{screen}/{id}/delete")),
+            "no delete button for a viewer on {screen}"
+        );
+        let refused = app
+            .post_form(
+                &format!("{screen}/{id}/delete"),
+                Some(&viewer),
+                &[("csrf", viewer.csrf.as_str())],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "viewer on {screen}");
+        let forged = app
+            .post_form(
+                &format!("{screen}/{id}/delete"),
+                Some(&admin),
+                &[("csrf", "forged")],
+            )
+            .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN, "bad CSRF on {screen}");
+    }
+    let store = app.state.store();
+    assert!(store.goal(store::GoalId(goal)).await.is_ok(), "still there");
+
+    for (screen, id) in targets {
+        let page = app.get(screen, Some(&admin)).await;
+        assert!(
+            page.body
+                .contains(&format!("action=\"{screen}/{id}/delete\"")),
+            "a delete button on {screen}"
+        );
+        let r = app
+            .post_form(
+                &format!("{screen}/{id}/delete"),
+                Some(&admin),
+                &[("csrf", admin.csrf.as_str())],
+            )
+            .await;
+        assert!(
+            r.location().unwrap().contains("ok="),
+            "{screen}: {:?}",
+            r.location()
+        );
+    }
+    assert!(store.goal(store::GoalId(goal)).await.is_err());
+    assert!(store.alert(store::AlertId(alert)).await.is_err());
+    assert!(
+        store
+            .scorecard(store::ScorecardId(scorecard))
+            .await
+            .is_err()
+    );
+    assert!(store.channel(store::ChannelId(channel)).await.is_err());
+}

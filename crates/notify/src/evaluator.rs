@@ -108,7 +108,7 @@ pub async fn tick<S: Store + WatchStore>(
         }
     }
     for goal in store.list_goals().await? {
-        match record_goal(store, &goal, now_ms).await {
+        match record_goal(store, &goal, now_ms, 1).await {
             Ok(n) => report.goals_recorded += n,
             Err(e) => tracing::warn!(goal = goal.id.0, error = %e, "goal evaluation failed"),
         }
@@ -340,11 +340,16 @@ async fn sync_health<S: Store>(store: &S, metric: MetricId) -> Result<SyncHealth
     })
 }
 
-/// Records the goal's current period and the last finished one; returns how many were written.
+/// How many finished periods a new goal's history starts with, from the stored buckets.
+pub const GOAL_BACKFILL: usize = 12;
+
+/// Records the goal's current period and up to `finished` finished ones (the clock passes 1: the
+/// one that just ended; a new goal passes [`GOAL_BACKFILL`]); returns how many were written.
 pub async fn record_goal<S: Store + WatchStore>(
     store: &S,
     goal: &GoalRow,
     now_ms: i64,
+    finished: usize,
 ) -> Result<u32, StoreError> {
     let now = ts(now_ms);
     let zone = goal.spec.zone.tz();
@@ -354,7 +359,7 @@ pub async fn record_goal<S: Store + WatchStore>(
         goal.spec
             .goal
             .period
-            .finished(now, zone, 1)
+            .finished(now, zone, finished)
             .map_err(invalid)?,
     );
     periods.dedup_by_key(|p| p.index);

@@ -134,6 +134,14 @@ pub async fn goal_create(
     caller.require(Role::Editor)?;
     let new = goal_checked(&state, body).await?;
     let g = state.store().create_goal(&new, now_ms()).await?;
+    // Its history starts with the periods already behind it, from the stored data.
+    notify::evaluator::record_goal(
+        state.store().as_ref(),
+        &g,
+        now_ms(),
+        notify::evaluator::GOAL_BACKFILL,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "goal": goal_out(&state, &g).await? })),

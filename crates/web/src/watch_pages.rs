@@ -250,6 +250,16 @@ pub async fn goal_create(State(state): State<AppState>, caller: Caller, body: By
             .map_err(WebError::from),
         Err(e) => Err(e),
     };
+    if let Ok(g) = &result {
+        // Its history starts with the periods already behind it, from the stored data.
+        notify::evaluator::record_goal(
+            state.store().as_ref(),
+            g,
+            Timestamp::now().as_millisecond(),
+            notify::evaluator::GOAL_BACKFILL,
+        )
+        .await?;
+    }
     Ok(match result {
         Ok(g) => with_flash("/goals", true, &format!("Saved the goal {}.", g.name)),
         Err(e) => with_flash("/goals", false, &e.to_string()),

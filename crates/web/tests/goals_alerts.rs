@@ -962,3 +962,60 @@ async fn the_screens_delete_goals_alerts_scorecards_and_channels_for_editors_onl
     );
     assert!(store.channel(store::ChannelId(channel)).await.is_err());
 }
+
+#[tokio::test]
+async fn a_new_goal_starts_with_the_history_of_its_past_periods() {
+    let app = app().await;
+    let (_admin, token, m) = setup(&app).await;
+    // Weekly, repeating from 20 days ago: two or three whole weeks are already behind it.
+    let start = jiff::Zoned::now()
+        .with_time_zone(jiff::tz::TimeZone::UTC)
+        .date()
+        .checked_sub(jiff::Span::new().days(20))
+        .unwrap();
+    let created = app
+        .api(
+            Method::POST,
+            "/api/v1/goals",
+            Some(&token),
+            Some(json!({"name": "Weekly sends", "metric_id": m.id.0, "spec": {
+                "goal": {"target": 100.0, "criterion": "reach", "trend": "up",
+                         "period": {"kind": "calendar", "unit": "week", "start": start.to_string(), "repeat": true}},
+                "aggregation": "sum", "zone": "UTC"}})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.json()["goal"]["id"].as_i64().unwrap();
+    // No clock tick ran: the history is there from the creation.
+    let h = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/goals/{id}/history"),
+            Some(&token),
+            None,
+        )
+        .await;
+    let periods = h.json()["periods"].as_array().unwrap().clone();
+    let now = Timestamp::now().as_millisecond();
+    let finished: Vec<&Value> = periods
+        .iter()
+        .filter(|p| p["end_ms"].as_i64().unwrap() <= now)
+        .collect();
+    assert!(finished.len() >= 2, "{}", h.body);
+    let counts = sent_per_hour();
+    for p in finished {
+        let (from, to) = (
+            p["start_ms"].as_i64().unwrap(),
+            p["end_ms"].as_i64().unwrap(),
+        );
+        assert_eq!(to - from, 7 * 24 * HOUR, "a week");
+        let expected: f64 = counts.range(from..to).map(|(_, v)| v).sum();
+        assert_eq!(p["value"].as_f64().unwrap(), expected, "{p}");
+        let status = if expected >= 100.0 {
+            "achieved"
+        } else {
+            "missed"
+        };
+        assert_eq!(p["status"], status, "{p}");
+    }
+}

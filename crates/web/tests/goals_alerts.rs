@@ -88,6 +88,14 @@ fn sent_per_hour() -> BTreeMap<i64, f64> {
     out
 }
 
+/// The body of a weekly, repeating "reach `target`" goal on `metric`, summed in UTC.
+fn weekly_goal(name: &str, metric: i64, target: f64, start: jiff::civil::Date) -> Value {
+    json!({"name": name, "metric_id": metric, "spec": {
+        "goal": {"target": target, "criterion": "reach", "trend": "up",
+                 "period": {"kind": "calendar", "unit": "week", "start": start.to_string(), "repeat": true}},
+        "aggregation": "sum", "zone": "UTC"}})
+}
+
 async fn setup(app: &TestApp) -> (Session, String, store::StoredMetric) {
     let admin = app.admin().await;
     let token = app.token(&admin).await;
@@ -418,10 +426,7 @@ async fn a_goal_shows_progress_pace_and_projection_and_keeps_history() {
             Method::POST,
             "/api/v1/goals",
             Some(&token),
-            Some(json!({"name": "Messages this week", "metric_id": m.id.0, "spec": {
-                "goal": {"target": 500.0, "criterion": "reach", "trend": "up",
-                         "period": {"kind": "calendar", "unit": "week", "start": today.to_string(), "repeat": true}},
-                "aggregation": "sum", "zone": "UTC"}})),
+            Some(weekly_goal("Messages this week", m.id.0, 500.0, today)),
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
@@ -711,10 +716,7 @@ async fn a_scorecard_row_compares_with_a_stored_goal_of_its_metric() {
             Method::POST,
             "/api/v1/goals",
             Some(&token),
-            Some(json!({"name": "Daily sends", "metric_id": m.id.0, "spec": {
-                "goal": {"target": target, "criterion": "reach", "trend": "up",
-                         "period": {"kind": "calendar", "unit": "week", "start": today.to_string(), "repeat": true}},
-                "aggregation": "sum", "zone": "UTC"}})),
+            Some(weekly_goal("Daily sends", m.id.0, target, today)),
         )
         .await;
     assert_eq!(goal.status, StatusCode::CREATED, "{}", goal.body);
@@ -877,11 +879,7 @@ async fn the_screens_delete_goals_alerts_scorecards_and_channels_for_editors_onl
             r.json()
         }
     };
-    let goal = made("/api/v1/goals", json!({"name": "g", "metric_id": m.id.0, "spec": {
-        "goal": {"target": 5.0, "criterion": "reach", "trend": "up",
-                 "period": {"kind": "calendar", "unit": "week", "start": today.to_string(), "repeat": true}},
-        "aggregation": "sum", "zone": "UTC"}}))
-    .await["goal"]["id"]
+    let goal = made("/api/v1/goals", weekly_goal("g", m.id.0, 5.0, today)).await["goal"]["id"]
         .as_i64()
         .unwrap();
     let channel = made("/api/v1/channels", json!({"name": "hook", "config": {"kind": "webhook", "url": "https://hooks.example.com/x"}, "secret": "s"}))
@@ -978,10 +976,7 @@ async fn a_new_goal_starts_with_the_history_of_its_past_periods() {
             Method::POST,
             "/api/v1/goals",
             Some(&token),
-            Some(json!({"name": "Weekly sends", "metric_id": m.id.0, "spec": {
-                "goal": {"target": 100.0, "criterion": "reach", "trend": "up",
-                         "period": {"kind": "calendar", "unit": "week", "start": start.to_string(), "repeat": true}},
-                "aggregation": "sum", "zone": "UTC"}})),
+            Some(weekly_goal("Weekly sends", m.id.0, 100.0, start)),
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);

@@ -455,23 +455,37 @@ fn csv_line(out: &mut String, cells: &[&str]) {
         if i > 0 {
             out.push(',');
         }
-        // Quote what needs it; a leading = + - @ is defused so a spreadsheet does not run it.
-        let risky =
-            c.starts_with(['=', '+', '@']) || (c.starts_with('-') && c.parse::<f64>().is_err());
-        let c = if risky {
-            format!("'{c}")
-        } else {
-            (*c).to_owned()
-        };
-        if c.contains([',', '"', '\n']) {
-            out.push('"');
-            out.push_str(&c.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(&c);
-        }
+        push_csv_cell(out, c);
     }
     out.push('\n');
+}
+
+/// One CSV cell that a spreadsheet shows as text and never runs. A cell whose first character
+/// after any leading whitespace is `=`, `+`, `-` or `@` (or that starts with a tab or carriage
+/// return, which some spreadsheets skip before looking) gets a leading `'`; a plain negative
+/// number stays a number. A cell with a comma, quote or line break of any kind is quoted, so a
+/// `\r` inside it cannot start a new row whose first cell is a formula.
+fn push_csv_cell(out: &mut String, cell: &str) {
+    let first = cell.trim_start().chars().next();
+    let risky = cell.starts_with(['\t', '\r'])
+        || matches!(first, Some('=' | '+' | '@'))
+        || (first == Some('-') && cell.trim().parse::<f64>().is_err());
+    let needs_quotes = risky || cell.contains([',', '"', '\n', '\r']);
+    if needs_quotes {
+        out.push('"');
+    }
+    if risky {
+        out.push('\'');
+    }
+    for ch in cell.chars() {
+        if ch == '"' {
+            out.push('"');
+        }
+        out.push(ch);
+    }
+    if needs_quotes {
+        out.push('"');
+    }
 }
 
 /// The range a block shows and what it is compared with, for its header.
@@ -497,4 +511,55 @@ pub fn range_caption(data: &BlockData, zone: &TimeZone) -> String {
         c => format!(" · vs {}", c.label().to_lowercase()),
     };
     format!("{}{compare} · {}", data.range.label(), zone_name(zone))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(cells: &[&str]) -> String {
+        let mut out = String::new();
+        csv_line(&mut out, cells);
+        out
+    }
+
+    /// Issue 15, finding 8: a carriage return or a tab must not smuggle a formula past the
+    /// defusing, whether it sits inside the cell or before the formula.
+    #[test]
+    fn csv_defuses_formulas_behind_carriage_returns_tabs_and_whitespace() {
+        for cell in ["safe\r=1+2", "safe\n=1+2", "safe\r\n@SUM(A1)"] {
+            let out = line(&[cell]);
+            assert!(
+                out.starts_with('"') && out.ends_with("\"\n"),
+                "{out:?} is not one quoted cell"
+            );
+            // Splitting on every line break a spreadsheet might honour: no piece outside the
+            // quotes starts a row.
+            assert_eq!(out.matches('"').count(), 2, "{out:?}");
+        }
+        for cell in [
+            "\t=1+2",
+            "\r=1+2",
+            " =1+2",
+            "  +1",
+            "\t-x",
+            " @cmd",
+            "=HYPERLINK(\"x\")",
+        ] {
+            let out = line(&[cell]);
+            assert!(
+                out.starts_with("\"'"),
+                "{cell:?} was written as {out:?}, not defused"
+            );
+        }
+    }
+
+    #[test]
+    fn csv_keeps_plain_numbers_and_text_as_they_are() {
+        assert_eq!(
+            line(&["-5", "3.25", "Messages sent", "-1e3"]),
+            "-5,3.25,Messages sent,-1e3\n"
+        );
+        assert_eq!(line(&["a,b", "say \"hi\""]), "\"a,b\",\"say \"\"hi\"\"\"\n");
+    }
 }

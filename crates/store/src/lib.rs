@@ -38,7 +38,7 @@ pub use ids::{BlockId, BoardId, ConnectionId, JobId, MetricId, ShareId, SyncRunI
 pub use postgres::PostgresStore;
 pub use rows::*;
 pub use secrets::{KEY_FILE_NAME, KeyError, KeySource, MASTER_KEY_ENV, MasterKey};
-pub use sqlite::{DATABASE_FILE, SqliteStore};
+pub use sqlite::{DATABASE_FILE, SqliteStore, create_data_dir};
 pub use store::{Backend, Store};
 pub use watching::{
     AlertEventId, AlertEventKind, AlertEventRow, AlertId, AlertRow, AttemptOutcome, ChannelId,

@@ -17,6 +17,56 @@ pub const DATABASE_FILE: &str = "switchboard.db";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
+/// Creates the data folder, and any missing parent, readable only by its owner (0700). A folder
+/// that exists already keeps its permissions: an operator may have chosen them.
+pub fn create_data_dir(dir: &Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|source| StoreError::DataDir {
+        path: dir.display().to_string(),
+        source,
+    })
+}
+
+/// Creates the database file 0600 before SQLite does (SQLite would follow the umask, often 0644),
+/// and tightens a file an earlier version left readable by others, with its `-wal` and `-shm`
+/// companions. SQLite gives new companions the database file's mode.
+fn make_private(file: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let err = |path: &Path, source| StoreError::DataDir {
+            path: path.display().to_string(),
+            source,
+        };
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(file)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(err(file, e)),
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let path = std::path::PathBuf::from(format!("{}{suffix}", file.display()));
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            if meta.permissions().mode() & 0o077 != 0 {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| err(&path, e))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+    Ok(())
+}
+
 /// The store on a SQLite file.
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -30,13 +80,13 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) `DIR/switchboard.db`, creating the folder too.
+    /// Opens (creating if needed) `DIR/switchboard.db`, creating the folder too. The folder is
+    /// created 0700 and the database files are kept 0600: they hold password hashes.
     pub async fn open_dir(dir: &Path, key: MasterKey) -> Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
-            path: dir.display().to_string(),
-            source,
-        })?;
-        let options = SqliteConnectOptions::new().filename(dir.join(DATABASE_FILE));
+        create_data_dir(dir)?;
+        let file = dir.join(DATABASE_FILE);
+        make_private(&file)?;
+        let options = SqliteConnectOptions::new().filename(file);
         Self::connect_with(options, key).await
     }
 

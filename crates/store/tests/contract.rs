@@ -7,6 +7,8 @@ mod support;
 mod buckets;
 #[path = "contract/connections.rs"]
 mod connections;
+#[path = "contract/data_dir.rs"]
+mod data_dir;
 #[path = "contract/jobs.rs"]
 mod jobs;
 #[path = "contract/master_key.rs"]

@@ -32,7 +32,7 @@ impl StoreArgs {
 
     /// The master key from `SWITCHBOARD_MASTER_KEY`, else the key file in the data folder.
     pub fn master_key(&self) -> anyhow::Result<(MasterKey, KeySource)> {
-        std::fs::create_dir_all(&self.data_dir).with_context(|| {
+        store::create_data_dir(&self.data_dir).with_context(|| {
             format!(
                 "could not create the data folder {}",
                 self.data_dir.display()

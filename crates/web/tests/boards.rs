@@ -945,6 +945,79 @@ async fn a_metric_a_board_shows_is_not_deleted_until_its_blocks_go() {
 }
 
 /// Makes a share link of `board` and returns its token (the part after `/shared/`).
+/// Issue 15, finding 12: the request log at INFO never carries a share link's token (it opens
+/// the board for anyone who reads the log) nor the setup link's.
+#[tokio::test]
+async fn share_and_setup_tokens_never_reach_the_request_log() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let board = board_of_every_type(&app, &admin).await;
+    let token = share_token(&app, &admin, board.id, "wall").await;
+
+    let log = LogBuffer::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(log.clone())
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    let page = app.get(&format!("/shared/{token}"), None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csv = app
+        .get(
+            &format!("/shared/{token}/blocks/{}.csv", board.block("number")),
+            None,
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let _ = app
+        .get(&format!("/shared/{token}x?range=today"), None)
+        .await;
+    let _ = app.get("/setup?token=setup-token-in-a-query", None).await;
+    drop(guard);
+
+    let text = log.text();
+    assert!(
+        text.contains("/shared/***"),
+        "the requests were logged, masked: {text}"
+    );
+    assert!(
+        !text.contains(&token),
+        "a share token reached the log: {text}"
+    );
+    assert!(
+        !text.contains("setup-token-in-a-query"),
+        "a setup token reached the log: {text}"
+    );
+}
+
+/// Log lines written by a test's subscriber.
+#[derive(Clone, Default)]
+struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl LogBuffer {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
+    type Writer = LogBuffer;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
 async fn share_token(app: &TestApp, admin: &Session, board: i64, label: &str) -> String {
     let made = app
         .post_form(

@@ -945,6 +945,77 @@ async fn a_metric_a_board_shows_is_not_deleted_until_its_blocks_go() {
 }
 
 /// Makes a share link of `board` and returns its token (the part after `/shared/`).
+/// Issue 15, finding 15: a block may name only metrics that exist, and at most a dozen, so a
+/// forged form cannot make every render of a board look up thousands of ids.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_block_names_only_existing_metrics_and_at_most_a_dozen() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let board = board_of_every_type(&app, &admin).await;
+    let before = app
+        .state
+        .store()
+        .blocks(store::BoardId(board.id))
+        .await
+        .unwrap();
+    let real = app
+        .state
+        .store()
+        .metric_by_name("Messages sent")
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .0;
+    let missing = (real + 1_000).to_string();
+    let real = real.to_string();
+    let many: Vec<String> = (0..20).map(|i| (1_000_000 + i).to_string()).collect();
+    let edit = format!("/boards/{}/blocks/{}", board.id, board.block("number"));
+    let add = format!("/boards/{}/blocks", board.id);
+
+    let mut forms: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        (
+            add.as_str(),
+            vec![("metric", real.as_str()), ("metric", missing.as_str())],
+        ),
+        (edit.as_str(), vec![("metric", missing.as_str())]),
+    ];
+    forms.push((
+        add.as_str(),
+        many.iter().map(|id| ("metric", id.as_str())).collect(),
+    ));
+    for (path, metrics) in forms {
+        let mut fields = vec![
+            ("csrf", admin.csrf.as_str()),
+            ("kind", "line"),
+            ("title", "x"),
+        ];
+        fields.extend(metrics.iter().copied());
+        let r = app.post_form(path, Some(&admin), &fields).await;
+        let location = r.location().unwrap_or_default().to_owned();
+        let flash: String =
+            url::form_urlencoded::parse(location.split_once('?').map_or("", |(_, q)| q).as_bytes())
+                .find(|(k, _)| k == "err")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_else(|| {
+                    panic!("{path} with {} ids was accepted: {location}", metrics.len())
+                });
+        assert!(flash.starts_with("metric: "), "{flash}");
+        if metrics.len() > 12 {
+            assert!(flash.contains("at most 12"), "{flash}");
+        } else {
+            assert!(flash.contains(&format!("no metric {missing}")), "{flash}");
+        }
+    }
+    let after = app
+        .state
+        .store()
+        .blocks(store::BoardId(board.id))
+        .await
+        .unwrap();
+    assert_eq!(after, before, "no block was added or changed");
+}
+
 /// Issue 15, finding 12: the request log at INFO never carries a share link's token (it opens
 /// the board for anyone who reads the log) nor the setup link's.
 #[tokio::test]

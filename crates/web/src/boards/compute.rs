@@ -99,7 +99,9 @@ pub struct Plan {
 }
 
 pub fn plan(block: &BlockRow, frame: &Frame) -> Result<Plan, String> {
-    let settings = BlockSettings::from_json(&block.block.settings);
+    let mut settings = BlockSettings::from_json(&block.block.settings);
+    // A block stored before the cap existed may name any number of metrics.
+    settings.metrics.truncate(super::model::MAX_BLOCK_METRICS);
     let kind: BlockKind = block.block.kind.parse()?;
     let range = settings.range_override().unwrap_or(frame.range);
     let compare = settings.compare_override().unwrap_or(frame.compare);

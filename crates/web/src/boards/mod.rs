@@ -1251,9 +1251,9 @@ pub async fn block_add(
         Ok(f) => f,
         Err((field, e)) => return Ok(flash_to(&back, false, &format!("{field}: {e}"))),
     };
-    let form = match follow_goal(&state, form).await? {
+    let form = match resolve_references(&state, form).await? {
         Ok(f) => f,
-        Err(e) => return Ok(flash_to(&back, false, &format!("goal_id: {e}"))),
+        Err((field, e)) => return Ok(flash_to(&back, false, &format!("{field}: {e}"))),
     };
     let (w, h) = form.kind.default_size();
     let taken: Vec<Place> = state
@@ -1280,25 +1280,42 @@ pub async fn block_add(
     Ok(flash_to(&back, true, "Block added."))
 }
 
-/// A Progress block that follows a stored goal shows the goal's metric; `Err` when there is no
-/// such goal.
-async fn follow_goal(
+/// Checks what a block's form refers to against the store: every metric must exist (a stored
+/// block naming missing metrics would cost every render a lookup for nothing), and a Progress
+/// block that follows a stored goal shows the goal's metric. `Err` names the field and the
+/// reference that does not exist.
+async fn resolve_references(
     state: &AppState,
     mut form: BlockForm,
-) -> Result<Result<BlockForm, String>, WebError> {
-    let Some(id) = form.settings.goal_id else {
-        return Ok(Ok(form));
-    };
-    match state.store().goal(store::GoalId(id)).await {
-        Ok(goal) => {
-            form.settings.metrics = vec![goal.metric_id.0];
-            Ok(Ok(form))
+) -> Result<Result<BlockForm, (&'static str, String)>, WebError> {
+    if let Some(id) = form.settings.goal_id {
+        match state.store().goal(store::GoalId(id)).await {
+            Ok(goal) => form.settings.metrics = vec![goal.metric_id.0],
+            Err(store::StoreError::NotFound { .. }) => {
+                return Ok(Err((
+                    "goal_id",
+                    format!("there is no goal {id}; pick one from the list"),
+                )));
+            }
+            Err(e) => return Err(e.into()),
         }
-        Err(store::StoreError::NotFound { .. }) => Ok(Err(format!(
-            "there is no goal {id}; pick one from the list"
-        ))),
-        Err(e) => Err(e.into()),
     }
+    if !form.settings.metrics.is_empty() {
+        let known: std::collections::HashSet<i64> = state
+            .store()
+            .list_metrics()
+            .await?
+            .iter()
+            .map(|m| m.id.0)
+            .collect();
+        if let Some(missing) = form.settings.metrics.iter().find(|id| !known.contains(id)) {
+            return Ok(Err((
+                "metric",
+                format!("there is no metric {missing}; pick metrics from the list"),
+            )));
+        }
+    }
+    Ok(Ok(form))
 }
 
 async fn block_of(state: &AppState, board: BoardId, block: BlockId) -> Result<BlockRow, WebError> {
@@ -1326,9 +1343,9 @@ pub async fn block_edit(
         Ok(f) => f,
         Err((field, e)) => return Ok(flash_to(&back, false, &format!("{field}: {e}"))),
     };
-    let form = match follow_goal(&state, form).await? {
+    let form = match resolve_references(&state, form).await? {
         Ok(f) => f,
-        Err(e) => return Ok(flash_to(&back, false, &format!("goal_id: {e}"))),
+        Err((field, e)) => return Ok(flash_to(&back, false, &format!("{field}: {e}"))),
     };
     state
         .store()

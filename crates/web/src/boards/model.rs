@@ -136,6 +136,10 @@ impl TableSort {
     }
 }
 
+/// The most metrics one block shows: beyond a dozen series a chart or table stops being
+/// readable, and each metric costs a bucket read on every render.
+pub const MAX_BLOCK_METRICS: usize = 12;
+
 /// A block's settings. Stored as JSON; every field has a default so older documents still
 /// read after a field is added.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -256,6 +260,14 @@ impl BlockForm {
                     .parse::<i64>()
                     .map_err(|_| ("metric", format!("{v:?} is not a metric id")))?;
                 if !s.metrics.contains(&id) {
+                    if s.metrics.len() == MAX_BLOCK_METRICS {
+                        return Err((
+                            "metric",
+                            format!(
+                                "a block shows at most {MAX_BLOCK_METRICS} metrics; pick fewer or add another block"
+                            ),
+                        ));
+                    }
                     s.metrics.push(id);
                 }
             }

@@ -21,6 +21,12 @@ pub const AT_RISK_SHARE: f64 = 0.1;
 /// weekly goals over nearly two centuries. A bound keeps a malformed goal from looping.
 const MAX_PERIODS: u32 = 10_000;
 
+/// The first and last days a goal's period may name. Twilio's data starts in 2008 and a goal is
+/// about the business's near future; a year like 0001 or 9999 is a typo, and computing its
+/// periods would walk centuries (or fail) on every read of the goal.
+pub const FIRST_GOAL_DATE: Date = jiff::civil::date(2000, 1, 1);
+pub const LAST_GOAL_DATE: Date = jiff::civil::date(2099, 12, 31);
+
 /// A calendar unit a goal's period can be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -91,12 +97,29 @@ impl Period {
 
 impl GoalPeriod {
     pub fn validate(&self) -> Result<(), WatchError> {
-        if let GoalPeriod::Custom { start, end, .. } = *self
-            && end <= start
-        {
-            return Err(WatchError::EmptyPeriod { start, end });
+        let in_range = |what, date: Date| {
+            if (FIRST_GOAL_DATE..=LAST_GOAL_DATE).contains(&date) {
+                Ok(())
+            } else {
+                Err(WatchError::DateOutOfRange {
+                    what,
+                    date,
+                    first: FIRST_GOAL_DATE,
+                    last: LAST_GOAL_DATE,
+                })
+            }
+        };
+        match *self {
+            GoalPeriod::Calendar { start, .. } => in_range("the start date", start),
+            GoalPeriod::Custom { start, end, .. } => {
+                in_range("the start date", start)?;
+                in_range("the end date", end)?;
+                if end <= start {
+                    return Err(WatchError::EmptyPeriod { start, end });
+                }
+                Ok(())
+            }
         }
-        Ok(())
     }
 
     pub fn repeats(&self) -> bool {

@@ -20,7 +20,10 @@ pub use alert::{
     AlertRule, AlertState, BacktestFiring, BacktestReport, BuiltinAlert, Condition, EvalRange,
     Evaluation, Phase, SyncHealth, Transition, backtest, evaluate, step,
 };
-pub use goal::{Criterion, Goal, GoalPeriod, Period, PeriodUnit, Progress, Status, progress};
+pub use goal::{
+    Criterion, FIRST_GOAL_DATE, Goal, GoalPeriod, LAST_GOAL_DATE, Period, PeriodUnit, Progress,
+    Status, progress,
+};
 pub use schedule::{Day, Frequency, Schedule};
 pub use scorecard::{Baseline, MAX_METRICS, ScorecardRow, row};
 pub use spec::{AlertSpec, ChannelConfig, GoalSpec, ScorecardMetric, ScorecardSpec, SmtpTls, Zone};
@@ -34,6 +37,15 @@ pub enum WatchError {
     EmptyPeriod {
         start: jiff::civil::Date,
         end: jiff::civil::Date,
+    },
+    #[error(
+        "{what} {date} is outside the dates a goal can use ({first} to {last}); pick a date in that range"
+    )]
+    DateOutOfRange {
+        what: &'static str,
+        date: jiff::civil::Date,
+        first: jiff::civil::Date,
+        last: jiff::civil::Date,
     },
     #[error("{what} is outside the dates this zone can express")]
     OutOfRange { what: &'static str },

@@ -620,9 +620,11 @@ fn watch_schemas() -> Value {
             "current": num, "target": {"type": "number"}, "progress": num, "elapsed": {"type": "number"},
             "expected": {"type": "number"}, "projection": num, "status": status.clone(),
             "verdict": {"$ref": "#/components/schemas/Verdict"}}},
-        "Goal": {"type": "object", "required": ["id", "name", "metric_id", "spec", "progress", "created_ms", "updated_ms"], "properties": {
+        "Goal": {"type": "object", "required": ["id", "name", "metric_id", "spec", "progress", "broken", "created_ms", "updated_ms"], "properties": {
             "id": int, "name": text, "metric_id": int, "spec": {"$ref": "#/components/schemas/GoalSpec"},
-            "progress": {"$ref": "#/components/schemas/Progress"}, "created_ms": int, "updated_ms": int}},
+            "progress": {"oneOf": [{"$ref": "#/components/schemas/Progress"}, {"type": "null"}]},
+            "broken": {"type": ["string", "null"], "description": "why the goal's progress cannot be computed (then progress is null)"},
+            "created_ms": int, "updated_ms": int}},
         "Goals": list_of("goals", "Goal"),
         "GoalOne": one("goal", "Goal"),
         "GoalHistory": {"type": "object", "required": ["goal", "periods"], "properties": {

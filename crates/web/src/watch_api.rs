@@ -55,22 +55,33 @@ pub struct GoalIn {
     pub spec: GoalSpec,
 }
 
+/// A goal with its progress now. A stored goal whose period cannot be computed (an earlier
+/// version let a date like 0001-01-01 through) is listed with `broken` saying why and no
+/// progress, so one bad row neither fails the list nor hides itself from deletion.
 async fn goal_out(state: &AppState, g: &GoalRow) -> Result<Value, WebError> {
     let now = now_ms();
-    let period = g
-        .spec
-        .goal
-        .period
-        .at(
+    let period = g.spec.validate().and_then(|()| {
+        g.spec.goal.period.at(
             Timestamp::from_millisecond(now).unwrap_or(Timestamp::UNIX_EPOCH),
             g.spec.zone.tz(),
         )
-        .map_err(bad("spec"))?;
-    let progress = goal_progress(state.store().as_ref(), g, period, now).await?;
+    });
+    let (progress, broken) = match period {
+        Ok(period) => (
+            Some(goal_progress(state.store().as_ref(), g, period, now).await?),
+            None,
+        ),
+        Err(e) => (None, Some(broken_goal(&e))),
+    };
     Ok(json!({
         "id": g.id.0, "name": g.name, "metric_id": g.metric_id.0, "spec": g.spec,
-        "progress": progress, "created_ms": g.created_ms, "updated_ms": g.updated_ms,
+        "progress": progress, "broken": broken, "created_ms": g.created_ms, "updated_ms": g.updated_ms,
     }))
+}
+
+/// What a list says of a goal that cannot be computed.
+pub(crate) fn broken_goal(e: &watch::WatchError) -> String {
+    format!("this goal cannot be computed ({e}); delete it or give it another period")
 }
 
 /// A metric named in a request body: one that does not exist is a mistake in the body (422

@@ -106,6 +106,7 @@ fn flash_of(q: Flash) -> (Option<String>, &'static str) {
 
 // ------------------------------------------------------------------ goals
 
+#[derive(Default)]
 pub struct GoalLine {
     id: i64,
     name: String,
@@ -117,6 +118,8 @@ pub struct GoalLine {
     expected: String,
     projection: String,
     status: String,
+    /// Why the goal cannot be computed; the row shows this instead of its figures.
+    broken: Option<String>,
 }
 
 #[derive(Template)]
@@ -149,21 +152,33 @@ pub async fn goals(
     let now = Timestamp::now();
     let mut lines = Vec::new();
     for g in state.store().list_goals().await? {
+        let metric = metrics
+            .iter()
+            .find(|m| m.0 == g.metric_id.0)
+            .map(|m| m.1.clone())
+            .unwrap_or_default();
         let period = g
             .spec
-            .goal
-            .period
-            .at(now, g.spec.zone.tz())
-            .map_err(|e| WebError::Internal(e.to_string()))?;
+            .validate()
+            .and_then(|()| g.spec.goal.period.at(now, g.spec.zone.tz()));
+        let period = match period {
+            Ok(p) => p,
+            Err(e) => {
+                lines.push(GoalLine {
+                    id: g.id.0,
+                    name: g.name.clone(),
+                    metric,
+                    broken: Some(crate::watch_api::broken_goal(&e)),
+                    ..GoalLine::default()
+                });
+                continue;
+            }
+        };
         let p = goal_progress(state.store().as_ref(), &g, period, now.as_millisecond()).await?;
         lines.push(GoalLine {
             id: g.id.0,
             name: g.name.clone(),
-            metric: metrics
-                .iter()
-                .find(|m| m.0 == g.metric_id.0)
-                .map(|m| m.1.clone())
-                .unwrap_or_default(),
+            metric,
             period: format!(
                 "{} – {}",
                 when(period.start.as_millisecond()),
@@ -178,6 +193,7 @@ pub async fn goals(
             expected: number(Some(p.expected)),
             projection: number(p.projection),
             status: status_label(p.status),
+            broken: None,
         });
     }
     let (flash, flash_kind) = flash_of(q);

@@ -1014,3 +1014,122 @@ async fn a_new_goal_starts_with_the_history_of_its_past_periods() {
         assert_eq!(p["status"], status, "{p}");
     }
 }
+
+/// Issue 15, finding 4: a goal dated 0001-01-01 is refused before anything is stored (API and
+/// screen), and one an earlier version stored anyway is listed as broken, without failing the
+/// list for everyone, and can be deleted from the screen.
+#[tokio::test]
+async fn a_goal_dated_out_of_range_is_refused_and_a_stored_one_is_listed_as_broken_and_deletable() {
+    let app = app().await;
+    let (admin, token, m) = setup(&app).await;
+    let ancient = jiff::civil::date(1, 1, 1);
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/goals",
+            Some(&token),
+            Some(weekly_goal("ancient", m.id.0, 5.0, ancient)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("0001-01-01"), "{}", r.body);
+    let metric = m.id.0.to_string();
+    let screen = app
+        .post_form(
+            "/goals",
+            Some(&admin),
+            &[
+                ("csrf", admin.csrf.as_str()),
+                ("name", "ancient"),
+                ("metric", &metric),
+                ("target", "5"),
+                ("criterion", "reach"),
+                ("trend", "up"),
+                ("aggregation", "sum"),
+                ("unit", "custom"),
+                ("start", "2026-01-01"),
+                ("end", "9999-12-31"),
+                ("zone", "UTC"),
+            ],
+        )
+        .await;
+    assert!(
+        screen.location().unwrap_or_default().contains("err="),
+        "{:?}",
+        screen.location()
+    );
+    let store = app.state.store();
+    assert!(
+        store.list_goals().await.unwrap().is_empty(),
+        "nothing stored"
+    );
+
+    // What an earlier version let through, written beside the checks.
+    let spec: watch::GoalSpec =
+        serde_json::from_value(weekly_goal("x", m.id.0, 5.0, ancient)["spec"].clone()).unwrap();
+    let old = store
+        .create_goal(
+            &store::NewGoal {
+                name: "old".into(),
+                metric_id: m.id,
+                spec,
+            },
+            Timestamp::now().as_millisecond(),
+        )
+        .await
+        .unwrap();
+    let today = jiff::Zoned::now()
+        .with_time_zone(jiff::tz::TimeZone::UTC)
+        .date();
+    let good = app
+        .api(
+            Method::POST,
+            "/api/v1/goals",
+            Some(&token),
+            Some(weekly_goal("good", m.id.0, 5.0, today)),
+        )
+        .await;
+    assert_eq!(good.status, StatusCode::CREATED, "{}", good.body);
+
+    app.user("vera", web::Role::Viewer).await;
+    let viewer = app.login("vera").await;
+    let viewer_token = app.token(&viewer).await;
+    let list = app
+        .api(Method::GET, "/api/v1/goals", Some(&viewer_token), None)
+        .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let goals = list.json()["goals"].as_array().unwrap().clone();
+    assert_eq!(goals.len(), 2);
+    let broken = goals.iter().find(|g| g["id"] == old.id.0).unwrap();
+    assert!(broken["progress"].is_null());
+    assert!(
+        broken["broken"].as_str().unwrap().contains("0001-01-01"),
+        "{broken}"
+    );
+    let fine = goals.iter().find(|g| g["name"] == "good").unwrap();
+    assert!(
+        fine["broken"].is_null() && fine["progress"].is_object(),
+        "{fine}"
+    );
+    let one = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/goals/{}", old.id.0),
+            Some(&viewer_token),
+            None,
+        )
+        .await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.body);
+
+    let page = app.get("/goals", Some(&viewer)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("cannot be computed"), "{}", page.body);
+    let page = app.get("/goals", Some(&admin)).await;
+    let delete = format!("/goals/{}/delete", old.id.0);
+    assert!(page.body.contains(&format!("action=\"{delete}\"")));
+    let r = app
+        .post_form(&delete, Some(&admin), &[("csrf", admin.csrf.as_str())])
+        .await;
+    assert!(r.location().unwrap().contains("ok="), "{:?}", r.location());
+    assert!(store.goal(old.id).await.is_err(), "deleted");
+}

@@ -80,6 +80,23 @@ impl Interval {
         Interval::Quarter,
         Interval::Year,
     ];
+
+    /// At least as many intervals as `range` holds in any zone, without walking the calendar:
+    /// the range's hours over the interval's shortest length (a 28-day month, an 89-day quarter,
+    /// a 365-day year, a 23-hour day), plus one partial interval at each end. For bounding what
+    /// a caller may ask for before any work is done.
+    pub fn count_at_most(self, range: &TimeRange) -> u64 {
+        let hours = (range.end.as_millisecond() - range.start.as_millisecond()).max(0) / 3_600_000;
+        let shortest = match self {
+            Interval::Hour => 1,
+            Interval::Day => 23,
+            Interval::Week => 24 * 7 - 1,
+            Interval::Month => 24 * 28 - 1,
+            Interval::Quarter => 24 * 89 - 1,
+            Interval::Year => 24 * 365 - 1,
+        };
+        (hours / shortest) as u64 + 2
+    }
 }
 
 /// A half-open span of instants `[start, end)`.

@@ -21,6 +21,9 @@ pub struct Limits {
     pub max_depth: usize,
     /// Size of the result as compact JSON text, in bytes (`U1001`).
     pub max_output_bytes: usize,
+    /// Bytes the evaluation may hold at once, the result included (`U1001`); 0 for no limit.
+    /// Enforced where the binary installs [`crate::memory::BudgetAllocator`].
+    pub max_memory_bytes: usize,
 }
 
 impl Default for Limits {
@@ -32,6 +35,10 @@ impl Default for Limits {
             max_steps: 20_000_000,
             max_depth: 1_000,
             max_output_bytes: 64 << 20,
+            // Ten times the output limit leaves room for intermediate values of a generated
+            // expression on a large page, while four evaluations at once stay well inside a
+            // small server's memory.
+            max_memory_bytes: 128 << 20,
         }
     }
 }
@@ -145,9 +152,10 @@ impl Expression {
         page: &Page,
         context: &Context,
     ) -> Result<Option<Value>, JsonataError> {
-        self.inner
-            .evaluate_document(&page.0, &bindings(context), &self.options(context))
-            .map_err(|e| JsonataError::from_engine(&e))
+        self.budgeted(context, |options| {
+            self.inner
+                .evaluate_document(&page.0, &bindings(context), options)
+        })
     }
 
     /// Evaluates with variables and a fixed `$now()`; `input: None` is an undefined input.
@@ -156,9 +164,38 @@ impl Expression {
         input: Option<&Value>,
         context: &Context,
     ) -> Result<Option<Value>, JsonataError> {
-        self.inner
-            .evaluate_with(input, &bindings(context), &self.options(context))
-            .map_err(|e| JsonataError::from_engine(&e))
+        self.budgeted(context, |options| {
+            self.inner.evaluate_with(input, &bindings(context), options)
+        })
+    }
+
+    /// Runs one evaluation under the memory budget; passing it is a `U1001` that names the
+    /// budget, whatever the engine reported when it stopped.
+    fn budgeted(
+        &self,
+        context: &Context,
+        run: impl FnOnce(&jlens_core::Options) -> Result<Option<Value>, jlens_core::Error>,
+    ) -> Result<Option<Value>, JsonataError> {
+        let budget = self.limits.max_memory_bytes;
+        let (result, over) = crate::memory::with_budget(budget, |token| {
+            let mut options = self.options(context);
+            if let Some(token) = token {
+                options = options.cancel_token(token.clone());
+            }
+            run(&options)
+        });
+        if over {
+            return Err(JsonataError {
+                code: "U1001".to_owned(),
+                message: format!(
+                    "the expression built more than {} MiB of values and was stopped (memory limit); \
+                     filter or aggregate earlier so it holds less at once",
+                    budget >> 20
+                ),
+                span: None,
+            });
+        }
+        result.map_err(|e| JsonataError::from_engine(&e))
     }
 
     fn options(&self, context: &Context) -> jlens_core::Options {

@@ -2,7 +2,8 @@
 //! series. No I/O: no files, no network, no clock reads (the sync time is a parameter).
 //!
 //! - [`MetricDefinition`]: the versioned JSON document describing a metric.
-//! - [`jsonata`]: our wrapper of the JSONata engine, with limits on every evaluation.
+//! - [`jsonata`]: our wrapper of the JSONata engine, with limits on every evaluation;
+//!   [`memory`] counts what one evaluation allocates (the binary installs its allocator).
 //! - [`Picks`]: the builder's choices, which generate a readable expression; [`infer`] suggests
 //!   them from a sample response.
 //! - [`rows`], [`date`]: the rows an expression yields and how their values and dates are read.
@@ -21,6 +22,7 @@ pub mod extract;
 pub mod formula;
 pub mod infer;
 pub mod jsonata;
+pub mod memory;
 pub mod picks;
 pub mod range;
 pub mod rows;

@@ -135,6 +135,8 @@ fn run(case: &Case, root: &Path) -> Result<(), String> {
         max_steps: u64::MAX,
         max_depth: 10_000,
         max_output_bytes: 1 << 28,
+        // The suite's own expressions; this binary does not install the budget allocator.
+        max_memory_bytes: 0,
     };
     if let Some(ms) = b.get("timelimit").and_then(Value::as_u64) {
         limits.timeout = Duration::from_millis(ms);

@@ -120,3 +120,40 @@ fn the_span_converts_to_utf16_units_for_editors() {
         "the multi-byte characters come before the end of the span"
     );
 }
+
+// The process's allocator counts what an evaluation holds, as in the `switchboard` binary.
+#[global_allocator]
+static ALLOCATOR: metric::memory::BudgetAllocator = metric::memory::BudgetAllocator;
+
+/// Issue 15, finding 7: few steps can build a lot; the memory budget stops such an evaluation
+/// with a clear error instead of letting it take the machine's memory.
+#[test]
+fn an_expression_that_builds_more_than_its_memory_budget_is_stopped() {
+    assert!(
+        metric::memory::enforced(),
+        "the budget allocator is installed"
+    );
+    let l = Limits {
+        max_memory_bytes: 32 << 20,
+        ..limits()
+    };
+    for source in ["[1..20].{\"a\": [1..999999]}", "[1..20000].([1..20000])"] {
+        let e = Expression::compile(source, l).unwrap();
+        let started = Instant::now();
+        let err = e.evaluate(&json!(null)).unwrap_err();
+        assert_eq!(err.code, "U1001", "{source}: {err}");
+        assert!(err.is_limit());
+        assert!(err.message.contains("32 MiB"), "{}", err.message);
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{source} took {:?}",
+            started.elapsed()
+        );
+    }
+    // The same budget leaves ordinary work alone, on the same thread right after.
+    let e = Expression::compile("$sum([1..100000])", l).unwrap();
+    assert_eq!(
+        e.evaluate(&json!(null)).unwrap(),
+        Some(json!(5000050000u64))
+    );
+}

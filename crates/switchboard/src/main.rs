@@ -3,6 +3,11 @@
 
 mod cmd;
 
+// Counts what each JSONata evaluation allocates, so its memory budget holds (see
+// `metric::memory`); every other allocation goes straight to the system allocator.
+#[global_allocator]
+static ALLOCATOR: metric::memory::BudgetAllocator = metric::memory::BudgetAllocator;
+
 use clap::{CommandFactory, Parser, Subcommand};
 
 #[derive(Parser)]

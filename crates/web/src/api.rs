@@ -261,8 +261,14 @@ pub async fn metric_preview(
             .into());
         }
     };
-    let preview =
-        metric::preview(&expression, &pages, now, PREVIEW_ROWS).map_err(|e| WebError::Invalid {
+    let page_count = pages.len();
+    let preview = state
+        .heavy()
+        .run("a metric preview", move || {
+            metric::preview(&expression, &pages, now, PREVIEW_ROWS)
+        })
+        .await?
+        .map_err(|e| WebError::Invalid {
             code: "jsonata",
             message: e.to_string(),
             field: Some("expression"),
@@ -275,7 +281,7 @@ pub async fn metric_preview(
         "skipped_examples": preview.skipped_examples,
         "bad": preview.bad,
         "bad_examples": preview.bad_examples,
-        "pages": pages.len(),
+        "pages": page_count,
         "ledger": ledger,
     }))
     .into_response())
@@ -407,6 +413,11 @@ fn instant(field: &'static str, text: &str) -> Result<Timestamp, WebError> {
         })
 }
 
+/// The most points one `GET /api/v1/metrics/{id}/data` returns per series: two years of hours.
+/// Longer spans take a coarser interval or several requests, so no single answer grows without
+/// bound.
+pub const DATA_MAX_POINTS: u64 = 2 * 366 * 24;
+
 pub async fn metric_data(
     State(state): State<AppState>,
     caller: Caller,
@@ -447,6 +458,17 @@ pub async fn metric_data(
         )
     })?;
     let range = TimeRange::new(start, end).map_err(|e| WebError::invalid("from", e.to_string()))?;
+    let points = interval.count_at_most(&range);
+    if points > DATA_MAX_POINTS {
+        return Err(WebError::invalid(
+            "interval",
+            format!(
+                "{start} to {end} by {} is up to {points} points, more than the {DATA_MAX_POINTS} one request returns: ask for a coarser interval or a shorter range",
+                crate::boards::model::interval_name(interval)
+            ),
+        )
+        .into());
+    }
     let comparison = match q.compare.as_deref().map(str::trim) {
         None | Some("") => None,
         Some("previous_period") => Some(metric::Comparison::PreviousPeriod),

@@ -35,6 +35,11 @@ impl Caller {
         }
     }
 
+    /// Who is asking, for limits kept per requester ([`crate::heavy::Heavy::admit`]).
+    pub fn requester(&self) -> String {
+        format!("user:{}", self.user.id)
+    }
+
     /// The CSRF token the session's forms carry; empty for token callers (they send no forms).
     pub fn csrf(&self) -> &str {
         match &self.via {

@@ -354,7 +354,15 @@ pub async fn preview(
     };
     let got = fetch_live(&state, &body.connection, &spec, body.hours, PREVIEW_PAGES).await?;
     let now = Timestamp::now();
-    let extracted = match metric::extract(&expression, &got.pages, now) {
+    let page_count = got.pages.len();
+    let pages = got.pages;
+    let extracted = state
+        .heavy()
+        .run("a preview", move || {
+            metric::extract(&expression, &pages, now)
+        })
+        .await?;
+    let extracted = match extracted {
         Ok(x) => x,
         Err(e) => match e.jsonata() {
             Some(j) => return Ok(jsonata_error(&source, j)),
@@ -399,7 +407,7 @@ pub async fn preview(
         "skipped_examples": skipped_examples,
         "bad": extracted.errors.len(),
         "bad_examples": bad_examples,
-        "pages": got.pages.len(),
+        "pages": page_count,
         "ledger": got.ledger,
     }))
     .into_response())

@@ -30,6 +30,9 @@ pub enum WebError {
     Conflict(String),
     #[error("too many failed sign-ins: try again in {0} seconds")]
     Throttled(u64),
+    /// Heavy work refused because as much is already under way (see [`crate::heavy`]).
+    #[error("{0}")]
+    Busy(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -51,6 +54,7 @@ impl WebError {
             WebError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -64,6 +68,7 @@ impl WebError {
             WebError::Invalid { code, .. } => code,
             WebError::Conflict(_) => "conflict",
             WebError::Throttled(_) => "throttled",
+            WebError::Busy(_) => "busy",
             WebError::Internal(_) => "internal",
         }
     }
@@ -123,11 +128,7 @@ impl IntoResponse for ApiError {
             body["field"] = json!(field);
         }
         let mut response = (e.status(), Json(json!({ "error": body }))).into_response();
-        if let WebError::Throttled(secs) = e
-            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
-        {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
-        }
+        retry_after(&e, &mut response);
         response
     }
 }
@@ -155,7 +156,21 @@ impl IntoResponse for PageError {
             message: e.user_message(),
         };
         let html = askama::Template::render(&page).unwrap_or_else(|_| "<h1>Error</h1>".to_owned());
-        (e.status(), Html(html)).into_response()
+        let mut response = (e.status(), Html(html)).into_response();
+        retry_after(&e, &mut response);
+        response
+    }
+}
+
+/// When a throttled or busy client may try again.
+fn retry_after(e: &WebError, response: &mut Response) {
+    let secs = match e {
+        WebError::Throttled(secs) => *secs,
+        WebError::Busy(_) => 5,
+        _ => return,
+    };
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
     }
 }
 
@@ -168,6 +183,7 @@ fn title_of(e: &WebError) -> &'static str {
         WebError::Invalid { .. } => "Check the form",
         WebError::Conflict(_) => "Already exists",
         WebError::Throttled(_) => "Too many attempts",
+        WebError::Busy(_) => "Busy",
         WebError::Internal(_) => "Something went wrong",
     }
 }

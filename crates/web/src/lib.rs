@@ -22,6 +22,7 @@ pub mod boards;
 pub mod builder;
 pub mod demo;
 pub mod error;
+pub mod heavy;
 pub mod openapi;
 pub mod ops;
 pub mod pages;

@@ -50,7 +50,9 @@ fn op(
             "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } }
         }),
     );
-    let mut codes = vec!["401", "403"];
+    // 503: heavy work (previews, drawing boards, hashing passwords) is refused when as much is
+    // already waiting (`crate::heavy`), with Retry-After.
+    let mut codes = vec!["401", "403", "503"];
     match errors {
         Errors::Caller => {}
         Errors::Query => codes.extend(["400", "422"]),

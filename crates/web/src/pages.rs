@@ -37,10 +37,27 @@ pub(crate) fn nav(c: &Caller) -> Option<Nav> {
     })
 }
 
+/// The largest page sent. Boards bound what each block draws, so only an unusual board (many
+/// blocks of many series) comes near it; past it the reader gets a clear error, not a page that
+/// stalls the browser and holds the server's memory.
+pub const MAX_PAGE_BYTES: usize = 8 << 20;
+
 pub(crate) fn render(t: &impl Template) -> PageResult {
     let html = t
         .render()
         .map_err(|e| WebError::Internal(format!("template: {e}")))?;
+    if html.len() > MAX_PAGE_BYTES {
+        return Err(WebError::Invalid {
+            code: "too_large",
+            message: format!(
+                "this page would be {} MB, more than the {} MB a page may be: pick a shorter range or split the board",
+                html.len() >> 20,
+                MAX_PAGE_BYTES >> 20
+            ),
+            field: None,
+        }
+        .into());
+    }
     Ok(Html(html).into_response())
 }
 

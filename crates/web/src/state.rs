@@ -8,6 +8,7 @@ use store::AnyStore;
 
 use crate::accounts::{Accounts, random_token};
 use crate::boards::cache::BucketCache;
+use crate::heavy::Heavy;
 use crate::telemetry::Telemetry;
 
 /// How the app behaves, as set by `serve`.
@@ -23,6 +24,9 @@ pub struct WebConfig {
     /// Hourly buckets boards keep in memory between renders, over all metrics (0 reads the
     /// store on every render).
     pub board_cache_buckets: usize,
+    /// Threads for CPU-heavy work (previews, password hashing, drawing boards); `None` takes
+    /// one per core but one.
+    pub heavy_workers: Option<usize>,
 }
 
 impl Default for WebConfig {
@@ -33,6 +37,7 @@ impl Default for WebConfig {
             sync: SyncConfig::default(),
             allow_loopback_channels: false,
             board_cache_buckets: crate::boards::cache::DEFAULT_CAPACITY,
+            heavy_workers: None,
         }
     }
 }
@@ -49,6 +54,7 @@ struct Inner {
     telemetry: Telemetry,
     setup_token: Mutex<Option<String>>,
     bucket_cache: BucketCache,
+    heavy: Heavy,
 }
 
 impl AppState {
@@ -59,6 +65,10 @@ impl AppState {
         config: WebConfig,
     ) -> Self {
         let bucket_cache = BucketCache::new(config.board_cache_buckets);
+        let heavy = match config.heavy_workers {
+            Some(n) => Heavy::new(n),
+            None => Heavy::for_this_machine(),
+        };
         Self(Arc::new(Inner {
             store,
             connector,
@@ -67,6 +77,7 @@ impl AppState {
             telemetry: Telemetry::default(),
             setup_token: Mutex::new(None),
             bucket_cache,
+            heavy,
         }))
     }
 
@@ -84,6 +95,10 @@ impl AppState {
     }
     pub fn telemetry(&self) -> &Telemetry {
         &self.0.telemetry
+    }
+    /// Where CPU-heavy work runs (see [`crate::heavy`]).
+    pub fn heavy(&self) -> &Heavy {
+        &self.0.heavy
     }
     /// The buckets boards read, kept between renders while the store's data versions match.
     pub fn bucket_cache(&self) -> &BucketCache {

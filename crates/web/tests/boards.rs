@@ -945,6 +945,100 @@ async fn a_metric_a_board_shows_is_not_deleted_until_its_blocks_go() {
 }
 
 /// Makes a share link of `board` and returns its token (the part after `/shared/`).
+/// Issue 15, finding 2: a share link asking for 273 years by day draws a bounded page (a
+/// coarser interval, said so on each block), the data API refuses an unbounded series, and a
+/// flood of one link is turned away with 503 and Retry-After instead of being drawn many times
+/// over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_share_link_over_centuries_draws_a_bounded_page_and_a_flood_is_turned_away() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let board = board_of_every_type(&app, &admin).await;
+    let token = share_token(&app, &admin, board.id, "wall").await;
+    let centuries = format!("/shared/{token}?range=custom&from=1753-06-01&to=2026-12-01");
+
+    let page = app.get(&centuries, None).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.len() < 1 << 20,
+        "the page is {} bytes",
+        page.body.len()
+    );
+    assert!(
+        page.body.contains("by year (too long to draw by day)"),
+        "the coarser interval is named"
+    );
+    let line = block(&page.body, board.block("line"));
+    assert!(
+        line.matches("<circle").count() + line.matches("<title>").count() < 2_000,
+        "the line block draws a bounded series"
+    );
+
+    let token_api = app.token(&admin).await;
+    let sent = app
+        .state
+        .store()
+        .metric_by_name("Messages sent")
+        .await
+        .unwrap()
+        .unwrap();
+    let data = |interval: &'static str| {
+        let app = &app;
+        let token_api = &token_api;
+        async move {
+            app.api(
+                axum::http::Method::GET,
+                &format!(
+                    "/api/v1/metrics/{}/data?from=1753-06-01T00:00:00Z&to=2026-12-01T00:00:00Z&interval={interval}",
+                    sent.id.0
+                ),
+                Some(token_api),
+                None,
+            )
+            .await
+        }
+    };
+    let hourly = data("hour").await;
+    assert_eq!(
+        hourly.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        hourly.body
+    );
+    assert!(hourly.body.contains("coarser interval"), "{}", hourly.body);
+    let yearly = data("year").await;
+    assert_eq!(yearly.status, StatusCode::OK, "{}", yearly.body);
+
+    // Fifty at once: each is drawn or refused fast, never queued without bound.
+    let replies = futures::future::join_all((0..50).map(|_| {
+        let router = app.router.clone();
+        let uri = centuries.clone();
+        tokio::spawn(async move {
+            use tower::ServiceExt as _;
+            let r = router
+                .oneshot(
+                    axum::http::Request::get(uri)
+                        .body(axum::body::Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            (r.status(), r.headers().get("retry-after").cloned())
+        })
+    }))
+    .await;
+    let mut drawn = 0;
+    for r in replies {
+        let (status, retry) = r.unwrap();
+        match status {
+            StatusCode::OK => drawn += 1,
+            StatusCode::SERVICE_UNAVAILABLE => assert!(retry.is_some(), "503 says when to retry"),
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(drawn >= 1, "some requests were drawn");
+}
+
 /// Issue 15, finding 15: a block may name only metrics that exist, and at most a dozen, so a
 /// forged form cannot make every render of a board look up thousands of ids.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

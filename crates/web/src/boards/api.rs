@@ -92,7 +92,7 @@ pub async fn one(
     let board = state.store().board(BoardId(id)).await?;
     let frame = frame_of(&board, &q)?;
     let out = board_out(&board);
-    let c = compute_board(&state, board, frame).await?;
+    let c = compute_board(&state, board, frame, &caller.requester()).await?;
     let blocks: Vec<Value> = c.blocks.iter().map(|(row, r)| block_out(row, r)).collect();
     Ok(Json(json!({
         "board": out,

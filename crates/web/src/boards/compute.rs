@@ -57,6 +57,9 @@ pub struct BlockData {
     pub current: TimeRange,
     pub previous: Option<TimeRange>,
     pub interval: Interval,
+    /// The interval asked for, when it would have drawn more than [`MAX_POINTS`] and
+    /// [`BlockData::interval`] is a coarser one.
+    pub coarsened_from: Option<Interval>,
     pub starts: Vec<Timestamp>,
     pub metrics: Vec<MetricData>,
     /// A Progress block following a stored goal: the goal and how its current period goes.
@@ -96,6 +99,26 @@ pub struct Plan {
     pub current: TimeRange,
     pub previous: Option<TimeRange>,
     pub interval: Interval,
+    pub coarsened_from: Option<Interval>,
+}
+
+/// The most intervals one series of a block draws: a month of hours, two years of days. A page
+/// holds a dozen blocks, so this bounds what one render computes and sends, whatever range a
+/// link asks for.
+pub const MAX_POINTS: u64 = 800;
+
+/// The interval a block draws over `range`: the asked one, or the first coarser one whose
+/// intervals stay within [`MAX_POINTS`].
+pub fn bounded_interval(asked: Interval, range: &TimeRange) -> Result<Interval, String> {
+    Interval::ALL
+        .into_iter()
+        .skip_while(|i| *i != asked)
+        .find(|i| i.count_at_most(range) <= MAX_POINTS)
+        .ok_or_else(|| {
+            let years = (range.end.as_millisecond() - range.start.as_millisecond())
+                / (365 * 24 * 3_600_000);
+            format!("this range spans {years} years, too long to draw; pick a shorter range")
+        })
 }
 
 pub fn plan(block: &BlockRow, frame: &Frame) -> Result<Plan, String> {
@@ -108,9 +131,10 @@ pub fn plan(block: &BlockRow, frame: &Frame) -> Result<Plan, String> {
     let resolved = range
         .resolve_with(compare, frame.now, &frame.zone)
         .map_err(|e| e.to_string())?;
-    let interval = settings
+    let asked = settings
         .interval
         .unwrap_or_else(|| range.natural_interval());
+    let interval = bounded_interval(asked, &resolved.current)?;
     Ok(Plan {
         kind,
         settings,
@@ -119,6 +143,7 @@ pub fn plan(block: &BlockRow, frame: &Frame) -> Result<Plan, String> {
         current: resolved.current,
         previous: resolved.previous,
         interval,
+        coarsened_from: (interval != asked).then_some(asked),
     })
 }
 
@@ -372,6 +397,7 @@ pub fn compute(plan: &Plan, pre: &Prefetched, zone: &TimeZone) -> Result<BlockDa
         current: plan.current,
         previous: plan.previous,
         interval: plan.interval,
+        coarsened_from: plan.coarsened_from,
         starts,
         metrics,
         goal: None,
@@ -391,6 +417,33 @@ fn running_total(values: &mut [Option<f64>]) {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn range(from: &str, to: &str) -> TimeRange {
+        TimeRange::new(from.parse().unwrap(), to.parse().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn an_interval_is_kept_while_it_draws_few_enough_points() {
+        let month = range("2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z");
+        assert_eq!(bounded_interval(Interval::Hour, &month), Ok(Interval::Hour));
+        let year = range("2025-01-01T00:00:00Z", "2026-01-01T00:00:00Z");
+        assert_eq!(bounded_interval(Interval::Day, &year), Ok(Interval::Day));
+    }
+
+    #[test]
+    fn a_long_range_is_drawn_by_a_coarser_interval_or_refused() {
+        let centuries = range("1753-06-01T00:00:00Z", "2026-12-01T00:00:00Z");
+        assert_eq!(
+            bounded_interval(Interval::Day, &centuries),
+            Ok(Interval::Year)
+        );
+        let decade = range("2016-01-01T00:00:00Z", "2026-01-01T00:00:00Z");
+        assert_eq!(bounded_interval(Interval::Day, &decade), Ok(Interval::Week));
+        let too_long = range("0100-01-01T00:00:00Z", "2026-01-01T00:00:00Z");
+        assert!(bounded_interval(Interval::Hour, &too_long).is_err());
+    }
+
     #[test]
     fn running_totals_carry_over_gaps() {
         let mut v = [Some(1.0), None, Some(2.0), Some(3.0)];

@@ -584,11 +584,16 @@ pub struct Computed {
     pub blocks: Vec<(BlockRow, BlockResult)>,
 }
 
+/// Reads and aggregates every block of a board for one requester (`share:<token>` or
+/// `user:<id>`, see [`crate::heavy::Heavy::admit`]); the aggregation runs on the heavy-work
+/// pool.
 pub async fn compute_board(
     state: &AppState,
     board: BoardRow,
     frame: Frame,
+    requester: &str,
 ) -> Result<Computed, WebError> {
+    let _admitted = state.heavy().admit(requester.to_owned())?;
     let rows = state.store().blocks(board.id).await?;
     let plans: Vec<Result<Plan, String>> = rows.iter().map(|b| compute::plan(b, &frame)).collect();
     let ok: Vec<&Plan> = plans.iter().filter_map(|p| p.as_ref().ok()).collect();
@@ -599,22 +604,32 @@ pub async fn compute_board(
         frame.now.as_millisecond(),
     )
     .await?;
-    let mut blocks = Vec::new();
-    for (row, plan) in rows.into_iter().zip(plans) {
-        let mut result = plan.and_then(|p| {
-            let data = compute::compute(&p, &pre, &frame.zone)?;
-            Ok((p, data))
-        });
-        if let Ok((p, data)) = &mut result
+    let zone = frame.zone.clone();
+    let mut blocks = state
+        .heavy()
+        .run("drawing a board", move || {
+            rows.into_iter()
+                .zip(plans)
+                .map(|(row, plan)| {
+                    let result = plan.and_then(|p| {
+                        let data = compute::compute(&p, &pre, &zone)?;
+                        Ok((p, data))
+                    });
+                    (row, result)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await?;
+    for (_, result) in &mut blocks {
+        if let Ok((p, data)) = result
             && p.kind == BlockKind::Progress
             && let Some(goal_id) = p.settings.goal_id
         {
             match followed_goal(state, goal_id, frame.now).await? {
                 Ok(shown) => data.goal = Some(shown),
-                Err(e) => result = Err(e),
+                Err(e) => *result = Err(e),
             }
         }
-        blocks.push((row, result));
     }
     Ok(Computed {
         board,
@@ -1060,7 +1075,15 @@ pub async fn page(
     caller.require(Role::Viewer)?;
     let board = state.store().board(BoardId(id)).await?;
     let can_edit = caller.user.role >= Role::Editor;
-    let mut page = board_page(&state, board, &q, can_edit.then_some(caller.csrf()), None).await?;
+    let mut page = board_page(
+        &state,
+        board,
+        &q,
+        can_edit.then_some(caller.csrf()),
+        None,
+        &caller.requester(),
+    )
+    .await?;
     page.nav = nav(&caller);
     page.csrf = caller.csrf().to_owned();
     page.can_edit = can_edit;
@@ -1108,6 +1131,7 @@ async fn board_page(
     q: &ViewQuery,
     editor_csrf: Option<&str>,
     shared_base: Option<String>,
+    requester: &str,
 ) -> Result<BoardPage, WebError> {
     let frame = frame_of(&board, q)?;
     let (ranges, compares, from, to) = picker(&frame);
@@ -1132,15 +1156,27 @@ async fn board_page(
     } else {
         Choices::default()
     };
-    let computed = compute_board(state, board, frame).await?;
+    let computed = compute_board(state, board, frame, requester).await?;
     let base = shared_base
         .clone()
         .unwrap_or_else(|| format!("/boards/{id}"));
     let query = query_of(q);
-    let blocks = cards(&computed, editor_csrf.map(|c| (c, &choices)), &base, &query);
-    let new_block = editor_csrf
-        .map(|c| editor_form(c, &format!("/boards/{id}/blocks"), None, &choices))
-        .unwrap_or_default();
+    // Drawing the charts is CPU work too.
+    let editor = editor_csrf.map(str::to_owned);
+    let (blocks, new_block) = {
+        let (base, query) = (base.clone(), query.clone());
+        state
+            .heavy()
+            .run("drawing a board", move || {
+                let editor = editor.as_deref();
+                let blocks = cards(&computed, editor.map(|c| (c, &choices)), &base, &query);
+                let new_block = editor
+                    .map(|c| editor_form(c, &format!("/boards/{id}/blocks"), None, &choices))
+                    .unwrap_or_default();
+                (blocks, new_block)
+            })
+            .await?
+    };
     let (flash, flash_kind) = match (&q.ok, &q.err) {
         (_, Some(e)) => (Some(e.clone()), "bad"),
         (Some(o), None) => (Some(o.clone()), "good"),
@@ -1534,7 +1570,7 @@ pub async fn board_csv(
     caller.require(Role::Viewer)?;
     let board = state.store().board(BoardId(id)).await?;
     let frame = frame_of(&board, &q)?;
-    let c = compute_board(&state, board, frame).await?;
+    let c = compute_board(&state, board, frame, &caller.requester()).await?;
     let name = format!("{}.csv", file_stem(&c.board.settings.name));
     Ok(attachment(
         (
@@ -1560,7 +1596,7 @@ pub async fn block_csv(
     let board = state.store().board(BoardId(id)).await?;
     block_of(&state, board.id, BlockId(bid)).await?;
     let frame = frame_of(&board, &q)?;
-    let c = compute_board(&state, board, frame).await?;
+    let c = compute_board(&state, board, frame, &caller.requester()).await?;
     Ok(attachment(
         (
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
@@ -1672,12 +1708,13 @@ pub async fn board_png(
     caller.require(Role::Viewer)?;
     let board = state.store().board(BoardId(id)).await?;
     let frame = frame_of(&board, &q)?;
-    let c = compute_board(&state, board, frame).await?;
+    let c = compute_board(&state, board, frame, &caller.requester()).await?;
     let svg = board_svg(&c);
     // Rasterising is CPU work of tens of milliseconds: keep it off the async workers.
-    let png = tokio::task::spawn_blocking(move || charts::png(&svg, 1.0))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?
+    let png = state
+        .heavy()
+        .run("drawing a PNG", move || charts::png(&svg, 1.0))
+        .await?
         .map_err(|e| WebError::Internal(e.to_string()))?;
     let name = format!("{}.png", file_stem(&c.board.settings.name));
     Ok(attachment(
@@ -1800,7 +1837,15 @@ pub async fn shared(
     Query(q): Query<ViewQuery>,
 ) -> PageResult {
     let board = shared_board(&state, &token).await?;
-    let page = board_page(&state, board, &q, None, Some(format!("/shared/{token}"))).await?;
+    let page = board_page(
+        &state,
+        board,
+        &q,
+        None,
+        Some(format!("/shared/{token}")),
+        &format!("share:{token}"),
+    )
+    .await?;
     let mut response = render(&page)?;
     // The token is the credential: keep it out of Referer headers and caches.
     response
@@ -1821,7 +1866,7 @@ pub async fn shared_block_csv(
         .ok_or_else(|| WebError::NotFound(format!("{file} is not a block export")))?;
     block_of(&state, board.id, BlockId(bid)).await?;
     let frame = frame_of(&board, &q)?;
-    let c = compute_board(&state, board, frame).await?;
+    let c = compute_board(&state, board, frame, &format!("share:{token}")).await?;
     Ok(attachment(
         (
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
@@ -1883,7 +1928,15 @@ pub async fn tv(
     let every = q.every.unwrap_or(60).clamp(10, 3600);
     let i = q.i % ids.len();
     let board = state.store().board(BoardId(ids[i])).await?;
-    let mut page = board_page(&state, board, &ViewQuery::default(), None, None).await?;
+    let mut page = board_page(
+        &state,
+        board,
+        &ViewQuery::default(),
+        None,
+        None,
+        &caller.requester(),
+    )
+    .await?;
     let list: Vec<String> = ids.iter().map(i64::to_string).collect();
     page.tv = Some((
         format!(
@@ -1933,6 +1986,7 @@ pub async fn tv_links(State(state): State<AppState>, Query(q): Query<TvLinksQuer
         &ViewQuery::default(),
         None,
         Some(format!("/shared/{}", tokens[i])),
+        &format!("share:{}", tokens[i]),
     )
     .await?;
     page.tv = Some((

@@ -510,7 +510,21 @@ pub fn range_caption(data: &BlockData, zone: &TimeZone) -> String {
         metric::CompareTo::None => String::new(),
         c => format!(" · vs {}", c.label().to_lowercase()),
     };
-    format!("{}{compare} · {}", data.range.label(), zone_name(zone))
+    // A range too long for its interval is drawn by a coarser one; say so rather than let a
+    // reader take months for the days they asked for.
+    let coarsened = match data.coarsened_from {
+        Some(asked) => format!(
+            " · by {} (too long to draw by {})",
+            super::model::interval_name(data.interval),
+            super::model::interval_name(asked)
+        ),
+        None => String::new(),
+    };
+    format!(
+        "{}{compare}{coarsened} · {}",
+        data.range.label(),
+        zone_name(zone)
+    )
 }
 
 #[cfg(test)]

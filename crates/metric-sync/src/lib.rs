@@ -18,6 +18,8 @@
 //! 4. [`Scheduler::tick`] enqueues the metrics in use that are due; [`Worker::try_execute_job`]
 //!    takes one job with a lease and does it; [`run_worker`] loops over that.
 //!
+//! [`presence`] records which `serve` and `worker` processes use the store.
+//!
 //! Time is always passed in (`now`), or read from a [`Clock`], so tests decide what now is.
 
 mod buckets;
@@ -25,6 +27,7 @@ mod config;
 mod error;
 mod ledger;
 mod plan;
+pub mod presence;
 mod raw;
 mod recompute;
 mod retention;

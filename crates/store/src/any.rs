@@ -42,6 +42,18 @@ impl Store for AnyStore {
         forward!(self.close())
     }
 
+    async fn process_seen(&self, id: &str, kind: &str, now_ms: i64) -> Result<()> {
+        forward!(self.process_seen(id, kind, now_ms))
+    }
+
+    async fn process_gone(&self, id: &str) -> Result<()> {
+        forward!(self.process_gone(id))
+    }
+
+    async fn live_processes(&self, since_ms: i64) -> Result<Vec<ProcessRow>> {
+        forward!(self.live_processes(since_ms))
+    }
+
     async fn create_connection(&self, new: &NewConnection, now_ms: i64) -> Result<Connection> {
         forward!(self.create_connection(new, now_ms))
     }

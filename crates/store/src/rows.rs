@@ -157,6 +157,15 @@ pub struct SyncRunEnd {
     pub finished_ms: i64,
 }
 
+/// A `serve` or `worker` process using the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessRow {
+    pub id: String,
+    pub kind: String,
+    pub started_ms: i64,
+    pub seen_ms: i64,
+}
+
 /// One sync run and its ledger.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyncRun {

@@ -305,6 +305,43 @@ macro_rules! sql_store {
                 self.pool.close().await;
             }
 
+            async fn process_seen(&self, id: &str, kind: &str, now_ms: i64) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO processes (id, kind, started_ms, seen_ms) VALUES ($1, $2, $3, $3) \
+                     ON CONFLICT (id) DO UPDATE SET seen_ms = excluded.seen_ms",
+                )
+                .bind(id)
+                .bind(kind)
+                .bind(now_ms)
+                .execute(&self.pool)
+                .await
+                .map_err($crate::StoreError::db("record a running process"))?;
+                Ok(())
+            }
+
+            async fn process_gone(&self, id: &str) -> $crate::Result<()> {
+                sqlx::query("DELETE FROM processes WHERE id = $1")
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err($crate::StoreError::db("forget a stopped process"))?;
+                Ok(())
+            }
+
+            async fn live_processes(&self, since_ms: i64) -> $crate::Result<Vec<$crate::ProcessRow>> {
+                let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+                    "SELECT id, kind, started_ms, seen_ms FROM processes WHERE seen_ms >= $1 ORDER BY seen_ms DESC, id",
+                )
+                .bind(since_ms)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::StoreError::db("read the running processes"))?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, kind, started_ms, seen_ms)| $crate::ProcessRow { id, kind, started_ms, seen_ms })
+                    .collect())
+            }
+
             async fn create_connection(&self, new: &$crate::NewConnection, now_ms: i64) -> $crate::Result<$crate::Connection> {
                 let key = self.key();
                 let mut tx = self.begin_write("create a connection").await?;

@@ -33,6 +33,24 @@ pub trait Store: Send + Sync + 'static {
     /// Closes the pool, waiting for connections in use to be returned.
     fn close(&self) -> impl Future<Output = ()> + Send;
 
+    // --- processes using the store ---
+
+    /// Records that process `id` (a `serve` or `worker`) is using the store as of `now_ms`;
+    /// called when it starts and then periodically (see [`crate::presence`]).
+    fn process_seen(
+        &self,
+        id: &str,
+        kind: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Forgets process `id`: it stopped cleanly.
+    fn process_gone(&self, id: &str) -> impl Future<Output = Result<()>> + Send;
+
+    /// The processes seen at or after `since_ms`, most recently seen first.
+    fn live_processes(&self, since_ms: i64)
+    -> impl Future<Output = Result<Vec<ProcessRow>>> + Send;
+
     // --- connections ---
 
     /// Stores a connection; its label must be unique.

@@ -15,6 +15,8 @@ mod jobs;
 mod master_key;
 #[path = "contract/metrics.rs"]
 mod metrics;
+#[path = "contract/processes.rs"]
+mod processes;
 #[path = "contract/raw_pages.rs"]
 mod raw_pages;
 #[path = "contract/schema.rs"]

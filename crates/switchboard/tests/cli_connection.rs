@@ -2,7 +2,8 @@
 
 mod support;
 
-use support::{scratch_dir, small_sim, switchboard, text};
+use store::Store as _;
+use support::{command, scratch_dir, small_sim, switchboard, text};
 use twilio_sim::KeyType;
 
 fn key(sim: &twilio_sim::SimHandle, kind: KeyType) -> (String, String, String) {
@@ -206,4 +207,77 @@ async fn rename_to_a_taken_name_fails_and_says_why() {
         "{}",
         text(&out)
     );
+}
+
+/// Issue 15, finding 9: a rotation under a running server would leave it holding the old key,
+/// unable to open any secret until restarted; so `key rotate` refuses while a server uses the
+/// store, says which one, and works once it has stopped.
+#[tokio::test(flavor = "multi_thread")]
+async fn key_rotation_refuses_while_a_server_uses_the_store() {
+    use std::io::BufRead as _;
+    let sim = small_sim().await;
+    let dir = scratch_dir("rotate-busy");
+    let (_, _, secret) = key(&sim, KeyType::Main);
+    let out = add(&sim, &dir, KeyType::Main, "prod", &secret);
+    assert!(out.status.success(), "{}", text(&out));
+    let before = std::fs::read(dir.join("master.key")).expect("key file");
+
+    let mut serve = command(
+        &dir,
+        &sim,
+        &["serve", "--addr", "127.0.0.1:0", "--no-worker"],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .expect("serve starts");
+    let mut lines = std::io::BufReader::new(serve.stdout.take().unwrap()).lines();
+    let started = lines.next().expect("a line").expect("stdout");
+    assert!(started.starts_with("Switchboard at"), "{started}");
+    // Its presence is recorded right after it starts listening.
+    let (key, _) = store::MasterKey::from_environment(&dir).expect("the key file");
+    let store = store::open(dir.to_str().unwrap(), key).await.expect("open");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while metric_sync::presence::running(&store)
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serve never showed up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    let refused = tokio::task::block_in_place(|| switchboard(&dir, &sim, &["key", "rotate"], ""));
+    assert!(!refused.status.success(), "{}", text(&refused));
+    let said = text(&refused);
+    assert!(said.contains(&format!("serve {}@", serve.id())), "{said}");
+    assert!(said.contains("Stop every"), "{said}");
+    assert_eq!(
+        std::fs::read(dir.join("master.key")).unwrap(),
+        before,
+        "nothing rotated"
+    );
+
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status();
+    let status = tokio::task::block_in_place(|| serve.wait()).expect("serve exits");
+    assert!(status.success(), "serve stopped cleanly: {status}");
+    assert!(
+        metric_sync::presence::running(&store)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a clean stop leaves no presence"
+    );
+    store.close().await;
+    let rotate = tokio::task::block_in_place(|| switchboard(&dir, &sim, &["key", "rotate"], ""));
+    assert!(rotate.status.success(), "{}", text(&rotate));
+    let test = tokio::task::block_in_place(|| {
+        switchboard(&dir, &sim, &["connection", "test", "prod"], "")
+    });
+    assert!(test.status.success(), "{}", text(&test));
 }

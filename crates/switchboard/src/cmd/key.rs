@@ -23,6 +23,27 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let Command::Rotate = args.command;
     let (old, source) = args.store.master_key()?;
     let store = args.store.open().await?;
+    // A running server keeps the old key in memory: after the re-sealing it could open no
+    // secret (connections, channels, share links) until restarted. So rotate only alone.
+    let running = metric_sync::presence::running(&store).await?;
+    if !running.is_empty() {
+        store.close().await;
+        let now = jiff::Timestamp::now().as_millisecond();
+        let list: Vec<String> = running
+            .iter()
+            .map(|p| format!("{} (seen {} s ago)", p.id, (now - p.seen_ms).max(0) / 1000))
+            .collect();
+        anyhow::bail!(
+            "{} still using this store: {}. Stop every `switchboard serve` and `switchboard worker` on it, then run `switchboard key rotate` again (a process killed without stopping counts as running for {} s after it was last seen)",
+            if running.len() == 1 {
+                "a process is"
+            } else {
+                "processes are"
+            },
+            list.join(", "),
+            metric_sync::presence::PRESENCE_GRACE.as_secs()
+        );
+    }
     let new = MasterKey::generate()?;
     match source {
         KeySource::Environment => {

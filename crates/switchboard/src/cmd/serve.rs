@@ -131,6 +131,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             stopped(),
         )))
     };
+    // Seen by `key rotate`, which must not re-seal secrets under a running server.
+    let presence = {
+        let store = Arc::clone(&store);
+        let stop = stopped();
+        tokio::spawn(async move {
+            let id = metric_sync::presence::process_id("serve");
+            metric_sync::presence::keep_present(store.as_ref(), &id, "serve", stop).await;
+        })
+    };
     // Alerts, goals, scorecards and deliveries run beside the worker, also with --no-worker:
     // they only read what syncing stored.
     let evaluator = tokio::spawn(notify::run_evaluator(
@@ -151,6 +160,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             Err(e) => eprintln!("the sync worker panicked: {e}"),
         }
     }
+    let _ = presence.await;
     drop(sim);
     store.close().await;
     Ok(())

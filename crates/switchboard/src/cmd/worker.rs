@@ -44,6 +44,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     eprintln!("worker {id} started on {}", args.store.describe());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let presence = {
+        let store = Arc::clone(&store);
+        let mut rx = stop_rx.clone();
+        tokio::spawn(async move {
+            let id = metric_sync::presence::process_id("worker");
+            let stop = async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            };
+            metric_sync::presence::keep_present(store.as_ref(), &id, "worker", stop).await;
+        })
+    };
     let evaluator = tokio::spawn(notify::run_evaluator(
         Arc::clone(&store),
         notify::Sender::new(notify::Policy::default()).map_err(|e| anyhow::anyhow!("{e}"))?,
@@ -64,6 +75,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     .await;
     let _ = stop_tx.send(true);
     let _ = evaluator.await;
+    let _ = presence.await;
     worked?;
     eprintln!("worker {id} stopped");
     Ok(())

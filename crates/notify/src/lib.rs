@@ -3,9 +3,9 @@
 //! a delivery; [`deliver_due`] sends what is due, retrying failures with backoff until the last
 //! attempt marks it failed, so every attempt is visible in the delivery history.
 //!
-//! Webhook and Slack URLs must be `https` and must not name a loopback, private or link-local
-//! address: an editor could otherwise make the server call its own internal services. Tests turn
-//! that off with [`Policy::allow_loopback`].
+//! Webhook and Slack URLs must be `https` to a public address (nothing in the IANA
+//! special-purpose registries): an admin's typo or a hostile URL could otherwise make the server
+//! call its own internal services. Tests open loopback with [`Policy::allow_loopback`].
 
 mod deliver;
 mod email;

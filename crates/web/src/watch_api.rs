@@ -426,9 +426,25 @@ pub struct ChannelIn {
     pub clear_secret: bool,
 }
 
-pub(crate) fn channel_json(c: &ChannelRow) -> Value {
+/// What `role` may see of a channel's configuration. Below Admin a webhook URL shows only its
+/// scheme and host: its path and query often carry the receiver's secret, and only Admins manage
+/// channels. (A Slack URL is a sealed secret, never shown at all.)
+pub(crate) fn visible_config(config: &ChannelConfig, role: Role) -> ChannelConfig {
+    match config {
+        ChannelConfig::Webhook { url } if role < Role::Admin => ChannelConfig::Webhook {
+            url: url::Url::parse(url)
+                .ok()
+                .filter(|u| u.has_host())
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_else(|| "(hidden)".to_owned()),
+        },
+        other => other.clone(),
+    }
+}
+
+pub(crate) fn channel_json(c: &ChannelRow, role: Role) -> Value {
     json!({
-        "id": c.id.0, "name": c.name, "kind": c.config.kind(), "config": c.config,
+        "id": c.id.0, "name": c.name, "kind": c.config.kind(), "config": visible_config(&c.config, role),
         "has_secret": c.secret.is_some(), "created_ms": c.created_ms, "updated_ms": c.updated_ms,
     })
 }
@@ -488,7 +504,7 @@ pub async fn channels(State(state): State<AppState>, caller: Caller) -> ApiResul
         .list_channels()
         .await?
         .iter()
-        .map(channel_json)
+        .map(|c| channel_json(c, caller.user.role))
         .collect();
     Ok(Json(json!({ "channels": list })).into_response())
 }
@@ -525,7 +541,7 @@ pub async fn channel_create(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "channel": channel_json(&c) })),
+        Json(json!({ "channel": channel_json(&c, caller.user.role) })),
     )
         .into_response())
 }
@@ -537,7 +553,7 @@ pub async fn channel_get(
 ) -> ApiResult {
     caller.require(Role::Viewer)?;
     let c = state.store().channel(ChannelId(id)).await?;
-    Ok(Json(json!({ "channel": channel_json(&c) })).into_response())
+    Ok(Json(json!({ "channel": channel_json(&c, caller.user.role) })).into_response())
 }
 
 pub async fn channel_update(
@@ -564,7 +580,7 @@ pub async fn channel_update(
             now_ms(),
         )
         .await?;
-    Ok(Json(json!({ "channel": channel_json(&c) })).into_response())
+    Ok(Json(json!({ "channel": channel_json(&c, caller.user.role) })).into_response())
 }
 
 pub async fn channel_delete(

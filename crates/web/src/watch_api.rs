@@ -630,23 +630,19 @@ pub(crate) async fn send_test(state: &AppState, c: &ChannelRow) -> Result<Value,
         .await?;
     let sender = notify::Sender::new(notify::Policy {
         allow_loopback: state.config().allow_loopback_channels,
-        ..notify::Policy::default()
+        timeouts: state.config().channel_timeouts,
     })
     .map_err(|e| WebError::Internal(e.to_string()))?;
-    // Claim this very delivery: other due ones are the evaluator's.
-    let row = state
-        .store()
-        .claim_delivery_id(d.id, now, 120_000)
-        .await?
-        .ok_or_else(|| WebError::Internal("another process took the test message".into()))?;
-    let outcome = notify::deliver_one(
+    // This very delivery, within the sender's time bounds: other due ones are the evaluator's.
+    let outcome = notify::deliver_now(
         state.store().as_ref(),
         &sender,
         notify::Backoff::default(),
-        &row,
+        d.id,
         now,
     )
-    .await?;
+    .await?
+    .ok_or_else(|| WebError::Internal("another process took the test message".into()))?;
     let after = state.store().delivery(d.id).await?;
     Ok(json!({
         "delivery_id": d.id.0,

@@ -162,8 +162,8 @@ pub(crate) async fn send(
         Ok(())
     }
     .await;
-    // Sent or not, say goodbye; a server that does not answer QUIT changes nothing.
-    let _ = tokio::time::timeout(t.smtp_step, conn.quit()).await;
+    // Sent or not, QUIT and close; a server that does not answer QUIT changes nothing.
+    let _ = tokio::time::timeout(t.smtp_step, conn.abort()).await;
     exchanged
 }
 

@@ -622,7 +622,9 @@ pub async fn run_evaluator<S: Store + WatchStore>(
             match evaluate(store.as_ref(), now_ms).await {
                 Ok(r) if r != TickReport::default() => {
                     tracing::info!(report = ?r, "evaluator tick");
-                    queued.notify_one();
+                    if r.fired + r.resolved + r.scorecards_sent > 0 {
+                        queued.notify_one();
+                    }
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "evaluator tick failed"),

@@ -135,7 +135,13 @@ pub(crate) async fn send(
         ),
     )
     .await
-    .map_err(|_| late("did not connect and greet", greeting))?
+    .map_err(|_| {
+        SendError::transient(format!(
+            "the SMTP server {server} did not greet within {} s of connecting; check the port \
+             and the TLS setting (a port that expects TLS waits silently for a TLS client)",
+            greeting.as_secs_f64()
+        ))
+    })?
     .map_err(smtp_error)?;
     let exchanged = async {
         if let (SmtpTls::StartTls, Some(tls)) = (smtp.tls, tls) {

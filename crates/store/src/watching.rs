@@ -724,8 +724,11 @@ impl WatchStore for crate::AnyStore {
 
 /// Implements [`WatchStore`] for a backend whose struct has `pool` and `key` fields and the
 /// `sql_store!` helpers; invoked in the backend's module so the private fields are in reach.
+/// `$row_lock` ends the subquery that picks a delivery to claim: PostgreSQL's `FOR UPDATE SKIP
+/// LOCKED` lets concurrent claims pass over the row another is taking and take the next, where
+/// they would otherwise wait for it and then match nothing; SQLite serialises writes anyway.
 macro_rules! watch_store {
-    ($ty:ident, $db:ty) => {
+    ($ty:ident, $db:ty, row_lock: $row_lock:literal) => {
         impl $ty {
             fn watch_channel_row(
                 &self,
@@ -1405,13 +1408,14 @@ macro_rules! watch_store {
             }
 
             async fn claim_delivery(&self, holder: &str, lease: std::time::Duration, now_ms: i64) -> $crate::Result<Option<$crate::watching::DeliveryRow>> {
-                // The outer conditions repeat the inner ones: when two processes pick the same
-                // row, the second update re-checks them after the first commits and matches nothing.
-                let row = sqlx::query(
+                // The outer conditions repeat the inner ones: should two claims still pick the
+                // same row, the second re-checks them after the first commits and matches nothing.
+                let row = sqlx::query(concat!(
                     "UPDATE deliveries SET attempts = attempts + 1, locked_by = $1, locked_until = $2, updated_ms = $3 \
-                     WHERE id = (SELECT id FROM deliveries WHERE state = 'pending' AND locked_until IS NULL AND next_attempt_ms <= $3 ORDER BY next_attempt_ms, id LIMIT 1) \
-                     AND state = 'pending' AND locked_until IS NULL AND next_attempt_ms <= $3 RETURNING *",
-                )
+                     WHERE id = (SELECT id FROM deliveries WHERE state = 'pending' AND locked_until IS NULL AND next_attempt_ms <= $3 ORDER BY next_attempt_ms, id LIMIT 1 ",
+                    $row_lock,
+                    ") AND state = 'pending' AND locked_until IS NULL AND next_attempt_ms <= $3 RETURNING *",
+                ))
                 .bind(holder)
                 .bind($crate::sql_impl::lease_until(now_ms, lease))
                 .bind(now_ms)
@@ -1438,11 +1442,12 @@ macro_rules! watch_store {
 
             async fn claim_lapsed_delivery(&self, holder: &str, lease: std::time::Duration, now_ms: i64) -> $crate::Result<Option<$crate::watching::DeliveryRow>> {
                 // No attempt is counted: the lapsed claim counted its own when it was made.
-                let row = sqlx::query(
+                let row = sqlx::query(concat!(
                     "UPDATE deliveries SET locked_by = $1, locked_until = $2, updated_ms = $3 \
-                     WHERE id = (SELECT id FROM deliveries WHERE state = 'pending' AND locked_until < $3 ORDER BY locked_until, id LIMIT 1) \
-                     AND state = 'pending' AND locked_until < $3 RETURNING *",
-                )
+                     WHERE id = (SELECT id FROM deliveries WHERE state = 'pending' AND locked_until < $3 ORDER BY locked_until, id LIMIT 1 ",
+                    $row_lock,
+                    ") AND state = 'pending' AND locked_until < $3 RETURNING *",
+                ))
                 .bind(holder)
                 .bind($crate::sql_impl::lease_until(now_ms, lease))
                 .bind(now_ms)

@@ -694,6 +694,45 @@ where
     assert!(matches!(gone, StoreError::NotFound { .. }), "{gone}");
 }
 
+/// Parallel sends claim at the same moment: each claim takes a different due delivery rather
+/// than coming back empty because another claim holds the oldest one.
+async fn concurrent_delivery_claims_each_take_a_different_delivery<H: Harness>(h: &H)
+where
+    H::S: WatchStore,
+{
+    let s = h.open(key_a()).await.unwrap();
+    let ch = channel(&s, "hook").await;
+    for _ in 0..8 {
+        s.create_delivery(
+            &NewDelivery {
+                channel_id: ch,
+                source: DeliverySource::Test,
+                message: serde_json::json!({"title": "test"}),
+            },
+            100,
+        )
+        .await
+        .unwrap();
+    }
+    for round in 0..2 {
+        let holders = ["a", "b", "c", "d"].map(|x| format!("{x}{round}"));
+        let (w, x, y, z) = tokio::join!(
+            s.claim_delivery(&holders[0], LEASE, 200),
+            s.claim_delivery(&holders[1], LEASE, 200),
+            s.claim_delivery(&holders[2], LEASE, 200),
+            s.claim_delivery(&holders[3], LEASE, 200)
+        );
+        let mut ids: Vec<_> = [w, x, y, z]
+            .into_iter()
+            .map(|c| c.unwrap().expect("a due delivery for every claim").id)
+            .collect();
+        ids.sort_by_key(|id| id.0);
+        ids.dedup();
+        assert_eq!(ids.len(), 4, "round {round}: {ids:?}");
+    }
+    assert!(s.claim_delivery("e", LEASE, 200).await.unwrap().is_none());
+}
+
 crate::contract_tests!(
     channels_keep_their_secret_sealed,
     goals_and_their_period_history,
@@ -701,4 +740,5 @@ crate::contract_tests!(
     a_scorecard_run_is_claimed_once,
     deliveries_are_claimed_retried_and_failed,
     a_lapsed_delivery_claim_is_taken_back_once_and_counted_as_one_attempt,
+    concurrent_delivery_claims_each_take_a_different_delivery,
 );

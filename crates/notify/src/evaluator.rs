@@ -3,6 +3,7 @@
 //! when its metric finished a sync since the alert's last evaluation, or when the clock interval
 //! has passed, so "after each sync" needs no hook in the sync worker.
 
+use futures::StreamExt as _;
 use jiff::{SignedDuration, Timestamp};
 use metric::{HourBucket, MetricDefinition, Trend};
 use store::{
@@ -636,20 +637,29 @@ pub async fn run_evaluator<S: Store + WatchStore>(
         }
     };
     let sending = async {
+        // A pass lasts as long as its slowest send. A new pass starts on the clock, or when
+        // messages were queued, even while an older one still waits on a stuck send, so a
+        // message that is due goes out at once; at most `OVERLAPPING_PASSES` run at a time.
+        let mut passes = futures::stream::FuturesUnordered::new();
+        let mut clock = tokio::time::interval(every);
+        clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut due = false;
         loop {
-            let now_ms = Timestamp::now().as_millisecond();
-            match deliver_due(store.as_ref(), &sender, backoff, now_ms).await {
-                Ok(r) if r != DeliverReport::default() => {
-                    tracing::info!(report = ?r, "deliveries sent");
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "sending deliveries failed"),
+            if due && passes.len() < OVERLAPPING_PASSES {
+                due = false;
+                let now_ms = Timestamp::now().as_millisecond();
+                passes.push(deliver_due(store.as_ref(), &sender, backoff, now_ms));
             }
             tokio::select! {
                 () = stopped() => break,
-                () = queued.notified() => {}
-                () = tokio::time::sleep(every) => {}
+                Some(done) = passes.next(), if !passes.is_empty() => log_pass(done),
+                () = queued.notified() => due = true,
+                _ = clock.tick() => due = true,
             }
+        }
+        // Sends under way may finish; the process's own deadline bounds how long.
+        while let Some(done) = passes.next().await {
+            log_pass(done);
         }
     };
     let stopping = async {
@@ -657,4 +667,16 @@ pub async fn run_evaluator<S: Store + WatchStore>(
         let _ = stop_tx.send(true);
     };
     tokio::join!(evaluating, sending, stopping);
+}
+
+/// Passes of [`deliver_due`] the running evaluator lets overlap: each sends
+/// [`crate::deliver::PARALLEL_SENDS`] at a time, so at most twice that many sends are under way.
+const OVERLAPPING_PASSES: usize = 2;
+
+fn log_pass(done: Result<DeliverReport, StoreError>) {
+    match done {
+        Ok(r) if r != DeliverReport::default() => tracing::info!(report = ?r, "deliveries sent"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "sending deliveries failed"),
+    }
 }

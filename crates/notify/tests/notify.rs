@@ -521,3 +521,109 @@ async fn a_webhook_receiver_that_never_answers_fails_the_attempt_within_the_boun
     let error = s.delivery(id).await.unwrap().last_error.unwrap();
     assert_eq!(error, "the receiver did not answer within 1 s");
 }
+
+/// Issue 15, finding 3, the running loop: while a send hangs (timeouts far longer than this
+/// test), the evaluator keeps evaluating, and the message of an alert that fires meanwhile goes
+/// out through another channel at once, not after the stuck send.
+#[tokio::test]
+async fn finding_3_while_a_send_hangs_the_running_evaluator_fires_an_alert_and_sends_it() {
+    use store::{NewAlert, NewMetric, NewSyncRun, RunStatus, Store as _, SyncRunEnd};
+    let silent = SilentServer::start().await;
+    let rx = WebhookReceiver::start().await;
+    let (s, _dir) = store().await;
+    let s = std::sync::Arc::new(s);
+    let now = jiff::Timestamp::now().as_millisecond();
+    enqueue(
+        &s,
+        email_channel(&s, "silent", silent.port()).await,
+        now - 1_000,
+    )
+    .await;
+    let hook = webhook_channel(&s, "hook", rx.url("/h")).await;
+    let patient = Sender::new(Policy {
+        allow_loopback: true,
+        timeouts: Timeouts {
+            connect: Duration::from_secs(120),
+            smtp_step: Duration::from_secs(120),
+            request: Duration::from_secs(120),
+            send: Duration::from_secs(120),
+        },
+    })
+    .unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(notify::run_evaluator(
+        s.clone(),
+        patient,
+        Backoff::default(),
+        Duration::from_millis(100),
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
+    assert!(
+        silent
+            .wait_for_connections(1, Duration::from_secs(10))
+            .await,
+        "the stuck send started"
+    );
+
+    // Now a metric's sync fails, and its built-in alert is there to notice.
+    let m = s
+        .create_metric(
+            &NewMetric {
+                name: "Messages".into(),
+                connection_id: None,
+                definition: "{}".into(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let run = s
+        .start_sync_run(&NewSyncRun {
+            metric_id: m.id,
+            from_ms: now - 3_600_000,
+            to_ms: now,
+            started_ms: now,
+        })
+        .await
+        .unwrap();
+    s.finish_sync_run(
+        run,
+        &SyncRunEnd {
+            status: RunStatus::Failed,
+            ledger: serde_json::json!({}),
+            error: Some("Twilio said no".into()),
+            finished_ms: now,
+        },
+    )
+    .await
+    .unwrap();
+    s.create_alert(
+        &NewAlert {
+            name: "sync failed".into(),
+            metric_id: m.id,
+            spec: watch::AlertSpec::Sync {
+                builtin: watch::alert::BuiltinAlert::SyncFailed,
+            },
+            enabled: true,
+            channels: vec![hook],
+        },
+        now,
+    )
+    .await
+    .unwrap();
+
+    let started = std::time::Instant::now();
+    while rx.received().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the alert's webhook waited behind the stuck send"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(rx.received()[0].json()["event"], "alert.fired");
+    let _ = stop_tx.send(());
+    // The stuck send is still stuck: stopping is the binary's deadline, not this loop's.
+    running.abort();
+}

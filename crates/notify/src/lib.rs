@@ -38,7 +38,8 @@ pub struct Policy {
 /// a delivery or the process that sends it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
-    /// Opening the TCP connection to an SMTP server or a webhook receiver.
+    /// Opening the TCP connection to an SMTP server or a webhook receiver (for a webhook,
+    /// resolving its host name too).
     pub connect: Duration,
     /// Each SMTP exchange after connecting: the greeting (with the TLS handshake and EHLO of
     /// implicit TLS), STARTTLS, the login, the message (MAIL, RCPT, DATA), QUIT.

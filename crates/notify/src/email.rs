@@ -2,12 +2,13 @@ use std::time::Duration;
 
 use domain::Secret;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType};
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 use watch::SmtpTls;
 
-use crate::SendError;
 use crate::message::Message;
+use crate::{SendError, Timeouts};
 
 pub(crate) struct Smtp<'a> {
     pub host: &'a str,
@@ -15,7 +16,7 @@ pub(crate) struct Smtp<'a> {
     pub tls: SmtpTls,
     pub username: Option<&'a str>,
     pub password: Option<&'a Secret>,
-    pub timeout: Duration,
+    pub timeouts: Timeouts,
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -86,52 +87,97 @@ pub(crate) async fn send(
     }
     .map_err(|e| SendError::permanent(format!("cannot build the email: {e}")))?;
 
-    let relay_error = |e: lettre::transport::smtp::Error| {
-        SendError::permanent(format!("cannot use SMTP server {}: {e}", smtp.host))
+    if smtp.tls == SmtpTls::None {
+        // Unencrypted SMTP would send the message, and any password, in the clear: only to a
+        // relay on this machine (or the tests' server), and never with credentials.
+        if !is_loopback(smtp.host) {
+            return Err(SendError::permanent(
+                "SMTP without TLS is only allowed to a server on this machine (localhost)",
+            ));
+        }
+        if smtp.username.is_some() {
+            return Err(SendError::permanent(
+                "SMTP credentials are never sent without TLS",
+            ));
+        }
+    }
+    let tls = match smtp.tls {
+        SmtpTls::None => None,
+        SmtpTls::Implicit | SmtpTls::StartTls => {
+            Some(TlsParameters::new(smtp.host.to_owned()).map_err(|e| {
+                SendError::permanent(format!("cannot use SMTP server {}: {e}", smtp.host))
+            })?)
+        }
     };
-    let mut transport = match smtp.tls {
-        SmtpTls::Implicit => {
-            AsyncSmtpTransport::<Tokio1Executor>::relay(smtp.host).map_err(relay_error)?
+    let envelope = email.envelope().clone();
+    let bytes = email.formatted();
+    let t = smtp.timeouts;
+    let server = format!("{}:{}", smtp.host, smtp.port);
+    // lettre bounds the TCP connect only; every exchange after it is bounded here, so a server
+    // that accepts the connection and then says nothing fails the attempt instead of holding it.
+    let late = |what: &str, limit: Duration| {
+        SendError::transient(format!(
+            "the SMTP server {server} {what} within {} s",
+            limit.as_secs_f64()
+        ))
+    };
+    let hello = ClientId::default();
+    let implicit = tls.clone().filter(|_| smtp.tls == SmtpTls::Implicit);
+    let greeting = t.connect + t.smtp_step;
+    let mut conn = tokio::time::timeout(
+        greeting,
+        AsyncSmtpConnection::connect_tokio1(
+            (smtp.host, smtp.port),
+            Some(t.connect),
+            &hello,
+            implicit,
+            None,
+        ),
+    )
+    .await
+    .map_err(|_| {
+        SendError::transient(format!(
+            "the SMTP server {server} did not greet within {} s of connecting; check the port \
+             and the TLS setting (a port that expects TLS waits silently for a TLS client)",
+            greeting.as_secs_f64()
+        ))
+    })?
+    .map_err(smtp_error)?;
+    let exchanged = async {
+        if let (SmtpTls::StartTls, Some(tls)) = (smtp.tls, tls) {
+            tokio::time::timeout(t.smtp_step, conn.starttls(tls, &hello))
+                .await
+                .map_err(|_| late("did not complete STARTTLS", t.smtp_step))?
+                .map_err(smtp_error)?;
         }
-        SmtpTls::StartTls => {
-            AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(smtp.host).map_err(relay_error)?
+        if let Some(user) = smtp.username {
+            let password = smtp
+                .password
+                .map(|p| p.expose().to_owned())
+                .unwrap_or_default();
+            let credentials = Credentials::new(user.to_owned(), password);
+            tokio::time::timeout(t.smtp_step, conn.auth(DEFAULT_MECHANISMS, &credentials))
+                .await
+                .map_err(|_| late("did not answer the login", t.smtp_step))?
+                .map_err(smtp_error)?;
         }
-        SmtpTls::None => {
-            // Unencrypted SMTP would send the message, and any password, in the clear: only to
-            // a relay on this machine (or the tests' server), and never with credentials.
-            if !is_loopback(smtp.host) {
-                return Err(SendError::permanent(
-                    "SMTP without TLS is only allowed to a server on this machine (localhost)",
-                ));
-            }
-            if smtp.username.is_some() {
-                return Err(SendError::permanent(
-                    "SMTP credentials are never sent without TLS",
-                ));
-            }
-            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host)
-        }
+        tokio::time::timeout(t.smtp_step, conn.send(&envelope, &bytes))
+            .await
+            .map_err(|_| late("did not accept the message", t.smtp_step))?
+            .map_err(smtp_error)?;
+        Ok(())
     }
-    .port(smtp.port)
-    .timeout(Some(smtp.timeout));
-    if let Some(user) = smtp.username {
-        let password = smtp
-            .password
-            .map(|p| p.expose().to_owned())
-            .unwrap_or_default();
-        transport = transport.credentials(Credentials::new(user.to_owned(), password));
+    .await;
+    // Sent or not, QUIT and close; a server that does not answer QUIT changes nothing.
+    let _ = tokio::time::timeout(t.smtp_step, conn.abort()).await;
+    exchanged
+}
+
+fn smtp_error(e: lettre::transport::smtp::Error) -> SendError {
+    let msg = format!("SMTP delivery failed: {e}");
+    if e.is_permanent() {
+        SendError::permanent(msg)
+    } else {
+        SendError::transient(msg)
     }
-    transport
-        .build()
-        .send(email)
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            let msg = format!("SMTP delivery failed: {e}");
-            if e.is_permanent() {
-                SendError::permanent(msg)
-            } else {
-                SendError::transient(msg)
-            }
-        })
 }

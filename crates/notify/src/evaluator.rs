@@ -3,6 +3,7 @@
 //! when its metric finished a sync since the alert's last evaluation, or when the clock interval
 //! has passed, so "after each sync" needs no hook in the sync worker.
 
+use futures::StreamExt as _;
 use jiff::{SignedDuration, Timestamp};
 use metric::{HourBucket, MetricDefinition, Trend};
 use store::{
@@ -87,11 +88,22 @@ pub fn number(v: Option<f64>) -> String {
     }
 }
 
-/// One pass of everything due at `now_ms`.
+/// One pass of everything due at `now_ms`: [`evaluate`], then [`deliver_due`].
 pub async fn tick<S: Store + WatchStore>(
     store: &S,
     sender: &Sender,
     backoff: Backoff,
+    now_ms: i64,
+) -> Result<TickReport, StoreError> {
+    let mut report = evaluate(store, now_ms).await?;
+    report.deliveries = deliver_due(store, sender, backoff, now_ms).await?;
+    Ok(report)
+}
+
+/// Everything of a tick but sending: alerts, goal periods and due scorecards at `now_ms`,
+/// whose messages become deliveries.
+pub async fn evaluate<S: Store + WatchStore>(
+    store: &S,
     now_ms: i64,
 ) -> Result<TickReport, StoreError> {
     let mut report = TickReport::default();
@@ -123,7 +135,6 @@ pub async fn tick<S: Store + WatchStore>(
             Err(e) => tracing::warn!(scorecard = sc.id.0, error = %e, "scorecard run failed"),
         }
     }
-    report.deliveries = deliver_due(store, sender, backoff, now_ms).await?;
     Ok(report)
 }
 
@@ -586,7 +597,9 @@ async fn scorecard_message<S: Store + WatchStore>(
     })
 }
 
-/// Runs [`tick`] every `every` until `shutdown` resolves: the loop `serve` and `worker` spawn.
+/// Runs [`tick`]'s two halves every `every` until `shutdown` resolves: the loop `serve` and
+/// `worker` spawn. Evaluating and sending are separate loops, so a slow or stuck send never
+/// delays an alert's evaluation; a tick that queued messages wakes the sending loop at once.
 /// Several processes may run it on one PostgreSQL store: alert transitions, scorecard runs and
 /// deliveries are each claimed by one of them.
 pub async fn run_evaluator<S: Store + WatchStore>(
@@ -596,17 +609,74 @@ pub async fn run_evaluator<S: Store + WatchStore>(
     every: std::time::Duration,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) {
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let now_ms = Timestamp::now().as_millisecond();
-        match tick(store.as_ref(), &sender, backoff, now_ms).await {
-            Ok(r) if r != TickReport::default() => tracing::info!(report = ?r, "evaluator tick"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "evaluator tick failed"),
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let queued = tokio::sync::Notify::new();
+    let stopped = || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
         }
-        tokio::select! {
-            _ = &mut shutdown => break,
-            _ = tokio::time::sleep(every) => {}
+    };
+    let evaluating = async {
+        loop {
+            let now_ms = Timestamp::now().as_millisecond();
+            match evaluate(store.as_ref(), now_ms).await {
+                Ok(r) if r != TickReport::default() => {
+                    tracing::info!(report = ?r, "evaluator tick");
+                    if r.fired + r.resolved + r.scorecards_sent > 0 {
+                        queued.notify_one();
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "evaluator tick failed"),
+            }
+            tokio::select! {
+                () = stopped() => break,
+                () = tokio::time::sleep(every) => {}
+            }
         }
+    };
+    let sending = async {
+        // A pass lasts as long as its slowest send. A new pass starts on the clock, or when
+        // messages were queued, even while an older one still waits on a stuck send, so a
+        // message that is due goes out at once; at most `OVERLAPPING_PASSES` run at a time.
+        let mut passes = futures::stream::FuturesUnordered::new();
+        let mut clock = tokio::time::interval(every);
+        clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut due = false;
+        loop {
+            if due && passes.len() < OVERLAPPING_PASSES {
+                due = false;
+                let now_ms = Timestamp::now().as_millisecond();
+                passes.push(deliver_due(store.as_ref(), &sender, backoff, now_ms));
+            }
+            tokio::select! {
+                () = stopped() => break,
+                Some(done) = passes.next(), if !passes.is_empty() => log_pass(done),
+                () = queued.notified() => due = true,
+                _ = clock.tick() => due = true,
+            }
+        }
+        // Sends under way may finish; the process's own deadline bounds how long.
+        while let Some(done) = passes.next().await {
+            log_pass(done);
+        }
+    };
+    let stopping = async {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    };
+    tokio::join!(evaluating, sending, stopping);
+}
+
+/// Passes of [`deliver_due`] the running evaluator lets overlap: each sends
+/// [`crate::deliver::PARALLEL_SENDS`] at a time, so at most twice that many sends are under way.
+const OVERLAPPING_PASSES: usize = 2;
+
+fn log_pass(done: Result<DeliverReport, StoreError>) {
+    match done {
+        Ok(r) if r != DeliverReport::default() => tracing::info!(report = ?r, "deliveries sent"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "sending deliveries failed"),
     }
 }

@@ -3,9 +3,9 @@
 //! a delivery; [`deliver_due`] sends what is due, retrying failures with backoff until the last
 //! attempt marks it failed, so every attempt is visible in the delivery history.
 //!
-//! Webhook and Slack URLs must be `https` and must not name a loopback, private or link-local
-//! address: an editor could otherwise make the server call its own internal services. Tests turn
-//! that off with [`Policy::allow_loopback`].
+//! Webhook and Slack URLs must be `https` to a public address (nothing in the IANA
+//! special-purpose registries): an admin's typo or a hostile URL could otherwise make the server
+//! call its own internal services. Tests open loopback with [`Policy::allow_loopback`].
 
 mod deliver;
 mod email;
@@ -14,8 +14,8 @@ mod guard;
 mod message;
 mod webhook;
 
-pub use deliver::{Backoff, DeliverReport, deliver_due, deliver_one};
-pub use evaluator::{TickReport, run_evaluator, tick};
+pub use deliver::{Backoff, DeliverReport, deliver_due, deliver_now};
+pub use evaluator::{TickReport, evaluate, run_evaluator, tick};
 pub use guard::check_url;
 pub use message::{EventKind, InlineImage, Message};
 pub use webhook::{SIGNATURE_HEADER, TIMESTAMP_HEADER, VerifyError, sign, verify, webhook_body};
@@ -26,19 +26,39 @@ use domain::Secret;
 use watch::ChannelConfig;
 
 /// What the sender may do beyond the safe defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Policy {
     /// Lets webhooks and Slack use `http` and loopback addresses: for tests on loopback only.
     pub allow_loopback: bool,
-    /// Per connection or request.
-    pub timeout: Duration,
+    pub timeouts: Timeouts,
 }
 
-impl Default for Policy {
+/// How long each part of a send may take before the attempt fails (and is retried later), so
+/// that a server which accepts a connection and then says nothing cannot hold a channel test,
+/// a delivery or the process that sends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Opening the TCP connection to an SMTP server or a webhook receiver (for a webhook,
+    /// resolving its host name too).
+    pub connect: Duration,
+    /// Each SMTP exchange after connecting: the greeting (with the TLS handshake and EHLO of
+    /// implicit TLS), STARTTLS, the login, the message (MAIL, RCPT, DATA), QUIT.
+    pub smtp_step: Duration,
+    /// A whole webhook or Slack request, from connecting to the answer's status line.
+    pub request: Duration,
+    /// One whole send, name lookups included: the longest a channel test or a delivery attempt
+    /// waits, whatever it waits on.
+    pub send: Duration,
+}
+
+impl Default for Timeouts {
+    /// Seconds, as a person pressing "Send a test" would wait: an answer within 30 s.
     fn default() -> Self {
-        Policy {
-            allow_loopback: false,
-            timeout: Duration::from_secs(20),
+        Timeouts {
+            connect: Duration::from_secs(10),
+            smtp_step: Duration::from_secs(10),
+            request: Duration::from_secs(15),
+            send: Duration::from_secs(30),
         }
     }
 }
@@ -69,7 +89,8 @@ impl SendError {
 
 fn client_builder(policy: Policy) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
-        .timeout(policy.timeout)
+        .connect_timeout(policy.timeouts.connect)
+        .timeout(policy.timeouts.request)
         // A redirect could lead to an address the URL check refused.
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("switchboard-notify/", env!("CARGO_PKG_VERSION")))
@@ -96,9 +117,32 @@ impl Sender {
         self.policy
     }
 
-    /// Sends `message` through a channel. `delivery_id` goes into webhook bodies so a receiver
-    /// can drop a retried duplicate; `now` is the signing time.
+    /// Sends `message` through a channel, within [`Timeouts::send`]. `delivery_id` goes into
+    /// webhook bodies so a receiver can drop a retried duplicate; `now` is the signing time.
     pub async fn send(
+        &self,
+        config: &ChannelConfig,
+        secret: Option<&Secret>,
+        message: &Message,
+        delivery_id: i64,
+        now: jiff::Timestamp,
+    ) -> Result<(), SendError> {
+        let limit = self.policy.timeouts.send;
+        tokio::time::timeout(
+            limit,
+            self.send_unbounded(config, secret, message, delivery_id, now),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(SendError::transient(format!(
+                "the {} channel did not finish sending within {} s",
+                config.kind(),
+                limit.as_secs_f64()
+            )))
+        })
+    }
+
+    async fn send_unbounded(
         &self,
         config: &ChannelConfig,
         secret: Option<&Secret>,
@@ -122,7 +166,7 @@ impl Sender {
                         tls: *tls,
                         username: username.as_deref(),
                         password: secret,
-                        timeout: self.policy.timeout,
+                        timeouts: self.policy.timeouts,
                     },
                     from,
                     to,
@@ -168,12 +212,22 @@ impl Sender {
         body: Vec<u8>,
         headers: &[(&str, String)],
     ) -> Result<(), SendError> {
-        let addrs = guard::resolve_public(&url, self.policy.allow_loopback)
-            .await
-            .map_err(|e| match e {
-                guard::UrlError::Unresolved { .. } => SendError::transient(e.to_string()),
-                e => SendError::permanent(e.to_string()),
-            })?;
+        let connect = self.policy.timeouts.connect;
+        let addrs = tokio::time::timeout(
+            connect,
+            guard::resolve_public(&url, self.policy.allow_loopback),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(guard::UrlError::Unresolved {
+                host: url.host_str().unwrap_or_default().to_owned(),
+                reason: format!("no answer within {} s", connect.as_secs_f64()),
+            })
+        })
+        .map_err(|e| match e {
+            guard::UrlError::Unresolved { .. } => SendError::transient(e.to_string()),
+            e => SendError::permanent(e.to_string()),
+        })?;
         // A name is pinned to the addresses just checked; a literal address needs no lookup.
         let pinned;
         let http = match url.host() {
@@ -196,6 +250,12 @@ impl Sender {
             req = req.header(*k, v);
         }
         let resp = req.send().await.map_err(|e| {
+            if e.is_timeout() {
+                return SendError::transient(format!(
+                    "the receiver did not answer within {} s",
+                    self.policy.timeouts.request.as_secs_f64()
+                ));
+            }
             // The URL may carry a token (Slack's does): report the error without it.
             SendError::transient(format!("the request failed: {}", e.without_url()))
         })?;

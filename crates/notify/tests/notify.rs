@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use domain::Secret;
-use notify::{Backoff, EventKind, Message, Policy, Sender, deliver_due};
+use notify::{Backoff, EventKind, Message, Policy, Sender, Timeouts, deliver_due};
 use store::{
     DeliverySource, DeliveryState, MasterKey, NewChannel, NewDelivery, SqliteStore, WatchStore,
 };
+use test_support::silent::SilentServer;
 use test_support::smtp::SmtpServer;
 use test_support::webhook::WebhookReceiver;
 use watch::{ChannelConfig, SmtpTls};
@@ -35,7 +36,21 @@ fn rand_u64() -> u64 {
 fn loopback() -> Sender {
     Sender::new(Policy {
         allow_loopback: true,
-        timeout: Duration::from_secs(10),
+        ..Policy::default()
+    })
+    .unwrap()
+}
+
+/// Loopback allowed and every bound short, for the tests of what must not hang.
+fn quick() -> Sender {
+    Sender::new(Policy {
+        allow_loopback: true,
+        timeouts: Timeouts {
+            connect: Duration::from_secs(1),
+            smtp_step: Duration::from_secs(1),
+            request: Duration::from_secs(1),
+            send: Duration::from_secs(3),
+        },
     })
     .unwrap()
 }
@@ -353,4 +368,262 @@ async fn without_the_test_setting_loopback_and_http_are_refused() {
     assert!(rx.received().is_empty());
     let d = s.delivery(id).await.unwrap();
     assert!(d.last_error.unwrap().contains("https"));
+}
+
+/// An email channel to `port` on loopback, in the clear (allowed to this machine only).
+async fn email_channel(s: &SqliteStore, name: &str, port: u16) -> store::ChannelId {
+    s.create_channel(
+        &NewChannel {
+            name: name.into(),
+            config: ChannelConfig::Email {
+                host: "127.0.0.1".into(),
+                port,
+                tls: SmtpTls::None,
+                username: None,
+                from: "switchboard@example.com".into(),
+                to: vec!["ops@example.com".into()],
+            },
+            secret: None,
+        },
+        NOW,
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+async fn webhook_channel(s: &SqliteStore, name: &str, url: String) -> store::ChannelId {
+    s.create_channel(
+        &NewChannel {
+            name: name.into(),
+            config: ChannelConfig::Webhook { url },
+            secret: Some(Secret::new("k")),
+        },
+        NOW,
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+/// Issue 15, finding 3: an SMTP server that accepts the connection and never greets held
+/// `deliver_due` for ever, and every delivery queued behind it. Now the attempt fails within
+/// the bound, and the other channel's delivery goes out in the same pass.
+#[tokio::test]
+async fn finding_3_a_silent_smtp_server_neither_hangs_a_pass_nor_holds_other_channels() {
+    let silent = SilentServer::start().await;
+    let rx = WebhookReceiver::start().await;
+    let (s, _dir) = store().await;
+    // The silent channel's delivery is older, so it is claimed first.
+    let stuck = enqueue(&s, email_channel(&s, "silent", silent.port()).await, NOW).await;
+    let hook = enqueue(&s, webhook_channel(&s, "hook", rx.url("/h")).await, NOW).await;
+    let started = std::time::Instant::now();
+    let report = tokio::time::timeout(
+        Duration::from_secs(20),
+        deliver_due(&s, &quick(), Backoff::default(), NOW),
+    )
+    .await
+    .expect("a pass must not hang on a server that never greets")
+    .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!((report.sent, report.retrying), (1, 1), "{report:?}");
+    assert_eq!(s.delivery(hook).await.unwrap().state, DeliveryState::Sent);
+    assert_eq!(rx.received().len(), 1);
+    let d = s.delivery(stuck).await.unwrap();
+    assert_eq!((d.state, d.attempts), (DeliveryState::Pending, 1));
+    let error = d.last_error.unwrap();
+    assert!(
+        error.contains("greet") && error.contains("127.0.0.1"),
+        "{error}"
+    );
+}
+
+/// Issue 15, finding 3: a delivery whose sender died (or hung) mid-attempt was claimed again
+/// after a restart, attempt after attempt, never failed. Now its lapsed claim counts as one
+/// failed attempt and follows the retry schedule: a retry after the backoff, then failed.
+#[tokio::test]
+async fn finding_3_a_claim_that_outlives_its_lease_counts_as_a_failed_attempt() {
+    let rx = WebhookReceiver::start().await;
+    let (s, _dir) = store().await;
+    let ch = webhook_channel(&s, "hook", rx.url("/h")).await;
+    let id = enqueue(&s, ch, NOW).await;
+    let backoff = Backoff {
+        first: Duration::from_secs(60),
+        factor: 2,
+        max_attempts: 2,
+    };
+    // A process claims it and dies without a word.
+    let lease = Duration::from_secs(120);
+    let claimed = s.claim_delivery("dead", lease, NOW).await.unwrap().unwrap();
+    assert_eq!((claimed.id, claimed.attempts), (id, 1));
+    // Within the lease the claim is respected: nothing is sent, nothing is counted.
+    let r = deliver_due(&s, &quick(), backoff, NOW + 120_000)
+        .await
+        .unwrap();
+    assert_eq!(r, Default::default());
+    let after = NOW + 120_001;
+
+    let r = deliver_due(&s, &quick(), backoff, after).await.unwrap();
+    assert_eq!((r.sent, r.retrying, r.failed), (0, 1, 0), "{r:?}");
+    assert!(rx.received().is_empty(), "the retry waits for its backoff");
+    let d = s.delivery(id).await.unwrap();
+    assert_eq!((d.state, d.attempts), (DeliveryState::Pending, 1));
+    assert_eq!(d.next_attempt_ms, after + 60_000);
+    assert!(d.last_error.unwrap().contains("did not finish"));
+
+    let r = deliver_due(&s, &quick(), backoff, after + 60_000)
+        .await
+        .unwrap();
+    assert_eq!(r.sent, 1, "{r:?}");
+    assert_eq!(s.delivery(id).await.unwrap().attempts, 2);
+    assert_eq!(rx.received().len(), 1);
+
+    // When the lapsed attempt was the last one allowed, the delivery fails without a send.
+    let id = enqueue(&s, ch, NOW).await;
+    let once = Backoff {
+        max_attempts: 1,
+        ..backoff
+    };
+    s.claim_delivery("dead", lease, NOW).await.unwrap().unwrap();
+    let r = deliver_due(&s, &quick(), once, after).await.unwrap();
+    assert_eq!((r.sent, r.failed), (0, 1), "{r:?}");
+    let d = s.delivery(id).await.unwrap();
+    assert_eq!((d.state, d.attempts), (DeliveryState::Failed, 1));
+    assert_eq!(rx.received().len(), 1);
+}
+
+/// The HTTP side of the same bound: a webhook receiver that accepts the connection and never
+/// answers fails the attempt within the request timeout.
+#[tokio::test]
+async fn a_webhook_receiver_that_never_answers_fails_the_attempt_within_the_bound() {
+    let silent = SilentServer::start().await;
+    let (s, _dir) = store().await;
+    let id = enqueue(&s, webhook_channel(&s, "hook", silent.url("/h")).await, NOW).await;
+    let started = std::time::Instant::now();
+    let report = tokio::time::timeout(
+        Duration::from_secs(20),
+        deliver_due(&s, &quick(), Backoff::default(), NOW),
+    )
+    .await
+    .expect("a pass must not hang on a receiver that never answers")
+    .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(report.retrying, 1, "{report:?}");
+    assert_eq!(silent.accepted(), 1);
+    let error = s.delivery(id).await.unwrap().last_error.unwrap();
+    assert_eq!(error, "the receiver did not answer within 1 s");
+}
+
+/// Issue 15, finding 3, the running loop: while a send hangs (timeouts far longer than this
+/// test), the evaluator keeps evaluating, and the message of an alert that fires meanwhile goes
+/// out through another channel at once, not after the stuck send.
+#[tokio::test]
+async fn finding_3_while_a_send_hangs_the_running_evaluator_fires_an_alert_and_sends_it() {
+    use store::{NewAlert, NewMetric, NewSyncRun, RunStatus, Store as _, SyncRunEnd};
+    let silent = SilentServer::start().await;
+    let rx = WebhookReceiver::start().await;
+    let (s, _dir) = store().await;
+    let s = std::sync::Arc::new(s);
+    let now = jiff::Timestamp::now().as_millisecond();
+    enqueue(
+        &s,
+        email_channel(&s, "silent", silent.port()).await,
+        now - 1_000,
+    )
+    .await;
+    let hook = webhook_channel(&s, "hook", rx.url("/h")).await;
+    let patient = Sender::new(Policy {
+        allow_loopback: true,
+        timeouts: Timeouts {
+            connect: Duration::from_secs(120),
+            smtp_step: Duration::from_secs(120),
+            request: Duration::from_secs(120),
+            send: Duration::from_secs(120),
+        },
+    })
+    .unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(notify::run_evaluator(
+        s.clone(),
+        patient,
+        Backoff::default(),
+        Duration::from_millis(100),
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
+    assert!(
+        silent
+            .wait_for_connections(1, Duration::from_secs(10))
+            .await,
+        "the stuck send started"
+    );
+
+    // Now a metric's sync fails, and its built-in alert is there to notice.
+    let m = s
+        .create_metric(
+            &NewMetric {
+                name: "Messages".into(),
+                connection_id: None,
+                definition: "{}".into(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let run = s
+        .start_sync_run(&NewSyncRun {
+            metric_id: m.id,
+            from_ms: now - 3_600_000,
+            to_ms: now,
+            started_ms: now,
+        })
+        .await
+        .unwrap();
+    s.finish_sync_run(
+        run,
+        &SyncRunEnd {
+            status: RunStatus::Failed,
+            ledger: serde_json::json!({}),
+            error: Some("Twilio said no".into()),
+            finished_ms: now,
+        },
+    )
+    .await
+    .unwrap();
+    s.create_alert(
+        &NewAlert {
+            name: "sync failed".into(),
+            metric_id: m.id,
+            spec: watch::AlertSpec::Sync {
+                builtin: watch::alert::BuiltinAlert::SyncFailed,
+            },
+            enabled: true,
+            channels: vec![hook],
+        },
+        now,
+    )
+    .await
+    .unwrap();
+
+    let started = std::time::Instant::now();
+    while rx.received().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the alert's webhook waited behind the stuck send"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(rx.received()[0].json()["event"], "alert.fired");
+    let _ = stop_tx.send(());
+    // The stuck send is still stuck: stopping is the binary's deadline, not this loop's.
+    running.abort();
 }

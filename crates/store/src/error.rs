@@ -69,6 +69,14 @@ pub enum StoreError {
     )]
     LeaseLost { job: JobId, worker: String },
 
+    #[error(
+        "delivery {delivery} is no longer claimed by '{holder}' (its lease lapsed and another process took it back)"
+    )]
+    DeliveryLeaseLost {
+        delivery: crate::watching::DeliveryId,
+        holder: String,
+    },
+
     #[error("metric {metric}: the window [{from_ms}, {to_ms}) is invalid: {reason}")]
     BadWindow {
         metric: MetricId,

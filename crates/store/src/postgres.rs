@@ -98,4 +98,4 @@ sql_store!(
 crate::accounts::account_store!(PostgresStore);
 crate::boards::board_store!(PostgresStore);
 
-crate::watching::watch_store!(PostgresStore, sqlx::Postgres);
+crate::watching::watch_store!(PostgresStore, sqlx::Postgres, row_lock: "FOR UPDATE SKIP LOCKED");

@@ -147,4 +147,4 @@ sql_store!(
 crate::accounts::account_store!(SqliteStore);
 crate::boards::board_store!(SqliteStore);
 
-crate::watching::watch_store!(SqliteStore, sqlx::Sqlite);
+crate::watching::watch_store!(SqliteStore, sqlx::Sqlite, row_lock: "");

@@ -3,6 +3,7 @@
 //! secrets are sealed under the master key bound to their row, like connection secrets.
 
 use std::future::Future;
+use std::time::Duration;
 
 use domain::Secret;
 use watch::alert::{AlertState, Phase};
@@ -251,6 +252,9 @@ pub struct DeliveryRow {
     pub attempts: u32,
     pub next_attempt_ms: i64,
     pub last_error: Option<String>,
+    /// The claim sending it now, and when that claim's lease lapses; `None` when unclaimed.
+    pub locked_by: Option<String>,
+    pub locked_until_ms: Option<i64>,
     pub created_ms: i64,
     pub updated_ms: i64,
 }
@@ -476,24 +480,41 @@ pub trait WatchStore: Send + Sync + 'static {
         now_ms: i64,
     ) -> impl Future<Output = Result<DeliveryRow>> + Send;
     fn delivery(&self, id: DeliveryId) -> impl Future<Output = Result<DeliveryRow>> + Send;
-    /// Takes the oldest pending delivery due at `now_ms`, counts an attempt and moves its next
-    /// attempt to `now_ms + lease_ms`, so a process that dies mid-send leaves it to be retried.
+    /// Takes the oldest pending delivery due at `now_ms` that no claim holds, counts an attempt
+    /// and leases it to `holder` until `now_ms + lease`. Concurrent claims never get the same
+    /// delivery. A lease that lapses is taken back by [`WatchStore::claim_lapsed_delivery`].
     fn claim_delivery(
         &self,
+        holder: &str,
+        lease: Duration,
         now_ms: i64,
-        lease_ms: i64,
     ) -> impl Future<Output = Result<Option<DeliveryRow>>> + Send;
-    /// Claims one delivery by id when it is pending and due, as [`WatchStore::claim_delivery`]
-    /// does for the oldest: the "send a test" button sends its own message now.
+    /// Claims one delivery by id when it is pending, due and free, as
+    /// [`WatchStore::claim_delivery`] does for the oldest: the "send a test" button sends its
+    /// own message now.
     fn claim_delivery_id(
         &self,
         id: DeliveryId,
+        holder: &str,
+        lease: Duration,
         now_ms: i64,
-        lease_ms: i64,
     ) -> impl Future<Output = Result<Option<DeliveryRow>>> + Send;
+    /// Takes one delivery whose claim's lease lapsed before `now_ms` (its process died or hung
+    /// mid-attempt) and leases it to `holder` without counting another attempt: the caller
+    /// records the lapsed attempt's failure with [`WatchStore::finish_attempt`], so it follows
+    /// the retry schedule like any failed attempt.
+    fn claim_lapsed_delivery(
+        &self,
+        holder: &str,
+        lease: Duration,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<Option<DeliveryRow>>> + Send;
+    /// Records how `holder`'s attempt ended and releases its lease; `DeliveryLeaseLost` when
+    /// `holder` no longer holds the delivery (its lease lapsed and another process took it).
     fn finish_attempt(
         &self,
         id: DeliveryId,
+        holder: &str,
         outcome: &AttemptOutcome,
         now_ms: i64,
     ) -> impl Future<Output = Result<()>> + Send;
@@ -654,26 +675,42 @@ impl WatchStore for crate::AnyStore {
         forward_watch!(self.delivery(id))
     }
 
-    async fn claim_delivery(&self, now_ms: i64, lease_ms: i64) -> Result<Option<DeliveryRow>> {
-        forward_watch!(self.claim_delivery(now_ms, lease_ms))
+    async fn claim_delivery(
+        &self,
+        holder: &str,
+        lease: Duration,
+        now_ms: i64,
+    ) -> Result<Option<DeliveryRow>> {
+        forward_watch!(self.claim_delivery(holder, lease, now_ms))
     }
 
     async fn claim_delivery_id(
         &self,
         id: DeliveryId,
+        holder: &str,
+        lease: Duration,
         now_ms: i64,
-        lease_ms: i64,
     ) -> Result<Option<DeliveryRow>> {
-        forward_watch!(self.claim_delivery_id(id, now_ms, lease_ms))
+        forward_watch!(self.claim_delivery_id(id, holder, lease, now_ms))
+    }
+
+    async fn claim_lapsed_delivery(
+        &self,
+        holder: &str,
+        lease: Duration,
+        now_ms: i64,
+    ) -> Result<Option<DeliveryRow>> {
+        forward_watch!(self.claim_lapsed_delivery(holder, lease, now_ms))
     }
 
     async fn finish_attempt(
         &self,
         id: DeliveryId,
+        holder: &str,
         outcome: &AttemptOutcome,
         now_ms: i64,
     ) -> Result<()> {
-        forward_watch!(self.finish_attempt(id, outcome, now_ms))
+        forward_watch!(self.finish_attempt(id, holder, outcome, now_ms))
     }
 
     async fn deliveries(
@@ -687,8 +724,11 @@ impl WatchStore for crate::AnyStore {
 
 /// Implements [`WatchStore`] for a backend whose struct has `pool` and `key` fields and the
 /// `sql_store!` helpers; invoked in the backend's module so the private fields are in reach.
+/// `$row_lock` ends the subquery that picks a delivery to claim: PostgreSQL's `FOR UPDATE SKIP
+/// LOCKED` lets concurrent claims pass over the row another is taking and take the next, where
+/// they would otherwise wait for it and then match nothing; SQLite serialises writes anyway.
 macro_rules! watch_store {
-    ($ty:ident, $db:ty) => {
+    ($ty:ident, $db:ty, row_lock: $row_lock:literal) => {
         impl $ty {
             fn watch_channel_row(
                 &self,
@@ -843,6 +883,8 @@ macro_rules! watch_store {
                     attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
                     next_attempt_ms: row.try_get("next_attempt_ms").map_err(e("read a delivery"))?,
                     last_error: row.try_get("last_error").map_err(e("read a delivery"))?,
+                    locked_by: row.try_get("locked_by").map_err(e("read a delivery"))?,
+                    locked_until_ms: row.try_get("locked_until").map_err(e("read a delivery"))?,
                     created_ms: row.try_get("created_ms").map_err(e("read a delivery"))?,
                     updated_ms: row.try_get("updated_ms").map_err(e("read a delivery"))?,
                 })
@@ -1365,29 +1407,32 @@ macro_rules! watch_store {
                 Self::watch_delivery_row(&row)
             }
 
-            async fn claim_delivery(&self, now_ms: i64, lease_ms: i64) -> $crate::Result<Option<$crate::watching::DeliveryRow>> {
-                // The outer conditions repeat the inner ones: when two processes pick the same
-                // row, the second update re-checks them after the first commits and matches nothing.
-                let row = sqlx::query(
-                    "UPDATE deliveries SET attempts = attempts + 1, next_attempt_ms = $2, updated_ms = $1 \
-                     WHERE id = (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_ms <= $1 ORDER BY next_attempt_ms, id LIMIT 1) \
-                     AND state = 'pending' AND next_attempt_ms <= $1 RETURNING *",
-                )
+            async fn claim_delivery(&self, holder: &str, lease: std::time::Duration, now_ms: i64) -> $crate::Result<Option<$crate::watching::DeliveryRow>> {
+                // The outer conditions repeat the inner ones: should two claims still pick the
+                // same row, the second re-checks them after the first commits and matches nothing.
+                let row = sqlx::query(concat!(
+                    "UPDATE deliveries SET attempts = attempts + 1, locked_by = $1, locked_until = $2, updated_ms = $3 \
+                     WHERE id = (SELECT id FROM deliveries WHERE state = 'pending' AND locked_until IS NULL AND next_attempt_ms <= $3 ORDER BY next_attempt_ms, id LIMIT 1 ",
+                    $row_lock,
+                    ") AND state = 'pending' AND locked_until IS NULL AND next_attempt_ms <= $3 RETURNING *",
+                ))
+                .bind(holder)
+                .bind($crate::sql_impl::lease_until(now_ms, lease))
                 .bind(now_ms)
-                .bind(now_ms.saturating_add(lease_ms))
                 .fetch_optional(&self.pool)
                 .await
                 .map_err($crate::StoreError::db("claim a delivery"))?;
                 row.as_ref().map(Self::watch_delivery_row).transpose()
             }
 
-            async fn claim_delivery_id(&self, id: $crate::watching::DeliveryId, now_ms: i64, lease_ms: i64) -> $crate::Result<Option<$crate::watching::DeliveryRow>> {
+            async fn claim_delivery_id(&self, id: $crate::watching::DeliveryId, holder: &str, lease: std::time::Duration, now_ms: i64) -> $crate::Result<Option<$crate::watching::DeliveryRow>> {
                 let row = sqlx::query(
-                    "UPDATE deliveries SET attempts = attempts + 1, next_attempt_ms = $2, updated_ms = $1 \
-                     WHERE id = $3 AND state = 'pending' AND next_attempt_ms <= $1 RETURNING *",
+                    "UPDATE deliveries SET attempts = attempts + 1, locked_by = $1, locked_until = $2, updated_ms = $3 \
+                     WHERE id = $4 AND state = 'pending' AND locked_until IS NULL AND next_attempt_ms <= $3 RETURNING *",
                 )
+                .bind(holder)
+                .bind($crate::sql_impl::lease_until(now_ms, lease))
                 .bind(now_ms)
-                .bind(now_ms.saturating_add(lease_ms))
                 .bind(id.0)
                 .fetch_optional(&self.pool)
                 .await
@@ -1395,7 +1440,24 @@ macro_rules! watch_store {
                 row.as_ref().map(Self::watch_delivery_row).transpose()
             }
 
-            async fn finish_attempt(&self, id: $crate::watching::DeliveryId, outcome: &$crate::watching::AttemptOutcome, now_ms: i64) -> $crate::Result<()> {
+            async fn claim_lapsed_delivery(&self, holder: &str, lease: std::time::Duration, now_ms: i64) -> $crate::Result<Option<$crate::watching::DeliveryRow>> {
+                // No attempt is counted: the lapsed claim counted its own when it was made.
+                let row = sqlx::query(concat!(
+                    "UPDATE deliveries SET locked_by = $1, locked_until = $2, updated_ms = $3 \
+                     WHERE id = (SELECT id FROM deliveries WHERE state = 'pending' AND locked_until < $3 ORDER BY locked_until, id LIMIT 1 ",
+                    $row_lock,
+                    ") AND state = 'pending' AND locked_until < $3 RETURNING *",
+                ))
+                .bind(holder)
+                .bind($crate::sql_impl::lease_until(now_ms, lease))
+                .bind(now_ms)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err($crate::StoreError::db("take back a lapsed delivery claim"))?;
+                row.as_ref().map(Self::watch_delivery_row).transpose()
+            }
+
+            async fn finish_attempt(&self, id: $crate::watching::DeliveryId, holder: &str, outcome: &$crate::watching::AttemptOutcome, now_ms: i64) -> $crate::Result<()> {
                 use $crate::watching::{AttemptOutcome, DeliveryState};
                 let (state, next, error) = match outcome {
                     AttemptOutcome::Sent => (DeliveryState::Sent, now_ms, None),
@@ -1403,18 +1465,22 @@ macro_rules! watch_store {
                     AttemptOutcome::Failed { error } => (DeliveryState::Failed, now_ms, Some(error.as_str())),
                 };
                 let done = sqlx::query(
-                    "UPDATE deliveries SET state = $1, next_attempt_ms = $2, last_error = COALESCE($3, last_error), updated_ms = $4 WHERE id = $5",
+                    "UPDATE deliveries SET state = $1, next_attempt_ms = $2, last_error = COALESCE($3, last_error), \
+                     locked_by = NULL, locked_until = NULL, updated_ms = $4 WHERE id = $5 AND locked_by = $6",
                 )
                 .bind($crate::watching::state_str(state))
                 .bind(next)
                 .bind(error)
                 .bind(now_ms)
                 .bind(id.0)
+                .bind(holder)
                 .execute(&self.pool)
                 .await
                 .map_err($crate::StoreError::db("record a delivery attempt"))?;
                 if done.rows_affected() == 0 {
-                    return Err($crate::StoreError::NotFound { what: "delivery", id: id.to_string() });
+                    // Gone, or someone else's now: say which.
+                    self.delivery(id).await?;
+                    return Err($crate::StoreError::DeliveryLeaseLost { delivery: id, holder: holder.to_owned() });
                 }
                 Ok(())
             }

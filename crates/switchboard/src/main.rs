@@ -111,6 +111,9 @@ fn main() -> std::process::ExitCode {
             Command::Serve(args) => cmd::serve::run(args).await,
         }
     });
+    // Whatever the command left running (a blocking name lookup, say) gets a second, not a
+    // wait without end: `serve` and `worker` have a deadline after SIGTERM to keep.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {

@@ -6,8 +6,10 @@
 //! - [`PgSchema`]: a fresh PostgreSQL schema per test, dropped afterwards, also when the test
 //!   panics, so tests run in parallel on one database without seeing each other.
 //! - [`smtp::SmtpServer`] and [`webhook::WebhookReceiver`]: a tiny SMTP server and an HTTP
-//!   receiver on loopback, for the notification tests.
+//!   receiver on loopback, for the notification tests; [`silent::SilentServer`], a listener
+//!   that accepts connections and never answers, for the tests of what must not hang.
 
+pub mod silent;
 pub mod smtp;
 pub mod webhook;
 

@@ -669,7 +669,7 @@ fn watch_schemas() -> Value {
                 "tls": {"enum": ["implicit", "start_tls", "none"]}, "username": {"type": ["string", "null"]},
                 "from": text, "to": {"type": "array", "items": text}}},
             {"type": "object", "required": ["kind"], "properties": {"kind": {"const": "slack"}}},
-            {"type": "object", "required": ["kind", "url"], "properties": {"kind": {"const": "webhook"}, "url": text}}
+            {"type": "object", "required": ["kind", "url"], "properties": {"kind": {"const": "webhook"}, "url": {"type": "string", "description": "the receiver's https URL; read below Admin, its scheme and host only (the path and query often carry a secret)"}}}
         ]},
         "ChannelIn": {"type": "object", "required": ["name", "config"], "additionalProperties": false, "properties": {
             "name": text, "config": {"$ref": "#/components/schemas/ChannelConfig"},

@@ -21,6 +21,8 @@ pub struct WebConfig {
     pub sync: SyncConfig,
     /// Lets webhook and Slack channels use `http` and loopback addresses: for tests only.
     pub allow_loopback_channels: bool,
+    /// How long a channel test may take, step by step and in all (shorter in tests).
+    pub channel_timeouts: notify::Timeouts,
     /// Hourly buckets boards keep in memory between renders, over all metrics (0 reads the
     /// store on every render).
     pub board_cache_buckets: usize,
@@ -36,6 +38,7 @@ impl Default for WebConfig {
             session_ttl_ms: 12 * 3_600_000,
             sync: SyncConfig::default(),
             allow_loopback_channels: false,
+            channel_timeouts: notify::Timeouts::default(),
             board_cache_buckets: crate::boards::cache::DEFAULT_CAPACITY,
             heavy_workers: None,
         }

@@ -437,9 +437,25 @@ pub struct ChannelIn {
     pub clear_secret: bool,
 }
 
-pub(crate) fn channel_json(c: &ChannelRow) -> Value {
+/// What `role` may see of a channel's configuration. Below Admin a webhook URL shows only its
+/// scheme and host: its path and query often carry the receiver's secret, and only Admins manage
+/// channels. (A Slack URL is a sealed secret, never shown at all.)
+pub(crate) fn visible_config(config: &ChannelConfig, role: Role) -> ChannelConfig {
+    match config {
+        ChannelConfig::Webhook { url } if role < Role::Admin => ChannelConfig::Webhook {
+            url: url::Url::parse(url)
+                .ok()
+                .filter(|u| u.has_host())
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_else(|| "(hidden)".to_owned()),
+        },
+        other => other.clone(),
+    }
+}
+
+pub(crate) fn channel_json(c: &ChannelRow, role: Role) -> Value {
     json!({
-        "id": c.id.0, "name": c.name, "kind": c.config.kind(), "config": c.config,
+        "id": c.id.0, "name": c.name, "kind": c.config.kind(), "config": visible_config(&c.config, role),
         "has_secret": c.secret.is_some(), "created_ms": c.created_ms, "updated_ms": c.updated_ms,
     })
 }
@@ -499,7 +515,7 @@ pub async fn channels(State(state): State<AppState>, caller: Caller) -> ApiResul
         .list_channels()
         .await?
         .iter()
-        .map(channel_json)
+        .map(|c| channel_json(c, caller.user.role))
         .collect();
     Ok(Json(json!({ "channels": list })).into_response())
 }
@@ -536,7 +552,7 @@ pub async fn channel_create(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "channel": channel_json(&c) })),
+        Json(json!({ "channel": channel_json(&c, caller.user.role) })),
     )
         .into_response())
 }
@@ -548,7 +564,7 @@ pub async fn channel_get(
 ) -> ApiResult {
     caller.require(Role::Viewer)?;
     let c = state.store().channel(ChannelId(id)).await?;
-    Ok(Json(json!({ "channel": channel_json(&c) })).into_response())
+    Ok(Json(json!({ "channel": channel_json(&c, caller.user.role) })).into_response())
 }
 
 pub async fn channel_update(
@@ -575,7 +591,7 @@ pub async fn channel_update(
             now_ms(),
         )
         .await?;
-    Ok(Json(json!({ "channel": channel_json(&c) })).into_response())
+    Ok(Json(json!({ "channel": channel_json(&c, caller.user.role) })).into_response())
 }
 
 pub async fn channel_delete(
@@ -625,23 +641,19 @@ pub(crate) async fn send_test(state: &AppState, c: &ChannelRow) -> Result<Value,
         .await?;
     let sender = notify::Sender::new(notify::Policy {
         allow_loopback: state.config().allow_loopback_channels,
-        ..notify::Policy::default()
+        timeouts: state.config().channel_timeouts,
     })
     .map_err(|e| WebError::Internal(e.to_string()))?;
-    // Claim this very delivery: other due ones are the evaluator's.
-    let row = state
-        .store()
-        .claim_delivery_id(d.id, now, 120_000)
-        .await?
-        .ok_or_else(|| WebError::Internal("another process took the test message".into()))?;
-    let outcome = notify::deliver_one(
+    // This very delivery, within the sender's time bounds: other due ones are the evaluator's.
+    let outcome = notify::deliver_now(
         state.store().as_ref(),
         &sender,
         notify::Backoff::default(),
-        &row,
+        d.id,
         now,
     )
-    .await?;
+    .await?
+    .ok_or_else(|| WebError::Internal("another process took the test message".into()))?;
     let after = state.store().delivery(d.id).await?;
     Ok(json!({
         "delivery_id": d.id.0,

@@ -857,12 +857,12 @@ pub async fn channels(
         .await?
         .into_iter()
         .map(|c| {
-            let target = match &c.config {
+            let target = match crate::watch_api::visible_config(&c.config, caller.user.role) {
                 ChannelConfig::Email { host, port, to, .. } => {
                     format!("{} via {host}:{port}", to.join(", "))
                 }
                 ChannelConfig::Slack => "Slack incoming webhook".to_owned(),
-                ChannelConfig::Webhook { url } => url.clone(),
+                ChannelConfig::Webhook { url } => url,
             };
             (c.id.0, c.name, c.config.kind(), target, c.secret.is_some())
         })

@@ -1133,3 +1133,115 @@ async fn a_goal_dated_out_of_range_is_refused_and_a_stored_one_is_listed_as_brok
     assert!(r.location().unwrap().contains("ok="), "{:?}", r.location());
     assert!(store.goal(old.id).await.is_err(), "deleted");
 }
+
+/// Issue 15, finding 3: one SMTP server that accepts the connection and never greets held every
+/// delivery behind it, and the evaluator with them: alerts stopped being evaluated. Now the
+/// webhook's message still goes out in the same tick, the tick ends within the send bound, and a
+/// later alert is evaluated and sent.
+#[tokio::test]
+async fn finding_3_a_hanging_smtp_channel_neither_holds_a_webhook_nor_stops_alerts_being_evaluated()
+{
+    let app = app().await;
+    let (_admin, token, m) = setup(&app).await;
+    let silent = test_support::silent::SilentServer::start().await;
+    let rx = WebhookReceiver::start().await;
+    let channel = |body: Value| {
+        let app = &app;
+        let token = &token;
+        async move {
+            let made = app
+                .api(Method::POST, "/api/v1/channels", Some(token), Some(body))
+                .await;
+            assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+            made.json()["channel"]["id"].as_i64().unwrap()
+        }
+    };
+    // The hanging channel is made first, so its deliveries are the older ones.
+    let mail = channel(json!({"name": "mail", "config": {"kind": "email", "host": "127.0.0.1",
+        "port": silent.port(), "tls": "none", "from": "switchboard@example.com", "to": ["ops@example.com"]}}))
+    .await;
+    let hook = channel(
+        json!({"name": "hook", "config": {"kind": "webhook", "url": rx.url("/a")}, "secret": "k"}),
+    )
+    .await;
+    let alert = |name: &str, channels: Vec<i64>| {
+        json!({"name": name, "metric_id": m.id.0, "spec": {"watch": "value", "zone": "UTC", "rule": {
+            "aggregation": "sum", "dimension": null, "condition": {"kind": "above", "threshold": 0.5},
+            "range": "last_hour", "cooldown": "PT6H"}}, "channels": channels})
+    };
+    let counts = sent_per_hour();
+    let h = counts
+        .iter()
+        .rev()
+        .find(|(_, n)| **n > 0.0)
+        .map(|(h, _)| *h)
+        .unwrap();
+    let first = app
+        .api(
+            Method::POST,
+            "/api/v1/alerts",
+            Some(&token),
+            Some(alert("first", vec![mail, hook])),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+
+    let sender = notify::Sender::new(notify::Policy {
+        allow_loopback: true,
+        timeouts: notify::Timeouts {
+            connect: std::time::Duration::from_secs(1),
+            smtp_step: std::time::Duration::from_secs(1),
+            request: std::time::Duration::from_secs(1),
+            send: std::time::Duration::from_secs(3),
+        },
+    })
+    .unwrap();
+    let store = app.state.store().as_ref();
+    let tick = |at: i64| {
+        let sender = &sender;
+        async move {
+            let started = std::time::Instant::now();
+            let r = tokio::time::timeout(
+                std::time::Duration::from_secs(30),
+                notify::tick(store, sender, notify::Backoff::default(), at),
+            )
+            .await
+            .expect("a tick must end while an SMTP server hangs")
+            .unwrap();
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(8),
+                "{:?}",
+                started.elapsed()
+            );
+            r
+        }
+    };
+    let at = h + HOUR + 60_000;
+    let r = tick(at).await;
+    assert_eq!(
+        (r.fired, r.deliveries.sent, r.deliveries.retrying),
+        (1, 1, 1),
+        "{r:?}"
+    );
+    assert_eq!(rx.received().len(), 1);
+    assert_eq!(rx.received()[0].json()["data"]["alert"], "first");
+    assert!(silent.accepted() >= 1, "the mail was tried");
+
+    // A later alert is evaluated and sent while the mail channel keeps hanging (its retry is
+    // due again in this tick).
+    let second = app
+        .api(
+            Method::POST,
+            "/api/v1/alerts",
+            Some(&token),
+            Some(alert("second", vec![hook])),
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
+    let r = tick(at + 60_000).await;
+    assert_eq!((r.fired, r.deliveries.sent), (1, 1), "{r:?}");
+    assert_eq!(r.deliveries.retrying, 1, "the mail was tried again: {r:?}");
+    assert_eq!(rx.received().len(), 2);
+    assert_eq!(rx.received()[1].json()["data"]["alert"], "second");
+    assert_eq!(rx.received()[1].json()["data"]["current"], counts[&h]);
+}

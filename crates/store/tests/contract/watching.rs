@@ -17,6 +17,7 @@ use watch::{
 use crate::support::{Harness, key_a, key_b};
 
 const PASSWORD: &str = "smtp-password-not-real-42";
+const LEASE: std::time::Duration = std::time::Duration::from_millis(30_000);
 
 async fn metric<S: Store>(s: &S, name: &str) -> store::MetricId {
     s.create_metric(
@@ -507,22 +508,23 @@ where
         .unwrap();
     assert_eq!((d.state, d.attempts), (DeliveryState::Pending, 0));
     assert!(
-        s.claim_delivery_id(d.id, 99, 30_000)
+        s.claim_delivery_id(d.id, "a", LEASE, 99)
             .await
             .unwrap()
             .is_none(),
         "not due yet"
     );
     let claimed = s
-        .claim_delivery_id(d.id, 100, 30_000)
+        .claim_delivery_id(d.id, "a", LEASE, 100)
         .await
         .unwrap()
         .unwrap();
     assert_eq!((claimed.id, claimed.attempts), (d.id, 1));
     // Leased: nobody else takes it until the lease ends.
-    assert!(s.claim_delivery(101, 30_000).await.unwrap().is_none());
+    assert!(s.claim_delivery("b", LEASE, 101).await.unwrap().is_none());
     s.finish_attempt(
         d.id,
+        "a",
         &AttemptOutcome::Retry {
             at_ms: 5_000,
             error: "HTTP 500".into(),
@@ -531,14 +533,15 @@ where
     )
     .await
     .unwrap();
-    assert!(s.claim_delivery(4_999, 30_000).await.unwrap().is_none());
-    let again = s.claim_delivery(5_000, 30_000).await.unwrap().unwrap();
+    assert!(s.claim_delivery("b", LEASE, 4_999).await.unwrap().is_none());
+    let again = s.claim_delivery("b", LEASE, 5_000).await.unwrap().unwrap();
     assert_eq!(
         (again.attempts, again.last_error.as_deref()),
         (2, Some("HTTP 500"))
     );
     s.finish_attempt(
         d.id,
+        "b",
         &AttemptOutcome::Failed {
             error: "HTTP 503".into(),
         },
@@ -551,7 +554,12 @@ where
         (done.state, done.last_error.as_deref()),
         (DeliveryState::Failed, Some("HTTP 503"))
     );
-    assert!(s.claim_delivery(1_000_000, 30_000).await.unwrap().is_none());
+    assert!(
+        s.claim_delivery("b", LEASE, 1_000_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(
         s.deliveries(Some(DeliverySource::Test), 10)
             .await
@@ -567,10 +575,170 @@ where
     );
 }
 
+/// Issue 15, finding 3: a claim whose process died or hung comes back once its lease lapses,
+/// without another attempt counted (the lapsed claim counted its own), to the one process that
+/// takes it back; the dead claim can no longer record an outcome over it.
+async fn a_lapsed_delivery_claim_is_taken_back_once_and_counted_as_one_attempt<H: Harness>(h: &H)
+where
+    H::S: WatchStore,
+{
+    let s = h.open(key_a()).await.unwrap();
+    let ch = channel(&s, "hook").await;
+    let new = NewDelivery {
+        channel_id: ch,
+        source: DeliverySource::Test,
+        message: serde_json::json!({"title": "test"}),
+    };
+    let d = s.create_delivery(&new, 100).await.unwrap();
+    let claimed = s.claim_delivery("dead", LEASE, 100).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            claimed.id,
+            claimed.attempts,
+            claimed.locked_by.as_deref(),
+            claimed.locked_until_ms
+        ),
+        (d.id, 1, Some("dead"), Some(30_100))
+    );
+    // Held until the lease lapses: neither a new claim nor a take-back gets it.
+    assert!(
+        s.claim_delivery("b", LEASE, 30_100)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.claim_delivery_id(d.id, "b", LEASE, 30_100)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.claim_lapsed_delivery("b", LEASE, 30_100)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Past the lease, processes race to take it back; exactly one gets it.
+    let (x, y) = tokio::join!(
+        s.claim_lapsed_delivery("b", LEASE, 30_101),
+        s.claim_lapsed_delivery("c", LEASE, 30_101)
+    );
+    let taken: Vec<_> = [x.unwrap(), y.unwrap()].into_iter().flatten().collect();
+    assert_eq!(taken.len(), 1, "{taken:?}");
+    let back = &taken[0];
+    let holder = back.locked_by.clone().unwrap();
+    assert_eq!(
+        (back.id, back.attempts, back.locked_until_ms),
+        (d.id, 1, Some(60_101))
+    );
+    assert!(
+        s.claim_delivery("d", LEASE, 30_102)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.claim_lapsed_delivery("d", LEASE, 30_102)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // The dead claim waking up late cannot record over the new holder.
+    let late = s
+        .finish_attempt(d.id, "dead", &AttemptOutcome::Sent, 30_103)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(late, StoreError::DeliveryLeaseLost { .. }),
+        "{late}"
+    );
+    s.finish_attempt(
+        d.id,
+        &holder,
+        &AttemptOutcome::Retry {
+            at_ms: 90_000,
+            error: "attempt 1 did not finish".into(),
+        },
+        30_103,
+    )
+    .await
+    .unwrap();
+    let d1 = s.delivery(d.id).await.unwrap();
+    assert_eq!(
+        (
+            d1.state,
+            d1.attempts,
+            d1.next_attempt_ms,
+            d1.locked_by,
+            d1.locked_until_ms
+        ),
+        (DeliveryState::Pending, 1, 90_000, None, None)
+    );
+    assert!(
+        s.claim_lapsed_delivery("d", LEASE, 1_000_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let again = s.claim_delivery("d", LEASE, 90_000).await.unwrap().unwrap();
+    assert_eq!(again.attempts, 2);
+
+    // Finishing a delivery that no longer exists says so.
+    let gone = s
+        .finish_attempt(store::DeliveryId(999_999), "d", &AttemptOutcome::Sent, 1)
+        .await
+        .unwrap_err();
+    assert!(matches!(gone, StoreError::NotFound { .. }), "{gone}");
+}
+
+/// Parallel sends claim at the same moment: each claim takes a different due delivery rather
+/// than coming back empty because another claim holds the oldest one.
+async fn concurrent_delivery_claims_each_take_a_different_delivery<H: Harness>(h: &H)
+where
+    H::S: WatchStore,
+{
+    let s = h.open(key_a()).await.unwrap();
+    let ch = channel(&s, "hook").await;
+    for _ in 0..8 {
+        s.create_delivery(
+            &NewDelivery {
+                channel_id: ch,
+                source: DeliverySource::Test,
+                message: serde_json::json!({"title": "test"}),
+            },
+            100,
+        )
+        .await
+        .unwrap();
+    }
+    for round in 0..2 {
+        let holders = ["a", "b", "c", "d"].map(|x| format!("{x}{round}"));
+        let (w, x, y, z) = tokio::join!(
+            s.claim_delivery(&holders[0], LEASE, 200),
+            s.claim_delivery(&holders[1], LEASE, 200),
+            s.claim_delivery(&holders[2], LEASE, 200),
+            s.claim_delivery(&holders[3], LEASE, 200)
+        );
+        let mut ids: Vec<_> = [w, x, y, z]
+            .into_iter()
+            .map(|c| c.unwrap().expect("a due delivery for every claim").id)
+            .collect();
+        ids.sort_by_key(|id| id.0);
+        ids.dedup();
+        assert_eq!(ids.len(), 4, "round {round}: {ids:?}");
+    }
+    assert!(s.claim_delivery("e", LEASE, 200).await.unwrap().is_none());
+}
+
 crate::contract_tests!(
     channels_keep_their_secret_sealed,
     goals_and_their_period_history,
     alert_state_moves_once_and_events_keep_values,
     a_scorecard_run_is_claimed_once,
     deliveries_are_claimed_retried_and_failed,
+    a_lapsed_delivery_claim_is_taken_back_once_and_counted_as_one_attempt,
+    concurrent_delivery_claims_each_take_a_different_delivery,
 );

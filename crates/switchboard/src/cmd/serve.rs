@@ -7,11 +7,10 @@ use std::time::Duration;
 use anyhow::Context as _;
 use connector::{BaseUrl, Connector, ConnectorConfig};
 use metric_sync::{WorkerConfig, run_worker};
-use store::Store as _;
 use web::{AppState, StoreAccounts, WebConfig};
 
 use super::common::{StoreArgs, TwilioArgs};
-use super::worker::shutdown_signal;
+use super::worker::{Stop, close_store};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -104,17 +103,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         }
     }
 
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let stopped = move || {
-        let mut rx = stop_rx.clone();
-        async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        }
-    };
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        let _ = stop_tx.send(true);
-    });
+    let stop = Stop::on_signal();
     let worker = if args.no_worker {
         None
     } else {
@@ -128,13 +117,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             connector,
             id,
             config,
-            stopped(),
+            stop.requested(),
         )))
     };
     // Seen by `key rotate`, which must not re-seal secrets under a running server.
     let presence = {
         let store = Arc::clone(&store);
-        let stop = stopped();
+        let stop = stop.requested();
         tokio::spawn(async move {
             let id = metric_sync::presence::process_id("serve");
             metric_sync::presence::keep_present(store.as_ref(), &id, "serve", stop).await;
@@ -147,21 +136,26 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         notify::Sender::new(notify::Policy::default()).map_err(|e| anyhow::anyhow!("{e}"))?,
         notify::Backoff::default(),
         Duration::from_secs(15),
-        stopped(),
+        stop.requested(),
     ));
-    web::serve(listener, state, stopped())
-        .await
-        .context("the web server stopped with an error")?;
-    let _ = evaluator.await;
-    if let Some(worker) = worker {
-        match worker.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => eprintln!("the sync worker stopped with an error: {e}"),
-            Err(e) => eprintln!("the sync worker panicked: {e}"),
-        }
+    // Requests still in flight at the signal (a channel test on a server that never answers,
+    // say) get the same deadline as the rest.
+    let server = tokio::spawn(web::serve(listener, state, stop.requested()));
+    let served = stop.finish("the web server", server).await;
+    // Stopped by the signal or by an error of its own: the rest stops with it.
+    stop.request();
+    stop.finish("the evaluator", evaluator).await;
+    if let Some(worker) = worker
+        && let Some(Err(e)) = stop.finish("the sync worker", worker).await
+    {
+        eprintln!("the sync worker stopped with an error: {e}");
     }
-    let _ = presence.await;
+    stop.finish("recording this process as stopped", presence)
+        .await;
     drop(sim);
-    store.close().await;
+    close_store(&store).await;
+    if let Some(served) = served {
+        served.context("the web server stopped with an error")?;
+    }
     Ok(())
 }

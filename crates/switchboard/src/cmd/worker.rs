@@ -43,15 +43,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         config.schedule = None;
     }
     eprintln!("worker {id} started on {}", args.store.describe());
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stop = Stop::on_signal();
+    // Seen by `key rotate`, which must not re-seal secrets under a running worker.
     let presence = {
         let store = Arc::clone(&store);
-        let mut rx = stop_rx.clone();
+        let stop = stop.requested();
         tokio::spawn(async move {
             let id = metric_sync::presence::process_id("worker");
-            let stop = async move {
-                let _ = rx.wait_for(|stop| *stop).await;
-            };
             metric_sync::presence::keep_present(store.as_ref(), &id, "worker", stop).await;
         })
     };
@@ -60,23 +58,25 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         notify::Sender::new(notify::Policy::default()).map_err(|e| anyhow::anyhow!("{e}"))?,
         notify::Backoff::default(),
         Duration::from_secs(15),
-        async move {
-            let mut rx = stop_rx;
-            let _ = rx.wait_for(|stop| *stop).await;
-        },
+        stop.requested(),
     ));
-    let worked = run_worker(
+    let worker = tokio::spawn(run_worker(
         Arc::clone(&store),
         args.twilio.connector()?,
         id.clone(),
         config,
-        shutdown_signal(),
-    )
-    .await;
-    let _ = stop_tx.send(true);
-    let _ = evaluator.await;
-    let _ = presence.await;
-    worked?;
+        stop.requested(),
+    ));
+    let worked = stop.finish("the sync worker", worker).await;
+    // Stopped by the signal or by an error of its own: the evaluator stops with it.
+    stop.request();
+    stop.finish("the evaluator", evaluator).await;
+    stop.finish("recording this process as stopped", presence)
+        .await;
+    close_store(&store).await;
+    if let Some(worked) = worked {
+        worked?;
+    }
     eprintln!("worker {id} stopped");
     Ok(())
 }
@@ -88,8 +88,8 @@ fn default_worker_id() -> String {
     format!("{host}-{}", std::process::id())
 }
 
-/// Ctrl-C or SIGTERM: finish the job in hand, then stop.
-pub async fn shutdown_signal() {
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -107,5 +107,94 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
+    }
+}
+
+/// After Ctrl-C or SIGTERM, what is still running (a request, a sync, a send) gets this long to
+/// finish, then it is dropped: well inside the 10 s a service manager waits before SIGKILL. A
+/// sync cut short is left as a SIGKILL would leave it (each window whole or untouched, the job's
+/// lease lapsing to another worker); a delivery's lapsed claim counts as a failed attempt.
+pub const STOP_WITHIN: Duration = Duration::from_secs(7);
+
+/// The process's stop: requested by Ctrl-C or SIGTERM (or by the process itself), then every
+/// part has until [`STOP_WITHIN`] after the request to finish.
+#[derive(Clone)]
+pub struct Stop {
+    at: std::sync::Arc<tokio::sync::watch::Sender<Option<tokio::time::Instant>>>,
+}
+
+impl Stop {
+    /// Listens for Ctrl-C and SIGTERM from now on.
+    pub fn on_signal() -> Stop {
+        let stop = Stop {
+            at: std::sync::Arc::new(tokio::sync::watch::Sender::new(None)),
+        };
+        let on_signal = stop.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            on_signal.request();
+        });
+        stop
+    }
+
+    /// Stops the process as a signal would; a second request changes nothing.
+    pub fn request(&self) {
+        self.at.send_if_modified(|at| {
+            let first = at.is_none();
+            at.get_or_insert_with(tokio::time::Instant::now);
+            first
+        });
+    }
+
+    /// Resolves once the stop is requested: the shutdown future the parts take.
+    pub fn requested(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut rx = self.at.subscribe();
+        async move {
+            let _ = rx.wait_for(Option::is_some).await;
+        }
+    }
+
+    async fn deadline(&self) -> tokio::time::Instant {
+        let mut rx = self.at.subscribe();
+        let requested = match rx.wait_for(Option::is_some).await {
+            Ok(at) => *at,
+            // The sender lives in `self`: it cannot go while we wait.
+            Err(_) => None,
+        };
+        requested.unwrap_or_else(tokio::time::Instant::now) + STOP_WITHIN
+    }
+
+    /// Waits for `task` to end; once the stop is requested, no longer than [`STOP_WITHIN`]
+    /// after the request, then drops it and says so. `None` when it panicked or was dropped.
+    pub async fn finish<T>(&self, what: &str, mut task: tokio::task::JoinHandle<T>) -> Option<T> {
+        tokio::select! {
+            ended = &mut task => match ended {
+                Ok(value) => Some(value),
+                Err(e) => {
+                    eprintln!("{what} panicked: {e}");
+                    None
+                }
+            },
+            () = async { tokio::time::sleep_until(self.deadline().await).await } => {
+                task.abort();
+                eprintln!(
+                    "{what} was still busy {} s after the stop signal: stopped it",
+                    STOP_WITHIN.as_secs()
+                );
+                None
+            }
+        }
+    }
+}
+
+/// Closes the store, waiting at most a second for connections still held (by a part that was
+/// stopped mid-query, say).
+pub async fn close_store(store: &store::AnyStore) {
+    use store::Store as _;
+    if tokio::time::timeout(Duration::from_secs(1), store.close())
+        .await
+        .is_err()
+    {
+        eprintln!("the store did not close within 1 s");
     }
 }

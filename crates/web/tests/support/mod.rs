@@ -112,6 +112,10 @@ impl Drop for TestApp {
 pub const PASSWORD: &str = "correct horse battery";
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(WebConfig::default()).await
+}
+
+pub async fn spawn_app_with(config: WebConfig) -> TestApp {
     let dir = std::env::temp_dir().join(format!(
         "sb-web-{}-{}",
         std::process::id(),
@@ -125,7 +129,7 @@ pub async fn spawn_app() -> TestApp {
         Arc::clone(&store),
         connector(),
         Arc::new(StoreAccounts::new(store)),
-        WebConfig::default(),
+        config,
     );
     TestApp {
         dir,

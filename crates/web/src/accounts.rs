@@ -322,7 +322,7 @@ fn token_from(row: store::ApiTokenRow) -> TokenInfo {
     }
 }
 
-/// A guarded change's outcome as the accounts speak of it; `name` says who the last Admin is.
+/// A guarded change's outcome as the accounts speak of it, naming the last Admin it protected.
 async fn changed<T>(
     accounts: &StoreAccounts,
     id: i64,

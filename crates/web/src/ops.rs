@@ -477,7 +477,7 @@ pub async fn add_user_to(
 
 /// What the setup link says once it cannot create an Admin any more.
 pub const SETUP_LINK_DEAD: &str =
-    "this setup link is not valid, was already used, or an Admin already exists; sign in instead";
+    "this setup link is not valid or was already used (an Admin exists); sign in instead";
 
 /// Creates the first Admin through the one-time setup link: refused (as [`SETUP_LINK_DEAD`])
 /// once any Admin exists, however it was made, and at most one of several at once succeeds.

@@ -357,9 +357,9 @@ fn schemas() -> Value {
         "UserOne": one("user", "User"),
         "UserPatch": {
             "type": "object",
-            "description": "The role is applied first, then disabled; the last enabled Admin is neither demoted nor disabled (409).",
+            "description": "The role is applied first, then disabled; a field that is absent or null is left as it is, and at least one must be given (422). The last enabled Admin is neither demoted nor disabled (409).",
             "anyOf": [{ "required": ["role"] }, { "required": ["disabled"] }],
-            "properties": { "role": { "enum": ["admin", "editor", "viewer"] }, "disabled": { "type": "boolean" } }
+            "properties": { "role": { "enum": ["admin", "editor", "viewer", null] }, "disabled": { "type": ["boolean", "null"] } }
         },
         "PasswordIn": {
             "type": "object", "required": ["password"],

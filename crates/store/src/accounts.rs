@@ -14,6 +14,8 @@ pub struct UserRow {
     pub role: String,
     /// An Argon2id PHC string.
     pub password_hash: String,
+    /// A disabled person cannot sign in, and their sessions and API tokens are not honoured.
+    pub disabled: bool,
     pub created_ms: i64,
 }
 
@@ -32,8 +34,48 @@ pub struct ApiTokenRow {
     pub created_ms: i64,
 }
 
+/// The role word that makes a person an Admin: the one role the store knows, because the
+/// last enabled Admin is guarded here.
+pub const ADMIN_ROLE: &str = "admin";
+
+/// What a change to a person did. The last enabled Admin is never disabled, deleted or given
+/// another role, so someone can always manage people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserChange<T> {
+    Done(T),
+    NoUser,
+    LastAdmin,
+}
+
+/// What revoking a person's access ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Revoked {
+    pub sessions: u64,
+    pub tokens: u64,
+}
+
+/// One limit a sign-in attempt must pass: fewer than `max` attempts kept under `key` within the
+/// window. `max` below 1 counts as 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptLimit<'a> {
+    pub key: &'a str,
+    pub max: u32,
+}
+
+/// The outcome of [`AccountStore::reserve_login_attempt`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptReservation {
+    /// The attempt may check its password. These rows (one per key) count it as a failure
+    /// until [`AccountStore::release_login_attempts`] forgets them after a success.
+    Reserved(Vec<i64>),
+    /// A key is at its limit: no attempt is reserved before `until_ms`.
+    Blocked { until_ms: i64 },
+}
+
 pub trait AccountStore: Send + Sync + 'static {
     fn count_users(&self) -> impl Future<Output = Result<u64>> + Send;
+    /// Admins, enabled or not.
+    fn count_admins(&self) -> impl Future<Output = Result<u64>> + Send;
     /// `Duplicate` when the name is taken, whatever its letter case.
     fn create_user(
         &self,
@@ -42,9 +84,40 @@ pub trait AccountStore: Send + Sync + 'static {
         password_hash: &str,
         now_ms: i64,
     ) -> impl Future<Output = Result<UserRow>> + Send;
+    /// Creates an Admin only if no Admin exists, in one step however many processes try at once;
+    /// `None` when one already exists. What the one-time setup link does.
+    fn create_first_admin(
+        &self,
+        name: &str,
+        password_hash: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<Option<UserRow>>> + Send;
     /// The user of that name, whatever its letter case.
     fn user_by_name(&self, name: &str) -> impl Future<Output = Result<Option<UserRow>>> + Send;
+    fn user_by_id(&self, id: i64) -> impl Future<Output = Result<Option<UserRow>>> + Send;
     fn list_users(&self) -> impl Future<Output = Result<Vec<UserRow>>> + Send;
+    /// Disabling also ends the person's sessions; their API tokens are kept but not honoured
+    /// while they are disabled.
+    fn set_user_disabled(
+        &self,
+        id: i64,
+        disabled: bool,
+    ) -> impl Future<Output = Result<UserChange<UserRow>>> + Send;
+    fn set_user_role(
+        &self,
+        id: i64,
+        role: &str,
+    ) -> impl Future<Output = Result<UserChange<UserRow>>> + Send;
+    /// Deletes the person with their sessions and API tokens.
+    fn delete_user(&self, id: i64) -> impl Future<Output = Result<UserChange<()>>> + Send;
+    /// Replaces the password hash and ends every session of the person; false if no such user.
+    fn set_password_hash(
+        &self,
+        id: i64,
+        password_hash: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Ends every session and deletes every API token of the person; `None` if no such user.
+    fn revoke_user_access(&self, id: i64) -> impl Future<Output = Result<Option<Revoked>>> + Send;
     fn create_session(
         &self,
         id_hash: &str,
@@ -52,7 +125,7 @@ pub trait AccountStore: Send + Sync + 'static {
         csrf: &str,
         expires_ms: i64,
     ) -> impl Future<Output = Result<()>> + Send;
-    /// The session if it has not expired at `now_ms`.
+    /// The session if it has not expired at `now_ms` and its person is not disabled.
     fn session(
         &self,
         id_hash: &str,
@@ -66,6 +139,7 @@ pub trait AccountStore: Send + Sync + 'static {
         token_hash: &str,
         now_ms: i64,
     ) -> impl Future<Output = Result<ApiTokenRow>> + Send;
+    /// The token's person, unless they are disabled.
     fn user_by_api_token(
         &self,
         token_hash: &str,
@@ -80,21 +154,29 @@ pub trait AccountStore: Send + Sync + 'static {
         user_id: i64,
         token_id: i64,
     ) -> impl Future<Output = Result<bool>> + Send;
-    fn record_login_failure(
+    /// Counts a sign-in attempt against every limit before its password is checked, in one
+    /// step: the attempts kept under each key within `window_ms` before `now_ms` are counted and,
+    /// if every key is below its limit, one more is kept under each. Concurrent attempts on the
+    /// same key (from any process) take turns, so no more than `max` are ever let through per
+    /// window. Attempts older than two windows are dropped on the way.
+    fn reserve_login_attempt(
         &self,
-        key: &str,
-        at_ms: i64,
-    ) -> impl Future<Output = Result<()>> + Send;
-    /// The instants of the key's failures since `since_ms`, oldest first; older ones are dropped.
-    fn login_failures(
+        limits: &[AttemptLimit<'_>],
+        window_ms: i64,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<AttemptReservation>> + Send;
+    /// Forgets reserved attempts (a sign-in that succeeded).
+    fn release_login_attempts(&self, ids: &[i64]) -> impl Future<Output = Result<()>> + Send;
+    /// Forgets the key's attempts made after `since_ms` (a sign-in that succeeded forgets the
+    /// failures of its account at its address).
+    fn clear_login_attempts(
         &self,
         key: &str,
         since_ms: i64,
-    ) -> impl Future<Output = Result<Vec<i64>>> + Send;
-    fn clear_login_failures(&self, key: &str) -> impl Future<Output = Result<()>> + Send;
+    ) -> impl Future<Output = Result<()>> + Send;
 }
 
-type UserTuple = (i64, String, String, String, i64);
+type UserTuple = (i64, String, String, String, bool, i64);
 
 pub(crate) fn user_of(t: UserTuple) -> UserRow {
     UserRow {
@@ -102,22 +184,147 @@ pub(crate) fn user_of(t: UserTuple) -> UserRow {
         name: t.1,
         role: t.2,
         password_hash: t.3,
-        created_ms: t.4,
+        disabled: t.4,
+        created_ms: t.5,
     }
 }
 
-pub(crate) const USER_COLUMNS: &str = "u.id, u.name, u.role, u.password_hash, u.created_ms";
+pub(crate) const USER_COLUMNS: &str =
+    "u.id, u.name, u.role, u.password_hash, u.disabled, u.created_ms";
 
-/// Implements [`AccountStore`] for a backend whose struct has a `pool` field; invoked in the
-/// backend's module so the private field is in reach.
+/// The lock name under which changes that could leave no enabled Admin take turns.
+pub(crate) const ADMINS_LOCK: &str = "switchboard:admins";
+
+/// The lock name under which sign-in attempts on one throttle key take turns.
+pub(crate) fn attempt_lock(key: &str) -> String {
+    format!("switchboard:login:{key}")
+}
+
+/// When a blocked key lets an attempt through again: once enough of its kept attempts (oldest
+/// first, `times` sorted) have left the window that fewer than `max` remain.
+pub(crate) fn blocked_until(times: &[i64], max: u32, window_ms: i64) -> Option<i64> {
+    let max = max.max(1) as usize;
+    (times.len() >= max).then(|| times[times.len() - max] + window_ms)
+}
+
+/// Implements [`AccountStore`] for a backend whose struct has a `pool` field and a
+/// `begin_write` method; invoked in the backend's module so both are in reach.
+///
+/// `lock` is the statement that makes concurrent transactions on one name take turns until they
+/// end, with the name as `$1`: PostgreSQL needs a transaction-scoped advisory lock, while
+/// SQLite's `BEGIN IMMEDIATE` already lets one writer in at a time, so it has none.
 macro_rules! account_store {
-    ($ty:ident) => {
+    ($ty:ident, $db:ty, lock: $lock:expr) => {
+        impl $ty {
+            async fn lock_name(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                name: &str,
+                op: &'static str,
+            ) -> $crate::Result<()> {
+                let lock: Option<&'static str> = $lock;
+                if let Some(sql) = lock {
+                    sqlx::query(sql)
+                        .bind(name)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err($crate::StoreError::db(op))?;
+                }
+                Ok(())
+            }
+
+            /// In one transaction under the Admins' lock: reads the person, refuses a change
+            /// that would leave no enabled Admin, and applies it otherwise. Answers the person
+            /// as changed (as they were, for a deletion).
+            async fn change_user(
+                &self,
+                id: i64,
+                edit: $crate::accounts::UserEdit<'_>,
+            ) -> $crate::Result<$crate::accounts::UserChange<$crate::accounts::UserRow>> {
+                use $crate::accounts::{UserChange, UserEdit, ADMIN_ROLE};
+                let op = edit.op();
+                let mut tx = self.begin_write(op).await?;
+                Self::lock_name(&mut tx, $crate::accounts::ADMINS_LOCK, op).await?;
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM users u WHERE u.id = $1",
+                    $crate::accounts::USER_COLUMNS
+                ));
+                let Some(mut row) = sqlx::query_as(sql)
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err($crate::StoreError::db(op))?
+                    .map($crate::accounts::user_of)
+                else {
+                    return Ok(UserChange::NoUser);
+                };
+                if row.role == ADMIN_ROLE && !row.disabled && edit.removes_admin() {
+                    let others: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM users WHERE role = $1 AND NOT disabled AND id <> $2",
+                    )
+                    .bind(ADMIN_ROLE)
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err($crate::StoreError::db(op))?;
+                    if others == 0 {
+                        return Ok(UserChange::LastAdmin);
+                    }
+                }
+                match edit {
+                    UserEdit::Disabled(disabled) => {
+                        sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
+                            .bind(disabled)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err($crate::StoreError::db(op))?;
+                        if disabled {
+                            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                                .bind(id)
+                                .execute(&mut *tx)
+                                .await
+                                .map_err($crate::StoreError::db(op))?;
+                        }
+                        row.disabled = disabled;
+                    }
+                    UserEdit::Role(role) => {
+                        sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+                            .bind(role)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err($crate::StoreError::db(op))?;
+                        row.role = role.to_owned();
+                    }
+                    UserEdit::Delete => {
+                        // Sessions and API tokens go with the row (ON DELETE CASCADE).
+                        sqlx::query("DELETE FROM users WHERE id = $1")
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err($crate::StoreError::db(op))?;
+                    }
+                }
+                tx.commit().await.map_err($crate::StoreError::db(op))?;
+                Ok(UserChange::Done(row))
+            }
+        }
+
         impl $crate::accounts::AccountStore for $ty {
             async fn count_users(&self) -> $crate::Result<u64> {
                 let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
                     .fetch_one(&self.pool)
                     .await
                     .map_err($crate::StoreError::db("count users"))?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            }
+
+            async fn count_admins(&self) -> $crate::Result<u64> {
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1")
+                    .bind($crate::accounts::ADMIN_ROLE)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err($crate::StoreError::db("count admins"))?;
                 Ok(u64::try_from(n).unwrap_or(0))
             }
 
@@ -144,6 +351,7 @@ macro_rules! account_store {
                         name: name.to_owned(),
                         role: role.to_owned(),
                         password_hash: password_hash.to_owned(),
+                        disabled: false,
                         created_ms: now_ms,
                     }),
                     Err(e) if $crate::error::is_unique_violation(&e) => Err($crate::StoreError::Duplicate {
@@ -154,6 +362,54 @@ macro_rules! account_store {
                 }
             }
 
+            async fn create_first_admin(
+                &self,
+                name: &str,
+                password_hash: &str,
+                now_ms: i64,
+            ) -> $crate::Result<Option<$crate::accounts::UserRow>> {
+                const OP: &str = "create the first admin";
+                let mut tx = self.begin_write(OP).await?;
+                Self::lock_name(&mut tx, $crate::accounts::ADMINS_LOCK, OP).await?;
+                let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1")
+                    .bind($crate::accounts::ADMIN_ROLE)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err($crate::StoreError::db(OP))?;
+                if admins > 0 {
+                    return Ok(None);
+                }
+                let inserted = sqlx::query_scalar::<_, i64>(
+                    "INSERT INTO users (name, name_key, role, password_hash, created_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                )
+                .bind(name)
+                .bind(name.to_lowercase())
+                .bind($crate::accounts::ADMIN_ROLE)
+                .bind(password_hash)
+                .bind(now_ms)
+                .fetch_one(&mut *tx)
+                .await;
+                let id = match inserted {
+                    Ok(id) => id,
+                    Err(e) if $crate::error::is_unique_violation(&e) => {
+                        return Err($crate::StoreError::Duplicate {
+                            what: "user",
+                            value: name.to_owned(),
+                        })
+                    }
+                    Err(e) => return Err($crate::StoreError::db(OP)(e)),
+                };
+                tx.commit().await.map_err($crate::StoreError::db(OP))?;
+                Ok(Some($crate::accounts::UserRow {
+                    id,
+                    name: name.to_owned(),
+                    role: $crate::accounts::ADMIN_ROLE.to_owned(),
+                    password_hash: password_hash.to_owned(),
+                    disabled: false,
+                    created_ms: now_ms,
+                }))
+            }
+
             async fn user_by_name(&self, name: &str) -> $crate::Result<Option<$crate::accounts::UserRow>> {
                 let sql = sqlx::AssertSqlSafe(format!(
                     "SELECT {} FROM users u WHERE u.name_key = $1",
@@ -161,6 +417,19 @@ macro_rules! account_store {
                 ));
                 Ok(sqlx::query_as(sql)
                     .bind(name.trim().to_lowercase())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::StoreError::db("read a user"))?
+                    .map($crate::accounts::user_of))
+            }
+
+            async fn user_by_id(&self, id: i64) -> $crate::Result<Option<$crate::accounts::UserRow>> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM users u WHERE u.id = $1",
+                    $crate::accounts::USER_COLUMNS
+                ));
+                Ok(sqlx::query_as(sql)
+                    .bind(id)
                     .fetch_optional(&self.pool)
                     .await
                     .map_err($crate::StoreError::db("read a user"))?
@@ -179,6 +448,79 @@ macro_rules! account_store {
                     .into_iter()
                     .map($crate::accounts::user_of)
                     .collect())
+            }
+
+            async fn set_user_disabled(
+                &self,
+                id: i64,
+                disabled: bool,
+            ) -> $crate::Result<$crate::accounts::UserChange<$crate::accounts::UserRow>> {
+                self.change_user(id, $crate::accounts::UserEdit::Disabled(disabled)).await
+            }
+
+            async fn set_user_role(
+                &self,
+                id: i64,
+                role: &str,
+            ) -> $crate::Result<$crate::accounts::UserChange<$crate::accounts::UserRow>> {
+                self.change_user(id, $crate::accounts::UserEdit::Role(role)).await
+            }
+
+            async fn delete_user(&self, id: i64) -> $crate::Result<$crate::accounts::UserChange<()>> {
+                use $crate::accounts::UserChange;
+                Ok(match self.change_user(id, $crate::accounts::UserEdit::Delete).await? {
+                    UserChange::Done(_) => UserChange::Done(()),
+                    UserChange::NoUser => UserChange::NoUser,
+                    UserChange::LastAdmin => UserChange::LastAdmin,
+                })
+            }
+
+            async fn set_password_hash(&self, id: i64, password_hash: &str) -> $crate::Result<bool> {
+                const OP: &str = "set a user's password";
+                let mut tx = self.begin_write(OP).await?;
+                let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                    .bind(password_hash)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err($crate::StoreError::db(OP))?;
+                if done.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err($crate::StoreError::db(OP))?;
+                tx.commit().await.map_err($crate::StoreError::db(OP))?;
+                Ok(true)
+            }
+
+            async fn revoke_user_access(&self, id: i64) -> $crate::Result<Option<$crate::accounts::Revoked>> {
+                const OP: &str = "revoke a user's sessions and tokens";
+                let mut tx = self.begin_write(OP).await?;
+                let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err($crate::StoreError::db(OP))?;
+                if exists.is_none() {
+                    return Ok(None);
+                }
+                let sessions = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err($crate::StoreError::db(OP))?
+                    .rows_affected();
+                let tokens = sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err($crate::StoreError::db(OP))?
+                    .rows_affected();
+                tx.commit().await.map_err($crate::StoreError::db(OP))?;
+                Ok(Some($crate::accounts::Revoked { sessions, tokens }))
             }
 
             async fn create_session(
@@ -210,18 +552,19 @@ macro_rules! account_store {
                     .await
                     .map_err($crate::StoreError::db("drop expired sessions"))?;
                 let sql = sqlx::AssertSqlSafe(format!(
-                    "SELECT {}, s.csrf, s.expires_ms FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
+                    "SELECT {}, s.csrf, s.expires_ms FROM sessions s JOIN users u ON u.id = s.user_id \
+                     WHERE s.id_hash = $1 AND NOT u.disabled",
                     $crate::accounts::USER_COLUMNS
                 ));
-                let row: Option<(i64, String, String, String, i64, String, i64)> = sqlx::query_as(sql)
+                let row: Option<(i64, String, String, String, bool, i64, String, i64)> = sqlx::query_as(sql)
                     .bind(id_hash)
                     .fetch_optional(&self.pool)
                     .await
                     .map_err($crate::StoreError::db("read a session"))?;
                 Ok(row.map(|r| $crate::accounts::SessionRow {
-                    user: $crate::accounts::user_of((r.0, r.1, r.2, r.3, r.4)),
-                    csrf: r.5,
-                    expires_ms: r.6,
+                    user: $crate::accounts::user_of((r.0, r.1, r.2, r.3, r.4, r.5)),
+                    csrf: r.6,
+                    expires_ms: r.7,
                 }))
             }
 
@@ -261,7 +604,8 @@ macro_rules! account_store {
 
             async fn user_by_api_token(&self, token_hash: &str) -> $crate::Result<Option<$crate::accounts::UserRow>> {
                 let sql = sqlx::AssertSqlSafe(format!(
-                    "SELECT {} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+                    "SELECT {} FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                     WHERE t.token_hash = $1 AND NOT u.disabled",
                     $crate::accounts::USER_COLUMNS
                 ));
                 Ok(sqlx::query_as(sql)
@@ -301,33 +645,81 @@ macro_rules! account_store {
                 Ok(done.rows_affected() > 0)
             }
 
-            async fn record_login_failure(&self, key: &str, at_ms: i64) -> $crate::Result<()> {
-                sqlx::query("INSERT INTO login_failures (key, at_ms) VALUES ($1, $2)")
-                    .bind(key)
-                    .bind(at_ms)
+            async fn reserve_login_attempt(
+                &self,
+                limits: &[$crate::accounts::AttemptLimit<'_>],
+                window_ms: i64,
+                now_ms: i64,
+            ) -> $crate::Result<$crate::accounts::AttemptReservation> {
+                const OP: &str = "count a sign-in attempt";
+                let mut keys: Vec<&str> = limits.iter().map(|l| l.key).collect();
+                keys.sort_unstable();
+                keys.dedup();
+                let reservation = {
+                    let mut tx = self.begin_write(OP).await?;
+                    // Locks in one order, so two attempts sharing keys cannot wait on each other.
+                    for key in &keys {
+                        Self::lock_name(&mut tx, &$crate::accounts::attempt_lock(key), OP).await?;
+                    }
+                    let mut until_ms: Option<i64> = None;
+                    for limit in limits {
+                        let times: Vec<i64> = sqlx::query_scalar(
+                            "SELECT at_ms FROM login_attempts WHERE key = $1 AND at_ms > $2 ORDER BY at_ms",
+                        )
+                        .bind(limit.key)
+                        .bind(now_ms - window_ms)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err($crate::StoreError::db(OP))?;
+                        if let Some(at) = $crate::accounts::blocked_until(&times, limit.max, window_ms) {
+                            until_ms = Some(until_ms.map_or(at, |u| u.max(at)));
+                        }
+                    }
+                    match until_ms {
+                        Some(until_ms) => $crate::accounts::AttemptReservation::Blocked { until_ms },
+                        None => {
+                            let mut ids = Vec::with_capacity(keys.len());
+                            for key in &keys {
+                                let id: i64 = sqlx::query_scalar(
+                                    "INSERT INTO login_attempts (key, at_ms) VALUES ($1, $2) RETURNING id",
+                                )
+                                .bind(key)
+                                .bind(now_ms)
+                                .fetch_one(&mut *tx)
+                                .await
+                                .map_err($crate::StoreError::db(OP))?;
+                                ids.push(id);
+                            }
+                            tx.commit().await.map_err($crate::StoreError::db(OP))?;
+                            $crate::accounts::AttemptReservation::Reserved(ids)
+                        }
+                    }
+                };
+                // Outside the transaction, and only rows two windows old: no live attempt's row
+                // is touched, so this never waits on (or for) a sign-in in progress.
+                sqlx::query("DELETE FROM login_attempts WHERE at_ms <= $1")
+                    .bind(now_ms - 2 * window_ms)
                     .execute(&self.pool)
                     .await
-                    .map_err($crate::StoreError::db("record a failed sign-in"))?;
+                    .map_err($crate::StoreError::db("drop old sign-in attempts"))?;
+                Ok(reservation)
+            }
+
+            async fn release_login_attempts(&self, ids: &[i64]) -> $crate::Result<()> {
+                for id in ids {
+                    sqlx::query("DELETE FROM login_attempts WHERE id = $1")
+                        .bind(id)
+                        .execute(&self.pool)
+                        .await
+                        .map_err($crate::StoreError::db("release a sign-in attempt"))?;
+                }
                 Ok(())
             }
 
-            async fn login_failures(&self, key: &str, since_ms: i64) -> $crate::Result<Vec<i64>> {
-                sqlx::query("DELETE FROM login_failures WHERE key = $1 AND at_ms < $2")
+            async fn clear_login_attempts(&self, key: &str, since_ms: i64) -> $crate::Result<()> {
+                sqlx::query("DELETE FROM login_attempts WHERE key = $1 AND at_ms > $2")
                     .bind(key)
                     .bind(since_ms)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("drop old failed sign-ins"))?;
-                sqlx::query_scalar("SELECT at_ms FROM login_failures WHERE key = $1 ORDER BY at_ms")
-                    .bind(key)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read failed sign-ins"))
-            }
-
-            async fn clear_login_failures(&self, key: &str) -> $crate::Result<()> {
-                sqlx::query("DELETE FROM login_failures WHERE key = $1")
-                    .bind(key)
                     .execute(&self.pool)
                     .await
                     .map_err($crate::StoreError::db("clear failed sign-ins"))?;
@@ -337,6 +729,33 @@ macro_rules! account_store {
     };
 }
 pub(crate) use account_store;
+
+/// A change to a person that [`AccountStore`]'s backends apply under the last-Admin guard.
+pub(crate) enum UserEdit<'a> {
+    Disabled(bool),
+    Role(&'a str),
+    Delete,
+}
+
+impl UserEdit<'_> {
+    pub(crate) fn op(&self) -> &'static str {
+        match self {
+            UserEdit::Disabled(true) => "disable a user",
+            UserEdit::Disabled(false) => "enable a user",
+            UserEdit::Role(_) => "change a user's role",
+            UserEdit::Delete => "delete a user",
+        }
+    }
+
+    /// Whether an enabled Admin stops being one.
+    pub(crate) fn removes_admin(&self) -> bool {
+        match self {
+            UserEdit::Disabled(disabled) => *disabled,
+            UserEdit::Role(role) => *role != ADMIN_ROLE,
+            UserEdit::Delete => true,
+        }
+    }
+}
 
 macro_rules! forward {
     ($self:ident . $method:ident ( $($arg:expr),* )) => {
@@ -351,6 +770,9 @@ impl AccountStore for crate::AnyStore {
     async fn count_users(&self) -> Result<u64> {
         forward!(self.count_users())
     }
+    async fn count_admins(&self) -> Result<u64> {
+        forward!(self.count_admins())
+    }
     async fn create_user(
         &self,
         name: &str,
@@ -360,11 +782,37 @@ impl AccountStore for crate::AnyStore {
     ) -> Result<UserRow> {
         forward!(self.create_user(name, role, password_hash, now_ms))
     }
+    async fn create_first_admin(
+        &self,
+        name: &str,
+        password_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<UserRow>> {
+        forward!(self.create_first_admin(name, password_hash, now_ms))
+    }
     async fn user_by_name(&self, name: &str) -> Result<Option<UserRow>> {
         forward!(self.user_by_name(name))
     }
+    async fn user_by_id(&self, id: i64) -> Result<Option<UserRow>> {
+        forward!(self.user_by_id(id))
+    }
     async fn list_users(&self) -> Result<Vec<UserRow>> {
         forward!(self.list_users())
+    }
+    async fn set_user_disabled(&self, id: i64, disabled: bool) -> Result<UserChange<UserRow>> {
+        forward!(self.set_user_disabled(id, disabled))
+    }
+    async fn set_user_role(&self, id: i64, role: &str) -> Result<UserChange<UserRow>> {
+        forward!(self.set_user_role(id, role))
+    }
+    async fn delete_user(&self, id: i64) -> Result<UserChange<()>> {
+        forward!(self.delete_user(id))
+    }
+    async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<bool> {
+        forward!(self.set_password_hash(id, password_hash))
+    }
+    async fn revoke_user_access(&self, id: i64) -> Result<Option<Revoked>> {
+        forward!(self.revoke_user_access(id))
     }
     async fn create_session(
         &self,
@@ -399,13 +847,18 @@ impl AccountStore for crate::AnyStore {
     async fn delete_api_token(&self, user_id: i64, token_id: i64) -> Result<bool> {
         forward!(self.delete_api_token(user_id, token_id))
     }
-    async fn record_login_failure(&self, key: &str, at_ms: i64) -> Result<()> {
-        forward!(self.record_login_failure(key, at_ms))
+    async fn reserve_login_attempt(
+        &self,
+        limits: &[AttemptLimit<'_>],
+        window_ms: i64,
+        now_ms: i64,
+    ) -> Result<AttemptReservation> {
+        forward!(self.reserve_login_attempt(limits, window_ms, now_ms))
     }
-    async fn login_failures(&self, key: &str, since_ms: i64) -> Result<Vec<i64>> {
-        forward!(self.login_failures(key, since_ms))
+    async fn release_login_attempts(&self, ids: &[i64]) -> Result<()> {
+        forward!(self.release_login_attempts(ids))
     }
-    async fn clear_login_failures(&self, key: &str) -> Result<()> {
-        forward!(self.clear_login_failures(key))
+    async fn clear_login_attempts(&self, key: &str, since_ms: i64) -> Result<()> {
+        forward!(self.clear_login_attempts(key, since_ms))
     }
 }

@@ -30,7 +30,10 @@ mod sqlite;
 mod store;
 mod watching;
 
-pub use accounts::{AccountStore, ApiTokenRow, SessionRow, UserRow};
+pub use accounts::{
+    ADMIN_ROLE, AccountStore, ApiTokenRow, AttemptLimit, AttemptReservation, Revoked, SessionRow,
+    UserChange, UserRow,
+};
 pub use any::AnyStore;
 pub use boards::{BlockRow, BoardRow, BoardSettings, BoardStore, NewBlock, Place, ShareRow};
 pub use error::{Result, StoreError};

@@ -95,7 +95,13 @@ sql_store!(
                 RETURNING id, kind, key, payload, state, attempts, run_at_ms, locked_by, locked_until, last_error, created_ms, updated_ms",
 );
 
-crate::accounts::account_store!(PostgresStore);
+// A transaction-scoped advisory lock per name: held until commit or rollback, so a count and the
+// write that depends on it are one step for every process on the database.
+crate::accounts::account_store!(
+    PostgresStore,
+    sqlx::Postgres,
+    lock: Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+);
 crate::boards::board_store!(PostgresStore);
 
 crate::watching::watch_store!(PostgresStore, sqlx::Postgres, row_lock: "FOR UPDATE SKIP LOCKED");

@@ -144,7 +144,8 @@ sql_store!(
                 RETURNING id, kind, key, payload, state, attempts, run_at_ms, locked_by, locked_until, last_error, created_ms, updated_ms",
 );
 
-crate::accounts::account_store!(SqliteStore);
+// BEGIN IMMEDIATE already lets one writing transaction in at a time, across processes too.
+crate::accounts::account_store!(SqliteStore, sqlx::Sqlite, lock: None);
 crate::boards::board_store!(SqliteStore);
 
 crate::watching::watch_store!(SqliteStore, sqlx::Sqlite, row_lock: "");

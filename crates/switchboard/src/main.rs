@@ -50,7 +50,7 @@ enum Command {
     Key(cmd::key::Args),
     /// Browse the library of pre-built Twilio metrics, or add one to the Metrics screen.
     Library(cmd::library::Args),
-    /// Add a person who can sign in (first setup without a browser).
+    /// Add, list, disable, enable, delete people, change their role or password, revoke their access.
     User(cmd::user::UserArgs),
     /// Create an API token for a user.
     Token(cmd::user::TokenArgs),

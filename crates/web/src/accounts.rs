@@ -1,12 +1,10 @@
 //! People and access: users with roles, login sessions and API tokens, behind the [`Accounts`]
-//! trait so the web app does not depend on where they are kept. [`MemoryAccounts`] keeps them in
-//! the process (tests, and `serve` until the store holds accounts).
+//! trait so the web app does not depend on where they are kept ([`StoreAccounts`]: the
+//! Switchboard store, SQLite or PostgreSQL). The password rule ([`check_password`]) lives here,
+//! for the pages, the API and the CLI alike.
 //!
 //! Session ids and API tokens are random 256-bit values; only their SHA-256 is kept, so a leaked
 //! table does not log anyone in. Passwords are Argon2id PHC strings.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -16,6 +14,8 @@ use futures::future::BoxFuture;
 use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+pub use store::{AttemptLimit, AttemptReservation, Revoked};
 
 /// What a person may do. Admin ⊃ Editor ⊃ Viewer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -61,10 +61,12 @@ pub struct User {
     pub id: i64,
     pub name: String,
     pub role: Role,
+    /// A disabled person cannot sign in; their sessions ended and their tokens are not honoured.
+    pub disabled: bool,
     pub created_ms: i64,
 }
 
-/// A user with the password hash, for logging in only.
+/// A user with the password hash, for checking a password only.
 #[derive(Debug, Clone)]
 pub struct UserWithHash {
     pub user: User,
@@ -95,6 +97,10 @@ pub enum AccountsError {
     BadName(String),
     #[error("no user with id {0}")]
     NoUser(i64),
+    #[error(
+        "'{0}' is the last enabled Admin: make another person Admin (or enable one) first, so someone can still manage people"
+    )]
+    LastAdmin(String),
     #[error("the account storage failed: {0}")]
     Storage(String),
 }
@@ -102,8 +108,13 @@ pub enum AccountsError {
 pub type AccountsResult<T> = Result<T, AccountsError>;
 
 /// Where users, sessions and API tokens are kept. Object-safe so the app holds `Arc<dyn Accounts>`.
+///
+/// The changes that must not race (the first Admin, the last enabled Admin, the sign-in
+/// throttle's count) are single operations here, made atomic by the storage underneath.
 pub trait Accounts: Send + Sync + 'static {
     fn count_users(&self) -> BoxFuture<'_, AccountsResult<u64>>;
+    /// Admins, enabled or not.
+    fn count_admins(&self) -> BoxFuture<'_, AccountsResult<u64>>;
     fn create_user<'a>(
         &'a self,
         name: &'a str,
@@ -111,11 +122,36 @@ pub trait Accounts: Send + Sync + 'static {
         password_hash: &'a str,
         now_ms: i64,
     ) -> BoxFuture<'a, AccountsResult<User>>;
+    /// Creates an Admin only while no Admin exists (in one step, whoever else tries at once);
+    /// `None` once one does.
+    fn create_first_admin<'a>(
+        &'a self,
+        name: &'a str,
+        password_hash: &'a str,
+        now_ms: i64,
+    ) -> BoxFuture<'a, AccountsResult<Option<User>>>;
+    /// The user of that name (any letter case) with the password hash, disabled or not.
     fn user_for_login<'a>(
         &'a self,
         name: &'a str,
     ) -> BoxFuture<'a, AccountsResult<Option<UserWithHash>>>;
+    fn user(&self, id: i64) -> BoxFuture<'_, AccountsResult<Option<UserWithHash>>>;
     fn list_users(&self) -> BoxFuture<'_, AccountsResult<Vec<User>>>;
+    /// Disabling ends the person's sessions and suspends their tokens. `LastAdmin` for the last
+    /// enabled Admin.
+    fn set_disabled(&self, id: i64, disabled: bool) -> BoxFuture<'_, AccountsResult<User>>;
+    /// `LastAdmin` when this would demote the last enabled Admin.
+    fn set_role(&self, id: i64, role: Role) -> BoxFuture<'_, AccountsResult<User>>;
+    /// Deletes the person with their sessions and tokens; `LastAdmin` for the last enabled Admin.
+    fn delete_user(&self, id: i64) -> BoxFuture<'_, AccountsResult<()>>;
+    /// Replaces the password hash and ends every session of the person.
+    fn set_password_hash<'a>(
+        &'a self,
+        id: i64,
+        password_hash: &'a str,
+    ) -> BoxFuture<'a, AccountsResult<()>>;
+    /// Ends every session and deletes every API token of the person.
+    fn revoke_access(&self, id: i64) -> BoxFuture<'_, AccountsResult<Revoked>>;
     fn create_session<'a>(
         &'a self,
         id_hash: &'a str,
@@ -123,7 +159,8 @@ pub trait Accounts: Send + Sync + 'static {
         csrf: &'a str,
         expires_ms: i64,
     ) -> BoxFuture<'a, AccountsResult<()>>;
-    /// The live session with this id hash (expired ones are not returned).
+    /// The live session with this id hash (expired ones, and a disabled person's, are not
+    /// returned).
     fn session<'a>(
         &'a self,
         id_hash: &'a str,
@@ -137,6 +174,7 @@ pub trait Accounts: Send + Sync + 'static {
         token_hash: &'a str,
         now_ms: i64,
     ) -> BoxFuture<'a, AccountsResult<TokenInfo>>;
+    /// The token's person, unless they are disabled.
     fn user_by_token<'a>(
         &'a self,
         token_hash: &'a str,
@@ -144,18 +182,20 @@ pub trait Accounts: Send + Sync + 'static {
     fn list_tokens(&self, user_id: i64) -> BoxFuture<'_, AccountsResult<Vec<TokenInfo>>>;
     /// Deletes the user's token; false if the user has no such token.
     fn delete_token(&self, user_id: i64, token_id: i64) -> BoxFuture<'_, AccountsResult<bool>>;
-    fn record_login_failure<'a>(
+    /// Counts a password check against every limit before it happens, atomically (see
+    /// [`store::AccountStore::reserve_login_attempt`]).
+    fn reserve_login_attempt<'a>(
         &'a self,
-        key: &'a str,
-        at_ms: i64,
-    ) -> BoxFuture<'a, AccountsResult<()>>;
-    /// The key's failures since `since_ms`, oldest first.
-    fn login_failures<'a>(
+        limits: &'a [AttemptLimit<'a>],
+        window_ms: i64,
+        now_ms: i64,
+    ) -> BoxFuture<'a, AccountsResult<AttemptReservation>>;
+    fn release_login_attempts<'a>(&'a self, ids: &'a [i64]) -> BoxFuture<'a, AccountsResult<()>>;
+    fn clear_login_attempts<'a>(
         &'a self,
         key: &'a str,
         since_ms: i64,
-    ) -> BoxFuture<'a, AccountsResult<Vec<i64>>>;
-    fn clear_login_failures<'a>(&'a self, key: &'a str) -> BoxFuture<'a, AccountsResult<()>>;
+    ) -> BoxFuture<'a, AccountsResult<()>>;
 }
 
 /// Checks a user name's form: what may appear in a URL and a log line without escaping.
@@ -173,22 +213,32 @@ pub fn check_user_name(name: &str) -> AccountsResult<&str> {
     }
 }
 
-/// The shortest password accepted.
-pub const MIN_PASSWORD_LEN: usize = 10;
+/// The shortest password accepted, in characters.
+pub const MIN_PASSWORD_LEN: usize = 12;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PasswordError {
-    #[error("the password must have at least {MIN_PASSWORD_LEN} characters")]
-    TooShort,
+    #[error(
+        "the password must have at least {MIN_PASSWORD_LEN} characters, not all of them spaces; a few unrelated words make a good one"
+    )]
+    TooWeak,
     #[error("the password could not be hashed: {0}")]
     Hash(String),
 }
 
-/// An Argon2id PHC string for `password`, with a random salt.
-pub fn hash_password(password: &str) -> Result<String, PasswordError> {
-    if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(PasswordError::TooShort);
+/// The password rule, for every way a password is set (setup, People, API, CLI, one's own
+/// change): at least [`MIN_PASSWORD_LEN`] characters, not all whitespace.
+pub fn check_password(password: &str) -> Result<(), PasswordError> {
+    if password.chars().count() < MIN_PASSWORD_LEN || password.trim().is_empty() {
+        return Err(PasswordError::TooWeak);
     }
+    Ok(())
+}
+
+/// An Argon2id PHC string for `password`, with a random salt; refuses a password that breaks
+/// [`check_password`].
+pub fn hash_password(password: &str) -> Result<String, PasswordError> {
+    check_password(password)?;
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
@@ -216,238 +266,6 @@ pub fn random_token() -> String {
 pub fn token_hash(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-// ---------------------------------------------------------------- in memory
-
-#[derive(Default)]
-struct Memory {
-    next_id: i64,
-    users: Vec<UserWithHash>,
-    sessions: HashMap<String, (i64, String, i64)>,
-    tokens: HashMap<String, TokenInfo>,
-    failures: HashMap<String, Vec<i64>>,
-}
-
-/// Accounts kept in the process: they last as long as it runs.
-#[derive(Default)]
-pub struct MemoryAccounts {
-    inner: Mutex<Memory>,
-}
-
-impl MemoryAccounts {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    fn with<T>(&self, f: impl FnOnce(&mut Memory) -> AccountsResult<T>) -> AccountsResult<T> {
-        let mut guard = self
-            .inner
-            .lock()
-            .map_err(|_| AccountsError::Storage("the account table's lock is poisoned".into()))?;
-        f(&mut guard)
-    }
-}
-
-fn user_of(m: &Memory, id: i64) -> Option<User> {
-    m.users
-        .iter()
-        .find(|u| u.user.id == id)
-        .map(|u| u.user.clone())
-}
-
-impl Accounts for MemoryAccounts {
-    fn count_users(&self) -> BoxFuture<'_, AccountsResult<u64>> {
-        let r = self.with(|m| Ok(m.users.len() as u64));
-        Box::pin(async move { r })
-    }
-
-    fn create_user<'a>(
-        &'a self,
-        name: &'a str,
-        role: Role,
-        password_hash: &'a str,
-        now_ms: i64,
-    ) -> BoxFuture<'a, AccountsResult<User>> {
-        let r = check_user_name(name).and_then(|name| {
-            self.with(|m| {
-                if m.users
-                    .iter()
-                    .any(|u| u.user.name.eq_ignore_ascii_case(name))
-                {
-                    return Err(AccountsError::NameTaken(name.to_owned()));
-                }
-                m.next_id += 1;
-                let user = User {
-                    id: m.next_id,
-                    name: name.to_owned(),
-                    role,
-                    created_ms: now_ms,
-                };
-                m.users.push(UserWithHash {
-                    user: user.clone(),
-                    password_hash: password_hash.to_owned(),
-                });
-                Ok(user)
-            })
-        });
-        Box::pin(async move { r })
-    }
-
-    fn user_for_login<'a>(
-        &'a self,
-        name: &'a str,
-    ) -> BoxFuture<'a, AccountsResult<Option<UserWithHash>>> {
-        let r = self.with(|m| {
-            Ok(m.users
-                .iter()
-                .find(|u| u.user.name.eq_ignore_ascii_case(name.trim()))
-                .cloned())
-        });
-        Box::pin(async move { r })
-    }
-
-    fn list_users(&self) -> BoxFuture<'_, AccountsResult<Vec<User>>> {
-        let r = self.with(|m| Ok(m.users.iter().map(|u| u.user.clone()).collect()));
-        Box::pin(async move { r })
-    }
-
-    fn create_session<'a>(
-        &'a self,
-        id_hash: &'a str,
-        user_id: i64,
-        csrf: &'a str,
-        expires_ms: i64,
-    ) -> BoxFuture<'a, AccountsResult<()>> {
-        let r = self.with(|m| {
-            if user_of(m, user_id).is_none() {
-                return Err(AccountsError::NoUser(user_id));
-            }
-            m.sessions
-                .insert(id_hash.to_owned(), (user_id, csrf.to_owned(), expires_ms));
-            Ok(())
-        });
-        Box::pin(async move { r })
-    }
-
-    fn session<'a>(
-        &'a self,
-        id_hash: &'a str,
-        now_ms: i64,
-    ) -> BoxFuture<'a, AccountsResult<Option<Session>>> {
-        let r = self.with(|m| {
-            let Some((user_id, csrf, expires_ms)) = m.sessions.get(id_hash).cloned() else {
-                return Ok(None);
-            };
-            if expires_ms <= now_ms {
-                m.sessions.remove(id_hash);
-                return Ok(None);
-            }
-            Ok(user_of(m, user_id).map(|user| Session {
-                user,
-                csrf,
-                expires_ms,
-            }))
-        });
-        Box::pin(async move { r })
-    }
-
-    fn delete_session<'a>(&'a self, id_hash: &'a str) -> BoxFuture<'a, AccountsResult<()>> {
-        let r = self.with(|m| {
-            m.sessions.remove(id_hash);
-            Ok(())
-        });
-        Box::pin(async move { r })
-    }
-
-    fn create_token<'a>(
-        &'a self,
-        user_id: i64,
-        name: &'a str,
-        token_hash: &'a str,
-        now_ms: i64,
-    ) -> BoxFuture<'a, AccountsResult<TokenInfo>> {
-        let r = self.with(|m| {
-            if user_of(m, user_id).is_none() {
-                return Err(AccountsError::NoUser(user_id));
-            }
-            m.next_id += 1;
-            let info = TokenInfo {
-                id: m.next_id,
-                user_id,
-                name: name.trim().to_owned(),
-                created_ms: now_ms,
-            };
-            m.tokens.insert(token_hash.to_owned(), info.clone());
-            Ok(info)
-        });
-        Box::pin(async move { r })
-    }
-
-    fn user_by_token<'a>(
-        &'a self,
-        token_hash: &'a str,
-    ) -> BoxFuture<'a, AccountsResult<Option<User>>> {
-        let r = self.with(|m| Ok(m.tokens.get(token_hash).and_then(|t| user_of(m, t.user_id))));
-        Box::pin(async move { r })
-    }
-
-    fn list_tokens(&self, user_id: i64) -> BoxFuture<'_, AccountsResult<Vec<TokenInfo>>> {
-        let r = self.with(|m| {
-            let mut list: Vec<TokenInfo> = m
-                .tokens
-                .values()
-                .filter(|t| t.user_id == user_id)
-                .cloned()
-                .collect();
-            list.sort_by_key(|t| t.id);
-            Ok(list)
-        });
-        Box::pin(async move { r })
-    }
-
-    fn delete_token(&self, user_id: i64, token_id: i64) -> BoxFuture<'_, AccountsResult<bool>> {
-        let r = self.with(|m| {
-            let before = m.tokens.len();
-            m.tokens
-                .retain(|_, t| !(t.user_id == user_id && t.id == token_id));
-            Ok(m.tokens.len() != before)
-        });
-        Box::pin(async move { r })
-    }
-
-    fn record_login_failure<'a>(
-        &'a self,
-        key: &'a str,
-        at_ms: i64,
-    ) -> BoxFuture<'a, AccountsResult<()>> {
-        let r = self.with(|m| {
-            m.failures.entry(key.to_owned()).or_default().push(at_ms);
-            Ok(())
-        });
-        Box::pin(async move { r })
-    }
-
-    fn login_failures<'a>(
-        &'a self,
-        key: &'a str,
-        since_ms: i64,
-    ) -> BoxFuture<'a, AccountsResult<Vec<i64>>> {
-        let r = self.with(|m| {
-            let list = m.failures.entry(key.to_owned()).or_default();
-            list.retain(|&t| t >= since_ms);
-            Ok(list.clone())
-        });
-        Box::pin(async move { r })
-    }
-
-    fn clear_login_failures<'a>(&'a self, key: &'a str) -> BoxFuture<'a, AccountsResult<()>> {
-        let r = self.with(|m| {
-            m.failures.remove(key);
-            Ok(())
-        });
-        Box::pin(async move { r })
-    }
 }
 
 // ---------------------------------------------------------------- in the store
@@ -482,7 +300,16 @@ fn user_from(row: store::UserRow) -> AccountsResult<User> {
         id: row.id,
         name: row.name,
         role,
+        disabled: row.disabled,
         created_ms: row.created_ms,
+    })
+}
+
+fn with_hash(row: store::UserRow) -> AccountsResult<UserWithHash> {
+    let password_hash = row.password_hash.clone();
+    Ok(UserWithHash {
+        user: user_from(row)?,
+        password_hash,
     })
 }
 
@@ -495,10 +322,37 @@ fn token_from(row: store::ApiTokenRow) -> TokenInfo {
     }
 }
 
+/// A guarded change's outcome as the accounts speak of it, naming the last Admin it protected.
+async fn changed<T>(
+    accounts: &StoreAccounts,
+    id: i64,
+    change: store::Result<store::UserChange<T>>,
+) -> AccountsResult<T> {
+    use store::AccountStore as _;
+    match change.map_err(storage)? {
+        store::UserChange::Done(out) => Ok(out),
+        store::UserChange::NoUser => Err(AccountsError::NoUser(id)),
+        store::UserChange::LastAdmin => {
+            let name = accounts
+                .store
+                .user_by_id(id)
+                .await
+                .map_err(storage)?
+                .map_or_else(|| format!("user {id}"), |u| u.name);
+            Err(AccountsError::LastAdmin(name))
+        }
+    }
+}
+
 impl Accounts for StoreAccounts {
     fn count_users(&self) -> BoxFuture<'_, AccountsResult<u64>> {
         use store::AccountStore as _;
         Box::pin(async move { self.store.count_users().await.map_err(storage) })
+    }
+
+    fn count_admins(&self) -> BoxFuture<'_, AccountsResult<u64>> {
+        use store::AccountStore as _;
+        Box::pin(async move { self.store.count_admins().await.map_err(storage) })
     }
 
     fn create_user<'a>(
@@ -520,6 +374,27 @@ impl Accounts for StoreAccounts {
         })
     }
 
+    fn create_first_admin<'a>(
+        &'a self,
+        name: &'a str,
+        password_hash: &'a str,
+        now_ms: i64,
+    ) -> BoxFuture<'a, AccountsResult<Option<User>>> {
+        use store::AccountStore as _;
+        Box::pin(async move {
+            let name = check_user_name(name)?;
+            match self
+                .store
+                .create_first_admin(name, password_hash, now_ms)
+                .await
+                .map_err(storage)?
+            {
+                Some(row) => Ok(Some(user_from(row)?)),
+                None => Ok(None),
+            }
+        })
+    }
+
     fn user_for_login<'a>(
         &'a self,
         name: &'a str,
@@ -527,13 +402,17 @@ impl Accounts for StoreAccounts {
         use store::AccountStore as _;
         Box::pin(async move {
             match self.store.user_by_name(name).await.map_err(storage)? {
-                Some(row) => {
-                    let password_hash = row.password_hash.clone();
-                    Ok(Some(UserWithHash {
-                        user: user_from(row)?,
-                        password_hash,
-                    }))
-                }
+                Some(row) => Ok(Some(with_hash(row)?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn user(&self, id: i64) -> BoxFuture<'_, AccountsResult<Option<UserWithHash>>> {
+        use store::AccountStore as _;
+        Box::pin(async move {
+            match self.store.user_by_id(id).await.map_err(storage)? {
+                Some(row) => Ok(Some(with_hash(row)?)),
                 None => Ok(None),
             }
         })
@@ -549,6 +428,61 @@ impl Accounts for StoreAccounts {
                 .into_iter()
                 .map(user_from)
                 .collect()
+        })
+    }
+
+    fn set_disabled(&self, id: i64, disabled: bool) -> BoxFuture<'_, AccountsResult<User>> {
+        use store::AccountStore as _;
+        Box::pin(async move {
+            let change = self.store.set_user_disabled(id, disabled).await;
+            user_from(changed(self, id, change).await?)
+        })
+    }
+
+    fn set_role(&self, id: i64, role: Role) -> BoxFuture<'_, AccountsResult<User>> {
+        use store::AccountStore as _;
+        Box::pin(async move {
+            let change = self.store.set_user_role(id, role.as_str()).await;
+            user_from(changed(self, id, change).await?)
+        })
+    }
+
+    fn delete_user(&self, id: i64) -> BoxFuture<'_, AccountsResult<()>> {
+        use store::AccountStore as _;
+        Box::pin(async move {
+            let change = self.store.delete_user(id).await;
+            changed(self, id, change).await
+        })
+    }
+
+    fn set_password_hash<'a>(
+        &'a self,
+        id: i64,
+        password_hash: &'a str,
+    ) -> BoxFuture<'a, AccountsResult<()>> {
+        use store::AccountStore as _;
+        Box::pin(async move {
+            if self
+                .store
+                .set_password_hash(id, password_hash)
+                .await
+                .map_err(storage)?
+            {
+                Ok(())
+            } else {
+                Err(AccountsError::NoUser(id))
+            }
+        })
+    }
+
+    fn revoke_access(&self, id: i64) -> BoxFuture<'_, AccountsResult<Revoked>> {
+        use store::AccountStore as _;
+        Box::pin(async move {
+            self.store
+                .revoke_user_access(id)
+                .await
+                .map_err(storage)?
+                .ok_or(AccountsError::NoUser(id))
         })
     }
 
@@ -650,36 +584,63 @@ impl Accounts for StoreAccounts {
         })
     }
 
-    fn record_login_failure<'a>(
+    fn reserve_login_attempt<'a>(
+        &'a self,
+        limits: &'a [AttemptLimit<'a>],
+        window_ms: i64,
+        now_ms: i64,
+    ) -> BoxFuture<'a, AccountsResult<AttemptReservation>> {
+        use store::AccountStore as _;
+        Box::pin(async move {
+            self.store
+                .reserve_login_attempt(limits, window_ms, now_ms)
+                .await
+                .map_err(storage)
+        })
+    }
+
+    fn release_login_attempts<'a>(&'a self, ids: &'a [i64]) -> BoxFuture<'a, AccountsResult<()>> {
+        use store::AccountStore as _;
+        Box::pin(async move {
+            self.store
+                .release_login_attempts(ids)
+                .await
+                .map_err(storage)
+        })
+    }
+
+    fn clear_login_attempts<'a>(
         &'a self,
         key: &'a str,
-        at_ms: i64,
+        since_ms: i64,
     ) -> BoxFuture<'a, AccountsResult<()>> {
         use store::AccountStore as _;
         Box::pin(async move {
             self.store
-                .record_login_failure(key, at_ms)
+                .clear_login_attempts(key, since_ms)
                 .await
                 .map_err(storage)
         })
     }
+}
 
-    fn login_failures<'a>(
-        &'a self,
-        key: &'a str,
-        since_ms: i64,
-    ) -> BoxFuture<'a, AccountsResult<Vec<i64>>> {
-        use store::AccountStore as _;
-        Box::pin(async move {
-            self.store
-                .login_failures(key, since_ms)
-                .await
-                .map_err(storage)
-        })
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    fn clear_login_failures<'a>(&'a self, key: &'a str) -> BoxFuture<'a, AccountsResult<()>> {
-        use store::AccountStore as _;
-        Box::pin(async move { self.store.clear_login_failures(key).await.map_err(storage) })
+    #[test]
+    fn the_password_rule_wants_twelve_characters_not_all_whitespace() {
+        for bad in [
+            "",
+            "          ",
+            "            ",
+            "\t\t\t\t\t\t\t\t\t\t\t\t\t",
+            "elevenchars",
+        ] {
+            assert_eq!(check_password(bad), Err(PasswordError::TooWeak), "{bad:?}");
+        }
+        for good in ["twelve chars", "  padded  ok  ", "ünïcödé wörds"] {
+            assert_eq!(check_password(good), Ok(()), "{good:?}");
+        }
     }
 }

@@ -597,6 +597,102 @@ pub async fn user_create(
     Ok((StatusCode::CREATED, Json(json!({ "user": user }))).into_response())
 }
 
+#[derive(Deserialize)]
+pub struct UserPatch {
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    disabled: Option<bool>,
+}
+
+pub async fn user_update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    JsonBody(body): JsonBody<UserPatch>,
+) -> ApiResult {
+    caller.require(Role::Admin)?;
+    if body.role.is_none() && body.disabled.is_none() {
+        return Err(WebError::Invalid {
+            code: "invalid",
+            message: "send the role to give, whether the person is disabled, or both".to_owned(),
+            field: None,
+        }
+        .into());
+    }
+    let mut user = None;
+    if let Some(role) = &body.role {
+        user = Some(ops::set_user_role(state.accounts(), id, role).await?);
+    }
+    if let Some(disabled) = body.disabled {
+        user = Some(ops::set_user_disabled(state.accounts(), id, disabled).await?);
+    }
+    Ok(Json(json!({ "user": user })).into_response())
+}
+
+pub async fn user_delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    caller.require(Role::Admin)?;
+    ops::delete_user(state.accounts(), id).await?;
+    Ok(Json(json!({ "deleted": id })).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct PasswordIn {
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn user_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    JsonBody(body): JsonBody<PasswordIn>,
+) -> ApiResult {
+    caller.require(Role::Admin)?;
+    ops::reset_password(state.accounts(), id, &body.password).await?;
+    Ok(Json(json!({ "user_id": id, "sessions_ended": true })).into_response())
+}
+
+pub async fn user_revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    caller.require(Role::Admin)?;
+    let r = ops::revoke_access(state.accounts(), id).await?;
+    Ok(Json(json!({ "sessions": r.sessions, "tokens": r.tokens })).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct OwnPasswordIn {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+pub async fn me_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    client: crate::throttle::ClientAddr,
+    JsonBody(body): JsonBody<OwnPasswordIn>,
+) -> ApiResult {
+    caller.require(Role::Viewer)?;
+    ops::change_own_password(
+        state.accounts(),
+        &caller.user,
+        &client,
+        &body.current_password,
+        &body.new_password,
+    )
+    .await?;
+    Ok(Json(json!({ "user_id": caller.user.id, "sessions_ended": true })).into_response())
+}
+
 pub async fn tokens(State(state): State<AppState>, caller: Caller) -> ApiResult {
     caller.require(Role::Viewer)?;
     let list = state.accounts().list_tokens(caller.user.id).await?;

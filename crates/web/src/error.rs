@@ -102,6 +102,7 @@ impl From<crate::accounts::AccountsError> for WebError {
             E::NameTaken(_) => WebError::Conflict(e.to_string()),
             E::BadName(_) => WebError::invalid("name", e.to_string()),
             E::NoUser(_) => WebError::NotFound(e.to_string()),
+            E::LastAdmin(_) => WebError::Conflict(e.to_string()),
             E::Storage(_) => WebError::Internal(e.to_string()),
         }
     }

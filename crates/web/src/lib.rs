@@ -43,7 +43,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use store::Store;
 
-pub use accounts::{Accounts, MemoryAccounts, Role, StoreAccounts, User};
+pub use accounts::{Accounts, Role, StoreAccounts, User};
 pub use error::{ApiError, PageError, WebError};
 pub use state::{AppState, WebConfig};
 
@@ -83,6 +83,16 @@ impl App {
             .route("/library", get(api::library_list))
             .route("/library/{slug}/add", post(api::library_add))
             .route("/users", get(api::users).post(api::user_create))
+            .route(
+                "/users/{id}",
+                axum::routing::patch(api::user_update).delete(api::user_delete),
+            )
+            .route(
+                "/users/{id}/password",
+                axum::routing::put(api::user_password),
+            )
+            .route("/users/{id}/revoke", post(api::user_revoke))
+            .route("/me/password", axum::routing::put(api::me_password))
             .route("/tokens", get(api::tokens).post(api::token_create))
             .route("/tokens/{id}", axum::routing::delete(api::token_delete))
             .route("/catalog", get(builder::catalog))
@@ -207,7 +217,14 @@ impl App {
             .route("/library", get(pages::library_page))
             .route("/library/add", post(pages::library_add))
             .route("/users", get(pages::users).post(pages::user_add))
+            .route("/users/{id}/disable", post(pages::user_disable))
+            .route("/users/{id}/enable", post(pages::user_enable))
+            .route("/users/{id}/role", post(pages::user_role))
+            .route("/users/{id}/password", post(pages::user_password))
+            .route("/users/{id}/revoke", post(pages::user_revoke))
+            .route("/users/{id}/delete", post(pages::user_delete))
             .route("/account", get(pages::account))
+            .route("/account/password", post(pages::account_password))
             .route("/account/tokens", post(pages::token_create))
             .route("/account/tokens/{id}/delete", post(pages::token_delete))
             .route(

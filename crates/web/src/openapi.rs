@@ -27,6 +27,8 @@ enum Errors {
     IdBody,
     /// A path id and a JSON body that may name something taken.
     IdBodyConflict,
+    /// A JSON body with a password the sign-in limits count (429 after too many wrong ones).
+    BodyThrottled,
 }
 
 fn error_ref() -> Value {
@@ -63,6 +65,7 @@ fn op(
         Errors::BodyConflict => codes.extend(["400", "409", "415", "422"]),
         Errors::IdBody => codes.extend(["400", "404", "415", "422"]),
         Errors::IdBodyConflict => codes.extend(["400", "404", "409", "415", "422"]),
+        Errors::BodyThrottled => codes.extend(["400", "415", "422", "429"]),
     }
     for code in codes {
         responses.insert(code.to_owned(), error_ref());
@@ -146,6 +149,12 @@ fn one(key: &str, item: &str) -> Value {
 fn schemas() -> Value {
     let int = json!({"type": "integer"});
     let text = json!({"type": "string"});
+    // The rule of `accounts::check_password`: the pattern asks for one character that is not
+    // whitespace.
+    let password = json!({
+        "type": "string", "minLength": crate::accounts::MIN_PASSWORD_LEN, "pattern": "\\S", "writeOnly": true,
+        "description": format!("At least {} characters, not all whitespace.", crate::accounts::MIN_PASSWORD_LEN)
+    });
     json!({
         "Error": {
             "type": "object", "required": ["error"],
@@ -156,8 +165,12 @@ fn schemas() -> Value {
         "Aggregation": { "enum": ["sum", "average", "min", "max", "latest", "count"] },
         "Verdict": { "enum": ["good", "bad", "unchanged", "unknown"] },
         "User": {
-            "type": "object", "required": ["id", "name", "role", "created_ms"],
-            "properties": { "id": int, "name": text, "role": { "enum": ["admin", "editor", "viewer"] }, "created_ms": int }
+            "type": "object", "required": ["id", "name", "role", "disabled", "created_ms"],
+            "properties": {
+                "id": int, "name": text, "role": { "enum": ["admin", "editor", "viewer"] },
+                "disabled": { "type": "boolean", "description": "A disabled person cannot sign in and their API tokens are refused." },
+                "created_ms": int
+            }
         },
         "Connection": {
             "type": "object", "required": ["id", "label", "account_sid", "api_key_sid", "created_ms"],
@@ -343,6 +356,29 @@ fn schemas() -> Value {
         },
         "Users": list_of("users", "User"),
         "UserCreated": one("user", "User"),
+        "UserOne": one("user", "User"),
+        "UserPatch": {
+            "type": "object",
+            "description": "The role is applied first, then disabled; a field that is absent or null is left as it is, and at least one must be given (422). The last enabled Admin is neither demoted nor disabled (409).",
+            "anyOf": [{ "required": ["role"] }, { "required": ["disabled"] }],
+            "properties": { "role": { "enum": ["admin", "editor", "viewer", null] }, "disabled": { "type": ["boolean", "null"] } }
+        },
+        "PasswordIn": {
+            "type": "object", "required": ["password"],
+            "properties": { "password": password.clone() }
+        },
+        "OwnPasswordIn": {
+            "type": "object", "required": ["current_password", "new_password"],
+            "properties": { "current_password": { "type": "string", "writeOnly": true }, "new_password": password.clone() }
+        },
+        "PasswordSet": {
+            "type": "object", "required": ["user_id", "sessions_ended"],
+            "properties": { "user_id": int, "sessions_ended": { "const": true } }
+        },
+        "Revoked": {
+            "type": "object", "required": ["sessions", "tokens"],
+            "properties": { "sessions": int, "tokens": int }
+        },
         "Token": {
             "type": "object", "required": ["id", "user_id", "name", "created_ms"],
             "properties": { "id": int, "user_id": int, "name": text, "created_ms": int },
@@ -377,7 +413,7 @@ fn schemas() -> Value {
             "properties": {
                 "name": { "type": "string", "minLength": 1, "maxLength": 64 },
                 "role": { "enum": ["admin", "editor", "viewer"] },
-                "password": { "type": "string", "minLength": 10, "writeOnly": true }
+                "password": password
             }
         },
         "TokenIn": { "type": "object", "required": ["name"], "properties": { "name": { "type": "string", "minLength": 1, "maxLength": 100 } } },
@@ -497,6 +533,13 @@ pub fn document() -> Value {
                 "get": op("People", "Admin", ("200", "Users"), None, &[], Caller),
                 "post": op("Add a person", "Admin", ("201", "UserCreated"), Some("UserIn"), &[], BodyConflict)
             },
+            "/api/v1/users/{id}": {
+                "patch": op("Change a person's role, or disable (ending their sessions, suspending their tokens) or enable them; never the last enabled Admin (409)", "Admin", ("200", "UserOne"), Some("UserPatch"), &["id"], IdBodyConflict),
+                "delete": op("Delete a person with their sessions and API tokens; never the last enabled Admin (409)", "Admin", ("200", "Deleted"), None, &["id"], IdConflict)
+            },
+            "/api/v1/users/{id}/password": { "put": op("Set another person's password; their sessions end", "Admin", ("200", "PasswordSet"), Some("PasswordIn"), &["id"], IdBody) },
+            "/api/v1/users/{id}/revoke": { "post": op("End every session and delete every API token of a person", "Admin", ("200", "Revoked"), None, &["id"], Id) },
+            "/api/v1/me/password": { "put": op("Change your own password, giving the current one (counted by the sign-in limits); all your sessions end, your API tokens keep working", "Viewer", ("200", "PasswordSet"), Some("OwnPasswordIn"), &[], BodyThrottled) },
             "/api/v1/tokens": {
                 "get": op("Your API tokens", "Viewer", ("200", "Tokens"), None, &[], Caller),
                 "post": op("Create an API token (returned once)", "Viewer", ("201", "TokenCreated"), Some("TokenIn"), &[], Body)

@@ -6,7 +6,9 @@ use domain::Secret;
 use metric_sync::SyncJob;
 use store::{AnyStore, Connection, ConnectionId, MetricId, NewConnection, Store, StoredMetric};
 
-use crate::accounts::{Accounts, Role, TokenInfo, User, hash_password, random_token, token_hash};
+use crate::accounts::{
+    Accounts, Role, TokenInfo, User, hash_password, random_token, token_hash, verify_password,
+};
 use crate::error::WebError;
 use crate::state::AppState;
 
@@ -444,6 +446,23 @@ pub async fn add_user(
     add_user_to(state.accounts(), name, role, password).await
 }
 
+fn role_named(role: &str) -> Result<Role, WebError> {
+    Role::parse(role).ok_or_else(|| {
+        WebError::invalid(
+            "role",
+            format!("'{role}' is not a role: use admin, editor or viewer"),
+        )
+    })
+}
+
+/// The Argon2id hash of a password that keeps the password rule, or why it does not.
+fn new_password_hash(field: &'static str, password: &str) -> Result<String, WebError> {
+    hash_password(password).map_err(|e| match e {
+        crate::accounts::PasswordError::TooWeak => WebError::invalid(field, e.to_string()),
+        crate::accounts::PasswordError::Hash(_) => WebError::Internal(e.to_string()),
+    })
+}
+
 /// Adds a person: what `switchboard user add` and the People page both do.
 pub async fn add_user_to(
     accounts: &dyn Accounts,
@@ -451,14 +470,107 @@ pub async fn add_user_to(
     role: &str,
     password: &str,
 ) -> Result<User, WebError> {
-    let role = Role::parse(role).ok_or_else(|| {
-        WebError::invalid(
-            "role",
-            format!("'{role}' is not a role: use admin, editor or viewer"),
-        )
-    })?;
-    let hash = hash_password(password).map_err(|e| WebError::invalid("password", e.to_string()))?;
+    let role = role_named(role)?;
+    let hash = new_password_hash("password", password)?;
     Ok(accounts.create_user(name, role, &hash, now_ms()).await?)
+}
+
+/// What the setup link says once it cannot create an Admin any more.
+pub const SETUP_LINK_DEAD: &str =
+    "this setup link is not valid or was already used (an Admin exists); sign in instead";
+
+/// Creates the first Admin through the one-time setup link: refused (as [`SETUP_LINK_DEAD`])
+/// once any Admin exists, however it was made, and at most one of several at once succeeds.
+pub async fn create_first_admin(
+    accounts: &dyn Accounts,
+    name: &str,
+    password: &str,
+) -> Result<User, WebError> {
+    let hash = new_password_hash("password", password)?;
+    accounts
+        .create_first_admin(name, &hash, now_ms())
+        .await?
+        .ok_or_else(|| WebError::NotFound(SETUP_LINK_DEAD.to_owned()))
+}
+
+/// The person named `name` (any letter case): how the CLI picks whom to change.
+pub async fn user_named(accounts: &dyn Accounts, name: &str) -> Result<User, WebError> {
+    Ok(accounts
+        .user_for_login(name)
+        .await?
+        .ok_or_else(|| {
+            WebError::NotFound(format!(
+                "no user named '{}': `switchboard user list` shows who there is",
+                name.trim()
+            ))
+        })?
+        .user)
+}
+
+/// Disables (ending their sessions and suspending their API tokens) or enables a person; the
+/// last enabled Admin is never disabled.
+pub async fn set_user_disabled(
+    accounts: &dyn Accounts,
+    id: i64,
+    disabled: bool,
+) -> Result<User, WebError> {
+    Ok(accounts.set_disabled(id, disabled).await?)
+}
+
+/// Gives a person another role; the last enabled Admin is never demoted.
+pub async fn set_user_role(accounts: &dyn Accounts, id: i64, role: &str) -> Result<User, WebError> {
+    let role = role_named(role)?;
+    Ok(accounts.set_role(id, role).await?)
+}
+
+/// Deletes a person with their sessions and API tokens; never the last enabled Admin.
+pub async fn delete_user(accounts: &dyn Accounts, id: i64) -> Result<(), WebError> {
+    Ok(accounts.delete_user(id).await?)
+}
+
+/// An Admin sets another person's password; that person's sessions end.
+pub async fn reset_password(
+    accounts: &dyn Accounts,
+    id: i64,
+    password: &str,
+) -> Result<(), WebError> {
+    let hash = new_password_hash("password", password)?;
+    Ok(accounts.set_password_hash(id, &hash).await?)
+}
+
+/// A person changes their own password, giving the current one (checked within the sign-in
+/// limits, so a borrowed session cannot guess it); every session of theirs ends, and the caller
+/// starts a new one if it wants to stay signed in.
+pub async fn change_own_password(
+    accounts: &dyn Accounts,
+    user: &User,
+    client: &crate::throttle::ClientAddr,
+    current: &str,
+    new: &str,
+) -> Result<(), WebError> {
+    let hash = new_password_hash("new_password", new)?;
+    let now = now_ms();
+    let attempt = crate::throttle::reserve(accounts, &user.name, client, now).await?;
+    let stored = accounts
+        .user(user.id)
+        .await?
+        .ok_or(crate::accounts::AccountsError::NoUser(user.id))?;
+    if !verify_password(current, &stored.password_hash) {
+        return Err(WebError::invalid(
+            "current_password",
+            "the current password is not right: type the one you sign in with",
+        ));
+    }
+    attempt.succeeded(accounts, now).await?;
+    Ok(accounts.set_password_hash(user.id, &hash).await?)
+}
+
+/// Ends every session and deletes every API token of a person (who can still sign in).
+pub async fn revoke_access(
+    accounts: &dyn Accounts,
+    id: i64,
+) -> Result<crate::accounts::Revoked, WebError> {
+    Ok(accounts.revoke_access(id).await?)
 }
 
 /// A new API token for the user: the token itself (shown once) and what is kept of it.
@@ -495,10 +607,6 @@ pub async fn create_token_for_user(
     user: &str,
     token_name: &str,
 ) -> Result<(String, TokenInfo), WebError> {
-    let found = accounts.user_for_login(user).await?.ok_or_else(|| {
-        WebError::NotFound(format!(
-            "no user named '{user}': add one with `switchboard user add {user} --role admin --password-stdin`"
-        ))
-    })?;
-    create_token_in(accounts, found.user.id, token_name).await
+    let found = user_named(accounts, user).await?;
+    create_token_in(accounts, found.id, token_name).await
 }

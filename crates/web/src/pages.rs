@@ -164,7 +164,7 @@ async fn login_page(
         nav: None,
         active: "",
         error,
-        setup_pending: state.accounts().count_users().await? == 0,
+        setup_pending: state.accounts().count_admins().await? == 0,
         csrf: csrf.clone(),
         name,
     };
@@ -200,18 +200,9 @@ pub struct LoginForm {
     password: String,
 }
 
-/// The client's address for throttling: the connection's peer, unknown in in-process tests.
-fn client_key(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> String {
-    let _ = headers;
-    match peer {
-        Some(p) => format!("ip:{}", p.ip()),
-        None => "ip:unknown".to_owned(),
-    }
-}
-
 pub async fn login(
     State(state): State<AppState>,
-    extensions: axum::http::Extensions,
+    client: crate::throttle::ClientAddr,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> PageResult {
@@ -222,20 +213,14 @@ pub async fn login(
         return Err(WebError::Csrf.into());
     }
     let now = now_ms();
-    let user_key = format!("user:{}", form.name.trim().to_lowercase());
-    let keys = vec![
-        user_key.clone(),
-        client_key(
-            &headers,
-            extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|p| p.0),
-        ),
-    ];
-    if let Some(secs) = crate::throttle::blocked_for(state.accounts(), &keys, now).await? {
-        let e = WebError::Throttled(secs);
-        return login_page(&state, Some(e.to_string()), form.name, e.status()).await;
-    }
+    // The attempt is counted before the password is checked, so a burst cannot race the limit.
+    let attempt = match crate::throttle::reserve(state.accounts(), &form.name, &client, now).await {
+        Ok(attempt) => attempt,
+        Err(e @ WebError::Throttled(_)) => {
+            return login_page(&state, Some(e.to_string()), form.name, e.status()).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
     let found = state.accounts().user_for_login(&form.name).await?;
     let ok = match &found {
         Some(u) => verify_password(&form.password, &u.password_hash),
@@ -246,7 +231,8 @@ pub async fn login(
         }
     };
     let Some(user) = found.filter(|_| ok).map(|u| u.user) else {
-        crate::throttle::record_failure(state.accounts(), &keys, now).await?;
+        // The reserved attempt stays: it was a failure.
+        drop(attempt);
         return login_page(
             &state,
             Some("That user name and password do not match.".to_owned()),
@@ -255,8 +241,17 @@ pub async fn login(
         )
         .await;
     };
-    // A successful sign-in forgets the user name's failures (not the address's).
-    state.accounts().clear_login_failures(&user_key).await?;
+    attempt.succeeded(state.accounts(), now).await?;
+    if user.disabled {
+        // Said only to someone who knows the password.
+        return login_page(
+            &state,
+            Some("This account is disabled: ask an Admin to enable it.".to_owned()),
+            form.name,
+            axum::http::StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
     start_session(&state, user.id, METRICS_SCREEN).await
 }
 
@@ -301,6 +296,7 @@ struct SetupPage {
     nav: Option<Nav>,
     active: &'static str,
     error: Option<String>,
+    min_password: usize,
     token: String,
     name: String,
 }
@@ -312,16 +308,14 @@ pub struct SetupQuery {
 }
 
 pub async fn setup_form(State(state): State<AppState>, Query(q): Query<SetupQuery>) -> PageResult {
-    if !state.setup_token_is(&q.token) {
-        return Err(WebError::NotFound(
-            "this setup link is not valid or was already used; sign in instead".into(),
-        )
-        .into());
+    if !state.setup_link_is_live(&q.token).await {
+        return Err(WebError::NotFound(ops::SETUP_LINK_DEAD.to_owned()).into());
     }
     render(&SetupPage {
         nav: None,
         active: "",
         error: None,
+        min_password: crate::accounts::MIN_PASSWORD_LEN,
         token: q.token,
         name: String::new(),
     })
@@ -339,33 +333,24 @@ pub struct SetupForm {
 
 pub async fn setup(State(state): State<AppState>, Form(form): Form<SetupForm>) -> PageResult {
     // The one-time token in the form is this page's CSRF protection: no other site knows it.
-    if !state.setup_token_is(&form.token) {
-        return Err(WebError::NotFound(
-            "this setup link is not valid or was already used; sign in instead".into(),
-        )
-        .into());
+    if !state.setup_link_is_live(&form.token).await {
+        return Err(WebError::NotFound(ops::SETUP_LINK_DEAD.to_owned()).into());
     }
-    let again = |error: String| SetupPage {
-        nav: None,
-        active: "",
-        error: Some(error),
-        token: form.token.clone(),
-        name: form.name.clone(),
-    };
-    let hash = match hash_password(&form.password) {
-        Ok(h) => h,
-        Err(e) => return render(&again(e.to_string())),
-    };
-    let user = match state
-        .accounts()
-        .create_user(&form.name, Role::Admin, &hash, now_ms())
-        .await
-    {
-        Ok(u) => u,
-        Err(e) => return render(&again(e.to_string())),
-    };
-    state.take_setup_token(&form.token);
-    start_session(&state, user.id, "/connections").await
+    match ops::create_first_admin(state.accounts(), &form.name, &form.password).await {
+        Ok(user) => {
+            state.end_setup();
+            start_session(&state, user.id, "/connections").await
+        }
+        Err(e @ (WebError::NotFound(_) | WebError::Internal(_))) => Err(e.into()),
+        Err(e) => render(&SetupPage {
+            nav: None,
+            active: "",
+            error: Some(e.to_string()),
+            min_password: crate::accounts::MIN_PASSWORD_LEN,
+            token: form.token,
+            name: form.name,
+        }),
+    }
 }
 
 // ---------------------------------------------------------------- Metrics screen
@@ -942,6 +927,15 @@ pub async fn library_add(
 
 // ---------------------------------------------------------------- people and tokens
 
+struct PersonRow {
+    id: i64,
+    name: String,
+    role: Role,
+    disabled: bool,
+    since: String,
+    is_you: bool,
+}
+
 #[derive(Template)]
 #[template(path = "users.html")]
 struct UsersPage {
@@ -950,7 +944,9 @@ struct UsersPage {
     csrf: String,
     flash: Option<String>,
     flash_kind: &'static str,
-    users: Vec<(String, &'static str, String)>,
+    min_password: usize,
+    roles: [Role; 3],
+    users: Vec<PersonRow>,
 }
 
 pub async fn users(
@@ -964,7 +960,14 @@ pub async fn users(
         .list_users()
         .await?
         .into_iter()
-        .map(|u| (u.name, u.role.label(), when(Some(u.created_ms))))
+        .map(|u| PersonRow {
+            is_you: u.id == caller.user.id,
+            id: u.id,
+            name: u.name,
+            role: u.role,
+            disabled: u.disabled,
+            since: when(Some(u.created_ms)),
+        })
         .collect();
     let flash = flash.split();
     render(&UsersPage {
@@ -973,6 +976,8 @@ pub async fn users(
         csrf: caller.csrf().to_owned(),
         flash: flash.0,
         flash_kind: flash.1,
+        min_password: crate::accounts::MIN_PASSWORD_LEN,
+        roles: [Role::Viewer, Role::Editor, Role::Admin],
         users,
     })
 }
@@ -989,6 +994,16 @@ pub struct UserForm {
     password: String,
 }
 
+/// Back to the People page saying what happened; a failure the Admin can act on is a message
+/// there, a server failure is an error page.
+fn people_outcome(outcome: Result<String, WebError>) -> PageResult {
+    match outcome {
+        Ok(text) => Ok(with_flash("/users", true, &text)),
+        Err(e @ WebError::Internal(_)) => Err(e.into()),
+        Err(e) => Ok(with_flash("/users", false, &e.to_string())),
+    }
+}
+
 pub async fn user_add(
     State(state): State<AppState>,
     caller: Caller,
@@ -996,14 +1011,147 @@ pub async fn user_add(
 ) -> PageResult {
     caller.require(Role::Admin)?;
     caller.check_csrf(&form.csrf)?;
-    match ops::add_user(&state, &form.name, &form.role, &form.password).await {
-        Ok(u) => Ok(with_flash(
-            "/users",
-            true,
-            &format!("Added {} as {}.", u.name, u.role.label()),
-        )),
-        Err(e) => Ok(with_flash("/users", false, &e.to_string())),
-    }
+    people_outcome(
+        ops::add_user(&state, &form.name, &form.role, &form.password)
+            .await
+            .map(|u| format!("Added {} as {}.", u.name, u.role.label())),
+    )
+}
+
+/// The person a People-page button is about.
+async fn person(state: &AppState, id: i64) -> Result<crate::accounts::User, WebError> {
+    Ok(state
+        .accounts()
+        .user(id)
+        .await?
+        .ok_or(crate::accounts::AccountsError::NoUser(id))?
+        .user)
+}
+
+pub async fn user_disable(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    caller.require(Role::Admin)?;
+    caller.check_csrf(&form.csrf)?;
+    people_outcome(
+        ops::set_user_disabled(state.accounts(), id, true)
+            .await
+            .map(|u| {
+                format!(
+                    "Disabled {}: their sessions ended and their API tokens stop working until enabled.",
+                    u.name
+                )
+            }),
+    )
+}
+
+pub async fn user_enable(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    caller.require(Role::Admin)?;
+    caller.check_csrf(&form.csrf)?;
+    people_outcome(
+        ops::set_user_disabled(state.accounts(), id, false)
+            .await
+            .map(|u| format!("Enabled {}: they can sign in again.", u.name)),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn user_role(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<RoleForm>,
+) -> PageResult {
+    caller.require(Role::Admin)?;
+    caller.check_csrf(&form.csrf)?;
+    people_outcome(
+        ops::set_user_role(state.accounts(), id, &form.role)
+            .await
+            .map(|u| format!("{} is now {}.", u.name, u.role.label())),
+    )
+}
+
+pub async fn user_delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    caller.require(Role::Admin)?;
+    caller.check_csrf(&form.csrf)?;
+    let outcome = match person(&state, id).await {
+        Ok(u) => ops::delete_user(state.accounts(), id)
+            .await
+            .map(|()| format!("Deleted {} with their sessions and API tokens.", u.name)),
+        Err(e) => Err(e),
+    };
+    people_outcome(outcome)
+}
+
+pub async fn user_revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    caller.require(Role::Admin)?;
+    caller.check_csrf(&form.csrf)?;
+    let outcome = match person(&state, id).await {
+        Ok(u) => ops::revoke_access(state.accounts(), id).await.map(|r| {
+            format!(
+                "Signed {} out of {} session(s) and deleted {} API token(s).",
+                u.name, r.sessions, r.tokens
+            )
+        }),
+        Err(e) => Err(e),
+    };
+    people_outcome(outcome)
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    csrf: String,
+    /// Write-only: never put back into a page.
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn user_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<ResetForm>,
+) -> PageResult {
+    caller.require(Role::Admin)?;
+    caller.check_csrf(&form.csrf)?;
+    let outcome = match person(&state, id).await {
+        Ok(u) => ops::reset_password(state.accounts(), id, &form.password)
+            .await
+            .map(|()| {
+                format!(
+                    "Set a new password for {}: their sessions ended; share it privately.",
+                    u.name
+                )
+            }),
+        Err(e) => Err(e),
+    };
+    people_outcome(outcome)
 }
 
 #[derive(Template)]
@@ -1012,11 +1160,19 @@ struct AccountPage {
     nav: Option<Nav>,
     active: &'static str,
     csrf: String,
+    flash: Option<String>,
+    flash_kind: &'static str,
+    min_password: usize,
     new_token: Option<String>,
     tokens: Vec<(i64, String, String)>,
 }
 
-async fn account_page(state: &AppState, caller: &Caller, new_token: Option<String>) -> PageResult {
+async fn account_page(
+    state: &AppState,
+    caller: &Caller,
+    flash: (Option<String>, &'static str),
+    new_token: Option<String>,
+) -> PageResult {
     let tokens = state
         .accounts()
         .list_tokens(caller.user.id)
@@ -1028,6 +1184,9 @@ async fn account_page(state: &AppState, caller: &Caller, new_token: Option<Strin
         nav: nav(caller),
         active: "account",
         csrf: caller.csrf().to_owned(),
+        flash: flash.0,
+        flash_kind: flash.1,
+        min_password: crate::accounts::MIN_PASSWORD_LEN,
         new_token,
         tokens,
     })?;
@@ -1038,9 +1197,55 @@ async fn account_page(state: &AppState, caller: &Caller, new_token: Option<Strin
     Ok(response)
 }
 
-pub async fn account(State(state): State<AppState>, caller: Caller) -> PageResult {
+pub async fn account(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(flash): Query<Flash>,
+) -> PageResult {
     caller.require(Role::Viewer)?;
-    account_page(&state, &caller, None).await
+    account_page(&state, &caller, flash.split(), None).await
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    /// Both write-only: never put back into a page.
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+/// Changes the caller's own password. Every session of theirs ends, this one included, and the
+/// browser that changed it gets a fresh session, so it stays signed in while others are not.
+pub async fn account_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    client: crate::throttle::ClientAddr,
+    Form(form): Form<PasswordForm>,
+) -> PageResult {
+    caller.require(Role::Viewer)?;
+    caller.check_csrf(&form.csrf)?;
+    match ops::change_own_password(
+        state.accounts(),
+        &caller.user,
+        &client,
+        &form.current_password,
+        &form.new_password,
+    )
+    .await
+    {
+        Ok(()) => {
+            let done = format!(
+                "/account?ok={}",
+                url_encode("Password changed: your other sessions ended.")
+            );
+            start_session(&state, caller.user.id, &done).await
+        }
+        Err(e @ WebError::Internal(_)) => Err(e.into()),
+        Err(e) => Ok(with_flash("/account", false, &e.to_string())),
+    }
 }
 
 #[derive(Deserialize)]
@@ -1059,7 +1264,7 @@ pub async fn token_create(
     caller.require(Role::Viewer)?;
     caller.check_csrf(&form.csrf)?;
     let (token, _) = ops::create_token(&state, caller.user.id, &form.name).await?;
-    account_page(&state, &caller, Some(token)).await
+    account_page(&state, &caller, (None, ""), Some(token)).await
 }
 
 pub async fn token_delete(

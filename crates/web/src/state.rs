@@ -108,11 +108,10 @@ impl AppState {
         &self.0.bucket_cache
     }
 
-    /// The path of the one-time setup page (`/setup?token=...`) when no user exists yet; the
-    /// same token until it is used. `None` once someone has an account.
+    /// The path of the one-time setup page (`/setup?token=...`) while no Admin exists; the
+    /// same token until it is used. `None` once anyone is an Admin, however they became one.
     pub async fn setup_path(&self) -> Option<String> {
-        let users = self.accounts().count_users().await.ok()?;
-        if users > 0 {
+        if self.accounts().count_admins().await.ok()? > 0 {
             return None;
         }
         let mut slot = self.0.setup_token.lock().ok()?;
@@ -120,25 +119,22 @@ impl AppState {
         Some(format!("/setup?token={token}"))
     }
 
-    /// Whether `token` is the live setup token; using it ends it.
-    pub fn take_setup_token(&self, token: &str) -> bool {
-        let Ok(mut slot) = self.0.setup_token.lock() else {
-            return false;
-        };
-        let matches = slot
-            .as_deref()
-            .is_some_and(|t| subtle::ConstantTimeEq::ct_eq(t.as_bytes(), token.as_bytes()).into());
-        if matches {
-            *slot = None;
-        }
-        matches
-    }
-
-    pub fn setup_token_is(&self, token: &str) -> bool {
-        self.0.setup_token.lock().is_ok_and(|slot| {
+    /// Whether `token` is this process's setup token and no Admin exists yet. The store still
+    /// decides who becomes the first Admin (`Accounts::create_first_admin`): this only saves a
+    /// form that could not succeed.
+    pub async fn setup_link_is_live(&self, token: &str) -> bool {
+        let same = self.0.setup_token.lock().is_ok_and(|slot| {
             slot.as_deref().is_some_and(|t| {
                 subtle::ConstantTimeEq::ct_eq(t.as_bytes(), token.as_bytes()).into()
             })
-        })
+        });
+        same && self.accounts().count_admins().await.is_ok_and(|n| n == 0)
+    }
+
+    /// Forgets the setup token: an Admin exists now.
+    pub fn end_setup(&self) {
+        if let Ok(mut slot) = self.0.setup_token.lock() {
+            *slot = None;
+        }
     }
 }

@@ -1,60 +1,129 @@
-//! Login throttling: after [`MAX_FAILURES`] failed sign-ins for one user name, or from one
-//! client address, within [`WINDOW_MS`], further attempts are refused until the oldest failure
-//! leaves the window. Both keys count, so guessing one account from many addresses and many
-//! accounts from one address are both slowed. Failures are kept by the [`Accounts`], so every
-//! process on a shared database sees them.
+//! Password-guessing limits, for every check of a password (signing in, changing one's own).
+//!
+//! A check reserves its place before the password is verified, in one atomic step of the
+//! [`Accounts`] (shared by every process on the database): at most [`MAX_FAILURES`] checks of
+//! one account from one client address, and [`MAX_ADDRESS_FAILURES`] from one address across
+//! all names, within [`WINDOW_MS`]. A reservation stays as a failure unless the password
+//! matched. Locking (account, address) rather than the account means a client flooding a real
+//! user's name locks only itself out; the per-address limit bounds guessing across names.
 
-use crate::accounts::{Accounts, AccountsResult};
+use axum::extract::ConnectInfo;
+use axum::http::Extensions;
 
+use crate::accounts::{Accounts, AttemptLimit, AttemptReservation, token_hash};
+use crate::error::WebError;
+
+/// Checks of one account's password from one client address within the window.
 pub const MAX_FAILURES: usize = 5;
+/// Checks from one client address, whatever the names, within the window.
+pub const MAX_ADDRESS_FAILURES: usize = 20;
 pub const WINDOW_MS: i64 = 15 * 60 * 1000;
 
-/// Seconds until an attempt with these keys is allowed again; `None` if allowed now.
-pub async fn blocked_for(
-    accounts: &dyn Accounts,
-    keys: &[String],
-    now_ms: i64,
-) -> AccountsResult<Option<u64>> {
-    let mut wait_ms = 0i64;
-    for key in keys {
-        let list = accounts.login_failures(key, now_ms - WINDOW_MS + 1).await?;
-        if list.len() >= MAX_FAILURES
-            && let Some(oldest) = list.first()
-        {
-            wait_ms = wait_ms.max(oldest + WINDOW_MS - now_ms);
+/// Where a request came from, as the throttle counts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAddr(String);
+
+impl ClientAddr {
+    /// The connection's peer address (`serve` records it for every connection); a request
+    /// without one (in-process tests) counts as one unknown client.
+    pub fn of(extensions: &Extensions) -> Self {
+        match extensions.get::<ConnectInfo<std::net::SocketAddr>>() {
+            Some(ConnectInfo(peer)) => ClientAddr(peer.ip().to_string()),
+            None => ClientAddr("unknown".to_owned()),
         }
     }
-    Ok((wait_ms > 0).then(|| (wait_ms as u64).div_ceil(1000)))
 }
 
-pub async fn record_failure(
-    accounts: &dyn Accounts,
-    keys: &[String],
-    now_ms: i64,
-) -> AccountsResult<()> {
-    for key in keys {
-        accounts.record_login_failure(key, now_ms).await?;
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr::of(&parts.extensions))
     }
-    Ok(())
+}
+
+/// The key of one account's checks from one address. The name is hashed so a made-up name of
+/// any length is stored as a fixed-size key.
+fn account_key(name: &str, client: &ClientAddr) -> String {
+    format!(
+        "account:{}:{}",
+        client.0,
+        token_hash(&name.trim().to_lowercase())
+    )
+}
+
+fn address_key(client: &ClientAddr) -> String {
+    format!("address:{}", client.0)
+}
+
+/// A password check that passed the limits; it counts as a failure unless [`Self::succeeded`].
+#[must_use = "an attempt counts as a failure unless it is marked as succeeded"]
+pub struct Attempt {
+    ids: Vec<i64>,
+    account_key: String,
+}
+
+/// Reserves a check of `name`'s password from `client`, or says how long to wait.
+pub async fn reserve(
+    accounts: &dyn Accounts,
+    name: &str,
+    client: &ClientAddr,
+    now_ms: i64,
+) -> Result<Attempt, WebError> {
+    let account_key = account_key(name, client);
+    let address_key = address_key(client);
+    let limits = [
+        AttemptLimit {
+            key: &account_key,
+            max: MAX_FAILURES as u32,
+        },
+        AttemptLimit {
+            key: &address_key,
+            max: MAX_ADDRESS_FAILURES as u32,
+        },
+    ];
+    match accounts
+        .reserve_login_attempt(&limits, WINDOW_MS, now_ms)
+        .await?
+    {
+        AttemptReservation::Reserved(ids) => Ok(Attempt { ids, account_key }),
+        AttemptReservation::Blocked { until_ms } => {
+            let secs = u64::try_from(until_ms - now_ms).unwrap_or(0).div_ceil(1000);
+            Err(WebError::Throttled(secs.max(1)))
+        }
+    }
+}
+
+impl Attempt {
+    /// The password matched: forget this check, and the account's failures from this address
+    /// (not the address's failures on other names).
+    pub async fn succeeded(self, accounts: &dyn Accounts, now_ms: i64) -> Result<(), WebError> {
+        accounts.release_login_attempts(&self.ids).await?;
+        accounts
+            .clear_login_attempts(&self.account_key, now_ms - WINDOW_MS)
+            .await?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accounts::MemoryAccounts;
 
-    #[tokio::test]
-    async fn the_sixth_attempt_within_the_window_waits_until_the_first_failure_expires() {
-        let a = MemoryAccounts::new();
-        let keys = vec!["user:a".to_owned()];
-        for i in 0..MAX_FAILURES as i64 {
-            assert_eq!(blocked_for(&a, &keys, 1000 * i).await.unwrap(), None);
-            record_failure(&a, &keys, 1000 * i).await.unwrap();
-        }
+    #[test]
+    fn keys_separate_accounts_and_addresses_whatever_the_names_case_or_length() {
+        let a = ClientAddr("192.0.2.1".to_owned());
+        let b = ClientAddr("192.0.2.2".to_owned());
+        assert_eq!(account_key("Ada", &a), account_key(" ada ", &a));
+        assert_ne!(account_key("ada", &a), account_key("ada", &b));
+        assert_ne!(account_key("ada", &a), account_key("bob", &a));
         assert_eq!(
-            blocked_for(&a, &keys, 10_000).await.unwrap(),
-            Some(((WINDOW_MS - 10_000) / 1000) as u64)
+            account_key(&"x".repeat(100_000), &a).len(),
+            account_key("x", &a).len()
         );
-        assert_eq!(blocked_for(&a, &keys, WINDOW_MS).await.unwrap(), None);
+        assert_ne!(address_key(&a), address_key(&b));
     }
 }

@@ -106,6 +106,28 @@ const PAGES: &[PageRoute] = &[
         &[("name", ""), ("role", "viewer"), ("password", "")],
         Role::Admin,
     ),
+    ("POST", "/users/999/disable", &[], Role::Admin),
+    ("POST", "/users/999/enable", &[], Role::Admin),
+    (
+        "POST",
+        "/users/999/role",
+        &[("role", "viewer")],
+        Role::Admin,
+    ),
+    (
+        "POST",
+        "/users/999/password",
+        &[("password", "")],
+        Role::Admin,
+    ),
+    ("POST", "/users/999/revoke", &[], Role::Admin),
+    ("POST", "/users/999/delete", &[], Role::Admin),
+    (
+        "POST",
+        "/account/password",
+        &[("current_password", ""), ("new_password", "")],
+        Role::Viewer,
+    ),
 ];
 
 #[tokio::test]
@@ -347,6 +369,26 @@ fn api_routes() -> Vec<(Method, &'static str, Option<serde_json::Value>, Role)> 
         ),
         (Method::GET, "/api/v1/users", None, Role::Admin),
         (Method::POST, "/api/v1/users", Some(json!({})), Role::Admin),
+        (
+            Method::PATCH,
+            "/api/v1/users/999",
+            Some(json!({"disabled": true})),
+            Role::Admin,
+        ),
+        (Method::DELETE, "/api/v1/users/999", None, Role::Admin),
+        (
+            Method::PUT,
+            "/api/v1/users/999/password",
+            Some(json!({"password": ""})),
+            Role::Admin,
+        ),
+        (Method::POST, "/api/v1/users/999/revoke", None, Role::Admin),
+        (
+            Method::PUT,
+            "/api/v1/me/password",
+            Some(json!({"current_password": "", "new_password": ""})),
+            Role::Viewer,
+        ),
     ]
 }
 

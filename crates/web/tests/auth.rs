@@ -215,3 +215,158 @@ async fn a_user_and_a_token_made_for_scripts_reach_the_api() {
     assert_eq!(me.json()["name"], "robot");
     assert_eq!(me.json()["role"], "editor");
 }
+
+fn addr(ip: &str) -> Option<std::net::SocketAddr> {
+    Some(std::net::SocketAddr::new(ip.parse().unwrap(), 40_000))
+}
+
+/// Issue 15, finding 5: the throttle's check and its count are one step, so a burst of wrong
+/// passwords is checked at most `MAX_FAILURES` times, not once per request that raced the check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn login_throttle_a_burst_of_100_wrong_logins_checks_at_most_the_limit() {
+    let app = spawn_app().await;
+    app.user("ada", Role::Admin).await;
+    let csrf = app.login_csrf().await;
+    let from = addr("192.0.2.10");
+    let burst = (0..100)
+        .map(|_| login_request(&csrf, "ada", "wrong password!", from))
+        .collect();
+    let replies = app.send_all(burst).await;
+    // A request that reached the password check answers "do not match"; one the throttle
+    // stopped first answers 429 without checking.
+    let checked = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::UNAUTHORIZED && r.body.contains("do not match"))
+        .count();
+    let throttled = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(
+        checked + throttled,
+        100,
+        "every attempt is one or the other"
+    );
+    assert!(
+        checked <= web::throttle::MAX_FAILURES,
+        "{checked} passwords were checked against a limit of {}",
+        web::throttle::MAX_FAILURES
+    );
+    assert!(checked >= 1, "the first attempts are checked");
+    // That address stays locked out of ada, even with her password.
+    let r = app.try_login_from("ada", PASSWORD, from).await.unwrap_err();
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// Issue 15, finding 5: failures lock (account, client address), so one address's flood does not
+/// lock the real user out from another address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn login_throttle_one_addresss_failures_do_not_lock_the_user_out_elsewhere() {
+    let app = spawn_app().await;
+    app.user("ada", Role::Admin).await;
+    let csrf = app.login_csrf().await;
+    let attacker = addr("203.0.113.66");
+    let flood = (0..30)
+        .map(|_| login_request(&csrf, "ada", "a guess at her password", attacker))
+        .collect();
+    app.send_all(flood).await;
+    assert_eq!(
+        app.try_login_from("ada", PASSWORD, attacker)
+            .await
+            .unwrap_err()
+            .status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    app.try_login_from("ada", PASSWORD, addr("198.51.100.7"))
+        .await
+        .expect("ada signs in from her own address while another is locked out");
+}
+
+/// Issue 15, finding 5: one address guessing across many names is bounded too (a per-address
+/// limit), while other addresses are not affected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn login_throttle_bounds_one_address_guessing_across_names() {
+    let app = spawn_app().await;
+    app.user("ada", Role::Admin).await;
+    let csrf = app.login_csrf().await;
+    let attacker = addr("203.0.113.9");
+    let names: Vec<String> = (0..web::throttle::MAX_ADDRESS_FAILURES)
+        .map(|i| format!("made-up-{i}"))
+        .collect();
+    let sweep = names
+        .iter()
+        .map(|n| login_request(&csrf, n, "password123456", attacker))
+        .collect();
+    for r in app.send_all(sweep).await {
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+    }
+    let r = app
+        .try_login_from("ada", PASSWORD, attacker)
+        .await
+        .unwrap_err();
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    app.try_login_from("ada", PASSWORD, addr("198.51.100.8"))
+        .await
+        .expect("another address is not affected");
+}
+
+/// Issue 15, finding 6: the setup link printed at start is dead once an Admin exists, however
+/// that Admin was made (here as `switchboard user add --role admin` makes one).
+#[tokio::test]
+async fn setup_link_is_dead_once_an_admin_exists() {
+    let app = spawn_app().await;
+    let path = app.state.setup_path().await.expect("an empty install");
+    let token = path.split("token=").nth(1).unwrap().to_owned();
+    web::ops::add_user_to(app.state.accounts(), "root", "admin", PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(app.get(&path, None).await.status, StatusCode::NOT_FOUND);
+    let used = app
+        .post_form(
+            "/setup",
+            None,
+            &[("token", &token), ("name", "eve"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(used.status, StatusCode::NOT_FOUND, "{}", used.body);
+    assert!(set_cookie(&used.headers, "sb_session").is_none());
+    let names: Vec<String> = app
+        .state
+        .accounts()
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    assert_eq!(names, ["root"]);
+    assert!(app.state.setup_path().await.is_none());
+}
+
+/// Issue 15, finding 6: eight uses of the setup link at once create exactly one Admin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn setup_link_used_eight_times_at_once_creates_one_admin() {
+    let app = spawn_app().await;
+    let path = app.state.setup_path().await.expect("an empty install");
+    let token = path.split("token=").nth(1).unwrap().to_owned();
+    let posts = (0..8)
+        .map(|i| {
+            axum::http::Request::post("/setup")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(format!(
+                    "token={token}&name=admin{i}&password={}",
+                    encode(PASSWORD)
+                )))
+                .unwrap()
+        })
+        .collect();
+    let replies = app.send_all(posts).await;
+    let created = replies
+        .iter()
+        .filter(|r| set_cookie(&r.headers, "sb_session").is_some())
+        .count();
+    assert_eq!(created, 1, "one use signs in, the others are refused");
+    let users = app.state.accounts().list_users().await.unwrap();
+    assert_eq!(users.len(), 1, "{users:?}");
+    assert_eq!(users[0].role, Role::Admin);
+}

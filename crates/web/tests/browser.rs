@@ -340,6 +340,85 @@ async fn a_form_posted_without_its_csrf_token_is_refused() {
     assert_eq!(users.len(), 1, "nobody was added");
 }
 
+/// Issue 15, finding 14, in the browser: the People page's Disable button asks first (a
+/// dismissed question changes nothing), then disables the person; and a person changes their
+/// own password on the account page and stays signed in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_are_disabled_after_a_confirmation_and_change_their_own_password() {
+    let app = WebApp::spawn().await;
+    app.user("ada", Role::Admin).await;
+    app.user("bob", Role::Viewer).await;
+    let bob = app
+        .state
+        .accounts()
+        .user_for_login("bob")
+        .await
+        .unwrap()
+        .unwrap()
+        .user;
+    let Some(b) = Browser::open(&app, Size::Desktop).await else {
+        return;
+    };
+    b.login("ada").await;
+    b.goto("/users").await;
+    let disable = format!("form[action='/users/{}/disable'] button", bob.id);
+    b.click(&disable).await;
+    b.client
+        .dismiss_alert()
+        .await
+        .expect("a confirmation is asked");
+    assert!(
+        !app.state
+            .accounts()
+            .user(bob.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .user
+            .disabled
+    );
+    b.click(&disable).await;
+    b.client
+        .accept_alert()
+        .await
+        .expect("a confirmation is asked");
+    b.wait_for_text("Disabled bob").await;
+    b.screenshot("users-disabled").await;
+    assert!(
+        app.state
+            .accounts()
+            .user(bob.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .user
+            .disabled
+    );
+    assert!(
+        b.has(&format!("form[action='/users/{}/enable']", bob.id))
+            .await
+    );
+
+    b.goto("/account").await;
+    b.fill("current_password", PASSWORD).await;
+    b.fill("new_password", "a new passphrase for ada").await;
+    b.submit("form[action='/account/password'] button.primary")
+        .await;
+    b.wait_for_text("Password changed").await;
+    assert_eq!(b.path().await.split('?').next(), Some("/account"));
+    let ada = app
+        .state
+        .accounts()
+        .user_for_login("ada")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(web::accounts::verify_password(
+        "a new passphrase for ada",
+        &ada.password_hash
+    ));
+}
+
 /// Not a behaviour but the record of how the pages look: every main page at both widths (and
 /// a few in dark mode), for people to look at.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

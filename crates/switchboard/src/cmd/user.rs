@@ -1,11 +1,12 @@
-//! `switchboard user add` and `switchboard token create`: first setup and scripts without a
-//! browser, straight against the store.
+//! `switchboard user ...` (add, list, disable, enable, role, delete, passwd, revoke) and
+//! `switchboard token create`: first setup, managing people and scripts without a browser,
+//! straight against the store through the same operations as the pages and the API.
 
 use std::io::BufRead;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use web::StoreAccounts;
+use web::{Accounts as _, StoreAccounts};
 
 use super::common::StoreArgs;
 
@@ -29,6 +30,30 @@ enum UserCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// List the people, their roles and whether they are disabled.
+    List,
+    /// Disable a person: their sessions end and their API tokens stop working until enabled.
+    Disable { name: String },
+    /// Enable a disabled person again.
+    Enable { name: String },
+    /// Give a person another role (the last enabled Admin keeps theirs).
+    Role {
+        name: String,
+        /// admin, editor or viewer.
+        #[arg(long)]
+        role: String,
+    },
+    /// Delete a person with their sessions and API tokens (never the last enabled Admin).
+    Delete { name: String },
+    /// Set a person's password; their sessions end.
+    Passwd {
+        name: String,
+        /// Read the password from the first line of standard input (the only way: never an argument).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// End every session and delete every API token of a person.
+    Revoke { name: String },
 }
 
 #[derive(clap::Args)]
@@ -51,12 +76,8 @@ enum TokenCommand {
     },
 }
 
-pub async fn run_user(args: UserArgs) -> anyhow::Result<()> {
-    let UserCommand::Add {
-        name,
-        role,
-        password_stdin: _,
-    } = args.command;
+/// The first line of standard input, without its line ending: how passwords reach the CLI.
+fn password_from_stdin() -> anyhow::Result<String> {
     let mut password = String::new();
     std::io::stdin()
         .lock()
@@ -66,12 +87,91 @@ pub async fn run_user(args: UserArgs) -> anyhow::Result<()> {
     if password.is_empty() {
         bail!("the password on standard input is empty");
     }
+    Ok(password.to_owned())
+}
+
+fn failed(e: web::WebError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+pub async fn run_user(args: UserArgs) -> anyhow::Result<()> {
+    // Read before opening the store, so a bad input does not wait on the database.
+    let password = match &args.command {
+        UserCommand::Add { .. } | UserCommand::Passwd { .. } => Some(password_from_stdin()?),
+        _ => None,
+    };
     let store = Arc::new(args.store.open().await?);
     let accounts = StoreAccounts::new(Arc::clone(&store));
-    let user = web::ops::add_user_to(&accounts, &name, &role, password)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("added user '{}' ({:?})", user.name, user.role);
+    let password = password.unwrap_or_default();
+    let named = |name: String| {
+        let accounts = &accounts;
+        async move { web::ops::user_named(accounts, &name).await.map_err(failed) }
+    };
+    match args.command {
+        UserCommand::Add { name, role, .. } => {
+            let user = web::ops::add_user_to(&accounts, &name, &role, &password)
+                .await
+                .map_err(failed)?;
+            println!("added user '{}' ({})", user.name, user.role.label());
+        }
+        UserCommand::List => {
+            for u in accounts.list_users().await.map_err(|e| failed(e.into()))? {
+                let state = if u.disabled { "disabled" } else { "active" };
+                println!("{}\t{}\t{state}", u.name, u.role.as_str());
+            }
+        }
+        UserCommand::Disable { name } => {
+            let user = named(name).await?;
+            web::ops::set_user_disabled(&accounts, user.id, true)
+                .await
+                .map_err(failed)?;
+            println!(
+                "disabled '{}': their sessions ended and their API tokens stop working until enabled",
+                user.name
+            );
+        }
+        UserCommand::Enable { name } => {
+            let user = named(name).await?;
+            web::ops::set_user_disabled(&accounts, user.id, false)
+                .await
+                .map_err(failed)?;
+            println!("enabled '{}'", user.name);
+        }
+        UserCommand::Role { name, role } => {
+            let user = named(name).await?;
+            let user = web::ops::set_user_role(&accounts, user.id, &role)
+                .await
+                .map_err(failed)?;
+            println!("'{}' is now {}", user.name, user.role.label());
+        }
+        UserCommand::Delete { name } => {
+            let user = named(name).await?;
+            web::ops::delete_user(&accounts, user.id)
+                .await
+                .map_err(failed)?;
+            println!("deleted '{}' with their sessions and API tokens", user.name);
+        }
+        UserCommand::Passwd { name, .. } => {
+            let user = named(name).await?;
+            web::ops::reset_password(&accounts, user.id, &password)
+                .await
+                .map_err(failed)?;
+            println!(
+                "set a new password for '{}': their sessions ended",
+                user.name
+            );
+        }
+        UserCommand::Revoke { name } => {
+            let user = named(name).await?;
+            let r = web::ops::revoke_access(&accounts, user.id)
+                .await
+                .map_err(failed)?;
+            println!(
+                "ended {} session(s) and deleted {} API token(s) of '{}'",
+                r.sessions, r.tokens, user.name
+            );
+        }
+    }
     Ok(())
 }
 

@@ -163,6 +163,19 @@ impl Reply {
     }
 }
 
+async fn reply_of(response: axum::response::Response) -> Reply {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 16 << 20)
+        .await
+        .unwrap();
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
 /// The value of `<input ... name="NAME" value="...">` in a page.
 pub fn hidden(body: &str, name: &str) -> Option<String> {
     let at = body.find(&format!("name=\"{name}\" value=\""))?;
@@ -184,17 +197,24 @@ pub fn set_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 impl TestApp {
     pub async fn send(&self, req: Request<Body>) -> Reply {
-        let response = self.router.clone().oneshot(req).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), 16 << 20)
-            .await
-            .unwrap();
-        Reply {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
+        reply_of(self.router.clone().oneshot(req).await.unwrap()).await
+    }
+
+    /// Sends every request at once, each on its own task (run the test on a multi-thread
+    /// runtime for them to run in parallel); the replies in the requests' order.
+    pub async fn send_all(&self, reqs: Vec<Request<Body>>) -> Vec<Reply> {
+        let tasks: Vec<_> = reqs
+            .into_iter()
+            .map(|req| {
+                let router = self.router.clone();
+                tokio::spawn(async move { reply_of(router.oneshot(req).await.unwrap()).await })
+            })
+            .collect();
+        let mut replies = Vec::new();
+        for t in tasks {
+            replies.push(t.await.expect("a request task panicked"));
         }
+        replies
     }
 
     pub async fn get(&self, path: &str, session: Option<&Session>) -> Reply {
@@ -316,20 +336,28 @@ impl TestApp {
     }
 
     pub async fn try_login(&self, name: &str, password: &str) -> Result<Session, Reply> {
+        self.try_login_from(name, password, None).await
+    }
+
+    /// The login form's CSRF field and the cookie it must be echoed with.
+    pub async fn login_csrf(&self) -> LoginCsrf {
         let form = self.get("/login", None).await;
-        let csrf = hidden(&form.body, "csrf").expect("the login form has a CSRF field");
-        let cookie = set_cookie(&form.headers, "sb_login_csrf").expect("login CSRF cookie");
-        let body = format!(
-            "csrf={csrf}&name={}&password={}",
-            encode(name),
-            encode(password)
-        );
-        let req = Request::post("/login")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, format!("sb_login_csrf={cookie}"))
-            .body(Body::from(body))
-            .unwrap();
-        let reply = self.send(req).await;
+        LoginCsrf {
+            field: hidden(&form.body, "csrf").expect("the login form has a CSRF field"),
+            cookie: set_cookie(&form.headers, "sb_login_csrf").expect("login CSRF cookie"),
+        }
+    }
+
+    /// Signs in as a browser at client address `from` would (`None`: no peer address, as a
+    /// plain in-process request has none).
+    pub async fn try_login_from(
+        &self,
+        name: &str,
+        password: &str,
+        from: Option<std::net::SocketAddr>,
+    ) -> Result<Session, Reply> {
+        let csrf = self.login_csrf().await;
+        let reply = self.send(login_request(&csrf, name, password, from)).await;
         let Some(id) = set_cookie(&reply.headers, "sb_session") else {
             return Err(reply);
         };
@@ -354,6 +382,37 @@ impl TestApp {
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
         reply.json()["token"].as_str().unwrap().to_owned()
     }
+}
+
+pub struct LoginCsrf {
+    pub field: String,
+    pub cookie: String,
+}
+
+/// A sign-in POST; `from` is the peer address the server sees (what `serve` records for every
+/// connection), so throttling by client address can be tested in-process.
+pub fn login_request(
+    csrf: &LoginCsrf,
+    name: &str,
+    password: &str,
+    from: Option<std::net::SocketAddr>,
+) -> Request<Body> {
+    let body = format!(
+        "csrf={}&name={}&password={}",
+        csrf.field,
+        encode(name),
+        encode(password)
+    );
+    let mut req = Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("sb_login_csrf={}", csrf.cookie))
+        .body(Body::from(body))
+        .unwrap();
+    if let Some(addr) = from {
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr));
+    }
+    req
 }
 
 pub fn encode(text: &str) -> String {

@@ -3,6 +3,9 @@
 //! - [`require_all`] and [`skip`]: a test that needs a part this machine lacks (PostgreSQL,
 //!   Chromium, the shared fixtures) says so loudly and returns, unless
 //!   `SWITCHBOARD_REQUIRE_ALL=1` (CI sets it), where the skip is a failure.
+//! - [`shared_dir`] and [`shared_fixture`]: the fixtures kept outside the repository (the
+//!   official Twilio specs and examples, the JSONata suite), found through one rule so a clone
+//!   without them skips loudly instead of panicking.
 //! - [`PgSchema`]: a fresh PostgreSQL schema per test, dropped afterwards, also when the test
 //!   panics, so tests run in parallel on one database without seeing each other.
 //! - [`smtp::SmtpServer`] and [`webhook::WebhookReceiver`]: a tiny SMTP server and an HTTP
@@ -11,6 +14,7 @@
 pub mod smtp;
 pub mod webhook;
 
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -34,11 +38,49 @@ pub fn skip<T>(what: &str, reason: &str) -> Option<T> {
     if require_all() {
         panic!("{what} ({reason}) and {REQUIRE_ALL_ENV}=1");
     }
+    // The harness names each test's thread after the test: say which one skipped.
+    let test = std::thread::current()
+        .name()
+        .filter(|n| *n != "main")
+        .map(|n| format!("{n}: "))
+        .unwrap_or_default();
     // Straight to the process's stderr, past the harness's capture, so a passing run shows it.
-    let line =
-        format!("SKIPPED: {what} ({reason}); set {REQUIRE_ALL_ENV}=1 to make this a failure\n");
+    let line = format!(
+        "SKIPPED: {test}{what} ({reason}); set {REQUIRE_ALL_ENV}=1 to make this a failure\n"
+    );
     let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
     None
+}
+
+/// The variable that names the shared fixtures folder instead of `<workspace>/../shared`.
+/// CI points it at an empty folder once, so a test that would panic on a fresh clone fails there.
+pub const SHARED_DIR_ENV: &str = "SWITCHBOARD_SHARED_DIR";
+
+/// The shared fixtures folder: `SWITCHBOARD_SHARED_DIR` when set, else `shared` beside the
+/// workspace (the repository's parent folder). It may not exist: a plain clone has none.
+pub fn shared_dir() -> PathBuf {
+    match std::env::var_os(SHARED_DIR_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        // This crate is `<workspace>/crates/test-support`.
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+    }
+}
+
+/// `relative` under [`shared_dir`] when it exists, else [`skip`] naming what is missing. Every
+/// test that reads a shared fixture starts with this, so the skip happens per test and never
+/// as a panic inside a shared initializer.
+pub fn shared_fixture(relative: &str) -> Option<PathBuf> {
+    let path = shared_dir().join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    skip(
+        &format!("shared fixture {relative} is missing"),
+        &format!(
+            "looked at {}; put the shared folder beside the repository or set {SHARED_DIR_ENV}",
+            path.display()
+        ),
+    )
 }
 
 pub fn pg_url() -> String {

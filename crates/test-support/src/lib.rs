@@ -6,6 +6,8 @@
 //! - [`shared_dir`] and [`shared_fixture`]: the fixtures kept outside the repository (the
 //!   official Twilio specs and examples, the JSONata suite), found through one rule so a clone
 //!   without them skips loudly instead of panicking.
+//! - [`sqlite_text_dump`]: every value of every column of an SQLite file as text, for tests
+//!   that check a secret is stored nowhere.
 //! - [`PgSchema`]: a fresh PostgreSQL schema per test, dropped afterwards, also when the test
 //!   panics, so tests run in parallel on one database without seeing each other.
 //! - [`smtp::SmtpServer`] and [`webhook::WebhookReceiver`]: a tiny SMTP server and an HTTP
@@ -81,6 +83,58 @@ pub fn shared_fixture(relative: &str) -> Option<PathBuf> {
             path.display()
         ),
     )
+}
+
+/// Every value of every column of every table in the SQLite database at `file`, each as
+/// `table.column: text` (blobs read as lossy UTF-8 text), so a test can check that a secret is
+/// stored nowhere in clear. Compressed columns show their compressed bytes: check what they
+/// hold through the store.
+pub async fn sqlite_text_dump(file: &Path) -> Vec<String> {
+    use sqlx::Row;
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(file)
+        .read_only(true);
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap_or_else(|e| panic!("open {} to dump it: {e}", file.display()));
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap_or_else(|e| panic!("list the tables of {}: {e}", file.display()));
+    let mut out = Vec::new();
+    for table in tables {
+        let columns: Vec<String> = sqlx::query(AssertSqlSafe(format!(
+            "SELECT name FROM pragma_table_info('{table}')"
+        )))
+        .fetch_all(&pool)
+        .await
+        .unwrap_or_else(|e| panic!("list the columns of {table}: {e}"))
+        .iter()
+        .map(|row| row.get::<String, _>(0))
+        .collect();
+        for column in columns {
+            let values = sqlx::query(AssertSqlSafe(format!(
+                "SELECT CAST(\"{column}\" AS BLOB) FROM \"{table}\""
+            )))
+            .fetch_all(&pool)
+            .await
+            .unwrap_or_else(|e| panic!("read {table}.{column}: {e}"));
+            for row in values {
+                if let Some(bytes) = row.get::<Option<Vec<u8>>, _>(0) {
+                    out.push(format!(
+                        "{table}.{column}: {}",
+                        String::from_utf8_lossy(&bytes)
+                    ));
+                }
+            }
+        }
+    }
+    pool.close().await;
+    out
 }
 
 pub fn pg_url() -> String {

@@ -112,6 +112,11 @@ impl Drop for TestApp {
 pub const PASSWORD: &str = "correct horse battery";
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(connector()).await
+}
+
+/// [`spawn_app`] with another connector, for a test that needs a simulator of its own.
+pub async fn spawn_app_with(connector: Connector) -> TestApp {
     let dir = std::env::temp_dir().join(format!(
         "sb-web-{}-{}",
         std::process::id(),
@@ -123,7 +128,7 @@ pub async fn spawn_app() -> TestApp {
     ));
     let state = AppState::new(
         Arc::clone(&store),
-        connector(),
+        connector,
         Arc::new(StoreAccounts::new(store)),
         WebConfig::default(),
     );

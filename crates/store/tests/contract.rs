@@ -7,6 +7,8 @@ mod support;
 mod buckets;
 #[path = "contract/connections.rs"]
 mod connections;
+#[path = "contract/data_steps.rs"]
+mod data_steps;
 #[path = "contract/jobs.rs"]
 mod jobs;
 #[path = "contract/master_key.rs"]

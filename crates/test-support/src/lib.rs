@@ -63,8 +63,16 @@ pub const SHARED_DIR_ENV: &str = "SWITCHBOARD_SHARED_DIR";
 pub fn shared_dir() -> PathBuf {
     match std::env::var_os(SHARED_DIR_ENV) {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        // This crate is `<workspace>/crates/test-support`.
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+        _ => {
+            // This crate is `<workspace>/crates/test-support`; resolved, so messages name a
+            // plain path.
+            let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+            let workspace = std::fs::canonicalize(&workspace).unwrap_or(workspace);
+            match workspace.parent() {
+                Some(parent) => parent.join("shared"),
+                None => workspace.join("../shared"),
+            }
+        }
     }
 }
 

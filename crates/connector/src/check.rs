@@ -121,8 +121,11 @@ impl Connector {
             .await
         {
             Ok(body) => {
-                let value: serde_json::Value =
+                // The Account resource carries the Auth Token: redacted like every page, though
+                // only the name and status are read, so no later use of `value` can leak it.
+                let mut value: serde_json::Value =
                     serde_json::from_slice(&body.bytes).unwrap_or_default();
+                crate::redact::redact_credentials(&mut value);
                 let text = |key: &str| {
                     value
                         .get(key)

@@ -22,6 +22,7 @@ pub struct Page {
     pub url: String,
     /// Body size in bytes, after decompression.
     pub bytes: u64,
+    /// The page as Twilio sent it, but for its credentials: see [`crate::redact_credentials`].
     pub value: Value,
 }
 
@@ -183,13 +184,18 @@ impl Connector {
                     attempts: failed.attempts,
                     error: failed.error,
                 })?;
-            let value: Value =
+            let mut value: Value =
                 serde_json::from_slice(&body.bytes).map_err(|e| FetchError::BadJson {
                     url: url.clone(),
                     reason: e.to_string(),
                 })?;
             if !value.is_object() {
                 return Err(FetchError::NotAPage { url });
+            }
+            // Before anything else holds the page: the bytes are dropped just below.
+            let redacted = crate::redact::redact_credentials(&mut value);
+            if redacted > 0 {
+                tracing::debug!(%url, redacted, "credential fields redacted");
             }
             let bytes = body.bytes.len() as u64;
             drop(body);

@@ -8,6 +8,10 @@
 //! backoff, and hands each page to a callback as it arrives. Every fetch yields a [`Ledger`].
 //! [`Connector::check`] tells whether credentials work and what kind of key they are.
 //!
+//! Every page is redacted as it arrives ([`redact_credentials`]): the values of the credential
+//! fields Twilio returns (the Accounts list's `auth_token`, ...) become [`REDACTED`], so no
+//! caller ever holds them.
+//!
 //! Requests go only to `https://{host}` for a host of [`twilio_request::TWILIO_HOSTS`], or to the
 //! one [`BaseUrl`] set explicitly in the configuration. Only GET is ever sent. Secrets travel only
 //! in the Basic `Authorization` header, which is never logged.
@@ -20,6 +24,7 @@ mod credentials;
 mod error;
 mod fetch;
 mod ledger;
+mod redact;
 
 pub use check::{ConnectionCheck, KeyType};
 pub use client::Connector;
@@ -31,6 +36,7 @@ pub use credentials::{Credentials, CredentialsError};
 pub use error::{ConnectorError, FetchError, FetchFailed, HttpError, TransportKind, TwilioError};
 pub use fetch::Page;
 pub use ledger::Ledger;
+pub use redact::{REDACTED, redact_credentials, redact_credentials_collecting};
 
 /// Re-exported so callers (the binary) can build requests without another dependency.
 pub use twilio_request;

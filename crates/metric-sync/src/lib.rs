@@ -18,6 +18,9 @@
 //! 4. [`Scheduler::tick`] enqueues the metrics in use that are due; [`Worker::try_execute_job`]
 //!    takes one job with a lease and does it; [`run_worker`] loops over that.
 //!
+//! 5. [`redact_stored_credentials`] is a one-time upgrade step for stores written before the
+//!    connector redacted credentials (run by the binary when it opens a store).
+//!
 //! [`presence`] records which `serve` and `worker` processes use the store.
 //!
 //! Time is always passed in (`now`), or read from a [`Clock`], so tests decide what now is.
@@ -34,6 +37,7 @@ mod retention;
 mod run;
 mod schedule;
 mod target;
+mod upgrade;
 mod window;
 mod worker;
 
@@ -47,4 +51,5 @@ pub use recompute::{preview_stored, stored_pages};
 pub use retention::retention_of;
 pub use run::{Progress, ProgressEvent, SyncOptions, SyncReport, Syncer};
 pub use schedule::{DEFAULT_INTERVAL, MIN_INTERVAL, SYNC_JOB, Schedule, Scheduler, SyncJob, Tick};
+pub use upgrade::{CredentialScrub, REDACT_CREDENTIALS_STEP, redact_stored_credentials};
 pub use worker::{Clock, Outcome, SystemClock, Worker, WorkerConfig, run_worker};

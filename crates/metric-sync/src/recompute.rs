@@ -74,90 +74,99 @@ impl<S: Store> Syncer<S> {
         id: MetricId,
         now: Timestamp,
     ) -> Result<SyncReport, SyncError> {
-        let started = Instant::now();
-        let store = self.store().as_ref();
-        let metric = store.metric(id).await?;
-        let definition = definition_of(&metric)?;
-        let (expression, _) = compile(&metric, &definition)?;
-        let (synced_at, pages) = stored_pages(store, id).await?;
-        let context = sync_context(synced_at);
-
-        let mut windows: BTreeMap<Span, Acc> = BTreeMap::new();
-        for (index, stored) in pages.iter().enumerate() {
-            let span = stored.span();
-            let result = expression
-                .evaluate_in(Some(&stored.page), &context)
-                .map_err(|source| SyncError::Expression {
-                    metric: format!("{} (stored page {index})", metric.name),
-                    source,
-                })?;
-            windows.entry(span).or_default().add(
-                rows_from_result(result.as_ref(), synced_at),
-                span,
-                u32::try_from(index + 1).unwrap_or(u32::MAX),
-            );
-        }
-        let range = Span {
-            from_ms: windows.keys().map(|s| s.from_ms).min().unwrap_or(0),
-            to_ms: windows.keys().map(|s| s.to_ms).max().unwrap_or(0),
-        };
-        let now_ms = now.as_millisecond();
-        let run = store
-            .start_sync_run(&NewSyncRun {
-                metric_id: id,
-                from_ms: range.from_ms,
-                to_ms: range.to_ms,
-                started_ms: now_ms,
-            })
-            .await?;
-        let mut ledger = RunLedger {
-            shape: "recompute".to_owned(),
-            recomputed: true,
-            windows_planned: u32::try_from(windows.len()).unwrap_or(u32::MAX),
-            pages: u32::try_from(pages.len()).unwrap_or(u32::MAX),
-            raw_pages: "read".to_owned(),
-            ..RunLedger::default()
-        };
-        for (span, acc) in &windows {
-            if let Err(e) = store
-                .replace_window(id, span.from_ms, span.to_ms, &acc.bucket_rows())
-                .await
-            {
-                ledger.error = Some(format!("window {span}: {e}"));
-                break;
-            }
-            ledger.windows_stored += 1;
-            ledger.rows_stored += acc.rows;
-            ledger.rows_outside_window += acc.outside;
-            ledger.rows_skipped += acc.skipped;
-            ledger.rows_bad += acc.bad;
-            ledger.buckets_stored += acc.buckets.len() as u64;
-            for example in &acc.bad_examples {
-                if ledger.bad_examples.len() < BAD_EXAMPLES {
-                    ledger.bad_examples.push(example.clone());
-                }
-            }
-        }
-        ledger.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let status = ledger.status();
-        store
-            .finish_sync_run(
-                run,
-                &SyncRunEnd {
-                    status,
-                    ledger: serde_json::to_value(&ledger).unwrap_or_default(),
-                    error: ledger.error.clone(),
-                    finished_ms: now_ms + i64::try_from(started.elapsed().as_millis()).unwrap_or(0),
-                },
-            )
-            .await?;
-        Ok(SyncReport {
-            metric: id,
-            name: metric.name,
-            run,
-            status,
-            range,
-            ledger,
-        })
+        recompute(self.store().as_ref(), id, now).await
     }
+}
+
+/// [`Syncer::recompute_from_raw_pages`] for callers without a connector (the upgrade steps):
+/// it needs only the store.
+pub(crate) async fn recompute<S: Store>(
+    store: &S,
+    id: MetricId,
+    now: Timestamp,
+) -> Result<SyncReport, SyncError> {
+    let started = Instant::now();
+    let metric = store.metric(id).await?;
+    let definition = definition_of(&metric)?;
+    let (expression, _) = compile(&metric, &definition)?;
+    let (synced_at, pages) = stored_pages(store, id).await?;
+    let context = sync_context(synced_at);
+
+    let mut windows: BTreeMap<Span, Acc> = BTreeMap::new();
+    for (index, stored) in pages.iter().enumerate() {
+        let span = stored.span();
+        let result = expression
+            .evaluate_in(Some(&stored.page), &context)
+            .map_err(|source| SyncError::Expression {
+                metric: format!("{} (stored page {index})", metric.name),
+                source,
+            })?;
+        windows.entry(span).or_default().add(
+            rows_from_result(result.as_ref(), synced_at),
+            span,
+            u32::try_from(index + 1).unwrap_or(u32::MAX),
+        );
+    }
+    let range = Span {
+        from_ms: windows.keys().map(|s| s.from_ms).min().unwrap_or(0),
+        to_ms: windows.keys().map(|s| s.to_ms).max().unwrap_or(0),
+    };
+    let now_ms = now.as_millisecond();
+    let run = store
+        .start_sync_run(&NewSyncRun {
+            metric_id: id,
+            from_ms: range.from_ms,
+            to_ms: range.to_ms,
+            started_ms: now_ms,
+        })
+        .await?;
+    let mut ledger = RunLedger {
+        shape: "recompute".to_owned(),
+        recomputed: true,
+        windows_planned: u32::try_from(windows.len()).unwrap_or(u32::MAX),
+        pages: u32::try_from(pages.len()).unwrap_or(u32::MAX),
+        raw_pages: "read".to_owned(),
+        ..RunLedger::default()
+    };
+    for (span, acc) in &windows {
+        if let Err(e) = store
+            .replace_window(id, span.from_ms, span.to_ms, &acc.bucket_rows())
+            .await
+        {
+            ledger.error = Some(format!("window {span}: {e}"));
+            break;
+        }
+        ledger.windows_stored += 1;
+        ledger.rows_stored += acc.rows;
+        ledger.rows_outside_window += acc.outside;
+        ledger.rows_skipped += acc.skipped;
+        ledger.rows_bad += acc.bad;
+        ledger.buckets_stored += acc.buckets.len() as u64;
+        for example in &acc.bad_examples {
+            if ledger.bad_examples.len() < BAD_EXAMPLES {
+                ledger.bad_examples.push(example.clone());
+            }
+        }
+    }
+    ledger.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let status = ledger.status();
+    store
+        .finish_sync_run(
+            run,
+            &SyncRunEnd {
+                status,
+                ledger: serde_json::to_value(&ledger).unwrap_or_default(),
+                error: ledger.error.clone(),
+                finished_ms: now_ms + i64::try_from(started.elapsed().as_millis()).unwrap_or(0),
+            },
+        )
+        .await?;
+    Ok(SyncReport {
+        metric: id,
+        name: metric.name,
+        run,
+        status,
+        range,
+        ledger,
+    })
 }

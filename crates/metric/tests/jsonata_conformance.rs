@@ -47,10 +47,6 @@ struct Case {
     dir: PathBuf,
 }
 
-fn suite_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/jsonata-suite")
-}
-
 fn load_cases(root: &Path) -> Vec<Case> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("groups"))
         .expect("read the suite's groups")
@@ -213,10 +209,9 @@ fn same(a: &Value, b: &Value, unordered: bool) -> bool {
 
 #[test]
 fn the_jsonata_suite_passes_at_least_the_recorded_number_of_cases() {
-    let root = suite_dir();
-    if !support::shared_available(&root) {
+    let Some(root) = test_support::shared_fixture("jsonata-suite") else {
         return;
-    }
+    };
     // Deep-recursion cases need more than the default test-thread stack in a debug build.
     let handle = std::thread::Builder::new()
         .stack_size(512 << 20)

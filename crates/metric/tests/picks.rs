@@ -8,7 +8,7 @@ use metric::extract::extract;
 use metric::jsonata::{Expression, Limits};
 use metric::picks::{DatePick, Filter, Picks, ValuePick};
 use serde_json::{Value, json};
-use support::{pages, read_json, shared_available, shared_dir, ts};
+use support::{pages, read_json, ts};
 
 type Expected = (f64, i64, Option<String>);
 
@@ -325,8 +325,7 @@ fn count_at_sync_time() {
 }
 
 fn example(relative: &str) -> Option<Value> {
-    let path = shared_dir().join("twilio/examples").join(relative);
-    shared_available(&path).then(|| read_json(&path))
+    test_support::shared_fixture(&format!("twilio/examples/{relative}")).map(|p| read_json(&p))
 }
 
 #[test]

@@ -150,6 +150,10 @@ impl Store for AnyStore {
         forward!(self.dimensions(metric))
     }
 
+    async fn merge_dimension(&self, metric: MetricId, from: &str, to: &str) -> Result<u64> {
+        forward!(self.merge_dimension(metric, from, to))
+    }
+
     async fn start_sync_run(&self, run: &NewSyncRun) -> Result<SyncRunId> {
         forward!(self.start_sync_run(run))
     }
@@ -179,6 +183,15 @@ impl Store for AnyStore {
 
     async fn last_good_sync(&self, metric: MetricId) -> Result<Option<SyncRun>> {
         forward!(self.last_good_sync(metric))
+    }
+
+    async fn replace_in_sync_runs(
+        &self,
+        metric: MetricId,
+        find: &str,
+        replacement: &str,
+    ) -> Result<u64> {
+        forward!(self.replace_in_sync_runs(metric, find, replacement))
     }
 
     async fn put_raw_pages(
@@ -229,5 +242,13 @@ impl Store for AnyStore {
 
     async fn list_jobs(&self, state: Option<JobState>, limit: u32) -> Result<Vec<Job>> {
         forward!(self.list_jobs(state, limit))
+    }
+
+    async fn data_step_done(&self, step: &str) -> Result<bool> {
+        forward!(self.data_step_done(step))
+    }
+
+    async fn mark_data_step_done(&self, step: &str, now_ms: i64) -> Result<()> {
+        forward!(self.mark_data_step_done(step, now_ms))
     }
 }

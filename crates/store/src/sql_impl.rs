@@ -45,6 +45,11 @@ pub(crate) fn placeholders(first: usize, n: usize) -> String {
         .join(",")
 }
 
+/// The `meta` key recording a one-time data step.
+pub(crate) fn data_step_meta(step: &str) -> String {
+    format!("data_step:{step}")
+}
+
 pub(crate) fn lease_until(now_ms: i64, lease: std::time::Duration) -> i64 {
     now_ms.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
 }
@@ -800,6 +805,48 @@ macro_rules! sql_store {
                     .map_err($crate::StoreError::db("list a metric's dimensions"))
             }
 
+            async fn merge_dimension(&self, metric: $crate::MetricId, from: &str, to: &str) -> $crate::Result<u64> {
+                if from == to {
+                    return Ok(0);
+                }
+                let mut tx = self.begin_write("merge a dimension").await?;
+                // The SELECT's WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
+                sqlx::query(
+                    "INSERT INTO buckets (metric_id, dimension, hour_ms, sum, count, min, max, latest, latest_at_ms) \
+                     SELECT metric_id, $3, hour_ms, sum, count, min, max, latest, latest_at_ms FROM buckets \
+                     WHERE metric_id = $1 AND dimension = $2 \
+                     ON CONFLICT (metric_id, dimension, hour_ms) DO UPDATE SET \
+                       sum = buckets.sum + excluded.sum, \
+                       count = buckets.count + excluded.count, \
+                       min = CASE WHEN excluded.min < buckets.min THEN excluded.min ELSE buckets.min END, \
+                       max = CASE WHEN excluded.max > buckets.max THEN excluded.max ELSE buckets.max END, \
+                       latest = CASE WHEN excluded.latest_at_ms >= buckets.latest_at_ms THEN excluded.latest ELSE buckets.latest END, \
+                       latest_at_ms = CASE WHEN excluded.latest_at_ms >= buckets.latest_at_ms THEN excluded.latest_at_ms ELSE buckets.latest_at_ms END",
+                )
+                .bind(metric.0)
+                .bind(from)
+                .bind(to)
+                .execute(&mut *tx)
+                .await
+                .map_err($crate::StoreError::db("merge a dimension's buckets"))?;
+                let moved = sqlx::query("DELETE FROM buckets WHERE metric_id = $1 AND dimension = $2")
+                    .bind(metric.0)
+                    .bind(from)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err($crate::StoreError::db("drop a merged dimension's buckets"))?
+                    .rows_affected();
+                if moved > 0 {
+                    sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
+                        .bind(metric.0)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err($crate::StoreError::db("mark a metric's buckets changed"))?;
+                }
+                tx.commit().await.map_err($crate::StoreError::db("merge a dimension"))?;
+                Ok(moved)
+            }
+
             async fn start_sync_run(&self, run: &$crate::NewSyncRun) -> $crate::Result<$crate::SyncRunId> {
                 let id = sqlx::query_scalar::<_, i64>(
                     "INSERT INTO sync_runs (metric_id, from_ms, to_ms, status, ledger, started_ms) \
@@ -890,6 +937,24 @@ macro_rules! sql_store {
                     .await
                     .map_err($crate::StoreError::db("read the last good sync"))?;
                 row.as_ref().map(Self::decode_run).transpose()
+            }
+
+            async fn replace_in_sync_runs(&self, metric: $crate::MetricId, find: &str, replacement: &str) -> $crate::Result<u64> {
+                if find.is_empty() {
+                    return Ok(0);
+                }
+                let changed = sqlx::query(
+                    "UPDATE sync_runs SET ledger = REPLACE(ledger, $2, $3), error = REPLACE(error, $2, $3) \
+                     WHERE metric_id = $1 \
+                       AND (REPLACE(ledger, $2, $3) <> ledger OR REPLACE(COALESCE(error, ''), $2, $3) <> COALESCE(error, ''))",
+                )
+                .bind(metric.0)
+                .bind(find)
+                .bind(replacement)
+                .execute(&self.pool)
+                .await
+                .map_err($crate::StoreError::db("rewrite sync run ledgers"))?;
+                Ok(changed.rows_affected())
             }
 
             async fn put_raw_pages(
@@ -1111,6 +1176,25 @@ macro_rules! sql_store {
                 };
                 let rows = q.fetch_all(&self.pool).await.map_err($crate::StoreError::db("list jobs"))?;
                 rows.iter().map(Self::decode_job).collect()
+            }
+
+            async fn data_step_done(&self, step: &str) -> $crate::Result<bool> {
+                let found: Option<Vec<u8>> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+                    .bind($crate::sql_impl::data_step_meta(step))
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::StoreError::db("read a data step"))?;
+                Ok(found.is_some())
+            }
+
+            async fn mark_data_step_done(&self, step: &str, now_ms: i64) -> $crate::Result<()> {
+                sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+                    .bind($crate::sql_impl::data_step_meta(step))
+                    .bind(now_ms.to_string().into_bytes())
+                    .execute(&self.pool)
+                    .await
+                    .map_err($crate::StoreError::db("record a data step"))?;
+                Ok(())
             }
         }
     };

@@ -177,6 +177,17 @@ pub trait Store: Send + Sync + 'static {
     /// The metric's distinct dimension values, sorted.
     fn dimensions(&self, metric: MetricId) -> impl Future<Output = Result<Vec<String>>> + Send;
 
+    /// Moves the metric's buckets of dimension `from` to dimension `to`, each merged into `to`'s
+    /// bucket of the same hour the way [`Store::add_points`] folds (sums and counts add, min and
+    /// max widen, the later latest wins), in one transaction that moves the metric's data
+    /// version. Returns how many buckets moved (0 when `from` is `to` or has none).
+    fn merge_dimension(
+        &self,
+        metric: MetricId,
+        from: &str,
+        to: &str,
+    ) -> impl Future<Output = Result<u64>> + Send;
+
     // --- sync runs (ledgers) ---
 
     fn start_sync_run(&self, run: &NewSyncRun) -> impl Future<Output = Result<SyncRunId>> + Send;
@@ -215,6 +226,15 @@ pub trait Store: Send + Sync + 'static {
         &self,
         metric: MetricId,
     ) -> impl Future<Output = Result<Option<SyncRun>>> + Send;
+
+    /// Replaces every occurrence of `find` in the ledgers and errors of the metric's sync runs
+    /// by `replacement`. Returns how many runs changed.
+    fn replace_in_sync_runs(
+        &self,
+        metric: MetricId,
+        find: &str,
+        replacement: &str,
+    ) -> impl Future<Output = Result<u64>> + Send;
 
     // --- raw pages of a metric's last sync ---
 
@@ -281,4 +301,17 @@ pub trait Store: Send + Sync + 'static {
         state: Option<JobState>,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<Job>>> + Send;
+
+    // --- one-time data steps of an upgrade ---
+
+    /// Whether the one-time data step `step` (work a migration cannot do, such as rewriting
+    /// compressed pages) has been recorded as done on this store.
+    fn data_step_done(&self, step: &str) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Records that the data step `step` is done, at `now_ms`; recording it again is a no-op.
+    fn mark_data_step_done(
+        &self,
+        step: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
 }

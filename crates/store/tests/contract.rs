@@ -9,6 +9,8 @@ mod buckets;
 mod connections;
 #[path = "contract/data_dir.rs"]
 mod data_dir;
+#[path = "contract/data_steps.rs"]
+mod data_steps;
 #[path = "contract/jobs.rs"]
 mod jobs;
 #[path = "contract/master_key.rs"]

@@ -3,6 +3,11 @@
 //! - [`require_all`] and [`skip`]: a test that needs a part this machine lacks (PostgreSQL,
 //!   Chromium, the shared fixtures) says so loudly and returns, unless
 //!   `SWITCHBOARD_REQUIRE_ALL=1` (CI sets it), where the skip is a failure.
+//! - [`shared_dir`] and [`shared_fixture`]: the fixtures kept outside the repository (the
+//!   official Twilio specs and examples, the JSONata suite), found through one rule so a clone
+//!   without them skips loudly instead of panicking.
+//! - [`sqlite_text_dump`]: every value of every column of an SQLite file as text, for tests
+//!   that check a secret is stored nowhere.
 //! - [`PgSchema`]: a fresh PostgreSQL schema per test, dropped afterwards, also when the test
 //!   panics, so tests run in parallel on one database without seeing each other.
 //! - [`smtp::SmtpServer`] and [`webhook::WebhookReceiver`]: a tiny SMTP server and an HTTP
@@ -13,6 +18,7 @@ pub mod silent;
 pub mod smtp;
 pub mod webhook;
 
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -36,11 +42,109 @@ pub fn skip<T>(what: &str, reason: &str) -> Option<T> {
     if require_all() {
         panic!("{what} ({reason}) and {REQUIRE_ALL_ENV}=1");
     }
+    // The harness names each test's thread after the test: say which one skipped.
+    let test = std::thread::current()
+        .name()
+        .filter(|n| *n != "main")
+        .map(|n| format!("{n}: "))
+        .unwrap_or_default();
     // Straight to the process's stderr, past the harness's capture, so a passing run shows it.
-    let line =
-        format!("SKIPPED: {what} ({reason}); set {REQUIRE_ALL_ENV}=1 to make this a failure\n");
+    let line = format!(
+        "SKIPPED: {test}{what} ({reason}); set {REQUIRE_ALL_ENV}=1 to make this a failure\n"
+    );
     let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
     None
+}
+
+/// The variable that names the shared fixtures folder instead of `<workspace>/../shared`.
+/// CI points it at an empty folder once, so a test that would panic on a fresh clone fails there.
+pub const SHARED_DIR_ENV: &str = "SWITCHBOARD_SHARED_DIR";
+
+/// The shared fixtures folder: `SWITCHBOARD_SHARED_DIR` when set, else `shared` beside the
+/// workspace (the repository's parent folder). It may not exist: a plain clone has none.
+pub fn shared_dir() -> PathBuf {
+    match std::env::var_os(SHARED_DIR_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => {
+            // This crate is `<workspace>/crates/test-support`; resolved, so messages name a
+            // plain path.
+            let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+            let workspace = std::fs::canonicalize(&workspace).unwrap_or(workspace);
+            match workspace.parent() {
+                Some(parent) => parent.join("shared"),
+                None => workspace.join("../shared"),
+            }
+        }
+    }
+}
+
+/// `relative` under [`shared_dir`] when it exists, else [`skip`] naming what is missing. Every
+/// test that reads a shared fixture starts with this, so the skip happens per test and never
+/// as a panic inside a shared initializer.
+pub fn shared_fixture(relative: &str) -> Option<PathBuf> {
+    let path = shared_dir().join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    skip(
+        &format!("shared fixture {relative} is missing"),
+        &format!(
+            "looked at {}; put the shared folder beside the repository or set {SHARED_DIR_ENV}",
+            path.display()
+        ),
+    )
+}
+
+/// Every value of every column of every table in the SQLite database at `file`, each as
+/// `table.column: text` (blobs read as lossy UTF-8 text), so a test can check that a secret is
+/// stored nowhere in clear. Compressed columns show their compressed bytes: check what they
+/// hold through the store.
+pub async fn sqlite_text_dump(file: &Path) -> Vec<String> {
+    use sqlx::Row;
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(file)
+        .read_only(true);
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap_or_else(|e| panic!("open {} to dump it: {e}", file.display()));
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap_or_else(|e| panic!("list the tables of {}: {e}", file.display()));
+    let mut out = Vec::new();
+    for table in tables {
+        let columns: Vec<String> = sqlx::query(AssertSqlSafe(format!(
+            "SELECT name FROM pragma_table_info('{table}')"
+        )))
+        .fetch_all(&pool)
+        .await
+        .unwrap_or_else(|e| panic!("list the columns of {table}: {e}"))
+        .iter()
+        .map(|row| row.get::<String, _>(0))
+        .collect();
+        for column in columns {
+            let values = sqlx::query(AssertSqlSafe(format!(
+                "SELECT CAST(\"{column}\" AS BLOB) FROM \"{table}\""
+            )))
+            .fetch_all(&pool)
+            .await
+            .unwrap_or_else(|e| panic!("read {table}.{column}: {e}"));
+            for row in values {
+                if let Some(bytes) = row.get::<Option<Vec<u8>>, _>(0) {
+                    out.push(format!(
+                        "{table}.{column}: {}",
+                        String::from_utf8_lossy(&bytes)
+                    ));
+                }
+            }
+        }
+    }
+    pool.close().await;
+    out
 }
 
 pub fn pg_url() -> String {

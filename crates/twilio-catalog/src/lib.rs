@@ -9,6 +9,10 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+mod credentials;
+
+pub use credentials::{CREDENTIAL_FIELDS, NOT_CREDENTIALS, looks_like_credential};
+
 /// The committed catalog, one endpoint per line.
 pub const CATALOG_JSON: &str = include_str!("../catalog.json");
 
@@ -32,6 +36,10 @@ pub struct Endpoint {
     pub params: Vec<QueryParam>,
     /// A page of Twilio's documentation about it.
     pub docs: String,
+    /// Where the response carries credentials ([`CREDENTIAL_FIELDS`]), as paths of property
+    /// names with `[]` after an array (`accounts[].auth_token`). The connector redacts them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credential_fields: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

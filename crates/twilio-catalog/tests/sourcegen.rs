@@ -11,10 +11,6 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 use twilio_catalog::{Endpoint, QueryParam};
 
-const SPECS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/twilio/oai/json"
-);
 const CATALOG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.json");
 
 /// A description longer than this is cut at a word boundary: the catalog stays small.
@@ -138,6 +134,122 @@ fn list_key(spec: &Value, get: &Value) -> Option<String> {
         .map(|(k, _)| k.clone())
 }
 
+/// Walks a schema through `$ref`s, `items`, `properties`, `additionalProperties` and
+/// `allOf`/`oneOf`/`anyOf`, calling `visit` with the path of each property (`a[].b`) and its
+/// name. A component already on the way down is not entered again (the specs have cycles).
+fn walk_properties(
+    spec: &Value,
+    schema: &Value,
+    path: &str,
+    stack: &mut Vec<String>,
+    visit: &mut dyn FnMut(&str, &str) -> Descend,
+) {
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        if stack.iter().any(|r| r == reference) || stack.len() > 40 {
+            return;
+        }
+        let Some(target) = spec.pointer(reference.trim_start_matches('#')) else {
+            return;
+        };
+        stack.push(reference.to_owned());
+        walk_properties(spec, target, path, stack, visit);
+        stack.pop();
+        return;
+    }
+    if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+        for (name, sub) in properties {
+            let here = if path.is_empty() {
+                name.clone()
+            } else {
+                format!("{path}.{name}")
+            };
+            if visit(&here, name) == Descend::Yes {
+                walk_properties(spec, sub, &here, stack, visit);
+            }
+        }
+    }
+    if let Some(items) = schema.get("items") {
+        walk_properties(spec, items, &format!("{path}[]"), stack, visit);
+    }
+    if let Some(extra @ Value::Object(_)) = schema.get("additionalProperties") {
+        walk_properties(spec, extra, &format!("{path}.*"), stack, visit);
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        for sub in schema
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            walk_properties(spec, sub, path, stack, visit);
+        }
+    }
+}
+
+#[derive(PartialEq, Eq)]
+enum Descend {
+    Yes,
+    No,
+}
+
+/// Where the 200 response of a GET carries credentials. A credential's own value is not
+/// entered: the connector replaces it whole.
+fn credential_paths(spec: &Value, get: &Value) -> Vec<String> {
+    let Some(schema) = get.pointer("/responses/200/content/application~1json/schema") else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    walk_properties(spec, schema, "", &mut Vec::new(), &mut |path, name| {
+        if twilio_catalog::CREDENTIAL_FIELDS.contains(&name) {
+            found.push(path.to_owned());
+            Descend::No
+        } else {
+            Descend::Yes
+        }
+    });
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// Every property name of every response schema (any method, any status) in the specs, with
+/// one place it occurs (`spec METHOD path`).
+fn response_property_names(dir: &Path) -> BTreeMap<String, String> {
+    let mut names = BTreeMap::new();
+    for file in spec_files(dir) {
+        let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let spec = read_spec(&file);
+        let empty = Map::new();
+        let paths = spec
+            .get("paths")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
+        for (path, item) in paths {
+            let Some(item) = item.as_object() else {
+                continue;
+            };
+            for (method, operation) in item {
+                let responses = operation.get("responses").and_then(Value::as_object);
+                for response in responses.into_iter().flat_map(|r| r.values()) {
+                    let contents = response.get("content").and_then(Value::as_object);
+                    for content in contents.into_iter().flat_map(|c| c.values()) {
+                        let Some(schema) = content.get("schema") else {
+                            continue;
+                        };
+                        walk_properties(&spec, schema, "", &mut Vec::new(), &mut |_, name| {
+                            names.entry(name.to_owned()).or_insert_with(|| {
+                                format!("{stem} {} {path}", method.to_uppercase())
+                            });
+                            Descend::Yes
+                        });
+                    }
+                }
+            }
+        }
+    }
+    names
+}
+
 fn host_of(servers: Option<&Value>) -> Option<String> {
     let url = servers?.get(0)?.get("url")?.as_str()?;
     Some(
@@ -208,12 +320,13 @@ fn endpoints_of(stem: &str, spec: &Value) -> Vec<Endpoint> {
             product: product.clone(),
             list_key: list_key(spec, get),
             params,
+            credential_fields: credential_paths(spec, get),
         });
     }
     out
 }
 
-fn generate(dir: &Path) -> String {
+fn spec_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("the specs folder is readable")
         .flatten()
@@ -221,11 +334,19 @@ fn generate(dir: &Path) -> String {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
+    files
+}
+
+fn read_spec(file: &Path) -> Value {
+    let text = std::fs::read_to_string(file).expect("spec readable");
+    serde_json::from_str(&text).expect("spec is JSON")
+}
+
+fn generate(dir: &Path) -> String {
     let mut all: BTreeMap<(String, String), Endpoint> = BTreeMap::new();
-    for file in files {
+    for file in spec_files(dir) {
         let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
-        let text = std::fs::read_to_string(&file).expect("spec readable");
-        let spec: Value = serde_json::from_str(&text).expect("spec is JSON");
+        let spec = read_spec(&file);
         for e in endpoints_of(&stem, &spec) {
             all.entry((e.host.clone(), e.path.clone())).or_insert(e);
         }
@@ -239,15 +360,10 @@ fn generate(dir: &Path) -> String {
 
 #[test]
 fn catalog_json_is_generated_from_the_official_specs() {
-    let dir = Path::new(SPECS);
-    if !dir.is_dir() {
-        return test_support::skip::<()>(
-            "catalog.json cannot be checked against the official Twilio specs",
-            &format!("they are not at {SPECS}"),
-        )
-        .unwrap_or_default();
-    }
-    let fresh = generate(dir);
+    let Some(dir) = test_support::shared_fixture("twilio/oai/json") else {
+        return;
+    };
+    let fresh = generate(&dir);
     let committed = std::fs::read_to_string(CATALOG).unwrap_or_default();
     if fresh == committed {
         return;
@@ -261,6 +377,54 @@ fn catalog_json_is_generated_from_the_official_specs() {
         "crates/twilio-catalog/catalog.json differs from what the specs give; \
          rerun with UPDATE_CATALOG=1 and commit the file"
     );
+}
+
+/// The credential list cannot drift from the specs: a response property that reads like a
+/// credential must be classified (redacted, or named harmless with a reason), and a listed
+/// credential must still be in some response.
+#[test]
+fn every_credential_looking_response_field_in_the_specs_is_classified() {
+    let Some(dir) = test_support::shared_fixture("twilio/oai/json") else {
+        return;
+    };
+    let names = response_property_names(&dir);
+    let known = |name: &str| {
+        twilio_catalog::CREDENTIAL_FIELDS.contains(&name)
+            || twilio_catalog::NOT_CREDENTIALS
+                .iter()
+                .any(|(n, _)| *n == name)
+    };
+    let unclassified: Vec<String> = names
+        .iter()
+        .filter(|(name, _)| twilio_catalog::looks_like_credential(name) && !known(name))
+        .map(|(name, place)| format!("{name} (in {place})"))
+        .collect();
+    assert!(
+        unclassified.is_empty(),
+        "response fields that may be credentials: add each to CREDENTIAL_FIELDS (redacted) or \
+         NOT_CREDENTIALS (with the reason) in crates/twilio-catalog/src/credentials.rs, then \
+         rerun with UPDATE_CATALOG=1:\n{}",
+        unclassified.join("\n")
+    );
+    let listed = twilio_catalog::CREDENTIAL_FIELDS
+        .iter()
+        .copied()
+        .chain(twilio_catalog::NOT_CREDENTIALS.iter().map(|(n, _)| *n));
+    let stale: Vec<&str> = listed.filter(|n| !names.contains_key(*n)).collect();
+    assert!(
+        stale.is_empty(),
+        "no response in the specs has these fields any more; remove them: {stale:?}"
+    );
+}
+
+#[test]
+fn the_accounts_list_and_the_account_carry_their_auth_token_where_the_catalog_says() {
+    let list = twilio_catalog::find("api.twilio.com", "/2010-04-01/Accounts.json")
+        .expect("the Accounts list is in the catalog");
+    assert_eq!(list.credential_fields, ["accounts[].auth_token"]);
+    let one = twilio_catalog::find("api.twilio.com", "/2010-04-01/Accounts/{Sid}.json")
+        .expect("the Account is in the catalog");
+    assert_eq!(one.credential_fields, ["auth_token"]);
 }
 
 #[test]

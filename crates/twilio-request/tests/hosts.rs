@@ -2,11 +2,6 @@
 
 use std::collections::BTreeSet;
 
-const SPECS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/twilio/oai/json"
-);
-
 fn collect_servers(value: &serde_json::Value, hosts: &mut BTreeSet<String>) {
     match value {
         serde_json::Value::Object(map) => {
@@ -30,14 +25,10 @@ fn collect_servers(value: &serde_json::Value, hosts: &mut BTreeSet<String>) {
 
 #[test]
 fn host_list_matches_every_server_in_the_official_specs() {
-    let Ok(dir) = std::fs::read_dir(SPECS) else {
-        assert!(
-            std::env::var("SWITCHBOARD_REQUIRE_ALL").is_err(),
-            "specs missing at {SPECS}"
-        );
-        eprintln!("SKIP: the official specs are not at {SPECS}");
+    let Some(specs) = test_support::shared_fixture("twilio/oai/json") else {
         return;
     };
+    let dir = std::fs::read_dir(&specs).expect("the specs folder is readable");
     let mut from_specs = BTreeSet::new();
     for entry in dir.flatten() {
         let text = std::fs::read_to_string(entry.path()).expect("spec readable");

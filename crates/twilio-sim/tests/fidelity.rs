@@ -26,6 +26,9 @@ mod validator_self_test {
 
     #[test]
     fn every_official_example_of_a_simulated_endpoint_validates_with_the_known_exceptions() {
+        let Some(_) = openapi::fixtures() else {
+            return;
+        };
         let mut checked = 0;
         let mut failures = Vec::new();
         for ep in endpoints::all() {
@@ -53,6 +56,9 @@ mod validator_self_test {
     /// every exception is needed by at least one official example.
     #[test]
     fn every_known_exception_is_needed_and_covers_only_its_properties() {
+        let Some(_) = openapi::fixtures() else {
+            return;
+        };
         let mut used = Vec::new();
         let mut raw_failures = 0;
         for ep in endpoints::all() {
@@ -89,6 +95,9 @@ mod validator_self_test {
     /// simulated endpoints is not asserted.)
     #[test]
     fn the_validator_understands_every_get_schema_of_every_spec() {
+        let Some(_) = openapi::fixtures() else {
+            return;
+        };
         let mut checked = 0;
         let mut problems = Vec::new();
         for entry in openapi::example_index() {
@@ -149,6 +158,9 @@ mod validator_self_test {
 
     #[test]
     fn a_missing_record_key_is_reported() {
+        let Some(_) = openapi::fixtures() else {
+            return;
+        };
         let v = violations_after(&endpoints::MESSAGES, messages_example(), |b| {
             b["messages"][0].as_object_mut().map(|m| m.remove("status"));
         });
@@ -158,6 +170,9 @@ mod validator_self_test {
 
     #[test]
     fn a_missing_envelope_key_is_reported() {
+        let Some(_) = openapi::fixtures() else {
+            return;
+        };
         let v = violations_after(&endpoints::MESSAGES, messages_example(), |b| {
             b.as_object_mut().map(|m| m.remove("previous_page_uri"));
         });
@@ -166,6 +181,9 @@ mod validator_self_test {
 
     #[test]
     fn a_string_where_an_integer_is_declared_is_reported() {
+        let Some(_) = openapi::fixtures() else {
+            return;
+        };
         let v = violations_after(&endpoints::MESSAGES, messages_example(), |b| {
             set(b, "/messages/1/error_code", json!("30004"))
         });
@@ -175,6 +193,9 @@ mod validator_self_test {
 
     #[test]
     fn a_float_where_an_integer_is_declared_is_reported() {
+        let Some(_) = openapi::fixtures() else {
+            return;
+        };
         let v = violations_after(&endpoints::MESSAGES, messages_example(), |b| {
             set(b, "/page_size", json!(50.0))
         });
@@ -183,6 +204,9 @@ mod validator_self_test {
 
     #[test]
     fn null_where_not_nullable_is_reported() {
+        let Some(_) = openapi::fixtures() else {
+            return;
+        };
         let v = violations_after(&endpoints::MESSAGES, messages_example(), |b| {
             set(b, "/page", Value::Null)
         });
@@ -191,6 +215,9 @@ mod validator_self_test {
 
     #[test]
     fn null_where_nullable_is_accepted() {
+        let Some(_) = openapi::fixtures() else {
+            return;
+        };
         let v = violations_after(&endpoints::MESSAGES, messages_example(), |b| {
             set(b, "/messages/0/price", Value::Null);
             set(b, "/messages/0/date_sent", Value::Null);
@@ -200,6 +227,9 @@ mod validator_self_test {
 
     #[test]
     fn a_value_outside_the_enum_is_reported() {
+        let Some(_) = openapi::fixtures() else {
+            return;
+        };
         let v = violations_after(&endpoints::MESSAGES, messages_example(), |b| {
             set(b, "/messages/0/direction", json!("sideways"))
         });
@@ -208,6 +238,9 @@ mod validator_self_test {
 
     #[test]
     fn null_in_a_nullable_enum_is_accepted_and_in_a_plain_enum_refused() {
+        let Some(_) = openapi::fixtures() else {
+            return;
+        };
         // insights writes `nullable: true` beside the $ref of its enums.
         let ep = endpoints::VOICE_SUMMARIES;
         let body = openapi::example(
@@ -229,6 +262,9 @@ mod validator_self_test {
 
     #[test]
     fn a_sid_not_matching_its_pattern_is_reported() {
+        let Some(_) = openapi::fixtures() else {
+            return;
+        };
         let v = violations_after(&endpoints::MESSAGES, messages_example(), |b| {
             set(
                 b,
@@ -241,6 +277,9 @@ mod validator_self_test {
 
     #[test]
     fn a_too_short_sid_is_reported_by_length_and_pattern() {
+        let Some(_) = openapi::fixtures() else {
+            return;
+        };
         let v = violations_after(&endpoints::MESSAGES, messages_example(), |b| {
             set(b, "/messages/0/account_sid", json!("ACaaaa"))
         });
@@ -251,6 +290,9 @@ mod validator_self_test {
 
     #[test]
     fn an_iso_date_where_rfc_2822_is_declared_is_reported() {
+        let Some(_) = openapi::fixtures() else {
+            return;
+        };
         let v = violations_after(&endpoints::MESSAGES, messages_example(), |b| {
             set(b, "/messages/0/date_sent", json!("2019-05-24T17:44:50Z"))
         });
@@ -259,6 +301,9 @@ mod validator_self_test {
 
     #[test]
     fn a_non_gmt_rfc_2822_date_is_reported_only_under_fidelity() {
+        let Some(_) = openapi::fixtures() else {
+            return;
+        };
         let mut body = messages_example();
         set(
             &mut body,
@@ -274,6 +319,9 @@ mod validator_self_test {
 
     #[test]
     fn an_rfc_2822_date_where_iso_8601_is_declared_is_reported() {
+        let Some(_) = openapi::fixtures() else {
+            return;
+        };
         let body = openapi::example("twilio_monitor_v1/GET__v1_Alerts__200__readFull.json");
         let v = violations_after(&endpoints::ALERTS, body, |b| {
             set(
@@ -287,6 +335,9 @@ mod validator_self_test {
 
     #[test]
     fn a_malformed_usage_date_is_reported() {
+        let Some(_) = openapi::fixtures() else {
+            return;
+        };
         let ep = endpoints::usage("Daily");
         let body = openapi::example(
             "twilio_api_v2010/GET__2010_04_01_Accounts_AccountSid_Usage_Records_Daily_json__200__readFull.json",
@@ -299,6 +350,9 @@ mod validator_self_test {
 
     #[test]
     fn usage_price_must_be_a_decimal_string_as_twilio_sends_it() {
+        let Some(_) = openapi::fixtures() else {
+            return;
+        };
         let ep = endpoints::usage("Daily");
         let body = openapi::example(
             "twilio_api_v2010/GET__2010_04_01_Accounts_AccountSid_Usage_Records_Daily_json__200__readFull.json",
@@ -319,6 +373,9 @@ mod validator_self_test {
 
     #[test]
     fn a_relative_uri_with_a_space_is_reported() {
+        let Some(_) = openapi::fixtures() else {
+            return;
+        };
         let v = violations_after(&endpoints::MESSAGES, messages_example(), |b| {
             set(
                 b,
@@ -331,6 +388,9 @@ mod validator_self_test {
 
     #[test]
     fn an_unknown_key_is_reported_only_when_strict() {
+        let Some(_) = openapi::fixtures() else {
+            return;
+        };
         let mut body = messages_example();
         body["messages"][0]["priority"] = json!("high");
         let spec = openapi::spec(endpoints::MESSAGES.spec);
@@ -347,11 +407,8 @@ mod validator_self_test {
     #[test]
     fn json_pointers_escape_slash_and_tilde() {
         let schema = json!({"type": "object", "properties": {"a/b~c": {"type": "integer"}}});
-        let v = openapi::spec("twilio_monitor_v1").validate(
-            &schema,
-            &json!({"a/b~c": "x"}),
-            Options::RAW,
-        );
+        let v =
+            openapi::Spec::empty("inline").validate(&schema, &json!({"a/b~c": "x"}), Options::RAW);
         assert_single(&v, "/a~1b~0c", "integer");
     }
 
@@ -717,6 +774,9 @@ macro_rules! list_fidelity {
         $(
             #[tokio::test]
             async fn $name() {
+                let Some(_) = openapi::fixtures() else {
+                    return;
+                };
                 check_list($endpoint, $extra, $page_size).await;
             }
         )*
@@ -747,23 +807,35 @@ list_fidelity! {
 
 #[tokio::test]
 async fn account_fetch_matches_the_spec() {
+    let Some(_) = openapi::fixtures() else {
+        return;
+    };
     let body = check_instance(endpoints::ACCOUNT, None).await;
     assert_eq!(body["sid"], live::live().account_sid);
 }
 
 #[tokio::test]
 async fn balance_fetch_matches_the_spec() {
+    let Some(_) = openapi::fixtures() else {
+        return;
+    };
     let body = check_instance(endpoints::BALANCE, None).await;
     assert_eq!(body["account_sid"], live::live().account_sid);
 }
 
 #[tokio::test]
 async fn verify_attempts_summary_matches_the_spec() {
+    let Some(_) = openapi::fixtures() else {
+        return;
+    };
     check_instance(endpoints::VERIFY_ATTEMPTS_SUMMARY, None).await;
 }
 
 #[tokio::test]
 async fn message_fetch_matches_the_spec() {
+    let Some(_) = openapi::fixtures() else {
+        return;
+    };
     let page = check_list(endpoints::MESSAGES, "", 3).await;
     let sid = page["messages"][0]["sid"]
         .as_str()
@@ -776,6 +848,9 @@ async fn message_fetch_matches_the_spec() {
 /// `DateSent>=` as clients send it (raw `>`, name `DateSent>`), echoed as Twilio does.
 #[tokio::test]
 async fn messages_list_echoes_an_inequality_filter_as_the_spec_examples_do() {
+    let Some(_) = openapi::fixtures() else {
+        return;
+    };
     let body = check_list(endpoints::MESSAGES, "DateSent>=2026-03-01&", 3).await;
     let first = body["first_page_uri"].as_str().expect("first_page_uri");
     assert!(
@@ -979,6 +1054,9 @@ mod envelope_check_self_test {
 
     #[test]
     fn official_paged_examples_pass_the_envelope_checks() {
+        let Some(_) = openapi::fixtures() else {
+            return;
+        };
         for (ep, file, page, page_size) in paged_examples() {
             let body = openapi::example(file);
             let path = ep.path(EXAMPLE_ACCOUNT, None);
@@ -1017,6 +1095,9 @@ mod envelope_check_self_test {
 
     #[test]
     fn broken_envelopes_are_refused() {
+        let Some(_) = openapi::fixtures() else {
+            return;
+        };
         let page2 = "twilio_api_v2010/GET__2010_04_01_Accounts_AccountSid_Calls_json__200__readFullPage2.json";
         let calls = endpoints::CALLS;
         refused(calls, page2, 1, 2, |b| b["previous_page_uri"] = Value::Null);
@@ -1155,6 +1236,9 @@ macro_rules! echo_fidelity {
         $(
             #[tokio::test]
             async fn $name() {
+                let Some(_) = openapi::fixtures() else {
+                    return;
+                };
                 check_example_echoes($endpoint).await;
             }
         )*
@@ -1184,6 +1268,9 @@ echo_fidelity! {
 
 #[tokio::test]
 async fn insights_voice_summaries_list_echoes_the_spec_example_requests() {
+    let Some(_) = openapi::fixtures() else {
+        return;
+    };
     check_example_echoes(endpoints::VOICE_SUMMARIES).await;
 }
 
@@ -1192,6 +1279,9 @@ async fn insights_voice_summaries_list_echoes_the_spec_example_requests() {
 /// answers that get through still match the schemas.
 #[tokio::test]
 async fn injected_faults_answer_twilio_error_bodies() {
+    let Some(_) = openapi::fixtures() else {
+        return;
+    };
     let mut config = live::config();
     config.faults = twilio_sim::Faults {
         rate_429: 0.25,
@@ -1287,6 +1377,9 @@ async fn injected_faults_answer_twilio_error_bodies() {
 /// real links do.
 #[tokio::test]
 async fn record_links_to_simulated_endpoints_resolve() {
+    let Some(_) = openapi::fixtures() else {
+        return;
+    };
     let live = live::live();
     let account = check_instance(endpoints::ACCOUNT, None).await;
     let usage = fetch_valid(
@@ -1342,6 +1435,9 @@ async fn all_records(ep: Endpoint, extra: &str) -> Vec<Value> {
 /// failed or undelivered".
 #[tokio::test]
 async fn failed_and_undelivered_messages_carry_an_error_code_and_message() {
+    let Some(_) = openapi::fixtures() else {
+        return;
+    };
     let messages = all_records(endpoints::MESSAGES, "").await;
     let failed: Vec<&Value> = messages
         .iter()
@@ -1362,6 +1458,9 @@ async fn failed_and_undelivered_messages_carry_an_error_code_and_message() {
 /// failed, unanswered or ongoing calls).
 #[tokio::test]
 async fn completed_calls_have_start_end_and_duration() {
+    let Some(_) = openapi::fixtures() else {
+        return;
+    };
     let calls = all_records(endpoints::CALLS, "").await;
     let completed: Vec<&Value> = calls
         .iter()
@@ -1383,6 +1482,9 @@ async fn completed_calls_have_start_end_and_duration() {
 /// converted / total in percent, as a string.
 #[tokio::test]
 async fn verify_attempts_summary_adds_up_as_in_the_spec_example() {
+    let Some(_) = openapi::fixtures() else {
+        return;
+    };
     let summary = check_instance(endpoints::VERIFY_ATTEMPTS_SUMMARY, None).await;
     let count = |k: &str| {
         summary[k]
@@ -1419,6 +1521,9 @@ async fn verify_attempts_summary_adds_up_as_in_the_spec_example() {
 /// 24 seeds up to 440 days, found nothing either; it takes minutes, so it is not kept.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_seeds_and_the_subaccount_render_every_list_within_the_schemas() {
+    let Some(_) = openapi::fixtures() else {
+        return;
+    };
     for (seed, now, days) in [
         (2, "2026-01-01T00:00:01Z", 20),
         (3, "2026-07-31T23:59:59Z", 45),

@@ -1,11 +1,12 @@
 //! Bad input never breaks the simulator: thousands of seeded random requests over real HTTP
 //! get only well-formed Twilio errors or schema-valid pages, and the server stays up.
 
+// For its endpoint table only: these tests read no spec, so they run without `../shared`.
 #[path = "openapi/mod.rs"]
 mod openapi;
 
 use futures::StreamExt;
-use openapi::{Endpoint, Options, endpoints};
+use openapi::endpoints::{self, Endpoint, Envelope};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
@@ -302,16 +303,7 @@ fn judge(
             .ok_or_else(|| format!("200 for a path that names no endpoint: {body:.200}"))?;
         let value: Value =
             serde_json::from_str(body).map_err(|e| format!("200 with a non-JSON body ({e})"))?;
-        let spec = openapi::spec(ep.spec);
-        let schema = spec.response_schema(ep.template, "GET", 200)?;
-        let violations = spec.validate(schema, &value, Options::FIDELITY);
-        if !violations.is_empty() {
-            return Err(format!(
-                "200 page invalid:\n{}",
-                openapi::report(&violations)
-            ));
-        }
-        return Ok(());
+        return check_envelope(&ep, &value);
     }
     if status >= 500 {
         return Err(format!("server error {status} for bad input: {body:.300}"));
@@ -319,6 +311,39 @@ fn judge(
     check_error_body(status, body)?;
     if status == 401 && !headers.contains_key(reqwest::header::WWW_AUTHENTICATE) {
         return Err("401 without WWW-Authenticate".into());
+    }
+    Ok(())
+}
+
+/// A 200 body has the endpoint's envelope: its list key holds an array of objects beside the
+/// 2010 API's paging keys or the product APIs' `meta` naming that key; an instance is an
+/// object. This test is about robustness and reads no spec: that every page of every endpoint
+/// meets the official schema is `fidelity.rs`'s job, which needs `../shared`.
+fn check_envelope(ep: &Endpoint, value: &Value) -> Result<(), String> {
+    let map = value
+        .as_object()
+        .ok_or_else(|| format!("200 body is not an object: {value:.200}"))?;
+    let (key, paging): (&str, &[&str]) = match ep.envelope {
+        Envelope::Instance => return Ok(()),
+        Envelope::Flat(key) => (key, &["uri", "page", "page_size", "first_page_uri"]),
+        Envelope::Meta(key) => {
+            if value["meta"]["key"] != key {
+                return Err(format!("meta.key is not {key:?}: {:.200}", value["meta"]));
+            }
+            (key, &["meta"])
+        }
+    };
+    for k in paging {
+        if !map.contains_key(*k) {
+            return Err(format!("200 list page without {k:?}"));
+        }
+    }
+    let records = map
+        .get(key)
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("200 list page without an array {key:?}"))?;
+    if let Some(bad) = records.iter().find(|r| !r.is_object()) {
+        return Err(format!("a {key} record is not an object: {bad:.200}"));
     }
     Ok(())
 }

@@ -21,13 +21,36 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
-    /// Opens the store, creating the data folder and the master key file on first use.
+    /// Opens the store, creating the data folder and the master key file on first use, and
+    /// runs the one-time data steps of an upgrade (each recorded in the store, so later opens
+    /// only check).
     pub async fn open(&self) -> anyhow::Result<AnyStore> {
         let (key, _) = self.master_key()?;
         let location = self.location()?;
-        store::open(&location, key)
+        let store = store::open(&location, key)
             .await
-            .with_context(|| format!("could not open the store at {}", self.describe()))
+            .with_context(|| format!("could not open the store at {}", self.describe()))?;
+        // A failure leaves the step unrecorded: it is tried again at the next open, and the
+        // command goes on, as refusing to start would not remove anything.
+        match metric_sync::redact_stored_credentials(&store, jiff::Timestamp::now()).await {
+            Ok(done) => {
+                if !done.metrics.is_empty() {
+                    eprintln!(
+                        "upgrade: removed the Twilio credentials (Auth Tokens) an earlier version had stored for {} metric(s)",
+                        done.metrics.len()
+                    );
+                }
+                for (metric, reason) in &done.failures {
+                    eprintln!(
+                        "upgrade: could not remove stored Twilio credentials for metric {metric} ({reason}); it is tried again at the next start"
+                    );
+                }
+            }
+            Err(e) => eprintln!(
+                "upgrade: could not remove stored Twilio credentials ({e}); it is tried again at the next start"
+            ),
+        }
+        Ok(store)
     }
 
     /// The master key from `SWITCHBOARD_MASTER_KEY`, else the key file in the data folder.

@@ -24,8 +24,36 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Mutex, OnceLock};
 
-/// `/work/shared/twilio`, found beside the repository.
-pub const SHARED_TWILIO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/twilio");
+/// The shared `twilio` folder (specs under `oai/json/`, examples under `examples/`), as
+/// `test_support` finds it.
+fn twilio_dir() -> std::path::PathBuf {
+    test_support::shared_dir().join("twilio")
+}
+
+/// Proof that the official specs and examples are here. Every test that reads them starts with
+/// `let Some(_) = openapi::fixtures() else { return };` so a clone without `../shared` skips
+/// that test loudly (failing under `SWITCHBOARD_REQUIRE_ALL=1`) instead of panicking in
+/// [`spec`] or [`example`].
+pub fn fixtures() -> Option<Fixtures> {
+    test_support::shared_fixture("twilio/oai/json")?;
+    test_support::shared_fixture("twilio/examples/index.json")?;
+    Some(Fixtures)
+}
+
+#[derive(Debug, Clone, Copy)]
+#[must_use]
+pub struct Fixtures;
+
+/// Reads a fixture file, or panics naming it: only reached after [`fixtures`] said they are
+/// here, so a missing file is a broken fixture folder, not a fresh clone.
+fn read_fixture(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!(
+            "read {}: {e} (a test reading the Twilio fixtures must start with openapi::fixtures())",
+            path.display()
+        )
+    })
+}
 
 /// One official spec file, parsed once per test binary.
 pub struct Spec {
@@ -41,9 +69,9 @@ pub fn spec(name: &str) -> &'static Spec {
     if let Some(spec) = cache.get(name) {
         return spec;
     }
-    let path = format!("{SHARED_TWILIO}/oai/json/{name}.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
-    let doc: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {path}: {e}"));
+    let path = twilio_dir().join(format!("oai/json/{name}.json"));
+    let doc: Value = serde_json::from_str(&read_fixture(&path))
+        .unwrap_or_else(|e| panic!("parse {}: {e}", path.display()));
     let spec: &'static Spec = Box::leak(Box::new(Spec {
         name: name.to_string(),
         doc,
@@ -54,9 +82,9 @@ pub fn spec(name: &str) -> &'static Spec {
 
 /// Reads a file under `../shared/twilio/examples/` as JSON.
 pub fn example(file: &str) -> Value {
-    let path = format!("{SHARED_TWILIO}/examples/{file}");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {path}: {e}"))
+    let path = twilio_dir().join("examples").join(file);
+    serde_json::from_str(&read_fixture(&path))
+        .unwrap_or_else(|e| panic!("parse {}: {e}", path.display()))
 }
 
 /// One row of `examples/index.json`.
@@ -129,6 +157,15 @@ pub fn report(violations: &[Violation]) -> String {
 }
 
 impl Spec {
+    /// A spec with no paths or components, for validating a schema written inline (no
+    /// fixture read).
+    pub fn empty(name: &str) -> Spec {
+        Spec {
+            name: name.to_string(),
+            doc: Value::Object(Default::default()),
+        }
+    }
+
     /// The schema of `content."application/json".schema` for this operation's response.
     pub fn response_schema(&self, path: &str, method: &str, status: u16) -> Result<&Value, String> {
         let operation = self

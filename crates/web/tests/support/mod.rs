@@ -112,10 +112,20 @@ impl Drop for TestApp {
 pub const PASSWORD: &str = "correct horse battery";
 
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(WebConfig::default()).await
+    build_app(WebConfig::default(), connector()).await
 }
 
+/// [`spawn_app`] with another configuration.
 pub async fn spawn_app_with(config: WebConfig) -> TestApp {
+    build_app(config, connector()).await
+}
+
+/// [`spawn_app`] with another connector, for a test that needs a simulator of its own.
+pub async fn spawn_app_with_connector(connector: Connector) -> TestApp {
+    build_app(WebConfig::default(), connector).await
+}
+
+async fn build_app(config: WebConfig, connector: Connector) -> TestApp {
     let dir = std::env::temp_dir().join(format!(
         "sb-web-{}-{}",
         std::process::id(),
@@ -127,7 +137,7 @@ pub async fn spawn_app_with(config: WebConfig) -> TestApp {
     ));
     let state = AppState::new(
         Arc::clone(&store),
-        connector(),
+        connector,
         Arc::new(StoreAccounts::new(store)),
         config,
     );

@@ -118,27 +118,29 @@ impl WindowJob {
                 window,
                 &self.options,
                 |page: Page| -> Result<(), PageError> {
-                    for (evaluator, acc) in evaluators.iter().zip(accs.iter_mut()) {
-                        let result = evaluator
-                            .expression
-                            .evaluate_in(Some(&page.value), &context)
-                            .map_err(|error| PageError {
-                                metric: evaluator.name.clone(),
-                                page: page.number,
-                                url: page.url.clone(),
-                                error: Box::new(error),
-                            })?;
-                        acc.add(
-                            rows_from_result(result.as_ref(), sync_time),
-                            span,
-                            page.number,
-                        );
-                    }
-                    // A page that cannot be encoded is only missing from the preview data.
-                    if keep_raw && let Ok(bytes) = raw::encode(span, &page.value) {
-                        raw.push(bytes);
-                    }
-                    Ok(())
+                    cpu_bound(|| {
+                        for (evaluator, acc) in evaluators.iter().zip(accs.iter_mut()) {
+                            let result = evaluator
+                                .expression
+                                .evaluate_in(Some(&page.value), &context)
+                                .map_err(|error| PageError {
+                                    metric: evaluator.name.clone(),
+                                    page: page.number,
+                                    url: page.url.clone(),
+                                    error: Box::new(error),
+                                })?;
+                            acc.add(
+                                rows_from_result(result.as_ref(), sync_time),
+                                span,
+                                page.number,
+                            );
+                        }
+                        // A page that cannot be encoded is only missing from the preview data.
+                        if keep_raw && let Ok(bytes) = raw::encode(span, &page.value) {
+                            raw.push(bytes);
+                        }
+                        Ok(())
+                    })
                 },
             )
             .await;
@@ -165,5 +167,16 @@ impl WindowJob {
                 raw: Vec::new(),
             },
         }
+    }
+}
+
+/// Runs CPU-bound work (evaluating expressions, compressing pages) from inside an async task.
+/// On a multi-threaded runtime (`serve`, `worker`) the worker thread hands its other tasks to
+/// the rest first, so a slow expression never stalls the web server sharing the runtime; a
+/// single-threaded runtime (some tests) has nowhere to hand them and runs it in place.
+fn cpu_bound<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }

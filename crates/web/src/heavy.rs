@@ -36,14 +36,15 @@ impl std::fmt::Debug for Heavy {
 }
 
 impl Heavy {
-    /// `workers` closures run at once (at least one); eight times as many may wait.
+    /// `workers` closures run at once (at least one); 32 times as many may wait, enough for a
+    /// morning's burst of sign-ins (each waiter holds little: a password, a small closure).
     pub fn new(workers: usize) -> Self {
         let workers = workers.max(1);
         Self {
             turns: Arc::new(Semaphore::new(workers)),
             workers,
             waiting: AtomicUsize::new(0),
-            max_waiting: workers * 8,
+            max_waiting: workers * 32,
             admitted: Arc::default(),
         }
     }
@@ -52,6 +53,14 @@ impl Heavy {
     pub fn for_this_machine() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Self::new(cores.saturating_sub(1))
+    }
+
+    /// The process's pool, sized [`Heavy::for_this_machine`]: what the app uses unless its
+    /// configuration sizes one of its own, and what operations without the app's state (the
+    /// password work the CLI shares) use.
+    pub fn shared() -> Arc<Heavy> {
+        static SHARED: std::sync::OnceLock<Arc<Heavy>> = std::sync::OnceLock::new();
+        Arc::clone(SHARED.get_or_init(|| Arc::new(Heavy::for_this_machine())))
     }
 
     pub fn max_waiting(&self) -> usize {

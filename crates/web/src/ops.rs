@@ -455,12 +455,34 @@ fn role_named(role: &str) -> Result<Role, WebError> {
     })
 }
 
-/// The Argon2id hash of a password that keeps the password rule, or why it does not.
-fn new_password_hash(field: &'static str, password: &str) -> Result<String, WebError> {
-    hash_password(password).map_err(|e| match e {
-        crate::accounts::PasswordError::TooWeak => WebError::invalid(field, e.to_string()),
-        crate::accounts::PasswordError::Hash(_) => WebError::Internal(e.to_string()),
-    })
+/// The Argon2id hash of a password that keeps the password rule, or why it does not. Argon2
+/// takes a core for tens of milliseconds, so it runs on the heavy-work pool.
+async fn new_password_hash(field: &'static str, password: &str) -> Result<String, WebError> {
+    let password = password.to_owned();
+    crate::heavy::Heavy::shared()
+        .run("hashing a password", move || hash_password(&password))
+        .await?
+        .map_err(|e| match e {
+            crate::accounts::PasswordError::TooWeak => WebError::invalid(field, e.to_string()),
+            crate::accounts::PasswordError::Hash(_) => WebError::Internal(e.to_string()),
+        })
+}
+
+/// Whether `password` matches the stored Argon2id hash, checked on the heavy-work pool. With no
+/// hash (no such person) it spends the same time on a hash of its own, so the time taken does
+/// not tell which names exist.
+pub async fn password_matches(password: &str, phc: Option<&str>) -> Result<bool, WebError> {
+    let password = password.to_owned();
+    let phc = phc.map(str::to_owned);
+    crate::heavy::Heavy::shared()
+        .run("checking a password", move || match phc {
+            Some(phc) => verify_password(&password, &phc),
+            None => {
+                let _ = hash_password("not-a-real-password-at-all");
+                false
+            }
+        })
+        .await
 }
 
 /// Adds a person: what `switchboard user add` and the People page both do.
@@ -471,7 +493,7 @@ pub async fn add_user_to(
     password: &str,
 ) -> Result<User, WebError> {
     let role = role_named(role)?;
-    let hash = new_password_hash("password", password)?;
+    let hash = new_password_hash("password", password).await?;
     Ok(accounts.create_user(name, role, &hash, now_ms()).await?)
 }
 
@@ -486,7 +508,7 @@ pub async fn create_first_admin(
     name: &str,
     password: &str,
 ) -> Result<User, WebError> {
-    let hash = new_password_hash("password", password)?;
+    let hash = new_password_hash("password", password).await?;
     accounts
         .create_first_admin(name, &hash, now_ms())
         .await?
@@ -534,7 +556,7 @@ pub async fn reset_password(
     id: i64,
     password: &str,
 ) -> Result<(), WebError> {
-    let hash = new_password_hash("password", password)?;
+    let hash = new_password_hash("password", password).await?;
     Ok(accounts.set_password_hash(id, &hash).await?)
 }
 
@@ -548,14 +570,21 @@ pub async fn change_own_password(
     current: &str,
     new: &str,
 ) -> Result<(), WebError> {
-    let hash = new_password_hash("new_password", new)?;
+    let hash = new_password_hash("new_password", new).await?;
     let now = now_ms();
     let attempt = crate::throttle::reserve(accounts, &user.name, client, now).await?;
     let stored = accounts
         .user(user.id)
         .await?
         .ok_or(crate::accounts::AccountsError::NoUser(user.id))?;
-    if !verify_password(current, &stored.password_hash) {
+    let matches = match password_matches(current, Some(&stored.password_hash)).await {
+        Ok(matches) => matches,
+        Err(e) => {
+            attempt.unchecked(accounts).await?;
+            return Err(e);
+        }
+    };
+    if !matches {
         return Err(WebError::invalid(
             "current_password",
             "the current password is not right: type the one you sign in with",

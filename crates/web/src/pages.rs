@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use store::{ConnectionId, MetricId, Store};
 
-use crate::accounts::{Role, hash_password, random_token, token_hash, verify_password};
+use crate::accounts::{Role, random_token, token_hash};
 use crate::auth::{Caller, MaybeCaller, Via, clear_session_cookie, cookie, session_cookie};
 use crate::error::{PageError, WebError};
 use crate::ops;
@@ -222,12 +222,13 @@ pub async fn login(
         Err(e) => return Err(e.into()),
     };
     let found = state.accounts().user_for_login(&form.name).await?;
-    let ok = match &found {
-        Some(u) => verify_password(&form.password, &u.password_hash),
-        None => {
-            // Spend the same time as a real check, so timing does not tell which names exist.
-            let _ = hash_password("not-a-real-password-at-all");
-            false
+    let hash = found.as_ref().map(|u| u.password_hash.as_str());
+    let ok = match crate::ops::password_matches(&form.password, hash).await {
+        Ok(ok) => ok,
+        Err(e) => {
+            // Busy, not wrong: the check never ran, so it does not count against anyone.
+            attempt.unchecked(state.accounts()).await?;
+            return Err(e.into());
         }
     };
     let Some(user) = found.filter(|_| ok).map(|u| u.user) else {

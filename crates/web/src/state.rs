@@ -57,7 +57,7 @@ struct Inner {
     telemetry: Telemetry,
     setup_token: Mutex<Option<String>>,
     bucket_cache: BucketCache,
-    heavy: Heavy,
+    heavy: Arc<Heavy>,
 }
 
 impl AppState {
@@ -69,8 +69,8 @@ impl AppState {
     ) -> Self {
         let bucket_cache = BucketCache::new(config.board_cache_buckets);
         let heavy = match config.heavy_workers {
-            Some(n) => Heavy::new(n),
-            None => Heavy::for_this_machine(),
+            Some(n) => Arc::new(Heavy::new(n)),
+            None => Heavy::shared(),
         };
         Self(Arc::new(Inner {
             store,

@@ -98,6 +98,12 @@ pub async fn reserve(
 }
 
 impl Attempt {
+    /// The password was never checked (the server was too busy to): the attempt does not count.
+    pub async fn unchecked(self, accounts: &dyn Accounts) -> Result<(), WebError> {
+        accounts.release_login_attempts(&self.ids).await?;
+        Ok(())
+    }
+
     /// The password matched: forget this check, and the account's failures from this address
     /// (not the address's failures on other names).
     pub async fn succeeded(self, accounts: &dyn Accounts, now_ms: i64) -> Result<(), WebError> {

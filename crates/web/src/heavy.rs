@@ -1,9 +1,10 @@
 //! CPU-heavy work (JSONata previews, Argon2, aggregating and drawing boards) kept off the async
 //! workers that answer every other request.
 //!
-//! [`Heavy::run`] puts a closure on tokio's blocking pool, at most `workers` at once; a caller
-//! waits for a turn while fewer than [`Heavy::max_waiting`] others do, and is refused with a
-//! 503 beyond that, so a burst queues a bounded amount of work rather than all of it.
+//! [`Heavy::run`] puts a closure on tokio's blocking pool, at most `workers` at once (one per
+//! core); a caller waits for a turn while fewer than [`Heavy::max_waiting`] others do, and is
+//! refused with a 503 beyond that, so a burst queues a bounded amount of work rather than all
+//! of it.
 //! [`Heavy::admit`] also bounds how many renders one requester (a share link, a user) has under
 //! way, so one link hammered in parallel cannot take every turn.
 
@@ -49,10 +50,11 @@ impl Heavy {
         }
     }
 
-    /// One worker per core but one, so the async workers keep a core to answer requests.
+    /// One worker per core. They are threads apart from the async workers, so the system's
+    /// scheduler still gives those their turn within milliseconds while every core draws; one
+    /// fewer would leave a core idle on a board's busiest minute for no gain in latency.
     pub fn for_this_machine() -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        Self::new(cores.saturating_sub(1))
+        Self::new(std::thread::available_parallelism().map_or(1, usize::from))
     }
 
     /// The process's pool, sized [`Heavy::for_this_machine`]: what the app uses unless its

@@ -27,7 +27,7 @@ pub struct WebConfig {
     /// store on every render).
     pub board_cache_buckets: usize,
     /// Threads for CPU-heavy work (previews, password hashing, drawing boards); `None` takes
-    /// one per core but one.
+    /// one per core.
     pub heavy_workers: Option<usize>,
 }
 

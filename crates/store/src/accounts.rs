@@ -5,6 +5,7 @@
 
 use std::future::Future;
 
+use crate::any::forward;
 use crate::dialect::Dialect;
 use crate::error::Result;
 use crate::sql_impl::SqlStore;
@@ -799,15 +800,6 @@ impl UserEdit<'_> {
             UserEdit::Delete => true,
         }
     }
-}
-
-macro_rules! forward {
-    ($self:ident . $method:ident ( $($arg:expr),* )) => {
-        match $self {
-            crate::AnyStore::Sqlite(s) => s.$method($($arg),*).await,
-            crate::AnyStore::Postgres(s) => s.$method($($arg),*).await,
-        }
-    };
 }
 
 impl AccountStore for crate::AnyStore {

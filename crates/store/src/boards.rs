@@ -7,6 +7,7 @@
 
 use std::future::Future;
 
+use crate::any::forward;
 use crate::dialect::Dialect;
 use crate::error::Result;
 use crate::ids::{BlockId, BoardId, ShareId};
@@ -696,15 +697,6 @@ where
             reason: format!("the stored {name} does not open under the master key"),
         })
     }
-}
-
-macro_rules! forward {
-    ($self:ident . $method:ident ( $($arg:expr),* )) => {
-        match $self {
-            crate::AnyStore::Sqlite(s) => s.$method($($arg),*).await,
-            crate::AnyStore::Postgres(s) => s.$method($($arg),*).await,
-        }
-    };
 }
 
 impl BoardStore for crate::AnyStore {

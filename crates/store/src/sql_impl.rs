@@ -1617,3 +1617,50 @@ where
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Claims = [(&'static str, fn() -> String, fn() -> String); 3];
+
+    const CLAIMS: Claims = [
+        (
+            "job",
+            claim_job_sql::<sqlx::Postgres>,
+            claim_job_sql::<sqlx::Sqlite>,
+        ),
+        (
+            "delivery",
+            claim_delivery_sql::<sqlx::Postgres>,
+            claim_delivery_sql::<sqlx::Sqlite>,
+        ),
+        (
+            "lapsed delivery",
+            claim_lapsed_delivery_sql::<sqlx::Postgres>,
+            claim_lapsed_delivery_sql::<sqlx::Sqlite>,
+        ),
+    ];
+
+    /// Without SKIP LOCKED, concurrent PostgreSQL workers queue behind one row and then claim
+    /// nothing; SQLite has no row locks (and rejects the clause), its writers taking turns anyway.
+    #[test]
+    fn postgres_claims_skip_locked_rows_and_sqlite_claims_do_not_lock() {
+        for (what, postgres, sqlite) in CLAIMS {
+            let (pg, lite) = (postgres(), sqlite());
+            assert!(
+                pg.contains("LIMIT 1 FOR UPDATE SKIP LOCKED)"),
+                "the PostgreSQL {what} claim must lock its pick in the subquery: {pg}"
+            );
+            assert!(
+                !lite.contains("FOR UPDATE"),
+                "the SQLite {what} claim must not: {lite}"
+            );
+            assert_eq!(
+                pg.replace(" FOR UPDATE SKIP LOCKED", ""),
+                lite,
+                "the {what} claim must otherwise be one text"
+            );
+        }
+    }
+}

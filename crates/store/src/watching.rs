@@ -10,6 +10,7 @@ use watch::alert::{AlertState, Phase};
 use watch::goal::Status;
 use watch::{AlertSpec, ChannelConfig, GoalSpec, ScorecardSpec};
 
+use crate::any::forward;
 use crate::dialect::Dialect;
 use crate::error::Result;
 use crate::ids::MetricId;
@@ -528,26 +529,17 @@ pub trait WatchStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<DeliveryRow>>> + Send;
 }
 
-macro_rules! forward_watch {
-    ($self:ident . $method:ident ( $($arg:expr),* )) => {
-        match $self {
-            crate::AnyStore::Sqlite(s) => s.$method($($arg),*).await,
-            crate::AnyStore::Postgres(s) => s.$method($($arg),*).await,
-        }
-    };
-}
-
 impl WatchStore for crate::AnyStore {
     async fn create_channel(&self, new: &NewChannel, now_ms: i64) -> Result<ChannelRow> {
-        forward_watch!(self.create_channel(new, now_ms))
+        forward!(self.create_channel(new, now_ms))
     }
 
     async fn channel(&self, id: ChannelId) -> Result<ChannelRow> {
-        forward_watch!(self.channel(id))
+        forward!(self.channel(id))
     }
 
     async fn list_channels(&self) -> Result<Vec<ChannelRow>> {
-        forward_watch!(self.list_channels())
+        forward!(self.list_channels())
     }
 
     async fn update_channel(
@@ -558,59 +550,59 @@ impl WatchStore for crate::AnyStore {
         secret: &SecretChange,
         now_ms: i64,
     ) -> Result<ChannelRow> {
-        forward_watch!(self.update_channel(id, name, config, secret, now_ms))
+        forward!(self.update_channel(id, name, config, secret, now_ms))
     }
 
     async fn delete_channel(&self, id: ChannelId) -> Result<bool> {
-        forward_watch!(self.delete_channel(id))
+        forward!(self.delete_channel(id))
     }
 
     async fn create_goal(&self, new: &NewGoal, now_ms: i64) -> Result<GoalRow> {
-        forward_watch!(self.create_goal(new, now_ms))
+        forward!(self.create_goal(new, now_ms))
     }
 
     async fn goal(&self, id: GoalId) -> Result<GoalRow> {
-        forward_watch!(self.goal(id))
+        forward!(self.goal(id))
     }
 
     async fn list_goals(&self) -> Result<Vec<GoalRow>> {
-        forward_watch!(self.list_goals())
+        forward!(self.list_goals())
     }
 
     async fn update_goal(&self, id: GoalId, new: &NewGoal, now_ms: i64) -> Result<GoalRow> {
-        forward_watch!(self.update_goal(id, new, now_ms))
+        forward!(self.update_goal(id, new, now_ms))
     }
 
     async fn delete_goal(&self, id: GoalId) -> Result<bool> {
-        forward_watch!(self.delete_goal(id))
+        forward!(self.delete_goal(id))
     }
 
     async fn record_goal_period(&self, goal: GoalId, period: &GoalPeriodRow) -> Result<()> {
-        forward_watch!(self.record_goal_period(goal, period))
+        forward!(self.record_goal_period(goal, period))
     }
 
     async fn goal_periods(&self, goal: GoalId, limit: u32) -> Result<Vec<GoalPeriodRow>> {
-        forward_watch!(self.goal_periods(goal, limit))
+        forward!(self.goal_periods(goal, limit))
     }
 
     async fn create_alert(&self, new: &NewAlert, now_ms: i64) -> Result<AlertRow> {
-        forward_watch!(self.create_alert(new, now_ms))
+        forward!(self.create_alert(new, now_ms))
     }
 
     async fn alert(&self, id: AlertId) -> Result<AlertRow> {
-        forward_watch!(self.alert(id))
+        forward!(self.alert(id))
     }
 
     async fn list_alerts(&self) -> Result<Vec<AlertRow>> {
-        forward_watch!(self.list_alerts())
+        forward!(self.list_alerts())
     }
 
     async fn update_alert(&self, id: AlertId, new: &NewAlert, now_ms: i64) -> Result<AlertRow> {
-        forward_watch!(self.update_alert(id, new, now_ms))
+        forward!(self.update_alert(id, new, now_ms))
     }
 
     async fn delete_alert(&self, id: AlertId) -> Result<bool> {
-        forward_watch!(self.delete_alert(id))
+        forward!(self.delete_alert(id))
     }
 
     async fn transition_alert(
@@ -621,11 +613,11 @@ impl WatchStore for crate::AnyStore {
         evaluated_ms: i64,
         event: Option<&NewAlertEvent>,
     ) -> Result<Option<Option<AlertEventId>>> {
-        forward_watch!(self.transition_alert(id, expected, state, evaluated_ms, event))
+        forward!(self.transition_alert(id, expected, state, evaluated_ms, event))
     }
 
     async fn alert_events(&self, alert: AlertId, limit: u32) -> Result<Vec<AlertEventRow>> {
-        forward_watch!(self.alert_events(alert, limit))
+        forward!(self.alert_events(alert, limit))
     }
 
     async fn create_scorecard(
@@ -634,15 +626,15 @@ impl WatchStore for crate::AnyStore {
         next_run_ms: i64,
         now_ms: i64,
     ) -> Result<ScorecardRow> {
-        forward_watch!(self.create_scorecard(new, next_run_ms, now_ms))
+        forward!(self.create_scorecard(new, next_run_ms, now_ms))
     }
 
     async fn scorecard(&self, id: ScorecardId) -> Result<ScorecardRow> {
-        forward_watch!(self.scorecard(id))
+        forward!(self.scorecard(id))
     }
 
     async fn list_scorecards(&self) -> Result<Vec<ScorecardRow>> {
-        forward_watch!(self.list_scorecards())
+        forward!(self.list_scorecards())
     }
 
     async fn update_scorecard(
@@ -652,11 +644,11 @@ impl WatchStore for crate::AnyStore {
         next_run_ms: i64,
         now_ms: i64,
     ) -> Result<ScorecardRow> {
-        forward_watch!(self.update_scorecard(id, new, next_run_ms, now_ms))
+        forward!(self.update_scorecard(id, new, next_run_ms, now_ms))
     }
 
     async fn delete_scorecard(&self, id: ScorecardId) -> Result<bool> {
-        forward_watch!(self.delete_scorecard(id))
+        forward!(self.delete_scorecard(id))
     }
 
     async fn claim_scorecard_run(
@@ -666,15 +658,15 @@ impl WatchStore for crate::AnyStore {
         next_run_ms: i64,
         now_ms: i64,
     ) -> Result<bool> {
-        forward_watch!(self.claim_scorecard_run(id, due_ms, next_run_ms, now_ms))
+        forward!(self.claim_scorecard_run(id, due_ms, next_run_ms, now_ms))
     }
 
     async fn create_delivery(&self, new: &NewDelivery, now_ms: i64) -> Result<DeliveryRow> {
-        forward_watch!(self.create_delivery(new, now_ms))
+        forward!(self.create_delivery(new, now_ms))
     }
 
     async fn delivery(&self, id: DeliveryId) -> Result<DeliveryRow> {
-        forward_watch!(self.delivery(id))
+        forward!(self.delivery(id))
     }
 
     async fn claim_delivery(
@@ -683,7 +675,7 @@ impl WatchStore for crate::AnyStore {
         lease: Duration,
         now_ms: i64,
     ) -> Result<Option<DeliveryRow>> {
-        forward_watch!(self.claim_delivery(holder, lease, now_ms))
+        forward!(self.claim_delivery(holder, lease, now_ms))
     }
 
     async fn claim_delivery_id(
@@ -693,7 +685,7 @@ impl WatchStore for crate::AnyStore {
         lease: Duration,
         now_ms: i64,
     ) -> Result<Option<DeliveryRow>> {
-        forward_watch!(self.claim_delivery_id(id, holder, lease, now_ms))
+        forward!(self.claim_delivery_id(id, holder, lease, now_ms))
     }
 
     async fn claim_lapsed_delivery(
@@ -702,7 +694,7 @@ impl WatchStore for crate::AnyStore {
         lease: Duration,
         now_ms: i64,
     ) -> Result<Option<DeliveryRow>> {
-        forward_watch!(self.claim_lapsed_delivery(holder, lease, now_ms))
+        forward!(self.claim_lapsed_delivery(holder, lease, now_ms))
     }
 
     async fn finish_attempt(
@@ -712,7 +704,7 @@ impl WatchStore for crate::AnyStore {
         outcome: &AttemptOutcome,
         now_ms: i64,
     ) -> Result<()> {
-        forward_watch!(self.finish_attempt(id, holder, outcome, now_ms))
+        forward!(self.finish_attempt(id, holder, outcome, now_ms))
     }
 
     async fn deliveries(
@@ -720,7 +712,7 @@ impl WatchStore for crate::AnyStore {
         source: Option<DeliverySource>,
         limit: u32,
     ) -> Result<Vec<DeliveryRow>> {
-        forward_watch!(self.deliveries(source, limit))
+        forward!(self.deliveries(source, limit))
     }
 }
 

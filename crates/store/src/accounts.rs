@@ -249,25 +249,20 @@ where
     /// In one transaction under the Admins' lock: reads the person, refuses a change
     /// that would leave no enabled Admin, and applies it otherwise. Answers the person
     /// as changed (as they were, for a deletion).
-    async fn change_user(
-        &self,
-        id: i64,
-        edit: crate::accounts::UserEdit<'_>,
-    ) -> crate::Result<crate::accounts::UserChange<crate::accounts::UserRow>> {
-        use crate::accounts::{ADMIN_ROLE, UserChange, UserEdit};
+    async fn change_user(&self, id: i64, edit: UserEdit<'_>) -> crate::Result<UserChange<UserRow>> {
         let op = edit.op();
         let mut tx = self.begin_write(op).await?;
-        Self::lock_name(&mut tx, crate::accounts::ADMINS_LOCK, op).await?;
+        Self::lock_name(&mut tx, ADMINS_LOCK, op).await?;
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM users u WHERE u.id = $1",
-            crate::accounts::USER_COLUMNS
+            USER_COLUMNS
         ));
         let Some(mut row) = sqlx::query_as(sql)
             .bind(id)
             .fetch_optional(&mut *tx)
             .await
             .map_err(crate::StoreError::db(op))?
-            .map(crate::accounts::user_of)
+            .map(user_of)
         else {
             return Ok(UserChange::NoUser);
         };
@@ -324,7 +319,7 @@ where
     }
 }
 
-impl<DB: Dialect> crate::accounts::AccountStore for SqlStore<DB>
+impl<DB: Dialect> AccountStore for SqlStore<DB>
 where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
@@ -352,7 +347,7 @@ where
 
     async fn count_admins(&self) -> crate::Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1")
-            .bind(crate::accounts::ADMIN_ROLE)
+            .bind(ADMIN_ROLE)
             .fetch_one(&self.pool)
             .await
             .map_err(crate::StoreError::db("count admins"))?;
@@ -365,9 +360,10 @@ where
         role: &str,
         password_hash: &str,
         now_ms: i64,
-    ) -> crate::Result<crate::accounts::UserRow> {
+    ) -> crate::Result<UserRow> {
         let inserted = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO users (name, name_key, role, password_hash, created_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO users (name, name_key, role, password_hash, created_ms) VALUES ($1, $2, \
+             $3, $4, $5) RETURNING id",
         )
         .bind(name)
         .bind(name.to_lowercase())
@@ -377,7 +373,7 @@ where
         .fetch_one(&self.pool)
         .await;
         match inserted {
-            Ok(id) => Ok(crate::accounts::UserRow {
+            Ok(id) => Ok(UserRow {
                 id,
                 name: name.to_owned(),
                 role: role.to_owned(),
@@ -398,12 +394,12 @@ where
         name: &str,
         password_hash: &str,
         now_ms: i64,
-    ) -> crate::Result<Option<crate::accounts::UserRow>> {
+    ) -> crate::Result<Option<UserRow>> {
         const OP: &str = "create the first admin";
         let mut tx = self.begin_write(OP).await?;
-        Self::lock_name(&mut tx, crate::accounts::ADMINS_LOCK, OP).await?;
+        Self::lock_name(&mut tx, ADMINS_LOCK, OP).await?;
         let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1")
-            .bind(crate::accounts::ADMIN_ROLE)
+            .bind(ADMIN_ROLE)
             .fetch_one(&mut *tx)
             .await
             .map_err(crate::StoreError::db(OP))?;
@@ -411,11 +407,12 @@ where
             return Ok(None);
         }
         let inserted = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO users (name, name_key, role, password_hash, created_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO users (name, name_key, role, password_hash, created_ms) VALUES ($1, $2, \
+             $3, $4, $5) RETURNING id",
         )
         .bind(name)
         .bind(name.to_lowercase())
-        .bind(crate::accounts::ADMIN_ROLE)
+        .bind(ADMIN_ROLE)
         .bind(password_hash)
         .bind(now_ms)
         .fetch_one(&mut *tx)
@@ -431,53 +428,53 @@ where
             Err(e) => return Err(crate::StoreError::db(OP)(e)),
         };
         tx.commit().await.map_err(crate::StoreError::db(OP))?;
-        Ok(Some(crate::accounts::UserRow {
+        Ok(Some(UserRow {
             id,
             name: name.to_owned(),
-            role: crate::accounts::ADMIN_ROLE.to_owned(),
+            role: ADMIN_ROLE.to_owned(),
             password_hash: password_hash.to_owned(),
             disabled: false,
             created_ms: now_ms,
         }))
     }
 
-    async fn user_by_name(&self, name: &str) -> crate::Result<Option<crate::accounts::UserRow>> {
+    async fn user_by_name(&self, name: &str) -> crate::Result<Option<UserRow>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM users u WHERE u.name_key = $1",
-            crate::accounts::USER_COLUMNS
+            USER_COLUMNS
         ));
         Ok(sqlx::query_as(sql)
             .bind(name.trim().to_lowercase())
             .fetch_optional(&self.pool)
             .await
             .map_err(crate::StoreError::db("read a user"))?
-            .map(crate::accounts::user_of))
+            .map(user_of))
     }
 
-    async fn user_by_id(&self, id: i64) -> crate::Result<Option<crate::accounts::UserRow>> {
+    async fn user_by_id(&self, id: i64) -> crate::Result<Option<UserRow>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM users u WHERE u.id = $1",
-            crate::accounts::USER_COLUMNS
+            USER_COLUMNS
         ));
         Ok(sqlx::query_as(sql)
             .bind(id)
             .fetch_optional(&self.pool)
             .await
             .map_err(crate::StoreError::db("read a user"))?
-            .map(crate::accounts::user_of))
+            .map(user_of))
     }
 
-    async fn list_users(&self) -> crate::Result<Vec<crate::accounts::UserRow>> {
+    async fn list_users(&self) -> crate::Result<Vec<UserRow>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM users u ORDER BY u.name_key",
-            crate::accounts::USER_COLUMNS
+            USER_COLUMNS
         ));
         Ok(sqlx::query_as(sql)
             .fetch_all(&self.pool)
             .await
             .map_err(crate::StoreError::db("list users"))?
             .into_iter()
-            .map(crate::accounts::user_of)
+            .map(user_of)
             .collect())
     }
 
@@ -485,32 +482,20 @@ where
         &self,
         id: i64,
         disabled: bool,
-    ) -> crate::Result<crate::accounts::UserChange<crate::accounts::UserRow>> {
-        self.change_user(id, crate::accounts::UserEdit::Disabled(disabled))
-            .await
+    ) -> crate::Result<UserChange<UserRow>> {
+        self.change_user(id, UserEdit::Disabled(disabled)).await
     }
 
-    async fn set_user_role(
-        &self,
-        id: i64,
-        role: &str,
-    ) -> crate::Result<crate::accounts::UserChange<crate::accounts::UserRow>> {
-        self.change_user(id, crate::accounts::UserEdit::Role(role))
-            .await
+    async fn set_user_role(&self, id: i64, role: &str) -> crate::Result<UserChange<UserRow>> {
+        self.change_user(id, UserEdit::Role(role)).await
     }
 
-    async fn delete_user(&self, id: i64) -> crate::Result<crate::accounts::UserChange<()>> {
-        use crate::accounts::UserChange;
-        Ok(
-            match self
-                .change_user(id, crate::accounts::UserEdit::Delete)
-                .await?
-            {
-                UserChange::Done(_) => UserChange::Done(()),
-                UserChange::NoUser => UserChange::NoUser,
-                UserChange::LastAdmin => UserChange::LastAdmin,
-            },
-        )
+    async fn delete_user(&self, id: i64) -> crate::Result<UserChange<()>> {
+        Ok(match self.change_user(id, UserEdit::Delete).await? {
+            UserChange::Done(_) => UserChange::Done(()),
+            UserChange::NoUser => UserChange::NoUser,
+            UserChange::LastAdmin => UserChange::LastAdmin,
+        })
     }
 
     async fn set_password_hash(&self, id: i64, password_hash: &str) -> crate::Result<bool> {
@@ -534,7 +519,7 @@ where
         Ok(true)
     }
 
-    async fn revoke_user_access(&self, id: i64) -> crate::Result<Option<crate::accounts::Revoked>> {
+    async fn revoke_user_access(&self, id: i64) -> crate::Result<Option<Revoked>> {
         const OP: &str = "revoke a user's sessions and tokens";
         let mut tx = self.begin_write(OP).await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
@@ -560,7 +545,7 @@ where
                 .map_err(crate::StoreError::db(OP))?,
         );
         tx.commit().await.map_err(crate::StoreError::db(OP))?;
-        Ok(Some(crate::accounts::Revoked { sessions, tokens }))
+        Ok(Some(Revoked { sessions, tokens }))
     }
 
     async fn create_session(
@@ -583,11 +568,7 @@ where
         Ok(())
     }
 
-    async fn session(
-        &self,
-        id_hash: &str,
-        now_ms: i64,
-    ) -> crate::Result<Option<crate::accounts::SessionRow>> {
+    async fn session(&self, id_hash: &str, now_ms: i64) -> crate::Result<Option<SessionRow>> {
         sqlx::query("DELETE FROM sessions WHERE expires_ms <= $1")
             .bind(now_ms)
             .execute(&self.pool)
@@ -596,15 +577,15 @@ where
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {}, s.csrf, s.expires_ms FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.id_hash = $1 AND NOT u.disabled",
-            crate::accounts::USER_COLUMNS
+            USER_COLUMNS
         ));
         let row: Option<SessionTuple> = sqlx::query_as(sql)
             .bind(id_hash)
             .fetch_optional(&self.pool)
             .await
             .map_err(crate::StoreError::db("read a session"))?;
-        Ok(row.map(|r| crate::accounts::SessionRow {
-            user: crate::accounts::user_of((r.0, r.1, r.2, r.3, r.4, r.5)),
+        Ok(row.map(|r| SessionRow {
+            user: user_of((r.0, r.1, r.2, r.3, r.4, r.5)),
             csrf: r.6,
             expires_ms: r.7,
         }))
@@ -625,9 +606,10 @@ where
         name: &str,
         token_hash: &str,
         now_ms: i64,
-    ) -> crate::Result<crate::accounts::ApiTokenRow> {
+    ) -> crate::Result<ApiTokenRow> {
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO api_tokens (user_id, name, token_hash, created_ms) VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_ms) VALUES ($1, $2, $3, \
+             $4) RETURNING id",
         )
         .bind(user_id)
         .bind(name)
@@ -636,7 +618,7 @@ where
         .fetch_one(&self.pool)
         .await
         .map_err(crate::StoreError::db("create an API token"))?;
-        Ok(crate::accounts::ApiTokenRow {
+        Ok(ApiTokenRow {
             id,
             user_id,
             name: name.to_owned(),
@@ -644,27 +626,21 @@ where
         })
     }
 
-    async fn user_by_api_token(
-        &self,
-        token_hash: &str,
-    ) -> crate::Result<Option<crate::accounts::UserRow>> {
+    async fn user_by_api_token(&self, token_hash: &str) -> crate::Result<Option<UserRow>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.token_hash = $1 AND NOT u.disabled",
-            crate::accounts::USER_COLUMNS
+            USER_COLUMNS
         ));
         Ok(sqlx::query_as(sql)
             .bind(token_hash)
             .fetch_optional(&self.pool)
             .await
             .map_err(crate::StoreError::db("read an API token"))?
-            .map(crate::accounts::user_of))
+            .map(user_of))
     }
 
-    async fn list_api_tokens(
-        &self,
-        user_id: i64,
-    ) -> crate::Result<Vec<crate::accounts::ApiTokenRow>> {
+    async fn list_api_tokens(&self, user_id: i64) -> crate::Result<Vec<ApiTokenRow>> {
         let rows: Vec<(i64, i64, String, i64)> = sqlx::query_as(
             "SELECT id, user_id, name, created_ms FROM api_tokens WHERE user_id = $1 ORDER BY id",
         )
@@ -674,7 +650,7 @@ where
         .map_err(crate::StoreError::db("list API tokens"))?;
         Ok(rows
             .into_iter()
-            .map(|r| crate::accounts::ApiTokenRow {
+            .map(|r| ApiTokenRow {
                 id: r.0,
                 user_id: r.1,
                 name: r.2,
@@ -695,10 +671,10 @@ where
 
     async fn reserve_login_attempt(
         &self,
-        limits: &[crate::accounts::AttemptLimit<'_>],
+        limits: &[AttemptLimit<'_>],
         window_ms: i64,
         now_ms: i64,
-    ) -> crate::Result<crate::accounts::AttemptReservation> {
+    ) -> crate::Result<AttemptReservation> {
         const OP: &str = "count a sign-in attempt";
         let mut keys: Vec<&str> = limits.iter().map(|l| l.key).collect();
         keys.sort_unstable();
@@ -707,7 +683,7 @@ where
             let mut tx = self.begin_write(OP).await?;
             // Locks in one order, so two attempts sharing keys cannot wait on each other.
             for key in &keys {
-                Self::lock_name(&mut tx, &crate::accounts::attempt_lock(key), OP).await?;
+                Self::lock_name(&mut tx, &attempt_lock(key), OP).await?;
             }
             let mut until_ms: Option<i64> = None;
             for limit in limits {
@@ -719,12 +695,12 @@ where
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(crate::StoreError::db(OP))?;
-                if let Some(at) = crate::accounts::blocked_until(&times, limit.max, window_ms) {
+                if let Some(at) = blocked_until(&times, limit.max, window_ms) {
                     until_ms = Some(until_ms.map_or(at, |u| u.max(at)));
                 }
             }
             match until_ms {
-                Some(until_ms) => crate::accounts::AttemptReservation::Blocked { until_ms },
+                Some(until_ms) => AttemptReservation::Blocked { until_ms },
                 None => {
                     let mut ids = Vec::with_capacity(keys.len());
                     for key in &keys {
@@ -739,7 +715,7 @@ where
                         ids.push(id);
                     }
                     tx.commit().await.map_err(crate::StoreError::db(OP))?;
-                    crate::accounts::AttemptReservation::Reserved(ids)
+                    AttemptReservation::Reserved(ids)
                 }
             }
         };

@@ -282,7 +282,7 @@ pub(crate) fn share_of(t: ShareTuple) -> ShareRow {
     }
 }
 
-impl<DB: Dialect> crate::boards::BoardStore for SqlStore<DB>
+impl<DB: Dialect> BoardStore for SqlStore<DB>
 where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
@@ -300,14 +300,11 @@ where
     for<'q> Option<f64>: sqlx::Encode<'q, DB>,
     for<'q> Option<Vec<u8>>: sqlx::Encode<'q, DB>,
 {
-    async fn create_board(
-        &self,
-        settings: &crate::boards::BoardSettings,
-        now_ms: i64,
-    ) -> crate::Result<crate::boards::BoardRow> {
-        crate::boards::check_settings(settings)?;
+    async fn create_board(&self, settings: &BoardSettings, now_ms: i64) -> crate::Result<BoardRow> {
+        check_settings(settings)?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO boards (name, date_range, comparison, zone, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+            "INSERT INTO boards (name, date_range, comparison, zone, created_ms, updated_ms) \
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
         )
         .bind(settings.name.trim())
         .bind(&settings.date_range)
@@ -319,7 +316,7 @@ where
         .map_err(crate::StoreError::db("create a board"))?;
         let mut settings = settings.clone();
         settings.name = settings.name.trim().to_owned();
-        Ok(crate::boards::BoardRow {
+        Ok(BoardRow {
             id: crate::BoardId(id),
             settings,
             created_ms: now_ms,
@@ -327,43 +324,44 @@ where
         })
     }
 
-    async fn board(&self, id: crate::BoardId) -> crate::Result<crate::boards::BoardRow> {
+    async fn board(&self, id: crate::BoardId) -> crate::Result<BoardRow> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM boards WHERE id = $1",
-            crate::boards::BOARD_COLUMNS
+            BOARD_COLUMNS
         ));
         sqlx::query_as(sql)
             .bind(id.0)
             .fetch_optional(&self.pool)
             .await
             .map_err(crate::StoreError::db("read a board"))?
-            .map(crate::boards::board_of)
-            .ok_or_else(|| crate::boards::not_found_board(id))
+            .map(board_of)
+            .ok_or_else(|| not_found_board(id))
     }
 
-    async fn list_boards(&self) -> crate::Result<Vec<crate::boards::BoardRow>> {
+    async fn list_boards(&self) -> crate::Result<Vec<BoardRow>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM boards ORDER BY LOWER(name), id",
-            crate::boards::BOARD_COLUMNS
+            BOARD_COLUMNS
         ));
         Ok(sqlx::query_as(sql)
             .fetch_all(&self.pool)
             .await
             .map_err(crate::StoreError::db("list boards"))?
             .into_iter()
-            .map(crate::boards::board_of)
+            .map(board_of)
             .collect())
     }
 
     async fn update_board(
         &self,
         id: crate::BoardId,
-        settings: &crate::boards::BoardSettings,
+        settings: &BoardSettings,
         now_ms: i64,
     ) -> crate::Result<()> {
-        crate::boards::check_settings(settings)?;
+        check_settings(settings)?;
         let done = sqlx::query(
-            "UPDATE boards SET name = $2, date_range = $3, comparison = $4, zone = $5, updated_ms = $6 WHERE id = $1",
+            "UPDATE boards SET name = $2, date_range = $3, comparison = $4, zone = $5, updated_ms \
+             = $6 WHERE id = $1",
         )
         .bind(id.0)
         .bind(settings.name.trim())
@@ -375,7 +373,7 @@ where
         .await
         .map_err(crate::StoreError::db("update a board"))?;
         if DB::rows_affected(&done) == 0 {
-            return Err(crate::boards::not_found_board(id));
+            return Err(not_found_board(id));
         }
         Ok(())
     }
@@ -394,15 +392,16 @@ where
         id: crate::BoardId,
         name: &str,
         now_ms: i64,
-    ) -> crate::Result<crate::boards::BoardRow> {
+    ) -> crate::Result<BoardRow> {
         let original = self.board(id).await?;
         let mut settings = original.settings.clone();
         settings.name = name.trim().to_owned();
-        crate::boards::check_settings(&settings)?;
+        check_settings(&settings)?;
         let mut tx = self.begin_write("duplicate a board").await?;
         let new_id: i64 = sqlx::query_scalar(
             "INSERT INTO boards (name, date_range, comparison, zone, created_ms, updated_ms) \
-             SELECT $2, date_range, comparison, zone, $3, $3 FROM boards WHERE id = $1 RETURNING id",
+             SELECT $2, date_range, comparison, zone, $3, $3 FROM boards WHERE id = $1 RETURNING \
+             id",
         )
         .bind(id.0)
         .bind(&settings.name)
@@ -410,10 +409,11 @@ where
         .fetch_optional(&mut *tx)
         .await
         .map_err(crate::StoreError::db("duplicate a board"))?
-        .ok_or_else(|| crate::boards::not_found_board(id))?;
+        .ok_or_else(|| not_found_board(id))?;
         sqlx::query(
             "INSERT INTO board_blocks (board_id, kind, title, x, y, w, h, settings, updated_ms) \
-             SELECT $2, kind, title, x, y, w, h, settings, $3 FROM board_blocks WHERE board_id = $1 ORDER BY id",
+             SELECT $2, kind, title, x, y, w, h, settings, $3 FROM board_blocks WHERE board_id = \
+             $1 ORDER BY id",
         )
         .bind(id.0)
         .bind(new_id)
@@ -428,10 +428,10 @@ where
         self.board(crate::BoardId(new_id)).await
     }
 
-    async fn blocks(&self, board: crate::BoardId) -> crate::Result<Vec<crate::boards::BlockRow>> {
+    async fn blocks(&self, board: crate::BoardId) -> crate::Result<Vec<BlockRow>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM board_blocks WHERE board_id = $1 ORDER BY y, x, id",
-            crate::boards::BLOCK_COLUMNS
+            BLOCK_COLUMNS
         ));
         Ok(sqlx::query_as(sql)
             .bind(board.0)
@@ -439,17 +439,17 @@ where
             .await
             .map_err(crate::StoreError::db("read a board's blocks"))?
             .into_iter()
-            .map(crate::boards::block_of)
+            .map(block_of)
             .collect())
     }
 
     async fn add_block(
         &self,
         board: crate::BoardId,
-        block: &crate::boards::NewBlock,
+        block: &NewBlock,
         now_ms: i64,
-    ) -> crate::Result<crate::boards::BlockRow> {
-        crate::boards::check_block(block)?;
+    ) -> crate::Result<BlockRow> {
+        check_block(block)?;
         let p = block.place;
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO board_blocks (board_id, kind, title, x, y, w, h, settings, updated_ms) \
@@ -467,8 +467,8 @@ where
         .fetch_optional(&self.pool)
         .await
         .map_err(crate::StoreError::db("add a block"))?
-        .ok_or_else(|| crate::boards::not_found_board(board))?;
-        Ok(crate::boards::BlockRow {
+        .ok_or_else(|| not_found_board(board))?;
+        Ok(BlockRow {
             id: crate::BlockId(inserted),
             board,
             block: block.clone(),
@@ -480,13 +480,14 @@ where
         &self,
         board: crate::BoardId,
         id: crate::BlockId,
-        block: &crate::boards::NewBlock,
+        block: &NewBlock,
         now_ms: i64,
     ) -> crate::Result<()> {
-        crate::boards::check_block(block)?;
+        check_block(block)?;
         let p = block.place;
         let done = sqlx::query(
-            "UPDATE board_blocks SET kind = $3, title = $4, x = $5, y = $6, w = $7, h = $8, settings = $9, updated_ms = $10 \
+            "UPDATE board_blocks SET kind = $3, title = $4, x = $5, y = $6, w = $7, h = $8, \
+             settings = $9, updated_ms = $10 \
              WHERE id = $1 AND board_id = $2",
         )
         .bind(id.0)
@@ -514,7 +515,7 @@ where
     async fn arrange_blocks(
         &self,
         board: crate::BoardId,
-        places: &[(crate::BlockId, crate::boards::Place)],
+        places: &[(crate::BlockId, Place)],
         now_ms: i64,
     ) -> crate::Result<()> {
         for (_, p) in places {
@@ -523,7 +524,8 @@ where
         let mut tx = self.begin_write("arrange blocks").await?;
         for (id, p) in places {
             let done = sqlx::query(
-                "UPDATE board_blocks SET x = $3, y = $4, w = $5, h = $6, updated_ms = $7 WHERE id = $1 AND board_id = $2",
+                "UPDATE board_blocks SET x = $3, y = $4, w = $5, h = $6, updated_ms = $7 WHERE id \
+                 = $1 AND board_id = $2",
             )
             .bind(id.0)
             .bind(board.0)
@@ -571,7 +573,7 @@ where
         label: &str,
         expires_ms: i64,
         now_ms: i64,
-    ) -> crate::Result<crate::boards::ShareRow> {
+    ) -> crate::Result<ShareRow> {
         let id = sqlx::query_scalar::<_, i64>(
             "INSERT INTO board_shares (board_id, secret_hash, label, created_ms, expires_ms) \
              SELECT id, $2, $3, $4, $5 FROM boards WHERE id = $1 RETURNING id",
@@ -585,7 +587,7 @@ where
         .await;
         let id = match id {
             Ok(Some(id)) => id,
-            Ok(None) => return Err(crate::boards::not_found_board(board)),
+            Ok(None) => return Err(not_found_board(board)),
             Err(e) if crate::error::is_unique_violation(&e) => {
                 return Err(crate::StoreError::Duplicate {
                     what: "share link",
@@ -594,7 +596,7 @@ where
             }
             Err(e) => return Err(crate::StoreError::db("create a share link")(e)),
         };
-        Ok(crate::boards::ShareRow {
+        Ok(ShareRow {
             id: crate::ShareId(id),
             board,
             secret_hash: secret_hash.to_owned(),
@@ -615,10 +617,10 @@ where
         Ok(DB::rows_affected(&done) > 0)
     }
 
-    async fn shares(&self, board: crate::BoardId) -> crate::Result<Vec<crate::boards::ShareRow>> {
+    async fn shares(&self, board: crate::BoardId) -> crate::Result<Vec<ShareRow>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM board_shares WHERE board_id = $1 ORDER BY created_ms DESC, id DESC",
-            crate::boards::SHARE_COLUMNS
+            SHARE_COLUMNS
         ));
         Ok(sqlx::query_as(sql)
             .bind(board.0)
@@ -626,21 +628,21 @@ where
             .await
             .map_err(crate::StoreError::db("list share links"))?
             .into_iter()
-            .map(crate::boards::share_of)
+            .map(share_of)
             .collect())
     }
 
-    async fn share(&self, id: crate::ShareId) -> crate::Result<Option<crate::boards::ShareRow>> {
+    async fn share(&self, id: crate::ShareId) -> crate::Result<Option<ShareRow>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM board_shares WHERE id = $1",
-            crate::boards::SHARE_COLUMNS
+            SHARE_COLUMNS
         ));
         Ok(sqlx::query_as(sql)
             .bind(id.0)
             .fetch_optional(&self.pool)
             .await
             .map_err(crate::StoreError::db("read a share link"))?
-            .map(crate::boards::share_of))
+            .map(share_of))
     }
 
     async fn revoke_share(
@@ -650,7 +652,8 @@ where
         now_ms: i64,
     ) -> crate::Result<bool> {
         let done = sqlx::query(
-            "UPDATE board_shares SET revoked_ms = $3 WHERE id = $1 AND board_id = $2 AND revoked_ms IS NULL",
+            "UPDATE board_shares SET revoked_ms = $3 WHERE id = $1 AND board_id = $2 AND \
+             revoked_ms IS NULL",
         )
         .bind(id.0)
         .bind(board.0)
@@ -662,7 +665,7 @@ where
     }
 
     async fn signing_key(&self, purpose: &str, candidate: &[u8]) -> crate::Result<Vec<u8>> {
-        let name = crate::boards::signing_key_meta(purpose);
+        let name = signing_key_meta(purpose);
         let key = self.key();
         let sealed = key.seal(candidate, &name)?;
         sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
@@ -679,7 +682,7 @@ where
         if let Some(plain) = key.open(&stored, &name) {
             return Ok(plain);
         }
-        if stored.len() == crate::boards::PLAIN_SIGNING_KEY_LEN {
+        if stored.len() == PLAIN_SIGNING_KEY_LEN {
             // Written in the clear by an earlier version: seal it in place, so links
             // signed with it keep working. Only a still-plain value is replaced.
             let resealed = key.seal(&stored, &name)?;

@@ -21,7 +21,8 @@ pub(crate) const BUCKET_CHUNK: usize = 500;
 
 pub(crate) fn bucket_insert_sql(rows: usize) -> String {
     let mut sql = String::from(
-        "INSERT INTO buckets (metric_id, dimension, hour_ms, sum, count, min, max, latest, latest_at_ms) VALUES ",
+        "INSERT INTO buckets (metric_id, dimension, hour_ms, sum, count, min, max, latest, \
+         latest_at_ms) VALUES ",
     );
     for r in 0..rows {
         if r > 0 {
@@ -124,9 +125,9 @@ pub(crate) fn claim_job_sql<DB: Dialect>() -> String {
         "UPDATE jobs SET state = 'running', locked_by = $1, locked_until = $2, \
          attempts = attempts + 1, updated_ms = $3 \
          WHERE id = (SELECT id FROM jobs \
-                     WHERE (state = 'pending' AND run_at_ms <= $3) \
-                        OR (state = 'running' AND locked_until < $3) \
-                     ORDER BY run_at_ms, id LIMIT 1{}) \
+         WHERE (state = 'pending' AND run_at_ms <= $3) \
+         OR (state = 'running' AND locked_until < $3) \
+         ORDER BY run_at_ms, id LIMIT 1{}) \
          RETURNING {JOB_COLUMNS}",
         DB::CLAIM_ROW_LOCK
     )
@@ -141,9 +142,9 @@ pub(crate) fn claim_delivery_sql<DB: Dialect>() -> String {
         "UPDATE deliveries \
          SET attempts = attempts + 1, locked_by = $1, locked_until = $2, updated_ms = $3 \
          WHERE id = (SELECT id FROM deliveries \
-                     WHERE state = 'pending' AND locked_until IS NULL AND next_attempt_ms <= $3 \
-                     ORDER BY next_attempt_ms, id LIMIT 1{}) \
-           AND state = 'pending' AND locked_until IS NULL AND next_attempt_ms <= $3 \
+         WHERE state = 'pending' AND locked_until IS NULL AND next_attempt_ms <= $3 \
+         ORDER BY next_attempt_ms, id LIMIT 1{}) \
+         AND state = 'pending' AND locked_until IS NULL AND next_attempt_ms <= $3 \
          RETURNING *",
         DB::CLAIM_ROW_LOCK
     )
@@ -155,8 +156,8 @@ pub(crate) fn claim_lapsed_delivery_sql<DB: Dialect>() -> String {
     format!(
         "UPDATE deliveries SET locked_by = $1, locked_until = $2, updated_ms = $3 \
          WHERE id = (SELECT id FROM deliveries WHERE state = 'pending' AND locked_until < $3 \
-                     ORDER BY locked_until, id LIMIT 1{}) \
-           AND state = 'pending' AND locked_until < $3 \
+         ORDER BY locked_until, id LIMIT 1{}) \
+         AND state = 'pending' AND locked_until < $3 \
          RETURNING *",
         DB::CLAIM_ROW_LOCK
     )
@@ -518,7 +519,8 @@ where
 
     async fn live_processes(&self, since_ms: i64) -> crate::Result<Vec<crate::ProcessRow>> {
         let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
-            "SELECT id, kind, started_ms, seen_ms FROM processes WHERE seen_ms >= $1 ORDER BY seen_ms DESC, id",
+            "SELECT id, kind, started_ms, seen_ms FROM processes WHERE seen_ms >= $1 ORDER BY \
+             seen_ms DESC, id",
         )
         .bind(since_ms)
         .fetch_all(&self.pool)
@@ -543,7 +545,8 @@ where
         let key = self.key();
         let mut tx = self.begin_write("create a connection").await?;
         let inserted = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO connections (label, account_sid, api_key_sid, sealed_secret, created_ms, updated_ms) \
+            "INSERT INTO connections (label, account_sid, api_key_sid, sealed_secret, created_ms, \
+             updated_ms) \
              VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
         )
         .bind(new.label.as_str())
@@ -589,7 +592,8 @@ where
     }
 
     async fn connection(&self, id: crate::ConnectionId) -> crate::Result<crate::Connection> {
-        const SQL: &str = "SELECT id, label, account_sid, api_key_sid, sealed_secret, created_ms, updated_ms FROM connections WHERE id = $1";
+        const SQL: &str = "SELECT id, label, account_sid, api_key_sid, sealed_secret, created_ms, \
+                           updated_ms FROM connections WHERE id = $1";
         let row = sqlx::query(SQL)
             .bind(id.0)
             .fetch_optional(&self.pool)
@@ -600,7 +604,8 @@ where
     }
 
     async fn connection_by_label(&self, label: &str) -> crate::Result<Option<crate::Connection>> {
-        const SQL: &str = "SELECT id, label, account_sid, api_key_sid, sealed_secret, created_ms, updated_ms FROM connections WHERE label = $1";
+        const SQL: &str = "SELECT id, label, account_sid, api_key_sid, sealed_secret, created_ms, \
+                           updated_ms FROM connections WHERE label = $1";
         let row = sqlx::query(SQL)
             .bind(label)
             .fetch_optional(&self.pool)
@@ -610,7 +615,8 @@ where
     }
 
     async fn list_connections(&self) -> crate::Result<Vec<crate::Connection>> {
-        const SQL: &str = "SELECT id, label, account_sid, api_key_sid, sealed_secret, created_ms, updated_ms FROM connections ORDER BY label";
+        const SQL: &str = "SELECT id, label, account_sid, api_key_sid, sealed_secret, created_ms, \
+                           updated_ms FROM connections ORDER BY label";
         let rows = sqlx::query(SQL)
             .fetch_all(&self.pool)
             .await
@@ -724,10 +730,13 @@ where
             count += 1;
         }
         // Channel secrets (SMTP passwords, webhook URLs and signing keys) move with the key too.
-        let rows = sqlx::query("SELECT id, name, sealed_secret FROM channels WHERE sealed_secret IS NOT NULL ORDER BY id")
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(crate::StoreError::db("read channels to re-seal"))?;
+        let rows = sqlx::query(
+            "SELECT id, name, sealed_secret FROM channels WHERE sealed_secret \
+             IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(crate::StoreError::db("read channels to re-seal"))?;
         for row in &rows {
             let id: i64 = row
                 .try_get("id")
@@ -802,9 +811,11 @@ where
     ) -> crate::Result<crate::StoredMetric> {
         let mut tx = self.begin_write("create a metric").await?;
         let inserted = sqlx::query(
-            "INSERT INTO metrics (name, connection_id, definition, version, used_by, created_ms, updated_ms) \
+            "INSERT INTO metrics (name, connection_id, definition, version, used_by, created_ms, \
+             updated_ms) \
              VALUES ($1, $2, $3, 1, '[]', $4, $4) \
-             RETURNING id, name, connection_id, definition, version, used_by, created_ms, updated_ms",
+             RETURNING id, name, connection_id, definition, version, used_by, created_ms, \
+             updated_ms",
         )
         .bind(new.name.as_str())
         .bind(new.connection_id.map(|c| c.0))
@@ -823,13 +834,16 @@ where
             Err(e) => return Err(crate::StoreError::db("create a metric")(e)),
         };
         let metric = Self::decode_metric(&row)?;
-        sqlx::query("INSERT INTO metric_versions (metric_id, version, definition, saved_ms) VALUES ($1, 1, $2, $3)")
-            .bind(metric.id.0)
-            .bind(new.definition.as_str())
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await
-            .map_err(crate::StoreError::db("save a metric version"))?;
+        sqlx::query(
+            "INSERT INTO metric_versions (metric_id, version, definition, saved_ms) \
+             VALUES ($1, 1, $2, $3)",
+        )
+        .bind(metric.id.0)
+        .bind(new.definition.as_str())
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(crate::StoreError::db("save a metric version"))?;
         tx.commit()
             .await
             .map_err(crate::StoreError::db("create a metric"))?;
@@ -844,8 +858,10 @@ where
     ) -> crate::Result<crate::StoredMetric> {
         let mut tx = self.begin_write("update a metric").await?;
         let row = sqlx::query(
-            "UPDATE metrics SET definition = $1, version = version + 1, updated_ms = $2 WHERE id = $3 \
-             RETURNING id, name, connection_id, definition, version, used_by, created_ms, updated_ms",
+            "UPDATE metrics SET definition = $1, version = version + 1, updated_ms = $2 WHERE id \
+             = $3 \
+             RETURNING id, name, connection_id, definition, version, used_by, created_ms, \
+             updated_ms",
         )
         .bind(definition)
         .bind(now_ms)
@@ -855,14 +871,17 @@ where
         .map_err(crate::StoreError::db("update a metric"))?
         .ok_or_else(|| crate::error::not_found_metric(id))?;
         let metric = Self::decode_metric(&row)?;
-        sqlx::query("INSERT INTO metric_versions (metric_id, version, definition, saved_ms) VALUES ($1, $2, $3, $4)")
-            .bind(id.0)
-            .bind(metric.version)
-            .bind(definition)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await
-            .map_err(crate::StoreError::db("save a metric version"))?;
+        sqlx::query(
+            "INSERT INTO metric_versions (metric_id, version, definition, saved_ms) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id.0)
+        .bind(metric.version)
+        .bind(definition)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(crate::StoreError::db("save a metric version"))?;
         tx.commit()
             .await
             .map_err(crate::StoreError::db("update a metric"))?;
@@ -870,7 +889,8 @@ where
     }
 
     async fn metric(&self, id: crate::MetricId) -> crate::Result<crate::StoredMetric> {
-        const SQL: &str = "SELECT id, name, connection_id, definition, version, used_by, created_ms, updated_ms FROM metrics WHERE id = $1";
+        const SQL: &str = "SELECT id, name, connection_id, definition, version, used_by, \
+                           created_ms, updated_ms FROM metrics WHERE id = $1";
         let row = sqlx::query(SQL)
             .bind(id.0)
             .fetch_optional(&self.pool)
@@ -881,7 +901,8 @@ where
     }
 
     async fn metric_by_name(&self, name: &str) -> crate::Result<Option<crate::StoredMetric>> {
-        const SQL: &str = "SELECT id, name, connection_id, definition, version, used_by, created_ms, updated_ms FROM metrics WHERE name = $1";
+        const SQL: &str = "SELECT id, name, connection_id, definition, version, used_by, \
+                           created_ms, updated_ms FROM metrics WHERE name = $1";
         let row = sqlx::query(SQL)
             .bind(name)
             .fetch_optional(&self.pool)
@@ -891,7 +912,8 @@ where
     }
 
     async fn list_metrics(&self) -> crate::Result<Vec<crate::StoredMetric>> {
-        const SQL: &str = "SELECT id, name, connection_id, definition, version, used_by, created_ms, updated_ms FROM metrics ORDER BY name";
+        const SQL: &str = "SELECT id, name, connection_id, definition, version, used_by, \
+                           created_ms, updated_ms FROM metrics ORDER BY name";
         let rows = sqlx::query(SQL)
             .fetch_all(&self.pool)
             .await
@@ -904,11 +926,14 @@ where
         id: crate::MetricId,
     ) -> crate::Result<Vec<crate::MetricVersion>> {
         use sqlx::Row;
-        let rows = sqlx::query("SELECT version, definition, saved_ms FROM metric_versions WHERE metric_id = $1 ORDER BY version")
-            .bind(id.0)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(crate::StoreError::db("list metric versions"))?;
+        let rows = sqlx::query(
+            "SELECT version, definition, saved_ms FROM metric_versions WHERE \
+             metric_id = $1 ORDER BY version",
+        )
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(crate::StoreError::db("list metric versions"))?;
         rows.iter()
             .map(|r| {
                 Ok(crate::MetricVersion {
@@ -1024,15 +1049,20 @@ where
         let mut tx = self.begin_write("add points").await?;
         for p in points {
             sqlx::query(
-                "INSERT INTO buckets (metric_id, dimension, hour_ms, sum, count, min, max, latest, latest_at_ms) \
+                "INSERT INTO buckets (metric_id, dimension, hour_ms, sum, count, min, max, \
+                 latest, latest_at_ms) \
                  VALUES ($1, $2, $3, $4, 1, $4, $4, $4, $5) \
                  ON CONFLICT (metric_id, dimension, hour_ms) DO UPDATE SET \
-                   sum = buckets.sum + excluded.sum, \
-                   count = buckets.count + 1, \
-                   min = CASE WHEN excluded.min < buckets.min THEN excluded.min ELSE buckets.min END, \
-                   max = CASE WHEN excluded.max > buckets.max THEN excluded.max ELSE buckets.max END, \
-                   latest = CASE WHEN excluded.latest_at_ms >= buckets.latest_at_ms THEN excluded.latest ELSE buckets.latest END, \
-                   latest_at_ms = CASE WHEN excluded.latest_at_ms >= buckets.latest_at_ms THEN excluded.latest_at_ms ELSE buckets.latest_at_ms END",
+                 sum = buckets.sum + excluded.sum, \
+                 count = buckets.count + 1, \
+                 min = CASE WHEN excluded.min < buckets.min THEN excluded.min ELSE buckets.min \
+                 END, \
+                 max = CASE WHEN excluded.max > buckets.max THEN excluded.max ELSE buckets.max \
+                 END, \
+                 latest = CASE WHEN excluded.latest_at_ms >= buckets.latest_at_ms THEN \
+                 excluded.latest ELSE buckets.latest END, \
+                 latest_at_ms = CASE WHEN excluded.latest_at_ms >= buckets.latest_at_ms THEN \
+                 excluded.latest_at_ms ELSE buckets.latest_at_ms END",
             )
             .bind(metric.0)
             .bind(p.dimension.as_str())
@@ -1055,10 +1085,14 @@ where
     }
 
     async fn buckets(&self, query: &crate::BucketQuery) -> crate::Result<Vec<crate::BucketRow>> {
-        const ALL: &str = "SELECT dimension, hour_ms, sum, count, min, max, latest, latest_at_ms FROM buckets \
-                           WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3 ORDER BY dimension, hour_ms";
-        const ONE: &str = "SELECT dimension, hour_ms, sum, count, min, max, latest, latest_at_ms FROM buckets \
-                           WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3 AND dimension = $4 ORDER BY hour_ms";
+        const ALL: &str = "SELECT dimension, hour_ms, sum, count, min, max, latest, latest_at_ms \
+                           FROM buckets \
+                           WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3 ORDER BY \
+                           dimension, hour_ms";
+        const ONE: &str = "SELECT dimension, hour_ms, sum, count, min, max, latest, latest_at_ms \
+                           FROM buckets \
+                           WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3 AND dimension \
+                           = $4 ORDER BY hour_ms";
         let q = match &query.dimension {
             None => sqlx::query(ALL)
                 .bind(query.metric.0)
@@ -1125,16 +1159,20 @@ where
         let mut tx = self.begin_write("merge a dimension").await?;
         // The SELECT's WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
         sqlx::query(
-            "INSERT INTO buckets (metric_id, dimension, hour_ms, sum, count, min, max, latest, latest_at_ms) \
-             SELECT metric_id, $3, hour_ms, sum, count, min, max, latest, latest_at_ms FROM buckets \
+            "INSERT INTO buckets (metric_id, dimension, hour_ms, sum, count, min, max, latest, \
+             latest_at_ms) \
+             SELECT metric_id, $3, hour_ms, sum, count, min, max, latest, latest_at_ms FROM \
+             buckets \
              WHERE metric_id = $1 AND dimension = $2 \
              ON CONFLICT (metric_id, dimension, hour_ms) DO UPDATE SET \
-               sum = buckets.sum + excluded.sum, \
-               count = buckets.count + excluded.count, \
-               min = CASE WHEN excluded.min < buckets.min THEN excluded.min ELSE buckets.min END, \
-               max = CASE WHEN excluded.max > buckets.max THEN excluded.max ELSE buckets.max END, \
-               latest = CASE WHEN excluded.latest_at_ms >= buckets.latest_at_ms THEN excluded.latest ELSE buckets.latest END, \
-               latest_at_ms = CASE WHEN excluded.latest_at_ms >= buckets.latest_at_ms THEN excluded.latest_at_ms ELSE buckets.latest_at_ms END",
+             sum = buckets.sum + excluded.sum, \
+             count = buckets.count + excluded.count, \
+             min = CASE WHEN excluded.min < buckets.min THEN excluded.min ELSE buckets.min END, \
+             max = CASE WHEN excluded.max > buckets.max THEN excluded.max ELSE buckets.max END, \
+             latest = CASE WHEN excluded.latest_at_ms >= buckets.latest_at_ms THEN \
+             excluded.latest ELSE buckets.latest END, \
+             latest_at_ms = CASE WHEN excluded.latest_at_ms >= buckets.latest_at_ms THEN \
+             excluded.latest_at_ms ELSE buckets.latest_at_ms END",
         )
         .bind(metric.0)
         .bind(from)
@@ -1183,15 +1221,18 @@ where
         id: crate::SyncRunId,
         end: &crate::SyncRunEnd,
     ) -> crate::Result<()> {
-        let done = sqlx::query("UPDATE sync_runs SET status = $1, ledger = $2, error = $3, finished_ms = $4 WHERE id = $5")
-            .bind(end.status.as_str())
-            .bind(end.ledger.to_string())
-            .bind(end.error.as_deref())
-            .bind(end.finished_ms)
-            .bind(id.0)
-            .execute(&self.pool)
-            .await
-            .map_err(crate::StoreError::db("finish a sync run"))?;
+        let done = sqlx::query(
+            "UPDATE sync_runs SET status = $1, ledger = $2, error = $3, \
+             finished_ms = $4 WHERE id = $5",
+        )
+        .bind(end.status.as_str())
+        .bind(end.ledger.to_string())
+        .bind(end.error.as_deref())
+        .bind(end.finished_ms)
+        .bind(id.0)
+        .execute(&self.pool)
+        .await
+        .map_err(crate::StoreError::db("finish a sync run"))?;
         if DB::rows_affected(&done) == 0 {
             return Err(crate::StoreError::NotFound {
                 what: "sync run",
@@ -1206,10 +1247,13 @@ where
         metric: Option<crate::MetricId>,
         limit: u32,
     ) -> crate::Result<Vec<crate::SyncRun>> {
-        const ALL: &str = "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, started_ms, finished_ms \
+        const ALL: &str = "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, \
+                           started_ms, finished_ms \
                            FROM sync_runs ORDER BY started_ms DESC, id DESC LIMIT $1";
-        const ONE: &str = "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, started_ms, finished_ms \
-                           FROM sync_runs WHERE metric_id = $2 ORDER BY started_ms DESC, id DESC LIMIT $1";
+        const ONE: &str = "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, \
+                           started_ms, finished_ms \
+                           FROM sync_runs WHERE metric_id = $2 ORDER BY started_ms DESC, id DESC \
+                           LIMIT $1";
         let q = match metric {
             None => sqlx::query(ALL).bind(i64::from(limit)),
             Some(m) => sqlx::query(ONE).bind(i64::from(limit)).bind(m.0),
@@ -1229,9 +1273,11 @@ where
         let mut runs = Vec::new();
         for chunk in ids.chunks(crate::sql_impl::ID_CHUNK) {
             let sql = format!(
-                "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, started_ms, finished_ms FROM ( \
-                   SELECT *, ROW_NUMBER() OVER (PARTITION BY metric_id ORDER BY started_ms DESC, id DESC) AS nth \
-                   FROM sync_runs WHERE metric_id IN ({}) \
+                "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, started_ms, \
+                 finished_ms FROM ( \
+                 SELECT *, ROW_NUMBER() OVER (PARTITION BY metric_id ORDER BY started_ms DESC, id \
+                 DESC) AS nth \
+                 FROM sync_runs WHERE metric_id IN ({}) \
                  ) ranked WHERE nth <= $1 ORDER BY metric_id, started_ms DESC, id DESC",
                 crate::sql_impl::placeholders(2, chunk.len())
             );
@@ -1272,8 +1318,10 @@ where
         &self,
         metric: crate::MetricId,
     ) -> crate::Result<Option<crate::SyncRun>> {
-        const SQL: &str = "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, started_ms, finished_ms \
-                           FROM sync_runs WHERE metric_id = $1 AND status IN ('succeeded', 'partial') \
+        const SQL: &str = "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, \
+                           started_ms, finished_ms \
+                           FROM sync_runs WHERE metric_id = $1 AND status IN ('succeeded', \
+                           'partial') \
                            ORDER BY started_ms DESC, id DESC LIMIT 1";
         let row = sqlx::query(SQL)
             .bind(metric.0)
@@ -1295,7 +1343,8 @@ where
         let changed = sqlx::query(
             "UPDATE sync_runs SET ledger = REPLACE(ledger, $2, $3), error = REPLACE(error, $2, $3) \
              WHERE metric_id = $1 \
-               AND (REPLACE(ledger, $2, $3) <> ledger OR REPLACE(COALESCE(error, ''), $2, $3) <> COALESCE(error, ''))",
+             AND (REPLACE(ledger, $2, $3) <> ledger OR REPLACE(COALESCE(error, ''), $2, $3) <> \
+             COALESCE(error, ''))",
         )
         .bind(metric.0)
         .bind(find)
@@ -1337,7 +1386,8 @@ where
             });
         }
         let others = sqlx::query(
-            "SELECT metric_id, CAST(length(compressed) AS BIGINT) AS size FROM raw_pages WHERE connection_id = $1 \
+            "SELECT metric_id, CAST(length(compressed) AS BIGINT) AS size FROM raw_pages WHERE \
+             connection_id = $1 \
              ORDER BY synced_at_ms, metric_id",
         )
         .bind(connection.0)
@@ -1370,7 +1420,8 @@ where
             evicted.push(crate::MetricId(id));
         }
         sqlx::query(
-            "INSERT INTO raw_pages (metric_id, connection_id, synced_at_ms, page_count, raw_bytes, compressed) \
+            "INSERT INTO raw_pages (metric_id, connection_id, synced_at_ms, page_count, \
+             raw_bytes, compressed) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(metric.0)
@@ -1393,11 +1444,14 @@ where
 
     async fn raw_pages(&self, metric: crate::MetricId) -> crate::Result<Option<crate::RawPages>> {
         use sqlx::Row;
-        let row = sqlx::query("SELECT connection_id, synced_at_ms, page_count, compressed FROM raw_pages WHERE metric_id = $1")
-            .bind(metric.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(crate::StoreError::db("read raw pages"))?;
+        let row = sqlx::query(
+            "SELECT connection_id, synced_at_ms, page_count, compressed FROM \
+             raw_pages WHERE metric_id = $1",
+        )
+        .bind(metric.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(crate::StoreError::db("read raw pages"))?;
         let Some(row) = row else { return Ok(None) };
         let read = crate::StoreError::db("read raw pages");
         let fields = (|| {
@@ -1434,7 +1488,8 @@ where
         // inserting again succeeds, so a few rounds always settle.
         for _ in 0..5 {
             let inserted = sqlx::query_scalar::<_, i64>(
-                "INSERT INTO jobs (kind, key, payload, state, attempts, run_at_ms, created_ms, updated_ms) \
+                "INSERT INTO jobs (kind, key, payload, state, attempts, run_at_ms, created_ms, \
+                 updated_ms) \
                  VALUES ($1, $2, $3, 'pending', 0, $4, $5, $5) \
                  ON CONFLICT (kind, key) WHERE state = 'pending' DO NOTHING RETURNING id",
             )
@@ -1499,25 +1554,31 @@ where
         lease: std::time::Duration,
         now_ms: i64,
     ) -> crate::Result<()> {
-        let done = sqlx::query("UPDATE jobs SET locked_until = $1, updated_ms = $2 WHERE id = $3 AND state = 'running' AND locked_by = $4")
-            .bind(crate::sql_impl::lease_until(now_ms, lease))
-            .bind(now_ms)
-            .bind(job.0)
-            .bind(worker)
-            .execute(&self.pool)
-            .await
-            .map_err(crate::StoreError::db("renew a job's lease"))?;
+        let done = sqlx::query(
+            "UPDATE jobs SET locked_until = $1, updated_ms = $2 WHERE id = $3 \
+             AND state = 'running' AND locked_by = $4",
+        )
+        .bind(crate::sql_impl::lease_until(now_ms, lease))
+        .bind(now_ms)
+        .bind(job.0)
+        .bind(worker)
+        .execute(&self.pool)
+        .await
+        .map_err(crate::StoreError::db("renew a job's lease"))?;
         Self::lease_held(done, job, worker)
     }
 
     async fn complete(&self, job: crate::JobId, worker: &str, now_ms: i64) -> crate::Result<()> {
-        let done = sqlx::query("UPDATE jobs SET state = 'done', locked_until = NULL, updated_ms = $1 WHERE id = $2 AND state = 'running' AND locked_by = $3")
-            .bind(now_ms)
-            .bind(job.0)
-            .bind(worker)
-            .execute(&self.pool)
-            .await
-            .map_err(crate::StoreError::db("complete a job"))?;
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'done', locked_until = NULL, updated_ms = \
+             $1 WHERE id = $2 AND state = 'running' AND locked_by = $3",
+        )
+        .bind(now_ms)
+        .bind(job.0)
+        .bind(worker)
+        .execute(&self.pool)
+        .await
+        .map_err(crate::StoreError::db("complete a job"))?;
         Self::lease_held(done, job, worker)
     }
 
@@ -1529,10 +1590,13 @@ where
         retry_at_ms: Option<i64>,
         now_ms: i64,
     ) -> crate::Result<()> {
-        const FAILED: &str = "UPDATE jobs SET state = 'failed', locked_until = NULL, last_error = $1, updated_ms = $2 \
+        const FAILED: &str = "UPDATE jobs SET state = 'failed', locked_until = NULL, last_error = \
+                              $1, updated_ms = $2 \
                               WHERE id = $3 AND state = 'running' AND locked_by = $4";
-        const RETRY: &str = "UPDATE jobs SET state = 'pending', run_at_ms = $5, locked_by = NULL, locked_until = NULL, \
-                             last_error = $1, updated_ms = $2 WHERE id = $3 AND state = 'running' AND locked_by = $4";
+        const RETRY: &str = "UPDATE jobs SET state = 'pending', run_at_ms = $5, locked_by = NULL, \
+                             locked_until = NULL, \
+                             last_error = $1, updated_ms = $2 WHERE id = $3 AND state = 'running' \
+                             AND locked_by = $4";
         let failed = || {
             sqlx::query(FAILED)
                 .bind(error)
@@ -1565,7 +1629,8 @@ where
     }
 
     async fn job(&self, id: crate::JobId) -> crate::Result<crate::Job> {
-        let sql = "SELECT id, kind, key, payload, state, attempts, run_at_ms, locked_by, locked_until, last_error, created_ms, updated_ms FROM jobs WHERE id = $1";
+        let sql = "SELECT id, kind, key, payload, state, attempts, run_at_ms, locked_by, \
+                   locked_until, last_error, created_ms, updated_ms FROM jobs WHERE id = $1";
         let row = sqlx::query(sql)
             .bind(id.0)
             .fetch_optional(&self.pool)
@@ -1583,9 +1648,11 @@ where
         state: Option<crate::JobState>,
         limit: u32,
     ) -> crate::Result<Vec<crate::Job>> {
-        const ALL: &str = "SELECT id, kind, key, payload, state, attempts, run_at_ms, locked_by, locked_until, last_error, created_ms, updated_ms \
+        const ALL: &str = "SELECT id, kind, key, payload, state, attempts, run_at_ms, locked_by, \
+                           locked_until, last_error, created_ms, updated_ms \
                            FROM jobs ORDER BY updated_ms DESC, id DESC LIMIT $1";
-        const ONE: &str = "SELECT id, kind, key, payload, state, attempts, run_at_ms, locked_by, locked_until, last_error, created_ms, updated_ms \
+        const ONE: &str = "SELECT id, kind, key, payload, state, attempts, run_at_ms, locked_by, \
+                           locked_until, last_error, created_ms, updated_ms \
                            FROM jobs WHERE state = $2 ORDER BY updated_ms DESC, id DESC LIMIT $1";
         let q = match state {
             None => sqlx::query(ALL).bind(i64::from(limit)),

@@ -734,7 +734,7 @@ where
     for<'q> Option<f64>: sqlx::Encode<'q, DB>,
     for<'q> Option<Vec<u8>>: sqlx::Encode<'q, DB>,
 {
-    fn watch_channel_row(&self, row: &DB::Row) -> crate::Result<crate::watching::ChannelRow> {
+    fn watch_channel_row(&self, row: &DB::Row) -> crate::Result<ChannelRow> {
         use sqlx::Row;
         let e = crate::StoreError::db;
         let id: i64 = row.try_get("id").map_err(e("read a channel"))?;
@@ -744,43 +744,37 @@ where
         let secret = match sealed {
             None => None,
             Some(s) => {
-                let plain = self
-                    .key()
-                    .open(&s, &crate::watching::channel_aad(id))
-                    .ok_or_else(|| {
-                        crate::StoreError::corrupt(
-                            "channels",
-                            id,
-                            "the secret does not open under the master key",
-                        )
-                    })?;
+                let plain = self.key().open(&s, &channel_aad(id)).ok_or_else(|| {
+                    crate::StoreError::corrupt(
+                        "channels",
+                        id,
+                        "the secret does not open under the master key",
+                    )
+                })?;
                 let text = String::from_utf8(plain).map_err(|_| {
                     crate::StoreError::corrupt("channels", id, "the secret is not text")
                 })?;
                 Some(domain::Secret::new(text))
             }
         };
-        Ok(crate::watching::ChannelRow {
-            id: crate::watching::ChannelId(id),
+        Ok(ChannelRow {
+            id: ChannelId(id),
             name,
-            config: crate::watching::from_json("channels", id, &config)?,
+            config: from_json("channels", id, &config)?,
             secret,
             created_ms: row.try_get("created_ms").map_err(e("read a channel"))?,
             updated_ms: row.try_get("updated_ms").map_err(e("read a channel"))?,
         })
     }
 
-    async fn watch_links(
-        &self,
-        table: &'static str,
-        owner: i64,
-    ) -> crate::Result<Vec<crate::watching::ChannelId>> {
+    async fn watch_links(&self, table: &'static str, owner: i64) -> crate::Result<Vec<ChannelId>> {
         let sql = match table {
             "alert_channels" => {
                 "SELECT channel_id FROM alert_channels WHERE alert_id = $1 ORDER BY channel_id"
             }
             _ => {
-                "SELECT channel_id FROM scorecard_channels WHERE scorecard_id = $1 ORDER BY channel_id"
+                "SELECT channel_id FROM scorecard_channels WHERE scorecard_id = $1 ORDER BY \
+                 channel_id"
             }
         };
         let ids: Vec<i64> = sqlx::query_scalar(sql)
@@ -788,23 +782,25 @@ where
             .fetch_all(&self.pool)
             .await
             .map_err(crate::StoreError::db("read linked channels"))?;
-        Ok(ids.into_iter().map(crate::watching::ChannelId).collect())
+        Ok(ids.into_iter().map(ChannelId).collect())
     }
 
     async fn watch_set_links(
         tx: &mut sqlx::Transaction<'static, DB>,
         table: &'static str,
         owner: i64,
-        channels: &[crate::watching::ChannelId],
+        channels: &[ChannelId],
     ) -> crate::Result<()> {
         let (del, ins) = match table {
             "alert_channels" => (
                 "DELETE FROM alert_channels WHERE alert_id = $1",
-                "INSERT INTO alert_channels (alert_id, channel_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                "INSERT INTO alert_channels (alert_id, channel_id) VALUES ($1, $2) ON CONFLICT DO \
+                 NOTHING",
             ),
             _ => (
                 "DELETE FROM scorecard_channels WHERE scorecard_id = $1",
-                "INSERT INTO scorecard_channels (scorecard_id, channel_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                "INSERT INTO scorecard_channels (scorecard_id, channel_id) VALUES ($1, $2) ON \
+                 CONFLICT DO NOTHING",
             ),
         };
         sqlx::query(del)
@@ -831,36 +827,36 @@ where
         Ok(())
     }
 
-    fn watch_goal_row(row: &DB::Row) -> crate::Result<crate::watching::GoalRow> {
+    fn watch_goal_row(row: &DB::Row) -> crate::Result<GoalRow> {
         use sqlx::Row;
         let e = crate::StoreError::db;
         let id: i64 = row.try_get("id").map_err(e("read a goal"))?;
         let spec: String = row.try_get("spec").map_err(e("read a goal"))?;
-        Ok(crate::watching::GoalRow {
-            id: crate::watching::GoalId(id),
+        Ok(GoalRow {
+            id: GoalId(id),
             name: row.try_get("name").map_err(e("read a goal"))?,
             metric_id: crate::MetricId(row.try_get("metric_id").map_err(e("read a goal"))?),
-            spec: crate::watching::from_json("goals", id, &spec)?,
+            spec: from_json("goals", id, &spec)?,
             created_ms: row.try_get("created_ms").map_err(e("read a goal"))?,
             updated_ms: row.try_get("updated_ms").map_err(e("read a goal"))?,
         })
     }
 
-    async fn watch_alert_row(&self, row: &DB::Row) -> crate::Result<crate::watching::AlertRow> {
+    async fn watch_alert_row(&self, row: &DB::Row) -> crate::Result<AlertRow> {
         use sqlx::Row;
         let e = crate::StoreError::db;
         let id: i64 = row.try_get("id").map_err(e("read an alert"))?;
         let spec: String = row.try_get("spec").map_err(e("read an alert"))?;
         let phase: String = row.try_get("phase").map_err(e("read an alert"))?;
-        Ok(crate::watching::AlertRow {
-            id: crate::watching::AlertId(id),
+        Ok(AlertRow {
+            id: AlertId(id),
             name: row.try_get("name").map_err(e("read an alert"))?,
             metric_id: crate::MetricId(row.try_get("metric_id").map_err(e("read an alert"))?),
-            spec: crate::watching::from_json("alerts", id, &spec)?,
+            spec: from_json("alerts", id, &spec)?,
             enabled: row.try_get("enabled").map_err(e("read an alert"))?,
             channels: self.watch_links("alert_channels", id).await?,
             state: watch::alert::AlertState {
-                phase: crate::watching::phase_parse(&phase).ok_or_else(|| {
+                phase: phase_parse(&phase).ok_or_else(|| {
                     crate::StoreError::corrupt("alerts", id, format!("phase {phase}"))
                 })?,
                 last_fired_ms: row.try_get("last_fired_ms").map_err(e("read an alert"))?,
@@ -873,18 +869,15 @@ where
         })
     }
 
-    async fn watch_scorecard_row(
-        &self,
-        row: &DB::Row,
-    ) -> crate::Result<crate::watching::ScorecardRow> {
+    async fn watch_scorecard_row(&self, row: &DB::Row) -> crate::Result<ScorecardRow> {
         use sqlx::Row;
         let e = crate::StoreError::db;
         let id: i64 = row.try_get("id").map_err(e("read a scorecard"))?;
         let spec: String = row.try_get("spec").map_err(e("read a scorecard"))?;
-        Ok(crate::watching::ScorecardRow {
-            id: crate::watching::ScorecardId(id),
+        Ok(ScorecardRow {
+            id: ScorecardId(id),
             name: row.try_get("name").map_err(e("read a scorecard"))?,
-            spec: crate::watching::from_json("scorecards", id, &spec)?,
+            spec: from_json("scorecards", id, &spec)?,
             channels: self.watch_links("scorecard_channels", id).await?,
             next_run_ms: row.try_get("next_run_ms").map_err(e("read a scorecard"))?,
             last_run_ms: row.try_get("last_run_ms").map_err(e("read a scorecard"))?,
@@ -893,7 +886,7 @@ where
         })
     }
 
-    fn watch_delivery_row(row: &DB::Row) -> crate::Result<crate::watching::DeliveryRow> {
+    fn watch_delivery_row(row: &DB::Row) -> crate::Result<DeliveryRow> {
         use sqlx::Row;
         let e = crate::StoreError::db;
         let id: i64 = row.try_get("id").map_err(e("read a delivery"))?;
@@ -902,14 +895,12 @@ where
         let message: String = row.try_get("message").map_err(e("read a delivery"))?;
         let state: String = row.try_get("state").map_err(e("read a delivery"))?;
         let attempts: i64 = row.try_get("attempts").map_err(e("read a delivery"))?;
-        Ok(crate::watching::DeliveryRow {
-            id: crate::watching::DeliveryId(id),
-            channel_id: crate::watching::ChannelId(
-                row.try_get("channel_id").map_err(e("read a delivery"))?,
-            ),
-            source: crate::watching::source_of(&kind, source_id, id)?,
-            message: crate::watching::from_json("deliveries", id, &message)?,
-            state: crate::watching::state_parse(&state, id)?,
+        Ok(DeliveryRow {
+            id: DeliveryId(id),
+            channel_id: ChannelId(row.try_get("channel_id").map_err(e("read a delivery"))?),
+            source: source_of(&kind, source_id, id)?,
+            message: from_json("deliveries", id, &message)?,
+            state: state_parse(&state, id)?,
             attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
             next_attempt_ms: row
                 .try_get("next_attempt_ms")
@@ -923,7 +914,7 @@ where
     }
 }
 
-impl<DB: Dialect> crate::watching::WatchStore for SqlStore<DB>
+impl<DB: Dialect> WatchStore for SqlStore<DB>
 where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
@@ -941,15 +932,12 @@ where
     for<'q> Option<f64>: sqlx::Encode<'q, DB>,
     for<'q> Option<Vec<u8>>: sqlx::Encode<'q, DB>,
 {
-    async fn create_channel(
-        &self,
-        new: &crate::watching::NewChannel,
-        now_ms: i64,
-    ) -> crate::Result<crate::watching::ChannelRow> {
-        let config = crate::watching::to_json("channel", &new.config)?;
+    async fn create_channel(&self, new: &NewChannel, now_ms: i64) -> crate::Result<ChannelRow> {
+        let config = to_json("channel", &new.config)?;
         let mut tx = self.begin_write("create a channel").await?;
         let inserted = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO channels (name, config, sealed_secret, created_ms, updated_ms) VALUES ($1, $2, NULL, $3, $3) RETURNING id",
+            "INSERT INTO channels (name, config, sealed_secret, created_ms, updated_ms) VALUES \
+             ($1, $2, NULL, $3, $3) RETURNING id",
         )
         .bind(new.name.as_str())
         .bind(config)
@@ -968,10 +956,9 @@ where
         };
         if let Some(secret) = &new.secret {
             // The associated data names the row, so the id must exist before sealing.
-            let sealed = self.key().seal(
-                secret.expose().as_bytes(),
-                &crate::watching::channel_aad(id),
-            )?;
+            let sealed = self
+                .key()
+                .seal(secret.expose().as_bytes(), &channel_aad(id))?;
             sqlx::query("UPDATE channels SET sealed_secret = $1 WHERE id = $2")
                 .bind(sealed)
                 .bind(id)
@@ -982,13 +969,10 @@ where
         tx.commit()
             .await
             .map_err(crate::StoreError::db("create a channel"))?;
-        self.channel(crate::watching::ChannelId(id)).await
+        self.channel(ChannelId(id)).await
     }
 
-    async fn channel(
-        &self,
-        id: crate::watching::ChannelId,
-    ) -> crate::Result<crate::watching::ChannelRow> {
+    async fn channel(&self, id: ChannelId) -> crate::Result<ChannelRow> {
         let row = sqlx::query("SELECT * FROM channels WHERE id = $1")
             .bind(id.0)
             .fetch_optional(&self.pool)
@@ -1001,7 +985,7 @@ where
         self.watch_channel_row(&row)
     }
 
-    async fn list_channels(&self) -> crate::Result<Vec<crate::watching::ChannelRow>> {
+    async fn list_channels(&self) -> crate::Result<Vec<ChannelRow>> {
         let rows = sqlx::query("SELECT * FROM channels ORDER BY name")
             .fetch_all(&self.pool)
             .await
@@ -1011,13 +995,13 @@ where
 
     async fn update_channel(
         &self,
-        id: crate::watching::ChannelId,
+        id: ChannelId,
         name: &str,
         config: &watch::ChannelConfig,
-        secret: &crate::watching::SecretChange,
+        secret: &SecretChange,
         now_ms: i64,
-    ) -> crate::Result<crate::watching::ChannelRow> {
-        let config = crate::watching::to_json("channel", config)?;
+    ) -> crate::Result<ChannelRow> {
+        let config = to_json("channel", config)?;
         let mut tx = self.begin_write("update a channel").await?;
         let done = sqlx::query(
             "UPDATE channels SET name = $1, config = $2, updated_ms = $3 WHERE id = $4",
@@ -1045,11 +1029,10 @@ where
             Err(e) => return Err(crate::StoreError::db("update a channel")(e)),
         }
         let sealed = match secret {
-            crate::watching::SecretChange::Keep => None,
-            crate::watching::SecretChange::Clear => Some(None),
-            crate::watching::SecretChange::Set(s) => Some(Some(
-                self.key()
-                    .seal(s.expose().as_bytes(), &crate::watching::channel_aad(id.0))?,
+            SecretChange::Keep => None,
+            SecretChange::Clear => Some(None),
+            SecretChange::Set(s) => Some(Some(
+                self.key().seal(s.expose().as_bytes(), &channel_aad(id.0))?,
             )),
         };
         if let Some(sealed) = sealed {
@@ -1066,7 +1049,7 @@ where
         self.channel(id).await
     }
 
-    async fn delete_channel(&self, id: crate::watching::ChannelId) -> crate::Result<bool> {
+    async fn delete_channel(&self, id: ChannelId) -> crate::Result<bool> {
         let done = sqlx::query("DELETE FROM channels WHERE id = $1")
             .bind(id.0)
             .execute(&self.pool)
@@ -1075,14 +1058,11 @@ where
         Ok(DB::rows_affected(&done) > 0)
     }
 
-    async fn create_goal(
-        &self,
-        new: &crate::watching::NewGoal,
-        now_ms: i64,
-    ) -> crate::Result<crate::watching::GoalRow> {
-        let spec = crate::watching::to_json("goal", &new.spec)?;
+    async fn create_goal(&self, new: &NewGoal, now_ms: i64) -> crate::Result<GoalRow> {
+        let spec = to_json("goal", &new.spec)?;
         let inserted = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO goals (name, metric_id, spec, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $4) RETURNING id",
+            "INSERT INTO goals (name, metric_id, spec, created_ms, updated_ms) VALUES ($1, $2, \
+             $3, $4, $4) RETURNING id",
         )
         .bind(new.name.as_str())
         .bind(new.metric_id.0)
@@ -1103,10 +1083,10 @@ where
             }
             Err(e) => return Err(crate::StoreError::db("create a goal")(e)),
         };
-        self.goal(crate::watching::GoalId(id)).await
+        self.goal(GoalId(id)).await
     }
 
-    async fn goal(&self, id: crate::watching::GoalId) -> crate::Result<crate::watching::GoalRow> {
+    async fn goal(&self, id: GoalId) -> crate::Result<GoalRow> {
         let row = sqlx::query("SELECT * FROM goals WHERE id = $1")
             .bind(id.0)
             .fetch_optional(&self.pool)
@@ -1119,7 +1099,7 @@ where
         Self::watch_goal_row(&row)
     }
 
-    async fn list_goals(&self) -> crate::Result<Vec<crate::watching::GoalRow>> {
+    async fn list_goals(&self) -> crate::Result<Vec<GoalRow>> {
         let rows = sqlx::query("SELECT * FROM goals ORDER BY name")
             .fetch_all(&self.pool)
             .await
@@ -1127,13 +1107,8 @@ where
         rows.iter().map(Self::watch_goal_row).collect()
     }
 
-    async fn update_goal(
-        &self,
-        id: crate::watching::GoalId,
-        new: &crate::watching::NewGoal,
-        now_ms: i64,
-    ) -> crate::Result<crate::watching::GoalRow> {
-        let spec = crate::watching::to_json("goal", &new.spec)?;
+    async fn update_goal(&self, id: GoalId, new: &NewGoal, now_ms: i64) -> crate::Result<GoalRow> {
+        let spec = to_json("goal", &new.spec)?;
         let done = sqlx::query(
             "UPDATE goals SET name = $1, metric_id = $2, spec = $3, updated_ms = $4 WHERE id = $5",
         )
@@ -1161,7 +1136,7 @@ where
         }
     }
 
-    async fn delete_goal(&self, id: crate::watching::GoalId) -> crate::Result<bool> {
+    async fn delete_goal(&self, id: GoalId) -> crate::Result<bool> {
         let done = sqlx::query("DELETE FROM goals WHERE id = $1")
             .bind(id.0)
             .execute(&self.pool)
@@ -1170,16 +1145,15 @@ where
         Ok(DB::rows_affected(&done) > 0)
     }
 
-    async fn record_goal_period(
-        &self,
-        goal: crate::watching::GoalId,
-        p: &crate::watching::GoalPeriodRow,
-    ) -> crate::Result<()> {
+    async fn record_goal_period(&self, goal: GoalId, p: &GoalPeriodRow) -> crate::Result<()> {
         sqlx::query(
-            "INSERT INTO goal_periods (goal_id, period_index, start_ms, end_ms, value, target, status, recorded_ms) \
+            "INSERT INTO goal_periods (goal_id, period_index, start_ms, end_ms, value, target, \
+             status, recorded_ms) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (goal_id, period_index) DO UPDATE SET start_ms = excluded.start_ms, end_ms = excluded.end_ms, \
-             value = excluded.value, target = excluded.target, status = excluded.status, recorded_ms = excluded.recorded_ms",
+             ON CONFLICT (goal_id, period_index) DO UPDATE SET start_ms = excluded.start_ms, \
+             end_ms = excluded.end_ms, \
+             value = excluded.value, target = excluded.target, status = excluded.status, \
+             recorded_ms = excluded.recorded_ms",
         )
         .bind(goal.0)
         .bind(i64::from(p.index))
@@ -1187,25 +1161,27 @@ where
         .bind(p.end_ms)
         .bind(p.value)
         .bind(p.target)
-        .bind(crate::watching::status_str(p.status))
+        .bind(status_str(p.status))
         .bind(p.recorded_ms)
         .execute(&self.pool)
         .await
         .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.is_foreign_key_violation() => crate::StoreError::NotFound { what: "goal", id: goal.to_string() },
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                crate::StoreError::NotFound {
+                    what: "goal",
+                    id: goal.to_string(),
+                }
+            }
             _ => crate::StoreError::db("record a goal period")(e),
         })?;
         Ok(())
     }
 
-    async fn goal_periods(
-        &self,
-        goal: crate::watching::GoalId,
-        limit: u32,
-    ) -> crate::Result<Vec<crate::watching::GoalPeriodRow>> {
+    async fn goal_periods(&self, goal: GoalId, limit: u32) -> crate::Result<Vec<GoalPeriodRow>> {
         use sqlx::Row;
         let rows = sqlx::query(
-            "SELECT period_index, start_ms, end_ms, value, target, status, recorded_ms FROM goal_periods \
+            "SELECT period_index, start_ms, end_ms, value, target, status, recorded_ms FROM \
+             goal_periods \
              WHERE goal_id = $1 ORDER BY period_index DESC LIMIT $2",
         )
         .bind(goal.0)
@@ -1218,13 +1194,13 @@ where
             .map(|r| {
                 let index: i64 = r.try_get("period_index").map_err(e("read a goal period"))?;
                 let status: String = r.try_get("status").map_err(e("read a goal period"))?;
-                Ok(crate::watching::GoalPeriodRow {
+                Ok(GoalPeriodRow {
                     index: u32::try_from(index).unwrap_or(u32::MAX),
                     start_ms: r.try_get("start_ms").map_err(e("read a goal period"))?,
                     end_ms: r.try_get("end_ms").map_err(e("read a goal period"))?,
                     value: r.try_get("value").map_err(e("read a goal period"))?,
                     target: r.try_get("target").map_err(e("read a goal period"))?,
-                    status: crate::watching::status_parse(&status).ok_or_else(|| {
+                    status: status_parse(&status).ok_or_else(|| {
                         crate::StoreError::corrupt(
                             "goal_periods",
                             goal.0,
@@ -1237,15 +1213,12 @@ where
             .collect()
     }
 
-    async fn create_alert(
-        &self,
-        new: &crate::watching::NewAlert,
-        now_ms: i64,
-    ) -> crate::Result<crate::watching::AlertRow> {
-        let spec = crate::watching::to_json("alert", &new.spec)?;
+    async fn create_alert(&self, new: &NewAlert, now_ms: i64) -> crate::Result<AlertRow> {
+        let spec = to_json("alert", &new.spec)?;
         let mut tx = self.begin_write("create an alert").await?;
         let inserted = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO alerts (name, metric_id, spec, enabled, phase, created_ms, updated_ms) VALUES ($1, $2, $3, $4, 'ok', $5, $5) RETURNING id",
+            "INSERT INTO alerts (name, metric_id, spec, enabled, phase, created_ms, updated_ms) \
+             VALUES ($1, $2, $3, $4, 'ok', $5, $5) RETURNING id",
         )
         .bind(new.name.as_str())
         .bind(new.metric_id.0)
@@ -1271,13 +1244,10 @@ where
         tx.commit()
             .await
             .map_err(crate::StoreError::db("create an alert"))?;
-        self.alert(crate::watching::AlertId(id)).await
+        self.alert(AlertId(id)).await
     }
 
-    async fn alert(
-        &self,
-        id: crate::watching::AlertId,
-    ) -> crate::Result<crate::watching::AlertRow> {
+    async fn alert(&self, id: AlertId) -> crate::Result<AlertRow> {
         let row = sqlx::query("SELECT * FROM alerts WHERE id = $1")
             .bind(id.0)
             .fetch_optional(&self.pool)
@@ -1290,7 +1260,7 @@ where
         self.watch_alert_row(&row).await
     }
 
-    async fn list_alerts(&self) -> crate::Result<Vec<crate::watching::AlertRow>> {
+    async fn list_alerts(&self) -> crate::Result<Vec<AlertRow>> {
         let rows = sqlx::query("SELECT * FROM alerts ORDER BY name")
             .fetch_all(&self.pool)
             .await
@@ -1304,21 +1274,24 @@ where
 
     async fn update_alert(
         &self,
-        id: crate::watching::AlertId,
-        new: &crate::watching::NewAlert,
+        id: AlertId,
+        new: &NewAlert,
         now_ms: i64,
-    ) -> crate::Result<crate::watching::AlertRow> {
-        let spec = crate::watching::to_json("alert", &new.spec)?;
+    ) -> crate::Result<AlertRow> {
+        let spec = to_json("alert", &new.spec)?;
         let mut tx = self.begin_write("update an alert").await?;
-        let done = sqlx::query("UPDATE alerts SET name = $1, metric_id = $2, spec = $3, enabled = $4, updated_ms = $5 WHERE id = $6")
-            .bind(new.name.as_str())
-            .bind(new.metric_id.0)
-            .bind(spec)
-            .bind(new.enabled)
-            .bind(now_ms)
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await;
+        let done = sqlx::query(
+            "UPDATE alerts SET name = $1, metric_id = $2, spec = $3, enabled = \
+             $4, updated_ms = $5 WHERE id = $6",
+        )
+        .bind(new.name.as_str())
+        .bind(new.metric_id.0)
+        .bind(spec)
+        .bind(new.enabled)
+        .bind(now_ms)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await;
         match done {
             Ok(d) if DB::rows_affected(&d) == 0 => {
                 return Err(crate::StoreError::NotFound {
@@ -1345,7 +1318,7 @@ where
         self.alert(id).await
     }
 
-    async fn delete_alert(&self, id: crate::watching::AlertId) -> crate::Result<bool> {
+    async fn delete_alert(&self, id: AlertId) -> crate::Result<bool> {
         let done = sqlx::query("DELETE FROM alerts WHERE id = $1")
             .bind(id.0)
             .execute(&self.pool)
@@ -1356,12 +1329,12 @@ where
 
     async fn transition_alert(
         &self,
-        id: crate::watching::AlertId,
+        id: AlertId,
         expected: &watch::alert::AlertState,
         state: &watch::alert::AlertState,
         evaluated_ms: i64,
-        event: Option<&crate::watching::NewAlertEvent>,
-    ) -> crate::Result<Option<Option<crate::watching::AlertEventId>>> {
+        event: Option<&NewAlertEvent>,
+    ) -> crate::Result<Option<Option<AlertEventId>>> {
         let mut tx = self.begin_write("save an alert's state").await?;
         // Compare-and-set on the state the evaluation read: a NULL never equals, so the
         // last firing is compared through COALESCE.
@@ -1369,11 +1342,11 @@ where
             "UPDATE alerts SET phase = $1, last_fired_ms = $2, last_evaluated_ms = $3 \
              WHERE id = $4 AND phase = $5 AND COALESCE(last_fired_ms, -1) = $6",
         )
-        .bind(crate::watching::phase_str(state.phase))
+        .bind(phase_str(state.phase))
         .bind(state.last_fired_ms)
         .bind(evaluated_ms)
         .bind(id.0)
-        .bind(crate::watching::phase_str(expected.phase))
+        .bind(phase_str(expected.phase))
         .bind(expected.last_fired_ms.unwrap_or(-1))
         .execute(&mut *tx)
         .await
@@ -1384,11 +1357,12 @@ where
         let mut event_id = None;
         if let Some(ev) = event {
             let new_id: i64 = sqlx::query_scalar(
-                "INSERT INTO alert_events (alert_id, kind, at_ms, current_value, previous_value, range_start_ms, range_end_ms, message) \
+                "INSERT INTO alert_events (alert_id, kind, at_ms, current_value, previous_value, \
+                 range_start_ms, range_end_ms, message) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             )
             .bind(id.0)
-            .bind(crate::watching::event_kind_str(ev.kind))
+            .bind(event_kind_str(ev.kind))
             .bind(ev.at_ms)
             .bind(ev.current)
             .bind(ev.previous)
@@ -1398,7 +1372,7 @@ where
             .fetch_one(&mut *tx)
             .await
             .map_err(crate::StoreError::db("record an alert event"))?;
-            event_id = Some(crate::watching::AlertEventId(new_id));
+            event_id = Some(AlertEventId(new_id));
         }
         tx.commit()
             .await
@@ -1406,11 +1380,7 @@ where
         Ok(Some(event_id))
     }
 
-    async fn alert_events(
-        &self,
-        alert: crate::watching::AlertId,
-        limit: u32,
-    ) -> crate::Result<Vec<crate::watching::AlertEventRow>> {
+    async fn alert_events(&self, alert: AlertId, limit: u32) -> crate::Result<Vec<AlertEventRow>> {
         use sqlx::Row;
         let rows = sqlx::query(
             "SELECT * FROM alert_events WHERE alert_id = $1 ORDER BY at_ms DESC, id DESC LIMIT $2",
@@ -1431,11 +1401,11 @@ where
                 let end: Option<i64> = r
                     .try_get("range_end_ms")
                     .map_err(e("read an alert event"))?;
-                Ok(crate::watching::AlertEventRow {
-                    id: crate::watching::AlertEventId(id),
+                Ok(AlertEventRow {
+                    id: AlertEventId(id),
                     alert_id: alert,
-                    event: crate::watching::NewAlertEvent {
-                        kind: crate::watching::event_kind_parse(&kind, id)?,
+                    event: NewAlertEvent {
+                        kind: event_kind_parse(&kind, id)?,
                         at_ms: r.try_get("at_ms").map_err(e("read an alert event"))?,
                         current: r
                             .try_get("current_value")
@@ -1453,14 +1423,15 @@ where
 
     async fn create_scorecard(
         &self,
-        new: &crate::watching::NewScorecard,
+        new: &NewScorecard,
         next_run_ms: i64,
         now_ms: i64,
-    ) -> crate::Result<crate::watching::ScorecardRow> {
-        let spec = crate::watching::to_json("scorecard", &new.spec)?;
+    ) -> crate::Result<ScorecardRow> {
+        let spec = to_json("scorecard", &new.spec)?;
         let mut tx = self.begin_write("create a scorecard").await?;
         let inserted = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO scorecards (name, spec, next_run_ms, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $4) RETURNING id",
+            "INSERT INTO scorecards (name, spec, next_run_ms, created_ms, updated_ms) VALUES ($1, \
+             $2, $3, $4, $4) RETURNING id",
         )
         .bind(new.name.as_str())
         .bind(spec)
@@ -1482,13 +1453,10 @@ where
         tx.commit()
             .await
             .map_err(crate::StoreError::db("create a scorecard"))?;
-        self.scorecard(crate::watching::ScorecardId(id)).await
+        self.scorecard(ScorecardId(id)).await
     }
 
-    async fn scorecard(
-        &self,
-        id: crate::watching::ScorecardId,
-    ) -> crate::Result<crate::watching::ScorecardRow> {
+    async fn scorecard(&self, id: ScorecardId) -> crate::Result<ScorecardRow> {
         let row = sqlx::query("SELECT * FROM scorecards WHERE id = $1")
             .bind(id.0)
             .fetch_optional(&self.pool)
@@ -1501,7 +1469,7 @@ where
         self.watch_scorecard_row(&row).await
     }
 
-    async fn list_scorecards(&self) -> crate::Result<Vec<crate::watching::ScorecardRow>> {
+    async fn list_scorecards(&self) -> crate::Result<Vec<ScorecardRow>> {
         let rows = sqlx::query("SELECT * FROM scorecards ORDER BY name")
             .fetch_all(&self.pool)
             .await
@@ -1515,21 +1483,24 @@ where
 
     async fn update_scorecard(
         &self,
-        id: crate::watching::ScorecardId,
-        new: &crate::watching::NewScorecard,
+        id: ScorecardId,
+        new: &NewScorecard,
         next_run_ms: i64,
         now_ms: i64,
-    ) -> crate::Result<crate::watching::ScorecardRow> {
-        let spec = crate::watching::to_json("scorecard", &new.spec)?;
+    ) -> crate::Result<ScorecardRow> {
+        let spec = to_json("scorecard", &new.spec)?;
         let mut tx = self.begin_write("update a scorecard").await?;
-        let done = sqlx::query("UPDATE scorecards SET name = $1, spec = $2, next_run_ms = $3, updated_ms = $4 WHERE id = $5")
-            .bind(new.name.as_str())
-            .bind(spec)
-            .bind(next_run_ms)
-            .bind(now_ms)
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await;
+        let done = sqlx::query(
+            "UPDATE scorecards SET name = $1, spec = $2, next_run_ms = $3, \
+             updated_ms = $4 WHERE id = $5",
+        )
+        .bind(new.name.as_str())
+        .bind(spec)
+        .bind(next_run_ms)
+        .bind(now_ms)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await;
         match done {
             Ok(d) if DB::rows_affected(&d) == 0 => {
                 return Err(crate::StoreError::NotFound {
@@ -1553,7 +1524,7 @@ where
         self.scorecard(id).await
     }
 
-    async fn delete_scorecard(&self, id: crate::watching::ScorecardId) -> crate::Result<bool> {
+    async fn delete_scorecard(&self, id: ScorecardId) -> crate::Result<bool> {
         let done = sqlx::query("DELETE FROM scorecards WHERE id = $1")
             .bind(id.0)
             .execute(&self.pool)
@@ -1564,13 +1535,14 @@ where
 
     async fn claim_scorecard_run(
         &self,
-        id: crate::watching::ScorecardId,
+        id: ScorecardId,
         due_ms: i64,
         next_run_ms: i64,
         now_ms: i64,
     ) -> crate::Result<bool> {
         let done = sqlx::query(
-            "UPDATE scorecards SET next_run_ms = $1, last_run_ms = $2 WHERE id = $3 AND next_run_ms = $4 AND next_run_ms <= $2",
+            "UPDATE scorecards SET next_run_ms = $1, last_run_ms = $2 WHERE id = $3 AND \
+             next_run_ms = $4 AND next_run_ms <= $2",
         )
         .bind(next_run_ms)
         .bind(now_ms)
@@ -1582,15 +1554,12 @@ where
         Ok(DB::rows_affected(&done) == 1)
     }
 
-    async fn create_delivery(
-        &self,
-        new: &crate::watching::NewDelivery,
-        now_ms: i64,
-    ) -> crate::Result<crate::watching::DeliveryRow> {
-        let (kind, source_id) = crate::watching::source_parts(new.source);
-        let message = crate::watching::to_json("delivery", &new.message)?;
+    async fn create_delivery(&self, new: &NewDelivery, now_ms: i64) -> crate::Result<DeliveryRow> {
+        let (kind, source_id) = source_parts(new.source);
+        let message = to_json("delivery", &new.message)?;
         let row = sqlx::query(
-            "INSERT INTO deliveries (channel_id, source_kind, source_id, message, state, attempts, next_attempt_ms, created_ms, updated_ms) \
+            "INSERT INTO deliveries (channel_id, source_kind, source_id, message, state, \
+             attempts, next_attempt_ms, created_ms, updated_ms) \
              VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5) RETURNING *",
         )
         .bind(new.channel_id.0)
@@ -1601,16 +1570,18 @@ where
         .fetch_one(&self.pool)
         .await
         .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.is_foreign_key_violation() => crate::StoreError::NotFound { what: "channel", id: new.channel_id.to_string() },
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                crate::StoreError::NotFound {
+                    what: "channel",
+                    id: new.channel_id.to_string(),
+                }
+            }
             _ => crate::StoreError::db("create a delivery")(e),
         })?;
         Self::watch_delivery_row(&row)
     }
 
-    async fn delivery(
-        &self,
-        id: crate::watching::DeliveryId,
-    ) -> crate::Result<crate::watching::DeliveryRow> {
+    async fn delivery(&self, id: DeliveryId) -> crate::Result<DeliveryRow> {
         let row = sqlx::query("SELECT * FROM deliveries WHERE id = $1")
             .bind(id.0)
             .fetch_optional(&self.pool)
@@ -1628,7 +1599,7 @@ where
         holder: &str,
         lease: std::time::Duration,
         now_ms: i64,
-    ) -> crate::Result<Option<crate::watching::DeliveryRow>> {
+    ) -> crate::Result<Option<DeliveryRow>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(
             crate::sql_impl::claim_delivery_sql::<DB>(),
         ))
@@ -1643,14 +1614,16 @@ where
 
     async fn claim_delivery_id(
         &self,
-        id: crate::watching::DeliveryId,
+        id: DeliveryId,
         holder: &str,
         lease: std::time::Duration,
         now_ms: i64,
-    ) -> crate::Result<Option<crate::watching::DeliveryRow>> {
+    ) -> crate::Result<Option<DeliveryRow>> {
         let row = sqlx::query(
-            "UPDATE deliveries SET attempts = attempts + 1, locked_by = $1, locked_until = $2, updated_ms = $3 \
-             WHERE id = $4 AND state = 'pending' AND locked_until IS NULL AND next_attempt_ms <= $3 RETURNING *",
+            "UPDATE deliveries SET attempts = attempts + 1, locked_by = $1, locked_until = $2, \
+             updated_ms = $3 \
+             WHERE id = $4 AND state = 'pending' AND locked_until IS NULL AND next_attempt_ms <= \
+             $3 RETURNING *",
         )
         .bind(holder)
         .bind(crate::sql_impl::lease_until(now_ms, lease))
@@ -1667,7 +1640,7 @@ where
         holder: &str,
         lease: std::time::Duration,
         now_ms: i64,
-    ) -> crate::Result<Option<crate::watching::DeliveryRow>> {
+    ) -> crate::Result<Option<DeliveryRow>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(
             crate::sql_impl::claim_lapsed_delivery_sql::<DB>(),
         ))
@@ -1682,12 +1655,11 @@ where
 
     async fn finish_attempt(
         &self,
-        id: crate::watching::DeliveryId,
+        id: DeliveryId,
         holder: &str,
-        outcome: &crate::watching::AttemptOutcome,
+        outcome: &AttemptOutcome,
         now_ms: i64,
     ) -> crate::Result<()> {
-        use crate::watching::{AttemptOutcome, DeliveryState};
         let (state, next, error) = match outcome {
             AttemptOutcome::Sent => (DeliveryState::Sent, now_ms, None),
             AttemptOutcome::Retry { at_ms, error } => {
@@ -1698,10 +1670,12 @@ where
             }
         };
         let done = sqlx::query(
-            "UPDATE deliveries SET state = $1, next_attempt_ms = $2, last_error = COALESCE($3, last_error), \
-             locked_by = NULL, locked_until = NULL, updated_ms = $4 WHERE id = $5 AND locked_by = $6",
+            "UPDATE deliveries SET state = $1, next_attempt_ms = $2, last_error = COALESCE($3, \
+             last_error), \
+             locked_by = NULL, locked_until = NULL, updated_ms = $4 WHERE id = $5 AND locked_by = \
+             $6",
         )
-        .bind(crate::watching::state_str(state))
+        .bind(state_str(state))
         .bind(next)
         .bind(error)
         .bind(now_ms)
@@ -1723,18 +1697,24 @@ where
 
     async fn deliveries(
         &self,
-        source: Option<crate::watching::DeliverySource>,
+        source: Option<DeliverySource>,
         limit: u32,
-    ) -> crate::Result<Vec<crate::watching::DeliveryRow>> {
+    ) -> crate::Result<Vec<DeliveryRow>> {
         let rows = match source {
-            None => sqlx::query("SELECT * FROM deliveries ORDER BY created_ms DESC, id DESC LIMIT $1")
+            None => {
+                sqlx::query(
+                    "SELECT * FROM deliveries ORDER BY created_ms DESC, id DESC LIMIT \
+                     $1",
+                )
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
-                .await,
+                .await
+            }
             Some(s) => {
-                let (kind, sid) = crate::watching::source_parts(s);
+                let (kind, sid) = source_parts(s);
                 sqlx::query(
-                    "SELECT * FROM deliveries WHERE source_kind = $1 AND COALESCE(source_id, -1) = $2 ORDER BY created_ms DESC, id DESC LIMIT $3",
+                    "SELECT * FROM deliveries WHERE source_kind = $1 AND COALESCE(source_id, -1) \
+                     = $2 ORDER BY created_ms DESC, id DESC LIMIT $3",
                 )
                 .bind(kind)
                 .bind(sid.unwrap_or(-1))

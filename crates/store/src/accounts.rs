@@ -213,6 +213,7 @@ pub(crate) fn blocked_until(times: &[i64], max: u32, window_ms: i64) -> Option<i
     (times.len() >= max).then(|| times[times.len() - max] + window_ms)
 }
 
+// The name lock and the last-Admin guard shared by the writing methods of `AccountStore`.
 impl<DB: Dialect> SqlStore<DB>
 where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,

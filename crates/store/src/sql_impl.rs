@@ -194,26 +194,7 @@ where
         store.check_master_key().await?;
         Ok(store)
     }
-}
 
-impl<DB: Dialect> SqlStore<DB>
-where
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    DB::Arguments: sqlx::IntoArguments<DB>,
-    for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
-    usize: sqlx::ColumnIndex<DB::Row>,
-    for<'q> &'q str: sqlx::Encode<'q, DB>,
-    str: sqlx::Type<DB>,
-    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> f64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Vec<u8>: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<&'q str>: sqlx::Encode<'q, DB>,
-    for<'q> Option<i64>: sqlx::Encode<'q, DB>,
-    for<'q> Option<f64>: sqlx::Encode<'q, DB>,
-    for<'q> Option<Vec<u8>>: sqlx::Encode<'q, DB>,
-{
     pub(crate) fn key(&self) -> crate::secrets::MasterKey {
         match self.key.read() {
             Ok(k) => k.clone(),

@@ -716,6 +716,7 @@ impl WatchStore for crate::AnyStore {
     }
 }
 
+// Rows of the watch tables into their types; channel secrets open under the master key here.
 impl<DB: Dialect> SqlStore<DB>
 where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,

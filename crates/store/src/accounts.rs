@@ -7,7 +7,7 @@ use std::future::Future;
 
 use crate::any::forward;
 use crate::dialect::Dialect;
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::sql_impl::SqlStore;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,13 +236,13 @@ where
         tx: &mut sqlx::Transaction<'static, DB>,
         name: &str,
         op: &'static str,
-    ) -> crate::Result<()> {
+    ) -> Result<()> {
         if let Some(sql) = DB::NAME_LOCK {
             sqlx::query(sql)
                 .bind(name)
                 .execute(&mut **tx)
                 .await
-                .map_err(crate::StoreError::db(op))?;
+                .map_err(StoreError::db(op))?;
         }
         Ok(())
     }
@@ -250,7 +250,7 @@ where
     /// In one transaction under the Admins' lock: reads the person, refuses a change
     /// that would leave no enabled Admin, and applies it otherwise. Answers the person
     /// as changed (as they were, for a deletion).
-    async fn change_user(&self, id: i64, edit: UserEdit<'_>) -> crate::Result<UserChange<UserRow>> {
+    async fn change_user(&self, id: i64, edit: UserEdit<'_>) -> Result<UserChange<UserRow>> {
         let op = edit.op();
         let mut tx = self.begin_write(op).await?;
         Self::lock_name(&mut tx, ADMINS_LOCK, op).await?;
@@ -262,7 +262,7 @@ where
             .bind(id)
             .fetch_optional(&mut *tx)
             .await
-            .map_err(crate::StoreError::db(op))?
+            .map_err(StoreError::db(op))?
             .map(user_of)
         else {
             return Ok(UserChange::NoUser);
@@ -275,7 +275,7 @@ where
             .bind(id)
             .fetch_one(&mut *tx)
             .await
-            .map_err(crate::StoreError::db(op))?;
+            .map_err(StoreError::db(op))?;
             if others == 0 {
                 return Ok(UserChange::LastAdmin);
             }
@@ -287,13 +287,13 @@ where
                     .bind(id)
                     .execute(&mut *tx)
                     .await
-                    .map_err(crate::StoreError::db(op))?;
+                    .map_err(StoreError::db(op))?;
                 if disabled {
                     sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                         .bind(id)
                         .execute(&mut *tx)
                         .await
-                        .map_err(crate::StoreError::db(op))?;
+                        .map_err(StoreError::db(op))?;
                 }
                 row.disabled = disabled;
             }
@@ -303,7 +303,7 @@ where
                     .bind(id)
                     .execute(&mut *tx)
                     .await
-                    .map_err(crate::StoreError::db(op))?;
+                    .map_err(StoreError::db(op))?;
                 row.role = role.to_owned();
             }
             UserEdit::Delete => {
@@ -312,10 +312,10 @@ where
                     .bind(id)
                     .execute(&mut *tx)
                     .await
-                    .map_err(crate::StoreError::db(op))?;
+                    .map_err(StoreError::db(op))?;
             }
         }
-        tx.commit().await.map_err(crate::StoreError::db(op))?;
+        tx.commit().await.map_err(StoreError::db(op))?;
         Ok(UserChange::Done(row))
     }
 }
@@ -338,20 +338,20 @@ where
     for<'q> Option<f64>: sqlx::Encode<'q, DB>,
     for<'q> Option<Vec<u8>>: sqlx::Encode<'q, DB>,
 {
-    async fn count_users(&self) -> crate::Result<u64> {
+    async fn count_users(&self) -> Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
             .fetch_one(&self.pool)
             .await
-            .map_err(crate::StoreError::db("count users"))?;
+            .map_err(StoreError::db("count users"))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    async fn count_admins(&self) -> crate::Result<u64> {
+    async fn count_admins(&self) -> Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1")
             .bind(ADMIN_ROLE)
             .fetch_one(&self.pool)
             .await
-            .map_err(crate::StoreError::db("count admins"))?;
+            .map_err(StoreError::db("count admins"))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
@@ -361,7 +361,7 @@ where
         role: &str,
         password_hash: &str,
         now_ms: i64,
-    ) -> crate::Result<UserRow> {
+    ) -> Result<UserRow> {
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO users (name, name_key, role, password_hash, created_ms) VALUES ($1, $2, \
              $3, $4, $5) RETURNING id",
@@ -382,11 +382,11 @@ where
                 disabled: false,
                 created_ms: now_ms,
             }),
-            Err(e) if crate::error::is_unique_violation(&e) => Err(crate::StoreError::Duplicate {
+            Err(e) if crate::error::is_unique_violation(&e) => Err(StoreError::Duplicate {
                 what: "user",
                 value: name.to_owned(),
             }),
-            Err(e) => Err(crate::StoreError::db("create a user")(e)),
+            Err(e) => Err(StoreError::db("create a user")(e)),
         }
     }
 
@@ -395,7 +395,7 @@ where
         name: &str,
         password_hash: &str,
         now_ms: i64,
-    ) -> crate::Result<Option<UserRow>> {
+    ) -> Result<Option<UserRow>> {
         const OP: &str = "create the first admin";
         let mut tx = self.begin_write(OP).await?;
         Self::lock_name(&mut tx, ADMINS_LOCK, OP).await?;
@@ -403,7 +403,7 @@ where
             .bind(ADMIN_ROLE)
             .fetch_one(&mut *tx)
             .await
-            .map_err(crate::StoreError::db(OP))?;
+            .map_err(StoreError::db(OP))?;
         if admins > 0 {
             return Ok(None);
         }
@@ -421,14 +421,14 @@ where
         let id = match inserted {
             Ok(id) => id,
             Err(e) if crate::error::is_unique_violation(&e) => {
-                return Err(crate::StoreError::Duplicate {
+                return Err(StoreError::Duplicate {
                     what: "user",
                     value: name.to_owned(),
                 });
             }
-            Err(e) => return Err(crate::StoreError::db(OP)(e)),
+            Err(e) => return Err(StoreError::db(OP)(e)),
         };
-        tx.commit().await.map_err(crate::StoreError::db(OP))?;
+        tx.commit().await.map_err(StoreError::db(OP))?;
         Ok(Some(UserRow {
             id,
             name: name.to_owned(),
@@ -439,7 +439,7 @@ where
         }))
     }
 
-    async fn user_by_name(&self, name: &str) -> crate::Result<Option<UserRow>> {
+    async fn user_by_name(&self, name: &str) -> Result<Option<UserRow>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM users u WHERE u.name_key = $1",
             USER_COLUMNS
@@ -448,11 +448,11 @@ where
             .bind(name.trim().to_lowercase())
             .fetch_optional(&self.pool)
             .await
-            .map_err(crate::StoreError::db("read a user"))?
+            .map_err(StoreError::db("read a user"))?
             .map(user_of))
     }
 
-    async fn user_by_id(&self, id: i64) -> crate::Result<Option<UserRow>> {
+    async fn user_by_id(&self, id: i64) -> Result<Option<UserRow>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM users u WHERE u.id = $1",
             USER_COLUMNS
@@ -461,11 +461,11 @@ where
             .bind(id)
             .fetch_optional(&self.pool)
             .await
-            .map_err(crate::StoreError::db("read a user"))?
+            .map_err(StoreError::db("read a user"))?
             .map(user_of))
     }
 
-    async fn list_users(&self) -> crate::Result<Vec<UserRow>> {
+    async fn list_users(&self) -> Result<Vec<UserRow>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM users u ORDER BY u.name_key",
             USER_COLUMNS
@@ -473,25 +473,21 @@ where
         Ok(sqlx::query_as(sql)
             .fetch_all(&self.pool)
             .await
-            .map_err(crate::StoreError::db("list users"))?
+            .map_err(StoreError::db("list users"))?
             .into_iter()
             .map(user_of)
             .collect())
     }
 
-    async fn set_user_disabled(
-        &self,
-        id: i64,
-        disabled: bool,
-    ) -> crate::Result<UserChange<UserRow>> {
+    async fn set_user_disabled(&self, id: i64, disabled: bool) -> Result<UserChange<UserRow>> {
         self.change_user(id, UserEdit::Disabled(disabled)).await
     }
 
-    async fn set_user_role(&self, id: i64, role: &str) -> crate::Result<UserChange<UserRow>> {
+    async fn set_user_role(&self, id: i64, role: &str) -> Result<UserChange<UserRow>> {
         self.change_user(id, UserEdit::Role(role)).await
     }
 
-    async fn delete_user(&self, id: i64) -> crate::Result<UserChange<()>> {
+    async fn delete_user(&self, id: i64) -> Result<UserChange<()>> {
         Ok(match self.change_user(id, UserEdit::Delete).await? {
             UserChange::Done(_) => UserChange::Done(()),
             UserChange::NoUser => UserChange::NoUser,
@@ -499,7 +495,7 @@ where
         })
     }
 
-    async fn set_password_hash(&self, id: i64, password_hash: &str) -> crate::Result<bool> {
+    async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<bool> {
         const OP: &str = "set a user's password";
         let mut tx = self.begin_write(OP).await?;
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
@@ -507,7 +503,7 @@ where
             .bind(id)
             .execute(&mut *tx)
             .await
-            .map_err(crate::StoreError::db(OP))?;
+            .map_err(StoreError::db(OP))?;
         if DB::rows_affected(&done) == 0 {
             return Ok(false);
         }
@@ -515,19 +511,19 @@ where
             .bind(id)
             .execute(&mut *tx)
             .await
-            .map_err(crate::StoreError::db(OP))?;
-        tx.commit().await.map_err(crate::StoreError::db(OP))?;
+            .map_err(StoreError::db(OP))?;
+        tx.commit().await.map_err(StoreError::db(OP))?;
         Ok(true)
     }
 
-    async fn revoke_user_access(&self, id: i64) -> crate::Result<Option<Revoked>> {
+    async fn revoke_user_access(&self, id: i64) -> Result<Option<Revoked>> {
         const OP: &str = "revoke a user's sessions and tokens";
         let mut tx = self.begin_write(OP).await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await
-            .map_err(crate::StoreError::db(OP))?;
+            .map_err(StoreError::db(OP))?;
         if exists.is_none() {
             return Ok(None);
         }
@@ -536,16 +532,16 @@ where
                 .bind(id)
                 .execute(&mut *tx)
                 .await
-                .map_err(crate::StoreError::db(OP))?,
+                .map_err(StoreError::db(OP))?,
         );
         let tokens = DB::rows_affected(
             &sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await
-                .map_err(crate::StoreError::db(OP))?,
+                .map_err(StoreError::db(OP))?,
         );
-        tx.commit().await.map_err(crate::StoreError::db(OP))?;
+        tx.commit().await.map_err(StoreError::db(OP))?;
         Ok(Some(Revoked { sessions, tokens }))
     }
 
@@ -555,7 +551,7 @@ where
         user_id: i64,
         csrf: &str,
         expires_ms: i64,
-    ) -> crate::Result<()> {
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO sessions (id_hash, user_id, csrf, expires_ms) VALUES ($1, $2, $3, $4)",
         )
@@ -565,16 +561,16 @@ where
         .bind(expires_ms)
         .execute(&self.pool)
         .await
-        .map_err(crate::StoreError::db("create a session"))?;
+        .map_err(StoreError::db("create a session"))?;
         Ok(())
     }
 
-    async fn session(&self, id_hash: &str, now_ms: i64) -> crate::Result<Option<SessionRow>> {
+    async fn session(&self, id_hash: &str, now_ms: i64) -> Result<Option<SessionRow>> {
         sqlx::query("DELETE FROM sessions WHERE expires_ms <= $1")
             .bind(now_ms)
             .execute(&self.pool)
             .await
-            .map_err(crate::StoreError::db("drop expired sessions"))?;
+            .map_err(StoreError::db("drop expired sessions"))?;
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {}, s.csrf, s.expires_ms FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.id_hash = $1 AND NOT u.disabled",
@@ -584,7 +580,7 @@ where
             .bind(id_hash)
             .fetch_optional(&self.pool)
             .await
-            .map_err(crate::StoreError::db("read a session"))?;
+            .map_err(StoreError::db("read a session"))?;
         Ok(row.map(|r| SessionRow {
             user: user_of((r.0, r.1, r.2, r.3, r.4, r.5)),
             csrf: r.6,
@@ -592,12 +588,12 @@ where
         }))
     }
 
-    async fn delete_session(&self, id_hash: &str) -> crate::Result<()> {
+    async fn delete_session(&self, id_hash: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(id_hash)
             .execute(&self.pool)
             .await
-            .map_err(crate::StoreError::db("delete a session"))?;
+            .map_err(StoreError::db("delete a session"))?;
         Ok(())
     }
 
@@ -607,7 +603,7 @@ where
         name: &str,
         token_hash: &str,
         now_ms: i64,
-    ) -> crate::Result<ApiTokenRow> {
+    ) -> Result<ApiTokenRow> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO api_tokens (user_id, name, token_hash, created_ms) VALUES ($1, $2, $3, \
              $4) RETURNING id",
@@ -618,7 +614,7 @@ where
         .bind(now_ms)
         .fetch_one(&self.pool)
         .await
-        .map_err(crate::StoreError::db("create an API token"))?;
+        .map_err(StoreError::db("create an API token"))?;
         Ok(ApiTokenRow {
             id,
             user_id,
@@ -627,7 +623,7 @@ where
         })
     }
 
-    async fn user_by_api_token(&self, token_hash: &str) -> crate::Result<Option<UserRow>> {
+    async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<UserRow>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.token_hash = $1 AND NOT u.disabled",
@@ -637,18 +633,18 @@ where
             .bind(token_hash)
             .fetch_optional(&self.pool)
             .await
-            .map_err(crate::StoreError::db("read an API token"))?
+            .map_err(StoreError::db("read an API token"))?
             .map(user_of))
     }
 
-    async fn list_api_tokens(&self, user_id: i64) -> crate::Result<Vec<ApiTokenRow>> {
+    async fn list_api_tokens(&self, user_id: i64) -> Result<Vec<ApiTokenRow>> {
         let rows: Vec<(i64, i64, String, i64)> = sqlx::query_as(
             "SELECT id, user_id, name, created_ms FROM api_tokens WHERE user_id = $1 ORDER BY id",
         )
         .bind(user_id)
         .fetch_all(&self.pool)
         .await
-        .map_err(crate::StoreError::db("list API tokens"))?;
+        .map_err(StoreError::db("list API tokens"))?;
         Ok(rows
             .into_iter()
             .map(|r| ApiTokenRow {
@@ -660,13 +656,13 @@ where
             .collect())
     }
 
-    async fn delete_api_token(&self, user_id: i64, token_id: i64) -> crate::Result<bool> {
+    async fn delete_api_token(&self, user_id: i64, token_id: i64) -> Result<bool> {
         let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
             .bind(token_id)
             .bind(user_id)
             .execute(&self.pool)
             .await
-            .map_err(crate::StoreError::db("delete an API token"))?;
+            .map_err(StoreError::db("delete an API token"))?;
         Ok(DB::rows_affected(&done) > 0)
     }
 
@@ -675,7 +671,7 @@ where
         limits: &[AttemptLimit<'_>],
         window_ms: i64,
         now_ms: i64,
-    ) -> crate::Result<AttemptReservation> {
+    ) -> Result<AttemptReservation> {
         const OP: &str = "count a sign-in attempt";
         let mut keys: Vec<&str> = limits.iter().map(|l| l.key).collect();
         keys.sort_unstable();
@@ -695,7 +691,7 @@ where
                 .bind(now_ms - window_ms)
                 .fetch_all(&mut *tx)
                 .await
-                .map_err(crate::StoreError::db(OP))?;
+                .map_err(StoreError::db(OP))?;
                 if let Some(at) = blocked_until(&times, limit.max, window_ms) {
                     until_ms = Some(until_ms.map_or(at, |u| u.max(at)));
                 }
@@ -712,10 +708,10 @@ where
                         .bind(now_ms)
                         .fetch_one(&mut *tx)
                         .await
-                        .map_err(crate::StoreError::db(OP))?;
+                        .map_err(StoreError::db(OP))?;
                         ids.push(id);
                     }
-                    tx.commit().await.map_err(crate::StoreError::db(OP))?;
+                    tx.commit().await.map_err(StoreError::db(OP))?;
                     AttemptReservation::Reserved(ids)
                 }
             }
@@ -726,28 +722,28 @@ where
             .bind(now_ms - 2 * window_ms)
             .execute(&self.pool)
             .await
-            .map_err(crate::StoreError::db("drop old sign-in attempts"))?;
+            .map_err(StoreError::db("drop old sign-in attempts"))?;
         Ok(reservation)
     }
 
-    async fn release_login_attempts(&self, ids: &[i64]) -> crate::Result<()> {
+    async fn release_login_attempts(&self, ids: &[i64]) -> Result<()> {
         for id in ids {
             sqlx::query("DELETE FROM login_attempts WHERE id = $1")
                 .bind(id)
                 .execute(&self.pool)
                 .await
-                .map_err(crate::StoreError::db("release a sign-in attempt"))?;
+                .map_err(StoreError::db("release a sign-in attempt"))?;
         }
         Ok(())
     }
 
-    async fn clear_login_attempts(&self, key: &str, since_ms: i64) -> crate::Result<()> {
+    async fn clear_login_attempts(&self, key: &str, since_ms: i64) -> Result<()> {
         sqlx::query("DELETE FROM login_attempts WHERE key = $1 AND at_ms > $2")
             .bind(key)
             .bind(since_ms)
             .execute(&self.pool)
             .await
-            .map_err(crate::StoreError::db("clear failed sign-ins"))?;
+            .map_err(StoreError::db("clear failed sign-ins"))?;
         Ok(())
     }
 }

@@ -9,7 +9,7 @@ use std::future::Future;
 
 use crate::any::forward;
 use crate::dialect::Dialect;
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::ids::{BlockId, BoardId, ShareId};
 use crate::sql_impl::SqlStore;
 
@@ -45,7 +45,7 @@ pub struct Place {
 impl Place {
     pub(crate) fn check(&self) -> Result<()> {
         if self.x < 0 || self.y < 0 || self.w < 1 || self.h < 1 || self.x > 1000 || self.y > 1000 {
-            return Err(crate::StoreError::Invalid {
+            return Err(StoreError::Invalid {
                 what: "block place",
                 reason: format!(
                     "x and y must be 0..=1000 and width and height at least 1, not {self:?}"
@@ -197,8 +197,8 @@ pub(crate) fn signing_key_meta(purpose: &str) -> String {
 /// Signing keys were 32 random bytes stored in the clear before they were sealed.
 pub(crate) const PLAIN_SIGNING_KEY_LEN: usize = 32;
 
-pub(crate) fn not_found_board(id: BoardId) -> crate::StoreError {
-    crate::StoreError::NotFound {
+pub(crate) fn not_found_board(id: BoardId) -> StoreError {
+    StoreError::NotFound {
         what: "board",
         id: id.to_string(),
     }
@@ -206,7 +206,7 @@ pub(crate) fn not_found_board(id: BoardId) -> crate::StoreError {
 
 pub(crate) fn check_settings(s: &BoardSettings) -> Result<()> {
     if s.name.trim().is_empty() || s.name.chars().count() > 200 {
-        return Err(crate::StoreError::Invalid {
+        return Err(StoreError::Invalid {
             what: "board name",
             reason: "it must have 1 to 200 characters".to_owned(),
         });
@@ -217,7 +217,7 @@ pub(crate) fn check_settings(s: &BoardSettings) -> Result<()> {
 pub(crate) fn check_block(b: &NewBlock) -> Result<()> {
     b.place.check()?;
     if b.title.chars().count() > 200 {
-        return Err(crate::StoreError::Invalid {
+        return Err(StoreError::Invalid {
             what: "block title",
             reason: "it must have at most 200 characters".to_owned(),
         });
@@ -300,7 +300,7 @@ where
     for<'q> Option<f64>: sqlx::Encode<'q, DB>,
     for<'q> Option<Vec<u8>>: sqlx::Encode<'q, DB>,
 {
-    async fn create_board(&self, settings: &BoardSettings, now_ms: i64) -> crate::Result<BoardRow> {
+    async fn create_board(&self, settings: &BoardSettings, now_ms: i64) -> Result<BoardRow> {
         check_settings(settings)?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO boards (name, date_range, comparison, zone, created_ms, updated_ms) \
@@ -313,7 +313,7 @@ where
         .bind(now_ms)
         .fetch_one(&self.pool)
         .await
-        .map_err(crate::StoreError::db("create a board"))?;
+        .map_err(StoreError::db("create a board"))?;
         let mut settings = settings.clone();
         settings.name = settings.name.trim().to_owned();
         Ok(BoardRow {
@@ -324,7 +324,7 @@ where
         })
     }
 
-    async fn board(&self, id: crate::BoardId) -> crate::Result<BoardRow> {
+    async fn board(&self, id: crate::BoardId) -> Result<BoardRow> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM boards WHERE id = $1",
             BOARD_COLUMNS
@@ -333,12 +333,12 @@ where
             .bind(id.0)
             .fetch_optional(&self.pool)
             .await
-            .map_err(crate::StoreError::db("read a board"))?
+            .map_err(StoreError::db("read a board"))?
             .map(board_of)
             .ok_or_else(|| not_found_board(id))
     }
 
-    async fn list_boards(&self) -> crate::Result<Vec<BoardRow>> {
+    async fn list_boards(&self) -> Result<Vec<BoardRow>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM boards ORDER BY LOWER(name), id",
             BOARD_COLUMNS
@@ -346,7 +346,7 @@ where
         Ok(sqlx::query_as(sql)
             .fetch_all(&self.pool)
             .await
-            .map_err(crate::StoreError::db("list boards"))?
+            .map_err(StoreError::db("list boards"))?
             .into_iter()
             .map(board_of)
             .collect())
@@ -357,7 +357,7 @@ where
         id: crate::BoardId,
         settings: &BoardSettings,
         now_ms: i64,
-    ) -> crate::Result<()> {
+    ) -> Result<()> {
         check_settings(settings)?;
         let done = sqlx::query(
             "UPDATE boards SET name = $2, date_range = $3, comparison = $4, zone = $5, updated_ms \
@@ -371,19 +371,19 @@ where
         .bind(now_ms)
         .execute(&self.pool)
         .await
-        .map_err(crate::StoreError::db("update a board"))?;
+        .map_err(StoreError::db("update a board"))?;
         if DB::rows_affected(&done) == 0 {
             return Err(not_found_board(id));
         }
         Ok(())
     }
 
-    async fn delete_board(&self, id: crate::BoardId) -> crate::Result<bool> {
+    async fn delete_board(&self, id: crate::BoardId) -> Result<bool> {
         let done = sqlx::query("DELETE FROM boards WHERE id = $1")
             .bind(id.0)
             .execute(&self.pool)
             .await
-            .map_err(crate::StoreError::db("delete a board"))?;
+            .map_err(StoreError::db("delete a board"))?;
         Ok(DB::rows_affected(&done) > 0)
     }
 
@@ -392,7 +392,7 @@ where
         id: crate::BoardId,
         name: &str,
         now_ms: i64,
-    ) -> crate::Result<BoardRow> {
+    ) -> Result<BoardRow> {
         let original = self.board(id).await?;
         let mut settings = original.settings.clone();
         settings.name = name.trim().to_owned();
@@ -408,7 +408,7 @@ where
         .bind(now_ms)
         .fetch_optional(&mut *tx)
         .await
-        .map_err(crate::StoreError::db("duplicate a board"))?
+        .map_err(StoreError::db("duplicate a board"))?
         .ok_or_else(|| not_found_board(id))?;
         sqlx::query(
             "INSERT INTO board_blocks (board_id, kind, title, x, y, w, h, settings, updated_ms) \
@@ -420,15 +420,15 @@ where
         .bind(now_ms)
         .execute(&mut *tx)
         .await
-        .map_err(crate::StoreError::db("copy a board's blocks"))?;
+        .map_err(StoreError::db("copy a board's blocks"))?;
         tx.commit()
             .await
-            .map_err(crate::StoreError::db("duplicate a board"))?;
+            .map_err(StoreError::db("duplicate a board"))?;
         // Re-read: the copied row holds the settings as they were inside the transaction.
         self.board(crate::BoardId(new_id)).await
     }
 
-    async fn blocks(&self, board: crate::BoardId) -> crate::Result<Vec<BlockRow>> {
+    async fn blocks(&self, board: crate::BoardId) -> Result<Vec<BlockRow>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM board_blocks WHERE board_id = $1 ORDER BY y, x, id",
             BLOCK_COLUMNS
@@ -437,7 +437,7 @@ where
             .bind(board.0)
             .fetch_all(&self.pool)
             .await
-            .map_err(crate::StoreError::db("read a board's blocks"))?
+            .map_err(StoreError::db("read a board's blocks"))?
             .into_iter()
             .map(block_of)
             .collect())
@@ -448,7 +448,7 @@ where
         board: crate::BoardId,
         block: &NewBlock,
         now_ms: i64,
-    ) -> crate::Result<BlockRow> {
+    ) -> Result<BlockRow> {
         check_block(block)?;
         let p = block.place;
         let inserted = sqlx::query_scalar::<_, i64>(
@@ -466,7 +466,7 @@ where
         .bind(now_ms)
         .fetch_optional(&self.pool)
         .await
-        .map_err(crate::StoreError::db("add a block"))?
+        .map_err(StoreError::db("add a block"))?
         .ok_or_else(|| not_found_board(board))?;
         Ok(BlockRow {
             id: crate::BlockId(inserted),
@@ -482,7 +482,7 @@ where
         id: crate::BlockId,
         block: &NewBlock,
         now_ms: i64,
-    ) -> crate::Result<()> {
+    ) -> Result<()> {
         check_block(block)?;
         let p = block.place;
         let done = sqlx::query(
@@ -502,9 +502,9 @@ where
         .bind(now_ms)
         .execute(&self.pool)
         .await
-        .map_err(crate::StoreError::db("update a block"))?;
+        .map_err(StoreError::db("update a block"))?;
         if DB::rows_affected(&done) == 0 {
-            return Err(crate::StoreError::NotFound {
+            return Err(StoreError::NotFound {
                 what: "block",
                 id: format!("{id} on board {board}"),
             });
@@ -517,7 +517,7 @@ where
         board: crate::BoardId,
         places: &[(crate::BlockId, Place)],
         now_ms: i64,
-    ) -> crate::Result<()> {
+    ) -> Result<()> {
         for (_, p) in places {
             p.check()?;
         }
@@ -536,10 +536,10 @@ where
             .bind(now_ms)
             .execute(&mut *tx)
             .await
-            .map_err(crate::StoreError::db("arrange blocks"))?;
+            .map_err(StoreError::db("arrange blocks"))?;
             if DB::rows_affected(&done) == 0 {
                 // Dropping the transaction rolls back the blocks already moved.
-                return Err(crate::StoreError::NotFound {
+                return Err(StoreError::NotFound {
                     what: "block",
                     id: format!("{id} on board {board}"),
                 });
@@ -550,19 +550,17 @@ where
             .bind(now_ms)
             .execute(&mut *tx)
             .await
-            .map_err(crate::StoreError::db("arrange blocks"))?;
-        tx.commit()
-            .await
-            .map_err(crate::StoreError::db("arrange blocks"))
+            .map_err(StoreError::db("arrange blocks"))?;
+        tx.commit().await.map_err(StoreError::db("arrange blocks"))
     }
 
-    async fn delete_block(&self, board: crate::BoardId, id: crate::BlockId) -> crate::Result<bool> {
+    async fn delete_block(&self, board: crate::BoardId, id: crate::BlockId) -> Result<bool> {
         let done = sqlx::query("DELETE FROM board_blocks WHERE id = $1 AND board_id = $2")
             .bind(id.0)
             .bind(board.0)
             .execute(&self.pool)
             .await
-            .map_err(crate::StoreError::db("delete a block"))?;
+            .map_err(StoreError::db("delete a block"))?;
         Ok(DB::rows_affected(&done) > 0)
     }
 
@@ -573,7 +571,7 @@ where
         label: &str,
         expires_ms: i64,
         now_ms: i64,
-    ) -> crate::Result<ShareRow> {
+    ) -> Result<ShareRow> {
         let id = sqlx::query_scalar::<_, i64>(
             "INSERT INTO board_shares (board_id, secret_hash, label, created_ms, expires_ms) \
              SELECT id, $2, $3, $4, $5 FROM boards WHERE id = $1 RETURNING id",
@@ -589,12 +587,12 @@ where
             Ok(Some(id)) => id,
             Ok(None) => return Err(not_found_board(board)),
             Err(e) if crate::error::is_unique_violation(&e) => {
-                return Err(crate::StoreError::Duplicate {
+                return Err(StoreError::Duplicate {
                     what: "share link",
                     value: "(secret)".to_owned(),
                 });
             }
-            Err(e) => return Err(crate::StoreError::db("create a share link")(e)),
+            Err(e) => return Err(StoreError::db("create a share link")(e)),
         };
         Ok(ShareRow {
             id: crate::ShareId(id),
@@ -607,17 +605,17 @@ where
         })
     }
 
-    async fn set_share_hash(&self, id: crate::ShareId, secret_hash: &str) -> crate::Result<bool> {
+    async fn set_share_hash(&self, id: crate::ShareId, secret_hash: &str) -> Result<bool> {
         let done = sqlx::query("UPDATE board_shares SET secret_hash = $2 WHERE id = $1")
             .bind(id.0)
             .bind(secret_hash)
             .execute(&self.pool)
             .await
-            .map_err(crate::StoreError::db("record a share link's hash"))?;
+            .map_err(StoreError::db("record a share link's hash"))?;
         Ok(DB::rows_affected(&done) > 0)
     }
 
-    async fn shares(&self, board: crate::BoardId) -> crate::Result<Vec<ShareRow>> {
+    async fn shares(&self, board: crate::BoardId) -> Result<Vec<ShareRow>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM board_shares WHERE board_id = $1 ORDER BY created_ms DESC, id DESC",
             SHARE_COLUMNS
@@ -626,13 +624,13 @@ where
             .bind(board.0)
             .fetch_all(&self.pool)
             .await
-            .map_err(crate::StoreError::db("list share links"))?
+            .map_err(StoreError::db("list share links"))?
             .into_iter()
             .map(share_of)
             .collect())
     }
 
-    async fn share(&self, id: crate::ShareId) -> crate::Result<Option<ShareRow>> {
+    async fn share(&self, id: crate::ShareId) -> Result<Option<ShareRow>> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM board_shares WHERE id = $1",
             SHARE_COLUMNS
@@ -641,7 +639,7 @@ where
             .bind(id.0)
             .fetch_optional(&self.pool)
             .await
-            .map_err(crate::StoreError::db("read a share link"))?
+            .map_err(StoreError::db("read a share link"))?
             .map(share_of))
     }
 
@@ -650,7 +648,7 @@ where
         board: crate::BoardId,
         id: crate::ShareId,
         now_ms: i64,
-    ) -> crate::Result<bool> {
+    ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE board_shares SET revoked_ms = $3 WHERE id = $1 AND board_id = $2 AND \
              revoked_ms IS NULL",
@@ -660,11 +658,11 @@ where
         .bind(now_ms)
         .execute(&self.pool)
         .await
-        .map_err(crate::StoreError::db("revoke a share link"))?;
+        .map_err(StoreError::db("revoke a share link"))?;
         Ok(DB::rows_affected(&done) > 0)
     }
 
-    async fn signing_key(&self, purpose: &str, candidate: &[u8]) -> crate::Result<Vec<u8>> {
+    async fn signing_key(&self, purpose: &str, candidate: &[u8]) -> Result<Vec<u8>> {
         let name = signing_key_meta(purpose);
         let key = self.key();
         let sealed = key.seal(candidate, &name)?;
@@ -673,12 +671,12 @@ where
             .bind(sealed)
             .execute(&self.pool)
             .await
-            .map_err(crate::StoreError::db("store a signing key"))?;
+            .map_err(StoreError::db("store a signing key"))?;
         let stored: Vec<u8> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
             .bind(&name)
             .fetch_one(&self.pool)
             .await
-            .map_err(crate::StoreError::db("read a signing key"))?;
+            .map_err(StoreError::db("read a signing key"))?;
         if let Some(plain) = key.open(&stored, &name) {
             return Ok(plain);
         }
@@ -692,10 +690,10 @@ where
                 .bind(&stored)
                 .execute(&self.pool)
                 .await
-                .map_err(crate::StoreError::db("seal a signing key"))?;
+                .map_err(StoreError::db("seal a signing key"))?;
             return Ok(stored);
         }
-        Err(crate::StoreError::Invalid {
+        Err(StoreError::Invalid {
             what: "signing key",
             reason: format!("the stored {name} does not open under the master key"),
         })

@@ -14,6 +14,7 @@
 use std::sync::RwLock;
 
 use crate::dialect::Dialect;
+use crate::error::{Result, StoreError};
 use crate::secrets::MasterKey;
 
 /// Rows per multi-row INSERT: 9 parameters each stays far below both databases' limits.
@@ -70,9 +71,9 @@ pub(crate) fn check_window(
     from_ms: i64,
     to_ms: i64,
     buckets: &[crate::BucketRow],
-) -> crate::Result<()> {
+) -> Result<()> {
     use crate::rows::HOUR_MS;
-    let bad = |reason: String| crate::StoreError::BadWindow {
+    let bad = |reason: String| StoreError::BadWindow {
         metric,
         from_ms,
         to_ms,
@@ -186,7 +187,7 @@ where
     for<'q> Option<Vec<u8>>: sqlx::Encode<'q, DB>,
 {
     /// Wraps a migrated pool, checking that `key` is the master key the database was made with.
-    pub(crate) async fn open_pool(pool: sqlx::Pool<DB>, key: MasterKey) -> crate::Result<Self> {
+    pub(crate) async fn open_pool(pool: sqlx::Pool<DB>, key: MasterKey) -> Result<Self> {
         let store = Self {
             pool,
             key: RwLock::new(key),
@@ -205,16 +206,16 @@ where
     pub(crate) async fn begin_write(
         &self,
         op: &'static str,
-    ) -> crate::Result<sqlx::Transaction<'static, DB>> {
+    ) -> Result<sqlx::Transaction<'static, DB>> {
         self.pool
             .begin_with(DB::BEGIN_WRITE)
             .await
-            .map_err(crate::StoreError::db(op))
+            .map_err(StoreError::db(op))
     }
 
     /// Seals a known value on first open and checks it on every later open, so a wrong
     /// master key stops the program at start.
-    pub(crate) async fn check_master_key(&self) -> crate::Result<()> {
+    pub(crate) async fn check_master_key(&self) -> Result<()> {
         use crate::secrets::{KEY_CHECK_AAD, KEY_CHECK_META, KEY_CHECK_PLAINTEXT};
         let key = self.key();
         let sealed = key.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
@@ -223,54 +224,54 @@ where
             .bind(sealed)
             .execute(&self.pool)
             .await
-            .map_err(crate::StoreError::db("write the master key check"))?;
+            .map_err(StoreError::db("write the master key check"))?;
         let stored: Vec<u8> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
             .bind(KEY_CHECK_META)
             .fetch_one(&self.pool)
             .await
-            .map_err(crate::StoreError::db("read the master key check"))?;
+            .map_err(StoreError::db("read the master key check"))?;
         match key.open(&stored, KEY_CHECK_AAD) {
             Some(text) if text == KEY_CHECK_PLAINTEXT => Ok(()),
-            _ => Err(crate::StoreError::WrongMasterKey),
+            _ => Err(StoreError::WrongMasterKey),
         }
     }
 
-    pub(crate) fn decode_connection(&self, row: &DB::Row) -> crate::Result<crate::Connection> {
+    pub(crate) fn decode_connection(&self, row: &DB::Row) -> Result<crate::Connection> {
         use sqlx::Row;
         let id: i64 = row
             .try_get("id")
-            .map_err(crate::StoreError::db("read a connection"))?;
+            .map_err(StoreError::db("read a connection"))?;
         let label: String = row
             .try_get("label")
-            .map_err(crate::StoreError::db("read a connection"))?;
+            .map_err(StoreError::db("read a connection"))?;
         let account: String = row
             .try_get("account_sid")
-            .map_err(crate::StoreError::db("read a connection"))?;
+            .map_err(StoreError::db("read a connection"))?;
         let api_key: String = row
             .try_get("api_key_sid")
-            .map_err(crate::StoreError::db("read a connection"))?;
+            .map_err(StoreError::db("read a connection"))?;
         let sealed: Vec<u8> = row
             .try_get("sealed_secret")
-            .map_err(crate::StoreError::db("read a connection"))?;
+            .map_err(StoreError::db("read a connection"))?;
         let created_ms: i64 = row
             .try_get("created_ms")
-            .map_err(crate::StoreError::db("read a connection"))?;
+            .map_err(StoreError::db("read a connection"))?;
         let updated_ms: i64 = row
             .try_get("updated_ms")
-            .map_err(crate::StoreError::db("read a connection"))?;
+            .map_err(StoreError::db("read a connection"))?;
         let account_sid = domain::AccountSid::parse(&account)
-            .map_err(|e| crate::StoreError::corrupt("connections", id, e.to_string()))?;
+            .map_err(|e| StoreError::corrupt("connections", id, e.to_string()))?;
         let api_key_sid = domain::ApiKeySid::parse(&api_key)
-            .map_err(|e| crate::StoreError::corrupt("connections", id, e.to_string()))?;
+            .map_err(|e| StoreError::corrupt("connections", id, e.to_string()))?;
         let opened = self
             .key()
             .open(&sealed, &crate::secrets::connection_aad(id))
-            .ok_or_else(|| crate::StoreError::SecretUnreadable {
+            .ok_or_else(|| StoreError::SecretUnreadable {
                 id: crate::ConnectionId(id),
                 label: label.clone(),
             })?;
         let secret = String::from_utf8(opened).map_err(|_| {
-            crate::StoreError::corrupt("connections", id, "the opened secret is not UTF-8 text")
+            StoreError::corrupt("connections", id, "the opened secret is not UTF-8 text")
         })?;
         Ok(crate::Connection {
             id: crate::ConnectionId(id),
@@ -283,11 +284,11 @@ where
         })
     }
 
-    pub(crate) fn decode_metric(row: &DB::Row) -> crate::Result<crate::StoredMetric> {
+    pub(crate) fn decode_metric(row: &DB::Row) -> Result<crate::StoredMetric> {
         use sqlx::Row;
-        let e = crate::StoreError::db("read a metric");
+        let e = StoreError::db("read a metric");
         let id: i64 = row.try_get("id").map_err(e)?;
-        let get_err = crate::StoreError::db("read a metric");
+        let get_err = StoreError::db("read a metric");
         let (name, connection_id, definition, version, used_by, created_ms, updated_ms) = (|| {
             Ok::<_, sqlx::Error>((
                 row.try_get::<String, _>("name")?,
@@ -302,7 +303,7 @@ where
         )
         .map_err(get_err)?;
         let used_by: Vec<String> = serde_json::from_str(&used_by).map_err(|err| {
-            crate::StoreError::corrupt(
+            StoreError::corrupt(
                 "metrics",
                 id,
                 format!("used_by is not a JSON list of strings: {err}"),
@@ -334,7 +335,7 @@ where
         })
     }
 
-    pub(crate) fn decode_run(row: &DB::Row) -> crate::Result<crate::SyncRun> {
+    pub(crate) fn decode_run(row: &DB::Row) -> Result<crate::SyncRun> {
         use sqlx::Row;
         let fields = (|| {
             Ok::<_, sqlx::Error>((
@@ -349,14 +350,14 @@ where
                 row.try_get::<Option<i64>, _>("finished_ms")?,
             ))
         })()
-        .map_err(crate::StoreError::db("read a sync run"))?;
+        .map_err(StoreError::db("read a sync run"))?;
         let (id, metric_id, from_ms, to_ms, status, ledger, error, started_ms, finished_ms) =
             fields;
         let status = crate::RunStatus::parse(&status).ok_or_else(|| {
-            crate::StoreError::corrupt("sync_runs", id, format!("unknown status '{status}'"))
+            StoreError::corrupt("sync_runs", id, format!("unknown status '{status}'"))
         })?;
         let ledger = serde_json::from_str(&ledger).map_err(|err| {
-            crate::StoreError::corrupt("sync_runs", id, format!("the ledger is not JSON: {err}"))
+            StoreError::corrupt("sync_runs", id, format!("the ledger is not JSON: {err}"))
         })?;
         Ok(crate::SyncRun {
             id: crate::SyncRunId(id),
@@ -371,7 +372,7 @@ where
         })
     }
 
-    pub(crate) fn decode_job(row: &DB::Row) -> crate::Result<crate::Job> {
+    pub(crate) fn decode_job(row: &DB::Row) -> Result<crate::Job> {
         use sqlx::Row;
         let fields = (|| {
             Ok::<_, sqlx::Error>((
@@ -389,7 +390,7 @@ where
                 row.try_get::<i64, _>("updated_ms")?,
             ))
         })()
-        .map_err(crate::StoreError::db("read a job"))?;
+        .map_err(StoreError::db("read a job"))?;
         let (
             id,
             kind,
@@ -404,11 +405,10 @@ where
             created_ms,
             updated_ms,
         ) = fields;
-        let state = crate::JobState::parse(&state).ok_or_else(|| {
-            crate::StoreError::corrupt("jobs", id, format!("unknown state '{state}'"))
-        })?;
+        let state = crate::JobState::parse(&state)
+            .ok_or_else(|| StoreError::corrupt("jobs", id, format!("unknown state '{state}'")))?;
         let payload = serde_json::from_str(&payload).map_err(|err| {
-            crate::StoreError::corrupt("jobs", id, format!("the payload is not JSON: {err}"))
+            StoreError::corrupt("jobs", id, format!("the payload is not JSON: {err}"))
         })?;
         Ok(crate::Job {
             id: crate::JobId(id),
@@ -426,13 +426,9 @@ where
         })
     }
 
-    pub(crate) fn lease_held(
-        done: DB::QueryResult,
-        job: crate::JobId,
-        worker: &str,
-    ) -> crate::Result<()> {
+    pub(crate) fn lease_held(done: DB::QueryResult, job: crate::JobId, worker: &str) -> Result<()> {
         if DB::rows_affected(&done) == 0 {
-            return Err(crate::StoreError::LeaseLost {
+            return Err(StoreError::LeaseLost {
                 job,
                 worker: worker.to_owned(),
             });
@@ -463,11 +459,11 @@ where
         DB::BACKEND
     }
 
-    async fn ping(&self) -> crate::Result<()> {
+    async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
             .await
-            .map_err(crate::StoreError::db("ping the database"))?;
+            .map_err(StoreError::db("ping the database"))?;
         Ok(())
     }
 
@@ -475,7 +471,7 @@ where
         self.pool.close().await;
     }
 
-    async fn process_seen(&self, id: &str, kind: &str, now_ms: i64) -> crate::Result<()> {
+    async fn process_seen(&self, id: &str, kind: &str, now_ms: i64) -> Result<()> {
         sqlx::query(
             "INSERT INTO processes (id, kind, started_ms, seen_ms) VALUES ($1, $2, $3, $3) \
              ON CONFLICT (id) DO UPDATE SET seen_ms = excluded.seen_ms",
@@ -485,20 +481,20 @@ where
         .bind(now_ms)
         .execute(&self.pool)
         .await
-        .map_err(crate::StoreError::db("record a running process"))?;
+        .map_err(StoreError::db("record a running process"))?;
         Ok(())
     }
 
-    async fn process_gone(&self, id: &str) -> crate::Result<()> {
+    async fn process_gone(&self, id: &str) -> Result<()> {
         sqlx::query("DELETE FROM processes WHERE id = $1")
             .bind(id)
             .execute(&self.pool)
             .await
-            .map_err(crate::StoreError::db("forget a stopped process"))?;
+            .map_err(StoreError::db("forget a stopped process"))?;
         Ok(())
     }
 
-    async fn live_processes(&self, since_ms: i64) -> crate::Result<Vec<crate::ProcessRow>> {
+    async fn live_processes(&self, since_ms: i64) -> Result<Vec<crate::ProcessRow>> {
         let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
             "SELECT id, kind, started_ms, seen_ms FROM processes WHERE seen_ms >= $1 ORDER BY \
              seen_ms DESC, id",
@@ -506,7 +502,7 @@ where
         .bind(since_ms)
         .fetch_all(&self.pool)
         .await
-        .map_err(crate::StoreError::db("read the running processes"))?;
+        .map_err(StoreError::db("read the running processes"))?;
         Ok(rows
             .into_iter()
             .map(|(id, kind, started_ms, seen_ms)| crate::ProcessRow {
@@ -522,7 +518,7 @@ where
         &self,
         new: &crate::NewConnection,
         now_ms: i64,
-    ) -> crate::Result<crate::Connection> {
+    ) -> Result<crate::Connection> {
         let key = self.key();
         let mut tx = self.begin_write("create a connection").await?;
         let inserted = sqlx::query_scalar::<_, i64>(
@@ -540,12 +536,12 @@ where
         let id = match inserted {
             Ok(id) => id,
             Err(e) if crate::error::is_unique_violation(&e) => {
-                return Err(crate::StoreError::Duplicate {
+                return Err(StoreError::Duplicate {
                     what: "connection",
                     value: new.label.clone(),
                 });
             }
-            Err(e) => return Err(crate::StoreError::db("create a connection")(e)),
+            Err(e) => return Err(StoreError::db("create a connection")(e)),
         };
         // The associated data names the row, so the id must exist before sealing.
         let sealed = key.seal(
@@ -557,10 +553,10 @@ where
             .bind(id)
             .execute(&mut *tx)
             .await
-            .map_err(crate::StoreError::db("seal a connection's secret"))?;
+            .map_err(StoreError::db("seal a connection's secret"))?;
         tx.commit()
             .await
-            .map_err(crate::StoreError::db("create a connection"))?;
+            .map_err(StoreError::db("create a connection"))?;
         Ok(crate::Connection {
             id: crate::ConnectionId(id),
             label: new.label.clone(),
@@ -572,36 +568,36 @@ where
         })
     }
 
-    async fn connection(&self, id: crate::ConnectionId) -> crate::Result<crate::Connection> {
+    async fn connection(&self, id: crate::ConnectionId) -> Result<crate::Connection> {
         const SQL: &str = "SELECT id, label, account_sid, api_key_sid, sealed_secret, created_ms, \
                            updated_ms FROM connections WHERE id = $1";
         let row = sqlx::query(SQL)
             .bind(id.0)
             .fetch_optional(&self.pool)
             .await
-            .map_err(crate::StoreError::db("read a connection"))?
+            .map_err(StoreError::db("read a connection"))?
             .ok_or_else(|| crate::error::not_found_connection(id))?;
         self.decode_connection(&row)
     }
 
-    async fn connection_by_label(&self, label: &str) -> crate::Result<Option<crate::Connection>> {
+    async fn connection_by_label(&self, label: &str) -> Result<Option<crate::Connection>> {
         const SQL: &str = "SELECT id, label, account_sid, api_key_sid, sealed_secret, created_ms, \
                            updated_ms FROM connections WHERE label = $1";
         let row = sqlx::query(SQL)
             .bind(label)
             .fetch_optional(&self.pool)
             .await
-            .map_err(crate::StoreError::db("read a connection"))?;
+            .map_err(StoreError::db("read a connection"))?;
         row.map(|r| self.decode_connection(&r)).transpose()
     }
 
-    async fn list_connections(&self) -> crate::Result<Vec<crate::Connection>> {
+    async fn list_connections(&self) -> Result<Vec<crate::Connection>> {
         const SQL: &str = "SELECT id, label, account_sid, api_key_sid, sealed_secret, created_ms, \
                            updated_ms FROM connections ORDER BY label";
         let rows = sqlx::query(SQL)
             .fetch_all(&self.pool)
             .await
-            .map_err(crate::StoreError::db("list connections"))?;
+            .map_err(StoreError::db("list connections"))?;
         rows.iter().map(|r| self.decode_connection(r)).collect()
     }
 
@@ -610,7 +606,7 @@ where
         id: crate::ConnectionId,
         secret: &domain::Secret,
         now_ms: i64,
-    ) -> crate::Result<()> {
+    ) -> Result<()> {
         let sealed = self.key().seal(
             secret.expose().as_bytes(),
             &crate::secrets::connection_aad(id.0),
@@ -622,7 +618,7 @@ where
                 .bind(id.0)
                 .execute(&self.pool)
                 .await
-                .map_err(crate::StoreError::db("update a connection's secret"))?;
+                .map_err(StoreError::db("update a connection's secret"))?;
         if DB::rows_affected(&done) == 0 {
             return Err(crate::error::not_found_connection(id));
         }
@@ -634,7 +630,7 @@ where
         id: crate::ConnectionId,
         label: &str,
         now_ms: i64,
-    ) -> crate::Result<()> {
+    ) -> Result<()> {
         let done = sqlx::query("UPDATE connections SET label = $1, updated_ms = $2 WHERE id = $3")
             .bind(label)
             .bind(now_ms)
@@ -646,20 +642,20 @@ where
                 Err(crate::error::not_found_connection(id))
             }
             Ok(_) => Ok(()),
-            Err(e) if crate::error::is_unique_violation(&e) => Err(crate::StoreError::Duplicate {
+            Err(e) if crate::error::is_unique_violation(&e) => Err(StoreError::Duplicate {
                 what: "connection",
                 value: label.to_owned(),
             }),
-            Err(e) => Err(crate::StoreError::db("rename a connection")(e)),
+            Err(e) => Err(StoreError::db("rename a connection")(e)),
         }
     }
 
-    async fn delete_connection(&self, id: crate::ConnectionId) -> crate::Result<bool> {
+    async fn delete_connection(&self, id: crate::ConnectionId) -> Result<bool> {
         let done = sqlx::query("DELETE FROM connections WHERE id = $1")
             .bind(id.0)
             .execute(&self.pool)
             .await
-            .map_err(crate::StoreError::db("delete a connection"))?;
+            .map_err(StoreError::db("delete a connection"))?;
         Ok(DB::rows_affected(&done) > 0)
     }
 
@@ -667,7 +663,7 @@ where
         &self,
         old: &crate::secrets::MasterKey,
         new: &crate::secrets::MasterKey,
-    ) -> crate::Result<u64> {
+    ) -> Result<u64> {
         use crate::secrets::{KEY_CHECK_AAD, KEY_CHECK_META, KEY_CHECK_PLAINTEXT};
         use sqlx::Row;
         let mut tx = self.begin_write("rotate the master key").await?;
@@ -675,29 +671,29 @@ where
             .bind(KEY_CHECK_META)
             .fetch_one(&mut *tx)
             .await
-            .map_err(crate::StoreError::db("read the master key check"))?;
+            .map_err(StoreError::db("read the master key check"))?;
         if old.open(&check, KEY_CHECK_AAD).as_deref() != Some(KEY_CHECK_PLAINTEXT) {
-            return Err(crate::StoreError::WrongMasterKey);
+            return Err(StoreError::WrongMasterKey);
         }
         let rows = sqlx::query("SELECT id, label, sealed_secret FROM connections ORDER BY id")
             .fetch_all(&mut *tx)
             .await
-            .map_err(crate::StoreError::db("read connections to re-seal"))?;
+            .map_err(StoreError::db("read connections to re-seal"))?;
         let mut count = 0u64;
         for row in &rows {
             let id: i64 = row
                 .try_get("id")
-                .map_err(crate::StoreError::db("read a connection"))?;
+                .map_err(StoreError::db("read a connection"))?;
             let label: String = row
                 .try_get("label")
-                .map_err(crate::StoreError::db("read a connection"))?;
+                .map_err(StoreError::db("read a connection"))?;
             let sealed: Vec<u8> = row
                 .try_get("sealed_secret")
-                .map_err(crate::StoreError::db("read a connection"))?;
+                .map_err(StoreError::db("read a connection"))?;
             let aad = crate::secrets::connection_aad(id);
             let plain = old
                 .open(&sealed, &aad)
-                .ok_or(crate::StoreError::SecretUnreadable {
+                .ok_or(StoreError::SecretUnreadable {
                     id: crate::ConnectionId(id),
                     label,
                 })?;
@@ -707,7 +703,7 @@ where
                 .bind(id)
                 .execute(&mut *tx)
                 .await
-                .map_err(crate::StoreError::db("re-seal a secret"))?;
+                .map_err(StoreError::db("re-seal a secret"))?;
             count += 1;
         }
         // Channel secrets (SMTP passwords, webhook URLs and signing keys) move with the key too.
@@ -717,17 +713,17 @@ where
         )
         .fetch_all(&mut *tx)
         .await
-        .map_err(crate::StoreError::db("read channels to re-seal"))?;
+        .map_err(StoreError::db("read channels to re-seal"))?;
         for row in &rows {
             let id: i64 = row
                 .try_get("id")
-                .map_err(crate::StoreError::db("read a channel"))?;
+                .map_err(StoreError::db("read a channel"))?;
             let sealed: Vec<u8> = row
                 .try_get("sealed_secret")
-                .map_err(crate::StoreError::db("read a channel"))?;
+                .map_err(StoreError::db("read a channel"))?;
             let aad = crate::watching::channel_aad(id);
             let plain = old.open(&sealed, &aad).ok_or_else(|| {
-                crate::StoreError::corrupt(
+                StoreError::corrupt(
                     "channels",
                     id,
                     "the secret does not open under the old master key",
@@ -739,7 +735,7 @@ where
                 .bind(id)
                 .execute(&mut *tx)
                 .await
-                .map_err(crate::StoreError::db("re-seal a secret"))?;
+                .map_err(StoreError::db("re-seal a secret"))?;
             count += 1;
         }
         // Signing keys (share links); one still in the clear is sealed on the way.
@@ -748,13 +744,13 @@ where
         )
         .fetch_all(&mut *tx)
         .await
-        .map_err(crate::StoreError::db("read signing keys to re-seal"))?;
+        .map_err(StoreError::db("read signing keys to re-seal"))?;
         for (name, value) in rows {
             let plain = match old.open(&value, &name) {
                 Some(plain) => plain,
                 None if value.len() == crate::boards::PLAIN_SIGNING_KEY_LEN => value,
                 None => {
-                    return Err(crate::StoreError::Invalid {
+                    return Err(StoreError::Invalid {
                         what: "signing key",
                         reason: format!("the stored {name} does not open under the old master key"),
                     });
@@ -765,7 +761,7 @@ where
                 .bind(&name)
                 .execute(&mut *tx)
                 .await
-                .map_err(crate::StoreError::db("re-seal a signing key"))?;
+                .map_err(StoreError::db("re-seal a signing key"))?;
             count += 1;
         }
         let check = new.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
@@ -774,10 +770,10 @@ where
             .bind(KEY_CHECK_META)
             .execute(&mut *tx)
             .await
-            .map_err(crate::StoreError::db("write the master key check"))?;
+            .map_err(StoreError::db("write the master key check"))?;
         tx.commit()
             .await
-            .map_err(crate::StoreError::db("rotate the master key"))?;
+            .map_err(StoreError::db("rotate the master key"))?;
         match self.key.write() {
             Ok(mut k) => *k = new.clone(),
             Err(poisoned) => *poisoned.into_inner() = new.clone(),
@@ -789,7 +785,7 @@ where
         &self,
         new: &crate::NewMetric,
         now_ms: i64,
-    ) -> crate::Result<crate::StoredMetric> {
+    ) -> Result<crate::StoredMetric> {
         let mut tx = self.begin_write("create a metric").await?;
         let inserted = sqlx::query(
             "INSERT INTO metrics (name, connection_id, definition, version, used_by, created_ms, \
@@ -807,12 +803,12 @@ where
         let row = match inserted {
             Ok(row) => row,
             Err(e) if crate::error::is_unique_violation(&e) => {
-                return Err(crate::StoreError::Duplicate {
+                return Err(StoreError::Duplicate {
                     what: "metric",
                     value: new.name.clone(),
                 });
             }
-            Err(e) => return Err(crate::StoreError::db("create a metric")(e)),
+            Err(e) => return Err(StoreError::db("create a metric")(e)),
         };
         let metric = Self::decode_metric(&row)?;
         sqlx::query(
@@ -824,10 +820,10 @@ where
         .bind(now_ms)
         .execute(&mut *tx)
         .await
-        .map_err(crate::StoreError::db("save a metric version"))?;
+        .map_err(StoreError::db("save a metric version"))?;
         tx.commit()
             .await
-            .map_err(crate::StoreError::db("create a metric"))?;
+            .map_err(StoreError::db("create a metric"))?;
         Ok(metric)
     }
 
@@ -836,7 +832,7 @@ where
         id: crate::MetricId,
         definition: &str,
         now_ms: i64,
-    ) -> crate::Result<crate::StoredMetric> {
+    ) -> Result<crate::StoredMetric> {
         let mut tx = self.begin_write("update a metric").await?;
         let row = sqlx::query(
             "UPDATE metrics SET definition = $1, version = version + 1, updated_ms = $2 WHERE id \
@@ -849,7 +845,7 @@ where
         .bind(id.0)
         .fetch_optional(&mut *tx)
         .await
-        .map_err(crate::StoreError::db("update a metric"))?
+        .map_err(StoreError::db("update a metric"))?
         .ok_or_else(|| crate::error::not_found_metric(id))?;
         let metric = Self::decode_metric(&row)?;
         sqlx::query(
@@ -862,50 +858,47 @@ where
         .bind(now_ms)
         .execute(&mut *tx)
         .await
-        .map_err(crate::StoreError::db("save a metric version"))?;
+        .map_err(StoreError::db("save a metric version"))?;
         tx.commit()
             .await
-            .map_err(crate::StoreError::db("update a metric"))?;
+            .map_err(StoreError::db("update a metric"))?;
         Ok(metric)
     }
 
-    async fn metric(&self, id: crate::MetricId) -> crate::Result<crate::StoredMetric> {
+    async fn metric(&self, id: crate::MetricId) -> Result<crate::StoredMetric> {
         const SQL: &str = "SELECT id, name, connection_id, definition, version, used_by, \
                            created_ms, updated_ms FROM metrics WHERE id = $1";
         let row = sqlx::query(SQL)
             .bind(id.0)
             .fetch_optional(&self.pool)
             .await
-            .map_err(crate::StoreError::db("read a metric"))?
+            .map_err(StoreError::db("read a metric"))?
             .ok_or_else(|| crate::error::not_found_metric(id))?;
         Self::decode_metric(&row)
     }
 
-    async fn metric_by_name(&self, name: &str) -> crate::Result<Option<crate::StoredMetric>> {
+    async fn metric_by_name(&self, name: &str) -> Result<Option<crate::StoredMetric>> {
         const SQL: &str = "SELECT id, name, connection_id, definition, version, used_by, \
                            created_ms, updated_ms FROM metrics WHERE name = $1";
         let row = sqlx::query(SQL)
             .bind(name)
             .fetch_optional(&self.pool)
             .await
-            .map_err(crate::StoreError::db("read a metric"))?;
+            .map_err(StoreError::db("read a metric"))?;
         row.as_ref().map(Self::decode_metric).transpose()
     }
 
-    async fn list_metrics(&self) -> crate::Result<Vec<crate::StoredMetric>> {
+    async fn list_metrics(&self) -> Result<Vec<crate::StoredMetric>> {
         const SQL: &str = "SELECT id, name, connection_id, definition, version, used_by, \
                            created_ms, updated_ms FROM metrics ORDER BY name";
         let rows = sqlx::query(SQL)
             .fetch_all(&self.pool)
             .await
-            .map_err(crate::StoreError::db("list metrics"))?;
+            .map_err(StoreError::db("list metrics"))?;
         rows.iter().map(Self::decode_metric).collect()
     }
 
-    async fn metric_versions(
-        &self,
-        id: crate::MetricId,
-    ) -> crate::Result<Vec<crate::MetricVersion>> {
+    async fn metric_versions(&self, id: crate::MetricId) -> Result<Vec<crate::MetricVersion>> {
         use sqlx::Row;
         let rows = sqlx::query(
             "SELECT version, definition, saved_ms FROM metric_versions WHERE \
@@ -914,7 +907,7 @@ where
         .bind(id.0)
         .fetch_all(&self.pool)
         .await
-        .map_err(crate::StoreError::db("list metric versions"))?;
+        .map_err(StoreError::db("list metric versions"))?;
         rows.iter()
             .map(|r| {
                 Ok(crate::MetricVersion {
@@ -925,7 +918,7 @@ where
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
-            .map_err(crate::StoreError::db("read a metric version"))
+            .map_err(StoreError::db("read a metric version"))
     }
 
     async fn set_metric_usage(
@@ -933,8 +926,8 @@ where
         id: crate::MetricId,
         used_by: &[String],
         now_ms: i64,
-    ) -> crate::Result<()> {
-        let text = serde_json::to_string(used_by).map_err(|e| crate::StoreError::Invalid {
+    ) -> Result<()> {
+        let text = serde_json::to_string(used_by).map_err(|e| StoreError::Invalid {
             what: "metric usage",
             reason: e.to_string(),
         })?;
@@ -944,19 +937,19 @@ where
             .bind(id.0)
             .execute(&self.pool)
             .await
-            .map_err(crate::StoreError::db("record a metric's usage"))?;
+            .map_err(StoreError::db("record a metric's usage"))?;
         if DB::rows_affected(&done) == 0 {
             return Err(crate::error::not_found_metric(id));
         }
         Ok(())
     }
 
-    async fn delete_metric(&self, id: crate::MetricId) -> crate::Result<bool> {
+    async fn delete_metric(&self, id: crate::MetricId) -> Result<bool> {
         let done = sqlx::query("DELETE FROM metrics WHERE id = $1")
             .bind(id.0)
             .execute(&self.pool)
             .await
-            .map_err(crate::StoreError::db("delete a metric"))?;
+            .map_err(StoreError::db("delete a metric"))?;
         Ok(DB::rows_affected(&done) > 0)
     }
 
@@ -966,7 +959,7 @@ where
         from_ms: i64,
         to_ms: i64,
         buckets: &[crate::BucketRow],
-    ) -> crate::Result<crate::WindowReplaced> {
+    ) -> Result<crate::WindowReplaced> {
         crate::sql_impl::check_window(metric, from_ms, to_ms, buckets)?;
         let mut tx = self.begin_write("replace a window of buckets").await?;
         let deleted = DB::rows_affected(
@@ -978,7 +971,7 @@ where
             .bind(to_ms)
             .execute(&mut *tx)
             .await
-            .map_err(crate::StoreError::db("delete a window of buckets"))?,
+            .map_err(StoreError::db("delete a window of buckets"))?,
         );
         let mut inserted = 0u64;
         for chunk in buckets.chunks(crate::sql_impl::BUCKET_CHUNK) {
@@ -999,27 +992,23 @@ where
             inserted += DB::rows_affected(
                 &q.execute(&mut *tx)
                     .await
-                    .map_err(crate::StoreError::db("insert a window of buckets"))?,
+                    .map_err(StoreError::db("insert a window of buckets"))?,
             );
         }
         sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
             .bind(metric.0)
             .execute(&mut *tx)
             .await
-            .map_err(crate::StoreError::db("mark a metric's buckets changed"))?;
+            .map_err(StoreError::db("mark a metric's buckets changed"))?;
         tx.commit()
             .await
-            .map_err(crate::StoreError::db("commit a window of buckets"))?;
+            .map_err(StoreError::db("commit a window of buckets"))?;
         Ok(crate::WindowReplaced { deleted, inserted })
     }
 
-    async fn add_points(
-        &self,
-        metric: crate::MetricId,
-        points: &[crate::Point],
-    ) -> crate::Result<()> {
+    async fn add_points(&self, metric: crate::MetricId, points: &[crate::Point]) -> Result<()> {
         if let Some(p) = points.iter().find(|p| !p.value.is_finite()) {
-            return Err(crate::StoreError::Invalid {
+            return Err(StoreError::Invalid {
                 what: "point",
                 reason: format!(
                     "the value at {} (dimension '{}') is not a finite number",
@@ -1052,20 +1041,18 @@ where
             .bind(p.at_ms)
             .execute(&mut *tx)
             .await
-            .map_err(crate::StoreError::db("add a point"))?;
+            .map_err(StoreError::db("add a point"))?;
         }
         sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
             .bind(metric.0)
             .execute(&mut *tx)
             .await
-            .map_err(crate::StoreError::db("mark a metric's buckets changed"))?;
-        tx.commit()
-            .await
-            .map_err(crate::StoreError::db("add points"))?;
+            .map_err(StoreError::db("mark a metric's buckets changed"))?;
+        tx.commit().await.map_err(StoreError::db("add points"))?;
         Ok(())
     }
 
-    async fn buckets(&self, query: &crate::BucketQuery) -> crate::Result<Vec<crate::BucketRow>> {
+    async fn buckets(&self, query: &crate::BucketQuery) -> Result<Vec<crate::BucketRow>> {
         const ALL: &str = "SELECT dimension, hour_ms, sum, count, min, max, latest, latest_at_ms \
                            FROM buckets \
                            WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3 ORDER BY \
@@ -1088,17 +1075,17 @@ where
         let rows = q
             .fetch_all(&self.pool)
             .await
-            .map_err(crate::StoreError::db("read buckets"))?;
+            .map_err(StoreError::db("read buckets"))?;
         rows.iter()
             .map(Self::decode_bucket)
             .collect::<Result<_, _>>()
-            .map_err(crate::StoreError::db("read a bucket"))
+            .map_err(StoreError::db("read a bucket"))
     }
 
     async fn data_versions(
         &self,
         ids: &[crate::MetricId],
-    ) -> crate::Result<std::collections::HashMap<crate::MetricId, i64>> {
+    ) -> Result<std::collections::HashMap<crate::MetricId, i64>> {
         let mut versions = std::collections::HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(crate::sql_impl::ID_CHUNK) {
             let sql = format!(
@@ -1112,28 +1099,23 @@ where
             let rows = q
                 .fetch_all(&self.pool)
                 .await
-                .map_err(crate::StoreError::db("read metrics' data versions"))?;
+                .map_err(StoreError::db("read metrics' data versions"))?;
             versions.extend(rows.into_iter().map(|(id, v)| (crate::MetricId(id), v)));
         }
         Ok(versions)
     }
 
-    async fn dimensions(&self, metric: crate::MetricId) -> crate::Result<Vec<String>> {
+    async fn dimensions(&self, metric: crate::MetricId) -> Result<Vec<String>> {
         sqlx::query_scalar(
             "SELECT DISTINCT dimension FROM buckets WHERE metric_id = $1 ORDER BY dimension",
         )
         .bind(metric.0)
         .fetch_all(&self.pool)
         .await
-        .map_err(crate::StoreError::db("list a metric's dimensions"))
+        .map_err(StoreError::db("list a metric's dimensions"))
     }
 
-    async fn merge_dimension(
-        &self,
-        metric: crate::MetricId,
-        from: &str,
-        to: &str,
-    ) -> crate::Result<u64> {
+    async fn merge_dimension(&self, metric: crate::MetricId, from: &str, to: &str) -> Result<u64> {
         if from == to {
             return Ok(0);
         }
@@ -1160,29 +1142,29 @@ where
         .bind(to)
         .execute(&mut *tx)
         .await
-        .map_err(crate::StoreError::db("merge a dimension's buckets"))?;
+        .map_err(StoreError::db("merge a dimension's buckets"))?;
         let moved = DB::rows_affected(
             &sqlx::query("DELETE FROM buckets WHERE metric_id = $1 AND dimension = $2")
                 .bind(metric.0)
                 .bind(from)
                 .execute(&mut *tx)
                 .await
-                .map_err(crate::StoreError::db("drop a merged dimension's buckets"))?,
+                .map_err(StoreError::db("drop a merged dimension's buckets"))?,
         );
         if moved > 0 {
             sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
                 .bind(metric.0)
                 .execute(&mut *tx)
                 .await
-                .map_err(crate::StoreError::db("mark a metric's buckets changed"))?;
+                .map_err(StoreError::db("mark a metric's buckets changed"))?;
         }
         tx.commit()
             .await
-            .map_err(crate::StoreError::db("merge a dimension"))?;
+            .map_err(StoreError::db("merge a dimension"))?;
         Ok(moved)
     }
 
-    async fn start_sync_run(&self, run: &crate::NewSyncRun) -> crate::Result<crate::SyncRunId> {
+    async fn start_sync_run(&self, run: &crate::NewSyncRun) -> Result<crate::SyncRunId> {
         let id = sqlx::query_scalar::<_, i64>(
             "INSERT INTO sync_runs (metric_id, from_ms, to_ms, status, ledger, started_ms) \
              VALUES ($1, $2, $3, 'running', '{}', $4) RETURNING id",
@@ -1193,15 +1175,11 @@ where
         .bind(run.started_ms)
         .fetch_one(&self.pool)
         .await
-        .map_err(crate::StoreError::db("start a sync run"))?;
+        .map_err(StoreError::db("start a sync run"))?;
         Ok(crate::SyncRunId(id))
     }
 
-    async fn finish_sync_run(
-        &self,
-        id: crate::SyncRunId,
-        end: &crate::SyncRunEnd,
-    ) -> crate::Result<()> {
+    async fn finish_sync_run(&self, id: crate::SyncRunId, end: &crate::SyncRunEnd) -> Result<()> {
         let done = sqlx::query(
             "UPDATE sync_runs SET status = $1, ledger = $2, error = $3, \
              finished_ms = $4 WHERE id = $5",
@@ -1213,9 +1191,9 @@ where
         .bind(id.0)
         .execute(&self.pool)
         .await
-        .map_err(crate::StoreError::db("finish a sync run"))?;
+        .map_err(StoreError::db("finish a sync run"))?;
         if DB::rows_affected(&done) == 0 {
-            return Err(crate::StoreError::NotFound {
+            return Err(StoreError::NotFound {
                 what: "sync run",
                 id: id.to_string(),
             });
@@ -1227,7 +1205,7 @@ where
         &self,
         metric: Option<crate::MetricId>,
         limit: u32,
-    ) -> crate::Result<Vec<crate::SyncRun>> {
+    ) -> Result<Vec<crate::SyncRun>> {
         const ALL: &str = "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, \
                            started_ms, finished_ms \
                            FROM sync_runs ORDER BY started_ms DESC, id DESC LIMIT $1";
@@ -1242,7 +1220,7 @@ where
         let rows = q
             .fetch_all(&self.pool)
             .await
-            .map_err(crate::StoreError::db("list sync runs"))?;
+            .map_err(StoreError::db("list sync runs"))?;
         rows.iter().map(Self::decode_run).collect()
     }
 
@@ -1250,7 +1228,7 @@ where
         &self,
         ids: &[crate::MetricId],
         per_metric: u32,
-    ) -> crate::Result<Vec<crate::SyncRun>> {
+    ) -> Result<Vec<crate::SyncRun>> {
         let mut runs = Vec::new();
         for chunk in ids.chunks(crate::sql_impl::ID_CHUNK) {
             let sql = format!(
@@ -1269,7 +1247,7 @@ where
             let rows = q
                 .fetch_all(&self.pool)
                 .await
-                .map_err(crate::StoreError::db("list recent sync runs"))?;
+                .map_err(StoreError::db("list recent sync runs"))?;
             for row in &rows {
                 runs.push(Self::decode_run(row)?);
             }
@@ -1277,11 +1255,7 @@ where
         Ok(runs)
     }
 
-    async fn abandon_running_sync_runs(
-        &self,
-        metric: crate::MetricId,
-        now_ms: i64,
-    ) -> crate::Result<u64> {
+    async fn abandon_running_sync_runs(&self, metric: crate::MetricId, now_ms: i64) -> Result<u64> {
         let done = sqlx::query(
             "UPDATE sync_runs SET status = 'failed', finished_ms = $1, \
              error = 'abandoned: the process running this sync stopped before it finished' \
@@ -1291,14 +1265,11 @@ where
         .bind(metric.0)
         .execute(&self.pool)
         .await
-        .map_err(crate::StoreError::db("mark abandoned sync runs"))?;
+        .map_err(StoreError::db("mark abandoned sync runs"))?;
         Ok(DB::rows_affected(&done))
     }
 
-    async fn last_good_sync(
-        &self,
-        metric: crate::MetricId,
-    ) -> crate::Result<Option<crate::SyncRun>> {
+    async fn last_good_sync(&self, metric: crate::MetricId) -> Result<Option<crate::SyncRun>> {
         const SQL: &str = "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, \
                            started_ms, finished_ms \
                            FROM sync_runs WHERE metric_id = $1 AND status IN ('succeeded', \
@@ -1308,7 +1279,7 @@ where
             .bind(metric.0)
             .fetch_optional(&self.pool)
             .await
-            .map_err(crate::StoreError::db("read the last good sync"))?;
+            .map_err(StoreError::db("read the last good sync"))?;
         row.as_ref().map(Self::decode_run).transpose()
     }
 
@@ -1317,7 +1288,7 @@ where
         metric: crate::MetricId,
         find: &str,
         replacement: &str,
-    ) -> crate::Result<u64> {
+    ) -> Result<u64> {
         if find.is_empty() {
             return Ok(0);
         }
@@ -1332,7 +1303,7 @@ where
         .bind(replacement)
         .execute(&self.pool)
         .await
-        .map_err(crate::StoreError::db("rewrite sync run ledgers"))?;
+        .map_err(StoreError::db("rewrite sync run ledgers"))?;
         Ok(DB::rows_affected(&changed))
     }
 
@@ -1343,10 +1314,10 @@ where
         synced_at_ms: i64,
         pages: &[Vec<u8>],
         cap_bytes: u64,
-    ) -> crate::Result<crate::RawPagesStored> {
+    ) -> Result<crate::RawPagesStored> {
         use sqlx::Row;
         let (blob, raw_len) =
-            crate::raw_pages::compress(pages).map_err(|e| crate::StoreError::Invalid {
+            crate::raw_pages::compress(pages).map_err(|e| StoreError::Invalid {
                 what: "raw pages",
                 reason: e.to_string(),
             })?;
@@ -1356,11 +1327,11 @@ where
             .bind(metric.0)
             .execute(&mut *tx)
             .await
-            .map_err(crate::StoreError::db("drop a metric's raw pages"))?;
+            .map_err(StoreError::db("drop a metric's raw pages"))?;
         if compressed_bytes > cap_bytes {
             tx.commit()
                 .await
-                .map_err(crate::StoreError::db("store raw pages"))?;
+                .map_err(StoreError::db("store raw pages"))?;
             return Ok(crate::RawPagesStored::TooLarge {
                 compressed_bytes,
                 cap_bytes,
@@ -1374,15 +1345,15 @@ where
         .bind(connection.0)
         .fetch_all(&mut *tx)
         .await
-        .map_err(crate::StoreError::db("measure a connection's raw pages"))?;
+        .map_err(StoreError::db("measure a connection's raw pages"))?;
         let mut sizes = Vec::with_capacity(others.len());
         for row in &others {
             let id: i64 = row
                 .try_get("metric_id")
-                .map_err(crate::StoreError::db("measure raw pages"))?;
+                .map_err(StoreError::db("measure raw pages"))?;
             let size: i64 = row
                 .try_get::<Option<i64>, _>("size")
-                .map_err(crate::StoreError::db("measure raw pages"))?
+                .map_err(StoreError::db("measure raw pages"))?
                 .unwrap_or(0);
             sizes.push((id, u64::try_from(size).unwrap_or(0)));
         }
@@ -1396,7 +1367,7 @@ where
                 .bind(id)
                 .execute(&mut *tx)
                 .await
-                .map_err(crate::StoreError::db("evict raw pages"))?;
+                .map_err(StoreError::db("evict raw pages"))?;
             total -= size;
             evicted.push(crate::MetricId(id));
         }
@@ -1413,17 +1384,17 @@ where
         .bind(blob)
         .execute(&mut *tx)
         .await
-        .map_err(crate::StoreError::db("store raw pages"))?;
+        .map_err(StoreError::db("store raw pages"))?;
         tx.commit()
             .await
-            .map_err(crate::StoreError::db("store raw pages"))?;
+            .map_err(StoreError::db("store raw pages"))?;
         Ok(crate::RawPagesStored::Stored {
             compressed_bytes,
             evicted,
         })
     }
 
-    async fn raw_pages(&self, metric: crate::MetricId) -> crate::Result<Option<crate::RawPages>> {
+    async fn raw_pages(&self, metric: crate::MetricId) -> Result<Option<crate::RawPages>> {
         use sqlx::Row;
         let row = sqlx::query(
             "SELECT connection_id, synced_at_ms, page_count, compressed FROM \
@@ -1432,9 +1403,9 @@ where
         .bind(metric.0)
         .fetch_optional(&self.pool)
         .await
-        .map_err(crate::StoreError::db("read raw pages"))?;
+        .map_err(StoreError::db("read raw pages"))?;
         let Some(row) = row else { return Ok(None) };
-        let read = crate::StoreError::db("read raw pages");
+        let read = StoreError::db("read raw pages");
         let fields = (|| {
             Ok::<_, sqlx::Error>((
                 row.try_get::<i64, _>("connection_id")?,
@@ -1449,11 +1420,7 @@ where
             .ok()
             .and_then(|n| crate::raw_pages::decompress(&blob, n))
             .ok_or_else(|| {
-                crate::StoreError::corrupt(
-                    "raw_pages",
-                    metric,
-                    "the compressed pages do not decode",
-                )
+                StoreError::corrupt("raw_pages", metric, "the compressed pages do not decode")
             })?;
         Ok(Some(crate::RawPages {
             metric_id: metric,
@@ -1463,7 +1430,7 @@ where
         }))
     }
 
-    async fn enqueue(&self, job: &crate::NewJob, now_ms: i64) -> crate::Result<crate::Enqueued> {
+    async fn enqueue(&self, job: &crate::NewJob, now_ms: i64) -> Result<crate::Enqueued> {
         let payload = job.payload.to_string();
         // The pending job found by the conflict may be claimed before we read it; then
         // inserting again succeeds, so a few rounds always settle.
@@ -1481,7 +1448,7 @@ where
             .bind(now_ms)
             .fetch_optional(&self.pool)
             .await
-            .map_err(crate::StoreError::db("enqueue a job"))?;
+            .map_err(StoreError::db("enqueue a job"))?;
             if let Some(id) = inserted {
                 return Ok(crate::Enqueued {
                     id: crate::JobId(id),
@@ -1495,7 +1462,7 @@ where
             .bind(job.key.as_str())
             .fetch_optional(&self.pool)
             .await
-            .map_err(crate::StoreError::db("find a pending job"))?;
+            .map_err(StoreError::db("find a pending job"))?;
             if let Some(id) = existing {
                 return Ok(crate::Enqueued {
                     id: crate::JobId(id),
@@ -1503,7 +1470,7 @@ where
                 });
             }
         }
-        Err(crate::StoreError::Invalid {
+        Err(StoreError::Invalid {
             what: "job",
             reason: format!(
                 "could not enqueue ({}, {}) under heavy contention; try again",
@@ -1517,14 +1484,14 @@ where
         worker: &str,
         lease: std::time::Duration,
         now_ms: i64,
-    ) -> crate::Result<Option<crate::Job>> {
+    ) -> Result<Option<crate::Job>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(crate::sql_impl::claim_job_sql::<DB>()))
             .bind(worker)
             .bind(crate::sql_impl::lease_until(now_ms, lease))
             .bind(now_ms)
             .fetch_optional(&self.pool)
             .await
-            .map_err(crate::StoreError::db("claim a job"))?;
+            .map_err(StoreError::db("claim a job"))?;
         row.as_ref().map(Self::decode_job).transpose()
     }
 
@@ -1534,7 +1501,7 @@ where
         worker: &str,
         lease: std::time::Duration,
         now_ms: i64,
-    ) -> crate::Result<()> {
+    ) -> Result<()> {
         let done = sqlx::query(
             "UPDATE jobs SET locked_until = $1, updated_ms = $2 WHERE id = $3 \
              AND state = 'running' AND locked_by = $4",
@@ -1545,11 +1512,11 @@ where
         .bind(worker)
         .execute(&self.pool)
         .await
-        .map_err(crate::StoreError::db("renew a job's lease"))?;
+        .map_err(StoreError::db("renew a job's lease"))?;
         Self::lease_held(done, job, worker)
     }
 
-    async fn complete(&self, job: crate::JobId, worker: &str, now_ms: i64) -> crate::Result<()> {
+    async fn complete(&self, job: crate::JobId, worker: &str, now_ms: i64) -> Result<()> {
         let done = sqlx::query(
             "UPDATE jobs SET state = 'done', locked_until = NULL, updated_ms = \
              $1 WHERE id = $2 AND state = 'running' AND locked_by = $3",
@@ -1559,7 +1526,7 @@ where
         .bind(worker)
         .execute(&self.pool)
         .await
-        .map_err(crate::StoreError::db("complete a job"))?;
+        .map_err(StoreError::db("complete a job"))?;
         Self::lease_held(done, job, worker)
     }
 
@@ -1570,7 +1537,7 @@ where
         error: &str,
         retry_at_ms: Option<i64>,
         now_ms: i64,
-    ) -> crate::Result<()> {
+    ) -> Result<()> {
         const FAILED: &str = "UPDATE jobs SET state = 'failed', locked_until = NULL, last_error = \
                               $1, updated_ms = $2 \
                               WHERE id = $3 AND state = 'running' AND locked_by = $4";
@@ -1605,19 +1572,19 @@ where
             }
             None => failed().execute(&self.pool).await,
         };
-        let done = outcome.map_err(crate::StoreError::db("record a job's failure"))?;
+        let done = outcome.map_err(StoreError::db("record a job's failure"))?;
         Self::lease_held(done, job, worker)
     }
 
-    async fn job(&self, id: crate::JobId) -> crate::Result<crate::Job> {
+    async fn job(&self, id: crate::JobId) -> Result<crate::Job> {
         let sql = "SELECT id, kind, key, payload, state, attempts, run_at_ms, locked_by, \
                    locked_until, last_error, created_ms, updated_ms FROM jobs WHERE id = $1";
         let row = sqlx::query(sql)
             .bind(id.0)
             .fetch_optional(&self.pool)
             .await
-            .map_err(crate::StoreError::db("read a job"))?
-            .ok_or_else(|| crate::StoreError::NotFound {
+            .map_err(StoreError::db("read a job"))?
+            .ok_or_else(|| StoreError::NotFound {
                 what: "job",
                 id: id.to_string(),
             })?;
@@ -1628,7 +1595,7 @@ where
         &self,
         state: Option<crate::JobState>,
         limit: u32,
-    ) -> crate::Result<Vec<crate::Job>> {
+    ) -> Result<Vec<crate::Job>> {
         const ALL: &str = "SELECT id, kind, key, payload, state, attempts, run_at_ms, locked_by, \
                            locked_until, last_error, created_ms, updated_ms \
                            FROM jobs ORDER BY updated_ms DESC, id DESC LIMIT $1";
@@ -1642,26 +1609,26 @@ where
         let rows = q
             .fetch_all(&self.pool)
             .await
-            .map_err(crate::StoreError::db("list jobs"))?;
+            .map_err(StoreError::db("list jobs"))?;
         rows.iter().map(Self::decode_job).collect()
     }
 
-    async fn data_step_done(&self, step: &str) -> crate::Result<bool> {
+    async fn data_step_done(&self, step: &str) -> Result<bool> {
         let found: Option<Vec<u8>> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
             .bind(crate::sql_impl::data_step_meta(step))
             .fetch_optional(&self.pool)
             .await
-            .map_err(crate::StoreError::db("read a data step"))?;
+            .map_err(StoreError::db("read a data step"))?;
         Ok(found.is_some())
     }
 
-    async fn mark_data_step_done(&self, step: &str, now_ms: i64) -> crate::Result<()> {
+    async fn mark_data_step_done(&self, step: &str, now_ms: i64) -> Result<()> {
         sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
             .bind(crate::sql_impl::data_step_meta(step))
             .bind(now_ms.to_string().into_bytes())
             .execute(&self.pool)
             .await
-            .map_err(crate::StoreError::db("record a data step"))?;
+            .map_err(StoreError::db("record a data step"))?;
         Ok(())
     }
 }

@@ -12,7 +12,7 @@ use watch::{AlertSpec, ChannelConfig, GoalSpec, ScorecardSpec};
 
 use crate::any::forward;
 use crate::dialect::Dialect;
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::ids::MetricId;
 use crate::sql_impl::SqlStore;
 
@@ -320,7 +320,7 @@ pub(crate) fn status_parse(s: &str) -> Option<Status> {
 }
 
 pub(crate) fn to_json<T: serde::Serialize>(what: &'static str, v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| crate::StoreError::Invalid {
+    serde_json::to_string(v).map_err(|e| StoreError::Invalid {
         what,
         reason: e.to_string(),
     })
@@ -331,12 +331,12 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
     id: i64,
     text: &str,
 ) -> Result<T> {
-    serde_json::from_str(text).map_err(|e| crate::StoreError::corrupt(table, id, e.to_string()))
+    serde_json::from_str(text).map_err(|e| StoreError::corrupt(table, id, e.to_string()))
 }
 
 pub(crate) fn source_of(kind: &str, id: Option<i64>, row: i64) -> Result<DeliverySource> {
     DeliverySource::from_parts(kind, id)
-        .ok_or_else(|| crate::StoreError::corrupt("deliveries", row, format!("source {kind}")))
+        .ok_or_else(|| StoreError::corrupt("deliveries", row, format!("source {kind}")))
 }
 
 pub(crate) fn source_parts(s: DeliverySource) -> (&'static str, Option<i64>) {
@@ -349,7 +349,7 @@ pub(crate) fn state_str(s: DeliveryState) -> &'static str {
 
 pub(crate) fn state_parse(s: &str, row: i64) -> Result<DeliveryState> {
     DeliveryState::parse(s)
-        .ok_or_else(|| crate::StoreError::corrupt("deliveries", row, format!("state {s}")))
+        .ok_or_else(|| StoreError::corrupt("deliveries", row, format!("state {s}")))
 }
 
 pub(crate) fn event_kind_str(k: AlertEventKind) -> &'static str {
@@ -358,7 +358,7 @@ pub(crate) fn event_kind_str(k: AlertEventKind) -> &'static str {
 
 pub(crate) fn event_kind_parse(s: &str, row: i64) -> Result<AlertEventKind> {
     AlertEventKind::parse(s)
-        .ok_or_else(|| crate::StoreError::corrupt("alert_events", row, format!("kind {s}")))
+        .ok_or_else(|| StoreError::corrupt("alert_events", row, format!("kind {s}")))
 }
 
 pub trait WatchStore: Send + Sync + 'static {
@@ -735,9 +735,9 @@ where
     for<'q> Option<f64>: sqlx::Encode<'q, DB>,
     for<'q> Option<Vec<u8>>: sqlx::Encode<'q, DB>,
 {
-    fn watch_channel_row(&self, row: &DB::Row) -> crate::Result<ChannelRow> {
+    fn watch_channel_row(&self, row: &DB::Row) -> Result<ChannelRow> {
         use sqlx::Row;
-        let e = crate::StoreError::db;
+        let e = StoreError::db;
         let id: i64 = row.try_get("id").map_err(e("read a channel"))?;
         let name: String = row.try_get("name").map_err(e("read a channel"))?;
         let config: String = row.try_get("config").map_err(e("read a channel"))?;
@@ -746,15 +746,14 @@ where
             None => None,
             Some(s) => {
                 let plain = self.key().open(&s, &channel_aad(id)).ok_or_else(|| {
-                    crate::StoreError::corrupt(
+                    StoreError::corrupt(
                         "channels",
                         id,
                         "the secret does not open under the master key",
                     )
                 })?;
-                let text = String::from_utf8(plain).map_err(|_| {
-                    crate::StoreError::corrupt("channels", id, "the secret is not text")
-                })?;
+                let text = String::from_utf8(plain)
+                    .map_err(|_| StoreError::corrupt("channels", id, "the secret is not text"))?;
                 Some(domain::Secret::new(text))
             }
         };
@@ -768,7 +767,7 @@ where
         })
     }
 
-    async fn watch_links(&self, table: &'static str, owner: i64) -> crate::Result<Vec<ChannelId>> {
+    async fn watch_links(&self, table: &'static str, owner: i64) -> Result<Vec<ChannelId>> {
         let sql = match table {
             "alert_channels" => {
                 "SELECT channel_id FROM alert_channels WHERE alert_id = $1 ORDER BY channel_id"
@@ -782,7 +781,7 @@ where
             .bind(owner)
             .fetch_all(&self.pool)
             .await
-            .map_err(crate::StoreError::db("read linked channels"))?;
+            .map_err(StoreError::db("read linked channels"))?;
         Ok(ids.into_iter().map(ChannelId).collect())
     }
 
@@ -791,7 +790,7 @@ where
         table: &'static str,
         owner: i64,
         channels: &[ChannelId],
-    ) -> crate::Result<()> {
+    ) -> Result<()> {
         let (del, ins) = match table {
             "alert_channels" => (
                 "DELETE FROM alert_channels WHERE alert_id = $1",
@@ -808,7 +807,7 @@ where
             .bind(owner)
             .execute(&mut **tx)
             .await
-            .map_err(crate::StoreError::db("unlink channels"))?;
+            .map_err(StoreError::db("unlink channels"))?;
         for c in channels {
             sqlx::query(ins)
                 .bind(owner)
@@ -817,20 +816,20 @@ where
                 .await
                 .map_err(|e| match &e {
                     sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
-                        crate::StoreError::NotFound {
+                        StoreError::NotFound {
                             what: "channel",
                             id: c.to_string(),
                         }
                     }
-                    _ => crate::StoreError::db("link a channel")(e),
+                    _ => StoreError::db("link a channel")(e),
                 })?;
         }
         Ok(())
     }
 
-    fn watch_goal_row(row: &DB::Row) -> crate::Result<GoalRow> {
+    fn watch_goal_row(row: &DB::Row) -> Result<GoalRow> {
         use sqlx::Row;
-        let e = crate::StoreError::db;
+        let e = StoreError::db;
         let id: i64 = row.try_get("id").map_err(e("read a goal"))?;
         let spec: String = row.try_get("spec").map_err(e("read a goal"))?;
         Ok(GoalRow {
@@ -843,9 +842,9 @@ where
         })
     }
 
-    async fn watch_alert_row(&self, row: &DB::Row) -> crate::Result<AlertRow> {
+    async fn watch_alert_row(&self, row: &DB::Row) -> Result<AlertRow> {
         use sqlx::Row;
-        let e = crate::StoreError::db;
+        let e = StoreError::db;
         let id: i64 = row.try_get("id").map_err(e("read an alert"))?;
         let spec: String = row.try_get("spec").map_err(e("read an alert"))?;
         let phase: String = row.try_get("phase").map_err(e("read an alert"))?;
@@ -857,9 +856,8 @@ where
             enabled: row.try_get("enabled").map_err(e("read an alert"))?,
             channels: self.watch_links("alert_channels", id).await?,
             state: watch::alert::AlertState {
-                phase: phase_parse(&phase).ok_or_else(|| {
-                    crate::StoreError::corrupt("alerts", id, format!("phase {phase}"))
-                })?,
+                phase: phase_parse(&phase)
+                    .ok_or_else(|| StoreError::corrupt("alerts", id, format!("phase {phase}")))?,
                 last_fired_ms: row.try_get("last_fired_ms").map_err(e("read an alert"))?,
             },
             last_evaluated_ms: row
@@ -870,9 +868,9 @@ where
         })
     }
 
-    async fn watch_scorecard_row(&self, row: &DB::Row) -> crate::Result<ScorecardRow> {
+    async fn watch_scorecard_row(&self, row: &DB::Row) -> Result<ScorecardRow> {
         use sqlx::Row;
-        let e = crate::StoreError::db;
+        let e = StoreError::db;
         let id: i64 = row.try_get("id").map_err(e("read a scorecard"))?;
         let spec: String = row.try_get("spec").map_err(e("read a scorecard"))?;
         Ok(ScorecardRow {
@@ -887,9 +885,9 @@ where
         })
     }
 
-    fn watch_delivery_row(row: &DB::Row) -> crate::Result<DeliveryRow> {
+    fn watch_delivery_row(row: &DB::Row) -> Result<DeliveryRow> {
         use sqlx::Row;
-        let e = crate::StoreError::db;
+        let e = StoreError::db;
         let id: i64 = row.try_get("id").map_err(e("read a delivery"))?;
         let kind: String = row.try_get("source_kind").map_err(e("read a delivery"))?;
         let source_id: Option<i64> = row.try_get("source_id").map_err(e("read a delivery"))?;
@@ -933,7 +931,7 @@ where
     for<'q> Option<f64>: sqlx::Encode<'q, DB>,
     for<'q> Option<Vec<u8>>: sqlx::Encode<'q, DB>,
 {
-    async fn create_channel(&self, new: &NewChannel, now_ms: i64) -> crate::Result<ChannelRow> {
+    async fn create_channel(&self, new: &NewChannel, now_ms: i64) -> Result<ChannelRow> {
         let config = to_json("channel", &new.config)?;
         let mut tx = self.begin_write("create a channel").await?;
         let inserted = sqlx::query_scalar::<_, i64>(
@@ -948,12 +946,12 @@ where
         let id = match inserted {
             Ok(id) => id,
             Err(e) if crate::error::is_unique_violation(&e) => {
-                return Err(crate::StoreError::Duplicate {
+                return Err(StoreError::Duplicate {
                     what: "channel",
                     value: new.name.clone(),
                 });
             }
-            Err(e) => return Err(crate::StoreError::db("create a channel")(e)),
+            Err(e) => return Err(StoreError::db("create a channel")(e)),
         };
         if let Some(secret) = &new.secret {
             // The associated data names the row, so the id must exist before sealing.
@@ -965,32 +963,32 @@ where
                 .bind(id)
                 .execute(&mut *tx)
                 .await
-                .map_err(crate::StoreError::db("seal a channel's secret"))?;
+                .map_err(StoreError::db("seal a channel's secret"))?;
         }
         tx.commit()
             .await
-            .map_err(crate::StoreError::db("create a channel"))?;
+            .map_err(StoreError::db("create a channel"))?;
         self.channel(ChannelId(id)).await
     }
 
-    async fn channel(&self, id: ChannelId) -> crate::Result<ChannelRow> {
+    async fn channel(&self, id: ChannelId) -> Result<ChannelRow> {
         let row = sqlx::query("SELECT * FROM channels WHERE id = $1")
             .bind(id.0)
             .fetch_optional(&self.pool)
             .await
-            .map_err(crate::StoreError::db("read a channel"))?
-            .ok_or_else(|| crate::StoreError::NotFound {
+            .map_err(StoreError::db("read a channel"))?
+            .ok_or_else(|| StoreError::NotFound {
                 what: "channel",
                 id: id.to_string(),
             })?;
         self.watch_channel_row(&row)
     }
 
-    async fn list_channels(&self) -> crate::Result<Vec<ChannelRow>> {
+    async fn list_channels(&self) -> Result<Vec<ChannelRow>> {
         let rows = sqlx::query("SELECT * FROM channels ORDER BY name")
             .fetch_all(&self.pool)
             .await
-            .map_err(crate::StoreError::db("list channels"))?;
+            .map_err(StoreError::db("list channels"))?;
         rows.iter().map(|r| self.watch_channel_row(r)).collect()
     }
 
@@ -1001,7 +999,7 @@ where
         config: &watch::ChannelConfig,
         secret: &SecretChange,
         now_ms: i64,
-    ) -> crate::Result<ChannelRow> {
+    ) -> Result<ChannelRow> {
         let config = to_json("channel", config)?;
         let mut tx = self.begin_write("update a channel").await?;
         let done = sqlx::query(
@@ -1015,19 +1013,19 @@ where
         .await;
         match done {
             Ok(d) if DB::rows_affected(&d) == 0 => {
-                return Err(crate::StoreError::NotFound {
+                return Err(StoreError::NotFound {
                     what: "channel",
                     id: id.to_string(),
                 });
             }
             Ok(_) => {}
             Err(e) if crate::error::is_unique_violation(&e) => {
-                return Err(crate::StoreError::Duplicate {
+                return Err(StoreError::Duplicate {
                     what: "channel",
                     value: name.to_owned(),
                 });
             }
-            Err(e) => return Err(crate::StoreError::db("update a channel")(e)),
+            Err(e) => return Err(StoreError::db("update a channel")(e)),
         }
         let sealed = match secret {
             SecretChange::Keep => None,
@@ -1042,24 +1040,24 @@ where
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await
-                .map_err(crate::StoreError::db("seal a channel's secret"))?;
+                .map_err(StoreError::db("seal a channel's secret"))?;
         }
         tx.commit()
             .await
-            .map_err(crate::StoreError::db("update a channel"))?;
+            .map_err(StoreError::db("update a channel"))?;
         self.channel(id).await
     }
 
-    async fn delete_channel(&self, id: ChannelId) -> crate::Result<bool> {
+    async fn delete_channel(&self, id: ChannelId) -> Result<bool> {
         let done = sqlx::query("DELETE FROM channels WHERE id = $1")
             .bind(id.0)
             .execute(&self.pool)
             .await
-            .map_err(crate::StoreError::db("delete a channel"))?;
+            .map_err(StoreError::db("delete a channel"))?;
         Ok(DB::rows_affected(&done) > 0)
     }
 
-    async fn create_goal(&self, new: &NewGoal, now_ms: i64) -> crate::Result<GoalRow> {
+    async fn create_goal(&self, new: &NewGoal, now_ms: i64) -> Result<GoalRow> {
         let spec = to_json("goal", &new.spec)?;
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO goals (name, metric_id, spec, created_ms, updated_ms) VALUES ($1, $2, \
@@ -1074,7 +1072,7 @@ where
         let id = match inserted {
             Ok(id) => id,
             Err(e) if crate::error::is_unique_violation(&e) => {
-                return Err(crate::StoreError::Duplicate {
+                return Err(StoreError::Duplicate {
                     what: "goal",
                     value: new.name.clone(),
                 });
@@ -1082,33 +1080,33 @@ where
             Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
                 return Err(crate::error::not_found_metric(new.metric_id));
             }
-            Err(e) => return Err(crate::StoreError::db("create a goal")(e)),
+            Err(e) => return Err(StoreError::db("create a goal")(e)),
         };
         self.goal(GoalId(id)).await
     }
 
-    async fn goal(&self, id: GoalId) -> crate::Result<GoalRow> {
+    async fn goal(&self, id: GoalId) -> Result<GoalRow> {
         let row = sqlx::query("SELECT * FROM goals WHERE id = $1")
             .bind(id.0)
             .fetch_optional(&self.pool)
             .await
-            .map_err(crate::StoreError::db("read a goal"))?
-            .ok_or_else(|| crate::StoreError::NotFound {
+            .map_err(StoreError::db("read a goal"))?
+            .ok_or_else(|| StoreError::NotFound {
                 what: "goal",
                 id: id.to_string(),
             })?;
         Self::watch_goal_row(&row)
     }
 
-    async fn list_goals(&self) -> crate::Result<Vec<GoalRow>> {
+    async fn list_goals(&self) -> Result<Vec<GoalRow>> {
         let rows = sqlx::query("SELECT * FROM goals ORDER BY name")
             .fetch_all(&self.pool)
             .await
-            .map_err(crate::StoreError::db("list goals"))?;
+            .map_err(StoreError::db("list goals"))?;
         rows.iter().map(Self::watch_goal_row).collect()
     }
 
-    async fn update_goal(&self, id: GoalId, new: &NewGoal, now_ms: i64) -> crate::Result<GoalRow> {
+    async fn update_goal(&self, id: GoalId, new: &NewGoal, now_ms: i64) -> Result<GoalRow> {
         let spec = to_json("goal", &new.spec)?;
         let done = sqlx::query(
             "UPDATE goals SET name = $1, metric_id = $2, spec = $3, updated_ms = $4 WHERE id = $5",
@@ -1121,32 +1119,32 @@ where
         .execute(&self.pool)
         .await;
         match done {
-            Ok(d) if DB::rows_affected(&d) == 0 => Err(crate::StoreError::NotFound {
+            Ok(d) if DB::rows_affected(&d) == 0 => Err(StoreError::NotFound {
                 what: "goal",
                 id: id.to_string(),
             }),
             Ok(_) => self.goal(id).await,
-            Err(e) if crate::error::is_unique_violation(&e) => Err(crate::StoreError::Duplicate {
+            Err(e) if crate::error::is_unique_violation(&e) => Err(StoreError::Duplicate {
                 what: "goal",
                 value: new.name.clone(),
             }),
             Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
                 Err(crate::error::not_found_metric(new.metric_id))
             }
-            Err(e) => Err(crate::StoreError::db("update a goal")(e)),
+            Err(e) => Err(StoreError::db("update a goal")(e)),
         }
     }
 
-    async fn delete_goal(&self, id: GoalId) -> crate::Result<bool> {
+    async fn delete_goal(&self, id: GoalId) -> Result<bool> {
         let done = sqlx::query("DELETE FROM goals WHERE id = $1")
             .bind(id.0)
             .execute(&self.pool)
             .await
-            .map_err(crate::StoreError::db("delete a goal"))?;
+            .map_err(StoreError::db("delete a goal"))?;
         Ok(DB::rows_affected(&done) > 0)
     }
 
-    async fn record_goal_period(&self, goal: GoalId, p: &GoalPeriodRow) -> crate::Result<()> {
+    async fn record_goal_period(&self, goal: GoalId, p: &GoalPeriodRow) -> Result<()> {
         sqlx::query(
             "INSERT INTO goal_periods (goal_id, period_index, start_ms, end_ms, value, target, \
              status, recorded_ms) \
@@ -1167,18 +1165,16 @@ where
         .execute(&self.pool)
         .await
         .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
-                crate::StoreError::NotFound {
-                    what: "goal",
-                    id: goal.to_string(),
-                }
-            }
-            _ => crate::StoreError::db("record a goal period")(e),
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound {
+                what: "goal",
+                id: goal.to_string(),
+            },
+            _ => StoreError::db("record a goal period")(e),
         })?;
         Ok(())
     }
 
-    async fn goal_periods(&self, goal: GoalId, limit: u32) -> crate::Result<Vec<GoalPeriodRow>> {
+    async fn goal_periods(&self, goal: GoalId, limit: u32) -> Result<Vec<GoalPeriodRow>> {
         use sqlx::Row;
         let rows = sqlx::query(
             "SELECT period_index, start_ms, end_ms, value, target, status, recorded_ms FROM \
@@ -1189,8 +1185,8 @@ where
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await
-        .map_err(crate::StoreError::db("read goal periods"))?;
-        let e = crate::StoreError::db;
+        .map_err(StoreError::db("read goal periods"))?;
+        let e = StoreError::db;
         rows.iter()
             .map(|r| {
                 let index: i64 = r.try_get("period_index").map_err(e("read a goal period"))?;
@@ -1202,11 +1198,7 @@ where
                     value: r.try_get("value").map_err(e("read a goal period"))?,
                     target: r.try_get("target").map_err(e("read a goal period"))?,
                     status: status_parse(&status).ok_or_else(|| {
-                        crate::StoreError::corrupt(
-                            "goal_periods",
-                            goal.0,
-                            format!("status {status}"),
-                        )
+                        StoreError::corrupt("goal_periods", goal.0, format!("status {status}"))
                     })?,
                     recorded_ms: r.try_get("recorded_ms").map_err(e("read a goal period"))?,
                 })
@@ -1214,7 +1206,7 @@ where
             .collect()
     }
 
-    async fn create_alert(&self, new: &NewAlert, now_ms: i64) -> crate::Result<AlertRow> {
+    async fn create_alert(&self, new: &NewAlert, now_ms: i64) -> Result<AlertRow> {
         let spec = to_json("alert", &new.spec)?;
         let mut tx = self.begin_write("create an alert").await?;
         let inserted = sqlx::query_scalar::<_, i64>(
@@ -1231,7 +1223,7 @@ where
         let id = match inserted {
             Ok(id) => id,
             Err(e) if crate::error::is_unique_violation(&e) => {
-                return Err(crate::StoreError::Duplicate {
+                return Err(StoreError::Duplicate {
                     what: "alert",
                     value: new.name.clone(),
                 });
@@ -1239,33 +1231,33 @@ where
             Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
                 return Err(crate::error::not_found_metric(new.metric_id));
             }
-            Err(e) => return Err(crate::StoreError::db("create an alert")(e)),
+            Err(e) => return Err(StoreError::db("create an alert")(e)),
         };
         Self::watch_set_links(&mut tx, "alert_channels", id, &new.channels).await?;
         tx.commit()
             .await
-            .map_err(crate::StoreError::db("create an alert"))?;
+            .map_err(StoreError::db("create an alert"))?;
         self.alert(AlertId(id)).await
     }
 
-    async fn alert(&self, id: AlertId) -> crate::Result<AlertRow> {
+    async fn alert(&self, id: AlertId) -> Result<AlertRow> {
         let row = sqlx::query("SELECT * FROM alerts WHERE id = $1")
             .bind(id.0)
             .fetch_optional(&self.pool)
             .await
-            .map_err(crate::StoreError::db("read an alert"))?
-            .ok_or_else(|| crate::StoreError::NotFound {
+            .map_err(StoreError::db("read an alert"))?
+            .ok_or_else(|| StoreError::NotFound {
                 what: "alert",
                 id: id.to_string(),
             })?;
         self.watch_alert_row(&row).await
     }
 
-    async fn list_alerts(&self) -> crate::Result<Vec<AlertRow>> {
+    async fn list_alerts(&self) -> Result<Vec<AlertRow>> {
         let rows = sqlx::query("SELECT * FROM alerts ORDER BY name")
             .fetch_all(&self.pool)
             .await
-            .map_err(crate::StoreError::db("list alerts"))?;
+            .map_err(StoreError::db("list alerts"))?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             out.push(self.watch_alert_row(r).await?);
@@ -1273,12 +1265,7 @@ where
         Ok(out)
     }
 
-    async fn update_alert(
-        &self,
-        id: AlertId,
-        new: &NewAlert,
-        now_ms: i64,
-    ) -> crate::Result<AlertRow> {
+    async fn update_alert(&self, id: AlertId, new: &NewAlert, now_ms: i64) -> Result<AlertRow> {
         let spec = to_json("alert", &new.spec)?;
         let mut tx = self.begin_write("update an alert").await?;
         let done = sqlx::query(
@@ -1295,14 +1282,14 @@ where
         .await;
         match done {
             Ok(d) if DB::rows_affected(&d) == 0 => {
-                return Err(crate::StoreError::NotFound {
+                return Err(StoreError::NotFound {
                     what: "alert",
                     id: id.to_string(),
                 });
             }
             Ok(_) => {}
             Err(e) if crate::error::is_unique_violation(&e) => {
-                return Err(crate::StoreError::Duplicate {
+                return Err(StoreError::Duplicate {
                     what: "alert",
                     value: new.name.clone(),
                 });
@@ -1310,21 +1297,21 @@ where
             Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
                 return Err(crate::error::not_found_metric(new.metric_id));
             }
-            Err(e) => return Err(crate::StoreError::db("update an alert")(e)),
+            Err(e) => return Err(StoreError::db("update an alert")(e)),
         }
         Self::watch_set_links(&mut tx, "alert_channels", id.0, &new.channels).await?;
         tx.commit()
             .await
-            .map_err(crate::StoreError::db("update an alert"))?;
+            .map_err(StoreError::db("update an alert"))?;
         self.alert(id).await
     }
 
-    async fn delete_alert(&self, id: AlertId) -> crate::Result<bool> {
+    async fn delete_alert(&self, id: AlertId) -> Result<bool> {
         let done = sqlx::query("DELETE FROM alerts WHERE id = $1")
             .bind(id.0)
             .execute(&self.pool)
             .await
-            .map_err(crate::StoreError::db("delete an alert"))?;
+            .map_err(StoreError::db("delete an alert"))?;
         Ok(DB::rows_affected(&done) > 0)
     }
 
@@ -1335,7 +1322,7 @@ where
         state: &watch::alert::AlertState,
         evaluated_ms: i64,
         event: Option<&NewAlertEvent>,
-    ) -> crate::Result<Option<Option<AlertEventId>>> {
+    ) -> Result<Option<Option<AlertEventId>>> {
         let mut tx = self.begin_write("save an alert's state").await?;
         // Compare-and-set on the state the evaluation read: a NULL never equals, so the
         // last firing is compared through COALESCE.
@@ -1351,7 +1338,7 @@ where
         .bind(expected.last_fired_ms.unwrap_or(-1))
         .execute(&mut *tx)
         .await
-        .map_err(crate::StoreError::db("save an alert's state"))?;
+        .map_err(StoreError::db("save an alert's state"))?;
         if DB::rows_affected(&done) == 0 {
             return Ok(None);
         }
@@ -1372,16 +1359,16 @@ where
             .bind(ev.message.as_str())
             .fetch_one(&mut *tx)
             .await
-            .map_err(crate::StoreError::db("record an alert event"))?;
+            .map_err(StoreError::db("record an alert event"))?;
             event_id = Some(AlertEventId(new_id));
         }
         tx.commit()
             .await
-            .map_err(crate::StoreError::db("save an alert's state"))?;
+            .map_err(StoreError::db("save an alert's state"))?;
         Ok(Some(event_id))
     }
 
-    async fn alert_events(&self, alert: AlertId, limit: u32) -> crate::Result<Vec<AlertEventRow>> {
+    async fn alert_events(&self, alert: AlertId, limit: u32) -> Result<Vec<AlertEventRow>> {
         use sqlx::Row;
         let rows = sqlx::query(
             "SELECT * FROM alert_events WHERE alert_id = $1 ORDER BY at_ms DESC, id DESC LIMIT $2",
@@ -1390,8 +1377,8 @@ where
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await
-        .map_err(crate::StoreError::db("read alert events"))?;
-        let e = crate::StoreError::db;
+        .map_err(StoreError::db("read alert events"))?;
+        let e = StoreError::db;
         rows.iter()
             .map(|r| {
                 let id: i64 = r.try_get("id").map_err(e("read an alert event"))?;
@@ -1427,7 +1414,7 @@ where
         new: &NewScorecard,
         next_run_ms: i64,
         now_ms: i64,
-    ) -> crate::Result<ScorecardRow> {
+    ) -> Result<ScorecardRow> {
         let spec = to_json("scorecard", &new.spec)?;
         let mut tx = self.begin_write("create a scorecard").await?;
         let inserted = sqlx::query_scalar::<_, i64>(
@@ -1443,38 +1430,38 @@ where
         let id = match inserted {
             Ok(id) => id,
             Err(e) if crate::error::is_unique_violation(&e) => {
-                return Err(crate::StoreError::Duplicate {
+                return Err(StoreError::Duplicate {
                     what: "scorecard",
                     value: new.name.clone(),
                 });
             }
-            Err(e) => return Err(crate::StoreError::db("create a scorecard")(e)),
+            Err(e) => return Err(StoreError::db("create a scorecard")(e)),
         };
         Self::watch_set_links(&mut tx, "scorecard_channels", id, &new.channels).await?;
         tx.commit()
             .await
-            .map_err(crate::StoreError::db("create a scorecard"))?;
+            .map_err(StoreError::db("create a scorecard"))?;
         self.scorecard(ScorecardId(id)).await
     }
 
-    async fn scorecard(&self, id: ScorecardId) -> crate::Result<ScorecardRow> {
+    async fn scorecard(&self, id: ScorecardId) -> Result<ScorecardRow> {
         let row = sqlx::query("SELECT * FROM scorecards WHERE id = $1")
             .bind(id.0)
             .fetch_optional(&self.pool)
             .await
-            .map_err(crate::StoreError::db("read a scorecard"))?
-            .ok_or_else(|| crate::StoreError::NotFound {
+            .map_err(StoreError::db("read a scorecard"))?
+            .ok_or_else(|| StoreError::NotFound {
                 what: "scorecard",
                 id: id.to_string(),
             })?;
         self.watch_scorecard_row(&row).await
     }
 
-    async fn list_scorecards(&self) -> crate::Result<Vec<ScorecardRow>> {
+    async fn list_scorecards(&self) -> Result<Vec<ScorecardRow>> {
         let rows = sqlx::query("SELECT * FROM scorecards ORDER BY name")
             .fetch_all(&self.pool)
             .await
-            .map_err(crate::StoreError::db("list scorecards"))?;
+            .map_err(StoreError::db("list scorecards"))?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             out.push(self.watch_scorecard_row(r).await?);
@@ -1488,7 +1475,7 @@ where
         new: &NewScorecard,
         next_run_ms: i64,
         now_ms: i64,
-    ) -> crate::Result<ScorecardRow> {
+    ) -> Result<ScorecardRow> {
         let spec = to_json("scorecard", &new.spec)?;
         let mut tx = self.begin_write("update a scorecard").await?;
         let done = sqlx::query(
@@ -1504,33 +1491,33 @@ where
         .await;
         match done {
             Ok(d) if DB::rows_affected(&d) == 0 => {
-                return Err(crate::StoreError::NotFound {
+                return Err(StoreError::NotFound {
                     what: "scorecard",
                     id: id.to_string(),
                 });
             }
             Ok(_) => {}
             Err(e) if crate::error::is_unique_violation(&e) => {
-                return Err(crate::StoreError::Duplicate {
+                return Err(StoreError::Duplicate {
                     what: "scorecard",
                     value: new.name.clone(),
                 });
             }
-            Err(e) => return Err(crate::StoreError::db("update a scorecard")(e)),
+            Err(e) => return Err(StoreError::db("update a scorecard")(e)),
         }
         Self::watch_set_links(&mut tx, "scorecard_channels", id.0, &new.channels).await?;
         tx.commit()
             .await
-            .map_err(crate::StoreError::db("update a scorecard"))?;
+            .map_err(StoreError::db("update a scorecard"))?;
         self.scorecard(id).await
     }
 
-    async fn delete_scorecard(&self, id: ScorecardId) -> crate::Result<bool> {
+    async fn delete_scorecard(&self, id: ScorecardId) -> Result<bool> {
         let done = sqlx::query("DELETE FROM scorecards WHERE id = $1")
             .bind(id.0)
             .execute(&self.pool)
             .await
-            .map_err(crate::StoreError::db("delete a scorecard"))?;
+            .map_err(StoreError::db("delete a scorecard"))?;
         Ok(DB::rows_affected(&done) > 0)
     }
 
@@ -1540,7 +1527,7 @@ where
         due_ms: i64,
         next_run_ms: i64,
         now_ms: i64,
-    ) -> crate::Result<bool> {
+    ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE scorecards SET next_run_ms = $1, last_run_ms = $2 WHERE id = $3 AND \
              next_run_ms = $4 AND next_run_ms <= $2",
@@ -1551,11 +1538,11 @@ where
         .bind(due_ms)
         .execute(&self.pool)
         .await
-        .map_err(crate::StoreError::db("claim a scorecard run"))?;
+        .map_err(StoreError::db("claim a scorecard run"))?;
         Ok(DB::rows_affected(&done) == 1)
     }
 
-    async fn create_delivery(&self, new: &NewDelivery, now_ms: i64) -> crate::Result<DeliveryRow> {
+    async fn create_delivery(&self, new: &NewDelivery, now_ms: i64) -> Result<DeliveryRow> {
         let (kind, source_id) = source_parts(new.source);
         let message = to_json("delivery", &new.message)?;
         let row = sqlx::query(
@@ -1571,24 +1558,22 @@ where
         .fetch_one(&self.pool)
         .await
         .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
-                crate::StoreError::NotFound {
-                    what: "channel",
-                    id: new.channel_id.to_string(),
-                }
-            }
-            _ => crate::StoreError::db("create a delivery")(e),
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound {
+                what: "channel",
+                id: new.channel_id.to_string(),
+            },
+            _ => StoreError::db("create a delivery")(e),
         })?;
         Self::watch_delivery_row(&row)
     }
 
-    async fn delivery(&self, id: DeliveryId) -> crate::Result<DeliveryRow> {
+    async fn delivery(&self, id: DeliveryId) -> Result<DeliveryRow> {
         let row = sqlx::query("SELECT * FROM deliveries WHERE id = $1")
             .bind(id.0)
             .fetch_optional(&self.pool)
             .await
-            .map_err(crate::StoreError::db("read a delivery"))?
-            .ok_or_else(|| crate::StoreError::NotFound {
+            .map_err(StoreError::db("read a delivery"))?
+            .ok_or_else(|| StoreError::NotFound {
                 what: "delivery",
                 id: id.to_string(),
             })?;
@@ -1600,7 +1585,7 @@ where
         holder: &str,
         lease: std::time::Duration,
         now_ms: i64,
-    ) -> crate::Result<Option<DeliveryRow>> {
+    ) -> Result<Option<DeliveryRow>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(
             crate::sql_impl::claim_delivery_sql::<DB>(),
         ))
@@ -1609,7 +1594,7 @@ where
         .bind(now_ms)
         .fetch_optional(&self.pool)
         .await
-        .map_err(crate::StoreError::db("claim a delivery"))?;
+        .map_err(StoreError::db("claim a delivery"))?;
         row.as_ref().map(Self::watch_delivery_row).transpose()
     }
 
@@ -1619,7 +1604,7 @@ where
         holder: &str,
         lease: std::time::Duration,
         now_ms: i64,
-    ) -> crate::Result<Option<DeliveryRow>> {
+    ) -> Result<Option<DeliveryRow>> {
         let row = sqlx::query(
             "UPDATE deliveries SET attempts = attempts + 1, locked_by = $1, locked_until = $2, \
              updated_ms = $3 \
@@ -1632,7 +1617,7 @@ where
         .bind(id.0)
         .fetch_optional(&self.pool)
         .await
-        .map_err(crate::StoreError::db("claim a delivery"))?;
+        .map_err(StoreError::db("claim a delivery"))?;
         row.as_ref().map(Self::watch_delivery_row).transpose()
     }
 
@@ -1641,7 +1626,7 @@ where
         holder: &str,
         lease: std::time::Duration,
         now_ms: i64,
-    ) -> crate::Result<Option<DeliveryRow>> {
+    ) -> Result<Option<DeliveryRow>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(
             crate::sql_impl::claim_lapsed_delivery_sql::<DB>(),
         ))
@@ -1650,7 +1635,7 @@ where
         .bind(now_ms)
         .fetch_optional(&self.pool)
         .await
-        .map_err(crate::StoreError::db("take back a lapsed delivery claim"))?;
+        .map_err(StoreError::db("take back a lapsed delivery claim"))?;
         row.as_ref().map(Self::watch_delivery_row).transpose()
     }
 
@@ -1660,7 +1645,7 @@ where
         holder: &str,
         outcome: &AttemptOutcome,
         now_ms: i64,
-    ) -> crate::Result<()> {
+    ) -> Result<()> {
         let (state, next, error) = match outcome {
             AttemptOutcome::Sent => (DeliveryState::Sent, now_ms, None),
             AttemptOutcome::Retry { at_ms, error } => {
@@ -1684,11 +1669,11 @@ where
         .bind(holder)
         .execute(&self.pool)
         .await
-        .map_err(crate::StoreError::db("record a delivery attempt"))?;
+        .map_err(StoreError::db("record a delivery attempt"))?;
         if DB::rows_affected(&done) == 0 {
             // Gone, or someone else's now: say which.
             self.delivery(id).await?;
-            return Err(crate::StoreError::DeliveryLeaseLost {
+            return Err(StoreError::DeliveryLeaseLost {
                 delivery: id,
                 holder: holder.to_owned(),
             });
@@ -1700,7 +1685,7 @@ where
         &self,
         source: Option<DeliverySource>,
         limit: u32,
-    ) -> crate::Result<Vec<DeliveryRow>> {
+    ) -> Result<Vec<DeliveryRow>> {
         let rows = match source {
             None => {
                 sqlx::query(
@@ -1724,7 +1709,7 @@ where
                 .await
             }
         }
-        .map_err(crate::StoreError::db("list deliveries"))?;
+        .map_err(StoreError::db("list deliveries"))?;
         rows.iter().map(Self::watch_delivery_row).collect()
     }
 }

@@ -5,7 +5,10 @@
 
 use std::future::Future;
 
-use crate::error::Result;
+use crate::any::forward;
+use crate::dialect::Dialect;
+use crate::error::{Result, StoreError};
+use crate::sql_impl::SqlStore;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRow {
@@ -178,6 +181,9 @@ pub trait AccountStore: Send + Sync + 'static {
 
 type UserTuple = (i64, String, String, String, bool, i64);
 
+/// A person's columns followed by the session's `csrf` and `expires_ms`.
+type SessionTuple = (i64, String, String, String, bool, i64, String, i64);
+
 pub(crate) fn user_of(t: UserTuple) -> UserRow {
     UserRow {
         id: t.0,
@@ -207,528 +213,540 @@ pub(crate) fn blocked_until(times: &[i64], max: u32, window_ms: i64) -> Option<i
     (times.len() >= max).then(|| times[times.len() - max] + window_ms)
 }
 
-/// Implements [`AccountStore`] for a backend whose struct has a `pool` field and a
-/// `begin_write` method; invoked in the backend's module so both are in reach.
-///
-/// `lock` is the statement that makes concurrent transactions on one name take turns until they
-/// end, with the name as `$1`: PostgreSQL needs a transaction-scoped advisory lock, while
-/// SQLite's `BEGIN IMMEDIATE` already lets one writer in at a time, so it has none.
-macro_rules! account_store {
-    ($ty:ident, $db:ty, lock: $lock:expr) => {
-        impl $ty {
-            async fn lock_name(
-                tx: &mut sqlx::Transaction<'static, $db>,
-                name: &str,
-                op: &'static str,
-            ) -> $crate::Result<()> {
-                let lock: Option<&'static str> = $lock;
-                if let Some(sql) = lock {
-                    sqlx::query(sql)
-                        .bind(name)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err($crate::StoreError::db(op))?;
-                }
-                Ok(())
-            }
+// The name lock and the last-Admin guard shared by the writing methods of `AccountStore`.
+impl<DB: Dialect> SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'q> &'q str: sqlx::Encode<'q, DB>,
+    str: sqlx::Type<DB>,
+    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> f64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Vec<u8>: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<&'q str>: sqlx::Encode<'q, DB>,
+    for<'q> Option<i64>: sqlx::Encode<'q, DB>,
+    for<'q> Option<f64>: sqlx::Encode<'q, DB>,
+    for<'q> Option<Vec<u8>>: sqlx::Encode<'q, DB>,
+{
+    async fn lock_name(
+        tx: &mut sqlx::Transaction<'static, DB>,
+        name: &str,
+        op: &'static str,
+    ) -> Result<()> {
+        if let Some(sql) = DB::NAME_LOCK {
+            sqlx::query(sql)
+                .bind(name)
+                .execute(&mut **tx)
+                .await
+                .map_err(StoreError::db(op))?;
+        }
+        Ok(())
+    }
 
-            /// In one transaction under the Admins' lock: reads the person, refuses a change
-            /// that would leave no enabled Admin, and applies it otherwise. Answers the person
-            /// as changed (as they were, for a deletion).
-            async fn change_user(
-                &self,
-                id: i64,
-                edit: $crate::accounts::UserEdit<'_>,
-            ) -> $crate::Result<$crate::accounts::UserChange<$crate::accounts::UserRow>> {
-                use $crate::accounts::{UserChange, UserEdit, ADMIN_ROLE};
-                let op = edit.op();
-                let mut tx = self.begin_write(op).await?;
-                Self::lock_name(&mut tx, $crate::accounts::ADMINS_LOCK, op).await?;
-                let sql = sqlx::AssertSqlSafe(format!(
-                    "SELECT {} FROM users u WHERE u.id = $1",
-                    $crate::accounts::USER_COLUMNS
-                ));
-                let Some(mut row) = sqlx::query_as(sql)
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err($crate::StoreError::db(op))?
-                    .map($crate::accounts::user_of)
-                else {
-                    return Ok(UserChange::NoUser);
-                };
-                if row.role == ADMIN_ROLE && !row.disabled && edit.removes_admin() {
-                    let others: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM users WHERE role = $1 AND NOT disabled AND id <> $2",
-                    )
-                    .bind(ADMIN_ROLE)
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err($crate::StoreError::db(op))?;
-                    if others == 0 {
-                        return Ok(UserChange::LastAdmin);
-                    }
-                }
-                match edit {
-                    UserEdit::Disabled(disabled) => {
-                        sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
-                            .bind(disabled)
-                            .bind(id)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err($crate::StoreError::db(op))?;
-                        if disabled {
-                            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                                .bind(id)
-                                .execute(&mut *tx)
-                                .await
-                                .map_err($crate::StoreError::db(op))?;
-                        }
-                        row.disabled = disabled;
-                    }
-                    UserEdit::Role(role) => {
-                        sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
-                            .bind(role)
-                            .bind(id)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err($crate::StoreError::db(op))?;
-                        row.role = role.to_owned();
-                    }
-                    UserEdit::Delete => {
-                        // Sessions and API tokens go with the row (ON DELETE CASCADE).
-                        sqlx::query("DELETE FROM users WHERE id = $1")
-                            .bind(id)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err($crate::StoreError::db(op))?;
-                    }
-                }
-                tx.commit().await.map_err($crate::StoreError::db(op))?;
-                Ok(UserChange::Done(row))
+    /// In one transaction under the Admins' lock: reads the person, refuses a change
+    /// that would leave no enabled Admin, and applies it otherwise. Answers the person
+    /// as changed (as they were, for a deletion).
+    async fn change_user(&self, id: i64, edit: UserEdit<'_>) -> Result<UserChange<UserRow>> {
+        let op = edit.op();
+        let mut tx = self.begin_write(op).await?;
+        Self::lock_name(&mut tx, ADMINS_LOCK, op).await?;
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM users u WHERE u.id = $1",
+            USER_COLUMNS
+        ));
+        let Some(mut row) = sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::db(op))?
+            .map(user_of)
+        else {
+            return Ok(UserChange::NoUser);
+        };
+        if row.role == ADMIN_ROLE && !row.disabled && edit.removes_admin() {
+            let others: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM users WHERE role = $1 AND NOT disabled AND id <> $2",
+            )
+            .bind(ADMIN_ROLE)
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::db(op))?;
+            if others == 0 {
+                return Ok(UserChange::LastAdmin);
             }
         }
-
-        impl $crate::accounts::AccountStore for $ty {
-            async fn count_users(&self) -> $crate::Result<u64> {
-                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("count users"))?;
-                Ok(u64::try_from(n).unwrap_or(0))
-            }
-
-            async fn count_admins(&self) -> $crate::Result<u64> {
-                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1")
-                    .bind($crate::accounts::ADMIN_ROLE)
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("count admins"))?;
-                Ok(u64::try_from(n).unwrap_or(0))
-            }
-
-            async fn create_user(
-                &self,
-                name: &str,
-                role: &str,
-                password_hash: &str,
-                now_ms: i64,
-            ) -> $crate::Result<$crate::accounts::UserRow> {
-                let inserted = sqlx::query_scalar::<_, i64>(
-                    "INSERT INTO users (name, name_key, role, password_hash, created_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                )
-                .bind(name)
-                .bind(name.to_lowercase())
-                .bind(role)
-                .bind(password_hash)
-                .bind(now_ms)
-                .fetch_one(&self.pool)
-                .await;
-                match inserted {
-                    Ok(id) => Ok($crate::accounts::UserRow {
-                        id,
-                        name: name.to_owned(),
-                        role: role.to_owned(),
-                        password_hash: password_hash.to_owned(),
-                        disabled: false,
-                        created_ms: now_ms,
-                    }),
-                    Err(e) if $crate::error::is_unique_violation(&e) => Err($crate::StoreError::Duplicate {
-                        what: "user",
-                        value: name.to_owned(),
-                    }),
-                    Err(e) => Err($crate::StoreError::db("create a user")(e)),
-                }
-            }
-
-            async fn create_first_admin(
-                &self,
-                name: &str,
-                password_hash: &str,
-                now_ms: i64,
-            ) -> $crate::Result<Option<$crate::accounts::UserRow>> {
-                const OP: &str = "create the first admin";
-                let mut tx = self.begin_write(OP).await?;
-                Self::lock_name(&mut tx, $crate::accounts::ADMINS_LOCK, OP).await?;
-                let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1")
-                    .bind($crate::accounts::ADMIN_ROLE)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err($crate::StoreError::db(OP))?;
-                if admins > 0 {
-                    return Ok(None);
-                }
-                let inserted = sqlx::query_scalar::<_, i64>(
-                    "INSERT INTO users (name, name_key, role, password_hash, created_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                )
-                .bind(name)
-                .bind(name.to_lowercase())
-                .bind($crate::accounts::ADMIN_ROLE)
-                .bind(password_hash)
-                .bind(now_ms)
-                .fetch_one(&mut *tx)
-                .await;
-                let id = match inserted {
-                    Ok(id) => id,
-                    Err(e) if $crate::error::is_unique_violation(&e) => {
-                        return Err($crate::StoreError::Duplicate {
-                            what: "user",
-                            value: name.to_owned(),
-                        })
-                    }
-                    Err(e) => return Err($crate::StoreError::db(OP)(e)),
-                };
-                tx.commit().await.map_err($crate::StoreError::db(OP))?;
-                Ok(Some($crate::accounts::UserRow {
-                    id,
-                    name: name.to_owned(),
-                    role: $crate::accounts::ADMIN_ROLE.to_owned(),
-                    password_hash: password_hash.to_owned(),
-                    disabled: false,
-                    created_ms: now_ms,
-                }))
-            }
-
-            async fn user_by_name(&self, name: &str) -> $crate::Result<Option<$crate::accounts::UserRow>> {
-                let sql = sqlx::AssertSqlSafe(format!(
-                    "SELECT {} FROM users u WHERE u.name_key = $1",
-                    $crate::accounts::USER_COLUMNS
-                ));
-                Ok(sqlx::query_as(sql)
-                    .bind(name.trim().to_lowercase())
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read a user"))?
-                    .map($crate::accounts::user_of))
-            }
-
-            async fn user_by_id(&self, id: i64) -> $crate::Result<Option<$crate::accounts::UserRow>> {
-                let sql = sqlx::AssertSqlSafe(format!(
-                    "SELECT {} FROM users u WHERE u.id = $1",
-                    $crate::accounts::USER_COLUMNS
-                ));
-                Ok(sqlx::query_as(sql)
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read a user"))?
-                    .map($crate::accounts::user_of))
-            }
-
-            async fn list_users(&self) -> $crate::Result<Vec<$crate::accounts::UserRow>> {
-                let sql = sqlx::AssertSqlSafe(format!(
-                    "SELECT {} FROM users u ORDER BY u.name_key",
-                    $crate::accounts::USER_COLUMNS
-                ));
-                Ok(sqlx::query_as(sql)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("list users"))?
-                    .into_iter()
-                    .map($crate::accounts::user_of)
-                    .collect())
-            }
-
-            async fn set_user_disabled(
-                &self,
-                id: i64,
-                disabled: bool,
-            ) -> $crate::Result<$crate::accounts::UserChange<$crate::accounts::UserRow>> {
-                self.change_user(id, $crate::accounts::UserEdit::Disabled(disabled)).await
-            }
-
-            async fn set_user_role(
-                &self,
-                id: i64,
-                role: &str,
-            ) -> $crate::Result<$crate::accounts::UserChange<$crate::accounts::UserRow>> {
-                self.change_user(id, $crate::accounts::UserEdit::Role(role)).await
-            }
-
-            async fn delete_user(&self, id: i64) -> $crate::Result<$crate::accounts::UserChange<()>> {
-                use $crate::accounts::UserChange;
-                Ok(match self.change_user(id, $crate::accounts::UserEdit::Delete).await? {
-                    UserChange::Done(_) => UserChange::Done(()),
-                    UserChange::NoUser => UserChange::NoUser,
-                    UserChange::LastAdmin => UserChange::LastAdmin,
-                })
-            }
-
-            async fn set_password_hash(&self, id: i64, password_hash: &str) -> $crate::Result<bool> {
-                const OP: &str = "set a user's password";
-                let mut tx = self.begin_write(OP).await?;
-                let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-                    .bind(password_hash)
+        match edit {
+            UserEdit::Disabled(disabled) => {
+                sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
+                    .bind(disabled)
                     .bind(id)
                     .execute(&mut *tx)
                     .await
-                    .map_err($crate::StoreError::db(OP))?;
-                if done.rows_affected() == 0 {
-                    return Ok(false);
-                }
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err($crate::StoreError::db(OP))?;
-                tx.commit().await.map_err($crate::StoreError::db(OP))?;
-                Ok(true)
-            }
-
-            async fn revoke_user_access(&self, id: i64) -> $crate::Result<Option<$crate::accounts::Revoked>> {
-                const OP: &str = "revoke a user's sessions and tokens";
-                let mut tx = self.begin_write(OP).await?;
-                let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err($crate::StoreError::db(OP))?;
-                if exists.is_none() {
-                    return Ok(None);
-                }
-                let sessions = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err($crate::StoreError::db(OP))?
-                    .rows_affected();
-                let tokens = sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err($crate::StoreError::db(OP))?
-                    .rows_affected();
-                tx.commit().await.map_err($crate::StoreError::db(OP))?;
-                Ok(Some($crate::accounts::Revoked { sessions, tokens }))
-            }
-
-            async fn create_session(
-                &self,
-                id_hash: &str,
-                user_id: i64,
-                csrf: &str,
-                expires_ms: i64,
-            ) -> $crate::Result<()> {
-                sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf, expires_ms) VALUES ($1, $2, $3, $4)")
-                    .bind(id_hash)
-                    .bind(user_id)
-                    .bind(csrf)
-                    .bind(expires_ms)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("create a session"))?;
-                Ok(())
-            }
-
-            async fn session(
-                &self,
-                id_hash: &str,
-                now_ms: i64,
-            ) -> $crate::Result<Option<$crate::accounts::SessionRow>> {
-                sqlx::query("DELETE FROM sessions WHERE expires_ms <= $1")
-                    .bind(now_ms)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("drop expired sessions"))?;
-                let sql = sqlx::AssertSqlSafe(format!(
-                    "SELECT {}, s.csrf, s.expires_ms FROM sessions s JOIN users u ON u.id = s.user_id \
-                     WHERE s.id_hash = $1 AND NOT u.disabled",
-                    $crate::accounts::USER_COLUMNS
-                ));
-                let row: Option<(i64, String, String, String, bool, i64, String, i64)> = sqlx::query_as(sql)
-                    .bind(id_hash)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read a session"))?;
-                Ok(row.map(|r| $crate::accounts::SessionRow {
-                    user: $crate::accounts::user_of((r.0, r.1, r.2, r.3, r.4, r.5)),
-                    csrf: r.6,
-                    expires_ms: r.7,
-                }))
-            }
-
-            async fn delete_session(&self, id_hash: &str) -> $crate::Result<()> {
-                sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-                    .bind(id_hash)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("delete a session"))?;
-                Ok(())
-            }
-
-            async fn create_api_token(
-                &self,
-                user_id: i64,
-                name: &str,
-                token_hash: &str,
-                now_ms: i64,
-            ) -> $crate::Result<$crate::accounts::ApiTokenRow> {
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO api_tokens (user_id, name, token_hash, created_ms) VALUES ($1, $2, $3, $4) RETURNING id",
-                )
-                .bind(user_id)
-                .bind(name)
-                .bind(token_hash)
-                .bind(now_ms)
-                .fetch_one(&self.pool)
-                .await
-                .map_err($crate::StoreError::db("create an API token"))?;
-                Ok($crate::accounts::ApiTokenRow {
-                    id,
-                    user_id,
-                    name: name.to_owned(),
-                    created_ms: now_ms,
-                })
-            }
-
-            async fn user_by_api_token(&self, token_hash: &str) -> $crate::Result<Option<$crate::accounts::UserRow>> {
-                let sql = sqlx::AssertSqlSafe(format!(
-                    "SELECT {} FROM api_tokens t JOIN users u ON u.id = t.user_id \
-                     WHERE t.token_hash = $1 AND NOT u.disabled",
-                    $crate::accounts::USER_COLUMNS
-                ));
-                Ok(sqlx::query_as(sql)
-                    .bind(token_hash)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read an API token"))?
-                    .map($crate::accounts::user_of))
-            }
-
-            async fn list_api_tokens(&self, user_id: i64) -> $crate::Result<Vec<$crate::accounts::ApiTokenRow>> {
-                let rows: Vec<(i64, i64, String, i64)> = sqlx::query_as(
-                    "SELECT id, user_id, name, created_ms FROM api_tokens WHERE user_id = $1 ORDER BY id",
-                )
-                .bind(user_id)
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::StoreError::db("list API tokens"))?;
-                Ok(rows
-                    .into_iter()
-                    .map(|r| $crate::accounts::ApiTokenRow {
-                        id: r.0,
-                        user_id: r.1,
-                        name: r.2,
-                        created_ms: r.3,
-                    })
-                    .collect())
-            }
-
-            async fn delete_api_token(&self, user_id: i64, token_id: i64) -> $crate::Result<bool> {
-                let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
-                    .bind(token_id)
-                    .bind(user_id)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("delete an API token"))?;
-                Ok(done.rows_affected() > 0)
-            }
-
-            async fn reserve_login_attempt(
-                &self,
-                limits: &[$crate::accounts::AttemptLimit<'_>],
-                window_ms: i64,
-                now_ms: i64,
-            ) -> $crate::Result<$crate::accounts::AttemptReservation> {
-                const OP: &str = "count a sign-in attempt";
-                let mut keys: Vec<&str> = limits.iter().map(|l| l.key).collect();
-                keys.sort_unstable();
-                keys.dedup();
-                let reservation = {
-                    let mut tx = self.begin_write(OP).await?;
-                    // Locks in one order, so two attempts sharing keys cannot wait on each other.
-                    for key in &keys {
-                        Self::lock_name(&mut tx, &$crate::accounts::attempt_lock(key), OP).await?;
-                    }
-                    let mut until_ms: Option<i64> = None;
-                    for limit in limits {
-                        let times: Vec<i64> = sqlx::query_scalar(
-                            "SELECT at_ms FROM login_attempts WHERE key = $1 AND at_ms > $2 ORDER BY at_ms",
-                        )
-                        .bind(limit.key)
-                        .bind(now_ms - window_ms)
-                        .fetch_all(&mut *tx)
-                        .await
-                        .map_err($crate::StoreError::db(OP))?;
-                        if let Some(at) = $crate::accounts::blocked_until(&times, limit.max, window_ms) {
-                            until_ms = Some(until_ms.map_or(at, |u| u.max(at)));
-                        }
-                    }
-                    match until_ms {
-                        Some(until_ms) => $crate::accounts::AttemptReservation::Blocked { until_ms },
-                        None => {
-                            let mut ids = Vec::with_capacity(keys.len());
-                            for key in &keys {
-                                let id: i64 = sqlx::query_scalar(
-                                    "INSERT INTO login_attempts (key, at_ms) VALUES ($1, $2) RETURNING id",
-                                )
-                                .bind(key)
-                                .bind(now_ms)
-                                .fetch_one(&mut *tx)
-                                .await
-                                .map_err($crate::StoreError::db(OP))?;
-                                ids.push(id);
-                            }
-                            tx.commit().await.map_err($crate::StoreError::db(OP))?;
-                            $crate::accounts::AttemptReservation::Reserved(ids)
-                        }
-                    }
-                };
-                // Outside the transaction, and only rows two windows old: no live attempt's row
-                // is touched, so this never waits on (or for) a sign-in in progress.
-                sqlx::query("DELETE FROM login_attempts WHERE at_ms <= $1")
-                    .bind(now_ms - 2 * window_ms)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("drop old sign-in attempts"))?;
-                Ok(reservation)
-            }
-
-            async fn release_login_attempts(&self, ids: &[i64]) -> $crate::Result<()> {
-                for id in ids {
-                    sqlx::query("DELETE FROM login_attempts WHERE id = $1")
+                    .map_err(StoreError::db(op))?;
+                if disabled {
+                    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                         .bind(id)
-                        .execute(&self.pool)
+                        .execute(&mut *tx)
                         .await
-                        .map_err($crate::StoreError::db("release a sign-in attempt"))?;
+                        .map_err(StoreError::db(op))?;
                 }
-                Ok(())
+                row.disabled = disabled;
             }
-
-            async fn clear_login_attempts(&self, key: &str, since_ms: i64) -> $crate::Result<()> {
-                sqlx::query("DELETE FROM login_attempts WHERE key = $1 AND at_ms > $2")
-                    .bind(key)
-                    .bind(since_ms)
-                    .execute(&self.pool)
+            UserEdit::Role(role) => {
+                sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+                    .bind(role)
+                    .bind(id)
+                    .execute(&mut *tx)
                     .await
-                    .map_err($crate::StoreError::db("clear failed sign-ins"))?;
-                Ok(())
+                    .map_err(StoreError::db(op))?;
+                row.role = role.to_owned();
+            }
+            UserEdit::Delete => {
+                // Sessions and API tokens go with the row (ON DELETE CASCADE).
+                sqlx::query("DELETE FROM users WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::db(op))?;
             }
         }
-    };
+        tx.commit().await.map_err(StoreError::db(op))?;
+        Ok(UserChange::Done(row))
+    }
 }
-pub(crate) use account_store;
+
+impl<DB: Dialect> AccountStore for SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'q> &'q str: sqlx::Encode<'q, DB>,
+    str: sqlx::Type<DB>,
+    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> f64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Vec<u8>: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<&'q str>: sqlx::Encode<'q, DB>,
+    for<'q> Option<i64>: sqlx::Encode<'q, DB>,
+    for<'q> Option<f64>: sqlx::Encode<'q, DB>,
+    for<'q> Option<Vec<u8>>: sqlx::Encode<'q, DB>,
+{
+    async fn count_users(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::db("count users"))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn count_admins(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1")
+            .bind(ADMIN_ROLE)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::db("count admins"))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn create_user(
+        &self,
+        name: &str,
+        role: &str,
+        password_hash: &str,
+        now_ms: i64,
+    ) -> Result<UserRow> {
+        let inserted = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO users (name, name_key, role, password_hash, created_ms) VALUES ($1, $2, \
+             $3, $4, $5) RETURNING id",
+        )
+        .bind(name)
+        .bind(name.to_lowercase())
+        .bind(role)
+        .bind(password_hash)
+        .bind(now_ms)
+        .fetch_one(&self.pool)
+        .await;
+        match inserted {
+            Ok(id) => Ok(UserRow {
+                id,
+                name: name.to_owned(),
+                role: role.to_owned(),
+                password_hash: password_hash.to_owned(),
+                disabled: false,
+                created_ms: now_ms,
+            }),
+            Err(e) if crate::error::is_unique_violation(&e) => Err(StoreError::Duplicate {
+                what: "user",
+                value: name.to_owned(),
+            }),
+            Err(e) => Err(StoreError::db("create a user")(e)),
+        }
+    }
+
+    async fn create_first_admin(
+        &self,
+        name: &str,
+        password_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<UserRow>> {
+        const OP: &str = "create the first admin";
+        let mut tx = self.begin_write(OP).await?;
+        Self::lock_name(&mut tx, ADMINS_LOCK, OP).await?;
+        let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1")
+            .bind(ADMIN_ROLE)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::db(OP))?;
+        if admins > 0 {
+            return Ok(None);
+        }
+        let inserted = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO users (name, name_key, role, password_hash, created_ms) VALUES ($1, $2, \
+             $3, $4, $5) RETURNING id",
+        )
+        .bind(name)
+        .bind(name.to_lowercase())
+        .bind(ADMIN_ROLE)
+        .bind(password_hash)
+        .bind(now_ms)
+        .fetch_one(&mut *tx)
+        .await;
+        let id = match inserted {
+            Ok(id) => id,
+            Err(e) if crate::error::is_unique_violation(&e) => {
+                return Err(StoreError::Duplicate {
+                    what: "user",
+                    value: name.to_owned(),
+                });
+            }
+            Err(e) => return Err(StoreError::db(OP)(e)),
+        };
+        tx.commit().await.map_err(StoreError::db(OP))?;
+        Ok(Some(UserRow {
+            id,
+            name: name.to_owned(),
+            role: ADMIN_ROLE.to_owned(),
+            password_hash: password_hash.to_owned(),
+            disabled: false,
+            created_ms: now_ms,
+        }))
+    }
+
+    async fn user_by_name(&self, name: &str) -> Result<Option<UserRow>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM users u WHERE u.name_key = $1",
+            USER_COLUMNS
+        ));
+        Ok(sqlx::query_as(sql)
+            .bind(name.trim().to_lowercase())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("read a user"))?
+            .map(user_of))
+    }
+
+    async fn user_by_id(&self, id: i64) -> Result<Option<UserRow>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM users u WHERE u.id = $1",
+            USER_COLUMNS
+        ));
+        Ok(sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("read a user"))?
+            .map(user_of))
+    }
+
+    async fn list_users(&self) -> Result<Vec<UserRow>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM users u ORDER BY u.name_key",
+            USER_COLUMNS
+        ));
+        Ok(sqlx::query_as(sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::db("list users"))?
+            .into_iter()
+            .map(user_of)
+            .collect())
+    }
+
+    async fn set_user_disabled(&self, id: i64, disabled: bool) -> Result<UserChange<UserRow>> {
+        self.change_user(id, UserEdit::Disabled(disabled)).await
+    }
+
+    async fn set_user_role(&self, id: i64, role: &str) -> Result<UserChange<UserRow>> {
+        self.change_user(id, UserEdit::Role(role)).await
+    }
+
+    async fn delete_user(&self, id: i64) -> Result<UserChange<()>> {
+        Ok(match self.change_user(id, UserEdit::Delete).await? {
+            UserChange::Done(_) => UserChange::Done(()),
+            UserChange::NoUser => UserChange::NoUser,
+            UserChange::LastAdmin => UserChange::LastAdmin,
+        })
+    }
+
+    async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<bool> {
+        const OP: &str = "set a user's password";
+        let mut tx = self.begin_write(OP).await?;
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db(OP))?;
+        if DB::rows_affected(&done) == 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db(OP))?;
+        tx.commit().await.map_err(StoreError::db(OP))?;
+        Ok(true)
+    }
+
+    async fn revoke_user_access(&self, id: i64) -> Result<Option<Revoked>> {
+        const OP: &str = "revoke a user's sessions and tokens";
+        let mut tx = self.begin_write(OP).await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::db(OP))?;
+        if exists.is_none() {
+            return Ok(None);
+        }
+        let sessions = DB::rows_affected(
+            &sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db(OP))?,
+        );
+        let tokens = DB::rows_affected(
+            &sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db(OP))?,
+        );
+        tx.commit().await.map_err(StoreError::db(OP))?;
+        Ok(Some(Revoked { sessions, tokens }))
+    }
+
+    async fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: i64,
+        csrf: &str,
+        expires_ms: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, csrf, expires_ms) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id_hash)
+        .bind(user_id)
+        .bind(csrf)
+        .bind(expires_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::db("create a session"))?;
+        Ok(())
+    }
+
+    async fn session(&self, id_hash: &str, now_ms: i64) -> Result<Option<SessionRow>> {
+        sqlx::query("DELETE FROM sessions WHERE expires_ms <= $1")
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("drop expired sessions"))?;
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {}, s.csrf, s.expires_ms FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.id_hash = $1 AND NOT u.disabled",
+            USER_COLUMNS
+        ));
+        let row: Option<SessionTuple> = sqlx::query_as(sql)
+            .bind(id_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("read a session"))?;
+        Ok(row.map(|r| SessionRow {
+            user: user_of((r.0, r.1, r.2, r.3, r.4, r.5)),
+            csrf: r.6,
+            expires_ms: r.7,
+        }))
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("delete a session"))?;
+        Ok(())
+    }
+
+    async fn create_api_token(
+        &self,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<ApiTokenRow> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_ms) VALUES ($1, $2, $3, \
+             $4) RETURNING id",
+        )
+        .bind(user_id)
+        .bind(name)
+        .bind(token_hash)
+        .bind(now_ms)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::db("create an API token"))?;
+        Ok(ApiTokenRow {
+            id,
+            user_id,
+            name: name.to_owned(),
+            created_ms: now_ms,
+        })
+    }
+
+    async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<UserRow>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = $1 AND NOT u.disabled",
+            USER_COLUMNS
+        ));
+        Ok(sqlx::query_as(sql)
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("read an API token"))?
+            .map(user_of))
+    }
+
+    async fn list_api_tokens(&self, user_id: i64) -> Result<Vec<ApiTokenRow>> {
+        let rows: Vec<(i64, i64, String, i64)> = sqlx::query_as(
+            "SELECT id, user_id, name, created_ms FROM api_tokens WHERE user_id = $1 ORDER BY id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::db("list API tokens"))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ApiTokenRow {
+                id: r.0,
+                user_id: r.1,
+                name: r.2,
+                created_ms: r.3,
+            })
+            .collect())
+    }
+
+    async fn delete_api_token(&self, user_id: i64, token_id: i64) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
+            .bind(token_id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("delete an API token"))?;
+        Ok(DB::rows_affected(&done) > 0)
+    }
+
+    async fn reserve_login_attempt(
+        &self,
+        limits: &[AttemptLimit<'_>],
+        window_ms: i64,
+        now_ms: i64,
+    ) -> Result<AttemptReservation> {
+        const OP: &str = "count a sign-in attempt";
+        let mut keys: Vec<&str> = limits.iter().map(|l| l.key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let reservation = {
+            let mut tx = self.begin_write(OP).await?;
+            // Locks in one order, so two attempts sharing keys cannot wait on each other.
+            for key in &keys {
+                Self::lock_name(&mut tx, &attempt_lock(key), OP).await?;
+            }
+            let mut until_ms: Option<i64> = None;
+            for limit in limits {
+                let times: Vec<i64> = sqlx::query_scalar(
+                    "SELECT at_ms FROM login_attempts WHERE key = $1 AND at_ms > $2 ORDER BY at_ms",
+                )
+                .bind(limit.key)
+                .bind(now_ms - window_ms)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(StoreError::db(OP))?;
+                if let Some(at) = blocked_until(&times, limit.max, window_ms) {
+                    until_ms = Some(until_ms.map_or(at, |u| u.max(at)));
+                }
+            }
+            match until_ms {
+                Some(until_ms) => AttemptReservation::Blocked { until_ms },
+                None => {
+                    let mut ids = Vec::with_capacity(keys.len());
+                    for key in &keys {
+                        let id: i64 = sqlx::query_scalar(
+                            "INSERT INTO login_attempts (key, at_ms) VALUES ($1, $2) RETURNING id",
+                        )
+                        .bind(key)
+                        .bind(now_ms)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(StoreError::db(OP))?;
+                        ids.push(id);
+                    }
+                    tx.commit().await.map_err(StoreError::db(OP))?;
+                    AttemptReservation::Reserved(ids)
+                }
+            }
+        };
+        // Outside the transaction, and only rows two windows old: no live attempt's row
+        // is touched, so this never waits on (or for) a sign-in in progress.
+        sqlx::query("DELETE FROM login_attempts WHERE at_ms <= $1")
+            .bind(now_ms - 2 * window_ms)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("drop old sign-in attempts"))?;
+        Ok(reservation)
+    }
+
+    async fn release_login_attempts(&self, ids: &[i64]) -> Result<()> {
+        for id in ids {
+            sqlx::query("DELETE FROM login_attempts WHERE id = $1")
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(StoreError::db("release a sign-in attempt"))?;
+        }
+        Ok(())
+    }
+
+    async fn clear_login_attempts(&self, key: &str, since_ms: i64) -> Result<()> {
+        sqlx::query("DELETE FROM login_attempts WHERE key = $1 AND at_ms > $2")
+            .bind(key)
+            .bind(since_ms)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("clear failed sign-ins"))?;
+        Ok(())
+    }
+}
 
 /// A change to a person that [`AccountStore`]'s backends apply under the last-Admin guard.
 pub(crate) enum UserEdit<'a> {
@@ -755,15 +773,6 @@ impl UserEdit<'_> {
             UserEdit::Delete => true,
         }
     }
-}
-
-macro_rules! forward {
-    ($self:ident . $method:ident ( $($arg:expr),* )) => {
-        match $self {
-            crate::AnyStore::Sqlite(s) => s.$method($($arg),*).await,
-            crate::AnyStore::Postgres(s) => s.$method($($arg),*).await,
-        }
-    };
 }
 
 impl AccountStore for crate::AnyStore {

@@ -17,14 +17,17 @@ pub enum AnyStore {
     Postgres(PostgresStore),
 }
 
+/// Awaits the same method on whichever store `self` holds; used by every store trait's
+/// `AnyStore` impl (`accounts`, `boards`, `watching` import it).
 macro_rules! forward {
     ($self:ident . $method:ident ( $($arg:expr),* )) => {
         match $self {
-            AnyStore::Sqlite(s) => s.$method($($arg),*).await,
-            AnyStore::Postgres(s) => s.$method($($arg),*).await,
+            crate::AnyStore::Sqlite(s) => s.$method($($arg),*).await,
+            crate::AnyStore::Postgres(s) => s.$method($($arg),*).await,
         }
     };
 }
+pub(crate) use forward;
 
 impl Store for AnyStore {
     fn backend(&self) -> Backend {

@@ -7,8 +7,11 @@
 
 use std::future::Future;
 
-use crate::error::Result;
+use crate::any::forward;
+use crate::dialect::Dialect;
+use crate::error::{Result, StoreError};
 use crate::ids::{BlockId, BoardId, ShareId};
+use crate::sql_impl::SqlStore;
 
 /// What a person sets on a board.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +45,7 @@ pub struct Place {
 impl Place {
     pub(crate) fn check(&self) -> Result<()> {
         if self.x < 0 || self.y < 0 || self.w < 1 || self.h < 1 || self.x > 1000 || self.y > 1000 {
-            return Err(crate::StoreError::Invalid {
+            return Err(StoreError::Invalid {
                 what: "block place",
                 reason: format!(
                     "x and y must be 0..=1000 and width and height at least 1, not {self:?}"
@@ -194,8 +197,8 @@ pub(crate) fn signing_key_meta(purpose: &str) -> String {
 /// Signing keys were 32 random bytes stored in the clear before they were sealed.
 pub(crate) const PLAIN_SIGNING_KEY_LEN: usize = 32;
 
-pub(crate) fn not_found_board(id: BoardId) -> crate::StoreError {
-    crate::StoreError::NotFound {
+pub(crate) fn not_found_board(id: BoardId) -> StoreError {
+    StoreError::NotFound {
         what: "board",
         id: id.to_string(),
     }
@@ -203,7 +206,7 @@ pub(crate) fn not_found_board(id: BoardId) -> crate::StoreError {
 
 pub(crate) fn check_settings(s: &BoardSettings) -> Result<()> {
     if s.name.trim().is_empty() || s.name.chars().count() > 200 {
-        return Err(crate::StoreError::Invalid {
+        return Err(StoreError::Invalid {
             what: "board name",
             reason: "it must have 1 to 200 characters".to_owned(),
         });
@@ -214,7 +217,7 @@ pub(crate) fn check_settings(s: &BoardSettings) -> Result<()> {
 pub(crate) fn check_block(b: &NewBlock) -> Result<()> {
     b.place.check()?;
     if b.title.chars().count() > 200 {
-        return Err(crate::StoreError::Invalid {
+        return Err(StoreError::Invalid {
             what: "block title",
             reason: "it must have at most 200 characters".to_owned(),
         });
@@ -279,431 +282,422 @@ pub(crate) fn share_of(t: ShareTuple) -> ShareRow {
     }
 }
 
-/// Implements [`BoardStore`] for a backend whose struct has a `pool` field and a
-/// `begin_write` method; invoked in the backend's module so both are in reach.
-macro_rules! board_store {
-    ($ty:ident) => {
-        impl $crate::boards::BoardStore for $ty {
-            async fn create_board(
-                &self,
-                settings: &$crate::boards::BoardSettings,
-                now_ms: i64,
-            ) -> $crate::Result<$crate::boards::BoardRow> {
-                $crate::boards::check_settings(settings)?;
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO boards (name, date_range, comparison, zone, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
-                )
-                .bind(settings.name.trim())
-                .bind(&settings.date_range)
-                .bind(&settings.comparison)
-                .bind(&settings.zone)
-                .bind(now_ms)
-                .fetch_one(&self.pool)
-                .await
-                .map_err($crate::StoreError::db("create a board"))?;
-                let mut settings = settings.clone();
-                settings.name = settings.name.trim().to_owned();
-                Ok($crate::boards::BoardRow {
-                    id: $crate::BoardId(id),
-                    settings,
-                    created_ms: now_ms,
-                    updated_ms: now_ms,
-                })
-            }
+impl<DB: Dialect> BoardStore for SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'q> &'q str: sqlx::Encode<'q, DB>,
+    str: sqlx::Type<DB>,
+    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> f64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Vec<u8>: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<&'q str>: sqlx::Encode<'q, DB>,
+    for<'q> Option<i64>: sqlx::Encode<'q, DB>,
+    for<'q> Option<f64>: sqlx::Encode<'q, DB>,
+    for<'q> Option<Vec<u8>>: sqlx::Encode<'q, DB>,
+{
+    async fn create_board(&self, settings: &BoardSettings, now_ms: i64) -> Result<BoardRow> {
+        check_settings(settings)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO boards (name, date_range, comparison, zone, created_ms, updated_ms) \
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        )
+        .bind(settings.name.trim())
+        .bind(&settings.date_range)
+        .bind(&settings.comparison)
+        .bind(&settings.zone)
+        .bind(now_ms)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::db("create a board"))?;
+        let mut settings = settings.clone();
+        settings.name = settings.name.trim().to_owned();
+        Ok(BoardRow {
+            id: crate::BoardId(id),
+            settings,
+            created_ms: now_ms,
+            updated_ms: now_ms,
+        })
+    }
 
-            async fn board(&self, id: $crate::BoardId) -> $crate::Result<$crate::boards::BoardRow> {
-                let sql = sqlx::AssertSqlSafe(format!(
-                    "SELECT {} FROM boards WHERE id = $1",
-                    $crate::boards::BOARD_COLUMNS
-                ));
-                sqlx::query_as(sql)
-                    .bind(id.0)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read a board"))?
-                    .map($crate::boards::board_of)
-                    .ok_or_else(|| $crate::boards::not_found_board(id))
-            }
+    async fn board(&self, id: crate::BoardId) -> Result<BoardRow> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM boards WHERE id = $1",
+            BOARD_COLUMNS
+        ));
+        sqlx::query_as(sql)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("read a board"))?
+            .map(board_of)
+            .ok_or_else(|| not_found_board(id))
+    }
 
-            async fn list_boards(&self) -> $crate::Result<Vec<$crate::boards::BoardRow>> {
-                let sql = sqlx::AssertSqlSafe(format!(
-                    "SELECT {} FROM boards ORDER BY LOWER(name), id",
-                    $crate::boards::BOARD_COLUMNS
-                ));
-                Ok(sqlx::query_as(sql)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("list boards"))?
-                    .into_iter()
-                    .map($crate::boards::board_of)
-                    .collect())
-            }
+    async fn list_boards(&self) -> Result<Vec<BoardRow>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM boards ORDER BY LOWER(name), id",
+            BOARD_COLUMNS
+        ));
+        Ok(sqlx::query_as(sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::db("list boards"))?
+            .into_iter()
+            .map(board_of)
+            .collect())
+    }
 
-            async fn update_board(
-                &self,
-                id: $crate::BoardId,
-                settings: &$crate::boards::BoardSettings,
-                now_ms: i64,
-            ) -> $crate::Result<()> {
-                $crate::boards::check_settings(settings)?;
-                let done = sqlx::query(
-                    "UPDATE boards SET name = $2, date_range = $3, comparison = $4, zone = $5, updated_ms = $6 WHERE id = $1",
-                )
-                .bind(id.0)
-                .bind(settings.name.trim())
-                .bind(&settings.date_range)
-                .bind(&settings.comparison)
-                .bind(&settings.zone)
-                .bind(now_ms)
-                .execute(&self.pool)
-                .await
-                .map_err($crate::StoreError::db("update a board"))?;
-                if done.rows_affected() == 0 {
-                    return Err($crate::boards::not_found_board(id));
-                }
-                Ok(())
-            }
+    async fn update_board(
+        &self,
+        id: crate::BoardId,
+        settings: &BoardSettings,
+        now_ms: i64,
+    ) -> Result<()> {
+        check_settings(settings)?;
+        let done = sqlx::query(
+            "UPDATE boards SET name = $2, date_range = $3, comparison = $4, zone = $5, updated_ms \
+             = $6 WHERE id = $1",
+        )
+        .bind(id.0)
+        .bind(settings.name.trim())
+        .bind(&settings.date_range)
+        .bind(&settings.comparison)
+        .bind(&settings.zone)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::db("update a board"))?;
+        if DB::rows_affected(&done) == 0 {
+            return Err(not_found_board(id));
+        }
+        Ok(())
+    }
 
-            async fn delete_board(&self, id: $crate::BoardId) -> $crate::Result<bool> {
-                let done = sqlx::query("DELETE FROM boards WHERE id = $1")
-                    .bind(id.0)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("delete a board"))?;
-                Ok(done.rows_affected() > 0)
-            }
+    async fn delete_board(&self, id: crate::BoardId) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM boards WHERE id = $1")
+            .bind(id.0)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("delete a board"))?;
+        Ok(DB::rows_affected(&done) > 0)
+    }
 
-            async fn duplicate_board(
-                &self,
-                id: $crate::BoardId,
-                name: &str,
-                now_ms: i64,
-            ) -> $crate::Result<$crate::boards::BoardRow> {
-                let original = self.board(id).await?;
-                let mut settings = original.settings.clone();
-                settings.name = name.trim().to_owned();
-                $crate::boards::check_settings(&settings)?;
-                let mut tx = self.begin_write("duplicate a board").await?;
-                let new_id: i64 = sqlx::query_scalar(
-                    "INSERT INTO boards (name, date_range, comparison, zone, created_ms, updated_ms) \
-                     SELECT $2, date_range, comparison, zone, $3, $3 FROM boards WHERE id = $1 RETURNING id",
-                )
-                .bind(id.0)
-                .bind(&settings.name)
-                .bind(now_ms)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err($crate::StoreError::db("duplicate a board"))?
-                .ok_or_else(|| $crate::boards::not_found_board(id))?;
-                sqlx::query(
-                    "INSERT INTO board_blocks (board_id, kind, title, x, y, w, h, settings, updated_ms) \
-                     SELECT $2, kind, title, x, y, w, h, settings, $3 FROM board_blocks WHERE board_id = $1 ORDER BY id",
-                )
-                .bind(id.0)
-                .bind(new_id)
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await
-                .map_err($crate::StoreError::db("copy a board's blocks"))?;
-                tx.commit()
-                    .await
-                    .map_err($crate::StoreError::db("duplicate a board"))?;
-                // Re-read: the copied row holds the settings as they were inside the transaction.
-                self.board($crate::BoardId(new_id)).await
-            }
+    async fn duplicate_board(
+        &self,
+        id: crate::BoardId,
+        name: &str,
+        now_ms: i64,
+    ) -> Result<BoardRow> {
+        let original = self.board(id).await?;
+        let mut settings = original.settings.clone();
+        settings.name = name.trim().to_owned();
+        check_settings(&settings)?;
+        let mut tx = self.begin_write("duplicate a board").await?;
+        let new_id: i64 = sqlx::query_scalar(
+            "INSERT INTO boards (name, date_range, comparison, zone, created_ms, updated_ms) \
+             SELECT $2, date_range, comparison, zone, $3, $3 FROM boards WHERE id = $1 RETURNING \
+             id",
+        )
+        .bind(id.0)
+        .bind(&settings.name)
+        .bind(now_ms)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(StoreError::db("duplicate a board"))?
+        .ok_or_else(|| not_found_board(id))?;
+        sqlx::query(
+            "INSERT INTO board_blocks (board_id, kind, title, x, y, w, h, settings, updated_ms) \
+             SELECT $2, kind, title, x, y, w, h, settings, $3 FROM board_blocks WHERE board_id = \
+             $1 ORDER BY id",
+        )
+        .bind(id.0)
+        .bind(new_id)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::db("copy a board's blocks"))?;
+        tx.commit()
+            .await
+            .map_err(StoreError::db("duplicate a board"))?;
+        // Re-read: the copied row holds the settings as they were inside the transaction.
+        self.board(crate::BoardId(new_id)).await
+    }
 
-            async fn blocks(
-                &self,
-                board: $crate::BoardId,
-            ) -> $crate::Result<Vec<$crate::boards::BlockRow>> {
-                let sql = sqlx::AssertSqlSafe(format!(
-                    "SELECT {} FROM board_blocks WHERE board_id = $1 ORDER BY y, x, id",
-                    $crate::boards::BLOCK_COLUMNS
-                ));
-                Ok(sqlx::query_as(sql)
-                    .bind(board.0)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read a board's blocks"))?
-                    .into_iter()
-                    .map($crate::boards::block_of)
-                    .collect())
-            }
+    async fn blocks(&self, board: crate::BoardId) -> Result<Vec<BlockRow>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM board_blocks WHERE board_id = $1 ORDER BY y, x, id",
+            BLOCK_COLUMNS
+        ));
+        Ok(sqlx::query_as(sql)
+            .bind(board.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::db("read a board's blocks"))?
+            .into_iter()
+            .map(block_of)
+            .collect())
+    }
 
-            async fn add_block(
-                &self,
-                board: $crate::BoardId,
-                block: &$crate::boards::NewBlock,
-                now_ms: i64,
-            ) -> $crate::Result<$crate::boards::BlockRow> {
-                $crate::boards::check_block(block)?;
-                let p = block.place;
-                let inserted = sqlx::query_scalar::<_, i64>(
-                    "INSERT INTO board_blocks (board_id, kind, title, x, y, w, h, settings, updated_ms) \
-                     SELECT id, $2, $3, $4, $5, $6, $7, $8, $9 FROM boards WHERE id = $1 RETURNING id",
-                )
-                .bind(board.0)
-                .bind(&block.kind)
-                .bind(&block.title)
-                .bind(p.x)
-                .bind(p.y)
-                .bind(p.w)
-                .bind(p.h)
-                .bind(&block.settings)
-                .bind(now_ms)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err($crate::StoreError::db("add a block"))?
-                .ok_or_else(|| $crate::boards::not_found_board(board))?;
-                Ok($crate::boards::BlockRow {
-                    id: $crate::BlockId(inserted),
-                    board,
-                    block: block.clone(),
-                    updated_ms: now_ms,
-                })
-            }
+    async fn add_block(
+        &self,
+        board: crate::BoardId,
+        block: &NewBlock,
+        now_ms: i64,
+    ) -> Result<BlockRow> {
+        check_block(block)?;
+        let p = block.place;
+        let inserted = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO board_blocks (board_id, kind, title, x, y, w, h, settings, updated_ms) \
+             SELECT id, $2, $3, $4, $5, $6, $7, $8, $9 FROM boards WHERE id = $1 RETURNING id",
+        )
+        .bind(board.0)
+        .bind(&block.kind)
+        .bind(&block.title)
+        .bind(p.x)
+        .bind(p.y)
+        .bind(p.w)
+        .bind(p.h)
+        .bind(&block.settings)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::db("add a block"))?
+        .ok_or_else(|| not_found_board(board))?;
+        Ok(BlockRow {
+            id: crate::BlockId(inserted),
+            board,
+            block: block.clone(),
+            updated_ms: now_ms,
+        })
+    }
 
-            async fn update_block(
-                &self,
-                board: $crate::BoardId,
-                id: $crate::BlockId,
-                block: &$crate::boards::NewBlock,
-                now_ms: i64,
-            ) -> $crate::Result<()> {
-                $crate::boards::check_block(block)?;
-                let p = block.place;
-                let done = sqlx::query(
-                    "UPDATE board_blocks SET kind = $3, title = $4, x = $5, y = $6, w = $7, h = $8, settings = $9, updated_ms = $10 \
-                     WHERE id = $1 AND board_id = $2",
-                )
-                .bind(id.0)
-                .bind(board.0)
-                .bind(&block.kind)
-                .bind(&block.title)
-                .bind(p.x)
-                .bind(p.y)
-                .bind(p.w)
-                .bind(p.h)
-                .bind(&block.settings)
-                .bind(now_ms)
-                .execute(&self.pool)
-                .await
-                .map_err($crate::StoreError::db("update a block"))?;
-                if done.rows_affected() == 0 {
-                    return Err($crate::StoreError::NotFound {
-                        what: "block",
-                        id: format!("{id} on board {board}"),
-                    });
-                }
-                Ok(())
-            }
+    async fn update_block(
+        &self,
+        board: crate::BoardId,
+        id: crate::BlockId,
+        block: &NewBlock,
+        now_ms: i64,
+    ) -> Result<()> {
+        check_block(block)?;
+        let p = block.place;
+        let done = sqlx::query(
+            "UPDATE board_blocks SET kind = $3, title = $4, x = $5, y = $6, w = $7, h = $8, \
+             settings = $9, updated_ms = $10 \
+             WHERE id = $1 AND board_id = $2",
+        )
+        .bind(id.0)
+        .bind(board.0)
+        .bind(&block.kind)
+        .bind(&block.title)
+        .bind(p.x)
+        .bind(p.y)
+        .bind(p.w)
+        .bind(p.h)
+        .bind(&block.settings)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::db("update a block"))?;
+        if DB::rows_affected(&done) == 0 {
+            return Err(StoreError::NotFound {
+                what: "block",
+                id: format!("{id} on board {board}"),
+            });
+        }
+        Ok(())
+    }
 
-            async fn arrange_blocks(
-                &self,
-                board: $crate::BoardId,
-                places: &[($crate::BlockId, $crate::boards::Place)],
-                now_ms: i64,
-            ) -> $crate::Result<()> {
-                for (_, p) in places {
-                    p.check()?;
-                }
-                let mut tx = self.begin_write("arrange blocks").await?;
-                for (id, p) in places {
-                    let done = sqlx::query(
-                        "UPDATE board_blocks SET x = $3, y = $4, w = $5, h = $6, updated_ms = $7 WHERE id = $1 AND board_id = $2",
-                    )
-                    .bind(id.0)
-                    .bind(board.0)
-                    .bind(p.x)
-                    .bind(p.y)
-                    .bind(p.w)
-                    .bind(p.h)
-                    .bind(now_ms)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err($crate::StoreError::db("arrange blocks"))?;
-                    if done.rows_affected() == 0 {
-                        // Dropping the transaction rolls back the blocks already moved.
-                        return Err($crate::StoreError::NotFound {
-                            what: "block",
-                            id: format!("{id} on board {board}"),
-                        });
-                    }
-                }
-                sqlx::query("UPDATE boards SET updated_ms = $2 WHERE id = $1")
-                    .bind(board.0)
-                    .bind(now_ms)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err($crate::StoreError::db("arrange blocks"))?;
-                tx.commit().await.map_err($crate::StoreError::db("arrange blocks"))
-            }
-
-            async fn delete_block(
-                &self,
-                board: $crate::BoardId,
-                id: $crate::BlockId,
-            ) -> $crate::Result<bool> {
-                let done = sqlx::query("DELETE FROM board_blocks WHERE id = $1 AND board_id = $2")
-                    .bind(id.0)
-                    .bind(board.0)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("delete a block"))?;
-                Ok(done.rows_affected() > 0)
-            }
-
-            async fn create_share(
-                &self,
-                board: $crate::BoardId,
-                secret_hash: &str,
-                label: &str,
-                expires_ms: i64,
-                now_ms: i64,
-            ) -> $crate::Result<$crate::boards::ShareRow> {
-                let id = sqlx::query_scalar::<_, i64>(
-                    "INSERT INTO board_shares (board_id, secret_hash, label, created_ms, expires_ms) \
-                     SELECT id, $2, $3, $4, $5 FROM boards WHERE id = $1 RETURNING id",
-                )
-                .bind(board.0)
-                .bind(secret_hash)
-                .bind(label)
-                .bind(now_ms)
-                .bind(expires_ms)
-                .fetch_optional(&self.pool)
-                .await;
-                let id = match id {
-                    Ok(Some(id)) => id,
-                    Ok(None) => return Err($crate::boards::not_found_board(board)),
-                    Err(e) if $crate::error::is_unique_violation(&e) => {
-                        return Err($crate::StoreError::Duplicate {
-                            what: "share link",
-                            value: "(secret)".to_owned(),
-                        });
-                    }
-                    Err(e) => return Err($crate::StoreError::db("create a share link")(e)),
-                };
-                Ok($crate::boards::ShareRow {
-                    id: $crate::ShareId(id),
-                    board,
-                    secret_hash: secret_hash.to_owned(),
-                    label: label.to_owned(),
-                    created_ms: now_ms,
-                    expires_ms,
-                    revoked_ms: None,
-                })
-            }
-
-            async fn set_share_hash(&self, id: $crate::ShareId, secret_hash: &str) -> $crate::Result<bool> {
-                let done = sqlx::query("UPDATE board_shares SET secret_hash = $2 WHERE id = $1")
-                    .bind(id.0)
-                    .bind(secret_hash)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("record a share link's hash"))?;
-                Ok(done.rows_affected() > 0)
-            }
-
-            async fn shares(
-                &self,
-                board: $crate::BoardId,
-            ) -> $crate::Result<Vec<$crate::boards::ShareRow>> {
-                let sql = sqlx::AssertSqlSafe(format!(
-                    "SELECT {} FROM board_shares WHERE board_id = $1 ORDER BY created_ms DESC, id DESC",
-                    $crate::boards::SHARE_COLUMNS
-                ));
-                Ok(sqlx::query_as(sql)
-                    .bind(board.0)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("list share links"))?
-                    .into_iter()
-                    .map($crate::boards::share_of)
-                    .collect())
-            }
-
-            async fn share(
-                &self,
-                id: $crate::ShareId,
-            ) -> $crate::Result<Option<$crate::boards::ShareRow>> {
-                let sql = sqlx::AssertSqlSafe(format!(
-                    "SELECT {} FROM board_shares WHERE id = $1",
-                    $crate::boards::SHARE_COLUMNS
-                ));
-                Ok(sqlx::query_as(sql)
-                    .bind(id.0)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read a share link"))?
-                    .map($crate::boards::share_of))
-            }
-
-            async fn revoke_share(
-                &self,
-                board: $crate::BoardId,
-                id: $crate::ShareId,
-                now_ms: i64,
-            ) -> $crate::Result<bool> {
-                let done = sqlx::query(
-                    "UPDATE board_shares SET revoked_ms = $3 WHERE id = $1 AND board_id = $2 AND revoked_ms IS NULL",
-                )
-                .bind(id.0)
-                .bind(board.0)
-                .bind(now_ms)
-                .execute(&self.pool)
-                .await
-                .map_err($crate::StoreError::db("revoke a share link"))?;
-                Ok(done.rows_affected() > 0)
-            }
-
-            async fn signing_key(&self, purpose: &str, candidate: &[u8]) -> $crate::Result<Vec<u8>> {
-                let name = $crate::boards::signing_key_meta(purpose);
-                let key = self.key();
-                let sealed = key.seal(candidate, &name)?;
-                sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-                    .bind(&name)
-                    .bind(sealed)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("store a signing key"))?;
-                let stored: Vec<u8> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
-                    .bind(&name)
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read a signing key"))?;
-                if let Some(plain) = key.open(&stored, &name) {
-                    return Ok(plain);
-                }
-                if stored.len() == $crate::boards::PLAIN_SIGNING_KEY_LEN {
-                    // Written in the clear by an earlier version: seal it in place, so links
-                    // signed with it keep working. Only a still-plain value is replaced.
-                    let resealed = key.seal(&stored, &name)?;
-                    sqlx::query("UPDATE meta SET value = $1 WHERE key = $2 AND value = $3")
-                        .bind(resealed)
-                        .bind(&name)
-                        .bind(&stored)
-                        .execute(&self.pool)
-                        .await
-                        .map_err($crate::StoreError::db("seal a signing key"))?;
-                    return Ok(stored);
-                }
-                Err($crate::StoreError::Invalid {
-                    what: "signing key",
-                    reason: format!("the stored {name} does not open under the master key"),
-                })
+    async fn arrange_blocks(
+        &self,
+        board: crate::BoardId,
+        places: &[(crate::BlockId, Place)],
+        now_ms: i64,
+    ) -> Result<()> {
+        for (_, p) in places {
+            p.check()?;
+        }
+        let mut tx = self.begin_write("arrange blocks").await?;
+        for (id, p) in places {
+            let done = sqlx::query(
+                "UPDATE board_blocks SET x = $3, y = $4, w = $5, h = $6, updated_ms = $7 WHERE id \
+                 = $1 AND board_id = $2",
+            )
+            .bind(id.0)
+            .bind(board.0)
+            .bind(p.x)
+            .bind(p.y)
+            .bind(p.w)
+            .bind(p.h)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("arrange blocks"))?;
+            if DB::rows_affected(&done) == 0 {
+                // Dropping the transaction rolls back the blocks already moved.
+                return Err(StoreError::NotFound {
+                    what: "block",
+                    id: format!("{id} on board {board}"),
+                });
             }
         }
-    };
-}
-pub(crate) use board_store;
+        sqlx::query("UPDATE boards SET updated_ms = $2 WHERE id = $1")
+            .bind(board.0)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("arrange blocks"))?;
+        tx.commit().await.map_err(StoreError::db("arrange blocks"))
+    }
 
-macro_rules! forward {
-    ($self:ident . $method:ident ( $($arg:expr),* )) => {
-        match $self {
-            crate::AnyStore::Sqlite(s) => s.$method($($arg),*).await,
-            crate::AnyStore::Postgres(s) => s.$method($($arg),*).await,
+    async fn delete_block(&self, board: crate::BoardId, id: crate::BlockId) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM board_blocks WHERE id = $1 AND board_id = $2")
+            .bind(id.0)
+            .bind(board.0)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("delete a block"))?;
+        Ok(DB::rows_affected(&done) > 0)
+    }
+
+    async fn create_share(
+        &self,
+        board: crate::BoardId,
+        secret_hash: &str,
+        label: &str,
+        expires_ms: i64,
+        now_ms: i64,
+    ) -> Result<ShareRow> {
+        let id = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO board_shares (board_id, secret_hash, label, created_ms, expires_ms) \
+             SELECT id, $2, $3, $4, $5 FROM boards WHERE id = $1 RETURNING id",
+        )
+        .bind(board.0)
+        .bind(secret_hash)
+        .bind(label)
+        .bind(now_ms)
+        .bind(expires_ms)
+        .fetch_optional(&self.pool)
+        .await;
+        let id = match id {
+            Ok(Some(id)) => id,
+            Ok(None) => return Err(not_found_board(board)),
+            Err(e) if crate::error::is_unique_violation(&e) => {
+                return Err(StoreError::Duplicate {
+                    what: "share link",
+                    value: "(secret)".to_owned(),
+                });
+            }
+            Err(e) => return Err(StoreError::db("create a share link")(e)),
+        };
+        Ok(ShareRow {
+            id: crate::ShareId(id),
+            board,
+            secret_hash: secret_hash.to_owned(),
+            label: label.to_owned(),
+            created_ms: now_ms,
+            expires_ms,
+            revoked_ms: None,
+        })
+    }
+
+    async fn set_share_hash(&self, id: crate::ShareId, secret_hash: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE board_shares SET secret_hash = $2 WHERE id = $1")
+            .bind(id.0)
+            .bind(secret_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("record a share link's hash"))?;
+        Ok(DB::rows_affected(&done) > 0)
+    }
+
+    async fn shares(&self, board: crate::BoardId) -> Result<Vec<ShareRow>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM board_shares WHERE board_id = $1 ORDER BY created_ms DESC, id DESC",
+            SHARE_COLUMNS
+        ));
+        Ok(sqlx::query_as(sql)
+            .bind(board.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::db("list share links"))?
+            .into_iter()
+            .map(share_of)
+            .collect())
+    }
+
+    async fn share(&self, id: crate::ShareId) -> Result<Option<ShareRow>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM board_shares WHERE id = $1",
+            SHARE_COLUMNS
+        ));
+        Ok(sqlx::query_as(sql)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("read a share link"))?
+            .map(share_of))
+    }
+
+    async fn revoke_share(
+        &self,
+        board: crate::BoardId,
+        id: crate::ShareId,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE board_shares SET revoked_ms = $3 WHERE id = $1 AND board_id = $2 AND \
+             revoked_ms IS NULL",
+        )
+        .bind(id.0)
+        .bind(board.0)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::db("revoke a share link"))?;
+        Ok(DB::rows_affected(&done) > 0)
+    }
+
+    async fn signing_key(&self, purpose: &str, candidate: &[u8]) -> Result<Vec<u8>> {
+        let name = signing_key_meta(purpose);
+        let key = self.key();
+        let sealed = key.seal(candidate, &name)?;
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(&name)
+            .bind(sealed)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("store a signing key"))?;
+        let stored: Vec<u8> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(&name)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::db("read a signing key"))?;
+        if let Some(plain) = key.open(&stored, &name) {
+            return Ok(plain);
         }
-    };
+        if stored.len() == PLAIN_SIGNING_KEY_LEN {
+            // Written in the clear by an earlier version: seal it in place, so links
+            // signed with it keep working. Only a still-plain value is replaced.
+            let resealed = key.seal(&stored, &name)?;
+            sqlx::query("UPDATE meta SET value = $1 WHERE key = $2 AND value = $3")
+                .bind(resealed)
+                .bind(&name)
+                .bind(&stored)
+                .execute(&self.pool)
+                .await
+                .map_err(StoreError::db("seal a signing key"))?;
+            return Ok(stored);
+        }
+        Err(StoreError::Invalid {
+            what: "signing key",
+            reason: format!("the stored {name} does not open under the master key"),
+        })
+    }
 }
 
 impl BoardStore for crate::AnyStore {

@@ -12,13 +12,11 @@
 //! # let _ = metrics; Ok(()) }
 //! ```
 
-#[macro_use]
-mod sql_impl;
-
 mod accounts;
 mod boards;
 
 mod any;
+mod dialect;
 mod error;
 mod ids;
 mod migrate;
@@ -26,6 +24,7 @@ mod postgres;
 mod raw_pages;
 mod rows;
 mod secrets;
+mod sql_impl;
 mod sqlite;
 mod store;
 mod watching;

@@ -1,27 +1,37 @@
 //! The PostgreSQL backend: several server and worker processes on several machines share it.
 
 use std::str::FromStr;
-use std::sync::RwLock;
 use std::time::Duration;
 
-use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+use crate::dialect::Dialect;
 use crate::error::{Result, StoreError};
 use crate::migrate::run_migrations;
 use crate::secrets::MasterKey;
+use crate::sql_impl::SqlStore;
+use crate::store::Backend;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 /// The store on a PostgreSQL database.
-pub struct PostgresStore {
-    pool: PgPool,
-    key: RwLock<MasterKey>,
-}
+pub type PostgresStore = SqlStore<sqlx::Postgres>;
 
-impl std::fmt::Debug for PostgresStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresStore").finish_non_exhaustive()
+impl Dialect for sqlx::Postgres {
+    const BACKEND: Backend = Backend::Postgres;
+    const STORE_NAME: &'static str = "PostgresStore";
+    const BEGIN_WRITE: &'static str = "BEGIN";
+    // SKIP LOCKED lets concurrent workers pass over a row another claim is taking instead of
+    // waiting for it, so each job or delivery goes to exactly one worker without serialising
+    // the queue.
+    const CLAIM_ROW_LOCK: &'static str = " FOR UPDATE SKIP LOCKED";
+    // A transaction-scoped advisory lock per name: held until commit or rollback, so a count and
+    // the write that depends on it are one step for every process on the database.
+    const NAME_LOCK: Option<&'static str> =
+        Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))");
+
+    fn rows_affected(done: &sqlx::postgres::PgQueryResult) -> u64 {
+        done.rows_affected()
     }
 }
 
@@ -72,36 +82,6 @@ impl PostgresStore {
                 source,
             })?;
         run_migrations(&MIGRATOR, &pool, "PostgreSQL").await?;
-        let store = Self {
-            pool,
-            key: RwLock::new(key),
-        };
-        store.check_master_key().await?;
-        Ok(store)
+        Self::open_pool(pool, key).await
     }
 }
-
-sql_store!(
-    PostgresStore,
-    sqlx::Postgres,
-    backend: crate::Backend::Postgres,
-    begin_write: "BEGIN",
-    // SKIP LOCKED lets concurrent workers pass over a row another claim is taking instead of
-    // waiting for it, so each job goes to exactly one worker without serialising the queue.
-    claim_sql: "UPDATE jobs SET state = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_ms = $3 \
-                WHERE id = (SELECT id FROM jobs \
-                            WHERE (state = 'pending' AND run_at_ms <= $3) OR (state = 'running' AND locked_until < $3) \
-                            ORDER BY run_at_ms, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
-                RETURNING id, kind, key, payload, state, attempts, run_at_ms, locked_by, locked_until, last_error, created_ms, updated_ms",
-);
-
-// A transaction-scoped advisory lock per name: held until commit or rollback, so a count and the
-// write that depends on it are one step for every process on the database.
-crate::accounts::account_store!(
-    PostgresStore,
-    sqlx::Postgres,
-    lock: Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-);
-crate::boards::board_store!(PostgresStore);
-
-crate::watching::watch_store!(PostgresStore, sqlx::Postgres, row_lock: "FOR UPDATE SKIP LOCKED");

@@ -1,17 +1,29 @@
-//! The one implementation of [`crate::Store`] over SQL, shared by both backends.
+//! The one implementation of [`crate::Store`] over SQL, [`SqlStore`], generic over the
+//! [`Dialect`] and shared by both backends (`accounts`, `boards` and `watching` add their traits
+//! to it the same way).
 //!
 //! Both dialects accept the same statements here (`$n` parameters, `RETURNING`, `ON CONFLICT`,
-//! partial indexes), so the body is written once and expanded for each pool type. What differs is
-//! passed in: how a writing transaction begins (SQLite takes the write lock up front with
-//! `BEGIN IMMEDIATE`, so a transaction that reads first cannot fail to upgrade) and the claim
-//! statement (PostgreSQL adds `FOR UPDATE SKIP LOCKED`).
+//! partial indexes), so each is written once. What differs is a [`Dialect`] answer: how a writing
+//! transaction begins (SQLite takes the write lock up front with `BEGIN IMMEDIATE`, so a
+//! transaction that reads first cannot fail to upgrade), the row lock of the claim statements
+//! (PostgreSQL adds `FOR UPDATE SKIP LOCKED`), the per-name lock and `rows_affected`.
+//!
+//! Every generic `impl` block repeats one where-clause: sqlx needs a bound for each type bound or
+//! read, and bounds on a helper trait would not be implied where it is used.
+
+use std::sync::RwLock;
+
+use crate::dialect::Dialect;
+use crate::error::{Result, StoreError};
+use crate::secrets::MasterKey;
 
 /// Rows per multi-row INSERT: 9 parameters each stays far below both databases' limits.
 pub(crate) const BUCKET_CHUNK: usize = 500;
 
 pub(crate) fn bucket_insert_sql(rows: usize) -> String {
     let mut sql = String::from(
-        "INSERT INTO buckets (metric_id, dimension, hour_ms, sum, count, min, max, latest, latest_at_ms) VALUES ",
+        "INSERT INTO buckets (metric_id, dimension, hour_ms, sum, count, min, max, latest, \
+         latest_at_ms) VALUES ",
     );
     for r in 0..rows {
         if r > 0 {
@@ -59,9 +71,9 @@ pub(crate) fn check_window(
     from_ms: i64,
     to_ms: i64,
     buckets: &[crate::BucketRow],
-) -> crate::Result<()> {
+) -> Result<()> {
     use crate::rows::HOUR_MS;
-    let bad = |reason: String| crate::StoreError::BadWindow {
+    let bad = |reason: String| StoreError::BadWindow {
         metric,
         from_ms,
         to_ms,
@@ -95,1107 +107,1575 @@ pub(crate) fn check_window(
     Ok(())
 }
 
-macro_rules! sql_store {
-    ($ty:ident, $db:ty, backend: $backend:expr, begin_write: $begin:expr, claim_sql: $claim:expr $(,)?) => {
-        type DbRow = <$db as sqlx::Database>::Row;
+/// The store over one SQL database: the pool, and the master key that seals secrets (behind a
+/// lock because rotating the key replaces it while the store is shared).
+pub struct SqlStore<DB: Dialect> {
+    pub(crate) pool: sqlx::Pool<DB>,
+    pub(crate) key: RwLock<MasterKey>,
+}
 
-        impl $ty {
-            fn key(&self) -> $crate::secrets::MasterKey {
-                match self.key.read() {
-                    Ok(k) => k.clone(),
-                    Err(poisoned) => poisoned.into_inner().clone(),
-                }
-            }
+impl<DB: Dialect> std::fmt::Debug for SqlStore<DB> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct(DB::STORE_NAME).finish_non_exhaustive()
+    }
+}
 
-            async fn begin_write(&self, op: &'static str) -> $crate::Result<sqlx::Transaction<'static, $db>> {
-                self.pool.begin_with($begin).await.map_err($crate::StoreError::db(op))
-            }
+/// Claims the oldest due job, or one whose lease lapsed.
+pub(crate) fn claim_job_sql<DB: Dialect>() -> String {
+    format!(
+        "UPDATE jobs SET state = 'running', locked_by = $1, locked_until = $2, \
+         attempts = attempts + 1, updated_ms = $3 \
+         WHERE id = (SELECT id FROM jobs \
+         WHERE (state = 'pending' AND run_at_ms <= $3) \
+         OR (state = 'running' AND locked_until < $3) \
+         ORDER BY run_at_ms, id LIMIT 1{}) \
+         RETURNING {JOB_COLUMNS}",
+        DB::CLAIM_ROW_LOCK
+    )
+}
 
-            /// Seals a known value on first open and checks it on every later open, so a wrong
-            /// master key stops the program at start.
-            async fn check_master_key(&self) -> $crate::Result<()> {
-                use $crate::secrets::{KEY_CHECK_AAD, KEY_CHECK_META, KEY_CHECK_PLAINTEXT};
-                let key = self.key();
-                let sealed = key.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
-                sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-                    .bind(KEY_CHECK_META)
-                    .bind(sealed)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("write the master key check"))?;
-                let stored: Vec<u8> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
-                    .bind(KEY_CHECK_META)
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read the master key check"))?;
-                match key.open(&stored, KEY_CHECK_AAD) {
-                    Some(text) if text == KEY_CHECK_PLAINTEXT => Ok(()),
-                    _ => Err($crate::StoreError::WrongMasterKey),
-                }
-            }
+// The outer conditions of both delivery claims repeat the inner ones: should two claims still pick
+// the same row, the second re-checks them after the first commits and matches nothing.
 
-            fn decode_connection(&self, row: &DbRow) -> $crate::Result<$crate::Connection> {
-                use sqlx::Row;
-                let id: i64 = row.try_get("id").map_err($crate::StoreError::db("read a connection"))?;
-                let label: String = row.try_get("label").map_err($crate::StoreError::db("read a connection"))?;
-                let account: String = row.try_get("account_sid").map_err($crate::StoreError::db("read a connection"))?;
-                let api_key: String = row.try_get("api_key_sid").map_err($crate::StoreError::db("read a connection"))?;
-                let sealed: Vec<u8> = row.try_get("sealed_secret").map_err($crate::StoreError::db("read a connection"))?;
-                let created_ms: i64 = row.try_get("created_ms").map_err($crate::StoreError::db("read a connection"))?;
-                let updated_ms: i64 = row.try_get("updated_ms").map_err($crate::StoreError::db("read a connection"))?;
-                let account_sid = domain::AccountSid::parse(&account)
-                    .map_err(|e| $crate::StoreError::corrupt("connections", id, e.to_string()))?;
-                let api_key_sid = domain::ApiKeySid::parse(&api_key)
-                    .map_err(|e| $crate::StoreError::corrupt("connections", id, e.to_string()))?;
-                let opened = self
-                    .key()
-                    .open(&sealed, &$crate::secrets::connection_aad(id))
-                    .ok_or_else(|| $crate::StoreError::SecretUnreadable {
-                        id: $crate::ConnectionId(id),
-                        label: label.clone(),
-                    })?;
-                let secret = String::from_utf8(opened).map_err(|_| {
-                    $crate::StoreError::corrupt("connections", id, "the opened secret is not UTF-8 text")
-                })?;
-                Ok($crate::Connection {
-                    id: $crate::ConnectionId(id),
-                    label,
-                    account_sid,
-                    api_key_sid,
-                    secret: domain::Secret::new(secret),
-                    created_ms,
-                    updated_ms,
-                })
-            }
+/// Claims the next due delivery that no one holds, counting an attempt.
+pub(crate) fn claim_delivery_sql<DB: Dialect>() -> String {
+    format!(
+        "UPDATE deliveries \
+         SET attempts = attempts + 1, locked_by = $1, locked_until = $2, updated_ms = $3 \
+         WHERE id = (SELECT id FROM deliveries \
+         WHERE state = 'pending' AND locked_until IS NULL AND next_attempt_ms <= $3 \
+         ORDER BY next_attempt_ms, id LIMIT 1{}) \
+         AND state = 'pending' AND locked_until IS NULL AND next_attempt_ms <= $3 \
+         RETURNING *",
+        DB::CLAIM_ROW_LOCK
+    )
+}
 
-            fn decode_metric(row: &DbRow) -> $crate::Result<$crate::StoredMetric> {
-                use sqlx::Row;
-                let e = $crate::StoreError::db("read a metric");
-                let id: i64 = row.try_get("id").map_err(e)?;
-                let get_err = $crate::StoreError::db("read a metric");
-                let (name, connection_id, definition, version, used_by, created_ms, updated_ms) = (|| {
-                    Ok::<_, sqlx::Error>((
-                        row.try_get::<String, _>("name")?,
-                        row.try_get::<Option<i64>, _>("connection_id")?,
-                        row.try_get::<String, _>("definition")?,
-                        row.try_get::<i64, _>("version")?,
-                        row.try_get::<String, _>("used_by")?,
-                        row.try_get::<i64, _>("created_ms")?,
-                        row.try_get::<i64, _>("updated_ms")?,
-                    ))
-                })()
-                .map_err(get_err)?;
-                let used_by: Vec<String> = serde_json::from_str(&used_by).map_err(|err| {
-                    $crate::StoreError::corrupt("metrics", id, format!("used_by is not a JSON list of strings: {err}"))
-                })?;
-                Ok($crate::StoredMetric {
-                    id: $crate::MetricId(id),
-                    name,
-                    connection_id: connection_id.map($crate::ConnectionId),
-                    definition,
-                    version,
-                    used_by,
-                    created_ms,
-                    updated_ms,
-                })
-            }
+/// Takes back the delivery whose claim lapsed longest ago. No attempt is counted: the lapsed claim
+/// counted its own when it was made.
+pub(crate) fn claim_lapsed_delivery_sql<DB: Dialect>() -> String {
+    format!(
+        "UPDATE deliveries SET locked_by = $1, locked_until = $2, updated_ms = $3 \
+         WHERE id = (SELECT id FROM deliveries WHERE state = 'pending' AND locked_until < $3 \
+         ORDER BY locked_until, id LIMIT 1{}) \
+         AND state = 'pending' AND locked_until < $3 \
+         RETURNING *",
+        DB::CLAIM_ROW_LOCK
+    )
+}
 
-            fn decode_bucket(row: &DbRow) -> Result<$crate::BucketRow, sqlx::Error> {
-                use sqlx::Row;
-                Ok($crate::BucketRow {
-                    dimension: row.try_get("dimension")?,
-                    hour_ms: row.try_get("hour_ms")?,
-                    sum: row.try_get("sum")?,
-                    count: row.try_get("count")?,
-                    min: row.try_get("min")?,
-                    max: row.try_get("max")?,
-                    latest: row.try_get("latest")?,
-                    latest_at_ms: row.try_get("latest_at_ms")?,
-                })
-            }
+/// A job's columns, in the order every job query reads them.
+const JOB_COLUMNS: &str = "id, kind, key, payload, state, attempts, run_at_ms, locked_by, \
+                           locked_until, last_error, created_ms, updated_ms";
 
-            fn decode_run(row: &DbRow) -> $crate::Result<$crate::SyncRun> {
-                use sqlx::Row;
-                let fields = (|| {
-                    Ok::<_, sqlx::Error>((
-                        row.try_get::<i64, _>("id")?,
-                        row.try_get::<i64, _>("metric_id")?,
-                        row.try_get::<i64, _>("from_ms")?,
-                        row.try_get::<i64, _>("to_ms")?,
-                        row.try_get::<String, _>("status")?,
-                        row.try_get::<String, _>("ledger")?,
-                        row.try_get::<Option<String>, _>("error")?,
-                        row.try_get::<i64, _>("started_ms")?,
-                        row.try_get::<Option<i64>, _>("finished_ms")?,
-                    ))
-                })()
-                .map_err($crate::StoreError::db("read a sync run"))?;
-                let (id, metric_id, from_ms, to_ms, status, ledger, error, started_ms, finished_ms) = fields;
-                let status = $crate::RunStatus::parse(&status)
-                    .ok_or_else(|| $crate::StoreError::corrupt("sync_runs", id, format!("unknown status '{status}'")))?;
-                let ledger = serde_json::from_str(&ledger)
-                    .map_err(|err| $crate::StoreError::corrupt("sync_runs", id, format!("the ledger is not JSON: {err}")))?;
-                Ok($crate::SyncRun {
-                    id: $crate::SyncRunId(id),
-                    metric_id: $crate::MetricId(metric_id),
-                    from_ms,
-                    to_ms,
-                    status,
-                    ledger,
-                    error,
-                    started_ms,
-                    finished_ms,
-                })
-            }
+impl<DB: Dialect> SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'q> &'q str: sqlx::Encode<'q, DB>,
+    str: sqlx::Type<DB>,
+    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> f64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Vec<u8>: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<&'q str>: sqlx::Encode<'q, DB>,
+    for<'q> Option<i64>: sqlx::Encode<'q, DB>,
+    for<'q> Option<f64>: sqlx::Encode<'q, DB>,
+    for<'q> Option<Vec<u8>>: sqlx::Encode<'q, DB>,
+{
+    /// Wraps a migrated pool, checking that `key` is the master key the database was made with.
+    pub(crate) async fn open_pool(pool: sqlx::Pool<DB>, key: MasterKey) -> Result<Self> {
+        let store = Self {
+            pool,
+            key: RwLock::new(key),
+        };
+        store.check_master_key().await?;
+        Ok(store)
+    }
 
-            fn decode_job(row: &DbRow) -> $crate::Result<$crate::Job> {
-                use sqlx::Row;
-                let fields = (|| {
-                    Ok::<_, sqlx::Error>((
-                        row.try_get::<i64, _>("id")?,
-                        row.try_get::<String, _>("kind")?,
-                        row.try_get::<String, _>("key")?,
-                        row.try_get::<String, _>("payload")?,
-                        row.try_get::<String, _>("state")?,
-                        row.try_get::<i64, _>("attempts")?,
-                        row.try_get::<i64, _>("run_at_ms")?,
-                        row.try_get::<Option<String>, _>("locked_by")?,
-                        row.try_get::<Option<i64>, _>("locked_until")?,
-                        row.try_get::<Option<String>, _>("last_error")?,
-                        row.try_get::<i64, _>("created_ms")?,
-                        row.try_get::<i64, _>("updated_ms")?,
-                    ))
-                })()
-                .map_err($crate::StoreError::db("read a job"))?;
-                let (id, kind, key, payload, state, attempts, run_at_ms, locked_by, locked_until_ms, last_error, created_ms, updated_ms) = fields;
-                let state = $crate::JobState::parse(&state)
-                    .ok_or_else(|| $crate::StoreError::corrupt("jobs", id, format!("unknown state '{state}'")))?;
-                let payload = serde_json::from_str(&payload)
-                    .map_err(|err| $crate::StoreError::corrupt("jobs", id, format!("the payload is not JSON: {err}")))?;
-                Ok($crate::Job {
-                    id: $crate::JobId(id),
-                    kind,
-                    key,
-                    payload,
-                    state,
-                    attempts,
-                    run_at_ms,
-                    locked_by,
-                    locked_until_ms,
-                    last_error,
-                    created_ms,
-                    updated_ms,
-                })
-            }
-
-            fn lease_held(done: <$db as sqlx::Database>::QueryResult, job: $crate::JobId, worker: &str) -> $crate::Result<()> {
-                if done.rows_affected() == 0 {
-                    return Err($crate::StoreError::LeaseLost { job, worker: worker.to_owned() });
-                }
-                Ok(())
-            }
+    pub(crate) fn key(&self) -> crate::secrets::MasterKey {
+        match self.key.read() {
+            Ok(k) => k.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
         }
+    }
 
-        impl $crate::Store for $ty {
-            fn backend(&self) -> $crate::Backend {
-                $backend
+    pub(crate) async fn begin_write(
+        &self,
+        op: &'static str,
+    ) -> Result<sqlx::Transaction<'static, DB>> {
+        self.pool
+            .begin_with(DB::BEGIN_WRITE)
+            .await
+            .map_err(StoreError::db(op))
+    }
+
+    /// Seals a known value on first open and checks it on every later open, so a wrong
+    /// master key stops the program at start.
+    pub(crate) async fn check_master_key(&self) -> Result<()> {
+        use crate::secrets::{KEY_CHECK_AAD, KEY_CHECK_META, KEY_CHECK_PLAINTEXT};
+        let key = self.key();
+        let sealed = key.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(KEY_CHECK_META)
+            .bind(sealed)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("write the master key check"))?;
+        let stored: Vec<u8> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(KEY_CHECK_META)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::db("read the master key check"))?;
+        match key.open(&stored, KEY_CHECK_AAD) {
+            Some(text) if text == KEY_CHECK_PLAINTEXT => Ok(()),
+            _ => Err(StoreError::WrongMasterKey),
+        }
+    }
+
+    pub(crate) fn decode_connection(&self, row: &DB::Row) -> Result<crate::Connection> {
+        use sqlx::Row;
+        let id: i64 = row
+            .try_get("id")
+            .map_err(StoreError::db("read a connection"))?;
+        let label: String = row
+            .try_get("label")
+            .map_err(StoreError::db("read a connection"))?;
+        let account: String = row
+            .try_get("account_sid")
+            .map_err(StoreError::db("read a connection"))?;
+        let api_key: String = row
+            .try_get("api_key_sid")
+            .map_err(StoreError::db("read a connection"))?;
+        let sealed: Vec<u8> = row
+            .try_get("sealed_secret")
+            .map_err(StoreError::db("read a connection"))?;
+        let created_ms: i64 = row
+            .try_get("created_ms")
+            .map_err(StoreError::db("read a connection"))?;
+        let updated_ms: i64 = row
+            .try_get("updated_ms")
+            .map_err(StoreError::db("read a connection"))?;
+        let account_sid = domain::AccountSid::parse(&account)
+            .map_err(|e| StoreError::corrupt("connections", id, e.to_string()))?;
+        let api_key_sid = domain::ApiKeySid::parse(&api_key)
+            .map_err(|e| StoreError::corrupt("connections", id, e.to_string()))?;
+        let opened = self
+            .key()
+            .open(&sealed, &crate::secrets::connection_aad(id))
+            .ok_or_else(|| StoreError::SecretUnreadable {
+                id: crate::ConnectionId(id),
+                label: label.clone(),
+            })?;
+        let secret = String::from_utf8(opened).map_err(|_| {
+            StoreError::corrupt("connections", id, "the opened secret is not UTF-8 text")
+        })?;
+        Ok(crate::Connection {
+            id: crate::ConnectionId(id),
+            label,
+            account_sid,
+            api_key_sid,
+            secret: domain::Secret::new(secret),
+            created_ms,
+            updated_ms,
+        })
+    }
+
+    pub(crate) fn decode_metric(row: &DB::Row) -> Result<crate::StoredMetric> {
+        use sqlx::Row;
+        let e = StoreError::db("read a metric");
+        let id: i64 = row.try_get("id").map_err(e)?;
+        let get_err = StoreError::db("read a metric");
+        let (name, connection_id, definition, version, used_by, created_ms, updated_ms) = (|| {
+            Ok::<_, sqlx::Error>((
+                row.try_get::<String, _>("name")?,
+                row.try_get::<Option<i64>, _>("connection_id")?,
+                row.try_get::<String, _>("definition")?,
+                row.try_get::<i64, _>("version")?,
+                row.try_get::<String, _>("used_by")?,
+                row.try_get::<i64, _>("created_ms")?,
+                row.try_get::<i64, _>("updated_ms")?,
+            ))
+        })(
+        )
+        .map_err(get_err)?;
+        let used_by: Vec<String> = serde_json::from_str(&used_by).map_err(|err| {
+            StoreError::corrupt(
+                "metrics",
+                id,
+                format!("used_by is not a JSON list of strings: {err}"),
+            )
+        })?;
+        Ok(crate::StoredMetric {
+            id: crate::MetricId(id),
+            name,
+            connection_id: connection_id.map(crate::ConnectionId),
+            definition,
+            version,
+            used_by,
+            created_ms,
+            updated_ms,
+        })
+    }
+
+    pub(crate) fn decode_bucket(row: &DB::Row) -> Result<crate::BucketRow, sqlx::Error> {
+        use sqlx::Row;
+        Ok(crate::BucketRow {
+            dimension: row.try_get("dimension")?,
+            hour_ms: row.try_get("hour_ms")?,
+            sum: row.try_get("sum")?,
+            count: row.try_get("count")?,
+            min: row.try_get("min")?,
+            max: row.try_get("max")?,
+            latest: row.try_get("latest")?,
+            latest_at_ms: row.try_get("latest_at_ms")?,
+        })
+    }
+
+    pub(crate) fn decode_run(row: &DB::Row) -> Result<crate::SyncRun> {
+        use sqlx::Row;
+        let fields = (|| {
+            Ok::<_, sqlx::Error>((
+                row.try_get::<i64, _>("id")?,
+                row.try_get::<i64, _>("metric_id")?,
+                row.try_get::<i64, _>("from_ms")?,
+                row.try_get::<i64, _>("to_ms")?,
+                row.try_get::<String, _>("status")?,
+                row.try_get::<String, _>("ledger")?,
+                row.try_get::<Option<String>, _>("error")?,
+                row.try_get::<i64, _>("started_ms")?,
+                row.try_get::<Option<i64>, _>("finished_ms")?,
+            ))
+        })()
+        .map_err(StoreError::db("read a sync run"))?;
+        let (id, metric_id, from_ms, to_ms, status, ledger, error, started_ms, finished_ms) =
+            fields;
+        let status = crate::RunStatus::parse(&status).ok_or_else(|| {
+            StoreError::corrupt("sync_runs", id, format!("unknown status '{status}'"))
+        })?;
+        let ledger = serde_json::from_str(&ledger).map_err(|err| {
+            StoreError::corrupt("sync_runs", id, format!("the ledger is not JSON: {err}"))
+        })?;
+        Ok(crate::SyncRun {
+            id: crate::SyncRunId(id),
+            metric_id: crate::MetricId(metric_id),
+            from_ms,
+            to_ms,
+            status,
+            ledger,
+            error,
+            started_ms,
+            finished_ms,
+        })
+    }
+
+    pub(crate) fn decode_job(row: &DB::Row) -> Result<crate::Job> {
+        use sqlx::Row;
+        let fields = (|| {
+            Ok::<_, sqlx::Error>((
+                row.try_get::<i64, _>("id")?,
+                row.try_get::<String, _>("kind")?,
+                row.try_get::<String, _>("key")?,
+                row.try_get::<String, _>("payload")?,
+                row.try_get::<String, _>("state")?,
+                row.try_get::<i64, _>("attempts")?,
+                row.try_get::<i64, _>("run_at_ms")?,
+                row.try_get::<Option<String>, _>("locked_by")?,
+                row.try_get::<Option<i64>, _>("locked_until")?,
+                row.try_get::<Option<String>, _>("last_error")?,
+                row.try_get::<i64, _>("created_ms")?,
+                row.try_get::<i64, _>("updated_ms")?,
+            ))
+        })()
+        .map_err(StoreError::db("read a job"))?;
+        let (
+            id,
+            kind,
+            key,
+            payload,
+            state,
+            attempts,
+            run_at_ms,
+            locked_by,
+            locked_until_ms,
+            last_error,
+            created_ms,
+            updated_ms,
+        ) = fields;
+        let state = crate::JobState::parse(&state)
+            .ok_or_else(|| StoreError::corrupt("jobs", id, format!("unknown state '{state}'")))?;
+        let payload = serde_json::from_str(&payload).map_err(|err| {
+            StoreError::corrupt("jobs", id, format!("the payload is not JSON: {err}"))
+        })?;
+        Ok(crate::Job {
+            id: crate::JobId(id),
+            kind,
+            key,
+            payload,
+            state,
+            attempts,
+            run_at_ms,
+            locked_by,
+            locked_until_ms,
+            last_error,
+            created_ms,
+            updated_ms,
+        })
+    }
+
+    pub(crate) fn lease_held(done: DB::QueryResult, job: crate::JobId, worker: &str) -> Result<()> {
+        if DB::rows_affected(&done) == 0 {
+            return Err(StoreError::LeaseLost {
+                job,
+                worker: worker.to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl<DB: Dialect> crate::Store for SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'q> &'q str: sqlx::Encode<'q, DB>,
+    str: sqlx::Type<DB>,
+    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> f64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Vec<u8>: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<&'q str>: sqlx::Encode<'q, DB>,
+    for<'q> Option<i64>: sqlx::Encode<'q, DB>,
+    for<'q> Option<f64>: sqlx::Encode<'q, DB>,
+    for<'q> Option<Vec<u8>>: sqlx::Encode<'q, DB>,
+{
+    fn backend(&self) -> crate::Backend {
+        DB::BACKEND
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("ping the database"))?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn process_seen(&self, id: &str, kind: &str, now_ms: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO processes (id, kind, started_ms, seen_ms) VALUES ($1, $2, $3, $3) \
+             ON CONFLICT (id) DO UPDATE SET seen_ms = excluded.seen_ms",
+        )
+        .bind(id)
+        .bind(kind)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::db("record a running process"))?;
+        Ok(())
+    }
+
+    async fn process_gone(&self, id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM processes WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("forget a stopped process"))?;
+        Ok(())
+    }
+
+    async fn live_processes(&self, since_ms: i64) -> Result<Vec<crate::ProcessRow>> {
+        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+            "SELECT id, kind, started_ms, seen_ms FROM processes WHERE seen_ms >= $1 ORDER BY \
+             seen_ms DESC, id",
+        )
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::db("read the running processes"))?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, kind, started_ms, seen_ms)| crate::ProcessRow {
+                id,
+                kind,
+                started_ms,
+                seen_ms,
+            })
+            .collect())
+    }
+
+    async fn create_connection(
+        &self,
+        new: &crate::NewConnection,
+        now_ms: i64,
+    ) -> Result<crate::Connection> {
+        let key = self.key();
+        let mut tx = self.begin_write("create a connection").await?;
+        let inserted = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO connections (label, account_sid, api_key_sid, sealed_secret, created_ms, \
+             updated_ms) \
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        )
+        .bind(new.label.as_str())
+        .bind(new.account_sid.as_str())
+        .bind(new.api_key_sid.as_str())
+        .bind(Vec::<u8>::new())
+        .bind(now_ms)
+        .fetch_one(&mut *tx)
+        .await;
+        let id = match inserted {
+            Ok(id) => id,
+            Err(e) if crate::error::is_unique_violation(&e) => {
+                return Err(StoreError::Duplicate {
+                    what: "connection",
+                    value: new.label.clone(),
+                });
             }
+            Err(e) => return Err(StoreError::db("create a connection")(e)),
+        };
+        // The associated data names the row, so the id must exist before sealing.
+        let sealed = key.seal(
+            new.secret.expose().as_bytes(),
+            &crate::secrets::connection_aad(id),
+        )?;
+        sqlx::query("UPDATE connections SET sealed_secret = $1 WHERE id = $2")
+            .bind(sealed)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("seal a connection's secret"))?;
+        tx.commit()
+            .await
+            .map_err(StoreError::db("create a connection"))?;
+        Ok(crate::Connection {
+            id: crate::ConnectionId(id),
+            label: new.label.clone(),
+            account_sid: new.account_sid.clone(),
+            api_key_sid: new.api_key_sid.clone(),
+            secret: new.secret.clone(),
+            created_ms: now_ms,
+            updated_ms: now_ms,
+        })
+    }
 
-            async fn ping(&self) -> $crate::Result<()> {
-                sqlx::query("SELECT 1").execute(&self.pool).await.map_err($crate::StoreError::db("ping the database"))?;
-                Ok(())
-            }
+    async fn connection(&self, id: crate::ConnectionId) -> Result<crate::Connection> {
+        const SQL: &str = "SELECT id, label, account_sid, api_key_sid, sealed_secret, created_ms, \
+                           updated_ms FROM connections WHERE id = $1";
+        let row = sqlx::query(SQL)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("read a connection"))?
+            .ok_or_else(|| crate::error::not_found_connection(id))?;
+        self.decode_connection(&row)
+    }
 
-            async fn close(&self) {
-                self.pool.close().await;
-            }
+    async fn connection_by_label(&self, label: &str) -> Result<Option<crate::Connection>> {
+        const SQL: &str = "SELECT id, label, account_sid, api_key_sid, sealed_secret, created_ms, \
+                           updated_ms FROM connections WHERE label = $1";
+        let row = sqlx::query(SQL)
+            .bind(label)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("read a connection"))?;
+        row.map(|r| self.decode_connection(&r)).transpose()
+    }
 
-            async fn process_seen(&self, id: &str, kind: &str, now_ms: i64) -> $crate::Result<()> {
-                sqlx::query(
-                    "INSERT INTO processes (id, kind, started_ms, seen_ms) VALUES ($1, $2, $3, $3) \
-                     ON CONFLICT (id) DO UPDATE SET seen_ms = excluded.seen_ms",
-                )
-                .bind(id)
-                .bind(kind)
-                .bind(now_ms)
-                .execute(&self.pool)
-                .await
-                .map_err($crate::StoreError::db("record a running process"))?;
-                Ok(())
-            }
+    async fn list_connections(&self) -> Result<Vec<crate::Connection>> {
+        const SQL: &str = "SELECT id, label, account_sid, api_key_sid, sealed_secret, created_ms, \
+                           updated_ms FROM connections ORDER BY label";
+        let rows = sqlx::query(SQL)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::db("list connections"))?;
+        rows.iter().map(|r| self.decode_connection(r)).collect()
+    }
 
-            async fn process_gone(&self, id: &str) -> $crate::Result<()> {
-                sqlx::query("DELETE FROM processes WHERE id = $1")
-                    .bind(id)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("forget a stopped process"))?;
-                Ok(())
-            }
-
-            async fn live_processes(&self, since_ms: i64) -> $crate::Result<Vec<$crate::ProcessRow>> {
-                let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
-                    "SELECT id, kind, started_ms, seen_ms FROM processes WHERE seen_ms >= $1 ORDER BY seen_ms DESC, id",
-                )
-                .bind(since_ms)
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::StoreError::db("read the running processes"))?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(id, kind, started_ms, seen_ms)| $crate::ProcessRow { id, kind, started_ms, seen_ms })
-                    .collect())
-            }
-
-            async fn create_connection(&self, new: &$crate::NewConnection, now_ms: i64) -> $crate::Result<$crate::Connection> {
-                let key = self.key();
-                let mut tx = self.begin_write("create a connection").await?;
-                let inserted = sqlx::query_scalar::<_, i64>(
-                    "INSERT INTO connections (label, account_sid, api_key_sid, sealed_secret, created_ms, updated_ms) \
-                     VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
-                )
-                .bind(new.label.as_str())
-                .bind(new.account_sid.as_str())
-                .bind(new.api_key_sid.as_str())
-                .bind(Vec::<u8>::new())
-                .bind(now_ms)
-                .fetch_one(&mut *tx)
-                .await;
-                let id = match inserted {
-                    Ok(id) => id,
-                    Err(e) if $crate::error::is_unique_violation(&e) => {
-                        return Err($crate::StoreError::Duplicate { what: "connection", value: new.label.clone() });
-                    }
-                    Err(e) => return Err($crate::StoreError::db("create a connection")(e)),
-                };
-                // The associated data names the row, so the id must exist before sealing.
-                let sealed = key.seal(new.secret.expose().as_bytes(), &$crate::secrets::connection_aad(id))?;
-                sqlx::query("UPDATE connections SET sealed_secret = $1 WHERE id = $2")
-                    .bind(sealed)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err($crate::StoreError::db("seal a connection's secret"))?;
-                tx.commit().await.map_err($crate::StoreError::db("create a connection"))?;
-                Ok($crate::Connection {
-                    id: $crate::ConnectionId(id),
-                    label: new.label.clone(),
-                    account_sid: new.account_sid.clone(),
-                    api_key_sid: new.api_key_sid.clone(),
-                    secret: new.secret.clone(),
-                    created_ms: now_ms,
-                    updated_ms: now_ms,
-                })
-            }
-
-            async fn connection(&self, id: $crate::ConnectionId) -> $crate::Result<$crate::Connection> {
-                const SQL: &str = "SELECT id, label, account_sid, api_key_sid, sealed_secret, created_ms, updated_ms FROM connections WHERE id = $1";
-                let row = sqlx::query(SQL)
-                    .bind(id.0)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read a connection"))?
-                    .ok_or_else(|| $crate::error::not_found_connection(id))?;
-                self.decode_connection(&row)
-            }
-
-            async fn connection_by_label(&self, label: &str) -> $crate::Result<Option<$crate::Connection>> {
-                const SQL: &str = "SELECT id, label, account_sid, api_key_sid, sealed_secret, created_ms, updated_ms FROM connections WHERE label = $1";
-                let row = sqlx::query(SQL)
-                    .bind(label)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read a connection"))?;
-                row.map(|r| self.decode_connection(&r)).transpose()
-            }
-
-            async fn list_connections(&self) -> $crate::Result<Vec<$crate::Connection>> {
-                const SQL: &str = "SELECT id, label, account_sid, api_key_sid, sealed_secret, created_ms, updated_ms FROM connections ORDER BY label";
-                let rows = sqlx::query(SQL)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("list connections"))?;
-                rows.iter().map(|r| self.decode_connection(r)).collect()
-            }
-
-            async fn update_connection_secret(&self, id: $crate::ConnectionId, secret: &domain::Secret, now_ms: i64) -> $crate::Result<()> {
-                let sealed = self.key().seal(secret.expose().as_bytes(), &$crate::secrets::connection_aad(id.0))?;
-                let done = sqlx::query("UPDATE connections SET sealed_secret = $1, updated_ms = $2 WHERE id = $3")
-                    .bind(sealed)
-                    .bind(now_ms)
-                    .bind(id.0)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("update a connection's secret"))?;
-                if done.rows_affected() == 0 {
-                    return Err($crate::error::not_found_connection(id));
-                }
-                Ok(())
-            }
-
-            async fn rename_connection(&self, id: $crate::ConnectionId, label: &str, now_ms: i64) -> $crate::Result<()> {
-                let done = sqlx::query("UPDATE connections SET label = $1, updated_ms = $2 WHERE id = $3")
-                    .bind(label)
-                    .bind(now_ms)
-                    .bind(id.0)
-                    .execute(&self.pool)
-                    .await;
-                match done {
-                    Ok(done) if done.rows_affected() == 0 => Err($crate::error::not_found_connection(id)),
-                    Ok(_) => Ok(()),
-                    Err(e) if $crate::error::is_unique_violation(&e) => {
-                        Err($crate::StoreError::Duplicate { what: "connection", value: label.to_owned() })
-                    }
-                    Err(e) => Err($crate::StoreError::db("rename a connection")(e)),
-                }
-            }
-
-            async fn delete_connection(&self, id: $crate::ConnectionId) -> $crate::Result<bool> {
-                let done = sqlx::query("DELETE FROM connections WHERE id = $1")
-                    .bind(id.0)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("delete a connection"))?;
-                Ok(done.rows_affected() > 0)
-            }
-
-            async fn rotate_master_key(&self, old: &$crate::secrets::MasterKey, new: &$crate::secrets::MasterKey) -> $crate::Result<u64> {
-                use sqlx::Row;
-                use $crate::secrets::{KEY_CHECK_AAD, KEY_CHECK_META, KEY_CHECK_PLAINTEXT};
-                let mut tx = self.begin_write("rotate the master key").await?;
-                let check: Vec<u8> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
-                    .bind(KEY_CHECK_META)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err($crate::StoreError::db("read the master key check"))?;
-                if old.open(&check, KEY_CHECK_AAD).as_deref() != Some(KEY_CHECK_PLAINTEXT) {
-                    return Err($crate::StoreError::WrongMasterKey);
-                }
-                let rows = sqlx::query("SELECT id, label, sealed_secret FROM connections ORDER BY id")
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err($crate::StoreError::db("read connections to re-seal"))?;
-                let mut count = 0u64;
-                for row in &rows {
-                    let id: i64 = row.try_get("id").map_err($crate::StoreError::db("read a connection"))?;
-                    let label: String = row.try_get("label").map_err($crate::StoreError::db("read a connection"))?;
-                    let sealed: Vec<u8> = row.try_get("sealed_secret").map_err($crate::StoreError::db("read a connection"))?;
-                    let aad = $crate::secrets::connection_aad(id);
-                    let plain = old
-                        .open(&sealed, &aad)
-                        .ok_or($crate::StoreError::SecretUnreadable { id: $crate::ConnectionId(id), label })?;
-                    let resealed = new.seal(&plain, &aad)?;
-                    sqlx::query("UPDATE connections SET sealed_secret = $1 WHERE id = $2")
-                        .bind(resealed)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err($crate::StoreError::db("re-seal a secret"))?;
-                    count += 1;
-                }
-                // Channel secrets (SMTP passwords, webhook URLs and signing keys) move with the key too.
-                let rows = sqlx::query("SELECT id, name, sealed_secret FROM channels WHERE sealed_secret IS NOT NULL ORDER BY id")
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err($crate::StoreError::db("read channels to re-seal"))?;
-                for row in &rows {
-                    let id: i64 = row.try_get("id").map_err($crate::StoreError::db("read a channel"))?;
-                    let sealed: Vec<u8> = row.try_get("sealed_secret").map_err($crate::StoreError::db("read a channel"))?;
-                    let aad = $crate::watching::channel_aad(id);
-                    let plain = old
-                        .open(&sealed, &aad)
-                        .ok_or_else(|| $crate::StoreError::corrupt("channels", id, "the secret does not open under the old master key"))?;
-                    let resealed = new.seal(&plain, &aad)?;
-                    sqlx::query("UPDATE channels SET sealed_secret = $1 WHERE id = $2")
-                        .bind(resealed)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err($crate::StoreError::db("re-seal a secret"))?;
-                    count += 1;
-                }
-                // Signing keys (share links); one still in the clear is sealed on the way.
-                let rows: Vec<(String, Vec<u8>)> = sqlx::query_as("SELECT key, value FROM meta WHERE key LIKE 'signing_key:%' ORDER BY key")
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err($crate::StoreError::db("read signing keys to re-seal"))?;
-                for (name, value) in rows {
-                    let plain = match old.open(&value, &name) {
-                        Some(plain) => plain,
-                        None if value.len() == $crate::boards::PLAIN_SIGNING_KEY_LEN => value,
-                        None => return Err($crate::StoreError::Invalid {
-                            what: "signing key",
-                            reason: format!("the stored {name} does not open under the old master key"),
-                        }),
-                    };
-                    sqlx::query("UPDATE meta SET value = $1 WHERE key = $2")
-                        .bind(new.seal(&plain, &name)?)
-                        .bind(&name)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err($crate::StoreError::db("re-seal a signing key"))?;
-                    count += 1;
-                }
-                let check = new.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
-                sqlx::query("UPDATE meta SET value = $1 WHERE key = $2")
-                    .bind(check)
-                    .bind(KEY_CHECK_META)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err($crate::StoreError::db("write the master key check"))?;
-                tx.commit().await.map_err($crate::StoreError::db("rotate the master key"))?;
-                match self.key.write() {
-                    Ok(mut k) => *k = new.clone(),
-                    Err(poisoned) => *poisoned.into_inner() = new.clone(),
-                }
-                Ok(count)
-            }
-
-            async fn create_metric(&self, new: &$crate::NewMetric, now_ms: i64) -> $crate::Result<$crate::StoredMetric> {
-                let mut tx = self.begin_write("create a metric").await?;
-                let inserted = sqlx::query(
-                    "INSERT INTO metrics (name, connection_id, definition, version, used_by, created_ms, updated_ms) \
-                     VALUES ($1, $2, $3, 1, '[]', $4, $4) \
-                     RETURNING id, name, connection_id, definition, version, used_by, created_ms, updated_ms",
-                )
-                .bind(new.name.as_str())
-                .bind(new.connection_id.map(|c| c.0))
-                .bind(new.definition.as_str())
-                .bind(now_ms)
-                .fetch_one(&mut *tx)
-                .await;
-                let row = match inserted {
-                    Ok(row) => row,
-                    Err(e) if $crate::error::is_unique_violation(&e) => {
-                        return Err($crate::StoreError::Duplicate { what: "metric", value: new.name.clone() });
-                    }
-                    Err(e) => return Err($crate::StoreError::db("create a metric")(e)),
-                };
-                let metric = Self::decode_metric(&row)?;
-                sqlx::query("INSERT INTO metric_versions (metric_id, version, definition, saved_ms) VALUES ($1, 1, $2, $3)")
-                    .bind(metric.id.0)
-                    .bind(new.definition.as_str())
-                    .bind(now_ms)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err($crate::StoreError::db("save a metric version"))?;
-                tx.commit().await.map_err($crate::StoreError::db("create a metric"))?;
-                Ok(metric)
-            }
-
-            async fn update_metric_definition(&self, id: $crate::MetricId, definition: &str, now_ms: i64) -> $crate::Result<$crate::StoredMetric> {
-                let mut tx = self.begin_write("update a metric").await?;
-                let row = sqlx::query(
-                    "UPDATE metrics SET definition = $1, version = version + 1, updated_ms = $2 WHERE id = $3 \
-                     RETURNING id, name, connection_id, definition, version, used_by, created_ms, updated_ms",
-                )
-                .bind(definition)
+    async fn update_connection_secret(
+        &self,
+        id: crate::ConnectionId,
+        secret: &domain::Secret,
+        now_ms: i64,
+    ) -> Result<()> {
+        let sealed = self.key().seal(
+            secret.expose().as_bytes(),
+            &crate::secrets::connection_aad(id.0),
+        )?;
+        let done =
+            sqlx::query("UPDATE connections SET sealed_secret = $1, updated_ms = $2 WHERE id = $3")
+                .bind(sealed)
                 .bind(now_ms)
                 .bind(id.0)
-                .fetch_optional(&mut *tx)
+                .execute(&self.pool)
                 .await
-                .map_err($crate::StoreError::db("update a metric"))?
-                .ok_or_else(|| $crate::error::not_found_metric(id))?;
-                let metric = Self::decode_metric(&row)?;
-                sqlx::query("INSERT INTO metric_versions (metric_id, version, definition, saved_ms) VALUES ($1, $2, $3, $4)")
-                    .bind(id.0)
-                    .bind(metric.version)
-                    .bind(definition)
-                    .bind(now_ms)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err($crate::StoreError::db("save a metric version"))?;
-                tx.commit().await.map_err($crate::StoreError::db("update a metric"))?;
-                Ok(metric)
-            }
+                .map_err(StoreError::db("update a connection's secret"))?;
+        if DB::rows_affected(&done) == 0 {
+            return Err(crate::error::not_found_connection(id));
+        }
+        Ok(())
+    }
 
-            async fn metric(&self, id: $crate::MetricId) -> $crate::Result<$crate::StoredMetric> {
-                const SQL: &str = "SELECT id, name, connection_id, definition, version, used_by, created_ms, updated_ms FROM metrics WHERE id = $1";
-                let row = sqlx::query(SQL)
-                    .bind(id.0)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read a metric"))?
-                    .ok_or_else(|| $crate::error::not_found_metric(id))?;
-                Self::decode_metric(&row)
+    async fn rename_connection(
+        &self,
+        id: crate::ConnectionId,
+        label: &str,
+        now_ms: i64,
+    ) -> Result<()> {
+        let done = sqlx::query("UPDATE connections SET label = $1, updated_ms = $2 WHERE id = $3")
+            .bind(label)
+            .bind(now_ms)
+            .bind(id.0)
+            .execute(&self.pool)
+            .await;
+        match done {
+            Ok(done) if DB::rows_affected(&done) == 0 => {
+                Err(crate::error::not_found_connection(id))
             }
+            Ok(_) => Ok(()),
+            Err(e) if crate::error::is_unique_violation(&e) => Err(StoreError::Duplicate {
+                what: "connection",
+                value: label.to_owned(),
+            }),
+            Err(e) => Err(StoreError::db("rename a connection")(e)),
+        }
+    }
 
-            async fn metric_by_name(&self, name: &str) -> $crate::Result<Option<$crate::StoredMetric>> {
-                const SQL: &str = "SELECT id, name, connection_id, definition, version, used_by, created_ms, updated_ms FROM metrics WHERE name = $1";
-                let row = sqlx::query(SQL)
-                    .bind(name)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read a metric"))?;
-                row.as_ref().map(Self::decode_metric).transpose()
-            }
+    async fn delete_connection(&self, id: crate::ConnectionId) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM connections WHERE id = $1")
+            .bind(id.0)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("delete a connection"))?;
+        Ok(DB::rows_affected(&done) > 0)
+    }
 
-            async fn list_metrics(&self) -> $crate::Result<Vec<$crate::StoredMetric>> {
-                const SQL: &str = "SELECT id, name, connection_id, definition, version, used_by, created_ms, updated_ms FROM metrics ORDER BY name";
-                let rows = sqlx::query(SQL)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("list metrics"))?;
-                rows.iter().map(Self::decode_metric).collect()
-            }
-
-            async fn metric_versions(&self, id: $crate::MetricId) -> $crate::Result<Vec<$crate::MetricVersion>> {
-                use sqlx::Row;
-                let rows = sqlx::query("SELECT version, definition, saved_ms FROM metric_versions WHERE metric_id = $1 ORDER BY version")
-                    .bind(id.0)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("list metric versions"))?;
-                rows.iter()
-                    .map(|r| {
-                        Ok($crate::MetricVersion {
-                            metric_id: id,
-                            version: r.try_get("version")?,
-                            definition: r.try_get("definition")?,
-                            saved_ms: r.try_get("saved_ms")?,
-                        })
-                    })
-                    .collect::<Result<_, sqlx::Error>>()
-                    .map_err($crate::StoreError::db("read a metric version"))
-            }
-
-            async fn set_metric_usage(&self, id: $crate::MetricId, used_by: &[String], now_ms: i64) -> $crate::Result<()> {
-                let text = serde_json::to_string(used_by)
-                    .map_err(|e| $crate::StoreError::Invalid { what: "metric usage", reason: e.to_string() })?;
-                let done = sqlx::query("UPDATE metrics SET used_by = $1, updated_ms = $2 WHERE id = $3")
-                    .bind(text)
-                    .bind(now_ms)
-                    .bind(id.0)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("record a metric's usage"))?;
-                if done.rows_affected() == 0 {
-                    return Err($crate::error::not_found_metric(id));
-                }
-                Ok(())
-            }
-
-            async fn delete_metric(&self, id: $crate::MetricId) -> $crate::Result<bool> {
-                let done = sqlx::query("DELETE FROM metrics WHERE id = $1")
-                    .bind(id.0)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("delete a metric"))?;
-                Ok(done.rows_affected() > 0)
-            }
-
-            async fn replace_window(&self, metric: $crate::MetricId, from_ms: i64, to_ms: i64, buckets: &[$crate::BucketRow]) -> $crate::Result<$crate::WindowReplaced> {
-                $crate::sql_impl::check_window(metric, from_ms, to_ms, buckets)?;
-                let mut tx = self.begin_write("replace a window of buckets").await?;
-                let deleted = sqlx::query("DELETE FROM buckets WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3")
-                    .bind(metric.0)
-                    .bind(from_ms)
-                    .bind(to_ms)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err($crate::StoreError::db("delete a window of buckets"))?
-                    .rows_affected();
-                let mut inserted = 0u64;
-                for chunk in buckets.chunks($crate::sql_impl::BUCKET_CHUNK) {
-                    let sql = $crate::sql_impl::bucket_insert_sql(chunk.len());
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for b in chunk {
-                        q = q
-                            .bind(metric.0)
-                            .bind(b.dimension.as_str())
-                            .bind(b.hour_ms)
-                            .bind(b.sum)
-                            .bind(b.count)
-                            .bind(b.min)
-                            .bind(b.max)
-                            .bind(b.latest)
-                            .bind(b.latest_at_ms);
-                    }
-                    inserted += q
-                        .execute(&mut *tx)
-                        .await
-                        .map_err($crate::StoreError::db("insert a window of buckets"))?
-                        .rows_affected();
-                }
-                sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
-                    .bind(metric.0)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err($crate::StoreError::db("mark a metric's buckets changed"))?;
-                tx.commit().await.map_err($crate::StoreError::db("commit a window of buckets"))?;
-                Ok($crate::WindowReplaced { deleted, inserted })
-            }
-
-            async fn add_points(&self, metric: $crate::MetricId, points: &[$crate::Point]) -> $crate::Result<()> {
-                if let Some(p) = points.iter().find(|p| !p.value.is_finite()) {
-                    return Err($crate::StoreError::Invalid {
-                        what: "point",
-                        reason: format!("the value at {} (dimension '{}') is not a finite number", p.at_ms, p.dimension),
+    async fn rotate_master_key(
+        &self,
+        old: &crate::secrets::MasterKey,
+        new: &crate::secrets::MasterKey,
+    ) -> Result<u64> {
+        use crate::secrets::{KEY_CHECK_AAD, KEY_CHECK_META, KEY_CHECK_PLAINTEXT};
+        use sqlx::Row;
+        let mut tx = self.begin_write("rotate the master key").await?;
+        let check: Vec<u8> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(KEY_CHECK_META)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::db("read the master key check"))?;
+        if old.open(&check, KEY_CHECK_AAD).as_deref() != Some(KEY_CHECK_PLAINTEXT) {
+            return Err(StoreError::WrongMasterKey);
+        }
+        let rows = sqlx::query("SELECT id, label, sealed_secret FROM connections ORDER BY id")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(StoreError::db("read connections to re-seal"))?;
+        let mut count = 0u64;
+        for row in &rows {
+            let id: i64 = row
+                .try_get("id")
+                .map_err(StoreError::db("read a connection"))?;
+            let label: String = row
+                .try_get("label")
+                .map_err(StoreError::db("read a connection"))?;
+            let sealed: Vec<u8> = row
+                .try_get("sealed_secret")
+                .map_err(StoreError::db("read a connection"))?;
+            let aad = crate::secrets::connection_aad(id);
+            let plain = old
+                .open(&sealed, &aad)
+                .ok_or(StoreError::SecretUnreadable {
+                    id: crate::ConnectionId(id),
+                    label,
+                })?;
+            let resealed = new.seal(&plain, &aad)?;
+            sqlx::query("UPDATE connections SET sealed_secret = $1 WHERE id = $2")
+                .bind(resealed)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("re-seal a secret"))?;
+            count += 1;
+        }
+        // Channel secrets (SMTP passwords, webhook URLs and signing keys) move with the key too.
+        let rows = sqlx::query(
+            "SELECT id, name, sealed_secret FROM channels WHERE sealed_secret \
+             IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(StoreError::db("read channels to re-seal"))?;
+        for row in &rows {
+            let id: i64 = row
+                .try_get("id")
+                .map_err(StoreError::db("read a channel"))?;
+            let sealed: Vec<u8> = row
+                .try_get("sealed_secret")
+                .map_err(StoreError::db("read a channel"))?;
+            let aad = crate::watching::channel_aad(id);
+            let plain = old.open(&sealed, &aad).ok_or_else(|| {
+                StoreError::corrupt(
+                    "channels",
+                    id,
+                    "the secret does not open under the old master key",
+                )
+            })?;
+            let resealed = new.seal(&plain, &aad)?;
+            sqlx::query("UPDATE channels SET sealed_secret = $1 WHERE id = $2")
+                .bind(resealed)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("re-seal a secret"))?;
+            count += 1;
+        }
+        // Signing keys (share links); one still in the clear is sealed on the way.
+        let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
+            "SELECT key, value FROM meta WHERE key LIKE 'signing_key:%' ORDER BY key",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(StoreError::db("read signing keys to re-seal"))?;
+        for (name, value) in rows {
+            let plain = match old.open(&value, &name) {
+                Some(plain) => plain,
+                None if value.len() == crate::boards::PLAIN_SIGNING_KEY_LEN => value,
+                None => {
+                    return Err(StoreError::Invalid {
+                        what: "signing key",
+                        reason: format!("the stored {name} does not open under the old master key"),
                     });
                 }
-                let mut tx = self.begin_write("add points").await?;
-                for p in points {
-                    sqlx::query(
-                        "INSERT INTO buckets (metric_id, dimension, hour_ms, sum, count, min, max, latest, latest_at_ms) \
-                         VALUES ($1, $2, $3, $4, 1, $4, $4, $4, $5) \
-                         ON CONFLICT (metric_id, dimension, hour_ms) DO UPDATE SET \
-                           sum = buckets.sum + excluded.sum, \
-                           count = buckets.count + 1, \
-                           min = CASE WHEN excluded.min < buckets.min THEN excluded.min ELSE buckets.min END, \
-                           max = CASE WHEN excluded.max > buckets.max THEN excluded.max ELSE buckets.max END, \
-                           latest = CASE WHEN excluded.latest_at_ms >= buckets.latest_at_ms THEN excluded.latest ELSE buckets.latest END, \
-                           latest_at_ms = CASE WHEN excluded.latest_at_ms >= buckets.latest_at_ms THEN excluded.latest_at_ms ELSE buckets.latest_at_ms END",
-                    )
+            };
+            sqlx::query("UPDATE meta SET value = $1 WHERE key = $2")
+                .bind(new.seal(&plain, &name)?)
+                .bind(&name)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("re-seal a signing key"))?;
+            count += 1;
+        }
+        let check = new.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
+        sqlx::query("UPDATE meta SET value = $1 WHERE key = $2")
+            .bind(check)
+            .bind(KEY_CHECK_META)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("write the master key check"))?;
+        tx.commit()
+            .await
+            .map_err(StoreError::db("rotate the master key"))?;
+        match self.key.write() {
+            Ok(mut k) => *k = new.clone(),
+            Err(poisoned) => *poisoned.into_inner() = new.clone(),
+        }
+        Ok(count)
+    }
+
+    async fn create_metric(
+        &self,
+        new: &crate::NewMetric,
+        now_ms: i64,
+    ) -> Result<crate::StoredMetric> {
+        let mut tx = self.begin_write("create a metric").await?;
+        let inserted = sqlx::query(
+            "INSERT INTO metrics (name, connection_id, definition, version, used_by, created_ms, \
+             updated_ms) \
+             VALUES ($1, $2, $3, 1, '[]', $4, $4) \
+             RETURNING id, name, connection_id, definition, version, used_by, created_ms, \
+             updated_ms",
+        )
+        .bind(new.name.as_str())
+        .bind(new.connection_id.map(|c| c.0))
+        .bind(new.definition.as_str())
+        .bind(now_ms)
+        .fetch_one(&mut *tx)
+        .await;
+        let row = match inserted {
+            Ok(row) => row,
+            Err(e) if crate::error::is_unique_violation(&e) => {
+                return Err(StoreError::Duplicate {
+                    what: "metric",
+                    value: new.name.clone(),
+                });
+            }
+            Err(e) => return Err(StoreError::db("create a metric")(e)),
+        };
+        let metric = Self::decode_metric(&row)?;
+        sqlx::query(
+            "INSERT INTO metric_versions (metric_id, version, definition, saved_ms) \
+             VALUES ($1, 1, $2, $3)",
+        )
+        .bind(metric.id.0)
+        .bind(new.definition.as_str())
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::db("save a metric version"))?;
+        tx.commit()
+            .await
+            .map_err(StoreError::db("create a metric"))?;
+        Ok(metric)
+    }
+
+    async fn update_metric_definition(
+        &self,
+        id: crate::MetricId,
+        definition: &str,
+        now_ms: i64,
+    ) -> Result<crate::StoredMetric> {
+        let mut tx = self.begin_write("update a metric").await?;
+        let row = sqlx::query(
+            "UPDATE metrics SET definition = $1, version = version + 1, updated_ms = $2 WHERE id \
+             = $3 \
+             RETURNING id, name, connection_id, definition, version, used_by, created_ms, \
+             updated_ms",
+        )
+        .bind(definition)
+        .bind(now_ms)
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(StoreError::db("update a metric"))?
+        .ok_or_else(|| crate::error::not_found_metric(id))?;
+        let metric = Self::decode_metric(&row)?;
+        sqlx::query(
+            "INSERT INTO metric_versions (metric_id, version, definition, saved_ms) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id.0)
+        .bind(metric.version)
+        .bind(definition)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::db("save a metric version"))?;
+        tx.commit()
+            .await
+            .map_err(StoreError::db("update a metric"))?;
+        Ok(metric)
+    }
+
+    async fn metric(&self, id: crate::MetricId) -> Result<crate::StoredMetric> {
+        const SQL: &str = "SELECT id, name, connection_id, definition, version, used_by, \
+                           created_ms, updated_ms FROM metrics WHERE id = $1";
+        let row = sqlx::query(SQL)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("read a metric"))?
+            .ok_or_else(|| crate::error::not_found_metric(id))?;
+        Self::decode_metric(&row)
+    }
+
+    async fn metric_by_name(&self, name: &str) -> Result<Option<crate::StoredMetric>> {
+        const SQL: &str = "SELECT id, name, connection_id, definition, version, used_by, \
+                           created_ms, updated_ms FROM metrics WHERE name = $1";
+        let row = sqlx::query(SQL)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("read a metric"))?;
+        row.as_ref().map(Self::decode_metric).transpose()
+    }
+
+    async fn list_metrics(&self) -> Result<Vec<crate::StoredMetric>> {
+        const SQL: &str = "SELECT id, name, connection_id, definition, version, used_by, \
+                           created_ms, updated_ms FROM metrics ORDER BY name";
+        let rows = sqlx::query(SQL)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::db("list metrics"))?;
+        rows.iter().map(Self::decode_metric).collect()
+    }
+
+    async fn metric_versions(&self, id: crate::MetricId) -> Result<Vec<crate::MetricVersion>> {
+        use sqlx::Row;
+        let rows = sqlx::query(
+            "SELECT version, definition, saved_ms FROM metric_versions WHERE \
+             metric_id = $1 ORDER BY version",
+        )
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::db("list metric versions"))?;
+        rows.iter()
+            .map(|r| {
+                Ok(crate::MetricVersion {
+                    metric_id: id,
+                    version: r.try_get("version")?,
+                    definition: r.try_get("definition")?,
+                    saved_ms: r.try_get("saved_ms")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::db("read a metric version"))
+    }
+
+    async fn set_metric_usage(
+        &self,
+        id: crate::MetricId,
+        used_by: &[String],
+        now_ms: i64,
+    ) -> Result<()> {
+        let text = serde_json::to_string(used_by).map_err(|e| StoreError::Invalid {
+            what: "metric usage",
+            reason: e.to_string(),
+        })?;
+        let done = sqlx::query("UPDATE metrics SET used_by = $1, updated_ms = $2 WHERE id = $3")
+            .bind(text)
+            .bind(now_ms)
+            .bind(id.0)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("record a metric's usage"))?;
+        if DB::rows_affected(&done) == 0 {
+            return Err(crate::error::not_found_metric(id));
+        }
+        Ok(())
+    }
+
+    async fn delete_metric(&self, id: crate::MetricId) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM metrics WHERE id = $1")
+            .bind(id.0)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("delete a metric"))?;
+        Ok(DB::rows_affected(&done) > 0)
+    }
+
+    async fn replace_window(
+        &self,
+        metric: crate::MetricId,
+        from_ms: i64,
+        to_ms: i64,
+        buckets: &[crate::BucketRow],
+    ) -> Result<crate::WindowReplaced> {
+        crate::sql_impl::check_window(metric, from_ms, to_ms, buckets)?;
+        let mut tx = self.begin_write("replace a window of buckets").await?;
+        let deleted = DB::rows_affected(
+            &sqlx::query(
+                "DELETE FROM buckets WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3",
+            )
+            .bind(metric.0)
+            .bind(from_ms)
+            .bind(to_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("delete a window of buckets"))?,
+        );
+        let mut inserted = 0u64;
+        for chunk in buckets.chunks(crate::sql_impl::BUCKET_CHUNK) {
+            let sql = crate::sql_impl::bucket_insert_sql(chunk.len());
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for b in chunk {
+                q = q
                     .bind(metric.0)
-                    .bind(p.dimension.as_str())
-                    .bind(p.at_ms.div_euclid($crate::rows::HOUR_MS) * $crate::rows::HOUR_MS)
-                    .bind(p.value)
-                    .bind(p.at_ms)
-                    .execute(&mut *tx)
+                    .bind(b.dimension.as_str())
+                    .bind(b.hour_ms)
+                    .bind(b.sum)
+                    .bind(b.count)
+                    .bind(b.min)
+                    .bind(b.max)
+                    .bind(b.latest)
+                    .bind(b.latest_at_ms);
+            }
+            inserted += DB::rows_affected(
+                &q.execute(&mut *tx)
                     .await
-                    .map_err($crate::StoreError::db("add a point"))?;
-                }
-                sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
-                    .bind(metric.0)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err($crate::StoreError::db("mark a metric's buckets changed"))?;
-                tx.commit().await.map_err($crate::StoreError::db("add points"))?;
-                Ok(())
-            }
+                    .map_err(StoreError::db("insert a window of buckets"))?,
+            );
+        }
+        sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
+            .bind(metric.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("mark a metric's buckets changed"))?;
+        tx.commit()
+            .await
+            .map_err(StoreError::db("commit a window of buckets"))?;
+        Ok(crate::WindowReplaced { deleted, inserted })
+    }
 
-            async fn buckets(&self, query: &$crate::BucketQuery) -> $crate::Result<Vec<$crate::BucketRow>> {
-                const ALL: &str = "SELECT dimension, hour_ms, sum, count, min, max, latest, latest_at_ms FROM buckets \
-                                   WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3 ORDER BY dimension, hour_ms";
-                const ONE: &str = "SELECT dimension, hour_ms, sum, count, min, max, latest, latest_at_ms FROM buckets \
-                                   WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3 AND dimension = $4 ORDER BY hour_ms";
-                let q = match &query.dimension {
-                    None => sqlx::query(ALL).bind(query.metric.0).bind(query.from_ms).bind(query.to_ms),
-                    Some(d) => sqlx::query(ONE).bind(query.metric.0).bind(query.from_ms).bind(query.to_ms).bind(d.as_str()),
-                };
-                let rows = q.fetch_all(&self.pool).await.map_err($crate::StoreError::db("read buckets"))?;
-                rows.iter()
-                    .map(Self::decode_bucket)
-                    .collect::<Result<_, _>>()
-                    .map_err($crate::StoreError::db("read a bucket"))
-            }
+    async fn add_points(&self, metric: crate::MetricId, points: &[crate::Point]) -> Result<()> {
+        if let Some(p) = points.iter().find(|p| !p.value.is_finite()) {
+            return Err(StoreError::Invalid {
+                what: "point",
+                reason: format!(
+                    "the value at {} (dimension '{}') is not a finite number",
+                    p.at_ms, p.dimension
+                ),
+            });
+        }
+        let mut tx = self.begin_write("add points").await?;
+        for p in points {
+            sqlx::query(
+                "INSERT INTO buckets (metric_id, dimension, hour_ms, sum, count, min, max, \
+                 latest, latest_at_ms) \
+                 VALUES ($1, $2, $3, $4, 1, $4, $4, $4, $5) \
+                 ON CONFLICT (metric_id, dimension, hour_ms) DO UPDATE SET \
+                 sum = buckets.sum + excluded.sum, \
+                 count = buckets.count + 1, \
+                 min = CASE WHEN excluded.min < buckets.min THEN excluded.min ELSE buckets.min \
+                 END, \
+                 max = CASE WHEN excluded.max > buckets.max THEN excluded.max ELSE buckets.max \
+                 END, \
+                 latest = CASE WHEN excluded.latest_at_ms >= buckets.latest_at_ms THEN \
+                 excluded.latest ELSE buckets.latest END, \
+                 latest_at_ms = CASE WHEN excluded.latest_at_ms >= buckets.latest_at_ms THEN \
+                 excluded.latest_at_ms ELSE buckets.latest_at_ms END",
+            )
+            .bind(metric.0)
+            .bind(p.dimension.as_str())
+            .bind(p.at_ms.div_euclid(crate::rows::HOUR_MS) * crate::rows::HOUR_MS)
+            .bind(p.value)
+            .bind(p.at_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("add a point"))?;
+        }
+        sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
+            .bind(metric.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("mark a metric's buckets changed"))?;
+        tx.commit().await.map_err(StoreError::db("add points"))?;
+        Ok(())
+    }
 
-            async fn data_versions(&self, ids: &[$crate::MetricId]) -> $crate::Result<std::collections::HashMap<$crate::MetricId, i64>> {
-                let mut versions = std::collections::HashMap::with_capacity(ids.len());
-                for chunk in ids.chunks($crate::sql_impl::ID_CHUNK) {
-                    let sql = format!(
-                        "SELECT id, data_version FROM metrics WHERE id IN ({})",
-                        $crate::sql_impl::placeholders(1, chunk.len())
-                    );
-                    let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql));
-                    for id in chunk {
-                        q = q.bind(id.0);
-                    }
-                    let rows = q.fetch_all(&self.pool).await.map_err($crate::StoreError::db("read metrics' data versions"))?;
-                    versions.extend(rows.into_iter().map(|(id, v)| ($crate::MetricId(id), v)));
-                }
-                Ok(versions)
-            }
+    async fn buckets(&self, query: &crate::BucketQuery) -> Result<Vec<crate::BucketRow>> {
+        const ALL: &str = "SELECT dimension, hour_ms, sum, count, min, max, latest, latest_at_ms \
+                           FROM buckets \
+                           WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3 ORDER BY \
+                           dimension, hour_ms";
+        const ONE: &str = "SELECT dimension, hour_ms, sum, count, min, max, latest, latest_at_ms \
+                           FROM buckets \
+                           WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3 AND dimension \
+                           = $4 ORDER BY hour_ms";
+        let q = match &query.dimension {
+            None => sqlx::query(ALL)
+                .bind(query.metric.0)
+                .bind(query.from_ms)
+                .bind(query.to_ms),
+            Some(d) => sqlx::query(ONE)
+                .bind(query.metric.0)
+                .bind(query.from_ms)
+                .bind(query.to_ms)
+                .bind(d.as_str()),
+        };
+        let rows = q
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::db("read buckets"))?;
+        rows.iter()
+            .map(Self::decode_bucket)
+            .collect::<Result<_, _>>()
+            .map_err(StoreError::db("read a bucket"))
+    }
 
-            async fn dimensions(&self, metric: $crate::MetricId) -> $crate::Result<Vec<String>> {
-                sqlx::query_scalar("SELECT DISTINCT dimension FROM buckets WHERE metric_id = $1 ORDER BY dimension")
-                    .bind(metric.0)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("list a metric's dimensions"))
+    async fn data_versions(
+        &self,
+        ids: &[crate::MetricId],
+    ) -> Result<std::collections::HashMap<crate::MetricId, i64>> {
+        let mut versions = std::collections::HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(crate::sql_impl::ID_CHUNK) {
+            let sql = format!(
+                "SELECT id, data_version FROM metrics WHERE id IN ({})",
+                crate::sql_impl::placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.0);
             }
+            let rows = q
+                .fetch_all(&self.pool)
+                .await
+                .map_err(StoreError::db("read metrics' data versions"))?;
+            versions.extend(rows.into_iter().map(|(id, v)| (crate::MetricId(id), v)));
+        }
+        Ok(versions)
+    }
 
-            async fn merge_dimension(&self, metric: $crate::MetricId, from: &str, to: &str) -> $crate::Result<u64> {
-                if from == to {
-                    return Ok(0);
-                }
-                let mut tx = self.begin_write("merge a dimension").await?;
-                // The SELECT's WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
-                sqlx::query(
-                    "INSERT INTO buckets (metric_id, dimension, hour_ms, sum, count, min, max, latest, latest_at_ms) \
-                     SELECT metric_id, $3, hour_ms, sum, count, min, max, latest, latest_at_ms FROM buckets \
-                     WHERE metric_id = $1 AND dimension = $2 \
-                     ON CONFLICT (metric_id, dimension, hour_ms) DO UPDATE SET \
-                       sum = buckets.sum + excluded.sum, \
-                       count = buckets.count + excluded.count, \
-                       min = CASE WHEN excluded.min < buckets.min THEN excluded.min ELSE buckets.min END, \
-                       max = CASE WHEN excluded.max > buckets.max THEN excluded.max ELSE buckets.max END, \
-                       latest = CASE WHEN excluded.latest_at_ms >= buckets.latest_at_ms THEN excluded.latest ELSE buckets.latest END, \
-                       latest_at_ms = CASE WHEN excluded.latest_at_ms >= buckets.latest_at_ms THEN excluded.latest_at_ms ELSE buckets.latest_at_ms END",
-                )
+    async fn dimensions(&self, metric: crate::MetricId) -> Result<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT DISTINCT dimension FROM buckets WHERE metric_id = $1 ORDER BY dimension",
+        )
+        .bind(metric.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::db("list a metric's dimensions"))
+    }
+
+    async fn merge_dimension(&self, metric: crate::MetricId, from: &str, to: &str) -> Result<u64> {
+        if from == to {
+            return Ok(0);
+        }
+        let mut tx = self.begin_write("merge a dimension").await?;
+        // The SELECT's WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
+        sqlx::query(
+            "INSERT INTO buckets (metric_id, dimension, hour_ms, sum, count, min, max, latest, \
+             latest_at_ms) \
+             SELECT metric_id, $3, hour_ms, sum, count, min, max, latest, latest_at_ms FROM \
+             buckets \
+             WHERE metric_id = $1 AND dimension = $2 \
+             ON CONFLICT (metric_id, dimension, hour_ms) DO UPDATE SET \
+             sum = buckets.sum + excluded.sum, \
+             count = buckets.count + excluded.count, \
+             min = CASE WHEN excluded.min < buckets.min THEN excluded.min ELSE buckets.min END, \
+             max = CASE WHEN excluded.max > buckets.max THEN excluded.max ELSE buckets.max END, \
+             latest = CASE WHEN excluded.latest_at_ms >= buckets.latest_at_ms THEN \
+             excluded.latest ELSE buckets.latest END, \
+             latest_at_ms = CASE WHEN excluded.latest_at_ms >= buckets.latest_at_ms THEN \
+             excluded.latest_at_ms ELSE buckets.latest_at_ms END",
+        )
+        .bind(metric.0)
+        .bind(from)
+        .bind(to)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::db("merge a dimension's buckets"))?;
+        let moved = DB::rows_affected(
+            &sqlx::query("DELETE FROM buckets WHERE metric_id = $1 AND dimension = $2")
                 .bind(metric.0)
                 .bind(from)
-                .bind(to)
                 .execute(&mut *tx)
                 .await
-                .map_err($crate::StoreError::db("merge a dimension's buckets"))?;
-                let moved = sqlx::query("DELETE FROM buckets WHERE metric_id = $1 AND dimension = $2")
-                    .bind(metric.0)
-                    .bind(from)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err($crate::StoreError::db("drop a merged dimension's buckets"))?
-                    .rows_affected();
-                if moved > 0 {
-                    sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
-                        .bind(metric.0)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err($crate::StoreError::db("mark a metric's buckets changed"))?;
-                }
-                tx.commit().await.map_err($crate::StoreError::db("merge a dimension"))?;
-                Ok(moved)
-            }
-
-            async fn start_sync_run(&self, run: &$crate::NewSyncRun) -> $crate::Result<$crate::SyncRunId> {
-                let id = sqlx::query_scalar::<_, i64>(
-                    "INSERT INTO sync_runs (metric_id, from_ms, to_ms, status, ledger, started_ms) \
-                     VALUES ($1, $2, $3, 'running', '{}', $4) RETURNING id",
-                )
-                .bind(run.metric_id.0)
-                .bind(run.from_ms)
-                .bind(run.to_ms)
-                .bind(run.started_ms)
-                .fetch_one(&self.pool)
-                .await
-                .map_err($crate::StoreError::db("start a sync run"))?;
-                Ok($crate::SyncRunId(id))
-            }
-
-            async fn finish_sync_run(&self, id: $crate::SyncRunId, end: &$crate::SyncRunEnd) -> $crate::Result<()> {
-                let done = sqlx::query("UPDATE sync_runs SET status = $1, ledger = $2, error = $3, finished_ms = $4 WHERE id = $5")
-                    .bind(end.status.as_str())
-                    .bind(end.ledger.to_string())
-                    .bind(end.error.as_deref())
-                    .bind(end.finished_ms)
-                    .bind(id.0)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("finish a sync run"))?;
-                if done.rows_affected() == 0 {
-                    return Err($crate::StoreError::NotFound { what: "sync run", id: id.to_string() });
-                }
-                Ok(())
-            }
-
-            async fn sync_runs(&self, metric: Option<$crate::MetricId>, limit: u32) -> $crate::Result<Vec<$crate::SyncRun>> {
-                const ALL: &str = "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, started_ms, finished_ms \
-                                   FROM sync_runs ORDER BY started_ms DESC, id DESC LIMIT $1";
-                const ONE: &str = "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, started_ms, finished_ms \
-                                   FROM sync_runs WHERE metric_id = $2 ORDER BY started_ms DESC, id DESC LIMIT $1";
-                let q = match metric {
-                    None => sqlx::query(ALL).bind(i64::from(limit)),
-                    Some(m) => sqlx::query(ONE).bind(i64::from(limit)).bind(m.0),
-                };
-                let rows = q.fetch_all(&self.pool).await.map_err($crate::StoreError::db("list sync runs"))?;
-                rows.iter().map(Self::decode_run).collect()
-            }
-
-            async fn recent_sync_runs(&self, ids: &[$crate::MetricId], per_metric: u32) -> $crate::Result<Vec<$crate::SyncRun>> {
-                let mut runs = Vec::new();
-                for chunk in ids.chunks($crate::sql_impl::ID_CHUNK) {
-                    let sql = format!(
-                        "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, started_ms, finished_ms FROM ( \
-                           SELECT *, ROW_NUMBER() OVER (PARTITION BY metric_id ORDER BY started_ms DESC, id DESC) AS nth \
-                           FROM sync_runs WHERE metric_id IN ({}) \
-                         ) ranked WHERE nth <= $1 ORDER BY metric_id, started_ms DESC, id DESC",
-                        $crate::sql_impl::placeholders(2, chunk.len())
-                    );
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(i64::from(per_metric));
-                    for id in chunk {
-                        q = q.bind(id.0);
-                    }
-                    let rows = q.fetch_all(&self.pool).await.map_err($crate::StoreError::db("list recent sync runs"))?;
-                    for row in &rows {
-                        runs.push(Self::decode_run(row)?);
-                    }
-                }
-                Ok(runs)
-            }
-
-            async fn abandon_running_sync_runs(&self, metric: $crate::MetricId, now_ms: i64) -> $crate::Result<u64> {
-                let done = sqlx::query(
-                    "UPDATE sync_runs SET status = 'failed', finished_ms = $1, \
-                     error = 'abandoned: the process running this sync stopped before it finished' \
-                     WHERE metric_id = $2 AND status = 'running'",
-                )
-                .bind(now_ms)
+                .map_err(StoreError::db("drop a merged dimension's buckets"))?,
+        );
+        if moved > 0 {
+            sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
                 .bind(metric.0)
-                .execute(&self.pool)
-                .await
-                .map_err($crate::StoreError::db("mark abandoned sync runs"))?;
-                Ok(done.rows_affected())
-            }
-
-            async fn last_good_sync(&self, metric: $crate::MetricId) -> $crate::Result<Option<$crate::SyncRun>> {
-                const SQL: &str = "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, started_ms, finished_ms \
-                                   FROM sync_runs WHERE metric_id = $1 AND status IN ('succeeded', 'partial') \
-                                   ORDER BY started_ms DESC, id DESC LIMIT 1";
-                let row = sqlx::query(SQL)
-                    .bind(metric.0)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read the last good sync"))?;
-                row.as_ref().map(Self::decode_run).transpose()
-            }
-
-            async fn replace_in_sync_runs(&self, metric: $crate::MetricId, find: &str, replacement: &str) -> $crate::Result<u64> {
-                if find.is_empty() {
-                    return Ok(0);
-                }
-                let changed = sqlx::query(
-                    "UPDATE sync_runs SET ledger = REPLACE(ledger, $2, $3), error = REPLACE(error, $2, $3) \
-                     WHERE metric_id = $1 \
-                       AND (REPLACE(ledger, $2, $3) <> ledger OR REPLACE(COALESCE(error, ''), $2, $3) <> COALESCE(error, ''))",
-                )
-                .bind(metric.0)
-                .bind(find)
-                .bind(replacement)
-                .execute(&self.pool)
-                .await
-                .map_err($crate::StoreError::db("rewrite sync run ledgers"))?;
-                Ok(changed.rows_affected())
-            }
-
-            async fn put_raw_pages(
-                &self,
-                metric: $crate::MetricId,
-                connection: $crate::ConnectionId,
-                synced_at_ms: i64,
-                pages: &[Vec<u8>],
-                cap_bytes: u64,
-            ) -> $crate::Result<$crate::RawPagesStored> {
-                use sqlx::Row;
-                let (blob, raw_len) = $crate::raw_pages::compress(pages)
-                    .map_err(|e| $crate::StoreError::Invalid { what: "raw pages", reason: e.to_string() })?;
-                let compressed_bytes = blob.len() as u64;
-                let mut tx = self.begin_write("store raw pages").await?;
-                sqlx::query("DELETE FROM raw_pages WHERE metric_id = $1")
-                    .bind(metric.0)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err($crate::StoreError::db("drop a metric's raw pages"))?;
-                if compressed_bytes > cap_bytes {
-                    tx.commit().await.map_err($crate::StoreError::db("store raw pages"))?;
-                    return Ok($crate::RawPagesStored::TooLarge { compressed_bytes, cap_bytes });
-                }
-                let others = sqlx::query(
-                    "SELECT metric_id, CAST(length(compressed) AS BIGINT) AS size FROM raw_pages WHERE connection_id = $1 \
-                     ORDER BY synced_at_ms, metric_id",
-                )
-                .bind(connection.0)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err($crate::StoreError::db("measure a connection's raw pages"))?;
-                let mut sizes = Vec::with_capacity(others.len());
-                for row in &others {
-                    let id: i64 = row.try_get("metric_id").map_err($crate::StoreError::db("measure raw pages"))?;
-                    let size: i64 = row.try_get::<Option<i64>, _>("size").map_err($crate::StoreError::db("measure raw pages"))?.unwrap_or(0);
-                    sizes.push((id, u64::try_from(size).unwrap_or(0)));
-                }
-                let mut total: u64 = sizes.iter().map(|(_, s)| s).sum::<u64>() + compressed_bytes;
-                let mut evicted = Vec::new();
-                for (id, size) in sizes {
-                    if total <= cap_bytes {
-                        break;
-                    }
-                    sqlx::query("DELETE FROM raw_pages WHERE metric_id = $1")
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err($crate::StoreError::db("evict raw pages"))?;
-                    total -= size;
-                    evicted.push($crate::MetricId(id));
-                }
-                sqlx::query(
-                    "INSERT INTO raw_pages (metric_id, connection_id, synced_at_ms, page_count, raw_bytes, compressed) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(metric.0)
-                .bind(connection.0)
-                .bind(synced_at_ms)
-                .bind(i64::try_from(pages.len()).unwrap_or(i64::MAX))
-                .bind(i64::try_from(raw_len).unwrap_or(i64::MAX))
-                .bind(blob)
                 .execute(&mut *tx)
                 .await
-                .map_err($crate::StoreError::db("store raw pages"))?;
-                tx.commit().await.map_err($crate::StoreError::db("store raw pages"))?;
-                Ok($crate::RawPagesStored::Stored { compressed_bytes, evicted })
-            }
+                .map_err(StoreError::db("mark a metric's buckets changed"))?;
+        }
+        tx.commit()
+            .await
+            .map_err(StoreError::db("merge a dimension"))?;
+        Ok(moved)
+    }
 
-            async fn raw_pages(&self, metric: $crate::MetricId) -> $crate::Result<Option<$crate::RawPages>> {
-                use sqlx::Row;
-                let row = sqlx::query("SELECT connection_id, synced_at_ms, page_count, compressed FROM raw_pages WHERE metric_id = $1")
-                    .bind(metric.0)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read raw pages"))?;
-                let Some(row) = row else { return Ok(None) };
-                let read = $crate::StoreError::db("read raw pages");
-                let fields = (|| {
-                    Ok::<_, sqlx::Error>((
-                        row.try_get::<i64, _>("connection_id")?,
-                        row.try_get::<i64, _>("synced_at_ms")?,
-                        row.try_get::<i64, _>("page_count")?,
-                        row.try_get::<Vec<u8>, _>("compressed")?,
-                    ))
-                })()
-                .map_err(read)?;
-                let (connection_id, synced_at_ms, page_count, blob) = fields;
-                let pages = usize::try_from(page_count)
-                    .ok()
-                    .and_then(|n| $crate::raw_pages::decompress(&blob, n))
-                    .ok_or_else(|| $crate::StoreError::corrupt("raw_pages", metric, "the compressed pages do not decode"))?;
-                Ok(Some($crate::RawPages {
-                    metric_id: metric,
-                    connection_id: $crate::ConnectionId(connection_id),
-                    synced_at_ms,
-                    pages,
-                }))
-            }
+    async fn start_sync_run(&self, run: &crate::NewSyncRun) -> Result<crate::SyncRunId> {
+        let id = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO sync_runs (metric_id, from_ms, to_ms, status, ledger, started_ms) \
+             VALUES ($1, $2, $3, 'running', '{}', $4) RETURNING id",
+        )
+        .bind(run.metric_id.0)
+        .bind(run.from_ms)
+        .bind(run.to_ms)
+        .bind(run.started_ms)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::db("start a sync run"))?;
+        Ok(crate::SyncRunId(id))
+    }
 
-            async fn enqueue(&self, job: &$crate::NewJob, now_ms: i64) -> $crate::Result<$crate::Enqueued> {
-                let payload = job.payload.to_string();
-                // The pending job found by the conflict may be claimed before we read it; then
-                // inserting again succeeds, so a few rounds always settle.
-                for _ in 0..5 {
-                    let inserted = sqlx::query_scalar::<_, i64>(
-                        "INSERT INTO jobs (kind, key, payload, state, attempts, run_at_ms, created_ms, updated_ms) \
-                         VALUES ($1, $2, $3, 'pending', 0, $4, $5, $5) \
-                         ON CONFLICT (kind, key) WHERE state = 'pending' DO NOTHING RETURNING id",
-                    )
-                    .bind(job.kind.as_str())
-                    .bind(job.key.as_str())
-                    .bind(payload.as_str())
-                    .bind(job.run_at_ms)
-                    .bind(now_ms)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("enqueue a job"))?;
-                    if let Some(id) = inserted {
-                        return Ok($crate::Enqueued { id: $crate::JobId(id), created: true });
-                    }
-                    let existing = sqlx::query_scalar::<_, i64>("SELECT id FROM jobs WHERE kind = $1 AND key = $2 AND state = 'pending'")
-                        .bind(job.kind.as_str())
-                        .bind(job.key.as_str())
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err($crate::StoreError::db("find a pending job"))?;
-                    if let Some(id) = existing {
-                        return Ok($crate::Enqueued { id: $crate::JobId(id), created: false });
-                    }
-                }
-                Err($crate::StoreError::Invalid {
-                    what: "job",
-                    reason: format!("could not enqueue ({}, {}) under heavy contention; try again", job.kind, job.key),
-                })
-            }
+    async fn finish_sync_run(&self, id: crate::SyncRunId, end: &crate::SyncRunEnd) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE sync_runs SET status = $1, ledger = $2, error = $3, \
+             finished_ms = $4 WHERE id = $5",
+        )
+        .bind(end.status.as_str())
+        .bind(end.ledger.to_string())
+        .bind(end.error.as_deref())
+        .bind(end.finished_ms)
+        .bind(id.0)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::db("finish a sync run"))?;
+        if DB::rows_affected(&done) == 0 {
+            return Err(StoreError::NotFound {
+                what: "sync run",
+                id: id.to_string(),
+            });
+        }
+        Ok(())
+    }
 
-            async fn claim(&self, worker: &str, lease: std::time::Duration, now_ms: i64) -> $crate::Result<Option<$crate::Job>> {
-                let row = sqlx::query($claim)
-                    .bind(worker)
-                    .bind($crate::sql_impl::lease_until(now_ms, lease))
-                    .bind(now_ms)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("claim a job"))?;
-                row.as_ref().map(Self::decode_job).transpose()
-            }
+    async fn sync_runs(
+        &self,
+        metric: Option<crate::MetricId>,
+        limit: u32,
+    ) -> Result<Vec<crate::SyncRun>> {
+        const ALL: &str = "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, \
+                           started_ms, finished_ms \
+                           FROM sync_runs ORDER BY started_ms DESC, id DESC LIMIT $1";
+        const ONE: &str = "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, \
+                           started_ms, finished_ms \
+                           FROM sync_runs WHERE metric_id = $2 ORDER BY started_ms DESC, id DESC \
+                           LIMIT $1";
+        let q = match metric {
+            None => sqlx::query(ALL).bind(i64::from(limit)),
+            Some(m) => sqlx::query(ONE).bind(i64::from(limit)).bind(m.0),
+        };
+        let rows = q
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::db("list sync runs"))?;
+        rows.iter().map(Self::decode_run).collect()
+    }
 
-            async fn renew(&self, job: $crate::JobId, worker: &str, lease: std::time::Duration, now_ms: i64) -> $crate::Result<()> {
-                let done = sqlx::query("UPDATE jobs SET locked_until = $1, updated_ms = $2 WHERE id = $3 AND state = 'running' AND locked_by = $4")
-                    .bind($crate::sql_impl::lease_until(now_ms, lease))
-                    .bind(now_ms)
-                    .bind(job.0)
-                    .bind(worker)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("renew a job's lease"))?;
-                Self::lease_held(done, job, worker)
+    async fn recent_sync_runs(
+        &self,
+        ids: &[crate::MetricId],
+        per_metric: u32,
+    ) -> Result<Vec<crate::SyncRun>> {
+        let mut runs = Vec::new();
+        for chunk in ids.chunks(crate::sql_impl::ID_CHUNK) {
+            let sql = format!(
+                "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, started_ms, \
+                 finished_ms FROM ( \
+                 SELECT *, ROW_NUMBER() OVER (PARTITION BY metric_id ORDER BY started_ms DESC, id \
+                 DESC) AS nth \
+                 FROM sync_runs WHERE metric_id IN ({}) \
+                 ) ranked WHERE nth <= $1 ORDER BY metric_id, started_ms DESC, id DESC",
+                crate::sql_impl::placeholders(2, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(i64::from(per_metric));
+            for id in chunk {
+                q = q.bind(id.0);
             }
-
-            async fn complete(&self, job: $crate::JobId, worker: &str, now_ms: i64) -> $crate::Result<()> {
-                let done = sqlx::query("UPDATE jobs SET state = 'done', locked_until = NULL, updated_ms = $1 WHERE id = $2 AND state = 'running' AND locked_by = $3")
-                    .bind(now_ms)
-                    .bind(job.0)
-                    .bind(worker)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("complete a job"))?;
-                Self::lease_held(done, job, worker)
-            }
-
-            async fn fail(&self, job: $crate::JobId, worker: &str, error: &str, retry_at_ms: Option<i64>, now_ms: i64) -> $crate::Result<()> {
-                const FAILED: &str = "UPDATE jobs SET state = 'failed', locked_until = NULL, last_error = $1, updated_ms = $2 \
-                                      WHERE id = $3 AND state = 'running' AND locked_by = $4";
-                const RETRY: &str = "UPDATE jobs SET state = 'pending', run_at_ms = $5, locked_by = NULL, locked_until = NULL, \
-                                     last_error = $1, updated_ms = $2 WHERE id = $3 AND state = 'running' AND locked_by = $4";
-                let failed = || sqlx::query(FAILED).bind(error).bind(now_ms).bind(job.0).bind(worker);
-                let outcome = match retry_at_ms {
-                    Some(at) => {
-                        let retried = sqlx::query(RETRY)
-                            .bind(error)
-                            .bind(now_ms)
-                            .bind(job.0)
-                            .bind(worker)
-                            .bind(at)
-                            .execute(&self.pool)
-                            .await;
-                        match retried {
-                            // An equal job is already waiting: this one is superseded.
-                            Err(e) if $crate::error::is_unique_violation(&e) => failed().execute(&self.pool).await,
-                            other => other,
-                        }
-                    }
-                    None => failed().execute(&self.pool).await,
-                };
-                let done = outcome.map_err($crate::StoreError::db("record a job's failure"))?;
-                Self::lease_held(done, job, worker)
-            }
-
-            async fn job(&self, id: $crate::JobId) -> $crate::Result<$crate::Job> {
-                let sql = "SELECT id, kind, key, payload, state, attempts, run_at_ms, locked_by, locked_until, last_error, created_ms, updated_ms FROM jobs WHERE id = $1";
-                let row = sqlx::query(sql)
-                    .bind(id.0)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read a job"))?
-                    .ok_or_else(|| $crate::StoreError::NotFound { what: "job", id: id.to_string() })?;
-                Self::decode_job(&row)
-            }
-
-            async fn list_jobs(&self, state: Option<$crate::JobState>, limit: u32) -> $crate::Result<Vec<$crate::Job>> {
-                const ALL: &str = "SELECT id, kind, key, payload, state, attempts, run_at_ms, locked_by, locked_until, last_error, created_ms, updated_ms \
-                                   FROM jobs ORDER BY updated_ms DESC, id DESC LIMIT $1";
-                const ONE: &str = "SELECT id, kind, key, payload, state, attempts, run_at_ms, locked_by, locked_until, last_error, created_ms, updated_ms \
-                                   FROM jobs WHERE state = $2 ORDER BY updated_ms DESC, id DESC LIMIT $1";
-                let q = match state {
-                    None => sqlx::query(ALL).bind(i64::from(limit)),
-                    Some(s) => sqlx::query(ONE).bind(i64::from(limit)).bind(s.as_str()),
-                };
-                let rows = q.fetch_all(&self.pool).await.map_err($crate::StoreError::db("list jobs"))?;
-                rows.iter().map(Self::decode_job).collect()
-            }
-
-            async fn data_step_done(&self, step: &str) -> $crate::Result<bool> {
-                let found: Option<Vec<u8>> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
-                    .bind($crate::sql_impl::data_step_meta(step))
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read a data step"))?;
-                Ok(found.is_some())
-            }
-
-            async fn mark_data_step_done(&self, step: &str, now_ms: i64) -> $crate::Result<()> {
-                sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-                    .bind($crate::sql_impl::data_step_meta(step))
-                    .bind(now_ms.to_string().into_bytes())
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("record a data step"))?;
-                Ok(())
+            let rows = q
+                .fetch_all(&self.pool)
+                .await
+                .map_err(StoreError::db("list recent sync runs"))?;
+            for row in &rows {
+                runs.push(Self::decode_run(row)?);
             }
         }
-    };
+        Ok(runs)
+    }
+
+    async fn abandon_running_sync_runs(&self, metric: crate::MetricId, now_ms: i64) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE sync_runs SET status = 'failed', finished_ms = $1, \
+             error = 'abandoned: the process running this sync stopped before it finished' \
+             WHERE metric_id = $2 AND status = 'running'",
+        )
+        .bind(now_ms)
+        .bind(metric.0)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::db("mark abandoned sync runs"))?;
+        Ok(DB::rows_affected(&done))
+    }
+
+    async fn last_good_sync(&self, metric: crate::MetricId) -> Result<Option<crate::SyncRun>> {
+        const SQL: &str = "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, \
+                           started_ms, finished_ms \
+                           FROM sync_runs WHERE metric_id = $1 AND status IN ('succeeded', \
+                           'partial') \
+                           ORDER BY started_ms DESC, id DESC LIMIT 1";
+        let row = sqlx::query(SQL)
+            .bind(metric.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("read the last good sync"))?;
+        row.as_ref().map(Self::decode_run).transpose()
+    }
+
+    async fn replace_in_sync_runs(
+        &self,
+        metric: crate::MetricId,
+        find: &str,
+        replacement: &str,
+    ) -> Result<u64> {
+        if find.is_empty() {
+            return Ok(0);
+        }
+        let changed = sqlx::query(
+            "UPDATE sync_runs SET ledger = REPLACE(ledger, $2, $3), error = REPLACE(error, $2, $3) \
+             WHERE metric_id = $1 \
+             AND (REPLACE(ledger, $2, $3) <> ledger OR REPLACE(COALESCE(error, ''), $2, $3) <> \
+             COALESCE(error, ''))",
+        )
+        .bind(metric.0)
+        .bind(find)
+        .bind(replacement)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::db("rewrite sync run ledgers"))?;
+        Ok(DB::rows_affected(&changed))
+    }
+
+    async fn put_raw_pages(
+        &self,
+        metric: crate::MetricId,
+        connection: crate::ConnectionId,
+        synced_at_ms: i64,
+        pages: &[Vec<u8>],
+        cap_bytes: u64,
+    ) -> Result<crate::RawPagesStored> {
+        use sqlx::Row;
+        let (blob, raw_len) =
+            crate::raw_pages::compress(pages).map_err(|e| StoreError::Invalid {
+                what: "raw pages",
+                reason: e.to_string(),
+            })?;
+        let compressed_bytes = blob.len() as u64;
+        let mut tx = self.begin_write("store raw pages").await?;
+        sqlx::query("DELETE FROM raw_pages WHERE metric_id = $1")
+            .bind(metric.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("drop a metric's raw pages"))?;
+        if compressed_bytes > cap_bytes {
+            tx.commit()
+                .await
+                .map_err(StoreError::db("store raw pages"))?;
+            return Ok(crate::RawPagesStored::TooLarge {
+                compressed_bytes,
+                cap_bytes,
+            });
+        }
+        let others = sqlx::query(
+            "SELECT metric_id, CAST(length(compressed) AS BIGINT) AS size FROM raw_pages WHERE \
+             connection_id = $1 \
+             ORDER BY synced_at_ms, metric_id",
+        )
+        .bind(connection.0)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(StoreError::db("measure a connection's raw pages"))?;
+        let mut sizes = Vec::with_capacity(others.len());
+        for row in &others {
+            let id: i64 = row
+                .try_get("metric_id")
+                .map_err(StoreError::db("measure raw pages"))?;
+            let size: i64 = row
+                .try_get::<Option<i64>, _>("size")
+                .map_err(StoreError::db("measure raw pages"))?
+                .unwrap_or(0);
+            sizes.push((id, u64::try_from(size).unwrap_or(0)));
+        }
+        let mut total: u64 = sizes.iter().map(|(_, s)| s).sum::<u64>() + compressed_bytes;
+        let mut evicted = Vec::new();
+        for (id, size) in sizes {
+            if total <= cap_bytes {
+                break;
+            }
+            sqlx::query("DELETE FROM raw_pages WHERE metric_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("evict raw pages"))?;
+            total -= size;
+            evicted.push(crate::MetricId(id));
+        }
+        sqlx::query(
+            "INSERT INTO raw_pages (metric_id, connection_id, synced_at_ms, page_count, \
+             raw_bytes, compressed) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(metric.0)
+        .bind(connection.0)
+        .bind(synced_at_ms)
+        .bind(i64::try_from(pages.len()).unwrap_or(i64::MAX))
+        .bind(i64::try_from(raw_len).unwrap_or(i64::MAX))
+        .bind(blob)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::db("store raw pages"))?;
+        tx.commit()
+            .await
+            .map_err(StoreError::db("store raw pages"))?;
+        Ok(crate::RawPagesStored::Stored {
+            compressed_bytes,
+            evicted,
+        })
+    }
+
+    async fn raw_pages(&self, metric: crate::MetricId) -> Result<Option<crate::RawPages>> {
+        use sqlx::Row;
+        let row = sqlx::query(
+            "SELECT connection_id, synced_at_ms, page_count, compressed FROM \
+             raw_pages WHERE metric_id = $1",
+        )
+        .bind(metric.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::db("read raw pages"))?;
+        let Some(row) = row else { return Ok(None) };
+        let read = StoreError::db("read raw pages");
+        let fields = (|| {
+            Ok::<_, sqlx::Error>((
+                row.try_get::<i64, _>("connection_id")?,
+                row.try_get::<i64, _>("synced_at_ms")?,
+                row.try_get::<i64, _>("page_count")?,
+                row.try_get::<Vec<u8>, _>("compressed")?,
+            ))
+        })()
+        .map_err(read)?;
+        let (connection_id, synced_at_ms, page_count, blob) = fields;
+        let pages = usize::try_from(page_count)
+            .ok()
+            .and_then(|n| crate::raw_pages::decompress(&blob, n))
+            .ok_or_else(|| {
+                StoreError::corrupt("raw_pages", metric, "the compressed pages do not decode")
+            })?;
+        Ok(Some(crate::RawPages {
+            metric_id: metric,
+            connection_id: crate::ConnectionId(connection_id),
+            synced_at_ms,
+            pages,
+        }))
+    }
+
+    async fn enqueue(&self, job: &crate::NewJob, now_ms: i64) -> Result<crate::Enqueued> {
+        let payload = job.payload.to_string();
+        // The pending job found by the conflict may be claimed before we read it; then
+        // inserting again succeeds, so a few rounds always settle.
+        for _ in 0..5 {
+            let inserted = sqlx::query_scalar::<_, i64>(
+                "INSERT INTO jobs (kind, key, payload, state, attempts, run_at_ms, created_ms, \
+                 updated_ms) \
+                 VALUES ($1, $2, $3, 'pending', 0, $4, $5, $5) \
+                 ON CONFLICT (kind, key) WHERE state = 'pending' DO NOTHING RETURNING id",
+            )
+            .bind(job.kind.as_str())
+            .bind(job.key.as_str())
+            .bind(payload.as_str())
+            .bind(job.run_at_ms)
+            .bind(now_ms)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("enqueue a job"))?;
+            if let Some(id) = inserted {
+                return Ok(crate::Enqueued {
+                    id: crate::JobId(id),
+                    created: true,
+                });
+            }
+            let existing = sqlx::query_scalar::<_, i64>(
+                "SELECT id FROM jobs WHERE kind = $1 AND key = $2 AND state = 'pending'",
+            )
+            .bind(job.kind.as_str())
+            .bind(job.key.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("find a pending job"))?;
+            if let Some(id) = existing {
+                return Ok(crate::Enqueued {
+                    id: crate::JobId(id),
+                    created: false,
+                });
+            }
+        }
+        Err(StoreError::Invalid {
+            what: "job",
+            reason: format!(
+                "could not enqueue ({}, {}) under heavy contention; try again",
+                job.kind, job.key
+            ),
+        })
+    }
+
+    async fn claim(
+        &self,
+        worker: &str,
+        lease: std::time::Duration,
+        now_ms: i64,
+    ) -> Result<Option<crate::Job>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(crate::sql_impl::claim_job_sql::<DB>()))
+            .bind(worker)
+            .bind(crate::sql_impl::lease_until(now_ms, lease))
+            .bind(now_ms)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("claim a job"))?;
+        row.as_ref().map(Self::decode_job).transpose()
+    }
+
+    async fn renew(
+        &self,
+        job: crate::JobId,
+        worker: &str,
+        lease: std::time::Duration,
+        now_ms: i64,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE jobs SET locked_until = $1, updated_ms = $2 WHERE id = $3 \
+             AND state = 'running' AND locked_by = $4",
+        )
+        .bind(crate::sql_impl::lease_until(now_ms, lease))
+        .bind(now_ms)
+        .bind(job.0)
+        .bind(worker)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::db("renew a job's lease"))?;
+        Self::lease_held(done, job, worker)
+    }
+
+    async fn complete(&self, job: crate::JobId, worker: &str, now_ms: i64) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'done', locked_until = NULL, updated_ms = \
+             $1 WHERE id = $2 AND state = 'running' AND locked_by = $3",
+        )
+        .bind(now_ms)
+        .bind(job.0)
+        .bind(worker)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::db("complete a job"))?;
+        Self::lease_held(done, job, worker)
+    }
+
+    async fn fail(
+        &self,
+        job: crate::JobId,
+        worker: &str,
+        error: &str,
+        retry_at_ms: Option<i64>,
+        now_ms: i64,
+    ) -> Result<()> {
+        const FAILED: &str = "UPDATE jobs SET state = 'failed', locked_until = NULL, last_error = \
+                              $1, updated_ms = $2 \
+                              WHERE id = $3 AND state = 'running' AND locked_by = $4";
+        const RETRY: &str = "UPDATE jobs SET state = 'pending', run_at_ms = $5, locked_by = NULL, \
+                             locked_until = NULL, \
+                             last_error = $1, updated_ms = $2 WHERE id = $3 AND state = 'running' \
+                             AND locked_by = $4";
+        let failed = || {
+            sqlx::query(FAILED)
+                .bind(error)
+                .bind(now_ms)
+                .bind(job.0)
+                .bind(worker)
+        };
+        let outcome = match retry_at_ms {
+            Some(at) => {
+                let retried = sqlx::query(RETRY)
+                    .bind(error)
+                    .bind(now_ms)
+                    .bind(job.0)
+                    .bind(worker)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await;
+                match retried {
+                    // An equal job is already waiting: this one is superseded.
+                    Err(e) if crate::error::is_unique_violation(&e) => {
+                        failed().execute(&self.pool).await
+                    }
+                    other => other,
+                }
+            }
+            None => failed().execute(&self.pool).await,
+        };
+        let done = outcome.map_err(StoreError::db("record a job's failure"))?;
+        Self::lease_held(done, job, worker)
+    }
+
+    async fn job(&self, id: crate::JobId) -> Result<crate::Job> {
+        let sql = "SELECT id, kind, key, payload, state, attempts, run_at_ms, locked_by, \
+                   locked_until, last_error, created_ms, updated_ms FROM jobs WHERE id = $1";
+        let row = sqlx::query(sql)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("read a job"))?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "job",
+                id: id.to_string(),
+            })?;
+        Self::decode_job(&row)
+    }
+
+    async fn list_jobs(
+        &self,
+        state: Option<crate::JobState>,
+        limit: u32,
+    ) -> Result<Vec<crate::Job>> {
+        const ALL: &str = "SELECT id, kind, key, payload, state, attempts, run_at_ms, locked_by, \
+                           locked_until, last_error, created_ms, updated_ms \
+                           FROM jobs ORDER BY updated_ms DESC, id DESC LIMIT $1";
+        const ONE: &str = "SELECT id, kind, key, payload, state, attempts, run_at_ms, locked_by, \
+                           locked_until, last_error, created_ms, updated_ms \
+                           FROM jobs WHERE state = $2 ORDER BY updated_ms DESC, id DESC LIMIT $1";
+        let q = match state {
+            None => sqlx::query(ALL).bind(i64::from(limit)),
+            Some(s) => sqlx::query(ONE).bind(i64::from(limit)).bind(s.as_str()),
+        };
+        let rows = q
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::db("list jobs"))?;
+        rows.iter().map(Self::decode_job).collect()
+    }
+
+    async fn data_step_done(&self, step: &str) -> Result<bool> {
+        let found: Option<Vec<u8>> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(crate::sql_impl::data_step_meta(step))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("read a data step"))?;
+        Ok(found.is_some())
+    }
+
+    async fn mark_data_step_done(&self, step: &str, now_ms: i64) -> Result<()> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(crate::sql_impl::data_step_meta(step))
+            .bind(now_ms.to_string().into_bytes())
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("record a data step"))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Claims = [(&'static str, fn() -> String, fn() -> String); 3];
+
+    const CLAIMS: Claims = [
+        (
+            "job",
+            claim_job_sql::<sqlx::Postgres>,
+            claim_job_sql::<sqlx::Sqlite>,
+        ),
+        (
+            "delivery",
+            claim_delivery_sql::<sqlx::Postgres>,
+            claim_delivery_sql::<sqlx::Sqlite>,
+        ),
+        (
+            "lapsed delivery",
+            claim_lapsed_delivery_sql::<sqlx::Postgres>,
+            claim_lapsed_delivery_sql::<sqlx::Sqlite>,
+        ),
+    ];
+
+    /// Without SKIP LOCKED, concurrent PostgreSQL workers queue behind one row and then claim
+    /// nothing; SQLite has no row locks (and rejects the clause), its writers taking turns anyway.
+    #[test]
+    fn postgres_claims_skip_locked_rows_and_sqlite_claims_do_not_lock() {
+        for (what, postgres, sqlite) in CLAIMS {
+            let (pg, lite) = (postgres(), sqlite());
+            assert!(
+                pg.contains("LIMIT 1 FOR UPDATE SKIP LOCKED)"),
+                "the PostgreSQL {what} claim must lock its pick in the subquery: {pg}"
+            );
+            assert!(
+                !lite.contains("FOR UPDATE"),
+                "the SQLite {what} claim must not: {lite}"
+            );
+            assert_eq!(
+                pg.replace(" FOR UPDATE SKIP LOCKED", ""),
+                lite,
+                "the {what} claim must otherwise be one text"
+            );
+        }
+    }
 }

@@ -2,15 +2,16 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::RwLock;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use crate::dialect::Dialect;
 use crate::error::{Result, StoreError};
 use crate::migrate::run_migrations;
 use crate::secrets::MasterKey;
+use crate::sql_impl::SqlStore;
+use crate::store::Backend;
 
 /// The database file's name inside the data folder.
 pub const DATABASE_FILE: &str = "switchboard.db";
@@ -68,14 +69,21 @@ fn make_private(file: &Path) -> Result<()> {
 }
 
 /// The store on a SQLite file.
-pub struct SqliteStore {
-    pool: SqlitePool,
-    key: RwLock<MasterKey>,
-}
+pub type SqliteStore = SqlStore<sqlx::Sqlite>;
 
-impl std::fmt::Debug for SqliteStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").finish_non_exhaustive()
+impl Dialect for sqlx::Sqlite {
+    const BACKEND: Backend = Backend::Sqlite;
+    const STORE_NAME: &'static str = "SqliteStore";
+    // SQLite allows one writer at a time; taking the write lock at BEGIN makes a transaction wait
+    // for it (busy timeout) instead of failing when it first writes after reading.
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+    // Writers are serialised anyway, so no claim can meet a row another is taking.
+    const CLAIM_ROW_LOCK: &'static str = "";
+    // BEGIN IMMEDIATE already lets one writing transaction in at a time, across processes too.
+    const NAME_LOCK: Option<&'static str> = None;
+
+    fn rows_affected(done: &sqlx::sqlite::SqliteQueryResult) -> u64 {
+        done.rows_affected()
     }
 }
 
@@ -121,31 +129,6 @@ impl SqliteStore {
                 source,
             })?;
         run_migrations(&MIGRATOR, &pool, "SQLite").await?;
-        let store = Self {
-            pool,
-            key: RwLock::new(key),
-        };
-        store.check_master_key().await?;
-        Ok(store)
+        Self::open_pool(pool, key).await
     }
 }
-
-// SQLite allows one writer at a time; taking the write lock at BEGIN makes a transaction wait for
-// it (busy timeout) instead of failing when it first writes after reading.
-sql_store!(
-    SqliteStore,
-    sqlx::Sqlite,
-    backend: crate::Backend::Sqlite,
-    begin_write: "BEGIN IMMEDIATE",
-    claim_sql: "UPDATE jobs SET state = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_ms = $3 \
-                WHERE id = (SELECT id FROM jobs \
-                            WHERE (state = 'pending' AND run_at_ms <= $3) OR (state = 'running' AND locked_until < $3) \
-                            ORDER BY run_at_ms, id LIMIT 1) \
-                RETURNING id, kind, key, payload, state, attempts, run_at_ms, locked_by, locked_until, last_error, created_ms, updated_ms",
-);
-
-// BEGIN IMMEDIATE already lets one writing transaction in at a time, across processes too.
-crate::accounts::account_store!(SqliteStore, sqlx::Sqlite, lock: None);
-crate::boards::board_store!(SqliteStore);
-
-crate::watching::watch_store!(SqliteStore, sqlx::Sqlite, row_lock: "");

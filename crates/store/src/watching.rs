@@ -10,8 +10,11 @@ use watch::alert::{AlertState, Phase};
 use watch::goal::Status;
 use watch::{AlertSpec, ChannelConfig, GoalSpec, ScorecardSpec};
 
-use crate::error::Result;
+use crate::any::forward;
+use crate::dialect::Dialect;
+use crate::error::{Result, StoreError};
 use crate::ids::MetricId;
+use crate::sql_impl::SqlStore;
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -317,7 +320,7 @@ pub(crate) fn status_parse(s: &str) -> Option<Status> {
 }
 
 pub(crate) fn to_json<T: serde::Serialize>(what: &'static str, v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| crate::StoreError::Invalid {
+    serde_json::to_string(v).map_err(|e| StoreError::Invalid {
         what,
         reason: e.to_string(),
     })
@@ -328,12 +331,12 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
     id: i64,
     text: &str,
 ) -> Result<T> {
-    serde_json::from_str(text).map_err(|e| crate::StoreError::corrupt(table, id, e.to_string()))
+    serde_json::from_str(text).map_err(|e| StoreError::corrupt(table, id, e.to_string()))
 }
 
 pub(crate) fn source_of(kind: &str, id: Option<i64>, row: i64) -> Result<DeliverySource> {
     DeliverySource::from_parts(kind, id)
-        .ok_or_else(|| crate::StoreError::corrupt("deliveries", row, format!("source {kind}")))
+        .ok_or_else(|| StoreError::corrupt("deliveries", row, format!("source {kind}")))
 }
 
 pub(crate) fn source_parts(s: DeliverySource) -> (&'static str, Option<i64>) {
@@ -346,7 +349,7 @@ pub(crate) fn state_str(s: DeliveryState) -> &'static str {
 
 pub(crate) fn state_parse(s: &str, row: i64) -> Result<DeliveryState> {
     DeliveryState::parse(s)
-        .ok_or_else(|| crate::StoreError::corrupt("deliveries", row, format!("state {s}")))
+        .ok_or_else(|| StoreError::corrupt("deliveries", row, format!("state {s}")))
 }
 
 pub(crate) fn event_kind_str(k: AlertEventKind) -> &'static str {
@@ -355,7 +358,7 @@ pub(crate) fn event_kind_str(k: AlertEventKind) -> &'static str {
 
 pub(crate) fn event_kind_parse(s: &str, row: i64) -> Result<AlertEventKind> {
     AlertEventKind::parse(s)
-        .ok_or_else(|| crate::StoreError::corrupt("alert_events", row, format!("kind {s}")))
+        .ok_or_else(|| StoreError::corrupt("alert_events", row, format!("kind {s}")))
 }
 
 pub trait WatchStore: Send + Sync + 'static {
@@ -526,26 +529,17 @@ pub trait WatchStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<DeliveryRow>>> + Send;
 }
 
-macro_rules! forward_watch {
-    ($self:ident . $method:ident ( $($arg:expr),* )) => {
-        match $self {
-            crate::AnyStore::Sqlite(s) => s.$method($($arg),*).await,
-            crate::AnyStore::Postgres(s) => s.$method($($arg),*).await,
-        }
-    };
-}
-
 impl WatchStore for crate::AnyStore {
     async fn create_channel(&self, new: &NewChannel, now_ms: i64) -> Result<ChannelRow> {
-        forward_watch!(self.create_channel(new, now_ms))
+        forward!(self.create_channel(new, now_ms))
     }
 
     async fn channel(&self, id: ChannelId) -> Result<ChannelRow> {
-        forward_watch!(self.channel(id))
+        forward!(self.channel(id))
     }
 
     async fn list_channels(&self) -> Result<Vec<ChannelRow>> {
-        forward_watch!(self.list_channels())
+        forward!(self.list_channels())
     }
 
     async fn update_channel(
@@ -556,59 +550,59 @@ impl WatchStore for crate::AnyStore {
         secret: &SecretChange,
         now_ms: i64,
     ) -> Result<ChannelRow> {
-        forward_watch!(self.update_channel(id, name, config, secret, now_ms))
+        forward!(self.update_channel(id, name, config, secret, now_ms))
     }
 
     async fn delete_channel(&self, id: ChannelId) -> Result<bool> {
-        forward_watch!(self.delete_channel(id))
+        forward!(self.delete_channel(id))
     }
 
     async fn create_goal(&self, new: &NewGoal, now_ms: i64) -> Result<GoalRow> {
-        forward_watch!(self.create_goal(new, now_ms))
+        forward!(self.create_goal(new, now_ms))
     }
 
     async fn goal(&self, id: GoalId) -> Result<GoalRow> {
-        forward_watch!(self.goal(id))
+        forward!(self.goal(id))
     }
 
     async fn list_goals(&self) -> Result<Vec<GoalRow>> {
-        forward_watch!(self.list_goals())
+        forward!(self.list_goals())
     }
 
     async fn update_goal(&self, id: GoalId, new: &NewGoal, now_ms: i64) -> Result<GoalRow> {
-        forward_watch!(self.update_goal(id, new, now_ms))
+        forward!(self.update_goal(id, new, now_ms))
     }
 
     async fn delete_goal(&self, id: GoalId) -> Result<bool> {
-        forward_watch!(self.delete_goal(id))
+        forward!(self.delete_goal(id))
     }
 
     async fn record_goal_period(&self, goal: GoalId, period: &GoalPeriodRow) -> Result<()> {
-        forward_watch!(self.record_goal_period(goal, period))
+        forward!(self.record_goal_period(goal, period))
     }
 
     async fn goal_periods(&self, goal: GoalId, limit: u32) -> Result<Vec<GoalPeriodRow>> {
-        forward_watch!(self.goal_periods(goal, limit))
+        forward!(self.goal_periods(goal, limit))
     }
 
     async fn create_alert(&self, new: &NewAlert, now_ms: i64) -> Result<AlertRow> {
-        forward_watch!(self.create_alert(new, now_ms))
+        forward!(self.create_alert(new, now_ms))
     }
 
     async fn alert(&self, id: AlertId) -> Result<AlertRow> {
-        forward_watch!(self.alert(id))
+        forward!(self.alert(id))
     }
 
     async fn list_alerts(&self) -> Result<Vec<AlertRow>> {
-        forward_watch!(self.list_alerts())
+        forward!(self.list_alerts())
     }
 
     async fn update_alert(&self, id: AlertId, new: &NewAlert, now_ms: i64) -> Result<AlertRow> {
-        forward_watch!(self.update_alert(id, new, now_ms))
+        forward!(self.update_alert(id, new, now_ms))
     }
 
     async fn delete_alert(&self, id: AlertId) -> Result<bool> {
-        forward_watch!(self.delete_alert(id))
+        forward!(self.delete_alert(id))
     }
 
     async fn transition_alert(
@@ -619,11 +613,11 @@ impl WatchStore for crate::AnyStore {
         evaluated_ms: i64,
         event: Option<&NewAlertEvent>,
     ) -> Result<Option<Option<AlertEventId>>> {
-        forward_watch!(self.transition_alert(id, expected, state, evaluated_ms, event))
+        forward!(self.transition_alert(id, expected, state, evaluated_ms, event))
     }
 
     async fn alert_events(&self, alert: AlertId, limit: u32) -> Result<Vec<AlertEventRow>> {
-        forward_watch!(self.alert_events(alert, limit))
+        forward!(self.alert_events(alert, limit))
     }
 
     async fn create_scorecard(
@@ -632,15 +626,15 @@ impl WatchStore for crate::AnyStore {
         next_run_ms: i64,
         now_ms: i64,
     ) -> Result<ScorecardRow> {
-        forward_watch!(self.create_scorecard(new, next_run_ms, now_ms))
+        forward!(self.create_scorecard(new, next_run_ms, now_ms))
     }
 
     async fn scorecard(&self, id: ScorecardId) -> Result<ScorecardRow> {
-        forward_watch!(self.scorecard(id))
+        forward!(self.scorecard(id))
     }
 
     async fn list_scorecards(&self) -> Result<Vec<ScorecardRow>> {
-        forward_watch!(self.list_scorecards())
+        forward!(self.list_scorecards())
     }
 
     async fn update_scorecard(
@@ -650,11 +644,11 @@ impl WatchStore for crate::AnyStore {
         next_run_ms: i64,
         now_ms: i64,
     ) -> Result<ScorecardRow> {
-        forward_watch!(self.update_scorecard(id, new, next_run_ms, now_ms))
+        forward!(self.update_scorecard(id, new, next_run_ms, now_ms))
     }
 
     async fn delete_scorecard(&self, id: ScorecardId) -> Result<bool> {
-        forward_watch!(self.delete_scorecard(id))
+        forward!(self.delete_scorecard(id))
     }
 
     async fn claim_scorecard_run(
@@ -664,15 +658,15 @@ impl WatchStore for crate::AnyStore {
         next_run_ms: i64,
         now_ms: i64,
     ) -> Result<bool> {
-        forward_watch!(self.claim_scorecard_run(id, due_ms, next_run_ms, now_ms))
+        forward!(self.claim_scorecard_run(id, due_ms, next_run_ms, now_ms))
     }
 
     async fn create_delivery(&self, new: &NewDelivery, now_ms: i64) -> Result<DeliveryRow> {
-        forward_watch!(self.create_delivery(new, now_ms))
+        forward!(self.create_delivery(new, now_ms))
     }
 
     async fn delivery(&self, id: DeliveryId) -> Result<DeliveryRow> {
-        forward_watch!(self.delivery(id))
+        forward!(self.delivery(id))
     }
 
     async fn claim_delivery(
@@ -681,7 +675,7 @@ impl WatchStore for crate::AnyStore {
         lease: Duration,
         now_ms: i64,
     ) -> Result<Option<DeliveryRow>> {
-        forward_watch!(self.claim_delivery(holder, lease, now_ms))
+        forward!(self.claim_delivery(holder, lease, now_ms))
     }
 
     async fn claim_delivery_id(
@@ -691,7 +685,7 @@ impl WatchStore for crate::AnyStore {
         lease: Duration,
         now_ms: i64,
     ) -> Result<Option<DeliveryRow>> {
-        forward_watch!(self.claim_delivery_id(id, holder, lease, now_ms))
+        forward!(self.claim_delivery_id(id, holder, lease, now_ms))
     }
 
     async fn claim_lapsed_delivery(
@@ -700,7 +694,7 @@ impl WatchStore for crate::AnyStore {
         lease: Duration,
         now_ms: i64,
     ) -> Result<Option<DeliveryRow>> {
-        forward_watch!(self.claim_lapsed_delivery(holder, lease, now_ms))
+        forward!(self.claim_lapsed_delivery(holder, lease, now_ms))
     }
 
     async fn finish_attempt(
@@ -710,7 +704,7 @@ impl WatchStore for crate::AnyStore {
         outcome: &AttemptOutcome,
         now_ms: i64,
     ) -> Result<()> {
-        forward_watch!(self.finish_attempt(id, holder, outcome, now_ms))
+        forward!(self.finish_attempt(id, holder, outcome, now_ms))
     }
 
     async fn deliveries(
@@ -718,795 +712,1004 @@ impl WatchStore for crate::AnyStore {
         source: Option<DeliverySource>,
         limit: u32,
     ) -> Result<Vec<DeliveryRow>> {
-        forward_watch!(self.deliveries(source, limit))
+        forward!(self.deliveries(source, limit))
     }
 }
 
-/// Implements [`WatchStore`] for a backend whose struct has `pool` and `key` fields and the
-/// `sql_store!` helpers; invoked in the backend's module so the private fields are in reach.
-/// `$row_lock` ends the subquery that picks a delivery to claim: PostgreSQL's `FOR UPDATE SKIP
-/// LOCKED` lets concurrent claims pass over the row another is taking and take the next, where
-/// they would otherwise wait for it and then match nothing; SQLite serialises writes anyway.
-macro_rules! watch_store {
-    ($ty:ident, $db:ty, row_lock: $row_lock:literal) => {
-        impl $ty {
-            fn watch_channel_row(
-                &self,
-                row: &<$db as sqlx::Database>::Row,
-            ) -> $crate::Result<$crate::watching::ChannelRow> {
-                use sqlx::Row;
-                let e = $crate::StoreError::db;
-                let id: i64 = row.try_get("id").map_err(e("read a channel"))?;
-                let name: String = row.try_get("name").map_err(e("read a channel"))?;
-                let config: String = row.try_get("config").map_err(e("read a channel"))?;
-                let sealed: Option<Vec<u8>> = row.try_get("sealed_secret").map_err(e("read a channel"))?;
-                let secret = match sealed {
-                    None => None,
-                    Some(s) => {
-                        let plain = self
-                            .key()
-                            .open(&s, &$crate::watching::channel_aad(id))
-                            .ok_or_else(|| $crate::StoreError::corrupt("channels", id, "the secret does not open under the master key"))?;
-                        let text = String::from_utf8(plain)
-                            .map_err(|_| $crate::StoreError::corrupt("channels", id, "the secret is not text"))?;
-                        Some(domain::Secret::new(text))
-                    }
-                };
-                Ok($crate::watching::ChannelRow {
-                    id: $crate::watching::ChannelId(id),
-                    name,
-                    config: $crate::watching::from_json("channels", id, &config)?,
-                    secret,
-                    created_ms: row.try_get("created_ms").map_err(e("read a channel"))?,
-                    updated_ms: row.try_get("updated_ms").map_err(e("read a channel"))?,
-                })
+// Rows of the watch tables into their types; channel secrets open under the master key here.
+impl<DB: Dialect> SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'q> &'q str: sqlx::Encode<'q, DB>,
+    str: sqlx::Type<DB>,
+    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> f64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Vec<u8>: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<&'q str>: sqlx::Encode<'q, DB>,
+    for<'q> Option<i64>: sqlx::Encode<'q, DB>,
+    for<'q> Option<f64>: sqlx::Encode<'q, DB>,
+    for<'q> Option<Vec<u8>>: sqlx::Encode<'q, DB>,
+{
+    fn watch_channel_row(&self, row: &DB::Row) -> Result<ChannelRow> {
+        use sqlx::Row;
+        let e = StoreError::db;
+        let id: i64 = row.try_get("id").map_err(e("read a channel"))?;
+        let name: String = row.try_get("name").map_err(e("read a channel"))?;
+        let config: String = row.try_get("config").map_err(e("read a channel"))?;
+        let sealed: Option<Vec<u8>> = row.try_get("sealed_secret").map_err(e("read a channel"))?;
+        let secret = match sealed {
+            None => None,
+            Some(s) => {
+                let plain = self.key().open(&s, &channel_aad(id)).ok_or_else(|| {
+                    StoreError::corrupt(
+                        "channels",
+                        id,
+                        "the secret does not open under the master key",
+                    )
+                })?;
+                let text = String::from_utf8(plain)
+                    .map_err(|_| StoreError::corrupt("channels", id, "the secret is not text"))?;
+                Some(domain::Secret::new(text))
             }
+        };
+        Ok(ChannelRow {
+            id: ChannelId(id),
+            name,
+            config: from_json("channels", id, &config)?,
+            secret,
+            created_ms: row.try_get("created_ms").map_err(e("read a channel"))?,
+            updated_ms: row.try_get("updated_ms").map_err(e("read a channel"))?,
+        })
+    }
 
-            async fn watch_links(&self, table: &'static str, owner: i64) -> $crate::Result<Vec<$crate::watching::ChannelId>> {
-                let sql = match table {
-                    "alert_channels" => "SELECT channel_id FROM alert_channels WHERE alert_id = $1 ORDER BY channel_id",
-                    _ => "SELECT channel_id FROM scorecard_channels WHERE scorecard_id = $1 ORDER BY channel_id",
-                };
-                let ids: Vec<i64> = sqlx::query_scalar(sql)
-                    .bind(owner)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read linked channels"))?;
-                Ok(ids.into_iter().map($crate::watching::ChannelId).collect())
+    async fn watch_links(&self, table: &'static str, owner: i64) -> Result<Vec<ChannelId>> {
+        let sql = match table {
+            "alert_channels" => {
+                "SELECT channel_id FROM alert_channels WHERE alert_id = $1 ORDER BY channel_id"
             }
-
-            async fn watch_set_links(
-                tx: &mut sqlx::Transaction<'static, $db>,
-                table: &'static str,
-                owner: i64,
-                channels: &[$crate::watching::ChannelId],
-            ) -> $crate::Result<()> {
-                let (del, ins) = match table {
-                    "alert_channels" => (
-                        "DELETE FROM alert_channels WHERE alert_id = $1",
-                        "INSERT INTO alert_channels (alert_id, channel_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                    ),
-                    _ => (
-                        "DELETE FROM scorecard_channels WHERE scorecard_id = $1",
-                        "INSERT INTO scorecard_channels (scorecard_id, channel_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                    ),
-                };
-                sqlx::query(del).bind(owner).execute(&mut **tx).await.map_err($crate::StoreError::db("unlink channels"))?;
-                for c in channels {
-                    sqlx::query(ins)
-                        .bind(owner)
-                        .bind(c.0)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(|e| match &e {
-                            sqlx::Error::Database(d) if d.is_foreign_key_violation() => $crate::StoreError::NotFound {
-                                what: "channel",
-                                id: c.to_string(),
-                            },
-                            _ => $crate::StoreError::db("link a channel")(e),
-                        })?;
-                }
-                Ok(())
+            _ => {
+                "SELECT channel_id FROM scorecard_channels WHERE scorecard_id = $1 ORDER BY \
+                 channel_id"
             }
+        };
+        let ids: Vec<i64> = sqlx::query_scalar(sql)
+            .bind(owner)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::db("read linked channels"))?;
+        Ok(ids.into_iter().map(ChannelId).collect())
+    }
 
-            fn watch_goal_row(row: &<$db as sqlx::Database>::Row) -> $crate::Result<$crate::watching::GoalRow> {
-                use sqlx::Row;
-                let e = $crate::StoreError::db;
-                let id: i64 = row.try_get("id").map_err(e("read a goal"))?;
-                let spec: String = row.try_get("spec").map_err(e("read a goal"))?;
-                Ok($crate::watching::GoalRow {
-                    id: $crate::watching::GoalId(id),
-                    name: row.try_get("name").map_err(e("read a goal"))?,
-                    metric_id: $crate::MetricId(row.try_get("metric_id").map_err(e("read a goal"))?),
-                    spec: $crate::watching::from_json("goals", id, &spec)?,
-                    created_ms: row.try_get("created_ms").map_err(e("read a goal"))?,
-                    updated_ms: row.try_get("updated_ms").map_err(e("read a goal"))?,
-                })
-            }
-
-            async fn watch_alert_row(&self, row: &<$db as sqlx::Database>::Row) -> $crate::Result<$crate::watching::AlertRow> {
-                use sqlx::Row;
-                let e = $crate::StoreError::db;
-                let id: i64 = row.try_get("id").map_err(e("read an alert"))?;
-                let spec: String = row.try_get("spec").map_err(e("read an alert"))?;
-                let phase: String = row.try_get("phase").map_err(e("read an alert"))?;
-                Ok($crate::watching::AlertRow {
-                    id: $crate::watching::AlertId(id),
-                    name: row.try_get("name").map_err(e("read an alert"))?,
-                    metric_id: $crate::MetricId(row.try_get("metric_id").map_err(e("read an alert"))?),
-                    spec: $crate::watching::from_json("alerts", id, &spec)?,
-                    enabled: row.try_get("enabled").map_err(e("read an alert"))?,
-                    channels: self.watch_links("alert_channels", id).await?,
-                    state: watch::alert::AlertState {
-                        phase: $crate::watching::phase_parse(&phase)
-                            .ok_or_else(|| $crate::StoreError::corrupt("alerts", id, format!("phase {phase}")))?,
-                        last_fired_ms: row.try_get("last_fired_ms").map_err(e("read an alert"))?,
-                    },
-                    last_evaluated_ms: row.try_get("last_evaluated_ms").map_err(e("read an alert"))?,
-                    created_ms: row.try_get("created_ms").map_err(e("read an alert"))?,
-                    updated_ms: row.try_get("updated_ms").map_err(e("read an alert"))?,
-                })
-            }
-
-            async fn watch_scorecard_row(&self, row: &<$db as sqlx::Database>::Row) -> $crate::Result<$crate::watching::ScorecardRow> {
-                use sqlx::Row;
-                let e = $crate::StoreError::db;
-                let id: i64 = row.try_get("id").map_err(e("read a scorecard"))?;
-                let spec: String = row.try_get("spec").map_err(e("read a scorecard"))?;
-                Ok($crate::watching::ScorecardRow {
-                    id: $crate::watching::ScorecardId(id),
-                    name: row.try_get("name").map_err(e("read a scorecard"))?,
-                    spec: $crate::watching::from_json("scorecards", id, &spec)?,
-                    channels: self.watch_links("scorecard_channels", id).await?,
-                    next_run_ms: row.try_get("next_run_ms").map_err(e("read a scorecard"))?,
-                    last_run_ms: row.try_get("last_run_ms").map_err(e("read a scorecard"))?,
-                    created_ms: row.try_get("created_ms").map_err(e("read a scorecard"))?,
-                    updated_ms: row.try_get("updated_ms").map_err(e("read a scorecard"))?,
-                })
-            }
-
-            fn watch_delivery_row(row: &<$db as sqlx::Database>::Row) -> $crate::Result<$crate::watching::DeliveryRow> {
-                use sqlx::Row;
-                let e = $crate::StoreError::db;
-                let id: i64 = row.try_get("id").map_err(e("read a delivery"))?;
-                let kind: String = row.try_get("source_kind").map_err(e("read a delivery"))?;
-                let source_id: Option<i64> = row.try_get("source_id").map_err(e("read a delivery"))?;
-                let message: String = row.try_get("message").map_err(e("read a delivery"))?;
-                let state: String = row.try_get("state").map_err(e("read a delivery"))?;
-                let attempts: i64 = row.try_get("attempts").map_err(e("read a delivery"))?;
-                Ok($crate::watching::DeliveryRow {
-                    id: $crate::watching::DeliveryId(id),
-                    channel_id: $crate::watching::ChannelId(row.try_get("channel_id").map_err(e("read a delivery"))?),
-                    source: $crate::watching::source_of(&kind, source_id, id)?,
-                    message: $crate::watching::from_json("deliveries", id, &message)?,
-                    state: $crate::watching::state_parse(&state, id)?,
-                    attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-                    next_attempt_ms: row.try_get("next_attempt_ms").map_err(e("read a delivery"))?,
-                    last_error: row.try_get("last_error").map_err(e("read a delivery"))?,
-                    locked_by: row.try_get("locked_by").map_err(e("read a delivery"))?,
-                    locked_until_ms: row.try_get("locked_until").map_err(e("read a delivery"))?,
-                    created_ms: row.try_get("created_ms").map_err(e("read a delivery"))?,
-                    updated_ms: row.try_get("updated_ms").map_err(e("read a delivery"))?,
-                })
-            }
-        }
-
-        impl $crate::watching::WatchStore for $ty {
-            async fn create_channel(&self, new: &$crate::watching::NewChannel, now_ms: i64) -> $crate::Result<$crate::watching::ChannelRow> {
-                let config = $crate::watching::to_json("channel", &new.config)?;
-                let mut tx = self.begin_write("create a channel").await?;
-                let inserted = sqlx::query_scalar::<_, i64>(
-                    "INSERT INTO channels (name, config, sealed_secret, created_ms, updated_ms) VALUES ($1, $2, NULL, $3, $3) RETURNING id",
-                )
-                .bind(new.name.as_str())
-                .bind(config)
-                .bind(now_ms)
-                .fetch_one(&mut *tx)
-                .await;
-                let id = match inserted {
-                    Ok(id) => id,
-                    Err(e) if $crate::error::is_unique_violation(&e) => {
-                        return Err($crate::StoreError::Duplicate { what: "channel", value: new.name.clone() });
-                    }
-                    Err(e) => return Err($crate::StoreError::db("create a channel")(e)),
-                };
-                if let Some(secret) = &new.secret {
-                    // The associated data names the row, so the id must exist before sealing.
-                    let sealed = self.key().seal(secret.expose().as_bytes(), &$crate::watching::channel_aad(id))?;
-                    sqlx::query("UPDATE channels SET sealed_secret = $1 WHERE id = $2")
-                        .bind(sealed)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err($crate::StoreError::db("seal a channel's secret"))?;
-                }
-                tx.commit().await.map_err($crate::StoreError::db("create a channel"))?;
-                self.channel($crate::watching::ChannelId(id)).await
-            }
-
-            async fn channel(&self, id: $crate::watching::ChannelId) -> $crate::Result<$crate::watching::ChannelRow> {
-                let row = sqlx::query("SELECT * FROM channels WHERE id = $1")
-                    .bind(id.0)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read a channel"))?
-                    .ok_or_else(|| $crate::StoreError::NotFound { what: "channel", id: id.to_string() })?;
-                self.watch_channel_row(&row)
-            }
-
-            async fn list_channels(&self) -> $crate::Result<Vec<$crate::watching::ChannelRow>> {
-                let rows = sqlx::query("SELECT * FROM channels ORDER BY name")
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("list channels"))?;
-                rows.iter().map(|r| self.watch_channel_row(r)).collect()
-            }
-
-            async fn update_channel(
-                &self,
-                id: $crate::watching::ChannelId,
-                name: &str,
-                config: &watch::ChannelConfig,
-                secret: &$crate::watching::SecretChange,
-                now_ms: i64,
-            ) -> $crate::Result<$crate::watching::ChannelRow> {
-                let config = $crate::watching::to_json("channel", config)?;
-                let mut tx = self.begin_write("update a channel").await?;
-                let done = sqlx::query("UPDATE channels SET name = $1, config = $2, updated_ms = $3 WHERE id = $4")
-                    .bind(name)
-                    .bind(config)
-                    .bind(now_ms)
-                    .bind(id.0)
-                    .execute(&mut *tx)
-                    .await;
-                match done {
-                    Ok(d) if d.rows_affected() == 0 => {
-                        return Err($crate::StoreError::NotFound { what: "channel", id: id.to_string() });
-                    }
-                    Ok(_) => {}
-                    Err(e) if $crate::error::is_unique_violation(&e) => {
-                        return Err($crate::StoreError::Duplicate { what: "channel", value: name.to_owned() });
-                    }
-                    Err(e) => return Err($crate::StoreError::db("update a channel")(e)),
-                }
-                let sealed = match secret {
-                    $crate::watching::SecretChange::Keep => None,
-                    $crate::watching::SecretChange::Clear => Some(None),
-                    $crate::watching::SecretChange::Set(s) => Some(Some(
-                        self.key().seal(s.expose().as_bytes(), &$crate::watching::channel_aad(id.0))?,
-                    )),
-                };
-                if let Some(sealed) = sealed {
-                    sqlx::query("UPDATE channels SET sealed_secret = $1 WHERE id = $2")
-                        .bind(sealed)
-                        .bind(id.0)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err($crate::StoreError::db("seal a channel's secret"))?;
-                }
-                tx.commit().await.map_err($crate::StoreError::db("update a channel"))?;
-                self.channel(id).await
-            }
-
-            async fn delete_channel(&self, id: $crate::watching::ChannelId) -> $crate::Result<bool> {
-                let done = sqlx::query("DELETE FROM channels WHERE id = $1")
-                    .bind(id.0)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("delete a channel"))?;
-                Ok(done.rows_affected() > 0)
-            }
-
-            async fn create_goal(&self, new: &$crate::watching::NewGoal, now_ms: i64) -> $crate::Result<$crate::watching::GoalRow> {
-                let spec = $crate::watching::to_json("goal", &new.spec)?;
-                let inserted = sqlx::query_scalar::<_, i64>(
-                    "INSERT INTO goals (name, metric_id, spec, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $4) RETURNING id",
-                )
-                .bind(new.name.as_str())
-                .bind(new.metric_id.0)
-                .bind(spec)
-                .bind(now_ms)
-                .fetch_one(&self.pool)
-                .await;
-                let id = match inserted {
-                    Ok(id) => id,
-                    Err(e) if $crate::error::is_unique_violation(&e) => {
-                        return Err($crate::StoreError::Duplicate { what: "goal", value: new.name.clone() });
-                    }
-                    Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
-                        return Err($crate::error::not_found_metric(new.metric_id));
-                    }
-                    Err(e) => return Err($crate::StoreError::db("create a goal")(e)),
-                };
-                self.goal($crate::watching::GoalId(id)).await
-            }
-
-            async fn goal(&self, id: $crate::watching::GoalId) -> $crate::Result<$crate::watching::GoalRow> {
-                let row = sqlx::query("SELECT * FROM goals WHERE id = $1")
-                    .bind(id.0)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read a goal"))?
-                    .ok_or_else(|| $crate::StoreError::NotFound { what: "goal", id: id.to_string() })?;
-                Self::watch_goal_row(&row)
-            }
-
-            async fn list_goals(&self) -> $crate::Result<Vec<$crate::watching::GoalRow>> {
-                let rows = sqlx::query("SELECT * FROM goals ORDER BY name")
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("list goals"))?;
-                rows.iter().map(Self::watch_goal_row).collect()
-            }
-
-            async fn update_goal(&self, id: $crate::watching::GoalId, new: &$crate::watching::NewGoal, now_ms: i64) -> $crate::Result<$crate::watching::GoalRow> {
-                let spec = $crate::watching::to_json("goal", &new.spec)?;
-                let done = sqlx::query("UPDATE goals SET name = $1, metric_id = $2, spec = $3, updated_ms = $4 WHERE id = $5")
-                    .bind(new.name.as_str())
-                    .bind(new.metric_id.0)
-                    .bind(spec)
-                    .bind(now_ms)
-                    .bind(id.0)
-                    .execute(&self.pool)
-                    .await;
-                match done {
-                    Ok(d) if d.rows_affected() == 0 => Err($crate::StoreError::NotFound { what: "goal", id: id.to_string() }),
-                    Ok(_) => self.goal(id).await,
-                    Err(e) if $crate::error::is_unique_violation(&e) => Err($crate::StoreError::Duplicate { what: "goal", value: new.name.clone() }),
-                    Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => Err($crate::error::not_found_metric(new.metric_id)),
-                    Err(e) => Err($crate::StoreError::db("update a goal")(e)),
-                }
-            }
-
-            async fn delete_goal(&self, id: $crate::watching::GoalId) -> $crate::Result<bool> {
-                let done = sqlx::query("DELETE FROM goals WHERE id = $1")
-                    .bind(id.0)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("delete a goal"))?;
-                Ok(done.rows_affected() > 0)
-            }
-
-            async fn record_goal_period(&self, goal: $crate::watching::GoalId, p: &$crate::watching::GoalPeriodRow) -> $crate::Result<()> {
-                sqlx::query(
-                    "INSERT INTO goal_periods (goal_id, period_index, start_ms, end_ms, value, target, status, recorded_ms) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                     ON CONFLICT (goal_id, period_index) DO UPDATE SET start_ms = excluded.start_ms, end_ms = excluded.end_ms, \
-                     value = excluded.value, target = excluded.target, status = excluded.status, recorded_ms = excluded.recorded_ms",
-                )
-                .bind(goal.0)
-                .bind(i64::from(p.index))
-                .bind(p.start_ms)
-                .bind(p.end_ms)
-                .bind(p.value)
-                .bind(p.target)
-                .bind($crate::watching::status_str(p.status))
-                .bind(p.recorded_ms)
-                .execute(&self.pool)
+    async fn watch_set_links(
+        tx: &mut sqlx::Transaction<'static, DB>,
+        table: &'static str,
+        owner: i64,
+        channels: &[ChannelId],
+    ) -> Result<()> {
+        let (del, ins) = match table {
+            "alert_channels" => (
+                "DELETE FROM alert_channels WHERE alert_id = $1",
+                "INSERT INTO alert_channels (alert_id, channel_id) VALUES ($1, $2) ON CONFLICT DO \
+                 NOTHING",
+            ),
+            _ => (
+                "DELETE FROM scorecard_channels WHERE scorecard_id = $1",
+                "INSERT INTO scorecard_channels (scorecard_id, channel_id) VALUES ($1, $2) ON \
+                 CONFLICT DO NOTHING",
+            ),
+        };
+        sqlx::query(del)
+            .bind(owner)
+            .execute(&mut **tx)
+            .await
+            .map_err(StoreError::db("unlink channels"))?;
+        for c in channels {
+            sqlx::query(ins)
+                .bind(owner)
+                .bind(c.0)
+                .execute(&mut **tx)
                 .await
                 .map_err(|e| match &e {
-                    sqlx::Error::Database(d) if d.is_foreign_key_violation() => $crate::StoreError::NotFound { what: "goal", id: goal.to_string() },
-                    _ => $crate::StoreError::db("record a goal period")(e),
+                    sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                        StoreError::NotFound {
+                            what: "channel",
+                            id: c.to_string(),
+                        }
+                    }
+                    _ => StoreError::db("link a channel")(e),
                 })?;
-                Ok(())
-            }
+        }
+        Ok(())
+    }
 
-            async fn goal_periods(&self, goal: $crate::watching::GoalId, limit: u32) -> $crate::Result<Vec<$crate::watching::GoalPeriodRow>> {
-                use sqlx::Row;
-                let rows = sqlx::query(
-                    "SELECT period_index, start_ms, end_ms, value, target, status, recorded_ms FROM goal_periods \
-                     WHERE goal_id = $1 ORDER BY period_index DESC LIMIT $2",
+    fn watch_goal_row(row: &DB::Row) -> Result<GoalRow> {
+        use sqlx::Row;
+        let e = StoreError::db;
+        let id: i64 = row.try_get("id").map_err(e("read a goal"))?;
+        let spec: String = row.try_get("spec").map_err(e("read a goal"))?;
+        Ok(GoalRow {
+            id: GoalId(id),
+            name: row.try_get("name").map_err(e("read a goal"))?,
+            metric_id: crate::MetricId(row.try_get("metric_id").map_err(e("read a goal"))?),
+            spec: from_json("goals", id, &spec)?,
+            created_ms: row.try_get("created_ms").map_err(e("read a goal"))?,
+            updated_ms: row.try_get("updated_ms").map_err(e("read a goal"))?,
+        })
+    }
+
+    async fn watch_alert_row(&self, row: &DB::Row) -> Result<AlertRow> {
+        use sqlx::Row;
+        let e = StoreError::db;
+        let id: i64 = row.try_get("id").map_err(e("read an alert"))?;
+        let spec: String = row.try_get("spec").map_err(e("read an alert"))?;
+        let phase: String = row.try_get("phase").map_err(e("read an alert"))?;
+        Ok(AlertRow {
+            id: AlertId(id),
+            name: row.try_get("name").map_err(e("read an alert"))?,
+            metric_id: crate::MetricId(row.try_get("metric_id").map_err(e("read an alert"))?),
+            spec: from_json("alerts", id, &spec)?,
+            enabled: row.try_get("enabled").map_err(e("read an alert"))?,
+            channels: self.watch_links("alert_channels", id).await?,
+            state: watch::alert::AlertState {
+                phase: phase_parse(&phase)
+                    .ok_or_else(|| StoreError::corrupt("alerts", id, format!("phase {phase}")))?,
+                last_fired_ms: row.try_get("last_fired_ms").map_err(e("read an alert"))?,
+            },
+            last_evaluated_ms: row
+                .try_get("last_evaluated_ms")
+                .map_err(e("read an alert"))?,
+            created_ms: row.try_get("created_ms").map_err(e("read an alert"))?,
+            updated_ms: row.try_get("updated_ms").map_err(e("read an alert"))?,
+        })
+    }
+
+    async fn watch_scorecard_row(&self, row: &DB::Row) -> Result<ScorecardRow> {
+        use sqlx::Row;
+        let e = StoreError::db;
+        let id: i64 = row.try_get("id").map_err(e("read a scorecard"))?;
+        let spec: String = row.try_get("spec").map_err(e("read a scorecard"))?;
+        Ok(ScorecardRow {
+            id: ScorecardId(id),
+            name: row.try_get("name").map_err(e("read a scorecard"))?,
+            spec: from_json("scorecards", id, &spec)?,
+            channels: self.watch_links("scorecard_channels", id).await?,
+            next_run_ms: row.try_get("next_run_ms").map_err(e("read a scorecard"))?,
+            last_run_ms: row.try_get("last_run_ms").map_err(e("read a scorecard"))?,
+            created_ms: row.try_get("created_ms").map_err(e("read a scorecard"))?,
+            updated_ms: row.try_get("updated_ms").map_err(e("read a scorecard"))?,
+        })
+    }
+
+    fn watch_delivery_row(row: &DB::Row) -> Result<DeliveryRow> {
+        use sqlx::Row;
+        let e = StoreError::db;
+        let id: i64 = row.try_get("id").map_err(e("read a delivery"))?;
+        let kind: String = row.try_get("source_kind").map_err(e("read a delivery"))?;
+        let source_id: Option<i64> = row.try_get("source_id").map_err(e("read a delivery"))?;
+        let message: String = row.try_get("message").map_err(e("read a delivery"))?;
+        let state: String = row.try_get("state").map_err(e("read a delivery"))?;
+        let attempts: i64 = row.try_get("attempts").map_err(e("read a delivery"))?;
+        Ok(DeliveryRow {
+            id: DeliveryId(id),
+            channel_id: ChannelId(row.try_get("channel_id").map_err(e("read a delivery"))?),
+            source: source_of(&kind, source_id, id)?,
+            message: from_json("deliveries", id, &message)?,
+            state: state_parse(&state, id)?,
+            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+            next_attempt_ms: row
+                .try_get("next_attempt_ms")
+                .map_err(e("read a delivery"))?,
+            last_error: row.try_get("last_error").map_err(e("read a delivery"))?,
+            locked_by: row.try_get("locked_by").map_err(e("read a delivery"))?,
+            locked_until_ms: row.try_get("locked_until").map_err(e("read a delivery"))?,
+            created_ms: row.try_get("created_ms").map_err(e("read a delivery"))?,
+            updated_ms: row.try_get("updated_ms").map_err(e("read a delivery"))?,
+        })
+    }
+}
+
+impl<DB: Dialect> WatchStore for SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'r> &'r str: sqlx::ColumnIndex<DB::Row>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'q> &'q str: sqlx::Encode<'q, DB>,
+    str: sqlx::Type<DB>,
+    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> f64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Vec<u8>: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<&'q str>: sqlx::Encode<'q, DB>,
+    for<'q> Option<i64>: sqlx::Encode<'q, DB>,
+    for<'q> Option<f64>: sqlx::Encode<'q, DB>,
+    for<'q> Option<Vec<u8>>: sqlx::Encode<'q, DB>,
+{
+    async fn create_channel(&self, new: &NewChannel, now_ms: i64) -> Result<ChannelRow> {
+        let config = to_json("channel", &new.config)?;
+        let mut tx = self.begin_write("create a channel").await?;
+        let inserted = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO channels (name, config, sealed_secret, created_ms, updated_ms) VALUES \
+             ($1, $2, NULL, $3, $3) RETURNING id",
+        )
+        .bind(new.name.as_str())
+        .bind(config)
+        .bind(now_ms)
+        .fetch_one(&mut *tx)
+        .await;
+        let id = match inserted {
+            Ok(id) => id,
+            Err(e) if crate::error::is_unique_violation(&e) => {
+                return Err(StoreError::Duplicate {
+                    what: "channel",
+                    value: new.name.clone(),
+                });
+            }
+            Err(e) => return Err(StoreError::db("create a channel")(e)),
+        };
+        if let Some(secret) = &new.secret {
+            // The associated data names the row, so the id must exist before sealing.
+            let sealed = self
+                .key()
+                .seal(secret.expose().as_bytes(), &channel_aad(id))?;
+            sqlx::query("UPDATE channels SET sealed_secret = $1 WHERE id = $2")
+                .bind(sealed)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("seal a channel's secret"))?;
+        }
+        tx.commit()
+            .await
+            .map_err(StoreError::db("create a channel"))?;
+        self.channel(ChannelId(id)).await
+    }
+
+    async fn channel(&self, id: ChannelId) -> Result<ChannelRow> {
+        let row = sqlx::query("SELECT * FROM channels WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("read a channel"))?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "channel",
+                id: id.to_string(),
+            })?;
+        self.watch_channel_row(&row)
+    }
+
+    async fn list_channels(&self) -> Result<Vec<ChannelRow>> {
+        let rows = sqlx::query("SELECT * FROM channels ORDER BY name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::db("list channels"))?;
+        rows.iter().map(|r| self.watch_channel_row(r)).collect()
+    }
+
+    async fn update_channel(
+        &self,
+        id: ChannelId,
+        name: &str,
+        config: &watch::ChannelConfig,
+        secret: &SecretChange,
+        now_ms: i64,
+    ) -> Result<ChannelRow> {
+        let config = to_json("channel", config)?;
+        let mut tx = self.begin_write("update a channel").await?;
+        let done = sqlx::query(
+            "UPDATE channels SET name = $1, config = $2, updated_ms = $3 WHERE id = $4",
+        )
+        .bind(name)
+        .bind(config)
+        .bind(now_ms)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await;
+        match done {
+            Ok(d) if DB::rows_affected(&d) == 0 => {
+                return Err(StoreError::NotFound {
+                    what: "channel",
+                    id: id.to_string(),
+                });
+            }
+            Ok(_) => {}
+            Err(e) if crate::error::is_unique_violation(&e) => {
+                return Err(StoreError::Duplicate {
+                    what: "channel",
+                    value: name.to_owned(),
+                });
+            }
+            Err(e) => return Err(StoreError::db("update a channel")(e)),
+        }
+        let sealed = match secret {
+            SecretChange::Keep => None,
+            SecretChange::Clear => Some(None),
+            SecretChange::Set(s) => Some(Some(
+                self.key().seal(s.expose().as_bytes(), &channel_aad(id.0))?,
+            )),
+        };
+        if let Some(sealed) = sealed {
+            sqlx::query("UPDATE channels SET sealed_secret = $1 WHERE id = $2")
+                .bind(sealed)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("seal a channel's secret"))?;
+        }
+        tx.commit()
+            .await
+            .map_err(StoreError::db("update a channel"))?;
+        self.channel(id).await
+    }
+
+    async fn delete_channel(&self, id: ChannelId) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM channels WHERE id = $1")
+            .bind(id.0)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("delete a channel"))?;
+        Ok(DB::rows_affected(&done) > 0)
+    }
+
+    async fn create_goal(&self, new: &NewGoal, now_ms: i64) -> Result<GoalRow> {
+        let spec = to_json("goal", &new.spec)?;
+        let inserted = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO goals (name, metric_id, spec, created_ms, updated_ms) VALUES ($1, $2, \
+             $3, $4, $4) RETURNING id",
+        )
+        .bind(new.name.as_str())
+        .bind(new.metric_id.0)
+        .bind(spec)
+        .bind(now_ms)
+        .fetch_one(&self.pool)
+        .await;
+        let id = match inserted {
+            Ok(id) => id,
+            Err(e) if crate::error::is_unique_violation(&e) => {
+                return Err(StoreError::Duplicate {
+                    what: "goal",
+                    value: new.name.clone(),
+                });
+            }
+            Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
+                return Err(crate::error::not_found_metric(new.metric_id));
+            }
+            Err(e) => return Err(StoreError::db("create a goal")(e)),
+        };
+        self.goal(GoalId(id)).await
+    }
+
+    async fn goal(&self, id: GoalId) -> Result<GoalRow> {
+        let row = sqlx::query("SELECT * FROM goals WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("read a goal"))?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "goal",
+                id: id.to_string(),
+            })?;
+        Self::watch_goal_row(&row)
+    }
+
+    async fn list_goals(&self) -> Result<Vec<GoalRow>> {
+        let rows = sqlx::query("SELECT * FROM goals ORDER BY name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::db("list goals"))?;
+        rows.iter().map(Self::watch_goal_row).collect()
+    }
+
+    async fn update_goal(&self, id: GoalId, new: &NewGoal, now_ms: i64) -> Result<GoalRow> {
+        let spec = to_json("goal", &new.spec)?;
+        let done = sqlx::query(
+            "UPDATE goals SET name = $1, metric_id = $2, spec = $3, updated_ms = $4 WHERE id = $5",
+        )
+        .bind(new.name.as_str())
+        .bind(new.metric_id.0)
+        .bind(spec)
+        .bind(now_ms)
+        .bind(id.0)
+        .execute(&self.pool)
+        .await;
+        match done {
+            Ok(d) if DB::rows_affected(&d) == 0 => Err(StoreError::NotFound {
+                what: "goal",
+                id: id.to_string(),
+            }),
+            Ok(_) => self.goal(id).await,
+            Err(e) if crate::error::is_unique_violation(&e) => Err(StoreError::Duplicate {
+                what: "goal",
+                value: new.name.clone(),
+            }),
+            Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
+                Err(crate::error::not_found_metric(new.metric_id))
+            }
+            Err(e) => Err(StoreError::db("update a goal")(e)),
+        }
+    }
+
+    async fn delete_goal(&self, id: GoalId) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM goals WHERE id = $1")
+            .bind(id.0)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("delete a goal"))?;
+        Ok(DB::rows_affected(&done) > 0)
+    }
+
+    async fn record_goal_period(&self, goal: GoalId, p: &GoalPeriodRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO goal_periods (goal_id, period_index, start_ms, end_ms, value, target, \
+             status, recorded_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (goal_id, period_index) DO UPDATE SET start_ms = excluded.start_ms, \
+             end_ms = excluded.end_ms, \
+             value = excluded.value, target = excluded.target, status = excluded.status, \
+             recorded_ms = excluded.recorded_ms",
+        )
+        .bind(goal.0)
+        .bind(i64::from(p.index))
+        .bind(p.start_ms)
+        .bind(p.end_ms)
+        .bind(p.value)
+        .bind(p.target)
+        .bind(status_str(p.status))
+        .bind(p.recorded_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound {
+                what: "goal",
+                id: goal.to_string(),
+            },
+            _ => StoreError::db("record a goal period")(e),
+        })?;
+        Ok(())
+    }
+
+    async fn goal_periods(&self, goal: GoalId, limit: u32) -> Result<Vec<GoalPeriodRow>> {
+        use sqlx::Row;
+        let rows = sqlx::query(
+            "SELECT period_index, start_ms, end_ms, value, target, status, recorded_ms FROM \
+             goal_periods \
+             WHERE goal_id = $1 ORDER BY period_index DESC LIMIT $2",
+        )
+        .bind(goal.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::db("read goal periods"))?;
+        let e = StoreError::db;
+        rows.iter()
+            .map(|r| {
+                let index: i64 = r.try_get("period_index").map_err(e("read a goal period"))?;
+                let status: String = r.try_get("status").map_err(e("read a goal period"))?;
+                Ok(GoalPeriodRow {
+                    index: u32::try_from(index).unwrap_or(u32::MAX),
+                    start_ms: r.try_get("start_ms").map_err(e("read a goal period"))?,
+                    end_ms: r.try_get("end_ms").map_err(e("read a goal period"))?,
+                    value: r.try_get("value").map_err(e("read a goal period"))?,
+                    target: r.try_get("target").map_err(e("read a goal period"))?,
+                    status: status_parse(&status).ok_or_else(|| {
+                        StoreError::corrupt("goal_periods", goal.0, format!("status {status}"))
+                    })?,
+                    recorded_ms: r.try_get("recorded_ms").map_err(e("read a goal period"))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn create_alert(&self, new: &NewAlert, now_ms: i64) -> Result<AlertRow> {
+        let spec = to_json("alert", &new.spec)?;
+        let mut tx = self.begin_write("create an alert").await?;
+        let inserted = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO alerts (name, metric_id, spec, enabled, phase, created_ms, updated_ms) \
+             VALUES ($1, $2, $3, $4, 'ok', $5, $5) RETURNING id",
+        )
+        .bind(new.name.as_str())
+        .bind(new.metric_id.0)
+        .bind(spec)
+        .bind(new.enabled)
+        .bind(now_ms)
+        .fetch_one(&mut *tx)
+        .await;
+        let id = match inserted {
+            Ok(id) => id,
+            Err(e) if crate::error::is_unique_violation(&e) => {
+                return Err(StoreError::Duplicate {
+                    what: "alert",
+                    value: new.name.clone(),
+                });
+            }
+            Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
+                return Err(crate::error::not_found_metric(new.metric_id));
+            }
+            Err(e) => return Err(StoreError::db("create an alert")(e)),
+        };
+        Self::watch_set_links(&mut tx, "alert_channels", id, &new.channels).await?;
+        tx.commit()
+            .await
+            .map_err(StoreError::db("create an alert"))?;
+        self.alert(AlertId(id)).await
+    }
+
+    async fn alert(&self, id: AlertId) -> Result<AlertRow> {
+        let row = sqlx::query("SELECT * FROM alerts WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("read an alert"))?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "alert",
+                id: id.to_string(),
+            })?;
+        self.watch_alert_row(&row).await
+    }
+
+    async fn list_alerts(&self) -> Result<Vec<AlertRow>> {
+        let rows = sqlx::query("SELECT * FROM alerts ORDER BY name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::db("list alerts"))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(self.watch_alert_row(r).await?);
+        }
+        Ok(out)
+    }
+
+    async fn update_alert(&self, id: AlertId, new: &NewAlert, now_ms: i64) -> Result<AlertRow> {
+        let spec = to_json("alert", &new.spec)?;
+        let mut tx = self.begin_write("update an alert").await?;
+        let done = sqlx::query(
+            "UPDATE alerts SET name = $1, metric_id = $2, spec = $3, enabled = \
+             $4, updated_ms = $5 WHERE id = $6",
+        )
+        .bind(new.name.as_str())
+        .bind(new.metric_id.0)
+        .bind(spec)
+        .bind(new.enabled)
+        .bind(now_ms)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await;
+        match done {
+            Ok(d) if DB::rows_affected(&d) == 0 => {
+                return Err(StoreError::NotFound {
+                    what: "alert",
+                    id: id.to_string(),
+                });
+            }
+            Ok(_) => {}
+            Err(e) if crate::error::is_unique_violation(&e) => {
+                return Err(StoreError::Duplicate {
+                    what: "alert",
+                    value: new.name.clone(),
+                });
+            }
+            Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
+                return Err(crate::error::not_found_metric(new.metric_id));
+            }
+            Err(e) => return Err(StoreError::db("update an alert")(e)),
+        }
+        Self::watch_set_links(&mut tx, "alert_channels", id.0, &new.channels).await?;
+        tx.commit()
+            .await
+            .map_err(StoreError::db("update an alert"))?;
+        self.alert(id).await
+    }
+
+    async fn delete_alert(&self, id: AlertId) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM alerts WHERE id = $1")
+            .bind(id.0)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("delete an alert"))?;
+        Ok(DB::rows_affected(&done) > 0)
+    }
+
+    async fn transition_alert(
+        &self,
+        id: AlertId,
+        expected: &watch::alert::AlertState,
+        state: &watch::alert::AlertState,
+        evaluated_ms: i64,
+        event: Option<&NewAlertEvent>,
+    ) -> Result<Option<Option<AlertEventId>>> {
+        let mut tx = self.begin_write("save an alert's state").await?;
+        // Compare-and-set on the state the evaluation read: a NULL never equals, so the
+        // last firing is compared through COALESCE.
+        let done = sqlx::query(
+            "UPDATE alerts SET phase = $1, last_fired_ms = $2, last_evaluated_ms = $3 \
+             WHERE id = $4 AND phase = $5 AND COALESCE(last_fired_ms, -1) = $6",
+        )
+        .bind(phase_str(state.phase))
+        .bind(state.last_fired_ms)
+        .bind(evaluated_ms)
+        .bind(id.0)
+        .bind(phase_str(expected.phase))
+        .bind(expected.last_fired_ms.unwrap_or(-1))
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::db("save an alert's state"))?;
+        if DB::rows_affected(&done) == 0 {
+            return Ok(None);
+        }
+        let mut event_id = None;
+        if let Some(ev) = event {
+            let new_id: i64 = sqlx::query_scalar(
+                "INSERT INTO alert_events (alert_id, kind, at_ms, current_value, previous_value, \
+                 range_start_ms, range_end_ms, message) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(id.0)
+            .bind(event_kind_str(ev.kind))
+            .bind(ev.at_ms)
+            .bind(ev.current)
+            .bind(ev.previous)
+            .bind(ev.range.map(|r| r.0))
+            .bind(ev.range.map(|r| r.1))
+            .bind(ev.message.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::db("record an alert event"))?;
+            event_id = Some(AlertEventId(new_id));
+        }
+        tx.commit()
+            .await
+            .map_err(StoreError::db("save an alert's state"))?;
+        Ok(Some(event_id))
+    }
+
+    async fn alert_events(&self, alert: AlertId, limit: u32) -> Result<Vec<AlertEventRow>> {
+        use sqlx::Row;
+        let rows = sqlx::query(
+            "SELECT * FROM alert_events WHERE alert_id = $1 ORDER BY at_ms DESC, id DESC LIMIT $2",
+        )
+        .bind(alert.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::db("read alert events"))?;
+        let e = StoreError::db;
+        rows.iter()
+            .map(|r| {
+                let id: i64 = r.try_get("id").map_err(e("read an alert event"))?;
+                let kind: String = r.try_get("kind").map_err(e("read an alert event"))?;
+                let start: Option<i64> = r
+                    .try_get("range_start_ms")
+                    .map_err(e("read an alert event"))?;
+                let end: Option<i64> = r
+                    .try_get("range_end_ms")
+                    .map_err(e("read an alert event"))?;
+                Ok(AlertEventRow {
+                    id: AlertEventId(id),
+                    alert_id: alert,
+                    event: NewAlertEvent {
+                        kind: event_kind_parse(&kind, id)?,
+                        at_ms: r.try_get("at_ms").map_err(e("read an alert event"))?,
+                        current: r
+                            .try_get("current_value")
+                            .map_err(e("read an alert event"))?,
+                        previous: r
+                            .try_get("previous_value")
+                            .map_err(e("read an alert event"))?,
+                        range: start.zip(end),
+                        message: r.try_get("message").map_err(e("read an alert event"))?,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    async fn create_scorecard(
+        &self,
+        new: &NewScorecard,
+        next_run_ms: i64,
+        now_ms: i64,
+    ) -> Result<ScorecardRow> {
+        let spec = to_json("scorecard", &new.spec)?;
+        let mut tx = self.begin_write("create a scorecard").await?;
+        let inserted = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO scorecards (name, spec, next_run_ms, created_ms, updated_ms) VALUES ($1, \
+             $2, $3, $4, $4) RETURNING id",
+        )
+        .bind(new.name.as_str())
+        .bind(spec)
+        .bind(next_run_ms)
+        .bind(now_ms)
+        .fetch_one(&mut *tx)
+        .await;
+        let id = match inserted {
+            Ok(id) => id,
+            Err(e) if crate::error::is_unique_violation(&e) => {
+                return Err(StoreError::Duplicate {
+                    what: "scorecard",
+                    value: new.name.clone(),
+                });
+            }
+            Err(e) => return Err(StoreError::db("create a scorecard")(e)),
+        };
+        Self::watch_set_links(&mut tx, "scorecard_channels", id, &new.channels).await?;
+        tx.commit()
+            .await
+            .map_err(StoreError::db("create a scorecard"))?;
+        self.scorecard(ScorecardId(id)).await
+    }
+
+    async fn scorecard(&self, id: ScorecardId) -> Result<ScorecardRow> {
+        let row = sqlx::query("SELECT * FROM scorecards WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("read a scorecard"))?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "scorecard",
+                id: id.to_string(),
+            })?;
+        self.watch_scorecard_row(&row).await
+    }
+
+    async fn list_scorecards(&self) -> Result<Vec<ScorecardRow>> {
+        let rows = sqlx::query("SELECT * FROM scorecards ORDER BY name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::db("list scorecards"))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(self.watch_scorecard_row(r).await?);
+        }
+        Ok(out)
+    }
+
+    async fn update_scorecard(
+        &self,
+        id: ScorecardId,
+        new: &NewScorecard,
+        next_run_ms: i64,
+        now_ms: i64,
+    ) -> Result<ScorecardRow> {
+        let spec = to_json("scorecard", &new.spec)?;
+        let mut tx = self.begin_write("update a scorecard").await?;
+        let done = sqlx::query(
+            "UPDATE scorecards SET name = $1, spec = $2, next_run_ms = $3, \
+             updated_ms = $4 WHERE id = $5",
+        )
+        .bind(new.name.as_str())
+        .bind(spec)
+        .bind(next_run_ms)
+        .bind(now_ms)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await;
+        match done {
+            Ok(d) if DB::rows_affected(&d) == 0 => {
+                return Err(StoreError::NotFound {
+                    what: "scorecard",
+                    id: id.to_string(),
+                });
+            }
+            Ok(_) => {}
+            Err(e) if crate::error::is_unique_violation(&e) => {
+                return Err(StoreError::Duplicate {
+                    what: "scorecard",
+                    value: new.name.clone(),
+                });
+            }
+            Err(e) => return Err(StoreError::db("update a scorecard")(e)),
+        }
+        Self::watch_set_links(&mut tx, "scorecard_channels", id.0, &new.channels).await?;
+        tx.commit()
+            .await
+            .map_err(StoreError::db("update a scorecard"))?;
+        self.scorecard(id).await
+    }
+
+    async fn delete_scorecard(&self, id: ScorecardId) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM scorecards WHERE id = $1")
+            .bind(id.0)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("delete a scorecard"))?;
+        Ok(DB::rows_affected(&done) > 0)
+    }
+
+    async fn claim_scorecard_run(
+        &self,
+        id: ScorecardId,
+        due_ms: i64,
+        next_run_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE scorecards SET next_run_ms = $1, last_run_ms = $2 WHERE id = $3 AND \
+             next_run_ms = $4 AND next_run_ms <= $2",
+        )
+        .bind(next_run_ms)
+        .bind(now_ms)
+        .bind(id.0)
+        .bind(due_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::db("claim a scorecard run"))?;
+        Ok(DB::rows_affected(&done) == 1)
+    }
+
+    async fn create_delivery(&self, new: &NewDelivery, now_ms: i64) -> Result<DeliveryRow> {
+        let (kind, source_id) = source_parts(new.source);
+        let message = to_json("delivery", &new.message)?;
+        let row = sqlx::query(
+            "INSERT INTO deliveries (channel_id, source_kind, source_id, message, state, \
+             attempts, next_attempt_ms, created_ms, updated_ms) \
+             VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5) RETURNING *",
+        )
+        .bind(new.channel_id.0)
+        .bind(kind)
+        .bind(source_id)
+        .bind(message)
+        .bind(now_ms)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound {
+                what: "channel",
+                id: new.channel_id.to_string(),
+            },
+            _ => StoreError::db("create a delivery")(e),
+        })?;
+        Self::watch_delivery_row(&row)
+    }
+
+    async fn delivery(&self, id: DeliveryId) -> Result<DeliveryRow> {
+        let row = sqlx::query("SELECT * FROM deliveries WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("read a delivery"))?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "delivery",
+                id: id.to_string(),
+            })?;
+        Self::watch_delivery_row(&row)
+    }
+
+    async fn claim_delivery(
+        &self,
+        holder: &str,
+        lease: std::time::Duration,
+        now_ms: i64,
+    ) -> Result<Option<DeliveryRow>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(
+            crate::sql_impl::claim_delivery_sql::<DB>(),
+        ))
+        .bind(holder)
+        .bind(crate::sql_impl::lease_until(now_ms, lease))
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::db("claim a delivery"))?;
+        row.as_ref().map(Self::watch_delivery_row).transpose()
+    }
+
+    async fn claim_delivery_id(
+        &self,
+        id: DeliveryId,
+        holder: &str,
+        lease: std::time::Duration,
+        now_ms: i64,
+    ) -> Result<Option<DeliveryRow>> {
+        let row = sqlx::query(
+            "UPDATE deliveries SET attempts = attempts + 1, locked_by = $1, locked_until = $2, \
+             updated_ms = $3 \
+             WHERE id = $4 AND state = 'pending' AND locked_until IS NULL AND next_attempt_ms <= \
+             $3 RETURNING *",
+        )
+        .bind(holder)
+        .bind(crate::sql_impl::lease_until(now_ms, lease))
+        .bind(now_ms)
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::db("claim a delivery"))?;
+        row.as_ref().map(Self::watch_delivery_row).transpose()
+    }
+
+    async fn claim_lapsed_delivery(
+        &self,
+        holder: &str,
+        lease: std::time::Duration,
+        now_ms: i64,
+    ) -> Result<Option<DeliveryRow>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(
+            crate::sql_impl::claim_lapsed_delivery_sql::<DB>(),
+        ))
+        .bind(holder)
+        .bind(crate::sql_impl::lease_until(now_ms, lease))
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::db("take back a lapsed delivery claim"))?;
+        row.as_ref().map(Self::watch_delivery_row).transpose()
+    }
+
+    async fn finish_attempt(
+        &self,
+        id: DeliveryId,
+        holder: &str,
+        outcome: &AttemptOutcome,
+        now_ms: i64,
+    ) -> Result<()> {
+        let (state, next, error) = match outcome {
+            AttemptOutcome::Sent => (DeliveryState::Sent, now_ms, None),
+            AttemptOutcome::Retry { at_ms, error } => {
+                (DeliveryState::Pending, *at_ms, Some(error.as_str()))
+            }
+            AttemptOutcome::Failed { error } => {
+                (DeliveryState::Failed, now_ms, Some(error.as_str()))
+            }
+        };
+        let done = sqlx::query(
+            "UPDATE deliveries SET state = $1, next_attempt_ms = $2, last_error = COALESCE($3, \
+             last_error), \
+             locked_by = NULL, locked_until = NULL, updated_ms = $4 WHERE id = $5 AND locked_by = \
+             $6",
+        )
+        .bind(state_str(state))
+        .bind(next)
+        .bind(error)
+        .bind(now_ms)
+        .bind(id.0)
+        .bind(holder)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::db("record a delivery attempt"))?;
+        if DB::rows_affected(&done) == 0 {
+            // Gone, or someone else's now: say which.
+            self.delivery(id).await?;
+            return Err(StoreError::DeliveryLeaseLost {
+                delivery: id,
+                holder: holder.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    async fn deliveries(
+        &self,
+        source: Option<DeliverySource>,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRow>> {
+        let rows = match source {
+            None => {
+                sqlx::query(
+                    "SELECT * FROM deliveries ORDER BY created_ms DESC, id DESC LIMIT \
+                     $1",
                 )
-                .bind(goal.0)
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
                 .await
-                .map_err($crate::StoreError::db("read goal periods"))?;
-                let e = $crate::StoreError::db;
-                rows.iter()
-                    .map(|r| {
-                        let index: i64 = r.try_get("period_index").map_err(e("read a goal period"))?;
-                        let status: String = r.try_get("status").map_err(e("read a goal period"))?;
-                        Ok($crate::watching::GoalPeriodRow {
-                            index: u32::try_from(index).unwrap_or(u32::MAX),
-                            start_ms: r.try_get("start_ms").map_err(e("read a goal period"))?,
-                            end_ms: r.try_get("end_ms").map_err(e("read a goal period"))?,
-                            value: r.try_get("value").map_err(e("read a goal period"))?,
-                            target: r.try_get("target").map_err(e("read a goal period"))?,
-                            status: $crate::watching::status_parse(&status)
-                                .ok_or_else(|| $crate::StoreError::corrupt("goal_periods", goal.0, format!("status {status}")))?,
-                            recorded_ms: r.try_get("recorded_ms").map_err(e("read a goal period"))?,
-                        })
-                    })
-                    .collect()
             }
-
-            async fn create_alert(&self, new: &$crate::watching::NewAlert, now_ms: i64) -> $crate::Result<$crate::watching::AlertRow> {
-                let spec = $crate::watching::to_json("alert", &new.spec)?;
-                let mut tx = self.begin_write("create an alert").await?;
-                let inserted = sqlx::query_scalar::<_, i64>(
-                    "INSERT INTO alerts (name, metric_id, spec, enabled, phase, created_ms, updated_ms) VALUES ($1, $2, $3, $4, 'ok', $5, $5) RETURNING id",
+            Some(s) => {
+                let (kind, sid) = source_parts(s);
+                sqlx::query(
+                    "SELECT * FROM deliveries WHERE source_kind = $1 AND COALESCE(source_id, -1) \
+                     = $2 ORDER BY created_ms DESC, id DESC LIMIT $3",
                 )
-                .bind(new.name.as_str())
-                .bind(new.metric_id.0)
-                .bind(spec)
-                .bind(new.enabled)
-                .bind(now_ms)
-                .fetch_one(&mut *tx)
-                .await;
-                let id = match inserted {
-                    Ok(id) => id,
-                    Err(e) if $crate::error::is_unique_violation(&e) => {
-                        return Err($crate::StoreError::Duplicate { what: "alert", value: new.name.clone() });
-                    }
-                    Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
-                        return Err($crate::error::not_found_metric(new.metric_id));
-                    }
-                    Err(e) => return Err($crate::StoreError::db("create an alert")(e)),
-                };
-                Self::watch_set_links(&mut tx, "alert_channels", id, &new.channels).await?;
-                tx.commit().await.map_err($crate::StoreError::db("create an alert"))?;
-                self.alert($crate::watching::AlertId(id)).await
-            }
-
-            async fn alert(&self, id: $crate::watching::AlertId) -> $crate::Result<$crate::watching::AlertRow> {
-                let row = sqlx::query("SELECT * FROM alerts WHERE id = $1")
-                    .bind(id.0)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read an alert"))?
-                    .ok_or_else(|| $crate::StoreError::NotFound { what: "alert", id: id.to_string() })?;
-                self.watch_alert_row(&row).await
-            }
-
-            async fn list_alerts(&self) -> $crate::Result<Vec<$crate::watching::AlertRow>> {
-                let rows = sqlx::query("SELECT * FROM alerts ORDER BY name")
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("list alerts"))?;
-                let mut out = Vec::with_capacity(rows.len());
-                for r in &rows {
-                    out.push(self.watch_alert_row(r).await?);
-                }
-                Ok(out)
-            }
-
-            async fn update_alert(&self, id: $crate::watching::AlertId, new: &$crate::watching::NewAlert, now_ms: i64) -> $crate::Result<$crate::watching::AlertRow> {
-                let spec = $crate::watching::to_json("alert", &new.spec)?;
-                let mut tx = self.begin_write("update an alert").await?;
-                let done = sqlx::query("UPDATE alerts SET name = $1, metric_id = $2, spec = $3, enabled = $4, updated_ms = $5 WHERE id = $6")
-                    .bind(new.name.as_str())
-                    .bind(new.metric_id.0)
-                    .bind(spec)
-                    .bind(new.enabled)
-                    .bind(now_ms)
-                    .bind(id.0)
-                    .execute(&mut *tx)
-                    .await;
-                match done {
-                    Ok(d) if d.rows_affected() == 0 => return Err($crate::StoreError::NotFound { what: "alert", id: id.to_string() }),
-                    Ok(_) => {}
-                    Err(e) if $crate::error::is_unique_violation(&e) => return Err($crate::StoreError::Duplicate { what: "alert", value: new.name.clone() }),
-                    Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => return Err($crate::error::not_found_metric(new.metric_id)),
-                    Err(e) => return Err($crate::StoreError::db("update an alert")(e)),
-                }
-                Self::watch_set_links(&mut tx, "alert_channels", id.0, &new.channels).await?;
-                tx.commit().await.map_err($crate::StoreError::db("update an alert"))?;
-                self.alert(id).await
-            }
-
-            async fn delete_alert(&self, id: $crate::watching::AlertId) -> $crate::Result<bool> {
-                let done = sqlx::query("DELETE FROM alerts WHERE id = $1")
-                    .bind(id.0)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("delete an alert"))?;
-                Ok(done.rows_affected() > 0)
-            }
-
-            async fn transition_alert(
-                &self,
-                id: $crate::watching::AlertId,
-                expected: &watch::alert::AlertState,
-                state: &watch::alert::AlertState,
-                evaluated_ms: i64,
-                event: Option<&$crate::watching::NewAlertEvent>,
-            ) -> $crate::Result<Option<Option<$crate::watching::AlertEventId>>> {
-                let mut tx = self.begin_write("save an alert's state").await?;
-                // Compare-and-set on the state the evaluation read: a NULL never equals, so the
-                // last firing is compared through COALESCE.
-                let done = sqlx::query(
-                    "UPDATE alerts SET phase = $1, last_fired_ms = $2, last_evaluated_ms = $3 \
-                     WHERE id = $4 AND phase = $5 AND COALESCE(last_fired_ms, -1) = $6",
-                )
-                .bind($crate::watching::phase_str(state.phase))
-                .bind(state.last_fired_ms)
-                .bind(evaluated_ms)
-                .bind(id.0)
-                .bind($crate::watching::phase_str(expected.phase))
-                .bind(expected.last_fired_ms.unwrap_or(-1))
-                .execute(&mut *tx)
-                .await
-                .map_err($crate::StoreError::db("save an alert's state"))?;
-                if done.rows_affected() == 0 {
-                    return Ok(None);
-                }
-                let mut event_id = None;
-                if let Some(ev) = event {
-                    let new_id: i64 = sqlx::query_scalar(
-                        "INSERT INTO alert_events (alert_id, kind, at_ms, current_value, previous_value, range_start_ms, range_end_ms, message) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                    )
-                    .bind(id.0)
-                    .bind($crate::watching::event_kind_str(ev.kind))
-                    .bind(ev.at_ms)
-                    .bind(ev.current)
-                    .bind(ev.previous)
-                    .bind(ev.range.map(|r| r.0))
-                    .bind(ev.range.map(|r| r.1))
-                    .bind(ev.message.as_str())
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err($crate::StoreError::db("record an alert event"))?;
-                    event_id = Some($crate::watching::AlertEventId(new_id));
-                }
-                tx.commit().await.map_err($crate::StoreError::db("save an alert's state"))?;
-                Ok(Some(event_id))
-            }
-
-            async fn alert_events(&self, alert: $crate::watching::AlertId, limit: u32) -> $crate::Result<Vec<$crate::watching::AlertEventRow>> {
-                use sqlx::Row;
-                let rows = sqlx::query("SELECT * FROM alert_events WHERE alert_id = $1 ORDER BY at_ms DESC, id DESC LIMIT $2")
-                    .bind(alert.0)
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read alert events"))?;
-                let e = $crate::StoreError::db;
-                rows.iter()
-                    .map(|r| {
-                        let id: i64 = r.try_get("id").map_err(e("read an alert event"))?;
-                        let kind: String = r.try_get("kind").map_err(e("read an alert event"))?;
-                        let start: Option<i64> = r.try_get("range_start_ms").map_err(e("read an alert event"))?;
-                        let end: Option<i64> = r.try_get("range_end_ms").map_err(e("read an alert event"))?;
-                        Ok($crate::watching::AlertEventRow {
-                            id: $crate::watching::AlertEventId(id),
-                            alert_id: alert,
-                            event: $crate::watching::NewAlertEvent {
-                                kind: $crate::watching::event_kind_parse(&kind, id)?,
-                                at_ms: r.try_get("at_ms").map_err(e("read an alert event"))?,
-                                current: r.try_get("current_value").map_err(e("read an alert event"))?,
-                                previous: r.try_get("previous_value").map_err(e("read an alert event"))?,
-                                range: start.zip(end),
-                                message: r.try_get("message").map_err(e("read an alert event"))?,
-                            },
-                        })
-                    })
-                    .collect()
-            }
-
-            async fn create_scorecard(&self, new: &$crate::watching::NewScorecard, next_run_ms: i64, now_ms: i64) -> $crate::Result<$crate::watching::ScorecardRow> {
-                let spec = $crate::watching::to_json("scorecard", &new.spec)?;
-                let mut tx = self.begin_write("create a scorecard").await?;
-                let inserted = sqlx::query_scalar::<_, i64>(
-                    "INSERT INTO scorecards (name, spec, next_run_ms, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $4) RETURNING id",
-                )
-                .bind(new.name.as_str())
-                .bind(spec)
-                .bind(next_run_ms)
-                .bind(now_ms)
-                .fetch_one(&mut *tx)
-                .await;
-                let id = match inserted {
-                    Ok(id) => id,
-                    Err(e) if $crate::error::is_unique_violation(&e) => {
-                        return Err($crate::StoreError::Duplicate { what: "scorecard", value: new.name.clone() });
-                    }
-                    Err(e) => return Err($crate::StoreError::db("create a scorecard")(e)),
-                };
-                Self::watch_set_links(&mut tx, "scorecard_channels", id, &new.channels).await?;
-                tx.commit().await.map_err($crate::StoreError::db("create a scorecard"))?;
-                self.scorecard($crate::watching::ScorecardId(id)).await
-            }
-
-            async fn scorecard(&self, id: $crate::watching::ScorecardId) -> $crate::Result<$crate::watching::ScorecardRow> {
-                let row = sqlx::query("SELECT * FROM scorecards WHERE id = $1")
-                    .bind(id.0)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read a scorecard"))?
-                    .ok_or_else(|| $crate::StoreError::NotFound { what: "scorecard", id: id.to_string() })?;
-                self.watch_scorecard_row(&row).await
-            }
-
-            async fn list_scorecards(&self) -> $crate::Result<Vec<$crate::watching::ScorecardRow>> {
-                let rows = sqlx::query("SELECT * FROM scorecards ORDER BY name")
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("list scorecards"))?;
-                let mut out = Vec::with_capacity(rows.len());
-                for r in &rows {
-                    out.push(self.watch_scorecard_row(r).await?);
-                }
-                Ok(out)
-            }
-
-            async fn update_scorecard(&self, id: $crate::watching::ScorecardId, new: &$crate::watching::NewScorecard, next_run_ms: i64, now_ms: i64) -> $crate::Result<$crate::watching::ScorecardRow> {
-                let spec = $crate::watching::to_json("scorecard", &new.spec)?;
-                let mut tx = self.begin_write("update a scorecard").await?;
-                let done = sqlx::query("UPDATE scorecards SET name = $1, spec = $2, next_run_ms = $3, updated_ms = $4 WHERE id = $5")
-                    .bind(new.name.as_str())
-                    .bind(spec)
-                    .bind(next_run_ms)
-                    .bind(now_ms)
-                    .bind(id.0)
-                    .execute(&mut *tx)
-                    .await;
-                match done {
-                    Ok(d) if d.rows_affected() == 0 => return Err($crate::StoreError::NotFound { what: "scorecard", id: id.to_string() }),
-                    Ok(_) => {}
-                    Err(e) if $crate::error::is_unique_violation(&e) => return Err($crate::StoreError::Duplicate { what: "scorecard", value: new.name.clone() }),
-                    Err(e) => return Err($crate::StoreError::db("update a scorecard")(e)),
-                }
-                Self::watch_set_links(&mut tx, "scorecard_channels", id.0, &new.channels).await?;
-                tx.commit().await.map_err($crate::StoreError::db("update a scorecard"))?;
-                self.scorecard(id).await
-            }
-
-            async fn delete_scorecard(&self, id: $crate::watching::ScorecardId) -> $crate::Result<bool> {
-                let done = sqlx::query("DELETE FROM scorecards WHERE id = $1")
-                    .bind(id.0)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("delete a scorecard"))?;
-                Ok(done.rows_affected() > 0)
-            }
-
-            async fn claim_scorecard_run(&self, id: $crate::watching::ScorecardId, due_ms: i64, next_run_ms: i64, now_ms: i64) -> $crate::Result<bool> {
-                let done = sqlx::query(
-                    "UPDATE scorecards SET next_run_ms = $1, last_run_ms = $2 WHERE id = $3 AND next_run_ms = $4 AND next_run_ms <= $2",
-                )
-                .bind(next_run_ms)
-                .bind(now_ms)
-                .bind(id.0)
-                .bind(due_ms)
-                .execute(&self.pool)
-                .await
-                .map_err($crate::StoreError::db("claim a scorecard run"))?;
-                Ok(done.rows_affected() == 1)
-            }
-
-            async fn create_delivery(&self, new: &$crate::watching::NewDelivery, now_ms: i64) -> $crate::Result<$crate::watching::DeliveryRow> {
-                let (kind, source_id) = $crate::watching::source_parts(new.source);
-                let message = $crate::watching::to_json("delivery", &new.message)?;
-                let row = sqlx::query(
-                    "INSERT INTO deliveries (channel_id, source_kind, source_id, message, state, attempts, next_attempt_ms, created_ms, updated_ms) \
-                     VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5) RETURNING *",
-                )
-                .bind(new.channel_id.0)
                 .bind(kind)
-                .bind(source_id)
-                .bind(message)
-                .bind(now_ms)
-                .fetch_one(&self.pool)
+                .bind(sid.unwrap_or(-1))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
                 .await
-                .map_err(|e| match &e {
-                    sqlx::Error::Database(d) if d.is_foreign_key_violation() => $crate::StoreError::NotFound { what: "channel", id: new.channel_id.to_string() },
-                    _ => $crate::StoreError::db("create a delivery")(e),
-                })?;
-                Self::watch_delivery_row(&row)
-            }
-
-            async fn delivery(&self, id: $crate::watching::DeliveryId) -> $crate::Result<$crate::watching::DeliveryRow> {
-                let row = sqlx::query("SELECT * FROM deliveries WHERE id = $1")
-                    .bind(id.0)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::StoreError::db("read a delivery"))?
-                    .ok_or_else(|| $crate::StoreError::NotFound { what: "delivery", id: id.to_string() })?;
-                Self::watch_delivery_row(&row)
-            }
-
-            async fn claim_delivery(&self, holder: &str, lease: std::time::Duration, now_ms: i64) -> $crate::Result<Option<$crate::watching::DeliveryRow>> {
-                // The outer conditions repeat the inner ones: should two claims still pick the
-                // same row, the second re-checks them after the first commits and matches nothing.
-                let row = sqlx::query(concat!(
-                    "UPDATE deliveries SET attempts = attempts + 1, locked_by = $1, locked_until = $2, updated_ms = $3 \
-                     WHERE id = (SELECT id FROM deliveries WHERE state = 'pending' AND locked_until IS NULL AND next_attempt_ms <= $3 ORDER BY next_attempt_ms, id LIMIT 1 ",
-                    $row_lock,
-                    ") AND state = 'pending' AND locked_until IS NULL AND next_attempt_ms <= $3 RETURNING *",
-                ))
-                .bind(holder)
-                .bind($crate::sql_impl::lease_until(now_ms, lease))
-                .bind(now_ms)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err($crate::StoreError::db("claim a delivery"))?;
-                row.as_ref().map(Self::watch_delivery_row).transpose()
-            }
-
-            async fn claim_delivery_id(&self, id: $crate::watching::DeliveryId, holder: &str, lease: std::time::Duration, now_ms: i64) -> $crate::Result<Option<$crate::watching::DeliveryRow>> {
-                let row = sqlx::query(
-                    "UPDATE deliveries SET attempts = attempts + 1, locked_by = $1, locked_until = $2, updated_ms = $3 \
-                     WHERE id = $4 AND state = 'pending' AND locked_until IS NULL AND next_attempt_ms <= $3 RETURNING *",
-                )
-                .bind(holder)
-                .bind($crate::sql_impl::lease_until(now_ms, lease))
-                .bind(now_ms)
-                .bind(id.0)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err($crate::StoreError::db("claim a delivery"))?;
-                row.as_ref().map(Self::watch_delivery_row).transpose()
-            }
-
-            async fn claim_lapsed_delivery(&self, holder: &str, lease: std::time::Duration, now_ms: i64) -> $crate::Result<Option<$crate::watching::DeliveryRow>> {
-                // No attempt is counted: the lapsed claim counted its own when it was made.
-                let row = sqlx::query(concat!(
-                    "UPDATE deliveries SET locked_by = $1, locked_until = $2, updated_ms = $3 \
-                     WHERE id = (SELECT id FROM deliveries WHERE state = 'pending' AND locked_until < $3 ORDER BY locked_until, id LIMIT 1 ",
-                    $row_lock,
-                    ") AND state = 'pending' AND locked_until < $3 RETURNING *",
-                ))
-                .bind(holder)
-                .bind($crate::sql_impl::lease_until(now_ms, lease))
-                .bind(now_ms)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err($crate::StoreError::db("take back a lapsed delivery claim"))?;
-                row.as_ref().map(Self::watch_delivery_row).transpose()
-            }
-
-            async fn finish_attempt(&self, id: $crate::watching::DeliveryId, holder: &str, outcome: &$crate::watching::AttemptOutcome, now_ms: i64) -> $crate::Result<()> {
-                use $crate::watching::{AttemptOutcome, DeliveryState};
-                let (state, next, error) = match outcome {
-                    AttemptOutcome::Sent => (DeliveryState::Sent, now_ms, None),
-                    AttemptOutcome::Retry { at_ms, error } => (DeliveryState::Pending, *at_ms, Some(error.as_str())),
-                    AttemptOutcome::Failed { error } => (DeliveryState::Failed, now_ms, Some(error.as_str())),
-                };
-                let done = sqlx::query(
-                    "UPDATE deliveries SET state = $1, next_attempt_ms = $2, last_error = COALESCE($3, last_error), \
-                     locked_by = NULL, locked_until = NULL, updated_ms = $4 WHERE id = $5 AND locked_by = $6",
-                )
-                .bind($crate::watching::state_str(state))
-                .bind(next)
-                .bind(error)
-                .bind(now_ms)
-                .bind(id.0)
-                .bind(holder)
-                .execute(&self.pool)
-                .await
-                .map_err($crate::StoreError::db("record a delivery attempt"))?;
-                if done.rows_affected() == 0 {
-                    // Gone, or someone else's now: say which.
-                    self.delivery(id).await?;
-                    return Err($crate::StoreError::DeliveryLeaseLost { delivery: id, holder: holder.to_owned() });
-                }
-                Ok(())
-            }
-
-            async fn deliveries(&self, source: Option<$crate::watching::DeliverySource>, limit: u32) -> $crate::Result<Vec<$crate::watching::DeliveryRow>> {
-                let rows = match source {
-                    None => sqlx::query("SELECT * FROM deliveries ORDER BY created_ms DESC, id DESC LIMIT $1")
-                        .bind(i64::from(limit))
-                        .fetch_all(&self.pool)
-                        .await,
-                    Some(s) => {
-                        let (kind, sid) = $crate::watching::source_parts(s);
-                        sqlx::query(
-                            "SELECT * FROM deliveries WHERE source_kind = $1 AND COALESCE(source_id, -1) = $2 ORDER BY created_ms DESC, id DESC LIMIT $3",
-                        )
-                        .bind(kind)
-                        .bind(sid.unwrap_or(-1))
-                        .bind(i64::from(limit))
-                        .fetch_all(&self.pool)
-                        .await
-                    }
-                }
-                .map_err($crate::StoreError::db("list deliveries"))?;
-                rows.iter().map(Self::watch_delivery_row).collect()
             }
         }
-    };
+        .map_err(StoreError::db("list deliveries"))?;
+        rows.iter().map(Self::watch_delivery_row).collect()
+    }
 }
-pub(crate) use watch_store;

@@ -1,0 +1,32 @@
+//! What the two SQL dialects answer differently. Everything else is one SQL text, written once in
+//! the generic bodies over [`crate::sql_impl::SqlStore`].
+//!
+//! The trait has no default bodies on purpose: a new dialect must answer every question here, so
+//! a lock cannot silently vanish on one backend.
+
+use crate::store::Backend;
+
+/// A database the store runs on, answering what its SQL or its driver does differently.
+pub trait Dialect: sqlx::Database {
+    /// Which backend this is, as reported by [`crate::Store::backend`].
+    const BACKEND: Backend;
+
+    /// The name a store on this dialect shows in `Debug` output.
+    const STORE_NAME: &'static str;
+
+    /// The statement that opens a transaction that will write.
+    const BEGIN_WRITE: &'static str;
+
+    /// Appended to the subquery that picks one queued row (a job or a delivery) to claim. Without
+    /// it, concurrent claims on a multi-process database wait for the row another is taking and
+    /// then match nothing; with it they pass over that row and take the next.
+    const CLAIM_ROW_LOCK: &'static str;
+
+    /// A statement, with a name as `$1`, that makes concurrent transactions on that name take
+    /// turns until they end; `None` where the write transaction already admits one at a time.
+    const NAME_LOCK: Option<&'static str>;
+
+    /// How many rows a statement changed (an inherent method on each driver's result type, so no
+    /// generic code can call it directly).
+    fn rows_affected(done: &Self::QueryResult) -> u64;
+}

@@ -481,7 +481,7 @@ pub async fn scorecard_lines<S: Store + WatchStore>(
     for m in &sc.spec.metrics {
         let stored = store.metric(MetricId(m.metric_id)).await?;
         // Two years back covers "same period last year" for a monthly card.
-        let from = period.start.as_millisecond() - 2 * 366 * 24 * 3_600_000;
+        let from = period.start.as_millisecond() - 2 * 366 * 24 * domain::HOUR_MS;
         let b = buckets(store, stored.id, from, period.end.as_millisecond()).await?;
         let baseline = match m.baseline {
             Baseline::StoredGoal { goal_id } => match store.goal(store::GoalId(goal_id)).await {

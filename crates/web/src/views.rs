@@ -9,7 +9,7 @@ use store::{AnyStore, BucketQuery, RunStatus, Store, StoredMetric};
 
 use crate::error::WebError;
 
-pub const HOUR_MS: i64 = 3_600_000;
+pub use domain::HOUR_MS;
 pub const DAY_MS: i64 = 24 * HOUR_MS;
 /// The period the Metrics screen shows.
 pub const PERIOD_DAYS: i64 = 7;

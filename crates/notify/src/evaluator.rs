@@ -7,8 +7,8 @@ use futures::StreamExt as _;
 use jiff::{SignedDuration, Timestamp};
 use metric::{HourBucket, MetricDefinition, Trend};
 use store::{
-    AlertEventKind, AlertRow, BucketQuery, BucketRow, DeliverySource, GoalPeriodRow, GoalRow,
-    MetricId, NewAlertEvent, NewDelivery, RunStatus, ScorecardRow, Store, StoreError, WatchStore,
+    AlertEventKind, AlertRow, DeliverySource, GoalPeriodRow, GoalRow, MetricId, NewAlertEvent,
+    NewDelivery, RunStatus, ScorecardRow, Store, StoreError, WatchStore,
 };
 use watch::alert::{BuiltinAlert, SyncHealth, Transition, step};
 use watch::{AlertSpec, Baseline};
@@ -32,36 +32,9 @@ pub struct TickReport {
     pub deliveries: DeliverReport,
 }
 
-pub fn to_hour_bucket(row: &BucketRow) -> HourBucket {
-    HourBucket {
-        hour: row.hour_ms,
-        dimension: (!row.dimension.is_empty()).then(|| row.dimension.clone()),
-        sum: row.sum,
-        count: u64::try_from(row.count).unwrap_or(0),
-        min: row.min,
-        max: row.max,
-        latest: row.latest,
-        latest_at: row.latest_at_ms,
-    }
-}
-
-/// A metric's buckets over `[from_ms, to_ms)`, all dimensions.
-pub async fn buckets<S: Store>(
-    store: &S,
-    metric: MetricId,
-    from_ms: i64,
-    to_ms: i64,
-) -> Result<Vec<HourBucket>, StoreError> {
-    let rows = store
-        .buckets(&BucketQuery {
-            metric,
-            dimension: None,
-            from_ms,
-            to_ms,
-        })
-        .await?;
-    Ok(rows.iter().map(to_hour_bucket).collect())
-}
+/// The evaluator reads buckets through the sync's one mapping from stored rows; re-exported
+/// for the watch screens, which evaluate the same way.
+pub use metric_sync::buckets;
 
 fn ts(ms: i64) -> Timestamp {
     Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use metric::{Aggregation, HourBucket, Interval, MetricDefinition, Query, TimeRange, Verdict};
 use serde::Serialize;
-use store::{AnyStore, BucketQuery, RunStatus, Store, StoredMetric};
+use store::{AnyStore, RunStatus, Store, StoredMetric};
 
 use crate::error::WebError;
 
@@ -94,15 +94,7 @@ pub async fn summarize(
     out.unit = Some(d.format.unit);
     out.decimals = d.format.decimals;
     out.currency = d.format.currency.clone();
-    let rows = store
-        .buckets(&BucketQuery {
-            metric: m.id,
-            dimension: None,
-            from_ms: prev_ms,
-            to_ms,
-        })
-        .await?;
-    let buckets: Vec<HourBucket> = rows.iter().map(hour_bucket).collect();
+    let buckets: Vec<HourBucket> = metric_sync::buckets(store, m.id, prev_ms, to_ms).await?;
     let ts =
         |ms: i64| Timestamp::from_millisecond(ms).map_err(|e| WebError::Internal(e.to_string()));
     let current = TimeRange::new(ts(from_ms)?, ts(to_ms)?).map_err(internal)?;

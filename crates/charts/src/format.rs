@@ -1,28 +1,67 @@
-//! Numbers as a metric's unit says. Tooltips and tables get the full value; axes get a
-//! compact one (`12k`, `$1.5M`) so tick labels stay short.
+//! Numbers as a metric's unit says: the one formatter of every surface that shows a value (the
+//! Metrics screen, boards, emails, Slack and webhook texts, scorecards), so one value prints
+//! the same everywhere. Tooltips, tables and messages get the full value; axes get a compact
+//! one (`12k`, `$1.5M`) so tick labels stay short.
 
 use metric::definition::{NumberFormat, Unit};
 
-/// The exact value: `1,234`, `$12.50`, `42.0%`, `3m 20s`, `—` for no value.
+/// What every surface prints for a missing value.
+pub const NO_VALUE: &str = "—";
+
+/// The exact value: `1,234`, `$12.50`, `42.0%`, `3m 20s`, `—` for no value. A negative value
+/// that rounds to zero prints without its sign (`0.00`, not `-0.00`).
 pub fn format_full(value: Option<f64>, format: &NumberFormat) -> String {
     let Some(v) = value else {
-        return "—".to_owned();
+        return NO_VALUE.to_owned();
     };
-    let sign = if v < 0.0 { "-" } else { "" };
-    match format.unit {
-        Unit::Currency => {
-            let text = grouped(v.abs(), format.decimals.unwrap_or(2));
-            currency(sign, &text, format.currency.as_deref())
-        }
-        Unit::Percent => format!("{sign}{}%", grouped(v.abs(), format.decimals.unwrap_or(1))),
-        Unit::Seconds => format!("{sign}{}", duration(v.abs())),
+    let text = match format.unit {
+        Unit::Currency => grouped(v.abs(), format.decimals.unwrap_or(2)),
+        Unit::Percent => grouped(v.abs(), format.decimals.unwrap_or(1)),
+        Unit::Seconds => duration(v.abs()),
         Unit::Count => {
             let decimals = format
                 .decimals
                 .unwrap_or(if v.fract() == 0.0 { 0 } else { 2 });
-            format!("{sign}{}", grouped(v.abs(), decimals))
+            grouped(v.abs(), decimals)
         }
+    };
+    let sign = if v < 0.0 && text.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+        "-"
+    } else {
+        ""
+    };
+    match format.unit {
+        Unit::Currency => currency(sign, &text, format.currency.as_deref()),
+        Unit::Percent => format!("{sign}{text}%"),
+        Unit::Seconds | Unit::Count => format!("{sign}{text}"),
     }
+}
+
+/// The format of a value whose metric is not at hand (or whose definition does not read): a
+/// count, with the count's usual decimals.
+pub fn plain() -> NumberFormat {
+    NumberFormat {
+        unit: Unit::Count,
+        currency: None,
+        decimals: None,
+    }
+}
+
+/// A value printed as [`plain`] says.
+pub fn format_plain(value: Option<f64>) -> String {
+    format_full(value, &plain())
+}
+
+/// A relative change in percent, signed, one decimal: `+12.5%`, `-3.0%`, `0.0%` (a change
+/// that rounds to zero has no sign).
+pub fn format_change(percent: f64) -> String {
+    let text = format!("{:.1}", percent.abs());
+    let sign = match text.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+        false => "",
+        true if percent < 0.0 => "-",
+        true => "+",
+    };
+    format!("{sign}{text}%")
 }
 
 /// A short label for an axis tick. `step` is the distance between ticks, which decides how
@@ -150,6 +189,43 @@ mod tests {
         let secs = fmt(Unit::Seconds, None, None);
         assert_eq!(format_full(Some(200.0), &secs), "3m 20s");
         assert_eq!(format_full(Some(7300.0), &secs), "2h 1m");
+        assert_eq!(format_full(Some(-200.0), &secs), "-3m 20s");
+        let eur = fmt(Unit::Currency, Some("EUR"), None);
+        assert_eq!(format_full(Some(-1234.5), &eur), "-€1,234.50");
+        let no_code = fmt(Unit::Currency, None, None);
+        assert_eq!(
+            format_full(Some(12.5), &no_code),
+            "12.50",
+            "no trailing space"
+        );
+    }
+
+    #[test]
+    fn a_negative_value_that_rounds_to_zero_has_no_sign() {
+        let usd = fmt(Unit::Currency, Some("USD"), None);
+        assert_eq!(format_full(Some(-0.001), &usd), "$0.00");
+        let count = fmt(Unit::Count, None, Some(0));
+        assert_eq!(format_full(Some(-0.4), &count), "0");
+        assert_eq!(
+            format_full(Some(-0.4), &fmt(Unit::Seconds, None, None)),
+            "0s"
+        );
+        assert_eq!(format_full(Some(-0.6), &count), "-1");
+    }
+
+    #[test]
+    fn plain_values_are_counts() {
+        assert_eq!(format_plain(Some(1234.0)), "1,234");
+        assert_eq!(format_plain(Some(12.5)), "12.50");
+        assert_eq!(format_plain(None), "—");
+    }
+
+    #[test]
+    fn changes_are_signed_with_one_decimal() {
+        assert_eq!(format_change(12.54), "+12.5%");
+        assert_eq!(format_change(-3.0), "-3.0%");
+        assert_eq!(format_change(-0.01), "0.0%");
+        assert_eq!(format_change(0.0), "0.0%");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //!
 //! - [`ticks`]: round value ticks ("nice numbers") and calendar-aligned date ticks, thinned so
 //!   labels never overlap.
-//! - [`format`]: numbers as the metric's unit says, in full (tooltips) and compact (axes).
+//! - [`format`]: numbers as the metric's unit says, in full (tooltips, tables, messages) and
+//!   compact (axes), and relative changes: the one formatter of every surface.
 //! - [`line`], [`bar`], [`pie`], [`sparkline`]: the drawings. Every mark carries a `<title>` with
 //!   the exact value, which browsers show on hover.
 //! - [`Theme`]: colours are CSS custom properties with fallbacks on the page, and literal
@@ -19,7 +20,9 @@ mod svg;
 pub mod theme;
 pub mod ticks;
 
-pub use format::{format_axis, format_full};
+pub use format::{NO_VALUE, format_axis, format_change, format_full, format_plain};
 pub use png::{PngError, font_count, png};
-pub use render::{BarMode, Comparison, PieSlice, Series, TimeChart, bar, line, pie, sparkline};
+pub use render::{
+    BarMode, Comparison, Ink, PieSlice, Series, TimeChart, bar, line, pie, sparkline,
+};
 pub use theme::Theme;

@@ -6,7 +6,7 @@ use metric::Interval;
 use metric::definition::NumberFormat;
 
 use crate::format::{format_axis, format_full};
-use crate::svg::{Svg, n, text_width};
+use crate::svg::{Svg, escape, n, text_width};
 use crate::theme::{PALETTE_LEN, Theme};
 use crate::ticks::{date_ticks, nice_ticks};
 
@@ -617,37 +617,106 @@ pub fn pie(
     svg.finish()
 }
 
-/// A small line without axes for a Number block; the last point is marked.
-pub fn sparkline(values: &[Option<f64>], width: u32, height: u32, theme: Theme) -> String {
-    let mut svg = Svg::new(width, height, theme, "sparkline", "trend");
+/// The colour of a [`sparkline`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ink<'a> {
+    /// The theme's first series colour: a page (which serves the chart stylesheet) or a
+    /// rasterised image with the theme's own stylesheet embedded.
+    Theme(Theme),
+    /// One literal CSS colour on a transparent background, for an image that reads no
+    /// stylesheet, such as a scorecard row's trend in an email, coloured by its verdict.
+    Literal(&'a str),
+}
+
+impl From<Theme> for Ink<'_> {
+    fn from(theme: Theme) -> Self {
+        Ink::Theme(theme)
+    }
+}
+
+/// A small line without axes, the one trend drawing of the Metrics screen, board Number blocks
+/// and scorecards: missing values break the line, the last point is marked, a flat series runs
+/// through the middle (not along the bottom, which would read as zero), and a series without
+/// any value draws a faint baseline labelled "no data yet".
+pub fn sparkline<'a>(
+    values: &[Option<f64>],
+    width: u32,
+    height: u32,
+    ink: impl Into<Ink<'a>>,
+) -> String {
+    let ink = ink.into();
     let (w, h) = (f64::from(width), f64::from(height));
     let present = values.iter().flatten().copied();
     let (lo, hi) = present.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
         (a.min(v), b.max(v))
     });
-    if lo.is_finite() {
-        let span = if hi > lo { hi - lo } else { 1.0 };
-        let x =
-            |i: usize| 2.0 + (w - 4.0) * i as f64 / values.len().saturating_sub(1).max(1) as f64;
-        let y = |v: f64| h - 2.0 - (v - lo) / span * (h - 4.0);
-        let mut d = String::new();
-        let mut pen_down = false;
-        let mut last = None;
-        for (i, v) in values.iter().enumerate() {
-            match v {
-                Some(v) => {
-                    d.push_str(if pen_down { "L" } else { "M" });
-                    d.push_str(&format!("{} {}", n(x(i)), n(y(*v))));
-                    pen_down = true;
-                    last = Some((x(i), y(*v)));
-                }
-                None => pen_down = false,
+    let theme = match ink {
+        Ink::Theme(theme) => theme,
+        // The colour is written on the marks; a stylesheet or background would hide it.
+        Ink::Literal(_) => Theme::Css,
+    };
+    let label = if lo.is_finite() {
+        "trend"
+    } else {
+        "no data yet"
+    };
+    let mut svg = Svg::new(width, height, theme, "sparkline", label);
+    let (line_class, line_extra, dot_class, dot_extra, empty_class, empty_extra) = match ink {
+        Ink::Theme(_) => (
+            "s0",
+            String::new(),
+            "f0",
+            String::new(),
+            "grid",
+            String::new(),
+        ),
+        Ink::Literal(colour) => {
+            let colour = escape(colour);
+            (
+                "",
+                format!(r#" fill="none" stroke="{colour}""#),
+                "",
+                format!(r#" fill="{colour}""#),
+                "",
+                format!(r#" fill="none" stroke="{colour}" stroke-opacity="0.4""#),
+            )
+        }
+    };
+    if !lo.is_finite() {
+        let d = format!("M2 {y}L{} {y}", n(w - 2.0), y = n(h - 2.0));
+        svg.path(&d, empty_class, &empty_extra, None);
+        return svg.finish();
+    }
+    let x = |i: usize| 2.0 + (w - 4.0) * i as f64 / values.len().saturating_sub(1).max(1) as f64;
+    let y = |v: f64| {
+        if hi > lo {
+            h - 2.0 - (v - lo) / (hi - lo) * (h - 4.0)
+        } else {
+            h / 2.0
+        }
+    };
+    let mut d = String::new();
+    let mut pen_down = false;
+    let mut last = None;
+    for (i, v) in values.iter().enumerate() {
+        match v {
+            Some(v) => {
+                d.push_str(if pen_down { "L" } else { "M" });
+                d.push_str(&format!("{} {}", n(x(i)), n(y(*v))));
+                pen_down = true;
+                last = Some((x(i), y(*v)));
             }
+            None => pen_down = false,
         }
-        svg.path(&d, "s0", r#" stroke-width="1.5""#, None);
-        if let Some((lx, ly)) = last {
-            svg.circle(lx, ly, 2.0, "f0", "", None);
-        }
+    }
+    svg.path(
+        &d,
+        line_class,
+        &format!(r#"{line_extra} stroke-width="1.5""#),
+        None,
+    );
+    if let Some((lx, ly)) = last {
+        svg.circle(lx, ly, 2.0, dot_class, &dot_extra, None);
     }
     svg.finish()
 }

@@ -282,6 +282,43 @@ fn sparkline_breaks_at_missing_values() {
     check("sparkline", &svg);
 }
 
+/// A scorecard email reads no stylesheet: its trend carries the verdict's colour on the marks,
+/// with no `<style>` and no background.
+#[test]
+fn a_literal_sparkline_carries_its_colour_on_its_marks() {
+    let svg = charts::sparkline(
+        &[Some(1.0), Some(3.0)],
+        120,
+        28,
+        charts::Ink::Literal("#cf222e"),
+    );
+    assert!(
+        !svg.contains("<style>") && !svg.contains("class=\"bg\""),
+        "{svg}"
+    );
+    assert!(
+        svg.contains(r##"d="M2 26L118 2" fill="none" stroke="#cf222e" stroke-width="1.5""##),
+        "{svg}"
+    );
+    assert!(
+        svg.contains(r##"<circle class="" cx="118" cy="2" r="2" fill="#cf222e""##),
+        "{svg}"
+    );
+}
+
+#[test]
+fn a_flat_sparkline_runs_through_the_middle_and_an_empty_one_says_so() {
+    let flat = charts::sparkline(&[Some(5.0), Some(5.0), Some(5.0)], 120, 32, Theme::Css);
+    assert!(flat.contains(r#"d="M2 16L60 16L118 16""#), "{flat}");
+    let empty = charts::sparkline(&[None, None], 120, 32, Theme::Css);
+    assert!(empty.contains(r#"aria-label="no data yet""#), "{empty}");
+    assert!(
+        empty.contains(r#"<path class="grid" d="M2 30L118 30""#),
+        "{empty}"
+    );
+    assert!(!empty.contains("<circle"), "{empty}");
+}
+
 #[test]
 fn a_year_of_hours_stays_small_and_labels_do_not_crowd() {
     let start: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();

@@ -2,7 +2,7 @@
 //! "no dimension" as the empty string (part of its primary key); the engine as `None`.
 
 use metric::HourBucket;
-use store::BucketRow;
+use store::{BucketQuery, BucketRow, MetricId, Store, StoreError};
 
 /// An engine bucket as the store keeps it.
 pub fn to_row(b: &HourBucket) -> BucketRow {
@@ -30,4 +30,24 @@ pub fn to_hour_bucket(row: &BucketRow) -> HourBucket {
         latest: row.latest,
         latest_at: row.latest_at_ms,
     }
+}
+
+/// A metric's stored buckets over `[from_ms, to_ms)`, every dimension, as the engine aggregates
+/// them: the one read the Metrics screen, the evaluator (alerts, goals, scorecards) and the
+/// watch screens share, so none of them maps rows on its own.
+pub async fn buckets<S: Store>(
+    store: &S,
+    metric: MetricId,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<Vec<HourBucket>, StoreError> {
+    let rows = store
+        .buckets(&BucketQuery {
+            metric,
+            dimension: None,
+            from_ms,
+            to_ms,
+        })
+        .await?;
+    Ok(rows.iter().map(to_hour_bucket).collect())
 }

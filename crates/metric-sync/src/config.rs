@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-pub const HOUR_MS: i64 = 3_600_000;
+pub use domain::HOUR_MS;
 pub const DAY_MS: i64 = 24 * HOUR_MS;
 
 /// How windows are planned and fetched.

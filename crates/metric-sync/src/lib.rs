@@ -41,7 +41,7 @@ mod upgrade;
 mod window;
 mod worker;
 
-pub use buckets::{to_hour_bucket, to_row};
+pub use buckets::{buckets, to_hour_bucket, to_row};
 pub use config::{DAY_MS, HOUR_MS, SyncConfig, hour_ceil, hour_floor};
 pub use error::{PageError, SyncError};
 pub use ledger::{Freshness, RunLedger, freshness};

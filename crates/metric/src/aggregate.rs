@@ -86,7 +86,7 @@ impl Interval {
     /// a 365-day year, a 23-hour day), plus one partial interval at each end. For bounding what
     /// a caller may ask for before any work is done.
     pub fn count_at_most(self, range: &TimeRange) -> u64 {
-        let hours = (range.end.as_millisecond() - range.start.as_millisecond()).max(0) / 3_600_000;
+        let hours = (range.end.as_millisecond() - range.start.as_millisecond()).max(0) / HOUR_MS;
         let shortest = match self {
             Interval::Hour => 1,
             Interval::Day => 23,

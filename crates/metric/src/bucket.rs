@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::rows::Row;
 
-pub const HOUR_MS: i64 = 3_600_000;
+pub use domain::HOUR_MS;
 
 /// The rows of one UTC hour and one dimension, folded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

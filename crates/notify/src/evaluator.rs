@@ -3,12 +3,14 @@
 //! when its metric finished a sync since the alert's last evaluation, or when the clock interval
 //! has passed, so "after each sync" needs no hook in the sync worker.
 
+use charts::format_full;
 use futures::StreamExt as _;
 use jiff::{SignedDuration, Timestamp};
+use metric::definition::{NumberFormat, Unit};
 use metric::{HourBucket, MetricDefinition, Trend};
 use store::{
-    AlertEventKind, AlertRow, BucketQuery, BucketRow, DeliverySource, GoalPeriodRow, GoalRow,
-    MetricId, NewAlertEvent, NewDelivery, RunStatus, ScorecardRow, Store, StoreError, WatchStore,
+    AlertEventKind, AlertRow, DeliverySource, GoalPeriodRow, GoalRow, MetricId, NewAlertEvent,
+    NewDelivery, RunStatus, ScorecardRow, Store, StoreError, WatchStore,
 };
 use watch::alert::{BuiltinAlert, SyncHealth, Transition, step};
 use watch::{AlertSpec, Baseline};
@@ -32,36 +34,9 @@ pub struct TickReport {
     pub deliveries: DeliverReport,
 }
 
-pub fn to_hour_bucket(row: &BucketRow) -> HourBucket {
-    HourBucket {
-        hour: row.hour_ms,
-        dimension: (!row.dimension.is_empty()).then(|| row.dimension.clone()),
-        sum: row.sum,
-        count: u64::try_from(row.count).unwrap_or(0),
-        min: row.min,
-        max: row.max,
-        latest: row.latest,
-        latest_at: row.latest_at_ms,
-    }
-}
-
-/// A metric's buckets over `[from_ms, to_ms)`, all dimensions.
-pub async fn buckets<S: Store>(
-    store: &S,
-    metric: MetricId,
-    from_ms: i64,
-    to_ms: i64,
-) -> Result<Vec<HourBucket>, StoreError> {
-    let rows = store
-        .buckets(&BucketQuery {
-            metric,
-            dimension: None,
-            from_ms,
-            to_ms,
-        })
-        .await?;
-    Ok(rows.iter().map(to_hour_bucket).collect())
-}
+/// The evaluator reads buckets through the sync's one mapping from stored rows; re-exported
+/// for the watch screens, which evaluate the same way.
+pub use metric_sync::buckets;
 
 fn ts(ms: i64) -> Timestamp {
     Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
@@ -73,18 +48,6 @@ fn invalid(e: watch::WatchError) -> StoreError {
     StoreError::Invalid {
         what: "watch specification",
         reason: e.to_string(),
-    }
-}
-
-/// Formats a value for messages: integers without decimals, others with up to two.
-pub fn number(v: Option<f64>) -> String {
-    match v {
-        None => "no value".into(),
-        Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{v:.0}"),
-        Some(v) => {
-            let s = format!("{v:.2}");
-            s.trim_end_matches('0').trim_end_matches('.').to_owned()
-        }
     }
 }
 
@@ -159,6 +122,7 @@ pub async fn evaluate_alert<S: Store + WatchStore>(
     now_ms: i64,
 ) -> Result<Transition, StoreError> {
     let metric = store.metric(alert.metric_id).await?;
+    let format = number_format(&metric.definition);
     let now = ts(now_ms);
     let (breached, cooldown, current, previous, range, what) = match &alert.spec {
         AlertSpec::Value { rule, zone } => {
@@ -179,8 +143,8 @@ pub async fn evaluate_alert<S: Store + WatchStore>(
                     .as_deref()
                     .map(|d| format!(", {d}"))
                     .unwrap_or_default(),
-                number(e.current),
-                condition_text(&rule.condition, e.previous),
+                format_full(e.current, &format),
+                condition_text(&rule.condition, e.previous, &format),
             );
             (
                 e.breached,
@@ -264,23 +228,33 @@ pub async fn evaluate_alert<S: Store + WatchStore>(
     Ok(transition)
 }
 
-fn condition_text(c: &watch::Condition, previous: Option<f64>) -> String {
+/// The condition in words; thresholds and amounts are in the metric's unit, so they print in
+/// its format, like the value they are compared with.
+fn condition_text(c: &watch::Condition, previous: Option<f64>, format: &NumberFormat) -> String {
+    let value = |v: f64| format_full(Some(v), format);
     match *c {
         watch::Condition::Above { threshold } => {
-            format!(", threshold above {}", number(Some(threshold)))
+            format!(", threshold above {}", value(threshold))
         }
         watch::Condition::Below { threshold } => {
-            format!(", threshold below {}", number(Some(threshold)))
+            format!(", threshold below {}", value(threshold))
         }
-        watch::Condition::ChangedByPercent { percent } => format!(
-            " against {} before, threshold a change of {} %",
-            number(previous),
-            number(Some(percent))
-        ),
+        watch::Condition::ChangedByPercent { percent } => {
+            let percent_format = NumberFormat {
+                unit: Unit::Percent,
+                currency: None,
+                decimals: None,
+            };
+            format!(
+                " against {} before, threshold a change of {}",
+                format_full(previous, format),
+                format_full(Some(percent), &percent_format)
+            )
+        }
         watch::Condition::ChangedBy { amount } => format!(
             " against {} before, threshold a change of {}",
-            number(previous),
-            number(Some(amount))
+            format_full(previous, format),
+            value(amount)
         ),
     }
 }
@@ -462,6 +436,9 @@ pub struct ScorecardLine {
     pub metric_id: i64,
     pub metric: String,
     pub row: watch::ScorecardRow,
+    /// How the metric's values print; not part of the preview's JSON, which carries numbers.
+    #[serde(skip)]
+    pub format: NumberFormat,
 }
 
 /// The scorecard's rows for the run scheduled at `run_ms`.
@@ -481,7 +458,7 @@ pub async fn scorecard_lines<S: Store + WatchStore>(
     for m in &sc.spec.metrics {
         let stored = store.metric(MetricId(m.metric_id)).await?;
         // Two years back covers "same period last year" for a monthly card.
-        let from = period.start.as_millisecond() - 2 * 366 * 24 * 3_600_000;
+        let from = period.start.as_millisecond() - 2 * 366 * 24 * domain::HOUR_MS;
         let b = buckets(store, stored.id, from, period.end.as_millisecond()).await?;
         let baseline = match m.baseline {
             Baseline::StoredGoal { goal_id } => match store.goal(store::GoalId(goal_id)).await {
@@ -498,11 +475,19 @@ pub async fn scorecard_lines<S: Store + WatchStore>(
             .map_err(invalid)?;
         lines.push(ScorecardLine {
             metric_id: m.metric_id,
+            format: number_format(&stored.definition),
             metric: stored.name,
             row,
         });
     }
     Ok((period, lines))
+}
+
+/// How the metric's definition says its values print; a plain count if it does not parse.
+pub fn number_format(definition: &str) -> NumberFormat {
+    MetricDefinition::from_json(definition)
+        .map(|d| d.description.format)
+        .unwrap_or_else(|_| charts::format::plain())
 }
 
 /// The favourable trend the metric's definition declares, if it parses.
@@ -549,27 +534,25 @@ async fn scorecard_message<S: Store + WatchStore>(
             Some(Baseline::SamePeriodLastYear) => "last year",
             _ => "previous period",
         };
+        let previous = format_full(c.previous, &l.format);
+        let value = format_full(l.row.value, &l.format);
         let change = match c.percent {
-            Some(p) => format!("{:+.1} % vs {against} ({})", p, number(c.previous)),
-            None => format!("vs {against} ({})", number(c.previous)),
+            Some(p) => format!("{} vs {against} ({previous})", charts::format_change(p)),
+            None => format!("vs {against} ({previous})"),
         };
-        text.push_str(&format!(
-            "{}: {} ({change})\n",
-            l.metric,
-            number(l.row.value)
-        ));
+        text.push_str(&format!("{}: {value} ({change})\n", l.metric));
         let colour = watch::scorecard::colour(c.verdict);
         let cid = format!("trend-{i}@switchboard");
         html.push_str(&format!(
             "<tr><td>{}</td><td align=\"right\"><strong>{}</strong></td><td align=\"right\" style=\"color:{colour}\">{}</td><td><img src=\"cid:{cid}\" width=\"120\" height=\"28\" alt=\"trend of {}\"></td></tr>",
             escape(&l.metric),
-            escape(&number(l.row.value)),
+            escape(&value),
             escape(&change),
             escape(&l.metric),
         ));
         images.push(crate::message::InlineImage {
             cid,
-            svg: watch::scorecard::sparkline_svg(&l.row.series, 120, 28, colour),
+            svg: charts::sparkline(&l.row.series, 120, 28, charts::Ink::Literal(colour)),
         });
     }
     html.push_str("</table></div>");
@@ -678,5 +661,54 @@ fn log_pass(done: Result<DeliverReport, StoreError>) {
         Ok(r) if r != DeliverReport::default() => tracing::info!(report = ?r, "deliveries sent"),
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "sending deliveries failed"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A USD metric as the library defines one: what the alert texts read the format from.
+    const USD_METRIC: &str = r#"{"version":1,"connection":"twilio",
+        "request":{"host":"api.twilio.com","path":"/2010-04-01/Accounts/{AccountSid}/Balance.json","params":[]},
+        "extraction":{"expression":"{\"value\": balance, \"date\": $sync_time}"},
+        "description":{"name":"Account balance","aggregation":"latest","favourable":"up",
+            "format":{"unit":"currency","currency":"USD","decimals":2},"interval":"day"}}"#;
+
+    #[test]
+    fn alert_texts_print_values_and_thresholds_in_the_metrics_format() {
+        let usd = number_format(USD_METRIC);
+        assert_eq!(usd.unit, Unit::Currency);
+        assert_eq!(format_full(Some(1234.5), &usd), "$1,234.50");
+        assert_eq!(
+            condition_text(&watch::Condition::Below { threshold: 1500.0 }, None, &usd),
+            ", threshold below $1,500.00"
+        );
+        assert_eq!(
+            condition_text(
+                &watch::Condition::ChangedBy { amount: 20.0 },
+                Some(-0.001),
+                &usd
+            ),
+            " against $0.00 before, threshold a change of $20.00"
+        );
+        assert_eq!(
+            condition_text(
+                &watch::Condition::ChangedByPercent { percent: 10.0 },
+                None,
+                &usd
+            ),
+            " against — before, threshold a change of 10.0%"
+        );
+    }
+
+    #[test]
+    fn a_definition_that_does_not_read_prints_plain_counts() {
+        let plain = number_format("{}");
+        assert_eq!(format_full(Some(1234.0), &plain), "1,234");
+        assert_eq!(
+            condition_text(&watch::Condition::Above { threshold: 0.5 }, None, &plain),
+            ", threshold above 0.50"
+        );
     }
 }

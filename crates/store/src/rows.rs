@@ -4,8 +4,7 @@ use domain::{AccountSid, ApiKeySid, Secret};
 
 use crate::ids::{ConnectionId, JobId, MetricId, SyncRunId};
 
-/// One hour in milliseconds: buckets start on whole UTC hours.
-pub const HOUR_MS: i64 = 3_600_000;
+pub use domain::HOUR_MS;
 
 /// A Twilio connection to create. The secret is sealed before it reaches the database.
 #[derive(Debug, Clone)]

@@ -94,42 +94,11 @@ pub fn row(
 }
 
 /// A CSS colour for a verdict, the same in the page and the email (which has no stylesheet).
+/// The row's trend is drawn where the scorecard is rendered, with `charts::sparkline`.
 pub fn colour(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Good => "#1a7f37",
         Verdict::Bad => "#cf222e",
         Verdict::Unchanged | Verdict::Unknown => "#57606a",
     }
-}
-
-/// A small line chart of a series as inline SVG. Missing values break the line.
-pub fn sparkline_svg(series: &[Option<f64>], width: u32, height: u32, stroke: &str) -> String {
-    let known: Vec<f64> = series.iter().flatten().copied().collect();
-    let (lo, hi) = known
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        });
-    let (w, h) = (f64::from(width), f64::from(height));
-    let n = series.len().max(2) - 1;
-    let mut d = String::new();
-    let mut pen_up = true;
-    for (i, v) in series.iter().enumerate() {
-        let Some(v) = v else {
-            pen_up = true;
-            continue;
-        };
-        let x = w * i as f64 / n as f64;
-        let y = if hi > lo {
-            h - 1.0 - (v - lo) / (hi - lo) * (h - 2.0)
-        } else {
-            h / 2.0
-        };
-        d.push_str(&format!("{}{x:.1},{y:.1} ", if pen_up { "M" } else { "L" }));
-        pen_up = false;
-    }
-    format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="trend"><path d="{}" fill="none" stroke="{stroke}" stroke-width="1.5"/></svg>"#,
-        d.trim_end()
-    )
 }

@@ -23,7 +23,7 @@ use web::{AppState, Role, StoreAccounts, WebConfig};
 const METRICS: usize = 20;
 const HOURS: i64 = 365 * 24;
 const DIMENSIONS: [&str; 3] = ["delivered", "failed", "undelivered"];
-const HOUR_MS: i64 = 3_600_000;
+use domain::HOUR_MS;
 
 fn key() -> store::MasterKey {
     store::MasterKey::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "bench").unwrap()

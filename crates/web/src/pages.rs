@@ -14,7 +14,7 @@ use crate::auth::{Caller, MaybeCaller, Via, clear_session_cookie, cookie, sessio
 use crate::error::{PageError, WebError};
 use crate::ops;
 use crate::state::AppState;
-use crate::views::{self, format_value, sparkline, when};
+use crate::views::{self, sparkline, when};
 
 type PageResult = Result<Response, PageError>;
 
@@ -412,11 +412,7 @@ pub async fn metrics(
             views::when(Some(s.to_ms))
         );
         let change = match (s.change_percent, s.verdict) {
-            (Some(p), _) => format!(
-                "{}{:.1}% vs previous 7 days",
-                if p > 0.0 { "+" } else { "" },
-                p
-            ),
+            (Some(p), _) => format!("{} vs previous 7 days", charts::format_change(p)),
             (None, metric::Verdict::Unchanged) => "no change".to_owned(),
             _ => "no earlier value".to_owned(),
         };
@@ -426,7 +422,7 @@ pub async fn metrics(
             summary: s.definition_error.clone().or(s.summary.clone()),
             from_ms: s.from_ms,
             to_ms: s.to_ms,
-            value: format_value(&s, s.value),
+            value: charts::format_full(s.value, &s.number_format()),
             raw_value: s.value.map(|v| v.to_string()).unwrap_or_default(),
             change,
             verdict: verdict_class(s.verdict),

@@ -5,11 +5,11 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use metric::{Aggregation, HourBucket, Interval, MetricDefinition, Query, TimeRange, Verdict};
 use serde::Serialize;
-use store::{AnyStore, BucketQuery, RunStatus, Store, StoredMetric};
+use store::{AnyStore, RunStatus, Store, StoredMetric};
 
 use crate::error::WebError;
 
-pub const HOUR_MS: i64 = 3_600_000;
+pub use domain::HOUR_MS;
 pub const DAY_MS: i64 = 24 * HOUR_MS;
 /// The period the Metrics screen shows.
 pub const PERIOD_DAYS: i64 = 7;
@@ -94,15 +94,7 @@ pub async fn summarize(
     out.unit = Some(d.format.unit);
     out.decimals = d.format.decimals;
     out.currency = d.format.currency.clone();
-    let rows = store
-        .buckets(&BucketQuery {
-            metric: m.id,
-            dimension: None,
-            from_ms: prev_ms,
-            to_ms,
-        })
-        .await?;
-    let buckets: Vec<HourBucket> = rows.iter().map(hour_bucket).collect();
+    let buckets: Vec<HourBucket> = metric_sync::buckets(store, m.id, prev_ms, to_ms).await?;
     let ts =
         |ms: i64| Timestamp::from_millisecond(ms).map_err(|e| WebError::Internal(e.to_string()));
     let current = TimeRange::new(ts(from_ms)?, ts(to_ms)?).map_err(internal)?;
@@ -127,6 +119,17 @@ pub async fn summarize(
     .map_err(internal)?;
     out.daily = series.series.iter().map(|p| p.value).collect();
     Ok(out)
+}
+
+impl MetricSummary {
+    /// How the metric's values print (a plain count when its definition does not read).
+    pub fn number_format(&self) -> metric::definition::NumberFormat {
+        metric::definition::NumberFormat {
+            unit: self.unit.unwrap_or(metric::definition::Unit::Count),
+            currency: self.currency.clone(),
+            decimals: self.decimals,
+        }
+    }
 }
 
 fn internal(e: impl std::fmt::Display) -> WebError {
@@ -180,102 +183,10 @@ pub fn sync_state(runs: &[store::SyncRun], now_ms: i64) -> SyncState {
     }
 }
 
-/// A value as the metric's format says: `1,234`, `$12.50`, `42.0%`, `3m 20s`.
-pub fn format_value(s: &MetricSummary, value: Option<f64>) -> String {
-    use metric::definition::Unit;
-    let Some(v) = value else {
-        return "—".to_owned();
-    };
-    match s.unit {
-        Some(Unit::Currency) => {
-            let code = s.currency.as_deref().unwrap_or("");
-            let sym = if code == "USD" { "$" } else { "" };
-            let text = grouped(v, s.decimals.unwrap_or(2));
-            if sym.is_empty() {
-                format!("{text} {code}")
-            } else {
-                format!("{sym}{text}")
-            }
-        }
-        Some(Unit::Percent) => format!("{}%", grouped(v, s.decimals.unwrap_or(1))),
-        Some(Unit::Seconds) => {
-            let secs = v.round() as i64;
-            if secs >= 3600 {
-                format!("{}h {}m", secs / 3600, (secs % 3600) / 60)
-            } else if secs >= 60 {
-                format!("{}m {}s", secs / 60, secs % 60)
-            } else {
-                format!("{secs}s")
-            }
-        }
-        _ => grouped(
-            v,
-            s.decimals.unwrap_or(if v.fract() == 0.0 { 0 } else { 2 }),
-        ),
-    }
-}
-
-/// `1234567.891` with 2 decimals → `1,234,567.89`.
-pub fn grouped(v: f64, decimals: u8) -> String {
-    let text = format!("{:.*}", usize::from(decimals), v.abs());
-    let (int, frac) = match text.split_once('.') {
-        Some((i, f)) => (i.to_owned(), Some(f.to_owned())),
-        None => (text, None),
-    };
-    let mut out = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if let Some(f) = frac {
-        out.push('.');
-        out.push_str(&f);
-    }
-    if v < 0.0 && out.chars().any(|c| c.is_ascii_digit() && c != '0') {
-        out.insert(0, '-');
-    }
-    out
-}
-
-/// A small inline SVG line of the daily values (no axes: the row says what it is). Missing
-/// days break the line.
+/// The daily values as the one sparkline, in the page's chart colours (no axes: the row says
+/// what it is). Missing days break the line.
 pub fn sparkline(values: &[Option<f64>]) -> String {
-    const W: f64 = 120.0;
-    const H: f64 = 32.0;
-    let known: Vec<f64> = values.iter().flatten().copied().collect();
-    if known.is_empty() || values.len() < 2 {
-        return format!(
-            "<svg class=\"spark\" viewBox=\"0 0 {W} {H}\" width=\"{W}\" height=\"{H}\" role=\"img\" aria-label=\"no data yet\"><line x1=\"0\" y1=\"{y}\" x2=\"{W}\" y2=\"{y}\" class=\"spark-empty\"/></svg>",
-            y = H - 2.0
-        );
-    }
-    let lo = known.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = known.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let span = if hi > lo { hi - lo } else { 1.0 };
-    let step = W / (values.len() - 1) as f64;
-    let mut path = String::new();
-    let mut pen_down = false;
-    for (i, v) in values.iter().enumerate() {
-        match v {
-            Some(v) => {
-                let x = i as f64 * step;
-                let y = H - 3.0 - (v - lo) / span * (H - 6.0);
-                path.push_str(&format!(
-                    "{}{x:.1},{y:.1} ",
-                    if pen_down { "L" } else { "M" }
-                ));
-                pen_down = true;
-            }
-            None => pen_down = false,
-        }
-    }
-    format!(
-        "<svg class=\"spark\" viewBox=\"0 0 {W} {H}\" width=\"{W}\" height=\"{H}\" role=\"img\" aria-label=\"daily values over the last {n} days\"><path d=\"{}\"/></svg>",
-        path.trim_end(),
-        n = values.len()
-    )
+    charts::sparkline(values, 120, 32, charts::Theme::Css)
 }
 
 /// `2026-11-20 10:30 UTC`.
@@ -290,11 +201,41 @@ pub fn when(ms: Option<i64>) -> String {
 mod tests {
     use super::*;
 
+    /// The Metrics screen and the evaluator's messages read a metric's format the same way and
+    /// print it through the one formatter: the same value, the same text.
     #[test]
-    fn grouping_puts_commas_every_three_digits() {
-        assert_eq!(grouped(1234567.891, 2), "1,234,567.89");
-        assert_eq!(grouped(999.0, 0), "999");
-        assert_eq!(grouped(-1000.0, 0), "-1,000");
+    fn the_metrics_screen_prints_a_value_as_the_messages_do() {
+        let definition = r#"{"version":1,"connection":"twilio",
+            "request":{"host":"api.twilio.com","path":"/2010-04-01/Accounts/{AccountSid}/Balance.json","params":[]},
+            "extraction":{"expression":"{\"value\": balance, \"date\": $sync_time}"},
+            "description":{"name":"Account balance","aggregation":"latest","favourable":"up",
+                "format":{"unit":"currency","currency":"EUR"},"interval":"day"}}"#;
+        let d = MetricDefinition::from_json(definition).unwrap().description;
+        let summary = MetricSummary {
+            id: 1,
+            name: d.name.clone(),
+            summary: None,
+            connection_id: None,
+            version: 1,
+            aggregation: Some(d.aggregation),
+            from_ms: 0,
+            to_ms: 0,
+            value: Some(-1234.5),
+            previous: None,
+            change_percent: None,
+            verdict: Verdict::Unknown,
+            daily: Vec::new(),
+            sync: sync_state(&[], 0),
+            definition_error: None,
+            unit: Some(d.format.unit),
+            decimals: d.format.decimals,
+            currency: d.format.currency.clone(),
+        };
+        let messages = notify::evaluator::number_format(definition);
+        assert_eq!(summary.number_format(), messages);
+        let screen = charts::format_full(summary.value, &summary.number_format());
+        assert_eq!(screen, "-€1,234.50");
+        assert_eq!(charts::format_full(summary.value, &messages), screen);
     }
 
     #[test]

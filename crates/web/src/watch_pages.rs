@@ -6,8 +6,9 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
+use charts::format_plain as number;
 use jiff::{SignedDuration, Timestamp};
-use notify::evaluator::{goal_progress, number};
+use notify::evaluator::goal_progress;
 use store::{
     AlertId, ChannelId, GoalId, MetricId, NewAlert, NewChannel, NewGoal, NewScorecard, Store,
     WatchStore,

@@ -288,7 +288,10 @@ async fn a_board_of_every_block_type_shows_the_simulators_numbers() {
     let total: usize = statuses.values().sum();
     let pie = block(body, board.block("pie"));
     assert!(
-        pie.contains(&format!(">{}</text>", web::views::grouped(total as f64, 0))),
+        pie.contains(&format!(
+            ">{}</text>",
+            charts::format_plain(Some(total as f64))
+        )),
         "{pie}"
     );
     let progress = block(body, board.block("progress"));
@@ -706,7 +709,7 @@ async fn a_line_block_draws_its_previous_period_with_the_earlier_values() {
 
     // Each day of the last 7 against the same weekday of the 7 before, counted from the dump
     // (the sync covered both weeks, so a day without messages shows 0).
-    let shown = |n: usize| web::views::grouped(n as f64, 0);
+    let shown = |n: usize| charts::format_plain(Some(n as f64));
     let today = today_utc_ms();
     let mut compared = 0;
     for i in 0..7 {

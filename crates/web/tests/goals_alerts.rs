@@ -376,11 +376,29 @@ async fn a_scorecard_email_holds_the_values_of_the_simulators_data() {
     let mail = &mails[1];
     let text = mail.part("text/plain").unwrap();
     let pct = (yesterday - before) / before * 100.0;
-    let line = format!("Messages sent: {yesterday} ({pct:+.1} % vs previous period ({before}))");
+    // Counts print with thousands separators, the change signed with one decimal, as on the
+    // Metrics screen and boards (written out here rather than through the shared formatter).
+    let thousands = |v: f64| {
+        let digits = format!("{v:.0}");
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    };
+    let change = match format!("{pct:+.1}%").as_str() {
+        "+0.0%" | "-0.0%" => "0.0%".to_owned(),
+        other => other.to_owned(),
+    };
+    let (shown, shown_before) = (thousands(yesterday), thousands(before));
+    let line = format!("Messages sent: {shown} ({change} vs previous period ({shown_before}))");
     assert!(text.contains(&line), "expected {line:?} in:\n{text}");
     let html = mail.part("text/html").unwrap();
     assert!(
-        html.contains(&format!("<strong>{yesterday}</strong>")),
+        html.contains(&format!("<strong>{shown}</strong>")),
         "{html}"
     );
     let colour = if yesterday >= before {

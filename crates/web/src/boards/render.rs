@@ -36,9 +36,7 @@ pub fn verdict_class(v: Verdict) -> &'static str {
 pub fn change_text(m: &MetricData, format: ChangeFormat) -> String {
     let c = &m.change;
     match format {
-        ChangeFormat::Percent => c
-            .percent
-            .map(|p| format!("{}{:.1}%", if p > 0.0 { "+" } else { "" }, p)),
+        ChangeFormat::Percent => c.percent.map(charts::format_change),
         ChangeFormat::Absolute => c.absolute.map(|a| {
             let text = charts::format_full(Some(a.abs()), &m.info.format);
             format!("{}{text}", if a < 0.0 { "−" } else { "+" })

@@ -37,6 +37,15 @@ fn label_taken(label: &Label) -> AppError {
     ))
 }
 
+/// Refuses a label another connection has: what `add` checks first, and what a caller that
+/// asks for a secret checks before asking.
+pub async fn ensure_label_free(store: &AnyStore, label: &Label) -> AppResult<()> {
+    match store.connection_by_label(label.as_str()).await? {
+        Some(_) => Err(label_taken(label)),
+        None => Ok(()),
+    }
+}
+
 /// Checks the label is free, then asks Twilio; saves only a connection Twilio accepts.
 pub async fn add(
     store: &AnyStore,
@@ -45,9 +54,7 @@ pub async fn add(
     creds: Credentials,
     now_ms: i64,
 ) -> AppResult<(Connection, ConnectionCheck)> {
-    if store.connection_by_label(label.as_str()).await?.is_some() {
-        return Err(label_taken(label));
-    }
+    ensure_label_free(store, label).await?;
     let check = connector.check(&creds).await;
     if !check.is_connected() {
         return Err(AppError::Refused {

@@ -20,6 +20,24 @@ async fn a_bad_label_is_refused_in_the_app_words_and_before_any_request() {
     assert!(text(&out).contains(&expected), "{}", text(&out));
 
     sim.clear_request_log();
+    let again = [
+        "connection",
+        "add",
+        "prod",
+        "--account-sid",
+        "AC0123456789abcdef0123456789abcdef",
+        "--api-key-sid",
+        "SK0123456789abcdef0123456789abcdef",
+        "--secret-stdin",
+    ];
+    let out = tokio::task::block_in_place(|| switchboard(&dir, &sim, &again, "secret\n"));
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("a connection named 'prod' already exists"),
+        "{}",
+        text(&out)
+    );
+
     let with_tab = "pro\tduction";
     let expected = app::Label::parse(with_tab).unwrap_err().message;
     let args = [

@@ -68,8 +68,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     done
 }
 
-/// Checks the label and the SIDs' form first, so a typo is reported before a secret is asked
-/// for; then Twilio decides.
+/// Checks the label (its rule, and that it is free) and the SIDs' form first, so a mistake is
+/// reported before a secret is asked for; then Twilio decides.
 async fn add(
     app: &App,
     label: &str,
@@ -78,6 +78,9 @@ async fn add(
     secret_stdin: bool,
 ) -> anyhow::Result<()> {
     let label = Label::parse(label)?;
+    app::connections::ensure_label_free(app.store(), &label)
+        .await
+        .map_err(failed)?;
     domain::AccountSid::parse(account_sid)?;
     domain::ApiKeySid::parse(api_key_sid)?;
     let secret = read_secret(secret_stdin)?;

@@ -186,7 +186,7 @@ pub async fn password_matches(password: &str, phc: Option<&str>) -> Result<bool,
     Ok(app::people::password_matches(&shared_pool(), password, phc).await?)
 }
 
-/// Adds a person: what the People page does without the state.
+/// Adds a person given only the accounts (tests and callers without the state).
 pub async fn add_user_to(
     accounts: &dyn Accounts,
     name: &str,

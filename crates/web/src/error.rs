@@ -108,6 +108,33 @@ impl From<crate::accounts::AccountsError> for WebError {
     }
 }
 
+/// The operations' answers, with the statuses and words the web gave before they moved to
+/// `app`.
+impl From<app::AppError> for WebError {
+    fn from(e: app::AppError) -> Self {
+        use app::AppError as E;
+        match e {
+            E::Invalid { field, message } => WebError::Invalid {
+                code: "invalid",
+                message,
+                field: Some(field),
+            },
+            E::NotFound(what) => WebError::NotFound(what),
+            E::Conflict(what) => WebError::Conflict(what),
+            E::Forbidden(role) => WebError::Forbidden(role),
+            E::Refused { field, message } => WebError::Invalid {
+                code: "connection_refused",
+                message,
+                field: Some(field),
+            },
+            E::Busy(what) => WebError::Busy(what),
+            E::Store(e) => e.into(),
+            E::Accounts(e) => e.into(),
+            E::Internal(detail) => WebError::Internal(detail),
+        }
+    }
+}
+
 /// A [`WebError`] answered as JSON.
 #[derive(Debug)]
 pub struct ApiError(pub WebError);

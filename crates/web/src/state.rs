@@ -58,6 +58,7 @@ struct Inner {
     setup_token: Mutex<Option<String>>,
     bucket_cache: BucketCache,
     heavy: Arc<Heavy>,
+    app: app::App,
 }
 
 impl AppState {
@@ -72,6 +73,10 @@ impl AppState {
             Some(n) => Arc::new(Heavy::new(n)),
             None => Heavy::shared(),
         };
+        let app = app::App::new(Arc::clone(&store), connector.clone())
+            .with_accounts(Arc::clone(&accounts))
+            .with_sync(config.sync.clone())
+            .with_pool(Arc::new(crate::ops::HeavyPool(Arc::clone(&heavy))));
         Self(Arc::new(Inner {
             store,
             connector,
@@ -81,7 +86,14 @@ impl AppState {
             setup_token: Mutex::new(None),
             bucket_cache,
             heavy,
+            app,
         }))
+    }
+
+    /// Every operation a person can perform, on this state's store, connector, accounts and
+    /// heavy-work pool.
+    pub fn app(&self) -> &app::App {
+        &self.0.app
     }
 
     pub fn store(&self) -> &Arc<AnyStore> {

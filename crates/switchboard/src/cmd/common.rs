@@ -5,7 +5,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use connector::{BaseUrl, Connector, ConnectorConfig, Credentials};
+use connector::{BaseUrl, Connector, ConnectorConfig};
 use domain::Secret;
 use store::{AnyStore, KeySource, MasterKey};
 
@@ -164,15 +164,6 @@ fn set_echo(on: bool) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// The credentials of a stored connection.
-pub fn credentials_of(connection: &store::Connection) -> Credentials {
-    Credentials {
-        account_sid: connection.account_sid.clone(),
-        api_key_sid: connection.api_key_sid.clone(),
-        secret: connection.secret.clone(),
-    }
-}
-
 /// A stored metric by id or name.
 pub async fn find_metric(
     store: &AnyStore,
@@ -204,8 +195,20 @@ pub fn parse_instant(text: &str) -> anyhow::Result<jiff::Timestamp> {
     )
 }
 
-pub fn now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
+/// The application on an opened store, reaching Twilio through `connector`.
+pub fn app_on(store: AnyStore, connector: Connector) -> app::App {
+    app::App::new(std::sync::Arc::new(store), connector)
+}
+
+/// A connector for commands that never reach Twilio (people, stored metrics, the library):
+/// the operations take one, these commands' operations do not use it.
+pub fn no_twilio() -> anyhow::Result<Connector> {
+    Ok(Connector::new(ConnectorConfig::default())?)
+}
+
+/// An operation's refusal as the CLI shows it: its message, which says what to change.
+pub fn failed(e: app::AppError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
 }
 
 #[cfg(test)]

@@ -3,10 +3,11 @@
 //! prompt, sealed by the store, and never printed.
 
 use anyhow::{Context, bail};
-use connector::{ConnectionCheck, Credentials};
+use app::{App, AppError, Label};
+use connector::ConnectionCheck;
 use store::Store;
 
-use super::common::{StoreArgs, TwilioArgs, credentials_of, now_ms, read_secret};
+use super::common::{StoreArgs, TwilioArgs, app_on, failed, read_secret};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -50,105 +51,121 @@ enum Command {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let store = args.store.open().await?;
-    match args.command {
+    let app = app_on(args.store.open().await?, args.twilio.connector()?);
+    let done = match args.command {
         Command::Add {
             label,
             account_sid,
             api_key_sid,
             secret_stdin,
-        } => {
-            let label = label.trim().to_owned();
-            if label.is_empty() {
-                bail!("the connection label is empty: give it a name, e.g. 'production'");
-            }
-            if store.connection_by_label(&label).await?.is_some() {
-                bail!("a connection named '{label}' exists already: choose another label");
-            }
-            // Form first, so a typo is reported before a secret is asked for.
-            domain::AccountSid::parse(&account_sid)?;
-            domain::ApiKeySid::parse(&api_key_sid)?;
-            let secret = read_secret(secret_stdin)?;
-            let creds = Credentials::parse(&account_sid, &api_key_sid, secret)?;
-            let check = args.twilio.connector()?.check(&creds).await;
-            report(&label, &check);
-            if !check.is_connected() {
-                bail!("the connection was not saved");
-            }
-            let saved = store
-                .create_connection(
-                    &store::NewConnection {
-                        label,
-                        account_sid: creds.account_sid,
-                        api_key_sid: creds.api_key_sid,
-                        secret: creds.secret,
-                    },
-                    now_ms(),
-                )
-                .await?;
+        } => add(&app, &label, &account_sid, &api_key_sid, secret_stdin).await,
+        Command::Test { label } => test(&app, &label).await,
+        Command::List => list(&app).await,
+        Command::Rename { label, new_label } => rename(&app, &label, &new_label).await,
+        Command::Remove { label, yes } => remove(&app, &label, yes).await,
+    };
+    app.store().close().await;
+    done
+}
+
+/// Checks the label (its rule, and that it is free) and the SIDs' form first, so a mistake is
+/// reported before a secret is asked for; then Twilio decides.
+async fn add(
+    app: &App,
+    label: &str,
+    account_sid: &str,
+    api_key_sid: &str,
+    secret_stdin: bool,
+) -> anyhow::Result<()> {
+    let label = Label::parse(label)?;
+    app::connections::ensure_label_free(app.store(), &label)
+        .await
+        .map_err(failed)?;
+    domain::AccountSid::parse(account_sid)?;
+    domain::ApiKeySid::parse(api_key_sid)?;
+    let secret = read_secret(secret_stdin)?;
+    let creds =
+        app::connections::parse_credentials(account_sid, api_key_sid, secret).map_err(failed)?;
+    match app.add_connection(&label, creds).await {
+        Ok((saved, check)) => {
+            report(&saved.label, &check);
             println!("saved connection '{}' (id {})", saved.label, saved.id);
+            Ok(())
         }
-        Command::Test { label } => {
-            let connection = find(&store, &label).await?;
-            let check = args
-                .twilio
-                .connector()?
-                .check(&credentials_of(&connection))
-                .await;
-            report(&connection.label, &check);
-            if !check.is_connected() {
-                bail!("the connection '{label}' does not work");
-            }
+        Err(AppError::Refused { message, .. }) => {
+            println!("{label}: {message}");
+            bail!("the connection was not saved")
         }
-        Command::List => {
-            let connections = store.list_connections().await?;
-            if connections.is_empty() {
-                println!("no connections yet: add one with `switchboard connection add LABEL`");
-            }
-            for c in connections {
-                println!(
-                    "{:<24} account {}  key {}",
-                    c.label, c.account_sid, c.api_key_sid
-                );
-            }
-        }
-        Command::Rename { label, new_label } => {
-            let connection = find(&store, &label).await?;
-            let renamed = web::ops::rename_connection(&store, connection.id, &new_label)
-                .await
-                .with_context(|| format!("could not rename the connection '{label}'"))?;
-            println!("renamed connection '{label}' to '{}'", renamed.label);
-        }
-        Command::Remove { label, yes } => {
-            let connection = find(&store, &label).await?;
-            let users: Vec<String> = store
-                .list_metrics()
-                .await?
-                .into_iter()
-                .filter(|m| m.connection_id == Some(connection.id))
-                .map(|m| m.name)
-                .collect();
-            if !users.is_empty() && !yes {
-                bail!(
-                    "metrics use the connection '{label}' and would stop syncing: {}. Run again with --yes to remove it anyway",
-                    users.join(", ")
-                );
-            }
-            store.delete_connection(connection.id).await?;
-            println!("removed connection '{label}'");
-            if !users.is_empty() {
-                println!("these metrics no longer sync: {}", users.join(", "));
-            }
-        }
+        Err(e) => Err(failed(e)),
     }
-    store.close().await;
+}
+
+async fn test(app: &App, label: &str) -> anyhow::Result<()> {
+    let connection = find(app, label).await?;
+    let check = app.check_connection(&connection).await;
+    report(&connection.label, &check);
+    if !check.is_connected() {
+        bail!("the connection '{label}' does not work");
+    }
     Ok(())
 }
 
-async fn find(store: &store::AnyStore, label: &str) -> anyhow::Result<store::Connection> {
-    store.connection_by_label(label).await?.with_context(|| {
-        format!("no connection named '{label}': see `switchboard connection list`")
-    })
+async fn list(app: &App) -> anyhow::Result<()> {
+    let connections = app.store().list_connections().await?;
+    if connections.is_empty() {
+        println!("no connections yet: add one with `switchboard connection add LABEL`");
+    }
+    for c in connections {
+        println!(
+            "{:<24} account {}  key {}",
+            c.label, c.account_sid, c.api_key_sid
+        );
+    }
+    Ok(())
+}
+
+async fn rename(app: &App, label: &str, new_label: &str) -> anyhow::Result<()> {
+    let connection = find(app, label).await?;
+    let new_label = Label::parse(new_label)?;
+    let renamed = app
+        .rename_connection(connection.id, &new_label)
+        .await
+        .map_err(failed)
+        .with_context(|| format!("could not rename the connection '{label}'"))?;
+    println!("renamed connection '{label}' to '{}'", renamed.label);
+    Ok(())
+}
+
+/// Asks for `--yes` before stopping the metrics that read through the connection.
+async fn remove(app: &App, label: &str, yes: bool) -> anyhow::Result<()> {
+    let connection = find(app, label).await?;
+    let users: Vec<String> = app::connections::metrics_of(app.store(), connection.id)
+        .await
+        .map_err(failed)?
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    if !users.is_empty() && !yes {
+        bail!(
+            "metrics use the connection '{label}' and would stop syncing: {}. Run again with --yes to remove it anyway",
+            users.join(", ")
+        );
+    }
+    app.remove_connection(connection.id).await.map_err(failed)?;
+    println!("removed connection '{label}'");
+    if !users.is_empty() {
+        println!("these metrics no longer sync: {}", users.join(", "));
+    }
+    Ok(())
+}
+
+async fn find(app: &App, label: &str) -> anyhow::Result<store::Connection> {
+    match app.connection_by_label(label).await {
+        Err(AppError::NotFound(_)) => {
+            bail!("no connection named '{label}': see `switchboard connection list`")
+        }
+        found => found.map_err(failed),
+    }
 }
 
 fn report(label: &str, check: &ConnectionCheck) {

@@ -78,8 +78,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             top: args.top,
         },
     )?;
+    print(&args, &stored.name, aggregation, &result)
+}
+
+/// The result in the format asked for.
+fn print(
+    args: &Args,
+    name: &str,
+    aggregation: Aggregation,
+    result: &metric::QueryResult,
+) -> anyhow::Result<()> {
     match args.format.as_str() {
-        "json" => println!("{}", serde_json::to_string_pretty(&result)?),
+        "json" => println!("{}", serde_json::to_string_pretty(result)?),
         "csv" => {
             println!("start,value");
             for p in &result.series {
@@ -93,7 +103,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "table" => {
             println!(
                 "{} ({}), {} by {}",
-                stored.name,
+                name,
                 name_of(aggregation),
                 args.tz,
                 args.interval

@@ -9,7 +9,9 @@ use connector::{Credentials, FetchOptions};
 use std::io::Write;
 use store::Store;
 
-use super::common::{StoreArgs, TwilioArgs, credentials_of, parse_instant, read_secret};
+use app::connections::credentials_of;
+
+use super::common::{StoreArgs, TwilioArgs, parse_instant, read_secret};
 
 #[derive(clap::Args)]
 pub struct Args {

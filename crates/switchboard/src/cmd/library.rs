@@ -3,7 +3,9 @@
 
 use anyhow::Context as _;
 
-use super::common::{StoreArgs, now_ms};
+use store::Store as _;
+
+use super::common::{StoreArgs, app_on, failed, no_twilio};
 use super::jsonata::emit;
 
 #[derive(clap::Args)]
@@ -62,10 +64,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             connection,
             store,
         } => {
-            let opened = store.open().await?;
-            let added = library::add(&opened, &name, &connection, now_ms()).await?;
+            let app = app_on(store.open().await?, no_twilio()?);
+            let added = app.add_library_metric(&name, &connection).await;
+            app.store().close().await;
+            let added = added.map_err(failed)?;
             emit(&format!(
-                "added \"{}\" as metric {} for the connection '{connection}'; it is on the Metrics screen and syncs at the next scheduler tick (or now with `switchboard sync`)\n",
+                "added \"{}\" as metric {} for the connection '{connection}'; it is on the Metrics screen and its backfill is queued for the sync worker (or run it now with `switchboard sync`)\n",
                 added.name, added.id
             ))
         }

@@ -1,7 +1,7 @@
 //! `switchboard metric check|preview|infer`: read a metric definition file and check it, or run
 //! it on saved responses.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use metric::MetricDefinition;
@@ -64,57 +64,65 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             inputs,
             rows,
             sync_time,
-        } => {
-            let def = load(&file)?;
-            let pages = inputs
-                .iter()
-                .map(|p| read_json(p))
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            let expression = def.compile(Limits::default())?;
-            let sync_time = sync_time.unwrap_or_else(jiff::Timestamp::now);
-            let preview = match metric::preview(&expression, &pages, sync_time, rows) {
-                Ok(p) => p,
-                Err(err) => {
-                    if let Some(jsonata) = err.jsonata() {
-                        eprintln!("{}", underline(expression.source(), jsonata));
-                    }
-                    return Err(err.into());
-                }
-            };
-            let mut out = String::new();
-            writeln!(out, "expression:\n{}\n", preview.expression)?;
-            writeln!(out, "{:<26} {:>14}  dimension", "date (UTC)", "value")?;
-            for r in &preview.rows {
-                writeln!(
-                    out,
-                    "{:<26} {:>14}  {}",
-                    r.date.to_string(),
-                    r.value,
-                    r.dimension.as_deref().unwrap_or("-")
-                )?;
-            }
-            writeln!(
-                out,
-                "\n{} rows ({} shown), {} skipped (no value), {} bad",
-                preview.total_rows,
-                preview.rows.len(),
-                preview.skipped,
-                preview.bad
-            )?;
-            for example in &preview.skipped_examples {
-                writeln!(out, "  skipped: {example}")?;
-            }
-            for example in &preview.bad_examples {
-                writeln!(out, "  bad: {example}")?;
-            }
-            emit(&out)
-        }
+        } => preview(&file, &inputs, rows, sync_time),
         Command::Infer { response } => {
             let sample = read_json(&response)?;
             let inference = metric::infer(&sample);
             emit(&format!("{}\n", serde_json::to_string_pretty(&inference)?))
         }
     }
+}
+
+/// Runs the definition's expression on saved pages and shows the first `rows` rows.
+fn preview(
+    file: &Path,
+    inputs: &[PathBuf],
+    rows: usize,
+    sync_time: Option<jiff::Timestamp>,
+) -> anyhow::Result<()> {
+    let def = load(file)?;
+    let pages = inputs
+        .iter()
+        .map(|p| read_json(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let expression = def.compile(Limits::default())?;
+    let sync_time = sync_time.unwrap_or_else(jiff::Timestamp::now);
+    let preview = match metric::preview(&expression, &pages, sync_time, rows) {
+        Ok(p) => p,
+        Err(err) => {
+            if let Some(jsonata) = err.jsonata() {
+                eprintln!("{}", underline(expression.source(), jsonata));
+            }
+            return Err(err.into());
+        }
+    };
+    let mut out = String::new();
+    writeln!(out, "expression:\n{}\n", preview.expression)?;
+    writeln!(out, "{:<26} {:>14}  dimension", "date (UTC)", "value")?;
+    for r in &preview.rows {
+        writeln!(
+            out,
+            "{:<26} {:>14}  {}",
+            r.date.to_string(),
+            r.value,
+            r.dimension.as_deref().unwrap_or("-")
+        )?;
+    }
+    writeln!(
+        out,
+        "\n{} rows ({} shown), {} skipped (no value), {} bad",
+        preview.total_rows,
+        preview.rows.len(),
+        preview.skipped,
+        preview.bad
+    )?;
+    for example in &preview.skipped_examples {
+        writeln!(out, "  skipped: {example}")?;
+    }
+    for example in &preview.bad_examples {
+        writeln!(out, "  bad: {example}")?;
+    }
+    emit(&out)
 }
 
 fn load(path: &std::path::Path) -> anyhow::Result<MetricDefinition> {

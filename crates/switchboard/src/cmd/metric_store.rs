@@ -3,12 +3,11 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use app::{App, AppError};
 use metric::MetricDefinition;
-use store::{NewMetric, Store};
+use store::Store;
 
-use super::common::{StoreArgs, find_metric, now_ms};
-
-use library::METRICS_SCREEN;
+use super::common::{StoreArgs, app_on, failed, find_metric, no_twilio};
 
 #[derive(clap::Subcommand)]
 pub enum StoredCommand {
@@ -43,115 +42,116 @@ pub enum StoredCommand {
 }
 
 pub async fn run(command: StoredCommand) -> anyhow::Result<()> {
-    match command {
-        StoredCommand::List { store } => {
-            let store = store.open().await?;
-            let metrics = store.list_metrics().await?;
-            if metrics.is_empty() {
-                println!("no metrics yet: import one with `switchboard metric import FILE.json`");
-            }
-            for m in metrics {
-                let runs = store.sync_runs(Some(m.id), 5).await?;
-                let state = metric_sync::freshness(&runs, metric_sync::DEFAULT_INTERVAL, now_ms());
-                println!(
-                    "{:>4}  {:<40} v{:<3} {:<10} {}",
-                    m.id.0,
-                    m.name,
-                    m.version,
-                    format!("{state:?}").to_lowercase(),
-                    if m.in_use() {
-                        m.used_by.join(",")
-                    } else {
-                        "not in use".into()
-                    }
-                );
-            }
-            store.close().await;
-        }
-        StoredCommand::Show { metric, store } => {
-            let store = store.open().await?;
-            let m = find_metric(&store, &metric).await?;
-            let runs = store.sync_runs(Some(m.id), 5).await?;
-            let state = metric_sync::freshness(&runs, metric_sync::DEFAULT_INTERVAL, now_ms());
-            println!("metric {} (id {}), version {}", m.name, m.id, m.version);
-            println!("state: {}", format!("{state:?}").to_lowercase());
-            println!(
-                "used by: {}",
-                if m.in_use() {
-                    m.used_by.join(", ")
-                } else {
-                    "nothing (synced only by hand)".into()
-                }
-            );
-            if let Some(run) = runs.first() {
-                println!(
-                    "last sync: run {} {:?}{}",
-                    run.id,
-                    run.status,
-                    run.error
-                        .as_deref()
-                        .map(|e| format!(": {e}"))
-                        .unwrap_or_default()
-                );
-            }
-            println!("{}", pretty(&m.definition));
-            store.close().await;
-        }
+    let (store, command) = match command {
+        StoredCommand::List { store } => (store, Op::List),
+        StoredCommand::Show { metric, store } => (store, Op::Show(metric)),
+        StoredCommand::Export { metric, store } => (store, Op::Export(metric)),
         StoredCommand::Import {
             file,
             off_screen,
             store,
         } => {
+            // Read and checked before the store is opened, so a bad file does not wait on it.
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("could not read {}", file.display()))?;
             let definition = MetricDefinition::from_json(&text)
                 .with_context(|| format!("{} is not a valid metric definition", file.display()))?;
-            let store = store.open().await?;
-            let connection = store
-                .connection_by_label(&definition.connection)
-                .await?
-                .with_context(|| format!("the definition names the connection '{}', which does not exist: add it with `switchboard connection add`", definition.connection))?;
-            let name = definition.description.name.clone();
-            let canonical = definition.to_json_pretty();
-            let saved = match store.metric_by_name(&name).await? {
-                Some(existing) => {
-                    store
-                        .update_metric_definition(existing.id, &canonical, now_ms())
-                        .await?
-                }
-                None => {
-                    store
-                        .create_metric(
-                            &NewMetric {
-                                name,
-                                connection_id: Some(connection.id),
-                                definition: canonical,
-                            },
-                            now_ms(),
-                        )
-                        .await?
-                }
-            };
-            if !off_screen {
-                let mut used_by = saved.used_by.clone();
-                if !used_by.iter().any(|u| u == METRICS_SCREEN) {
-                    used_by.push(METRICS_SCREEN.to_owned());
-                }
-                store.set_metric_usage(saved.id, &used_by, now_ms()).await?;
-            }
-            println!(
-                "imported '{}' as metric {} version {}",
-                saved.name, saved.id, saved.version
-            );
-            store.close().await;
+            (store, Op::Import(Box::new(definition), !off_screen))
         }
-        StoredCommand::Export { metric, store } => {
-            let store = store.open().await?;
-            let m = find_metric(&store, &metric).await?;
-            println!("{}", pretty(&m.definition));
-            store.close().await;
-        }
+    };
+    let app = app_on(store.open().await?, no_twilio()?);
+    let done = match command {
+        Op::List => list(&app).await,
+        Op::Show(metric) => show(&app, &metric).await,
+        Op::Export(metric) => find_metric(app.store(), &metric)
+            .await
+            .map(|m| println!("{}", pretty(&m.definition))),
+        Op::Import(definition, on_screen) => import(&app, &definition, on_screen).await,
+    };
+    app.store().close().await;
+    done
+}
+
+/// A command with its own arguments, once the store's are taken out.
+enum Op {
+    List,
+    Show(String),
+    Export(String),
+    Import(Box<MetricDefinition>, bool),
+}
+
+async fn list(app: &App) -> anyhow::Result<()> {
+    let metrics = app.store().list_metrics().await?;
+    if metrics.is_empty() {
+        println!("no metrics yet: import one with `switchboard metric import FILE.json`");
     }
+    let now = app.clock().now_ms();
+    for m in metrics {
+        let runs = app.store().sync_runs(Some(m.id), 5).await?;
+        let state = metric_sync::freshness(&runs, metric_sync::DEFAULT_INTERVAL, now);
+        println!(
+            "{:>4}  {:<40} v{:<3} {:<10} {}",
+            m.id.0,
+            m.name,
+            m.version,
+            format!("{state:?}").to_lowercase(),
+            if m.in_use() {
+                m.used_by.join(",")
+            } else {
+                "not in use".into()
+            }
+        );
+    }
+    Ok(())
+}
+
+async fn show(app: &App, metric: &str) -> anyhow::Result<()> {
+    let m = find_metric(app.store(), metric).await?;
+    let runs = app.store().sync_runs(Some(m.id), 5).await?;
+    let state = metric_sync::freshness(&runs, metric_sync::DEFAULT_INTERVAL, app.clock().now_ms());
+    println!("metric {} (id {}), version {}", m.name, m.id, m.version);
+    println!("state: {}", format!("{state:?}").to_lowercase());
+    println!(
+        "used by: {}",
+        if m.in_use() {
+            m.used_by.join(", ")
+        } else {
+            "nothing (synced only by hand)".into()
+        }
+    );
+    if let Some(run) = runs.first() {
+        println!(
+            "last sync: run {} {:?}{}",
+            run.id,
+            run.status,
+            run.error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        );
+    }
+    println!("{}", pretty(&m.definition));
+    Ok(())
+}
+
+async fn import(app: &App, definition: &MetricDefinition, on_screen: bool) -> anyhow::Result<()> {
+    let saved = app
+        .import_metric(definition, on_screen)
+        .await
+        .map_err(|e| match e {
+            AppError::Invalid {
+                field: "connection",
+                ..
+            } => anyhow::anyhow!(
+                "the definition names the connection '{}', which does not exist: add it with `switchboard connection add`",
+                definition.connection
+            ),
+            other => failed(other),
+        })?;
+    println!(
+        "imported '{}' as metric {} version {}",
+        saved.name, saved.id, saved.version
+    );
     Ok(())
 }
 

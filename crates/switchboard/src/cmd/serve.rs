@@ -44,21 +44,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     } else {
         None
     };
-    let connector = match &sim {
-        Some(sim) => {
-            if args.twilio.twilio_base_url.is_some() {
-                eprintln!(
-                    "--demo sends Twilio requests to its simulator; --twilio-base-url is ignored"
-                );
-            }
-            Connector::new(ConnectorConfig {
-                base_url: Some(BaseUrl::parse(&sim.base_url())?),
-                max_in_flight: args.twilio.max_in_flight,
-                ..ConnectorConfig::default()
-            })?
-        }
-        None => args.twilio.connector()?,
-    };
+    let connector = connector_for(&args, sim.as_ref())?;
     let state = AppState::new(
         Arc::clone(&store),
         connector.clone(),
@@ -71,91 +57,142 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&args.addr)
         .await
         .with_context(|| format!("could not listen on {}", args.addr))?;
-    let addr = listener.local_addr()?;
-    let base = format!("http://{addr}");
-    if let Some(sim) = &sim {
-        eprintln!("demo: syncing the starter metrics from the simulator...");
-        let ready = web::demo::prepare(
-            &state,
-            web::demo::DemoAccount::of(sim).map_err(|e| anyhow::anyhow!("{e}"))?,
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))
-        .context("could not prepare the demo")?;
-        for (name, reason) in &ready.failures {
-            eprintln!("demo: the first sync of {name} failed: {reason}");
-        }
-        println!("Switchboard demo at {base}/");
-        println!(
-            "  sign in as {} with password {}",
-            ready.user.name, ready.password
-        );
-        println!(
-            "  {} metrics on the Metrics screen, read from a simulated Twilio account",
-            ready.metrics.len()
-        );
-    } else {
-        println!("Switchboard at {base}/ (store: {})", args.store.describe());
-        if let Some(path) = state.setup_path().await {
-            println!(
-                "  no one has an account yet: open {base}{path} to create the first admin (the link works once)"
-            );
-        }
+    let base = format!("http://{}", listener.local_addr()?);
+    match &sim {
+        Some(sim) => announce_demo(&state, sim, &base).await?,
+        None => announce(&args, &state, &base).await,
     }
 
     let stop = Stop::on_signal();
-    let worker = if args.no_worker {
-        None
-    } else {
-        let config = WorkerConfig {
-            poll: Duration::from_secs(1),
-            ..WorkerConfig::default()
-        };
-        let id = format!("serve-{}", std::process::id());
-        Some(tokio::spawn(run_worker(
-            Arc::clone(&store),
-            connector,
-            id,
-            config,
-            stop.requested(),
-        )))
-    };
-    // Seen by `key rotate`, which must not re-seal secrets under a running server.
-    let presence = {
-        let store = Arc::clone(&store);
-        let stop = stop.requested();
-        tokio::spawn(async move {
-            let id = metric_sync::presence::process_id("serve");
-            metric_sync::presence::keep_present(store.as_ref(), &id, "serve", stop).await;
-        })
-    };
-    // Alerts, goals, scorecards and deliveries run beside the worker, also with --no-worker:
-    // they only read what syncing stored.
-    let evaluator = tokio::spawn(notify::run_evaluator(
-        Arc::clone(&store),
-        notify::Sender::new(notify::Policy::default()).map_err(|e| anyhow::anyhow!("{e}"))?,
-        notify::Backoff::default(),
-        Duration::from_secs(15),
-        stop.requested(),
-    ));
+    let background = Background::start(&store, connector, args.no_worker, &stop)?;
     // Requests still in flight at the signal (a channel test on a server that never answers,
     // say) get the same deadline as the rest.
     let server = tokio::spawn(web::serve(listener, state, stop.requested()));
     let served = stop.finish("the web server", server).await;
     // Stopped by the signal or by an error of its own: the rest stops with it.
     stop.request();
-    stop.finish("the evaluator", evaluator).await;
-    if let Some(worker) = worker
-        && let Some(Err(e)) = stop.finish("the sync worker", worker).await
-    {
-        eprintln!("the sync worker stopped with an error: {e}");
-    }
-    stop.finish("recording this process as stopped", presence)
-        .await;
+    background.finish(&stop).await;
     drop(sim);
     close_store(&store).await;
     if let Some(served) = served {
         served.context("the web server stopped with an error")?;
     }
     Ok(())
+}
+
+/// The demo's simulator, or Twilio as the flags say.
+fn connector_for(args: &Args, sim: Option<&twilio_sim::SimHandle>) -> anyhow::Result<Connector> {
+    let Some(sim) = sim else {
+        return args.twilio.connector();
+    };
+    if args.twilio.twilio_base_url.is_some() {
+        eprintln!("--demo sends Twilio requests to its simulator; --twilio-base-url is ignored");
+    }
+    Ok(Connector::new(ConnectorConfig {
+        base_url: Some(BaseUrl::parse(&sim.base_url())?),
+        max_in_flight: args.twilio.max_in_flight,
+        ..ConnectorConfig::default()
+    })?)
+}
+
+async fn announce_demo(
+    state: &AppState,
+    sim: &twilio_sim::SimHandle,
+    base: &str,
+) -> anyhow::Result<()> {
+    eprintln!("demo: syncing the starter metrics from the simulator...");
+    let ready = web::demo::prepare(
+        state,
+        web::demo::DemoAccount::of(sim).map_err(|e| anyhow::anyhow!("{e}"))?,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))
+    .context("could not prepare the demo")?;
+    for (name, reason) in &ready.failures {
+        eprintln!("demo: the first sync of {name} failed: {reason}");
+    }
+    println!("Switchboard demo at {base}/");
+    println!(
+        "  sign in as {} with password {}",
+        ready.user.name, ready.password
+    );
+    println!(
+        "  {} metrics on the Metrics screen, read from a simulated Twilio account",
+        ready.metrics.len()
+    );
+    Ok(())
+}
+
+async fn announce(args: &Args, state: &AppState, base: &str) {
+    println!("Switchboard at {base}/ (store: {})", args.store.describe());
+    if let Some(path) = state.setup_path().await {
+        println!(
+            "  no one has an account yet: open {base}{path} to create the first admin (the link works once)"
+        );
+    }
+}
+
+/// What runs beside the web server until the stop.
+struct Background {
+    worker: Option<tokio::task::JoinHandle<Result<(), metric_sync::SyncError>>>,
+    presence: tokio::task::JoinHandle<()>,
+    evaluator: tokio::task::JoinHandle<()>,
+}
+
+impl Background {
+    fn start(
+        store: &Arc<store::AnyStore>,
+        connector: Connector,
+        no_worker: bool,
+        stop: &Stop,
+    ) -> anyhow::Result<Self> {
+        let worker = (!no_worker).then(|| {
+            let config = WorkerConfig {
+                poll: Duration::from_secs(1),
+                ..WorkerConfig::default()
+            };
+            let id = format!("serve-{}", std::process::id());
+            tokio::spawn(run_worker(
+                Arc::clone(store),
+                connector,
+                id,
+                config,
+                stop.requested(),
+            ))
+        });
+        // Seen by `key rotate`, which must not re-seal secrets under a running server.
+        let presence = {
+            let store = Arc::clone(store);
+            let stop = stop.requested();
+            tokio::spawn(async move {
+                let id = metric_sync::presence::process_id("serve");
+                metric_sync::presence::keep_present(store.as_ref(), &id, "serve", stop).await;
+            })
+        };
+        // Alerts, goals, scorecards and deliveries run beside the worker, also with
+        // --no-worker: they only read what syncing stored.
+        let evaluator = tokio::spawn(notify::run_evaluator(
+            Arc::clone(store),
+            notify::Sender::new(notify::Policy::default()).map_err(|e| anyhow::anyhow!("{e}"))?,
+            notify::Backoff::default(),
+            Duration::from_secs(15),
+            stop.requested(),
+        ));
+        Ok(Self {
+            worker,
+            presence,
+            evaluator,
+        })
+    }
+
+    async fn finish(self, stop: &Stop) {
+        stop.finish("the evaluator", self.evaluator).await;
+        if let Some(worker) = self.worker
+            && let Some(Err(e)) = stop.finish("the sync worker", worker).await
+        {
+            eprintln!("the sync worker stopped with an error: {e}");
+        }
+        stop.finish("recording this process as stopped", self.presence)
+            .await;
+    }
 }

@@ -3,12 +3,12 @@
 //! straight against the store through the same operations as the pages and the API.
 
 use std::io::BufRead;
-use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use web::{Accounts as _, StoreAccounts};
+use app::{App, TokenName, UserName};
+use store::Store as _;
 
-use super::common::StoreArgs;
+use super::common::{StoreArgs, app_on, failed, no_twilio};
 
 #[derive(clap::Args)]
 pub struct UserArgs {
@@ -90,98 +90,106 @@ fn password_from_stdin() -> anyhow::Result<String> {
     Ok(password.to_owned())
 }
 
-fn failed(e: web::WebError) -> anyhow::Error {
-    anyhow::anyhow!("{e}")
-}
-
 pub async fn run_user(args: UserArgs) -> anyhow::Result<()> {
     // Read before opening the store, so a bad input does not wait on the database.
     let password = match &args.command {
-        UserCommand::Add { .. } | UserCommand::Passwd { .. } => Some(password_from_stdin()?),
-        _ => None,
+        UserCommand::Add { .. } | UserCommand::Passwd { .. } => password_from_stdin()?,
+        _ => String::new(),
     };
-    let store = Arc::new(args.store.open().await?);
-    let accounts = StoreAccounts::new(Arc::clone(&store));
-    let password = password.unwrap_or_default();
-    let named = |name: String| {
-        let accounts = &accounts;
-        async move { web::ops::user_named(accounts, &name).await.map_err(failed) }
+    let app = app_on(args.store.open().await?, no_twilio()?);
+    let done = match args.command {
+        UserCommand::Add { name, role, .. } => add(&app, &name, &role, &password).await,
+        UserCommand::List => list(&app).await,
+        UserCommand::Disable { name } => disable(&app, &name, true).await,
+        UserCommand::Enable { name } => disable(&app, &name, false).await,
+        UserCommand::Role { name, role } => set_role(&app, &name, &role).await,
+        UserCommand::Delete { name } => delete(&app, &name).await,
+        UserCommand::Passwd { name, .. } => passwd(&app, &name, &password).await,
+        UserCommand::Revoke { name } => revoke(&app, &name).await,
     };
-    match args.command {
-        UserCommand::Add { name, role, .. } => {
-            let user = web::ops::add_user_to(&accounts, &name, &role, &password)
-                .await
-                .map_err(failed)?;
-            println!("added user '{}' ({})", user.name, user.role.label());
-        }
-        UserCommand::List => {
-            for u in accounts.list_users().await.map_err(|e| failed(e.into()))? {
-                let state = if u.disabled { "disabled" } else { "active" };
-                println!("{}\t{}\t{state}", u.name, u.role.as_str());
-            }
-        }
-        UserCommand::Disable { name } => {
-            let user = named(name).await?;
-            web::ops::set_user_disabled(&accounts, user.id, true)
-                .await
-                .map_err(failed)?;
-            println!(
-                "disabled '{}': their sessions ended and their API tokens stop working until enabled",
-                user.name
-            );
-        }
-        UserCommand::Enable { name } => {
-            let user = named(name).await?;
-            web::ops::set_user_disabled(&accounts, user.id, false)
-                .await
-                .map_err(failed)?;
-            println!("enabled '{}'", user.name);
-        }
-        UserCommand::Role { name, role } => {
-            let user = named(name).await?;
-            let user = web::ops::set_user_role(&accounts, user.id, &role)
-                .await
-                .map_err(failed)?;
-            println!("'{}' is now {}", user.name, user.role.label());
-        }
-        UserCommand::Delete { name } => {
-            let user = named(name).await?;
-            web::ops::delete_user(&accounts, user.id)
-                .await
-                .map_err(failed)?;
-            println!("deleted '{}' with their sessions and API tokens", user.name);
-        }
-        UserCommand::Passwd { name, .. } => {
-            let user = named(name).await?;
-            web::ops::reset_password(&accounts, user.id, &password)
-                .await
-                .map_err(failed)?;
-            println!(
-                "set a new password for '{}': their sessions ended",
-                user.name
-            );
-        }
-        UserCommand::Revoke { name } => {
-            let user = named(name).await?;
-            let r = web::ops::revoke_access(&accounts, user.id)
-                .await
-                .map_err(failed)?;
-            println!(
-                "ended {} session(s) and deleted {} API token(s) of '{}'",
-                r.sessions, r.tokens, user.name
-            );
-        }
+    app.store().close().await;
+    done
+}
+
+async fn add(app: &App, name: &str, role: &str, password: &str) -> anyhow::Result<()> {
+    let role = app::people::role_named(role).map_err(failed)?;
+    let name = UserName::parse(name)?;
+    let user = app.add_user(&name, role, password).await.map_err(failed)?;
+    println!("added user '{}' ({})", user.name, user.role.label());
+    Ok(())
+}
+
+async fn list(app: &App) -> anyhow::Result<()> {
+    for u in app.list_users().await.map_err(failed)? {
+        let state = if u.disabled { "disabled" } else { "active" };
+        println!("{}\t{}\t{state}", u.name, u.role.as_str());
     }
+    Ok(())
+}
+
+async fn disable(app: &App, name: &str, disabled: bool) -> anyhow::Result<()> {
+    let user = app.user_named(name).await.map_err(failed)?;
+    app.set_user_disabled(user.id, disabled)
+        .await
+        .map_err(failed)?;
+    if disabled {
+        println!(
+            "disabled '{}': their sessions ended and their API tokens stop working until enabled",
+            user.name
+        );
+    } else {
+        println!("enabled '{}'", user.name);
+    }
+    Ok(())
+}
+
+async fn set_role(app: &App, name: &str, role: &str) -> anyhow::Result<()> {
+    let user = app.user_named(name).await.map_err(failed)?;
+    let role = app::people::role_named(role).map_err(failed)?;
+    let user = app.set_user_role(user.id, role).await.map_err(failed)?;
+    println!("'{}' is now {}", user.name, user.role.label());
+    Ok(())
+}
+
+async fn delete(app: &App, name: &str) -> anyhow::Result<()> {
+    let user = app.user_named(name).await.map_err(failed)?;
+    app.delete_user(user.id).await.map_err(failed)?;
+    println!("deleted '{}' with their sessions and API tokens", user.name);
+    Ok(())
+}
+
+async fn passwd(app: &App, name: &str, password: &str) -> anyhow::Result<()> {
+    let user = app.user_named(name).await.map_err(failed)?;
+    app.reset_password(user.id, password)
+        .await
+        .map_err(failed)?;
+    println!(
+        "set a new password for '{}': their sessions ended",
+        user.name
+    );
+    Ok(())
+}
+
+async fn revoke(app: &App, name: &str) -> anyhow::Result<()> {
+    let user = app.user_named(name).await.map_err(failed)?;
+    let r = app.revoke_access(user.id).await.map_err(failed)?;
+    println!(
+        "ended {} session(s) and deleted {} API token(s) of '{}'",
+        r.sessions, r.tokens, user.name
+    );
     Ok(())
 }
 
 pub async fn run_token(args: TokenArgs) -> anyhow::Result<()> {
     let TokenCommand::Create { user, name } = args.command;
-    let store = Arc::new(args.store.open().await?);
-    let accounts = StoreAccounts::new(Arc::clone(&store));
-    let (token, _info) = web::ops::create_token_for_user(&accounts, &user, &name)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let name = TokenName::parse(&name)?;
+    let app = app_on(args.store.open().await?, no_twilio()?);
+    let created = match app.user_named(&user).await {
+        Ok(found) => app.create_token(found.id, &name).await,
+        Err(e) => Err(e),
+    };
+    app.store().close().await;
+    let (token, _info) = created.map_err(failed)?;
     eprintln!("API token for '{user}' (shown once; send it as `Authorization: Bearer ...`):");
     println!("{token}");
     Ok(())

@@ -1,0 +1,246 @@
+//! Switchboard's application layer: every operation a person or a script performs, whatever
+//! the surface (pages, REST API, CLI). An operation takes parsed input ([`names`], `connector`'s
+//! [`connector::Credentials`], `metric`'s definitions), reads the clock once, and answers a
+//! result or an [`AppError`] in words a person can act on. No HTTP and no command line here:
+//! the surfaces parse, call, and render.
+//!
+//! Each module holds free functions over exactly what they need (the store, the accounts, the
+//! instant `now_ms`), which [`App`] calls with its parts and one clock reading; a surface that
+//! holds only a store (the web's phase-1 wrappers) can call them directly.
+
+pub mod accounts;
+pub mod clock;
+pub mod connections;
+mod error;
+pub mod metrics;
+pub mod names;
+pub mod people;
+pub mod pool;
+pub mod watching;
+
+use std::sync::Arc;
+
+use connector::{ConnectionCheck, Connector, Credentials};
+use metric_sync::SyncConfig;
+use store::{AnyStore, Connection, ConnectionId, MetricId, StoredMetric};
+
+pub use accounts::{Accounts, Role, StoreAccounts, TokenInfo, User};
+pub use clock::{Clock, ManualTime};
+pub use error::{AppError, AppResult};
+pub use metrics::MetricUpdate;
+pub use names::{BoardName, Label, Name, NameError, TokenName, UserName};
+pub use pool::{Blocking, Pool};
+
+/// What every operation runs against. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    store: Arc<AnyStore>,
+    connector: Connector,
+    accounts: Arc<dyn Accounts>,
+    clock: Clock,
+    pool: Arc<dyn Pool>,
+    sync: SyncConfig,
+}
+
+impl App {
+    /// On the system clock, with the accounts kept in `store` and heavy work on tokio's blocking
+    /// threads; the `with_*` methods change each part.
+    pub fn new(store: Arc<AnyStore>, connector: Connector) -> Self {
+        Self {
+            accounts: Arc::new(StoreAccounts::new(Arc::clone(&store))),
+            store,
+            connector,
+            clock: Clock::system(),
+            pool: Arc::new(Blocking),
+            sync: SyncConfig::default(),
+        }
+    }
+
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn with_accounts(mut self, accounts: Arc<dyn Accounts>) -> Self {
+        self.accounts = accounts;
+        self
+    }
+
+    pub fn with_pool(mut self, pool: Arc<dyn Pool>) -> Self {
+        self.pool = pool;
+        self
+    }
+
+    /// How a metric whose expression changed is recomputed from its stored pages.
+    pub fn with_sync(mut self, sync: SyncConfig) -> Self {
+        self.sync = sync;
+        self
+    }
+
+    pub fn store(&self) -> &Arc<AnyStore> {
+        &self.store
+    }
+    pub fn connector(&self) -> &Connector {
+        &self.connector
+    }
+    pub fn accounts(&self) -> &dyn Accounts {
+        self.accounts.as_ref()
+    }
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+    pub fn pool(&self) -> &dyn Pool {
+        self.pool.as_ref()
+    }
+
+    // ------------------------------------------------------------ connections
+
+    /// Asks Twilio about the credentials, then saves them under `label` if Twilio accepts them.
+    pub async fn add_connection(
+        &self,
+        label: &Label,
+        creds: Credentials,
+    ) -> AppResult<(Connection, ConnectionCheck)> {
+        let now = self.clock.now_ms();
+        connections::add(&self.store, &self.connector, label, creds, now).await
+    }
+
+    /// Asks Twilio whether a saved connection still works.
+    pub async fn check_connection(&self, c: &Connection) -> ConnectionCheck {
+        self.connector.check(&connections::credentials_of(c)).await
+    }
+
+    pub async fn connection_by_label(&self, label: &str) -> AppResult<Connection> {
+        connections::by_label(&self.store, label).await
+    }
+
+    pub async fn rename_connection(
+        &self,
+        id: ConnectionId,
+        label: &Label,
+    ) -> AppResult<Connection> {
+        let now = self.clock.now_ms();
+        connections::rename(&self.store, id, label, now).await
+    }
+
+    /// Removes a connection; the names of the metrics that read through it (they leave the
+    /// Metrics screen, keeping their history).
+    pub async fn remove_connection(&self, id: ConnectionId) -> AppResult<Vec<String>> {
+        let now = self.clock.now_ms();
+        connections::remove(&self.store, id, now).await
+    }
+
+    // ------------------------------------------------------------ metrics
+
+    pub async fn enqueue_sync(&self, id: MetricId) -> AppResult<i64> {
+        let now = self.clock.now_ms();
+        metrics::enqueue_sync(&self.store, id, now).await
+    }
+
+    pub async fn create_metric(
+        &self,
+        def: &metric::MetricDefinition,
+        on_metrics_screen: bool,
+    ) -> AppResult<(StoredMetric, Option<i64>)> {
+        let now = self.clock.now_ms();
+        metrics::create(&self.store, def, on_metrics_screen, now).await
+    }
+
+    pub async fn update_metric(
+        &self,
+        id: MetricId,
+        def: &metric::MetricDefinition,
+    ) -> AppResult<MetricUpdate> {
+        let now = self.clock.now_ms();
+        metrics::update(&self.store, &self.connector, &self.sync, id, def, now).await
+    }
+
+    /// A new metric, or a new version of the metric of the same name: `switchboard metric
+    /// import`.
+    pub async fn import_metric(
+        &self,
+        def: &metric::MetricDefinition,
+        on_metrics_screen: bool,
+    ) -> AppResult<StoredMetric> {
+        let now = self.clock.now_ms();
+        metrics::import(&self.store, def, on_metrics_screen, now).await
+    }
+
+    pub async fn duplicate_metric(&self, id: MetricId) -> AppResult<StoredMetric> {
+        let now = self.clock.now_ms();
+        metrics::duplicate(&self.store, id, now).await
+    }
+
+    pub async fn delete_metric(&self, id: MetricId) -> AppResult<bool> {
+        metrics::delete(&self.store, id).await
+    }
+
+    /// Adds a library metric for a connection and queues its backfill.
+    pub async fn add_library_metric(
+        &self,
+        slug: &str,
+        connection: &str,
+    ) -> AppResult<StoredMetric> {
+        let now = self.clock.now_ms();
+        metrics::add_from_library(&self.store, slug, connection, true, now).await
+    }
+
+    // ------------------------------------------------------------ people and tokens
+
+    pub async fn add_user(&self, name: &UserName, role: Role, password: &str) -> AppResult<User> {
+        let now = self.clock.now_ms();
+        people::add_user(self.accounts(), self.pool(), name, role, password, now).await
+    }
+
+    pub async fn create_first_admin(&self, name: &UserName, password: &str) -> AppResult<User> {
+        let now = self.clock.now_ms();
+        people::create_first_admin(self.accounts(), self.pool(), name, password, now).await
+    }
+
+    pub async fn user_named(&self, name: &str) -> AppResult<User> {
+        people::user_named(self.accounts(), name).await
+    }
+
+    pub async fn list_users(&self) -> AppResult<Vec<User>> {
+        Ok(self.accounts.list_users().await?)
+    }
+
+    pub async fn set_user_disabled(&self, id: i64, disabled: bool) -> AppResult<User> {
+        people::set_disabled(self.accounts(), id, disabled).await
+    }
+
+    pub async fn set_user_role(&self, id: i64, role: Role) -> AppResult<User> {
+        people::set_role(self.accounts(), id, role).await
+    }
+
+    pub async fn delete_user(&self, id: i64) -> AppResult<()> {
+        people::delete_user(self.accounts(), id).await
+    }
+
+    pub async fn reset_password(&self, id: i64, password: &str) -> AppResult<()> {
+        people::reset_password(self.accounts(), self.pool(), id, password).await
+    }
+
+    pub async fn revoke_access(&self, id: i64) -> AppResult<accounts::Revoked> {
+        people::revoke_access(self.accounts(), id).await
+    }
+
+    /// A new API token: the token itself (shown once) and what is kept of it.
+    pub async fn create_token(
+        &self,
+        user_id: i64,
+        name: &TokenName,
+    ) -> AppResult<(String, TokenInfo)> {
+        let now = self.clock.now_ms();
+        people::create_token(self.accounts(), user_id, name, now).await
+    }
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("store", &self.store)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}

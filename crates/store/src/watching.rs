@@ -13,23 +13,8 @@ use watch::{AlertSpec, ChannelConfig, GoalSpec, ScorecardSpec};
 use crate::any::forward;
 use crate::dialect::Dialect;
 use crate::error::{Result, StoreError};
-use crate::ids::MetricId;
+use crate::ids::{MetricId, id_type};
 use crate::sql_impl::SqlStore;
-
-macro_rules! id_type {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(pub i64);
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                write!(f, "{}", self.0)
-            }
-        }
-    };
-}
 
 id_type!(ChannelId);
 id_type!(GoalId);

@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use super::error::ApiError;
-use super::paging::{self, Items, Page2010, PageParams, Selection};
+use super::paging::{self, Items, Page2010, PageParams, Selection, json};
 use super::query::{date_window, parse_usage_day};
 use super::{Answer, Ctx, MESSAGE_RETENTION_DAYS};
 use crate::config::Faults;
@@ -19,10 +19,6 @@ use crate::sid::Sid;
 use crate::time::MS_PER_DAY;
 
 const PREFIX: &str = "/2010-04-01/";
-
-fn json<T: Serialize>(v: &T) -> Result<Vec<u8>, ApiError> {
-    serde_json::to_vec(v).map_err(|e| ApiError::new(500, 20500, format!("could not render: {e}")))
-}
 
 pub(crate) fn route(ctx: &Ctx<'_>, faults: &Faults) -> Answer {
     Answer {
@@ -471,15 +467,7 @@ fn simple_list<T, R: Serialize>(
     filters: &str,
     render: impl Fn(&T) -> R,
 ) -> Result<Vec<u8>, ApiError> {
-    let params = paging::page_params(&ctx.query)?;
-    let (lo, hi) = paging::window(list.len(), |i| time_of(&list[i]), window.0, window.1);
-    let sel = paging::select(
-        lo,
-        hi,
-        |i| matches(&list[i]),
-        &params,
-        |k| Sid::parse(k).and_then(|s| list.iter().position(|x| sid_of(x) == s)),
-    )?;
+    let (params, sel) = paging::select_list(&ctx.query, list, &sid_of, time_of, window, matches)?;
     let links = links_for(path, filters, &params, &sel, |i| sid_of(&list[i]));
     page_of(
         key,

@@ -10,6 +10,34 @@ use super::error::ApiError;
 use super::query::Query;
 
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
+
+/// A response body as JSON; a failure to render is a 500 naming why.
+pub fn json<T: Serialize>(v: &T) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(v).map_err(|e| ApiError::new(500, 20500, format!("could not render: {e}")))
+}
+
+/// The page of a newest-first `list` that the request asks for: its paging parameters, then
+/// the records inside `window` (by `time_of`) that satisfy `matches`, with a page token found
+/// by a linear scan of `sid_of` (lists small enough for that).
+pub fn select_list<T>(
+    q: &Query,
+    list: &[T],
+    sid_of: &impl Fn(&T) -> crate::sid::Sid,
+    time_of: impl Fn(&T) -> i64,
+    window: (Option<i64>, Option<i64>),
+    matches: impl Fn(&T) -> bool,
+) -> Result<(PageParams, Selection), ApiError> {
+    let params = page_params(q)?;
+    let (lo, hi) = self::window(list.len(), |i| time_of(&list[i]), window.0, window.1);
+    let sel = select(
+        lo,
+        hi,
+        |i| matches(&list[i]),
+        &params,
+        |k| crate::sid::Sid::parse(k).and_then(|s| list.iter().position(|x| sid_of(x) == s)),
+    )?;
+    Ok((params, sel))
+}
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use super::error::ApiError;
+use super::paging::json;
 use super::paging::{self, Items, PageMeta};
 use super::query::{DateValue, parse_date_value, parse_product_instant};
 use super::{ALERT_RETENTION_DAYS, Answer, Ctx};
@@ -14,10 +15,6 @@ use crate::model::*;
 use crate::render;
 use crate::sid::Sid;
 use crate::time::{Iso, MS_PER_DAY};
-
-fn json<T: Serialize>(v: &T) -> Result<Vec<u8>, ApiError> {
-    serde_json::to_vec(v).map_err(|e| ApiError::new(500, 20500, format!("could not render: {e}")))
-}
 
 pub(crate) fn route(ctx: &Ctx<'_>) -> Answer {
     Answer {
@@ -112,15 +109,7 @@ pub(super) fn meta_list<T, R: Serialize>(
     filters: &str,
     render: impl Fn(&T) -> R,
 ) -> Result<Vec<u8>, ApiError> {
-    let params = paging::page_params(&ctx.query)?;
-    let (lo, hi) = paging::window(list.len(), |i| time_of(&list[i]), window.0, window.1);
-    let sel = paging::select(
-        lo,
-        hi,
-        |i| matches(&list[i]),
-        &params,
-        |k| Sid::parse(k).and_then(|s| list.iter().position(|x| sid_of(x) == s)),
-    )?;
+    let (params, sel) = paging::select_list(&ctx.query, list, &sid_of, time_of, window, matches)?;
     let base = format!("https://{}.twilio.com{}", ctx.product, ctx.path);
     // Product APIs leave `:` unescaped in echoed instants (`StartDate=2016-01-01T00:00:00Z`).
     let filters = filters.replace("%3A", ":");

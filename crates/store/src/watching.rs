@@ -764,17 +764,11 @@ impl WatchTable {
         metric: Option<MetricId>,
         op: &'static str,
     ) -> StoreError {
-        if crate::error::is_unique_violation(&e) {
-            return StoreError::Duplicate {
-                what: self.what,
-                value: name.to_owned(),
-            };
-        }
         match (&e, metric) {
             (sqlx::Error::Database(d), Some(metric)) if d.is_foreign_key_violation() => {
                 crate::error::not_found_metric(metric)
             }
-            _ => StoreError::db(op)(e),
+            _ => StoreError::named_write(self.what, name, op)(e),
         }
     }
 
@@ -848,6 +842,26 @@ where
             Ok(_) => Ok(()),
             Err(e) => Err(t.write_error(e, name, metric, op)),
         }
+    }
+
+    /// Runs one of the delivery claim statements (`$1` holder, `$2` lease end, `$3` now) and
+    /// reads the row it took, if any.
+    async fn watch_claim_delivery(
+        &self,
+        sql: String,
+        op: &'static str,
+        holder: &str,
+        lease: Duration,
+        now_ms: i64,
+    ) -> Result<Option<DeliveryRow>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(holder)
+            .bind(crate::sql_impl::lease_until(now_ms, lease))
+            .bind(now_ms)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db(op))?;
+        row.as_ref().map(Self::watch_delivery_row).transpose()
     }
 
     fn watch_channel_row(&self, row: &DB::Row) -> Result<ChannelRow> {
@@ -1560,16 +1574,9 @@ where
         lease: std::time::Duration,
         now_ms: i64,
     ) -> Result<Option<DeliveryRow>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(
-            crate::sql_impl::claim_delivery_sql::<DB>(),
-        ))
-        .bind(holder)
-        .bind(crate::sql_impl::lease_until(now_ms, lease))
-        .bind(now_ms)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::db("claim a delivery"))?;
-        row.as_ref().map(Self::watch_delivery_row).transpose()
+        let sql = crate::sql_impl::claim_delivery_sql::<DB>();
+        self.watch_claim_delivery(sql, "claim a delivery", holder, lease, now_ms)
+            .await
     }
 
     async fn claim_delivery_id(
@@ -1601,16 +1608,15 @@ where
         lease: std::time::Duration,
         now_ms: i64,
     ) -> Result<Option<DeliveryRow>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(
-            crate::sql_impl::claim_lapsed_delivery_sql::<DB>(),
-        ))
-        .bind(holder)
-        .bind(crate::sql_impl::lease_until(now_ms, lease))
-        .bind(now_ms)
-        .fetch_optional(&self.pool)
+        let sql = crate::sql_impl::claim_lapsed_delivery_sql::<DB>();
+        self.watch_claim_delivery(
+            sql,
+            "take back a lapsed delivery claim",
+            holder,
+            lease,
+            now_ms,
+        )
         .await
-        .map_err(StoreError::db("take back a lapsed delivery claim"))?;
-        row.as_ref().map(Self::watch_delivery_row).transpose()
     }
 
     async fn finish_attempt(

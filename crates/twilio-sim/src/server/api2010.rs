@@ -149,15 +149,13 @@ fn account_resource(
                 |c| render::conference(c, a),
             )
         }
-        ["Conferences", x] => {
-            let sid = fetch(x).ok_or_else(not_found)?;
-            let c = a
-                .conferences
-                .iter()
-                .find(|c| c.sid == sid)
-                .ok_or_else(not_found)?;
-            json(&render::conference(c, a))
-        }
+        ["Conferences", x] => record(
+            ctx,
+            x,
+            &a.conferences,
+            |c| c.sid,
+            |c| render::conference(c, a),
+        ),
         ["Recordings.json"] => {
             let (from, until) = date_window(q, "DateCreated")?;
             let call = q.get("CallSid");
@@ -186,15 +184,13 @@ fn account_resource(
                 |r| render::recording(r, a),
             )
         }
-        ["Recordings", x] => {
-            let sid = fetch(x).ok_or_else(not_found)?;
-            let r = a
-                .recordings
-                .iter()
-                .find(|r| r.sid == sid)
-                .ok_or_else(not_found)?;
-            json(&render::recording(r, a))
-        }
+        ["Recordings", x] => record(
+            ctx,
+            x,
+            &a.recordings,
+            |r| r.sid,
+            |r| render::recording(r, a),
+        ),
         ["IncomingPhoneNumbers.json"] => {
             let number = q.get("PhoneNumber");
             let name = q.get("FriendlyName");
@@ -222,15 +218,13 @@ fn account_resource(
                 |p| render::phone_number(p, a),
             )
         }
-        ["IncomingPhoneNumbers", x] => {
-            let sid = fetch(x).ok_or_else(not_found)?;
-            let p = a
-                .phone_numbers
-                .iter()
-                .find(|p| p.sid == sid)
-                .ok_or_else(not_found)?;
-            json(&render::phone_number(p, a))
-        }
+        ["IncomingPhoneNumbers", x] => record(
+            ctx,
+            x,
+            &a.phone_numbers,
+            |p| p.sid,
+            |p| render::phone_number(p, a),
+        ),
         ["Balance.json"] => json(&render::balance(a)),
         ["Keys.json"] => {
             if !ctx.principal.full_access {
@@ -295,6 +289,22 @@ fn account_resource(
             }
         }
         _ => Err(not_found()),
+    }
+}
+
+/// The record of `list` that the last path segment (`<sid>.json`) names, rendered; 404 when
+/// the segment is no SID or no record has it.
+fn record<T, R: Serialize>(
+    ctx: &Ctx<'_>,
+    segment: &str,
+    list: &[T],
+    sid_of: impl Fn(&T) -> Sid,
+    render: impl Fn(&T) -> R,
+) -> Result<Vec<u8>, ApiError> {
+    let sid = segment.strip_suffix(".json").and_then(Sid::parse);
+    match sid.and_then(|sid| list.iter().find(|r| sid_of(r) == sid)) {
+        Some(r) => json(&render(r)),
+        None => Err(ApiError::not_found(ctx.path)),
     }
 }
 

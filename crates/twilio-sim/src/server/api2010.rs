@@ -5,6 +5,8 @@
 //! `.csv` (Twilio would answer XML or CSV there), gets 404 / 20404 in JSON: a client that forgot
 //! the suffix learns at once instead of parsing a document it did not ask for.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::error::ApiError;
@@ -356,30 +358,42 @@ fn messages(ctx: &Ctx<'_>, a: &AccountData, path: &str) -> Result<Vec<u8>, ApiEr
         hi,
         |i| phone_matches(to, list[i].to) && phone_matches(sender, list[i].from),
         &params,
-        |k| {
-            Sid::parse(k)
-                .and_then(|s| a.message_index.get(&s))
-                .map(|&i| i as usize)
-        },
+        |k| indexed(&a.message_index, k),
     )?;
     let filters = q.echo(
         &["To", "From", "DateSent", "DateSent<", "DateSent>"],
         |_, _| None,
     );
     let links = links_for(path, &filters, &params, &sel, |i| list[i].sid);
-    Ok(paging::raw_2010(
-        "messages",
-        &links,
-        sel.indices.len() * 1000,
-        |out| {
-            for (n, &i) in sel.indices.iter().enumerate() {
-                if n > 0 {
-                    out.push(b',');
-                }
-                crate::fast::message(out, &list[i], a);
+    Ok(fast_page("messages", &links, &sel, 1000, |out, i| {
+        crate::fast::message(out, &list[i], a)
+    }))
+}
+
+/// The list position of the record a page token names, through the list's SID index.
+fn indexed(index: &HashMap<Sid, u32>, key: &str) -> Option<usize> {
+    Sid::parse(key)
+        .and_then(|s| index.get(&s))
+        .map(|&i| i as usize)
+}
+
+/// A page of the two big lists, its records written by `crate::fast` (`write` puts the record
+/// at a list position), about `bytes_each` bytes a record.
+fn fast_page(
+    key: &str,
+    links: &paging::Links,
+    sel: &Selection,
+    bytes_each: usize,
+    write: impl Fn(&mut Vec<u8>, usize),
+) -> Vec<u8> {
+    paging::raw_2010(key, links, sel.indices.len() * bytes_each, |out| {
+        for (n, &i) in sel.indices.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
             }
-        },
-    ))
+            write(out, i);
+        }
+    })
 }
 
 fn calls(ctx: &Ctx<'_>, a: &AccountData, path: &str) -> Result<Vec<u8>, ApiError> {
@@ -406,11 +420,7 @@ fn calls(ctx: &Ctx<'_>, a: &AccountData, path: &str) -> Result<Vec<u8>, ApiError
                 && (!ends_filtered || c.end_time.is_some_and(|e| in_window(e, efrom, euntil)))
         },
         &params,
-        |k| {
-            Sid::parse(k)
-                .and_then(|s| a.call_index.get(&s))
-                .map(|&i| i as usize)
-        },
+        |k| indexed(&a.call_index, k),
     )?;
     let filters = q.echo(
         &[
@@ -428,19 +438,9 @@ fn calls(ctx: &Ctx<'_>, a: &AccountData, path: &str) -> Result<Vec<u8>, ApiError
         |_, _| None,
     );
     let links = links_for(path, &filters, &params, &sel, |i| list[i].sid);
-    Ok(paging::raw_2010(
-        "calls",
-        &links,
-        sel.indices.len() * 1600,
-        |out| {
-            for (n, &i) in sel.indices.iter().enumerate() {
-                if n > 0 {
-                    out.push(b',');
-                }
-                crate::fast::call(out, &list[i], a);
-            }
-        },
-    ))
+    Ok(fast_page("calls", &links, &sel, 1600, |out, i| {
+        crate::fast::call(out, &list[i], a)
+    }))
 }
 
 fn links_for(

@@ -132,23 +132,25 @@ fn account_resource(
             simple_list(
                 ctx,
                 list_path,
-                "conferences",
-                &a.conferences,
-                |c| c.sid,
-                |c| c.date_created,
-                (from, until),
-                |c| {
-                    in_window(c.date_updated, ufrom, uuntil)
-                        && name.is_none_or(|n| n == c.friendly_name)
-                        && status.is_none_or(|s| {
-                            s == match c.status {
-                                ConferenceStatus::InProgress => "in-progress",
-                                ConferenceStatus::Completed => "completed",
-                            }
-                        })
+                paging::Listing {
+                    key: "conferences",
+                    list: &a.conferences,
+                    sid_of: &|c| c.sid,
+                    time_of: &|c| c.date_created,
+                    window: (from, until),
+                    matches: &|c| {
+                        in_window(c.date_updated, ufrom, uuntil)
+                            && name.is_none_or(|n| n == c.friendly_name)
+                            && status.is_none_or(|s| {
+                                s == match c.status {
+                                    ConferenceStatus::InProgress => "in-progress",
+                                    ConferenceStatus::Completed => "completed",
+                                }
+                            })
+                    },
+                    filters: &filters,
+                    render: &|c| render::conference(c, a),
                 },
-                &filters,
-                |c| render::conference(c, a),
             )
         }
         ["Conferences", x] => record(
@@ -176,14 +178,18 @@ fn account_resource(
             simple_list(
                 ctx,
                 list_path,
-                "recordings",
-                &a.recordings,
-                |r| r.sid,
-                |r| r.date_created,
-                (from, until),
-                |r| call.is_none_or(|c| r.call_sid.to_string() == c) && conference.is_none(),
-                &filters,
-                |r| render::recording(r, a),
+                paging::Listing {
+                    key: "recordings",
+                    list: &a.recordings,
+                    sid_of: &|r| r.sid,
+                    time_of: &|r| r.date_created,
+                    window: (from, until),
+                    matches: &|r| {
+                        call.is_none_or(|c| r.call_sid.to_string() == c) && conference.is_none()
+                    },
+                    filters: &filters,
+                    render: &|r| render::recording(r, a),
+                },
             )
         }
         ["Recordings", x] => record(
@@ -203,21 +209,23 @@ fn account_resource(
             simple_list(
                 ctx,
                 list_path,
-                "incoming_phone_numbers",
-                &a.phone_numbers,
-                |p| p.sid,
-                |p| p.date_created,
-                (None, None),
-                |p| {
-                    // Twilio matches PhoneNumber on any part of the number.
-                    number.is_none_or(|n| {
-                        render::E164(p.number)
-                            .to_string()
-                            .contains(n.trim_start_matches('+'))
-                    }) && name.is_none_or(|n| p.friendly_name.contains(n))
+                paging::Listing {
+                    key: "incoming_phone_numbers",
+                    list: &a.phone_numbers,
+                    sid_of: &|p| p.sid,
+                    time_of: &|p| p.date_created,
+                    window: (None, None),
+                    matches: &|p| {
+                        // Twilio matches PhoneNumber on any part of the number.
+                        number.is_none_or(|n| {
+                            render::E164(p.number)
+                                .to_string()
+                                .contains(n.trim_start_matches('+'))
+                        }) && name.is_none_or(|n| p.friendly_name.contains(n))
+                    },
+                    filters: &filters,
+                    render: &|p| render::phone_number(p, a),
                 },
-                &filters,
-                |p| render::phone_number(p, a),
             )
         }
         ["IncomingPhoneNumbers", x] => record(
@@ -276,7 +284,7 @@ fn account_resource(
                 items: Items {
                     items: &keys,
                     indices: &sel.indices,
-                    render: |k: &serde_json::Value| k.clone(),
+                    render: &|k: &serde_json::Value| k.clone(),
                 },
                 links: &links,
             })
@@ -463,28 +471,23 @@ fn links_for(
     )
 }
 
-/// A newest-first list small enough that a token is found by a linear scan.
-#[allow(clippy::too_many_arguments)]
+/// One page of `listing` in the 2010 envelope.
 fn simple_list<T, R: Serialize>(
     ctx: &Ctx<'_>,
     path: &str,
-    key: &str,
-    list: &[T],
-    sid_of: impl Fn(&T) -> Sid,
-    time_of: impl Fn(&T) -> i64,
-    window: (Option<i64>, Option<i64>),
-    matches: impl Fn(&T) -> bool,
-    filters: &str,
-    render: impl Fn(&T) -> R,
+    listing: paging::Listing<'_, T, R>,
 ) -> Result<Vec<u8>, ApiError> {
-    let (params, sel) = paging::select_list(&ctx.query, list, &sid_of, time_of, window, matches)?;
-    let links = links_for(path, filters, &params, &sel, |i| sid_of(&list[i]));
+    let (params, sel) = listing.select(&ctx.query)?;
+    let list = listing.list;
+    let links = links_for(path, listing.filters, &params, &sel, |i| {
+        (listing.sid_of)(&list[i])
+    });
     page_of(
-        key,
+        listing.key,
         Items {
             items: list,
             indices: &sel.indices,
-            render,
+            render: listing.render,
         },
         &links,
     )
@@ -530,7 +533,7 @@ fn accounts_list(ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
         Items {
             items: &visible,
             indices: &sel.indices,
-            render: |a: &&AccountData| render::account(a),
+            render: &|a: &&AccountData| render::account(a),
         },
         &links,
     )
@@ -684,7 +687,7 @@ fn usage(
         Items {
             items: &entries,
             indices: &sel.indices,
-            render: |e: &UsageEntry| {
+            render: &|e: &UsageEntry| {
                 render::usage_record(a, now, &CATEGORIES[e.cat], &e.value, e.start, e.end, &sub)
             },
         },

@@ -16,27 +16,45 @@ pub fn json<T: Serialize>(v: &T) -> Result<Vec<u8>, ApiError> {
     serde_json::to_vec(v).map_err(|e| ApiError::new(500, 20500, format!("could not render: {e}")))
 }
 
-/// The page of a newest-first `list` that the request asks for: its paging parameters, then
-/// the records inside `window` (by `time_of`) that satisfy `matches`, with a page token found
-/// by a linear scan of `sid_of` (lists small enough for that).
-pub fn select_list<T>(
-    q: &Query,
-    list: &[T],
-    sid_of: &impl Fn(&T) -> crate::sid::Sid,
-    time_of: impl Fn(&T) -> i64,
-    window: (Option<i64>, Option<i64>),
-    matches: impl Fn(&T) -> bool,
-) -> Result<(PageParams, Selection), ApiError> {
-    let params = page_params(q)?;
-    let (lo, hi) = self::window(list.len(), |i| time_of(&list[i]), window.0, window.1);
-    let sel = select(
-        lo,
-        hi,
-        |i| matches(&list[i]),
-        &params,
-        |k| crate::sid::Sid::parse(k).and_then(|s| list.iter().position(|x| sid_of(x) == s)),
-    )?;
-    Ok((params, sel))
+/// A newest-first list small enough that a page token is found by a linear scan, and how its
+/// records are keyed, dated, filtered and rendered.
+pub struct Listing<'a, T, R> {
+    /// The envelope key of the records (`"recordings"`, `"alerts"`).
+    pub key: &'a str,
+    pub list: &'a [T],
+    pub sid_of: &'a dyn Fn(&T) -> crate::sid::Sid,
+    pub time_of: &'a dyn Fn(&T) -> i64,
+    /// Only records whose `time_of` falls inside are listed.
+    pub window: (Option<i64>, Option<i64>),
+    pub matches: &'a dyn Fn(&T) -> bool,
+    /// The echoed filters, already encoded, for the page links.
+    pub filters: &'a str,
+    pub render: &'a dyn Fn(&T) -> R,
+}
+
+impl<T, R> Listing<'_, T, R> {
+    /// The request's paging parameters and the page of records they select.
+    pub fn select(&self, q: &Query) -> Result<(PageParams, Selection), ApiError> {
+        let list = self.list;
+        let params = page_params(q)?;
+        let (lo, hi) = window(
+            list.len(),
+            |i| (self.time_of)(&list[i]),
+            self.window.0,
+            self.window.1,
+        );
+        let sel = select(
+            lo,
+            hi,
+            |i| (self.matches)(&list[i]),
+            &params,
+            |k| {
+                crate::sid::Sid::parse(k)
+                    .and_then(|s| list.iter().position(|x| (self.sid_of)(x) == s))
+            },
+        )?;
+        Ok((params, sel))
+    }
 }
 pub const MAX_PAGE_SIZE: u32 = 1000;
 

@@ -53,6 +53,19 @@ pub struct RunLedger {
 pub(crate) const BAD_EXAMPLES: usize = 5;
 
 impl RunLedger {
+    /// Counts one window whose buckets were stored, keeping the first few bad-row examples.
+    pub(crate) fn add_stored_window(&mut self, acc: &crate::window::Acc) {
+        self.windows_stored += 1;
+        self.rows_stored += acc.rows;
+        self.rows_outside_window += acc.outside;
+        self.rows_skipped += acc.skipped;
+        self.rows_bad += acc.bad;
+        self.buckets_stored += acc.buckets.len() as u64;
+        let room = BAD_EXAMPLES.saturating_sub(self.bad_examples.len());
+        self.bad_examples
+            .extend(acc.bad_examples.iter().take(room).cloned());
+    }
+
     pub(crate) fn add_fetch(&mut self, fetch: &connector::Ledger) {
         self.requests += fetch.requests;
         self.pages += fetch.pages;

@@ -11,7 +11,7 @@ use serde_json::Value;
 use store::{MetricId, NewSyncRun, Store, SyncRunEnd};
 
 use crate::error::SyncError;
-use crate::ledger::{BAD_EXAMPLES, RunLedger};
+use crate::ledger::RunLedger;
 use crate::plan::Span;
 use crate::raw::{StoredPage, decode};
 use crate::run::{SyncReport, Syncer};
@@ -136,17 +136,7 @@ pub(crate) async fn recompute<S: Store>(
             ledger.error = Some(format!("window {span}: {e}"));
             break;
         }
-        ledger.windows_stored += 1;
-        ledger.rows_stored += acc.rows;
-        ledger.rows_outside_window += acc.outside;
-        ledger.rows_skipped += acc.skipped;
-        ledger.rows_bad += acc.bad;
-        ledger.buckets_stored += acc.buckets.len() as u64;
-        for example in &acc.bad_examples {
-            if ledger.bad_examples.len() < BAD_EXAMPLES {
-                ledger.bad_examples.push(example.clone());
-            }
-        }
+        ledger.add_stored_window(acc);
     }
     ledger.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let status = ledger.status();

@@ -15,7 +15,7 @@ use tokio::task::JoinSet;
 
 use crate::config::SyncConfig;
 use crate::error::SyncError;
-use crate::ledger::{BAD_EXAMPLES, RunLedger};
+use crate::ledger::RunLedger;
 use crate::plan::{Plan, Shape, Span, plan, plan_range};
 use crate::target::{Target, load};
 use crate::window::{Acc, Evaluator, Fetched, WindowJob};
@@ -465,17 +465,7 @@ impl<S: Store> Syncer<S> {
                     });
                     continue;
                 }
-                ledger.windows_stored += 1;
-                ledger.rows_stored += acc.rows;
-                ledger.rows_outside_window += acc.outside;
-                ledger.rows_skipped += acc.skipped;
-                ledger.rows_bad += acc.bad;
-                ledger.buckets_stored += acc.buckets.len() as u64;
-                for example in acc.bad_examples {
-                    if ledger.bad_examples.len() < BAD_EXAMPLES {
-                        ledger.bad_examples.push(example);
-                    }
-                }
+                ledger.add_stored_window(&acc);
                 if fetched.ledger.cap_hit {
                     ledger.partial_windows.push(fetched.span);
                 }

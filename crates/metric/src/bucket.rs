@@ -101,17 +101,14 @@ impl Default for Stats {
 
 impl Stats {
     pub fn add(&mut self, b: &HourBucket) {
-        if b.count == 0 {
-            return;
-        }
-        self.sum += b.sum;
-        self.count += b.count;
-        self.min = self.min.min(b.min);
-        self.max = self.max.max(b.max);
-        if self.count == b.count || (b.latest_at, b.latest) > (self.latest_at, self.latest) {
-            self.latest_at = b.latest_at;
-            self.latest = b.latest;
-        }
+        self.combine(&Stats {
+            sum: b.sum,
+            count: b.count,
+            min: b.min,
+            max: b.max,
+            latest: b.latest,
+            latest_at: b.latest_at,
+        });
     }
 
     pub fn combine(&mut self, o: &Stats) {

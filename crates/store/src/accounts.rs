@@ -232,6 +232,38 @@ where
     for<'q> Option<f64>: sqlx::Encode<'q, DB>,
     for<'q> Option<Vec<u8>>: sqlx::Encode<'q, DB>,
 {
+    /// Inserts a user on `conn` (a pooled connection or an open transaction); a name taken
+    /// case-insensitively is `Duplicate`.
+    async fn insert_user(
+        conn: &mut DB::Connection,
+        name: &str,
+        role: &str,
+        password_hash: &str,
+        now_ms: i64,
+        op: &'static str,
+    ) -> Result<UserRow> {
+        let id = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO users (name, name_key, role, password_hash, created_ms) VALUES ($1, $2, \
+             $3, $4, $5) RETURNING id",
+        )
+        .bind(name)
+        .bind(name.to_lowercase())
+        .bind(role)
+        .bind(password_hash)
+        .bind(now_ms)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(StoreError::named_write("user", name, op))?;
+        Ok(UserRow {
+            id,
+            name: name.to_owned(),
+            role: role.to_owned(),
+            password_hash: password_hash.to_owned(),
+            disabled: false,
+            created_ms: now_ms,
+        })
+    }
+
     async fn lock_name(
         tx: &mut sqlx::Transaction<'static, DB>,
         name: &str,
@@ -362,32 +394,9 @@ where
         password_hash: &str,
         now_ms: i64,
     ) -> Result<UserRow> {
-        let inserted = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO users (name, name_key, role, password_hash, created_ms) VALUES ($1, $2, \
-             $3, $4, $5) RETURNING id",
-        )
-        .bind(name)
-        .bind(name.to_lowercase())
-        .bind(role)
-        .bind(password_hash)
-        .bind(now_ms)
-        .fetch_one(&self.pool)
-        .await;
-        match inserted {
-            Ok(id) => Ok(UserRow {
-                id,
-                name: name.to_owned(),
-                role: role.to_owned(),
-                password_hash: password_hash.to_owned(),
-                disabled: false,
-                created_ms: now_ms,
-            }),
-            Err(e) if crate::error::is_unique_violation(&e) => Err(StoreError::Duplicate {
-                what: "user",
-                value: name.to_owned(),
-            }),
-            Err(e) => Err(StoreError::db("create a user")(e)),
-        }
+        const OP: &str = "create a user";
+        let mut conn = self.pool.acquire().await.map_err(StoreError::db(OP))?;
+        Self::insert_user(&mut conn, name, role, password_hash, now_ms, OP).await
     }
 
     async fn create_first_admin(
@@ -407,36 +416,9 @@ where
         if admins > 0 {
             return Ok(None);
         }
-        let inserted = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO users (name, name_key, role, password_hash, created_ms) VALUES ($1, $2, \
-             $3, $4, $5) RETURNING id",
-        )
-        .bind(name)
-        .bind(name.to_lowercase())
-        .bind(ADMIN_ROLE)
-        .bind(password_hash)
-        .bind(now_ms)
-        .fetch_one(&mut *tx)
-        .await;
-        let id = match inserted {
-            Ok(id) => id,
-            Err(e) if crate::error::is_unique_violation(&e) => {
-                return Err(StoreError::Duplicate {
-                    what: "user",
-                    value: name.to_owned(),
-                });
-            }
-            Err(e) => return Err(StoreError::db(OP)(e)),
-        };
+        let user = Self::insert_user(&mut tx, name, ADMIN_ROLE, password_hash, now_ms, OP).await?;
         tx.commit().await.map_err(StoreError::db(OP))?;
-        Ok(Some(UserRow {
-            id,
-            name: name.to_owned(),
-            role: ADMIN_ROLE.to_owned(),
-            password_hash: password_hash.to_owned(),
-            disabled: false,
-            created_ms: now_ms,
-        }))
+        Ok(Some(user))
     }
 
     async fn user_by_name(&self, name: &str) -> Result<Option<UserRow>> {

@@ -583,17 +583,13 @@ where
         .bind(expires_ms)
         .fetch_optional(&self.pool)
         .await;
-        let id = match id {
-            Ok(Some(id)) => id,
-            Ok(None) => return Err(not_found_board(board)),
-            Err(e) if crate::error::is_unique_violation(&e) => {
-                return Err(StoreError::Duplicate {
-                    what: "share link",
-                    value: "(secret)".to_owned(),
-                });
-            }
-            Err(e) => return Err(StoreError::db("create a share link")(e)),
-        };
+        let id = id
+            .map_err(StoreError::named_write(
+                "share link",
+                "(secret)",
+                "create a share link",
+            ))?
+            .ok_or_else(|| not_found_board(board))?;
         Ok(ShareRow {
             id: crate::ShareId(id),
             board,

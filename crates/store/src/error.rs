@@ -98,6 +98,25 @@ impl StoreError {
         move |source| StoreError::Database { op, source }
     }
 
+    /// For a write of a row with a unique `name`: a taken name is `Duplicate` naming `what`,
+    /// any other failure is [`StoreError::db`] naming `op`.
+    pub(crate) fn named_write(
+        what: &'static str,
+        name: &str,
+        op: &'static str,
+    ) -> impl FnOnce(sqlx::Error) -> StoreError {
+        move |e| {
+            if is_unique_violation(&e) {
+                StoreError::Duplicate {
+                    what,
+                    value: name.to_owned(),
+                }
+            } else {
+                StoreError::db(op)(e)
+            }
+        }
+    }
+
     pub(crate) fn corrupt(
         table: &'static str,
         id: impl ToString,

@@ -1,5 +1,5 @@
-use std::fmt;
-
+/// Declares a row id: a transparent `i64` that shows as its number. The watch ids in
+/// `watching.rs` use it too, so every id type behaves alike.
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -7,13 +7,14 @@ macro_rules! id_type {
         #[serde(transparent)]
         pub struct $name(pub i64);
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(f, "{}", self.0)
             }
         }
     };
 }
+pub(crate) use id_type;
 
 id_type!(
     /// The id of a stored Twilio connection.

@@ -533,16 +533,11 @@ where
         .bind(now_ms)
         .fetch_one(&mut *tx)
         .await;
-        let id = match inserted {
-            Ok(id) => id,
-            Err(e) if crate::error::is_unique_violation(&e) => {
-                return Err(StoreError::Duplicate {
-                    what: "connection",
-                    value: new.label.clone(),
-                });
-            }
-            Err(e) => return Err(StoreError::db("create a connection")(e)),
-        };
+        let id = inserted.map_err(StoreError::named_write(
+            "connection",
+            &new.label,
+            "create a connection",
+        ))?;
         // The associated data names the row, so the id must exist before sealing.
         let sealed = key.seal(
             new.secret.expose().as_bytes(),
@@ -642,11 +637,11 @@ where
                 Err(crate::error::not_found_connection(id))
             }
             Ok(_) => Ok(()),
-            Err(e) if crate::error::is_unique_violation(&e) => Err(StoreError::Duplicate {
-                what: "connection",
-                value: label.to_owned(),
-            }),
-            Err(e) => Err(StoreError::db("rename a connection")(e)),
+            Err(e) => Err(StoreError::named_write(
+                "connection",
+                label,
+                "rename a connection",
+            )(e)),
         }
     }
 
@@ -800,16 +795,11 @@ where
         .bind(now_ms)
         .fetch_one(&mut *tx)
         .await;
-        let row = match inserted {
-            Ok(row) => row,
-            Err(e) if crate::error::is_unique_violation(&e) => {
-                return Err(StoreError::Duplicate {
-                    what: "metric",
-                    value: new.name.clone(),
-                });
-            }
-            Err(e) => return Err(StoreError::db("create a metric")(e)),
-        };
+        let row = inserted.map_err(StoreError::named_write(
+            "metric",
+            &new.name,
+            "create a metric",
+        ))?;
         let metric = Self::decode_metric(&row)?;
         sqlx::query(
             "INSERT INTO metric_versions (metric_id, version, definition, saved_ms) \

@@ -13,23 +13,8 @@ use watch::{AlertSpec, ChannelConfig, GoalSpec, ScorecardSpec};
 use crate::any::forward;
 use crate::dialect::Dialect;
 use crate::error::{Result, StoreError};
-use crate::ids::MetricId;
+use crate::ids::{MetricId, id_type};
 use crate::sql_impl::SqlStore;
-
-macro_rules! id_type {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(pub i64);
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                write!(f, "{}", self.0)
-            }
-        }
-    };
-}
 
 id_type!(ChannelId);
 id_type!(GoalId);
@@ -716,6 +701,85 @@ impl WatchStore for crate::AnyStore {
     }
 }
 
+/// What differs between the named watch tables (channels, goals, alerts, scorecards) in the code
+/// they share: reading one row, listing, deleting, and turning a failed write into an error.
+struct WatchTable {
+    /// The kind of row, as errors name it.
+    what: &'static str,
+    select: &'static str,
+    list: &'static str,
+    delete: &'static str,
+    read_op: &'static str,
+    list_op: &'static str,
+    delete_op: &'static str,
+}
+
+const CHANNELS: WatchTable = WatchTable {
+    what: "channel",
+    select: "SELECT * FROM channels WHERE id = $1",
+    list: "SELECT * FROM channels ORDER BY name",
+    delete: "DELETE FROM channels WHERE id = $1",
+    read_op: "read a channel",
+    list_op: "list channels",
+    delete_op: "delete a channel",
+};
+
+const GOALS: WatchTable = WatchTable {
+    what: "goal",
+    select: "SELECT * FROM goals WHERE id = $1",
+    list: "SELECT * FROM goals ORDER BY name",
+    delete: "DELETE FROM goals WHERE id = $1",
+    read_op: "read a goal",
+    list_op: "list goals",
+    delete_op: "delete a goal",
+};
+
+const ALERTS: WatchTable = WatchTable {
+    what: "alert",
+    select: "SELECT * FROM alerts WHERE id = $1",
+    list: "SELECT * FROM alerts ORDER BY name",
+    delete: "DELETE FROM alerts WHERE id = $1",
+    read_op: "read an alert",
+    list_op: "list alerts",
+    delete_op: "delete an alert",
+};
+
+const SCORECARDS: WatchTable = WatchTable {
+    what: "scorecard",
+    select: "SELECT * FROM scorecards WHERE id = $1",
+    list: "SELECT * FROM scorecards ORDER BY name",
+    delete: "DELETE FROM scorecards WHERE id = $1",
+    read_op: "read a scorecard",
+    list_op: "list scorecards",
+    delete_op: "delete a scorecard",
+};
+
+impl WatchTable {
+    /// A failed insert or update of a named row: a taken name is `Duplicate`; for the kinds that
+    /// reference a metric, a missing one is `NotFound`; anything else names `op`.
+    fn write_error(
+        &self,
+        e: sqlx::Error,
+        name: &str,
+        metric: Option<MetricId>,
+        op: &'static str,
+    ) -> StoreError {
+        match (&e, metric) {
+            (sqlx::Error::Database(d), Some(metric)) if d.is_foreign_key_violation() => {
+                crate::error::not_found_metric(metric)
+            }
+            _ => StoreError::named_write(self.what, name, op)(e),
+        }
+    }
+
+    fn not_found(&self, id: i64) -> StoreError {
+        StoreError::NotFound {
+            what: self.what,
+            id: id.to_string(),
+        }
+    }
+}
+
 // Rows of the watch tables into their types; channel secrets open under the master key here.
 impl<DB: Dialect> SqlStore<DB>
 where
@@ -735,6 +799,71 @@ where
     for<'q> Option<f64>: sqlx::Encode<'q, DB>,
     for<'q> Option<Vec<u8>>: sqlx::Encode<'q, DB>,
 {
+    /// The row with `id` in `t`, or `NotFound`.
+    async fn watch_row(&self, t: &WatchTable, id: i64) -> Result<DB::Row> {
+        sqlx::query(t.select)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db(t.read_op))?
+            .ok_or_else(|| t.not_found(id))
+    }
+
+    /// Every row of `t`, by name.
+    async fn watch_rows(&self, t: &WatchTable) -> Result<Vec<DB::Row>> {
+        sqlx::query(t.list)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::db(t.list_op))
+    }
+
+    /// Deletes the row with `id` from `t`; whether there was one.
+    async fn watch_delete(&self, t: &WatchTable, id: i64) -> Result<bool> {
+        let done = sqlx::query(t.delete)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db(t.delete_op))?;
+        Ok(DB::rows_affected(&done) > 0)
+    }
+
+    /// The outcome of an update of the named row `id` in `t`: `NotFound` when it changed nothing,
+    /// else as [`WatchTable::write_error`] says.
+    fn watch_updated(
+        t: &WatchTable,
+        id: i64,
+        done: std::result::Result<DB::QueryResult, sqlx::Error>,
+        name: &str,
+        metric: Option<MetricId>,
+        op: &'static str,
+    ) -> Result<()> {
+        match done {
+            Ok(d) if DB::rows_affected(&d) == 0 => Err(t.not_found(id)),
+            Ok(_) => Ok(()),
+            Err(e) => Err(t.write_error(e, name, metric, op)),
+        }
+    }
+
+    /// Runs one of the delivery claim statements (`$1` holder, `$2` lease end, `$3` now) and
+    /// reads the row it took, if any.
+    async fn watch_claim_delivery(
+        &self,
+        sql: String,
+        op: &'static str,
+        holder: &str,
+        lease: Duration,
+        now_ms: i64,
+    ) -> Result<Option<DeliveryRow>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(holder)
+            .bind(crate::sql_impl::lease_until(now_ms, lease))
+            .bind(now_ms)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db(op))?;
+        row.as_ref().map(Self::watch_delivery_row).transpose()
+    }
+
     fn watch_channel_row(&self, row: &DB::Row) -> Result<ChannelRow> {
         use sqlx::Row;
         let e = StoreError::db;
@@ -943,16 +1072,8 @@ where
         .bind(now_ms)
         .fetch_one(&mut *tx)
         .await;
-        let id = match inserted {
-            Ok(id) => id,
-            Err(e) if crate::error::is_unique_violation(&e) => {
-                return Err(StoreError::Duplicate {
-                    what: "channel",
-                    value: new.name.clone(),
-                });
-            }
-            Err(e) => return Err(StoreError::db("create a channel")(e)),
-        };
+        let id =
+            inserted.map_err(|e| CHANNELS.write_error(e, &new.name, None, "create a channel"))?;
         if let Some(secret) = &new.secret {
             // The associated data names the row, so the id must exist before sealing.
             let sealed = self
@@ -972,23 +1093,12 @@ where
     }
 
     async fn channel(&self, id: ChannelId) -> Result<ChannelRow> {
-        let row = sqlx::query("SELECT * FROM channels WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("read a channel"))?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "channel",
-                id: id.to_string(),
-            })?;
+        let row = self.watch_row(&CHANNELS, id.0).await?;
         self.watch_channel_row(&row)
     }
 
     async fn list_channels(&self) -> Result<Vec<ChannelRow>> {
-        let rows = sqlx::query("SELECT * FROM channels ORDER BY name")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::db("list channels"))?;
+        let rows = self.watch_rows(&CHANNELS).await?;
         rows.iter().map(|r| self.watch_channel_row(r)).collect()
     }
 
@@ -1011,22 +1121,7 @@ where
         .bind(id.0)
         .execute(&mut *tx)
         .await;
-        match done {
-            Ok(d) if DB::rows_affected(&d) == 0 => {
-                return Err(StoreError::NotFound {
-                    what: "channel",
-                    id: id.to_string(),
-                });
-            }
-            Ok(_) => {}
-            Err(e) if crate::error::is_unique_violation(&e) => {
-                return Err(StoreError::Duplicate {
-                    what: "channel",
-                    value: name.to_owned(),
-                });
-            }
-            Err(e) => return Err(StoreError::db("update a channel")(e)),
-        }
+        Self::watch_updated(&CHANNELS, id.0, done, name, None, "update a channel")?;
         let sealed = match secret {
             SecretChange::Keep => None,
             SecretChange::Clear => Some(None),
@@ -1049,12 +1144,7 @@ where
     }
 
     async fn delete_channel(&self, id: ChannelId) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM channels WHERE id = $1")
-            .bind(id.0)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::db("delete a channel"))?;
-        Ok(DB::rows_affected(&done) > 0)
+        self.watch_delete(&CHANNELS, id.0).await
     }
 
     async fn create_goal(&self, new: &NewGoal, now_ms: i64) -> Result<GoalRow> {
@@ -1069,40 +1159,18 @@ where
         .bind(now_ms)
         .fetch_one(&self.pool)
         .await;
-        let id = match inserted {
-            Ok(id) => id,
-            Err(e) if crate::error::is_unique_violation(&e) => {
-                return Err(StoreError::Duplicate {
-                    what: "goal",
-                    value: new.name.clone(),
-                });
-            }
-            Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
-                return Err(crate::error::not_found_metric(new.metric_id));
-            }
-            Err(e) => return Err(StoreError::db("create a goal")(e)),
-        };
+        let id = inserted
+            .map_err(|e| GOALS.write_error(e, &new.name, Some(new.metric_id), "create a goal"))?;
         self.goal(GoalId(id)).await
     }
 
     async fn goal(&self, id: GoalId) -> Result<GoalRow> {
-        let row = sqlx::query("SELECT * FROM goals WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("read a goal"))?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "goal",
-                id: id.to_string(),
-            })?;
+        let row = self.watch_row(&GOALS, id.0).await?;
         Self::watch_goal_row(&row)
     }
 
     async fn list_goals(&self) -> Result<Vec<GoalRow>> {
-        let rows = sqlx::query("SELECT * FROM goals ORDER BY name")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::db("list goals"))?;
+        let rows = self.watch_rows(&GOALS).await?;
         rows.iter().map(Self::watch_goal_row).collect()
     }
 
@@ -1118,30 +1186,19 @@ where
         .bind(id.0)
         .execute(&self.pool)
         .await;
-        match done {
-            Ok(d) if DB::rows_affected(&d) == 0 => Err(StoreError::NotFound {
-                what: "goal",
-                id: id.to_string(),
-            }),
-            Ok(_) => self.goal(id).await,
-            Err(e) if crate::error::is_unique_violation(&e) => Err(StoreError::Duplicate {
-                what: "goal",
-                value: new.name.clone(),
-            }),
-            Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
-                Err(crate::error::not_found_metric(new.metric_id))
-            }
-            Err(e) => Err(StoreError::db("update a goal")(e)),
-        }
+        Self::watch_updated(
+            &GOALS,
+            id.0,
+            done,
+            &new.name,
+            Some(new.metric_id),
+            "update a goal",
+        )?;
+        self.goal(id).await
     }
 
     async fn delete_goal(&self, id: GoalId) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM goals WHERE id = $1")
-            .bind(id.0)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::db("delete a goal"))?;
-        Ok(DB::rows_affected(&done) > 0)
+        self.watch_delete(&GOALS, id.0).await
     }
 
     async fn record_goal_period(&self, goal: GoalId, p: &GoalPeriodRow) -> Result<()> {
@@ -1220,19 +1277,9 @@ where
         .bind(now_ms)
         .fetch_one(&mut *tx)
         .await;
-        let id = match inserted {
-            Ok(id) => id,
-            Err(e) if crate::error::is_unique_violation(&e) => {
-                return Err(StoreError::Duplicate {
-                    what: "alert",
-                    value: new.name.clone(),
-                });
-            }
-            Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
-                return Err(crate::error::not_found_metric(new.metric_id));
-            }
-            Err(e) => return Err(StoreError::db("create an alert")(e)),
-        };
+        let id = inserted.map_err(|e| {
+            ALERTS.write_error(e, &new.name, Some(new.metric_id), "create an alert")
+        })?;
         Self::watch_set_links(&mut tx, "alert_channels", id, &new.channels).await?;
         tx.commit()
             .await
@@ -1241,23 +1288,12 @@ where
     }
 
     async fn alert(&self, id: AlertId) -> Result<AlertRow> {
-        let row = sqlx::query("SELECT * FROM alerts WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("read an alert"))?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "alert",
-                id: id.to_string(),
-            })?;
+        let row = self.watch_row(&ALERTS, id.0).await?;
         self.watch_alert_row(&row).await
     }
 
     async fn list_alerts(&self) -> Result<Vec<AlertRow>> {
-        let rows = sqlx::query("SELECT * FROM alerts ORDER BY name")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::db("list alerts"))?;
+        let rows = self.watch_rows(&ALERTS).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             out.push(self.watch_alert_row(r).await?);
@@ -1280,25 +1316,14 @@ where
         .bind(id.0)
         .execute(&mut *tx)
         .await;
-        match done {
-            Ok(d) if DB::rows_affected(&d) == 0 => {
-                return Err(StoreError::NotFound {
-                    what: "alert",
-                    id: id.to_string(),
-                });
-            }
-            Ok(_) => {}
-            Err(e) if crate::error::is_unique_violation(&e) => {
-                return Err(StoreError::Duplicate {
-                    what: "alert",
-                    value: new.name.clone(),
-                });
-            }
-            Err(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
-                return Err(crate::error::not_found_metric(new.metric_id));
-            }
-            Err(e) => return Err(StoreError::db("update an alert")(e)),
-        }
+        Self::watch_updated(
+            &ALERTS,
+            id.0,
+            done,
+            &new.name,
+            Some(new.metric_id),
+            "update an alert",
+        )?;
         Self::watch_set_links(&mut tx, "alert_channels", id.0, &new.channels).await?;
         tx.commit()
             .await
@@ -1307,12 +1332,7 @@ where
     }
 
     async fn delete_alert(&self, id: AlertId) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM alerts WHERE id = $1")
-            .bind(id.0)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::db("delete an alert"))?;
-        Ok(DB::rows_affected(&done) > 0)
+        self.watch_delete(&ALERTS, id.0).await
     }
 
     async fn transition_alert(
@@ -1427,16 +1447,8 @@ where
         .bind(now_ms)
         .fetch_one(&mut *tx)
         .await;
-        let id = match inserted {
-            Ok(id) => id,
-            Err(e) if crate::error::is_unique_violation(&e) => {
-                return Err(StoreError::Duplicate {
-                    what: "scorecard",
-                    value: new.name.clone(),
-                });
-            }
-            Err(e) => return Err(StoreError::db("create a scorecard")(e)),
-        };
+        let id = inserted
+            .map_err(|e| SCORECARDS.write_error(e, &new.name, None, "create a scorecard"))?;
         Self::watch_set_links(&mut tx, "scorecard_channels", id, &new.channels).await?;
         tx.commit()
             .await
@@ -1445,23 +1457,12 @@ where
     }
 
     async fn scorecard(&self, id: ScorecardId) -> Result<ScorecardRow> {
-        let row = sqlx::query("SELECT * FROM scorecards WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("read a scorecard"))?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "scorecard",
-                id: id.to_string(),
-            })?;
+        let row = self.watch_row(&SCORECARDS, id.0).await?;
         self.watch_scorecard_row(&row).await
     }
 
     async fn list_scorecards(&self) -> Result<Vec<ScorecardRow>> {
-        let rows = sqlx::query("SELECT * FROM scorecards ORDER BY name")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::db("list scorecards"))?;
+        let rows = self.watch_rows(&SCORECARDS).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             out.push(self.watch_scorecard_row(r).await?);
@@ -1489,22 +1490,14 @@ where
         .bind(id.0)
         .execute(&mut *tx)
         .await;
-        match done {
-            Ok(d) if DB::rows_affected(&d) == 0 => {
-                return Err(StoreError::NotFound {
-                    what: "scorecard",
-                    id: id.to_string(),
-                });
-            }
-            Ok(_) => {}
-            Err(e) if crate::error::is_unique_violation(&e) => {
-                return Err(StoreError::Duplicate {
-                    what: "scorecard",
-                    value: new.name.clone(),
-                });
-            }
-            Err(e) => return Err(StoreError::db("update a scorecard")(e)),
-        }
+        Self::watch_updated(
+            &SCORECARDS,
+            id.0,
+            done,
+            &new.name,
+            None,
+            "update a scorecard",
+        )?;
         Self::watch_set_links(&mut tx, "scorecard_channels", id.0, &new.channels).await?;
         tx.commit()
             .await
@@ -1513,12 +1506,7 @@ where
     }
 
     async fn delete_scorecard(&self, id: ScorecardId) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM scorecards WHERE id = $1")
-            .bind(id.0)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::db("delete a scorecard"))?;
-        Ok(DB::rows_affected(&done) > 0)
+        self.watch_delete(&SCORECARDS, id.0).await
     }
 
     async fn claim_scorecard_run(
@@ -1586,16 +1574,9 @@ where
         lease: std::time::Duration,
         now_ms: i64,
     ) -> Result<Option<DeliveryRow>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(
-            crate::sql_impl::claim_delivery_sql::<DB>(),
-        ))
-        .bind(holder)
-        .bind(crate::sql_impl::lease_until(now_ms, lease))
-        .bind(now_ms)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::db("claim a delivery"))?;
-        row.as_ref().map(Self::watch_delivery_row).transpose()
+        let sql = crate::sql_impl::claim_delivery_sql::<DB>();
+        self.watch_claim_delivery(sql, "claim a delivery", holder, lease, now_ms)
+            .await
     }
 
     async fn claim_delivery_id(
@@ -1627,16 +1608,15 @@ where
         lease: std::time::Duration,
         now_ms: i64,
     ) -> Result<Option<DeliveryRow>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(
-            crate::sql_impl::claim_lapsed_delivery_sql::<DB>(),
-        ))
-        .bind(holder)
-        .bind(crate::sql_impl::lease_until(now_ms, lease))
-        .bind(now_ms)
-        .fetch_optional(&self.pool)
+        let sql = crate::sql_impl::claim_lapsed_delivery_sql::<DB>();
+        self.watch_claim_delivery(
+            sql,
+            "take back a lapsed delivery claim",
+            holder,
+            lease,
+            now_ms,
+        )
         .await
-        .map_err(StoreError::db("take back a lapsed delivery claim"))?;
-        row.as_ref().map(Self::watch_delivery_row).transpose()
     }
 
     async fn finish_attempt(

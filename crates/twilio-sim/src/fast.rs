@@ -123,6 +123,44 @@ fn account_path(out: &mut Vec<u8>, a: &AccountData) {
     lit(out, &a.sid);
 }
 
+/// `/2010-04-01/Accounts/AC…/<collection>/<sid>`: a record's URI without its `.json`.
+fn record_path(out: &mut Vec<u8>, a: &AccountData, collection: &str, record: Sid) {
+    account_path(out, a);
+    out.push(b'/');
+    lit(out, collection);
+    out.push(b'/');
+    out.extend_from_slice(&record.bytes());
+}
+
+/// The members of a record's `subresource_uris` object, one `(key, segment)` each.
+fn subresource_uris(
+    out: &mut Vec<u8>,
+    a: &AccountData,
+    collection: &str,
+    record: Sid,
+    subs: &[(&str, &str)],
+) {
+    for (i, (k, seg)) in subs.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        key(out, k);
+        out.push(b'"');
+        record_path(out, a, collection, record);
+        out.push(b'/');
+        lit(out, seg);
+        lit(out, ".json\"");
+    }
+}
+
+/// `null`, or the value as `write` puts it.
+fn nullable<T>(out: &mut Vec<u8>, value: Option<T>, write: impl FnOnce(&mut Vec<u8>, T)) {
+    match value {
+        Some(v) => write(out, v),
+        None => lit(out, "null"),
+    }
+}
+
 pub fn message(out: &mut Vec<u8>, m: &Message, a: &AccountData) {
     out.push(b'{');
     key(out, "account_sid");
@@ -137,10 +175,7 @@ pub fn message(out: &mut Vec<u8>, m: &Message, a: &AccountData) {
     rfc2822(out, m.date_created);
     lit(out, ",");
     key(out, "date_sent");
-    match m.date_sent {
-        Some(t) => rfc2822(out, t),
-        None => lit(out, "null"),
-    }
+    nullable(out, m.date_sent, rfc2822);
     lit(out, ",");
     key(out, "date_updated");
     rfc2822(out, m.date_updated);
@@ -148,67 +183,46 @@ pub fn message(out: &mut Vec<u8>, m: &Message, a: &AccountData) {
     lit(out, m.direction.as_str());
     lit(out, "\",");
     key(out, "error_code");
-    match m.error_code {
-        Some(c) => num(out, u64::from(c)),
-        None => lit(out, "null"),
-    }
+    nullable(out, m.error_code, |out, c| num(out, u64::from(c)));
     lit(out, ",");
     key(out, "error_message");
-    match m.error_code {
-        Some(c) => string(out, error_message(c)),
-        None => lit(out, "null"),
-    }
+    nullable(out, m.error_code, |out, c| string(out, error_message(c)));
     lit(out, ",");
     key(out, "from");
     phone(out, m.from);
     lit(out, ",");
     key(out, "messaging_service_sid");
-    match m
-        .service
-        .and_then(|i| a.messaging_services.get(usize::from(i)))
-    {
-        Some(s) => sid(out, s.sid),
-        None => lit(out, "null"),
-    }
+    nullable(
+        out,
+        m.service
+            .and_then(|i| a.messaging_services.get(usize::from(i))),
+        |out, s| sid(out, s.sid),
+    );
     lit(out, ",\"num_media\":\"");
     num(out, u64::from(m.num_media));
     lit(out, "\",\"num_segments\":\"");
     num(out, u64::from(m.num_segments));
     lit(out, "\",");
     key(out, "price");
-    match m.price {
-        Some(p) => money(out, p),
-        None => lit(out, "null"),
-    }
+    nullable(out, m.price, money);
     lit(out, ",\"price_unit\":\"USD\",");
     key(out, "sid");
     sid(out, m.sid);
     lit(out, ",\"status\":\"");
     lit(out, m.status.as_str());
     lit(out, "\",\"subresource_uris\":{");
-    for (i, (k, seg)) in [("media", "Media"), ("feedback", "Feedback")]
-        .iter()
-        .enumerate()
-    {
-        if i > 0 {
-            out.push(b',');
-        }
-        key(out, k);
-        out.push(b'"');
-        account_path(out, a);
-        lit(out, "/Messages/");
-        out.extend_from_slice(&m.sid.bytes());
-        out.push(b'/');
-        lit(out, seg);
-        lit(out, ".json\"");
-    }
+    subresource_uris(
+        out,
+        a,
+        "Messages",
+        m.sid,
+        &[("media", "Media"), ("feedback", "Feedback")],
+    );
     lit(out, "},");
     key(out, "to");
     phone(out, m.to);
     lit(out, ",\"uri\":\"");
-    account_path(out, a);
-    lit(out, "/Messages/");
-    out.extend_from_slice(&m.sid.bytes());
+    record_path(out, a, "Messages", m.sid);
     lit(out, ".json\"}");
 }
 
@@ -238,10 +252,7 @@ pub fn call(out: &mut Vec<u8>, c: &Call, a: &AccountData) {
     }
     lit(out, ",");
     key(out, "end_time");
-    match c.end_time {
-        Some(t) => rfc2822(out, t),
-        None => lit(out, "null"),
-    }
+    nullable(out, c.end_time, rfc2822);
     lit(out, ",\"forwarded_from\":null,");
     key(out, "from");
     phone(out, c.from);
@@ -250,22 +261,17 @@ pub fn call(out: &mut Vec<u8>, c: &Call, a: &AccountData) {
     national(out, c.from);
     lit(out, ",\"group_sid\":null,");
     key(out, "parent_call_sid");
-    match c.parent_call {
-        Some(p) => sid(out, p),
-        None => lit(out, "null"),
-    }
+    nullable(out, c.parent_call, sid);
     lit(out, ",");
     key(out, "phone_number_sid");
-    match a.phone_numbers.get(usize::from(c.phone_number)) {
-        Some(p) => sid(out, p.sid),
-        None => lit(out, "null"),
-    }
+    nullable(
+        out,
+        a.phone_numbers.get(usize::from(c.phone_number)),
+        |out, p| sid(out, p.sid),
+    );
     lit(out, ",");
     key(out, "price");
-    match c.price {
-        Some(p) => money(out, p),
-        None => lit(out, "null"),
-    }
+    nullable(out, c.price, money);
     lit(out, ",\"price_unit\":\"USD\",");
     key(out, "sid");
     sid(out, c.sid);
@@ -275,19 +281,7 @@ pub fn call(out: &mut Vec<u8>, c: &Call, a: &AccountData) {
     lit(out, ",\"status\":\"");
     lit(out, c.status.as_str());
     lit(out, "\",\"subresource_uris\":{");
-    for (i, (k, seg)) in crate::render::CALL_SUBS.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        key(out, k);
-        out.push(b'"');
-        account_path(out, a);
-        lit(out, "/Calls/");
-        out.extend_from_slice(&c.sid.bytes());
-        out.push(b'/');
-        lit(out, seg);
-        lit(out, ".json\"");
-    }
+    subresource_uris(out, a, "Calls", c.sid, &crate::render::CALL_SUBS);
     lit(out, "},");
     key(out, "to");
     phone(out, c.to);
@@ -295,9 +289,7 @@ pub fn call(out: &mut Vec<u8>, c: &Call, a: &AccountData) {
     key(out, "to_formatted");
     national(out, c.to);
     lit(out, ",\"trunk_sid\":null,\"uri\":\"");
-    account_path(out, a);
-    lit(out, "/Calls/");
-    out.extend_from_slice(&c.sid.bytes());
+    record_path(out, a, "Calls", c.sid);
     lit(out, ".json\",\"queue_time\":\"");
     num(out, u64::from(c.queue_time_ms));
     lit(out, "\"}");

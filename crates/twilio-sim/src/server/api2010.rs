@@ -5,10 +5,12 @@
 //! `.csv` (Twilio would answer XML or CSV there), gets 404 / 20404 in JSON: a client that forgot
 //! the suffix learns at once instead of parsing a document it did not ask for.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::error::ApiError;
-use super::paging::{self, Items, Page2010, PageParams, Selection};
+use super::paging::{self, Items, Page2010, PageParams, Selection, json};
 use super::query::{date_window, parse_usage_day};
 use super::{Answer, Ctx, MESSAGE_RETENTION_DAYS};
 use crate::config::Faults;
@@ -19,10 +21,6 @@ use crate::sid::Sid;
 use crate::time::MS_PER_DAY;
 
 const PREFIX: &str = "/2010-04-01/";
-
-fn json<T: Serialize>(v: &T) -> Result<Vec<u8>, ApiError> {
-    serde_json::to_vec(v).map_err(|e| ApiError::new(500, 20500, format!("could not render: {e}")))
-}
 
 pub(crate) fn route(ctx: &Ctx<'_>, faults: &Faults) -> Answer {
     Answer {
@@ -134,34 +132,34 @@ fn account_resource(
             simple_list(
                 ctx,
                 list_path,
-                "conferences",
-                &a.conferences,
-                |c| c.sid,
-                |c| c.date_created,
-                (from, until),
-                |c| {
-                    in_window(c.date_updated, ufrom, uuntil)
-                        && name.is_none_or(|n| n == c.friendly_name)
-                        && status.is_none_or(|s| {
-                            s == match c.status {
-                                ConferenceStatus::InProgress => "in-progress",
-                                ConferenceStatus::Completed => "completed",
-                            }
-                        })
+                paging::Listing {
+                    key: "conferences",
+                    list: &a.conferences,
+                    sid_of: &|c| c.sid,
+                    time_of: &|c| c.date_created,
+                    window: (from, until),
+                    matches: &|c| {
+                        in_window(c.date_updated, ufrom, uuntil)
+                            && name.is_none_or(|n| n == c.friendly_name)
+                            && status.is_none_or(|s| {
+                                s == match c.status {
+                                    ConferenceStatus::InProgress => "in-progress",
+                                    ConferenceStatus::Completed => "completed",
+                                }
+                            })
+                    },
+                    filters: &filters,
+                    render: &|c| render::conference(c, a),
                 },
-                &filters,
-                |c| render::conference(c, a),
             )
         }
-        ["Conferences", x] => {
-            let sid = fetch(x).ok_or_else(not_found)?;
-            let c = a
-                .conferences
-                .iter()
-                .find(|c| c.sid == sid)
-                .ok_or_else(not_found)?;
-            json(&render::conference(c, a))
-        }
+        ["Conferences", x] => record(
+            ctx,
+            x,
+            &a.conferences,
+            |c| c.sid,
+            |c| render::conference(c, a),
+        ),
         ["Recordings.json"] => {
             let (from, until) = date_window(q, "DateCreated")?;
             let call = q.get("CallSid");
@@ -180,25 +178,27 @@ fn account_resource(
             simple_list(
                 ctx,
                 list_path,
-                "recordings",
-                &a.recordings,
-                |r| r.sid,
-                |r| r.date_created,
-                (from, until),
-                |r| call.is_none_or(|c| r.call_sid.to_string() == c) && conference.is_none(),
-                &filters,
-                |r| render::recording(r, a),
+                paging::Listing {
+                    key: "recordings",
+                    list: &a.recordings,
+                    sid_of: &|r| r.sid,
+                    time_of: &|r| r.date_created,
+                    window: (from, until),
+                    matches: &|r| {
+                        call.is_none_or(|c| r.call_sid.to_string() == c) && conference.is_none()
+                    },
+                    filters: &filters,
+                    render: &|r| render::recording(r, a),
+                },
             )
         }
-        ["Recordings", x] => {
-            let sid = fetch(x).ok_or_else(not_found)?;
-            let r = a
-                .recordings
-                .iter()
-                .find(|r| r.sid == sid)
-                .ok_or_else(not_found)?;
-            json(&render::recording(r, a))
-        }
+        ["Recordings", x] => record(
+            ctx,
+            x,
+            &a.recordings,
+            |r| r.sid,
+            |r| render::recording(r, a),
+        ),
         ["IncomingPhoneNumbers.json"] => {
             let number = q.get("PhoneNumber");
             let name = q.get("FriendlyName");
@@ -209,32 +209,32 @@ fn account_resource(
             simple_list(
                 ctx,
                 list_path,
-                "incoming_phone_numbers",
-                &a.phone_numbers,
-                |p| p.sid,
-                |p| p.date_created,
-                (None, None),
-                |p| {
-                    // Twilio matches PhoneNumber on any part of the number.
-                    number.is_none_or(|n| {
-                        render::E164(p.number)
-                            .to_string()
-                            .contains(n.trim_start_matches('+'))
-                    }) && name.is_none_or(|n| p.friendly_name.contains(n))
+                paging::Listing {
+                    key: "incoming_phone_numbers",
+                    list: &a.phone_numbers,
+                    sid_of: &|p| p.sid,
+                    time_of: &|p| p.date_created,
+                    window: (None, None),
+                    matches: &|p| {
+                        // Twilio matches PhoneNumber on any part of the number.
+                        number.is_none_or(|n| {
+                            render::E164(p.number)
+                                .to_string()
+                                .contains(n.trim_start_matches('+'))
+                        }) && name.is_none_or(|n| p.friendly_name.contains(n))
+                    },
+                    filters: &filters,
+                    render: &|p| render::phone_number(p, a),
                 },
-                &filters,
-                |p| render::phone_number(p, a),
             )
         }
-        ["IncomingPhoneNumbers", x] => {
-            let sid = fetch(x).ok_or_else(not_found)?;
-            let p = a
-                .phone_numbers
-                .iter()
-                .find(|p| p.sid == sid)
-                .ok_or_else(not_found)?;
-            json(&render::phone_number(p, a))
-        }
+        ["IncomingPhoneNumbers", x] => record(
+            ctx,
+            x,
+            &a.phone_numbers,
+            |p| p.sid,
+            |p| render::phone_number(p, a),
+        ),
         ["Balance.json"] => json(&render::balance(a)),
         ["Keys.json"] => {
             if !ctx.principal.full_access {
@@ -284,7 +284,7 @@ fn account_resource(
                 items: Items {
                     items: &keys,
                     indices: &sel.indices,
-                    render: |k: &serde_json::Value| k.clone(),
+                    render: &|k: &serde_json::Value| k.clone(),
                 },
                 links: &links,
             })
@@ -299,6 +299,22 @@ fn account_resource(
             }
         }
         _ => Err(not_found()),
+    }
+}
+
+/// The record of `list` that the last path segment (`<sid>.json`) names, rendered; 404 when
+/// the segment is no SID or no record has it.
+fn record<T, R: Serialize>(
+    ctx: &Ctx<'_>,
+    segment: &str,
+    list: &[T],
+    sid_of: impl Fn(&T) -> Sid,
+    render: impl Fn(&T) -> R,
+) -> Result<Vec<u8>, ApiError> {
+    let sid = segment.strip_suffix(".json").and_then(Sid::parse);
+    match sid.and_then(|sid| list.iter().find(|r| sid_of(r) == sid)) {
+        Some(r) => json(&render(r)),
+        None => Err(ApiError::not_found(ctx.path)),
     }
 }
 
@@ -350,30 +366,42 @@ fn messages(ctx: &Ctx<'_>, a: &AccountData, path: &str) -> Result<Vec<u8>, ApiEr
         hi,
         |i| phone_matches(to, list[i].to) && phone_matches(sender, list[i].from),
         &params,
-        |k| {
-            Sid::parse(k)
-                .and_then(|s| a.message_index.get(&s))
-                .map(|&i| i as usize)
-        },
+        |k| indexed(&a.message_index, k),
     )?;
     let filters = q.echo(
         &["To", "From", "DateSent", "DateSent<", "DateSent>"],
         |_, _| None,
     );
     let links = links_for(path, &filters, &params, &sel, |i| list[i].sid);
-    Ok(paging::raw_2010(
-        "messages",
-        &links,
-        sel.indices.len() * 1000,
-        |out| {
-            for (n, &i) in sel.indices.iter().enumerate() {
-                if n > 0 {
-                    out.push(b',');
-                }
-                crate::fast::message(out, &list[i], a);
+    Ok(fast_page("messages", &links, &sel, 1000, |out, i| {
+        crate::fast::message(out, &list[i], a)
+    }))
+}
+
+/// The list position of the record a page token names, through the list's SID index.
+fn indexed(index: &HashMap<Sid, u32>, key: &str) -> Option<usize> {
+    Sid::parse(key)
+        .and_then(|s| index.get(&s))
+        .map(|&i| i as usize)
+}
+
+/// A page of the two big lists, its records written by `crate::fast` (`write` puts the record
+/// at a list position), about `bytes_each` bytes a record.
+fn fast_page(
+    key: &str,
+    links: &paging::Links,
+    sel: &Selection,
+    bytes_each: usize,
+    write: impl Fn(&mut Vec<u8>, usize),
+) -> Vec<u8> {
+    paging::raw_2010(key, links, sel.indices.len() * bytes_each, |out| {
+        for (n, &i) in sel.indices.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
             }
-        },
-    ))
+            write(out, i);
+        }
+    })
 }
 
 fn calls(ctx: &Ctx<'_>, a: &AccountData, path: &str) -> Result<Vec<u8>, ApiError> {
@@ -400,11 +428,7 @@ fn calls(ctx: &Ctx<'_>, a: &AccountData, path: &str) -> Result<Vec<u8>, ApiError
                 && (!ends_filtered || c.end_time.is_some_and(|e| in_window(e, efrom, euntil)))
         },
         &params,
-        |k| {
-            Sid::parse(k)
-                .and_then(|s| a.call_index.get(&s))
-                .map(|&i| i as usize)
-        },
+        |k| indexed(&a.call_index, k),
     )?;
     let filters = q.echo(
         &[
@@ -422,19 +446,9 @@ fn calls(ctx: &Ctx<'_>, a: &AccountData, path: &str) -> Result<Vec<u8>, ApiError
         |_, _| None,
     );
     let links = links_for(path, &filters, &params, &sel, |i| list[i].sid);
-    Ok(paging::raw_2010(
-        "calls",
-        &links,
-        sel.indices.len() * 1600,
-        |out| {
-            for (n, &i) in sel.indices.iter().enumerate() {
-                if n > 0 {
-                    out.push(b',');
-                }
-                crate::fast::call(out, &list[i], a);
-            }
-        },
-    ))
+    Ok(fast_page("calls", &links, &sel, 1600, |out, i| {
+        crate::fast::call(out, &list[i], a)
+    }))
 }
 
 fn links_for(
@@ -457,36 +471,23 @@ fn links_for(
     )
 }
 
-/// A newest-first list small enough that a token is found by a linear scan.
-#[allow(clippy::too_many_arguments)]
+/// One page of `listing` in the 2010 envelope.
 fn simple_list<T, R: Serialize>(
     ctx: &Ctx<'_>,
     path: &str,
-    key: &str,
-    list: &[T],
-    sid_of: impl Fn(&T) -> Sid,
-    time_of: impl Fn(&T) -> i64,
-    window: (Option<i64>, Option<i64>),
-    matches: impl Fn(&T) -> bool,
-    filters: &str,
-    render: impl Fn(&T) -> R,
+    listing: paging::Listing<'_, T, R>,
 ) -> Result<Vec<u8>, ApiError> {
-    let params = paging::page_params(&ctx.query)?;
-    let (lo, hi) = paging::window(list.len(), |i| time_of(&list[i]), window.0, window.1);
-    let sel = paging::select(
-        lo,
-        hi,
-        |i| matches(&list[i]),
-        &params,
-        |k| Sid::parse(k).and_then(|s| list.iter().position(|x| sid_of(x) == s)),
-    )?;
-    let links = links_for(path, filters, &params, &sel, |i| sid_of(&list[i]));
+    let (params, sel) = listing.select(&ctx.query)?;
+    let list = listing.list;
+    let links = links_for(path, listing.filters, &params, &sel, |i| {
+        (listing.sid_of)(&list[i])
+    });
     page_of(
-        key,
+        listing.key,
         Items {
             items: list,
             indices: &sel.indices,
-            render,
+            render: listing.render,
         },
         &links,
     )
@@ -532,7 +533,7 @@ fn accounts_list(ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
         Items {
             items: &visible,
             indices: &sel.indices,
-            render: |a: &&AccountData| render::account(a),
+            render: &|a: &&AccountData| render::account(a),
         },
         &links,
     )
@@ -686,7 +687,7 @@ fn usage(
         Items {
             items: &entries,
             indices: &sel.indices,
-            render: |e: &UsageEntry| {
+            render: &|e: &UsageEntry| {
                 render::usage_record(a, now, &CATEGORIES[e.cat], &e.value, e.start, e.end, &sub)
             },
         },

@@ -10,6 +10,52 @@ use super::error::ApiError;
 use super::query::Query;
 
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
+
+/// A response body as JSON; a failure to render is a 500 naming why.
+pub fn json<T: Serialize>(v: &T) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(v).map_err(|e| ApiError::new(500, 20500, format!("could not render: {e}")))
+}
+
+/// A newest-first list small enough that a page token is found by a linear scan, and how its
+/// records are keyed, dated, filtered and rendered.
+pub struct Listing<'a, T, R> {
+    /// The envelope key of the records (`"recordings"`, `"alerts"`).
+    pub key: &'a str,
+    pub list: &'a [T],
+    pub sid_of: &'a dyn Fn(&T) -> crate::sid::Sid,
+    pub time_of: &'a dyn Fn(&T) -> i64,
+    /// Only records whose `time_of` falls inside are listed.
+    pub window: (Option<i64>, Option<i64>),
+    pub matches: &'a dyn Fn(&T) -> bool,
+    /// The echoed filters, already encoded, for the page links.
+    pub filters: &'a str,
+    pub render: &'a dyn Fn(&T) -> R,
+}
+
+impl<T, R> Listing<'_, T, R> {
+    /// The request's paging parameters and the page of records they select.
+    pub fn select(&self, q: &Query) -> Result<(PageParams, Selection), ApiError> {
+        let list = self.list;
+        let params = page_params(q)?;
+        let (lo, hi) = window(
+            list.len(),
+            |i| (self.time_of)(&list[i]),
+            self.window.0,
+            self.window.1,
+        );
+        let sel = select(
+            lo,
+            hi,
+            |i| (self.matches)(&list[i]),
+            &params,
+            |k| {
+                crate::sid::Sid::parse(k)
+                    .and_then(|s| list.iter().position(|x| (self.sid_of)(x) == s))
+            },
+        )?;
+        Ok((params, sel))
+    }
+}
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
 #[derive(Clone, Debug, PartialEq, Eq)]

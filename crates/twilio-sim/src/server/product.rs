@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use super::error::ApiError;
+use super::paging::json;
 use super::paging::{self, Items, PageMeta};
 use super::query::{DateValue, parse_date_value, parse_product_instant};
 use super::{ALERT_RETENTION_DAYS, Answer, Ctx};
@@ -14,10 +15,6 @@ use crate::model::*;
 use crate::render;
 use crate::sid::Sid;
 use crate::time::{Iso, MS_PER_DAY};
-
-fn json<T: Serialize>(v: &T) -> Result<Vec<u8>, ApiError> {
-    serde_json::to_vec(v).map_err(|e| ApiError::new(500, 20500, format!("could not render: {e}")))
-}
 
 pub(crate) fn route(ctx: &Ctx<'_>) -> Answer {
     Answer {
@@ -99,28 +96,20 @@ fn route_inner(ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
     }
 }
 
-/// Renders one page of a newest-first list in the meta envelope.
-#[allow(clippy::too_many_arguments)]
+/// Renders one page of `listing` in the meta envelope.
 pub(super) fn meta_list<T, R: Serialize>(
     ctx: &Ctx<'_>,
-    key: &str,
-    list: &[T],
-    sid_of: impl Fn(&T) -> Sid,
-    time_of: impl Fn(&T) -> i64,
-    window: (Option<i64>, Option<i64>),
-    matches: impl Fn(&T) -> bool,
-    filters: &str,
-    render: impl Fn(&T) -> R,
+    listing: paging::Listing<'_, T, R>,
 ) -> Result<Vec<u8>, ApiError> {
-    let params = paging::page_params(&ctx.query)?;
-    let (lo, hi) = paging::window(list.len(), |i| time_of(&list[i]), window.0, window.1);
-    let sel = paging::select(
-        lo,
-        hi,
-        |i| matches(&list[i]),
-        &params,
-        |k| Sid::parse(k).and_then(|s| list.iter().position(|x| sid_of(x) == s)),
-    )?;
+    let (params, sel) = listing.select(&ctx.query)?;
+    let paging::Listing {
+        key,
+        list,
+        sid_of,
+        filters,
+        render,
+        ..
+    } = listing;
     let base = format!("https://{}.twilio.com{}", ctx.product, ctx.path);
     // Product APIs leave `:` unescaped in echoed instants (`StartDate=2016-01-01T00:00:00Z`).
     let filters = filters.replace("%3A", ":");
@@ -150,14 +139,16 @@ pub(super) fn meta_list<T, R: Serialize>(
 fn services(ctx: &Ctx<'_>, a: &AccountData) -> Result<Vec<u8>, ApiError> {
     meta_list(
         ctx,
-        "services",
-        &a.messaging_services,
-        |s| s.sid,
-        |_| 0,
-        (None, None),
-        |_| true,
-        "",
-        |s| render::messaging_service(s, a),
+        paging::Listing {
+            key: "services",
+            list: &a.messaging_services,
+            sid_of: &|s| s.sid,
+            time_of: &|_| 0,
+            window: (None, None),
+            matches: &|_| true,
+            filters: "",
+            render: &|s| render::messaging_service(s, a),
+        },
     )
 }
 
@@ -193,14 +184,16 @@ fn alerts(ctx: &Ctx<'_>, a: &AccountData) -> Result<Vec<u8>, ApiError> {
     });
     meta_list(
         ctx,
-        "alerts",
-        &a.alerts,
-        |x| x.sid,
-        |x| x.date_generated,
-        (Some(from), until),
-        |x| level.is_none_or(|l| l == x.log_level),
-        &filters,
-        |x| render::alert(x, a),
+        paging::Listing {
+            key: "alerts",
+            list: &a.alerts,
+            sid_of: &|x| x.sid,
+            time_of: &|x| x.date_generated,
+            window: (Some(from), until),
+            matches: &|x| level.is_none_or(|l| l == x.log_level),
+            filters: &filters,
+            render: &|x| render::alert(x, a),
+        },
     )
 }
 
@@ -294,14 +287,16 @@ fn attempts(ctx: &Ctx<'_>, a: &AccountData) -> Result<Vec<u8>, ApiError> {
     let filters = ctx.query.echo(ATTEMPTS_FILTERS, |_, _| None);
     meta_list(
         ctx,
-        "attempts",
-        &a.verify_attempts,
-        |v| v.sid,
-        |v| v.date_created,
-        (f.from, f.until),
-        |v| f.matches(v),
-        &filters,
-        |v| render::verify_attempt(v, a),
+        paging::Listing {
+            key: "attempts",
+            list: &a.verify_attempts,
+            sid_of: &|v| v.sid,
+            time_of: &|v| v.date_created,
+            window: (f.from, f.until),
+            matches: &|v| f.matches(v),
+            filters: &filters,
+            render: &|v| render::verify_attempt(v, a),
+        },
     )
 }
 

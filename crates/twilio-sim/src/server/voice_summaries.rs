@@ -31,6 +31,7 @@
 
 use super::Ctx;
 use super::error::ApiError;
+use super::paging;
 use super::product::{bad_date, meta_list, relative_or_instant};
 use super::query::Query;
 use crate::dataset::AccountData;
@@ -238,13 +239,15 @@ pub(super) fn list(ctx: &Ctx<'_>, a: &AccountData) -> Result<Vec<u8>, ApiError> 
     let filters = q.echo(FILTERS, |_, _| None);
     meta_list(
         ctx,
-        "call_summaries",
-        calls,
-        |c| c.sid,
-        |c| c.start_time,
-        (Some(from), until),
-        |c| filter.matches(c),
-        &filters,
-        |c| render::call_summary(c, owner),
+        paging::Listing {
+            key: "call_summaries",
+            list: calls,
+            sid_of: &|c| c.sid,
+            time_of: &|c| c.start_time,
+            window: (Some(from), until),
+            matches: &|c| filter.matches(c),
+            filters: &filters,
+            render: &|c| render::call_summary(c, owner),
+        },
     )
 }

@@ -192,6 +192,20 @@ pub async fn update(
     })
 }
 
+/// The name of the `n`th copy of a metric named `original`: "NAME (copy)", then "NAME (copy 2)",
+/// ..., with NAME shortened (by characters) so the whole stays within the one rule for names,
+/// since a metric named at the limit would otherwise have a copy no form could save again.
+fn copy_name(original: &str, n: u32) -> String {
+    let suffix = if n == 1 {
+        " (copy)".to_owned()
+    } else {
+        format!(" (copy {n})")
+    };
+    let room = crate::Name::MAX.saturating_sub(suffix.chars().count());
+    let base: String = original.chars().take(room).collect();
+    format!("{}{suffix}", base.trim_end())
+}
+
 /// Copies a metric under the first free name "NAME (copy)", "NAME (copy 2)", ... with the
 /// same request, expression and connection, puts the copy on the Metrics screen and queues its
 /// backfill. The copy is where an edit can be tried without touching the original's history.
@@ -204,11 +218,11 @@ pub async fn duplicate(store: &AnyStore, id: MetricId, now_ms: i64) -> AppResult
                 original.name
             ))
         })?;
-    let mut name = format!("{} (copy)", original.name);
     let mut n = 1;
+    let mut name = copy_name(&original.name, n);
     while store.metric_by_name(&name).await?.is_some() {
         n += 1;
-        name = format!("{} (copy {n})", original.name);
+        name = copy_name(&original.name, n);
     }
     definition["description"]["name"] = serde_json::Value::String(name.clone());
     let copy = store
@@ -335,4 +349,27 @@ pub async fn add_from_library(
         enqueue_sync(store, m.id, now_ms).await?;
     }
     Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::copy_name;
+
+    #[test]
+    fn a_copy_of_a_name_at_the_limit_keeps_within_the_limit() {
+        let long = "é".repeat(crate::Name::MAX);
+        let first = copy_name(&long, 1);
+        assert_eq!(first.chars().count(), crate::Name::MAX);
+        assert!(first.ends_with("é (copy)"));
+        let tenth = copy_name(&long, 10);
+        assert_eq!(tenth.chars().count(), crate::Name::MAX);
+        assert!(tenth.ends_with(" (copy 10)"));
+        assert!(crate::Name::parse(&tenth).is_ok());
+    }
+
+    #[test]
+    fn a_short_name_is_copied_whole() {
+        assert_eq!(copy_name("Messages sent", 1), "Messages sent (copy)");
+        assert_eq!(copy_name("Messages sent", 3), "Messages sent (copy 3)");
+    }
 }

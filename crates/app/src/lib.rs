@@ -30,6 +30,10 @@ pub use error::{AppError, AppResult};
 pub use metrics::MetricUpdate;
 pub use names::{BoardName, Label, Name, NameError, TokenName, UserName};
 pub use pool::{Blocking, Pool};
+pub use watching::{AlertInput, ChannelInput, GoalInput, ScorecardInput};
+
+use store::{AlertId, AlertRow, ChannelId, ChannelRow, GoalId, GoalRow};
+use store::{ScorecardId, ScorecardRow};
 
 /// What every operation runs against. Cheap to clone.
 #[derive(Clone)]
@@ -40,6 +44,7 @@ pub struct App {
     clock: Clock,
     pool: Arc<dyn Pool>,
     sync: SyncConfig,
+    loopback_channels: bool,
 }
 
 impl App {
@@ -53,6 +58,7 @@ impl App {
             clock: Clock::system(),
             pool: Arc::new(Blocking),
             sync: SyncConfig::default(),
+            loopback_channels: false,
         }
     }
 
@@ -74,6 +80,12 @@ impl App {
     /// How a metric whose expression changed is recomputed from its stored pages.
     pub fn with_sync(mut self, sync: SyncConfig) -> Self {
         self.sync = sync;
+        self
+    }
+
+    /// Lets channels send to loopback addresses: for tests with a local receiver only.
+    pub fn with_loopback_channels(mut self, allow: bool) -> Self {
+        self.loopback_channels = allow;
         self
     }
 
@@ -233,6 +245,74 @@ impl App {
     ) -> AppResult<(String, TokenInfo)> {
         let now = self.clock.now_ms();
         people::create_token(self.accounts(), user_id, name, now).await
+    }
+}
+
+impl App {
+    // ------------------------------------------------------------ goals, alerts, scorecards, channels
+
+    pub async fn create_goal(&self, input: GoalInput) -> AppResult<GoalRow> {
+        let now = self.clock.now_ms();
+        watching::create_goal(&self.store, input, now).await
+    }
+
+    pub async fn update_goal(&self, id: GoalId, input: GoalInput) -> AppResult<GoalRow> {
+        let now = self.clock.now_ms();
+        watching::update_goal(&self.store, id, input, now).await
+    }
+
+    pub async fn delete_goal(&self, id: GoalId) -> AppResult<()> {
+        watching::delete_goal(&self.store, id).await
+    }
+
+    pub async fn create_alert(&self, input: AlertInput) -> AppResult<AlertRow> {
+        let now = self.clock.now_ms();
+        watching::create_alert(&self.store, input, now).await
+    }
+
+    pub async fn update_alert(&self, id: AlertId, input: AlertInput) -> AppResult<AlertRow> {
+        let now = self.clock.now_ms();
+        watching::update_alert(&self.store, id, input, now).await
+    }
+
+    pub async fn delete_alert(&self, id: AlertId) -> AppResult<()> {
+        watching::delete_alert(&self.store, id).await
+    }
+
+    pub async fn create_scorecard(&self, input: ScorecardInput) -> AppResult<ScorecardRow> {
+        let now = self.clock.now_ms();
+        watching::create_scorecard(&self.store, input, now).await
+    }
+
+    pub async fn update_scorecard(
+        &self,
+        id: ScorecardId,
+        input: ScorecardInput,
+    ) -> AppResult<ScorecardRow> {
+        let now = self.clock.now_ms();
+        watching::update_scorecard(&self.store, id, input, now).await
+    }
+
+    pub async fn delete_scorecard(&self, id: ScorecardId) -> AppResult<()> {
+        watching::delete_scorecard(&self.store, id).await
+    }
+
+    pub async fn create_channel(&self, input: ChannelInput) -> AppResult<ChannelRow> {
+        let now = self.clock.now_ms();
+        watching::create_channel(&self.store, input, self.loopback_channels, now).await
+    }
+
+    pub async fn update_channel(
+        &self,
+        id: ChannelId,
+        input: ChannelInput,
+    ) -> AppResult<ChannelRow> {
+        let now = self.clock.now_ms();
+        watching::update_channel(&self.store, id, input, self.loopback_channels, now).await
+    }
+
+    pub async fn delete_channel(&self, id: ChannelId) -> AppResult<()> {
+        watching::delete_channel(&self.store, id).await
     }
 }
 

@@ -3,12 +3,14 @@
 //! metrics, goals and channels that exist. A reference that does not exist is a mistake in the
 //! input (`Invalid` on its field), not a missing resource.
 //!
-//! Phase 1 of issue 16: the API and the pages still make their own checks; they switch to
-//! these next.
+//! The operations (create, update, delete) are the one way each of these changes the store; the
+//! API and the pages switch to them from their own copies of the checks.
 
+use domain::Secret;
+use store::{AlertId, AlertRow, ChannelRow, GoalRow, NewChannel, ScorecardId, ScorecardRow};
 use store::{AnyStore, ChannelId, GoalId, MetricId, NewAlert, NewGoal, NewScorecard, Store};
-use store::{StoreError, StoredMetric, WatchStore};
-use watch::{AlertSpec, GoalSpec, ScorecardSpec};
+use store::{SecretChange, StoreError, StoredMetric, WatchStore};
+use watch::{AlertSpec, ChannelConfig, GoalSpec, ScorecardSpec, SmtpTls};
 
 use crate::{AppError, AppResult, BoardName, Name};
 
@@ -150,4 +152,233 @@ pub fn board_name(name: &str) -> AppResult<BoardName> {
 /// A block's title: empty, or at most 200 characters.
 pub fn block_title(title: &str) -> AppResult<String> {
     Ok(crate::names::block_title(title)?)
+}
+
+// ---------------------------------------------------------------- operations
+
+/// A goal as a person or a script gives it, before any check.
+#[derive(Debug, Clone)]
+pub struct GoalInput {
+    pub name: String,
+    pub metric_id: i64,
+    pub spec: GoalSpec,
+}
+
+/// How many finished periods a new goal's history starts with, read from the stored data.
+pub const GOAL_BACKFILL: usize = 12;
+
+/// Saves a new goal and writes its history for the periods already behind it.
+pub async fn create_goal(store: &AnyStore, input: GoalInput, now_ms: i64) -> AppResult<GoalRow> {
+    let new = goal_checked(store, &input.name, input.metric_id, input.spec).await?;
+    let goal = store.create_goal(&new, now_ms).await?;
+    notify::evaluator::record_goal(store, &goal, now_ms, GOAL_BACKFILL).await?;
+    Ok(goal)
+}
+
+pub async fn update_goal(
+    store: &AnyStore,
+    id: GoalId,
+    input: GoalInput,
+    now_ms: i64,
+) -> AppResult<GoalRow> {
+    let new = goal_checked(store, &input.name, input.metric_id, input.spec).await?;
+    Ok(store.update_goal(id, &new, now_ms).await?)
+}
+
+pub async fn delete_goal(store: &AnyStore, id: GoalId) -> AppResult<()> {
+    gone(store.delete_goal(id).await?, "goal", id.0)
+}
+
+/// An alert as a person or a script gives it, before any check.
+#[derive(Debug, Clone)]
+pub struct AlertInput {
+    pub name: String,
+    pub metric_id: i64,
+    pub spec: AlertSpec,
+    pub enabled: bool,
+    pub channels: Vec<i64>,
+}
+
+pub async fn create_alert(store: &AnyStore, input: AlertInput, now_ms: i64) -> AppResult<AlertRow> {
+    let new = alert_input_checked(store, input).await?;
+    Ok(store.create_alert(&new, now_ms).await?)
+}
+
+pub async fn update_alert(
+    store: &AnyStore,
+    id: AlertId,
+    input: AlertInput,
+    now_ms: i64,
+) -> AppResult<AlertRow> {
+    let new = alert_input_checked(store, input).await?;
+    Ok(store.update_alert(id, &new, now_ms).await?)
+}
+
+async fn alert_input_checked(store: &AnyStore, input: AlertInput) -> AppResult<NewAlert> {
+    alert_checked(
+        store,
+        &input.name,
+        input.metric_id,
+        input.spec,
+        input.enabled,
+        &input.channels,
+    )
+    .await
+}
+
+pub async fn delete_alert(store: &AnyStore, id: AlertId) -> AppResult<()> {
+    gone(store.delete_alert(id).await?, "alert", id.0)
+}
+
+/// A scorecard as a person or a script gives it, before any check.
+#[derive(Debug, Clone)]
+pub struct ScorecardInput {
+    pub name: String,
+    pub spec: ScorecardSpec,
+    pub channels: Vec<i64>,
+}
+
+pub async fn create_scorecard(
+    store: &AnyStore,
+    input: ScorecardInput,
+    now_ms: i64,
+) -> AppResult<ScorecardRow> {
+    let (new, next) =
+        scorecard_checked(store, &input.name, input.spec, &input.channels, now_ms).await?;
+    Ok(store.create_scorecard(&new, next, now_ms).await?)
+}
+
+pub async fn update_scorecard(
+    store: &AnyStore,
+    id: ScorecardId,
+    input: ScorecardInput,
+    now_ms: i64,
+) -> AppResult<ScorecardRow> {
+    let (new, next) =
+        scorecard_checked(store, &input.name, input.spec, &input.channels, now_ms).await?;
+    Ok(store.update_scorecard(id, &new, next, now_ms).await?)
+}
+
+pub async fn delete_scorecard(store: &AnyStore, id: ScorecardId) -> AppResult<()> {
+    gone(store.delete_scorecard(id).await?, "scorecard", id.0)
+}
+
+/// A channel as a person or a script gives it. An empty secret means none was given: forms
+/// never show a stored secret, so an empty field keeps it on update.
+#[derive(Debug, Clone)]
+pub struct ChannelInput {
+    pub name: String,
+    pub config: ChannelConfig,
+    pub secret: Option<Secret>,
+    /// On update, with no new secret: remove the stored one.
+    pub clear_secret: bool,
+}
+
+impl ChannelInput {
+    fn given_secret(&self) -> Option<&Secret> {
+        self.secret.as_ref().filter(|s| !s.expose().is_empty())
+    }
+}
+
+/// The channel's configuration is one it can send with: an SMTP host, TLS before credentials,
+/// real addresses, and a URL `notify` will send to (https, a public host, unless
+/// `allow_loopback` for tests).
+pub fn channel_checked(input: &ChannelInput, allow_loopback: bool) -> AppResult<Name> {
+    let name = Name::parse(&input.name)?;
+    match &input.config {
+        ChannelConfig::Email {
+            host,
+            tls,
+            username,
+            from,
+            to,
+            ..
+        } => {
+            if host.trim().is_empty() {
+                return Err(AppError::invalid(
+                    "config.host",
+                    "the SMTP host is required",
+                ));
+            }
+            if *tls == SmtpTls::None && username.is_some() {
+                return Err(AppError::invalid(
+                    "config.tls",
+                    "credentials are never sent without TLS",
+                ));
+            }
+            if to.is_empty() || !from.contains('@') || to.iter().any(|t| !t.contains('@')) {
+                return Err(AppError::invalid(
+                    "config.to",
+                    "a sender and at least one recipient address are required",
+                ));
+            }
+        }
+        ChannelConfig::Slack => {
+            if let Some(url) = input.given_secret() {
+                notify::check_url(url.expose(), allow_loopback)
+                    .map_err(|e| AppError::invalid("secret", e.to_string()))?;
+            }
+        }
+        ChannelConfig::Webhook { url } => {
+            notify::check_url(url, allow_loopback)
+                .map_err(|e| AppError::invalid("config.url", e.to_string()))?;
+        }
+    }
+    Ok(name)
+}
+
+pub async fn create_channel(
+    store: &AnyStore,
+    input: ChannelInput,
+    allow_loopback: bool,
+    now_ms: i64,
+) -> AppResult<ChannelRow> {
+    let name = channel_checked(&input, allow_loopback)?;
+    let needs_secret = matches!(
+        input.config,
+        ChannelConfig::Slack | ChannelConfig::Webhook { .. }
+    );
+    let secret = input.given_secret().cloned();
+    if needs_secret && secret.is_none() {
+        return Err(AppError::invalid(
+            "secret",
+            "Slack needs its webhook URL and a webhook its signing key",
+        ));
+    }
+    let new = NewChannel {
+        name: name.into_string(),
+        config: input.config,
+        secret,
+    };
+    Ok(store.create_channel(&new, now_ms).await?)
+}
+
+pub async fn update_channel(
+    store: &AnyStore,
+    id: ChannelId,
+    input: ChannelInput,
+    allow_loopback: bool,
+    now_ms: i64,
+) -> AppResult<ChannelRow> {
+    let name = channel_checked(&input, allow_loopback)?;
+    let change = match (input.given_secret(), input.clear_secret) {
+        (Some(s), _) => SecretChange::Set(s.clone()),
+        (None, true) => SecretChange::Clear,
+        (None, false) => SecretChange::Keep,
+    };
+    Ok(store
+        .update_channel(id, name.as_str(), &input.config, &change, now_ms)
+        .await?)
+}
+
+pub async fn delete_channel(store: &AnyStore, id: ChannelId) -> AppResult<()> {
+    gone(store.delete_channel(id).await?, "channel", id.0)
+}
+
+fn gone(deleted: bool, what: &str, id: i64) -> AppResult<()> {
+    if deleted {
+        Ok(())
+    } else {
+        Err(AppError::NotFound(format!("{what} {id} does not exist")))
+    }
 }

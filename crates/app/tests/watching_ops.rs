@@ -6,7 +6,7 @@ mod support;
 
 use app::{AlertInput, AppError, ChannelInput, GoalInput, ScorecardInput};
 use serde_json::json;
-use store::{AlertId, ChannelId, GoalId, ScorecardId, Store, WatchStore};
+use store::{AlertId, ChannelId, GoalId, ScorecardId, WatchStore};
 use support::{T0, backends, connection, metric};
 
 fn goal_spec() -> watch::GoalSpec {

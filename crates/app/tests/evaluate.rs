@@ -195,3 +195,102 @@ async fn finding_3_while_a_send_hangs_the_running_evaluator_fires_an_alert_and_s
     // The stuck send is still stuck: stopping is the binary's deadline, not this loop's.
     running.abort();
 }
+
+/// The loop reads the clock it is given, for evaluating and for sending: a metric synced now
+/// goes stale only when that clock moves two days on, and the alert's message is stamped and
+/// sent at the clock's instant, not the system's.
+#[tokio::test]
+async fn the_running_evaluator_evaluates_and_sends_at_its_clocks_instant() {
+    use store::{NewAlert, NewMetric, NewSyncRun, RunStatus, Store as _, SyncRunEnd};
+    const DAY_MS: i64 = 24 * 3_600_000;
+    let rx = WebhookReceiver::start().await;
+    let (s, _dir) = store().await;
+    let s = std::sync::Arc::new(s);
+    let now = jiff::Timestamp::now().as_millisecond();
+    let hook = webhook_channel(&s, "hook", rx.url("/h"), now).await;
+    let m = s
+        .create_metric(
+            &NewMetric {
+                name: "Messages".into(),
+                connection_id: None,
+                definition: "{}".into(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let run = s
+        .start_sync_run(&NewSyncRun {
+            metric_id: m.id,
+            from_ms: now - 3_600_000,
+            to_ms: now,
+            started_ms: now,
+        })
+        .await
+        .unwrap();
+    s.finish_sync_run(
+        run,
+        &SyncRunEnd {
+            status: RunStatus::Succeeded,
+            ledger: serde_json::json!({}),
+            error: None,
+            finished_ms: now,
+        },
+    )
+    .await
+    .unwrap();
+    s.create_alert(
+        &NewAlert {
+            name: "stale".into(),
+            metric_id: m.id,
+            spec: watch::AlertSpec::Sync {
+                builtin: watch::alert::BuiltinAlert::Stale { after_ms: DAY_MS },
+            },
+            enabled: true,
+            channels: vec![hook],
+        },
+        now,
+    )
+    .await
+    .unwrap();
+
+    let time = app::ManualTime::at(now);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(app::evaluate::run_evaluator(
+        s.clone(),
+        Sender::new(Policy {
+            allow_loopback: true,
+            ..Policy::default()
+        })
+        .unwrap(),
+        Backoff::default(),
+        Duration::from_millis(50),
+        time.clone().into(),
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
+    // Several passes at the synced instant: nothing is stale yet.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(rx.received().is_empty(), "fired before the clock moved");
+
+    let later = now + 2 * DAY_MS;
+    time.set(later);
+    let started = std::time::Instant::now();
+    while rx.received().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the alert did not fire when the loop's clock moved on"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let at = jiff::Timestamp::from_millisecond(later)
+        .unwrap()
+        .to_string();
+    let body = rx.received()[0].json();
+    assert_eq!(body["event"], "alert.fired");
+    assert_eq!(body["data"]["at"], at.as_str());
+    assert_eq!(body["sent_at"], at.as_str());
+    let _ = stop_tx.send(());
+    running.await.unwrap();
+}

@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod clock;
 pub mod connections;
 mod error;
+pub mod evaluate;
 pub mod metrics;
 pub mod names;
 pub mod people;

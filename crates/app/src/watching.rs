@@ -164,14 +164,12 @@ pub struct GoalInput {
     pub spec: GoalSpec,
 }
 
-/// How many finished periods a new goal's history starts with, read from the stored data.
-pub const GOAL_BACKFILL: usize = 12;
-
 /// Saves a new goal and writes its history for the periods already behind it.
 pub async fn create_goal(store: &AnyStore, input: GoalInput, now_ms: i64) -> AppResult<GoalRow> {
     let new = goal_checked(store, &input.name, input.metric_id, input.spec).await?;
     let goal = store.create_goal(&new, now_ms).await?;
-    notify::evaluator::record_goal(store, &goal, now_ms, GOAL_BACKFILL).await?;
+    // Its history starts with the periods already behind it, from the stored data.
+    crate::evaluate::record_goal(store, &goal, now_ms, crate::evaluate::GOAL_BACKFILL).await?;
     Ok(goal)
 }
 

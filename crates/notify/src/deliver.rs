@@ -80,7 +80,7 @@ impl DeliverReport {
 }
 
 /// Deliveries sent at once by one pass: a channel that hangs holds one of them, not the rest.
-pub(crate) const PARALLEL_SENDS: usize = 4;
+pub const PARALLEL_SENDS: usize = 4;
 
 /// How long a claim is leased. A pass stops taking new claims after [`pass_budget`], and an
 /// attempt ends within `Timeouts::send`, so an attempt claimed by a pass that is still alive

@@ -9,13 +9,11 @@
 
 mod deliver;
 mod email;
-pub mod evaluator;
 mod guard;
 mod message;
 mod webhook;
 
-pub use deliver::{Backoff, DeliverReport, deliver_due, deliver_now};
-pub use evaluator::{TickReport, evaluate, run_evaluator, tick};
+pub use deliver::{Backoff, DeliverReport, PARALLEL_SENDS, deliver_due, deliver_now};
 pub use guard::check_url;
 pub use message::{EventKind, InlineImage, Message};
 pub use webhook::{SIGNATURE_HEADER, TIMESTAMP_HEADER, VerifyError, sign, verify, webhook_body};

@@ -231,7 +231,7 @@ mod tests {
             decimals: d.format.decimals,
             currency: d.format.currency.clone(),
         };
-        let messages = notify::evaluator::number_format(definition);
+        let messages = app::evaluate::number_format(definition);
         assert_eq!(summary.number_format(), messages);
         let screen = charts::format_full(summary.value, &summary.number_format());
         assert_eq!(screen, "-€1,234.50");

@@ -3,12 +3,12 @@
 //! credentials and addresses mail goes to, so only admins change them. Channel secrets never
 //! leave the server: a channel shows whether it has one.
 
+use app::evaluate::{buckets, goal_progress, scorecard_lines};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::{SignedDuration, Timestamp};
-use notify::evaluator::{buckets, goal_progress, scorecard_lines};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use store::{
@@ -146,11 +146,11 @@ pub async fn goal_create(
     let new = goal_checked(&state, body).await?;
     let g = state.store().create_goal(&new, now_ms()).await?;
     // Its history starts with the periods already behind it, from the stored data.
-    notify::evaluator::record_goal(
+    app::evaluate::record_goal(
         state.store().as_ref(),
         &g,
         now_ms(),
-        notify::evaluator::GOAL_BACKFILL,
+        app::evaluate::GOAL_BACKFILL,
     )
     .await?;
     Ok((

@@ -2,13 +2,13 @@
 //! and the history of one goal or alert. They go through the same checks as the API
 //! (`watch_api`), and forms carry the session's CSRF token like every other page.
 
+use app::evaluate::goal_progress;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use charts::format_plain as number;
 use jiff::{SignedDuration, Timestamp};
-use notify::evaluator::goal_progress;
 use store::{
     AlertId, ChannelId, GoalId, MetricId, NewAlert, NewChannel, NewGoal, NewScorecard, Store,
     WatchStore,
@@ -269,11 +269,11 @@ pub async fn goal_create(State(state): State<AppState>, caller: Caller, body: By
     };
     if let Ok(g) = &result {
         // Its history starts with the periods already behind it, from the stored data.
-        notify::evaluator::record_goal(
+        app::evaluate::record_goal(
             state.store().as_ref(),
             g,
             Timestamp::now().as_millisecond(),
-            notify::evaluator::GOAL_BACKFILL,
+            app::evaluate::GOAL_BACKFILL,
         )
         .await?;
     }
@@ -508,7 +508,7 @@ pub async fn alert_backtest(
     let outcome = async {
         let rule = rule_from(&f)?;
         let metric = state.store().metric(MetricId(f.id("metric")?)).await?;
-        let all = notify::evaluator::buckets(
+        let all = app::evaluate::buckets(
             state.store().as_ref(),
             metric.id,
             i64::MIN / 2,

@@ -45,7 +45,7 @@ async fn app_with_synced_metric() -> (WebApp, store::StoredMetric) {
 
 async fn tick(app: &WebApp, at_ms: i64) {
     let sender = notify::Sender::new(notify::Policy::default()).unwrap();
-    notify::tick(
+    app::evaluate::tick(
         app.state.store().as_ref(),
         &sender,
         notify::Backoff::default(),

@@ -162,7 +162,7 @@ async fn an_alert_fires_once_per_breach_keeps_its_cool_down_and_resolves() {
 
     let store = app.state.store().as_ref();
     let tick = |at: i64| async move {
-        notify::tick(store, &sender(), notify::Backoff::default(), at + 60_000)
+        app::evaluate::tick(store, &sender(), notify::Backoff::default(), at + 60_000)
             .await
             .unwrap()
     };
@@ -359,7 +359,7 @@ async fn a_scorecard_email_holds_the_values_of_the_simulators_data() {
         )
         .await
         .unwrap();
-    let r = notify::tick(
+    let r = app::evaluate::tick(
         store,
         &sender(),
         notify::Backoff::default(),
@@ -465,7 +465,7 @@ async fn a_goal_shows_progress_pace_and_projection_and_keeps_history() {
         assert!((p["projection"].as_f64().unwrap() - so_far / elapsed).abs() < 1e-6);
     }
     let id = g["id"].as_i64().unwrap();
-    notify::tick(
+    app::evaluate::tick(
         app.state.store().as_ref(),
         &sender(),
         notify::Backoff::default(),
@@ -582,7 +582,7 @@ async fn the_screens_create_a_goal_an_alert_after_a_backtest_a_scorecard_and_sho
     // A firing shows in the history page.
     let counts = sent_per_hour();
     let h = *counts.iter().rev().find(|(_, v)| **v > 0.0).unwrap().0;
-    notify::tick(
+    app::evaluate::tick(
         app.state.store().as_ref(),
         &sender(),
         notify::Backoff::default(),
@@ -858,7 +858,7 @@ async fn the_sync_health_form_adds_the_built_in_alerts_and_a_failed_sync_fires_o
         )
         .await
         .unwrap();
-    notify::tick(
+    app::evaluate::tick(
         store.as_ref(),
         &sender(),
         notify::Backoff::default(),
@@ -1221,7 +1221,7 @@ async fn finding_3_a_hanging_smtp_channel_neither_holds_a_webhook_nor_stops_aler
             let started = std::time::Instant::now();
             let r = tokio::time::timeout(
                 std::time::Duration::from_secs(30),
-                notify::tick(store, sender, notify::Backoff::default(), at),
+                app::evaluate::tick(store, sender, notify::Backoff::default(), at),
             )
             .await
             .expect("a tick must end while an SMTP server hangs")

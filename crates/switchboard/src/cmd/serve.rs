@@ -171,11 +171,12 @@ impl Background {
         };
         // Alerts, goals, scorecards and deliveries run beside the worker, also with
         // --no-worker: they only read what syncing stored.
-        let evaluator = tokio::spawn(notify::run_evaluator(
+        let evaluator = tokio::spawn(app::evaluate::run_evaluator(
             Arc::clone(store),
             notify::Sender::new(notify::Policy::default()).map_err(|e| anyhow::anyhow!("{e}"))?,
             notify::Backoff::default(),
             Duration::from_secs(15),
+            app::Clock::system(),
             stop.requested(),
         ));
         Ok(Self {

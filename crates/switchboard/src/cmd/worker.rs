@@ -53,11 +53,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             metric_sync::presence::keep_present(store.as_ref(), &id, "worker", stop).await;
         })
     };
-    let evaluator = tokio::spawn(notify::run_evaluator(
+    let evaluator = tokio::spawn(app::evaluate::run_evaluator(
         Arc::clone(&store),
         notify::Sender::new(notify::Policy::default()).map_err(|e| anyhow::anyhow!("{e}"))?,
         notify::Backoff::default(),
         Duration::from_secs(15),
+        app::Clock::system(),
         stop.requested(),
     ));
     let worker = tokio::spawn(run_worker(

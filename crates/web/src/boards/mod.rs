@@ -657,13 +657,9 @@ async fn followed_goal(
         Ok(p) => p,
         Err(e) => return Ok(Err(format!("goal {:?}: {e}", goal.name))),
     };
-    let progress = notify::evaluator::goal_progress(
-        state.store().as_ref(),
-        &goal,
-        period,
-        now.as_millisecond(),
-    )
-    .await?;
+    let progress =
+        app::evaluate::goal_progress(state.store().as_ref(), &goal, period, now.as_millisecond())
+            .await?;
     Ok(Ok(compute::GoalShown {
         id,
         name: goal.name,

@@ -1,7 +1,10 @@
-//! The evaluator: one [`tick`] evaluates alerts, records goal periods, runs due scorecards and
-//! sends due deliveries. `serve` and `worker` call it on a short clock; an alert is evaluated
-//! when its metric finished a sync since the alert's last evaluation, or when the clock interval
-//! has passed, so "after each sync" needs no hook in the sync worker.
+//! Evaluating what is stored: one [`tick`] evaluates alerts, records goal periods, runs due
+//! scorecards (each decision and its message queued as a delivery), then has `notify` send the
+//! due deliveries. `serve` and `worker` run [`run_evaluator`] on a short clock; an alert is
+//! evaluated when its metric finished a sync since the alert's last evaluation, or when the
+//! clock interval has passed, so "after each sync" needs no hook in the sync worker. This lives
+//! in `app`, not `notify`, because it changes stored state (alert states and events, goal
+//! history, scorecard runs, queued deliveries); `notify` only delivers.
 
 use charts::format_full;
 use futures::StreamExt as _;
@@ -15,9 +18,9 @@ use store::{
 use watch::alert::{BuiltinAlert, SyncHealth, Transition, step};
 use watch::{AlertSpec, Baseline};
 
-use crate::Sender;
-use crate::deliver::{Backoff, DeliverReport, deliver_due};
-use crate::message::{EventKind, Message};
+use notify::{Backoff, DeliverReport, EventKind, InlineImage, Message, Sender, deliver_due};
+
+use crate::Clock;
 
 /// How often an alert is evaluated on the clock alone, without a new sync.
 pub const CLOCK_EVERY_MS: i64 = 5 * 60_000;
@@ -550,7 +553,7 @@ async fn scorecard_message<S: Store + WatchStore>(
             escape(&change),
             escape(&l.metric),
         ));
-        images.push(crate::message::InlineImage {
+        images.push(InlineImage {
             cid,
             svg: charts::sparkline(&l.row.series, 120, 28, charts::Ink::Literal(colour)),
         });
@@ -581,7 +584,7 @@ async fn scorecard_message<S: Store + WatchStore>(
 }
 
 /// Runs [`tick`]'s two halves every `every` until `shutdown` resolves: the loop `serve` and
-/// `worker` spawn. Evaluating and sending are separate loops, so a slow or stuck send never
+/// `worker` spawn. Each pass reads `clock` once, and evaluates or sends at that instant. Evaluating and sending are separate loops, so a slow or stuck send never
 /// delays an alert's evaluation; a tick that queued messages wakes the sending loop at once.
 /// Several processes may run it on one PostgreSQL store: alert transitions, scorecard runs and
 /// deliveries are each claimed by one of them.
@@ -590,6 +593,7 @@ pub async fn run_evaluator<S: Store + WatchStore>(
     sender: Sender,
     backoff: Backoff,
     every: std::time::Duration,
+    clock: Clock,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -602,7 +606,7 @@ pub async fn run_evaluator<S: Store + WatchStore>(
     };
     let evaluating = async {
         loop {
-            let now_ms = Timestamp::now().as_millisecond();
+            let now_ms = clock.now_ms();
             match evaluate(store.as_ref(), now_ms).await {
                 Ok(r) if r != TickReport::default() => {
                     tracing::info!(report = ?r, "evaluator tick");
@@ -624,20 +628,20 @@ pub async fn run_evaluator<S: Store + WatchStore>(
         // messages were queued, even while an older one still waits on a stuck send, so a
         // message that is due goes out at once; at most `OVERLAPPING_PASSES` run at a time.
         let mut passes = futures::stream::FuturesUnordered::new();
-        let mut clock = tokio::time::interval(every);
-        clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut due = false;
         loop {
             if due && passes.len() < OVERLAPPING_PASSES {
                 due = false;
-                let now_ms = Timestamp::now().as_millisecond();
+                let now_ms = clock.now_ms();
                 passes.push(deliver_due(store.as_ref(), &sender, backoff, now_ms));
             }
             tokio::select! {
                 () = stopped() => break,
                 Some(done) = passes.next(), if !passes.is_empty() => log_pass(done),
                 () = queued.notified() => due = true,
-                _ = clock.tick() => due = true,
+                _ = ticks.tick() => due = true,
             }
         }
         // Sends under way may finish; the process's own deadline bounds how long.
@@ -653,7 +657,7 @@ pub async fn run_evaluator<S: Store + WatchStore>(
 }
 
 /// Passes of [`deliver_due`] the running evaluator lets overlap: each sends
-/// [`crate::deliver::PARALLEL_SENDS`] at a time, so at most twice that many sends are under way.
+/// [`notify::PARALLEL_SENDS`] at a time, so at most twice that many sends are under way.
 const OVERLAPPING_PASSES: usize = 2;
 
 fn log_pass(done: Result<DeliverReport, StoreError>) {

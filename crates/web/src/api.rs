@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use store::{BucketQuery, ConnectionId, MetricId, Store};
 
-use crate::accounts::Role;
 use crate::auth::Caller;
 use crate::error::{ApiError, JsonBody, WebError};
 use crate::ops;
@@ -47,8 +46,7 @@ pub async fn me(caller: Caller) -> ApiResult {
     Ok(Json(&caller.user).into_response())
 }
 
-pub async fn connections(State(state): State<AppState>, caller: Caller) -> ApiResult {
-    caller.require(Role::Editor)?;
+pub async fn connections(State(state): State<AppState>, _caller: Caller) -> ApiResult {
     let list: Vec<ConnectionOut> = state
         .store()
         .list_connections()
@@ -73,10 +71,9 @@ pub struct ConnectionIn {
 
 pub async fn connection_create(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     JsonBody(body): JsonBody<ConnectionIn>,
 ) -> ApiResult {
-    caller.require(Role::Admin)?;
     let (conn, check) = ops::add_connection(
         &state,
         &body.label,
@@ -94,10 +91,9 @@ pub async fn connection_create(
 
 pub async fn connection_test(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Admin)?;
     let conn = state.store().connection(ConnectionId(id)).await?;
     let check = ops::check_connection(&state, &conn).await;
     Ok(Json(json!({ "check": check, "message": check.to_string() })).into_response())
@@ -110,21 +106,19 @@ pub struct ConnectionPatch {
 
 pub async fn connection_rename(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     JsonBody(patch): JsonBody<ConnectionPatch>,
 ) -> ApiResult {
-    caller.require(Role::Admin)?;
     let conn = ops::rename_connection(state.store(), ConnectionId(id), &patch.label).await?;
     Ok(Json(ConnectionOut::from(&conn)).into_response())
 }
 
 pub async fn connection_delete(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Admin)?;
     let stopped = ops::remove_connection(state.store(), ConnectionId(id)).await?;
     Ok(Json(json!({ "deleted": id, "metrics_stopped": stopped })).into_response())
 }
@@ -150,8 +144,7 @@ fn metric_out(m: &store::StoredMetric) -> MetricOut {
     }
 }
 
-pub async fn metrics(State(state): State<AppState>, caller: Caller) -> ApiResult {
-    caller.require(Role::Viewer)?;
+pub async fn metrics(State(state): State<AppState>, _caller: Caller) -> ApiResult {
     let now = Timestamp::now();
     let mut out = Vec::new();
     for m in state.store().list_metrics().await? {
@@ -163,10 +156,9 @@ pub async fn metrics(State(state): State<AppState>, caller: Caller) -> ApiResult
 
 pub async fn metric(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Viewer)?;
     let m = state.store().metric(MetricId(id)).await?;
     let summary = views::summarize(state.store(), &m, Timestamp::now()).await?;
     Ok(Json(json!({ "metric": metric_out(&m), "summary": summary })).into_response())
@@ -213,10 +205,9 @@ pub const PREVIEW_ROWS: usize = 50;
 /// and bad ones with reasons, and the fetch's ledger.
 pub async fn metric_preview(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     JsonBody(body): JsonBody<PreviewIn>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     let def = check_definition(&body.definition)?;
     let expression = def
         .compile(metric::Limits::default())
@@ -289,10 +280,9 @@ pub async fn metric_preview(
 
 pub async fn metric_create(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     JsonBody(body): JsonBody<MetricIn>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     let def = check_definition(&body.definition)?;
     let (m, _job) =
         ops::create_metric(state.store(), &def, body.on_metrics_screen.unwrap_or(true)).await?;
@@ -305,11 +295,10 @@ pub async fn metric_create(
 
 pub async fn metric_update(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<MetricIn>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     state.store().metric(MetricId(id)).await?;
     let def = check_definition(&body.definition)?;
     let update = ops::update_metric(&state, MetricId(id), &def).await?;
@@ -324,10 +313,9 @@ pub async fn metric_update(
 
 pub async fn metric_delete(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     if !ops::delete_metric(state.store(), MetricId(id)).await? {
         return Err(WebError::NotFound(format!("no metric {id}")).into());
     }
@@ -336,10 +324,9 @@ pub async fn metric_delete(
 
 pub async fn metric_duplicate(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     let copy = ops::duplicate_metric(state.store(), MetricId(id)).await?;
     Ok((
         StatusCode::CREATED,
@@ -350,10 +337,9 @@ pub async fn metric_duplicate(
 
 pub async fn metric_sync(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     let m = state.store().metric(MetricId(id)).await?;
     let job = ops::enqueue_sync(state.store(), m.id).await?;
     Ok((
@@ -365,10 +351,9 @@ pub async fn metric_sync(
 
 pub async fn metric_runs(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Viewer)?;
     let m = state.store().metric(MetricId(id)).await?;
     let runs: Vec<Value> = state
         .store()
@@ -420,11 +405,10 @@ pub const DATA_MAX_POINTS: u64 = 2 * 366 * 24;
 
 pub async fn metric_data(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     Query(q): Query<DataQuery>,
 ) -> ApiResult {
-    caller.require(Role::Viewer)?;
     let m = state.store().metric(MetricId(id)).await?;
     let def = MetricDefinition::from_json(&m.definition)
         .map_err(|e| WebError::Internal(format!("stored definition of {}: {e}", m.name)))?;
@@ -536,8 +520,7 @@ pub struct LibraryQuery {
     category: String,
 }
 
-pub async fn library_list(caller: Caller, Query(q): Query<LibraryQuery>) -> ApiResult {
-    caller.require(Role::Viewer)?;
+pub async fn library_list(_caller: Caller, Query(q): Query<LibraryQuery>) -> ApiResult {
     let list: Vec<Value> = ops::library_matches(&q.q, &q.category)?
         .into_iter()
         .map(|m| {
@@ -558,11 +541,10 @@ pub struct LibraryAddIn {
 
 pub async fn library_add(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(slug): Path<String>,
     JsonBody(body): JsonBody<LibraryAddIn>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     let m = ops::add_library_metric(state.store(), &slug, &body.connection).await?;
     Ok((
         StatusCode::CREATED,
@@ -571,8 +553,7 @@ pub async fn library_add(
         .into_response())
 }
 
-pub async fn users(State(state): State<AppState>, caller: Caller) -> ApiResult {
-    caller.require(Role::Admin)?;
+pub async fn users(State(state): State<AppState>, _caller: Caller) -> ApiResult {
     let users = state.accounts().list_users().await?;
     Ok(Json(json!({ "users": users })).into_response())
 }
@@ -589,10 +570,9 @@ pub struct UserIn {
 
 pub async fn user_create(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     JsonBody(body): JsonBody<UserIn>,
 ) -> ApiResult {
-    caller.require(Role::Admin)?;
     let user = ops::add_user(&state, &body.name, &body.role, &body.password).await?;
     Ok((StatusCode::CREATED, Json(json!({ "user": user }))).into_response())
 }
@@ -607,11 +587,10 @@ pub struct UserPatch {
 
 pub async fn user_update(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<UserPatch>,
 ) -> ApiResult {
-    caller.require(Role::Admin)?;
     if body.role.is_none() && body.disabled.is_none() {
         return Err(WebError::Invalid {
             code: "invalid",
@@ -632,10 +611,9 @@ pub async fn user_update(
 
 pub async fn user_delete(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Admin)?;
     ops::delete_user(state.accounts(), id).await?;
     Ok(Json(json!({ "deleted": id })).into_response())
 }
@@ -648,21 +626,19 @@ pub struct PasswordIn {
 
 pub async fn user_password(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<PasswordIn>,
 ) -> ApiResult {
-    caller.require(Role::Admin)?;
     ops::reset_password(state.accounts(), id, &body.password).await?;
     Ok(Json(json!({ "user_id": id, "sessions_ended": true })).into_response())
 }
 
 pub async fn user_revoke(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Admin)?;
     let r = ops::revoke_access(state.accounts(), id).await?;
     Ok(Json(json!({ "sessions": r.sessions, "tokens": r.tokens })).into_response())
 }
@@ -681,7 +657,6 @@ pub async fn me_password(
     client: crate::throttle::ClientAddr,
     JsonBody(body): JsonBody<OwnPasswordIn>,
 ) -> ApiResult {
-    caller.require(Role::Viewer)?;
     ops::change_own_password(
         state.accounts(),
         &caller.user,
@@ -694,7 +669,6 @@ pub async fn me_password(
 }
 
 pub async fn tokens(State(state): State<AppState>, caller: Caller) -> ApiResult {
-    caller.require(Role::Viewer)?;
     let list = state.accounts().list_tokens(caller.user.id).await?;
     Ok(Json(json!({ "tokens": list })).into_response())
 }
@@ -710,7 +684,6 @@ pub async fn token_create(
     caller: Caller,
     JsonBody(body): JsonBody<TokenIn>,
 ) -> ApiResult {
-    caller.require(Role::Viewer)?;
     let (token, info) = ops::create_token(&state, caller.user.id, &body.name).await?;
     Ok((
         StatusCode::CREATED,
@@ -724,7 +697,6 @@ pub async fn token_delete(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Viewer)?;
     if !state.accounts().delete_token(caller.user.id, id).await? {
         return Err(WebError::NotFound(format!("you have no token {id}")).into());
     }

@@ -399,7 +399,6 @@ pub async fn metrics(
     caller: Caller,
     Query(flash): Query<Flash>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let (flash_text, flash_kind) = flash.split();
     let now = jiff::Timestamp::now();
     let mut rows = Vec::new();
@@ -454,7 +453,6 @@ pub async fn metric_sync(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     caller.check_csrf(&form.csrf)?;
     let m = state.store().metric(MetricId(id)).await?;
     ops::enqueue_sync(state.store(), m.id).await?;
@@ -471,7 +469,6 @@ pub async fn metric_duplicate(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     caller.check_csrf(&form.csrf)?;
     let copy = ops::duplicate_metric(state.store(), MetricId(id)).await?;
     Ok(with_flash(
@@ -487,7 +484,6 @@ pub async fn metric_delete(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     caller.check_csrf(&form.csrf)?;
     let m = state.store().metric(MetricId(id)).await?;
     ops::delete_metric(state.store(), m.id).await?;
@@ -500,10 +496,9 @@ pub async fn metric_delete(
 
 pub async fn metric_export(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let m = state.store().metric(MetricId(id)).await?;
     let doc: serde_json::Value = serde_json::from_str(&m.definition)
         .map_err(|e| WebError::Internal(format!("stored definition of {}: {e}", m.name)))?;
@@ -553,7 +548,6 @@ pub async fn metric_runs(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let m = state.store().metric(MetricId(id)).await?;
     let runs = state.store().sync_runs(Some(m.id), 50).await?;
     let runs = runs
@@ -659,7 +653,6 @@ pub async fn connections(
     caller: Caller,
     Query(flash): Query<Flash>,
 ) -> PageResult {
-    caller.require(Role::Admin)?;
     connections_page(
         &state,
         &caller,
@@ -675,7 +668,6 @@ pub async fn connection_add(
     caller: Caller,
     Form(mut form): Form<ConnectionForm>,
 ) -> PageResult {
-    caller.require(Role::Admin)?;
     caller.check_csrf(&form.csrf)?;
     let secret = domain::Secret::new(std::mem::take(&mut form.secret));
     match ops::add_connection(
@@ -705,7 +697,6 @@ pub async fn connection_test(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.require(Role::Admin)?;
     caller.check_csrf(&form.csrf)?;
     let conn = state.store().connection(ConnectionId(id)).await?;
     let check = ops::check_connection(&state, &conn).await;
@@ -730,7 +721,6 @@ pub async fn connection_rename(
     Path(id): Path<i64>,
     Form(form): Form<RenameForm>,
 ) -> PageResult {
-    caller.require(Role::Admin)?;
     caller.check_csrf(&form.csrf)?;
     let old = state.store().connection(ConnectionId(id)).await?.label;
     Ok(
@@ -761,7 +751,6 @@ pub async fn connection_delete_form(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> PageResult {
-    caller.require(Role::Admin)?;
     let conn = state.store().connection(ConnectionId(id)).await?;
     let metrics = ops::metrics_of_connection(state.store(), conn.id)
         .await?
@@ -784,7 +773,6 @@ pub async fn connection_delete(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.require(Role::Admin)?;
     caller.check_csrf(&form.csrf)?;
     let conn = state.store().connection(ConnectionId(id)).await?;
     let stopped = ops::remove_connection(state.store(), conn.id).await?;
@@ -842,7 +830,6 @@ pub async fn library_page(
     caller: Caller,
     Query(query): Query<LibraryQuery>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let entries = ops::library_matches(&query.q, &query.category)?;
     let existing: Vec<String> = state
         .store()
@@ -914,7 +901,6 @@ pub async fn library_add(
     caller: Caller,
     Form(form): Form<LibraryAddForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     caller.check_csrf(&form.csrf)?;
     match ops::add_library_metric(state.store(), &form.slug, &form.connection).await {
         Ok(m) => Ok(with_flash(
@@ -955,7 +941,6 @@ pub async fn users(
     caller: Caller,
     Query(flash): Query<Flash>,
 ) -> PageResult {
-    caller.require(Role::Admin)?;
     let users = state
         .accounts()
         .list_users()
@@ -1010,7 +995,6 @@ pub async fn user_add(
     caller: Caller,
     Form(form): Form<UserForm>,
 ) -> PageResult {
-    caller.require(Role::Admin)?;
     caller.check_csrf(&form.csrf)?;
     people_outcome(
         ops::add_user(&state, &form.name, &form.role, &form.password)
@@ -1035,7 +1019,6 @@ pub async fn user_disable(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.require(Role::Admin)?;
     caller.check_csrf(&form.csrf)?;
     people_outcome(
         ops::set_user_disabled(state.accounts(), id, true)
@@ -1055,7 +1038,6 @@ pub async fn user_enable(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.require(Role::Admin)?;
     caller.check_csrf(&form.csrf)?;
     people_outcome(
         ops::set_user_disabled(state.accounts(), id, false)
@@ -1078,7 +1060,6 @@ pub async fn user_role(
     Path(id): Path<i64>,
     Form(form): Form<RoleForm>,
 ) -> PageResult {
-    caller.require(Role::Admin)?;
     caller.check_csrf(&form.csrf)?;
     people_outcome(
         ops::set_user_role(state.accounts(), id, &form.role)
@@ -1093,7 +1074,6 @@ pub async fn user_delete(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.require(Role::Admin)?;
     caller.check_csrf(&form.csrf)?;
     let outcome = match person(&state, id).await {
         Ok(u) => ops::delete_user(state.accounts(), id)
@@ -1110,7 +1090,6 @@ pub async fn user_revoke(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.require(Role::Admin)?;
     caller.check_csrf(&form.csrf)?;
     let outcome = match person(&state, id).await {
         Ok(u) => ops::revoke_access(state.accounts(), id).await.map(|r| {
@@ -1139,7 +1118,6 @@ pub async fn user_password(
     Path(id): Path<i64>,
     Form(form): Form<ResetForm>,
 ) -> PageResult {
-    caller.require(Role::Admin)?;
     caller.check_csrf(&form.csrf)?;
     let outcome = match person(&state, id).await {
         Ok(u) => ops::reset_password(state.accounts(), id, &form.password)
@@ -1203,7 +1181,6 @@ pub async fn account(
     caller: Caller,
     Query(flash): Query<Flash>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     account_page(&state, &caller, flash.split(), None).await
 }
 
@@ -1226,7 +1203,6 @@ pub async fn account_password(
     client: crate::throttle::ClientAddr,
     Form(form): Form<PasswordForm>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     caller.check_csrf(&form.csrf)?;
     match ops::change_own_password(
         state.accounts(),
@@ -1262,7 +1238,6 @@ pub async fn token_create(
     caller: Caller,
     Form(form): Form<TokenForm>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     caller.check_csrf(&form.csrf)?;
     let (token, _) = ops::create_token(&state, caller.user.id, &form.name).await?;
     account_page(&state, &caller, (None, ""), Some(token)).await
@@ -1274,7 +1249,6 @@ pub async fn token_delete(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     caller.check_csrf(&form.csrf)?;
     if !state.accounts().delete_token(caller.user.id, id).await? {
         return Err(WebError::NotFound(format!("you have no token {id}")).into());

@@ -29,6 +29,9 @@ pub struct WebConfig {
     /// Threads for CPU-heavy work (previews, password hashing, drawing boards); `None` takes
     /// one per core.
     pub heavy_workers: Option<usize>,
+    /// Origins (`https://dash.example.com`) whose changes are accepted although they differ
+    /// from the request's Host, e.g. behind a proxy that rewrites it (see [`crate::csrf`]).
+    pub trusted_origins: Vec<String>,
 }
 
 impl Default for WebConfig {
@@ -41,6 +44,7 @@ impl Default for WebConfig {
             channel_timeouts: notify::Timeouts::default(),
             board_cache_buckets: crate::boards::cache::DEFAULT_CAPACITY,
             heavy_workers: None,
+            trusted_origins: Vec::new(),
         }
     }
 }

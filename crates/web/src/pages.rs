@@ -105,12 +105,6 @@ fn url_encode(text: &str) -> String {
         .collect()
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 // ---------------------------------------------------------------- errors
 
 #[derive(Template)]
@@ -275,9 +269,7 @@ pub async fn logout(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     if let (Via::Session { .. }, Some(id)) =
         (&caller.via, cookie(&headers, crate::auth::SESSION_COOKIE))
     {
@@ -449,11 +441,9 @@ pub async fn metrics(
 
 pub async fn metric_sync(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     let m = state.store().metric(MetricId(id)).await?;
     ops::enqueue_sync(state.store(), m.id).await?;
     Ok(with_flash(
@@ -465,11 +455,9 @@ pub async fn metric_sync(
 
 pub async fn metric_duplicate(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     let copy = ops::duplicate_metric(state.store(), MetricId(id)).await?;
     Ok(with_flash(
         METRICS_SCREEN,
@@ -480,11 +468,9 @@ pub async fn metric_duplicate(
 
 pub async fn metric_delete(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     let m = state.store().metric(MetricId(id)).await?;
     ops::delete_metric(state.store(), m.id).await?;
     Ok(with_flash(
@@ -587,8 +573,6 @@ struct ConnRow {
 #[derive(Default, Deserialize)]
 pub struct ConnectionForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     label: String,
     #[serde(default)]
     account_sid: String,
@@ -668,7 +652,6 @@ pub async fn connection_add(
     caller: Caller,
     Form(mut form): Form<ConnectionForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     let secret = domain::Secret::new(std::mem::take(&mut form.secret));
     match ops::add_connection(
         &state,
@@ -693,11 +676,9 @@ pub async fn connection_add(
 
 pub async fn connection_test(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     let conn = state.store().connection(ConnectionId(id)).await?;
     let check = ops::check_connection(&state, &conn).await;
     Ok(with_flash(
@@ -710,18 +691,15 @@ pub async fn connection_test(
 #[derive(Deserialize)]
 pub struct RenameForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     label: String,
 }
 
 pub async fn connection_rename(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     Form(form): Form<RenameForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     let old = state.store().connection(ConnectionId(id)).await?.label;
     Ok(
         match ops::rename_connection(state.store(), ConnectionId(id), &form.label).await {
@@ -769,11 +747,9 @@ pub async fn connection_delete_form(
 
 pub async fn connection_delete(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     let conn = state.store().connection(ConnectionId(id)).await?;
     let stopped = ops::remove_connection(state.store(), conn.id).await?;
     let text = if stopped.is_empty() {
@@ -889,8 +865,6 @@ pub async fn library_page(
 #[derive(Deserialize)]
 pub struct LibraryAddForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     slug: String,
     #[serde(default)]
     connection: String,
@@ -898,10 +872,9 @@ pub struct LibraryAddForm {
 
 pub async fn library_add(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Form(form): Form<LibraryAddForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     match ops::add_library_metric(state.store(), &form.slug, &form.connection).await {
         Ok(m) => Ok(with_flash(
             METRICS_SCREEN,
@@ -971,8 +944,6 @@ pub async fn users(
 #[derive(Deserialize)]
 pub struct UserForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     name: String,
     #[serde(default)]
     role: String,
@@ -992,10 +963,9 @@ fn people_outcome(outcome: Result<String, WebError>) -> PageResult {
 
 pub async fn user_add(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Form(form): Form<UserForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     people_outcome(
         ops::add_user(&state, &form.name, &form.role, &form.password)
             .await
@@ -1015,11 +985,9 @@ async fn person(state: &AppState, id: i64) -> Result<crate::accounts::User, WebE
 
 pub async fn user_disable(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     people_outcome(
         ops::set_user_disabled(state.accounts(), id, true)
             .await
@@ -1034,11 +1002,9 @@ pub async fn user_disable(
 
 pub async fn user_enable(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     people_outcome(
         ops::set_user_disabled(state.accounts(), id, false)
             .await
@@ -1049,18 +1015,15 @@ pub async fn user_enable(
 #[derive(Deserialize)]
 pub struct RoleForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     role: String,
 }
 
 pub async fn user_role(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     Form(form): Form<RoleForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     people_outcome(
         ops::set_user_role(state.accounts(), id, &form.role)
             .await
@@ -1070,11 +1033,9 @@ pub async fn user_role(
 
 pub async fn user_delete(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     let outcome = match person(&state, id).await {
         Ok(u) => ops::delete_user(state.accounts(), id)
             .await
@@ -1086,11 +1047,9 @@ pub async fn user_delete(
 
 pub async fn user_revoke(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     let outcome = match person(&state, id).await {
         Ok(u) => ops::revoke_access(state.accounts(), id).await.map(|r| {
             format!(
@@ -1105,8 +1064,6 @@ pub async fn user_revoke(
 
 #[derive(Deserialize)]
 pub struct ResetForm {
-    #[serde(default)]
-    csrf: String,
     /// Write-only: never put back into a page.
     #[serde(default)]
     password: String,
@@ -1114,11 +1071,10 @@ pub struct ResetForm {
 
 pub async fn user_password(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     Form(form): Form<ResetForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     let outcome = match person(&state, id).await {
         Ok(u) => ops::reset_password(state.accounts(), id, &form.password)
             .await
@@ -1186,8 +1142,6 @@ pub async fn account(
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
-    #[serde(default)]
-    csrf: String,
     /// Both write-only: never put back into a page.
     #[serde(default)]
     current_password: String,
@@ -1203,7 +1157,6 @@ pub async fn account_password(
     client: crate::throttle::ClientAddr,
     Form(form): Form<PasswordForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     match ops::change_own_password(
         state.accounts(),
         &caller.user,
@@ -1228,8 +1181,6 @@ pub async fn account_password(
 #[derive(Deserialize)]
 pub struct TokenForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     name: String,
 }
 
@@ -1238,7 +1189,6 @@ pub async fn token_create(
     caller: Caller,
     Form(form): Form<TokenForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     let (token, _) = ops::create_token(&state, caller.user.id, &form.name).await?;
     account_page(&state, &caller, (None, ""), Some(token)).await
 }
@@ -1247,9 +1197,7 @@ pub async fn token_delete(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     if !state.accounts().delete_token(caller.user.id, id).await? {
         return Err(WebError::NotFound(format!("you have no token {id}")).into());
     }

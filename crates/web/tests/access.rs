@@ -3,7 +3,8 @@
 
 mod support;
 
-use axum::http::{Method, StatusCode};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
 use serde_json::json;
 use store::Store as _;
 use support::*;
@@ -394,6 +395,193 @@ async fn every_route_allows_exactly_its_least_role_and_above() {
         }
     }
     assert!(walked > 600, "walked only {walked} requests");
+}
+
+/// Every unsafe route a session may call refuses it without the session's CSRF token (pages: the
+/// form field; API: `X-CSRF-Token`) or with another session's, even for an Admin.
+#[tokio::test]
+async fn every_unsafe_route_refuses_a_session_without_its_csrf_token() {
+    let app = spawn_app().await;
+    let c = callers(&app).await;
+    let (admin, other) = (&c.sessions[2].1, &c.sessions[0].1);
+    let mut checked = 0;
+    for e in table(&app) {
+        if matches!(e.method, "GET" | "*") || e.access == Access::Public {
+            continue;
+        }
+        let path = concrete(&e);
+        let mut replies = Vec::new();
+        if e.api {
+            let body = api_body(e.method, &e.path);
+            let mut without = admin.clone();
+            without.csrf = String::new();
+            replies.push((
+                "no token",
+                app.api_session(method_of(e.method), &path, &without, body.clone())
+                    .await,
+            ));
+            let mut wrong = admin.clone();
+            wrong.csrf = other.csrf.clone();
+            replies.push((
+                "another session's token",
+                app.api_session(method_of(e.method), &path, &wrong, body)
+                    .await,
+            ));
+        } else {
+            let f = fields(e.method, &e.path);
+            replies.push(("no token", app.post_form(&path, Some(admin), f).await));
+            let mut with_other = f.to_vec();
+            with_other.push(("csrf", &other.csrf));
+            replies.push((
+                "another session's token",
+                app.post_form(&path, Some(admin), &with_other).await,
+            ));
+        }
+        for (how, r) in replies {
+            checked += 1;
+            let what = format!(
+                "{} {path} with {how}: {} {}",
+                e.method,
+                r.status,
+                r.body.chars().take(200).collect::<String>()
+            );
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{what}");
+            if e.api {
+                assert_eq!(r.json()["error"]["code"], "csrf", "{what}");
+            } else {
+                assert!(r.body.contains("CSRF token missing or wrong"), "{what}");
+            }
+        }
+    }
+    assert!(checked > 150, "checked only {checked} requests");
+}
+
+#[tokio::test]
+async fn a_change_sent_from_another_site_is_refused_even_with_the_token() {
+    let app = spawn_app().await;
+    let c = callers(&app).await;
+    let admin = &c.sessions[2].1;
+    let form = |origin: Option<&str>, fetch_site: Option<&str>, path: &str, body: String| {
+        let mut req = Request::post(path)
+            .header(header::HOST, "switchboard.test")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, format!("sb_session={}", admin.cookie));
+        if let Some(o) = origin {
+            req = req.header(header::ORIGIN, o);
+        }
+        if let Some(s) = fetch_site {
+            req = req.header("sec-fetch-site", s);
+        }
+        req.body(Body::from(body)).unwrap()
+    };
+    let with_token = || format!("csrf={}&name=", admin.csrf);
+    let r = app
+        .send(form(
+            Some("https://evil.test"),
+            None,
+            "/account/tokens",
+            with_token(),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("https://evil.test"), "{}", r.body);
+    let r = app
+        .send(form(
+            None,
+            Some("cross-site"),
+            "/account/tokens",
+            with_token(),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // Sign-in and setup are covered too, though no session exists yet.
+    for path in ["/login", "/setup"] {
+        let r = app
+            .send(form(
+                Some("https://evil.test"),
+                None,
+                path,
+                "name=ada&password=x".to_owned(),
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.body);
+        assert!(r.body.contains("another site"), "{path}: {}", r.body);
+    }
+    // The same request from the app's own origin goes through.
+    let r = app
+        .send(form(
+            Some("http://switchboard.test"),
+            Some("same-origin"),
+            "/account/tokens",
+            with_token(),
+        ))
+        .await;
+    assert!(r.status != StatusCode::FORBIDDEN, "{} {}", r.status, r.body);
+    // On the API the refusal is JSON.
+    let r = app
+        .send(
+            Request::post("/api/v1/tokens")
+                .header(header::COOKIE, format!("sb_session={}", admin.cookie))
+                .header("x-csrf-token", &admin.csrf)
+                .header("sec-fetch-site", "cross-site")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from("{}"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.json()["error"]["code"], "cross_origin");
+}
+
+#[tokio::test]
+async fn a_trusted_origin_may_differ_from_the_host() {
+    let app = spawn_app_with(web::WebConfig {
+        trusted_origins: vec!["https://dash.example.com".to_owned()],
+        ..web::WebConfig::default()
+    })
+    .await;
+    app.user("ada", Role::Admin).await;
+    let s = app.login("ada").await;
+    let r = app
+        .send(
+            Request::post("/account/tokens")
+                .header(header::HOST, "10.0.0.5:8080")
+                .header(header::ORIGIN, "https://dash.example.com")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::COOKIE, format!("sb_session={}", s.cookie))
+                .body(Body::from(format!("csrf={}&name=laptop", s.csrf)))
+                .unwrap(),
+        )
+        .await;
+    // The new token is shown once, on the account page.
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("laptop"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_bearer_token_call_is_not_asked_for_a_csrf_token() {
+    let app = spawn_app().await;
+    let c = callers(&app).await;
+    let token = &c.tokens[0].1;
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/tokens",
+            Some(token),
+            Some(json!({"name": "script"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.json()["info"]["id"].as_i64().unwrap();
+    let r = app
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
 
 fn goal_body() -> serde_json::Value {

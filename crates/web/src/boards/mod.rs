@@ -152,8 +152,6 @@ pub async fn list(
 #[derive(Deserialize)]
 pub struct NameForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     name: String,
 }
 
@@ -179,10 +177,9 @@ fn default_settings(name: String) -> BoardSettings {
 
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Form(form): Form<NameForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     let name = match checked_name(&form.name) {
         Ok(n) => n,
         Err(e) => return Ok(flash_to("/boards", false, &e.to_string())),
@@ -196,11 +193,10 @@ pub async fn create(
 
 pub async fn rename(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     Form(form): Form<NameForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     let b = state.store().board(BoardId(id)).await?;
     let name = match checked_name(&form.name) {
         Ok(n) => n,
@@ -218,19 +214,11 @@ pub async fn rename(
     ))
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn duplicate(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     let b = state.store().board(BoardId(id)).await?;
     let name: String = format!("{} (copy)", b.settings.name)
         .chars()
@@ -249,11 +237,9 @@ pub async fn duplicate(
 
 pub async fn delete(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     let b = state.store().board(BoardId(id)).await?;
     state.store().delete_board(b.id).await?;
     Ok(flash_to(
@@ -384,8 +370,6 @@ pub const TEMPLATES: &[BoardTemplate] = &[
 #[derive(Deserialize)]
 pub struct TemplateForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     template: String,
 }
 
@@ -410,10 +394,9 @@ fn flow(sizes: &[(i64, i64)], start_y: i64) -> Vec<Place> {
 
 pub async fn from_template(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Form(form): Form<TemplateForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     let Some(t) = TEMPLATES.iter().find(|t| t.slug == form.template) else {
         return Ok(flash_to("/boards", false, "Unknown template."));
     };
@@ -1204,12 +1187,11 @@ async fn board_page(
 
 pub async fn settings(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     RawForm(raw): RawForm,
 ) -> PageResult {
     let p = pairs(&raw);
-    caller.check_csrf(field(&p, "csrf"))?;
     let board = state.store().board(BoardId(id)).await?;
     let back = format!("/boards/{id}");
     let range = match picked_range(
@@ -1266,12 +1248,11 @@ pub fn first_free(places: &[Place], w: i64, h: i64) -> (i64, i64) {
 
 pub async fn block_add(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     RawForm(raw): RawForm,
 ) -> PageResult {
     let p = pairs(&raw);
-    caller.check_csrf(field(&p, "csrf"))?;
     let board = state.store().board(BoardId(id)).await?;
     let back = format!("/boards/{id}");
     let form = match BlockForm::parse(&p) {
@@ -1357,12 +1338,11 @@ async fn block_of(state: &AppState, board: BoardId, block: BlockId) -> Result<Bl
 
 pub async fn block_edit(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path((id, bid)): Path<(i64, i64)>,
     RawForm(raw): RawForm,
 ) -> PageResult {
     let p = pairs(&raw);
-    caller.check_csrf(field(&p, "csrf"))?;
     let row = block_of(&state, BoardId(id), BlockId(bid)).await?;
     let back = format!("/boards/{id}");
     let form = match BlockForm::parse(&p) {
@@ -1392,11 +1372,9 @@ pub async fn block_edit(
 
 pub async fn block_delete(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path((id, bid)): Path<(i64, i64)>,
-    Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     if !state
         .store()
         .delete_block(BoardId(id), BlockId(bid))
@@ -1409,8 +1387,6 @@ pub async fn block_delete(
 
 #[derive(Deserialize)]
 pub struct MoveForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     dir: String,
 }
@@ -1438,11 +1414,10 @@ pub fn moved(p: Place, dir: &str) -> Option<Place> {
 
 pub async fn block_move(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path((id, bid)): Path<(i64, i64)>,
     Form(form): Form<MoveForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     let row = block_of(&state, BoardId(id), BlockId(bid)).await?;
     let place = moved(row.block.place, &form.dir)
         .ok_or_else(|| WebError::invalid("dir", "unknown move"))?;
@@ -1455,8 +1430,6 @@ pub async fn block_move(
 
 #[derive(Deserialize)]
 pub struct ArrangeForm {
-    #[serde(default)]
-    csrf: String,
     /// `id:x,y,w,h;id:x,y,w,h`, as `boards.js` sends after a drag.
     #[serde(default)]
     layout: String,
@@ -1479,11 +1452,10 @@ pub fn parse_layout(text: &str) -> Option<Vec<(BlockId, Place)>> {
 
 pub async fn arrange(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     Form(form): Form<ArrangeForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     let places = parse_layout(&form.layout).ok_or_else(|| {
         WebError::invalid("layout", "a layout is id:x,y,w,h items separated by ;")
     })?;
@@ -1712,8 +1684,6 @@ pub async fn board_png(
 #[derive(Deserialize)]
 pub struct ShareForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     label: String,
     #[serde(default)]
     days: String,
@@ -1721,11 +1691,10 @@ pub struct ShareForm {
 
 pub async fn share_create(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     Form(form): Form<ShareForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     let board = state.store().board(BoardId(id)).await?;
     let back = format!("/boards/{id}");
     let Some(days) = form
@@ -1773,11 +1742,9 @@ pub async fn share_create(
 
 pub async fn share_revoke(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path((id, sid)): Path<(i64, i64)>,
-    Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.check_csrf(&form.csrf)?;
     let done = state
         .store()
         .revoke_share(BoardId(id), ShareId(sid), now().as_millisecond())

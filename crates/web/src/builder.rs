@@ -443,22 +443,36 @@ pub async fn save(
     match body.metric_id {
         None => {
             let (m, job) = ops::create_metric(state.store(), &def, true).await?;
-            Ok((
+            // The script follows `redirect`; the Metrics screen says what happened, once.
+            let message = format!("{} is saved; its history is being backfilled.", m.name);
+            let mut response = (
                 StatusCode::CREATED,
                 Json(json!({ "metric": { "id": m.id.0, "name": m.name }, "backfill_job": job, "redirect": crate::pages::METRICS_SCREEN })),
             )
-                .into_response())
+                .into_response();
+            crate::flash::mark(&mut response, true, &message);
+            Ok(response)
         }
         Some(id) => {
             let update = ops::update_metric(&state, MetricId(id), &def).await?;
-            Ok(Json(json!({
+            let name = &update.metric.name;
+            let message = if update.recomputed {
+                format!("{name} is saved; its history was recomputed from the stored pages.")
+            } else if update.resync_job.is_some() {
+                format!("{name} is saved; a resync is queued.")
+            } else {
+                format!("{name} is saved.")
+            };
+            let mut response = Json(json!({
                 "metric": { "id": update.metric.id.0, "name": update.metric.name, "version": update.metric.version },
                 "recomputed": update.recomputed,
                 "resync_job": update.resync_job,
                 "note": update.note,
                 "redirect": crate::pages::METRICS_SCREEN,
             }))
-            .into_response())
+            .into_response();
+            crate::flash::mark(&mut response, true, &message);
+            Ok(response)
         }
     }
 }

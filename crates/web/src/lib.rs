@@ -25,6 +25,7 @@ pub mod csrf;
 pub mod demo;
 pub mod error;
 pub mod features;
+pub mod flash;
 pub mod heavy;
 pub mod openapi;
 pub mod ops;
@@ -64,6 +65,10 @@ impl App {
             .layer(axum::middleware::from_fn(api::json_errors));
         pages
             .nest(routes::API_PREFIX, api)
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                flash::carry,
+            ))
             .layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 csrf::protect,

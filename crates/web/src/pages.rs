@@ -69,40 +69,11 @@ pub(crate) fn see_other(path: &str) -> Response {
     Redirect::to(path).into_response()
 }
 
-/// A one-time message carried in the query string after a redirect.
-#[derive(Deserialize, Default)]
-pub struct Flash {
-    #[serde(default)]
-    pub ok: Option<String>,
-    #[serde(default)]
-    pub err: Option<String>,
-}
+pub use crate::flash::Flash;
 
-impl Flash {
-    pub(crate) fn split(self) -> (Option<String>, &'static str) {
-        match (self.ok, self.err) {
-            (_, Some(e)) => (Some(e), "bad"),
-            (Some(o), None) => (Some(o), "good"),
-            _ => (None, ""),
-        }
-    }
-}
-
+/// A redirect to `path` showing `text` there once (see [`crate::flash`]).
 pub(crate) fn with_flash(path: &str, ok: bool, text: &str) -> Response {
-    let key = if ok { "ok" } else { "err" };
-    let enc: String = url_encode(text);
-    see_other(&format!("{path}?{key}={enc}"))
-}
-
-fn url_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    crate::flash::redirect(path, ok, text)
 }
 
 // ---------------------------------------------------------------- errors
@@ -386,11 +357,7 @@ fn verdict_class(v: metric::Verdict) -> &'static str {
     }
 }
 
-pub async fn metrics(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(flash): Query<Flash>,
-) -> PageResult {
+pub async fn metrics(State(state): State<AppState>, caller: Caller, flash: Flash) -> PageResult {
     let (flash_text, flash_kind) = flash.split();
     let now = jiff::Timestamp::now();
     let mut rows = Vec::new();
@@ -635,7 +602,7 @@ async fn connections_page(
 pub async fn connections(
     State(state): State<AppState>,
     caller: Caller,
-    Query(flash): Query<Flash>,
+    flash: Flash,
 ) -> PageResult {
     connections_page(
         &state,
@@ -795,16 +762,13 @@ pub struct LibraryQuery {
     q: String,
     #[serde(default)]
     category: String,
-    #[serde(default)]
-    ok: Option<String>,
-    #[serde(default)]
-    err: Option<String>,
 }
 
 pub async fn library_page(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<LibraryQuery>,
+    flash: Flash,
 ) -> PageResult {
     let entries = ops::library_matches(&query.q, &query.category)?;
     let existing: Vec<String> = state
@@ -844,8 +808,8 @@ pub async fn library_page(
         .map(|c| c.label)
         .collect();
     let flash = Flash {
-        ok: query.ok,
-        err: query.err,
+        ok: flash.ok,
+        err: flash.err,
     }
     .split();
     render(&LibraryPage {
@@ -909,11 +873,7 @@ struct UsersPage {
     users: Vec<PersonRow>,
 }
 
-pub async fn users(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(flash): Query<Flash>,
-) -> PageResult {
+pub async fn users(State(state): State<AppState>, caller: Caller, flash: Flash) -> PageResult {
     let users = state
         .accounts()
         .list_users()
@@ -1132,11 +1092,7 @@ async fn account_page(
     Ok(response)
 }
 
-pub async fn account(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(flash): Query<Flash>,
-) -> PageResult {
+pub async fn account(State(state): State<AppState>, caller: Caller, flash: Flash) -> PageResult {
     account_page(&state, &caller, flash.split(), None).await
 }
 
@@ -1167,11 +1123,13 @@ pub async fn account_password(
     .await
     {
         Ok(()) => {
-            let done = format!(
-                "/account?ok={}",
-                url_encode("Password changed: your other sessions ended.")
+            let mut response = start_session(&state, caller.user.id, "/account").await?;
+            crate::flash::mark(
+                &mut response,
+                true,
+                "Password changed: your other sessions ended.",
             );
-            start_session(&state, caller.user.id, &done).await
+            Ok(response)
         }
         Err(e @ WebError::Internal(_)) => Err(e.into()),
         Err(e) => Ok(with_flash("/account", false, &e.to_string())),

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use jiff::{SignedDuration, Timestamp};
 use notify::evaluator::{goal_progress, number};
@@ -142,11 +142,7 @@ fn status_label(s: watch::Status) -> String {
         .unwrap_or_default()
 }
 
-pub async fn goals(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query<Flash>,
-) -> PageResult {
+pub async fn goals(State(state): State<AppState>, caller: Caller, q: Flash) -> PageResult {
     let metrics = metric_choices(&state).await?;
     let now = Timestamp::now();
     let mut lines = Vec::new();
@@ -477,11 +473,7 @@ async fn alerts_page(
     })
 }
 
-pub async fn alerts(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query<Flash>,
-) -> PageResult {
+pub async fn alerts(State(state): State<AppState>, caller: Caller, q: Flash) -> PageResult {
     let form = AlertForm {
         aggregation: "sum".into(),
         condition: "above".into(),
@@ -693,11 +685,7 @@ struct ScorecardsPage {
     channels: Vec<(i64, String)>,
 }
 
-pub async fn scorecards(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query<Flash>,
-) -> PageResult {
+pub async fn scorecards(State(state): State<AppState>, caller: Caller, q: Flash) -> PageResult {
     let list = state
         .store()
         .list_scorecards()
@@ -836,11 +824,7 @@ struct ChannelsPage {
     channels: Vec<(i64, String, &'static str, String, bool)>,
 }
 
-pub async fn channels(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query<Flash>,
-) -> PageResult {
+pub async fn channels(State(state): State<AppState>, caller: Caller, q: Flash) -> PageResult {
     let list = state
         .store()
         .list_channels()

@@ -55,8 +55,7 @@ fn now() -> Timestamp {
 }
 
 fn flash_to(path: &str, ok: bool, text: &str) -> Response {
-    let enc: String = url::form_urlencoded::byte_serialize(text.as_bytes()).collect();
-    Redirect::to(&format!("{path}?{}={enc}", if ok { "ok" } else { "err" })).into_response()
+    crate::flash::redirect(path, ok, text)
 }
 
 fn pairs(raw: &[u8]) -> Vec<(String, String)> {
@@ -82,14 +81,6 @@ fn zone_of(name: &str) -> Result<TimeZone, WebError> {
 
 // ---------------------------------------------------------------- the list
 
-#[derive(Deserialize, Default)]
-pub struct Flash {
-    #[serde(default)]
-    ok: Option<String>,
-    #[serde(default)]
-    err: Option<String>,
-}
-
 struct BoardItem {
     id: i64,
     name: String,
@@ -113,7 +104,7 @@ struct BoardsPage {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(flash): Query<Flash>,
+    flash: crate::flash::Flash,
 ) -> PageResult {
     let boards = state
         .store()
@@ -132,11 +123,7 @@ pub async fn list(
             name: b.settings.name,
         })
         .collect();
-    let (flash, flash_kind) = match (flash.ok, flash.err) {
-        (_, Some(e)) => (Some(e), "bad"),
-        (Some(o), None) => (Some(o), "good"),
-        _ => (None, ""),
-    };
+    let (flash, flash_kind) = flash.split();
     render(&BoardsPage {
         nav: nav(&caller),
         active: "boards",
@@ -479,10 +466,6 @@ pub struct ViewQuery {
     from: Option<String>,
     #[serde(default)]
     to: Option<String>,
-    #[serde(default)]
-    ok: Option<String>,
-    #[serde(default)]
-    err: Option<String>,
 }
 
 /// The range named by the picker: a preset, or `since`/`custom` with their dates.
@@ -1048,6 +1031,7 @@ pub async fn page(
     caller: Caller,
     Path(id): Path<i64>,
     Query(q): Query<ViewQuery>,
+    flash: crate::flash::Flash,
 ) -> PageResult {
     let board = state.store().board(BoardId(id)).await?;
     let can_edit = caller.user.role >= Role::Editor;
@@ -1055,6 +1039,7 @@ pub async fn page(
         &state,
         board,
         &q,
+        flash,
         can_edit.then_some(caller.csrf()),
         None,
         &caller.requester(),
@@ -1105,6 +1090,7 @@ async fn board_page(
     state: &AppState,
     board: BoardRow,
     q: &ViewQuery,
+    flash: crate::flash::Flash,
     editor_csrf: Option<&str>,
     shared_base: Option<String>,
     requester: &str,
@@ -1153,11 +1139,7 @@ async fn board_page(
             })
             .await?
     };
-    let (flash, flash_kind) = match (&q.ok, &q.err) {
-        (_, Some(e)) => (Some(e.clone()), "bad"),
-        (Some(o), None) => (Some(o.clone()), "good"),
-        _ => (None, ""),
-    };
+    let (flash, flash_kind) = flash.split();
     Ok(BoardPage {
         nav: None,
         active: "boards",
@@ -1790,6 +1772,7 @@ pub async fn shared(
         &state,
         board,
         &q,
+        crate::flash::Flash::default(),
         None,
         Some(format!("/shared/{token}")),
         &format!("share:{token}"),
@@ -1880,6 +1863,7 @@ pub async fn tv(
         &state,
         board,
         &ViewQuery::default(),
+        crate::flash::Flash::default(),
         None,
         None,
         &caller.requester(),
@@ -1932,6 +1916,7 @@ pub async fn tv_links(State(state): State<AppState>, Query(q): Query<TvLinksQuer
         &state,
         board,
         &ViewQuery::default(),
+        crate::flash::Flash::default(),
         None,
         Some(format!("/shared/{}", tokens[i])),
         &format!("share:{}", tokens[i]),

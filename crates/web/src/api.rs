@@ -145,7 +145,7 @@ fn metric_out(m: &store::StoredMetric) -> MetricOut {
 }
 
 pub async fn metrics(State(state): State<AppState>, _caller: Caller) -> ApiResult {
-    let now = Timestamp::now();
+    let now = state.clock().now();
     let mut out = Vec::new();
     for m in state.store().list_metrics().await? {
         let summary = views::summarize(state.store(), &m, now).await?;
@@ -160,7 +160,7 @@ pub async fn metric(
     Path(id): Path<i64>,
 ) -> ApiResult {
     let m = state.store().metric(MetricId(id)).await?;
-    let summary = views::summarize(state.store(), &m, Timestamp::now()).await?;
+    let summary = views::summarize(state.store(), &m, state.clock().now()).await?;
     Ok(Json(json!({ "metric": metric_out(&m), "summary": summary })).into_response())
 }
 
@@ -217,7 +217,7 @@ pub async fn metric_preview(
             field: Some("expression"),
         })?;
     let conn = ops::connection_named(state.store(), &def.connection).await?;
-    let now = Timestamp::now();
+    let now = state.clock().now();
     let hours = i64::from(body.hours.unwrap_or(24).clamp(1, 24 * 31));
     let window = twilio_request::Window::new(now - jiff::SignedDuration::from_hours(hours), now)
         .map_err(|e| WebError::invalid("hours", e.to_string()))?;
@@ -412,7 +412,7 @@ pub async fn metric_data(
     let m = state.store().metric(MetricId(id)).await?;
     let def = MetricDefinition::from_json(&m.definition)
         .map_err(|e| WebError::Internal(format!("stored definition of {}: {e}", m.name)))?;
-    let now = Timestamp::now();
+    let now = state.clock().now();
     let end = match &q.to {
         Some(t) => instant("to", t)?,
         None => now,

@@ -81,7 +81,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// The caller of a request, if any. A bearer header that names no token is an error rather than
 /// anonymity, so a script with a revoked token hears so.
 pub async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, WebError> {
-    let now = jiff::Timestamp::now().as_millisecond();
+    let now = state.clock().now_ms();
     if let Some(token) = bearer(headers) {
         let user = state.accounts().user_by_token(&token_hash(token)).await?;
         return match user {

@@ -19,7 +19,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use jiff::Timestamp;
+
 use metric::{JsonataError, Limits, MetricDefinition, Picks};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -223,7 +223,7 @@ async fn fetch_live(
             ));
         }
     };
-    let now = Timestamp::now();
+    let now = state.clock().now();
     let hours = i64::from(hours);
     let window = twilio_request::Window::new(now - jiff::SignedDuration::from_hours(hours), now)
         .map_err(|e| WebError::invalid("hours", e.to_string()))?;
@@ -346,7 +346,7 @@ pub async fn preview(
         Err(e) => return Ok(jsonata_error(&source, &e)),
     };
     let got = fetch_live(&state, &body.connection, &spec, body.hours, PREVIEW_PAGES).await?;
-    let now = Timestamp::now();
+    let now = state.clock().now();
     let page_count = got.pages.len();
     let pages = got.pages;
     let extracted = state

@@ -151,7 +151,7 @@ fn set_cookie(response: &mut Response, value: &str, max_age_secs: i64, secure: b
 
 /// The layer (`from_fn_with_state`) over the whole app.
 pub async fn carry(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let now = jiff::Timestamp::now().as_millisecond();
+    let now = state.clock().now_ms();
     let had = cookie(request.headers(), FLASH_COOKIE).map(str::to_owned);
     let mut signing_key = None;
     if let Some(value) = &had {

@@ -61,10 +61,6 @@ pub(crate) fn render(t: &impl Template) -> PageResult {
     Ok(Html(html).into_response())
 }
 
-fn now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
-}
-
 pub(crate) fn see_other(path: &str) -> Response {
     Redirect::to(path).into_response()
 }
@@ -177,7 +173,7 @@ pub async fn login(
     if !same || expected.is_empty() {
         return Err(WebError::Csrf.into());
     }
-    let now = now_ms();
+    let now = state.clock().now_ms();
     // The attempt is counted before the password is checked, so a burst cannot race the limit.
     let attempt = match crate::throttle::reserve(state.accounts(), &form.name, &client, now).await {
         Ok(attempt) => attempt,
@@ -226,7 +222,12 @@ async fn start_session(state: &AppState, user_id: i64, to: &str) -> PageResult {
     let ttl = state.config().session_ttl_ms;
     state
         .accounts()
-        .create_session(&token_hash(&id), user_id, &random_token(), now_ms() + ttl)
+        .create_session(
+            &token_hash(&id),
+            user_id,
+            &random_token(),
+            state.clock().now_ms() + ttl,
+        )
         .await?;
     let mut response = see_other(to);
     set_cookie(
@@ -359,7 +360,7 @@ fn verdict_class(v: metric::Verdict) -> &'static str {
 
 pub async fn metrics(State(state): State<AppState>, caller: Caller, flash: Flash) -> PageResult {
     let (flash_text, flash_kind) = flash.split();
-    let now = jiff::Timestamp::now();
+    let now = state.clock().now();
     let mut rows = Vec::new();
     let mut period = String::new();
     for m in ops::screen_metrics(state.store()).await? {

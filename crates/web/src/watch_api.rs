@@ -29,10 +29,6 @@ type ApiResult<T = Response> = Result<T, ApiError>;
 /// History lists show this many entries.
 const HISTORY: u32 = 100;
 
-fn now_ms() -> i64 {
-    Timestamp::now().as_millisecond()
-}
-
 fn bad(field: &'static str) -> impl FnOnce(watch::WatchError) -> WebError {
     move |e| WebError::invalid(field, e.to_string())
 }
@@ -59,7 +55,7 @@ pub struct GoalIn {
 /// version let a date like 0001-01-01 through) is listed with `broken` saying why and no
 /// progress, so one bad row neither fails the list nor hides itself from deletion.
 async fn goal_out(state: &AppState, g: &GoalRow) -> Result<Value, WebError> {
-    let now = now_ms();
+    let now = state.clock().now_ms();
     let period = g.spec.validate().and_then(|()| {
         g.spec.goal.period.at(
             Timestamp::from_millisecond(now).unwrap_or(Timestamp::UNIX_EPOCH),
@@ -142,12 +138,15 @@ pub async fn goal_create(
     JsonBody(body): JsonBody<GoalIn>,
 ) -> ApiResult {
     let new = goal_checked(&state, body).await?;
-    let g = state.store().create_goal(&new, now_ms()).await?;
+    let g = state
+        .store()
+        .create_goal(&new, state.clock().now_ms())
+        .await?;
     // Its history starts with the periods already behind it, from the stored data.
     notify::evaluator::record_goal(
         state.store().as_ref(),
         &g,
-        now_ms(),
+        state.clock().now_ms(),
         notify::evaluator::GOAL_BACKFILL,
     )
     .await?;
@@ -176,7 +175,7 @@ pub async fn goal_update(
     let new = goal_checked(&state, body).await?;
     let g = state
         .store()
-        .update_goal(GoalId(id), &new, now_ms())
+        .update_goal(GoalId(id), &new, state.clock().now_ms())
         .await?;
     Ok(Json(json!({ "goal": goal_out(&state, &g).await? })).into_response())
 }
@@ -270,7 +269,10 @@ pub async fn alert_create(
     JsonBody(body): JsonBody<AlertIn>,
 ) -> ApiResult {
     let new = alert_checked(&state, body).await?;
-    let a = state.store().create_alert(&new, now_ms()).await?;
+    let a = state
+        .store()
+        .create_alert(&new, state.clock().now_ms())
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "alert": alert_json(&a) })),
@@ -296,7 +298,7 @@ pub async fn alert_update(
     let new = alert_checked(&state, body).await?;
     let a = state
         .store()
-        .update_alert(AlertId(id), &new, now_ms())
+        .update_alert(AlertId(id), &new, state.clock().now_ms())
         .await?;
     Ok(Json(json!({ "alert": alert_json(&a) })).into_response())
 }
@@ -392,7 +394,7 @@ pub async fn alert_backtest(
     let to = body
         .to
         .or_else(|| latest.and_then(|ms| Timestamp::from_millisecond(ms).ok()))
-        .unwrap_or_else(Timestamp::now);
+        .unwrap_or_else(|| state.clock().now());
     let from = body.from.unwrap_or_else(|| {
         to.checked_sub(SignedDuration::from_hours(24 * 30))
             .unwrap_or(to)
@@ -532,7 +534,7 @@ pub async fn channel_create(
                 config: body.config,
                 secret: secret.map(domain::Secret::new),
             },
-            now_ms(),
+            state.clock().now_ms(),
         )
         .await?;
     Ok((
@@ -571,7 +573,7 @@ pub async fn channel_update(
             &check_name(&body.name)?,
             &body.config,
             &change,
-            now_ms(),
+            state.clock().now_ms(),
         )
         .await?;
     Ok(Json(json!({ "channel": channel_json(&c, caller.user.role) })).into_response())
@@ -600,7 +602,7 @@ pub async fn channel_test(
 }
 
 pub(crate) async fn send_test(state: &AppState, c: &ChannelRow) -> Result<Value, WebError> {
-    let now = now_ms();
+    let now = state.clock().now_ms();
     let message = notify::Message {
         event: notify::EventKind::Test,
         title: format!("Switchboard test message for {}", c.name),
@@ -698,7 +700,7 @@ async fn scorecard_checked(
     let next = body
         .spec
         .schedule
-        .next_run(Timestamp::now(), body.spec.zone.tz())
+        .next_run(state.clock().now(), body.spec.zone.tz())
         .map_err(bad("spec.schedule"))?
         .as_millisecond();
     Ok((
@@ -728,7 +730,10 @@ pub async fn scorecard_create(
     JsonBody(body): JsonBody<ScorecardIn>,
 ) -> ApiResult {
     let (new, next) = scorecard_checked(&state, body).await?;
-    let s = state.store().create_scorecard(&new, next, now_ms()).await?;
+    let s = state
+        .store()
+        .create_scorecard(&new, next, state.clock().now_ms())
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "scorecard": scorecard_json(&s) })),
@@ -754,7 +759,7 @@ pub async fn scorecard_update(
     let (new, next) = scorecard_checked(&state, body).await?;
     let s = state
         .store()
-        .update_scorecard(ScorecardId(id), &new, next, now_ms())
+        .update_scorecard(ScorecardId(id), &new, next, state.clock().now_ms())
         .await?;
     Ok(Json(json!({ "scorecard": scorecard_json(&s) })).into_response())
 }
@@ -784,7 +789,7 @@ pub async fn scorecard_preview(
     Query(q): Query<PreviewQuery>,
 ) -> ApiResult {
     let s = state.store().scorecard(ScorecardId(id)).await?;
-    let at = q.at.unwrap_or_else(Timestamp::now);
+    let at = q.at.unwrap_or_else(|| state.clock().now());
     let (period, lines) = scorecard_lines(state.store().as_ref(), &s, at.as_millisecond()).await?;
     let deliveries = deliveries_json(&state, DeliverySource::Scorecard(s.id)).await?;
     Ok(Json(json!({

@@ -144,7 +144,7 @@ fn status_label(s: watch::Status) -> String {
 
 pub async fn goals(State(state): State<AppState>, caller: Caller, q: Flash) -> PageResult {
     let metrics = metric_choices(&state).await?;
-    let now = Timestamp::now();
+    let now = state.clock().now();
     let mut lines = Vec::new();
     for g in state.store().list_goals().await? {
         let metric = metrics
@@ -258,7 +258,7 @@ pub async fn goal_create(
     let result = match goal_from(&f) {
         Ok(new) => state
             .store()
-            .create_goal(&new, Timestamp::now().as_millisecond())
+            .create_goal(&new, state.clock().now_ms())
             .await
             .map_err(WebError::from),
         Err(e) => Err(e),
@@ -268,7 +268,7 @@ pub async fn goal_create(
         notify::evaluator::record_goal(
             state.store().as_ref(),
             g,
-            Timestamp::now().as_millisecond(),
+            state.clock().now_ms(),
             notify::evaluator::GOAL_BACKFILL,
         )
         .await?;
@@ -508,7 +508,7 @@ pub async fn alert_backtest(
             .map(|b| b.hour + 3_600_000)
             .max()
             .and_then(|ms| Timestamp::from_millisecond(ms).ok())
-            .unwrap_or_else(Timestamp::now);
+            .unwrap_or_else(|| state.clock().now());
         let from = to
             .checked_sub(SignedDuration::from_hours(24 * 30))
             .unwrap_or(to);
@@ -598,7 +598,7 @@ pub async fn alert_create(
             .map_err(|e| WebError::invalid("value", e.to_string()))?;
         Ok(state
             .store()
-            .create_alert(&new, Timestamp::now().as_millisecond())
+            .create_alert(&new, state.clock().now_ms())
             .await?)
     }
     .await;
@@ -783,7 +783,7 @@ pub async fn scorecard_create(
         }
         let next = spec
             .schedule
-            .next_run(Timestamp::now(), spec.zone.tz())
+            .next_run(state.clock().now(), spec.zone.tz())
             .map_err(|e| WebError::invalid("at", e.to_string()))?;
         let new = NewScorecard {
             name,
@@ -792,11 +792,7 @@ pub async fn scorecard_create(
         };
         Ok(state
             .store()
-            .create_scorecard(
-                &new,
-                next.as_millisecond(),
-                Timestamp::now().as_millisecond(),
-            )
+            .create_scorecard(&new, next.as_millisecond(), state.clock().now_ms())
             .await?)
     }
     .await;
@@ -900,7 +896,7 @@ pub async fn channel_create(
                     config,
                     secret: secret.map(domain::Secret::new),
                 },
-                Timestamp::now().as_millisecond(),
+                state.clock().now_ms(),
             )
             .await?)
     }
@@ -1014,7 +1010,7 @@ pub async fn alert_sync_create(
                     .map_err(|e| WebError::invalid("stale_hours", e.to_string()))?;
                 state
                     .store()
-                    .create_alert(&new, Timestamp::now().as_millisecond())
+                    .create_alert(&new, state.clock().now_ms())
                     .await?;
                 created += 1;
             }

@@ -87,7 +87,7 @@ pub async fn one(
     Query(q): Query<ViewQuery>,
 ) -> ApiResult {
     let board = state.store().board(BoardId(id)).await?;
-    let frame = frame_of(&board, &q)?;
+    let frame = frame_of(&board, &q, state.clock().now())?;
     let out = board_out(&board);
     let c = compute_board(&state, board, frame, &caller.requester()).await?;
     let blocks: Vec<Value> = c.blocks.iter().map(|(row, r)| block_out(row, r)).collect();

@@ -50,10 +50,6 @@ pub const GRID_COLUMNS: i64 = 12;
 /// Rows the grid stylesheet places blocks on.
 const GRID_ROWS: i64 = 60;
 
-fn now() -> Timestamp {
-    Timestamp::now()
-}
-
 fn flash_to(path: &str, ok: bool, text: &str) -> Response {
     crate::flash::redirect(path, ok, text)
 }
@@ -173,7 +169,7 @@ pub async fn create(
     };
     let b = state
         .store()
-        .create_board(&default_settings(name), now().as_millisecond())
+        .create_board(&default_settings(name), state.clock().now_ms())
         .await?;
     Ok(Redirect::to(&format!("/boards/{}", b.id)).into_response())
 }
@@ -192,7 +188,7 @@ pub async fn rename(
     let settings = BoardSettings { name, ..b.settings };
     state
         .store()
-        .update_board(b.id, &settings, now().as_millisecond())
+        .update_board(b.id, &settings, state.clock().now_ms())
         .await?;
     Ok(flash_to(
         "/boards",
@@ -213,7 +209,7 @@ pub async fn duplicate(
         .collect();
     let copy = state
         .store()
-        .duplicate_board(b.id, &name, now().as_millisecond())
+        .duplicate_board(b.id, &name, state.clock().now_ms())
         .await?;
     Ok(flash_to(
         &format!("/boards/{}", copy.id),
@@ -395,7 +391,7 @@ pub async fn from_template(
             "Add a Twilio connection in the Data Manager first.",
         ));
     };
-    let now_ms = now().as_millisecond();
+    let now_ms = state.clock().now_ms();
     let board = store
         .create_board(&default_settings(t.name.to_owned()), now_ms)
         .await?;
@@ -490,7 +486,7 @@ fn picked_range(range: &str, from: Option<&str>, to: Option<&str>) -> Result<Nam
     }
 }
 
-fn frame_of(board: &BoardRow, q: &ViewQuery) -> Result<Frame, WebError> {
+fn frame_of(board: &BoardRow, q: &ViewQuery, now: Timestamp) -> Result<Frame, WebError> {
     let zone = zone_of(&board.settings.zone)?;
     let range = match q.range.as_deref().filter(|r| !r.is_empty()) {
         Some(r) => picked_range(r, q.from.as_deref(), q.to.as_deref())
@@ -511,7 +507,7 @@ fn frame_of(board: &BoardRow, q: &ViewQuery) -> Result<Frame, WebError> {
         range,
         compare,
         zone,
-        now: now(),
+        now,
     })
 }
 
@@ -1050,7 +1046,7 @@ pub async fn page(
     page.can_edit = can_edit;
     if can_edit {
         let key = share_key(&state).await?;
-        let now_ms = now().as_millisecond();
+        let now_ms = state.clock().now_ms();
         page.shares = state
             .store()
             .shares(BoardId(id))
@@ -1095,7 +1091,7 @@ async fn board_page(
     shared_base: Option<String>,
     requester: &str,
 ) -> Result<BoardPage, WebError> {
-    let frame = frame_of(&board, q)?;
+    let frame = frame_of(&board, q, state.clock().now())?;
     let (ranges, compares, from, to) = picker(&frame);
     let range_label = format!(
         "{}{}",
@@ -1205,7 +1201,7 @@ pub async fn settings(
     };
     state
         .store()
-        .update_board(board.id, &settings, now().as_millisecond())
+        .update_board(board.id, &settings, state.clock().now_ms())
         .await?;
     Ok(flash_to(&back, true, "Board saved."))
 }
@@ -1264,7 +1260,7 @@ pub async fn block_add(
                 place: Place { x, y, w, h },
                 settings: form.settings.to_json(),
             },
-            now().as_millisecond(),
+            state.clock().now_ms(),
         )
         .await?;
     Ok(flash_to(&back, true, "Block added."))
@@ -1346,7 +1342,7 @@ pub async fn block_edit(
                 place: row.block.place,
                 settings: form.settings.to_json(),
             },
-            now().as_millisecond(),
+            state.clock().now_ms(),
         )
         .await?;
     Ok(flash_to(&back, true, "Block saved."))
@@ -1405,7 +1401,7 @@ pub async fn block_move(
         .ok_or_else(|| WebError::invalid("dir", "unknown move"))?;
     state
         .store()
-        .arrange_blocks(row.board, &[(row.id, place)], now().as_millisecond())
+        .arrange_blocks(row.board, &[(row.id, place)], state.clock().now_ms())
         .await?;
     Ok(Redirect::to(&format!("/boards/{id}#block-{bid}")).into_response())
 }
@@ -1456,7 +1452,7 @@ pub async fn arrange(
     }
     state
         .store()
-        .arrange_blocks(BoardId(id), &places, now().as_millisecond())
+        .arrange_blocks(BoardId(id), &places, state.clock().now_ms())
         .await?;
     Ok(Redirect::to(&format!("/boards/{id}")).into_response())
 }
@@ -1509,7 +1505,7 @@ pub async fn board_csv(
     Query(q): Query<ViewQuery>,
 ) -> PageResult {
     let board = state.store().board(BoardId(id)).await?;
-    let frame = frame_of(&board, &q)?;
+    let frame = frame_of(&board, &q, state.clock().now())?;
     let c = compute_board(&state, board, frame, &caller.requester()).await?;
     let name = format!("{}.csv", file_stem(&c.board.settings.name));
     Ok(attachment(
@@ -1534,7 +1530,7 @@ pub async fn block_csv(
         .ok_or_else(|| WebError::NotFound(format!("{file} is not a block export")))?;
     let board = state.store().board(BoardId(id)).await?;
     block_of(&state, board.id, BlockId(bid)).await?;
-    let frame = frame_of(&board, &q)?;
+    let frame = frame_of(&board, &q, state.clock().now())?;
     let c = compute_board(&state, board, frame, &caller.requester()).await?;
     Ok(attachment(
         (
@@ -1645,7 +1641,7 @@ pub async fn board_png(
     Query(q): Query<ViewQuery>,
 ) -> PageResult {
     let board = state.store().board(BoardId(id)).await?;
-    let frame = frame_of(&board, &q)?;
+    let frame = frame_of(&board, &q, state.clock().now())?;
     let c = compute_board(&state, board, frame, &caller.requester()).await?;
     let svg = board_svg(&c);
     // Rasterising is CPU work of tens of milliseconds: keep it off the async workers.
@@ -1689,7 +1685,7 @@ pub async fn share_create(
         return Ok(flash_to(&back, false, "A link lasts 1 to 365 days."));
     };
     let key = share_key(&state).await?;
-    let now_ms = now().as_millisecond();
+    let now_ms = state.clock().now_ms();
     let expires_ms = now_ms + days * crate::views::DAY_MS;
     // The MAC covers the link's id, which the store gives on insert: insert under a
     // placeholder hash first, then sign and record the real one.
@@ -1729,7 +1725,7 @@ pub async fn share_revoke(
 ) -> PageResult {
     let done = state
         .store()
-        .revoke_share(BoardId(id), ShareId(sid), now().as_millisecond())
+        .revoke_share(BoardId(id), ShareId(sid), state.clock().now_ms())
         .await?;
     Ok(flash_to(
         &format!("/boards/{id}"),
@@ -1756,7 +1752,7 @@ async fn shared_board(state: &AppState, token: &str) -> Result<BoardRow, WebErro
         share::stored_hash(token).as_bytes(),
     )
     .into();
-    if !same || row.board != claims.board || !row.is_live(now().as_millisecond()) {
+    if !same || row.board != claims.board || !row.is_live(state.clock().now_ms()) {
         return Err(gone());
     }
     Ok(state.store().board(row.board).await?)
@@ -1797,7 +1793,7 @@ pub async fn shared_block_csv(
         .and_then(|b| b.parse().ok())
         .ok_or_else(|| WebError::NotFound(format!("{file} is not a block export")))?;
     block_of(&state, board.id, BlockId(bid)).await?;
-    let frame = frame_of(&board, &q)?;
+    let frame = frame_of(&board, &q, state.clock().now())?;
     let c = compute_board(&state, board, frame, &format!("share:{token}")).await?;
     Ok(attachment(
         (

@@ -19,8 +19,6 @@
 pub mod accounts;
 pub mod api;
 pub mod auth;
-pub mod boards;
-pub mod builder;
 pub mod csrf;
 pub mod demo;
 pub mod error;
@@ -35,8 +33,10 @@ pub mod state;
 pub mod telemetry;
 pub mod throttle;
 pub mod views;
-pub mod watch_api;
-pub mod watch_pages;
+
+// The features' folders, under the names the rest of the crate has used for them.
+pub use features::watch::{api as watch_api, pages as watch_pages};
+pub use features::{boards, builder};
 
 use std::future::Future;
 use std::net::SocketAddr;

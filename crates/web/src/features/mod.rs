@@ -7,18 +7,22 @@ use axum::http::Method;
 use crate::accounts::Role;
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
-use crate::{api, boards, builder, pages, watch_api, watch_pages};
+use crate::{api, pages};
 
-const PUBLIC: Access = Access::Public;
-const VIEWER: Access = Access::Least(Role::Viewer);
-const EDITOR: Access = Access::Least(Role::Editor);
-const ADMIN: Access = Access::Least(Role::Admin);
+pub mod boards;
+pub mod builder;
+pub mod watch;
 
-const GET: Method = Method::GET;
-const POST: Method = Method::POST;
-const PUT: Method = Method::PUT;
-const PATCH: Method = Method::PATCH;
-const DELETE: Method = Method::DELETE;
+pub(crate) const PUBLIC: Access = Access::Public;
+pub(crate) const VIEWER: Access = Access::Least(Role::Viewer);
+pub(crate) const EDITOR: Access = Access::Least(Role::Editor);
+pub(crate) const ADMIN: Access = Access::Least(Role::Admin);
+
+pub(crate) const GET: Method = Method::GET;
+pub(crate) const POST: Method = Method::POST;
+pub(crate) const PUT: Method = Method::PUT;
+pub(crate) const PATCH: Method = Method::PATCH;
+pub(crate) const DELETE: Method = Method::DELETE;
 
 /// Every feature's routes.
 pub fn all(state: &AppState) -> Routes {
@@ -27,9 +31,9 @@ pub fn all(state: &AppState) -> Routes {
         .merge(connections(state))
         .merge(metrics(state))
         .merge(library(state))
-        .merge(builder_routes(state))
-        .merge(boards_routes(state))
-        .merge(watch(state))
+        .merge(builder::routes::routes(state))
+        .merge(boards::routes::routes(state))
+        .merge(watch::routes(state))
 }
 
 /// Health, readiness, Prometheus, the shared assets and the API's description: open to anyone
@@ -159,171 +163,4 @@ pub fn library(state: &AppState) -> Routes {
         .page(POST, "/library/add", EDITOR, pages::library_add)
         .api(GET, "/library", VIEWER, api::library_list)
         .api(POST, "/library/{slug}/add", EDITOR, api::library_add)
-}
-
-/// The Metric Builder wizard.
-pub fn builder_routes(state: &AppState) -> Routes {
-    Routes::new(state)
-        .page(GET, "/builder", EDITOR, builder::new_page)
-        .page(GET, "/metrics/{id}/edit", EDITOR, builder::edit_page)
-        .page(GET, "/assets/builder.js", PUBLIC, builder::js)
-        .api(GET, "/catalog", EDITOR, builder::catalog)
-        .api(POST, "/builder/fetch", EDITOR, builder::fetch)
-        .api(POST, "/builder/expression", EDITOR, builder::expression)
-        .api(POST, "/builder/preview", EDITOR, builder::preview)
-        .api(POST, "/builder/save", EDITOR, builder::save)
-}
-
-/// Databoards, their exports, share links and TV mode.
-pub fn boards_routes(state: &AppState) -> Routes {
-    Routes::new(state)
-        .page(GET, "/boards", VIEWER, boards::list)
-        .page(POST, "/boards", EDITOR, boards::create)
-        .page(POST, "/boards/templates", EDITOR, boards::from_template)
-        .page(GET, "/boards/{id}", VIEWER, boards::page)
-        .page(POST, "/boards/{id}/rename", EDITOR, boards::rename)
-        .page(POST, "/boards/{id}/duplicate", EDITOR, boards::duplicate)
-        .page(POST, "/boards/{id}/delete", EDITOR, boards::delete)
-        .page(POST, "/boards/{id}/settings", EDITOR, boards::settings)
-        .page(POST, "/boards/{id}/arrange", EDITOR, boards::arrange)
-        .page(POST, "/boards/{id}/blocks", EDITOR, boards::block_add)
-        .page(GET, "/boards/{id}/blocks/{file}", VIEWER, boards::block_csv)
-        .page(
-            POST,
-            "/boards/{id}/blocks/{file}",
-            EDITOR,
-            crate::block_edit_by_id,
-        )
-        .page(
-            POST,
-            "/boards/{id}/blocks/{bid}/move",
-            EDITOR,
-            boards::block_move,
-        )
-        .page(
-            POST,
-            "/boards/{id}/blocks/{bid}/delete",
-            EDITOR,
-            boards::block_delete,
-        )
-        .page(GET, "/boards/{id}/board.csv", VIEWER, boards::board_csv)
-        .page(GET, "/boards/{id}/board.png", VIEWER, boards::board_png)
-        .page(POST, "/boards/{id}/shares", EDITOR, boards::share_create)
-        .page(
-            POST,
-            "/boards/{id}/shares/{sid}/revoke",
-            EDITOR,
-            boards::share_revoke,
-        )
-        .page(GET, "/tv", VIEWER, boards::tv)
-        // Share links carry their own signed token: anyone holding one may read, nothing more.
-        .page(GET, "/shared/{token}", PUBLIC, boards::shared)
-        .page_other_methods("/shared/{token}", PUBLIC, boards::shared_refuse)
-        .page(
-            GET,
-            "/shared/{token}/blocks/{file}",
-            PUBLIC,
-            boards::shared_block_csv,
-        )
-        .page_other_methods(
-            "/shared/{token}/blocks/{file}",
-            PUBLIC,
-            boards::shared_refuse,
-        )
-        .page_other_methods("/shared/{token}/{*rest}", PUBLIC, boards::shared_refuse)
-        .page(GET, "/tv/shared", PUBLIC, boards::tv_links)
-        .page(GET, "/assets/boards.css", PUBLIC, boards::css)
-        .page(GET, "/assets/boards.js", PUBLIC, boards::js)
-        .page(GET, "/assets/tables.js", PUBLIC, boards::tables_js)
-        .api(GET, "/boards", VIEWER, boards::api::list)
-        .api(GET, "/boards/{id}", VIEWER, boards::api::one)
-}
-
-/// Goals, alerts, scorecards and the channels they notify through. Channels hold secrets, so
-/// changing them is for Admins; the rest is for Editors.
-pub fn watch(state: &AppState) -> Routes {
-    Routes::new(state)
-        .page(GET, "/goals", VIEWER, watch_pages::goals)
-        .page(POST, "/goals", EDITOR, watch_pages::goal_create)
-        .page(GET, "/goals/{id}", VIEWER, watch_pages::goal_history)
-        .page(POST, "/goals/{id}/delete", EDITOR, watch_pages::goal_delete)
-        .page(GET, "/alerts", VIEWER, watch_pages::alerts)
-        .page(POST, "/alerts", EDITOR, watch_pages::alert_create)
-        // A back-test changes nothing: a Viewer may try a rule.
-        .page(
-            POST,
-            "/alerts/backtest",
-            VIEWER,
-            watch_pages::alert_backtest,
-        )
-        .page(POST, "/alerts/sync", EDITOR, watch_pages::alert_sync_create)
-        .page(GET, "/alerts/{id}", VIEWER, watch_pages::alert_history)
-        .page(
-            POST,
-            "/alerts/{id}/delete",
-            EDITOR,
-            watch_pages::alert_delete,
-        )
-        .page(GET, "/scorecards", VIEWER, watch_pages::scorecards)
-        .page(POST, "/scorecards", EDITOR, watch_pages::scorecard_create)
-        .page(
-            POST,
-            "/scorecards/{id}/delete",
-            EDITOR,
-            watch_pages::scorecard_delete,
-        )
-        .page(GET, "/channels", VIEWER, watch_pages::channels)
-        .page(POST, "/channels", ADMIN, watch_pages::channel_create)
-        .page(
-            POST,
-            "/channels/{id}/test",
-            ADMIN,
-            watch_pages::channel_test,
-        )
-        .page(
-            POST,
-            "/channels/{id}/delete",
-            ADMIN,
-            watch_pages::channel_delete,
-        )
-        .api(GET, "/goals", VIEWER, watch_api::goals)
-        .api(POST, "/goals", EDITOR, watch_api::goal_create)
-        .api(GET, "/goals/{id}", VIEWER, watch_api::goal_get)
-        .api(PUT, "/goals/{id}", EDITOR, watch_api::goal_update)
-        .api(DELETE, "/goals/{id}", EDITOR, watch_api::goal_delete)
-        .api(GET, "/goals/{id}/history", VIEWER, watch_api::goal_history)
-        .api(GET, "/alerts", VIEWER, watch_api::alerts)
-        .api(POST, "/alerts", EDITOR, watch_api::alert_create)
-        .api(POST, "/alerts/backtest", VIEWER, watch_api::alert_backtest)
-        .api(GET, "/alerts/{id}", VIEWER, watch_api::alert_get)
-        .api(PUT, "/alerts/{id}", EDITOR, watch_api::alert_update)
-        .api(DELETE, "/alerts/{id}", EDITOR, watch_api::alert_delete)
-        .api(
-            GET,
-            "/alerts/{id}/history",
-            VIEWER,
-            watch_api::alert_history,
-        )
-        .api(GET, "/channels", VIEWER, watch_api::channels)
-        .api(POST, "/channels", ADMIN, watch_api::channel_create)
-        .api(GET, "/channels/{id}", VIEWER, watch_api::channel_get)
-        .api(PUT, "/channels/{id}", ADMIN, watch_api::channel_update)
-        .api(DELETE, "/channels/{id}", ADMIN, watch_api::channel_delete)
-        .api(POST, "/channels/{id}/test", ADMIN, watch_api::channel_test)
-        .api(GET, "/scorecards", VIEWER, watch_api::scorecards)
-        .api(POST, "/scorecards", EDITOR, watch_api::scorecard_create)
-        .api(GET, "/scorecards/{id}", VIEWER, watch_api::scorecard_get)
-        .api(PUT, "/scorecards/{id}", EDITOR, watch_api::scorecard_update)
-        .api(
-            DELETE,
-            "/scorecards/{id}",
-            EDITOR,
-            watch_api::scorecard_delete,
-        )
-        .api(
-            GET,
-            "/scorecards/{id}/preview",
-            VIEWER,
-            watch_api::scorecard_preview,
-        )
 }

@@ -12,6 +12,7 @@
 //! All of it needs the Editor role; the routes under `/api/v1` take the session's CSRF token
 //! in `X-CSRF-Token` like the rest of the API.
 
+pub mod routes;
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -32,7 +33,7 @@ use crate::ops;
 use crate::pages::{Nav, nav, render};
 use crate::state::AppState;
 
-pub const BUILDER_JS: &str = include_str!("../assets/builder.js");
+pub const BUILDER_JS: &str = include_str!("../../../assets/builder.js");
 
 /// Pages the Continue of step 1 reads: enough to show the shape and pick fields.
 pub const FETCH_PAGES: u32 = 2;

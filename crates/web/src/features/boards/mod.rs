@@ -16,6 +16,7 @@ pub mod cache;
 pub mod compute;
 pub mod model;
 pub mod render;
+pub mod routes;
 pub mod share;
 
 use askama::Template;
@@ -1960,8 +1961,8 @@ pub fn stylesheet() -> &'static str {
     })
 }
 
-const BOARDS_JS: &str = include_str!("../../assets/boards.js");
-const TABLES_JS: &str = include_str!("../../assets/tables.js");
+const BOARDS_JS: &str = include_str!("../../../assets/boards.js");
+const TABLES_JS: &str = include_str!("../../../assets/tables.js");
 
 pub async fn js() -> Response {
     (

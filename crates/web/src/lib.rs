@@ -42,17 +42,12 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use store::Store;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
 
 pub use accounts::{Accounts, Role, StoreAccounts, User};
 pub use error::{ApiError, PageError, WebError};
 pub use state::{AppState, WebConfig};
-
-const APP_CSS: &str = include_str!("../assets/app.css");
-const APP_JS: &str = include_str!("../assets/app.js");
 
 /// The app's routes.
 pub struct App;
@@ -123,104 +118,4 @@ async fn security_headers(
         HeaderValue::from_static("same-origin"),
     );
     response
-}
-
-/// `POST /boards/{id}/blocks/{bid}` saves the block; its `GET` twin is `{bid}.csv`, the
-/// export, and axum allows one parameter name per path segment.
-pub(crate) async fn block_edit_by_id(
-    state: State<AppState>,
-    caller: auth::Caller,
-    axum::extract::Path((id, bid)): axum::extract::Path<(i64, String)>,
-    form: axum::extract::RawForm,
-) -> Result<Response, PageError> {
-    let bid: i64 = bid
-        .parse()
-        .map_err(|_| WebError::NotFound(format!("block {bid}")))?;
-    boards::block_edit(state, caller, axum::extract::Path((id, bid)), form).await
-}
-
-pub(crate) async fn css() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], APP_CSS).into_response()
-}
-
-pub(crate) async fn js() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        APP_JS,
-    )
-        .into_response()
-}
-
-pub(crate) async fn openapi_json() -> Response {
-    axum::Json(openapi::document()).into_response()
-}
-
-pub(crate) async fn healthz() -> &'static str {
-    "ok\n"
-}
-
-/// Ready when the store answers.
-pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
-    match state.store().ping().await {
-        Ok(_) => (StatusCode::OK, "ready\n").into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check: the store does not answer");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the store does not answer\n",
-            )
-                .into_response()
-        }
-    }
-}
-
-/// Prometheus text for scrapers: open to anyone who can reach the port, like `/healthz`; it
-/// holds counts only, never names, values or secrets.
-pub(crate) async fn prometheus(State(state): State<AppState>) -> Response {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    state.telemetry().render(&mut out);
-    match state.store().sync_runs(None, 10_000).await {
-        Ok(runs) => {
-            let mut by_status = std::collections::BTreeMap::new();
-            let (mut requests, mut throttled) = (0u64, 0u64);
-            for r in &runs {
-                *by_status.entry(r.status.as_str()).or_insert(0u64) += 1;
-                if let Some(l) = metric_sync::RunLedger::from_json(&r.ledger) {
-                    requests += u64::from(l.requests);
-                    throttled += u64::from(l.throttled);
-                }
-            }
-            let _ = writeln!(
-                out,
-                "# HELP switchboard_sync_runs Recorded sync runs (the latest 10000), by status."
-            );
-            let _ = writeln!(out, "# TYPE switchboard_sync_runs gauge");
-            for status in ["running", "succeeded", "partial", "failed"] {
-                let n = by_status.get(status).copied().unwrap_or(0);
-                let _ = writeln!(out, "switchboard_sync_runs{{status=\"{status}\"}} {n}");
-            }
-            let _ = writeln!(
-                out,
-                "# HELP switchboard_twilio_requests Requests to Twilio made by the recorded sync runs."
-            );
-            let _ = writeln!(out, "# TYPE switchboard_twilio_requests gauge");
-            let _ = writeln!(out, "switchboard_twilio_requests {requests}");
-            let _ = writeln!(
-                out,
-                "# HELP switchboard_twilio_throttled Twilio answers with HTTP 429 in the recorded sync runs."
-            );
-            let _ = writeln!(out, "# TYPE switchboard_twilio_throttled gauge");
-            let _ = writeln!(out, "switchboard_twilio_throttled {throttled}");
-        }
-        Err(e) => tracing::warn!(error = %e, "could not read sync runs for /metrics"),
-    }
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        out,
-    )
-        .into_response()
 }

@@ -11,6 +11,7 @@ use crate::{api, pages};
 
 pub mod boards;
 pub mod builder;
+pub mod ops;
 pub mod watch;
 
 pub(crate) const PUBLIC: Access = Access::Public;
@@ -26,7 +27,7 @@ pub(crate) const DELETE: Method = Method::DELETE;
 
 /// Every feature's routes.
 pub fn all(state: &AppState) -> Routes {
-    ops(state)
+    ops::routes(state)
         .merge(people(state))
         .merge(connections(state))
         .merge(metrics(state))
@@ -34,18 +35,6 @@ pub fn all(state: &AppState) -> Routes {
         .merge(builder::routes::routes(state))
         .merge(boards::routes::routes(state))
         .merge(watch::routes(state))
-}
-
-/// Health, readiness, Prometheus, the shared assets and the API's description: open to anyone
-/// who can reach the port.
-pub fn ops(state: &AppState) -> Routes {
-    Routes::new(state)
-        .page(GET, "/healthz", PUBLIC, crate::healthz)
-        .page(GET, "/readyz", PUBLIC, crate::readyz)
-        .page(GET, "/metrics", PUBLIC, crate::prometheus)
-        .page(GET, "/assets/app.css", PUBLIC, crate::css)
-        .page(GET, "/assets/app.js", PUBLIC, crate::js)
-        .api(GET, "/openapi.json", PUBLIC, crate::openapi_json)
 }
 
 /// Sign-in, setup, the People screen, each person's account and tokens.

@@ -1,5 +1,10 @@
 //! The boards' routes and the least role of each.
 
+use axum::extract::State;
+use axum::response::Response;
+
+use crate::auth;
+use crate::error::{PageError, WebError};
 use crate::features::{EDITOR, GET, POST, PUBLIC, VIEWER};
 use crate::routes::Routes;
 use crate::state::AppState;
@@ -18,12 +23,7 @@ pub fn routes(state: &AppState) -> Routes {
         .page(POST, "/boards/{id}/arrange", EDITOR, super::arrange)
         .page(POST, "/boards/{id}/blocks", EDITOR, super::block_add)
         .page(GET, "/boards/{id}/blocks/{file}", VIEWER, super::block_csv)
-        .page(
-            POST,
-            "/boards/{id}/blocks/{file}",
-            EDITOR,
-            crate::block_edit_by_id,
-        )
+        .page(POST, "/boards/{id}/blocks/{file}", EDITOR, block_edit_by_id)
         .page(
             POST,
             "/boards/{id}/blocks/{bid}/move",
@@ -67,4 +67,18 @@ pub fn routes(state: &AppState) -> Routes {
         .page(GET, "/assets/tables.js", PUBLIC, super::tables_js)
         .api(GET, "/boards", VIEWER, super::api::list)
         .api(GET, "/boards/{id}", VIEWER, super::api::one)
+}
+
+/// `POST /boards/{id}/blocks/{bid}` saves the block; its `GET` twin is `{bid}.csv`, the
+/// export, and axum allows one parameter name per path segment.
+async fn block_edit_by_id(
+    state: State<AppState>,
+    caller: auth::Caller,
+    axum::extract::Path((id, bid)): axum::extract::Path<(i64, String)>,
+    form: axum::extract::RawForm,
+) -> Result<Response, PageError> {
+    let bid: i64 = bid
+        .parse()
+        .map_err(|_| WebError::NotFound(format!("block {bid}")))?;
+    super::block_edit(state, caller, axum::extract::Path((id, bid)), form).await
 }

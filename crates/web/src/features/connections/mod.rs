@@ -1,9 +1,9 @@
-//! Connections: the JSON API here (`api`); the screens' handlers are still in `crate::pages`.
+//! Connections: the JSON API (`api`), the screens (`pages`) and their routes.
 
 pub mod api;
+pub mod pages;
 
 use crate::features::{ADMIN, DELETE, EDITOR, GET, PATCH, POST};
-use crate::pages;
 use crate::routes::Routes;
 use crate::state::AppState;
 

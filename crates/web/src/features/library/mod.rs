@@ -1,9 +1,9 @@
-//! Library: the JSON API here (`api`); the screens' handlers are still in `crate::pages`.
+//! Library: the JSON API (`api`), the screens (`pages`) and their routes.
 
 pub mod api;
+pub mod pages;
 
 use crate::features::{EDITOR, GET, POST, VIEWER};
-use crate::pages;
 use crate::routes::Routes;
 use crate::state::AppState;
 

@@ -1,9 +1,9 @@
-//! Metrics: the JSON API here (`api`); the screens' handlers are still in `crate::pages`.
+//! Metrics: the JSON API (`api`), the screens (`pages`) and their routes.
 
 pub mod api;
+pub mod pages;
 
 use crate::features::{DELETE, EDITOR, GET, POST, PUBLIC, PUT, VIEWER};
-use crate::pages;
 use crate::routes::Routes;
 use crate::state::AppState;
 
@@ -11,8 +11,8 @@ use crate::state::AppState;
 pub fn routes(state: &AppState) -> Routes {
     Routes::new(state)
         // `/` only redirects to the Metrics screen, which asks an anonymous visitor to sign in.
-        .page(GET, "/", PUBLIC, pages::root)
-        .page(GET, pages::METRICS_SCREEN, VIEWER, pages::metrics)
+        .page(GET, "/", PUBLIC, crate::pages::root)
+        .page(GET, crate::pages::METRICS_SCREEN, VIEWER, pages::metrics)
         .page(GET, "/metrics/{id}/export", VIEWER, pages::metric_export)
         .page(GET, "/metrics/{id}/runs", VIEWER, pages::metric_runs)
         .page(POST, "/metrics/{id}/sync", EDITOR, pages::metric_sync)

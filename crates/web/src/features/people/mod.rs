@@ -1,9 +1,9 @@
-//! People: the JSON API here (`api`); the screens' handlers are still in `crate::pages`.
+//! People: the JSON API (`api`), the screens (`pages`) and their routes.
 
 pub mod api;
+pub mod pages;
 
 use crate::features::{ADMIN, DELETE, GET, PATCH, POST, PUBLIC, PUT, VIEWER};
-use crate::pages;
 use crate::routes::Routes;
 use crate::state::AppState;
 

@@ -631,13 +631,8 @@ function start(root) {
     busy(button, true, "Saving…");
     try {
       const data = await api("/api/v1/builder/save", { metric_id: metricId, definition: definition() });
-      const name = data.metric.name;
-      let message = `${name} is saved; its history is being backfilled.`;
-      if (metricId !== null) {
-        message = data.recomputed ? `${name} is saved; its history was recomputed from the stored pages.`
-          : data.resync_job ? `${name} is saved; a resync is queued.` : `${name} is saved.`;
-      }
-      window.location.assign(`${data.redirect || "/metrics/all"}?ok=${encodeURIComponent(message)}`);
+      // The server put what happened in a one-time message the Metrics screen shows.
+      window.location.assign(data.redirect || "/metrics/all");
     } catch (error) {
       showError("b-error-6", error.message);
       busy(button, false);

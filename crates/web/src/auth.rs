@@ -1,13 +1,14 @@
 //! Who is calling: a session cookie (the web app) or a bearer token (the API and scripts).
-//! Every handler takes a [`Caller`] and states the role it needs with [`Caller::require`];
-//! state-changing requests made with a session must carry its CSRF token.
+//! The role a route needs is checked where the route is registered ([`crate::routes::gate`]),
+//! which leaves the [`Caller`] for the handler; state-changing requests made with a session
+//! must carry its CSRF token ([`crate::csrf`]).
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::accounts::{Role, User, token_hash};
+use crate::accounts::{User, token_hash};
 use crate::error::{ApiError, PageError, WebError};
 use crate::state::AppState;
 
@@ -27,14 +28,6 @@ pub struct Caller {
 }
 
 impl Caller {
-    pub fn require(&self, role: Role) -> Result<&Self, WebError> {
-        if self.user.role >= role {
-            Ok(self)
-        } else {
-            Err(WebError::Forbidden(role))
-        }
-    }
-
     /// Who is asking, for limits kept per requester ([`crate::heavy::Heavy::admit`]).
     pub fn requester(&self) -> String {
         format!("user:{}", self.user.id)
@@ -88,7 +81,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// The caller of a request, if any. A bearer header that names no token is an error rather than
 /// anonymity, so a script with a revoked token hears so.
 pub async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, WebError> {
-    let now = jiff::Timestamp::now().as_millisecond();
+    let now = state.clock().now_ms();
     if let Some(token) = bearer(headers) {
         let user = state.accounts().user_by_token(&token_hash(token)).await?;
         return match user {
@@ -110,16 +103,35 @@ pub async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Option<Ca
     Ok(None)
 }
 
+/// Whether a request is for the JSON API. Inside the nested API router the path is stripped
+/// of `/api/v1`, so this reads the original.
+pub fn is_api(extensions: &axum::http::Extensions, uri: &axum::http::Uri) -> bool {
+    extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or(uri.path(), |u| u.0.path())
+        .starts_with("/api/")
+}
+
+/// A refusal in the shape the surface answers: JSON on the API, a page (or the sign-in
+/// redirect) elsewhere.
+pub fn reject<B>(request: &axum::http::Request<B>, e: WebError) -> Response {
+    if is_api(request.extensions(), request.uri()) {
+        ApiError(e).into_response()
+    } else {
+        PageError(e).into_response()
+    }
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Response;
 
+    /// The caller [`crate::routes::gate`] admitted; a handler mounted without a role still
+    /// identifies its caller here, so it answers 401 rather than failing.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        // Inside the nested API router the path is stripped of `/api/v1`: read the original.
-        let api = parts
-            .extensions
-            .get::<axum::extract::OriginalUri>()
-            .map_or(parts.uri.path(), |u| u.0.path())
-            .starts_with("/api/");
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
+        let api = is_api(&parts.extensions, &parts.uri);
         let reject = |e: WebError| {
             if api {
                 ApiError(e).into_response()
@@ -127,23 +139,11 @@ impl FromRequestParts<AppState> for Caller {
                 PageError(e).into_response()
             }
         };
-        let caller = identify(state, &parts.headers)
+        identify(state, &parts.headers)
             .await
             .map_err(reject)?
             .ok_or(WebError::Unauthenticated)
-            .map_err(reject)?;
-        // The API's state-changing requests made with a session cookie carry the CSRF token in
-        // a header; the pages' forms carry it in a field, checked by their handlers.
-        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        if api && !safe {
-            let given = parts
-                .headers
-                .get(CSRF_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            caller.check_csrf(given).map_err(reject)?;
-        }
-        Ok(caller)
+            .map_err(reject)
     }
 }
 
@@ -154,6 +154,9 @@ impl FromRequestParts<AppState> for MaybeCaller {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(MaybeCaller(Some(caller.clone())));
+        }
         match identify(state, &parts.headers).await {
             Ok(c) => Ok(MaybeCaller(c)),
             Err(WebError::Unauthenticated) => Ok(MaybeCaller(None)),

@@ -101,7 +101,7 @@ pub async fn prepare(state: &AppState, account: DemoAccount) -> Result<DemoReady
     let ids: Vec<_> = metrics.iter().map(|m| m.id).collect();
     let mut failures = Vec::new();
     for (id, result) in syncer
-        .sync_many(&ids, &SyncOptions::default(), jiff::Timestamp::now())
+        .sync_many(&ids, &SyncOptions::default(), state.clock().now())
         .await
     {
         let name = metrics
@@ -122,7 +122,7 @@ pub async fn prepare(state: &AppState, account: DemoAccount) -> Result<DemoReady
     let hash = hash_password(&password).map_err(|e| WebError::Internal(e.to_string()))?;
     // A data folder reused for a second demo already has `demo`, whose password was printed
     // once and is not kept: the new run gets the next free name instead.
-    let now = jiff::Timestamp::now().as_millisecond();
+    let now = state.clock().now_ms();
     let mut user = None;
     for n in 1..=100 {
         let name = if n == 1 {

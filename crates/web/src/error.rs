@@ -18,6 +18,9 @@ pub enum WebError {
         "the form is out of date or did not come from Switchboard (CSRF token missing or wrong): reload the page and try again"
     )]
     Csrf,
+    /// A change the browser says came from another site.
+    #[error("refused a change sent from another site ({0})")]
+    CrossOrigin(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{message}")]
@@ -49,7 +52,9 @@ impl WebError {
     pub fn status(&self) -> StatusCode {
         match self {
             WebError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            WebError::Forbidden(_) | WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::Forbidden(_) | WebError::Csrf | WebError::CrossOrigin(_) => {
+                StatusCode::FORBIDDEN
+            }
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Conflict(_) => StatusCode::CONFLICT,
@@ -64,6 +69,7 @@ impl WebError {
             WebError::Unauthenticated => "unauthenticated",
             WebError::Forbidden(_) => "forbidden",
             WebError::Csrf => "csrf",
+            WebError::CrossOrigin(_) => "cross_origin",
             WebError::NotFound(_) => "not_found",
             WebError::Invalid { code, .. } => code,
             WebError::Conflict(_) => "conflict",
@@ -207,6 +213,7 @@ fn title_of(e: &WebError) -> &'static str {
         WebError::Unauthenticated => "Sign in first",
         WebError::Forbidden(_) => "Not allowed",
         WebError::Csrf => "Form expired",
+        WebError::CrossOrigin(_) => "Sent from another site",
         WebError::NotFound(_) => "Not found",
         WebError::Invalid { .. } => "Check the form",
         WebError::Conflict(_) => "Already exists",

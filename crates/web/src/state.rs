@@ -1,5 +1,6 @@
 //! What every handler shares.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use connector::Connector;
@@ -29,6 +30,11 @@ pub struct WebConfig {
     /// Threads for CPU-heavy work (previews, password hashing, drawing boards); `None` takes
     /// one per core.
     pub heavy_workers: Option<usize>,
+    /// Origins (`https://dash.example.com`) whose changes are accepted although they differ
+    /// from the request's Host, e.g. behind a proxy that rewrites it (see [`crate::csrf`]).
+    pub trusted_origins: Vec<String>,
+    /// Where the app reads the time: the system clock, or one a test sets.
+    pub clock: Clock,
 }
 
 impl Default for WebConfig {
@@ -41,6 +47,55 @@ impl Default for WebConfig {
             channel_timeouts: notify::Timeouts::default(),
             board_cache_buckets: crate::boards::cache::DEFAULT_CAPACITY,
             heavy_workers: None,
+            trusted_origins: Vec::new(),
+            clock: Clock::System,
+        }
+    }
+}
+
+/// The time as the web app reads it, in epoch milliseconds, so tests can set it instead of
+/// waiting for it.
+#[derive(Debug, Clone, Default)]
+pub enum Clock {
+    #[default]
+    System,
+    /// A clock that moves only when told ([`Clock::set`], [`Clock::advance`]); clones share it.
+    Manual(Arc<AtomicI64>),
+}
+
+impl Clock {
+    /// A manual clock showing `ms`.
+    pub fn manual(ms: i64) -> Self {
+        Clock::Manual(Arc::new(AtomicI64::new(ms)))
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        match self {
+            Clock::System => jiff::Timestamp::now().as_millisecond(),
+            Clock::Manual(ms) => ms.load(Ordering::SeqCst),
+        }
+    }
+
+    pub fn now(&self) -> jiff::Timestamp {
+        match self {
+            Clock::System => jiff::Timestamp::now(),
+            // A manual clock is set to a valid instant; out of range reads as the epoch.
+            Clock::Manual(_) => jiff::Timestamp::from_millisecond(self.now_ms())
+                .unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+        }
+    }
+
+    /// Sets a manual clock; the system clock cannot be set, so this does nothing to it.
+    pub fn set(&self, ms: i64) {
+        if let Clock::Manual(at) = self {
+            at.store(ms, Ordering::SeqCst);
+        }
+    }
+
+    /// Moves a manual clock on by `ms`.
+    pub fn advance(&self, ms: i64) {
+        if let Clock::Manual(at) = self {
+            at.fetch_add(ms, Ordering::SeqCst);
         }
     }
 }
@@ -107,6 +162,10 @@ impl AppState {
     }
     pub fn config(&self) -> &WebConfig {
         &self.0.config
+    }
+    /// The time, as every handler reads it.
+    pub fn clock(&self) -> &Clock {
+        &self.0.config.clock
     }
     pub fn telemetry(&self) -> &Telemetry {
         &self.0.telemetry

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use serde_json::Value;
 use store::{BoardStore as _, MetricId, Store as _};
-use support::{Session, TestApp, connector, shared, spawn_app};
+use support::{Session, TestApp, connector, flash, shared, spawn_app};
 use web::Role;
 
 const DAY_MS: i64 = 86_400_000;
@@ -168,11 +168,7 @@ async fn board_of_every_type(app: &TestApp, admin: &Session) -> Board {
         )
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
-    assert!(
-        saved.location().unwrap().contains("ok="),
-        "{:?}",
-        saved.location()
-    );
+    assert!(flash(&saved).is_some_and(|f| f.0), "{:?}", saved.location());
 
     let (s, st) = (sent.id.0.to_string(), status.id.0.to_string());
     let specs: Vec<(&'static str, Vec<(&str, &str)>)> = vec![
@@ -205,11 +201,7 @@ async fn board_of_every_type(app: &TestApp, admin: &Session) -> Board {
             .post_form(&format!("/boards/{id}/blocks"), Some(admin), &fields)
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-        assert!(
-            r.location().unwrap().contains("ok="),
-            "{kind}: {:?}",
-            r.location()
-        );
+        assert!(flash(&r).is_some_and(|f| f.0), "{kind}: {:?}", r.location());
     }
     let rows = app.state.store().blocks(store::BoardId(id)).await.unwrap();
     let blocks = specs
@@ -682,11 +674,7 @@ async fn a_template_makes_a_board_from_library_metrics_in_one_click() {
                 &[("csrf", &admin.csrf), ("template", t)],
             )
             .await;
-        assert!(
-            r.location().unwrap().contains("ok="),
-            "{t}: {:?}",
-            r.location()
-        );
+        assert!(flash(&r).is_some_and(|f| f.0), "{t}: {:?}", r.location());
     }
 }
 
@@ -825,11 +813,7 @@ async fn a_progress_block_follows_a_stored_goal_with_its_pace_and_projection() {
             ],
         )
         .await;
-    assert!(
-        saved.location().unwrap().contains("ok="),
-        "{:?}",
-        saved.location()
-    );
+    assert!(flash(&saved).is_some_and(|f| f.0), "{:?}", saved.location());
     let stored = app
         .state
         .store()
@@ -1089,14 +1073,10 @@ async fn a_block_names_only_existing_metrics_and_at_most_a_dozen() {
         ];
         fields.extend(metrics.iter().copied());
         let r = app.post_form(path, Some(&admin), &fields).await;
-        let location = r.location().unwrap_or_default().to_owned();
-        let flash: String =
-            url::form_urlencoded::parse(location.split_once('?').map_or("", |(_, q)| q).as_bytes())
-                .find(|(k, _)| k == "err")
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_else(|| {
-                    panic!("{path} with {} ids was accepted: {location}", metrics.len())
-                });
+        let flash: String = match flash(&r) {
+            Some((false, text)) => text,
+            other => panic!("{path} with {} ids was accepted: {other:?}", metrics.len()),
+        };
         assert!(flash.starts_with("metric: "), "{flash}");
         if metrics.len() > 12 {
             assert!(flash.contains("at most 12"), "{flash}");
@@ -1194,12 +1174,7 @@ async fn share_token(app: &TestApp, admin: &Session, board: i64, label: &str) ->
             &[("csrf", &admin.csrf), ("label", label), ("days", "7")],
         )
         .await;
-    let location = made.location().unwrap().to_owned();
-    let flash: String = url::form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
-        .find(|(k, _)| k == "ok")
-        .unwrap()
-        .1
-        .into_owned();
+    let flash: String = flash(&made).expect("a message with the link").1;
     flash
         .rsplit(' ')
         .next()

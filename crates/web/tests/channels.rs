@@ -161,6 +161,6 @@ async fn finding_3_a_channel_test_to_an_smtp_server_that_never_greets_answers_wi
         started.elapsed()
     );
     assert_eq!(pressed.status, StatusCode::SEE_OTHER, "{}", pressed.body);
-    let shown = app.get(pressed.location().unwrap(), Some(&admin)).await;
+    let shown = app.follow(&pressed, Some(&admin)).await;
     assert!(shown.body.contains("greet"), "{}", shown.body);
 }

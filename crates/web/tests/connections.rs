@@ -5,7 +5,7 @@ mod support;
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use store::Store as _;
-use support::{shared, spawn_app};
+use support::{flash, shared, spawn_app};
 
 #[tokio::test]
 async fn renaming_keeps_the_secret_and_renames_it_in_metric_definitions() {
@@ -25,12 +25,9 @@ async fn renaming_keeps_the_secret_and_renames_it_in_metric_definitions() {
         .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     assert!(
-        reply
-            .location()
-            .unwrap()
-            .contains("Renamed%20prod%20to%20production"),
+        flash(&reply).is_some_and(|(ok, t)| ok && t.contains("Renamed prod to production")),
         "{:?}",
-        reply.location()
+        flash(&reply)
     );
     let renamed = app.state.store().connection(conn.id).await.unwrap();
     assert_eq!(renamed.label, "production");

@@ -291,7 +291,7 @@ async fn no_viewer_share_link_or_stored_row_sees_an_auth_token_after_a_sync_of_t
         )
         .await;
     assert!(
-        block.location().is_some_and(|l| l.contains("ok=")),
+        flash(&block).is_some_and(|f| f.0),
         "{:?} {}",
         block.location(),
         block.body
@@ -311,12 +311,7 @@ async fn no_viewer_share_link_or_stored_row_sees_an_auth_token_after_a_sync_of_t
             &[("csrf", &admin.csrf), ("label", "wall"), ("days", "7")],
         )
         .await;
-    let location = shared.location().unwrap().to_owned();
-    let flash: String = url::form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
-        .find(|(k, _)| k == "ok")
-        .unwrap()
-        .1
-        .into_owned();
+    let flash: String = flash(&shared).expect("a message with the link").1;
     let link = format!("/shared/{}", flash.rsplit("/shared/").next().unwrap());
     let page = app.get(&format!("{link}?range=today"), None).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);

@@ -193,6 +193,22 @@ pub fn hidden(body: &str, name: &str) -> Option<String> {
     Some(rest[..rest.find('"')?].to_owned())
 }
 
+/// The one-time message a response sets (see `web::flash`): whether it reports a success, and
+/// its text. Read without checking the signature; the app checks it.
+pub fn flash(reply: &Reply) -> Option<(bool, String)> {
+    use base64::Engine as _;
+    let value = set_cookie(&reply.headers, "sb_flash")?;
+    let (payload, _) = value.split_once('.')?;
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let payload = String::from_utf8(payload).ok()?;
+    let mut parts = payload.splitn(3, '\n');
+    let ok = parts.next()? == "ok";
+    parts.next()?;
+    Some((ok, parts.next()?.to_owned()))
+}
+
 pub fn set_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::SET_COOKIE)
@@ -225,6 +241,24 @@ impl TestApp {
             replies.push(t.await.expect("a request task panicked"));
         }
         replies
+    }
+
+    /// Follows a redirect as a browser does: to its location, with the session and the
+    /// one-time message cookie the redirect set.
+    pub async fn follow(&self, redirect: &Reply, session: Option<&Session>) -> Reply {
+        let path = redirect.location().expect("a redirect");
+        let mut cookies = Vec::new();
+        if let Some(s) = session {
+            cookies.push(format!("sb_session={}", s.cookie));
+        }
+        if let Some(f) = set_cookie(&redirect.headers, "sb_flash") {
+            cookies.push(format!("sb_flash={f}"));
+        }
+        let mut req = Request::get(path).header(header::ACCEPT, "text/html");
+        if !cookies.is_empty() {
+            req = req.header(header::COOKIE, cookies.join("; "));
+        }
+        self.send(req.body(Body::empty()).unwrap()).await
     }
 
     pub async fn get(&self, path: &str, session: Option<&Session>) -> Reply {
@@ -267,6 +301,30 @@ impl TestApp {
         if let Some(t) = token {
             req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
+        let body = match body {
+            Some(v) => {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(req.body(body).unwrap()).await
+    }
+
+    /// An API call as the browser's JavaScript makes it: the session cookie and its CSRF token
+    /// in `X-CSRF-Token`.
+    pub async fn api_session(
+        &self,
+        method: Method,
+        path: &str,
+        session: &Session,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::COOKIE, format!("sb_session={}", session.cookie))
+            .header("x-csrf-token", &session.csrf);
         let body = match body {
             Some(v) => {
                 req = req.header(header::CONTENT_TYPE, "application/json");

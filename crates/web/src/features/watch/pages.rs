@@ -5,7 +5,7 @@
 use app::evaluate::goal_progress;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use charts::format_plain as number;
 use jiff::{SignedDuration, Timestamp};
@@ -143,14 +143,9 @@ fn status_label(s: watch::Status) -> String {
         .unwrap_or_default()
 }
 
-pub async fn goals(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query<Flash>,
-) -> PageResult {
-    caller.require(Role::Viewer)?;
+pub async fn goals(State(state): State<AppState>, caller: Caller, q: Flash) -> PageResult {
     let metrics = metric_choices(&state).await?;
-    let now = Timestamp::now();
+    let now = state.clock().now();
     let mut lines = Vec::new();
     for g in state.store().list_goals().await? {
         let metric = metrics
@@ -255,14 +250,16 @@ fn goal_from(f: &Fields) -> Result<NewGoal, WebError> {
     })
 }
 
-pub async fn goal_create(State(state): State<AppState>, caller: Caller, body: Bytes) -> PageResult {
-    caller.require(Role::Editor)?;
+pub async fn goal_create(
+    State(state): State<AppState>,
+    _caller: Caller,
+    body: Bytes,
+) -> PageResult {
     let f = Fields::parse(&body);
-    caller.check_csrf(&f.get("csrf"))?;
     let result = match goal_from(&f) {
         Ok(new) => state
             .store()
-            .create_goal(&new, Timestamp::now().as_millisecond())
+            .create_goal(&new, state.clock().now_ms())
             .await
             .map_err(WebError::from),
         Err(e) => Err(e),
@@ -272,7 +269,7 @@ pub async fn goal_create(State(state): State<AppState>, caller: Caller, body: By
         app::evaluate::record_goal(
             state.store().as_ref(),
             g,
-            Timestamp::now().as_millisecond(),
+            state.clock().now_ms(),
             app::evaluate::GOAL_BACKFILL,
         )
         .await?;
@@ -297,7 +294,6 @@ pub async fn goal_history(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let g = state.store().goal(GoalId(id)).await?;
     let periods = state
         .store()
@@ -478,12 +474,7 @@ async fn alerts_page(
     })
 }
 
-pub async fn alerts(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query<Flash>,
-) -> PageResult {
-    caller.require(Role::Viewer)?;
+pub async fn alerts(State(state): State<AppState>, caller: Caller, q: Flash) -> PageResult {
     let form = AlertForm {
         aggregation: "sum".into(),
         condition: "above".into(),
@@ -501,9 +492,7 @@ pub async fn alert_backtest(
     caller: Caller,
     body: Bytes,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let f = Fields::parse(&body);
-    caller.check_csrf(&f.get("csrf"))?;
     let form = alert_form(&f);
     let outcome = async {
         let rule = rule_from(&f)?;
@@ -520,7 +509,7 @@ pub async fn alert_backtest(
             .map(|b| b.hour + 3_600_000)
             .max()
             .and_then(|ms| Timestamp::from_millisecond(ms).ok())
-            .unwrap_or_else(Timestamp::now);
+            .unwrap_or_else(|| state.clock().now());
         let from = to
             .checked_sub(SignedDuration::from_hours(24 * 30))
             .unwrap_or(to);
@@ -585,12 +574,10 @@ pub async fn alert_backtest(
 
 pub async fn alert_create(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     body: Bytes,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     let f = Fields::parse(&body);
-    caller.check_csrf(&f.get("csrf"))?;
     let made = async {
         let rule = rule_from(&f)?;
         let name = f.get("name");
@@ -612,7 +599,7 @@ pub async fn alert_create(
             .map_err(|e| WebError::invalid("value", e.to_string()))?;
         Ok(state
             .store()
-            .create_alert(&new, Timestamp::now().as_millisecond())
+            .create_alert(&new, state.clock().now_ms())
             .await?)
     }
     .await;
@@ -637,7 +624,6 @@ pub async fn alert_history(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let a = state.store().alert(AlertId(id)).await?;
     let events = state
         .store()
@@ -700,12 +686,7 @@ struct ScorecardsPage {
     channels: Vec<(i64, String)>,
 }
 
-pub async fn scorecards(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query<Flash>,
-) -> PageResult {
-    caller.require(Role::Viewer)?;
+pub async fn scorecards(State(state): State<AppState>, caller: Caller, q: Flash) -> PageResult {
     let list = state
         .store()
         .list_scorecards()
@@ -748,12 +729,10 @@ pub async fn scorecards(
 
 pub async fn scorecard_create(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     body: Bytes,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     let f = Fields::parse(&body);
-    caller.check_csrf(&f.get("csrf"))?;
     let made = async {
         let frequency = match f.get("frequency").as_str() {
             "weekly" => Frequency::Weekly {
@@ -805,7 +784,7 @@ pub async fn scorecard_create(
         }
         let next = spec
             .schedule
-            .next_run(Timestamp::now(), spec.zone.tz())
+            .next_run(state.clock().now(), spec.zone.tz())
             .map_err(|e| WebError::invalid("at", e.to_string()))?;
         let new = NewScorecard {
             name,
@@ -814,11 +793,7 @@ pub async fn scorecard_create(
         };
         Ok(state
             .store()
-            .create_scorecard(
-                &new,
-                next.as_millisecond(),
-                Timestamp::now().as_millisecond(),
-            )
+            .create_scorecard(&new, next.as_millisecond(), state.clock().now_ms())
             .await?)
     }
     .await;
@@ -846,12 +821,7 @@ struct ChannelsPage {
     channels: Vec<(i64, String, &'static str, String, bool)>,
 }
 
-pub async fn channels(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query<Flash>,
-) -> PageResult {
-    caller.require(Role::Viewer)?;
+pub async fn channels(State(state): State<AppState>, caller: Caller, q: Flash) -> PageResult {
     let list = state
         .store()
         .list_channels()
@@ -882,12 +852,10 @@ pub async fn channels(
 
 pub async fn channel_create(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     body: Bytes,
 ) -> PageResult {
-    caller.require(Role::Admin)?;
     let f = Fields::parse(&body);
-    caller.check_csrf(&f.get("csrf"))?;
     let made = async {
         let secret = Some(f.get("secret")).filter(|s| !s.is_empty());
         let config = match f.get("kind").as_str() {
@@ -929,7 +897,7 @@ pub async fn channel_create(
                     config,
                     secret: secret.map(domain::Secret::new),
                 },
-                Timestamp::now().as_millisecond(),
+                state.clock().now_ms(),
             )
             .await?)
     }
@@ -942,13 +910,9 @@ pub async fn channel_create(
 
 pub async fn channel_test(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
-    body: Bytes,
 ) -> PageResult {
-    caller.require(Role::Admin)?;
-    let f = Fields::parse(&body);
-    caller.check_csrf(&f.get("csrf"))?;
     let c = state.store().channel(ChannelId(id)).await?;
     let r = crate::watch_api::send_test(&state, &c).await?;
     Ok(if r["sent"] == true {
@@ -975,12 +939,10 @@ pub async fn channel_test(
 /// already exist under the same name are left as they are.
 pub async fn alert_sync_create(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     body: Bytes,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     let f = Fields::parse(&body);
-    caller.check_csrf(&f.get("csrf"))?;
     let made = async {
         let metrics = state.store().list_metrics().await?;
         let chosen: Vec<&store::StoredMetric> = match f.get("metric").as_str() {
@@ -1049,7 +1011,7 @@ pub async fn alert_sync_create(
                     .map_err(|e| WebError::invalid("stale_hours", e.to_string()))?;
                 state
                     .store()
-                    .create_alert(&new, Timestamp::now().as_millisecond())
+                    .create_alert(&new, state.clock().now_ms())
                     .await?;
                 created += 1;
             }
@@ -1093,22 +1055,8 @@ impl Watched {
     }
 }
 
-/// Deletes one item from its screen's delete button (after the browser asked to confirm);
-/// the same roles as the JSON API: editors for goals, alerts and scorecards, admins for
-/// channels, which hold secrets.
-async fn delete_watched(
-    state: &AppState,
-    caller: &Caller,
-    body: &Bytes,
-    what: Watched,
-    id: i64,
-) -> PageResult {
-    caller.require(match what {
-        Watched::Channel => Role::Admin,
-        _ => Role::Editor,
-    })?;
-    let f = Fields::parse(body);
-    caller.check_csrf(&f.get("csrf"))?;
+/// Deletes one item from its screen's delete button (after the browser asked to confirm).
+async fn delete_watched(state: &AppState, what: Watched, id: i64) -> PageResult {
     let store = state.store();
     let deleted = match what {
         Watched::Goal => store.delete_goal(GoalId(id)).await?,
@@ -1136,36 +1084,32 @@ async fn delete_watched(
 
 pub async fn goal_delete(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
-    body: Bytes,
 ) -> PageResult {
-    delete_watched(&state, &caller, &body, Watched::Goal, id).await
+    delete_watched(&state, Watched::Goal, id).await
 }
 
 pub async fn alert_delete(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
-    body: Bytes,
 ) -> PageResult {
-    delete_watched(&state, &caller, &body, Watched::Alert, id).await
+    delete_watched(&state, Watched::Alert, id).await
 }
 
 pub async fn scorecard_delete(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
-    body: Bytes,
 ) -> PageResult {
-    delete_watched(&state, &caller, &body, Watched::Scorecard, id).await
+    delete_watched(&state, Watched::Scorecard, id).await
 }
 
 pub async fn channel_delete(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
-    body: Bytes,
 ) -> PageResult {
-    delete_watched(&state, &caller, &body, Watched::Channel, id).await
+    delete_watched(&state, Watched::Channel, id).await
 }

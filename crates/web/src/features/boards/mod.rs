@@ -5,17 +5,28 @@
 //!   aggregate per block.
 //! - [`render`]: a block as HTML, CSV rows, or a panel of the board's PNG.
 //! - [`share`]: signed, expiring, revocable read-only links.
+//! - `grid` (placement, free spots, arrangement steps), `templates` (starting boards), `forms`
+//!   (the block editor), `svg` (the board for the PNG export), `assets` (the generated
+//!   stylesheet and the scripts), and [`routes`] with each route's least role; the handlers
+//!   stay here.
 //!
 //! Pages: `/boards` (list, create, rename, duplicate, delete, templates), `/boards/{id}` (the
 //! board with its range picker, block editor and arrangement controls), exports (CSV of a block
 //! or a board, PNG of a board), `/shared/{token}` (read-only, the range picker still works) and
 //! `/tv` (boards in a loop, full screen, refreshing themselves).
 
+mod assets;
+mod forms;
+mod grid;
+mod svg;
+mod templates;
+
 pub mod api;
 pub mod cache;
 pub mod compute;
 pub mod model;
 pub mod render;
+pub mod routes;
 pub mod share;
 
 use askama::Template;
@@ -32,11 +43,16 @@ use store::{
     Store, WatchStore,
 };
 
+pub use self::assets::*;
 use self::compute::{Frame, Plan};
+use self::forms::*;
+pub use self::grid::*;
 use self::model::{
     BlockForm, BlockKind, BlockSettings, ChangeFormat, TableRows, TableSort, interval_name,
 };
 use self::render::esc;
+pub use self::svg::*;
+use self::templates::*;
 use crate::accounts::Role;
 use crate::auth::Caller;
 use crate::error::{PageError, WebError};
@@ -45,18 +61,8 @@ use crate::state::AppState;
 
 type PageResult = Result<Response, PageError>;
 
-/// Columns of the board grid.
-pub const GRID_COLUMNS: i64 = 12;
-/// Rows the grid stylesheet places blocks on.
-const GRID_ROWS: i64 = 60;
-
-fn now() -> Timestamp {
-    Timestamp::now()
-}
-
 fn flash_to(path: &str, ok: bool, text: &str) -> Response {
-    let enc: String = url::form_urlencoded::byte_serialize(text.as_bytes()).collect();
-    Redirect::to(&format!("{path}?{}={enc}", if ok { "ok" } else { "err" })).into_response()
+    crate::flash::redirect(path, ok, text)
 }
 
 fn pairs(raw: &[u8]) -> Vec<(String, String)> {
@@ -82,14 +88,6 @@ fn zone_of(name: &str) -> Result<TimeZone, WebError> {
 
 // ---------------------------------------------------------------- the list
 
-#[derive(Deserialize, Default)]
-pub struct Flash {
-    #[serde(default)]
-    ok: Option<String>,
-    #[serde(default)]
-    err: Option<String>,
-}
-
 struct BoardItem {
     id: i64,
     name: String,
@@ -113,9 +111,8 @@ struct BoardsPage {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(flash): Query<Flash>,
+    flash: crate::flash::Flash,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let boards = state
         .store()
         .list_boards()
@@ -133,11 +130,7 @@ pub async fn list(
             name: b.settings.name,
         })
         .collect();
-    let (flash, flash_kind) = match (flash.ok, flash.err) {
-        (_, Some(e)) => (Some(e), "bad"),
-        (Some(o), None) => (Some(o), "good"),
-        _ => (None, ""),
-    };
+    let (flash, flash_kind) = flash.split();
     render(&BoardsPage {
         nav: nav(&caller),
         active: "boards",
@@ -152,8 +145,6 @@ pub async fn list(
 
 #[derive(Deserialize)]
 pub struct NameForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     name: String,
 }
@@ -180,30 +171,26 @@ fn default_settings(name: String) -> BoardSettings {
 
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Form(form): Form<NameForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
-    caller.check_csrf(&form.csrf)?;
     let name = match checked_name(&form.name) {
         Ok(n) => n,
         Err(e) => return Ok(flash_to("/boards", false, &e.to_string())),
     };
     let b = state
         .store()
-        .create_board(&default_settings(name), now().as_millisecond())
+        .create_board(&default_settings(name), state.clock().now_ms())
         .await?;
     Ok(Redirect::to(&format!("/boards/{}", b.id)).into_response())
 }
 
 pub async fn rename(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     Form(form): Form<NameForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
-    caller.check_csrf(&form.csrf)?;
     let b = state.store().board(BoardId(id)).await?;
     let name = match checked_name(&form.name) {
         Ok(n) => n,
@@ -212,7 +199,7 @@ pub async fn rename(
     let settings = BoardSettings { name, ..b.settings };
     state
         .store()
-        .update_board(b.id, &settings, now().as_millisecond())
+        .update_board(b.id, &settings, state.clock().now_ms())
         .await?;
     Ok(flash_to(
         "/boards",
@@ -221,20 +208,11 @@ pub async fn rename(
     ))
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn duplicate(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
-    caller.check_csrf(&form.csrf)?;
     let b = state.store().board(BoardId(id)).await?;
     let name: String = format!("{} (copy)", b.settings.name)
         .chars()
@@ -242,7 +220,7 @@ pub async fn duplicate(
         .collect();
     let copy = state
         .store()
-        .duplicate_board(b.id, &name, now().as_millisecond())
+        .duplicate_board(b.id, &name, state.clock().now_ms())
         .await?;
     Ok(flash_to(
         &format!("/boards/{}", copy.id),
@@ -253,12 +231,9 @@ pub async fn duplicate(
 
 pub async fn delete(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
-    caller.check_csrf(&form.csrf)?;
     let b = state.store().board(BoardId(id)).await?;
     state.store().delete_board(b.id).await?;
     Ok(flash_to(
@@ -268,158 +243,11 @@ pub async fn delete(
     ))
 }
 
-// ---------------------------------------------------------------- templates
-
-struct TemplateBlock {
-    kind: BlockKind,
-    title: &'static str,
-    slugs: &'static [&'static str],
-    by_dimension: bool,
-    stacked: bool,
-    donut: bool,
-    cumulative: bool,
-}
-
-const fn tb(kind: BlockKind, title: &'static str, slugs: &'static [&'static str]) -> TemplateBlock {
-    TemplateBlock {
-        kind,
-        title,
-        slugs,
-        by_dimension: false,
-        stacked: false,
-        donut: false,
-        cumulative: false,
-    }
-}
-
-pub struct BoardTemplate {
-    pub slug: &'static str,
-    pub name: &'static str,
-    blocks: &'static [TemplateBlock],
-}
-
-/// Boards made from library metrics in one click.
-pub const TEMPLATES: &[BoardTemplate] = &[
-    BoardTemplate {
-        slug: "messaging",
-        name: "Twilio Messaging",
-        blocks: &[
-            tb(BlockKind::Number, "Messages sent", &["messages-sent"]),
-            tb(BlockKind::Number, "Delivered", &["messages-delivered"]),
-            tb(
-                BlockKind::Number,
-                "Delivery rate",
-                &["message-delivery-rate"],
-            ),
-            tb(BlockKind::Number, "Failed", &["messages-failed"]),
-            tb(
-                BlockKind::Line,
-                "Sent and delivered",
-                &["messages-sent", "messages-delivered"],
-            ),
-            TemplateBlock {
-                by_dimension: true,
-                stacked: true,
-                ..tb(
-                    BlockKind::Bar,
-                    "Messages by status",
-                    &["messages-by-status"],
-                )
-            },
-            TemplateBlock {
-                donut: true,
-                ..tb(BlockKind::Pie, "By direction", &["messages-by-direction"])
-            },
-            tb(
-                BlockKind::Table,
-                "Errors by code",
-                &["message-errors-by-code"],
-            ),
-        ],
-    },
-    BoardTemplate {
-        slug: "voice",
-        name: "Twilio Voice",
-        blocks: &[
-            tb(BlockKind::Number, "Outbound calls", &["outbound-calls"]),
-            tb(BlockKind::Number, "Inbound calls", &["inbound-calls"]),
-            tb(BlockKind::Number, "Answer rate", &["call-answer-rate"]),
-            tb(
-                BlockKind::Number,
-                "Average duration",
-                &["average-call-duration"],
-            ),
-            tb(BlockKind::Line, "Call minutes", &["call-minutes"]),
-            TemplateBlock {
-                by_dimension: true,
-                stacked: true,
-                ..tb(BlockKind::Bar, "Calls by status", &["calls-by-status"])
-            },
-            tb(
-                BlockKind::Pie,
-                "Calls by direction",
-                &["calls-by-direction"],
-            ),
-        ],
-    },
-    BoardTemplate {
-        slug: "spend",
-        name: "Twilio Spend",
-        blocks: &[
-            tb(BlockKind::Number, "Total spend", &["total-spend"]),
-            tb(BlockKind::Number, "Messaging spend", &["messaging-spend"]),
-            tb(BlockKind::Number, "Account balance", &["account-balance"]),
-            TemplateBlock {
-                cumulative: true,
-                ..tb(BlockKind::Line, "Spend, running total", &["total-spend"])
-            },
-            TemplateBlock {
-                donut: true,
-                ..tb(BlockKind::Pie, "Spend by category", &["spend-by-category"])
-            },
-            tb(
-                BlockKind::Table,
-                "Spend by category",
-                &["spend-by-category"],
-            ),
-        ],
-    },
-];
-
-#[derive(Deserialize)]
-pub struct TemplateForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    template: String,
-}
-
-/// Lays blocks out left to right, wrapping at the grid's width.
-fn flow(sizes: &[(i64, i64)], start_y: i64) -> Vec<Place> {
-    let (mut x, mut y, mut row_h) = (0, start_y, 0);
-    sizes
-        .iter()
-        .map(|&(w, h)| {
-            if x + w > GRID_COLUMNS {
-                x = 0;
-                y += row_h;
-                row_h = 0;
-            }
-            let p = Place { x, y, w, h };
-            x += w;
-            row_h = row_h.max(h);
-            p
-        })
-        .collect()
-}
-
 pub async fn from_template(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Form(form): Form<TemplateForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
-    caller.check_csrf(&form.csrf)?;
     let Some(t) = TEMPLATES.iter().find(|t| t.slug == form.template) else {
         return Ok(flash_to("/boards", false, "Unknown template."));
     };
@@ -431,7 +259,7 @@ pub async fn from_template(
             "Add a Twilio connection in the Data Manager first.",
         ));
     };
-    let now_ms = now().as_millisecond();
+    let now_ms = state.clock().now_ms();
     let board = store
         .create_board(&default_settings(t.name.to_owned()), now_ms)
         .await?;
@@ -502,10 +330,6 @@ pub struct ViewQuery {
     from: Option<String>,
     #[serde(default)]
     to: Option<String>,
-    #[serde(default)]
-    ok: Option<String>,
-    #[serde(default)]
-    err: Option<String>,
 }
 
 /// The range named by the picker: a preset, or `since`/`custom` with their dates.
@@ -530,7 +354,7 @@ fn picked_range(range: &str, from: Option<&str>, to: Option<&str>) -> Result<Nam
     }
 }
 
-fn frame_of(board: &BoardRow, q: &ViewQuery) -> Result<Frame, WebError> {
+fn frame_of(board: &BoardRow, q: &ViewQuery, now: Timestamp) -> Result<Frame, WebError> {
     let zone = zone_of(&board.settings.zone)?;
     let range = match q.range.as_deref().filter(|r| !r.is_empty()) {
         Some(r) => picked_range(r, q.from.as_deref(), q.to.as_deref())
@@ -551,7 +375,7 @@ fn frame_of(board: &BoardRow, q: &ViewQuery) -> Result<Frame, WebError> {
         range,
         compare,
         zone,
-        now: now(),
+        now,
     })
 }
 
@@ -667,18 +491,6 @@ async fn followed_goal(
     }))
 }
 
-fn grid_classes(p: Place) -> String {
-    let w = p.w.clamp(1, GRID_COLUMNS);
-    let x = p.x.clamp(0, GRID_COLUMNS - w);
-    format!(
-        "gx{} gw{} gy{} gh{}",
-        x,
-        w,
-        p.y.clamp(0, GRID_ROWS - 1),
-        p.h.clamp(1, 8)
-    )
-}
-
 /// The worst sync state among a block's metrics, with every reason.
 fn block_status(data: &compute::BlockData) -> (Option<&'static str>, String) {
     let rank = |s: &str| match s {
@@ -786,140 +598,6 @@ fn cards(
             }
         })
         .collect()
-}
-
-fn option(value: &str, label: &str, selected: bool) -> String {
-    format!(
-        "<option value=\"{}\"{}>{}</option>",
-        esc(value),
-        if selected { " selected" } else { "" },
-        esc(label)
-    )
-}
-
-/// The block editor: a plain form, so it works without JavaScript.
-fn editor_form(
-    csrf: &str,
-    action: &str,
-    current: Option<(BlockKind, &str, &BlockSettings)>,
-    choices: &Choices,
-) -> String {
-    let default = BlockSettings::default();
-    let (kind, title, s) = current.unwrap_or((BlockKind::Number, "", &default));
-    let mut f = format!(
-        "<form method=\"post\" action=\"{}\" class=\"block-editor\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">",
-        esc(action),
-        esc(csrf)
-    );
-    f.push_str("<label>Type <select name=\"kind\">");
-    for k in BlockKind::ALL {
-        f.push_str(&option(k.as_str(), k.label(), k == kind));
-    }
-    f.push_str("</select></label>");
-    f.push_str(&format!(
-        "<label>Title <input name=\"title\" maxlength=\"200\" value=\"{}\"></label>",
-        esc(title)
-    ));
-    f.push_str("<label>Metrics <select name=\"metric\" multiple size=\"4\">");
-    for (id, name) in &choices.metrics {
-        f.push_str(&option(&id.to_string(), name, s.metrics.contains(id)));
-    }
-    f.push_str("</select></label>");
-    f.push_str("<label>Date range <select name=\"range\">");
-    f.push_str(&option("", "Board's range", s.range.is_none()));
-    for r in NamedRange::presets() {
-        f.push_str(&option(
-            &r.to_string(),
-            &r.label(),
-            s.range.as_deref() == Some(r.to_string().as_str()),
-        ));
-    }
-    if let Some(r) = s
-        .range_override()
-        .filter(|r| !NamedRange::presets().contains(r))
-    {
-        f.push_str(&option(&r.to_string(), &r.label(), true));
-    }
-    f.push_str("</select></label><label>Compare with <select name=\"compare\">");
-    f.push_str(&option("", "Board's comparison", s.compare.is_none()));
-    for c in CompareTo::ALL {
-        f.push_str(&option(
-            &c.to_string(),
-            c.label(),
-            s.compare.as_deref() == Some(c.to_string().as_str()),
-        ));
-    }
-    f.push_str("</select></label><label>Graph by <select name=\"interval\">");
-    f.push_str(&option("", "Automatic", s.interval.is_none()));
-    for i in metric::Interval::ALL {
-        f.push_str(&option(
-            interval_name(i),
-            interval_name(i),
-            s.interval == Some(i),
-        ));
-    }
-    f.push_str("</select></label>");
-    f.push_str(&format!(
-        "<label>Only dimension <input name=\"dimension\" value=\"{}\"></label><label>Top N <input name=\"top\" type=\"number\" min=\"1\" max=\"50\" value=\"{}\"></label>",
-        esc(s.dimension.as_deref().unwrap_or("")),
-        s.top
-    ));
-    let check = |name: &str, label: &str, on: bool| {
-        format!(
-            "<label class=\"check\"><input type=\"checkbox\" name=\"{name}\"{}> {label}</label>",
-            if on { " checked" } else { "" }
-        )
-    };
-    f.push_str(&check("by_dimension", "By dimension", s.by_dimension));
-    f.push_str(&check("cumulative", "Cumulative", s.cumulative));
-    f.push_str(&check("stacked", "Stacked bars", s.stacked));
-    f.push_str(&check("donut", "Donut", s.donut));
-    f.push_str("<label>Change as <select name=\"change\">");
-    for c in ChangeFormat::ALL {
-        f.push_str(&option(c.as_str(), c.as_str(), s.change == c));
-    }
-    f.push_str("</select></label><label>Table rows <select name=\"table_rows\">");
-    f.push_str(&option(
-        "by_dimension",
-        "by dimension",
-        s.table_rows == TableRows::ByDimension,
-    ));
-    f.push_str(&option(
-        "by_interval",
-        "by interval",
-        s.table_rows == TableRows::ByInterval,
-    ));
-    f.push_str("</select></label><label>Sort <select name=\"sort\">");
-    f.push_str(&option(
-        "value_desc",
-        "largest first",
-        s.sort == TableSort::ValueDesc,
-    ));
-    f.push_str(&option(
-        "value_asc",
-        "smallest first",
-        s.sort == TableSort::ValueAsc,
-    ));
-    f.push_str(&option("label", "by name", s.sort == TableSort::Label));
-    f.push_str("</select></label><label>Follow a goal <select name=\"goal_id\">");
-    f.push_str(&option("", "None: use the target", s.goal_id.is_none()));
-    for (id, name) in &choices.goals {
-        f.push_str(&option(&id.to_string(), name, s.goal_id == Some(*id)));
-    }
-    f.push_str(&format!(
-        "</select></label><label>Target <input name=\"goal\" type=\"number\" step=\"any\" value=\"{}\"></label><label class=\"wide\">Notes <textarea name=\"text\" rows=\"3\">{}</textarea></label>",
-        s.goal.map(|g| g.to_string()).unwrap_or_default(),
-        esc(&s.text)
-    ));
-    f.push_str(&format!(
-        "<button class=\"primary\">{}</button></form>",
-        if current.is_some() {
-            "Save block"
-        } else {
-            "Add block"
-        }
-    ));
-    f
 }
 
 pub struct RangeOption {
@@ -1067,14 +745,15 @@ pub async fn page(
     caller: Caller,
     Path(id): Path<i64>,
     Query(q): Query<ViewQuery>,
+    flash: crate::flash::Flash,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let board = state.store().board(BoardId(id)).await?;
     let can_edit = caller.user.role >= Role::Editor;
     let mut page = board_page(
         &state,
         board,
         &q,
+        flash,
         can_edit.then_some(caller.csrf()),
         None,
         &caller.requester(),
@@ -1085,7 +764,7 @@ pub async fn page(
     page.can_edit = can_edit;
     if can_edit {
         let key = share_key(&state).await?;
-        let now_ms = now().as_millisecond();
+        let now_ms = state.clock().now_ms();
         page.shares = state
             .store()
             .shares(BoardId(id))
@@ -1125,11 +804,12 @@ async fn board_page(
     state: &AppState,
     board: BoardRow,
     q: &ViewQuery,
+    flash: crate::flash::Flash,
     editor_csrf: Option<&str>,
     shared_base: Option<String>,
     requester: &str,
 ) -> Result<BoardPage, WebError> {
-    let frame = frame_of(&board, q)?;
+    let frame = frame_of(&board, q, state.clock().now())?;
     let (ranges, compares, from, to) = picker(&frame);
     let range_label = format!(
         "{}{}",
@@ -1173,11 +853,7 @@ async fn board_page(
             })
             .await?
     };
-    let (flash, flash_kind) = match (&q.ok, &q.err) {
-        (_, Some(e)) => (Some(e.clone()), "bad"),
-        (Some(o), None) => (Some(o.clone()), "good"),
-        _ => (None, ""),
-    };
+    let (flash, flash_kind) = flash.split();
     Ok(BoardPage {
         nav: None,
         active: "boards",
@@ -1207,13 +883,11 @@ async fn board_page(
 
 pub async fn settings(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     RawForm(raw): RawForm,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     let p = pairs(&raw);
-    caller.check_csrf(field(&p, "csrf"))?;
     let board = state.store().board(BoardId(id)).await?;
     let back = format!("/boards/{id}");
     let range = match picked_range(
@@ -1245,38 +919,18 @@ pub async fn settings(
     };
     state
         .store()
-        .update_board(board.id, &settings, now().as_millisecond())
+        .update_board(board.id, &settings, state.clock().now_ms())
         .await?;
     Ok(flash_to(&back, true, "Board saved."))
 }
 
-/// The first spot, reading top to bottom and left to right, where a `w`×`h` block overlaps
-/// no other block.
-pub fn first_free(places: &[Place], w: i64, h: i64) -> (i64, i64) {
-    let overlaps = |x: i64, y: i64| {
-        places
-            .iter()
-            .any(|p| x < p.x + p.w && p.x < x + w && y < p.y + p.h && p.y < y + h)
-    };
-    for y in 0..GRID_ROWS - h {
-        for x in 0..=GRID_COLUMNS - w {
-            if !overlaps(x, y) {
-                return (x, y);
-            }
-        }
-    }
-    (0, GRID_ROWS - h)
-}
-
 pub async fn block_add(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     RawForm(raw): RawForm,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     let p = pairs(&raw);
-    caller.check_csrf(field(&p, "csrf"))?;
     let board = state.store().board(BoardId(id)).await?;
     let back = format!("/boards/{id}");
     let form = match BlockForm::parse(&p) {
@@ -1306,7 +960,7 @@ pub async fn block_add(
                 place: Place { x, y, w, h },
                 settings: form.settings.to_json(),
             },
-            now().as_millisecond(),
+            state.clock().now_ms(),
         )
         .await?;
     Ok(flash_to(&back, true, "Block added."))
@@ -1362,13 +1016,11 @@ async fn block_of(state: &AppState, board: BoardId, block: BlockId) -> Result<Bl
 
 pub async fn block_edit(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path((id, bid)): Path<(i64, i64)>,
     RawForm(raw): RawForm,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
     let p = pairs(&raw);
-    caller.check_csrf(field(&p, "csrf"))?;
     let row = block_of(&state, BoardId(id), BlockId(bid)).await?;
     let back = format!("/boards/{id}");
     let form = match BlockForm::parse(&p) {
@@ -1390,7 +1042,7 @@ pub async fn block_edit(
                 place: row.block.place,
                 settings: form.settings.to_json(),
             },
-            now().as_millisecond(),
+            state.clock().now_ms(),
         )
         .await?;
     Ok(flash_to(&back, true, "Block saved."))
@@ -1398,12 +1050,9 @@ pub async fn block_edit(
 
 pub async fn block_delete(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path((id, bid)): Path<(i64, i64)>,
-    Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
-    caller.check_csrf(&form.csrf)?;
     if !state
         .store()
         .delete_block(BoardId(id), BlockId(bid))
@@ -1417,82 +1066,38 @@ pub async fn block_delete(
 #[derive(Deserialize)]
 pub struct MoveForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     dir: String,
-}
-
-/// One step of the arrangement controls, kept inside the grid.
-pub fn moved(p: Place, dir: &str) -> Option<Place> {
-    let mut n = p;
-    match dir {
-        "left" => n.x -= 1,
-        "right" => n.x += 1,
-        "up" => n.y -= 1,
-        "down" => n.y += 1,
-        "wider" => n.w += 1,
-        "narrower" => n.w -= 1,
-        "taller" => n.h += 1,
-        "shorter" => n.h -= 1,
-        _ => return None,
-    }
-    n.w = n.w.clamp(1, GRID_COLUMNS);
-    n.h = n.h.clamp(1, 8);
-    n.x = n.x.clamp(0, GRID_COLUMNS - n.w);
-    n.y = n.y.clamp(0, GRID_ROWS - 1);
-    Some(n)
 }
 
 pub async fn block_move(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path((id, bid)): Path<(i64, i64)>,
     Form(form): Form<MoveForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
-    caller.check_csrf(&form.csrf)?;
     let row = block_of(&state, BoardId(id), BlockId(bid)).await?;
     let place = moved(row.block.place, &form.dir)
         .ok_or_else(|| WebError::invalid("dir", "unknown move"))?;
     state
         .store()
-        .arrange_blocks(row.board, &[(row.id, place)], now().as_millisecond())
+        .arrange_blocks(row.board, &[(row.id, place)], state.clock().now_ms())
         .await?;
     Ok(Redirect::to(&format!("/boards/{id}#block-{bid}")).into_response())
 }
 
 #[derive(Deserialize)]
 pub struct ArrangeForm {
-    #[serde(default)]
-    csrf: String,
     /// `id:x,y,w,h;id:x,y,w,h`, as `boards.js` sends after a drag.
     #[serde(default)]
     layout: String,
 }
 
-pub fn parse_layout(text: &str) -> Option<Vec<(BlockId, Place)>> {
-    text.split(';')
-        .filter(|s| !s.trim().is_empty())
-        .map(|item| {
-            let (id, rest) = item.split_once(':')?;
-            let n: Vec<i64> = rest
-                .split(',')
-                .map(|v| v.trim().parse().ok())
-                .collect::<Option<_>>()?;
-            let [x, y, w, h] = n[..] else { return None };
-            Some((BlockId(id.trim().parse().ok()?), Place { x, y, w, h }))
-        })
-        .collect()
-}
-
 pub async fn arrange(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     Form(form): Form<ArrangeForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
-    caller.check_csrf(&form.csrf)?;
     let places = parse_layout(&form.layout).ok_or_else(|| {
         WebError::invalid("layout", "a layout is id:x,y,w,h items separated by ;")
     })?;
@@ -1511,7 +1116,7 @@ pub async fn arrange(
     }
     state
         .store()
-        .arrange_blocks(BoardId(id), &places, now().as_millisecond())
+        .arrange_blocks(BoardId(id), &places, state.clock().now_ms())
         .await?;
     Ok(Redirect::to(&format!("/boards/{id}")).into_response())
 }
@@ -1563,9 +1168,8 @@ pub async fn board_csv(
     Path(id): Path<i64>,
     Query(q): Query<ViewQuery>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let board = state.store().board(BoardId(id)).await?;
-    let frame = frame_of(&board, &q)?;
+    let frame = frame_of(&board, &q, state.clock().now())?;
     let c = compute_board(&state, board, frame, &caller.requester()).await?;
     let name = format!("{}.csv", file_stem(&c.board.settings.name));
     Ok(attachment(
@@ -1584,14 +1188,13 @@ pub async fn block_csv(
     Path((id, file)): Path<(i64, String)>,
     Query(q): Query<ViewQuery>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let bid: i64 = file
         .strip_suffix(".csv")
         .and_then(|b| b.parse().ok())
         .ok_or_else(|| WebError::NotFound(format!("{file} is not a block export")))?;
     let board = state.store().board(BoardId(id)).await?;
     block_of(&state, board.id, BlockId(bid)).await?;
-    let frame = frame_of(&board, &q)?;
+    let frame = frame_of(&board, &q, state.clock().now())?;
     let c = compute_board(&state, board, frame, &caller.requester()).await?;
     Ok(attachment(
         (
@@ -1603,107 +1206,14 @@ pub async fn block_csv(
     ))
 }
 
-/// The whole board as one SVG with literal light colours, laid out on its grid: what the PNG
-/// export rasterises.
-pub fn board_svg(c: &Computed) -> String {
-    const CELL_W: i64 = 100;
-    const CELL_H: i64 = 110;
-    let rows = c
-        .blocks
-        .iter()
-        .map(|(b, _)| b.block.place.y + b.block.place.h)
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    let (width, height) = (GRID_COLUMNS * CELL_W, rows * CELL_H + 40);
-    let theme = charts::Theme::Light;
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart board\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\"><style>{}.chart .card{{fill:#f8fafc;stroke:#e5e7eb}}.chart .title{{font-size:13px;font-weight:bold}}.chart .big{{font-size:26px;font-weight:bold}}</style><rect class=\"bg\" width=\"{width}\" height=\"{height}\"/><text class=\"title\" x=\"12\" y=\"24\">{} · {} · {}</text>",
-        theme.stylesheet(),
-        esc(&c.board.settings.name),
-        esc(&c.frame.range.label()),
-        esc(c.frame.zone.iana_name().unwrap_or("UTC"))
-    );
-    for (row, result) in &c.blocks {
-        let p = row.block.place;
-        let (x, y) = (p.x * CELL_W + 4, p.y * CELL_H + 40);
-        let (w, h) = (p.w * CELL_W - 8, p.h * CELL_H - 8);
-        svg.push_str(&format!(
-            "<g transform=\"translate({x},{y})\"><rect class=\"card\" width=\"{w}\" height=\"{h}\" rx=\"6\"/><text class=\"title\" x=\"10\" y=\"20\">{}</text>",
-            esc(&row.block.title)
-        ));
-        let kind: BlockKind = row.block.kind.parse().unwrap_or(BlockKind::Text);
-        match (kind, result) {
-            (BlockKind::Line | BlockKind::Bar | BlockKind::Pie, Ok((plan, data))) => {
-                let size = ((w - 10).max(40) as u32, (h - 34).max(40) as u32);
-                let inner = render::body(kind, &plan.settings, data, &c.frame.zone, size, theme);
-                svg.push_str(&format!("<g transform=\"translate(5,28)\">{inner}</g>"));
-            }
-            (BlockKind::Text, _) => {
-                let s = BlockSettings::from_json(&row.block.settings);
-                for (i, line) in s
-                    .text
-                    .lines()
-                    .take(((h - 40) / 16).max(0) as usize)
-                    .enumerate()
-                {
-                    svg.push_str(&format!(
-                        "<text x=\"10\" y=\"{}\">{}</text>",
-                        44 + i as i64 * 16,
-                        esc(line)
-                    ));
-                }
-            }
-            (_, Ok((plan, data))) => {
-                for (i, m) in data
-                    .metrics
-                    .iter()
-                    .enumerate()
-                    .take(((h - 30) / 44).max(1) as usize)
-                {
-                    let value = match (kind, &plan.settings.goal) {
-                        (BlockKind::Progress, Some(goal)) => format!(
-                            "{} of {}",
-                            charts::format_full(m.change.current, &m.info.format),
-                            charts::format_full(Some(*goal), &m.info.format)
-                        ),
-                        _ => charts::format_full(m.change.current, &m.info.format),
-                    };
-                    let y0 = 56 + i as i64 * 44;
-                    svg.push_str(&format!(
-                        "<text class=\"big\" x=\"10\" y=\"{y0}\">{}</text>",
-                        esc(&value)
-                    ));
-                    if data.previous.is_some() {
-                        svg.push_str(&format!(
-                            "<text class=\"muted\" x=\"10\" y=\"{}\">{} · {}</text>",
-                            y0 + 16,
-                            esc(&m.info.name),
-                            esc(&render::change_text(m, plan.settings.change))
-                        ));
-                    }
-                }
-            }
-            (_, Err(e)) => svg.push_str(&format!(
-                "<text class=\"muted\" x=\"10\" y=\"44\">{}</text>",
-                esc(e)
-            )),
-        }
-        svg.push_str("</g>");
-    }
-    svg.push_str("</svg>");
-    svg
-}
-
 pub async fn board_png(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
     Query(q): Query<ViewQuery>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let board = state.store().board(BoardId(id)).await?;
-    let frame = frame_of(&board, &q)?;
+    let frame = frame_of(&board, &q, state.clock().now())?;
     let c = compute_board(&state, board, frame, &caller.requester()).await?;
     let svg = board_svg(&c);
     // Rasterising is CPU work of tens of milliseconds: keep it off the async workers.
@@ -1724,8 +1234,6 @@ pub async fn board_png(
 #[derive(Deserialize)]
 pub struct ShareForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     label: String,
     #[serde(default)]
     days: String,
@@ -1733,12 +1241,10 @@ pub struct ShareForm {
 
 pub async fn share_create(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path(id): Path<i64>,
     Form(form): Form<ShareForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
-    caller.check_csrf(&form.csrf)?;
     let board = state.store().board(BoardId(id)).await?;
     let back = format!("/boards/{id}");
     let Some(days) = form
@@ -1751,7 +1257,7 @@ pub async fn share_create(
         return Ok(flash_to(&back, false, "A link lasts 1 to 365 days."));
     };
     let key = share_key(&state).await?;
-    let now_ms = now().as_millisecond();
+    let now_ms = state.clock().now_ms();
     let expires_ms = now_ms + days * crate::views::DAY_MS;
     // The MAC covers the link's id, which the store gives on insert: insert under a
     // placeholder hash first, then sign and record the real one.
@@ -1786,15 +1292,12 @@ pub async fn share_create(
 
 pub async fn share_revoke(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     Path((id, sid)): Path<(i64, i64)>,
-    Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    caller.require(Role::Editor)?;
-    caller.check_csrf(&form.csrf)?;
     let done = state
         .store()
-        .revoke_share(BoardId(id), ShareId(sid), now().as_millisecond())
+        .revoke_share(BoardId(id), ShareId(sid), state.clock().now_ms())
         .await?;
     Ok(flash_to(
         &format!("/boards/{id}"),
@@ -1821,7 +1324,7 @@ async fn shared_board(state: &AppState, token: &str) -> Result<BoardRow, WebErro
         share::stored_hash(token).as_bytes(),
     )
     .into();
-    if !same || row.board != claims.board || !row.is_live(now().as_millisecond()) {
+    if !same || row.board != claims.board || !row.is_live(state.clock().now_ms()) {
         return Err(gone());
     }
     Ok(state.store().board(row.board).await?)
@@ -1837,6 +1340,7 @@ pub async fn shared(
         &state,
         board,
         &q,
+        crate::flash::Flash::default(),
         None,
         Some(format!("/shared/{token}")),
         &format!("share:{token}"),
@@ -1861,7 +1365,7 @@ pub async fn shared_block_csv(
         .and_then(|b| b.parse().ok())
         .ok_or_else(|| WebError::NotFound(format!("{file} is not a block export")))?;
     block_of(&state, board.id, BlockId(bid)).await?;
-    let frame = frame_of(&board, &q)?;
+    let frame = frame_of(&board, &q, state.clock().now())?;
     let c = compute_board(&state, board, frame, &format!("share:{token}")).await?;
     Ok(attachment(
         (
@@ -1901,7 +1405,6 @@ pub async fn tv(
     caller: Caller,
     Query(q): Query<TvQuery>,
 ) -> PageResult {
-    caller.require(Role::Viewer)?;
     let mut ids: Vec<i64> = q
         .boards
         .split(',')
@@ -1928,6 +1431,7 @@ pub async fn tv(
         &state,
         board,
         &ViewQuery::default(),
+        crate::flash::Flash::default(),
         None,
         None,
         &caller.requester(),
@@ -1980,6 +1484,7 @@ pub async fn tv_links(State(state): State<AppState>, Query(q): Query<TvLinksQuer
         &state,
         board,
         &ViewQuery::default(),
+        crate::flash::Flash::default(),
         None,
         Some(format!("/shared/{}", tokens[i])),
         &format!("share:{}", tokens[i]),
@@ -1998,137 +1503,4 @@ pub async fn tv_links(State(state): State<AppState>, Query(q): Query<TvLinksQuer
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
-}
-
-/// The grid's placement classes and the charts' colours, generated once: the strict
-/// Content-Security-Policy forbids inline styles, so every position is a class.
-pub fn stylesheet() -> &'static str {
-    static CSS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    CSS.get_or_init(|| {
-        let mut css = String::from("/* generated by crates/web/src/boards/mod.rs */\n");
-        for x in 0..GRID_COLUMNS {
-            css.push_str(&format!(
-                ".board-grid .gx{x}{{grid-column-start:{}}}\n",
-                x + 1
-            ));
-        }
-        for w in 1..=GRID_COLUMNS {
-            css.push_str(&format!(".board-grid .gw{w}{{grid-column-end:span {w}}}\n"));
-        }
-        for y in 0..GRID_ROWS {
-            css.push_str(&format!(".board-grid .gy{y}{{grid-row-start:{}}}\n", y + 1));
-        }
-        for h in 1..=8 {
-            css.push_str(&format!(".board-grid .gh{h}{{grid-row-end:span {h}}}\n"));
-        }
-        css.push_str(&charts::Theme::Css.stylesheet());
-        css.push('\n');
-        css
-    })
-}
-
-const BOARDS_JS: &str = include_str!("../../assets/boards.js");
-const TABLES_JS: &str = include_str!("../../assets/tables.js");
-
-pub async fn js() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        BOARDS_JS,
-    )
-        .into_response()
-}
-
-/// Sorting table blocks by a clicked header: for every reader of a board, shared links too.
-pub async fn tables_js() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        TABLES_JS,
-    )
-        .into_response()
-}
-
-pub async fn css() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        stylesheet(),
-    )
-        .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn moves_stay_inside_the_grid() {
-        let p = Place {
-            x: 0,
-            y: 0,
-            w: 12,
-            h: 2,
-        };
-        assert_eq!(moved(p, "left"), Some(p));
-        assert_eq!(moved(p, "wider"), Some(p));
-        assert_eq!(moved(p, "narrower").unwrap().w, 11);
-        assert_eq!(
-            moved(Place { x: 9, ..p }, "right").unwrap().x,
-            0,
-            "a 12-wide block stays at 0"
-        );
-        assert_eq!(moved(p, "fly"), None);
-    }
-
-    #[test]
-    fn layouts_read_and_flow_wraps() {
-        assert_eq!(
-            parse_layout("1:0,0,4,2; 2:4,0,8,3"),
-            Some(vec![
-                (
-                    BlockId(1),
-                    Place {
-                        x: 0,
-                        y: 0,
-                        w: 4,
-                        h: 2
-                    }
-                ),
-                (
-                    BlockId(2),
-                    Place {
-                        x: 4,
-                        y: 0,
-                        w: 8,
-                        h: 3
-                    }
-                )
-            ])
-        );
-        assert_eq!(parse_layout("1:0,0,4"), None);
-        let taken = [
-            Place {
-                x: 0,
-                y: 0,
-                w: 3,
-                h: 2,
-            },
-            Place {
-                x: 3,
-                y: 0,
-                w: 6,
-                h: 3,
-            },
-        ];
-        assert_eq!(first_free(&taken, 3, 2), (9, 0));
-        assert_eq!(first_free(&taken, 4, 2), (0, 3));
-        let f = flow(&[(6, 3), (6, 2), (3, 2)], 0);
-        assert_eq!(
-            f[2],
-            Place {
-                x: 0,
-                y: 3,
-                w: 3,
-                h: 2
-            }
-        );
-    }
 }

@@ -1,0 +1,160 @@
+//! Cross-site request forgery, refused once for the whole app (pages, API, sign-in, setup).
+//!
+//! For every unsafe method:
+//! 1. the browser's own word: `Sec-Fetch-Site` must be `same-origin` or `none`; lacking it, an
+//!    `Origin` must name the host the request was sent to (or a trusted origin). Requests with
+//!    neither header (scripts, old browsers) pass this step.
+//! 2. because step 1 passes requests without those headers, a caller signed in with a session
+//!    cookie must also send the session's token, in `X-CSRF-Token` or in the `csrf` field of an
+//!    urlencoded form. Bearer-token callers have no ambient credential a foreign page could
+//!    ride on, so they are not asked for one.
+//!
+//! The caller found here is left in the request's extensions, so [`crate::routes::gate`] does
+//! not look it up again.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::auth::{CSRF_HEADER, Via, identify, reject};
+use crate::error::WebError;
+use crate::state::AppState;
+
+/// The largest urlencoded body read for its `csrf` field; the pages' biggest form (a board
+/// block's settings) is a few kilobytes, and axum's own form limit is the same.
+pub const FORM_CAP: usize = 2 * 1024 * 1024;
+
+/// The layer (`from_fn_with_state`) over the whole app.
+pub async fn protect(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    ) {
+        return next.run(request).await;
+    }
+    if let Err(e) = same_origin(request.headers(), &state.config().trusted_origins) {
+        return reject(&request, e);
+    }
+    // An unknown bearer token or a store failure is answered by the route itself (401, or the
+    // error page); a public route needs no caller.
+    let Ok(Some(caller)) = identify(&state, request.headers()).await else {
+        return next.run(request).await;
+    };
+    let mut request = match caller.via {
+        Via::Token => request,
+        Via::Session { .. } => {
+            let (given, request) = match token_of(request).await {
+                Ok(found) => found,
+                Err((request, e)) => return reject(&request, e),
+            };
+            if let Err(e) = caller.check_csrf(&given) {
+                return reject(&request, e);
+            }
+            request
+        }
+    };
+    request.extensions_mut().insert(caller);
+    next.run(request).await
+}
+
+/// Step 1: refuses a request the browser says came from another site.
+fn same_origin(headers: &HeaderMap, trusted: &[String]) -> Result<(), WebError> {
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    if origin.is_some_and(|o| trusted.iter().any(|t| t.eq_ignore_ascii_case(o))) {
+        return Ok(());
+    }
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return match site.to_str().unwrap_or("") {
+            "same-origin" | "none" => Ok(()),
+            other => Err(WebError::CrossOrigin(format!("Sec-Fetch-Site: {other}"))),
+        };
+    }
+    let Some(origin) = origin else {
+        return Ok(());
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let origin_host = origin
+        .split_once("://")
+        .map_or("", |(_, rest)| rest.trim_end_matches('/'));
+    if !host.is_empty() && origin_host.eq_ignore_ascii_case(host) {
+        Ok(())
+    } else {
+        Err(WebError::CrossOrigin(format!(
+            "Origin {origin} is not the host {host}"
+        )))
+    }
+}
+
+/// Step 2's token: the header, or the `csrf` field of an urlencoded body, which is read under
+/// [`FORM_CAP`] and put back for the handler.
+async fn token_of(request: Request) -> Result<(String, Request), (Request, WebError)> {
+    if let Some(given) = request
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+    {
+        return Ok((given.to_owned(), request));
+    }
+    let form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !form {
+        return Ok((String::new(), request));
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, FORM_CAP).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let request = Request::from_parts(parts, Body::empty());
+            return Err((
+                request,
+                WebError::Invalid {
+                    code: "form_too_large",
+                    message: format!("the form could not be read (at most {FORM_CAP} bytes): {e}"),
+                    field: None,
+                },
+            ));
+        }
+    };
+    let given = url::form_urlencoded::parse(&bytes)
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    Ok((given, Request::from_parts(parts, Body::from(bytes))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn same_origin_follows_the_browser_headers() {
+        let none: &[String] = &[];
+        assert!(same_origin(&headers(&[]), none).is_ok());
+        assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")]), none).is_ok());
+        assert!(same_origin(&headers(&[("sec-fetch-site", "none")]), none).is_ok());
+        assert!(same_origin(&headers(&[("sec-fetch-site", "cross-site")]), none).is_err());
+        assert!(same_origin(&headers(&[("sec-fetch-site", "same-site")]), none).is_err());
+        let ok = headers(&[("origin", "http://a.test:8080"), ("host", "a.test:8080")]);
+        assert!(same_origin(&ok, none).is_ok());
+        let foreign = headers(&[("origin", "https://evil.test"), ("host", "a.test:8080")]);
+        assert!(same_origin(&foreign, none).is_err());
+        assert!(same_origin(&foreign, &["https://evil.test".to_owned()]).is_ok());
+        assert!(same_origin(&headers(&[("origin", "null"), ("host", "a.test")]), none).is_err());
+    }
+}

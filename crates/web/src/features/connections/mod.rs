@@ -1,0 +1,45 @@
+//! Connections: the JSON API (`api`), the screens (`pages`) and their routes.
+
+pub mod api;
+pub mod pages;
+
+use crate::features::{ADMIN, DELETE, EDITOR, GET, PATCH, POST};
+use crate::routes::Routes;
+use crate::state::AppState;
+
+/// The Data Manager: Twilio connections and their secrets.
+pub fn routes(state: &AppState) -> Routes {
+    Routes::new(state)
+        .page(GET, "/connections", ADMIN, pages::connections)
+        .page(POST, "/connections", ADMIN, pages::connection_add)
+        .page(
+            POST,
+            "/connections/{id}/test",
+            ADMIN,
+            pages::connection_test,
+        )
+        .page(
+            POST,
+            "/connections/{id}/rename",
+            ADMIN,
+            pages::connection_rename,
+        )
+        .page(
+            GET,
+            "/connections/{id}/delete",
+            ADMIN,
+            pages::connection_delete_form,
+        )
+        .page(
+            POST,
+            "/connections/{id}/delete",
+            ADMIN,
+            pages::connection_delete,
+        )
+        // Editors choose a connection for a metric, so they may list them (without secrets).
+        .api(GET, "/connections", EDITOR, api::connections)
+        .api(POST, "/connections", ADMIN, api::connection_create)
+        .api(PATCH, "/connections/{id}", ADMIN, api::connection_rename)
+        .api(DELETE, "/connections/{id}", ADMIN, api::connection_delete)
+        .api(POST, "/connections/{id}/test", ADMIN, api::connection_test)
+}

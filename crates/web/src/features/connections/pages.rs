@@ -1,0 +1,217 @@
+//! The Data Manager's screens: add, test, rename and remove Twilio connections.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use store::{ConnectionId, Store};
+
+use crate::auth::Caller;
+use crate::ops;
+use crate::state::AppState;
+
+use crate::pages::*;
+
+// ---------------------------------------------------------------- Data Manager
+
+struct ConnRow {
+    id: i64,
+    label: String,
+    account_sid: String,
+    api_key_sid: String,
+    metrics: usize,
+}
+
+#[derive(Default, Deserialize)]
+pub struct ConnectionForm {
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    account_sid: String,
+    #[serde(default)]
+    api_key_sid: String,
+    /// Write-only: read from the form, never put back into a page.
+    #[serde(default)]
+    secret: String,
+}
+
+#[derive(Template)]
+#[template(path = "connections.html")]
+struct ConnectionsPage {
+    nav: Option<Nav>,
+    active: &'static str,
+    csrf: String,
+    flash: Option<String>,
+    flash_kind: &'static str,
+    connections: Vec<ConnRow>,
+    form: ConnectionForm,
+}
+
+async fn connections_page(
+    state: &AppState,
+    caller: &Caller,
+    flash: (Option<String>, &'static str),
+    form: ConnectionForm,
+    status: axum::http::StatusCode,
+) -> PageResult {
+    let metrics = state.store().list_metrics().await?;
+    let connections = state
+        .store()
+        .list_connections()
+        .await?
+        .into_iter()
+        .map(|c| ConnRow {
+            id: c.id.0,
+            metrics: metrics
+                .iter()
+                .filter(|m| m.connection_id == Some(c.id))
+                .count(),
+            label: c.label,
+            account_sid: c.account_sid.to_string(),
+            api_key_sid: c.api_key_sid.to_string(),
+        })
+        .collect();
+    let mut response = render(&ConnectionsPage {
+        nav: nav(caller),
+        active: "connections",
+        csrf: caller.csrf().to_owned(),
+        flash: flash.0,
+        flash_kind: flash.1,
+        connections,
+        form,
+    })?;
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+pub async fn connections(
+    State(state): State<AppState>,
+    caller: Caller,
+    flash: Flash,
+) -> PageResult {
+    connections_page(
+        &state,
+        &caller,
+        flash.split(),
+        ConnectionForm::default(),
+        axum::http::StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn connection_add(
+    State(state): State<AppState>,
+    caller: Caller,
+    Form(mut form): Form<ConnectionForm>,
+) -> PageResult {
+    let secret = domain::Secret::new(std::mem::take(&mut form.secret));
+    match ops::add_connection(
+        &state,
+        &form.label,
+        &form.account_sid,
+        &form.api_key_sid,
+        secret,
+    )
+    .await
+    {
+        Ok((conn, check)) => Ok(with_flash(
+            "/connections",
+            true,
+            &format!("Saved {}: {check}.", conn.label),
+        )),
+        Err(e) => {
+            let status = e.status();
+            connections_page(&state, &caller, (Some(e.to_string()), "bad"), form, status).await
+        }
+    }
+}
+
+pub async fn connection_test(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let conn = state.store().connection(ConnectionId(id)).await?;
+    let check = ops::check_connection(&state, &conn).await;
+    Ok(with_flash(
+        "/connections",
+        check.is_connected(),
+        &format!("{}: {check}.", conn.label),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct RenameForm {
+    #[serde(default)]
+    label: String,
+}
+
+pub async fn connection_rename(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<RenameForm>,
+) -> PageResult {
+    let old = state.store().connection(ConnectionId(id)).await?.label;
+    Ok(
+        match ops::rename_connection(state.store(), ConnectionId(id), &form.label).await {
+            Ok(conn) => with_flash(
+                "/connections",
+                true,
+                &format!("Renamed {old} to {}.", conn.label),
+            ),
+            Err(e) => with_flash("/connections", false, &format!("Not renamed: {e}.")),
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "connection_delete.html")]
+struct ConnectionDeletePage {
+    nav: Option<Nav>,
+    active: &'static str,
+    csrf: String,
+    id: i64,
+    label: String,
+    metrics: Vec<String>,
+}
+
+pub async fn connection_delete_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let conn = state.store().connection(ConnectionId(id)).await?;
+    let metrics = ops::metrics_of_connection(state.store(), conn.id)
+        .await?
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    render(&ConnectionDeletePage {
+        nav: nav(&caller),
+        active: "connections",
+        csrf: caller.csrf().to_owned(),
+        id,
+        label: conn.label,
+        metrics,
+    })
+}
+
+pub async fn connection_delete(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let conn = state.store().connection(ConnectionId(id)).await?;
+    let stopped = ops::remove_connection(state.store(), conn.id).await?;
+    let text = if stopped.is_empty() {
+        format!("Removed {}.", conn.label)
+    } else {
+        format!(
+            "Removed {}; these metrics stopped syncing: {}.",
+            conn.label,
+            stopped.join(", ")
+        )
+    };
+    Ok(with_flash("/connections", true, &text))
+}

@@ -1,0 +1,56 @@
+//! The metric library's JSON API.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::api::ApiResult;
+use crate::auth::Caller;
+use crate::error::JsonBody;
+use crate::features::metrics::api::metric_out;
+use crate::ops;
+use crate::state::AppState;
+
+#[derive(Deserialize, Default)]
+pub struct LibraryQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    category: String,
+}
+
+pub async fn library_list(_caller: Caller, Query(q): Query<LibraryQuery>) -> ApiResult {
+    let list: Vec<Value> = ops::library_matches(&q.q, &q.category)?
+        .into_iter()
+        .map(|m| {
+            json!({
+                "slug": m.slug, "name": m.name(), "summary": m.summary(), "category": m.category.label(),
+                "visualization": m.visualization.label(), "source": m.source(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "metrics": list })).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LibraryAddIn {
+    #[serde(default)]
+    connection: String,
+}
+
+pub async fn library_add(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(slug): Path<String>,
+    JsonBody(body): JsonBody<LibraryAddIn>,
+) -> ApiResult {
+    let m = ops::add_library_metric(state.store(), &slug, &body.connection).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "metric": metric_out(&m) })),
+    )
+        .into_response())
+}

@@ -1,0 +1,17 @@
+//! Library: the JSON API (`api`), the screens (`pages`) and their routes.
+
+pub mod api;
+pub mod pages;
+
+use crate::features::{EDITOR, GET, POST, VIEWER};
+use crate::routes::Routes;
+use crate::state::AppState;
+
+/// The metric library.
+pub fn routes(state: &AppState) -> Routes {
+    Routes::new(state)
+        .page(GET, "/library", VIEWER, pages::library_page)
+        .page(POST, "/library/add", EDITOR, pages::library_add)
+        .api(GET, "/library", VIEWER, api::library_list)
+        .api(POST, "/library/{slug}/add", EDITOR, api::library_add)
+}

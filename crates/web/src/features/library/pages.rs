@@ -1,0 +1,132 @@
+//! The metric library's screen.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use serde::Deserialize;
+use store::Store;
+
+use crate::accounts::Role;
+use crate::auth::Caller;
+use crate::ops;
+use crate::state::AppState;
+
+use crate::pages::*;
+
+// ---------------------------------------------------------------- library
+
+struct LibRow {
+    slug: String,
+    name: String,
+    summary: String,
+    source: String,
+    added: bool,
+}
+
+#[derive(Template)]
+#[template(path = "library.html")]
+struct LibraryPage {
+    nav: Option<Nav>,
+    active: &'static str,
+    csrf: String,
+    can_edit: bool,
+    flash: Option<String>,
+    flash_kind: &'static str,
+    q: String,
+    categories: Vec<(String, bool)>,
+    connections: Vec<String>,
+    groups: Vec<(String, Vec<LibRow>)>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct LibraryQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    category: String,
+}
+
+pub async fn library_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<LibraryQuery>,
+    flash: Flash,
+) -> PageResult {
+    let entries = ops::library_matches(&query.q, &query.category)?;
+    let existing: Vec<String> = state
+        .store()
+        .list_metrics()
+        .await?
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    let mut groups: Vec<(String, Vec<LibRow>)> = Vec::new();
+    for e in entries {
+        let label = e.category.label().to_owned();
+        let row = LibRow {
+            slug: e.slug.clone(),
+            name: e.name().to_owned(),
+            summary: e.summary().to_owned(),
+            source: e.source(),
+            added: existing.iter().any(|n| n == e.name()),
+        };
+        match groups.iter_mut().find(|g| g.0 == label) {
+            Some(g) => g.1.push(row),
+            None => groups.push((label, vec![row])),
+        }
+    }
+    let categories = ops::categories()
+        .into_iter()
+        .map(|c| {
+            let selected = c.eq_ignore_ascii_case(query.category.trim());
+            (c, selected)
+        })
+        .collect();
+    let connections = state
+        .store()
+        .list_connections()
+        .await?
+        .into_iter()
+        .map(|c| c.label)
+        .collect();
+    let flash = Flash {
+        ok: flash.ok,
+        err: flash.err,
+    }
+    .split();
+    render(&LibraryPage {
+        nav: nav(&caller),
+        active: "library",
+        csrf: caller.csrf().to_owned(),
+        can_edit: caller.user.role >= Role::Editor,
+        flash: flash.0,
+        flash_kind: flash.1,
+        q: query.q,
+        categories,
+        connections,
+        groups,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct LibraryAddForm {
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    connection: String,
+}
+
+pub async fn library_add(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Form(form): Form<LibraryAddForm>,
+) -> PageResult {
+    match ops::add_library_metric(state.store(), &form.slug, &form.connection).await {
+        Ok(m) => Ok(with_flash(
+            METRICS_SCREEN,
+            true,
+            &format!("Added {}: its history is backfilling now.", m.name),
+        )),
+        Err(e) => Ok(with_flash("/library", false, &e.to_string())),
+    }
+}

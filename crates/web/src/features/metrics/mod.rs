@@ -1,0 +1,41 @@
+//! Metrics: the JSON API (`api`), the screens (`pages`) and their routes.
+
+pub mod api;
+pub mod pages;
+
+use crate::features::{DELETE, EDITOR, GET, POST, PUBLIC, PUT, VIEWER};
+use crate::routes::Routes;
+use crate::state::AppState;
+
+/// The Metrics screen, a metric's runs and export, and the metric API.
+pub fn routes(state: &AppState) -> Routes {
+    Routes::new(state)
+        // `/` only redirects to the Metrics screen, which asks an anonymous visitor to sign in.
+        .page(GET, "/", PUBLIC, crate::pages::root)
+        .page(GET, crate::pages::METRICS_SCREEN, VIEWER, pages::metrics)
+        .page(GET, "/metrics/{id}/export", VIEWER, pages::metric_export)
+        .page(GET, "/metrics/{id}/runs", VIEWER, pages::metric_runs)
+        .page(POST, "/metrics/{id}/sync", EDITOR, pages::metric_sync)
+        .page(
+            POST,
+            "/metrics/{id}/duplicate",
+            EDITOR,
+            pages::metric_duplicate,
+        )
+        .page(POST, "/metrics/{id}/delete", EDITOR, pages::metric_delete)
+        .api(GET, "/metrics", VIEWER, api::metrics)
+        .api(POST, "/metrics", EDITOR, api::metric_create)
+        .api(POST, "/metrics/preview", EDITOR, api::metric_preview)
+        .api(GET, "/metrics/{id}", VIEWER, api::metric)
+        .api(PUT, "/metrics/{id}", EDITOR, api::metric_update)
+        .api(DELETE, "/metrics/{id}", EDITOR, api::metric_delete)
+        .api(POST, "/metrics/{id}/sync", EDITOR, api::metric_sync)
+        .api(
+            POST,
+            "/metrics/{id}/duplicate",
+            EDITOR,
+            api::metric_duplicate,
+        )
+        .api(GET, "/metrics/{id}/runs", VIEWER, api::metric_runs)
+        .api(GET, "/metrics/{id}/data", VIEWER, api::metric_data)
+}

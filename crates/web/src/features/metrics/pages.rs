@@ -1,0 +1,222 @@
+//! The Metrics screen and a metric's runs, export, sync, duplicate and delete buttons.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
+use store::{MetricId, Store};
+
+use crate::accounts::Role;
+use crate::auth::Caller;
+use crate::error::WebError;
+use crate::ops;
+use crate::state::AppState;
+use crate::views::{self, sparkline, when};
+
+use crate::pages::*;
+
+// ---------------------------------------------------------------- Metrics screen
+
+struct MetricRow {
+    id: i64,
+    name: String,
+    summary: Option<String>,
+    from_ms: i64,
+    to_ms: i64,
+    value: String,
+    raw_value: String,
+    change: String,
+    verdict: &'static str,
+    spark: String,
+    state: &'static str,
+    reason: Option<String>,
+    last_sync: String,
+}
+
+#[derive(Template)]
+#[template(path = "metrics.html")]
+struct MetricsPage {
+    nav: Option<Nav>,
+    active: &'static str,
+    csrf: String,
+    can_edit: bool,
+    period: String,
+    flash: Option<String>,
+    flash_kind: &'static str,
+    rows: Vec<MetricRow>,
+}
+
+fn verdict_class(v: metric::Verdict) -> &'static str {
+    match v {
+        metric::Verdict::Good => "good",
+        metric::Verdict::Bad => "bad",
+        metric::Verdict::Unchanged => "unchanged",
+        metric::Verdict::Unknown => "unknown",
+    }
+}
+
+pub async fn metrics(State(state): State<AppState>, caller: Caller, flash: Flash) -> PageResult {
+    let (flash_text, flash_kind) = flash.split();
+    let now = state.clock().now();
+    let mut rows = Vec::new();
+    let mut period = String::new();
+    for m in ops::screen_metrics(state.store()).await? {
+        let s = views::summarize(state.store(), &m, now).await?;
+        period = format!(
+            "{} – {}",
+            views::when(Some(s.from_ms)),
+            views::when(Some(s.to_ms))
+        );
+        let change = match (s.change_percent, s.verdict) {
+            (Some(p), _) => format!("{} vs previous 7 days", charts::format_change(p)),
+            (None, metric::Verdict::Unchanged) => "no change".to_owned(),
+            _ => "no earlier value".to_owned(),
+        };
+        rows.push(MetricRow {
+            id: s.id,
+            name: s.name.clone(),
+            summary: s.definition_error.clone().or(s.summary.clone()),
+            from_ms: s.from_ms,
+            to_ms: s.to_ms,
+            value: charts::format_full(s.value, &s.number_format()),
+            raw_value: s.value.map(|v| v.to_string()).unwrap_or_default(),
+            change,
+            verdict: verdict_class(s.verdict),
+            spark: sparkline(&s.daily),
+            state: s.sync.state,
+            reason: s.sync.reason.clone(),
+            last_sync: when(s.sync.last_sync_ms),
+        });
+    }
+    render(&MetricsPage {
+        nav: nav(&caller),
+        active: "metrics",
+        csrf: caller.csrf().to_owned(),
+        can_edit: caller.user.role >= Role::Editor,
+        period,
+        flash: flash_text,
+        flash_kind,
+        rows,
+    })
+}
+
+pub async fn metric_sync(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let m = state.store().metric(MetricId(id)).await?;
+    ops::enqueue_sync(state.store(), m.id).await?;
+    Ok(with_flash(
+        METRICS_SCREEN,
+        true,
+        &format!("{} will sync in a moment.", m.name),
+    ))
+}
+
+pub async fn metric_duplicate(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let copy = ops::duplicate_metric(state.store(), MetricId(id)).await?;
+    Ok(with_flash(
+        METRICS_SCREEN,
+        true,
+        &format!("Added {}: its history is backfilling now.", copy.name),
+    ))
+}
+
+pub async fn metric_delete(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let m = state.store().metric(MetricId(id)).await?;
+    ops::delete_metric(state.store(), m.id).await?;
+    Ok(with_flash(
+        METRICS_SCREEN,
+        true,
+        &format!("Deleted {}.", m.name),
+    ))
+}
+
+pub async fn metric_export(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let m = state.store().metric(MetricId(id)).await?;
+    let doc: serde_json::Value = serde_json::from_str(&m.definition)
+        .map_err(|e| WebError::Internal(format!("stored definition of {}: {e}", m.name)))?;
+    let body = serde_json::to_string_pretty(&doc).map_err(|e| WebError::Internal(e.to_string()))?;
+    let file: String = m
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}.json\"")) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+struct RunRow {
+    started: String,
+    window: String,
+    status: &'static str,
+    requests: u32,
+    pages: u32,
+    rows: u64,
+    throttled: u32,
+    error: String,
+}
+
+#[derive(Template)]
+#[template(path = "runs.html")]
+struct RunsPage {
+    nav: Option<Nav>,
+    active: &'static str,
+    name: String,
+    runs: Vec<RunRow>,
+}
+
+pub async fn metric_runs(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let m = state.store().metric(MetricId(id)).await?;
+    let runs = state.store().sync_runs(Some(m.id), 50).await?;
+    let runs = runs
+        .iter()
+        .map(|r| {
+            let ledger = metric_sync::RunLedger::from_json(&r.ledger).unwrap_or_default();
+            RunRow {
+                started: when(Some(r.started_ms)),
+                window: format!("{} → {}", when(Some(r.from_ms)), when(Some(r.to_ms))),
+                status: r.status.as_str(),
+                requests: ledger.requests,
+                pages: ledger.pages,
+                rows: ledger.rows_stored,
+                throttled: ledger.throttled,
+                error: r.error.clone().unwrap_or_default(),
+            }
+        })
+        .collect();
+    render(&RunsPage {
+        nav: nav(&caller),
+        active: "metrics",
+        name: m.name,
+        runs,
+    })
+}

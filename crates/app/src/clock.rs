@@ -27,6 +27,11 @@ impl Clock {
             Source::Manual(ms) => ms.load(Ordering::SeqCst),
         }
     }
+
+    /// Now, as an instant.
+    pub fn now(&self) -> jiff::Timestamp {
+        instant(self.now_ms())
+    }
 }
 
 /// A clock only a test moves: every [`Clock`] made from it (`Clock::from(manual.clone())`)

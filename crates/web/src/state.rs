@@ -1,6 +1,5 @@
 //! What every handler shares.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use connector::Connector;
@@ -48,57 +47,14 @@ impl Default for WebConfig {
             board_cache_buckets: crate::boards::cache::DEFAULT_CAPACITY,
             heavy_workers: None,
             trusted_origins: Vec::new(),
-            clock: Clock::System,
+            clock: Clock::system(),
         }
     }
 }
 
-/// The time as the web app reads it, in epoch milliseconds, so tests can set it instead of
-/// waiting for it.
-#[derive(Debug, Clone, Default)]
-pub enum Clock {
-    #[default]
-    System,
-    /// A clock that moves only when told ([`Clock::set`], [`Clock::advance`]); clones share it.
-    Manual(Arc<AtomicI64>),
-}
-
-impl Clock {
-    /// A manual clock showing `ms`.
-    pub fn manual(ms: i64) -> Self {
-        Clock::Manual(Arc::new(AtomicI64::new(ms)))
-    }
-
-    pub fn now_ms(&self) -> i64 {
-        match self {
-            Clock::System => jiff::Timestamp::now().as_millisecond(),
-            Clock::Manual(ms) => ms.load(Ordering::SeqCst),
-        }
-    }
-
-    pub fn now(&self) -> jiff::Timestamp {
-        match self {
-            Clock::System => jiff::Timestamp::now(),
-            // A manual clock is set to a valid instant; out of range reads as the epoch.
-            Clock::Manual(_) => jiff::Timestamp::from_millisecond(self.now_ms())
-                .unwrap_or(jiff::Timestamp::UNIX_EPOCH),
-        }
-    }
-
-    /// Sets a manual clock; the system clock cannot be set, so this does nothing to it.
-    pub fn set(&self, ms: i64) {
-        if let Clock::Manual(at) = self {
-            at.store(ms, Ordering::SeqCst);
-        }
-    }
-
-    /// Moves a manual clock on by `ms`.
-    pub fn advance(&self, ms: i64) {
-        if let Clock::Manual(at) = self {
-            at.fetch_add(ms, Ordering::SeqCst);
-        }
-    }
-}
+/// The time as the web app reads it: `app`'s one clock, so a handler and the operation it calls
+/// read the same time (a test sets it through [`app::ManualTime`]).
+pub use app::Clock;
 
 /// Cheap to clone: everything sits behind one `Arc`.
 #[derive(Clone)]
@@ -131,6 +87,8 @@ impl AppState {
         let app = app::App::new(Arc::clone(&store), connector.clone())
             .with_accounts(Arc::clone(&accounts))
             .with_sync(config.sync.clone())
+            .with_clock(config.clock.clone())
+            .with_loopback_channels(config.allow_loopback_channels)
             .with_pool(Arc::new(crate::ops::HeavyPool(Arc::clone(&heavy))));
         Self(Arc::new(Inner {
             store,

@@ -2,14 +2,14 @@
 
 mod support;
 
+use app::ManualTime;
 use axum::http::StatusCode;
 use support::*;
-use web::state::Clock;
 use web::{Role, WebConfig};
 
-async fn app_at(clock: &Clock) -> TestApp {
+async fn app_at(clock: &ManualTime) -> TestApp {
     spawn_app_with(WebConfig {
-        clock: clock.clone(),
+        clock: clock.clone().into(),
         ..WebConfig::default()
     })
     .await
@@ -17,7 +17,7 @@ async fn app_at(clock: &Clock) -> TestApp {
 
 #[tokio::test]
 async fn a_session_ends_when_the_clock_passes_its_lifetime() {
-    let clock = Clock::manual(jiff::Timestamp::now().as_millisecond());
+    let clock = ManualTime::at(jiff::Timestamp::now().as_millisecond());
     let app = app_at(&clock).await;
     app.user("vera", Role::Viewer).await;
     let s = app.login("vera").await;
@@ -33,7 +33,7 @@ async fn a_session_ends_when_the_clock_passes_its_lifetime() {
 
 #[tokio::test]
 async fn a_message_left_unread_past_its_lifetime_is_not_shown() {
-    let clock = Clock::manual(jiff::Timestamp::now().as_millisecond());
+    let clock = ManualTime::at(jiff::Timestamp::now().as_millisecond());
     let app = app_at(&clock).await;
     app.user("eddie", Role::Editor).await;
     let s = app.login("eddie").await;

@@ -12,12 +12,11 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use store::{
-    AlertId, AlertRow, ChannelId, ChannelRow, DeliverySource, GoalId, GoalRow, MetricId, NewAlert,
-    NewChannel, NewDelivery, NewGoal, NewScorecard, ScorecardId, ScorecardRow, SecretChange, Store,
-    WatchStore,
+    AlertId, AlertRow, ChannelId, ChannelRow, DeliverySource, GoalId, GoalRow, NewDelivery,
+    ScorecardId, ScorecardRow, WatchStore,
 };
 use watch::alert::AlertRule;
-use watch::{AlertSpec, ChannelConfig, GoalSpec, ScorecardSpec, SmtpTls, Zone};
+use watch::{AlertSpec, ChannelConfig, GoalSpec, ScorecardSpec, Zone};
 
 use crate::accounts::Role;
 use crate::auth::Caller;
@@ -33,14 +32,6 @@ fn bad(field: &'static str) -> impl FnOnce(watch::WatchError) -> WebError {
     move |e| WebError::invalid(field, e.to_string())
 }
 
-fn check_name(name: &str) -> Result<String, WebError> {
-    let n = name.trim();
-    if n.is_empty() || n.chars().count() > 120 {
-        return Err(WebError::invalid("name", "a name is 1 to 120 characters"));
-    }
-    Ok(n.to_owned())
-}
-
 // ------------------------------------------------------------------ goals
 
 #[derive(Deserialize)]
@@ -49,6 +40,16 @@ pub struct GoalIn {
     pub name: String,
     pub metric_id: i64,
     pub spec: GoalSpec,
+}
+
+impl From<GoalIn> for app::GoalInput {
+    fn from(body: GoalIn) -> Self {
+        app::GoalInput {
+            name: body.name,
+            metric_id: body.metric_id,
+            spec: body.spec,
+        }
+    }
 }
 
 /// A goal with its progress now. A stored goal whose period cannot be computed (an earlier
@@ -80,50 +81,6 @@ pub(crate) fn broken_goal(e: &watch::WatchError) -> String {
     format!("this goal cannot be computed ({e}); delete it or give it another period")
 }
 
-/// A metric named in a request body: one that does not exist is a mistake in the body (422
-/// naming the field), not a missing resource at the URL (404).
-async fn referenced_metric(
-    state: &AppState,
-    id: i64,
-    field: &'static str,
-) -> Result<store::StoredMetric, WebError> {
-    match state.store().metric(MetricId(id)).await {
-        Ok(m) => Ok(m),
-        Err(store::StoreError::NotFound { .. }) => Err(WebError::invalid(
-            field,
-            format!("metric {id} does not exist: pick one from GET /api/v1/metrics"),
-        )),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Channels named in a request body must exist; like a missing metric, that is a 422 on the field.
-async fn referenced_channels(state: &AppState, ids: &[i64]) -> Result<(), WebError> {
-    for &id in ids {
-        match state.store().channel(ChannelId(id)).await {
-            Ok(_) => {}
-            Err(store::StoreError::NotFound { .. }) => {
-                return Err(WebError::invalid(
-                    "channels",
-                    format!("channel {id} does not exist: pick one from GET /api/v1/channels"),
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(())
-}
-
-async fn goal_checked(state: &AppState, body: GoalIn) -> Result<NewGoal, WebError> {
-    body.spec.validate().map_err(bad("spec"))?;
-    referenced_metric(state, body.metric_id, "metric_id").await?;
-    Ok(NewGoal {
-        name: check_name(&body.name)?,
-        metric_id: MetricId(body.metric_id),
-        spec: body.spec,
-    })
-}
-
 pub async fn goals(State(state): State<AppState>, _caller: Caller) -> ApiResult {
     let mut out = Vec::new();
     for g in state.store().list_goals().await? {
@@ -137,19 +94,7 @@ pub async fn goal_create(
     _caller: Caller,
     JsonBody(body): JsonBody<GoalIn>,
 ) -> ApiResult {
-    let new = goal_checked(&state, body).await?;
-    let g = state
-        .store()
-        .create_goal(&new, state.clock().now_ms())
-        .await?;
-    // Its history starts with the periods already behind it, from the stored data.
-    app::evaluate::record_goal(
-        state.store().as_ref(),
-        &g,
-        state.clock().now_ms(),
-        app::evaluate::GOAL_BACKFILL,
-    )
-    .await?;
+    let g = state.app().create_goal(body.into()).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "goal": goal_out(&state, &g).await? })),
@@ -172,11 +117,7 @@ pub async fn goal_update(
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<GoalIn>,
 ) -> ApiResult {
-    let new = goal_checked(&state, body).await?;
-    let g = state
-        .store()
-        .update_goal(GoalId(id), &new, state.clock().now_ms())
-        .await?;
+    let g = state.app().update_goal(GoalId(id), body.into()).await?;
     Ok(Json(json!({ "goal": goal_out(&state, &g).await? })).into_response())
 }
 
@@ -185,9 +126,7 @@ pub async fn goal_delete(
     _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    if !state.store().delete_goal(GoalId(id)).await? {
-        return Err(WebError::NotFound(format!("goal {id} does not exist")).into());
-    }
+    state.app().delete_goal(GoalId(id)).await?;
     Ok(Json(json!({ "deleted": id })).into_response())
 }
 
@@ -239,17 +178,16 @@ pub(crate) fn alert_json(a: &AlertRow) -> Value {
     })
 }
 
-async fn alert_checked(state: &AppState, body: AlertIn) -> Result<NewAlert, WebError> {
-    body.spec.validate().map_err(bad("spec"))?;
-    referenced_metric(state, body.metric_id, "metric_id").await?;
-    referenced_channels(state, &body.channels).await?;
-    Ok(NewAlert {
-        name: check_name(&body.name)?,
-        metric_id: MetricId(body.metric_id),
-        spec: body.spec,
-        enabled: body.enabled,
-        channels: body.channels.into_iter().map(ChannelId).collect(),
-    })
+impl From<AlertIn> for app::AlertInput {
+    fn from(body: AlertIn) -> Self {
+        app::AlertInput {
+            name: body.name,
+            metric_id: body.metric_id,
+            spec: body.spec,
+            enabled: body.enabled,
+            channels: body.channels,
+        }
+    }
 }
 
 pub async fn alerts(State(state): State<AppState>, _caller: Caller) -> ApiResult {
@@ -268,11 +206,7 @@ pub async fn alert_create(
     _caller: Caller,
     JsonBody(body): JsonBody<AlertIn>,
 ) -> ApiResult {
-    let new = alert_checked(&state, body).await?;
-    let a = state
-        .store()
-        .create_alert(&new, state.clock().now_ms())
-        .await?;
+    let a = state.app().create_alert(body.into()).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "alert": alert_json(&a) })),
@@ -295,11 +229,7 @@ pub async fn alert_update(
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<AlertIn>,
 ) -> ApiResult {
-    let new = alert_checked(&state, body).await?;
-    let a = state
-        .store()
-        .update_alert(AlertId(id), &new, state.clock().now_ms())
-        .await?;
+    let a = state.app().update_alert(AlertId(id), body.into()).await?;
     Ok(Json(json!({ "alert": alert_json(&a) })).into_response())
 }
 
@@ -308,9 +238,7 @@ pub async fn alert_delete(
     _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    if !state.store().delete_alert(AlertId(id)).await? {
-        return Err(WebError::NotFound(format!("alert {id} does not exist")).into());
-    }
+    state.app().delete_alert(AlertId(id)).await?;
     Ok(Json(json!({ "deleted": id })).into_response())
 }
 
@@ -382,7 +310,8 @@ pub async fn alert_backtest(
     }
     .validate()
     .map_err(bad("rule"))?;
-    let metric = referenced_metric(&state, body.metric_id, "metric_id").await?;
+    let metric =
+        app::watching::referenced_metric(state.store(), body.metric_id, "metric_id").await?;
     let all = buckets(
         state.store().as_ref(),
         metric.id,
@@ -449,52 +378,15 @@ pub(crate) fn channel_json(c: &ChannelRow, role: Role) -> Value {
     })
 }
 
-pub(crate) fn check_channel(
-    state: &AppState,
-    config: &ChannelConfig,
-    secret: Option<&str>,
-) -> Result<(), WebError> {
-    let loopback = state.config().allow_loopback_channels;
-    match config {
-        ChannelConfig::Email {
-            host,
-            tls,
-            username,
-            from,
-            to,
-            ..
-        } => {
-            if host.trim().is_empty() {
-                return Err(WebError::invalid(
-                    "config.host",
-                    "the SMTP host is required",
-                ));
-            }
-            if *tls == SmtpTls::None && username.is_some() {
-                return Err(WebError::invalid(
-                    "config.tls",
-                    "credentials are never sent without TLS",
-                ));
-            }
-            if to.is_empty() || !from.contains('@') || to.iter().any(|t| !t.contains('@')) {
-                return Err(WebError::invalid(
-                    "config.to",
-                    "a sender and at least one recipient address are required",
-                ));
-            }
-        }
-        ChannelConfig::Slack => {
-            if let Some(url) = secret {
-                notify::check_url(url, loopback)
-                    .map_err(|e| WebError::invalid("secret", e.to_string()))?;
-            }
-        }
-        ChannelConfig::Webhook { url } => {
-            notify::check_url(url, loopback)
-                .map_err(|e| WebError::invalid("config.url", e.to_string()))?;
+impl From<ChannelIn> for app::ChannelInput {
+    fn from(body: ChannelIn) -> Self {
+        app::ChannelInput {
+            name: body.name,
+            config: body.config,
+            secret: body.secret.map(domain::Secret::new),
+            clear_secret: body.clear_secret,
         }
     }
-    Ok(())
 }
 
 pub async fn channels(State(state): State<AppState>, caller: Caller) -> ApiResult {
@@ -513,30 +405,7 @@ pub async fn channel_create(
     caller: Caller,
     JsonBody(body): JsonBody<ChannelIn>,
 ) -> ApiResult {
-    let secret = body.secret.filter(|s| !s.is_empty());
-    check_channel(&state, &body.config, secret.as_deref())?;
-    let needs = matches!(
-        body.config,
-        ChannelConfig::Slack | ChannelConfig::Webhook { .. }
-    );
-    if needs && secret.is_none() {
-        return Err(WebError::invalid(
-            "secret",
-            "Slack needs its webhook URL and a webhook its signing key",
-        )
-        .into());
-    }
-    let c = state
-        .store()
-        .create_channel(
-            &NewChannel {
-                name: check_name(&body.name)?,
-                config: body.config,
-                secret: secret.map(domain::Secret::new),
-            },
-            state.clock().now_ms(),
-        )
-        .await?;
+    let c = state.app().create_channel(body.into()).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "channel": channel_json(&c, caller.user.role) })),
@@ -559,22 +428,9 @@ pub async fn channel_update(
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<ChannelIn>,
 ) -> ApiResult {
-    let secret = body.secret.filter(|s| !s.is_empty());
-    check_channel(&state, &body.config, secret.as_deref())?;
-    let change = match (secret, body.clear_secret) {
-        (Some(s), _) => SecretChange::Set(domain::Secret::new(s)),
-        (None, true) => SecretChange::Clear,
-        (None, false) => SecretChange::Keep,
-    };
     let c = state
-        .store()
-        .update_channel(
-            ChannelId(id),
-            &check_name(&body.name)?,
-            &body.config,
-            &change,
-            state.clock().now_ms(),
-        )
+        .app()
+        .update_channel(ChannelId(id), body.into())
         .await?;
     Ok(Json(json!({ "channel": channel_json(&c, caller.user.role) })).into_response())
 }
@@ -584,9 +440,7 @@ pub async fn channel_delete(
     _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    if !state.store().delete_channel(ChannelId(id)).await? {
-        return Err(WebError::NotFound(format!("channel {id} does not exist")).into());
-    }
+    state.app().delete_channel(ChannelId(id)).await?;
     Ok(Json(json!({ "deleted": id })).into_response())
 }
 
@@ -666,51 +520,14 @@ pub(crate) fn scorecard_json(s: &ScorecardRow) -> Value {
     })
 }
 
-async fn scorecard_checked(
-    state: &AppState,
-    body: ScorecardIn,
-) -> Result<(NewScorecard, i64), WebError> {
-    body.spec.validate().map_err(bad("spec"))?;
-    for m in &body.spec.metrics {
-        referenced_metric(state, m.metric_id, "spec").await?;
-        if let watch::Baseline::StoredGoal { goal_id } = m.baseline {
-            // Comparing with another metric's goal would mix units: the goal must be this metric's.
-            match state.store().goal(store::GoalId(goal_id)).await {
-                Ok(g) if g.metric_id.0 == m.metric_id => {}
-                Ok(g) => {
-                    return Err(WebError::invalid(
-                        "spec",
-                        format!(
-                            "goal {goal_id} is about metric {}, not metric {}",
-                            g.metric_id.0, m.metric_id
-                        ),
-                    ));
-                }
-                Err(store::StoreError::NotFound { .. }) => {
-                    return Err(WebError::invalid(
-                        "spec",
-                        format!("goal {goal_id} does not exist: pick one from GET /api/v1/goals"),
-                    ));
-                }
-                Err(e) => return Err(e.into()),
-            }
+impl From<ScorecardIn> for app::ScorecardInput {
+    fn from(body: ScorecardIn) -> Self {
+        app::ScorecardInput {
+            name: body.name,
+            spec: body.spec,
+            channels: body.channels,
         }
     }
-    referenced_channels(state, &body.channels).await?;
-    let next = body
-        .spec
-        .schedule
-        .next_run(state.clock().now(), body.spec.zone.tz())
-        .map_err(bad("spec.schedule"))?
-        .as_millisecond();
-    Ok((
-        NewScorecard {
-            name: check_name(&body.name)?,
-            spec: body.spec,
-            channels: body.channels.into_iter().map(ChannelId).collect(),
-        },
-        next,
-    ))
 }
 
 pub async fn scorecards(State(state): State<AppState>, _caller: Caller) -> ApiResult {
@@ -729,11 +546,7 @@ pub async fn scorecard_create(
     _caller: Caller,
     JsonBody(body): JsonBody<ScorecardIn>,
 ) -> ApiResult {
-    let (new, next) = scorecard_checked(&state, body).await?;
-    let s = state
-        .store()
-        .create_scorecard(&new, next, state.clock().now_ms())
-        .await?;
+    let s = state.app().create_scorecard(body.into()).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "scorecard": scorecard_json(&s) })),
@@ -756,10 +569,9 @@ pub async fn scorecard_update(
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<ScorecardIn>,
 ) -> ApiResult {
-    let (new, next) = scorecard_checked(&state, body).await?;
     let s = state
-        .store()
-        .update_scorecard(ScorecardId(id), &new, next, state.clock().now_ms())
+        .app()
+        .update_scorecard(ScorecardId(id), body.into())
         .await?;
     Ok(Json(json!({ "scorecard": scorecard_json(&s) })).into_response())
 }
@@ -769,9 +581,7 @@ pub async fn scorecard_delete(
     _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    if !state.store().delete_scorecard(ScorecardId(id)).await? {
-        return Err(WebError::NotFound(format!("scorecard {id} does not exist")).into());
-    }
+    state.app().delete_scorecard(ScorecardId(id)).await?;
     Ok(Json(json!({ "deleted": id })).into_response())
 }
 

@@ -9,10 +9,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use charts::format_plain as number;
 use jiff::{SignedDuration, Timestamp};
-use store::{
-    AlertId, ChannelId, GoalId, MetricId, NewAlert, NewChannel, NewGoal, NewScorecard, Store,
-    WatchStore,
-};
+use store::{AlertId, ChannelId, GoalId, MetricId, Store, WatchStore};
 use watch::alert::{AlertRule, Condition, EvalRange};
 use watch::goal::{Criterion, Goal, GoalPeriod, PeriodUnit};
 use watch::schedule::{Day, Frequency, Schedule};
@@ -205,7 +202,9 @@ pub async fn goals(State(state): State<AppState>, caller: Caller, q: Flash) -> P
     })
 }
 
-fn goal_from(f: &Fields) -> Result<NewGoal, WebError> {
+/// The goal form as the operation's input; the name, the spec and the metric are checked by
+/// `app`, as for the API.
+fn goal_from(f: &Fields) -> Result<app::GoalInput, WebError> {
     let start = f
         .get("start")
         .parse()
@@ -237,15 +236,9 @@ fn goal_from(f: &Fields) -> Result<NewGoal, WebError> {
         dimension: Some(f.get("dimension")).filter(|d| !d.is_empty()),
         zone: Zone::parse(&f.get("zone")).map_err(|e| WebError::invalid("zone", e.to_string()))?,
     };
-    spec.validate()
-        .map_err(|e| WebError::invalid("period", e.to_string()))?;
-    let name = f.get("name");
-    if name.is_empty() {
-        return Err(WebError::invalid("name", "a goal needs a name"));
-    }
-    Ok(NewGoal {
-        name,
-        metric_id: MetricId(f.id("metric")?),
+    Ok(app::GoalInput {
+        name: f.get("name"),
+        metric_id: f.id("metric")?,
         spec,
     })
 }
@@ -256,25 +249,11 @@ pub async fn goal_create(
     body: Bytes,
 ) -> PageResult {
     let f = Fields::parse(&body);
-    let result = match goal_from(&f) {
-        Ok(new) => state
-            .store()
-            .create_goal(&new, state.clock().now_ms())
-            .await
-            .map_err(WebError::from),
+    let made = match goal_from(&f) {
+        Ok(input) => state.app().create_goal(input).await.map_err(WebError::from),
         Err(e) => Err(e),
     };
-    if let Ok(g) = &result {
-        // Its history starts with the periods already behind it, from the stored data.
-        app::evaluate::record_goal(
-            state.store().as_ref(),
-            g,
-            state.clock().now_ms(),
-            app::evaluate::GOAL_BACKFILL,
-        )
-        .await?;
-    }
-    Ok(match result {
+    Ok(match made {
         Ok(g) => with_flash("/goals", true, &format!("Saved the goal {}.", g.name)),
         Err(e) => with_flash("/goals", false, &e.to_string()),
     })
@@ -579,28 +558,17 @@ pub async fn alert_create(
 ) -> PageResult {
     let f = Fields::parse(&body);
     let made = async {
-        let rule = rule_from(&f)?;
-        let name = f.get("name");
-        if name.is_empty() {
-            return Err(WebError::invalid("name", "an alert needs a name"));
-        }
-        let new = NewAlert {
-            name,
-            metric_id: MetricId(f.id("metric")?),
+        let input = app::AlertInput {
+            name: f.get("name"),
+            metric_id: f.id("metric")?,
             spec: AlertSpec::Value {
-                rule,
+                rule: rule_from(&f)?,
                 zone: Zone::utc(),
             },
             enabled: true,
-            channels: f.ids("channel").into_iter().map(ChannelId).collect(),
+            channels: f.ids("channel"),
         };
-        new.spec
-            .validate()
-            .map_err(|e| WebError::invalid("value", e.to_string()))?;
-        Ok(state
-            .store()
-            .create_alert(&new, state.clock().now_ms())
-            .await?)
+        Ok::<_, WebError>(state.app().create_alert(input).await?)
     }
     .await;
     Ok(match made {
@@ -756,8 +724,9 @@ pub async fn scorecard_create(
         };
         let mut metrics = Vec::new();
         for id in f.ids("metric") {
-            let m = state.store().metric(MetricId(id)).await?;
-            let def = metric::MetricDefinition::from_json(&m.definition).ok();
+            // A metric that is gone is refused by `app` below, in the API's words.
+            let m = state.store().metric(MetricId(id)).await.ok();
+            let def = m.and_then(|m| metric::MetricDefinition::from_json(&m.definition).ok());
             metrics.push(ScorecardMetric {
                 metric_id: id,
                 aggregation: def
@@ -776,25 +745,12 @@ pub async fn scorecard_create(
                 .map_err(|e| WebError::invalid("zone", e.to_string()))?,
             metrics,
         };
-        spec.validate()
-            .map_err(|e| WebError::invalid("metric", e.to_string()))?;
-        let name = f.get("name");
-        if name.is_empty() {
-            return Err(WebError::invalid("name", "a scorecard needs a name"));
-        }
-        let next = spec
-            .schedule
-            .next_run(state.clock().now(), spec.zone.tz())
-            .map_err(|e| WebError::invalid("at", e.to_string()))?;
-        let new = NewScorecard {
-            name,
+        let input = app::ScorecardInput {
+            name: f.get("name"),
             spec,
-            channels: f.ids("channel").into_iter().map(ChannelId).collect(),
+            channels: f.ids("channel"),
         };
-        Ok(state
-            .store()
-            .create_scorecard(&new, next.as_millisecond(), state.clock().now_ms())
-            .await?)
+        Ok::<_, WebError>(state.app().create_scorecard(input).await?)
     }
     .await;
     Ok(match made {
@@ -857,7 +813,6 @@ pub async fn channel_create(
 ) -> PageResult {
     let f = Fields::parse(&body);
     let made = async {
-        let secret = Some(f.get("secret")).filter(|s| !s.is_empty());
         let config = match f.get("kind").as_str() {
             "email" => ChannelConfig::Email {
                 host: f.get("host"),
@@ -878,28 +833,13 @@ pub async fn channel_create(
             "slack" => ChannelConfig::Slack,
             _ => ChannelConfig::Webhook { url: f.get("url") },
         };
-        crate::watch_api::check_channel(&state, &config, secret.as_deref())?;
-        if !matches!(config, ChannelConfig::Email { .. }) && secret.is_none() {
-            return Err(WebError::invalid(
-                "secret",
-                "Slack needs its webhook URL and a webhook its signing key",
-            ));
-        }
-        let name = f.get("name");
-        if name.is_empty() {
-            return Err(WebError::invalid("name", "a channel needs a name"));
-        }
-        Ok(state
-            .store()
-            .create_channel(
-                &NewChannel {
-                    name,
-                    config,
-                    secret: secret.map(domain::Secret::new),
-                },
-                state.clock().now_ms(),
-            )
-            .await?)
+        let input = app::ChannelInput {
+            name: f.get("name"),
+            config,
+            secret: Some(domain::Secret::new(f.get("secret"))),
+            clear_secret: false,
+        };
+        Ok::<_, WebError>(state.app().create_channel(input).await?)
     }
     .await;
     Ok(match made {
@@ -991,28 +931,22 @@ pub async fn alert_sync_create(
             .into_iter()
             .map(|a| a.name)
             .collect();
-        let channels: Vec<ChannelId> = f.ids("channel").into_iter().map(ChannelId).collect();
+        let channels = f.ids("channel");
         let mut created = 0;
         for m in &chosen {
             for (what, builtin) in &kinds {
-                let name = format!("{}: {what}", m.name);
+                let name = sync_alert_name(&m.name, what);
                 if existing.contains(&name) {
                     continue;
                 }
-                let new = NewAlert {
+                let input = app::AlertInput {
                     name,
-                    metric_id: m.id,
+                    metric_id: m.id.0,
                     spec: AlertSpec::Sync { builtin: *builtin },
                     enabled: true,
                     channels: channels.clone(),
                 };
-                new.spec
-                    .validate()
-                    .map_err(|e| WebError::invalid("stale_hours", e.to_string()))?;
-                state
-                    .store()
-                    .create_alert(&new, state.clock().now_ms())
-                    .await?;
+                state.app().create_alert(input).await?;
                 created += 1;
             }
         }
@@ -1024,6 +958,13 @@ pub async fn alert_sync_create(
         Ok(n) => with_flash("/alerts", true, &format!("Added {n} sync alerts.")),
         Err(e) => with_flash("/alerts", false, &e.to_string()),
     })
+}
+
+/// "METRIC: what", the metric's name shortened so the whole keeps within the one name rule.
+fn sync_alert_name(metric: &str, what: &str) -> String {
+    let room = app::Name::MAX.saturating_sub(what.chars().count() + 2);
+    let metric: String = metric.chars().take(room).collect();
+    format!("{}: {what}", metric.trim_end())
 }
 
 /// What the delete buttons of the goals, alerts, scorecards and channels screens remove.
@@ -1057,12 +998,17 @@ impl Watched {
 
 /// Deletes one item from its screen's delete button (after the browser asked to confirm).
 async fn delete_watched(state: &AppState, what: Watched, id: i64) -> PageResult {
-    let store = state.store();
-    let deleted = match what {
-        Watched::Goal => store.delete_goal(GoalId(id)).await?,
-        Watched::Alert => store.delete_alert(AlertId(id)).await?,
-        Watched::Scorecard => store.delete_scorecard(store::ScorecardId(id)).await?,
-        Watched::Channel => store.delete_channel(ChannelId(id)).await?,
+    let app = state.app();
+    let done = match what {
+        Watched::Goal => app.delete_goal(GoalId(id)).await,
+        Watched::Alert => app.delete_alert(AlertId(id)).await,
+        Watched::Scorecard => app.delete_scorecard(store::ScorecardId(id)).await,
+        Watched::Channel => app.delete_channel(ChannelId(id)).await,
+    };
+    let deleted = match done {
+        Ok(()) => true,
+        Err(app::AppError::NotFound(_)) => false,
+        Err(e) => return Err(WebError::from(e).into()),
     };
     Ok(if deleted {
         with_flash(

@@ -60,6 +60,26 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
 }
 
 /// Step 1: refuses a request the browser says came from another site.
+/// An origin people reach the app at when it differs from the Host header the app sees (behind a
+/// proxy that rewrites it): `https://dash.example.com` or `http://10.0.0.5:8080`, as a browser
+/// sends it in `Origin` (a scheme, a host and maybe a port; no path, query or credentials).
+pub fn parse_trusted_origin(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text.trim()).map_err(|e| {
+        format!("'{text}' is not an origin ({e}): write it as https://dash.example.com")
+    })?;
+    let plain = url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty()
+        && url.password().is_none();
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() || !plain {
+        return Err(format!(
+            "'{text}' is not an origin: only a scheme, a host and a port, such as https://dash.example.com"
+        ));
+    }
+    Ok(url.origin().ascii_serialization())
+}
+
 fn same_origin(headers: &HeaderMap, trusted: &[String]) -> Result<(), WebError> {
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     if origin.is_some_and(|o| trusted.iter().any(|t| t.eq_ignore_ascii_case(o))) {
@@ -140,6 +160,31 @@ mod tests {
             h.insert(*k, v.parse().unwrap());
         }
         h
+    }
+
+    #[test]
+    fn a_trusted_origin_is_a_scheme_a_host_and_a_port_only() {
+        assert_eq!(
+            parse_trusted_origin("https://Dash.Example.com/").unwrap(),
+            "https://dash.example.com"
+        );
+        assert_eq!(
+            parse_trusted_origin("http://10.0.0.5:8080").unwrap(),
+            "http://10.0.0.5:8080"
+        );
+        for bad in [
+            "dash.example.com",
+            "https://dash.example.com/app",
+            "https://user:pw@dash.example.com",
+            "ftp://dash.example.com",
+            "https://dash.example.com/?a=1",
+        ] {
+            let e = parse_trusted_origin(bad).unwrap_err();
+            assert!(
+                e.contains(bad) && e.contains("https://dash.example.com"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

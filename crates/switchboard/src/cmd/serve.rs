@@ -24,6 +24,16 @@ pub struct Args {
     /// Mark session cookies Secure: set this when people reach the app over HTTPS.
     #[arg(long, env = "SWITCHBOARD_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// An origin people reach the app at when a proxy in front rewrites the Host header
+    /// (`https://dash.example.com`); forms posted from it are accepted. Repeat it, or separate
+    /// several with commas in the variable.
+    #[arg(
+        long = "trusted-origin",
+        env = "SWITCHBOARD_TRUSTED_ORIGINS",
+        value_delimiter = ',',
+        value_parser = web::csrf::parse_trusted_origin
+    )]
+    trusted_origins: Vec<String>,
     /// Do not run a sync worker in this process (other `switchboard worker`s do the syncing).
     #[arg(long)]
     no_worker: bool,
@@ -51,6 +61,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Arc::new(StoreAccounts::new(Arc::clone(&store))),
         WebConfig {
             secure_cookies: args.secure_cookies,
+            trusted_origins: args.trusted_origins.clone(),
             ..WebConfig::default()
         },
     );

@@ -127,6 +127,17 @@ impl App {
         connections::by_label(&self.store, label).await
     }
 
+    /// The connection a metric definition names, or why there is none (refused as the
+    /// definition's `connection` field).
+    pub async fn connection_in_definition(&self, label: &str) -> AppResult<Connection> {
+        connections::named_in_definition(&self.store, label).await
+    }
+
+    /// The metrics that read through a connection.
+    pub async fn metrics_of_connection(&self, id: ConnectionId) -> AppResult<Vec<StoredMetric>> {
+        connections::metrics_of(&self.store, id).await
+    }
+
     pub async fn rename_connection(
         &self,
         id: ConnectionId,
@@ -144,6 +155,11 @@ impl App {
     }
 
     // ------------------------------------------------------------ metrics
+
+    /// The metrics on the Metrics screen, by name.
+    pub async fn screen_metrics(&self) -> AppResult<Vec<StoredMetric>> {
+        metrics::screen_metrics(&self.store).await
+    }
 
     pub async fn enqueue_sync(&self, id: MetricId) -> AppResult<i64> {
         let now = self.clock.now_ms();
@@ -198,6 +214,17 @@ impl App {
         metrics::add_from_library(&self.store, slug, connection, true, now).await
     }
 
+    /// Adds a library metric without queueing its backfill: for a caller that syncs it at once
+    /// itself (the demo), so it is not synced twice.
+    pub async fn add_library_metric_unsynced(
+        &self,
+        slug: &str,
+        connection: &str,
+    ) -> AppResult<StoredMetric> {
+        let now = self.clock.now_ms();
+        metrics::add_from_library(&self.store, slug, connection, false, now).await
+    }
+
     // ------------------------------------------------------------ people and tokens
 
     pub async fn add_user(&self, name: &UserName, role: Role, password: &str) -> AppResult<User> {
@@ -208,6 +235,21 @@ impl App {
     pub async fn create_first_admin(&self, name: &UserName, password: &str) -> AppResult<User> {
         let now = self.clock.now_ms();
         people::create_first_admin(self.accounts(), self.pool(), name, password, now).await
+    }
+
+    /// Whether `password` matches the stored hash, checked on the app's pool; with no hash it
+    /// takes as long, so the time does not tell which names exist.
+    pub async fn password_matches(&self, password: &str, phc: Option<&str>) -> AppResult<bool> {
+        people::password_matches(self.pool(), password, phc).await
+    }
+
+    /// A hash of a new password for `field`, refused in that field's name if it is too weak.
+    pub async fn new_password_hash(
+        &self,
+        field: &'static str,
+        password: &str,
+    ) -> AppResult<String> {
+        people::new_password_hash(self.pool(), field, password).await
     }
 
     pub async fn user_named(&self, name: &str) -> AppResult<User> {

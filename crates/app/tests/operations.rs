@@ -311,3 +311,76 @@ async fn people_keep_their_rules_and_the_last_admin() {
         assert!(Name::parse("ok").is_ok());
     }
 }
+
+/// What the web's handlers call through `App` since its wrappers went (issue 16, phase 2): the
+/// Metrics screen and a connection's metrics, the connection a definition names, a library
+/// metric added with and without its backfill, and the password check, all on the app's clock
+/// and pool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_reads_and_adds_through_the_app() {
+    for b in backends("web_reads").await {
+        let app = &b.app;
+        let prod = connection(app, "prod").await;
+        b.time.set(T0 + 60_000);
+
+        let demo = app
+            .add_library_metric_unsynced("outbound-calls", "prod")
+            .await
+            .unwrap();
+        assert_eq!(demo.created_ms, T0 + 60_000, "{}", b.name);
+        let jobs = app.store().list_jobs(None, 10).await.unwrap();
+        assert!(jobs.is_empty(), "{}: no backfill queued: {jobs:?}", b.name);
+
+        let added = app
+            .add_library_metric("messages-sent", "prod")
+            .await
+            .unwrap();
+        let jobs = app.store().list_jobs(None, 10).await.unwrap();
+        assert_eq!(jobs.len(), 1, "{}: one backfill: {jobs:?}", b.name);
+        assert_eq!(jobs[0].run_at_ms, T0 + 60_000, "{}", b.name);
+
+        let names = |ms: Vec<store::StoredMetric>| {
+            let mut n: Vec<_> = ms.into_iter().map(|m| m.id).collect();
+            n.sort_by_key(|id| id.0);
+            n
+        };
+        let both = names(vec![demo.clone(), added.clone()]);
+        assert_eq!(
+            names(app.screen_metrics().await.unwrap()),
+            both,
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            names(app.metrics_of_connection(prod.id).await.unwrap()),
+            both,
+            "{}",
+            b.name
+        );
+
+        assert_eq!(
+            app.connection_in_definition("prod").await.unwrap().id,
+            prod.id
+        );
+        let missing = app.connection_in_definition("nope").await.unwrap_err();
+        assert_eq!(field_of(&missing), "definition", "{}", b.name);
+        assert!(missing.to_string().contains("no connection named 'nope'"));
+
+        let hash = app
+            .new_password_hash("password", "correct horse battery")
+            .await
+            .unwrap();
+        assert!(
+            app.password_matches("correct horse battery", Some(&hash))
+                .await
+                .unwrap()
+        );
+        assert!(!app.password_matches("wrong", Some(&hash)).await.unwrap());
+        assert!(!app.password_matches("wrong", None).await.unwrap());
+        let weak = app
+            .new_password_hash("password", "short")
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&weak), "password", "{}", b.name);
+    }
+}

@@ -243,7 +243,9 @@ async fn start(
         .create_user(&name, Role::Viewer, &hash, 0)
         .await
         .unwrap();
-    let (token, _) = web::ops::create_token(&state, user.id, "bench")
+    let (token, _) = state
+        .app()
+        .create_token(user.id, &app::TokenName::parse("bench").unwrap())
         .await
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -9,7 +9,6 @@ use twilio_sim::{SimConfig, SimHandle};
 
 use crate::accounts::{Role, User, hash_password, random_token};
 use crate::error::WebError;
-use crate::ops;
 use crate::state::AppState;
 
 /// The label of the demo's connection.
@@ -74,14 +73,17 @@ pub async fn prepare(state: &AppState, account: DemoAccount) -> Result<DemoReady
         .await?
         .is_none()
     {
-        ops::add_connection(
-            state,
-            DEMO_CONNECTION,
-            &account.account_sid,
-            &account.api_key_sid,
-            account.secret,
-        )
-        .await?;
+        state
+            .app()
+            .add_connection(
+                &app::Label::parse(DEMO_CONNECTION)?,
+                app::connections::parse_credentials(
+                    &account.account_sid,
+                    &account.api_key_sid,
+                    account.secret,
+                )?,
+            )
+            .await?;
     }
     let mut metrics = Vec::new();
     for slug in DEMO_METRICS {
@@ -89,7 +91,12 @@ pub async fn prepare(state: &AppState, account: DemoAccount) -> Result<DemoReady
         let m = match state.store().metric_by_name(entry.name()).await? {
             Some(m) => m,
             // Synced just below, so no job is queued too.
-            None => ops::add_library_metric_unsynced(state.store(), slug, DEMO_CONNECTION).await?,
+            None => {
+                state
+                    .app()
+                    .add_library_metric_unsynced(slug, DEMO_CONNECTION)
+                    .await?
+            }
         };
         metrics.push(m);
     }

@@ -114,6 +114,14 @@ impl From<crate::accounts::AccountsError> for WebError {
     }
 }
 
+/// A name a handler parsed before calling an operation is refused as the operation would refuse
+/// it.
+impl From<app::NameError> for WebError {
+    fn from(e: app::NameError) -> Self {
+        app::AppError::from(e).into()
+    }
+}
+
 /// The operations' answers, with the statuses and words the web gave before they moved to
 /// `app`.
 impl From<app::AppError> for WebError {

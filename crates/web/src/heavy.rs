@@ -149,6 +149,25 @@ impl Drop for Admitted {
     }
 }
 
+/// The pool as `app`'s operations see it (hashing a password, say): a refusal stays `Busy`,
+/// so a full pool answers 503 whichever layer asked.
+pub struct HeavyPool(pub Arc<Heavy>);
+
+impl app::Pool for HeavyPool {
+    fn run(
+        &self,
+        what: &'static str,
+        job: app::pool::Job,
+    ) -> futures::future::BoxFuture<'_, Result<(), app::AppError>> {
+        Box::pin(async move {
+            self.0.run(what, job).await.map_err(|e| match e {
+                WebError::Busy(message) => app::AppError::Busy(message),
+                other => app::AppError::Internal(other.to_string()),
+            })
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

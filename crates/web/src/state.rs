@@ -89,7 +89,7 @@ impl AppState {
             .with_sync(config.sync.clone())
             .with_clock(config.clock.clone())
             .with_loopback_channels(config.allow_loopback_channels)
-            .with_pool(Arc::new(crate::ops::HeavyPool(Arc::clone(&heavy))));
+            .with_pool(Arc::new(crate::heavy::HeavyPool(Arc::clone(&heavy))));
         Self(Arc::new(Inner {
             store,
             connector,

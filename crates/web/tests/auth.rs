@@ -189,25 +189,22 @@ async fn a_revoked_or_unknown_token_is_refused_with_a_json_error() {
 #[tokio::test]
 async fn a_user_and_a_token_made_for_scripts_reach_the_api() {
     let app = spawn_app().await;
-    let accounts = app.state.accounts();
-    let user = web::ops::add_user_to(accounts, "robot", "editor", PASSWORD)
-        .await
-        .unwrap();
+    // As `switchboard user add` and `switchboard token create` call the app.
+    let ops = app.state.app();
+    let name = app::UserName::parse("robot").unwrap();
+    let role = app::people::role_named("editor").unwrap();
+    let user = ops.add_user(&name, role, PASSWORD).await.unwrap();
     assert_eq!(user.role, Role::Editor);
-    let bad = web::ops::add_user_to(accounts, "r2", "boss", PASSWORD)
-        .await
-        .unwrap_err();
+    let bad = app::people::role_named("boss").unwrap_err();
     assert!(bad.to_string().contains("not a role"), "{bad}");
-    let missing = web::ops::create_token_for_user(accounts, "nobody", "ci")
-        .await
-        .unwrap_err();
+    let missing = ops.user_named("nobody").await.unwrap_err();
     assert!(
         missing.to_string().contains("no user named 'nobody'"),
         "{missing}"
     );
-    let (token, _) = web::ops::create_token_for_user(accounts, "ROBOT", "ci")
-        .await
-        .unwrap();
+    let robot = ops.user_named("ROBOT").await.unwrap();
+    let ci = app::TokenName::parse("ci").unwrap();
+    let (token, _) = ops.create_token(robot.id, &ci).await.unwrap();
     let me = app
         .api(axum::http::Method::GET, "/api/v1/me", Some(&token), None)
         .await;
@@ -317,7 +314,10 @@ async fn setup_link_is_dead_once_an_admin_exists() {
     let app = spawn_app().await;
     let path = app.state.setup_path().await.expect("an empty install");
     let token = path.split("token=").nth(1).unwrap().to_owned();
-    web::ops::add_user_to(app.state.accounts(), "root", "admin", PASSWORD)
+    let root = app::UserName::parse("root").unwrap();
+    app.state
+        .app()
+        .add_user(&root, Role::Admin, PASSWORD)
         .await
         .unwrap();
     assert_eq!(app.get(&path, None).await.status, StatusCode::NOT_FOUND);

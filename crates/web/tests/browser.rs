@@ -270,7 +270,10 @@ async fn a_viewer_sees_no_edit_controls_and_a_direct_post_is_refused() {
     let app = WebApp::spawn().await;
     app.user("val", Role::Viewer).await;
     app.connection("sim").await;
-    let m = web::ops::add_library_metric(app.state.store(), "outbound-calls", "sim")
+    let m = app
+        .state
+        .app()
+        .add_library_metric("outbound-calls", "sim")
         .await
         .unwrap();
     let Some(b) = Browser::open(&app, Size::Desktop).await else {
@@ -439,7 +442,10 @@ async fn screenshots_of_every_main_page() {
     .unwrap();
     app.user("grace", Role::Editor).await;
     app.user("val", Role::Viewer).await;
-    web::ops::create_token(&app.state, ready.user.id, "weekly report script")
+    let script = app::TokenName::parse("weekly report script").unwrap();
+    app.state
+        .app()
+        .create_token(ready.user.id, &script)
         .await
         .unwrap();
     let first = ready.metrics.first().expect("demo metrics").id.0;

@@ -443,9 +443,7 @@ async fn editing_a_saved_metric_opens_the_wizard_with_its_request_and_expression
         },
     }))
     .unwrap();
-    let (saved, _) = web::ops::create_metric(app.state.store(), &def, true)
-        .await
-        .unwrap();
+    let (saved, _) = app.state.app().create_metric(&def, true).await.unwrap();
     let Some(b) = Browser::open(&app, Size::Desktop).await else {
         return;
     };

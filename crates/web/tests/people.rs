@@ -113,7 +113,11 @@ async fn password_rule_refuses_short_or_all_whitespace_passwords_everywhere() {
             )
             .await;
         assert!(flash(&page).is_some_and(|f| !f.0), "{bad:?}: {page:?}");
-        let cli = web::ops::add_user_to(app.state.accounts(), "bob", "viewer", bad)
+        let bob = app::UserName::parse("bob").unwrap();
+        let cli = app
+            .state
+            .app()
+            .add_user(&bob, Role::Viewer, bad)
             .await
             .unwrap_err();
         assert!(cli.to_string().contains("12 characters"), "{cli}");
@@ -297,15 +301,11 @@ async fn the_last_admin_cannot_be_disabled_deleted_or_demoted() {
         assert!(flash(&r).is_some_and(|f| !f.0), "{path}: {r:?}");
     }
     // What the CLI calls.
-    let accounts = app.state.accounts();
+    let ops = app.state.app();
     for op in [
-        web::ops::set_user_disabled(accounts, ada, true)
-            .await
-            .map(|_| ()),
-        web::ops::set_user_role(accounts, ada, "viewer")
-            .await
-            .map(|_| ()),
-        web::ops::delete_user(accounts, ada).await,
+        ops.set_user_disabled(ada, true).await.map(|_| ()),
+        ops.set_user_role(ada, Role::Viewer).await.map(|_| ()),
+        ops.delete_user(ada).await,
     ] {
         assert!(op.unwrap_err().to_string().contains("last enabled Admin"));
     }
@@ -366,8 +366,8 @@ async fn two_admins_deleting_each_other_at_once_leave_one() {
     app.user("grace", Role::Admin).await;
     let (ada, grace) = (id_of(&app, "ada").await, id_of(&app, "grace").await);
     let (a, b) = tokio::join!(
-        web::ops::delete_user(app.state.accounts(), grace),
-        web::ops::delete_user(app.state.accounts(), ada),
+        app.state.app().delete_user(grace),
+        app.state.app().delete_user(ada),
     );
     assert!(a.is_ok() != b.is_ok(), "{a:?} {b:?}");
     assert_eq!(names(&app).await.len(), 1);

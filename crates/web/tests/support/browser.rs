@@ -108,15 +108,17 @@ impl WebApp {
     /// Adds a connection to the shared simulator's main account, as the Data Manager does.
     pub async fn connection(&self, label: &str) {
         let s = super::shared();
-        web::ops::add_connection(
-            &self.state,
-            label,
+        let creds = app::connections::parse_credentials(
             &s.account_sid,
             &s.key_sid,
             domain::Secret::new(s.key_secret.clone()),
         )
-        .await
-        .expect("the simulator accepts its own key");
+        .expect("the simulator's key has the right form");
+        self.state
+            .app()
+            .add_connection(&app::Label::parse(label).unwrap(), creds)
+            .await
+            .expect("the simulator accepts its own key");
     }
 }
 

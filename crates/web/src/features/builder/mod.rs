@@ -29,7 +29,6 @@ use twilio_request::RequestSpec;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, JsonBody, PageError, WebError};
-use crate::ops;
 use crate::pages::{Nav, nav, render};
 use crate::state::AppState;
 
@@ -233,7 +232,7 @@ async fn fetch_live(
     let fetched = state
         .connector()
         .fetch_with(
-            &ops::credentials_of(&conn),
+            &app::connections::credentials_of(&conn),
             spec,
             Some(window),
             &connector::FetchOptions {
@@ -443,7 +442,7 @@ pub async fn save(
     }
     match body.metric_id {
         None => {
-            let (m, job) = ops::create_metric(state.store(), &def, true).await?;
+            let (m, job) = state.app().create_metric(&def, true).await?;
             // The script follows `redirect`; the Metrics screen says what happened, once.
             let message = format!("{} is saved; its history is being backfilled.", m.name);
             let mut response = (
@@ -455,7 +454,7 @@ pub async fn save(
             Ok(response)
         }
         Some(id) => {
-            let update = ops::update_metric(&state, MetricId(id), &def).await?;
+            let update = state.app().update_metric(MetricId(id), &def).await?;
             let name = &update.metric.name;
             let message = if update.recomputed {
                 format!("{name} is saved; its history was recomputed from the stored pages.")

@@ -11,7 +11,6 @@ use store::{ConnectionId, Store};
 use crate::api::ApiResult;
 use crate::auth::Caller;
 use crate::error::JsonBody;
-use crate::ops;
 use crate::state::AppState;
 
 /// A connection as the API shows it: never the secret.
@@ -64,7 +63,7 @@ pub async fn connection_create(
     _caller: Caller,
     JsonBody(body): JsonBody<ConnectionIn>,
 ) -> ApiResult {
-    let (conn, check) = ops::add_connection(
+    let (conn, check) = super::add(
         &state,
         &body.label,
         &body.account_sid,
@@ -85,7 +84,7 @@ pub async fn connection_test(
     Path(id): Path<i64>,
 ) -> ApiResult {
     let conn = state.store().connection(ConnectionId(id)).await?;
-    let check = ops::check_connection(&state, &conn).await;
+    let check = state.app().check_connection(&conn).await;
     Ok(Json(json!({ "check": check, "message": check.to_string() })).into_response())
 }
 
@@ -100,7 +99,7 @@ pub async fn connection_rename(
     Path(id): Path<i64>,
     JsonBody(patch): JsonBody<ConnectionPatch>,
 ) -> ApiResult {
-    let conn = ops::rename_connection(state.store(), ConnectionId(id), &patch.label).await?;
+    let conn = super::rename(&state, ConnectionId(id), &patch.label).await?;
     Ok(Json(ConnectionOut::from(&conn)).into_response())
 }
 
@@ -109,6 +108,6 @@ pub async fn connection_delete(
     _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    let stopped = ops::remove_connection(state.store(), ConnectionId(id)).await?;
+    let stopped = state.app().remove_connection(ConnectionId(id)).await?;
     Ok(Json(json!({ "deleted": id, "metrics_stopped": stopped })).into_response())
 }

@@ -3,6 +3,11 @@
 pub mod api;
 pub mod pages;
 
+use connector::ConnectionCheck;
+use domain::Secret;
+use store::{Connection, ConnectionId};
+
+use crate::error::WebError;
 use crate::features::{ADMIN, DELETE, EDITOR, GET, PATCH, POST};
 use crate::routes::Routes;
 use crate::state::AppState;
@@ -42,4 +47,23 @@ pub fn routes(state: &AppState) -> Routes {
         .api(PATCH, "/connections/{id}", ADMIN, api::connection_rename)
         .api(DELETE, "/connections/{id}", ADMIN, api::connection_delete)
         .api(POST, "/connections/{id}/test", ADMIN, api::connection_test)
+}
+
+/// Parses a new connection's fields, the label first, and adds it: the page and the API refuse
+/// the same fields in the same order.
+async fn add(
+    state: &AppState,
+    label: &str,
+    account_sid: &str,
+    api_key_sid: &str,
+    secret: Secret,
+) -> Result<(Connection, ConnectionCheck), WebError> {
+    let label = app::Label::parse(label)?;
+    let creds = app::connections::parse_credentials(account_sid, api_key_sid, secret)?;
+    Ok(state.app().add_connection(&label, creds).await?)
+}
+
+async fn rename(state: &AppState, id: ConnectionId, label: &str) -> Result<Connection, WebError> {
+    let label = app::Label::parse(label)?;
+    Ok(state.app().rename_connection(id, &label).await?)
 }

@@ -7,7 +7,6 @@ use serde::Deserialize;
 use store::{ConnectionId, Store};
 
 use crate::auth::Caller;
-use crate::ops;
 use crate::state::AppState;
 
 use crate::pages::*;
@@ -105,7 +104,7 @@ pub async fn connection_add(
     Form(mut form): Form<ConnectionForm>,
 ) -> PageResult {
     let secret = domain::Secret::new(std::mem::take(&mut form.secret));
-    match ops::add_connection(
+    match super::add(
         &state,
         &form.label,
         &form.account_sid,
@@ -132,7 +131,7 @@ pub async fn connection_test(
     Path(id): Path<i64>,
 ) -> PageResult {
     let conn = state.store().connection(ConnectionId(id)).await?;
-    let check = ops::check_connection(&state, &conn).await;
+    let check = state.app().check_connection(&conn).await;
     Ok(with_flash(
         "/connections",
         check.is_connected(),
@@ -154,7 +153,7 @@ pub async fn connection_rename(
 ) -> PageResult {
     let old = state.store().connection(ConnectionId(id)).await?.label;
     Ok(
-        match ops::rename_connection(state.store(), ConnectionId(id), &form.label).await {
+        match super::rename(&state, ConnectionId(id), &form.label).await {
             Ok(conn) => with_flash(
                 "/connections",
                 true,
@@ -182,7 +181,9 @@ pub async fn connection_delete_form(
     Path(id): Path<i64>,
 ) -> PageResult {
     let conn = state.store().connection(ConnectionId(id)).await?;
-    let metrics = ops::metrics_of_connection(state.store(), conn.id)
+    let metrics = state
+        .app()
+        .metrics_of_connection(conn.id)
         .await?
         .into_iter()
         .map(|m| m.name)
@@ -203,7 +204,7 @@ pub async fn connection_delete(
     Path(id): Path<i64>,
 ) -> PageResult {
     let conn = state.store().connection(ConnectionId(id)).await?;
-    let stopped = ops::remove_connection(state.store(), conn.id).await?;
+    let stopped = state.app().remove_connection(conn.id).await?;
     let text = if stopped.is_empty() {
         format!("Removed {}.", conn.label)
     } else {

@@ -11,7 +11,6 @@ use crate::api::ApiResult;
 use crate::auth::Caller;
 use crate::error::JsonBody;
 use crate::features::metrics::api::metric_out;
-use crate::ops;
 use crate::state::AppState;
 
 #[derive(Deserialize, Default)]
@@ -23,7 +22,7 @@ pub struct LibraryQuery {
 }
 
 pub async fn library_list(_caller: Caller, Query(q): Query<LibraryQuery>) -> ApiResult {
-    let list: Vec<Value> = ops::library_matches(&q.q, &q.category)?
+    let list: Vec<Value> = app::metrics::library_matches(&q.q, &q.category)?
         .into_iter()
         .map(|m| {
             json!({
@@ -47,7 +46,10 @@ pub async fn library_add(
     Path(slug): Path<String>,
     JsonBody(body): JsonBody<LibraryAddIn>,
 ) -> ApiResult {
-    let m = ops::add_library_metric(state.store(), &slug, &body.connection).await?;
+    let m = state
+        .app()
+        .add_library_metric(&slug, &body.connection)
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "metric": metric_out(&m) })),

@@ -8,7 +8,6 @@ use store::Store;
 
 use crate::accounts::Role;
 use crate::auth::Caller;
-use crate::ops;
 use crate::state::AppState;
 
 use crate::pages::*;
@@ -52,7 +51,7 @@ pub async fn library_page(
     Query(query): Query<LibraryQuery>,
     flash: Flash,
 ) -> PageResult {
-    let entries = ops::library_matches(&query.q, &query.category)?;
+    let entries = app::metrics::library_matches(&query.q, &query.category)?;
     let existing: Vec<String> = state
         .store()
         .list_metrics()
@@ -75,7 +74,7 @@ pub async fn library_page(
             None => groups.push((label, vec![row])),
         }
     }
-    let categories = ops::categories()
+    let categories = app::metrics::categories()
         .into_iter()
         .map(|c| {
             let selected = c.eq_ignore_ascii_case(query.category.trim());
@@ -121,7 +120,11 @@ pub async fn library_add(
     _caller: Caller,
     Form(form): Form<LibraryAddForm>,
 ) -> PageResult {
-    match ops::add_library_metric(state.store(), &form.slug, &form.connection).await {
+    match state
+        .app()
+        .add_library_metric(&form.slug, &form.connection)
+        .await
+    {
         Ok(m) => Ok(with_flash(
             METRICS_SCREEN,
             true,

@@ -13,7 +13,6 @@ use store::{BucketQuery, MetricId, Store};
 use crate::api::ApiResult;
 use crate::auth::Caller;
 use crate::error::{JsonBody, WebError};
-use crate::ops;
 use crate::state::AppState;
 use crate::views::{self, hour_bucket};
 
@@ -110,7 +109,10 @@ pub async fn metric_preview(
             message: e.to_string(),
             field: Some("expression"),
         })?;
-    let conn = ops::connection_named(state.store(), &def.connection).await?;
+    let conn = state
+        .app()
+        .connection_in_definition(&def.connection)
+        .await?;
     let now = state.clock().now();
     let hours = i64::from(body.hours.unwrap_or(24).clamp(1, 24 * 31));
     let window = twilio_request::Window::new(now - jiff::SignedDuration::from_hours(hours), now)
@@ -119,7 +121,7 @@ pub async fn metric_preview(
     let fetched = state
         .connector()
         .fetch_with(
-            &ops::credentials_of(&conn),
+            &app::connections::credentials_of(&conn),
             &def.request,
             Some(window),
             &connector::FetchOptions {
@@ -178,8 +180,10 @@ pub async fn metric_create(
     JsonBody(body): JsonBody<MetricIn>,
 ) -> ApiResult {
     let def = check_definition(&body.definition)?;
-    let (m, _job) =
-        ops::create_metric(state.store(), &def, body.on_metrics_screen.unwrap_or(true)).await?;
+    let (m, _job) = state
+        .app()
+        .create_metric(&def, body.on_metrics_screen.unwrap_or(true))
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "metric": metric_out(&m) })),
@@ -195,7 +199,7 @@ pub async fn metric_update(
 ) -> ApiResult {
     state.store().metric(MetricId(id)).await?;
     let def = check_definition(&body.definition)?;
-    let update = ops::update_metric(&state, MetricId(id), &def).await?;
+    let update = state.app().update_metric(MetricId(id), &def).await?;
     Ok(Json(json!({
         "metric": metric_out(&update.metric),
         "recomputed": update.recomputed,
@@ -210,7 +214,7 @@ pub async fn metric_delete(
     _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    if !ops::delete_metric(state.store(), MetricId(id)).await? {
+    if !state.app().delete_metric(MetricId(id)).await? {
         return Err(WebError::NotFound(format!("no metric {id}")).into());
     }
     Ok(Json(json!({ "deleted": id })).into_response())
@@ -221,7 +225,7 @@ pub async fn metric_duplicate(
     _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    let copy = ops::duplicate_metric(state.store(), MetricId(id)).await?;
+    let copy = state.app().duplicate_metric(MetricId(id)).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "metric": metric_out(&copy) })),
@@ -235,7 +239,7 @@ pub async fn metric_sync(
     Path(id): Path<i64>,
 ) -> ApiResult {
     let m = state.store().metric(MetricId(id)).await?;
-    let job = ops::enqueue_sync(state.store(), m.id).await?;
+    let job = state.app().enqueue_sync(m.id).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({ "queued": true, "job": job })),

@@ -9,7 +9,6 @@ use store::{MetricId, Store};
 use crate::accounts::Role;
 use crate::auth::Caller;
 use crate::error::WebError;
-use crate::ops;
 use crate::state::AppState;
 use crate::views::{self, sparkline, when};
 
@@ -60,7 +59,7 @@ pub async fn metrics(State(state): State<AppState>, caller: Caller, flash: Flash
     let now = state.clock().now();
     let mut rows = Vec::new();
     let mut period = String::new();
-    for m in ops::screen_metrics(state.store()).await? {
+    for m in state.app().screen_metrics().await? {
         let s = views::summarize(state.store(), &m, now).await?;
         period = format!(
             "{} – {}",
@@ -106,7 +105,7 @@ pub async fn metric_sync(
     Path(id): Path<i64>,
 ) -> PageResult {
     let m = state.store().metric(MetricId(id)).await?;
-    ops::enqueue_sync(state.store(), m.id).await?;
+    state.app().enqueue_sync(m.id).await?;
     Ok(with_flash(
         METRICS_SCREEN,
         true,
@@ -119,7 +118,7 @@ pub async fn metric_duplicate(
     _caller: Caller,
     Path(id): Path<i64>,
 ) -> PageResult {
-    let copy = ops::duplicate_metric(state.store(), MetricId(id)).await?;
+    let copy = state.app().duplicate_metric(MetricId(id)).await?;
     Ok(with_flash(
         METRICS_SCREEN,
         true,
@@ -133,7 +132,7 @@ pub async fn metric_delete(
     Path(id): Path<i64>,
 ) -> PageResult {
     let m = state.store().metric(MetricId(id)).await?;
-    ops::delete_metric(state.store(), m.id).await?;
+    state.app().delete_metric(m.id).await?;
     Ok(with_flash(
         METRICS_SCREEN,
         true,

@@ -10,7 +10,6 @@ use serde_json::json;
 use crate::api::ApiResult;
 use crate::auth::Caller;
 use crate::error::{JsonBody, WebError};
-use crate::ops;
 use crate::state::AppState;
 
 pub async fn me(caller: Caller) -> ApiResult {
@@ -37,7 +36,7 @@ pub async fn user_create(
     _caller: Caller,
     JsonBody(body): JsonBody<UserIn>,
 ) -> ApiResult {
-    let user = ops::add_user(&state, &body.name, &body.role, &body.password).await?;
+    let user = super::add_user(&state, &body.name, &body.role, &body.password).await?;
     Ok((StatusCode::CREATED, Json(json!({ "user": user }))).into_response())
 }
 
@@ -65,10 +64,10 @@ pub async fn user_update(
     }
     let mut user = None;
     if let Some(role) = &body.role {
-        user = Some(ops::set_user_role(state.accounts(), id, role).await?);
+        user = Some(super::set_role(&state, id, role).await?);
     }
     if let Some(disabled) = body.disabled {
-        user = Some(ops::set_user_disabled(state.accounts(), id, disabled).await?);
+        user = Some(state.app().set_user_disabled(id, disabled).await?);
     }
     Ok(Json(json!({ "user": user })).into_response())
 }
@@ -78,7 +77,7 @@ pub async fn user_delete(
     _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    ops::delete_user(state.accounts(), id).await?;
+    state.app().delete_user(id).await?;
     Ok(Json(json!({ "deleted": id })).into_response())
 }
 
@@ -94,7 +93,7 @@ pub async fn user_password(
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<PasswordIn>,
 ) -> ApiResult {
-    ops::reset_password(state.accounts(), id, &body.password).await?;
+    state.app().reset_password(id, &body.password).await?;
     Ok(Json(json!({ "user_id": id, "sessions_ended": true })).into_response())
 }
 
@@ -103,7 +102,7 @@ pub async fn user_revoke(
     _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    let r = ops::revoke_access(state.accounts(), id).await?;
+    let r = state.app().revoke_access(id).await?;
     Ok(Json(json!({ "sessions": r.sessions, "tokens": r.tokens })).into_response())
 }
 
@@ -121,8 +120,8 @@ pub async fn me_password(
     client: crate::throttle::ClientAddr,
     JsonBody(body): JsonBody<OwnPasswordIn>,
 ) -> ApiResult {
-    ops::change_own_password(
-        state.accounts(),
+    super::change_own_password(
+        &state,
         &caller.user,
         &client,
         &body.current_password,
@@ -148,7 +147,7 @@ pub async fn token_create(
     caller: Caller,
     JsonBody(body): JsonBody<TokenIn>,
 ) -> ApiResult {
-    let (token, info) = ops::create_token(&state, caller.user.id, &body.name).await?;
+    let (token, info) = super::create_token(&state, caller.user.id, &body.name).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "token": token, "info": info })),

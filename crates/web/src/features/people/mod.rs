@@ -3,6 +3,9 @@
 pub mod api;
 pub mod pages;
 
+use app::accounts::{TokenInfo, User};
+
+use crate::error::WebError;
 use crate::features::{ADMIN, DELETE, GET, PATCH, POST, PUBLIC, PUT, VIEWER};
 use crate::routes::Routes;
 use crate::state::AppState;
@@ -43,4 +46,80 @@ pub fn routes(state: &AppState) -> Routes {
         .api(DELETE, "/users/{id}", ADMIN, api::user_delete)
         .api(PUT, "/users/{id}/password", ADMIN, api::user_password)
         .api(POST, "/users/{id}/revoke", ADMIN, api::user_revoke)
+}
+
+/// Parses a new person's role, then name, and adds them: the page and the API refuse the same
+/// fields in the same order.
+async fn add_user(
+    state: &AppState,
+    name: &str,
+    role: &str,
+    password: &str,
+) -> Result<User, WebError> {
+    let role = app::people::role_named(role)?;
+    let name = app::UserName::parse(name)?;
+    Ok(state.app().add_user(&name, role, password).await?)
+}
+
+async fn set_role(state: &AppState, id: i64, role: &str) -> Result<User, WebError> {
+    let role = app::people::role_named(role)?;
+    Ok(state.app().set_user_role(id, role).await?)
+}
+
+async fn create_first_admin(
+    state: &AppState,
+    name: &str,
+    password: &str,
+) -> Result<User, WebError> {
+    let name = app::UserName::parse(name)?;
+    Ok(state.app().create_first_admin(&name, password).await?)
+}
+
+async fn create_token(
+    state: &AppState,
+    user_id: i64,
+    name: &str,
+) -> Result<(String, TokenInfo), WebError> {
+    let name = app::TokenName::parse(name)?;
+    Ok(state.app().create_token(user_id, &name).await?)
+}
+
+/// A person changes their own password, giving the current one. The check goes through the
+/// sign-in throttle, so a borrowed session cannot guess the password; that throttle is the
+/// web's, which is why this stays here rather than in `app`. Every session of the person ends,
+/// and the caller starts a new one if it wants to stay signed in.
+async fn change_own_password(
+    state: &AppState,
+    user: &User,
+    client: &crate::throttle::ClientAddr,
+    current: &str,
+    new: &str,
+) -> Result<(), WebError> {
+    let accounts = state.accounts();
+    let hash = state.app().new_password_hash("new_password", new).await?;
+    let now = state.clock().now_ms();
+    let attempt = crate::throttle::reserve(accounts, &user.name, client, now).await?;
+    let stored = accounts
+        .user(user.id)
+        .await?
+        .ok_or(crate::accounts::AccountsError::NoUser(user.id))?;
+    let matches = match state
+        .app()
+        .password_matches(current, Some(&stored.password_hash))
+        .await
+    {
+        Ok(matches) => matches,
+        Err(e) => {
+            attempt.unchecked(accounts).await?;
+            return Err(e.into());
+        }
+    };
+    if !matches {
+        return Err(WebError::invalid(
+            "current_password",
+            "the current password is not right: type the one you sign in with",
+        ));
+    }
+    attempt.succeeded(accounts, now).await?;
+    Ok(accounts.set_password_hash(user.id, &hash).await?)
 }

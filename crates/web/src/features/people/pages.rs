@@ -10,7 +10,6 @@ use serde::Deserialize;
 use crate::accounts::{Role, random_token, token_hash};
 use crate::auth::{Caller, MaybeCaller, Via, clear_session_cookie, cookie, session_cookie};
 use crate::error::WebError;
-use crate::ops;
 use crate::state::AppState;
 use crate::views::when;
 
@@ -116,7 +115,7 @@ pub async fn login(
     };
     let found = state.accounts().user_for_login(&form.name).await?;
     let hash = found.as_ref().map(|u| u.password_hash.as_str());
-    let ok = match crate::ops::password_matches(&form.password, hash).await {
+    let ok = match state.app().password_matches(&form.password, hash).await {
         Ok(ok) => ok,
         Err(e) => {
             // Busy, not wrong: the check never ran, so it does not count against anyone.
@@ -206,7 +205,7 @@ pub struct SetupQuery {
 
 pub async fn setup_form(State(state): State<AppState>, Query(q): Query<SetupQuery>) -> PageResult {
     if !state.setup_link_is_live(&q.token).await {
-        return Err(WebError::NotFound(ops::SETUP_LINK_DEAD.to_owned()).into());
+        return Err(WebError::NotFound(app::people::SETUP_LINK_DEAD.to_owned()).into());
     }
     render(&SetupPage {
         nav: None,
@@ -231,9 +230,9 @@ pub struct SetupForm {
 pub async fn setup(State(state): State<AppState>, Form(form): Form<SetupForm>) -> PageResult {
     // The one-time token in the form is this page's CSRF protection: no other site knows it.
     if !state.setup_link_is_live(&form.token).await {
-        return Err(WebError::NotFound(ops::SETUP_LINK_DEAD.to_owned()).into());
+        return Err(WebError::NotFound(app::people::SETUP_LINK_DEAD.to_owned()).into());
     }
-    match ops::create_first_admin(state.accounts(), &form.name, &form.password).await {
+    match super::create_first_admin(&state, &form.name, &form.password).await {
         Ok(user) => {
             state.end_setup();
             start_session(&state, user.id, "/connections").await
@@ -328,7 +327,7 @@ pub async fn user_add(
     Form(form): Form<UserForm>,
 ) -> PageResult {
     people_outcome(
-        ops::add_user(&state, &form.name, &form.role, &form.password)
+        super::add_user(&state, &form.name, &form.role, &form.password)
             .await
             .map(|u| format!("Added {} as {}.", u.name, u.role.label())),
     )
@@ -350,8 +349,11 @@ pub async fn user_disable(
     Path(id): Path<i64>,
 ) -> PageResult {
     people_outcome(
-        ops::set_user_disabled(state.accounts(), id, true)
+        state
+            .app()
+            .set_user_disabled(id, true)
             .await
+            .map_err(WebError::from)
             .map(|u| {
                 format!(
                     "Disabled {}: their sessions ended and their API tokens stop working until enabled.",
@@ -367,8 +369,11 @@ pub async fn user_enable(
     Path(id): Path<i64>,
 ) -> PageResult {
     people_outcome(
-        ops::set_user_disabled(state.accounts(), id, false)
+        state
+            .app()
+            .set_user_disabled(id, false)
             .await
+            .map_err(WebError::from)
             .map(|u| format!("Enabled {}: they can sign in again.", u.name)),
     )
 }
@@ -386,7 +391,7 @@ pub async fn user_role(
     Form(form): Form<RoleForm>,
 ) -> PageResult {
     people_outcome(
-        ops::set_user_role(state.accounts(), id, &form.role)
+        super::set_role(&state, id, &form.role)
             .await
             .map(|u| format!("{} is now {}.", u.name, u.role.label())),
     )
@@ -398,8 +403,11 @@ pub async fn user_delete(
     Path(id): Path<i64>,
 ) -> PageResult {
     let outcome = match person(&state, id).await {
-        Ok(u) => ops::delete_user(state.accounts(), id)
+        Ok(u) => state
+            .app()
+            .delete_user(id)
             .await
+            .map_err(WebError::from)
             .map(|()| format!("Deleted {} with their sessions and API tokens.", u.name)),
         Err(e) => Err(e),
     };
@@ -412,12 +420,17 @@ pub async fn user_revoke(
     Path(id): Path<i64>,
 ) -> PageResult {
     let outcome = match person(&state, id).await {
-        Ok(u) => ops::revoke_access(state.accounts(), id).await.map(|r| {
-            format!(
-                "Signed {} out of {} session(s) and deleted {} API token(s).",
-                u.name, r.sessions, r.tokens
-            )
-        }),
+        Ok(u) => state
+            .app()
+            .revoke_access(id)
+            .await
+            .map_err(WebError::from)
+            .map(|r| {
+                format!(
+                    "Signed {} out of {} session(s) and deleted {} API token(s).",
+                    u.name, r.sessions, r.tokens
+                )
+            }),
         Err(e) => Err(e),
     };
     people_outcome(outcome)
@@ -437,8 +450,11 @@ pub async fn user_password(
     Form(form): Form<ResetForm>,
 ) -> PageResult {
     let outcome = match person(&state, id).await {
-        Ok(u) => ops::reset_password(state.accounts(), id, &form.password)
+        Ok(u) => state
+            .app()
+            .reset_password(id, &form.password)
             .await
+            .map_err(WebError::from)
             .map(|()| {
                 format!(
                     "Set a new password for {}: their sessions ended; share it privately.",
@@ -514,8 +530,8 @@ pub async fn account_password(
     client: crate::throttle::ClientAddr,
     Form(form): Form<PasswordForm>,
 ) -> PageResult {
-    match ops::change_own_password(
-        state.accounts(),
+    match super::change_own_password(
+        &state,
         &caller.user,
         &client,
         &form.current_password,
@@ -548,7 +564,7 @@ pub async fn token_create(
     caller: Caller,
     Form(form): Form<TokenForm>,
 ) -> PageResult {
-    let (token, _) = ops::create_token(&state, caller.user.id, &form.name).await?;
+    let (token, _) = super::create_token(&state, caller.user.id, &form.name).await?;
     account_page(&state, &caller, (None, ""), Some(token)).await
 }
 

@@ -9,7 +9,7 @@
 //!   aggregate per block.
 //! - [`render`]: a block as HTML, CSV rows, or a panel of the board's PNG.
 //! - [`share`]: signed, expiring, revocable read-only links.
-//! - `pages` (the list, a board, TV), `edit` (the forms that change boards and blocks),
+//! - `pages` (the list, a board), `tv` (the loops), `edit` (the forms that change boards and blocks),
 //!   `shares` (share links and what they open), `exports` (CSV and PNG), `grid` (placement
 //!   classes), `forms` (the block editor), `svg` (the board for the PNG export), `assets`
 //!   (the generated stylesheet and the scripts), and [`routes`] with each route's least role.
@@ -27,6 +27,7 @@ mod grid;
 mod pages;
 mod shares;
 mod svg;
+mod tv;
 
 pub mod api;
 pub mod cache;
@@ -58,6 +59,7 @@ pub use self::pages::*;
 use self::render::esc;
 pub use self::shares::*;
 pub use self::svg::*;
+pub use self::tv::*;
 use crate::accounts::Role;
 use crate::auth::Caller;
 use crate::error::{PageError, WebError};

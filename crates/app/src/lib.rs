@@ -9,6 +9,7 @@
 //! holds only a store (the web's phase-1 wrappers) can call them directly.
 
 pub mod accounts;
+pub mod boards;
 pub mod clock;
 pub mod connections;
 mod error;
@@ -34,7 +35,11 @@ pub use pool::{Blocking, Pool};
 pub use watching::{AlertInput, ChannelInput, GoalInput, ScorecardInput};
 
 use store::{AlertId, AlertRow, ChannelId, ChannelRow, GoalId, GoalRow};
+use store::{BlockId, BlockRow, BoardId, BoardRow, Place, ShareId, ShareRow};
 use store::{ScorecardId, ScorecardRow};
+
+pub use boards::BoardChange;
+pub use boards::model::BlockForm;
 
 /// What every operation runs against. Cheap to clone.
 #[derive(Clone)]
@@ -356,6 +361,85 @@ impl App {
 
     pub async fn delete_channel(&self, id: ChannelId) -> AppResult<()> {
         watching::delete_channel(&self.store, id).await
+    }
+}
+
+impl App {
+    // ------------------------------------------------------------ boards and blocks
+
+    pub async fn create_board(&self, name: BoardName) -> AppResult<BoardRow> {
+        let now = self.clock.now_ms();
+        boards::create(&self.store, name, now).await
+    }
+
+    pub async fn rename_board(&self, id: BoardId, name: BoardName) -> AppResult<BoardRow> {
+        let now = self.clock.now_ms();
+        boards::rename(&self.store, id, name, now).await
+    }
+
+    pub async fn duplicate_board(&self, id: BoardId) -> AppResult<BoardRow> {
+        let now = self.clock.now_ms();
+        boards::duplicate(&self.store, id, now).await
+    }
+
+    pub async fn delete_board(&self, id: BoardId) -> AppResult<BoardRow> {
+        boards::delete(&self.store, id).await
+    }
+
+    pub async fn update_board(&self, id: BoardId, change: BoardChange) -> AppResult<BoardRow> {
+        let now = self.clock.now_ms();
+        boards::update_settings(&self.store, id, change, now).await
+    }
+
+    pub async fn board_from_template(&self, slug: &str) -> AppResult<BoardRow> {
+        let now = self.clock.now_ms();
+        boards::from_template(&self.store, slug, now).await
+    }
+
+    pub async fn add_block(&self, board: BoardId, form: BlockForm) -> AppResult<BlockRow> {
+        let now = self.clock.now_ms();
+        boards::add_block(&self.store, board, form, now).await
+    }
+
+    pub async fn edit_block(&self, board: BoardId, id: BlockId, form: BlockForm) -> AppResult<()> {
+        let now = self.clock.now_ms();
+        boards::edit_block(&self.store, board, id, form, now).await
+    }
+
+    pub async fn delete_block(&self, board: BoardId, id: BlockId) -> AppResult<()> {
+        boards::delete_block(&self.store, board, id).await
+    }
+
+    pub async fn move_block(&self, board: BoardId, id: BlockId, dir: &str) -> AppResult<Place> {
+        let now = self.clock.now_ms();
+        boards::move_block(&self.store, board, id, dir, now).await
+    }
+
+    pub async fn arrange_blocks(
+        &self,
+        board: BoardId,
+        places: &[(BlockId, Place)],
+    ) -> AppResult<()> {
+        let now = self.clock.now_ms();
+        boards::arrange(&self.store, board, places, now).await
+    }
+
+    /// A share link's row and token; `sign` answers the token and its stored hash for the
+    /// link's id and expiry (see [`boards::create_share`]).
+    pub async fn create_share(
+        &self,
+        board: BoardId,
+        label: &str,
+        days: i64,
+        sign: impl FnOnce(ShareId, i64) -> (String, String),
+    ) -> AppResult<(ShareRow, String)> {
+        let now = self.clock.now_ms();
+        boards::create_share(&self.store, board, label, days, now, sign).await
+    }
+
+    pub async fn revoke_share(&self, board: BoardId, id: ShareId) -> AppResult<bool> {
+        let now = self.clock.now_ms();
+        boards::revoke_share(&self.store, board, id, now).await
     }
 }
 

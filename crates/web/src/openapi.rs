@@ -90,7 +90,7 @@ fn op(
 
 fn parameter(name: &str) -> Value {
     let (place, required, schema) = match name {
-        "id" => (
+        "id" | "bid" => (
             "path",
             true,
             json!({"type": "integer", "format": "int64", "minimum": 1}),
@@ -326,6 +326,30 @@ fn schemas() -> Value {
             "properties": { "id": int, "name": text, "range": text, "compare": text, "zone": text, "created_ms": int, "updated_ms": int }
         },
         "Boards": list_of("boards", "Board"),
+        "BoardOne": one("board", "Board"),
+        "BoardIn": {
+            "type": "object", "required": ["name"],
+            "properties": { "name": { "type": "string", "minLength": 1, "maxLength": 200 } }
+        },
+        "BlockIn": {
+            "type": "object", "required": ["kind"],
+            "description": "The block editor's fields: `metrics` lists metric ids (at most 12; they must exist), every other field is text, a number or true/false as on the form (`range`, `compare`, `interval`, `dimension`, `by_dimension`, `top`, `cumulative`, `change`, `stacked`, `donut`, `table_rows`, `sort`, `goal`, `goal_id`, `text`).",
+            "properties": {
+                "kind": { "enum": ["number", "line", "bar", "table", "pie", "progress", "text"] },
+                "title": { "type": "string", "maxLength": 200 },
+                "metrics": { "type": "array", "items": int, "maxItems": 12 }
+            },
+            "additionalProperties": { "type": ["string", "number", "boolean", "null"] }
+        },
+        "BlockStored": {
+            "type": "object", "required": ["id", "board", "kind", "title", "place", "settings"],
+            "properties": {
+                "id": int, "board": int, "kind": text, "title": text,
+                "place": { "type": "object", "required": ["x", "y", "w", "h"], "properties": { "x": int, "y": int, "w": int, "h": int } },
+                "settings": { "type": "object" }
+            }
+        },
+        "BlockOne": one("block", "BlockStored"),
         "Span": { "type": "object", "required": ["from", "to"], "properties": { "from": text, "to": text } },
         "BlockMetric": {
             "type": "object",
@@ -525,8 +549,20 @@ pub fn document() -> Value {
             "/api/v1/metrics/{id}/sync": { "post": op("Queue a sync now", "Editor", ("202", "SyncQueued"), None, &["id"], Id) },
             "/api/v1/metrics/{id}/runs": { "get": op("Ledgers of the latest syncs", "Viewer", ("200", "Runs"), None, &["id"], Id) },
             "/api/v1/metrics/{id}/data": { "get": op("Values by interval and dimension", "Viewer", ("200", "Data"), None, &["id", "from", "to", "interval", "tz", "dimension", "compare"], IdQuery) },
-            "/api/v1/boards": { "get": op("Databoards", "Viewer", ("200", "Boards"), None, &[], Caller) },
-            "/api/v1/boards/{id}": { "get": op("A board with each block's numbers over the board's range, or the range and comparison given", "Viewer", ("200", "BoardComputed"), None, &["id", "range", "compare", "from", "to"], IdQuery) },
+            "/api/v1/boards": {
+                "get": op("Databoards", "Viewer", ("200", "Boards"), None, &[], Caller),
+                "post": op("Create a board over the last 30 days, compared with the period before, in UTC", "Editor", ("201", "BoardOne"), Some("BoardIn"), &[], Body)
+            },
+            "/api/v1/boards/{id}": {
+                "get": op("A board with each block's numbers over the board's range, or the range and comparison given", "Viewer", ("200", "BoardComputed"), None, &["id", "range", "compare", "from", "to"], IdQuery),
+                "put": op("Rename a board", "Editor", ("200", "BoardOne"), Some("BoardIn"), &["id"], IdBody),
+                "delete": op("Delete a board with its blocks and share links", "Editor", ("200", "Deleted"), None, &["id"], Id)
+            },
+            "/api/v1/boards/{id}/blocks": { "post": op("Add a block in the first free spot of the grid", "Editor", ("201", "BlockOne"), Some("BlockIn"), &["id"], IdBody) },
+            "/api/v1/boards/{id}/blocks/{bid}": {
+                "put": op("Change a block's type, title and settings (it keeps its place)", "Editor", ("200", "BlockOne"), Some("BlockIn"), &["id", "bid"], IdBody),
+                "delete": op("Delete a block", "Editor", ("200", "Deleted"), None, &["id", "bid"], Id)
+            },
             "/api/v1/library": { "get": op("The metric library", "Viewer", ("200", "Library"), None, &["q", "category"], Query) },
             "/api/v1/library/{slug}/add": { "post": op("Add a library metric for a connection", "Editor", ("201", "MetricSaved"), Some("LibraryAddIn"), &["slug"], IdBodyConflict) },
             "/api/v1/users": {

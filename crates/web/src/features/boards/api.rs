@@ -1,14 +1,19 @@
-//! `/api/v1/boards`: boards and their computed blocks as JSON, read-only (the pages edit).
+//! `/api/v1/boards`: boards and their computed blocks as JSON, and the same changes the pages
+//! make (a board created, renamed or deleted; a block added, changed or deleted) through the
+//! same operations in `app::boards`, so both refuse alike.
 
+use app::{AppError, BlockForm, BoardName};
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
-use store::{BoardId, BoardRow, BoardStore as _};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use store::{BlockId, BoardId, BoardRow, BoardStore as _};
 
 use super::{BlockResult, ViewQuery, compute_board, frame_of};
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, JsonBody, WebError};
 use crate::state::AppState;
 
 type ApiResult = Result<Response, ApiError>;
@@ -98,4 +103,127 @@ pub async fn one(
         "blocks": blocks,
     }))
     .into_response())
+}
+
+/// A board's name, the one field the API changes on a board (its range, comparison and zone
+/// are the page's settings form).
+#[derive(Deserialize)]
+pub struct BoardIn {
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    _caller: Caller,
+    JsonBody(body): JsonBody<BoardIn>,
+) -> ApiResult {
+    let name = BoardName::parse(&body.name).map_err(AppError::from)?;
+    let b = state.app().create_board(name).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "board": board_out(&b) }))).into_response())
+}
+
+pub async fn rename(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+    JsonBody(body): JsonBody<BoardIn>,
+) -> ApiResult {
+    let name = BoardName::parse(&body.name).map_err(AppError::from)?;
+    let b = state.app().rename_board(BoardId(id), name).await?;
+    Ok(Json(json!({ "board": board_out(&b) })).into_response())
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    state.app().delete_board(BoardId(id)).await?;
+    Ok(Json(json!({ "deleted": id })).into_response())
+}
+
+/// A block's JSON as the editor's form fields, so both read through one parser: `metrics` is
+/// a list of metric ids, every other key a text, number or true/false field of the editor
+/// (`kind`, `title`, `range`, `top`, `by_dimension`...).
+fn block_form(body: &Map<String, Value>) -> Result<BlockForm, WebError> {
+    let mut pairs = Vec::new();
+    for (key, value) in body {
+        match (key.as_str(), value) {
+            ("metrics", Value::Array(ids)) => {
+                for id in ids {
+                    let Some(id) = id.as_i64() else {
+                        return Err(WebError::invalid(
+                            "metrics",
+                            format!("{id} is not a metric id: metrics is a list of ids"),
+                        ));
+                    };
+                    pairs.push(("metric".to_owned(), id.to_string()));
+                }
+            }
+            ("metrics", _) => {
+                return Err(WebError::invalid(
+                    "metrics",
+                    "metrics is a list of metric ids",
+                ));
+            }
+            (_, Value::String(v)) => pairs.push((key.clone(), v.clone())),
+            (_, Value::Number(n)) => pairs.push((key.clone(), n.to_string())),
+            (_, Value::Bool(true)) => pairs.push((key.clone(), "on".to_owned())),
+            (_, Value::Bool(false) | Value::Null) => {}
+            (_, _) => {
+                return Err(WebError::invalid(
+                    "body",
+                    format!("{key} takes a text, a number or true/false"),
+                ));
+            }
+        }
+    }
+    BlockForm::parse(&pairs).map_err(|(field, message)| AppError::Invalid { field, message }.into())
+}
+
+fn block_row_out(row: &store::BlockRow) -> Value {
+    let p = row.block.place;
+    let settings: Value = serde_json::from_str(&row.block.settings).unwrap_or(Value::Null);
+    json!({
+        "id": row.id.0, "board": row.board.0, "kind": row.block.kind, "title": row.block.title,
+        "place": { "x": p.x, "y": p.y, "w": p.w, "h": p.h }, "settings": settings,
+    })
+}
+
+pub async fn block_add(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+    JsonBody(body): JsonBody<Map<String, Value>>,
+) -> ApiResult {
+    let form = block_form(&body)?;
+    let row = state.app().add_block(BoardId(id), form).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "block": block_row_out(&row) })),
+    )
+        .into_response())
+}
+
+pub async fn block_update(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path((id, bid)): Path<(i64, i64)>,
+    JsonBody(body): JsonBody<Map<String, Value>>,
+) -> ApiResult {
+    let form = block_form(&body)?;
+    let (board, block) = (BoardId(id), BlockId(bid));
+    state.app().edit_block(board, block, form).await?;
+    let row = app::boards::block(state.store(), board, block).await?;
+    Ok(Json(json!({ "block": block_row_out(&row) })).into_response())
+}
+
+pub async fn block_delete(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path((id, bid)): Path<(i64, i64)>,
+) -> ApiResult {
+    state.app().delete_block(BoardId(id), BlockId(bid)).await?;
+    Ok(Json(json!({ "deleted": bid })).into_response())
 }

@@ -5,7 +5,7 @@ use axum::response::Response;
 
 use crate::auth;
 use crate::error::{PageError, WebError};
-use crate::features::{EDITOR, GET, POST, PUBLIC, VIEWER};
+use crate::features::{DELETE, EDITOR, GET, POST, PUBLIC, PUT, VIEWER};
 use crate::routes::Routes;
 use crate::state::AppState;
 
@@ -66,7 +66,23 @@ pub fn routes(state: &AppState) -> Routes {
         .page(GET, "/assets/boards.js", PUBLIC, super::js)
         .page(GET, "/assets/tables.js", PUBLIC, super::tables_js)
         .api(GET, "/boards", VIEWER, super::api::list)
+        .api(POST, "/boards", EDITOR, super::api::create)
         .api(GET, "/boards/{id}", VIEWER, super::api::one)
+        .api(PUT, "/boards/{id}", EDITOR, super::api::rename)
+        .api(DELETE, "/boards/{id}", EDITOR, super::api::delete)
+        .api(POST, "/boards/{id}/blocks", EDITOR, super::api::block_add)
+        .api(
+            PUT,
+            "/boards/{id}/blocks/{bid}",
+            EDITOR,
+            super::api::block_update,
+        )
+        .api(
+            DELETE,
+            "/boards/{id}/blocks/{bid}",
+            EDITOR,
+            super::api::block_delete,
+        )
 }
 
 /// `POST /boards/{id}/blocks/{bid}` saves the block; its `GET` twin is `{bid}.csv`, the

@@ -1,19 +1,22 @@
 //! The boards a new board can start from: blocks named by library metric, laid out in
 //! reading order.
 
-use super::*;
+use store::Place;
 
-pub(super) struct TemplateBlock {
-    pub(super) kind: BlockKind,
-    pub(super) title: &'static str,
-    pub(super) slugs: &'static [&'static str],
-    pub(super) by_dimension: bool,
-    pub(super) stacked: bool,
-    pub(super) donut: bool,
-    pub(super) cumulative: bool,
+use super::grid::GRID_COLUMNS;
+use super::model::BlockKind;
+
+pub struct TemplateBlock {
+    pub kind: BlockKind,
+    pub title: &'static str,
+    pub slugs: &'static [&'static str],
+    pub by_dimension: bool,
+    pub stacked: bool,
+    pub donut: bool,
+    pub cumulative: bool,
 }
 
-pub(super) const fn tb(
+pub const fn tb(
     kind: BlockKind,
     title: &'static str,
     slugs: &'static [&'static str],
@@ -32,7 +35,7 @@ pub(super) const fn tb(
 pub struct BoardTemplate {
     pub slug: &'static str,
     pub name: &'static str,
-    pub(super) blocks: &'static [TemplateBlock],
+    pub blocks: &'static [TemplateBlock],
 }
 
 /// Boards made from library metrics in one click.
@@ -123,14 +126,8 @@ pub const TEMPLATES: &[BoardTemplate] = &[
     },
 ];
 
-#[derive(Deserialize)]
-pub struct TemplateForm {
-    #[serde(default)]
-    pub(super) template: String,
-}
-
 /// Lays blocks out left to right, wrapping at the grid's width.
-pub(super) fn flow(sizes: &[(i64, i64)], start_y: i64) -> Vec<Place> {
+pub fn flow(sizes: &[(i64, i64)], start_y: i64) -> Vec<Place> {
     let (mut x, mut y, mut row_h) = (0, start_y, 0);
     sizes
         .iter()

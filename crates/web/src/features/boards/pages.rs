@@ -1,0 +1,460 @@
+//! The boards' screens: the list, and a board with its date picker, block editor and share
+//! links.
+
+use super::*;
+
+struct BoardItem {
+    id: i64,
+    name: String,
+    range: String,
+    zone: String,
+}
+
+#[derive(Template)]
+#[template(path = "boards.html")]
+struct BoardsPage {
+    nav: Option<Nav>,
+    active: &'static str,
+    csrf: String,
+    can_edit: bool,
+    flash: Option<String>,
+    flash_kind: &'static str,
+    boards: Vec<BoardItem>,
+    templates: Vec<(&'static str, &'static str)>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    flash: crate::flash::Flash,
+) -> PageResult {
+    let boards = state
+        .store()
+        .list_boards()
+        .await?
+        .into_iter()
+        .map(|b| BoardItem {
+            id: b.id.0,
+            range: b
+                .settings
+                .date_range
+                .parse::<NamedRange>()
+                .map(|r| r.label())
+                .unwrap_or_default(),
+            zone: b.settings.zone.clone(),
+            name: b.settings.name,
+        })
+        .collect();
+    let (flash, flash_kind) = flash.split();
+    render(&BoardsPage {
+        nav: nav(&caller),
+        active: "boards",
+        csrf: caller.csrf().to_owned(),
+        can_edit: caller.user.role >= Role::Editor,
+        flash,
+        flash_kind,
+        boards,
+        templates: TEMPLATES.iter().map(|t| (t.slug, t.name)).collect(),
+    })
+}
+
+pub struct BlockCard {
+    pub id: i64,
+    pub kind: &'static str,
+    pub title: String,
+    pub grid: String,
+    /// Width and height in grid cells, for dragging.
+    pub w: i64,
+    pub h: i64,
+    pub caption: String,
+    /// `partial`, `stale`, `failed`, `never` or `syncing` when a metric of the block is so.
+    pub status: Option<&'static str>,
+    pub reason: String,
+    pub body: String,
+    pub text: Vec<String>,
+    pub error: Option<String>,
+    pub editor: String,
+    pub csv: String,
+}
+
+/// The worst sync state among a block's metrics, with every reason.
+fn block_status(data: &compute::BlockData) -> (Option<&'static str>, String) {
+    let rank = |s: &str| match s {
+        "failed" => 5,
+        "stale" => 4,
+        "partial" => 3,
+        "never" => 2,
+        "syncing" => 1,
+        _ => 0,
+    };
+    let mut worst: Option<&'static str> = None;
+    let mut reasons = Vec::new();
+    for m in &data.metrics {
+        let s = m.info.sync.state;
+        if let Some(broken) = &m.info.broken {
+            worst = Some("failed");
+            reasons.push(format!("{}: {broken}", m.info.name));
+            continue;
+        }
+        if rank(s) > 0 {
+            if worst.is_none_or(|w| rank(s) > rank(w)) {
+                worst = Some(s);
+            }
+            let why = m.info.sync.reason.clone().unwrap_or_else(|| match s {
+                "never" => "not synced yet".to_owned(),
+                "syncing" => "a sync is running".to_owned(),
+                other => other.to_owned(),
+            });
+            reasons.push(format!("{}: {why}", m.info.name));
+        }
+    }
+    (worst, reasons.join("; "))
+}
+
+fn cards(
+    c: &Computed,
+    editor: Option<(&str, &Choices)>,
+    base: &str,
+    query: &str,
+) -> Vec<BlockCard> {
+    c.blocks
+        .iter()
+        .map(|(row, result)| {
+            let kind: BlockKind = row.block.kind.parse().unwrap_or(BlockKind::Text);
+            let settings = BlockSettings::from_json(&row.block.settings);
+            let (body, caption, status, reason, error) = match result {
+                Ok((plan, data)) => {
+                    let size = render::chart_size(row.block.place.w, row.block.place.h);
+                    let (status, reason) = block_status(data);
+                    (
+                        render::body(
+                            plan.kind,
+                            &plan.settings,
+                            data,
+                            &c.frame.zone,
+                            size,
+                            charts::Theme::Css,
+                        ),
+                        if kind == BlockKind::Text {
+                            String::new()
+                        } else {
+                            render::range_caption(data, &c.frame.zone)
+                        },
+                        status,
+                        reason,
+                        None,
+                    )
+                }
+                Err(e) => (
+                    String::new(),
+                    String::new(),
+                    None,
+                    String::new(),
+                    Some(e.clone()),
+                ),
+            };
+            BlockCard {
+                id: row.id.0,
+                kind: kind.as_str(),
+                title: if row.block.title.is_empty() {
+                    kind.label().to_owned()
+                } else {
+                    row.block.title.clone()
+                },
+                grid: grid_classes(row.block.place),
+                w: row.block.place.w,
+                h: row.block.place.h,
+                caption,
+                status,
+                reason,
+                body,
+                text: settings.text.lines().map(str::to_owned).collect(),
+                error,
+                editor: editor
+                    .map(|(csrf, choices)| {
+                        editor_form(
+                            csrf,
+                            &format!("/boards/{}/blocks/{}", c.board.id, row.id),
+                            Some((kind, &row.block.title, &settings)),
+                            choices,
+                        )
+                    })
+                    .unwrap_or_default(),
+                csv: format!("{base}/blocks/{}.csv{query}", row.id),
+            }
+        })
+        .collect()
+}
+
+pub struct RangeOption {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "board.html")]
+pub struct BoardPage {
+    pub nav: Option<Nav>,
+    pub active: &'static str,
+    pub csrf: String,
+    pub can_edit: bool,
+    pub flash: Option<String>,
+    pub flash_kind: &'static str,
+    pub id: i64,
+    pub name: String,
+    pub zone: String,
+    /// Where the date picker submits: the board, or the shared link.
+    pub base: String,
+    pub query: String,
+    pub ranges: Vec<RangeOption>,
+    pub compares: Vec<RangeOption>,
+    pub from: String,
+    pub to: String,
+    pub range_label: String,
+    pub blocks: Vec<BlockCard>,
+    pub new_block: String,
+    pub shares: Vec<ShareItem>,
+    pub shared: bool,
+    /// On a TV: the next board's address and the seconds until it.
+    pub tv: Option<(String, u32)>,
+    pub default_range: String,
+    pub default_compare: String,
+}
+
+pub struct ShareItem {
+    pub id: i64,
+    pub label: String,
+    pub url: String,
+    /// The same board full screen, refreshing itself, without signing in.
+    pub tv_url: String,
+    pub state: &'static str,
+    pub expires: String,
+}
+
+fn picker(frame: &Frame) -> (Vec<RangeOption>, Vec<RangeOption>, String, String) {
+    let mut ranges: Vec<RangeOption> = NamedRange::presets()
+        .into_iter()
+        .map(|r| RangeOption {
+            value: r.to_string(),
+            label: r.label(),
+            selected: r == frame.range,
+        })
+        .collect();
+    let (mut from, mut to) = (String::new(), String::new());
+    match frame.range {
+        NamedRange::Since(d) => from = d.to_string(),
+        NamedRange::Custom { from: f, to: t } => {
+            from = f.to_string();
+            to = t.to_string();
+        }
+        _ => {}
+    }
+    ranges.push(RangeOption {
+        value: "since".to_owned(),
+        label: "Since a date".to_owned(),
+        selected: matches!(frame.range, NamedRange::Since(_)),
+    });
+    ranges.push(RangeOption {
+        value: "custom".to_owned(),
+        label: "Custom dates".to_owned(),
+        selected: matches!(frame.range, NamedRange::Custom { .. }),
+    });
+    let compares = CompareTo::ALL
+        .into_iter()
+        .map(|c| RangeOption {
+            value: c.to_string(),
+            label: c.label().to_owned(),
+            selected: c == frame.compare,
+        })
+        .collect();
+    (ranges, compares, from, to)
+}
+
+fn query_of(q: &ViewQuery) -> String {
+    let mut parts = Vec::new();
+    for (k, v) in [
+        ("range", &q.range),
+        ("compare", &q.compare),
+        ("from", &q.from),
+        ("to", &q.to),
+    ] {
+        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+            let enc: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
+            parts.push(format!("{k}={enc}"));
+        }
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+/// What the block editor offers to pick from.
+#[derive(Default)]
+pub(super) struct Choices {
+    pub(super) metrics: Vec<(i64, String)>,
+    pub(super) goals: Vec<(i64, String)>,
+}
+
+async fn goal_choices(state: &AppState) -> Result<Vec<(i64, String)>, WebError> {
+    Ok(state
+        .store()
+        .list_goals()
+        .await?
+        .into_iter()
+        .map(|g| (g.id.0, g.name))
+        .collect())
+}
+
+async fn metric_choices(state: &AppState) -> Result<Vec<(i64, String)>, WebError> {
+    Ok(state
+        .store()
+        .list_metrics()
+        .await?
+        .into_iter()
+        .map(|m| (m.id.0, m.name))
+        .collect())
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<ViewQuery>,
+    flash: crate::flash::Flash,
+) -> PageResult {
+    let board = state.store().board(BoardId(id)).await?;
+    let can_edit = caller.user.role >= Role::Editor;
+    let mut page = board_page(
+        &state,
+        board,
+        &q,
+        flash,
+        can_edit.then_some(caller.csrf()),
+        None,
+        &caller.requester(),
+    )
+    .await?;
+    page.nav = nav(&caller);
+    page.csrf = caller.csrf().to_owned();
+    page.can_edit = can_edit;
+    if can_edit {
+        let key = share_key(&state).await?;
+        let now_ms = state.clock().now_ms();
+        page.shares = state
+            .store()
+            .shares(BoardId(id))
+            .await?
+            .into_iter()
+            .map(|s| {
+                let token = share::sign(
+                    &key,
+                    &share::Claims {
+                        share: s.id,
+                        board: s.board,
+                        expires_ms: s.expires_ms,
+                    },
+                );
+                (s, token)
+            })
+            .map(|(s, token)| ShareItem {
+                id: s.id.0,
+                label: s.label.clone(),
+                url: format!("/shared/{token}"),
+                tv_url: format!("/tv/shared?links={token}"),
+                state: if s.revoked_ms.is_some() {
+                    "revoked"
+                } else if s.is_live(now_ms) {
+                    "live"
+                } else {
+                    "expired"
+                },
+                expires: crate::views::when(Some(s.expires_ms)),
+            })
+            .collect();
+    }
+    render(&page)
+}
+
+pub(super) async fn board_page(
+    state: &AppState,
+    board: BoardRow,
+    q: &ViewQuery,
+    flash: crate::flash::Flash,
+    editor_csrf: Option<&str>,
+    shared_base: Option<String>,
+    requester: &str,
+) -> Result<BoardPage, WebError> {
+    let frame = frame_of(&board, q, state.clock().now())?;
+    let (ranges, compares, from, to) = picker(&frame);
+    let range_label = format!(
+        "{}{}",
+        frame.range.label(),
+        match frame.compare {
+            CompareTo::None => String::new(),
+            c => format!(", compared with the {}", c.label().to_lowercase()),
+        }
+    );
+    let id = board.id.0;
+    let zone = board.settings.zone.clone();
+    let name = board.settings.name.clone();
+    let default_range = board.settings.date_range.clone();
+    let default_compare = board.settings.comparison.clone();
+    let choices = if editor_csrf.is_some() {
+        Choices {
+            metrics: metric_choices(state).await?,
+            goals: goal_choices(state).await?,
+        }
+    } else {
+        Choices::default()
+    };
+    let computed = compute_board(state, board, frame, requester).await?;
+    let base = shared_base
+        .clone()
+        .unwrap_or_else(|| format!("/boards/{id}"));
+    let query = query_of(q);
+    // Drawing the charts is CPU work too.
+    let editor = editor_csrf.map(str::to_owned);
+    let (blocks, new_block) = {
+        let (base, query) = (base.clone(), query.clone());
+        state
+            .heavy()
+            .run("drawing a board", move || {
+                let editor = editor.as_deref();
+                let blocks = cards(&computed, editor.map(|c| (c, &choices)), &base, &query);
+                let new_block = editor
+                    .map(|c| editor_form(c, &format!("/boards/{id}/blocks"), None, &choices))
+                    .unwrap_or_default();
+                (blocks, new_block)
+            })
+            .await?
+    };
+    let (flash, flash_kind) = flash.split();
+    Ok(BoardPage {
+        nav: None,
+        active: "boards",
+        csrf: String::new(),
+        can_edit: false,
+        flash,
+        flash_kind,
+        id,
+        name,
+        zone,
+        base,
+        query,
+        ranges,
+        compares,
+        from,
+        to,
+        range_label,
+        blocks,
+        new_block,
+        shares: Vec::new(),
+        shared: shared_base.is_some(),
+        tv: None,
+        default_range,
+        default_compare,
+    })
+}

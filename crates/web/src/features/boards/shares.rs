@@ -1,0 +1,138 @@
+//! Share links: creating and revoking them, and what a link opens (read-only, its own range
+//! picker still working).
+
+use super::*;
+
+#[derive(Deserialize)]
+pub struct ShareForm {
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    days: String,
+}
+
+pub async fn share_create(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+    Form(form): Form<ShareForm>,
+) -> PageResult {
+    let back = format!("/boards/{id}");
+    let days = match app::boards::share_days(&form.days) {
+        Ok(d) => d,
+        Err(e) => return Ok(flash_to(&back, false, &e.to_string())),
+    };
+    let key = share_key(&state).await?;
+    let board = BoardId(id);
+    let (_, token) = state
+        .app()
+        .create_share(board, &form.label, days, |share, expires_ms| {
+            let claims = share::Claims {
+                share,
+                board,
+                expires_ms,
+            };
+            let token = share::sign(&key, &claims);
+            let hash = share::stored_hash(&token);
+            (token, hash)
+        })
+        .await?;
+    Ok(flash_to(
+        &back,
+        true,
+        &format!("Share link created: /shared/{token}"),
+    ))
+}
+
+pub async fn share_revoke(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path((id, sid)): Path<(i64, i64)>,
+) -> PageResult {
+    let done = state.app().revoke_share(BoardId(id), ShareId(sid)).await?;
+    Ok(flash_to(
+        &format!("/boards/{id}"),
+        done,
+        if done {
+            "Link revoked."
+        } else {
+            "That link was already revoked."
+        },
+    ))
+}
+
+/// The board a live share link opens; `NotFound` for any other token, so a probe learns
+/// nothing about which part failed.
+pub(super) async fn shared_board(state: &AppState, token: &str) -> Result<BoardRow, WebError> {
+    let gone = || {
+        WebError::NotFound("this link is not valid: it may have expired or been revoked".to_owned())
+    };
+    let key = share_key(state).await?;
+    let claims = share::verify(&key, token).ok_or_else(gone)?;
+    let row = state.store().share(claims.share).await?.ok_or_else(gone)?;
+    let same: bool = subtle::ConstantTimeEq::ct_eq(
+        row.secret_hash.as_bytes(),
+        share::stored_hash(token).as_bytes(),
+    )
+    .into();
+    if !same || row.board != claims.board || !row.is_live(state.clock().now_ms()) {
+        return Err(gone());
+    }
+    Ok(state.store().board(row.board).await?)
+}
+
+pub async fn shared(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Query(q): Query<ViewQuery>,
+) -> PageResult {
+    let board = shared_board(&state, &token).await?;
+    let page = board_page(
+        &state,
+        board,
+        &q,
+        crate::flash::Flash::default(),
+        None,
+        Some(format!("/shared/{token}")),
+        &format!("share:{token}"),
+    )
+    .await?;
+    let mut response = render(&page)?;
+    // The token is the credential: keep it out of Referer headers and caches.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+pub async fn shared_block_csv(
+    State(state): State<AppState>,
+    Path((token, file)): Path<(String, String)>,
+    Query(q): Query<ViewQuery>,
+) -> PageResult {
+    let board = shared_board(&state, &token).await?;
+    let bid: i64 = file
+        .strip_suffix(".csv")
+        .and_then(|b| b.parse().ok())
+        .ok_or_else(|| WebError::NotFound(format!("{file} is not a block export")))?;
+    app::boards::block(state.store(), board.id, BlockId(bid)).await?;
+    let frame = frame_of(&board, &q, state.clock().now())?;
+    let c = compute_board(&state, board, frame, &format!("share:{token}")).await?;
+    Ok(attachment(
+        (
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            csv_of(&c, Some(BlockId(bid))),
+        )
+            .into_response(),
+        &format!("block-{bid}.csv"),
+    ))
+}
+
+/// Any change attempted through a share link: refused, whatever it is.
+pub async fn shared_refuse() -> Response {
+    (
+        axum::http::StatusCode::FORBIDDEN,
+        "a shared link is read-only: sign in to change this board\n",
+    )
+        .into_response()
+}

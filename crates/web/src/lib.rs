@@ -26,7 +26,6 @@ pub mod features;
 pub mod flash;
 pub mod heavy;
 pub mod openapi;
-pub mod ops;
 pub mod pages;
 pub mod routes;
 pub mod state;

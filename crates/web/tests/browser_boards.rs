@@ -46,7 +46,10 @@ async fn synced_metrics(app: &WebApp, slugs: &[&str]) -> Vec<MetricId> {
     app.connection("sim").await;
     let mut ids = Vec::new();
     for slug in slugs {
-        let m = web::ops::add_library_metric(app.state.store(), slug, "sim")
+        let m = app
+            .state
+            .app()
+            .add_library_metric(slug, "sim")
             .await
             .unwrap();
         ids.push(m.id);

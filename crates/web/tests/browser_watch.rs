@@ -31,7 +31,10 @@ async fn app_with_synced_metric() -> (WebApp, store::StoredMetric) {
     let app = WebApp::spawn().await;
     app.user("ada", Role::Admin).await;
     app.connection("sim").await;
-    let m = web::ops::add_library_metric(app.state.store(), "messages-sent", "sim")
+    let m = app
+        .state
+        .app()
+        .add_library_metric("messages-sent", "sim")
         .await
         .unwrap();
     let syncer = metric_sync::Syncer::new(

@@ -5,8 +5,8 @@
 //! the surfaces parse, call, and render.
 //!
 //! Each module holds free functions over exactly what they need (the store, the accounts, the
-//! instant `now_ms`), which [`App`] calls with its parts and one clock reading; a surface that
-//! holds only a store (the web's phase-1 wrappers) can call them directly.
+//! instant `now_ms`), which [`App`] calls with its parts and one clock reading; a caller that
+//! holds only a store (a test, a benchmark) can call them directly.
 
 pub mod accounts;
 pub mod boards;

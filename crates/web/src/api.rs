@@ -11,12 +11,6 @@ use crate::error::{ApiError, WebError};
 
 pub(crate) type ApiResult<T = Response> = Result<T, ApiError>;
 
-// The handlers live in their features' folders; these names are the ones the crate has used.
-pub use crate::features::connections::api::*;
-pub use crate::features::library::api::*;
-pub use crate::features::metrics::api::*;
-pub use crate::features::people::api::*;
-
 /// Unknown paths under `/api/v1` answer JSON too.
 pub async fn not_found() -> ApiError {
     ApiError(WebError::NotFound(

@@ -33,8 +33,6 @@ pub mod telemetry;
 pub mod throttle;
 pub mod views;
 
-// The features' folders, under the names the rest of the crate has used for them.
-pub use features::watch::{api as watch_api, pages as watch_pages};
 pub use features::{boards, builder};
 
 use std::future::Future;

@@ -610,7 +610,7 @@ pub fn document() -> Value {
     doc
 }
 
-/// Goals, alerts, channels and scorecards (`watch_api`).
+/// Goals, alerts, channels and scorecards (`features/watch/api.rs`).
 fn watch_paths() -> Value {
     use Errors::*;
     json!({

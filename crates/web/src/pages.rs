@@ -77,8 +77,3 @@ pub struct ErrorPage {
     pub title: &'static str,
     pub message: String,
 }
-
-pub use crate::features::connections::pages::*;
-pub use crate::features::library::pages::*;
-pub use crate::features::metrics::pages::*;
-pub use crate::features::people::pages::*;

@@ -11,7 +11,7 @@ use crate::state::AppState;
 pub fn routes(state: &AppState) -> Routes {
     Routes::new(state)
         // `/` only redirects to the Metrics screen, which asks an anonymous visitor to sign in.
-        .page(GET, "/", PUBLIC, crate::pages::root)
+        .page(GET, "/", PUBLIC, crate::features::people::pages::root)
         .page(GET, crate::pages::METRICS_SCREEN, VIEWER, pages::metrics)
         .page(GET, "/metrics/{id}/export", VIEWER, pages::metric_export)
         .page(GET, "/metrics/{id}/runs", VIEWER, pages::metric_runs)

@@ -1,6 +1,6 @@
 //! The Goals, Alerts, Scorecards and Channels screens: server-rendered lists with a create form,
 //! and the history of one goal or alert. They go through the same checks as the API
-//! (`watch_api`), and forms carry the session's CSRF token like every other page.
+//! (`api.rs`), and forms carry the session's CSRF token like every other page.
 
 use app::evaluate::goal_progress;
 use askama::Template;
@@ -161,7 +161,7 @@ pub async fn goals(State(state): State<AppState>, caller: Caller, q: Flash) -> P
                     id: g.id.0,
                     name: g.name.clone(),
                     metric,
-                    broken: Some(crate::watch_api::broken_goal(&e)),
+                    broken: Some(super::api::broken_goal(&e)),
                     ..GoalLine::default()
                 });
                 continue;
@@ -784,7 +784,7 @@ pub async fn channels(State(state): State<AppState>, caller: Caller, q: Flash) -
         .await?
         .into_iter()
         .map(|c| {
-            let target = match crate::watch_api::visible_config(&c.config, caller.user.role) {
+            let target = match super::api::visible_config(&c.config, caller.user.role) {
                 ChannelConfig::Email { host, port, to, .. } => {
                     format!("{} via {host}:{port}", to.join(", "))
                 }
@@ -854,7 +854,7 @@ pub async fn channel_test(
     Path(id): Path<i64>,
 ) -> PageResult {
     let c = state.store().channel(ChannelId(id)).await?;
-    let r = crate::watch_api::send_test(&state, &c).await?;
+    let r = super::api::send_test(&state, &c).await?;
     Ok(if r["sent"] == true {
         with_flash(
             "/channels",

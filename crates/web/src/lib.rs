@@ -56,7 +56,12 @@ impl App {
             .fallback(api::not_found)
             .layer(axum::middleware::from_fn(api::json_errors));
         pages
+            .fallback(pages::not_found)
             .nest(routes::API_PREFIX, api)
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                pages::error_pages,
+            ))
             .layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 flash::carry,

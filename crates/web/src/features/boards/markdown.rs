@@ -78,7 +78,8 @@ fn close(out: &mut String, end: TagEnd, links: &mut Vec<bool>) {
         TagEnd::Strong => out.push_str("</strong>"),
         TagEnd::Strikethrough => out.push_str("</s>"),
         TagEnd::Link => {
-            if links.pop() == Some(true) {
+            let written = links.pop() == Some(true);
+            if written {
                 out.push_str("</a>");
             }
         }

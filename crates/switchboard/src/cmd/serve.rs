@@ -131,6 +131,13 @@ async fn announce_demo(
         "  {} metrics on the Metrics screen, read from a simulated Twilio account",
         ready.metrics.len()
     );
+    if let Some(home) = ready.boards.first() {
+        println!(
+            "  {} boards; signing in opens {}",
+            ready.boards.len(),
+            home.settings.name
+        );
+    }
     Ok(())
 }
 

@@ -75,6 +75,8 @@ pub struct BlockCard {
     pub error: Option<String>,
     pub editor: String,
     pub csv: String,
+    /// The ids of the metrics the block shows, comma-separated: what the live script watches.
+    pub metrics: String,
 }
 
 /// The worst sync state among a block's metrics, with every reason.
@@ -116,6 +118,7 @@ fn cards(
     editor: Option<(&str, &Choices)>,
     base: &str,
     query: &str,
+    tv_rows: Option<i64>,
 ) -> Vec<BlockCard> {
     c.blocks
         .iter()
@@ -124,7 +127,12 @@ fn cards(
             let settings = BlockSettings::from_json(&row.block.settings);
             let (body, caption, status, reason, error) = match result {
                 Ok((plan, data)) => {
-                    let size = render::chart_size(row.block.place.w, row.block.place.h);
+                    let size = match tv_rows {
+                        Some(rows) => {
+                            render::tv_chart_size(row.block.place.w, row.block.place.h, rows)
+                        }
+                        None => render::chart_size(row.block.place.w, row.block.place.h),
+                    };
                     let (status, reason) = block_status(data);
                     (
                         render::body(
@@ -181,6 +189,12 @@ fn cards(
                     })
                     .unwrap_or_default(),
                 csv: format!("{base}/blocks/{}.csv{query}", row.id),
+                metrics: settings
+                    .metrics
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
             }
         })
         .collect()
@@ -218,6 +232,10 @@ pub struct BoardPage {
     pub shared: bool,
     /// On a TV: the next board's address and the seconds until it.
     pub tv: Option<(String, u32)>,
+    /// On a TV: how many grid rows the board uses, which share the screen's height.
+    pub tv_rows: i64,
+    /// What the live script polls for the versions of the board's metrics.
+    pub live: String,
     pub default_range: String,
     pub default_compare: String,
 }
@@ -335,6 +353,7 @@ pub async fn page(
         can_edit.then_some(caller.csrf()),
         None,
         &caller.requester(),
+        false,
     )
     .await?;
     page.nav = nav(&caller);
@@ -378,6 +397,8 @@ pub async fn page(
     render(&page)
 }
 
+// Each argument is one independent choice of the four callers (board, shared, two TV loops).
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn board_page(
     state: &AppState,
     board: BoardRow,
@@ -386,6 +407,7 @@ pub(super) async fn board_page(
     editor_csrf: Option<&str>,
     shared_base: Option<String>,
     requester: &str,
+    tv: bool,
 ) -> Result<BoardPage, WebError> {
     let frame = frame_of(&board, q, state.clock().now())?;
     let (ranges, compares, from, to) = picker(&frame);
@@ -411,6 +433,13 @@ pub(super) async fn board_page(
         Choices::default()
     };
     let computed = compute_board(state, board, frame, requester).await?;
+    let tv_rows = computed
+        .blocks
+        .iter()
+        .map(|(b, _)| b.block.place.y + b.block.place.h)
+        .max()
+        .unwrap_or(1)
+        .max(1);
     let base = shared_base
         .clone()
         .unwrap_or_else(|| format!("/boards/{id}"));
@@ -423,7 +452,13 @@ pub(super) async fn board_page(
             .heavy()
             .run("drawing a board", move || {
                 let editor = editor.as_deref();
-                let blocks = cards(&computed, editor.map(|c| (c, &choices)), &base, &query);
+                let blocks = cards(
+                    &computed,
+                    editor.map(|c| (c, &choices)),
+                    &base,
+                    &query,
+                    tv.then_some(tv_rows),
+                );
                 let new_block = editor
                     .map(|c| editor_form(c, &format!("/boards/{id}/blocks"), None, &choices))
                     .unwrap_or_default();
@@ -454,6 +489,11 @@ pub(super) async fn board_page(
         shares: Vec::new(),
         shared: shared_base.is_some(),
         tv: None,
+        tv_rows,
+        live: match &shared_base {
+            Some(shared) => format!("{shared}/versions"),
+            None => "/api/v1/metrics/versions".to_owned(),
+        },
         default_range,
         default_compare,
     })

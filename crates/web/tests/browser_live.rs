@@ -130,10 +130,7 @@ async fn a_board_block_and_a_metric_card_update_after_a_sync_without_a_reload() 
         data_value(&on_board, &format!("{block} [data-value]")).await,
         json!(expected_block)
     );
-    assert_eq!(
-        data_value(&on_metrics, &format!("{card} .value")).await,
-        json!("")
-    );
+    let card_before = data_value(&on_metrics, &format!("{card} .value")).await;
     // Marks both documents: a reload would lose the mark.
     for b in [&on_board, &on_metrics] {
         b.execute("window.notReloaded = true; return true", vec![])
@@ -204,6 +201,7 @@ async fn a_board_block_and_a_metric_card_update_after_a_sync_without_a_reload() 
         .await;
     let expected_card = sent_in(period[0].as_i64().unwrap(), period[1].as_i64().unwrap());
     assert!(expected_card > 0, "the simulator sent messages this week");
+    assert_ne!(card_before, json!(expected_card.to_string()));
     on_metrics
         .wait_until(
             "the card's new number",
@@ -225,7 +223,8 @@ async fn a_board_block_and_a_metric_card_update_after_a_sync_without_a_reload() 
 }
 
 /// TV mode at 1080p and 4K, light and dark: no app chrome, nothing below the fold or beside
-/// it, axis labels at least 16 px at 1080p (and twice that at 4K), a clock in the corner.
+/// it, axis labels at least 16 px at 1080p (and twice that at 4K), a clock in the corner; on a
+/// phone, no sideways scroll.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tv_mode_fills_a_1080p_and_a_4k_screen_with_the_whole_board() {
     let app = WebApp::spawn().await;
@@ -322,4 +321,18 @@ async fn tv_mode_fills_a_1080p_and_a_4k_screen_with_the_whole_board() {
         b.screenshot(&format!("tv{}", if dark { "-dark" } else { "" }))
             .await;
     }
+    // On a phone the board stacks and scrolls down, never sideways.
+    let Some(b) = Browser::open(&app, Size::Phone).await else {
+        return;
+    };
+    b.login("ada").await;
+    b.goto(&format!("/tv?boards={}", board.id.0)).await;
+    let wide = b
+        .execute(
+            "return document.documentElement.scrollWidth <= innerWidth",
+            vec![],
+        )
+        .await;
+    assert_eq!(wide, json!(true), "no sideways scroll on a phone");
+    b.screenshot("tv").await;
 }

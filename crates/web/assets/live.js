@@ -93,10 +93,12 @@ function swap(el, fresh) {
     const next = part(fresh, selector);
     if (next) {
       const node = document.importNode(next, true);
-      if (old) old.replaceWith(node);
+      // The element itself stays, with what other scripts put on it (the editors' drag
+      // handle on a block's head); only what it shows is new.
+      if (old) old.replaceChildren(...node.childNodes);
       else if (last) last.after(node);
       else el.prepend(node);
-      last = node;
+      last = old ?? node;
     } else if (old) {
       old.remove();
     }

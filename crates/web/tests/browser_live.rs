@@ -1,6 +1,7 @@
 //! Live pages and TV mode in headless Chromium: a board block and a Metrics screen card that
-//! change after a sync without a reload, "Syncing…" while a sync runs, and TV mode filling a
-//! 1080p and a 4K screen (no app chrome, the whole board visible, large text), light and dark.
+//! change after a sync without a reload (and a share link's TV loop with them), "Syncing…" while
+//! a sync runs, and TV mode filling a 1080p and a 4K screen (no app chrome, the whole board
+//! visible, large text), light and dark.
 
 mod support;
 
@@ -117,6 +118,21 @@ async fn a_board_block_and_a_metric_card_update_after_a_sync_without_a_reload() 
     };
     on_board.login("ada").await;
     on_board.goto(&format!("/boards/{board}")).await;
+    // A share link's TV loop, opened by nobody signed in, refreshes through the link.
+    on_board.fill("share-form input[name=label]", "lobby").await;
+    on_board.submit("#share-form button").await;
+    let shared = on_board
+        .execute(
+            "return document.querySelector('.share-list a.tv-link').getAttribute('href')",
+            vec![],
+        )
+        .await;
+    let shared = shared.as_str().expect("a TV link").to_owned();
+    let Some(on_tv) = Browser::open(&app, Size::Desktop).await else {
+        return;
+    };
+    on_tv.goto(&shared).await;
+    live_ready(&on_tv).await;
     on_metrics.login("ada").await;
     on_metrics.goto("/metrics/all").await;
     live_ready(&on_board).await;
@@ -132,7 +148,7 @@ async fn a_board_block_and_a_metric_card_update_after_a_sync_without_a_reload() 
     );
     let card_before = data_value(&on_metrics, &format!("{card} .value")).await;
     // Marks both documents: a reload would lose the mark.
-    for b in [&on_board, &on_metrics] {
+    for b in [&on_board, &on_metrics, &on_tv] {
         b.execute("window.notReloaded = true; return true", vec![])
             .await;
     }
@@ -191,6 +207,15 @@ async fn a_board_block_and_a_metric_card_update_after_a_sync_without_a_reload() 
             ),
         )
         .await;
+    on_tv
+        .wait_until(
+            "the shared TV block's new number",
+            &format!(
+                "const v = document.querySelector('{block} [data-value]'); \
+                 return v && v.dataset.value === '{expected_block}'"
+            ),
+        )
+        .await;
     let period = on_metrics
         .execute(
             &format!(
@@ -210,7 +235,7 @@ async fn a_board_block_and_a_metric_card_update_after_a_sync_without_a_reload() 
             ),
         )
         .await;
-    for b in [&on_board, &on_metrics] {
+    for b in [&on_board, &on_metrics, &on_tv] {
         assert_eq!(
             b.execute("return window.notReloaded === true", vec![])
                 .await,

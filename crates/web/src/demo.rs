@@ -44,6 +44,8 @@ pub struct DemoReady {
     /// The demo admin's password, printed once at start.
     pub password: String,
     pub metrics: Vec<StoredMetric>,
+    /// How many metrics were synced: the starter metrics and those the boards show.
+    pub synced: usize,
     /// The demo's boards, in [`DEMO_BOARDS`] order.
     pub boards: Vec<store::BoardRow>,
     /// Metrics whose first sync failed, with the reason.
@@ -177,6 +179,7 @@ pub async fn prepare(state: &AppState, account: DemoAccount) -> Result<DemoReady
         user,
         password,
         metrics,
+        synced: ids.len(),
         boards,
         failures,
     })

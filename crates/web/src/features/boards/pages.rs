@@ -232,8 +232,6 @@ pub struct BoardPage {
     pub shared: bool,
     /// On a TV: the next board's address and the seconds until it.
     pub tv: Option<(String, u32)>,
-    /// On a TV: how many grid rows the board uses, which share the screen's height.
-    pub tv_rows: i64,
     /// What the live script polls for the versions of the board's metrics.
     pub live: String,
     pub default_range: String,
@@ -433,6 +431,7 @@ pub(super) async fn board_page(
         Choices::default()
     };
     let computed = compute_board(state, board, frame, requester).await?;
+    // On a TV the board's rows share the screen's height, so charts are drawn for that.
     let tv_rows = computed
         .blocks
         .iter()
@@ -489,7 +488,6 @@ pub(super) async fn board_page(
         shares: Vec::new(),
         shared: shared_base.is_some(),
         tv: None,
-        tv_rows,
         live: match &shared_base {
             Some(shared) => format!("{shared}/versions"),
             None => "/api/v1/metrics/versions".to_owned(),

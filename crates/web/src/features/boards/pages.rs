@@ -74,6 +74,8 @@ pub struct BlockCard {
     pub error: Option<String>,
     pub editor: String,
     pub csv: String,
+    /// The ids of the metrics the block shows, comma-separated: what the live script watches.
+    pub metrics: String,
 }
 
 /// The worst sync state among a block's metrics, with every reason.
@@ -115,6 +117,7 @@ fn cards(
     editor: Option<(&str, &Choices)>,
     base: &str,
     query: &str,
+    tv_rows: Option<i64>,
 ) -> Vec<BlockCard> {
     c.blocks
         .iter()
@@ -123,7 +126,12 @@ fn cards(
             let settings = BlockSettings::from_json(&row.block.settings);
             let (body, caption, status, reason, error) = match result {
                 Ok((plan, data)) => {
-                    let size = render::chart_size(row.block.place.w, row.block.place.h);
+                    let size = match tv_rows {
+                        Some(rows) => {
+                            render::tv_chart_size(row.block.place.w, row.block.place.h, rows)
+                        }
+                        None => render::chart_size(row.block.place.w, row.block.place.h),
+                    };
                     let (status, reason) = block_status(data);
                     (
                         render::body(
@@ -179,6 +187,12 @@ fn cards(
                     })
                     .unwrap_or_default(),
                 csv: format!("{base}/blocks/{}.csv{query}", row.id),
+                metrics: settings
+                    .metrics
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
             }
         })
         .collect()
@@ -216,6 +230,8 @@ pub struct BoardPage {
     pub shared: bool,
     /// On a TV: the next board's address and the seconds until it.
     pub tv: Option<(String, u32)>,
+    /// What the live script polls for the versions of the board's metrics.
+    pub live: String,
     pub default_range: String,
     pub default_compare: String,
 }
@@ -333,6 +349,7 @@ pub async fn page(
         can_edit.then_some(caller.csrf()),
         None,
         &caller.requester(),
+        false,
     )
     .await?;
     page.nav = nav(&caller);
@@ -376,6 +393,8 @@ pub async fn page(
     render(&page)
 }
 
+// Each argument is one independent choice of the four callers (board, shared, two TV loops).
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn board_page(
     state: &AppState,
     board: BoardRow,
@@ -384,6 +403,7 @@ pub(super) async fn board_page(
     editor_csrf: Option<&str>,
     shared_base: Option<String>,
     requester: &str,
+    tv: bool,
 ) -> Result<BoardPage, WebError> {
     let frame = frame_of(&board, q, state.clock().now())?;
     let (ranges, compares, from, to) = picker(&frame);
@@ -409,6 +429,14 @@ pub(super) async fn board_page(
         Choices::default()
     };
     let computed = compute_board(state, board, frame, requester).await?;
+    // On a TV the board's rows share the screen's height, so charts are drawn for that.
+    let tv_rows = computed
+        .blocks
+        .iter()
+        .map(|(b, _)| b.block.place.y + b.block.place.h)
+        .max()
+        .unwrap_or(1)
+        .max(1);
     let base = shared_base
         .clone()
         .unwrap_or_else(|| format!("/boards/{id}"));
@@ -421,7 +449,13 @@ pub(super) async fn board_page(
             .heavy()
             .run("drawing a board", move || {
                 let editor = editor.as_deref();
-                let blocks = cards(&computed, editor.map(|c| (c, &choices)), &base, &query);
+                let blocks = cards(
+                    &computed,
+                    editor.map(|c| (c, &choices)),
+                    &base,
+                    &query,
+                    tv.then_some(tv_rows),
+                );
                 let new_block = editor
                     .map(|c| editor_form(c, &format!("/boards/{id}/blocks"), None, &choices))
                     .unwrap_or_default();
@@ -452,6 +486,10 @@ pub(super) async fn board_page(
         shares: Vec::new(),
         shared: shared_base.is_some(),
         tv: None,
+        live: match &shared_base {
+            Some(shared) => format!("{shared}/versions"),
+            None => "/api/v1/metrics/versions".to_owned(),
+        },
         default_range,
         default_compare,
     })

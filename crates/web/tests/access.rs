@@ -238,6 +238,8 @@ const STATED: &[(&str, &str, Role)] = &[
 const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/readyz"),
+    ("GET", "/favicon.svg"),
+    ("GET", "/favicon.ico"),
     ("GET", "/metrics"),
     ("GET", "/login"),
     ("POST", "/login"),

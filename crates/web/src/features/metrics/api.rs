@@ -37,11 +37,16 @@ pub(crate) fn metric_out(m: &store::StoredMetric) -> MetricOut {
     }
 }
 
-pub async fn metrics(State(state): State<AppState>, _caller: Caller) -> ApiResult {
+pub async fn metrics(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(q): Query<views::RangeParam>,
+) -> ApiResult {
     let now = state.clock().now();
+    let range = q.named()?;
     let mut out = Vec::new();
     for m in state.store().list_metrics().await? {
-        let summary = views::summarize(state.store(), &m, now).await?;
+        let summary = views::summarize(state.store(), &m, now, range).await?;
         out.push(json!({ "metric": metric_out(&m), "summary": summary }));
     }
     Ok(Json(json!({ "metrics": out })).into_response())
@@ -51,9 +56,11 @@ pub async fn metric(
     State(state): State<AppState>,
     _caller: Caller,
     Path(id): Path<i64>,
+    Query(q): Query<views::RangeParam>,
 ) -> ApiResult {
+    let range = q.named()?;
     let m = state.store().metric(MetricId(id)).await?;
-    let summary = views::summarize(state.store(), &m, state.clock().now()).await?;
+    let summary = views::summarize(state.store(), &m, state.clock().now(), range).await?;
     Ok(Json(json!({ "metric": metric_out(&m), "summary": summary })).into_response())
 }
 

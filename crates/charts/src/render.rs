@@ -145,10 +145,18 @@ fn time_chart(chart: &TimeChart<'_>, bars: Option<BarMode>) -> String {
         hi = hi.max(v);
         lo = lo.min(v);
     }
-    let comparison_note = chart
-        .comparison
-        .filter(|c| !c.series.is_empty())
-        .map(|c| format!("- - {}", c.label));
+    // A comparison range with no value at all draws no line; the legend says why.
+    let comparison_note = chart.comparison.filter(|c| !c.series.is_empty()).map(|c| {
+        let empty = c
+            .series
+            .iter()
+            .all(|s| s.values.iter().take(n_points).all(Option::is_none));
+        if empty {
+            format!("- - {}: no data", c.label)
+        } else {
+            format!("- - {}", c.label)
+        }
+    });
 
     // Legend rows at the bottom, wrapped to the width; the comparison is one muted entry.
     let legend = legend_rows(

@@ -206,3 +206,27 @@ fn a_sparkline_draws_its_partial_last_day_lighter_not_as_a_dip() {
     let plain = charts::sparkline(&values, 120, 32, Theme::Css);
     assert!(!plain.contains("partial"));
 }
+
+#[test]
+fn a_comparison_with_no_value_draws_no_line_and_its_legend_says_no_data() {
+    let (values, _) = year_with_late_data();
+    let starts = months();
+    let zone = TimeZone::UTC;
+    let format = count();
+    let series = [Series {
+        name: "sent".to_owned(),
+        values,
+    }];
+    let earlier = [Series {
+        name: "sent".to_owned(),
+        values: vec![None; 12],
+    }];
+    let mut c = chart(&starts, &series, &zone, &format, Marks::default());
+    c.comparison = Some(charts::Comparison {
+        label: "same period last year",
+        series: &earlier,
+    });
+    let svg = charts::line(&c);
+    assert!(!svg.contains("comparison\""), "no dashed line: {svg}");
+    assert!(svg.contains("- - same period last year: no data"), "{svg}");
+}

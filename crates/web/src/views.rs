@@ -185,7 +185,7 @@ pub async fn summarize(
 }
 
 /// The hours of the metric known at `now`: its good syncs' span, cut at now.
-async fn known_of(
+pub async fn known_of(
     store: &AnyStore,
     m: &StoredMetric,
     now: Timestamp,

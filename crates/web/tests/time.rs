@@ -7,7 +7,7 @@ mod support;
 use std::sync::Arc;
 
 use serde_json::Value;
-use store::{BoardStore as _, MetricId};
+use store::{BoardStore as _, MetricId, Store as _};
 use support::{TestApp, connector, shared, spawn_app};
 
 const DAY_MS: i64 = 86_400_000;
@@ -201,4 +201,57 @@ async fn a_metric_that_has_not_synced_says_no_data_yet_not_zero() {
         number.contains("data-value=\"\">no data</span>"),
         "{number}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_api_gives_no_value_before_the_first_synced_day() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let sent = app
+        .add_connection_and_library_metric(&admin, "prod", "messages-sent")
+        .await;
+    sync_now(&app, sent.id).await;
+    let (first_ms, _) = app.state.store().synced_spans(&[sent.id]).await.unwrap()[&sent.id];
+    let token = app.token(&admin).await;
+    let today = jiff::Timestamp::now().as_millisecond().div_euclid(DAY_MS) * DAY_MS;
+    // Thirty days before the first synced day, then ten after it.
+    let day = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms)
+            .unwrap()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date()
+    };
+    let (from, to) = (day(first_ms - 30 * DAY_MS), day(first_ms + 10 * DAY_MS));
+    assert!(
+        first_ms + 10 * DAY_MS < today,
+        "the range ends in the synced past"
+    );
+    let reply = app
+        .api(
+            axum::http::Method::GET,
+            &format!(
+                "/api/v1/metrics/{}/data?from={from}&to={to}&interval=day",
+                sent.id.0
+            ),
+            Some(&token),
+            None,
+        )
+        .await;
+    let body = reply.json();
+    let series = body["result"]["series"].as_array().unwrap();
+    let coverage = body["coverage"].as_array().unwrap();
+    assert_eq!(series.len(), 40, "{body}");
+    for (i, (point, c)) in series.iter().zip(coverage).enumerate() {
+        if i < 30 {
+            assert!(
+                point["value"].is_null(),
+                "day {i} is before the sync: {point}"
+            );
+            assert_eq!(c, "no_data");
+        } else {
+            // Synced days hold what happened, a zero where nothing did.
+            assert!(point["value"].is_number(), "day {i}: {point}");
+            assert_eq!(c, "full");
+        }
+    }
 }

@@ -400,18 +400,26 @@ pub async fn metric_data(
         zone: zone.clone(),
         top: 10,
     };
-    let result = metric::query(&buckets, &query(current))
+    // Outside the synced hours there is no value, as on boards and the Metrics screen.
+    let known = views::known_of(state.store(), &m, now).await?;
+    let mut result = metric::query(&buckets, &query(current))
+        .map_err(|e| WebError::invalid("interval", e.to_string()))?;
+    let coverage = metric::coverage::apply(&mut result, &query(current), known.as_ref(), now)
         .map_err(|e| WebError::invalid("interval", e.to_string()))?;
     let mut body = json!({
         "metric": m.id.0, "name": m.name, "aggregation": def.description.aggregation,
         "interval": interval, "tz": tz_name, "from": current.start, "to": current.end,
-        "result": result,
+        "result": result, "coverage": coverage,
     });
     if let Some(prev) = previous {
-        let before = metric::query(&buckets, &query(prev))
+        let mut before = metric::query(&buckets, &query(prev))
             .map_err(|e| WebError::invalid("compare", e.to_string()))?;
+        let before_coverage =
+            metric::coverage::apply(&mut before, &query(prev), known.as_ref(), now)
+                .map_err(|e| WebError::invalid("compare", e.to_string()))?;
         let change = metric::change(result.total, before.total, def.description.favourable);
-        body["previous"] = json!({ "from": prev.start, "to": prev.end, "result": before });
+        body["previous"] = json!({ "from": prev.start, "to": prev.end, "result": before,
+            "coverage": before_coverage });
         body["change"] = json!(change);
     }
     Ok(Json(body).into_response())

@@ -100,6 +100,11 @@ pub async fn metrics(
         let change = match (s.change_percent, s.verdict) {
             (Some(p), _) => format!("{} vs previous period", charts::format_change(p)),
             (None, metric::Verdict::Unchanged) => "no change".to_owned(),
+            // From zero a relative change has no meaning; the earlier value is still known.
+            (None, _) if s.previous.is_some() => format!(
+                "from {} in the period before",
+                charts::format_full(s.previous, &s.number_format())
+            ),
             _ => "no earlier value".to_owned(),
         };
         rows.push(MetricRow {

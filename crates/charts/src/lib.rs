@@ -23,6 +23,7 @@ pub mod ticks;
 pub use format::{NO_VALUE, format_axis, format_change, format_full, format_plain};
 pub use png::{PngError, font_count, png};
 pub use render::{
-    BarMode, Comparison, Ink, PieSlice, Series, TimeChart, bar, line, pie, sparkline,
+    BarMode, Comparison, Ink, Marks, PieSlice, Series, TimeChart, bar, line, pie, sparkline,
+    sparkline_marked,
 };
 pub use theme::Theme;

@@ -32,7 +32,32 @@ pub struct TimeChart<'a> {
     pub width: u32,
     pub height: u32,
     pub theme: Theme,
+    /// Which points are only partly known, and where the data starts.
+    pub marks: Marks<'a>,
 }
+
+/// What a chart says about time beyond its values: a point whose interval is only partly
+/// known (still running, or data starts or stops inside it) is drawn lighter and dashed with a
+/// tooltip saying so; points before the first instant with data are left empty under a light
+/// "no data before" mark, so an empty stretch never reads as a run of zeros.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Marks<'a> {
+    /// Per point of [`TimeChart::starts`]; missing entries count as whole.
+    pub partial: &'a [bool],
+    /// The first instant the metric has data for, when the chart starts before it.
+    pub data_from: Option<Timestamp>,
+}
+
+impl Marks<'_> {
+    fn is_partial(&self, i: usize) -> bool {
+        self.partial.get(i).copied().unwrap_or(false)
+    }
+}
+
+/// The lighter, dashed look of a partial point's line.
+const PARTIAL_STROKE: &str = r#" stroke-dasharray="3 3" opacity="0.5""#;
+/// The lighter look of a partial point's bar or marker.
+const PARTIAL_FILL: &str = r#" opacity="0.45""#;
 
 /// The earlier range a chart compares with: `series[k]` pairs with the chart's `series[k]`.
 #[derive(Debug, Clone, Copy)]
@@ -120,10 +145,18 @@ fn time_chart(chart: &TimeChart<'_>, bars: Option<BarMode>) -> String {
         hi = hi.max(v);
         lo = lo.min(v);
     }
-    let comparison_note = chart
-        .comparison
-        .filter(|c| !c.series.is_empty())
-        .map(|c| format!("- - {}", c.label));
+    // A comparison range with no value at all draws no line; the legend says why.
+    let comparison_note = chart.comparison.filter(|c| !c.series.is_empty()).map(|c| {
+        let empty = c
+            .series
+            .iter()
+            .all(|s| s.values.iter().take(n_points).all(Option::is_none));
+        if empty {
+            format!("- - {}: no data", c.label)
+        } else {
+            format!("- - {}", c.label)
+        }
+    });
 
     // Legend rows at the bottom, wrapped to the width; the comparison is one muted entry.
     let legend = legend_rows(
@@ -202,6 +235,7 @@ fn time_chart(chart: &TimeChart<'_>, bars: Option<BarMode>) -> String {
         svg.text(cx, bottom + 18.0, "middle", "muted", &tick.label);
     }
 
+    draw_no_data_mark(&mut svg, chart, left, top, bottom, band, bars.is_some(), &x);
     let zero = y(0.0f64.clamp(t_lo, t_hi));
     match bars {
         None => draw_lines(&mut svg, chart, &x, &y),
@@ -245,6 +279,60 @@ fn time_chart(chart: &TimeChart<'_>, bars: Option<BarMode>) -> String {
         );
     }
     svg.finish()
+}
+
+/// A light vertical line where the data starts, with "no data before 5 Sep" over the empty
+/// stretch to its left (or its right when that stretch is too narrow for the words).
+#[allow(clippy::too_many_arguments)]
+fn draw_no_data_mark(
+    svg: &mut Svg,
+    chart: &TimeChart<'_>,
+    left: f64,
+    top: f64,
+    bottom: f64,
+    band: f64,
+    bars: bool,
+    x: &dyn Fn(usize) -> f64,
+) {
+    let Some(from) = chart.marks.data_from else {
+        return;
+    };
+    // The first point whose interval reaches past `from` holds the first data.
+    let first = chart
+        .starts
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find(|(_, s)| **s > from)
+        .map(|(i, _)| i - 1)
+        .unwrap_or(chart.starts.len().saturating_sub(1));
+    if first == 0 || chart.starts.is_empty() {
+        return;
+    }
+    let at = if bars {
+        x(first) - band / 2.0
+    } else {
+        x(first)
+    };
+    let day = from
+        .to_zoned(chart.zone.clone())
+        .strftime("%-d %b %Y")
+        .to_string();
+    let words = format!("no data before {day}");
+    svg.open_group("no-data", &words);
+    svg.path(
+        &format!("M{} {}L{} {}", n(at), n(top), n(at), n(bottom)),
+        "grid",
+        r#" stroke-dasharray="2 3""#,
+        None,
+    );
+    let (tx, anchor) = if at - left >= text_width(&words) + 6.0 {
+        (at - 4.0, "end")
+    } else {
+        (at + 4.0, "start")
+    };
+    svg.text(tx, top + 12.0, anchor, "muted", &words);
+    svg.close_group();
 }
 
 /// Each comparison series as a thin dashed line in its series' colour, broken where a value is
@@ -292,6 +380,50 @@ fn polyline(
     d
 }
 
+/// A series' path split in two: the segments between whole points (one continuous path while
+/// nothing interrupts it, as before partial marks existed), and those that touch a partial
+/// point (drawn lighter). A missing value breaks both.
+fn split_polyline(
+    values: &[Option<f64>],
+    n_points: usize,
+    partial: &dyn Fn(usize) -> bool,
+    x: &dyn Fn(usize) -> f64,
+    y: &dyn Fn(f64) -> f64,
+) -> (String, String) {
+    let (mut whole, mut light) = (String::new(), String::new());
+    // The previous point, its coordinates, and whether a segment has drawn it yet (a point
+    // alone between gaps is still moved to, as it always was, so its marker has a place).
+    let mut previous: Option<(usize, String, bool)> = None;
+    let mut whole_at: Option<usize> = None;
+    for (i, v) in values.iter().enumerate().take(n_points) {
+        let Some(v) = *v else {
+            if let Some((_, there, false)) = previous.take() {
+                whole.push_str(&format!("M{there}"));
+            }
+            continue;
+        };
+        let here = format!("{} {}", n(x(i)), n(y(v)));
+        if let Some((j, there, _)) = previous.take() {
+            if partial(i) || partial(j) {
+                light.push_str(&format!("M{there}L{here}"));
+            } else {
+                if whole_at != Some(j) {
+                    whole.push_str(&format!("M{there}"));
+                }
+                whole.push_str(&format!("L{here}"));
+                whole_at = Some(i);
+            }
+            previous = Some((i, here, true));
+        } else {
+            previous = Some((i, here, false));
+        }
+    }
+    if let Some((_, there, false)) = previous {
+        whole.push_str(&format!("M{there}"));
+    }
+    (whole, light)
+}
+
 fn draw_lines(
     svg: &mut Svg,
     chart: &TimeChart<'_>,
@@ -299,21 +431,44 @@ fn draw_lines(
     y: &dyn Fn(f64) -> f64,
 ) {
     let n_points = chart.starts.len();
+    let marks = chart.marks;
     for (k, s) in chart.series.iter().enumerate() {
         let c = k % PALETTE_LEN;
-        let d = polyline(&s.values, n_points, x, y);
-        if !d.is_empty() {
+        let (whole, partial) = split_polyline(&s.values, n_points, &|i| marks.is_partial(i), x, y);
+        if !whole.is_empty() {
             svg.path(
-                &d,
+                &whole,
                 &format!("s{c}"),
                 r#" stroke-width="2" stroke-linejoin="round""#,
                 None,
             );
         }
+        if !partial.is_empty() {
+            svg.path(
+                &partial,
+                &format!("s{c} partial"),
+                &format!(r#" stroke-width="2" stroke-linejoin="round"{PARTIAL_STROKE}"#),
+                Some(&format!(
+                    "{}: partial, the interval is not over or not wholly synced",
+                    s.name
+                )),
+            );
+        }
         if n_points <= MARKERS_UP_TO {
             for (i, v) in s.values.iter().enumerate().take(n_points) {
                 if let Some(v) = v {
-                    svg.circle(x(i), y(*v), 2.5, &format!("f{c}"), "", None);
+                    if marks.is_partial(i) {
+                        svg.circle(
+                            x(i),
+                            y(*v),
+                            2.5,
+                            &format!("f{c} partial"),
+                            PARTIAL_FILL,
+                            None,
+                        );
+                    } else {
+                        svg.circle(x(i), y(*v), 2.5, &format!("f{c}"), "", None);
+                    }
                 }
             }
         }
@@ -339,18 +494,25 @@ fn draw_bars(
                 continue;
             };
             let c = k % PALETTE_LEN;
+            let partial = chart.marks.is_partial(i);
             let title = format!(
-                "{} · {}: {}",
+                "{} · {}: {}{}",
                 date_title(chart.starts[i], chart.interval, chart.zone),
                 s.name,
-                format_full(Some(v), chart.format)
+                format_full(Some(v), chart.format),
+                if partial { PARTIAL_NOTE } else { "" }
             );
+            let class = if partial {
+                format!("f{c} partial")
+            } else {
+                format!("f{c}")
+            };
             match mode {
                 BarMode::Grouped => {
                     let w = inner / k_series as f64;
                     let x0 = x(i) - inner / 2.0 + w * k as f64;
                     let (y0, y1) = (y(v).min(zero), y(v).max(zero));
-                    svg.rect(x0, y0, w, y1 - y0, &format!("f{c}"), Some(&title));
+                    svg.rect(x0, y0, w, y1 - y0, &class, Some(&title));
                 }
                 BarMode::Stacked => {
                     let (from, to) = if v >= 0.0 {
@@ -363,14 +525,7 @@ fn draw_bars(
                         (from, down)
                     };
                     let (y0, y1) = (y(to).min(y(from)), y(to).max(y(from)));
-                    svg.rect(
-                        x(i) - inner / 2.0,
-                        y0,
-                        inner,
-                        y1 - y0,
-                        &format!("f{c}"),
-                        Some(&title),
-                    );
+                    svg.rect(x(i) - inner / 2.0, y0, inner, y1 - y0, &class, Some(&title));
                 }
             }
         }
@@ -390,8 +545,14 @@ fn date_title(start: Timestamp, interval: Interval, zone: &TimeZone) -> String {
     }
 }
 
+/// What a partial point's tooltip adds to its value.
+const PARTIAL_NOTE: &str = " (partial: not over or not wholly synced)";
+
 fn point_title(chart: &TimeChart<'_>, i: usize) -> String {
     let mut t = date_title(chart.starts[i], chart.interval, chart.zone);
+    if chart.marks.is_partial(i) {
+        t.push_str(PARTIAL_NOTE);
+    }
     for (k, s) in chart.series.iter().enumerate() {
         let v = s.values.get(i).copied().flatten();
         t.push_str(&format!("\n{}: {}", s.name, format_full(v, chart.format)));
@@ -644,6 +805,19 @@ pub fn sparkline<'a>(
     height: u32,
     ink: impl Into<Ink<'a>>,
 ) -> String {
+    sparkline_marked(values, &[], width, height, ink)
+}
+
+/// A [`sparkline`] whose partial points (`partial[i]`: an interval not over, or not wholly
+/// synced) are joined by a lighter dashed segment with a tooltip saying so, rather than drawn
+/// as if final (a partial day's smaller total would read as a dip).
+pub fn sparkline_marked<'a>(
+    values: &[Option<f64>],
+    partial: &[bool],
+    width: u32,
+    height: u32,
+    ink: impl Into<Ink<'a>>,
+) -> String {
     let ink = ink.into();
     let (w, h) = (f64::from(width), f64::from(height));
     let present = values.iter().flatten().copied();
@@ -695,26 +869,27 @@ pub fn sparkline<'a>(
             h / 2.0
         }
     };
-    let mut d = String::new();
-    let mut pen_down = false;
-    let mut last = None;
-    for (i, v) in values.iter().enumerate() {
-        match v {
-            Some(v) => {
-                d.push_str(if pen_down { "L" } else { "M" });
-                d.push_str(&format!("{} {}", n(x(i)), n(y(*v))));
-                pen_down = true;
-                last = Some((x(i), y(*v)));
-            }
-            None => pen_down = false,
-        }
-    }
+    let is_partial = |i: usize| partial.get(i).copied().unwrap_or(false);
+    let (d, light) = split_polyline(values, values.len(), &is_partial, &x, &y);
+    let last = values
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, v)| v.map(|v| (x(i), y(v))));
     svg.path(
         &d,
         line_class,
         &format!(r#"{line_extra} stroke-width="1.5""#),
         None,
     );
+    if !light.is_empty() {
+        svg.path(
+            &light,
+            &format!("{line_class} partial"),
+            &format!(r#"{line_extra} stroke-width="1.5"{PARTIAL_STROKE}"#),
+            Some("partial: the interval is not over or not wholly synced"),
+        );
+    }
     if let Some((lx, ly)) = last {
         svg.circle(lx, ly, 2.0, dot_class, &dot_extra, None);
     }

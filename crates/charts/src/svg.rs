@@ -108,6 +108,19 @@ impl Svg {
         }
     }
 
+    /// Opens a `<g>` whose tooltip is `title`; close it with [`Svg::close_group`].
+    pub(crate) fn open_group(&mut self, class: &str, title: &str) {
+        let _ = write!(
+            self.out,
+            r#"<g class="{class}"><title>{}</title>"#,
+            escape(title)
+        );
+    }
+
+    pub(crate) fn close_group(&mut self) {
+        self.out.push_str("</g>");
+    }
+
     pub(crate) fn finish(mut self) -> String {
         self.out.push_str("</svg>");
         self.out

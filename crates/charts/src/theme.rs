@@ -68,6 +68,8 @@ impl Theme {
             }
         }
         css.push_str(".chart .hit{fill:transparent}.chart .hit:hover{fill:rgba(127,127,127,.12)}");
+        // A partial interval's bar is lighter: it is not a final value.
+        css.push_str(".chart rect.partial{opacity:.45}");
         css
     }
 

@@ -101,6 +101,7 @@ fn line_chart_over_days_in_paris() {
         width: 480,
         height: 240,
         theme: Theme::Css,
+        marks: charts::Marks::default(),
     };
     let svg = charts::line(&chart);
     assert!(
@@ -152,6 +153,7 @@ fn line_chart_with_its_previous_period_dashed() {
         width: 480,
         height: 260,
         theme: Theme::Light,
+        marks: charts::Marks::default(),
     };
     let svg = charts::line(&chart);
     assert_eq!(
@@ -181,6 +183,7 @@ fn bar_charts_grouped_and_stacked() {
         width: 480,
         height: 240,
         theme: Theme::Light,
+        marks: charts::Marks::default(),
     };
     check("bar_grouped", &charts::bar(&chart, BarMode::Grouped));
     check("bar_stacked", &charts::bar(&chart, BarMode::Stacked));
@@ -213,6 +216,7 @@ fn monthly_spend_in_utc() {
         width: 360,
         height: 200,
         theme: Theme::Dark,
+        marks: charts::Marks::default(),
     };
     let svg = charts::bar(&chart, BarMode::Grouped);
     assert!(
@@ -343,6 +347,7 @@ fn a_year_of_hours_stays_small_and_labels_do_not_crowd() {
         width: 600,
         height: 240,
         theme: Theme::Css,
+        marks: charts::Marks::default(),
     };
     let svg = charts::line(&chart);
     assert!(
@@ -376,6 +381,7 @@ fn png_of_a_chart() {
         width: 480,
         height: 240,
         theme: Theme::Light,
+        marks: charts::Marks::default(),
     };
     let png = charts::png(&charts::line(&chart), 2.0).unwrap();
     let page_chart = TimeChart {

@@ -16,6 +16,7 @@
 pub mod aggregate;
 pub mod bucket;
 pub mod compare;
+pub mod coverage;
 pub mod date;
 pub mod definition;
 pub mod extract;
@@ -32,6 +33,7 @@ pub use aggregate::{
 };
 pub use bucket::{HourBucket, fold_rows};
 pub use compare::{Change, Comparison, Trend, Verdict, change, compare, comparison_ranges};
+pub use coverage::{Coverage, known_span};
 pub use date::{DateError, parse_date, parse_date_value};
 pub use definition::{DefinitionError, MetricDefinition};
 pub use extract::{ExtractError, Extracted, Preview, extract, extract_text, preview};

@@ -196,6 +196,13 @@ impl Store for AnyStore {
         forward!(self.last_good_sync(metric))
     }
 
+    async fn synced_spans(
+        &self,
+        ids: &[MetricId],
+    ) -> Result<std::collections::HashMap<MetricId, (i64, i64)>> {
+        forward!(self.synced_spans(ids))
+    }
+
     async fn replace_in_sync_runs(
         &self,
         metric: MetricId,

@@ -1304,6 +1304,34 @@ where
         row.as_ref().map(Self::decode_run).transpose()
     }
 
+    async fn synced_spans(
+        &self,
+        ids: &[crate::MetricId],
+    ) -> Result<std::collections::HashMap<crate::MetricId, (i64, i64)>> {
+        let mut spans = std::collections::HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(crate::sql_impl::ID_CHUNK) {
+            let sql = format!(
+                "SELECT metric_id, MIN(from_ms), MAX(to_ms) FROM sync_runs \
+                 WHERE metric_id IN ({}) AND status IN ('succeeded', 'partial') \
+                 GROUP BY metric_id",
+                crate::sql_impl::placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query_as::<_, (i64, i64, i64)>(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.0);
+            }
+            let rows = q
+                .fetch_all(&self.pool)
+                .await
+                .map_err(StoreError::db("read metrics' synced spans"))?;
+            spans.extend(
+                rows.into_iter()
+                    .map(|(id, from, to)| (crate::MetricId(id), (from, to))),
+            );
+        }
+        Ok(spans)
+    }
+
     async fn replace_in_sync_runs(
         &self,
         metric: crate::MetricId,

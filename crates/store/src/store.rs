@@ -237,6 +237,14 @@ pub trait Store: Send + Sync + 'static {
         metric: MetricId,
     ) -> impl Future<Output = Result<Option<SyncRun>>> + Send;
 
+    /// Per metric, the span `(from_ms, to_ms)` its good runs (`succeeded` or `partial`) have
+    /// covered: the earliest window start and the latest window end. A metric with no good run
+    /// is left out: nothing of its history is known yet.
+    fn synced_spans(
+        &self,
+        ids: &[MetricId],
+    ) -> impl Future<Output = Result<std::collections::HashMap<MetricId, (i64, i64)>>> + Send;
+
     /// Replaces every occurrence of `find` in the ledgers and errors of the metric's sync runs
     /// by `replacement`. Returns how many runs changed.
     fn replace_in_sync_runs(

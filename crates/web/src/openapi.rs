@@ -255,6 +255,8 @@ fn schemas() -> Value {
                 "value": nullable("number"), "previous": nullable("number"), "change_percent": nullable("number"),
                 "verdict": schema_ref("Verdict"),
                 "daily": { "type": "array", "items": nullable("number") },
+                "partial": { "type": "array", "description": "Per point of daily: whether its interval is not over or not wholly synced.", "items": { "type": "boolean" } },
+                "has_data": { "type": "boolean", "description": "Whether any hour of the range has synced; without, value is null (no data), never zero." },
                 "sync": schema_ref("SyncState"),
                 "definition_error": nullable("string"),
                 "unit": { "enum": ["count", "currency", "seconds", "percent", null] },
@@ -316,7 +318,8 @@ fn schemas() -> Value {
                 "metric": int, "name": text, "aggregation": schema_ref("Aggregation"),
                 "interval": schema_ref("Interval"), "tz": text, "from": text, "to": text,
                 "result": schema_ref("QueryResult"),
-                "previous": { "type": "object", "required": ["from", "to", "result"], "properties": { "from": text, "to": text, "result": schema_ref("QueryResult") } },
+                "coverage": { "type": "array", "description": "Per point of result.series: full, partial (not over or not wholly synced) or no_data (nothing synced: no value, never a zero).", "items": { "enum": ["full", "partial", "no_data"] } },
+                "previous": { "type": "object", "required": ["from", "to", "result"], "properties": { "from": text, "to": text, "result": schema_ref("QueryResult"), "coverage": { "type": "array", "items": { "enum": ["full", "partial", "no_data"] } } } },
                 "change": {
                     "type": "object", "required": ["current", "previous", "absolute", "percent", "ratio", "verdict"],
                     "properties": {
@@ -546,11 +549,11 @@ pub fn document() -> Value {
             },
             "/api/v1/connections/{id}/test": { "post": op("Check a saved connection with Twilio", "Admin", ("200", "ConnectionTested"), None, &["id"], Id) },
             "/api/v1/metrics": {
-                "get": op("Metrics with their latest value and sync state", "Viewer", ("200", "Metrics"), None, &[], Caller),
+                "get": op("Metrics with their value over a named range (last_7_days unless range says otherwise) and sync state", "Viewer", ("200", "Metrics"), None, &["range"], Query),
                 "post": op("Create a metric from a definition", "Editor", ("201", "MetricSaved"), Some("MetricIn"), &[], BodyConflict)
             },
             "/api/v1/metrics/{id}": {
-                "get": op("One metric", "Viewer", ("200", "MetricWithSummary"), None, &["id"], Id),
+                "get": op("One metric, its value over a named range (last_7_days unless range says otherwise)", "Viewer", ("200", "MetricWithSummary"), None, &["id", "range"], IdQuery),
                 "put": op("Save a new version of a metric's definition", "Editor", ("200", "MetricSaved"), Some("MetricIn"), &["id"], IdBody),
                 "delete": op("Delete a metric and its history; refused (409) while a goal, alert or scorecard uses it", "Editor", ("200", "Deleted"), None, &["id"], IdConflict)
             },

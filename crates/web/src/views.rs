@@ -1,9 +1,14 @@
-//! What the Metrics screen and the API say about a metric: its value over the last seven days,
-//! the change against the seven days before, a daily sparkline, and how fresh its data is.
+//! What the Metrics screen and the API say about a metric: its value over a named range
+//! (Last 7 days unless asked otherwise), the change against the period before, a sparkline, and
+//! how fresh its data is. The range resolves through `metric::range`, as on boards, so "Last 7
+//! days" is the same seven whole days on every screen.
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use metric::{Aggregation, HourBucket, Interval, MetricDefinition, Query, TimeRange, Verdict};
+use metric::{
+    Aggregation, CompareTo, HourBucket, LastUnit, MetricDefinition, NamedRange, Query, TimeRange,
+    Verdict,
+};
 use serde::Serialize;
 use store::{AnyStore, RunStatus, Store, StoredMetric};
 
@@ -11,8 +16,8 @@ use crate::error::WebError;
 
 pub use domain::HOUR_MS;
 pub const DAY_MS: i64 = 24 * HOUR_MS;
-/// The period the Metrics screen shows.
-pub const PERIOD_DAYS: i64 = 7;
+/// The range the Metrics screen and the API show unless asked for another.
+pub const DEFAULT_RANGE: NamedRange = NamedRange::LastN(7, LastUnit::Days);
 
 pub use metric_sync::to_hour_bucket as hour_bucket;
 
@@ -41,7 +46,13 @@ pub struct MetricSummary {
     pub change_percent: Option<f64>,
     /// `good`, `bad`, `unchanged` or `unknown`, by the metric's favourable trend.
     pub verdict: Verdict,
+    /// The sparkline's points: one per interval of the range (whole days for ranges of days),
+    /// no value where nothing has synced.
     pub daily: Vec<Option<f64>>,
+    /// Per point of `daily`, whether its interval is only partly known (still running).
+    pub partial: Vec<bool>,
+    /// Whether any hour of the range has synced: without, the value is "no data", not a zero.
+    pub has_data: bool,
     pub sync: SyncState,
     /// Why the definition does not read, when it does not.
     pub definition_error: Option<String>,
@@ -50,15 +61,47 @@ pub struct MetricSummary {
     pub currency: Option<String>,
 }
 
+/// The `?range=` of the Metrics screen and the metrics API: a named range's text form
+/// (`last_7_days`, `month_to_date`, `since:2026-01-01`...).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct RangeParam {
+    #[serde(default)]
+    pub range: Option<String>,
+}
+
+impl RangeParam {
+    /// The range asked for, [`DEFAULT_RANGE`] when none is.
+    pub fn named(&self) -> Result<NamedRange, WebError> {
+        match self
+            .range
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+        {
+            None => Ok(DEFAULT_RANGE),
+            Some(r) => r
+                .parse()
+                .map_err(|e: metric::RangeError| WebError::invalid("range", e.to_string())),
+        }
+    }
+}
+
+/// A metric over `range` (in UTC, compared with the previous period) at `now`.
 pub async fn summarize(
     store: &AnyStore,
     m: &StoredMetric,
     now: Timestamp,
+    range: NamedRange,
 ) -> Result<MetricSummary, WebError> {
     let now_ms = now.as_millisecond();
-    let to_ms = (now_ms + HOUR_MS - 1).div_euclid(HOUR_MS) * HOUR_MS;
-    let from_ms = to_ms - PERIOD_DAYS * DAY_MS;
-    let prev_ms = from_ms - PERIOD_DAYS * DAY_MS;
+    let zone = TimeZone::UTC;
+    let resolved = range
+        .resolve_with(CompareTo::PreviousPeriod, now, &zone)
+        .map_err(|e| WebError::invalid("range", e.to_string()))?;
+    let current = resolved.current;
+    let previous = resolved.previous.unwrap_or(current);
+    let from_ms = current.start.as_millisecond();
+    let to_ms = current.end.as_millisecond();
     let runs = store.sync_runs(Some(m.id), 10).await?;
     let definition = MetricDefinition::from_json(&m.definition);
     let mut out = MetricSummary {
@@ -75,6 +118,8 @@ pub async fn summarize(
         change_percent: None,
         verdict: Verdict::Unknown,
         daily: Vec::new(),
+        partial: Vec::new(),
+        has_data: false,
         sync: sync_state(&runs, now_ms),
         definition_error: None,
         unit: None,
@@ -94,31 +139,63 @@ pub async fn summarize(
     out.unit = Some(d.format.unit);
     out.decimals = d.format.decimals;
     out.currency = d.format.currency.clone();
-    let buckets: Vec<HourBucket> = metric_sync::buckets(store, m.id, prev_ms, to_ms).await?;
-    let ts =
-        |ms: i64| Timestamp::from_millisecond(ms).map_err(|e| WebError::Internal(e.to_string()));
-    let current = TimeRange::new(ts(from_ms)?, ts(to_ms)?).map_err(internal)?;
-    let previous = TimeRange::new(ts(prev_ms)?, ts(from_ms)?).map_err(internal)?;
-    let value = metric::aggregate::total(&buckets, &current, d.aggregation);
-    let before = metric::aggregate::total(&buckets, &previous, d.aggregation);
+    // Whole hours around both ranges (one ending at now includes the running hour).
+    let lo = previous.start.min(current.start).as_millisecond();
+    let hi = previous.end.max(current.end).as_millisecond();
+    let hi = (hi + HOUR_MS - 1).div_euclid(HOUR_MS) * HOUR_MS;
+    let buckets: Vec<HourBucket> = metric_sync::buckets(store, m.id, lo, hi).await?;
+    let known = known_of(store, m, now).await?;
+    let known = known.as_ref();
+    let value = metric::coverage::known_total(
+        metric::aggregate::total(&buckets, &current, d.aggregation),
+        &current,
+        known,
+    );
+    let before = resolved.previous.and_then(|p| {
+        metric::coverage::known_total(
+            metric::aggregate::total(&buckets, &p, d.aggregation),
+            &p,
+            known,
+        )
+    });
     let change = metric::change(value, before, d.favourable);
+    out.has_data = metric::coverage::has_data(&current, known);
     out.value = value;
     out.previous = before;
     out.change_percent = change.percent;
     out.verdict = change.verdict;
-    let series = metric::query(
-        &buckets,
-        &Query {
-            range: current,
-            interval: Interval::Day,
-            aggregation: d.aggregation,
-            zone: TimeZone::UTC,
-            top: 0,
-        },
-    )
-    .map_err(internal)?;
+    let interval =
+        crate::features::boards::compute::bounded_interval(range.natural_interval(), &current)
+            .map_err(|e| WebError::invalid("range", e))?;
+    let q = Query {
+        range: current,
+        interval,
+        aggregation: d.aggregation,
+        zone,
+        top: 0,
+    };
+    let mut series = metric::query(&buckets, &q).map_err(internal)?;
+    let coverage = metric::coverage::apply(&mut series, &q, known, now).map_err(internal)?;
     out.daily = series.series.iter().map(|p| p.value).collect();
+    out.partial = coverage
+        .iter()
+        .map(|c| *c == metric::Coverage::Partial)
+        .collect();
     Ok(out)
+}
+
+/// The hours of the metric known at `now`: its good syncs' span, cut at now.
+pub async fn known_of(
+    store: &AnyStore,
+    m: &StoredMetric,
+    now: Timestamp,
+) -> Result<Option<TimeRange>, WebError> {
+    let spans = store.synced_spans(&[m.id]).await?;
+    let synced = spans.get(&m.id).and_then(|&(from, to)| {
+        let at = |ms| Timestamp::from_millisecond(ms).ok();
+        TimeRange::new(at(from)?, at(to)?).ok()
+    });
+    Ok(metric::known_span(synced, now))
 }
 
 impl MetricSummary {
@@ -183,10 +260,10 @@ pub fn sync_state(runs: &[store::SyncRun], now_ms: i64) -> SyncState {
     }
 }
 
-/// The daily values as the one sparkline, in the page's chart colours (no axes: the row says
-/// what it is). Missing days break the line.
-pub fn sparkline(values: &[Option<f64>]) -> String {
-    charts::sparkline(values, 120, 32, charts::Theme::Css)
+/// The values as the one sparkline, in the page's chart colours (no axes: the row says what it
+/// is). Missing days break the line; partial ones are drawn lighter, not as a dip.
+pub fn sparkline(values: &[Option<f64>], partial: &[bool]) -> String {
+    charts::sparkline_marked(values, partial, 120, 32, charts::Theme::Css)
 }
 
 /// `2026-11-20 10:30 UTC`.
@@ -225,6 +302,8 @@ mod tests {
             change_percent: None,
             verdict: Verdict::Unknown,
             daily: Vec::new(),
+            partial: Vec::new(),
+            has_data: true,
             sync: sync_state(&[], 0),
             definition_error: None,
             unit: Some(d.format.unit),
@@ -240,7 +319,7 @@ mod tests {
 
     #[test]
     fn a_sparkline_breaks_where_a_day_has_no_value() {
-        let svg = sparkline(&[Some(1.0), None, Some(3.0), Some(2.0)]);
+        let svg = sparkline(&[Some(1.0), None, Some(3.0), Some(2.0)], &[]);
         assert_eq!(svg.matches('M').count(), 2, "{svg}");
         assert!(svg.contains('L'));
     }

@@ -312,7 +312,7 @@ async fn a_board_of_every_block_type_shows_the_simulators_numbers() {
         sent_in(today - DAY_MS, today).to_string()
     );
     assert!(!number.contains("data-previous"), "no comparison: {number}");
-    // Since a date, compared with the same period last year (nothing then).
+    // Since a date, compared with the same period last year (nothing synced then).
     let since = jiff::Timestamp::from_millisecond(today - 3 * DAY_MS)
         .unwrap()
         .to_zoned(jiff::tz::TimeZone::UTC)
@@ -332,7 +332,9 @@ async fn a_board_of_every_block_type_shows_the_simulators_numbers() {
         attr(number, "data-value").unwrap(),
         sent_in(today - 3 * DAY_MS, now + 1).to_string()
     );
-    assert_eq!(attr(number, "data-previous").unwrap(), "0");
+    // Nothing had synced a year ago: no earlier value, not a zero (issue 17).
+    assert_eq!(attr(number, "data-previous").unwrap(), "");
+    assert!(number.contains("no earlier value"), "{number}");
     // A bad range is refused, not guessed.
     let bad = app
         .get(&format!("/boards/{}?range=soon", board.id), Some(&admin))

@@ -207,7 +207,52 @@ async fn corrupt_ledger_is_an_error_not_a_gap<H: Harness>(h: &H) {
     assert!(matches!(err, Err(StoreError::CorruptRow { .. })), "{err:?}");
 }
 
+async fn synced_spans_cover_the_windows_of_good_runs_only<H: Harness>(h: &H) {
+    let store = h.open(key_a()).await.expect("open");
+    let m = metric(&store, "sms").await;
+    let other = metric(&store, "calls").await;
+    let never = metric(&store, "balance").await;
+    const H: i64 = 3_600_000;
+    // (metric, window, how it ended): the failed and the running run reach further on both
+    // sides than the good ones, and must not count.
+    let runs = [
+        (m, 10 * H, 20 * H, Some(RunStatus::Succeeded)),
+        (m, 18 * H, 30 * H, Some(RunStatus::Partial)),
+        (m, 2 * H, 40 * H, Some(RunStatus::Failed)),
+        (m, 0, 50 * H, None),
+        (other, 5 * H, 6 * H, Some(RunStatus::Succeeded)),
+        (never, 0, 9 * H, Some(RunStatus::Failed)),
+    ];
+    for (i, (metric_id, from_ms, to_ms, status)) in runs.into_iter().enumerate() {
+        let started = 1_000 * (i as i64 + 1);
+        let id = store
+            .start_sync_run(&NewSyncRun {
+                metric_id,
+                from_ms,
+                to_ms,
+                started_ms: started,
+            })
+            .await
+            .expect("start");
+        if let Some(status) = status {
+            let end = SyncRunEnd {
+                status,
+                ledger: json!({}),
+                error: None,
+                finished_ms: started + 1,
+            };
+            store.finish_sync_run(id, &end).await.expect("finish");
+        }
+    }
+    let spans = store.synced_spans(&[m, other, never]).await.expect("spans");
+    assert_eq!(spans.get(&m), Some(&(10 * H, 30 * H)));
+    assert_eq!(spans.get(&other), Some(&(5 * H, 6 * H)));
+    assert_eq!(spans.get(&never), None, "no good run, nothing known");
+    assert_eq!(spans.len(), 2);
+}
+
 crate::contract_tests!(
+    synced_spans_cover_the_windows_of_good_runs_only,
     recent_sync_runs_keeps_the_newest_of_each_metric,
     ledger_round_trips,
     last_good_sync_skips_failed_and_running_runs,

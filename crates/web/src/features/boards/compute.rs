@@ -29,6 +29,9 @@ pub struct MetricInfo {
     pub sync: SyncState,
     /// Why the metric cannot be shown (its definition does not read), when it cannot.
     pub broken: Option<String>,
+    /// The hours whose values are known now (its good syncs' span, cut at now); `None` before
+    /// the first good sync.
+    pub known: Option<TimeRange>,
 }
 
 /// The numbers of one metric in one block.
@@ -47,6 +50,10 @@ pub struct MetricData {
     /// For Line and Bar blocks with a comparison: the comparison range at the same interval,
     /// point for point with `series` (its n-th interval against the current n-th).
     pub previous_series: Option<Vec<Option<f64>>>,
+    /// Per point of `series`, how much of its interval is known.
+    pub coverage: Vec<metric::Coverage>,
+    /// Whether any instant of the current range is known: without, the block says "no data".
+    pub has_data: bool,
 }
 
 /// A block's numbers.
@@ -88,6 +95,8 @@ pub struct Frame {
 pub struct Prefetched {
     infos: HashMap<MetricId, MetricInfo>,
     buckets: HashMap<MetricId, Arc<Span>>,
+    /// The instant the blocks are computed at: the interval holding it is still running.
+    now: Timestamp,
 }
 
 /// A resolved block: its settings and ranges, before any aggregation.
@@ -171,6 +180,8 @@ pub async fn prefetch(
     ids.sort_unstable();
     // Versions first: buckets read after them are at least as new as what they vouch for.
     let versions = store.data_versions(&ids).await?;
+    let synced = store.synced_spans(&ids).await?;
+    let now = Timestamp::from_millisecond(now_ms).map_err(|e| WebError::Internal(e.to_string()))?;
     let mut runs: HashMap<MetricId, Vec<store::SyncRun>> = HashMap::new();
     for run in store.recent_sync_runs(&ids, 10).await? {
         runs.entry(run.metric_id).or_default().push(run);
@@ -192,6 +203,13 @@ pub async fn prefetch(
             continue;
         };
         let sync = sync_state(runs.get(&id).map(Vec::as_slice).unwrap_or(&[]), now_ms);
+        let known = metric::known_span(
+            synced.get(&id).and_then(|&(from, to)| {
+                let at = |ms| Timestamp::from_millisecond(ms).ok();
+                TimeRange::new(at(from)?, at(to)?).ok()
+            }),
+            now,
+        );
         let info = match MetricDefinition::from_json(&m.definition) {
             Ok(d) => MetricInfo {
                 id,
@@ -201,6 +219,7 @@ pub async fn prefetch(
                 format: d.description.format.clone(),
                 sync,
                 broken: None,
+                known,
             },
             Err(e) => MetricInfo {
                 id,
@@ -214,6 +233,7 @@ pub async fn prefetch(
                 },
                 sync,
                 broken: Some(e.to_string()),
+                known,
             },
         };
         // Whole hours: a bucket belongs to the range its hour starts in. Rounding the end up
@@ -240,7 +260,11 @@ pub async fn prefetch(
         buckets.insert(id, span);
         infos.insert(id, info);
     }
-    Ok(Prefetched { infos, buckets })
+    Ok(Prefetched {
+        infos,
+        buckets,
+        now,
+    })
 }
 
 impl Prefetched {
@@ -288,13 +312,21 @@ pub fn compute(plan: &Plan, pre: &Prefetched, zone: &TimeZone) -> Result<BlockDa
             zone: zone.clone(),
             top: plan.settings.top.max(1),
         };
-        let result = metric::query(buckets, &q).map_err(|e| e.to_string())?;
+        let known = info.known.as_ref();
+        let mut result = metric::query(buckets, &q).map_err(|e| e.to_string())?;
+        // Outside what has synced there is no value, not a zero.
+        let coverage =
+            metric::coverage::apply(&mut result, &q, known, pre.now).map_err(|e| e.to_string())?;
+        let has_data = metric::coverage::has_data(&q.range, known);
         if starts.is_empty() {
             starts = result.series.iter().map(|p| p.start).collect();
         }
         let previous_total = plan
             .previous
-            .map(|r| metric::aggregate::total(buckets, &r, info.aggregation))
+            .map(|r| {
+                let total = metric::aggregate::total(buckets, &r, info.aggregation);
+                metric::coverage::known_total(total, &r, known)
+            })
             .unwrap_or(None);
         let change = metric::change(result.total, previous_total, info.trend);
         let previous_by_dim: HashMap<Option<String>, Option<f64>> = match plan.previous {
@@ -305,6 +337,10 @@ pub fn compute(plan: &Plan, pre: &Prefetched, zone: &TimeZone) -> Result<BlockDa
                     ..q.clone()
                 };
                 metric::query(buckets, &pq)
+                    .and_then(|mut r| {
+                        metric::coverage::apply(&mut r, &pq, known, pre.now)?;
+                        Ok(r)
+                    })
                     .map(|r| {
                         r.breakdown
                             .into_iter()
@@ -351,6 +387,7 @@ pub fn compute(plan: &Plan, pre: &Prefetched, zone: &TimeZone) -> Result<BlockDa
                 if plan.settings.cumulative {
                     running_total(&mut values);
                 }
+                metric::coverage::mask(&mut values, &coverage);
                 dimension_series.push((dim_name(&s.dimension), values));
             }
         }
@@ -359,29 +396,33 @@ pub fn compute(plan: &Plan, pre: &Prefetched, zone: &TimeZone) -> Result<BlockDa
                 if matches!(plan.kind, BlockKind::Line | BlockKind::Bar)
                     && !wants_dimension_series =>
             {
-                let earlier = metric::query(
-                    buckets,
-                    &Query {
-                        range: prev,
-                        top: 0,
-                        ..q.clone()
-                    },
-                )
-                .map_err(|e| e.to_string())?;
+                let pq = Query {
+                    range: prev,
+                    top: 0,
+                    ..q.clone()
+                };
+                let mut earlier = metric::query(buckets, &pq).map_err(|e| e.to_string())?;
+                let earlier_coverage = metric::coverage::apply(&mut earlier, &pq, known, pre.now)
+                    .map_err(|e| e.to_string())?;
                 let mut values: Vec<Option<f64>> = earlier.series.iter().map(|p| p.value).collect();
-                // Ranges of unequal length (31 days against 30) line up from their starts.
-                values.resize(series.len(), None);
                 if plan.settings.cumulative {
                     running_total(&mut values);
+                    metric::coverage::mask(&mut values, &earlier_coverage);
                 }
+                // Ranges of unequal length (31 days against 30) line up from their starts.
+                values.resize(series.len(), None);
                 Some(values)
             }
             _ => None,
         };
         if plan.settings.cumulative {
             running_total(&mut series);
+            // A running total carried past now would draw the hours still to come.
+            metric::coverage::mask(&mut series, &coverage);
         }
         metrics.push(MetricData {
+            coverage,
+            has_data,
             previous_series,
             info: info.clone(),
             change,

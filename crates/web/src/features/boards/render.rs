@@ -1,7 +1,7 @@
 //! A computed block as HTML (the page), as CSV rows (exports) and as an SVG panel (the PNG of a
 //! whole board). Charts come from the `charts` crate, so the page and the PNG draw alike.
 
-use charts::{BarMode, Comparison, PieSlice, Series, Theme, TimeChart};
+use charts::{BarMode, Comparison, Marks, PieSlice, Series, Theme, TimeChart};
 use jiff::tz::TimeZone;
 use metric::Verdict;
 
@@ -50,6 +50,32 @@ pub fn change_text(m: &MetricData, format: ChangeFormat) -> String {
             "no earlier value".to_owned()
         }
     })
+}
+
+/// What a block prints where the metric has no synced data for the range (or the interval).
+pub const NO_DATA: &str = "no data";
+
+/// A value as a block prints it: the metric's format, or "no data" where nothing is known.
+fn shown(value: Option<f64>, known: bool, m: &MetricData) -> String {
+    if value.is_none() && !known {
+        NO_DATA.to_owned()
+    } else {
+        charts::format_full(value, &m.info.format)
+    }
+}
+
+/// Which points of a metric's series are only partly known.
+fn partial_points(m: &MetricData) -> Vec<bool> {
+    m.coverage
+        .iter()
+        .map(|c| *c == metric::Coverage::Partial)
+        .collect()
+}
+
+/// The first known instant of the first metric, when the block's range starts before it.
+fn data_from(data: &BlockData) -> Option<jiff::Timestamp> {
+    let known = data.metrics.first()?.info.known?;
+    (known.start > data.current.start).then_some(known.start)
 }
 
 fn zone_name(zone: &TimeZone) -> &str {
@@ -148,9 +174,12 @@ pub fn body(
         BlockKind::Number => {
             let mut out = String::new();
             for m in &data.metrics {
-                let value = charts::format_full(m.change.current, &m.info.format);
+                let value = shown(m.change.current, m.has_data, m);
                 let raw = m.change.current.map(|v| v.to_string()).unwrap_or_default();
-                let previous = charts::format_full(m.change.previous, &m.info.format);
+                let previous_known = data
+                    .previous
+                    .is_some_and(|r| metric::coverage::has_data(&r, m.info.known.as_ref()));
+                let previous = shown(m.change.previous, previous_known, m);
                 out.push_str(&format!(
                     "<div class=\"number\" data-metric=\"{}\"><span class=\"number-name small muted\">{}</span><span class=\"big\" data-value=\"{}\">{}</span>",
                     m.info.id,
@@ -167,7 +196,13 @@ pub fn body(
                         esc(&change_text(m, settings.change))
                     ));
                 }
-                out.push_str(&charts::sparkline(&m.series, 160, 32, theme));
+                out.push_str(&charts::sparkline_marked(
+                    &m.series,
+                    &partial_points(m),
+                    160,
+                    32,
+                    theme,
+                ));
                 out.push_str("</div>");
             }
             out
@@ -176,6 +211,7 @@ pub fn body(
             let series = time_series(data, settings);
             let earlier = comparison_series(data);
             let label = data.compare.label().to_lowercase();
+            let partial = partial_points(first);
             let chart = TimeChart {
                 starts: &data.starts,
                 interval: data.interval,
@@ -189,6 +225,10 @@ pub fn body(
                 width: size.0,
                 height: size.1,
                 theme,
+                marks: Marks {
+                    partial: &partial,
+                    data_from: data_from(data),
+                },
             };
             if kind == BlockKind::Line {
                 charts::line(&chart)
@@ -232,6 +272,9 @@ pub fn body(
             .as_ref()
             .map(|g| followed_goal(g, &first.info.format))
             .unwrap_or_default(),
+        BlockKind::Progress if !first.has_data => format!(
+            "<div class=\"progress-block\"><span class=\"big muted\" data-value=\"\">{NO_DATA}</span></div>"
+        ),
         BlockKind::Progress => {
             let goal = settings.goal.unwrap_or(0.0);
             let value = first.change.current.unwrap_or(0.0);
@@ -329,6 +372,11 @@ fn table(settings: &BlockSettings, data: &BlockData, zone: &TimeZone) -> String 
                     String::new()
                 }
             ));
+            if rows.is_empty() && !m.has_data {
+                out.push_str(&format!(
+                    "<tr><td colspan=\"3\" class=\"muted\">{NO_DATA}</td></tr>"
+                ));
+            }
             for (d, v, p) in rows {
                 out.push_str(&format!(
                     "<tr><td class=\"label\" title=\"{}\">{}</td><td class=\"num\" data-value=\"{}\">{}</td>",
@@ -385,10 +433,11 @@ fn table(settings: &BlockSettings, data: &BlockData, zone: &TimeZone) -> String 
                 ));
                 for m in &data.metrics {
                     let v = m.series.get(i).copied().flatten();
+                    let known = m.coverage.get(i) != Some(&metric::Coverage::NoData);
                     out.push_str(&format!(
                         "<td class=\"num\" data-value=\"{}\">{}</td>",
                         v.map(|x| x.to_string()).unwrap_or_default(),
-                        esc(&charts::format_full(v, &m.info.format))
+                        esc(&shown(v, known, m))
                     ));
                 }
                 out.push_str("</tr>");

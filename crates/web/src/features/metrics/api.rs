@@ -37,11 +37,16 @@ pub(crate) fn metric_out(m: &store::StoredMetric) -> MetricOut {
     }
 }
 
-pub async fn metrics(State(state): State<AppState>, _caller: Caller) -> ApiResult {
+pub async fn metrics(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(q): Query<views::RangeParam>,
+) -> ApiResult {
     let now = state.clock().now();
+    let range = q.named()?;
     let mut out = Vec::new();
     for m in state.store().list_metrics().await? {
-        let summary = views::summarize(state.store(), &m, now).await?;
+        let summary = views::summarize(state.store(), &m, now, range).await?;
         out.push(json!({ "metric": metric_out(&m), "summary": summary }));
     }
     Ok(Json(json!({ "metrics": out })).into_response())
@@ -51,9 +56,11 @@ pub async fn metric(
     State(state): State<AppState>,
     _caller: Caller,
     Path(id): Path<i64>,
+    Query(q): Query<views::RangeParam>,
 ) -> ApiResult {
+    let range = q.named()?;
     let m = state.store().metric(MetricId(id)).await?;
-    let summary = views::summarize(state.store(), &m, state.clock().now()).await?;
+    let summary = views::summarize(state.store(), &m, state.clock().now(), range).await?;
     Ok(Json(json!({ "metric": metric_out(&m), "summary": summary })).into_response())
 }
 
@@ -393,18 +400,26 @@ pub async fn metric_data(
         zone: zone.clone(),
         top: 10,
     };
-    let result = metric::query(&buckets, &query(current))
+    // Outside the synced hours there is no value, as on boards and the Metrics screen.
+    let known = views::known_of(state.store(), &m, now).await?;
+    let mut result = metric::query(&buckets, &query(current))
+        .map_err(|e| WebError::invalid("interval", e.to_string()))?;
+    let coverage = metric::coverage::apply(&mut result, &query(current), known.as_ref(), now)
         .map_err(|e| WebError::invalid("interval", e.to_string()))?;
     let mut body = json!({
         "metric": m.id.0, "name": m.name, "aggregation": def.description.aggregation,
         "interval": interval, "tz": tz_name, "from": current.start, "to": current.end,
-        "result": result,
+        "result": result, "coverage": coverage,
     });
     if let Some(prev) = previous {
-        let before = metric::query(&buckets, &query(prev))
+        let mut before = metric::query(&buckets, &query(prev))
             .map_err(|e| WebError::invalid("compare", e.to_string()))?;
+        let before_coverage =
+            metric::coverage::apply(&mut before, &query(prev), known.as_ref(), now)
+                .map_err(|e| WebError::invalid("compare", e.to_string()))?;
         let change = metric::change(result.total, before.total, def.description.favourable);
-        body["previous"] = json!({ "from": prev.start, "to": prev.end, "result": before });
+        body["previous"] = json!({ "from": prev.start, "to": prev.end, "result": before,
+            "coverage": before_coverage });
         body["change"] = json!(change);
     }
     Ok(Json(body).into_response())

@@ -1,7 +1,7 @@
 //! The Metrics screen and a metric's runs, export, sync, duplicate and delete buttons.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use store::{MetricId, Store};
@@ -40,9 +40,18 @@ struct MetricsPage {
     csrf: String,
     can_edit: bool,
     period: String,
+    /// The range picker: the presets, the one shown selected.
+    ranges: Vec<RangeChoice>,
+    range_label: String,
     flash: Option<String>,
     flash_kind: &'static str,
     rows: Vec<MetricRow>,
+}
+
+struct RangeChoice {
+    value: String,
+    label: String,
+    selected: bool,
 }
 
 fn verdict_class(v: metric::Verdict) -> &'static str {
@@ -54,21 +63,48 @@ fn verdict_class(v: metric::Verdict) -> &'static str {
     }
 }
 
-pub async fn metrics(State(state): State<AppState>, caller: Caller, flash: Flash) -> PageResult {
+pub async fn metrics(
+    State(state): State<AppState>,
+    caller: Caller,
+    flash: Flash,
+    Query(q): Query<views::RangeParam>,
+) -> PageResult {
     let (flash_text, flash_kind) = flash.split();
     let now = state.clock().now();
+    let range = q.named()?;
+    let mut ranges: Vec<RangeChoice> = metric::NamedRange::presets()
+        .into_iter()
+        .map(|r| RangeChoice {
+            value: r.to_string(),
+            label: r.label(),
+            selected: r == range,
+        })
+        .collect();
+    if !ranges.iter().any(|r| r.selected) {
+        // A since/custom range from a link: kept selectable as it was asked.
+        ranges.push(RangeChoice {
+            value: range.to_string(),
+            label: range.label(),
+            selected: true,
+        });
+    }
     let mut rows = Vec::new();
     let mut period = String::new();
     for m in state.app().screen_metrics().await? {
-        let s = views::summarize(state.store(), &m, now).await?;
+        let s = views::summarize(state.store(), &m, now, range).await?;
         period = format!(
             "{} – {}",
             views::when(Some(s.from_ms)),
             views::when(Some(s.to_ms))
         );
         let change = match (s.change_percent, s.verdict) {
-            (Some(p), _) => format!("{} vs previous 7 days", charts::format_change(p)),
+            (Some(p), _) => format!("{} vs previous period", charts::format_change(p)),
             (None, metric::Verdict::Unchanged) => "no change".to_owned(),
+            // From zero a relative change has no meaning; the earlier value is still known.
+            (None, _) if s.previous.is_some() => format!(
+                "from {} in the period before",
+                charts::format_full(s.previous, &s.number_format())
+            ),
             _ => "no earlier value".to_owned(),
         };
         rows.push(MetricRow {
@@ -77,11 +113,18 @@ pub async fn metrics(State(state): State<AppState>, caller: Caller, flash: Flash
             summary: s.definition_error.clone().or(s.summary.clone()),
             from_ms: s.from_ms,
             to_ms: s.to_ms,
-            value: charts::format_full(s.value, &s.number_format()),
+            value: match s.value {
+                // Nothing synced in the range: say so rather than print a zero or a dash.
+                None if !s.has_data && matches!(s.sync.state, "syncing" | "never") => {
+                    "no data yet".to_owned()
+                }
+                None if !s.has_data => "no data".to_owned(),
+                v => charts::format_full(v, &s.number_format()),
+            },
             raw_value: s.value.map(|v| v.to_string()).unwrap_or_default(),
             change,
             verdict: verdict_class(s.verdict),
-            spark: sparkline(&s.daily),
+            spark: sparkline(&s.daily, &s.partial),
             state: s.sync.state,
             reason: s.sync.reason.clone(),
             last_sync: when(s.sync.last_sync_ms),
@@ -93,6 +136,8 @@ pub async fn metrics(State(state): State<AppState>, caller: Caller, flash: Flash
         csrf: caller.csrf().to_owned(),
         can_edit: caller.user.role >= Role::Editor,
         period,
+        ranges,
+        range_label: range.label(),
         flash: flash_text,
         flash_kind,
         rows,

@@ -553,6 +553,7 @@ async fn the_screens_create_a_goal_an_alert_after_a_backtest_a_scorecard_and_sho
             ("value", "0.5".to_owned()),
             ("range", "last_hour".to_owned()),
             ("cooldown_hours", extra.to_owned()),
+            ("silent", "on".to_owned()),
         ]
     };
     let fields = alert_fields("0");
@@ -670,8 +671,10 @@ async fn a_metric_an_alert_watches_is_not_deleted_until_the_alert_goes() {
             Method::POST,
             "/api/v1/alerts",
             Some(&token),
-            Some(json!({"metric_id": m.id.0, "name": "sync broke",
-                "spec": {"watch": "sync", "builtin": {"kind": "sync_failed"}}})),
+            Some(
+                json!({"metric_id": m.id.0, "name": "sync broke", "silent": true,
+                "spec": {"watch": "sync", "builtin": {"kind": "sync_failed"}}}),
+            ),
         )
         .await;
     assert_eq!(alert.status, StatusCode::CREATED, "{}", alert.body);
@@ -794,6 +797,7 @@ async fn the_sync_health_form_adds_the_built_in_alerts_and_a_failed_sync_fires_o
         ("stale", "on"),
         ("stale_hours", "6"),
         ("page_cap", "on"),
+        ("silent", "on"),
     ];
     let r = app.post_form("/alerts/sync", Some(&admin), &form).await;
     assert!(flash(&r).is_some_and(|f| f.0), "{:?}", r.location());
@@ -888,7 +892,7 @@ async fn the_screens_delete_goals_alerts_scorecards_and_channels_for_editors_onl
         .await["channel"]["id"]
         .as_i64()
         .unwrap();
-    let alert = made("/api/v1/alerts", json!({"name": "a", "metric_id": m.id.0, "spec": {"watch": "sync", "builtin": {"kind": "sync_failed"}}, "channels": []}))
+    let alert = made("/api/v1/alerts", json!({"name": "a", "metric_id": m.id.0, "spec": {"watch": "sync", "builtin": {"kind": "sync_failed"}}, "channels": [], "silent": true}))
         .await["alert"]["id"]
         .as_i64()
         .unwrap();

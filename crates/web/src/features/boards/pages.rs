@@ -2,6 +2,7 @@
 //! links.
 
 use super::*;
+use crate::pages::{Choice, choices};
 
 struct BoardItem {
     id: i64,
@@ -298,26 +299,6 @@ pub(super) struct Choices {
     pub(super) goals: Vec<(i64, String)>,
 }
 
-async fn goal_choices(state: &AppState) -> Result<Vec<(i64, String)>, WebError> {
-    Ok(state
-        .store()
-        .list_goals()
-        .await?
-        .into_iter()
-        .map(|g| (g.id.0, g.name))
-        .collect())
-}
-
-async fn metric_choices(state: &AppState) -> Result<Vec<(i64, String)>, WebError> {
-    Ok(state
-        .store()
-        .list_metrics()
-        .await?
-        .into_iter()
-        .map(|m| (m.id.0, m.name))
-        .collect())
-}
-
 pub async fn page(
     State(state): State<AppState>,
     caller: Caller,
@@ -404,8 +385,8 @@ pub(super) async fn board_page(
     let default_compare = board.settings.comparison.clone();
     let choices = if editor_csrf.is_some() {
         Choices {
-            metrics: metric_choices(state).await?,
-            goals: goal_choices(state).await?,
+            metrics: choices(state, Choice::Metrics).await?,
+            goals: choices(state, Choice::Goals).await?,
         }
     } else {
         Choices::default()

@@ -151,6 +151,14 @@ pub async fn metric_page(
         zone: zone.clone(),
         top: TOP,
     };
+    // A sum over no stored hour is 0 to the query; with nothing stored in the range the page
+    // says there is no data rather than show a 0 it never read.
+    let stored_in = |r: &metric::TimeRange| {
+        let (from, to) = (r.start.as_millisecond(), r.end.as_millisecond());
+        buckets.iter().any(|b| from <= b.hour && b.hour < to)
+    };
+    let has_data = stored_in(&resolved.current);
+    let previous_has_data = resolved.previous.as_ref().is_some_and(stored_in);
     let current = metric::query(&buckets, &query(resolved.current))
         .map_err(|e| WebError::invalid("range", e.to_string()))?;
     let previous = match resolved.previous {
@@ -160,8 +168,12 @@ pub async fn metric_page(
         ),
         None => None,
     };
-    let prev_total = previous.as_ref().and_then(|p| p.total);
-    let (change, verdict) = match (current.total, prev_total) {
+    let total = current.total.filter(|_| has_data);
+    let prev_total = previous
+        .as_ref()
+        .and_then(|p| p.total)
+        .filter(|_| previous_has_data);
+    let (change, verdict) = match (total, prev_total) {
         (Some(c), Some(p)) if p != 0.0 => {
             let pct = (c - p) / p.abs() * 100.0;
             let good = match favourable {
@@ -179,14 +191,13 @@ pub async fn metric_page(
         }
         _ => (None, Verdict::Unknown),
     };
-    let has_points = current.series.iter().any(|p| p.value.is_some());
-    let chart = has_points.then(|| {
+    let chart = has_data.then(|| {
         let starts: Vec<jiff::Timestamp> = current.series.iter().map(|p| p.start).collect();
         let series = [charts::Series {
             name: m.name.clone(),
             values: current.series.iter().map(|p| p.value).collect(),
         }];
-        let earlier = previous.as_ref().map(|p| {
+        let earlier = previous.as_ref().filter(|_| previous_has_data).map(|p| {
             [charts::Series {
                 name: m.name.clone(),
                 values: p.series.iter().map(|p| p.value).collect(),
@@ -254,8 +265,8 @@ pub async fn metric_page(
         intervals,
         notice,
         range_text: format!("{}: {}", named.label(), utc_range_text(&resolved.current)),
-        total: current.total.map(|v| charts::format_full(Some(v), &format)),
-        raw_total: current.total.map(|v| v.to_string()).unwrap_or_default(),
+        total: total.map(|v| charts::format_full(Some(v), &format)),
+        raw_total: total.map(|v| v.to_string()).unwrap_or_default(),
         previous: prev_total.map(|v| charts::format_full(Some(v), &format)),
         change,
         verdict: super::pages::verdict_class(verdict),

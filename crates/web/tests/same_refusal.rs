@@ -314,13 +314,10 @@ async fn an_alert_with_no_channel_is_refused_alike_by_the_api_and_the_page_unles
     form.push(("silent", "on"));
     let page = app.post_form("/alerts", Some(&editor), &form).await;
     assert_eq!(flash(&page).map(|f| f.0), Some(true), "{}", page.body);
+    let mut silent = body(true);
+    silent["name"] = json!("Busy hour, from a script");
     let reply = app
-        .api(
-            Method::POST,
-            "/api/v1/alerts",
-            Some(&token),
-            Some(body(true)),
-        )
+        .api(Method::POST, "/api/v1/alerts", Some(&token), Some(silent))
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     assert_eq!(app.state.store().list_alerts().await.unwrap().len(), 2);

@@ -264,10 +264,10 @@ async fn goals_page(state: &AppState, caller: &Caller, q: Flash, form: GoalForm)
             name: g.name.clone(),
             metric_id: g.metric_id.0,
             metric: metrics.name(g.metric_id.0),
-            period: format!(
-                "{} – {}",
-                when(period.start.as_millisecond()),
-                when(period.end.as_millisecond())
+            period: days(
+                period.start.as_millisecond(),
+                period.end.as_millisecond(),
+                g.spec.zone.tz(),
             ),
             current: value(p.current, &format),
             target: value(Some(p.target), &format),
@@ -348,6 +348,17 @@ pub async fn goal_update(
     save(&state, &caller, Some(id), &body).await
 }
 
+/// A period as the days it covers in the goal's zone, its last day included: "2026-12-01 –
+/// 2026-12-31". Periods start and end at midnight there, so the times add nothing.
+fn days(start_ms: i64, end_ms: i64, tz: &jiff::tz::TimeZone) -> String {
+    let day = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(|t| t.to_zoned(tz.clone()).date().to_string())
+            .unwrap_or_else(|_| when(ms))
+    };
+    format!("{} – {}", day(start_ms), day(end_ms - 1))
+}
+
 #[derive(Template)]
 #[template(path = "goal_history.html")]
 struct GoalHistoryPage {
@@ -375,7 +386,7 @@ pub async fn goal_history(
         .into_iter()
         .map(|p| {
             (
-                format!("{} – {}", when(p.start_ms), when(p.end_ms)),
+                days(p.start_ms, p.end_ms, g.spec.zone.tz()),
                 value(p.value, &format),
                 value(Some(p.target), &format),
                 describe::status(p.status).to_owned(),

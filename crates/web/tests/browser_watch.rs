@@ -302,6 +302,23 @@ async fn an_alert_is_edited_on_its_screen_and_its_rule_reads_in_words() {
     assert_eq!(condition["kind"], "above");
     assert_eq!(condition["threshold"].as_f64(), Some(2500.0));
     b.screenshot("alerts-edited").await;
+
+    // The same screen and its edit form on a phone in the dark theme: no sideways scroll.
+    let Some(phone) = Browser::open_with(&app, Size::Phone, true).await else {
+        return;
+    };
+    phone.login("ada").await;
+    for path in ["/alerts".to_owned(), format!("/alerts/{}/edit", a.id.0)] {
+        phone.goto(&path).await;
+        let culprits = phone
+            .execute(
+                "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-wrap') && !e.closest('nav')).slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right));",
+                vec![],
+            )
+            .await;
+        assert!(!overflows(&phone).await, "{path} fits a phone: {culprits}");
+    }
+    phone.screenshot("alert-edit-dark").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -575,4 +575,27 @@ async fn the_metric_page_shows_the_simulators_count_for_the_range_at_every_size_
     assert!(!b.has("#metric-value").await);
     b.click("#ledgers-tab").await;
     b.wait_for("#ledgers table").await;
+
+    // A board's block names its metric with a link to the same page.
+    let board = app
+        .state
+        .app()
+        .create_board(app::BoardName::parse("Sends").unwrap())
+        .await
+        .unwrap();
+    let pairs: Vec<(String, String)> = [
+        ("kind", "number".to_owned()),
+        ("title", "Sent".to_owned()),
+        ("metric", m.id.0.to_string()),
+        ("range", "last_7_days".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let form = app::BlockForm::parse(&pairs).unwrap();
+    app.state.app().add_block(board.id, form).await.unwrap();
+    b.goto(&format!("/boards/{}", board.id.0)).await;
+    b.submit(&format!("a.metric-link[href='/metrics/{}']", m.id.0))
+        .await;
+    b.wait_for("#metric-total").await;
 }

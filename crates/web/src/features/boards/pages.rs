@@ -76,6 +76,8 @@ pub struct BlockCard {
     pub error: Option<String>,
     pub editor: String,
     pub csv: String,
+    /// The block's metrics (id, name), each linking to its metric page.
+    pub metrics: Vec<(i64, String)>,
 }
 
 /// The worst sync state among a block's metrics, with every reason.
@@ -182,6 +184,14 @@ fn cards(
                     })
                     .unwrap_or_default(),
                 csv: format!("{base}/blocks/{}.csv{query}", row.id),
+                metrics: match result {
+                    Ok((_, data)) => data
+                        .metrics
+                        .iter()
+                        .map(|m| (m.info.id.0, m.info.name.clone()))
+                        .collect(),
+                    Err(_) => Vec::new(),
+                },
             }
         })
         .collect()

@@ -1253,3 +1253,79 @@ async fn finding_3_a_hanging_smtp_channel_neither_holds_a_webhook_nor_stops_aler
     assert_eq!(rx.received()[1].json()["data"]["alert"], "second");
     assert_eq!(rx.received()[1].json()["data"]["current"], counts[&h]);
 }
+
+#[tokio::test]
+async fn a_scorecard_is_changed_from_its_edit_form_and_a_refused_change_keeps_the_fields() {
+    let app = app().await;
+    let (admin, _token, m) = setup(&app).await;
+    let metric = m.id.0.to_string();
+    let form = |name: &'static str, zone: &'static str| {
+        vec![
+            ("csrf", admin.csrf.clone()),
+            ("name", name.to_owned()),
+            ("frequency", "weekly".to_owned()),
+            ("weekday", "friday".to_owned()),
+            ("monthday", "1".to_owned()),
+            ("at", "17:30".to_owned()),
+            ("zone", zone.to_owned()),
+            ("baseline", "previous_period".to_owned()),
+            ("metric", metric.clone()),
+        ]
+    };
+    let sc = app
+        .state
+        .app()
+        .create_scorecard(app::ScorecardInput {
+            name: "Morning".into(),
+            spec: serde_json::from_value(
+                json!({"schedule": {"frequency": {"kind": "daily"}, "at": "08:00:00"},
+                "zone": "UTC", "metrics": [{"metric_id": m.id.0, "aggregation": "sum",
+                "baseline": {"kind": "previous_period"}, "trend": "up"}]}),
+            )
+            .unwrap(),
+            channels: Vec::new(),
+        })
+        .await
+        .unwrap();
+    let edit = app
+        .get(&format!("/scorecards/{}/edit", sc.id.0), Some(&admin))
+        .await;
+    assert!(
+        edit.body.contains("value=\"Morning\"") && edit.body.contains("value=\"08:00\""),
+        "the form opens with what is stored"
+    );
+
+    let fields = form("Friday wrap", "Nowhere/Land");
+    let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = app
+        .post_form(&format!("/scorecards/{}/edit", sc.id.0), Some(&admin), &f)
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("value=\"Friday wrap\"")
+            && refused.body.contains("value=\"17:30\"")
+            && refused.body.contains("<option value=\"friday\" selected>"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        app.state.store().scorecard(sc.id).await.unwrap().name,
+        "Morning"
+    );
+
+    let fields = form("Friday wrap", "Europe/Paris");
+    let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let saved = app
+        .post_form(&format!("/scorecards/{}/edit", sc.id.0), Some(&admin), &f)
+        .await;
+    assert!(flash(&saved).is_some_and(|f| f.0), "{}", saved.body);
+    let stored = app.state.store().scorecard(sc.id).await.unwrap();
+    assert_eq!(stored.name, "Friday wrap");
+    assert_eq!(stored.spec.zone.name(), "Europe/Paris");
+    assert_eq!(
+        stored.spec.schedule.frequency,
+        watch::Frequency::Weekly {
+            day: watch::Day::Friday
+        }
+    );
+}

@@ -213,8 +213,10 @@ pub async fn metric_page(
                 series: s,
             }),
             format: &format,
-            width: 960,
-            height: 320,
+            // Drawn for a phone's width and scaled up on wider screens, so its labels stay
+            // readable on both.
+            width: 800,
+            height: 300,
             theme: charts::Theme::Css,
         })
     });

@@ -72,7 +72,6 @@ pub struct BlockCard {
     pub status: Option<&'static str>,
     pub reason: String,
     pub body: String,
-    pub text: Vec<String>,
     pub error: Option<String>,
     pub editor: String,
     pub csv: String,
@@ -171,7 +170,6 @@ fn cards(
                 status,
                 reason,
                 body,
-                text: settings.text.lines().map(str::to_owned).collect(),
                 error,
                 editor: editor
                     .map(|(csrf, choices)| {

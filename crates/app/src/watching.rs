@@ -195,7 +195,13 @@ pub struct AlertInput {
     pub spec: AlertSpec,
     pub enabled: bool,
     pub channels: Vec<i64>,
+    /// Saved with no channel on purpose: no one will be told when it fires. Without it, an
+    /// alert with no channel is refused, since it would fire without anyone knowing.
+    pub silent: bool,
 }
+
+/// What the refusal of an alert with no channel says, on the page and in the API.
+pub const NO_CHANNEL: &str = "with no channel, no one is told when this alert fires: pick a channel, or choose that no one will be told (silent)";
 
 pub async fn create_alert(store: &AnyStore, input: AlertInput, now_ms: i64) -> AppResult<AlertRow> {
     let new = alert_input_checked(store, input).await?;
@@ -213,7 +219,7 @@ pub async fn update_alert(
 }
 
 async fn alert_input_checked(store: &AnyStore, input: AlertInput) -> AppResult<NewAlert> {
-    alert_checked(
+    let new = alert_checked(
         store,
         &input.name,
         input.metric_id,
@@ -221,7 +227,11 @@ async fn alert_input_checked(store: &AnyStore, input: AlertInput) -> AppResult<N
         input.enabled,
         &input.channels,
     )
-    .await
+    .await?;
+    if new.channels.is_empty() && !input.silent {
+        return Err(AppError::invalid("channels", NO_CHANNEL));
+    }
+    Ok(new)
 }
 
 pub async fn delete_alert(store: &AnyStore, id: AlertId) -> AppResult<()> {

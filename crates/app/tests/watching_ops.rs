@@ -140,6 +140,7 @@ async fn an_alert_names_a_channel_that_does_not_exist_and_saves_with_one_that_do
             spec: alert_spec(),
             enabled: true,
             channels,
+            silent: false,
         };
         let e = app.create_alert(input(vec![77])).await.unwrap_err();
         assert!(
@@ -164,6 +165,7 @@ async fn an_alert_names_a_channel_that_does_not_exist_and_saves_with_one_that_do
                 a.id,
                 AlertInput {
                     enabled: false,
+                    silent: true,
                     ..input(vec![])
                 },
             )
@@ -175,6 +177,55 @@ async fn an_alert_names_a_channel_that_does_not_exist_and_saves_with_one_that_do
             app.delete_alert(AlertId(a.id.0)).await,
             Err(AppError::NotFound(_))
         ));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_with_no_channel_is_refused_with_the_reason_unless_saved_silent_on_purpose() {
+    for b in backends("alert_silent").await {
+        let app = &b.app;
+        let m = metric(app, "Sent", &connection(app, "prod").await).await;
+        let input = |silent: bool| AlertInput {
+            name: "Nobody hears".into(),
+            metric_id: m.id.0,
+            spec: alert_spec(),
+            enabled: true,
+            channels: Vec::new(),
+            silent,
+        };
+        let e = app.create_alert(input(false)).await.unwrap_err();
+        match &e {
+            AppError::Invalid { field, message } => {
+                assert_eq!(*field, "channels", "{}", b.name);
+                assert_eq!(message, app::watching::NO_CHANNEL, "{}", b.name);
+            }
+            other => panic!("{}: {other:?}", b.name),
+        }
+        assert!(
+            b.app.store().list_alerts().await.unwrap().is_empty(),
+            "{}: the refused alert was not saved",
+            b.name
+        );
+        let a = app.create_alert(input(true)).await.unwrap();
+        assert!(a.channels.is_empty(), "{}", b.name);
+        // Changing it without the flag is refused the same way, and leaves it as it was.
+        let renamed = AlertInput {
+            name: "Renamed".into(),
+            ..input(false)
+        };
+        let e = app.update_alert(a.id, renamed).await.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                AppError::Invalid {
+                    field: "channels",
+                    ..
+                }
+            ),
+            "{}: {e:?}",
+            b.name
+        );
+        assert_eq!(app.store().alert(a.id).await.unwrap().name, "Nobody hears");
     }
 }
 

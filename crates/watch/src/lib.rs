@@ -11,6 +11,7 @@
 //! - [`scorecard`]: the rows of a digest (value, change, colour, a small series).
 
 pub mod alert;
+pub mod describe;
 pub mod goal;
 pub mod schedule;
 pub mod scorecard;

@@ -734,7 +734,8 @@ fn watch_schemas() -> Value {
         ]},
         "AlertIn": {"type": "object", "required": ["name", "metric_id", "spec"], "additionalProperties": false, "properties": {
             "name": text, "metric_id": int, "spec": {"$ref": "#/components/schemas/AlertSpec"},
-            "enabled": {"type": "boolean"}, "channels": ids.clone()}},
+            "enabled": {"type": "boolean"}, "channels": ids.clone(),
+            "silent": {"type": "boolean", "description": "true: saved with no channel on purpose, no one is told when it fires; without it an alert with no channel is refused (422 on channels)"}}},
         "Alert": {"type": "object", "required": ["id", "name", "metric_id", "spec", "enabled", "channels", "state", "last_evaluated_ms", "created_ms", "updated_ms"], "properties": {
             "id": int, "name": text, "metric_id": int, "spec": {"$ref": "#/components/schemas/AlertSpec"}, "enabled": {"type": "boolean"},
             "channels": ids.clone(),

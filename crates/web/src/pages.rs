@@ -9,6 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use crate::accounts::Role;
 use crate::auth::Caller;
 use crate::error::{PageError, WebError};
+use crate::state::AppState;
 
 pub(crate) type PageResult = Result<Response, PageError>;
 
@@ -53,6 +54,39 @@ pub(crate) fn render(t: &impl Template) -> PageResult {
         .into());
     }
     Ok(Html(html).into_response())
+}
+
+/// The choices of a form's select (watch screens, block editor): every metric, goal or channel
+/// by id and name.
+#[derive(Clone, Copy)]
+pub(crate) enum Choice {
+    Metrics,
+    Goals,
+    Channels,
+}
+
+pub(crate) async fn choices(
+    state: &AppState,
+    what: Choice,
+) -> Result<Vec<(i64, String)>, WebError> {
+    let s = state.store();
+    Ok(match what {
+        Choice::Metrics => store::Store::list_metrics(s.as_ref())
+            .await?
+            .into_iter()
+            .map(|m| (m.id.0, m.name))
+            .collect(),
+        Choice::Goals => store::WatchStore::list_goals(s.as_ref())
+            .await?
+            .into_iter()
+            .map(|g| (g.id.0, g.name))
+            .collect(),
+        Choice::Channels => store::WatchStore::list_channels(s.as_ref())
+            .await?
+            .into_iter()
+            .map(|c| (c.id.0, c.name))
+            .collect(),
+    })
 }
 
 pub(crate) fn see_other(path: &str) -> Response {

@@ -129,6 +129,7 @@ const STATED: &[(&str, &str, Role)] = &[
     ("POST", "/boards/{id}/shares", Role::Editor),
     ("POST", "/boards/{id}/shares/{sid}/revoke", Role::Editor),
     ("GET", "/account", Role::Viewer),
+    ("GET", "/metrics/{id}", Role::Viewer),
     ("GET", "/metrics/{id}/runs", Role::Viewer),
     ("GET", "/metrics/{id}/export", Role::Viewer),
     ("POST", "/account/tokens", Role::Viewer),
@@ -217,18 +218,26 @@ const STATED: &[(&str, &str, Role)] = &[
     ("GET", "/goals", Role::Viewer),
     ("POST", "/goals", Role::Editor),
     ("GET", "/goals/{id}", Role::Viewer),
+    ("GET", "/goals/{id}/edit", Role::Editor),
+    ("POST", "/goals/{id}/edit", Role::Editor),
     ("POST", "/goals/{id}/delete", Role::Editor),
     ("GET", "/alerts", Role::Viewer),
     ("POST", "/alerts", Role::Editor),
     ("POST", "/alerts/backtest", Role::Viewer),
     ("POST", "/alerts/sync", Role::Editor),
     ("GET", "/alerts/{id}", Role::Viewer),
+    ("GET", "/alerts/{id}/edit", Role::Editor),
+    ("POST", "/alerts/{id}/edit", Role::Editor),
     ("POST", "/alerts/{id}/delete", Role::Editor),
     ("GET", "/scorecards", Role::Viewer),
     ("POST", "/scorecards", Role::Editor),
+    ("GET", "/scorecards/{id}/edit", Role::Editor),
+    ("POST", "/scorecards/{id}/edit", Role::Editor),
     ("POST", "/scorecards/{id}/delete", Role::Editor),
     ("GET", "/channels", Role::Viewer),
     ("POST", "/channels", Role::Admin),
+    ("GET", "/channels/{id}/edit", Role::Admin),
+    ("POST", "/channels/{id}/edit", Role::Admin),
     ("POST", "/channels/{id}/test", Role::Admin),
     ("POST", "/channels/{id}/delete", Role::Admin),
     ("POST", "/logout", Role::Viewer),
@@ -600,7 +609,7 @@ fn rule() -> serde_json::Value {
 }
 
 fn alert_body() -> serde_json::Value {
-    json!({"name": "a", "metric_id": 999, "spec": {"watch": "value", "zone": "UTC", "rule": rule()}})
+    json!({"name": "a", "metric_id": 999, "spec": {"watch": "value", "zone": "UTC", "rule": rule()}, "silent": true})
 }
 
 fn backtest_body() -> serde_json::Value {

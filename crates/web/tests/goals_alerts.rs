@@ -553,6 +553,7 @@ async fn the_screens_create_a_goal_an_alert_after_a_backtest_a_scorecard_and_sho
             ("value", "0.5".to_owned()),
             ("range", "last_hour".to_owned()),
             ("cooldown_hours", extra.to_owned()),
+            ("silent", "on".to_owned()),
         ]
     };
     let fields = alert_fields("0");
@@ -603,7 +604,7 @@ async fn the_screens_create_a_goal_an_alert_after_a_backtest_a_scorecard_and_sho
     assert!(flash(&saved).is_some_and(|f| f.0), "{:?}", saved.location());
     let cards = app.get("/scorecards", Some(&admin)).await;
     assert!(
-        cards.body.contains("weekly on monday at 08:00:00 UTC"),
+        cards.body.contains("weekly on Monday at 08:00 UTC"),
         "{}",
         cards.body
     );
@@ -670,8 +671,10 @@ async fn a_metric_an_alert_watches_is_not_deleted_until_the_alert_goes() {
             Method::POST,
             "/api/v1/alerts",
             Some(&token),
-            Some(json!({"metric_id": m.id.0, "name": "sync broke",
-                "spec": {"watch": "sync", "builtin": {"kind": "sync_failed"}}})),
+            Some(
+                json!({"metric_id": m.id.0, "name": "sync broke", "silent": true,
+                "spec": {"watch": "sync", "builtin": {"kind": "sync_failed"}}}),
+            ),
         )
         .await;
     assert_eq!(alert.status, StatusCode::CREATED, "{}", alert.body);
@@ -794,6 +797,7 @@ async fn the_sync_health_form_adds_the_built_in_alerts_and_a_failed_sync_fires_o
         ("stale", "on"),
         ("stale_hours", "6"),
         ("page_cap", "on"),
+        ("silent", "on"),
     ];
     let r = app.post_form("/alerts/sync", Some(&admin), &form).await;
     assert!(flash(&r).is_some_and(|f| f.0), "{:?}", r.location());
@@ -888,7 +892,7 @@ async fn the_screens_delete_goals_alerts_scorecards_and_channels_for_editors_onl
         .await["channel"]["id"]
         .as_i64()
         .unwrap();
-    let alert = made("/api/v1/alerts", json!({"name": "a", "metric_id": m.id.0, "spec": {"watch": "sync", "builtin": {"kind": "sync_failed"}}, "channels": []}))
+    let alert = made("/api/v1/alerts", json!({"name": "a", "metric_id": m.id.0, "spec": {"watch": "sync", "builtin": {"kind": "sync_failed"}}, "channels": [], "silent": true}))
         .await["alert"]["id"]
         .as_i64()
         .unwrap();
@@ -1055,10 +1059,12 @@ async fn a_goal_dated_out_of_range_is_refused_and_a_stored_one_is_listed_as_brok
             ],
         )
         .await;
+    // The form comes back refused, with the reason and the dates as typed.
+    assert_eq!(screen.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        flash(&screen).is_some_and(|f| !f.0),
-        "{:?}",
-        screen.location()
+        screen.body.contains("id=\"form-error\"") && screen.body.contains("value=\"9999-12-31\""),
+        "{}",
+        screen.body
     );
     let store = app.state.store();
     assert!(
@@ -1246,4 +1252,80 @@ async fn finding_3_a_hanging_smtp_channel_neither_holds_a_webhook_nor_stops_aler
     assert_eq!(rx.received().len(), 2);
     assert_eq!(rx.received()[1].json()["data"]["alert"], "second");
     assert_eq!(rx.received()[1].json()["data"]["current"], counts[&h]);
+}
+
+#[tokio::test]
+async fn a_scorecard_is_changed_from_its_edit_form_and_a_refused_change_keeps_the_fields() {
+    let app = app().await;
+    let (admin, _token, m) = setup(&app).await;
+    let metric = m.id.0.to_string();
+    let form = |name: &'static str, zone: &'static str| {
+        vec![
+            ("csrf", admin.csrf.clone()),
+            ("name", name.to_owned()),
+            ("frequency", "weekly".to_owned()),
+            ("weekday", "friday".to_owned()),
+            ("monthday", "1".to_owned()),
+            ("at", "17:30".to_owned()),
+            ("zone", zone.to_owned()),
+            ("baseline", "previous_period".to_owned()),
+            ("metric", metric.clone()),
+        ]
+    };
+    let sc = app
+        .state
+        .app()
+        .create_scorecard(app::ScorecardInput {
+            name: "Morning".into(),
+            spec: serde_json::from_value(
+                json!({"schedule": {"frequency": {"kind": "daily"}, "at": "08:00:00"},
+                "zone": "UTC", "metrics": [{"metric_id": m.id.0, "aggregation": "sum",
+                "baseline": {"kind": "previous_period"}, "trend": "up"}]}),
+            )
+            .unwrap(),
+            channels: Vec::new(),
+        })
+        .await
+        .unwrap();
+    let edit = app
+        .get(&format!("/scorecards/{}/edit", sc.id.0), Some(&admin))
+        .await;
+    assert!(
+        edit.body.contains("value=\"Morning\"") && edit.body.contains("value=\"08:00\""),
+        "the form opens with what is stored"
+    );
+
+    let fields = form("Friday wrap", "Nowhere/Land");
+    let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = app
+        .post_form(&format!("/scorecards/{}/edit", sc.id.0), Some(&admin), &f)
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("value=\"Friday wrap\"")
+            && refused.body.contains("value=\"17:30\"")
+            && refused.body.contains("<option value=\"friday\" selected>"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        app.state.store().scorecard(sc.id).await.unwrap().name,
+        "Morning"
+    );
+
+    let fields = form("Friday wrap", "Europe/Paris");
+    let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let saved = app
+        .post_form(&format!("/scorecards/{}/edit", sc.id.0), Some(&admin), &f)
+        .await;
+    assert!(flash(&saved).is_some_and(|f| f.0), "{}", saved.body);
+    let stored = app.state.store().scorecard(sc.id).await.unwrap();
+    assert_eq!(stored.name, "Friday wrap");
+    assert_eq!(stored.spec.zone.name(), "Europe/Paris");
+    assert_eq!(
+        stored.spec.schedule.frequency,
+        watch::Frequency::Weekly {
+            day: watch::Day::Friday
+        }
+    );
 }

@@ -111,6 +111,29 @@ async fn a_bad_user_or_token_name_is_refused_with_the_app_words_by_the_api() {
     assert_eq!(reply.json()["error"]["message"], expected.message.as_str());
 }
 
+/// What a refused form says at its top (`#form-error`), unescaped.
+fn form_refusal(body: &str) -> Option<String> {
+    let start = body.find("id=\"form-error\">")? + "id=\"form-error\">".len();
+    let end = start + body[start..].find("</p>")?;
+    Some(
+        body[start..end]
+            .replace("&#34;", "\"")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+    )
+}
+
+/// Text as the templates escape it into an attribute.
+fn html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 /// A goal body for the API and the same goal as the form's fields.
 fn goal_api(name: &str, metric_id: i64) -> serde_json::Value {
     json!({"name": name, "metric_id": metric_id, "spec": {"goal": {"target": 100.0,
@@ -178,7 +201,16 @@ async fn a_goal_with_a_bad_name_or_a_missing_metric_is_refused_alike_by_the_api_
         let page = app
             .post_form("/goals", Some(&editor), &goal_form(&editor.csrf, name, &id))
             .await;
-        assert_eq!(flash(&page), Some((false, message)), "page and API agree");
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            form_refusal(&page.body),
+            Some(message),
+            "page and API agree"
+        );
+        assert!(
+            page.body.contains(&format!("value=\"{}\"", html(name))),
+            "the refused form keeps the name typed"
+        );
     }
     assert!(
         app.state.store().list_goals().await.unwrap().is_empty(),
@@ -215,4 +247,78 @@ async fn a_viewer_is_refused_a_goal_by_the_api_and_the_page_alike() {
         .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.body);
     assert!(app.state.store().list_goals().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_alert_with_no_channel_is_refused_alike_by_the_api_and_the_page_unless_silent() {
+    let app = spawn_app().await;
+    let editor = app.admin().await;
+    app.add_connection_and_library_metric(&editor, "prod", "messages-sent")
+        .await;
+    let token = app.token(&editor).await;
+    let metric = app.state.store().list_metrics().await.unwrap()[0].id.0;
+    let rule = json!({"aggregation": "sum", "dimension": null,
+        "condition": {"kind": "above", "threshold": 5.0}, "range": "last_hour", "cooldown": "PT1H"});
+    let body = |silent: bool| {
+        json!({"name": "Busy hour", "metric_id": metric, "channels": [], "silent": silent,
+            "spec": {"watch": "value", "zone": "UTC", "rule": rule}})
+    };
+    let reply = app
+        .api(
+            Method::POST,
+            "/api/v1/alerts",
+            Some(&token),
+            Some(body(false)),
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    let error = &reply.json()["error"];
+    assert_eq!(error["field"], "channels");
+    assert_eq!(error["message"], app::watching::NO_CHANNEL);
+
+    let id = metric.to_string();
+    let mut form = vec![
+        ("csrf", editor.csrf.as_str()),
+        ("name", "Busy hour"),
+        ("metric", id.as_str()),
+        ("aggregation", "sum"),
+        ("condition", "above"),
+        ("value", "5"),
+        ("range", "last_hour"),
+        ("cooldown_hours", "1"),
+    ];
+    let page = app.post_form("/alerts", Some(&editor), &form).await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        form_refusal(&page.body).as_deref(),
+        Some(app::watching::NO_CHANNEL),
+        "page and API agree"
+    );
+    assert!(
+        page.body.contains("value=\"Busy hour\"") && page.body.contains("value=\"5\""),
+        "the refused form keeps what was typed"
+    );
+    assert!(app.state.store().list_alerts().await.unwrap().is_empty());
+
+    // Saying that no one will be told saves it, on both surfaces.
+    form.push(("silent", "on"));
+    let page = app.post_form("/alerts", Some(&editor), &form).await;
+    assert_eq!(flash(&page).map(|f| f.0), Some(true), "{}", page.body);
+    let mut silent = body(true);
+    silent["name"] = json!("Busy hour, from a script");
+    let reply = app
+        .api(Method::POST, "/api/v1/alerts", Some(&token), Some(silent))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    assert_eq!(app.state.store().list_alerts().await.unwrap().len(), 2);
 }

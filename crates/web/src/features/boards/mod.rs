@@ -47,7 +47,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use metric::{CompareTo, NamedRange};
 use serde::Deserialize;
-use store::{BlockId, BlockRow, BoardId, BoardRow, BoardStore, ShareId, Store, WatchStore};
+use store::{BlockId, BlockRow, BoardId, BoardRow, BoardStore, ShareId, WatchStore};
 
 pub use self::assets::*;
 use self::compute::{Frame, Plan};

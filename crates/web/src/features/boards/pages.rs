@@ -2,6 +2,7 @@
 //! links.
 
 use super::*;
+use crate::pages::{Choice, choices};
 
 struct BoardItem {
     id: i64,
@@ -76,6 +77,8 @@ pub struct BlockCard {
     pub csv: String,
     /// The ids of the metrics the block shows, comma-separated: what the live script watches.
     pub metrics: String,
+    /// The block's metrics (id, name), each linking to its metric page.
+    pub links: Vec<(i64, String)>,
 }
 
 /// The worst sync state among a block's metrics, with every reason.
@@ -193,6 +196,14 @@ fn cards(
                     .map(i64::to_string)
                     .collect::<Vec<_>>()
                     .join(","),
+                links: match result {
+                    Ok((_, data)) => data
+                        .metrics
+                        .iter()
+                        .map(|m| (m.info.id.0, m.info.name.clone()))
+                        .collect(),
+                    Err(_) => Vec::new(),
+                },
             }
         })
         .collect()
@@ -312,26 +323,6 @@ pub(super) struct Choices {
     pub(super) goals: Vec<(i64, String)>,
 }
 
-async fn goal_choices(state: &AppState) -> Result<Vec<(i64, String)>, WebError> {
-    Ok(state
-        .store()
-        .list_goals()
-        .await?
-        .into_iter()
-        .map(|g| (g.id.0, g.name))
-        .collect())
-}
-
-async fn metric_choices(state: &AppState) -> Result<Vec<(i64, String)>, WebError> {
-    Ok(state
-        .store()
-        .list_metrics()
-        .await?
-        .into_iter()
-        .map(|m| (m.id.0, m.name))
-        .collect())
-}
-
 pub async fn page(
     State(state): State<AppState>,
     caller: Caller,
@@ -422,8 +413,8 @@ pub(super) async fn board_page(
     let default_compare = board.settings.comparison.clone();
     let choices = if editor_csrf.is_some() {
         Choices {
-            metrics: metric_choices(state).await?,
-            goals: goal_choices(state).await?,
+            metrics: choices(state, Choice::Metrics).await?,
+            goals: choices(state, Choice::Goals).await?,
         }
     } else {
         Choices::default()

@@ -1,6 +1,8 @@
-//! Metrics: the JSON API (`api`), the screens (`pages`) and their routes.
+//! Metrics: the JSON API (`api`), the screens (`pages`), one metric's page (`metric`) and their
+//! routes.
 
 pub mod api;
+pub mod metric;
 pub mod pages;
 
 use crate::features::{DELETE, EDITOR, GET, POST, PUBLIC, PUT, VIEWER};
@@ -14,6 +16,7 @@ pub fn routes(state: &AppState) -> Routes {
         // visitor to sign in.
         .page(GET, "/", PUBLIC, crate::features::people::pages::root)
         .page(GET, crate::pages::METRICS_SCREEN, VIEWER, pages::metrics)
+        .page(GET, "/metrics/{id}", VIEWER, metric::metric_page)
         .page(GET, "/metrics/{id}/export", VIEWER, pages::metric_export)
         .page(GET, "/metrics/{id}/runs", VIEWER, pages::metric_runs)
         .page(POST, "/metrics/{id}/sync", EDITOR, pages::metric_sync)

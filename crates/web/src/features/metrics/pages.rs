@@ -54,7 +54,7 @@ struct RangeChoice {
     selected: bool,
 }
 
-fn verdict_class(v: metric::Verdict) -> &'static str {
+pub(super) fn verdict_class(v: metric::Verdict) -> &'static str {
     match v {
         metric::Verdict::Good => "good",
         metric::Verdict::Bad => "bad",
@@ -214,15 +214,34 @@ pub async fn metric_export(
     Ok(response)
 }
 
-struct RunRow {
-    started: String,
-    window: String,
-    status: &'static str,
-    requests: u32,
-    pages: u32,
-    rows: u64,
-    throttled: u32,
-    error: String,
+pub(super) struct RunRow {
+    pub(super) started: String,
+    pub(super) window: String,
+    pub(super) status: &'static str,
+    pub(super) requests: u32,
+    pub(super) pages: u32,
+    pub(super) rows: u64,
+    pub(super) throttled: u32,
+    pub(super) error: String,
+}
+
+/// The ledgers table of a metric's runs (its runs page and its metric page's tab).
+pub(super) fn run_rows(runs: &[store::SyncRun]) -> Vec<RunRow> {
+    runs.iter()
+        .map(|r| {
+            let ledger = metric_sync::RunLedger::from_json(&r.ledger).unwrap_or_default();
+            RunRow {
+                started: when(Some(r.started_ms)),
+                window: format!("{} → {}", when(Some(r.from_ms)), when(Some(r.to_ms))),
+                status: r.status.as_str(),
+                requests: ledger.requests,
+                pages: ledger.pages,
+                rows: ledger.rows_stored,
+                throttled: ledger.throttled,
+                error: r.error.clone().unwrap_or_default(),
+            }
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -240,23 +259,7 @@ pub async fn metric_runs(
     Path(id): Path<i64>,
 ) -> PageResult {
     let m = state.store().metric(MetricId(id)).await?;
-    let runs = state.store().sync_runs(Some(m.id), 50).await?;
-    let runs = runs
-        .iter()
-        .map(|r| {
-            let ledger = metric_sync::RunLedger::from_json(&r.ledger).unwrap_or_default();
-            RunRow {
-                started: when(Some(r.started_ms)),
-                window: format!("{} → {}", when(Some(r.from_ms)), when(Some(r.to_ms))),
-                status: r.status.as_str(),
-                requests: ledger.requests,
-                pages: ledger.pages,
-                rows: ledger.rows_stored,
-                throttled: ledger.throttled,
-                error: r.error.clone().unwrap_or_default(),
-            }
-        })
-        .collect();
+    let runs = run_rows(&state.store().sync_runs(Some(m.id), 50).await?);
     render(&RunsPage {
         nav: nav(&caller),
         active: "metrics",

@@ -163,6 +163,9 @@ pub struct AlertIn {
     pub enabled: bool,
     #[serde(default)]
     pub channels: Vec<i64>,
+    /// No channel on purpose: no one will be told when it fires.
+    #[serde(default)]
+    pub silent: bool,
 }
 
 fn yes() -> bool {
@@ -186,6 +189,7 @@ impl From<AlertIn> for app::AlertInput {
             spec: body.spec,
             enabled: body.enabled,
             channels: body.channels,
+            silent: body.silent,
         }
     }
 }

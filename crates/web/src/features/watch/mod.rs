@@ -15,26 +15,34 @@ pub fn routes(state: &AppState) -> Routes {
         .page(GET, "/goals", VIEWER, pages::goals)
         .page(POST, "/goals", EDITOR, pages::goal_create)
         .page(GET, "/goals/{id}", VIEWER, pages::goal_history)
-        .page(POST, "/goals/{id}/delete", EDITOR, pages::goal_delete)
+        .page(GET, "/goals/{id}/edit", EDITOR, pages::goal_edit)
+        .page(POST, "/goals/{id}/edit", EDITOR, pages::goal_update)
+        .page(POST, "/goals/{id}/delete", EDITOR, pages::delete)
         .page(GET, "/alerts", VIEWER, pages::alerts)
         .page(POST, "/alerts", EDITOR, pages::alert_create)
         // A back-test changes nothing: a Viewer may try a rule.
         .page(POST, "/alerts/backtest", VIEWER, pages::alert_backtest)
         .page(POST, "/alerts/sync", EDITOR, pages::alert_sync_create)
         .page(GET, "/alerts/{id}", VIEWER, pages::alert_history)
-        .page(POST, "/alerts/{id}/delete", EDITOR, pages::alert_delete)
+        .page(GET, "/alerts/{id}/edit", EDITOR, pages::alert_edit)
+        .page(POST, "/alerts/{id}/edit", EDITOR, pages::alert_update)
+        .page(POST, "/alerts/{id}/delete", EDITOR, pages::delete)
         .page(GET, "/scorecards", VIEWER, pages::scorecards)
         .page(POST, "/scorecards", EDITOR, pages::scorecard_create)
+        .page(GET, "/scorecards/{id}/edit", EDITOR, pages::scorecard_edit)
         .page(
             POST,
-            "/scorecards/{id}/delete",
+            "/scorecards/{id}/edit",
             EDITOR,
-            pages::scorecard_delete,
+            pages::scorecard_update,
         )
+        .page(POST, "/scorecards/{id}/delete", EDITOR, pages::delete)
         .page(GET, "/channels", VIEWER, pages::channels)
         .page(POST, "/channels", ADMIN, pages::channel_create)
+        .page(GET, "/channels/{id}/edit", ADMIN, pages::channel_edit)
+        .page(POST, "/channels/{id}/edit", ADMIN, pages::channel_update)
         .page(POST, "/channels/{id}/test", ADMIN, pages::channel_test)
-        .page(POST, "/channels/{id}/delete", ADMIN, pages::channel_delete)
+        .page(POST, "/channels/{id}/delete", ADMIN, pages::delete)
         .api(GET, "/goals", VIEWER, api::goals)
         .api(POST, "/goals", EDITOR, api::goal_create)
         .api(GET, "/goals/{id}", VIEWER, api::goal_get)

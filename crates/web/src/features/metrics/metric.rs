@@ -1,0 +1,295 @@
+//! One metric's page (`/metrics/{id}`), behind every metric name: its chart over a named range
+//! and interval with the previous period dashed beside it, the total and its change, the
+//! breakdown by dimension, how fresh its data is, and its sync ledgers on a tab. Numbers are in
+//! the metric's format; a range with no data says so.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use jiff::tz::TimeZone;
+use metric::range::{CompareTo, NamedRange};
+use metric::{Aggregation, Interval, MetricDefinition, Verdict};
+use serde::Deserialize;
+use store::{MetricId, Store};
+
+use super::pages::{RunRow, run_rows};
+use crate::auth::Caller;
+use crate::error::WebError;
+use crate::features::boards::compute::bounded_interval;
+use crate::pages::{Nav, PageResult, nav, render};
+use crate::state::AppState;
+use crate::views;
+
+/// The range a metric page opens on.
+const DEFAULT_RANGE: NamedRange = NamedRange::LastN(30, metric::range::LastUnit::Days);
+/// How many dimension values the breakdown names before "other".
+const TOP: usize = 10;
+
+#[derive(Deserialize, Default)]
+pub struct MetricQuery {
+    range: Option<String>,
+    interval: Option<String>,
+    tab: Option<String>,
+}
+
+pub struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "metric.html")]
+struct MetricPage {
+    nav: Option<Nav>,
+    active: &'static str,
+    id: i64,
+    name: String,
+    summary: Option<String>,
+    ledgers: bool,
+    ranges: Vec<Choice>,
+    intervals: Vec<Choice>,
+    /// Why the range or interval asked for was not used.
+    notice: Option<String>,
+    range_text: String,
+    /// The aggregation over the range, in the metric's format; none when there is no data.
+    total: Option<String>,
+    /// The stored value behind `total`, for scripts and tests.
+    raw_total: String,
+    previous: Option<String>,
+    change: Option<String>,
+    verdict: &'static str,
+    aggregation: &'static str,
+    chart: Option<String>,
+    /// Dimension value, its value formatted, its share of the total.
+    breakdown: Vec<(String, String)>,
+    state: &'static str,
+    reason: Option<String>,
+    last_sync: String,
+    runs: Vec<RunRow>,
+    definition_error: Option<String>,
+}
+
+fn utc_range_text(r: &metric::TimeRange) -> String {
+    format!(
+        "{} – {}",
+        views::when(Some(r.start.as_millisecond())),
+        views::when(Some(r.end.as_millisecond()))
+    )
+}
+
+pub async fn metric_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<MetricQuery>,
+) -> PageResult {
+    let m = state.store().metric(MetricId(id)).await?;
+    let now = state.clock().now();
+    let zone = TimeZone::UTC;
+    let mut notice = None;
+    let named = match q.range.as_deref().filter(|r| !r.is_empty()) {
+        None => DEFAULT_RANGE,
+        Some(text) => text.parse::<NamedRange>().unwrap_or_else(|e| {
+            notice = Some(format!("{e}: showing {}", DEFAULT_RANGE.label()));
+            DEFAULT_RANGE
+        }),
+    };
+    let resolved = named
+        .resolve_with(CompareTo::PreviousPeriod, now, &zone)
+        .map_err(|e| WebError::invalid("range", e.to_string()))?;
+    let asked = q
+        .interval
+        .as_deref()
+        .filter(|i| !i.is_empty())
+        .and_then(|i| serde_json::from_value::<Interval>(serde_json::json!(i)).ok())
+        .unwrap_or_else(|| named.natural_interval());
+    let interval =
+        bounded_interval(asked, &resolved.current).map_err(|e| WebError::invalid("interval", e))?;
+    if interval != asked {
+        notice = Some(format!(
+            "{} points would be too many for this range: shown by {}",
+            interval_word(asked),
+            interval_word(interval)
+        ));
+    }
+
+    let runs = state.store().sync_runs(Some(m.id), 50).await?;
+    let sync = views::sync_state(&runs, now.as_millisecond());
+    let definition = MetricDefinition::from_json(&m.definition);
+    let (aggregation, format, favourable, summary, definition_error) = match &definition {
+        Ok(d) => (
+            d.description.aggregation,
+            d.description.format.clone(),
+            d.description.favourable,
+            d.description.summary.clone(),
+            None,
+        ),
+        Err(e) => (
+            Aggregation::Sum,
+            charts::format::plain(),
+            metric::Trend::Up,
+            None,
+            Some(format!("its definition does not read: {e}")),
+        ),
+    };
+    let from_ms = resolved
+        .previous
+        .map(|p| p.start)
+        .unwrap_or(resolved.current.start)
+        .as_millisecond();
+    let buckets = metric_sync::buckets(
+        state.store().as_ref(),
+        m.id,
+        from_ms,
+        resolved.current.end.as_millisecond(),
+    )
+    .await?;
+    let query = |range: metric::TimeRange| metric::Query {
+        range,
+        interval,
+        aggregation,
+        zone: zone.clone(),
+        top: TOP,
+    };
+    // A sum over no stored hour is 0 to the query; with nothing stored in the range the page
+    // says there is no data rather than show a 0 it never read.
+    let stored_in = |r: &metric::TimeRange| {
+        let (from, to) = (r.start.as_millisecond(), r.end.as_millisecond());
+        buckets.iter().any(|b| from <= b.hour && b.hour < to)
+    };
+    let has_data = stored_in(&resolved.current);
+    let previous_has_data = resolved.previous.as_ref().is_some_and(stored_in);
+    let current = metric::query(&buckets, &query(resolved.current))
+        .map_err(|e| WebError::invalid("range", e.to_string()))?;
+    let previous = match resolved.previous {
+        Some(p) => Some(
+            metric::query(&buckets, &query(p))
+                .map_err(|e| WebError::invalid("range", e.to_string()))?,
+        ),
+        None => None,
+    };
+    let total = current.total.filter(|_| has_data);
+    let prev_total = previous
+        .as_ref()
+        .and_then(|p| p.total)
+        .filter(|_| previous_has_data);
+    let (change, verdict) = match (total, prev_total) {
+        (Some(c), Some(p)) if p != 0.0 => {
+            let pct = (c - p) / p.abs() * 100.0;
+            let good = match favourable {
+                metric::Trend::Up => c > p,
+                metric::Trend::Down => c < p,
+            };
+            let v = if c == p {
+                Verdict::Unchanged
+            } else if good {
+                Verdict::Good
+            } else {
+                Verdict::Bad
+            };
+            (Some(charts::format_change(pct)), v)
+        }
+        _ => (None, Verdict::Unknown),
+    };
+    let chart = has_data.then(|| {
+        let starts: Vec<jiff::Timestamp> = current.series.iter().map(|p| p.start).collect();
+        let series = [charts::Series {
+            name: m.name.clone(),
+            values: current.series.iter().map(|p| p.value).collect(),
+        }];
+        let earlier = previous.as_ref().filter(|_| previous_has_data).map(|p| {
+            [charts::Series {
+                name: m.name.clone(),
+                values: p.series.iter().map(|p| p.value).collect(),
+            }]
+        });
+        charts::line(&charts::TimeChart {
+            starts: &starts,
+            interval,
+            zone: &zone,
+            series: &series,
+            comparison: earlier.as_ref().map(|s| charts::Comparison {
+                label: "previous period",
+                series: s,
+            }),
+            format: &format,
+            // Drawn for a phone's width and scaled up on wider screens, so its labels stay
+            // readable on both.
+            width: 800,
+            height: 300,
+            theme: charts::Theme::Css,
+        })
+    });
+    let mut breakdown: Vec<(String, String)> = current
+        .breakdown
+        .iter()
+        .filter(|s| s.dimension.is_some())
+        .map(|s| {
+            (
+                s.dimension.clone().unwrap_or_default(),
+                charts::format_full(s.value, &format),
+            )
+        })
+        .collect();
+    if !breakdown.is_empty()
+        && let Some(other) = current.other
+    {
+        breakdown.push(("Other".to_owned(), charts::format_full(other, &format)));
+    }
+
+    let ranges = NamedRange::presets()
+        .into_iter()
+        .map(|r| Choice {
+            value: r.to_string(),
+            label: r.label(),
+            selected: r == named,
+        })
+        .collect();
+    let intervals = Interval::ALL
+        .into_iter()
+        .map(|i| Choice {
+            value: serde_json::to_value(i)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            label: interval_word(i).to_owned(),
+            selected: i == interval,
+        })
+        .collect();
+    render(&MetricPage {
+        nav: nav(&caller),
+        active: "metrics",
+        id: m.id.0,
+        name: m.name.clone(),
+        summary,
+        ledgers: q.tab.as_deref() == Some("ledgers"),
+        ranges,
+        intervals,
+        notice,
+        range_text: format!("{}: {}", named.label(), utc_range_text(&resolved.current)),
+        total: total.map(|v| charts::format_full(Some(v), &format)),
+        raw_total: total.map(|v| v.to_string()).unwrap_or_default(),
+        previous: prev_total.map(|v| charts::format_full(Some(v), &format)),
+        change,
+        verdict: super::pages::verdict_class(verdict),
+        aggregation: watch::describe::aggregation(aggregation),
+        chart,
+        breakdown,
+        state: sync.state,
+        reason: sync.reason,
+        last_sync: views::when(sync.last_sync_ms),
+        runs: run_rows(&runs),
+        definition_error,
+    })
+}
+
+fn interval_word(i: Interval) -> &'static str {
+    match i {
+        Interval::Hour => "hour",
+        Interval::Day => "day",
+        Interval::Week => "week",
+        Interval::Month => "month",
+        Interval::Quarter => "quarter",
+        Interval::Year => "year",
+    }
+}

@@ -1,0 +1,679 @@
+//! The Alerts screen (list, new and edit form, back-test, built-in sync alerts) and one alert's
+//! history.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use jiff::{SignedDuration, Timestamp};
+use store::{AlertId, AlertRow, MetricId, Store, WatchStore};
+use watch::alert::{AlertRule, BuiltinAlert, Condition, EvalRange};
+use watch::{AlertSpec, Zone, describe};
+
+use super::{
+    AGGREGATIONS, Choice, Fields, FormError, MetricList, Opt, PageResult, Refusal, choices, code,
+    form_action, opts, parse_enum, refused, ticks, value, when,
+};
+use crate::accounts::Role;
+use crate::auth::Caller;
+use crate::error::WebError;
+use crate::pages::{Flash, Nav, nav, render, with_flash};
+use crate::state::AppState;
+
+pub struct AlertLine {
+    id: i64,
+    name: String,
+    metric_id: i64,
+    metric: String,
+    rule: String,
+    /// The channels' names, or that no one is told.
+    tells: String,
+    phase: String,
+    phase_code: String,
+    enabled: bool,
+}
+
+/// The alert form as typed, or as stored when editing. A built-in sync alert keeps its kind
+/// (`builtin`): its form changes the name, the hours of a staleness alert and the channels.
+pub struct AlertForm {
+    editing: Option<i64>,
+    builtin: Option<BuiltinAlert>,
+    name: String,
+    metric: i64,
+    aggregation: String,
+    dimension: String,
+    condition: String,
+    value: String,
+    range: String,
+    cooldown_hours: String,
+    stale_hours: String,
+    channels: Vec<i64>,
+    silent: bool,
+    enabled: bool,
+    refused: Option<FormError>,
+}
+
+impl Default for AlertForm {
+    fn default() -> Self {
+        AlertForm {
+            editing: None,
+            builtin: None,
+            name: String::new(),
+            metric: 0,
+            aggregation: "sum".into(),
+            dimension: String::new(),
+            condition: "above".into(),
+            value: String::new(),
+            range: "last_hour".into(),
+            cooldown_hours: "6".into(),
+            stale_hours: String::new(),
+            channels: Vec::new(),
+            silent: false,
+            enabled: true,
+            refused: None,
+        }
+    }
+}
+
+impl Refusal for AlertForm {
+    fn refusal(&self) -> Option<&FormError> {
+        self.refused.as_ref()
+    }
+}
+
+/// Hours as a form shows them: whole hours without decimals.
+fn hours(ms: i64) -> String {
+    let h = ms as f64 / 3_600_000.0;
+    format!("{h}")
+}
+
+impl AlertForm {
+    fn posted(f: &Fields, editing: Option<i64>) -> AlertForm {
+        let builtin = match f.get("builtin").as_str() {
+            "sync_failed" => Some(BuiltinAlert::SyncFailed),
+            "page_cap" => Some(BuiltinAlert::PageCap),
+            // The hours are read from their field when the form is saved.
+            "stale" => Some(BuiltinAlert::Stale { after_ms: 0 }),
+            _ => None,
+        };
+        AlertForm {
+            editing,
+            builtin,
+            name: f.get("name"),
+            metric: f.get("metric").parse().unwrap_or(0),
+            aggregation: f.get("aggregation"),
+            dimension: f.get("dimension"),
+            condition: f.get("condition"),
+            value: f.get("value"),
+            range: f.get("range"),
+            cooldown_hours: f.get("cooldown_hours"),
+            stale_hours: f.get("stale_hours"),
+            channels: f.ids("channel"),
+            silent: f.on("silent"),
+            // A box left unticked is absent from the post: "paused" keeps a bare post enabled.
+            enabled: !f.on("paused"),
+            refused: None,
+        }
+    }
+
+    fn stored(a: &AlertRow) -> AlertForm {
+        let mut form = AlertForm {
+            editing: Some(a.id.0),
+            name: a.name.clone(),
+            metric: a.metric_id.0,
+            channels: a.channels.iter().map(|c| c.0).collect(),
+            silent: a.channels.is_empty(),
+            enabled: a.enabled,
+            ..AlertForm::default()
+        };
+        match &a.spec {
+            AlertSpec::Value { rule, .. } => {
+                let (condition, v) = match rule.condition {
+                    Condition::Above { threshold } => ("above", threshold),
+                    Condition::Below { threshold } => ("below", threshold),
+                    Condition::ChangedByPercent { percent } => ("changed_by_percent", percent),
+                    Condition::ChangedBy { amount } => ("changed_by", amount),
+                };
+                form.aggregation = code(&rule.aggregation);
+                form.dimension = rule.dimension.clone().unwrap_or_default();
+                form.condition = condition.to_owned();
+                form.value = v.to_string();
+                form.range = code(&rule.range);
+                form.cooldown_hours = hours(i64::try_from(rule.cooldown.as_millis()).unwrap_or(0));
+            }
+            AlertSpec::Sync { builtin } => {
+                form.builtin = Some(*builtin);
+                if let BuiltinAlert::Stale { after_ms } = builtin {
+                    form.stale_hours = hours(*after_ms);
+                }
+            }
+        }
+        form
+    }
+
+    fn action(&self) -> String {
+        form_action("/alerts", self.editing)
+    }
+
+    /// The kind of a built-in sync alert being edited, kept in a hidden field.
+    fn builtin_code(&self) -> &'static str {
+        match self.builtin {
+            Some(BuiltinAlert::SyncFailed) => "sync_failed",
+            Some(BuiltinAlert::PageCap) => "page_cap",
+            Some(BuiltinAlert::Stale { .. }) => "stale",
+            None => "",
+        }
+    }
+
+    fn builtin_words(&self) -> String {
+        self.builtin.map(describe::builtin_rule).unwrap_or_default()
+    }
+
+    fn is_stale(&self) -> bool {
+        matches!(self.builtin, Some(BuiltinAlert::Stale { .. }))
+    }
+
+    fn aggregations(&self) -> Vec<Opt> {
+        opts(&AGGREGATIONS, &self.aggregation)
+    }
+
+    fn conditions(&self) -> Vec<Opt> {
+        opts(
+            &[
+                ("above", "is above"),
+                ("below", "is below"),
+                (
+                    "changed_by_percent",
+                    "changed by more than N % against the previous range",
+                ),
+                (
+                    "changed_by",
+                    "changed by more than N against the previous range",
+                ),
+            ],
+            &self.condition,
+        )
+    }
+
+    fn ranges(&self) -> Vec<Opt> {
+        EvalRange::ALL
+            .iter()
+            .map(|r| {
+                let value = code(r);
+                Opt {
+                    selected: value == self.range,
+                    value,
+                    label: r.label().to_owned(),
+                }
+            })
+            .collect()
+    }
+
+    fn rule(&self) -> Result<AlertRule, WebError> {
+        let v = self
+            .value
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| WebError::invalid("value", "the value must be a number"))?;
+        let condition = match self.condition.as_str() {
+            "above" => Condition::Above { threshold: v },
+            "below" => Condition::Below { threshold: v },
+            "changed_by_percent" => Condition::ChangedByPercent { percent: v },
+            "changed_by" => Condition::ChangedBy { amount: v },
+            other => {
+                return Err(WebError::invalid(
+                    "condition",
+                    format!("'{other}' is not a condition"),
+                ));
+            }
+        };
+        let hours = self
+            .cooldown_hours
+            .parse::<f64>()
+            .ok()
+            .filter(|h| h.is_finite() && *h >= 0.0)
+            .ok_or_else(|| {
+                WebError::invalid(
+                    "cooldown_hours",
+                    "the cool-down is a number of hours, 0 or more",
+                )
+            })?
+            .min(24.0 * 365.0);
+        Ok(AlertRule {
+            aggregation: parse_enum("aggregation", &self.aggregation)?,
+            dimension: Some(self.dimension.clone()).filter(|d| !d.is_empty()),
+            condition,
+            range: parse_enum::<EvalRange>("range", &self.range)?,
+            cooldown: SignedDuration::from_secs_f64(hours * 3600.0),
+        })
+    }
+
+    fn spec(&self) -> Result<AlertSpec, WebError> {
+        Ok(match self.builtin {
+            None => AlertSpec::Value {
+                rule: self.rule()?,
+                zone: Zone::utc(),
+            },
+            Some(BuiltinAlert::Stale { .. }) => AlertSpec::Sync {
+                builtin: BuiltinAlert::Stale {
+                    after_ms: stale_ms(&self.stale_hours)?,
+                },
+            },
+            Some(b) => AlertSpec::Sync { builtin: b },
+        })
+    }
+
+    fn input(&self) -> Result<app::AlertInput, WebError> {
+        if self.metric == 0 {
+            return Err(WebError::invalid("metric", "pick a metric"));
+        }
+        Ok(app::AlertInput {
+            name: self.name.clone(),
+            metric_id: self.metric,
+            spec: self.spec()?,
+            enabled: self.enabled,
+            channels: self.channels.clone(),
+            silent: self.silent,
+        })
+    }
+}
+
+/// A staleness limit in hours, as the sync alerts' forms take it.
+fn stale_ms(hours: &str) -> Result<i64, WebError> {
+    let h = hours.parse::<f64>().unwrap_or(f64::NAN);
+    if !(h > 0.0 && h <= 24.0 * 90.0) {
+        return Err(WebError::invalid(
+            "stale_hours",
+            "stale after 1 to 2160 hours",
+        ));
+    }
+    Ok((h * 3_600_000.0) as i64)
+}
+
+#[derive(Template)]
+#[template(path = "alerts.html")]
+struct AlertsPage {
+    nav: Option<Nav>,
+    active: &'static str,
+    csrf: String,
+    can_edit: bool,
+    flash: Option<String>,
+    flash_kind: &'static str,
+    alerts: Vec<AlertLine>,
+    metrics: Vec<(i64, String)>,
+    /// Every channel: id, name, ticked on the form.
+    channels: Vec<(i64, String, bool)>,
+    /// The form as last submitted (kept after a back-test or a refusal).
+    form: AlertForm,
+    backtest: Option<String>,
+    backtest_firings: Vec<(String, String, String)>,
+}
+
+/// A back-test's summary and its firings (when, value, resolved).
+type Backtested = (String, Vec<(String, String, String)>);
+
+async fn alerts_page(
+    state: &AppState,
+    caller: &Caller,
+    q: Flash,
+    form: AlertForm,
+    backtest: Option<Backtested>,
+) -> PageResult {
+    let metrics = MetricList::load(state).await?;
+    let channel_names = choices(state, Choice::Channels).await?;
+    let alerts = state
+        .store()
+        .list_alerts()
+        .await?
+        .into_iter()
+        .map(|a| {
+            let format = metrics.format(a.metric_id.0);
+            let tells: Vec<String> = a
+                .channels
+                .iter()
+                .filter_map(|c| channel_names.iter().find(|n| n.0 == c.0))
+                .map(|n| n.1.clone())
+                .collect();
+            AlertLine {
+                id: a.id.0,
+                metric_id: a.metric_id.0,
+                metric: metrics.name(a.metric_id.0),
+                rule: describe::rule(&a.spec, &|v| value(Some(v), &format)),
+                tells: if tells.is_empty() {
+                    "No one is told".to_owned()
+                } else {
+                    tells.join(", ")
+                },
+                phase: describe::phase(a.state.phase).to_owned(),
+                phase_code: code(&a.state.phase),
+                enabled: a.enabled,
+                name: a.name,
+            }
+        })
+        .collect();
+    let (flash, flash_kind) = q.split();
+    let (bt, firings) = backtest
+        .map(|(a, b)| (Some(a), b))
+        .unwrap_or((None, Vec::new()));
+    render(&AlertsPage {
+        nav: nav(caller),
+        active: "alerts",
+        csrf: caller.csrf().to_owned(),
+        can_edit: caller.user.role >= Role::Editor,
+        flash,
+        flash_kind,
+        alerts,
+        metrics: metrics.choices(),
+        channels: ticks(&channel_names, &form.channels),
+        form,
+        backtest: bt,
+        backtest_firings: firings,
+    })
+}
+
+pub async fn alerts(State(state): State<AppState>, caller: Caller, q: Flash) -> PageResult {
+    alerts_page(&state, &caller, q, AlertForm::default(), None).await
+}
+
+/// The Alerts screen with one alert's form pre-filled.
+pub async fn alert_edit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let a = state.store().alert(AlertId(id)).await?;
+    alerts_page(
+        &state,
+        &caller,
+        Flash::default(),
+        AlertForm::stored(&a),
+        None,
+    )
+    .await
+}
+
+/// The form's "Back-test" button: the same page with how often the rule would have fired over
+/// the metric's last 30 days of stored hours.
+pub async fn alert_backtest(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> PageResult {
+    let f = Fields::parse(&body);
+    let editing = f.get("editing").parse().ok();
+    let mut form = AlertForm::posted(&f, editing);
+    let outcome = async {
+        let rule = form.rule()?;
+        let metric = state.store().metric(MetricId(f.id("metric")?)).await?;
+        let all = app::evaluate::buckets(
+            state.store().as_ref(),
+            metric.id,
+            i64::MIN / 2,
+            i64::MAX / 2,
+        )
+        .await?;
+        let to = all
+            .iter()
+            .map(|b| b.hour + 3_600_000)
+            .max()
+            .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+            .unwrap_or_else(|| state.clock().now());
+        let from = to
+            .checked_sub(SignedDuration::from_hours(24 * 30))
+            .unwrap_or(to);
+        let report = watch::backtest(
+            &rule,
+            &all,
+            from,
+            to,
+            SignedDuration::from_hours(1),
+            &jiff::tz::TimeZone::UTC,
+        )
+        .map_err(|e| WebError::invalid("rule", e.to_string()))?;
+        Ok::<_, WebError>((report, app::evaluate::number_format(&metric.definition)))
+    }
+    .await;
+    match outcome {
+        Ok((r, format)) => {
+            let summary = format!(
+                "Over {} hourly evaluations up to {}, this alert would have fired {} times ({} breaches kept quiet by the cool-down).",
+                r.evaluations,
+                r.to.strftime("%Y-%m-%d %H:%M UTC"),
+                r.firings.len(),
+                r.suppressed
+            );
+            let firings = r
+                .firings
+                .iter()
+                .map(|x| {
+                    (
+                        x.at.strftime("%Y-%m-%d %H:%M").to_string(),
+                        value(x.current, &format),
+                        x.resolved_at
+                            .map(|t| t.strftime("%Y-%m-%d %H:%M").to_string())
+                            .unwrap_or_else(|| "still firing".into()),
+                    )
+                })
+                .collect();
+            alerts_page(
+                &state,
+                &caller,
+                Flash::default(),
+                form,
+                Some((summary, firings)),
+            )
+            .await
+        }
+        Err(e) => {
+            form.refused = Some(FormError::of(&e));
+            refused(alerts_page(&state, &caller, Flash::default(), form, None).await)
+        }
+    }
+}
+
+async fn save(state: &AppState, caller: &Caller, editing: Option<i64>, body: &Bytes) -> PageResult {
+    let mut form = AlertForm::posted(&Fields::parse(body), editing);
+    let saved = match form.input() {
+        Ok(input) => match editing {
+            Some(id) => state.app().update_alert(AlertId(id), input).await,
+            None => state.app().create_alert(input).await,
+        }
+        .map_err(WebError::from),
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(a) => Ok(with_flash(
+            "/alerts",
+            true,
+            &format!("Saved the alert {}.", a.name),
+        )),
+        Err(e) => {
+            form.refused = Some(FormError::of(&e));
+            refused(alerts_page(state, caller, Flash::default(), form, None).await)
+        }
+    }
+}
+
+pub async fn alert_create(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> PageResult {
+    save(&state, &caller, None, &body).await
+}
+
+pub async fn alert_update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> PageResult {
+    state.store().alert(AlertId(id)).await?;
+    save(&state, &caller, Some(id), &body).await
+}
+
+/// The built-in sync alerts of one metric, or of every metric in use (`metric` = `all`): a
+/// failed sync, no successful sync for N hours, a sync stopped at the page cap. Alerts that
+/// already exist under the same name are left as they are.
+pub async fn alert_sync_create(
+    State(state): State<AppState>,
+    _caller: Caller,
+    body: Bytes,
+) -> PageResult {
+    let f = Fields::parse(&body);
+    let made = async {
+        let metrics = state.store().list_metrics().await?;
+        let chosen: Vec<&store::StoredMetric> = match f.get("metric").as_str() {
+            "all" => metrics.iter().filter(|m| m.in_use()).collect(),
+            _ => {
+                let id = f.id("metric")?;
+                let m = metrics
+                    .iter()
+                    .find(|m| m.id.0 == id)
+                    .ok_or_else(|| WebError::invalid("metric", format!("no metric {id}")))?;
+                vec![m]
+            }
+        };
+        let mut kinds = Vec::new();
+        if f.on("failed") {
+            kinds.push(("sync failed", BuiltinAlert::SyncFailed));
+        }
+        if f.on("stale") {
+            kinds.push((
+                "stale",
+                BuiltinAlert::Stale {
+                    after_ms: stale_ms(&f.get("stale_hours"))?,
+                },
+            ));
+        }
+        if f.on("page_cap") {
+            kinds.push(("hit the page cap", BuiltinAlert::PageCap));
+        }
+        if kinds.is_empty() {
+            return Err(WebError::invalid(
+                "failed",
+                "tick at least one kind of alert",
+            ));
+        }
+        let existing: Vec<String> = state
+            .store()
+            .list_alerts()
+            .await?
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
+        let channels = f.ids("channel");
+        let mut created = 0;
+        for m in &chosen {
+            for (what, builtin) in &kinds {
+                let name = sync_alert_name(&m.name, what);
+                if existing.contains(&name) {
+                    continue;
+                }
+                let input = app::AlertInput {
+                    name,
+                    metric_id: m.id.0,
+                    spec: AlertSpec::Sync { builtin: *builtin },
+                    enabled: true,
+                    channels: channels.clone(),
+                    silent: f.on("silent"),
+                };
+                state.app().create_alert(input).await?;
+                created += 1;
+            }
+        }
+        Ok(created)
+    }
+    .await;
+    Ok(match made {
+        Ok(0) => with_flash("/alerts", true, "Those sync alerts exist already."),
+        Ok(n) => with_flash("/alerts", true, &format!("Added {n} sync alerts.")),
+        Err(e) => with_flash("/alerts", false, &e.to_string()),
+    })
+}
+
+/// "METRIC: what", the metric's name shortened so the whole keeps within the one name rule.
+fn sync_alert_name(metric: &str, what: &str) -> String {
+    let room = app::Name::MAX.saturating_sub(what.chars().count() + 2);
+    let metric: String = metric.chars().take(room).collect();
+    format!("{}: {what}", metric.trim_end())
+}
+
+#[derive(Template)]
+#[template(path = "alert_history.html")]
+struct AlertHistoryPage {
+    nav: Option<Nav>,
+    active: &'static str,
+    name: String,
+    rule: String,
+    /// When, event code, event in words, value, previous, message.
+    events: Vec<(String, String, String, String, String, String)>,
+    /// Queued, state code, state in words, attempts, last error.
+    deliveries: Vec<(String, String, String, String, String)>,
+}
+
+/// A stored code as a word that starts a table cell: "fired" → "Fired".
+fn capitalised(code: &str) -> String {
+    let mut c = code.chars();
+    match c.next() {
+        Some(first) => first
+            .to_uppercase()
+            .chain(c)
+            .collect::<String>()
+            .replace('_', " "),
+        None => String::new(),
+    }
+}
+
+pub async fn alert_history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let a = state.store().alert(AlertId(id)).await?;
+    let format = match state.store().metric(a.metric_id).await {
+        Ok(m) => app::evaluate::number_format(&m.definition),
+        Err(_) => charts::format::plain(),
+    };
+    let events = state
+        .store()
+        .alert_events(a.id, 100)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let kind = code(&e.event.kind);
+            (
+                when(e.event.at_ms),
+                kind.clone(),
+                capitalised(&kind),
+                value(e.event.current, &format),
+                value(e.event.previous, &format),
+                e.event.message,
+            )
+        })
+        .collect();
+    let deliveries = state
+        .store()
+        .deliveries(Some(store::DeliverySource::Alert(a.id)), 100)
+        .await?
+        .into_iter()
+        .map(|d| {
+            let st = code(&d.state);
+            (
+                when(d.created_ms),
+                st.clone(),
+                capitalised(&st),
+                d.attempts.to_string(),
+                d.last_error.unwrap_or_default(),
+            )
+        })
+        .collect();
+    render(&AlertHistoryPage {
+        nav: nav(&caller),
+        active: "alerts",
+        rule: describe::rule(&a.spec, &|v| value(Some(v), &format)),
+        name: a.name,
+        events,
+        deliveries,
+    })
+}

@@ -1,0 +1,308 @@
+//! The Channels screen: the list, the form that creates or changes one, and its test button.
+//! A stored secret is never put back into a page: the edit form leaves it blank, and blank
+//! keeps it.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use store::{ChannelId, ChannelRow, WatchStore};
+use watch::{ChannelConfig, SmtpTls};
+
+use super::{
+    Fields, FormError, Opt, PageResult, Refusal, code, form_action, opts, parse_enum, refused,
+};
+use crate::accounts::Role;
+use crate::auth::Caller;
+use crate::error::WebError;
+use crate::pages::{Flash, Nav, nav, render, with_flash};
+use crate::state::AppState;
+
+/// The channel form as typed, or as stored when editing, without its secret.
+pub struct ChannelForm {
+    editing: Option<i64>,
+    /// The channel being changed has a stored secret.
+    has_secret: bool,
+    name: String,
+    kind: String,
+    host: String,
+    port: String,
+    tls: String,
+    username: String,
+    from: String,
+    to: String,
+    url: String,
+    clear_secret: bool,
+    refused: Option<FormError>,
+}
+
+impl Default for ChannelForm {
+    fn default() -> Self {
+        ChannelForm {
+            editing: None,
+            has_secret: false,
+            name: String::new(),
+            kind: "email".into(),
+            host: String::new(),
+            port: "465".into(),
+            tls: "implicit".into(),
+            username: String::new(),
+            from: String::new(),
+            to: String::new(),
+            url: String::new(),
+            clear_secret: false,
+            refused: None,
+        }
+    }
+}
+
+impl Refusal for ChannelForm {
+    fn refusal(&self) -> Option<&FormError> {
+        self.refused.as_ref()
+    }
+}
+
+impl ChannelForm {
+    fn posted(f: &Fields, editing: Option<&ChannelRow>) -> ChannelForm {
+        ChannelForm {
+            editing: editing.map(|c| c.id.0),
+            has_secret: editing.is_some_and(|c| c.secret.is_some()),
+            name: f.get("name"),
+            kind: f.get("kind"),
+            host: f.get("host"),
+            port: f.get("port"),
+            tls: f.get("tls"),
+            username: f.get("username"),
+            from: f.get("from"),
+            to: f.get("to"),
+            url: f.get("url"),
+            clear_secret: f.on("clear_secret"),
+            refused: None,
+        }
+    }
+
+    fn stored(c: &ChannelRow, role: Role) -> ChannelForm {
+        let mut form = ChannelForm {
+            editing: Some(c.id.0),
+            has_secret: c.secret.is_some(),
+            name: c.name.clone(),
+            kind: c.config.kind().to_owned(),
+            ..ChannelForm::default()
+        };
+        match super::super::api::visible_config(&c.config, role) {
+            ChannelConfig::Email {
+                host,
+                port,
+                tls,
+                username,
+                from,
+                to,
+            } => {
+                form.host = host;
+                form.port = port.to_string();
+                form.tls = code(&tls);
+                form.username = username.unwrap_or_default();
+                form.from = from;
+                form.to = to.join(", ");
+            }
+            ChannelConfig::Slack => {}
+            ChannelConfig::Webhook { url } => form.url = url,
+        }
+        form
+    }
+
+    fn action(&self) -> String {
+        form_action("/channels", self.editing)
+    }
+
+    fn kinds(&self) -> Vec<Opt> {
+        opts(
+            &[
+                ("email", "Email (SMTP)"),
+                ("slack", "Slack incoming webhook"),
+                ("webhook", "Webhook (signed JSON)"),
+            ],
+            &self.kind,
+        )
+    }
+
+    fn tls_modes(&self) -> Vec<Opt> {
+        opts(
+            &[
+                ("implicit", "TLS (port 465)"),
+                ("start_tls", "STARTTLS (port 587)"),
+                ("none", "None (a relay on this machine only)"),
+            ],
+            &self.tls,
+        )
+    }
+
+    fn input(&self, secret: String) -> Result<app::ChannelInput, WebError> {
+        let config = match self.kind.as_str() {
+            "email" => ChannelConfig::Email {
+                host: self.host.clone(),
+                port: self
+                    .port
+                    .parse()
+                    .map_err(|_| WebError::invalid("port", "a port number"))?,
+                tls: parse_enum::<SmtpTls>("tls", &self.tls)?,
+                username: Some(self.username.clone()).filter(|u| !u.is_empty()),
+                from: self.from.clone(),
+                to: self
+                    .to
+                    .split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect(),
+            },
+            "slack" => ChannelConfig::Slack,
+            _ => ChannelConfig::Webhook {
+                url: self.url.clone(),
+            },
+        };
+        Ok(app::ChannelInput {
+            name: self.name.clone(),
+            config,
+            secret: Some(domain::Secret::new(secret)),
+            clear_secret: self.clear_secret,
+        })
+    }
+}
+
+/// One row of the list: id, name, kind, where it delivers, has a secret.
+type ChannelLine = (i64, String, &'static str, String, bool);
+
+#[derive(Template)]
+#[template(path = "channels.html")]
+struct ChannelsPage {
+    nav: Option<Nav>,
+    active: &'static str,
+    csrf: String,
+    is_admin: bool,
+    flash: Option<String>,
+    flash_kind: &'static str,
+    channels: Vec<ChannelLine>,
+    form: ChannelForm,
+}
+
+async fn channels_page(
+    state: &AppState,
+    caller: &Caller,
+    q: Flash,
+    form: ChannelForm,
+) -> PageResult {
+    let list = state
+        .store()
+        .list_channels()
+        .await?
+        .into_iter()
+        .map(|c| {
+            let target = match super::super::api::visible_config(&c.config, caller.user.role) {
+                ChannelConfig::Email { host, port, to, .. } => {
+                    format!("{} via {host}:{port}", to.join(", "))
+                }
+                ChannelConfig::Slack => "Slack incoming webhook".to_owned(),
+                ChannelConfig::Webhook { url } => url,
+            };
+            (c.id.0, c.name, c.config.kind(), target, c.secret.is_some())
+        })
+        .collect();
+    let (flash, flash_kind) = q.split();
+    render(&ChannelsPage {
+        nav: nav(caller),
+        active: "channels",
+        csrf: caller.csrf().to_owned(),
+        is_admin: caller.user.role >= Role::Admin,
+        flash,
+        flash_kind,
+        channels: list,
+        form,
+    })
+}
+
+pub async fn channels(State(state): State<AppState>, caller: Caller, q: Flash) -> PageResult {
+    channels_page(&state, &caller, q, ChannelForm::default()).await
+}
+
+/// The Channels screen with one channel's form pre-filled, its secret left blank.
+pub async fn channel_edit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let c = state.store().channel(ChannelId(id)).await?;
+    let form = ChannelForm::stored(&c, caller.user.role);
+    channels_page(&state, &caller, Flash::default(), form).await
+}
+
+async fn save(
+    state: &AppState,
+    caller: &Caller,
+    before: Option<ChannelRow>,
+    body: &Bytes,
+) -> PageResult {
+    let f = Fields::parse(body);
+    let mut form = ChannelForm::posted(&f, before.as_ref());
+    let saved = match form.input(f.get("secret")) {
+        Ok(input) => match &before {
+            Some(c) => state.app().update_channel(c.id, input).await,
+            None => state.app().create_channel(input).await,
+        }
+        .map_err(WebError::from),
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(c) => Ok(with_flash(
+            "/channels",
+            true,
+            &format!("Saved the channel {}.", c.name),
+        )),
+        Err(e) => {
+            form.refused = Some(FormError::of(&e));
+            refused(channels_page(state, caller, Flash::default(), form).await)
+        }
+    }
+}
+
+pub async fn channel_create(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> PageResult {
+    save(&state, &caller, None, &body).await
+}
+
+pub async fn channel_update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> PageResult {
+    let before = state.store().channel(ChannelId(id)).await?;
+    save(&state, &caller, Some(before), &body).await
+}
+
+pub async fn channel_test(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let c = state.store().channel(ChannelId(id)).await?;
+    let r = super::super::api::send_test(&state, &c).await?;
+    Ok(if r["sent"] == true {
+        with_flash(
+            "/channels",
+            true,
+            &format!("Sent a test message through {}.", c.name),
+        )
+    } else {
+        with_flash(
+            "/channels",
+            false,
+            &format!(
+                "The test through {} failed: {}",
+                c.name,
+                r["error"].as_str().unwrap_or("unknown error")
+            ),
+        )
+    })
+}

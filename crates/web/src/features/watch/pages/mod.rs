@@ -1,0 +1,260 @@
+//! The Goals, Alerts, Scorecards and Channels screens: server-rendered lists with a form that
+//! creates a new item or, from a row's Edit link, changes that item (the same form, pre-filled),
+//! and the history of one goal or alert. They call the same `app` operations as the API
+//! (`api.rs`); a form the operation refuses comes back with every field as typed and the
+//! reason next to the field at fault. One file per screen; what they share is here.
+
+mod alerts;
+mod channels;
+mod goals;
+mod scorecards;
+
+pub use alerts::{
+    alert_backtest, alert_create, alert_edit, alert_history, alert_sync_create, alert_update,
+    alerts,
+};
+pub use channels::{channel_create, channel_edit, channel_test, channel_update, channels};
+pub use goals::{goal_create, goal_edit, goal_history, goal_update, goals};
+pub use scorecards::{scorecard_create, scorecard_edit, scorecard_update, scorecards};
+
+use axum::body::Bytes;
+use axum::extract::{MatchedPath, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use metric::definition::NumberFormat;
+use store::{AlertId, ChannelId, GoalId, Store};
+
+use crate::auth::Caller;
+use crate::error::{PageError, WebError};
+use crate::pages::{Choice, choices, with_flash};
+use crate::state::AppState;
+
+type PageResult = Result<Response, PageError>;
+
+/// A urlencoded form with repeated fields (several channels or metrics), which the serde form
+/// extractor cannot read into a list.
+struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    fn parse(body: &Bytes) -> Fields {
+        Fields(url::form_urlencoded::parse(body).into_owned().collect())
+    }
+    fn get(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    }
+    fn on(&self, name: &str) -> bool {
+        self.get(name) == "on"
+    }
+    fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+    fn id(&self, name: &'static str) -> Result<i64, WebError> {
+        self.get(name)
+            .parse()
+            .map_err(|_| WebError::invalid(name, format!("pick a {name}")))
+    }
+    fn ids(&self, name: &str) -> Vec<i64> {
+        self.all(name)
+            .iter()
+            .filter_map(|v| v.parse().ok())
+            .collect()
+    }
+}
+
+fn parse_enum<T: serde::de::DeserializeOwned>(field: &'static str, v: &str) -> Result<T, WebError> {
+    serde_json::from_value(serde_json::Value::String(v.to_owned()))
+        .map_err(|_| WebError::invalid(field, format!("'{v}' is not a valid {field}")))
+}
+
+/// An enum's stored code (`"on_track"`), for form values and CSS classes.
+fn code<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn when(ms: i64) -> String {
+    Timestamp::from_millisecond(ms)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}
+
+/// A value in its metric's format (`charts`' one formatter), `—` when there is none.
+fn value(v: Option<f64>, format: &NumberFormat) -> String {
+    charts::format_full(v, format)
+}
+
+/// A refusal shown on the form that caused it: the message at the top, and next to the field
+/// at fault when the form has it. The operations name their input's fields (`metric_id`,
+/// `config.url`); the forms name theirs (`metric`, `url`).
+#[derive(Default, Clone)]
+pub struct FormError {
+    field: String,
+    message: String,
+}
+
+impl FormError {
+    fn of(e: &WebError) -> FormError {
+        let field = match e {
+            WebError::Invalid { field: Some(f), .. } => match *f {
+                "metric_id" => "metric",
+                "channels" => "channel",
+                other => other.strip_prefix("config.").unwrap_or(other),
+            },
+            _ => "",
+        };
+        FormError {
+            field: field.to_owned(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// What a form shows of its last refusal: `form.error_at("name")` in the templates.
+pub trait Refusal {
+    fn refusal(&self) -> Option<&FormError>;
+
+    fn error(&self) -> Option<&str> {
+        self.refusal().map(|e| e.message.as_str())
+    }
+
+    fn error_at(&self, field: &str) -> Option<&str> {
+        self.refusal()
+            .filter(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+}
+
+/// A page re-rendered with a refused form: 422, so scripts and tests see the refusal.
+fn refused(page: PageResult) -> PageResult {
+    page.map(|r| (StatusCode::UNPROCESSABLE_ENTITY, r).into_response())
+}
+
+/// What a form's row in a list links to and posts to: a new item, or the item being changed.
+fn form_action(screen: &str, editing: Option<i64>) -> String {
+    match editing {
+        Some(id) => format!("{screen}/{id}/edit"),
+        None => screen.to_owned(),
+    }
+}
+
+/// The delete button of every row on the four screens: which screen it is comes from the
+/// route's path (`/goals/{id}/delete`), whose least role the route declares.
+pub async fn delete(
+    State(state): State<AppState>,
+    _caller: Caller,
+    matched: MatchedPath,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let app = state.app();
+    let (noun, screen, done) = match matched.as_str() {
+        "/goals/{id}/delete" => ("goal", "/goals", app.delete_goal(GoalId(id)).await),
+        "/alerts/{id}/delete" => ("alert", "/alerts", app.delete_alert(AlertId(id)).await),
+        "/scorecards/{id}/delete" => (
+            "scorecard",
+            "/scorecards",
+            app.delete_scorecard(store::ScorecardId(id)).await,
+        ),
+        "/channels/{id}/delete" => (
+            "channel",
+            "/channels",
+            app.delete_channel(ChannelId(id)).await,
+        ),
+        other => {
+            return Err(WebError::Internal(format!("no delete behind {other}")).into());
+        }
+    };
+    Ok(match done {
+        Ok(()) => with_flash(screen, true, &format!("Deleted the {noun}.")),
+        Err(app::AppError::NotFound(_)) => with_flash(
+            screen,
+            false,
+            &format!("There is no {noun} {id}: it may have been deleted already."),
+        ),
+        Err(e) => return Err(WebError::from(e).into()),
+    })
+}
+
+/// One option of a form's select, chosen or not.
+pub struct Opt {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+fn opts(list: &[(&str, &str)], current: &str) -> Vec<Opt> {
+    list.iter()
+        .map(|(value, label)| Opt {
+            value: (*value).to_owned(),
+            label: (*label).to_owned(),
+            selected: *value == current,
+        })
+        .collect()
+}
+
+/// Checkboxes of ids (channels, metrics): id, name, ticked.
+fn ticks(choices: &[(i64, String)], ticked: &[i64]) -> Vec<(i64, String, bool)> {
+    choices
+        .iter()
+        .map(|(id, name)| (*id, name.clone(), ticked.contains(id)))
+        .collect()
+}
+
+const AGGREGATIONS: [(&str, &str); 6] = [
+    ("sum", "sum"),
+    ("count", "count of rows"),
+    ("average", "average"),
+    ("min", "minimum"),
+    ("max", "maximum"),
+    ("latest", "latest value"),
+];
+
+/// Every metric's name and number format, read once per page.
+struct MetricList(Vec<(i64, String, NumberFormat)>);
+
+impl MetricList {
+    async fn load(state: &AppState) -> Result<MetricList, WebError> {
+        Ok(MetricList(
+            state
+                .store()
+                .list_metrics()
+                .await?
+                .into_iter()
+                .map(|m| {
+                    let format = app::evaluate::number_format(&m.definition);
+                    (m.id.0, m.name, format)
+                })
+                .collect(),
+        ))
+    }
+
+    fn name(&self, id: i64) -> String {
+        self.0
+            .iter()
+            .find(|m| m.0 == id)
+            .map(|m| m.1.clone())
+            .unwrap_or_default()
+    }
+
+    fn format(&self, id: i64) -> NumberFormat {
+        self.0
+            .iter()
+            .find(|m| m.0 == id)
+            .map(|m| m.2.clone())
+            .unwrap_or_else(charts::format::plain)
+    }
+
+    fn choices(&self) -> Vec<(i64, String)> {
+        self.0.iter().map(|m| (m.0, m.1.clone())).collect()
+    }
+}

@@ -151,23 +151,36 @@ pub async fn metric_page(
         zone: zone.clone(),
         top: TOP,
     };
-    // A sum over no stored hour is 0 to the query; with nothing stored in the range the page
-    // says there is no data rather than show a 0 it never read.
-    let stored_in = |r: &metric::TimeRange| {
-        let (from, to) = (r.start.as_millisecond(), r.end.as_millisecond());
-        buckets.iter().any(|b| from <= b.hour && b.hour < to)
-    };
-    let has_data = stored_in(&resolved.current);
-    let previous_has_data = resolved.previous.as_ref().is_some_and(stored_in);
-    let current = metric::query(&buckets, &query(resolved.current))
+    // A value exists only where the metric has synced: outside that span a sum over no stored
+    // hour would read 0, which the page must not show.
+    let known = views::known_of(state.store(), &m, now).await?;
+    let has_data = metric::coverage::has_data(&resolved.current, known.as_ref());
+    let previous_has_data = resolved
+        .previous
+        .as_ref()
+        .is_some_and(|p| metric::coverage::has_data(p, known.as_ref()));
+    let mut current = metric::query(&buckets, &query(resolved.current))
         .map_err(|e| WebError::invalid("range", e.to_string()))?;
+    let coverage =
+        metric::coverage::apply(&mut current, &query(resolved.current), known.as_ref(), now)
+            .map_err(|e| WebError::Internal(e.to_string()))?;
     let previous = match resolved.previous {
-        Some(p) => Some(
-            metric::query(&buckets, &query(p))
-                .map_err(|e| WebError::invalid("range", e.to_string()))?,
-        ),
+        Some(p) => {
+            let mut r = metric::query(&buckets, &query(p))
+                .map_err(|e| WebError::invalid("range", e.to_string()))?;
+            metric::coverage::apply(&mut r, &query(p), known.as_ref(), now)
+                .map_err(|e| WebError::Internal(e.to_string()))?;
+            Some(r)
+        }
         None => None,
     };
+    let partial: Vec<bool> = coverage
+        .iter()
+        .map(|c| *c == metric::Coverage::Partial)
+        .collect();
+    let data_from = known
+        .map(|k| k.start)
+        .filter(|start| *start > resolved.current.start);
     let total = current.total.filter(|_| has_data);
     let prev_total = previous
         .as_ref()
@@ -218,6 +231,10 @@ pub async fn metric_page(
             width: 800,
             height: 300,
             theme: charts::Theme::Css,
+            marks: charts::Marks {
+                partial: &partial,
+                data_from,
+            },
         })
     });
     let mut breakdown: Vec<(String, String)> = current

@@ -342,12 +342,49 @@ fn sortable_header(label: &str, numeric: bool) -> String {
     )
 }
 
-fn table(settings: &BlockSettings, data: &BlockData, zone: &TimeZone) -> String {
-    let mut out = String::from("<table class=\"block-table\">");
+/// One cell of a Table block: its text, the raw value it sorts by, and how it is set.
+pub struct TableCell {
+    pub text: String,
+    /// The raw number (or instant) behind the text; `None` for a label or no value.
+    pub sort: Option<String>,
+    pub kind: CellKind,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum CellKind {
+    /// A dimension's name: cut with an ellipsis when long, its full text as the tooltip.
+    Label,
+    /// The start of an interval.
+    When,
+    Number,
+}
+
+/// A Table block's rows, what both the page and the PNG draw: the header (each with whether it
+/// holds numbers), the rows in the block's order, and the note shown when there are none.
+pub struct TableView {
+    pub header: Vec<(String, bool)>,
+    pub rows: Vec<Vec<TableCell>>,
+    pub empty: Option<&'static str>,
+}
+
+fn number_cell(v: Option<f64>, text: String) -> TableCell {
+    TableCell {
+        text,
+        sort: Some(v.map(|x| x.to_string()).unwrap_or_default()),
+        kind: CellKind::Number,
+    }
+}
+
+pub fn table_view(settings: &BlockSettings, data: &BlockData, zone: &TimeZone) -> TableView {
+    let mut view = TableView {
+        header: Vec::new(),
+        rows: Vec::new(),
+        empty: None,
+    };
     match settings.table_rows {
         TableRows::ByDimension => {
             let Some(m) = data.metrics.first() else {
-                return String::new();
+                return view;
             };
             let mut rows: Vec<(String, Option<f64>, Option<f64>)> = m.breakdown.clone();
             if let Some((v, p)) = m.other {
@@ -362,46 +399,34 @@ fn table(settings: &BlockSettings, data: &BlockData, zone: &TimeZone) -> String 
                 }
                 TableSort::Label => rows.sort_by(|a, b| a.0.cmp(&b.0)),
             }
-            out.push_str(&format!(
-                "<thead><tr>{}{}{}</tr></thead><tbody>",
-                sortable_header("Dimension", false),
-                sortable_header(&m.info.name, true),
-                if data.previous.is_some() {
-                    sortable_header("Previous", true)
-                } else {
-                    String::new()
-                }
-            ));
+            view.header.push(("Dimension".to_owned(), false));
+            view.header.push((m.info.name.clone(), true));
+            if data.previous.is_some() {
+                view.header.push(("Previous".to_owned(), true));
+            }
             if rows.is_empty() && !m.has_data {
-                out.push_str(&format!(
-                    "<tr><td colspan=\"3\" class=\"muted\">{NO_DATA}</td></tr>"
-                ));
+                view.empty = Some(NO_DATA);
             }
             for (d, v, p) in rows {
-                out.push_str(&format!(
-                    "<tr><td class=\"label\" title=\"{}\">{}</td><td class=\"num\" data-value=\"{}\">{}</td>",
-                    esc(&d),
-                    esc(&d),
-                    v.map(|x| x.to_string()).unwrap_or_default(),
-                    esc(&charts::format_full(v, &m.info.format))
-                ));
+                let mut row = vec![
+                    TableCell {
+                        text: d,
+                        sort: None,
+                        kind: CellKind::Label,
+                    },
+                    number_cell(v, charts::format_full(v, &m.info.format)),
+                ];
                 if data.previous.is_some() {
-                    out.push_str(&format!(
-                        "<td class=\"num\" data-value=\"{}\">{}</td>",
-                        p.map(|x| x.to_string()).unwrap_or_default(),
-                        esc(&charts::format_full(p, &m.info.format))
-                    ));
+                    row.push(number_cell(p, charts::format_full(p, &m.info.format)));
                 }
-                out.push_str("</tr>");
+                view.rows.push(row);
             }
         }
         TableRows::ByInterval => {
-            out.push_str("<thead><tr>");
-            out.push_str(&sortable_header("Starting", true));
+            view.header.push(("Starting".to_owned(), true));
             for m in &data.metrics {
-                out.push_str(&sortable_header(&m.info.name, true));
+                view.header.push((m.info.name.clone(), true));
             }
-            out.push_str("</tr></thead><tbody>");
             let mut order: Vec<usize> = (0..data.starts.len()).collect();
             let key = |i: usize| {
                 data.metrics
@@ -423,26 +448,62 @@ fn table(settings: &BlockSettings, data: &BlockData, zone: &TimeZone) -> String 
             }
             for i in order {
                 // Dates sort by instant, not by their text.
-                out.push_str(&format!(
-                    "<tr><td class=\"when\" data-value=\"{}\">{}</td>",
-                    data.starts
-                        .get(i)
-                        .map(|t| t.as_millisecond().to_string())
-                        .unwrap_or_default(),
-                    esc(&start_label(data, i, zone))
-                ));
+                let mut row = vec![TableCell {
+                    text: start_label(data, i, zone),
+                    sort: Some(
+                        data.starts
+                            .get(i)
+                            .map(|t| t.as_millisecond().to_string())
+                            .unwrap_or_default(),
+                    ),
+                    kind: CellKind::When,
+                }];
                 for m in &data.metrics {
                     let v = m.series.get(i).copied().flatten();
                     let known = m.coverage.get(i) != Some(&metric::Coverage::NoData);
-                    out.push_str(&format!(
-                        "<td class=\"num\" data-value=\"{}\">{}</td>",
-                        v.map(|x| x.to_string()).unwrap_or_default(),
-                        esc(&shown(v, known, m))
-                    ));
+                    row.push(number_cell(v, shown(v, known, m)));
                 }
-                out.push_str("</tr>");
+                view.rows.push(row);
             }
         }
+    }
+    view
+}
+
+fn table(settings: &BlockSettings, data: &BlockData, zone: &TimeZone) -> String {
+    let view = table_view(settings, data, zone);
+    if view.header.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("<table class=\"block-table\"><thead><tr>");
+    for (label, numeric) in &view.header {
+        out.push_str(&sortable_header(label, *numeric));
+    }
+    out.push_str("</tr></thead><tbody>");
+    if let Some(note) = view.empty {
+        out.push_str(&format!(
+            "<tr><td colspan=\"{}\" class=\"muted\">{note}</td></tr>",
+            view.header.len()
+        ));
+    }
+    for row in &view.rows {
+        out.push_str("<tr>");
+        for cell in row {
+            let text = esc(&cell.text);
+            let sort = cell
+                .sort
+                .as_deref()
+                .map(|v| format!(" data-value=\"{}\"", esc(v)))
+                .unwrap_or_default();
+            match cell.kind {
+                CellKind::Label => {
+                    out.push_str(&format!("<td class=\"label\" title=\"{text}\">{text}</td>"))
+                }
+                CellKind::When => out.push_str(&format!("<td class=\"when\"{sort}>{text}</td>")),
+                CellKind::Number => out.push_str(&format!("<td class=\"num\"{sort}>{text}</td>")),
+            }
+        }
+        out.push_str("</tr>");
     }
     out.push_str("</tbody></table>");
     out

@@ -38,6 +38,10 @@ pub fn board_svg(c: &Computed) -> String {
                 let inner = render::body(kind, &plan.settings, data, &c.frame.zone, size, theme);
                 svg.push_str(&format!("<g transform=\"translate(5,28)\">{inner}</g>"));
             }
+            (BlockKind::Table, Ok((plan, data))) => {
+                let view = render::table_view(&plan.settings, data, &c.frame.zone);
+                svg.push_str(&table_svg(&view, w, h));
+            }
             (BlockKind::Text, _) => {
                 let s = BlockSettings::from_json(&row.block.settings);
                 for (i, line) in super::markdown::to_lines(&s.text)
@@ -91,4 +95,155 @@ pub fn board_svg(c: &Computed) -> String {
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// A Table block as the page lays it out: the header, then as many rows as fit, numbers
+/// right-aligned in their columns and long labels cut with an ellipsis.
+fn table_svg(view: &render::TableView, w: i64, h: i64) -> String {
+    const ROW_H: i64 = 16;
+    const CHAR_W: i64 = 7;
+    // The label column takes what the number columns leave; each number column is as wide as
+    // its longest text.
+    let widths: Vec<i64> = (0..view.header.len())
+        .map(|i| {
+            let longest = view
+                .rows
+                .iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.text.chars().count())
+                .chain(std::iter::once(view.header[i].0.chars().count().min(12)))
+                .max()
+                .unwrap_or(0) as i64;
+            longest * CHAR_W + 12
+        })
+        .collect();
+    let numbers_width: i64 = widths.iter().skip(1).sum();
+    let first_width = (w - 20 - numbers_width).max(40);
+    let mut out = String::new();
+    let mut x_right = Vec::with_capacity(view.header.len());
+    let mut x = 10 + first_width;
+    for width in widths.iter().skip(1) {
+        x += width;
+        x_right.push(x);
+    }
+    let cut = |text: &str, room: i64| -> String {
+        let fits = (room / CHAR_W).max(3) as usize;
+        if text.chars().count() <= fits {
+            text.to_owned()
+        } else {
+            let kept: String = text.chars().take(fits.saturating_sub(1)).collect();
+            format!("{kept}…")
+        }
+    };
+    let mut y = 46;
+    for (i, (label, _)) in view.header.iter().enumerate() {
+        if i == 0 {
+            out.push_str(&format!(
+                "<text class=\"muted\" x=\"10\" y=\"{y}\">{}</text>",
+                esc(&cut(label, first_width))
+            ));
+        } else {
+            out.push_str(&format!(
+                "<text class=\"muted\" x=\"{}\" y=\"{y}\" text-anchor=\"end\">{}</text>",
+                x_right[i - 1],
+                esc(&cut(label, widths[i]))
+            ));
+        }
+    }
+    if let Some(note) = view.empty {
+        out.push_str(&format!(
+            "<text class=\"muted\" x=\"10\" y=\"{}\">{note}</text>",
+            y + ROW_H
+        ));
+    }
+    let room = ((h - 40) / ROW_H - 1).max(0) as usize;
+    for row in view.rows.iter().take(room) {
+        y += ROW_H;
+        for (i, cell) in row.iter().enumerate() {
+            if i == 0 {
+                out.push_str(&format!(
+                    "<text x=\"10\" y=\"{y}\">{}</text>",
+                    esc(&cut(&cell.text, first_width))
+                ));
+            } else if let Some(&right) = x_right.get(i - 1) {
+                out.push_str(&format!(
+                    "<text x=\"{right}\" y=\"{y}\" text-anchor=\"end\">{}</text>",
+                    esc(&cell.text)
+                ));
+            }
+        }
+    }
+    if view.rows.len() > room {
+        out.push_str(&format!(
+            "<text class=\"muted\" x=\"10\" y=\"{}\">and {} more rows</text>",
+            y + ROW_H,
+            view.rows.len() - room
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render::{CellKind, TableCell, TableView};
+    use super::table_svg;
+
+    fn cell(text: &str, kind: CellKind) -> TableCell {
+        TableCell {
+            text: text.to_owned(),
+            sort: None,
+            kind,
+        }
+    }
+
+    #[test]
+    fn a_table_block_draws_its_header_rows_and_every_digit() {
+        let view = TableView {
+            header: vec![
+                ("Dimension".to_owned(), false),
+                ("Spend".to_owned(), true),
+                ("Previous".to_owned(), true),
+            ],
+            rows: vec![
+                vec![
+                    cell("phonenumbers-and-a-very-long-category-name", CellKind::Label),
+                    cell("$87.60", CellKind::Number),
+                    cell("$1,204.15", CellKind::Number),
+                ],
+                vec![
+                    cell("sms", CellKind::Label),
+                    cell("$2.28", CellKind::Number),
+                    cell("no data", CellKind::Number),
+                ],
+            ],
+            empty: None,
+        };
+        let svg = table_svg(&view, 292, 322);
+        for text in ["Dimension", "Spend", "Previous", "$87.60", "$1,204.15", "sms", "$2.28"] {
+            assert!(svg.contains(&format!(">{text}</text>")), "{text} in {svg}");
+        }
+        assert!(svg.contains("text-anchor=\"end\">$87.60<"), "{svg}");
+        assert!(svg.contains("phonenumbers"), "{svg}");
+        assert!(svg.contains('…'), "a long label is cut: {svg}");
+        assert!(!svg.contains("more rows"), "{svg}");
+    }
+
+    #[test]
+    fn rows_that_do_not_fit_are_counted() {
+        let view = TableView {
+            header: vec![("Starting".to_owned(), true), ("Sent".to_owned(), true)],
+            rows: (0..40)
+                .map(|i| {
+                    vec![
+                        cell(&format!("2026-11-{:02}", i % 28 + 1), CellKind::When),
+                        cell(&i.to_string(), CellKind::Number),
+                    ]
+                })
+                .collect(),
+            empty: None,
+        };
+        // (102 - 40) / 16 - 1 = 2 rows fit, the rest are named.
+        let svg = table_svg(&view, 392, 102);
+        assert!(svg.contains(">and 38 more rows</text>"), "{svg}");
+    }
 }

@@ -165,7 +165,7 @@ pub async fn block_add(
     Path(id): Path<i64>,
     RawForm(raw): RawForm,
 ) -> PageResult {
-    let back = format!("/boards/{id}");
+    let back = designer(id);
     let added = match block_form(&raw) {
         Ok(form) => state.app().add_block(BoardId(id), form).await,
         Err(e) => Err(e),
@@ -182,7 +182,7 @@ pub async fn block_edit(
     Path((id, bid)): Path<(i64, i64)>,
     RawForm(raw): RawForm,
 ) -> PageResult {
-    let back = format!("/boards/{id}");
+    let back = designer(id);
     let saved = match block_form(&raw) {
         Ok(form) => {
             state
@@ -204,7 +204,34 @@ pub async fn block_delete(
     Path((id, bid)): Path<(i64, i64)>,
 ) -> PageResult {
     state.app().delete_block(BoardId(id), BlockId(bid)).await?;
-    Ok(flash_to(&format!("/boards/{id}"), true, "Block removed."))
+    Ok(flash_to(&designer(id), true, "Block removed."))
+}
+
+/// The board in edit mode, where the designer's forms come back to.
+fn designer(id: i64) -> String {
+    format!("/boards/{id}?edit=1")
+}
+
+pub async fn block_duplicate(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path((id, bid)): Path<(i64, i64)>,
+) -> PageResult {
+    match state.app().duplicate_block(BoardId(id), BlockId(bid)).await {
+        Ok(_) => Ok(flash_to(&designer(id), true, "Block duplicated.")),
+        Err(e) => refused(&designer(id), e, false),
+    }
+}
+
+pub async fn undo(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
+    match state.app().undo_board(BoardId(id)).await {
+        Ok(what) => Ok(flash_to(&designer(id), true, &format!("{what}: done."))),
+        Err(e) => refused(&designer(id), e, false),
+    }
 }
 
 #[derive(Deserialize)]
@@ -219,16 +246,24 @@ pub async fn block_move(
     Path((id, bid)): Path<(i64, i64)>,
     Form(form): Form<MoveForm>,
 ) -> PageResult {
-    state
+    if let Err(e) = state
         .app()
         .move_block(BoardId(id), BlockId(bid), &form.dir)
-        .await?;
-    Ok(Redirect::to(&format!("/boards/{id}#block-{bid}")).into_response())
+        .await
+    {
+        return match e {
+            AppError::Invalid {
+                field: "layout", ..
+            } => refused(&designer(id), e, false),
+            e => Err(WebError::from(e).into()),
+        };
+    }
+    Ok(Redirect::to(&format!("/boards/{id}?edit=1#block-{bid}")).into_response())
 }
 
 #[derive(Deserialize)]
 pub struct ArrangeForm {
-    /// `id:x,y,w,h;id:x,y,w,h`, as `boards.js` sends after a drag.
+    /// `id:x,y,w,h;id:x,y,w,h` (the designer's script uses the API's layout route instead).
     #[serde(default)]
     layout: String,
 }
@@ -243,5 +278,5 @@ pub async fn arrange(
         WebError::invalid("layout", "a layout is id:x,y,w,h items separated by ;")
     })?;
     state.app().arrange_blocks(BoardId(id), &places).await?;
-    Ok(Redirect::to(&format!("/boards/{id}")).into_response())
+    Ok(Redirect::to(&designer(id)).into_response())
 }

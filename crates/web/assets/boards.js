@@ -131,12 +131,19 @@ function startDrag(block, mode, e) {
   if (e.button !== 0) return;
   const start = placeOf(block);
   const from = cellAt(e.clientX, e.clientY);
-  const target = e.currentTarget;
-  target.setPointerCapture(e.pointerId);
+  // Captured, so the drag follows the pointer over other blocks; the listeners sit on the
+  // window so that a lost capture (a driver, a browser quirk) still ends the drag.
+  const target = window;
+  try {
+    e.currentTarget.setPointerCapture(e.pointerId);
+  } catch (_) {
+    // Nothing to do: the window's listeners see the pointer anyway.
+  }
   block.classList.add('dragging');
   e.preventDefault();
   let now = start;
   const onMove = (m) => {
+    if (m.pointerId !== e.pointerId) return;
     const cell = cellAt(m.clientX, m.clientY);
     if (cell.columns < COLUMNS) return; // the phone layout stacks blocks: no grid to drop on
     if (mode === 'move') {
@@ -154,7 +161,8 @@ function startDrag(block, mode, e) {
     }
     draw(block, now);
   };
-  const onEnd = () => {
+  const onEnd = (u) => {
+    if (u.pointerId !== e.pointerId) return;
     target.removeEventListener('pointermove', onMove);
     target.removeEventListener('pointerup', onEnd);
     target.removeEventListener('pointercancel', onEnd);

@@ -292,8 +292,9 @@ async fn a_board_of_every_block_type_shows_the_simulators_numbers() {
         "{progress}"
     );
     let text = block(body, board.block("text"));
+    // Askama escapes `<` and `>` as numeric references.
     assert!(
-        text.contains("Shift notes &lt;b&gt;bold?&lt;/b&gt;"),
+        text.contains("<p>Shift notes &#60;b&#62;bold?&#60;/b&#62;</p>"),
         "notes are escaped: {text}"
     );
 

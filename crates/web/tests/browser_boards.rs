@@ -505,14 +505,20 @@ async fn cell_point(b: &Browser, col: i64, row: i64, dx: f64, dy: f64) -> (f64, 
 }
 
 /// Presses the mouse at `from`, moves in two steps (the page reflows as the block follows)
-/// to `to`, and releases it there; then waits for the designer to save.
-async fn mouse_drag(b: &Browser, from: (f64, f64), to: impl AsyncFn() -> (f64, f64)) {
+/// to `to`, and releases it there; then waits for the designer to save. Both points are
+/// measured when they are used: charts settle their height after a layout changes.
+async fn mouse_drag(
+    b: &Browser,
+    from: impl AsyncFn() -> (f64, f64),
+    to: impl AsyncFn() -> (f64, f64),
+) {
     use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
     b.execute(
         "document.getElementById('designer-status').textContent = ''",
         vec![],
     )
     .await;
+    let from = from().await;
     let press = MouseActions::new("mouse".to_owned())
         .then(PointerAction::MoveTo {
             duration: None,
@@ -549,11 +555,22 @@ async fn mouse_drag(b: &Browser, from: (f64, f64), to: impl AsyncFn() -> (f64, f
     b.client.perform_actions(release).await.unwrap();
     b.client.release_actions().await.unwrap();
     b.wait_until(
-        "the designer to save",
-        "const s = document.getElementById('designer-status').textContent; return s === 'Saved.' || (s && !s.startsWith('Saving') && s);",
+        "the designer to answer",
+        "const s = document.getElementById('designer-status').textContent; return !!s && !s.startsWith('Saving');",
     )
     .await;
-    assert_eq!(b.text("#designer-status").await, "Saved.");
+    assert_eq!(status_text(b).await, "Saved.");
+}
+
+async fn status_text(b: &Browser) -> String {
+    b.execute(
+        "return document.getElementById('designer-status').textContent",
+        vec![],
+    )
+    .await
+    .as_str()
+    .unwrap_or_default()
+    .to_owned()
 }
 
 /// Where a block's title bar starts, in the viewport: a point 10 px into its first cell.
@@ -654,10 +671,11 @@ async fn the_designer_builds_a_board_with_the_mouse_and_never_overlaps_blocks() 
     // The number block dragged by its title bar onto the line block's place: it lands there
     // and the line block moves down out of its way.
     let grab = head_offset(&b, number).await;
-    let from = head_point(&b, number).await;
-    mouse_drag(&b, from, async || {
-        cell_point(&b, 4, 0, grab.0, grab.1).await
-    })
+    mouse_drag(
+        &b,
+        async || head_point(&b, number).await,
+        async || cell_point(&b, 4, 0, grab.0, grab.1).await,
+    )
     .await;
     let after = checked_layout(&b, board).await;
     assert_eq!(after[&number], (4, 0, 3, 2), "dropped where released");
@@ -672,19 +690,22 @@ async fn the_designer_builds_a_board_with_the_mouse_and_never_overlaps_blocks() 
     assert_eq!(checked_layout(&b, board).await, start);
 
     // The same drop again, then the number block resized by its corner to 5×3.
-    let from = head_point(&b, number).await;
-    mouse_drag(&b, from, async || {
-        cell_point(&b, 4, 0, grab.0, grab.1).await
-    })
+    mouse_drag(
+        &b,
+        async || head_point(&b, number).await,
+        async || cell_point(&b, 4, 0, grab.0, grab.1).await,
+    )
     .await;
-    let corner = b
-        .execute(
-            "const r = document.querySelector(`#block-${arguments[0]} .resize-handle`).getBoundingClientRect();
-             return [r.left + r.width / 2, r.top + r.height / 2];",
-            vec![json!(number)],
-        )
-        .await;
-    let corner: (f64, f64) = serde_json::from_value(corner).unwrap();
+    let corner = async || {
+        let at = b
+            .execute(
+                "const r = document.querySelector(`#block-${arguments[0]} .resize-handle`).getBoundingClientRect();
+                 return [r.left + r.width / 2, r.top + r.height / 2];",
+                vec![json!(number)],
+            )
+            .await;
+        serde_json::from_value::<(f64, f64)>(at).unwrap()
+    };
     mouse_drag(&b, corner, async || cell_point(&b, 8, 2, 20.0, 20.0).await).await;
     let resized = checked_layout(&b, board).await;
     assert_eq!(resized[&number], (4, 0, 5, 3), "{resized:?}");

@@ -123,7 +123,7 @@ pub async fn settings(
     RawForm(raw): RawForm,
 ) -> PageResult {
     let p = pairs(&raw);
-    let back = format!("/boards/{id}");
+    let back = designer(id);
     let range = match picked_range(
         field(&p, "range"),
         Some(field(&p, "from")),

@@ -430,7 +430,8 @@ impl App {
         boards::duplicate_block(&self.store, board, id, now).await
     }
 
-    /// Takes back the last change to the board's blocks; answers what was undone.
+    /// Takes back the last change to the board's blocks; answers the change undone (`move`,
+    /// `edit`, `delete` or `add`).
     pub async fn undo_board(&self, board: BoardId) -> AppResult<&'static str> {
         let now = self.clock.now_ms();
         boards::undo(&self.store, board, now).await

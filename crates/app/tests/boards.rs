@@ -402,7 +402,7 @@ async fn undo_takes_back_the_last_change_once() {
         app.arrange_blocks(board, &[(number, at(4, 0, 3, 2))])
             .await
             .unwrap();
-        assert_eq!(app.undo_board(board).await.unwrap(), "Undo move");
+        assert_eq!(app.undo_board(board).await.unwrap(), "move");
         assert_eq!(places(app, board).await, start, "{}", b.name);
         let again = app.undo_board(board).await.unwrap_err();
         assert_eq!(invalid_field(&again), "undo", "nothing left to undo");
@@ -416,13 +416,13 @@ async fn undo_takes_back_the_last_change_once() {
         )
         .await
         .unwrap();
-        assert_eq!(app.undo_board(board).await.unwrap(), "Undo edit");
+        assert_eq!(app.undo_board(board).await.unwrap(), "edit");
         let after = app::boards::block(app.store(), board, line).await.unwrap();
         assert_eq!(after.block, before.block, "{}", b.name);
 
         // A delete: the block returns where it stood.
         app.delete_block(board, number).await.unwrap();
-        assert_eq!(app.undo_board(board).await.unwrap(), "Undo delete");
+        assert_eq!(app.undo_board(board).await.unwrap(), "delete");
         let rows = app.store().blocks(board).await.unwrap();
         assert_eq!(rows.len(), 2);
         let back = rows.iter().find(|r| r.id != line).unwrap();
@@ -431,7 +431,7 @@ async fn undo_takes_back_the_last_change_once() {
 
         // An add: it goes.
         let added = app.duplicate_block(board, line).await.unwrap();
-        assert_eq!(app.undo_board(board).await.unwrap(), "Undo add");
+        assert_eq!(app.undo_board(board).await.unwrap(), "add");
         assert!(
             !app.store()
                 .blocks(board)

@@ -365,7 +365,7 @@ fn schemas() -> Value {
         },
         "Undone": {
             "type": "object", "required": ["undone", "blocks"],
-            "properties": { "undone": text, "blocks": { "type": "array", "items": schema_ref("PlaceOf") } }
+            "properties": { "undone": { "enum": ["move", "edit", "delete", "add"] }, "blocks": { "type": "array", "items": schema_ref("PlaceOf") } }
         },
         "Span": { "type": "object", "required": ["from", "to"], "properties": { "from": text, "to": text } },
         "BlockMetric": {

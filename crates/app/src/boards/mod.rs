@@ -433,6 +433,16 @@ enum Undo {
 }
 
 impl Undo {
+    /// What the change was: `move`, `edit`, `delete` or `add`.
+    fn change(&self) -> &'static str {
+        match self {
+            Undo::Layout { .. } => "move",
+            Undo::Edited { .. } => "edit",
+            Undo::Deleted { .. } => "delete",
+            Undo::Added { .. } => "add",
+        }
+    }
+
     fn label(&self) -> &'static str {
         match self {
             Undo::Layout { .. } => "Undo move",
@@ -462,7 +472,8 @@ pub async fn undo_label(store: &AnyStore, board: BoardId) -> AppResult<Option<&'
 
 /// Takes back the last change to the board's blocks, once: blocks moved go back (whatever
 /// stands there now moves down), an edited block gets its settings back, a deleted block comes
-/// back where it stood (under a new id), an added one goes. Answers what was undone.
+/// back where it stood (under a new id), an added one goes. Answers the change undone:
+/// `move`, `edit`, `delete` or `add`.
 pub async fn undo(store: &AnyStore, board: BoardId, now_ms: i64) -> AppResult<&'static str> {
     store.board(board).await?;
     let Some(record) = recorded(store, board).await? else {
@@ -470,7 +481,7 @@ pub async fn undo(store: &AnyStore, board: BoardId, now_ms: i64) -> AppResult<&'
     };
     // Forgotten first: a second click undoes nothing rather than the same change twice.
     store.set_board_undo(board, None).await?;
-    let label = record.label();
+    let change = record.change();
     match record {
         Undo::Layout { places } => {
             let rows = store.blocks(board).await?;
@@ -537,7 +548,7 @@ pub async fn undo(store: &AnyStore, board: BoardId, now_ms: i64) -> AppResult<&'
             store.delete_block(board, BlockId(id)).await?;
         }
     }
-    Ok(label)
+    Ok(change)
 }
 
 // ---------------------------------------------------------------- share links

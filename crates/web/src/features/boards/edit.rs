@@ -229,7 +229,11 @@ pub async fn undo(
     Path(id): Path<i64>,
 ) -> PageResult {
     match state.app().undo_board(BoardId(id)).await {
-        Ok(what) => Ok(flash_to(&designer(id), true, &format!("{what}: done."))),
+        Ok(change) => Ok(flash_to(
+            &designer(id),
+            true,
+            &format!("The last {change} is undone."),
+        )),
         Err(e) => refused(&designer(id), e, false),
     }
 }

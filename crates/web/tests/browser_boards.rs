@@ -656,6 +656,30 @@ async fn the_designer_builds_a_board_with_the_mouse_and_never_overlaps_blocks() 
         assert!(b.text("#flash").await.contains("Block added"));
         checked_layout(&b, board).await;
     }
+    // A refused block keeps every field: a Progress block needs a goal or a target.
+    open_panel_for(&b, "progress", "sent").await;
+    b.find("#block-panel input[name=title]")
+        .await
+        .send_keys("Aim")
+        .await
+        .unwrap();
+    b.submit("#block-panel form.block-editor button").await;
+    assert!(
+        b.text("#flash").await.starts_with("goal:"),
+        "{}",
+        b.text("#flash").await
+    );
+    let kept = b
+        .execute(
+            "return [document.querySelector('#block-panel input[name=title]').value,
+                     Array.from(document.querySelectorAll('#block-panel input[name=metric]:checked'))
+                       .map(c => c.closest('label').textContent.trim())];",
+            vec![],
+        )
+        .await;
+    assert_eq!(kept, json!(["Aim", ["Messages sent"]]));
+    assert_eq!(page_layout(&b).await.len(), 3, "nothing was added");
+
     let kinds = kinds_on_page(&b).await;
     let (number, line, bar) = (
         id_of_kind(&kinds, "number"),

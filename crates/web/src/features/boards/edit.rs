@@ -172,7 +172,7 @@ pub async fn block_add(
     };
     match added {
         Ok(_) => Ok(flash_to(&back, true, "Block added.")),
-        Err(e) => refused(&back, e, true),
+        Err(e) => refused(&with_draft(&back, "add", None, &raw), e, true),
     }
 }
 
@@ -194,7 +194,7 @@ pub async fn block_edit(
     };
     match saved {
         Ok(()) => Ok(flash_to(&back, true, "Block saved.")),
-        Err(e) => refused(&back, e, true),
+        Err(e) => refused(&with_draft(&back, "block", Some(bid), &raw), e, true),
     }
 }
 
@@ -205,6 +205,25 @@ pub async fn block_delete(
 ) -> PageResult {
     state.app().delete_block(BoardId(id), BlockId(bid)).await?;
     Ok(flash_to(&designer(id), true, "Block removed."))
+}
+
+/// The designer with its block panel open again on a refused form's fields (all but the CSRF
+/// token), so nothing typed is lost: `panel` is `add` (a new block) or `block` (block `bid`).
+fn with_draft(back: &str, panel: &str, bid: Option<i64>, raw: &[u8]) -> String {
+    let sent = pairs(raw);
+    let kind = field(&sent, "kind");
+    let kept: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(sent.iter().filter(|(k, _)| k != "csrf"))
+        .finish();
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    match bid {
+        Some(bid) => query
+            .append_pair(panel, &bid.to_string())
+            .append_pair("kind", kind),
+        None => query.append_pair(panel, kind),
+    };
+    query.append_pair("draft", &kept);
+    format!("{back}&{}", query.finish())
 }
 
 /// The board in edit mode, where the designer's forms come back to.

@@ -237,3 +237,44 @@ pub(super) fn editor_form(
     ));
     f
 }
+
+/// A block form that was refused, read back leniently so the panel shows every field as it
+/// was sent (what does not read is left at its default; the flash says what was wrong).
+pub(super) fn draft(pairs: &[(String, String)]) -> (String, BlockSettings) {
+    let get = |k: &str| field(pairs, k).trim().to_owned();
+    let some = |k: &str| Some(get(k)).filter(|v| !v.is_empty());
+    let on = |k: &str| pairs.iter().any(|(key, v)| key == k && !v.is_empty());
+    let d = BlockSettings::default();
+    let s = BlockSettings {
+        metrics: pairs
+            .iter()
+            .filter(|(k, _)| k == "metric")
+            .filter_map(|(_, v)| v.trim().parse().ok())
+            .collect(),
+        range: some("range"),
+        compare: some("compare"),
+        interval: metric::Interval::ALL
+            .into_iter()
+            .find(|i| interval_name(*i) == get("interval")),
+        dimension: some("dimension"),
+        by_dimension: on("by_dimension"),
+        top: get("top").parse().unwrap_or(d.top),
+        cumulative: on("cumulative"),
+        change: ChangeFormat::ALL
+            .into_iter()
+            .find(|c| c.as_str() == get("change"))
+            .unwrap_or_default(),
+        stacked: on("stacked"),
+        donut: on("donut"),
+        table_rows: if get("table_rows") == "by_interval" {
+            TableRows::ByInterval
+        } else {
+            TableRows::ByDimension
+        },
+        sort: TableSort::parse(&get("sort")).unwrap_or_default(),
+        goal: get("goal").parse().ok(),
+        goal_id: get("goal_id").parse().ok(),
+        text: field(pairs, "text").to_owned(),
+    };
+    (field(pairs, "title").to_owned(), s)
+}

@@ -324,6 +324,9 @@ pub struct DesignQuery {
     block: Option<i64>,
     #[serde(default)]
     kind: Option<String>,
+    /// A refused block form's fields, sent back to fill the panel again.
+    #[serde(default)]
+    draft: Option<String>,
 }
 
 /// The block panel for `d` (empty when closed): the type first, then that type's fields.
@@ -375,6 +378,10 @@ async fn panel(
             let choices = Choices {
                 metrics: metric_choices(state).await?,
                 goals: goal_choices(state).await?,
+            };
+            let current = match &d.draft {
+                Some(sent) => Some(draft(&pairs(sent.as_bytes()))),
+                None => current,
             };
             let current = current.as_ref().map(|(t, s)| (t.as_str(), s));
             html.push_str(&editor_form(csrf, &action, kind, current, &choices));

@@ -14,6 +14,13 @@ pub enum StoreError {
         source: std::io::Error,
     },
 
+    /// Only the scheme is named: the rest of a URL may hold a password.
+    #[error(
+        "{}is not a store Switchboard can open: give a PostgreSQL URL (postgres://user@host/db or postgresql://...), a SQLite URL (sqlite:path/to/file.db) or, with --data-dir, a data folder",
+        if scheme.is_empty() { "a database address without a scheme ".to_owned() } else { format!("'{scheme}://' ") }
+    )]
+    UnknownLocation { scheme: String },
+
     #[error("cannot connect to the {backend} database at {target}: {source}")]
     Connect {
         backend: &'static str,

@@ -65,14 +65,30 @@ pub enum Location {
 
 impl Location {
     /// Reads `--database` / `--data-dir` style input: a PostgreSQL or SQLite URL, else a folder.
-    pub fn parse(url_or_dir: &str) -> Self {
+    /// Anything written as a URL of another kind (`postgress://`, `mysql://`) is refused rather
+    /// than taken for a folder, so a typo never starts a new, empty store beside the real one.
+    pub fn parse(url_or_dir: &str) -> Result<Self> {
         let text = url_or_dir.trim();
         if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-            Location::Postgres(text.to_owned())
+            Ok(Location::Postgres(text.to_owned()))
         } else if text.starts_with("sqlite:") {
-            Location::SqliteUrl(text.to_owned())
+            Ok(Location::SqliteUrl(text.to_owned()))
+        } else if let Some((scheme, _)) = text.split_once("://") {
+            Err(StoreError::UnknownLocation {
+                scheme: scheme.to_owned(),
+            })
         } else {
-            Location::DataDir(text.into())
+            Ok(Location::DataDir(text.into()))
+        }
+    }
+
+    /// Reads what `--database` names: a database URL, never a folder (that is `--data-dir`).
+    pub fn parse_url(url: &str) -> Result<Self> {
+        match Location::parse(url)? {
+            Location::DataDir(_) => Err(StoreError::UnknownLocation {
+                scheme: String::new(),
+            }),
+            url => Ok(url),
         }
     }
 }
@@ -80,7 +96,12 @@ impl Location {
 /// Opens the store at `url_or_dir` (see [`Location::parse`]), migrating its schema, and checks that
 /// `key` is the master key the database was created with.
 pub async fn open(url_or_dir: &str, key: MasterKey) -> Result<AnyStore> {
-    match Location::parse(url_or_dir) {
+    open_at(Location::parse(url_or_dir)?, key).await
+}
+
+/// Opens the store at a parsed [`Location`]; see [`open`].
+pub async fn open_at(location: Location, key: MasterKey) -> Result<AnyStore> {
+    match location {
         Location::DataDir(dir) => SqliteStore::open_dir(&dir, key).await.map(AnyStore::Sqlite),
         Location::SqliteUrl(url) => SqliteStore::connect(&url, key).await.map(AnyStore::Sqlite),
         Location::Postgres(url) => PostgresStore::connect(&url, key)

@@ -192,3 +192,34 @@ async fn a_missing_config_file_is_an_error() {
         text(&out)
     );
 }
+
+#[test]
+fn a_mistyped_database_url_is_refused_before_anything_is_written() {
+    let dir = scratch_dir("typo");
+    let data = dir.join("data");
+    let out = run(
+        &[
+            "connection",
+            "list",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--database",
+            "postgress://sb:hunter2@127.0.0.1/sb",
+        ],
+        &[],
+        "",
+    );
+    let said = text(&out);
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("'postgress://'"), "{said}");
+    assert!(
+        said.contains("postgres://"),
+        "names the forms it takes: {said}"
+    );
+    assert!(!said.contains("hunter2"), "{said}");
+    assert!(!data.exists(), "no data folder, no key file was created");
+    assert!(
+        !std::path::Path::new("postgress:").exists(),
+        "no folder named after the URL"
+    );
+}

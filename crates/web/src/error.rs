@@ -200,6 +200,12 @@ impl IntoResponse for PageError {
         let html = askama::Template::render(&page).unwrap_or_else(|_| "<h1>Error</h1>".to_owned());
         let mut response = (e.status(), Html(html)).into_response();
         retry_after(&e, &mut response);
+        // The handler that failed may not know who is asking (a 404 has no handler at all), so
+        // `pages::error_pages` draws the page again with the reader's navigation.
+        response.extensions_mut().insert(crate::pages::ErrorShown {
+            title: page.title,
+            message: page.message,
+        });
         response
     }
 }

@@ -36,7 +36,7 @@ pub mod views;
 pub use features::{boards, builder};
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
@@ -56,7 +56,12 @@ impl App {
             .fallback(api::not_found)
             .layer(axum::middleware::from_fn(api::json_errors));
         pages
+            .fallback(pages::not_found)
             .nest(routes::API_PREFIX, api)
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                pages::error_pages,
+            ))
             .layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 flash::carry,
@@ -79,18 +84,70 @@ impl App {
     }
 }
 
-/// Serves the app on `listener` until `shutdown` resolves.
+/// How long a client may take to send a request's headers. A client that opens a connection
+/// and sends half a request is dropped after this, instead of holding a connection (and
+/// shutdown) for as long as it likes.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long requests under way may take to finish once shutdown begins; then their
+/// connections are dropped.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Serves the app on `listener` until `shutdown` completes, then stops accepting, lets requests
+/// under way finish for at most [`DRAIN_TIMEOUT`] and returns. Every request carries the
+/// client's address as `ConnectInfo<SocketAddr>`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        App::build(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let router = App::build(state);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait rather than spin.
+                    tracing::warn!(error = %e, "could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(remote));
+                tower::ServiceExt::oneshot(router.clone(), request)
+            },
+        );
+        let connection =
+            graceful.watch(http.serve_connection(hyper_util::rt::TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, %remote, "a connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "requests still under way after {} s of shutdown were dropped",
+            DRAIN_TIMEOUT.as_secs()
+        );
+    }
+    Ok(())
 }
 
 async fn security_headers(

@@ -71,9 +71,54 @@ pub(crate) fn with_flash(path: &str, ok: bool, text: &str) -> Response {
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
-    /// Always `None`: the error page may be shown to anyone, so it carries no navigation.
+    /// The signed-in reader's navigation, added by [`error_pages`]; `None` for anyone else.
     pub nav: Option<Nav>,
     pub active: &'static str,
     pub title: &'static str,
     pub message: String,
+}
+
+/// What an error page said, kept on its response for [`error_pages`].
+#[derive(Clone)]
+pub(crate) struct ErrorShown {
+    pub title: &'static str,
+    pub message: String,
+}
+
+/// Draws an error page again with the navigation of whoever is signed in, so a wrong link or a
+/// refusal leaves them one click from the rest of the app. Only error pages pay for asking who
+/// the reader is a second time; an anonymous reader gets the page as it was.
+pub(crate) async fn error_pages(
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = request.headers().clone();
+    let mut response = next.run(request).await;
+    let Some(shown) = response.extensions_mut().remove::<ErrorShown>() else {
+        return response;
+    };
+    let Ok(Some(caller)) = crate::auth::identify(&state, &headers).await else {
+        return response;
+    };
+    let page = ErrorPage {
+        nav: nav(&caller),
+        active: "",
+        title: shown.title,
+        message: shown.message,
+    };
+    let Ok(html) = page.render() else {
+        return response;
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(html))
+}
+
+/// Any address no page answers: the app's own "not found" page rather than a bare status.
+pub(crate) async fn not_found(uri: axum::http::Uri) -> PageError {
+    PageError(WebError::NotFound(format!(
+        "there is no page at {}: check the address, or pick a page from the navigation",
+        uri.path()
+    )))
 }

@@ -63,21 +63,49 @@ fn generated_keys_differ() {
 #[test]
 fn locations_choose_the_backend() {
     use store::Location;
+    let parse = |text: &str| Location::parse(text).expect(text);
     assert_eq!(
-        Location::parse("postgres://u@h/db"),
+        parse("postgres://u@h/db"),
         Location::Postgres("postgres://u@h/db".into())
     );
     assert_eq!(
-        Location::parse("postgresql://h/db"),
+        parse("postgresql://h/db"),
         Location::Postgres("postgresql://h/db".into())
     );
     assert_eq!(
-        Location::parse("sqlite://x.db"),
+        parse("sqlite://x.db"),
         Location::SqliteUrl("sqlite://x.db".into())
     );
     assert_eq!(
-        Location::parse("./switchboard-data"),
+        parse("./switchboard-data"),
         Location::DataDir("./switchboard-data".into())
+    );
+}
+
+#[test]
+fn a_mistyped_database_url_is_refused_not_taken_for_a_folder() {
+    for typo in [
+        "postgress://sb:hunter2@db/sb",
+        "postgre://db/sb",
+        "mysql://db/sb",
+    ] {
+        let e = store::Location::parse(typo).expect_err(typo).to_string();
+        let scheme = typo.split("://").next().unwrap();
+        assert!(e.contains(&format!("'{scheme}://'")), "{typo}: {e}");
+        assert!(e.contains("postgres://"), "names the accepted forms: {e}");
+        assert!(!e.contains("hunter2"), "never shows a password: {e}");
+    }
+}
+
+#[test]
+fn a_database_url_must_be_a_url() {
+    let e = store::Location::parse_url("./switchboard-data")
+        .expect_err("a folder is not a database URL")
+        .to_string();
+    assert!(e.contains("--data-dir"), "{e}");
+    assert_eq!(
+        store::Location::parse_url("postgres://h/db").unwrap(),
+        store::Location::Postgres("postgres://h/db".into())
     );
 }
 

@@ -25,9 +25,10 @@ impl StoreArgs {
     /// runs the one-time data steps of an upgrade (each recorded in the store, so later opens
     /// only check).
     pub async fn open(&self) -> anyhow::Result<AnyStore> {
-        let (key, _) = self.master_key()?;
+        // Read first, so a mistyped address is refused before anything is written.
         let location = self.location()?;
-        let store = store::open(&location, key)
+        let (key, _) = self.master_key()?;
+        let store = store::open_at(location, key)
             .await
             .with_context(|| format!("could not open the store at {}", self.describe()))?;
         // A failure leaves the step unrecorded: it is tried again at the next open, and the
@@ -64,14 +65,11 @@ impl StoreArgs {
         Ok(MasterKey::from_environment(&self.data_dir)?)
     }
 
-    fn location(&self) -> anyhow::Result<String> {
+    fn location(&self) -> anyhow::Result<store::Location> {
         match &self.database {
-            Some(url) => Ok(url.clone()),
-            None => self
-                .data_dir
-                .to_str()
-                .map(str::to_owned)
-                .context("the data folder's path is not valid UTF-8"),
+            Some(url) => store::Location::parse_url(url)
+                .with_context(|| format!("--database {}", redact_url_password(url))),
+            None => Ok(store::Location::DataDir(self.data_dir.clone())),
         }
     }
 

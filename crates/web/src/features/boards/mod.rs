@@ -25,6 +25,7 @@ mod edit;
 mod exports;
 mod forms;
 mod grid;
+mod markdown;
 mod pages;
 mod shares;
 mod svg;

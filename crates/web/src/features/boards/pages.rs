@@ -74,7 +74,6 @@ pub struct BlockCard {
     pub status: Option<&'static str>,
     pub reason: String,
     pub body: String,
-    pub text: Vec<String>,
     pub error: Option<String>,
     pub csv: String,
 }
@@ -118,7 +117,6 @@ fn cards(c: &Computed, base: &str, query: &str) -> Vec<BlockCard> {
         .iter()
         .map(|(row, result)| {
             let kind: BlockKind = row.block.kind.parse().unwrap_or(BlockKind::Text);
-            let settings = BlockSettings::from_json(&row.block.settings);
             let (body, caption, status, reason, error) = match result {
                 Ok((plan, data)) => {
                     let size = render::chart_size(row.block.place.w, row.block.place.h);
@@ -167,7 +165,6 @@ fn cards(c: &Computed, base: &str, query: &str) -> Vec<BlockCard> {
                 status,
                 reason,
                 body,
-                text: settings.text.lines().map(str::to_owned).collect(),
                 error,
                 csv: format!("{base}/blocks/{}.csv{query}", row.id),
             }

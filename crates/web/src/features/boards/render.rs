@@ -111,8 +111,7 @@ pub fn body(
     theme: Theme,
 ) -> String {
     if kind == BlockKind::Text {
-        // The notes are rendered by the template, escaped.
-        return String::new();
+        return super::markdown::to_html(&settings.text);
     }
     let Some(first) = data.metrics.first() else {
         return "<p class=\"muted\">No metric to show: pick one in the editor.</p>".to_owned();
@@ -304,7 +303,8 @@ fn table(settings: &BlockSettings, data: &BlockData, zone: &TimeZone) -> String 
             ));
             for (d, v, p) in rows {
                 out.push_str(&format!(
-                    "<tr><td>{}</td><td class=\"num\" data-value=\"{}\">{}</td>",
+                    "<tr><td class=\"label\" title=\"{}\">{}</td><td class=\"num\" data-value=\"{}\">{}</td>",
+                    esc(&d),
                     esc(&d),
                     v.map(|x| x.to_string()).unwrap_or_default(),
                     esc(&charts::format_full(v, &m.info.format))
@@ -348,7 +348,7 @@ fn table(settings: &BlockSettings, data: &BlockData, zone: &TimeZone) -> String 
             for i in order {
                 // Dates sort by instant, not by their text.
                 out.push_str(&format!(
-                    "<tr><td data-value=\"{}\">{}</td>",
+                    "<tr><td class=\"when\" data-value=\"{}\">{}</td>",
                     data.starts
                         .get(i)
                         .map(|t| t.as_millisecond().to_string())

@@ -40,9 +40,8 @@ pub fn board_svg(c: &Computed) -> String {
             }
             (BlockKind::Text, _) => {
                 let s = BlockSettings::from_json(&row.block.settings);
-                for (i, line) in s
-                    .text
-                    .lines()
+                for (i, line) in super::markdown::to_lines(&s.text)
+                    .iter()
                     .take(((h - 40) / 16).max(0) as usize)
                     .enumerate()
                 {

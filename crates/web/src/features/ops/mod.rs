@@ -13,6 +13,7 @@ use crate::state::AppState;
 
 const APP_CSS: &str = include_str!("../../../assets/app.css");
 const APP_JS: &str = include_str!("../../../assets/app.js");
+const FAVICON: &str = include_str!("../../../assets/favicon.svg");
 
 /// Health, readiness, Prometheus, the shared assets and the API's description: open to anyone
 /// who can reach the port.
@@ -23,6 +24,9 @@ pub fn routes(state: &AppState) -> Routes {
         .page(GET, "/metrics", PUBLIC, prometheus)
         .page(GET, "/assets/app.css", PUBLIC, css)
         .page(GET, "/assets/app.js", PUBLIC, js)
+        // Browsers ask for `/favicon.ico` on their own, whatever the page links to.
+        .page(GET, "/favicon.svg", PUBLIC, favicon)
+        .page(GET, "/favicon.ico", PUBLIC, favicon)
         .api(GET, "/openapi.json", PUBLIC, openapi_json)
 }
 
@@ -34,6 +38,17 @@ async fn js() -> Response {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
         APP_JS,
+    )
+        .into_response()
+}
+
+async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        FAVICON,
     )
         .into_response()
 }

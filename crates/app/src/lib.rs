@@ -391,6 +391,11 @@ impl App {
         boards::update_settings(&self.store, id, change, now).await
     }
 
+    /// Chooses the board signing in lands on, or none.
+    pub async fn set_home_board(&self, board: Option<BoardId>) -> AppResult<()> {
+        boards::set_home(&self.store, board).await
+    }
+
     pub async fn board_from_template(&self, slug: &str) -> AppResult<BoardRow> {
         let now = self.clock.now_ms();
         boards::from_template(&self.store, slug, now).await

@@ -50,6 +50,9 @@ pub use raw::{StoredPage, decode as decode_raw_page};
 pub use recompute::{preview_stored, stored_pages};
 pub use retention::retention_of;
 pub use run::{Progress, ProgressEvent, SyncOptions, SyncReport, Syncer};
-pub use schedule::{DEFAULT_INTERVAL, MIN_INTERVAL, SYNC_JOB, Schedule, Scheduler, SyncJob, Tick};
+pub use schedule::{
+    DEFAULT_INTERVAL, MIN_INTERVAL, SYNC_JOB, SYNC_JOB_KEY_PREFIX, Schedule, Scheduler, SyncJob,
+    Tick,
+};
 pub use upgrade::{CredentialScrub, REDACT_CREDENTIALS_STEP, redact_stored_credentials};
 pub use worker::{Clock, Outcome, SystemClock, Worker, WorkerConfig, run_worker};

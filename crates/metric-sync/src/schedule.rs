@@ -14,6 +14,8 @@ use crate::error::SyncError;
 
 /// The job kind of a sync.
 pub const SYNC_JOB: &str = "sync";
+/// A sync job's key is this followed by its first metric's id.
+pub const SYNC_JOB_KEY_PREFIX: &str = "metric:";
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(3600);
 pub const MIN_INTERVAL: Duration = Duration::from_secs(300);
 
@@ -32,7 +34,7 @@ impl SyncJob {
     /// The job to enqueue; its key is the first metric's, so at most one waits per metric.
     pub fn to_new_job(&self, run_at_ms: i64) -> NewJob {
         let key = match self.metrics.iter().min() {
-            Some(first) => format!("metric:{first}"),
+            Some(first) => format!("{SYNC_JOB_KEY_PREFIX}{first}"),
             None => "metric:none".to_owned(),
         };
         NewJob {

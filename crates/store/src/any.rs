@@ -173,6 +173,14 @@ impl Store for AnyStore {
         forward!(self.recent_sync_runs(ids, per_metric))
     }
 
+    async fn metric_activity(
+        &self,
+        job_kind: &str,
+        key_prefix: &str,
+    ) -> Result<Vec<MetricActivity>> {
+        forward!(self.metric_activity(job_kind, key_prefix))
+    }
+
     async fn data_versions(
         &self,
         ids: &[MetricId],

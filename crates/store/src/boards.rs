@@ -188,6 +188,12 @@ pub trait BoardStore: Send + Sync + 'static {
         candidate: &[u8],
     ) -> impl Future<Output = Result<Vec<u8>>> + Send;
 
+    /// The board signing in lands on, when one was chosen and still exists.
+    fn home_board(&self) -> impl Future<Output = Result<Option<BoardId>>> + Send;
+
+    /// Chooses the board signing in lands on, or none (the Metrics screen).
+    fn set_home_board(&self, board: Option<BoardId>) -> impl Future<Output = Result<()>> + Send;
+
     /// The board designer's record of how to take back the last change to `board` (an opaque
     /// document `app::boards` writes), if any.
     fn board_undo(&self, board: BoardId) -> impl Future<Output = Result<Option<String>>> + Send;
@@ -204,6 +210,9 @@ pub trait BoardStore: Send + Sync + 'static {
 pub(crate) fn board_undo_meta(board: BoardId) -> String {
     format!("board_undo:{board}")
 }
+
+/// The `meta` row naming the home board.
+const HOME_BOARD_META: &str = "home_board";
 
 /// The `meta` row of a signing key, also the associated data it is sealed with.
 pub(crate) fn signing_key_meta(purpose: &str) -> String {
@@ -674,6 +683,51 @@ where
         Ok(DB::rows_affected(&done) > 0)
     }
 
+    async fn home_board(&self) -> Result<Option<crate::BoardId>> {
+        let stored: Option<Vec<u8>> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(HOME_BOARD_META)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("read the home board"))?;
+        let Some(id) = stored
+            .as_deref()
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .and_then(|v| v.parse::<i64>().ok())
+        else {
+            return Ok(None);
+        };
+        // A board deleted since it was chosen is no home.
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM boards WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("read the home board"))?;
+        Ok(exists.map(crate::BoardId))
+    }
+
+    async fn set_home_board(&self, board: Option<crate::BoardId>) -> Result<()> {
+        let done = match board {
+            None => {
+                sqlx::query("DELETE FROM meta WHERE key = $1")
+                    .bind(HOME_BOARD_META)
+                    .execute(&self.pool)
+                    .await
+            }
+            Some(id) => {
+                sqlx::query(
+                    "INSERT INTO meta (key, value) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET value = $2",
+                )
+                .bind(HOME_BOARD_META)
+                .bind(id.0.to_string().into_bytes())
+                .execute(&self.pool)
+                .await
+            }
+        };
+        done.map_err(StoreError::db("choose the home board"))?;
+        Ok(())
+    }
+
     async fn signing_key(&self, purpose: &str, candidate: &[u8]) -> Result<Vec<u8>> {
         let name = signing_key_meta(purpose);
         let key = self.key();
@@ -820,5 +874,11 @@ impl BoardStore for crate::AnyStore {
     }
     async fn set_board_undo(&self, board: BoardId, record: Option<&str>) -> Result<()> {
         forward!(self.set_board_undo(board, record))
+    }
+    async fn home_board(&self) -> Result<Option<BoardId>> {
+        forward!(self.home_board())
+    }
+    async fn set_home_board(&self, board: Option<BoardId>) -> Result<()> {
+        forward!(self.set_home_board(board))
     }
 }

@@ -98,6 +98,21 @@ pub struct WindowReplaced {
     pub inserted: u64,
 }
 
+/// What a live page polls about one metric: enough to tell that its numbers or its sync state
+/// moved, read without touching its buckets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricActivity {
+    pub id: MetricId,
+    /// The metric's data version (see [`crate::Store::data_versions`]).
+    pub data_version: i64,
+    /// A sync job keyed to the metric waits or runs.
+    pub queued: bool,
+    /// A sync run of the metric has started and not finished.
+    pub running: bool,
+    /// When the metric's latest finished sync run ended.
+    pub last_finished_ms: Option<i64>,
+}
+
 /// A range query over a metric's buckets: hours in `[from_ms, to_ms)`, one dimension or all.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BucketQuery {

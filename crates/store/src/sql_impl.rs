@@ -1095,6 +1095,37 @@ where
         Ok(versions)
     }
 
+    async fn metric_activity(
+        &self,
+        job_kind: &str,
+        key_prefix: &str,
+    ) -> Result<Vec<crate::MetricActivity>> {
+        const SQL: &str = "SELECT m.id, m.data_version, \
+             EXISTS (SELECT 1 FROM jobs j WHERE j.kind = $1 \
+               AND j.key = $2 || CAST(m.id AS TEXT) AND j.state IN ('pending', 'running')), \
+             EXISTS (SELECT 1 FROM sync_runs r WHERE r.metric_id = m.id AND r.status = 'running'), \
+             (SELECT MAX(r.finished_ms) FROM sync_runs r WHERE r.metric_id = m.id) \
+             FROM metrics m ORDER BY m.id";
+        let rows = sqlx::query_as::<_, (i64, i64, bool, bool, Option<i64>)>(SQL)
+            .bind(job_kind)
+            .bind(key_prefix)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::db("read the metrics' activity"))?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, data_version, queued, running, last_finished_ms)| crate::MetricActivity {
+                    id: crate::MetricId(id),
+                    data_version,
+                    queued,
+                    running,
+                    last_finished_ms,
+                },
+            )
+            .collect())
+    }
+
     async fn dimensions(&self, metric: crate::MetricId) -> Result<Vec<String>> {
         sqlx::query_scalar(
             "SELECT DISTINCT dimension FROM buckets WHERE metric_id = $1 ORDER BY dimension",

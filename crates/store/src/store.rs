@@ -174,6 +174,16 @@ pub trait Store: Send + Sync + 'static {
         ids: &[MetricId],
     ) -> impl Future<Output = Result<std::collections::HashMap<MetricId, i64>>> + Send;
 
+    /// Every metric's [`MetricActivity`], by id, in one read (no bucket is read): the live
+    /// pages poll it. A job counts as the metric's when its kind is `job_kind` and its key is
+    /// `key_prefix` followed by the metric's id (the sync's convention, which the store does
+    /// not know).
+    fn metric_activity(
+        &self,
+        job_kind: &str,
+        key_prefix: &str,
+    ) -> impl Future<Output = Result<Vec<MetricActivity>>> + Send;
+
     /// The metric's distinct dimension values, sorted.
     fn dimensions(&self, metric: MetricId) -> impl Future<Output = Result<Vec<String>>> + Send;
 

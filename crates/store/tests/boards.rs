@@ -364,9 +364,33 @@ where
     );
 }
 
+async fn the_home_board_is_chosen_changed_and_forgotten_with_its_board<H: Harness>(h: &H)
+where
+    H::S: BoardStore,
+{
+    let s = h.open(support::key_a()).await.unwrap();
+    assert_eq!(s.home_board().await.unwrap(), None);
+    let first = s.create_board(&settings("Messaging"), 10).await.unwrap();
+    let second = s.create_board(&settings("Voice"), 10).await.unwrap();
+    s.set_home_board(Some(first.id)).await.unwrap();
+    assert_eq!(s.home_board().await.unwrap(), Some(first.id));
+    s.set_home_board(Some(second.id)).await.unwrap();
+    assert_eq!(s.home_board().await.unwrap(), Some(second.id));
+    assert!(s.delete_board(second.id).await.unwrap());
+    assert_eq!(
+        s.home_board().await.unwrap(),
+        None,
+        "a deleted board is no home"
+    );
+    s.set_home_board(Some(first.id)).await.unwrap();
+    s.set_home_board(None).await.unwrap();
+    assert_eq!(s.home_board().await.unwrap(), None);
+}
+
 contract_tests!(
     a_boards_undo_record_is_kept_replaced_and_forgotten,
     the_signing_key_is_sealed_at_rest,
+    the_home_board_is_chosen_changed_and_forgotten_with_its_board,
     a_signing_key_stored_in_the_clear_is_sealed_and_kept,
     rotating_the_master_key_keeps_the_signing_key,
     the_signing_key_is_made_once_and_kept,

@@ -1,10 +1,13 @@
 //! `serve --demo`: a simulated Twilio account with a connection to it, a starter set of library
-//! metrics synced, and a demo admin, so a newcomer sees real dashboards at once.
+//! metrics and the Messaging, Voice and Spend boards synced, the Messaging board as the home
+//! board, and a demo admin, so a newcomer sees real dashboards at once. Preparing again on the
+//! same store adds nothing: what exists is kept and synced again, and the demo admin gets a new
+//! password.
 
 use std::sync::Arc;
 
 use metric_sync::{SyncOptions, Syncer};
-use store::{Store, StoredMetric};
+use store::{BoardStore as _, MetricId, Store, StoredMetric};
 use twilio_sim::{SimConfig, SimHandle};
 
 use crate::accounts::{Role, User, hash_password, random_token};
@@ -25,6 +28,9 @@ pub const DEMO_METRICS: &[&str] = &[
     "total-spend",
 ];
 
+/// The template boards the demo builds, the first being where signing in lands.
+pub const DEMO_BOARDS: &[&str] = &["messaging", "voice", "spend"];
+
 /// Starts the simulator on a free loopback port (`SimConfig::default()` has its clock at the
 /// current time).
 pub async fn start_simulator(config: SimConfig) -> Result<SimHandle, WebError> {
@@ -38,6 +44,10 @@ pub struct DemoReady {
     /// The demo admin's password, printed once at start.
     pub password: String,
     pub metrics: Vec<StoredMetric>,
+    /// How many metrics were synced: the starter metrics and those the boards show.
+    pub synced: usize,
+    /// The demo's boards, in [`DEMO_BOARDS`] order.
+    pub boards: Vec<store::BoardRow>,
     /// Metrics whose first sync failed, with the reason.
     pub failures: Vec<(String, String)>,
 }
@@ -65,7 +75,8 @@ impl DemoAccount {
 }
 
 /// Connects the app to the simulated account (the app's connector must send to the
-/// simulator's base URL), adds the starter metrics, syncs them, and creates the demo admin.
+/// simulator's base URL), adds the starter metrics and the template boards, syncs every metric
+/// they show, chooses the home board, and creates the demo admin (or gives it a new password).
 pub async fn prepare(state: &AppState, account: DemoAccount) -> Result<DemoReady, WebError> {
     if state
         .store()
@@ -100,18 +111,35 @@ pub async fn prepare(state: &AppState, account: DemoAccount) -> Result<DemoReady
         };
         metrics.push(m);
     }
+    let boards = demo_boards(state).await?;
+    if state.store().home_board().await?.is_none()
+        && let Some(first) = boards.first()
+    {
+        state.app().set_home_board(Some(first.id)).await?;
+    }
+    // The boards' metrics too, so they show numbers at once rather than after their backfill.
+    let mut ids: Vec<MetricId> = metrics.iter().map(|m| m.id).collect();
+    for board in &boards {
+        for block in state.store().blocks(board.id).await? {
+            for id in app::boards::model::BlockSettings::from_json(&block.block.settings).metrics {
+                if !ids.contains(&MetricId(id)) {
+                    ids.push(MetricId(id));
+                }
+            }
+        }
+    }
     let syncer = Syncer::new(
         Arc::clone(state.store()),
         state.connector().clone(),
         state.config().sync.clone(),
     );
-    let ids: Vec<_> = metrics.iter().map(|m| m.id).collect();
+    let names: Vec<StoredMetric> = state.store().list_metrics().await?;
     let mut failures = Vec::new();
     for (id, result) in syncer
         .sync_many(&ids, &SyncOptions::default(), state.clock().now())
         .await
     {
-        let name = metrics
+        let name = names
             .iter()
             .find(|m| m.id == id)
             .map(|m| m.name.clone())
@@ -126,37 +154,64 @@ pub async fn prepare(state: &AppState, account: DemoAccount) -> Result<DemoReady
         }
     }
     let password = random_token();
-    let hash = hash_password(&password).map_err(|e| WebError::Internal(e.to_string()))?;
-    // A data folder reused for a second demo already has `demo`, whose password was printed
-    // once and is not kept: the new run gets the next free name instead.
-    let now = state.clock().now_ms();
-    let mut user = None;
-    for n in 1..=100 {
-        let name = if n == 1 {
-            DEMO_USER.to_owned()
-        } else {
-            format!("{DEMO_USER}{n}")
-        };
-        match state
-            .accounts()
-            .create_user(&name, Role::Admin, &hash, now)
-            .await
-        {
-            Ok(u) => {
-                user = Some(u);
-                break;
-            }
-            Err(crate::accounts::AccountsError::NameTaken(_)) => continue,
-            Err(e) => return Err(e.into()),
+    // The password printed by an earlier run on this store is not kept: the demo admin gets a
+    // new one rather than a second account.
+    let existing = state
+        .accounts()
+        .list_users()
+        .await?
+        .into_iter()
+        .find(|u| u.name == DEMO_USER);
+    let user = match existing {
+        Some(u) => {
+            state.app().reset_password(u.id, &password).await?;
+            u
         }
-    }
-    let user = user.ok_or_else(|| {
-        WebError::Conflict("a hundred demo users exist already: use a fresh --data-dir".to_owned())
-    })?;
+        None => {
+            let hash = hash_password(&password).map_err(|e| WebError::Internal(e.to_string()))?;
+            state
+                .accounts()
+                .create_user(DEMO_USER, Role::Admin, &hash, state.clock().now_ms())
+                .await?
+        }
+    };
     Ok(DemoReady {
         user,
         password,
         metrics,
+        synced: ids.len(),
+        boards,
         failures,
     })
+}
+
+/// The demo's template boards: each made once, found by its template's name afterwards.
+async fn demo_boards(state: &AppState) -> Result<Vec<store::BoardRow>, WebError> {
+    let existing = state.store().list_boards().await?;
+    let mut boards = Vec::new();
+    for slug in DEMO_BOARDS {
+        let template = app::boards::templates::TEMPLATES
+            .iter()
+            .find(|t| t.slug == *slug)
+            .ok_or_else(|| WebError::Internal(format!("no board template {slug}")))?;
+        let board = match existing.iter().find(|b| b.settings.name == template.name) {
+            Some(b) => b.clone(),
+            None => {
+                // Added first without a backfill job: `prepare` syncs them itself.
+                for metric in template.blocks.iter().flat_map(|b| b.slugs) {
+                    let entry =
+                        library::find(metric).map_err(|e| WebError::Internal(e.to_string()))?;
+                    if state.store().metric_by_name(entry.name()).await?.is_none() {
+                        state
+                            .app()
+                            .add_library_metric_unsynced(metric, DEMO_CONNECTION)
+                            .await?;
+                    }
+                }
+                state.app().board_from_template(slug).await?
+            }
+        };
+        boards.push(board);
+    }
+    Ok(boards)
 }

@@ -282,6 +282,16 @@ fn schemas() -> Value {
             }
         },
         "Runs": list_of("runs", "Run"),
+        "MetricVersion": {
+            "type": "object", "required": ["id", "data_version", "state", "last_sync_ms"],
+            "properties": {
+                "id": int,
+                "data_version": { "type": "integer", "description": "Grows with every write to the metric's data." },
+                "state": { "enum": ["syncing", "queued", "idle"] },
+                "last_sync_ms": nullable("integer")
+            }
+        },
+        "Versions": list_of("metrics", "MetricVersion"),
         "Preview": {
             "type": "object", "required": ["expression", "rows", "total_rows", "skipped", "bad", "pages", "ledger"],
             "properties": {
@@ -561,6 +571,7 @@ pub fn document() -> Value {
                 "put": op("Save a new version of a metric's definition", "Editor", ("200", "MetricSaved"), Some("MetricIn"), &["id"], IdBody),
                 "delete": op("Delete a metric and its history; refused (409) while a goal, alert or scorecard uses it", "Editor", ("200", "Deleted"), None, &["id"], IdConflict)
             },
+            "/api/v1/metrics/versions": { "get": op("Each metric's data version and sync state, for pages that refresh themselves", "Viewer", ("200", "Versions"), None, &[], Caller) },
             "/api/v1/metrics/preview": { "post": op("Run a definition live without saving it: rows, skipped and bad rows, the fetch ledger", "Editor", ("200", "Preview"), Some("PreviewIn"), &[], Body) },
             "/api/v1/metrics/{id}/duplicate": { "post": op("Copy a metric under a free name \"NAME (copy)\"; the copy backfills on its own", "Editor", ("201", "MetricSaved"), None, &["id"], Id) },
             "/api/v1/metrics/{id}/sync": { "post": op("Queue a sync now", "Editor", ("202", "SyncQueued"), None, &["id"], Id) },

@@ -183,6 +183,7 @@ const STATED: &[(&str, &str, Role)] = &[
     ("GET", "/api/v1/metrics", Role::Viewer),
     ("GET", "/api/v1/metrics/{id}", Role::Viewer),
     ("GET", "/api/v1/metrics/{id}/runs", Role::Viewer),
+    ("GET", "/api/v1/metrics/versions", Role::Viewer),
     ("GET", "/api/v1/metrics/{id}/data", Role::Viewer),
     ("GET", "/api/v1/library", Role::Viewer),
     ("GET", "/api/v1/boards", Role::Viewer),
@@ -244,6 +245,7 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("POST", "/setup"),
     ("GET", "/shared/{token}"),
     ("GET", "/shared/{token}/blocks/{file}"),
+    ("GET", "/shared/{token}/versions"),
     ("GET", "/tv/shared"),
     ("GET", "/api/v1/openapi.json"),
 ];

@@ -87,30 +87,6 @@ async fn an_empty_install_offers_a_setup_link_and_a_demo_does_not() {
 }
 
 #[tokio::test]
-async fn a_second_demo_on_the_same_data_gets_a_new_login() {
-    let app = spawn_app().await;
-    let s = shared();
-    let account = || DemoAccount {
-        account_sid: s.account_sid.clone(),
-        api_key_sid: s.key_sid.clone(),
-        secret: domain::Secret::new(s.key_secret.clone()),
-    };
-    let first = prepare(&app.state, account()).await.unwrap();
-    let second = prepare(&app.state, account()).await.unwrap();
-    assert_eq!(first.user.name, DEMO_USER);
-    assert_eq!(second.user.name, format!("{DEMO_USER}2"));
-    assert_eq!(
-        first.metrics.iter().map(|m| m.id).collect::<Vec<_>>(),
-        second.metrics.iter().map(|m| m.id).collect::<Vec<_>>()
-    );
-    assert!(
-        app.try_login(&second.user.name, &second.password)
-            .await
-            .is_ok()
-    );
-}
-
-#[tokio::test]
 async fn the_demo_syncs_each_starter_metric_once_and_queues_nothing_more() {
     use store::Store as _;
     let app = spawn_app().await;
@@ -131,4 +107,96 @@ async fn the_demo_syncs_each_starter_metric_once_and_queues_nothing_more() {
     }
     let jobs = app.state.store().list_jobs(None, 100).await.unwrap();
     assert!(jobs.is_empty(), "{jobs:?}");
+}
+
+fn demo_account() -> DemoAccount {
+    let s = shared();
+    DemoAccount {
+        account_sid: s.account_sid.clone(),
+        api_key_sid: s.key_sid.clone(),
+        secret: domain::Secret::new(s.key_secret.clone()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_builds_the_messaging_voice_and_spend_boards() {
+    use store::BoardStore as _;
+    let app = spawn_app().await;
+    let ready = prepare(&app.state, demo_account()).await.unwrap();
+    assert!(ready.failures.is_empty(), "{:?}", ready.failures);
+    let boards = app.state.store().list_boards().await.unwrap();
+    let mut names: Vec<&str> = boards.iter().map(|b| b.settings.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["Twilio Messaging", "Twilio Spend", "Twilio Voice"]);
+    for t in web::features::boards::TEMPLATES {
+        let board = boards
+            .iter()
+            .find(|b| b.settings.name == t.name)
+            .expect("the template's board");
+        let blocks = app.state.store().blocks(board.id).await.unwrap();
+        assert_eq!(blocks.len(), t.blocks.len(), "{}", t.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_to_the_demo_lands_on_its_messaging_board() {
+    let app = spawn_app().await;
+    let ready = prepare(&app.state, demo_account()).await.unwrap();
+    let messaging = ready
+        .boards
+        .iter()
+        .find(|b| b.settings.name == "Twilio Messaging")
+        .expect("the Messaging board");
+    let csrf = app.login_csrf().await;
+    let signed_in = app
+        .send(login_request(&csrf, DEMO_USER, &ready.password, None))
+        .await;
+    assert_eq!(
+        signed_in.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        signed_in.body
+    );
+    let home = format!("/boards/{}", messaging.id.0);
+    assert_eq!(signed_in.location(), Some(home.as_str()));
+    let session = app.try_login(DEMO_USER, &ready.password).await.unwrap();
+    let root = app.get("/", Some(&session)).await;
+    assert_eq!(root.location(), Some(home.as_str()));
+    let page = app.get(&home, Some(&session)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Twilio Messaging"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preparing_the_demo_twice_adds_nothing() {
+    use store::{BoardStore as _, Store as _};
+    let app = spawn_app().await;
+    async fn counts(app: &TestApp) -> (usize, usize, usize, usize, usize) {
+        let store = app.state.store();
+        let boards = store.list_boards().await.unwrap();
+        let mut blocks = 0;
+        for b in &boards {
+            blocks += store.blocks(b.id).await.unwrap().len();
+        }
+        (
+            store.list_connections().await.unwrap().len(),
+            store.list_metrics().await.unwrap().len(),
+            boards.len(),
+            blocks,
+            app.state.accounts().list_users().await.unwrap().len(),
+        )
+    }
+    let first = prepare(&app.state, demo_account()).await.unwrap();
+    let after_first = counts(&app).await;
+    assert_eq!((after_first.0, after_first.2), (1, 3));
+    let second = prepare(&app.state, demo_account()).await.unwrap();
+    assert_eq!(counts(&app).await, after_first);
+    assert_eq!(second.user.id, first.user.id);
+    assert!(
+        app.try_login(DEMO_USER, &first.password).await.is_err(),
+        "the first run's password no longer works"
+    );
+    app.try_login(DEMO_USER, &second.password)
+        .await
+        .expect("the second run's printed password works");
 }

@@ -167,6 +167,15 @@ pub async fn from_template(store: &AnyStore, slug: &str, now_ms: i64) -> AppResu
     Ok(board)
 }
 
+/// Makes `board` the one signing in lands on, or none (the Metrics screen); the board must exist.
+pub async fn set_home(store: &AnyStore, board: Option<BoardId>) -> AppResult<()> {
+    if let Some(id) = board {
+        store.board(id).await?;
+    }
+    store.set_home_board(board).await?;
+    Ok(())
+}
+
 /// The id of a library metric on the Metrics screen, adding it (and queueing its backfill)
 /// when it is not there yet.
 async fn library_metric(

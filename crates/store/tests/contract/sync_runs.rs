@@ -213,3 +213,85 @@ crate::contract_tests!(
     last_good_sync_skips_failed_and_running_runs,
     corrupt_ledger_is_an_error_not_a_gap
 );
+
+/// The live pages' poll: a version that moves with bucket writes, a pending job keyed to the
+/// metric, a running run, and the end of the latest finished run, each for its own metric.
+async fn metric_activity_reports_versions_jobs_and_runs<H: Harness>(h: &H) {
+    let store = h.open(key_a()).await.expect("open");
+    let m = metric(&store, "sms").await;
+    let other = metric(&store, "calls").await;
+    let before = store
+        .metric_activity("sync", "metric:")
+        .await
+        .expect("read");
+    assert_eq!(before.len(), 2);
+    let of = |list: &[store::MetricActivity], id: MetricId| {
+        list.iter().find(|a| a.id == id).cloned().expect("listed")
+    };
+    let quiet = of(&before[..], m);
+    assert!(!quiet.queued && !quiet.running);
+    assert_eq!(quiet.last_finished_ms, None);
+
+    store
+        .enqueue(
+            &store::NewJob {
+                kind: "sync".into(),
+                key: format!("metric:{}", m.0),
+                payload: json!({}),
+                run_at_ms: 10,
+            },
+            10,
+        )
+        .await
+        .expect("enqueue");
+    let run = store
+        .start_sync_run(&NewSyncRun {
+            metric_id: m,
+            from_ms: 0,
+            to_ms: 3_600_000,
+            started_ms: 20,
+        })
+        .await
+        .expect("start");
+    let busy = store
+        .metric_activity("sync", "metric:")
+        .await
+        .expect("read");
+    assert!(of(&busy[..], m).queued && of(&busy[..], m).running);
+    assert!(!of(&busy[..], other).queued && !of(&busy[..], other).running);
+
+    store
+        .add_points(
+            m,
+            &[store::Point {
+                dimension: String::new(),
+                at_ms: 5,
+                value: 1.0,
+            }],
+        )
+        .await
+        .expect("points");
+    store
+        .finish_sync_run(
+            run,
+            &SyncRunEnd {
+                status: RunStatus::Succeeded,
+                ledger: json!({}),
+                error: None,
+                finished_ms: 900,
+            },
+        )
+        .await
+        .expect("finish");
+    let after = store
+        .metric_activity("sync", "metric:")
+        .await
+        .expect("read");
+    let done = of(&after[..], m);
+    assert!(done.data_version > quiet.data_version);
+    assert!(!done.running);
+    assert_eq!(done.last_finished_ms, Some(900));
+    assert_eq!(of(&after[..], other), of(&before[..], other));
+}
+
+crate::contract_tests!(metric_activity_reports_versions_jobs_and_runs);

@@ -128,9 +128,16 @@ async fn announce_demo(
         ready.user.name, ready.password
     );
     println!(
-        "  {} metrics on the Metrics screen, read from a simulated Twilio account",
-        ready.metrics.len()
+        "  {} metrics synced from a simulated Twilio account",
+        ready.synced
     );
+    if let Some(home) = ready.boards.first() {
+        println!(
+            "  {} boards; signing in opens {}",
+            ready.boards.len(),
+            home.settings.name
+        );
+    }
     Ok(())
 }
 

@@ -12,6 +12,7 @@ pub mod boards;
 pub mod builder;
 pub mod connections;
 pub mod library;
+pub mod live;
 pub mod metrics;
 pub mod ops;
 pub mod people;
@@ -38,4 +39,5 @@ pub fn all(state: &AppState) -> Routes {
         .merge(builder::routes::routes(state))
         .merge(boards::routes::routes(state))
         .merge(watch::routes(state))
+        .merge(live::routes(state))
 }

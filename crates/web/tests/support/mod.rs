@@ -125,6 +125,37 @@ pub async fn spawn_app_with_connector(connector: Connector) -> TestApp {
     build_app(WebConfig::default(), connector).await
 }
 
+/// [`spawn_app`] on a PostgreSQL schema of its own (dropped with the schema value, which must
+/// outlive the app), or `None` after a skip when PostgreSQL is unreachable.
+pub async fn spawn_app_pg() -> Option<(TestApp, test_support::PgSchema)> {
+    let schema = test_support::PgSchema::create("web").await?;
+    let store = Arc::new(AnyStore::Postgres(
+        store::PostgresStore::connect_with(schema.options(), 5, key())
+            .await
+            .unwrap(),
+    ));
+    let dir = std::env::temp_dir().join(format!(
+        "sb-web-pg-{}-{}",
+        std::process::id(),
+        web::accounts::random_token()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = AppState::new(
+        Arc::clone(&store),
+        connector(),
+        Arc::new(StoreAccounts::new(store)),
+        WebConfig::default(),
+    );
+    Some((
+        TestApp {
+            dir,
+            router: App::build(state.clone()),
+            state,
+        },
+        schema,
+    ))
+}
+
 async fn build_app(config: WebConfig, connector: Connector) -> TestApp {
     let dir = std::env::temp_dir().join(format!(
         "sb-web-{}-{}",

@@ -76,6 +76,8 @@ pub struct BlockCard {
     pub body: String,
     pub error: Option<String>,
     pub csv: String,
+    /// The ids of the metrics the block shows, comma-separated: what the live script watches.
+    pub metrics: String,
 }
 
 /// The worst sync state among a block's metrics, with every reason.
@@ -112,14 +114,20 @@ fn block_status(data: &compute::BlockData) -> (Option<&'static str>, String) {
     (worst, reasons.join("; "))
 }
 
-fn cards(c: &Computed, base: &str, query: &str) -> Vec<BlockCard> {
+fn cards(c: &Computed, base: &str, query: &str, tv_rows: Option<i64>) -> Vec<BlockCard> {
     c.blocks
         .iter()
         .map(|(row, result)| {
             let kind: BlockKind = row.block.kind.parse().unwrap_or(BlockKind::Text);
+            let settings = BlockSettings::from_json(&row.block.settings);
             let (body, caption, status, reason, error) = match result {
                 Ok((plan, data)) => {
-                    let size = render::chart_size(row.block.place.w, row.block.place.h);
+                    let size = match tv_rows {
+                        Some(rows) => {
+                            render::tv_chart_size(row.block.place.w, row.block.place.h, rows)
+                        }
+                        None => render::chart_size(row.block.place.w, row.block.place.h),
+                    };
                     let (status, reason) = block_status(data);
                     (
                         render::body(
@@ -167,6 +175,12 @@ fn cards(c: &Computed, base: &str, query: &str) -> Vec<BlockCard> {
                 body,
                 error,
                 csv: format!("{base}/blocks/{}.csv{query}", row.id),
+                metrics: settings
+                    .metrics
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
             }
         })
         .collect()
@@ -209,6 +223,8 @@ pub struct BoardPage {
     pub shared: bool,
     /// On a TV: the next board's address and the seconds until it.
     pub tv: Option<(String, u32)>,
+    /// What the live script polls for the versions of the board's metrics.
+    pub live: String,
     pub default_range: String,
     pub default_compare: String,
 }
@@ -408,6 +424,7 @@ pub async fn page(
         can_edit.then_some(caller.csrf()),
         None,
         &caller.requester(),
+        false,
     )
     .await?;
     page.nav = nav(&caller);
@@ -456,6 +473,8 @@ pub async fn page(
     render(&page)
 }
 
+// Each argument is one independent choice of the four callers (board, shared, two TV loops).
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn board_page(
     state: &AppState,
     board: BoardRow,
@@ -464,6 +483,7 @@ pub(super) async fn board_page(
     editor_csrf: Option<&str>,
     shared_base: Option<String>,
     requester: &str,
+    tv: bool,
 ) -> Result<BoardPage, WebError> {
     let frame = frame_of(&board, q, state.clock().now())?;
     let (ranges, compares, from, to) = picker(&frame);
@@ -481,6 +501,14 @@ pub(super) async fn board_page(
     let default_range = board.settings.date_range.clone();
     let default_compare = board.settings.comparison.clone();
     let computed = compute_board(state, board, frame, requester).await?;
+    // On a TV the board's rows share the screen's height, so charts are drawn for that.
+    let tv_rows = computed
+        .blocks
+        .iter()
+        .map(|(b, _)| b.block.place.y + b.block.place.h)
+        .max()
+        .unwrap_or(1)
+        .max(1);
     let base = shared_base
         .clone()
         .unwrap_or_else(|| format!("/boards/{id}"));
@@ -490,7 +518,9 @@ pub(super) async fn board_page(
         let (base, query) = (base.clone(), query.clone());
         state
             .heavy()
-            .run("drawing a board", move || cards(&computed, &base, &query))
+            .run("drawing a board", move || {
+                cards(&computed, &base, &query, tv.then_some(tv_rows))
+            })
             .await?
     };
     let (flash, flash_kind) = flash.split();
@@ -518,6 +548,10 @@ pub(super) async fn board_page(
         shares: Vec::new(),
         shared: shared_base.is_some(),
         tv: None,
+        live: match &shared_base {
+            Some(shared) => format!("{shared}/versions"),
+            None => "/api/v1/metrics/versions".to_owned(),
+        },
         default_range,
         default_compare,
     })

@@ -64,6 +64,34 @@ pub fn chart_size(w: i64, h: i64) -> (u32, u32) {
     (width, height)
 }
 
+/// A chart's drawing size on a TV whose board uses `rows` grid rows: the block's inner size in
+/// pixels on a 1920×1080 screen (the TV stylesheet sizes columns by the viewport's width and
+/// rows by its height, so a 3840×2160 screen shows the same picture twice as large), divided by
+/// 1.6 so that the charts' 11-unit labels show at about 18 px there, readable across a room.
+pub fn tv_chart_size(w: i64, h: i64, rows: i64) -> (u32, u32) {
+    // These follow `.board-page.tv` in app.css at 1920×1080: 1vw padding, 0.625vw column
+    // gaps, 1.1vh row gaps, the title strip and each block's title and caption.
+    const COLUMN: f64 = 147.0;
+    const COLUMN_GAP: f64 = 12.0;
+    const ROW_GAP: f64 = 12.0;
+    const GRID_HEIGHT: f64 = 960.0;
+    const BLOCK_CHROME_W: f64 = 34.0;
+    const BLOCK_CHROME_H: f64 = 96.0;
+    const SCALE: f64 = 1.6;
+    let (w, h, rows) = (
+        w.clamp(1, 12) as f64,
+        h.clamp(1, 60) as f64,
+        rows.clamp(1, 60) as f64,
+    );
+    let row = (GRID_HEIGHT - (rows - 1.0) * ROW_GAP) / rows;
+    let width = w * COLUMN + (w - 1.0) * COLUMN_GAP - BLOCK_CHROME_W;
+    let height = h * row + (h - 1.0) * ROW_GAP - BLOCK_CHROME_H;
+    (
+        (width / SCALE).max(120.0) as u32,
+        (height / SCALE).max(60.0) as u32,
+    )
+}
+
 fn time_series(data: &BlockData, settings: &BlockSettings) -> Vec<Series> {
     if settings.by_dimension
         && let Some(m) = data.metrics.first()

@@ -67,6 +67,13 @@ pub fn routes(state: &AppState) -> Routes {
             PUBLIC,
             super::shared_refuse,
         )
+        .page(
+            GET,
+            "/shared/{token}/versions",
+            PUBLIC,
+            super::shared_versions,
+        )
+        .page_other_methods("/shared/{token}/versions", PUBLIC, super::shared_refuse)
         .page_other_methods("/shared/{token}/{*rest}", PUBLIC, super::shared_refuse)
         .page(GET, "/tv/shared", PUBLIC, super::tv_links)
         .page(GET, "/assets/boards.css", PUBLIC, super::css)

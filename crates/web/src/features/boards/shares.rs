@@ -96,6 +96,7 @@ pub async fn shared(
         None,
         Some(format!("/shared/{token}")),
         &format!("share:{token}"),
+        false,
     )
     .await?;
     let mut response = render(&page)?;
@@ -136,4 +137,23 @@ pub async fn shared_refuse() -> Response {
         "a shared link is read-only: sign in to change this board\n",
     )
         .into_response()
+}
+
+/// What a shared board's page polls to refresh itself: the versions of its blocks' metrics
+/// only, through the link's own token (a revoked or expired link gets the same refusal as its
+/// page).
+pub async fn shared_versions(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> PageResult {
+    let board = shared_board(&state, &token).await?;
+    let ids: std::collections::HashSet<i64> = state
+        .store()
+        .blocks(board.id)
+        .await?
+        .iter()
+        .flat_map(|b| BlockSettings::from_json(&b.block.settings).metrics)
+        .collect();
+    let versions = crate::features::live::read(&state, Some(&ids)).await?;
+    Ok(crate::features::live::fresh_json(&versions))
 }

@@ -50,6 +50,7 @@ pub async fn tv(
         None,
         None,
         &caller.requester(),
+        true,
     )
     .await?;
     let list: Vec<String> = ids.iter().map(i64::to_string).collect();
@@ -103,6 +104,7 @@ pub async fn tv_links(State(state): State<AppState>, Query(q): Query<TvLinksQuer
         None,
         Some(format!("/shared/{}", tokens[i])),
         &format!("share:{}", tokens[i]),
+        true,
     )
     .await?;
     page.tv = Some((

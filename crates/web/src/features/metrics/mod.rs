@@ -10,7 +10,8 @@ use crate::state::AppState;
 /// The Metrics screen, a metric's runs and export, and the metric API.
 pub fn routes(state: &AppState) -> Routes {
     Routes::new(state)
-        // `/` only redirects to the Metrics screen, which asks an anonymous visitor to sign in.
+        // `/` only redirects to the home board or the Metrics screen, which ask an anonymous
+        // visitor to sign in.
         .page(GET, "/", PUBLIC, crate::features::people::pages::root)
         .page(GET, crate::pages::METRICS_SCREEN, VIEWER, pages::metrics)
         .page(GET, "/metrics/{id}/export", VIEWER, pages::metric_export)

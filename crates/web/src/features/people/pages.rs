@@ -30,8 +30,18 @@ struct LoginPage {
     name: String,
 }
 
-pub async fn root() -> Response {
-    see_other(METRICS_SCREEN)
+pub async fn root(State(state): State<AppState>) -> PageResult {
+    Ok(see_other(&home(&state).await?))
+}
+
+/// Where signing in lands: the home board when one is chosen (the demo chooses its Messaging
+/// board), else the Metrics screen.
+async fn home(state: &AppState) -> Result<String, WebError> {
+    use store::BoardStore as _;
+    Ok(match state.store().home_board().await? {
+        Some(id) => format!("/boards/{}", id.0),
+        None => METRICS_SCREEN.to_owned(),
+    })
 }
 
 pub async fn login_form(
@@ -39,7 +49,7 @@ pub async fn login_form(
     MaybeCaller(caller): MaybeCaller,
 ) -> PageResult {
     if caller.is_some() {
-        return Ok(see_other(METRICS_SCREEN));
+        return Ok(see_other(&home(&state).await?));
     }
     login_page(&state, None, String::new(), axum::http::StatusCode::OK).await
 }
@@ -145,7 +155,8 @@ pub async fn login(
         )
         .await;
     }
-    start_session(&state, user.id, METRICS_SCREEN).await
+    let to = home(&state).await?;
+    start_session(&state, user.id, &to).await
 }
 
 async fn start_session(state: &AppState, user_id: i64, to: &str) -> PageResult {

@@ -420,13 +420,26 @@ impl App {
         boards::move_block(&self.store, board, id, dir, now).await
     }
 
+    /// Every block's place once the layout is stored (blocks in the way moved down).
     pub async fn arrange_blocks(
         &self,
         board: BoardId,
         places: &[(BlockId, Place)],
-    ) -> AppResult<()> {
+    ) -> AppResult<Vec<(BlockId, Place)>> {
         let now = self.clock.now_ms();
         boards::arrange(&self.store, board, places, now).await
+    }
+
+    pub async fn duplicate_block(&self, board: BoardId, id: BlockId) -> AppResult<BlockRow> {
+        let now = self.clock.now_ms();
+        boards::duplicate_block(&self.store, board, id, now).await
+    }
+
+    /// Takes back the last change to the board's blocks; answers the change undone (`move`,
+    /// `edit`, `delete` or `add`).
+    pub async fn undo_board(&self, board: BoardId) -> AppResult<&'static str> {
+        let now = self.clock.now_ms();
+        boards::undo(&self.store, board, now).await
     }
 
     /// A share link's row and token; `sign` answers the token and its stored hash for the

@@ -306,6 +306,143 @@ async fn blocks_move_and_arrange_only_inside_the_grid() {
     }
 }
 
+fn at(x: i64, y: i64, w: i64, h: i64) -> Place {
+    Place { x, y, w, h }
+}
+
+/// Every block's place on the board, by id.
+async fn places(app: &app::App, board: BoardId) -> Vec<(BlockId, Place)> {
+    app.store()
+        .blocks(board)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.id, r.block.place))
+        .collect()
+}
+
+fn place_of(layout: &[(BlockId, Place)], id: BlockId) -> Place {
+    layout.iter().find(|(b, _)| *b == id).unwrap().1
+}
+
+/// A board with a 3×2 number block at (0,0) and a 6×3 line block beside it at (3,0).
+async fn two_blocks(app: &app::App) -> (BoardId, BlockId, BlockId, String) {
+    let m = metric(app, "Sent", &connection(app, "prod").await).await;
+    let id = m.id.0.to_string();
+    let board = app.create_board(name("Sends")).await.unwrap();
+    let number = app
+        .add_block(board.id, form(&[("kind", "number"), ("metric", &id)]))
+        .await
+        .unwrap();
+    let line = app
+        .add_block(board.id, form(&[("kind", "line"), ("metric", &id)]))
+        .await
+        .unwrap();
+    assert_eq!(number.block.place, at(0, 0, 3, 2));
+    assert_eq!(line.block.place, at(3, 0, 6, 3));
+    (board.id, number.id, line.id, id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_block_moved_onto_another_is_stored_with_the_other_pushed_down() {
+    for b in backends("block_push").await {
+        let app = &b.app;
+        let (board, number, line, _) = two_blocks(app).await;
+        let answered = app
+            .arrange_blocks(board, &[(number, at(4, 1, 3, 2))])
+            .await
+            .unwrap();
+        let stored = places(app, board).await;
+        assert_eq!(place_of(&stored, number), at(4, 1, 3, 2), "{}", b.name);
+        // The line block covered rows 0..3 of columns 3..9: it moves to row 1 + 2.
+        assert_eq!(place_of(&stored, line), at(3, 3, 6, 3), "{}", b.name);
+        let mut answered = answered;
+        answered.sort_by_key(|(id, _)| id.0);
+        let mut stored = stored;
+        stored.sort_by_key(|(id, _)| id.0);
+        assert_eq!(answered, stored, "the answer is what is stored");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicated_block_sits_under_its_original_and_blocks_below_make_room() {
+    for b in backends("block_duplicate").await {
+        let app = &b.app;
+        let (board, number, line, _) = two_blocks(app).await;
+        // The line block moved under the number block, touching it.
+        app.arrange_blocks(board, &[(line, at(0, 2, 6, 3))])
+            .await
+            .unwrap();
+        let copy = app.duplicate_block(board, number).await.unwrap();
+        let original = app::boards::block(app.store(), board, number)
+            .await
+            .unwrap();
+        assert_eq!(copy.block.place, at(0, 2, 3, 2), "{}", b.name);
+        assert_eq!(
+            (copy.block.kind.as_str(), &copy.block.settings),
+            (original.block.kind.as_str(), &original.block.settings)
+        );
+        let stored = places(app, board).await;
+        assert_eq!(place_of(&stored, line), at(0, 4, 6, 3), "{}", b.name);
+        assert!(
+            app.duplicate_block(board, BlockId(987_654)).await.is_err(),
+            "a block not on the board"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undo_takes_back_the_last_change_once() {
+    for b in backends("block_undo").await {
+        let app = &b.app;
+        let (board, number, line, id) = two_blocks(app).await;
+        let start = places(app, board).await;
+
+        // A move (which pushed the line block) goes back whole.
+        app.arrange_blocks(board, &[(number, at(4, 0, 3, 2))])
+            .await
+            .unwrap();
+        assert_eq!(app.undo_board(board).await.unwrap(), "move");
+        assert_eq!(places(app, board).await, start, "{}", b.name);
+        let again = app.undo_board(board).await.unwrap_err();
+        assert_eq!(invalid_field(&again), "undo", "nothing left to undo");
+
+        // An edit: the block's title and settings come back.
+        let before = app::boards::block(app.store(), board, line).await.unwrap();
+        app.edit_block(
+            board,
+            line,
+            form(&[("kind", "bar"), ("title", "Bars"), ("metric", &id)]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(app.undo_board(board).await.unwrap(), "edit");
+        let after = app::boards::block(app.store(), board, line).await.unwrap();
+        assert_eq!(after.block, before.block, "{}", b.name);
+
+        // A delete: the block returns where it stood.
+        app.delete_block(board, number).await.unwrap();
+        assert_eq!(app.undo_board(board).await.unwrap(), "delete");
+        let rows = app.store().blocks(board).await.unwrap();
+        assert_eq!(rows.len(), 2);
+        let back = rows.iter().find(|r| r.id != line).unwrap();
+        assert_eq!(back.block.place, at(0, 0, 3, 2));
+        assert_eq!(back.block.kind, "number");
+
+        // An add: it goes.
+        let added = app.duplicate_block(board, line).await.unwrap();
+        assert_eq!(app.undo_board(board).await.unwrap(), "add");
+        assert!(
+            !app.store()
+                .blocks(board)
+                .await
+                .unwrap()
+                .iter()
+                .any(|r| r.id == added.id)
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_share_link_is_stored_under_its_signed_hash_and_revoked_once() {
     assert_eq!(app::boards::share_days(" 7 ").unwrap(), 7);

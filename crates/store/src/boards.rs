@@ -193,6 +193,22 @@ pub trait BoardStore: Send + Sync + 'static {
 
     /// Chooses the board signing in lands on, or none (the Metrics screen).
     fn set_home_board(&self, board: Option<BoardId>) -> impl Future<Output = Result<()>> + Send;
+
+    /// The board designer's record of how to take back the last change to `board` (an opaque
+    /// document `app::boards` writes), if any.
+    fn board_undo(&self, board: BoardId) -> impl Future<Output = Result<Option<String>>> + Send;
+
+    /// Replaces (or with `None` forgets) the undo record of `board`.
+    fn set_board_undo(
+        &self,
+        board: BoardId,
+        record: Option<&str>,
+    ) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// The `meta` row of a board's undo record: one per board, so no table of its own.
+pub(crate) fn board_undo_meta(board: BoardId) -> String {
+    format!("board_undo:{board}")
 }
 
 /// The `meta` row naming the home board.
@@ -748,6 +764,39 @@ where
             reason: format!("the stored {name} does not open under the master key"),
         })
     }
+
+    async fn board_undo(&self, board: crate::BoardId) -> Result<Option<String>> {
+        let stored: Option<Vec<u8>> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(board_undo_meta(board))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::db("read a board's undo record"))?;
+        Ok(stored.and_then(|v| String::from_utf8(v).ok()))
+    }
+
+    async fn set_board_undo(&self, board: crate::BoardId, record: Option<&str>) -> Result<()> {
+        let key = board_undo_meta(board);
+        let done = match record {
+            Some(r) => {
+                sqlx::query(
+                    "INSERT INTO meta (key, value) VALUES ($1, $2) \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )
+                .bind(&key)
+                .bind(r.as_bytes().to_vec())
+                .execute(&self.pool)
+                .await
+            }
+            None => {
+                sqlx::query("DELETE FROM meta WHERE key = $1")
+                    .bind(&key)
+                    .execute(&self.pool)
+                    .await
+            }
+        };
+        done.map_err(StoreError::db("store a board's undo record"))?;
+        Ok(())
+    }
 }
 
 impl BoardStore for crate::AnyStore {
@@ -819,6 +868,12 @@ impl BoardStore for crate::AnyStore {
     }
     async fn signing_key(&self, purpose: &str, candidate: &[u8]) -> Result<Vec<u8>> {
         forward!(self.signing_key(purpose, candidate))
+    }
+    async fn board_undo(&self, board: BoardId) -> Result<Option<String>> {
+        forward!(self.board_undo(board))
+    }
+    async fn set_board_undo(&self, board: BoardId, record: Option<&str>) -> Result<()> {
+        forward!(self.set_board_undo(board, record))
     }
     async fn home_board(&self) -> Result<Option<BoardId>> {
         forward!(self.home_board())

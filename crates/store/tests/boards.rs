@@ -342,6 +342,28 @@ where
     assert_eq!(reopened.signing_key("shares", &[1; 32]).await.unwrap(), key);
 }
 
+async fn a_boards_undo_record_is_kept_replaced_and_forgotten<H: Harness>(h: &H)
+where
+    H::S: BoardStore,
+{
+    let s = h.open(support::key_a()).await.unwrap();
+    let a = s.create_board(&settings("A"), 1).await.unwrap();
+    let b = s.create_board(&settings("B"), 1).await.unwrap();
+    assert_eq!(s.board_undo(a.id).await.unwrap(), None);
+    s.set_board_undo(a.id, Some("first")).await.unwrap();
+    s.set_board_undo(a.id, Some("second")).await.unwrap();
+    s.set_board_undo(b.id, Some("other")).await.unwrap();
+    assert_eq!(s.board_undo(a.id).await.unwrap().as_deref(), Some("second"));
+    assert_eq!(s.board_undo(b.id).await.unwrap().as_deref(), Some("other"));
+    s.set_board_undo(a.id, None).await.unwrap();
+    assert_eq!(s.board_undo(a.id).await.unwrap(), None);
+    assert_eq!(
+        s.board_undo(b.id).await.unwrap().as_deref(),
+        Some("other"),
+        "one record per board"
+    );
+}
+
 async fn the_home_board_is_chosen_changed_and_forgotten_with_its_board<H: Harness>(h: &H)
 where
     H::S: BoardStore,
@@ -366,6 +388,7 @@ where
 }
 
 contract_tests!(
+    a_boards_undo_record_is_kept_replaced_and_forgotten,
     the_signing_key_is_sealed_at_rest,
     the_home_board_is_chosen_changed_and_forgotten_with_its_board,
     a_signing_key_stored_in_the_clear_is_sealed_and_kept,

@@ -363,6 +363,23 @@ fn schemas() -> Value {
             }
         },
         "BlockOne": one("block", "BlockStored"),
+        "PlaceOf": {
+            "type": "object", "required": ["id", "x", "y", "w", "h"],
+            "properties": { "id": int, "x": int, "y": int, "w": int, "h": int }
+        },
+        "LayoutIn": {
+            "type": "object", "required": ["blocks"],
+            "description": "Places proposed for some or all blocks of the board, in grid cells (12 columns, 1 to 8 rows tall).",
+            "properties": { "blocks": { "type": "array", "items": schema_ref("PlaceOf") } }
+        },
+        "Layout": {
+            "type": "object", "required": ["blocks", "undo"],
+            "properties": { "blocks": { "type": "array", "items": schema_ref("PlaceOf") }, "undo": nullable("string") }
+        },
+        "Undone": {
+            "type": "object", "required": ["undone", "blocks"],
+            "properties": { "undone": { "enum": ["move", "edit", "delete", "add"] }, "blocks": { "type": "array", "items": schema_ref("PlaceOf") } }
+        },
         "Span": { "type": "object", "required": ["from", "to"], "properties": { "from": text, "to": text } },
         "BlockMetric": {
             "type": "object",
@@ -577,6 +594,9 @@ pub fn document() -> Value {
                 "put": op("Change a block's type, title and settings (it keeps its place)", "Editor", ("200", "BlockOne"), Some("BlockIn"), &["id", "bid"], IdBody),
                 "delete": op("Delete a block", "Editor", ("200", "Deleted"), None, &["id", "bid"], Id)
             },
+            "/api/v1/boards/{id}/blocks/{bid}/duplicate": { "post": op("Copy a block right under it; blocks below move down", "Editor", ("201", "BlockOne"), None, &["id", "bid"], Id) },
+            "/api/v1/boards/{id}/layout": { "put": op("Move and resize blocks: the blocks named keep their new place, blocks they would overlap move down; answers every block's place as stored", "Editor", ("200", "Layout"), Some("LayoutIn"), &["id"], IdBody) },
+            "/api/v1/boards/{id}/undo": { "post": op("Take back the last change to the board's blocks (a move, an edit, a delete, an add)", "Editor", ("200", "Undone"), None, &["id"], Id) },
             "/api/v1/library": { "get": op("The metric library", "Viewer", ("200", "Library"), None, &["q", "category"], Query) },
             "/api/v1/library/{slug}/add": { "post": op("Add a library metric for a connection", "Editor", ("201", "MetricSaved"), Some("LibraryAddIn"), &["slug"], IdBodyConflict) },
             "/api/v1/users": {

@@ -1253,3 +1253,129 @@ async fn a_tv_loop_of_share_links_runs_without_login_and_stops_at_a_revoked_one(
         .await;
     assert_eq!(forged.status, StatusCode::NOT_FOUND);
 }
+
+/// The places the store holds for a board's blocks, by block id: (x, y, w, h).
+async fn stored_places(app: &TestApp, board: i64) -> Vec<(i64, (i64, i64, i64, i64))> {
+    let mut places: Vec<(i64, (i64, i64, i64, i64))> = app
+        .state
+        .store()
+        .blocks(store::BoardId(board))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            let p = r.block.place;
+            (r.id.0, (p.x, p.y, p.w, p.h))
+        })
+        .collect();
+    places.sort_unstable();
+    places
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_designers_layout_call_never_stores_an_overlap_and_says_why_it_refuses() {
+    use axum::http::Method;
+    use serde_json::json;
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let created = app
+        .api_session(
+            Method::POST,
+            "/api/v1/boards",
+            &admin,
+            Some(json!({ "name": "Layout" })),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let board = created.json()["board"]["id"].as_i64().unwrap();
+    let mut ids = Vec::new();
+    for note in ["one", "two"] {
+        let r = app
+            .api_session(
+                Method::POST,
+                &format!("/api/v1/boards/{board}/blocks"),
+                &admin,
+                Some(json!({ "kind": "text", "text": note })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        ids.push(r.json()["block"]["id"].as_i64().unwrap());
+    }
+    // Text blocks are 3×2: the second lands beside the first.
+    assert_eq!(
+        stored_places(&app, board).await,
+        [(ids[0], (0, 0, 3, 2)), (ids[1], (3, 0, 3, 2))]
+    );
+
+    // Both proposed onto the same cells: the first named keeps them, the other goes below.
+    let layout = format!("/api/v1/boards/{board}/layout");
+    let r = app
+        .api_session(
+            Method::PUT,
+            &layout,
+            &admin,
+            Some(json!({ "blocks": [
+                { "id": ids[1], "x": 1, "y": 0, "w": 3, "h": 2 },
+                { "id": ids[0], "x": 1, "y": 0, "w": 3, "h": 2 },
+            ] })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let stored = stored_places(&app, board).await;
+    assert_eq!(
+        stored,
+        [(ids[0], (1, 2, 3, 2)), (ids[1], (1, 0, 3, 2))],
+        "{}",
+        r.body
+    );
+    let mut answered: Vec<(i64, (i64, i64, i64, i64))> = r.json()["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            let n = |k: &str| b[k].as_i64().unwrap();
+            (n("id"), (n("x"), n("y"), n("w"), n("h")))
+        })
+        .collect();
+    answered.sort_unstable();
+    assert_eq!(answered, stored, "the answer is what is stored");
+    assert_eq!(r.json()["undo"], "Undo move");
+
+    // Off the grid, or a block of no board: refused with the reason, nothing moves.
+    let r = app
+        .api_session(
+            Method::PUT,
+            &layout,
+            &admin,
+            Some(json!({ "blocks": [{ "id": ids[0], "x": 11, "y": 0, "w": 3, "h": 2 }] })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("inside the 12-column grid"), "{}", r.body);
+    let r = app
+        .api_session(
+            Method::PUT,
+            &layout,
+            &admin,
+            Some(json!({ "blocks": [{ "id": 987_654, "x": 0, "y": 0, "w": 3, "h": 2 }] })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    assert_eq!(stored_places(&app, board).await, stored);
+
+    // Undo through the API puts both back.
+    let r = app
+        .api_session(
+            Method::POST,
+            &format!("/api/v1/boards/{board}/undo"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["undone"], "move");
+    assert_eq!(
+        stored_places(&app, board).await,
+        [(ids[0], (0, 0, 3, 2)), (ids[1], (3, 0, 3, 2))]
+    );
+}

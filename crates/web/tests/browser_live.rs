@@ -117,7 +117,8 @@ async fn a_board_block_and_a_metric_card_update_after_a_sync_without_a_reload() 
         return;
     };
     on_board.login("ada").await;
-    on_board.goto(&format!("/boards/{board}")).await;
+    // Share links are made in the board's edit mode.
+    on_board.goto(&format!("/boards/{board}?edit=1")).await;
     // A share link's TV loop, opened by nobody signed in, refreshes through the link.
     on_board.fill("share-form input[name=label]", "lobby").await;
     on_board.submit("#share-form button").await;
@@ -128,6 +129,7 @@ async fn a_board_block_and_a_metric_card_update_after_a_sync_without_a_reload() 
         )
         .await;
     let shared = shared.as_str().expect("a TV link").to_owned();
+    on_board.goto(&format!("/boards/{board}")).await;
     let Some(on_tv) = Browser::open(&app, Size::Desktop).await else {
         return;
     };

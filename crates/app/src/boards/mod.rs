@@ -4,7 +4,12 @@
 //! computing, drawing and signing stay with the web.
 //!
 //! - [`model`]: what a block is (its type and settings, stored as JSON, read from a form).
-//! - [`grid`]: the grid's size, free spots, arrangement steps and posted layouts.
+//! - [`grid`]: the grid's size, free spots, arrangement steps, posted layouts and the
+//!   push-down rule that keeps blocks from overlapping.
+//!
+//! Every change to a board's blocks (add, duplicate, edit, delete, move, arrange) leaves one
+//! undo record for the board (in the store's `meta`), replacing the last one; [`undo`] applies
+//! it through the same rules and forgets it.
 //! - [`templates`]: the boards a new board can start from.
 
 pub mod grid;
@@ -14,6 +19,7 @@ pub mod templates;
 use std::collections::HashSet;
 
 use metric::{CompareTo, LastUnit, NamedRange};
+use serde::{Deserialize, Serialize};
 use store::{AnyStore, BlockId, BlockRow, BoardId, BoardRow, BoardSettings, BoardStore};
 use store::{GoalId, NewBlock, Place, ShareId, ShareRow, Store, StoreError, WatchStore};
 
@@ -85,6 +91,7 @@ pub async fn delete(store: &AnyStore, id: BoardId) -> AppResult<BoardRow> {
     if !store.delete_board(id).await? {
         return Err(AppError::NotFound(format!("board {id}")));
     }
+    store.set_board_undo(id, None).await?;
     Ok(board)
 }
 
@@ -246,13 +253,71 @@ pub async fn add_block(
         .map(|b| b.block.place)
         .collect();
     let (x, y) = grid::first_free(&taken, w, h);
+    if y + h > grid::GRID_ROWS {
+        return Err(full_board());
+    }
     let block = NewBlock {
         kind: form.kind.to_string(),
         title: form.title,
         place: Place { x, y, w, h },
         settings: form.settings.to_json(),
     };
-    Ok(store.add_block(board.id, &block, now_ms).await?)
+    let row = store.add_block(board.id, &block, now_ms).await?;
+    remember(store, board.id, &Undo::Added { id: row.id.0 }).await?;
+    Ok(row)
+}
+
+fn full_board() -> AppError {
+    AppError::invalid(
+        "layout",
+        format!(
+            "the board is full down to row {}; remove a block first",
+            grid::GRID_ROWS
+        ),
+    )
+}
+
+/// A copy of a block placed right under it; the blocks below make room by moving down.
+pub async fn duplicate_block(
+    store: &AnyStore,
+    board: BoardId,
+    id: BlockId,
+    now_ms: i64,
+) -> AppResult<BlockRow> {
+    let original = block(store, board, id).await?;
+    let rows = store.blocks(board).await?;
+    let p = original.block.place;
+    let below = Place { y: p.y + p.h, ..p };
+    // The copy takes a placeholder id no block has, so the rule can place it first.
+    let copy = BlockId(i64::MIN);
+    let mut layout = current_layout(&rows);
+    layout.push((copy, below));
+    let settled = grid::settle(&layout, &[copy]);
+    if settled.iter().any(|(_, p)| p.y + p.h > grid::GRID_ROWS) {
+        return Err(full_board());
+    }
+    let others: Vec<(BlockId, Place)> = settled
+        .iter()
+        .filter(|(b, p)| {
+            *b != copy && Some(*p) != rows.iter().find(|r| r.id == *b).map(|r| r.block.place)
+        })
+        .copied()
+        .collect();
+    // Room first, then the copy: at no moment do two stored blocks overlap.
+    if !others.is_empty() {
+        store.arrange_blocks(board, &others, now_ms).await?;
+    }
+    let new = NewBlock {
+        place: below,
+        ..original.block.clone()
+    };
+    let row = store.add_block(board, &new, now_ms).await?;
+    remember(store, board, &Undo::Added { id: row.id.0 }).await?;
+    Ok(row)
+}
+
+fn current_layout(rows: &[BlockRow]) -> Vec<(BlockId, Place)> {
+    rows.iter().map(|r| (r.id, r.block.place)).collect()
 }
 
 /// Replaces a block's type, title and settings; it keeps its place.
@@ -271,17 +336,32 @@ pub async fn edit_block(
         place: row.block.place,
         settings: form.settings.to_json(),
     };
-    Ok(store.update_block(board, id, &changed, now_ms).await?)
+    store.update_block(board, id, &changed, now_ms).await?;
+    let before = Undo::Edited {
+        id: id.0,
+        kind: row.block.kind,
+        title: row.block.title,
+        settings: row.block.settings,
+    };
+    remember(store, board, &before).await
 }
 
 pub async fn delete_block(store: &AnyStore, board: BoardId, id: BlockId) -> AppResult<()> {
+    let row = block(store, board, id).await?;
     if !store.delete_block(board, id).await? {
         return Err(AppError::NotFound(format!("block {id} on board {board}")));
     }
-    Ok(())
+    let gone = Undo::Deleted {
+        kind: row.block.kind,
+        title: row.block.title,
+        settings: row.block.settings,
+        place: row.block.place,
+    };
+    remember(store, board, &gone).await
 }
 
-/// One step of the arrangement controls (`left`, `wider`...), kept inside the grid.
+/// One step of the arrangement controls (`left`, `wider`...), kept inside the grid; blocks in
+/// the way move down.
 pub async fn move_block(
     store: &AnyStore,
     board: BoardId,
@@ -292,25 +372,192 @@ pub async fn move_block(
     let row = block(store, board, id).await?;
     let place = grid::moved(row.block.place, dir)
         .ok_or_else(|| AppError::invalid("dir", "unknown move"))?;
-    store.arrange_blocks(board, &[(id, place)], now_ms).await?;
+    arrange(store, board, &[(id, place)], now_ms).await?;
     Ok(place)
 }
 
-/// Moves and resizes blocks at once (a drag); every place must lie inside the grid, and every
-/// block on the board, or nothing changes.
+/// Moves and resizes blocks at once (a drag): every block named must be on the board and its
+/// place inside the grid, or nothing changes; the blocks that moved keep their new place and
+/// any block they would overlap moves down (`grid::arrange`). Answers every block's place as
+/// stored.
 pub async fn arrange(
     store: &AnyStore,
     board: BoardId,
     places: &[(BlockId, Place)],
     now_ms: i64,
-) -> AppResult<()> {
-    if places.iter().any(|(_, p)| !grid::inside(*p)) {
-        return Err(AppError::invalid(
-            "layout",
-            "a block must stay inside the 12-column grid",
-        ));
+) -> AppResult<Vec<(BlockId, Place)>> {
+    let rows = store.blocks(board).await?;
+    let before = current_layout(&rows);
+    let after = grid::arrange(&before, places).map_err(|e| match e {
+        grid::LayoutError::Unknown(id) => {
+            AppError::NotFound(format!("block {id} on board {board}"))
+        }
+        e => AppError::invalid("layout", e.to_string()),
+    })?;
+    let changed: Vec<(BlockId, Place)> = after
+        .iter()
+        .zip(&before)
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| *a)
+        .collect();
+    if changed.is_empty() {
+        return Ok(after);
     }
-    Ok(store.arrange_blocks(board, places, now_ms).await?)
+    store.arrange_blocks(board, &changed, now_ms).await?;
+    let undo = Undo::Layout {
+        places: before
+            .iter()
+            .filter(|(id, _)| changed.iter().any(|(c, _)| c == id))
+            .map(|(id, p)| (id.0, *p))
+            .collect(),
+    };
+    remember(store, board, &undo).await?;
+    Ok(after)
+}
+
+// ---------------------------------------------------------------- undo
+
+/// How to take back the last change to a board's blocks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "undo", rename_all = "snake_case")]
+enum Undo {
+    /// Blocks moved or resized: where they stood.
+    Layout { places: Vec<(i64, Place)> },
+    /// A block edited: its type, title and settings before.
+    Edited {
+        id: i64,
+        kind: String,
+        title: String,
+        settings: String,
+    },
+    /// A block deleted: all of it.
+    Deleted {
+        kind: String,
+        title: String,
+        settings: String,
+        place: Place,
+    },
+    /// A block added or duplicated: it goes.
+    Added { id: i64 },
+}
+
+impl Undo {
+    /// What the change was: `move`, `edit`, `delete` or `add`.
+    fn change(&self) -> &'static str {
+        match self {
+            Undo::Layout { .. } => "move",
+            Undo::Edited { .. } => "edit",
+            Undo::Deleted { .. } => "delete",
+            Undo::Added { .. } => "add",
+        }
+    }
+
+    fn label(&self) -> &'static str {
+        match self {
+            Undo::Layout { .. } => "Undo move",
+            Undo::Edited { .. } => "Undo edit",
+            Undo::Deleted { .. } => "Undo delete",
+            Undo::Added { .. } => "Undo add",
+        }
+    }
+}
+
+async fn remember(store: &AnyStore, board: BoardId, undo: &Undo) -> AppResult<()> {
+    let text = serde_json::to_string(undo).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(store.set_board_undo(board, Some(&text)).await?)
+}
+
+async fn recorded(store: &AnyStore, board: BoardId) -> AppResult<Option<Undo>> {
+    Ok(store
+        .board_undo(board)
+        .await?
+        .and_then(|t| serde_json::from_str(&t).ok()))
+}
+
+/// What the board's Undo button takes back ("Undo move", "Undo delete"...), if anything.
+pub async fn undo_label(store: &AnyStore, board: BoardId) -> AppResult<Option<&'static str>> {
+    Ok(recorded(store, board).await?.map(|u| u.label()))
+}
+
+/// Takes back the last change to the board's blocks, once: blocks moved go back (whatever
+/// stands there now moves down), an edited block gets its settings back, a deleted block comes
+/// back where it stood (under a new id), an added one goes. Answers the change undone:
+/// `move`, `edit`, `delete` or `add`.
+pub async fn undo(store: &AnyStore, board: BoardId, now_ms: i64) -> AppResult<&'static str> {
+    store.board(board).await?;
+    let Some(record) = recorded(store, board).await? else {
+        return Err(AppError::invalid("undo", "There is nothing to undo."));
+    };
+    // Forgotten first: a second click undoes nothing rather than the same change twice.
+    store.set_board_undo(board, None).await?;
+    let change = record.change();
+    match record {
+        Undo::Layout { places } => {
+            let rows = store.blocks(board).await?;
+            let places: Vec<(BlockId, Place)> = places
+                .into_iter()
+                .map(|(id, p)| (BlockId(id), p))
+                .filter(|(id, _)| rows.iter().any(|r| r.id == *id))
+                .collect();
+            let after = grid::arrange(&current_layout(&rows), &places)
+                .map_err(|e| AppError::invalid("layout", e.to_string()))?;
+            let changed: Vec<(BlockId, Place)> = after
+                .into_iter()
+                .filter(|(id, p)| rows.iter().any(|r| r.id == *id && r.block.place != *p))
+                .collect();
+            if !changed.is_empty() {
+                store.arrange_blocks(board, &changed, now_ms).await?;
+            }
+        }
+        Undo::Edited {
+            id,
+            kind,
+            title,
+            settings,
+        } => {
+            let row = block(store, board, BlockId(id)).await?;
+            let back = NewBlock {
+                kind,
+                title,
+                settings,
+                place: row.block.place,
+            };
+            store.update_block(board, row.id, &back, now_ms).await?;
+        }
+        Undo::Deleted {
+            kind,
+            title,
+            settings,
+            place,
+        } => {
+            let rows = store.blocks(board).await?;
+            let back = BlockId(i64::MIN);
+            let mut layout = current_layout(&rows);
+            layout.push((back, place));
+            let settled = grid::settle(&layout, &[back]);
+            let others: Vec<(BlockId, Place)> = settled
+                .into_iter()
+                .filter(|(id, p)| rows.iter().any(|r| r.id == *id && r.block.place != *p))
+                .collect();
+            if others.iter().any(|(_, p)| p.y + p.h > grid::GRID_ROWS) {
+                return Err(full_board());
+            }
+            if !others.is_empty() {
+                store.arrange_blocks(board, &others, now_ms).await?;
+            }
+            let new = NewBlock {
+                kind,
+                title,
+                settings,
+                place,
+            };
+            store.add_block(board, &new, now_ms).await?;
+        }
+        Undo::Added { id } => {
+            store.delete_block(board, BlockId(id)).await?;
+        }
+    }
+    Ok(change)
 }
 
 // ---------------------------------------------------------------- share links

@@ -227,3 +227,82 @@ pub async fn block_delete(
     state.app().delete_block(BoardId(id), BlockId(bid)).await?;
     Ok(Json(json!({ "deleted": bid })).into_response())
 }
+
+/// `{"blocks": [{"id", "x", "y", "w", "h"}]}`: the places the designer proposes.
+#[derive(Deserialize)]
+pub struct LayoutIn {
+    blocks: Vec<PlaceIn>,
+}
+
+#[derive(Deserialize)]
+pub struct PlaceIn {
+    id: i64,
+    x: i64,
+    y: i64,
+    w: i64,
+    h: i64,
+}
+
+fn layout_out(layout: &[(BlockId, store::Place)]) -> Value {
+    let blocks: Vec<Value> = layout
+        .iter()
+        .map(|(id, p)| json!({ "id": id.0, "x": p.x, "y": p.y, "w": p.w, "h": p.h }))
+        .collect();
+    json!(blocks)
+}
+
+/// Stores a proposed layout through the push-down rule and answers every block's place as
+/// stored, with what the Undo button now takes back.
+pub async fn layout(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+    JsonBody(body): JsonBody<LayoutIn>,
+) -> ApiResult {
+    let proposed: Vec<(BlockId, store::Place)> = body
+        .blocks
+        .iter()
+        .map(|b| {
+            let place = store::Place {
+                x: b.x,
+                y: b.y,
+                w: b.w,
+                h: b.h,
+            };
+            (BlockId(b.id), place)
+        })
+        .collect();
+    let board = BoardId(id);
+    let settled = state.app().arrange_blocks(board, &proposed).await?;
+    let undo = app::boards::undo_label(state.store(), board).await?;
+    Ok(Json(json!({ "blocks": layout_out(&settled), "undo": undo })).into_response())
+}
+
+pub async fn block_duplicate(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path((id, bid)): Path<(i64, i64)>,
+) -> ApiResult {
+    let row = state
+        .app()
+        .duplicate_block(BoardId(id), BlockId(bid))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "block": block_row_out(&row) })),
+    )
+        .into_response())
+}
+
+/// Takes back the last change to the board's blocks.
+pub async fn undo(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    let board = BoardId(id);
+    let undone = state.app().undo_board(board).await?;
+    let rows = state.store().blocks(board).await?;
+    let layout: Vec<(BlockId, store::Place)> = rows.iter().map(|r| (r.id, r.block.place)).collect();
+    Ok(Json(json!({ "undone": undone, "blocks": layout_out(&layout) })).into_response())
+}

@@ -26,10 +26,13 @@ pub fn stylesheet() -> &'static str {
         }
         css.push_str(&charts::Theme::Css.stylesheet());
         css.push('\n');
+        css.push_str(DESIGNER_CSS);
         css
     })
 }
 
+/// The designer's own rules (edit mode, the block panel, the metric picker).
+const DESIGNER_CSS: &str = include_str!("../../../assets/designer.css");
 pub(super) const BOARDS_JS: &str = include_str!("../../../assets/boards.js");
 pub(super) const TABLES_JS: &str = include_str!("../../../assets/tables.js");
 

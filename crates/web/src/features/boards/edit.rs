@@ -123,7 +123,7 @@ pub async fn settings(
     RawForm(raw): RawForm,
 ) -> PageResult {
     let p = pairs(&raw);
-    let back = format!("/boards/{id}");
+    let back = designer(id);
     let range = match picked_range(
         field(&p, "range"),
         Some(field(&p, "from")),
@@ -165,14 +165,14 @@ pub async fn block_add(
     Path(id): Path<i64>,
     RawForm(raw): RawForm,
 ) -> PageResult {
-    let back = format!("/boards/{id}");
+    let back = designer(id);
     let added = match block_form(&raw) {
         Ok(form) => state.app().add_block(BoardId(id), form).await,
         Err(e) => Err(e),
     };
     match added {
         Ok(_) => Ok(flash_to(&back, true, "Block added.")),
-        Err(e) => refused(&back, e, true),
+        Err(e) => refused(&with_draft(&back, "add", None, &raw), e, true),
     }
 }
 
@@ -182,7 +182,7 @@ pub async fn block_edit(
     Path((id, bid)): Path<(i64, i64)>,
     RawForm(raw): RawForm,
 ) -> PageResult {
-    let back = format!("/boards/{id}");
+    let back = designer(id);
     let saved = match block_form(&raw) {
         Ok(form) => {
             state
@@ -194,7 +194,7 @@ pub async fn block_edit(
     };
     match saved {
         Ok(()) => Ok(flash_to(&back, true, "Block saved.")),
-        Err(e) => refused(&back, e, true),
+        Err(e) => refused(&with_draft(&back, "block", Some(bid), &raw), e, true),
     }
 }
 
@@ -204,7 +204,57 @@ pub async fn block_delete(
     Path((id, bid)): Path<(i64, i64)>,
 ) -> PageResult {
     state.app().delete_block(BoardId(id), BlockId(bid)).await?;
-    Ok(flash_to(&format!("/boards/{id}"), true, "Block removed."))
+    Ok(flash_to(&designer(id), true, "Block removed."))
+}
+
+/// The designer with its block panel open again on a refused form's fields (all but the CSRF
+/// token), so nothing typed is lost: `panel` is `add` (a new block) or `block` (block `bid`).
+fn with_draft(back: &str, panel: &str, bid: Option<i64>, raw: &[u8]) -> String {
+    let sent = pairs(raw);
+    let kind = field(&sent, "kind");
+    let kept: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(sent.iter().filter(|(k, _)| k != "csrf"))
+        .finish();
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    match bid {
+        Some(bid) => query
+            .append_pair(panel, &bid.to_string())
+            .append_pair("kind", kind),
+        None => query.append_pair(panel, kind),
+    };
+    query.append_pair("draft", &kept);
+    format!("{back}&{}", query.finish())
+}
+
+/// The board in edit mode, where the designer's forms come back to.
+fn designer(id: i64) -> String {
+    format!("/boards/{id}?edit=1")
+}
+
+pub async fn block_duplicate(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path((id, bid)): Path<(i64, i64)>,
+) -> PageResult {
+    match state.app().duplicate_block(BoardId(id), BlockId(bid)).await {
+        Ok(_) => Ok(flash_to(&designer(id), true, "Block duplicated.")),
+        Err(e) => refused(&designer(id), e, false),
+    }
+}
+
+pub async fn undo(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
+    match state.app().undo_board(BoardId(id)).await {
+        Ok(change) => Ok(flash_to(
+            &designer(id),
+            true,
+            &format!("The last {change} is undone."),
+        )),
+        Err(e) => refused(&designer(id), e, false),
+    }
 }
 
 #[derive(Deserialize)]
@@ -219,16 +269,24 @@ pub async fn block_move(
     Path((id, bid)): Path<(i64, i64)>,
     Form(form): Form<MoveForm>,
 ) -> PageResult {
-    state
+    if let Err(e) = state
         .app()
         .move_block(BoardId(id), BlockId(bid), &form.dir)
-        .await?;
-    Ok(Redirect::to(&format!("/boards/{id}#block-{bid}")).into_response())
+        .await
+    {
+        return match e {
+            AppError::Invalid {
+                field: "layout", ..
+            } => refused(&designer(id), e, false),
+            e => Err(WebError::from(e).into()),
+        };
+    }
+    Ok(Redirect::to(&format!("/boards/{id}?edit=1#block-{bid}")).into_response())
 }
 
 #[derive(Deserialize)]
 pub struct ArrangeForm {
-    /// `id:x,y,w,h;id:x,y,w,h`, as `boards.js` sends after a drag.
+    /// `id:x,y,w,h;id:x,y,w,h` (the designer's script uses the API's layout route instead).
     #[serde(default)]
     layout: String,
 }
@@ -243,5 +301,5 @@ pub async fn arrange(
         WebError::invalid("layout", "a layout is id:x,y,w,h items separated by ;")
     })?;
     state.app().arrange_blocks(BoardId(id), &places).await?;
-    Ok(Redirect::to(&format!("/boards/{id}")).into_response())
+    Ok(Redirect::to(&designer(id)).into_response())
 }

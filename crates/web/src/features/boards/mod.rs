@@ -11,11 +11,12 @@
 //! - [`share`]: signed, expiring, revocable read-only links.
 //! - `pages` (the list, a board), `tv` (the loops), `edit` (the forms that change boards and blocks),
 //!   `shares` (share links and what they open), `exports` (CSV and PNG), `grid` (placement
-//!   classes), `forms` (the block editor), `svg` (the board for the PNG export), `assets`
+//!   classes), `forms` (the designer's block panel), `svg` (the board for the PNG export), `assets`
 //!   (the generated stylesheet and the scripts), and [`routes`] with each route's least role.
 //!
 //! Pages: `/boards` (list, create, rename, duplicate, delete, templates), `/boards/{id}` (the
-//! board with its range picker, block editor and arrangement controls), exports (CSV of a block
+//! board with its range picker; `?edit=1` the designer: blocks to drag, resize, duplicate and
+//! delete, the block panel, undo, settings and share links), exports (CSV of a block
 //! or a board, PNG of a board), `/shared/{token}` (read-only, the range picker still works) and
 //! `/tv` (boards in a loop, full screen, refreshing themselves).
 

@@ -1,5 +1,6 @@
-//! The boards' screens: the list, and a board with its date picker, block editor and share
-//! links.
+//! The boards' screens: the list, and a board with its date picker; for Editors the board's
+//! edit mode (the designer: blocks to drag, resize, duplicate and delete, the block panel, undo,
+//! settings and share links).
 
 use super::*;
 use crate::pages::{Choice, choices};
@@ -64,7 +65,9 @@ pub struct BlockCard {
     pub kind: &'static str,
     pub title: String,
     pub grid: String,
-    /// Width and height in grid cells, for dragging.
+    /// Place and size in grid cells, for the designer's script and tests.
+    pub x: i64,
+    pub y: i64,
     pub w: i64,
     pub h: i64,
     pub caption: String,
@@ -73,7 +76,6 @@ pub struct BlockCard {
     pub reason: String,
     pub body: String,
     pub error: Option<String>,
-    pub editor: String,
     pub csv: String,
     /// The ids of the metrics the block shows, comma-separated: what the live script watches.
     pub metrics: String,
@@ -115,13 +117,7 @@ fn block_status(data: &compute::BlockData) -> (Option<&'static str>, String) {
     (worst, reasons.join("; "))
 }
 
-fn cards(
-    c: &Computed,
-    editor: Option<(&str, &Choices)>,
-    base: &str,
-    query: &str,
-    tv_rows: Option<i64>,
-) -> Vec<BlockCard> {
+fn cards(c: &Computed, base: &str, query: &str, tv_rows: Option<i64>) -> Vec<BlockCard> {
     c.blocks
         .iter()
         .map(|(row, result)| {
@@ -172,6 +168,8 @@ fn cards(
                     row.block.title.clone()
                 },
                 grid: grid_classes(row.block.place),
+                x: row.block.place.x,
+                y: row.block.place.y,
                 w: row.block.place.w,
                 h: row.block.place.h,
                 caption,
@@ -179,16 +177,6 @@ fn cards(
                 reason,
                 body,
                 error,
-                editor: editor
-                    .map(|(csrf, choices)| {
-                        editor_form(
-                            csrf,
-                            &format!("/boards/{}/blocks/{}", c.board.id, row.id),
-                            Some((kind, &row.block.title, &settings)),
-                            choices,
-                        )
-                    })
-                    .unwrap_or_default(),
                 csv: format!("{base}/blocks/{}.csv{query}", row.id),
                 metrics: settings
                     .metrics
@@ -236,7 +224,12 @@ pub struct BoardPage {
     pub to: String,
     pub range_label: String,
     pub blocks: Vec<BlockCard>,
-    pub new_block: String,
+    /// The designer (edit mode) is on.
+    pub editing: bool,
+    /// The designer's block panel (type picker and the chosen type's fields), when open.
+    pub panel: String,
+    /// What the Undo button takes back, when there is something.
+    pub undo: Option<&'static str>,
     pub shares: Vec<ShareItem>,
     pub shared: bool,
     /// On a TV: the next board's address and the seconds until it.
@@ -323,15 +316,97 @@ pub(super) struct Choices {
     pub(super) goals: Vec<(i64, String)>,
 }
 
+/// `?edit=1` turns the designer on; `add` (a block type, or empty to pick one) or `block` (an
+/// id, with `kind` to switch its type) opens the block panel.
+#[derive(Deserialize, Default)]
+pub struct DesignQuery {
+    #[serde(default)]
+    edit: Option<String>,
+    #[serde(default)]
+    add: Option<String>,
+    #[serde(default)]
+    block: Option<i64>,
+    #[serde(default)]
+    kind: Option<String>,
+    /// A refused block form's fields, sent back to fill the panel again.
+    #[serde(default)]
+    draft: Option<String>,
+}
+
+/// The block panel for `d` (empty when closed): the type first, then that type's fields.
+async fn panel(
+    state: &AppState,
+    board: i64,
+    d: &DesignQuery,
+    csrf: &str,
+) -> Result<String, WebError> {
+    let kind_of = |k: Option<&str>| k.and_then(|k| k.parse::<BlockKind>().ok());
+    let (heading, kind, current, action, link): (
+        _,
+        _,
+        _,
+        _,
+        Box<dyn Fn(BlockKind) -> String + Send + Sync>,
+    ) = if let Some(bid) = d.block {
+        let row = app::boards::block(state.store(), BoardId(board), BlockId(bid)).await?;
+        let kind = kind_of(d.kind.as_deref())
+            .or_else(|| row.block.kind.parse().ok())
+            .unwrap_or(BlockKind::Text);
+        (
+            "Edit block",
+            Some(kind),
+            Some((
+                row.block.title.clone(),
+                BlockSettings::from_json(&row.block.settings),
+            )),
+            format!("/boards/{board}/blocks/{bid}"),
+            Box::new(move |k| format!("/boards/{board}?edit=1&block={bid}&kind={k}")),
+        )
+    } else if let Some(add) = &d.add {
+        (
+            "Add a block",
+            kind_of(Some(add)),
+            None,
+            format!("/boards/{board}/blocks"),
+            Box::new(move |k| format!("/boards/{board}?edit=1&add={k}")),
+        )
+    } else {
+        return Ok(String::new());
+    };
+    let mut html = format!(
+        "<div class=\"panel-head\"><h2>{heading}</h2><a class=\"button secondary\" href=\"/boards/{board}?edit=1\" id=\"panel-close\">Close</a></div><p class=\"small muted\">Type</p>"
+    );
+    html.push_str(&type_picker(kind, &*link));
+    match kind {
+        Some(kind) => {
+            let choices = Choices {
+                metrics: choices(state, Choice::Metrics).await?,
+                goals: choices(state, Choice::Goals).await?,
+            };
+            let current = match &d.draft {
+                Some(sent) => Some(draft(&pairs(sent.as_bytes()))),
+                None => current,
+            };
+            let current = current.as_ref().map(|(t, s)| (t.as_str(), s));
+            html.push_str(&editor_form(csrf, &action, kind, current, &choices));
+        }
+        None => html.push_str("<p class=\"muted\">Pick the block's type; its settings follow.</p>"),
+    }
+    Ok(html)
+}
+
 pub async fn page(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
     Query(q): Query<ViewQuery>,
+    Query(design): Query<DesignQuery>,
     flash: crate::flash::Flash,
 ) -> PageResult {
     let board = state.store().board(BoardId(id)).await?;
     let can_edit = caller.user.role >= Role::Editor;
+    let editing =
+        can_edit && (design.edit.is_some() || design.add.is_some() || design.block.is_some());
     let mut page = board_page(
         &state,
         board,
@@ -346,7 +421,12 @@ pub async fn page(
     page.nav = nav(&caller);
     page.csrf = caller.csrf().to_owned();
     page.can_edit = can_edit;
-    if can_edit {
+    if editing {
+        page.editing = true;
+        page.panel = panel(&state, id, &design, caller.csrf()).await?;
+        page.undo = app::boards::undo_label(state.store(), BoardId(id)).await?;
+    }
+    if editing {
         let key = share_key(&state).await?;
         let now_ms = state.clock().now_ms();
         page.shares = state
@@ -411,14 +491,6 @@ pub(super) async fn board_page(
     let name = board.settings.name.clone();
     let default_range = board.settings.date_range.clone();
     let default_compare = board.settings.comparison.clone();
-    let choices = if editor_csrf.is_some() {
-        Choices {
-            metrics: choices(state, Choice::Metrics).await?,
-            goals: choices(state, Choice::Goals).await?,
-        }
-    } else {
-        Choices::default()
-    };
     let computed = compute_board(state, board, frame, requester).await?;
     // On a TV the board's rows share the screen's height, so charts are drawn for that.
     let tv_rows = computed
@@ -433,24 +505,12 @@ pub(super) async fn board_page(
         .unwrap_or_else(|| format!("/boards/{id}"));
     let query = query_of(q);
     // Drawing the charts is CPU work too.
-    let editor = editor_csrf.map(str::to_owned);
-    let (blocks, new_block) = {
+    let blocks = {
         let (base, query) = (base.clone(), query.clone());
         state
             .heavy()
             .run("drawing a board", move || {
-                let editor = editor.as_deref();
-                let blocks = cards(
-                    &computed,
-                    editor.map(|c| (c, &choices)),
-                    &base,
-                    &query,
-                    tv.then_some(tv_rows),
-                );
-                let new_block = editor
-                    .map(|c| editor_form(c, &format!("/boards/{id}/blocks"), None, &choices))
-                    .unwrap_or_default();
-                (blocks, new_block)
+                cards(&computed, &base, &query, tv.then_some(tv_rows))
             })
             .await?
     };
@@ -458,7 +518,7 @@ pub(super) async fn board_page(
     Ok(BoardPage {
         nav: None,
         active: "boards",
-        csrf: String::new(),
+        csrf: editor_csrf.unwrap_or_default().to_owned(),
         can_edit: false,
         flash,
         flash_kind,
@@ -473,7 +533,9 @@ pub(super) async fn board_page(
         to,
         range_label,
         blocks,
-        new_block,
+        editing: false,
+        panel: String::new(),
+        undo: None,
         shares: Vec::new(),
         shared: shared_base.is_some(),
         tv: None,

@@ -36,6 +36,13 @@ pub fn routes(state: &AppState) -> Routes {
             EDITOR,
             super::block_delete,
         )
+        .page(
+            POST,
+            "/boards/{id}/blocks/{bid}/duplicate",
+            EDITOR,
+            super::block_duplicate,
+        )
+        .page(POST, "/boards/{id}/undo", EDITOR, super::undo)
         .page(GET, "/boards/{id}/board.csv", VIEWER, super::board_csv)
         .page(GET, "/boards/{id}/board.png", VIEWER, super::board_png)
         .page(POST, "/boards/{id}/shares", EDITOR, super::share_create)
@@ -90,6 +97,14 @@ pub fn routes(state: &AppState) -> Routes {
             EDITOR,
             super::api::block_delete,
         )
+        .api(
+            POST,
+            "/boards/{id}/blocks/{bid}/duplicate",
+            EDITOR,
+            super::api::block_duplicate,
+        )
+        .api(PUT, "/boards/{id}/layout", EDITOR, super::api::layout)
+        .api(POST, "/boards/{id}/undo", EDITOR, super::api::undo)
 }
 
 /// `POST /boards/{id}/blocks/{bid}` saves the block; its `GET` twin is `{bid}.csv`, the

@@ -17,7 +17,8 @@ pub async fn share_create(
     Path(id): Path<i64>,
     Form(form): Form<ShareForm>,
 ) -> PageResult {
-    let back = format!("/boards/{id}");
+    // Share links live in the board's edit mode.
+    let back = format!("/boards/{id}?edit=1#shares");
     let days = match app::boards::share_days(&form.days) {
         Ok(d) => d,
         Err(e) => return Ok(flash_to(&back, false, &e.to_string())),
@@ -51,7 +52,7 @@ pub async fn share_revoke(
 ) -> PageResult {
     let done = state.app().revoke_share(BoardId(id), ShareId(sid)).await?;
     Ok(flash_to(
-        &format!("/boards/{id}"),
+        &format!("/boards/{id}?edit=1#shares"),
         done,
         if done {
             "Link revoked."

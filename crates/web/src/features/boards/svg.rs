@@ -206,7 +206,10 @@ mod tests {
             ],
             rows: vec![
                 vec![
-                    cell("phonenumbers-and-a-very-long-category-name", CellKind::Label),
+                    cell(
+                        "phonenumbers-and-a-very-long-category-name",
+                        CellKind::Label,
+                    ),
                     cell("$87.60", CellKind::Number),
                     cell("$1,204.15", CellKind::Number),
                 ],
@@ -219,7 +222,15 @@ mod tests {
             empty: None,
         };
         let svg = table_svg(&view, 292, 322);
-        for text in ["Dimension", "Spend", "Previous", "$87.60", "$1,204.15", "sms", "$2.28"] {
+        for text in [
+            "Dimension",
+            "Spend",
+            "Previous",
+            "$87.60",
+            "$1,204.15",
+            "sms",
+            "$2.28",
+        ] {
             assert!(svg.contains(&format!(">{text}</text>")), "{text} in {svg}");
         }
         assert!(svg.contains("text-anchor=\"end\">$87.60<"), "{svg}");

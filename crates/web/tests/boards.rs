@@ -4,38 +4,13 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use axum::http::StatusCode;
 use serde_json::Value;
-use store::{BoardStore as _, MetricId, Store as _};
-use support::{Session, TestApp, connector, flash, shared, spawn_app};
+use store::{BoardStore as _, Store as _};
+use support::dataset::{DAY_MS, rfc2822_ms, sent_in, today_utc_ms};
+use support::sync_now;
+use support::{Session, TestApp, flash, shared, spawn_app};
 use web::Role;
-
-const DAY_MS: i64 = 86_400_000;
-
-fn rfc2822_ms(v: &Value, field: &str) -> Option<i64> {
-    let s = v.get(field)?.as_str()?;
-    Some(
-        jiff::fmt::rfc2822::parse(s)
-            .ok()?
-            .timestamp()
-            .as_millisecond(),
-    )
-}
-
-/// Messages of the dump as "Messages sent" counts them: not inbound, dated when sent (or
-/// created, when not sent).
-fn sent_in(from_ms: i64, to_ms: i64) -> usize {
-    shared().dump["accounts"][0]["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["direction"].as_str() != Some("inbound"))
-        .filter_map(|m| rfc2822_ms(m, "date_sent").or_else(|| rfc2822_ms(m, "date_created")))
-        .filter(|&at| from_ms <= at && at < to_ms)
-        .count()
-}
 
 /// Every message of the dump by status, as "Messages by status" counts them.
 fn by_status_in(from_ms: i64, to_ms: i64) -> std::collections::BTreeMap<String, usize> {
@@ -48,24 +23,6 @@ fn by_status_in(from_ms: i64, to_ms: i64) -> std::collections::BTreeMap<String, 
         }
     }
     out
-}
-
-fn today_utc_ms() -> i64 {
-    let now = jiff::Timestamp::now().as_millisecond();
-    now.div_euclid(DAY_MS) * DAY_MS
-}
-
-async fn sync_now(app: &TestApp, id: MetricId) {
-    let syncer = metric_sync::Syncer::new(
-        Arc::clone(app.state.store()),
-        connector(),
-        metric_sync::SyncConfig::default(),
-    );
-    let report = syncer
-        .sync_metric(id, jiff::Timestamp::now())
-        .await
-        .unwrap();
-    assert!(report.error().is_none(), "{:?}", report.error());
 }
 
 /// The text of block `id`'s section.

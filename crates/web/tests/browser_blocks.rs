@@ -4,35 +4,10 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
-
 use serde_json::Value;
-use store::{BoardStore as _, MetricId, Store as _};
+use store::BoardStore as _;
 use support::browser::{Browser, Size, WebApp};
 use web::Role;
-
-/// Adds a library metric (the worker backfills it) and waits until it has synced.
-async fn synced_metric(app: &WebApp, slug: &str) -> MetricId {
-    let m = app
-        .state
-        .app()
-        .add_library_metric(slug, "sim")
-        .await
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while app
-        .state
-        .store()
-        .last_good_sync(m.id)
-        .await
-        .unwrap()
-        .is_none()
-    {
-        assert!(Instant::now() < deadline, "{slug} never synced");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    m.id
-}
 
 /// A board in UTC over the last 7 days against the previous period, with the given blocks
 /// (kind, title, place, settings JSON), one per row of the grid.
@@ -93,7 +68,7 @@ async fn a_narrow_table_block_keeps_every_number_and_column_in_view() {
     let app = WebApp::spawn().await;
     app.user("ada", Role::Editor).await;
     app.connection("sim").await;
-    let spend = synced_metric(&app, "spend-by-category").await;
+    let spend = app.synced_library_metric("spend-by-category", "sim").await;
     let id = board(
         &app,
         &[

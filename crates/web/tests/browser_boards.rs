@@ -4,69 +4,19 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
-
 use serde_json::{Value, json};
-use store::{BoardStore as _, MetricId, Store as _};
+use store::{BoardStore as _, MetricId};
 use support::browser::{Browser, Size, WebApp};
+use support::dataset::{DAY_MS, rfc2822_ms, sent_in, today_utc_ms};
 use support::shared;
 use web::Role;
-
-const DAY_MS: i64 = 86_400_000;
-
-fn rfc2822_ms(v: &Value, field: &str) -> Option<i64> {
-    let s = v.get(field)?.as_str()?;
-    Some(
-        jiff::fmt::rfc2822::parse(s)
-            .ok()?
-            .timestamp()
-            .as_millisecond(),
-    )
-}
-
-/// "Messages sent" over `[from, to)` counted from the dump.
-fn sent_in(from_ms: i64, to_ms: i64) -> usize {
-    shared().dump["accounts"][0]["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["direction"].as_str() != Some("inbound"))
-        .filter_map(|m| rfc2822_ms(m, "date_sent").or_else(|| rfc2822_ms(m, "date_created")))
-        .filter(|&at| from_ms <= at && at < to_ms)
-        .count()
-}
-
-fn today_utc_ms() -> i64 {
-    let now = jiff::Timestamp::now().as_millisecond();
-    now.div_euclid(DAY_MS) * DAY_MS
-}
 
 /// Adds library metrics (the worker backfills them) and waits until each has synced.
 async fn synced_metrics(app: &WebApp, slugs: &[&str]) -> Vec<MetricId> {
     app.connection("sim").await;
     let mut ids = Vec::new();
     for slug in slugs {
-        let m = app
-            .state
-            .app()
-            .add_library_metric(slug, "sim")
-            .await
-            .unwrap();
-        ids.push(m.id);
-    }
-    let deadline = Instant::now() + Duration::from_secs(90);
-    for id in &ids {
-        while app
-            .state
-            .store()
-            .last_good_sync(*id)
-            .await
-            .unwrap()
-            .is_none()
-        {
-            assert!(Instant::now() < deadline, "metric {id} never synced");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        ids.push(app.synced_library_metric(slug, "sim").await);
     }
     ids
 }

@@ -8,37 +8,8 @@ mod support;
 use serde_json::{Value, json};
 use store::{BoardStore as _, MetricId, NewSyncRun, RunStatus, Store as _, SyncRunEnd};
 use support::browser::{Browser, Size, WebApp};
-use support::shared;
+use support::dataset::{DAY_MS, sent_in, today_utc_ms};
 use web::Role;
-
-const DAY_MS: i64 = 86_400_000;
-
-fn rfc2822_ms(v: &Value, field: &str) -> Option<i64> {
-    let s = v.get(field)?.as_str()?;
-    Some(
-        jiff::fmt::rfc2822::parse(s)
-            .ok()?
-            .timestamp()
-            .as_millisecond(),
-    )
-}
-
-/// "Messages sent" over `[from, to)` counted from the simulator's dump.
-fn sent_in(from_ms: i64, to_ms: i64) -> usize {
-    shared().dump["accounts"][0]["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["direction"].as_str() != Some("inbound"))
-        .filter_map(|m| rfc2822_ms(m, "date_sent").or_else(|| rfc2822_ms(m, "date_created")))
-        .filter(|&at| from_ms <= at && at < to_ms)
-        .count()
-}
-
-fn today_utc_ms() -> i64 {
-    let now = jiff::Timestamp::now().as_millisecond();
-    now.div_euclid(DAY_MS) * DAY_MS
-}
 
 /// A board over the last 30 days in UTC with a Number block of `metric`; its id.
 async fn board_with_number(app: &WebApp, metric: MetricId) -> i64 {

@@ -5,38 +5,12 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
-
 use jiff::ToSpan;
 use jiff::tz::TimeZone;
 use serde_json::{Value, json};
 use store::{BoardStore as _, MetricId, Store as _};
 use support::browser::{Browser, Size, WebApp};
 use web::Role;
-
-/// Adds "Messages sent" from the library and waits for its backfill (90 days by default).
-async fn synced_sent(app: &WebApp) -> MetricId {
-    app.connection("sim").await;
-    let m = app
-        .state
-        .app()
-        .add_library_metric("messages-sent", "sim")
-        .await
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while app
-        .state
-        .store()
-        .last_good_sync(m.id)
-        .await
-        .unwrap()
-        .is_none()
-    {
-        assert!(Instant::now() < deadline, "the metric never synced");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    m.id
-}
 
 /// A UTC board over "Last 12 months" with a Line block and a Number block of `metric`.
 async fn year_board(app: &WebApp, metric: MetricId) -> i64 {
@@ -103,7 +77,8 @@ fn tooltip_value(title: &str) -> Option<f64> {
 async fn last_12_months_draws_nothing_before_the_first_synced_day_and_the_number_agrees() {
     let app = WebApp::spawn().await;
     app.user("ada", Role::Admin).await;
-    let sent = synced_sent(&app).await;
+    app.connection("sim").await;
+    let sent = app.synced_library_metric("messages-sent", "sim").await;
     let spans = app.state.store().synced_spans(&[sent]).await.unwrap();
     let (first_ms, _) = spans[&sent];
     let board = year_board(&app, sent).await;
@@ -218,7 +193,8 @@ async fn last_12_months_draws_nothing_before_the_first_synced_day_and_the_number
 async fn the_metrics_screen_picks_a_range_and_names_it() {
     let app = WebApp::spawn().await;
     app.user("ada", Role::Admin).await;
-    synced_sent(&app).await;
+    app.connection("sim").await;
+    app.synced_library_metric("messages-sent", "sim").await;
     for (size, dark, name) in [
         (Size::Desktop, false, "time-metrics-picker"),
         (Size::Phone, false, "time-metrics-picker"),

@@ -4,25 +4,11 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use axum::http::{Method, StatusCode};
 use serde_json::Value;
 use store::{MetricId, Store as _};
+use support::sync_now;
 use support::*;
-
-async fn sync_now(app: &TestApp, id: MetricId) {
-    let syncer = metric_sync::Syncer::new(
-        Arc::clone(app.state.store()),
-        connector(),
-        metric_sync::SyncConfig::default(),
-    );
-    let report = syncer
-        .sync_metric(id, jiff::Timestamp::now())
-        .await
-        .unwrap();
-    assert!(report.error().is_none(), "{:?}", report.error());
-}
 
 fn entry(versions: &Value, id: MetricId) -> Value {
     versions["metrics"]

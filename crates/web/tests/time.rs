@@ -4,48 +4,10 @@
 
 mod support;
 
-use std::sync::Arc;
-
-use serde_json::Value;
 use store::{BoardStore as _, MetricId, Store as _};
-use support::{TestApp, connector, shared, spawn_app};
-
-const DAY_MS: i64 = 86_400_000;
-
-fn rfc2822_ms(v: &Value, field: &str) -> Option<i64> {
-    let s = v.get(field)?.as_str()?;
-    Some(
-        jiff::fmt::rfc2822::parse(s)
-            .ok()?
-            .timestamp()
-            .as_millisecond(),
-    )
-}
-
-/// "Messages sent" over `[from, to)` counted from the simulator's dataset.
-fn sent_in(from_ms: i64, to_ms: i64) -> usize {
-    shared().dump["accounts"][0]["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["direction"].as_str() != Some("inbound"))
-        .filter_map(|m| rfc2822_ms(m, "date_sent").or_else(|| rfc2822_ms(m, "date_created")))
-        .filter(|&at| from_ms <= at && at < to_ms)
-        .count()
-}
-
-async fn sync_now(app: &TestApp, id: MetricId) {
-    let syncer = metric_sync::Syncer::new(
-        Arc::clone(app.state.store()),
-        connector(),
-        metric_sync::SyncConfig::default(),
-    );
-    let report = syncer
-        .sync_metric(id, jiff::Timestamp::now())
-        .await
-        .unwrap();
-    assert!(report.error().is_none(), "{:?}", report.error());
-}
+use support::dataset::{DAY_MS, sent_in};
+use support::sync_now;
+use support::{TestApp, spawn_app};
 
 /// The value of the first `attr="..."` after `marker` in `body`.
 fn attr_after(body: &str, marker: &str, attr: &str) -> Option<String> {

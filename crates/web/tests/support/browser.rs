@@ -122,6 +122,33 @@ impl WebApp {
     }
 }
 
+impl WebApp {
+    /// Adds a library metric on the connection `label` (the worker backfills it) and waits up
+    /// to 90 s until it has synced.
+    pub async fn synced_library_metric(&self, slug: &str, label: &str) -> store::MetricId {
+        use store::Store as _;
+        let m = self
+            .state
+            .app()
+            .add_library_metric(slug, label)
+            .await
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(90);
+        while self
+            .state
+            .store()
+            .last_good_sync(m.id)
+            .await
+            .unwrap()
+            .is_none()
+        {
+            assert!(std::time::Instant::now() < deadline, "{slug} never synced");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        m.id
+    }
+}
+
 impl Drop for WebApp {
     fn drop(&mut self) {
         let _ = self.stop.send(true);

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod dataset;
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -521,4 +522,19 @@ pub fn encode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// Syncs one metric now against the shared simulator, as the worker would, and fails the test
+/// when the sync does.
+pub async fn sync_now(app: &TestApp, id: store::MetricId) {
+    let syncer = metric_sync::Syncer::new(
+        Arc::clone(app.state.store()),
+        connector(),
+        metric_sync::SyncConfig::default(),
+    );
+    let report = syncer
+        .sync_metric(id, jiff::Timestamp::now())
+        .await
+        .unwrap();
+    assert!(report.error().is_none(), "{:?}", report.error());
 }

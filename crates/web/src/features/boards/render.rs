@@ -43,12 +43,15 @@ pub fn change_text(m: &MetricData, format: ChangeFormat) -> String {
         }),
         ChangeFormat::Ratio => c.ratio.map(|r| format!("×{r:.2}")),
     }
-    .unwrap_or_else(|| {
-        if c.verdict == Verdict::Unchanged {
-            "no change".to_owned()
-        } else {
-            "no earlier value".to_owned()
-        }
+    .unwrap_or_else(|| match c.previous {
+        _ if c.verdict == Verdict::Unchanged => "no change".to_owned(),
+        // From zero a relative change has no meaning, but the earlier value is known: say it,
+        // as the Metrics screen does.
+        Some(p) => format!(
+            "from {} in the period before",
+            charts::format_full(Some(p), &m.info.format)
+        ),
+        None => "no earlier value".to_owned(),
     })
 }
 

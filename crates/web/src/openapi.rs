@@ -18,6 +18,8 @@ enum Errors {
     Id,
     /// A path id and query parameters.
     IdQuery,
+    /// A path id, no body, and an action the thing's state may refuse (422: nothing to undo).
+    IdRefusable,
     IdConflict,
     /// A JSON body (400 malformed, 415 without `Content-Type: application/json`, 422 invalid).
     Body,
@@ -59,7 +61,7 @@ fn op(
         Errors::Caller => {}
         Errors::Query => codes.extend(["400", "422"]),
         Errors::Id => codes.extend(["400", "404"]),
-        Errors::IdQuery => codes.extend(["400", "404", "422"]),
+        Errors::IdQuery | Errors::IdRefusable => codes.extend(["400", "404", "422"]),
         Errors::IdConflict => codes.extend(["400", "404", "409"]),
         Errors::Body => codes.extend(["400", "415", "422"]),
         Errors::BodyConflict => codes.extend(["400", "409", "415", "422"]),
@@ -596,7 +598,7 @@ pub fn document() -> Value {
             },
             "/api/v1/boards/{id}/blocks/{bid}/duplicate": { "post": op("Copy a block right under it; blocks below move down", "Editor", ("201", "BlockOne"), None, &["id", "bid"], Id) },
             "/api/v1/boards/{id}/layout": { "put": op("Move and resize blocks: the blocks named keep their new place, blocks they would overlap move down; answers every block's place as stored", "Editor", ("200", "Layout"), Some("LayoutIn"), &["id"], IdBody) },
-            "/api/v1/boards/{id}/undo": { "post": op("Take back the last change to the board's blocks (a move, an edit, a delete, an add)", "Editor", ("200", "Undone"), None, &["id"], Id) },
+            "/api/v1/boards/{id}/undo": { "post": op("Take back the last change to the board's blocks (a move, an edit, a delete, an add)", "Editor", ("200", "Undone"), None, &["id"], IdRefusable) },
             "/api/v1/library": { "get": op("The metric library", "Viewer", ("200", "Library"), None, &["q", "category"], Query) },
             "/api/v1/library/{slug}/add": { "post": op("Add a library metric for a connection", "Editor", ("201", "MetricSaved"), Some("LibraryAddIn"), &["slug"], IdBodyConflict) },
             "/api/v1/users": {

@@ -1336,3 +1336,24 @@ async fn the_designers_layout_call_never_stores_an_overlap_and_says_why_it_refus
         [(ids[0], (0, 0, 3, 2)), (ids[1], (3, 0, 3, 2))]
     );
 }
+
+#[tokio::test]
+async fn a_layout_or_undo_for_a_board_that_does_not_exist_is_not_found() {
+    use axum::http::Method;
+    use serde_json::json;
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let layout = app
+        .api_session(
+            Method::PUT,
+            "/api/v1/boards/987654/layout",
+            &admin,
+            Some(json!({ "blocks": [] })),
+        )
+        .await;
+    assert_eq!(layout.status, StatusCode::NOT_FOUND, "{}", layout.body);
+    let undo = app
+        .api_session(Method::POST, "/api/v1/boards/987654/undo", &admin, None)
+        .await;
+    assert_eq!(undo.status, StatusCode::NOT_FOUND, "{}", undo.body);
+}

@@ -386,6 +386,8 @@ pub async fn arrange(
     places: &[(BlockId, Place)],
     now_ms: i64,
 ) -> AppResult<Vec<(BlockId, Place)>> {
+    // A board with no blocks and one that does not exist list the same: ask for the board.
+    store.board(board).await?;
     let rows = store.blocks(board).await?;
     let before = current_layout(&rows);
     let after = grid::arrange(&before, places).map_err(|e| match e {

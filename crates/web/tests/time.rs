@@ -217,3 +217,50 @@ async fn the_data_api_gives_no_value_before_the_first_synced_day() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metric_page_states_the_change_against_the_previous_period_from_the_dataset() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let sent = app
+        .add_connection_and_library_metric(&admin, "prod", "messages-sent")
+        .await;
+    sync_now(&app, sent.id).await;
+    let today = jiff::Timestamp::now().as_millisecond().div_euclid(DAY_MS) * DAY_MS;
+    let now = sent_in(today - 7 * DAY_MS, today) as f64;
+    let before = sent_in(today - 14 * DAY_MS, today - 7 * DAY_MS) as f64;
+    let page = app
+        .get(
+            &format!("/metrics/{}?range=last_7_days", sent.id.0),
+            Some(&admin),
+        )
+        .await;
+    if before == 0.0 {
+        assert!(!page.body.contains("id=\"metric-change\""), "{}", page.body);
+    } else {
+        let expected = charts::format_change((now - before) / before * 100.0);
+        let line = page
+            .body
+            .split("id=\"metric-change\">")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no change line: {}", page.body));
+        assert!(
+            line.starts_with(&format!("{expected} against the previous period")),
+            "{expected} in {line}"
+        );
+        // More messages sent is the favourable way for this metric.
+        let verdict = if now == before {
+            "unchanged"
+        } else if now > before {
+            "good"
+        } else {
+            "bad"
+        };
+        assert!(
+            page.body
+                .contains(&format!("class=\"change {verdict}\" id=\"metric-change\"")),
+            "{verdict} in {}",
+            page.body
+        );
+    }
+}

@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use jiff::tz::TimeZone;
 use metric::range::{CompareTo, NamedRange};
-use metric::{Aggregation, Interval, MetricDefinition, Verdict};
+use metric::{Aggregation, Interval, MetricDefinition};
 use serde::Deserialize;
 use store::{MetricId, Store};
 
@@ -186,24 +186,10 @@ pub async fn metric_page(
         .as_ref()
         .and_then(|p| p.total)
         .filter(|_| previous_has_data);
-    let (change, verdict) = match (total, prev_total) {
-        (Some(c), Some(p)) if p != 0.0 => {
-            let pct = (c - p) / p.abs() * 100.0;
-            let good = match favourable {
-                metric::Trend::Up => c > p,
-                metric::Trend::Down => c < p,
-            };
-            let v = if c == p {
-                Verdict::Unchanged
-            } else if good {
-                Verdict::Good
-            } else {
-                Verdict::Bad
-            };
-            (Some(charts::format_change(pct)), v)
-        }
-        _ => (None, Verdict::Unknown),
-    };
+    // The one rule of change and verdict, as on boards and the Metrics screen.
+    let compared = metric::change(total, prev_total, favourable);
+    let change = compared.percent.map(charts::format_change);
+    let verdict = compared.verdict;
     let chart = has_data.then(|| {
         let starts: Vec<jiff::Timestamp> = current.series.iter().map(|p| p.start).collect();
         let series = [charts::Series {

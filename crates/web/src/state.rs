@@ -133,6 +133,15 @@ impl AppState {
     pub fn config(&self) -> &WebConfig {
         &self.0.config
     }
+    /// A link to `path` (starting with `/`) as people should be given it: on the public URL
+    /// when one is set, else as the path, relative to the page it is shown on.
+    pub fn link(&self, path: &str) -> String {
+        match &self.0.config.public_url {
+            Some(base) => base.join(path),
+            None => path.to_owned(),
+        }
+    }
+
     /// The time, as every handler reads it.
     pub fn clock(&self) -> &Clock {
         &self.0.config.clock

@@ -30,6 +30,9 @@ pub(crate) struct Activity {
     /// One more than the milliseconds since `opened` when a request's first byte arrived while
     /// none was under way; 0 when no request is being read.
     head_started: AtomicU64,
+    /// Wakes the watcher when a deadline may have moved earlier: a request ended (the idle
+    /// clock starts) or a new one began to arrive (its header clock starts).
+    changed: tokio::sync::Notify,
 }
 
 /// Why a connection is closed.
@@ -47,6 +50,7 @@ impl Activity {
             last_io_ms: AtomicU64::new(0),
             // The first request's headers are due from the connection's opening.
             head_started: AtomicU64::new(1),
+            changed: tokio::sync::Notify::new(),
         })
     }
 
@@ -73,6 +77,11 @@ impl Activity {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         self.head_started.store(0, Ordering::Release);
         InFlight(Arc::clone(self))
+    }
+
+    /// Resolves when a deadline may have moved (see `changed`).
+    pub(crate) async fn changed(&self) {
+        self.changed.notified().await;
     }
 
     /// How long to wait before looking again, or why the connection must close now.
@@ -112,6 +121,7 @@ impl Drop for InFlight {
         let a = &self.0;
         a.last_io_ms.store(a.now_ms(), Ordering::Relaxed);
         a.in_flight.fetch_sub(1, Ordering::AcqRel);
+        a.changed.notify_one();
     }
 }
 

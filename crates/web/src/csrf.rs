@@ -136,8 +136,13 @@ fn same_origin(headers: &HeaderMap, trusted: &Trusted<'_>, scheme: Scheme) -> Re
     if !host.is_empty() && origin_host.eq_ignore_ascii_case(host) && scheme_matches {
         Ok(())
     } else {
+        let expected = match scheme {
+            Scheme::Https => format!("https://{host}"),
+            Scheme::Http => format!("http://{host}"),
+            Scheme::Unknown => format!("the host {host}"),
+        };
         Err(WebError::CrossOrigin(format!(
-            "Origin {origin} is not the host {host}"
+            "Origin {origin} is not {expected}"
         )))
     }
 }

@@ -187,6 +187,7 @@ pub async fn serve(
                         conn.as_mut().graceful_shutdown();
                     }
                     () = tokio::time::sleep(wait) => {}
+                    () = activity.changed() => {}
                 }
             }
         });

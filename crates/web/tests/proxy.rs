@@ -254,10 +254,26 @@ async fn a_form_from_the_http_origin_is_refused_when_a_trusted_proxy_says_https(
     // Refused by the origin check, before the form's own CSRF cookie is looked at.
     let refused = post("https", format!("http://{host}")).await;
     assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(
+        refused.body.contains("Sent from another site"),
+        "{}",
+        refused.body
+    );
     // The same origin with the scheme the proxy said passes the origin check (and then fails
     // only for lack of the login cookie, which is not a cross-origin refusal).
     let passed = post("https", format!("https://{host}")).await;
-    assert_ne!(passed.body, refused.body);
+    assert!(
+        !passed.body.contains("Sent from another site"),
+        "{}",
+        passed.body
+    );
+    // Without a scheme from a trusted proxy, the host alone is compared, as before.
+    let plain = post("http", format!("http://{host}")).await;
+    assert!(
+        !plain.body.contains("Sent from another site"),
+        "{}",
+        plain.body
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

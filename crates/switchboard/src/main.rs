@@ -141,7 +141,10 @@ fn init_logs(format: LogFormat, level: Option<&str>, long_running: bool) -> Resu
         .ok()
         .filter(|v| !v.trim().is_empty());
     let (directive, source) = match (level, rust_log) {
-        (Some(level), _) => (level.to_owned(), "--log-level (SWITCHBOARD_LOG)"),
+        (Some(level), _) => (
+            level.to_owned(),
+            "--log-level (SWITCHBOARD_LOG, or `log` in the config file)",
+        ),
         (None, Some(env)) => (env, "RUST_LOG"),
         (None, None) => {
             let default = if long_running { "info" } else { "warn" };

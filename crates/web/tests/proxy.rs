@@ -26,7 +26,8 @@ fn behind(trusted: &str) -> WebConfig {
 struct Served {
     addr: SocketAddr,
     _stop: tokio::sync::oneshot::Sender<()>,
-    app: TestApp,
+    // Its data folder lives as long as the server.
+    _app: TestApp,
 }
 
 async fn serve(app: TestApp) -> Served {
@@ -39,7 +40,7 @@ async fn serve(app: TestApp) -> Served {
     Served {
         addr,
         _stop: stop,
-        app,
+        _app: app,
     }
 }
 

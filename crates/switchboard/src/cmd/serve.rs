@@ -214,7 +214,7 @@ fn parse_idle_timeout(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(secs) if secs > 0.0 && secs <= 86_400.0 => Ok(secs),
         _ => Err(format!(
-            "'{text}' is not an idle timeout: give seconds between 0 and 86400, such as 75"
+            "'{text}' is not an idle timeout: give seconds, more than 0 and at most 86400, such as 75"
         )),
     }
 }

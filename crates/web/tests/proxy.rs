@@ -436,3 +436,55 @@ async fn with_a_public_url_share_links_are_absolute_on_it() {
     );
     assert_eq!(app.get(path, None).await.status, StatusCode::OK);
 }
+
+/// Log lines written by a test's subscriber.
+#[derive(Clone, Default)]
+struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
+    type Writer = LogBuffer;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn an_event_logged_during_a_request_carries_its_request_id() {
+    let app = spawn_app_with(WebConfig::default()).await;
+    // A closed store makes the readiness check log a warning while it answers.
+    store::Store::close(app.state.store().as_ref()).await;
+    let log = LogBuffer::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(log.clone())
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    let reply = app.get("/readyz", None).await;
+    drop(guard);
+    let id = reply
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("an X-Request-Id")
+        .to_owned();
+    let text = String::from_utf8_lossy(&log.0.lock().unwrap()).into_owned();
+    let warning = text
+        .lines()
+        .find(|l| l.contains("readiness check"))
+        .unwrap_or_else(|| panic!("no warning from the readiness check: {text}"));
+    assert!(
+        warning.contains(&format!("request{{request_id={id}}}")),
+        "{warning}"
+    );
+}

@@ -25,6 +25,11 @@ struct Cli {
         default_value = "text"
     )]
     log_format: LogFormat,
+    /// What to log: a level (error, warn, info, debug, trace) or a tracing filter such as
+    /// `warn,switchboard=debug`. Without it, `RUST_LOG`; without that, `info` for `serve` and
+    /// `worker` and `warn` for the other commands.
+    #[arg(long, global = true, env = "SWITCHBOARD_LOG", value_name = "FILTER")]
+    log_level: Option<String>,
     /// A TOML file of settings: any `SWITCHBOARD_*` setting, keyed by its name without the
     /// prefix in lower case (e.g. `twilio_base_url`, `data_dir`). Flags and the environment
     /// override it.
@@ -79,7 +84,11 @@ fn main() -> std::process::ExitCode {
         return std::process::ExitCode::FAILURE;
     }
     let cli = Cli::parse_from(args);
-    init_logs(cli.log_format);
+    let long_running = matches!(cli.command, Command::Serve(_) | Command::Worker(_));
+    if let Err(err) = init_logs(cli.log_format, cli.log_level.as_deref(), long_running) {
+        eprintln!("error: {err}");
+        return std::process::ExitCode::FAILURE;
+    }
     if let Some(path) = &cli.config {
         tracing::info!(config = %path.display(), "settings read from the config file");
     }
@@ -89,7 +98,7 @@ fn main() -> std::process::ExitCode {
     {
         Ok(rt) => rt,
         Err(err) => {
-            eprintln!("error: could not start the async runtime: {err}");
+            cmd::output::error(&format!("could not start the async runtime: {err}"));
             return std::process::ExitCode::FAILURE;
         }
     };
@@ -117,17 +126,33 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            cmd::output::error(&format!("{err:#}"));
             std::process::ExitCode::FAILURE
         }
     }
 }
 
-/// Logs go to standard error, `warn` and above unless `RUST_LOG` says otherwise, so that
-/// standard output stays the command's result.
-fn init_logs(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+/// Logs go to standard error, so that standard output stays the command's result. The filter
+/// is `--log-level`/`SWITCHBOARD_LOG`, else `RUST_LOG`, else `info` for the long-running
+/// commands (their request and job events) and `warn` for the rest; a filter that does not
+/// parse is an error naming it rather than a silent default.
+fn init_logs(format: LogFormat, level: Option<&str>, long_running: bool) -> Result<(), String> {
+    let rust_log = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    let (directive, source) = match (level, rust_log) {
+        (Some(level), _) => (
+            level.to_owned(),
+            "--log-level (SWITCHBOARD_LOG, or `log` in the config file)",
+        ),
+        (None, Some(env)) => (env, "RUST_LOG"),
+        (None, None) => {
+            let default = if long_running { "info" } else { "warn" };
+            (default.to_owned(), "the default")
+        }
+    };
+    let filter = log_filter(&directive).map_err(|e| format!("{source}: {e}"))?;
+    cmd::output::set_json(matches!(format, LogFormat::Json));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -137,4 +162,57 @@ fn init_logs(format: LogFormat) {
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .try_init(),
     };
+    Ok(())
+}
+
+const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+
+/// A tracing filter. A bare word that is not a level is refused although tracing would read it
+/// as a target: `infoo` or `debg` would otherwise silence every log without a word.
+fn log_filter(directive: &str) -> Result<tracing_subscriber::EnvFilter, String> {
+    let hint = "write a level (error, warn, info, debug, trace) or target=level pairs separated by commas, such as warn,switchboard=debug";
+    for part in directive
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let bare = !part.contains(['=', '[', '{']);
+        if bare && !LEVELS.iter().any(|l| l.eq_ignore_ascii_case(part)) {
+            return Err(format!(
+                "'{part}' in '{directive}' is not a log level: {hint}"
+            ));
+        }
+    }
+    tracing_subscriber::EnvFilter::builder()
+        .parse(directive)
+        .map_err(|e| format!("'{directive}' is not a log filter ({e}): {hint}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_filter;
+
+    #[test]
+    fn a_log_filter_is_a_level_or_target_level_pairs_and_a_bad_one_is_named() {
+        for good in [
+            "info",
+            "WARN",
+            "warn,switchboard=debug",
+            "web=trace,info",
+            "off",
+        ] {
+            assert!(log_filter(good).is_ok(), "{good}");
+        }
+        for (bad, named) in [
+            ("infoo", "infoo"),
+            ("warn,debg", "debg"),
+            ("switchboard=loud", "switchboard=loud"),
+        ] {
+            let e = log_filter(bad).unwrap_err();
+            assert!(
+                e.contains(named) && e.contains("warn,switchboard=debug"),
+                "{e}"
+            );
+        }
+    }
 }

@@ -2,8 +2,11 @@
 //!
 //! For every unsafe method:
 //! 1. the browser's own word: `Sec-Fetch-Site` must be `same-origin` or `none`; lacking it, an
-//!    `Origin` must name the host the request was sent to (or a trusted origin). Requests with
-//!    neither header (scripts, old browsers) pass this step.
+//!    `Origin` must name the host the request was sent to (or a trusted origin, or the public
+//!    URL's). When a trusted proxy said the browser's scheme (`X-Forwarded-Proto`, see
+//!    [`crate::client`]), the origin's scheme must be that one too; otherwise the scheme is not
+//!    known here and only the host is compared. Requests with neither header (scripts, old
+//!    browsers) pass this step.
 //! 2. because step 1 passes requests without those headers, a caller signed in with a session
 //!    cookie must also send the session's token, in `X-CSRF-Token` or in the `csrf` field of an
 //!    urlencoded form. Bearer-token callers have no ambient credential a foreign page could
@@ -19,6 +22,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::auth::{CSRF_HEADER, Via, identify, reject};
+use crate::client::Scheme;
 use crate::error::WebError;
 use crate::state::AppState;
 
@@ -34,7 +38,14 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
     ) {
         return next.run(request).await;
     }
-    if let Err(e) = same_origin(request.headers(), &state.config().trusted_origins) {
+    let config = state.config();
+    let scheme = crate::client::Client::of(request.extensions()).scheme;
+    let public = config.public_url.as_ref().map(|u| u.origin());
+    let trusted = Trusted {
+        origins: &config.trusted_origins,
+        public,
+    };
+    if let Err(e) = same_origin(request.headers(), &trusted, scheme) {
         return reject(&request, e);
     }
     // An unknown bearer token or a store failure is answered by the route itself (401, or the
@@ -80,9 +91,25 @@ pub fn parse_trusted_origin(text: &str) -> Result<String, String> {
     Ok(url.origin().ascii_serialization())
 }
 
-fn same_origin(headers: &HeaderMap, trusted: &[String]) -> Result<(), WebError> {
+/// The origins accepted whatever the Host header says.
+struct Trusted<'a> {
+    origins: &'a [String],
+    public: Option<&'a str>,
+}
+
+impl Trusted<'_> {
+    fn admits(&self, origin: &str) -> bool {
+        self.origins
+            .iter()
+            .map(String::as_str)
+            .chain(self.public)
+            .any(|t| t.eq_ignore_ascii_case(origin))
+    }
+}
+
+fn same_origin(headers: &HeaderMap, trusted: &Trusted<'_>, scheme: Scheme) -> Result<(), WebError> {
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    if origin.is_some_and(|o| trusted.iter().any(|t| t.eq_ignore_ascii_case(o))) {
+    if origin.is_some_and(|o| trusted.admits(o)) {
         return Ok(());
     }
     if let Some(site) = headers.get("sec-fetch-site") {
@@ -98,14 +125,24 @@ fn same_origin(headers: &HeaderMap, trusted: &[String]) -> Result<(), WebError> 
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let origin_host = origin
+    let (origin_scheme, origin_host) = origin
         .split_once("://")
-        .map_or("", |(_, rest)| rest.trim_end_matches('/'));
-    if !host.is_empty() && origin_host.eq_ignore_ascii_case(host) {
+        .map_or(("", ""), |(s, rest)| (s, rest.trim_end_matches('/')));
+    let scheme_matches = match scheme {
+        Scheme::Https => origin_scheme.eq_ignore_ascii_case("https"),
+        Scheme::Http => origin_scheme.eq_ignore_ascii_case("http"),
+        Scheme::Unknown => true,
+    };
+    if !host.is_empty() && origin_host.eq_ignore_ascii_case(host) && scheme_matches {
         Ok(())
     } else {
+        let expected = match scheme {
+            Scheme::Https => format!("https://{host}"),
+            Scheme::Http => format!("http://{host}"),
+            Scheme::Unknown => format!("the host {host}"),
+        };
         Err(WebError::CrossOrigin(format!(
-            "Origin {origin} is not the host {host}"
+            "Origin {origin} is not {expected}"
         )))
     }
 }
@@ -187,9 +224,15 @@ mod tests {
         }
     }
 
+    const NONE: Trusted<'static> = Trusted {
+        origins: &[],
+        public: None,
+    };
+
     #[test]
     fn same_origin_follows_the_browser_headers() {
-        let none: &[String] = &[];
+        let none = &NONE;
+        let same_origin = |h: &HeaderMap, t: &Trusted<'_>| same_origin(h, t, Scheme::Unknown);
         assert!(same_origin(&headers(&[]), none).is_ok());
         assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")]), none).is_ok());
         assert!(same_origin(&headers(&[("sec-fetch-site", "none")]), none).is_ok());
@@ -199,7 +242,36 @@ mod tests {
         assert!(same_origin(&ok, none).is_ok());
         let foreign = headers(&[("origin", "https://evil.test"), ("host", "a.test:8080")]);
         assert!(same_origin(&foreign, none).is_err());
-        assert!(same_origin(&foreign, &["https://evil.test".to_owned()]).is_ok());
+        let evil = ["https://evil.test".to_owned()];
+        let listed = Trusted {
+            origins: &evil,
+            public: None,
+        };
+        assert!(same_origin(&foreign, &listed).is_ok());
         assert!(same_origin(&headers(&[("origin", "null"), ("host", "a.test")]), none).is_err());
+    }
+
+    #[test]
+    fn a_scheme_said_by_a_trusted_proxy_must_be_the_origins() {
+        let h = headers(&[("origin", "http://a.test"), ("host", "a.test")]);
+        assert!(same_origin(&h, &NONE, Scheme::Https).is_err());
+        assert!(same_origin(&h, &NONE, Scheme::Http).is_ok());
+        assert!(same_origin(&h, &NONE, Scheme::Unknown).is_ok());
+        let h = headers(&[("origin", "https://a.test"), ("host", "a.test")]);
+        assert!(same_origin(&h, &NONE, Scheme::Https).is_ok());
+    }
+
+    #[test]
+    fn the_public_urls_origin_is_accepted_whatever_the_host() {
+        let h = headers(&[
+            ("origin", "https://dash.example.com"),
+            ("host", "10.0.0.5:8080"),
+        ]);
+        assert!(same_origin(&h, &NONE, Scheme::Unknown).is_err());
+        let public = Trusted {
+            origins: &[],
+            public: Some("https://dash.example.com"),
+        };
+        assert!(same_origin(&h, &public, Scheme::Https).is_ok());
     }
 }

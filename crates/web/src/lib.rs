@@ -19,6 +19,8 @@
 pub mod accounts;
 pub mod api;
 pub mod auth;
+pub mod client;
+mod connection;
 pub mod csrf;
 pub mod demo;
 pub mod error;
@@ -27,6 +29,7 @@ pub mod flash;
 pub mod heavy;
 pub mod openapi;
 pub mod pages;
+pub mod request_log;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
@@ -75,6 +78,11 @@ impl App {
                 telemetry::track,
             ))
             .layer(axum::middleware::from_fn(security_headers))
+            // Outermost: the client and request id every inner layer and handler reads.
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                request_log::layer,
+            ))
             .with_state(state)
     }
 
@@ -84,10 +92,15 @@ impl App {
     }
 }
 
-/// How long a client may take to send a request's headers. A client that opens a connection
-/// and sends half a request is dropped after this, instead of holding a connection (and
-/// shutdown) for as long as it likes.
+/// How long a client may take to send a request's headers, from the request's first byte (for
+/// a connection's first request, from its opening). A client that sends half a request is
+/// dropped after this, instead of holding a connection (and shutdown) for as long as it likes.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a keep-alive connection may sit idle before it is closed, unless
+/// [`WebConfig::http_idle_timeout`] says otherwise. Longer than the idle timeout of the usual
+/// proxies' upstream pools (nginx's `keepalive_timeout` is 60 s), so the proxy closes first.
+pub const DEFAULT_HTTP_IDLE_TIMEOUT: Duration = Duration::from_secs(75);
 
 /// How long requests under way may take to finish once shutdown begins; then their
 /// connections are dropped.
@@ -95,17 +108,23 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Serves the app on `listener` until `shutdown` completes, then stops accepting, lets requests
 /// under way finish for at most [`DRAIN_TIMEOUT`] and returns. Every request carries the
-/// client's address as `ConnectInfo<SocketAddr>`.
+/// connection's peer address as `ConnectInfo<SocketAddr>` (which [`client`] reads). A
+/// connection is closed when a request's headers take longer than [`HEADER_READ_TIMEOUT`] or
+/// when it sits idle for the configured idle timeout (see `connection.rs`).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let idle = state.config().http_idle_timeout;
     let router = App::build(state);
     let mut http = hyper::server::conn::http1::Builder::new();
+    // Our own clocks replace hyper's header-read timer, which would also close idle
+    // keep-alive connections after the header timeout.
     http.timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        .header_read_timeout(None);
+    let (draining, drain_signal) = tokio::sync::watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, remote) = tokio::select! {
@@ -120,33 +139,73 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        while connections.try_join_next().is_some() {}
+        let activity = connection::Activity::new();
         let router = router.clone();
+        let in_service = std::sync::Arc::clone(&activity);
         let service = hyper::service::service_fn(
             move |mut request: hyper::Request<hyper::body::Incoming>| {
                 request
                     .extensions_mut()
                     .insert(axum::extract::ConnectInfo(remote));
-                tower::ServiceExt::oneshot(router.clone(), request)
+                let under_way = in_service.begin();
+                let answer = tower::ServiceExt::oneshot(router.clone(), request);
+                async move {
+                    let answer = answer.await;
+                    drop(under_way);
+                    answer
+                }
             },
         );
-        let connection =
-            graceful.watch(http.serve_connection(hyper_util::rt::TokioIo::new(stream), service));
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, %remote, "a connection ended with an error");
+        let io = hyper_util::rt::TokioIo::new(connection::Tracked::new(
+            stream,
+            std::sync::Arc::clone(&activity),
+        ));
+        let conn = http.serve_connection(io, service);
+        let drain_signal = drain_signal.clone();
+        connections.spawn(async move {
+            let mut conn = std::pin::pin!(conn);
+            let mut drain_signal = drain_signal;
+            let mut draining = false;
+            loop {
+                let wait = match activity.check(idle) {
+                    Ok(wait) => wait,
+                    Err(why) => {
+                        tracing::debug!(%remote, ?why, "closing a connection");
+                        return;
+                    }
+                };
+                tokio::select! {
+                    ended = conn.as_mut() => {
+                        if let Err(e) = ended {
+                            tracing::debug!(error = %e, %remote, "a connection ended with an error");
+                        }
+                        return;
+                    }
+                    _ = drain_signal.changed(), if !draining => {
+                        draining = true;
+                        conn.as_mut().graceful_shutdown();
+                    }
+                    () = tokio::time::sleep(wait) => {}
+                    () = activity.changed() => {}
+                }
             }
         });
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    let _ = draining.send(true);
+    let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
         tracing::warn!(
             "requests still under way after {} s of shutdown were dropped",
             DRAIN_TIMEOUT.as_secs()
         );
     }
+    // Dropping the set aborts what is left.
+    drop(connections);
     Ok(())
 }
 

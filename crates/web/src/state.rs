@@ -32,6 +32,15 @@ pub struct WebConfig {
     /// Origins (`https://dash.example.com`) whose changes are accepted although they differ
     /// from the request's Host, e.g. behind a proxy that rewrites it (see [`crate::csrf`]).
     pub trusted_origins: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For`, `X-Forwarded-Proto` and `X-Request-Id` are
+    /// believed (see [`crate::client`]); empty, every request's client is its peer.
+    pub trusted_proxies: crate::client::TrustedProxies,
+    /// The URL people reach the app at, for absolute links; `None` keeps links relative to the
+    /// page. Its origin is accepted by the CSRF check like a trusted origin.
+    pub public_url: Option<crate::client::PublicUrl>,
+    /// How long a keep-alive connection may sit idle, no request under way and no byte sent,
+    /// before `serve` closes it.
+    pub http_idle_timeout: std::time::Duration,
     /// Where the app reads the time: the system clock, or one a test sets.
     pub clock: Clock,
 }
@@ -47,6 +56,9 @@ impl Default for WebConfig {
             board_cache_buckets: crate::boards::cache::DEFAULT_CAPACITY,
             heavy_workers: None,
             trusted_origins: Vec::new(),
+            trusted_proxies: crate::client::TrustedProxies::default(),
+            public_url: None,
+            http_idle_timeout: crate::DEFAULT_HTTP_IDLE_TIMEOUT,
             clock: Clock::system(),
         }
     }
@@ -121,6 +133,15 @@ impl AppState {
     pub fn config(&self) -> &WebConfig {
         &self.0.config
     }
+    /// A link to `path` (starting with `/`) as people should be given it: on the public URL
+    /// when one is set, else as the path, relative to the page it is shown on.
+    pub fn link(&self, path: &str) -> String {
+        match &self.0.config.public_url {
+            Some(base) => base.join(path),
+            None => path.to_owned(),
+        }
+    }
+
     /// The time, as every handler reads it.
     pub fn clock(&self) -> &Clock {
         &self.0.config.clock

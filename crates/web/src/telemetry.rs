@@ -87,26 +87,10 @@ impl Telemetry {
 
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    // The log event of the request is `request_log`'s.
     let response = next.run(request).await;
     let seconds = started.elapsed().as_secs_f64();
     let status = response.status().as_u16();
     state.telemetry().record(status, seconds);
-    // The path only, never the query (a setup token travels there), and share tokens masked.
-    let path = loggable_path(&path);
-    tracing::info!(%method, %path, status, ms = seconds * 1000.0, "request");
     response
-}
-
-/// A request path fit for a log line: the segment after `/shared/` is a share link's bearer
-/// token, which lets anyone who reads the log open the board, so it is masked.
-pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
-    let Some(rest) = path.strip_prefix("/shared/") else {
-        return path.into();
-    };
-    match rest.split_once('/') {
-        Some((_, tail)) => format!("/shared/***/{tail}").into(),
-        None => "/shared/***".into(),
-    }
 }

@@ -7,7 +7,6 @@
 //! matched. Locking (account, address) rather than the account means a client flooding a real
 //! user's name locks only itself out; the per-address limit bounds guessing across names.
 
-use axum::extract::ConnectInfo;
 use axum::http::Extensions;
 
 use crate::accounts::{Accounts, AttemptLimit, AttemptReservation, token_hash};
@@ -24,13 +23,11 @@ pub const WINDOW_MS: i64 = 15 * 60 * 1000;
 pub struct ClientAddr(String);
 
 impl ClientAddr {
-    /// The connection's peer address (`serve` records it for every connection); a request
-    /// without one (in-process tests) counts as one unknown client.
+    /// The request's client as [`crate::client`] decided it (behind a trusted proxy, the
+    /// address it forwarded for); a request without a peer (in-process tests) counts as one
+    /// unknown client.
     pub fn of(extensions: &Extensions) -> Self {
-        match extensions.get::<ConnectInfo<std::net::SocketAddr>>() {
-            Some(ConnectInfo(peer)) => ClientAddr(peer.ip().to_string()),
-            None => ClientAddr("unknown".to_owned()),
-        }
+        ClientAddr(crate::client::Client::of(extensions).addr_text())
     }
 }
 

@@ -36,20 +36,20 @@ impl StoreArgs {
         match metric_sync::redact_stored_credentials(&store, jiff::Timestamp::now()).await {
             Ok(done) => {
                 if !done.metrics.is_empty() {
-                    eprintln!(
+                    super::output::note(&format!(
                         "upgrade: removed the Twilio credentials (Auth Tokens) an earlier version had stored for {} metric(s)",
                         done.metrics.len()
-                    );
+                    ));
                 }
                 for (metric, reason) in &done.failures {
-                    eprintln!(
+                    super::output::warn(&format!(
                         "upgrade: could not remove stored Twilio credentials for metric {metric} ({reason}); it is tried again at the next start"
-                    );
+                    ));
                 }
             }
-            Err(e) => eprintln!(
+            Err(e) => super::output::warn(&format!(
                 "upgrade: could not remove stored Twilio credentials ({e}); it is tried again at the next start"
-            ),
+            )),
         }
         Ok(store)
     }

@@ -34,6 +34,31 @@ pub struct Args {
         value_parser = web::csrf::parse_trusted_origin
     )]
     trusted_origins: Vec<String>,
+    /// Reverse proxies whose X-Forwarded-For, X-Forwarded-Proto and X-Request-Id are believed:
+    /// addresses or CIDR blocks (10.0.0.0/8), comma-separated. Without it every request's client
+    /// is the connection's peer and those headers are ignored.
+    #[arg(
+        long = "trusted-proxies",
+        env = "SWITCHBOARD_TRUSTED_PROXIES",
+        value_name = "CIDRS"
+    )]
+    trusted_proxies: Vec<web::client::TrustedProxies>,
+    /// The URL people open the app at (https://dash.example.com, maybe with a base path):
+    /// share links and the setup link are built on it, and forms posted from its origin are
+    /// accepted. Without it, links are shown relative to the page and the setup link on the
+    /// listening address.
+    #[arg(long, env = "SWITCHBOARD_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<web::client::PublicUrl>,
+    /// Seconds a keep-alive connection may sit idle before it is closed; keep it longer than
+    /// the idle timeout of a proxy's upstream connection pool.
+    #[arg(
+        long,
+        env = "SWITCHBOARD_HTTP_IDLE_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = web::DEFAULT_HTTP_IDLE_TIMEOUT.as_secs_f64(),
+        value_parser = parse_idle_timeout
+    )]
+    http_idle_timeout: f64,
     /// Do not run a sync worker in this process (other `switchboard worker`s do the syncing).
     #[arg(long)]
     no_worker: bool,
@@ -62,6 +87,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         WebConfig {
             secure_cookies: args.secure_cookies,
             trusted_origins: args.trusted_origins.clone(),
+            trusted_proxies: trusted_proxies(&args.trusted_proxies),
+            public_url: args.public_url.clone(),
+            http_idle_timeout: Duration::from_secs_f64(args.http_idle_timeout),
             ..WebConfig::default()
         },
     );
@@ -97,7 +125,9 @@ fn connector_for(args: &Args, sim: Option<&twilio_sim::SimHandle>) -> anyhow::Re
         return args.twilio.connector();
     };
     if args.twilio.twilio_base_url.is_some() {
-        eprintln!("--demo sends Twilio requests to its simulator; --twilio-base-url is ignored");
+        super::output::warn(
+            "--demo sends Twilio requests to its simulator; --twilio-base-url is ignored",
+        );
     }
     Ok(Connector::new(ConnectorConfig {
         base_url: Some(BaseUrl::parse(&sim.base_url())?),
@@ -111,7 +141,7 @@ async fn announce_demo(
     sim: &twilio_sim::SimHandle,
     base: &str,
 ) -> anyhow::Result<()> {
-    eprintln!("demo: syncing the starter metrics from the simulator...");
+    super::output::note("demo: syncing the starter metrics from the simulator...");
     let ready = web::demo::prepare(
         state,
         web::demo::DemoAccount::of(sim).map_err(|e| anyhow::anyhow!("{e}"))?,
@@ -120,7 +150,7 @@ async fn announce_demo(
     .map_err(|e| anyhow::anyhow!("{e}"))
     .context("could not prepare the demo")?;
     for (name, reason) in &ready.failures {
-        eprintln!("demo: the first sync of {name} failed: {reason}");
+        super::output::warn(&format!("demo: the first sync of {name} failed: {reason}"));
     }
     println!("Switchboard demo at {base}/");
     println!(
@@ -141,12 +171,51 @@ async fn announce_demo(
     Ok(())
 }
 
+/// Where the app listens, and the setup link while no one has an account: on standard output
+/// for a person in text mode, as log events in JSON mode so standard error stays all JSON.
 async fn announce(args: &Args, state: &AppState, base: &str) {
-    println!("Switchboard at {base}/ (store: {})", args.store.describe());
-    if let Some(path) = state.setup_path().await {
+    let store = args.store.describe();
+    let public = args.public_url.as_ref().map(ToString::to_string);
+    let setup = state.setup_path().await.map(|path| match &args.public_url {
+        Some(url) => url.join(&path),
+        None => format!("{base}{path}"),
+    });
+    if super::output::is_json() {
+        tracing::info!(listening = %base, public_url = public.as_deref(), store, "Switchboard is serving");
+        if let Some(setup_url) = setup {
+            tracing::warn!(
+                setup_url,
+                "no one has an account yet: open the setup link to create the first admin (it works once)"
+            );
+        }
+        return;
+    }
+    println!("Switchboard at {base}/ (store: {store})");
+    if let Some(public) = public {
+        println!("  people open it at {public}/");
+    }
+    if let Some(setup) = setup {
         println!(
-            "  no one has an account yet: open {base}{path} to create the first admin (the link works once)"
+            "  no one has an account yet: open {setup} to create the first admin (the link works once)"
         );
+    }
+}
+
+/// The flag may be repeated, each a comma-separated list.
+fn trusted_proxies(lists: &[web::client::TrustedProxies]) -> web::client::TrustedProxies {
+    let mut all = web::client::TrustedProxies::default();
+    for list in lists {
+        all.extend(list.clone());
+    }
+    all
+}
+
+fn parse_idle_timeout(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs <= 86_400.0 => Ok(secs),
+        _ => Err(format!(
+            "'{text}' is not an idle timeout: give seconds, more than 0 and at most 86400, such as 75"
+        )),
     }
 }
 
@@ -209,7 +278,7 @@ impl Background {
         if let Some(worker) = self.worker
             && let Some(Err(e)) = stop.finish("the sync worker", worker).await
         {
-            eprintln!("the sync worker stopped with an error: {e}");
+            super::output::warn(&format!("the sync worker stopped with an error: {e}"));
         }
         stop.finish("recording this process as stopped", self.presence)
             .await;

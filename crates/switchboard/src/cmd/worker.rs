@@ -42,7 +42,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if args.no_schedule {
         config.schedule = None;
     }
-    eprintln!("worker {id} started on {}", args.store.describe());
+    super::output::note(&format!("worker {id} started on {}", args.store.describe()));
     let stop = Stop::on_signal();
     // Seen by `key rotate`, which must not re-seal secrets under a running worker.
     let presence = {
@@ -78,7 +78,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(worked) = worked {
         worked?;
     }
-    eprintln!("worker {id} stopped");
+    super::output::note(&format!("worker {id} stopped"));
     Ok(())
 }
 
@@ -172,16 +172,16 @@ impl Stop {
             ended = &mut task => match ended {
                 Ok(value) => Some(value),
                 Err(e) => {
-                    eprintln!("{what} panicked: {e}");
+                    super::output::warn(&format!("{what} panicked: {e}"));
                     None
                 }
             },
             () = async { tokio::time::sleep_until(self.deadline().await).await } => {
                 task.abort();
-                eprintln!(
+                super::output::warn(&format!(
                     "{what} was still busy {} s after the stop signal: stopped it",
                     STOP_WITHIN.as_secs()
-                );
+                ));
                 None
             }
         }
@@ -196,6 +196,6 @@ pub async fn close_store(store: &store::AnyStore) {
         .await
         .is_err()
     {
-        eprintln!("the store did not close within 1 s");
+        super::output::warn("the store did not close within 1 s");
     }
 }

@@ -129,6 +129,11 @@ pub async fn spawn_app_with_connector(connector: Connector) -> TestApp {
 /// [`spawn_app`] on a PostgreSQL schema of its own (dropped with the schema value, which must
 /// outlive the app), or `None` after a skip when PostgreSQL is unreachable.
 pub async fn spawn_app_pg() -> Option<(TestApp, test_support::PgSchema)> {
+    spawn_app_pg_with(WebConfig::default()).await
+}
+
+/// [`spawn_app_pg`] with another configuration.
+pub async fn spawn_app_pg_with(config: WebConfig) -> Option<(TestApp, test_support::PgSchema)> {
     let schema = test_support::PgSchema::create("web").await?;
     let store = Arc::new(AnyStore::Postgres(
         store::PostgresStore::connect_with(schema.options(), 5, key())
@@ -145,7 +150,7 @@ pub async fn spawn_app_pg() -> Option<(TestApp, test_support::PgSchema)> {
         Arc::clone(&store),
         connector(),
         Arc::new(StoreAccounts::new(store)),
-        WebConfig::default(),
+        config,
     );
     Some((
         TestApp {

@@ -448,8 +448,8 @@ pub async fn page(
             .map(|(s, token)| ShareItem {
                 id: s.id.0,
                 label: s.label.clone(),
-                url: format!("/shared/{token}"),
-                tv_url: format!("/tv/shared?links={token}"),
+                url: state.link(&format!("/shared/{token}")),
+                tv_url: state.link(&format!("/tv/shared?links={token}")),
                 state: if s.revoked_ms.is_some() {
                     "revoked"
                 } else if s.is_live(now_ms) {

@@ -41,7 +41,10 @@ pub async fn share_create(
     Ok(flash_to(
         &back,
         true,
-        &format!("Share link created: /shared/{token}"),
+        &format!(
+            "Share link created: {}",
+            state.link(&format!("/shared/{token}"))
+        ),
     ))
 }
 

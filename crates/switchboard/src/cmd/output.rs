@@ -1,0 +1,43 @@
+//! Messages for the operator on standard error. In text mode they are plain lines, as a person
+//! at a terminal reads them; with `--log-format json` they are log events like every other, so a
+//! log collector reading standard error gets one JSON object per line and nothing else.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static JSON: AtomicBool = AtomicBool::new(false);
+
+/// Called once, when the logs are set up.
+pub fn set_json(json: bool) {
+    JSON.store(json, Ordering::Relaxed);
+}
+
+pub fn is_json() -> bool {
+    JSON.load(Ordering::Relaxed)
+}
+
+/// Something the operator may like to know (a worker started, a demo step).
+pub fn note(message: &str) {
+    if is_json() {
+        tracing::info!("{message}");
+    } else {
+        eprintln!("{message}");
+    }
+}
+
+/// Something that went wrong or needs the operator's action, though the command goes on.
+pub fn warn(message: &str) {
+    if is_json() {
+        tracing::warn!("{message}");
+    } else {
+        eprintln!("{message}");
+    }
+}
+
+/// The error that ends the command.
+pub fn error(message: &str) {
+    if is_json() {
+        tracing::error!("{message}");
+    } else {
+        eprintln!("error: {message}");
+    }
+}

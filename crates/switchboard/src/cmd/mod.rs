@@ -1,5 +1,6 @@
 //! One module per subcommand: each has `Args` (clap) and `async fn run(Args)`.
 
+pub mod backup;
 pub mod common;
 pub mod config;
 pub mod connection;

@@ -45,6 +45,29 @@ pub fn run(cmd: &mut Command) -> (bool, String, String) {
     )
 }
 
+/// [`run`], writing `stdin` to the command's standard input.
+pub fn run_with_stdin(cmd: &mut Command, stdin: &str) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the command runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("the command ends");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// A running `serve` and the address it listens on.
 pub struct Serve {
     pub child: Child,

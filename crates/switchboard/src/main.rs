@@ -74,6 +74,8 @@ enum Command {
     Backup(cmd::backup::BackupArgs),
     /// Put a backup back in place of the SQLite store; serve and worker must be stopped.
     Restore(cmd::backup::RestoreArgs),
+    /// Exit 0 when serve answers 200 at its /healthz (a container's HEALTHCHECK).
+    Healthcheck(cmd::healthcheck::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -115,6 +117,7 @@ fn main() -> std::process::ExitCode {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::Backup(args) => cmd::backup::run_backup(args).await,
             Command::Restore(args) => cmd::backup::run_restore(args).await,
+            Command::Healthcheck(args) => cmd::healthcheck::run(args).await,
         }
     });
     // Whatever the command left running (a blocking name lookup, say) gets a second, not a

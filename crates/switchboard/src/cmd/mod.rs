@@ -6,6 +6,7 @@ pub mod config;
 pub mod connection;
 pub mod data;
 pub mod fetch;
+pub mod healthcheck;
 pub mod jsonata;
 pub mod key;
 pub mod library;

@@ -87,9 +87,12 @@ impl Serve {
         let stdout = child.stdout.take().expect("stdout");
         // "Switchboard at http://127.0.0.1:PORT/ (store: ...)"
         let mut line = String::new();
-        BufReader::new(stdout)
+        let mut reader = BufReader::new(stdout);
+        reader
             .read_line(&mut line)
             .expect("serve prints its address");
+        // Read what serve prints next too: a closed pipe would make its next line fail.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
         let addr = line
             .split("http://")
             .nth(1)

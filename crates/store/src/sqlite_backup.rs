@@ -58,7 +58,11 @@ pub enum BackupError {
     #[error(
         "{path} was written by a newer Switchboard (schema {found}, this binary knows up to {known}): restore it with a Switchboard at least that new"
     )]
-    TooNew { path: String, found: i64, known: i64 },
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
 
     /// `serve` or `worker` processes recorded in the current database as running.
     #[error("{} still using the database", if running.len() == 1 { "a process is" } else { "processes are" })]
@@ -141,13 +145,14 @@ pub fn database_file(location: &crate::Location) -> Result<Option<PathBuf>, Back
     match location {
         crate::Location::DataDir(dir) => Ok(Some(dir.join(crate::DATABASE_FILE))),
         crate::Location::SqliteUrl(url) => {
-            let options = <SqliteConnectOptions as std::str::FromStr>::from_str(url).map_err(
-                |source| StoreError::Connect {
-                    backend: "SQLite",
-                    target: url.clone(),
-                    source,
-                },
-            )?;
+            let options =
+                <SqliteConnectOptions as std::str::FromStr>::from_str(url).map_err(|source| {
+                    StoreError::Connect {
+                        backend: "SQLite",
+                        target: url.clone(),
+                        source,
+                    }
+                })?;
             Ok(Some(options.get_filename().to_owned()))
         }
         crate::Location::Postgres(_) => Ok(None),
@@ -379,7 +384,8 @@ pub async fn restore(
         } else {
             None
         };
-        std::fs::rename(&work, current).map_err(io("cannot move the restored database to", current))?;
+        std::fs::rename(&work, current)
+            .map_err(io("cannot move the restored database to", current))?;
         // The replaced database's shared-memory index must not be read against the new file;
         // its log was emptied by `quiesce`.
         for suffix in ["-wal", "-shm"] {

@@ -67,8 +67,12 @@ fn daily_values(dir: &Path, from: &str, to: &str) -> Vec<(i64, u64)> {
         .expect("series")
         .iter()
         .map(|p| {
-            let start: jiff::Timestamp = p["start"].as_str().expect("start").parse().expect("start");
-            (start.as_millisecond(), p["value"].as_f64().unwrap_or(0.0) as u64)
+            let start: jiff::Timestamp =
+                p["start"].as_str().expect("start").parse().expect("start");
+            (
+                start.as_millisecond(),
+                p["value"].as_f64().unwrap_or(0.0) as u64,
+            )
         })
         .collect()
 }
@@ -101,14 +105,29 @@ async fn backups_taken_while_a_sync_writes_restore_to_whole_windows_only() {
     let expected: Vec<u64> = (0..days as i64)
         .map(|d| {
             let day = from_ms + d * DAY_MS;
-            messages_by_status(&dataset, day, day + DAY_MS).values().sum()
+            messages_by_status(&dataset, day, day + DAY_MS)
+                .values()
+                .sum()
         })
         .collect();
-    assert!(expected.iter().all(|&n| n > 0), "every day has messages: {expected:?}");
+    assert!(
+        expected.iter().all(|&n| n > 0),
+        "every day has messages: {expected:?}"
+    );
 
     let dir = scratch_dir("backup-live");
     add_main_connection(&dir, &sim, &[]);
-    ok(&dir, &sim, &["library", "add", "messages-by-status", "--connection", "prod"]);
+    ok(
+        &dir,
+        &sim,
+        &[
+            "library",
+            "add",
+            "messages-by-status",
+            "--connection",
+            "prod",
+        ],
+    );
     let backups = scratch_dir("backup-live-files");
 
     let mut sync = on(&dir, &sim)
@@ -160,7 +179,11 @@ async fn backups_taken_while_a_sync_writes_restore_to_whole_windows_only() {
         std::fs::remove_dir_all(&restored).ok();
     }
     eprintln!("whole days in each backup: {full_counts:?}");
-    assert_eq!(full_counts.last(), Some(&days), "the last backup has every day");
+    assert_eq!(
+        full_counts.last(),
+        Some(&days),
+        "the last backup has every day"
+    );
     assert!(
         full_counts.iter().any(|&n| 0 < n && n < days),
         "some backup was taken in the middle of the sync: {full_counts:?}"
@@ -192,10 +215,16 @@ async fn restore_is_refused_while_serve_runs_and_keeps_the_replaced_database_onc
     let (ok, out, err) = run(on_dir(&dir).arg("restore").arg(&backup));
     assert!(!ok, "restore beside a running serve must be refused: {out}");
     assert!(err.contains("still using this database"), "{err}");
-    assert!(err.contains("serve"), "the refusal names the process: {err}");
+    assert!(
+        err.contains("serve"),
+        "the refusal names the process: {err}"
+    );
     assert_eq!(sha(&db), before, "the refused restore changed the database");
     assert!(files_starting(&dir, "switchboard.db.before-restore-").is_empty());
-    assert!(files_starting(&dir, ".switchboard.db.").is_empty(), "no work file left");
+    assert!(
+        files_starting(&dir, ".switchboard.db.").is_empty(),
+        "no work file left"
+    );
     serve.stop();
 
     let before = sha(&db);
@@ -203,8 +232,15 @@ async fn restore_is_refused_while_serve_runs_and_keeps_the_replaced_database_onc
     assert!(ok, "restore once serve stopped: {out}{err}");
     let kept = files_starting(&dir, "switchboard.db.before-restore-");
     assert_eq!(kept.len(), 1, "{kept:?}");
-    assert!(out.contains(&kept[0].display().to_string()), "says where: {out}");
-    assert_eq!(sha(&kept[0]), before, "the replaced database is kept as it was");
+    assert!(
+        out.contains(&kept[0].display().to_string()),
+        "says where: {out}"
+    );
+    assert_eq!(
+        sha(&kept[0]),
+        before,
+        "the replaced database is kept as it was"
+    );
     let users = ok_users(&dir);
     assert_eq!(users, ["ada"], "the restored store has the backup's people");
     std::fs::remove_dir_all(&dir).ok();
@@ -230,7 +266,11 @@ fn a_backup_is_private_and_never_overwrites_a_file() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&taken).expect("backup").permissions().mode() & 0o777;
+        let mode = std::fs::metadata(&taken)
+            .expect("backup")
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o600, "the backup holds password hashes");
     }
     assert!(out.contains("master key is NOT in this backup"), "{out}");
@@ -245,7 +285,10 @@ fn a_backup_is_private_and_never_overwrites_a_file() {
     assert!(!ok, "a backup over an existing file must be refused: {out}");
     assert!(err.contains("already exists"), "{err}");
     assert_eq!(std::fs::read_to_string(&existing).expect("read"), "keep me");
-    assert!(files_starting(&dir, ".precious.txt").is_empty(), "no work file left");
+    assert!(
+        files_starting(&dir, ".precious.txt").is_empty(),
+        "no work file left"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -263,7 +306,10 @@ fn restore_refuses_a_file_that_is_not_a_switchboard_database_and_changes_nothing
     assert!(err.contains("is not a Switchboard database"), "{err}");
     assert_eq!(sha(&db), before);
     assert!(files_starting(&dir, "switchboard.db.before-restore-").is_empty());
-    assert!(files_starting(&dir, ".switchboard.db.").is_empty(), "no work file left");
+    assert!(
+        files_starting(&dir, ".switchboard.db.").is_empty(),
+        "no work file left"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -276,7 +322,10 @@ fn on_postgres_backup_and_restore_name_the_postgres_tools_instead() {
         .env("SWITCHBOARD_DATABASE", url)
         .args(["backup", "dump.pgc"]));
     assert!(!ok, "{out}");
-    assert!(err.contains("pg_dump --format=custom --no-owner --file dump.pgc"), "{err}");
+    assert!(
+        err.contains("pg_dump --format=custom --no-owner --file dump.pgc"),
+        "{err}"
+    );
     assert!(!err.contains("s3cret"), "no password printed: {err}");
     let (ok, out, err) = run(bin()
         .env("SWITCHBOARD_DATA_DIR", &dir)
@@ -310,7 +359,8 @@ async fn a_postgres_store_round_trips_through_pg_dump_and_psql() {
         test_support::skip::<()>("pg_dump is not installed", "it makes PostgreSQL backups");
         return;
     };
-    let (ok, version, _) = run(Command::new("psql").args(["-tA", &original.url, "-c", "SHOW server_version"]));
+    let (ok, version, _) =
+        run(Command::new("psql").args(["-tA", &original.url, "-c", "SHOW server_version"]));
     assert!(ok, "the server answers");
     assert_eq!(
         version.trim().split('.').next(),
@@ -348,7 +398,13 @@ async fn a_postgres_store_round_trips_through_pg_dump_and_psql() {
     assert!(ok, "connection add: {out}{err}");
     let (from, to) = ("2026-03-08", "2026-03-15");
     for args in [
-        &["library", "add", "messages-by-status", "--connection", "prod"][..],
+        &[
+            "library",
+            "add",
+            "messages-by-status",
+            "--connection",
+            "prod",
+        ][..],
         &["sync", "Messages by status", "--from", from, "--to", to],
     ] {
         let (ok, out, err) = run(pg(&original.url).args(args));
@@ -359,7 +415,11 @@ async fn a_postgres_store_round_trips_through_pg_dump_and_psql() {
         .args(["--no-owner", "--no-privileges", &original.url])
         .output()
         .expect("pg_dump runs");
-    assert!(dump.status.success(), "pg_dump: {}", String::from_utf8_lossy(&dump.stderr));
+    assert!(
+        dump.status.success(),
+        "pg_dump: {}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
     copy.load(&dump.stdout);
 
     let read = |url: &str| {
@@ -378,7 +438,9 @@ async fn a_postgres_store_round_trips_through_pg_dump_and_psql() {
     };
     let (before, after) = (read(&original.url), read(&copy.url));
     assert_eq!(after, before, "the copy serves what the original does");
-    let expected: u64 = messages_by_status(&dataset, day_ms(from), day_ms(to)).values().sum();
+    let expected: u64 = messages_by_status(&dataset, day_ms(from), day_ms(to))
+        .values()
+        .sum();
     assert!(expected > 0);
     assert_eq!(after["total"].as_f64(), Some(expected as f64), "{after}");
     // The connection's secret came across sealed and still opens under the same key.

@@ -84,7 +84,11 @@ fn the_systemd_units_have_an_exposure_score_of_at_most_2() {
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("no exposure level in {out}{err}"));
         eprintln!("{}: exposure {score}", unit.display());
-        assert!(score <= 2.0, "{}: exposure {score} (0 best, 10 worst)", unit.display());
+        assert!(
+            score <= 2.0,
+            "{}: exposure {score} (0 best, 10 worst)",
+            unit.display()
+        );
     }
 }
 
@@ -97,7 +101,10 @@ fn healthcheck_succeeds_against_a_running_serve_and_fails_without_one() {
     let url = format!("http://{}/healthz", serve.addr);
     let (ok, out, err) = run(bin().args(["healthcheck", &url]));
     assert!(ok, "healthcheck of a running serve: {out}{err}");
-    let (ok, out, err) = run(bin().args(["healthcheck", &format!("http://{}/no-such-page", serve.addr)]));
+    let (ok, out, err) = run(bin().args([
+        "healthcheck",
+        &format!("http://{}/no-such-page", serve.addr),
+    ]));
     assert!(!ok, "a 404 is not healthy: {out}");
     assert!(err.contains("404"), "{err}");
     serve.stop();

@@ -78,7 +78,10 @@ async fn serves_the_fixtures_numbers(serve: &Serve, token: &str, fixture: &serde
     let metrics = metrics["metrics"].as_array().expect("metrics");
     assert_eq!(metrics.len(), 2, "{metrics:?}");
     for (name, count) in [
-        ("Messages by status", messages_by_status as fn(&_, _, _) -> _),
+        (
+            "Messages by status",
+            messages_by_status as fn(&_, _, _) -> _,
+        ),
         ("Calls by status", calls_by_status),
     ] {
         let id = metrics
@@ -97,7 +100,11 @@ async fn serves_the_fixtures_numbers(serve: &Serve, token: &str, fixture: &serde
         let expected = count(&data, from_ms, to_ms);
         let total: u64 = expected.values().sum();
         assert!(total > 0, "the fixture's range holds {name}");
-        assert_eq!(result["total"].as_f64(), Some(total as f64), "{name}: {answer}");
+        assert_eq!(
+            result["total"].as_f64(),
+            Some(total as f64),
+            "{name}: {answer}"
+        );
         let breakdown: std::collections::BTreeMap<String, u64> = result["breakdown"]
             .as_array()
             .expect("breakdown")
@@ -113,10 +120,18 @@ async fn serves_the_fixtures_numbers(serve: &Serve, token: &str, fixture: &serde
         let series = result["series"].as_array().expect("series");
         assert_eq!(series.len() as i64, (to_ms - from_ms) / DAY_MS, "{answer}");
         for point in series {
-            let start: jiff::Timestamp = point["start"].as_str().expect("start").parse().expect("start");
+            let start: jiff::Timestamp = point["start"]
+                .as_str()
+                .expect("start")
+                .parse()
+                .expect("start");
             let day = start.as_millisecond();
             let expected: u64 = count(&data, day, day + DAY_MS).values().sum();
-            assert_eq!(point["value"].as_f64(), Some(expected as f64), "{name} on {start}");
+            assert_eq!(
+                point["value"].as_f64(),
+                Some(expected as f64),
+                "{name} on {start}"
+            );
         }
     }
 
@@ -128,7 +143,12 @@ async fn serves_the_fixtures_numbers(serve: &Serve, token: &str, fixture: &serde
         .find(|b| b["name"] == fixture["board"])
         .unwrap_or_else(|| panic!("no board {} in {boards}", fixture["board"]))
         .clone();
-    let board = get_json(&serve.addr, &format!("/api/v1/boards/{}", board["id"]), token).await;
+    let board = get_json(
+        &serve.addr,
+        &format!("/api/v1/boards/{}", board["id"]),
+        token,
+    )
+    .await;
     assert_eq!(board["blocks"].as_array().map(Vec::len), Some(1), "{board}");
     let goals = get_json(&serve.addr, "/api/v1/goals", token).await;
     assert!(
@@ -144,11 +164,17 @@ async fn serves_the_fixtures_numbers(serve: &Serve, token: &str, fixture: &serde
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sqlite_store_of_schema_9_opens_migrated_under_serve_with_its_numbers() {
     let fixture = fixture();
-    assert_eq!(fixture["schema"], 9, "the fixture says which schema wrote it");
+    assert_eq!(
+        fixture["schema"], 9,
+        "the fixture says which schema wrote it"
+    );
     let dir = scratch_dir("upgrade-sqlite");
     let db = dir.join(store::DATABASE_FILE);
     std::fs::write(&db, gunzip(&fixture_dir().join("sqlite/switchboard.db.gz"))).expect("db");
-    ops::copy_private(&fixture_dir().join("sqlite/master.key"), &dir.join(store::KEY_FILE_NAME));
+    ops::copy_private(
+        &fixture_dir().join("sqlite/master.key"),
+        &dir.join(store::KEY_FILE_NAME),
+    );
     let token = fixture["sqlite_token"].as_str().expect("token");
 
     let mut cmd = bin();
@@ -159,7 +185,12 @@ async fn a_sqlite_store_of_schema_9_opens_migrated_under_serve_with_its_numbers(
 
     // The copy `backup` writes says which schema the file is at now.
     let copy = dir.join("after-upgrade.db");
-    let (ok, out, err) = ops::run(bin().env("SWITCHBOARD_DATA_DIR", &dir).arg("backup").arg(&copy));
+    let (ok, out, err) = ops::run(
+        bin()
+            .env("SWITCHBOARD_DATA_DIR", &dir)
+            .arg("backup")
+            .arg(&copy),
+    );
     assert!(ok, "backup after the upgrade: {out}{err}");
     let newest = newest_migration("sqlite");
     assert!(
@@ -195,6 +226,10 @@ async fn a_postgres_store_of_schema_9_opens_migrated_under_serve_with_its_number
             .arg("SELECT max(version) FROM _sqlx_migrations WHERE success"),
     );
     assert!(ok, "psql: {err}");
-    assert_eq!(out.trim(), newest.to_string(), "migrated to the newest schema");
+    assert_eq!(
+        out.trim(),
+        newest.to_string(),
+        "migrated to the newest schema"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

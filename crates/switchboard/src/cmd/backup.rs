@@ -26,7 +26,10 @@ pub struct RestoreArgs {
 }
 
 /// The SQLite database file the store flags name, or the refusal for PostgreSQL.
-fn database_file(store: &StoreArgs, postgres_refusal: impl FnOnce(&str) -> String) -> anyhow::Result<PathBuf> {
+fn database_file(
+    store: &StoreArgs,
+    postgres_refusal: impl FnOnce(&str) -> String,
+) -> anyhow::Result<PathBuf> {
     let location = store.location()?;
     match sqlite_backup::database_file(&location)? {
         Some(file) => Ok(file),
@@ -68,14 +71,17 @@ pub async fn run_restore(args: RestoreArgs) -> anyhow::Result<()> {
     if let Some(dir) = current.parent()
         && !dir.as_os_str().is_empty()
     {
-        store::create_data_dir(dir).with_context(|| format!("could not create {}", dir.display()))?;
+        store::create_data_dir(dir)
+            .with_context(|| format!("could not create {}", dir.display()))?;
     }
     let now = jiff::Timestamp::now();
-    let grace = i64::try_from(metric_sync::presence::PRESENCE_GRACE.as_millis()).unwrap_or(i64::MAX);
+    let grace =
+        i64::try_from(metric_sync::presence::PRESENCE_GRACE.as_millis()).unwrap_or(i64::MAX);
     let stamp = now.strftime("%Y%m%dT%H%M%SZ").to_string();
-    let restored = sqlite_backup::restore(&current, &args.file, now.as_millisecond() - grace, &stamp)
-        .await
-        .map_err(explain)?;
+    let restored =
+        sqlite_backup::restore(&current, &args.file, now.as_millisecond() - grace, &stamp)
+            .await
+            .map_err(explain)?;
     println!(
         "restored {} into {} (schema {})",
         args.file.display(),

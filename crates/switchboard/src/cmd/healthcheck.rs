@@ -46,7 +46,10 @@ fn split_http_url(url: &str) -> anyhow::Result<(&str, &str)> {
 
 async fn ask(authority: &str, path: &str) -> anyhow::Result<u16> {
     // A URL without a port means HTTP's own.
-    let target = if authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+    let target = if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
         authority.to_owned()
     } else {
         format!("{authority}:80")
@@ -54,8 +57,7 @@ async fn ask(authority: &str, path: &str) -> anyhow::Result<u16> {
     let mut stream = tokio::net::TcpStream::connect(target.as_str())
         .await
         .with_context(|| format!("could not connect to {authority}"))?;
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
     stream
         .write_all(request.as_bytes())
         .await
@@ -90,7 +92,10 @@ mod tests {
             split_http_url("http://127.0.0.1:8080/healthz").unwrap(),
             ("127.0.0.1:8080", "/healthz")
         );
-        assert_eq!(split_http_url("http://localhost:80").unwrap(), ("localhost:80", "/"));
+        assert_eq!(
+            split_http_url("http://localhost:80").unwrap(),
+            ("localhost:80", "/")
+        );
         assert!(split_http_url("https://example.com/healthz").is_err());
         assert!(split_http_url("http:///healthz").is_err());
     }

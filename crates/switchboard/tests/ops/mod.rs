@@ -270,7 +270,10 @@ impl Drop for PgDatabase {
     fn drop(&mut self) {
         let _ = Command::new("psql")
             .args(["-q", &self.admin, "-c"])
-            .arg(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+            .arg(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();

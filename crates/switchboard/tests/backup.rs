@@ -211,6 +211,22 @@ async fn restore_is_refused_while_serve_runs_and_keeps_the_replaced_database_onc
 
     let db = dir.join(store::DATABASE_FILE);
     let serve = Serve::start(on(&dir, &sim));
+    // serve prints its address a moment before it records itself as running.
+    let (key, _) = store::MasterKey::from_environment(&dir).expect("the key");
+    let store = store::open(dir.to_str().expect("path"), key)
+        .await
+        .expect("open");
+    let mut waited = 0;
+    while store::Store::live_processes(&store, 0)
+        .await
+        .expect("processes")
+        .is_empty()
+    {
+        assert!(waited < 100, "serve never recorded itself as running");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    store::Store::close(&store).await;
     let before = sha(&db);
     let (ok, out, err) = run(on_dir(&dir).arg("restore").arg(&backup));
     assert!(!ok, "restore beside a running serve must be refused: {out}");

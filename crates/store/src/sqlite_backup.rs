@@ -43,7 +43,9 @@ pub enum BackupError {
     #[error("{path} already exists: a backup never overwrites a file; name a new one")]
     TargetExists { path: String },
 
-    #[error("{path} does not exist or is not a file")]
+    #[error(
+        "{path} does not exist or is not a file: check the path (for the store itself: --data-dir, or a sqlite: URL in --database)"
+    )]
     NoSuchFile { path: String },
 
     #[error("{path} is not a Switchboard database ({reason})")]

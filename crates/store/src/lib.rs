@@ -26,6 +26,7 @@ mod rows;
 mod secrets;
 mod sql_impl;
 mod sqlite;
+pub mod sqlite_backup;
 mod store;
 mod watching;
 

@@ -18,6 +18,11 @@ pub const DATABASE_FILE: &str = "switchboard.db";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
+/// The SQLite migrations this binary carries.
+pub(crate) fn migrator() -> &'static sqlx::migrate::Migrator {
+    &MIGRATOR
+}
+
 /// Creates the data folder, and any missing parent, readable only by its owner (0700). A folder
 /// that exists already keeps its permissions: an operator may have chosen them.
 pub fn create_data_dir(dir: &Path) -> Result<()> {

@@ -75,6 +75,12 @@ enum Command {
     Metric(cmd::metric::Args),
     /// Serve the web app and the REST API (with a sync worker); --demo shows a simulated account.
     Serve(cmd::serve::Args),
+    /// Write a consistent copy of a SQLite store while it runs (PostgreSQL: use pg_dump).
+    Backup(cmd::backup::BackupArgs),
+    /// Put a backup back in place of the SQLite store; serve and worker must be stopped.
+    Restore(cmd::backup::RestoreArgs),
+    /// Exit 0 when serve answers 200 at its /healthz (a container's HEALTHCHECK).
+    Healthcheck(cmd::healthcheck::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -118,6 +124,9 @@ fn main() -> std::process::ExitCode {
             Command::Jsonata(args) => cmd::jsonata::run(args).await,
             Command::Metric(args) => cmd::metric::run(args).await,
             Command::Serve(args) => cmd::serve::run(args).await,
+            Command::Backup(args) => cmd::backup::run_backup(args).await,
+            Command::Restore(args) => cmd::backup::run_restore(args).await,
+            Command::Healthcheck(args) => cmd::healthcheck::run(args).await,
         }
     });
     // Whatever the command left running (a blocking name lookup, say) gets a second, not a

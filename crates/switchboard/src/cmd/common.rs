@@ -65,7 +65,7 @@ impl StoreArgs {
         Ok(MasterKey::from_environment(&self.data_dir)?)
     }
 
-    fn location(&self) -> anyhow::Result<store::Location> {
+    pub fn location(&self) -> anyhow::Result<store::Location> {
         match &self.database {
             Some(url) => store::Location::parse_url(url)
                 .with_context(|| format!("--database {}", redact_url_password(url))),

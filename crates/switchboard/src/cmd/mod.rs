@@ -1,10 +1,12 @@
 //! One module per subcommand: each has `Args` (clap) and `async fn run(Args)`.
 
+pub mod backup;
 pub mod common;
 pub mod config;
 pub mod connection;
 pub mod data;
 pub mod fetch;
+pub mod healthcheck;
 pub mod jsonata;
 pub mod key;
 pub mod library;

@@ -37,8 +37,8 @@ pub use any::AnyStore;
 pub use boards::{BlockRow, BoardRow, BoardSettings, BoardStore, NewBlock, Place, ShareRow};
 pub use error::{Result, StoreError};
 pub use ids::{BlockId, BoardId, ConnectionId, JobId, MetricId, ShareId, SyncRunId};
-pub use postgres::PostgresStore;
 pub use migrate::{MigrationInfo, OpenMode, SchemaStatus};
+pub use postgres::PostgresStore;
 pub use rows::*;
 pub use secrets::{
     KEY_FILE_NAME, KeyConfig, KeyError, KeySource, KeyState, MASTER_KEY_ENV, MASTER_KEY_FILE_ENV,
@@ -101,6 +101,18 @@ impl Location {
 /// `--version` and `switchboard_build_info` show it.
 pub fn schema_version() -> i64 {
     migrate::known_version(&sqlite::MIGRATOR)
+}
+
+/// Every migration this binary knows, in order (what a new database gets).
+pub fn migrations() -> Vec<MigrationInfo> {
+    sqlite::MIGRATOR
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration())
+        .map(|m| MigrationInfo {
+            version: m.version,
+            description: m.description.to_string(),
+        })
+        .collect()
 }
 
 /// A database connected to but not yet opened: its schema and whether a master key check is

@@ -175,9 +175,15 @@ impl KeyState {
 /// Which sealed value, for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SealedItem {
-    ConnectionSecret { label: String },
-    ChannelSecret { name: String },
-    SigningKey { purpose: String },
+    ConnectionSecret {
+        label: String,
+    },
+    ChannelSecret {
+        name: String,
+    },
+    SigningKey {
+        purpose: String,
+    },
     /// A new secret that would have to be sealed.
     NewSecret,
 }
@@ -229,15 +235,14 @@ impl SecretUnavailable {
             }
         };
         let again = match &self.what {
-            SealedItem::ConnectionSecret { label } => format!(
-                "re-enter it with `switchboard connection update '{label}' --secret-stdin`"
-            ),
+            SealedItem::ConnectionSecret { label } => {
+                format!("re-enter it with `switchboard connection update '{label}' --secret-stdin`")
+            }
             SealedItem::ChannelSecret { name } => {
                 format!("re-enter it by editing the channel '{name}' on the Channels screen")
             }
             SealedItem::SigningKey { .. } => {
-                "a new one is made then (links and messages signed before stop working)"
-                    .to_owned()
+                "a new one is made then (links and messages signed before stop working)".to_owned()
             }
             SealedItem::NewSecret => "then try again".to_owned(),
         };
@@ -403,7 +408,9 @@ impl MasterKey {
         })?;
         let mut text = STANDARD.encode(self.0);
         text.push('\n');
-        let done = file.write_all(text.as_bytes()).and_then(|()| file.sync_all());
+        let done = file
+            .write_all(text.as_bytes())
+            .and_then(|()| file.sync_all());
         done.map_err(|source| KeyError::WriteFile {
             path: path.to_owned(),
             source,

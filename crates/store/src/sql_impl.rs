@@ -267,7 +267,8 @@ where
             return Err(fail(Unavailability::Forgotten));
         }
         let key = self.opener().map_err(fail)?;
-        key.open(sealed, aad).ok_or_else(|| fail(Unavailability::Damaged))
+        key.open(sealed, aad)
+            .ok_or_else(|| fail(Unavailability::Damaged))
     }
 
     pub(crate) async fn begin_write(

@@ -1125,7 +1125,8 @@ where
             SecretChange::Keep => None,
             SecretChange::Clear => Some(None),
             SecretChange::Set(s) => Some(Some(
-                self.sealer()?.seal(s.expose().as_bytes(), &channel_aad(id.0))?,
+                self.sealer()?
+                    .seal(s.expose().as_bytes(), &channel_aad(id.0))?,
             )),
         };
         if let Some(sealed) = sealed {

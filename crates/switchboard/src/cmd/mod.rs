@@ -10,6 +10,7 @@ pub mod key;
 pub mod library;
 pub mod metric;
 pub mod metric_store;
+pub mod migrate;
 pub mod runs;
 pub mod serve;
 pub mod sim;

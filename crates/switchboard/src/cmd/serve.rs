@@ -44,7 +44,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let store = Arc::new(args.store.open().await?);
+    let store = Arc::new(args.store.open_migrating().await?);
     let sim = if args.demo {
         Some(
             web::demo::start_simulator(twilio_sim::SimConfig::default())

@@ -22,30 +22,33 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     if status.pending.is_empty() {
         println!(
-            "{} is at schema {}: nothing to migrate",
+            "{} is at schema {}: no migration is pending",
             args.store.describe(),
             status.known
         );
-        return Ok(());
-    }
-    println!(
-        "{} is at {at}; this Switchboard needs schema {}. Pending migrations:",
-        args.store.describe(),
-        status.known
-    );
-    for m in &status.pending {
-        println!("  {:04} {}", m.version, m.description);
+    } else {
+        println!(
+            "{} is at {at}; this Switchboard needs schema {}. Pending migrations:",
+            args.store.describe(),
+            status.known
+        );
+        for m in &status.pending {
+            println!("  {:04} {}", m.version, m.description);
+        }
     }
     if args.dry_run {
         println!("dry run: nothing was changed");
         return Ok(());
     }
+    // Opened even with nothing pending: the one-time data steps of an upgrade run here too.
     let opened = args.store.open_with(OpenMode::Migrate).await?;
     opened.store.close().await;
-    println!(
-        "applied {} migration(s): the schema is now at {}",
-        status.pending.len(),
-        status.known
-    );
+    if !status.pending.is_empty() {
+        println!(
+            "applied {} migration(s): the schema is now at {}",
+            status.pending.len(),
+            status.known
+        );
+    }
     Ok(())
 }

@@ -34,6 +34,10 @@ pub struct WebConfig {
     pub trusted_origins: Vec<String>,
     /// Where the app reads the time: the system clock, or one a test sets.
     pub clock: Clock,
+    /// The commit the binary was built from (its `build.rs`), for `switchboard_build_info`;
+    /// "unknown" when not told. The version is `CARGO_PKG_VERSION`, the schema
+    /// `store::schema_version()`.
+    pub build_commit: String,
 }
 
 impl Default for WebConfig {
@@ -48,6 +52,7 @@ impl Default for WebConfig {
             heavy_workers: None,
             trusted_origins: Vec::new(),
             clock: Clock::system(),
+            build_commit: "unknown".to_owned(),
         }
     }
 }

@@ -62,6 +62,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         WebConfig {
             secure_cookies: args.secure_cookies,
             trusted_origins: args.trusted_origins.clone(),
+            build_commit: crate::COMMIT.to_owned(),
             ..WebConfig::default()
         },
     );

@@ -131,6 +131,16 @@ async fn a_connection_whose_secret_is_unavailable_says_so_on_the_page_and_in_the
         .api(Method::GET, "/api/v1/connections", Some(&token), None)
         .await;
     assert_eq!(listed.json()["connections"][0]["secret"], "available");
+    let created = app
+        .api_session(
+            Method::POST,
+            "/api/v1/boards",
+            &admin,
+            Some(json!({ "name": "Kept board" })),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let board = created.json()["board"]["id"].as_i64().unwrap();
 
     // The same database under another master key: everything opens but the secret.
     let other = store::MasterKey::generate().unwrap();
@@ -152,6 +162,9 @@ async fn a_connection_whose_secret_is_unavailable_says_so_on_the_page_and_in_the
         lost.get("/metrics/all", Some(&admin)).await.status,
         StatusCode::OK
     );
+    let shown = lost.get(&format!("/boards/{board}"), Some(&admin)).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert!(shown.body.contains("Kept board"));
     let id = listed.json()["connections"][0]["id"].as_i64().unwrap();
     let tested = lost
         .api(

@@ -159,31 +159,36 @@ async fn reset(args: &StoreArgs) -> anyhow::Result<()> {
         };
         let forgotten = store.forget_secrets(&key).await?;
         println!("the store's secrets are now sealed under the key in {where_}.");
-        if forgotten.connections.is_empty()
-            && forgotten.channels.is_empty()
-            && forgotten.signing_keys.is_empty()
-        {
-            println!("no secret was stored: nothing to re-enter.");
-        }
-        for label in &forgotten.connections {
-            println!(
-                "connection '{label}': secret dropped; re-enter it with `switchboard connection update '{label}' --secret-stdin`"
-            );
-        }
-        for name in &forgotten.channels {
-            println!(
-                "channel '{name}': secret dropped; re-enter it by editing the channel on the Channels screen"
-            );
-        }
-        if !forgotten.signing_keys.is_empty() {
-            println!(
-                "signing keys ({}) dropped: new ones are made on first use; share links made before no longer open, so share those boards again",
-                forgotten.signing_keys.join(", ")
-            );
-        }
+        report_forgotten(&forgotten);
         Ok(())
     }
     .await;
     store.close().await;
     done
+}
+
+/// What was dropped, and how to re-enter each.
+fn report_forgotten(forgotten: &store::ForgottenSecrets) {
+    if forgotten.connections.is_empty()
+        && forgotten.channels.is_empty()
+        && forgotten.signing_keys.is_empty()
+    {
+        println!("no secret was stored: nothing to re-enter.");
+    }
+    for label in &forgotten.connections {
+        println!(
+            "connection '{label}': secret dropped; re-enter it with `switchboard connection update '{label}' --secret-stdin`"
+        );
+    }
+    for name in &forgotten.channels {
+        println!(
+            "channel '{name}': secret dropped; re-enter it by editing the channel on the Channels screen"
+        );
+    }
+    if !forgotten.signing_keys.is_empty() {
+        println!(
+            "signing keys ({}) dropped: new ones are made on first use; share links made before no longer open, so share those boards again",
+            forgotten.signing_keys.join(", ")
+        );
+    }
 }

@@ -168,6 +168,14 @@ async fn a_folder_restored_without_its_key_serves_its_data_and_secrets_come_back
             "{}",
             text(&synced)
         );
+        // The failed sync left one ledger saying the same.
+        let runs = ok(&dir, &sim, &["runs"]);
+        assert_eq!(
+            runs.matches("connection update 'prod' --secret-stdin")
+                .count(),
+            1,
+            "{runs}"
+        );
         assert!(
             !dir.join(store::KEY_FILE_NAME).exists(),
             "no key file is made for a store that has one recorded"

@@ -155,6 +155,12 @@ impl StoreArgs {
     /// data folder's key file; for PostgreSQL nothing (never a file in the working directory).
     fn key_config(&self, location: &store::Location) -> anyhow::Result<KeyConfig> {
         if let Some(file) = &self.master_key_file {
+            if file.as_os_str().is_empty() {
+                bail!(
+                    "--master-key-file (or {}) is empty: name the key file, or unset it",
+                    store::MASTER_KEY_FILE_ENV
+                );
+            }
             return Ok(KeyConfig::File(file.clone()));
         }
         if let Some(value) = std::env::var_os(store::MASTER_KEY_ENV) {

@@ -23,12 +23,48 @@ pub fn parse_credentials(
     })
 }
 
-pub fn credentials_of(c: &Connection) -> Credentials {
-    Credentials {
+/// The connection's credentials; a conflict saying how to re-enter the secret when the store
+/// cannot open it (opened without its master key, or the secret was forgotten).
+pub fn credentials_of(c: &Connection) -> AppResult<Credentials> {
+    let secret = c.secret().map_err(|e| AppError::Conflict(e.to_string()))?;
+    Ok(Credentials {
         account_sid: c.account_sid.clone(),
         api_key_sid: c.api_key_sid.clone(),
-        secret: c.secret.clone(),
+        secret: secret.clone(),
+    })
+}
+
+/// A store refusal to seal (its master key is not verified) as the conflict it is.
+fn unsealable(e: StoreError) -> AppError {
+    match e {
+        StoreError::SecretUnavailable(u) => AppError::Conflict(u.to_string()),
+        other => other.into(),
     }
+}
+
+/// Gives a saved connection a new API Key Secret (a rotated key, or one to re-enter after the
+/// master key was lost): Twilio must accept it with the connection's SIDs before it is sealed.
+pub async fn update_secret(
+    store: &AnyStore,
+    connector: &Connector,
+    id: ConnectionId,
+    secret: Secret,
+    now_ms: i64,
+) -> AppResult<(Connection, ConnectionCheck)> {
+    let conn = store.connection(id).await?;
+    let creds = parse_credentials(conn.account_sid.as_str(), conn.api_key_sid.as_str(), secret)?;
+    let check = connector.check(&creds).await;
+    if !check.is_connected() {
+        return Err(AppError::Refused {
+            field: "secret",
+            message: check.to_string(),
+        });
+    }
+    store
+        .update_connection_secret(id, &creds.secret, now_ms)
+        .await
+        .map_err(unsealable)?;
+    Ok((store.connection(id).await?, check))
 }
 
 fn label_taken(label: &Label) -> AppError {
@@ -76,7 +112,7 @@ pub async fn add(
         .map_err(|e| match e {
             // Another request took the label since the check above.
             StoreError::Duplicate { .. } => label_taken(label),
-            other => other.into(),
+            other => unsealable(other),
         })?;
     Ok((conn, check))
 }

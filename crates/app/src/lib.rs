@@ -123,9 +123,20 @@ impl App {
         connections::add(&self.store, &self.connector, label, creds, now).await
     }
 
-    /// Asks Twilio whether a saved connection still works.
-    pub async fn check_connection(&self, c: &Connection) -> ConnectionCheck {
-        self.connector.check(&connections::credentials_of(c)).await
+    /// Asks Twilio whether a saved connection still works; a conflict when its secret is
+    /// unavailable.
+    pub async fn check_connection(&self, c: &Connection) -> AppResult<ConnectionCheck> {
+        Ok(self.connector.check(&connections::credentials_of(c)?).await)
+    }
+
+    /// Replaces a connection's API Key Secret once Twilio accepts it.
+    pub async fn update_connection_secret(
+        &self,
+        id: ConnectionId,
+        secret: domain::Secret,
+    ) -> AppResult<(Connection, ConnectionCheck)> {
+        let now = self.clock.now_ms();
+        connections::update_secret(&self.store, &self.connector, id, secret, now).await
     }
 
     pub async fn connection_by_label(&self, label: &str) -> AppResult<Connection> {

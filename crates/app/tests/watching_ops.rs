@@ -275,7 +275,7 @@ async fn a_channel_refuses_an_internal_url_unless_allowed_and_keeps_its_secret_o
             .unwrap();
         assert_eq!(kept.name, "Ops");
         assert_eq!(
-            kept.secret.as_ref().map(|s| s.expose().to_owned()),
+            kept.secret.clone().unwrap().map(|s| s.expose().to_owned()),
             Some("k1".to_owned()),
             "{}: an empty secret keeps the stored one",
             b.name
@@ -290,7 +290,7 @@ async fn a_channel_refuses_an_internal_url_unless_allowed_and_keeps_its_secret_o
             )
             .await
             .unwrap();
-        assert!(cleared.secret.is_none(), "{}", b.name);
+        assert_eq!(cleared.secret, Ok(None), "{}", b.name);
         strict.delete_channel(c.id).await.unwrap();
         assert!(matches!(
             strict.delete_channel(ChannelId(c.id.0)).await,

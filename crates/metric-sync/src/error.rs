@@ -34,6 +34,12 @@ pub enum SyncError {
     )]
     NoConnection { metric: String, connection: String },
 
+    #[error("metric '{metric}' cannot sync: {source}")]
+    SecretUnavailable {
+        metric: String,
+        source: store::SecretUnavailable,
+    },
+
     #[error("the connection '{connection}' holds credentials that are not valid: {reason}")]
     Credentials { connection: String, reason: String },
 

@@ -173,7 +173,9 @@ impl<S: Store> Syncer<S> {
     async fn record_unusable(&self, id: MetricId, error: &SyncError, now: Timestamp) {
         if !matches!(
             error,
-            SyncError::Definition { .. } | SyncError::NoConnection { .. }
+            SyncError::Definition { .. }
+                | SyncError::NoConnection { .. }
+                | SyncError::SecretUnavailable { .. }
         ) {
             return;
         }

@@ -15,6 +15,7 @@ pub(crate) struct Target {
     pub expression: Expression,
     pub uses_sync_time: bool,
     pub connection: Connection,
+    credentials: Credentials,
 }
 
 impl Target {
@@ -23,11 +24,7 @@ impl Target {
     }
 
     pub fn credentials(&self) -> Credentials {
-        Credentials {
-            account_sid: self.connection.account_sid.clone(),
-            api_key_sid: self.connection.api_key_sid.clone(),
-            secret: self.connection.secret.clone(),
-        }
+        self.credentials.clone()
     }
 
     /// Metrics with the same key fetch the same pages in one run.
@@ -89,7 +86,19 @@ pub(crate) async fn load<S: Store>(store: &S, id: MetricId) -> Result<Target, Sy
                 connection: definition.connection.clone(),
             })?,
     };
+    let secret = connection
+        .secret()
+        .map_err(|source| SyncError::SecretUnavailable {
+            metric: metric.name.clone(),
+            source,
+        })?;
+    let credentials = Credentials {
+        account_sid: connection.account_sid.clone(),
+        api_key_sid: connection.api_key_sid.clone(),
+        secret: secret.clone(),
+    };
     Ok(Target {
+        credentials,
         spec: definition.request.clone(),
         metric,
         expression,

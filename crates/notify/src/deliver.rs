@@ -217,16 +217,15 @@ async fn send<S: WatchStore>(
             )));
         }
     };
+    // Retrying cannot help until someone re-enters the secret or gives the right key.
+    let secret = channel
+        .secret
+        .as_ref()
+        .map_err(|e| SendError::permanent(e.to_string()))?;
     let message: Message = serde_json::from_value(row.message.clone())
         .map_err(|e| SendError::permanent(format!("the stored message is unreadable: {e}")))?;
     let now = jiff::Timestamp::from_millisecond(now_ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     sender
-        .send(
-            &channel.config,
-            channel.secret.as_ref(),
-            &message,
-            row.id.0,
-            now,
-        )
+        .send(&channel.config, secret.as_ref(), &message, row.id.0, now)
         .await
 }

@@ -90,6 +90,17 @@ impl Store for AnyStore {
         forward!(self.delete_connection(id))
     }
 
+    fn key_state(&self) -> crate::secrets::KeyState {
+        match self {
+            AnyStore::Sqlite(s) => s.key_state(),
+            AnyStore::Postgres(s) => s.key_state(),
+        }
+    }
+
+    async fn forget_secrets(&self, new: &MasterKey) -> Result<ForgottenSecrets> {
+        forward!(self.forget_secrets(new))
+    }
+
     async fn rotate_master_key(&self, old: &MasterKey, new: &MasterKey) -> Result<u64> {
         forward!(self.rotate_master_key(old, new))
     }

@@ -730,7 +730,16 @@ where
 
     async fn signing_key(&self, purpose: &str, candidate: &[u8]) -> Result<Vec<u8>> {
         let name = signing_key_meta(purpose);
-        let key = self.key();
+        // Under a key that does not open the store, nothing is read or written: a key sealed
+        // now would be one no later start with the right key could open.
+        let key = self.opener().map_err(|why| {
+            StoreError::SecretUnavailable(crate::secrets::SecretUnavailable {
+                what: crate::secrets::SealedItem::SigningKey {
+                    purpose: purpose.to_owned(),
+                },
+                why,
+            })
+        })?;
         let sealed = key.seal(candidate, &name)?;
         sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
             .bind(&name)

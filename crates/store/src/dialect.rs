@@ -26,6 +26,10 @@ pub trait Dialect: sqlx::Database {
     /// turns until they end; `None` where the write transaction already admits one at a time.
     const NAME_LOCK: Option<&'static str>;
 
+    /// A query answering one `BIGINT` row: 1 when the migrations table exists, else 0. Read
+    /// before anything is written, so a store is inspected without being changed.
+    const MIGRATIONS_TABLE_EXISTS: &'static str;
+
     /// How many rows a statement changed (an inherent method on each driver's result type, so no
     /// generic code can call it directly).
     fn rows_affected(done: &Self::QueryResult) -> u64;

@@ -35,6 +35,11 @@ pub enum StoreError {
     )]
     SchemaTooNew { applied: i64, known: i64 },
 
+    #[error(
+        "the database schema is at {applied}, this Switchboard needs {needed}: run `switchboard migrate` (back it up first: `switchboard backup`, or `pg_dump` on PostgreSQL). Nothing was changed"
+    )]
+    SchemaBehind { applied: i64, needed: i64 },
+
     #[error("migrating the {backend} database failed: {source}")]
     Migrate {
         backend: &'static str,
@@ -46,9 +51,12 @@ pub enum StoreError {
     MasterKey(#[from] crate::secrets::KeyError),
 
     #[error(
-        "the master key does not open this database: its secrets were sealed with another key. Set SWITCHBOARD_MASTER_KEY (or the key file) to the key this database was created with"
+        "the master key does not open this database: its secrets were sealed with another key. Give the key this database was created with (--master-key-file, SWITCHBOARD_MASTER_KEY_FILE or SWITCHBOARD_MASTER_KEY); if it is lost, see `switchboard key reset --forget-secrets`"
     )]
     WrongMasterKey,
+
+    #[error(transparent)]
+    SecretUnavailable(#[from] crate::secrets::SecretUnavailable),
 
     #[error(
         "the secret of connection {id} ('{label}') cannot be opened: the master key is wrong or the stored row is corrupt. Check SWITCHBOARD_MASTER_KEY, or re-enter the connection's secret"

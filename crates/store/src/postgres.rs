@@ -7,12 +7,12 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::dialect::Dialect;
 use crate::error::{Result, StoreError};
-use crate::migrate::run_migrations;
+use crate::migrate::{OpenMode, SchemaStatus};
 use crate::secrets::MasterKey;
 use crate::sql_impl::SqlStore;
 use crate::store::Backend;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 /// The store on a PostgreSQL database.
 pub type PostgresStore = SqlStore<sqlx::Postgres>;
@@ -29,6 +29,9 @@ impl Dialect for sqlx::Postgres {
     // the write that depends on it are one step for every process on the database.
     const NAME_LOCK: Option<&'static str> =
         Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))");
+    // `to_regclass` follows the search path, as the unqualified name sqlx creates does.
+    const MIGRATIONS_TABLE_EXISTS: &'static str =
+        "SELECT COUNT(*) FROM (SELECT 1 WHERE to_regclass('_sqlx_migrations') IS NOT NULL) t";
 
     fn rows_affected(done: &sqlx::postgres::PgQueryResult) -> u64 {
         done.rows_affected()
@@ -51,27 +54,40 @@ pub(crate) fn redact(url: &str) -> String {
 impl PostgresStore {
     /// Connects to a `postgres://` URL and migrates the schema.
     pub async fn connect(url: &str, key: MasterKey) -> Result<Self> {
-        let options = PgConnectOptions::from_str(url).map_err(|source| StoreError::Connect {
-            backend: "PostgreSQL",
-            target: redact(url),
-            source,
-        })?;
-        Self::connect_with(options, 10, key).await
+        let pool = Self::pool_at(url).await?;
+        Self::finish(pool, Some(key), OpenMode::Migrate).await
     }
 
-    /// Connects with explicit options (e.g. a `search_path`) and pool size.
+    /// Connects with explicit options (e.g. a `search_path`) and pool size, and migrates.
     pub async fn connect_with(
         options: PgConnectOptions,
         max_connections: u32,
         key: MasterKey,
     ) -> Result<Self> {
+        let pool = Self::pool_with(options, max_connections).await?;
+        Self::finish(pool, Some(key), OpenMode::Migrate).await
+    }
+
+    pub(crate) async fn pool_at(url: &str) -> Result<sqlx::PgPool> {
+        let options = PgConnectOptions::from_str(url).map_err(|source| StoreError::Connect {
+            backend: "PostgreSQL",
+            target: redact(url),
+            source,
+        })?;
+        Self::pool_with(options, 10).await
+    }
+
+    pub(crate) async fn pool_with(
+        options: PgConnectOptions,
+        max_connections: u32,
+    ) -> Result<sqlx::PgPool> {
         let target = format!(
             "{}:{}/{}",
             options.get_host(),
             options.get_port(),
             options.get_database().unwrap_or("(default database)")
         );
-        let pool = PgPoolOptions::new()
+        PgPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
@@ -80,8 +96,20 @@ impl PostgresStore {
                 backend: "PostgreSQL",
                 target,
                 source,
-            })?;
-        run_migrations(&MIGRATOR, &pool, "PostgreSQL").await?;
+            })
+    }
+
+    pub(crate) async fn schema(pool: &sqlx::PgPool) -> Result<SchemaStatus> {
+        crate::migrate::schema_status(&MIGRATOR, pool, "PostgreSQL").await
+    }
+
+    /// Brings the schema to what `mode` allows, then opens the store under `key`.
+    pub(crate) async fn finish(
+        pool: sqlx::PgPool,
+        key: Option<MasterKey>,
+        mode: OpenMode,
+    ) -> Result<Self> {
+        crate::migrate::prepare_schema(&MIGRATOR, &pool, "PostgreSQL", mode).await?;
         Self::open_pool(pool, key).await
     }
 }

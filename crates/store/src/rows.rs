@@ -15,16 +15,33 @@ pub struct NewConnection {
     pub secret: Secret,
 }
 
-/// A stored Twilio connection with its secret opened. `Debug` shows the secret as `***`.
+/// A stored Twilio connection with its secret opened, or why it cannot be (the store opened
+/// without its master key, or the secret was forgotten). `Debug` shows the secret as `***`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Connection {
     pub id: ConnectionId,
     pub label: String,
     pub account_sid: AccountSid,
     pub api_key_sid: ApiKeySid,
-    pub secret: Secret,
+    pub secret: Result<Secret, crate::secrets::SecretUnavailable>,
     pub created_ms: i64,
     pub updated_ms: i64,
+}
+
+impl Connection {
+    /// The opened secret, or the error saying how to re-enter it.
+    pub fn secret(&self) -> Result<&Secret, crate::secrets::SecretUnavailable> {
+        self.secret.as_ref().map_err(Clone::clone)
+    }
+}
+
+/// What `key reset --forget-secrets` dropped: connections by label, channels by name, signing
+/// keys by purpose.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ForgottenSecrets {
+    pub connections: Vec<String>,
+    pub channels: Vec<String>,
+    pub signing_keys: Vec<String>,
 }
 
 /// A metric definition to create. `definition` is the metric's JSON text; the store keeps it

@@ -24,6 +24,8 @@ const KEY_LEN: usize = 32;
 
 /// The environment variable holding the base64 master key.
 pub const MASTER_KEY_ENV: &str = "SWITCHBOARD_MASTER_KEY";
+/// The environment variable naming a file that holds the base64 master key.
+pub const MASTER_KEY_FILE_ENV: &str = "SWITCHBOARD_MASTER_KEY_FILE";
 /// The key file's name inside the data folder.
 pub const KEY_FILE_NAME: &str = "master.key";
 
@@ -57,6 +59,24 @@ pub enum KeyError {
         source: std::io::Error,
     },
 
+    #[error(
+        "{source_name} is empty: it must hold the base64 master key (44 characters). Nothing falls back to another key; unset it to use the next source, or make a key with `switchboard key generate FILE`"
+    )]
+    Empty { source_name: String },
+
+    #[error(
+        "the master key file {path} does not exist, and this store already has secrets sealed under a key: give the file that holds that key. If the key is lost, see `switchboard key reset --forget-secrets`"
+    )]
+    FileMissing { path: PathBuf },
+
+    #[error(
+        "this is a new PostgreSQL store and no master key was given; nothing is written to a data folder for PostgreSQL. Make a key with `switchboard key generate /path/to/master.key` and pass it with --master-key-file (or SWITCHBOARD_MASTER_KEY_FILE), or set SWITCHBOARD_MASTER_KEY"
+    )]
+    NeededForNewStore,
+
+    #[error("{path} already exists; a key file is never overwritten: choose another path")]
+    FileExists { path: PathBuf },
+
     #[error("the operating system's random number generator failed: {0}")]
     Random(String),
 
@@ -71,6 +91,170 @@ pub enum KeySource {
     KeyFile(PathBuf),
     /// A new key file was written with 0600 permissions.
     CreatedKeyFile(PathBuf),
+    /// No key: the store opens without its secrets (see [`KeyState::Missing`]).
+    None,
+}
+
+/// Where the operator said the master key is, before anything is read. The order of the
+/// sources is decided by whoever builds it (the binary: `--master-key-file`, then
+/// `SWITCHBOARD_MASTER_KEY`, then the data folder's file for SQLite only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyConfig {
+    /// A key file named explicitly: created only for a new store.
+    File(PathBuf),
+    /// The base64 text of `SWITCHBOARD_MASTER_KEY`.
+    Environment(String),
+    /// The SQLite data folder's `master.key`: created for a new store; when it is missing
+    /// beside an existing store (a database restored without its key), the store opens
+    /// without its secrets and nothing is written.
+    DefaultFile(PathBuf),
+    /// Nothing given (PostgreSQL without a key): a new store is refused, an existing one
+    /// opens without its secrets.
+    Nothing,
+}
+
+impl KeyConfig {
+    /// Reads the key. `store_is_new` (no key check recorded yet) decides whether a missing
+    /// file may be created. An empty value or file is an error, never a fall-back.
+    pub fn load(&self, store_is_new: bool) -> Result<(Option<MasterKey>, KeySource), KeyError> {
+        match self {
+            KeyConfig::Environment(text) => {
+                if text.trim().is_empty() {
+                    return Err(KeyError::Empty {
+                        source_name: MASTER_KEY_ENV.to_owned(),
+                    });
+                }
+                Ok((
+                    Some(MasterKey::from_base64(text, MASTER_KEY_ENV)?),
+                    KeySource::Environment,
+                ))
+            }
+            KeyConfig::File(path) | KeyConfig::DefaultFile(path) => {
+                match MasterKey::read_key_file(path)? {
+                    Some(key) => Ok((Some(key), KeySource::KeyFile(path.clone()))),
+                    None if store_is_new => {
+                        let key = MasterKey::generate()?;
+                        key.write_key_file(path)?;
+                        Ok((Some(key), KeySource::CreatedKeyFile(path.clone())))
+                    }
+                    None if matches!(self, KeyConfig::File(_)) => {
+                        Err(KeyError::FileMissing { path: path.clone() })
+                    }
+                    None => Ok((None, KeySource::None)),
+                }
+            }
+            KeyConfig::Nothing if store_is_new => Err(KeyError::NeededForNewStore),
+            KeyConfig::Nothing => Ok((None, KeySource::None)),
+        }
+    }
+}
+
+/// Whether a store's sealed secrets can be opened, as decided when it opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyState {
+    /// The key opens the store's key check: secrets open and new ones can be sealed.
+    Verified,
+    /// No master key was given: everything but the sealed secrets works.
+    Missing,
+    /// The key given does not open the key check: it is not the key the secrets were sealed
+    /// with. Everything but the sealed secrets works, and nothing is sealed under it.
+    Mismatched,
+}
+
+impl KeyState {
+    /// Why a secret cannot be opened in this state; `None` when it can.
+    pub fn unavailability(self) -> Option<Unavailability> {
+        match self {
+            KeyState::Verified => None,
+            KeyState::Missing => Some(Unavailability::NoKey),
+            KeyState::Mismatched => Some(Unavailability::WrongKey),
+        }
+    }
+}
+
+/// Which sealed value, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SealedItem {
+    ConnectionSecret {
+        label: String,
+    },
+    ChannelSecret {
+        name: String,
+    },
+    SigningKey {
+        purpose: String,
+    },
+    /// A new secret that would have to be sealed.
+    NewSecret,
+}
+
+/// Why a sealed value cannot be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailability {
+    NoKey,
+    WrongKey,
+    /// `key reset --forget-secrets` dropped it.
+    Forgotten,
+    /// It does not open under the right key: the row was changed or copied from another.
+    Damaged,
+}
+
+/// A sealed value that cannot be opened (or a new one that cannot be sealed); the message says
+/// how to get it back. Carries no secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.describe())]
+pub struct SecretUnavailable {
+    pub what: SealedItem,
+    pub why: Unavailability,
+}
+
+impl SecretUnavailable {
+    fn describe(&self) -> String {
+        let what = match &self.what {
+            SealedItem::ConnectionSecret { label } => {
+                format!("the API Key Secret of connection '{label}' is unavailable")
+            }
+            SealedItem::ChannelSecret { name } => {
+                format!("the secret of channel '{name}' is unavailable")
+            }
+            SealedItem::SigningKey { purpose } => {
+                format!("the {purpose} signing key is unavailable")
+            }
+            SealedItem::NewSecret => "a new secret cannot be sealed".to_owned(),
+        };
+        let why = match self.why {
+            Unavailability::NoKey => "this store was opened without its master key",
+            Unavailability::WrongKey => {
+                "the master key given is not the one this store's secrets were sealed with"
+            }
+            Unavailability::Forgotten => {
+                "it was dropped by `switchboard key reset --forget-secrets`"
+            }
+            Unavailability::Damaged => {
+                "it does not open under the master key (the stored row was changed)"
+            }
+        };
+        let again = match &self.what {
+            SealedItem::ConnectionSecret { label } => {
+                format!("re-enter it with `switchboard connection update '{label}' --secret-stdin`")
+            }
+            SealedItem::ChannelSecret { name } => {
+                format!("re-enter it by editing the channel '{name}' on the Channels screen")
+            }
+            SealedItem::SigningKey { .. } => {
+                "a new one is made then (links and messages signed before stop working)".to_owned()
+            }
+            SealedItem::NewSecret => "then try again".to_owned(),
+        };
+        match self.why {
+            Unavailability::NoKey | Unavailability::WrongKey => format!(
+                "{what}: {why}. Give the right key (--master-key-file, {MASTER_KEY_FILE_ENV} or {MASTER_KEY_ENV}); if it is lost, run `switchboard key reset --forget-secrets` and {again}"
+            ),
+            Unavailability::Forgotten | Unavailability::Damaged => {
+                format!("{what}: {why}; {again}")
+            }
+        }
+    }
 }
 
 /// The 32-byte key that seals every stored secret. Its `Debug` never shows the key.
@@ -117,33 +301,55 @@ impl MasterKey {
     }
 
     /// The key named by the environment value if there is one, else the key file, created with a
-    /// fresh key and 0600 permissions if it does not exist yet.
+    /// fresh key and 0600 permissions if it does not exist yet. An empty environment value is an
+    /// error: it is never taken for "unset".
     pub fn resolve(
         env_value: Option<&str>,
         key_file: &Path,
     ) -> Result<(Self, KeySource), KeyError> {
-        if let Some(text) = env_value.filter(|t| !t.trim().is_empty()) {
-            return Ok((
-                Self::from_base64(text, MASTER_KEY_ENV)?,
-                KeySource::Environment,
-            ));
-        }
-        match std::fs::read_to_string(key_file) {
-            Ok(text) => {
-                warn_if_readable_by_others(key_file);
-                let key = Self::from_base64(&text, &key_file.display().to_string())?;
-                Ok((key, KeySource::KeyFile(key_file.to_owned())))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key = Self::generate()?;
-                key.write_key_file(key_file)?;
-                Ok((key, KeySource::CreatedKeyFile(key_file.to_owned())))
-            }
-            Err(source) => Err(KeyError::ReadFile {
+        let config = match env_value {
+            Some(text) => KeyConfig::Environment(text.to_owned()),
+            None => KeyConfig::DefaultFile(key_file.to_owned()),
+        };
+        match config.load(true)? {
+            (Some(key), source) => Ok((key, source)),
+            (None, _) => Err(KeyError::FileMissing {
                 path: key_file.to_owned(),
+            }),
+        }
+    }
+
+    /// The key in `path`; `None` when there is no such file. An empty file is an error.
+    pub fn read_key_file(path: &Path) -> Result<Option<Self>, KeyError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                warn_if_readable_by_others(path);
+                let name = path.display().to_string();
+                if text.trim().is_empty() {
+                    return Err(KeyError::Empty {
+                        source_name: format!("the master key file {name}"),
+                    });
+                }
+                Ok(Some(Self::from_base64(&text, &name)?))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(KeyError::ReadFile {
+                path: path.to_owned(),
                 source,
             }),
         }
+    }
+
+    /// Writes a fresh key to `path` (0600), refusing to replace any file there.
+    pub fn generate_file(path: &Path) -> Result<Self, KeyError> {
+        if path.exists() {
+            return Err(KeyError::FileExists {
+                path: path.to_owned(),
+            });
+        }
+        let key = Self::generate()?;
+        key.write_new_key_file(path)?;
+        Ok(key)
     }
 
     /// `resolve` with `SWITCHBOARD_MASTER_KEY` and `DATA_DIR/master.key`.
@@ -176,6 +382,39 @@ impl MasterKey {
         drop(file);
         std::fs::rename(&tmp, path).map_err(err)?;
         Ok(())
+    }
+
+    /// Writes the key to `path` (0600) only if no file is there: the check and the creation are
+    /// one step (`create_new`), so two runs cannot both write.
+    fn write_new_key_file(&self, path: &Path) -> Result<(), KeyError> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(path).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::AlreadyExists {
+                KeyError::FileExists {
+                    path: path.to_owned(),
+                }
+            } else {
+                KeyError::WriteFile {
+                    path: path.to_owned(),
+                    source,
+                }
+            }
+        })?;
+        let mut text = STANDARD.encode(self.0);
+        text.push('\n');
+        let done = file
+            .write_all(text.as_bytes())
+            .and_then(|()| file.sync_all());
+        done.map_err(|source| KeyError::WriteFile {
+            path: path.to_owned(),
+            source,
+        })
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {

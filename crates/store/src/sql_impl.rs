@@ -15,7 +15,7 @@ use std::sync::RwLock;
 
 use crate::dialect::Dialect;
 use crate::error::{Result, StoreError};
-use crate::secrets::MasterKey;
+use crate::secrets::{KeyState, MasterKey, SealedItem, SecretUnavailable, Unavailability};
 
 /// Rows per multi-row INSERT: 9 parameters each stays far below both databases' limits.
 pub(crate) const BUCKET_CHUNK: usize = 500;
@@ -107,11 +107,25 @@ pub(crate) fn check_window(
     Ok(())
 }
 
-/// The store over one SQL database: the pool, and the master key that seals secrets (behind a
-/// lock because rotating the key replaces it while the store is shared).
+/// The store over one SQL database: the pool, and the master key that seals secrets with what
+/// opening decided about it (behind a lock because rotating or resetting the key replaces it
+/// while the store is shared).
 pub struct SqlStore<DB: Dialect> {
     pub(crate) pool: sqlx::Pool<DB>,
-    pub(crate) key: RwLock<MasterKey>,
+    pub(crate) key: RwLock<KeyHold>,
+}
+
+/// The master key, if any, and whether it opens the store's key check.
+#[derive(Clone)]
+pub(crate) struct KeyHold {
+    pub(crate) key: Option<MasterKey>,
+    pub(crate) state: KeyState,
+}
+
+/// A sealed value that was forgotten by `key reset --forget-secrets`: an empty byte string, which
+/// no sealing ever produces.
+pub(crate) fn is_forgotten(sealed: &[u8]) -> bool {
+    sealed.is_empty()
 }
 
 impl<DB: Dialect> std::fmt::Debug for SqlStore<DB> {
@@ -186,21 +200,75 @@ where
     for<'q> Option<f64>: sqlx::Encode<'q, DB>,
     for<'q> Option<Vec<u8>>: sqlx::Encode<'q, DB>,
 {
-    /// Wraps a migrated pool, checking that `key` is the master key the database was made with.
-    pub(crate) async fn open_pool(pool: sqlx::Pool<DB>, key: MasterKey) -> Result<Self> {
+    /// Wraps a migrated pool and decides the [`KeyState`]: a store without a key check records
+    /// one sealed under `key`; otherwise `key` must open it, or the store opens without its
+    /// secrets. Nothing is written unless the check is recorded for the first time.
+    pub(crate) async fn open_pool(pool: sqlx::Pool<DB>, key: Option<MasterKey>) -> Result<Self> {
         let store = Self {
             pool,
-            key: RwLock::new(key),
+            key: RwLock::new(KeyHold {
+                key: None,
+                state: KeyState::Missing,
+            }),
         };
-        store.check_master_key().await?;
+        let state = match &key {
+            None => KeyState::Missing,
+            Some(k) => store.check_master_key(k).await?,
+        };
+        store.set_key(key, state);
         Ok(store)
     }
 
-    pub(crate) fn key(&self) -> crate::secrets::MasterKey {
+    fn hold(&self) -> KeyHold {
         match self.key.read() {
             Ok(k) => k.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
+    }
+
+    pub(crate) fn set_key(&self, key: Option<MasterKey>, state: KeyState) {
+        let hold = KeyHold { key, state };
+        match self.key.write() {
+            Ok(mut k) => *k = hold,
+            Err(poisoned) => *poisoned.into_inner() = hold,
+        }
+    }
+
+    /// The key that opens sealed values, or why there is none.
+    pub(crate) fn opener(&self) -> std::result::Result<MasterKey, Unavailability> {
+        let hold = self.hold();
+        match (hold.state.unavailability(), hold.key) {
+            (None, Some(key)) => Ok(key),
+            (Some(why), _) => Err(why),
+            (None, None) => Err(Unavailability::NoKey),
+        }
+    }
+
+    /// The key to seal a new value under: only a verified one, so a store never mixes secrets
+    /// sealed under two keys.
+    pub(crate) fn sealer(&self) -> Result<MasterKey> {
+        self.opener().map_err(|why| {
+            StoreError::SecretUnavailable(SecretUnavailable {
+                what: SealedItem::NewSecret,
+                why,
+            })
+        })
+    }
+
+    /// Opens a sealed value bound to `aad`, or says why it cannot be.
+    pub(crate) fn open_sealed(
+        &self,
+        sealed: &[u8],
+        aad: &str,
+        what: impl Fn() -> SealedItem,
+    ) -> std::result::Result<Vec<u8>, SecretUnavailable> {
+        let fail = |why| SecretUnavailable { what: what(), why };
+        if is_forgotten(sealed) {
+            return Err(fail(Unavailability::Forgotten));
+        }
+        let key = self.opener().map_err(fail)?;
+        key.open(sealed, aad)
+            .ok_or_else(|| fail(Unavailability::Damaged))
     }
 
     pub(crate) async fn begin_write(
@@ -214,26 +282,36 @@ where
     }
 
     /// Seals a known value on first open and checks it on every later open, so a wrong
-    /// master key stops the program at start.
-    pub(crate) async fn check_master_key(&self) -> Result<()> {
+    /// master key is known at start. Reads first: a wrong key writes nothing.
+    pub(crate) async fn check_master_key(&self, key: &MasterKey) -> Result<KeyState> {
         use crate::secrets::{KEY_CHECK_AAD, KEY_CHECK_META, KEY_CHECK_PLAINTEXT};
-        let key = self.key();
-        let sealed = key.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
-        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-            .bind(KEY_CHECK_META)
-            .bind(sealed)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::db("write the master key check"))?;
-        let stored: Vec<u8> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
-            .bind(KEY_CHECK_META)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(StoreError::db("read the master key check"))?;
-        match key.open(&stored, KEY_CHECK_AAD) {
-            Some(text) if text == KEY_CHECK_PLAINTEXT => Ok(()),
-            _ => Err(StoreError::WrongMasterKey),
-        }
+        let read = || async {
+            sqlx::query_scalar::<_, Vec<u8>>("SELECT value FROM meta WHERE key = $1")
+                .bind(KEY_CHECK_META)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(StoreError::db("read the master key check"))
+        };
+        let stored = match read().await? {
+            Some(stored) => stored,
+            None => {
+                let sealed = key.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
+                sqlx::query(
+                    "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                )
+                .bind(KEY_CHECK_META)
+                .bind(sealed)
+                .execute(&self.pool)
+                .await
+                .map_err(StoreError::db("write the master key check"))?;
+                // Another process may have recorded its own first: read what won.
+                read().await?.unwrap_or_default()
+            }
+        };
+        Ok(match key.open(&stored, KEY_CHECK_AAD) {
+            Some(text) if text == KEY_CHECK_PLAINTEXT => KeyState::Verified,
+            _ => KeyState::Mismatched,
+        })
     }
 
     pub(crate) fn decode_connection(&self, row: &DB::Row) -> Result<crate::Connection> {
@@ -263,22 +341,27 @@ where
             .map_err(|e| StoreError::corrupt("connections", id, e.to_string()))?;
         let api_key_sid = domain::ApiKeySid::parse(&api_key)
             .map_err(|e| StoreError::corrupt("connections", id, e.to_string()))?;
-        let opened = self
-            .key()
-            .open(&sealed, &crate::secrets::connection_aad(id))
-            .ok_or_else(|| StoreError::SecretUnreadable {
-                id: crate::ConnectionId(id),
-                label: label.clone(),
-            })?;
-        let secret = String::from_utf8(opened).map_err(|_| {
-            StoreError::corrupt("connections", id, "the opened secret is not UTF-8 text")
-        })?;
+        let secret = self
+            .open_sealed(&sealed, &crate::secrets::connection_aad(id), || {
+                SealedItem::ConnectionSecret {
+                    label: label.clone(),
+                }
+            })
+            .and_then(|opened| {
+                String::from_utf8(opened).map_err(|_| SecretUnavailable {
+                    what: SealedItem::ConnectionSecret {
+                        label: label.clone(),
+                    },
+                    why: Unavailability::Damaged,
+                })
+            })
+            .map(domain::Secret::new);
         Ok(crate::Connection {
             id: crate::ConnectionId(id),
             label,
             account_sid,
             api_key_sid,
-            secret: domain::Secret::new(secret),
+            secret,
             created_ms,
             updated_ms,
         })
@@ -519,7 +602,7 @@ where
         new: &crate::NewConnection,
         now_ms: i64,
     ) -> Result<crate::Connection> {
-        let key = self.key();
+        let key = self.sealer()?;
         let mut tx = self.begin_write("create a connection").await?;
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO connections (label, account_sid, api_key_sid, sealed_secret, created_ms, \
@@ -557,7 +640,7 @@ where
             label: new.label.clone(),
             account_sid: new.account_sid.clone(),
             api_key_sid: new.api_key_sid.clone(),
-            secret: new.secret.clone(),
+            secret: Ok(new.secret.clone()),
             created_ms: now_ms,
             updated_ms: now_ms,
         })
@@ -602,7 +685,7 @@ where
         secret: &domain::Secret,
         now_ms: i64,
     ) -> Result<()> {
-        let sealed = self.key().seal(
+        let sealed = self.sealer()?.seal(
             secret.expose().as_bytes(),
             &crate::secrets::connection_aad(id.0),
         )?;
@@ -654,6 +737,10 @@ where
         Ok(DB::rows_affected(&done) > 0)
     }
 
+    fn key_state(&self) -> KeyState {
+        self.hold().state
+    }
+
     async fn rotate_master_key(
         &self,
         old: &crate::secrets::MasterKey,
@@ -685,6 +772,9 @@ where
             let sealed: Vec<u8> = row
                 .try_get("sealed_secret")
                 .map_err(StoreError::db("read a connection"))?;
+            if is_forgotten(&sealed) {
+                continue;
+            }
             let aad = crate::secrets::connection_aad(id);
             let plain = old
                 .open(&sealed, &aad)
@@ -716,6 +806,9 @@ where
             let sealed: Vec<u8> = row
                 .try_get("sealed_secret")
                 .map_err(StoreError::db("read a channel"))?;
+            if is_forgotten(&sealed) {
+                continue;
+            }
             let aad = crate::watching::channel_aad(id);
             let plain = old.open(&sealed, &aad).ok_or_else(|| {
                 StoreError::corrupt(
@@ -769,11 +862,79 @@ where
         tx.commit()
             .await
             .map_err(StoreError::db("rotate the master key"))?;
-        match self.key.write() {
-            Ok(mut k) => *k = new.clone(),
-            Err(poisoned) => *poisoned.into_inner() = new.clone(),
-        }
+        self.set_key(Some(new.clone()), KeyState::Verified);
         Ok(count)
+    }
+
+    async fn forget_secrets(&self, new: &MasterKey) -> Result<crate::ForgottenSecrets> {
+        use crate::secrets::{KEY_CHECK_AAD, KEY_CHECK_META, KEY_CHECK_PLAINTEXT};
+        let mut tx = self.begin_write("reset the master key").await?;
+        let check: Option<Vec<u8>> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(KEY_CHECK_META)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::db("read the master key check"))?;
+        if let Some(check) = &check
+            && new.open(check, KEY_CHECK_AAD).as_deref() == Some(KEY_CHECK_PLAINTEXT)
+        {
+            return Err(StoreError::Invalid {
+                what: "key reset",
+                reason: "this key opens the store's secrets, so nothing is lost: keep it (or use `switchboard key rotate` to change it)".into(),
+            });
+        }
+        let connections: Vec<String> = sqlx::query_scalar(
+            "SELECT label FROM connections WHERE LENGTH(sealed_secret) > 0 ORDER BY label",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(StoreError::db("read connections to forget"))?;
+        sqlx::query("UPDATE connections SET sealed_secret = $1 WHERE LENGTH(sealed_secret) > 0")
+            .bind(Vec::<u8>::new())
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("forget connection secrets"))?;
+        let channels: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM channels WHERE LENGTH(sealed_secret) > 0 ORDER BY name",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(StoreError::db("read channels to forget"))?;
+        sqlx::query("UPDATE channels SET sealed_secret = $1 WHERE LENGTH(sealed_secret) > 0")
+            .bind(Vec::<u8>::new())
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("forget channel secrets"))?;
+        let signing_keys: Vec<String> =
+            sqlx::query_scalar("SELECT key FROM meta WHERE key LIKE 'signing_key:%' ORDER BY key")
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(StoreError::db("read signing keys to forget"))?;
+        sqlx::query("DELETE FROM meta WHERE key LIKE 'signing_key:%'")
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("forget signing keys"))?;
+        let sealed = new.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(KEY_CHECK_META)
+        .bind(sealed)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::db("write the master key check"))?;
+        tx.commit()
+            .await
+            .map_err(StoreError::db("reset the master key"))?;
+        self.set_key(Some(new.clone()), KeyState::Verified);
+        Ok(crate::ForgottenSecrets {
+            connections,
+            channels,
+            signing_keys: signing_keys
+                .into_iter()
+                .map(|k| k.trim_start_matches("signing_key:").to_owned())
+                .collect(),
+        })
     }
 
     async fn create_metric(

@@ -8,7 +8,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::dialect::Dialect;
 use crate::error::{Result, StoreError};
-use crate::migrate::run_migrations;
+use crate::migrate::{OpenMode, SchemaStatus};
 use crate::secrets::MasterKey;
 use crate::sql_impl::SqlStore;
 use crate::store::Backend;
@@ -16,7 +16,7 @@ use crate::store::Backend;
 /// The database file's name inside the data folder.
 pub const DATABASE_FILE: &str = "switchboard.db";
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// The SQLite migrations this binary carries.
 pub(crate) fn migrator() -> &'static sqlx::migrate::Migrator {
@@ -86,6 +86,8 @@ impl Dialect for sqlx::Sqlite {
     const CLAIM_ROW_LOCK: &'static str = "";
     // BEGIN IMMEDIATE already lets one writing transaction in at a time, across processes too.
     const NAME_LOCK: Option<&'static str> = None;
+    const MIGRATIONS_TABLE_EXISTS: &'static str = "SELECT COUNT(*) FROM sqlite_master \
+         WHERE type = 'table' AND name = '_sqlx_migrations'";
 
     fn rows_affected(done: &sqlx::sqlite::SqliteQueryResult) -> u64 {
         done.rows_affected()
@@ -93,28 +95,44 @@ impl Dialect for sqlx::Sqlite {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) `DIR/switchboard.db`, creating the folder too. The folder is
-    /// created 0700 and the database files are kept 0600: they hold password hashes.
+    /// Opens (creating if needed) `DIR/switchboard.db`, migrating it, creating the folder too.
+    /// The folder is created 0700 and the database files are kept 0600: they hold password
+    /// hashes.
     pub async fn open_dir(dir: &Path, key: MasterKey) -> Result<Self> {
+        let pool = Self::pool_in_dir(dir).await?;
+        Self::finish(pool, Some(key), OpenMode::Migrate).await
+    }
+
+    /// Opens a `sqlite://PATH` URL, migrating it.
+    pub async fn connect(url: &str, key: MasterKey) -> Result<Self> {
+        let pool = Self::pool_at(url).await?;
+        Self::finish(pool, Some(key), OpenMode::Migrate).await
+    }
+
+    pub async fn connect_with(options: SqliteConnectOptions, key: MasterKey) -> Result<Self> {
+        let pool = Self::pool_with(options).await?;
+        Self::finish(pool, Some(key), OpenMode::Migrate).await
+    }
+
+    /// The pool on `DIR/switchboard.db`, the folder and the file created private if missing.
+    pub(crate) async fn pool_in_dir(dir: &Path) -> Result<sqlx::SqlitePool> {
         create_data_dir(dir)?;
         let file = dir.join(DATABASE_FILE);
         make_private(&file)?;
-        let options = SqliteConnectOptions::new().filename(file);
-        Self::connect_with(options, key).await
+        Self::pool_with(SqliteConnectOptions::new().filename(file)).await
     }
 
-    /// Opens a `sqlite://PATH` URL.
-    pub async fn connect(url: &str, key: MasterKey) -> Result<Self> {
+    pub(crate) async fn pool_at(url: &str) -> Result<sqlx::SqlitePool> {
         let options =
             SqliteConnectOptions::from_str(url).map_err(|source| StoreError::Connect {
                 backend: "SQLite",
                 target: url.to_owned(),
                 source,
             })?;
-        Self::connect_with(options, key).await
+        Self::pool_with(options).await
     }
 
-    pub async fn connect_with(options: SqliteConnectOptions, key: MasterKey) -> Result<Self> {
+    pub(crate) async fn pool_with(options: SqliteConnectOptions) -> Result<sqlx::SqlitePool> {
         let target = options.get_filename().display().to_string();
         let options = options
             .create_if_missing(true)
@@ -124,7 +142,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
-        let pool = SqlitePoolOptions::new()
+        SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
             .await
@@ -132,8 +150,20 @@ impl SqliteStore {
                 backend: "SQLite",
                 target,
                 source,
-            })?;
-        run_migrations(&MIGRATOR, &pool, "SQLite").await?;
+            })
+    }
+
+    pub(crate) async fn schema(pool: &sqlx::SqlitePool) -> Result<SchemaStatus> {
+        crate::migrate::schema_status(&MIGRATOR, pool, "SQLite").await
+    }
+
+    /// Brings the schema to what `mode` allows, then opens the store under `key`.
+    pub(crate) async fn finish(
+        pool: sqlx::SqlitePool,
+        key: Option<MasterKey>,
+        mode: OpenMode,
+    ) -> Result<Self> {
+        crate::migrate::prepare_schema(&MIGRATOR, &pool, "SQLite", mode).await?;
         Self::open_pool(pool, key).await
     }
 }

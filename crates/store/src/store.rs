@@ -6,7 +6,7 @@ use domain::Secret;
 use crate::error::Result;
 use crate::ids::{ConnectionId, JobId, MetricId, SyncRunId};
 use crate::rows::*;
-use crate::secrets::MasterKey;
+use crate::secrets::{KeyState, MasterKey};
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +89,19 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes a connection; false if there was none.
     fn delete_connection(&self, id: ConnectionId) -> impl Future<Output = Result<bool>> + Send;
+
+    /// What opening decided about the master key: with anything but [`KeyState::Verified`],
+    /// every sealed value reads as unavailable and nothing new is sealed.
+    fn key_state(&self) -> KeyState;
+
+    /// For a store whose master key is lost: in one transaction, drops every sealed value
+    /// (connection and channel secrets become "forgotten", signing keys are deleted and made
+    /// anew on first use), records a key check sealed under `new` and makes `new` this store's
+    /// key. Refused when `new` opens the store's current check (nothing is lost then).
+    fn forget_secrets(
+        &self,
+        new: &MasterKey,
+    ) -> impl Future<Output = Result<ForgottenSecrets>> + Send;
 
     /// Re-seals every secret under `new` in one transaction and makes `new` this store's key.
     /// `old` must open every secret, or nothing changes. Returns how many secrets were re-sealed.

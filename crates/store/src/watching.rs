@@ -48,8 +48,8 @@ pub struct ChannelRow {
     pub id: ChannelId,
     pub name: String,
     pub config: ChannelConfig,
-    /// Opened from its sealed form.
-    pub secret: Option<Secret>,
+    /// Opened from its sealed form (`None`: the channel has none), or why it cannot be.
+    pub secret: Result<Option<Secret>, crate::secrets::SecretUnavailable>,
     pub created_ms: i64,
     pub updated_ms: i64,
 }
@@ -872,19 +872,18 @@ where
         let config: String = row.try_get("config").map_err(e("read a channel"))?;
         let sealed: Option<Vec<u8>> = row.try_get("sealed_secret").map_err(e("read a channel"))?;
         let secret = match sealed {
-            None => None,
-            Some(s) => {
-                let plain = self.key().open(&s, &channel_aad(id)).ok_or_else(|| {
-                    StoreError::corrupt(
-                        "channels",
-                        id,
-                        "the secret does not open under the master key",
-                    )
-                })?;
-                let text = String::from_utf8(plain)
-                    .map_err(|_| StoreError::corrupt("channels", id, "the secret is not text"))?;
-                Some(domain::Secret::new(text))
-            }
+            None => Ok(None),
+            Some(s) => self
+                .open_sealed(&s, &channel_aad(id), || {
+                    crate::secrets::SealedItem::ChannelSecret { name: name.clone() }
+                })
+                .and_then(|plain| {
+                    String::from_utf8(plain).map_err(|_| crate::secrets::SecretUnavailable {
+                        what: crate::secrets::SealedItem::ChannelSecret { name: name.clone() },
+                        why: crate::secrets::Unavailability::Damaged,
+                    })
+                })
+                .map(|text| Some(domain::Secret::new(text))),
         };
         Ok(ChannelRow {
             id: ChannelId(id),
@@ -1077,7 +1076,7 @@ where
         if let Some(secret) = &new.secret {
             // The associated data names the row, so the id must exist before sealing.
             let sealed = self
-                .key()
+                .sealer()?
                 .seal(secret.expose().as_bytes(), &channel_aad(id))?;
             sqlx::query("UPDATE channels SET sealed_secret = $1 WHERE id = $2")
                 .bind(sealed)
@@ -1126,7 +1125,8 @@ where
             SecretChange::Keep => None,
             SecretChange::Clear => Some(None),
             SecretChange::Set(s) => Some(Some(
-                self.key().seal(s.expose().as_bytes(), &channel_aad(id.0))?,
+                self.sealer()?
+                    .seal(s.expose().as_bytes(), &channel_aad(id.0))?,
             )),
         };
         if let Some(sealed) = sealed {

@@ -13,6 +13,8 @@ mod data_dir;
 mod data_steps;
 #[path = "contract/jobs.rs"]
 mod jobs;
+#[path = "contract/key_state.rs"]
+mod key_state;
 #[path = "contract/master_key.rs"]
 mod master_key;
 #[path = "contract/metrics.rs"]

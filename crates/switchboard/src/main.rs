@@ -10,10 +10,23 @@ static ALLOCATOR: metric::memory::BudgetAllocator = metric::memory::BudgetAlloca
 
 use clap::{CommandFactory, Parser, Subcommand};
 
+/// The commit this binary was built from (`build.rs`: git, else `SWITCHBOARD_COMMIT` at build
+/// time, else "unknown").
+pub const COMMIT: &str = env!("SWITCHBOARD_COMMIT");
+
+/// `--version`: the version, the commit and the highest schema migration this binary knows.
+static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{} (commit {COMMIT}, schema {})",
+        env!("CARGO_PKG_VERSION"),
+        store::schema_version()
+    )
+});
+
 #[derive(Parser)]
 #[command(
     name = "switchboard",
-    version,
+    version = VERSION.as_str(),
     about = "Turn the Twilio REST API into business metrics"
 )]
 struct Cli {
@@ -51,6 +64,8 @@ enum Command {
     Sim(cmd::sim::Args),
     /// Add, test, list or remove Twilio connections.
     Connection(cmd::connection::Args),
+    /// Apply the schema migrations this binary needs (--dry-run lists them); back up first.
+    Migrate(cmd::migrate::Args),
     /// Manage the master key that seals stored secrets.
     Key(cmd::key::Args),
     /// Browse the library of pre-built Twilio metrics, or add one to the Metrics screen.
@@ -112,6 +127,7 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Sim(args) => cmd::sim::run(args).await,
             Command::Connection(args) => cmd::connection::run(args).await,
+            Command::Migrate(args) => cmd::migrate::run(args).await,
             Command::Key(args) => cmd::key::run(args).await,
             Command::Library(args) => cmd::library::run(args).await,
             Command::User(args) => cmd::user::run_user(args).await,

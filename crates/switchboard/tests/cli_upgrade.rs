@@ -1,6 +1,7 @@
 //! Finding 1 of issue 15, through the binary: a data folder written before the connector
 //! redacted credentials (an Accounts list page with Auth Tokens in a metric's raw pages, a
-//! dimension holding one) is cleaned the first time a command opens it, and says so once.
+//! dimension holding one) is cleaned by the upgrade (`switchboard migrate`, or `serve` and
+//! `worker` starting), which says so once.
 
 mod support;
 
@@ -14,7 +15,7 @@ use support::{scratch_dir, small_sim, switchboard, text};
 const HOUR_MS: i64 = 3_600_000;
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_first_command_on_an_old_data_folder_removes_the_auth_tokens_it_holds() {
+async fn migrating_an_old_data_folder_removes_the_auth_tokens_it_holds() {
     let sim = small_sim().await;
     let dump = serde_json::to_value(sim.dataset()).unwrap();
     let token = dump["accounts"][0]["auth_token"]
@@ -83,14 +84,14 @@ async fn the_first_command_on_an_old_data_folder_removes_the_auth_tokens_it_hold
         .unwrap();
     store.close().await;
 
-    let first = tokio::task::block_in_place(|| switchboard(&dir, &sim, &["metric", "list"], ""));
+    let first = tokio::task::block_in_place(|| switchboard(&dir, &sim, &["migrate"], ""));
     assert!(first.status.success(), "{}", text(&first));
     assert!(
         text(&first).contains("removed the Twilio credentials (Auth Tokens)"),
         "{}",
         text(&first)
     );
-    let second = tokio::task::block_in_place(|| switchboard(&dir, &sim, &["metric", "list"], ""));
+    let second = tokio::task::block_in_place(|| switchboard(&dir, &sim, &["migrate"], ""));
     assert!(second.status.success(), "{}", text(&second));
     assert!(!text(&second).contains("upgrade:"), "{}", text(&second));
 

@@ -54,9 +54,18 @@ async fn three_workers_do_every_job_once_and_take_over_a_killed_workers_jobs() {
     });
     let dir = scratch_dir("workers");
     // The connection goes in through the binary, like a user's; the master key file it creates
-    // in `dir` is the one the workers (same data folder) and this test then use.
-    tokio::task::block_in_place(|| add_main_connection(&dir, &sim, &["--database", &url]));
-    let key_text = std::fs::read_to_string(dir.join("master.key")).expect("key file");
+    // (named explicitly: PostgreSQL never gets one by default) is the one the workers and this
+    // test then use.
+    let key_file = dir.join("master.key");
+    let key_arg = key_file.display().to_string();
+    tokio::task::block_in_place(|| {
+        add_main_connection(
+            &dir,
+            &sim,
+            &["--database", &url, "--master-key-file", &key_arg],
+        )
+    });
+    let key_text = std::fs::read_to_string(&key_file).expect("key file");
     let key = MasterKey::from_base64(key_text.trim(), "test key file").expect("key");
 
     let store = Arc::new(store::open(&url, key).await.expect("store opens"));
@@ -112,6 +121,7 @@ async fn three_workers_do_every_job_once_and_take_over_a_killed_workers_jobs() {
                 ],
             )
             .env("SWITCHBOARD_DATABASE", &url)
+            .env("SWITCHBOARD_MASTER_KEY_FILE", &key_file)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()

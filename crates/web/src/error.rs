@@ -96,6 +96,8 @@ impl From<store::StoreError> for WebError {
         match e {
             store::StoreError::NotFound { .. } => WebError::NotFound(e.to_string()),
             store::StoreError::Duplicate { .. } => WebError::Conflict(e.to_string()),
+            // The store runs without its master key: the message says how to get it back.
+            store::StoreError::SecretUnavailable(_) => WebError::Conflict(e.to_string()),
             other => WebError::Internal(other.to_string()),
         }
     }

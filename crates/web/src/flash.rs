@@ -128,10 +128,19 @@ pub fn verify(key: &[u8], value: &str, now_ms: i64) -> Option<Flash> {
     }
 }
 
+/// The signing key used while the store's own cannot be opened (it runs without its master
+/// key): kept in this process only and never stored, so nothing is sealed under a key the
+/// store does not trust. A flash lives 60 s; one signed by another process is just not shown.
+fn process_key() -> Vec<u8> {
+    static KEY: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+    KEY.get_or_init(rand::random).to_vec()
+}
+
 async fn key(state: &AppState) -> Option<Vec<u8>> {
     let candidate: [u8; 32] = rand::random();
     match state.store().signing_key(KEY_PURPOSE, &candidate).await {
         Ok(key) => Some(key),
+        Err(store::StoreError::SecretUnavailable(_)) => Some(process_key()),
         Err(e) => {
             tracing::warn!(error = %e, "flash messages: could not read the signing key");
             None

@@ -175,12 +175,13 @@ fn schemas() -> Value {
             }
         },
         "Connection": {
-            "type": "object", "required": ["id", "label", "account_sid", "api_key_sid", "created_ms"],
+            "type": "object", "required": ["id", "label", "account_sid", "api_key_sid", "created_ms", "secret"],
             "properties": {
                 "id": int, "label": text,
                 "account_sid": { "type": "string", "pattern": "^AC[0-9a-f]{32}$" },
                 "api_key_sid": { "type": "string", "pattern": "^SK[0-9a-f]{32}$" },
-                "created_ms": int
+                "created_ms": int,
+                "secret": { "type": "string", "enum": ["available", "unavailable"], "description": "Whether the stored API Key Secret can be opened. `unavailable`: the server runs without the master key that sealed it, or it was forgotten by `switchboard key reset --forget-secrets`; re-enter it with `switchboard connection update LABEL --secret-stdin`." }
             },
             "additionalProperties": false
         },

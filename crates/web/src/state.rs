@@ -43,6 +43,10 @@ pub struct WebConfig {
     pub http_idle_timeout: std::time::Duration,
     /// Where the app reads the time: the system clock, or one a test sets.
     pub clock: Clock,
+    /// The commit the binary was built from (its `build.rs`), for `switchboard_build_info`;
+    /// "unknown" when not told. The version is `CARGO_PKG_VERSION`, the schema
+    /// `store::schema_version()`.
+    pub build_commit: String,
 }
 
 impl Default for WebConfig {
@@ -60,6 +64,7 @@ impl Default for WebConfig {
             public_url: None,
             http_idle_timeout: crate::DEFAULT_HTTP_IDLE_TIMEOUT,
             clock: Clock::system(),
+            build_commit: "unknown".to_owned(),
         }
     }
 }

@@ -31,7 +31,7 @@ async fn renaming_keeps_the_secret_and_renames_it_in_metric_definitions() {
     );
     let renamed = app.state.store().connection(conn.id).await.unwrap();
     assert_eq!(renamed.label, "production");
-    assert_eq!(renamed.secret.expose(), shared().key_secret);
+    assert_eq!(renamed.secret().unwrap().expose(), shared().key_secret);
 
     let stored = app.state.store().metric(metric.id).await.unwrap();
     assert_eq!(stored.version, metric.version + 1);
@@ -118,4 +118,68 @@ async fn the_api_rename_answers_with_the_connection_and_never_its_secret() {
     assert_eq!(reply.json()["label"], "eu");
     assert_eq!(reply.json()["id"], id);
     assert!(!reply.body.contains(&shared().key_secret));
+}
+
+#[tokio::test]
+async fn a_connection_whose_secret_is_unavailable_says_so_on_the_page_and_in_the_api() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    app.add_connection_and_library_metric(&admin, "prod", "messages-sent")
+        .await;
+    let token = app.token(&admin).await;
+    let listed = app
+        .api(Method::GET, "/api/v1/connections", Some(&token), None)
+        .await;
+    assert_eq!(listed.json()["connections"][0]["secret"], "available");
+    let created = app
+        .api_session(
+            Method::POST,
+            "/api/v1/boards",
+            &admin,
+            Some(json!({ "name": "Kept board" })),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let board = created.json()["board"]["id"].as_i64().unwrap();
+
+    // The same database under another master key: everything opens but the secret.
+    let other = store::MasterKey::generate().unwrap();
+    let lost = app.reopened_with(other).await;
+    assert_eq!(lost.state.store().key_state(), store::KeyState::Mismatched);
+    let admin = lost.login("ada").await;
+    let page = lost.get("/connections", Some(&admin)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("secret unavailable: re-enter it"),
+        "{}",
+        page.body
+    );
+    let listed = lost
+        .api(Method::GET, "/api/v1/connections", Some(&token), None)
+        .await;
+    assert_eq!(listed.json()["connections"][0]["secret"], "unavailable");
+    assert_eq!(
+        lost.get("/metrics/all", Some(&admin)).await.status,
+        StatusCode::OK
+    );
+    let shown = lost.get(&format!("/boards/{board}"), Some(&admin)).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert!(shown.body.contains("Kept board"));
+    let id = listed.json()["connections"][0]["id"].as_i64().unwrap();
+    let tested = lost
+        .api(
+            Method::POST,
+            &format!("/api/v1/connections/{id}/test"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(tested.status, StatusCode::CONFLICT, "{}", tested.body);
+    assert!(
+        tested
+            .body
+            .contains("switchboard connection update 'prod' --secret-stdin"),
+        "{}",
+        tested.body
+    );
 }

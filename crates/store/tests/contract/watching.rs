@@ -106,7 +106,10 @@ where
         .await
         .unwrap();
     assert_eq!(c.config, email());
-    assert_eq!(c.secret.as_ref().map(Secret::expose), Some(PASSWORD));
+    assert_eq!(
+        c.secret.as_ref().unwrap().as_ref().map(Secret::expose),
+        Some(PASSWORD)
+    );
     assert!(!format!("{c:?}").contains(PASSWORD));
     let raw = h
         .read_bytes(format!(
@@ -159,7 +162,10 @@ where
         )
         .await
         .unwrap();
-    assert_eq!(set.secret.as_ref().map(Secret::expose), Some("new"));
+    assert_eq!(
+        set.secret.as_ref().unwrap().as_ref().map(Secret::expose),
+        Some("new")
+    );
 
     // Rotating the master key re-seals channel secrets with the connections'.
     assert_eq!(s.rotate_master_key(&key_a(), &key_b()).await.unwrap(), 1);
@@ -170,6 +176,7 @@ where
             .await
             .unwrap()
             .secret
+            .unwrap()
             .as_ref()
             .map(Secret::expose),
         Some("new")
@@ -178,7 +185,7 @@ where
         .update_channel(c.id, "mail", &email(), &SecretChange::Clear, 9)
         .await
         .unwrap();
-    assert_eq!(cleared.secret, None);
+    assert_eq!(cleared.secret, Ok(None));
     assert_eq!(s.list_channels().await.unwrap().len(), 1);
     assert!(s.delete_channel(c.id).await.unwrap());
     assert!(!s.delete_channel(c.id).await.unwrap());

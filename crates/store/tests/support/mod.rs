@@ -25,6 +25,9 @@ pub trait Harness: Send + Sync {
     fn execute_raw(&self, sql: String) -> impl std::future::Future<Output = ()> + Send;
     /// Reads one BLOB/BYTEA cell beside the store.
     fn read_bytes(&self, sql: String) -> impl std::future::Future<Output = Vec<u8>> + Send;
+    /// The database connected to but not opened: for the two-step open (schema and key check
+    /// read first, then an [`store::OpenMode`] and an optional key).
+    fn connected(&self) -> impl std::future::Future<Output = store::Connected> + Send;
 }
 
 /// A fixed key for tests that do not care which key it is.
@@ -82,6 +85,12 @@ impl Harness for SqliteHarness {
         SqliteStore::open_dir(&self.dir, key).await
     }
 
+    async fn connected(&self) -> store::Connected {
+        store::connect(store::Location::DataDir(self.dir.clone()))
+            .await
+            .expect("connect")
+    }
+
     async fn execute_raw(&self, sql: String) {
         let pool = self.raw_pool().await;
         pool.execute(AssertSqlSafe(sql)).await.expect("raw SQL");
@@ -133,6 +142,16 @@ impl Harness for PgHarness {
 
     async fn open(&self, key: MasterKey) -> Result<PostgresStore, StoreError> {
         PostgresStore::connect_with(self.options(), 8, key).await
+    }
+
+    async fn connected(&self) -> store::Connected {
+        store::Connected::Postgres(
+            PgPoolOptions::new()
+                .max_connections(4)
+                .connect_with(self.options())
+                .await
+                .expect("connect"),
+        )
     }
 
     async fn execute_raw(&self, sql: String) {

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use connector::{BaseUrl, Connector, ConnectorConfig};
 use domain::Secret;
-use store::{AnyStore, KeySource, MasterKey};
+use store::{AnyStore, KeyConfig, KeySource, MasterKey, OpenMode};
 
-/// Where Switchboard keeps its state.
+/// Where Switchboard keeps its state, and the master key that seals its secrets.
 #[derive(clap::Args, Clone, Debug)]
 pub struct StoreArgs {
     /// The data folder of the SQLite store (created if missing).
@@ -18,67 +18,275 @@ pub struct StoreArgs {
     /// A PostgreSQL URL (postgres://...) to use instead of the data folder, for several processes.
     #[arg(long, global = true, env = "SWITCHBOARD_DATABASE")]
     pub database: Option<String>,
+    /// A file holding the PostgreSQL URL (a Docker or systemd secret); --database wins.
+    #[arg(
+        long,
+        global = true,
+        env = "SWITCHBOARD_DATABASE_FILE",
+        value_name = "FILE"
+    )]
+    pub database_file: Option<PathBuf>,
+    /// A file holding the base64 master key (created 0600 only for a new store). Wins over
+    /// SWITCHBOARD_MASTER_KEY; without either, SQLite uses master.key in the data folder and
+    /// PostgreSQL opens without secrets.
+    #[arg(long, global = true, env = store::MASTER_KEY_FILE_ENV, value_name = "FILE")]
+    pub master_key_file: Option<PathBuf>,
+}
+
+/// A store opened by a command, with the key it was given and where that came from.
+pub struct Opened {
+    pub store: AnyStore,
+    pub key: Option<MasterKey>,
+    pub source: KeySource,
+    pub config: KeyConfig,
 }
 
 impl StoreArgs {
-    /// Opens the store, creating the data folder and the master key file on first use, and
-    /// runs the one-time data steps of an upgrade (each recorded in the store, so later opens
-    /// only check).
+    /// Opens the store for a command other than `serve`, `worker` and `migrate`: a schema older
+    /// than this binary's is refused (nothing written); a new store is created whole.
     pub async fn open(&self) -> anyhow::Result<AnyStore> {
-        // Read first, so a mistyped address is refused before anything is written.
-        let location = self.location()?;
-        let (key, _) = self.master_key()?;
-        let store = store::open_at(location, key)
-            .await
-            .with_context(|| format!("could not open the store at {}", self.describe()))?;
-        // A failure leaves the step unrecorded: it is tried again at the next open, and the
-        // command goes on, as refusing to start would not remove anything.
-        match metric_sync::redact_stored_credentials(&store, jiff::Timestamp::now()).await {
-            Ok(done) => {
-                if !done.metrics.is_empty() {
-                    super::output::note(&format!(
-                        "upgrade: removed the Twilio credentials (Auth Tokens) an earlier version had stored for {} metric(s)",
-                        done.metrics.len()
-                    ));
-                }
-                for (metric, reason) in &done.failures {
-                    super::output::warn(&format!(
-                        "upgrade: could not remove stored Twilio credentials for metric {metric} ({reason}); it is tried again at the next start"
-                    ));
-                }
-            }
-            Err(e) => super::output::warn(&format!(
-                "upgrade: could not remove stored Twilio credentials ({e}); it is tried again at the next start"
-            )),
+        let opened = self.open_with(OpenMode::RequireCurrent).await?;
+        if let Some(warning) = key_warning(&opened.store, &opened.source, &opened.config) {
+            super::output::warn(&format!("warning: {warning}"));
         }
-        Ok(store)
+        Ok(opened.store)
     }
 
-    /// The master key from `SWITCHBOARD_MASTER_KEY`, else the key file in the data folder.
-    pub fn master_key(&self) -> anyhow::Result<(MasterKey, KeySource)> {
-        store::create_data_dir(&self.data_dir).with_context(|| {
-            format!(
-                "could not create the data folder {}",
-                self.data_dir.display()
-            )
-        })?;
-        Ok(MasterKey::from_environment(&self.data_dir)?)
+    /// Opens the store for `serve` and `worker`, applying pending migrations, and logs one
+    /// warning naming every secret that is unavailable.
+    pub async fn open_migrating(&self) -> anyhow::Result<AnyStore> {
+        let opened = self.open_with(OpenMode::Migrate).await?;
+        if let Some(warning) = key_warning(&opened.store, &opened.source, &opened.config) {
+            let (connections, channels) = unavailable_secrets(&opened.store).await;
+            tracing::warn!(
+                unavailable_connection_secrets = %connections.join(", "),
+                unavailable_channel_secrets = %channels.join(", "),
+                "{warning}"
+            );
+        } else {
+            let (connections, channels) = unavailable_secrets(&opened.store).await;
+            if !connections.is_empty() || !channels.is_empty() {
+                tracing::warn!(
+                    unavailable_connection_secrets = %connections.join(", "),
+                    unavailable_channel_secrets = %channels.join(", "),
+                    "some secrets were dropped by `switchboard key reset --forget-secrets`: re-enter them (`switchboard connection update LABEL --secret-stdin`; channels on the Channels screen)"
+                );
+            }
+        }
+        Ok(opened.store)
+    }
+
+    /// Opens the store: the schema is read and the key chosen before anything is written (a
+    /// key file is created only for a new store), then the store is opened under `mode`. When
+    /// the schema was migrated or created, the one-time data steps of an upgrade run (each
+    /// recorded in the store, so later opens only check). Without the right key the store
+    /// opens without its secrets, and a line on standard error says so.
+    pub async fn open_with(&self, mode: OpenMode) -> anyhow::Result<Opened> {
+        // Read first, so a mistyped address is refused before anything is written.
+        let location = self.location()?;
+        let config = self.key_config(&location)?;
+        let connected = store::connect(location)
+            .await
+            .with_context(|| format!("could not open the store at {}", self.describe()))?;
+        let ready = async {
+            let status = connected.schema().await?;
+            let has_check = connected.has_key_check().await?;
+            anyhow::Ok((status, has_check))
+        };
+        let (status, has_check) = match ready.await {
+            Ok(found) => found,
+            Err(e) => {
+                connected.close().await;
+                return Err(e);
+            }
+        };
+        if let KeyConfig::DefaultFile(path) = &config
+            && !has_check
+            && let Some(dir) = path.parent()
+        {
+            store::create_data_dir(dir)
+                .with_context(|| format!("could not create the data folder {}", dir.display()))?;
+        }
+        let (key, source) = match config.load(!has_check) {
+            Ok(found) => found,
+            Err(e) => {
+                connected.close().await;
+                return Err(e.into());
+            }
+        };
+        let store = connected
+            .open(key.clone(), mode)
+            .await
+            .with_context(|| format!("could not open the store at {}", self.describe()))?;
+        if mode == OpenMode::Migrate || status.is_new() {
+            run_data_steps(&store).await;
+        }
+        Ok(Opened {
+            store,
+            key,
+            source,
+            config,
+        })
+    }
+
+    /// Where the store's schema stands, read without writing anything.
+    pub async fn schema(&self) -> anyhow::Result<store::SchemaStatus> {
+        let location = self.location()?;
+        if let store::Location::DataDir(dir) = &location
+            && !dir.join(store::DATABASE_FILE).exists()
+        {
+            // Connecting would create the folder and the file: a dry run writes nothing.
+            return Ok(store::SchemaStatus {
+                applied: None,
+                known: store::schema_version(),
+                pending: store::migrations(),
+            });
+        }
+        let connected = store::connect(location)
+            .await
+            .with_context(|| format!("could not open the store at {}", self.describe()))?;
+        let status = connected.schema().await;
+        connected.close().await;
+        Ok(status?)
+    }
+
+    /// Where the key comes from: `--master-key-file` / `SWITCHBOARD_MASTER_KEY_FILE`, then
+    /// `SWITCHBOARD_MASTER_KEY` (set but empty is an error, not "unset"), then for SQLite the
+    /// data folder's key file; for PostgreSQL nothing (never a file in the working directory).
+    fn key_config(&self, location: &store::Location) -> anyhow::Result<KeyConfig> {
+        if let Some(file) = &self.master_key_file {
+            if file.as_os_str().is_empty() {
+                bail!(
+                    "--master-key-file (or {}) is empty: name the key file, or unset it",
+                    store::MASTER_KEY_FILE_ENV
+                );
+            }
+            return Ok(KeyConfig::File(file.clone()));
+        }
+        if let Some(value) = std::env::var_os(store::MASTER_KEY_ENV) {
+            let text = value
+                .into_string()
+                .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", store::MASTER_KEY_ENV))?;
+            return Ok(KeyConfig::Environment(text));
+        }
+        Ok(match location {
+            store::Location::Postgres(_) => KeyConfig::Nothing,
+            _ => KeyConfig::DefaultFile(self.data_dir.join(store::KEY_FILE_NAME)),
+        })
+    }
+
+    /// The PostgreSQL URL from `--database`, else from the file `--database-file` names.
+    fn database_url(&self) -> anyhow::Result<Option<String>> {
+        if let Some(url) = &self.database {
+            return Ok(Some(url.clone()));
+        }
+        let Some(path) = &self.database_file else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("could not read the database URL file {}", path.display()))?;
+        let url = text.trim();
+        if url.is_empty() {
+            bail!(
+                "the database URL file {} is empty: it must hold a postgres:// URL",
+                path.display()
+            );
+        }
+        Ok(Some(url.to_owned()))
     }
 
     pub fn location(&self) -> anyhow::Result<store::Location> {
-        match &self.database {
-            Some(url) => store::Location::parse_url(url)
-                .with_context(|| format!("--database {}", redact_url_password(url))),
+        match self.database_url()? {
+            Some(url) => store::Location::parse_url(&url)
+                .with_context(|| format!("--database {}", redact_url_password(&url))),
             None => Ok(store::Location::DataDir(self.data_dir.clone())),
         }
     }
 
     /// The store's location for messages, without any password in a URL.
     pub fn describe(&self) -> String {
-        match &self.database {
-            Some(url) => redact_url_password(url),
-            None => self.data_dir.display().to_string(),
+        match self.database_url() {
+            Ok(Some(url)) => redact_url_password(&url),
+            _ => self.data_dir.display().to_string(),
         }
+    }
+}
+
+/// The one-time data steps of an upgrade. A failure leaves the step unrecorded: it is tried
+/// again at the next migrating open, and the command goes on, as refusing to start would not
+/// remove anything.
+async fn run_data_steps(store: &AnyStore) {
+    match metric_sync::redact_stored_credentials(store, jiff::Timestamp::now()).await {
+        Ok(done) => {
+            if !done.metrics.is_empty() {
+                super::output::note(&format!(
+                    "upgrade: removed the Twilio credentials (Auth Tokens) an earlier version had stored for {} metric(s)",
+                    done.metrics.len()
+                ));
+            }
+            for (metric, reason) in &done.failures {
+                super::output::warn(&format!(
+                    "upgrade: could not remove stored Twilio credentials for metric {metric} ({reason}); it is tried again at the next start"
+                ));
+            }
+        }
+        Err(e) => super::output::warn(&format!(
+            "upgrade: could not remove stored Twilio credentials ({e}); it is tried again at the next start"
+        )),
+    }
+}
+
+/// The labels of connections and names of channels whose secret cannot be opened.
+async fn unavailable_secrets(store: &AnyStore) -> (Vec<String>, Vec<String>) {
+    use store::{Store, WatchStore};
+    let connections = store
+        .list_connections()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| c.secret.is_err())
+        .map(|c| c.label)
+        .collect();
+    let channels = store
+        .list_channels()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| c.secret.is_err())
+        .map(|c| c.name)
+        .collect();
+    (connections, channels)
+}
+
+/// What to tell an operator when the store opened without its secrets; `None` when they open.
+pub fn key_warning(store: &AnyStore, source: &KeySource, config: &KeyConfig) -> Option<String> {
+    use store::{KeyState, Store};
+    let why = match store.key_state() {
+        KeyState::Verified => return None,
+        KeyState::Mismatched => format!(
+            "the master key from {} is not the key this store's secrets were sealed with",
+            describe_source(source)
+        ),
+        KeyState::Missing => match config {
+            KeyConfig::DefaultFile(path) => format!(
+                "there is no master key file at {} (a database restored without its key?)",
+                path.display()
+            ),
+            _ => "no master key was given".to_owned(),
+        },
+    };
+    Some(format!(
+        "{why}: the store is open without its secrets (connection API Key Secrets, channel secrets, share-link signing keys are unavailable; everything else works). Give the right key with --master-key-file, {} or {}; if it is lost, run `switchboard key reset --forget-secrets` and re-enter each secret",
+        store::MASTER_KEY_FILE_ENV,
+        store::MASTER_KEY_ENV
+    ))
+}
+
+fn describe_source(source: &KeySource) -> String {
+    match source {
+        KeySource::Environment => store::MASTER_KEY_ENV.to_owned(),
+        KeySource::KeyFile(p) | KeySource::CreatedKeyFile(p) => p.display().to_string(),
+        KeySource::None => "nowhere".to_owned(),
     }
 }
 

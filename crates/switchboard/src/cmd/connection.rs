@@ -35,6 +35,14 @@ enum Command {
         #[arg(long)]
         secret_stdin: bool,
     },
+    /// Give a saved connection a new API Key Secret (a rotated key, or one to re-enter after
+    /// `key reset --forget-secrets`); Twilio must accept it before it is saved.
+    Update {
+        label: String,
+        /// Read the API Key Secret from the first line of standard input instead of a prompt.
+        #[arg(long)]
+        secret_stdin: bool,
+    },
     /// Check a saved connection against Twilio again.
     Test { label: String },
     /// List saved connections (never their secrets).
@@ -59,6 +67,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             api_key_sid,
             secret_stdin,
         } => add(&app, &label, &account_sid, &api_key_sid, secret_stdin).await,
+        Command::Update {
+            label,
+            secret_stdin,
+        } => update(&app, &label, secret_stdin).await,
         Command::Test { label } => test(&app, &label).await,
         Command::List => list(&app).await,
         Command::Rename { label, new_label } => rename(&app, &label, &new_label).await,
@@ -100,9 +112,26 @@ async fn add(
     }
 }
 
+async fn update(app: &App, label: &str, secret_stdin: bool) -> anyhow::Result<()> {
+    let connection = find(app, label).await?;
+    let secret = read_secret(secret_stdin)?;
+    match app.update_connection_secret(connection.id, secret).await {
+        Ok((saved, check)) => {
+            report(&saved.label, &check);
+            println!("saved the new secret of connection '{}'", saved.label);
+            Ok(())
+        }
+        Err(AppError::Refused { message, .. }) => {
+            println!("{label}: {message}");
+            bail!("the secret was not saved")
+        }
+        Err(e) => Err(failed(e)),
+    }
+}
+
 async fn test(app: &App, label: &str) -> anyhow::Result<()> {
     let connection = find(app, label).await?;
-    let check = app.check_connection(&connection).await;
+    let check = app.check_connection(&connection).await.map_err(failed)?;
     report(&connection.label, &check);
     if !check.is_connected() {
         bail!("the connection '{label}' does not work");
@@ -117,8 +146,15 @@ async fn list(app: &App) -> anyhow::Result<()> {
     }
     for c in connections {
         println!(
-            "{:<24} account {}  key {}",
-            c.label, c.account_sid, c.api_key_sid
+            "{:<24} account {}  key {}{}",
+            c.label,
+            c.account_sid,
+            c.api_key_sid,
+            if c.secret.is_ok() {
+                ""
+            } else {
+                "  (secret unavailable: re-enter it)"
+            }
         );
     }
     Ok(())

@@ -154,7 +154,7 @@ async fn credentials(args: &Args) -> anyhow::Result<Credentials> {
                 )
             })?;
         store.close().await;
-        return Ok(credentials_of(&connection));
+        return credentials_of(&connection).map_err(super::common::failed);
     }
     let (Some(account_sid), Some(api_key_sid)) = (&args.account_sid, &args.api_key_sid) else {
         bail!("with - as the connection, give --account-sid and --api-key-sid");

@@ -12,6 +12,7 @@ pub mod key;
 pub mod library;
 pub mod metric;
 pub mod metric_store;
+pub mod migrate;
 pub mod output;
 pub mod runs;
 pub mod serve;

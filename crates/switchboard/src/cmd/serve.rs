@@ -69,7 +69,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let store = Arc::new(args.store.open().await?);
+    let store = Arc::new(args.store.open_migrating().await?);
     let sim = if args.demo {
         Some(
             web::demo::start_simulator(twilio_sim::SimConfig::default())
@@ -90,6 +90,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             trusted_proxies: trusted_proxies(&args.trusted_proxies),
             public_url: args.public_url.clone(),
             http_idle_timeout: Duration::from_secs_f64(args.http_idle_timeout),
+            build_commit: crate::COMMIT.to_owned(),
             ..WebConfig::default()
         },
     );

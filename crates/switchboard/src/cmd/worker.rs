@@ -30,7 +30,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let store = Arc::new(args.store.open().await?);
+    let store = Arc::new(args.store.open_migrating().await?);
     let id = args.id.unwrap_or_else(default_worker_id);
     let lease = Duration::from_secs(args.lease_secs.max(2));
     let mut config = WorkerConfig {

@@ -162,6 +162,27 @@ pub async fn spawn_app_pg_with(config: WebConfig) -> Option<(TestApp, test_suppo
     ))
 }
 
+impl TestApp {
+    /// A second app on this app's SQLite data folder, its store opened under `key` (another
+    /// key than [`key`] opens it without its secrets). Its folder is this app's.
+    pub async fn reopened_with(&self, key: MasterKey) -> TestApp {
+        let store = Arc::new(AnyStore::Sqlite(
+            SqliteStore::open_dir(&self.dir, key).await.unwrap(),
+        ));
+        let state = AppState::new(
+            Arc::clone(&store),
+            connector(),
+            Arc::new(StoreAccounts::new(store)),
+            WebConfig::default(),
+        );
+        TestApp {
+            dir: self.dir.clone(),
+            router: App::build(state.clone()),
+            state,
+        }
+    }
+}
+
 async fn build_app(config: WebConfig, connector: Connector) -> TestApp {
     let dir = std::env::temp_dir().join(format!(
         "sb-web-{}-{}",

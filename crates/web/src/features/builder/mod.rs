@@ -232,7 +232,7 @@ async fn fetch_live(
     let fetched = state
         .connector()
         .fetch_with(
-            &app::connections::credentials_of(&conn),
+            &app::connections::credentials_of(&conn)?,
             spec,
             Some(window),
             &connector::FetchOptions {

@@ -21,6 +21,8 @@ pub struct ConnectionOut {
     pub account_sid: String,
     pub api_key_sid: String,
     pub created_ms: i64,
+    /// `available` or `unavailable` (never the secret itself).
+    pub secret: &'static str,
 }
 
 impl From<&store::Connection> for ConnectionOut {
@@ -31,6 +33,11 @@ impl From<&store::Connection> for ConnectionOut {
             account_sid: c.account_sid.to_string(),
             api_key_sid: c.api_key_sid.to_string(),
             created_ms: c.created_ms,
+            secret: if c.secret.is_ok() {
+                "available"
+            } else {
+                "unavailable"
+            },
         }
     }
 }
@@ -84,7 +91,7 @@ pub async fn connection_test(
     Path(id): Path<i64>,
 ) -> ApiResult {
     let conn = state.store().connection(ConnectionId(id)).await?;
-    let check = state.app().check_connection(&conn).await;
+    let check = state.app().check_connection(&conn).await?;
     Ok(Json(json!({ "check": check, "message": check.to_string() })).into_response())
 }
 

@@ -19,6 +19,7 @@ struct ConnRow {
     account_sid: String,
     api_key_sid: String,
     metrics: usize,
+    secret_unavailable: bool,
 }
 
 #[derive(Default, Deserialize)]
@@ -65,6 +66,7 @@ async fn connections_page(
                 .iter()
                 .filter(|m| m.connection_id == Some(c.id))
                 .count(),
+            secret_unavailable: c.secret.is_err(),
             label: c.label,
             account_sid: c.account_sid.to_string(),
             api_key_sid: c.api_key_sid.to_string(),
@@ -131,12 +133,11 @@ pub async fn connection_test(
     Path(id): Path<i64>,
 ) -> PageResult {
     let conn = state.store().connection(ConnectionId(id)).await?;
-    let check = state.app().check_connection(&conn).await;
-    Ok(with_flash(
-        "/connections",
-        check.is_connected(),
-        &format!("{}: {check}.", conn.label),
-    ))
+    let (ok, text) = match state.app().check_connection(&conn).await {
+        Ok(check) => (check.is_connected(), format!("{}: {check}.", conn.label)),
+        Err(e) => (false, e.to_string()),
+    };
+    Ok(with_flash("/connections", ok, &text))
 }
 
 #[derive(Deserialize)]

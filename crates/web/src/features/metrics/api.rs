@@ -128,7 +128,7 @@ pub async fn metric_preview(
     let fetched = state
         .connector()
         .fetch_with(
-            &app::connections::credentials_of(&conn),
+            &app::connections::credentials_of(&conn)?,
             &def.request,
             Some(window),
             &connector::FetchOptions {

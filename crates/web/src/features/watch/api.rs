@@ -378,7 +378,7 @@ pub(crate) fn visible_config(config: &ChannelConfig, role: Role) -> ChannelConfi
 pub(crate) fn channel_json(c: &ChannelRow, role: Role) -> Value {
     json!({
         "id": c.id.0, "name": c.name, "kind": c.config.kind(), "config": visible_config(&c.config, role),
-        "has_secret": c.secret.is_some(), "created_ms": c.created_ms, "updated_ms": c.updated_ms,
+        "has_secret": !matches!(c.secret, Ok(None)), "created_ms": c.created_ms, "updated_ms": c.updated_ms,
     })
 }
 

@@ -65,7 +65,7 @@ impl ChannelForm {
     fn posted(f: &Fields, editing: Option<&ChannelRow>) -> ChannelForm {
         ChannelForm {
             editing: editing.map(|c| c.id.0),
-            has_secret: editing.is_some_and(|c| c.secret.is_some()),
+            has_secret: editing.is_some_and(|c| !matches!(c.secret, Ok(None))),
             name: f.get("name"),
             kind: f.get("kind"),
             host: f.get("host"),
@@ -83,7 +83,7 @@ impl ChannelForm {
     fn stored(c: &ChannelRow, role: Role) -> ChannelForm {
         let mut form = ChannelForm {
             editing: Some(c.id.0),
-            has_secret: c.secret.is_some(),
+            has_secret: !matches!(c.secret, Ok(None)),
             name: c.name.clone(),
             kind: c.config.kind().to_owned(),
             ..ChannelForm::default()
@@ -203,7 +203,13 @@ async fn channels_page(
                 ChannelConfig::Slack => "Slack incoming webhook".to_owned(),
                 ChannelConfig::Webhook { url } => url,
             };
-            (c.id.0, c.name, c.config.kind(), target, c.secret.is_some())
+            (
+                c.id.0,
+                c.name,
+                c.config.kind(),
+                target,
+                !matches!(c.secret, Ok(None)),
+            )
         })
         .collect();
     let (flash, flash_kind) = q.split();

@@ -166,8 +166,7 @@ pub(crate) async fn recompute<S: Store>(
     let metric = store.metric(id).await?;
     let definition = definition_of(&metric)?;
     let (expression, _) = compile(&metric, &definition)?;
-    let (synced_at, pages) =
-        stored_for(store, id, &metric.name, &fields_read(&expression)).await?;
+    let (synced_at, pages) = stored_for(store, id, &metric.name, &fields_read(&expression)).await?;
     let context = sync_context(synced_at);
 
     let mut windows: BTreeMap<Span, Acc> = BTreeMap::new();

@@ -318,7 +318,9 @@ impl<S: Store> Syncer<S> {
             .run_windows(&targets, &plan, options, now, &mut ledgers)
             .await;
 
-        let raw_pages = self.keep_raw_pages(&targets, &plan, now_ms, raw, error.as_ref()).await;
+        let raw_pages = self
+            .keep_raw_pages(&targets, &plan, now_ms, raw, error.as_ref())
+            .await;
         let mut out = Vec::with_capacity(targets.len());
         for ((t, run), mut ledger) in targets.iter().zip(runs).zip(ledgers) {
             if let Some(error) = &error {

@@ -77,10 +77,9 @@ fn read_covers(kept: &Read, wanted: &Read) -> bool {
     match (kept, wanted) {
         (Read::Whole, _) => true,
         (Read::Fields(_), Read::Whole) => false,
-        (Read::Fields(kept), Read::Fields(wanted)) => wanted.iter().all(|(name, read)| {
-            kept.get(name)
-                .is_some_and(|own| read_covers(own, read))
-        }),
+        (Read::Fields(kept), Read::Fields(wanted)) => wanted
+            .iter()
+            .all(|(name, read)| kept.get(name).is_some_and(|own| read_covers(own, read))),
     }
 }
 
@@ -125,7 +124,10 @@ mod tests {
         assert!(!kept.covers(&set("messages.body")));
         assert!(!kept.covers(&FieldSet::everything()));
         assert!(FieldSet::everything().covers(&set("messages.body")));
-        assert!(kept.union(&set("messages.body")).covers(&set("messages.body")));
+        assert!(
+            kept.union(&set("messages.body"))
+                .covers(&set("messages.body"))
+        );
     }
 
     #[test]

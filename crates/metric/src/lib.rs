@@ -38,8 +38,8 @@ pub use compare::{Change, Comparison, Trend, Verdict, change, compare, compariso
 pub use coverage::{Coverage, known_span};
 pub use date::{DateError, parse_date, parse_date_value};
 pub use definition::{DefinitionError, MetricDefinition};
-pub use fields::{FieldSet, fields_read};
 pub use extract::{ExtractError, Extracted, Preview, extract, extract_text, preview};
+pub use fields::{FieldSet, fields_read};
 pub use formula::{Formula, FormulaError};
 pub use infer::{Inference, infer};
 pub use jsonata::{Expression, JsonataError, Limits};

@@ -228,6 +228,10 @@ impl Store for AnyStore {
         forward!(self.drop_raw_pages(metrics))
     }
 
+    async fn raw_pages_usage(&self) -> Result<RawPagesUsage> {
+        forward!(self.raw_pages_usage())
+    }
+
     async fn delete_all_raw_pages(&self) -> Result<u64> {
         forward!(self.delete_all_raw_pages())
     }

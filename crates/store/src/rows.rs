@@ -226,6 +226,16 @@ pub struct RawPages {
     pub pages: RawPageContent,
 }
 
+/// How much is stored as raw pages, over every connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RawPagesUsage {
+    /// Sets of pages (one per connection and request).
+    pub sets: u64,
+    /// Metrics reading one of them.
+    pub readers: u64,
+    pub sealed_bytes: u64,
+}
+
 /// The pages of a stored set, or why they cannot be read.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RawPageContent {

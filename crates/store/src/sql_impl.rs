@@ -1488,7 +1488,8 @@ where
                 cap_bytes,
             });
         }
-        let evicted = Self::evict_raw_page_sets(&mut tx, new.connection_id, sealed_bytes, cap_bytes).await?;
+        let evicted =
+            Self::evict_raw_page_sets(&mut tx, new.connection_id, sealed_bytes, cap_bytes).await?;
         // The associated data names the row, so the row exists before its pages are sealed.
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO raw_page_sets (connection_id, fingerprint, from_ms, to_ms, synced_at_ms, \
@@ -1602,6 +1603,24 @@ where
             .await
             .map_err(StoreError::db("drop raw pages"))?;
         Ok(deleted)
+    }
+
+    async fn raw_pages_usage(&self) -> Result<crate::RawPagesUsage> {
+        let (sets, bytes): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(SUM(length(sealed)) AS BIGINT) FROM raw_page_sets",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::db("measure raw pages"))?;
+        let readers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM raw_page_readers")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::db("measure raw pages"))?;
+        Ok(crate::RawPagesUsage {
+            sets: u64::try_from(sets).unwrap_or(0),
+            readers: u64::try_from(readers).unwrap_or(0),
+            sealed_bytes: u64::try_from(bytes.unwrap_or(0)).unwrap_or(0),
+        })
     }
 
     async fn delete_all_raw_pages(&self) -> Result<u64> {

@@ -274,6 +274,9 @@ pub trait Store: Send + Sync + 'static {
     /// without readers are deleted. Returns how many sets were deleted.
     fn drop_raw_pages(&self, metrics: &[MetricId]) -> impl Future<Output = Result<u64>> + Send;
 
+    /// How many sets of raw pages are stored, read by how many metrics, in how many bytes.
+    fn raw_pages_usage(&self) -> impl Future<Output = Result<RawPagesUsage>> + Send;
+
     /// Deletes every stored raw page (raw pages turned off). Returns how many sets were deleted.
     fn delete_all_raw_pages(&self) -> impl Future<Output = Result<u64>> + Send;
 

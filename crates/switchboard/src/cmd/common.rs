@@ -225,3 +225,17 @@ mod tests {
         );
     }
 }
+
+/// Applies `--raw-pages` when `serve` or `worker` starts (off deletes the stored raw pages).
+pub async fn apply_raw_pages(
+    store: &store::AnyStore,
+    setting: metric_sync::RawPagesSetting,
+) -> anyhow::Result<()> {
+    let deleted = metric_sync::raw::apply_setting(store, setting)
+        .await
+        .map_err(|e| anyhow::anyhow!("could not delete the stored raw pages: {e}"))?;
+    if deleted > 0 {
+        eprintln!("raw pages are off: deleted {deleted} stored sets of raw pages");
+    }
+    Ok(())
+}

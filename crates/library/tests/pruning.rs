@@ -107,7 +107,8 @@ async fn the_library_keeps_no_message_body_or_number() {
         .filter(|m| m.definition.request.path.ends_with("/Messages.json"))
         .map(|m| fields_read(&m.definition.compile(Limits::default()).unwrap()))
         .fold(FieldSet::nothing(), |u, f| u.union(&f));
-    let page = serde_json::json!({"messages": [shared().dump["accounts"][0]["messages"][0].clone()]});
+    let page =
+        serde_json::json!({"messages": [shared().dump["accounts"][0]["messages"][0].clone()]});
     let kept = union.prune(&page);
     let message = kept["messages"][0].as_object().unwrap();
     assert!(!message.is_empty(), "some fields are kept: {kept}");

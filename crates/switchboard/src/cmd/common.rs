@@ -218,7 +218,7 @@ pub async fn apply_raw_pages(
         .await
         .map_err(|e| anyhow::anyhow!("could not delete the stored raw pages: {e}"))?;
     if deleted > 0 {
-        eprintln!("raw pages are off: deleted {deleted} stored sets of raw pages");
+        eprintln!("raw pages are off: deleted the stored raw pages ({deleted} sets)");
     }
     Ok(())
 }

@@ -28,7 +28,7 @@ async fn a_raw_pages_setting_other_than_on_or_off_is_refused() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-async fn raw_page_sets(dir: &std::path::PathBuf) -> u64 {
+async fn raw_page_sets(dir: &std::path::Path) -> u64 {
     let (key, _) = MasterKey::from_environment(dir).expect("the key file");
     let store = SqliteStore::open_dir(dir, key).await.expect("store opens");
     let sets = store.raw_pages_usage().await.expect("usage").sets;

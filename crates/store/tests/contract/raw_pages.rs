@@ -216,6 +216,18 @@ async fn delete_all_leaves_no_raw_pages<H: Harness>(h: &H) {
     );
 }
 
+async fn rotating_the_master_key_drops_raw_pages<H: Harness>(h: &H) {
+    let store = h.open(key_a()).await.expect("open");
+    let (c, ms) = setup(&store, 1).await;
+    put(&store, c, "req", &ms, 1, &pages(1, 2, 100), 1 << 20).await;
+    store
+        .rotate_master_key(&key_a(), &crate::support::key_b())
+        .await
+        .expect("rotate");
+    assert_eq!(store.raw_pages_usage().await.expect("usage").sets, 0);
+    assert!(store.raw_pages(ms[0]).await.expect("get").is_none());
+}
+
 async fn cap_evicts_the_oldest_pages_of_the_connection<H: Harness>(h: &H) {
     let store = h.open(key_a()).await.expect("open");
     let (c, ms) = setup(&store, 3).await;
@@ -287,6 +299,7 @@ crate::contract_tests!(
     deleting_readers_drops_the_set_with_the_last_one,
     dropping_a_reader_keeps_the_set_for_the_others,
     delete_all_leaves_no_raw_pages,
+    rotating_the_master_key_drops_raw_pages,
     cap_evicts_the_oldest_pages_of_the_connection,
     pages_larger_than_the_cap_are_not_kept
 );

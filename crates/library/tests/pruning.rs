@@ -2,7 +2,7 @@
 //! metric, its expression evaluated on each page the simulator serves for its request gives the
 //! same result on the page pruned to its own fields, and on the page pruned to the union of the
 //! fields of every library metric sharing that request (what the sync stores), as on the whole
-//! page.
+//! page; and the library's Messages metrics agree likewise on random pages (a property test).
 
 mod support;
 
@@ -118,5 +118,92 @@ async fn the_library_keeps_no_message_body_or_number() {
             "the page has {field}"
         );
         assert!(!message.contains_key(field), "{field} is kept: {kept}");
+    }
+}
+
+mod random_pages {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The fields of a Messages record, and a few no metric reads.
+    const FIELDS: [&str; 12] = [
+        "body",
+        "to",
+        "from",
+        "status",
+        "direction",
+        "price",
+        "num_segments",
+        "num_media",
+        "error_code",
+        "date_sent",
+        "date_created",
+        "messaging_service_sid",
+    ];
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            (-5i64..50).prop_map(Value::from),
+            "-?[0-9]{1,2}\\.[0-9]{2}".prop_map(Value::from),
+            prop::sample::select(vec![
+                "delivered",
+                "failed",
+                "outbound-api",
+                "inbound",
+                "Mon, 16 Nov 2026 10:00:00 +0000",
+                "Tue, 17 Nov 2026 23:59:59 +0000",
+                "not a date",
+                "",
+            ])
+            .prop_map(Value::from),
+        ]
+    }
+
+    /// A Messages page whose records hold random subsets of the fields with random values.
+    fn page() -> impl Strategy<Value = Value> {
+        let record = prop::collection::vec((prop::sample::select(FIELDS.to_vec()), value()), 0..12)
+            .prop_map(|pairs| {
+                Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+            });
+        prop::collection::vec(record, 0..6)
+            .prop_map(|messages| serde_json::json!({"messages": messages, "page": 0}))
+    }
+
+    fn message_metrics() -> Vec<(String, Expression)> {
+        library::all()
+            .unwrap()
+            .iter()
+            .filter(|m| m.definition.request.path.ends_with("/Messages.json"))
+            .map(|m| {
+                (
+                    m.slug.clone(),
+                    m.definition.compile(Limits::default()).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Every Messages metric of the library, on random pages: the page pruned to the
+        /// union of their fields gives each the result (or error code) of the whole page.
+        #[test]
+        fn the_messages_metrics_agree_on_random_pruned_pages(page in page()) {
+            let metrics = message_metrics();
+            prop_assert!(metrics.len() > 3);
+            let union = metrics
+                .iter()
+                .fold(FieldSet::nothing(), |u, (_, e)| u.union(&fields_read(e)));
+            let pruned = union.prune(&page);
+            for (slug, expression) in &metrics {
+                prop_assert_eq!(
+                    outcome(expression, &pruned),
+                    outcome(expression, &page),
+                    "{}", slug
+                );
+            }
+        }
     }
 }

@@ -1,7 +1,8 @@
 -- Raw pages become one sealed copy per connection and request, shared by the metrics that read
 -- it, pruned to the fields those metrics read. The old per-metric pages (whole and unsealed) are
 -- dropped, not converted: they are only a cache of what Twilio returned, and each metric's next
--- sync stores its pages again in the new form. Until then a recompute refetches from Twilio.
+-- sync stores its pages again in the new form. Until then an edited metric is synced again from
+-- Twilio instead of recomputed.
 DROP TABLE raw_pages;
 
 CREATE TABLE raw_page_sets (

@@ -21,8 +21,44 @@ pub struct SyncConfig {
     /// Windows of one metric fetched at the same time. `None`: the connector's in-flight limit,
     /// which also bounds the requests themselves.
     pub parallel_windows: Option<usize>,
-    /// The compressed raw pages kept per connection (see [`store::Store::put_raw_pages`]).
+    /// The sealed raw pages kept per connection (see [`store::Store::put_raw_pages`]).
     pub raw_pages_cap_bytes: u64,
+    /// Whether raw pages are kept at all.
+    pub raw_pages: RawPagesSetting,
+}
+
+/// Whether syncs keep their raw pages (pruned to the fields their metrics read, sealed), so an
+/// edited expression is recomputed without calling Twilio. Off: nothing is kept, and every
+/// recompute fetches again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RawPagesSetting {
+    #[default]
+    On,
+    Off,
+}
+
+impl std::str::FromStr for RawPagesSetting {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "on" => Ok(RawPagesSetting::On),
+            "off" => Ok(RawPagesSetting::Off),
+            other => Err(format!(
+                "'{other}' is not a raw pages setting: give 'on' (keep pruned, sealed pages to \
+                 recompute from) or 'off' (keep none)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for RawPagesSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RawPagesSetting::On => "on",
+            RawPagesSetting::Off => "off",
+        })
+    }
 }
 
 impl Default for SyncConfig {
@@ -34,6 +70,7 @@ impl Default for SyncConfig {
             max_pages: None,
             parallel_windows: None,
             raw_pages_cap_bytes: 64 << 20,
+            raw_pages: RawPagesSetting::On,
         }
     }
 }

@@ -57,6 +57,16 @@ pub enum SyncError {
     NoRawPages { metric: String },
 
     #[error(
+        "metric '{metric}': raw pages unavailable (the master key in use does not open them); a sync refetches them from Twilio"
+    )]
+    RawPagesUnavailable { metric: String },
+
+    #[error(
+        "metric '{metric}': the stored raw pages keep only the fields their metrics read, and this expression reads others; a sync fetches them from Twilio"
+    )]
+    RawPagesLackFields { metric: String },
+
+    #[error(
         "metric '{metric}': stored raw page {index} cannot be read ({reason}); sync the metric again to replace its pages"
     )]
     CorruptRawPage {

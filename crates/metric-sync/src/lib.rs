@@ -12,9 +12,11 @@
 //!    cap is split in halves and fetched again; a single hour still capped is stored and marked
 //!    partial. Metrics whose requests are the same fetch once per run (the shared fetch plan).
 //! 3. Every run writes a ledger ([`RunLedger`]), from which [`freshness`] tells fresh, partial
-//!    and stale apart; the raw pages of the last sync are kept compressed so a changed
-//!    expression can be recomputed ([`Syncer::recompute_from_raw_pages`]) or previewed
-//!    ([`preview_stored`]) without calling Twilio.
+//!    and stale apart; the raw pages of the last sync of each request are kept once for the
+//!    metrics sharing it, pruned to the fields their expressions read, compressed and sealed
+//!    ([`raw`]), so a changed expression can be recomputed
+//!    ([`Syncer::recompute_from_raw_pages`]) or previewed ([`preview_stored`]) without calling
+//!    Twilio; an expression reading a field the pages lack is recomputed by fetching again.
 //! 4. [`Scheduler::tick`] enqueues the metrics in use that are due; [`Worker::try_execute_job`]
 //!    takes one job with a lease and does it; [`run_worker`] loops over that.
 //!
@@ -31,7 +33,7 @@ mod error;
 mod ledger;
 mod plan;
 pub mod presence;
-mod raw;
+pub mod raw;
 mod recompute;
 mod retention;
 mod run;
@@ -42,7 +44,7 @@ mod window;
 mod worker;
 
 pub use buckets::{buckets, to_hour_bucket, to_row};
-pub use config::{DAY_MS, HOUR_MS, SyncConfig, hour_ceil, hour_floor};
+pub use config::{DAY_MS, HOUR_MS, RawPagesSetting, SyncConfig, hour_ceil, hour_floor};
 pub use error::{PageError, SyncError};
 pub use ledger::{Freshness, RunLedger, freshness};
 pub use plan::{Plan, Shape, Span, has_date_tokens, plan, plan_range};

@@ -1,9 +1,15 @@
-//! The raw pages of a metric's last sync, as this crate hands them to the store.
+//! The raw pages of a request's last sync, as this crate hands them to the store.
+//!
+//! What is kept: of each page, only the fields the expressions of the metrics sharing the fetch
+//! can read ([`metric::fields_read`], the engine's analysis; an expression it cannot follow,
+//! such as one with a wildcard or `$keys`, keeps whole pages), so a message body or a phone
+//! number no metric reads is never stored. The pages of one request are stored once per
+//! connection, for all the metrics reading them, and the store seals them with the master key.
 //!
 //! Each stored page is gzip over `{"from_ms": F, "to_ms": T, "page": PAGE}`: the page keeps the
 //! window it was fetched for, because a recompute must keep only the rows inside it, exactly as
-//! the sync did. Compressing each page as it arrives keeps a long backfill's memory small (the
-//! store compresses the set once more; see `notes/sync-needs.md`).
+//! the sync did. Compressing each page as it arrives keeps a long backfill's memory small; this
+//! is the only compression (the store frames the pages and seals them).
 
 use std::io::{Read, Write};
 
@@ -13,6 +19,7 @@ use flate2::write::GzEncoder;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::config::RawPagesSetting;
 use crate::plan::Span;
 
 /// One stored page with its window.
@@ -45,6 +52,19 @@ pub(crate) fn encode(span: Span, page: &Value) -> std::io::Result<Vec<u8>> {
     let mut gz = GzEncoder::new(Vec::with_capacity(text.len() / 4), Compression::fast());
     gz.write_all(&text)?;
     gz.finish()
+}
+
+/// Applies the raw pages setting when a process starts: off deletes every stored raw page (a
+/// cache of Twilio: nothing is lost that a sync cannot fetch again). Returns how many sets of
+/// pages were deleted.
+pub async fn apply_setting<S: store::Store>(
+    store: &S,
+    setting: RawPagesSetting,
+) -> Result<u64, store::StoreError> {
+    match setting {
+        RawPagesSetting::On => Ok(0),
+        RawPagesSetting::Off => store.delete_all_raw_pages().await,
+    }
 }
 
 /// Reads one stored page; the error says what is wrong with it.

@@ -1,38 +1,67 @@
-//! Working from the raw pages of a metric's last sync instead of Twilio: recomputing its
-//! buckets after its expression or picks changed, and previewing an expression on stored data.
+//! Working from the raw pages a metric reads instead of Twilio: recomputing its buckets after
+//! its expression or picks changed, and previewing an expression on stored data. Pages pruned
+//! to fewer fields than an expression reads are never evaluated: the recompute fetches again.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use jiff::Timestamp;
 use metric::extract::sync_context;
-use metric::{Expression, Limits, Preview, rows_from_result};
+use metric::{Expression, FieldSet, Limits, Preview, fields_read, rows_from_result};
 use serde_json::Value;
-use store::{MetricId, NewSyncRun, Store, SyncRunEnd};
+use store::{MetricId, NewSyncRun, RawPageContent, Store, SyncRunEnd};
 
+use crate::config::RawPagesSetting;
 use crate::error::SyncError;
 use crate::ledger::RunLedger;
 use crate::plan::Span;
 use crate::raw::{StoredPage, decode};
-use crate::run::{SyncReport, Syncer};
+use crate::run::{SyncOptions, SyncReport, Syncer};
 use crate::target::{compile, definition_of};
 use crate::window::Acc;
 
-/// The decoded raw pages of the metric's last sync, and when that sync ran.
+/// The decoded raw pages the metric reads, and when their sync ran, whatever fields they keep.
 pub async fn stored_pages<S: Store>(
     store: &S,
     id: MetricId,
 ) -> Result<(Timestamp, Vec<StoredPage>), SyncError> {
-    let metric = store.metric(id).await?;
-    let Some(raw) = store.raw_pages(id).await?.filter(|r| !r.pages.is_empty()) else {
-        return Err(SyncError::NoRawPages {
-            metric: metric.name,
+    let name = store.metric(id).await?.name;
+    stored_for(store, id, &name, &FieldSet::nothing()).await
+}
+
+/// The decoded raw pages the metric reads, if they hold everything `needed` reads: pages
+/// pruned to other metrics' fields would give an expression reading more a wrong answer, not
+/// an error.
+async fn stored_for<S: Store>(
+    store: &S,
+    id: MetricId,
+    name: &str,
+    needed: &FieldSet,
+) -> Result<(Timestamp, Vec<StoredPage>), SyncError> {
+    let no_pages = || SyncError::NoRawPages {
+        metric: name.to_owned(),
+    };
+    let raw = store.raw_pages(id).await?.ok_or_else(no_pages)?;
+    let RawPageContent::Open(bytes) = raw.pages else {
+        return Err(SyncError::RawPagesUnavailable {
+            metric: name.to_owned(),
         });
     };
-    let mut pages = Vec::with_capacity(raw.pages.len());
-    for (index, bytes) in raw.pages.iter().enumerate() {
+    if bytes.is_empty() {
+        return Err(no_pages());
+    }
+    // Field sets this version cannot read are taken as keeping nothing: fetching again is
+    // always right.
+    let kept = FieldSet::from_json(&raw.fields).unwrap_or_default();
+    if !kept.covers(needed) {
+        return Err(SyncError::RawPagesLackFields {
+            metric: name.to_owned(),
+        });
+    }
+    let mut pages = Vec::with_capacity(bytes.len());
+    for (index, bytes) in bytes.iter().enumerate() {
         pages.push(decode(bytes).map_err(|reason| SyncError::CorruptRawPage {
-            metric: metric.name.clone(),
+            metric: name.to_owned(),
             index,
             reason,
         })?);
@@ -42,14 +71,14 @@ pub async fn stored_pages<S: Store>(
 }
 
 /// Evaluates `expression` (for instance one being edited) on the metric's stored pages and
-/// returns the first `first` rows, without calling Twilio.
+/// returns the first `first` rows, without calling Twilio. Pages that lack a field the
+/// expression reads are refused ([`SyncError::RawPagesLackFields`]).
 pub async fn preview_stored<S: Store>(
     store: &S,
     id: MetricId,
     expression: &str,
     first: usize,
 ) -> Result<Preview, SyncError> {
-    let (synced_at, pages) = stored_pages(store, id).await?;
     let name = store.metric(id).await?.name;
     let expression = Expression::compile(expression, Limits::default()).map_err(|source| {
         SyncError::Expression {
@@ -57,6 +86,7 @@ pub async fn preview_stored<S: Store>(
             source,
         }
     })?;
+    let (synced_at, pages) = stored_for(store, id, &name, &fields_read(&expression)).await?;
     let values: Vec<Value> = pages.into_iter().map(|p| p.page).collect();
     metric::preview(&expression, &values, synced_at, first).map_err(|e| SyncError::Preview {
         metric: name,
@@ -65,16 +95,63 @@ pub async fn preview_stored<S: Store>(
 }
 
 impl<S: Store> Syncer<S> {
-    /// Recomputes the metric's buckets over the windows of its last sync from that sync's raw
-    /// pages, with the metric's current definition. Each window is replaced in one transaction,
-    /// and the run is recorded with a ledger marked `recomputed`. History before the last sync's
-    /// range keeps its earlier values: only those pages are kept.
+    /// Recomputes the metric's buckets with its current definition over the span of the raw
+    /// pages it reads, from those pages: each window is replaced in one transaction, and the
+    /// run is recorded with a ledger marked `recomputed`. History before that span keeps its
+    /// earlier values: only those pages are kept.
+    ///
+    /// When the pages lack a field the expression now reads, or raw pages are off, the span is
+    /// fetched again instead (a sync over it, with the other metrics reading the same pages, so
+    /// the pages stored next keep every field they read).
     pub async fn recompute_from_raw_pages(
         &self,
         id: MetricId,
         now: Timestamp,
     ) -> Result<SyncReport, SyncError> {
-        recompute(self.store().as_ref(), id, now).await
+        let store = self.store().as_ref();
+        if self.config().raw_pages == RawPagesSetting::Off {
+            let Some(last) = store.last_good_sync(id).await? else {
+                return Err(SyncError::NoRawPages {
+                    metric: store.metric(id).await?.name,
+                });
+            };
+            return self.refetch(id, (last.from_ms, last.to_ms), &[], now).await;
+        }
+        match recompute(store, id, now).await {
+            Err(SyncError::RawPagesLackFields { metric }) => {
+                let Some(raw) = store.raw_pages(id).await? else {
+                    return Err(SyncError::NoRawPages { metric });
+                };
+                self.refetch(id, (raw.from_ms, raw.to_ms), &raw.readers, now)
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    /// Syncs `id` and `others` over `span` from Twilio, returning `id`'s report.
+    async fn refetch(
+        &self,
+        id: MetricId,
+        span: (i64, i64),
+        others: &[MetricId],
+        now: Timestamp,
+    ) -> Result<SyncReport, SyncError> {
+        let mut ids = others.to_vec();
+        ids.push(id);
+        let options = SyncOptions {
+            range: Some(span),
+            progress: None,
+        };
+        let mut reports = self.sync_many(&ids, &options, now).await;
+        let at = reports.iter().position(|(m, _)| *m == id);
+        match at {
+            Some(at) => reports.swap_remove(at).1,
+            None => Err(SyncError::Store(store::StoreError::NotFound {
+                what: "metric",
+                id: id.to_string(),
+            })),
+        }
     }
 }
 
@@ -89,7 +166,7 @@ pub(crate) async fn recompute<S: Store>(
     let metric = store.metric(id).await?;
     let definition = definition_of(&metric)?;
     let (expression, _) = compile(&metric, &definition)?;
-    let (synced_at, pages) = stored_pages(store, id).await?;
+    let (synced_at, pages) = stored_for(store, id, &metric.name, &fields_read(&expression)).await?;
     let context = sync_context(synced_at);
 
     let mut windows: BTreeMap<Span, Acc> = BTreeMap::new();

@@ -7,13 +7,14 @@ use std::time::Instant;
 
 use connector::{Connector, FetchOptions};
 use jiff::Timestamp;
+use metric::FieldSet;
 use store::{
-    BucketQuery, BucketRow, MetricId, NewSyncRun, RawPagesStored, RunStatus, Store, SyncRunEnd,
-    SyncRunId,
+    BucketQuery, BucketRow, MetricId, NewRawPages, NewSyncRun, RawPagesStored, RunStatus, Store,
+    SyncRunEnd, SyncRunId,
 };
 use tokio::task::JoinSet;
 
-use crate::config::SyncConfig;
+use crate::config::{RawPagesSetting, SyncConfig};
 use crate::error::SyncError;
 use crate::ledger::RunLedger;
 use crate::plan::{Plan, Shape, Span, plan, plan_range};
@@ -319,33 +320,15 @@ impl<S: Store> Syncer<S> {
             .run_windows(&targets, &plan, options, now, &mut ledgers)
             .await;
 
+        let raw_pages = self
+            .keep_raw_pages(&targets, &plan, now_ms, raw, error.as_ref())
+            .await;
         let mut out = Vec::with_capacity(targets.len());
         for ((t, run), mut ledger) in targets.iter().zip(runs).zip(ledgers) {
             if let Some(error) = &error {
                 ledger.error = Some(error.clone());
             }
-            // Pages that do not match the stored data must not be recomputed from: after a
-            // failed run or one whose pages outgrew the cap, the older pages are dropped.
-            let keep: &[Vec<u8>] = match (&error, &raw) {
-                (None, Some(pages)) => pages,
-                _ => &[],
-            };
-            ledger.raw_pages = match self
-                .store
-                .put_raw_pages(
-                    t.id(),
-                    t.connection.id,
-                    now_ms,
-                    keep,
-                    self.config.raw_pages_cap_bytes,
-                )
-                .await
-            {
-                Ok(_) if keep.is_empty() => "not kept (failed run or over the cap)".to_owned(),
-                Ok(RawPagesStored::Stored { .. }) => "stored".to_owned(),
-                Ok(RawPagesStored::TooLarge { .. }) => "too large for the cap".to_owned(),
-                Err(e) => format!("not stored: {e}"),
-            };
+            ledger.raw_pages = raw_pages.clone();
             ledger.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             let status = ledger.status();
             let end = SyncRunEnd {
@@ -400,7 +383,8 @@ impl<S: Store> Syncer<S> {
                 max_pages: self.config.max_pages,
             },
             sync_time: now,
-            keep_raw: true,
+            keep_raw: self.config.raw_pages == RawPagesSetting::On,
+            keep_fields: Arc::new(union_of_fields(targets)),
         };
         let parallel = self
             .config
@@ -410,7 +394,7 @@ impl<S: Store> Syncer<S> {
         let mut queue: VecDeque<Span> = plan.windows.iter().copied().collect();
         let mut running: JoinSet<Fetched> = JoinSet::new();
         let mut error: Option<String> = None;
-        let mut raw: Option<Vec<Vec<u8>>> = Some(Vec::new());
+        let mut raw: Option<Vec<Vec<u8>>> = job.keep_raw.then(Vec::new);
         let mut raw_bytes = 0u64;
         let mut progress = ProgressEvent {
             windows_done: 0,
@@ -473,6 +457,7 @@ impl<S: Store> Syncer<S> {
                 }
             }
             if let Some(pages) = raw.as_mut() {
+                // The cap counts what the store will hold: the compressed pages, sealed.
                 raw_bytes += fetched.raw.iter().map(|p| p.len() as u64).sum::<u64>();
                 if raw_bytes > self.config.raw_pages_cap_bytes {
                     raw = None;
@@ -486,6 +471,51 @@ impl<S: Store> Syncer<S> {
             }
         }
         (raw, error)
+    }
+
+    /// Stores the run's raw pages once for the metrics that share them, or, after a failed run
+    /// or one whose pages outgrew the cap, drops the older pages those metrics read, which no
+    /// longer match their data. Returns what the ledgers say about them.
+    async fn keep_raw_pages(
+        &self,
+        targets: &[Target],
+        plan: &Plan,
+        now_ms: i64,
+        raw: Option<Vec<Vec<u8>>>,
+        error: Option<&String>,
+    ) -> String {
+        let ids: Vec<MetricId> = targets.iter().map(Target::id).collect();
+        let (Some(first), None, Some(pages)) = (targets.first(), error, raw) else {
+            let why = match self.config.raw_pages {
+                RawPagesSetting::Off => "not kept (raw pages are off)",
+                RawPagesSetting::On => "not kept (failed run or over the cap)",
+            };
+            return match self.store.drop_raw_pages(&ids).await {
+                Ok(_) => why.to_owned(),
+                Err(e) => format!("{why}; the older ones could not be dropped: {e}"),
+            };
+        };
+        let fields = union_of_fields(targets).to_json();
+        let fingerprint = first.fingerprint();
+        let new = NewRawPages {
+            connection_id: first.connection.id,
+            fingerprint: &fingerprint,
+            readers: &ids,
+            from_ms: plan.range.from_ms,
+            to_ms: plan.range.to_ms,
+            synced_at_ms: now_ms,
+            fields: &fields,
+            pages: &pages,
+        };
+        match self
+            .store
+            .put_raw_pages(&new, self.config.raw_pages_cap_bytes)
+            .await
+        {
+            Ok(RawPagesStored::Stored { .. }) => "stored".to_owned(),
+            Ok(RawPagesStored::TooLarge { .. }) => "too large for the cap".to_owned(),
+            Err(e) => format!("not stored: {e}"),
+        }
     }
 
     /// Replaces one window of one metric in one transaction. A snapshot adds this run's point
@@ -519,6 +549,13 @@ impl<S: Store> Syncer<S> {
             .await?;
         Ok(())
     }
+}
+
+/// What of a page any of the metrics sharing a fetch can read.
+fn union_of_fields(targets: &[Target]) -> FieldSet {
+    targets
+        .iter()
+        .fold(FieldSet::nothing(), |all, t| all.union(&t.fields))
 }
 
 fn merge_existing(rows: &mut Vec<BucketRow>, existing: Vec<BucketRow>) {

@@ -2,7 +2,8 @@
 //! credentials opened.
 
 use connector::Credentials;
-use metric::{DatePick, Expression, Limits, MetricDefinition};
+use metric::{DatePick, Expression, FieldSet, Limits, MetricDefinition};
+use sha2::{Digest, Sha256};
 use store::{Connection, MetricId, Store, StoredMetric};
 use twilio_request::RequestSpec;
 
@@ -16,6 +17,8 @@ pub(crate) struct Target {
     pub uses_sync_time: bool,
     pub connection: Connection,
     credentials: Credentials,
+    /// What of a page the expression can read.
+    pub fields: FieldSet,
 }
 
 impl Target {
@@ -34,6 +37,14 @@ impl Target {
             serde_json::to_string(&self.spec).unwrap_or_default(),
             self.uses_sync_time,
         )
+    }
+
+    /// What identifies the request within its connection: the metrics with the same share key
+    /// have the same fingerprint, and their raw pages are stored once under it.
+    pub fn fingerprint(&self) -> String {
+        let (_, spec, sync_time) = self.share_key();
+        let digest = Sha256::digest(format!("{spec}\n{sync_time}").as_bytes());
+        digest.iter().map(|b| format!("{b:02x}")).collect()
     }
 }
 
@@ -101,6 +112,7 @@ pub(crate) async fn load<S: Store>(store: &S, id: MetricId) -> Result<Target, Sy
         credentials,
         spec: definition.request.clone(),
         metric,
+        fields: metric::fields_read(&expression),
         expression,
         uses_sync_time,
         connection,

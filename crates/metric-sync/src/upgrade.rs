@@ -93,10 +93,14 @@ async fn redact_metric<S: Store>(
     let Some(raw) = store.raw_pages(id).await? else {
         return Ok(());
     };
+    // Pages the key does not open cannot be searched; a sync replaces them.
+    let store::RawPageContent::Open(stored_pages) = &raw.pages else {
+        return Ok(());
+    };
     let mut secrets: Vec<Secret> = Vec::new();
-    let mut pages = Vec::with_capacity(raw.pages.len());
+    let mut pages = Vec::with_capacity(stored_pages.len());
     let mut redacted = 0;
-    for (index, bytes) in raw.pages.iter().enumerate() {
+    for (index, bytes) in stored_pages.iter().enumerate() {
         let mut stored = decode(bytes).map_err(|reason| SyncError::CorruptRawPage {
             metric: name.to_owned(),
             index,
@@ -118,7 +122,19 @@ async fn redact_metric<S: Store>(
     }
     // No cap: the redacted pages are no larger than the ones they replace.
     store
-        .put_raw_pages(id, raw.connection_id, raw.synced_at_ms, &encoded, u64::MAX)
+        .put_raw_pages(
+            &store::NewRawPages {
+                connection_id: raw.connection_id,
+                fingerprint: &raw.fingerprint,
+                readers: &raw.readers,
+                from_ms: raw.from_ms,
+                to_ms: raw.to_ms,
+                synced_at_ms: raw.synced_at_ms,
+                fields: &raw.fields,
+                pages: &encoded,
+            },
+            u64::MAX,
+        )
         .await?;
     report.metrics.push(id);
     report.values_redacted += redacted;

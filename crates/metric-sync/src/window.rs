@@ -12,7 +12,7 @@ use std::sync::Arc;
 use connector::{Connector, Credentials, FetchOptions, Page};
 use jiff::Timestamp;
 use metric::extract::sync_context;
-use metric::{Expression, HourBucket, RowSet, fold_rows, rows_from_result};
+use metric::{Expression, FieldSet, HourBucket, RowSet, fold_rows, rows_from_result};
 use store::BucketRow;
 use twilio_request::RequestSpec;
 
@@ -85,6 +85,8 @@ pub(crate) struct WindowJob {
     pub options: FetchOptions,
     pub sync_time: Timestamp,
     pub keep_raw: bool,
+    /// What of each page the evaluators can read: the raw pages keep only that.
+    pub keep_fields: Arc<FieldSet>,
 }
 
 /// A fetched window: the fetch's ledger, then per metric its rows (or why it failed), and the
@@ -109,6 +111,7 @@ impl WindowJob {
         };
         let evaluators = self.evaluators.clone();
         let keep_raw = self.keep_raw;
+        let keep_fields = self.keep_fields.clone();
         let sync_time = self.sync_time;
         let outcome = self
             .connector
@@ -136,7 +139,9 @@ impl WindowJob {
                             );
                         }
                         // A page that cannot be encoded is only missing from the preview data.
-                        if keep_raw && let Ok(bytes) = raw::encode(span, &page.value) {
+                        if keep_raw
+                            && let Ok(bytes) = raw::encode(span, &keep_fields.prune(&page.value))
+                        {
                             raw.push(bytes);
                         }
                         Ok(())

@@ -1,12 +1,12 @@
 //! The sync's rules, each on both backends: a failing window keeps the old data, re-running is
 //! idempotent, capped windows split, a single capped hour is partial, identical requests fetch
-//! once, snapshots add one point per run, and raw pages recompute history without Twilio.
+//! once, and snapshots add one point per run (raw pages: `raw_pages.rs`).
 
 mod support;
 
 use std::sync::Arc;
 
-use metric_sync::{SyncConfig, SyncError, SyncOptions, Syncer, preview_stored};
+use metric_sync::{SyncConfig, SyncError, SyncOptions, Syncer};
 use serde_json::Value;
 use store::{BucketQuery, BucketRow, RunStatus, Store};
 use support::*;
@@ -277,70 +277,6 @@ async fn a_snapshot_adds_one_point_per_run<H: Harness>(h: &H) {
     assert!((rows[0].sum - 2.0 * balance).abs() < 1e-9);
 }
 
-async fn raw_pages_recompute_history_without_twilio<H: Harness>(h: &H) {
-    let sim = sim(small_sizes(), Faults::default()).await;
-    let dump = dump(&sim);
-    let store = Arc::new(h.open().await);
-    let conn = add_connection(store.as_ref(), &sim).await;
-    let metric = add_metric(store.as_ref(), conn, &messages_by_status(50)).await;
-    let syncer = syncer(store.clone(), &sim, 4);
-    let first = syncer.sync_metric(metric, sim_now()).await.unwrap();
-    assert_eq!(first.ledger.raw_pages, "stored");
-    let requests_before = sim.request_log().len();
-
-    // Edit the expression: count by direction instead of status.
-    let mut def = messages_by_status(50);
-    def["extraction"]["expression"] = Value::from(
-        r#"messages.{"value": 1, "date": date_sent ? date_sent : date_created, "dimension": direction}"#,
-    );
-    store
-        .update_metric_definition(metric, &def.to_string(), 1)
-        .await
-        .unwrap();
-    let preview = preview_stored(
-        store.as_ref(),
-        metric,
-        def["extraction"]["expression"].as_str().unwrap(),
-        3,
-    )
-    .await
-    .unwrap();
-    assert_eq!(preview.rows.len(), 3);
-    let report = syncer
-        .recompute_from_raw_pages(metric, sim_now())
-        .await
-        .unwrap();
-    assert!(report.ledger.recomputed);
-    assert_eq!(
-        sim.request_log().len(),
-        requests_before,
-        "no request to Twilio"
-    );
-
-    let (from, to) = (first.range.from_ms, first.range.to_ms);
-    let mut expected = Daily::new();
-    for m in dump["accounts"][0]["messages"].as_array().unwrap() {
-        let at = rfc2822_ms(
-            m["date_sent"]
-                .as_str()
-                .or(m["date_created"].as_str())
-                .unwrap(),
-        );
-        if from <= at && at < to {
-            let e = expected
-                .entry((day_of(at), m["direction"].as_str().unwrap().to_owned()))
-                .or_insert((0, 0.0));
-            e.0 += 1;
-            e.1 += 1.0;
-        }
-    }
-    assert_same(
-        &stored_daily(store.as_ref(), metric, from, to).await,
-        &expected,
-        "recomputed by direction",
-    );
-}
-
 async fn a_request_without_date_tokens_is_fetched_once_and_kept_in_range<H: Harness>(h: &H) {
     let sim = sim(small_sizes(), Faults::default()).await;
     let dump = dump(&sim);
@@ -402,5 +338,4 @@ backend_tests!(
     a_single_capped_hour_is_stored_and_marked_partial,
     identical_requests_fetch_once,
     a_snapshot_adds_one_point_per_run,
-    raw_pages_recompute_history_without_twilio,
 );

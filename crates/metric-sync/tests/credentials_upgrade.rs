@@ -104,10 +104,16 @@ async fn auth_tokens_stored_before_redaction_are_removed_once_on_upgrade<H: Harn
     );
     store
         .put_raw_pages(
-            metric,
-            connection,
-            synced_at,
-            &[old_raw_page(hour, hour + HOUR_MS, &page)],
+            &store::NewRawPages {
+                connection_id: connection,
+                fingerprint: "accounts",
+                readers: &[metric],
+                from_ms: hour,
+                to_ms: hour + HOUR_MS,
+                synced_at_ms: synced_at,
+                fields: "true",
+                pages: &[old_raw_page(hour, hour + HOUR_MS, &page)],
+            },
             1 << 30,
         )
         .await
@@ -161,7 +167,10 @@ async fn auth_tokens_stored_before_redaction_are_removed_once_on_upgrade<H: Harn
         .await
         .unwrap()
         .expect("the pages stay");
-    let stored = metric_sync::decode_raw_page(&raw.pages[0]).unwrap();
+    let store::RawPageContent::Open(pages) = &raw.pages else {
+        panic!("the store's own key opens its raw pages");
+    };
+    let stored = metric_sync::decode_raw_page(&pages[0]).unwrap();
     assert_no_token(&tokens, "a raw page", &stored.page.to_string());
     let redacted: Vec<&Value> = stored.page["accounts"]
         .as_array()

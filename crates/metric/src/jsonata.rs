@@ -130,6 +130,11 @@ impl Expression {
         self.evaluate_in(Some(input), &Context::default())
     }
 
+    /// What the expression may read of its input and bindings (the engine's analysis).
+    pub(crate) fn reads(&self) -> jlens_core::reads::Reads {
+        self.inner.reads()
+    }
+
     /// Reads a page of JSON text for this expression: parsed straight into the engine's own
     /// representation, skipping the fields the expression never reads. Much cheaper than
     /// parsing into a `serde_json::Value` and converting it at each evaluation.

@@ -8,6 +8,7 @@
 //!   them from a sample response.
 //! - [`rows`], [`date`]: the rows an expression yields and how their values and dates are read.
 //! - [`extract`]: running an expression over pages, and the preview.
+//! - [`fields`]: what of a page an expression can read, so stored pages keep only that.
 //! - [`bucket`]: hourly UTC buckets, from which [`aggregate`] answers any range, interval,
 //!   display zone and dimension breakdown exactly; [`compare`] and [`formula`] build on it.
 //! - [`range`]: named date ranges ("Last month", "Quarter to date") and their comparisons,
@@ -20,6 +21,7 @@ pub mod coverage;
 pub mod date;
 pub mod definition;
 pub mod extract;
+pub mod fields;
 pub mod formula;
 pub mod infer;
 pub mod jsonata;
@@ -37,6 +39,7 @@ pub use coverage::{Coverage, known_span};
 pub use date::{DateError, parse_date, parse_date_value};
 pub use definition::{DefinitionError, MetricDefinition};
 pub use extract::{ExtractError, Extracted, Preview, extract, extract_text, preview};
+pub use fields::{FieldSet, fields_read};
 pub use formula::{Formula, FormulaError};
 pub use infer::{Inference, infer};
 pub use jsonata::{Expression, JsonataError, Limits};

@@ -225,17 +225,26 @@ impl Store for AnyStore {
 
     async fn put_raw_pages(
         &self,
-        metric: MetricId,
-        connection: ConnectionId,
-        synced_at_ms: i64,
-        pages: &[Vec<u8>],
+        pages: &NewRawPages<'_>,
         cap_bytes: u64,
     ) -> Result<RawPagesStored> {
-        forward!(self.put_raw_pages(metric, connection, synced_at_ms, pages, cap_bytes))
+        forward!(self.put_raw_pages(pages, cap_bytes))
     }
 
     async fn raw_pages(&self, metric: MetricId) -> Result<Option<RawPages>> {
         forward!(self.raw_pages(metric))
+    }
+
+    async fn drop_raw_pages(&self, metrics: &[MetricId]) -> Result<u64> {
+        forward!(self.drop_raw_pages(metrics))
+    }
+
+    async fn raw_pages_usage(&self) -> Result<RawPagesUsage> {
+        forward!(self.raw_pages_usage())
+    }
+
+    async fn delete_all_raw_pages(&self) -> Result<u64> {
+        forward!(self.delete_all_raw_pages())
     }
 
     async fn enqueue(&self, job: &NewJob, now_ms: i64) -> Result<Enqueued> {

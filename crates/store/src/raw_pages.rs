@@ -1,14 +1,14 @@
-//! The compressed form of a sync's raw pages: gzip over `[u32 little-endian length][page]…`.
+//! The stored form of a set of raw pages: the pages (each compressed by the caller) framed as
+//! `[u32 little-endian length][page]…`, then sealed with the master key. The store does not
+//! compress again: compressed pages do not shrink, and compressing before sealing is the only
+//! order that compresses at all.
 
-use std::io::{Read, Write};
+pub(crate) fn aad(set_id: i64) -> String {
+    format!("raw_page_sets:{set_id}:pages")
+}
 
-use flate2::Compression;
-use flate2::read::GzDecoder;
-use flate2::write::GzEncoder;
-
-pub(crate) fn compress(pages: &[Vec<u8>]) -> std::io::Result<(Vec<u8>, u64)> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
-    let mut raw = 0u64;
+pub(crate) fn frame(pages: &[Vec<u8>]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(pages.iter().map(|p| p.len() + 4).sum());
     for page in pages {
         let len = u32::try_from(page.len()).map_err(|_| {
             std::io::Error::new(
@@ -16,19 +16,16 @@ pub(crate) fn compress(pages: &[Vec<u8>]) -> std::io::Result<(Vec<u8>, u64)> {
                 "a page is larger than 4 GiB",
             )
         })?;
-        encoder.write_all(&len.to_le_bytes())?;
-        encoder.write_all(page)?;
-        raw += 4 + page.len() as u64;
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(page);
     }
-    Ok((encoder.finish()?, raw))
+    Ok(out)
 }
 
-/// `None` when the blob is not what [`compress`] wrote.
-pub(crate) fn decompress(blob: &[u8], page_count: usize) -> Option<Vec<Vec<u8>>> {
-    let mut bytes = Vec::new();
-    GzDecoder::new(blob).read_to_end(&mut bytes).ok()?;
+/// `None` when the bytes are not what [`frame`] wrote for `page_count` pages.
+pub(crate) fn unframe(bytes: &[u8], page_count: usize) -> Option<Vec<Vec<u8>>> {
     let mut pages = Vec::with_capacity(page_count.min(10_000));
-    let mut rest = bytes.as_slice();
+    let mut rest = bytes;
     while !rest.is_empty() {
         let (len, tail) = rest.split_first_chunk::<4>()?;
         let len = usize::try_from(u32::from_le_bytes(*len)).ok()?;
@@ -40,4 +37,18 @@ pub(crate) fn decompress(blob: &[u8], page_count: usize) -> Option<Vec<Vec<u8>>>
         rest = tail;
     }
     (pages.len() == page_count).then_some(pages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framed_pages_come_back_and_a_short_frame_is_refused() {
+        let pages = vec![b"one".to_vec(), Vec::new(), b"three".to_vec()];
+        let bytes = frame(&pages).unwrap();
+        assert_eq!(unframe(&bytes, 3), Some(pages));
+        assert_eq!(unframe(&bytes, 2), None);
+        assert_eq!(unframe(&bytes[..bytes.len() - 1], 3), None);
+    }
 }

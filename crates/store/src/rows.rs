@@ -211,26 +211,69 @@ pub struct SyncRun {
     pub finished_ms: Option<i64>,
 }
 
-/// The raw pages of a metric's last sync, decompressed.
+/// One sync's raw pages of one request, to store once for the metrics that read them.
+#[derive(Debug, Clone, Copy)]
+pub struct NewRawPages<'a> {
+    pub connection_id: ConnectionId,
+    /// What identifies the request; one set per connection and fingerprint is kept.
+    pub fingerprint: &'a str,
+    /// The metrics whose buckets these pages gave, which may recompute from them.
+    pub readers: &'a [MetricId],
+    /// The span of the sync.
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub synced_at_ms: i64,
+    /// The field set the pages were pruned to, in its JSON form (field names only; not sealed).
+    pub fields: &'a str,
+    /// The pages, each already compressed by the caller; the store frames and seals them.
+    pub pages: &'a [Vec<u8>],
+}
+
+/// The pages a metric can recompute from: the stored set it reads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawPages {
-    pub metric_id: MetricId,
     pub connection_id: ConnectionId,
+    pub fingerprint: String,
+    /// Every metric that reads this set.
+    pub readers: Vec<MetricId>,
+    pub from_ms: i64,
+    pub to_ms: i64,
     pub synced_at_ms: i64,
-    pub pages: Vec<Vec<u8>>,
+    pub fields: String,
+    pub pages: RawPageContent,
+}
+
+/// How much is stored as raw pages, over every connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RawPagesUsage {
+    /// Sets of pages (one per connection and request).
+    pub sets: u64,
+    /// Metrics reading one of them.
+    pub readers: u64,
+    pub sealed_bytes: u64,
+}
+
+/// The pages of a stored set, or why they cannot be read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawPageContent {
+    /// Unsealed: the pages as the caller stored them.
+    Open(Vec<Vec<u8>>),
+    /// The master key in use does not open them (the store was opened with another key): they
+    /// are a cache of Twilio, so a sync fetches them again.
+    Unavailable,
 }
 
 /// What [`crate::Store::put_raw_pages`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RawPagesStored {
-    /// Stored; `evicted` lists other metrics of the same connection whose pages were dropped
-    /// (oldest first) to stay under the connection's cap.
+    /// Stored; `evicted` lists the readers of other sets of the same connection that were
+    /// dropped (oldest first) to stay under the connection's cap.
     Stored {
         compressed_bytes: u64,
         evicted: Vec<MetricId>,
     },
-    /// The pages alone exceed the cap: not stored, and the metric's older pages were dropped since
-    /// they no longer match its data.
+    /// The pages alone exceed the cap: not stored, and the readers' older pages were dropped
+    /// since they no longer match their data.
     TooLarge {
         compressed_bytes: u64,
         cap_bytes: u64,

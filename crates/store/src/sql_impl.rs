@@ -518,6 +518,79 @@ where
         }
         Ok(())
     }
+
+    async fn delete_raw_page_set(tx: &mut sqlx::Transaction<'static, DB>, id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM raw_page_readers WHERE set_id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await
+            .map_err(StoreError::db("drop raw pages"))?;
+        sqlx::query("DELETE FROM raw_page_sets WHERE id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await
+            .map_err(StoreError::db("drop raw pages"))?;
+        Ok(())
+    }
+
+    /// Deletes the sets no metric reads any more; returns how many.
+    async fn delete_unread_raw_page_sets(tx: &mut sqlx::Transaction<'static, DB>) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM raw_page_sets WHERE NOT EXISTS \
+             (SELECT 1 FROM raw_page_readers r WHERE r.set_id = raw_page_sets.id)",
+        )
+        .execute(&mut **tx)
+        .await
+        .map_err(StoreError::db("delete unread raw pages"))?;
+        Ok(DB::rows_affected(&done))
+    }
+
+    /// Drops the connection's oldest sets until `adding` more bytes fit under `cap_bytes`;
+    /// returns the readers of the dropped sets.
+    async fn evict_raw_page_sets(
+        tx: &mut sqlx::Transaction<'static, DB>,
+        connection: crate::ConnectionId,
+        adding: u64,
+        cap_bytes: u64,
+    ) -> Result<Vec<crate::MetricId>> {
+        use sqlx::Row;
+        let rows = sqlx::query(
+            "SELECT id, CAST(length(sealed) AS BIGINT) AS size FROM raw_page_sets WHERE \
+             connection_id = $1 ORDER BY synced_at_ms, id",
+        )
+        .bind(connection.0)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(StoreError::db("measure a connection's raw pages"))?;
+        let mut sizes = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: i64 = row
+                .try_get("id")
+                .map_err(StoreError::db("measure raw pages"))?;
+            let size: i64 = row
+                .try_get::<Option<i64>, _>("size")
+                .map_err(StoreError::db("measure raw pages"))?
+                .unwrap_or(0);
+            sizes.push((id, u64::try_from(size).unwrap_or(0)));
+        }
+        let mut total: u64 = sizes.iter().map(|(_, s)| s).sum::<u64>() + adding;
+        let mut evicted = Vec::new();
+        for (id, size) in sizes {
+            if total <= cap_bytes {
+                break;
+            }
+            let readers: Vec<i64> =
+                sqlx::query_scalar("SELECT metric_id FROM raw_page_readers WHERE set_id = $1")
+                    .bind(id)
+                    .fetch_all(&mut **tx)
+                    .await
+                    .map_err(StoreError::db("evict raw pages"))?;
+            Self::delete_raw_page_set(tx, id).await?;
+            total -= size;
+            evicted.extend(readers.into_iter().map(crate::MetricId));
+        }
+        Ok(evicted)
+    }
 }
 
 impl<DB: Dialect> crate::Store for SqlStore<DB>
@@ -852,6 +925,16 @@ where
                 .map_err(StoreError::db("re-seal a signing key"))?;
             count += 1;
         }
+        // Raw pages are a cache of Twilio, possibly tens of megabytes: rather than re-sealing
+        // them, they go, and the next sync stores them under the new key.
+        sqlx::query("DELETE FROM raw_page_readers")
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("drop raw pages"))?;
+        sqlx::query("DELETE FROM raw_page_sets")
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("drop raw pages"))?;
         let check = new.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
         sqlx::query("UPDATE meta SET value = $1 WHERE key = $2")
             .bind(check)
@@ -913,6 +996,15 @@ where
             .execute(&mut *tx)
             .await
             .map_err(StoreError::db("forget signing keys"))?;
+        // Raw pages sealed under the lost key are a cache of Twilio: the next sync refetches.
+        sqlx::query("DELETE FROM raw_page_readers")
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("drop raw pages"))?;
+        sqlx::query("DELETE FROM raw_page_sets")
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("drop raw pages"))?;
         let sealed = new.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
         sqlx::query(
             "INSERT INTO meta (key, value) VALUES ($1, $2) \
@@ -1096,9 +1188,16 @@ where
     }
 
     async fn delete_metric(&self, id: crate::MetricId) -> Result<bool> {
+        let mut tx = self.begin_write("delete a metric").await?;
+        // Its reference to shared raw pages goes with it (the foreign key cascades), and pages no
+        // other metric reads go too.
         let done = sqlx::query("DELETE FROM metrics WHERE id = $1")
             .bind(id.0)
-            .execute(&self.pool)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("delete a metric"))?;
+        Self::delete_unread_raw_page_sets(&mut tx).await?;
+        tx.commit()
             .await
             .map_err(StoreError::db("delete a metric"))?;
         Ok(DB::rows_affected(&done) > 0)
@@ -1519,87 +1618,86 @@ where
 
     async fn put_raw_pages(
         &self,
-        metric: crate::MetricId,
-        connection: crate::ConnectionId,
-        synced_at_ms: i64,
-        pages: &[Vec<u8>],
+        new: &crate::NewRawPages<'_>,
         cap_bytes: u64,
     ) -> Result<crate::RawPagesStored> {
-        use sqlx::Row;
-        let (blob, raw_len) =
-            crate::raw_pages::compress(pages).map_err(|e| StoreError::Invalid {
-                what: "raw pages",
-                reason: e.to_string(),
-            })?;
-        let compressed_bytes = blob.len() as u64;
+        let framed = crate::raw_pages::frame(new.pages).map_err(|e| StoreError::Invalid {
+            what: "raw pages",
+            reason: e.to_string(),
+        })?;
+        // Only under a verified key, like any secret: without one the pages are not kept.
+        let key = self.sealer()?;
         let mut tx = self.begin_write("store raw pages").await?;
-        sqlx::query("DELETE FROM raw_pages WHERE metric_id = $1")
-            .bind(metric.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("drop a metric's raw pages"))?;
-        if compressed_bytes > cap_bytes {
+        // The set this request had, and the sets the readers read, are replaced.
+        let old: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM raw_page_sets WHERE connection_id = $1 AND fingerprint = $2",
+        )
+        .bind(new.connection_id.0)
+        .bind(new.fingerprint)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(StoreError::db("find the raw pages of a request"))?;
+        for id in old {
+            Self::delete_raw_page_set(&mut tx, id).await?;
+        }
+        for metric in new.readers {
+            sqlx::query("DELETE FROM raw_page_readers WHERE metric_id = $1")
+                .bind(metric.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("drop a metric's raw pages"))?;
+        }
+        Self::delete_unread_raw_page_sets(&mut tx).await?;
+        // Sealing adds its nonce and tag: 41 bytes.
+        let sealed_bytes = framed.len() as u64 + 41;
+        if sealed_bytes > cap_bytes {
             tx.commit()
                 .await
                 .map_err(StoreError::db("store raw pages"))?;
             return Ok(crate::RawPagesStored::TooLarge {
-                compressed_bytes,
+                compressed_bytes: sealed_bytes,
                 cap_bytes,
             });
         }
-        let others = sqlx::query(
-            "SELECT metric_id, CAST(length(compressed) AS BIGINT) AS size FROM raw_pages WHERE \
-             connection_id = $1 \
-             ORDER BY synced_at_ms, metric_id",
+        let evicted =
+            Self::evict_raw_page_sets(&mut tx, new.connection_id, sealed_bytes, cap_bytes).await?;
+        // The associated data names the row, so the row exists before its pages are sealed.
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO raw_page_sets (connection_id, fingerprint, from_ms, to_ms, synced_at_ms, \
+             page_count, fields, sealed) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
-        .bind(connection.0)
-        .fetch_all(&mut *tx)
+        .bind(new.connection_id.0)
+        .bind(new.fingerprint)
+        .bind(new.from_ms)
+        .bind(new.to_ms)
+        .bind(new.synced_at_ms)
+        .bind(i64::try_from(new.pages.len()).unwrap_or(i64::MAX))
+        .bind(new.fields)
+        .bind(Vec::<u8>::new())
+        .fetch_one(&mut *tx)
         .await
-        .map_err(StoreError::db("measure a connection's raw pages"))?;
-        let mut sizes = Vec::with_capacity(others.len());
-        for row in &others {
-            let id: i64 = row
-                .try_get("metric_id")
-                .map_err(StoreError::db("measure raw pages"))?;
-            let size: i64 = row
-                .try_get::<Option<i64>, _>("size")
-                .map_err(StoreError::db("measure raw pages"))?
-                .unwrap_or(0);
-            sizes.push((id, u64::try_from(size).unwrap_or(0)));
-        }
-        let mut total: u64 = sizes.iter().map(|(_, s)| s).sum::<u64>() + compressed_bytes;
-        let mut evicted = Vec::new();
-        for (id, size) in sizes {
-            if total <= cap_bytes {
-                break;
-            }
-            sqlx::query("DELETE FROM raw_pages WHERE metric_id = $1")
+        .map_err(StoreError::db("store raw pages"))?;
+        let sealed = key.seal(&framed, &crate::raw_pages::aad(id))?;
+        sqlx::query("UPDATE raw_page_sets SET sealed = $1 WHERE id = $2")
+            .bind(sealed)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("seal raw pages"))?;
+        for metric in new.readers {
+            sqlx::query("INSERT INTO raw_page_readers (metric_id, set_id) VALUES ($1, $2)")
+                .bind(metric.0)
                 .bind(id)
                 .execute(&mut *tx)
                 .await
-                .map_err(StoreError::db("evict raw pages"))?;
-            total -= size;
-            evicted.push(crate::MetricId(id));
+                .map_err(StoreError::db("record the readers of raw pages"))?;
         }
-        sqlx::query(
-            "INSERT INTO raw_pages (metric_id, connection_id, synced_at_ms, page_count, \
-             raw_bytes, compressed) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(metric.0)
-        .bind(connection.0)
-        .bind(synced_at_ms)
-        .bind(i64::try_from(pages.len()).unwrap_or(i64::MAX))
-        .bind(i64::try_from(raw_len).unwrap_or(i64::MAX))
-        .bind(blob)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::db("store raw pages"))?;
         tx.commit()
             .await
             .map_err(StoreError::db("store raw pages"))?;
         Ok(crate::RawPagesStored::Stored {
-            compressed_bytes,
+            compressed_bytes: sealed_bytes,
             evicted,
         })
     }
@@ -1607,37 +1705,113 @@ where
     async fn raw_pages(&self, metric: crate::MetricId) -> Result<Option<crate::RawPages>> {
         use sqlx::Row;
         let row = sqlx::query(
-            "SELECT connection_id, synced_at_ms, page_count, compressed FROM \
-             raw_pages WHERE metric_id = $1",
+            "SELECT s.id, s.connection_id, s.fingerprint, s.from_ms, s.to_ms, s.synced_at_ms, \
+             s.page_count, s.fields, s.sealed FROM raw_page_sets s \
+             JOIN raw_page_readers r ON r.set_id = s.id WHERE r.metric_id = $1",
         )
         .bind(metric.0)
         .fetch_optional(&self.pool)
         .await
         .map_err(StoreError::db("read raw pages"))?;
         let Some(row) = row else { return Ok(None) };
-        let read = StoreError::db("read raw pages");
         let fields = (|| {
             Ok::<_, sqlx::Error>((
+                row.try_get::<i64, _>("id")?,
                 row.try_get::<i64, _>("connection_id")?,
+                row.try_get::<String, _>("fingerprint")?,
+                row.try_get::<i64, _>("from_ms")?,
+                row.try_get::<i64, _>("to_ms")?,
                 row.try_get::<i64, _>("synced_at_ms")?,
                 row.try_get::<i64, _>("page_count")?,
-                row.try_get::<Vec<u8>, _>("compressed")?,
+                row.try_get::<String, _>("fields")?,
+                row.try_get::<Vec<u8>, _>("sealed")?,
             ))
         })()
-        .map_err(read)?;
-        let (connection_id, synced_at_ms, page_count, blob) = fields;
-        let pages = usize::try_from(page_count)
+        .map_err(StoreError::db("read raw pages"))?;
+        let (id, connection_id, fingerprint, from_ms, to_ms, synced_at_ms, count, fields, sealed) =
+            fields;
+        let opened = self
+            .opener()
             .ok()
-            .and_then(|n| crate::raw_pages::decompress(&blob, n))
-            .ok_or_else(|| {
-                StoreError::corrupt("raw_pages", metric, "the compressed pages do not decode")
-            })?;
+            .and_then(|key| key.open(&sealed, &crate::raw_pages::aad(id)));
+        let pages = match opened {
+            None => crate::RawPageContent::Unavailable,
+            Some(framed) => crate::RawPageContent::Open(
+                usize::try_from(count)
+                    .ok()
+                    .and_then(|n| crate::raw_pages::unframe(&framed, n))
+                    .ok_or_else(|| {
+                        StoreError::corrupt("raw_page_sets", id, "the pages do not unframe")
+                    })?,
+            ),
+        };
+        let readers: Vec<i64> = sqlx::query_scalar(
+            "SELECT metric_id FROM raw_page_readers WHERE set_id = $1 ORDER BY metric_id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::db("read the readers of raw pages"))?;
         Ok(Some(crate::RawPages {
-            metric_id: metric,
             connection_id: crate::ConnectionId(connection_id),
+            fingerprint,
+            readers: readers.into_iter().map(crate::MetricId).collect(),
+            from_ms,
+            to_ms,
             synced_at_ms,
+            fields,
             pages,
         }))
+    }
+
+    async fn drop_raw_pages(&self, metrics: &[crate::MetricId]) -> Result<u64> {
+        let mut tx = self.begin_write("drop raw pages").await?;
+        for metric in metrics {
+            sqlx::query("DELETE FROM raw_page_readers WHERE metric_id = $1")
+                .bind(metric.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("drop a metric's raw pages"))?;
+        }
+        let deleted = Self::delete_unread_raw_page_sets(&mut tx).await?;
+        tx.commit()
+            .await
+            .map_err(StoreError::db("drop raw pages"))?;
+        Ok(deleted)
+    }
+
+    async fn raw_pages_usage(&self) -> Result<crate::RawPagesUsage> {
+        let (sets, bytes): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(SUM(length(sealed)) AS BIGINT) FROM raw_page_sets",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::db("measure raw pages"))?;
+        let readers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM raw_page_readers")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::db("measure raw pages"))?;
+        Ok(crate::RawPagesUsage {
+            sets: u64::try_from(sets).unwrap_or(0),
+            readers: u64::try_from(readers).unwrap_or(0),
+            sealed_bytes: u64::try_from(bytes.unwrap_or(0)).unwrap_or(0),
+        })
+    }
+
+    async fn delete_all_raw_pages(&self) -> Result<u64> {
+        let mut tx = self.begin_write("delete raw pages").await?;
+        sqlx::query("DELETE FROM raw_page_readers")
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("delete raw pages"))?;
+        let done = sqlx::query("DELETE FROM raw_page_sets")
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("delete raw pages"))?;
+        tx.commit()
+            .await
+            .map_err(StoreError::db("delete raw pages"))?;
+        Ok(DB::rows_affected(&done))
     }
 
     async fn enqueue(&self, job: &crate::NewJob, now_ms: i64) -> Result<crate::Enqueued> {

@@ -267,20 +267,31 @@ pub trait Store: Send + Sync + 'static {
         replacement: &str,
     ) -> impl Future<Output = Result<u64>> + Send;
 
-    // --- raw pages of a metric's last sync ---
+    // --- raw pages: one sealed set per connection and request, shared by its readers ---
 
-    /// Replaces the metric's stored pages, compressed. The pages of all metrics of the connection
-    /// stay under `cap_bytes` compressed: the oldest other metrics' pages are dropped first.
+    /// Stores one sync's pages of a request as the one set of `(connection, fingerprint)`,
+    /// sealed with the master key, replacing the set stored before and the sets its readers
+    /// read. A metric reads at most one set, so the readers' older sets lose them, and a set
+    /// left without readers is deleted. The sets of a connection stay under `cap_bytes` sealed:
+    /// the oldest other sets are dropped first.
     fn put_raw_pages(
         &self,
-        metric: MetricId,
-        connection: ConnectionId,
-        synced_at_ms: i64,
-        pages: &[Vec<u8>],
+        pages: &NewRawPages<'_>,
         cap_bytes: u64,
     ) -> impl Future<Output = Result<RawPagesStored>> + Send;
 
+    /// The set `metric` reads, unsealed if the master key opens it.
     fn raw_pages(&self, metric: MetricId) -> impl Future<Output = Result<Option<RawPages>>> + Send;
+
+    /// The metrics stop reading their sets (their data no longer matches them); sets left
+    /// without readers are deleted. Returns how many sets were deleted.
+    fn drop_raw_pages(&self, metrics: &[MetricId]) -> impl Future<Output = Result<u64>> + Send;
+
+    /// How many sets of raw pages are stored, read by how many metrics, in how many bytes.
+    fn raw_pages_usage(&self) -> impl Future<Output = Result<RawPagesUsage>> + Send;
+
+    /// Deletes every stored raw page (raw pages turned off). Returns how many sets were deleted.
+    fn delete_all_raw_pages(&self) -> impl Future<Output = Result<u64>> + Send;
 
     // --- jobs with leases ---
 

@@ -65,7 +65,19 @@ async fn migrating_an_old_data_folder_removes_the_auth_tokens_it_holds() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(stored.as_bytes()).unwrap();
     store
-        .put_raw_pages(metric, connection.id, at, &[gz.finish().unwrap()], 1 << 30)
+        .put_raw_pages(
+            &store::NewRawPages {
+                connection_id: connection.id,
+                fingerprint: "accounts",
+                readers: &[metric],
+                from_ms: hour,
+                to_ms: hour + HOUR_MS,
+                synced_at_ms: at,
+                fields: "true",
+                pages: &[gz.finish().unwrap()],
+            },
+            1 << 30,
+        )
         .await
         .unwrap();
     let bucket = BucketRow {
@@ -98,7 +110,10 @@ async fn migrating_an_old_data_folder_removes_the_auth_tokens_it_holds() {
     let (key, _) = MasterKey::from_environment(&dir).unwrap();
     let store = SqliteStore::open_dir(&dir, key).await.unwrap();
     let raw = store.raw_pages(metric).await.unwrap().unwrap();
-    let page = metric_sync::decode_raw_page(&raw.pages[0]).unwrap();
+    let store::RawPageContent::Open(pages) = &raw.pages else {
+        panic!("the store's own key opens its raw pages");
+    };
+    let page = metric_sync::decode_raw_page(&pages[0]).unwrap();
     assert!(!page.page.to_string().contains(&token), "the raw page");
     assert_eq!(page.page["accounts"][0]["auth_token"], "[redacted]");
     let buckets = store

@@ -32,6 +32,10 @@ pub fn key() -> MasterKey {
 pub trait Harness: Send + Sync {
     type S: Store + std::fmt::Debug;
     fn open(&self) -> impl std::future::Future<Output = Self::S> + Send;
+    /// The SQLite data folder, whose files a test may read byte by byte.
+    fn sqlite_dir(&self) -> Option<&std::path::Path> {
+        None
+    }
 }
 
 pub struct SqliteHarness {
@@ -56,6 +60,9 @@ impl Harness for SqliteHarness {
     type S = SqliteStore;
     async fn open(&self) -> SqliteStore {
         SqliteStore::open_dir(&self.dir, key()).await.unwrap()
+    }
+    fn sqlite_dir(&self) -> Option<&std::path::Path> {
+        Some(&self.dir)
     }
 }
 

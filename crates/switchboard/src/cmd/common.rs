@@ -417,6 +417,22 @@ pub fn failed(e: app::AppError) -> anyhow::Error {
     anyhow::anyhow!("{e}")
 }
 
+/// Applies `--raw-pages` when `serve` or `worker` starts (off deletes the stored raw pages).
+pub async fn apply_raw_pages(
+    store: &store::AnyStore,
+    setting: metric_sync::RawPagesSetting,
+) -> anyhow::Result<()> {
+    let deleted = metric_sync::raw::apply_setting(store, setting)
+        .await
+        .map_err(|e| anyhow::anyhow!("could not delete the stored raw pages: {e}"))?;
+    if deleted > 0 {
+        super::output::note(&format!(
+            "raw pages are off: deleted the stored raw pages ({deleted} sets)"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::redact_url_password;

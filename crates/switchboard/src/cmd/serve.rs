@@ -62,6 +62,11 @@ pub struct Args {
     /// Do not run a sync worker in this process (other `switchboard worker`s do the syncing).
     #[arg(long)]
     no_worker: bool,
+    /// Keep each request's last raw pages (pruned to the fields metrics read, sealed) so an
+    /// edited metric is recomputed without calling Twilio: `on` or `off`. Off keeps none,
+    /// deletes the stored ones at start, and every recompute fetches again.
+    #[arg(long, env = "SWITCHBOARD_RAW_PAGES", default_value = "on")]
+    raw_pages: metric_sync::RawPagesSetting,
     #[command(flatten)]
     store: StoreArgs,
     #[command(flatten)]
@@ -80,6 +85,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         None
     };
     let connector = connector_for(&args, sim.as_ref())?;
+    super::common::apply_raw_pages(store.as_ref(), args.raw_pages).await?;
+    let sync = metric_sync::SyncConfig {
+        raw_pages: args.raw_pages,
+        ..metric_sync::SyncConfig::default()
+    };
     let state = AppState::new(
         Arc::clone(&store),
         connector.clone(),
@@ -91,6 +101,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             public_url: args.public_url.clone(),
             http_idle_timeout: Duration::from_secs_f64(args.http_idle_timeout),
             build_commit: crate::COMMIT.to_owned(),
+            sync: sync.clone(),
             ..WebConfig::default()
         },
     );
@@ -104,7 +115,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
 
     let stop = Stop::on_signal();
-    let background = Background::start(&store, connector, args.no_worker, &stop)?;
+    let background = Background::start(&store, connector, args.no_worker, sync, &stop)?;
     // Requests still in flight at the signal (a channel test on a server that never answers,
     // say) get the same deadline as the rest.
     let server = tokio::spawn(web::serve(listener, state, stop.requested()));
@@ -232,11 +243,13 @@ impl Background {
         store: &Arc<store::AnyStore>,
         connector: Connector,
         no_worker: bool,
+        sync: metric_sync::SyncConfig,
         stop: &Stop,
     ) -> anyhow::Result<Self> {
         let worker = (!no_worker).then(|| {
             let config = WorkerConfig {
                 poll: Duration::from_secs(1),
+                sync,
                 ..WorkerConfig::default()
             };
             let id = format!("serve-{}", std::process::id());

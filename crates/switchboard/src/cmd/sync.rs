@@ -22,6 +22,10 @@ pub struct Args {
     /// Days the first sync reaches back (never before what the endpoint keeps).
     #[arg(long, default_value_t = 90)]
     backfill_days: u64,
+    /// Keep this sync's raw pages (pruned, sealed): `on` or `off`, as for `serve` and `worker`,
+    /// so a one-off sync stores nothing where they keep nothing.
+    #[arg(long, env = "SWITCHBOARD_RAW_PAGES", default_value = "on")]
+    raw_pages: metric_sync::RawPagesSetting,
     #[command(flatten)]
     store: StoreArgs,
     #[command(flatten)]
@@ -40,6 +44,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     let config = SyncConfig {
         backfill: std::time::Duration::from_secs(args.backfill_days.saturating_mul(86_400)),
+        raw_pages: args.raw_pages,
         ..SyncConfig::default()
     };
     let syncer = Syncer::new(store.clone(), args.twilio.connector()?, config);

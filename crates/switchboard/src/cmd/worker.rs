@@ -23,6 +23,11 @@ pub struct Args {
     /// Only take queued jobs; do not enqueue the metrics that are due.
     #[arg(long)]
     no_schedule: bool,
+    /// Keep each request's last raw pages (pruned to the fields metrics read, sealed) so an
+    /// edited metric is recomputed without calling Twilio: `on` or `off`. Off keeps none,
+    /// deletes the stored ones at start, and every recompute fetches again.
+    #[arg(long, env = "SWITCHBOARD_RAW_PAGES", default_value = "on")]
+    raw_pages: metric_sync::RawPagesSetting,
     #[command(flatten)]
     store: StoreArgs,
     #[command(flatten)]
@@ -42,6 +47,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if args.no_schedule {
         config.schedule = None;
     }
+    config.sync.raw_pages = args.raw_pages;
+    super::common::apply_raw_pages(store.as_ref(), args.raw_pages).await?;
     super::output::note(&format!("worker {id} started on {}", args.store.describe()));
     let stop = Stop::on_signal();
     // Seen by `key rotate`, which must not re-seal secrets under a running worker.

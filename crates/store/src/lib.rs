@@ -49,6 +49,11 @@ pub use watching::{
     ScorecardRow, SecretChange, WatchStore,
 };
 
+/// The schema this binary writes: its newest migration's number (the same on both backends).
+pub fn schema_version() -> i64 {
+    sqlite::newest_migration()
+}
+
 /// The default data folder.
 pub const DEFAULT_DATA_DIR: &str = "./switchboard-data";
 

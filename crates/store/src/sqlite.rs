@@ -132,3 +132,8 @@ impl SqliteStore {
         Self::open_pool(pool, key).await
     }
 }
+
+/// The newest migration this binary carries; both backends' migrations use the same numbers.
+pub(crate) fn newest_migration() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}

@@ -17,6 +17,8 @@ mod jobs;
 mod master_key;
 #[path = "contract/metrics.rs"]
 mod metrics;
+#[path = "contract/ops.rs"]
+mod ops;
 #[path = "contract/processes.rs"]
 mod processes;
 #[path = "contract/raw_pages.rs"]

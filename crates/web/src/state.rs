@@ -34,6 +34,8 @@ pub struct WebConfig {
     pub trusted_origins: Vec<String>,
     /// Where the app reads the time: the system clock, or one a test sets.
     pub clock: Clock,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
+    pub metrics_token: Option<domain::Secret>,
 }
 
 impl Default for WebConfig {
@@ -48,6 +50,7 @@ impl Default for WebConfig {
             heavy_workers: None,
             trusted_origins: Vec::new(),
             clock: Clock::system(),
+            metrics_token: None,
         }
     }
 }

@@ -9,7 +9,7 @@ use connector::{BaseUrl, Connector, ConnectorConfig};
 use metric_sync::{WorkerConfig, run_worker};
 use web::{AppState, StoreAccounts, WebConfig};
 
-use super::common::{StoreArgs, TwilioArgs};
+use super::common::{OpsArgs, StoreArgs, TwilioArgs};
 use super::worker::{Stop, close_store};
 
 #[derive(clap::Args)]
@@ -38,6 +38,8 @@ pub struct Args {
     #[arg(long)]
     no_worker: bool,
     #[command(flatten)]
+    ops: OpsArgs,
+    #[command(flatten)]
     store: StoreArgs,
     #[command(flatten)]
     twilio: TwilioArgs,
@@ -62,6 +64,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         WebConfig {
             secure_cookies: args.secure_cookies,
             trusted_origins: args.trusted_origins.clone(),
+            metrics_token: args.ops.metrics_token()?,
             ..WebConfig::default()
         },
     );
@@ -74,7 +77,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         None => announce(&args, &state, &base).await,
     }
 
-    let stop = Stop::on_signal();
+    let stop = Stop::on_signal(args.ops.stop_within());
     let background = Background::start(&store, connector, args.no_worker, &stop)?;
     // Requests still in flight at the signal (a channel test on a server that never answers,
     // say) get the same deadline as the rest.

@@ -45,8 +45,10 @@ pub struct WorkerConfig {
     /// doubles while the queue stays empty, up to `idle_poll`. A job enqueued in the same
     /// process wakes it at once.
     pub poll: Duration,
-    /// The longest wait of an idle worker between two looks at the queue (never below `poll`).
-    pub idle_poll: Duration,
+    /// The longest wait of an idle worker between two looks at the queue (never below `poll`);
+    /// `None` takes the backend's: [`IDLE_POLL`] on SQLite, [`IDLE_POLL_NOTIFIED`] on
+    /// PostgreSQL, where every new job wakes waiting workers at once anyway.
+    pub idle_poll: Option<Duration>,
     /// Claims of one job before a failure is final.
     pub max_attempts: i64,
     /// The wait before the first retry of a failed job; it doubles with each attempt.
@@ -62,7 +64,7 @@ impl Default for WorkerConfig {
             lease: Duration::from_secs(60),
             renew_every: Duration::from_secs(20),
             poll: Duration::from_secs(2),
-            idle_poll: Duration::from_secs(5),
+            idle_poll: None,
             max_attempts: 5,
             retry_base: Duration::from_secs(30),
             schedule: Some(Schedule::default()),
@@ -234,6 +236,13 @@ impl<S: Store> Worker<S> {
     }
 }
 
+/// An idle worker's longest wait between looks at the queue on SQLite, where only jobs
+/// enqueued in its own process wake it.
+pub const IDLE_POLL: Duration = Duration::from_secs(5);
+/// The same on PostgreSQL, where any process's new job wakes it: the wait only bounds how late
+/// a retry that came due is taken.
+pub const IDLE_POLL_NOTIFIED: Duration = Duration::from_secs(30);
+
 /// The longest a worker with a schedule goes without asking the store what is due: a metric
 /// newly put in use is seen within this time. Otherwise it asks when the next metric is due.
 pub const SCHEDULE_EVERY: Duration = Duration::from_secs(30);
@@ -241,8 +250,9 @@ pub const SCHEDULE_EVERY: Duration = Duration::from_secs(30);
 /// The worker loop: until `shutdown` completes, enqueue due metrics (when the config has a
 /// schedule, and only when one is due or [`SCHEDULE_EVERY`] has passed: one store query), then
 /// take and do jobs one at a time. With no job it waits `poll`, doubling up to `idle_poll` while
-/// the queue stays empty, so an idle worker costs the database little; a job enqueued in this
-/// process wakes it at once. A job under way is finished before the loop stops.
+/// the queue stays empty, so an idle worker costs the database little; a new job wakes it at
+/// once ([`Store::job_enqueued`]: any process's on PostgreSQL, its own process's on SQLite).
+/// A job under way is finished before the loop stops.
 pub async fn run_worker<S: Store>(
     store: Arc<S>,
     connector: Connector,
@@ -258,7 +268,13 @@ pub async fn run_worker<S: Store>(
         .clone()
         .map(|schedule| Scheduler::new(store.clone(), schedule));
     let poll = config.poll;
-    let idle_poll = config.idle_poll.max(poll);
+    let idle_poll = config
+        .idle_poll
+        .unwrap_or(match store.backend() {
+            store::Backend::Postgres => IDLE_POLL_NOTIFIED,
+            store::Backend::Sqlite => IDLE_POLL,
+        })
+        .max(poll);
     let worker = Worker::new(syncer, worker_id, config, clock.clone());
     let mut shutdown = Box::pin(shutdown);
     let mut next_schedule = Instant::now();

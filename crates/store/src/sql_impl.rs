@@ -115,6 +115,13 @@ pub struct SqlStore<DB: Dialect> {
     /// Woken when this handle enqueues a job, so a worker in the same process that waits for
     /// work takes it at once instead of at its next poll.
     pub(crate) enqueued: tokio::sync::Notify,
+    /// Resolves when another process may have enqueued a job (PostgreSQL's notifications).
+    pub(crate) job_waker: Option<Box<dyn JobWaker>>,
+}
+
+/// A wait that ends when another process may have enqueued a job.
+pub(crate) trait JobWaker: Send + Sync {
+    fn wait(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>>;
 }
 
 impl<DB: Dialect> std::fmt::Debug for SqlStore<DB> {
@@ -209,6 +216,7 @@ where
             pool,
             key: RwLock::new(key),
             enqueued: tokio::sync::Notify::new(),
+            job_waker: None,
         };
         store.check_master_key().await?;
         Ok(store)
@@ -1713,7 +1721,13 @@ where
     }
 
     async fn job_enqueued(&self) {
-        self.enqueued.notified().await;
+        match &self.job_waker {
+            Some(waker) => tokio::select! {
+                () = self.enqueued.notified() => {}
+                () = waker.wait() => {}
+            },
+            None => self.enqueued.notified().await,
+        }
     }
 
     async fn claim(

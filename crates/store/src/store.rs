@@ -292,9 +292,10 @@ pub trait Store: Send + Sync + 'static {
     /// Adds a pending job unless one with the same `(kind, key)` is already pending.
     fn enqueue(&self, job: &NewJob, now_ms: i64) -> impl Future<Output = Result<Enqueued>> + Send;
 
-    /// Resolves when a job is next enqueued through this store handle (a worker waiting for
-    /// work in the process that enqueued it wakes at once). Other processes' jobs are not seen:
-    /// a worker still polls. A job enqueued while no one waits wakes the next waiter at once.
+    /// Resolves when a job is next enqueued: through this store handle (a job enqueued while
+    /// no one waits wakes the next waiter at once) or, on PostgreSQL, by any process (a
+    /// notification on `switchboard_jobs`, sent by a trigger). On SQLite other processes' jobs
+    /// are not seen: a worker still polls. It may also resolve spuriously.
     fn job_enqueued(&self) -> impl Future<Output = ()> + Send;
 
     /// Takes the oldest due job — pending, or running with a lapsed lease — and leases it to

@@ -57,6 +57,19 @@ impl PgDatabase {
         })
     }
 
+    /// Runs one statement on this database (outside any transaction, so `VACUUM` works).
+    pub async fn execute(&self, sql: &str) {
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&self.url)
+            .await
+            .expect("connect to the test database");
+        pool.execute(AssertSqlSafe(sql.to_owned()))
+            .await
+            .unwrap_or_else(|e| panic!("{sql} on {}: {e}", self.name));
+        pool.close().await;
+    }
+
     /// Transactions committed on this database so far, as the server's statistics say (read
     /// from another database, so reading adds none). The server publishes a backend's counts
     /// within about a second of its transactions, ten when it is idle.

@@ -8,3 +8,16 @@ CREATE TABLE counters (
     value BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (name, label)
 );
+
+-- A new job wakes the workers waiting on `LISTEN switchboard_jobs` at once, whichever process
+-- enqueued it, so an idle worker can look at the queue seldom. Sent at commit, once per
+-- statement.
+CREATE FUNCTION switchboard_jobs_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('switchboard_jobs', '');
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER jobs_notify AFTER INSERT ON jobs
+    FOR EACH STATEMENT EXECUTE FUNCTION switchboard_jobs_notify();

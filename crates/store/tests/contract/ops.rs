@@ -202,3 +202,47 @@ crate::contract_tests!(
     counters_grow_with_finished_runs_and_outlive_the_metric,
     queue_figures_count_due_waiting_jobs_and_live_leases,
 );
+
+/// Waits at most 10 s for `store.job_enqueued()`; whether it resolved.
+async fn woken<S: Store>(
+    store: std::sync::Arc<S>,
+    enqueue: impl std::future::Future<Output = ()>,
+) -> bool {
+    let waiter = tokio::spawn(async move {
+        tokio::time::timeout(Duration::from_secs(10), store.job_enqueued())
+            .await
+            .is_ok()
+    });
+    // Let the waiter start listening before the job comes.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    enqueue.await;
+    waiter.await.expect("the waiter runs")
+}
+
+async fn a_job_enqueued_through_the_same_store_wakes_its_waiting_worker<H: Harness>(h: &H) {
+    let store = std::sync::Arc::new(h.open(key_a()).await.expect("open"));
+    let enqueuer = std::sync::Arc::clone(&store);
+    let enqueue = async move {
+        enqueuer.enqueue(&job("a", 0), 0).await.expect("enqueue");
+    };
+    assert!(woken(store, enqueue).await, "the waiter was not woken");
+}
+
+/// On PostgreSQL any process's new job wakes a waiting worker (LISTEN/NOTIFY); on SQLite only
+/// the enqueuing handle's waiters wake, which the test above covers.
+async fn a_job_enqueued_by_another_process_wakes_a_waiting_worker_on_postgres<H: Harness>(h: &H) {
+    if h.backend() == store::Backend::Sqlite {
+        return;
+    }
+    let waiting = std::sync::Arc::new(h.open(key_a()).await.expect("open"));
+    let other = h.open(key_a()).await.expect("open another handle");
+    let enqueue = async move {
+        other.enqueue(&job("b", 0), 0).await.expect("enqueue");
+    };
+    assert!(woken(waiting, enqueue).await, "the waiter was not woken");
+}
+
+crate::contract_tests!(
+    a_job_enqueued_through_the_same_store_wakes_its_waiting_worker,
+    a_job_enqueued_by_another_process_wakes_a_waiting_worker_on_postgres,
+);

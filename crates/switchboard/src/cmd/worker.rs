@@ -23,9 +23,10 @@ pub struct Args {
     #[arg(long, default_value_t = 2.0)]
     poll_secs: f64,
     /// The longest wait, in seconds, between two looks at the queue while it stays empty (the
-    /// wait starts at --poll-secs and doubles).
-    #[arg(long, default_value_t = 5.0)]
-    idle_poll_secs: f64,
+    /// wait starts at --poll-secs and doubles). Default: 5 on SQLite; 30 on PostgreSQL, where
+    /// any process's new job wakes the worker at once.
+    #[arg(long)]
+    idle_poll_secs: Option<f64>,
     /// Only take queued jobs; do not enqueue the metrics that are due.
     #[arg(long)]
     no_schedule: bool,
@@ -49,7 +50,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         lease,
         renew_every: lease / 3,
         poll: Duration::from_secs_f64(args.poll_secs.clamp(0.01, 3600.0)),
-        idle_poll: Duration::from_secs_f64(args.idle_poll_secs.clamp(0.01, 3600.0)),
+        idle_poll: args
+            .idle_poll_secs
+            .map(|s| Duration::from_secs_f64(s.clamp(0.01, 3600.0))),
         ..WorkerConfig::default()
     };
     if args.no_schedule {

@@ -13,7 +13,7 @@ use support::{fixture, scratch_dir};
 const METRICS: usize = 50;
 /// Long enough for the worker to start, migrate, take its first look at what is due, and for
 /// the server to publish those transactions' counts (within 10 s for an idle backend).
-const WARM_UP: Duration = Duration::from_secs(20);
+const WARM_UP: Duration = Duration::from_secs(30);
 const MEASURED: Duration = Duration::from_secs(20);
 
 #[tokio::test(flavor = "multi_thread")]

@@ -140,6 +140,11 @@ impl Drop for Running {
     }
 }
 
+/// Reads what the process still writes, so its writes never fail on a closed pipe.
+fn drain(mut from: impl BufRead + Send + 'static) {
+    std::thread::spawn(move || std::io::copy(&mut from, &mut std::io::sink()));
+}
+
 /// Starts `serve --no-worker` on a free port; its address from its first line.
 fn start_serve(dir: &PathBuf, sim: &SimHandle) -> Running {
     let mut child = command(dir, sim, &["serve", "--addr", "127.0.0.1:0", "--no-worker"])
@@ -148,9 +153,9 @@ fn start_serve(dir: &PathBuf, sim: &SimHandle) -> Running {
         .spawn()
         .expect("serve starts");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("a line");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    stdout.read_line(&mut line).expect("a line");
+    drain(stdout);
     let addr = line
         .split("http://")
         .nth(1)
@@ -171,15 +176,16 @@ fn start_worker(dir: &PathBuf, sim: &SimHandle) -> Running {
     .stderr(Stdio::piped())
     .spawn()
     .expect("worker starts");
-    let stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
     let mut addr = None;
-    for line in stderr.lines() {
-        let line = line.expect("a line");
+    let mut line = String::new();
+    while addr.is_none() && stderr.read_line(&mut line).expect("a line") > 0 {
         if let Some(rest) = line.split("serves /metrics at http://").nth(1) {
             addr = rest.split('/').next().map(str::to_owned);
-            break;
         }
+        line.clear();
     }
+    drain(stderr);
     let addr = addr.expect("the worker says where it serves /metrics");
     Running { child, addr }
 }

@@ -80,6 +80,8 @@ async fn an_idle_worker_with_50_fresh_metrics_commits_under_one_transaction_a_se
     // A new database's catalogs have no statistics yet: autovacuum would analyze them while
     // we measure, and its transactions count on the database too. Done now, it has nothing to do.
     db.execute("VACUUM ANALYZE").await;
+    // SB_IDLE_LOG=1 logs every statement on this database to the server's log, to see which
+    // loop a figure comes from.
     if std::env::var("SB_IDLE_LOG").is_ok() {
         let _ = Command::new("psql")
             .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c"])

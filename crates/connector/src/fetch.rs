@@ -137,9 +137,29 @@ impl Connector {
         ledger.backoff_wait =
             std::time::Duration::from_micros(counters.backoff_micros.load(Ordering::Relaxed));
         ledger.duration = started.elapsed();
+        // One line per window: the run's summary is the `info` event, these are details.
+        let ms = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         span.in_scope(|| match &outcome {
-            Ok(()) => tracing::info!(?ledger, "fetch done"),
-            Err(error) => tracing::warn!(%error, ?ledger, "fetch failed"),
+            Ok(()) => tracing::debug!(
+                requests = ledger.requests,
+                pages = ledger.pages,
+                bytes = ledger.bytes,
+                retries = ledger.retries,
+                throttled = ledger.throttled,
+                cap_hit = ledger.cap_hit,
+                backoff_wait_ms = ms(ledger.backoff_wait),
+                duration_ms = ms(ledger.duration),
+                "fetch done"
+            ),
+            Err(error) => tracing::warn!(
+                %error,
+                requests = ledger.requests,
+                pages = ledger.pages,
+                retries = ledger.retries,
+                throttled = ledger.throttled,
+                duration_ms = ms(ledger.duration),
+                "fetch failed"
+            ),
         });
         match outcome {
             Ok(()) => Ok(ledger),

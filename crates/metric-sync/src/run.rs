@@ -9,8 +9,8 @@ use connector::{Connector, FetchOptions};
 use jiff::Timestamp;
 use metric::FieldSet;
 use store::{
-    BucketQuery, BucketRow, MetricId, NewRawPages, NewSyncRun, RawPagesStored, RunStatus, Store,
-    SyncRunEnd, SyncRunId,
+    BucketQuery, BucketRow, MetricId, NewRawPages, NewSyncRun, RawPagesStored, RunCounts,
+    RunStatus, Store, SyncRunEnd, SyncRunId,
 };
 use tokio::task::JoinSet;
 
@@ -324,7 +324,8 @@ impl<S: Store> Syncer<S> {
             .keep_raw_pages(&targets, &plan, now_ms, raw, error.as_ref())
             .await;
         let mut out = Vec::with_capacity(targets.len());
-        for ((t, run), mut ledger) in targets.iter().zip(runs).zip(ledgers) {
+        let mut summary = RunSummary::new(&plan);
+        for (i, ((t, run), mut ledger)) in targets.iter().zip(runs).zip(ledgers).enumerate() {
             if let Some(error) = &error {
                 ledger.error = Some(error.clone());
             }
@@ -337,7 +338,17 @@ impl<S: Store> Syncer<S> {
                 error: ledger.error.clone(),
                 finished_ms: now_plus(now, started),
             };
-            let finished = self.store.finish_sync_run(run, &end).await;
+            // The group shares one fetch: its Twilio figures are counted once, on the first run.
+            let fetch_of = |n: u32| if i == 0 { u64::from(n) } else { 0 };
+            let counts = RunCounts {
+                twilio_requests: fetch_of(ledger.requests),
+                twilio_throttled: fetch_of(ledger.throttled),
+                twilio_retries: fetch_of(ledger.retries),
+                pages: fetch_of(ledger.pages),
+                rows: ledger.rows_stored,
+            };
+            summary.add(t.id(), run, &ledger, status);
+            let finished = self.store.finish_sync_run_counted(run, &end, &counts).await;
             let report = finished.map(|()| SyncReport {
                 metric: t.id(),
                 name: t.metric.name.clone(),
@@ -348,6 +359,7 @@ impl<S: Store> Syncer<S> {
             });
             out.push((t.id(), report.map_err(SyncError::from)));
         }
+        summary.log(started);
         out
     }
 
@@ -576,5 +588,96 @@ fn merge_existing(rows: &mut Vec<BucketRow>, existing: Vec<BucketRow>) {
             }
             None => rows.push(old),
         }
+    }
+}
+
+/// The one `info` event of a sync run (a group of metrics sharing one fetch is one run of the
+/// fetch), with its figures as fields; the per-window details are `debug` events.
+struct RunSummary {
+    run_ids: Vec<i64>,
+    metric_ids: Vec<i64>,
+    span: Span,
+    windows_planned: u32,
+    windows_stored: u32,
+    requests: u32,
+    pages: u32,
+    throttled: u32,
+    retries: u32,
+    rows: u64,
+    outcome: RunStatus,
+    error: Option<String>,
+}
+
+impl RunSummary {
+    fn new(plan: &Plan) -> Self {
+        Self {
+            run_ids: Vec::new(),
+            metric_ids: Vec::new(),
+            span: plan.range,
+            windows_planned: u32::try_from(plan.windows.len()).unwrap_or(u32::MAX),
+            windows_stored: 0,
+            requests: 0,
+            pages: 0,
+            throttled: 0,
+            retries: 0,
+            rows: 0,
+            outcome: RunStatus::Succeeded,
+            error: None,
+        }
+    }
+
+    fn add(&mut self, metric: MetricId, run: SyncRunId, ledger: &RunLedger, status: RunStatus) {
+        self.run_ids.push(run.0);
+        self.metric_ids.push(metric.0);
+        // Every ledger of the group holds the shared fetch's figures: take them once.
+        self.requests = ledger.requests;
+        self.pages = ledger.pages;
+        self.throttled = ledger.throttled;
+        self.retries = ledger.retries;
+        self.windows_stored = self.windows_stored.max(ledger.windows_stored);
+        self.rows += ledger.rows_stored;
+        let rank = |s: RunStatus| match s {
+            RunStatus::Failed => 2,
+            RunStatus::Partial => 1,
+            _ => 0,
+        };
+        if rank(status) > rank(self.outcome) {
+            self.outcome = status;
+        }
+        if self.error.is_none() {
+            self.error.clone_from(&ledger.error);
+        }
+    }
+
+    fn log(&self, started: Instant) {
+        let join = |ids: &[i64]| {
+            ids.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let at = |ms: i64| {
+            Timestamp::from_millisecond(ms)
+                .map(|t| t.to_string())
+                .unwrap_or_default()
+        };
+        tracing::info!(
+            run_id = self.run_ids.first().copied().unwrap_or_default(),
+            run_ids = %join(&self.run_ids),
+            metric_ids = %join(&self.metric_ids),
+            windows = self.windows_stored,
+            windows_planned = self.windows_planned,
+            window_from = %at(self.span.from_ms),
+            window_to = %at(self.span.to_ms),
+            requests = self.requests,
+            pages = self.pages,
+            rows = self.rows,
+            throttled = self.throttled,
+            retries = self.retries,
+            outcome = self.outcome.as_str(),
+            error = self.error.as_deref().unwrap_or(""),
+            duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "sync run finished"
+        );
     }
 }

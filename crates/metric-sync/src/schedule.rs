@@ -79,6 +79,15 @@ pub struct Tick {
     pub due: Vec<MetricId>,
     /// Jobs created (an equal job already waiting is not created again).
     pub enqueued: Vec<JobId>,
+    /// When the next metric in use that was not due becomes due.
+    pub next_due_ms: Option<i64>,
+}
+
+/// The metrics due now, and when the first of the others will be.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Due {
+    pub due: Vec<MetricId>,
+    pub next_ms: Option<i64>,
 }
 
 /// Enqueues sync jobs for the metrics in use that are due.
@@ -93,21 +102,23 @@ impl<S: Store> Scheduler<S> {
     }
 
     /// The metrics in use whose last sync started at least their interval before `now` (or
-    /// that never synced).
+    /// that never synced), from one store query.
     pub async fn due(&self, now: Timestamp) -> Result<Vec<MetricId>, SyncError> {
+        Ok(self.plan(now).await?.due)
+    }
+
+    /// What is due at `now`, and when the next metric not yet due will be.
+    pub async fn plan(&self, now: Timestamp) -> Result<Due, SyncError> {
         let now_ms = now.as_millisecond();
-        let mut due = Vec::new();
-        for metric in self.store.list_metrics().await? {
-            if !metric.in_use() {
-                continue;
-            }
-            let last = self.store.sync_runs(Some(metric.id), 1).await?;
-            let interval = duration_ms(self.schedule.interval_of(metric.id));
-            if last
-                .first()
-                .is_none_or(|r| r.started_ms + interval <= now_ms)
-            {
-                due.push(metric.id);
+        let mut due = Due::default();
+        for state in self.store.sync_states().await? {
+            let interval = duration_ms(self.schedule.interval_of(state.id));
+            match state.last_started_ms {
+                Some(started) if started + interval > now_ms => {
+                    let at = started + interval;
+                    due.next_ms = Some(due.next_ms.map_or(at, |n| n.min(at)));
+                }
+                _ => due.due.push(state.id),
             }
         }
         Ok(due)
@@ -116,7 +127,7 @@ impl<S: Store> Scheduler<S> {
     /// Enqueues the due metrics: one job per group of metrics with the same connection and
     /// request, so they share one fetch.
     pub async fn tick(&self, now: Timestamp) -> Result<Tick, SyncError> {
-        let due = self.due(now).await?;
+        let Due { due, next_ms } = self.plan(now).await?;
         let mut groups: BTreeMap<String, Vec<MetricId>> = BTreeMap::new();
         for &id in &due {
             let metric = self.store.metric(id).await?;
@@ -125,6 +136,7 @@ impl<S: Store> Scheduler<S> {
         let mut tick = Tick {
             due,
             enqueued: Vec::new(),
+            next_due_ms: next_ms,
         };
         for (_, mut metrics) in groups {
             metrics.sort();

@@ -41,8 +41,14 @@ pub struct WorkerConfig {
     pub lease: Duration,
     /// How often the lease is renewed while working; well under `lease`.
     pub renew_every: Duration,
-    /// How long an idle worker waits before looking for work again.
+    /// How long a worker waits before looking for work again after finding none; the wait
+    /// doubles while the queue stays empty, up to `idle_poll`. A job enqueued in the same
+    /// process wakes it at once.
     pub poll: Duration,
+    /// The longest wait of an idle worker between two looks at the queue (never below `poll`);
+    /// `None` takes the backend's: [`IDLE_POLL`] on SQLite, [`IDLE_POLL_NOTIFIED`] on
+    /// PostgreSQL, where every new job wakes waiting workers at once anyway.
+    pub idle_poll: Option<Duration>,
     /// Claims of one job before a failure is final.
     pub max_attempts: i64,
     /// The wait before the first retry of a failed job; it doubles with each attempt.
@@ -58,6 +64,7 @@ impl Default for WorkerConfig {
             lease: Duration::from_secs(60),
             renew_every: Duration::from_secs(20),
             poll: Duration::from_secs(2),
+            idle_poll: None,
             max_attempts: 5,
             retry_base: Duration::from_secs(30),
             schedule: Some(Schedule::default()),
@@ -119,7 +126,7 @@ impl<S: Store> Worker<S> {
         else {
             return Ok(None);
         };
-        tracing::info!(worker = %self.id, job = %job.id, kind = %job.kind, key = %job.key, attempt = job.attempts, "job claimed");
+        tracing::info!(worker = %self.id, job = job.id.0, kind = %job.kind, key = %job.key, attempt = job.attempts, "job claimed");
         let renew = async {
             loop {
                 tokio::time::sleep(self.config.renew_every).await;
@@ -229,9 +236,23 @@ impl<S: Store> Worker<S> {
     }
 }
 
+/// An idle worker's longest wait between looks at the queue on SQLite, where only jobs
+/// enqueued in its own process wake it.
+pub const IDLE_POLL: Duration = Duration::from_secs(5);
+/// The same on PostgreSQL, where any process's new job wakes it: the wait only bounds how late
+/// a retry that came due is taken.
+pub const IDLE_POLL_NOTIFIED: Duration = Duration::from_secs(30);
+
+/// The longest a worker with a schedule goes without asking the store what is due: a metric
+/// newly put in use is seen within this time. Otherwise it asks when the next metric is due.
+pub const SCHEDULE_EVERY: Duration = Duration::from_secs(30);
+
 /// The worker loop: until `shutdown` completes, enqueue due metrics (when the config has a
-/// schedule), then take and do jobs one at a time, waiting `poll` when there is none. A job
-/// under way is finished before the loop stops.
+/// schedule, and only when one is due or [`SCHEDULE_EVERY`] has passed: one store query), then
+/// take and do jobs one at a time. With no job it waits `poll`, doubling up to `idle_poll` while
+/// the queue stays empty, so an idle worker costs the database little; a new job wakes it at
+/// once ([`Store::job_enqueued`]: any process's on PostgreSQL, its own process's on SQLite).
+/// A job under way is finished before the loop stops.
 pub async fn run_worker<S: Store>(
     store: Arc<S>,
     connector: Connector,
@@ -239,6 +260,7 @@ pub async fn run_worker<S: Store>(
     config: WorkerConfig,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), SyncError> {
+    use tokio::time::Instant;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let syncer = Syncer::new(store.clone(), connector, config.sync.clone());
     let scheduler = config
@@ -246,20 +268,41 @@ pub async fn run_worker<S: Store>(
         .clone()
         .map(|schedule| Scheduler::new(store.clone(), schedule));
     let poll = config.poll;
+    let idle_poll = config
+        .idle_poll
+        .unwrap_or(match store.backend() {
+            store::Backend::Postgres => IDLE_POLL_NOTIFIED,
+            store::Backend::Sqlite => IDLE_POLL,
+        })
+        .max(poll);
     let worker = Worker::new(syncer, worker_id, config, clock.clone());
     let mut shutdown = Box::pin(shutdown);
+    let mut next_schedule = Instant::now();
+    let mut idle_wait = poll;
     loop {
         if (&mut shutdown).now_or_never().is_some() {
             break;
         }
         if let Some(scheduler) = &scheduler
-            && let Err(e) = scheduler.tick(clock.now()).await
+            && Instant::now() >= next_schedule
         {
-            tracing::warn!(worker = %worker.id(), error = %e, "scheduling failed");
+            next_schedule = match scheduler.tick(clock.now()).await {
+                Ok(tick) => {
+                    let now_ms = clock.now().as_millisecond();
+                    let until_due = tick.next_due_ms.map_or(SCHEDULE_EVERY, |at| {
+                        Duration::from_millis(u64::try_from(at - now_ms).unwrap_or(0))
+                    });
+                    Instant::now() + until_due.min(SCHEDULE_EVERY)
+                }
+                Err(e) => {
+                    tracing::warn!(worker = %worker.id(), error = %e, "scheduling failed");
+                    Instant::now() + poll
+                }
+            };
         }
         let worked = match worker.try_execute_job(clock.now()).await {
             Ok(Some(outcome)) => {
-                tracing::info!(worker = %worker.id(), ?outcome, "job ended");
+                log_outcome(worker.id(), &outcome);
                 true
             }
             Ok(None) => false,
@@ -268,13 +311,57 @@ pub async fn run_worker<S: Store>(
                 false
             }
         };
-        if !worked {
-            tokio::select! {
-                () = &mut shutdown => break,
-                () = tokio::time::sleep(poll) => {}
-            }
+        if worked {
+            idle_wait = poll;
+            continue;
+        }
+        let mut wait = idle_wait;
+        if scheduler.is_some() {
+            wait = wait.min(next_schedule.saturating_duration_since(Instant::now()));
+        }
+        idle_wait = (idle_wait * 2).min(idle_poll);
+        tokio::select! {
+            () = &mut shutdown => break,
+            () = tokio::time::sleep(wait) => {}
+            () = store.job_enqueued() => idle_wait = poll,
         }
     }
     tracing::info!(worker = %worker.id(), "worker stopped");
     Ok(())
+}
+
+/// The `job ended` event, with the job's figures as fields.
+fn log_outcome(worker: &str, outcome: &Outcome) {
+    match outcome {
+        Outcome::Done { job, reports } => {
+            let failed = reports
+                .iter()
+                .filter(|r| r.status == RunStatus::Failed)
+                .count();
+            tracing::info!(
+                worker,
+                job = job.0,
+                outcome = "done",
+                runs = reports.len(),
+                failed_runs = failed,
+                "job ended"
+            );
+        }
+        Outcome::Failed {
+            job,
+            error,
+            retry_at_ms,
+        } => tracing::info!(
+            worker,
+            job = job.0,
+            outcome = "failed",
+            error = %error,
+            retry_at_ms = retry_at_ms.unwrap_or_default(),
+            will_retry = retry_at_ms.is_some(),
+            "job ended"
+        ),
+        Outcome::LeaseLost { job } => {
+            tracing::info!(worker, job = job.0, outcome = "lease_lost", "job ended")
+        }
+    }
 }

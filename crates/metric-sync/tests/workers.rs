@@ -256,6 +256,67 @@ async fn only_metrics_in_use_are_due_on_their_interval<H: Harness>(h: &H) {
     assert_eq!(hourly, vec![used, also_used, fast]);
 }
 
+async fn the_scheduler_says_when_the_next_metric_not_yet_due_will_be<H: Harness>(h: &H) {
+    let sim = sim(small_sizes(), Faults::default()).await;
+    let store = Arc::new(h.open().await);
+    let conn = add_connection(store.as_ref(), &sim).await;
+    let hourly = add_metric(store.as_ref(), conn, &messages_by_status(50)).await;
+    let fast = add_metric(store.as_ref(), conn, &spend_by_category()).await;
+    for id in [hourly, fast] {
+        store
+            .set_metric_usage(id, &["metrics-screen".to_owned()], 0)
+            .await
+            .unwrap();
+    }
+    let mut schedule = Schedule::default();
+    schedule.intervals.insert(fast, Duration::from_secs(600));
+    let scheduler = Scheduler::new(store.clone(), schedule);
+    let t0 = sim_now();
+    let syncer = syncer(store.clone(), &sim, 4);
+    for (_, r) in syncer
+        .sync_many(&[hourly, fast], &SyncOptions::default(), t0)
+        .await
+    {
+        r.unwrap();
+    }
+    let plan = scheduler
+        .plan(t0 + jiff::SignedDuration::from_mins(1))
+        .await
+        .unwrap();
+    assert!(plan.due.is_empty());
+    // The runs started at t0: the ten-minute metric comes due first.
+    assert_eq!(plan.next_ms, Some(t0.as_millisecond() + 600_000));
+}
+
+async fn a_fetch_shared_by_two_metrics_counts_its_twilio_requests_once<H: Harness>(h: &H) {
+    let sim = sim(small_sizes(), Faults::default()).await;
+    let store = Arc::new(h.open().await);
+    let conn = add_connection(store.as_ref(), &sim).await;
+    // Same request, two expressions: one shared fetch.
+    let a = add_metric(store.as_ref(), conn, &messages_by_status(50)).await;
+    let b = add_metric(store.as_ref(), conn, &message_segments(50)).await;
+    sim.clear_request_log();
+    let syncer = syncer(store.clone(), &sim, 4);
+    for (_, r) in syncer
+        .sync_many(&[a, b], &SyncOptions::default(), sim_now())
+        .await
+    {
+        assert_eq!(r.unwrap().status, RunStatus::Succeeded);
+    }
+    let sent = sim.request_log().len() as i64;
+    assert!(sent > 0);
+    let figures = store.ops_figures(0).await.unwrap();
+    let counter = |name: &str, label: &str| {
+        figures
+            .counters
+            .iter()
+            .find(|c| c.name == name && c.label == label)
+            .map_or(0, |c| c.value)
+    };
+    assert_eq!(counter(store::counter::TWILIO_REQUESTS, ""), sent);
+    assert_eq!(counter(store::counter::SYNC_RUNS, "succeeded"), 2);
+}
+
 async fn freshness_follows_the_ledgers<H: Harness>(h: &H) {
     let sim = sim(small_sizes(), Faults::default()).await;
     let store = Arc::new(h.open().await);
@@ -383,4 +444,6 @@ backend_tests!(
     only_metrics_in_use_are_due_on_their_interval,
     freshness_follows_the_ledgers,
     the_worker_loop_works_until_shut_down,
+    the_scheduler_says_when_the_next_metric_not_yet_due_will_be,
+    a_fetch_shared_by_two_metrics_counts_its_twilio_requests_once,
 );

@@ -176,6 +176,23 @@ impl Store for AnyStore {
         forward!(self.finish_sync_run(id, end))
     }
 
+    async fn finish_sync_run_counted(
+        &self,
+        id: SyncRunId,
+        end: &SyncRunEnd,
+        counts: &RunCounts,
+    ) -> Result<()> {
+        forward!(self.finish_sync_run_counted(id, end, counts))
+    }
+
+    async fn sync_states(&self) -> Result<Vec<MetricSyncState>> {
+        forward!(self.sync_states())
+    }
+
+    async fn ops_figures(&self, now_ms: i64) -> Result<OpsFigures> {
+        forward!(self.ops_figures(now_ms))
+    }
+
     async fn sync_runs(&self, metric: Option<MetricId>, limit: u32) -> Result<Vec<SyncRun>> {
         forward!(self.sync_runs(metric, limit))
     }
@@ -249,6 +266,10 @@ impl Store for AnyStore {
 
     async fn enqueue(&self, job: &NewJob, now_ms: i64) -> Result<Enqueued> {
         forward!(self.enqueue(job, now_ms))
+    }
+
+    async fn job_enqueued(&self) {
+        forward!(self.job_enqueued())
     }
 
     async fn claim(&self, worker: &str, lease: Duration, now_ms: i64) -> Result<Option<Job>> {

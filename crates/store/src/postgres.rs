@@ -110,6 +110,64 @@ impl PostgresStore {
         mode: OpenMode,
     ) -> Result<Self> {
         crate::migrate::prepare_schema(&MIGRATOR, &pool, "PostgreSQL", mode).await?;
-        Self::open_pool(pool, key).await
+        let listen_options = (*pool.connect_options()).clone();
+        let mut store = Self::open_pool(pool, key).await?;
+        store.job_waker = Some(Box::new(PgJobWaker::new(listen_options)));
+        Ok(store)
+    }
+}
+
+/// The channel the `jobs` table's trigger notifies on each insert (migration 0011).
+const JOBS_CHANNEL: &str = "switchboard_jobs";
+
+/// Waits for `switchboard_jobs` notifications on a connection of its own, opened at the first
+/// wait (so only a worker holds one) and outside the store's pool (so it never takes a
+/// connection queries need).
+struct PgJobWaker {
+    pool: sqlx::PgPool,
+    listener: tokio::sync::Mutex<Option<sqlx::postgres::PgListener>>,
+}
+
+impl PgJobWaker {
+    fn new(options: PgConnectOptions) -> Self {
+        Self {
+            pool: PgPoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_lazy_with(options),
+            listener: tokio::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl crate::sql_impl::JobWaker for PgJobWaker {
+    fn wait(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            let mut listener = self.listener.lock().await;
+            if listener.is_none() {
+                let listening = async {
+                    let mut l = sqlx::postgres::PgListener::connect_with(&self.pool).await?;
+                    l.listen(JOBS_CHANNEL).await?;
+                    Ok::<_, sqlx::Error>(l)
+                };
+                match listening.await {
+                    Ok(l) => *listener = Some(l),
+                    // The caller's poll still finds the jobs; the next wait tries again.
+                    Err(e) => tracing::debug!(error = %e, "could not listen for new jobs"),
+                }
+            }
+            match listener.as_mut() {
+                Some(l) => {
+                    if let Err(e) = l.recv().await {
+                        tracing::debug!(error = %e, "stopped listening for new jobs");
+                        *listener = None;
+                    }
+                }
+                None => {
+                    drop(listener);
+                    std::future::pending::<()>().await;
+                }
+            }
+        })
     }
 }

@@ -345,3 +345,67 @@ pub struct Job {
     pub created_ms: i64,
     pub updated_ms: i64,
 }
+
+/// What a finished sync run adds to the store's counters besides its outcome (see
+/// [`crate::Store::finish_sync_run_counted`]). Runs sharing one fetch put its Twilio figures on
+/// one run only, so a request is counted once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    pub twilio_requests: u64,
+    /// Twilio answers with HTTP 429.
+    pub twilio_throttled: u64,
+    pub twilio_retries: u64,
+    pub pages: u64,
+    pub rows: u64,
+}
+
+/// The store's counters, by name. Each only grows.
+pub mod counter {
+    /// Finished sync runs; the label is the outcome (`succeeded`, `partial`, `failed`).
+    pub const SYNC_RUNS: &str = "sync_runs";
+    pub const TWILIO_REQUESTS: &str = "twilio_requests";
+    pub const TWILIO_THROTTLED: &str = "twilio_throttled";
+    pub const TWILIO_RETRIES: &str = "twilio_retries";
+    pub const PAGES: &str = "pages";
+    pub const ROWS: &str = "rows";
+}
+
+/// One counter's value; `label` is the value of its one label, or empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CounterRow {
+    pub name: String,
+    pub label: String,
+    pub value: i64,
+}
+
+/// A metric in use, as its sync runs leave it: what the scheduler and `/metrics` read, in one
+/// query for all metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricSyncState {
+    pub id: MetricId,
+    /// When its most recent run started, whatever its end.
+    pub last_started_ms: Option<i64>,
+    /// When its most recent good (`succeeded` or `partial`) run finished.
+    pub last_good_finished_ms: Option<i64>,
+    /// How its most recently started finished run ended; `None` before any run finished.
+    pub last_finished_status: Option<RunStatus>,
+}
+
+/// The job queue at a glance.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueFigures {
+    /// Pending jobs that are due (`run_at_ms` reached): waiting for a worker.
+    pub waiting: i64,
+    /// Jobs leased to a worker whose lease has not lapsed.
+    pub running: i64,
+    /// When the longest-waiting due job became due.
+    pub oldest_waiting_since_ms: Option<i64>,
+}
+
+/// What `/metrics` shows from the store, read in one query.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpsFigures {
+    pub counters: Vec<CounterRow>,
+    pub metrics: Vec<MetricSyncState>,
+    pub queue: QueueFigures,
+}

@@ -113,6 +113,16 @@ pub(crate) fn check_window(
 pub struct SqlStore<DB: Dialect> {
     pub(crate) pool: sqlx::Pool<DB>,
     pub(crate) key: RwLock<KeyHold>,
+    /// Woken when this handle enqueues a job, so a worker in the same process that waits for
+    /// work takes it at once instead of at its next poll.
+    pub(crate) enqueued: tokio::sync::Notify,
+    /// Resolves when another process may have enqueued a job (PostgreSQL's notifications).
+    pub(crate) job_waker: Option<Box<dyn JobWaker>>,
+}
+
+/// A wait that ends when another process may have enqueued a job.
+pub(crate) trait JobWaker: Send + Sync {
+    fn wait(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>>;
 }
 
 /// The master key, if any, and whether it opens the store's key check.
@@ -178,6 +188,20 @@ pub(crate) fn claim_lapsed_delivery_sql<DB: Dialect>() -> String {
     )
 }
 
+// A metric's sync state, as correlated subqueries over `sync_runs` on `m.id`: each walks the
+// `(metric_id, started_ms)` index from the newest run and stops at the first match, so the cost
+// does not grow with a metric's history.
+const LAST_STARTED: &str = "(SELECT r.started_ms FROM sync_runs r WHERE r.metric_id = m.id \
+                            ORDER BY r.started_ms DESC, r.id DESC LIMIT 1)";
+const LAST_GOOD_FINISHED: &str = "(SELECT r.finished_ms FROM sync_runs r WHERE r.metric_id = m.id \
+                                  AND r.status IN ('succeeded', 'partial') \
+                                  ORDER BY r.started_ms DESC, r.id DESC LIMIT 1)";
+const LAST_FINISHED_STATUS: &str = "(SELECT r.status FROM sync_runs r WHERE r.metric_id = m.id \
+                                    AND r.status <> 'running' \
+                                    ORDER BY r.started_ms DESC, r.id DESC LIMIT 1)";
+/// A metric is in use when something names it (`StoredMetric::in_use`).
+const IN_USE: &str = "m.used_by <> '[]'";
+
 /// A job's columns, in the order every job query reads them.
 const JOB_COLUMNS: &str = "id, kind, key, payload, state, attempts, run_at_ms, locked_by, \
                            locked_until, last_error, created_ms, updated_ms";
@@ -210,6 +234,8 @@ where
                 key: None,
                 state: KeyState::Missing,
             }),
+            enqueued: tokio::sync::Notify::new(),
+            job_waker: None,
         };
         let state = match &key {
             None => KeyState::Missing,
@@ -506,6 +532,60 @@ where
             last_error,
             created_ms,
             updated_ms,
+        })
+    }
+
+    /// Adds to counters inside `tx`, in one statement; zero additions are left out. Rows go
+    /// in one order (by name, then label), so two transactions on PostgreSQL lock them in the
+    /// same order and cannot deadlock.
+    pub(crate) async fn add_to_counters(
+        tx: &mut sqlx::Transaction<'static, DB>,
+        add: &[(&str, &str, u64)],
+    ) -> Result<()> {
+        let mut add: Vec<_> = add.iter().filter(|(_, _, n)| *n > 0).collect();
+        if add.is_empty() {
+            return Ok(());
+        }
+        add.sort_by_key(|(name, label, _)| (*name, *label));
+        let values = (0..add.len())
+            .map(|i| format!("(${},${},${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+            .collect::<Vec<_>>()
+            .join(",");
+        let sql = format!(
+            "INSERT INTO counters (name, label, value) VALUES {values} \
+             ON CONFLICT (name, label) DO UPDATE SET value = counters.value + excluded.value"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (name, label, n) in add {
+            q = q
+                .bind(*name)
+                .bind(*label)
+                .bind(i64::try_from(*n).unwrap_or(i64::MAX));
+        }
+        q.execute(&mut **tx)
+            .await
+            .map_err(StoreError::db("add to the counters"))?;
+        Ok(())
+    }
+
+    pub(crate) fn sync_state(
+        id: i64,
+        last_started_ms: Option<i64>,
+        last_good_finished_ms: Option<i64>,
+        status: Option<String>,
+    ) -> Result<crate::MetricSyncState> {
+        let last_finished_status = status
+            .map(|s| {
+                crate::RunStatus::parse(&s).ok_or_else(|| {
+                    StoreError::corrupt("sync_runs", id, format!("unknown status '{s}'"))
+                })
+            })
+            .transpose()?;
+        Ok(crate::MetricSyncState {
+            id: crate::MetricId(id),
+            last_started_ms,
+            last_good_finished_ms,
+            last_finished_status,
         })
     }
 
@@ -1461,6 +1541,17 @@ where
     }
 
     async fn finish_sync_run(&self, id: crate::SyncRunId, end: &crate::SyncRunEnd) -> Result<()> {
+        self.finish_sync_run_counted(id, end, &crate::RunCounts::default())
+            .await
+    }
+
+    async fn finish_sync_run_counted(
+        &self,
+        id: crate::SyncRunId,
+        end: &crate::SyncRunEnd,
+        counts: &crate::RunCounts,
+    ) -> Result<()> {
+        let mut tx = self.begin_write("finish a sync run").await?;
         let done = sqlx::query(
             "UPDATE sync_runs SET status = $1, ledger = $2, error = $3, \
              finished_ms = $4 WHERE id = $5",
@@ -1470,7 +1561,7 @@ where
         .bind(end.error.as_deref())
         .bind(end.finished_ms)
         .bind(id.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(StoreError::db("finish a sync run"))?;
         if DB::rows_affected(&done) == 0 {
@@ -1479,7 +1570,93 @@ where
                 id: id.to_string(),
             });
         }
+        use crate::counter;
+        let mut add = vec![
+            (counter::PAGES, "", counts.pages),
+            (counter::ROWS, "", counts.rows),
+            (counter::TWILIO_REQUESTS, "", counts.twilio_requests),
+            (counter::TWILIO_RETRIES, "", counts.twilio_retries),
+            (counter::TWILIO_THROTTLED, "", counts.twilio_throttled),
+        ];
+        if end.status != crate::RunStatus::Running {
+            add.push((counter::SYNC_RUNS, end.status.as_str(), 1));
+        }
+        Self::add_to_counters(&mut tx, &add).await?;
+        tx.commit()
+            .await
+            .map_err(StoreError::db("finish a sync run"))?;
         Ok(())
+    }
+
+    async fn sync_states(&self) -> Result<Vec<crate::MetricSyncState>> {
+        let sql = format!(
+            "SELECT m.id, {LAST_STARTED}, {LAST_GOOD_FINISHED}, {LAST_FINISHED_STATUS} \
+             FROM metrics m WHERE {IN_USE} ORDER BY m.id"
+        );
+        let rows = sqlx::query_as::<_, (i64, Option<i64>, Option<i64>, Option<String>)>(
+            sqlx::AssertSqlSafe(sql),
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::db("read the metrics' sync states"))?;
+        rows.into_iter()
+            .map(|(id, started, good, status)| Self::sync_state(id, started, good, status))
+            .collect()
+    }
+
+    async fn ops_figures(&self, now_ms: i64) -> Result<crate::OpsFigures> {
+        // One statement, so a scrape is one round trip whatever the number of metrics. The first
+        // branch fixes the column types for PostgreSQL.
+        let sql = format!(
+            "SELECT 'counter', name, label, value, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
+             FROM counters \
+             UNION ALL \
+             SELECT 'metric', {LAST_FINISHED_STATUS}, '', m.id, {LAST_GOOD_FINISHED}, \
+             {LAST_STARTED} FROM metrics m WHERE {IN_USE} \
+             UNION ALL \
+             SELECT 'waiting', '', '', COUNT(*), \
+             MIN(CASE WHEN state = 'pending' THEN run_at_ms ELSE locked_until END), NULL \
+             FROM jobs WHERE (state = 'pending' AND run_at_ms <= $1) \
+             OR (state = 'running' AND locked_until < $1) \
+             UNION ALL \
+             SELECT 'running', '', '', COUNT(*), NULL, NULL FROM jobs \
+             WHERE state = 'running' AND locked_until >= $1"
+        );
+        type Row = (
+            String,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+        );
+        let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
+            .bind(now_ms)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::db("read the figures for /metrics"))?;
+        let mut figures = crate::OpsFigures::default();
+        for (kind, text_a, text_b, n1, n2, n3) in rows {
+            match kind.as_str() {
+                "counter" => figures.counters.push(crate::CounterRow {
+                    name: text_a.unwrap_or_default(),
+                    label: text_b.unwrap_or_default(),
+                    value: n1.unwrap_or(0),
+                }),
+                "metric" => {
+                    figures
+                        .metrics
+                        .push(Self::sync_state(n1.unwrap_or(0), n3, n2, text_a)?)
+                }
+                "waiting" => {
+                    figures.queue.waiting = n1.unwrap_or(0);
+                    figures.queue.oldest_waiting_since_ms = n2;
+                }
+                _ => figures.queue.running = n1.unwrap_or(0),
+            }
+        }
+        figures.metrics.sort_by_key(|m| m.id);
+        Ok(figures)
     }
 
     async fn sync_runs(
@@ -1537,6 +1714,7 @@ where
     }
 
     async fn abandon_running_sync_runs(&self, metric: crate::MetricId, now_ms: i64) -> Result<u64> {
+        let mut tx = self.begin_write("mark abandoned sync runs").await?;
         let done = sqlx::query(
             "UPDATE sync_runs SET status = 'failed', finished_ms = $1, \
              error = 'abandoned: the process running this sync stopped before it finished' \
@@ -1544,10 +1722,23 @@ where
         )
         .bind(now_ms)
         .bind(metric.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(StoreError::db("mark abandoned sync runs"))?;
-        Ok(DB::rows_affected(&done))
+        let abandoned = DB::rows_affected(&done);
+        Self::add_to_counters(
+            &mut tx,
+            &[(
+                crate::counter::SYNC_RUNS,
+                crate::RunStatus::Failed.as_str(),
+                abandoned,
+            )],
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(StoreError::db("mark abandoned sync runs"))?;
+        Ok(abandoned)
     }
 
     async fn last_good_sync(&self, metric: crate::MetricId) -> Result<Option<crate::SyncRun>> {
@@ -1834,6 +2025,7 @@ where
             .await
             .map_err(StoreError::db("enqueue a job"))?;
             if let Some(id) = inserted {
+                self.enqueued.notify_one();
                 return Ok(crate::Enqueued {
                     id: crate::JobId(id),
                     created: true,
@@ -1861,6 +2053,16 @@ where
                 job.kind, job.key
             ),
         })
+    }
+
+    async fn job_enqueued(&self) {
+        match &self.job_waker {
+            Some(waker) => tokio::select! {
+                () = self.enqueued.notified() => {}
+                () = waker.wait() => {}
+            },
+            None => self.enqueued.notified().await,
+        }
     }
 
     async fn claim(

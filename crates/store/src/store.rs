@@ -221,6 +221,24 @@ pub trait Store: Send + Sync + 'static {
         end: &SyncRunEnd,
     ) -> impl Future<Output = Result<()>> + Send;
 
+    /// Finishes a run like [`Store::finish_sync_run`] and, in the same transaction, adds the
+    /// run's outcome and `counts` to the store's counters ([`Store::ops_figures`]).
+    /// `finish_sync_run` is this with zero counts: the outcome is counted either way.
+    fn finish_sync_run_counted(
+        &self,
+        id: SyncRunId,
+        end: &SyncRunEnd,
+        counts: &RunCounts,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Every metric in use with its runs' latest starts and ends ([`MetricSyncState`]), by id,
+    /// in one query: what the scheduler decides from.
+    fn sync_states(&self) -> impl Future<Output = Result<Vec<MetricSyncState>>> + Send;
+
+    /// The counters, the metrics in use's sync states and the job queue as of `now_ms`, in one
+    /// query: what a Prometheus scrape reads.
+    fn ops_figures(&self, now_ms: i64) -> impl Future<Output = Result<OpsFigures>> + Send;
+
     /// The newest runs first, of one metric or all; at most `limit`.
     fn sync_runs(
         &self,
@@ -297,6 +315,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Adds a pending job unless one with the same `(kind, key)` is already pending.
     fn enqueue(&self, job: &NewJob, now_ms: i64) -> impl Future<Output = Result<Enqueued>> + Send;
+
+    /// Resolves when a job is next enqueued: through this store handle (a job enqueued while
+    /// no one waits wakes the next waiter at once) or, on PostgreSQL, by any process (a
+    /// notification on `switchboard_jobs`, sent by a trigger). On SQLite other processes' jobs
+    /// are not seen: a worker still polls. It may also resolve spuriously.
+    fn job_enqueued(&self) -> impl Future<Output = ()> + Send;
 
     /// Takes the oldest due job — pending, or running with a lapsed lease — and leases it to
     /// `worker` until `now_ms + lease`. Concurrent claims never get the same job.

@@ -19,6 +19,8 @@ mod key_state;
 mod master_key;
 #[path = "contract/metrics.rs"]
 mod metrics;
+#[path = "contract/ops.rs"]
+mod ops;
 #[path = "contract/processes.rs"]
 mod processes;
 #[path = "contract/raw_pages.rs"]

@@ -1,6 +1,6 @@
-//! `serve` and `worker` stop within 10 s of SIGTERM (what a service manager waits before
-//! SIGKILL), even with a channel test stuck on an SMTP server that never greets, or a sync
-//! waiting on a slow Twilio.
+//! `serve` and `worker` stop within their `--stop-timeout` of SIGTERM (10 s here, what a service
+//! manager waits before SIGKILL), even with a channel test stuck on an SMTP server that never
+//! greets, or a sync waiting on a slow Twilio.
 
 mod support;
 
@@ -16,6 +16,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// What the finding asks: gone within 10 s of the signal.
 const STOP_BOUND: Duration = Duration::from_secs(10);
+/// The `--stop-timeout` that bound asks for (the default, 20 s, is more than a service
+/// manager's usual 10 s before SIGKILL: set it to what the manager waits).
+const STOP_TIMEOUT: &str = "9";
 
 fn sigterm(child: &Child) {
     let sent = std::process::Command::new("kill")
@@ -97,11 +100,21 @@ async fn finding_3_serve_stops_within_10_s_of_sigterm_while_a_channel_test_hangs
             .trim()
             .to_owned()
     });
-    let mut serve = command(&dir, &sim, &["serve", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve starts");
+    let mut serve = command(
+        &dir,
+        &sim,
+        &[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--stop-timeout",
+            STOP_TIMEOUT,
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("serve starts");
     // "Switchboard at http://127.0.0.1:PORT/ (store: ...)"
     let stdout = serve.stdout.take().expect("stdout");
     let addr = tokio::task::block_in_place(|| {
@@ -167,6 +180,19 @@ async fn finding_3_serve_stops_within_10_s_of_sigterm_while_a_channel_test_hangs
 /// `worker` past 10 s after SIGTERM (the job's lease hands it to another worker later).
 #[tokio::test(flavor = "multi_thread")]
 async fn finding_3_worker_stops_within_10_s_of_sigterm_while_a_sync_waits() {
+    worker_stops_within(STOP_TIMEOUT, STOP_BOUND).await;
+}
+
+/// Issue 18, "Timeouts": `--stop-timeout` bounds the stop, however long the sync under way
+/// would take.
+#[tokio::test(flavor = "multi_thread")]
+async fn worker_stops_within_its_configured_stop_timeout_while_a_sync_waits() {
+    worker_stops_within("3", Duration::from_millis(3_000)).await;
+}
+
+/// Starts a worker with `--stop-timeout stop_timeout` whose first sync waits 50 s on every
+/// Twilio answer, sends SIGTERM while it waits, and insists it is gone within `bound`.
+async fn worker_stops_within(stop_timeout: &str, bound: Duration) {
     let sim = small_sim().await;
     let dir = scratch_dir("stop-worker");
     tokio::task::block_in_place(|| {
@@ -184,11 +210,21 @@ async fn finding_3_worker_stops_within_10_s_of_sigterm_while_a_sync_waits() {
         latency_ms: 50_000,
         ..twilio_sim::Faults::default()
     });
-    let mut worker = command(&dir, &sim, &["worker", "--poll-secs", "0.1"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("worker starts");
+    let mut worker = command(
+        &dir,
+        &sim,
+        &[
+            "worker",
+            "--poll-secs",
+            "0.1",
+            "--stop-timeout",
+            stop_timeout,
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("worker starts");
     let started = Instant::now();
     while sim.peak_concurrency() == 0 {
         assert!(
@@ -202,5 +238,5 @@ async fn finding_3_worker_stops_within_10_s_of_sigterm_while_a_sync_waits() {
         "the worker exited early"
     );
     sigterm(&worker);
-    exits_within(&mut worker, STOP_BOUND, "worker").await;
+    exits_within(&mut worker, bound, "worker").await;
 }

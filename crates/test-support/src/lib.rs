@@ -14,6 +14,7 @@
 //!   receiver on loopback, for the notification tests; [`silent::SilentServer`], a listener
 //!   that accepts connections and never answers, for the tests of what must not hang.
 
+pub mod pgdb;
 pub mod silent;
 pub mod smtp;
 pub mod webhook;

@@ -36,6 +36,8 @@ pub mod telemetry;
 pub mod throttle;
 pub mod views;
 
+/// The Prometheus text both `serve` and `worker --metrics-addr` answer with.
+pub use features::ops::exposition;
 pub use features::{boards, builder};
 
 use std::future::Future;

@@ -47,6 +47,8 @@ pub struct WebConfig {
     /// "unknown" when not told. The version is `CARGO_PKG_VERSION`, the schema
     /// `store::schema_version()`.
     pub build_commit: String,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
+    pub metrics_token: Option<domain::Secret>,
 }
 
 impl Default for WebConfig {
@@ -65,6 +67,7 @@ impl Default for WebConfig {
             http_idle_timeout: crate::DEFAULT_HTTP_IDLE_TIMEOUT,
             clock: Clock::system(),
             build_commit: "unknown".to_owned(),
+            metrics_token: None,
         }
     }
 }

@@ -449,3 +449,53 @@ mod tests {
         );
     }
 }
+
+/// What `serve` and `worker` share for operators: the `/metrics` token and the stop bound.
+#[derive(clap::Args, Clone, Debug)]
+pub struct OpsArgs {
+    /// A bearer token `/metrics` requires (`Authorization: Bearer <token>`); without it
+    /// `/metrics` is open to anyone who reaches the port (it holds ids and counts only).
+    #[arg(long, env = "SWITCHBOARD_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
+    /// A file holding the `/metrics` token (surrounding whitespace ignored), instead of
+    /// --metrics-token.
+    #[arg(
+        long,
+        env = "SWITCHBOARD_METRICS_TOKEN_FILE",
+        conflicts_with = "metrics_token"
+    )]
+    metrics_token_file: Option<PathBuf>,
+    /// Seconds after SIGTERM or Ctrl-C within which the process has exited: it stops taking
+    /// work at once, and a sync still under way is dropped in time (its unfinished window is
+    /// redone by the next worker).
+    #[arg(long, env = "SWITCHBOARD_STOP_TIMEOUT", default_value_t = 20.0)]
+    pub stop_timeout: f64,
+}
+
+impl OpsArgs {
+    /// The `/metrics` token, if one is set; an empty one is refused rather than taken for none.
+    pub fn metrics_token(&self) -> anyhow::Result<Option<Secret>> {
+        let token = match (&self.metrics_token, &self.metrics_token_file) {
+            (Some(token), _) => token.trim().to_owned(),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .with_context(|| {
+                    format!("could not read the metrics token file {}", path.display())
+                })?
+                .trim()
+                .to_owned(),
+            (None, None) => return Ok(None),
+        };
+        if token.is_empty() {
+            bail!(
+                "the metrics token is empty: set a non-empty --metrics-token (or \
+                 SWITCHBOARD_METRICS_TOKEN / _FILE), or unset it to leave /metrics open"
+            );
+        }
+        Ok(Some(Secret::new(token)))
+    }
+
+    /// The stop bound; at least 2 s, so the parts get a moment and the store can close.
+    pub fn stop_within(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.stop_timeout.clamp(2.0, 3600.0))
+    }
+}

@@ -9,7 +9,7 @@ use connector::{BaseUrl, Connector, ConnectorConfig};
 use metric_sync::{WorkerConfig, run_worker};
 use web::{AppState, StoreAccounts, WebConfig};
 
-use super::common::{StoreArgs, TwilioArgs};
+use super::common::{OpsArgs, StoreArgs, TwilioArgs};
 use super::worker::{Stop, close_store};
 
 #[derive(clap::Args)]
@@ -68,6 +68,8 @@ pub struct Args {
     #[arg(long, env = "SWITCHBOARD_RAW_PAGES", default_value = "on")]
     raw_pages: metric_sync::RawPagesSetting,
     #[command(flatten)]
+    ops: OpsArgs,
+    #[command(flatten)]
     store: StoreArgs,
     #[command(flatten)]
     twilio: TwilioArgs,
@@ -102,6 +104,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             http_idle_timeout: Duration::from_secs_f64(args.http_idle_timeout),
             build_commit: crate::COMMIT.to_owned(),
             sync: sync.clone(),
+            metrics_token: args.ops.metrics_token()?,
             ..WebConfig::default()
         },
     );
@@ -114,7 +117,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         None => announce(&args, &state, &base).await,
     }
 
-    let stop = Stop::on_signal();
+    let stop = Stop::on_signal(args.ops.stop_within());
     let background = Background::start(&store, connector, args.no_worker, sync, &stop)?;
     // Requests still in flight at the signal (a channel test on a server that never answers,
     // say) get the same deadline as the rest.

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use metric_sync::{WorkerConfig, run_worker};
 
-use super::common::{StoreArgs, TwilioArgs};
+use anyhow::Context as _;
+
+use super::common::{OpsArgs, StoreArgs, TwilioArgs};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -20,6 +22,11 @@ pub struct Args {
     /// Seconds to wait for work when the queue is empty.
     #[arg(long, default_value_t = 2.0)]
     poll_secs: f64,
+    /// The longest wait, in seconds, between two looks at the queue while it stays empty (the
+    /// wait starts at --poll-secs and doubles). Default: 5 on SQLite; 30 on PostgreSQL, where
+    /// any process's new job wakes the worker at once.
+    #[arg(long)]
+    idle_poll_secs: Option<f64>,
     /// Only take queued jobs; do not enqueue the metrics that are due.
     #[arg(long)]
     no_schedule: bool,
@@ -28,6 +35,12 @@ pub struct Args {
     /// deletes the stored ones at start, and every recompute fetches again.
     #[arg(long, env = "SWITCHBOARD_RAW_PAGES", default_value = "on")]
     raw_pages: metric_sync::RawPagesSetting,
+    /// Serve `/metrics` (Prometheus text: this process's figures and the store's) and
+    /// `/healthz` on this address, e.g. 127.0.0.1:9187.
+    #[arg(long, env = "SWITCHBOARD_WORKER_METRICS_ADDR")]
+    metrics_addr: Option<String>,
+    #[command(flatten)]
+    ops: OpsArgs,
     #[command(flatten)]
     store: StoreArgs,
     #[command(flatten)]
@@ -42,15 +55,42 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         lease,
         renew_every: lease / 3,
         poll: Duration::from_secs_f64(args.poll_secs.clamp(0.01, 3600.0)),
+        idle_poll: args
+            .idle_poll_secs
+            .map(|s| Duration::from_secs_f64(s.clamp(0.01, 3600.0))),
         ..WorkerConfig::default()
     };
     if args.no_schedule {
         config.schedule = None;
     }
+    let metrics_token = args.ops.metrics_token()?;
+    let metrics_listener = match &args.metrics_addr {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("could not listen on --metrics-addr {addr}"))?,
+        ),
+        None => None,
+    };
     config.sync.raw_pages = args.raw_pages;
     super::common::apply_raw_pages(store.as_ref(), args.raw_pages).await?;
     super::output::note(&format!("worker {id} started on {}", args.store.describe()));
-    let stop = Stop::on_signal();
+    if let Some(listener) = &metrics_listener {
+        super::output::note(&format!(
+            "worker {id} serves /metrics at http://{}/metrics",
+            listener.local_addr()?
+        ));
+    }
+    let stop = Stop::on_signal(args.ops.stop_within());
+    let metrics = metrics_listener.map(|listener| {
+        tokio::spawn(web::exposition::serve_worker_ops(
+            listener,
+            Arc::clone(&store),
+            metrics_token,
+            crate::COMMIT.to_owned(),
+            stop.requested(),
+        ))
+    });
     // Seen by `key rotate`, which must not re-seal secrets under a running worker.
     let presence = {
         let store = Arc::clone(&store);
@@ -81,6 +121,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     stop.finish("the evaluator", evaluator).await;
     stop.finish("recording this process as stopped", presence)
         .await;
+    if let Some(metrics) = metrics
+        && let Some(Err(e)) = stop.finish("the /metrics server", metrics).await
+    {
+        super::output::warn(&format!("the /metrics server stopped with an error: {e}"));
+    }
     close_store(&store).await;
     if let Some(worked) = worked {
         worked?;
@@ -118,24 +163,29 @@ async fn shutdown_signal() {
     }
 }
 
-/// After Ctrl-C or SIGTERM, what is still running (a request, a sync, a send) gets this long to
-/// finish, then it is dropped: well inside the 10 s a service manager waits before SIGKILL. A
-/// sync cut short is left as a SIGKILL would leave it (each window whole or untouched, the job's
-/// lease lapsing to another worker); a delivery's lapsed claim counts as a failed attempt.
-pub const STOP_WITHIN: Duration = Duration::from_secs(7);
+/// What the process keeps, of its stop bound, to close the store and exit after its parts'
+/// deadline. A part still running at that deadline (a request, a sync, a send) is dropped: a
+/// sync cut short is left as a SIGKILL would leave it (each window whole or untouched, the
+/// run never marked good, the job's lease lapsing to another worker, which redoes the window);
+/// a delivery's lapsed claim counts as a failed attempt.
+const CLOSING: Duration = Duration::from_secs(2);
 
 /// The process's stop: requested by Ctrl-C or SIGTERM (or by the process itself), then every
-/// part has until [`STOP_WITHIN`] after the request to finish.
+/// part has until the stop bound (`--stop-timeout`) less [`CLOSING`] after the request.
 #[derive(Clone)]
 pub struct Stop {
     at: std::sync::Arc<tokio::sync::watch::Sender<Option<tokio::time::Instant>>>,
+    parts_within: Duration,
 }
 
 impl Stop {
-    /// Listens for Ctrl-C and SIGTERM from now on.
-    pub fn on_signal() -> Stop {
+    /// Listens for Ctrl-C and SIGTERM from now on; the process is to be gone `within` after.
+    pub fn on_signal(within: Duration) -> Stop {
         let stop = Stop {
             at: std::sync::Arc::new(tokio::sync::watch::Sender::new(None)),
+            parts_within: within
+                .saturating_sub(CLOSING)
+                .max(Duration::from_millis(500)),
         };
         let on_signal = stop.clone();
         tokio::spawn(async move {
@@ -169,11 +219,11 @@ impl Stop {
             // The sender lives in `self`: it cannot go while we wait.
             Err(_) => None,
         };
-        requested.unwrap_or_else(tokio::time::Instant::now) + STOP_WITHIN
+        requested.unwrap_or_else(tokio::time::Instant::now) + self.parts_within
     }
 
-    /// Waits for `task` to end; once the stop is requested, no longer than [`STOP_WITHIN`]
-    /// after the request, then drops it and says so. `None` when it panicked or was dropped.
+    /// Waits for `task` to end; once the stop is requested, no longer than the parts' share of
+    /// the stop bound after the request, then drops it and says so. `None` when it panicked or was dropped.
     pub async fn finish<T>(&self, what: &str, mut task: tokio::task::JoinHandle<T>) -> Option<T> {
         tokio::select! {
             ended = &mut task => match ended {
@@ -186,8 +236,8 @@ impl Stop {
             () = async { tokio::time::sleep_until(self.deadline().await).await } => {
                 task.abort();
                 super::output::warn(&format!(
-                    "{what} was still busy {} s after the stop signal: stopped it",
-                    STOP_WITHIN.as_secs()
+                    "{what} was still busy {:.1} s after the stop signal: stopped it",
+                    self.parts_within.as_secs_f64()
                 ));
                 None
             }

@@ -1,6 +1,9 @@
 //! For operators and every page: `/healthz`, `/readyz`, `/metrics` (Prometheus text), the
 //! shared stylesheet and script, and the API's OpenAPI document.
 
+pub mod exposition;
+mod process;
+
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -76,53 +79,21 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Prometheus text for scrapers: open to anyone who can reach the port, like `/healthz`; it
-/// holds counts only, never names, values or secrets.
-async fn prometheus(State(state): State<AppState>) -> Response {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    state.telemetry().render(&mut out);
-    match state.store().sync_runs(None, 10_000).await {
-        Ok(runs) => {
-            let mut by_status = std::collections::BTreeMap::new();
-            let (mut requests, mut throttled) = (0u64, 0u64);
-            for r in &runs {
-                *by_status.entry(r.status.as_str()).or_insert(0u64) += 1;
-                if let Some(l) = metric_sync::RunLedger::from_json(&r.ledger) {
-                    requests += u64::from(l.requests);
-                    throttled += u64::from(l.throttled);
-                }
-            }
-            let _ = writeln!(
-                out,
-                "# HELP switchboard_sync_runs Recorded sync runs (the latest 10000), by status."
-            );
-            let _ = writeln!(out, "# TYPE switchboard_sync_runs gauge");
-            for status in ["running", "succeeded", "partial", "failed"] {
-                let n = by_status.get(status).copied().unwrap_or(0);
-                let _ = writeln!(out, "switchboard_sync_runs{{status=\"{status}\"}} {n}");
-            }
-            let _ = writeln!(
-                out,
-                "# HELP switchboard_twilio_requests Requests to Twilio made by the recorded sync runs."
-            );
-            let _ = writeln!(out, "# TYPE switchboard_twilio_requests gauge");
-            let _ = writeln!(out, "switchboard_twilio_requests {requests}");
-            let _ = writeln!(
-                out,
-                "# HELP switchboard_twilio_throttled Twilio answers with HTTP 429 in the recorded sync runs."
-            );
-            let _ = writeln!(out, "# TYPE switchboard_twilio_throttled gauge");
-            let _ = writeln!(out, "switchboard_twilio_throttled {throttled}");
-        }
-        Err(e) => tracing::warn!(error = %e, "could not read sync runs for /metrics"),
+/// Prometheus text for scrapers (see [`exposition`]): open to anyone who can reach the port,
+/// like `/healthz`, unless a metrics token is set; it holds ids and counts only, never names,
+/// values or secrets.
+async fn prometheus(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    if !exposition::authorized(&headers, state.config().metrics_token.as_ref()) {
+        return exposition::unauthorized();
     }
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        out,
+    let now_ms = state.clock().now_ms();
+    exposition::respond(
+        exposition::render(
+            state.store(),
+            &state.config().build_commit,
+            Some(state.telemetry()),
+            now_ms,
+        )
+        .await,
     )
-        .into_response()
 }

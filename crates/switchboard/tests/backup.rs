@@ -230,7 +230,7 @@ async fn restore_is_refused_while_serve_runs_and_keeps_the_replaced_database_onc
     let before = sha(&db);
     let (ok, out, err) = run(on_dir(&dir).arg("restore").arg(&backup));
     assert!(!ok, "restore beside a running serve must be refused: {out}");
-    assert!(err.contains("still using this database"), "{err}");
+    assert!(err.contains("still using this store"), "{err}");
     assert!(
         err.contains("serve"),
         "the refusal names the process: {err}"

@@ -224,28 +224,31 @@ impl PgSchema {
 
 impl Drop for PgSchema {
     fn drop(&mut self) {
-        let url = self.url.clone();
-        let schema = self.schema.clone();
-        // Its own runtime on its own thread: this also runs while a failed test unwinds, and
-        // inside a test's runtime, where blocking on another is not allowed.
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async move {
-                if let Ok(pool) = PgPoolOptions::new().max_connections(1).connect(&url).await {
-                    let _ = pool
-                        .execute(AssertSqlSafe(format!(
-                            "DROP SCHEMA IF EXISTS {schema} CASCADE"
-                        )))
-                        .await;
-                    pool.close().await;
-                }
-            });
-        })
-        .join();
+        drop_on_own_thread(
+            &self.url,
+            format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema),
+        );
     }
+}
+
+/// Runs `sql` (a clean-up) on `url` from a runtime of its own on a thread of its own: a `Drop`
+/// also runs while a failed test unwinds, and inside a test's runtime, where blocking on
+/// another is not allowed. Failures are ignored, as nothing is left to report them to.
+pub(crate) fn drop_on_own_thread(url: &str, sql: String) {
+    let url = url.to_owned();
+    let _ = std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async move {
+            if let Ok(pool) = PgPoolOptions::new().max_connections(1).connect(&url).await {
+                let _ = pool.execute(AssertSqlSafe(sql)).await;
+                pool.close().await;
+            }
+        });
+    })
+    .join();
 }

@@ -92,28 +92,10 @@ impl PgDatabase {
 
 impl Drop for PgDatabase {
     fn drop(&mut self) {
-        let url = self.admin_url.clone();
-        let name = self.name.clone();
-        // Its own runtime on its own thread, as `PgSchema`'s drop: this runs while a failed
-        // test unwinds too. `WITH (FORCE)` ends connections a killed process left behind.
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async move {
-                if let Ok(pool) = PgPoolOptions::new().max_connections(1).connect(&url).await {
-                    let _ = pool
-                        .execute(AssertSqlSafe(format!(
-                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                        )))
-                        .await;
-                    pool.close().await;
-                }
-            });
-        })
-        .join();
+        // `WITH (FORCE)` ends connections a killed process left behind.
+        crate::drop_on_own_thread(
+            &self.admin_url,
+            format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
     }
 }

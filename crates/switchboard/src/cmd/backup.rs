@@ -131,23 +131,7 @@ fn key_file(data_dir: &Path) -> PathBuf {
 /// The refusal of processes still running, with what to do, as `key rotate` words it.
 fn explain(e: BackupError) -> anyhow::Error {
     match e {
-        BackupError::InUse { running } => {
-            let now = jiff::Timestamp::now().as_millisecond();
-            let list: Vec<String> = running
-                .iter()
-                .map(|p| format!("{} (seen {} s ago)", p.id, (now - p.seen_ms).max(0) / 1000))
-                .collect();
-            anyhow::anyhow!(
-                "{} still using this database: {}. Stop every `switchboard serve` and `switchboard worker` on it, then run `switchboard restore` again (a process killed without stopping counts as running for {} s after it was last seen)",
-                if running.len() == 1 {
-                    "a process is"
-                } else {
-                    "processes are"
-                },
-                list.join(", "),
-                metric_sync::presence::PRESENCE_GRACE.as_secs()
-            )
-        }
+        BackupError::InUse { running } => super::common::still_running(&running, "restore"),
         other => anyhow::Error::new(other),
     }
 }

@@ -433,6 +433,26 @@ pub async fn apply_raw_pages(
     Ok(())
 }
 
+/// The refusal of a command that must run alone on the store (`key rotate`, `key reset`,
+/// `restore`) while `running` processes use it, with what to do.
+pub fn still_running(running: &[store::ProcessRow], command: &str) -> anyhow::Error {
+    let now = jiff::Timestamp::now().as_millisecond();
+    let list: Vec<String> = running
+        .iter()
+        .map(|p| format!("{} (seen {} s ago)", p.id, (now - p.seen_ms).max(0) / 1000))
+        .collect();
+    anyhow::anyhow!(
+        "{} still using this store: {}. Stop every `switchboard serve` and `switchboard worker` on it, then run `switchboard {command}` again (a process killed without stopping counts as running for {} s after it was last seen)",
+        if running.len() == 1 {
+            "a process is"
+        } else {
+            "processes are"
+        },
+        list.join(", "),
+        metric_sync::presence::PRESENCE_GRACE.as_secs()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::redact_url_password;

@@ -64,21 +64,7 @@ async fn refuse_while_running(store: &AnyStore, command: &str) -> anyhow::Result
     if running.is_empty() {
         return Ok(());
     }
-    let now = jiff::Timestamp::now().as_millisecond();
-    let list: Vec<String> = running
-        .iter()
-        .map(|p| format!("{} (seen {} s ago)", p.id, (now - p.seen_ms).max(0) / 1000))
-        .collect();
-    bail!(
-        "{} still using this store: {}. Stop every `switchboard serve` and `switchboard worker` on it, then run `switchboard {command}` again (a process killed without stopping counts as running for {} s after it was last seen)",
-        if running.len() == 1 {
-            "a process is"
-        } else {
-            "processes are"
-        },
-        list.join(", "),
-        metric_sync::presence::PRESENCE_GRACE.as_secs()
-    )
+    Err(super::common::still_running(&running, command))
 }
 
 async fn rotate(args: &StoreArgs) -> anyhow::Result<()> {

@@ -15,12 +15,26 @@ pub fn is_json() -> bool {
     JSON.load(Ordering::Relaxed)
 }
 
+/// A line for the person who started the command, on standard output. A closed or broken
+/// standard output (a supervisor that dropped it, `| head`) is ignored: `println!` would panic,
+/// and a server must not stop because nobody reads its banner.
+pub fn say(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
+/// A line on standard error, likewise never a panic.
+fn say_err(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 /// Something the operator may like to know (a worker started, a demo step).
 pub fn note(message: &str) {
     if is_json() {
         tracing::info!("{message}");
     } else {
-        eprintln!("{message}");
+        say_err(message);
     }
 }
 
@@ -29,7 +43,7 @@ pub fn warn(message: &str) {
     if is_json() {
         tracing::warn!("{message}");
     } else {
-        eprintln!("{message}");
+        say_err(message);
     }
 }
 
@@ -38,6 +52,6 @@ pub fn error(message: &str) {
     if is_json() {
         tracing::error!("{message}");
     } else {
-        eprintln!("error: {message}");
+        say_err(&format!("error: {message}"));
     }
 }

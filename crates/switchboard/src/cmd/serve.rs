@@ -167,21 +167,21 @@ async fn announce_demo(
     for (name, reason) in &ready.failures {
         super::output::warn(&format!("demo: the first sync of {name} failed: {reason}"));
     }
-    println!("Switchboard demo at {base}/");
-    println!(
+    super::output::say(&format!("Switchboard demo at {base}/"));
+    super::output::say(&format!(
         "  sign in as {} with password {}",
         ready.user.name, ready.password
-    );
-    println!(
+    ));
+    super::output::say(&format!(
         "  {} metrics synced from a simulated Twilio account",
         ready.synced
-    );
+    ));
     if let Some(home) = ready.boards.first() {
-        println!(
+        super::output::say(&format!(
             "  {} boards; signing in opens {}",
             ready.boards.len(),
             home.settings.name
-        );
+        ));
     }
     Ok(())
 }
@@ -205,14 +205,14 @@ async fn announce(args: &Args, state: &AppState, base: &str) {
         }
         return;
     }
-    println!("Switchboard at {base}/ (store: {store})");
+    super::output::say(&format!("Switchboard at {base}/ (store: {store})"));
     if let Some(public) = public {
-        println!("  people open it at {public}/");
+        super::output::say(&format!("  people open it at {public}/"));
     }
     if let Some(setup) = setup {
-        println!(
+        super::output::say(&format!(
             "  no one has an account yet: open {setup} to create the first admin (the link works once)"
-        );
+        ));
     }
 }
 

@@ -13,6 +13,7 @@ use super::{
     AGGREGATIONS, Choice, Fields, FormError, MetricList, Opt, PageResult, Refusal, choices, code,
     form_action, opts, parse_enum, refused, ticks, value, when,
 };
+use super::{RefusableForm, saved_or_refused};
 use crate::accounts::Role;
 use crate::auth::Caller;
 use crate::error::WebError;
@@ -471,27 +472,27 @@ pub async fn alert_backtest(
     }
 }
 
-async fn save(state: &AppState, caller: &Caller, editing: Option<i64>, body: &Bytes) -> PageResult {
-    let mut form = AlertForm::posted(&Fields::parse(body), editing);
-    let saved = match form.input() {
-        Ok(input) => match editing {
-            Some(id) => state.app().update_alert(AlertId(id), input).await,
-            None => state.app().create_alert(input).await,
-        }
-        .map_err(WebError::from),
-        Err(e) => Err(e),
-    };
-    match saved {
-        Ok(a) => Ok(with_flash(
-            "/alerts",
-            true,
-            &format!("Saved the alert {}.", a.name),
-        )),
-        Err(e) => {
-            form.refused = Some(FormError::of(&e));
-            refused(alerts_page(state, caller, Flash::default(), form, None).await)
-        }
+impl RefusableForm for AlertForm {
+    fn refuse(&mut self, reason: FormError) {
+        self.refused = Some(reason);
     }
+}
+
+async fn save(state: &AppState, caller: &Caller, editing: Option<i64>, body: &Bytes) -> PageResult {
+    let form = AlertForm::posted(&Fields::parse(body), editing);
+    let saved = async {
+        let input = form.input()?;
+        let alert = match editing {
+            Some(id) => state.app().update_alert(AlertId(id), input).await?,
+            None => state.app().create_alert(input).await?,
+        };
+        Ok(alert.name)
+    }
+    .await;
+    saved_or_refused(saved, "/alerts", "alert", form, |form| {
+        alerts_page(state, caller, Flash::default(), form, None)
+    })
+    .await
 }
 
 pub async fn alert_create(

@@ -8,9 +8,8 @@ use axum::extract::{Path, State};
 use store::{ChannelId, ChannelRow, WatchStore};
 use watch::{ChannelConfig, SmtpTls};
 
-use super::{
-    Fields, FormError, Opt, PageResult, Refusal, code, form_action, opts, parse_enum, refused,
-};
+use super::{Fields, FormError, Opt, PageResult, Refusal, code, form_action, opts, parse_enum};
+use super::{RefusableForm, saved_or_refused};
 use crate::accounts::Role;
 use crate::auth::Caller;
 use crate::error::WebError;
@@ -240,6 +239,12 @@ pub async fn channel_edit(
     channels_page(&state, &caller, Flash::default(), form).await
 }
 
+impl RefusableForm for ChannelForm {
+    fn refuse(&mut self, reason: FormError) {
+        self.refused = Some(reason);
+    }
+}
+
 async fn save(
     state: &AppState,
     caller: &Caller,
@@ -247,26 +252,20 @@ async fn save(
     body: &Bytes,
 ) -> PageResult {
     let f = Fields::parse(body);
-    let mut form = ChannelForm::posted(&f, before.as_ref());
-    let saved = match form.input(f.get("secret")) {
-        Ok(input) => match &before {
-            Some(c) => state.app().update_channel(c.id, input).await,
-            None => state.app().create_channel(input).await,
-        }
-        .map_err(WebError::from),
-        Err(e) => Err(e),
-    };
-    match saved {
-        Ok(c) => Ok(with_flash(
-            "/channels",
-            true,
-            &format!("Saved the channel {}.", c.name),
-        )),
-        Err(e) => {
-            form.refused = Some(FormError::of(&e));
-            refused(channels_page(state, caller, Flash::default(), form).await)
-        }
+    let form = ChannelForm::posted(&f, before.as_ref());
+    let saved = async {
+        let input = form.input(f.get("secret"))?;
+        let channel = match &before {
+            Some(c) => state.app().update_channel(c.id, input).await?,
+            None => state.app().create_channel(input).await?,
+        };
+        Ok(channel.name)
     }
+    .await;
+    saved_or_refused(saved, "/channels", "channel", form, |form| {
+        channels_page(state, caller, Flash::default(), form)
+    })
+    .await
 }
 
 pub async fn channel_create(

@@ -9,15 +9,15 @@ use watch::describe;
 use watch::goal::{GoalPeriod, PeriodUnit};
 use watch::{Goal, GoalSpec, Zone};
 
-use super::Fields;
 use super::{
     AGGREGATIONS, FormError, MetricList, Opt, PageResult, Refusal, code, form_action, opts,
-    parse_enum, refused, value, when,
+    parse_enum, value, when,
 };
+use super::{Fields, RefusableForm, saved_or_refused};
 use crate::accounts::Role;
 use crate::auth::Caller;
 use crate::error::WebError;
-use crate::pages::{Flash, Nav, nav, render, with_flash};
+use crate::pages::{Flash, Nav, nav, render};
 use crate::state::AppState;
 
 #[derive(Default)]
@@ -310,27 +310,27 @@ pub async fn goal_edit(
     goals_page(&state, &caller, Flash::default(), GoalForm::stored(&g)).await
 }
 
-async fn save(state: &AppState, caller: &Caller, editing: Option<i64>, body: &Bytes) -> PageResult {
-    let mut form = GoalForm::posted(&Fields::parse(body), editing);
-    let saved = match form.input() {
-        Ok(input) => match editing {
-            Some(id) => state.app().update_goal(GoalId(id), input).await,
-            None => state.app().create_goal(input).await,
-        }
-        .map_err(WebError::from),
-        Err(e) => Err(e),
-    };
-    match saved {
-        Ok(g) => Ok(with_flash(
-            "/goals",
-            true,
-            &format!("Saved the goal {}.", g.name),
-        )),
-        Err(e) => {
-            form.refused = Some(FormError::of(&e));
-            refused(goals_page(state, caller, Flash::default(), form).await)
-        }
+impl RefusableForm for GoalForm {
+    fn refuse(&mut self, reason: FormError) {
+        self.refused = Some(reason);
     }
+}
+
+async fn save(state: &AppState, caller: &Caller, editing: Option<i64>, body: &Bytes) -> PageResult {
+    let form = GoalForm::posted(&Fields::parse(body), editing);
+    let saved = async {
+        let input = form.input()?;
+        let goal = match editing {
+            Some(id) => state.app().update_goal(GoalId(id), input).await?,
+            None => state.app().create_goal(input).await?,
+        };
+        Ok(goal.name)
+    }
+    .await;
+    saved_or_refused(saved, "/goals", "goal", form, |form| {
+        goals_page(state, caller, Flash::default(), form)
+    })
+    .await
 }
 
 pub async fn goal_create(State(state): State<AppState>, caller: Caller, body: Bytes) -> PageResult {

@@ -140,6 +140,37 @@ fn refused(page: PageResult) -> PageResult {
     page.map(|r| (StatusCode::UNPROCESSABLE_ENTITY, r).into_response())
 }
 
+/// A form the four screens re-render with the reason it was refused.
+trait RefusableForm {
+    fn refuse(&mut self, reason: FormError);
+}
+
+/// The answer to a screen's save: back to `screen` with "Saved the {what} {name}.", or the
+/// screen again (`page`) with the form as typed and the refusal next to its field.
+async fn saved_or_refused<F, Fut>(
+    saved: Result<String, WebError>,
+    screen: &str,
+    what: &str,
+    mut form: F,
+    page: impl FnOnce(F) -> Fut,
+) -> PageResult
+where
+    F: RefusableForm,
+    Fut: std::future::Future<Output = PageResult>,
+{
+    match saved {
+        Ok(name) => Ok(with_flash(
+            screen,
+            true,
+            &format!("Saved the {what} {name}."),
+        )),
+        Err(e) => {
+            form.refuse(FormError::of(&e));
+            refused(page(form).await)
+        }
+    }
+}
+
 /// What a form's row in a list links to and posts to: a new item, or the item being changed.
 fn form_action(screen: &str, editing: Option<i64>) -> String {
     match editing {

@@ -9,12 +9,13 @@ use watch::{Baseline, ScorecardMetric, ScorecardSpec, Zone, describe};
 
 use super::{
     Choice, Fields, FormError, MetricList, Opt, PageResult, Refusal, choices, form_action, opts,
-    parse_enum, refused, ticks, when,
+    parse_enum, ticks, when,
 };
+use super::{RefusableForm, saved_or_refused};
 use crate::accounts::Role;
 use crate::auth::Caller;
 use crate::error::WebError;
-use crate::pages::{Flash, Nav, nav, render, with_flash};
+use crate::pages::{Flash, Nav, nav, render};
 use crate::state::AppState;
 
 pub struct ScorecardForm {
@@ -283,6 +284,12 @@ pub async fn scorecard_edit(
     scorecards_page(&state, &caller, Flash::default(), ScorecardForm::stored(&s)).await
 }
 
+impl RefusableForm for ScorecardForm {
+    fn refuse(&mut self, reason: FormError) {
+        self.refused = Some(reason);
+    }
+}
+
 async fn save(
     state: &AppState,
     caller: &Caller,
@@ -290,26 +297,20 @@ async fn save(
     body: &Bytes,
 ) -> PageResult {
     let editing = before.as_ref().map(|s| s.id);
-    let mut form = ScorecardForm::posted(&Fields::parse(body), editing.map(|id| id.0));
-    let saved = match form.input(state, before.as_ref()).await {
-        Ok(input) => match editing {
-            Some(id) => state.app().update_scorecard(id, input).await,
-            None => state.app().create_scorecard(input).await,
-        }
-        .map_err(WebError::from),
-        Err(e) => Err(e),
-    };
-    match saved {
-        Ok(s) => Ok(with_flash(
-            "/scorecards",
-            true,
-            &format!("Saved the scorecard {}.", s.name),
-        )),
-        Err(e) => {
-            form.refused = Some(FormError::of(&e));
-            refused(scorecards_page(state, caller, Flash::default(), form).await)
-        }
+    let form = ScorecardForm::posted(&Fields::parse(body), editing.map(|id| id.0));
+    let saved = async {
+        let input = form.input(state, before.as_ref()).await?;
+        let scorecard = match editing {
+            Some(id) => state.app().update_scorecard(id, input).await?,
+            None => state.app().create_scorecard(input).await?,
+        };
+        Ok(scorecard.name)
     }
+    .await;
+    saved_or_refused(saved, "/scorecards", "scorecard", form, |form| {
+        scorecards_page(state, caller, Flash::default(), form)
+    })
+    .await
 }
 
 pub async fn scorecard_create(

@@ -183,7 +183,11 @@ impl Store for AnyStore {
         forward!(self.start_sync_run(run))
     }
 
-    async fn start_sync_run_under(&self, lease: Option<Lease>, run: &NewSyncRun) -> Result<SyncRunId> {
+    async fn start_sync_run_under(
+        &self,
+        lease: Option<Lease>,
+        run: &NewSyncRun,
+    ) -> Result<SyncRunId> {
         forward!(self.start_sync_run_under(lease, run))
     }
 

@@ -2199,11 +2199,7 @@ where
         }
     }
 
-    async fn claim(
-        &self,
-        worker: &str,
-        lease: std::time::Duration,
-    ) -> Result<Option<crate::Job>> {
+    async fn claim(&self, worker: &str, lease: std::time::Duration) -> Result<Option<crate::Job>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(crate::sql_impl::claim_job_sql::<DB>()))
             .bind(worker)
             .bind(crate::sql_impl::lease_ms(lease))
@@ -2426,8 +2422,10 @@ mod tests {
                 "the SQLite {what} claim must not: {lite}"
             );
             assert_eq!(
-                pg.replace(" FOR UPDATE SKIP LOCKED", "")
-                    .replace(<sqlx::Postgres as Dialect>::NOW_MS, <sqlx::Sqlite as Dialect>::NOW_MS),
+                pg.replace(" FOR UPDATE SKIP LOCKED", "").replace(
+                    <sqlx::Postgres as Dialect>::NOW_MS,
+                    <sqlx::Sqlite as Dialect>::NOW_MS
+                ),
                 lite,
                 "the {what} claim must otherwise be one text"
             );

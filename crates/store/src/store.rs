@@ -357,11 +357,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// Extends the lease to `lease_for` from the database's now; `LeaseLost` if the job was
     /// claimed again (its fence moved) or has ended.
-    fn renew(
-        &self,
-        lease: Lease,
-        lease_for: Duration,
-    ) -> impl Future<Output = Result<()>> + Send;
+    fn renew(&self, lease: Lease, lease_for: Duration) -> impl Future<Output = Result<()>> + Send;
 
     /// Marks the job done and records the ends of the runs made under it, in one transaction:
     /// `LeaseLost`, with nothing written, if the job no longer runs under `lease`'s fence. So a

@@ -62,7 +62,11 @@ async fn taken_over<S: Store>(store: &S) -> (Job, Job) {
     let a = store.claim("a", SHORT).await.expect("claim").expect("a");
     tokio::time::sleep(SHORT + Duration::from_millis(300)).await;
     let b = store.claim("b", LEASE).await.expect("claim").expect("b");
-    assert_eq!((a.id, a.fence + 1), (b.id, b.fence), "B holds the next fence");
+    assert_eq!(
+        (a.id, a.fence + 1),
+        (b.id, b.fence),
+        "B holds the next fence"
+    );
     (a, b)
 }
 

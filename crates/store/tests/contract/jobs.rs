@@ -81,7 +81,12 @@ async fn claim_returns_due_jobs_oldest_first<H: Harness>(h: &H) {
     );
     assert_eq!(j.payload, json!({"metric": "sooner"}));
     assert_eq!(
-        store.claim("w", LEASE).await.expect("claim").expect("due").id,
+        store
+            .claim("w", LEASE)
+            .await
+            .expect("claim")
+            .expect("due")
+            .id,
         later
     );
     assert!(
@@ -138,7 +143,11 @@ async fn lapsed_lease_makes_the_job_claimable_again<H: Harness>(h: &H) {
         .await
         .expect("enqueue")
         .id;
-    let dead = store.claim("dead", SHORT).await.expect("claim").expect("job");
+    let dead = store
+        .claim("dead", SHORT)
+        .await
+        .expect("claim")
+        .expect("job");
     assert_eq!(dead.id, id);
     assert!(
         store.claim("other", SHORT).await.expect("claim").is_none(),
@@ -212,7 +221,13 @@ async fn failed_job_retries_or_stops<H: Harness>(h: &H) {
     let first = store.claim("w", LEASE).await.expect("claim").expect("a");
     let retry_at = wall_ms() + 1_000;
     store
-        .fail(first.lease(), &[], "HTTP 500 from Twilio", Some(retry_at), 10)
+        .fail(
+            first.lease(),
+            &[],
+            "HTTP 500 from Twilio",
+            Some(retry_at),
+            10,
+        )
         .await
         .expect("fail with retry");
     let read = store.job(a).await.expect("job");
@@ -225,7 +240,11 @@ async fn failed_job_retries_or_stops<H: Harness>(h: &H) {
         "not before its retry time"
     );
     tokio::time::sleep(Duration::from_millis(1_300)).await;
-    let second = store.claim("w", LEASE).await.expect("claim").expect("retry");
+    let second = store
+        .claim("w", LEASE)
+        .await
+        .expect("claim")
+        .expect("retry");
     assert_eq!((second.id, second.fence), (a, 2));
     store
         .fail(second.lease(), &[], "bad credentials", None, 5_001)

@@ -235,5 +235,6 @@ pub(crate) async fn recompute<S: Store>(
         status,
         range,
         ledger,
+        unrecorded: None,
     })
 }

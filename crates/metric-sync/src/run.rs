@@ -9,8 +9,8 @@ use connector::{Connector, FetchOptions};
 use jiff::Timestamp;
 use metric::FieldSet;
 use store::{
-    BucketQuery, BucketRow, MetricId, NewRawPages, NewSyncRun, RawPagesStored, RunCounts,
-    RunStatus, Store, SyncRunEnd, SyncRunId,
+    BucketQuery, BucketRow, FinishedRun, Lease, MetricId, NewRawPages, NewSyncRun, RawPagesStored,
+    RunCounts, RunStatus, Store, SyncRunEnd, SyncRunId,
 };
 use tokio::task::JoinSet;
 
@@ -49,6 +49,9 @@ pub struct SyncReport {
     pub status: RunStatus,
     pub range: Span,
     pub ledger: RunLedger,
+    /// Under a job's lease, the run's end is not recorded by the sync: it is recorded with the
+    /// job's own end, in one fenced transaction ([`Store::complete`]). This is it.
+    pub unrecorded: Option<FinishedRun>,
 }
 
 impl SyncReport {
@@ -133,6 +136,19 @@ impl<S: Store> Syncer<S> {
         options: &SyncOptions,
         now: Timestamp,
     ) -> Vec<(MetricId, Result<SyncReport, SyncError>)> {
+        self.sync_many_under(None, ids, options, now).await
+    }
+
+    /// [`Syncer::sync_many`] under a job's `lease`: every run start and window write names it,
+    /// and is refused once another worker holds the job. The runs' ends are left to the job's
+    /// end ([`SyncReport::unrecorded`]).
+    pub async fn sync_many_under(
+        &self,
+        lease: Option<Lease>,
+        ids: &[MetricId],
+        options: &SyncOptions,
+        now: Timestamp,
+    ) -> Vec<(MetricId, Result<SyncReport, SyncError>)> {
         let mut out = Vec::new();
         let mut groups: BTreeMap<(i64, String, bool), Vec<Target>> = BTreeMap::new();
         let mut unique = ids.to_vec();
@@ -150,7 +166,9 @@ impl<S: Store> Syncer<S> {
         for (_, targets) in groups {
             let ids: Vec<MetricId> = targets.iter().map(Target::id).collect();
             match self.group_plan(&targets, options, now).await {
-                Ok(plan) => out.extend(self.sync_group(targets, plan, options, now).await),
+                Ok(plan) => {
+                    out.extend(self.sync_group(lease, targets, plan, options, now).await);
+                }
                 Err(error) => {
                     let message = error.to_string();
                     let mut first = Some(error);
@@ -259,6 +277,7 @@ impl<S: Store> Syncer<S> {
 
     async fn sync_group(
         &self,
+        lease: Option<Lease>,
         targets: Vec<Target>,
         plan: Plan,
         options: &SyncOptions,
@@ -269,15 +288,17 @@ impl<S: Store> Syncer<S> {
         let mut runs = Vec::with_capacity(targets.len());
         for t in &targets {
             let start = async {
-                self.store.abandon_running_sync_runs(t.id(), now_ms).await?;
-                self.store
-                    .start_sync_run(&NewSyncRun {
-                        metric_id: t.id(),
-                        from_ms: plan.range.from_ms,
-                        to_ms: plan.range.to_ms,
-                        started_ms: now_ms,
-                    })
-                    .await
+                let run = NewSyncRun {
+                    metric_id: t.id(),
+                    from_ms: plan.range.from_ms,
+                    to_ms: plan.range.to_ms,
+                    started_ms: now_ms,
+                };
+                if lease.is_none() {
+                    self.store.abandon_running_sync_runs(t.id(), now_ms).await?;
+                }
+                // Under a lease the start abandons older runs itself, fenced.
+                self.store.start_sync_run_under(lease, &run).await
             };
             match start.await {
                 Ok(run) => runs.push(run),
@@ -317,7 +338,7 @@ impl<S: Store> Syncer<S> {
             .collect();
 
         let (raw, error) = self
-            .run_windows(&targets, &plan, options, now, &mut ledgers)
+            .run_windows(lease, &targets, &plan, options, now, &mut ledgers)
             .await;
 
         let raw_pages = self
@@ -348,7 +369,13 @@ impl<S: Store> Syncer<S> {
                 rows: ledger.rows_stored,
             };
             summary.add(t.id(), run, &ledger, status);
-            let finished = self.store.finish_sync_run_counted(run, &end, &counts).await;
+            let (finished, unrecorded) = match lease {
+                None => (
+                    self.store.finish_sync_run_counted(run, &end, &counts).await,
+                    None,
+                ),
+                Some(_) => (Ok(()), Some(FinishedRun { run, end, counts })),
+            };
             let report = finished.map(|()| SyncReport {
                 metric: t.id(),
                 name: t.metric.name.clone(),
@@ -356,6 +383,7 @@ impl<S: Store> Syncer<S> {
                 status,
                 range: plan.range,
                 ledger,
+                unrecorded,
             });
             out.push((t.id(), report.map_err(SyncError::from)));
         }
@@ -368,6 +396,7 @@ impl<S: Store> Syncer<S> {
     /// the cap) and the first error, after which no new window starts.
     async fn run_windows(
         &self,
+        lease: Option<Lease>,
         targets: &[Target],
         plan: &Plan,
         options: &SyncOptions,
@@ -455,7 +484,14 @@ impl<S: Store> Syncer<S> {
             }
             for ((t, acc), ledger) in targets.iter().zip(accs).zip(ledgers.iter_mut()) {
                 if let Err(e) = self
-                    .store_window(t, fetched.span, &acc, plan.shape, now.as_millisecond())
+                    .store_window(
+                        lease,
+                        t,
+                        fetched.span,
+                        &acc,
+                        plan.shape,
+                        now.as_millisecond(),
+                    )
                     .await
                 {
                     error.get_or_insert_with(|| {
@@ -534,6 +570,7 @@ impl<S: Store> Syncer<S> {
     /// to the points already in its hour (once: the same sync time is not added twice).
     async fn store_window(
         &self,
+        lease: Option<Lease>,
         t: &Target,
         span: Span,
         acc: &Acc,
@@ -557,7 +594,7 @@ impl<S: Store> Syncer<S> {
             merge_existing(&mut rows, existing);
         }
         self.store
-            .replace_window(t.id(), span.from_ms, span.to_ms, &rows)
+            .replace_window_under(lease, t.id(), span.from_ms, span.to_ms, &rows)
             .await?;
         Ok(())
     }

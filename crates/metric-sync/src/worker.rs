@@ -13,7 +13,7 @@ use std::time::Duration;
 use connector::Connector;
 use futures::FutureExt;
 use jiff::Timestamp;
-use store::{Job, JobId, RunStatus, Store, StoreError};
+use store::{FinishedRun, Job, JobId, RunStatus, Store, StoreError};
 
 use crate::config::{SyncConfig, duration_ms};
 use crate::error::SyncError;
@@ -116,29 +116,22 @@ impl<S: Store> Worker<S> {
         &self.id
     }
 
-    /// Claims the oldest due job (a lapsed lease included) at `now`, does it while renewing
-    /// the lease on the worker's clock, then completes or fails it. `None` when no job is due.
+    /// Claims the oldest due job (a lapsed lease included, both judged on the database's
+    /// clock), does it at `now` while renewing the lease, then completes or fails it. Every
+    /// write of the job names its lease ([`store::Lease`]): once another worker holds the job,
+    /// they are refused and the step ends quietly with [`Outcome::LeaseLost`]. `None` when no
+    /// job is due.
     pub async fn try_execute_job(&self, now: Timestamp) -> Result<Option<Outcome>, SyncError> {
         let store = self.syncer.store().clone();
-        let Some(job) = store
-            .claim(&self.id, self.config.lease, now.as_millisecond())
-            .await?
-        else {
+        let Some(job) = store.claim(&self.id, self.config.lease).await? else {
             return Ok(None);
         };
-        tracing::info!(worker = %self.id, job = job.id.0, kind = %job.kind, key = %job.key, attempt = job.attempts, "job claimed");
+        tracing::info!(worker = %self.id, job = job.id.0, kind = %job.kind, key = %job.key, attempt = job.attempts, fence = job.fence, "job claimed");
+        let lease = job.lease();
         let renew = async {
             loop {
                 tokio::time::sleep(self.config.renew_every).await;
-                match store
-                    .renew(
-                        job.id,
-                        &self.id,
-                        self.config.lease,
-                        self.clock.now().as_millisecond(),
-                    )
-                    .await
-                {
+                match store.renew(lease, self.config.lease).await {
                     Ok(()) => {}
                     Err(StoreError::LeaseLost { .. }) => return,
                     // A passing database error: the next renewal may work, and the lease has
@@ -149,40 +142,49 @@ impl<S: Store> Worker<S> {
                 }
             }
         };
-        let result = tokio::select! {
+        let (reports, error) = tokio::select! {
             result = self.execute(&job, now) => result,
             () = renew => {
                 tracing::warn!(worker = %self.id, job = %job.id, "lease lost while working; stopped");
                 return Ok(Some(Outcome::LeaseLost { job: job.id }));
             }
         };
+        let runs: Vec<FinishedRun> = reports
+            .iter()
+            .filter_map(|r| r.unrecorded.clone())
+            .collect();
         let done_ms = self.clock.now().as_millisecond().max(now.as_millisecond());
-        let outcome = match result {
-            Ok(reports) => match reports.iter().find(|r| r.status == RunStatus::Failed) {
-                None => store
-                    .complete(job.id, &self.id, done_ms)
-                    .await
-                    .map(|()| Outcome::Done {
-                        job: job.id,
-                        reports,
-                    }),
-                Some(failed) => {
-                    let error = format!(
-                        "metric '{}': {}",
-                        failed.name,
-                        failed.error().unwrap_or("failed")
-                    );
-                    self.fail(&job, error, true, done_ms).await
-                }
-            },
-            Err(e) => {
+        let outcome = match (
+            error,
+            reports.iter().find(|r| r.status == RunStatus::Failed),
+        ) {
+            (None, None) => store
+                .complete(lease, &runs, done_ms)
+                .await
+                .map(|()| Outcome::Done {
+                    job: job.id,
+                    reports,
+                }),
+            (None, Some(failed)) => {
+                let error = format!(
+                    "metric '{}': {}",
+                    failed.name,
+                    failed.error().unwrap_or("failed")
+                );
+                self.fail(&job, &runs, error, true, done_ms).await
+            }
+            (Some(e), _) => {
                 let transient = e.is_transient();
-                self.fail(&job, e.to_string(), transient, done_ms).await
+                self.fail(&job, &runs, e.to_string(), transient, done_ms)
+                    .await
             }
         };
         match outcome {
             Ok(o) => Ok(Some(o)),
-            Err(StoreError::LeaseLost { .. }) => Ok(Some(Outcome::LeaseLost { job: job.id })),
+            Err(StoreError::LeaseLost { .. }) => {
+                tracing::warn!(worker = %self.id, job = %job.id, fence = job.fence, "lease lost: another worker holds the job; its end was not recorded");
+                Ok(Some(Outcome::LeaseLost { job: job.id }))
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -190,6 +192,7 @@ impl<S: Store> Worker<S> {
     async fn fail(
         &self,
         job: &Job,
+        runs: &[FinishedRun],
         error: String,
         transient: bool,
         now_ms: i64,
@@ -198,11 +201,11 @@ impl<S: Store> Worker<S> {
             let shift = u32::try_from(job.attempts.clamp(1, 16) - 1).unwrap_or(0);
             now_ms + duration_ms(self.config.retry_base).saturating_mul(1 << shift)
         });
-        tracing::warn!(worker = %self.id, job = %job.id, %error, ?retry_at_ms, "job failed");
         self.syncer
             .store()
-            .fail(job.id, &self.id, &error, retry_at_ms, now_ms)
+            .fail(job.lease(), runs, &error, retry_at_ms, now_ms)
             .await?;
+        tracing::warn!(worker = %self.id, job = %job.id, %error, ?retry_at_ms, "job failed");
         Ok(Outcome::Failed {
             job: job.id,
             error,
@@ -210,29 +213,47 @@ impl<S: Store> Worker<S> {
         })
     }
 
-    async fn execute(&self, job: &Job, now: Timestamp) -> Result<Vec<SyncReport>, SyncError> {
+    /// The job's reports, and the first error that kept a metric from syncing at all (the
+    /// reports of the others are kept, so their runs' ends are recorded with the job's).
+    async fn execute(&self, job: &Job, now: Timestamp) -> (Vec<SyncReport>, Option<SyncError>) {
         if job.kind != SYNC_JOB {
-            return Err(SyncError::BadJob {
+            let error = SyncError::BadJob {
                 job: job.id,
                 kind: job.kind.clone(),
                 reason: format!("this worker knows only '{SYNC_JOB}' jobs"),
-            });
+            };
+            return (Vec::new(), Some(error));
         }
-        let payload: SyncJob =
-            serde_json::from_value(job.payload.clone()).map_err(|e| SyncError::BadJob {
-                job: job.id,
-                kind: job.kind.clone(),
-                reason: format!("its payload is not a sync job: {e}"),
-            })?;
+        let payload: SyncJob = match serde_json::from_value(job.payload.clone()) {
+            Ok(p) => p,
+            Err(e) => {
+                let error = SyncError::BadJob {
+                    job: job.id,
+                    kind: job.kind.clone(),
+                    reason: format!("its payload is not a sync job: {e}"),
+                };
+                return (Vec::new(), Some(error));
+            }
+        };
         let options = SyncOptions {
             range: payload.from_ms.zip(payload.to_ms),
             progress: None,
         };
         let mut reports = Vec::new();
-        for (_, result) in self.syncer.sync_many(&payload.metrics, &options, now).await {
-            reports.push(result?);
+        let mut error = None;
+        let results = self
+            .syncer
+            .sync_many_under(Some(job.lease()), &payload.metrics, &options, now)
+            .await;
+        for (_, result) in results {
+            match result {
+                Ok(report) => reports.push(report),
+                Err(e) => {
+                    error.get_or_insert(e);
+                }
+            }
         }
-        Ok(reports)
+        (reports, error)
     }
 }
 

@@ -112,18 +112,14 @@ async fn a_lapsed_lease_is_taken_over<H: Harness>(h: &H) {
     let conn = add_connection(store.as_ref(), &sim).await;
     let metric = add_metric(store.as_ref(), conn, &balance()).await;
     let job = enqueue_sync(store.as_ref(), metric).await;
-    let t0 = sim_now();
-    // A worker takes the job and dies without a word.
-    let taken = store
-        .claim("dead-worker", Duration::from_secs(60), t0.as_millisecond())
-        .await
-        .unwrap();
-    assert_eq!(taken.map(|j| j.id), Some(job));
+    // A worker takes the job and dies without a word; its lease lapses on the database's clock.
+    let lease = Duration::from_millis(800);
+    let dead = store.claim("dead-worker", lease).await.unwrap().unwrap();
+    assert_eq!(dead.id, job);
     let survivor = worker(store.clone(), &sim, "survivor");
-    let during = t0 + jiff::SignedDuration::from_secs(30);
-    assert!(survivor.try_execute_job(during).await.unwrap().is_none());
-    let after = t0 + jiff::SignedDuration::from_secs(61);
-    let outcome = survivor.try_execute_job(after).await.unwrap();
+    assert!(survivor.try_execute_job(sim_now()).await.unwrap().is_none());
+    tokio::time::sleep(lease + Duration::from_millis(300)).await;
+    let outcome = survivor.try_execute_job(sim_now()).await.unwrap();
     assert!(
         matches!(outcome, Some(Outcome::Done { job: j, .. }) if j == job),
         "{outcome:?}"
@@ -132,12 +128,75 @@ async fn a_lapsed_lease_is_taken_over<H: Harness>(h: &H) {
     assert_eq!((stored.state, stored.attempts), (JobState::Done, 2));
     assert!(
         store
-            .complete(job, "dead-worker", after.as_millisecond())
+            .complete(dead.lease(), &[], sim_now().as_millisecond())
             .await
             .is_err(),
         "the dead worker's lease is gone"
     );
     assert_eq!(store.sync_runs(Some(metric), 10).await.unwrap().len(), 1);
+}
+
+async fn a_stalled_worker_whose_lease_passed_on_writes_nothing<H: Harness>(h: &H) {
+    // Two simulators with one seed hold the same data; A's answers each request after 3 s.
+    let slow = sim(
+        small_sizes(),
+        Faults {
+            latency_ms: 3000,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let fast = sim(small_sizes(), Faults::default()).await;
+    let store = Arc::new(h.open().await);
+    let conn = add_connection(store.as_ref(), &fast).await;
+    let metric = add_metric(store.as_ref(), conn, &messages_by_status(50)).await;
+    let job = enqueue_sync(store.as_ref(), metric).await;
+    let clock = Arc::new(metric_sync::SystemClock);
+    // A stalls: a short lease it never renews in time, as a paused process would.
+    let stalled = Worker::new(
+        syncer(store.clone(), &slow, 4),
+        "a",
+        WorkerConfig {
+            lease: Duration::from_millis(700),
+            renew_every: Duration::from_secs(3600),
+            ..worker_config()
+        },
+        clock.clone(),
+    );
+    let b = Worker::new(syncer(store.clone(), &fast, 4), "b", worker_config(), clock);
+    let a = tokio::spawn(async move { stalled.try_execute_job(sim_now()).await });
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let b_outcome = b.try_execute_job(sim_now()).await.unwrap();
+    assert!(
+        matches!(b_outcome, Some(Outcome::Done { job: j, .. }) if j == job),
+        "{b_outcome:?}"
+    );
+    let a_outcome = a.await.unwrap().unwrap();
+    assert!(
+        matches!(a_outcome, Some(Outcome::LeaseLost { job: j }) if j == job),
+        "A's late writes are refused and it stops quietly: {a_outcome:?}"
+    );
+    let stored = store.job(job).await.unwrap();
+    assert_eq!((stored.state, stored.fence), (JobState::Done, 2));
+
+    let dump = dump(&fast);
+    let (from, to) = whole_range(&dump);
+    assert_same(
+        &stored_daily(store.as_ref(), metric, from, to).await,
+        &expected_messages(&dump, from, to),
+        "buckets after the takeover",
+    );
+    let runs = store.sync_runs(Some(metric), 10).await.unwrap();
+    let good: Vec<_> = runs
+        .iter()
+        .filter(|r| r.status == RunStatus::Succeeded)
+        .map(|r| r.lease)
+        .collect();
+    assert_eq!(
+        good,
+        vec![Some(stored.lease())],
+        "one good run, B's: {runs:?}"
+    );
 }
 
 async fn a_broken_definition_fails_for_good_and_twilio_errors_are_retried<H: Harness>(h: &H) {
@@ -440,6 +499,7 @@ backend_tests!(
     a_working_worker_keeps_its_lease,
     concurrent_workers_do_each_job_exactly_once,
     a_lapsed_lease_is_taken_over,
+    a_stalled_worker_whose_lease_passed_on_writes_nothing,
     a_broken_definition_fails_for_good_and_twilio_errors_are_retried,
     only_metrics_in_use_are_due_on_their_interval,
     freshness_follows_the_ledgers,

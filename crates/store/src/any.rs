@@ -152,6 +152,17 @@ impl Store for AnyStore {
         forward!(self.replace_window(metric, from_ms, to_ms, buckets))
     }
 
+    async fn replace_window_under(
+        &self,
+        lease: Option<Lease>,
+        metric: MetricId,
+        from_ms: i64,
+        to_ms: i64,
+        buckets: &[BucketRow],
+    ) -> Result<WindowReplaced> {
+        forward!(self.replace_window_under(lease, metric, from_ms, to_ms, buckets))
+    }
+
     async fn add_points(&self, metric: MetricId, points: &[Point]) -> Result<()> {
         forward!(self.add_points(metric, points))
     }
@@ -170,6 +181,14 @@ impl Store for AnyStore {
 
     async fn start_sync_run(&self, run: &NewSyncRun) -> Result<SyncRunId> {
         forward!(self.start_sync_run(run))
+    }
+
+    async fn start_sync_run_under(
+        &self,
+        lease: Option<Lease>,
+        run: &NewSyncRun,
+    ) -> Result<SyncRunId> {
+        forward!(self.start_sync_run_under(lease, run))
     }
 
     async fn finish_sync_run(&self, id: SyncRunId, end: &SyncRunEnd) -> Result<()> {
@@ -272,27 +291,27 @@ impl Store for AnyStore {
         forward!(self.job_enqueued())
     }
 
-    async fn claim(&self, worker: &str, lease: Duration, now_ms: i64) -> Result<Option<Job>> {
-        forward!(self.claim(worker, lease, now_ms))
+    async fn claim(&self, worker: &str, lease: Duration) -> Result<Option<Job>> {
+        forward!(self.claim(worker, lease))
     }
 
-    async fn renew(&self, job: JobId, worker: &str, lease: Duration, now_ms: i64) -> Result<()> {
-        forward!(self.renew(job, worker, lease, now_ms))
+    async fn renew(&self, lease: Lease, lease_for: Duration) -> Result<()> {
+        forward!(self.renew(lease, lease_for))
     }
 
-    async fn complete(&self, job: JobId, worker: &str, now_ms: i64) -> Result<()> {
-        forward!(self.complete(job, worker, now_ms))
+    async fn complete(&self, lease: Lease, runs: &[FinishedRun], now_ms: i64) -> Result<()> {
+        forward!(self.complete(lease, runs, now_ms))
     }
 
     async fn fail(
         &self,
-        job: JobId,
-        worker: &str,
+        lease: Lease,
+        runs: &[FinishedRun],
         error: &str,
         retry_at_ms: Option<i64>,
         now_ms: i64,
     ) -> Result<()> {
-        forward!(self.fail(job, worker, error, retry_at_ms, now_ms))
+        forward!(self.fail(lease, runs, error, retry_at_ms, now_ms))
     }
 
     async fn job(&self, id: JobId) -> Result<Job> {

@@ -22,6 +22,16 @@ pub trait Dialect: sqlx::Database {
     /// then match nothing; with it they pass over that row and take the next.
     const CLAIM_ROW_LOCK: &'static str;
 
+    /// An SQL expression for the database's current time in epoch milliseconds (`BIGINT`), read
+    /// at the statement, not at the transaction's start. Leases are timed by it, so a worker
+    /// whose clock is wrong can neither take a job early nor keep one past its lease.
+    const NOW_MS: &'static str;
+
+    /// Appended to the read of a job's fence inside a write under that job: it keeps a claim
+    /// from moving the fence until the write commits. Empty where the write transaction already
+    /// admits one writer at a time.
+    const FENCE_ROW_LOCK: &'static str;
+
     /// A statement, with a name as `$1`, that makes concurrent transactions on that name take
     /// turns until they end; `None` where the write transaction already admits one at a time.
     const NAME_LOCK: Option<&'static str>;

@@ -80,9 +80,9 @@ pub enum StoreError {
     Invalid { what: &'static str, reason: String },
 
     #[error(
-        "job {job} is no longer leased to worker '{worker}' (its lease lapsed and another worker took it, or it finished)"
+        "job {job} is no longer held under fence {fence} (its lease lapsed and another worker took it, or it ended); nothing was written"
     )]
-    LeaseLost { job: JobId, worker: String },
+    LeaseLost { job: JobId, fence: i64 },
 
     #[error(
         "delivery {delivery} is no longer claimed by '{holder}' (its lease lapsed and another process took it back)"

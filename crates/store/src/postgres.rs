@@ -25,6 +25,11 @@ impl Dialect for sqlx::Postgres {
     // waiting for it, so each job or delivery goes to exactly one worker without serialising
     // the queue.
     const CLAIM_ROW_LOCK: &'static str = " FOR UPDATE SKIP LOCKED";
+    // clock_timestamp(), unlike now(), moves within a transaction.
+    const NOW_MS: &'static str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+    // A share lock: the job's own parallel windows write side by side, while a claim's UPDATE
+    // (which moves the fence) waits for them to commit, and SKIP LOCKED passes over the job.
+    const FENCE_ROW_LOCK: &'static str = " FOR SHARE";
     // A transaction-scoped advisory lock per name: held until commit or rollback, so a count and
     // the write that depends on it are one step for every process on the database.
     const NAME_LOCK: Option<&'static str> =

@@ -209,6 +209,8 @@ pub struct SyncRun {
     pub error: Option<String>,
     pub started_ms: i64,
     pub finished_ms: Option<i64>,
+    /// The job and fence the run was started under; `None` for runs no job started.
+    pub lease: Option<Lease>,
 }
 
 /// One sync's raw pages of one request, to store once for the metrics that read them.
@@ -344,6 +346,36 @@ pub struct Job {
     pub last_error: Option<String>,
     pub created_ms: i64,
     pub updated_ms: i64,
+    /// How many times the job has been claimed: the fencing token of its latest claim.
+    pub fence: i64,
+}
+
+impl Job {
+    /// The lease this claim of the job holds, which writes under the job name.
+    pub fn lease(&self) -> Lease {
+        Lease {
+            job: self.id,
+            fence: self.fence,
+        }
+    }
+}
+
+/// A claim of a job, named by the writes made under it: each is refused with
+/// [`crate::StoreError::LeaseLost`] once the job's fence has moved on (another worker claimed
+/// it) or the job has ended, checked in the write's own transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Lease {
+    pub job: JobId,
+    pub fence: i64,
+}
+
+/// A sync run's end, recorded with the end of the job it ran under, in one transaction
+/// ([`crate::Store::complete`], [`crate::Store::fail`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinishedRun {
+    pub run: SyncRunId,
+    pub end: SyncRunEnd,
+    pub counts: RunCounts,
 }
 
 /// What a finished sync run adds to the store's counters besides its outcome (see

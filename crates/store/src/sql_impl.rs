@@ -62,8 +62,12 @@ pub(crate) fn data_step_meta(step: &str) -> String {
     format!("data_step:{step}")
 }
 
+pub(crate) fn lease_ms(lease: std::time::Duration) -> i64 {
+    i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2)
+}
+
 pub(crate) fn lease_until(now_ms: i64, lease: std::time::Duration) -> i64 {
-    now_ms.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
+    now_ms.saturating_add(lease_ms(lease))
 }
 
 pub(crate) fn check_window(
@@ -144,17 +148,19 @@ impl<DB: Dialect> std::fmt::Debug for SqlStore<DB> {
     }
 }
 
-/// Claims the oldest due job, or one whose lease lapsed.
+/// Claims the oldest due job, or one whose lease lapsed, on the database's clock; the claim
+/// moves the job's fence.
 pub(crate) fn claim_job_sql<DB: Dialect>() -> String {
     format!(
-        "UPDATE jobs SET state = 'running', locked_by = $1, locked_until = $2, \
-         attempts = attempts + 1, updated_ms = $3 \
+        "UPDATE jobs SET state = 'running', locked_by = $1, locked_until = {now} + $2, \
+         attempts = attempts + 1, fence = fence + 1, updated_ms = {now} \
          WHERE id = (SELECT id FROM jobs \
-         WHERE (state = 'pending' AND run_at_ms <= $3) \
-         OR (state = 'running' AND locked_until < $3) \
-         ORDER BY run_at_ms, id LIMIT 1{}) \
+         WHERE (state = 'pending' AND run_at_ms <= {now}) \
+         OR (state = 'running' AND locked_until < {now}) \
+         ORDER BY run_at_ms, id LIMIT 1{lock}) \
          RETURNING {JOB_COLUMNS}",
-        DB::CLAIM_ROW_LOCK
+        now = DB::NOW_MS,
+        lock = DB::CLAIM_ROW_LOCK
     )
 }
 
@@ -204,7 +210,7 @@ const IN_USE: &str = "m.used_by <> '[]'";
 
 /// A job's columns, in the order every job query reads them.
 const JOB_COLUMNS: &str = "id, kind, key, payload, state, attempts, run_at_ms, locked_by, \
-                           locked_until, last_error, created_ms, updated_ms";
+                           locked_until, last_error, created_ms, updated_ms, fence";
 
 impl<DB: Dialect> SqlStore<DB>
 where
@@ -457,11 +463,24 @@ where
                 row.try_get::<Option<String>, _>("error")?,
                 row.try_get::<i64, _>("started_ms")?,
                 row.try_get::<Option<i64>, _>("finished_ms")?,
+                row.try_get::<Option<i64>, _>("job_id")?,
+                row.try_get::<Option<i64>, _>("fence")?,
             ))
         })()
         .map_err(StoreError::db("read a sync run"))?;
-        let (id, metric_id, from_ms, to_ms, status, ledger, error, started_ms, finished_ms) =
-            fields;
+        let (
+            id,
+            metric_id,
+            from_ms,
+            to_ms,
+            status,
+            ledger,
+            error,
+            started_ms,
+            finished_ms,
+            job_id,
+            fence,
+        ) = fields;
         let status = crate::RunStatus::parse(&status).ok_or_else(|| {
             StoreError::corrupt("sync_runs", id, format!("unknown status '{status}'"))
         })?;
@@ -478,6 +497,10 @@ where
             error,
             started_ms,
             finished_ms,
+            lease: job_id.zip(fence).map(|(job, fence)| crate::Lease {
+                job: crate::JobId(job),
+                fence,
+            }),
         })
     }
 
@@ -497,6 +520,7 @@ where
                 row.try_get::<Option<String>, _>("last_error")?,
                 row.try_get::<i64, _>("created_ms")?,
                 row.try_get::<i64, _>("updated_ms")?,
+                row.try_get::<i64, _>("fence")?,
             ))
         })()
         .map_err(StoreError::db("read a job"))?;
@@ -513,6 +537,7 @@ where
             last_error,
             created_ms,
             updated_ms,
+            fence,
         ) = fields;
         let state = crate::JobState::parse(&state)
             .ok_or_else(|| StoreError::corrupt("jobs", id, format!("unknown state '{state}'")))?;
@@ -532,6 +557,7 @@ where
             last_error,
             created_ms,
             updated_ms,
+            fence,
         })
     }
 
@@ -589,12 +615,123 @@ where
         })
     }
 
-    pub(crate) fn lease_held(done: DB::QueryResult, job: crate::JobId, worker: &str) -> Result<()> {
-        if DB::rows_affected(&done) == 0 {
+    pub(crate) fn lease_held(done: &DB::QueryResult, lease: crate::Lease) -> Result<()> {
+        if DB::rows_affected(done) == 0 {
             return Err(StoreError::LeaseLost {
-                job,
-                worker: worker.to_owned(),
+                job: lease.job,
+                fence: lease.fence,
             });
+        }
+        Ok(())
+    }
+
+    /// The fence check of a write under a job, inside the write's transaction: the job must
+    /// still run under `lease`'s fence. The row stays locked (PostgreSQL) or the transaction
+    /// holds the write lock (SQLite) until commit, so no claim moves the fence in between.
+    pub(crate) async fn check_fence(
+        tx: &mut sqlx::Transaction<'static, DB>,
+        lease: Option<crate::Lease>,
+    ) -> Result<()> {
+        let Some(lease) = lease else {
+            return Ok(());
+        };
+        let sql = format!(
+            "SELECT id FROM jobs WHERE id = $1 AND fence = $2 AND state = 'running'{}",
+            DB::FENCE_ROW_LOCK
+        );
+        let held = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
+            .bind(lease.job.0)
+            .bind(lease.fence)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(StoreError::db("check a job's fence"))?;
+        match held {
+            Some(_) => Ok(()),
+            None => Err(StoreError::LeaseLost {
+                job: lease.job,
+                fence: lease.fence,
+            }),
+        }
+    }
+
+    /// Marks the metric's runs still `running` as failed and counts them, inside `tx`.
+    pub(crate) async fn abandon_running_in(
+        tx: &mut sqlx::Transaction<'static, DB>,
+        metric: crate::MetricId,
+        now_ms: i64,
+    ) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE sync_runs SET status = 'failed', finished_ms = $1, \
+             error = 'abandoned: the process running this sync stopped before it finished' \
+             WHERE metric_id = $2 AND status = 'running'",
+        )
+        .bind(now_ms)
+        .bind(metric.0)
+        .execute(&mut **tx)
+        .await
+        .map_err(StoreError::db("mark abandoned sync runs"))?;
+        let abandoned = DB::rows_affected(&done);
+        Self::add_to_counters(
+            tx,
+            &[(
+                crate::counter::SYNC_RUNS,
+                crate::RunStatus::Failed.as_str(),
+                abandoned,
+            )],
+        )
+        .await?;
+        Ok(abandoned)
+    }
+
+    /// Records a run's end and adds it to the counters, inside `tx`.
+    pub(crate) async fn finish_run_in(
+        tx: &mut sqlx::Transaction<'static, DB>,
+        id: crate::SyncRunId,
+        end: &crate::SyncRunEnd,
+        counts: &crate::RunCounts,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE sync_runs SET status = $1, ledger = $2, error = $3, \
+             finished_ms = $4 WHERE id = $5",
+        )
+        .bind(end.status.as_str())
+        .bind(end.ledger.to_string())
+        .bind(end.error.as_deref())
+        .bind(end.finished_ms)
+        .bind(id.0)
+        .execute(&mut **tx)
+        .await
+        .map_err(StoreError::db("finish a sync run"))?;
+        if DB::rows_affected(&done) == 0 {
+            return Err(StoreError::NotFound {
+                what: "sync run",
+                id: id.to_string(),
+            });
+        }
+        use crate::counter;
+        let mut add = vec![
+            (counter::PAGES, "", counts.pages),
+            (counter::ROWS, "", counts.rows),
+            (counter::TWILIO_REQUESTS, "", counts.twilio_requests),
+            (counter::TWILIO_RETRIES, "", counts.twilio_retries),
+            (counter::TWILIO_THROTTLED, "", counts.twilio_throttled),
+        ];
+        if end.status != crate::RunStatus::Running {
+            add.push((counter::SYNC_RUNS, end.status.as_str(), 1));
+        }
+        Self::add_to_counters(tx, &add).await
+    }
+
+    /// Finishes the runs of a job in `tx`. Their counters grow in one statement per run; runs
+    /// go in id order so two transactions meet the rows in the same order.
+    async fn finish_runs_in(
+        tx: &mut sqlx::Transaction<'static, DB>,
+        runs: &[crate::FinishedRun],
+    ) -> Result<()> {
+        let mut runs: Vec<&crate::FinishedRun> = runs.iter().collect();
+        runs.sort_by_key(|r| r.run);
+        for r in runs {
+            Self::finish_run_in(tx, r.run, &r.end, &r.counts).await?;
         }
         Ok(())
     }
@@ -1290,8 +1427,21 @@ where
         to_ms: i64,
         buckets: &[crate::BucketRow],
     ) -> Result<crate::WindowReplaced> {
+        self.replace_window_under(None, metric, from_ms, to_ms, buckets)
+            .await
+    }
+
+    async fn replace_window_under(
+        &self,
+        lease: Option<crate::Lease>,
+        metric: crate::MetricId,
+        from_ms: i64,
+        to_ms: i64,
+        buckets: &[crate::BucketRow],
+    ) -> Result<crate::WindowReplaced> {
         crate::sql_impl::check_window(metric, from_ms, to_ms, buckets)?;
         let mut tx = self.begin_write("replace a window of buckets").await?;
+        Self::check_fence(&mut tx, lease).await?;
         let deleted = DB::rows_affected(
             &sqlx::query(
                 "DELETE FROM buckets WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3",
@@ -1540,6 +1690,38 @@ where
         Ok(crate::SyncRunId(id))
     }
 
+    async fn start_sync_run_under(
+        &self,
+        lease: Option<crate::Lease>,
+        run: &crate::NewSyncRun,
+    ) -> Result<crate::SyncRunId> {
+        let Some(held) = lease else {
+            return self.start_sync_run(run).await;
+        };
+        let mut tx = self.begin_write("start a sync run").await?;
+        Self::check_fence(&mut tx, lease).await?;
+        // Runs left `running` were started by an earlier holder of this job (or another job of
+        // the metric) that died or lost its lease: under the fence none of them can finish.
+        Self::abandon_running_in(&mut tx, run.metric_id, run.started_ms).await?;
+        let id = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO sync_runs (metric_id, from_ms, to_ms, status, ledger, started_ms, \
+             job_id, fence) VALUES ($1, $2, $3, 'running', '{}', $4, $5, $6) RETURNING id",
+        )
+        .bind(run.metric_id.0)
+        .bind(run.from_ms)
+        .bind(run.to_ms)
+        .bind(run.started_ms)
+        .bind(held.job.0)
+        .bind(held.fence)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::db("start a sync run"))?;
+        tx.commit()
+            .await
+            .map_err(StoreError::db("start a sync run"))?;
+        Ok(crate::SyncRunId(id))
+    }
+
     async fn finish_sync_run(&self, id: crate::SyncRunId, end: &crate::SyncRunEnd) -> Result<()> {
         self.finish_sync_run_counted(id, end, &crate::RunCounts::default())
             .await
@@ -1552,36 +1734,7 @@ where
         counts: &crate::RunCounts,
     ) -> Result<()> {
         let mut tx = self.begin_write("finish a sync run").await?;
-        let done = sqlx::query(
-            "UPDATE sync_runs SET status = $1, ledger = $2, error = $3, \
-             finished_ms = $4 WHERE id = $5",
-        )
-        .bind(end.status.as_str())
-        .bind(end.ledger.to_string())
-        .bind(end.error.as_deref())
-        .bind(end.finished_ms)
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::db("finish a sync run"))?;
-        if DB::rows_affected(&done) == 0 {
-            return Err(StoreError::NotFound {
-                what: "sync run",
-                id: id.to_string(),
-            });
-        }
-        use crate::counter;
-        let mut add = vec![
-            (counter::PAGES, "", counts.pages),
-            (counter::ROWS, "", counts.rows),
-            (counter::TWILIO_REQUESTS, "", counts.twilio_requests),
-            (counter::TWILIO_RETRIES, "", counts.twilio_retries),
-            (counter::TWILIO_THROTTLED, "", counts.twilio_throttled),
-        ];
-        if end.status != crate::RunStatus::Running {
-            add.push((counter::SYNC_RUNS, end.status.as_str(), 1));
-        }
-        Self::add_to_counters(&mut tx, &add).await?;
+        Self::finish_run_in(&mut tx, id, end, counts).await?;
         tx.commit()
             .await
             .map_err(StoreError::db("finish a sync run"))?;
@@ -1665,10 +1818,10 @@ where
         limit: u32,
     ) -> Result<Vec<crate::SyncRun>> {
         const ALL: &str = "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, \
-                           started_ms, finished_ms \
+                           started_ms, finished_ms, job_id, fence \
                            FROM sync_runs ORDER BY started_ms DESC, id DESC LIMIT $1";
         const ONE: &str = "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, \
-                           started_ms, finished_ms \
+                           started_ms, finished_ms, job_id, fence \
                            FROM sync_runs WHERE metric_id = $2 ORDER BY started_ms DESC, id DESC \
                            LIMIT $1";
         let q = match metric {
@@ -1691,7 +1844,7 @@ where
         for chunk in ids.chunks(crate::sql_impl::ID_CHUNK) {
             let sql = format!(
                 "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, started_ms, \
-                 finished_ms FROM ( \
+                 finished_ms, job_id, fence FROM ( \
                  SELECT *, ROW_NUMBER() OVER (PARTITION BY metric_id ORDER BY started_ms DESC, id \
                  DESC) AS nth \
                  FROM sync_runs WHERE metric_id IN ({}) \
@@ -1715,26 +1868,7 @@ where
 
     async fn abandon_running_sync_runs(&self, metric: crate::MetricId, now_ms: i64) -> Result<u64> {
         let mut tx = self.begin_write("mark abandoned sync runs").await?;
-        let done = sqlx::query(
-            "UPDATE sync_runs SET status = 'failed', finished_ms = $1, \
-             error = 'abandoned: the process running this sync stopped before it finished' \
-             WHERE metric_id = $2 AND status = 'running'",
-        )
-        .bind(now_ms)
-        .bind(metric.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::db("mark abandoned sync runs"))?;
-        let abandoned = DB::rows_affected(&done);
-        Self::add_to_counters(
-            &mut tx,
-            &[(
-                crate::counter::SYNC_RUNS,
-                crate::RunStatus::Failed.as_str(),
-                abandoned,
-            )],
-        )
-        .await?;
+        let abandoned = Self::abandon_running_in(&mut tx, metric, now_ms).await?;
         tx.commit()
             .await
             .map_err(StoreError::db("mark abandoned sync runs"))?;
@@ -1743,7 +1877,7 @@ where
 
     async fn last_good_sync(&self, metric: crate::MetricId) -> Result<Option<crate::SyncRun>> {
         const SQL: &str = "SELECT id, metric_id, from_ms, to_ms, status, ledger, error, \
-                           started_ms, finished_ms \
+                           started_ms, finished_ms, job_id, fence \
                            FROM sync_runs WHERE metric_id = $1 AND status IN ('succeeded', \
                            'partial') \
                            ORDER BY started_ms DESC, id DESC LIMIT 1";
@@ -2065,106 +2199,136 @@ where
         }
     }
 
-    async fn claim(
-        &self,
-        worker: &str,
-        lease: std::time::Duration,
-        now_ms: i64,
-    ) -> Result<Option<crate::Job>> {
+    async fn claim(&self, worker: &str, lease: std::time::Duration) -> Result<Option<crate::Job>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(crate::sql_impl::claim_job_sql::<DB>()))
             .bind(worker)
-            .bind(crate::sql_impl::lease_until(now_ms, lease))
-            .bind(now_ms)
+            .bind(crate::sql_impl::lease_ms(lease))
             .fetch_optional(&self.pool)
             .await
             .map_err(StoreError::db("claim a job"))?;
         row.as_ref().map(Self::decode_job).transpose()
     }
 
-    async fn renew(
-        &self,
-        job: crate::JobId,
-        worker: &str,
-        lease: std::time::Duration,
-        now_ms: i64,
-    ) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE jobs SET locked_until = $1, updated_ms = $2 WHERE id = $3 \
-             AND state = 'running' AND locked_by = $4",
-        )
-        .bind(crate::sql_impl::lease_until(now_ms, lease))
-        .bind(now_ms)
-        .bind(job.0)
-        .bind(worker)
-        .execute(&self.pool)
-        .await
-        .map_err(StoreError::db("renew a job's lease"))?;
-        Self::lease_held(done, job, worker)
+    async fn renew(&self, lease: crate::Lease, lease_for: std::time::Duration) -> Result<()> {
+        let sql = format!(
+            "UPDATE jobs SET locked_until = {now} + $1, updated_ms = {now} WHERE id = $2 \
+             AND fence = $3 AND state = 'running'",
+            now = DB::NOW_MS
+        );
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(crate::sql_impl::lease_ms(lease_for))
+            .bind(lease.job.0)
+            .bind(lease.fence)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::db("renew a job's lease"))?;
+        Self::lease_held(&done, lease)
     }
 
-    async fn complete(&self, job: crate::JobId, worker: &str, now_ms: i64) -> Result<()> {
+    async fn complete(
+        &self,
+        lease: crate::Lease,
+        runs: &[crate::FinishedRun],
+        now_ms: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin_write("complete a job").await?;
+        // The job's row first: the fence is checked and the row locked by the same statement,
+        // before any run is touched.
         let done = sqlx::query(
-            "UPDATE jobs SET state = 'done', locked_until = NULL, updated_ms = \
-             $1 WHERE id = $2 AND state = 'running' AND locked_by = $3",
+            "UPDATE jobs SET state = 'done', locked_until = NULL, updated_ms = $1 \
+             WHERE id = $2 AND fence = $3 AND state = 'running'",
         )
         .bind(now_ms)
-        .bind(job.0)
-        .bind(worker)
-        .execute(&self.pool)
+        .bind(lease.job.0)
+        .bind(lease.fence)
+        .execute(&mut *tx)
         .await
         .map_err(StoreError::db("complete a job"))?;
-        Self::lease_held(done, job, worker)
+        Self::lease_held(&done, lease)?;
+        Self::finish_runs_in(&mut tx, runs).await?;
+        tx.commit()
+            .await
+            .map_err(StoreError::db("complete a job"))?;
+        Ok(())
     }
 
     async fn fail(
         &self,
-        job: crate::JobId,
-        worker: &str,
+        lease: crate::Lease,
+        runs: &[crate::FinishedRun],
         error: &str,
         retry_at_ms: Option<i64>,
         now_ms: i64,
     ) -> Result<()> {
         const FAILED: &str = "UPDATE jobs SET state = 'failed', locked_until = NULL, last_error = \
                               $1, updated_ms = $2 \
-                              WHERE id = $3 AND state = 'running' AND locked_by = $4";
+                              WHERE id = $3 AND fence = $4 AND state = 'running'";
         const RETRY: &str = "UPDATE jobs SET state = 'pending', run_at_ms = $5, locked_by = NULL, \
                              locked_until = NULL, \
-                             last_error = $1, updated_ms = $2 WHERE id = $3 AND state = 'running' \
-                             AND locked_by = $4";
+                             last_error = $1, updated_ms = $2 WHERE id = $3 AND fence = $4 \
+                             AND state = 'running'";
+        let mut tx = self.begin_write("record a job's failure").await?;
         let failed = || {
             sqlx::query(FAILED)
                 .bind(error)
                 .bind(now_ms)
-                .bind(job.0)
-                .bind(worker)
+                .bind(lease.job.0)
+                .bind(lease.fence)
         };
-        let outcome = match retry_at_ms {
+        let done = match retry_at_ms {
             Some(at) => {
+                // An equal job already waiting supersedes this one; a savepoint keeps the
+                // refused statement from aborting the whole transaction on PostgreSQL.
+                let savepoint = |sql: &'static str| sqlx::query(sql);
+                savepoint("SAVEPOINT retry_job")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::db("record a job's failure"))?;
                 let retried = sqlx::query(RETRY)
                     .bind(error)
                     .bind(now_ms)
-                    .bind(job.0)
-                    .bind(worker)
+                    .bind(lease.job.0)
+                    .bind(lease.fence)
                     .bind(at)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await;
                 match retried {
-                    // An equal job is already waiting: this one is superseded.
-                    Err(e) if crate::error::is_unique_violation(&e) => {
-                        failed().execute(&self.pool).await
+                    Ok(done) => {
+                        savepoint("RELEASE SAVEPOINT retry_job")
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(StoreError::db("record a job's failure"))?;
+                        done
                     }
-                    other => other,
+                    Err(e) if crate::error::is_unique_violation(&e) => {
+                        savepoint("ROLLBACK TO SAVEPOINT retry_job")
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(StoreError::db("record a job's failure"))?;
+                        failed()
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(StoreError::db("record a job's failure"))?
+                    }
+                    Err(e) => return Err(StoreError::db("record a job's failure")(e)),
                 }
             }
-            None => failed().execute(&self.pool).await,
+            None => failed()
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("record a job's failure"))?,
         };
-        let done = outcome.map_err(StoreError::db("record a job's failure"))?;
-        Self::lease_held(done, job, worker)
+        Self::lease_held(&done, lease)?;
+        Self::finish_runs_in(&mut tx, runs).await?;
+        tx.commit()
+            .await
+            .map_err(StoreError::db("record a job's failure"))?;
+        Ok(())
     }
 
     async fn job(&self, id: crate::JobId) -> Result<crate::Job> {
         let sql = "SELECT id, kind, key, payload, state, attempts, run_at_ms, locked_by, \
-                   locked_until, last_error, created_ms, updated_ms FROM jobs WHERE id = $1";
+                   locked_until, last_error, created_ms, updated_ms, fence FROM jobs WHERE id = $1";
         let row = sqlx::query(sql)
             .bind(id.0)
             .fetch_optional(&self.pool)
@@ -2183,10 +2347,10 @@ where
         limit: u32,
     ) -> Result<Vec<crate::Job>> {
         const ALL: &str = "SELECT id, kind, key, payload, state, attempts, run_at_ms, locked_by, \
-                           locked_until, last_error, created_ms, updated_ms \
+                           locked_until, last_error, created_ms, updated_ms, fence \
                            FROM jobs ORDER BY updated_ms DESC, id DESC LIMIT $1";
         const ONE: &str = "SELECT id, kind, key, payload, state, attempts, run_at_ms, locked_by, \
-                           locked_until, last_error, created_ms, updated_ms \
+                           locked_until, last_error, created_ms, updated_ms, fence \
                            FROM jobs WHERE state = $2 ORDER BY updated_ms DESC, id DESC LIMIT $1";
         let q = match state {
             None => sqlx::query(ALL).bind(i64::from(limit)),
@@ -2258,7 +2422,10 @@ mod tests {
                 "the SQLite {what} claim must not: {lite}"
             );
             assert_eq!(
-                pg.replace(" FOR UPDATE SKIP LOCKED", ""),
+                pg.replace(" FOR UPDATE SKIP LOCKED", "").replace(
+                    <sqlx::Postgres as Dialect>::NOW_MS,
+                    <sqlx::Sqlite as Dialect>::NOW_MS
+                ),
                 lite,
                 "the {what} claim must otherwise be one text"
             );

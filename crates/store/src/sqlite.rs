@@ -84,6 +84,11 @@ impl Dialect for sqlx::Sqlite {
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     // Writers are serialised anyway, so no claim can meet a row another is taking.
     const CLAIM_ROW_LOCK: &'static str = "";
+    // julianday('now') is fixed for the statement and precise to the millisecond.
+    const NOW_MS: &'static str = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+    // A write under a job runs in BEGIN IMMEDIATE: no claim can commit between its fence check
+    // and its commit.
+    const FENCE_ROW_LOCK: &'static str = "";
     // BEGIN IMMEDIATE already lets one writing transaction in at a time, across processes too.
     const NAME_LOCK: Option<&'static str> = None;
     const MIGRATIONS_TABLE_EXISTS: &'static str = "SELECT COUNT(*) FROM sqlite_master \

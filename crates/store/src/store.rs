@@ -168,6 +168,18 @@ pub trait Store: Send + Sync + 'static {
         buckets: &[BucketRow],
     ) -> impl Future<Output = Result<WindowReplaced>> + Send;
 
+    /// [`Store::replace_window`] made under a job's `lease` (`None`: no job, as a `sync` by
+    /// hand): refused with `LeaseLost`, writing nothing, unless the job still runs under that
+    /// fence, checked in the same transaction.
+    fn replace_window_under(
+        &self,
+        lease: Option<Lease>,
+        metric: MetricId,
+        from_ms: i64,
+        to_ms: i64,
+        buckets: &[BucketRow],
+    ) -> impl Future<Output = Result<WindowReplaced>> + Send;
+
     /// Folds points into their hours' buckets (sum and count grow, min/max widen, the latest point
     /// wins `latest`), all in one transaction.
     fn add_points(
@@ -214,6 +226,16 @@ pub trait Store: Send + Sync + 'static {
     // --- sync runs (ledgers) ---
 
     fn start_sync_run(&self, run: &NewSyncRun) -> impl Future<Output = Result<SyncRunId>> + Send;
+
+    /// Starts a run under a job's `lease` (`None`: like [`Store::start_sync_run`]): in one
+    /// transaction, refused with `LeaseLost` unless the job still runs under that fence, the
+    /// metric's runs still `running` are marked failed (their holder lost the job), and the new
+    /// run records the job and fence.
+    fn start_sync_run_under(
+        &self,
+        lease: Option<Lease>,
+        run: &NewSyncRun,
+    ) -> impl Future<Output = Result<SyncRunId>> + Send;
 
     fn finish_sync_run(
         &self,
@@ -322,38 +344,38 @@ pub trait Store: Send + Sync + 'static {
     /// are not seen: a worker still polls. It may also resolve spuriously.
     fn job_enqueued(&self) -> impl Future<Output = ()> + Send;
 
-    /// Takes the oldest due job — pending, or running with a lapsed lease — and leases it to
-    /// `worker` until `now_ms + lease`. Concurrent claims never get the same job.
+    /// Takes the oldest due job — pending with `run_at_ms` reached, or running with a lapsed
+    /// lease — and leases it to `worker` for `lease`, moving its fence. Both the due and the
+    /// lapsed checks and the lease's end are on the database's clock, so a worker with a wrong
+    /// clock cannot take a job early or steal one whose lease still runs. Concurrent claims
+    /// never get the same job.
     fn claim(
         &self,
         worker: &str,
         lease: Duration,
-        now_ms: i64,
     ) -> impl Future<Output = Result<Option<Job>>> + Send;
 
-    /// Extends the lease; `LeaseLost` if the job is no longer leased to `worker`.
-    fn renew(
-        &self,
-        job: JobId,
-        worker: &str,
-        lease: Duration,
-        now_ms: i64,
-    ) -> impl Future<Output = Result<()>> + Send;
+    /// Extends the lease to `lease_for` from the database's now; `LeaseLost` if the job was
+    /// claimed again (its fence moved) or has ended.
+    fn renew(&self, lease: Lease, lease_for: Duration) -> impl Future<Output = Result<()>> + Send;
 
-    /// Marks the job done; `LeaseLost` if it is no longer leased to `worker`.
+    /// Marks the job done and records the ends of the runs made under it, in one transaction:
+    /// `LeaseLost`, with nothing written, if the job no longer runs under `lease`'s fence. So a
+    /// job has at most one successful set of runs, made by its last holder.
     fn complete(
         &self,
-        job: JobId,
-        worker: &str,
+        lease: Lease,
+        runs: &[FinishedRun],
         now_ms: i64,
     ) -> impl Future<Output = Result<()>> + Send;
 
-    /// Records the error; with `retry_at_ms` the job becomes pending again then (or failed if an
-    /// equal job is already pending), without it the job is failed for good.
+    /// Records the error and the ends of the runs made under the job, in one transaction; with
+    /// `retry_at_ms` the job becomes pending again then (or failed if an equal job is already
+    /// pending), without it the job is failed for good. `LeaseLost` as [`Store::complete`].
     fn fail(
         &self,
-        job: JobId,
-        worker: &str,
+        lease: Lease,
+        runs: &[FinishedRun],
         error: &str,
         retry_at_ms: Option<i64>,
         now_ms: i64,

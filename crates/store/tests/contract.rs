@@ -11,6 +11,8 @@ mod connections;
 mod data_dir;
 #[path = "contract/data_steps.rs"]
 mod data_steps;
+#[path = "contract/fencing.rs"]
+mod fencing;
 #[path = "contract/jobs.rs"]
 mod jobs;
 #[path = "contract/key_state.rs"]

@@ -173,8 +173,13 @@ async fn queue_figures_count_due_waiting_jobs_and_live_leases<H: Harness>(h: &H)
         store.enqueue(&job(key, run_at), 0).await.expect("enqueue");
     }
     let lease = Duration::from_secs(60);
-    let claimed = store.claim("w1", lease, 3_000).await.expect("claim");
-    assert_eq!(claimed.map(|j| j.key).as_deref(), Some("a"));
+    let claimed = store
+        .claim("w1", lease)
+        .await
+        .expect("claim")
+        .expect("a is due");
+    assert_eq!(claimed.key, "a");
+    let until = claimed.locked_until_ms.expect("leased");
 
     let now = store.ops_figures(3_000).await.expect("figures").queue;
     assert_eq!(
@@ -185,8 +190,9 @@ async fn queue_figures_count_due_waiting_jobs_and_live_leases<H: Harness>(h: &H)
             oldest_waiting_since_ms: Some(2_000),
         }
     );
-    // After the lease lapses (3 000 + 60 000), the claimed job waits again, beside the others.
-    let lapsed = store.ops_figures(63_001).await.expect("figures").queue;
+    // After the lease lapses (on the database's clock), the claimed job waits again, beside the
+    // others.
+    let lapsed = store.ops_figures(until + 1).await.expect("figures").queue;
     assert_eq!(
         lapsed,
         QueueFigures {

@@ -116,7 +116,7 @@ impl SyncInterval {
                 format!("{n} {one}s")
             }
         };
-        if m % (24 * 60) == 0 {
+        if m.is_multiple_of(24 * 60) {
             return match m / (24 * 60) {
                 1 => "every day".to_owned(),
                 d => format!("every {d} days"),
@@ -136,7 +136,7 @@ impl SyncInterval {
 impl fmt::Display for SyncInterval {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let m = self.minutes;
-        if m % (24 * 60) == 0 {
+        if m.is_multiple_of(24 * 60) {
             return write!(f, "{}d", m / (24 * 60));
         }
         let (h, rest) = (m / 60, m % 60);

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod names;
 pub mod people;
 pub mod pool;
+pub mod sync_interval;
 pub mod watching;
 
 use std::sync::Arc;
@@ -32,6 +33,7 @@ pub use error::{AppError, AppResult};
 pub use metrics::MetricUpdate;
 pub use names::{BoardName, Label, Name, NameError, TokenName, UserName};
 pub use pool::{Blocking, Pool};
+pub use sync_interval::SyncInterval;
 pub use watching::{AlertInput, ChannelInput, GoalInput, ScorecardInput};
 
 use store::{AlertId, AlertRow, ChannelId, ChannelRow, GoalId, GoalRow};
@@ -218,6 +220,17 @@ impl App {
 
     pub async fn delete_metric(&self, id: MetricId) -> AppResult<bool> {
         metrics::delete(&self.store, id).await
+    }
+
+    /// Sets how often a metric syncs; `None` puts it back on the default (hourly). An Editor's
+    /// operation.
+    pub async fn set_sync_interval(
+        &self,
+        id: MetricId,
+        interval: Option<SyncInterval>,
+    ) -> AppResult<StoredMetric> {
+        let now = self.clock.now_ms();
+        metrics::set_sync_interval(&self.store, id, interval, now).await
     }
 
     /// Adds a library metric for a connection and queues its backfill.

@@ -192,6 +192,19 @@ pub async fn update(
     })
 }
 
+/// Sets how often the metric syncs (`None`: the default, hourly). Every scheduler reads it from
+/// the store at its next pass, so no process needs a restart.
+pub async fn set_sync_interval(
+    store: &AnyStore,
+    id: MetricId,
+    interval: Option<crate::SyncInterval>,
+    now_ms: i64,
+) -> AppResult<StoredMetric> {
+    Ok(store
+        .set_metric_sync_interval(id, interval.map(crate::SyncInterval::seconds), now_ms)
+        .await?)
+}
+
 /// The name of the `n`th copy of a metric named `original`: "NAME (copy)", then "NAME (copy 2)",
 /// ..., with NAME shortened (by characters) so the whole stays within the one rule for names,
 /// since a metric named at the limit would otherwise have a copy no form could save again.

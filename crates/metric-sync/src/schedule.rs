@@ -1,7 +1,7 @@
 //! Which metrics are due: a metric in use is synced on its interval (hourly by default, never
 //! more often than every five minutes); a metric in no use is synced only by hand.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,31 +46,39 @@ impl SyncJob {
     }
 }
 
-/// Sync intervals: one default, and per-metric overrides. Every interval is at least
-/// [`MIN_INTERVAL`].
+/// The default sync interval; each metric's own interval is stored with it
+/// (`metrics.sync_interval_s`) and read with its runs by [`Store::sync_states`], so every
+/// process schedules from the same values and a change is seen at the next pass. Every
+/// interval is at least [`MIN_INTERVAL`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Schedule {
+    /// The interval of a metric with none of its own.
     pub default_interval: Duration,
-    pub intervals: HashMap<MetricId, Duration>,
 }
 
 impl Default for Schedule {
     fn default() -> Self {
         Self {
             default_interval: DEFAULT_INTERVAL,
-            intervals: HashMap::new(),
         }
     }
 }
 
 impl Schedule {
-    pub fn interval_of(&self, id: MetricId) -> Duration {
-        self.intervals
-            .get(&id)
-            .copied()
-            .unwrap_or(self.default_interval)
-            .max(MIN_INTERVAL)
+    /// The interval a metric is synced on: its stored one (in seconds) or the default, never
+    /// below [`MIN_INTERVAL`].
+    pub fn interval_of(&self, stored_s: Option<i64>) -> Duration {
+        interval_or(stored_s, self.default_interval)
     }
+}
+
+/// A metric's stored interval (in seconds) or `default`, never below [`MIN_INTERVAL`]: what
+/// the scheduler syncs on and what freshness ("stale after two intervals") is judged by.
+pub fn interval_or(stored_s: Option<i64>, default: Duration) -> Duration {
+    stored_s
+        .and_then(|s| u64::try_from(s).ok())
+        .map_or(default, Duration::from_secs)
+        .max(MIN_INTERVAL)
 }
 
 /// What a tick did.
@@ -112,7 +120,7 @@ impl<S: Store> Scheduler<S> {
         let now_ms = now.as_millisecond();
         let mut due = Due::default();
         for state in self.store.sync_states().await? {
-            let interval = duration_ms(self.schedule.interval_of(state.id));
+            let interval = duration_ms(self.schedule.interval_of(state.sync_interval_s));
             match state.last_started_ms {
                 Some(started) if started + interval > now_ms => {
                     let at = started + interval;

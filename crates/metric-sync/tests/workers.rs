@@ -269,10 +269,12 @@ async fn only_metrics_in_use_are_due_on_their_interval<H: Harness>(h: &H) {
             .await
             .unwrap();
     }
-    let mut schedule = Schedule::default();
-    // Asking for one minute gets the five-minute floor.
-    schedule.intervals.insert(fast, Duration::from_secs(60));
-    let scheduler = Scheduler::new(store.clone(), schedule);
+    // A stored minute (below the floor the app allows) gets the five-minute floor.
+    store
+        .set_metric_sync_interval(fast, Some(60), 0)
+        .await
+        .unwrap();
+    let scheduler = Scheduler::new(store.clone(), Schedule::default());
     let t0 = sim_now();
     let mut due = scheduler.due(t0).await.unwrap();
     due.sort();
@@ -327,9 +329,11 @@ async fn the_scheduler_says_when_the_next_metric_not_yet_due_will_be<H: Harness>
             .await
             .unwrap();
     }
-    let mut schedule = Schedule::default();
-    schedule.intervals.insert(fast, Duration::from_secs(600));
-    let scheduler = Scheduler::new(store.clone(), schedule);
+    store
+        .set_metric_sync_interval(fast, Some(600), 0)
+        .await
+        .unwrap();
+    let scheduler = Scheduler::new(store.clone(), Schedule::default());
     let t0 = sim_now();
     let syncer = syncer(store.clone(), &sim, 4);
     for (_, r) in syncer
@@ -345,6 +349,78 @@ async fn the_scheduler_says_when_the_next_metric_not_yet_due_will_be<H: Harness>
     assert!(plan.due.is_empty());
     // The runs started at t0: the ten-minute metric comes due first.
     assert_eq!(plan.next_ms, Some(t0.as_millisecond() + 600_000));
+}
+
+/// A metric set to 15 minutes is due again 15 minutes after its sync started and one on the
+/// default is not (it is at 60), and the scheduler of a store opened afresh (a restarted
+/// process) decides the same from the stored interval.
+async fn a_stored_interval_is_honoured_and_survives_a_restart<H: Harness>(h: &H) {
+    let sim = sim(small_sizes(), Faults::default()).await;
+    let store = Arc::new(h.open().await);
+    let conn = add_connection(store.as_ref(), &sim).await;
+    let hourly = add_metric(store.as_ref(), conn, &messages_by_status(50)).await;
+    let quarter = add_metric(store.as_ref(), conn, &spend_by_category()).await;
+    for id in [hourly, quarter] {
+        store
+            .set_metric_usage(id, &["metrics-screen".to_owned()], 0)
+            .await
+            .unwrap();
+    }
+    store
+        .set_metric_sync_interval(quarter, Some(15 * 60), 0)
+        .await
+        .unwrap();
+    let t0 = sim_now();
+    let syncer = syncer(store.clone(), &sim, 4);
+    for (_, r) in syncer
+        .sync_many(&[hourly, quarter], &SyncOptions::default(), t0)
+        .await
+    {
+        r.unwrap();
+    }
+    let at = |mins: i64| t0 + jiff::SignedDuration::from_mins(mins);
+    let scheduler = Scheduler::new(store.clone(), Schedule::default());
+    assert!(scheduler.due(at(14)).await.unwrap().is_empty());
+    assert_eq!(scheduler.due(at(15)).await.unwrap(), vec![quarter]);
+    drop(scheduler);
+    drop(syncer);
+    store.close().await;
+    drop(store);
+
+    let reopened = Arc::new(h.open().await);
+    let scheduler = Scheduler::new(reopened.clone(), Schedule::default());
+    assert!(reopened.metric(quarter).await.unwrap().sync_interval_s == Some(900));
+    assert!(scheduler.due(at(14)).await.unwrap().is_empty());
+    assert_eq!(scheduler.due(at(15)).await.unwrap(), vec![quarter]);
+    assert_eq!(scheduler.due(at(59)).await.unwrap(), vec![quarter]);
+    let mut hour = scheduler.due(at(60)).await.unwrap();
+    hour.sort();
+    assert_eq!(hour, vec![hourly, quarter]);
+}
+
+/// A change of interval is seen at the scheduler's next pass, with no new scheduler.
+async fn a_changed_interval_takes_effect_at_the_next_pass<H: Harness>(h: &H) {
+    let sim = sim(small_sizes(), Faults::default()).await;
+    let store = Arc::new(h.open().await);
+    let conn = add_connection(store.as_ref(), &sim).await;
+    let id = add_metric(store.as_ref(), conn, &messages_by_status(50)).await;
+    store
+        .set_metric_usage(id, &["metrics-screen".to_owned()], 0)
+        .await
+        .unwrap();
+    let t0 = sim_now();
+    let syncer = syncer(store.clone(), &sim, 4);
+    syncer.sync_metric(id, t0).await.unwrap();
+    let scheduler = Scheduler::new(store.clone(), Schedule::default());
+    let at_20 = t0 + jiff::SignedDuration::from_mins(20);
+    assert!(scheduler.due(at_20).await.unwrap().is_empty());
+    store
+        .set_metric_sync_interval(id, Some(600), 0)
+        .await
+        .unwrap();
+    assert_eq!(scheduler.due(at_20).await.unwrap(), vec![id]);
+    store.set_metric_sync_interval(id, None, 0).await.unwrap();
+    assert!(scheduler.due(at_20).await.unwrap().is_empty());
 }
 
 async fn a_fetch_shared_by_two_metrics_counts_its_twilio_requests_once<H: Harness>(h: &H) {
@@ -506,4 +582,6 @@ backend_tests!(
     the_worker_loop_works_until_shut_down,
     the_scheduler_says_when_the_next_metric_not_yet_due_will_be,
     a_fetch_shared_by_two_metrics_counts_its_twilio_requests_once,
+    a_stored_interval_is_honoured_and_survives_a_restart,
+    a_changed_interval_takes_effect_at_the_next_pass,
 );

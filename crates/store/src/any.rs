@@ -138,6 +138,15 @@ impl Store for AnyStore {
         forward!(self.set_metric_usage(id, used_by, now_ms))
     }
 
+    async fn set_metric_sync_interval(
+        &self,
+        id: MetricId,
+        interval_s: Option<i64>,
+        now_ms: i64,
+    ) -> Result<StoredMetric> {
+        forward!(self.set_metric_sync_interval(id, interval_s, now_ms))
+    }
+
     async fn delete_metric(&self, id: MetricId) -> Result<bool> {
         forward!(self.delete_metric(id))
     }

@@ -66,6 +66,8 @@ pub struct StoredMetric {
     pub used_by: Vec<String>,
     pub created_ms: i64,
     pub updated_ms: i64,
+    /// Its own sync interval in seconds, set by a person; `None` keeps the scheduler's default.
+    pub sync_interval_s: Option<i64>,
 }
 
 impl StoredMetric {
@@ -421,6 +423,9 @@ pub struct MetricSyncState {
     pub last_good_finished_ms: Option<i64>,
     /// How its most recently started finished run ended; `None` before any run finished.
     pub last_finished_status: Option<RunStatus>,
+    /// Its own sync interval in seconds ([`StoredMetric::sync_interval_s`]); `None` for the
+    /// default. Read with the runs so the scheduler decides from the store alone.
+    pub sync_interval_s: Option<i64>,
 }
 
 /// The job queue at a glance.

@@ -417,6 +417,9 @@ where
         })(
         )
         .map_err(get_err)?;
+        let sync_interval_s = row
+            .try_get::<Option<i64>, _>("sync_interval_s")
+            .map_err(StoreError::db("read a metric"))?;
         let used_by: Vec<String> = serde_json::from_str(&used_by).map_err(|err| {
             StoreError::corrupt(
                 "metrics",
@@ -433,6 +436,7 @@ where
             used_by,
             created_ms,
             updated_ms,
+            sync_interval_s,
         })
     }
 
@@ -599,6 +603,7 @@ where
         last_started_ms: Option<i64>,
         last_good_finished_ms: Option<i64>,
         status: Option<String>,
+        sync_interval_s: Option<i64>,
     ) -> Result<crate::MetricSyncState> {
         let last_finished_status = status
             .map(|s| {
@@ -612,6 +617,7 @@ where
             last_started_ms,
             last_good_finished_ms,
             last_finished_status,
+            sync_interval_s,
         })
     }
 
@@ -1257,7 +1263,7 @@ where
              updated_ms) \
              VALUES ($1, $2, $3, 1, '[]', $4, $4) \
              RETURNING id, name, connection_id, definition, version, used_by, created_ms, \
-             updated_ms",
+             updated_ms, sync_interval_s",
         )
         .bind(new.name.as_str())
         .bind(new.connection_id.map(|c| c.0))
@@ -1298,7 +1304,7 @@ where
             "UPDATE metrics SET definition = $1, version = version + 1, updated_ms = $2 WHERE id \
              = $3 \
              RETURNING id, name, connection_id, definition, version, used_by, created_ms, \
-             updated_ms",
+             updated_ms, sync_interval_s",
         )
         .bind(definition)
         .bind(now_ms)
@@ -1327,7 +1333,7 @@ where
 
     async fn metric(&self, id: crate::MetricId) -> Result<crate::StoredMetric> {
         const SQL: &str = "SELECT id, name, connection_id, definition, version, used_by, \
-                           created_ms, updated_ms FROM metrics WHERE id = $1";
+                           created_ms, updated_ms, sync_interval_s FROM metrics WHERE id = $1";
         let row = sqlx::query(SQL)
             .bind(id.0)
             .fetch_optional(&self.pool)
@@ -1339,7 +1345,7 @@ where
 
     async fn metric_by_name(&self, name: &str) -> Result<Option<crate::StoredMetric>> {
         const SQL: &str = "SELECT id, name, connection_id, definition, version, used_by, \
-                           created_ms, updated_ms FROM metrics WHERE name = $1";
+                           created_ms, updated_ms, sync_interval_s FROM metrics WHERE name = $1";
         let row = sqlx::query(SQL)
             .bind(name)
             .fetch_optional(&self.pool)
@@ -1350,7 +1356,7 @@ where
 
     async fn list_metrics(&self) -> Result<Vec<crate::StoredMetric>> {
         const SQL: &str = "SELECT id, name, connection_id, definition, version, used_by, \
-                           created_ms, updated_ms FROM metrics ORDER BY name";
+                           created_ms, updated_ms, sync_interval_s FROM metrics ORDER BY name";
         let rows = sqlx::query(SQL)
             .fetch_all(&self.pool)
             .await
@@ -1402,6 +1408,35 @@ where
             return Err(crate::error::not_found_metric(id));
         }
         Ok(())
+    }
+
+    async fn set_metric_sync_interval(
+        &self,
+        id: crate::MetricId,
+        interval_s: Option<i64>,
+        now_ms: i64,
+    ) -> Result<crate::StoredMetric> {
+        if let Some(s) = interval_s
+            && s <= 0
+        {
+            return Err(StoreError::Invalid {
+                what: "sync interval",
+                reason: format!("{s} seconds is not a positive interval"),
+            });
+        }
+        let row = sqlx::query(
+            "UPDATE metrics SET sync_interval_s = $1, updated_ms = $2 WHERE id = $3 \
+             RETURNING id, name, connection_id, definition, version, used_by, created_ms, \
+             updated_ms, sync_interval_s",
+        )
+        .bind(interval_s)
+        .bind(now_ms)
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::db("set a metric's sync interval"))?
+        .ok_or_else(|| crate::error::not_found_metric(id))?;
+        Self::decode_metric(&row)
     }
 
     async fn delete_metric(&self, id: crate::MetricId) -> Result<bool> {
@@ -1743,17 +1778,18 @@ where
 
     async fn sync_states(&self) -> Result<Vec<crate::MetricSyncState>> {
         let sql = format!(
-            "SELECT m.id, {LAST_STARTED}, {LAST_GOOD_FINISHED}, {LAST_FINISHED_STATUS} \
-             FROM metrics m WHERE {IN_USE} ORDER BY m.id"
+            "SELECT m.id, {LAST_STARTED}, {LAST_GOOD_FINISHED}, {LAST_FINISHED_STATUS}, \
+             m.sync_interval_s FROM metrics m WHERE {IN_USE} ORDER BY m.id"
         );
-        let rows = sqlx::query_as::<_, (i64, Option<i64>, Option<i64>, Option<String>)>(
-            sqlx::AssertSqlSafe(sql),
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(StoreError::db("read the metrics' sync states"))?;
+        type Row = (i64, Option<i64>, Option<i64>, Option<String>, Option<i64>);
+        let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::db("read the metrics' sync states"))?;
         rows.into_iter()
-            .map(|(id, started, good, status)| Self::sync_state(id, started, good, status))
+            .map(|(id, started, good, status, interval)| {
+                Self::sync_state(id, started, good, status, interval)
+            })
             .collect()
     }
 
@@ -1761,24 +1797,25 @@ where
         // One statement, so a scrape is one round trip whatever the number of metrics. The first
         // branch fixes the column types for PostgreSQL.
         let sql = format!(
-            "SELECT 'counter', name, label, value, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
-             FROM counters \
+            "SELECT 'counter', name, label, value, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), \
+             CAST(NULL AS BIGINT) FROM counters \
              UNION ALL \
              SELECT 'metric', {LAST_FINISHED_STATUS}, '', m.id, {LAST_GOOD_FINISHED}, \
-             {LAST_STARTED} FROM metrics m WHERE {IN_USE} \
+             {LAST_STARTED}, m.sync_interval_s FROM metrics m WHERE {IN_USE} \
              UNION ALL \
              SELECT 'waiting', '', '', COUNT(*), \
-             MIN(CASE WHEN state = 'pending' THEN run_at_ms ELSE locked_until END), NULL \
+             MIN(CASE WHEN state = 'pending' THEN run_at_ms ELSE locked_until END), NULL, NULL \
              FROM jobs WHERE (state = 'pending' AND run_at_ms <= $1) \
              OR (state = 'running' AND locked_until < $1) \
              UNION ALL \
-             SELECT 'running', '', '', COUNT(*), NULL, NULL FROM jobs \
+             SELECT 'running', '', '', COUNT(*), NULL, NULL, NULL FROM jobs \
              WHERE state = 'running' AND locked_until >= $1"
         );
         type Row = (
             String,
             Option<String>,
             Option<String>,
+            Option<i64>,
             Option<i64>,
             Option<i64>,
             Option<i64>,
@@ -1789,7 +1826,7 @@ where
             .await
             .map_err(StoreError::db("read the figures for /metrics"))?;
         let mut figures = crate::OpsFigures::default();
-        for (kind, text_a, text_b, n1, n2, n3) in rows {
+        for (kind, text_a, text_b, n1, n2, n3, n4) in rows {
             match kind.as_str() {
                 "counter" => figures.counters.push(crate::CounterRow {
                     name: text_a.unwrap_or_default(),
@@ -1799,7 +1836,7 @@ where
                 "metric" => {
                     figures
                         .metrics
-                        .push(Self::sync_state(n1.unwrap_or(0), n3, n2, text_a)?)
+                        .push(Self::sync_state(n1.unwrap_or(0), n3, n2, text_a, n4)?)
                 }
                 "waiting" => {
                     figures.queue.waiting = n1.unwrap_or(0);

@@ -152,6 +152,17 @@ pub trait Store: Send + Sync + 'static {
         now_ms: i64,
     ) -> impl Future<Output = Result<()>> + Send;
 
+    /// Sets the metric's own sync interval in seconds (`None`: back to the scheduler's default)
+    /// and returns the metric as stored. The scheduler reads it at its next pass through
+    /// [`Store::sync_states`]. The caller checks the bounds; the store refuses only a value
+    /// that is not positive.
+    fn set_metric_sync_interval(
+        &self,
+        id: MetricId,
+        interval_s: Option<i64>,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<StoredMetric>> + Send;
+
     /// Deletes a metric with its versions, buckets, runs and raw pages; false if there was none.
     fn delete_metric(&self, id: MetricId) -> impl Future<Output = Result<bool>> + Send;
 

@@ -29,6 +29,8 @@ mod processes;
 mod raw_pages;
 #[path = "contract/schema.rs"]
 mod schema;
+#[path = "contract/sync_intervals.rs"]
+mod sync_intervals;
 #[path = "contract/sync_runs.rs"]
 mod sync_runs;
 #[path = "contract/watching.rs"]

@@ -91,3 +91,23 @@ async fn a_bad_user_or_token_name_is_refused_in_the_app_words() {
     assert!(!out.status.success());
     assert!(text(&out).contains(&expected), "{}", text(&out));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_sync_interval_is_refused_in_the_app_words() {
+    let sim = small_sim().await;
+    let dir = scratch_dir("same-refusal-interval");
+    for bad in ["4m", "7d1h", "15", "fortnight"] {
+        let expected = app::SyncInterval::parse(bad).unwrap_err().message;
+        // Refused before the store is opened: no metric is needed to be told.
+        let out = tokio::task::block_in_place(|| {
+            switchboard(
+                &dir,
+                &sim,
+                &["metric", "interval", "Messages sent", bad],
+                "",
+            )
+        });
+        assert!(!out.status.success());
+        assert!(text(&out).contains(&expected), "{bad}: {}", text(&out));
+    }
+}

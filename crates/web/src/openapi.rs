@@ -235,12 +235,22 @@ fn schemas() -> Value {
             }
         },
         "Metric": {
-            "type": "object", "required": ["id", "name", "connection_id", "version", "used_by", "definition"],
+            "type": "object", "required": ["id", "name", "connection_id", "version", "used_by", "definition", "sync_interval", "sync_interval_seconds", "sync_interval_default", "sync_interval_text"],
             "properties": {
                 "id": int, "name": text, "connection_id": nullable("integer"), "version": int,
                 "used_by": { "type": "array", "items": text },
-                "definition": { "type": ["object", "null"] }
+                "definition": { "type": ["object", "null"] },
+                "sync_interval": { "type": "string", "description": "How often it syncs, in the notation PATCH takes: 15m, 1h, 2h30m, 1d.", "examples": ["1h"] },
+                "sync_interval_seconds": { "type": "integer", "minimum": 300 },
+                "sync_interval_default": { "type": "boolean", "description": "true when the metric has no interval of its own and syncs on the default, hourly" },
+                "sync_interval_text": { "type": "string", "description": "In words: every 15 minutes", "examples": ["every hour"] }
             }
+        },
+        "MetricPatch": {
+            "type": "object", "required": ["sync_interval"],
+            "properties": { "sync_interval": {
+                "description": "Days, hours and minutes largest first (15m, 1h, 2h30m, 1d), from 5m to 7d; or a whole number of minutes in seconds (900); or \"default\" or null for the default, hourly. The schedulers of every process read it at their next pass.",
+                "type": ["string", "integer", "null"] } }
         },
         "SyncState": {
             "type": "object", "required": ["state", "reason", "last_sync_ms"],
@@ -575,6 +585,7 @@ pub fn document() -> Value {
             "/api/v1/metrics/{id}": {
                 "get": op("One metric, its value over a named range (last_7_days unless range says otherwise)", "Viewer", ("200", "MetricWithSummary"), None, &["id", "range"], IdQuery),
                 "put": op("Save a new version of a metric's definition", "Editor", ("200", "MetricSaved"), Some("MetricIn"), &["id"], IdBody),
+                "patch": op("Change how often a metric syncs (its sync interval)", "Editor", ("200", "MetricSaved"), Some("MetricPatch"), &["id"], IdBody),
                 "delete": op("Delete a metric and its history; refused (409) while a goal, alert or scorecard uses it", "Editor", ("200", "Deleted"), None, &["id"], IdConflict)
             },
             "/api/v1/metrics/versions": { "get": op("Each metric's data version and sync state, for pages that refresh themselves", "Viewer", ("200", "Versions"), None, &[], Caller) },

@@ -120,7 +120,7 @@ pub async fn summarize(
         daily: Vec::new(),
         partial: Vec::new(),
         has_data: false,
-        sync: sync_state(&runs, now_ms),
+        sync: sync_state(&runs, m.sync_interval_s, now_ms),
         definition_error: None,
         unit: None,
         decimals: None,
@@ -213,8 +213,9 @@ fn internal(e: impl std::fmt::Display) -> WebError {
     WebError::Internal(e.to_string())
 }
 
-/// Reads the sync state from the newest runs (newest first).
-pub fn sync_state(runs: &[store::SyncRun], now_ms: i64) -> SyncState {
+/// Reads the sync state from the newest runs (newest first); stale is judged by the metric's
+/// own interval (`interval_s`, the stored one, `None` for the default).
+pub fn sync_state(runs: &[store::SyncRun], interval_s: Option<i64>, now_ms: i64) -> SyncState {
     let last_sync_ms = runs
         .iter()
         .find(|r| r.status != RunStatus::Running)
@@ -240,7 +241,8 @@ pub fn sync_state(runs: &[store::SyncRun], now_ms: i64) -> SyncState {
             last_sync_ms,
         };
     }
-    let state = match metric_sync::freshness(runs, metric_sync::DEFAULT_INTERVAL, now_ms) {
+    let interval = metric_sync::interval_or(interval_s, metric_sync::DEFAULT_INTERVAL);
+    let state = match metric_sync::freshness(runs, interval, now_ms) {
         metric_sync::Freshness::Never => "never",
         metric_sync::Freshness::Fresh => "fresh",
         metric_sync::Freshness::Partial => "partial",
@@ -304,7 +306,7 @@ mod tests {
             daily: Vec::new(),
             partial: Vec::new(),
             has_data: true,
-            sync: sync_state(&[], 0),
+            sync: sync_state(&[], None, 0),
             definition_error: None,
             unit: Some(d.format.unit),
             decimals: d.format.decimals,

@@ -111,6 +111,57 @@ async fn a_bad_user_or_token_name_is_refused_with_the_app_words_by_the_api() {
     assert_eq!(reply.json()["error"]["message"], expected.message.as_str());
 }
 
+/// Intervals that break the one rule: too short, too long, no unit, no interval at all.
+const BAD_INTERVALS: [&str; 4] = ["4m", "7d1h", "15", "fortnight"];
+
+#[tokio::test]
+async fn a_bad_sync_interval_is_refused_with_the_app_words_by_the_api_and_the_page() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let m = app
+        .add_connection_and_library_metric(&admin, "prod", "messages-sent")
+        .await;
+    let token = app.token(&admin).await;
+    for bad in BAD_INTERVALS {
+        let expected = app::SyncInterval::parse(bad).unwrap_err();
+        let reply = app
+            .api(
+                Method::PATCH,
+                &format!("/api/v1/metrics/{}", m.id.0),
+                Some(&token),
+                Some(json!({ "sync_interval": bad })),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            reply.body
+        );
+        let error = &reply.json()["error"];
+        assert_eq!(error["field"], "sync_interval");
+        assert_eq!(error["message"], expected.message.as_str());
+
+        let page = app
+            .post_form(
+                &format!("/metrics/{}/interval", m.id.0),
+                Some(&admin),
+                &[("csrf", &admin.csrf), ("sync_interval", bad)],
+            )
+            .await;
+        let (ok, said) = flash(&page).expect("a one-time message");
+        assert!(
+            !ok && said.contains(&expected.message),
+            "the page says what the API says: {said}"
+        );
+    }
+    let read = app.state.store().metric(m.id).await.unwrap();
+    assert_eq!(
+        read.sync_interval_s, None,
+        "a refused interval changes nothing"
+    );
+}
+
 /// What a refused form says at its top (`#form-error`), unescaped.
 fn form_refusal(body: &str) -> Option<String> {
     let start = body.find("id=\"form-error\">")? + "id=\"form-error\">".len();

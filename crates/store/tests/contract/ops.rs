@@ -92,12 +92,14 @@ async fn sync_states_give_each_metric_in_use_its_latest_start_good_end_and_outco
                 last_started_ms: Some(700),
                 last_good_finished_ms: Some(350),
                 last_finished_status: Some(RunStatus::Failed),
+                sync_interval_s: None,
             },
             MetricSyncState {
                 id: fresh,
                 last_started_ms: None,
                 last_good_finished_ms: None,
                 last_finished_status: None,
+                sync_interval_s: None,
             },
         ]
     );

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use app::{App, AppError};
+use app::{App, AppError, SyncInterval};
 use metric::MetricDefinition;
 use store::Store;
 
@@ -32,6 +32,16 @@ pub enum StoredCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Set how often a metric syncs: 15m, 1h, 2h30m, 1d (5m to 7d), or `default` (hourly).
+    /// Running `serve` and `worker` processes use it from their next scheduling pass.
+    Interval {
+        /// The metric's name or id.
+        metric: String,
+        /// The interval, or `default`.
+        every: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Print a stored metric's definition (the import format).
     Export {
         /// The metric's name or id.
@@ -46,6 +56,15 @@ pub async fn run(command: StoredCommand) -> anyhow::Result<()> {
         StoredCommand::List { store } => (store, Op::List),
         StoredCommand::Show { metric, store } => (store, Op::Show(metric)),
         StoredCommand::Export { metric, store } => (store, Op::Export(metric)),
+        StoredCommand::Interval {
+            metric,
+            every,
+            store,
+        } => {
+            // Checked before the store is opened, so a bad interval does not wait on it.
+            let interval = SyncInterval::parse(&every).map_err(|e| failed(e.into()))?;
+            (store, Op::Interval(metric, interval))
+        }
         StoredCommand::Import {
             file,
             off_screen,
@@ -67,6 +86,7 @@ pub async fn run(command: StoredCommand) -> anyhow::Result<()> {
             .await
             .map(|m| println!("{}", pretty(&m.definition))),
         Op::Import(definition, on_screen) => import(&app, &definition, on_screen).await,
+        Op::Interval(metric, interval) => set_interval(&app, &metric, interval).await,
     };
     app.store().close().await;
     done
@@ -78,6 +98,7 @@ enum Op {
     Show(String),
     Export(String),
     Import(Box<MetricDefinition>, bool),
+    Interval(String, Option<SyncInterval>),
 }
 
 async fn list(app: &App) -> anyhow::Result<()> {
@@ -88,13 +109,15 @@ async fn list(app: &App) -> anyhow::Result<()> {
     let now = app.clock().now_ms();
     for m in metrics {
         let runs = app.store().sync_runs(Some(m.id), 5).await?;
-        let state = metric_sync::freshness(&runs, metric_sync::DEFAULT_INTERVAL, now);
+        let every = SyncInterval::of_stored(m.sync_interval_s);
+        let state = metric_sync::freshness(&runs, every.duration(), now);
         println!(
-            "{:>4}  {:<40} v{:<3} {:<10} {}",
+            "{:>4}  {:<40} v{:<3} {:<10} {:<7} {}",
             m.id.0,
             m.name,
             m.version,
             format!("{state:?}").to_lowercase(),
+            every.to_string(),
             if m.in_use() {
                 m.used_by.join(",")
             } else {
@@ -105,12 +128,42 @@ async fn list(app: &App) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What the interval is now, in words, with "(the default)" when the metric has none of its own.
+fn interval_words(m: &store::StoredMetric) -> String {
+    let every = SyncInterval::of_stored(m.sync_interval_s).describe();
+    match m.sync_interval_s {
+        Some(_) => every,
+        None => format!("{every} (the default)"),
+    }
+}
+
+async fn set_interval(
+    app: &App,
+    metric: &str,
+    interval: Option<SyncInterval>,
+) -> anyhow::Result<()> {
+    let m = find_metric(app.store(), metric).await?;
+    let saved = app
+        .set_sync_interval(m.id, interval)
+        .await
+        .map_err(failed)?;
+    println!(
+        "metric {} (id {}) now syncs {}",
+        saved.name,
+        saved.id,
+        interval_words(&saved)
+    );
+    Ok(())
+}
+
 async fn show(app: &App, metric: &str) -> anyhow::Result<()> {
     let m = find_metric(app.store(), metric).await?;
     let runs = app.store().sync_runs(Some(m.id), 5).await?;
-    let state = metric_sync::freshness(&runs, metric_sync::DEFAULT_INTERVAL, app.clock().now_ms());
+    let every = SyncInterval::of_stored(m.sync_interval_s);
+    let state = metric_sync::freshness(&runs, every.duration(), app.clock().now_ms());
     println!("metric {} (id {}), version {}", m.name, m.id, m.version);
     println!("state: {}", format!("{state:?}").to_lowercase());
+    println!("syncs: {}", interval_words(&m));
     println!(
         "used by: {}",
         if m.in_use() {

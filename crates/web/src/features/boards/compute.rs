@@ -202,7 +202,11 @@ pub async fn prefetch(
         else {
             continue;
         };
-        let sync = sync_state(runs.get(&id).map(Vec::as_slice).unwrap_or(&[]), now_ms);
+        let sync = sync_state(
+            runs.get(&id).map(Vec::as_slice).unwrap_or(&[]),
+            m.sync_interval_s,
+            now_ms,
+        );
         let known = metric::known_span(
             synced.get(&id).and_then(|&(from, to)| {
                 let at = |ms| Timestamp::from_millisecond(ms).ok();

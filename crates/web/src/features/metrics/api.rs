@@ -24,9 +24,17 @@ pub(crate) struct MetricOut {
     version: i64,
     used_by: Vec<String>,
     definition: Value,
+    /// How often it syncs, in the text form `PATCH` takes (`15m`, `1h`, `1d`).
+    sync_interval: String,
+    sync_interval_seconds: i64,
+    /// Whether that is the default (the metric has no interval of its own).
+    sync_interval_default: bool,
+    /// In words: "every 15 minutes".
+    sync_interval_text: String,
 }
 
 pub(crate) fn metric_out(m: &store::StoredMetric) -> MetricOut {
+    let interval = app::SyncInterval::of_stored(m.sync_interval_s);
     MetricOut {
         id: m.id.0,
         name: m.name.clone(),
@@ -34,6 +42,10 @@ pub(crate) fn metric_out(m: &store::StoredMetric) -> MetricOut {
         version: m.version,
         used_by: m.used_by.clone(),
         definition: serde_json::from_str(&m.definition).unwrap_or(Value::Null),
+        sync_interval: interval.to_string(),
+        sync_interval_seconds: interval.seconds(),
+        sync_interval_default: m.sync_interval_s.is_none(),
+        sync_interval_text: interval.describe(),
     }
 }
 
@@ -214,6 +226,47 @@ pub async fn metric_update(
         "note": update.note,
     }))
     .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct MetricPatch {
+    /// Text (`15m`, `1h`, `2h30m`, `1d`, `default`), a number of seconds, or null for the
+    /// default.
+    sync_interval: Value,
+}
+
+/// The interval a `PATCH` asks for, read by `app`'s one rule: text, seconds, or null.
+fn interval_in(value: &Value) -> Result<Option<app::SyncInterval>, app::AppError> {
+    Ok(match value {
+        Value::Null => None,
+        Value::String(text) => app::SyncInterval::parse(text)?,
+        Value::Number(n) => match n.as_i64() {
+            Some(seconds) => Some(app::SyncInterval::from_seconds(seconds)?),
+            None => app::SyncInterval::parse(&n.to_string())?,
+        },
+        _ => {
+            return Err(app::AppError::invalid(
+                app::sync_interval::FIELD,
+                "sync_interval is text such as \"15m\", \"1h\" or \"1d\", a number of \
+                 seconds, or null for the default",
+            ));
+        }
+    })
+}
+
+/// Changes what can change of a metric besides its definition: its sync interval.
+pub async fn metric_patch(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+    JsonBody(body): JsonBody<MetricPatch>,
+) -> ApiResult {
+    let interval = interval_in(&body.sync_interval)?;
+    let m = state
+        .app()
+        .set_sync_interval(MetricId(id), interval)
+        .await?;
+    Ok(Json(json!({ "metric": metric_out(&m) })).into_response())
 }
 
 pub async fn metric_delete(

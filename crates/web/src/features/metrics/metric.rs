@@ -67,6 +67,16 @@ struct MetricPage {
     last_sync: String,
     runs: Vec<RunRow>,
     definition_error: Option<String>,
+    /// "every hour", "every 15 minutes".
+    every: String,
+    /// Whether that is the default interval.
+    every_default: bool,
+    /// The interval in the form's notation (`15m`), or `default`.
+    interval_value: String,
+    can_edit: bool,
+    csrf: String,
+    flash: Option<String>,
+    flash_kind: &'static str,
 }
 
 fn utc_range_text(r: &metric::TimeRange) -> String {
@@ -80,10 +90,13 @@ fn utc_range_text(r: &metric::TimeRange) -> String {
 pub async fn metric_page(
     State(state): State<AppState>,
     caller: Caller,
+    flash: crate::flash::Flash,
     Path(id): Path<i64>,
     Query(q): Query<MetricQuery>,
 ) -> PageResult {
+    let (flash, flash_kind) = flash.split();
     let m = state.store().metric(MetricId(id)).await?;
+    let every = app::SyncInterval::of_stored(m.sync_interval_s);
     let now = state.clock().now();
     let zone = TimeZone::UTC;
     let mut notice = None;
@@ -114,7 +127,7 @@ pub async fn metric_page(
     }
 
     let runs = state.store().sync_runs(Some(m.id), 50).await?;
-    let sync = views::sync_state(&runs, now.as_millisecond());
+    let sync = views::sync_state(&runs, m.sync_interval_s, now.as_millisecond());
     let definition = MetricDefinition::from_json(&m.definition);
     let (aggregation, format, favourable, summary, definition_error) = match &definition {
         Ok(d) => (
@@ -283,6 +296,16 @@ pub async fn metric_page(
         last_sync: views::when(sync.last_sync_ms),
         runs: run_rows(&runs),
         definition_error,
+        every: every.describe(),
+        every_default: m.sync_interval_s.is_none(),
+        interval_value: match m.sync_interval_s {
+            Some(_) => every.to_string(),
+            None => app::sync_interval::DEFAULT_WORD.to_owned(),
+        },
+        can_edit: caller.user.role >= crate::accounts::Role::Editor,
+        csrf: caller.csrf().to_owned(),
+        flash,
+        flash_kind,
     })
 }
 

@@ -5,7 +5,7 @@ pub mod api;
 pub mod metric;
 pub mod pages;
 
-use crate::features::{DELETE, EDITOR, GET, POST, PUBLIC, PUT, VIEWER};
+use crate::features::{DELETE, EDITOR, GET, PATCH, POST, PUBLIC, PUT, VIEWER};
 use crate::routes::Routes;
 use crate::state::AppState;
 
@@ -27,11 +27,18 @@ pub fn routes(state: &AppState) -> Routes {
             pages::metric_duplicate,
         )
         .page(POST, "/metrics/{id}/delete", EDITOR, pages::metric_delete)
+        .page(
+            POST,
+            "/metrics/{id}/interval",
+            EDITOR,
+            pages::metric_interval,
+        )
         .api(GET, "/metrics", VIEWER, api::metrics)
         .api(POST, "/metrics", EDITOR, api::metric_create)
         .api(POST, "/metrics/preview", EDITOR, api::metric_preview)
         .api(GET, "/metrics/{id}", VIEWER, api::metric)
         .api(PUT, "/metrics/{id}", EDITOR, api::metric_update)
+        .api(PATCH, "/metrics/{id}", EDITOR, api::metric_patch)
         .api(DELETE, "/metrics/{id}", EDITOR, api::metric_delete)
         .api(POST, "/metrics/{id}/sync", EDITOR, api::metric_sync)
         .api(

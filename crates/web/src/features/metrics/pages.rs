@@ -30,6 +30,8 @@ struct MetricRow {
     state: &'static str,
     reason: Option<String>,
     last_sync: String,
+    /// "every hour", "every 15 minutes".
+    every: String,
 }
 
 #[derive(Template)]
@@ -128,6 +130,7 @@ pub async fn metrics(
             state: s.sync.state,
             reason: s.sync.reason.clone(),
             last_sync: when(s.sync.last_sync_ms),
+            every: app::SyncInterval::of_stored(m.sync_interval_s).describe(),
         });
     }
     render(&MetricsPage {
@@ -183,6 +186,44 @@ pub async fn metric_delete(
         true,
         &format!("Deleted {}.", m.name),
     ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct IntervalForm {
+    #[serde(default)]
+    sync_interval: String,
+}
+
+/// The metric page's interval form: `15m`, `1h`, `default`... parsed by `app`'s one rule; a
+/// refusal comes back to the page with its reason.
+pub async fn metric_interval(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+    axum::Form(form): axum::Form<IntervalForm>,
+) -> PageResult {
+    let m = state.store().metric(MetricId(id)).await?;
+    let back = format!("/metrics/{id}");
+    let set = match app::SyncInterval::parse(&form.sync_interval) {
+        Ok(interval) => state.app().set_sync_interval(m.id, interval).await,
+        Err(e) => Err(e.into()),
+    };
+    Ok(match set {
+        Ok(saved) => {
+            let interval = app::SyncInterval::of_stored(saved.sync_interval_s);
+            let default = if saved.sync_interval_s.is_none() {
+                " (the default)"
+            } else {
+                ""
+            };
+            with_flash(
+                &back,
+                true,
+                &format!("{} now syncs {}{default}.", saved.name, interval.describe()),
+            )
+        }
+        Err(e) => with_flash(&back, false, &format!("Not changed: {e}.")),
+    })
 }
 
 pub async fn metric_export(

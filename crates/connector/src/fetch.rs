@@ -72,7 +72,16 @@ impl Body for String {
             let outline = outline(&text)?;
             return Ok((text, outline, 0));
         }
-        let (value, outline, redacted) = Value::read(text.into_bytes())?;
+        let mut value: Value =
+            serde_json::from_str(&text).map_err(|e| NotPage::Json(e.to_string()))?;
+        if !value.is_object() {
+            return Err(NotPage::NotAnObject);
+        }
+        let redacted = crate::redact::redact_credentials(&mut value);
+        let outline = outline_of(&value);
+        if redacted == 0 {
+            return Ok((text, outline, 0));
+        }
         let text = serde_json::to_string(&value).map_err(|e| NotPage::Json(e.to_string()))?;
         Ok((text, outline, redacted))
     }

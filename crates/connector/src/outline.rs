@@ -279,10 +279,10 @@ pub(crate) fn may_hold_credentials(text: &str) -> bool {
     let mut i = 0;
     while i < b.len() {
         match b[i] {
-            b'"' if b.get(i + 1).is_some_and(|&c| FIRST_BYTES[c as usize]) => {
-                if names_a_credential(&b[i + 1..]) {
-                    return true;
-                }
+            b'"' if b.get(i + 1).is_some_and(|&c| FIRST_BYTES[c as usize])
+                && names_a_credential(&b[i + 1..]) =>
+            {
+                return true;
             }
             b'\\' => {
                 if b.get(i + 1) == Some(&b'u') && escapes_a_name_character(&b[i + 2..]) {

@@ -160,7 +160,10 @@ async fn every_credential_name_at_any_depth_comes_out_redacted_as_text() {
         let page = one_text_page(&body.to_string()).await;
         assert!(!page.text.contains(&secret), "{name} came through");
         let value = parse(&page);
-        assert_eq!(value["accounts"][0]["nested"]["deep"][0][*name], MARKER, "{name}");
+        assert_eq!(
+            value["accounts"][0]["nested"]["deep"][0][*name], MARKER,
+            "{name}"
+        );
         assert_eq!(value[*name], MARKER, "{name}");
         assert_eq!(value["accounts"][0]["status"], "active");
     }

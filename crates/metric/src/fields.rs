@@ -142,7 +142,7 @@ mod tests {
     fn a_page_parsed_by_a_set_is_the_pruned_page_and_serves_each_expression() {
         let text = r#"{"messages": [{"price": "-0.1", "date_sent": "x", "body": "hi", "status": "sent",
                         "num": 3, "ratio": 0.5},
-                       {"price": null, "date_sent": "y", "body": "\u00e9", "status": "failed",
+                       {"price": "0.2", "date_sent": "y", "body": "\u00e9", "status": "failed",
                         "num": 4, "ratio": 1.25}],
                        "next_page_uri": null, "page": 0}"#;
         let page: Value = serde_json::from_str(text).unwrap();

@@ -1,10 +1,12 @@
-//! A fetch: render the request, then walk its pages one at a time, handing each to the caller.
+//! A fetch: render the request, then walk its pages one at a time, handing each to the caller,
+//! parsed ([`Page`]) or as text ([`TextPage`]).
 
 use crate::client::{Connector, Counters};
 use crate::config::FetchOptions;
 use crate::credentials::Credentials;
 use crate::error::{FetchError, FetchFailed};
 use crate::ledger::Ledger;
+use crate::outline::{NotPage, Outline, may_hold_credentials, outline, outline_of};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
@@ -26,53 +28,62 @@ pub struct Page {
     pub value: Value,
 }
 
-/// The keys of both list envelopes that are not the list itself.
-const ENVELOPE_KEYS: &[&str] = &[
-    "meta",
-    "first_page_uri",
-    "next_page_uri",
-    "previous_page_uri",
-    "uri",
-    "page",
-    "page_size",
-    "start",
-    "end",
-    "total",
-    "num_pages",
-    "last_page_uri",
-];
-
-/// The next-page link: `meta.next_page_url`, else `next_page_uri`, else none.
-fn next_link(page: &Value) -> Option<&str> {
-    fn non_empty(v: Option<&Value>) -> Option<&str> {
-        v.and_then(Value::as_str).filter(|s| !s.is_empty())
-    }
-    non_empty(page.get("meta").and_then(|m| m.get("next_page_url")))
-        .or_else(|| non_empty(page.get("next_page_uri")))
+/// One page as JSON text, for a caller that parses it its own way (the sync parses it straight
+/// into the expression engine's representation, once).
+#[derive(Debug, Clone)]
+pub struct TextPage {
+    /// 1 for the first page.
+    pub number: u32,
+    /// As [`Page::url`].
+    pub url: String,
+    /// Body size in bytes, after decompression (before any redaction).
+    pub bytes: u64,
+    /// A JSON object. The body exactly as Twilio sent it when it holds no credential field;
+    /// otherwise parsed, its credentials replaced by [`crate::REDACTED`] as in [`Page::value`],
+    /// and written again (fields in their order).
+    pub text: String,
 }
 
-/// Whether the page's list is empty: the array named by `meta.key`, else the one array outside
-/// the envelope keys. A page whose list cannot be told is not considered empty.
-fn is_empty_page(page: &Value) -> bool {
-    if let Some(key) = page
-        .get("meta")
-        .and_then(|m| m.get("key"))
-        .and_then(Value::as_str)
-    {
-        return page
-            .get(key)
-            .and_then(Value::as_array)
-            .is_some_and(Vec::is_empty);
+/// How a body becomes what the caller is handed, with what the walk needs of it. Redaction
+/// happens here, before anything else holds the body.
+trait Body: Sized {
+    /// The page and how many credential values were redacted.
+    fn read(bytes: Vec<u8>) -> Result<(Self, Outline, usize), NotPage>;
+}
+
+impl Body for Value {
+    fn read(bytes: Vec<u8>) -> Result<(Self, Outline, usize), NotPage> {
+        let mut value: Value =
+            serde_json::from_slice(&bytes).map_err(|e| NotPage::Json(e.to_string()))?;
+        if !value.is_object() {
+            return Err(NotPage::NotAnObject);
+        }
+        let redacted = crate::redact::redact_credentials(&mut value);
+        let outline = outline_of(&value);
+        Ok((value, outline, redacted))
     }
-    let Some(object) = page.as_object() else {
-        return false;
-    };
-    let mut lists = object
-        .iter()
-        .filter(|(k, v)| !ENVELOPE_KEYS.contains(&k.as_str()) && v.is_array());
-    match (lists.next(), lists.next()) {
-        (Some((_, list)), None) => list.as_array().is_some_and(Vec::is_empty),
-        _ => false,
+}
+
+impl Body for String {
+    fn read(bytes: Vec<u8>) -> Result<(Self, Outline, usize), NotPage> {
+        let text = String::from_utf8(bytes)
+            .map_err(|e| NotPage::Json(format!("not UTF-8: {}", e.utf8_error())))?;
+        if !may_hold_credentials(&text) {
+            let outline = outline(&text)?;
+            return Ok((text, outline, 0));
+        }
+        let mut value: Value =
+            serde_json::from_str(&text).map_err(|e| NotPage::Json(e.to_string()))?;
+        if !value.is_object() {
+            return Err(NotPage::NotAnObject);
+        }
+        let redacted = crate::redact::redact_credentials(&mut value);
+        let outline = outline_of(&value);
+        if redacted == 0 {
+            return Ok((text, outline, 0));
+        }
+        let text = serde_json::to_string(&value).map_err(|e| NotPage::Json(e.to_string()))?;
+        Ok((text, outline, redacted))
     }
 }
 
@@ -102,11 +113,60 @@ impl Connector {
         spec: &RequestSpec,
         window: Option<Window>,
         options: &FetchOptions,
-        on_page: F,
+        mut on_page: F,
     ) -> Result<Ledger, FetchFailed<E>>
     where
         E: std::error::Error + 'static,
         F: FnMut(Page) -> Result<(), E>,
+    {
+        self.fetch_pages(creds, spec, window, options, |number, url, bytes, value| {
+            on_page(Page {
+                number,
+                url,
+                bytes,
+                value,
+            })
+        })
+        .await
+    }
+
+    /// [`Connector::fetch_with`] handing each page as text: the cheaper road for a caller that
+    /// parses pages its own way. Pages are walked, capped, retried and redacted the same way.
+    pub async fn fetch_text_with<E, F>(
+        &self,
+        creds: &Credentials,
+        spec: &RequestSpec,
+        window: Option<Window>,
+        options: &FetchOptions,
+        mut on_page: F,
+    ) -> Result<Ledger, FetchFailed<E>>
+    where
+        E: std::error::Error + 'static,
+        F: FnMut(TextPage) -> Result<(), E>,
+    {
+        self.fetch_pages(creds, spec, window, options, |number, url, bytes, text| {
+            on_page(TextPage {
+                number,
+                url,
+                bytes,
+                text,
+            })
+        })
+        .await
+    }
+
+    async fn fetch_pages<B, E, F>(
+        &self,
+        creds: &Credentials,
+        spec: &RequestSpec,
+        window: Option<Window>,
+        options: &FetchOptions,
+        on_page: F,
+    ) -> Result<Ledger, FetchFailed<E>>
+    where
+        B: Body,
+        E: std::error::Error + 'static,
+        F: FnMut(u32, String, u64, B) -> Result<(), E>,
     {
         let span = tracing::info_span!("fetch", account = %creds.account_sid, host = %spec.host, path = %spec.path);
         let started = Instant::now();
@@ -168,7 +228,7 @@ impl Connector {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn walk<E, F>(
+    async fn walk<B, E, F>(
         &self,
         creds: &Credentials,
         spec: &RequestSpec,
@@ -179,8 +239,9 @@ impl Connector {
         mut on_page: F,
     ) -> Result<(), FetchError<E>>
     where
+        B: Body,
         E: std::error::Error + 'static,
-        F: FnMut(Page) -> Result<(), E>,
+        F: FnMut(u32, String, u64, B) -> Result<(), E>,
     {
         let request = spec.render(&creds.account_sid, window)?;
         let host = request.host.as_str();
@@ -204,26 +265,23 @@ impl Connector {
                     attempts: failed.attempts,
                     error: failed.error,
                 })?;
-            let mut value: Value =
-                serde_json::from_slice(&body.bytes).map_err(|e| FetchError::BadJson {
+            let bytes = body.bytes.len() as u64;
+            // Before anything else holds the page: the body is consumed here.
+            let (page, outline, redacted) = B::read(body.bytes).map_err(|e| match e {
+                NotPage::Json(reason) => FetchError::BadJson {
                     url: url.clone(),
-                    reason: e.to_string(),
-                })?;
-            if !value.is_object() {
-                return Err(FetchError::NotAPage { url });
-            }
-            // Before anything else holds the page: the bytes are dropped just below.
-            let redacted = crate::redact::redact_credentials(&mut value);
+                    reason,
+                },
+                NotPage::NotAnObject => FetchError::NotAPage { url: url.clone() },
+            })?;
             if redacted > 0 {
                 tracing::debug!(%url, redacted, "credential fields redacted");
             }
-            let bytes = body.bytes.len() as u64;
-            drop(body);
             ledger.pages += 1;
             ledger.bytes += bytes;
             if request.pagination == Pagination::NextPage
-                && !is_empty_page(&value)
-                && let Some(link) = next_link(&value)
+                && !outline.empty
+                && let Some(link) = outline.next.as_deref()
             {
                 let resolved = resolve_next_link(host, link).map_err(|error| FetchError::Link {
                     url: url.clone(),
@@ -231,47 +289,8 @@ impl Connector {
                 })?;
                 next = Some(resolved);
             }
-            let page = Page {
-                number: ledger.pages,
-                url,
-                bytes,
-                value,
-            };
-            on_page(page).map_err(FetchError::Callback)?;
+            on_page(ledger.pages, url, bytes, page).map_err(FetchError::Callback)?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn next_link_prefers_the_meta_url_then_the_uri() {
-        let both = json!({"meta": {"next_page_url": "https://a/x"}, "next_page_uri": "/y"});
-        assert_eq!(next_link(&both), Some("https://a/x"));
-        let flat = json!({"meta": {"next_page_url": null}, "next_page_uri": "/y"});
-        assert_eq!(next_link(&flat), Some("/y"));
-        assert_eq!(next_link(&json!({"next_page_uri": null})), None);
-        assert_eq!(next_link(&json!({"next_page_uri": ""})), None);
-    }
-
-    #[test]
-    fn empty_pages_are_recognised_in_both_envelopes() {
-        assert!(is_empty_page(
-            &json!({"meta": {"key": "services"}, "services": []})
-        ));
-        assert!(!is_empty_page(
-            &json!({"meta": {"key": "services"}, "services": [1]})
-        ));
-        assert!(is_empty_page(
-            &json!({"messages": [], "next_page_uri": "/x", "page": 3})
-        ));
-        assert!(!is_empty_page(
-            &json!({"messages": [{}], "next_page_uri": "/x"})
-        ));
-        assert!(!is_empty_page(&json!({"balance": "1.0"})));
     }
 }

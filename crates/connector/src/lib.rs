@@ -10,7 +10,9 @@
 //!
 //! Every page is redacted as it arrives ([`redact_credentials`]): the values of the credential
 //! fields Twilio returns (the Accounts list's `auth_token`, ...) become [`REDACTED`], so no
-//! caller ever holds them.
+//! caller ever holds them. [`Connector::fetch_text_with`] hands pages as text: one that may hold
+//! a credential (a scan of its bytes) is parsed, redacted and written again, any other goes
+//! through exactly as sent.
 //!
 //! Requests go only to `https://{host}` for a host of [`twilio_request::TWILIO_HOSTS`], or to the
 //! one [`BaseUrl`] set explicitly in the configuration. Only GET is ever sent. Secrets travel only
@@ -24,6 +26,7 @@ mod credentials;
 mod error;
 mod fetch;
 mod ledger;
+mod outline;
 mod redact;
 
 pub use check::{ConnectionCheck, KeyType};
@@ -34,7 +37,7 @@ pub use config::{
 };
 pub use credentials::{Credentials, CredentialsError};
 pub use error::{ConnectorError, FetchError, FetchFailed, HttpError, TransportKind, TwilioError};
-pub use fetch::Page;
+pub use fetch::{Page, TextPage};
 pub use ledger::Ledger;
 pub use redact::{REDACTED, redact_credentials, redact_credentials_collecting};
 

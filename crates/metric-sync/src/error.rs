@@ -11,7 +11,18 @@ pub struct PageError {
     pub metric: String,
     pub page: u32,
     pub url: String,
-    pub error: Box<JsonataError>,
+    pub error: PageProblem,
+}
+
+/// What went wrong with a page.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PageProblem {
+    #[error(transparent)]
+    Evaluation(Box<JsonataError>),
+    /// A field an expression reads cannot be converted (a number too large for a float, a
+    /// lone surrogate escape): the connector checked the page's syntax, not these.
+    #[error("the page cannot be read for the expression: {0}")]
+    Unreadable(String),
 }
 
 /// Everything a sync, a recompute or a job can fail on. Each names the metric and what failed.

@@ -45,7 +45,7 @@ mod worker;
 
 pub use buckets::{buckets, to_hour_bucket, to_row};
 pub use config::{DAY_MS, HOUR_MS, RawPagesSetting, SyncConfig, hour_ceil, hour_floor};
-pub use error::{PageError, SyncError};
+pub use error::{PageError, PageProblem, SyncError};
 pub use ledger::{Freshness, RunLedger, freshness};
 pub use plan::{Plan, Shape, Span, has_date_tokens, plan, plan_range};
 pub use raw::{StoredPage, decode as decode_raw_page};

@@ -425,7 +425,7 @@ impl<S: Store> Syncer<S> {
             },
             sync_time: now,
             keep_raw: self.config.raw_pages == RawPagesSetting::On,
-            keep_fields: Arc::new(union_of_fields(targets)),
+            read_fields: Arc::new(union_of_fields(targets)),
         };
         let parallel = self
             .config

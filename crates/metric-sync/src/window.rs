@@ -9,14 +9,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use connector::{Connector, Credentials, FetchOptions, Page};
+use connector::{Connector, Credentials, FetchOptions, TextPage};
 use jiff::Timestamp;
 use metric::extract::sync_context;
 use metric::{Expression, FieldSet, HourBucket, RowSet, fold_rows, rows_from_result};
 use store::BucketRow;
 use twilio_request::RequestSpec;
 
-use crate::error::{PageError, SyncError};
+use crate::error::{PageError, PageProblem, SyncError};
 use crate::ledger::BAD_EXAMPLES;
 use crate::plan::{Shape, Span};
 use crate::raw;
@@ -85,8 +85,9 @@ pub(crate) struct WindowJob {
     pub options: FetchOptions,
     pub sync_time: Timestamp,
     pub keep_raw: bool,
-    /// What of each page the evaluators can read: the raw pages keep only that.
-    pub keep_fields: Arc<FieldSet>,
+    /// What of each page the evaluators can read: each page is parsed keeping only that, and
+    /// so are the raw pages.
+    pub read_fields: Arc<FieldSet>,
 }
 
 /// A fetched window: the fetch's ledger, then per metric its rows (or why it failed), and the
@@ -111,26 +112,36 @@ impl WindowJob {
         };
         let evaluators = self.evaluators.clone();
         let keep_raw = self.keep_raw;
-        let keep_fields = self.keep_fields.clone();
+        let read_fields = self.read_fields.clone();
         let sync_time = self.sync_time;
         let outcome = self
             .connector
-            .fetch_with(
+            .fetch_text_with(
                 &self.credentials,
                 &self.spec,
                 window,
                 &self.options,
-                |page: Page| -> Result<(), PageError> {
+                |page: TextPage| -> Result<(), PageError> {
                     cpu_bound(|| {
+                        // Parsed once, straight into the engine's representation and cut to
+                        // what the expressions read: each evaluates on it as on the whole page,
+                        // and it is the raw page to keep.
+                        let parsed = read_fields.parse_page(&page.text).map_err(|e| PageError {
+                            metric: names(&evaluators),
+                            page: page.number,
+                            url: page.url.clone(),
+                            error: PageProblem::Unreadable(e.to_string()),
+                        })?;
+                        drop(page.text);
                         for (evaluator, acc) in evaluators.iter().zip(accs.iter_mut()) {
                             let result = evaluator
                                 .expression
-                                .evaluate_in(Some(&page.value), &context)
+                                .evaluate_page(&parsed, &context)
                                 .map_err(|error| PageError {
                                     metric: evaluator.name.clone(),
                                     page: page.number,
                                     url: page.url.clone(),
-                                    error: Box::new(error),
+                                    error: PageProblem::Evaluation(Box::new(error)),
                                 })?;
                             acc.add(
                                 rows_from_result(result.as_ref(), sync_time),
@@ -139,9 +150,7 @@ impl WindowJob {
                             );
                         }
                         // A page that cannot be encoded is only missing from the preview data.
-                        if keep_raw
-                            && let Ok(bytes) = raw::encode(span, &keep_fields.prune(&page.value))
-                        {
+                        if keep_raw && let Ok(bytes) = raw::encode(span, &parsed.to_json()) {
                             raw.push(bytes);
                         }
                         Ok(())
@@ -160,12 +169,7 @@ impl WindowJob {
                 span,
                 ledger: failed.ledger.clone(),
                 result: Err(SyncError::Fetch {
-                    metric: self
-                        .evaluators
-                        .iter()
-                        .map(|e| e.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join("', '"),
+                    metric: names(&self.evaluators),
                     window: span,
                     source: Box::new(failed),
                 }),
@@ -173,6 +177,15 @@ impl WindowJob {
             },
         }
     }
+}
+
+/// The metrics sharing the fetch, as an error names them.
+fn names(evaluators: &[Evaluator]) -> String {
+    evaluators
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect::<Vec<_>>()
+        .join("', '")
 }
 
 /// Runs CPU-bound work (evaluating expressions, compressing pages) from inside an async task.

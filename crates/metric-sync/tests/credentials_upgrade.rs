@@ -224,4 +224,69 @@ async fn auth_tokens_stored_before_redaction_are_removed_once_on_upgrade<H: Harn
     );
 }
 
-crate::backend_tests!(auth_tokens_stored_before_redaction_are_removed_once_on_upgrade);
+/// The sync reads pages as text (issue 19): a sync of the Accounts list still stores no token,
+/// neither as a bucket dimension nor in its raw pages, which keep the accounts' `auth_token`
+/// field (the expression reads it) with the marker.
+async fn a_sync_of_the_accounts_list_stores_no_auth_token<H: Harness>(h: &H) {
+    let sim = sim(
+        twilio_sim::Sizes {
+            subaccounts: 2,
+            ..small_sizes()
+        },
+        Default::default(),
+    )
+    .await;
+    let dump = dump(&sim);
+    let tokens: Vec<String> = dump["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["auth_token"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(tokens.len(), 3);
+    let store = Arc::new(h.open().await);
+    let connection = add_connection(&*store, &sim).await;
+    let metric = add_metric(&*store, connection, &accounts_by_token()).await;
+    let report = syncer(store.clone(), &sim, 4)
+        .sync_metric(metric, sim_now())
+        .await
+        .unwrap();
+    assert_eq!(report.status, RunStatus::Succeeded, "{:?}", report.ledger);
+
+    let buckets = store
+        .buckets(&BucketQuery {
+            metric,
+            dimension: None,
+            from_ms: 0,
+            to_ms: i64::MAX,
+        })
+        .await
+        .unwrap();
+    let dimensions: Vec<&str> = buckets.iter().map(|b| b.dimension.as_str()).collect();
+    assert_eq!(dimensions, [MARKER], "every account falls under the marker");
+    assert_eq!(buckets[0].count, 3, "the three accounts are counted");
+
+    let raw = store
+        .raw_pages(metric)
+        .await
+        .unwrap()
+        .expect("raw pages kept");
+    let store::RawPageContent::Open(pages) = raw.pages else {
+        panic!("the store's own key opens its raw pages");
+    };
+    let mut seen = 0;
+    for bytes in &pages {
+        let stored = metric_sync::decode_raw_page(bytes).unwrap();
+        assert_no_token(&tokens, "a raw page", &stored.page.to_string());
+        for account in stored.page["accounts"].as_array().unwrap() {
+            assert_eq!(account["auth_token"], MARKER);
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 3);
+}
+
+crate::backend_tests!(
+    auth_tokens_stored_before_redaction_are_removed_once_on_upgrade,
+    a_sync_of_the_accounts_list_stores_no_auth_token
+);

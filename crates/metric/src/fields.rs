@@ -62,6 +62,14 @@ impl FieldSet {
         }
     }
 
+    /// Parses page text straight into the engine's representation, keeping only this set's
+    /// fields: one parse serves every expression the set was united from, each evaluating on it
+    /// as on the whole page, and [`crate::Page::to_json`] is then the pruned page
+    /// ([`FieldSet::prune`] of the parsed text, numbers as the engine holds them).
+    pub fn parse_page(&self, text: &str) -> Result<crate::Page, serde_json::Error> {
+        crate::Page::parse_cut(text, self.0.as_ref())
+    }
+
     /// The JSON form, for storing beside pruned pages.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| "true".to_owned())
@@ -128,6 +136,35 @@ mod tests {
             kept.union(&set("messages.body"))
                 .covers(&set("messages.body"))
         );
+    }
+
+    #[test]
+    fn a_page_parsed_by_a_set_is_the_pruned_page_and_serves_each_expression() {
+        let text = r#"{"messages": [{"price": "-0.1", "date_sent": "x", "body": "hi", "status": "sent",
+                        "num": 3, "ratio": 0.5},
+                       {"price": "0.2", "date_sent": "y", "body": "\u00e9", "status": "failed",
+                        "num": 4, "ratio": 1.25}],
+                       "next_page_uri": null, "page": 0}"#;
+        let page: Value = serde_json::from_str(text).unwrap();
+        let one = "messages.{ \"value\": $number(price), \"date\": date_sent, \"n\": num }";
+        let two = "$sum(messages.ratio) & messages[0].status";
+        let fields = set(one).union(&set(two));
+        let parsed = fields.parse_page(text).unwrap();
+        assert_eq!(parsed.to_json(), fields.prune(&page));
+        for source in [one, two] {
+            let e = Expression::compile(source, Limits::default()).unwrap();
+            let context = crate::jsonata::Context::default();
+            assert_eq!(
+                e.evaluate_page(&parsed, &context).unwrap(),
+                e.evaluate(&page).unwrap(),
+                "{source}"
+            );
+        }
+        assert_eq!(
+            FieldSet::nothing().parse_page(text).unwrap().to_json(),
+            Value::Null
+        );
+        assert!(fields.parse_page("{\"messages\": [").is_err());
     }
 
     #[test]

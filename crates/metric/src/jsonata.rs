@@ -139,16 +139,7 @@ impl Expression {
     /// representation, skipping the fields the expression never reads. Much cheaper than
     /// parsing into a `serde_json::Value` and converting it at each evaluation.
     pub fn parse_page(&self, text: &str) -> Result<Page, serde_json::Error> {
-        let reads = self.inner.reads();
-        let document = match reads.input() {
-            Some(read) => jlens_core::Document::parse_cut(text, read)?,
-            // The expression ignores its input: still check that the page is JSON.
-            None => {
-                serde_json::from_str::<serde::de::IgnoredAny>(text)?;
-                jlens_core::Document::new(&Value::Null)
-            }
-        };
-        Ok(Page(document))
+        Page::parse_cut(text, self.inner.reads().input())
     }
 
     /// Evaluates on a page read by [`Expression::parse_page`].
@@ -227,9 +218,35 @@ fn bindings(context: &Context) -> jlens_core::Bindings {
 }
 
 /// A page of input in the engine's own representation, holding only what one expression
-/// reads. Not `Send`: read it on the thread that evaluates it.
+/// reads ([`Expression::parse_page`]), or what several do ([`crate::FieldSet::parse_page`]).
+/// Not `Send`: read it on the thread that evaluates it.
 #[derive(Debug)]
 pub struct Page(jlens_core::Document);
+
+impl Page {
+    /// Parses `text` keeping only `read` (`None`: nothing of it, but the text is still checked
+    /// as JSON).
+    pub(crate) fn parse_cut(
+        text: &str,
+        read: Option<&jlens_core::reads::Read>,
+    ) -> Result<Page, serde_json::Error> {
+        let document = match read {
+            Some(read) => jlens_core::Document::parse_cut(text, read)?,
+            None => {
+                serde_json::from_str::<serde::de::IgnoredAny>(text)?;
+                jlens_core::Document::new(&Value::Null)
+            }
+        };
+        Ok(Page(document))
+    }
+
+    /// The page as JSON: what it kept of the text. Numbers come back as the engine holds them
+    /// (64-bit floats, integral ones written as integers), so the JSON evaluates exactly as the
+    /// page does.
+    pub fn to_json(&self) -> Value {
+        self.0.to_json()
+    }
+}
 
 #[cfg(test)]
 mod tests {

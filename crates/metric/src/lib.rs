@@ -42,7 +42,7 @@ pub use extract::{ExtractError, Extracted, Preview, extract, extract_text, previ
 pub use fields::{FieldSet, fields_read};
 pub use formula::{Formula, FormulaError};
 pub use infer::{Inference, infer};
-pub use jsonata::{Expression, JsonataError, Limits};
+pub use jsonata::{Context, Expression, JsonataError, Limits, Page};
 pub use picks::{DatePick, Filter, Picks, ValuePick};
 pub use range::{CompareTo, LastUnit, NamedRange, Period, RangeError, Resolved};
 pub use rows::{Row, RowError, RowSet, rows_from_result};

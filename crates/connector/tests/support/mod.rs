@@ -242,3 +242,22 @@ pub fn with_params(
 }
 
 pub const MESSAGES: &str = "/2010-04-01/Accounts/{AccountSid}/Messages.json";
+
+/// Every page of `spec` as the connector hands it over as text.
+pub async fn fetch_all_text(
+    connector: &Connector,
+    creds: &Credentials,
+    spec: &twilio_request::RequestSpec,
+) -> (
+    Vec<connector::TextPage>,
+    Result<connector::Ledger, connector::FetchFailed<std::convert::Infallible>>,
+) {
+    let mut pages = Vec::new();
+    let result = connector
+        .fetch_text_with(creds, spec, None, &Default::default(), |page| {
+            pages.push(page);
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .await;
+    (pages, result)
+}

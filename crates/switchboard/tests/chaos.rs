@@ -448,6 +448,15 @@ async fn assert_each_sent_once(
         );
     }
 
+    eprintln!(
+        "alert events {:?}; deliveries (id, attempts): {:?}; requests received: {}",
+        events.iter().map(|e| e.event.kind).collect::<Vec<_>>(),
+        rows.values()
+            .map(|d| (d.id.0, d.attempts))
+            .collect::<Vec<_>>(),
+        rx.received().len()
+    );
+
     // What reached the receiver, by the delivery id each body carries.
     let mut receipts: BTreeMap<i64, Vec<Value>> = BTreeMap::new();
     for got in rx.received() {
@@ -550,6 +559,8 @@ async fn killed_workers_and_servers_under_faults_end_like_a_clean_run() {
         loopback: true,
         serve_port: Some(serve_port),
     };
+    // The workspace builds rustls without a default provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let api = Api {
         http: reqwest::Client::new(),
         base: format!("http://127.0.0.1:{serve_port}"),

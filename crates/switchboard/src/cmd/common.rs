@@ -333,6 +333,33 @@ impl TwilioArgs {
     }
 }
 
+/// How the evaluator's channels may be reached.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ChannelArgs {
+    /// Let webhook and Slack channels send over `http` to this machine's loopback addresses
+    /// (127.0.0.0/8, ::1, localhost): for tests with a local receiver only. Every other
+    /// internal address stays refused.
+    #[arg(long, env = "SWITCHBOARD_ALLOW_LOOPBACK_CHANNELS")]
+    pub allow_loopback_channels: bool,
+}
+
+impl ChannelArgs {
+    /// The sender of the evaluator's deliveries; says so at start when loopback is allowed,
+    /// since it lowers the guard against internal addresses.
+    pub fn sender(&self) -> anyhow::Result<notify::Sender> {
+        if self.allow_loopback_channels {
+            super::output::warn(
+                "--allow-loopback-channels: webhook and Slack channels may send to this machine (tests only)",
+            );
+        }
+        notify::Sender::new(notify::Policy {
+            allow_loopback: self.allow_loopback_channels,
+            ..notify::Policy::default()
+        })
+        .map_err(|e| anyhow::anyhow!("{e}"))
+    }
+}
+
 /// Reads an API Key Secret: from the first line of standard input with `from_stdin`, else from
 /// `SWITCHBOARD_API_KEY_SECRET`, else from a no-echo prompt on a terminal. Never from an argument,
 /// so it does not land in shell history or the process list.

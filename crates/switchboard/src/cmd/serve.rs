@@ -9,7 +9,7 @@ use connector::{BaseUrl, Connector, ConnectorConfig};
 use metric_sync::{WorkerConfig, run_worker};
 use web::{AppState, StoreAccounts, WebConfig};
 
-use super::common::{OpsArgs, StoreArgs, TwilioArgs};
+use super::common::{ChannelArgs, OpsArgs, StoreArgs, TwilioArgs};
 use super::worker::{Stop, close_store};
 
 #[derive(clap::Args)]
@@ -73,6 +73,8 @@ pub struct Args {
     store: StoreArgs,
     #[command(flatten)]
     twilio: TwilioArgs,
+    #[command(flatten)]
+    channels: ChannelArgs,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -105,6 +107,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             build_commit: crate::COMMIT.to_owned(),
             sync: sync.clone(),
             metrics_token: args.ops.metrics_token()?,
+            allow_loopback_channels: args.channels.allow_loopback_channels,
             ..WebConfig::default()
         },
     );
@@ -118,7 +121,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
 
     let stop = Stop::on_signal(args.ops.stop_within());
-    let background = Background::start(&store, connector, args.no_worker, sync, &stop)?;
+    let background = Background::start(
+        &store,
+        connector,
+        args.channels.sender()?,
+        args.no_worker,
+        sync,
+        &stop,
+    );
     // Requests still in flight at the signal (a channel test on a server that never answers,
     // say) get the same deadline as the rest.
     let server = tokio::spawn(web::serve(listener, state, stop.requested()));
@@ -245,10 +255,11 @@ impl Background {
     fn start(
         store: &Arc<store::AnyStore>,
         connector: Connector,
+        sender: notify::Sender,
         no_worker: bool,
         sync: metric_sync::SyncConfig,
         stop: &Stop,
-    ) -> anyhow::Result<Self> {
+    ) -> Self {
         let worker = (!no_worker).then(|| {
             let config = WorkerConfig {
                 poll: Duration::from_secs(1),
@@ -277,17 +288,17 @@ impl Background {
         // --no-worker: they only read what syncing stored.
         let evaluator = tokio::spawn(app::evaluate::run_evaluator(
             Arc::clone(store),
-            notify::Sender::new(notify::Policy::default()).map_err(|e| anyhow::anyhow!("{e}"))?,
+            sender,
             notify::Backoff::default(),
             Duration::from_secs(15),
             app::Clock::system(),
             stop.requested(),
         ));
-        Ok(Self {
+        Self {
             worker,
             presence,
             evaluator,
-        })
+        }
     }
 
     async fn finish(self, stop: &Stop) {

@@ -9,7 +9,7 @@ use metric_sync::{WorkerConfig, run_worker};
 
 use anyhow::Context as _;
 
-use super::common::{OpsArgs, StoreArgs, TwilioArgs};
+use super::common::{ChannelArgs, OpsArgs, StoreArgs, TwilioArgs};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -45,6 +45,8 @@ pub struct Args {
     store: StoreArgs,
     #[command(flatten)]
     twilio: TwilioArgs,
+    #[command(flatten)]
+    channels: ChannelArgs,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -102,7 +104,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     let evaluator = tokio::spawn(app::evaluate::run_evaluator(
         Arc::clone(&store),
-        notify::Sender::new(notify::Policy::default()).map_err(|e| anyhow::anyhow!("{e}"))?,
+        args.channels.sender()?,
         notify::Backoff::default(),
         Duration::from_secs(15),
         app::Clock::system(),

@@ -12,8 +12,8 @@ use jiff::{SignedDuration, Timestamp};
 use metric::definition::{NumberFormat, Unit};
 use metric::{HourBucket, MetricDefinition, Trend};
 use store::{
-    AlertEventKind, AlertRow, DeliverySource, GoalPeriodRow, GoalRow, MetricId, NewAlertEvent,
-    NewDelivery, RunStatus, ScorecardRow, Store, StoreError, WatchStore,
+    AlertEventKind, AlertRow, ChannelId, DeliverySource, GoalPeriodRow, GoalRow, MetricId,
+    NewAlertEvent, NewDelivery, RunStatus, ScorecardRow, Store, StoreError, WatchStore,
 };
 use watch::alert::{BuiltinAlert, SyncHealth, Transition, step};
 use watch::{AlertSpec, Baseline};
@@ -202,33 +202,47 @@ pub async fn evaluate_alert<S: Store + WatchStore>(
             message: format!("resolved: {what}"),
         }),
     };
-    let saved = store
-        .transition_alert(alert.id, &alert.state, &next, now_ms, event.as_ref())
-        .await?;
-    // Another evaluator moved the alert first: it sends, not us.
-    let Some(Some(_)) = saved else {
-        return Ok(if saved.is_some() {
-            transition
-        } else {
-            Transition::Nothing
-        });
-    };
-    if let Some(ev) = event {
-        let message = alert_message(alert, &metric.name, &ev);
-        for ch in &alert.channels {
-            store
-                .create_delivery(
-                    &NewDelivery {
-                        channel_id: *ch,
-                        source: DeliverySource::Alert(alert.id),
-                        message: serde_json::to_value(&message).unwrap_or_default(),
-                    },
-                    now_ms,
-                )
-                .await?;
+    let deliveries: Vec<NewDelivery> = match &event {
+        Some(ev) => {
+            let message = alert_message(alert, &metric.name, ev);
+            deliveries_to(&alert.channels, DeliverySource::Alert(alert.id), &message)
         }
-    }
-    Ok(transition)
+        None => Vec::new(),
+    };
+    // The messages are queued with the transition, in its transaction; when another evaluator
+    // moved the alert first, it queued them, not us.
+    let saved = store
+        .transition_alert(
+            alert.id,
+            &alert.state,
+            &next,
+            now_ms,
+            event.as_ref(),
+            &deliveries,
+        )
+        .await?;
+    Ok(if saved.is_some() {
+        transition
+    } else {
+        Transition::Nothing
+    })
+}
+
+/// One delivery of `message` per channel.
+fn deliveries_to(
+    channels: &[ChannelId],
+    source: DeliverySource,
+    message: &impl serde::Serialize,
+) -> Vec<NewDelivery> {
+    let message = serde_json::to_value(message).unwrap_or_default();
+    channels
+        .iter()
+        .map(|ch| NewDelivery {
+            channel_id: *ch,
+            source,
+            message: message.clone(),
+        })
+        .collect()
 }
 
 /// The condition in words; thresholds and amounts are in the metric's unit, so they print in
@@ -410,27 +424,13 @@ pub async fn run_scorecard<S: Store + WatchStore>(
         .next_run(ts(now_ms), zone)
         .map_err(invalid)?
         .as_millisecond();
-    if !store
-        .claim_scorecard_run(sc.id, sc.next_run_ms, next, now_ms)
-        .await?
-    {
-        return Ok(false);
-    }
-    // The period follows the scheduled time, so a late run still reports the right day.
+    // The period follows the scheduled time, so a late run still reports the right day. The
+    // message is composed before the claim so that claiming and queuing it are one transaction.
     let message = scorecard_message(store, sc, sc.next_run_ms).await?;
-    for ch in &sc.channels {
-        store
-            .create_delivery(
-                &NewDelivery {
-                    channel_id: *ch,
-                    source: DeliverySource::Scorecard(sc.id),
-                    message: serde_json::to_value(&message).unwrap_or_default(),
-                },
-                now_ms,
-            )
-            .await?;
-    }
-    Ok(true)
+    let deliveries = deliveries_to(&sc.channels, DeliverySource::Scorecard(sc.id), &message);
+    store
+        .claim_scorecard_run(sc.id, sc.next_run_ms, next, now_ms, &deliveries)
+        .await
 }
 
 /// One computed line of a scorecard.

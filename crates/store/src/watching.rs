@@ -416,7 +416,9 @@ pub trait WatchStore: Send + Sync + 'static {
     /// Saves the state after an evaluation, and its event if it fired or resolved, in one
     /// transaction. `expected` is the state the evaluation started from: when another process
     /// moved the alert on meanwhile nothing is written and `None` is returned, so a breach
-    /// fires once even with several evaluators.
+    /// fires once even with several evaluators. `deliveries` (the event's messages) are queued
+    /// in the same transaction, so a process that stops after the transition cannot leave a
+    /// recorded event that no one is told about.
     fn transition_alert(
         &self,
         id: AlertId,
@@ -424,6 +426,7 @@ pub trait WatchStore: Send + Sync + 'static {
         state: &AlertState,
         evaluated_ms: i64,
         event: Option<&NewAlertEvent>,
+        deliveries: &[NewDelivery],
     ) -> impl Future<Output = Result<Option<Option<AlertEventId>>>> + Send;
     /// The alert's events, newest first, at most `limit`.
     fn alert_events(
@@ -451,13 +454,15 @@ pub trait WatchStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<ScorecardRow>> + Send;
     fn delete_scorecard(&self, id: ScorecardId) -> impl Future<Output = Result<bool>> + Send;
     /// Moves a due scorecard's next run from `due_ms` to `next_run_ms`; false when another
-    /// process already did, so each run is sent once.
+    /// process already did, so each run is sent once. The run's `deliveries` are queued in the
+    /// claim's transaction: a claimed run is a queued run.
     fn claim_scorecard_run(
         &self,
         id: ScorecardId,
         due_ms: i64,
         next_run_ms: i64,
         now_ms: i64,
+        deliveries: &[NewDelivery],
     ) -> impl Future<Output = Result<bool>> + Send;
 
     // --- deliveries ---
@@ -597,8 +602,9 @@ impl WatchStore for crate::AnyStore {
         state: &AlertState,
         evaluated_ms: i64,
         event: Option<&NewAlertEvent>,
+        deliveries: &[NewDelivery],
     ) -> Result<Option<Option<AlertEventId>>> {
-        forward!(self.transition_alert(id, expected, state, evaluated_ms, event))
+        forward!(self.transition_alert(id, expected, state, evaluated_ms, event, deliveries))
     }
 
     async fn alert_events(&self, alert: AlertId, limit: u32) -> Result<Vec<AlertEventRow>> {
@@ -642,8 +648,9 @@ impl WatchStore for crate::AnyStore {
         due_ms: i64,
         next_run_ms: i64,
         now_ms: i64,
+        deliveries: &[NewDelivery],
     ) -> Result<bool> {
-        forward!(self.claim_scorecard_run(id, due_ms, next_run_ms, now_ms))
+        forward!(self.claim_scorecard_run(id, due_ms, next_run_ms, now_ms, deliveries))
     }
 
     async fn create_delivery(&self, new: &NewDelivery, now_ms: i64) -> Result<DeliveryRow> {
@@ -911,6 +918,36 @@ where
             .await
             .map_err(StoreError::db("read linked channels"))?;
         Ok(ids.into_iter().map(ChannelId).collect())
+    }
+
+    /// Queues one delivery inside the caller's transaction.
+    async fn watch_insert_delivery(
+        tx: &mut sqlx::Transaction<'static, DB>,
+        new: &NewDelivery,
+        now_ms: i64,
+    ) -> Result<DeliveryRow> {
+        let (kind, source_id) = source_parts(new.source);
+        let message = to_json("delivery", &new.message)?;
+        let row = sqlx::query(
+            "INSERT INTO deliveries (channel_id, source_kind, source_id, message, state, \
+             attempts, next_attempt_ms, created_ms, updated_ms) \
+             VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5) RETURNING *",
+        )
+        .bind(new.channel_id.0)
+        .bind(kind)
+        .bind(source_id)
+        .bind(message)
+        .bind(now_ms)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound {
+                what: "channel",
+                id: new.channel_id.to_string(),
+            },
+            _ => StoreError::db("create a delivery")(e),
+        })?;
+        Self::watch_delivery_row(&row)
     }
 
     async fn watch_set_links(
@@ -1342,6 +1379,7 @@ where
         state: &watch::alert::AlertState,
         evaluated_ms: i64,
         event: Option<&NewAlertEvent>,
+        deliveries: &[NewDelivery],
     ) -> Result<Option<Option<AlertEventId>>> {
         let mut tx = self.begin_write("save an alert's state").await?;
         // Compare-and-set on the state the evaluation read: a NULL never equals, so the
@@ -1381,6 +1419,9 @@ where
             .await
             .map_err(StoreError::db("record an alert event"))?;
             event_id = Some(AlertEventId(new_id));
+        }
+        for new in deliveries {
+            Self::watch_insert_delivery(&mut tx, new, evaluated_ms).await?;
         }
         tx.commit()
             .await
@@ -1515,7 +1556,9 @@ where
         due_ms: i64,
         next_run_ms: i64,
         now_ms: i64,
+        deliveries: &[NewDelivery],
     ) -> Result<bool> {
+        let mut tx = self.begin_write("claim a scorecard run").await?;
         let done = sqlx::query(
             "UPDATE scorecards SET next_run_ms = $1, last_run_ms = $2 WHERE id = $3 AND \
              next_run_ms = $4 AND next_run_ms <= $2",
@@ -1524,35 +1567,28 @@ where
         .bind(now_ms)
         .bind(id.0)
         .bind(due_ms)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(StoreError::db("claim a scorecard run"))?;
-        Ok(DB::rows_affected(&done) == 1)
+        if DB::rows_affected(&done) != 1 {
+            return Ok(false);
+        }
+        for new in deliveries {
+            Self::watch_insert_delivery(&mut tx, new, now_ms).await?;
+        }
+        tx.commit()
+            .await
+            .map_err(StoreError::db("claim a scorecard run"))?;
+        Ok(true)
     }
 
     async fn create_delivery(&self, new: &NewDelivery, now_ms: i64) -> Result<DeliveryRow> {
-        let (kind, source_id) = source_parts(new.source);
-        let message = to_json("delivery", &new.message)?;
-        let row = sqlx::query(
-            "INSERT INTO deliveries (channel_id, source_kind, source_id, message, state, \
-             attempts, next_attempt_ms, created_ms, updated_ms) \
-             VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5) RETURNING *",
-        )
-        .bind(new.channel_id.0)
-        .bind(kind)
-        .bind(source_id)
-        .bind(message)
-        .bind(now_ms)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound {
-                what: "channel",
-                id: new.channel_id.to_string(),
-            },
-            _ => StoreError::db("create a delivery")(e),
-        })?;
-        Self::watch_delivery_row(&row)
+        let mut tx = self.begin_write("create a delivery").await?;
+        let row = Self::watch_insert_delivery(&mut tx, new, now_ms).await?;
+        tx.commit()
+            .await
+            .map_err(StoreError::db("create a delivery"))?;
+        Ok(row)
     }
 
     async fn delivery(&self, id: DeliveryId) -> Result<DeliveryRow> {

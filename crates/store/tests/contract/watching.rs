@@ -346,6 +346,42 @@ where
         range: Some((0, 3_600_000)),
         message: "Failures is 12, above 10".into(),
     };
+    let tell = |channel_id| NewDelivery {
+        channel_id,
+        source: DeliverySource::Alert(a.id),
+        message: serde_json::json!({"title": "Failures is 12"}),
+    };
+    // A delivery that cannot be queued (no such channel) undoes the whole transition: no
+    // event is ever recorded without its messages.
+    let refused = s
+        .transition_alert(
+            a.id,
+            &AlertState::default(),
+            &firing,
+            3_600_000,
+            Some(&fired),
+            &[tell(ch), tell(ChannelId(999))],
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            StoreError::NotFound {
+                what: "channel",
+                ..
+            }
+        ),
+        "{refused}"
+    );
+    assert_eq!(s.alert(a.id).await.unwrap().state, AlertState::default());
+    assert!(s.alert_events(a.id, 10).await.unwrap().is_empty());
+    assert!(
+        s.deliveries(Some(DeliverySource::Alert(a.id)), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let first = s
         .transition_alert(
             a.id,
@@ -353,6 +389,7 @@ where
             &firing,
             3_600_000,
             Some(&fired),
+            &[tell(ch)],
         )
         .await
         .unwrap();
@@ -365,10 +402,20 @@ where
             &firing,
             3_600_000,
             Some(&fired),
+            &[tell(ch)],
         )
         .await
         .unwrap();
     assert_eq!(second, None);
+    let queued = s
+        .deliveries(Some(DeliverySource::Alert(a.id)), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        queued.iter().map(|d| d.channel_id).collect::<Vec<_>>(),
+        vec![ch],
+        "the winner's message is queued once, the loser's not at all"
+    );
     let resolved = NewAlertEvent {
         kind: AlertEventKind::Resolved,
         at_ms: 7_200_000,
@@ -381,7 +428,7 @@ where
         phase: Phase::Ok,
         last_fired_ms: Some(3_600_000),
     };
-    s.transition_alert(a.id, &firing, &ok, 7_200_000, Some(&resolved))
+    s.transition_alert(a.id, &firing, &ok, 7_200_000, Some(&resolved), &[])
         .await
         .unwrap()
         .unwrap();
@@ -456,22 +503,34 @@ where
         (sc.spec.clone(), sc.next_run_ms, sc.last_run_ms),
         (spec.clone(), 1_000, None)
     );
+    let run = [NewDelivery {
+        channel_id: ch,
+        source: DeliverySource::Scorecard(sc.id),
+        message: serde_json::json!({"title": "Daily"}),
+    }];
+    let queued = || s.deliveries(Some(DeliverySource::Scorecard(sc.id)), 10);
     assert!(
-        !s.claim_scorecard_run(sc.id, 1_000, 2_000, 999)
+        !s.claim_scorecard_run(sc.id, 1_000, 2_000, 999, &run)
             .await
             .unwrap(),
         "not due yet"
     );
+    assert!(queued().await.unwrap().is_empty(), "no claim, no message");
     assert!(
-        s.claim_scorecard_run(sc.id, 1_000, 2_000, 1_001)
+        s.claim_scorecard_run(sc.id, 1_000, 2_000, 1_001, &run)
             .await
             .unwrap()
     );
     assert!(
-        !s.claim_scorecard_run(sc.id, 1_000, 2_000, 1_001)
+        !s.claim_scorecard_run(sc.id, 1_000, 2_000, 1_001, &run)
             .await
             .unwrap(),
         "taken"
+    );
+    assert_eq!(
+        queued().await.unwrap().len(),
+        1,
+        "queued with the one claim"
     );
     let read = s.scorecard(sc.id).await.unwrap();
     assert_eq!((read.next_run_ms, read.last_run_ms), (2_000, Some(1_001)));

@@ -136,18 +136,20 @@ impl<S: Store> Scheduler<S> {
     /// request, so they share one fetch.
     pub async fn tick(&self, now: Timestamp) -> Result<Tick, SyncError> {
         let Due { due, next_ms } = self.plan(now).await?;
-        let mut groups: BTreeMap<String, Vec<MetricId>> = BTreeMap::new();
-        for &id in &due {
-            let metric = self.store.metric(id).await?;
-            groups.entry(share_key(&metric)).or_default().push(id);
-        }
+        // One read of every metric rather than one per due metric: a round makes most of them due.
+        let groups = if due.is_empty() {
+            Vec::new()
+        } else {
+            let wanted: std::collections::HashSet<MetricId> = due.iter().copied().collect();
+            let metrics = self.store.list_metrics().await?;
+            share_groups(metrics.iter().filter(|m| wanted.contains(&m.id)))
+        };
         let mut tick = Tick {
             due,
             enqueued: Vec::new(),
             next_due_ms: next_ms,
         };
-        for (_, mut metrics) in groups {
-            metrics.sort();
+        for metrics in groups {
             let job = SyncJob {
                 metrics,
                 from_ms: None,
@@ -167,6 +169,24 @@ impl<S: Store> Scheduler<S> {
 
 /// The connection and request of a stored definition, read without opening secrets; a
 /// definition that does not parse is its own group.
+/// The metrics grouped by what they fetch (connection and request), each group sorted: one sync
+/// job per group, so metrics reading the same request share one fetch.
+pub fn share_groups<'a>(
+    metrics: impl IntoIterator<Item = &'a store::StoredMetric>,
+) -> Vec<Vec<MetricId>> {
+    let mut groups: BTreeMap<String, Vec<MetricId>> = BTreeMap::new();
+    for metric in metrics {
+        groups.entry(share_key(metric)).or_default().push(metric.id);
+    }
+    groups
+        .into_values()
+        .map(|mut g| {
+            g.sort();
+            g
+        })
+        .collect()
+}
+
 fn share_key(metric: &store::StoredMetric) -> String {
     let parsed: Option<serde_json::Value> = serde_json::from_str(&metric.definition).ok();
     match parsed {

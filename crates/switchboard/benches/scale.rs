@@ -331,28 +331,10 @@ fn builder_style(n: usize) -> MetricDefinition {
     def
 }
 
-/// The metrics grouped as the scheduler groups them (`metric_sync::schedule::share_key`): one
-/// job per connection and request, so its metrics share one fetch.
+/// The metrics grouped as the scheduler groups them: one job per connection and request.
 async fn share_groups(store: &AnyStore, ids: &[MetricId]) -> Vec<Vec<MetricId>> {
-    let mut groups: BTreeMap<String, Vec<MetricId>> = BTreeMap::new();
-    for &id in ids {
-        let m = store.metric(id).await.unwrap();
-        let v: serde_json::Value = serde_json::from_str(&m.definition).unwrap();
-        let key = format!(
-            "{:?}|{}|{}",
-            m.connection_id.map(|c| c.0),
-            v["connection"],
-            v["request"]
-        );
-        groups.entry(key).or_default().push(id);
-    }
-    groups
-        .into_values()
-        .map(|mut g| {
-            g.sort();
-            g
-        })
-        .collect()
+    let metrics = store.list_metrics().await.unwrap();
+    metric_sync::share_groups(metrics.iter().filter(|m| ids.contains(&m.id)))
 }
 
 /// Queues the round's jobs, the very jobs the scheduler queues when every metric is due.

@@ -40,6 +40,12 @@ pub trait Dialect: sqlx::Database {
     /// before anything is written, so a store is inspected without being changed.
     const MIGRATIONS_TABLE_EXISTS: &'static str;
 
+    /// Rows per multi-row bucket INSERT (9 parameters each, far below both limits). SQLite
+    /// compiles a long `VALUES` list in more than linear time, so there smaller statements write
+    /// a window several times faster (500 rows a statement: 4,000 buckets in about 230 ms, 50:
+    /// about 35 ms, measured by the sync bench); PostgreSQL keeps fewer round trips.
+    const BUCKET_INSERT_ROWS: usize;
+
     /// How many rows a statement changed (an inherent method on each driver's result type, so no
     /// generic code can call it directly).
     fn rows_affected(done: &Self::QueryResult) -> u64;

@@ -21,6 +21,7 @@ impl Dialect for sqlx::Postgres {
     const BACKEND: Backend = Backend::Postgres;
     const STORE_NAME: &'static str = "PostgresStore";
     const BEGIN_WRITE: &'static str = "BEGIN";
+    const BUCKET_INSERT_ROWS: usize = 500;
     // SKIP LOCKED lets concurrent workers pass over a row another claim is taking instead of
     // waiting for it, so each job or delivery goes to exactly one worker without serialising
     // the queue.

@@ -17,9 +17,6 @@ use crate::dialect::Dialect;
 use crate::error::{Result, StoreError};
 use crate::secrets::{KeyState, MasterKey, SealedItem, SecretUnavailable, Unavailability};
 
-/// Rows per multi-row INSERT: 9 parameters each stays far below both databases' limits.
-pub(crate) const BUCKET_CHUNK: usize = 500;
-
 pub(crate) fn bucket_insert_sql(rows: usize) -> String {
     let mut sql = String::from(
         "INSERT INTO buckets (metric_id, dimension, hour_ms, sum, count, min, max, latest, \
@@ -1489,7 +1486,7 @@ where
             .map_err(StoreError::db("delete a window of buckets"))?,
         );
         let mut inserted = 0u64;
-        for chunk in buckets.chunks(crate::sql_impl::BUCKET_CHUNK) {
+        for chunk in buckets.chunks(DB::BUCKET_INSERT_ROWS) {
             let sql = crate::sql_impl::bucket_insert_sql(chunk.len());
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for b in chunk {

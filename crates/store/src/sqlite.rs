@@ -82,6 +82,7 @@ impl Dialect for sqlx::Sqlite {
     // SQLite allows one writer at a time; taking the write lock at BEGIN makes a transaction wait
     // for it (busy timeout) instead of failing when it first writes after reading.
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+    const BUCKET_INSERT_ROWS: usize = 50;
     // Writers are serialised anyway, so no claim can meet a row another is taking.
     const CLAIM_ROW_LOCK: &'static str = "";
     // julianday('now') is fixed for the statement and precise to the millisecond.

@@ -46,6 +46,47 @@ pub(crate) fn bucket_insert_sql(rows: usize) -> String {
     sql
 }
 
+/// Spans per `VALUES` list of a folded read: two parameters each.
+pub(crate) const SPAN_CHUNK: usize = 400;
+
+/// The day (epoch ms of its UTC midnight) of an hour, also before 1970.
+const DAY_OF_HOUR: &str = "hour_ms - ((hour_ms % 86400000) + 86400000) % 86400000";
+
+/// Rewrites the daily rollups of `$1`'s whole UTC days in `[$2, $3)` from its hours (the
+/// migration's backfill, for one metric and span). Preceded by a DELETE of the same days.
+fn refresh_days_sql() -> String {
+    format!(
+        "INSERT INTO bucket_days (metric_id, dimension, day_ms, sum, count, min, max, latest, \
+         latest_at_ms) \
+         SELECT d.metric_id, d.dimension, d.day_ms, d.sum, d.count, d.min, d.max, \
+         (SELECT MAX(b.latest) FROM buckets b WHERE b.metric_id = d.metric_id \
+           AND b.dimension = d.dimension AND b.hour_ms >= d.day_ms \
+           AND b.hour_ms < d.day_ms + 86400000 AND b.latest_at_ms = d.latest_at_ms), \
+         d.latest_at_ms \
+         FROM (SELECT metric_id, dimension, {DAY_OF_HOUR} AS day_ms, SUM(sum) AS sum, \
+           CAST(SUM(count) AS BIGINT) AS count, MIN(min) AS min, MAX(max) AS max, \
+           MAX(latest_at_ms) AS latest_at_ms \
+           FROM buckets WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3 \
+           GROUP BY metric_id, dimension, {DAY_OF_HOUR}) d"
+    )
+}
+
+/// The UTC day start at or before `ms`.
+pub(crate) fn day_floor(ms: i64) -> i64 {
+    ms.div_euclid(DAY_MS) * DAY_MS
+}
+
+pub(crate) const DAY_MS: i64 = 24 * crate::rows::HOUR_MS;
+
+/// `WITH s(lo, hi) AS (VALUES ($first, $first+1), ...)`: `n` spans as a table to join.
+fn spans_cte(first: usize, n: usize) -> String {
+    let values = (0..n)
+        .map(|i| format!("(${}, ${})", first + 2 * i, first + 2 * i + 1))
+        .collect::<Vec<_>>()
+        .join(",");
+    format!("WITH s(lo, hi) AS (VALUES {values}) ")
+}
+
 /// Ids per `IN (...)` list, far below both databases' parameter limits.
 pub(crate) const ID_CHUNK: usize = 500;
 
@@ -428,6 +469,35 @@ where
             created_ms,
             updated_ms,
         })
+    }
+
+    /// Rewrites the metric's daily rollups of every UTC day that meets `[from_ms, to_ms)` from
+    /// its hours, inside the caller's transaction (the one that wrote those hours).
+    pub(crate) async fn refresh_days(
+        tx: &mut sqlx::Transaction<'static, DB>,
+        metric: crate::MetricId,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<()> {
+        let from_day = crate::sql_impl::day_floor(from_ms);
+        let to_day = crate::sql_impl::day_floor(to_ms - 1) + crate::sql_impl::DAY_MS;
+        sqlx::query(
+            "DELETE FROM bucket_days WHERE metric_id = $1 AND day_ms >= $2 AND day_ms < $3",
+        )
+        .bind(metric.0)
+        .bind(from_day)
+        .bind(to_day)
+        .execute(&mut **tx)
+        .await
+        .map_err(StoreError::db("clear daily rollups"))?;
+        sqlx::query(sqlx::AssertSqlSafe(crate::sql_impl::refresh_days_sql()))
+            .bind(metric.0)
+            .bind(from_day)
+            .bind(to_day)
+            .execute(&mut **tx)
+            .await
+            .map_err(StoreError::db("write daily rollups"))?;
+        Ok(())
     }
 
     pub(crate) fn decode_bucket(row: &DB::Row) -> Result<crate::BucketRow, sqlx::Error> {
@@ -1325,6 +1395,7 @@ where
                     .map_err(StoreError::db("insert a window of buckets"))?,
             );
         }
+        Self::refresh_days(&mut tx, metric, from_ms, to_ms).await?;
         sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
             .bind(metric.0)
             .execute(&mut *tx)
@@ -1373,6 +1444,10 @@ where
             .await
             .map_err(StoreError::db("add a point"))?;
         }
+        let hours = points.iter().map(|p| p.at_ms);
+        if let (Some(lo), Some(hi)) = (hours.clone().min(), hours.max()) {
+            Self::refresh_days(&mut tx, metric, lo, hi + 1).await?;
+        }
         sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
             .bind(metric.0)
             .execute(&mut *tx)
@@ -1410,6 +1485,50 @@ where
             .map(Self::decode_bucket)
             .collect::<Result<_, _>>()
             .map_err(StoreError::db("read a bucket"))
+    }
+
+    async fn folded_buckets(&self, query: &crate::FoldedQuery) -> Result<Vec<crate::BucketRow>> {
+        const HOURS: &str = "SELECT b.dimension, b.hour_ms, b.sum, b.count, b.min, b.max, \
+             b.latest, b.latest_at_ms FROM s JOIN buckets b ON b.metric_id = $1 \
+             AND b.hour_ms >= s.lo AND b.hour_ms < s.hi";
+        const DAYS: &str = "SELECT d.dimension, d.day_ms AS hour_ms, d.sum, d.count, d.min, \
+             d.max, d.latest, d.latest_at_ms FROM s JOIN bucket_days d ON d.metric_id = $1 \
+             AND d.day_ms >= s.lo AND d.day_ms < s.hi";
+        // The latest of a fold is the greatest latest among its hours at the latest instant,
+        // as `metric`'s folding decides ties.
+        const FOLDS: &str = "SELECT g.dimension, g.lo AS hour_ms, g.sum, g.count, g.min, g.max, \
+             (SELECT MAX(b.latest) FROM buckets b WHERE b.metric_id = $1 \
+               AND b.dimension = g.dimension AND b.hour_ms >= g.lo AND b.hour_ms < g.hi \
+               AND b.latest_at_ms = g.latest_at_ms) AS latest, g.latest_at_ms \
+             FROM (SELECT b.dimension, s.lo, s.hi, SUM(b.sum) AS sum, \
+               CAST(SUM(b.count) AS BIGINT) AS count, MIN(b.min) AS min, MAX(b.max) AS max, \
+               MAX(b.latest_at_ms) AS latest_at_ms \
+               FROM s JOIN buckets b ON b.metric_id = $1 AND b.hour_ms >= s.lo \
+               AND b.hour_ms < s.hi GROUP BY b.dimension, s.lo, s.hi) g";
+        let mut out = Vec::new();
+        for (spans, body) in [
+            (&query.hours, HOURS),
+            (&query.days, DAYS),
+            (&query.folds, FOLDS),
+        ] {
+            for chunk in spans.chunks(crate::sql_impl::SPAN_CHUNK) {
+                let sql = crate::sql_impl::spans_cte(2, chunk.len()) + body;
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(query.metric.0);
+                for &(lo, hi) in chunk {
+                    q = q.bind(lo).bind(hi);
+                }
+                let rows = q
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(StoreError::db("read folded buckets"))?;
+                for row in &rows {
+                    out.push(
+                        Self::decode_bucket(row).map_err(StoreError::db("read a folded bucket"))?,
+                    );
+                }
+            }
+        }
+        Ok(out)
     }
 
     async fn data_versions(
@@ -1513,6 +1632,24 @@ where
                 .map_err(StoreError::db("drop a merged dimension's buckets"))?,
         );
         if moved > 0 {
+            // Both dimensions' days over the metric's whole span: a merge is a rare upgrade step.
+            sqlx::query("DELETE FROM bucket_days WHERE metric_id = $1 AND dimension IN ($2, $3)")
+                .bind(metric.0)
+                .bind(from)
+                .bind(to)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("clear a merged dimension's rollups"))?;
+            let sql = crate::sql_impl::refresh_days_sql().replace(
+                "WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3",
+                "WHERE metric_id = $1 AND dimension = $2",
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(metric.0)
+                .bind(to)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("write a merged dimension's rollups"))?;
             sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
                 .bind(metric.0)
                 .execute(&mut *tx)

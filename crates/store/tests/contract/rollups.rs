@@ -241,7 +241,28 @@ async fn deleting_a_metric_deletes_its_rollups<H: Harness>(h: &H) {
     assert_eq!(store.folded_buckets(&q).await.expect("days"), []);
 }
 
+async fn the_migration_fills_the_rollups_of_a_store_written_before_it<H: Harness>(h: &H) {
+    let store = h.open(key_a()).await.expect("open");
+    let m = metric(&store, "sms").await;
+    let mut rng = StdRng::seed_from_u64(11);
+    for _ in 0..4 {
+        let (from, to, rows) = random_window(&mut rng);
+        store
+            .replace_window(m, from, to, &rows)
+            .await
+            .expect("replace");
+    }
+    drop(store);
+    // The store as the binary before migration 0012 left it: hours, no rollups.
+    h.execute_raw("DROP TABLE bucket_days".to_owned()).await;
+    h.execute_raw("DELETE FROM _sqlx_migrations WHERE version = 12".to_owned())
+        .await;
+    let store = h.open(key_a()).await.expect("reopen, migrating");
+    check_days(&store, m, "the migration").await;
+}
+
 crate::contract_tests!(
+    the_migration_fills_the_rollups_of_a_store_written_before_it,
     daily_rollups_equal_the_fold_of_their_hours,
     folded_spans_equal_the_fold_of_their_hours,
     deleting_a_metric_deletes_its_rollups,

@@ -194,15 +194,22 @@ struct Figures {
     per_second: f64,
 }
 
-/// `requests` GETs of `path` from `clients` concurrent keep-alive clients.
-async fn load(base: &str, path: &str, token: &str, clients: usize, requests: usize) -> Figures {
+/// `requests` GETs of `path` from `clients` concurrent keep-alive clients, each signed in as
+/// its own viewer (a person has at most `web::heavy::PER_REQUESTER` boards drawn at once).
+async fn load(
+    base: &str,
+    path: &str,
+    tokens: &[String],
+    clients: usize,
+    requests: usize,
+) -> Figures {
     let client: Client<_, Body> = Client::builder(TokioExecutor::new()).build_http();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
         let client = client.clone();
         let url = format!("{base}{path}");
-        let token = token.to_owned();
+        let token = tokens[c % tokens.len()].clone();
         let n = requests / clients + usize::from(c < requests % clients);
         tasks.push(tokio::spawn(async move {
             let mut times = Vec::with_capacity(n);
@@ -250,7 +257,7 @@ async fn start(
     rollups: bool,
 ) -> (
     String,
-    String,
+    Vec<String>,
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<std::io::Result<()>>,
 ) {
@@ -265,28 +272,35 @@ async fn start(
         },
     );
     let hash = web::accounts::hash_password("bench password").unwrap();
-    let name = format!(
-        "bench{}",
-        NEXT_USER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
-    let user = state
-        .accounts()
-        .create_user(&name, Role::Viewer, &hash, 0)
-        .await
-        .unwrap();
-    let (token, _) = state
-        .app()
-        .create_token(user.id, &app::TokenName::parse("bench").unwrap())
-        .await
-        .unwrap();
+    let mut tokens = Vec::new();
+    for _ in 0..CLIENTS {
+        let name = format!(
+            "bench{}",
+            NEXT_USER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let user = state
+            .accounts()
+            .create_user(&name, Role::Viewer, &hash, 0)
+            .await
+            .unwrap();
+        let (token, _) = state
+            .app()
+            .create_token(user.id, &app::TokenName::parse("bench").unwrap())
+            .await
+            .unwrap();
+        tokens.push(token);
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(web::serve(listener, state, async move {
         let _ = rx.await;
     }));
-    (base, token, stop, server)
+    (base, tokens, stop, server)
 }
+
+/// The most concurrent clients a run uses, each its own viewer.
+const CLIENTS: usize = 4;
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
@@ -321,14 +335,14 @@ async fn measure(
     // First render after a start: a new app, so an empty cache, on the same store.
     let mut firsts = Vec::new();
     for _ in 0..repeats {
-        let (base, token, stop, server) = start(store, DEFAULT_CAPACITY, rollups).await;
-        firsts.push(load(&base, &path, &token, 1, 1).await.p50);
+        let (base, tokens, stop, server) = start(store, DEFAULT_CAPACITY, rollups).await;
+        firsts.push(load(&base, &path, &tokens, 1, 1).await.p50);
         let _ = stop.send(());
         let _ = server.await;
     }
-    let (base, token, stop, server) = start(store, DEFAULT_CAPACITY, rollups).await;
-    load(&base, &path, &token, clients, clients * 2).await;
-    let warm = load(&base, &path, &token, clients, requests).await;
+    let (base, tokens, stop, server) = start(store, DEFAULT_CAPACITY, rollups).await;
+    load(&base, &path, &tokens, clients, clients * 2).await;
+    let warm = load(&base, &path, &tokens, clients, requests).await;
     // First render after a sync: every metric's last two hours rewritten (the same values, so
     // each round reads the same board), each moving its data version.
     let mut after_sync = Vec::new();
@@ -345,7 +359,7 @@ async fn measure(
                 .await
                 .unwrap();
         }
-        after_sync.push(load(&base, &path, &token, 1, 1).await.p50);
+        after_sync.push(load(&base, &path, &tokens, 1, 1).await.p50);
     }
     let _ = stop.send(());
     let _ = server.await;
@@ -361,7 +375,7 @@ async fn run(label: &str, store: AnyStore, quick: bool) {
     let store = Arc::new(store);
     let seeded = seed(&store).await;
     let seeded_in = t.elapsed();
-    let (clients, requests, repeats) = if quick { (2, 20, 3) } else { (4, 200, 10) };
+    let (clients, requests, repeats) = if quick { (2, 20, 3) } else { (CLIENTS, 200, 8) };
     println!(
         "{label}: seeded {METRICS} metrics × {HOURS} hours × {} dimensions in {:.1} s; {clients} clients, {requests} warm requests, {repeats} first renders of each kind",
         DIMENSIONS.len(),

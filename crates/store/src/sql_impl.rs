@@ -1489,10 +1489,10 @@ where
 
     async fn folded_buckets(&self, query: &crate::FoldedQuery) -> Result<Vec<crate::BucketRow>> {
         const HOURS: &str = "SELECT b.dimension, b.hour_ms, b.sum, b.count, b.min, b.max, \
-             b.latest, b.latest_at_ms FROM s JOIN buckets b ON b.metric_id = $1 \
+             b.latest, b.latest_at_ms FROM s CROSS JOIN buckets b WHERE b.metric_id = $1 \
              AND b.hour_ms >= s.lo AND b.hour_ms < s.hi";
         const DAYS: &str = "SELECT d.dimension, d.day_ms AS hour_ms, d.sum, d.count, d.min, \
-             d.max, d.latest, d.latest_at_ms FROM s JOIN bucket_days d ON d.metric_id = $1 \
+             d.max, d.latest, d.latest_at_ms FROM s CROSS JOIN bucket_days d WHERE d.metric_id = $1 \
              AND d.day_ms >= s.lo AND d.day_ms < s.hi";
         // The latest of a fold is the greatest latest among its hours at the latest instant,
         // as `metric`'s folding decides ties.
@@ -1503,8 +1503,11 @@ where
              FROM (SELECT b.dimension, s.lo, s.hi, SUM(b.sum) AS sum, \
                CAST(SUM(b.count) AS BIGINT) AS count, MIN(b.min) AS min, MAX(b.max) AS max, \
                MAX(b.latest_at_ms) AS latest_at_ms \
-               FROM s JOIN buckets b ON b.metric_id = $1 AND b.hour_ms >= s.lo \
+               FROM s CROSS JOIN buckets b WHERE b.metric_id = $1 AND b.hour_ms >= s.lo \
                AND b.hour_ms < s.hi GROUP BY b.dimension, s.lo, s.hi) g";
+        // CROSS JOIN keeps the spans outside (SQLite joins in the order written then), so each
+        // span is one range scan of the index; with the buckets outside, SQLite compared every
+        // hour of the metric with every span (seconds for a year by day).
         let mut out = Vec::new();
         for (spans, body) in [
             (&query.hours, HOURS),

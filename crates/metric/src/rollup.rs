@@ -32,6 +32,28 @@ pub enum Read {
     Days { from_ms: i64, to_ms: i64 },
     /// The hours folded per dimension into one bucket labelled `from_ms`.
     Fold { from_ms: i64, to_ms: i64 },
+    /// The hours folded per dimension and day of a fixed UTC offset: an hour belongs to the
+    /// day its start falls in at `offset_ms`, and each day's bucket is labelled with its first
+    /// whole hour, at least `from_ms` ([`local_day_label`]). One read (one range scan) stands
+    /// for a run of [`Read::Fold`]s that are each one such day, e.g. a year by day in Paris
+    /// between two DST changes.
+    LocalDays {
+        from_ms: i64,
+        to_ms: i64,
+        offset_ms: i64,
+    },
+}
+
+/// The label of `hour`'s bucket in a [`Read::LocalDays`] from `from_ms` at `offset_ms`: the
+/// first whole hour of its day at that offset, at least `from_ms`.
+pub fn local_day_label(hour: i64, from_ms: i64, offset_ms: i64) -> i64 {
+    let day_start = (hour + offset_ms).div_euclid(DAY_MS) * DAY_MS - offset_ms;
+    ceil_hour(day_start).max(from_ms)
+}
+
+/// The day (at a fixed offset) an hour belongs to.
+fn day_at(hour: i64, offset_ms: i64) -> i64 {
+    (hour + offset_ms).div_euclid(DAY_MS)
 }
 
 fn ceil_hour(ms: i64) -> i64 {
@@ -113,7 +135,73 @@ pub fn plan(queries: &[(TimeRange, Interval)], zone: &TimeZone) -> Result<Vec<Re
             piece(&mut reads, a, b);
         }
     }
-    Ok(reads)
+    Ok(local_days(reads, zone))
+}
+
+/// Joins runs of adjacent [`Read::Fold`]s that are each one whole day at one fixed offset (the
+/// zone's at the run's start) into one [`Read::LocalDays`]: the same groups and labels, read
+/// with one range scan instead of one span each. Which offset the zone really has inside a
+/// piece does not matter: a run is joined only where that offset's days cut the hours exactly
+/// as the pieces do, so a DST change just ends a run.
+fn local_days(reads: Vec<Read>, zone: &TimeZone) -> Vec<Read> {
+    let offset_at = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(|t| i64::from(zone.to_offset(t).seconds()) * 1000)
+            .ok()
+    };
+    // A fold whose hours all fall in one day at `off`, and whose first hour starts that day.
+    let one_day = |a: i64, b: i64, off: i64| {
+        day_at(a, off) == day_at(b - HOUR_MS, off) && day_at(a - HOUR_MS, off) != day_at(a, off)
+    };
+    let mut out: Vec<Read> = Vec::with_capacity(reads.len());
+    for read in reads {
+        if let Read::Fold {
+            from_ms: a,
+            to_ms: b,
+        } = read
+        {
+            let joined = match out.last_mut() {
+                Some(Read::LocalDays {
+                    to_ms, offset_ms, ..
+                }) if *to_ms == a && one_day(a, b, *offset_ms) => {
+                    *to_ms = b;
+                    true
+                }
+                Some(last @ Read::Fold { .. }) => {
+                    let Read::Fold {
+                        from_ms: pa,
+                        to_ms: pb,
+                    } = *last
+                    else {
+                        unreachable!()
+                    };
+                    // The first day of a run may start later than its day does: it is
+                    // labelled with its own start either way.
+                    match offset_at(pa) {
+                        Some(off)
+                            if pb == a
+                                && day_at(pa, off) == day_at(pb - HOUR_MS, off)
+                                && one_day(a, b, off) =>
+                        {
+                            *last = Read::LocalDays {
+                                from_ms: pa,
+                                to_ms: b,
+                                offset_ms: off,
+                            };
+                            true
+                        }
+                        _ => false,
+                    }
+                }
+                _ => false,
+            };
+            if joined {
+                continue;
+            }
+        }
+        out.push(read);
+    }
+    out
 }
 
 /// Hours `[a, b)` that all fall in one piece: a single hour is read as stored, more are folded.
@@ -167,13 +255,15 @@ pub fn fold(hours: &[HourBucket], reads: &[Read]) -> Vec<HourBucket> {
         let (from, to) = match *read {
             Read::Hours { from_ms, to_ms }
             | Read::Days { from_ms, to_ms }
-            | Read::Fold { from_ms, to_ms } => (from_ms, to_ms),
+            | Read::Fold { from_ms, to_ms }
+            | Read::LocalDays { from_ms, to_ms, .. } => (from_ms, to_ms),
         };
         for h in hours.iter().filter(|h| from <= h.hour && h.hour < to) {
             let label = match read {
                 Read::Hours { .. } => h.hour,
                 Read::Days { .. } => h.hour.div_euclid(DAY_MS) * DAY_MS,
                 Read::Fold { .. } => from,
+                Read::LocalDays { offset_ms, .. } => local_day_label(h.hour, from, *offset_ms),
             };
             match groups.get_mut(&(label, h.dimension.as_deref())) {
                 Some(g) => g.merge(h),
@@ -220,19 +310,13 @@ mod tests {
         let zone = TimeZone::get("Europe/Paris").unwrap();
         let r = range("2026-01-10T23:00:00Z", "2026-01-12T23:00:00Z");
         let reads = plan(&[(r, Interval::Day)], &zone).unwrap();
-        let mid = at("2026-01-11T23:00:00Z").as_millisecond();
         assert_eq!(
             reads,
-            [
-                Read::Fold {
-                    from_ms: r.start.as_millisecond(),
-                    to_ms: mid
-                },
-                Read::Fold {
-                    from_ms: mid,
-                    to_ms: r.end.as_millisecond()
-                }
-            ]
+            [Read::LocalDays {
+                from_ms: r.start.as_millisecond(),
+                to_ms: r.end.as_millisecond(),
+                offset_ms: HOUR_MS,
+            }]
         );
     }
 

@@ -79,12 +79,42 @@ pub(crate) fn day_floor(ms: i64) -> i64 {
 pub(crate) const DAY_MS: i64 = 24 * crate::rows::HOUR_MS;
 
 /// `WITH s(lo, hi) AS (VALUES ($first, $first+1), ...)`: `n` spans as a table to join.
-fn spans_cte(first: usize, n: usize) -> String {
+fn values_cte(table: &str, first: usize, width: usize, n: usize) -> String {
     let values = (0..n)
-        .map(|i| format!("(${}, ${})", first + 2 * i, first + 2 * i + 1))
+        .map(|i| {
+            let row = (0..width)
+                .map(|c| format!("${}", first + width * i + c))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("({row})")
+        })
         .collect::<Vec<_>>()
         .join(",");
-    format!("WITH s(lo, hi) AS (VALUES {values}) ")
+    format!("WITH {table} AS (VALUES {values}) ")
+}
+
+/// `hour_ms + s.off` rounded down to a whole day (also below zero): the start, shifted by the
+/// offset, of the day at offset `s.off` that the hour starts in.
+pub(crate) const DAY_SHIFTED: &str = "(b.hour_ms + s.off) - (((b.hour_ms + s.off) % 86400000) \
+     + 86400000) % 86400000";
+
+/// The index of the span of `spans` (sorted, disjoint, half-open) that holds `at`.
+pub(crate) fn span_holding(spans: &[(i64, i64)], at: i64) -> Option<usize> {
+    let i = spans.partition_point(|&(lo, _)| lo <= at).checked_sub(1)?;
+    (at < spans[i].1).then_some(i)
+}
+
+/// Folds `b` into `into` as the engine folds buckets: sums and counts add, min and max widen,
+/// the latest of the greatest (latest_at_ms, latest) wins.
+pub(crate) fn merge_bucket(into: &mut crate::BucketRow, b: &crate::BucketRow) {
+    into.sum += b.sum;
+    into.count += b.count;
+    into.min = into.min.min(b.min);
+    into.max = into.max.max(b.max);
+    if (b.latest_at_ms, b.latest) > (into.latest_at_ms, into.latest) {
+        into.latest_at_ms = b.latest_at_ms;
+        into.latest = b.latest;
+    }
 }
 
 /// Ids per `IN (...)` list, far below both databases' parameter limits.
@@ -1488,46 +1518,132 @@ where
     }
 
     async fn folded_buckets(&self, query: &crate::FoldedQuery) -> Result<Vec<crate::BucketRow>> {
+        use crate::sql_impl::{DAY_SHIFTED, span_holding, values_cte};
+        // Hours and the few short folds left between days: read as stored, one range scan per
+        // span, and folded here (each span holds at most a couple of days of hours).
         const HOURS: &str = "SELECT b.dimension, b.hour_ms, b.sum, b.count, b.min, b.max, \
              b.latest, b.latest_at_ms FROM s CROSS JOIN buckets b WHERE b.metric_id = $1 \
              AND b.hour_ms >= s.lo AND b.hour_ms < s.hi";
-        const DAYS: &str = "SELECT d.dimension, d.day_ms AS hour_ms, d.sum, d.count, d.min, \
-             d.max, d.latest, d.latest_at_ms FROM s CROSS JOIN bucket_days d WHERE d.metric_id = $1 \
-             AND d.day_ms >= s.lo AND d.day_ms < s.hi";
-        // The latest of a fold is the greatest latest among its hours at the latest instant,
-        // as `metric`'s folding decides ties.
-        const FOLDS: &str = "SELECT g.dimension, g.lo AS hour_ms, g.sum, g.count, g.min, g.max, \
-             (SELECT MAX(b.latest) FROM buckets b WHERE b.metric_id = $1 \
-               AND b.dimension = g.dimension AND b.hour_ms >= g.lo AND b.hour_ms < g.hi \
-               AND b.latest_at_ms = g.latest_at_ms) AS latest, g.latest_at_ms \
-             FROM (SELECT b.dimension, s.lo, s.hi, SUM(b.sum) AS sum, \
-               CAST(SUM(b.count) AS BIGINT) AS count, MIN(b.min) AS min, MAX(b.max) AS max, \
-               MAX(b.latest_at_ms) AS latest_at_ms \
-               FROM s CROSS JOIN buckets b WHERE b.metric_id = $1 AND b.hour_ms >= s.lo \
-               AND b.hour_ms < s.hi GROUP BY b.dimension, s.lo, s.hi) g";
-        // CROSS JOIN keeps the spans outside (SQLite joins in the order written then), so each
-        // span is one range scan of the index; with the buckets outside, SQLite compared every
-        // hour of the metric with every span (seconds for a year by day).
+        const DAYS: &str = "SELECT dimension, day_ms AS hour_ms, sum, count, min, max, latest, \
+             latest_at_ms FROM bucket_days WHERE metric_id = $1 AND day_ms >= $2 AND day_ms < $3";
         let mut out = Vec::new();
-        for (spans, body) in [
-            (&query.hours, HOURS),
-            (&query.days, DAYS),
-            (&query.folds, FOLDS),
-        ] {
+        // One connection for all of a metric's reads: no pool round trip between them.
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(StoreError::db("read folded buckets"))?;
+
+        // Whole UTC days: one range scan from the first day to the last; rows between two
+        // spans that no span holds are dropped.
+        let mut days = query.days.clone();
+        days.sort_unstable();
+        if let (Some(first), Some(last)) = (days.first(), days.iter().map(|d| d.1).max()) {
+            let rows = sqlx::query(DAYS)
+                .bind(query.metric.0)
+                .bind(first.0)
+                .bind(last)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(StoreError::db("read daily rollups"))?;
+            for row in &rows {
+                let b = Self::decode_bucket(row).map_err(StoreError::db("read a daily rollup"))?;
+                if span_holding(&days, b.hour_ms).is_some() {
+                    out.push(b);
+                }
+            }
+        }
+
+        let mut spans: Vec<(i64, i64, bool)> = query
+            .hours
+            .iter()
+            .map(|&(lo, hi)| (lo, hi, false))
+            .chain(query.folds.iter().map(|&(lo, hi)| (lo, hi, true)))
+            .filter(|&(lo, hi, _)| lo < hi)
+            .collect();
+        spans.sort_unstable();
+        if !spans.is_empty() {
+            let mut read = Vec::new();
             for chunk in spans.chunks(crate::sql_impl::SPAN_CHUNK) {
-                let sql = crate::sql_impl::spans_cte(2, chunk.len()) + body;
+                let sql = values_cte("s(lo, hi)", 2, 2, chunk.len()) + HOURS;
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(query.metric.0);
-                for &(lo, hi) in chunk {
+                for &(lo, hi, _) in chunk {
                     q = q.bind(lo).bind(hi);
                 }
                 let rows = q
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *conn)
                     .await
-                    .map_err(StoreError::db("read folded buckets"))?;
+                    .map_err(StoreError::db("read buckets"))?;
                 for row in &rows {
-                    out.push(
-                        Self::decode_bucket(row).map_err(StoreError::db("read a folded bucket"))?,
+                    read.push(Self::decode_bucket(row).map_err(StoreError::db("read a bucket"))?);
+                }
+            }
+            // Folded in hour order, as a reader folding the hours itself would.
+            read.sort_by(|a, b| (&a.dimension, a.hour_ms).cmp(&(&b.dimension, b.hour_ms)));
+            let bounds: Vec<(i64, i64)> = spans.iter().map(|&(lo, hi, _)| (lo, hi)).collect();
+            let mut folded: std::collections::BTreeMap<(String, i64), crate::BucketRow> =
+                std::collections::BTreeMap::new();
+            for b in read {
+                let Some(i) = span_holding(&bounds, b.hour_ms) else {
+                    continue;
+                };
+                let (lo, _, fold) = spans[i];
+                if !fold {
+                    out.push(b);
+                    continue;
+                }
+                match folded.entry((b.dimension.clone(), lo)) {
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(crate::BucketRow { hour_ms: lo, ..b });
+                    }
+                    std::collections::btree_map::Entry::Occupied(mut e) => {
+                        crate::sql_impl::merge_bucket(e.get_mut(), &b);
+                    }
+                }
+            }
+            out.extend(folded.into_values());
+        }
+
+        // Days at a fixed offset, grouped by the database: one range scan per stretch. The
+        // latest of a day is that of its row with the greatest (latest_at_ms, latest), as
+        // `metric`'s folding decides ties; a window picks it, since SQLite's bare column
+        // beside max() is arbitrary once a query has more than one min() or max().
+        if !query.local_days.is_empty() {
+            for chunk in query.local_days.chunks(crate::sql_impl::SPAN_CHUNK) {
+                let sql = values_cte("s(lo, hi, off)", 2, 3, chunk.len())
+                    + &format!(
+                        "SELECT dimension, lo, day - off AS hour_ms, SUM(sum) AS sum, \
+                         CAST(SUM(count) AS BIGINT) AS count, MIN(min) AS min, \
+                         MAX(max) AS max, MAX(last) AS latest, \
+                         MAX(latest_at_ms) AS latest_at_ms \
+                         FROM (SELECT b.dimension, s.lo, s.off, {DAY_SHIFTED} AS day, b.sum, \
+                           b.count, b.min, b.max, b.latest_at_ms, \
+                           FIRST_VALUE(b.latest) OVER (PARTITION BY b.dimension, s.lo, \
+                             {DAY_SHIFTED} ORDER BY b.latest_at_ms DESC, b.latest DESC) AS last \
+                           FROM s CROSS JOIN buckets b WHERE b.metric_id = $1 \
+                           AND b.hour_ms >= s.lo AND b.hour_ms < s.hi) w \
+                         GROUP BY dimension, lo, off, day"
                     );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(query.metric.0);
+                for &(lo, hi, off) in chunk {
+                    q = q.bind(lo).bind(hi).bind(off);
+                }
+                let rows = q
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(StoreError::db("read local days"))?;
+                for row in &rows {
+                    use sqlx::Row;
+                    let mut b =
+                        Self::decode_bucket(row).map_err(StoreError::db("read a local day"))?;
+                    let lo: i64 = row
+                        .try_get("lo")
+                        .map_err(StoreError::db("read a local day"))?;
+                    // The day's first whole hour, or the stretch's start for a day cut by it.
+                    let hour = crate::rows::HOUR_MS;
+                    let first_hour = -(-b.hour_ms).div_euclid(hour) * hour;
+                    b.hour_ms = first_hour.max(lo);
+                    out.push(b);
                 }
             }
         }

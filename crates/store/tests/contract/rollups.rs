@@ -222,6 +222,49 @@ async fn folded_spans_equal_the_fold_of_their_hours<H: Harness>(h: &H) {
     assert_eq!(sorted(read), expected);
 }
 
+/// Days at fixed offsets (whole hours, St John's -3:30, Kathmandu +5:45), in stretches that
+/// start and end mid-day: every day's row equals the fold of the hours whose start falls in
+/// that day, labelled with its first whole hour or the stretch's start.
+async fn local_days_equal_the_fold_of_their_hours<H: Harness>(h: &H) {
+    let store = h.open(key_a()).await.expect("open");
+    let m = metric(&store, "sms").await;
+    let mut rng = StdRng::seed_from_u64(23);
+    for _ in 0..6 {
+        let (from, to, rows) = random_window(&mut rng);
+        store
+            .replace_window(m, from, to, &rows)
+            .await
+            .expect("replace");
+    }
+    let hours = hours(&store, m).await;
+    let minute = 60_000;
+    for offset in [HOUR_MS, -(3 * 60 + 30) * minute, (5 * 60 + 45) * minute, 0] {
+        let stretches = vec![
+            (T0 - 7 * HOUR_MS, T0 + 3 * DAY_MS + 5 * HOUR_MS, offset),
+            (T0 + 4 * DAY_MS, T0 + DAYS * DAY_MS + 9 * HOUR_MS, offset),
+        ];
+        let read = store
+            .folded_buckets(&FoldedQuery {
+                metric: m,
+                local_days: stretches.clone(),
+                ..FoldedQuery::new(m)
+            })
+            .await
+            .expect("local days");
+        let expected = fold_by(&hours, |h| {
+            let &(lo, _, _) = stretches.iter().find(|&&(lo, hi, _)| lo <= h && h < hi)?;
+            // The first whole hour whose start is in h's day, counted hour by hour.
+            let day = |x: i64| (x + offset).div_euclid(DAY_MS);
+            let mut first = h;
+            while first - HOUR_MS >= lo && day(first - HOUR_MS) == day(h) {
+                first -= HOUR_MS;
+            }
+            Some(first)
+        });
+        assert_eq!(sorted(read), expected, "offset {offset} ms");
+    }
+}
+
 async fn deleting_a_metric_deletes_its_rollups<H: Harness>(h: &H) {
     let store = h.open(key_a()).await.expect("open");
     let m = metric(&store, "sms").await;
@@ -265,5 +308,6 @@ crate::contract_tests!(
     the_migration_fills_the_rollups_of_a_store_written_before_it,
     daily_rollups_equal_the_fold_of_their_hours,
     folded_spans_equal_the_fold_of_their_hours,
+    local_days_equal_the_fold_of_their_hours,
     deleting_a_metric_deletes_its_rollups,
 );

@@ -303,6 +303,11 @@ fn folded_query(metric: MetricId, reads: &[Read]) -> FoldedQuery {
             Read::Hours { from_ms, to_ms } => q.hours.push((from_ms, to_ms)),
             Read::Days { from_ms, to_ms } => q.days.push((from_ms, to_ms)),
             Read::Fold { from_ms, to_ms } => q.folds.push((from_ms, to_ms)),
+            Read::LocalDays {
+                from_ms,
+                to_ms,
+                offset_ms,
+            } => q.local_days.push((from_ms, to_ms, offset_ms)),
         }
     }
     q

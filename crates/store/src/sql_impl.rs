@@ -98,6 +98,32 @@ fn values_cte(table: &str, first: usize, width: usize, n: usize) -> String {
 pub(crate) const DAY_SHIFTED: &str = "(b.hour_ms + s.off) - (((b.hour_ms + s.off) % 86400000) \
      + 86400000) % 86400000";
 
+/// Folds metric `$1`'s hours in each stretch `s(lo, hi, off)` per dimension and day at offset
+/// `off`: rows labelled `hour_ms` = the day's start (the stretch's `lo` is returned beside it).
+/// The latest of a day is that of its row with the greatest (latest_at_ms, latest), as the
+/// engine decides ties: the dialect's aggregate, or else a window ahead of the grouping.
+pub(crate) fn local_days_sql(hours_in_spans: &str, latest: Option<&str>) -> String {
+    match latest {
+        Some(latest) => format!(
+            "SELECT b.dimension, s.lo, {DAY_SHIFTED} - s.off AS hour_ms, SUM(b.sum) AS sum, \
+             CAST(SUM(b.count) AS BIGINT) AS count, MIN(b.min) AS min, MAX(b.max) AS max, \
+             {latest} AS latest, MAX(b.latest_at_ms) AS latest_at_ms {hours_in_spans} \
+             GROUP BY b.dimension, s.lo, s.off, {DAY_SHIFTED}"
+        ),
+        None => format!(
+            "SELECT dimension, lo, day - off AS hour_ms, SUM(sum) AS sum, \
+             CAST(SUM(count) AS BIGINT) AS count, MIN(min) AS min, MAX(max) AS max, \
+             MAX(last) AS latest, MAX(latest_at_ms) AS latest_at_ms \
+             FROM (SELECT b.dimension, s.lo, s.off, {DAY_SHIFTED} AS day, b.sum, b.count, \
+               b.min, b.max, b.latest_at_ms, \
+               FIRST_VALUE(b.latest) OVER (PARTITION BY b.dimension, s.lo, {DAY_SHIFTED} \
+                 ORDER BY b.latest_at_ms DESC, b.latest DESC) AS last \
+               {hours_in_spans}) w \
+             GROUP BY dimension, lo, off, day"
+        ),
+    }
+}
+
 /// The index of the span of `spans` (sorted, disjoint, half-open) that holds `at`.
 pub(crate) fn span_holding(spans: &[(i64, i64)], at: i64) -> Option<usize> {
     let i = spans.partition_point(|&(lo, _)| lo <= at).checked_sub(1)?;
@@ -1521,9 +1547,6 @@ where
         use crate::sql_impl::{DAY_SHIFTED, span_holding, values_cte};
         // Hours and the few short folds left between days: read as stored, one range scan per
         // span, and folded here (each span holds at most a couple of days of hours).
-        const HOURS: &str = "SELECT b.dimension, b.hour_ms, b.sum, b.count, b.min, b.max, \
-             b.latest, b.latest_at_ms FROM s CROSS JOIN buckets b WHERE b.metric_id = $1 \
-             AND b.hour_ms >= s.lo AND b.hour_ms < s.hi";
         const DAYS: &str = "SELECT dimension, day_ms AS hour_ms, sum, count, min, max, latest, \
              latest_at_ms FROM bucket_days WHERE metric_id = $1 AND day_ms >= $2 AND day_ms < $3";
         let mut out = Vec::new();
@@ -1565,7 +1588,10 @@ where
         if !spans.is_empty() {
             let mut read = Vec::new();
             for chunk in spans.chunks(crate::sql_impl::SPAN_CHUNK) {
-                let sql = values_cte("s(lo, hi)", 2, 2, chunk.len()) + HOURS;
+                let sql = values_cte("s(lo, hi)", 2, 2, chunk.len())
+                    + "SELECT b.dimension, b.hour_ms, b.sum, b.count, b.min, b.max, b.latest, \
+                       b.latest_at_ms "
+                    + DB::HOURS_IN_SPANS;
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(query.metric.0);
                 for &(lo, hi, _) in chunk {
                     q = q.bind(lo).bind(hi);
@@ -1604,26 +1630,11 @@ where
             out.extend(folded.into_values());
         }
 
-        // Days at a fixed offset, grouped by the database: one range scan per stretch. The
-        // latest of a day is that of its row with the greatest (latest_at_ms, latest), as
-        // `metric`'s folding decides ties; a window picks it, since SQLite's bare column
-        // beside max() is arbitrary once a query has more than one min() or max().
+        // Days at a fixed offset, grouped by the database: one range scan per stretch.
         if !query.local_days.is_empty() {
             for chunk in query.local_days.chunks(crate::sql_impl::SPAN_CHUNK) {
                 let sql = values_cte("s(lo, hi, off)", 2, 3, chunk.len())
-                    + &format!(
-                        "SELECT dimension, lo, day - off AS hour_ms, SUM(sum) AS sum, \
-                         CAST(SUM(count) AS BIGINT) AS count, MIN(min) AS min, \
-                         MAX(max) AS max, MAX(last) AS latest, \
-                         MAX(latest_at_ms) AS latest_at_ms \
-                         FROM (SELECT b.dimension, s.lo, s.off, {DAY_SHIFTED} AS day, b.sum, \
-                           b.count, b.min, b.max, b.latest_at_ms, \
-                           FIRST_VALUE(b.latest) OVER (PARTITION BY b.dimension, s.lo, \
-                             {DAY_SHIFTED} ORDER BY b.latest_at_ms DESC, b.latest DESC) AS last \
-                           FROM s CROSS JOIN buckets b WHERE b.metric_id = $1 \
-                           AND b.hour_ms >= s.lo AND b.hour_ms < s.hi) w \
-                         GROUP BY dimension, lo, off, day"
-                    );
+                    + &crate::sql_impl::local_days_sql(DB::HOURS_IN_SPANS, DB::LATEST_OF_GROUP);
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(query.metric.0);
                 for &(lo, hi, off) in chunk {
                     q = q.bind(lo).bind(hi).bind(off);

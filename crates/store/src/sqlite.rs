@@ -84,6 +84,11 @@ impl Dialect for sqlx::Sqlite {
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     // Writers are serialised anyway, so no claim can meet a row another is taking.
     const CLAIM_ROW_LOCK: &'static str = "";
+    // SQLite joins in the order written after CROSS JOIN: the spans outside.
+    const HOURS_IN_SPANS: &'static str = "FROM s CROSS JOIN buckets b WHERE b.metric_id = $1 \
+         AND b.hour_ms >= s.lo AND b.hour_ms < s.hi";
+    // Its bare column beside max() is arbitrary once a query has more than one min() or max().
+    const LATEST_OF_GROUP: Option<&'static str> = None;
     // BEGIN IMMEDIATE already lets one writing transaction in at a time, across processes too.
     const NAME_LOCK: Option<&'static str> = None;
     const MIGRATIONS_TABLE_EXISTS: &'static str = "SELECT COUNT(*) FROM sqlite_master \

@@ -1544,7 +1544,7 @@ where
     }
 
     async fn folded_buckets(&self, query: &crate::FoldedQuery) -> Result<Vec<crate::BucketRow>> {
-        use crate::sql_impl::{DAY_SHIFTED, span_holding, values_cte};
+        use crate::sql_impl::{span_holding, values_cte};
         // Hours and the few short folds left between days: read as stored, one range scan per
         // span, and folded here (each span holds at most a couple of days of hours).
         const DAYS: &str = "SELECT dimension, day_ms AS hour_ms, sum, count, min, max, latest, \

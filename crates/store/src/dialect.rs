@@ -37,7 +37,8 @@ pub trait Dialect: sqlx::Database {
     const HOURS_IN_SPANS: &'static str;
 
     /// The latest of a group of rows `b`, by the greatest `(latest_at_ms, latest)` as the
-    /// engine folds, as an aggregate; `None` where the dialect has none, and a window picks it.
+    /// engine folds, as an aggregate; `None` where the dialect has none (a subquery per group then
+    /// picks it, with the two-argument scalar `MAX`/`MIN` SQLite has).
     const LATEST_OF_GROUP: Option<&'static str>;
 
     /// How many rows a statement changed (an inherent method on each driver's result type, so no

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use futures::StreamExt as _;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use metric::definition::NumberFormat;
@@ -157,6 +158,9 @@ pub fn plan(block: &BlockRow, frame: &Frame) -> Result<Plan, String> {
     })
 }
 
+/// Metrics a cold render reads at once (each on its own connection).
+const READS_AT_ONCE: usize = 4;
+
 /// Reads the buckets every planned block needs. With `rollups`, each metric's reads come from
 /// [`metric::rollup::plan`] over all its blocks' ranges and intervals (whole days from the
 /// store's daily rollups, other pieces folded by the store), so a cold render reads a few rows
@@ -208,6 +212,7 @@ pub async fn prefetch(
         .collect();
     let mut infos = HashMap::new();
     let mut buckets = HashMap::new();
+    let mut misses = Vec::new();
     for id in ids {
         let (Some(&version), Some(&(lo, hi)), Some(m)) =
             (versions.get(&id), spans.get(&id), stored.remove(&id))
@@ -266,27 +271,37 @@ pub async fn prefetch(
             }
             _ => every_hour(),
         };
-        let span = match cache.get(id, version, &reads) {
-            Some(span) => span,
-            None => {
-                let rows = if rollups {
-                    store.folded_buckets(&folded_query(id, &reads)).await?
-                } else {
-                    store
-                        .buckets(&BucketQuery {
-                            metric: id,
-                            dimension: None,
-                            from_ms,
-                            to_ms,
-                        })
-                        .await?
-                };
-                let read = rows.iter().map(hour_bucket).collect();
-                cache.put(id, Span::new(version, reads, read))
+        match cache.get(id, version, &reads) {
+            Some(span) => {
+                buckets.insert(id, span);
             }
-        };
-        buckets.insert(id, span);
+            None => misses.push((id, version, reads, from_ms, to_ms)),
+        }
         infos.insert(id, info);
+    }
+    // The metrics the cache lacks are read a few at a time: a cold board waits for its
+    // slowest reads side by side rather than one after another.
+    let read = |(id, version, reads, from_ms, to_ms): (MetricId, i64, Vec<Read>, i64, i64)| async move {
+        let rows = if rollups {
+            store.folded_buckets(&folded_query(id, &reads)).await?
+        } else {
+            store
+                .buckets(&BucketQuery {
+                    metric: id,
+                    dimension: None,
+                    from_ms,
+                    to_ms,
+                })
+                .await?
+        };
+        let read = rows.iter().map(hour_bucket).collect();
+        Ok::<_, WebError>((id, Span::new(version, reads, read)))
+    };
+    let mut reads =
+        futures::stream::iter(misses.into_iter().map(read)).buffer_unordered(READS_AT_ONCE);
+    while let Some(done) = reads.next().await {
+        let (id, span) = done?;
+        buckets.insert(id, cache.put(id, span));
     }
     Ok(Prefetched {
         infos,

@@ -28,6 +28,7 @@ pub mod jsonata;
 pub mod memory;
 pub mod picks;
 pub mod range;
+pub mod rollup;
 pub mod rows;
 
 pub use aggregate::{

@@ -180,6 +180,10 @@ impl Store for AnyStore {
         forward!(self.buckets(query))
     }
 
+    async fn folded_buckets(&self, query: &FoldedQuery) -> Result<Vec<BucketRow>> {
+        forward!(self.folded_buckets(query))
+    }
+
     async fn dimensions(&self, metric: MetricId) -> Result<Vec<String>> {
         forward!(self.dimensions(metric))
     }

@@ -31,6 +31,14 @@ impl Dialect for sqlx::Postgres {
     // A share lock: the job's own parallel windows write side by side, while a claim's UPDATE
     // (which moves the fence) waits for them to commit, and SKIP LOCKED passes over the job.
     const FENCE_ROW_LOCK: &'static str = " FOR SHARE";
+
+    // OFFSET 0 keeps the subquery as written, so it stays the inner side of a nested loop.
+    const HOURS_IN_SPANS: &'static str = "FROM s CROSS JOIN LATERAL (SELECT * FROM buckets b \
+         WHERE b.metric_id = $1 AND b.hour_ms >= s.lo AND b.hour_ms < s.hi OFFSET 0) b";
+    // Arrays compare element by element; a millisecond instant is exact as a double far
+    // beyond any date the store holds. No sort, unlike array_agg(... ORDER BY ...).
+    const LATEST_OF_GROUP: Option<&'static str> =
+        Some("(MAX(ARRAY[CAST(b.latest_at_ms AS DOUBLE PRECISION), b.latest]))[2]");
     // A transaction-scoped advisory lock per name: held until commit or rollback, so a count and
     // the write that depends on it are one step for every process on the database.
     const NAME_LOCK: Option<&'static str> =

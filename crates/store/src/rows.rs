@@ -141,6 +141,36 @@ pub struct BucketQuery {
     pub to_ms: i64,
 }
 
+/// A read of a metric's buckets in three shapes, each a list of half-open `[from_ms, to_ms)`
+/// spans: `hours` as stored; `days`, the daily rollups of whole UTC days (both ends whole
+/// days), one row per dimension and day labelled with the day's start; `folds`, the hours of
+/// each span folded per dimension into one row labelled with the span's start. The engine
+/// (`metric::rollup::plan`) picks the spans so that a query over the rows equals the query over
+/// every hour. `local_days` are `(from_ms, to_ms, offset_ms)`: the hours folded per dimension
+/// and day at that fixed UTC offset (an hour in the day its start falls in), each day's row
+/// labelled with the day's first whole hour, at least `from_ms`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoldedQuery {
+    pub metric: MetricId,
+    pub hours: Vec<(i64, i64)>,
+    pub days: Vec<(i64, i64)>,
+    pub folds: Vec<(i64, i64)>,
+    pub local_days: Vec<(i64, i64, i64)>,
+}
+
+impl FoldedQuery {
+    /// A read of nothing yet.
+    pub fn new(metric: MetricId) -> Self {
+        Self {
+            metric,
+            hours: Vec::new(),
+            days: Vec::new(),
+            folds: Vec::new(),
+            local_days: Vec::new(),
+        }
+    }
+}
+
 /// The outcome of a sync run as the ledger records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunStatus {

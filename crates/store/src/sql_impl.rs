@@ -43,6 +43,106 @@ pub(crate) fn bucket_insert_sql(rows: usize) -> String {
     sql
 }
 
+/// Spans per `VALUES` list of a folded read: two parameters each.
+pub(crate) const SPAN_CHUNK: usize = 400;
+
+/// The day (epoch ms of its UTC midnight) of an hour, also before 1970.
+const DAY_OF_HOUR: &str = "hour_ms - ((hour_ms % 86400000) + 86400000) % 86400000";
+
+/// Rewrites the daily rollups of `$1`'s whole UTC days in `[$2, $3)` from its hours (the
+/// migration's backfill, for one metric and span). Preceded by a DELETE of the same days.
+fn refresh_days_sql() -> String {
+    format!(
+        "INSERT INTO bucket_days (metric_id, dimension, day_ms, sum, count, min, max, latest, \
+         latest_at_ms) \
+         SELECT d.metric_id, d.dimension, d.day_ms, d.sum, d.count, d.min, d.max, \
+         (SELECT MAX(b.latest) FROM buckets b WHERE b.metric_id = d.metric_id \
+           AND b.dimension = d.dimension AND b.hour_ms >= d.day_ms \
+           AND b.hour_ms < d.day_ms + 86400000 AND b.latest_at_ms = d.latest_at_ms), \
+         d.latest_at_ms \
+         FROM (SELECT metric_id, dimension, {DAY_OF_HOUR} AS day_ms, SUM(sum) AS sum, \
+           CAST(SUM(count) AS BIGINT) AS count, MIN(min) AS min, MAX(max) AS max, \
+           MAX(latest_at_ms) AS latest_at_ms \
+           FROM buckets WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3 \
+           GROUP BY metric_id, dimension, {DAY_OF_HOUR}) d"
+    )
+}
+
+/// The UTC day start at or before `ms`.
+pub(crate) fn day_floor(ms: i64) -> i64 {
+    ms.div_euclid(DAY_MS) * DAY_MS
+}
+
+pub(crate) const DAY_MS: i64 = 24 * crate::rows::HOUR_MS;
+
+/// `WITH s(lo, hi) AS (VALUES ($first, $first+1), ...)`: `n` spans as a table to join.
+fn values_cte(table: &str, first: usize, width: usize, n: usize) -> String {
+    let values = (0..n)
+        .map(|i| {
+            let row = (0..width)
+                .map(|c| format!("${}", first + width * i + c))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("({row})")
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    format!("WITH {table} AS (VALUES {values}) ")
+}
+
+/// `hour_ms + s.off` rounded down to a whole day (also below zero): the start, shifted by the
+/// offset, of the day at offset `s.off` that the hour starts in.
+pub(crate) const DAY_SHIFTED: &str = "(b.hour_ms + s.off) - (((b.hour_ms + s.off) % 86400000) \
+     + 86400000) % 86400000";
+
+/// Folds metric `$1`'s hours in each stretch `s(lo, hi, off)` per dimension and day at offset
+/// `off`: rows labelled `hour_ms` = the day's start (the stretch's `lo` is returned beside it).
+/// The latest of a day is that of its row with the greatest (latest_at_ms, latest), as the
+/// engine decides ties: the dialect's aggregate, or else a subquery per day.
+pub(crate) fn local_days_sql(hours_in_spans: &str, latest: Option<&str>) -> String {
+    match latest {
+        Some(latest) => format!(
+            "SELECT b.dimension, s.lo, {DAY_SHIFTED} - s.off AS hour_ms, SUM(b.sum) AS sum, \
+             CAST(SUM(b.count) AS BIGINT) AS count, MIN(b.min) AS min, MAX(b.max) AS max, \
+             {latest} AS latest, MAX(b.latest_at_ms) AS latest_at_ms {hours_in_spans} \
+             GROUP BY b.dimension, s.lo, s.off, {DAY_SHIFTED}"
+        ),
+        // Per day, the greatest latest among its hours at its latest instant: one short
+        // range scan of the primary key per day (half the time of a window over every hour,
+        // which sorts them all).
+        None => format!(
+            "SELECT g.dimension, g.lo, g.day - g.off AS hour_ms, g.sum, g.count, g.min, g.max, \
+             (SELECT MAX(h.latest) FROM buckets h WHERE h.metric_id = $1 \
+               AND h.dimension = g.dimension AND h.hour_ms >= MAX(g.lo, g.day - g.off) \
+               AND h.hour_ms < MIN(g.hi, g.day - g.off + 86400000) \
+               AND h.latest_at_ms = g.latest_at_ms) AS latest, g.latest_at_ms \
+             FROM (SELECT b.dimension, s.lo, s.hi, s.off, {DAY_SHIFTED} AS day, \
+               SUM(b.sum) AS sum, CAST(SUM(b.count) AS BIGINT) AS count, MIN(b.min) AS min, \
+               MAX(b.max) AS max, MAX(b.latest_at_ms) AS latest_at_ms {hours_in_spans} \
+               GROUP BY b.dimension, s.lo, s.hi, s.off, {DAY_SHIFTED}) g"
+        ),
+    }
+}
+
+/// The index of the span of `spans` (sorted, disjoint, half-open) that holds `at`.
+pub(crate) fn span_holding(spans: &[(i64, i64)], at: i64) -> Option<usize> {
+    let i = spans.partition_point(|&(lo, _)| lo <= at).checked_sub(1)?;
+    (at < spans[i].1).then_some(i)
+}
+
+/// Folds `b` into `into` as the engine folds buckets: sums and counts add, min and max widen,
+/// the latest of the greatest (latest_at_ms, latest) wins.
+pub(crate) fn merge_bucket(into: &mut crate::BucketRow, b: &crate::BucketRow) {
+    into.sum += b.sum;
+    into.count += b.count;
+    into.min = into.min.min(b.min);
+    into.max = into.max.max(b.max);
+    if (b.latest_at_ms, b.latest) > (into.latest_at_ms, into.latest) {
+        into.latest_at_ms = b.latest_at_ms;
+        into.latest = b.latest;
+    }
+}
+
 /// Ids per `IN (...)` list, far below both databases' parameter limits.
 pub(crate) const ID_CHUNK: usize = 500;
 
@@ -435,6 +535,35 @@ where
             updated_ms,
             sync_interval_s,
         })
+    }
+
+    /// Rewrites the metric's daily rollups of every UTC day that meets `[from_ms, to_ms)` from
+    /// its hours, inside the caller's transaction (the one that wrote those hours).
+    pub(crate) async fn refresh_days(
+        tx: &mut sqlx::Transaction<'static, DB>,
+        metric: crate::MetricId,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<()> {
+        let from_day = crate::sql_impl::day_floor(from_ms);
+        let to_day = crate::sql_impl::day_floor(to_ms - 1) + crate::sql_impl::DAY_MS;
+        sqlx::query(
+            "DELETE FROM bucket_days WHERE metric_id = $1 AND day_ms >= $2 AND day_ms < $3",
+        )
+        .bind(metric.0)
+        .bind(from_day)
+        .bind(to_day)
+        .execute(&mut **tx)
+        .await
+        .map_err(StoreError::db("clear daily rollups"))?;
+        sqlx::query(sqlx::AssertSqlSafe(crate::sql_impl::refresh_days_sql()))
+            .bind(metric.0)
+            .bind(from_day)
+            .bind(to_day)
+            .execute(&mut **tx)
+            .await
+            .map_err(StoreError::db("write daily rollups"))?;
+        Ok(())
     }
 
     pub(crate) fn decode_bucket(row: &DB::Row) -> Result<crate::BucketRow, sqlx::Error> {
@@ -1507,6 +1636,7 @@ where
                     .map_err(StoreError::db("insert a window of buckets"))?,
             );
         }
+        Self::refresh_days(&mut tx, metric, from_ms, to_ms).await?;
         sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
             .bind(metric.0)
             .execute(&mut *tx)
@@ -1555,6 +1685,10 @@ where
             .await
             .map_err(StoreError::db("add a point"))?;
         }
+        let hours = points.iter().map(|p| p.at_ms);
+        if let (Some(lo), Some(hi)) = (hours.clone().min(), hours.max()) {
+            Self::refresh_days(&mut tx, metric, lo, hi + 1).await?;
+        }
         sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
             .bind(metric.0)
             .execute(&mut *tx)
@@ -1592,6 +1726,124 @@ where
             .map(Self::decode_bucket)
             .collect::<Result<_, _>>()
             .map_err(StoreError::db("read a bucket"))
+    }
+
+    async fn folded_buckets(&self, query: &crate::FoldedQuery) -> Result<Vec<crate::BucketRow>> {
+        use crate::sql_impl::{span_holding, values_cte};
+        // Hours and the few short folds left between days: read as stored, one range scan per
+        // span, and folded here (each span holds at most a couple of days of hours).
+        const DAYS: &str = "SELECT dimension, day_ms AS hour_ms, sum, count, min, max, latest, \
+             latest_at_ms FROM bucket_days WHERE metric_id = $1 AND day_ms >= $2 AND day_ms < $3";
+        let mut out = Vec::new();
+        // One connection for all of a metric's reads: no pool round trip between them.
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(StoreError::db("read folded buckets"))?;
+
+        // Whole UTC days: one range scan from the first day to the last; rows between two
+        // spans that no span holds are dropped.
+        let mut days = query.days.clone();
+        days.sort_unstable();
+        if let (Some(first), Some(last)) = (days.first(), days.iter().map(|d| d.1).max()) {
+            let rows = sqlx::query(DAYS)
+                .bind(query.metric.0)
+                .bind(first.0)
+                .bind(last)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(StoreError::db("read daily rollups"))?;
+            for row in &rows {
+                let b = Self::decode_bucket(row).map_err(StoreError::db("read a daily rollup"))?;
+                if span_holding(&days, b.hour_ms).is_some() {
+                    out.push(b);
+                }
+            }
+        }
+
+        let mut spans: Vec<(i64, i64, bool)> = query
+            .hours
+            .iter()
+            .map(|&(lo, hi)| (lo, hi, false))
+            .chain(query.folds.iter().map(|&(lo, hi)| (lo, hi, true)))
+            .filter(|&(lo, hi, _)| lo < hi)
+            .collect();
+        spans.sort_unstable();
+        if !spans.is_empty() {
+            let mut read = Vec::new();
+            for chunk in spans.chunks(crate::sql_impl::SPAN_CHUNK) {
+                let sql = values_cte("s(lo, hi)", 2, 2, chunk.len())
+                    + "SELECT b.dimension, b.hour_ms, b.sum, b.count, b.min, b.max, b.latest, \
+                       b.latest_at_ms "
+                    + DB::HOURS_IN_SPANS;
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(query.metric.0);
+                for &(lo, hi, _) in chunk {
+                    q = q.bind(lo).bind(hi);
+                }
+                let rows = q
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(StoreError::db("read buckets"))?;
+                for row in &rows {
+                    read.push(Self::decode_bucket(row).map_err(StoreError::db("read a bucket"))?);
+                }
+            }
+            // Folded in hour order, as a reader folding the hours itself would.
+            read.sort_by(|a, b| (&a.dimension, a.hour_ms).cmp(&(&b.dimension, b.hour_ms)));
+            let bounds: Vec<(i64, i64)> = spans.iter().map(|&(lo, hi, _)| (lo, hi)).collect();
+            let mut folded: std::collections::BTreeMap<(String, i64), crate::BucketRow> =
+                std::collections::BTreeMap::new();
+            for b in read {
+                let Some(i) = span_holding(&bounds, b.hour_ms) else {
+                    continue;
+                };
+                let (lo, _, fold) = spans[i];
+                if !fold {
+                    out.push(b);
+                    continue;
+                }
+                match folded.entry((b.dimension.clone(), lo)) {
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(crate::BucketRow { hour_ms: lo, ..b });
+                    }
+                    std::collections::btree_map::Entry::Occupied(mut e) => {
+                        crate::sql_impl::merge_bucket(e.get_mut(), &b);
+                    }
+                }
+            }
+            out.extend(folded.into_values());
+        }
+
+        // Days at a fixed offset, grouped by the database: one range scan per stretch.
+        if !query.local_days.is_empty() {
+            for chunk in query.local_days.chunks(crate::sql_impl::SPAN_CHUNK) {
+                let sql = values_cte("s(lo, hi, off)", 2, 3, chunk.len())
+                    + &crate::sql_impl::local_days_sql(DB::HOURS_IN_SPANS, DB::LATEST_OF_GROUP);
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(query.metric.0);
+                for &(lo, hi, off) in chunk {
+                    q = q.bind(lo).bind(hi).bind(off);
+                }
+                let rows = q
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(StoreError::db("read local days"))?;
+                for row in &rows {
+                    use sqlx::Row;
+                    let mut b =
+                        Self::decode_bucket(row).map_err(StoreError::db("read a local day"))?;
+                    let lo: i64 = row
+                        .try_get("lo")
+                        .map_err(StoreError::db("read a local day"))?;
+                    // The day's first whole hour, or the stretch's start for a day cut by it.
+                    let hour = crate::rows::HOUR_MS;
+                    let first_hour = -(-b.hour_ms).div_euclid(hour) * hour;
+                    b.hour_ms = first_hour.max(lo);
+                    out.push(b);
+                }
+            }
+        }
+        Ok(out)
     }
 
     async fn data_versions(
@@ -1695,6 +1947,24 @@ where
                 .map_err(StoreError::db("drop a merged dimension's buckets"))?,
         );
         if moved > 0 {
+            // Both dimensions' days over the metric's whole span: a merge is a rare upgrade step.
+            sqlx::query("DELETE FROM bucket_days WHERE metric_id = $1 AND dimension IN ($2, $3)")
+                .bind(metric.0)
+                .bind(from)
+                .bind(to)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("clear a merged dimension's rollups"))?;
+            let sql = crate::sql_impl::refresh_days_sql().replace(
+                "WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3",
+                "WHERE metric_id = $1 AND dimension = $2",
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(metric.0)
+                .bind(to)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("write a merged dimension's rollups"))?;
             sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
                 .bind(metric.0)
                 .execute(&mut *tx)

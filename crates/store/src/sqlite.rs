@@ -90,6 +90,12 @@ impl Dialect for sqlx::Sqlite {
     // A write under a job runs in BEGIN IMMEDIATE: no claim can commit between its fence check
     // and its commit.
     const FENCE_ROW_LOCK: &'static str = "";
+
+    // SQLite joins in the order written after CROSS JOIN: the spans outside.
+    const HOURS_IN_SPANS: &'static str = "FROM s CROSS JOIN buckets b WHERE b.metric_id = $1 \
+         AND b.hour_ms >= s.lo AND b.hour_ms < s.hi";
+    // Its bare column beside max() is arbitrary once a query has more than one min() or max().
+    const LATEST_OF_GROUP: Option<&'static str> = None;
     // BEGIN IMMEDIATE already lets one writing transaction in at a time, across processes too.
     const NAME_LOCK: Option<&'static str> = None;
     const MIGRATIONS_TABLE_EXISTS: &'static str = "SELECT COUNT(*) FROM sqlite_master \

@@ -202,6 +202,14 @@ pub trait Store: Send + Sync + 'static {
     /// Buckets ordered by dimension, then hour.
     fn buckets(&self, query: &BucketQuery) -> impl Future<Output = Result<Vec<BucketRow>>> + Send;
 
+    /// The rows a [`FoldedQuery`] names: hours, daily rollups and folded spans, in no
+    /// particular order. The daily rollups are written in the transaction of every write to
+    /// the hours, so each equals the fold of its day's hours.
+    fn folded_buckets(
+        &self,
+        query: &FoldedQuery,
+    ) -> impl Future<Output = Result<Vec<BucketRow>>> + Send;
+
     /// Per metric, a number that grows with every write to its buckets (`replace_window`,
     /// `add_points`): two reads that saw the same number saw the same buckets. Ids that name no
     /// metric are left out. Read it before the buckets it vouches for.

@@ -27,6 +27,8 @@ mod ops;
 mod processes;
 #[path = "contract/raw_pages.rs"]
 mod raw_pages;
+#[path = "contract/rollups.rs"]
+mod rollups;
 #[path = "contract/schema.rs"]
 mod schema;
 #[path = "contract/sync_intervals.rs"]

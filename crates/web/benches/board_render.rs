@@ -1,12 +1,18 @@
-//! Board rendering under load: a 12-block board over a year of hourly buckets for 20 metrics,
-//! served by the whole app on loopback and requested by a small load generator (concurrent
-//! keep-alive HTTP/1.1 clients), on SQLite and on PostgreSQL (when reachable). The baseline,
-//! in the same run, is the Metrics screen over the same 20 metrics (`/metrics/all`: seven days
-//! and a daily sparkline per metric), so the ratio says what a board costs against the page
-//! that already existed.
+//! Board rendering: a 12-block board over a year of hourly buckets for 20 metrics, served by the
+//! whole app on loopback and requested by a small load generator (concurrent keep-alive
+//! HTTP/1.1 clients), on SQLite and on PostgreSQL (when reachable). Each figure is taken twice in
+//! the same run: boards reading the store's daily rollups and folded spans (`rollups`), and
+//! boards reading every hour (`hourly`, the path before rollups, `WebConfig::board_rollups =
+//! false`), the baseline.
+//!
+//! - first render after a start: a fresh app (an empty cache) on the same store, one request,
+//!   repeated for a p95;
+//! - first render after a sync: `replace_window` rewrites the last two hours of all 20 metrics
+//!   (moving every version, as an hourly sync does), then one request, repeated;
+//! - warm: the cached board under concurrent clients.
 //!
 //! `cargo bench -p web --bench board_render` (add `-- --quick` for a small smoke run;
-//! `--skip-baseline --sqlite-only` to profile the cached board path alone).
+//! `--sqlite-only` to skip PostgreSQL).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,6 +24,7 @@ use store::{
     AnyStore, BoardSettings, BoardStore as _, BucketRow, NewBlock, NewMetric, Place, SqliteStore,
     Store as _,
 };
+use web::boards::cache::DEFAULT_CAPACITY;
 use web::{AppState, Role, StoreAccounts, WebConfig};
 
 const METRICS: usize = 20;
@@ -30,7 +37,7 @@ fn key() -> store::MasterKey {
 }
 
 /// 20 metrics with a year of hourly buckets in three dimensions, and the 12-block board.
-async fn seed(store: &AnyStore) -> i64 {
+async fn seed(store: &AnyStore) -> Seeded {
     let base: serde_json::Value = serde_json::from_str(
         &library::find("messages-sent")
             .unwrap()
@@ -60,22 +67,7 @@ async fn seed(store: &AnyStore) -> i64 {
             .set_metric_usage(stored.id, &[library::METRICS_SCREEN.to_owned()], now_ms)
             .await
             .unwrap();
-        let mut rows = Vec::with_capacity(HOURS as usize * DIMENSIONS.len());
-        for h in 0..HOURS {
-            for (d, dim) in DIMENSIONS.iter().enumerate() {
-                let v = ((h * 7 + d as i64 * 13 + m as i64) % 50) as f64;
-                rows.push(BucketRow {
-                    dimension: (*dim).to_owned(),
-                    hour_ms: start + h * HOUR_MS,
-                    sum: v,
-                    count: 1,
-                    min: v,
-                    max: v,
-                    latest: v,
-                    latest_at_ms: start + h * HOUR_MS,
-                });
-            }
-        }
+        let rows = rows(m, start, 0, HOURS);
         store
             .replace_window(stored.id, start, end, &rows)
             .await
@@ -161,7 +153,39 @@ async fn seed(store: &AnyStore) -> i64 {
             .await
             .unwrap();
     }
-    board.id.0
+    Seeded {
+        board: board.id.0,
+        metrics: ids.into_iter().map(store::MetricId).collect(),
+        start,
+    }
+}
+
+struct Seeded {
+    board: i64,
+    metrics: Vec<store::MetricId>,
+    /// The first seeded hour.
+    start: i64,
+}
+
+/// Metric `m`'s buckets of hours `from_h..to_h` after `start`.
+fn rows(m: usize, start: i64, from_h: i64, to_h: i64) -> Vec<BucketRow> {
+    let mut rows = Vec::with_capacity((to_h - from_h) as usize * DIMENSIONS.len());
+    for h in from_h..to_h {
+        for (d, dim) in DIMENSIONS.iter().enumerate() {
+            let v = ((h * 7 + d as i64 * 13 + m as i64) % 50) as f64;
+            rows.push(BucketRow {
+                dimension: (*dim).to_owned(),
+                hour_ms: start + h * HOUR_MS,
+                sum: v,
+                count: 1,
+                min: v,
+                max: v,
+                latest: v,
+                latest_at_ms: start + h * HOUR_MS,
+            });
+        }
+    }
+    rows
 }
 
 struct Figures {
@@ -170,15 +194,22 @@ struct Figures {
     per_second: f64,
 }
 
-/// `requests` GETs of `path` from `clients` concurrent keep-alive clients.
-async fn load(base: &str, path: &str, token: &str, clients: usize, requests: usize) -> Figures {
+/// `requests` GETs of `path` from `clients` concurrent keep-alive clients, each signed in as
+/// its own viewer (a person has at most `web::heavy::PER_REQUESTER` boards drawn at once).
+async fn load(
+    base: &str,
+    path: &str,
+    tokens: &[String],
+    clients: usize,
+    requests: usize,
+) -> Figures {
     let client: Client<_, Body> = Client::builder(TokioExecutor::new()).build_http();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
         let client = client.clone();
         let url = format!("{base}{path}");
-        let token = token.to_owned();
+        let token = tokens[c % tokens.len()].clone();
         let n = requests / clients + usize::from(c < requests % clients);
         tasks.push(tokio::spawn(async move {
             let mut times = Vec::with_capacity(n);
@@ -217,13 +248,16 @@ async fn load(base: &str, path: &str, token: &str, clients: usize, requests: usi
     }
 }
 
+static NEXT_USER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// One app over `store` with `cache` buckets of board cache, and a viewer's API token.
 async fn start(
     store: &Arc<AnyStore>,
     cache: usize,
+    rollups: bool,
 ) -> (
     String,
-    String,
+    Vec<String>,
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<std::io::Result<()>>,
 ) {
@@ -233,115 +267,158 @@ async fn start(
         Arc::new(StoreAccounts::new(Arc::clone(store))),
         WebConfig {
             board_cache_buckets: cache,
+            board_rollups: rollups,
             ..WebConfig::default()
         },
     );
     let hash = web::accounts::hash_password("bench password").unwrap();
-    let name = format!("bench{cache}");
-    let user = state
-        .accounts()
-        .create_user(&name, Role::Viewer, &hash, 0)
-        .await
-        .unwrap();
-    let (token, _) = state
-        .app()
-        .create_token(user.id, &app::TokenName::parse("bench").unwrap())
-        .await
-        .unwrap();
+    let mut tokens = Vec::new();
+    for _ in 0..CLIENTS {
+        let name = format!(
+            "bench{}",
+            NEXT_USER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let user = state
+            .accounts()
+            .create_user(&name, Role::Viewer, &hash, 0)
+            .await
+            .unwrap();
+        let (token, _) = state
+            .app()
+            .create_token(user.id, &app::TokenName::parse("bench").unwrap())
+            .await
+            .unwrap();
+        tokens.push(token);
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(web::serve(listener, state, async move {
         let _ = rx.await;
     }));
-    (base, token, stop, server)
+    (base, tokens, stop, server)
 }
+
+/// The most concurrent clients a run uses, each its own viewer.
+const CLIENTS: usize = 4;
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-async fn run(label: &str, store: AnyStore, quick: bool, skip_baseline: bool) {
-    let t = Instant::now();
-    let store = Arc::new(store);
-    let board = seed(&store).await;
-    let seeded = t.elapsed();
-    let (clients, requests) = if quick { (2, 20) } else { (4, 200) };
-    let path = format!("/boards/{board}");
-    println!(
-        "{label}: seeded {METRICS} metrics × {HOURS} hours × {} dimensions in {:.1} s; {clients} clients, {requests} requests each page",
-        DIMENSIONS.len(),
-        seeded.as_secs_f64()
-    );
+/// The p50 and p95 of single requests.
+fn spread(mut all: Vec<Duration>) -> Figures {
+    all.sort();
+    let pick = |q: f64| all[((all.len() as f64 * q).ceil() as usize).clamp(1, all.len()) - 1];
+    Figures {
+        p50: pick(0.50),
+        p95: pick(0.95),
+        per_second: 0.0,
+    }
+}
 
-    // The baseline: the same board with the bucket cache off, so every render reads the store
-    // (what every render cost before the cache), and the Metrics screen.
-    let uncached = if skip_baseline {
-        None
-    } else {
-        let (base, token, stop, server) = start(&store, 0).await;
-        load(&base, &path, &token, clients, clients).await;
-        let figures = load(&base, &path, &token, clients, requests.min(20)).await;
+struct Mode {
+    after_start: Figures,
+    after_sync: Figures,
+    warm: Figures,
+}
+
+async fn measure(
+    store: &Arc<AnyStore>,
+    seeded: &Seeded,
+    rollups: bool,
+    repeats: usize,
+    clients: usize,
+    requests: usize,
+) -> Mode {
+    let path = format!("/boards/{}", seeded.board);
+    // First render after a start: a new app, so an empty cache, on the same store.
+    let mut firsts = Vec::new();
+    for _ in 0..repeats {
+        let (base, tokens, stop, server) = start(store, DEFAULT_CAPACITY, rollups).await;
+        firsts.push(load(&base, &path, &tokens, 1, 1).await.p50);
         let _ = stop.send(());
         let _ = server.await;
-        Some(figures)
-    };
-
-    let (base, token, stop, server) = start(&store, web::boards::cache::DEFAULT_CAPACITY).await;
-    // The first render fills the cache: it is what a viewer waits after a restart or a sync.
-    let cold = load(&base, &path, &token, 1, 1).await;
-    load(&base, &path, &token, clients, clients * 2).await;
-    load(
-        &base,
-        web::pages::METRICS_SCREEN,
-        &token,
-        clients,
-        clients * 2,
-    )
-    .await;
-    let b = load(&base, &path, &token, clients, requests).await;
-    let s = load(&base, web::pages::METRICS_SCREEN, &token, clients, requests).await;
-    println!(
-        "{label}: board (12 blocks)        p50 {:>7.1} ms  p95 {:>7.1} ms  {:>6.1} req/s",
-        ms(b.p50),
-        ms(b.p95),
-        b.per_second
-    );
-    println!("{label}: board, first render    {:>7.1} ms", ms(cold.p50));
-    if let Some(u) = &uncached {
-        println!(
-            "{label}: board, cache off        p50 {:>7.1} ms  p95 {:>7.1} ms  {:>6.1} req/s",
-            ms(u.p50),
-            ms(u.p95),
-            u.per_second
-        );
     }
-    println!(
-        "{label}: Metrics screen (20)     p50 {:>7.1} ms  p95 {:>7.1} ms  {:>6.1} req/s",
-        ms(s.p50),
-        ms(s.p95),
-        s.per_second
-    );
-    println!(
-        "{label}: board / Metrics screen: p50 {:.2}×, p95 {:.2}×",
-        ms(b.p50) / ms(s.p50),
-        ms(b.p95) / ms(s.p95),
-    );
-    if let Some(u) = &uncached {
-        println!(
-            "{label}: cache off / cache on: p50 {:.1}×, p95 {:.1}×",
-            ms(u.p50) / ms(b.p50),
-            ms(u.p95) / ms(b.p95)
-        );
+    let (base, tokens, stop, server) = start(store, DEFAULT_CAPACITY, rollups).await;
+    load(&base, &path, &tokens, clients, clients * 2).await;
+    let warm = load(&base, &path, &tokens, clients, requests).await;
+    // First render after a sync: every metric's last two hours rewritten (the same values, so
+    // each round reads the same board), each moving its data version.
+    let mut after_sync = Vec::new();
+    for _ in 0..repeats {
+        for (m, &id) in seeded.metrics.iter().enumerate() {
+            let from = seeded.start + (HOURS - 2) * HOUR_MS;
+            store
+                .replace_window(
+                    id,
+                    from,
+                    from + 2 * HOUR_MS,
+                    &rows(m, seeded.start, HOURS - 2, HOURS),
+                )
+                .await
+                .unwrap();
+        }
+        after_sync.push(load(&base, &path, &tokens, 1, 1).await.p50);
     }
     let _ = stop.send(());
     let _ = server.await;
+    Mode {
+        after_start: spread(firsts),
+        after_sync: spread(after_sync),
+        warm,
+    }
+}
+
+async fn run(label: &str, store: AnyStore, quick: bool) {
+    let t = Instant::now();
+    let store = Arc::new(store);
+    let seeded = seed(&store).await;
+    let seeded_in = t.elapsed();
+    let (clients, requests, repeats) = if quick { (2, 20, 3) } else { (CLIENTS, 200, 8) };
+    println!(
+        "{label}: seeded {METRICS} metrics × {HOURS} hours × {} dimensions in {:.1} s; {clients} clients, {requests} warm requests, {repeats} first renders of each kind",
+        DIMENSIONS.len(),
+        seeded_in.as_secs_f64()
+    );
+    let new = measure(&store, &seeded, true, repeats, clients, requests).await;
+    let old = measure(&store, &seeded, false, repeats, clients, requests).await;
+    let line = |what: &str, mode: &str, f: &Figures| {
+        println!(
+            "{label}: {what:<28} {mode:<8} p50 {:>8.1} ms  p95 {:>8.1} ms",
+            ms(f.p50),
+            ms(f.p95)
+        )
+    };
+    for (what, n, o) in [
+        (
+            "first render after a start",
+            &new.after_start,
+            &old.after_start,
+        ),
+        (
+            "first render after a sync",
+            &new.after_sync,
+            &old.after_sync,
+        ),
+        ("warm", &new.warm, &old.warm),
+    ] {
+        line(what, "rollups", n);
+        line(what, "hourly", o);
+        println!(
+            "{label}: {what:<28} hourly / rollups: p50 {:.1}×, p95 {:.1}×",
+            ms(o.p50) / ms(n.p50),
+            ms(o.p95) / ms(n.p95)
+        );
+    }
+    println!(
+        "{label}: warm req/s: rollups {:.1}, hourly {:.1}",
+        new.warm.per_second, old.warm.per_second
+    );
 }
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    // For profiling the cached path alone; the figures in BENCHMARKS.md come from a full run.
-    let skip_baseline = std::env::args().any(|a| a == "--skip-baseline");
     let only_sqlite = std::env::args().any(|a| a == "--sqlite-only");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -351,7 +428,7 @@ fn main() {
         let dir = std::env::temp_dir().join(format!("sb-bench-boards-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let sqlite = AnyStore::Sqlite(SqliteStore::open_dir(&dir, key()).await.unwrap());
-        run("sqlite", sqlite, quick, skip_baseline).await;
+        run("sqlite", sqlite, quick).await;
         let _ = std::fs::remove_dir_all(&dir);
         if only_sqlite {
             return;
@@ -361,7 +438,7 @@ fn main() {
                 let pg = store::PostgresStore::connect_with(schema.options(), 8, key())
                     .await
                     .unwrap();
-                run("postgres", AnyStore::Postgres(pg), quick, skip_baseline).await;
+                run("postgres", AnyStore::Postgres(pg), quick).await;
             }
             None => println!("postgres: skipped (unreachable)"),
         }

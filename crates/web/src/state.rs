@@ -26,6 +26,10 @@ pub struct WebConfig {
     /// Hourly buckets boards keep in memory between renders, over all metrics (0 reads the
     /// store on every render).
     pub board_cache_buckets: usize,
+    /// Boards read whole days from the store's daily rollups and other pieces folded by the
+    /// store (true), or every hour of their ranges (false: the path before rollups, kept as the
+    /// benchmark's baseline).
+    pub board_rollups: bool,
     /// Threads for CPU-heavy work (previews, password hashing, drawing boards); `None` takes
     /// one per core.
     pub heavy_workers: Option<usize>,
@@ -60,6 +64,7 @@ impl Default for WebConfig {
             allow_loopback_channels: false,
             channel_timeouts: notify::Timeouts::default(),
             board_cache_buckets: crate::boards::cache::DEFAULT_CAPACITY,
+            board_rollups: true,
             heavy_workers: None,
             trusted_origins: Vec::new(),
             trusted_proxies: crate::client::TrustedProxies::default(),

@@ -1,46 +1,44 @@
 //! Buckets of the metrics boards show, kept in memory between renders.
 //!
-//! A board over a year of hourly buckets reads hundreds of thousands of rows; doing that on every
-//! page view is what made boards slow. The store gives every metric a data version that moves with
-//! each write to its buckets, so an entry here is used only while the version it was loaded at is
-//! still the store's. The check is one small query per render, and it is exact across processes:
-//! a worker that writes buckets moves the version in the same transaction.
+//! A cold render reads few rows (whole days from the store's daily rollups, other pieces folded
+//! by the store, see [`metric::rollup`]), so nothing depends on this cache being warm; it saves
+//! the reads and the folding of a render whose metrics have not changed. The store gives every
+//! metric a data version that moves with each write to its buckets (and its rollups, in the same
+//! transaction), so an entry here is used only while the version it was loaded at is still the
+//! store's. The check is one small query per render, and it is exact across processes: a worker
+//! that writes buckets moves the version in the same transaction.
 //!
-//! Entries grow to cover every span asked for (so two boards over different ranges do not evict
-//! each other's reads), and the least recently used ones go when the total passes the capacity.
+//! An entry holds what one set of reads returned, so it is found by those reads: the rows of a
+//! plan answer exactly the queries it was made for. The least recently used entries go when the
+//! total passes the capacity.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use metric::HourBucket;
+use metric::rollup::Read;
 use store::MetricId;
 
 /// Buckets kept by default, over all metrics: about 100 MB.
 pub const DEFAULT_CAPACITY: usize = 1_000_000;
 
-/// One metric's buckets over `[from_ms, to_ms)` as of one data version, sorted by hour.
+/// What one metric's reads returned as of one data version, sorted by hour.
 #[derive(Debug)]
 pub struct Span {
     pub version: i64,
-    pub from_ms: i64,
-    pub to_ms: i64,
+    pub reads: Vec<Read>,
     pub buckets: Vec<HourBucket>,
 }
 
 impl Span {
     /// Sorts by hour so that [`Span::within`] can cut a range out by binary search.
-    pub fn new(version: i64, from_ms: i64, to_ms: i64, mut buckets: Vec<HourBucket>) -> Self {
+    pub fn new(version: i64, reads: Vec<Read>, mut buckets: Vec<HourBucket>) -> Self {
         buckets.sort_by_key(|b| b.hour);
         Self {
             version,
-            from_ms,
-            to_ms,
+            reads,
             buckets,
         }
-    }
-
-    fn covers(&self, version: i64, from_ms: i64, to_ms: i64) -> bool {
-        self.version == version && self.from_ms <= from_ms && to_ms <= self.to_ms
     }
 
     /// The buckets whose hour starts in `[from_ms, to_ms)`.
@@ -58,7 +56,7 @@ struct Entry {
 
 #[derive(Default)]
 struct Entries {
-    map: HashMap<MetricId, Entry>,
+    map: HashMap<(MetricId, Vec<Read>), Entry>,
     clock: u64,
     held: usize,
 }
@@ -96,38 +94,38 @@ impl BucketCache {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The metric's buckets covering `[from_ms, to_ms)` at `version`, if held.
-    pub fn get(&self, id: MetricId, version: i64, from_ms: i64, to_ms: i64) -> Option<Arc<Span>> {
+    /// What `reads` of the metric returned at `version`, if held.
+    pub fn get(&self, id: MetricId, version: i64, reads: &[Read]) -> Option<Arc<Span>> {
         let mut entries = self.lock();
         entries.clock += 1;
         let now = entries.clock;
-        let entry = entries.map.get_mut(&id)?;
-        if !entry.span.covers(version, from_ms, to_ms) {
+        let entry = entries.map.get_mut(&(id, reads.to_vec()))?;
+        if entry.span.version != version {
             return None;
         }
         entry.used = now;
         Some(Arc::clone(&entry.span))
     }
 
-    /// What to read on a miss: the span asked for, widened to what is already held at the same
-    /// version, so that the entry grows instead of flipping between two ranges.
-    pub fn span_to_load(&self, id: MetricId, version: i64, from_ms: i64, to_ms: i64) -> (i64, i64) {
-        match self.lock().map.get(&id) {
-            Some(e) if e.span.version == version => {
-                (from_ms.min(e.span.from_ms), to_ms.max(e.span.to_ms))
-            }
-            _ => (from_ms, to_ms),
-        }
-    }
-
-    /// Keeps `span` for the metric (replacing what was held), then drops the least recently used
-    /// entries until the total fits. A span larger than the whole capacity is not kept.
+    /// Keeps `span` for the metric and its reads (replacing what was held at an older version),
+    /// then drops the least recently used entries until the total fits. A span larger than the
+    /// whole capacity is not kept.
     pub fn put(&self, id: MetricId, span: Span) -> Arc<Span> {
         let span = Arc::new(span);
         let size = span.buckets.len();
+        let key = (id, span.reads.clone());
         let mut entries = self.lock();
-        if let Some(old) = entries.map.remove(&id) {
-            entries.held -= old.span.buckets.len();
+        // Entries of this metric at an older version can never be used again.
+        let stale: Vec<(MetricId, Vec<Read>)> = entries
+            .map
+            .iter()
+            .filter(|((m, r), e)| *m == id && (e.span.version != span.version || *r == key.1))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in stale {
+            if let Some(old) = entries.map.remove(&k) {
+                entries.held -= old.span.buckets.len();
+            }
         }
         if size > self.capacity {
             return span;
@@ -137,7 +135,7 @@ impl BucketCache {
                 .map
                 .iter()
                 .min_by_key(|(_, e)| e.used)
-                .map(|(id, _)| *id)
+                .map(|(k, _)| k.clone())
             else {
                 break;
             };
@@ -149,7 +147,7 @@ impl BucketCache {
         let used = entries.clock;
         entries.held += size;
         entries.map.insert(
-            id,
+            key,
             Entry {
                 span: Arc::clone(&span),
                 used,
@@ -184,27 +182,43 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn a_new_version_is_a_miss() {
-        let cache = BucketCache::new(100);
-        cache.put(MetricId(1), Span::new(3, 0, 10, buckets(&[1, 2])));
-        assert!(cache.get(MetricId(1), 3, 0, 10).is_some());
-        assert!(cache.get(MetricId(1), 4, 0, 10).is_none());
+    fn reads(from_ms: i64, to_ms: i64) -> Vec<Read> {
+        vec![Read::Hours { from_ms, to_ms }]
     }
 
     #[test]
-    fn a_wider_span_is_a_miss_that_loads_the_union() {
+    fn a_new_version_is_a_miss() {
         let cache = BucketCache::new(100);
-        cache.put(MetricId(1), Span::new(3, 10, 20, buckets(&[11])));
-        assert!(cache.get(MetricId(1), 3, 12, 18).is_some());
-        assert!(cache.get(MetricId(1), 3, 5, 18).is_none());
-        assert_eq!(cache.span_to_load(MetricId(1), 3, 5, 18), (5, 20));
-        assert_eq!(cache.span_to_load(MetricId(1), 4, 5, 18), (5, 18));
+        cache.put(MetricId(1), Span::new(3, reads(0, 10), buckets(&[1, 2])));
+        assert!(cache.get(MetricId(1), 3, &reads(0, 10)).is_some());
+        assert!(cache.get(MetricId(1), 4, &reads(0, 10)).is_none());
+    }
+
+    #[test]
+    fn other_reads_are_a_miss_and_both_are_kept() {
+        let cache = BucketCache::new(100);
+        cache.put(MetricId(1), Span::new(3, reads(10, 20), buckets(&[11])));
+        assert!(cache.get(MetricId(1), 3, &reads(5, 18)).is_none());
+        cache.put(MetricId(1), Span::new(3, reads(5, 18), buckets(&[6])));
+        assert!(cache.get(MetricId(1), 3, &reads(10, 20)).is_some());
+        assert!(cache.get(MetricId(1), 3, &reads(5, 18)).is_some());
+        assert_eq!(cache.held(), 2);
+    }
+
+    #[test]
+    fn a_new_version_drops_the_older_entries_of_its_metric() {
+        let cache = BucketCache::new(100);
+        cache.put(MetricId(1), Span::new(3, reads(10, 20), buckets(&[11])));
+        cache.put(MetricId(2), Span::new(3, reads(10, 20), buckets(&[11])));
+        cache.put(MetricId(1), Span::new(4, reads(5, 18), buckets(&[6, 7])));
+        assert!(cache.get(MetricId(1), 3, &reads(10, 20)).is_none());
+        assert!(cache.get(MetricId(2), 3, &reads(10, 20)).is_some());
+        assert_eq!(cache.held(), 3);
     }
 
     #[test]
     fn within_cuts_by_hour_start() {
-        let span = Span::new(1, 0, 100, buckets(&[30, 10, 20, 20, 40]));
+        let span = Span::new(1, reads(0, 100), buckets(&[30, 10, 20, 20, 40]));
         let hours: Vec<i64> = span.within(20, 40).iter().map(|b| b.hour).collect();
         assert_eq!(hours, [20, 20, 30]);
         assert!(span.within(41, 39).is_empty());
@@ -213,25 +227,20 @@ mod tests {
     #[test]
     fn the_least_recently_used_entry_goes_first() {
         let cache = BucketCache::new(5);
-        cache.put(MetricId(1), Span::new(1, 0, 10, buckets(&[1, 2])));
-        cache.put(MetricId(2), Span::new(1, 0, 10, buckets(&[1, 2])));
-        assert!(cache.get(MetricId(1), 1, 0, 10).is_some());
-        cache.put(MetricId(3), Span::new(1, 0, 10, buckets(&[1, 2])));
-        assert!(
-            cache.get(MetricId(2), 1, 0, 10).is_none(),
-            "2 was used least"
-        );
-        assert!(cache.get(MetricId(1), 1, 0, 10).is_some());
-        assert!(cache.get(MetricId(3), 1, 0, 10).is_some());
+        let r = reads(0, 10);
+        cache.put(MetricId(1), Span::new(1, r.clone(), buckets(&[1, 2])));
+        cache.put(MetricId(2), Span::new(1, r.clone(), buckets(&[1, 2])));
+        assert!(cache.get(MetricId(1), 1, &r).is_some());
+        cache.put(MetricId(3), Span::new(1, r.clone(), buckets(&[1, 2])));
+        assert!(cache.get(MetricId(2), 1, &r).is_none(), "2 was used least");
+        assert!(cache.get(MetricId(1), 1, &r).is_some());
+        assert!(cache.get(MetricId(3), 1, &r).is_some());
         assert_eq!(cache.held(), 4);
         cache.put(
             MetricId(4),
-            Span::new(1, 0, 10, buckets(&[1, 2, 3, 4, 5, 6])),
+            Span::new(1, r.clone(), buckets(&[1, 2, 3, 4, 5, 6])),
         );
-        assert!(
-            cache.get(MetricId(4), 1, 0, 10).is_none(),
-            "too big to keep"
-        );
+        assert!(cache.get(MetricId(4), 1, &r).is_none(), "too big to keep");
         assert_eq!(cache.held(), 4);
     }
 }

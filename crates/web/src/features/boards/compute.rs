@@ -4,14 +4,16 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use futures::StreamExt as _;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use metric::definition::NumberFormat;
+use metric::rollup::Read;
 use metric::{
     Aggregation, Change, CompareTo, HourBucket, Interval, MetricDefinition, NamedRange, Query,
     TimeRange, Trend,
 };
-use store::{AnyStore, BlockRow, BucketQuery, MetricId, Store};
+use store::{AnyStore, BlockRow, BucketQuery, FoldedQuery, MetricId, Store};
 
 use super::cache::{BucketCache, Span};
 use super::model::{BlockKind, BlockSettings};
@@ -156,20 +158,34 @@ pub fn plan(block: &BlockRow, frame: &Frame) -> Result<Plan, String> {
     })
 }
 
+/// Metrics a cold render reads at once (each on its own connection).
+const READS_AT_ONCE: usize = 4;
+
+/// Reads the buckets every planned block needs. With `rollups`, each metric's reads come from
+/// [`metric::rollup::plan`] over all its blocks' ranges and intervals (whole days from the
+/// store's daily rollups, other pieces folded by the store), so a cold render reads a few rows
+/// per day; without, every hour of the span the blocks cover (the path before rollups, kept as
+/// the benchmark's baseline).
 pub async fn prefetch(
     store: &AnyStore,
     cache: &BucketCache,
     plans: &[&Plan],
+    zone: &TimeZone,
+    rollups: bool,
     now_ms: i64,
 ) -> Result<Prefetched, WebError> {
     let mut spans: HashMap<MetricId, (i64, i64)> = HashMap::new();
+    let mut asked: HashMap<MetricId, Vec<(TimeRange, Interval)>> = HashMap::new();
     for p in plans {
         for &id in &p.settings.metrics {
             let mut lo = p.current.start.as_millisecond();
             let mut hi = p.current.end.as_millisecond();
+            let queries = asked.entry(MetricId(id)).or_default();
+            queries.push((p.current, p.interval));
             if let Some(prev) = p.previous {
                 lo = lo.min(prev.start.as_millisecond());
                 hi = hi.max(prev.end.as_millisecond());
+                queries.push((prev, p.interval));
             }
             let e = spans.entry(MetricId(id)).or_insert((lo, hi));
             e.0 = e.0.min(lo);
@@ -196,6 +212,7 @@ pub async fn prefetch(
         .collect();
     let mut infos = HashMap::new();
     let mut buckets = HashMap::new();
+    let mut misses = Vec::new();
     for id in ids {
         let (Some(&version), Some(&(lo, hi)), Some(m)) =
             (versions.get(&id), spans.get(&id), stored.remove(&id))
@@ -245,30 +262,74 @@ pub async fn prefetch(
         let hour = crate::views::HOUR_MS;
         let from_ms = lo.div_euclid(hour) * hour;
         let to_ms = hi.div_euclid(hour) * hour + if hi.rem_euclid(hour) == 0 { 0 } else { hour };
-        let span = match cache.get(id, version, from_ms, to_ms) {
-            Some(span) => span,
-            None => {
-                let (from_ms, to_ms) = cache.span_to_load(id, version, from_ms, to_ms);
-                let rows = store
-                    .buckets(&BucketQuery {
-                        metric: id,
-                        dimension: None,
-                        from_ms,
-                        to_ms,
-                    })
-                    .await?;
-                let read = rows.iter().map(hour_bucket).collect();
-                cache.put(id, Span::new(version, from_ms, to_ms, read))
-            }
+        let every_hour = || {
+            vec![Read::Hours {
+                from_ms,
+                to_ms: to_ms.max(from_ms),
+            }]
         };
-        buckets.insert(id, span);
+        let reads = match asked.get(&id) {
+            // A plan fails only where the block's own query fails, which the block then says.
+            Some(queries) if rollups => {
+                metric::rollup::plan(queries, zone).unwrap_or_else(|_| every_hour())
+            }
+            _ => every_hour(),
+        };
+        match cache.get(id, version, &reads) {
+            Some(span) => {
+                buckets.insert(id, span);
+            }
+            None => misses.push((id, version, reads, from_ms, to_ms)),
+        }
         infos.insert(id, info);
+    }
+    // The metrics the cache lacks are read a few at a time: a cold board waits for its
+    // slowest reads side by side rather than one after another.
+    let read = |(id, version, reads, from_ms, to_ms): (MetricId, i64, Vec<Read>, i64, i64)| async move {
+        let rows = if rollups {
+            store.folded_buckets(&folded_query(id, &reads)).await?
+        } else {
+            store
+                .buckets(&BucketQuery {
+                    metric: id,
+                    dimension: None,
+                    from_ms,
+                    to_ms,
+                })
+                .await?
+        };
+        let read = rows.iter().map(hour_bucket).collect();
+        Ok::<_, WebError>((id, Span::new(version, reads, read)))
+    };
+    let mut reads =
+        futures::stream::iter(misses.into_iter().map(read)).buffer_unordered(READS_AT_ONCE);
+    while let Some(done) = reads.next().await {
+        let (id, span) = done?;
+        buckets.insert(id, cache.put(id, span));
     }
     Ok(Prefetched {
         infos,
         buckets,
         now,
     })
+}
+
+/// The store's shape of a metric's reads.
+fn folded_query(metric: MetricId, reads: &[Read]) -> FoldedQuery {
+    let mut q = FoldedQuery::new(metric);
+    for r in reads {
+        match *r {
+            Read::Hours { from_ms, to_ms } => q.hours.push((from_ms, to_ms)),
+            Read::Days { from_ms, to_ms } => q.days.push((from_ms, to_ms)),
+            Read::Fold { from_ms, to_ms } => q.folds.push((from_ms, to_ms)),
+            Read::LocalDays {
+                from_ms,
+                to_ms,
+                offset_ms,
+            } => q.local_days.push((from_ms, to_ms, offset_ms)),
+        }
+    }
+    q
 }
 
 impl Prefetched {

@@ -183,6 +183,8 @@ pub async fn compute_board(
         state.store(),
         state.bucket_cache(),
         &ok,
+        &frame.zone,
+        state.config().board_rollups,
         frame.now.as_millisecond(),
     )
     .await?;

@@ -26,7 +26,8 @@ use store::{
     MetricId, NewMetric, RunStatus, ScorecardId, Store, WatchStore,
 };
 use support::{
-    add_main_connection, command, fixture, postgres_url, scratch_dir, switchboard, text,
+    Database, add_main_connection, command, fixture, fresh_database, postgres_url, scratch_dir,
+    switchboard, text,
 };
 use test_support::webhook::WebhookReceiver;
 
@@ -57,35 +58,6 @@ async fn sim_at(now: jiff::Timestamp) -> twilio_sim::SimHandle {
     twilio_sim::spawn(config).await.expect("simulator starts")
 }
 
-fn fresh_database(base_url: &str, what: &str) -> (String, String) {
-    let name = format!(
-        "sb_chaos_{what}_{}_{}",
-        std::process::id(),
-        jiff::Timestamp::now().as_millisecond()
-    );
-    let status = std::process::Command::new("psql")
-        .args([base_url, "-q", "-c", &format!("CREATE DATABASE {name}")])
-        .status()
-        .expect("psql runs");
-    assert!(status.success(), "could not create database {name}");
-    let url = match base_url.rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{name}"),
-        None => panic!("the test database URL has no database part: {base_url}"),
-    };
-    (url, name)
-}
-
-fn drop_database(base_url: &str, name: &str) {
-    let _ = std::process::Command::new("psql")
-        .args([
-            base_url,
-            "-q",
-            "-c",
-            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        ])
-        .status();
-}
-
 /// xorshift64*: the kill choices are reproducible from the printed seed.
 struct Rng(u64);
 
@@ -101,8 +73,7 @@ impl Rng {
 /// One store with the simulator's connection and `METRICS` metrics, a master key file, and the
 /// sync range: the simulator's whole history.
 struct Setup {
-    url: String,
-    db_name: String,
+    db: Database,
     dir: std::path::PathBuf,
     key_file: std::path::PathBuf,
     store: Arc<store::AnyStore>,
@@ -112,7 +83,8 @@ struct Setup {
 }
 
 async fn setup(base: &str, what: &str, sim: &twilio_sim::SimHandle) -> Setup {
-    let (url, db_name) = fresh_database(base, what);
+    let db = fresh_database(base, &format!("chaos_{what}"));
+    let url = db.url.clone();
     let dir = scratch_dir(&format!("chaos-{what}"));
     let key_file = dir.join("master.key");
     let key_arg = key_file.display().to_string();
@@ -150,8 +122,7 @@ async fn setup(base: &str, what: &str, sim: &twilio_sim::SimHandle) -> Setup {
         metrics.push((name, m.id));
     }
     Setup {
-        url,
-        db_name,
+        db,
         dir,
         key_file,
         store,
@@ -219,7 +190,7 @@ fn spawn(
     if watching.loopback {
         cmd.env("SWITCHBOARD_ALLOW_LOOPBACK_CHANNELS", "true");
     }
-    cmd.env("SWITCHBOARD_DATABASE", &s.url)
+    cmd.env("SWITCHBOARD_DATABASE", &s.db.url)
         .env("SWITCHBOARD_MASTER_KEY_FILE", &s.key_file)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -256,7 +227,7 @@ fn admin_token(s: &Setup, sim: &twilio_sim::SimHandle) -> String {
     let key = s.key_file.display().to_string();
     let store_args = [
         "--database",
-        s.url.as_str(),
+        s.db.url.as_str(),
         "--master-key-file",
         key.as_str(),
     ];
@@ -669,6 +640,4 @@ async fn killed_workers_and_servers_under_faults_end_like_a_clean_run() {
         }
     }
     assert_each_sent_once(&chaos.store, &watched, &rx, seed).await;
-    drop_database(&base, &clean.db_name);
-    drop_database(&base, &chaos.db_name);
 }

@@ -9,7 +9,10 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-use support::{add_main_connection, command, fixture, postgres_url, scratch_dir, small_sim, text};
+use support::{
+    add_main_connection, command, fixture, fresh_database, postgres_url, scratch_dir, small_sim,
+    text,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use twilio_sim::SimHandle;
 
@@ -237,41 +240,7 @@ async fn an_interval_set_through_serve_survives_its_restart_on_sqlite() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_interval_set_through_serve_survives_its_restart_on_postgres() {
     let Some(base) = postgres_url() else { return };
-    let schema = fresh_database(&base);
-    an_interval_set_through_serve_survives_its_restart(Some(schema.0.clone())).await;
-    drop(schema);
-}
-
-/// A database of its own for the test, dropped after it.
-struct Database(String, String, String);
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        let _ = Command::new("psql")
-            .args([
-                self.2.as_str(),
-                "-q",
-                "-c",
-                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.1),
-            ])
-            .status();
-    }
-}
-
-fn fresh_database(base_url: &str) -> Database {
-    let name = format!(
-        "sb_interval_{}_{}",
-        std::process::id(),
-        jiff::Timestamp::now().as_millisecond()
-    );
-    let status = Command::new("psql")
-        .args([base_url, "-q", "-c", &format!("CREATE DATABASE {name}")])
-        .status()
-        .expect("psql runs");
-    assert!(status.success(), "could not create database {name}");
-    let url = match base_url.rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{name}"),
-        None => panic!("the test database URL has no database part: {base_url}"),
-    };
-    Database(url, name, base_url.to_owned())
+    let db = fresh_database(&base, "interval");
+    an_interval_set_through_serve_survives_its_restart(Some(db.url.clone())).await;
+    drop(db);
 }

@@ -8,44 +8,17 @@ use std::time::{Duration, Instant};
 
 use metric_sync::SyncJob;
 use store::{JobState, MasterKey, NewMetric, RunStatus, Store};
-use support::{add_main_connection, command, fixture, postgres_url, scratch_dir, small_sim};
+use support::{
+    add_main_connection, command, fixture, fresh_database, postgres_url, scratch_dir, small_sim,
+};
 
 const JOBS: usize = 300;
-
-/// A fresh database, so the test owns every row it counts.
-fn fresh_database(base_url: &str) -> (String, String) {
-    let name = format!(
-        "sb_workers_{}_{}",
-        std::process::id(),
-        jiff::Timestamp::now().as_millisecond()
-    );
-    let status = std::process::Command::new("psql")
-        .args([base_url, "-q", "-c", &format!("CREATE DATABASE {name}")])
-        .status()
-        .expect("psql runs");
-    assert!(status.success(), "could not create database {name}");
-    let url = match base_url.rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{name}"),
-        None => panic!("the test database URL has no database part: {base_url}"),
-    };
-    (url, name)
-}
-
-fn drop_database(base_url: &str, name: &str) {
-    let _ = std::process::Command::new("psql")
-        .args([
-            base_url,
-            "-q",
-            "-c",
-            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        ])
-        .status();
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn three_workers_do_every_job_once_and_take_over_a_killed_workers_jobs() {
     let Some(base) = postgres_url() else { return };
-    let (url, db_name) = fresh_database(&base);
+    let db = fresh_database(&base, "workers");
+    let url = db.url.clone();
     let sim = small_sim().await;
     // Each job is one request; latency keeps every worker busy, so the killed one holds a job.
     sim.set_faults(twilio_sim::Faults {
@@ -202,5 +175,4 @@ async fn three_workers_do_every_job_once_and_take_over_a_killed_workers_jobs() {
         assert_eq!(succeeded, 1, "metric {id} was synced {succeeded} times");
     }
     store.close().await;
-    drop_database(&base, &db_name);
 }

@@ -121,3 +121,47 @@ pub fn ok(data_dir: &PathBuf, sim: &SimHandle, args: &[&str]) -> String {
 pub fn postgres_url() -> Option<String> {
     test_support::pg_url_or_skip()
 }
+
+/// A PostgreSQL database of a test's own (its rows are all the test's to count), dropped when
+/// this goes, even after a failed assertion.
+pub struct Database {
+    pub url: String,
+    name: String,
+    base_url: String,
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args([
+                self.base_url.as_str(),
+                "-q",
+                "-c",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ])
+            .status();
+    }
+}
+
+/// Creates `<prefix>_<pid>_<ms>` on the server of `base_url`.
+pub fn fresh_database(base_url: &str, prefix: &str) -> Database {
+    let name = format!(
+        "sb_{prefix}_{}_{}",
+        std::process::id(),
+        jiff::Timestamp::now().as_millisecond()
+    );
+    let status = Command::new("psql")
+        .args([base_url, "-q", "-c", &format!("CREATE DATABASE {name}")])
+        .status()
+        .expect("psql runs");
+    assert!(status.success(), "could not create database {name}");
+    let url = match base_url.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{name}"),
+        None => panic!("the test database URL has no database part: {base_url}"),
+    };
+    Database {
+        url,
+        name,
+        base_url: base_url.to_owned(),
+    }
+}

@@ -5,33 +5,11 @@ use std::time::Duration;
 
 use serde_json::json;
 use store::{
-    CounterRow, MetricId, MetricSyncState, NewJob, NewMetric, NewSyncRun, QueueFigures, RunCounts,
-    RunStatus, Store, SyncRunEnd, counter,
+    CounterRow, MetricId, MetricSyncState, NewJob, NewSyncRun, QueueFigures, RunCounts, RunStatus,
+    Store, SyncRunEnd, counter,
 };
 
-use crate::support::{Harness, key_a};
-
-async fn metric<S: Store>(store: &S, name: &str, in_use: bool) -> MetricId {
-    let id = store
-        .create_metric(
-            &NewMetric {
-                name: name.into(),
-                connection_id: None,
-                definition: "{}".into(),
-            },
-            1,
-        )
-        .await
-        .expect("metric")
-        .id;
-    if in_use {
-        store
-            .set_metric_usage(id, &["board:1".to_owned()], 1)
-            .await
-            .expect("usage");
-    }
-    id
-}
+use crate::support::{Harness, key_a, metric};
 
 /// A run of `m` started at `started_ms`; finished `ms` later with `status` unless `status` is
 /// `Running`.

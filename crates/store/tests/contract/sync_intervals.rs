@@ -2,31 +2,9 @@
 //! outlives a restart), set and cleared, and read with the runs by `sync_states`, the one query
 //! the scheduler decides from.
 
-use store::{MetricId, NewMetric, Store, StoreError};
+use store::{MetricId, Store, StoreError};
 
-use crate::support::{Harness, key_a};
-
-async fn metric<S: Store>(store: &S, name: &str, in_use: bool) -> MetricId {
-    let id = store
-        .create_metric(
-            &NewMetric {
-                name: name.into(),
-                connection_id: None,
-                definition: "{}".into(),
-            },
-            1,
-        )
-        .await
-        .expect("metric")
-        .id;
-    if in_use {
-        store
-            .set_metric_usage(id, &["metrics-screen".to_owned()], 1)
-            .await
-            .expect("usage");
-    }
-    id
-}
+use crate::support::{Harness, key_a, metric};
 
 async fn a_new_metric_has_no_interval_of_its_own<H: Harness>(h: &H) {
     let store = h.open(key_a()).await.expect("open");

@@ -11,7 +11,9 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{AssertSqlSafe, Executor};
-use store::{Backend, MasterKey, PostgresStore, SqliteStore, Store, StoreError};
+use store::{
+    Backend, MasterKey, MetricId, NewMetric, PostgresStore, SqliteStore, Store, StoreError,
+};
 
 /// A database a test can open stores on, and poke at underneath the store.
 pub trait Harness: Send + Sync {
@@ -192,4 +194,27 @@ macro_rules! contract_tests {
             }
         )*
     };
+}
+
+/// A metric with an empty definition, marked in use (so the scheduler's queries see it) or not.
+pub async fn metric<S: Store>(store: &S, name: &str, in_use: bool) -> MetricId {
+    let id = store
+        .create_metric(
+            &NewMetric {
+                name: name.into(),
+                connection_id: None,
+                definition: "{}".into(),
+            },
+            1,
+        )
+        .await
+        .expect("metric")
+        .id;
+    if in_use {
+        store
+            .set_metric_usage(id, &["board:1".to_owned()], 1)
+            .await
+            .expect("usage");
+    }
+    id
 }

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod names;
 pub mod people;
 pub mod pool;
+pub mod seasonal;
 pub mod sync_interval;
 pub mod watching;
 

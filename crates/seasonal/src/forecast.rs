@@ -1,0 +1,52 @@
+//! Period-end projections.
+
+use serde::{Deserialize, Serialize};
+
+use crate::HOUR_MS;
+use crate::model::Model;
+use crate::series::Series;
+
+/// A period's projected total: what is known so far plus what the model expects for the hours
+/// left, with a band.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Projection {
+    pub so_far: f64,
+    pub value: f64,
+    pub lower: f64,
+    pub upper: f64,
+}
+
+/// Projects the sum of `series` over `[from_ms, to_ms)` at `now_ms`: known hours before the
+/// hour of `now_ms` count as observed, every later hour (and an unknown one) as expected. The
+/// band is `width` standard deviations of the hours left, added as independent.
+pub fn project(
+    model: &Model,
+    series: &Series,
+    from_ms: i64,
+    to_ms: i64,
+    now_ms: i64,
+    width: f64,
+) -> Projection {
+    let now_hour = now_ms.div_euclid(HOUR_MS) * HOUR_MS;
+    let (mut so_far, mut expected, mut variance) = (0.0, 0.0, 0.0);
+    let mut hour = from_ms;
+    while hour < to_ms {
+        match series.at(hour).filter(|_| hour < now_hour) {
+            Some(v) => so_far += v,
+            None => {
+                let e = model.expected(hour);
+                expected += e;
+                variance += model.spread(e).powi(2);
+            }
+        }
+        hour += HOUR_MS;
+    }
+    let value = so_far + expected;
+    let half = width * variance.sqrt();
+    Projection {
+        so_far,
+        value,
+        lower: (value - half).max(so_far.min(value)),
+        upper: value + half,
+    }
+}

@@ -65,6 +65,12 @@ pub(crate) fn redact(url: &str) -> String {
     }
 }
 
+/// Connections a pool opens when it is created and keeps open. A board's first render reads
+/// four metrics at a time, each on its own connection; opening them then, on PostgreSQL a new
+/// backend process each, made the first render after a start wait for them (one render in
+/// eight took 330 ms where the others took 160 ms).
+const WARM_CONNECTIONS: u32 = 4;
+
 impl PostgresStore {
     /// Connects to a `postgres://` URL and migrates the schema.
     pub async fn connect(url: &str, key: MasterKey) -> Result<Self> {
@@ -103,6 +109,7 @@ impl PostgresStore {
         );
         PgPoolOptions::new()
             .max_connections(max_connections.max(1))
+            .min_connections(WARM_CONNECTIONS.min(max_connections))
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await

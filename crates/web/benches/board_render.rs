@@ -5,8 +5,8 @@
 //! boards reading every hour (`hourly`, the path before rollups, `WebConfig::board_rollups =
 //! false`), the baseline.
 //!
-//! - first render after a start: a fresh app (an empty cache) on the same store, one request,
-//!   repeated for a p95;
+//! - first render after a start: the store opened again (a new connection pool, as a restarted
+//!   process has) under a fresh app (an empty cache), one request, repeated for a p95;
 //! - first render after a sync: `replace_window` rewrites the last two hours of all 20 metrics
 //!   (moving every version, as an hourly sync does), then one request, repeated;
 //! - warm: the cached board under concurrent clients.
@@ -323,8 +323,12 @@ struct Mode {
     warm: Figures,
 }
 
+/// Opens the benchmark's store again, as a restarted `serve` would.
+type Reopen = Box<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = AnyStore>>>>;
+
 async fn measure(
     store: &Arc<AnyStore>,
+    reopen: &Reopen,
     seeded: &Seeded,
     rollups: bool,
     repeats: usize,
@@ -332,13 +336,16 @@ async fn measure(
     requests: usize,
 ) -> Mode {
     let path = format!("/boards/{}", seeded.board);
-    // First render after a start: a new app, so an empty cache, on the same store.
+    // First render after a start: the store opened anew (so new connections) and a new app
+    // (so an empty cache); the time is the first request's once the app is up.
     let mut firsts = Vec::new();
     for _ in 0..repeats {
-        let (base, tokens, stop, server) = start(store, DEFAULT_CAPACITY, rollups).await;
+        let restarted = Arc::new(reopen().await);
+        let (base, tokens, stop, server) = start(&restarted, DEFAULT_CAPACITY, rollups).await;
         firsts.push(load(&base, &path, &tokens, 1, 1).await.p50);
         let _ = stop.send(());
         let _ = server.await;
+        restarted.close().await;
     }
     let (base, tokens, stop, server) = start(store, DEFAULT_CAPACITY, rollups).await;
     load(&base, &path, &tokens, clients, clients * 2).await;
@@ -370,19 +377,23 @@ async fn measure(
     }
 }
 
-async fn run(label: &str, store: AnyStore, quick: bool) {
+async fn run(label: &str, store: AnyStore, reopen: Reopen, quick: bool) {
     let t = Instant::now();
     let store = Arc::new(store);
     let seeded = seed(&store).await;
     let seeded_in = t.elapsed();
-    let (clients, requests, repeats) = if quick { (2, 20, 3) } else { (CLIENTS, 200, 8) };
+    let (clients, requests, repeats) = if quick {
+        (2, 20, 3)
+    } else {
+        (CLIENTS, 200, 20)
+    };
     println!(
         "{label}: seeded {METRICS} metrics × {HOURS} hours × {} dimensions in {:.1} s; {clients} clients, {requests} warm requests, {repeats} first renders of each kind",
         DIMENSIONS.len(),
         seeded_in.as_secs_f64()
     );
-    let new = measure(&store, &seeded, true, repeats, clients, requests).await;
-    let old = measure(&store, &seeded, false, repeats, clients, requests).await;
+    let new = measure(&store, &reopen, &seeded, true, repeats, clients, requests).await;
+    let old = measure(&store, &reopen, &seeded, false, repeats, clients, requests).await;
     let line = |what: &str, mode: &str, f: &Figures| {
         println!(
             "{label}: {what:<28} {mode:<8} p50 {:>8.1} ms  p95 {:>8.1} ms",
@@ -428,7 +439,14 @@ fn main() {
         let dir = std::env::temp_dir().join(format!("sb-bench-boards-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let sqlite = AnyStore::Sqlite(SqliteStore::open_dir(&dir, key()).await.unwrap());
-        run("sqlite", sqlite, quick).await;
+        let at = dir.clone();
+        let reopen: Reopen = Box::new(move || {
+            let at = at.clone();
+            Box::pin(
+                async move { AnyStore::Sqlite(SqliteStore::open_dir(&at, key()).await.unwrap()) },
+            )
+        });
+        run("sqlite", sqlite, reopen, quick).await;
         let _ = std::fs::remove_dir_all(&dir);
         if only_sqlite {
             return;
@@ -438,7 +456,18 @@ fn main() {
                 let pg = store::PostgresStore::connect_with(schema.options(), 8, key())
                     .await
                     .unwrap();
-                run("postgres", AnyStore::Postgres(pg), quick).await;
+                let options = schema.options();
+                let reopen: Reopen = Box::new(move || {
+                    let options = options.clone();
+                    Box::pin(async move {
+                        AnyStore::Postgres(
+                            store::PostgresStore::connect_with(options, 8, key())
+                                .await
+                                .unwrap(),
+                        )
+                    })
+                });
+                run("postgres", AnyStore::Postgres(pg), reopen, quick).await;
             }
             None => println!("postgres: skipped (unreachable)"),
         }

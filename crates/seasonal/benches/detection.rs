@@ -413,6 +413,10 @@ fn main() {
         // Recall, per kind and overall; why, per kind that has a dimension to name.
         let mut found: BTreeMap<IncidentKind, (usize, usize)> = BTreeMap::new();
         let mut named: BTreeMap<IncidentKind, (usize, usize)> = BTreeMap::new();
+        // Stricter than the day: a firing inside the incident's own hours, and how many hours
+        // after its start (0 = its first hour).
+        let mut delays: Vec<i64> = Vec::new();
+        let mut missed: Vec<String> = Vec::new();
         for i in &injected {
             let days: BTreeSet<i64> = i.days().map(|d| d * DAY_MS).collect();
             let on_its_days = |f: &&Firing| {
@@ -420,6 +424,14 @@ fn main() {
                     && days.contains(&(f.hour_ms.div_euclid(DAY_MS) * DAY_MS))
             };
             let hit = firings.iter().any(|f| on_its_days(&f));
+            if let Some(f) = firings
+                .iter()
+                .find(|f| METRICS[f.metric].affected_by.contains(&i.kind) && i.covers(f.hour_ms))
+            {
+                delays.push((f.hour_ms - i.start_ms) / HOUR_MS);
+            } else {
+                missed.push(format!("{i}{}", if hit { " (day only)" } else { "" }));
+            }
             let e = found.entry(i.kind).or_default();
             e.1 += 1;
             e.0 += usize::from(hit);
@@ -442,6 +454,17 @@ fn main() {
         }
         let (hits, total) = found.values().fold((0, 0), |(a, b), (h, t)| (a + h, b + t));
         println!("recall: {}", pct(hits, total));
+        delays.sort_unstable();
+        let in_window = pct(delays.len(), total);
+        println!(
+            "fired inside the incident's hours: {in_window}, median {} h after its start",
+            delays
+                .get(delays.len() / 2)
+                .map_or("n/a".into(), |d| d.to_string())
+        );
+        if !missed.is_empty() {
+            println!("  not fired inside its hours: {}", missed.join(", "));
+        }
         for (k, (h, t)) in &found {
             println!("  {k:<18} {}", pct(*h, *t));
         }
@@ -478,15 +501,18 @@ fn main() {
             }
         }
         println!();
-        summary.push((detector, pct(hits, total), mean, worst));
+        summary.push((detector, pct(hits, total), in_window, mean, worst));
     }
     println!("== summary (goal: recall >= 90 %, <= 1 false alarm per metric per 30 days)");
     println!(
-        "{:<28} {:>16} {:>22} {:>14}",
-        "detector", "recall", "false alarms / 30 d", "worst metric"
+        "{:<28} {:>16} {:>16} {:>22} {:>14}",
+        "detector", "recall (day)", "in its hours", "false alarms / 30 d", "worst metric"
     );
-    for (d, recall, mean, worst) in summary {
-        println!("{:<28} {recall:>16} {mean:>22.2} {worst:>14.2}", d.label());
+    for (d, recall, in_window, mean, worst) in summary {
+        println!(
+            "{:<28} {recall:>16} {in_window:>16} {mean:>22.2} {worst:>14.2}",
+            d.label()
+        );
     }
     println!("\ntotal {:.1} s", began.elapsed().as_secs_f64());
 }

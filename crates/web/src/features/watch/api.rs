@@ -289,11 +289,15 @@ async fn deliveries_json(state: &AppState, source: DeliverySource) -> Result<Vec
         .collect())
 }
 
+/// Either a value rule (`rule`) or an unusual rule (`unusual`), not both.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BacktestIn {
     pub metric_id: i64,
-    pub rule: AlertRule,
+    #[serde(default)]
+    pub rule: Option<AlertRule>,
+    #[serde(default)]
+    pub unusual: Option<watch::UnusualRule>,
     #[serde(default = "Zone::utc")]
     pub zone: Zone,
     /// RFC 3339 instants; by default the 30 days up to the metric's latest stored hour.
@@ -308,8 +312,30 @@ pub async fn alert_backtest(
     _caller: Caller,
     JsonBody(body): JsonBody<BacktestIn>,
 ) -> ApiResult {
+    let rule = match (body.rule, body.unusual) {
+        (Some(rule), None) => rule,
+        (None, Some(unusual)) => {
+            let report = state
+                .app()
+                .backtest_unusual(app::watching::UnusualBacktestInput {
+                    metric_id: body.metric_id,
+                    rule: unusual,
+                    from: body.from,
+                    to: body.to,
+                })
+                .await?;
+            return Ok(Json(json!({ "backtest": report })).into_response());
+        }
+        _ => {
+            return Err(WebError::invalid(
+                "rule",
+                "give either a value rule (rule) or an unusual rule (unusual)",
+            )
+            .into());
+        }
+    };
     AlertSpec::Value {
-        rule: body.rule.clone(),
+        rule: rule.clone(),
         zone: body.zone.clone(),
     }
     .validate()
@@ -333,7 +359,7 @@ pub async fn alert_backtest(
             .unwrap_or(to)
     });
     let report = watch::backtest(
-        &body.rule,
+        &rule,
         &all,
         from,
         to,

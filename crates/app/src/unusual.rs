@@ -8,11 +8,10 @@ use std::sync::{LazyLock, Mutex};
 use ::seasonal::why::Contribution;
 use ::seasonal::{DAY_MS, Direction, Fit, Series, TRAINING_DAYS, fit};
 use jiff::{SignedDuration, Timestamp};
-use metric::Aggregation;
 use metric::bucket::hour_floor;
 use store::{MetricId, Store, StoreError};
-use watch::unusual::{Judgement, UnusualBacktest, judge, judging_day, why};
 use watch::UnusualRule;
+use watch::unusual::{Judgement, UnusualBacktest, judge, judging_day, why};
 
 use crate::seasonal::series;
 
@@ -21,29 +20,44 @@ pub const WHY_TOP: usize = 8;
 /// A back-test with no span given covers this many days up to the latest stored hour.
 pub const BACKTEST_DAYS: i64 = 30;
 
+/// What a fit depends on: its UTC day and the hours of the training weeks before it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct FitKey {
-    metric: MetricId,
-    aggregation: Aggregation,
-    dimension: Option<String>,
     day_ms: i64,
-    data_version: i64,
+    /// A 64-bit hash of the training hours' values (unknown ones included as unknown).
+    training: u64,
 }
 
-/// The fits of this process, by metric, aggregation, dimension value, UTC day and the metric's
-/// data version: a series is fitted at most once a day, and again only when a sync changed the
-/// metric's hours (the "refit after each sync"). Entries of an older data version are
-/// never read again; the whole cache is dropped when it grows past [`FitCache::MAX`].
+impl FitKey {
+    fn of(series: &Series, day_ms: i64) -> FitKey {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for v in &series.slice(day_ms - TRAINING_DAYS * DAY_MS, day_ms).values {
+            v.map(f64::to_bits).hash(&mut h);
+        }
+        FitKey {
+            day_ms,
+            training: h.finish(),
+        }
+    }
+}
+
+/// The fits of this process, keyed by what they are fitted on (the day and its training
+/// hours), so a series is fitted at most once a day and again only when a sync changed an hour
+/// it is trained on: the "refit after each sync", without trusting a metric id or data
+/// version that another store in the same process (tests) could share. Hashing the hours costs
+/// a fraction of a fit; the whole cache is dropped when it grows past [`FitCache::MAX`].
 struct FitCache(Mutex<HashMap<FitKey, Fit>>);
 
 impl FitCache {
     const MAX: usize = 20_000;
 
-    fn get_or_fit(&self, key: FitKey, series: &Series) -> Fit {
+    fn get_or_fit(&self, series: &Series, day_ms: i64) -> Fit {
+        let key = FitKey::of(series, day_ms);
         if let Some(f) = self.0.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return f;
         }
-        let f = fit(series, key.day_ms);
+        let f = fit(series, day_ms);
         if let Ok(mut m) = self.0.lock() {
             if m.len() >= Self::MAX {
                 m.clear();
@@ -75,8 +89,6 @@ pub async fn judge_now<S: Store>(
     now_ms: i64,
 ) -> Result<UnusualNow, StoreError> {
     let day = judging_day(now_ms);
-    // The version is read before the hours it vouches for, as the boards' cache does.
-    let version = data_version(store, metric).await?;
     let read = series(
         store,
         metric,
@@ -87,21 +99,14 @@ pub async fn judge_now<S: Store>(
         hour_floor(now_ms),
     )
     .await?;
-    let key = |dimension: Option<&str>| FitKey {
-        metric,
-        aggregation: rule.aggregation,
-        dimension: dimension.map(str::to_owned),
-        day_ms: day,
-        data_version: version,
-    };
-    let total = FITS.get_or_fit(key(rule.dimension.as_deref()), &read.total);
+    let total = FITS.get_or_fit(&read.total, day);
     let judgement = judge(&total, &read.total, now_ms, rule.sensitivity, direction);
     let why = match judgement.verdict().filter(|v| v.anomalous) {
         Some(v) => {
             let fits: Vec<Fit> = read
                 .dimensions
                 .iter()
-                .map(|(d, s)| FITS.get_or_fit(key(Some(d)), s))
+                .map(|(_, s)| FITS.get_or_fit(s, day))
                 .collect();
             why(
                 read.dimensions
@@ -124,7 +129,6 @@ pub async fn learning<S: Store>(
     now_ms: i64,
 ) -> Result<Option<(usize, usize)>, StoreError> {
     let day = judging_day(now_ms);
-    let version = data_version(store, metric).await?;
     let read = series(
         store,
         metric,
@@ -135,26 +139,10 @@ pub async fn learning<S: Store>(
         hour_floor(now_ms),
     )
     .await?;
-    let key = FitKey {
-        metric,
-        aggregation: rule.aggregation,
-        dimension: rule.dimension.clone(),
-        day_ms: day,
-        data_version: version,
-    };
-    Ok(match FITS.get_or_fit(key, &read.total) {
+    Ok(match FITS.get_or_fit(&read.total, day) {
         Fit::Learning { hours, needed } => Some((hours, needed)),
         Fit::Ready(_) => None,
     })
-}
-
-async fn data_version<S: Store>(store: &S, metric: MetricId) -> Result<i64, StoreError> {
-    Ok(store
-        .data_versions(&[metric])
-        .await?
-        .get(&metric)
-        .copied()
-        .unwrap_or_default())
 }
 
 /// What went wrong back-testing.
@@ -197,7 +185,9 @@ pub async fn backtest<S: Store>(
             .unwrap_or(to),
     };
     if to < from {
-        return Err(watch::WatchError::Invalid("a back-test must end after it starts".into()).into());
+        return Err(
+            watch::WatchError::Invalid("a back-test must end after it starts".into()).into(),
+        );
     }
     // Refused before reading: the span decides how many hours are read and fitted.
     let hours = (to.as_millisecond() - from.as_millisecond()) / ::seasonal::HOUR_MS;
@@ -230,5 +220,6 @@ pub async fn backtest<S: Store>(
 }
 
 fn instant(ms: i64) -> Result<Timestamp, watch::WatchError> {
-    Timestamp::from_millisecond(ms).map_err(|_| watch::WatchError::OutOfRange { what: "an instant" })
+    Timestamp::from_millisecond(ms)
+        .map_err(|_| watch::WatchError::OutOfRange { what: "an instant" })
 }

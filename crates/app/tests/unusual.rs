@@ -29,7 +29,11 @@ const SECOND: i64 = 65 * 24 + 10;
 fn usual(hour: i64, salt: u64) -> f64 {
     let of_day = hour.rem_euclid(24);
     let weekday = (hour / 24).rem_euclid(7) < 5;
-    let base = if (8..18).contains(&of_day) { 60.0 } else { 20.0 };
+    let base = if (8..18).contains(&of_day) {
+        60.0
+    } else {
+        20.0
+    };
     let base = if weekday { base } else { base * 0.5 };
     let mut x = (hour as u64 ^ salt)
         .wrapping_mul(6_364_136_223_846_793_005)
@@ -239,7 +243,10 @@ async fn a_firing_names_the_injected_error_code_and_its_message_carries_the_band
             data["expected"].as_f64().unwrap(),
             data["upper"].as_f64().unwrap(),
         );
-        assert!(lower <= expected && expected < upper && upper < observed, "{data}");
+        assert!(
+            lower <= expected && expected < upper && upper < observed,
+            "{data}"
+        );
         assert_eq!(data["previous"].as_f64(), Some(expected));
         assert_eq!(data["why"][0]["dimension"], "30007", "{data}");
         assert!(data["why"][0]["share"].as_f64().unwrap() > 0.9, "{data}");
@@ -261,7 +268,14 @@ async fn a_metric_with_two_weeks_of_history_is_learning_and_does_not_fire() {
             .await
             .unwrap();
         assert_eq!(t, Transition::Nothing, "{}", b.name);
-        assert!(b.app.store().alert_events(a.id, 10).await.unwrap().is_empty());
+        assert!(
+            b.app
+                .store()
+                .alert_events(a.id, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }
 
@@ -279,7 +293,13 @@ async fn a_back_test_of_a_metric_that_does_not_exist_is_refused_on_its_field() {
             .await
             .unwrap_err();
         assert!(
-            matches!(&e, app::AppError::Invalid { field: "metric_id", .. }),
+            matches!(
+                &e,
+                app::AppError::Invalid {
+                    field: "metric_id",
+                    ..
+                }
+            ),
             "{}: {e:?}",
             b.name
         );

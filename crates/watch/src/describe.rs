@@ -167,7 +167,11 @@ pub fn unusual_rule(rule: &UnusualRule) -> String {
 
 /// What a series still learning its rhythm says: "learning: 14 of 21 days of history".
 pub fn learning(hours: usize, needed: usize) -> String {
-    format!("learning: {} of {} days of history", hours / 24, needed.div_ceil(24))
+    format!(
+        "learning: {} of {} days of history",
+        hours / 24,
+        needed.div_ceil(24)
+    )
 }
 
 /// A built-in sync alert in a sentence.

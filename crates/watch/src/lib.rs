@@ -31,8 +31,8 @@ pub use goal::{
 };
 pub use schedule::{Day, Frequency, Schedule};
 pub use scorecard::{Baseline, MAX_METRICS, ScorecardRow, row};
-pub use unusual::{UnusualDirection, UnusualRule};
 pub use spec::{AlertSpec, ChannelConfig, GoalSpec, ScorecardMetric, ScorecardSpec, SmtpTls, Zone};
+pub use unusual::{UnusualDirection, UnusualRule};
 
 /// What went wrong computing over time.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -11,8 +11,8 @@ use jiff::{SignedDuration, Timestamp};
 use metric::bucket::hour_floor;
 use metric::{Aggregation, Trend};
 pub use seasonal::why::Contribution;
-pub use seasonal::{Direction, Sensitivity};
 use seasonal::why::explain;
+pub use seasonal::{Direction, Sensitivity};
 use seasonal::{Fit, HOUR_MS, Series, Verdict, detect, fit, model_day};
 use serde::{Deserialize, Serialize};
 
@@ -74,7 +74,11 @@ impl UnusualRule {
                 "the cool-down must not be negative".into(),
             ));
         }
-        if self.dimension.as_deref().is_some_and(|d| d.trim().is_empty()) {
+        if self
+            .dimension
+            .as_deref()
+            .is_some_and(|d| d.trim().is_empty())
+        {
             return Err(WatchError::Invalid(
                 "the dimension value must not be blank: leave it out to watch all rows".into(),
             ));
@@ -99,7 +103,10 @@ pub fn judging_day(at_ms: i64) -> i64 {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Judgement {
     /// Too little history to say what is usual: `hours` known of `needed`.
-    Learning { hours: usize, needed: usize },
+    Learning {
+        hours: usize,
+        needed: usize,
+    },
     /// The judged hour is not known (not synced yet): nothing to judge.
     Unknown,
     Judged(Verdict),
@@ -237,7 +244,8 @@ pub fn backtest(
         )));
     }
     let mut fits = DayFits::new(total);
-    let mut dimension_fits: Vec<DayFits> = dimensions.iter().map(|(_, s)| DayFits::new(s)).collect();
+    let mut dimension_fits: Vec<DayFits> =
+        dimensions.iter().map(|(_, s)| DayFits::new(s)).collect();
     let mut state = AlertState::default();
     let mut report = UnusualBacktest {
         from,

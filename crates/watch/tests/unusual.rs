@@ -15,9 +15,15 @@ const START: i64 = 1_767_571_200_000;
 fn usual(hour: i64) -> f64 {
     let of_day = hour.rem_euclid(24);
     let weekday = (hour / 24).rem_euclid(7) < 5;
-    let base = if (8..18).contains(&of_day) { 100.0 } else { 30.0 };
+    let base = if (8..18).contains(&of_day) {
+        100.0
+    } else {
+        30.0
+    };
     let base = if weekday { base } else { base * 0.5 };
-    let mut x = (hour as u64).wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+    let mut x = (hour as u64)
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
     x ^= x >> 33;
     let wobble = (x % 11) as f64 - 5.0; // -5 ..= 5
     (base + wobble).round()
@@ -50,7 +56,13 @@ const INCIDENT: i64 = 63 * 24 + 14;
 
 #[test]
 fn a_spike_fires_once_in_the_hour_after_it_and_resolves_an_hour_later() {
-    let s = series(70, |h| if h == INCIDENT { usual(h) * 6.0 } else { usual(h) });
+    let s = series(70, |h| {
+        if h == INCIDENT {
+            usual(h) * 6.0
+        } else {
+            usual(h)
+        }
+    });
     let r = backtest(
         &rule(UnusualDirection::Either, 6),
         Direction::Either,
@@ -76,7 +88,13 @@ fn a_spike_fires_once_in_the_hour_after_it_and_resolves_an_hour_later() {
 #[test]
 fn a_second_breach_inside_the_cool_down_is_kept_quiet() {
     let spikes = [INCIDENT, INCIDENT + 3];
-    let s = series(70, |h| if spikes.contains(&h) { usual(h) * 6.0 } else { usual(h) });
+    let s = series(70, |h| {
+        if spikes.contains(&h) {
+            usual(h) * 6.0
+        } else {
+            usual(h)
+        }
+    });
     let run = |cooldown| {
         backtest(
             &rule(UnusualDirection::Either, cooldown),
@@ -102,7 +120,13 @@ fn a_second_breach_inside_the_cool_down_is_kept_quiet() {
 
 #[test]
 fn a_drop_fires_only_for_rules_that_watch_downward_moves() {
-    let s = series(70, |h| if h == INCIDENT { (usual(h) * 0.05).round() } else { usual(h) });
+    let s = series(70, |h| {
+        if h == INCIDENT {
+            (usual(h) * 0.05).round()
+        } else {
+            usual(h)
+        }
+    });
     let firings = |d: Direction| {
         backtest(
             &rule(UnusualDirection::Either, 6),
@@ -126,9 +150,18 @@ fn a_drop_fires_only_for_rules_that_watch_downward_moves() {
 
 #[test]
 fn only_the_unfavourable_way_is_the_opposite_of_the_metrics_favourable_trend() {
-    assert_eq!(UnusualDirection::Unfavourable.resolve(Trend::Up), Direction::Down);
-    assert_eq!(UnusualDirection::Unfavourable.resolve(Trend::Down), Direction::Up);
-    assert_eq!(UnusualDirection::Either.resolve(Trend::Down), Direction::Either);
+    assert_eq!(
+        UnusualDirection::Unfavourable.resolve(Trend::Up),
+        Direction::Down
+    );
+    assert_eq!(
+        UnusualDirection::Unfavourable.resolve(Trend::Down),
+        Direction::Up
+    );
+    assert_eq!(
+        UnusualDirection::Either.resolve(Trend::Down),
+        Direction::Either
+    );
     assert_eq!(UnusualDirection::Up.resolve(Trend::Down), Direction::Up);
 }
 
@@ -136,7 +169,13 @@ fn only_the_unfavourable_way_is_the_opposite_of_the_metrics_favourable_trend() {
 fn a_series_with_two_weeks_of_history_is_learning_and_never_fires() {
     // Day 14's judged hours have exactly the 14 days before them.
     let spike = 14 * 24 + 14;
-    let s = series(15, |h| if h == spike { usual(h) * 50.0 } else { usual(h) });
+    let s = series(15, |h| {
+        if h == spike {
+            usual(h) * 50.0
+        } else {
+            usual(h)
+        }
+    });
     let now = START + (spike + 1) * HOUR_MS;
     let f = fit(&s, judging_day(now));
     let j = judge(&f, &s, now, Sensitivity::High, Direction::Either);
@@ -148,8 +187,13 @@ fn a_series_with_two_weeks_of_history_is_learning_and_never_fires() {
         }
     );
     assert!(!j.breached());
-    let Judgement::Learning { hours, needed } = j else { unreachable!() };
-    assert_eq!(describe::learning(hours, needed), "learning: 14 of 21 days of history");
+    let Judgement::Learning { hours, needed } = j else {
+        unreachable!()
+    };
+    assert_eq!(
+        describe::learning(hours, needed),
+        "learning: 14 of 21 days of history"
+    );
     let r = backtest(
         &rule(UnusualDirection::Either, 0),
         Direction::Either,
@@ -168,14 +212,23 @@ fn a_series_with_two_weeks_of_history_is_learning_and_never_fires() {
 fn the_hour_judged_just_after_midnight_is_judged_by_the_model_of_its_own_day() {
     let just_after = START + 30 * DAY_MS + 30 * 60_000;
     assert_eq!(judging_day(just_after), START + 29 * DAY_MS);
-    assert_eq!(judging_day(START + 30 * DAY_MS + HOUR_MS), START + 30 * DAY_MS);
+    assert_eq!(
+        judging_day(START + 30 * DAY_MS + HOUR_MS),
+        START + 30 * DAY_MS
+    );
 }
 
 #[test]
 fn a_firing_names_the_dimension_value_that_moved() {
     // Two dimension values; only "30007" jumps at the incident. The total is their sum.
     let calm = |h: i64| usual(h);
-    let jumpy = |h: i64| if h == INCIDENT { usual(h + 5) * 8.0 } else { usual(h + 5) };
+    let jumpy = |h: i64| {
+        if h == INCIDENT {
+            usual(h + 5) * 8.0
+        } else {
+            usual(h + 5)
+        }
+    };
     let total = series(70, |h| calm(h) + jumpy(h));
     let dims = vec![
         ("30003".to_owned(), series(70, calm)),

@@ -412,8 +412,14 @@ async fn alerts_page(
             _ => None,
         };
         let (phase, phase_code) = match learning {
-            Some((hours, needed)) => (capitalised(&describe::learning(hours, needed)), "learning".to_owned()),
-            None => (describe::phase(a.state.phase).to_owned(), code(&a.state.phase)),
+            Some((hours, needed)) => (
+                capitalised(&describe::learning(hours, needed)),
+                "learning".to_owned(),
+            ),
+            None => (
+                describe::phase(a.state.phase).to_owned(),
+                code(&a.state.phase),
+            ),
         };
         alerts.push(AlertLine {
             id: a.id.0,
@@ -434,8 +440,12 @@ async fn alerts_page(
     let unfavourable = metrics.trend(form.metric).map(|t| {
         let name = metrics.name(form.metric);
         match t {
-            metric::Trend::Up => format!("For {name} more is better, so “only the unfavourable way” means down."),
-            metric::Trend::Down => format!("For {name} less is better, so “only the unfavourable way” means up."),
+            metric::Trend::Up => {
+                format!("For {name} more is better, so “only the unfavourable way” means down.")
+            }
+            metric::Trend::Down => {
+                format!("For {name} less is better, so “only the unfavourable way” means up.")
+            }
         }
     });
     let (flash, flash_kind) = q.split();

@@ -346,15 +346,10 @@ pub fn unusual_text(
                     format_full(Some(v.band.upper), format)
                 ));
             }
-            let named: Vec<String> = now
-                .why
-                .iter()
-                .take(3)
-                .map(|c| format!("“{}” explains {:.0}%", c.dimension, c.share * 100.0))
-                .collect();
-            if !named.is_empty() {
+            let why = watch::describe::why(&now.why);
+            if !why.is_empty() {
                 text.push_str(": ");
-                text.push_str(&named.join(", "));
+                text.push_str(&why);
             }
             text
         }

@@ -165,6 +165,18 @@ pub fn unusual_rule(rule: &UnusualRule) -> String {
     text
 }
 
+/// The dimension values behind a deviation in words: "“30007” explains 92%, “30003” explains
+/// 6%". At most three, and none explaining less than 5%, which would only be noise to read.
+pub fn why(contributions: &[crate::unusual::Contribution]) -> String {
+    contributions
+        .iter()
+        .filter(|c| c.share >= 0.05)
+        .take(3)
+        .map(|c| format!("“{}” explains {:.0}%", c.dimension, c.share * 100.0))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// What a series still learning its rhythm says: "learning: 14 of 21 days of history".
 pub fn learning(hours: usize, needed: usize) -> String {
     format!(

@@ -619,13 +619,7 @@ async fn unusual_backtest(
                 value(Some(x.observed), &format),
                 value(Some(x.expected), &format)
             ),
-            why: x
-                .why
-                .iter()
-                .take(3)
-                .map(|c| format!("“{}” explains {:.0}%", c.dimension, c.share * 100.0))
-                .collect::<Vec<_>>()
-                .join(", "),
+            why: describe::why(&x.why),
             resolved: resolved(x.resolved_at),
         })
         .collect();

@@ -781,7 +781,10 @@ fn watch_schemas() -> Value {
             "id": int, "name": text, "metric_id": int, "spec": {"$ref": "#/components/schemas/AlertSpec"}, "enabled": {"type": "boolean"},
             "channels": ids.clone(),
             "state": {"type": "object", "required": ["phase", "last_fired_ms"], "properties": {"phase": {"enum": ["ok", "firing", "suppressed"]}, "last_fired_ms": int_or_null.clone()}},
-            "last_evaluated_ms": int_or_null.clone(), "created_ms": int, "updated_ms": int}},
+            "last_evaluated_ms": int_or_null.clone(), "created_ms": int, "updated_ms": int,
+            "learning": {"description": "an unusual alert whose metric has too little history to judge (it never fires meanwhile); null otherwise",
+                "oneOf": [{"type": "null"}, {"type": "object", "required": ["hours", "needed", "text"], "properties": {
+                    "hours": int, "needed": int, "text": text}}]}}},
         "Alerts": list_of("alerts", "Alert"),
         "AlertOne": one("alert", "Alert"),
         "AlertHistory": {"type": "object", "required": ["alert", "events", "deliveries"], "properties": {

@@ -55,6 +55,11 @@ async fn the_api_creates_reads_and_updates_an_unusual_alert() {
         assert_eq!(spec["rule"]["direction"], "unfavourable");
         assert_eq!(spec["rule"]["sensitivity"], "medium");
         assert_eq!(spec["zone"], "UTC");
+        assert!(
+            read.json()["alert"]["learning"].is_null(),
+            "70 days is enough: {}",
+            read.body
+        );
 
         let mut changed = unusual_spec();
         changed["rule"]["sensitivity"] = json!("high");
@@ -312,6 +317,19 @@ async fn an_unusual_alert_on_two_weeks_of_history_says_it_is_learning() {
             "{}",
             list.body
         );
+        let token = app.token(&admin).await;
+        let read = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/alerts/{}", a.id.0),
+                Some(&token),
+                None,
+            )
+            .await;
+        let learning = &read.json()["alert"]["learning"];
+        assert_eq!(learning["hours"], 14 * 24, "{}", read.body);
+        assert_eq!(learning["needed"], 21 * 24);
+        assert_eq!(learning["text"], "learning: 14 of 21 days of history");
         let history = app.get(&format!("/alerts/{}", a.id.0), Some(&admin)).await;
         assert!(
             history.body.contains("Learning: 14 of 21 days of history"),

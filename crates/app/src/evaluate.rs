@@ -127,7 +127,8 @@ pub async fn evaluate_alert<S: Store + WatchStore>(
     let metric = store.metric(alert.metric_id).await?;
     let format = number_format(&metric.definition);
     let now = ts(now_ms);
-    let (breached, cooldown, current, previous, range, what) = match &alert.spec {
+    // `band`: what an unusual alert's messages carry beside the values (expected, band, why).
+    let (breached, cooldown, current, previous, range, what, band) = match &alert.spec {
         AlertSpec::Value { rule, zone } => {
             let (r, p) = rule.range.ranges(now, zone.tz()).map_err(invalid)?;
             let b = buckets(
@@ -156,6 +157,33 @@ pub async fn evaluate_alert<S: Store + WatchStore>(
                 e.previous,
                 Some((e.range.start.as_millisecond(), e.range.end.as_millisecond())),
                 what,
+                serde_json::Value::Null,
+            )
+        }
+        AlertSpec::Unusual { rule, zone } => {
+            let direction = rule.direction.resolve(favourable(&metric.definition));
+            let now_judged =
+                crate::unusual::judge_now(store, alert.metric_id, rule, direction, now_ms).await?;
+            let what = unusual_text(&metric.name, rule, &now_judged, zone, &format);
+            let verdict = now_judged.judgement.verdict();
+            (
+                now_judged.judgement.breached(),
+                rule.cooldown,
+                verdict.map(|v| v.observed),
+                verdict.map(|v| v.band.expected),
+                verdict.map(|v| (v.from_ms, v.to_ms)),
+                what,
+                match verdict {
+                    Some(v) => serde_json::json!({
+                        "expected": v.band.expected,
+                        "lower": v.band.lower,
+                        "upper": v.band.upper,
+                        "why": now_judged.why.iter().map(|c| serde_json::json!({
+                            "dimension": c.dimension, "share": c.share,
+                        })).collect::<Vec<_>>(),
+                    }),
+                    None => serde_json::Value::Null,
+                },
             )
         }
         AlertSpec::Sync { builtin } => {
@@ -179,6 +207,7 @@ pub async fn evaluate_alert<S: Store + WatchStore>(
                 None,
                 None,
                 what,
+                serde_json::Value::Null,
             )
         }
     };
@@ -204,7 +233,7 @@ pub async fn evaluate_alert<S: Store + WatchStore>(
     };
     let deliveries: Vec<NewDelivery> = match &event {
         Some(ev) => {
-            let message = alert_message(alert, &metric.name, ev);
+            let message = alert_message(alert, &metric.name, ev, &band);
             deliveries_to(&alert.channels, DeliverySource::Alert(alert.id), &message)
         }
         None => Vec::new(),
@@ -276,7 +305,63 @@ fn condition_text(c: &watch::Condition, previous: Option<f64>, format: &NumberFo
     }
 }
 
-fn alert_message(alert: &AlertRow, metric: &str, ev: &NewAlertEvent) -> Message {
+/// What an unusual alert's judgement says: "Undelivered messages is 41 in the hour to 14:00
+/// UTC against 6 expected (+583.3%): “30007” explains 92%". Values print in the metric's
+/// format; the hour in the alert's zone.
+pub fn unusual_text(
+    metric: &str,
+    rule: &watch::UnusualRule,
+    now: &crate::unusual::UnusualNow,
+    zone: &watch::Zone,
+    format: &NumberFormat,
+) -> String {
+    let subject = match &rule.dimension {
+        Some(d) => format!("{metric} (“{d}”)"),
+        None => metric.to_owned(),
+    };
+    match &now.judgement {
+        watch::unusual::Judgement::Learning { hours, needed } => format!(
+            "{subject} is still {}",
+            watch::describe::learning(*hours, *needed)
+        ),
+        watch::unusual::Judgement::Unknown => {
+            format!("{subject} has no value for its last complete hour yet")
+        }
+        watch::unusual::Judgement::Judged(v) => {
+            let hour_end = ts(v.to_ms).to_zoned(zone.tz().clone());
+            let mut text = format!(
+                "{subject} is {} in the hour to {} against {} expected",
+                format_full(Some(v.observed), format),
+                hour_end.strftime("%H:%M %Z"),
+                format_full(Some(v.band.expected), format),
+            );
+            if v.band.expected != 0.0 {
+                let change = (v.observed - v.band.expected) / v.band.expected.abs() * 100.0;
+                text.push_str(&format!(" ({})", charts::format_change(change)));
+            }
+            if !v.anomalous {
+                text.push_str(&format!(
+                    ", inside its usual band of {} to {}",
+                    format_full(Some(v.band.lower), format),
+                    format_full(Some(v.band.upper), format)
+                ));
+            }
+            let why = watch::describe::why(&now.why);
+            if !why.is_empty() {
+                text.push_str(": ");
+                text.push_str(&why);
+            }
+            text
+        }
+    }
+}
+
+fn alert_message(
+    alert: &AlertRow,
+    metric: &str,
+    ev: &NewAlertEvent,
+    band: &serde_json::Value,
+) -> Message {
     let fired = ev.kind == AlertEventKind::Fired;
     let title = format!(
         "{} {}: {}",
@@ -291,16 +376,7 @@ fn alert_message(alert: &AlertRow, metric: &str, ev: &NewAlertEvent) -> Message 
         escape(&title),
         escape(&text)
     );
-    Message {
-        event: if fired {
-            EventKind::AlertFired
-        } else {
-            EventKind::AlertResolved
-        },
-        title,
-        text,
-        html: Some(html),
-        data: serde_json::json!({
+    let mut data = serde_json::json!({
             "alert_id": alert.id.0,
             "alert": alert.name,
             "metric_id": alert.metric_id.0,
@@ -310,7 +386,20 @@ fn alert_message(alert: &AlertRow, metric: &str, ev: &NewAlertEvent) -> Message 
             "range_start": ev.range.map(|r| ts(r.0).to_string()),
             "range_end": ev.range.map(|r| ts(r.1).to_string()),
             "at": ts(ev.at_ms).to_string(),
-        }),
+    });
+    if let (Some(data), serde_json::Value::Object(band)) = (data.as_object_mut(), band) {
+        data.extend(band.clone());
+    }
+    Message {
+        event: if fired {
+            EventKind::AlertFired
+        } else {
+            EventKind::AlertResolved
+        },
+        title,
+        text,
+        html: Some(html),
+        data,
         images: Vec::new(),
     }
 }

@@ -20,6 +20,7 @@ pub mod people;
 pub mod pool;
 pub mod seasonal;
 pub mod sync_interval;
+pub mod unusual;
 pub mod watching;
 
 use std::sync::Arc;
@@ -350,6 +351,15 @@ impl App {
 
     pub async fn delete_alert(&self, id: AlertId) -> AppResult<()> {
         watching::delete_alert(&self.store, id).await
+    }
+
+    /// How an unusual rule would have fired on a metric; see [`watching::backtest_unusual`].
+    pub async fn backtest_unusual(
+        &self,
+        input: watching::UnusualBacktestInput,
+    ) -> AppResult<watch::unusual::UnusualBacktest> {
+        let now = self.clock.now_ms();
+        watching::backtest_unusual(&self.store, input, now).await
     }
 
     pub async fn create_scorecard(&self, input: ScorecardInput) -> AppResult<ScorecardRow> {

@@ -48,20 +48,50 @@ pub async fn models<S: Store>(
     let day = model_day(at_ms);
     let from_ms = day - TRAINING_DAYS * DAY_MS;
     let to_ms = at_ms.div_euclid(HOUR_MS) * HOUR_MS;
+    let read = series(store, metric, aggregation, dimension, top, from_ms, to_ms).await?;
+    let one = |(dimension, series): (Option<String>, Series)| Modelled {
+        dimension,
+        fit: fit(&series, day),
+        series,
+    };
+    Ok(MetricModels {
+        total: one((dimension.map(str::to_owned), read.total)),
+        dimensions: read
+            .dimensions
+            .into_iter()
+            .map(|(d, s)| one((Some(d), s)))
+            .collect(),
+    })
+}
+
+/// A metric's hourly series over a span, not yet fitted.
+#[derive(Debug, Clone)]
+pub struct MetricSeries {
+    /// All rows, or only the dimension value asked for.
+    pub total: Series,
+    /// With no dimension asked for, the `top` largest dimension values over the span (by row
+    /// count, then name), largest first.
+    pub dimensions: Vec<(String, Series)>,
+}
+
+/// The metric's hours of `[from_ms, to_ms)` (whole hours) as series of `aggregation`: hours
+/// outside what good syncs covered are unknown.
+pub async fn series<S: Store>(
+    store: &S,
+    metric: MetricId,
+    aggregation: Aggregation,
+    dimension: Option<&str>,
+    top: usize,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<MetricSeries, StoreError> {
     let rows = buckets(store, metric, from_ms, to_ms).await?;
     let known = store
         .synced_spans(&[metric])
         .await?
         .get(&metric)
         .map(|&(s, e)| (s, e.min(to_ms)));
-    let one = |d: Option<&str>| {
-        let series = Series::hourly(&rows, d, aggregation, from_ms, to_ms, known);
-        Modelled {
-            dimension: d.map(str::to_owned),
-            fit: fit(&series, day),
-            series,
-        }
-    };
+    let one = |d: Option<&str>| Series::hourly(&rows, d, aggregation, from_ms, to_ms, known);
     let total = one(dimension);
     let dimensions = if dimension.is_some() || top == 0 {
         Vec::new()
@@ -75,7 +105,10 @@ pub async fn models<S: Store>(
         let mut ranked: Vec<(&str, f64)> = sizes.into_iter().collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
         ranked.truncate(top);
-        ranked.into_iter().map(|(d, _)| one(Some(d))).collect()
+        ranked
+            .into_iter()
+            .map(|(d, _)| (d.to_owned(), one(Some(d))))
+            .collect()
     };
-    Ok(MetricModels { total, dimensions })
+    Ok(MetricSeries { total, dimensions })
 }

@@ -238,6 +238,45 @@ pub async fn delete_alert(store: &AnyStore, id: AlertId) -> AppResult<()> {
     gone(store.delete_alert(id).await?, "alert", id.0)
 }
 
+/// An unusual rule to back-test, as given: the span in RFC 3339 instants, by default the
+/// [`crate::unusual::BACKTEST_DAYS`] up to the metric's latest stored hour.
+#[derive(Debug, Clone)]
+pub struct UnusualBacktestInput {
+    pub metric_id: i64,
+    pub rule: watch::UnusualRule,
+    pub from: Option<jiff::Timestamp>,
+    pub to: Option<jiff::Timestamp>,
+}
+
+/// How the rule would have fired, evaluated hourly exactly as the evaluator does, with the why
+/// of each firing. "Only the unfavourable way" follows the metric's favourable trend.
+pub async fn backtest_unusual(
+    store: &AnyStore,
+    input: UnusualBacktestInput,
+    now_ms: i64,
+) -> AppResult<watch::unusual::UnusualBacktest> {
+    input.rule.validate().map_err(bad("rule"))?;
+    let metric = referenced_metric(store, input.metric_id, "metric_id").await?;
+    let direction = input
+        .rule
+        .direction
+        .resolve(crate::evaluate::favourable(&metric.definition));
+    crate::unusual::backtest(
+        store,
+        metric.id,
+        &input.rule,
+        direction,
+        input.from,
+        input.to,
+        now_ms,
+    )
+    .await
+    .map_err(|e| match e {
+        crate::unusual::BacktestError::Store(e) => e.into(),
+        crate::unusual::BacktestError::Rule(e) => AppError::invalid("rule", e.to_string()),
+    })
+}
+
 /// A scorecard as a person or a script gives it, before any check.
 #[derive(Debug, Clone)]
 pub struct ScorecardInput {

@@ -9,6 +9,7 @@ use crate::alert::{BuiltinAlert, Condition, EvalRange, Phase};
 use crate::goal::Status;
 use crate::schedule::{Day, Frequency, Schedule};
 use crate::spec::AlertSpec;
+use crate::unusual::{UnusualDirection, UnusualRule};
 
 /// A goal's status as a person reads it.
 pub fn status(s: Status) -> &'static str {
@@ -118,17 +119,71 @@ pub fn rule(spec: &AlertSpec, number: &dyn Fn(f64) -> String) -> String {
             if let Some(d) = &rule.dimension {
                 text.push_str(&format!(", only “{d}”"));
             }
-            let quiet = rule.cooldown.as_millis();
-            if quiet > 0 {
-                text.push_str(&format!(
-                    "; quiet for {} after firing",
-                    duration_ms(i64::try_from(quiet).unwrap_or(i64::MAX))
-                ));
-            }
+            text.push_str(&quiet(rule.cooldown));
             text
         }
+        AlertSpec::Unusual { rule, .. } => unusual_rule(rule),
         AlertSpec::Sync { builtin } => builtin_rule(*builtin),
     }
+}
+
+fn quiet(cooldown: jiff::SignedDuration) -> String {
+    let ms = cooldown.as_millis();
+    if ms > 0 {
+        format!(
+            "; quiet for {} after firing",
+            duration_ms(i64::try_from(ms).unwrap_or(i64::MAX))
+        )
+    } else {
+        String::new()
+    }
+}
+
+/// Which deviations an unusual alert fires on, as it ends a sentence.
+pub fn unusual_direction(d: UnusualDirection) -> &'static str {
+    match d {
+        UnusualDirection::Either => "up or down",
+        UnusualDirection::Up => "up only",
+        UnusualDirection::Down => "down only",
+        UnusualDirection::Unfavourable => "only the unfavourable way",
+    }
+}
+
+/// An unusual alert's rule: "sum unusual for its daily and weekly rhythm (medium
+/// sensitivity, up or down); quiet for 6 hours after firing".
+pub fn unusual_rule(rule: &UnusualRule) -> String {
+    let mut text = format!(
+        "{} unusual for its daily and weekly rhythm ({} sensitivity, {})",
+        aggregation(rule.aggregation),
+        rule.sensitivity.label(),
+        unusual_direction(rule.direction)
+    );
+    if let Some(d) = &rule.dimension {
+        text.push_str(&format!(", only “{d}”"));
+    }
+    text.push_str(&quiet(rule.cooldown));
+    text
+}
+
+/// The dimension values behind a deviation in words: "“30007” explains 92%, “30003” explains
+/// 6%". At most three, and none explaining less than 5%, which would only be noise to read.
+pub fn why(contributions: &[crate::unusual::Contribution]) -> String {
+    contributions
+        .iter()
+        .filter(|c| c.share >= 0.05)
+        .take(3)
+        .map(|c| format!("“{}” explains {:.0}%", c.dimension, c.share * 100.0))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What a series still learning its rhythm says: "learning: 14 of 21 days of history".
+pub fn learning(hours: usize, needed: usize) -> String {
+    format!(
+        "learning: {} of {} days of history",
+        hours / 24,
+        needed.div_ceil(24)
+    )
 }
 
 /// A built-in sync alert in a sentence.

@@ -6,6 +6,9 @@
 //!   and status under a criterion and the metric's favourable trend.
 //! - [`alert`]: conditions over an evaluation range, the firing state machine with cool-down,
 //!   built-in sync-health alerts and back-tests over stored history.
+//! - [`unusual`]: "unusual" alerts, a metric's last hour judged against its seasonal model
+//!   (the `seasonal` crate) with the dimension values behind a deviation, live and back-tested
+//!   by the same computation.
 //! - [`schedule`]: when a scorecard digest runs next, in its local zone, and which period it
 //!   reports.
 //! - [`scorecard`]: the rows of a digest (value, change, colour, a small series).
@@ -16,6 +19,7 @@ pub mod goal;
 pub mod schedule;
 pub mod scorecard;
 pub mod spec;
+pub mod unusual;
 
 pub use alert::{
     AlertRule, AlertState, BacktestFiring, BacktestReport, BuiltinAlert, Condition, EvalRange,
@@ -28,6 +32,7 @@ pub use goal::{
 pub use schedule::{Day, Frequency, Schedule};
 pub use scorecard::{Baseline, MAX_METRICS, ScorecardRow, row};
 pub use spec::{AlertSpec, ChannelConfig, GoalSpec, ScorecardMetric, ScorecardSpec, SmtpTls, Zone};
+pub use unusual::{UnusualDirection, UnusualRule};
 
 /// What went wrong computing over time.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -12,6 +12,7 @@ use crate::alert::{AlertRule, BuiltinAlert};
 use crate::goal::Goal;
 use crate::schedule::Schedule;
 use crate::scorecard::{Baseline, MAX_METRICS};
+use crate::unusual::UnusualRule;
 
 /// An IANA time zone, kept by name (a `TimeZone` does not serialize) and checked on the way in.
 #[derive(Clone, PartialEq, Eq)]
@@ -86,12 +87,24 @@ impl GoalSpec {
     }
 }
 
-/// What an alert watches: a metric's values, or the health of its syncing.
+/// What an alert watches: a metric's values against a rule, its values against their own
+/// rhythm, or the health of its syncing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "watch", rename_all = "snake_case")]
 pub enum AlertSpec {
-    Value { rule: AlertRule, zone: Zone },
-    Sync { builtin: BuiltinAlert },
+    Value {
+        rule: AlertRule,
+        zone: Zone,
+    },
+    Unusual {
+        rule: UnusualRule,
+        /// Where the hours in its messages are told; the model itself works in UTC hours.
+        #[serde(default = "Zone::utc")]
+        zone: Zone,
+    },
+    Sync {
+        builtin: BuiltinAlert,
+    },
 }
 
 impl AlertSpec {
@@ -105,6 +118,7 @@ impl AlertSpec {
                 }
                 rule.condition.validate()
             }
+            AlertSpec::Unusual { rule, .. } => rule.validate(),
             AlertSpec::Sync {
                 builtin: BuiltinAlert::Stale { after_ms },
             } if *after_ms <= 0 => Err(WatchError::Invalid(

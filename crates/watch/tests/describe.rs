@@ -77,3 +77,19 @@ fn a_weekly_schedule_names_its_day_and_time() {
     .unwrap();
     assert_eq!(describe::schedule(&s), "weekly on Monday at 08:00");
 }
+
+#[test]
+fn the_why_names_at_most_three_values_and_none_below_five_percent() {
+    use watch::unusual::Contribution;
+    let c = |d: &str, share: f64| Contribution {
+        dimension: d.into(),
+        observed: 0.0,
+        expected: 0.0,
+        share,
+    };
+    assert_eq!(
+        watch::describe::why(&[c("30007", 0.916), c("30003", 0.06), c("21610", 0.024)]),
+        "“30007” explains 92%, “30003” explains 6%"
+    );
+    assert_eq!(watch::describe::why(&[]), "");
+}

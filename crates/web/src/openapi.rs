@@ -730,6 +730,12 @@ fn watch_schemas() -> Value {
         "condition": condition,
         "range": {"enum": ["last_hour", "last24_hours", "today", "yesterday", "last7_days", "last30_days", "this_week", "this_month"]},
         "cooldown": {"type": "string", "description": "an ISO 8601 duration such as PT6H"}}});
+    let unusual = json!({"type": "object", "required": ["aggregation", "sensitivity", "direction", "cooldown"], "properties": {
+        "aggregation": {"$ref": "#/components/schemas/Aggregation"},
+        "dimension": {"type": ["string", "null"], "description": "only rows of this dimension value; none: all rows, and each firing names the dimension values behind it"},
+        "sensitivity": {"enum": ["low", "medium", "high"]},
+        "direction": {"enum": ["either", "up", "down", "unfavourable"], "description": "unfavourable: down for a metric where more is better, up where less is better"},
+        "cooldown": {"type": "string", "description": "an ISO 8601 duration such as PT6H"}}});
     let status = json!({"enum": ["not_started", "on_track", "at_risk", "off_track", "achieved", "missed", "no_data"]});
     let delivery = json!({"type": "object", "required": ["id", "channel_id", "state", "attempts", "next_attempt_ms", "last_error", "title", "created_ms", "updated_ms"], "properties": {
         "id": int, "channel_id": int, "state": {"enum": ["pending", "sent", "failed"]}, "attempts": int,
@@ -762,6 +768,7 @@ fn watch_schemas() -> Value {
                 "index": int, "start_ms": int, "end_ms": int, "value": num, "target": {"type": "number"}, "status": status, "recorded_ms": int}}}}},
         "AlertSpec": {"oneOf": [
             {"type": "object", "required": ["watch", "rule", "zone"], "properties": {"watch": {"const": "value"}, "rule": rule.clone(), "zone": text}},
+            {"type": "object", "required": ["watch", "rule"], "properties": {"watch": {"const": "unusual"}, "rule": unusual.clone(), "zone": text}},
             {"type": "object", "required": ["watch", "builtin"], "properties": {"watch": {"const": "sync"}, "builtin": {"oneOf": [
                 {"type": "object", "required": ["kind"], "properties": {"kind": {"enum": ["sync_failed", "page_cap"]}}},
                 {"type": "object", "required": ["kind", "after_ms"], "properties": {"kind": {"const": "stale"}, "after_ms": {"type": "integer", "minimum": 1}}}]}}}
@@ -774,7 +781,10 @@ fn watch_schemas() -> Value {
             "id": int, "name": text, "metric_id": int, "spec": {"$ref": "#/components/schemas/AlertSpec"}, "enabled": {"type": "boolean"},
             "channels": ids.clone(),
             "state": {"type": "object", "required": ["phase", "last_fired_ms"], "properties": {"phase": {"enum": ["ok", "firing", "suppressed"]}, "last_fired_ms": int_or_null.clone()}},
-            "last_evaluated_ms": int_or_null.clone(), "created_ms": int, "updated_ms": int}},
+            "last_evaluated_ms": int_or_null.clone(), "created_ms": int, "updated_ms": int,
+            "learning": {"description": "an unusual alert whose metric has too little history to judge (it never fires meanwhile); null otherwise",
+                "oneOf": [{"type": "null"}, {"type": "object", "required": ["hours", "needed", "text"], "properties": {
+                    "hours": int, "needed": int, "text": text}}]}}},
         "Alerts": list_of("alerts", "Alert"),
         "AlertOne": one("alert", "Alert"),
         "AlertHistory": {"type": "object", "required": ["alert", "events", "deliveries"], "properties": {
@@ -783,14 +793,25 @@ fn watch_schemas() -> Value {
                 "id": int, "kind": {"enum": ["fired", "resolved"]}, "at_ms": int, "current": num, "previous": num,
                 "range_start_ms": int_or_null.clone(), "range_end_ms": int_or_null.clone(), "message": text}}},
             "deliveries": {"type": "array", "items": delivery.clone()}}},
-        "BacktestIn": {"type": "object", "required": ["metric_id", "rule"], "additionalProperties": false, "properties": {
-            "metric_id": int, "rule": rule, "zone": text,
+        "BacktestIn": {"type": "object", "required": ["metric_id"], "additionalProperties": false,
+            "description": "exactly one of rule (a value rule) and unusual (an unusual rule)", "properties": {
+            "metric_id": int, "rule": rule, "unusual": unusual, "zone": text,
             "from": {"type": "string", "format": "date-time"}, "to": {"type": "string", "format": "date-time"}}},
-        "Backtest": {"type": "object", "required": ["backtest"], "properties": {"backtest": {"type": "object",
-            "required": ["from", "to", "evaluations", "suppressed", "firings"], "properties": {
+        "Backtest": {"type": "object", "required": ["backtest"], "properties": {"backtest": {"oneOf": [
+            {"type": "object", "required": ["from", "to", "evaluations", "suppressed", "firings"], "not": {"required": ["learning"]}, "properties": {
                 "from": text, "to": text, "evaluations": int, "suppressed": int,
                 "firings": {"type": "array", "items": {"type": "object", "required": ["at", "current", "previous", "resolved_at"], "properties": {
-                    "at": text, "current": num, "previous": num, "resolved_at": {"type": ["string", "null"]}}}}}}}},
+                    "at": text, "current": num, "previous": num, "resolved_at": {"type": ["string", "null"]}}}}}},
+            {"type": "object", "required": ["from", "to", "evaluations", "learning", "suppressed", "firings"], "properties": {
+                "from": text, "to": text, "evaluations": int,
+                "learning": {"type": "integer", "description": "evaluations at which the series had too little history to judge"},
+                "suppressed": int,
+                "firings": {"type": "array", "items": {"type": "object", "required": ["at", "hour_start", "observed", "expected", "lower", "upper", "why", "resolved_at"], "properties": {
+                    "at": text, "hour_start": text, "observed": {"type": "number"}, "expected": {"type": "number"},
+                    "lower": {"type": "number"}, "upper": {"type": "number"},
+                    "why": {"type": "array", "items": {"type": "object", "required": ["dimension", "observed", "expected", "share"], "properties": {
+                        "dimension": text, "observed": {"type": "number"}, "expected": {"type": "number"}, "share": {"type": "number"}}}},
+                    "resolved_at": {"type": ["string", "null"]}}}}}}]}}},
         "ChannelConfig": {"oneOf": [
             {"type": "object", "required": ["kind", "host", "port", "tls", "from", "to"], "properties": {
                 "kind": {"const": "email"}, "host": text, "port": {"type": "integer", "minimum": 0, "maximum": 65535},

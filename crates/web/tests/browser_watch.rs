@@ -89,6 +89,45 @@ async fn a_goal_created_on_the_goals_screen_shows_progress_and_history() {
     b.screenshot("goal-history").await;
 }
 
+/// An "unusual" alert: picked as the condition, back-tested over stored hours with an incident
+/// the test placed (`support::unusual`), whose firing and why show; then saved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unusual_alert_is_back_tested_with_its_why_then_saved() {
+    let app = WebApp::spawn().await;
+    app.user("ada", Role::Admin).await;
+    let m = support::unusual::undelivered(app.state.store()).await;
+    let Some(b) = Browser::open(&app, Size::Desktop).await else {
+        return;
+    };
+    b.login("ada").await;
+    b.goto("/alerts").await;
+    typed(&b, "#alert-form [name=name]", "Undelivered unusual").await;
+    b.select("#alert-form [name=metric]", &m.name).await;
+    b.select(
+        "#alert-form [name=condition]",
+        "is unusual for its daily and weekly rhythm",
+    )
+    .await;
+    b.select("#alert-form [name=direction]", "up only").await;
+    b.click("#alert-form [name=silent]").await;
+    b.submit("#backtest-button").await;
+    b.wait_for("#backtest-firings").await;
+    let fired = Timestamp::from_millisecond(
+        support::unusual::start() + (support::unusual::INCIDENT + 1) * support::unusual::HOUR,
+    )
+    .unwrap()
+    .strftime("%Y-%m-%d %H:%M")
+    .to_string();
+    let table = b.text("#backtest-firings").await;
+    assert!(table.contains(&fired), "{table}");
+    assert!(table.contains("“30007” explains"), "{table}");
+    b.screenshot("alert-unusual-backtest").await;
+    b.submit("#alert-form button.primary").await;
+    b.wait_for_text("Saved the alert Undelivered unusual").await;
+    let a = app.state.store().list_alerts().await.unwrap().remove(0);
+    assert!(matches!(a.spec, AlertSpec::Unusual { .. }), "{:?}", a.spec);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_alert_is_back_tested_then_saved_and_its_firing_shows_in_history() {
     let (app, m) = app_with_synced_metric().await;

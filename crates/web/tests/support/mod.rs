@@ -6,6 +6,7 @@
 
 pub mod browser;
 pub mod dataset;
+pub mod unusual;
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};

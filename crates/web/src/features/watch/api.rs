@@ -172,13 +172,26 @@ fn yes() -> bool {
     true
 }
 
-pub(crate) fn alert_json(a: &AlertRow) -> Value {
-    json!({
+/// An alert as the API shows it. An unusual alert still learning its metric's rhythm says how
+/// much history it has (`learning`: hours known and needed, and in words); null otherwise.
+pub(crate) async fn alert_json(state: &AppState, a: &AlertRow) -> Result<Value, WebError> {
+    let learning = match &a.spec {
+        AlertSpec::Unusual { rule, .. } => {
+            app::unusual::learning(state.store().as_ref(), a.metric_id, rule, state.clock().now_ms())
+                .await?
+                .map(|(hours, needed)| {
+                    json!({"hours": hours, "needed": needed, "text": watch::describe::learning(hours, needed)})
+                })
+        }
+        _ => None,
+    };
+    Ok(json!({
         "id": a.id.0, "name": a.name, "metric_id": a.metric_id.0, "spec": a.spec,
         "enabled": a.enabled, "channels": a.channels.iter().map(|c| c.0).collect::<Vec<_>>(),
         "state": { "phase": a.state.phase, "last_fired_ms": a.state.last_fired_ms },
         "last_evaluated_ms": a.last_evaluated_ms, "created_ms": a.created_ms, "updated_ms": a.updated_ms,
-    })
+        "learning": learning,
+    }))
 }
 
 impl From<AlertIn> for app::AlertInput {
@@ -195,13 +208,10 @@ impl From<AlertIn> for app::AlertInput {
 }
 
 pub async fn alerts(State(state): State<AppState>, _caller: Caller) -> ApiResult {
-    let list: Vec<Value> = state
-        .store()
-        .list_alerts()
-        .await?
-        .iter()
-        .map(alert_json)
-        .collect();
+    let mut list = Vec::new();
+    for a in state.store().list_alerts().await? {
+        list.push(alert_json(&state, &a).await?);
+    }
     Ok(Json(json!({ "alerts": list })).into_response())
 }
 
@@ -213,7 +223,7 @@ pub async fn alert_create(
     let a = state.app().create_alert(body.into()).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "alert": alert_json(&a) })),
+        Json(json!({ "alert": alert_json(&state, &a).await? })),
     )
         .into_response())
 }
@@ -224,7 +234,7 @@ pub async fn alert_get(
     Path(id): Path<i64>,
 ) -> ApiResult {
     let a = state.store().alert(AlertId(id)).await?;
-    Ok(Json(json!({ "alert": alert_json(&a) })).into_response())
+    Ok(Json(json!({ "alert": alert_json(&state, &a).await? })).into_response())
 }
 
 pub async fn alert_update(
@@ -234,7 +244,7 @@ pub async fn alert_update(
     JsonBody(body): JsonBody<AlertIn>,
 ) -> ApiResult {
     let a = state.app().update_alert(AlertId(id), body.into()).await?;
-    Ok(Json(json!({ "alert": alert_json(&a) })).into_response())
+    Ok(Json(json!({ "alert": alert_json(&state, &a).await? })).into_response())
 }
 
 pub async fn alert_delete(
@@ -267,7 +277,7 @@ pub async fn alert_history(
         .collect();
     let deliveries = deliveries_json(&state, DeliverySource::Alert(a.id)).await?;
     Ok(
-        Json(json!({ "alert": alert_json(&a), "events": events, "deliveries": deliveries }))
+        Json(json!({ "alert": alert_json(&state, &a).await?, "events": events, "deliveries": deliveries }))
             .into_response(),
     )
 }
@@ -289,11 +299,15 @@ async fn deliveries_json(state: &AppState, source: DeliverySource) -> Result<Vec
         .collect())
 }
 
+/// Either a value rule (`rule`) or an unusual rule (`unusual`), not both.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BacktestIn {
     pub metric_id: i64,
-    pub rule: AlertRule,
+    #[serde(default)]
+    pub rule: Option<AlertRule>,
+    #[serde(default)]
+    pub unusual: Option<watch::UnusualRule>,
     #[serde(default = "Zone::utc")]
     pub zone: Zone,
     /// RFC 3339 instants; by default the 30 days up to the metric's latest stored hour.
@@ -308,8 +322,30 @@ pub async fn alert_backtest(
     _caller: Caller,
     JsonBody(body): JsonBody<BacktestIn>,
 ) -> ApiResult {
+    let rule = match (body.rule, body.unusual) {
+        (Some(rule), None) => rule,
+        (None, Some(unusual)) => {
+            let report = state
+                .app()
+                .backtest_unusual(app::watching::UnusualBacktestInput {
+                    metric_id: body.metric_id,
+                    rule: unusual,
+                    from: body.from,
+                    to: body.to,
+                })
+                .await?;
+            return Ok(Json(json!({ "backtest": report })).into_response());
+        }
+        _ => {
+            return Err(WebError::invalid(
+                "rule",
+                "give either a value rule (rule) or an unusual rule (unusual)",
+            )
+            .into());
+        }
+    };
     AlertSpec::Value {
-        rule: body.rule.clone(),
+        rule: rule.clone(),
         zone: body.zone.clone(),
     }
     .validate()
@@ -333,7 +369,7 @@ pub async fn alert_backtest(
             .unwrap_or(to)
     });
     let report = watch::backtest(
-        &body.rule,
+        &rule,
         &all,
         from,
         to,

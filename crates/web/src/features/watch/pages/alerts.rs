@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use jiff::{SignedDuration, Timestamp};
 use store::{AlertId, AlertRow, MetricId, Store, WatchStore};
 use watch::alert::{AlertRule, BuiltinAlert, Condition, EvalRange};
+use watch::unusual::{Sensitivity, UnusualDirection, UnusualRule};
 use watch::{AlertSpec, Zone, describe};
 
 use super::{
@@ -45,6 +46,9 @@ pub struct AlertForm {
     condition: String,
     value: String,
     range: String,
+    /// An unusual alert's (condition `unusual`).
+    sensitivity: String,
+    direction: String,
     cooldown_hours: String,
     stale_hours: String,
     channels: Vec<i64>,
@@ -65,6 +69,8 @@ impl Default for AlertForm {
             condition: "above".into(),
             value: String::new(),
             range: "last_hour".into(),
+            sensitivity: "medium".into(),
+            direction: "either".into(),
             cooldown_hours: "6".into(),
             stale_hours: String::new(),
             channels: Vec::new(),
@@ -106,6 +112,8 @@ impl AlertForm {
             condition: f.get("condition"),
             value: f.get("value"),
             range: f.get("range"),
+            sensitivity: f.get("sensitivity"),
+            direction: f.get("direction"),
             cooldown_hours: f.get("cooldown_hours"),
             stale_hours: f.get("stale_hours"),
             channels: f.ids("channel"),
@@ -139,6 +147,14 @@ impl AlertForm {
                 form.condition = condition.to_owned();
                 form.value = v.to_string();
                 form.range = code(&rule.range);
+                form.cooldown_hours = hours(i64::try_from(rule.cooldown.as_millis()).unwrap_or(0));
+            }
+            AlertSpec::Unusual { rule, .. } => {
+                form.aggregation = code(&rule.aggregation);
+                form.dimension = rule.dimension.clone().unwrap_or_default();
+                form.condition = "unusual".to_owned();
+                form.sensitivity = code(&rule.sensitivity);
+                form.direction = code(&rule.direction);
                 form.cooldown_hours = hours(i64::try_from(rule.cooldown.as_millis()).unwrap_or(0));
             }
             AlertSpec::Sync { builtin } => {
@@ -190,9 +206,62 @@ impl AlertForm {
                     "changed_by",
                     "changed by more than N against the previous range",
                 ),
+                ("unusual", "is unusual for its daily and weekly rhythm"),
             ],
             &self.condition,
         )
+    }
+
+    fn is_unusual(&self) -> bool {
+        self.condition == "unusual"
+    }
+
+    fn sensitivities(&self) -> Vec<Opt> {
+        Sensitivity::ALL
+            .iter()
+            .map(|s| Opt {
+                value: code(s),
+                label: s.label().to_owned(),
+                selected: code(s) == self.sensitivity,
+            })
+            .collect()
+    }
+
+    fn directions(&self) -> Vec<Opt> {
+        UnusualDirection::ALL
+            .iter()
+            .map(|d| Opt {
+                value: code(d),
+                label: describe::unusual_direction(*d).to_owned(),
+                selected: code(d) == self.direction,
+            })
+            .collect()
+    }
+
+    fn cooldown(&self) -> Result<SignedDuration, WebError> {
+        let hours = self
+            .cooldown_hours
+            .parse::<f64>()
+            .ok()
+            .filter(|h| h.is_finite() && *h >= 0.0)
+            .ok_or_else(|| {
+                WebError::invalid(
+                    "cooldown_hours",
+                    "the cool-down is a number of hours, 0 or more",
+                )
+            })?
+            .min(24.0 * 365.0);
+        Ok(SignedDuration::from_secs_f64(hours * 3600.0))
+    }
+
+    fn unusual_rule(&self) -> Result<UnusualRule, WebError> {
+        Ok(UnusualRule {
+            aggregation: parse_enum("aggregation", &self.aggregation)?,
+            dimension: Some(self.dimension.clone()).filter(|d| !d.is_empty()),
+            sensitivity: parse_enum("sensitivity", &self.sensitivity)?,
+            direction: parse_enum("direction", &self.direction)?,
+            cooldown: self.cooldown()?,
+        })
     }
 
     fn ranges(&self) -> Vec<Opt> {
@@ -228,29 +297,21 @@ impl AlertForm {
                 ));
             }
         };
-        let hours = self
-            .cooldown_hours
-            .parse::<f64>()
-            .ok()
-            .filter(|h| h.is_finite() && *h >= 0.0)
-            .ok_or_else(|| {
-                WebError::invalid(
-                    "cooldown_hours",
-                    "the cool-down is a number of hours, 0 or more",
-                )
-            })?
-            .min(24.0 * 365.0);
         Ok(AlertRule {
             aggregation: parse_enum("aggregation", &self.aggregation)?,
             dimension: Some(self.dimension.clone()).filter(|d| !d.is_empty()),
             condition,
             range: parse_enum::<EvalRange>("range", &self.range)?,
-            cooldown: SignedDuration::from_secs_f64(hours * 3600.0),
+            cooldown: self.cooldown()?,
         })
     }
 
     fn spec(&self) -> Result<AlertSpec, WebError> {
         Ok(match self.builtin {
+            None if self.is_unusual() => AlertSpec::Unusual {
+                rule: self.unusual_rule()?,
+                zone: Zone::utc(),
+            },
             None => AlertSpec::Value {
                 rule: self.rule()?,
                 zone: Zone::utc(),
@@ -306,12 +367,23 @@ struct AlertsPage {
     channels: Vec<(i64, String, bool)>,
     /// The form as last submitted (kept after a back-test or a refusal).
     form: AlertForm,
+    /// Which way "only the unfavourable way" is for the metric on the form.
+    unfavourable: Option<String>,
     backtest: Option<String>,
-    backtest_firings: Vec<(String, String, String)>,
+    backtest_firings: Vec<BacktestLine>,
 }
 
-/// A back-test's summary and its firings (when, value, resolved).
-type Backtested = (String, Vec<(String, String, String)>);
+/// One firing of a back-test as the page shows it.
+pub struct BacktestLine {
+    at: String,
+    value: String,
+    /// The dimension values behind it (unusual alerts), or empty.
+    why: String,
+    resolved: String,
+}
+
+/// A back-test's summary and its firings.
+type Backtested = (String, Vec<BacktestLine>);
 
 async fn alerts_page(
     state: &AppState,
@@ -322,36 +394,60 @@ async fn alerts_page(
 ) -> PageResult {
     let metrics = MetricList::load(state).await?;
     let channel_names = choices(state, Choice::Channels).await?;
-    let alerts = state
-        .store()
-        .list_alerts()
-        .await?
-        .into_iter()
-        .map(|a| {
-            let format = metrics.format(a.metric_id.0);
-            let tells: Vec<String> = a
-                .channels
-                .iter()
-                .filter_map(|c| channel_names.iter().find(|n| n.0 == c.0))
-                .map(|n| n.1.clone())
-                .collect();
-            AlertLine {
-                id: a.id.0,
-                metric_id: a.metric_id.0,
-                metric: metrics.name(a.metric_id.0),
-                rule: describe::rule(&a.spec, &|v| value(Some(v), &format)),
-                tells: if tells.is_empty() {
-                    "No one is told".to_owned()
-                } else {
-                    tells.join(", ")
-                },
-                phase: describe::phase(a.state.phase).to_owned(),
-                phase_code: code(&a.state.phase),
-                enabled: a.enabled,
-                name: a.name,
+    let now_ms = state.clock().now_ms();
+    let mut alerts = Vec::new();
+    for a in state.store().list_alerts().await? {
+        let format = metrics.format(a.metric_id.0);
+        let tells: Vec<String> = a
+            .channels
+            .iter()
+            .filter_map(|c| channel_names.iter().find(|n| n.0 == c.0))
+            .map(|n| n.1.clone())
+            .collect();
+        // A series still learning its rhythm cannot fire: its state says so rather than "OK".
+        let learning = match &a.spec {
+            AlertSpec::Unusual { rule, .. } => {
+                app::unusual::learning(state.store().as_ref(), a.metric_id, rule, now_ms).await?
             }
-        })
-        .collect();
+            _ => None,
+        };
+        let (phase, phase_code) = match learning {
+            Some((hours, needed)) => (
+                capitalised(&describe::learning(hours, needed)),
+                "learning".to_owned(),
+            ),
+            None => (
+                describe::phase(a.state.phase).to_owned(),
+                code(&a.state.phase),
+            ),
+        };
+        alerts.push(AlertLine {
+            id: a.id.0,
+            metric_id: a.metric_id.0,
+            metric: metrics.name(a.metric_id.0),
+            rule: describe::rule(&a.spec, &|v| value(Some(v), &format)),
+            tells: if tells.is_empty() {
+                "No one is told".to_owned()
+            } else {
+                tells.join(", ")
+            },
+            phase,
+            phase_code,
+            enabled: a.enabled,
+            name: a.name,
+        });
+    }
+    let unfavourable = metrics.trend(form.metric).map(|t| {
+        let name = metrics.name(form.metric);
+        match t {
+            metric::Trend::Up => {
+                format!("For {name} more is better, so “only the unfavourable way” means down.")
+            }
+            metric::Trend::Down => {
+                format!("For {name} less is better, so “only the unfavourable way” means up.")
+            }
+        }
+    });
     let (flash, flash_kind) = q.split();
     let (bt, firings) = backtest
         .map(|(a, b)| (Some(a), b))
@@ -367,6 +463,7 @@ async fn alerts_page(
         metrics: metrics.choices(),
         channels: ticks(&channel_names, &form.channels),
         form,
+        unfavourable,
         backtest: bt,
         backtest_firings: firings,
     })
@@ -403,73 +500,130 @@ pub async fn alert_backtest(
     let f = Fields::parse(&body);
     let editing = f.get("editing").parse().ok();
     let mut form = AlertForm::posted(&f, editing);
-    let outcome = async {
-        let rule = form.rule()?;
-        let metric = state.store().metric(MetricId(f.id("metric")?)).await?;
-        let all = app::evaluate::buckets(
-            state.store().as_ref(),
-            metric.id,
-            i64::MIN / 2,
-            i64::MAX / 2,
-        )
-        .await?;
-        let to = all
-            .iter()
-            .map(|b| b.hour + 3_600_000)
-            .max()
-            .and_then(|ms| Timestamp::from_millisecond(ms).ok())
-            .unwrap_or_else(|| state.clock().now());
-        let from = to
-            .checked_sub(SignedDuration::from_hours(24 * 30))
-            .unwrap_or(to);
-        let report = watch::backtest(
-            &rule,
-            &all,
-            from,
-            to,
-            SignedDuration::from_hours(1),
-            &jiff::tz::TimeZone::UTC,
-        )
-        .map_err(|e| WebError::invalid("rule", e.to_string()))?;
-        Ok::<_, WebError>((report, app::evaluate::number_format(&metric.definition)))
-    }
-    .await;
+    let outcome = if form.is_unusual() {
+        unusual_backtest(&state, &form, &f).await
+    } else {
+        value_backtest(&state, &form, &f).await
+    };
     match outcome {
-        Ok((r, format)) => {
-            let summary = format!(
-                "Over {} hourly evaluations up to {}, this alert would have fired {} times ({} breaches kept quiet by the cool-down).",
-                r.evaluations,
-                r.to.strftime("%Y-%m-%d %H:%M UTC"),
-                r.firings.len(),
-                r.suppressed
-            );
-            let firings = r
-                .firings
-                .iter()
-                .map(|x| {
-                    (
-                        x.at.strftime("%Y-%m-%d %H:%M").to_string(),
-                        value(x.current, &format),
-                        x.resolved_at
-                            .map(|t| t.strftime("%Y-%m-%d %H:%M").to_string())
-                            .unwrap_or_else(|| "still firing".into()),
-                    )
-                })
-                .collect();
-            alerts_page(
-                &state,
-                &caller,
-                Flash::default(),
-                form,
-                Some((summary, firings)),
-            )
-            .await
+        Ok(backtested) => {
+            alerts_page(&state, &caller, Flash::default(), form, Some(backtested)).await
         }
         Err(e) => {
             form.refused = Some(FormError::of(&e));
             refused(alerts_page(&state, &caller, Flash::default(), form, None).await)
         }
     }
+}
+
+fn minute(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+fn resolved(t: Option<Timestamp>) -> String {
+    t.map(minute).unwrap_or_else(|| "still firing".into())
+}
+
+async fn value_backtest(
+    state: &AppState,
+    form: &AlertForm,
+    f: &Fields,
+) -> Result<Backtested, WebError> {
+    let rule = form.rule()?;
+    let metric = state.store().metric(MetricId(f.id("metric")?)).await?;
+    let all = app::evaluate::buckets(
+        state.store().as_ref(),
+        metric.id,
+        i64::MIN / 2,
+        i64::MAX / 2,
+    )
+    .await?;
+    let to = all
+        .iter()
+        .map(|b| b.hour + 3_600_000)
+        .max()
+        .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+        .unwrap_or_else(|| state.clock().now());
+    let from = to
+        .checked_sub(SignedDuration::from_hours(24 * 30))
+        .unwrap_or(to);
+    let r = watch::backtest(
+        &rule,
+        &all,
+        from,
+        to,
+        SignedDuration::from_hours(1),
+        &jiff::tz::TimeZone::UTC,
+    )
+    .map_err(|e| WebError::invalid("rule", e.to_string()))?;
+    let format = app::evaluate::number_format(&metric.definition);
+    let summary = format!(
+        "Over {} hourly evaluations up to {}, this alert would have fired {} times ({} breaches kept quiet by the cool-down).",
+        r.evaluations,
+        r.to.strftime("%Y-%m-%d %H:%M UTC"),
+        r.firings.len(),
+        r.suppressed
+    );
+    let firings = r
+        .firings
+        .iter()
+        .map(|x| BacktestLine {
+            at: minute(x.at),
+            value: value(x.current, &format),
+            why: String::new(),
+            resolved: resolved(x.resolved_at),
+        })
+        .collect();
+    Ok((summary, firings))
+}
+
+/// The back-test of an unusual rule: the same judgement the evaluator makes, hour by hour.
+async fn unusual_backtest(
+    state: &AppState,
+    form: &AlertForm,
+    f: &Fields,
+) -> Result<Backtested, WebError> {
+    let rule = form.unusual_rule()?;
+    let metric_id = f.id("metric")?;
+    let r = state
+        .app()
+        .backtest_unusual(app::watching::UnusualBacktestInput {
+            metric_id,
+            rule,
+            from: None,
+            to: None,
+        })
+        .await?;
+    let metric = state.store().metric(MetricId(metric_id)).await?;
+    let format = app::evaluate::number_format(&metric.definition);
+    let mut summary = format!(
+        "Over {} hourly evaluations up to {}, this alert would have fired {} times ({} breaches kept quiet by the cool-down).",
+        r.evaluations,
+        r.to.strftime("%Y-%m-%d %H:%M UTC"),
+        r.firings.len(),
+        r.suppressed
+    );
+    if r.learning > 0 {
+        summary.push_str(&format!(
+            " For {} of them the metric was still learning its rhythm (it needs 21 days of history) and could not fire.",
+            r.learning
+        ));
+    }
+    let firings = r
+        .firings
+        .iter()
+        .map(|x| BacktestLine {
+            at: minute(x.at),
+            value: format!(
+                "{} (expected {})",
+                value(Some(x.observed), &format),
+                value(Some(x.expected), &format)
+            ),
+            why: describe::why(&x.why),
+            resolved: resolved(x.resolved_at),
+        })
+        .collect();
+    Ok((summary, firings))
 }
 
 impl RefusableForm for AlertForm {
@@ -607,6 +761,10 @@ struct AlertHistoryPage {
     active: &'static str,
     name: String,
     rule: String,
+    /// An unusual alert: its events' second value is the expected one, the message names the why.
+    unusual: bool,
+    /// What an unusual alert still learning says.
+    learning: Option<String>,
     /// When, event code, event in words, value, previous, message.
     events: Vec<(String, String, String, String, String, String)>,
     /// Queued, state code, state in words, attempts, last error.
@@ -669,9 +827,22 @@ pub async fn alert_history(
             )
         })
         .collect();
+    let learning = match &a.spec {
+        AlertSpec::Unusual { rule, .. } => app::unusual::learning(
+            state.store().as_ref(),
+            a.metric_id,
+            rule,
+            state.clock().now_ms(),
+        )
+        .await?
+        .map(|(hours, needed)| capitalised(&describe::learning(hours, needed))),
+        _ => None,
+    };
     render(&AlertHistoryPage {
         nav: nav(&caller),
         active: "alerts",
+        unusual: matches!(a.spec, AlertSpec::Unusual { .. }),
+        learning,
         rule: describe::rule(&a.spec, &|v| value(Some(v), &format)),
         name: a.name,
         events,

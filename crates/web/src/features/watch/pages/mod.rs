@@ -251,7 +251,7 @@ const AGGREGATIONS: [(&str, &str); 6] = [
 ];
 
 /// Every metric's name and number format, read once per page.
-struct MetricList(Vec<(i64, String, NumberFormat)>);
+struct MetricList(Vec<(i64, String, NumberFormat, metric::Trend)>);
 
 impl MetricList {
     async fn load(state: &AppState) -> Result<MetricList, WebError> {
@@ -263,7 +263,8 @@ impl MetricList {
                 .into_iter()
                 .map(|m| {
                     let format = app::evaluate::number_format(&m.definition);
-                    (m.id.0, m.name, format)
+                    let trend = app::evaluate::favourable(&m.definition);
+                    (m.id.0, m.name, format, trend)
                 })
                 .collect(),
         ))
@@ -283,6 +284,11 @@ impl MetricList {
             .find(|m| m.0 == id)
             .map(|m| m.2.clone())
             .unwrap_or_else(charts::format::plain)
+    }
+
+    /// The metric's favourable trend (more is better unless its definition says less).
+    fn trend(&self, id: i64) -> Option<metric::Trend> {
+        self.0.iter().find(|m| m.0 == id).map(|m| m.3)
     }
 
     fn choices(&self) -> Vec<(i64, String)> {

@@ -304,7 +304,10 @@ impl Fitter {
     fn profile(&self, u: &[Option<f64>]) -> Vec<f64> {
         let by_slot = self.by_slot(u);
         let overall = {
-            let (s, n) = u.iter().flatten().fold((0.0, 0.0), |(s, n), v| (s + v, n + 1.0));
+            let (s, n) = u
+                .iter()
+                .flatten()
+                .fold((0.0, 0.0), |(s, n), v| (s + v, n + 1.0));
             if n > 0.0 { s / n } else { 0.0 }
         };
         let mut means: Vec<Option<f64>> = by_slot
@@ -327,8 +330,12 @@ impl Fitter {
         }
         let noise = noise / noisy_slots;
         let pooled = self.pooled_profile(&means);
-        let distance =
-            means.iter().zip(&pooled).map(|(m, p)| (m - p).powi(2)).sum::<f64>() / WEEK_HOURS as f64;
+        let distance = means
+            .iter()
+            .zip(&pooled)
+            .map(|(m, p)| (m - p).powi(2))
+            .sum::<f64>()
+            / WEEK_HOURS as f64;
         let pull = if distance <= noise {
             1.0
         } else {
@@ -636,7 +643,14 @@ fn nonnegative_line(points: &[(f64, f64)]) -> (f64, f64) {
     if b < 0.0 {
         let sx2: f64 = points.iter().map(|p| p.0 * p.0).sum();
         let sxy0: f64 = points.iter().map(|p| p.0 * p.1).sum();
-        return (0.0, if sx2 > 0.0 { (sxy0 / sx2).max(0.0) } else { 0.0 });
+        return (
+            0.0,
+            if sx2 > 0.0 {
+                (sxy0 / sx2).max(0.0)
+            } else {
+                0.0
+            },
+        );
     }
     (b, c)
 }

@@ -84,7 +84,10 @@ fn a_series_with_a_fifth_of_its_hours_missing_still_expects_its_mean() {
     };
     let m = model(fit(&spec.build(), day(d)));
     let (truth, expected) = day_totals(&spec, &m, d);
-    assert!((expected / truth - 1.0).abs() < 0.05, "{expected} vs {truth}");
+    assert!(
+        (expected / truth - 1.0).abs() < 0.05,
+        "{expected} vs {truth}"
+    );
 }
 
 #[test]
@@ -98,7 +101,10 @@ fn an_amount_series_expects_its_mean_and_is_not_a_count() {
     let m = model(fit(&spec.build(), day(d)));
     assert!(!m.counts);
     let (truth, expected) = day_totals(&spec, &m, d);
-    assert!((expected / truth - 1.0).abs() < 0.05, "{expected} vs {truth}");
+    assert!(
+        (expected / truth - 1.0).abs() < 0.05,
+        "{expected} vs {truth}"
+    );
 }
 
 #[test]
@@ -140,7 +146,10 @@ fn an_outage_day_in_training_does_not_lower_the_next_days_level() {
         (0..24).map(|h| a.expected(hour(d, h))).sum(),
         (0..24).map(|h| b.expected(hour(d, h))).sum(),
     );
-    assert!((tb / ta - 1.0).abs() < 0.05, "{tb:.0} after an outage, {ta:.0} without");
+    assert!(
+        (tb / ta - 1.0).abs() < 0.05,
+        "{tb:.0} after an outage, {ta:.0} without"
+    );
 }
 
 #[test]

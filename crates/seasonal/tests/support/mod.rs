@@ -12,8 +12,8 @@ pub const START_MS: i64 = 1_767_571_200_000;
 
 /// Relative volume per UTC hour: quiet nights, busy business hours.
 pub const HOURLY: [f64; 24] = [
-    0.15, 0.08, 0.05, 0.05, 0.08, 0.2, 0.45, 0.8, 1.3, 1.7, 1.9, 1.9, 1.8, 1.8, 1.9, 1.9, 1.7,
-    1.5, 1.2, 1.0, 0.8, 0.6, 0.4, 0.25,
+    0.15, 0.08, 0.05, 0.05, 0.08, 0.2, 0.45, 0.8, 1.3, 1.7, 1.9, 1.9, 1.8, 1.8, 1.9, 1.9, 1.7, 1.5,
+    1.2, 1.0, 0.8, 0.6, 0.4, 0.25,
 ];
 /// Relative volume per weekday, Monday first: quieter weekends.
 pub const WEEKLY: [f64; 7] = [1.1, 1.15, 1.1, 1.05, 1.0, 0.8, 0.7];

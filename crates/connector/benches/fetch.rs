@@ -86,6 +86,7 @@ async fn main() {
             ..twilio_sim::Sizes::default()
         },
         faults: twilio_sim::Faults::default(),
+        incidents: Vec::new(),
     };
     let sim = twilio_sim::spawn(config).await.expect("simulator");
     let account = sim.dataset().main_account();

@@ -28,6 +28,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         now,
         sizes: Sizes::default(),
         faults: Default::default(),
+        incidents: Vec::new(),
     })
     .await?;
     let account = sim.dataset().main_account();

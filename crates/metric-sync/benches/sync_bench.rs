@@ -63,6 +63,7 @@ async fn sim(messages_per_day: u32, days: u32, latency_ms: u64) -> SimHandle {
             latency_ms,
             ..Faults::default()
         },
+        incidents: Vec::new(),
     })
     .await
     .unwrap()

@@ -29,6 +29,7 @@ fn dump() -> Value {
             ..twilio_sim::Sizes::default()
         },
         faults: twilio_sim::Faults::default(),
+        incidents: Vec::new(),
     };
     serde_json::to_value(twilio_sim::generate(&config)).expect("the dump serializes")
 }

@@ -13,6 +13,7 @@
 //!
 //! No I/O and no clock reads: every instant is passed in.
 
+pub mod baseline;
 pub mod detect;
 pub mod forecast;
 pub mod model;

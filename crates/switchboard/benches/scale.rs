@@ -93,6 +93,7 @@ fn main() {
                 ..twilio_sim::Sizes::default()
             },
             faults: twilio_sim::Faults::default(),
+            incidents: Vec::new(),
         })
         .await
         .expect("the simulator starts");

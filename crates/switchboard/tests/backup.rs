@@ -95,6 +95,7 @@ async fn backups_taken_while_a_sync_writes_restore_to_whole_windows_only() {
             latency_ms: 120,
             ..Faults::default()
         },
+        incidents: Vec::new(),
     })
     .await
     .expect("simulator starts");

@@ -87,6 +87,7 @@ fn main() {
                 ..Sizes::default()
             },
             faults: Default::default(),
+            incidents: Vec::new(),
         };
         let t = Instant::now();
         let sim = twilio_sim::spawn(config).await.expect("spawn");

@@ -2,8 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Everything that determines a simulator: the same `seed`, `now` and `sizes` give the same
-/// dataset, byte for byte.
+use crate::incident::Incident;
+
+/// Everything that determines a simulator: the same `seed`, `now`, `sizes` and `incidents` give
+/// the same dataset, byte for byte.
 #[derive(Clone, Debug)]
 pub struct SimConfig {
     pub seed: u64,
@@ -12,6 +14,9 @@ pub struct SimConfig {
     pub now: jiff::Timestamp,
     pub sizes: Sizes,
     pub faults: Faults,
+    /// Windows in which the data goes wrong on purpose (see [`Incident`]); records outside
+    /// every window are the same as without them.
+    pub incidents: Vec<Incident>,
 }
 
 impl Default for SimConfig {
@@ -21,6 +26,7 @@ impl Default for SimConfig {
             now: jiff::Timestamp::now(),
             sizes: Sizes::default(),
             faults: Faults::default(),
+            incidents: Vec::new(),
         }
     }
 }

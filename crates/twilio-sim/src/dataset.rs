@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
 use crate::config::Sizes;
+use crate::incident::{Incident, IncidentJson};
 use crate::model::*;
 use crate::render;
 use crate::sid::Sid;
@@ -23,6 +24,8 @@ pub struct Dataset {
     pub first_day: i64,
     /// The main account first, then its subaccounts.
     pub accounts: Vec<AccountData>,
+    /// The incidents the data holds, as configured.
+    pub incidents: Vec<Incident>,
 }
 
 impl Dataset {
@@ -191,6 +194,11 @@ impl Serialize for Dataset {
             "retention",
             &serde_json::json!({"messages_days": crate::server::MESSAGE_RETENTION_DAYS, "alerts_days": 30}),
         )?;
+        // Only when there are any, so a dump without incidents is byte for byte what it was
+        // before they existed.
+        if !self.incidents.is_empty() {
+            map.serialize_entry("incidents", &With(&self.incidents, IncidentJson::from))?;
+        }
         map.serialize_entry(
             "accounts",
             &With(&self.accounts, |a| DumpAccount {

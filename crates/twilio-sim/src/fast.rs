@@ -312,6 +312,7 @@ mod tests {
                 ..Sizes::default()
             },
             faults: Default::default(),
+            incidents: Vec::new(),
         };
         let data = crate::generate::generate(&config);
         for a in &data.accounts {

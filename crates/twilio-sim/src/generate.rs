@@ -1,11 +1,14 @@
 //! Builds a dataset from (seed, now, sizes). Every random choice comes from a ChaCha stream
 //! seeded from the seed and the account's index, so the result never depends on anything else.
 
+use std::collections::HashSet;
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::config::{SimConfig, Sizes};
 use crate::dataset::{AccountData, Dataset};
+use crate::incident::Incidents;
 use crate::model::*;
 use crate::sid::Sid;
 use crate::time::{MS_PER_DAY, civil_from_days, day_of, days_from_civil, weekday_mon0};
@@ -39,6 +42,8 @@ pub const NUMBER_MONTHLY_FEE: Micros5 = 115_000; // 1.15
 
 pub const UNDELIVERED_CODES: [u32; 4] = [30003, 30005, 30006, 30008];
 pub const FAILED_CODES: [u32; 4] = [21610, 21211, 30007, 30034];
+/// "Message filtered": what a carrier's filtering returns (the `carrier-filtering` incident).
+pub const FILTERED_CODE: u32 = 30007;
 
 pub fn error_message(code: u32) -> &'static str {
     match code {
@@ -152,6 +157,7 @@ pub fn generate(config: &SimConfig) -> Dataset {
             friendly_name,
             scale,
             sizes,
+            Incidents(&config.incidents),
             first_day,
             now,
         ));
@@ -163,6 +169,7 @@ pub fn generate(config: &SimConfig) -> Dataset {
         sizes: sizes.clone(),
         first_day,
         accounts,
+        incidents: config.incidents.clone(),
     }
 }
 
@@ -200,6 +207,7 @@ fn generate_account(
     friendly_name: String,
     scale: f64,
     sizes: &Sizes,
+    incidents: Incidents,
     first_day: i64,
     now: i64,
 ) -> AccountData {
@@ -261,6 +269,7 @@ fn generate_account(
         &mut mg,
         sizes,
         scale,
+        incidents,
         first_day,
         now,
         &phone_numbers,
@@ -272,6 +281,7 @@ fn generate_account(
         &mut cg,
         sizes,
         scale,
+        incidents,
         first_day,
         now,
         &phone_numbers,
@@ -283,6 +293,8 @@ fn generate_account(
     let conferences = gen_conferences(&mut fg, sizes, scale, first_day, now);
     let mut ag = gen_for(seed, index, 6);
     let alerts = gen_alerts(&mut ag, &messages, &messaging_services, sid, now);
+    let (messages, calls, recordings, alerts) =
+        drop_traffic(incidents, messages, calls, recordings, alerts);
     let mut vg = gen_for(seed, index, 7);
     let verify_attempts = gen_verify(
         &mut vg,
@@ -342,6 +354,42 @@ fn generate_account(
     }
 }
 
+/// Removes what a traffic drop did not let happen. Only now, once recordings and alerts have
+/// drawn their values for every message and call, so their random streams stay as without
+/// incidents. An inbound call that a kept call names as its parent stays, so no kept record
+/// outside the window changes or points to nothing.
+fn drop_traffic(
+    incidents: Incidents,
+    mut messages: Vec<Message>,
+    mut calls: Vec<Call>,
+    mut recordings: Vec<Recording>,
+    mut alerts: Vec<Alert>,
+) -> (Vec<Message>, Vec<Call>, Vec<Recording>, Vec<Alert>) {
+    if !incidents.any(crate::incident::IncidentKind::TrafficDrop) {
+        return (messages, calls, recordings, alerts);
+    }
+    let parents: HashSet<Sid> = calls
+        .iter()
+        .filter(|c| !incidents.dropped(c.date_created, c.sid))
+        .filter_map(|c| c.parent_call)
+        .collect();
+    let dropped_calls: HashSet<Sid> = calls
+        .iter()
+        .filter(|c| incidents.dropped(c.date_created, c.sid) && !parents.contains(&c.sid))
+        .map(|c| c.sid)
+        .collect();
+    let dropped_messages: HashSet<Sid> = messages
+        .iter()
+        .filter(|m| incidents.dropped(m.date_created, m.sid))
+        .map(|m| m.sid)
+        .collect();
+    calls.retain(|c| !dropped_calls.contains(&c.sid));
+    recordings.retain(|r| !dropped_calls.contains(&r.call_sid));
+    messages.retain(|m| !dropped_messages.contains(&m.sid));
+    alerts.retain(|a| !dropped_messages.contains(&a.resource_sid));
+    (messages, calls, recordings, alerts)
+}
+
 fn sort_desc<T>(items: &mut [T], key: impl Fn(&T) -> (i64, Sid)) {
     items.sort_by_key(|x| std::cmp::Reverse(key(x)));
 }
@@ -351,6 +399,7 @@ fn gen_messages(
     g: &mut Gen,
     sizes: &Sizes,
     scale: f64,
+    incidents: Incidents,
     first_day: i64,
     now: i64,
     numbers: &[PhoneNumber],
@@ -412,6 +461,8 @@ fn gen_messages(
                     ][(r_status * 3.0) as usize % 3],
                     None,
                 )
+            } else if incidents.filtered(created, !inbound, r_status) {
+                (MessageStatus::Undelivered, Some(FILTERED_CODE))
             } else {
                 match r_status {
                     r if r < 0.86 => (MessageStatus::Delivered, None),
@@ -449,7 +500,12 @@ fn gen_messages(
                 | MessageStatus::Sending
                 | MessageStatus::Receiving
                 | MessageStatus::Failed => None,
-                _ => Some(-rate * i64::from(segments)),
+                _ => Some(
+                    -rate
+                        * i64::from(segments)
+                        * incidents
+                            .price_factor(created, direction == MessageDirection::OutboundApi),
+                ),
             };
             let (from, to) = if inbound {
                 (customer, own)
@@ -478,10 +534,12 @@ fn gen_messages(
     out
 }
 
+#[allow(clippy::too_many_arguments)]
 fn gen_calls(
     g: &mut Gen,
     sizes: &Sizes,
     scale: f64,
+    incidents: Incidents,
     first_day: i64,
     now: i64,
     numbers: &[PhoneNumber],
@@ -514,6 +572,7 @@ fn gen_calls(
             let start = created + i64::from(queue_ms);
             let answered_at = start + ring_ms;
             let mut status = match r_status {
+                r if incidents.call_fails(created, r) => CallStatus::Failed,
                 r if r < 0.72 => CallStatus::Completed,
                 r if r < 0.84 => CallStatus::NoAnswer,
                 r if r < 0.91 => CallStatus::Busy,

@@ -18,11 +18,17 @@
 //!   subaccounts bill to their parent and report the parent's balance; messages older than 400 days and alerts older than 30 days are not
 //!   served (the dump still holds every generated message).
 //! * **Faults** ([`Faults`]) are set at start or at run time through `PUT /__sim/faults`.
+//! * **Incidents** ([`Incident`], `--incident DATE:KIND[:HOURS]`) bend the data inside chosen
+//!   windows (carrier filtering, a voice outage, a traffic drop, a spend spike; see the
+//!   `incident` module docs) and leave every record outside them as it would be without; the
+//!   dump lists them under `incidents` (absent when there are none, so such a dump is the same
+//!   as before incidents existed).
 
 mod config;
 mod dataset;
 mod fast;
 mod generate;
+mod incident;
 pub mod model;
 mod render;
 mod server;
@@ -32,6 +38,10 @@ mod usage;
 
 pub use config::{DayRange, Faults, SimConfig, Sizes, SlowBody};
 pub use dataset::{AccountData, Dataset};
+pub use incident::{
+    Change, DEFAULT_HOURS, DEFAULT_START_HOUR, Effect, Incident, IncidentError, IncidentKind,
+    MAX_HOURS,
+};
 pub use model::{ApiKeyData, KeyType};
 pub use server::{
     ALERT_RETENTION_DAYS, ApiError, LoggedRequest, MESSAGE_RETENTION_DAYS, Sim, SimHandle,

@@ -354,6 +354,57 @@ fn volume_follows_a_weekly_pattern_and_a_rising_trend() {
     );
 }
 
+#[test]
+fn volume_follows_business_hours_and_quieter_weekends_hour_by_hour() {
+    let mut config = small_config(9);
+    config.sizes.messages_per_day = 400;
+    config.sizes.calls_per_day = 100;
+    config.sizes.days = 56;
+    let data = generate(&config);
+    let today = data.today();
+    let created = data
+        .main_account()
+        .messages
+        .iter()
+        .map(|m| m.date_created)
+        .chain(data.main_account().calls.iter().map(|c| c.date_created));
+    // Counts per (weekend?, UTC hour of day) over the whole days before today.
+    let mut per_hour = [[0u32; 24]; 2];
+    let mut days = [
+        std::collections::BTreeSet::new(),
+        std::collections::BTreeSet::new(),
+    ];
+    for t in created {
+        let day = t.div_euclid(86_400_000);
+        if day >= today {
+            continue;
+        }
+        // 1970-01-01 was a Thursday: (day + 3) % 7 gives 5 and 6 for Saturday and Sunday.
+        let weekend = usize::from((day + 3).rem_euclid(7) >= 5);
+        per_hour[weekend][(t.rem_euclid(86_400_000) / 3_600_000) as usize] += 1;
+        days[weekend].insert(day);
+    }
+    let mean = |weekend: usize, hours: std::ops::Range<usize>| {
+        let n = hours.len() as f64 * days[weekend].len() as f64;
+        hours.map(|h| f64::from(per_hour[weekend][h])).sum::<f64>() / n
+    };
+    let (business, night) = (mean(0, 10..16), mean(0, 0..5));
+    assert!(
+        business > 5.0 * night,
+        "weekday 10:00-16:00 {business:.1} an hour, 00:00-05:00 {night:.1}"
+    );
+    let weekday_business = business;
+    let weekend_business = mean(1, 10..16);
+    assert!(
+        weekend_business < 0.85 * weekday_business,
+        "weekend 10:00-16:00 {weekend_business:.1} an hour, weekdays {weekday_business:.1}"
+    );
+    assert!(
+        mean(1, 10..16) > 5.0 * mean(1, 0..5),
+        "weekends keep the daily rhythm"
+    );
+}
+
 #[tokio::test]
 async fn usage_endpoints_sum_the_daily_records() {
     let sim = start().await;

@@ -561,6 +561,7 @@ mod live {
                 ..twilio_sim::Sizes::default()
             },
             faults: twilio_sim::Faults::default(),
+            incidents: Vec::new(),
         }
     }
 
@@ -1539,6 +1540,7 @@ async fn other_seeds_and_the_subaccount_render_every_list_within_the_schemas() {
                 ..live::config().sizes
             },
             faults: twilio_sim::Faults::default(),
+            incidents: Vec::new(),
         };
         let handle = twilio_sim::spawn(config).await.expect("spawn simulator");
         let mut pages = 0;

@@ -32,6 +32,7 @@ fn config() -> twilio_sim::SimConfig {
             ..twilio_sim::Sizes::default()
         },
         faults: twilio_sim::Faults::default(),
+        incidents: Vec::new(),
     }
 }
 

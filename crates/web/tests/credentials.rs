@@ -41,6 +41,7 @@ impl Sim {
                 ..twilio_sim::Sizes::default()
             },
             faults: Default::default(),
+            incidents: Vec::new(),
         })
         .await
         .expect("spawn the simulator");

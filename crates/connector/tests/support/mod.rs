@@ -186,6 +186,7 @@ pub async fn sim(days: u32, messages_per_day: u32) -> (twilio_sim::SimHandle, se
             ..twilio_sim::Sizes::default()
         },
         faults: twilio_sim::Faults::default(),
+        incidents: Vec::new(),
     };
     let handle = twilio_sim::spawn(config).await.unwrap();
     let dump = serde_json::to_value(handle.dataset()).unwrap();

@@ -67,6 +67,7 @@ pub fn shared() -> &'static Shared {
                     now: sim_now(),
                     sizes: sizes(),
                     faults: Default::default(),
+                    incidents: Vec::new(),
                 })
                 .await
                 .unwrap();

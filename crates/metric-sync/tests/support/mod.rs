@@ -135,6 +135,7 @@ pub async fn sim(sizes: Sizes, faults: Faults) -> SimHandle {
         now: sim_now(),
         sizes,
         faults,
+        incidents: Vec::new(),
     })
     .await
     .unwrap()

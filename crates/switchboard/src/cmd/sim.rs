@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use anyhow::{Context, bail};
-use twilio_sim::{DayRange, Faults, SimConfig, Sizes, SlowBody};
+use twilio_sim::{DayRange, Faults, Incident, IncidentError, SimConfig, Sizes, SlowBody};
 
 #[derive(clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -48,6 +48,20 @@ struct DataArgs {
     /// Average Verify attempts per day.
     #[arg(long, env = "SWITCHBOARD_SIM_VERIFY_ATTEMPTS_PER_DAY")]
     verify_attempts_per_day: Option<u32>,
+    /// Make the data go wrong in a window of hours (repeatable), so detection can be scored:
+    /// DATE:KIND[:HOURS], DATE a UTC day YYYY-MM-DD starting at 09:00 UTC, or YYYY-MM-DDTHH to
+    /// choose the hour; HOURS 1 to 168, default 6. KIND is one of: carrier-filtering (35 % of
+    /// outbound messages undelivered with error 30007 "Message filtered"), voice-outage (85 %
+    /// of calls end failed), traffic-drop (messages and calls fall to 20 % of their volume),
+    /// spend-spike (outbound-api messages cost 5 times their price per segment). Records
+    /// outside the windows stay exactly as without incidents; the dump lists them under
+    /// "incidents", with what a detector should name.
+    #[arg(long = "incident", value_name = "DATE:KIND[:HOURS]", value_parser = parse_incident)]
+    incidents: Vec<Incident>,
+}
+
+fn parse_incident(value: &str) -> Result<Incident, IncidentError> {
+    value.parse()
 }
 
 #[derive(clap::Args)]
@@ -136,12 +150,34 @@ fn config(data: &DataArgs) -> anyhow::Result<SimConfig> {
             sizes.subaccounts
         );
     }
+    check_incidents(&data.incidents, now, sizes.days)?;
     Ok(SimConfig {
         seed: data.seed,
         now,
         sizes,
         faults: Faults::default(),
+        incidents: data.incidents.clone(),
     })
+}
+
+/// An incident that starts outside the generated days would change nothing: refused, so a
+/// typo in a date is not a silently clean dataset.
+fn check_incidents(incidents: &[Incident], now: jiff::Timestamp, days: u32) -> anyhow::Result<()> {
+    const DAY_MS: i64 = 86_400_000;
+    let now_ms = now.as_millisecond();
+    let first_ms = (now_ms.div_euclid(DAY_MS) - i64::from(days)) * DAY_MS;
+    for i in incidents {
+        if i.start_ms < first_ms || i.start_ms >= now_ms {
+            let first = jiff::Timestamp::from_millisecond(first_ms)
+                .map(|t| t.strftime("%Y-%m-%d").to_string())
+                .unwrap_or_default();
+            bail!(
+                "--incident {i}: starts outside the data, which runs from {first} to {now}; \
+                 pick a day in that span (or change --now / --days)"
+            );
+        }
+    }
+    Ok(())
 }
 
 fn faults(run: &RunArgs) -> anyhow::Result<Faults> {
@@ -316,6 +352,7 @@ mod tests {
                 ..Sizes::default()
             },
             faults: Faults::default(),
+            incidents: Vec::new(),
         }))
         .unwrap();
         assert_eq!(written, expected);

@@ -25,6 +25,7 @@ fn sim() -> Sim {
             starting_credit_usd: 100,
         },
         faults: Default::default(),
+        incidents: Vec::new(),
     })
 }
 

@@ -29,6 +29,7 @@ pub fn small_config(seed: u64) -> SimConfig {
             ..Sizes::default()
         },
         faults: Default::default(),
+        incidents: Vec::new(),
     }
 }
 

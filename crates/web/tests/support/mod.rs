@@ -58,6 +58,7 @@ pub fn shared() -> &'static Shared {
                     now: jiff::Timestamp::now(),
                     sizes: sizes(),
                     faults: Default::default(),
+                    incidents: Vec::new(),
                 })
                 .await
                 .unwrap();

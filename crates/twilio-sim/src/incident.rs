@@ -13,7 +13,9 @@
 //! * `voice-outage`: calls cannot be connected: 85 % of calls created in the window end
 //!   `failed` (no duration, no price, no recording). Name: call status `failed`.
 //! * `traffic-drop`: an upstream system stops sending: only 20 % of the messages and calls the
-//!   window would have had exist. Name: the volume of every direction and status alike.
+//!   window would have had exist (and their recordings and alerts; an inbound call that a
+//!   remaining call names as its parent stays). Name: the volume of every direction and status
+//!   alike.
 //! * `spend-spike`: a price change on API-sent messages: each `outbound-api` message created in
 //!   the window costs 5 times its usual price per segment, so spend rises while volume does not.
 //!   Name: messages of direction `outbound-api`.

@@ -18,7 +18,10 @@ pub struct Projection {
 
 /// Projects the sum of `series` over `[from_ms, to_ms)` at `now_ms`: known hours before the
 /// hour of `now_ms` count as observed, every later hour (and an unknown one) as expected. The
-/// band is `width` standard deviations of the hours left, added as independent.
+/// band is `width` spreads of the sum of the hours left, which are not independent: the
+/// model's window factor widens it for a busy (or quiet) day, and over more than a day the
+/// level's own error moves every hour left the same way. For counts the spread of each hour
+/// is at least one event's, so a quiet series' band does not shrink to nothing.
 pub fn project(
     model: &Model,
     series: &Series,
@@ -28,7 +31,7 @@ pub fn project(
     width: f64,
 ) -> Projection {
     let now_hour = now_ms.div_euclid(HOUR_MS) * HOUR_MS;
-    let (mut so_far, mut expected, mut variance) = (0.0, 0.0, 0.0);
+    let (mut so_far, mut expected, mut variance, mut left) = (0.0, 0.0, 0.0, 0usize);
     let mut hour = from_ms;
     while hour < to_ms {
         match series.at(hour).filter(|_| hour < now_hour) {
@@ -36,13 +39,18 @@ pub fn project(
             None => {
                 let e = model.expected(hour);
                 expected += e;
-                variance += model.spread(e).powi(2);
+                variance += model.variance(e);
+                left += 1;
             }
         }
         hour += HOUR_MS;
     }
     let value = so_far + expected;
-    let half = width * variance.sqrt();
+    let half = if left == 0 {
+        0.0
+    } else {
+        width * model.sum_spread(expected, variance, left)
+    };
     Projection {
         so_far,
         value,

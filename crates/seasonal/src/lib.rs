@@ -21,7 +21,7 @@ pub mod series;
 pub mod why;
 
 pub use detect::{Direction, Sensitivity, Verdict, detect};
-pub use model::{Band, Fit, MIN_HISTORY_HOURS, Model, TRAINING_DAYS, fit, model_day};
+pub use model::{Band, Fit, MIN_HISTORY_HOURS, Model, TRAINING_DAYS, WINDOWS, fit, model_day};
 pub use series::Series;
 
 pub const HOUR_MS: i64 = 3_600_000;

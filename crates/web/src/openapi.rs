@@ -359,11 +359,12 @@ fn schemas() -> Value {
         },
         "BlockIn": {
             "type": "object", "required": ["kind"],
-            "description": "The block editor's fields: `metrics` lists metric ids (at most 12; they must exist), every other field is text, a number or true/false as on the form (`range`, `compare`, `interval`, `dimension`, `by_dimension`, `top`, `cumulative`, `change`, `stacked`, `donut`, `table_rows`, `sort`, `goal`, `goal_id`, `text`).",
+            "description": "The block editor's fields: `metrics` lists metric ids (at most 12; they must exist), every other field is text, a number or true/false as on the form (`range`, `compare`, `interval`, `dimension`, `by_dimension`, `top`, `cumulative`, `change`, `stacked`, `donut`, `table_rows`, `sort`, `goal`, `goal_id`, `text`, and `band`: true draws a Line block's expected band and rings its unusual points).",
             "properties": {
                 "kind": { "enum": ["number", "line", "bar", "table", "pie", "progress", "text"] },
                 "title": { "type": "string", "maxLength": 200 },
-                "metrics": { "type": "array", "items": int, "maxItems": 12 }
+                "metrics": { "type": "array", "items": int, "maxItems": 12 },
+                "band": { "type": "boolean", "default": false, "description": "Line blocks: draw the first metric's expected band (sums, counts and averages) and ring its unusual points." }
             },
             "additionalProperties": { "type": ["string", "number", "boolean", "null"] }
         },

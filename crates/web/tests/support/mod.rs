@@ -6,6 +6,7 @@
 
 pub mod browser;
 pub mod dataset;
+pub mod seasonal;
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -218,6 +219,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    /// The body as sent, for what is not text (a PNG).
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -241,6 +244,7 @@ async fn reply_of(response: axum::response::Response) -> Reply {
         status,
         headers,
         body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes: bytes.to_vec(),
     }
 }
 

@@ -415,7 +415,18 @@ fn schemas() -> Value {
                 "range": { "oneOf": [schema_ref("Span"), { "type": "null" }] },
                 "previous": { "oneOf": [schema_ref("Span"), { "type": "null" }] },
                 "interval": { "oneOf": [schema_ref("Interval"), { "type": "null" }] },
-                "metrics": { "type": "array", "items": schema_ref("BlockMetric") }
+                "metrics": { "type": "array", "items": schema_ref("BlockMetric") },
+                "expected": { "oneOf": [schema_ref("BlockExpected"), { "type": "null" }], "description": "A Line block with `band` set: its first metric's expected band per point, or why it has none; null otherwise." }
+            }
+        },
+        "BlockExpected": {
+            "type": "object", "required": ["missing", "learning", "points"],
+            "properties": {
+                "missing": { "type": ["string", "null"], "description": "Why the block has no band (by dimension, running totals, an aggregation without one)." },
+                "learning": { "type": ["string", "null"], "description": "\"learning: N of 21 days\" while the range's last day has too little history." },
+                "points": { "type": "array", "items": { "type": "object", "required": ["start", "expected", "lower", "upper", "unusual"], "properties": {
+                    "start": text, "expected": nullable("number"), "lower": nullable("number"), "upper": nullable("number"), "unusual": { "type": "boolean" }
+                } } }
             }
         },
         "BoardComputed": {

@@ -212,6 +212,28 @@ async fn a_board_with_the_band_draws_it_on_the_page_and_in_its_png() {
     let tv = app.get(&format!("/tv?boards={with}"), Some(&admin)).await;
     assert_eq!(tv.status, StatusCode::OK, "{}", tv.body);
     assert!(tv.body.contains("class=\"band\""), "TV mode draws it too");
+    let api = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/boards/{with}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+    let expected = &api.json()["blocks"][0]["expected"];
+    let points = expected["points"].as_array().expect("the band's points");
+    assert_eq!(points.len(), 7, "{expected}");
+    assert!(
+        points.iter().all(|p| p["expected"].is_number()),
+        "{expected}"
+    );
+    let ringed: Vec<&str> = points
+        .iter()
+        .filter(|p| p["unusual"] == true)
+        .filter_map(|p| p["start"].as_str())
+        .collect();
+    assert_eq!(ringed, ["2026-02-28T00:00:00Z"], "{expected}");
     let plain = app.get(&format!("/boards/{without}"), Some(&admin)).await;
     assert!(!plain.body.contains("class=\"band\""));
 

@@ -260,3 +260,40 @@ async fn a_board_with_the_band_draws_it_on_the_page_and_in_its_png() {
         "the PNG shades the band: {a} tinted pixels against {b}"
     );
 }
+
+#[tokio::test]
+async fn the_designer_offers_the_band_on_line_blocks_only() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let token = app.token(&admin).await;
+    let board = app
+        .api(
+            Method::POST,
+            "/api/v1/boards",
+            Some(&token),
+            Some(json!({"name": "Designer"})),
+        )
+        .await
+        .json()["board"]["id"]
+        .as_i64()
+        .unwrap();
+    let panel = |kind: &'static str| {
+        let app = &app;
+        let admin = &admin;
+        async move {
+            let r = app
+                .get(&format!("/boards/{board}?edit=1&add={kind}"), Some(admin))
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            r.body
+        }
+    };
+    let line = panel("line").await;
+    assert!(
+        line.contains("<input type=\"checkbox\" name=\"band\"> Show expected band"),
+        "{line}"
+    );
+    for kind in ["bar", "number", "table", "pie"] {
+        assert!(!panel(kind).await.contains("name=\"band\""), "{kind}");
+    }
+}

@@ -55,6 +55,7 @@ pub struct App {
     pool: Arc<dyn Pool>,
     sync: SyncConfig,
     loopback_channels: bool,
+    fits: Arc<seasonal::FitCache>,
 }
 
 impl App {
@@ -69,6 +70,7 @@ impl App {
             pool: Arc::new(Blocking),
             sync: SyncConfig::default(),
             loopback_channels: false,
+            fits: Arc::default(),
         }
     }
 
@@ -113,6 +115,42 @@ impl App {
     }
     pub fn pool(&self) -> &dyn Pool {
         self.pool.as_ref()
+    }
+    /// The seasonal fits kept between renders.
+    pub fn fits(&self) -> &Arc<seasonal::FitCache> {
+        &self.fits
+    }
+
+    // ------------------------------------------------------------ expected bands
+
+    /// A chart's expected band per point and its unusual hours, now; `Err(NoBand)` inside when
+    /// the aggregation has no band.
+    pub async fn expected(
+        &self,
+        q: &seasonal::BandQuery,
+    ) -> AppResult<Result<seasonal::Expected, seasonal::NoBand>> {
+        let now = self.clock.now_ms();
+        seasonal::expected(self.store.as_ref(), &self.fits, self.pool(), q, now).await
+    }
+
+    /// The dimension values behind an unusual hour of a metric, largest share first.
+    pub async fn explain_hour(
+        &self,
+        metric: MetricId,
+        aggregation: metric::Aggregation,
+        hour_ms: i64,
+        top: usize,
+    ) -> AppResult<Vec<::seasonal::why::Contribution>> {
+        seasonal::explain_hour(
+            self.store.as_ref(),
+            &self.fits,
+            self.pool(),
+            metric,
+            aggregation,
+            hour_ms,
+            top,
+        )
+        .await
     }
 
     // ------------------------------------------------------------ connections

@@ -7,6 +7,8 @@
 //!   compact (axes), and relative changes: the one formatter of every surface.
 //! - [`line`], [`bar`], [`pie`], [`sparkline`]: the drawings. Every mark carries a `<title>` with
 //!   the exact value, which browsers show on hover.
+//! - [`Expected`]: a line chart's expected band, drawn lightly behind the line, and rings on
+//!   its unusual points with what was observed against what was expected.
 //! - [`Theme`]: colours are CSS custom properties with fallbacks on the page, and literal
 //!   light or dark colours for rasterising, since resvg does not resolve `var()`.
 //! - [`png`]: rasterising with resvg and the system fonts.
@@ -23,7 +25,7 @@ pub mod ticks;
 pub use format::{NO_VALUE, format_axis, format_change, format_full, format_plain};
 pub use png::{PngError, font_count, png};
 pub use render::{
-    BarMode, Comparison, Ink, Marks, PieSlice, Series, TimeChart, bar, line, pie, sparkline,
-    sparkline_marked,
+    BandPoint, BarMode, Comparison, Expected, Ink, Marks, PieSlice, Series, TimeChart, bar, line,
+    pie, sparkline, sparkline_marked,
 };
 pub use theme::Theme;

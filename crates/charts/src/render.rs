@@ -34,6 +34,38 @@ pub struct TimeChart<'a> {
     pub theme: Theme,
     /// Which points are only partly known, and where the data starts.
     pub marks: Marks<'a>,
+    /// What the first series was expected to do: a band drawn lightly behind a line chart and
+    /// rings on its unusual points. Bar charts do not draw it.
+    pub expected: Option<Expected<'a>>,
+}
+
+/// The expected value and band of a line chart's first series, point for point, and which of
+/// its points held an unusual hour.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Expected<'a> {
+    /// Per point of [`TimeChart::starts`]; `None` where there is no band (the series is still
+    /// learning its rhythm there). Missing entries count as `None`.
+    pub band: &'a [Option<BandPoint>],
+    /// Per point: whether an hour in it fell outside its band. Missing entries count as usual.
+    pub unusual: &'a [bool],
+}
+
+/// One point's expected value and the band around it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BandPoint {
+    pub expected: f64,
+    pub lower: f64,
+    pub upper: f64,
+}
+
+impl Expected<'_> {
+    fn at(&self, i: usize) -> Option<BandPoint> {
+        self.band.get(i).copied().flatten()
+    }
+
+    fn is_unusual(&self, i: usize) -> bool {
+        self.unusual.get(i).copied().unwrap_or(false)
+    }
 }
 
 /// What a chart says about time beyond its values: a point whose interval is only partly
@@ -137,6 +169,15 @@ fn time_chart(chart: &TimeChart<'_>, bars: Option<BarMode>) -> String {
         }
     }
 
+    // The band widens the extent only on a line chart, the one drawing it.
+    let expected = chart.expected.filter(|_| bars.is_none());
+    if let Some(e) = expected {
+        for b in (0..n_points).filter_map(|i| e.at(i)) {
+            hi = hi.max(b.upper);
+            lo = lo.min(b.lower);
+        }
+    }
+
     let comparison: &[Series] = chart.comparison.map(|c| c.series).unwrap_or(&[]);
     for v in comparison
         .iter()
@@ -158,16 +199,31 @@ fn time_chart(chart: &TimeChart<'_>, bars: Option<BarMode>) -> String {
         }
     });
 
-    // Legend rows at the bottom, wrapped to the width; the comparison is one muted entry.
+    // What the shading and rings mean, when the chart draws any.
+    let expected_note = expected
+        .filter(|e| (0..n_points).any(|i| e.at(i).is_some()))
+        .map(|e| {
+            if (0..n_points).any(|i| e.is_unusual(i)) {
+                "shaded: expected range · ringed: unusual"
+            } else {
+                "shaded: expected range"
+            }
+        });
+
+    // Legend rows at the bottom, wrapped to the width; the comparison and the expected range
+    // are muted entries.
     let legend = legend_rows(
         chart
             .series
             .iter()
             .map(|s| s.name.as_str())
-            .chain(comparison_note.as_deref()),
+            .chain(comparison_note.as_deref())
+            .chain(expected_note),
         width - 2.0 * PAD,
     );
-    let legend_entries = chart.series.len() + usize::from(comparison_note.is_some());
+    let legend_entries = chart.series.len()
+        + usize::from(comparison_note.is_some())
+        + usize::from(expected_note.is_some());
     let legend_h = if legend_entries > 1 {
         legend.len() as f64 * LINE_HEIGHT
     } else {
@@ -237,6 +293,9 @@ fn time_chart(chart: &TimeChart<'_>, bars: Option<BarMode>) -> String {
 
     draw_no_data_mark(&mut svg, chart, left, top, bottom, band, bars.is_some(), &x);
     let zero = y(0.0f64.clamp(t_lo, t_hi));
+    if let Some(e) = expected {
+        draw_band(&mut svg, &e, n_points, &x, &y);
+    }
     match bars {
         None => draw_lines(&mut svg, chart, &x, &y),
         Some(mode) => draw_bars(&mut svg, chart, mode, band, &x, &y, zero),
@@ -268,6 +327,11 @@ fn time_chart(chart: &TimeChart<'_>, bars: Option<BarMode>) -> String {
                 Some(&title),
             );
         }
+    }
+
+    // Over the hover bands, so a ring's own tooltip is the one shown on it.
+    if let Some(e) = expected {
+        draw_unusual(&mut svg, chart, &e, &x, &y);
     }
 
     if legend_entries > 1 {
@@ -333,6 +397,101 @@ fn draw_no_data_mark(
     };
     svg.text(tx, top + 12.0, anchor, "muted", &words);
     svg.close_group();
+}
+
+/// The band as a light filled area behind the lines, one shape per run of points that have
+/// one; a point alone between gaps gets a short bar so it still shows.
+fn draw_band(
+    svg: &mut Svg,
+    e: &Expected<'_>,
+    n_points: usize,
+    x: &dyn Fn(usize) -> f64,
+    y: &dyn Fn(f64) -> f64,
+) {
+    let mut i = 0;
+    while i < n_points {
+        if e.at(i).is_none() {
+            i += 1;
+            continue;
+        }
+        let first = i;
+        while i < n_points && e.at(i).is_some() {
+            i += 1;
+        }
+        let run: Vec<(usize, BandPoint)> =
+            (first..i).filter_map(|j| e.at(j).map(|b| (j, b))).collect();
+        let d = if run.len() == 1 {
+            let (j, b) = run[0];
+            let (x0, x1) = (x(j) - 3.0, x(j) + 3.0);
+            format!(
+                "M{} {}L{} {}L{} {}L{} {}Z",
+                n(x0),
+                n(y(b.upper)),
+                n(x1),
+                n(y(b.upper)),
+                n(x1),
+                n(y(b.lower)),
+                n(x0),
+                n(y(b.lower))
+            )
+        } else {
+            let mut d = String::new();
+            for (k, (j, b)) in run.iter().enumerate() {
+                d.push_str(if k == 0 { "M" } else { "L" });
+                d.push_str(&format!("{} {}", n(x(*j)), n(y(b.upper))));
+            }
+            for (j, b) in run.iter().rev() {
+                d.push_str(&format!("L{} {}", n(x(*j)), n(y(b.lower))));
+            }
+            d.push('Z');
+            d
+        };
+        svg.path(&d, "band", "", None);
+    }
+}
+
+/// A ring on each unusual point of the first series, its tooltip saying what was observed
+/// against what was expected.
+fn draw_unusual(
+    svg: &mut Svg,
+    chart: &TimeChart<'_>,
+    e: &Expected<'_>,
+    x: &dyn Fn(usize) -> f64,
+    y: &dyn Fn(f64) -> f64,
+) {
+    let Some(first) = chart.series.first() else {
+        return;
+    };
+    for i in 0..chart.starts.len() {
+        let Some(v) = first.values.get(i).copied().flatten() else {
+            continue;
+        };
+        if !e.is_unusual(i) {
+            continue;
+        }
+        let mut title = format!(
+            "{} · {}: unusual, {} observed",
+            date_title(chart.starts[i], chart.interval, chart.zone),
+            first.name,
+            format_full(Some(v), chart.format)
+        );
+        if let Some(b) = e.at(i) {
+            title.push_str(&format!(
+                " against {} expected ({} to {})",
+                format_full(Some(b.expected), chart.format),
+                format_full(Some(b.lower), chart.format),
+                format_full(Some(b.upper), chart.format)
+            ));
+        }
+        svg.circle(
+            x(i),
+            y(v),
+            6.0,
+            "unusual",
+            r#" fill="none" stroke-width="2""#,
+            Some(&title),
+        );
+    }
 }
 
 /// Each comparison series as a thin dashed line in its series' colour, broken where a value is
@@ -561,6 +720,16 @@ fn point_title(chart: &TimeChart<'_>, i: usize) -> String {
         {
             let v = earlier.values.get(i).copied().flatten();
             t.push_str(&format!(" ({}: {})", c.label, format_full(v, chart.format)));
+        }
+        if k == 0
+            && let Some(b) = chart.expected.and_then(|e| e.at(i))
+        {
+            t.push_str(&format!(
+                "\nexpected: {} ({} to {})",
+                format_full(Some(b.expected), chart.format),
+                format_full(Some(b.lower), chart.format),
+                format_full(Some(b.upper), chart.format)
+            ));
         }
     }
     t

@@ -68,6 +68,11 @@ impl Theme {
             }
         }
         css.push_str(".chart .hit{fill:transparent}.chart .hit:hover{fill:rgba(127,127,127,.12)}");
+        // The expected band sits behind the lines, light enough that they read over it.
+        let band = self.colour("--chart-band", "#2563eb", "#60a5fa");
+        css.push_str(&format!(".chart .band{{fill:{band};fill-opacity:.14}}"));
+        let unusual = self.colour("--chart-unusual", "#dc2626", "#f87171");
+        css.push_str(&format!(".chart .unusual{{stroke:{unusual};fill:none}}"));
         // A partial interval's bar is lighter: it is not a final value.
         css.push_str(".chart rect.partial{opacity:.45}");
         css

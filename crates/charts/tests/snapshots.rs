@@ -101,6 +101,7 @@ fn line_chart_over_days_in_paris() {
         width: 480,
         height: 240,
         theme: Theme::Css,
+        expected: None,
         marks: charts::Marks::default(),
     };
     let svg = charts::line(&chart);
@@ -153,6 +154,7 @@ fn line_chart_with_its_previous_period_dashed() {
         width: 480,
         height: 260,
         theme: Theme::Light,
+        expected: None,
         marks: charts::Marks::default(),
     };
     let svg = charts::line(&chart);
@@ -183,6 +185,7 @@ fn bar_charts_grouped_and_stacked() {
         width: 480,
         height: 240,
         theme: Theme::Light,
+        expected: None,
         marks: charts::Marks::default(),
     };
     check("bar_grouped", &charts::bar(&chart, BarMode::Grouped));
@@ -216,6 +219,7 @@ fn monthly_spend_in_utc() {
         width: 360,
         height: 200,
         theme: Theme::Dark,
+        expected: None,
         marks: charts::Marks::default(),
     };
     let svg = charts::bar(&chart, BarMode::Grouped);
@@ -347,6 +351,7 @@ fn a_year_of_hours_stays_small_and_labels_do_not_crowd() {
         width: 600,
         height: 240,
         theme: Theme::Css,
+        expected: None,
         marks: charts::Marks::default(),
     };
     let svg = charts::line(&chart);
@@ -381,6 +386,7 @@ fn png_of_a_chart() {
         width: 480,
         height: 240,
         theme: Theme::Light,
+        expected: None,
         marks: charts::Marks::default(),
     };
     let png = charts::png(&charts::line(&chart), 2.0).unwrap();
@@ -397,4 +403,221 @@ fn png_of_a_chart() {
     assert_eq!(u32::from_be_bytes(png[16..20].try_into().unwrap()), 960);
     assert_eq!(u32::from_be_bytes(png[20..24].try_into().unwrap()), 480);
     assert!(charts::png("<svg", 1.0).is_err());
+}
+
+/// Fourteen days of one series with its band: the first three days still learning (no band),
+/// the tenth far above its band.
+fn banded() -> (Vec<Series>, Vec<Option<charts::BandPoint>>, Vec<bool>) {
+    let expected = |i: i32| f64::from(200 + (i % 7) * 10);
+    let values = (0..14)
+        .map(|i| Some(if i == 9 { 420.0 } else { expected(i) + 5.0 }))
+        .collect();
+    let band = (0..14)
+        .map(|i| {
+            (i >= 3).then(|| charts::BandPoint {
+                expected: expected(i),
+                lower: expected(i) - 40.0,
+                upper: expected(i) + 40.0,
+            })
+        })
+        .collect();
+    let unusual = (0..14).map(|i| i == 9).collect();
+    (
+        vec![Series {
+            name: "undelivered".to_owned(),
+            values,
+        }],
+        band,
+        unusual,
+    )
+}
+
+fn banded_chart<'a>(
+    starts: &'a [Timestamp],
+    zone: &'a TimeZone,
+    series: &'a [Series],
+    format: &'a NumberFormat,
+    expected: charts::Expected<'a>,
+    theme: Theme,
+) -> TimeChart<'a> {
+    TimeChart {
+        starts,
+        interval: Interval::Day,
+        zone,
+        series,
+        comparison: None,
+        format,
+        width: 480,
+        height: 240,
+        theme,
+        marks: charts::Marks::default(),
+        expected: Some(expected),
+    }
+}
+
+#[test]
+fn a_line_chart_draws_its_expected_band_and_rings_the_unusual_point() {
+    let zone = paris();
+    let starts = days(&zone);
+    let (series, band, unusual) = banded();
+    let format = count();
+    let expected = charts::Expected {
+        band: &band,
+        unusual: &unusual,
+    };
+    let svg = charts::line(&banded_chart(
+        &starts,
+        &zone,
+        &series,
+        &format,
+        expected,
+        Theme::Css,
+    ));
+    assert_eq!(
+        svg.matches(r#"class="band""#).count(),
+        1,
+        "one shaded run from the fourth day: {svg}"
+    );
+    assert_eq!(svg.matches(r#"class="unusual""#).count(), 1, "{svg}");
+    assert!(
+        svg.contains("undelivered: unusual, 420 observed against 220 expected (180 to 260)"),
+        "the ring says observed against expected: {svg}"
+    );
+    assert!(
+        svg.contains("expected: 230 (190 to 270)"),
+        "a point's tooltip names its expected value: {svg}"
+    );
+    assert!(
+        svg.find(r#"class="band""#) < svg.find(r#"class="s0""#),
+        "the band is drawn behind the line"
+    );
+    assert!(
+        Theme::Css
+            .stylesheet()
+            .contains(".chart .band{fill:var(--chart-band,#2563eb);fill-opacity:.14}"),
+        "the band's colour is a CSS property, light"
+    );
+    check("line_expected_band", &svg);
+    let dark = charts::line(&banded_chart(
+        &starts,
+        &zone,
+        &series,
+        &format,
+        expected,
+        Theme::Dark,
+    ));
+    assert!(dark.contains(".chart .band{fill:#60a5fa;fill-opacity:.14}"));
+    check("line_expected_band_dark", &dark);
+}
+
+#[test]
+fn a_point_alone_between_learning_days_still_shows_its_band() {
+    let zone = paris();
+    let starts = days(&zone);
+    let (series, mut band, _) = banded();
+    for (i, b) in band.iter_mut().enumerate() {
+        if i != 5 {
+            *b = None;
+        }
+    }
+    let format = count();
+    let svg = charts::line(&banded_chart(
+        &starts,
+        &zone,
+        &series,
+        &format,
+        charts::Expected {
+            band: &band,
+            unusual: &[],
+        },
+        Theme::Css,
+    ));
+    assert_eq!(svg.matches(r#"class="band""#).count(), 1, "{svg}");
+    assert!(!svg.contains("unusual"), "{svg}");
+}
+
+#[test]
+fn a_bar_chart_draws_no_band() {
+    let zone = paris();
+    let starts = days(&zone);
+    let (series, band, unusual) = banded();
+    let format = count();
+    let chart = banded_chart(
+        &starts,
+        &zone,
+        &series,
+        &format,
+        charts::Expected {
+            band: &band,
+            unusual: &unusual,
+        },
+        Theme::Css,
+    );
+    let svg = charts::bar(&chart, BarMode::Grouped);
+    assert!(!svg.contains(r#"class="band""#) && !svg.contains(r#"class="unusual""#));
+}
+
+/// Pixels of a PNG within `tolerance` of `rgb` in every channel.
+fn pixels_near(png: &[u8], rgb: [u8; 3], tolerance: u8) -> usize {
+    let decoder = png::Decoder::new(png);
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let step = info.color_type.samples();
+    buf[..info.buffer_size()]
+        .chunks(step)
+        .filter(|p| (0..3).all(|c| p[c].abs_diff(rgb[c]) <= tolerance))
+        .count()
+}
+
+#[test]
+fn the_png_draws_the_band_and_the_ring() {
+    let zone = paris();
+    let starts = days(&zone);
+    let (series, band, unusual) = banded();
+    let format = count();
+    let with = charts::Expected {
+        band: &band,
+        unusual: &unusual,
+    };
+    let banded_png = charts::png(
+        &charts::line(&banded_chart(
+            &starts,
+            &zone,
+            &series,
+            &format,
+            with,
+            Theme::Light,
+        )),
+        1.0,
+    )
+    .unwrap();
+    let plain_png = charts::png(
+        &charts::line(&TimeChart {
+            expected: None,
+            ..banded_chart(&starts, &zone, &series, &format, with, Theme::Light)
+        }),
+        1.0,
+    )
+    .unwrap();
+    // #2563eb at 14 % over white, and the light theme's ring red.
+    let band_tint = [224, 233, 252];
+    let ring = [0xdc, 0x26, 0x26];
+    // The line's anti-aliased edges have a few such pixels of their own.
+    let (tinted, plain_tinted) = (
+        pixels_near(&banded_png, band_tint, 6),
+        pixels_near(&plain_png, band_tint, 6),
+    );
+    assert!(
+        tinted > plain_tinted + 2000,
+        "the band is shaded: {tinted} tinted pixels against {plain_tinted}"
+    );
+    let (red, plain_red) = (
+        pixels_near(&banded_png, ring, 30),
+        pixels_near(&plain_png, ring, 30),
+    );
+    assert!(
+        red > plain_red + 20,
+        "the ring is drawn: {red} against {plain_red}"
+    );
 }

@@ -54,6 +54,7 @@ fn chart<'a>(
         width: 480,
         height: 240,
         theme: Theme::Css,
+        expected: None,
         marks,
     }
 }

@@ -359,11 +359,12 @@ fn schemas() -> Value {
         },
         "BlockIn": {
             "type": "object", "required": ["kind"],
-            "description": "The block editor's fields: `metrics` lists metric ids (at most 12; they must exist), every other field is text, a number or true/false as on the form (`range`, `compare`, `interval`, `dimension`, `by_dimension`, `top`, `cumulative`, `change`, `stacked`, `donut`, `table_rows`, `sort`, `goal`, `goal_id`, `text`).",
+            "description": "The block editor's fields: `metrics` lists metric ids (at most 12; they must exist), every other field is text, a number or true/false as on the form (`range`, `compare`, `interval`, `dimension`, `by_dimension`, `top`, `cumulative`, `change`, `stacked`, `donut`, `table_rows`, `sort`, `goal`, `goal_id`, `text`, and `band`: true draws a Line block's expected band and rings its unusual points).",
             "properties": {
                 "kind": { "enum": ["number", "line", "bar", "table", "pie", "progress", "text"] },
                 "title": { "type": "string", "maxLength": 200 },
-                "metrics": { "type": "array", "items": int, "maxItems": 12 }
+                "metrics": { "type": "array", "items": int, "maxItems": 12 },
+                "band": { "type": "boolean", "default": false, "description": "Line blocks: draw the first metric's expected band (sums, counts and averages) and ring its unusual points." }
             },
             "additionalProperties": { "type": ["string", "number", "boolean", "null"] }
         },
@@ -414,7 +415,18 @@ fn schemas() -> Value {
                 "range": { "oneOf": [schema_ref("Span"), { "type": "null" }] },
                 "previous": { "oneOf": [schema_ref("Span"), { "type": "null" }] },
                 "interval": { "oneOf": [schema_ref("Interval"), { "type": "null" }] },
-                "metrics": { "type": "array", "items": schema_ref("BlockMetric") }
+                "metrics": { "type": "array", "items": schema_ref("BlockMetric") },
+                "expected": { "oneOf": [schema_ref("BlockExpected"), { "type": "null" }], "description": "A Line block with `band` set: its first metric's expected band per point, or why it has none; null otherwise." }
+            }
+        },
+        "BlockExpected": {
+            "type": "object", "required": ["missing", "learning", "points"],
+            "properties": {
+                "missing": { "type": ["string", "null"], "description": "Why the block has no band (by dimension, running totals, an aggregation without one)." },
+                "learning": { "type": ["string", "null"], "description": "\"learning: N of 21 days\" while the range's last day has too little history." },
+                "points": { "type": "array", "items": { "type": "object", "required": ["start", "expected", "lower", "upper", "unusual"], "properties": {
+                    "start": text, "expected": nullable("number"), "lower": nullable("number"), "upper": nullable("number"), "unusual": { "type": "boolean" }
+                } } }
             }
         },
         "BoardComputed": {

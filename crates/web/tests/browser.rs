@@ -506,3 +506,69 @@ async fn screenshots_of_every_main_page() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// The metric page with its expected band and an unusual hour ringed and explained, at both
+/// widths in both themes, over the generator's hours of `support::seasonal` (the app's clock
+/// just after them); the page never overflows a phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metric_page_draws_its_expected_band_at_every_size() {
+    use support::seasonal;
+    let app = WebApp::spawn_with(web::WebConfig {
+        clock: app::ManualTime::at(seasonal::NOW).into(),
+        ..web::WebConfig::default()
+    })
+    .await;
+    app.user("ada", Role::Admin).await;
+    // Made in the store, so no backfill from the simulator writes over the generator's hours.
+    let def = &library::find("messages-sent").unwrap().definition;
+    let m = app
+        .state
+        .store()
+        .create_metric(
+            &store::NewMetric {
+                name: def.description.name.clone(),
+                connection_id: None,
+                definition: def.to_json_pretty(),
+            },
+            seasonal::NOW,
+        )
+        .await
+        .unwrap();
+    seasonal::seed(
+        app.state.store(),
+        m.id,
+        seasonal::T0 - 35 * seasonal::DAY_MS,
+    )
+    .await;
+    let path = format!("/metrics/{}?range=last_7_days&interval=day", m.id);
+    for (size, dark) in [
+        (Size::Desktop, false),
+        (Size::Desktop, true),
+        (Size::Phone, false),
+        (Size::Phone, true),
+    ] {
+        let Some(b) = Browser::open_with(&app, size, dark).await else {
+            return;
+        };
+        b.login("ada").await;
+        b.goto(&path).await;
+        b.wait_for("#metric-chart svg path.band").await;
+        assert_eq!(b.find_all("#metric-chart circle.unusual").await.len(), 1);
+        let why = b.text("#metric-unusual li").await;
+        assert!(why.contains("“30007” explains "), "{why}");
+        let wider = b
+            .execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+                vec![],
+            )
+            .await
+            .as_i64()
+            .unwrap_or(0);
+        assert!(
+            wider <= 0,
+            "{size:?}: the page is {wider} px wider than the screen"
+        );
+        b.screenshot(&format!("metric-band{}", if dark { "-dark" } else { "" }))
+            .await;
+    }
+}

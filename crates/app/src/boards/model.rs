@@ -175,6 +175,8 @@ pub struct BlockSettings {
     pub goal_id: Option<i64>,
     /// Text: the notes.
     pub text: String,
+    /// Line: draw the first metric's expected band behind it and ring unusual points.
+    pub band: bool,
 }
 
 impl Default for BlockSettings {
@@ -196,6 +198,7 @@ impl Default for BlockSettings {
             goal: None,
             goal_id: None,
             text: String::new(),
+            band: false,
         }
     }
 }
@@ -348,6 +351,7 @@ impl BlockForm {
             ));
         }
         s.text = get("text");
+        s.band = kind == BlockKind::Line && on("band");
         let title = crate::names::block_title(&get("title")).map_err(|e| (e.field, e.message))?;
         Ok(BlockForm {
             kind,

@@ -48,6 +48,11 @@ pub struct WebApp {
 
 impl WebApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with(WebConfig::default()).await
+    }
+
+    /// As [`WebApp::spawn`] with another configuration (a manual clock).
+    pub async fn spawn_with(config: WebConfig) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "sb-browser-{}-{}",
             std::process::id(),
@@ -61,7 +66,7 @@ impl WebApp {
             Arc::clone(&store),
             connector(),
             Arc::new(StoreAccounts::new(Arc::clone(&store))),
-            WebConfig::default(),
+            config,
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -6,6 +6,7 @@
 
 pub mod browser;
 pub mod dataset;
+pub mod seasonal;
 pub mod unusual;
 
 use std::path::PathBuf;
@@ -220,6 +221,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    /// The body as sent, for what is not text (a PNG).
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -243,6 +246,7 @@ async fn reply_of(response: axum::response::Response) -> Reply {
         status,
         headers,
         body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes: bytes.to_vec(),
     }
 }
 

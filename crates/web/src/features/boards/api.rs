@@ -80,9 +80,40 @@ fn block_out(row: &store::BlockRow, result: &BlockResult) -> Value {
                 })
                 .collect();
             out["metrics"] = json!(metrics);
+            out["expected"] = expected_out(data);
         }
     }
     out
+}
+
+/// A Line block's expected band, when it asks for one: per point the expected value and band
+/// (null while learning) and whether an hour in it was unusual; or why there is none.
+fn expected_out(data: &super::compute::BlockData) -> Value {
+    use super::compute::BlockBand;
+    match &data.band {
+        None => Value::Null,
+        Some(BlockBand::Missing(why)) => json!({ "missing": why, "learning": null, "points": [] }),
+        Some(BlockBand::Drawn(e)) => {
+            let points: Vec<Value> = e
+                .points
+                .iter()
+                .map(|p| {
+                    json!({
+                        "start": p.start.to_string(),
+                        "expected": p.band.map(|b| b.expected),
+                        "lower": p.band.map(|b| b.lower),
+                        "upper": p.band.map(|b| b.upper),
+                        "unusual": p.unusual,
+                    })
+                })
+                .collect();
+            json!({
+                "missing": null,
+                "learning": e.learning.map(|l| l.to_string()),
+                "points": points,
+            })
+        }
+    }
 }
 
 pub async fn one(

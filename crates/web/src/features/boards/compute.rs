@@ -73,6 +73,15 @@ pub struct BlockData {
     pub metrics: Vec<MetricData>,
     /// A Progress block following a stored goal: the goal and how its current period goes.
     pub goal: Option<GoalShown>,
+    /// A Line block asking for its expected band: the band, or why there is none.
+    pub band: Option<BlockBand>,
+}
+
+/// A Line block's expected band (of its first metric), or why it has none.
+#[derive(Debug, Clone)]
+pub enum BlockBand {
+    Drawn(app::seasonal::Expected),
+    Missing(String),
 }
 
 /// A stored goal as a Progress block shows it.
@@ -507,6 +516,7 @@ pub fn compute(plan: &Plan, pre: &Prefetched, zone: &TimeZone) -> Result<BlockDa
         starts,
         metrics,
         goal: None,
+        band: None,
     })
 }
 

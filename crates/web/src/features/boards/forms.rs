@@ -24,6 +24,7 @@ pub(super) fn uses(kind: BlockKind, field: &str) -> bool {
         "change" => kind == Number,
         "stacked" => kind == Bar,
         "donut" => kind == Pie,
+        "band" => kind == Line,
         "table_rows" | "sort" => kind == Table,
         "goal_id" | "goal" => kind == Progress,
         "text" => kind == Text,
@@ -216,6 +217,7 @@ pub(super) fn editor_form(
         ("cumulative", "Cumulative", s.cumulative),
         ("stacked", "Stacked bars", s.stacked),
         ("donut", "Donut", s.donut),
+        ("band", "Show expected band", s.band),
     ] {
         if on(name) {
             f.push_str(&check(name, label, checked));
@@ -275,6 +277,7 @@ pub(super) fn draft(pairs: &[(String, String)]) -> (String, BlockSettings) {
         goal: get("goal").parse().ok(),
         goal_id: get("goal_id").parse().ok(),
         text: field(pairs, "text").to_owned(),
+        band: on("band"),
     };
     (field(pairs, "title").to_owned(), s)
 }

@@ -215,10 +215,54 @@ pub async fn compute_board(
             }
         }
     }
+    for (_, result) in &mut blocks {
+        if let Ok((p, data)) = result
+            && p.kind == BlockKind::Line
+            && p.settings.band
+        {
+            data.band = Some(block_band(state, p, data, &frame).await?);
+        }
+    }
     Ok(Computed {
         board,
         frame,
         blocks,
+    })
+}
+
+/// The expected band of a Line block's first metric, or why it has none: a chart by dimension
+/// or of running totals draws other series than the metric's own, and some aggregations have
+/// no band.
+async fn block_band(
+    state: &AppState,
+    plan: &Plan,
+    data: &compute::BlockData,
+    frame: &Frame,
+) -> Result<compute::BlockBand, WebError> {
+    use compute::BlockBand::{Drawn, Missing};
+    let Some(first) = data.metrics.first() else {
+        return Ok(Missing("no metric to draw a band for".to_owned()));
+    };
+    if plan.settings.by_dimension {
+        return Ok(Missing(
+            "no expected band on a chart by dimension".to_owned(),
+        ));
+    }
+    if plan.settings.cumulative {
+        return Ok(Missing("no expected band on running totals".to_owned()));
+    }
+    let q = app::seasonal::BandQuery {
+        metric: first.info.id,
+        aggregation: first.info.aggregation,
+        dimension: plan.settings.dimension.clone(),
+        range: plan.current,
+        interval: plan.interval,
+        zone: frame.zone.clone(),
+        sensitivity: seasonal::Sensitivity::Medium,
+    };
+    Ok(match state.app().expected(&q).await? {
+        Ok(e) => Drawn(e),
+        Err(no) => Missing(no.to_string()),
     })
 }
 

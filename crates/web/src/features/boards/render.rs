@@ -1,11 +1,11 @@
 //! A computed block as HTML (the page), as CSV rows (exports) and as an SVG panel (the PNG of a
 //! whole board). Charts come from the `charts` crate, so the page and the PNG draw alike.
 
-use charts::{BarMode, Comparison, Marks, PieSlice, Series, Theme, TimeChart};
+use charts::{BandPoint, BarMode, Comparison, Expected, Marks, PieSlice, Series, Theme, TimeChart};
 use jiff::tz::TimeZone;
 use metric::Verdict;
 
-use super::compute::{BlockData, GoalShown, MetricData};
+use super::compute::{BlockBand, BlockData, GoalShown, MetricData};
 use super::model::{BlockKind, BlockSettings, ChangeFormat, TableRows, TableSort};
 
 pub fn esc(text: &str) -> String {
@@ -158,6 +158,24 @@ fn comparison_series(data: &BlockData) -> Option<Vec<Series>> {
         .collect()
 }
 
+/// A drawn band as the chart takes it, point for point: empty when the block has none.
+fn band_points(data: &BlockData) -> (Vec<Option<BandPoint>>, Vec<bool>) {
+    let Some(BlockBand::Drawn(e)) = &data.band else {
+        return (Vec::new(), Vec::new());
+    };
+    e.points
+        .iter()
+        .map(|p| {
+            let band = p.band.map(|b| BandPoint {
+                expected: b.expected,
+                lower: b.lower,
+                upper: b.upper,
+            });
+            (band, p.unusual)
+        })
+        .unzip()
+}
+
 /// The block's body on the page (or in the PNG when `theme` is literal).
 pub fn body(
     kind: BlockKind,
@@ -215,6 +233,7 @@ pub fn body(
             let earlier = comparison_series(data);
             let label = data.compare.label().to_lowercase();
             let partial = partial_points(first);
+            let (band, unusual) = band_points(data);
             let chart = TimeChart {
                 starts: &data.starts,
                 interval: data.interval,
@@ -228,6 +247,10 @@ pub fn body(
                 width: size.0,
                 height: size.1,
                 theme,
+                expected: (kind == BlockKind::Line && !band.is_empty()).then_some(Expected {
+                    band: &band,
+                    unusual: &unusual,
+                }),
                 marks: Marks {
                     partial: &partial,
                     data_from: data_from(data),
@@ -659,8 +682,17 @@ pub fn range_caption(data: &BlockData, zone: &TimeZone) -> String {
         ),
         None => String::new(),
     };
+    // A band asked for but not drawn says why; one still learning says how far it is.
+    let band = match &data.band {
+        Some(BlockBand::Missing(why)) => format!(" · {why}"),
+        Some(BlockBand::Drawn(e)) => e
+            .learning
+            .map(|l| format!(" · band still learning: {} of {} days", l.days, l.needed))
+            .unwrap_or_default(),
+        None => String::new(),
+    };
     format!(
-        "{}{compare}{coarsened} · {}",
+        "{}{compare}{coarsened}{band} · {}",
         data.range.label(),
         zone_name(zone)
     )

@@ -29,6 +29,23 @@ pub struct MetricQuery {
     range: Option<String>,
     interval: Option<String>,
     tab: Option<String>,
+    /// `off` hides the expected band.
+    band: Option<String>,
+}
+
+/// How many of the range's most recent unusual hours the page explains.
+const UNUSUAL_LISTED: usize = 5;
+/// How many dimension values a "why" weighs, and names at most.
+const WHY_TOP: usize = 10;
+const WHY_NAMED: usize = 2;
+
+/// One unusual hour as the page lists it.
+pub struct UnusualRow {
+    when: String,
+    /// "522 observed against 22 expected (18 to 26)".
+    what: String,
+    /// "“30007” explains 98 %", or empty when no dimension value explains it.
+    why: String,
 }
 
 pub struct Choice {
@@ -60,6 +77,14 @@ struct MetricPage {
     verdict: &'static str,
     aggregation: &'static str,
     chart: Option<String>,
+    /// Whether the chart shows the expected band, and the link that toggles it.
+    band_shown: bool,
+    band_toggle: String,
+    /// What the band on the chart means, or why there is none, or how long it is still
+    /// learning.
+    band_note: Option<String>,
+    /// The most recent unusual hours of the range, newest first.
+    unusual: Vec<UnusualRow>,
     /// Dimension value, its value formatted, its share of the total.
     breakdown: Vec<(String, String)>,
     state: &'static str,
@@ -203,6 +228,96 @@ pub async fn metric_page(
     let compared = metric::change(total, prev_total, favourable);
     let change = compared.percent.map(charts::format_change);
     let verdict = compared.verdict;
+    let band_shown = q.band.as_deref() != Some("off");
+    let expected = if band_shown && has_data && definition_error.is_none() {
+        let bq = app::seasonal::BandQuery {
+            metric: m.id,
+            aggregation,
+            dimension: None,
+            range: resolved.current,
+            interval,
+            zone: zone.clone(),
+            sensitivity: seasonal::Sensitivity::Medium,
+        };
+        Some(state.app().expected(&bq).await?)
+    } else {
+        None
+    };
+    let (band, ringed): (Vec<Option<charts::BandPoint>>, Vec<bool>) = match &expected {
+        Some(Ok(e)) => e
+            .points
+            .iter()
+            .map(|p| {
+                let b = p.band.map(|b| charts::BandPoint {
+                    expected: b.expected,
+                    lower: b.lower,
+                    upper: b.upper,
+                });
+                (b, p.unusual)
+            })
+            .unzip(),
+        _ => (Vec::new(), Vec::new()),
+    };
+    let band_note = match &expected {
+        Some(Err(no)) => Some(format!("{}.", capitalised(&no.to_string()))),
+        Some(Ok(e)) => match e.learning {
+            Some(l) => Some(format!(
+                "No expected band yet, {l} of history: it is drawn once a day has {} days of history before it.",
+                l.needed
+            )),
+            None if band.iter().any(Option::is_some) => Some(
+                "The shaded area is the expected range of each point; a ring marks a point with an unusual hour."
+                    .to_owned(),
+            ),
+            None => None,
+        },
+        None => None,
+    };
+    let mut unusual = Vec::new();
+    if let Some(Ok(e)) = &expected {
+        for hour in e.unusual.iter().rev().take(UNUSUAL_LISTED) {
+            let why = state
+                .app()
+                .explain_hour(m.id, aggregation, hour.hour_ms, WHY_TOP)
+                .await?;
+            let f = |v: f64| charts::format_full(Some(v), &format);
+            let change = (hour.band.expected.abs() > f64::EPSILON)
+                .then(|| {
+                    charts::format_change(
+                        (hour.observed - hour.band.expected) / hour.band.expected.abs() * 100.0,
+                    )
+                })
+                .map(|c| format!(", {c}"))
+                .unwrap_or_default();
+            unusual.push(UnusualRow {
+                when: views::when(Some(hour.hour_ms)),
+                what: format!(
+                    "{} observed against {} expected ({} to {}){change}",
+                    f(hour.observed),
+                    f(hour.band.expected),
+                    f(hour.band.lower),
+                    f(hour.band.upper)
+                ),
+                why: why
+                    .iter()
+                    .take(WHY_NAMED)
+                    .map(app::seasonal::contribution_words)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            });
+        }
+    }
+    let band_toggle = {
+        let mut link = format!("/metrics/{}?", m.id);
+        if let Some(r) = q.range.as_deref().filter(|r| !r.is_empty()) {
+            link.push_str(&format!("range={}&", urlencoding(r)));
+        }
+        if let Some(i) = q.interval.as_deref().filter(|i| !i.is_empty()) {
+            link.push_str(&format!("interval={}&", urlencoding(i)));
+        }
+        link.push_str(if band_shown { "band=off" } else { "band=on" });
+        link
+    };
     let chart = has_data.then(|| {
         let starts: Vec<jiff::Timestamp> = current.series.iter().map(|p| p.start).collect();
         let series = [charts::Series {
@@ -230,6 +345,10 @@ pub async fn metric_page(
             width: 800,
             height: 300,
             theme: charts::Theme::Css,
+            expected: (!band.is_empty()).then_some(charts::Expected {
+                band: &band,
+                unusual: &ringed,
+            }),
             marks: charts::Marks {
                 partial: &partial,
                 data_from,
@@ -290,6 +409,10 @@ pub async fn metric_page(
         verdict: super::pages::verdict_class(verdict),
         aggregation: watch::describe::aggregation(aggregation),
         chart,
+        band_shown,
+        band_toggle,
+        band_note,
+        unusual,
         breakdown,
         state: sync.state,
         reason: sync.reason,
@@ -307,6 +430,28 @@ pub async fn metric_page(
         flash,
         flash_kind,
     })
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A query parameter's value as it may sit in a link: letters, digits and `-_.~` as they are,
+/// every other byte percent-encoded.
+fn urlencoding(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn interval_word(i: Interval) -> &'static str {

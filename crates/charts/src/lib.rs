@@ -5,7 +5,7 @@
 //!   labels never overlap.
 //! - [`format`]: numbers as the metric's unit says, in full (tooltips, tables, messages) and
 //!   compact (axes), and relative changes: the one formatter of every surface.
-//! - [`line`], [`bar`], [`pie`], [`sparkline`]: the drawings. Every mark carries a `<title>` with
+//! - [`line`], [`bar`], [`pie`], [`sparkline`], [`forecast::forecast`]: the drawings. Every mark carries a `<title>` with
 //!   the exact value, which browsers show on hover.
 //! - [`Theme`]: colours are CSS custom properties with fallbacks on the page, and literal
 //!   light or dark colours for rasterising, since resvg does not resolve `var()`.
@@ -13,6 +13,7 @@
 //!
 //! Pure: no clock, no network; only [`png`] reads font files.
 
+pub mod forecast;
 pub mod format;
 mod png;
 mod render;
@@ -20,6 +21,7 @@ mod svg;
 pub mod theme;
 pub mod ticks;
 
+pub use forecast::{ForecastChart, ForecastDay};
 pub use format::{NO_VALUE, format_axis, format_change, format_full, format_plain};
 pub use png::{PngError, font_count, png};
 pub use render::{

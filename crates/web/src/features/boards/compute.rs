@@ -73,6 +73,9 @@ pub struct BlockData {
     pub metrics: Vec<MetricData>,
     /// A Progress block following a stored goal: the goal and how its current period goes.
     pub goal: Option<GoalShown>,
+    /// A Forecast block: its period's projection (filled in after the aggregation, from the
+    /// metric's seasonal model).
+    pub forecast: Option<app::forecast::PeriodForecast>,
 }
 
 /// A stored goal as a Progress block shows it.
@@ -137,8 +140,18 @@ pub fn plan(block: &BlockRow, frame: &Frame) -> Result<Plan, String> {
     // A block stored before the cap existed may name any number of metrics.
     settings.metrics.truncate(super::model::MAX_BLOCK_METRICS);
     let kind: BlockKind = block.block.kind.parse()?;
-    let range = settings.range_override().unwrap_or(frame.range);
-    let compare = settings.compare_override().unwrap_or(frame.compare);
+    // A Forecast block shows its own calendar period, by day, with nothing to compare.
+    let (range, compare) = if kind == BlockKind::Forecast {
+        (settings.forecast_period.range(), CompareTo::None)
+    } else {
+        (
+            settings.range_override().unwrap_or(frame.range),
+            settings.compare_override().unwrap_or(frame.compare),
+        )
+    };
+    if kind == BlockKind::Forecast {
+        settings.interval = Some(Interval::Day);
+    }
     let resolved = range
         .resolve_with(compare, frame.now, &frame.zone)
         .map_err(|e| e.to_string())?;
@@ -507,6 +520,7 @@ pub fn compute(plan: &Plan, pre: &Prefetched, zone: &TimeZone) -> Result<BlockDa
         starts,
         metrics,
         goal: None,
+        forecast: None,
     })
 }
 

@@ -505,7 +505,7 @@ fn followed_goal(g: &GoalShown, format: &metric::definition::NumberFormat) -> St
     let full = |v: Option<f64>| esc(&charts::format_full(v, format));
     let raw = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
     format!(
-        "<div class=\"progress-block goal-progress\" data-goal=\"{}\" data-status=\"{status}\" data-target=\"{}\" data-expected=\"{}\" data-projection=\"{}\">\
+        "<div class=\"progress-block goal-progress\" data-goal=\"{}\" data-status=\"{status}\" data-target=\"{}\" data-expected=\"{}\" data-projection=\"{}\" data-basis=\"{}\">\
          <span class=\"small\">{}</span>\
          <span class=\"big\" data-value=\"{}\">{}</span>\
          <progress max=\"{}\" value=\"{}\"></progress>\
@@ -515,6 +515,10 @@ fn followed_goal(g: &GoalShown, format: &metric::definition::NumberFormat) -> St
         p.target,
         p.expected,
         raw(p.projection),
+        serde_json::to_value(p.basis)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
         esc(&g.name),
         raw(p.current),
         full(p.current),
@@ -527,7 +531,10 @@ fn followed_goal(g: &GoalShown, format: &metric::definition::NumberFormat) -> St
         verdict_class(p.verdict),
         esc(&status.replace('_', " ")),
         full(Some(p.expected)),
-        full(p.projection),
+        esc(
+            &watch::describe::projection(p, &|v| charts::format_full(Some(v), format))
+                .unwrap_or_else(|| charts::NO_VALUE.to_owned())
+        ),
     )
 }
 

@@ -353,20 +353,23 @@ pub fn usage_trigger(
         friendly_name = friendly_name.chars().take(63).collect::<String>() + "…";
     }
     let recurring_words = match recurring {
-        Some(r) => format!(
-            "Recurring: {} (`{r}`; Twilio's months run in GMT).",
-            capital(r)
-        ),
+        Some(r) => format!("Recurring: {} (Twilio's months run in GMT)", capital(r)),
         None => format!(
-            "Recurring: Twilio's triggers recur daily, monthly or yearly, not by {}; a Monthly trigger needs a monthly budget (a Forecast block set to \"month\" gives its words).",
+            "Recurring: none matches; Twilio's triggers recur daily, monthly or yearly, not by {}, so use a Forecast block set to \"month\" for a monthly budget",
             period.as_str()
         ),
     };
-    let words = format!(
-        "Create a Usage Trigger in the Twilio Console: Usage category: Total Price (`totalprice`). \
-         Trigger by: Price (`price`). Trigger value: {trigger_value} ({currency}). {recurring_words} \
-         Friendly name: {friendly_name}. Callback URL: the address Twilio should call when it fires (required)."
-    );
+    // One field a line, as the Console's form asks for them; the API's values in brackets.
+    let words = [
+        "Create a Usage Trigger in the Twilio Console:".to_owned(),
+        "Usage category: Total Price (API: totalprice)".to_owned(),
+        "Trigger by: Price (API: price)".to_owned(),
+        format!("Trigger value: {trigger_value} ({currency})"),
+        recurring_words,
+        format!("Friendly name: {friendly_name}"),
+        "Callback URL: the address Twilio should call when it fires (required)".to_owned(),
+    ]
+    .join("\n");
     UsageTrigger {
         usage_category: "totalprice",
         usage_category_label: "Total Price",
@@ -409,16 +412,16 @@ mod tests {
             ),
             ("totalprice", "price", "1500.00", Some("monthly"))
         );
-        for part in [
-            "Total Price (`totalprice`)",
-            "Trigger by: Price (`price`)",
+        for line in [
+            "Usage category: Total Price (API: totalprice)",
+            "Trigger by: Price (API: price)",
             "Trigger value: 1500.00 (USD)",
-            "Recurring: Monthly (`monthly`",
-            "Friendly name: Budget: Messaging spend.",
+            "Recurring: Monthly (Twilio's months run in GMT)",
+            "Friendly name: Budget: Messaging spend",
         ] {
             assert!(
-                t.words.contains(part),
-                "{part:?} missing from {:?}",
+                t.words.lines().any(|l| l == line),
+                "{line:?} missing from {:?}",
                 t.words
             );
         }

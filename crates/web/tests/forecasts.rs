@@ -262,10 +262,10 @@ async fn a_spend_forecast_with_a_budget_says_when_it_is_reached_and_the_usage_tr
             "{name}: reached on {day}: {shown}"
         );
         for words in [
-            "Usage category: Total Price (`totalprice`)",
-            "Trigger by: Price (`price`)",
+            "Usage category: Total Price (API: totalprice)",
+            "Trigger by: Price (API: price)",
             &format!("Trigger value: {budget:.2} (USD)"),
-            "Recurring: Monthly (`monthly`",
+            "Recurring: Monthly (Twilio&#39;s months run in GMT)",
         ] {
             assert!(shown.contains(words), "{name}: {words:?} in {shown}");
         }
@@ -341,6 +341,10 @@ async fn the_png_of_a_board_with_a_forecast_block_decodes() {
     let bytes = axum::body::to_bytes(reply.into_body(), 16 << 20)
         .await
         .unwrap();
+    // Kept beside the browser screenshots, to look at.
+    let dir = support::browser::screenshot_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("forecast-board-export.png"), &bytes).unwrap();
     let decoder = png::Decoder::new(std::io::Cursor::new(bytes.to_vec()));
     let mut reader = decoder.read_info().expect("a PNG header");
     let mut pixels = vec![0; reader.output_buffer_size()];

@@ -214,14 +214,17 @@ fn forecast_svg(
     let mut y = 56;
     match &view.projected {
         Some((value, band)) => {
+            // Two short lines: a block four cells wide holds about 60 characters.
             out.push_str(&format!(
-                "<text class=\"big\" x=\"10\" y=\"{y}\">{}</text><text class=\"muted\" x=\"10\" y=\"{}\">projected by {} · {} · so far {}</text>",
+                "<text class=\"big\" x=\"10\" y=\"{y}\">{}</text><text class=\"muted\" x=\"10\" y=\"{}\">projected by {} · so far {}</text><text class=\"muted\" x=\"10\" y=\"{}\">{}</text>",
                 esc(value),
                 y + 16,
                 esc(&view.until),
-                esc(band),
-                esc(&view.so_far)
+                esc(&view.so_far),
+                y + 30,
+                esc(band)
             ));
+            y += 14;
         }
         None => {
             out.push_str(&format!(

@@ -354,3 +354,85 @@ async fn the_png_of_a_board_with_a_forecast_block_decodes() {
     let first = &pixels[..4];
     assert!(pixels.chunks(4).any(|p| p != first), "a blank picture");
 }
+
+/// A monthly goal to reach `target` of the metric's sum, from March 2026.
+fn monthly_goal(name: &str, metric: i64, target: f64) -> Value {
+    json!({"name": name, "metric_id": metric, "spec": {
+        "goal": {"target": target, "criterion": "reach", "trend": "up",
+                 "period": {"kind": "calendar", "unit": "month", "start": "2026-03-01", "repeat": true}},
+        "aggregation": "sum", "zone": "UTC"}})
+}
+
+#[tokio::test]
+async fn the_goal_screen_and_history_say_whether_a_projection_is_a_forecast_or_the_pace() {
+    for (name, app, _schema) in apps().await {
+        let admin = app.admin().await;
+        let token = app.token(&admin).await;
+        let ready = metric_with_rhythm(&app, "messages-sent-per-hour", MARCH - 70 * DAY_MS).await;
+        let young = metric_with_rhythm(
+            &app,
+            "messages-sent-per-hour",
+            NOW - 12 * HOUR_MS - 14 * DAY_MS,
+        )
+        .await;
+        let whole = sum(MARCH, APRIL);
+        let mut ids = Vec::new();
+        for (goal, metric) in [("Seasonal", ready), ("Young", young)] {
+            let created = app
+                .api(
+                    Method::POST,
+                    "/api/v1/goals",
+                    Some(&token),
+                    Some(monthly_goal(goal, metric.0, whole)),
+                )
+                .await;
+            assert_eq!(
+                created.status,
+                StatusCode::CREATED,
+                "{name}: {}",
+                created.body
+            );
+            let g = created.json()["goal"].clone();
+            ids.push(g["id"].as_i64().unwrap());
+            let basis = g["progress"]["basis"].as_str().unwrap().to_owned();
+            assert_eq!(
+                basis,
+                if metric == ready { "forecast" } else { "pace" },
+                "{name}: {goal}"
+            );
+        }
+        let page = app.get("/goals", Some(&admin)).await;
+        let row = |goal: &str| {
+            let at = page.body.find(&format!(">{goal}</a>")).unwrap();
+            page.body[at..].split("</tr>").next().unwrap().to_owned()
+        };
+        assert!(
+            row("Seasonal").contains("projection-basis\">forecast<"),
+            "{name}: {}",
+            row("Seasonal")
+        );
+        assert!(
+            row("Young").contains("projection-basis\">at the current pace<"),
+            "{name}: {}",
+            row("Young")
+        );
+        let history = app.get(&format!("/goals/{}", ids[0]), Some(&admin)).await;
+        let running = history
+            .body
+            .split("id=\"goal-running\">")
+            .nth(1)
+            .and_then(|r| r.split("</p>").next())
+            .unwrap_or_else(|| panic!("{name}: no running period in {}", history.body));
+        assert!(
+            running.contains("Mar 1") || running.contains("2026-03-01"),
+            "{name}: {running}"
+        );
+        assert!(running.contains(" forecast ("), "{name}: {running}");
+        let history = app.get(&format!("/goals/{}", ids[1]), Some(&admin)).await;
+        assert!(
+            history.body.contains("at the current pace"),
+            "{name}: {}",
+            history.body
+        );
+    }
+}

@@ -497,7 +497,57 @@ pub async fn goal_progress<S: Store>(
         end: ts(end),
     };
     let value = metric::aggregate::total(&mine, &range, goal.spec.aggregation);
-    Ok(watch::progress(&goal.spec.goal, p, value, ts(now_ms)))
+    let forecast = goal_forecast(store, goal, p, now_ms).await?;
+    Ok(watch::progress_with(
+        &goal.spec.goal,
+        p,
+        value,
+        ts(now_ms),
+        forecast,
+    ))
+}
+
+/// The seasonal forecast of a running period's end value, for a goal to reach a sum or a
+/// count whose series has a ready model; `None` otherwise (the goal then paces on a straight
+/// line).
+async fn goal_forecast<S: Store>(
+    store: &S,
+    goal: &GoalRow,
+    p: watch::Period,
+    now_ms: i64,
+) -> Result<Option<watch::EndForecast>, StoreError> {
+    let (start, end) = (p.start.as_millisecond(), p.end.as_millisecond());
+    if goal.spec.goal.criterion != watch::Criterion::Reach
+        || !crate::forecast::can_forecast(goal.spec.aggregation)
+        || now_ms < start
+        || now_ms >= end
+    {
+        return Ok(None);
+    }
+    let read = crate::forecast::series_forecast(
+        store,
+        goal.metric_id,
+        goal.spec.aggregation,
+        goal.spec.dimension.as_deref(),
+        start,
+        now_ms,
+    )
+    .await?;
+    Ok(read.model().map(|model| {
+        let f = ::seasonal::forecast::project(
+            model,
+            &read.series,
+            start,
+            end,
+            now_ms,
+            crate::forecast::BAND_WIDTH,
+        );
+        watch::EndForecast {
+            value: f.value,
+            lower: f.lower,
+            upper: f.upper,
+        }
+    }))
 }
 
 /// Sends a due scorecard once (several processes may try; one claims the run).

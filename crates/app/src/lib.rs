@@ -14,6 +14,7 @@ pub mod clock;
 pub mod connections;
 mod error;
 pub mod evaluate;
+pub mod forecast;
 pub mod metrics;
 pub mod names;
 pub mod people;

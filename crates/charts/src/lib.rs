@@ -5,7 +5,7 @@
 //!   labels never overlap.
 //! - [`format`]: numbers as the metric's unit says, in full (tooltips, tables, messages) and
 //!   compact (axes), and relative changes: the one formatter of every surface.
-//! - [`line`], [`bar`], [`pie`], [`sparkline`]: the drawings. Every mark carries a `<title>` with
+//! - [`line`], [`bar`], [`pie`], [`sparkline`], [`forecast::forecast`]: the drawings. Every mark carries a `<title>` with
 //!   the exact value, which browsers show on hover.
 //! - [`Expected`]: a line chart's expected band, drawn lightly behind the line, and rings on
 //!   its unusual points with what was observed against what was expected.
@@ -15,6 +15,7 @@
 //!
 //! Pure: no clock, no network; only [`png`] reads font files.
 
+pub mod forecast;
 pub mod format;
 mod png;
 mod render;
@@ -22,6 +23,7 @@ mod svg;
 pub mod theme;
 pub mod ticks;
 
+pub use forecast::{ForecastChart, ForecastDay};
 pub use format::{NO_VALUE, format_axis, format_change, format_full, format_plain};
 pub use png::{PngError, font_count, png};
 pub use render::{

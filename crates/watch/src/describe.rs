@@ -6,7 +6,7 @@
 use metric::Aggregation;
 
 use crate::alert::{BuiltinAlert, Condition, EvalRange, Phase};
-use crate::goal::Status;
+use crate::goal::{Progress, ProjectionBasis, Status};
 use crate::schedule::{Day, Frequency, Schedule};
 use crate::spec::AlertSpec;
 use crate::unusual::{UnusualDirection, UnusualRule};
@@ -22,6 +22,32 @@ pub fn status(s: Status) -> &'static str {
         Status::Missed => "Missed",
         Status::NoData => "No data",
     }
+}
+
+/// What a goal's projected end value rests on, to follow the number: "projected 1,200
+/// (forecast)".
+pub fn basis(b: ProjectionBasis) -> &'static str {
+    match b {
+        ProjectionBasis::Pace => "at the current pace",
+        ProjectionBasis::Forecast => "forecast",
+        ProjectionBasis::Current => "the current value",
+    }
+}
+
+/// A goal's projected end value and what it rests on: "1,200 forecast (1,100 – 1,300)",
+/// "1,250 at the current pace"; `None` without a projection.
+pub fn projection(p: &Progress, number: &dyn Fn(f64) -> String) -> Option<String> {
+    let value = number(p.projection?);
+    Some(match (p.basis, p.projection_band) {
+        (ProjectionBasis::Forecast, Some((lo, hi))) => format!(
+            "{value} {} ({} – {})",
+            basis(p.basis),
+            number(lo),
+            number(hi)
+        ),
+        (ProjectionBasis::Current, _) => value,
+        (b, _) => format!("{value} {}", basis(b)),
+    })
 }
 
 /// Where an alert stands.

@@ -2,7 +2,9 @@
 //!
 //! Pacing assumes the value grows on a straight line from zero at the period's start to the
 //! target at its end, which is what a cumulative metric (a sum or a count) does when it moves
-//! at a steady rate. For a "stay above" or "stay below" goal the line is flat at the target:
+//! at a steady rate. When the caller has a seasonal forecast of the period's end value (a sum
+//! or a count whose model is ready), [`progress_with`] projects with it instead, since a metric
+//! with quiet weekends or nights does not move at a steady rate. For a "stay above" or "stay below" goal the line is flat at the target:
 //! the value must hold at every moment, not arrive by the end.
 
 use jiff::civil::Date;
@@ -272,17 +274,54 @@ pub struct Progress {
     pub elapsed: f64,
     /// Where the value should be by now: on the straight line for `Reach`, the target otherwise.
     pub expected: f64,
-    /// The end value if the pace so far holds (`Reach`), or the current value otherwise; none
-    /// before any time has passed or without a value.
+    /// The end value if the pace so far holds (`Reach`), or the forecast's when one was given,
+    /// or the current value otherwise; none before any time has passed or without a value.
     pub projection: Option<f64>,
+    /// What `projection` is.
+    pub basis: ProjectionBasis,
+    /// The forecast's band around `projection` (low, high), when it is a forecast.
+    pub projection_band: Option<(f64, f64)>,
     pub status: Status,
     /// Whether the current value against `expected` is good news, by criterion and trend:
     /// the colour to paint it.
     pub verdict: Verdict,
 }
 
-/// How `goal` is going in `period` at `now`, given the metric's value over the period so far.
+/// What a goal's projected end value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectionBasis {
+    /// The pace so far, held to the period's end (a straight line).
+    Pace,
+    /// The seasonal forecast of the metric's period (its daily and weekly rhythm).
+    Forecast,
+    /// No projection: a "stay above" or "stay below" goal is judged on the current value.
+    Current,
+}
+
+/// A seasonal forecast of a period's end value with its band, computed by the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EndForecast {
+    pub value: f64,
+    pub lower: f64,
+    pub upper: f64,
+}
+
+/// How `goal` is going in `period` at `now`, given the metric's value over the period so far,
+/// projected at the straight-line pace.
 pub fn progress(goal: &Goal, period: Period, current: Option<f64>, now: Timestamp) -> Progress {
+    progress_with(goal, period, current, now, None)
+}
+
+/// As [`progress`], with the forecast of the period's end value when the caller has one. It
+/// replaces the pace for a `Reach` goal while the period runs; otherwise it is ignored.
+pub fn progress_with(
+    goal: &Goal,
+    period: Period,
+    current: Option<f64>,
+    now: Timestamp,
+    forecast: Option<EndForecast>,
+) -> Progress {
     let len = period.end.duration_since(period.start).as_millis_f64();
     let done = now.duration_since(period.start).as_millis_f64();
     let elapsed = if len <= 0.0 {
@@ -293,12 +332,20 @@ pub fn progress(goal: &Goal, period: Period, current: Option<f64>, now: Timestam
     let target = goal.target;
     let ceiling = goal.criterion == Criterion::StayBelow
         || (goal.criterion == Criterion::Reach && goal.trend == Trend::Down);
-    let (expected, projection) = match goal.criterion {
-        Criterion::Reach => (
-            target * elapsed,
-            current.and_then(|c| (elapsed > 0.0).then(|| c / elapsed)),
-        ),
-        Criterion::StayAbove | Criterion::StayBelow => (target, current),
+    let running = now >= period.start && now < period.end;
+    let forecast = forecast.filter(|f| {
+        goal.criterion == Criterion::Reach && running && current.is_some() && f.value.is_finite()
+    });
+    let (expected, projection, basis) = match goal.criterion {
+        Criterion::Reach => match forecast {
+            Some(f) => (target * elapsed, Some(f.value), ProjectionBasis::Forecast),
+            None => (
+                target * elapsed,
+                current.and_then(|c| (elapsed > 0.0).then(|| c / elapsed)),
+                ProjectionBasis::Pace,
+            ),
+        },
+        Criterion::StayAbove | Criterion::StayBelow => (target, current, ProjectionBasis::Current),
     };
     let margin = AT_RISK_SHARE * target.abs();
     let status = match current {
@@ -344,6 +391,8 @@ pub fn progress(goal: &Goal, period: Period, current: Option<f64>, now: Timestam
         elapsed,
         expected,
         projection,
+        basis,
+        projection_band: forecast.map(|f| (f.lower, f.upper)),
         status,
         verdict,
     }

@@ -26,8 +26,8 @@ pub use alert::{
     Evaluation, Phase, SyncHealth, Transition, backtest, evaluate, step,
 };
 pub use goal::{
-    Criterion, FIRST_GOAL_DATE, Goal, GoalPeriod, LAST_GOAL_DATE, Period, PeriodUnit, Progress,
-    Status, progress,
+    Criterion, EndForecast, FIRST_GOAL_DATE, Goal, GoalPeriod, LAST_GOAL_DATE, Period, PeriodUnit,
+    Progress, ProjectionBasis, Status, progress, progress_with,
 };
 pub use schedule::{Day, Frequency, Schedule};
 pub use scorecard::{Baseline, MAX_METRICS, ScorecardRow, row};

@@ -7,7 +7,10 @@ use metric::{Aggregation, HourBucket, Interval, Trend, Verdict};
 use watch::alert::{
     AlertRule, AlertState, Condition, EvalRange, Phase, Transition, backtest, evaluate, step,
 };
-use watch::goal::{Criterion, Goal, GoalPeriod, PeriodUnit, Status, progress};
+use watch::goal::{
+    Criterion, EndForecast, Goal, GoalPeriod, PeriodUnit, ProjectionBasis, Status, progress,
+    progress_with,
+};
 use watch::schedule::{Day, Frequency, Schedule};
 use watch::scorecard::{Baseline, row};
 
@@ -158,6 +161,79 @@ fn april_goal(target: f64, criterion: Criterion, trend: Trend) -> (Goal, watch::
     };
     let period = goal.period.at(t("2026-04-01T00:00:00Z"), &utc()).unwrap();
     (goal, period)
+}
+
+#[test]
+fn without_a_forecast_a_reach_goal_projects_at_the_current_pace() {
+    let (goal, period) = april_goal(1000.0, Criterion::Reach, Trend::Up);
+    let now = t("2026-04-10T00:00:00Z");
+    let p = progress_with(&goal, period, Some(250.0), now, None);
+    assert_eq!(p, progress(&goal, period, Some(250.0), now));
+    assert_eq!(p.basis, ProjectionBasis::Pace);
+    assert_eq!(p.projection_band, None);
+    assert_eq!(
+        watch::describe::projection(&p, &|v| format!("{v:.0}")).as_deref(),
+        Some("833 at the current pace")
+    );
+}
+
+#[test]
+fn a_reach_goal_with_a_forecast_projects_and_is_judged_by_the_forecast() {
+    let (goal, period) = april_goal(1000.0, Criterion::Reach, Trend::Up);
+    let now = t("2026-04-10T00:00:00Z");
+    // 250 so far is behind the straight line (833 at this pace), but a forecast that knows
+    // the rest of the month is busier says 1,050: on track.
+    let forecast = EndForecast {
+        value: 1050.0,
+        lower: 990.0,
+        upper: 1110.0,
+    };
+    let p = progress_with(&goal, period, Some(250.0), now, Some(forecast));
+    assert_eq!(p.basis, ProjectionBasis::Forecast);
+    assert_eq!(p.projection, Some(1050.0));
+    assert_eq!(p.projection_band, Some((990.0, 1110.0)));
+    assert_eq!(p.status, Status::OnTrack);
+    assert!(
+        (p.expected - 300.0).abs() < 1e-9,
+        "the line to the target is kept"
+    );
+    assert_eq!(
+        watch::describe::projection(&p, &|v| format!("{v:.0}")).as_deref(),
+        Some("1050 forecast (990 – 1110)")
+    );
+    // A forecast short of the target by more than the 10 % band is behind.
+    let short = EndForecast {
+        value: 850.0,
+        lower: 800.0,
+        upper: 900.0,
+    };
+    assert_eq!(
+        progress_with(&goal, period, Some(320.0), now, Some(short)).status,
+        Status::OffTrack
+    );
+}
+
+#[test]
+fn a_forecast_is_ignored_outside_the_running_period_and_for_stay_goals() {
+    let (goal, period) = april_goal(1000.0, Criterion::Reach, Trend::Up);
+    let f = Some(EndForecast {
+        value: 2000.0,
+        lower: 1900.0,
+        upper: 2100.0,
+    });
+    let end = t("2026-05-01T00:00:00Z");
+    let done = progress_with(&goal, period, Some(999.0), end, f);
+    assert_eq!(
+        (done.basis, done.status),
+        (ProjectionBasis::Pace, Status::Missed)
+    );
+    let (below, period) = april_goal(5.0, Criterion::StayBelow, Trend::Down);
+    let now = t("2026-04-10T00:00:00Z");
+    let p = progress_with(&below, period, Some(4.0), now, f);
+    assert_eq!(
+        (p.basis, p.projection),
+        (ProjectionBasis::Current, Some(4.0))
+    );
 }
 
 #[test]

@@ -359,9 +359,9 @@ fn schemas() -> Value {
         },
         "BlockIn": {
             "type": "object", "required": ["kind"],
-            "description": "The block editor's fields: `metrics` lists metric ids (at most 12; they must exist), every other field is text, a number or true/false as on the form (`range`, `compare`, `interval`, `dimension`, `by_dimension`, `top`, `cumulative`, `change`, `stacked`, `donut`, `table_rows`, `sort`, `goal`, `goal_id`, `text`, and `band`: true draws a Line block's expected band and rings its unusual points).",
+            "description": "The block editor's fields: `metrics` lists metric ids (at most 12; they must exist), every other field is text, a number or true/false as on the form (`range`, `compare`, `interval`, `dimension`, `by_dimension`, `top`, `cumulative`, `change`, `stacked`, `donut`, `table_rows`, `sort`, `goal`, `goal_id`, `text`, `band` (true draws a Line block's expected band and rings its unusual points), and for a Forecast block `forecast_period` (`week`, `month` or `quarter`) and `budget`, an amount above 0 checked against a spend metric's forecast). A Forecast block takes one metric.",
             "properties": {
-                "kind": { "enum": ["number", "line", "bar", "table", "pie", "progress", "text"] },
+                "kind": { "enum": ["number", "line", "bar", "table", "pie", "progress", "text", "forecast"] },
                 "title": { "type": "string", "maxLength": 200 },
                 "metrics": { "type": "array", "items": int, "maxItems": 12 },
                 "band": { "type": "boolean", "default": false, "description": "Line blocks: draw the first metric's expected band (sums, counts and averages) and ring its unusual points." }
@@ -406,10 +406,36 @@ fn schemas() -> Value {
                 "breakdown": { "type": "array", "items": { "type": "object", "required": ["dimension", "value"], "properties": { "dimension": text, "value": nullable("number") } } }
             }
         },
-        "Block": {
-            "type": "object", "required": ["id", "kind", "title", "place", "error", "range", "previous", "interval", "metrics"],
+        "Projection": {
+            "type": "object", "required": ["so_far", "value", "lower", "upper"],
+            "properties": { "so_far": { "type": "number" }, "value": { "type": "number" }, "lower": { "type": "number" }, "upper": { "type": "number" } }
+        },
+        "Forecast": {
+            "type": "object",
+            "description": "A Forecast block's period (in the board's zone) projected to its end from the metric's seasonal model. `so_far`: the sum of the period's known whole hours before the current one. `outlook.state` is `learning` (with `hours` of `needed` hours of history, no projection) or `ready` (`total` with its band and one running total per day: `actual` for a day that is over, `projected` for every day).",
+            "required": ["metric_id", "period", "start_ms", "end_ms", "at_ms", "so_far", "outlook", "budget"],
             "properties": {
-                "id": int, "kind": { "enum": ["number", "line", "bar", "table", "pie", "progress", "text"] }, "title": text,
+                "metric_id": int, "period": { "enum": ["week", "month", "quarter"] },
+                "start_ms": int, "end_ms": int, "at_ms": int, "so_far": nullable("number"),
+                "outlook": { "oneOf": [
+                    { "type": "object", "required": ["state", "hours", "needed"], "properties": { "state": { "const": "learning" }, "hours": int, "needed": int } },
+                    { "type": "object", "required": ["state", "total", "days"], "properties": {
+                        "state": { "const": "ready" }, "total": schema_ref("Projection"),
+                        "days": { "type": "array", "items": { "type": "object", "required": ["start_ms", "end_ms", "actual", "projected"], "properties": { "start_ms": int, "end_ms": int, "actual": nullable("number"), "projected": schema_ref("Projection") } } }
+                    } }
+                ] },
+                "budget": { "oneOf": [{ "type": "null" }, { "type": "object", "required": ["budget", "reached_ms", "within_band", "trigger"], "properties": {
+                    "budget": { "type": "number" }, "reached_ms": nullable("integer"), "within_band": { "type": "boolean" },
+                    "trigger": { "type": "object", "description": "The Twilio Usage Trigger that fires at the budget (fields of Twilio's UsageTrigger resource) and the words to paste.", "required": ["usage_category", "usage_category_label", "trigger_by", "trigger_value", "recurring", "friendly_name", "words"], "properties": {
+                        "usage_category": text, "usage_category_label": text, "trigger_by": text, "trigger_value": text, "recurring": nullable("string"), "friendly_name": text, "words": text } }
+                } }] }
+            }
+        },
+        "Block": {
+            "type": "object", "required": ["id", "kind", "title", "place", "error", "range", "previous", "interval", "metrics", "forecast"],
+            "properties": {
+                "id": int, "kind": { "enum": ["number", "line", "bar", "table", "pie", "progress", "text", "forecast"] }, "title": text,
+                "forecast": { "oneOf": [schema_ref("Forecast"), { "type": "null" }] },
                 "place": { "type": "object", "required": ["x", "y", "w", "h"], "properties": { "x": int, "y": int, "w": int, "h": int } },
                 "error": nullable("string"),
                 "range": { "oneOf": [schema_ref("Span"), { "type": "null" }] },
@@ -762,10 +788,13 @@ fn watch_schemas() -> Value {
             "dimension": {"type": ["string", "null"]}, "zone": {"type": "string", "description": "an IANA time zone"}}},
         "GoalIn": {"type": "object", "required": ["name", "metric_id", "spec"], "additionalProperties": false, "properties": {
             "name": text, "metric_id": int, "spec": {"$ref": "#/components/schemas/GoalSpec"}}},
-        "Progress": {"type": "object", "required": ["period", "current", "target", "progress", "elapsed", "expected", "projection", "status", "verdict"], "properties": {
+        "Progress": {"type": "object", "required": ["period", "current", "target", "progress", "elapsed", "expected", "projection", "basis", "projection_band", "status", "verdict"], "properties": {
             "period": {"type": "object", "required": ["index", "start", "end"], "properties": {"index": int, "start": text, "end": text}},
             "current": num, "target": {"type": "number"}, "progress": num, "elapsed": {"type": "number"},
-            "expected": {"type": "number"}, "projection": num, "status": status.clone(),
+            "expected": {"type": "number"}, "projection": num,
+            "basis": {"type": "string", "enum": ["pace", "forecast", "current"], "description": "what projection is: the straight-line pace, the seasonal forecast (a sum or count goal to reach whose series has three weeks of history), or the current value (stay above/below)"},
+            "projection_band": {"oneOf": [{"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}, {"type": "null"}], "description": "the forecast's band [low, high] around projection, when basis is forecast"},
+            "status": status.clone(),
             "verdict": {"$ref": "#/components/schemas/Verdict"}}},
         "Goal": {"type": "object", "required": ["id", "name", "metric_id", "spec", "progress", "broken", "created_ms", "updated_ms"], "properties": {
             "id": int, "name": text, "metric_id": int, "spec": {"$ref": "#/components/schemas/GoalSpec"},

@@ -6,6 +6,8 @@ use std::str::FromStr;
 use metric::{CompareTo, Interval, NamedRange};
 use serde::{Deserialize, Serialize};
 
+use crate::forecast::ForecastPeriod;
+
 /// The block types of a board.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -17,10 +19,11 @@ pub enum BlockKind {
     Pie,
     Progress,
     Text,
+    Forecast,
 }
 
 impl BlockKind {
-    pub const ALL: [BlockKind; 7] = [
+    pub const ALL: [BlockKind; 8] = [
         BlockKind::Number,
         BlockKind::Line,
         BlockKind::Bar,
@@ -28,6 +31,7 @@ impl BlockKind {
         BlockKind::Pie,
         BlockKind::Progress,
         BlockKind::Text,
+        BlockKind::Forecast,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +43,7 @@ impl BlockKind {
             BlockKind::Pie => "pie",
             BlockKind::Progress => "progress",
             BlockKind::Text => "text",
+            BlockKind::Forecast => "forecast",
         }
     }
 
@@ -51,6 +56,7 @@ impl BlockKind {
             BlockKind::Pie => "Pie or donut",
             BlockKind::Progress => "Progress to a goal",
             BlockKind::Text => "Text",
+            BlockKind::Forecast => "Forecast",
         }
     }
 
@@ -60,7 +66,7 @@ impl BlockKind {
             BlockKind::Number | BlockKind::Progress => (3, 2),
             BlockKind::Text => (3, 2),
             BlockKind::Line | BlockKind::Bar => (6, 3),
-            BlockKind::Table | BlockKind::Pie => (4, 3),
+            BlockKind::Table | BlockKind::Pie | BlockKind::Forecast => (4, 3),
         }
     }
 }
@@ -177,6 +183,10 @@ pub struct BlockSettings {
     pub text: String,
     /// Line: draw the first metric's expected band behind it and ring unusual points.
     pub band: bool,
+    /// Forecast: the calendar period projected to its end.
+    pub forecast_period: ForecastPeriod,
+    /// Forecast of a spend metric: the budget checked against the forecast.
+    pub budget: Option<f64>,
 }
 
 impl Default for BlockSettings {
@@ -199,6 +209,8 @@ impl Default for BlockSettings {
             goal_id: None,
             text: String::new(),
             band: false,
+            forecast_period: ForecastPeriod::Month,
+            budget: None,
         }
     }
 }
@@ -352,6 +364,35 @@ impl BlockForm {
         }
         s.text = get("text");
         s.band = kind == BlockKind::Line && on("band");
+        if kind == BlockKind::Forecast {
+            if s.metrics.len() > 1 {
+                return Err((
+                    "metric",
+                    "a Forecast block projects one metric; pick one, or add a block per metric"
+                        .to_owned(),
+                ));
+            }
+            let period = get("forecast_period");
+            if !period.is_empty() {
+                s.forecast_period = ForecastPeriod::parse(&period).ok_or((
+                    "forecast_period",
+                    format!("{period:?} is not a period to forecast: pick week, month or quarter"),
+                ))?;
+            }
+            let budget = get("budget");
+            if !budget.is_empty() {
+                s.budget = Some(
+                    budget
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|b| b.is_finite() && *b > 0.0)
+                        .ok_or((
+                            "budget",
+                            format!("the budget {budget:?} is not an amount above 0, such as 1500"),
+                        ))?,
+                );
+            }
+        }
         let title = crate::names::block_title(&get("title")).map_err(|e| (e.field, e.message))?;
         Ok(BlockForm {
             kind,
@@ -402,5 +443,48 @@ mod tests {
         let goal = BlockForm::parse(&pairs(&[("kind", "progress"), ("metric", "1")]));
         assert_eq!(goal.unwrap_err().0, "goal");
         assert!(BlockForm::parse(&pairs(&[("kind", "text"), ("text", "hi")])).is_ok());
+    }
+
+    #[test]
+    fn a_forecast_block_reads_its_period_and_budget() {
+        let f = BlockForm::parse(&pairs(&[
+            ("kind", "forecast"),
+            ("metric", "4"),
+            ("forecast_period", "quarter"),
+            ("budget", "1500.5"),
+        ]))
+        .unwrap();
+        assert_eq!(f.kind, BlockKind::Forecast);
+        assert_eq!(f.settings.forecast_period, ForecastPeriod::Quarter);
+        assert_eq!(f.settings.budget, Some(1500.5));
+        assert_eq!(BlockSettings::from_json(&f.settings.to_json()), f.settings);
+        let plain = BlockForm::parse(&pairs(&[("kind", "forecast"), ("metric", "4")])).unwrap();
+        assert_eq!(
+            (plain.settings.forecast_period, plain.settings.budget),
+            (ForecastPeriod::Month, None)
+        );
+    }
+
+    #[test]
+    fn a_forecast_block_refuses_two_metrics_a_bad_period_and_a_bad_budget() {
+        let field = |p: &[(&str, &str)]| BlockForm::parse(&pairs(p)).unwrap_err().0;
+        assert_eq!(
+            field(&[("kind", "forecast"), ("metric", "1"), ("metric", "2")]),
+            "metric"
+        );
+        assert_eq!(
+            field(&[
+                ("kind", "forecast"),
+                ("metric", "1"),
+                ("forecast_period", "year")
+            ]),
+            "forecast_period"
+        );
+        for bad in ["0", "-3", "lots", "inf"] {
+            assert_eq!(
+                field(&[("kind", "forecast"), ("metric", "1"), ("budget", bad)]),
+                "budget"
+            );
+        }
     }
 }

@@ -47,6 +47,7 @@ fn block_out(row: &store::BlockRow, result: &BlockResult) -> Value {
         "id": row.id.0, "kind": row.block.kind, "title": row.block.title,
         "place": { "x": p.x, "y": p.y, "w": p.w, "h": p.h },
         "error": null, "range": null, "previous": null, "interval": null, "metrics": [],
+        "forecast": null,
     });
     match result {
         Err(e) => out["error"] = json!(e),
@@ -81,6 +82,9 @@ fn block_out(row: &store::BlockRow, result: &BlockResult) -> Value {
                 .collect();
             out["metrics"] = json!(metrics);
             out["expected"] = expected_out(data);
+            if let Some(f) = &data.forecast {
+                out["forecast"] = json!(f);
+            }
         }
     }
     out

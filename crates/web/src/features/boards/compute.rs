@@ -82,6 +82,9 @@ pub struct BlockData {
 pub enum BlockBand {
     Drawn(app::seasonal::Expected),
     Missing(String),
+    /// A Forecast block: its period's projection (filled in after the aggregation, from the
+    /// metric's seasonal model).
+    pub forecast: Option<app::forecast::PeriodForecast>,
 }
 
 /// A stored goal as a Progress block shows it.
@@ -146,8 +149,18 @@ pub fn plan(block: &BlockRow, frame: &Frame) -> Result<Plan, String> {
     // A block stored before the cap existed may name any number of metrics.
     settings.metrics.truncate(super::model::MAX_BLOCK_METRICS);
     let kind: BlockKind = block.block.kind.parse()?;
-    let range = settings.range_override().unwrap_or(frame.range);
-    let compare = settings.compare_override().unwrap_or(frame.compare);
+    // A Forecast block shows its own calendar period, by day, with nothing to compare.
+    let (range, compare) = if kind == BlockKind::Forecast {
+        (settings.forecast_period.range(), CompareTo::None)
+    } else {
+        (
+            settings.range_override().unwrap_or(frame.range),
+            settings.compare_override().unwrap_or(frame.compare),
+        )
+    };
+    if kind == BlockKind::Forecast {
+        settings.interval = Some(Interval::Day);
+    }
     let resolved = range
         .resolve_with(compare, frame.now, &frame.zone)
         .map_err(|e| e.to_string())?;
@@ -517,6 +530,7 @@ pub fn compute(plan: &Plan, pre: &Prefetched, zone: &TimeZone) -> Result<BlockDa
         metrics,
         goal: None,
         band: None,
+        forecast: None,
     })
 }
 

@@ -17,7 +17,10 @@ pub(super) fn option(value: &str, label: &str, selected: bool) -> String {
 pub(super) fn uses(kind: BlockKind, field: &str) -> bool {
     use BlockKind::*;
     match field {
-        "metric" | "range" | "compare" | "dimension" => kind != Text,
+        "metric" | "dimension" => kind != Text,
+        // A Forecast block's range is its period; it compares with its projection instead.
+        "range" | "compare" => !matches!(kind, Text | Forecast),
+        "forecast_period" | "budget" => kind == Forecast,
         "interval" => matches!(kind, Line | Bar | Table),
         "by_dimension" | "top" => matches!(kind, Line | Bar | Table | Pie),
         "cumulative" => matches!(kind, Line | Bar),
@@ -117,6 +120,17 @@ pub(super) fn editor_form(
         f.push_str(&format!(
             "</select></label><label>Target <input name=\"goal\" type=\"number\" step=\"any\" value=\"{}\"></label>",
             s.goal.map(|g| g.to_string()).unwrap_or_default()
+        ));
+    }
+    if on("forecast_period") {
+        f.push_str("<label>Period <select name=\"forecast_period\">");
+        for p in app::forecast::ForecastPeriod::ALL {
+            let label = format!("This {}", p.as_str());
+            f.push_str(&option(p.as_str(), &label, s.forecast_period == p));
+        }
+        f.push_str(&format!(
+            "</select></label><label>Budget (spend metrics) <input name=\"budget\" type=\"number\" min=\"0\" step=\"0.01\" value=\"{}\" placeholder=\"none\"></label>",
+            s.budget.map(|b| b.to_string()).unwrap_or_default()
         ));
     }
     if on("range") {
@@ -278,6 +292,9 @@ pub(super) fn draft(pairs: &[(String, String)]) -> (String, BlockSettings) {
         goal_id: get("goal_id").parse().ok(),
         text: field(pairs, "text").to_owned(),
         band: on("band"),
+        forecast_period: app::forecast::ForecastPeriod::parse(&get("forecast_period"))
+            .unwrap_or_default(),
+        budget: get("budget").parse().ok(),
     };
     (field(pairs, "title").to_owned(), s)
 }

@@ -214,6 +214,26 @@ pub async fn compute_board(
                 Err(e) => *result = Err(e),
             }
         }
+        if let Ok((p, data)) = result
+            && p.kind == BlockKind::Forecast
+            && let Some(&metric) = p.settings.metrics.first()
+        {
+            let forecast = app::forecast::period_forecast(
+                state.store().as_ref(),
+                store::MetricId(metric),
+                p.settings.dimension.as_deref(),
+                p.settings.forecast_period,
+                p.settings.budget,
+                &frame.zone,
+                frame.now.as_millisecond(),
+            )
+            .await;
+            match forecast {
+                Ok(f) => data.forecast = Some(f),
+                Err(app::AppError::Invalid { message, .. }) => *result = Err(message),
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
     for (_, result) in &mut blocks {
         if let Ok((p, data)) = result

@@ -316,8 +316,204 @@ pub fn body(
             )
         }
         BlockKind::Table => table(settings, data, zone),
+        BlockKind::Forecast => forecast_block(settings, data, first, zone, size, theme),
         BlockKind::Text => String::new(),
     }
+}
+
+/// What a Forecast block says, shared by the page and the PNG: the figures in the metric's
+/// format and the sentences about learning and the budget.
+pub struct ForecastView {
+    pub so_far: String,
+    /// The projected end value, and its band in words ("between 1,100 and 1,300").
+    pub projected: Option<(String, String)>,
+    /// "learning: 5 of 21 days ...", while the series is too young.
+    pub learning: Option<String>,
+    /// Whether and when the budget is reached, and whether that is bad news.
+    pub budget: Option<(String, bool)>,
+    /// The Usage Trigger words for the budget.
+    pub trigger: Option<String>,
+    /// The chart's days, when there is a projection.
+    pub days: Vec<charts::ForecastDay>,
+    /// The last day of the period, in the zone.
+    pub until: String,
+}
+
+pub fn forecast_view(
+    settings: &BlockSettings,
+    f: &app::forecast::PeriodForecast,
+    m: &MetricData,
+    zone: &TimeZone,
+) -> ForecastView {
+    use app::forecast::Outlook;
+    let format = &m.info.format;
+    let full = |v: f64| charts::format_full(Some(v), format);
+    let day = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(|t| t.to_zoned(zone.clone()).strftime("%b %-d").to_string())
+            .unwrap_or_default()
+    };
+    let so_far = match f.so_far {
+        Some(v) => full(v),
+        None => NO_DATA.to_owned(),
+    };
+    let mut view = ForecastView {
+        so_far,
+        projected: None,
+        learning: None,
+        budget: None,
+        trigger: None,
+        days: Vec::new(),
+        until: day(f.end_ms - 1),
+    };
+    match &f.outlook {
+        Outlook::Learning { hours, needed } => {
+            view.learning = Some(format!(
+                "{}: no forecast until the metric has {} days of history",
+                Outlook::learning_text(*hours, *needed),
+                needed.div_ceil(24)
+            ));
+        }
+        Outlook::Ready(p) => {
+            view.projected = Some((
+                full(p.total.value),
+                format!(
+                    "between {} and {}",
+                    full(p.total.lower),
+                    full(p.total.upper)
+                ),
+            ));
+            view.days = p
+                .days
+                .iter()
+                .filter_map(|d| {
+                    Some(charts::ForecastDay {
+                        start: jiff::Timestamp::from_millisecond(d.start_ms).ok()?,
+                        actual: d.actual,
+                        projected: d.projected.value,
+                        lower: d.projected.lower,
+                        upper: d.projected.upper,
+                    })
+                })
+                .collect();
+        }
+    }
+    match &f.budget {
+        Some(b) => {
+            let budget = full(b.budget);
+            let text = match (b.reached_ms, &f.outlook) {
+                (Some(at), _) if at <= f.at_ms => (
+                    format!("Already over the budget of {budget} (on {})", day(at - 1)),
+                    true,
+                ),
+                (Some(at), _) => (
+                    format!(
+                        "Projected to reach the budget of {budget} on {}",
+                        day(at - 1)
+                    ),
+                    true,
+                ),
+                (None, Outlook::Ready(_)) if b.within_band => (
+                    format!(
+                        "Projected to stay under the budget of {budget}, though the band reaches it"
+                    ),
+                    true,
+                ),
+                (None, Outlook::Ready(_)) => (
+                    format!("Projected to stay under the budget of {budget}"),
+                    false,
+                ),
+                (None, Outlook::Learning { .. }) => (
+                    format!("Budget {budget}: no forecast yet to check it against"),
+                    false,
+                ),
+            };
+            view.budget = Some(text);
+            view.trigger = Some(b.trigger.words.clone());
+        }
+        None if settings.budget.is_some() => {
+            view.budget = Some((
+                "A budget applies to spend metrics (shown in a currency); this metric is not one"
+                    .to_owned(),
+                false,
+            ));
+        }
+        None => {}
+    }
+    view
+}
+
+fn forecast_block(
+    settings: &BlockSettings,
+    data: &BlockData,
+    m: &MetricData,
+    zone: &TimeZone,
+    size: (u32, u32),
+    theme: Theme,
+) -> String {
+    let Some(f) = &data.forecast else {
+        return format!("<p class=\"muted\">{NO_DATA}</p>");
+    };
+    let view = forecast_view(settings, f, m, zone);
+    let raw = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    let (state, projected, lower, upper) = match &f.outlook {
+        app::forecast::Outlook::Ready(p) => (
+            "ready",
+            Some(p.total.value),
+            Some(p.total.lower),
+            Some(p.total.upper),
+        ),
+        app::forecast::Outlook::Learning { .. } => ("learning", None, None, None),
+    };
+    let mut out = format!(
+        "<div class=\"forecast-block\" data-metric=\"{}\" data-state=\"{state}\" data-so-far=\"{}\" data-projected=\"{}\" data-lower=\"{}\" data-upper=\"{}\"><div class=\"forecast-figures\">\
+         <div><span class=\"small muted\">So far</span><span class=\"big so-far\">{}</span></div>",
+        m.info.id,
+        raw(f.so_far),
+        raw(projected),
+        raw(lower),
+        raw(upper),
+        esc(&view.so_far),
+    );
+    if let Some((value, band)) = &view.projected {
+        out.push_str(&format!(
+            "<div><span class=\"small muted\">Projected by {}</span><span class=\"big projected\">{}</span><span class=\"small muted band\">{}</span></div>",
+            esc(&view.until),
+            esc(value),
+            esc(band)
+        ));
+    }
+    out.push_str("</div>");
+    if let Some(text) = &view.learning {
+        out.push_str(&format!("<p class=\"muted learning\">{}</p>", esc(text)));
+    }
+    if !view.days.is_empty() {
+        let chart_h = size.1.saturating_sub(70).max(80);
+        out.push_str(&charts::forecast::forecast(&charts::ForecastChart {
+            days: &view.days,
+            zone,
+            budget: f.budget.as_ref().map(|b| b.budget),
+            format: &m.info.format,
+            width: size.0,
+            height: chart_h,
+            theme,
+        }));
+    }
+    if let Some((text, bad)) = &view.budget {
+        out.push_str(&format!(
+            "<p class=\"forecast-budget change {}\">{}</p>",
+            if *bad { "bad" } else { "good" },
+            esc(text)
+        ));
+    }
+    if let Some(words) = &view.trigger {
+        out.push_str(&format!(
+            "<details class=\"usage-trigger\"><summary>Usage Trigger for this budget</summary><p class=\"trigger-words\">{}</p></details>",
+            esc(words)
+        ));
+    }
+    out.push_str("</div>");
+    out
 }
 
 /// A stored goal's current period: the value against the target, where the pace says it should
@@ -332,7 +528,7 @@ fn followed_goal(g: &GoalShown, format: &metric::definition::NumberFormat) -> St
     let full = |v: Option<f64>| esc(&charts::format_full(v, format));
     let raw = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
     format!(
-        "<div class=\"progress-block goal-progress\" data-goal=\"{}\" data-status=\"{status}\" data-target=\"{}\" data-expected=\"{}\" data-projection=\"{}\">\
+        "<div class=\"progress-block goal-progress\" data-goal=\"{}\" data-status=\"{status}\" data-target=\"{}\" data-expected=\"{}\" data-projection=\"{}\" data-basis=\"{}\">\
          <span class=\"small\">{}</span>\
          <span class=\"big\" data-value=\"{}\">{}</span>\
          <progress max=\"{}\" value=\"{}\"></progress>\
@@ -342,6 +538,10 @@ fn followed_goal(g: &GoalShown, format: &metric::definition::NumberFormat) -> St
         p.target,
         p.expected,
         raw(p.projection),
+        serde_json::to_value(p.basis)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
         esc(&g.name),
         raw(p.current),
         full(p.current),
@@ -354,7 +554,10 @@ fn followed_goal(g: &GoalShown, format: &metric::definition::NumberFormat) -> St
         verdict_class(p.verdict),
         esc(&status.replace('_', " ")),
         full(Some(p.expected)),
-        full(p.projection),
+        esc(
+            &watch::describe::projection(p, &|v| charts::format_full(Some(v), format))
+                .unwrap_or_else(|| charts::NO_VALUE.to_owned())
+        ),
     )
 }
 

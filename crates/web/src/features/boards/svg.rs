@@ -42,6 +42,16 @@ pub fn board_svg(c: &Computed) -> String {
                 let view = render::table_view(&plan.settings, data, &c.frame.zone);
                 svg.push_str(&table_svg(&view, w, h));
             }
+            (BlockKind::Forecast, Ok((plan, data))) => {
+                svg.push_str(&forecast_svg(
+                    &plan.settings,
+                    data,
+                    &c.frame.zone,
+                    w,
+                    h,
+                    theme,
+                ));
+            }
             (BlockKind::Text, _) => {
                 let s = BlockSettings::from_json(&row.block.settings);
                 for (i, line) in super::markdown::to_lines(&s.text)
@@ -179,6 +189,73 @@ fn table_svg(view: &render::TableView, w: i64, h: i64) -> String {
             y + ROW_H,
             view.rows.len() - room
         ));
+    }
+    out
+}
+
+/// A Forecast block in the PNG: the projected end value large, the value so far and the band
+/// under it, then the chart, or the learning note while there is no forecast.
+fn forecast_svg(
+    settings: &BlockSettings,
+    data: &super::compute::BlockData,
+    zone: &jiff::tz::TimeZone,
+    w: i64,
+    h: i64,
+    theme: charts::Theme,
+) -> String {
+    let (Some(f), Some(m)) = (&data.forecast, data.metrics.first()) else {
+        return format!(
+            "<text class=\"muted\" x=\"10\" y=\"44\">{}</text>",
+            render::NO_DATA
+        );
+    };
+    let view = render::forecast_view(settings, f, m, zone);
+    let mut out = String::new();
+    let mut y = 56;
+    match &view.projected {
+        Some((value, band)) => {
+            // Two short lines: a block four cells wide holds about 60 characters.
+            out.push_str(&format!(
+                "<text class=\"big\" x=\"10\" y=\"{y}\">{}</text><text class=\"muted\" x=\"10\" y=\"{}\">projected by {} · so far {}</text><text class=\"muted\" x=\"10\" y=\"{}\">{}</text>",
+                esc(value),
+                y + 16,
+                esc(&view.until),
+                esc(&view.so_far),
+                y + 30,
+                esc(band)
+            ));
+            y += 14;
+        }
+        None => {
+            out.push_str(&format!(
+                "<text class=\"big\" x=\"10\" y=\"{y}\">{}</text><text class=\"muted\" x=\"10\" y=\"{}\">so far · {}</text>",
+                esc(&view.so_far),
+                y + 16,
+                esc(view.learning.as_deref().unwrap_or(""))
+            ));
+        }
+    }
+    y += 24;
+    if let Some((text, _)) = &view.budget {
+        out.push_str(&format!(
+            "<text class=\"muted\" x=\"10\" y=\"{}\">{}</text>",
+            y + 4,
+            esc(text)
+        ));
+        y += 16;
+    }
+    let chart_h = h - y - 8;
+    if !view.days.is_empty() && chart_h >= 60 {
+        let inner = charts::forecast::forecast(&charts::ForecastChart {
+            days: &view.days,
+            zone,
+            budget: f.budget.as_ref().map(|b| b.budget),
+            format: &m.info.format,
+            width: (w - 10).max(40) as u32,
+            height: chart_h as u32,
+            theme,
+        });
+        out.push_str(&format!("<g transform=\"translate(5,{y})\">{inner}</g>"));
     }
     out
 }

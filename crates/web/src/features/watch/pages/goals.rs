@@ -32,6 +32,8 @@ pub struct GoalLine {
     percent: String,
     expected: String,
     projection: String,
+    /// What the projection rests on: "forecast" or "at the current pace".
+    basis: String,
     status: String,
     status_code: String,
     /// Why the goal cannot be computed; the row shows this instead of its figures.
@@ -277,6 +279,10 @@ async fn goals_page(state: &AppState, caller: &Caller, q: Flash, form: GoalForm)
                 .unwrap_or_else(|| charts::NO_VALUE.to_owned()),
             expected: value(Some(p.expected), &format),
             projection: value(p.projection, &format),
+            basis: match p.basis {
+                watch::ProjectionBasis::Current => String::new(),
+                b => describe::basis(b).to_owned(),
+            },
             status: describe::status(p.status).to_owned(),
             status_code: code(&p.status),
             broken: None,
@@ -365,6 +371,8 @@ struct GoalHistoryPage {
     nav: Option<Nav>,
     active: &'static str,
     name: String,
+    /// The running period's projection and what it rests on, when it has one.
+    running: Option<String>,
     /// Period, value, target, status in words, status code.
     periods: Vec<(String, String, String, String, String)>,
 }
@@ -394,10 +402,28 @@ pub async fn goal_history(
             )
         })
         .collect();
+    let now = state.clock().now();
+    let running = match g.spec.goal.period.at(now, g.spec.zone.tz()) {
+        Ok(period) if period.start <= now && now < period.end => {
+            let p = goal_progress(state.store().as_ref(), &g, period, now.as_millisecond()).await?;
+            describe::projection(&p, &|v| value(Some(v), &format)).map(|text| {
+                format!(
+                    "This period ({}) is judged on its projected end value: {text}.",
+                    days(
+                        period.start.as_millisecond(),
+                        period.end.as_millisecond(),
+                        g.spec.zone.tz()
+                    )
+                )
+            })
+        }
+        _ => None,
+    };
     render(&GoalHistoryPage {
         nav: nav(&caller),
         active: "goals",
         name: g.name,
+        running,
         periods,
     })
 }

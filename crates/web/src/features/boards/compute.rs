@@ -75,6 +75,9 @@ pub struct BlockData {
     pub goal: Option<GoalShown>,
     /// A Line block asking for its expected band: the band, or why there is none.
     pub band: Option<BlockBand>,
+    /// A Forecast block: its period's projection (filled in after the aggregation, from the
+    /// metric's seasonal model).
+    pub forecast: Option<app::forecast::PeriodForecast>,
 }
 
 /// A Line block's expected band (of its first metric), or why it has none.
@@ -82,9 +85,6 @@ pub struct BlockData {
 pub enum BlockBand {
     Drawn(app::seasonal::Expected),
     Missing(String),
-    /// A Forecast block: its period's projection (filled in after the aggregation, from the
-    /// metric's seasonal model).
-    pub forecast: Option<app::forecast::PeriodForecast>,
 }
 
 /// A stored goal as a Progress block shows it.

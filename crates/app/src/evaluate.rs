@@ -167,7 +167,7 @@ pub async fn evaluate_alert<S: Store + WatchStore>(
             let what = unusual_text(&metric.name, rule, &now_judged, zone, &format);
             let verdict = now_judged.judgement.verdict();
             (
-                now_judged.judgement.breached(),
+                now_judged.judgement.breached_at(alert.state.phase),
                 rule.cooldown,
                 verdict.map(|v| v.observed),
                 verdict.map(|v| v.band.expected),

@@ -118,6 +118,16 @@ impl Judgement {
         matches!(self, Judgement::Judged(v) if v.anomalous)
     }
 
+    /// Whether an alert standing at `phase` counts as breached. An hour not synced yet says
+    /// nothing either way, so a firing alert keeps firing until the hour is known: resolving
+    /// there would notify "resolved" and then fire again once the sync brings the hour.
+    pub fn breached_at(&self, phase: Phase) -> bool {
+        match self {
+            Judgement::Unknown => phase == Phase::Firing,
+            _ => self.breached(),
+        }
+    }
+
     pub fn verdict(&self) -> Option<&Verdict> {
         match self {
             Judgement::Judged(v) => Some(v),
@@ -264,7 +274,7 @@ pub fn backtest(
         if matches!(judgement, Judgement::Learning { .. }) {
             report.learning += 1;
         }
-        let (next, t) = step(state, judgement.breached(), at, rule.cooldown);
+        let (next, t) = step(state, judgement.breached_at(state.phase), at, rule.cooldown);
         match (t, judgement.verdict()) {
             (Transition::Fire, Some(v)) => {
                 let hour = v.from_ms;

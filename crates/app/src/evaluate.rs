@@ -329,8 +329,12 @@ pub fn unusual_text(
         }
         watch::unusual::Judgement::Judged(v) => {
             let hour_end = ts(v.to_ms).to_zoned(zone.tz().clone());
+            let hours = match v.window_hours {
+                1 => "the hour".to_owned(),
+                n => format!("the {n} hours"),
+            };
             let mut text = format!(
-                "{subject} is {} in the hour to {} against {} expected",
+                "{subject} is {} in {hours} to {} against {} expected",
                 format_full(Some(v.observed), format),
                 hour_end.strftime("%H:%M %Z"),
                 format_full(Some(v.band.expected), format),

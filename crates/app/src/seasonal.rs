@@ -523,7 +523,12 @@ fn judge(
             hour += HOUR_MS;
             continue;
         };
-        // The same judgement an "unusual" alert makes of this hour once it is over.
+        let e = model.expected(hour);
+        let spread = model.spread(e);
+        // The same judgement an "unusual" alert makes of this hour once it is over. A longer
+        // window keeps firing for a few hours after a sharp spike, so an hour is marked only
+        // when it deviates itself, by a spread at least, the way the window does; it is shown
+        // against its own band.
         if let Some(v) = detect(
             model,
             observed,
@@ -531,16 +536,15 @@ fn judge(
             sensitivity,
             Direction::Either,
         ) && v.anomalous
+            && (value - e) / spread * v.score.signum() >= 1.0
         {
             point.unusual = true;
             unusual.push(UnusualHour {
                 hour_ms: hour,
                 observed: value,
-                band: v.band,
+                band: model.band(hour, width),
             });
         }
-        let e = model.expected(hour);
-        let spread = model.spread(e);
         let w = match counts.and_then(|c| c.get(&day)).map(|f| f.as_ref()) {
             Some(Fit::Ready(m)) => m.expected(hour).max(0.0),
             _ => 1.0,

@@ -114,6 +114,7 @@ pub async fn judge_now<S: Store>(
                     .zip(&fits)
                     .map(|((d, s), f)| (d.as_str(), f, s)),
                 v.from_ms,
+                v.to_ms,
             )
         }
         None => Vec::new(),

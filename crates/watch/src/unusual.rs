@@ -156,19 +156,31 @@ pub fn judge(
     }
 }
 
-/// The dimension values behind the deviation of the hour starting at `hour_ms`, each given
-/// with its series and the fit of that hour's day. A value still learning, or whose hour is
-/// not known, is left out.
+/// The dimension values behind the deviation of the verdict's hours `[from_ms, to_ms)` (one
+/// hour, or the longer window that fired), each given with its series and the fit of the
+/// judged day: each value's observed sum over its known hours of the window against its own
+/// model's expected sum over the same hours. A value still learning, or with no known hour in
+/// the window, is left out.
 pub fn why<'a>(
     dimensions: impl IntoIterator<Item = (&'a str, &'a Fit, &'a Series)>,
-    hour_ms: i64,
+    from_ms: i64,
+    to_ms: i64,
 ) -> Vec<Contribution> {
     let parts: Vec<(String, f64, f64)> = dimensions
         .into_iter()
         .filter_map(|(name, fit, series)| {
             let Fit::Ready(model) = fit else { return None };
-            let observed = series.at(hour_ms)?;
-            Some((name.to_owned(), observed, model.expected(hour_ms)))
+            let (mut observed, mut expected, mut known) = (0.0, 0.0, false);
+            let mut hour = from_ms;
+            while hour < to_ms {
+                if let Some(v) = series.at(hour) {
+                    observed += v;
+                    expected += model.expected(hour);
+                    known = true;
+                }
+                hour += HOUR_MS;
+            }
+            known.then(|| (name.to_owned(), observed, expected))
         })
         .collect();
     explain(&parts)
@@ -178,7 +190,9 @@ pub fn why<'a>(
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UnusualFiring {
     pub at: Timestamp,
-    /// The hour judged, `[from, to)`.
+    /// The first of the hours judged: the last complete hour, or the start of the longer
+    /// window that fired (which ends at the last complete hour); `observed` and the band are
+    /// sums over those hours.
     pub hour_start: Timestamp,
     pub observed: f64,
     pub expected: f64,
@@ -277,7 +291,6 @@ pub fn backtest(
         let (next, t) = step(state, judgement.breached_at(state.phase), at, rule.cooldown);
         match (t, judgement.verdict()) {
             (Transition::Fire, Some(v)) => {
-                let hour = v.from_ms;
                 for d in &mut dimension_fits {
                     d.of(day);
                 }
@@ -286,11 +299,12 @@ pub fn backtest(
                         .iter()
                         .zip(&dimension_fits)
                         .filter_map(|((name, s), f)| Some((name.as_str(), f.fits.get(&day)?, s))),
-                    hour,
+                    v.from_ms,
+                    v.to_ms,
                 );
                 report.firings.push(UnusualFiring {
                     at: now,
-                    hour_start: ts(hour)?,
+                    hour_start: ts(v.from_ms)?,
                     observed: v.observed,
                     expected: v.band.expected,
                     lower: v.band.lower,

@@ -167,7 +167,10 @@ async fn warm_up(pool: &sqlx::PgPool) {
         }
     }
     for conn in &mut held {
-        if let Err(e) = sqlx::query_scalar::<_, i64>(SQL).fetch_one(&mut **conn).await {
+        if let Err(e) = sqlx::query_scalar::<_, i64>(SQL)
+            .fetch_one(&mut **conn)
+            .await
+        {
             tracing::debug!(error = %e, "warming a connection failed");
         }
     }

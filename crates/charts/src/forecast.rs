@@ -6,10 +6,10 @@ use jiff::tz::TimeZone;
 use metric::Interval;
 use metric::definition::NumberFormat;
 
-use crate::format::{format_axis, format_full};
+use crate::format::format_full;
 use crate::svg::{Svg, n, text_width};
 use crate::theme::Theme;
-use crate::ticks::{date_ticks, nice_ticks};
+use crate::ticks::{ValueAxis, date_ticks};
 
 const PAD: f64 = 8.0;
 const LINE_HEIGHT: f64 = 16.0;
@@ -64,19 +64,9 @@ pub fn forecast(chart: &ForecastChart<'_>) -> String {
     let top = PAD + LINE_HEIGHT;
     let bottom = height - PAD - X_LABELS - LINE_HEIGHT;
     let plot_h = (bottom - top).max(10.0);
-    let ticks = nice_ticks(lo, hi, ((plot_h / 36.0) as usize).clamp(2, 6));
-    let (t_lo, t_hi) = (ticks[0], *ticks.last().unwrap_or(&1.0));
-    let step = if ticks.len() > 1 {
-        ticks[1] - ticks[0]
-    } else {
-        1.0
-    };
-    let largest = t_lo.abs().max(t_hi.abs());
-    let labels: Vec<String> = ticks
-        .iter()
-        .map(|&t| format_axis(t, step, largest, chart.format))
-        .collect();
-    let left = PAD + labels.iter().map(|l| text_width(l)).fold(0.0, f64::max) + 6.0;
+    let axis = ValueAxis::new(lo, hi, plot_h, 6, chart.format);
+    let (ticks, labels, t_lo, t_hi) = (&axis.ticks, &axis.labels, axis.lo, axis.hi);
+    let left = PAD + axis.label_width() + 6.0;
     let right = width - PAD;
     let plot_w = (right - left).max(10.0);
     let span = if t_hi > t_lo { t_hi - t_lo } else { 1.0 };
@@ -91,7 +81,7 @@ pub fn forecast(chart: &ForecastChart<'_>) -> String {
     };
 
     svg.text(right, PAD + 10.0, "end", "muted", zone);
-    for (t, label) in ticks.iter().zip(&labels) {
+    for (t, label) in ticks.iter().zip(labels) {
         svg.line(left, y(*t), right, y(*t), "grid");
         svg.text(left - 6.0, y(*t) + 4.0, "end", "muted", label);
     }

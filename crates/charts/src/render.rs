@@ -5,10 +5,10 @@ use jiff::tz::TimeZone;
 use metric::Interval;
 use metric::definition::NumberFormat;
 
-use crate::format::{format_axis, format_full};
+use crate::format::format_full;
 use crate::svg::{Svg, escape, n, text_width};
 use crate::theme::{PALETTE_LEN, Theme};
-use crate::ticks::{date_ticks, nice_ticks};
+use crate::ticks::{ValueAxis, date_ticks};
 
 /// One named series: a value (or none) per point of [`TimeChart::starts`].
 #[derive(Debug, Clone, PartialEq)]
@@ -233,26 +233,15 @@ fn time_chart(chart: &TimeChart<'_>, bars: Option<BarMode>) -> String {
     // x labels under the plot, then the legend.
     let bottom = height - PAD - legend_h - X_LABELS;
     let plot_h = (bottom - top).max(10.0);
-    let target = ((plot_h / 36.0) as usize).clamp(2, 8);
-    let ticks = nice_ticks(lo, hi, target);
-    let (t_lo, t_hi) = (ticks[0], *ticks.last().unwrap_or(&1.0));
-    let step = if ticks.len() > 1 {
-        ticks[1] - ticks[0]
-    } else {
-        1.0
-    };
-    let largest = t_lo.abs().max(t_hi.abs());
-    let labels: Vec<String> = ticks
-        .iter()
-        .map(|&t| format_axis(t, step, largest, chart.format))
-        .collect();
-    let left = PAD + labels.iter().map(|l| text_width(l)).fold(0.0, f64::max) + 6.0;
+    let axis = ValueAxis::new(lo, hi, plot_h, 8, chart.format);
+    let (ticks, labels, t_lo, t_hi) = (&axis.ticks, &axis.labels, axis.lo, axis.hi);
+    let left = PAD + axis.label_width() + 6.0;
     let right = width - PAD;
     let plot_w = (right - left).max(10.0);
     let y = |v: f64| bottom - (v - t_lo) / (t_hi - t_lo) * plot_h;
 
     svg.text(right, PAD + 10.0, "end", "muted", zone);
-    for (t, label) in ticks.iter().zip(&labels) {
+    for (t, label) in ticks.iter().zip(labels) {
         svg.line(left, y(*t), right, y(*t), "grid");
         svg.text(left - 6.0, y(*t) + 4.0, "end", "muted", label);
     }

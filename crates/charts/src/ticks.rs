@@ -33,6 +33,53 @@ pub fn nice_ticks(min: f64, max: f64, target: usize) -> Vec<f64> {
         .collect()
 }
 
+/// A chart's value axis: round ticks covering `lo..hi` (about one per 36 pixels of a plot
+/// `plot_h` high, at most `most`), their labels in the metric's format, and the ticks' span.
+pub(crate) struct ValueAxis {
+    pub ticks: Vec<f64>,
+    pub labels: Vec<String>,
+    /// The lowest and highest tick.
+    pub lo: f64,
+    pub hi: f64,
+}
+
+impl ValueAxis {
+    pub(crate) fn new(
+        lo: f64,
+        hi: f64,
+        plot_h: f64,
+        most: usize,
+        format: &metric::definition::NumberFormat,
+    ) -> ValueAxis {
+        let ticks = nice_ticks(lo, hi, ((plot_h / 36.0) as usize).clamp(2, most));
+        let (t_lo, t_hi) = (ticks[0], *ticks.last().unwrap_or(&1.0));
+        let step = if ticks.len() > 1 {
+            ticks[1] - ticks[0]
+        } else {
+            1.0
+        };
+        let largest = t_lo.abs().max(t_hi.abs());
+        let labels = ticks
+            .iter()
+            .map(|&t| crate::format::format_axis(t, step, largest, format))
+            .collect();
+        ValueAxis {
+            ticks,
+            labels,
+            lo: t_lo,
+            hi: t_hi,
+        }
+    }
+
+    /// The width the widest label needs.
+    pub(crate) fn label_width(&self) -> f64 {
+        self.labels
+            .iter()
+            .map(|l| crate::svg::text_width(l))
+            .fold(0.0, f64::max)
+    }
+}
+
 /// The round number (1, 2, 2.5 or 5 × 10^k) nearest above `raw`.
 pub fn nice_step(raw: f64) -> f64 {
     if raw <= 0.0 || !raw.is_finite() {

@@ -394,17 +394,14 @@ pub struct BacktestReport {
 /// The most evaluations one back-test runs: a year of hourly evaluations.
 pub const MAX_BACKTEST_STEPS: i64 = 24 * 366;
 
-/// How often `rule` would have fired had it been evaluated every `every` over `[from, to]`,
-/// starting from a quiet state.
-pub fn backtest(
-    rule: &AlertRule,
-    buckets: &[HourBucket],
+/// A back-test's step in milliseconds, once its span and step are checked: a positive step,
+/// an end after the start, at most [`MAX_BACKTEST_STEPS`] evaluations.
+pub(crate) fn backtest_step(
     from: Timestamp,
     to: Timestamp,
     every: SignedDuration,
-    zone: &TimeZone,
-) -> Result<BacktestReport, WatchError> {
-    let every_ms = every.as_millis() as i64;
+) -> Result<i64, WatchError> {
+    let every_ms = i64::try_from(every.as_millis()).unwrap_or(i64::MAX);
     if every_ms <= 0 {
         return Err(WatchError::Invalid(
             "a back-test needs a positive step".into(),
@@ -421,6 +418,20 @@ pub fn backtest(
             "a back-test runs at most {MAX_BACKTEST_STEPS} evaluations; pick a shorter span"
         )));
     }
+    Ok(every_ms)
+}
+
+/// How often `rule` would have fired had it been evaluated every `every` over `[from, to]`,
+/// starting from a quiet state.
+pub fn backtest(
+    rule: &AlertRule,
+    buckets: &[HourBucket],
+    from: Timestamp,
+    to: Timestamp,
+    every: SignedDuration,
+    zone: &TimeZone,
+) -> Result<BacktestReport, WatchError> {
+    let every_ms = backtest_step(from, to, every)?;
     let mine = Sorted::new(buckets, rule.dimension.as_deref());
     let mut state = AlertState::default();
     let mut report = BacktestReport {

@@ -17,7 +17,7 @@ use seasonal::{Fit, HOUR_MS, Series, Verdict, detect, fit, model_day};
 use serde::{Deserialize, Serialize};
 
 use crate::WatchError;
-use crate::alert::{AlertState, MAX_BACKTEST_STEPS, Phase, Transition, step};
+use crate::alert::{AlertState, Phase, Transition, backtest_step, step};
 
 /// Which deviations an unusual alert fires on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -250,23 +250,7 @@ pub fn backtest(
     to: Timestamp,
     every: SignedDuration,
 ) -> Result<UnusualBacktest, WatchError> {
-    let every_ms = i64::try_from(every.as_millis()).unwrap_or(i64::MAX);
-    if every_ms <= 0 {
-        return Err(WatchError::Invalid(
-            "a back-test needs a positive step".into(),
-        ));
-    }
-    let span = to.as_millisecond() - from.as_millisecond();
-    if span < 0 {
-        return Err(WatchError::Invalid(
-            "a back-test must end after it starts".into(),
-        ));
-    }
-    if span / every_ms > MAX_BACKTEST_STEPS {
-        return Err(WatchError::Invalid(format!(
-            "a back-test runs at most {MAX_BACKTEST_STEPS} evaluations; pick a shorter span"
-        )));
-    }
+    let every_ms = backtest_step(from, to, every)?;
     let mut fits = DayFits::new(total);
     let mut dimension_fits: Vec<DayFits> =
         dimensions.iter().map(|(_, s)| DayFits::new(s)).collect();

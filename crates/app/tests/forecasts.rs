@@ -5,9 +5,7 @@ mod support;
 
 use app::forecast::{ForecastPeriod, Outlook, period_forecast};
 use jiff::tz::TimeZone;
-use store::{
-    MetricId, NewMetric, NewSyncRun, Point, RunStatus, Store, StoredMetric, SyncRunEnd, WatchStore,
-};
+use store::{MetricId, NewMetric, Point, Store, StoredMetric, WatchStore};
 
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 24 * HOUR_MS;
@@ -60,26 +58,7 @@ async fn metric_with_rhythm(s: &store::AnyStore, slug: &str, from_ms: i64, to_ms
         })
         .collect();
     s.add_points(m.id, &points).await.unwrap();
-    let run = s
-        .start_sync_run(&NewSyncRun {
-            metric_id: m.id,
-            from_ms,
-            to_ms,
-            started_ms: to_ms,
-        })
-        .await
-        .unwrap();
-    s.finish_sync_run(
-        run,
-        &SyncRunEnd {
-            status: RunStatus::Succeeded,
-            ledger: serde_json::json!({}),
-            error: None,
-            finished_ms: to_ms,
-        },
-    )
-    .await
-    .unwrap();
+    support::good_run(s, m.id, from_ms, to_ms).await;
     m.id
 }
 

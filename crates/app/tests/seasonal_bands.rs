@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use metric::{Aggregation, Interval, TimeRange};
 use seasonal::Sensitivity;
-use store::{BucketRow, MetricId, NewSyncRun, RunStatus, Store as _, SyncRunEnd};
+use store::{BucketRow, MetricId, Store as _};
 use support::T0;
 
 const HOUR_MS: i64 = 3_600_000;
@@ -72,26 +72,7 @@ async fn seed(app: &app::App, name: &str, from_ms: i64) -> MetricId {
     }
     let s = app.store();
     s.replace_window(m.id, from_ms, to_ms, &rows).await.unwrap();
-    let run = s
-        .start_sync_run(&NewSyncRun {
-            metric_id: m.id,
-            from_ms,
-            to_ms,
-            started_ms: to_ms,
-        })
-        .await
-        .unwrap();
-    s.finish_sync_run(
-        run,
-        &SyncRunEnd {
-            status: RunStatus::Succeeded,
-            ledger: serde_json::json!({}),
-            error: None,
-            finished_ms: to_ms,
-        },
-    )
-    .await
-    .unwrap();
+    support::good_run(s, m.id, from_ms, to_ms).await;
     m.id
 }
 

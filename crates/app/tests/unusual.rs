@@ -8,8 +8,7 @@ mod support;
 use jiff::{SignedDuration, Timestamp};
 use metric::Aggregation;
 use store::{
-    AlertRow, BucketRow, DeliverySource, NewAlert, NewChannel, NewSyncRun, RunStatus, Store as _,
-    SyncRunEnd, WatchStore as _,
+    AlertRow, BucketRow, DeliverySource, NewAlert, NewChannel, Store as _, WatchStore as _,
 };
 use support::{T0, backends, connection, metric};
 use watch::alert::Transition;
@@ -79,26 +78,7 @@ async fn undelivered(app: &app::App, days: i64, incidents: &[i64]) -> store::Sto
     let s = app.store();
     let end = START + days * DAY;
     s.replace_window(m.id, START, end, &rows).await.unwrap();
-    let run = s
-        .start_sync_run(&NewSyncRun {
-            metric_id: m.id,
-            from_ms: START,
-            to_ms: end,
-            started_ms: end,
-        })
-        .await
-        .unwrap();
-    s.finish_sync_run(
-        run,
-        &SyncRunEnd {
-            status: RunStatus::Succeeded,
-            ledger: serde_json::json!({}),
-            error: None,
-            finished_ms: end,
-        },
-    )
-    .await
-    .unwrap();
+    support::good_run(s, m.id, START, end).await;
     m
 }
 

@@ -98,3 +98,29 @@ pub async fn metric(app: &App, name: &str, connection: &store::Connection) -> st
         .await
         .expect("metric")
 }
+
+/// Records a successful sync run of `metric` over `[from_ms, to_ms)`, finished at `to_ms`: what
+/// makes those hours known (a synced hour without rows is a real zero).
+pub async fn good_run(store: &AnyStore, metric: store::MetricId, from_ms: i64, to_ms: i64) {
+    let run = store
+        .start_sync_run(&store::NewSyncRun {
+            metric_id: metric,
+            from_ms,
+            to_ms,
+            started_ms: to_ms,
+        })
+        .await
+        .unwrap();
+    store
+        .finish_sync_run(
+            run,
+            &store::SyncRunEnd {
+                status: store::RunStatus::Succeeded,
+                ledger: serde_json::json!({}),
+                error: None,
+                finished_ms: to_ms,
+            },
+        )
+        .await
+        .unwrap();
+}

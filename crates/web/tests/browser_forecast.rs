@@ -5,7 +5,7 @@
 mod support;
 
 use serde_json::Value;
-use store::{BoardStore as _, NewMetric, NewSyncRun, Point, RunStatus, Store as _, SyncRunEnd};
+use store::{BoardStore as _, NewMetric, Point, Store as _};
 use support::browser::{Browser, Size, WebApp};
 use web::Role;
 
@@ -47,26 +47,7 @@ async fn metric(app: &WebApp, slug: &str, name: &str, days: i64) -> i64 {
         })
         .collect();
     s.add_points(m.id, &points).await.unwrap();
-    let run = s
-        .start_sync_run(&NewSyncRun {
-            metric_id: m.id,
-            from_ms: from,
-            to_ms: now,
-            started_ms: now,
-        })
-        .await
-        .unwrap();
-    s.finish_sync_run(
-        run,
-        &SyncRunEnd {
-            status: RunStatus::Succeeded,
-            ledger: serde_json::json!({}),
-            error: None,
-            finished_ms: now,
-        },
-    )
-    .await
-    .unwrap();
+    support::good_run(s, m.id, from, now).await;
     m.id.0
 }
 

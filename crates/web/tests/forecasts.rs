@@ -8,7 +8,7 @@ use app::ManualTime;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::{Value, json};
-use store::{MetricId, NewMetric, NewSyncRun, Point, RunStatus, Store, SyncRunEnd};
+use store::{MetricId, NewMetric, Point, Store};
 use support::*;
 use tower::ServiceExt as _;
 use web::WebConfig;
@@ -76,26 +76,7 @@ async fn metric_with_rhythm(app: &TestApp, slug: &str, from_ms: i64) -> MetricId
         })
         .collect();
     s.add_points(m.id, &points).await.unwrap();
-    let run = s
-        .start_sync_run(&NewSyncRun {
-            metric_id: m.id,
-            from_ms,
-            to_ms: NOW,
-            started_ms: NOW,
-        })
-        .await
-        .unwrap();
-    s.finish_sync_run(
-        run,
-        &SyncRunEnd {
-            status: RunStatus::Succeeded,
-            ledger: json!({}),
-            error: None,
-            finished_ms: NOW,
-        },
-    )
-    .await
-    .unwrap();
+    support::good_run(s, m.id, from_ms, NOW).await;
     m.id
 }
 

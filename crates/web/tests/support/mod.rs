@@ -570,3 +570,30 @@ pub async fn sync_now(app: &TestApp, id: store::MetricId) {
         .unwrap();
     assert!(report.error().is_none(), "{:?}", report.error());
 }
+
+/// Records a successful sync run of `metric` over `[from_ms, to_ms)`, finished at `to_ms`: what
+/// makes those hours known (a synced hour without rows is a real zero).
+pub async fn good_run(store: &store::AnyStore, metric: store::MetricId, from_ms: i64, to_ms: i64) {
+    use store::Store as _;
+    let run = store
+        .start_sync_run(&store::NewSyncRun {
+            metric_id: metric,
+            from_ms,
+            to_ms,
+            started_ms: to_ms,
+        })
+        .await
+        .unwrap();
+    store
+        .finish_sync_run(
+            run,
+            &store::SyncRunEnd {
+                status: store::RunStatus::Succeeded,
+                ledger: serde_json::json!({}),
+                error: None,
+                finished_ms: to_ms,
+            },
+        )
+        .await
+        .unwrap();
+}

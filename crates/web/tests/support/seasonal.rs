@@ -2,7 +2,7 @@
 //! expected-band tests: what each hour should be is the generator's mean, computed here apart
 //! from the code under test.
 
-use store::{BucketRow, MetricId, NewSyncRun, RunStatus, Store as _, SyncRunEnd};
+use store::{BucketRow, MetricId, Store as _};
 
 pub const HOUR_MS: i64 = 3_600_000;
 pub const DAY_MS: i64 = 24 * HOUR_MS;
@@ -69,25 +69,5 @@ pub async fn seed(store: &store::AnyStore, metric: MetricId, from_ms: i64) {
         .replace_window(metric, from_ms, to_ms, &rows)
         .await
         .unwrap();
-    let run = store
-        .start_sync_run(&NewSyncRun {
-            metric_id: metric,
-            from_ms,
-            to_ms,
-            started_ms: to_ms,
-        })
-        .await
-        .unwrap();
-    store
-        .finish_sync_run(
-            run,
-            &SyncRunEnd {
-                status: RunStatus::Succeeded,
-                ledger: serde_json::json!({}),
-                error: None,
-                finished_ms: to_ms,
-            },
-        )
-        .await
-        .unwrap();
+    super::good_run(store, metric, from_ms, to_ms).await;
 }

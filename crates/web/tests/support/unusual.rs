@@ -2,7 +2,7 @@
 //! business-hours rhythm and incidents the test places itself, so where a firing must be is
 //! the test's own arithmetic, not the model's.
 
-use store::{AnyStore, BucketRow, NewMetric, NewSyncRun, RunStatus, Store as _, SyncRunEnd};
+use store::{AnyStore, BucketRow, NewMetric, Store as _};
 
 pub const HOUR: i64 = 3_600_000;
 pub const DAY: i64 = 24 * HOUR;
@@ -77,26 +77,6 @@ pub async fn undelivered(store: &AnyStore) -> store::StoredMetric {
         })
         .collect();
     store.replace_window(m.id, start, end, &rows).await.unwrap();
-    let run = store
-        .start_sync_run(&NewSyncRun {
-            metric_id: m.id,
-            from_ms: start,
-            to_ms: end,
-            started_ms: end,
-        })
-        .await
-        .unwrap();
-    store
-        .finish_sync_run(
-            run,
-            &SyncRunEnd {
-                status: RunStatus::Succeeded,
-                ledger: serde_json::json!({}),
-                error: None,
-                finished_ms: end,
-            },
-        )
-        .await
-        .unwrap();
+    super::good_run(store, m.id, start, end).await;
     m
 }

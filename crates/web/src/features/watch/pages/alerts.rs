@@ -557,13 +557,7 @@ async fn value_backtest(
     )
     .map_err(|e| WebError::invalid("rule", e.to_string()))?;
     let format = app::evaluate::number_format(&metric.definition);
-    let summary = format!(
-        "Over {} hourly evaluations up to {}, this alert would have fired {} times ({} breaches kept quiet by the cool-down).",
-        r.evaluations,
-        r.to.strftime("%Y-%m-%d %H:%M UTC"),
-        r.firings.len(),
-        r.suppressed
-    );
+    let summary = backtest_summary(r.evaluations, r.to, r.firings.len(), r.suppressed);
     let firings = r
         .firings
         .iter()
@@ -575,6 +569,29 @@ async fn value_backtest(
         })
         .collect();
     Ok((summary, firings))
+}
+
+/// A back-test's outcome in one sentence, for value and unusual rules alike.
+fn backtest_summary(
+    evaluations: u32,
+    to: jiff::Timestamp,
+    fired: usize,
+    suppressed: u32,
+) -> String {
+    let times = |n: u64, one: &str, many: &str| {
+        if n == 1 {
+            format!("{n} {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    format!(
+        "Over {} hourly evaluations up to {}, this alert would have fired {} ({} kept quiet by the cool-down).",
+        evaluations,
+        to.strftime("%Y-%m-%d %H:%M UTC"),
+        times(fired as u64, "time", "times"),
+        times(u64::from(suppressed), "breach", "breaches"),
+    )
 }
 
 /// The back-test of an unusual rule: the same judgement the evaluator makes, hour by hour.
@@ -596,13 +613,7 @@ async fn unusual_backtest(
         .await?;
     let metric = state.store().metric(MetricId(metric_id)).await?;
     let format = app::evaluate::number_format(&metric.definition);
-    let mut summary = format!(
-        "Over {} hourly evaluations up to {}, this alert would have fired {} times ({} breaches kept quiet by the cool-down).",
-        r.evaluations,
-        r.to.strftime("%Y-%m-%d %H:%M UTC"),
-        r.firings.len(),
-        r.suppressed
-    );
+    let mut summary = backtest_summary(r.evaluations, r.to, r.firings.len(), r.suppressed);
     if r.learning > 0 {
         summary.push_str(&format!(
             " For {} of them the metric was still learning its rhythm (it needs 21 days of history) and could not fire.",

@@ -5,6 +5,7 @@ use connector::{ConnectionCheck, Connector, Credentials, CredentialsError};
 use domain::Secret;
 use store::{AnyStore, Connection, ConnectionId, NewConnection, Store, StoreError, StoredMetric};
 
+use crate::twilio_accounts::{self, AccountsFound};
 use crate::{AppError, AppResult, Label};
 
 /// The credentials' form, with the field a mistake is in.
@@ -82,8 +83,43 @@ pub async fn ensure_label_free(store: &AnyStore, label: &Label) -> AppResult<()>
     }
 }
 
-/// Checks the label is free, then asks Twilio; saves only a connection Twilio accepts.
+/// A connection just saved: what Twilio said of its key, and what listing its accounts found.
+#[derive(Debug, Clone)]
+pub struct Added {
+    pub connection: Connection,
+    pub check: ConnectionCheck,
+    pub accounts: AccountsFound,
+}
+
+impl Added {
+    /// "connected with a Main key: …; 100 subaccounts found".
+    pub fn message(&self) -> String {
+        format!("{}; {}", self.check, self.accounts)
+    }
+}
+
+/// Checks the label is free, then asks Twilio; saves only a connection Twilio accepts, then
+/// lists the accounts it reaches. A failed listing never undoes the save: it is reported.
 pub async fn add(
+    store: &AnyStore,
+    connector: &Connector,
+    label: &Label,
+    creds: Credentials,
+    now_ms: i64,
+) -> AppResult<Added> {
+    let (connection, check) = save_checked(store, connector, label, creds, now_ms).await?;
+    let discovered = twilio_accounts::discover(store, connector, connection.id, now_ms).await;
+    if let Err(e) = &discovered {
+        tracing::warn!(connection = %connection.label, error = %e, "listing the accounts of a new connection failed");
+    }
+    Ok(Added {
+        connection,
+        check,
+        accounts: AccountsFound::of(&discovered),
+    })
+}
+
+async fn save_checked(
     store: &AnyStore,
     connector: &Connector,
     label: &Label,

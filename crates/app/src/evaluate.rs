@@ -131,16 +131,22 @@ pub async fn evaluate_alert<S: Store + WatchStore>(
     let (breached, cooldown, current, previous, range, what, band) = match &alert.spec {
         AlertSpec::Value { rule, zone } => {
             let (r, p) = rule.range.ranges(now, zone.tz()).map_err(invalid)?;
-            let b = buckets(
+            let b = alert_buckets(
                 store,
                 alert.metric_id,
+                rule,
                 p.start.as_millisecond().min(r.start.as_millisecond()),
                 r.end.as_millisecond().max(now_ms),
             )
             .await?;
             let e = watch::evaluate(rule, &b, now, zone.tz()).map_err(invalid)?;
+            let names = if rule.per_account {
+                crate::twilio_accounts::AccountNames::read(store).await?
+            } else {
+                Default::default()
+            };
             let what = format!(
-                "{} ({}{}) is {}{}",
+                "{} ({}{}) is {}{}{}",
                 metric.name,
                 rule.range.label(),
                 rule.dimension
@@ -149,7 +155,9 @@ pub async fn evaluate_alert<S: Store + WatchStore>(
                     .unwrap_or_default(),
                 format_full(e.current, &format),
                 condition_text(&rule.condition, e.previous, &format),
+                breaching_text(&e.breaching, &names, &format),
             );
+            let accounts = breaching_json(&e.breaching, &names);
             (
                 e.breached,
                 rule.cooldown,
@@ -157,7 +165,7 @@ pub async fn evaluate_alert<S: Store + WatchStore>(
                 e.previous,
                 Some((e.range.start.as_millisecond(), e.range.end.as_millisecond())),
                 what,
-                serde_json::Value::Null,
+                accounts,
             )
         }
         AlertSpec::Unusual { rule, zone } => {
@@ -276,6 +284,67 @@ fn deliveries_to(
 
 /// The condition in words; thresholds and amounts are in the metric's unit, so they print in
 /// its format, like the value they are compared with.
+/// The buckets a value rule reads: with their accounts (composite dimensions) when it judges
+/// each account or keeps chosen ones, else the accounts added together. The live evaluation
+/// and the back-tests read through it, so they judge the same hours.
+pub async fn alert_buckets<S: Store>(
+    store: &S,
+    metric: MetricId,
+    rule: &watch::AlertRule,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<Vec<HourBucket>, StoreError> {
+    if rule.asks_accounts() {
+        use metric::accounts::AccountView;
+        metric_sync::buckets_viewed(store, metric, from_ms, to_ms, AccountView::Both, &None).await
+    } else {
+        buckets(store, metric, from_ms, to_ms).await
+    }
+}
+
+/// The accounts a per-account rule found breaching, by name with their values: "; breaching:
+/// Brand B 84.2 %, Brand C 80 %". Empty when none (or the rule is not per account).
+fn breaching_text(
+    breaching: &[watch::AccountValue],
+    names: &crate::twilio_accounts::AccountNames,
+    format: &NumberFormat,
+) -> String {
+    if breaching.is_empty() {
+        return String::new();
+    }
+    let each: Vec<String> = breaching
+        .iter()
+        .map(|a| {
+            format!(
+                "{} {}",
+                names.name(&a.account),
+                format_full(a.current, format)
+            )
+        })
+        .collect();
+    format!("; breaching: {}", each.join(", "))
+}
+
+/// The breaching accounts as a message's data carries them (`accounts`), or nothing.
+fn breaching_json(
+    breaching: &[watch::AccountValue],
+    names: &crate::twilio_accounts::AccountNames,
+) -> serde_json::Value {
+    if breaching.is_empty() {
+        return serde_json::Value::Null;
+    }
+    let each: Vec<serde_json::Value> = breaching
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "account": a.account, "name": names.name(&a.account),
+                "current": a.current, "previous": a.previous,
+            })
+        })
+        .collect();
+    serde_json::json!({ "accounts": each })
+}
+
 fn condition_text(c: &watch::Condition, previous: Option<f64>, format: &NumberFormat) -> String {
     let value = |v: f64| format_full(Some(v), format);
     match *c {
@@ -491,7 +560,7 @@ pub async fn goal_progress<S: Store>(
         .end
         .as_millisecond()
         .min(now_ms.max(p.start.as_millisecond()));
-    let b = buckets(store, goal.metric_id, p.start.as_millisecond(), end).await?;
+    let b = goal_buckets(store, goal, p.start.as_millisecond(), end).await?;
     let mine: Vec<HourBucket> = b
         .into_iter()
         .filter(|x| goal.spec.dimension.is_none() || x.dimension == goal.spec.dimension)
@@ -511,6 +580,23 @@ pub async fn goal_progress<S: Store>(
     ))
 }
 
+/// A goal's buckets, the accounts added together: every account's, or only the chosen ones.
+async fn goal_buckets<S: Store>(
+    store: &S,
+    goal: &GoalRow,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<Vec<HourBucket>, StoreError> {
+    match &goal.spec.accounts {
+        None => buckets(store, goal.metric_id, from_ms, to_ms).await,
+        Some(list) => {
+            let filter = Some(list.iter().cloned().collect());
+            let view = metric::accounts::AccountView::Total;
+            metric_sync::buckets_viewed(store, goal.metric_id, from_ms, to_ms, view, &filter).await
+        }
+    }
+}
+
 /// The seasonal forecast of a running period's end value, for a goal to reach a sum or a
 /// count whose series has a ready model; `None` otherwise (the goal then paces on a straight
 /// line).
@@ -521,7 +607,9 @@ async fn goal_forecast<S: Store>(
     now_ms: i64,
 ) -> Result<Option<watch::EndForecast>, StoreError> {
     let (start, end) = (p.start.as_millisecond(), p.end.as_millisecond());
-    if goal.spec.goal.criterion != watch::Criterion::Reach
+    // The seasonal model is the whole metric's: a goal over chosen accounts paces on a line.
+    if goal.spec.accounts.is_some()
+        || goal.spec.goal.criterion != watch::Criterion::Reach
         || !crate::forecast::can_forecast(goal.spec.aggregation)
         || now_ms < start
         || now_ms >= end

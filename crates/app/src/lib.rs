@@ -17,10 +17,12 @@ pub mod evaluate;
 pub mod forecast;
 pub mod metrics;
 pub mod names;
+pub mod outliers;
 pub mod people;
 pub mod pool;
 pub mod seasonal;
 pub mod sync_interval;
+pub mod twilio_accounts;
 pub mod unusual;
 pub mod watching;
 
@@ -156,14 +158,27 @@ impl App {
 
     // ------------------------------------------------------------ connections
 
-    /// Asks Twilio about the credentials, then saves them under `label` if Twilio accepts them.
+    /// Asks Twilio about the credentials, saves them under `label` if Twilio accepts them, then
+    /// lists the accounts they reach.
     pub async fn add_connection(
         &self,
         label: &Label,
         creds: Credentials,
-    ) -> AppResult<(Connection, ConnectionCheck)> {
+    ) -> AppResult<connections::Added> {
         let now = self.clock.now_ms();
         connections::add(&self.store, &self.connector, label, creds, now).await
+    }
+
+    /// Lists a connection's accounts on Twilio now and records them.
+    pub async fn discover_accounts(&self, id: ConnectionId) -> AppResult<metric_sync::Discovery> {
+        let now = self.clock.now_ms();
+        twilio_accounts::discover(&self.store, &self.connector, id, now).await
+    }
+
+    /// A connection's accounts as last discovered: its own first, then by name.
+    pub async fn twilio_accounts(&self, id: ConnectionId) -> AppResult<Vec<store::TwilioAccount>> {
+        store::Store::connection(self.store.as_ref(), id).await?;
+        twilio_accounts::list(&self.store, id).await
     }
 
     /// Asks Twilio whether a saved connection still works; a conflict when its secret is
@@ -280,8 +295,20 @@ impl App {
         slug: &str,
         connection: &str,
     ) -> AppResult<StoredMetric> {
+        self.add_library_metric_scoped(slug, connection, &metric::AccountScope::Connection)
+            .await
+    }
+
+    /// Adds a library metric over the accounts `scope` names and queues its backfill: the one
+    /// operation behind the library page, the API and the CLI.
+    pub async fn add_library_metric_scoped(
+        &self,
+        slug: &str,
+        connection: &str,
+        scope: &metric::AccountScope,
+    ) -> AppResult<StoredMetric> {
         let now = self.clock.now_ms();
-        metrics::add_from_library(&self.store, slug, connection, true, now).await
+        metrics::add_from_library_scoped(&self.store, slug, connection, scope, true, now).await
     }
 
     /// Adds a library metric without queueing its backfill: for a caller that syncs it at once
@@ -372,6 +399,18 @@ impl App {
     pub async fn update_goal(&self, id: GoalId, input: GoalInput) -> AppResult<GoalRow> {
         let now = self.clock.now_ms();
         watching::update_goal(&self.store, id, input, now).await
+    }
+
+    /// Which of a multi-account metric's accounts is out of line over `range` in `zone`; see
+    /// [`outliers::account_outliers`].
+    pub async fn account_outliers(
+        &self,
+        metric: MetricId,
+        range: &metric::NamedRange,
+        zone: &jiff::tz::TimeZone,
+    ) -> AppResult<outliers::AccountOutliers> {
+        let now = self.clock.now_ms();
+        outliers::account_outliers(&self.store, metric, range, zone, now).await
     }
 
     pub async fn delete_goal(&self, id: GoalId) -> AppResult<()> {

@@ -4,9 +4,83 @@
 
 use connector::Connector;
 use metric_sync::{SyncConfig, SyncJob};
-use store::{AnyStore, BoardStore, MetricId, NewMetric, Store, StoredMetric, WatchStore};
+use store::{
+    AnyStore, BoardStore, MetricId, NewMetric, Store, StoredMetric, TwilioAccountStore, WatchStore,
+};
+
+use metric::AccountScope;
 
 use crate::{AppError, AppResult, Name, connections};
+
+/// Parses the scope a form or the API names: `connection` (or empty), `active`, or SIDs
+/// separated by commas, spaces or new lines for a chosen list.
+pub fn parse_scope(text: &str) -> AppResult<AccountScope> {
+    let scope = match text.trim() {
+        "" | "connection" => AccountScope::Connection,
+        "active" => AccountScope::Active,
+        list => AccountScope::List(
+            list.split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        ),
+    };
+    scope
+        .check()
+        .map_err(|message| AppError::invalid("accounts", message))?;
+    Ok(scope)
+}
+
+/// Refuses a scope over several accounts for a request whose path does not name the account:
+/// such a request reads the same data whatever account it is made for.
+pub fn check_scope(path: &str, scope: &AccountScope) -> AppResult<()> {
+    if scope.is_multi() && !path.contains(twilio_request::ACCOUNT_SID_PLACEHOLDER) {
+        return Err(AppError::invalid(
+            "accounts",
+            format!(
+                "the request's path {path} has no {{AccountSid}}, so it reads the same data for \
+                 every account: keep \"this account only\""
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a definition's scope against its request and its connection.
+async fn check_definition_scope(
+    store: &AnyStore,
+    connection: &store::Connection,
+    def: &metric::MetricDefinition,
+) -> AppResult<()> {
+    check_scope(&def.request.path, &def.accounts)?;
+    check_listed(store, connection, &def.accounts).await
+}
+
+/// A chosen list names only accounts the connection's discovery listed.
+async fn check_listed(
+    store: &AnyStore,
+    connection: &store::Connection,
+    scope: &AccountScope,
+) -> AppResult<()> {
+    let AccountScope::List(sids) = scope else {
+        return Ok(());
+    };
+    let known = store.twilio_accounts(connection.id).await?;
+    if let Some(stranger) = sids
+        .iter()
+        .find(|sid| !known.iter().any(|a| a.sid.as_str() == sid.as_str()))
+    {
+        return Err(AppError::invalid(
+            "accounts",
+            format!(
+                "{stranger} is not an account of connection '{}': discover its accounts on the \
+                 Data Manager, then choose among them",
+                connection.label
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// The metrics on the Metrics screen, by name.
 pub async fn screen_metrics(store: &AnyStore) -> AppResult<Vec<StoredMetric>> {
@@ -44,6 +118,7 @@ pub async fn create(
     now_ms: i64,
 ) -> AppResult<(StoredMetric, Option<i64>)> {
     let conn = connections::named_in_definition(store, &def.connection).await?;
+    check_definition_scope(store, &conn, def).await?;
     let name = name_of(def)?;
     if store.metric_by_name(name.as_str()).await?.is_some() {
         return Err(AppError::Conflict(format!(
@@ -90,6 +165,7 @@ pub async fn import(
                 ),
             )
         })?;
+    check_definition_scope(store, &connection, def).await?;
     let name = name_of(def)?;
     let canonical = def.to_json_pretty();
     let saved = match store.metric_by_name(name.as_str()).await? {
@@ -145,6 +221,10 @@ pub async fn update(
     now_ms: i64,
 ) -> AppResult<MetricUpdate> {
     let current = store.metric(id).await?;
+    if def.accounts.is_multi() {
+        let conn = connections::named_in_definition(store, &def.connection).await?;
+        check_definition_scope(store, &conn, def).await?;
+    }
     if def.description.name != current.name {
         return Err(AppError::invalid(
             "name",
@@ -155,9 +235,9 @@ pub async fn update(
         ));
     }
     let before = metric::MetricDefinition::from_json(&current.definition).ok();
-    let same_request = before
-        .as_ref()
-        .is_some_and(|b| b.request == def.request && b.connection == def.connection);
+    let same_request = before.as_ref().is_some_and(|b| {
+        b.request == def.request && b.connection == def.connection && b.accounts == def.accounts
+    });
     let expression_changed = before
         .as_ref()
         .and_then(|b| b.expression_text().ok())
@@ -348,7 +428,26 @@ pub async fn add_from_library(
     sync: bool,
     now_ms: i64,
 ) -> AppResult<StoredMetric> {
-    let m = library::add(store, slug.trim(), connection.trim(), now_ms)
+    let scope = AccountScope::Connection;
+    add_from_library_scoped(store, slug, connection, &scope, sync, now_ms).await
+}
+
+/// [`add_from_library`] over the accounts `scope` names.
+pub async fn add_from_library_scoped(
+    store: &AnyStore,
+    slug: &str,
+    connection: &str,
+    scope: &AccountScope,
+    sync: bool,
+    now_ms: i64,
+) -> AppResult<StoredMetric> {
+    if let Ok(entry) = library::find(slug) {
+        check_scope(&entry.definition.request.path, scope)?;
+    }
+    if let Some(conn) = store.connection_by_label(connection.trim()).await? {
+        check_listed(store, &conn, scope).await?;
+    }
+    let m = library::add_scoped(store, slug.trim(), connection.trim(), scope, now_ms)
         .await
         .map_err(|e| match e {
             library::AddError::AlreadyAdded { .. } => AppError::Conflict(e.to_string()),

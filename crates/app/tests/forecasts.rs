@@ -217,6 +217,7 @@ async fn a_goal_to_reach_a_sum_projects_with_the_forecast_once_the_model_is_read
         )
         .await;
         let spec = |target: f64| watch::GoalSpec {
+            accounts: None,
             goal: watch::Goal {
                 target,
                 criterion: watch::Criterion::Reach,

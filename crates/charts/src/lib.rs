@@ -7,6 +7,8 @@
 //!   compact (axes), and relative changes: the one formatter of every surface.
 //! - [`line`], [`bar`], [`pie`], [`sparkline`], [`forecast::forecast`]: the drawings. Every mark carries a `<title>` with
 //!   the exact value, which browsers show on hover.
+//! - [`outliers::outliers`]: which account is out of line, every account a dot against the
+//!   median and its in-line band.
 //! - [`Expected`]: a line chart's expected band, drawn lightly behind the line, and rings on
 //!   its unusual points with what was observed against what was expected.
 //! - [`Theme`]: colours are CSS custom properties with fallbacks on the page, and literal
@@ -17,6 +19,7 @@
 
 pub mod forecast;
 pub mod format;
+pub mod outliers;
 mod png;
 mod render;
 mod svg;
@@ -25,6 +28,7 @@ pub mod ticks;
 
 pub use forecast::{ForecastChart, ForecastDay};
 pub use format::{NO_VALUE, format_axis, format_change, format_full, format_plain};
+pub use outliers::{OutlierChart, OutlierDot};
 pub use png::{PngError, font_count, png};
 pub use render::{
     BandPoint, BarMode, Comparison, Expected, Ink, Marks, PieSlice, Series, TimeChart, bar, line,

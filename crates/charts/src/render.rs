@@ -780,7 +780,7 @@ fn draw_legend(svg: &mut Svg, rows: &[Vec<(usize, f64, String)>], swatches: usiz
 }
 
 /// Shortens a label to `max` characters with an ellipsis.
-fn truncate(text: &str, max: usize) -> String {
+pub(crate) fn truncate(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }

@@ -1,5 +1,6 @@
 //! The connector's settings, kept apart from the running [`crate::Connector`].
 
+use domain::AccountSid;
 use std::time::Duration;
 use thiserror::Error;
 
@@ -116,4 +117,8 @@ impl Default for ConnectorConfig {
 pub struct FetchOptions {
     /// Lowers [`ConnectorConfig::max_pages`] for this fetch (a larger value has no effect).
     pub max_pages: Option<u32>,
+    /// The account whose resources are read (`{AccountSid}` in the path), when it is not the
+    /// credentials' own: a subaccount read with its parent's key. The in-flight limit stays the
+    /// credentials' account's, so every account of a connection shares one limit.
+    pub account: Option<AccountSid>,
 }

@@ -7,6 +7,7 @@ use crate::credentials::Credentials;
 use crate::error::{FetchError, FetchFailed};
 use crate::ledger::Ledger;
 use crate::outline::{NotPage, Outline, may_hold_credentials, outline, outline_of};
+use domain::AccountSid;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
@@ -168,7 +169,9 @@ impl Connector {
         E: std::error::Error + 'static,
         F: FnMut(u32, String, u64, B) -> Result<(), E>,
     {
-        let span = tracing::info_span!("fetch", account = %creds.account_sid, host = %spec.host, path = %spec.path);
+        let account = options.account.as_ref().unwrap_or(&creds.account_sid);
+        let span =
+            tracing::info_span!("fetch", account = %account, host = %spec.host, path = %spec.path);
         let started = Instant::now();
         let counters = Counters::default();
         let page_cap = options
@@ -182,6 +185,7 @@ impl Connector {
         let outcome = self
             .walk(
                 creds,
+                account,
                 spec,
                 window,
                 page_cap,
@@ -231,6 +235,7 @@ impl Connector {
     async fn walk<B, E, F>(
         &self,
         creds: &Credentials,
+        account: &AccountSid,
         spec: &RequestSpec,
         window: Option<Window>,
         page_cap: u32,
@@ -243,7 +248,7 @@ impl Connector {
         E: std::error::Error + 'static,
         F: FnMut(u32, String, u64, B) -> Result<(), E>,
     {
-        let request = spec.render(&creds.account_sid, window)?;
+        let request = spec.render(account, window)?;
         let host = request.host.as_str();
         let mut seen = HashSet::new();
         let mut next = Some(request.path_and_query());

@@ -74,7 +74,10 @@ async fn the_page_cap_stops_the_fetch_and_says_so() {
     );
 
     let mut seen = 0;
-    let options = FetchOptions { max_pages: Some(2) };
+    let options = FetchOptions {
+        max_pages: Some(2),
+        ..Default::default()
+    };
     let ledger = connector
         .fetch_with(&creds, &spec, None, &options, |_| {
             seen += 1;
@@ -87,6 +90,7 @@ async fn the_page_cap_stops_the_fetch_and_says_so() {
 
     let options = FetchOptions {
         max_pages: Some(50),
+        ..Default::default()
     };
     let ledger = connector
         .fetch_with(&creds, &spec, None, &options, |_| {

@@ -1,5 +1,6 @@
 //! Adding a library metric to a store, on the Metrics screen (so the scheduler syncs it).
 
+use metric::AccountScope;
 use store::{NewMetric, Store, StoredMetric};
 
 use crate::embedded::find;
@@ -15,6 +16,18 @@ pub async fn add<S: Store>(
     store: &S,
     name: &str,
     connection: &str,
+    now_ms: i64,
+) -> Result<StoredMetric, AddError> {
+    add_scoped(store, name, connection, &AccountScope::Connection, now_ms).await
+}
+
+/// [`add`] over the accounts `scope` names (the connection's own, or every active account it
+/// lists), saved in the definition's `accounts`.
+pub async fn add_scoped<S: Store>(
+    store: &S,
+    name: &str,
+    connection: &str,
+    scope: &AccountScope,
     now_ms: i64,
 ) -> Result<StoredMetric, AddError> {
     let entry = find(name)?;
@@ -41,7 +54,7 @@ pub async fn add<S: Store>(
             &NewMetric {
                 name: display.clone(),
                 connection_id: Some(conn.id),
-                definition: entry.definition_for(&conn.label),
+                definition: entry.definition_scoped(&conn.label, scope),
             },
             now_ms,
         )

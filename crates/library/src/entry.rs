@@ -139,12 +139,21 @@ impl LibraryMetric {
 
     /// The definition's JSON text bound to the connection named `connection`.
     pub fn definition_for(&self, connection: &str) -> String {
+        self.definition_scoped(connection, &metric::AccountScope::Connection)
+    }
+
+    /// [`Self::definition_for`] over the accounts `scope` names (left out for the connection's
+    /// own, as in every definition written before subaccounts).
+    pub fn definition_scoped(&self, connection: &str, scope: &metric::AccountScope) -> String {
         let mut doc = self.document.clone();
         if let Some(obj) = doc.as_object_mut() {
             obj.insert(
                 "connection".to_owned(),
                 Value::String(connection.to_owned()),
             );
+            if let (false, Ok(accounts)) = (scope.is_connection(), serde_json::to_value(scope)) {
+                obj.insert("accounts".to_owned(), accounts);
+            }
         }
         doc.to_string()
     }

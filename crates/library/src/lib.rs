@@ -18,7 +18,7 @@ mod entry;
 mod error;
 mod show;
 
-pub use add::{METRICS_SCREEN, add};
+pub use add::{METRICS_SCREEN, add, add_scoped};
 pub use embedded::{all, files, find, list};
 pub use entry::{Category, LibraryMetric, Visualization, parse_file};
 pub use error::{AddError, LibraryError};

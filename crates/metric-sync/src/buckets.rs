@@ -2,6 +2,7 @@
 //! "no dimension" as the empty string (part of its primary key); the engine as `None`.
 
 use metric::HourBucket;
+use metric::accounts::{AccountFilter, AccountView, regroup};
 use store::{BucketQuery, BucketRow, MetricId, Store, StoreError};
 
 /// An engine bucket as the store keeps it.
@@ -34,12 +35,27 @@ pub fn to_hour_bucket(row: &BucketRow) -> HourBucket {
 
 /// A metric's stored buckets over `[from_ms, to_ms)`, every dimension, as the engine aggregates
 /// them: the one read the Metrics screen, the evaluator (alerts, goals, scorecards) and the
-/// watch screens share, so none of them maps rows on its own.
+/// watch screens share, so none of them maps rows on its own. A multi-account metric's accounts
+/// are added together ([`AccountView::Total`]): it reads as one metric with its own dimension;
+/// [`buckets_viewed`] sees the accounts.
 pub async fn buckets<S: Store>(
     store: &S,
     metric: MetricId,
     from_ms: i64,
     to_ms: i64,
+) -> Result<Vec<HourBucket>, StoreError> {
+    buckets_viewed(store, metric, from_ms, to_ms, AccountView::Total, &None).await
+}
+
+/// [`buckets`] with the accounts of a multi-account metric seen as `view` and kept by
+/// `filter` (see [`metric::accounts::regroup`]).
+pub async fn buckets_viewed<S: Store>(
+    store: &S,
+    metric: MetricId,
+    from_ms: i64,
+    to_ms: i64,
+    view: AccountView,
+    filter: &AccountFilter,
 ) -> Result<Vec<HourBucket>, StoreError> {
     let rows = store
         .buckets(&BucketQuery {
@@ -49,5 +65,9 @@ pub async fn buckets<S: Store>(
             to_ms,
         })
         .await?;
-    Ok(rows.iter().map(to_hour_bucket).collect())
+    Ok(regroup(
+        rows.iter().map(to_hour_bucket).collect(),
+        view,
+        filter,
+    ))
 }

@@ -48,6 +48,23 @@ pub struct RunLedger {
     pub recomputed: bool,
     pub duration_ms: u64,
     pub error: Option<String>,
+    /// A multi-account metric: the accounts requested in this run.
+    pub accounts_requested: u32,
+    /// A multi-account metric: the accounts whose every window was stored.
+    pub accounts_read: u32,
+    /// A multi-account metric: the accounts not read, and why (in words).
+    pub accounts_skipped: Vec<SkippedAccount>,
+    /// A multi-account metric: why the accounts could not be listed again, when they could not
+    /// (the recorded ones were used).
+    pub accounts_listing: Option<String>,
+}
+
+/// An account of a multi-account metric that a run did not read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SkippedAccount {
+    pub account: String,
+    pub reason: String,
 }
 
 pub(crate) const BAD_EXAMPLES: usize = 5;

@@ -23,14 +23,18 @@
 //! 5. [`redact_stored_credentials`] is a one-time upgrade step for stores written before the
 //!    connector redacted credentials (run by the binary when it opens a store).
 //!
+//! [`accounts`] discovers a connection's accounts (its own and its subaccounts) and records them.
+//!
 //! [`presence`] records which `serve` and `worker` processes use the store.
 //!
 //! Time is always passed in (`now`), or read from a [`Clock`], so tests decide what now is.
 
+pub mod accounts;
 mod buckets;
 mod config;
 mod error;
 mod ledger;
+mod per_account;
 mod plan;
 pub mod presence;
 pub mod raw;
@@ -43,10 +47,11 @@ mod upgrade;
 mod window;
 mod worker;
 
-pub use buckets::{buckets, to_hour_bucket, to_row};
+pub use accounts::{Discovery, DiscoveryError, discover};
+pub use buckets::{buckets, buckets_viewed, to_hour_bucket, to_row};
 pub use config::{DAY_MS, HOUR_MS, RawPagesSetting, SyncConfig, hour_ceil, hour_floor};
 pub use error::{PageError, PageProblem, SyncError};
-pub use ledger::{Freshness, RunLedger, freshness};
+pub use ledger::{Freshness, RunLedger, SkippedAccount, freshness};
 pub use plan::{Plan, Shape, Span, has_date_tokens, plan, plan_range};
 pub use raw::{StoredPage, decode as decode_raw_page};
 pub use recompute::{preview_stored, stored_pages};

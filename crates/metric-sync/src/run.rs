@@ -62,9 +62,9 @@ impl SyncReport {
 
 /// Syncs metrics into a store through a connector. Cheap to clone.
 pub struct Syncer<S> {
-    store: Arc<S>,
-    connector: Connector,
-    config: SyncConfig,
+    pub(crate) store: Arc<S>,
+    pub(crate) connector: Connector,
+    pub(crate) config: SyncConfig,
 }
 
 impl<S> Clone for Syncer<S> {
@@ -164,6 +164,10 @@ impl<S: Store> Syncer<S> {
             }
         }
         for (_, targets) in groups {
+            if targets.first().is_some_and(|t| t.accounts.is_multi()) {
+                out.extend(self.sync_accounts_group(lease, targets, options, now).await);
+                continue;
+            }
             let ids: Vec<MetricId> = targets.iter().map(Target::id).collect();
             match self.group_plan(&targets, options, now).await {
                 Ok(plan) => {
@@ -285,13 +289,58 @@ impl<S: Store> Syncer<S> {
     ) -> Vec<(MetricId, Result<SyncReport, SyncError>)> {
         let started = Instant::now();
         let now_ms = now.as_millisecond();
+        let runs = match self.start_runs(lease, &targets, plan.range, now_ms).await {
+            Ok(runs) => runs,
+            Err(out) => return out,
+        };
+
+        let ids: Vec<i64> = targets.iter().map(|t| t.id().0).collect();
+        let mut ledgers: Vec<RunLedger> = targets
+            .iter()
+            .map(|t| RunLedger {
+                shape: serde_json::to_value(plan.shape)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                windows_planned: u32::try_from(plan.windows.len()).unwrap_or(u32::MAX),
+                shared_with: ids.iter().copied().filter(|&i| i != t.id().0).collect(),
+                ..RunLedger::default()
+            })
+            .collect();
+
+        let (raw, error) = self
+            .run_windows(lease, &targets, &plan, options, now, &mut ledgers)
+            .await;
+
+        let raw_pages = self
+            .keep_raw_pages(&targets, &plan, now_ms, raw, error.as_ref())
+            .await;
+        let finished = Finished {
+            range: plan.range,
+            windows_planned: u32::try_from(plan.windows.len()).unwrap_or(u32::MAX),
+            error,
+            raw_pages,
+            started,
+        };
+        self.finish_runs(lease, &targets, runs, ledgers, finished, now)
+            .await
+    }
+
+    /// Starts one run per metric over `range`; on a refusal, every metric's answer is the error.
+    pub(crate) async fn start_runs(
+        &self,
+        lease: Option<Lease>,
+        targets: &[Target],
+        range: Span,
+        now_ms: i64,
+    ) -> Result<Vec<SyncRunId>, Vec<(MetricId, Result<SyncReport, SyncError>)>> {
         let mut runs = Vec::with_capacity(targets.len());
-        for t in &targets {
+        for t in targets {
             let start = async {
                 let run = NewSyncRun {
                     metric_id: t.id(),
-                    from_ms: plan.range.from_ms,
-                    to_ms: plan.range.to_ms,
+                    from_ms: range.from_ms,
+                    to_ms: range.to_ms,
                     started_ms: now_ms,
                 };
                 if lease.is_none() {
@@ -318,34 +367,32 @@ impl<S: Store> Syncer<S> {
                     if let Some(first) = out.first_mut() {
                         first.1 = Err(SyncError::Store(error));
                     }
-                    return out;
+                    return Err(out);
                 }
             }
         }
+        Ok(runs)
+    }
 
-        let ids: Vec<i64> = targets.iter().map(|t| t.id().0).collect();
-        let mut ledgers: Vec<RunLedger> = targets
-            .iter()
-            .map(|t| RunLedger {
-                shape: serde_json::to_value(plan.shape)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
-                windows_planned: u32::try_from(plan.windows.len()).unwrap_or(u32::MAX),
-                shared_with: ids.iter().copied().filter(|&i| i != t.id().0).collect(),
-                ..RunLedger::default()
-            })
-            .collect();
-
-        let (raw, error) = self
-            .run_windows(lease, &targets, &plan, options, now, &mut ledgers)
-            .await;
-
-        let raw_pages = self
-            .keep_raw_pages(&targets, &plan, now_ms, raw, error.as_ref())
-            .await;
+    /// Ends each metric's run with its ledger (or leaves the end to the job's, under a lease).
+    pub(crate) async fn finish_runs(
+        &self,
+        lease: Option<Lease>,
+        targets: &[Target],
+        runs: Vec<SyncRunId>,
+        ledgers: Vec<RunLedger>,
+        finished: Finished,
+        now: Timestamp,
+    ) -> Vec<(MetricId, Result<SyncReport, SyncError>)> {
+        let Finished {
+            range,
+            windows_planned,
+            error,
+            raw_pages,
+            started,
+        } = finished;
         let mut out = Vec::with_capacity(targets.len());
-        let mut summary = RunSummary::new(&plan);
+        let mut summary = RunSummary::new(range, windows_planned);
         for (i, ((t, run), mut ledger)) in targets.iter().zip(runs).zip(ledgers).enumerate() {
             if let Some(error) = &error {
                 ledger.error = Some(error.clone());
@@ -381,7 +428,7 @@ impl<S: Store> Syncer<S> {
                 name: t.metric.name.clone(),
                 run,
                 status,
-                range: plan.range,
+                range,
                 ledger,
                 unrecorded,
             });
@@ -422,6 +469,7 @@ impl<S: Store> Syncer<S> {
             shape: plan.shape,
             options: FetchOptions {
                 max_pages: self.config.max_pages,
+                ..Default::default()
             },
             sync_time: now,
             keep_raw: self.config.raw_pages == RawPagesSetting::On,
@@ -600,14 +648,23 @@ impl<S: Store> Syncer<S> {
     }
 }
 
+/// How a group's runs ended, for [`Syncer::finish_runs`].
+pub(crate) struct Finished {
+    pub range: Span,
+    pub windows_planned: u32,
+    pub error: Option<String>,
+    pub raw_pages: String,
+    pub started: Instant,
+}
+
 /// What of a page any of the metrics sharing a fetch can read.
-fn union_of_fields(targets: &[Target]) -> FieldSet {
+pub(crate) fn union_of_fields(targets: &[Target]) -> FieldSet {
     targets
         .iter()
         .fold(FieldSet::nothing(), |all, t| all.union(&t.fields))
 }
 
-fn merge_existing(rows: &mut Vec<BucketRow>, existing: Vec<BucketRow>) {
+pub(crate) fn merge_existing(rows: &mut Vec<BucketRow>, existing: Vec<BucketRow>) {
     for old in existing {
         match rows
             .iter_mut()
@@ -646,12 +703,12 @@ struct RunSummary {
 }
 
 impl RunSummary {
-    fn new(plan: &Plan) -> Self {
+    fn new(span: Span, windows_planned: u32) -> Self {
         Self {
             run_ids: Vec::new(),
             metric_ids: Vec::new(),
-            span: plan.range,
-            windows_planned: u32::try_from(plan.windows.len()).unwrap_or(u32::MAX),
+            span,
+            windows_planned,
             windows_stored: 0,
             requests: 0,
             pages: 0,

@@ -2,6 +2,7 @@
 //! credentials opened.
 
 use connector::Credentials;
+use metric::accounts::AccountScope;
 use metric::{DatePick, Expression, FieldSet, Limits, MetricDefinition};
 use sha2::{Digest, Sha256};
 use store::{Connection, MetricId, Store, StoredMetric};
@@ -19,6 +20,8 @@ pub(crate) struct Target {
     credentials: Credentials,
     /// What of a page the expression can read.
     pub fields: FieldSet,
+    /// Which accounts the request is made for.
+    pub accounts: AccountScope,
 }
 
 impl Target {
@@ -31,12 +34,15 @@ impl Target {
     }
 
     /// Metrics with the same key fetch the same pages in one run.
+    /// A multi-account metric shares only with metrics over the same accounts; a metric of the
+    /// connection's own account keeps the key (and so the raw pages' fingerprint) it always had.
     pub fn share_key(&self) -> (i64, String, bool) {
-        (
-            self.connection.id.0,
-            serde_json::to_string(&self.spec).unwrap_or_default(),
-            self.uses_sync_time,
-        )
+        let mut request = serde_json::to_string(&self.spec).unwrap_or_default();
+        if self.accounts.is_multi() {
+            request.push_str("\naccounts:");
+            request.push_str(&serde_json::to_string(&self.accounts).unwrap_or_default());
+        }
+        (self.connection.id.0, request, self.uses_sync_time)
     }
 
     /// What identifies the request within its connection: the metrics with the same share key
@@ -97,20 +103,16 @@ pub(crate) async fn load<S: Store>(store: &S, id: MetricId) -> Result<Target, Sy
                 connection: definition.connection.clone(),
             })?,
     };
-    let secret = connection
-        .secret()
-        .map_err(|source| SyncError::SecretUnavailable {
+    let credentials = crate::accounts::credentials_of(&connection).map_err(|source| {
+        SyncError::SecretUnavailable {
             metric: metric.name.clone(),
             source,
-        })?;
-    let credentials = Credentials {
-        account_sid: connection.account_sid.clone(),
-        api_key_sid: connection.api_key_sid.clone(),
-        secret: secret.clone(),
-    };
+        }
+    })?;
     Ok(Target {
         credentials,
         spec: definition.request.clone(),
+        accounts: definition.accounts.clone(),
         metric,
         fields: metric::fields_read(&expression),
         expression,

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use twilio_request::RequestSpec;
 
+use crate::accounts::AccountScope;
 use crate::aggregate::{Aggregation, Interval};
 use crate::compare::Trend;
 use crate::jsonata::{Expression, JsonataError, Limits};
@@ -19,6 +20,10 @@ pub struct MetricDefinition {
     /// The name of the Twilio connection the request goes through.
     pub connection: String,
     pub request: RequestSpec,
+    /// Which accounts the request is made for: the connection's own (the default, left out of
+    /// the JSON), every active account it lists, or chosen ones. See [`crate::accounts`].
+    #[serde(default, skip_serializing_if = "AccountScope::is_connection")]
+    pub accounts: AccountScope,
     pub extraction: Extraction,
     pub description: Description,
 }
@@ -134,6 +139,9 @@ impl MetricDefinition {
             return Err(field("connection", "name a connection".to_owned()));
         }
         self.request.validate()?;
+        self.accounts
+            .check()
+            .map_err(|message| field("accounts", message))?;
         if self.description.name.trim().is_empty() {
             return Err(field(
                 "description.name",

@@ -11,9 +11,12 @@
 //! - [`fields`]: what of a page an expression can read, so stored pages keep only that.
 //! - [`bucket`]: hourly UTC buckets, from which [`aggregate`] answers any range, interval,
 //!   display zone and dimension breakdown exactly; [`compare`] and [`formula`] build on it.
+//! - [`accounts`]: metrics over a parent account and its subaccounts: the scope, the account
+//!   as a built-in second dimension and the views that fold it.
 //! - [`range`]: named date ranges ("Last month", "Quarter to date") and their comparisons,
 //!   resolved for a given `now` and zone.
 
+pub mod accounts;
 pub mod aggregate;
 pub mod bucket;
 pub mod compare;
@@ -31,6 +34,7 @@ pub mod range;
 pub mod rollup;
 pub mod rows;
 
+pub use accounts::{AccountScope, AccountView};
 pub use aggregate::{
     Aggregation, Interval, Point, Query, QueryError, QueryResult, Slice, TimeRange, query,
 };

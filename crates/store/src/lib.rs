@@ -28,6 +28,7 @@ mod sql_impl;
 mod sqlite;
 pub mod sqlite_backup;
 mod store;
+mod twilio_accounts;
 mod watching;
 
 pub use accounts::{
@@ -47,6 +48,9 @@ pub use secrets::{
 };
 pub use sqlite::{DATABASE_FILE, SqliteStore, create_data_dir};
 pub use store::{Backend, Store};
+pub use twilio_accounts::{
+    AccountSpan, AccountStatus, ListedAccount, ListingChanges, TwilioAccount, TwilioAccountStore,
+};
 pub use watching::{
     AlertEventId, AlertEventKind, AlertEventRow, AlertId, AlertRow, AttemptOutcome, ChannelId,
     ChannelRow, DeliveryId, DeliveryRow, DeliverySource, DeliveryState, GoalId, GoalPeriodRow,

@@ -50,8 +50,10 @@ pub(crate) const SPAN_CHUNK: usize = 400;
 const DAY_OF_HOUR: &str = "hour_ms - ((hour_ms % 86400000) + 86400000) % 86400000";
 
 /// Rewrites the daily rollups of `$1`'s whole UTC days in `[$2, $3)` from its hours (the
-/// migration's backfill, for one metric and span). Preceded by a DELETE of the same days.
-fn refresh_days_sql() -> String {
+/// migration's backfill, for one metric and span), or only its dimensions under a prefix.
+/// Preceded by a DELETE of the same days.
+fn refresh_days_sql(scoped: bool) -> String {
+    let scope = prefix_scope(scoped);
     format!(
         "INSERT INTO bucket_days (metric_id, dimension, day_ms, sum, count, min, max, latest, \
          latest_at_ms) \
@@ -63,9 +65,24 @@ fn refresh_days_sql() -> String {
          FROM (SELECT metric_id, dimension, {DAY_OF_HOUR} AS day_ms, SUM(sum) AS sum, \
            CAST(SUM(count) AS BIGINT) AS count, MIN(min) AS min, MAX(max) AS max, \
            MAX(latest_at_ms) AS latest_at_ms \
-           FROM buckets WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3 \
+           FROM buckets WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3{scope} \
            GROUP BY metric_id, dimension, {DAY_OF_HOUR}) d"
     )
+}
+
+/// The length of a prefix in characters, as `substr` counts them.
+fn prefix_len(prefix: &str) -> i64 {
+    i64::try_from(prefix.chars().count()).unwrap_or(i64::MAX)
+}
+
+/// `AND` the dimension starts with `$4`, `$5` characters long, when a write is scoped to the
+/// dimensions under one prefix (one account of a multi-account metric).
+fn prefix_scope(scoped: bool) -> &'static str {
+    if scoped {
+        " AND substr(dimension, 1, CAST($5 AS INTEGER)) = $4"
+    } else {
+        ""
+    }
 }
 
 /// The UTC day start at or before `ms`.
@@ -384,6 +401,70 @@ where
         })
     }
 
+    /// Replaces a window of buckets (every dimension, or only those under `prefix`), fenced by
+    /// `lease`, with the daily rollups and the data version in the same transaction.
+    pub(crate) async fn replace_window_scoped(
+        &self,
+        lease: Option<crate::Lease>,
+        metric: crate::MetricId,
+        prefix: Option<&str>,
+        from_ms: i64,
+        to_ms: i64,
+        buckets: &[crate::BucketRow],
+    ) -> Result<crate::WindowReplaced> {
+        let scope = crate::sql_impl::prefix_scope(prefix.is_some());
+        crate::sql_impl::check_window(metric, from_ms, to_ms, buckets)?;
+        let mut tx = self.begin_write("replace a window of buckets").await?;
+        Self::check_fence(&mut tx, lease).await?;
+        let delete = format!(
+            "DELETE FROM buckets WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3{scope}"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(delete))
+            .bind(metric.0)
+            .bind(from_ms)
+            .bind(to_ms);
+        if let Some(prefix) = prefix {
+            q = q.bind(prefix).bind(prefix_len(prefix));
+        }
+        let deleted = DB::rows_affected(
+            &q.execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("delete a window of buckets"))?,
+        );
+        let mut inserted = 0u64;
+        for chunk in buckets.chunks(DB::BUCKET_INSERT_ROWS) {
+            let sql = crate::sql_impl::bucket_insert_sql(chunk.len());
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for b in chunk {
+                q = q
+                    .bind(metric.0)
+                    .bind(b.dimension.as_str())
+                    .bind(b.hour_ms)
+                    .bind(b.sum)
+                    .bind(b.count)
+                    .bind(b.min)
+                    .bind(b.max)
+                    .bind(b.latest)
+                    .bind(b.latest_at_ms);
+            }
+            inserted += DB::rows_affected(
+                &q.execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::db("insert a window of buckets"))?,
+            );
+        }
+        Self::refresh_days_scoped(&mut tx, metric, prefix, from_ms, to_ms).await?;
+        sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
+            .bind(metric.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::db("mark a metric's buckets changed"))?;
+        tx.commit()
+            .await
+            .map_err(StoreError::db("commit a window of buckets"))?;
+        Ok(crate::WindowReplaced { deleted, inserted })
+    }
+
     /// Opens a sealed value bound to `aad`, or says why it cannot be.
     pub(crate) fn open_sealed(
         &self,
@@ -545,24 +626,37 @@ where
         from_ms: i64,
         to_ms: i64,
     ) -> Result<()> {
+        Self::refresh_days_scoped(tx, metric, None, from_ms, to_ms).await
+    }
+
+    /// [`Self::refresh_days`] for the dimensions starting with `prefix` only, when given.
+    pub(crate) async fn refresh_days_scoped(
+        tx: &mut sqlx::Transaction<'static, DB>,
+        metric: crate::MetricId,
+        prefix: Option<&str>,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<()> {
         let from_day = crate::sql_impl::day_floor(from_ms);
         let to_day = crate::sql_impl::day_floor(to_ms - 1) + crate::sql_impl::DAY_MS;
-        sqlx::query(
-            "DELETE FROM bucket_days WHERE metric_id = $1 AND day_ms >= $2 AND day_ms < $3",
-        )
-        .bind(metric.0)
-        .bind(from_day)
-        .bind(to_day)
-        .execute(&mut **tx)
-        .await
-        .map_err(StoreError::db("clear daily rollups"))?;
-        sqlx::query(sqlx::AssertSqlSafe(crate::sql_impl::refresh_days_sql()))
-            .bind(metric.0)
-            .bind(from_day)
-            .bind(to_day)
-            .execute(&mut **tx)
-            .await
-            .map_err(StoreError::db("write daily rollups"))?;
+        let scope = crate::sql_impl::prefix_scope(prefix.is_some());
+        let delete = format!(
+            "DELETE FROM bucket_days WHERE metric_id = $1 AND day_ms >= $2 AND day_ms < $3{scope}"
+        );
+        let sql = crate::sql_impl::refresh_days_sql(prefix.is_some());
+        for (text, what) in [
+            (delete, "clear daily rollups"),
+            (sql, "write daily rollups"),
+        ] {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(text))
+                .bind(metric.0)
+                .bind(from_day)
+                .bind(to_day);
+            if let Some(prefix) = prefix {
+                q = q.bind(prefix).bind(prefix_len(prefix));
+            }
+            q.execute(&mut **tx).await.map_err(StoreError::db(what))?;
+        }
         Ok(())
     }
 
@@ -1600,52 +1694,8 @@ where
         to_ms: i64,
         buckets: &[crate::BucketRow],
     ) -> Result<crate::WindowReplaced> {
-        crate::sql_impl::check_window(metric, from_ms, to_ms, buckets)?;
-        let mut tx = self.begin_write("replace a window of buckets").await?;
-        Self::check_fence(&mut tx, lease).await?;
-        let deleted = DB::rows_affected(
-            &sqlx::query(
-                "DELETE FROM buckets WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3",
-            )
-            .bind(metric.0)
-            .bind(from_ms)
-            .bind(to_ms)
-            .execute(&mut *tx)
+        self.replace_window_scoped(lease, metric, None, from_ms, to_ms, buckets)
             .await
-            .map_err(StoreError::db("delete a window of buckets"))?,
-        );
-        let mut inserted = 0u64;
-        for chunk in buckets.chunks(DB::BUCKET_INSERT_ROWS) {
-            let sql = crate::sql_impl::bucket_insert_sql(chunk.len());
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for b in chunk {
-                q = q
-                    .bind(metric.0)
-                    .bind(b.dimension.as_str())
-                    .bind(b.hour_ms)
-                    .bind(b.sum)
-                    .bind(b.count)
-                    .bind(b.min)
-                    .bind(b.max)
-                    .bind(b.latest)
-                    .bind(b.latest_at_ms);
-            }
-            inserted += DB::rows_affected(
-                &q.execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::db("insert a window of buckets"))?,
-            );
-        }
-        Self::refresh_days(&mut tx, metric, from_ms, to_ms).await?;
-        sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
-            .bind(metric.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("mark a metric's buckets changed"))?;
-        tx.commit()
-            .await
-            .map_err(StoreError::db("commit a window of buckets"))?;
-        Ok(crate::WindowReplaced { deleted, inserted })
     }
 
     async fn add_points(&self, metric: crate::MetricId, points: &[crate::Point]) -> Result<()> {
@@ -1955,7 +2005,7 @@ where
                 .execute(&mut *tx)
                 .await
                 .map_err(StoreError::db("clear a merged dimension's rollups"))?;
-            let sql = crate::sql_impl::refresh_days_sql().replace(
+            let sql = crate::sql_impl::refresh_days_sql(false).replace(
                 "WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3",
                 "WHERE metric_id = $1 AND dimension = $2",
             );

@@ -35,5 +35,7 @@ mod schema;
 mod sync_intervals;
 #[path = "contract/sync_runs.rs"]
 mod sync_runs;
+#[path = "contract/twilio_accounts.rs"]
+mod twilio_accounts;
 #[path = "contract/watching.rs"]
 mod watching;

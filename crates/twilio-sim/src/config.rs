@@ -31,6 +31,13 @@ impl Default for SimConfig {
     }
 }
 
+/// The most subaccounts `switchboard sim` generates. Twilio allows 1000 by default, but 1000 at
+/// the default volume over 30 days (2 million messages, half a million calls) took 22 s of CPU
+/// to generate in a debug build (most of it in the ChaCha stream, unoptimised there), against
+/// the ~10 s a test or the demo may wait, so the flag stays at 100. `generate` itself takes any
+/// number: a test of paging over 1000 accounts can ask for them at a low volume.
+pub const MAX_SUBACCOUNTS: u32 = 100;
+
 /// Dataset size knobs. Per-day figures are averages: the actual count of a day follows a weekly
 /// pattern (weekends quieter) and a trend (the last day about 1.5 times the first).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -98,6 +105,11 @@ pub struct Faults {
     /// `Usage/Records/Daily.json` answers 404 / 20404 when the requested
     /// `StartDate..=EndDate` overlaps any of these day ranges (as Twilio does for some accounts).
     pub usage_daily_404: Vec<DayRange>,
+    /// Subaccount SIDs the parent's credentials cannot reach: every 2010 resource under
+    /// `/Accounts/{sid}` (the Account resource too) answers them 401 / 20003, while the
+    /// subaccount still appears in `Accounts.json` and its own credentials work, as an
+    /// integrator reported of a parent's API key against some child accounts.
+    pub deny_subaccounts: Vec<String>,
 }
 
 /// A trickling body: `chunk_bytes` at a time, `interval_ms` apart.
@@ -158,6 +170,16 @@ impl Faults {
         if self.concurrency_limit == Some(0) {
             return Err("concurrency_limit must be at least 1 (or null for no limit)".into());
         }
+        if let Some(bad) = self.deny_subaccounts.iter().find(|s| !is_account_sid(s)) {
+            return Err(format!(
+                "deny_subaccounts: {bad:?} is not an Account SID (AC followed by 32 hex digits)"
+            ));
+        }
         Ok(())
     }
+}
+
+/// `^AC[0-9a-fA-F]{32}$`, the spec's pattern of an Account SID.
+fn is_account_sid(s: &str) -> bool {
+    s.len() == 34 && s.starts_with("AC") && s[2..].bytes().all(|b| b.is_ascii_hexdigit())
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
+use crate::accounts::{AccountState, AccountStates};
 use crate::config::Sizes;
 use crate::incident::{Incident, IncidentJson};
 use crate::model::*;
@@ -39,6 +40,21 @@ impl Dataset {
         self.accounts.iter().find(|a| a.sid == sid)
     }
 
+    /// The main account's subaccounts, in the order `Accounts.json` lists them (subaccount 1
+    /// first, as `sim --account-state INDEX:STATUS` numbers them).
+    pub fn subaccounts(&self) -> impl ExactSizeIterator<Item = &AccountData> {
+        self.accounts.iter().skip(1)
+    }
+
+    /// The dump with each account's status and friendly name taken from `accounts` (the
+    /// `Serialize` of the dataset itself has every account active under its generated name).
+    pub fn dump<'a>(&'a self, accounts: &'a AccountStates) -> Dump<'a> {
+        Dump {
+            data: self,
+            accounts,
+        }
+    }
+
     pub fn today(&self) -> i64 {
         self.now_ms.div_euclid(MS_PER_DAY)
     }
@@ -48,7 +64,9 @@ impl Dataset {
     }
 }
 
-/// One account: its credentials and its records (each list newest first).
+/// One account: its credentials and its records (each list newest first). Every list holds
+/// this account's own records only, never a subaccount's: the records the API serves under
+/// `/2010-04-01/Accounts/{sid}/...` for this SID (before retention windows and filters).
 #[derive(Clone, Debug)]
 pub struct AccountData {
     pub sid: String,
@@ -60,7 +78,10 @@ pub struct AccountData {
     pub date_created: i64,
     pub date_updated: i64,
     pub is_subaccount: bool,
+    /// `Messages.json` of this account (newest `date_sent` first; older than
+    /// `MESSAGE_RETENTION_DAYS` are kept here but not served).
     pub messages: Vec<Message>,
+    /// `Calls.json` of this account (newest `start_time` first).
     pub calls: Vec<Call>,
     pub conferences: Vec<Conference>,
     pub recordings: Vec<Recording>,
@@ -70,11 +91,15 @@ pub struct AccountData {
     pub alerts: Vec<Alert>,
     pub verify_service: Sid,
     pub verify_attempts: Vec<VerifyAttempt>,
-    /// This account's own usage (`IncludeSubaccounts=false`): one entry per day, oldest first,
-    /// from `Dataset::first_day` to the day of `now`.
+    /// This account's own usage (`IncludeSubaccounts=false`), computed from its own records:
+    /// one entry per day, oldest first, from `Dataset::first_day` to the day of `now`, values
+    /// in the order of `model::CATEGORIES`.
     pub usage_days: Vec<UsageDay>,
-    /// The usage the API serves by default (`IncludeSubaccounts=true`): the main account's own
-    /// plus every subaccount's; for a subaccount, the same as `usage_days`.
+    /// The usage the API serves by default (`IncludeSubaccounts=true`), same days and order.
+    /// For the main account, per day and category, the sum of `usage_days` over every account
+    /// of the dataset (itself and each subaccount, whatever its live status): what a roll-up
+    /// must not add to its subaccounts' own usage again. For a subaccount, the same as
+    /// `usage_days`.
     pub usage_days_total: Vec<UsageDay>,
     /// The family's balance: the main account's starting credit minus the main account's total
     /// spend including subaccounts (`totalprice` of `usage_days_total`), 0.00001 USD. Subaccounts
@@ -100,6 +125,8 @@ impl AccountData {
 
 struct DumpAccount<'a> {
     a: &'a AccountData,
+    state: AccountState,
+    name: &'a str,
     now_ms: i64,
 }
 
@@ -130,11 +157,17 @@ impl Serialize for DumpAccount<'_> {
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("sid", &a.sid)?;
         map.serialize_entry("auth_token", &a.auth_token)?;
-        map.serialize_entry("friendly_name", &a.friendly_name)?;
+        map.serialize_entry("friendly_name", self.name)?;
         map.serialize_entry("owner_account_sid", &a.owner_account_sid)?;
         map.serialize_entry("is_subaccount", &a.is_subaccount)?;
+        // Only for an account not created yet, so a dump without one is what it always was;
+        // its `account` shows the status it will have once created.
+        if self.state == AccountState::Absent {
+            map.serialize_entry("absent", &true)?;
+        }
         map.serialize_entry("keys", &a.keys)?;
-        map.serialize_entry("account", &render::account(a))?;
+        let status = self.state.twilio_status().unwrap_or("active");
+        map.serialize_entry("account", &render::account(a, status, self.name))?;
         map.serialize_entry("balance", &render::balance(a))?;
         map.serialize_entry(
             "messages",
@@ -185,27 +218,62 @@ impl Serialize for DumpAccount<'_> {
 
 impl Serialize for Dataset {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.dump(&AccountStates::new(self)).serialize(s)
+    }
+}
+
+/// The dump of a dataset with accounts' statuses and names (`Dataset::dump`).
+pub struct Dump<'a> {
+    data: &'a Dataset,
+    accounts: &'a AccountStates,
+}
+
+impl Serialize for Dump<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.data;
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry("seed", &self.seed)?;
-        map.serialize_entry("now", &render::Disp(Iso(self.now_ms)))?;
-        map.serialize_entry("first_day", &render::Disp(Ymd(self.first_day)))?;
-        map.serialize_entry("sizes", &self.sizes)?;
+        map.serialize_entry("seed", &d.seed)?;
+        map.serialize_entry("now", &render::Disp(Iso(d.now_ms)))?;
+        map.serialize_entry("first_day", &render::Disp(Ymd(d.first_day)))?;
+        map.serialize_entry("sizes", &d.sizes)?;
         map.serialize_entry(
             "retention",
             &serde_json::json!({"messages_days": crate::server::MESSAGE_RETENTION_DAYS, "alerts_days": 30}),
         )?;
         // Only when there are any, so a dump without incidents is byte for byte what it was
         // before they existed.
-        if !self.incidents.is_empty() {
-            map.serialize_entry("incidents", &With(&self.incidents, IncidentJson::from))?;
+        if !d.incidents.is_empty() {
+            map.serialize_entry("incidents", &With(&d.incidents, IncidentJson::from))?;
         }
         map.serialize_entry(
             "accounts",
-            &With(&self.accounts, |a| DumpAccount {
-                a,
-                now_ms: self.now_ms,
-            }),
+            &Accounts {
+                list: &d.accounts,
+                states: self.accounts,
+                now_ms: d.now_ms,
+            },
         )?;
         map.end()
+    }
+}
+
+struct Accounts<'a> {
+    list: &'a [AccountData],
+    states: &'a AccountStates,
+    now_ms: i64,
+}
+
+impl Serialize for Accounts<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.list.len()))?;
+        for (i, a) in self.list.iter().enumerate() {
+            seq.serialize_element(&DumpAccount {
+                a,
+                state: self.states.state(i),
+                name: self.states.name(i),
+                now_ms: self.now_ms,
+            })?;
+        }
+        seq.end()
     }
 }

@@ -18,12 +18,19 @@
 //!   subaccounts bill to their parent and report the parent's balance; messages older than 400 days and alerts older than 30 days are not
 //!   served (the dump still holds every generated message).
 //! * **Faults** ([`Faults`]) are set at start or at run time through `PUT /__sim/faults`.
+//! * **Accounts' statuses** ([`AccountState`]: active, suspended, closed, or absent = not
+//!   created yet) and friendly names live in the running [`Sim`], not in the dataset: set at
+//!   start (`sim --account-state INDEX:STATUS`, [`Sim::set_start_states`]) or at run time
+//!   ([`Sim::set_account_state`], [`Sim::rename_account`], `PUT /__sim/accounts/{sid}`). How
+//!   the API answers for each is in the `accounts` module docs; the records never change, so a
+//!   closed account keeps its history in the dump.
 //! * **Incidents** ([`Incident`], `--incident DATE:KIND[:HOURS]`) bend the data inside chosen
 //!   windows (carrier filtering, a voice outage, a traffic drop, a spend spike; see the
 //!   `incident` module docs) and leave every record outside them as it would be without; the
 //!   dump lists them under `incidents` (absent when there are none, so such a dump is the same
 //!   as before incidents existed).
 
+mod accounts;
 mod config;
 mod dataset;
 mod fast;
@@ -36,8 +43,9 @@ mod sid;
 mod time;
 mod usage;
 
-pub use config::{DayRange, Faults, SimConfig, Sizes, SlowBody};
-pub use dataset::{AccountData, Dataset};
+pub use accounts::{AccountError, AccountState, AccountStates, MAX_FRIENDLY_NAME, StartState};
+pub use config::{DayRange, Faults, MAX_SUBACCOUNTS, SimConfig, Sizes, SlowBody};
+pub use dataset::{AccountData, Dataset, Dump};
 pub use incident::{
     Change, DEFAULT_HOURS, DEFAULT_START_HOUR, Effect, Incident, IncidentError, IncidentKind,
     MAX_HOURS,

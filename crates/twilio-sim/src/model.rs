@@ -348,7 +348,7 @@ impl std::ops::AddAssign for UsageValue {
 }
 
 /// Every category's figures for one UTC day.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UsageDay {
     /// Days since 1970-01-01.
     pub day: i64,

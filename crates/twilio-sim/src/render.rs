@@ -333,7 +333,8 @@ const ACCOUNT_SUBS: [(&str, &str); 20] = [
     ("balance", "/Balance.json"),
 ];
 
-pub fn account(a: &AccountData) -> Value {
+/// The Account resource with its live `status` and `friendly_name` (see `accounts`).
+pub fn account(a: &AccountData, status: &str, friendly_name: &str) -> Value {
     let subs: serde_json::Map<String, Value> = ACCOUNT_SUBS
         .iter()
         .map(|(k, tail)| ((*k).to_string(), Value::String(acct_uri(a, tail))))
@@ -342,10 +343,10 @@ pub fn account(a: &AccountData) -> Value {
         "auth_token": a.auth_token,
         "date_created": Rfc2822(a.date_created).to_string(),
         "date_updated": Rfc2822(a.date_updated).to_string(),
-        "friendly_name": a.friendly_name,
+        "friendly_name": friendly_name,
         "owner_account_sid": a.owner_account_sid,
         "sid": a.sid,
-        "status": "active",
+        "status": status,
         "subresource_uris": subs,
         "type": "Full",
         "uri": acct_uri(a, ".json"),

@@ -169,6 +169,47 @@ fn daily_usage_agrees_with_the_messages_calls_and_recordings_of_each_day() {
 }
 
 #[test]
+fn parent_usage_total_is_every_accounts_own_usage_added_per_day_and_category() {
+    let mut config = small_config(8);
+    config.sizes.subaccounts = 4;
+    config.sizes.days = 12;
+    let data = generate(&config);
+    assert_eq!(data.subaccounts().len(), 4);
+    let main = data.main_account();
+    assert_eq!(main.usage_days_total.len(), 13);
+    let mut nonzero = 0;
+    for (d, total) in main.usage_days_total.iter().enumerate() {
+        for (c, cat) in twilio_sim::model::CATEGORIES.iter().enumerate() {
+            let mut sum = (0, 0, 0);
+            for a in &data.accounts {
+                let day = &a.usage_days[d];
+                assert_eq!(day.day, total.day, "{} day {d}", a.sid);
+                sum.0 += day.values[c].count;
+                sum.1 += day.values[c].usage;
+                sum.2 += day.values[c].price;
+            }
+            let got = total.values[c];
+            assert_eq!(
+                (got.count, got.usage, got.price),
+                sum,
+                "day {} {}",
+                total.day,
+                cat.name
+            );
+            nonzero += usize::from(sum.2 > 0);
+        }
+    }
+    assert!(
+        nonzero > 50,
+        "too few charged days to prove anything: {nonzero}"
+    );
+    for s in data.subaccounts() {
+        assert_eq!(s.usage_days_total, s.usage_days, "{}", s.sid);
+        assert!(s.usage_days.iter().any(|d| d.values[0].count > 0));
+    }
+}
+
+#[test]
 fn balance_is_starting_credit_minus_the_spend_of_the_account_and_its_subaccounts() {
     let config = small_config(5);
     let dump = serde_json::to_value(generate(&config)).unwrap();

@@ -7,6 +7,7 @@
 
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp, ToSpan};
+use metric::accounts::split;
 use metric::aggregate::{interval_start, total};
 use metric::bucket::{HOUR_MS, hour_floor};
 use metric::{Aggregation, HourBucket, Interval, TimeRange};
@@ -195,6 +196,29 @@ pub struct AlertRule {
     pub range: EvalRange,
     /// After a firing, how long a new breach stays quiet.
     pub cooldown: SignedDuration,
+    /// A metric over several accounts: the condition is judged for each account and breached
+    /// when any account breaches ("any account's delivery rate below 90 %").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub per_account: bool,
+    /// Only these accounts (SIDs) count; none: every account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<Vec<String>>,
+}
+
+impl AlertRule {
+    /// Whether the rule needs its metric's buckets with their accounts (composite dimensions).
+    pub fn asks_accounts(&self) -> bool {
+        self.per_account || self.accounts.is_some()
+    }
+}
+
+/// One account's values in an evaluation of a per-account rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccountValue {
+    /// The account's SID.
+    pub account: String,
+    pub current: Option<f64>,
+    pub previous: Option<f64>,
 }
 
 /// The outcome of evaluating a rule once.
@@ -206,6 +230,9 @@ pub struct Evaluation {
     pub current: Option<f64>,
     pub previous: Option<f64>,
     pub breached: bool,
+    /// A per-account rule: the accounts that breach, in SID order (`current` and `previous` are
+    /// then the kept accounts together).
+    pub breaching: Vec<AccountValue>,
 }
 
 /// Evaluates `rule` at `now` over buckets of its metric (any order, any dimensions).
@@ -215,18 +242,86 @@ pub fn evaluate(
     now: Timestamp,
     zone: &TimeZone,
 ) -> Result<Evaluation, WatchError> {
-    let mine = Sorted::new(buckets, rule.dimension.as_deref());
-    mine.evaluate(rule, now, zone)
+    Watched::new(rule, buckets).evaluate(rule, now, zone)
+}
+
+/// The buckets a rule reads, sorted once: all the kept accounts together and, for a
+/// per-account rule, each account apart. The live evaluation and the back-test share it.
+struct Watched {
+    total: Sorted,
+    accounts: Vec<(String, Sorted)>,
+}
+
+impl Watched {
+    fn new(rule: &AlertRule, buckets: &[HourBucket]) -> Watched {
+        let kept = |sid: Option<&str>| match (&rule.accounts, sid) {
+            (None, _) => true,
+            (Some(list), Some(sid)) => list.iter().any(|a| a == sid),
+            (Some(_), None) => false,
+        };
+        let total = Sorted::new(buckets, rule.dimension.as_deref(), &|sid| kept(sid));
+        let mut accounts = Vec::new();
+        if rule.per_account {
+            let sids: std::collections::BTreeSet<&str> = total
+                .0
+                .iter()
+                .filter_map(|b| b.dimension.as_deref().and_then(split))
+                .map(|(sid, _)| sid)
+                .collect();
+            for sid in sids {
+                let one = Sorted::new(&total.0, None, &|s| s == Some(sid));
+                accounts.push((sid.to_owned(), one));
+            }
+        }
+        Watched { total, accounts }
+    }
+
+    fn evaluate(
+        &self,
+        rule: &AlertRule,
+        now: Timestamp,
+        zone: &TimeZone,
+    ) -> Result<Evaluation, WatchError> {
+        let mut e = self.total.evaluate(rule, now, zone)?;
+        if !rule.per_account {
+            return Ok(e);
+        }
+        for (sid, one) in &self.accounts {
+            let a = one.evaluate(rule, now, zone)?;
+            if a.breached {
+                e.breaching.push(AccountValue {
+                    account: sid.clone(),
+                    current: a.current,
+                    previous: a.previous,
+                });
+            }
+        }
+        e.breached = !e.breaching.is_empty();
+        Ok(e)
+    }
 }
 
 /// The buckets of one dimension (or all), ordered by hour so that a range is a sub-slice.
 struct Sorted(Vec<HourBucket>);
 
 impl Sorted {
-    fn new(buckets: &[HourBucket], dimension: Option<&str>) -> Sorted {
+    /// Keeps the buckets of own dimension `dimension` (the part after the account in a
+    /// composite dimension) whose account `account` keeps (`None`: not composite).
+    fn new(
+        buckets: &[HourBucket],
+        dimension: Option<&str>,
+        account: &dyn Fn(Option<&str>) -> bool,
+    ) -> Sorted {
         let mut v: Vec<HourBucket> = buckets
             .iter()
-            .filter(|b| dimension.is_none() || b.dimension.as_deref() == dimension)
+            .filter(|b| {
+                let d = b.dimension.as_deref();
+                let (sid, own) = match d.and_then(split) {
+                    Some((sid, own)) => (Some(sid), own),
+                    None => (None, d),
+                };
+                account(sid) && (dimension.is_none() || own == dimension)
+            })
             .cloned()
             .collect();
         v.sort_by_key(|b| b.hour);
@@ -263,6 +358,7 @@ impl Sorted {
             current,
             previous,
             breached: rule.condition.breached(current, previous),
+            breaching: Vec::new(),
         })
     }
 }
@@ -377,6 +473,9 @@ pub struct BacktestFiring {
     pub at: Timestamp,
     pub current: Option<f64>,
     pub previous: Option<f64>,
+    /// A per-account rule: the accounts breaching when it fired.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub breaching: Vec<AccountValue>,
     /// When it resolved, if it did within the back-test.
     pub resolved_at: Option<Timestamp>,
 }
@@ -432,7 +531,7 @@ pub fn backtest(
     zone: &TimeZone,
 ) -> Result<BacktestReport, WatchError> {
     let every_ms = backtest_step(from, to, every)?;
-    let mine = Sorted::new(buckets, rule.dimension.as_deref());
+    let mine = Watched::new(rule, buckets);
     let mut state = AlertState::default();
     let mut report = BacktestReport {
         from,
@@ -452,6 +551,7 @@ pub fn backtest(
                 at: now,
                 current: e.current,
                 previous: e.previous,
+                breaching: e.breaching,
                 resolved_at: None,
             }),
             Transition::Resolve => {

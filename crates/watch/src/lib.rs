@@ -9,6 +9,8 @@
 //! - [`unusual`]: "unusual" alerts, a metric's last hour judged against its seasonal model
 //!   (the `seasonal` crate) with the dimension values behind a deviation, live and back-tested
 //!   by the same computation.
+//! - [`outliers`]: which account of a multi-account metric is out of line, by a robust
+//!   z-score against the accounts' median.
 //! - [`schedule`]: when a scorecard digest runs next, in its local zone, and which period it
 //!   reports.
 //! - [`scorecard`]: the rows of a digest (value, change, colour, a small series).
@@ -16,14 +18,15 @@
 pub mod alert;
 pub mod describe;
 pub mod goal;
+pub mod outliers;
 pub mod schedule;
 pub mod scorecard;
 pub mod spec;
 pub mod unusual;
 
 pub use alert::{
-    AlertRule, AlertState, BacktestFiring, BacktestReport, BuiltinAlert, Condition, EvalRange,
-    Evaluation, Phase, SyncHealth, Transition, backtest, evaluate, step,
+    AccountValue, AlertRule, AlertState, BacktestFiring, BacktestReport, BuiltinAlert, Condition,
+    EvalRange, Evaluation, Phase, SyncHealth, Transition, backtest, evaluate, step,
 };
 pub use goal::{
     Criterion, EndForecast, FIRST_GOAL_DATE, Goal, GoalPeriod, LAST_GOAL_DATE, Period, PeriodUnit,

@@ -76,6 +76,19 @@ pub struct GoalSpec {
     #[serde(default)]
     pub dimension: Option<String>,
     pub zone: Zone,
+    /// A metric over several accounts: only these accounts (SIDs) count; none: every account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<Vec<String>>,
+}
+
+/// A chosen list of accounts: at least one SID, each well formed, none twice.
+fn check_accounts(accounts: Option<&Vec<String>>) -> Result<(), WatchError> {
+    let Some(sids) = accounts else {
+        return Ok(());
+    };
+    metric::accounts::AccountScope::List(sids.clone())
+        .check()
+        .map_err(|e| WatchError::Invalid(format!("accounts: {e}")))
 }
 
 impl GoalSpec {
@@ -83,6 +96,7 @@ impl GoalSpec {
         if !self.goal.target.is_finite() {
             return Err(WatchError::Invalid("the target must be a number".into()));
         }
+        check_accounts(self.accounts.as_ref())?;
         self.goal.period.validate()
     }
 }
@@ -116,6 +130,7 @@ impl AlertSpec {
                         "the cool-down must not be negative".into(),
                     ));
                 }
+                check_accounts(rule.accounts.as_ref())?;
                 rule.condition.validate()
             }
             AlertSpec::Unusual { rule, .. } => rule.validate(),

@@ -444,6 +444,8 @@ fn the_state_machine_fires_once_cools_down_and_resolves() {
 
 fn rule(condition: Condition, range: EvalRange, cooldown_h: i64) -> AlertRule {
     AlertRule {
+        per_account: false,
+        accounts: None,
         aggregation: Aggregation::Sum,
         dimension: None,
         condition,

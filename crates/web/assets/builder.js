@@ -90,6 +90,7 @@ function start(root) {
     if (n === 3) fillDimensions();
     if (n === 4) fillDates();
     if (n === 5) paintEditor();
+    if (n === 6) fillAccounts();
   }
 
   for (const tab of root.querySelectorAll("[data-step-tab]")) {
@@ -606,6 +607,52 @@ function start(root) {
     if (currency && !$("b-currency").value) $("b-currency").value = "USD";
   });
 
+  // ------------------------------------------------------------ accounts
+
+  let accountsByConnection = {};
+  try { accountsByConnection = JSON.parse(root.dataset.accounts || "{}"); } catch (_) { /* none */ }
+  const chosenAccounts = new Set();
+
+  function accountScope() {
+    const checked = root.querySelector("input[name=b-accounts]:checked");
+    return checked ? checked.value : "connection";
+  }
+
+  function fillAccounts() {
+    const known = accountsByConnection[$("b-connection").value] || {};
+    const list = known.accounts || [];
+    $("b-accounts-link").href = known.id ? `/connections/${known.id}/accounts` : "/connections";
+    const active = list.filter((a) => a.requested).length;
+    $("b-accounts-active-count").textContent = list.length ? `(${active} now)` : "(none discovered yet)";
+    const boxes = $("b-account-boxes");
+    boxes.replaceChildren();
+    for (const a of list) {
+      const box = el("input", { type: "checkbox", value: a.sid, "data-test": "account-box" });
+      box.checked = chosenAccounts.has(a.sid);
+      box.addEventListener("change", () => { if (box.checked) chosenAccounts.add(a.sid); else chosenAccounts.delete(a.sid); countChosen(); });
+      const note = a.status === "active" ? (a.parent ? " · this connection's account" : "") : ` · ${a.status}`;
+      boxes.append(el("li", { "data-search": `${a.name} ${a.sid}`.toLowerCase() }, el("label", {}, box, " ", el("strong", { text: a.name }), " ", el("code", { class: "small", text: a.sid }), el("span", { class: "small muted", text: note }))));
+    }
+    if (!list.length) boxes.append(el("li", { class: "muted small", text: "No accounts discovered for this connection yet." }));
+    $("b-account-list").hidden = accountScope() !== "list";
+    filterAccounts();
+    countChosen();
+  }
+
+  function filterAccounts() {
+    const q = $("b-account-filter").value.trim().toLowerCase();
+    for (const li of $("b-account-boxes").children) li.hidden = q !== "" && !(li.dataset.search || "").includes(q);
+  }
+
+  function countChosen() {
+    const n = chosenAccounts.size;
+    $("b-account-chosen").textContent = n === 1 ? "1 account chosen." : `${n} accounts chosen.`;
+  }
+
+  for (const radio of root.querySelectorAll("input[name=b-accounts]")) radio.addEventListener("change", fillAccounts);
+  $("b-account-filter").addEventListener("input", filterAccounts);
+  $("b-connection").addEventListener("change", () => { chosenAccounts.clear(); fillAccounts(); });
+
   function definition() {
     const format = { unit: $("b-unit").value };
     if (format.unit === "currency") format.currency = $("b-currency").value.trim().toUpperCase();
@@ -621,7 +668,11 @@ function start(root) {
     const extraction = { expression: editor.value };
     const chosen = picks();
     if (chosen) extraction.picks = chosen;
-    return { version: 1, connection: $("b-connection").value, request: request(), extraction, description };
+    const def = { version: 1, connection: $("b-connection").value, request: request(), extraction, description };
+    const scope = accountScope();
+    if (scope === "active") def.accounts = "active";
+    if (scope === "list") def.accounts = { list: [...chosenAccounts] };
+    return def;
   }
 
   $("b-save").addEventListener("click", async () => {
@@ -668,6 +719,10 @@ function start(root) {
     $("b-currency").disabled = f.unit !== "currency";
     $("b-currency").value = f.currency || "";
     if (f.decimals !== undefined) $("b-decimals").value = String(f.decimals);
+    const scope = def.accounts === "active" ? "active" : def.accounts && def.accounts.list ? "list" : "connection";
+    for (const sid of (def.accounts && def.accounts.list) || []) chosenAccounts.add(sid);
+    const radio = root.querySelector(`input[name=b-accounts][value=${scope}]`);
+    if (radio) radio.checked = true;
     markChosen();
     renderTree();
     api(`/api/v1/catalog?q=${encodeURIComponent(r.path || "")}&host=${encodeURIComponent(r.host || "")}`)

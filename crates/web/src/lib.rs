@@ -16,6 +16,7 @@
 // The OpenAPI document is one large `json!` literal.
 #![recursion_limit = "512"]
 
+mod account_picker;
 pub mod accounts;
 pub mod api;
 pub mod auth;

@@ -21,6 +21,9 @@ enum Errors {
     /// A path id, no body, and an action the thing's state may refuse (422: nothing to undo).
     IdRefusable,
     IdConflict,
+    /// A path id, no body, an action that needs the thing's secret (409 when it cannot be
+    /// opened) and that Twilio may refuse to answer (422).
+    IdRemote,
     /// A JSON body (400 malformed, 415 without `Content-Type: application/json`, 422 invalid).
     Body,
     /// A JSON body that may name something taken (409).
@@ -63,6 +66,7 @@ fn op(
         Errors::Id => codes.extend(["400", "404"]),
         Errors::IdQuery | Errors::IdRefusable => codes.extend(["400", "404", "422"]),
         Errors::IdConflict => codes.extend(["400", "404", "409"]),
+        Errors::IdRemote => codes.extend(["400", "404", "409", "422"]),
         Errors::Body => codes.extend(["400", "415", "422"]),
         Errors::BodyConflict => codes.extend(["400", "409", "415", "422"]),
         Errors::IdBody => codes.extend(["400", "404", "415", "422"]),
@@ -133,6 +137,11 @@ fn nullable(kind: &str) -> Value {
     json!({ "type": [kind, "null"] })
 }
 
+/// An Account SID as Twilio writes it (the case of its hexadecimal digits is not checked).
+fn account_sid() -> Value {
+    json!({ "type": "string", "pattern": "^AC[0-9a-fA-F]{32}$" })
+}
+
 fn schema_ref(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
@@ -191,8 +200,41 @@ fn schemas() -> Value {
             "properties": { "result": { "enum": ["connected", "refused", "unreachable"] } }
         },
         "ConnectionCreated": {
-            "type": "object", "required": ["connection", "check", "message"],
-            "properties": { "connection": schema_ref("Connection"), "check": schema_ref("ConnectionCheck"), "message": text }
+            "type": "object", "required": ["connection", "check", "accounts", "message"],
+            "properties": { "connection": schema_ref("Connection"), "check": schema_ref("ConnectionCheck"), "accounts": schema_ref("AccountsFound"), "message": text }
+        },
+        "AccountsFound": {
+            "type": "object", "required": ["outcome", "message"],
+            "description": "What listing the accounts found. `not_listable`: the key may not list accounts (a Standard key), only its own account is kept; `failed`: the listing failed and the connection is kept as it was.",
+            "properties": {
+                "outcome": { "enum": ["listed", "not_listable", "failed"] },
+                "accounts": int, "subaccounts": int, "reason": text, "message": text
+            }
+        },
+        "TwilioAccount": {
+            "type": "object",
+            "required": ["sid", "friendly_name", "status", "is_parent", "requested", "access_problem", "note", "first_seen_ms", "last_seen_ms", "status_changed_ms"],
+            "properties": {
+                "sid": { "type": "string", "pattern": "^AC[0-9a-f]{32}$" },
+                "friendly_name": text,
+                "status": { "enum": ["active", "suspended", "closed", "gone"], "description": "`gone`: Twilio no longer lists it (closed accounts are deleted 30 days after closing); its history stays." },
+                "is_parent": { "type": "boolean", "description": "The connection's own account; the others are its subaccounts." },
+                "requested": { "type": "boolean", "description": "Whether syncs request it: active and readable." },
+                "access_problem": nullable("string"),
+                "note": nullable("string"),
+                "first_seen_ms": int, "last_seen_ms": int, "status_changed_ms": int
+            }
+        },
+        "TwilioAccounts": list_of("accounts", "TwilioAccount"),
+        "AccountsDiscovered": {
+            "type": "object", "required": ["discovery", "joined", "status_changed", "renamed", "accounts"],
+            "properties": {
+                "discovery": schema_ref("AccountsFound"),
+                "joined": { "type": "array", "items": text },
+                "status_changed": { "type": "array", "items": { "type": "object", "required": ["sid", "status"], "properties": { "sid": text, "status": text } } },
+                "renamed": { "type": "array", "items": text },
+                "accounts": { "type": "array", "items": schema_ref("TwilioAccount") }
+            }
         },
         "ConnectionTested": {
             "type": "object", "required": ["check", "message"],
@@ -210,6 +252,7 @@ fn schemas() -> Value {
             "properties": {
                 "version": { "const": metric::definition::DEFINITION_VERSION },
                 "connection": { "type": "string", "minLength": 1 },
+                "accounts": schema_ref("AccountScope"),
                 "request": {
                     "type": "object", "required": ["host", "path"],
                     "properties": {
@@ -297,6 +340,42 @@ fn schemas() -> Value {
             }
         },
         "Runs": list_of("runs", "Run"),
+        "OutlierRow": {
+            "type": "object", "required": ["rank", "account_sid", "account", "value", "value_text", "z", "z_text", "out_of_line", "side", "unfavourable", "volume"],
+            "properties": {
+                "rank": int, "account_sid": text, "account": { "type": "string", "description": "The friendly name, marked \"(closed)\" or \"(suspended)\" when not active" },
+                "value": { "type": "number" }, "value_text": { "type": "string", "description": "value in the metric's unit" },
+                "z": { "type": "number", "description": "robust z-score: 0.6745 · (value − median) / MAD (mean absolute deviation × 1.2533 when the MAD is 0)" },
+                "z_text": text, "out_of_line": { "type": "boolean", "description": "|z| ≥ threshold" },
+                "side": { "enum": ["above", "below", null] },
+                "unfavourable": { "type": "boolean", "description": "off the median on the side the metric's favourable trend calls bad news" },
+                "volume": { "type": "integer", "description": "rows the value rests on" }
+            }
+        },
+        "AccountOutliers": {
+            "type": "object", "required": ["range", "from_ms", "to_ms", "unit", "outliers"],
+            "properties": {
+                "range": text, "from_ms": int, "to_ms": int,
+                "unit": { "enum": ["count", "currency", "seconds", "percent"] },
+                "outliers": {
+                    "type": "object", "required": ["metric_id", "metric", "has_data", "ranked", "not_ranked", "too_few", "min_volume", "threshold"],
+                    "properties": {
+                        "metric_id": int, "metric": text, "aggregation": schema_ref("Aggregation"),
+                        "favourable": { "enum": ["up", "down"] },
+                        "range_label": text,
+                        "has_data": { "type": "boolean", "description": "false when no hour of the range has synced: nothing is judged" },
+                        "ranked": { "type": ["object", "null"], "properties": {
+                            "median": { "type": "number" }, "median_text": text,
+                            "band": { "type": ["array", "null"], "description": "[lower, upper]: the values that score inside the threshold" },
+                            "spread_text": text,
+                            "rows": { "type": "array", "description": "Most out of line first", "items": schema_ref("OutlierRow") } } },
+                        "not_ranked": { "type": ["string", "null"], "description": "Why there is no ranking, in words (fewer than 3 accounts with enough rows)" },
+                        "too_few": { "type": "array", "description": "Accounts below min_volume rows: listed, never ranked", "items": { "type": "object", "properties": { "account_sid": text, "account": text, "value_text": text, "volume": int } } },
+                        "min_volume": int, "threshold": { "type": "number" }
+                    }
+                }
+            }
+        },
         "MetricVersion": {
             "type": "object", "required": ["id", "data_version", "state", "last_sync_ms"],
             "properties": {
@@ -359,12 +438,14 @@ fn schemas() -> Value {
         },
         "BlockIn": {
             "type": "object", "required": ["kind"],
-            "description": "The block editor's fields: `metrics` lists metric ids (at most 12; they must exist), every other field is text, a number or true/false as on the form (`range`, `compare`, `interval`, `dimension`, `by_dimension`, `top`, `cumulative`, `change`, `stacked`, `donut`, `table_rows`, `sort`, `goal`, `goal_id`, `text`, `band` (true draws a Line block's expected band and rings its unusual points), and for a Forecast block `forecast_period` (`week`, `month` or `quarter`) and `budget`, an amount above 0 checked against a spend metric's forecast). A Forecast block takes one metric.",
+            "description": "The block editor's fields: `metrics` lists metric ids (at most 12; they must exist), every other field is text, a number or true/false as on the form (`range`, `compare`, `interval`, `dimension`, `by_dimension`, `top`, `cumulative`, `change`, `stacked`, `donut`, `table_rows`, `sort`, `goal`, `goal_id`, `text`, `band` (true draws a Line block's expected band and rings its unusual points), and for a Forecast block `forecast_period` (`week`, `month` or `quarter`) and `budget`, an amount above 0 checked against a spend metric's forecast). A Forecast block takes one metric. An Account outliers block (`outliers`) takes one multi-account metric, the board's range or its own, and `top`: how many accounts it lists, most out of line first.",
             "properties": {
-                "kind": { "enum": ["number", "line", "bar", "table", "pie", "progress", "text", "forecast"] },
+                "kind": { "enum": ["number", "line", "bar", "table", "pie", "progress", "text", "forecast", "outliers"] },
                 "title": { "type": "string", "maxLength": 200 },
                 "metrics": { "type": "array", "items": int, "maxItems": 12 },
-                "band": { "type": "boolean", "default": false, "description": "Line blocks: draw the first metric's expected band (sums, counts and averages) and ring its unusual points." }
+                "band": { "type": "boolean", "default": false, "description": "Line blocks: draw the first metric's expected band (sums, counts and averages) and ring its unusual points." },
+                "accounts": { "enum": ["total", "by_account", null], "default": "total", "description": "A metric over several Twilio accounts: `total` adds the accounts together (null or left out: the same); `by_account` shows one series, row or slice per account, named by its friendly name (line, bar, table and pie blocks). Refused (422) for metrics that read one account." },
+                "account_filter": { "type": "array", "items": account_sid(), "maxItems": metric::accounts::MAX_LISTED_ACCOUNTS, "description": "Only these accounts (Account SIDs) of a multi-account metric count; empty or left out: every account. A SID listed twice counts once." }
             },
             "additionalProperties": { "type": ["string", "number", "boolean", "null"] }
         },
@@ -373,7 +454,14 @@ fn schemas() -> Value {
             "properties": {
                 "id": int, "board": int, "kind": text, "title": text,
                 "place": { "type": "object", "required": ["x", "y", "w", "h"], "properties": { "x": int, "y": int, "w": int, "h": int } },
-                "settings": { "type": "object" }
+                "settings": {
+                    "type": "object",
+                    "description": "The block's settings as the editor saved them; `accounts` and `account_filter` are left out when they are the default (every account, added together).",
+                    "properties": {
+                        "accounts": { "enum": ["by_account"] },
+                        "account_filter": { "type": "array", "items": account_sid() }
+                    }
+                }
             }
         },
         "BlockOne": one("block", "BlockStored"),
@@ -434,8 +522,9 @@ fn schemas() -> Value {
         "Block": {
             "type": "object", "required": ["id", "kind", "title", "place", "error", "range", "previous", "interval", "metrics", "forecast"],
             "properties": {
-                "id": int, "kind": { "enum": ["number", "line", "bar", "table", "pie", "progress", "text", "forecast"] }, "title": text,
+                "id": int, "kind": { "enum": ["number", "line", "bar", "table", "pie", "progress", "text", "forecast", "outliers"] }, "title": text,
                 "forecast": { "oneOf": [schema_ref("Forecast"), { "type": "null" }] },
+                "outliers": { "description": "An Account outliers block: the same judgement as GET /api/v1/metrics/{id}/outliers's `outliers`", "type": "object" },
                 "place": { "type": "object", "required": ["x", "y", "w", "h"], "properties": { "x": int, "y": int, "w": int, "h": int } },
                 "error": nullable("string"),
                 "range": { "oneOf": [schema_ref("Span"), { "type": "null" }] },
@@ -512,7 +601,14 @@ fn schemas() -> Value {
             "type": "object", "required": ["definition"],
             "properties": { "definition": schema_ref("Definition"), "hours": { "type": "integer", "minimum": 1, "maximum": 744 } }
         },
-        "LibraryAddIn": { "type": "object", "required": ["connection"], "properties": { "connection": { "type": "string", "minLength": 1 } } },
+        "LibraryAddIn": { "type": "object", "required": ["connection"], "properties": { "connection": { "type": "string", "minLength": 1 }, "accounts": schema_ref("AccountScope") } },
+        "AccountScope": {
+            "description": "Which accounts a metric reads: `connection` (its own, the default), `active` (every active account the connection lists, at each sync), or `{\"list\": [Account SIDs]}`.",
+            "oneOf": [
+                { "type": "string", "enum": ["connection", "active"] },
+                { "type": "object", "required": ["list"], "additionalProperties": false, "properties": { "list": { "type": "array", "minItems": 1, "maxItems": 1000, "items": { "type": "string", "pattern": "^AC[0-9a-f]{32}$" } } } }
+            ]
+        },
         "UserIn": {
             "type": "object", "required": ["name", "role", "password"],
             "properties": {
@@ -615,6 +711,8 @@ pub fn document() -> Value {
                 "patch": op("Rename a connection", "Admin", ("200", "Connection"), Some("ConnectionPatch"), &["id"], IdBodyConflict),
                 "delete": op("Remove a connection; its metrics stop syncing", "Admin", ("200", "ConnectionDeleted"), None, &["id"], Id)
             },
+            "/api/v1/connections/{id}/accounts": { "get": op("The Twilio accounts a connection reaches, as last discovered: its own first, then by name", "Editor", ("200", "TwilioAccounts"), None, &["id"], Id) },
+            "/api/v1/connections/{id}/accounts/discover": { "post": op("List a connection's accounts on Twilio now and record them; a key that may not list them (Standard) is told in `discovery`", "Editor", ("200", "AccountsDiscovered"), None, &["id"], IdRemote) },
             "/api/v1/connections/{id}/test": { "post": op("Check a saved connection with Twilio", "Admin", ("200", "ConnectionTested"), None, &["id"], Id) },
             "/api/v1/metrics": {
                 "get": op("Metrics with their value over a named range (last_7_days unless range says otherwise) and sync state", "Viewer", ("200", "Metrics"), None, &["range"], Query),
@@ -631,6 +729,7 @@ pub fn document() -> Value {
             "/api/v1/metrics/{id}/duplicate": { "post": op("Copy a metric under a free name \"NAME (copy)\"; the copy backfills on its own", "Editor", ("201", "MetricSaved"), None, &["id"], Id) },
             "/api/v1/metrics/{id}/sync": { "post": op("Queue a sync now", "Editor", ("202", "SyncQueued"), None, &["id"], Id) },
             "/api/v1/metrics/{id}/runs": { "get": op("Ledgers of the latest syncs", "Viewer", ("200", "Runs"), None, &["id"], Id) },
+            "/api/v1/metrics/{id}/outliers": { "get": op("Which account of a multi-account metric is out of line over a named range (last_7_days unless range says otherwise): each account's value against the accounts' median by a robust z-score; a metric of one account is refused (422)", "Viewer", ("200", "AccountOutliers"), None, &["id", "range"], IdQuery) },
             "/api/v1/metrics/{id}/data": { "get": op("Values by interval and dimension", "Viewer", ("200", "Data"), None, &["id", "from", "to", "interval", "tz", "dimension", "compare"], IdQuery) },
             "/api/v1/boards": {
                 "get": op("Databoards", "Viewer", ("200", "Boards"), None, &[], Caller),
@@ -750,6 +849,9 @@ fn watch_schemas() -> Value {
     let num = json!({"type": ["number", "null"]});
     let int_or_null = json!({"type": ["integer", "null"]});
     let ids = json!({"type": "array", "items": {"type": "integer"}});
+    let accounts = json!({"type": ["array", "null"], "items": account_sid(), "minItems": 1,
+        "maxItems": metric::accounts::MAX_LISTED_ACCOUNTS, "uniqueItems": true,
+        "description": "a metric over several accounts: only these accounts (Account SIDs, each once) count; null or left out: every account"});
     let period = json!({"oneOf": [
         {"type": "object", "required": ["kind", "unit", "start", "repeat"], "properties": {
             "kind": {"const": "calendar"}, "unit": {"enum": ["week", "month", "quarter", "year"]},
@@ -767,7 +869,9 @@ fn watch_schemas() -> Value {
         "aggregation": {"$ref": "#/components/schemas/Aggregation"}, "dimension": {"type": ["string", "null"]},
         "condition": condition,
         "range": {"enum": ["last_hour", "last24_hours", "today", "yesterday", "last7_days", "last30_days", "this_week", "this_month"]},
-        "cooldown": {"type": "string", "description": "an ISO 8601 duration such as PT6H"}}});
+        "cooldown": {"type": "string", "description": "an ISO 8601 duration such as PT6H"},
+        "per_account": {"type": "boolean", "default": false, "description": "a metric over several accounts: the condition is judged for each account and breached when any account breaches (\"any account's delivery rate below 90 %\"); each firing names the accounts breaching"},
+        "accounts": accounts.clone()}});
     let unusual = json!({"type": "object", "required": ["aggregation", "sensitivity", "direction", "cooldown"], "properties": {
         "aggregation": {"$ref": "#/components/schemas/Aggregation"},
         "dimension": {"type": ["string", "null"], "description": "only rows of this dimension value; none: all rows, and each firing names the dimension values behind it"},
@@ -785,7 +889,8 @@ fn watch_schemas() -> Value {
                 "target": {"type": "number"}, "criterion": {"enum": ["reach", "stay_above", "stay_below"]},
                 "trend": {"enum": ["up", "down"]}, "period": period}},
             "aggregation": {"$ref": "#/components/schemas/Aggregation"},
-            "dimension": {"type": ["string", "null"]}, "zone": {"type": "string", "description": "an IANA time zone"}}},
+            "dimension": {"type": ["string", "null"]}, "zone": {"type": "string", "description": "an IANA time zone"},
+            "accounts": accounts}},
         "GoalIn": {"type": "object", "required": ["name", "metric_id", "spec"], "additionalProperties": false, "properties": {
             "name": text, "metric_id": int, "spec": {"$ref": "#/components/schemas/GoalSpec"}}},
         "Progress": {"type": "object", "required": ["period", "current", "target", "progress", "elapsed", "expected", "projection", "basis", "projection_band", "status", "verdict"], "properties": {
@@ -842,7 +947,9 @@ fn watch_schemas() -> Value {
             {"type": "object", "required": ["from", "to", "evaluations", "suppressed", "firings"], "not": {"required": ["learning"]}, "properties": {
                 "from": text, "to": text, "evaluations": int, "suppressed": int,
                 "firings": {"type": "array", "items": {"type": "object", "required": ["at", "current", "previous", "resolved_at"], "properties": {
-                    "at": text, "current": num, "previous": num, "resolved_at": {"type": ["string", "null"]}}}}}},
+                    "at": text, "current": num, "previous": num, "resolved_at": {"type": ["string", "null"]},
+                    "breaching": {"type": "array", "description": "a per-account rule: the accounts breaching when it fired (left out otherwise)", "items": {"type": "object", "required": ["account", "current", "previous"], "properties": {
+                        "account": {"type": "string", "description": "the account's SID"}, "current": num, "previous": num}}}}}}}},
             {"type": "object", "required": ["from", "to", "evaluations", "learning", "suppressed", "firings"], "properties": {
                 "from": text, "to": text, "evaluations": int,
                 "learning": {"type": "integer", "description": "evaluations at which the series had too little history to judge"},

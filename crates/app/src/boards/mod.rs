@@ -215,15 +215,35 @@ async fn resolve_references(store: &AnyStore, mut form: BlockForm) -> AppResult<
         }
     }
     if !form.settings.metrics.is_empty() {
-        let known: HashSet<i64> = store.list_metrics().await?.iter().map(|m| m.id.0).collect();
+        let stored = store.list_metrics().await?;
+        let known: HashSet<i64> = stored.iter().map(|m| m.id.0).collect();
         if let Some(missing) = form.settings.metrics.iter().find(|id| !known.contains(id)) {
             return Err(AppError::invalid(
                 "metric",
                 format!("there is no metric {missing}; pick metrics from the list"),
             ));
         }
+        let multi = multi_account_metrics(&stored);
+        if form.settings.asks_accounts() && !form.settings.metrics.iter().any(|m| multi.contains(m))
+        {
+            return Err(AppError::invalid(
+                "accounts",
+                "these metrics read one account; accounts apply to a metric over several accounts",
+            ));
+        }
     }
     Ok(form)
+}
+
+/// The ids of the metrics whose rows carry their account (scope other than the connection's own).
+pub fn multi_account_metrics(stored: &[store::StoredMetric]) -> HashSet<i64> {
+    stored
+        .iter()
+        .filter(|m| {
+            metric::MetricDefinition::from_json(&m.definition).is_ok_and(|d| d.accounts.is_multi())
+        })
+        .map(|m| m.id.0)
+        .collect()
 }
 
 /// The block `block` of board `board`; `NotFound` when it is on another board or none.

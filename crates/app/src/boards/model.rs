@@ -3,6 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use metric::accounts::{AccountFilter, AccountView};
 use metric::{CompareTo, Interval, NamedRange};
 use serde::{Deserialize, Serialize};
 
@@ -20,10 +21,12 @@ pub enum BlockKind {
     Progress,
     Text,
     Forecast,
+    /// Which account of a multi-account metric is out of line (`crate::outliers`).
+    Outliers,
 }
 
 impl BlockKind {
-    pub const ALL: [BlockKind; 8] = [
+    pub const ALL: [BlockKind; 9] = [
         BlockKind::Number,
         BlockKind::Line,
         BlockKind::Bar,
@@ -32,6 +35,7 @@ impl BlockKind {
         BlockKind::Progress,
         BlockKind::Text,
         BlockKind::Forecast,
+        BlockKind::Outliers,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +48,7 @@ impl BlockKind {
             BlockKind::Progress => "progress",
             BlockKind::Text => "text",
             BlockKind::Forecast => "forecast",
+            BlockKind::Outliers => "outliers",
         }
     }
 
@@ -57,6 +62,7 @@ impl BlockKind {
             BlockKind::Progress => "Progress to a goal",
             BlockKind::Text => "Text",
             BlockKind::Forecast => "Forecast",
+            BlockKind::Outliers => "Account outliers",
         }
     }
 
@@ -65,7 +71,7 @@ impl BlockKind {
         match self {
             BlockKind::Number | BlockKind::Progress => (3, 2),
             BlockKind::Text => (3, 2),
-            BlockKind::Line | BlockKind::Bar => (6, 3),
+            BlockKind::Line | BlockKind::Bar | BlockKind::Outliers => (6, 3),
             BlockKind::Table | BlockKind::Pie | BlockKind::Forecast => (4, 3),
         }
     }
@@ -187,6 +193,17 @@ pub struct BlockSettings {
     pub forecast_period: ForecastPeriod,
     /// Forecast of a spend metric: the budget checked against the forecast.
     pub budget: Option<f64>,
+    /// A metric over several accounts: accounts added together, or one series, row or slice
+    /// per account. Left out of the JSON when total, so older blocks read the same.
+    #[serde(skip_serializing_if = "is_total")]
+    pub accounts: AccountView,
+    /// Only these accounts (SIDs); empty: every account.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub account_filter: Vec<String>,
+}
+
+fn is_total(v: &AccountView) -> bool {
+    *v == AccountView::Total
 }
 
 impl Default for BlockSettings {
@@ -211,6 +228,8 @@ impl Default for BlockSettings {
             band: false,
             forecast_period: ForecastPeriod::Month,
             budget: None,
+            accounts: AccountView::Total,
+            account_filter: Vec::new(),
         }
     }
 }
@@ -231,6 +250,71 @@ impl BlockSettings {
     pub fn compare_override(&self) -> Option<CompareTo> {
         self.compare.as_deref().and_then(|c| c.parse().ok())
     }
+
+    /// Whether a chart or breakdown shows one series per dimension value or per account.
+    pub fn breaks_down(&self) -> bool {
+        self.by_dimension || self.accounts == AccountView::ByAccount
+    }
+
+    /// Whether the block asks anything of accounts (only a multi-account metric can answer).
+    pub fn asks_accounts(&self) -> bool {
+        self.accounts != AccountView::Total || !self.account_filter.is_empty()
+    }
+
+    /// The accounts kept, as [`metric::accounts::regroup`] takes them.
+    pub fn account_filter(&self) -> AccountFilter {
+        (!self.account_filter.is_empty()).then(|| self.account_filter.iter().cloned().collect())
+    }
+}
+
+/// Whether a block of `kind` may show one series, row or slice per account (the types that
+/// break a metric down); any type reading a metric may keep chosen accounts.
+pub fn shows_by_account(kind: BlockKind) -> bool {
+    matches!(
+        kind,
+        BlockKind::Line | BlockKind::Bar | BlockKind::Table | BlockKind::Pie
+    )
+}
+
+/// The block's account settings from the editor's `accounts` and repeated `account` fields.
+fn parse_accounts(
+    kind: BlockKind,
+    get: &dyn Fn(&str) -> String,
+    pairs: &[(String, String)],
+    s: &mut BlockSettings,
+) -> Result<(), (&'static str, String)> {
+    s.accounts = match get("accounts").as_str() {
+        "" | "total" => AccountView::Total,
+        "by_account" if shows_by_account(kind) => AccountView::ByAccount,
+        "by_account" => {
+            return Err((
+                "accounts",
+                format!(
+                    "a {} block shows one value; by account is for line, bar, table and pie blocks",
+                    kind.label()
+                ),
+            ));
+        }
+        other => {
+            return Err((
+                "accounts",
+                format!("{other:?} is not an account view: use total or by_account"),
+            ));
+        }
+    };
+    for (k, v) in pairs {
+        let v = v.trim();
+        if k != "account" || v.is_empty() || s.account_filter.iter().any(|a| a == v) {
+            continue;
+        }
+        domain::AccountSid::parse(v)
+            .map_err(|e| ("account_filter", format!("{v:?} is not an account: {e}")))?;
+        s.account_filter.push(v.to_owned());
+    }
+    if kind == BlockKind::Text && s.asks_accounts() {
+        return Err(("accounts", "a Text block reads no metric".to_owned()));
+    }
+    Ok(())
 }
 
 /// One edited block, read from the editor's form fields (repeated `metric` fields included).
@@ -393,6 +477,10 @@ impl BlockForm {
                 );
             }
         }
+        parse_accounts(kind, &get, pairs, &mut s)?;
+        if kind == BlockKind::Outliers {
+            one_metric_of_accounts(&s)?;
+        }
         let title = crate::names::block_title(&get("title")).map_err(|e| (e.field, e.message))?;
         Ok(BlockForm {
             kind,
@@ -400,6 +488,18 @@ impl BlockForm {
             settings: s,
         })
     }
+}
+
+/// An Account outliers block compares the accounts of one metric.
+fn one_metric_of_accounts(s: &BlockSettings) -> Result<(), (&'static str, String)> {
+    if s.metrics.len() > 1 {
+        return Err((
+            "metric",
+            "an Account outliers block compares the accounts of one metric; pick one, or add a block per metric"
+                .to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -443,6 +543,27 @@ mod tests {
         let goal = BlockForm::parse(&pairs(&[("kind", "progress"), ("metric", "1")]));
         assert_eq!(goal.unwrap_err().0, "goal");
         assert!(BlockForm::parse(&pairs(&[("kind", "text"), ("text", "hi")])).is_ok());
+    }
+
+    #[test]
+    fn an_outliers_block_reads_one_metric_and_its_top_n() {
+        let f = BlockForm::parse(&pairs(&[
+            ("kind", "outliers"),
+            ("metric", "4"),
+            ("top", "8"),
+        ]))
+        .unwrap();
+        assert_eq!(f.kind, BlockKind::Outliers);
+        assert_eq!(
+            (f.settings.metrics.as_slice(), f.settings.top),
+            (&[4][..], 8)
+        );
+        let two = BlockForm::parse(&pairs(&[
+            ("kind", "outliers"),
+            ("metric", "1"),
+            ("metric", "2"),
+        ]));
+        assert_eq!(two.unwrap_err().0, "metric");
     }
 
     #[test]

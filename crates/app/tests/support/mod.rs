@@ -27,13 +27,19 @@ fn key() -> MasterKey {
         .expect("valid key")
 }
 
-fn app_on(store: AnyStore, time: &ManualTime) -> App {
-    let connector = Connector::new(ConnectorConfig::default()).expect("connector");
+fn app_on(store: AnyStore, time: &ManualTime, connector: &Connector) -> App {
+    let connector = connector.clone();
     App::new(Arc::new(store), connector).with_clock(time.clone().into())
 }
 
 /// Every backend this machine has: SQLite always, PostgreSQL when reachable.
 pub async fn backends(prefix: &str) -> Vec<Backend> {
+    let connector = Connector::new(ConnectorConfig::default()).expect("connector");
+    backends_with(prefix, connector).await
+}
+
+/// [`backends`] whose apps reach Twilio (or the simulator) through `connector`.
+pub async fn backends_with(prefix: &str, connector: Connector) -> Vec<Backend> {
     static N: AtomicU64 = AtomicU64::new(0);
     let dir = std::env::temp_dir().join(format!(
         "app-test-{prefix}-{}-{}",
@@ -45,7 +51,7 @@ pub async fn backends(prefix: &str) -> Vec<Backend> {
     let time = ManualTime::at(T0);
     let mut out = vec![Backend {
         name: "sqlite",
-        app: app_on(AnyStore::Sqlite(sqlite), &time),
+        app: app_on(AnyStore::Sqlite(sqlite), &time, &connector),
         time,
         _schema: None,
     }];
@@ -56,7 +62,7 @@ pub async fn backends(prefix: &str) -> Vec<Backend> {
         let time = ManualTime::at(T0);
         out.push(Backend {
             name: "postgres",
-            app: app_on(AnyStore::Postgres(pg), &time),
+            app: app_on(AnyStore::Postgres(pg), &time, &connector),
             time,
             _schema: Some(schema),
         });

@@ -60,6 +60,7 @@ async fn channel<S: WatchStore>(s: &S, name: &str) -> ChannelId {
 
 fn goal_spec(target: f64) -> GoalSpec {
     GoalSpec {
+        accounts: None,
         goal: Goal {
             target,
             criterion: Criterion::Reach,
@@ -79,6 +80,8 @@ fn goal_spec(target: f64) -> GoalSpec {
 fn alert_spec(threshold: f64) -> AlertSpec {
     AlertSpec::Value {
         rule: AlertRule {
+            per_account: false,
+            accounts: None,
             aggregation: Aggregation::Sum,
             dimension: Some("failed".into()),
             condition: Condition::Above { threshold },

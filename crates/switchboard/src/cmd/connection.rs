@@ -47,6 +47,14 @@ enum Command {
     Test { label: String },
     /// List saved connections (never their secrets).
     List,
+    /// The Twilio accounts a connection reaches (its own and its subaccounts), as last
+    /// discovered.
+    Accounts {
+        label: String,
+        /// List them on Twilio first (the worker does at each sync).
+        #[arg(long)]
+        discover: bool,
+    },
     /// Give a saved connection a new name; the metrics reading through it follow.
     Rename { label: String, new_label: String },
     /// Remove a saved connection.
@@ -73,6 +81,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         } => update(&app, &label, secret_stdin).await,
         Command::Test { label } => test(&app, &label).await,
         Command::List => list(&app).await,
+        Command::Accounts { label, discover } => accounts(&app, &label, discover).await,
         Command::Rename { label, new_label } => rename(&app, &label, &new_label).await,
         Command::Remove { label, yes } => remove(&app, &label, yes).await,
     };
@@ -99,9 +108,13 @@ async fn add(
     let creds =
         app::connections::parse_credentials(account_sid, api_key_sid, secret).map_err(failed)?;
     match app.add_connection(&label, creds).await {
-        Ok((saved, check)) => {
-            report(&saved.label, &check);
-            println!("saved connection '{}' (id {})", saved.label, saved.id);
+        Ok(added) => {
+            report(&added.connection.label, &added.check);
+            println!("{}: {}", added.connection.label, added.accounts);
+            println!(
+                "saved connection '{}' (id {})",
+                added.connection.label, added.connection.id
+            );
             Ok(())
         }
         Err(AppError::Refused { message, .. }) => {
@@ -158,6 +171,51 @@ async fn list(app: &App) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Prints the accounts table, after a discovery when asked; a discovery Twilio refuses still
+/// prints what is known.
+async fn accounts(app: &App, label: &str, discover: bool) -> anyhow::Result<()> {
+    let connection = find(app, label).await?;
+    if discover {
+        let found =
+            app::twilio_accounts::AccountsFound::of(&app.discover_accounts(connection.id).await);
+        println!("{}: {found}", connection.label);
+    }
+    let accounts = app.twilio_accounts(connection.id).await.map_err(failed)?;
+    if accounts.is_empty() {
+        println!(
+            "no accounts discovered yet: run `switchboard connection accounts {label} --discover`"
+        );
+    }
+    println!(
+        "{:<34}  {:<9}  {:<20}  {:<20}  NAME / NOTE",
+        "SID", "STATUS", "FIRST SEEN", "STATUS CHANGED"
+    );
+    for a in &accounts {
+        let note = app::twilio_accounts::note(a);
+        println!(
+            "{:<34}  {:<9}  {:<20}  {:<20}  {}{}{}",
+            a.sid,
+            a.status.as_str(),
+            when(a.first_seen_ms),
+            when(a.status_changed_ms),
+            a.friendly_name,
+            if a.is_parent {
+                " (this connection's account)"
+            } else {
+                ""
+            },
+            note.map(|n| format!(" · {n}")).unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+fn when(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|_| ms.to_string())
 }
 
 async fn rename(app: &App, label: &str, new_label: &str) -> anyhow::Result<()> {

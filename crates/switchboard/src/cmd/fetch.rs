@@ -91,6 +91,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let connector = args.twilio.connector()?;
     let options = FetchOptions {
         max_pages: args.pages,
+        ..Default::default()
     };
     let mut stdout = std::io::stdout().lock();
     let ledger = connector

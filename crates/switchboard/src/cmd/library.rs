@@ -34,6 +34,10 @@ enum Command {
         /// The label of the Twilio connection to read it through.
         #[arg(long)]
         connection: String,
+        /// Which accounts it reads: `connection` (this account only, the default), `active`
+        /// (every active account the connection lists), or Account SIDs separated by commas.
+        #[arg(long, default_value = "connection")]
+        accounts: String,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -62,10 +66,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::Add {
             name,
             connection,
+            accounts,
             store,
         } => {
+            let scope = app::metrics::parse_scope(&accounts).map_err(failed)?;
             let app = app_on(store.open().await?, no_twilio()?);
-            let added = app.add_library_metric(&name, &connection).await;
+            let added = app
+                .add_library_metric_scoped(&name, &connection, &scope)
+                .await;
             app.store().close().await;
             let added = added.map_err(failed)?;
             emit(&format!(

@@ -3,7 +3,10 @@
 use std::io::Write;
 
 use anyhow::{Context, bail};
-use twilio_sim::{DayRange, Faults, Incident, IncidentError, SimConfig, Sizes, SlowBody};
+use twilio_sim::{
+    AccountError, AccountStates, DayRange, Faults, Incident, IncidentError, MAX_SUBACCOUNTS,
+    SimConfig, Sizes, SlowBody, StartState,
+};
 
 #[derive(clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -39,7 +42,7 @@ struct DataArgs {
     /// Days of history before the day of `--now`.
     #[arg(long, env = "SWITCHBOARD_SIM_DAYS")]
     days: Option<u32>,
-    /// Number of subaccounts of the main account.
+    /// Number of subaccounts of the main account (at most 100).
     #[arg(long, env = "SWITCHBOARD_SIM_SUBACCOUNTS")]
     subaccounts: Option<u32>,
     /// Average conferences per day.
@@ -58,9 +61,20 @@ struct DataArgs {
     /// "incidents", with what a detector should name.
     #[arg(long = "incident", value_name = "DATE:KIND[:HOURS]", value_parser = parse_incident)]
     incidents: Vec<Incident>,
+    /// Start a subaccount in a status (repeatable): INDEX:STATUS, INDEX the subaccount's number
+    /// from 1 (the order they are listed in), STATUS one of active, suspended (its resources
+    /// answer 403 / 20005), closed (401 / 20003) or absent (not created yet: missing from
+    /// Accounts.json, its resources answer 404). Its records stay in the data; the dump shows
+    /// each account's status.
+    #[arg(long = "account-state", value_name = "INDEX:STATUS", value_parser = parse_start_state)]
+    account_states: Vec<StartState>,
 }
 
 fn parse_incident(value: &str) -> Result<Incident, IncidentError> {
+    value.parse()
+}
+
+fn parse_start_state(value: &str) -> Result<StartState, AccountError> {
     value.parse()
 }
 
@@ -117,6 +131,10 @@ struct RunArgs {
     /// (YYYY-MM-DD..YYYY-MM-DD); repeatable.
     #[arg(long)]
     usage_daily_404: Vec<String>,
+    /// The main account's credentials get 401 / 20003 on this subaccount's resources, while it
+    /// still appears in Accounts.json and its own credentials work (repeatable; an Account SID).
+    #[arg(long = "deny-subaccount", value_name = "SID")]
+    deny_subaccounts: Vec<String>,
 }
 
 fn config(data: &DataArgs) -> anyhow::Result<SimConfig> {
@@ -144,9 +162,9 @@ fn config(data: &DataArgs) -> anyhow::Result<SimConfig> {
             sizes.days
         );
     }
-    if sizes.subaccounts > 100 {
+    if sizes.subaccounts > MAX_SUBACCOUNTS {
         bail!(
-            "--subaccounts {} is too many; use at most 100",
+            "--subaccounts {} is too many; use at most {MAX_SUBACCOUNTS}",
             sizes.subaccounts
         );
     }
@@ -225,6 +243,7 @@ fn faults(run: &RunArgs) -> anyhow::Result<Faults> {
         truncated_rate: run.truncated_rate,
         slow_body,
         usage_daily_404: ranges,
+        deny_subaccounts: run.deny_subaccounts.clone(),
     };
     f.validate()
         .map_err(|e| anyhow::anyhow!("fault flags: {e}"))?;
@@ -241,6 +260,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 fn run_dump(args: DumpArgs) -> anyhow::Result<()> {
     let config = config(&args.data)?;
     let data = twilio_sim::generate(&config);
+    let states = AccountStates::starting(&data, &args.data.account_states)
+        .map_err(|e| anyhow::anyhow!("--account-state: {e}"))?;
+    let data = data.dump(&states);
     match &args.output {
         Some(path) => {
             let file = std::fs::File::create(path)
@@ -265,6 +287,10 @@ async fn run_server(run: RunArgs) -> anyhow::Result<()> {
     config.faults = faults(&run)?;
     let now = config.now;
     let sim = twilio_sim::Sim::new(config);
+    sim.set_start_states(&run.data.account_states)
+        .map_err(|e| anyhow::anyhow!("--account-state: {e}"))?;
+    sim.check_faults(&sim.faults())
+        .map_err(|e| anyhow::anyhow!("fault flags: {e}"))?;
     let addr = std::net::SocketAddr::new(run.bind, run.port);
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
         format!("could not listen on {addr}; is the port in use? pick another with --port")
@@ -278,14 +304,23 @@ async fn run_server(run: RunArgs) -> anyhow::Result<()> {
     println!(
         "e.g. Host: api.twilio.com, messaging.twilio.com, monitor.twilio.com, verify.twilio.com, insights.twilio.com"
     );
-    println!("Admin: {base}/__sim/faults, {base}/__sim/requests, {base}/__sim/credentials\n");
-    for a in &sim.dataset().accounts {
+    println!(
+        "Admin: {base}/__sim/faults, {base}/__sim/requests, {base}/__sim/credentials, {base}/__sim/accounts\n"
+    );
+    let states = sim.accounts();
+    for (i, a) in sim.dataset().accounts.iter().enumerate() {
         let kind = if a.is_subaccount {
             "subaccount"
         } else {
             "account"
         };
-        println!("{kind} {} ({})", a.sid, a.friendly_name);
+        let state = states.state(i);
+        let marked = if state == twilio_sim::AccountState::Active {
+            String::new()
+        } else {
+            format!(" [{state}]")
+        };
+        println!("{kind} {} ({}){marked}", a.sid, a.friendly_name);
         println!("  auth token     {}", a.auth_token);
         for k in &a.keys {
             println!("  {:?} key {} secret {}", k.key_type, k.sid, k.secret);
@@ -403,5 +438,78 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("--now"), "{err}");
+    }
+
+    fn dump_with(extra: &[&str], name: &str) -> anyhow::Result<serde_json::Value> {
+        let dir = std::env::temp_dir().join(format!("sb-sim-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let out = dir.join("dump.json");
+        let base = [
+            "dump",
+            "--seed",
+            "4",
+            "--now",
+            "2026-03-15T12:00:00Z",
+            "--days",
+            "2",
+            "--subaccounts",
+            "3",
+        ];
+        let out_s = out.to_string_lossy().to_string();
+        let argv = [&base[..], extra, &["--output", out_s.as_str()]].concat();
+        let Some(SimCommand::Dump(dump)) = parse(&argv).command else {
+            panic!("dump subcommand expected")
+        };
+        let written =
+            run_dump(dump).and_then(|()| Ok(serde_json::from_slice(&std::fs::read(&out)?)?));
+        std::fs::remove_dir_all(&dir)?;
+        written
+    }
+
+    #[test]
+    fn dump_shows_the_status_each_account_starts_in() {
+        let written = dump_with(
+            &["--account-state", "2:closed", "--account-state", "3:absent"],
+            "states",
+        )
+        .unwrap();
+        let accounts = written["accounts"].as_array().unwrap();
+        let statuses: Vec<&str> = accounts
+            .iter()
+            .map(|a| a["account"]["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses, ["active", "active", "closed", "active"]);
+        let absent: Vec<bool> = accounts.iter().map(|a| a.get("absent").is_some()).collect();
+        assert_eq!(absent, [false, false, false, true]);
+        assert_eq!(accounts[3]["absent"], true);
+    }
+
+    #[test]
+    fn account_state_past_the_last_subaccount_is_refused() {
+        let err = dump_with(&["--account-state", "4:closed"], "past")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--account-state"), "{err}");
+        assert!(err.contains("subaccount 4 does not exist"), "{err}");
+    }
+
+    #[test]
+    fn account_state_that_is_not_index_and_status_does_not_parse() {
+        for bad in ["0:closed", "2", "2:gone"] {
+            let parsed = Cli::try_parse_from(["sim", "--account-state", bad]);
+            let err = parsed.err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("--account-state"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn deny_subaccount_flags_become_the_fault() {
+        let sid = "AC0123456789abcdef0123456789abcdef";
+        let f = faults(&parse(&["--deny-subaccount", sid]).run).unwrap();
+        assert_eq!(f.deny_subaccounts, vec![sid.to_string()]);
+        let err = faults(&parse(&["--deny-subaccount", "ACnope"]).run)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("deny_subaccounts"), "{err}");
     }
 }

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use super::auth;
 use super::error::ApiError;
 use super::paging::{self, Items, Page2010, PageParams, Selection, json};
 use super::query::{date_window, parse_usage_day};
@@ -49,10 +50,16 @@ fn route_inner(ctx: &Ctx<'_>, faults: &Faults) -> Result<Vec<u8>, ApiError> {
                 .iter()
                 .position(|a| a.sid == sid)
                 .ok_or_else(not_found)?;
-            if !p.full_access || !super::auth::may_access(data, p, idx) {
+            if !p.full_access || !auth::may_access(data, p, idx) {
                 return Err(ApiError::unauthenticated());
             }
-            json(&render::account(&data.accounts[idx]))
+            let state = ctx.accounts.state(idx);
+            let status = state.twilio_status().ok_or_else(not_found)?;
+            if auth::denied(data, faults, p, idx) {
+                return Err(ApiError::unauthenticated());
+            }
+            let name = ctx.accounts.name(idx);
+            json(&render::account(&data.accounts[idx], status, name))
         }
         ["Accounts", sid, tail @ ..] if !tail.is_empty() => {
             let Some(idx) = data.accounts.iter().position(|a| a.sid == *sid) else {
@@ -62,7 +69,13 @@ fn route_inner(ctx: &Ctx<'_>, faults: &Faults) -> Result<Vec<u8>, ApiError> {
                     not_found()
                 });
             };
-            if !super::auth::may_access(data, p, idx) {
+            if !auth::may_access(data, p, idx) {
+                return Err(ApiError::unauthenticated());
+            }
+            if let Some(refusal) = auth::state_refusal(ctx.accounts.state(idx), path) {
+                return Err(refusal);
+            }
+            if auth::denied(data, faults, p, idx) {
                 return Err(ApiError::unauthenticated());
             }
             let Some(last) = tail.last() else {
@@ -493,32 +506,34 @@ fn simple_list<T, R: Serialize>(
     )
 }
 
+/// The accounts the credentials may read that exist, main account first, with their live
+/// statuses and names; `Status` and `FriendlyName` filter on those.
 fn accounts_list(ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
     let data = ctx.data();
     let q = &ctx.query;
     let name = q.get("FriendlyName");
     let status = q.get("Status");
-    let visible: Vec<&AccountData> = data
-        .accounts
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| super::auth::may_access(data, ctx.principal, *i))
-        .map(|(_, a)| a)
+    let states = ctx.accounts;
+    let visible: Vec<usize> = (0..data.accounts.len())
+        .filter(|&i| auth::may_access(data, ctx.principal, i))
+        .filter(|&i| states.state(i).twilio_status().is_some())
         .collect();
     let params = paging::page_params(q)?;
     let sel = paging::select(
         0,
         visible.len(),
         |i| {
-            name.is_none_or(|n| visible[i].friendly_name == n)
-                && status.is_none_or(|s| s == "active")
+            let at = visible[i];
+            name.is_none_or(|n| states.name(at) == n)
+                && status.is_none_or(|s| states.state(at).twilio_status() == Some(s))
         },
         &params,
-        |k| visible.iter().position(|a| a.sid == k),
+        |k| visible.iter().position(|&i| data.accounts[i].sid == k),
     )?;
     let filters = q.echo(&["FriendlyName", "Status"], |_, _| None);
-    let first = sel.indices.first().map(|&i| visible[i].sid.clone());
-    let last = sel.indices.last().map(|&i| visible[i].sid.clone());
+    let sid_at = |i: usize| data.accounts[visible[i]].sid.clone();
+    let first = sel.indices.first().map(|&i| sid_at(i));
+    let last = sel.indices.last().map(|&i| sid_at(i));
     let links = paging::links(
         ctx.path,
         &filters,
@@ -528,12 +543,16 @@ fn accounts_list(ctx: &Ctx<'_>) -> Result<Vec<u8>, ApiError> {
         first.as_deref(),
         last.as_deref(),
     );
+    let render = |&i: &usize| {
+        let state = states.state(i).twilio_status().unwrap_or("active");
+        render::account(&data.accounts[i], state, states.name(i))
+    };
     page_of(
         "accounts",
         Items {
             items: &visible,
             indices: &sel.indices,
-            render: &|a: &&AccountData| render::account(a),
+            render: &render,
         },
         &links,
     )

@@ -4,6 +4,8 @@ use axum::http::HeaderMap;
 use base64::Engine;
 
 use super::error::ApiError;
+use crate::accounts::{AccountState, AccountStates};
+use crate::config::Faults;
 use crate::dataset::Dataset;
 use crate::model::KeyType;
 
@@ -24,7 +26,20 @@ fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-pub fn authenticate(data: &Dataset, headers: &HeaderMap) -> Result<Principal, ApiError> {
+/// The credentials' account, unless it is closed or not created yet (see `accounts`).
+pub fn authenticate(
+    data: &Dataset,
+    accounts: &AccountStates,
+    headers: &HeaderMap,
+) -> Result<Principal, ApiError> {
+    let p = credentials(data, headers)?;
+    match accounts.state(p.account) {
+        AccountState::Closed | AccountState::Absent => Err(ApiError::unauthenticated()),
+        AccountState::Active | AccountState::Suspended => Ok(p),
+    }
+}
+
+fn credentials(data: &Dataset, headers: &HeaderMap) -> Result<Principal, ApiError> {
     let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
         return Err(ApiError::no_credentials());
     };
@@ -79,4 +94,26 @@ pub fn may_access(data: &Dataset, principal: Principal, target: usize) -> bool {
         (Some(p), Some(t)) => t.is_subaccount && t.owner_account_sid == p.sid,
         _ => false,
     }
+}
+
+/// How the resources of an account in `state` are refused, if they are (`accounts` says why).
+pub fn state_refusal(state: AccountState, path: &str) -> Option<ApiError> {
+    match state {
+        AccountState::Active => None,
+        AccountState::Suspended => Some(ApiError::new(403, 20005, "Account not active")),
+        AccountState::Closed => Some(ApiError::unauthenticated()),
+        AccountState::Absent => Some(ApiError::not_found(path)),
+    }
+}
+
+/// Whether the `deny_subaccounts` fault keeps `principal` out of account `target`: only a
+/// parent's credentials are kept out, never the subaccount's own.
+pub fn denied(data: &Dataset, faults: &Faults, principal: Principal, target: usize) -> bool {
+    principal.account != target
+        && data.accounts.get(target).is_some_and(|t| {
+            faults
+                .deny_subaccounts
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(&t.sid))
+        })
 }

@@ -28,6 +28,7 @@ use axum::routing::{get, post};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::accounts::{AccountError, AccountState, AccountStates, StartState};
 use crate::config::{Faults, SimConfig};
 use crate::dataset::Dataset;
 use crate::generate::generate;
@@ -40,8 +41,8 @@ pub const MESSAGE_RETENTION_DAYS: i64 = 400;
 /// Alerts are kept this many days.
 pub const ALERT_RETENTION_DAYS: i64 = 30;
 
-/// A running simulator's state: the dataset, the fault settings and the request log.
-/// Cheap to clone (an `Arc` inside).
+/// A running simulator's state: the dataset, the fault settings, the accounts' live statuses
+/// and names, and the request log. Cheap to clone (an `Arc` inside).
 #[derive(Clone)]
 pub struct Sim {
     inner: Arc<Inner>,
@@ -50,6 +51,9 @@ pub struct Sim {
 struct Inner {
     data: Dataset,
     faults: RwLock<Faults>,
+    /// Replaced whole on a change, so a request reads one consistent view without holding
+    /// the lock while it is answered.
+    accounts: RwLock<Arc<AccountStates>>,
     log: Mutex<log::RequestLog>,
     inflight: Mutex<HashMap<String, u32>>,
     rng: Mutex<ChaCha8Rng>,
@@ -65,10 +69,12 @@ impl Sim {
 
     /// A simulator serving an already generated dataset.
     pub fn from_dataset(data: Dataset, faults: Faults, seed: u64) -> Sim {
+        let accounts = RwLock::new(Arc::new(AccountStates::new(&data)));
         Sim {
             inner: Arc::new(Inner {
                 data,
                 faults: RwLock::new(faults),
+                accounts,
                 log: Mutex::new(log::RequestLog::default()),
                 inflight: Mutex::new(HashMap::new()),
                 rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_FA17)),
@@ -93,6 +99,88 @@ impl Sim {
         if let Ok(mut f) = self.inner.faults.write() {
             *f = faults;
         }
+    }
+
+    /// Checks `faults` as `Faults::validate` does, and that every SID `deny_subaccounts` names is
+    /// a subaccount here (denying the main account its own data would test nothing).
+    pub fn check_faults(&self, faults: &Faults) -> Result<(), String> {
+        faults.validate()?;
+        let data = self.dataset();
+        for sid in &faults.deny_subaccounts {
+            if !data.subaccounts().any(|a| a.sid.eq_ignore_ascii_case(sid)) {
+                return Err(format!(
+                    "deny_subaccounts: {sid} is not a subaccount of this simulator"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every account's live status and friendly name.
+    pub fn accounts(&self) -> Arc<AccountStates> {
+        match self.inner.accounts.read() {
+            Ok(a) => Arc::clone(&a),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// The live status of the account `sid`.
+    pub fn account_state(&self, sid: &str) -> Option<AccountState> {
+        self.accounts().state_of(sid)
+    }
+
+    /// Sets the status of the account `sid` from now on (the dataset's records do not change).
+    /// The main account cannot be `Absent`.
+    pub fn set_account_state(&self, sid: &str, state: AccountState) -> Result<(), AccountError> {
+        self.change_accounts(|a| a.set(sid, state))
+    }
+
+    /// Renames the account `sid`: its Account resource, `Accounts.json` (and its `FriendlyName`
+    /// filter) show the new name from now on.
+    pub fn rename_account(&self, sid: &str, name: &str) -> Result<(), AccountError> {
+        self.change_accounts(|a| a.rename(sid, name))
+    }
+
+    /// Sets a status, a name or both at once: when one is refused neither changes.
+    pub(crate) fn change_account(
+        &self,
+        sid: &str,
+        state: Option<AccountState>,
+        name: Option<&str>,
+    ) -> Result<(), AccountError> {
+        self.change_accounts(|a| {
+            if let Some(state) = state {
+                a.set(sid, state)?;
+            }
+            if let Some(name) = name {
+                a.rename(sid, name)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Puts the subaccounts `start` names in their states (`sim --account-state`); nothing
+    /// changes when one of them is refused.
+    pub fn set_start_states(&self, start: &[StartState]) -> Result<(), AccountError> {
+        let states = AccountStates::starting(self.dataset(), start)?;
+        self.change_accounts(|a| {
+            *a = states;
+            Ok(())
+        })
+    }
+
+    fn change_accounts(
+        &self,
+        change: impl FnOnce(&mut AccountStates) -> Result<(), AccountError>,
+    ) -> Result<(), AccountError> {
+        let mut guard = match self.inner.accounts.write() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let mut next = AccountStates::clone(&guard);
+        change(&mut next)?;
+        *guard = Arc::new(next);
+        Ok(())
     }
 
     pub fn request_log(&self) -> Vec<LoggedRequest> {
@@ -141,6 +229,11 @@ pub fn router(sim: Sim) -> Router {
         .route("/__sim/requests", get(admin::get_requests))
         .route("/__sim/requests/clear", post(admin::clear_requests))
         .route("/__sim/credentials", get(admin::get_credentials))
+        .route("/__sim/accounts", get(admin::get_accounts))
+        .route(
+            "/__sim/accounts/{sid}",
+            axum::routing::put(admin::put_account),
+        )
         .fallback(twilio)
         .with_state(sim)
 }
@@ -203,6 +296,12 @@ impl SimHandle {
     pub fn set_faults(&self, faults: Faults) {
         self.sim.set_faults(faults)
     }
+    pub fn set_account_state(&self, sid: &str, state: AccountState) -> Result<(), AccountError> {
+        self.sim.set_account_state(sid, state)
+    }
+    pub fn rename_account(&self, sid: &str, name: &str) -> Result<(), AccountError> {
+        self.sim.rename_account(sid, name)
+    }
     pub fn request_log(&self) -> Vec<LoggedRequest> {
         self.sim.request_log()
     }
@@ -257,6 +356,8 @@ pub(crate) struct Ctx<'a> {
     pub path: &'a str,
     pub query: query::Query,
     pub principal: auth::Principal,
+    /// The accounts' statuses and names as they were when the request arrived.
+    pub accounts: &'a AccountStates,
 }
 
 impl Ctx<'_> {
@@ -340,7 +441,8 @@ impl Sim {
         let Some(product) = product_of(host) else {
             return (ApiError::not_found(path).into_response(), None);
         };
-        let principal = match auth::authenticate(self.dataset(), headers) {
+        let accounts = self.accounts();
+        let principal = match auth::authenticate(self.dataset(), &accounts, headers) {
             Ok(p) => p,
             Err(e) => return (e.into_response(), None),
         };
@@ -376,10 +478,15 @@ impl Sim {
             path,
             query: query::Query::parse(raw_query),
             principal,
+            accounts: &accounts,
         };
         let answer = match product.as_str() {
             "api" => api2010::route(&ctx, &faults),
-            _ => product::route(&ctx),
+            // Product APIs serve the credentials' own account.
+            _ => match auth::state_refusal(accounts.state(principal.account), path) {
+                Some(err) => Answer { body: Err(err) },
+                None => product::route(&ctx),
+            },
         };
         let count = guard.count;
         let mut response = match answer.body {

@@ -623,3 +623,28 @@ impl Drop for Browser {
         let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
+
+/// Screenshots the page as `name` and, on a phone, fails when anything reaches past the
+/// viewport's right edge, naming the innermost elements that do.
+pub async fn no_overflow(b: &Browser, name: &str, size: Size) {
+    let wide = b
+        .execute(
+            r#"const past = (e) => e.getBoundingClientRect().right > window.innerWidth + 0.5;
+               const culprits = [...document.body.querySelectorAll('*')]
+                 .filter(e => past(e) && ![...e.children].some(past))
+                 .slice(0, 5)
+                 .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : ''));
+               return [document.documentElement.scrollWidth, window.innerWidth, culprits];"#,
+            vec![],
+        )
+        .await;
+    let path = b.screenshot(name).await;
+    let (scroll, inner) = (wide[0].as_u64().unwrap(), wide[1].as_u64().unwrap());
+    assert!(
+        size != Size::Phone || scroll <= inner,
+        "{name} at {}: {scroll} px of content in a {inner} px viewport, past the edge: {} ({})",
+        size.label(),
+        wide[2],
+        path.display()
+    );
+}

@@ -4,8 +4,10 @@
 
 #![allow(dead_code)]
 
+pub mod brands;
 pub mod browser;
 pub mod dataset;
+pub mod outliers;
 pub mod seasonal;
 pub mod unusual;
 

@@ -85,6 +85,9 @@ fn block_out(row: &store::BlockRow, result: &BlockResult) -> Value {
             if let Some(f) = &data.forecast {
                 out["forecast"] = json!(f);
             }
+            if let Some(o) = &data.outliers {
+                out["outliers"] = json!(o);
+            }
         }
     }
     out
@@ -196,10 +199,36 @@ fn block_form(body: &Map<String, Value>) -> Result<BlockForm, WebError> {
                     pairs.push(("metric".to_owned(), id.to_string()));
                 }
             }
+            ("account_filter", Value::Array(sids)) => {
+                for sid in sids {
+                    let Some(sid) = sid.as_str() else {
+                        return Err(WebError::invalid(
+                            "account_filter",
+                            format!("{sid} is not an account: account_filter is a list of SIDs"),
+                        ));
+                    };
+                    pairs.push(("account".to_owned(), sid.to_owned()));
+                }
+            }
             ("metrics", _) => {
                 return Err(WebError::invalid(
                     "metrics",
                     "metrics is a list of metric ids",
+                ));
+            }
+            ("accounts" | "account_filter", Value::Null) => {}
+            ("account_filter", _) => {
+                return Err(WebError::invalid(
+                    "account_filter",
+                    "account_filter is a list of Account SIDs",
+                ));
+            }
+            // Checked here, not only by the block model, which reads a form's empty field as
+            // the default: in JSON an empty or boolean view is a mistake to name.
+            ("accounts", v) if !matches!(v.as_str(), Some("total" | "by_account")) => {
+                return Err(WebError::invalid(
+                    "accounts",
+                    format!("{v} is not an account view: use total or by_account"),
                 ));
             }
             (_, Value::String(v)) => pairs.push((key.clone(), v.clone())),

@@ -1,8 +1,12 @@
 //! From a board's blocks to numbers: resolve each block's range and comparison, read each
 //! metric's buckets once for all the blocks that show it, then aggregate per block.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+use app::twilio_accounts::AccountNames;
+use metric::accounts::{regroup, split};
 
 use futures::StreamExt as _;
 use jiff::Timestamp;
@@ -34,6 +38,8 @@ pub struct MetricInfo {
     /// The hours whose values are known now (its good syncs' span, cut at now); `None` before
     /// the first good sync.
     pub known: Option<TimeRange>,
+    /// Whether its rows carry their account (a composite dimension).
+    pub multi_account: bool,
 }
 
 /// The numbers of one metric in one block.
@@ -78,6 +84,9 @@ pub struct BlockData {
     /// A Forecast block: its period's projection (filled in after the aggregation, from the
     /// metric's seasonal model).
     pub forecast: Option<app::forecast::PeriodForecast>,
+    /// An Account outliers block: its metric's accounts judged over the block's range (filled
+    /// in after the aggregation).
+    pub outliers: Option<app::outliers::AccountOutliers>,
 }
 
 /// A Line block's expected band (of its first metric), or why it has none.
@@ -111,6 +120,8 @@ pub struct Prefetched {
     buckets: HashMap<MetricId, Arc<Span>>,
     /// The instant the blocks are computed at: the interval holding it is still running.
     now: Timestamp,
+    /// How accounts are named (loaded only when a metric reads several).
+    names: AccountNames,
 }
 
 /// A resolved block: its settings and ranges, before any aggregation.
@@ -263,6 +274,7 @@ pub async fn prefetch(
                 sync,
                 broken: None,
                 known,
+                multi_account: d.accounts.is_multi(),
             },
             Err(e) => MetricInfo {
                 id,
@@ -277,6 +289,7 @@ pub async fn prefetch(
                 sync,
                 broken: Some(e.to_string()),
                 known,
+                multi_account: false,
             },
         };
         // Whole hours: a bucket belongs to the range its hour starts in. Rounding the end up
@@ -329,10 +342,16 @@ pub async fn prefetch(
         let (id, span) = done?;
         buckets.insert(id, cache.put(id, span));
     }
+    let names = if infos.values().any(|i| i.multi_account) {
+        AccountNames::load(store).await?
+    } else {
+        AccountNames::default()
+    };
     Ok(Prefetched {
         infos,
         buckets,
         now,
+        names,
     })
 }
 
@@ -380,18 +399,8 @@ pub fn compute(plan: &Plan, pre: &Prefetched, zone: &TimeZone) -> Result<BlockDa
             None => (plan.current.start, plan.current.end),
         };
         let all = span.within(lo.as_millisecond(), hi.as_millisecond());
-        let filtered: Vec<HourBucket>;
-        let buckets = match &plan.settings.dimension {
-            Some(d) => {
-                filtered = all
-                    .iter()
-                    .filter(|b| b.dimension.as_deref() == Some(d.as_str()))
-                    .cloned()
-                    .collect();
-                &filtered[..]
-            }
-            None => all,
-        };
+        let viewed = account_view(all, &plan.settings);
+        let buckets: &[HourBucket] = &viewed;
         let q = Query {
             range: plan.current,
             interval: plan.interval,
@@ -438,7 +447,10 @@ pub fn compute(plan: &Plan, pre: &Prefetched, zone: &TimeZone) -> Result<BlockDa
             }
             _ => HashMap::new(),
         };
-        let dim_name = |d: &Option<String>| d.clone().unwrap_or_else(|| "(none)".to_owned());
+        let dim_name = |d: &Option<String>| match d {
+            Some(d) => pre.names.dimension(d),
+            None => "(none)".to_owned(),
+        };
         let breakdown: Vec<(String, Option<f64>, Option<f64>)> = result
             .breakdown
             .iter()
@@ -453,7 +465,7 @@ pub fn compute(plan: &Plan, pre: &Prefetched, zone: &TimeZone) -> Result<BlockDa
         let other = result.other.map(|v| (v, None));
         let mut series: Vec<Option<f64>> = result.series.iter().map(|p| p.value).collect();
         let wants_dimension_series =
-            plan.settings.by_dimension && matches!(plan.kind, BlockKind::Line | BlockKind::Bar);
+            plan.settings.breaks_down() && matches!(plan.kind, BlockKind::Line | BlockKind::Bar);
         let mut dimension_series = Vec::new();
         if wants_dimension_series {
             for s in &result.breakdown {
@@ -531,7 +543,33 @@ pub fn compute(plan: &Plan, pre: &Prefetched, zone: &TimeZone) -> Result<BlockDa
         goal: None,
         band: None,
         forecast: None,
+        outliers: None,
     })
+}
+
+/// The buckets a block aggregates: its own-dimension filter, then the accounts kept and how
+/// they are seen. The store holds a multi-account metric's rows under composite dimensions
+/// (account and own dimension); a block shows them added together unless it asks by account.
+fn account_view<'a>(all: &'a [HourBucket], s: &BlockSettings) -> Cow<'a, [HourBucket]> {
+    fn own(b: &HourBucket) -> Option<&str> {
+        let d = b.dimension.as_deref()?;
+        split(d).map_or(Some(d), |(_, own)| own)
+    }
+    let composite = all
+        .iter()
+        .any(|b| b.dimension.as_deref().and_then(split).is_some());
+    if !composite && !s.asks_accounts() && s.dimension.is_none() {
+        return Cow::Borrowed(all);
+    }
+    let kept: Vec<HourBucket> = all
+        .iter()
+        .filter(|b| s.dimension.as_deref().is_none_or(|d| own(b) == Some(d)))
+        .cloned()
+        .collect();
+    if !composite && !s.asks_accounts() {
+        return Cow::Owned(kept);
+    }
+    Cow::Owned(regroup(kept, s.accounts, &s.account_filter()))
 }
 
 /// Running totals; a missing value carries the total so far (nothing was added).

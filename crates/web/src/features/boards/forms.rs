@@ -17,12 +17,15 @@ pub(super) fn option(value: &str, label: &str, selected: bool) -> String {
 pub(super) fn uses(kind: BlockKind, field: &str) -> bool {
     use BlockKind::*;
     match field {
-        "metric" | "dimension" => kind != Text,
+        "metric" => kind != Text,
+        // An Account outliers block judges each account over all of its rows.
+        "dimension" => !matches!(kind, Text | Outliers),
         // A Forecast block's range is its period; it compares with its projection instead.
         "range" | "compare" => !matches!(kind, Text | Forecast),
         "forecast_period" | "budget" => kind == Forecast,
         "interval" => matches!(kind, Line | Bar | Table),
-        "by_dimension" | "top" => matches!(kind, Line | Bar | Table | Pie),
+        "top" => matches!(kind, Line | Bar | Table | Pie | Outliers),
+        "by_dimension" => matches!(kind, Line | Bar | Table | Pie),
         "cumulative" => matches!(kind, Line | Bar),
         "change" => kind == Number,
         "stacked" => kind == Bar,
@@ -237,6 +240,9 @@ pub(super) fn editor_form(
             f.push_str(&check(name, label, checked));
         }
     }
+    if on("metric") {
+        f.push_str(&account_fields(kind, s, choices));
+    }
     if on("text") {
         f.push_str(&format!(
             "<label class=\"wide\">Notes <textarea name=\"text\" rows=\"5\">{}</textarea></label>",
@@ -251,6 +257,33 @@ pub(super) fn editor_form(
             "Add block"
         }
     ));
+    f
+}
+
+/// The account settings, shown only where a metric over several accounts can be picked (or,
+/// for a block being edited, is picked): total or by account, and the accounts kept.
+fn account_fields(kind: BlockKind, s: &BlockSettings, choices: &Choices) -> String {
+    let relevant = if s.metrics.is_empty() {
+        choices.accounts.any_multi()
+    } else {
+        s.metrics.iter().any(|id| choices.accounts.is_multi(*id))
+    };
+    if !relevant && !s.asks_accounts() {
+        return String::new();
+    }
+    let mut f = String::from(
+        "<fieldset class=\"account-picker wide\"><legend>Accounts (metrics over several accounts)</legend>",
+    );
+    if app::boards::model::shows_by_account(kind) {
+        let by = s.accounts == metric::accounts::AccountView::ByAccount;
+        f.push_str("<label>Show <select name=\"accounts\">");
+        f.push_str(&option("total", "all accounts added together", !by));
+        f.push_str(&option("by_account", "one per account", by));
+        f.push_str("</select></label>");
+    }
+    f.push_str("<p class=\"small muted\">Only these accounts (none ticked: every account)</p>");
+    f.push_str(&choices.accounts.checkboxes("account", &s.account_filter));
+    f.push_str("</fieldset>");
     f
 }
 
@@ -295,6 +328,12 @@ pub(super) fn draft(pairs: &[(String, String)]) -> (String, BlockSettings) {
         forecast_period: app::forecast::ForecastPeriod::parse(&get("forecast_period"))
             .unwrap_or_default(),
         budget: get("budget").parse().ok(),
+        accounts: if get("accounts") == "by_account" {
+            metric::accounts::AccountView::ByAccount
+        } else {
+            metric::accounts::AccountView::Total
+        },
+        account_filter: crate::account_picker::ticked(pairs, "account"),
     };
     (field(pairs, "title").to_owned(), s)
 }

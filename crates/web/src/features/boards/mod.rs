@@ -237,6 +237,14 @@ pub async fn compute_board(
     }
     for (_, result) in &mut blocks {
         if let Ok((p, data)) = result
+            && p.kind == BlockKind::Outliers
+            && let Some(refused) = block_outliers(state, p, data, &frame).await?
+        {
+            *result = Err(refused);
+        }
+    }
+    for (_, result) in &mut blocks {
+        if let Ok((p, data)) = result
             && p.kind == BlockKind::Line
             && p.settings.band
         {
@@ -253,6 +261,35 @@ pub async fn compute_board(
 /// The expected band of a Line block's first metric, or why it has none: a chart by dimension
 /// or of running totals draws other series than the metric's own, and some aggregations have
 /// no band.
+/// Fills an Account outliers block's judgement of its metric's accounts over the block's
+/// range; answers the refusal in words (a metric of one account) to show in its place.
+async fn block_outliers(
+    state: &AppState,
+    plan: &Plan,
+    data: &mut compute::BlockData,
+    frame: &Frame,
+) -> Result<Option<String>, WebError> {
+    let Some(&metric) = plan.settings.metrics.first() else {
+        return Ok(Some("pick the metric whose accounts to compare".to_owned()));
+    };
+    let judged = app::outliers::account_outliers(
+        state.store().as_ref(),
+        store::MetricId(metric),
+        &plan.range,
+        &frame.zone,
+        frame.now.as_millisecond(),
+    )
+    .await;
+    match judged {
+        Ok(out) => {
+            data.outliers = Some(out);
+            Ok(None)
+        }
+        Err(app::AppError::Invalid { message, .. }) => Ok(Some(message)),
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn block_band(
     state: &AppState,
     plan: &Plan,
@@ -263,7 +300,15 @@ async fn block_band(
     let Some(first) = data.metrics.first() else {
         return Ok(Missing("no metric to draw a band for".to_owned()));
     };
-    if plan.settings.by_dimension {
+    if first.info.multi_account
+        && (plan.settings.asks_accounts() || plan.settings.dimension.is_some())
+    {
+        return Ok(Missing(
+            "no expected band for chosen accounts or a dimension of a metric over several accounts"
+                .to_owned(),
+        ));
+    }
+    if plan.settings.breaks_down() {
         return Ok(Missing(
             "no expected band on a chart by dimension".to_owned(),
         ));

@@ -3,6 +3,7 @@
 //! settings and share links).
 
 use super::*;
+use crate::account_picker::AccountChoices;
 use crate::pages::{Choice, choices};
 
 struct BoardItem {
@@ -314,6 +315,8 @@ fn query_of(q: &ViewQuery) -> String {
 pub(super) struct Choices {
     pub(super) metrics: Vec<(i64, String)>,
     pub(super) goals: Vec<(i64, String)>,
+    /// The metrics over several accounts and every account a block may keep.
+    pub(super) accounts: AccountChoices,
 }
 
 /// `?edit=1` turns the designer on; `add` (a block type, or empty to pick one) or `block` (an
@@ -382,6 +385,7 @@ async fn panel(
             let choices = Choices {
                 metrics: choices(state, Choice::Metrics).await?,
                 goals: choices(state, Choice::Goals).await?,
+                accounts: AccountChoices::load(state).await?,
             };
             let current = match &d.draft {
                 Some(sent) => Some(draft(&pairs(sent.as_bytes()))),

@@ -122,7 +122,7 @@ pub fn tv_chart_size(w: i64, h: i64, rows: i64) -> (u32, u32) {
 }
 
 fn time_series(data: &BlockData, settings: &BlockSettings) -> Vec<Series> {
-    if settings.by_dimension
+    if settings.breaks_down()
         && let Some(m) = data.metrics.first()
         && !m.dimension_series.is_empty()
     {
@@ -317,7 +317,108 @@ pub fn body(
         }
         BlockKind::Table => table(settings, data, zone),
         BlockKind::Forecast => forecast_block(settings, data, first, zone, size, theme),
+        BlockKind::Outliers => outliers_block(settings, data, size, theme),
         BlockKind::Text => String::new(),
+    }
+}
+
+/// An Account outliers block: the strip chart of every account against the median, then the
+/// top N accounts most out of line with their value and score; the reason in words when there
+/// is nothing to rank.
+fn outliers_block(
+    settings: &BlockSettings,
+    data: &BlockData,
+    size: (u32, u32),
+    theme: charts::Theme,
+) -> String {
+    let Some(out) = &data.outliers else {
+        return format!("<p class=\"empty\">{NO_DATA}</p>");
+    };
+    let view = outliers_view(settings, out);
+    let mut html = format!(
+        "<div class=\"outliers-block\" data-metric=\"{}\" data-flagged=\"{}\">",
+        out.metric_id, view.flagged
+    );
+    if let Some(why) = &view.empty {
+        html.push_str(&format!("<p class=\"empty\">{}</p></div>", esc(why)));
+        return html;
+    }
+    let chart_h = (size.1 / 2).clamp(60, 160);
+    if let Some(svg) = crate::features::metrics::outliers::chart(out, size.0, chart_h, theme) {
+        html.push_str(&svg);
+    }
+    html.push_str("<table class=\"outliers\"><tbody>");
+    for (name, value, z, flag) in &view.rows {
+        html.push_str(&format!(
+            "<tr{}><td title=\"{}\">{}</td><td class=\"num\">{}</td><td class=\"num\">z {}</td></tr>",
+            if *flag { " class=\"out-of-line\"" } else { "" },
+            esc(name),
+            esc(name),
+            esc(value),
+            esc(z)
+        ));
+    }
+    html.push_str(&format!(
+        "</tbody></table><p class=\"small muted\">{}</p></div>",
+        esc(&view.caption)
+    ));
+    html
+}
+
+/// What an Account outliers block says, shared by the page and the PNG.
+pub struct OutliersView {
+    /// Why there is nothing to rank, in words.
+    pub empty: Option<String>,
+    /// The top N accounts most out of line: name, value, robust z, flagged.
+    pub rows: Vec<(String, String, String, bool)>,
+    pub flagged: usize,
+    /// "1 of 99 accounts out of line · median 95.0% · 1 too few to judge".
+    pub caption: String,
+}
+
+pub fn outliers_view(
+    settings: &BlockSettings,
+    out: &app::outliers::AccountOutliers,
+) -> OutliersView {
+    let flagged = out.flagged().count();
+    let Some(r) = out.ranked.as_ref().filter(|_| out.has_data) else {
+        let empty = if out.has_data {
+            out.not_ranked.clone()
+        } else {
+            None
+        };
+        return OutliersView {
+            empty: Some(empty.unwrap_or_else(|| NO_DATA.to_owned())),
+            rows: Vec::new(),
+            flagged,
+            caption: String::new(),
+        };
+    };
+    let mut caption = format!(
+        "{flagged} of {} accounts out of line · median {}",
+        r.rows.len(),
+        r.median_text
+    );
+    if !out.too_few.is_empty() {
+        caption.push_str(&format!(" · {} too few to judge", out.too_few.len()));
+    }
+    OutliersView {
+        empty: None,
+        rows: r
+            .rows
+            .iter()
+            .take(settings.top.max(1))
+            .map(|row| {
+                (
+                    row.account.clone(),
+                    row.value_text.clone(),
+                    row.z_text.clone(),
+                    row.out_of_line,
+                )
+            })
+            .collect(),
+        flagged,
+        caption,
     }
 }
 
@@ -628,7 +729,12 @@ pub fn table_view(settings: &BlockSettings, data: &BlockData, zone: &TimeZone) -
                 }
                 TableSort::Label => rows.sort_by(|a, b| a.0.cmp(&b.0)),
             }
-            view.header.push(("Dimension".to_owned(), false));
+            let label = if settings.accounts == metric::accounts::AccountView::ByAccount {
+                "Account"
+            } else {
+                "Dimension"
+            };
+            view.header.push((label.to_owned(), false));
             view.header.push((m.info.name.clone(), true));
             if data.previous.is_some() {
                 view.header.push(("Previous".to_owned(), true));

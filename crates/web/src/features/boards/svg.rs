@@ -52,6 +52,9 @@ pub fn board_svg(c: &Computed) -> String {
                     theme,
                 ));
             }
+            (BlockKind::Outliers, Ok((plan, data))) => {
+                svg.push_str(&outliers_svg(&plan.settings, data, w, h, theme));
+            }
             (BlockKind::Text, _) => {
                 let s = BlockSettings::from_json(&row.block.settings);
                 for (i, line) in super::markdown::to_lines(&s.text)
@@ -191,6 +194,60 @@ fn table_svg(view: &render::TableView, w: i64, h: i64) -> String {
         ));
     }
     out
+}
+
+/// An Account outliers block in the PNG: the strip chart, then the top accounts one per line,
+/// or the reason there is nothing to rank.
+fn outliers_svg(
+    settings: &BlockSettings,
+    data: &super::compute::BlockData,
+    w: i64,
+    h: i64,
+    theme: charts::Theme,
+) -> String {
+    let Some(out) = &data.outliers else {
+        return format!(
+            "<text class=\"muted\" x=\"10\" y=\"46\">{}</text>",
+            render::NO_DATA
+        );
+    };
+    let view = render::outliers_view(settings, out);
+    if let Some(why) = &view.empty {
+        return format!(
+            "<text class=\"muted\" x=\"10\" y=\"46\">{}</text>",
+            esc(why)
+        );
+    }
+    let chart_h = ((h - 34) / 2).clamp(60, 160);
+    let mut s = String::new();
+    if let Some(inner) = crate::features::metrics::outliers::chart(
+        out,
+        (w - 10).max(40) as u32,
+        chart_h as u32,
+        theme,
+    ) {
+        s.push_str(&format!("<g transform=\"translate(5,28)\">{inner}</g>"));
+    }
+    let mut y = 28 + chart_h + 18;
+    for (name, value, z, _) in &view.rows {
+        if y > h - 22 {
+            break;
+        }
+        s.push_str(&format!(
+            "<text x=\"10\" y=\"{y}\">{}</text><text x=\"{}\" y=\"{y}\" text-anchor=\"end\">{} · z {}</text>",
+            esc(name),
+            w - 10,
+            esc(value),
+            esc(z)
+        ));
+        y += 16;
+    }
+    s.push_str(&format!(
+        "<text class=\"muted\" x=\"10\" y=\"{}\">{}</text>",
+        h - 8,
+        esc(&view.caption)
+    ));
+    s
 }
 
 /// A Forecast block in the PNG: the projected end value large, the value so far and the band

@@ -68,6 +68,34 @@ struct BuilderPage {
     hosts: &'static [&'static str],
     /// The saved definition as JSON text (empty for a new metric), read by the script.
     initial: String,
+    /// Each connection's id and discovered accounts as JSON text (`{label: {id, accounts:
+    /// [{sid, name, status, requested, parent}]}}`), for the Accounts choice.
+    accounts: String,
+}
+
+/// Every connection's accounts, for the builder's Accounts choice.
+async fn accounts_by_connection(
+    state: &AppState,
+    connections: &[store::Connection],
+) -> Result<String, PageError> {
+    let mut by_label = serde_json::Map::new();
+    for c in connections {
+        let list: Vec<Value> = state
+            .app()
+            .twilio_accounts(c.id)
+            .await
+            .map_err(WebError::from)?
+            .iter()
+            .map(|a| {
+                json!({
+                    "sid": a.sid.to_string(), "name": a.friendly_name, "status": a.status.as_str(),
+                    "requested": a.is_requested(), "parent": a.is_parent,
+                })
+            })
+            .collect();
+        by_label.insert(c.label.clone(), json!({ "id": c.id.0, "accounts": list }));
+    }
+    Ok(Value::Object(by_label).to_string())
 }
 
 pub async fn new_page(
@@ -91,13 +119,9 @@ async fn page(
     caller: &Caller,
     metric: Option<store::StoredMetric>,
 ) -> Result<Response, PageError> {
-    let connections = state
-        .store()
-        .list_connections()
-        .await?
-        .into_iter()
-        .map(|c| c.label)
-        .collect();
+    let stored = state.store().list_connections().await?;
+    let accounts = accounts_by_connection(state, &stored).await?;
+    let connections = stored.into_iter().map(|c| c.label).collect();
     let (metric_id, title, initial) = match &metric {
         Some(m) => (
             Some(m.id.0),
@@ -115,6 +139,7 @@ async fn page(
         connections,
         hosts: twilio_request::TWILIO_HOSTS,
         initial,
+        accounts,
     })
 }
 
@@ -237,6 +262,7 @@ async fn fetch_live(
             Some(window),
             &connector::FetchOptions {
                 max_pages: Some(max_pages),
+                ..Default::default()
             },
             |page| {
                 urls.push(page.url);

@@ -3,7 +3,6 @@
 pub mod api;
 pub mod pages;
 
-use connector::ConnectionCheck;
 use domain::Secret;
 use store::{Connection, ConnectionId};
 
@@ -41,6 +40,26 @@ pub fn routes(state: &AppState) -> Routes {
             ADMIN,
             pages::connection_delete,
         )
+        // Editors choose the accounts of a metric, so they see them and may list them again.
+        .page(
+            GET,
+            "/connections/{id}/accounts",
+            EDITOR,
+            pages::connection_accounts,
+        )
+        .page(
+            POST,
+            "/connections/{id}/accounts/discover",
+            EDITOR,
+            pages::accounts_discover,
+        )
+        .api(GET, "/connections/{id}/accounts", EDITOR, api::accounts)
+        .api(
+            POST,
+            "/connections/{id}/accounts/discover",
+            EDITOR,
+            api::accounts_discover,
+        )
         // Editors choose a connection for a metric, so they may list them (without secrets).
         .api(GET, "/connections", EDITOR, api::connections)
         .api(POST, "/connections", ADMIN, api::connection_create)
@@ -57,7 +76,7 @@ async fn add(
     account_sid: &str,
     api_key_sid: &str,
     secret: Secret,
-) -> Result<(Connection, ConnectionCheck), WebError> {
+) -> Result<app::connections::Added, WebError> {
     let label = app::Label::parse(label)?;
     let creds = app::connections::parse_credentials(account_sid, api_key_sid, secret)?;
     Ok(state.app().add_connection(&label, creds).await?)

@@ -4,7 +4,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
 use serde::Deserialize;
-use store::{ConnectionId, Store};
+use store::{ConnectionId, Store, TwilioAccountStore};
 
 use crate::auth::Caller;
 use crate::state::AppState;
@@ -19,6 +19,9 @@ struct ConnRow {
     account_sid: String,
     api_key_sid: String,
     metrics: usize,
+    /// How many accounts its key reaches, and how many of them syncs request.
+    accounts: usize,
+    requested: usize,
     secret_unavailable: bool,
 }
 
@@ -55,13 +58,13 @@ async fn connections_page(
     status: axum::http::StatusCode,
 ) -> PageResult {
     let metrics = state.store().list_metrics().await?;
-    let connections = state
-        .store()
-        .list_connections()
-        .await?
-        .into_iter()
-        .map(|c| ConnRow {
+    let mut connections = Vec::new();
+    for c in state.store().list_connections().await? {
+        let accounts = state.store().twilio_accounts(c.id).await?;
+        connections.push(ConnRow {
             id: c.id.0,
+            accounts: accounts.len(),
+            requested: accounts.iter().filter(|a| a.is_requested()).count(),
             metrics: metrics
                 .iter()
                 .filter(|m| m.connection_id == Some(c.id))
@@ -70,8 +73,8 @@ async fn connections_page(
             label: c.label,
             account_sid: c.account_sid.to_string(),
             api_key_sid: c.api_key_sid.to_string(),
-        })
-        .collect();
+        });
+    }
     let mut response = render(&ConnectionsPage {
         nav: nav(caller),
         active: "connections",
@@ -115,10 +118,10 @@ pub async fn connection_add(
     )
     .await
     {
-        Ok((conn, check)) => Ok(with_flash(
+        Ok(added) => Ok(with_flash(
             "/connections",
-            true,
-            &format!("Saved {}: {check}.", conn.label),
+            !added.accounts.is_failure(),
+            &format!("Saved {}: {}.", added.connection.label, added.message()),
         )),
         Err(e) => {
             let status = e.status();
@@ -216,4 +219,85 @@ pub async fn connection_delete(
         )
     };
     Ok(with_flash("/connections", true, &text))
+}
+
+// ---------------------------------------------------------------- accounts
+
+struct AccountRow {
+    name: String,
+    sid: String,
+    status: &'static str,
+    is_parent: bool,
+    requested: bool,
+    first_seen: String,
+    status_changed: String,
+    note: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "connection_accounts.html")]
+struct AccountsPage {
+    nav: Option<Nav>,
+    active: &'static str,
+    csrf: String,
+    flash: Option<String>,
+    flash_kind: &'static str,
+    id: i64,
+    label: String,
+    is_admin: bool,
+    accounts: Vec<AccountRow>,
+    requested: usize,
+}
+
+pub async fn connection_accounts(
+    State(state): State<AppState>,
+    caller: Caller,
+    flash: Flash,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let conn = state.store().connection(ConnectionId(id)).await?;
+    let accounts: Vec<AccountRow> = state
+        .app()
+        .twilio_accounts(conn.id)
+        .await?
+        .iter()
+        .map(|a| AccountRow {
+            name: a.friendly_name.clone(),
+            sid: a.sid.to_string(),
+            status: a.status.as_str(),
+            is_parent: a.is_parent,
+            requested: a.is_requested(),
+            first_seen: crate::views::when(Some(a.first_seen_ms)),
+            status_changed: crate::views::when(Some(a.status_changed_ms)),
+            note: app::twilio_accounts::note(a),
+        })
+        .collect();
+    let (flash, flash_kind) = flash.split();
+    render(&AccountsPage {
+        nav: nav(&caller),
+        active: "connections",
+        csrf: caller.csrf().to_owned(),
+        flash,
+        flash_kind,
+        id,
+        label: conn.label,
+        is_admin: caller.user.role >= crate::accounts::Role::Admin,
+        requested: accounts.iter().filter(|a| a.requested).count(),
+        accounts,
+    })
+}
+
+pub async fn accounts_discover(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let conn = state.store().connection(ConnectionId(id)).await?;
+    let found =
+        app::twilio_accounts::AccountsFound::of(&state.app().discover_accounts(conn.id).await);
+    Ok(with_flash(
+        &format!("/connections/{id}/accounts"),
+        !found.is_failure(),
+        &format!("{}: {found}.", conn.label),
+    ))
 }

@@ -38,6 +38,9 @@ pub async fn library_list(_caller: Caller, Query(q): Query<LibraryQuery>) -> Api
 pub struct LibraryAddIn {
     #[serde(default)]
     connection: String,
+    /// As in a definition: `"connection"` (the default), `"active"` or `{"list": [SIDs]}`.
+    #[serde(default)]
+    accounts: metric::AccountScope,
 }
 
 pub async fn library_add(
@@ -48,7 +51,7 @@ pub async fn library_add(
 ) -> ApiResult {
     let m = state
         .app()
-        .add_library_metric(&slug, &body.connection)
+        .add_library_metric_scoped(&slug, &body.connection, &body.accounts)
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -20,6 +20,8 @@ struct LibRow {
     summary: String,
     source: String,
     added: bool,
+    /// Its request names the account, so it can be read for every account.
+    per_account: bool,
 }
 
 #[derive(Template)]
@@ -68,6 +70,11 @@ pub async fn library_page(
             summary: e.summary().to_owned(),
             source: e.source(),
             added: existing.iter().any(|n| n == e.name()),
+            per_account: app::metrics::check_scope(
+                &e.definition.request.path,
+                &metric::AccountScope::Active,
+            )
+            .is_ok(),
         };
         match groups.iter_mut().find(|g| g.0 == label) {
             Some(g) => g.1.push(row),
@@ -113,6 +120,9 @@ pub struct LibraryAddForm {
     slug: String,
     #[serde(default)]
     connection: String,
+    /// `connection` (this account only) or `active` (every active account).
+    #[serde(default)]
+    accounts: String,
 }
 
 pub async fn library_add(
@@ -120,11 +130,16 @@ pub async fn library_add(
     _caller: Caller,
     Form(form): Form<LibraryAddForm>,
 ) -> PageResult {
-    match state
-        .app()
-        .add_library_metric(&form.slug, &form.connection)
-        .await
-    {
+    let added = match app::metrics::parse_scope(&form.accounts) {
+        Ok(scope) => {
+            state
+                .app()
+                .add_library_metric_scoped(&form.slug, &form.connection, &scope)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match added {
         Ok(m) => Ok(with_flash(
             METRICS_SCREEN,
             true,

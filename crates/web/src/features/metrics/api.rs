@@ -145,6 +145,7 @@ pub async fn metric_preview(
             Some(window),
             &connector::FetchOptions {
                 max_pages: Some(PREVIEW_PAGES),
+                ..Default::default()
             },
             |page| {
                 pages.push(page.value);

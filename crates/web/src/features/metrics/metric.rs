@@ -9,6 +9,9 @@ use jiff::tz::TimeZone;
 use metric::range::{CompareTo, NamedRange};
 use metric::{Aggregation, Interval, MetricDefinition};
 use serde::Deserialize;
+use std::collections::BTreeSet;
+
+use metric::accounts::{AccountFilter, AccountView};
 use store::{MetricId, Store};
 
 use super::pages::{RunRow, run_rows};
@@ -31,6 +34,25 @@ pub struct MetricQuery {
     tab: Option<String>,
     /// `off` hides the expected band.
     band: Option<String>,
+    /// One account's SID: a multi-account metric's chart for that account alone.
+    account: Option<String>,
+}
+
+/// One account's row of a multi-account metric's "By account" breakdown.
+pub struct AccountRow {
+    sid: String,
+    name: String,
+    /// The aggregation over the range in the metric's format; `None`: no data stored.
+    value: Option<String>,
+}
+
+/// What a multi-account metric's page shows of its accounts.
+pub struct Accounts {
+    /// "every active account of connection 'prod' (12 now)".
+    scope: String,
+    /// The account the page is narrowed to, by name.
+    shown: Option<String>,
+    rows: Vec<AccountRow>,
 }
 
 /// How many of the range's most recent unusual hours the page explains.
@@ -102,6 +124,11 @@ struct MetricPage {
     csrf: String,
     flash: Option<String>,
     flash_kind: &'static str,
+    /// Which accounts the metric reads, and its breakdown by account; `None` for a metric of
+    /// its connection's own account.
+    accounts: Option<Accounts>,
+    /// The `account` the page is narrowed to, kept by the range form.
+    account_param: String,
 }
 
 fn utc_range_text(r: &metric::TimeRange) -> String {
@@ -175,11 +202,22 @@ pub async fn metric_page(
         .map(|p| p.start)
         .unwrap_or(resolved.current.start)
         .as_millisecond();
-    let buckets = metric_sync::buckets(
+    let scope = definition
+        .as_ref()
+        .map(|d| d.accounts.clone())
+        .unwrap_or_default();
+    let account = q
+        .account
+        .clone()
+        .filter(|a| !a.is_empty() && scope.is_multi());
+    let filter: AccountFilter = account.clone().map(|sid| BTreeSet::from([sid]));
+    let buckets = metric_sync::buckets_viewed(
         state.store().as_ref(),
         m.id,
         from_ms,
         resolved.current.end.as_millisecond(),
+        AccountView::Total,
+        &filter,
     )
     .await?;
     let query = |range: metric::TimeRange| metric::Query {
@@ -228,7 +266,8 @@ pub async fn metric_page(
     let compared = metric::change(total, prev_total, favourable);
     let change = compared.percent.map(charts::format_change);
     let verdict = compared.verdict;
-    let band_shown = q.band.as_deref() != Some("off");
+    // The band and the unusual hours are the whole metric's: not drawn for one account.
+    let band_shown = q.band.as_deref() != Some("off") && account.is_none();
     let expected = if band_shown && has_data && definition_error.is_none() {
         let bq = app::seasonal::BandQuery {
             metric: m.id,
@@ -372,6 +411,21 @@ pub async fn metric_page(
         breakdown.push(("Other".to_owned(), charts::format_full(other, &format)));
     }
 
+    let accounts = match &scope {
+        s if s.is_multi() => Some(
+            accounts_of(
+                &state,
+                &m,
+                s,
+                account.as_deref(),
+                &query(resolved.current),
+                &format,
+                has_data,
+            )
+            .await?,
+        ),
+        _ => None,
+    };
     let ranges = NamedRange::presets()
         .into_iter()
         .map(|r| Choice {
@@ -429,6 +483,91 @@ pub async fn metric_page(
         csrf: caller.csrf().to_owned(),
         flash,
         flash_kind,
+        accounts,
+        account_param: account.unwrap_or_default(),
+    })
+}
+
+/// Which accounts a multi-account metric reads, in words, and each account's value over the
+/// range, by friendly name: the accounts with data first (greatest first), then the accounts
+/// the metric reads that have none, said so rather than drawn as zero.
+async fn accounts_of(
+    state: &AppState,
+    m: &store::StoredMetric,
+    scope: &metric::AccountScope,
+    shown: Option<&str>,
+    query: &metric::Query,
+    format: &metric::definition::NumberFormat,
+    has_data: bool,
+) -> Result<Accounts, WebError> {
+    let names = app::twilio_accounts::AccountNames::load(state.store()).await?;
+    let listed = match m.connection_id {
+        Some(c) => state.app().twilio_accounts(c).await?,
+        None => Vec::new(),
+    };
+    let connection = match m.connection_id {
+        Some(c) => state.store().connection(c).await?.label,
+        None => "(removed)".to_owned(),
+    };
+    let requested = listed.iter().filter(|a| a.is_requested()).count();
+    let scope_text = match scope {
+        metric::AccountScope::List(sids) if sids.len() == 1 => {
+            format!("1 chosen account of connection '{connection}'")
+        }
+        metric::AccountScope::List(sids) => {
+            format!(
+                "{} chosen accounts of connection '{connection}'",
+                sids.len()
+            )
+        }
+        _ => format!("every active account of connection '{connection}' ({requested} now)"),
+    };
+    let by_account = metric_sync::buckets_viewed(
+        state.store().as_ref(),
+        m.id,
+        query.range.start.as_millisecond(),
+        query.range.end.as_millisecond(),
+        AccountView::ByAccount,
+        &None,
+    )
+    .await?;
+    let all = metric::Query {
+        top: usize::MAX,
+        ..query.clone()
+    };
+    let result =
+        metric::query(&by_account, &all).map_err(|e| WebError::invalid("range", e.to_string()))?;
+    let mut rows: Vec<AccountRow> = Vec::new();
+    if has_data {
+        for slice in &result.breakdown {
+            if let Some(sid) = &slice.dimension {
+                rows.push(AccountRow {
+                    name: names.name(sid),
+                    sid: sid.clone(),
+                    value: slice.value.map(|v| charts::format_full(Some(v), format)),
+                });
+            }
+        }
+    }
+    let connection_sid = listed
+        .iter()
+        .find(|a| a.is_parent)
+        .map(|a| a.sid.to_string());
+    for a in &listed {
+        let sid = a.sid.as_str();
+        let read = scope.includes(sid, connection_sid.as_deref().unwrap_or(""));
+        if read && !rows.iter().any(|r| r.sid == sid) {
+            rows.push(AccountRow {
+                name: names.name(sid),
+                sid: sid.to_owned(),
+                value: None,
+            });
+        }
+    }
+    Ok(Accounts {
+        scope: scope_text,
+        shown: shown.map(|sid| names.name(sid)),
+        rows,
     })
 }
 

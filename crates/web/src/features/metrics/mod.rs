@@ -1,8 +1,9 @@
-//! Metrics: the JSON API (`api`), the screens (`pages`), one metric's page (`metric`) and their
-//! routes.
+//! Metrics: the JSON API (`api`), the screens (`pages`), one metric's page (`metric`), which of
+//! its accounts is out of line (`outliers`) and their routes.
 
 pub mod api;
 pub mod metric;
+pub mod outliers;
 pub mod pages;
 
 use crate::features::{DELETE, EDITOR, GET, PATCH, POST, PUBLIC, PUT, VIEWER};
@@ -17,6 +18,12 @@ pub fn routes(state: &AppState) -> Routes {
         .page(GET, "/", PUBLIC, crate::features::people::pages::root)
         .page(GET, crate::pages::METRICS_SCREEN, VIEWER, pages::metrics)
         .page(GET, "/metrics/{id}", VIEWER, metric::metric_page)
+        .page(
+            GET,
+            "/metrics/{id}/outliers",
+            VIEWER,
+            outliers::outliers_page,
+        )
         .page(GET, "/metrics/{id}/export", VIEWER, pages::metric_export)
         .page(GET, "/metrics/{id}/runs", VIEWER, pages::metric_runs)
         .page(POST, "/metrics/{id}/sync", EDITOR, pages::metric_sync)
@@ -49,4 +56,10 @@ pub fn routes(state: &AppState) -> Routes {
         )
         .api(GET, "/metrics/{id}/runs", VIEWER, api::metric_runs)
         .api(GET, "/metrics/{id}/data", VIEWER, api::metric_data)
+        .api(
+            GET,
+            "/metrics/{id}/outliers",
+            VIEWER,
+            outliers::outliers_api,
+        )
 }

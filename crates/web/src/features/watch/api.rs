@@ -3,7 +3,7 @@
 //! credentials and addresses mail goes to, so only admins change them. Channel secrets never
 //! leave the server: a channel shows whether it has one.
 
-use app::evaluate::{buckets, goal_progress, scorecard_lines};
+use app::evaluate::{goal_progress, scorecard_lines};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -352,9 +352,10 @@ pub async fn alert_backtest(
     .map_err(bad("rule"))?;
     let metric =
         app::watching::referenced_metric(state.store(), body.metric_id, "metric_id").await?;
-    let all = buckets(
+    let all = app::evaluate::alert_buckets(
         state.store().as_ref(),
         metric.id,
+        &rule,
         i64::MIN / 2,
         i64::MAX / 2,
     )

@@ -15,6 +15,7 @@ use super::{
     form_action, opts, parse_enum, refused, ticks, value, when,
 };
 use super::{RefusableForm, saved_or_refused};
+use crate::account_picker::AccountChoices;
 use crate::accounts::Role;
 use crate::auth::Caller;
 use crate::error::WebError;
@@ -54,6 +55,10 @@ pub struct AlertForm {
     channels: Vec<i64>,
     silent: bool,
     enabled: bool,
+    /// A value alert over several accounts: judged for each account.
+    per_account: bool,
+    /// Only these accounts: the SIDs ticked (none: every account).
+    accounts: Vec<String>,
     refused: Option<FormError>,
 }
 
@@ -76,6 +81,8 @@ impl Default for AlertForm {
             channels: Vec::new(),
             silent: false,
             enabled: true,
+            per_account: false,
+            accounts: Vec::new(),
             refused: None,
         }
     }
@@ -120,6 +127,8 @@ impl AlertForm {
             silent: f.on("silent"),
             // A box left unticked is absent from the post: "paused" keeps a bare post enabled.
             enabled: !f.on("paused"),
+            per_account: f.on("per_account"),
+            accounts: f.ticked_accounts(),
             refused: None,
         }
     }
@@ -148,6 +157,8 @@ impl AlertForm {
                 form.value = v.to_string();
                 form.range = code(&rule.range);
                 form.cooldown_hours = hours(i64::try_from(rule.cooldown.as_millis()).unwrap_or(0));
+                form.per_account = rule.per_account;
+                form.accounts = rule.accounts.clone().unwrap_or_default();
             }
             AlertSpec::Unusual { rule, .. } => {
                 form.aggregation = code(&rule.aggregation);
@@ -210,6 +221,21 @@ impl AlertForm {
             ],
             &self.condition,
         )
+    }
+
+    /// The accounts' boxes, ticked as the form has them.
+    fn account_boxes(&self, choices: &AccountChoices) -> String {
+        choices.checkboxes("account", &self.accounts)
+    }
+
+    /// Whether the accounts show before the page's script runs: for the metric the form holds
+    /// (the select's first when none is chosen yet), or while some are ticked.
+    fn shows_accounts(&self, choices: &AccountChoices, metrics: &[(i64, String)]) -> bool {
+        let chosen = match self.metric {
+            0 => metrics.first().map(|m| m.0).unwrap_or(0),
+            id => id,
+        };
+        choices.is_multi(chosen) || self.per_account || !self.accounts.is_empty()
     }
 
     fn is_unusual(&self) -> bool {
@@ -303,6 +329,8 @@ impl AlertForm {
             condition,
             range: parse_enum::<EvalRange>("range", &self.range)?,
             cooldown: self.cooldown()?,
+            per_account: self.per_account,
+            accounts: Some(self.accounts.clone()).filter(|a| !a.is_empty()),
         })
     }
 
@@ -367,6 +395,8 @@ struct AlertsPage {
     channels: Vec<(i64, String, bool)>,
     /// The form as last submitted (kept after a back-test or a refusal).
     form: AlertForm,
+    /// The metrics over several accounts and the accounts the form offers for them.
+    accounts: AccountChoices,
     /// Which way "only the unfavourable way" is for the metric on the form.
     unfavourable: Option<String>,
     backtest: Option<String>,
@@ -462,6 +492,7 @@ async fn alerts_page(
         alerts,
         metrics: metrics.choices(),
         channels: ticks(&channel_names, &form.channels),
+        accounts: AccountChoices::load(state).await?,
         form,
         unfavourable,
         backtest: bt,
@@ -531,9 +562,10 @@ async fn value_backtest(
 ) -> Result<Backtested, WebError> {
     let rule = form.rule()?;
     let metric = state.store().metric(MetricId(f.id("metric")?)).await?;
-    let all = app::evaluate::buckets(
+    let all = app::evaluate::alert_buckets(
         state.store().as_ref(),
         metric.id,
+        &rule,
         i64::MIN / 2,
         i64::MAX / 2,
     )
@@ -557,6 +589,11 @@ async fn value_backtest(
     )
     .map_err(|e| WebError::invalid("rule", e.to_string()))?;
     let format = app::evaluate::number_format(&metric.definition);
+    let names = if rule.per_account {
+        app::twilio_accounts::AccountNames::load(state.store()).await?
+    } else {
+        Default::default()
+    };
     let summary = backtest_summary(r.evaluations, r.to, r.firings.len(), r.suppressed);
     let firings = r
         .firings
@@ -564,7 +601,12 @@ async fn value_backtest(
         .map(|x| BacktestLine {
             at: minute(x.at),
             value: value(x.current, &format),
-            why: String::new(),
+            why: x
+                .breaching
+                .iter()
+                .map(|a| format!("{} {}", names.name(&a.account), value(a.current, &format)))
+                .collect::<Vec<_>>()
+                .join(", "),
             resolved: resolved(x.resolved_at),
         })
         .collect();

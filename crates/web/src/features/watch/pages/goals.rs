@@ -14,6 +14,7 @@ use super::{
     parse_enum, value, when,
 };
 use super::{Fields, RefusableForm, saved_or_refused};
+use crate::account_picker::AccountChoices;
 use crate::accounts::Role;
 use crate::auth::Caller;
 use crate::error::WebError;
@@ -56,6 +57,8 @@ pub struct GoalForm {
     repeat: bool,
     dimension: String,
     zone: String,
+    /// Only these accounts: the SIDs ticked (none: every account).
+    accounts: Vec<String>,
     refused: Option<FormError>,
 }
 
@@ -75,6 +78,7 @@ impl Default for GoalForm {
             repeat: true,
             dimension: String::new(),
             zone: "UTC".into(),
+            accounts: Vec::new(),
             refused: None,
         }
     }
@@ -102,6 +106,7 @@ impl GoalForm {
             repeat: f.on("repeat"),
             dimension: f.get("dimension"),
             zone: f.get("zone"),
+            accounts: f.ticked_accounts(),
             refused: None,
         }
     }
@@ -132,12 +137,28 @@ impl GoalForm {
             repeat,
             dimension: s.dimension.clone().unwrap_or_default(),
             zone: s.zone.name().to_owned(),
+            accounts: s.accounts.clone().unwrap_or_default(),
             refused: None,
         }
     }
 
     fn action(&self) -> String {
         form_action("/goals", self.editing)
+    }
+
+    /// The accounts' boxes, ticked as the form has them.
+    fn account_boxes(&self, choices: &AccountChoices) -> String {
+        choices.checkboxes("account", &self.accounts)
+    }
+
+    /// Whether the accounts show before the page's script runs: for the metric the form holds
+    /// (the select's first when none is chosen yet), or while some are ticked.
+    fn shows_accounts(&self, choices: &AccountChoices, metrics: &[(i64, String)]) -> bool {
+        let chosen = match self.metric {
+            0 => metrics.first().map(|m| m.0).unwrap_or(0),
+            id => id,
+        };
+        choices.is_multi(chosen) || !self.accounts.is_empty()
     }
 
     fn criteria(&self) -> Vec<Opt> {
@@ -210,6 +231,7 @@ impl GoalForm {
             aggregation: parse_enum("aggregation", &self.aggregation)?,
             dimension: Some(self.dimension.clone()).filter(|d| !d.is_empty()),
             zone: Zone::parse(&self.zone).map_err(|e| WebError::invalid("zone", e.to_string()))?,
+            accounts: Some(self.accounts.clone()).filter(|a| !a.is_empty()),
         };
         if self.metric == 0 {
             return Err(WebError::invalid("metric", "pick a metric"));
@@ -233,6 +255,8 @@ struct GoalsPage {
     flash_kind: &'static str,
     goals: Vec<GoalLine>,
     metrics: Vec<(i64, String)>,
+    /// The metrics over several accounts and the accounts the form offers for them.
+    accounts: AccountChoices,
     form: GoalForm,
 }
 
@@ -298,6 +322,7 @@ async fn goals_page(state: &AppState, caller: &Caller, q: Flash, form: GoalForm)
         flash_kind,
         goals: lines,
         metrics: metrics.choices(),
+        accounts: AccountChoices::load(state).await?,
         form,
     })
 }

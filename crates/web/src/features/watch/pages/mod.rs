@@ -62,6 +62,10 @@ impl Fields {
             .parse()
             .map_err(|_| WebError::invalid(name, format!("pick a {name}")))
     }
+    /// The accounts ticked on a form (`account`, repeated); empty: every account.
+    fn ticked_accounts(&self) -> Vec<String> {
+        crate::account_picker::ticked(&self.0, "account")
+    }
     fn ids(&self, name: &str) -> Vec<i64> {
         self.all(name)
             .iter()

@@ -19,6 +19,7 @@ mod any;
 mod dialect;
 mod error;
 mod ids;
+mod live;
 mod migrate;
 mod postgres;
 mod raw_pages;
@@ -39,6 +40,10 @@ pub use any::AnyStore;
 pub use boards::{BlockRow, BoardRow, BoardSettings, BoardStore, NewBlock, Place, ShareRow};
 pub use error::{Result, StoreError};
 pub use ids::{BlockId, BoardId, ConnectionId, JobId, MetricId, ShareId, SyncRunId};
+pub use live::{
+    CallbackAuth, ConnectionHook, LedgerRow, LiveApplied, LiveChange, LiveEventRow, LiveEventSummary,
+    LiveHour, LiveOutcome, LiveResource, LiveStore,
+};
 pub use migrate::{MigrationInfo, OpenMode, SchemaStatus};
 pub use postgres::PostgresStore;
 pub use rows::*;

@@ -21,12 +21,12 @@ pub enum Backend {
 /// The methods are `async` through return-position `impl Future + Send` (native async functions
 /// in traits, no boxing), so a store can be used from spawned tasks. The trait is therefore not
 /// object-safe: hold an [`crate::AnyStore`] or be generic over `S: Store`. A `Store` is also a
-/// [`crate::TwilioAccountStore`] (the accounts of a connection), so code generic over `S: Store`
-/// reaches both.
+/// [`crate::TwilioAccountStore`] (the accounts of a connection) and a [`crate::LiveStore`]
+/// (pushed events and provisional values), so code generic over `S: Store` reaches all three.
 ///
 /// Instants are epoch milliseconds (UTC) and are passed in by the caller, never read from a clock
 /// here, so tests and workers decide what "now" is.
-pub trait Store: crate::TwilioAccountStore + Send + Sync + 'static {
+pub trait Store: crate::TwilioAccountStore + crate::LiveStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Checks that the database answers (a readiness probe).

@@ -36,6 +36,7 @@ mod dataset;
 mod fast;
 mod generate;
 mod incident;
+mod live;
 pub mod model;
 mod render;
 mod server;
@@ -50,6 +51,7 @@ pub use incident::{
     Change, DEFAULT_HOURS, DEFAULT_START_HOUR, Effect, Incident, IncidentError, IncidentKind,
     MAX_HOURS,
 };
+pub use live::{LiveConfig, LiveError, LiveFaults, LiveHandle, LiveStats};
 pub use model::{ApiKeyData, KeyType};
 pub use server::{
     ALERT_RETENTION_DAYS, ApiError, LoggedRequest, MESSAGE_RETENTION_DAYS, Sim, SimHandle,

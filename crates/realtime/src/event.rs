@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use serde_json::Value;
+
 /// The resources whose statuses Twilio pushes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ResourceKind {
@@ -83,29 +85,360 @@ pub enum EventError {
     UnhandledType(String),
 }
 
+/// The most events one Event Streams delivery may hold; a larger body is refused whole.
+pub const MAX_BATCH: usize = 1000;
+
+/// The longest value an error quotes (a refused request's value goes to the log, never back).
+const QUOTE_MAX: usize = 64;
+
+/// The longest CloudEvent `id` kept as a dedupe key.
+const MAX_ID_LEN: usize = 128;
+
 /// The rank of `status` in `kind`'s lifecycle, `None` for a status Twilio does not have.
 /// Messages: accepted/scheduled < queued < sending < sent < delivered/undelivered/failed/canceled/
 /// receiving/received < read. Calls: queued < initiated < ringing < in-progress <
 /// completed/busy/failed/no-answer/canceled.
 pub fn rank(kind: ResourceKind, status: &str) -> Option<u8> {
-    todo!("{kind:?} {status}")
+    match kind {
+        ResourceKind::Message => match status {
+            "accepted" | "scheduled" => Some(0),
+            "queued" => Some(1),
+            "sending" => Some(2),
+            "sent" => Some(3),
+            "delivered"
+            | "undelivered"
+            | "failed"
+            | "canceled"
+            | "receiving"
+            | "received"
+            | "partially_delivered" => Some(4),
+            "read" => Some(5),
+            _ => None,
+        },
+        ResourceKind::Call => match status {
+            "queued" => Some(0),
+            "initiated" => Some(1),
+            "ringing" => Some(2),
+            "in-progress" => Some(3),
+            "completed" | "busy" | "failed" | "no-answer" | "canceled" => Some(4),
+            _ => None,
+        },
+    }
 }
 
 /// A message status callback (`MessageSid`, `MessageStatus`, `AccountSid`, ...; the legacy
 /// `SmsSid`/`SmsStatus` accepted).
 pub fn parse_message_callback(params: &[(String, String)]) -> Result<LiveEvent, EventError> {
-    todo!("{params:?}")
+    let sid = param(params, "MessageSid")
+        .or_else(|| param(params, "SmsSid"))
+        .ok_or(EventError::MissingField("MessageSid"))?;
+    check_sid("MessageSid", sid, &["SM", "MM"])?;
+    let status = param(params, "MessageStatus")
+        .or_else(|| param(params, "SmsStatus"))
+        .ok_or(EventError::MissingField("MessageStatus"))?;
+    let status = known_status(ResourceKind::Message, status)?;
+    let account_sid = param(params, "AccountSid").ok_or(EventError::MissingField("AccountSid"))?;
+    check_sid("AccountSid", account_sid, &["AC"])?;
+    let at_ms = param(params, "Timestamp")
+        .map(|t| rfc2822_ms("Timestamp", t))
+        .transpose()?;
+    let consumed = [
+        "MessageSid",
+        "SmsSid",
+        "MessageStatus",
+        "SmsStatus",
+        "AccountSid",
+        "Timestamp",
+    ];
+    Ok(LiveEvent {
+        kind: ResourceKind::Message,
+        key: format!("message:{sid}:{}", status.0),
+        sid: sid.to_owned(),
+        account_sid: account_sid.to_owned(),
+        status: status.0,
+        rank: status.1,
+        at_ms,
+        source: Source::Callback,
+        fields: other_params(params, &consumed),
+    })
 }
 
 /// A call status callback (`CallSid`, `CallStatus`, `AccountSid`, `Timestamp`,
 /// `SequenceNumber`, `CallDuration`, ...).
 pub fn parse_call_callback(params: &[(String, String)]) -> Result<LiveEvent, EventError> {
-    todo!("{params:?}")
+    let sid = param(params, "CallSid").ok_or(EventError::MissingField("CallSid"))?;
+    check_sid("CallSid", sid, &["CA"])?;
+    let status = param(params, "CallStatus").ok_or(EventError::MissingField("CallStatus"))?;
+    let status = known_status(ResourceKind::Call, status)?;
+    let account_sid = param(params, "AccountSid").ok_or(EventError::MissingField("AccountSid"))?;
+    check_sid("AccountSid", account_sid, &["AC"])?;
+    let at_ms = param(params, "Timestamp")
+        .map(|t| rfc2822_ms("Timestamp", t))
+        .transpose()?;
+    // Twilio numbers a call's callbacks; two deliveries of one callback share the number, two
+    // callbacks with the same status (a retried `ringing`) do not.
+    let sequence = param(params, "SequenceNumber")
+        .map(|n| {
+            n.parse::<u32>().map_err(|_| EventError::BadValue {
+                field: "SequenceNumber",
+                value: quote(n),
+            })
+        })
+        .transpose()?;
+    let key = match sequence {
+        Some(n) => format!("call:{sid}:{}:{n}", status.0),
+        None => format!("call:{sid}:{}", status.0),
+    };
+    let consumed = ["CallSid", "CallStatus", "AccountSid", "Timestamp"];
+    Ok(LiveEvent {
+        kind: ResourceKind::Call,
+        key,
+        sid: sid.to_owned(),
+        account_sid: account_sid.to_owned(),
+        status: status.0,
+        rank: status.1,
+        at_ms,
+        source: Source::Callback,
+        fields: other_params(params, &consumed),
+    })
 }
 
 /// An Event Streams webhook delivery: a JSON array of CloudEvents (a single object is accepted
 /// too). The outer error refuses the whole body; each inner one refuses a single event (an
 /// event type that is no status change is `UnhandledType`, which the caller skips quietly).
 pub fn parse_event_stream(body: &[u8]) -> Result<Vec<Result<LiveEvent, EventError>>, EventError> {
-    todo!("{body:?}")
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| EventError::BadBatch(format!("the body is not JSON ({e})")))?;
+    let events = match value {
+        Value::Array(events) => events,
+        one @ Value::Object(_) => vec![one],
+        _ => {
+            return Err(EventError::BadBatch(
+                "expected a JSON array of CloudEvents or one CloudEvent object".to_owned(),
+            ));
+        }
+    };
+    if events.len() > MAX_BATCH {
+        return Err(EventError::BadBatch(format!(
+            "{} events, more than the {MAX_BATCH} one delivery may hold",
+            events.len()
+        )));
+    }
+    Ok(events.iter().map(parse_cloud_event).collect())
+}
+
+const MESSAGE_TYPE_PREFIX: &str = "com.twilio.messaging.message.";
+const CALL_TYPE_PREFIX: &str = "com.twilio.voice.status-callback.call.";
+
+fn parse_cloud_event(event: &Value) -> Result<LiveEvent, EventError> {
+    let Some(event) = event.as_object() else {
+        return Err(EventError::BadBatch(
+            "an element of the batch is not a JSON object".to_owned(),
+        ));
+    };
+    if let Some(version) = event.get("specversion") {
+        if version.as_str() != Some("1.0") {
+            return Err(EventError::BadValue {
+                field: "specversion",
+                value: quote(&scalar(version).unwrap_or_default()),
+            });
+        }
+    }
+    let id = event
+        .get("id")
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
+        .ok_or(EventError::MissingField("id"))?;
+    if id.len() > MAX_ID_LEN || id.chars().any(char::is_control) {
+        return Err(EventError::BadValue {
+            field: "id",
+            value: quote(id),
+        });
+    }
+    let kind_name = event
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or(EventError::MissingField("type"))?;
+    let data = match event.get("data") {
+        Some(Value::Object(data)) => data,
+        Some(other) => {
+            return Err(EventError::BadValue {
+                field: "data",
+                value: quote(&other.to_string()),
+            });
+        }
+        None => return Err(EventError::MissingField("data")),
+    };
+    let at_ms = match event.get("time") {
+        Some(time) => Some(rfc3339_ms("time", time.as_str().unwrap_or_default())?),
+        None => None,
+    };
+
+    let (kind, status, sid_field, consumed): (_, _, _, &[&str]) =
+        if let Some(suffix) = kind_name.strip_prefix(MESSAGE_TYPE_PREFIX) {
+            if rank(ResourceKind::Message, suffix).is_none() {
+                return Err(EventError::UnhandledType(quote(kind_name)));
+            }
+            let consumed: &[&str] = &["MessageSid", "AccountSid", "MessageStatus"];
+            (
+                ResourceKind::Message,
+                suffix.to_owned(),
+                "MessageSid",
+                consumed,
+            )
+        } else if let Some(suffix) = kind_name.strip_prefix(CALL_TYPE_PREFIX) {
+            let from_type = match suffix {
+                "initiated" => "initiated",
+                "ringing" => "ringing",
+                "answered" => "in-progress",
+                "completed" => "completed",
+                _ => return Err(EventError::UnhandledType(quote(kind_name))),
+            };
+            // The call's own status says more than the event name (`completed` may be `busy`).
+            let status = data_field(data, "CallStatus").unwrap_or_else(|| from_type.to_owned());
+            let consumed: &[&str] = &["CallSid", "AccountSid", "CallStatus"];
+            (ResourceKind::Call, status, "CallSid", consumed)
+        } else {
+            return Err(EventError::UnhandledType(quote(kind_name)));
+        };
+
+    let sid = data_field(data, sid_field).ok_or(EventError::MissingField(sid_field))?;
+    let prefixes: &[&str] = match kind {
+        ResourceKind::Message => &["SM", "MM"],
+        ResourceKind::Call => &["CA"],
+    };
+    check_sid(sid_field, &sid, prefixes)?;
+    let account_sid =
+        data_field(data, "AccountSid").ok_or(EventError::MissingField("AccountSid"))?;
+    check_sid("AccountSid", &account_sid, &["AC"])?;
+    let (status, rank) = known_status(kind, &status)?;
+
+    let mut fields = BTreeMap::new();
+    for (name, value) in data {
+        let name = pascal(name);
+        if consumed.contains(&name.as_str()) {
+            continue;
+        }
+        if let Some(value) = scalar(value) {
+            fields.entry(name).or_insert(value);
+        }
+    }
+    Ok(LiveEvent {
+        kind,
+        sid,
+        account_sid,
+        status,
+        rank,
+        at_ms,
+        key: format!("event:{id}"),
+        source: Source::EventStream,
+        fields,
+    })
+}
+
+/// The first value of the parameter `name`.
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The parameters not consumed into the event's own fields, the first of a repeated name kept.
+fn other_params(params: &[(String, String)], consumed: &[&str]) -> BTreeMap<String, String> {
+    let mut fields = BTreeMap::new();
+    for (name, value) in params {
+        if !consumed.contains(&name.as_str()) {
+            fields.entry(name.clone()).or_insert_with(|| value.clone());
+        }
+    }
+    fields
+}
+
+/// A data field by Twilio's form name (`MessageSid`) or its camelCase form (`messageSid`), as a
+/// string.
+fn data_field(data: &serde_json::Map<String, Value>, pascal_name: &str) -> Option<String> {
+    data.get(pascal_name)
+        .or_else(|| data.get(&camel(pascal_name)))
+        .and_then(scalar)
+}
+
+/// A string, number or boolean as text; `None` for null, arrays and objects.
+fn scalar(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Null | Value::Array(_) | Value::Object(_) => None,
+    }
+}
+
+fn pascal(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+fn camel(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_ascii_lowercase().to_string() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+/// Refuses a SID that is not one of `prefixes` followed by 32 hex digits.
+fn check_sid(field: &'static str, sid: &str, prefixes: &[&str]) -> Result<(), EventError> {
+    let ok = sid.len() == 34
+        && prefixes.iter().any(|p| sid.starts_with(p))
+        && sid.as_bytes()[2..].iter().all(u8::is_ascii_hexdigit);
+    if ok {
+        Ok(())
+    } else {
+        Err(EventError::BadValue {
+            field,
+            value: quote(sid),
+        })
+    }
+}
+
+/// The status lowercased with its rank, or why it is refused.
+fn known_status(kind: ResourceKind, status: &str) -> Result<(String, u8), EventError> {
+    let status = status.to_ascii_lowercase();
+    match rank(kind, &status) {
+        Some(r) => Ok((status, r)),
+        None => Err(EventError::UnknownStatus {
+            kind: kind.as_str(),
+            status: quote(&status),
+        }),
+    }
+}
+
+fn rfc2822_ms(field: &'static str, text: &str) -> Result<i64, EventError> {
+    jiff::fmt::rfc2822::DateTimeParser::new()
+        .parse_timestamp(text)
+        .map(|t| t.as_millisecond())
+        .map_err(|_| EventError::BadValue {
+            field,
+            value: quote(text),
+        })
+}
+
+fn rfc3339_ms(field: &'static str, text: &str) -> Result<i64, EventError> {
+    text.parse::<jiff::Timestamp>()
+        .map(|t| t.as_millisecond())
+        .map_err(|_| EventError::BadValue {
+            field,
+            value: quote(text),
+        })
+}
+
+/// `value` shortened for an error message.
+fn quote(value: &str) -> String {
+    match value.char_indices().nth(QUOTE_MAX) {
+        Some((cut, _)) => format!("{}…", &value[..cut]),
+        None => value.to_owned(),
+    }
 }

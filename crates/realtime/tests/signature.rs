@@ -336,3 +336,23 @@ fn json_signature_with_body_appended_as_parameter_is_refused() {
         Err(SignatureError::Mismatch)
     );
 }
+
+#[test]
+fn default_port_variant_toggles_only_the_schemes_default_port() {
+    use realtime::signature::default_port_variant as variant;
+    let cases: [(&str, Option<&str>); 7] = [
+        (
+            "https://h.example/x?a=1",
+            Some("https://h.example:443/x?a=1"),
+        ),
+        ("https://h.example:443/x", Some("https://h.example/x")),
+        ("http://h.example?a=1", Some("http://h.example:80?a=1")),
+        ("https://[::1]:443/x", Some("https://[::1]/x")),
+        ("https://[::1]/x", Some("https://[::1]:443/x")),
+        ("https://h.example:8443/x", None),
+        ("ftp://h.example/x", None),
+    ];
+    for (url, expected) in cases {
+        assert_eq!(variant(url).as_deref(), expected, "{url}");
+    }
+}

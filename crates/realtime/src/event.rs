@@ -236,13 +236,13 @@ fn parse_cloud_event(event: &Value) -> Result<LiveEvent, EventError> {
             "an element of the batch is not a JSON object".to_owned(),
         ));
     };
-    if let Some(version) = event.get("specversion") {
-        if version.as_str() != Some("1.0") {
-            return Err(EventError::BadValue {
-                field: "specversion",
-                value: quote(&scalar(version).unwrap_or_default()),
-            });
-        }
+    if let Some(version) = event.get("specversion")
+        && version.as_str() != Some("1.0")
+    {
+        return Err(EventError::BadValue {
+            field: "specversion",
+            value: quote(&scalar(version).unwrap_or_default()),
+        });
     }
     let id = event
         .get("id")

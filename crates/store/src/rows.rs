@@ -42,6 +42,8 @@ pub struct ForgottenSecrets {
     pub connections: Vec<String>,
     pub channels: Vec<String>,
     pub signing_keys: Vec<String>,
+    /// The labels of the connections whose Auth Token (real time) was dropped.
+    pub auth_tokens: Vec<String>,
 }
 
 /// A metric definition to create. `definition` is the metric's JSON text; the store keeps it

@@ -184,6 +184,10 @@ pub enum SealedItem {
     SigningKey {
         purpose: String,
     },
+    /// The Auth Token of a connection, which verifies Twilio's callback signatures.
+    ConnectionAuthToken {
+        label: String,
+    },
     /// A new secret that would have to be sealed.
     NewSecret,
 }
@@ -197,6 +201,8 @@ pub enum Unavailability {
     Forgotten,
     /// It does not open under the right key: the row was changed or copied from another.
     Damaged,
+    /// None was ever entered, or it was removed.
+    NotEntered,
 }
 
 /// A sealed value that cannot be opened (or a new one that cannot be sealed); the message says
@@ -220,6 +226,9 @@ impl SecretUnavailable {
             SealedItem::SigningKey { purpose } => {
                 format!("the {purpose} signing key is unavailable")
             }
+            SealedItem::ConnectionAuthToken { label } => {
+                format!("the Auth Token of connection '{label}' is unavailable")
+            }
             SealedItem::NewSecret => "a new secret cannot be sealed".to_owned(),
         };
         let why = match self.why {
@@ -233,6 +242,7 @@ impl SecretUnavailable {
             Unavailability::Damaged => {
                 "it does not open under the master key (the stored row was changed)"
             }
+            Unavailability::NotEntered => "none was entered",
         };
         let again = match &self.what {
             SealedItem::ConnectionSecret { label } => {
@@ -244,13 +254,16 @@ impl SecretUnavailable {
             SealedItem::SigningKey { .. } => {
                 "a new one is made then (links and messages signed before stop working)".to_owned()
             }
+            SealedItem::ConnectionAuthToken { label } => {
+                format!("enter it in the Data Manager's real-time settings of connection '{label}'")
+            }
             SealedItem::NewSecret => "then try again".to_owned(),
         };
         match self.why {
             Unavailability::NoKey | Unavailability::WrongKey => format!(
                 "{what}: {why}. Give the right key (--master-key-file, {MASTER_KEY_FILE_ENV} or {MASTER_KEY_ENV}); if it is lost, run `switchboard key reset --forget-secrets` and {again}"
             ),
-            Unavailability::Forgotten | Unavailability::Damaged => {
+            Unavailability::Forgotten | Unavailability::Damaged | Unavailability::NotEntered => {
                 format!("{what}: {why}; {again}")
             }
         }
@@ -464,6 +477,21 @@ impl MasterKey {
 
 pub(crate) fn connection_aad(id: i64) -> String {
     format!("connections:{id}:secret")
+}
+
+pub(crate) fn auth_token_aad(connection_id: i64) -> String {
+    format!("connection_hooks:{connection_id}:auth_token")
+}
+
+/// 32 hex characters (128 bits) from the operating system's random source, through the same
+/// `getrandom` path the nonces take: a value that names something publicly and must not be
+/// guessable (a callback hook key).
+pub(crate) fn random_hex_128() -> Result<String, KeyError> {
+    let key = Key::try_generate().map_err(|e| KeyError::Random(e.to_string()))?;
+    Ok(key.as_slice()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 /// A known value sealed in the `meta` table when the database is created, so a wrong master key

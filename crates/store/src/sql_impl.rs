@@ -416,6 +416,8 @@ where
         crate::sql_impl::check_window(metric, from_ms, to_ms, buckets)?;
         let mut tx = self.begin_write("replace a window of buckets").await?;
         Self::check_fence(&mut tx, lease).await?;
+        // The poll's values replace any provisional (real-time) ones it covers.
+        Self::reconcile_window(&mut tx, metric, prefix, from_ms, to_ms, buckets).await?;
         let delete = format!(
             "DELETE FROM buckets WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3{scope}"
         );
@@ -1368,6 +1370,7 @@ where
                 .map_err(StoreError::db("re-seal a signing key"))?;
             count += 1;
         }
+        count += Self::reseal_auth_tokens(&mut tx, old, new).await?;
         // Raw pages are a cache of Twilio, possibly tens of megabytes: rather than re-sealing
         // them, they go, and the next sync stores them under the new key.
         sqlx::query("DELETE FROM raw_page_readers")
@@ -1439,6 +1442,7 @@ where
             .execute(&mut *tx)
             .await
             .map_err(StoreError::db("forget signing keys"))?;
+        let auth_tokens = Self::forget_auth_tokens(&mut tx).await?;
         // Raw pages sealed under the lost key are a cache of Twilio: the next sync refetches.
         sqlx::query("DELETE FROM raw_page_readers")
             .execute(&mut *tx)
@@ -1469,6 +1473,7 @@ where
                 .into_iter()
                 .map(|k| k.trim_start_matches("signing_key:").to_owned())
                 .collect(),
+            auth_tokens,
         })
     }
 
@@ -1988,6 +1993,9 @@ where
         .execute(&mut *tx)
         .await
         .map_err(StoreError::db("merge a dimension's buckets"))?;
+        // The provisional overlay keeps its base and live parts under the merged name too, so a
+        // later live write or poll of those hours stays exact.
+        Self::merge_overlay_dimension(&mut tx, metric, from, to).await?;
         let moved = DB::rows_affected(
             &sqlx::query("DELETE FROM buckets WHERE metric_id = $1 AND dimension = $2")
                 .bind(metric.0)

@@ -17,6 +17,8 @@ mod fencing;
 mod jobs;
 #[path = "contract/key_state.rs"]
 mod key_state;
+#[path = "contract/live.rs"]
+mod live;
 #[path = "contract/master_key.rs"]
 mod master_key;
 #[path = "contract/metrics.rs"]

@@ -158,12 +158,18 @@ fn report_forgotten(forgotten: &store::ForgottenSecrets) {
     if forgotten.connections.is_empty()
         && forgotten.channels.is_empty()
         && forgotten.signing_keys.is_empty()
+        && forgotten.auth_tokens.is_empty()
     {
         println!("no secret was stored: nothing to re-enter.");
     }
     for label in &forgotten.connections {
         println!(
             "connection '{label}': secret dropped; re-enter it with `switchboard connection update '{label}' --secret-stdin`"
+        );
+    }
+    for label in &forgotten.auth_tokens {
+        println!(
+            "connection '{label}': Auth Token dropped, so its status callbacks are refused until it is re-entered on the connection's Real time page"
         );
     }
     for name in &forgotten.channels {

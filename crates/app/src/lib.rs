@@ -20,6 +20,7 @@ pub mod names;
 pub mod outliers;
 pub mod people;
 pub mod pool;
+pub mod realtime;
 pub mod seasonal;
 pub mod sync_interval;
 pub mod twilio_accounts;
@@ -38,6 +39,7 @@ pub use error::{AppError, AppResult};
 pub use metrics::MetricUpdate;
 pub use names::{BoardName, Label, Name, NameError, TokenName, UserName};
 pub use pool::{Blocking, Pool};
+pub use self::realtime::{Realtime, RealtimeConfig};
 pub use sync_interval::SyncInterval;
 pub use watching::{AlertInput, ChannelInput, GoalInput, ScorecardInput};
 

@@ -57,6 +57,7 @@ pub use raw::{StoredPage, decode as decode_raw_page};
 pub use recompute::{preview_stored, stored_pages};
 pub use retention::retention_of;
 pub use run::{Progress, ProgressEvent, SyncOptions, SyncReport, Syncer};
+pub use target::uses_sync_time;
 pub use schedule::{
     DEFAULT_INTERVAL, Due, MIN_INTERVAL, SYNC_JOB, SYNC_JOB_KEY_PREFIX, Schedule, Scheduler,
     SyncJob, Tick, interval_or, share_groups,

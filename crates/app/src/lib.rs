@@ -33,13 +33,13 @@ use connector::{ConnectionCheck, Connector, Credentials};
 use metric_sync::SyncConfig;
 use store::{AnyStore, Connection, ConnectionId, MetricId, StoredMetric};
 
+pub use self::realtime::{Realtime, RealtimeConfig};
 pub use accounts::{Accounts, Role, StoreAccounts, TokenInfo, User};
 pub use clock::{Clock, ManualTime};
 pub use error::{AppError, AppResult};
 pub use metrics::MetricUpdate;
 pub use names::{BoardName, Label, Name, NameError, TokenName, UserName};
 pub use pool::{Blocking, Pool};
-pub use self::realtime::{Realtime, RealtimeConfig};
 pub use sync_interval::SyncInterval;
 pub use watching::{AlertInput, ChannelInput, GoalInput, ScorecardInput};
 

@@ -57,10 +57,10 @@ pub use raw::{StoredPage, decode as decode_raw_page};
 pub use recompute::{preview_stored, stored_pages};
 pub use retention::retention_of;
 pub use run::{Progress, ProgressEvent, SyncOptions, SyncReport, Syncer};
-pub use target::uses_sync_time;
 pub use schedule::{
     DEFAULT_INTERVAL, Due, MIN_INTERVAL, SYNC_JOB, SYNC_JOB_KEY_PREFIX, Schedule, Scheduler,
     SyncJob, Tick, interval_or, share_groups,
 };
+pub use target::uses_sync_time;
 pub use upgrade::{CredentialScrub, REDACT_CREDENTIALS_STEP, redact_stored_credentials};
 pub use worker::{Clock, Outcome, SCHEDULE_EVERY, SystemClock, Worker, WorkerConfig, run_worker};

@@ -374,7 +374,9 @@ async fn callbacks_beyond_the_rate_are_answered_429_with_retry_after() {
     let mut statuses = Vec::new();
     let mut last = None;
     for n in 0..3 {
-        let r = s.message_callback(&message_sid(10 + n), "sent", Some(TOKEN)).await;
+        let r = s
+            .message_callback(&message_sid(10 + n), "sent", Some(TOKEN))
+            .await;
         statuses.push(r.status);
         last = Some(r);
     }
@@ -412,7 +414,10 @@ async fn an_event_streams_batch_signed_through_body_sha256_is_stored() {
     assert_eq!(r.status, 204, "{}", r.body);
     let events = s.events().await;
     assert_eq!(events.len(), 1, "{events:?}");
-    assert_eq!((events[0].sid.as_str(), events[0].source.as_str()), (sid.as_str(), "event_stream"));
+    assert_eq!(
+        (events[0].sid.as_str(), events[0].source.as_str()),
+        (sid.as_str(), "event_stream")
+    );
 
     // The same URL and signature over another body: its hash no longer matches.
     let mut changed = body.clone();
@@ -438,13 +443,23 @@ async fn the_signed_url_is_the_public_url_with_its_port_and_the_query() {
     // Signed for the loopback address the server really listens on: not what Twilio asked.
     let loopback = twilio_signature(TOKEN, &s.url(&path), &params);
     let r = s
-        .post(&path, "application/x-www-form-urlencoded", Some(&loopback), &form(&params))
+        .post(
+            &path,
+            "application/x-www-form-urlencoded",
+            Some(&loopback),
+            &form(&params),
+        )
         .await;
     assert_eq!(r.status, 403, "{}", r.body);
 
     let signature = twilio_signature(TOKEN, &format!("{public}{path}"), &params);
     let r = s
-        .post(&path, "application/x-www-form-urlencoded", Some(&signature), &form(&params))
+        .post(
+            &path,
+            "application/x-www-form-urlencoded",
+            Some(&signature),
+            &form(&params),
+        )
         .await;
     assert_eq!(r.status, 204, "{}", r.body);
     assert_eq!(s.events().await.len(), 1);
@@ -504,4 +519,93 @@ async fn callbacks_raise_a_synced_metric_within_2_s_on_postgres() {
         return;
     };
     callbacks_raise_a_synced_metric_by_the_new_delivered_messages(Served::start(app).await).await;
+}
+
+#[tokio::test]
+async fn a_signed_call_callback_is_stored() {
+    let s = served().await;
+    let path = s.path("calls");
+    let sid = format!("CA{:032x}", 1);
+    let params = [
+        ("CallSid", sid.as_str()),
+        ("AccountSid", s.account.as_str()),
+        ("CallStatus", "completed"),
+        ("StatusCallbackEvent", "completed"),
+        ("CallDuration", "42"),
+        ("Timestamp", "Sat, 05 Dec 2026 12:00:00 +0000"),
+        ("SequenceNumber", "3"),
+        ("From", "+15005550006"),
+        ("To", "+15558675310"),
+    ];
+    let signature = twilio_signature(TOKEN, &s.url(&path), &params);
+    let r = s
+        .post(
+            &path,
+            "application/x-www-form-urlencoded",
+            Some(&signature),
+            &form(&params),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let events = s.events().await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        (events[0].kind.as_str(), events[0].status.as_str()),
+        ("call", "completed")
+    );
+}
+
+#[tokio::test]
+async fn a_signed_body_that_is_no_callback_is_answered_400_in_words_without_echoing_it() {
+    let s = served().await;
+    let path = s.path("messages");
+    // No MessageSid: Twilio's request, but not a status callback.
+    let params = [
+        ("AccountSid", s.account.as_str()),
+        ("MessageStatus", "delivered"),
+        ("Marker", "ECHO-ME-NOT"),
+    ];
+    let signature = twilio_signature(TOKEN, &s.url(&path), &params);
+    let r = s
+        .post(
+            &path,
+            "application/x-www-form-urlencoded",
+            Some(&signature),
+            &form(&params),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("MessageSid"), "{}", r.body);
+    assert!(!r.body.contains("ECHO-ME-NOT"), "{}", r.body);
+    assert!(s.events().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_burst_of_concurrent_callbacks_is_stored_whole() {
+    let s = std::sync::Arc::new(served().await);
+    let n = 200u32;
+    let mut sending = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let s = std::sync::Arc::clone(&s);
+        sending.spawn(async move {
+            s.message_callback(&message_sid(1000 + i), "sent", Some(TOKEN))
+                .await
+                .status
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = sending.join_next().await {
+        statuses.push(status.unwrap());
+    }
+    assert!(statuses.iter().all(|s| *s == 204), "{statuses:?}");
+    let stats = s.app.state.realtime().stats(s.connection);
+    assert_eq!(stats.accepted, u64::from(n), "{stats:?}");
+    let stored = s
+        .app
+        .state
+        .store()
+        .recent_live_events(s.connection, 1000)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), n as usize);
 }

@@ -419,8 +419,12 @@ fn words(e: &EventError) -> String {
     match e {
         EventError::MissingField(field) => format!("the request lacks the field {field}"),
         EventError::BadValue { field, .. } => format!("{field} has an unexpected value"),
-        EventError::UnknownStatus { kind, .. } => format!("the status is not a known {kind} status"),
-        EventError::BadBatch(_) => "the body is not an Event Streams batch (a JSON array of CloudEvents)".to_owned(),
+        EventError::UnknownStatus { kind, .. } => {
+            format!("the status is not a known {kind} status")
+        }
+        EventError::BadBatch(_) => {
+            "the body is not an Event Streams batch (a JSON array of CloudEvents)".to_owned()
+        }
         EventError::UnhandledType(_) => "the event type is not a message or call status".to_owned(),
     }
 }

@@ -11,10 +11,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use metric::extract::sync_context;
-use metric::{Expression, HourBucket, Limits, MetricDefinition, fold_rows, rows_from_result};
 use ::realtime::resource::ResourceState;
 use ::realtime::{LiveRead, ResourceKind};
+use metric::extract::sync_context;
+use metric::{Expression, HourBucket, Limits, MetricDefinition, fold_rows, rows_from_result};
 use store::{
     BucketRow, Connection, ConnectionId, LiveHour, LiveResource, LiveStore, MetricId, Store,
     StoredMetric,
@@ -77,7 +77,10 @@ pub(crate) async fn run(core: Arc<Core>, mut flushes: mpsc::Receiver<oneshot::Se
 
 async fn pass(core: &Core, state: &mut State) {
     let now_ms = core.app.clock().now_ms();
-    if state.last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+    if state
+        .last_prune
+        .is_none_or(|at| at.elapsed() >= PRUNE_EVERY)
+    {
         state.last_prune = Some(Instant::now());
         match core.app.store().prune_live(now_ms - KEEP_MS).await {
             Ok(n) => tracing::debug!(rows = n, "pruned old pushed events"),
@@ -97,9 +100,10 @@ async fn pass(core: &Core, state: &mut State) {
     match cutoffs(core).await {
         Ok((metrics, cutoffs)) => {
             for (connection, pairs) in by_connection {
-                let outcome =
-                    recompute_connection(core, state, connection, &pairs, &metrics, &cutoffs, now_ms)
-                        .await;
+                let outcome = recompute_connection(
+                    core, state, connection, &pairs, &metrics, &cutoffs, now_ms,
+                )
+                .await;
                 if let Err(e) = outcome {
                     tracing::warn!(%connection, error = %e, "could not recompute provisional values");
                     failed.extend(pairs.into_iter().map(|(k, h)| (connection, k, h)));
@@ -185,9 +189,11 @@ async fn recompute_connection(
                 }
             };
             let (plan, account, found) = (plan.clone(), account.clone(), Arc::clone(&found));
-            let buckets = on_pool(core.app.pool(), "recomputing a provisional value", move || {
-                live_buckets(&plan, &account, &found, hour, now_ms)
-            })
+            let buckets = on_pool(
+                core.app.pool(),
+                "recomputing a provisional value",
+                move || live_buckets(&plan, &account, &found, hour, now_ms),
+            )
             .await
             .map_err(|e| e.to_string())?;
             let buckets = match buckets {

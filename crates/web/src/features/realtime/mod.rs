@@ -193,7 +193,12 @@ mod tests {
     fn a_public_url_with_a_path_keeps_it_before_the_hook() {
         let public = PublicUrl::parse("https://example.com/switchboard/").unwrap();
         assert_eq!(
-            external_url(Some(&public), Scheme::Unknown, None, "/hooks/twilio/k/calls"),
+            external_url(
+                Some(&public),
+                Scheme::Unknown,
+                None,
+                "/hooks/twilio/k/calls"
+            ),
             "https://example.com/switchboard/hooks/twilio/k/calls"
         );
     }

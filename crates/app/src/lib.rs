@@ -20,6 +20,7 @@ pub mod names;
 pub mod outliers;
 pub mod people;
 pub mod pool;
+pub mod realtime;
 pub mod seasonal;
 pub mod sync_interval;
 pub mod twilio_accounts;
@@ -32,6 +33,7 @@ use connector::{ConnectionCheck, Connector, Credentials};
 use metric_sync::SyncConfig;
 use store::{AnyStore, Connection, ConnectionId, MetricId, StoredMetric};
 
+pub use self::realtime::{Realtime, RealtimeConfig};
 pub use accounts::{Accounts, Role, StoreAccounts, TokenInfo, User};
 pub use clock::{Clock, ManualTime};
 pub use error::{AppError, AppResult};

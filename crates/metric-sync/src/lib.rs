@@ -61,5 +61,6 @@ pub use schedule::{
     DEFAULT_INTERVAL, Due, MIN_INTERVAL, SYNC_JOB, SYNC_JOB_KEY_PREFIX, Schedule, Scheduler,
     SyncJob, Tick, interval_or, share_groups,
 };
+pub use target::uses_sync_time;
 pub use upgrade::{CredentialScrub, REDACT_CREDENTIALS_STEP, redact_stored_credentials};
 pub use worker::{Clock, Outcome, SCHEDULE_EVERY, SystemClock, Worker, WorkerConfig, run_worker};

@@ -78,7 +78,8 @@ pub(crate) fn compile(
 }
 
 /// Whether rows are dated at the sync time (a snapshot such as a balance) rather than by a field.
-fn uses_sync_time(definition: &MetricDefinition) -> bool {
+/// Public for the real-time path, which cannot stand in for a snapshot.
+pub fn uses_sync_time(definition: &MetricDefinition) -> bool {
     match (
         &definition.extraction.expression,
         &definition.extraction.picks,

@@ -53,6 +53,9 @@ pub struct WebConfig {
     pub build_commit: String,
     /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
     pub metrics_token: Option<domain::Secret>,
+    /// Twilio's pushed events: body limits, the rate per hook, batching (see
+    /// [`app::realtime`]).
+    pub realtime: app::RealtimeConfig,
 }
 
 impl Default for WebConfig {
@@ -73,6 +76,7 @@ impl Default for WebConfig {
             clock: Clock::system(),
             build_commit: "unknown".to_owned(),
             metrics_token: None,
+            realtime: app::RealtimeConfig::default(),
         }
     }
 }
@@ -95,6 +99,7 @@ struct Inner {
     bucket_cache: BucketCache,
     heavy: Arc<Heavy>,
     app: app::App,
+    realtime: app::Realtime,
 }
 
 impl AppState {
@@ -115,6 +120,8 @@ impl AppState {
             .with_clock(config.clock.clone())
             .with_loopback_channels(config.allow_loopback_channels)
             .with_pool(Arc::new(crate::heavy::HeavyPool(Arc::clone(&heavy))));
+        // Its writer and recompute tasks end when the state's last clone is dropped.
+        let realtime = app::Realtime::start(app.clone(), config.realtime.clone());
         Self(Arc::new(Inner {
             store,
             connector,
@@ -125,6 +132,7 @@ impl AppState {
             bucket_cache,
             heavy,
             app,
+            realtime,
         }))
     }
 
@@ -132,6 +140,11 @@ impl AppState {
     /// heavy-work pool.
     pub fn app(&self) -> &app::App {
         &self.0.app
+    }
+
+    /// Twilio's pushed events: ingest, stats, flush.
+    pub fn realtime(&self) -> &app::Realtime {
+        &self.0.realtime
     }
 
     pub fn store(&self) -> &Arc<AnyStore> {

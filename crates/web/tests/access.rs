@@ -52,6 +52,7 @@ fn concrete(e: &RouteEntry) -> String {
         .replace("{sid}", "999")
         .replace("{slug}", "no-such-metric")
         .replace("{token}", "not-a-share-token")
+        .replace("{hook_key}", "no-such-hook")
         .replace("{*rest}", "anything")
         .replace("{file}", if e.method == "GET" { "999.csv" } else { "999" })
 }
@@ -263,6 +264,10 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/shared/{token}/versions"),
     ("GET", "/tv/shared"),
     ("GET", "/api/v1/openapi.json"),
+    // Twilio's pushed events: the signature under the connection's Auth Token is the credential.
+    ("POST", "/hooks/twilio/{hook_key}/messages"),
+    ("POST", "/hooks/twilio/{hook_key}/calls"),
+    ("POST", "/hooks/twilio/{hook_key}/events"),
 ];
 
 #[tokio::test]

@@ -16,6 +16,7 @@ pub mod live;
 pub mod metrics;
 pub mod ops;
 pub mod people;
+pub mod realtime;
 pub mod watch;
 
 pub(crate) const PUBLIC: Access = Access::Public;
@@ -40,4 +41,5 @@ pub fn all(state: &AppState) -> Routes {
         .merge(boards::routes::routes(state))
         .merge(watch::routes(state))
         .merge(live::routes(state))
+        .merge(realtime::routes(state))
 }

@@ -235,8 +235,9 @@ impl Drop for LiveHandle {
 }
 
 impl LiveConfig {
-    /// Every setting checked against `data`; the account's index when they are all right.
-    fn check(&self, data: &crate::Dataset) -> Result<usize, LiveError> {
+    /// Checks every setting but the account (which needs the dataset): what a CLI can refuse
+    /// before it generates any data.
+    pub fn validate(&self) -> Result<(), LiveError> {
         if !(self.speed.is_finite() && self.speed > 0.0 && self.speed <= 3600.0) {
             return Err(LiveError::BadSpeed(self.speed.to_string()));
         }
@@ -275,6 +276,12 @@ impl LiveConfig {
                 return Err(LiveError::BadPercent { what, value });
             }
         }
+        Ok(())
+    }
+
+    /// Every setting checked against `data`; the account's index when they are all right.
+    fn check(&self, data: &crate::Dataset) -> Result<usize, LiveError> {
+        self.validate()?;
         match &self.account {
             None => Ok(0),
             Some(sid) => data

@@ -251,7 +251,7 @@ impl Pusher {
     fn tidy(&mut self) {
         while self.tasks.try_join_next().is_some() {}
         self.dispatched += 1;
-        if self.dispatched % 1024 == 0 {
+        if self.dispatched.is_multiple_of(1024) {
             self.chains
                 .retain(|_, rx| matches!(rx.try_recv(), Err(oneshot::error::TryRecvError::Empty)));
         }

@@ -149,13 +149,28 @@ struct LiveArgs {
     #[arg(long)]
     live: bool,
     /// Simulated seconds per real second (above 0, at most 3600).
-    #[arg(long, requires = "live", default_value_t = 1.0)]
+    #[arg(
+        long,
+        requires = "live",
+        allow_negative_numbers = true,
+        default_value_t = 1.0
+    )]
     speed: f64,
     /// New outbound messages per simulated minute.
-    #[arg(long, requires = "live", default_value_t = 60.0)]
+    #[arg(
+        long,
+        requires = "live",
+        allow_negative_numbers = true,
+        default_value_t = 60.0
+    )]
     live_messages_per_minute: f64,
     /// New outbound calls per simulated minute.
-    #[arg(long, requires = "live", default_value_t = 10.0)]
+    #[arg(
+        long,
+        requires = "live",
+        allow_negative_numbers = true,
+        default_value_t = 10.0
+    )]
     live_calls_per_minute: f64,
     /// The account whose traffic it is (an Account SID; default: the main account).
     #[arg(long, requires = "live", value_name = "SID")]

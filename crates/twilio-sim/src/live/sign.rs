@@ -35,15 +35,15 @@ mod tests {
     use super::*;
 
     /// The example of Twilio's security documentation (its auth token, URL, parameters and the
-    /// signature it prints).
+    /// signature it prints), the parameters given out of order as a form may carry them.
     #[test]
     fn signs_twilios_documented_example() {
         let params: Vec<(String, String)> = [
-            ("CallSid", "CA1234567890ABCDE"),
-            ("Caller", "+12349013030"),
-            ("Digits", "1234"),
-            ("From", "+12349013030"),
             ("To", "+18005551212"),
+            ("Digits", "1234"),
+            ("CallSid", "CA1234567890ABCDE"),
+            ("From", "+12349013030"),
+            ("Caller", "+12349013030"),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

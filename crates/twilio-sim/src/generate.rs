@@ -32,11 +32,11 @@ pub const BODIES: [&str; 8] = [
     "Flash sale: 20% off everything today only. Reply STOP to opt out.",
 ];
 
-const SMS_RATE: Micros5 = 790; // 0.00790 per segment
-const MMS_OUT_RATE: Micros5 = 2000;
+pub(crate) const SMS_RATE: Micros5 = 790; // 0.00790 per segment
+pub(crate) const MMS_OUT_RATE: Micros5 = 2000;
 const MMS_IN_RATE: Micros5 = 1000;
 const CALL_IN_RATE: Micros5 = 850; // per minute
-const CALL_OUT_RATE: Micros5 = 1400;
+pub(crate) const CALL_OUT_RATE: Micros5 = 1400;
 const RECORDING_RATE: Micros5 = 250;
 pub const NUMBER_MONTHLY_FEE: Micros5 = 115_000; // 1.15
 

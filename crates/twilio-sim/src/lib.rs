@@ -29,6 +29,17 @@
 //!   `incident` module docs) and leave every record outside them as it would be without; the
 //!   dump lists them under `incidents` (absent when there are none, so such a dump is the same
 //!   as before incidents existed).
+//! * **Live mode** ([`Sim::start_live`], `sim --live`, [`LiveConfig`]): the clock
+//!   ([`Sim::now`]) runs from the dataset's `now` at a speed factor; new outbound messages and
+//!   calls arrive in one account (Poisson, rates per simulated minute, deterministic order from
+//!   their own seed), move through their statuses and are listed in front of the generated
+//!   records by `Messages.json` / `Calls.json` (filters and page tokens included) and served by
+//!   the single-record GETs, rendered as every record is. Each status change after the first
+//!   is pushed as Twilio pushes it: a form status callback and an Event Streams CloudEvent
+//!   (batched every 250 ms, the URL carrying `bodySHA256`), both signed with the account's
+//!   auth token, with duplicates, reordering, delays and drops on demand ([`LiveFaults`]);
+//!   [`LiveHandle::stop`] sends what is still due and returns the counters, also served at
+//!   `GET /__sim/live`. Usage Records, alerts and the balance do not include live traffic.
 
 mod accounts;
 mod config;

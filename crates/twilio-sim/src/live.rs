@@ -5,6 +5,22 @@
 //! `X-Twilio-Signature` under the account's Auth Token) and an Event Streams webhook batch
 //! (CloudEvents JSON, the URL carrying `bodySHA256`), with faults on demand (duplicates,
 //! reordering, delays, drops).
+//!
+//! Only the order of what happens is reproducible from the seed (which records, which statuses,
+//! which pushes are faulted): every choice is drawn in simulated-time order, while the instant a
+//! step is taken is real time scaled by the speed. Usage Records do not include live traffic.
+
+mod push;
+pub(crate) mod records;
+mod sign;
+mod traffic;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, RwLock};
+use std::time::Instant;
+
+use crate::Sim;
+use records::LiveRecords;
 
 /// Faults on the pushed side only (polling stays exact).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -85,34 +101,257 @@ pub enum LiveError {
     BadUrl { what: &'static str, url: String },
     #[error("live mode is already running")]
     AlreadyRunning,
+    #[error("{what} is a percentage: at most 100, not {value}")]
+    BadPercent { what: &'static str, value: u8 },
+    #[error("live mode needs a tokio runtime to run in")]
+    NoRuntime,
+    #[error("could not build the HTTP client that pushes: {0}")]
+    Client(String),
 }
 
-/// A running live mode; dropping it stops the traffic (records already created stay).
+/// The live side of a `Sim`: the running clock, the live records, the counters.
+#[derive(Default)]
+pub(crate) struct Shared {
+    clock: RwLock<Option<Clock>>,
+    running: AtomicBool,
+    stats: Mutex<LiveStats>,
+    /// The speed of the current (or last) run, for `/__sim/live`.
+    speed: Mutex<Option<f64>>,
+    pub(crate) records: RwLock<LiveRecords>,
+}
+
+/// Simulated time runs from `base_ms` at `speed` from the real instant `started`, until
+/// `frozen_ms` is set (live mode stopped).
+#[derive(Clone, Copy)]
+struct Clock {
+    base_ms: i64,
+    started: Instant,
+    speed: f64,
+    frozen_ms: Option<i64>,
+}
+
+impl Clock {
+    fn now_ms(&self) -> i64 {
+        self.frozen_ms.unwrap_or_else(|| {
+            let elapsed = self.started.elapsed().as_secs_f64() * self.speed * 1000.0;
+            self.base_ms.saturating_add(elapsed as i64)
+        })
+    }
+}
+
+impl Shared {
+    pub(crate) fn stats(&self) -> LiveStats {
+        match self.stats.lock() {
+            Ok(s) => s.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub(crate) fn count(&self, change: impl FnOnce(&mut LiveStats)) {
+        match self.stats.lock() {
+            Ok(mut s) => change(&mut s),
+            Err(poisoned) => change(&mut poisoned.into_inner()),
+        }
+    }
+
+    pub(crate) fn running(&self) -> bool {
+        self.running.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn speed(&self) -> Option<f64> {
+        self.speed.lock().map(|s| *s).unwrap_or(None)
+    }
+
+    pub(crate) fn read_records(&self) -> std::sync::RwLockReadGuard<'_, LiveRecords> {
+        match self.records.read() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    pub(crate) fn write_records(&self) -> std::sync::RwLockWriteGuard<'_, LiveRecords> {
+        match self.records.write() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    fn clock(&self) -> Option<Clock> {
+        self.clock.read().map(|c| *c).unwrap_or(None)
+    }
+
+    fn set_clock(&self, clock: Option<Clock>) {
+        match self.clock.write() {
+            Ok(mut c) => *c = clock,
+            Err(poisoned) => *poisoned.into_inner() = clock,
+        }
+    }
+
+    /// Stops the clock where it is.
+    fn freeze(&self) {
+        if let Some(mut clock) = self.clock()
+            && clock.frozen_ms.is_none()
+        {
+            clock.frozen_ms = Some(clock.now_ms());
+            self.set_clock(Some(clock));
+        }
+    }
+
+    /// Live mode has sent all it had to: another run may start.
+    fn finish(&self) {
+        self.running.store(false, Ordering::SeqCst);
+    }
+}
+
+/// A running live mode; dropping it stops the traffic (records already created stay; pushes
+/// still due are sent in the background).
 pub struct LiveHandle {
-    _private: (),
+    sim: Sim,
+    stop: tokio::sync::watch::Sender<bool>,
+    driver: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl LiveHandle {
     pub fn stats(&self) -> LiveStats {
-        todo!()
+        self.sim.live().stats()
     }
 
     /// Stops creating and changing records, sends what is still due to be pushed (delays
     /// included), and waits for the pushes in flight.
-    pub async fn stop(self) -> LiveStats {
-        todo!()
+    pub async fn stop(mut self) -> LiveStats {
+        let _ = self.stop.send(true);
+        if let Some(driver) = self.driver.take() {
+            // A panicked driver has nothing left to send; its counters stand as they are.
+            let _ = driver.await;
+        }
+        self.sim.live().stats()
     }
+}
+
+impl Drop for LiveHandle {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+impl LiveConfig {
+    /// Checks every setting but the account (which needs the dataset): what a CLI can refuse
+    /// before it generates any data.
+    pub fn validate(&self) -> Result<(), LiveError> {
+        if !(self.speed.is_finite() && self.speed > 0.0 && self.speed <= 3600.0) {
+            return Err(LiveError::BadSpeed(self.speed.to_string()));
+        }
+        for (what, value) in [
+            ("messages_per_minute", self.messages_per_minute),
+            ("calls_per_minute", self.calls_per_minute),
+        ] {
+            if !(value.is_finite() && (0.0..=100_000.0).contains(&value)) {
+                return Err(LiveError::BadRate {
+                    what,
+                    value: value.to_string(),
+                });
+            }
+        }
+        for (what, url) in [
+            ("message_callback", &self.message_callback),
+            ("call_callback", &self.call_callback),
+            ("event_sink", &self.event_sink),
+        ] {
+            if let Some(url) = url
+                && !is_http_url(url)
+            {
+                return Err(LiveError::BadUrl {
+                    what,
+                    url: url.clone(),
+                });
+            }
+        }
+        let f = &self.faults;
+        for (what, value) in [
+            ("duplicate_pct", f.duplicate_pct),
+            ("reorder_pct", f.reorder_pct),
+            ("drop_pct", f.drop_pct),
+        ] {
+            if value > 100 {
+                return Err(LiveError::BadPercent { what, value });
+            }
+        }
+        Ok(())
+    }
+
+    /// Every setting checked against `data`; the account's index when they are all right.
+    fn check(&self, data: &crate::Dataset) -> Result<usize, LiveError> {
+        self.validate()?;
+        match &self.account {
+            None => Ok(0),
+            Some(sid) => data
+                .accounts
+                .iter()
+                .position(|a| a.sid.eq_ignore_ascii_case(sid.trim()))
+                .ok_or_else(|| LiveError::UnknownAccount(sid.clone())),
+        }
+    }
+}
+
+fn is_http_url(text: &str) -> bool {
+    url::Url::parse(text)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
 }
 
 impl crate::Sim {
     /// Starts live mode on this simulator (it must run inside a tokio runtime).
     pub fn start_live(&self, config: LiveConfig) -> Result<LiveHandle, LiveError> {
-        todo!("{config:?}")
+        let account = config.check(self.dataset())?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| LiveError::NoRuntime)?;
+        let live = self.live();
+        if live
+            .running
+            .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            return Err(LiveError::AlreadyRunning);
+        }
+        let driver = match traffic::Driver::new(self.clone(), account, config.clone()) {
+            Ok(driver) => driver,
+            Err(e) => {
+                live.finish();
+                return Err(e);
+            }
+        };
+        // A second run continues from where the first one stopped the clock.
+        live.set_clock(Some(Clock {
+            base_ms: self.now_ms(),
+            started: Instant::now(),
+            speed: config.speed,
+            frozen_ms: None,
+        }));
+        if let Ok(mut s) = live.speed.lock() {
+            *s = Some(config.speed);
+        }
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let driver = runtime.spawn(driver.run(stopped));
+        Ok(LiveHandle {
+            sim: self.clone(),
+            stop,
+            driver: Some(driver),
+        })
     }
 
     /// The simulator's clock: the dataset's `now` until live mode starts, then running at its
-    /// speed.
+    /// speed (and standing still again once live mode stops).
     pub fn now(&self) -> jiff::Timestamp {
-        todo!()
+        jiff::Timestamp::from_millisecond(self.now_ms()).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+    }
+
+    pub(crate) fn now_ms(&self) -> i64 {
+        match self.live().clock() {
+            Some(clock) => clock.now_ms(),
+            None => self.dataset().now_ms,
+        }
+    }
+
+    /// The counters of the current (or last) live run.
+    pub fn live_stats(&self) -> LiveStats {
+        self.live().stats()
     }
 }

@@ -4,8 +4,8 @@ use std::io::Write;
 
 use anyhow::{Context, bail};
 use twilio_sim::{
-    AccountError, AccountStates, DayRange, Faults, Incident, IncidentError, MAX_SUBACCOUNTS,
-    SimConfig, Sizes, SlowBody, StartState,
+    AccountError, AccountStates, DayRange, Faults, Incident, IncidentError, LiveConfig, LiveError,
+    LiveFaults, LiveHandle, MAX_SUBACCOUNTS, SimConfig, Sizes, SlowBody, StartState,
 };
 
 #[derive(clap::Args)]
@@ -135,6 +135,160 @@ struct RunArgs {
     /// still appears in Accounts.json and its own credentials work (repeatable; an Account SID).
     #[arg(long = "deny-subaccount", value_name = "SID")]
     deny_subaccounts: Vec<String>,
+    /// Boxed: the live flags would make every `Command` as large as `sim`'s.
+    #[command(flatten)]
+    live: Box<LiveArgs>,
+}
+
+/// `--live`: the clock runs, traffic is created and its status changes are pushed.
+#[derive(clap::Args)]
+struct LiveArgs {
+    /// Let the clock run from --now: new outbound messages and calls are created in one account
+    /// as time passes, move through their statuses, show up in Messages.json / Calls.json, and
+    /// each status change is pushed (signed with the account's auth token) to the URLs below.
+    #[arg(long)]
+    live: bool,
+    /// Simulated seconds per real second (above 0, at most 3600).
+    #[arg(
+        long,
+        requires = "live",
+        allow_negative_numbers = true,
+        default_value_t = 1.0
+    )]
+    speed: f64,
+    /// New outbound messages per simulated minute.
+    #[arg(
+        long,
+        requires = "live",
+        allow_negative_numbers = true,
+        default_value_t = 60.0
+    )]
+    live_messages_per_minute: f64,
+    /// New outbound calls per simulated minute.
+    #[arg(
+        long,
+        requires = "live",
+        allow_negative_numbers = true,
+        default_value_t = 10.0
+    )]
+    live_calls_per_minute: f64,
+    /// The account whose traffic it is (an Account SID; default: the main account).
+    #[arg(long, requires = "live", value_name = "SID")]
+    live_account: Option<String>,
+    /// Where message status callbacks go (form POSTs, as Twilio sends a message's StatusCallback).
+    #[arg(long, requires = "live", value_name = "URL")]
+    message_callback: Option<String>,
+    /// Where call status callbacks go.
+    #[arg(long, requires = "live", value_name = "URL")]
+    call_callback: Option<String>,
+    /// An Event Streams webhook sink (JSON batches of CloudEvents every 250 ms).
+    #[arg(long, requires = "live", value_name = "URL")]
+    event_sink: Option<String>,
+    /// Percentage of pushes sent twice.
+    #[arg(long, requires = "live", default_value_t = 0)]
+    duplicate_pct: u8,
+    /// Percentage of pushes held back and sent after the next one of the same record.
+    #[arg(long, requires = "live", default_value_t = 0)]
+    reorder_pct: u8,
+    /// Each push waits a random delay up to this many (real) milliseconds.
+    #[arg(long, requires = "live", default_value_t = 0)]
+    max_delay_ms: u64,
+    /// Percentage of pushes never sent.
+    #[arg(long, requires = "live", default_value_t = 0)]
+    drop_pct: u8,
+    /// Seed of the live traffic (the same seed creates the same records in the same order).
+    #[arg(long, requires = "live", default_value_t = 1)]
+    live_seed: u64,
+}
+
+/// The live settings, or `None` without `--live`; a setting out of range is refused naming
+/// its flag.
+fn live_config(args: &LiveArgs) -> anyhow::Result<Option<LiveConfig>> {
+    if !args.live {
+        return Ok(None);
+    }
+    let config = LiveConfig {
+        speed: args.speed,
+        messages_per_minute: args.live_messages_per_minute,
+        calls_per_minute: args.live_calls_per_minute,
+        account: args.live_account.clone(),
+        message_callback: args.message_callback.clone(),
+        call_callback: args.call_callback.clone(),
+        event_sink: args.event_sink.clone(),
+        faults: LiveFaults {
+            duplicate_pct: args.duplicate_pct,
+            reorder_pct: args.reorder_pct,
+            max_delay_ms: args.max_delay_ms,
+            drop_pct: args.drop_pct,
+        },
+        seed: args.live_seed,
+    };
+    config.validate().map_err(live_refusal)?;
+    Ok(Some(config))
+}
+
+/// A live-mode refusal in the words of the flag that caused it.
+fn live_refusal(e: LiveError) -> anyhow::Error {
+    let flag = |what: &str| match what {
+        "messages_per_minute" => "--live-messages-per-minute".to_string(),
+        "calls_per_minute" => "--live-calls-per-minute".to_string(),
+        other => format!("--{}", other.replace('_', "-")),
+    };
+    match e {
+        LiveError::BadSpeed(v) => anyhow::anyhow!(
+            "--speed {v}: use a number above 0 and at most 3600 (simulated seconds per real second)"
+        ),
+        LiveError::BadRate { what, value } => anyhow::anyhow!(
+            "{} {value}: use a number from 0 to 100000 per simulated minute",
+            flag(what)
+        ),
+        LiveError::BadUrl { what, url } => {
+            anyhow::anyhow!("{} {url:?}: use an http:// or https:// URL", flag(what))
+        }
+        LiveError::BadPercent { what, value } => {
+            anyhow::anyhow!("{} {value}: a percentage is at most 100", flag(what))
+        }
+        LiveError::UnknownAccount(sid) => anyhow::anyhow!(
+            "--live-account {sid}: no such account in this simulator (see `switchboard sim dump`, \
+             or drop the flag for the main account)"
+        ),
+        other => anyhow::anyhow!("live mode: {other}"),
+    }
+}
+
+/// What live mode will do, printed at start.
+fn print_live(config: &LiveConfig, account: &str, base: &str) {
+    let f = &config.faults;
+    let or_none = |u: &Option<String>| u.clone().unwrap_or_else(|| "(none)".into());
+    println!(
+        "live mode: the clock runs at {}x; {}/min messages and {}/min calls (simulated) in {account}, seed {}",
+        config.speed, config.messages_per_minute, config.calls_per_minute, config.seed
+    );
+    println!("  message callbacks  {}", or_none(&config.message_callback));
+    println!("  call callbacks     {}", or_none(&config.call_callback));
+    println!("  event sink         {}", or_none(&config.event_sink));
+    println!(
+        "  faults             duplicate {} %, reorder {} %, delay up to {} ms, drop {} %",
+        f.duplicate_pct, f.reorder_pct, f.max_delay_ms, f.drop_pct
+    );
+    println!("  counters and clock {base}/__sim/live\n");
+}
+
+async fn start_live(
+    sim: &twilio_sim::Sim,
+    config: Option<LiveConfig>,
+    base: &str,
+) -> anyhow::Result<Option<LiveHandle>> {
+    let Some(config) = config else {
+        return Ok(None);
+    };
+    let handle = sim.start_live(config.clone()).map_err(live_refusal)?;
+    let account = config
+        .account
+        .clone()
+        .unwrap_or_else(|| sim.dataset().main_account().sid.clone());
+    print_live(&config, &account, base);
+    Ok(Some(handle))
 }
 
 fn config(data: &DataArgs) -> anyhow::Result<SimConfig> {
@@ -283,6 +437,7 @@ fn run_dump(args: DumpArgs) -> anyhow::Result<()> {
 }
 
 async fn run_server(run: RunArgs) -> anyhow::Result<()> {
+    let live = live_config(&run.live)?;
     let mut config = config(&run.data)?;
     config.faults = faults(&run)?;
     let now = config.now;
@@ -299,14 +454,34 @@ async fn run_server(run: RunArgs) -> anyhow::Result<()> {
         "http://{}",
         listener.local_addr().context("no local address")?
     );
-    println!("twilio-sim listening on {base} (clock fixed at {now})");
+    let clock = if live.is_some() {
+        "clock starting"
+    } else {
+        "clock fixed"
+    };
+    println!("twilio-sim listening on {base} ({clock} at {now})");
     println!("Send requests to {base} with a Host header naming the Twilio product,");
     println!(
         "e.g. Host: api.twilio.com, messaging.twilio.com, monitor.twilio.com, verify.twilio.com, insights.twilio.com"
     );
     println!(
-        "Admin: {base}/__sim/faults, {base}/__sim/requests, {base}/__sim/credentials, {base}/__sim/accounts\n"
+        "Admin: {base}/__sim/faults, {base}/__sim/requests, {base}/__sim/credentials, {base}/__sim/accounts, {base}/__sim/live\n"
     );
+    print_accounts(&sim, &base);
+    let live = start_live(&sim, live, &base).await?;
+    let served = twilio_sim::serve(listener, sim, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
+    if let Some(live) = live {
+        let stats = live.stop().await;
+        println!("live mode stopped: {}", serde_json::to_string(&stats)?);
+    }
+    served.context("the simulator stopped with an error")
+}
+
+/// Every account's credentials, and a first request to try.
+fn print_accounts(sim: &twilio_sim::Sim, base: &str) {
     let states = sim.accounts();
     for (i, a) in sim.dataset().accounts.iter().enumerate() {
         let kind = if a.is_subaccount {
@@ -329,15 +504,10 @@ async fn run_server(run: RunArgs) -> anyhow::Result<()> {
     let main = sim.dataset().main_account();
     if let Some(k) = main.main_key() {
         println!(
-            "\ntry: curl -u {}:{} -H 'Host: api.twilio.com' '{base}/2010-04-01/Accounts/{}/Messages.json?PageSize=2'",
+            "\ntry: curl -u {}:{} -H 'Host: api.twilio.com' '{base}/2010-04-01/Accounts/{}/Messages.json?PageSize=2'\n",
             k.sid, k.secret, main.sid
         );
     }
-    twilio_sim::serve(listener, sim, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
-    .context("the simulator stopped with an error")
 }
 
 #[cfg(test)]
@@ -500,6 +670,60 @@ mod tests {
             let err = parsed.err().map(|e| e.to_string()).unwrap_or_default();
             assert!(err.contains("--account-state"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn live_flags_become_the_live_settings() {
+        let args = parse(&[
+            "--live",
+            "--speed",
+            "60",
+            "--live-messages-per-minute",
+            "12",
+            "--event-sink",
+            "http://127.0.0.1:9/events?x=1",
+            "--duplicate-pct",
+            "10",
+            "--max-delay-ms",
+            "250",
+            "--live-seed",
+            "4",
+        ]);
+        let live = live_config(&args.run.live).unwrap().unwrap();
+        assert_eq!(live.speed, 60.0);
+        assert_eq!(live.messages_per_minute, 12.0);
+        assert_eq!(live.calls_per_minute, 10.0);
+        assert_eq!(
+            live.event_sink.as_deref(),
+            Some("http://127.0.0.1:9/events?x=1")
+        );
+        assert_eq!(live.faults.duplicate_pct, 10);
+        assert_eq!(live.faults.max_delay_ms, 250);
+        assert_eq!(live.seed, 4);
+        assert!(live_config(&parse(&[]).run.live).unwrap().is_none());
+    }
+
+    #[test]
+    fn live_settings_out_of_range_are_refused_naming_the_flag() {
+        let refused = |argv: &[&str]| {
+            let args = parse(&[&["--live"][..], argv].concat());
+            live_config(&args.run.live).unwrap_err().to_string()
+        };
+        let e = refused(&["--speed", "0"]);
+        assert!(e.starts_with("--speed 0:"), "{e}");
+        let e = refused(&["--live-calls-per-minute", "-2"]);
+        assert!(e.starts_with("--live-calls-per-minute -2:"), "{e}");
+        let e = refused(&["--message-callback", "ftp://x/y"]);
+        assert!(e.starts_with("--message-callback \"ftp://x/y\""), "{e}");
+        let e = refused(&["--reorder-pct", "150"]);
+        assert!(e.starts_with("--reorder-pct 150:"), "{e}");
+    }
+
+    #[test]
+    fn live_flags_without_live_are_refused() {
+        let parsed = Cli::try_parse_from(["sim", "--duplicate-pct", "5"]);
+        let err = parsed.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("--live"), "{err}");
     }
 
     #[test]

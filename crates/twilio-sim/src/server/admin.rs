@@ -118,3 +118,19 @@ pub(crate) async fn put_account(
         Err(e) => bad_request(e.to_string()),
     }
 }
+
+/// Live mode: whether it runs, the simulator's clock, the speed, the counters and how many live
+/// records exist.
+pub(crate) async fn get_live(State(sim): State<Sim>) -> Response {
+    let live = sim.live();
+    let (messages, calls) = live.read_records().counts();
+    Json(json!({
+        "running": live.running(),
+        "now": sim.now().to_string(),
+        "speed": live.speed(),
+        "stats": live.stats(),
+        "live_messages": messages,
+        "live_calls": calls,
+    }))
+    .into_response()
+}

@@ -5,8 +5,6 @@
 //! `.csv` (Twilio would answer XML or CSV there), gets 404 / 20404 in JSON: a client that forgot
 //! the suffix learns at once instead of parsing a document it did not ask for.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
 use super::auth;
@@ -16,6 +14,7 @@ use super::query::{date_window, parse_usage_day};
 use super::{Answer, Ctx, MESSAGE_RETENTION_DAYS};
 use crate::config::Faults;
 use crate::dataset::AccountData;
+use crate::live::records::Merged;
 use crate::model::*;
 use crate::render::{self, CallJson, MessageJson};
 use crate::sid::Sid;
@@ -106,10 +105,10 @@ fn account_resource(
         ["Messages", x] => {
             let sid = fetch(x).ok_or_else(not_found)?;
             let cutoff = retention_cutoff(ctx);
-            let m = a
-                .message_index
-                .get(&sid)
-                .and_then(|&i| a.messages.get(i as usize))
+            let records = ctx.sim.live().read_records();
+            let live = records.account(&a.sid).map(|l| &l.messages);
+            let m = Merged::new(live, &a.messages, &a.message_index)
+                .get(sid)
                 .filter(|m| m.sort_ms() >= cutoff)
                 .ok_or_else(not_found)?;
             json(&MessageJson { m, a })
@@ -117,10 +116,10 @@ fn account_resource(
         ["Calls.json"] => calls(ctx, a, list_path),
         ["Calls", x] => {
             let sid = fetch(x).ok_or_else(not_found)?;
-            let c = a
-                .call_index
-                .get(&sid)
-                .and_then(|&i| a.calls.get(i as usize))
+            let records = ctx.sim.live().read_records();
+            let live = records.account(&a.sid).map(|l| &l.calls);
+            let c = Merged::new(live, &a.calls, &a.call_index)
+                .get(sid)
                 .ok_or_else(not_found)?;
             json(&CallJson { c, a })
         }
@@ -372,30 +371,26 @@ fn messages(ctx: &Ctx<'_>, a: &AccountData, path: &str) -> Result<Vec<u8>, ApiEr
     let from = Some(from.map_or(cutoff, |f| f.max(cutoff)));
     let to = phone_filter(q.get("To"))?;
     let sender = phone_filter(q.get("From"))?;
-    let list = &a.messages;
-    let (lo, hi) = paging::window(list.len(), |i| list[i].sort_ms(), from, until);
+    // Live records (live mode) come first, all newer than the generated ones.
+    let records = ctx.sim.live().read_records();
+    let live = records.account(&a.sid).map(|l| &l.messages);
+    let list = Merged::new(live, &a.messages, &a.message_index);
+    let (lo, hi) = paging::window(list.len(), |i| list.at(i).sort_ms(), from, until);
     let sel = paging::select(
         lo,
         hi,
-        |i| phone_matches(to, list[i].to) && phone_matches(sender, list[i].from),
+        |i| phone_matches(to, list.at(i).to) && phone_matches(sender, list.at(i).from),
         &params,
-        |k| indexed(&a.message_index, k),
+        |k| list.position(k),
     )?;
     let filters = q.echo(
         &["To", "From", "DateSent", "DateSent<", "DateSent>"],
         |_, _| None,
     );
-    let links = links_for(path, &filters, &params, &sel, |i| list[i].sid);
+    let links = links_for(path, &filters, &params, &sel, |i| list.at(i).sid);
     Ok(fast_page("messages", &links, &sel, 1000, |out, i| {
-        crate::fast::message(out, &list[i], a)
+        crate::fast::message(out, list.at(i), a)
     }))
-}
-
-/// The list position of the record a page token names, through the list's SID index.
-fn indexed(index: &HashMap<Sid, u32>, key: &str) -> Option<usize> {
-    Sid::parse(key)
-        .and_then(|s| index.get(&s))
-        .map(|&i| i as usize)
 }
 
 /// A page of the two big lists, its records written by `crate::fast` (`write` puts the record
@@ -426,14 +421,16 @@ fn calls(ctx: &Ctx<'_>, a: &AccountData, path: &str) -> Result<Vec<u8>, ApiError
     let sender = phone_filter(q.get("From"))?;
     let parent = q.get("ParentCallSid");
     let status = q.get("Status");
-    let list = &a.calls;
-    let (lo, hi) = paging::window(list.len(), |i| list[i].start_time, from, until);
+    let records = ctx.sim.live().read_records();
+    let live = records.account(&a.sid).map(|l| &l.calls);
+    let list = Merged::new(live, &a.calls, &a.call_index);
+    let (lo, hi) = paging::window(list.len(), |i| list.at(i).start_time, from, until);
     let ends_filtered = efrom.is_some() || euntil.is_some();
     let sel = paging::select(
         lo,
         hi,
         |i| {
-            let c = &list[i];
+            let c = list.at(i);
             phone_matches(to, c.to)
                 && phone_matches(sender, c.from)
                 && status.is_none_or(|s| s == c.status.as_str())
@@ -441,7 +438,7 @@ fn calls(ctx: &Ctx<'_>, a: &AccountData, path: &str) -> Result<Vec<u8>, ApiError
                 && (!ends_filtered || c.end_time.is_some_and(|e| in_window(e, efrom, euntil)))
         },
         &params,
-        |k| indexed(&a.call_index, k),
+        |k| list.position(k),
     )?;
     let filters = q.echo(
         &[
@@ -458,9 +455,9 @@ fn calls(ctx: &Ctx<'_>, a: &AccountData, path: &str) -> Result<Vec<u8>, ApiError
         ],
         |_, _| None,
     );
-    let links = links_for(path, &filters, &params, &sel, |i| list[i].sid);
+    let links = links_for(path, &filters, &params, &sel, |i| list.at(i).sid);
     Ok(fast_page("calls", &links, &sel, 1600, |out, i| {
-        crate::fast::call(out, &list[i], a)
+        crate::fast::call(out, list.at(i), a)
     }))
 }
 

@@ -58,6 +58,7 @@ struct Inner {
     inflight: Mutex<HashMap<String, u32>>,
     rng: Mutex<ChaCha8Rng>,
     request_counter: AtomicU64,
+    live: crate::live::Shared,
 }
 
 impl Sim {
@@ -79,12 +80,18 @@ impl Sim {
                 inflight: Mutex::new(HashMap::new()),
                 rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_FA17)),
                 request_counter: AtomicU64::new(0),
+                live: crate::live::Shared::default(),
             }),
         }
     }
 
     pub fn dataset(&self) -> &Dataset {
         &self.inner.data
+    }
+
+    /// Live mode's clock, records and counters.
+    pub(crate) fn live(&self) -> &crate::live::Shared {
+        &self.inner.live
     }
 
     pub fn faults(&self) -> Faults {
@@ -230,6 +237,7 @@ pub fn router(sim: Sim) -> Router {
         .route("/__sim/requests/clear", post(admin::clear_requests))
         .route("/__sim/credentials", get(admin::get_credentials))
         .route("/__sim/accounts", get(admin::get_accounts))
+        .route("/__sim/live", get(admin::get_live))
         .route(
             "/__sim/accounts/{sid}",
             axum::routing::put(admin::put_account),

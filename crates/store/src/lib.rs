@@ -41,8 +41,8 @@ pub use boards::{BlockRow, BoardRow, BoardSettings, BoardStore, NewBlock, Place,
 pub use error::{Result, StoreError};
 pub use ids::{BlockId, BoardId, ConnectionId, JobId, MetricId, ShareId, SyncRunId};
 pub use live::{
-    CallbackAuth, ConnectionHook, LedgerRow, LiveApplied, LiveChange, LiveEventRow, LiveEventSummary,
-    LiveHour, LiveOutcome, LiveResource, LiveStore,
+    CallbackAuth, ConnectionHook, LedgerRow, LiveApplied, LiveChange, LiveEventRow,
+    LiveEventSummary, LiveHour, LiveOutcome, LiveResource, LiveStore,
 };
 pub use migrate::{MigrationInfo, OpenMode, SchemaStatus};
 pub use postgres::PostgresStore;

@@ -27,6 +27,26 @@ pub const RECENT_EVENTS: u32 = 20;
 /// How many reconciled windows [`ledger_summary`] weighs.
 pub const LEDGER_WINDOWS: u32 = 12;
 
+/// The one caption of a value that holds real-time (provisional) hours.
+pub const PROVISIONAL_NOTE: &str =
+    "provisional: includes real-time values not yet confirmed by a poll";
+
+/// Whether `[from_ms, to_ms)` shows any hour of a metric's provisional span (as
+/// `LiveStore::live_spans` gives it).
+pub fn shows_provisional(span: Option<(i64, i64)>, from_ms: i64, to_ms: i64) -> bool {
+    span.is_some_and(|(lo, hi)| lo < to_ms && from_ms < hi)
+}
+
+/// The span a metric's values are known over, real-time hours included: the hull of its good
+/// syncs' span and its provisional span (which starts where the last good sync ended, so the
+/// two touch). Without it a provisional hour past the last poll would read "no data".
+pub fn with_live(synced: Option<(i64, i64)>, live: Option<(i64, i64)>) -> Option<(i64, i64)> {
+    match (synced, live) {
+        (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+        (one, None) | (None, one) => one,
+    }
+}
+
 /// An account's Auth Token as Twilio issues it: 32 lowercase hexadecimal characters. Prints as
 /// `***`; its text leaves only through [`AuthToken::secret`].
 #[derive(Clone, PartialEq, Eq)]
@@ -327,6 +347,24 @@ mod tests {
     fn a_token_debugs_as_stars() {
         let t = AuthToken::parse(&Secret::new("0123456789abcdef0123456789abcdef")).unwrap();
         assert_eq!(format!("{t:?}"), "AuthToken(***)");
+    }
+
+    #[test]
+    fn a_range_shows_provisional_hours_only_when_it_overlaps_their_span() {
+        let span = Some((10, 20));
+        assert!(shows_provisional(span, 0, 11));
+        assert!(shows_provisional(span, 19, 30));
+        assert!(!shows_provisional(span, 0, 10), "ends where the span starts");
+        assert!(!shows_provisional(span, 20, 30), "starts where the span ends");
+        assert!(!shows_provisional(None, 0, 30));
+    }
+
+    #[test]
+    fn the_known_span_reaches_over_the_provisional_hours() {
+        assert_eq!(with_live(Some((0, 10)), Some((10, 13))), Some((0, 13)));
+        assert_eq!(with_live(None, Some((10, 13))), Some((10, 13)));
+        assert_eq!(with_live(Some((0, 10)), None), Some((0, 10)));
+        assert_eq!(with_live(None, None), None);
     }
 
     #[test]

@@ -354,8 +354,14 @@ mod tests {
         let span = Some((10, 20));
         assert!(shows_provisional(span, 0, 11));
         assert!(shows_provisional(span, 19, 30));
-        assert!(!shows_provisional(span, 0, 10), "ends where the span starts");
-        assert!(!shows_provisional(span, 20, 30), "starts where the span ends");
+        assert!(
+            !shows_provisional(span, 0, 10),
+            "ends where the span starts"
+        );
+        assert!(
+            !shows_provisional(span, 20, 30),
+            "starts where the span ends"
+        );
         assert!(!shows_provisional(None, 0, 30));
     }
 

@@ -193,10 +193,8 @@ pub async fn known_of(
 ) -> Result<Option<TimeRange>, WebError> {
     let spans = store.synced_spans(&[m.id]).await?;
     let live = store::LiveStore::live_spans(store, &[m.id]).await?;
-    let span = app::realtime_settings::with_live(
-        spans.get(&m.id).copied(),
-        live.get(&m.id).copied(),
-    );
+    let span =
+        app::realtime_settings::with_live(spans.get(&m.id).copied(), live.get(&m.id).copied());
     let synced = span.and_then(|(from, to)| {
         let at = |ms| Timestamp::from_millisecond(ms).ok();
         TimeRange::new(at(from)?, at(to)?).ok()

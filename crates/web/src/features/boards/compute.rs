@@ -264,10 +264,12 @@ pub async fn prefetch(
         );
         let provisional = live.get(&id).copied();
         let known = metric::known_span(
-            app::realtime_settings::with_live(synced.get(&id).copied(), provisional).and_then(|(from, to)| {
-                let at = |ms| Timestamp::from_millisecond(ms).ok();
-                TimeRange::new(at(from)?, at(to)?).ok()
-            }),
+            app::realtime_settings::with_live(synced.get(&id).copied(), provisional).and_then(
+                |(from, to)| {
+                    let at = |ms| Timestamp::from_millisecond(ms).ok();
+                    TimeRange::new(at(from)?, at(to)?).ok()
+                },
+            ),
             now,
         );
         let info = match MetricDefinition::from_json(&m.definition) {

@@ -271,7 +271,7 @@ pub fn ledger_sentence(summary: Option<&LedgerSummary>) -> String {
         format!("the last {} windows", s.windows)
     };
     match s.gap_pct {
-        Some(g) if g == 0.0 => format!("Real-time matched the polled value exactly over {over}."),
+        Some(0.0) => format!("Real-time matched the polled value exactly over {over}."),
         // Rounded up: "within" is a bound, so 0.04 % reads "within 0.1 %", never "within 0.0 %".
         Some(g) => format!(
             "Real-time was within {} % of the polled value over {over}.",

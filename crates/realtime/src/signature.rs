@@ -8,9 +8,7 @@
 pub enum SignatureError {
     #[error("the request has no X-Twilio-Signature header")]
     Missing,
-    #[error(
-        "X-Twilio-Signature does not match the URL and parameters under the connection's Auth Token"
-    )]
+    #[error("X-Twilio-Signature does not match the URL and parameters under the connection's Auth Token")]
     Mismatch,
     #[error("the URL has no bodySHA256 parameter for a JSON body")]
     NoBodyHash,

@@ -276,3 +276,90 @@ async fn the_data_manager_links_each_connection_to_its_real_time_page() {
         page.body
     );
 }
+
+/// A metric with a provisional hour (a live write the test makes, in the current hour): the
+/// metric page and a board block over today say so; over last month they do not.
+#[tokio::test]
+async fn a_range_holding_provisional_hours_is_marked_on_the_metric_page_and_the_board() {
+    use store::LiveStore as _;
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let m = app
+        .add_connection_and_library_metric(&admin, "sim", "messages-sent")
+        .await;
+    let hour = 3_600_000;
+    let now = jiff::Timestamp::now().as_millisecond();
+    let this_hour = now - now.rem_euclid(hour);
+    let note = app::realtime_settings::PROVISIONAL_NOTE;
+
+    let today = format!("/metrics/{}?range=today", m.id.0);
+    let page = app.get(&today, Some(&admin)).await;
+    assert!(!page.body.contains(note), "nothing provisional yet");
+
+    app.state
+        .store()
+        .write_live_hours(
+            m.id,
+            &[store::LiveHour {
+                hour_ms: this_hour,
+                buckets: vec![store::BucketRow {
+                    dimension: String::new(),
+                    hour_ms: this_hour,
+                    sum: 3.0,
+                    count: 3,
+                    min: 1.0,
+                    max: 1.0,
+                    latest: 1.0,
+                    latest_at_ms: this_hour,
+                }],
+            }],
+        )
+        .await
+        .unwrap();
+    let page = app.get(&today, Some(&admin)).await;
+    assert!(page.body.contains(note), "{}", page.body);
+    let earlier = format!("/metrics/{}?range=last_month", m.id.0);
+    let page = app.get(&earlier, Some(&admin)).await;
+    assert!(!page.body.contains(note), "a range before the hour");
+
+    let board = app
+        .api_session(
+            Method::POST,
+            "/api/v1/boards",
+            &admin,
+            Some(json!({ "name": "Live" })),
+        )
+        .await
+        .json()["board"]["id"]
+        .as_i64()
+        .unwrap();
+    for range in ["today", "last_month"] {
+        let r = app
+            .api_session(
+                Method::POST,
+                &format!("/api/v1/boards/{board}/blocks"),
+                &admin,
+                Some(json!({ "kind": "number", "metrics": [m.id.0], "range": range })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let got = app
+        .api_session(
+            Method::GET,
+            &format!("/api/v1/boards/{board}"),
+            &admin,
+            None,
+        )
+        .await
+        .json();
+    let marks: Vec<bool> = got["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["provisional"].as_bool().unwrap())
+        .collect();
+    assert_eq!(marks, [true, false], "{got}");
+    let page = app.get(&format!("/boards/{board}"), Some(&admin)).await;
+    assert_eq!(page.body.matches(note).count(), 1, "one block's caption");
+}

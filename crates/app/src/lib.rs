@@ -21,6 +21,7 @@ pub mod outliers;
 pub mod people;
 pub mod pool;
 pub mod realtime;
+pub mod realtime_settings;
 pub mod seasonal;
 pub mod sync_interval;
 pub mod twilio_accounts;
@@ -197,6 +198,36 @@ impl App {
     ) -> AppResult<(Connection, ConnectionCheck)> {
         let now = self.clock.now_ms();
         connections::update_secret(&self.store, &self.connector, id, secret, now).await
+    }
+
+    /// Stores (`Some`) or removes (`None`) a connection's Auth Token, which verifies Twilio's
+    /// callbacks; an Editor's or Admin's operation, a new token checked with Twilio first.
+    /// Returns the connection's hook key (its callback URLs' public part).
+    pub async fn set_connection_auth_token(
+        &self,
+        role: Role,
+        id: ConnectionId,
+        token: Option<realtime_settings::AuthToken>,
+    ) -> AppResult<String> {
+        let now = self.clock.now_ms();
+        realtime_settings::set_auth_token(&self.store, &self.connector, role, id, token, now).await
+    }
+
+    /// A connection's callback hook (whether an Auth Token is stored, never the token) and the
+    /// last events received.
+    pub async fn connection_realtime(
+        &self,
+        id: ConnectionId,
+    ) -> AppResult<realtime_settings::RealtimeInfo> {
+        realtime_settings::realtime_info(&self.store, id).await
+    }
+
+    /// How far a metric's real-time values were from the poll over its last reconciled windows.
+    pub async fn realtime_ledger(
+        &self,
+        metric: MetricId,
+    ) -> AppResult<Option<realtime_settings::LedgerSummary>> {
+        realtime_settings::ledger_summary(&self.store, metric).await
     }
 
     pub async fn connection_by_label(&self, label: &str) -> AppResult<Connection> {

@@ -1,8 +1,9 @@
 //! Checking a connection against Twilio before it is saved.
 
-use crate::client::{Connector, Counters};
+use crate::client::{Basic, Connector, Counters};
 use crate::credentials::Credentials;
 use crate::error::{HttpError, TwilioError};
+use domain::{AccountSid, Secret};
 use serde::Serialize;
 use std::fmt;
 
@@ -146,6 +147,114 @@ impl Connector {
                 }
             }
             Err(failed) => refused(&failed.error),
+        }
+    }
+}
+
+/// The outcome of [`Connector::check_auth_token`], meant to be shown as is (`Display`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum AuthTokenCheck {
+    /// Twilio accepted the Account SID and Auth Token as Basic credentials.
+    Accepted,
+    /// Twilio answered and refused.
+    Refused {
+        status: u16,
+        code: Option<i64>,
+        message: Option<String>,
+        advice: String,
+    },
+    /// Twilio could not be reached, or kept failing: the token is not known to be good.
+    Unreachable { reason: String },
+}
+
+impl AuthTokenCheck {
+    pub fn is_accepted(&self) -> bool {
+        matches!(self, Self::Accepted)
+    }
+}
+
+impl fmt::Display for AuthTokenCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Accepted => f.write_str("Twilio accepted the Auth Token for this account"),
+            Self::Refused {
+                status,
+                code,
+                message,
+                advice,
+            } => {
+                write!(f, "Twilio refused the Auth Token (HTTP {status}")?;
+                if let Some(code) = code {
+                    write!(f, ", code {code}")?;
+                }
+                if let Some(message) = message {
+                    write!(f, ": {message}")?;
+                }
+                write!(f, "): {advice}")
+            }
+            Self::Unreachable { reason } => write!(
+                f,
+                "could not reach Twilio to check the Auth Token ({reason}); retry later"
+            ),
+        }
+    }
+}
+
+fn token_refused(error: &HttpError) -> AuthTokenCheck {
+    let Some(status) = error.status() else {
+        return AuthTokenCheck::Unreachable {
+            reason: error.to_string(),
+        };
+    };
+    let twilio = error.twilio();
+    let advice = match status {
+        401 | 403 => {
+            "the Auth Token is wrong, was rotated, or belongs to another account; copy this account's primary Auth Token from the Twilio Console (Account › API keys & tokens)"
+        }
+        404 => "there is no such account; check the connection's Account SID",
+        429 | 500..=599 => "Twilio is busy or failing; retry later",
+        _ => "Twilio did not accept the request",
+    };
+    AuthTokenCheck::Refused {
+        status,
+        code: twilio.and_then(|t| t.code),
+        message: twilio
+            .and_then(|t| t.message.as_deref())
+            .map(crate::error::clean),
+        advice: advice.to_owned(),
+    }
+}
+
+impl Connector {
+    /// Checks an account's Auth Token as Twilio takes it: HTTP Basic with the Account SID as the
+    /// user, on the Account resource. The answer carries the Auth Token itself, so its body is
+    /// dropped unread.
+    pub async fn check_auth_token(
+        &self,
+        account_sid: &AccountSid,
+        auth_token: &Secret,
+    ) -> AuthTokenCheck {
+        let counters = Counters::default();
+        let sid = account_sid.as_str();
+        let account = format!("/2010-04-01/Accounts/{sid}.json");
+        let basic = Basic {
+            user: sid,
+            password: auth_token.expose(),
+        };
+        match self
+            .get_as(
+                basic,
+                account_sid,
+                "api.twilio.com",
+                &account,
+                &[],
+                &counters,
+            )
+            .await
+        {
+            Ok(_) => AuthTokenCheck::Accepted,
+            Err(failed) => token_refused(&failed.error),
         }
     }
 }

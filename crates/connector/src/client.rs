@@ -49,6 +49,14 @@ pub(crate) struct Body {
     pub bytes: Vec<u8>,
 }
 
+/// The HTTP Basic credentials of one request: an API Key SID and its secret, or an Account SID
+/// and its Auth Token. Not `Debug`: it holds the secret's text.
+#[derive(Clone, Copy)]
+pub(crate) struct Basic<'a> {
+    pub user: &'a str,
+    pub password: &'a str,
+}
+
 /// A failed request: the last error and how many attempts it took.
 pub(crate) struct Failed {
     pub error: HttpError,
@@ -129,14 +137,40 @@ impl Connector {
         headers: &[Header],
         counters: &Counters,
     ) -> Result<Body, Failed> {
-        let limit = self.limit_for(&creds.account_sid);
+        let basic = Basic {
+            user: creds.api_key_sid.as_str(),
+            password: creds.secret.expose(),
+        };
+        self.get_as(
+            basic,
+            &creds.account_sid,
+            host,
+            path_and_query,
+            headers,
+            counters,
+        )
+        .await
+    }
+
+    /// [`Connector::get`] with other Basic credentials (an Account SID and its Auth Token),
+    /// under `account`'s in-flight limit.
+    pub(crate) async fn get_as(
+        &self,
+        basic: Basic<'_>,
+        account: &AccountSid,
+        host: &str,
+        path_and_query: &str,
+        headers: &[Header],
+        counters: &Counters,
+    ) -> Result<Body, Failed> {
+        let limit = self.limit_for(account);
         let url = self.target_url(host, path_and_query);
         let policy = &self.inner.config.retry;
         let total_wait_limit = policy.max_total_wait;
         let attempts = AtomicU32::new(0);
         let result = (|| async {
             attempts.fetch_add(1, Ordering::Relaxed);
-            self.attempt(&limit, creds, host, &url, headers, counters).await
+            self.attempt(&limit, basic, host, &url, headers, counters).await
         })
         .retry(FullJitter::new(policy))
         .sleep(tokio::time::sleep)
@@ -171,7 +205,7 @@ impl Connector {
     async fn attempt(
         &self,
         limit: &Semaphore,
-        creds: &Credentials,
+        basic: Basic<'_>,
         host: &str,
         url: &str,
         headers: &[Header],
@@ -186,7 +220,7 @@ impl Connector {
             .inner
             .http
             .get(url)
-            .basic_auth(creds.api_key_sid.as_str(), Some(creds.secret.expose()))
+            .basic_auth(basic.user, Some(basic.password))
             .header(ACCEPT, "application/json");
         if self.inner.config.base_url.is_some() {
             request = request.header(HOST, host);

@@ -29,7 +29,7 @@ mod ledger;
 mod outline;
 mod redact;
 
-pub use check::{ConnectionCheck, KeyType};
+pub use check::{AuthTokenCheck, ConnectionCheck, KeyType};
 pub use client::Connector;
 pub use config::{
     BaseUrl, BaseUrlError, ConnectorConfig, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_PAGES,

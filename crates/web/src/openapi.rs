@@ -225,6 +225,33 @@ fn schemas() -> Value {
                 "first_seen_ms": int, "last_seen_ms": int, "status_changed_ms": int
             }
         },
+        "AuthTokenIn": {
+            "type": "object", "required": ["auth_token"],
+            "properties": { "auth_token": { "type": "string", "writeOnly": true, "description": "The account's primary Auth Token: 32 characters, 0-9 and a-f. Never returned." } }
+        },
+        "Realtime": {
+            "type": "object",
+            "required": ["connection", "hook", "has_auth_token", "auth_token_set_ms", "callback_urls", "recent_events"],
+            "properties": {
+                "connection": int,
+                "hook": { "type": "boolean", "description": "Whether the connection has callback URLs (made when an Auth Token is first saved)." },
+                "has_auth_token": { "type": "boolean", "description": "Whether an Auth Token is stored; without one every callback is refused." },
+                "auth_token_set_ms": nullable("integer"),
+                "callback_urls": { "type": "array", "items": {
+                    "type": "object", "required": ["kind", "label", "url"],
+                    "properties": { "kind": { "enum": ["messages", "calls", "events"] }, "label": text, "url": text }
+                } },
+                "recent_events": { "type": "array", "items": {
+                    "type": "object", "required": ["kind", "sid", "status", "source", "outcome", "received_ms"],
+                    "properties": {
+                        "kind": text, "sid": text, "status": text,
+                        "source": { "type": "string", "description": "`callback` or `event_stream`" },
+                        "outcome": { "type": "string", "description": "`applied`, `duplicate` or `stale`" },
+                        "received_ms": int
+                    }
+                } }
+            }
+        },
         "TwilioAccounts": list_of("accounts", "TwilioAccount"),
         "AccountsDiscovered": {
             "type": "object", "required": ["discovery", "joined", "status_changed", "renamed", "accounts"],
@@ -520,8 +547,9 @@ fn schemas() -> Value {
             }
         },
         "Block": {
-            "type": "object", "required": ["id", "kind", "title", "place", "error", "range", "previous", "interval", "metrics", "forecast"],
+            "type": "object", "required": ["id", "kind", "title", "place", "error", "range", "previous", "interval", "metrics", "forecast", "provisional"],
             "properties": {
+                "provisional": { "type": "boolean", "description": "Whether the block's range shows real-time values no poll has confirmed yet (a metric's provisional hours)." },
                 "id": int, "kind": { "enum": ["number", "line", "bar", "table", "pie", "progress", "text", "forecast", "outliers"] }, "title": text,
                 "forecast": { "oneOf": [schema_ref("Forecast"), { "type": "null" }] },
                 "outliers": { "description": "An Account outliers block: the same judgement as GET /api/v1/metrics/{id}/outliers's `outliers`", "type": "object" },
@@ -713,6 +741,11 @@ pub fn document() -> Value {
             },
             "/api/v1/connections/{id}/accounts": { "get": op("The Twilio accounts a connection reaches, as last discovered: its own first, then by name", "Editor", ("200", "TwilioAccounts"), None, &["id"], Id) },
             "/api/v1/connections/{id}/accounts/discover": { "post": op("List a connection's accounts on Twilio now and record them; a key that may not list them (Standard) is told in `discovery`", "Editor", ("200", "AccountsDiscovered"), None, &["id"], IdRemote) },
+            "/api/v1/connections/{id}/realtime": { "get": op("A connection's real-time settings: whether an Auth Token is stored (never the token), the callback URLs to paste into the Twilio Console (on the public URL when one is set, else this request's scheme and Host), the last 20 events received", "Editor", ("200", "Realtime"), None, &["id"], Id) },
+            "/api/v1/connections/{id}/auth-token": {
+                "put": op("Store or replace a connection's Auth Token (32 lowercase hexadecimal characters), which verifies Twilio's signed callbacks; Twilio must accept it with the connection's Account SID first (422 with the reason otherwise)", "Editor", ("200", "Realtime"), Some("AuthTokenIn"), &["id"], IdBodyConflict),
+                "delete": op("Remove a connection's Auth Token: its callbacks are refused until one is set again", "Editor", ("200", "Realtime"), None, &["id"], IdConflict)
+            },
             "/api/v1/connections/{id}/test": { "post": op("Check a saved connection with Twilio", "Admin", ("200", "ConnectionTested"), None, &["id"], Id) },
             "/api/v1/metrics": {
                 "get": op("Metrics with their value over a named range (last_7_days unless range says otherwise) and sync state", "Viewer", ("200", "Metrics"), None, &["range"], Query),

@@ -184,14 +184,18 @@ pub async fn summarize(
     Ok(out)
 }
 
-/// The hours of the metric known at `now`: its good syncs' span, cut at now.
+/// The hours of the metric known at `now`: its good syncs' span with its real-time
+/// (provisional) hours, cut at now.
 pub async fn known_of(
     store: &AnyStore,
     m: &StoredMetric,
     now: Timestamp,
 ) -> Result<Option<TimeRange>, WebError> {
     let spans = store.synced_spans(&[m.id]).await?;
-    let synced = spans.get(&m.id).and_then(|&(from, to)| {
+    let live = store::LiveStore::live_spans(store, &[m.id]).await?;
+    let span =
+        app::realtime_settings::with_live(spans.get(&m.id).copied(), live.get(&m.id).copied());
+    let synced = span.and_then(|(from, to)| {
         let at = |ms| Timestamp::from_millisecond(ms).ok();
         TimeRange::new(at(from)?, at(to)?).ok()
     });

@@ -1,6 +1,7 @@
-//! `switchboard connection add|test|list|rename|remove`: Twilio connections kept in the store, each
-//! checked against Twilio before it is saved. The secret is read from standard input or a
-//! prompt, sealed by the store, and never printed.
+//! `switchboard connection add|test|list|rename|remove|auth-token`: Twilio connections kept in
+//! the store, each checked against Twilio before it is saved. The secret (and the Auth Token) is
+//! read from standard input, a prompt, a file or the environment, sealed by the store, and never
+//! printed.
 
 use anyhow::{Context, bail};
 use app::{App, AppError, Label};
@@ -55,6 +56,23 @@ enum Command {
         #[arg(long)]
         discover: bool,
     },
+    /// Store, replace or remove the account's Auth Token, which verifies Twilio's signed status
+    /// callbacks and Event Streams (an API key cannot); Twilio must accept a new one first.
+    /// Prints the callback URL paths to put under the public URL in the Twilio Console.
+    #[command(group(clap::ArgGroup::new("token").required(true).args(["auth_token_file", "from_env", "remove"])))]
+    AuthToken {
+        label: String,
+        /// Read the Auth Token from the first line of this file (never from the command line,
+        /// where other users and the shell history would see it).
+        #[arg(long, value_name = "PATH")]
+        auth_token_file: Option<std::path::PathBuf>,
+        /// Read the Auth Token from this environment variable.
+        #[arg(long, value_name = "VAR")]
+        from_env: Option<String>,
+        /// Remove the stored Auth Token: every callback is refused until one is set again.
+        #[arg(long)]
+        remove: bool,
+    },
     /// Give a saved connection a new name; the metrics reading through it follow.
     Rename { label: String, new_label: String },
     /// Remove a saved connection.
@@ -82,6 +100,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::Test { label } => test(&app, &label).await,
         Command::List => list(&app).await,
         Command::Accounts { label, discover } => accounts(&app, &label, discover).await,
+        Command::AuthToken {
+            label,
+            auth_token_file,
+            from_env,
+            remove,
+        } => {
+            let source = match (auth_token_file, from_env) {
+                _ if remove => TokenSource::Remove,
+                (Some(path), _) => TokenSource::File(path),
+                (None, Some(var)) => TokenSource::Env(var),
+                (None, None) => bail!("give --auth-token-file, --from-env or --remove"),
+            };
+            auth_token(&app, &label, source).await
+        }
         Command::Rename { label, new_label } => rename(&app, &label, &new_label).await,
         Command::Remove { label, yes } => remove(&app, &label, yes).await,
     };
@@ -249,6 +281,66 @@ async fn remove(app: &App, label: &str, yes: bool) -> anyhow::Result<()> {
     println!("removed connection '{label}'");
     if !users.is_empty() {
         println!("these metrics no longer sync: {}", users.join(", "));
+    }
+    Ok(())
+}
+
+/// Where `connection auth-token` takes the token from, or that it removes it.
+enum TokenSource {
+    File(std::path::PathBuf),
+    Env(String),
+    Remove,
+}
+
+/// The token's text: the first line of the file, or the variable's value; errors name the
+/// source, never the text.
+fn read_token(source: &TokenSource) -> anyhow::Result<Option<domain::Secret>> {
+    Ok(match source {
+        TokenSource::Remove => None,
+        TokenSource::File(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!("could not read the Auth Token file {}", path.display())
+            })?;
+            Some(domain::Secret::new(text.lines().next().unwrap_or("")))
+        }
+        TokenSource::Env(var) => match std::env::var(var) {
+            Ok(value) => Some(domain::Secret::new(value)),
+            Err(_) => bail!("the environment variable {var} is not set (or not valid UTF-8)"),
+        },
+    })
+}
+
+/// Stores or removes the Auth Token and prints the callback paths. The command line is the
+/// operator's, so it acts as an Admin.
+async fn auth_token(app: &App, label: &str, source: TokenSource) -> anyhow::Result<()> {
+    let connection = find(app, label).await?;
+    let token = match read_token(&source)? {
+        Some(text) => Some(app::realtime_settings::parse_auth_token(&text).map_err(failed)?),
+        None => None,
+    };
+    let removing = token.is_none();
+    let hook = match app
+        .set_connection_auth_token(app::Role::Admin, connection.id, token)
+        .await
+    {
+        Ok(hook) => hook,
+        Err(AppError::Refused { message, .. }) => {
+            println!("{label}: {message}");
+            bail!("the Auth Token was not saved")
+        }
+        Err(e) => return Err(failed(e)),
+    };
+    if removing {
+        println!(
+            "removed the Auth Token of connection '{label}': its callbacks are refused until one is set again"
+        );
+        return Ok(());
+    }
+    println!("saved the Auth Token of connection '{label}' (Twilio accepted it)");
+    println!("callback URLs (put them under the server's public URL, --public-url):");
+    let paths = app::realtime_settings::CallbackPaths::of(&hook);
+    for (what, path) in paths.labelled() {
+        println!("  {what}: {path}");
     }
     Ok(())
 }

@@ -47,7 +47,7 @@ fn block_out(row: &store::BlockRow, result: &BlockResult) -> Value {
         "id": row.id.0, "kind": row.block.kind, "title": row.block.title,
         "place": { "x": p.x, "y": p.y, "w": p.w, "h": p.h },
         "error": null, "range": null, "previous": null, "interval": null, "metrics": [],
-        "forecast": null,
+        "forecast": null, "provisional": false,
     });
     match result {
         Err(e) => out["error"] = json!(e),
@@ -81,6 +81,7 @@ fn block_out(row: &store::BlockRow, result: &BlockResult) -> Value {
                 })
                 .collect();
             out["metrics"] = json!(metrics);
+            out["provisional"] = json!(data.metrics.iter().any(|m| m.provisional));
             out["expected"] = expected_out(data);
             if let Some(f) = &data.forecast {
                 out["forecast"] = json!(f);

@@ -40,6 +40,8 @@ pub struct MetricInfo {
     pub known: Option<TimeRange>,
     /// Whether its rows carry their account (a composite dimension).
     pub multi_account: bool,
+    /// Its hours holding real-time values no poll has confirmed yet, `[from, to)` in ms.
+    pub provisional: Option<(i64, i64)>,
 }
 
 /// The numbers of one metric in one block.
@@ -62,6 +64,8 @@ pub struct MetricData {
     pub coverage: Vec<metric::Coverage>,
     /// Whether any instant of the current range is known: without, the block says "no data".
     pub has_data: bool,
+    /// Whether the current range shows real-time hours no poll has confirmed yet.
+    pub provisional: bool,
 }
 
 /// A block's numbers.
@@ -230,6 +234,7 @@ pub async fn prefetch(
     // Versions first: buckets read after them are at least as new as what they vouch for.
     let versions = store.data_versions(&ids).await?;
     let synced = store.synced_spans(&ids).await?;
+    let live = store::LiveStore::live_spans(store, &ids).await?;
     let now = Timestamp::from_millisecond(now_ms).map_err(|e| WebError::Internal(e.to_string()))?;
     let mut runs: HashMap<MetricId, Vec<store::SyncRun>> = HashMap::new();
     for run in store.recent_sync_runs(&ids, 10).await? {
@@ -257,11 +262,14 @@ pub async fn prefetch(
             m.sync_interval_s,
             now_ms,
         );
+        let provisional = live.get(&id).copied();
         let known = metric::known_span(
-            synced.get(&id).and_then(|&(from, to)| {
-                let at = |ms| Timestamp::from_millisecond(ms).ok();
-                TimeRange::new(at(from)?, at(to)?).ok()
-            }),
+            app::realtime_settings::with_live(synced.get(&id).copied(), provisional).and_then(
+                |(from, to)| {
+                    let at = |ms| Timestamp::from_millisecond(ms).ok();
+                    TimeRange::new(at(from)?, at(to)?).ok()
+                },
+            ),
             now,
         );
         let info = match MetricDefinition::from_json(&m.definition) {
@@ -275,6 +283,7 @@ pub async fn prefetch(
                 broken: None,
                 known,
                 multi_account: d.accounts.is_multi(),
+                provisional,
             },
             Err(e) => MetricInfo {
                 id,
@@ -290,6 +299,7 @@ pub async fn prefetch(
                 broken: Some(e.to_string()),
                 known,
                 multi_account: false,
+                provisional,
             },
         };
         // Whole hours: a bucket belongs to the range its hour starts in. Rounding the end up
@@ -519,7 +529,13 @@ pub fn compute(plan: &Plan, pre: &Prefetched, zone: &TimeZone) -> Result<BlockDa
             // A running total carried past now would draw the hours still to come.
             metric::coverage::mask(&mut series, &coverage);
         }
+        let provisional = app::realtime_settings::shows_provisional(
+            info.provisional,
+            plan.current.start.as_millisecond(),
+            plan.current.end.as_millisecond(),
+        );
         metrics.push(MetricData {
+            provisional,
             coverage,
             has_data,
             previous_series,

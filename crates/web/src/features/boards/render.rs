@@ -1000,8 +1000,14 @@ pub fn range_caption(data: &BlockData, zone: &TimeZone) -> String {
             .unwrap_or_default(),
         None => String::new(),
     };
+    // Real-time hours not yet confirmed by a poll: the value may still move when it comes.
+    let provisional = if data.metrics.iter().any(|m| m.provisional) {
+        format!(" · {}", app::realtime_settings::PROVISIONAL_NOTE)
+    } else {
+        String::new()
+    };
     format!(
-        "{}{compare}{coarsened}{band} · {}",
+        "{}{compare}{coarsened}{band}{provisional} · {}",
         data.range.label(),
         zone_name(zone)
     )

@@ -2,12 +2,13 @@
 
 pub mod api;
 pub mod pages;
+pub mod realtime;
 
 use domain::Secret;
 use store::{Connection, ConnectionId};
 
 use crate::error::WebError;
-use crate::features::{ADMIN, DELETE, EDITOR, GET, PATCH, POST};
+use crate::features::{ADMIN, DELETE, EDITOR, GET, PATCH, POST, PUT};
 use crate::routes::Routes;
 use crate::state::AppState;
 
@@ -52,6 +53,44 @@ pub fn routes(state: &AppState) -> Routes {
             "/connections/{id}/accounts/discover",
             EDITOR,
             pages::accounts_discover,
+        )
+        // Real time: Editors set the Auth Token that verifies Twilio's callbacks (it is never
+        // shown again) and see the callback URLs and the last events received.
+        .page(
+            GET,
+            "/connections/{id}/realtime",
+            EDITOR,
+            realtime::realtime_page,
+        )
+        .page(
+            POST,
+            "/connections/{id}/realtime/auth-token",
+            EDITOR,
+            realtime::auth_token_set,
+        )
+        .page(
+            POST,
+            "/connections/{id}/realtime/auth-token/remove",
+            EDITOR,
+            realtime::auth_token_remove,
+        )
+        .api(
+            GET,
+            "/connections/{id}/realtime",
+            EDITOR,
+            realtime::realtime_api,
+        )
+        .api(
+            PUT,
+            "/connections/{id}/auth-token",
+            EDITOR,
+            realtime::auth_token_put,
+        )
+        .api(
+            DELETE,
+            "/connections/{id}/auth-token",
+            EDITOR,
+            realtime::auth_token_delete,
         )
         .api(GET, "/connections/{id}/accounts", EDITOR, api::accounts)
         .api(

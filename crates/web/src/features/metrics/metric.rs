@@ -12,7 +12,7 @@ use serde::Deserialize;
 use std::collections::BTreeSet;
 
 use metric::accounts::{AccountFilter, AccountView};
-use store::{MetricId, Store};
+use store::{LiveStore, MetricId, Store};
 
 use super::pages::{RunRow, run_rows};
 use crate::auth::Caller;
@@ -129,6 +129,10 @@ struct MetricPage {
     accounts: Option<Accounts>,
     /// The `account` the page is narrowed to, kept by the range form.
     account_param: String,
+    /// The range shows real-time hours no poll has confirmed yet: the caption saying so.
+    provisional: Option<&'static str>,
+    /// On the ledgers tab: how far real time was from the poll, in one sentence.
+    realtime_ledger: Option<String>,
 }
 
 fn utc_range_text(r: &metric::TimeRange) -> String {
@@ -445,13 +449,27 @@ pub async fn metric_page(
             selected: i == interval,
         })
         .collect();
+    let ledgers = q.tab.as_deref() == Some("ledgers");
+    let live = state.store().live_spans(&[m.id]).await?;
+    let provisional = app::realtime_settings::shows_provisional(
+        live.get(&m.id).copied(),
+        resolved.current.start.as_millisecond(),
+        resolved.current.end.as_millisecond(),
+    )
+    .then_some(app::realtime_settings::PROVISIONAL_NOTE);
+    let realtime_ledger = if ledgers {
+        let summary = state.app().realtime_ledger(m.id).await?;
+        Some(app::realtime_settings::ledger_sentence(summary.as_ref()))
+    } else {
+        None
+    };
     render(&MetricPage {
         nav: nav(&caller),
         active: "metrics",
         id: m.id.0,
         name: m.name.clone(),
         summary,
-        ledgers: q.tab.as_deref() == Some("ledgers"),
+        ledgers,
         ranges,
         intervals,
         notice,
@@ -485,6 +503,8 @@ pub async fn metric_page(
         flash_kind,
         accounts,
         account_param: account.unwrap_or_default(),
+        provisional,
+        realtime_ledger,
     })
 }
 

@@ -19,7 +19,7 @@ use store::{
 use crate::{AppError, AppResult, Role};
 
 /// The least role that may set or remove a connection's Auth Token.
-pub const LEAST_ROLE: Role = Role::Editor;
+pub const LEAST_ROLE: Role = Role::Admin;
 
 /// How many received events the Data Manager lists.
 pub const RECENT_EVENTS: u32 = 20;

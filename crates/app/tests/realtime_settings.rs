@@ -79,7 +79,7 @@ async fn a_token_twilio_accepts_is_stored_then_removed_with_the_same_hook_key() 
         let token = parse_auth_token(&Secret::new(token_of(&sim))).unwrap();
         let key = b
             .app
-            .set_connection_auth_token(Role::Editor, c.id, Some(token))
+            .set_connection_auth_token(Role::Admin, c.id, Some(token))
             .await
             .unwrap();
         assert!(!key.is_empty(), "{}", b.name);
@@ -115,7 +115,7 @@ async fn a_token_twilio_refuses_is_not_saved_and_the_refusal_says_why() {
         let token = parse_auth_token(&Secret::new(wrong.clone())).unwrap();
         let e = b
             .app
-            .set_connection_auth_token(Role::Editor, c.id, Some(token))
+            .set_connection_auth_token(Role::Admin, c.id, Some(token))
             .await
             .unwrap_err();
         let AppError::Refused { field, message } = &e else {
@@ -153,7 +153,7 @@ async fn a_malformed_token_is_refused_in_words_naming_the_rule() {
 }
 
 #[tokio::test]
-async fn a_viewer_may_neither_set_nor_remove_a_token() {
+async fn an_editor_may_neither_set_nor_remove_a_token() {
     let sim = sim().await;
     for b in support::backends_with("rt_viewer", connector_to(&sim)).await {
         let c = saved(&b, &sim).await;
@@ -161,13 +161,13 @@ async fn a_viewer_may_neither_set_nor_remove_a_token() {
         for t in [Some(token), None] {
             let e = b
                 .app
-                .set_connection_auth_token(Role::Viewer, c.id, t)
+                .set_connection_auth_token(Role::Editor, c.id, t)
                 .await
                 .unwrap_err();
-            assert!(matches!(e, AppError::Forbidden(Role::Editor)), "{e:?}");
+            assert!(matches!(e, AppError::Forbidden(Role::Admin)), "{e:?}");
             assert_eq!(
                 e.to_string(),
-                "your role cannot do this: it needs the Editor role"
+                "your role cannot do this: it needs the Admin role"
             );
         }
     }
@@ -182,7 +182,7 @@ async fn the_token_is_in_no_debug_output() {
     for b in support::backends_with("rt_debug", connector_to(&sim)).await {
         let c = saved(&b, &sim).await;
         b.app
-            .set_connection_auth_token(Role::Editor, c.id, Some(token.clone()))
+            .set_connection_auth_token(Role::Admin, c.id, Some(token.clone()))
             .await
             .unwrap();
         let info = b.app.connection_realtime(c.id).await.unwrap();

@@ -235,7 +235,10 @@ fn callbacks(s: &Served, n: usize) -> Vec<(String, String, String)> {
 }
 
 /// The block's value as its CSV export gives it.
-async fn block_value(client: &Client<hyper_util::client::legacy::connect::HttpConnector, Body>, s: &Served) -> Option<f64> {
+async fn block_value(
+    client: &Client<hyper_util::client::legacy::connect::HttpConnector, Body>,
+    s: &Served,
+) -> Option<f64> {
     let req = http::Request::get(format!("{}{}", s.base, s.csv))
         .header("authorization", format!("Bearer {}", s.viewer))
         .body(Body::empty())
@@ -351,8 +354,10 @@ fn print(name: &str, f: &Figures) {
         ms(f.p50),
         ms(f.p99),
         ms(f.max),
-        f.board_lag
-            .map_or_else(|| "not within 10 s".to_owned(), |d| format!("{:.0} ms", ms(d))),
+        f.board_lag.map_or_else(
+            || "not within 10 s".to_owned(),
+            |d| format!("{:.0} ms", ms(d))
+        ),
     );
 }
 
@@ -378,7 +383,11 @@ fn main() {
         let lost = burst.sent - burst.stored;
         println!(
             "goals: none lost ({}), p99 under 50 ms ({:.1} ms), board within 2 s ({})",
-            if lost == 0 && burst.rise == n as f64 { "met" } else { "NOT met" },
+            if lost == 0 && burst.rise == n as f64 {
+                "met"
+            } else {
+                "NOT met"
+            },
             ms(burst.p99),
             burst
                 .board_lag

@@ -147,6 +147,33 @@ impl AppState {
         &self.0.realtime
     }
 
+    /// Sets or removes a connection's Auth Token, and has this process's ingest read the change
+    /// at once (its cache would otherwise keep the old token for up to 30 s).
+    pub async fn set_connection_auth_token(
+        &self,
+        role: app::Role,
+        connection: store::ConnectionId,
+        token: Option<app::realtime_settings::AuthToken>,
+    ) -> app::AppResult<String> {
+        let hook = self
+            .app()
+            .set_connection_auth_token(role, connection, token)
+            .await?;
+        self.realtime().forget(connection);
+        Ok(hook)
+    }
+
+    /// Removes a connection (see [`app::App::remove_connection`]); its callbacks are refused at
+    /// once rather than when the ingest's cache expires.
+    pub async fn remove_connection(
+        &self,
+        connection: store::ConnectionId,
+    ) -> app::AppResult<Vec<String>> {
+        let stopped = self.app().remove_connection(connection).await?;
+        self.realtime().forget(connection);
+        Ok(stopped)
+    }
+
     pub fn store(&self) -> &Arc<AnyStore> {
         &self.0.store
     }

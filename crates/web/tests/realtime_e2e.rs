@@ -16,7 +16,6 @@ use store::{AnyStore, BucketQuery, LiveStore as _, MetricId, Store as _};
 use support::{Session, TestApp};
 use twilio_sim::{LiveConfig, LiveFaults, SimConfig, SimHandle, Sizes};
 
-
 async fn live_sim() -> SimHandle {
     twilio_sim::spawn(SimConfig {
         seed: 22,
@@ -190,9 +189,16 @@ async fn serve(app: &TestApp) -> (std::net::SocketAddr, tokio::sync::oneshot::Se
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_pushes_move_a_board_block_before_the_poll_which_then_equals_a_poll_only_run() {
     let sim = live_sim().await;
-    let live = watched(&sim, support::spawn_app_with_connector(connector_for(&sim)).await).await;
+    let live = watched(
+        &sim,
+        support::spawn_app_with_connector(connector_for(&sim)).await,
+    )
+    .await;
     live.poll().await;
-    let before = live.block_value().await.expect("a synced metric has a value");
+    let before = live
+        .block_value()
+        .await
+        .expect("a synced metric has a value");
 
     let store: &Arc<AnyStore> = live.app.state.store();
     let auth_token = sim.dataset().main_account().auth_token.clone();
@@ -238,8 +244,14 @@ async fn live_pushes_move_a_board_block_before_the_poll_which_then_equals_a_poll
     }
     let stats = running.stop().await;
     assert!(stats.messages_created > 0, "{stats:?}");
-    assert!(stats.duplicated > 0 && stats.reordered > 0, "faults on: {stats:?}");
-    assert_eq!(stats.pushes_failed, 0, "every push reached the app: {stats:?}");
+    assert!(
+        stats.duplicated > 0 && stats.reordered > 0,
+        "faults on: {stats:?}"
+    );
+    assert_eq!(
+        stats.pushes_failed, 0,
+        "every push reached the app: {stats:?}"
+    );
     let moved = seen.iter().copied().fold(before, f64::max);
     assert!(
         moved > before,
@@ -259,7 +271,11 @@ async fn live_pushes_move_a_board_block_before_the_poll_which_then_equals_a_poll
     assert!(!ledger.is_empty(), "the poll records how far real time was");
 
     // The same simulator, polled only, after the traffic.
-    let polled_only = watched(&sim, support::spawn_app_with_connector(connector_for(&sim)).await).await;
+    let polled_only = watched(
+        &sim,
+        support::spawn_app_with_connector(connector_for(&sim)).await,
+    )
+    .await;
     polled_only.poll().await;
     assert_eq!(
         live.all_buckets().await,

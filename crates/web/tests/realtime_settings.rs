@@ -1,7 +1,7 @@
-//! A connection's "Real time" screen and API (issue 22): an Editor sets the Auth Token through
+//! A connection's "Real time" screen and API (issue 22): an Admin sets the Auth Token through
 //! the form or the API (checked with the simulator), the page and the API then say one is
 //! stored without ever showing it, the callback URLs honour the public URL (else the request's
-//! Host), a wrong token is refused with the reason and a Viewer not at all.
+//! Host), a wrong token is refused with the reason and an Editor or a Viewer not at all.
 
 mod support;
 
@@ -51,10 +51,10 @@ fn public() -> WebConfig {
 }
 
 #[tokio::test]
-async fn an_editor_sets_the_token_by_the_form_and_the_page_shows_urls_on_the_public_url() {
+async fn an_admin_sets_the_token_by_the_form_and_the_page_shows_urls_on_the_public_url() {
     let app = spawn_app_with(public()).await;
     let id = connection(&app).await;
-    app.user("eddie", Role::Editor).await;
+    app.user("eddie", Role::Admin).await;
     let s = app.login("eddie").await;
     let page = app
         .get(&format!("/connections/{id}/realtime"), Some(&s))
@@ -147,7 +147,7 @@ async fn without_a_public_url_the_urls_take_the_requests_host() {
 async fn the_api_sets_and_removes_the_token_and_never_answers_it() {
     let app = spawn_app_with(public()).await;
     let id = connection(&app).await;
-    app.user("eddie", Role::Editor).await;
+    app.user("eddie", Role::Admin).await;
     let s = app.login("eddie").await;
     let bearer = app.token(&s).await;
     let secret = sim_token();
@@ -362,4 +362,48 @@ async fn a_range_holding_provisional_hours_is_marked_on_the_metric_page_and_the_
     assert_eq!(marks, [true, false], "{got}");
     let page = app.get(&format!("/boards/{board}"), Some(&admin)).await;
     assert_eq!(page.body.matches(note).count(), 1, "one block's caption");
+}
+
+#[tokio::test]
+async fn a_refused_callback_shows_on_the_page_with_what_to_check() {
+    let app = spawn_app().await;
+    let id = connection(&app).await;
+    let admin = app.admin().await;
+    let key = app
+        .state
+        .set_connection_auth_token(
+            Role::Admin,
+            store::ConnectionId(id),
+            Some(
+                app::realtime_settings::parse_auth_token(&domain::Secret::new(sim_token()))
+                    .unwrap(),
+            ),
+        )
+        .await
+        .unwrap();
+    let unsigned = Request::post(format!("/hooks/twilio/{key}/messages"))
+        .header(header::HOST, "sb.example.com")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(
+            "MessageSid=SM00000000000000000000000000000001&MessageStatus=sent",
+        ))
+        .unwrap();
+    assert_eq!(app.send(unsigned).await.status, StatusCode::FORBIDDEN);
+
+    let page = app
+        .get(&format!("/connections/{id}/realtime"), Some(&admin))
+        .await;
+    assert!(
+        page.body
+            .contains("0 applied, 0 duplicate, 0 out of order, 1 refused"),
+        "{}",
+        page.body
+    );
+    let refusal = page
+        .body
+        .split("id=\"last-refusal\">")
+        .nth(1)
+        .expect("the last refusal is shown");
+    assert!(refusal.contains("no signature"), "{refusal}");
+    assert!(refusal.contains("Auth Token"), "{refusal}");
 }

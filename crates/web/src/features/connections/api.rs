@@ -120,7 +120,7 @@ pub async fn connection_delete(
     _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    let stopped = state.app().remove_connection(ConnectionId(id)).await?;
+    let stopped = state.remove_connection(ConnectionId(id)).await?;
     Ok(Json(json!({ "deleted": id, "metrics_stopped": stopped })).into_response())
 }
 

@@ -54,8 +54,9 @@ pub fn routes(state: &AppState) -> Routes {
             EDITOR,
             pages::accounts_discover,
         )
-        // Real time: Editors set the Auth Token that verifies Twilio's callbacks (it is never
-        // shown again) and see the callback URLs and the last events received.
+        // Real time: Editors see the callback URLs and the last events received; only Admins set
+        // or remove the Auth Token, which (like the connection's API key) opens the whole
+        // account, and is never shown again.
         .page(
             GET,
             "/connections/{id}/realtime",
@@ -65,13 +66,13 @@ pub fn routes(state: &AppState) -> Routes {
         .page(
             POST,
             "/connections/{id}/realtime/auth-token",
-            EDITOR,
+            ADMIN,
             realtime::auth_token_set,
         )
         .page(
             POST,
             "/connections/{id}/realtime/auth-token/remove",
-            EDITOR,
+            ADMIN,
             realtime::auth_token_remove,
         )
         .api(
@@ -83,13 +84,13 @@ pub fn routes(state: &AppState) -> Routes {
         .api(
             PUT,
             "/connections/{id}/auth-token",
-            EDITOR,
+            ADMIN,
             realtime::auth_token_put,
         )
         .api(
             DELETE,
             "/connections/{id}/auth-token",
-            EDITOR,
+            ADMIN,
             realtime::auth_token_delete,
         )
         .api(GET, "/connections/{id}/accounts", EDITOR, api::accounts)

@@ -208,7 +208,7 @@ pub async fn connection_delete(
     Path(id): Path<i64>,
 ) -> PageResult {
     let conn = state.store().connection(ConnectionId(id)).await?;
-    let stopped = state.app().remove_connection(conn.id).await?;
+    let stopped = state.remove_connection(conn.id).await?;
     let text = if stopped.is_empty() {
         format!("Removed {}.", conn.label)
     } else {

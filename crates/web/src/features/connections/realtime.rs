@@ -16,7 +16,7 @@ use app::realtime_settings::{self as rt, CallbackPaths, RealtimeInfo};
 
 use crate::api::ApiResult;
 use crate::auth::Caller;
-use crate::client::{Client, Scheme};
+use crate::client::Client;
 use crate::error::{JsonBody, WebError};
 use crate::pages::*;
 use crate::state::AppState;
@@ -34,19 +34,14 @@ pub struct CallbackUrl {
 /// else the scheme and `Host` this request came with (what Twilio reaches only if it reaches
 /// this address too); `None` without either.
 pub fn external_base(state: &AppState, client: &Client, headers: &HeaderMap) -> Option<String> {
-    if let Some(base) = &state.config().public_url {
-        return Some(base.as_str().to_owned());
-    }
+    let public = state.config().public_url.as_ref();
     let host = headers
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty())?;
-    let scheme = match client.scheme {
-        Scheme::Https => "https",
-        // The connection itself is plain HTTP to us.
-        Scheme::Http | Scheme::Unknown => "http",
-    };
-    Some(format!("{scheme}://{host}"))
+        .filter(|h| !h.is_empty());
+    // The same rule the ingest signs with, so the URL shown is the URL verified.
+    (public.is_some() || host.is_some())
+        .then(|| crate::features::realtime::external_url(public, client.scheme, host, ""))
 }
 
 /// The three URLs of a hook, under `base` (or as paths without one).
@@ -91,6 +86,10 @@ struct RealtimePage {
     absolute: bool,
     public_url_set: bool,
     events: Vec<EventRow>,
+    /// This process's counts since it started, in words; `None` before any request.
+    since_start: Option<String>,
+    /// The last refusal and what to check, in words.
+    last_refusal: Option<String>,
 }
 
 pub async fn realtime_page(
@@ -120,6 +119,7 @@ pub async fn realtime_page(
             outcome: e.outcome.clone(),
         })
         .collect();
+    let (since_start, last_refusal) = ingest_words(&state.realtime().stats(conn.id));
     let (flash, flash_kind) = flash.split();
     render(&RealtimePage {
         nav: nav(&caller),
@@ -141,7 +141,29 @@ pub async fn realtime_page(
         absolute: base.is_some(),
         public_url_set: state.config().public_url.is_some(),
         events,
+        since_start,
+        last_refusal,
     })
+}
+
+/// What this server's ingest counted for the connection, and its last refusal with what to
+/// check: a wrong Auth Token or public URL shows here, since a refused request stores nothing.
+fn ingest_words(stats: &app::realtime::IngestStats) -> (Option<String>, Option<String>) {
+    let refused: u64 = stats.refused.values().sum();
+    let total = stats.accepted + stats.duplicates + stats.stale + stats.skipped + refused;
+    let since = (total + stats.rate_limited > 0).then(|| {
+        format!(
+            "Since this server started: {} applied, {} duplicate, {} out of order, {} refused, {} over the rate limit.",
+            stats.accepted, stats.duplicates, stats.stale, refused, stats.rate_limited
+        )
+    });
+    let last = stats.last_refusal.map(|(ms, why)| {
+        format!(
+            "Last refused {}: {why}. Check that the stored Auth Token is this account's primary one and that the URL in the Twilio Console is exactly the one above.",
+            crate::views::when(Some(ms))
+        )
+    });
+    (since, last)
 }
 
 fn source_words(source: &str) -> &str {
@@ -171,7 +193,6 @@ pub async fn auth_token_set(
     let saved = match rt::parse_auth_token(&text) {
         Ok(token) => {
             state
-                .app()
                 .set_connection_auth_token(caller.user.role, conn.id, Some(token))
                 .await
         }
@@ -197,7 +218,6 @@ pub async fn auth_token_remove(
 ) -> PageResult {
     let conn = state.store().connection(ConnectionId(id)).await?;
     state
-        .app()
         .set_connection_auth_token(caller.user.role, conn.id, None)
         .await?;
     Ok(with_flash(
@@ -270,7 +290,6 @@ pub async fn auth_token_put(
     let conn = state.store().connection(ConnectionId(id)).await?;
     let token = rt::parse_auth_token(&text).map_err(WebError::from)?;
     state
-        .app()
         .set_connection_auth_token(caller.user.role, conn.id, Some(token))
         .await?;
     realtime_answer(&state, &client, &headers, id).await
@@ -285,7 +304,6 @@ pub async fn auth_token_delete(
 ) -> ApiResult {
     let conn = state.store().connection(ConnectionId(id)).await?;
     state
-        .app()
         .set_connection_auth_token(caller.user.role, conn.id, None)
         .await?;
     realtime_answer(&state, &client, &headers, id).await

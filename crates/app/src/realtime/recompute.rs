@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ::realtime::resource::ResourceState;
+use domain::HOUR_MS;
 use ::realtime::{LiveRead, ResourceKind};
 use metric::extract::sync_context;
 use metric::{Expression, HourBucket, Limits, MetricDefinition, fold_rows, rows_from_result};
@@ -23,8 +24,6 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{Core, lock};
 use crate::pool::on_pool;
-
-const HOUR_MS: i64 = 3_600_000;
 
 /// How long events and resources are kept: Event Streams queue up to 4 h, and a day of polls
 /// reconciles whatever was provisional.

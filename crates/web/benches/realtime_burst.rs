@@ -91,7 +91,7 @@ async fn serve(sim: &SimHandle, label: &str) -> Served {
     let api_key = account.main_key().unwrap();
     let now_ms = jiff::Timestamp::now().as_millisecond();
     let connection = store
-        .add_connection(
+        .create_connection(
             &NewConnection {
                 label: "live".to_owned(),
                 account_sid: domain::AccountSid::parse(&account.sid).unwrap(),

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ::realtime::resource::ResourceState;
-use domain::HOUR_MS;
 use ::realtime::{LiveRead, ResourceKind};
+use domain::HOUR_MS;
 use metric::extract::sync_context;
 use metric::{Expression, HourBucket, Limits, MetricDefinition, fold_rows, rows_from_result};
 use store::{

@@ -119,7 +119,7 @@ async fn the_real_time_page_and_a_provisional_metric_fit_every_screen() {
         assert!(b.text("#last-refusal").await.contains("no signature"));
         no_overflow(&b, &format!("realtime-page{suffix}"), size).await;
 
-        b.goto(&format!("/metrics/{}", metric.0)).await;
+        b.goto(&format!("/metrics/{}?range=today", metric.0)).await;
         b.wait_for("#metric-provisional").await;
         no_overflow(&b, &format!("realtime-metric{suffix}"), size).await;
     }

@@ -215,3 +215,57 @@ async fn demo_boards(state: &AppState) -> Result<Vec<store::BoardRow>, WebError>
     }
     Ok(boards)
 }
+
+/// The demo's live traffic: new messages and calls every few seconds on the simulated account,
+/// whose status callbacks, signed with its Auth Token, reach this server at `base` (where it
+/// listens), so the demo's boards move in real time, provisional until the next sync.
+pub struct DemoLive {
+    /// Stops the traffic when dropped.
+    pub handle: twilio_sim::LiveHandle,
+    /// The connection's Real time page.
+    pub page: String,
+}
+
+/// Gives the demo connection the simulated account's Auth Token and starts the simulator's
+/// live mode towards `base`. `None` when a public URL is configured: Twilio (here the
+/// simulator) signs the URL it calls, and the simulator calls this server where it listens,
+/// not at the public URL the signatures would be checked against.
+pub async fn start_live(
+    state: &AppState,
+    sim: &SimHandle,
+    base: &str,
+) -> Result<Option<DemoLive>, WebError> {
+    if state.config().public_url.is_some() {
+        return Ok(None);
+    }
+    let connection = state
+        .store()
+        .connection_by_label(DEMO_CONNECTION)
+        .await?
+        .ok_or_else(|| WebError::Internal("the demo connection is missing".to_owned()))?;
+    let account = sim.dataset().main_account();
+    let token =
+        app::realtime_settings::parse_auth_token(&domain::Secret::new(account.auth_token.clone()))?;
+    let hook = state
+        .set_connection_auth_token(Role::Admin, connection.id, Some(token))
+        .await?;
+    let hooks = format!("{base}/hooks/twilio/{hook}");
+    let handle = sim
+        .sim()
+        .start_live(twilio_sim::LiveConfig {
+            speed: 1.0,
+            messages_per_minute: 12.0,
+            calls_per_minute: 3.0,
+            account: None,
+            message_callback: Some(format!("{hooks}/messages")),
+            call_callback: Some(format!("{hooks}/calls")),
+            event_sink: None,
+            faults: twilio_sim::LiveFaults::default(),
+            seed: 1,
+        })
+        .map_err(|e| WebError::Internal(format!("could not start the demo's live traffic: {e}")))?;
+    Ok(Some(DemoLive {
+        handle,
+        page: format!("{base}/connections/{}/realtime", connection.id.0),
+    }))
+}

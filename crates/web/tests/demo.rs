@@ -1,5 +1,6 @@
 //! `serve --demo`'s preparation: starter metrics synced from the simulator, shown on the
-//! Metrics screen with values that agree with the simulator's own dataset.
+//! Metrics screen with values that agree with the simulator's own dataset; and its live traffic, status
+//! callbacks from the simulator verified and applied.
 
 mod support;
 
@@ -199,4 +200,100 @@ async fn preparing_the_demo_twice_adds_nothing() {
     app.try_login(DEMO_USER, &second.password)
         .await
         .expect("the second run's printed password works");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_receives_its_simulators_live_status_callbacks() {
+    use store::{LiveStore as _, Store as _};
+    // A simulator of its own: live traffic would change the shared one's records.
+    let sim = small_sim().await;
+    let connector = connector::Connector::new(connector::ConnectorConfig {
+        base_url: Some(connector::BaseUrl::parse(&sim.base_url()).unwrap()),
+        ..connector::ConnectorConfig::default()
+    })
+    .unwrap();
+    let app = spawn_app_with_connector(connector).await;
+    prepare(&app.state, DemoAccount::of(&sim).unwrap())
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(web::serve(listener, app.state.clone(), async move {
+        let _ = stopped.await;
+    }));
+
+    let live = web::demo::start_live(&app.state, &sim, &base)
+        .await
+        .unwrap()
+        .expect("live traffic without a public URL");
+    let connection = app
+        .state
+        .store()
+        .connection_by_label(web::demo::DEMO_CONNECTION)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    assert!(
+        live.page
+            .ends_with(&format!("/connections/{}/realtime", connection.0))
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    loop {
+        let events = app
+            .state
+            .store()
+            .recent_live_events(connection, 5)
+            .await
+            .unwrap();
+        if events.iter().any(|e| e.outcome == "applied") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no status callback applied in 40 s: {:?}",
+            live.handle.stats()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let refused: u64 = app
+        .state
+        .realtime()
+        .stats(connection)
+        .refused
+        .values()
+        .sum();
+    assert_eq!(refused, 0, "the simulator's signatures verify");
+}
+
+#[tokio::test]
+async fn a_demo_behind_a_public_url_has_no_live_traffic() {
+    let app = spawn_app_with(web::WebConfig {
+        public_url: Some(web::client::PublicUrl::parse("https://demo.example.com").unwrap()),
+        ..web::WebConfig::default()
+    })
+    .await;
+    let sim = small_sim().await;
+    let live = web::demo::start_live(&app.state, &sim, "http://127.0.0.1:9")
+        .await
+        .unwrap();
+    assert!(live.is_none());
+}
+
+async fn small_sim() -> twilio_sim::SimHandle {
+    twilio_sim::spawn(twilio_sim::SimConfig {
+        sizes: twilio_sim::Sizes {
+            messages_per_day: 20,
+            calls_per_day: 4,
+            days: 2,
+            subaccounts: 0,
+            conferences_per_day: 0,
+            verify_attempts_per_day: 0,
+            ..twilio_sim::Sizes::default()
+        },
+        ..twilio_sim::SimConfig::default()
+    })
+    .await
+    .unwrap()
 }

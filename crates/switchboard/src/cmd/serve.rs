@@ -115,10 +115,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("could not listen on {}", args.addr))?;
     let base = format!("http://{}", listener.local_addr()?);
-    match &sim {
+    // Kept until shutdown: dropping it stops the demo's live traffic.
+    let _live = match &sim {
         Some(sim) => announce_demo(&state, sim, &base).await?,
-        None => announce(&args, &state, &base).await,
-    }
+        None => {
+            announce(&args, &state, &base).await;
+            None
+        }
+    };
 
     let stop = Stop::on_signal(args.ops.stop_within());
     let background = Background::start(
@@ -165,7 +169,7 @@ async fn announce_demo(
     state: &AppState,
     sim: &twilio_sim::SimHandle,
     base: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<web::demo::DemoLive>> {
     super::output::note("demo: syncing the starter metrics from the simulator...");
     let ready = web::demo::prepare(
         state,
@@ -193,7 +197,19 @@ async fn announce_demo(
             home.settings.name
         ));
     }
-    Ok(())
+    let live = web::demo::start_live(state, sim, base)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    match &live {
+        Some(live) => super::output::say(&format!(
+            "  live: new messages and calls every few seconds, their status callbacks shown as provisional until the hourly sync ({})",
+            live.page
+        )),
+        None => super::output::note(
+            "demo: no live traffic with --public-url (the simulator signs the address it calls, not the public one)",
+        ),
+    }
+    Ok(live)
 }
 
 /// Where the app listens, and the setup link while no one has an account: on standard output

@@ -6,7 +6,9 @@
 //! setup token reaches a log; `unmatched` for a path no route serves, never the raw path),
 //! `status`, `duration_ms`, `request_id` and `client`. It is at `info`, except for the probes,
 //! the Prometheus scrape and static assets ([`is_quiet`]), which a load balancer or
-//! Prometheus asks for every few seconds: those are at `debug` unless they fail with a 5xx.
+//! Prometheus asks for every few seconds: those are at `debug` unless they fail with a 5xx; and
+//! Twilio's accepted pushes, one per status change of every message and call, at `debug` too
+//! (a refused one stays at `info`, where an operator looks for a wrong Auth Token or URL).
 
 use std::time::Instant;
 
@@ -25,13 +27,15 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// The longest incoming request id honoured; longer ones are replaced.
 pub const MAX_REQUEST_ID_LEN: usize = 64;
 
-/// Routes logged at `debug` while they succeed: the probes, the scrape, the favicon and every
-/// `/assets/...` file.
-pub fn is_quiet(route: &str) -> bool {
-    matches!(
+/// Whether a request to `route` answered `status` is logged at `debug`: the probes, the scrape,
+/// the favicon and every `/assets/...` file unless they fail with a 5xx, and the real-time hooks
+/// when they accepted the push.
+pub fn is_quiet(route: &str, status: u16) -> bool {
+    let polled = matches!(
         route,
         "/healthz" | "/readyz" | "/metrics" | "/favicon.ico" | "/favicon.svg"
-    ) || route.starts_with("/assets/")
+    ) || route.starts_with("/assets/");
+    (polled && status < 500) || (route.starts_with("/hooks/") && status < 300)
 }
 
 /// One request's id: a trusted proxy's `X-Request-Id` when it is short and safe, else a new one.
@@ -103,7 +107,7 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
     let status = response.status().as_u16();
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     let client = client.addr_text();
-    if is_quiet(route) && status < 500 {
+    if is_quiet(route, status) {
         tracing::debug!(%method, route, status, duration_ms, request_id = %id, client, "request");
     } else {
         tracing::info!(%method, route, status, duration_ms, request_id = %id, client, "request");
@@ -174,6 +178,18 @@ fn mark_cookies_secure(response: &mut Response) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accepted_pushes_and_healthy_probes_are_quiet_refusals_and_failures_are_not() {
+        let hook = "/hooks/twilio/{hook_key}/messages";
+        assert!(is_quiet(hook, 204));
+        assert!(!is_quiet(hook, 403), "a refused push is what an operator looks for");
+        assert!(!is_quiet(hook, 429));
+        assert!(is_quiet("/healthz", 200));
+        assert!(is_quiet("/assets/app.css", 404));
+        assert!(!is_quiet("/readyz", 503));
+        assert!(!is_quiet("/boards/{id}", 200));
+    }
 
     #[test]
     fn an_incoming_request_id_is_accepted_only_short_and_safe() {

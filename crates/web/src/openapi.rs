@@ -340,6 +340,7 @@ fn schemas() -> Value {
                 "daily": { "type": "array", "items": nullable("number") },
                 "partial": { "type": "array", "description": "Per point of daily: whether its interval is not over or not wholly synced.", "items": { "type": "boolean" } },
                 "has_data": { "type": "boolean", "description": "Whether any hour of the range has synced; without, value is null (no data), never zero." },
+                "provisional": { "type": "boolean", "description": "Whether the value holds real-time values (status callbacks, Event Streams) that no poll has confirmed yet." },
                 "sync": schema_ref("SyncState"),
                 "definition_error": nullable("string"),
                 "unit": { "enum": ["count", "currency", "seconds", "percent", null] },

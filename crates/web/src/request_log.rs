@@ -183,7 +183,10 @@ mod tests {
     fn accepted_pushes_and_healthy_probes_are_quiet_refusals_and_failures_are_not() {
         let hook = "/hooks/twilio/{hook_key}/messages";
         assert!(is_quiet(hook, 204));
-        assert!(!is_quiet(hook, 403), "a refused push is what an operator looks for");
+        assert!(
+            !is_quiet(hook, 403),
+            "a refused push is what an operator looks for"
+        );
         assert!(!is_quiet(hook, 429));
         assert!(is_quiet("/healthz", 200));
         assert!(is_quiet("/assets/app.css", 404));

@@ -53,6 +53,8 @@ pub struct MetricSummary {
     pub partial: Vec<bool>,
     /// Whether any hour of the range has synced: without, the value is "no data", not a zero.
     pub has_data: bool,
+    /// Whether the range holds real-time values no poll has confirmed yet.
+    pub provisional: bool,
     pub sync: SyncState,
     /// Why the definition does not read, when it does not.
     pub definition_error: Option<String>,
@@ -120,6 +122,7 @@ pub async fn summarize(
         daily: Vec::new(),
         partial: Vec::new(),
         has_data: false,
+        provisional: false,
         sync: sync_state(&runs, m.sync_interval_s, now_ms),
         definition_error: None,
         unit: None,
@@ -144,8 +147,9 @@ pub async fn summarize(
     let hi = previous.end.max(current.end).as_millisecond();
     let hi = (hi + HOUR_MS - 1).div_euclid(HOUR_MS) * HOUR_MS;
     let buckets: Vec<HourBucket> = metric_sync::buckets(store, m.id, lo, hi).await?;
-    let known = known_of(store, m, now).await?;
+    let (known, live) = known_and_live(store, m, now).await?;
     let known = known.as_ref();
+    out.provisional = app::realtime_settings::shows_provisional(live, from_ms, to_ms);
     let value = metric::coverage::known_total(
         metric::aggregate::total(&buckets, &current, d.aggregation),
         &current,
@@ -191,15 +195,26 @@ pub async fn known_of(
     m: &StoredMetric,
     now: Timestamp,
 ) -> Result<Option<TimeRange>, WebError> {
+    Ok(known_and_live(store, m, now).await?.0)
+}
+
+/// [`known_of`], and the metric's provisional span `[first hour, last hour + 1 h)` if any.
+async fn known_and_live(
+    store: &AnyStore,
+    m: &StoredMetric,
+    now: Timestamp,
+) -> Result<(Option<TimeRange>, Option<(i64, i64)>), WebError> {
     let spans = store.synced_spans(&[m.id]).await?;
-    let live = store::LiveStore::live_spans(store, &[m.id]).await?;
-    let span =
-        app::realtime_settings::with_live(spans.get(&m.id).copied(), live.get(&m.id).copied());
+    let live = store::LiveStore::live_spans(store, &[m.id])
+        .await?
+        .get(&m.id)
+        .copied();
+    let span = app::realtime_settings::with_live(spans.get(&m.id).copied(), live);
     let synced = span.and_then(|(from, to)| {
         let at = |ms| Timestamp::from_millisecond(ms).ok();
         TimeRange::new(at(from)?, at(to)?).ok()
     });
-    Ok(metric::known_span(synced, now))
+    Ok((metric::known_span(synced, now), live))
 }
 
 impl MetricSummary {

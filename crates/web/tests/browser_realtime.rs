@@ -2,7 +2,8 @@
 //! desktop's width, a phone's (390 px, nothing past the right edge) and in dark mode:
 //! screenshots (`target/screenshots/realtime-*.png`). Signed status callbacks reach the app over
 //! loopback first, one unsigned request is refused, and the pages then show the events received,
-//! the refusal with what to check, the callback URLs, and the metric's provisional mark.
+//! the refusal with what to check, the callback URLs, and the metric's provisional mark on the
+//! Metrics screen and its own page.
 
 mod support;
 
@@ -118,6 +119,11 @@ async fn the_real_time_page_and_a_provisional_metric_fit_every_screen() {
         assert_eq!(b.find_all("#recent-events tbody tr").await.len(), 6);
         assert!(b.text("#last-refusal").await.contains("no signature"));
         no_overflow(&b, &format!("realtime-page{suffix}"), size).await;
+
+        b.goto("/metrics/all?range=today").await;
+        b.wait_for(&format!("#metric-{} .badge.provisional", metric.0))
+            .await;
+        no_overflow(&b, &format!("realtime-metrics-screen{suffix}"), size).await;
 
         b.goto(&format!("/metrics/{}?range=today", metric.0)).await;
         b.wait_for("#metric-provisional").await;

@@ -32,6 +32,8 @@ struct MetricRow {
     last_sync: String,
     /// "every hour", "every 15 minutes".
     every: String,
+    /// The value holds real-time values no poll has confirmed yet.
+    provisional: bool,
 }
 
 #[derive(Template)]
@@ -131,6 +133,7 @@ pub async fn metrics(
             reason: s.sync.reason.clone(),
             last_sync: when(s.sync.last_sync_ms),
             every: app::SyncInterval::of_stored(m.sync_interval_s).describe(),
+            provisional: s.provisional,
         });
     }
     render(&MetricsPage {

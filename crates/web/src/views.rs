@@ -325,6 +325,7 @@ mod tests {
             daily: Vec::new(),
             partial: Vec::new(),
             has_data: true,
+            provisional: false,
             sync: sync_state(&[], None, 0),
             definition_error: None,
             unit: Some(d.format.unit),

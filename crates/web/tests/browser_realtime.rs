@@ -120,6 +120,18 @@ async fn the_real_time_page_and_a_provisional_metric_fit_every_screen() {
         assert!(b.text("#last-refusal").await.contains("no signature"));
         no_overflow(&b, &format!("realtime-page{suffix}"), size).await;
 
+        b.goto("/connections").await;
+        assert_eq!(b.text(".realtime-state").await, "on");
+        let last = b
+            .find(".realtime-state")
+            .await
+            .attr("title")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        assert!(last.starts_with("last event"), "{last}");
+        no_overflow(&b, &format!("realtime-data-manager{suffix}"), size).await;
+
         b.goto("/metrics/all?range=today").await;
         b.wait_for(&format!("#metric-{} .badge.provisional", metric.0))
             .await;

@@ -23,6 +23,10 @@ struct ConnRow {
     accounts: usize,
     requested: usize,
     secret_unavailable: bool,
+    /// Real time in words (the link to its page): off without an Auth Token, else on.
+    realtime: &'static str,
+    /// When the last push arrived, or that none has.
+    last_event: Option<String>,
 }
 
 #[derive(Default, Deserialize)]
@@ -61,7 +65,21 @@ async fn connections_page(
     let mut connections = Vec::new();
     for c in state.store().list_connections().await? {
         let accounts = state.store().twilio_accounts(c.id).await?;
+        let live = state.app().connection_realtime(c.id).await?;
+        let (realtime, last_event) = match (live.has_auth_token(), live.recent.first()) {
+            (false, _) => ("off", None),
+            (true, None) => ("on", Some("nothing received yet".to_owned())),
+            (true, Some(e)) => (
+                "on",
+                Some(format!(
+                    "last event {}",
+                    crate::views::when(Some(e.received_ms))
+                )),
+            ),
+        };
         connections.push(ConnRow {
+            realtime,
+            last_event,
             id: c.id.0,
             accounts: accounts.len(),
             requested: accounts.iter().filter(|a| a.is_requested()).count(),

@@ -609,3 +609,75 @@ async fn a_burst_of_concurrent_callbacks_is_stored_whole() {
         .unwrap();
     assert_eq!(stored.len(), n as usize);
 }
+
+/// A live part computed while a poll ran can land on top of the poll's values (computed under
+/// the old cutoff, written after the poll's window): once the poll's run is recorded, the next
+/// pass computes those hours again under the new cutoff, and the stored value is the poll's.
+#[tokio::test]
+async fn a_live_part_left_on_top_of_a_poll_is_dropped_once_the_poll_is_recorded() {
+    use store::{BucketQuery, LiveHour, Store as _};
+    let s = served().await;
+    support::sync_now(&s.app, s.metric.id).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    for n in 0..2 {
+        let r = s
+            .message_callback(&message_sid(300 + n), "delivered", Some(TOKEN))
+            .await;
+        assert_eq!(r.status, 204, "{}", r.body);
+    }
+    s.app.state.realtime().flush().await;
+    let store = s.app.state.store();
+    let hour = jiff::Timestamp::now()
+        .as_millisecond()
+        .div_euclid(3_600_000)
+        * 3_600_000;
+    let seen = store
+        .buckets(&BucketQuery {
+            metric: s.metric.id,
+            dimension: None,
+            from_ms: hour,
+            to_ms: hour + 3_600_000,
+        })
+        .await
+        .unwrap();
+    let polled_total = s.total().await;
+    // The poll saw the two messages too: it writes the hour as it is now.
+    store
+        .replace_window(s.metric.id, hour, hour + 3_600_000, &seen)
+        .await
+        .unwrap();
+    assert_eq!(s.total().await, polled_total);
+    // The recompute that ran under the old cutoff lands after the poll's window.
+    let dimension = seen
+        .first()
+        .map_or_else(String::new, |b| b.dimension.clone());
+    let stale = store::BucketRow {
+        dimension,
+        hour_ms: hour,
+        sum: 2.0,
+        count: 2,
+        min: 1.0,
+        max: 1.0,
+        latest: 1.0,
+        latest_at_ms: hour,
+    };
+    store
+        .write_live_hours(
+            s.metric.id,
+            &[LiveHour {
+                hour_ms: hour,
+                buckets: vec![stale],
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.total().await, polled_total + 2.0, "counted twice for now");
+    // The poll's run is recorded: its end is the metric's new cutoff.
+    support::good_run(store, s.metric.id, hour, hour + 3_600_000).await;
+    s.app.state.realtime().flush().await;
+    assert_eq!(
+        s.total().await,
+        polled_total,
+        "the hour is the poll's value again"
+    );
+}

@@ -7,7 +7,7 @@
 //! over its connection's own account, in use, synced at least once and not dated at the sync
 //! time (a snapshot) gets one.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -45,13 +45,23 @@ struct Plan {
     connection_id: Option<ConnectionId>,
 }
 
+/// How a written hour was computed.
+#[derive(Clone, Copy)]
+struct Written {
+    connection: ConnectionId,
+    kind: ResourceKind,
+    cutoff: i64,
+}
+
 #[derive(Default)]
 struct State {
     /// Per metric: the version compiled, and its plan (`None`: it cannot be provisional).
     plans: HashMap<MetricId, (i64, Option<Plan>)>,
-    /// (metric, hour) with a live part written, so an hour that becomes empty is written empty
-    /// once and one that never had rows is not written at all.
-    written: BTreeSet<(MetricId, i64)>,
+    /// (metric, hour) with a live part written, with the connection and kind it was computed
+    /// from and the cutoff it used: an hour that becomes empty is written empty once (and then
+    /// forgotten), one that never had rows is not written at all, and one whose metric has
+    /// synced since is computed again (see [`pass`]).
+    written: BTreeMap<(MetricId, i64), Written>,
     last_prune: Option<Instant>,
 }
 
@@ -85,32 +95,56 @@ async fn pass(core: &Core, state: &mut State) {
             Ok(n) => tracing::debug!(rows = n, "pruned old pushed events"),
             Err(e) => tracing::warn!(error = %e, "could not prune old pushed events"),
         }
-        state.written.retain(|(_, hour)| *hour >= now_ms - KEEP_MS);
+        state
+            .written
+            .retain(|(_, hour), _| *hour >= now_ms - KEEP_MS);
     }
-    let dirty = std::mem::take(&mut *lock(&core.dirty));
-    if dirty.is_empty() {
+    let mut dirty = std::mem::take(&mut *lock(&core.dirty));
+    // With overlays written, every pass reads the cutoffs, even without new events: a poll that
+    // ended since replaced those hours, and one computed while it ran may have put the old live
+    // part back on top of the polled values.
+    if dirty.is_empty() && state.written.is_empty() {
         return;
-    }
-    let mut by_connection: BTreeMap<ConnectionId, Vec<(ResourceKind, i64)>> = BTreeMap::new();
-    for &(c, kind, hour) in &dirty {
-        by_connection.entry(c).or_default().push((kind, hour));
     }
     let mut failed = Vec::new();
     match cutoffs(core).await {
-        Ok((metrics, cutoffs)) => {
-            for (connection, pairs) in by_connection {
-                let outcome = recompute_connection(
-                    core, state, connection, &pairs, &metrics, &cutoffs, now_ms,
-                )
-                .await;
-                if let Err(e) = outcome {
-                    tracing::warn!(%connection, error = %e, "could not recompute provisional values");
-                    failed.extend(pairs.into_iter().map(|(k, h)| (connection, k, h)));
+        Ok(cutoffs) => {
+            // Hours written under an older cutoff are computed again under the new one (whose
+            // live part holds only what the poll could not have seen, usually nothing).
+            for ((metric, hour), w) in &state.written {
+                if cutoffs.get(metric).is_some_and(|&c| c != w.cutoff) {
+                    dirty.insert((w.connection, w.kind, *hour));
+                }
+            }
+            if dirty.is_empty() {
+                return;
+            }
+            match core.app.store().list_metrics().await {
+                Ok(metrics) => {
+                    let mut by_connection: BTreeMap<ConnectionId, Vec<(ResourceKind, i64)>> =
+                        BTreeMap::new();
+                    for &(c, kind, hour) in &dirty {
+                        by_connection.entry(c).or_default().push((kind, hour));
+                    }
+                    for (connection, pairs) in by_connection {
+                        let outcome = recompute_connection(
+                            core, state, connection, &pairs, &metrics, &cutoffs, now_ms,
+                        )
+                        .await;
+                        if let Err(e) = outcome {
+                            tracing::warn!(%connection, error = %e, "could not recompute provisional values");
+                            failed.extend(pairs.into_iter().map(|(k, h)| (connection, k, h)));
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read the metrics to recompute");
+                    failed.extend(dirty);
                 }
             }
         }
         Err(e) => {
-            tracing::warn!(error = %e, "could not read the metrics to recompute");
+            tracing::warn!(error = %e, "could not read the metrics' last syncs to recompute");
             failed.extend(dirty);
         }
     }
@@ -118,20 +152,18 @@ async fn pass(core: &Core, state: &mut State) {
     lock(&core.dirty).extend(failed);
 }
 
-/// The metrics, and each synced metric in use's cutoff (the end of its last good sync).
-async fn cutoffs(core: &Core) -> Result<(Vec<StoredMetric>, HashMap<MetricId, i64>), String> {
-    let store = core.app.store();
-    let states = store.sync_states().await.map_err(|e| e.to_string())?;
-    let cutoffs: HashMap<MetricId, i64> = states
+/// Each synced metric in use's cutoff: the end of its last good sync.
+async fn cutoffs(core: &Core) -> Result<HashMap<MetricId, i64>, String> {
+    let states = core
+        .app
+        .store()
+        .sync_states()
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(states
         .into_iter()
         .filter_map(|s| Some((s.id, s.last_good_finished_ms?)))
-        .collect();
-    let metrics = if cutoffs.is_empty() {
-        Vec::new()
-    } else {
-        store.list_metrics().await.map_err(|e| e.to_string())?
-    };
-    Ok((metrics, cutoffs))
+        .collect())
 }
 
 async fn recompute_connection(
@@ -202,10 +234,21 @@ async fn recompute_connection(
                     continue;
                 }
             };
-            if buckets.is_empty() && !state.written.contains(&(*metric, hour)) {
-                continue;
+            if buckets.is_empty() {
+                // Nothing live (left): the polled value alone, written once if it had a part.
+                if state.written.remove(&(*metric, hour)).is_none() {
+                    continue;
+                }
+            } else {
+                state.written.insert(
+                    (*metric, hour),
+                    Written {
+                        connection,
+                        kind,
+                        cutoff: *cutoff,
+                    },
+                );
             }
-            state.written.insert((*metric, hour));
             hours.entry(*metric).or_default().push(LiveHour {
                 hour_ms: hour,
                 buckets,

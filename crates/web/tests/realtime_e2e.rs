@@ -269,6 +269,21 @@ async fn live_pushes_move_a_board_block_before_the_poll_which_then_equals_a_poll
     let after_poll = live.block_value().await;
     let ledger = store.realtime_ledger(live.metric, 10).await.unwrap();
     assert!(!ledger.is_empty(), "the poll records how far real time was");
+    let ledgers = live
+        .app
+        .get(
+            &format!("/metrics/{}?tab=ledgers", live.metric.0),
+            Some(&live.admin),
+        )
+        .await;
+    assert!(
+        ledgers
+            .body
+            .contains("Real-time matched the polled value exactly")
+            || ledgers.body.contains("Real-time was within"),
+        "the metric's ledgers say how far real time was: {}",
+        ledgers.body
+    );
 
     // The same simulator, polled only, after the traffic.
     let polled_only = watched(

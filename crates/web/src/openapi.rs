@@ -744,8 +744,8 @@ pub fn document() -> Value {
             "/api/v1/connections/{id}/accounts/discover": { "post": op("List a connection's accounts on Twilio now and record them; a key that may not list them (Standard) is told in `discovery`", "Editor", ("200", "AccountsDiscovered"), None, &["id"], IdRemote) },
             "/api/v1/connections/{id}/realtime": { "get": op("A connection's real-time settings: whether an Auth Token is stored (never the token), the callback URLs to paste into the Twilio Console (on the public URL when one is set, else this request's scheme and Host), the last 20 events received", "Editor", ("200", "Realtime"), None, &["id"], Id) },
             "/api/v1/connections/{id}/auth-token": {
-                "put": op("Store or replace a connection's Auth Token (32 lowercase hexadecimal characters), which verifies Twilio's signed callbacks; Twilio must accept it with the connection's Account SID first (422 with the reason otherwise)", "Editor", ("200", "Realtime"), Some("AuthTokenIn"), &["id"], IdBodyConflict),
-                "delete": op("Remove a connection's Auth Token: its callbacks are refused until one is set again", "Editor", ("200", "Realtime"), None, &["id"], IdConflict)
+                "put": op("Store or replace a connection's Auth Token (32 lowercase hexadecimal characters), which verifies Twilio's signed callbacks; Twilio must accept it with the connection's Account SID first (422 with the reason otherwise)", "Admin", ("200", "Realtime"), Some("AuthTokenIn"), &["id"], IdBodyConflict),
+                "delete": op("Remove a connection's Auth Token: its callbacks are refused until one is set again", "Admin", ("200", "Realtime"), None, &["id"], IdConflict)
             },
             "/api/v1/connections/{id}/test": { "post": op("Check a saved connection with Twilio", "Admin", ("200", "ConnectionTested"), None, &["id"], Id) },
             "/api/v1/metrics": {

@@ -694,6 +694,17 @@ async fn the_openapi_document_lists_every_api_route_and_no_other() {
     for e in &api {
         let op = &doc["paths"][&e.path][e.method.to_lowercase()];
         assert!(op.is_object(), "{} {} is not documented", e.method, e.path);
+        // The role the document states is the one the route is registered with.
+        if let web::routes::Access::Least(role) = e.access {
+            let stated = format!("Needs the {role:?} role.");
+            assert!(
+                op["description"].as_str().unwrap_or("").contains(&stated),
+                "{} {} is registered for {role:?}, documented as {:?}",
+                e.method,
+                e.path,
+                op["description"]
+            );
+        }
     }
     // The other way round: a documented route the router does not mount.
     for (path, ops) in doc["paths"].as_object().unwrap() {

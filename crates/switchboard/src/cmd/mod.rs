@@ -14,6 +14,7 @@ pub mod metric;
 pub mod metric_store;
 pub mod migrate;
 pub mod output;
+pub mod process;
 pub mod runs;
 pub mod serve;
 pub mod sim;

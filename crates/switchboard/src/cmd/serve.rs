@@ -9,8 +9,7 @@ use connector::{BaseUrl, Connector, ConnectorConfig};
 use metric_sync::{WorkerConfig, run_worker};
 use web::{AppState, StoreAccounts, WebConfig};
 
-use super::common::{ChannelArgs, OpsArgs, StoreArgs, TwilioArgs};
-use super::worker::{Stop, close_store};
+use super::process::{Companions, ProcessArgs, Stop, close_store};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -62,23 +61,12 @@ pub struct Args {
     /// Do not run a sync worker in this process (other `switchboard worker`s do the syncing).
     #[arg(long)]
     no_worker: bool,
-    /// Keep each request's last raw pages (pruned to the fields metrics read, sealed) so an
-    /// edited metric is recomputed without calling Twilio: `on` or `off`. Off keeps none,
-    /// deletes the stored ones at start, and every recompute fetches again.
-    #[arg(long, env = "SWITCHBOARD_RAW_PAGES", default_value = "on")]
-    raw_pages: metric_sync::RawPagesSetting,
     #[command(flatten)]
-    ops: OpsArgs,
-    #[command(flatten)]
-    store: StoreArgs,
-    #[command(flatten)]
-    twilio: TwilioArgs,
-    #[command(flatten)]
-    channels: ChannelArgs,
+    process: ProcessArgs,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let store = Arc::new(args.store.open_migrating().await?);
+    let store = args.process.open_store().await?;
     let sim = if args.demo {
         Some(
             web::demo::start_simulator(twilio_sim::SimConfig::default())
@@ -89,27 +77,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         None
     };
     let connector = connector_for(&args, sim.as_ref())?;
-    super::common::apply_raw_pages(store.as_ref(), args.raw_pages).await?;
     let sync = metric_sync::SyncConfig {
-        raw_pages: args.raw_pages,
+        raw_pages: args.process.raw_pages,
         ..metric_sync::SyncConfig::default()
     };
     let state = AppState::new(
         Arc::clone(&store),
         connector.clone(),
         Arc::new(StoreAccounts::new(Arc::clone(&store))),
-        WebConfig {
-            secure_cookies: args.secure_cookies,
-            trusted_origins: args.trusted_origins.clone(),
-            trusted_proxies: trusted_proxies(&args.trusted_proxies),
-            public_url: args.public_url.clone(),
-            http_idle_timeout: Duration::from_secs_f64(args.http_idle_timeout),
-            build_commit: crate::COMMIT.to_owned(),
-            sync: sync.clone(),
-            metrics_token: args.ops.metrics_token()?,
-            allow_loopback_channels: args.channels.allow_loopback_channels,
-            ..WebConfig::default()
-        },
+        web_config(&args, sync.clone())?,
     );
     let listener = tokio::net::TcpListener::bind(&args.addr)
         .await
@@ -124,22 +100,22 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         }
     };
 
-    let stop = Stop::on_signal(args.ops.stop_within());
-    let background = Background::start(
-        &store,
-        connector,
-        args.channels.sender()?,
-        args.no_worker,
-        sync,
-        &stop,
-    );
+    let stop = Stop::on_signal(args.process.ops.stop_within());
+    let companions = Companions::start(&store, "serve", args.process.channels.sender()?, &stop);
+    let worker = (!args.no_worker).then(|| spawn_worker(&store, connector, sync, &stop));
     // Requests still in flight at the signal (a channel test on a server that never answers,
     // say) get the same deadline as the rest.
     let server = tokio::spawn(web::serve(listener, state, stop.requested()));
     let served = stop.finish("the web server", server).await;
     // Stopped by the signal or by an error of its own: the rest stops with it.
     stop.request();
-    background.finish(&stop).await;
+    if let Some(worker) = worker
+        && let Some(Err(e)) = stop.finish("the sync worker", worker).await
+    {
+        super::output::warn(&format!("the sync worker stopped with an error: {e}"));
+    }
+    // Last: the process counts as running until its worker has stopped.
+    companions.finish(&stop).await;
     drop(sim);
     close_store(&store).await;
     if let Some(served) = served {
@@ -148,19 +124,56 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn web_config(args: &Args, sync: metric_sync::SyncConfig) -> anyhow::Result<WebConfig> {
+    Ok(WebConfig {
+        secure_cookies: args.secure_cookies,
+        trusted_origins: args.trusted_origins.clone(),
+        trusted_proxies: trusted_proxies(&args.trusted_proxies),
+        public_url: args.public_url.clone(),
+        http_idle_timeout: Duration::from_secs_f64(args.http_idle_timeout),
+        build_commit: crate::COMMIT.to_owned(),
+        sync,
+        metrics_token: args.process.ops.metrics_token()?,
+        allow_loopback_channels: args.process.channels.allow_loopback_channels,
+        ..WebConfig::default()
+    })
+}
+
+/// The sync worker a server runs in its own process unless `--no-worker`.
+fn spawn_worker(
+    store: &Arc<store::AnyStore>,
+    connector: Connector,
+    sync: metric_sync::SyncConfig,
+    stop: &Stop,
+) -> tokio::task::JoinHandle<Result<(), metric_sync::SyncError>> {
+    let config = WorkerConfig {
+        poll: Duration::from_secs(1),
+        sync,
+        ..WorkerConfig::default()
+    };
+    let id = format!("serve-{}", std::process::id());
+    tokio::spawn(run_worker(
+        Arc::clone(store),
+        connector,
+        id,
+        config,
+        stop.requested(),
+    ))
+}
+
 /// The demo's simulator, or Twilio as the flags say.
 fn connector_for(args: &Args, sim: Option<&twilio_sim::SimHandle>) -> anyhow::Result<Connector> {
     let Some(sim) = sim else {
-        return args.twilio.connector();
+        return args.process.twilio.connector();
     };
-    if args.twilio.twilio_base_url.is_some() {
+    if args.process.twilio.twilio_base_url.is_some() {
         super::output::warn(
             "--demo sends Twilio requests to its simulator; --twilio-base-url is ignored",
         );
     }
     Ok(Connector::new(ConnectorConfig {
         base_url: Some(BaseUrl::parse(&sim.base_url())?),
-        max_in_flight: args.twilio.max_in_flight,
+        max_in_flight: args.process.twilio.max_in_flight,
         ..ConnectorConfig::default()
     })?)
 }
@@ -215,7 +228,7 @@ async fn announce_demo(
 /// Where the app listens, and the setup link while no one has an account: on standard output
 /// for a person in text mode, as log events in JSON mode so standard error stays all JSON.
 async fn announce(args: &Args, state: &AppState, base: &str) {
-    let store = args.store.describe();
+    let store = args.process.store.describe();
     let public = args.public_url.as_ref().map(ToString::to_string);
     let setup = state.setup_path().await.map(|path| match &args.public_url {
         Some(url) => url.join(&path),
@@ -257,74 +270,5 @@ fn parse_idle_timeout(text: &str) -> Result<f64, String> {
         _ => Err(format!(
             "'{text}' is not an idle timeout: give seconds, more than 0 and at most 86400, such as 75"
         )),
-    }
-}
-
-/// What runs beside the web server until the stop.
-struct Background {
-    worker: Option<tokio::task::JoinHandle<Result<(), metric_sync::SyncError>>>,
-    presence: tokio::task::JoinHandle<()>,
-    evaluator: tokio::task::JoinHandle<()>,
-}
-
-impl Background {
-    fn start(
-        store: &Arc<store::AnyStore>,
-        connector: Connector,
-        sender: notify::Sender,
-        no_worker: bool,
-        sync: metric_sync::SyncConfig,
-        stop: &Stop,
-    ) -> Self {
-        let worker = (!no_worker).then(|| {
-            let config = WorkerConfig {
-                poll: Duration::from_secs(1),
-                sync,
-                ..WorkerConfig::default()
-            };
-            let id = format!("serve-{}", std::process::id());
-            tokio::spawn(run_worker(
-                Arc::clone(store),
-                connector,
-                id,
-                config,
-                stop.requested(),
-            ))
-        });
-        // Seen by `key rotate`, which must not re-seal secrets under a running server.
-        let presence = {
-            let store = Arc::clone(store);
-            let stop = stop.requested();
-            tokio::spawn(async move {
-                let id = metric_sync::presence::process_id("serve");
-                metric_sync::presence::keep_present(store.as_ref(), &id, "serve", stop).await;
-            })
-        };
-        // Alerts, goals, scorecards and deliveries run beside the worker, also with
-        // --no-worker: they only read what syncing stored.
-        let evaluator = tokio::spawn(app::evaluate::run_evaluator(
-            Arc::clone(store),
-            sender,
-            notify::Backoff::default(),
-            Duration::from_secs(15),
-            app::Clock::system(),
-            stop.requested(),
-        ));
-        Self {
-            worker,
-            presence,
-            evaluator,
-        }
-    }
-
-    async fn finish(self, stop: &Stop) {
-        stop.finish("the evaluator", self.evaluator).await;
-        if let Some(worker) = self.worker
-            && let Some(Err(e)) = stop.finish("the sync worker", worker).await
-        {
-            super::output::warn(&format!("the sync worker stopped with an error: {e}"));
-        }
-        stop.finish("recording this process as stopped", self.presence)
-            .await;
     }
 }

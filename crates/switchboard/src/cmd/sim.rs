@@ -529,26 +529,7 @@ mod tests {
 
     #[test]
     fn dump_writes_the_dataset_json_for_the_seed_and_clock() {
-        let dir = std::env::temp_dir().join(format!("sb-sim-dump-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let out = dir.join("dump.json");
-        let argv = [
-            "dump",
-            "--seed",
-            "4",
-            "--now",
-            "2026-03-15T12:00:00Z",
-            "--days",
-            "3",
-            "--output",
-        ];
-        let args = parse(&[&argv[..], &[out.to_str().unwrap()]].concat());
-        let Some(SimCommand::Dump(dump)) = args.command else {
-            panic!("dump subcommand expected")
-        };
-        run_dump(dump).unwrap();
-        let written: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+        let written = dump(&["--days", "3"], "dump").unwrap();
         let expected = serde_json::to_value(twilio_sim::generate(&SimConfig {
             seed: 4,
             now: "2026-03-15T12:00:00Z".parse().unwrap(),
@@ -563,7 +544,6 @@ mod tests {
         assert_eq!(written, expected);
         assert_eq!(written["seed"], 4);
         assert!(written["accounts"][0]["keys"][0]["secret"].is_string());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -610,23 +590,15 @@ mod tests {
         assert!(err.contains("--now"), "{err}");
     }
 
-    fn dump_with(extra: &[&str], name: &str) -> anyhow::Result<serde_json::Value> {
+    /// Runs `sim dump` with the seed and clock every test uses, then `args`, and reads what it
+    /// wrote.
+    fn dump(args: &[&str], name: &str) -> anyhow::Result<serde_json::Value> {
         let dir = std::env::temp_dir().join(format!("sb-sim-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         let out = dir.join("dump.json");
-        let base = [
-            "dump",
-            "--seed",
-            "4",
-            "--now",
-            "2026-03-15T12:00:00Z",
-            "--days",
-            "2",
-            "--subaccounts",
-            "3",
-        ];
+        let base = ["dump", "--seed", "4", "--now", "2026-03-15T12:00:00Z"];
         let out_s = out.to_string_lossy().to_string();
-        let argv = [&base[..], extra, &["--output", out_s.as_str()]].concat();
+        let argv = [&base[..], args, &["--output", out_s.as_str()]].concat();
         let Some(SimCommand::Dump(dump)) = parse(&argv).command else {
             panic!("dump subcommand expected")
         };
@@ -634,6 +606,11 @@ mod tests {
             run_dump(dump).and_then(|()| Ok(serde_json::from_slice(&std::fs::read(&out)?)?));
         std::fs::remove_dir_all(&dir)?;
         written
+    }
+
+    fn dump_with(extra: &[&str], name: &str) -> anyhow::Result<serde_json::Value> {
+        let args = [&["--days", "2", "--subaccounts", "3"][..], extra].concat();
+        dump(&args, name)
     }
 
     #[test]

@@ -8,7 +8,7 @@ use ::seasonal::{DAY_MS, Fit, HOUR_MS, Model, Series};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use metric::definition::{NumberFormat, Unit};
-use metric::{Aggregation, Interval, MetricDefinition, NamedRange, Period, TimeRange};
+use metric::{Aggregation, Interval, NamedRange, Period, TimeRange};
 use metric_sync::buckets;
 use serde::{Deserialize, Serialize};
 use store::{MetricId, Store, StoreError};
@@ -193,13 +193,7 @@ pub async fn period_forecast<S: Store>(
     zone: &TimeZone,
     at_ms: i64,
 ) -> Result<PeriodForecast, AppError> {
-    let stored = store.metric(metric).await?;
-    let definition = MetricDefinition::from_json(&stored.definition).map_err(|e| {
-        AppError::invalid(
-            "metric",
-            format!("metric {:?} cannot be read: {e}", stored.name),
-        )
-    })?;
+    let (stored, definition) = crate::metrics::with_definition(store, metric).await?;
     let aggregation = definition.description.aggregation;
     if !can_forecast(aggregation) {
         return Err(AppError::invalid(

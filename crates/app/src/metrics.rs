@@ -12,6 +12,22 @@ use metric::AccountScope;
 
 use crate::{AppError, AppResult, Name, connections};
 
+/// The stored metric with its definition, for an operation that cannot go on without reading
+/// it: a definition that no longer parses is refused in words naming the metric.
+pub(crate) async fn with_definition<S: Store>(
+    store: &S,
+    id: MetricId,
+) -> AppResult<(StoredMetric, metric::MetricDefinition)> {
+    let stored = store.metric(id).await?;
+    let definition = metric::MetricDefinition::from_json(&stored.definition).map_err(|e| {
+        AppError::invalid(
+            "metric",
+            format!("metric {:?} cannot be read: {e}", stored.name),
+        )
+    })?;
+    Ok((stored, definition))
+}
+
 /// Parses the scope a form or the API names: `connection` (or empty), `active`, or SIDs
 /// separated by commas, spaces or new lines for a chosen list.
 pub fn parse_scope(text: &str) -> AppResult<AccountScope> {

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use metric::accounts::AccountView;
 use metric::definition::NumberFormat;
-use metric::{Aggregation, HourBucket, MetricDefinition, NamedRange, TimeRange, Trend};
+use metric::{Aggregation, HourBucket, NamedRange, TimeRange, Trend};
 use serde::Serialize;
 use store::{AnyStore, MetricId, Store};
 use watch::outliers::{AccountValue, Judged, Settings, Side, Spread, judge};
@@ -101,13 +101,7 @@ pub async fn account_outliers(
     zone: &TimeZone,
     now_ms: i64,
 ) -> AppResult<AccountOutliers> {
-    let stored = store.metric(metric).await?;
-    let definition = MetricDefinition::from_json(&stored.definition).map_err(|e| {
-        AppError::invalid(
-            "metric",
-            format!("metric {:?} cannot be read: {e}", stored.name),
-        )
-    })?;
+    let (stored, definition) = crate::metrics::with_definition(store, metric).await?;
     if !definition.accounts.is_multi() {
         return Err(AppError::invalid(
             "metric",

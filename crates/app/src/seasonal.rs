@@ -169,14 +169,11 @@ pub struct NoBand {
     pub aggregation: Aggregation,
 }
 
+/// Alerts' wording, but for a count: this sentence names what has no band, not what is counted.
 fn word(a: Aggregation) -> &'static str {
     match a {
-        Aggregation::Sum => "sum",
-        Aggregation::Average => "average",
-        Aggregation::Min => "minimum",
-        Aggregation::Max => "maximum",
-        Aggregation::Latest => "latest value",
         Aggregation::Count => "count",
+        other => watch::describe::aggregation(other),
     }
 }
 

@@ -13,7 +13,7 @@ use store::{MetricId, Store, StoreError};
 use watch::UnusualRule;
 use watch::unusual::{Judgement, UnusualBacktest, judge, judging_day, why};
 
-use crate::seasonal::series;
+use crate::seasonal::{MetricSeries, series};
 
 /// How many of a metric's largest dimension values the "why" weighs.
 pub const WHY_TOP: usize = 8;
@@ -89,16 +89,7 @@ pub async fn judge_now<S: Store>(
     now_ms: i64,
 ) -> Result<UnusualNow, StoreError> {
     let day = judging_day(now_ms);
-    let read = series(
-        store,
-        metric,
-        rule.aggregation,
-        rule.dimension.as_deref(),
-        WHY_TOP,
-        day - TRAINING_DAYS * DAY_MS,
-        hour_floor(now_ms),
-    )
-    .await?;
+    let read = rule_series(store, metric, rule, WHY_TOP, now_ms, now_ms).await?;
     let total = FITS.get_or_fit(&read.total, day);
     let judgement = judge(&total, &read.total, now_ms, rule.sensitivity, direction);
     let why = match judgement.verdict().filter(|v| v.anomalous) {
@@ -130,16 +121,7 @@ pub async fn learning<S: Store>(
     now_ms: i64,
 ) -> Result<Option<(usize, usize)>, StoreError> {
     let day = judging_day(now_ms);
-    let read = series(
-        store,
-        metric,
-        rule.aggregation,
-        rule.dimension.as_deref(),
-        0,
-        day - TRAINING_DAYS * DAY_MS,
-        hour_floor(now_ms),
-    )
-    .await?;
+    let read = rule_series(store, metric, rule, 0, now_ms, now_ms).await?;
     Ok(match FITS.get_or_fit(&read.total, day) {
         Fit::Learning { hours, needed } => Some((hours, needed)),
         Fit::Ready(_) => None,
@@ -199,14 +181,13 @@ pub async fn backtest<S: Store>(
         ))
         .into());
     }
-    let read = series(
+    let read = rule_series(
         store,
         metric,
-        rule.aggregation,
-        rule.dimension.as_deref(),
+        rule,
         WHY_TOP,
-        judging_day(from.as_millisecond()) - TRAINING_DAYS * DAY_MS,
-        hour_floor(to.as_millisecond()),
+        from.as_millisecond(),
+        to.as_millisecond(),
     )
     .await?;
     Ok(watch::unusual::backtest(
@@ -218,6 +199,29 @@ pub async fn backtest<S: Store>(
         to,
         SignedDuration::from_hours(1),
     )?)
+}
+
+/// `rule`'s series (with up to `top` dimension values) for judging every hour from `from_ms` to
+/// `to_ms`: from the training weeks before the day judged at `from_ms` up to the hour of `to_ms`,
+/// so the judgement now, the learning state and the back-test read the same hours.
+async fn rule_series<S: Store>(
+    store: &S,
+    metric: MetricId,
+    rule: &UnusualRule,
+    top: usize,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<MetricSeries, StoreError> {
+    series(
+        store,
+        metric,
+        rule.aggregation,
+        rule.dimension.as_deref(),
+        top,
+        judging_day(from_ms) - TRAINING_DAYS * DAY_MS,
+        hour_floor(to_ms),
+    )
+    .await
 }
 
 fn instant(ms: i64) -> Result<Timestamp, watch::WatchError> {

@@ -9,7 +9,7 @@ use metric::definition::NumberFormat;
 use crate::format::format_full;
 use crate::svg::{Svg, n, text_width};
 use crate::theme::Theme;
-use crate::ticks::{ValueAxis, date_ticks};
+use crate::ticks::{ValueAxis, fitting_date_ticks};
 
 const PAD: f64 = 8.0;
 const LINE_HEIGHT: f64 = 16.0;
@@ -87,18 +87,7 @@ pub fn forecast(chart: &ForecastChart<'_>) -> String {
     }
     let starts: Vec<Timestamp> = days.iter().map(|d| d.start).collect();
     let widest = text_width("30 Sep");
-    let mut max_labels = ((plot_w / (widest + 12.0)) as usize).max(1);
-    let date_labels = loop {
-        let candidate = date_ticks(&starts, Interval::Day, chart.zone, max_labels);
-        let fits = candidate.windows(2).all(|w| {
-            x(w[1].index) - x(w[0].index)
-                >= (text_width(&w[0].label) + text_width(&w[1].label)) / 2.0 + 8.0
-        });
-        if fits || max_labels == 1 {
-            break candidate;
-        }
-        max_labels -= 1;
-    };
+    let date_labels = fitting_date_ticks(&starts, Interval::Day, chart.zone, plot_w, widest, x);
     for tick in &date_labels {
         let half = text_width(&tick.label) / 2.0;
         svg.text(

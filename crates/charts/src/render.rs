@@ -8,7 +8,7 @@ use metric::definition::NumberFormat;
 use crate::format::format_full;
 use crate::svg::{Svg, escape, n, text_width};
 use crate::theme::{PALETTE_LEN, Theme};
-use crate::ticks::{ValueAxis, date_ticks};
+use crate::ticks::{ValueAxis, fitting_date_ticks};
 
 /// One named series: a value (or none) per point of [`TimeChart::starts`].
 #[derive(Debug, Clone, PartialEq)]
@@ -262,18 +262,8 @@ fn time_chart(chart: &TimeChart<'_>, bars: Option<BarMode>) -> String {
         .first()
         .map(|_| text_width(sample_label(chart.interval)))
         .unwrap_or(0.0);
-    let mut max_labels = ((plot_w / (widest + 12.0)) as usize).max(1);
-    let date_labels = loop {
-        let candidate = date_ticks(chart.starts, chart.interval, chart.zone, max_labels);
-        let fits = candidate.windows(2).all(|w| {
-            x(w[1].index) - x(w[0].index)
-                >= (text_width(&w[0].label) + text_width(&w[1].label)) / 2.0 + 8.0
-        });
-        if fits || max_labels == 1 {
-            break candidate;
-        }
-        max_labels -= 1;
-    };
+    let date_labels =
+        fitting_date_ticks(chart.starts, chart.interval, chart.zone, plot_w, widest, x);
     for tick in &date_labels {
         let half = text_width(&tick.label) / 2.0;
         let cx = x(tick.index).clamp(half, width - half);

@@ -6,6 +6,8 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use metric::Interval;
 
+use crate::svg::text_width;
+
 /// Evenly spaced round values covering `[min, max]`, about `target` of them. The first tick is
 /// at or below `min`, the last at or above `max`.
 pub fn nice_ticks(min: f64, max: f64, target: usize) -> Vec<f64> {
@@ -112,6 +114,30 @@ fn clean(v: f64) -> f64 {
 pub struct DateTick {
     pub index: usize,
     pub label: String,
+}
+
+/// The most date ticks that fit under a plot `plot_w` wide without two neighbouring labels
+/// overlapping, `widest` being the width of a typical label and `x` a point's horizontal position.
+pub(crate) fn fitting_date_ticks(
+    starts: &[Timestamp],
+    interval: Interval,
+    zone: &TimeZone,
+    plot_w: f64,
+    widest: f64,
+    x: impl Fn(usize) -> f64,
+) -> Vec<DateTick> {
+    let mut max_labels = ((plot_w / (widest + 12.0)) as usize).max(1);
+    loop {
+        let candidate = date_ticks(starts, interval, zone, max_labels);
+        let fits = candidate.windows(2).all(|w| {
+            x(w[1].index) - x(w[0].index)
+                >= (text_width(&w[0].label) + text_width(&w[1].label)) / 2.0 + 8.0
+        });
+        if fits || max_labels == 1 {
+            return candidate;
+        }
+        max_labels -= 1;
+    }
 }
 
 /// Ticks for points starting at `starts` (one per interval), at most `max_labels` of them. A

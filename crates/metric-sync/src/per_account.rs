@@ -21,7 +21,10 @@ use crate::config::HOUR_MS;
 use crate::error::SyncError;
 use crate::ledger::{RunLedger, SkippedAccount};
 use crate::plan::{Plan, Shape, Span, plan, plan_range};
-use crate::run::{Finished, SyncOptions, SyncReport, Syncer, merge_existing, union_of_fields};
+use crate::run::{
+    Finished, SyncOptions, SyncReport, Syncer, count_fetch, merge_existing, task_result,
+    union_of_fields,
+};
 use crate::target::Target;
 use crate::window::{Acc, Evaluator, Fetched, WindowJob};
 
@@ -270,11 +273,7 @@ impl<S: Store> Syncer<S> {
         now: Timestamp,
         ledgers: &mut [RunLedger],
     ) -> Option<String> {
-        let parallel = self
-            .config
-            .parallel_windows
-            .unwrap_or(self.connector.config().max_in_flight)
-            .max(1);
+        let parallel = self.window_parallelism();
         let mut queue = interleave(accounts);
         let mut running: JoinSet<(usize, Fetched)> = JoinSet::new();
         let mut error: Option<String> = None;
@@ -299,17 +298,10 @@ impl<S: Store> Syncer<S> {
             let Some(joined) = running.join_next().await else {
                 break;
             };
-            let (i, fetched) = match joined {
-                Ok(f) => f,
-                Err(e) => {
-                    error.get_or_insert_with(|| format!("a window's task stopped: {e}"));
-                    continue;
-                }
+            let Some((i, fetched)) = task_result(joined, &mut error) else {
+                continue;
             };
-            for l in ledgers.iter_mut() {
-                l.add_fetch(&fetched.ledger);
-            }
-            progress.pages += fetched.ledger.pages;
+            count_fetch(ledgers, &mut progress, &fetched.ledger);
             let account = &mut accounts[i];
             let accs = match fetched.result {
                 Ok(accs) => accs,

@@ -475,11 +475,7 @@ impl<S: Store> Syncer<S> {
             keep_raw: self.config.raw_pages == RawPagesSetting::On,
             read_fields: Arc::new(union_of_fields(targets)),
         };
-        let parallel = self
-            .config
-            .parallel_windows
-            .unwrap_or(self.connector.config().max_in_flight)
-            .max(1);
+        let parallel = self.window_parallelism();
         let mut queue: VecDeque<Span> = plan.windows.iter().copied().collect();
         let mut running: JoinSet<Fetched> = JoinSet::new();
         let mut error: Option<String> = None;
@@ -500,17 +496,10 @@ impl<S: Store> Syncer<S> {
             let Some(joined) = running.join_next().await else {
                 break;
             };
-            let fetched = match joined {
-                Ok(f) => f,
-                Err(e) => {
-                    error.get_or_insert_with(|| format!("a window's task stopped: {e}"));
-                    continue;
-                }
+            let Some(fetched) = task_result(joined, &mut error) else {
+                continue;
             };
-            for l in ledgers.iter_mut() {
-                l.add_fetch(&fetched.ledger);
-            }
-            progress.pages += fetched.ledger.pages;
+            count_fetch(ledgers, &mut progress, &fetched.ledger);
             let accs = match fetched.result {
                 Ok(accs) => accs,
                 Err(e) => {
@@ -662,6 +651,42 @@ pub(crate) fn union_of_fields(targets: &[Target]) -> FieldSet {
     targets
         .iter()
         .fold(FieldSet::nothing(), |all, t| all.union(&t.fields))
+}
+
+impl<S> Syncer<S> {
+    /// How many windows are fetched at once: as configured, else as many requests as the
+    /// connector lets through at once.
+    pub(crate) fn window_parallelism(&self) -> usize {
+        self.config
+            .parallel_windows
+            .unwrap_or(self.connector.config().max_in_flight)
+            .max(1)
+    }
+}
+
+/// A window task's result; `None` when the task itself died, which becomes the run's error
+/// unless it already has one.
+pub(crate) fn task_result<T>(
+    joined: Result<T, tokio::task::JoinError>,
+    error: &mut Option<String>,
+) -> Option<T> {
+    joined
+        .map_err(|e| {
+            error.get_or_insert_with(|| format!("a window's task stopped: {e}"));
+        })
+        .ok()
+}
+
+/// Adds a window's fetch to every ledger of the run and to its progress.
+pub(crate) fn count_fetch(
+    ledgers: &mut [RunLedger],
+    progress: &mut ProgressEvent,
+    fetch: &connector::Ledger,
+) {
+    for l in ledgers.iter_mut() {
+        l.add_fetch(fetch);
+    }
+    progress.pages += fetch.pages;
 }
 
 pub(crate) fn merge_existing(rows: &mut Vec<BucketRow>, existing: Vec<BucketRow>) {

@@ -126,22 +126,76 @@ pub fn rank(kind: ResourceKind, status: &str) -> Option<u8> {
     }
 }
 
+/// What every status callback carries, read and checked in one order for every resource.
+struct Callback<'a> {
+    kind: ResourceKind,
+    sid: &'a str,
+    /// The lower-case status and its rank.
+    status: (String, u8),
+    account_sid: &'a str,
+    at_ms: Option<i64>,
+}
+
+impl<'a> Callback<'a> {
+    /// Reads the resource's SID (`sid`, or its `legacy_sid` name), its status (likewise), the
+    /// account and the time.
+    fn read(
+        params: &'a [(String, String)],
+        kind: ResourceKind,
+        (sid_field, legacy_sid): (&'static str, Option<&str>),
+        prefixes: &[&str],
+        (status_field, legacy_status): (&'static str, Option<&str>),
+    ) -> Result<Callback<'a>, EventError> {
+        let either = |name: &str, legacy: Option<&str>| {
+            param(params, name).or_else(|| legacy.and_then(|l| param(params, l)))
+        };
+        let sid = either(sid_field, legacy_sid).ok_or(EventError::MissingField(sid_field))?;
+        check_sid(sid_field, sid, prefixes)?;
+        let status =
+            either(status_field, legacy_status).ok_or(EventError::MissingField(status_field))?;
+        let status = known_status(kind, status)?;
+        let account_sid =
+            param(params, "AccountSid").ok_or(EventError::MissingField("AccountSid"))?;
+        check_sid("AccountSid", account_sid, &["AC"])?;
+        let at_ms = param(params, "Timestamp")
+            .map(|t| rfc2822_ms("Timestamp", t))
+            .transpose()?;
+        Ok(Callback {
+            kind,
+            sid,
+            status,
+            account_sid,
+            at_ms,
+        })
+    }
+
+    /// The event under `key`, keeping the parameters not `consumed` as its fields.
+    fn event(self, key: String, params: &[(String, String)], consumed: &[&str]) -> LiveEvent {
+        LiveEvent {
+            kind: self.kind,
+            key,
+            sid: self.sid.to_owned(),
+            account_sid: self.account_sid.to_owned(),
+            status: self.status.0,
+            rank: self.status.1,
+            at_ms: self.at_ms,
+            source: Source::Callback,
+            fields: other_params(params, consumed),
+        }
+    }
+}
+
 /// A message status callback (`MessageSid`, `MessageStatus`, `AccountSid`, ...; the legacy
 /// `SmsSid`/`SmsStatus` accepted).
 pub fn parse_message_callback(params: &[(String, String)]) -> Result<LiveEvent, EventError> {
-    let sid = param(params, "MessageSid")
-        .or_else(|| param(params, "SmsSid"))
-        .ok_or(EventError::MissingField("MessageSid"))?;
-    check_sid("MessageSid", sid, &["SM", "MM"])?;
-    let status = param(params, "MessageStatus")
-        .or_else(|| param(params, "SmsStatus"))
-        .ok_or(EventError::MissingField("MessageStatus"))?;
-    let status = known_status(ResourceKind::Message, status)?;
-    let account_sid = param(params, "AccountSid").ok_or(EventError::MissingField("AccountSid"))?;
-    check_sid("AccountSid", account_sid, &["AC"])?;
-    let at_ms = param(params, "Timestamp")
-        .map(|t| rfc2822_ms("Timestamp", t))
-        .transpose()?;
+    let callback = Callback::read(
+        params,
+        ResourceKind::Message,
+        ("MessageSid", Some("SmsSid")),
+        &["SM", "MM"],
+        ("MessageStatus", Some("SmsStatus")),
+    )?;
+    let key = format!("message:{}:{}", callback.sid, callback.status.0);
     let consumed = [
         "MessageSid",
         "SmsSid",
@@ -150,31 +204,19 @@ pub fn parse_message_callback(params: &[(String, String)]) -> Result<LiveEvent, 
         "AccountSid",
         "Timestamp",
     ];
-    Ok(LiveEvent {
-        kind: ResourceKind::Message,
-        key: format!("message:{sid}:{}", status.0),
-        sid: sid.to_owned(),
-        account_sid: account_sid.to_owned(),
-        status: status.0,
-        rank: status.1,
-        at_ms,
-        source: Source::Callback,
-        fields: other_params(params, &consumed),
-    })
+    Ok(callback.event(key, params, &consumed))
 }
 
 /// A call status callback (`CallSid`, `CallStatus`, `AccountSid`, `Timestamp`,
 /// `SequenceNumber`, `CallDuration`, ...).
 pub fn parse_call_callback(params: &[(String, String)]) -> Result<LiveEvent, EventError> {
-    let sid = param(params, "CallSid").ok_or(EventError::MissingField("CallSid"))?;
-    check_sid("CallSid", sid, &["CA"])?;
-    let status = param(params, "CallStatus").ok_or(EventError::MissingField("CallStatus"))?;
-    let status = known_status(ResourceKind::Call, status)?;
-    let account_sid = param(params, "AccountSid").ok_or(EventError::MissingField("AccountSid"))?;
-    check_sid("AccountSid", account_sid, &["AC"])?;
-    let at_ms = param(params, "Timestamp")
-        .map(|t| rfc2822_ms("Timestamp", t))
-        .transpose()?;
+    let callback = Callback::read(
+        params,
+        ResourceKind::Call,
+        ("CallSid", None),
+        &["CA"],
+        ("CallStatus", None),
+    )?;
     // Twilio numbers a call's callbacks; two deliveries of one callback share the number, two
     // callbacks with the same status (a retried `ringing`) do not.
     let sequence = param(params, "SequenceNumber")
@@ -185,22 +227,13 @@ pub fn parse_call_callback(params: &[(String, String)]) -> Result<LiveEvent, Eve
             })
         })
         .transpose()?;
+    let (sid, status) = (callback.sid, &callback.status.0);
     let key = match sequence {
-        Some(n) => format!("call:{sid}:{}:{n}", status.0),
-        None => format!("call:{sid}:{}", status.0),
+        Some(n) => format!("call:{sid}:{status}:{n}"),
+        None => format!("call:{sid}:{status}"),
     };
     let consumed = ["CallSid", "CallStatus", "AccountSid", "Timestamp"];
-    Ok(LiveEvent {
-        kind: ResourceKind::Call,
-        key,
-        sid: sid.to_owned(),
-        account_sid: account_sid.to_owned(),
-        status: status.0,
-        rank: status.1,
-        at_ms,
-        source: Source::Callback,
-        fields: other_params(params, &consumed),
-    })
+    Ok(callback.event(key, params, &consumed))
 }
 
 /// An Event Streams webhook delivery: a JSON array of CloudEvents (a single object is accepted

@@ -24,7 +24,7 @@ pub use detect::{Direction, Sensitivity, Verdict, detect};
 pub use model::{Band, Fit, MIN_HISTORY_HOURS, Model, TRAINING_DAYS, WINDOWS, fit, model_day};
 pub use series::Series;
 
-pub const HOUR_MS: i64 = 3_600_000;
+pub use domain::HOUR_MS;
 pub const DAY_MS: i64 = 24 * HOUR_MS;
 
 #[derive(Debug, thiserror::Error, PartialEq)]

@@ -11,7 +11,9 @@ use crate::dataset::{AccountData, Dataset};
 use crate::incident::Incidents;
 use crate::model::*;
 use crate::sid::Sid;
-use crate::time::{MS_PER_DAY, civil_from_days, day_of, days_from_civil, weekday_mon0};
+use crate::time::{
+    MS_PER_DAY, MS_PER_HOUR, civil_from_days, day_of, days_from_civil, weekday_mon0,
+};
 use crate::usage;
 
 /// Relative volume per weekday, Monday first: weekends are quiet.
@@ -104,7 +106,7 @@ impl Gen {
             r -= w;
         }
         // Whole seconds: the API shows seconds, so filters must not see hidden milliseconds.
-        day * MS_PER_DAY + hour as i64 * 3_600_000 + self.rng.random_range(0..3_600) * 1000
+        day * MS_PER_DAY + hour as i64 * MS_PER_HOUR + self.rng.random_range(0..3_600) * 1000
     }
     /// How many events a day gets: the average bent by weekday, trend and noise.
     fn daily_count(&mut self, avg: f64, day: i64, index: u32, days: u32) -> u32 {
@@ -213,7 +215,7 @@ fn generate_account(
 ) -> AccountData {
     let today = day_of(now);
     let mut g = gen_for(seed, index, 1);
-    let created = (first_day - 400 - i64::from(index) * 7) * MS_PER_DAY + 13 * 3_600_000;
+    let created = (first_day - 400 - i64::from(index) * 7) * MS_PER_DAY + 13 * MS_PER_HOUR;
     let auth_token = g.hex(32);
     let keys = vec![
         ApiKeyData {
@@ -332,7 +334,7 @@ fn generate_account(
         owner_account_sid: owner.to_string(),
         keys,
         date_created: created,
-        date_updated: created + 3_600_000,
+        date_updated: created + MS_PER_HOUR,
         sid_typed: sid,
         is_subaccount: index > 0,
         messages,

@@ -29,9 +29,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::time::{Iso, MS_PER_DAY, Ymd, days_from_civil};
-
-const HOUR_MS: i64 = 3_600_000;
+use crate::time::{Iso, MS_PER_DAY, MS_PER_HOUR, Ymd, days_from_civil};
 
 /// The start hour (UTC) of an incident written without one.
 pub const DEFAULT_START_HOUR: u32 = 9;
@@ -173,14 +171,14 @@ impl Incident {
     pub fn new(kind: IncidentKind, start_ms: i64, hours: u32) -> Incident {
         Incident {
             kind,
-            start_ms: start_ms.div_euclid(HOUR_MS) * HOUR_MS,
+            start_ms: start_ms.div_euclid(MS_PER_HOUR) * MS_PER_HOUR,
             hours: hours.clamp(1, MAX_HOURS),
         }
     }
 
     /// The instant just after the window.
     pub fn end_ms(&self) -> i64 {
-        self.start_ms + i64::from(self.hours) * HOUR_MS
+        self.start_ms + i64::from(self.hours) * MS_PER_HOUR
     }
 
     /// Whether an instant falls in the window `[start_ms, end_ms)`.
@@ -243,7 +241,7 @@ impl FromStr for Incident {
         ) * MS_PER_DAY;
         Ok(Incident::new(
             kind,
-            midnight + i64::from(hour) * HOUR_MS,
+            midnight + i64::from(hour) * MS_PER_HOUR,
             hours,
         ))
     }
@@ -256,7 +254,7 @@ impl fmt::Display for Incident {
             f,
             "{}T{:02}:{}:{}",
             Ymd(self.start_ms.div_euclid(MS_PER_DAY)),
-            self.start_ms.rem_euclid(MS_PER_DAY) / HOUR_MS,
+            self.start_ms.rem_euclid(MS_PER_DAY) / MS_PER_HOUR,
             self.kind,
             self.hours
         )

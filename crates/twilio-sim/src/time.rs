@@ -3,7 +3,10 @@
 
 use std::fmt;
 
-pub const MS_PER_DAY: i64 = 86_400_000;
+/// The simulator keeps its own clock constants rather than depend on Switchboard's crates: it
+/// stands in for Twilio and must not share code with the client it is testing.
+pub const MS_PER_HOUR: i64 = 3_600_000;
+pub const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
 
 /// Days since 1970-01-01 to (year, month 1-12, day 1-31). Proleptic Gregorian.
 pub fn civil_from_days(days: i64) -> (i64, u32, u32) {

@@ -20,6 +20,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Map, Value, json};
 
 use super::push::{Change, Kind, Pusher};
+use super::records::AccountLive;
 use super::{LiveConfig, LiveError};
 use crate::Sim;
 use crate::generate::{
@@ -433,6 +434,18 @@ impl Driver {
         format!("EZ{:032x}", self.ids.random::<u128>())
     }
 
+    /// Applies `update` to this account's live records and counts the status change it made;
+    /// `None` when the record it names is not there (nothing changed, nothing counted).
+    fn status_change<T>(
+        &self,
+        update: impl FnOnce(&mut AccountLive) -> Option<T>,
+    ) -> Option<(String, T)> {
+        let account_sid = self.account().sid.clone();
+        let changed = update(self.sim.live().write_records().account_mut(&account_sid))?;
+        self.sim.live().count(|s| s.status_changes += 1);
+        Some((account_sid, changed))
+    }
+
     fn message_step(
         &mut self,
         at: i64,
@@ -441,14 +454,8 @@ impl Driver {
         error_code: Option<u32>,
         price: Option<Micros5>,
     ) {
-        let account_sid = self.account().sid.clone();
-        let changed = self
-            .sim
-            .live()
-            .write_records()
-            .account_mut(&account_sid)
-            .messages
-            .update(sid, |m| {
+        let changed = self.status_change(|records| {
+            records.messages.update(sid, |m| {
                 m.status = status;
                 m.date_updated = at;
                 if status == MessageStatus::Sent {
@@ -457,11 +464,11 @@ impl Driver {
                 m.error_code = error_code;
                 m.price = price;
                 (m.from, m.to)
-            });
-        let Some((from, to)) = changed else {
+            })
+        });
+        let Some((account_sid, (from, to))) = changed else {
             return;
         };
-        self.sim.live().count(|s| s.status_changes += 1);
         let id = self.event_id();
         let word = status.as_str();
         let mut form = vec![
@@ -517,14 +524,8 @@ impl Driver {
         status: CallStatus,
         end: Option<(u32, i64, Option<Micros5>)>,
     ) {
-        let account_sid = self.account().sid.clone();
-        let changed = self
-            .sim
-            .live()
-            .write_records()
-            .account_mut(&account_sid)
-            .calls
-            .update(sid, |c| {
+        let changed = self.status_change(|records| {
+            records.calls.update(sid, |c| {
                 c.status = status;
                 c.date_updated = at;
                 if let Some((duration, ended, price)) = end {
@@ -533,11 +534,11 @@ impl Driver {
                     c.price = price;
                 }
                 (c.from, c.to)
-            });
-        let Some((from, to)) = changed else {
+            })
+        });
+        let Some((account_sid, (from, to))) = changed else {
             return;
         };
-        self.sim.live().count(|s| s.status_changes += 1);
         let sequence = self.call_seq.get(&sid).copied().unwrap_or(0);
         if end.is_some() {
             self.call_seq.remove(&sid);

@@ -38,84 +38,61 @@ use crate::dataset::AccountData;
 use crate::model::Call;
 use crate::render::{self, E164};
 
-/// Every list filter of the spec's `GET /v1/Voice/Summaries`, in the spec's order.
-const FILTERS: &[&str] = &[
-    "From",
-    "To",
-    "FromCarrier",
-    "ToCarrier",
-    "FromCountryCode",
-    "ToCountryCode",
-    "VerifiedCaller",
-    "HasTag",
-    "StartTime",
-    "EndTime",
-    "CallType",
-    "CallState",
-    "Direction",
-    "ProcessingState",
-    "SortBy",
-    "Subaccount",
-    "AbnormalSession",
-    "AnsweredBy",
-    "AnsweredByAnnotation",
-    "ConnectivityIssueAnnotation",
-    "QualityIssueAnnotation",
-    "SpamAnnotation",
-    "CallScoreAnnotation",
-    "BrandedEnabled",
-    "VoiceIntegrityEnabled",
-    "BrandedBundleSid",
-    "BrandedLogo",
-    "BrandedType",
-    "BrandedUseCase",
-    "BrandedCallReason",
-    "VoiceIntegrityBundleSid",
-    "VoiceIntegrityUseCase",
-    "BusinessProfileIdentity",
-    "BusinessProfileIndustry",
-    "BusinessProfileBundleSid",
-    "BusinessProfileType",
-];
+/// How the simulator reads a filter of the spec, given what the generated calls carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// Applied against the rendered summaries.
+    Applied,
+    /// A yes/no property that is "no" for every generated call.
+    NoForEveryCall,
+    /// A property no generated call carries: any value selects nothing.
+    Absent,
+    /// As [`Reading::Absent`], and a yes/no filter, so a value other than `true`/`false` is
+    /// refused first.
+    AbsentFlag,
+}
 
-/// The spec's boolean filters.
-const BOOLEAN_FILTERS: &[&str] = &[
-    "VerifiedCaller",
-    "HasTag",
-    "AbnormalSession",
-    "SpamAnnotation",
-    "BrandedEnabled",
-    "VoiceIntegrityEnabled",
-    "BrandedLogo",
-];
+use Reading::{Absent, AbsentFlag, Applied, NoForEveryCall};
 
-/// Yes/no properties that are "no" for every generated call.
-const FALSE_FOR_EVERY_CALL: &[&str] = &[
-    "VerifiedCaller",
-    "HasTag",
-    "AbnormalSession",
-    "BrandedEnabled",
-    "VoiceIntegrityEnabled",
-];
-
-/// Properties no generated call carries: any value selects nothing.
-const ABSENT_FROM_EVERY_CALL: &[&str] = &[
-    "AnsweredByAnnotation",
-    "ConnectivityIssueAnnotation",
-    "QualityIssueAnnotation",
-    "SpamAnnotation",
-    "CallScoreAnnotation",
-    "BrandedBundleSid",
-    "BrandedLogo",
-    "BrandedType",
-    "BrandedUseCase",
-    "BrandedCallReason",
-    "VoiceIntegrityBundleSid",
-    "VoiceIntegrityUseCase",
-    "BusinessProfileIdentity",
-    "BusinessProfileIndustry",
-    "BusinessProfileBundleSid",
-    "BusinessProfileType",
+/// Every list filter of the spec's `GET /v1/Voice/Summaries`, in the spec's order, with how it
+/// is read: one table, so a filter's name is written once.
+const FILTERS: &[(&str, Reading)] = &[
+    ("From", Applied),
+    ("To", Applied),
+    ("FromCarrier", Applied),
+    ("ToCarrier", Applied),
+    ("FromCountryCode", Applied),
+    ("ToCountryCode", Applied),
+    ("VerifiedCaller", NoForEveryCall),
+    ("HasTag", NoForEveryCall),
+    ("StartTime", Applied),
+    ("EndTime", Applied),
+    ("CallType", Applied),
+    ("CallState", Applied),
+    ("Direction", Applied),
+    ("ProcessingState", Applied),
+    ("SortBy", Applied),
+    ("Subaccount", Applied),
+    ("AbnormalSession", NoForEveryCall),
+    ("AnsweredBy", Applied),
+    ("AnsweredByAnnotation", Absent),
+    ("ConnectivityIssueAnnotation", Absent),
+    ("QualityIssueAnnotation", Absent),
+    ("SpamAnnotation", AbsentFlag),
+    ("CallScoreAnnotation", Absent),
+    ("BrandedEnabled", NoForEveryCall),
+    ("VoiceIntegrityEnabled", NoForEveryCall),
+    ("BrandedBundleSid", Absent),
+    ("BrandedLogo", AbsentFlag),
+    ("BrandedType", Absent),
+    ("BrandedUseCase", Absent),
+    ("BrandedCallReason", Absent),
+    ("VoiceIntegrityBundleSid", Absent),
+    ("VoiceIntegrityUseCase", Absent),
+    ("BusinessProfileIdentity", Absent),
+    ("BusinessProfileIndustry", Absent),
+    ("BusinessProfileBundleSid", Absent),
+    ("BusinessProfileType", Absent),
 ];
 
 fn flag(q: &Query, name: &str) -> Result<Option<bool>, ApiError> {
@@ -160,11 +137,15 @@ struct Filter<'q> {
 impl<'q> Filter<'q> {
     fn parse(q: &'q Query) -> Result<Filter<'q>, ApiError> {
         let mut none = false;
-        for name in BOOLEAN_FILTERS {
-            let v = flag(q, name)?;
-            none |= v == Some(true) && FALSE_FOR_EVERY_CALL.contains(name);
+        for &(name, reading) in FILTERS {
+            if matches!(reading, NoForEveryCall | AbsentFlag) {
+                let v = flag(q, name)?;
+                none |= v == Some(true) && reading == NoForEveryCall;
+            }
         }
-        none |= ABSENT_FROM_EVERY_CALL.iter().any(|n| q.get(n).is_some());
+        none |= FILTERS
+            .iter()
+            .any(|&(n, reading)| matches!(reading, Absent | AbsentFlag) && q.get(n).is_some());
         if let Some(v) = q.get("SortBy")
             && v != "start_time"
             && v != "end_time"
@@ -236,7 +217,8 @@ pub(super) fn list(ctx: &Ctx<'_>, a: &AccountData) -> Result<Vec<u8>, ApiError> 
     };
     let calls: &[Call] = listed.map_or(&[], |x| &x.calls);
     let owner = listed.unwrap_or(a);
-    let filters = q.echo(FILTERS, |_, _| None);
+    let names: Vec<&str> = FILTERS.iter().map(|&(n, _)| n).collect();
+    let filters = q.echo(&names, |_, _| None);
     meta_list(
         ctx,
         paging::Listing {

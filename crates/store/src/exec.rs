@@ -5,6 +5,10 @@
 //! reading top to bottom: `sqlx::query("...").bind(a).changed(&self.pool, "op")`. Their futures
 //! are declared `Send` because the store traits hand out `Send` futures for any dialect.
 
+// Written as `fn ... -> impl Future + Send` with `async move` bodies, not `async fn`: the
+// `async fn` form cannot be shown `Send` inside the generic store impls (rust-lang/rust#100013).
+#![allow(clippy::manual_async_fn)]
+
 use std::future::Future;
 
 use sqlx::query::{Query, QueryAs, QueryScalar};

@@ -8,6 +8,7 @@ use std::future::Future;
 use crate::any::forward;
 use crate::dialect::Dialect;
 use crate::error::{Result, StoreError};
+use crate::exec::{Change, Fetch};
 use crate::sql_impl::SqlStore;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -264,21 +265,6 @@ where
         })
     }
 
-    async fn lock_name(
-        tx: &mut sqlx::Transaction<'static, DB>,
-        name: &str,
-        op: &'static str,
-    ) -> Result<()> {
-        if let Some(sql) = DB::NAME_LOCK {
-            sqlx::query(sql)
-                .bind(name)
-                .execute(&mut **tx)
-                .await
-                .map_err(StoreError::db(op))?;
-        }
-        Ok(())
-    }
-
     /// In one transaction under the Admins' lock: reads the person, refuses a change
     /// that would leave no enabled Admin, and applies it otherwise. Answers the person
     /// as changed (as they were, for a deletion).
@@ -292,9 +278,8 @@ where
         ));
         let Some(mut row) = sqlx::query_as(sql)
             .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::db(op))?
+            .optional(&mut *tx, op)
+            .await?
             .map(user_of)
         else {
             return Ok(UserChange::NoUser);
@@ -305,9 +290,8 @@ where
             )
             .bind(ADMIN_ROLE)
             .bind(id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(StoreError::db(op))?;
+            .one(&mut *tx, op)
+            .await?;
             if others == 0 {
                 return Ok(UserChange::LastAdmin);
             }
@@ -317,15 +301,13 @@ where
                 sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
                     .bind(disabled)
                     .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::db(op))?;
+                    .changed(&mut *tx, op)
+                    .await?;
                 if disabled {
                     sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                         .bind(id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(StoreError::db(op))?;
+                        .changed(&mut *tx, op)
+                        .await?;
                 }
                 row.disabled = disabled;
             }
@@ -333,21 +315,19 @@ where
                 sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
                     .bind(role)
                     .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::db(op))?;
+                    .changed(&mut *tx, op)
+                    .await?;
                 row.role = role.to_owned();
             }
             UserEdit::Delete => {
                 // Sessions and API tokens go with the row (ON DELETE CASCADE).
                 sqlx::query("DELETE FROM users WHERE id = $1")
                     .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::db(op))?;
+                    .changed(&mut *tx, op)
+                    .await?;
             }
         }
-        tx.commit().await.map_err(StoreError::db(op))?;
+        crate::exec::commit(tx, op).await?;
         Ok(UserChange::Done(row))
     }
 }
@@ -372,18 +352,16 @@ where
 {
     async fn count_users(&self) -> Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(StoreError::db("count users"))?;
+            .one(&self.pool, "count users")
+            .await?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
     async fn count_admins(&self) -> Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1")
             .bind(ADMIN_ROLE)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(StoreError::db("count admins"))?;
+            .one(&self.pool, "count admins")
+            .await?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
@@ -410,14 +388,13 @@ where
         Self::lock_name(&mut tx, ADMINS_LOCK, OP).await?;
         let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1")
             .bind(ADMIN_ROLE)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(StoreError::db(OP))?;
+            .one(&mut *tx, OP)
+            .await?;
         if admins > 0 {
             return Ok(None);
         }
         let user = Self::insert_user(&mut tx, name, ADMIN_ROLE, password_hash, now_ms, OP).await?;
-        tx.commit().await.map_err(StoreError::db(OP))?;
+        crate::exec::commit(tx, OP).await?;
         Ok(Some(user))
     }
 
@@ -428,9 +405,8 @@ where
         ));
         Ok(sqlx::query_as(sql)
             .bind(name.trim().to_lowercase())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("read a user"))?
+            .optional(&self.pool, "read a user")
+            .await?
             .map(user_of))
     }
 
@@ -441,9 +417,8 @@ where
         ));
         Ok(sqlx::query_as(sql)
             .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("read a user"))?
+            .optional(&self.pool, "read a user")
+            .await?
             .map(user_of))
     }
 
@@ -453,9 +428,8 @@ where
             USER_COLUMNS
         ));
         Ok(sqlx::query_as(sql)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::db("list users"))?
+            .all(&self.pool, "list users")
+            .await?
             .into_iter()
             .map(user_of)
             .collect())
@@ -483,18 +457,16 @@ where
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
             .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db(OP))?;
-        if DB::rows_affected(&done) == 0 {
+            .changed(&mut *tx, OP)
+            .await?;
+        if done == 0 {
             return Ok(false);
         }
         sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db(OP))?;
-        tx.commit().await.map_err(StoreError::db(OP))?;
+            .changed(&mut *tx, OP)
+            .await?;
+        crate::exec::commit(tx, OP).await?;
         Ok(true)
     }
 
@@ -503,27 +475,20 @@ where
         let mut tx = self.begin_write(OP).await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
             .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::db(OP))?;
+            .optional(&mut *tx, OP)
+            .await?;
         if exists.is_none() {
             return Ok(None);
         }
-        let sessions = DB::rows_affected(
-            &sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db(OP))?,
-        );
-        let tokens = DB::rows_affected(
-            &sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db(OP))?,
-        );
-        tx.commit().await.map_err(StoreError::db(OP))?;
+        let sessions = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(id)
+            .changed(&mut *tx, OP)
+            .await?;
+        let tokens = sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
+            .bind(id)
+            .changed(&mut *tx, OP)
+            .await?;
+        crate::exec::commit(tx, OP).await?;
         Ok(Some(Revoked { sessions, tokens }))
     }
 
@@ -541,18 +506,16 @@ where
         .bind(user_id)
         .bind(csrf)
         .bind(expires_ms)
-        .execute(&self.pool)
-        .await
-        .map_err(StoreError::db("create a session"))?;
+        .changed(&self.pool, "create a session")
+        .await?;
         Ok(())
     }
 
     async fn session(&self, id_hash: &str, now_ms: i64) -> Result<Option<SessionRow>> {
         sqlx::query("DELETE FROM sessions WHERE expires_ms <= $1")
             .bind(now_ms)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::db("drop expired sessions"))?;
+            .changed(&self.pool, "drop expired sessions")
+            .await?;
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {}, s.csrf, s.expires_ms FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.id_hash = $1 AND NOT u.disabled",
@@ -560,9 +523,8 @@ where
         ));
         let row: Option<SessionTuple> = sqlx::query_as(sql)
             .bind(id_hash)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("read a session"))?;
+            .optional(&self.pool, "read a session")
+            .await?;
         Ok(row.map(|r| SessionRow {
             user: user_of((r.0, r.1, r.2, r.3, r.4, r.5)),
             csrf: r.6,
@@ -573,9 +535,8 @@ where
     async fn delete_session(&self, id_hash: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(id_hash)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::db("delete a session"))?;
+            .changed(&self.pool, "delete a session")
+            .await?;
         Ok(())
     }
 
@@ -594,9 +555,8 @@ where
         .bind(name)
         .bind(token_hash)
         .bind(now_ms)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(StoreError::db("create an API token"))?;
+        .one(&self.pool, "create an API token")
+        .await?;
         Ok(ApiTokenRow {
             id,
             user_id,
@@ -613,9 +573,8 @@ where
         ));
         Ok(sqlx::query_as(sql)
             .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("read an API token"))?
+            .optional(&self.pool, "read an API token")
+            .await?
             .map(user_of))
     }
 
@@ -624,9 +583,8 @@ where
             "SELECT id, user_id, name, created_ms FROM api_tokens WHERE user_id = $1 ORDER BY id",
         )
         .bind(user_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(StoreError::db("list API tokens"))?;
+        .all(&self.pool, "list API tokens")
+        .await?;
         Ok(rows
             .into_iter()
             .map(|r| ApiTokenRow {
@@ -639,13 +597,14 @@ where
     }
 
     async fn delete_api_token(&self, user_id: i64, token_id: i64) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
-            .bind(token_id)
-            .bind(user_id)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::db("delete an API token"))?;
-        Ok(DB::rows_affected(&done) > 0)
+        Ok(
+            sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
+                .bind(token_id)
+                .bind(user_id)
+                .changed(&self.pool, "delete an API token")
+                .await?
+                > 0,
+        )
     }
 
     async fn reserve_login_attempt(
@@ -671,9 +630,8 @@ where
                 )
                 .bind(limit.key)
                 .bind(now_ms - window_ms)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(StoreError::db(OP))?;
+                .all(&mut *tx, OP)
+                .await?;
                 if let Some(at) = blocked_until(&times, limit.max, window_ms) {
                     until_ms = Some(until_ms.map_or(at, |u| u.max(at)));
                 }
@@ -688,12 +646,11 @@ where
                         )
                         .bind(key)
                         .bind(now_ms)
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(StoreError::db(OP))?;
+                        .one(&mut *tx, OP)
+                        .await?;
                         ids.push(id);
                     }
-                    tx.commit().await.map_err(StoreError::db(OP))?;
+                    crate::exec::commit(tx, OP).await?;
                     AttemptReservation::Reserved(ids)
                 }
             }
@@ -702,9 +659,8 @@ where
         // is touched, so this never waits on (or for) a sign-in in progress.
         sqlx::query("DELETE FROM login_attempts WHERE at_ms <= $1")
             .bind(now_ms - 2 * window_ms)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::db("drop old sign-in attempts"))?;
+            .changed(&self.pool, "drop old sign-in attempts")
+            .await?;
         Ok(reservation)
     }
 
@@ -712,9 +668,8 @@ where
         for id in ids {
             sqlx::query("DELETE FROM login_attempts WHERE id = $1")
                 .bind(id)
-                .execute(&self.pool)
-                .await
-                .map_err(StoreError::db("release a sign-in attempt"))?;
+                .changed(&self.pool, "release a sign-in attempt")
+                .await?;
         }
         Ok(())
     }
@@ -723,9 +678,8 @@ where
         sqlx::query("DELETE FROM login_attempts WHERE key = $1 AND at_ms > $2")
             .bind(key)
             .bind(since_ms)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::db("clear failed sign-ins"))?;
+            .changed(&self.pool, "clear failed sign-ins")
+            .await?;
         Ok(())
     }
 }

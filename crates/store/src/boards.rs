@@ -10,6 +10,7 @@ use std::future::Future;
 use crate::any::forward;
 use crate::dialect::Dialect;
 use crate::error::{Result, StoreError};
+use crate::exec::{Change, Fetch};
 use crate::ids::{BlockId, BoardId, ShareId};
 use crate::sql_impl::SqlStore;
 
@@ -223,10 +224,7 @@ pub(crate) fn signing_key_meta(purpose: &str) -> String {
 pub(crate) const PLAIN_SIGNING_KEY_LEN: usize = 32;
 
 pub(crate) fn not_found_board(id: BoardId) -> StoreError {
-    StoreError::NotFound {
-        what: "board",
-        id: id.to_string(),
-    }
+    StoreError::not_found("board", id)
 }
 
 pub(crate) fn check_settings(s: &BoardSettings) -> Result<()> {
@@ -336,9 +334,8 @@ where
         .bind(&settings.comparison)
         .bind(&settings.zone)
         .bind(now_ms)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(StoreError::db("create a board"))?;
+        .one(&self.pool, "create a board")
+        .await?;
         let mut settings = settings.clone();
         settings.name = settings.name.trim().to_owned();
         Ok(BoardRow {
@@ -356,11 +353,9 @@ where
         ));
         sqlx::query_as(sql)
             .bind(id.0)
-            .fetch_optional(&self.pool)
+            .found(&self.pool, "read a board", || not_found_board(id))
             .await
-            .map_err(StoreError::db("read a board"))?
             .map(board_of)
-            .ok_or_else(|| not_found_board(id))
     }
 
     async fn list_boards(&self) -> Result<Vec<BoardRow>> {
@@ -369,9 +364,8 @@ where
             BOARD_COLUMNS
         ));
         Ok(sqlx::query_as(sql)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::db("list boards"))?
+            .all(&self.pool, "list boards")
+            .await?
             .into_iter()
             .map(board_of)
             .collect())
@@ -384,7 +378,7 @@ where
         now_ms: i64,
     ) -> Result<()> {
         check_settings(settings)?;
-        let done = sqlx::query(
+        sqlx::query(
             "UPDATE boards SET name = $2, date_range = $3, comparison = $4, zone = $5, updated_ms \
              = $6 WHERE id = $1",
         )
@@ -394,22 +388,16 @@ where
         .bind(&settings.comparison)
         .bind(&settings.zone)
         .bind(now_ms)
-        .execute(&self.pool)
+        .changed_one(&self.pool, "update a board", || not_found_board(id))
         .await
-        .map_err(StoreError::db("update a board"))?;
-        if DB::rows_affected(&done) == 0 {
-            return Err(not_found_board(id));
-        }
-        Ok(())
     }
 
     async fn delete_board(&self, id: crate::BoardId) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM boards WHERE id = $1")
+        Ok(sqlx::query("DELETE FROM boards WHERE id = $1")
             .bind(id.0)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::db("delete a board"))?;
-        Ok(DB::rows_affected(&done) > 0)
+            .changed(&self.pool, "delete a board")
+            .await?
+            > 0)
     }
 
     async fn duplicate_board(
@@ -431,10 +419,8 @@ where
         .bind(id.0)
         .bind(&settings.name)
         .bind(now_ms)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(StoreError::db("duplicate a board"))?
-        .ok_or_else(|| not_found_board(id))?;
+        .found(&mut *tx, "duplicate a board", || not_found_board(id))
+        .await?;
         sqlx::query(
             "INSERT INTO board_blocks (board_id, kind, title, x, y, w, h, settings, updated_ms) \
              SELECT $2, kind, title, x, y, w, h, settings, $3 FROM board_blocks WHERE board_id = \
@@ -443,12 +429,9 @@ where
         .bind(id.0)
         .bind(new_id)
         .bind(now_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::db("copy a board's blocks"))?;
-        tx.commit()
-            .await
-            .map_err(StoreError::db("duplicate a board"))?;
+        .changed(&mut *tx, "copy a board's blocks")
+        .await?;
+        crate::exec::commit(tx, "duplicate a board").await?;
         // Re-read: the copied row holds the settings as they were inside the transaction.
         self.board(crate::BoardId(new_id)).await
     }
@@ -460,9 +443,8 @@ where
         ));
         Ok(sqlx::query_as(sql)
             .bind(board.0)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::db("read a board's blocks"))?
+            .all(&self.pool, "read a board's blocks")
+            .await?
             .into_iter()
             .map(block_of)
             .collect())
@@ -489,10 +471,8 @@ where
         .bind(p.h)
         .bind(&block.settings)
         .bind(now_ms)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::db("add a block"))?
-        .ok_or_else(|| not_found_board(board))?;
+        .found(&self.pool, "add a block", || not_found_board(board))
+        .await?;
         Ok(BlockRow {
             id: crate::BlockId(inserted),
             board,
@@ -510,7 +490,7 @@ where
     ) -> Result<()> {
         check_block(block)?;
         let p = block.place;
-        let done = sqlx::query(
+        sqlx::query(
             "UPDATE board_blocks SET kind = $3, title = $4, x = $5, y = $6, w = $7, h = $8, \
              settings = $9, updated_ms = $10 \
              WHERE id = $1 AND board_id = $2",
@@ -525,16 +505,10 @@ where
         .bind(p.h)
         .bind(&block.settings)
         .bind(now_ms)
-        .execute(&self.pool)
+        .changed_one(&self.pool, "update a block", || {
+            StoreError::not_found("block", format!("{id} on board {board}"))
+        })
         .await
-        .map_err(StoreError::db("update a block"))?;
-        if DB::rows_affected(&done) == 0 {
-            return Err(StoreError::NotFound {
-                what: "block",
-                id: format!("{id} on board {board}"),
-            });
-        }
-        Ok(())
     }
 
     async fn arrange_blocks(
@@ -559,34 +533,33 @@ where
             .bind(p.w)
             .bind(p.h)
             .bind(now_ms)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("arrange blocks"))?;
-            if DB::rows_affected(&done) == 0 {
+            .changed(&mut *tx, "arrange blocks")
+            .await?;
+            if done == 0 {
                 // Dropping the transaction rolls back the blocks already moved.
-                return Err(StoreError::NotFound {
-                    what: "block",
-                    id: format!("{id} on board {board}"),
-                });
+                return Err(StoreError::not_found(
+                    "block",
+                    format!("{id} on board {board}"),
+                ));
             }
         }
         sqlx::query("UPDATE boards SET updated_ms = $2 WHERE id = $1")
             .bind(board.0)
             .bind(now_ms)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("arrange blocks"))?;
-        tx.commit().await.map_err(StoreError::db("arrange blocks"))
+            .changed(&mut *tx, "arrange blocks")
+            .await?;
+        crate::exec::commit(tx, "arrange blocks").await
     }
 
     async fn delete_block(&self, board: crate::BoardId, id: crate::BlockId) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM board_blocks WHERE id = $1 AND board_id = $2")
-            .bind(id.0)
-            .bind(board.0)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::db("delete a block"))?;
-        Ok(DB::rows_affected(&done) > 0)
+        Ok(
+            sqlx::query("DELETE FROM board_blocks WHERE id = $1 AND board_id = $2")
+                .bind(id.0)
+                .bind(board.0)
+                .changed(&self.pool, "delete a block")
+                .await?
+                > 0,
+        )
     }
 
     async fn create_share(
@@ -627,13 +600,14 @@ where
     }
 
     async fn set_share_hash(&self, id: crate::ShareId, secret_hash: &str) -> Result<bool> {
-        let done = sqlx::query("UPDATE board_shares SET secret_hash = $2 WHERE id = $1")
-            .bind(id.0)
-            .bind(secret_hash)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::db("record a share link's hash"))?;
-        Ok(DB::rows_affected(&done) > 0)
+        Ok(
+            sqlx::query("UPDATE board_shares SET secret_hash = $2 WHERE id = $1")
+                .bind(id.0)
+                .bind(secret_hash)
+                .changed(&self.pool, "record a share link's hash")
+                .await?
+                > 0,
+        )
     }
 
     async fn shares(&self, board: crate::BoardId) -> Result<Vec<ShareRow>> {
@@ -643,9 +617,8 @@ where
         ));
         Ok(sqlx::query_as(sql)
             .bind(board.0)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::db("list share links"))?
+            .all(&self.pool, "list share links")
+            .await?
             .into_iter()
             .map(share_of)
             .collect())
@@ -658,9 +631,8 @@ where
         ));
         Ok(sqlx::query_as(sql)
             .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("read a share link"))?
+            .optional(&self.pool, "read a share link")
+            .await?
             .map(share_of))
     }
 
@@ -670,25 +642,23 @@ where
         id: crate::ShareId,
         now_ms: i64,
     ) -> Result<bool> {
-        let done = sqlx::query(
+        Ok(sqlx::query(
             "UPDATE board_shares SET revoked_ms = $3 WHERE id = $1 AND board_id = $2 AND \
              revoked_ms IS NULL",
         )
         .bind(id.0)
         .bind(board.0)
         .bind(now_ms)
-        .execute(&self.pool)
-        .await
-        .map_err(StoreError::db("revoke a share link"))?;
-        Ok(DB::rows_affected(&done) > 0)
+        .changed(&self.pool, "revoke a share link")
+        .await?
+            > 0)
     }
 
     async fn home_board(&self) -> Result<Option<crate::BoardId>> {
         let stored: Option<Vec<u8>> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
             .bind(HOME_BOARD_META)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("read the home board"))?;
+            .optional(&self.pool, "read the home board")
+            .await?;
         let Some(id) = stored
             .as_deref()
             .and_then(|v| std::str::from_utf8(v).ok())
@@ -699,9 +669,8 @@ where
         // A board deleted since it was chosen is no home.
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM boards WHERE id = $1")
             .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("read the home board"))?;
+            .optional(&self.pool, "read the home board")
+            .await?;
         Ok(exists.map(crate::BoardId))
     }
 
@@ -744,14 +713,12 @@ where
         sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
             .bind(&name)
             .bind(sealed)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::db("store a signing key"))?;
+            .changed(&self.pool, "store a signing key")
+            .await?;
         let stored: Vec<u8> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
             .bind(&name)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(StoreError::db("read a signing key"))?;
+            .one(&self.pool, "read a signing key")
+            .await?;
         if let Some(plain) = key.open(&stored, &name) {
             return Ok(plain);
         }
@@ -763,9 +730,8 @@ where
                 .bind(resealed)
                 .bind(&name)
                 .bind(&stored)
-                .execute(&self.pool)
-                .await
-                .map_err(StoreError::db("seal a signing key"))?;
+                .changed(&self.pool, "seal a signing key")
+                .await?;
             return Ok(stored);
         }
         Err(StoreError::Invalid {
@@ -777,9 +743,8 @@ where
     async fn board_undo(&self, board: crate::BoardId) -> Result<Option<String>> {
         let stored: Option<Vec<u8>> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
             .bind(board_undo_meta(board))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("read a board's undo record"))?;
+            .optional(&self.pool, "read a board's undo record")
+            .await?;
         Ok(stored.and_then(|v| String::from_utf8(v).ok()))
     }
 

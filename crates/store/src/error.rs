@@ -132,6 +132,13 @@ impl StoreError {
         }
     }
 
+    pub(crate) fn not_found(what: &'static str, id: impl ToString) -> StoreError {
+        StoreError::NotFound {
+            what,
+            id: id.to_string(),
+        }
+    }
+
     pub(crate) fn corrupt(
         table: &'static str,
         id: impl ToString,
@@ -150,17 +157,11 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
 }
 
 pub(crate) fn not_found_connection(id: ConnectionId) -> StoreError {
-    StoreError::NotFound {
-        what: "connection",
-        id: id.to_string(),
-    }
+    StoreError::not_found("connection", id)
 }
 
 pub(crate) fn not_found_metric(id: MetricId) -> StoreError {
-    StoreError::NotFound {
-        what: "metric",
-        id: id.to_string(),
-    }
+    StoreError::not_found("metric", id)
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

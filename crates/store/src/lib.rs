@@ -18,6 +18,7 @@ mod boards;
 mod any;
 mod dialect;
 mod error;
+mod exec;
 mod ids;
 mod live;
 mod migrate;

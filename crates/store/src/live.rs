@@ -22,6 +22,7 @@ use domain::{AccountSid, Secret};
 use crate::any::forward;
 use crate::dialect::Dialect;
 use crate::error::{Result, StoreError};
+use crate::exec::{Change, Fetch};
 use crate::ids::{ConnectionId, MetricId};
 use crate::rows::{BucketRow, HOUR_MS};
 use crate::secrets::{MasterKey, SealedItem, SecretUnavailable, Unavailability};
@@ -265,18 +266,16 @@ where
         let mut tx = self.begin_write(OP).await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM connections WHERE id = $1")
             .bind(connection.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::db(OP))?;
+            .optional(&mut *tx, OP)
+            .await?;
         if exists.is_none() {
             return Err(crate::error::not_found_connection(connection));
         }
         let known: Option<String> =
             sqlx::query_scalar("SELECT hook_key FROM connection_hooks WHERE connection_id = $1")
                 .bind(connection.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(StoreError::db(OP))?;
+                .optional(&mut *tx, OP)
+                .await?;
         let hook_key = match known {
             Some(key) => {
                 sqlx::query(
@@ -286,9 +285,8 @@ where
                 .bind(sealed)
                 .bind(set_ms)
                 .bind(connection.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db(OP))?;
+                .changed(&mut *tx, OP)
+                .await?;
                 key
             }
             None => {
@@ -301,13 +299,12 @@ where
                 .bind(key.as_str())
                 .bind(sealed)
                 .bind(set_ms)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db(OP))?;
+                .changed(&mut *tx, OP)
+                .await?;
                 key
             }
         };
-        tx.commit().await.map_err(StoreError::db(OP))?;
+        crate::exec::commit(tx, OP).await?;
         Ok(hook_key)
     }
 
@@ -319,9 +316,8 @@ where
              WHERE connection_id = $1",
         )
         .bind(connection.0)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::db(OP))?;
+        .optional(&self.pool, OP)
+        .await?;
         let Some(row) = row else { return Ok(None) };
         let sealed: Option<Vec<u8>> = row
             .try_get("auth_token_sealed")
@@ -345,9 +341,8 @@ where
              WHERE h.hook_key = $1",
         )
         .bind(hook_key)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::db(OP))?;
+        .optional(&self.pool, OP)
+        .await?;
         let Some(row) = row else { return Ok(None) };
         let id: i64 = row.try_get("connection_id").map_err(StoreError::db(OP))?;
         let label: String = row.try_get("label").map_err(StoreError::db(OP))?;
@@ -395,7 +390,7 @@ where
         let mut tx = self.begin_write(OP).await?;
         // Batches of one connection take turns, so a resource's read-then-write is never
         // interleaved with another's.
-        Self::lock_live_name(&mut tx, &format!("live_events:{}", connection.0), OP).await?;
+        Self::lock_name(&mut tx, &format!("live_events:{}", connection.0), OP).await?;
         let mut seen: HashSet<&str> = HashSet::with_capacity(events.len());
         let mut changed: BTreeSet<(String, i64)> = BTreeSet::new();
         for event in events {
@@ -416,10 +411,9 @@ where
             .bind(event.source.as_str())
             .bind(event.received_ms)
             .bind(LiveOutcome::Applied.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("record a pushed event"))?;
-            if DB::rows_affected(&recorded) == 0 {
+            .changed(&mut *tx, "record a pushed event")
+            .await?;
+            if recorded == 0 {
                 applied.outcomes.push(LiveOutcome::Duplicate);
                 continue;
             }
@@ -430,9 +424,8 @@ where
             .bind(connection.0)
             .bind(event.kind.as_str())
             .bind(event.sid.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::db("read a pushed resource"))?;
+            .optional(&mut *tx, "read a pushed resource")
+            .await?;
             let outcome = match stored {
                 None => {
                     sqlx::query(
@@ -449,9 +442,8 @@ where
                     .bind(event.at_ms)
                     .bind(event.received_ms)
                     .bind(event.fields.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::db("record a pushed resource"))?;
+                    .changed(&mut *tx, "record a pushed resource")
+                    .await?;
                     changed.insert((event.kind.clone(), hour_floor(event.at_ms)));
                     LiveOutcome::Applied
                 }
@@ -472,9 +464,8 @@ where
                         .bind(connection.0)
                         .bind(event.kind.as_str())
                         .bind(event.sid.as_str())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(StoreError::db("move a pushed resource forward"))?;
+                        .changed(&mut *tx, "move a pushed resource forward")
+                        .await?;
                         LiveOutcome::Applied
                     } else {
                         if earliest < created_ms {
@@ -486,9 +477,8 @@ where
                             .bind(connection.0)
                             .bind(event.kind.as_str())
                             .bind(event.sid.as_str())
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(StoreError::db("move a pushed resource's creation"))?;
+                            .changed(&mut *tx, "move a pushed resource's creation")
+                            .await?;
                         }
                         LiveOutcome::Stale
                     };
@@ -510,13 +500,12 @@ where
                 .bind(LiveOutcome::Stale.as_str())
                 .bind(connection.0)
                 .bind(event.key.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db("record a pushed event's outcome"))?;
+                .changed(&mut *tx, "record a pushed event's outcome")
+.await?;
             }
             applied.outcomes.push(outcome);
         }
-        tx.commit().await.map_err(StoreError::db(OP))?;
+        crate::exec::commit(tx, OP).await?;
         applied.changed = changed
             .into_iter()
             .map(|(kind, hour_ms)| LiveChange { kind, hour_ms })
@@ -545,24 +534,20 @@ where
         .bind(from_ms)
         .bind(to_ms)
         .bind(created_since_ms)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(StoreError::db(OP))?;
-        rows.iter()
-            .map(|row| {
-                Ok(LiveResource {
-                    kind: row.try_get("kind")?,
-                    sid: row.try_get("sid")?,
-                    account_sid: row.try_get("account_sid")?,
-                    status: row.try_get("status")?,
-                    rank: row.try_get("rank")?,
-                    created_ms: row.try_get("created_ms")?,
-                    updated_ms: row.try_get("updated_ms")?,
-                    fields: row.try_get("fields")?,
-                })
+        .all(&self.pool, OP)
+        .await?;
+        crate::exec::decode_all(&rows, OP, |row| {
+            Ok(LiveResource {
+                kind: row.try_get("kind")?,
+                sid: row.try_get("sid")?,
+                account_sid: row.try_get("account_sid")?,
+                status: row.try_get("status")?,
+                rank: row.try_get("rank")?,
+                created_ms: row.try_get("created_ms")?,
+                updated_ms: row.try_get("updated_ms")?,
+                fields: row.try_get("fields")?,
             })
-            .collect::<std::result::Result<_, sqlx::Error>>()
-            .map_err(StoreError::db(OP))
+        })
     }
 
     async fn recent_live_events(
@@ -578,22 +563,18 @@ where
         )
         .bind(connection.0)
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(StoreError::db(OP))?;
-        rows.iter()
-            .map(|row| {
-                Ok(LiveEventSummary {
-                    kind: row.try_get("kind")?,
-                    sid: row.try_get("sid")?,
-                    status: row.try_get("status")?,
-                    source: row.try_get("source")?,
-                    received_ms: row.try_get("received_ms")?,
-                    outcome: row.try_get("outcome")?,
-                })
+        .all(&self.pool, OP)
+        .await?;
+        crate::exec::decode_all(&rows, OP, |row| {
+            Ok(LiveEventSummary {
+                kind: row.try_get("kind")?,
+                sid: row.try_get("sid")?,
+                status: row.try_get("status")?,
+                source: row.try_get("source")?,
+                received_ms: row.try_get("received_ms")?,
+                outcome: row.try_get("outcome")?,
             })
-            .collect::<std::result::Result<_, sqlx::Error>>()
-            .map_err(StoreError::db(OP))
+        })
     }
 
     async fn write_live_hours(&self, metric: MetricId, hours: &[LiveHour]) -> Result<()> {
@@ -603,12 +584,11 @@ where
             return Ok(());
         }
         let mut tx = self.begin_write(OP).await?;
-        Self::lock_live_name(&mut tx, &overlay_lock_name(metric), OP).await?;
+        Self::lock_name(&mut tx, &overlay_lock_name(metric), OP).await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM metrics WHERE id = $1")
             .bind(metric.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::db(OP))?;
+            .optional(&mut *tx, OP)
+            .await?;
         if exists.is_none() {
             return Err(crate::error::not_found_metric(metric));
         }
@@ -619,9 +599,8 @@ where
             )
             .bind(metric.0)
             .bind(hour.hour_ms)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::db("read a provisional hour"))?;
+            .optional(&mut *tx, "read a provisional hour")
+            .await?;
             let base = match stored {
                 Some(text) => {
                     let base = decode_overlay(metric, hour.hour_ms, "base", &text)?;
@@ -630,9 +609,8 @@ where
                         sqlx::query("DELETE FROM live_hours WHERE metric_id = $1 AND hour_ms = $2")
                             .bind(metric.0)
                             .bind(hour.hour_ms)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(StoreError::db("drop a provisional hour"))?;
+                            .changed(&mut *tx, "drop a provisional hour")
+                            .await?;
                     } else {
                         sqlx::query(
                             "UPDATE live_hours SET live = $1 WHERE metric_id = $2 AND hour_ms = $3",
@@ -640,9 +618,8 @@ where
                         .bind(encode_overlay(&hour.buckets)?)
                         .bind(metric.0)
                         .bind(hour.hour_ms)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(StoreError::db("write a provisional hour"))?;
+                        .changed(&mut *tx, "write a provisional hour")
+                        .await?;
                     }
                     base
                 }
@@ -655,9 +632,8 @@ where
                     )
                     .bind(metric.0)
                     .bind(hour.hour_ms)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(StoreError::db("read an hour's polled buckets"))?;
+                    .all(&mut *tx, "read an hour's polled buckets")
+                    .await?;
                     let base = rows
                         .iter()
                         .map(Self::decode_bucket)
@@ -671,38 +647,24 @@ where
                     .bind(hour.hour_ms)
                     .bind(encode_overlay(&base)?)
                     .bind(encode_overlay(&hour.buckets)?)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::db("write a provisional hour"))?;
+                    .changed(&mut *tx, "write a provisional hour")
+                    .await?;
                     base
                 }
             };
             sqlx::query("DELETE FROM buckets WHERE metric_id = $1 AND hour_ms = $2")
                 .bind(metric.0)
                 .bind(hour.hour_ms)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db("clear an hour's buckets"))?;
+                .changed(&mut *tx, "clear an hour's buckets")
+                .await?;
             let merged = merge_buckets(&base, &hour.buckets);
-            for chunk in merged.chunks(DB::BUCKET_INSERT_ROWS) {
-                let sql = crate::sql_impl::bucket_insert_sql(chunk.len());
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for b in chunk {
-                    q = q
-                        .bind(metric.0)
-                        .bind(b.dimension.as_str())
-                        .bind(b.hour_ms)
-                        .bind(b.sum)
-                        .bind(b.count)
-                        .bind(b.min)
-                        .bind(b.max)
-                        .bind(b.latest)
-                        .bind(b.latest_at_ms);
-                }
-                q.execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::db("write an hour's provisional buckets"))?;
-            }
+            Self::insert_buckets(
+                &mut tx,
+                metric,
+                &merged,
+                "write an hour's provisional buckets",
+            )
+            .await?;
             days.insert(crate::sql_impl::day_floor(hour.hour_ms));
         }
         if days.is_empty() {
@@ -713,10 +675,9 @@ where
         }
         sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
             .bind(metric.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("mark a metric's buckets changed"))?;
-        tx.commit().await.map_err(StoreError::db(OP))
+            .changed(&mut *tx, "mark a metric's buckets changed")
+            .await?;
+        crate::exec::commit(tx, OP).await
     }
 
     async fn live_spans(&self, metrics: &[MetricId]) -> Result<HashMap<MetricId, (i64, i64)>> {
@@ -731,10 +692,7 @@ where
             for id in chunk {
                 q = q.bind(id.0);
             }
-            let rows = q
-                .fetch_all(&self.pool)
-                .await
-                .map_err(StoreError::db("read metrics' provisional spans"))?;
+            let rows = q.all(&self.pool, "read metrics' provisional spans").await?;
             spans.extend(
                 rows.into_iter()
                     .map(|(id, first, last)| (MetricId(id), (first, last + HOUR_MS))),
@@ -753,25 +711,21 @@ where
         )
         .bind(metric.0)
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(StoreError::db(OP))?;
-        rows.iter()
-            .map(|row| {
-                Ok(LedgerRow {
-                    metric,
-                    from_ms: row.try_get("from_ms")?,
-                    to_ms: row.try_get("to_ms")?,
-                    hours: row.try_get("hours")?,
-                    provisional_sum: row.try_get("provisional_sum")?,
-                    provisional_count: row.try_get("provisional_count")?,
-                    polled_sum: row.try_get("polled_sum")?,
-                    polled_count: row.try_get("polled_count")?,
-                    recorded_ms: row.try_get("recorded_ms")?,
-                })
+        .all(&self.pool, OP)
+        .await?;
+        crate::exec::decode_all(&rows, OP, |row| {
+            Ok(LedgerRow {
+                metric,
+                from_ms: row.try_get("from_ms")?,
+                to_ms: row.try_get("to_ms")?,
+                hours: row.try_get("hours")?,
+                provisional_sum: row.try_get("provisional_sum")?,
+                provisional_count: row.try_get("provisional_count")?,
+                polled_sum: row.try_get("polled_sum")?,
+                polled_count: row.try_get("polled_count")?,
+                recorded_ms: row.try_get("recorded_ms")?,
             })
-            .collect::<std::result::Result<_, sqlx::Error>>()
-            .map_err(StoreError::db(OP))
+        })
     }
 
     async fn prune_live(&self, before_ms: i64) -> Result<u64> {
@@ -779,16 +733,14 @@ where
         let mut tx = self.begin_write(OP).await?;
         let events = sqlx::query("DELETE FROM live_events WHERE received_ms < $1")
             .bind(before_ms)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db(OP))?;
+            .changed(&mut *tx, OP)
+            .await?;
         let resources = sqlx::query("DELETE FROM live_resources WHERE updated_ms < $1")
             .bind(before_ms)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db(OP))?;
-        tx.commit().await.map_err(StoreError::db(OP))?;
-        Ok(DB::rows_affected(&events) + DB::rows_affected(&resources))
+            .changed(&mut *tx, OP)
+            .await?;
+        crate::exec::commit(tx, OP).await?;
+        Ok(events + resources)
     }
 }
 
@@ -812,23 +764,6 @@ where
     for<'q> Option<f64>: sqlx::Encode<'q, DB>,
     for<'q> Option<Vec<u8>>: sqlx::Encode<'q, DB>,
 {
-    /// Makes concurrent transactions on `name` take turns (PostgreSQL; SQLite writers take
-    /// turns anyway).
-    async fn lock_live_name(
-        tx: &mut sqlx::Transaction<'static, DB>,
-        name: &str,
-        op: &'static str,
-    ) -> Result<()> {
-        if let Some(sql) = DB::NAME_LOCK {
-            sqlx::query(sql)
-                .bind(name)
-                .execute(&mut **tx)
-                .await
-                .map_err(StoreError::db(op))?;
-        }
-        Ok(())
-    }
-
     /// Inside a window write, before its buckets go: the overlaid hours of the window get a
     /// ledger row (the provisional buckets stored against the polled ones given) and lose their
     /// overlay, so the window holds exactly the poll's values. A window of one account's
@@ -845,7 +780,7 @@ where
         const OP: &str = "reconcile provisional hours with a poll";
         // Taken by every window write: a live write of the same metric cannot read an hour's
         // polled buckets as its base while a poll replaces them.
-        Self::lock_live_name(tx, &overlay_lock_name(metric), OP).await?;
+        Self::lock_name(tx, &overlay_lock_name(metric), OP).await?;
         let hours: Vec<i64> = sqlx::query_scalar(
             "SELECT hour_ms FROM live_hours WHERE metric_id = $1 AND hour_ms >= $2 \
              AND hour_ms < $3",
@@ -853,9 +788,8 @@ where
         .bind(metric.0)
         .bind(from_ms)
         .bind(to_ms)
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(StoreError::db(OP))?;
+        .all(&mut **tx, OP)
+        .await?;
         if hours.is_empty() {
             return Ok(());
         }
@@ -869,9 +803,8 @@ where
             .bind(metric.0)
             .bind(from_ms)
             .bind(to_ms)
-            .fetch_all(&mut **tx)
-            .await
-            .map_err(StoreError::db(OP))?;
+            .all(&mut **tx, OP)
+            .await?;
             let overlaid: HashSet<i64> = hours.iter().copied().collect();
             let (polled_sum, polled_count) = polled
                 .iter()
@@ -895,9 +828,8 @@ where
                 .bind(provisional_count)
                 .bind(polled_sum)
                 .bind(polled_count)
-                .execute(&mut **tx)
-                .await
-                .map_err(StoreError::db("record a real-time ledger row"))?;
+                .changed(&mut **tx, "record a real-time ledger row")
+                .await?;
         }
         sqlx::query(
             "DELETE FROM live_hours WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3",
@@ -905,9 +837,8 @@ where
         .bind(metric.0)
         .bind(from_ms)
         .bind(to_ms)
-        .execute(&mut **tx)
-        .await
-        .map_err(StoreError::db(OP))?;
+        .changed(&mut **tx, OP)
+        .await?;
         Ok(())
     }
 
@@ -921,13 +852,12 @@ where
         to: &str,
     ) -> Result<()> {
         const OP: &str = "merge a dimension of provisional hours";
-        Self::lock_live_name(tx, &overlay_lock_name(metric), OP).await?;
+        Self::lock_name(tx, &overlay_lock_name(metric), OP).await?;
         let rows: Vec<(i64, String, String)> =
             sqlx::query_as("SELECT hour_ms, base, live FROM live_hours WHERE metric_id = $1")
                 .bind(metric.0)
-                .fetch_all(&mut **tx)
-                .await
-                .map_err(StoreError::db(OP))?;
+                .all(&mut **tx, OP)
+                .await?;
         for (hour_ms, base, live) in rows {
             let base = decode_overlay(metric, hour_ms, "base", &base)?;
             let live = decode_overlay(metric, hour_ms, "live", &live)?;
@@ -954,9 +884,8 @@ where
             .bind(encode_overlay(&rename(live))?)
             .bind(metric.0)
             .bind(hour_ms)
-            .execute(&mut **tx)
-            .await
-            .map_err(StoreError::db(OP))?;
+            .changed(&mut **tx, OP)
+            .await?;
         }
         Ok(())
     }
@@ -971,9 +900,8 @@ where
             "SELECT connection_id, auth_token_sealed FROM connection_hooks \
              WHERE auth_token_sealed IS NOT NULL ORDER BY connection_id",
         )
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(StoreError::db("read Auth Tokens to re-seal"))?;
+        .all(&mut **tx, "read Auth Tokens to re-seal")
+        .await?;
         let mut count = 0;
         for (id, sealed) in rows {
             if is_forgotten(&sealed) {
@@ -992,9 +920,8 @@ where
             )
             .bind(new.seal(&plain, &aad)?)
             .bind(id)
-            .execute(&mut **tx)
-            .await
-            .map_err(StoreError::db("re-seal an Auth Token"))?;
+            .changed(&mut **tx, "re-seal an Auth Token")
+            .await?;
             count += 1;
         }
         Ok(count)
@@ -1009,17 +936,15 @@ where
             "SELECT c.label FROM connection_hooks h JOIN connections c ON c.id = h.connection_id \
              WHERE LENGTH(h.auth_token_sealed) > 0 ORDER BY c.label",
         )
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(StoreError::db("read Auth Tokens to forget"))?;
+        .all(&mut **tx, "read Auth Tokens to forget")
+        .await?;
         sqlx::query(
             "UPDATE connection_hooks SET auth_token_sealed = $1 \
              WHERE LENGTH(auth_token_sealed) > 0",
         )
         .bind(Vec::<u8>::new())
-        .execute(&mut **tx)
-        .await
-        .map_err(StoreError::db("forget Auth Tokens"))?;
+        .changed(&mut **tx, "forget Auth Tokens")
+        .await?;
         Ok(labels)
     }
 }

@@ -15,6 +15,7 @@ use std::sync::RwLock;
 
 use crate::dialect::Dialect;
 use crate::error::{Result, StoreError};
+use crate::exec::{Change, Fetch};
 use crate::secrets::{KeyState, MasterKey, SealedItem, SecretUnavailable, Unavailability};
 
 pub(crate) fn bucket_insert_sql(rows: usize) -> String {
@@ -428,12 +429,27 @@ where
         if let Some(prefix) = prefix {
             q = q.bind(prefix).bind(prefix_len(prefix));
         }
-        let deleted = DB::rows_affected(
-            &q.execute(&mut *tx)
-                .await
-                .map_err(StoreError::db("delete a window of buckets"))?,
-        );
-        let mut inserted = 0u64;
+        let deleted = q.changed(&mut *tx, "delete a window of buckets").await?;
+        let inserted =
+            Self::insert_buckets(&mut tx, metric, buckets, "insert a window of buckets").await?;
+        Self::refresh_days_scoped(&mut tx, metric, prefix, from_ms, to_ms).await?;
+        sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
+            .bind(metric.0)
+            .changed(&mut *tx, "mark a metric's buckets changed")
+            .await?;
+        crate::exec::commit(tx, "commit a window of buckets").await?;
+        Ok(crate::WindowReplaced { deleted, inserted })
+    }
+
+    /// Inserts metric `metric`'s `buckets` inside `tx`, as many rows a statement as the dialect
+    /// writes fastest; how many rows went in.
+    pub(crate) async fn insert_buckets(
+        tx: &mut sqlx::Transaction<'static, DB>,
+        metric: crate::MetricId,
+        buckets: &[crate::BucketRow],
+        op: &'static str,
+    ) -> Result<u64> {
+        let mut inserted = 0;
         for chunk in buckets.chunks(DB::BUCKET_INSERT_ROWS) {
             let sql = crate::sql_impl::bucket_insert_sql(chunk.len());
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -449,22 +465,22 @@ where
                     .bind(b.latest)
                     .bind(b.latest_at_ms);
             }
-            inserted += DB::rows_affected(
-                &q.execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::db("insert a window of buckets"))?,
-            );
+            inserted += q.changed(&mut **tx, op).await?;
         }
-        Self::refresh_days_scoped(&mut tx, metric, prefix, from_ms, to_ms).await?;
-        sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
-            .bind(metric.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("mark a metric's buckets changed"))?;
-        tx.commit()
-            .await
-            .map_err(StoreError::db("commit a window of buckets"))?;
-        Ok(crate::WindowReplaced { deleted, inserted })
+        Ok(inserted)
+    }
+
+    /// Makes concurrent transactions on `name` take turns (PostgreSQL; SQLite writers take
+    /// turns anyway).
+    pub(crate) async fn lock_name(
+        tx: &mut sqlx::Transaction<'static, DB>,
+        name: &str,
+        op: &'static str,
+    ) -> Result<()> {
+        if let Some(sql) = DB::NAME_LOCK {
+            sqlx::query(sql).bind(name).changed(&mut **tx, op).await?;
+        }
+        Ok(())
     }
 
     /// Opens a sealed value bound to `aad`, or says why it cannot be.
@@ -500,9 +516,8 @@ where
         let read = || async {
             sqlx::query_scalar::<_, Vec<u8>>("SELECT value FROM meta WHERE key = $1")
                 .bind(KEY_CHECK_META)
-                .fetch_optional(&self.pool)
+                .optional(&self.pool, "read the master key check")
                 .await
-                .map_err(StoreError::db("read the master key check"))
         };
         let stored = match read().await? {
             Some(stored) => stored,
@@ -513,9 +528,8 @@ where
                 )
                 .bind(KEY_CHECK_META)
                 .bind(sealed)
-                .execute(&self.pool)
-                .await
-                .map_err(StoreError::db("write the master key check"))?;
+                .changed(&self.pool, "write the master key check")
+                .await?;
                 // Another process may have recorded its own first: read what won.
                 read().await?.unwrap_or_default()
             }
@@ -657,7 +671,7 @@ where
             if let Some(prefix) = prefix {
                 q = q.bind(prefix).bind(prefix_len(prefix));
             }
-            q.execute(&mut **tx).await.map_err(StoreError::db(what))?;
+            q.changed(&mut **tx, what).await?;
         }
         Ok(())
     }
@@ -814,9 +828,7 @@ where
                 .bind(*label)
                 .bind(i64::try_from(*n).unwrap_or(i64::MAX));
         }
-        q.execute(&mut **tx)
-            .await
-            .map_err(StoreError::db("add to the counters"))?;
+        q.changed(&mut **tx, "add to the counters").await?;
         Ok(())
     }
 
@@ -843,8 +855,8 @@ where
         })
     }
 
-    pub(crate) fn lease_held(done: &DB::QueryResult, lease: crate::Lease) -> Result<()> {
-        if DB::rows_affected(done) == 0 {
+    pub(crate) fn lease_held(changed: u64, lease: crate::Lease) -> Result<()> {
+        if changed == 0 {
             return Err(StoreError::LeaseLost {
                 job: lease.job,
                 fence: lease.fence,
@@ -870,9 +882,8 @@ where
         let held = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
             .bind(lease.job.0)
             .bind(lease.fence)
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(StoreError::db("check a job's fence"))?;
+            .optional(&mut **tx, "check a job's fence")
+            .await?;
         match held {
             Some(_) => Ok(()),
             None => Err(StoreError::LeaseLost {
@@ -895,10 +906,9 @@ where
         )
         .bind(now_ms)
         .bind(metric.0)
-        .execute(&mut **tx)
-        .await
-        .map_err(StoreError::db("mark abandoned sync runs"))?;
-        let abandoned = DB::rows_affected(&done);
+        .changed(&mut **tx, "mark abandoned sync runs")
+        .await?;
+        let abandoned = done;
         Self::add_to_counters(
             tx,
             &[(
@@ -927,14 +937,10 @@ where
         .bind(end.error.as_deref())
         .bind(end.finished_ms)
         .bind(id.0)
-        .execute(&mut **tx)
-        .await
-        .map_err(StoreError::db("finish a sync run"))?;
-        if DB::rows_affected(&done) == 0 {
-            return Err(StoreError::NotFound {
-                what: "sync run",
-                id: id.to_string(),
-            });
+        .changed(&mut **tx, "finish a sync run")
+        .await?;
+        if done == 0 {
+            return Err(StoreError::not_found("sync run", id));
         }
         use crate::counter;
         let mut add = vec![
@@ -967,27 +973,23 @@ where
     async fn delete_raw_page_set(tx: &mut sqlx::Transaction<'static, DB>, id: i64) -> Result<()> {
         sqlx::query("DELETE FROM raw_page_readers WHERE set_id = $1")
             .bind(id)
-            .execute(&mut **tx)
-            .await
-            .map_err(StoreError::db("drop raw pages"))?;
+            .changed(&mut **tx, "drop raw pages")
+            .await?;
         sqlx::query("DELETE FROM raw_page_sets WHERE id = $1")
             .bind(id)
-            .execute(&mut **tx)
-            .await
-            .map_err(StoreError::db("drop raw pages"))?;
+            .changed(&mut **tx, "drop raw pages")
+            .await?;
         Ok(())
     }
 
     /// Deletes the sets no metric reads any more; returns how many.
     async fn delete_unread_raw_page_sets(tx: &mut sqlx::Transaction<'static, DB>) -> Result<u64> {
-        let done = sqlx::query(
+        sqlx::query(
             "DELETE FROM raw_page_sets WHERE NOT EXISTS \
              (SELECT 1 FROM raw_page_readers r WHERE r.set_id = raw_page_sets.id)",
         )
-        .execute(&mut **tx)
+        .changed(&mut **tx, "delete unread raw pages")
         .await
-        .map_err(StoreError::db("delete unread raw pages"))?;
-        Ok(DB::rows_affected(&done))
     }
 
     /// Drops the connection's oldest sets until `adding` more bytes fit under `cap_bytes`;
@@ -1004,9 +1006,8 @@ where
              connection_id = $1 ORDER BY synced_at_ms, id",
         )
         .bind(connection.0)
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(StoreError::db("measure a connection's raw pages"))?;
+        .all(&mut **tx, "measure a connection's raw pages")
+        .await?;
         let mut sizes = Vec::with_capacity(rows.len());
         for row in &rows {
             let id: i64 = row
@@ -1027,9 +1028,8 @@ where
             let readers: Vec<i64> =
                 sqlx::query_scalar("SELECT metric_id FROM raw_page_readers WHERE set_id = $1")
                     .bind(id)
-                    .fetch_all(&mut **tx)
-                    .await
-                    .map_err(StoreError::db("evict raw pages"))?;
+                    .all(&mut **tx, "evict raw pages")
+                    .await?;
             Self::delete_raw_page_set(tx, id).await?;
             total -= size;
             evicted.extend(readers.into_iter().map(crate::MetricId));
@@ -1062,9 +1062,8 @@ where
 
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::db("ping the database"))?;
+            .changed(&self.pool, "ping the database")
+            .await?;
         Ok(())
     }
 
@@ -1080,18 +1079,16 @@ where
         .bind(id)
         .bind(kind)
         .bind(now_ms)
-        .execute(&self.pool)
-        .await
-        .map_err(StoreError::db("record a running process"))?;
+        .changed(&self.pool, "record a running process")
+        .await?;
         Ok(())
     }
 
     async fn process_gone(&self, id: &str) -> Result<()> {
         sqlx::query("DELETE FROM processes WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::db("forget a stopped process"))?;
+            .changed(&self.pool, "forget a stopped process")
+            .await?;
         Ok(())
     }
 
@@ -1101,9 +1098,8 @@ where
              seen_ms DESC, id",
         )
         .bind(since_ms)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(StoreError::db("read the running processes"))?;
+        .all(&self.pool, "read the running processes")
+        .await?;
         Ok(rows
             .into_iter()
             .map(|(id, kind, started_ms, seen_ms)| crate::ProcessRow {
@@ -1147,12 +1143,9 @@ where
         sqlx::query("UPDATE connections SET sealed_secret = $1 WHERE id = $2")
             .bind(sealed)
             .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("seal a connection's secret"))?;
-        tx.commit()
-            .await
-            .map_err(StoreError::db("create a connection"))?;
+            .changed(&mut *tx, "seal a connection's secret")
+            .await?;
+        crate::exec::commit(tx, "create a connection").await?;
         Ok(crate::Connection {
             id: crate::ConnectionId(id),
             label: new.label.clone(),
@@ -1169,10 +1162,10 @@ where
                            updated_ms FROM connections WHERE id = $1";
         let row = sqlx::query(SQL)
             .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("read a connection"))?
-            .ok_or_else(|| crate::error::not_found_connection(id))?;
+            .found(&self.pool, "read a connection", || {
+                crate::error::not_found_connection(id)
+            })
+            .await?;
         self.decode_connection(&row)
     }
 
@@ -1181,19 +1174,15 @@ where
                            updated_ms FROM connections WHERE label = $1";
         let row = sqlx::query(SQL)
             .bind(label)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("read a connection"))?;
+            .optional(&self.pool, "read a connection")
+            .await?;
         row.map(|r| self.decode_connection(&r)).transpose()
     }
 
     async fn list_connections(&self) -> Result<Vec<crate::Connection>> {
         const SQL: &str = "SELECT id, label, account_sid, api_key_sid, sealed_secret, created_ms, \
                            updated_ms FROM connections ORDER BY label";
-        let rows = sqlx::query(SQL)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::db("list connections"))?;
+        let rows = sqlx::query(SQL).all(&self.pool, "list connections").await?;
         rows.iter().map(|r| self.decode_connection(r)).collect()
     }
 
@@ -1207,18 +1196,14 @@ where
             secret.expose().as_bytes(),
             &crate::secrets::connection_aad(id.0),
         )?;
-        let done =
-            sqlx::query("UPDATE connections SET sealed_secret = $1, updated_ms = $2 WHERE id = $3")
-                .bind(sealed)
-                .bind(now_ms)
-                .bind(id.0)
-                .execute(&self.pool)
-                .await
-                .map_err(StoreError::db("update a connection's secret"))?;
-        if DB::rows_affected(&done) == 0 {
-            return Err(crate::error::not_found_connection(id));
-        }
-        Ok(())
+        sqlx::query("UPDATE connections SET sealed_secret = $1, updated_ms = $2 WHERE id = $3")
+            .bind(sealed)
+            .bind(now_ms)
+            .bind(id.0)
+            .changed_one(&self.pool, "update a connection's secret", || {
+                crate::error::not_found_connection(id)
+            })
+            .await
     }
 
     async fn rename_connection(
@@ -1227,32 +1212,24 @@ where
         label: &str,
         now_ms: i64,
     ) -> Result<()> {
-        let done = sqlx::query("UPDATE connections SET label = $1, updated_ms = $2 WHERE id = $3")
+        sqlx::query("UPDATE connections SET label = $1, updated_ms = $2 WHERE id = $3")
             .bind(label)
             .bind(now_ms)
             .bind(id.0)
-            .execute(&self.pool)
-            .await;
-        match done {
-            Ok(done) if DB::rows_affected(&done) == 0 => {
-                Err(crate::error::not_found_connection(id))
-            }
-            Ok(_) => Ok(()),
-            Err(e) => Err(StoreError::named_write(
-                "connection",
-                label,
-                "rename a connection",
-            )(e)),
-        }
+            .changed_one_or(
+                &self.pool,
+                StoreError::named_write("connection", label, "rename a connection"),
+                || crate::error::not_found_connection(id),
+            )
+            .await
     }
 
     async fn delete_connection(&self, id: crate::ConnectionId) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM connections WHERE id = $1")
+        Ok(sqlx::query("DELETE FROM connections WHERE id = $1")
             .bind(id.0)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::db("delete a connection"))?;
-        Ok(DB::rows_affected(&done) > 0)
+            .changed(&self.pool, "delete a connection")
+            .await?
+            > 0)
     }
 
     fn key_state(&self) -> KeyState {
@@ -1269,16 +1246,14 @@ where
         let mut tx = self.begin_write("rotate the master key").await?;
         let check: Vec<u8> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
             .bind(KEY_CHECK_META)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(StoreError::db("read the master key check"))?;
+            .one(&mut *tx, "read the master key check")
+            .await?;
         if old.open(&check, KEY_CHECK_AAD).as_deref() != Some(KEY_CHECK_PLAINTEXT) {
             return Err(StoreError::WrongMasterKey);
         }
         let rows = sqlx::query("SELECT id, label, sealed_secret FROM connections ORDER BY id")
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(StoreError::db("read connections to re-seal"))?;
+            .all(&mut *tx, "read connections to re-seal")
+            .await?;
         let mut count = 0u64;
         for row in &rows {
             let id: i64 = row
@@ -1304,9 +1279,8 @@ where
             sqlx::query("UPDATE connections SET sealed_secret = $1 WHERE id = $2")
                 .bind(resealed)
                 .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db("re-seal a secret"))?;
+                .changed(&mut *tx, "re-seal a secret")
+                .await?;
             count += 1;
         }
         // Channel secrets (SMTP passwords, webhook URLs and signing keys) move with the key too.
@@ -1314,9 +1288,8 @@ where
             "SELECT id, name, sealed_secret FROM channels WHERE sealed_secret \
              IS NOT NULL ORDER BY id",
         )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(StoreError::db("read channels to re-seal"))?;
+        .all(&mut *tx, "read channels to re-seal")
+        .await?;
         for row in &rows {
             let id: i64 = row
                 .try_get("id")
@@ -1339,18 +1312,16 @@ where
             sqlx::query("UPDATE channels SET sealed_secret = $1 WHERE id = $2")
                 .bind(resealed)
                 .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db("re-seal a secret"))?;
+                .changed(&mut *tx, "re-seal a secret")
+                .await?;
             count += 1;
         }
         // Signing keys (share links); one still in the clear is sealed on the way.
         let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
             "SELECT key, value FROM meta WHERE key LIKE 'signing_key:%' ORDER BY key",
         )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(StoreError::db("read signing keys to re-seal"))?;
+        .all(&mut *tx, "read signing keys to re-seal")
+        .await?;
         for (name, value) in rows {
             let plain = match old.open(&value, &name) {
                 Some(plain) => plain,
@@ -1365,32 +1336,26 @@ where
             sqlx::query("UPDATE meta SET value = $1 WHERE key = $2")
                 .bind(new.seal(&plain, &name)?)
                 .bind(&name)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db("re-seal a signing key"))?;
+                .changed(&mut *tx, "re-seal a signing key")
+                .await?;
             count += 1;
         }
         count += Self::reseal_auth_tokens(&mut tx, old, new).await?;
         // Raw pages are a cache of Twilio, possibly tens of megabytes: rather than re-sealing
         // them, they go, and the next sync stores them under the new key.
         sqlx::query("DELETE FROM raw_page_readers")
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("drop raw pages"))?;
+            .changed(&mut *tx, "drop raw pages")
+            .await?;
         sqlx::query("DELETE FROM raw_page_sets")
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("drop raw pages"))?;
+            .changed(&mut *tx, "drop raw pages")
+            .await?;
         let check = new.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
         sqlx::query("UPDATE meta SET value = $1 WHERE key = $2")
             .bind(check)
             .bind(KEY_CHECK_META)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("write the master key check"))?;
-        tx.commit()
-            .await
-            .map_err(StoreError::db("rotate the master key"))?;
+            .changed(&mut *tx, "write the master key check")
+            .await?;
+        crate::exec::commit(tx, "rotate the master key").await?;
         self.set_key(Some(new.clone()), KeyState::Verified);
         Ok(count)
     }
@@ -1400,9 +1365,8 @@ where
         let mut tx = self.begin_write("reset the master key").await?;
         let check: Option<Vec<u8>> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
             .bind(KEY_CHECK_META)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::db("read the master key check"))?;
+            .optional(&mut *tx, "read the master key check")
+            .await?;
         if let Some(check) = &check
             && new.open(check, KEY_CHECK_AAD).as_deref() == Some(KEY_CHECK_PLAINTEXT)
         {
@@ -1414,44 +1378,36 @@ where
         let connections: Vec<String> = sqlx::query_scalar(
             "SELECT label FROM connections WHERE LENGTH(sealed_secret) > 0 ORDER BY label",
         )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(StoreError::db("read connections to forget"))?;
+        .all(&mut *tx, "read connections to forget")
+        .await?;
         sqlx::query("UPDATE connections SET sealed_secret = $1 WHERE LENGTH(sealed_secret) > 0")
             .bind(Vec::<u8>::new())
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("forget connection secrets"))?;
+            .changed(&mut *tx, "forget connection secrets")
+            .await?;
         let channels: Vec<String> = sqlx::query_scalar(
             "SELECT name FROM channels WHERE LENGTH(sealed_secret) > 0 ORDER BY name",
         )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(StoreError::db("read channels to forget"))?;
+        .all(&mut *tx, "read channels to forget")
+        .await?;
         sqlx::query("UPDATE channels SET sealed_secret = $1 WHERE LENGTH(sealed_secret) > 0")
             .bind(Vec::<u8>::new())
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("forget channel secrets"))?;
+            .changed(&mut *tx, "forget channel secrets")
+            .await?;
         let signing_keys: Vec<String> =
             sqlx::query_scalar("SELECT key FROM meta WHERE key LIKE 'signing_key:%' ORDER BY key")
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(StoreError::db("read signing keys to forget"))?;
+                .all(&mut *tx, "read signing keys to forget")
+                .await?;
         sqlx::query("DELETE FROM meta WHERE key LIKE 'signing_key:%'")
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("forget signing keys"))?;
+            .changed(&mut *tx, "forget signing keys")
+            .await?;
         let auth_tokens = Self::forget_auth_tokens(&mut tx).await?;
         // Raw pages sealed under the lost key are a cache of Twilio: the next sync refetches.
         sqlx::query("DELETE FROM raw_page_readers")
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("drop raw pages"))?;
+            .changed(&mut *tx, "drop raw pages")
+            .await?;
         sqlx::query("DELETE FROM raw_page_sets")
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("drop raw pages"))?;
+            .changed(&mut *tx, "drop raw pages")
+            .await?;
         let sealed = new.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?;
         sqlx::query(
             "INSERT INTO meta (key, value) VALUES ($1, $2) \
@@ -1459,12 +1415,9 @@ where
         )
         .bind(KEY_CHECK_META)
         .bind(sealed)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::db("write the master key check"))?;
-        tx.commit()
-            .await
-            .map_err(StoreError::db("reset the master key"))?;
+        .changed(&mut *tx, "write the master key check")
+        .await?;
+        crate::exec::commit(tx, "reset the master key").await?;
         self.set_key(Some(new.clone()), KeyState::Verified);
         Ok(crate::ForgottenSecrets {
             connections,
@@ -1509,12 +1462,9 @@ where
         .bind(metric.id.0)
         .bind(new.definition.as_str())
         .bind(now_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::db("save a metric version"))?;
-        tx.commit()
-            .await
-            .map_err(StoreError::db("create a metric"))?;
+        .changed(&mut *tx, "save a metric version")
+        .await?;
+        crate::exec::commit(tx, "create a metric").await?;
         Ok(metric)
     }
 
@@ -1534,10 +1484,10 @@ where
         .bind(definition)
         .bind(now_ms)
         .bind(id.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(StoreError::db("update a metric"))?
-        .ok_or_else(|| crate::error::not_found_metric(id))?;
+        .found(&mut *tx, "update a metric", || {
+            crate::error::not_found_metric(id)
+        })
+        .await?;
         let metric = Self::decode_metric(&row)?;
         sqlx::query(
             "INSERT INTO metric_versions (metric_id, version, definition, saved_ms) \
@@ -1547,12 +1497,9 @@ where
         .bind(metric.version)
         .bind(definition)
         .bind(now_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::db("save a metric version"))?;
-        tx.commit()
-            .await
-            .map_err(StoreError::db("update a metric"))?;
+        .changed(&mut *tx, "save a metric version")
+        .await?;
+        crate::exec::commit(tx, "update a metric").await?;
         Ok(metric)
     }
 
@@ -1561,10 +1508,10 @@ where
                            created_ms, updated_ms, sync_interval_s FROM metrics WHERE id = $1";
         let row = sqlx::query(SQL)
             .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("read a metric"))?
-            .ok_or_else(|| crate::error::not_found_metric(id))?;
+            .found(&self.pool, "read a metric", || {
+                crate::error::not_found_metric(id)
+            })
+            .await?;
         Self::decode_metric(&row)
     }
 
@@ -1573,19 +1520,15 @@ where
                            created_ms, updated_ms, sync_interval_s FROM metrics WHERE name = $1";
         let row = sqlx::query(SQL)
             .bind(name)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("read a metric"))?;
+            .optional(&self.pool, "read a metric")
+            .await?;
         row.as_ref().map(Self::decode_metric).transpose()
     }
 
     async fn list_metrics(&self) -> Result<Vec<crate::StoredMetric>> {
         const SQL: &str = "SELECT id, name, connection_id, definition, version, used_by, \
                            created_ms, updated_ms, sync_interval_s FROM metrics ORDER BY name";
-        let rows = sqlx::query(SQL)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::db("list metrics"))?;
+        let rows = sqlx::query(SQL).all(&self.pool, "list metrics").await?;
         rows.iter().map(Self::decode_metric).collect()
     }
 
@@ -1596,20 +1539,16 @@ where
              metric_id = $1 ORDER BY version",
         )
         .bind(id.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(StoreError::db("list metric versions"))?;
-        rows.iter()
-            .map(|r| {
-                Ok(crate::MetricVersion {
-                    metric_id: id,
-                    version: r.try_get("version")?,
-                    definition: r.try_get("definition")?,
-                    saved_ms: r.try_get("saved_ms")?,
-                })
+        .all(&self.pool, "list metric versions")
+        .await?;
+        crate::exec::decode_all(&rows, "read a metric version", |r| {
+            Ok(crate::MetricVersion {
+                metric_id: id,
+                version: r.try_get("version")?,
+                definition: r.try_get("definition")?,
+                saved_ms: r.try_get("saved_ms")?,
             })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::db("read a metric version"))
+        })
     }
 
     async fn set_metric_usage(
@@ -1622,17 +1561,14 @@ where
             what: "metric usage",
             reason: e.to_string(),
         })?;
-        let done = sqlx::query("UPDATE metrics SET used_by = $1, updated_ms = $2 WHERE id = $3")
+        sqlx::query("UPDATE metrics SET used_by = $1, updated_ms = $2 WHERE id = $3")
             .bind(text)
             .bind(now_ms)
             .bind(id.0)
-            .execute(&self.pool)
+            .changed_one(&self.pool, "record a metric's usage", || {
+                crate::error::not_found_metric(id)
+            })
             .await
-            .map_err(StoreError::db("record a metric's usage"))?;
-        if DB::rows_affected(&done) == 0 {
-            return Err(crate::error::not_found_metric(id));
-        }
-        Ok(())
     }
 
     async fn set_metric_sync_interval(
@@ -1657,10 +1593,10 @@ where
         .bind(interval_s)
         .bind(now_ms)
         .bind(id.0)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::db("set a metric's sync interval"))?
-        .ok_or_else(|| crate::error::not_found_metric(id))?;
+        .found(&self.pool, "set a metric's sync interval", || {
+            crate::error::not_found_metric(id)
+        })
+        .await?;
         Self::decode_metric(&row)
     }
 
@@ -1670,14 +1606,11 @@ where
         // other metric reads go too.
         let done = sqlx::query("DELETE FROM metrics WHERE id = $1")
             .bind(id.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("delete a metric"))?;
+            .changed(&mut *tx, "delete a metric")
+            .await?;
         Self::delete_unread_raw_page_sets(&mut tx).await?;
-        tx.commit()
-            .await
-            .map_err(StoreError::db("delete a metric"))?;
-        Ok(DB::rows_affected(&done) > 0)
+        crate::exec::commit(tx, "delete a metric").await?;
+        Ok(done > 0)
     }
 
     async fn replace_window(
@@ -1736,9 +1669,8 @@ where
             .bind(p.at_ms.div_euclid(crate::rows::HOUR_MS) * crate::rows::HOUR_MS)
             .bind(p.value)
             .bind(p.at_ms)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("add a point"))?;
+            .changed(&mut *tx, "add a point")
+            .await?;
         }
         let hours = points.iter().map(|p| p.at_ms);
         if let (Some(lo), Some(hi)) = (hours.clone().min(), hours.max()) {
@@ -1746,10 +1678,9 @@ where
         }
         sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
             .bind(metric.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("mark a metric's buckets changed"))?;
-        tx.commit().await.map_err(StoreError::db("add points"))?;
+            .changed(&mut *tx, "mark a metric's buckets changed")
+            .await?;
+        crate::exec::commit(tx, "add points").await?;
         Ok(())
     }
 
@@ -1773,10 +1704,7 @@ where
                 .bind(query.to_ms)
                 .bind(d.as_str()),
         };
-        let rows = q
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::db("read buckets"))?;
+        let rows = q.all(&self.pool, "read buckets").await?;
         rows.iter()
             .map(Self::decode_bucket)
             .collect::<Result<_, _>>()
@@ -1806,9 +1734,8 @@ where
                 .bind(query.metric.0)
                 .bind(first.0)
                 .bind(last)
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(StoreError::db("read daily rollups"))?;
+                .all(&mut *conn, "read daily rollups")
+                .await?;
             for row in &rows {
                 let b = Self::decode_bucket(row).map_err(StoreError::db("read a daily rollup"))?;
                 if span_holding(&days, b.hour_ms).is_some() {
@@ -1836,10 +1763,7 @@ where
                 for &(lo, hi, _) in chunk {
                     q = q.bind(lo).bind(hi);
                 }
-                let rows = q
-                    .fetch_all(&mut *conn)
-                    .await
-                    .map_err(StoreError::db("read buckets"))?;
+                let rows = q.all(&mut *conn, "read buckets").await?;
                 for row in &rows {
                     read.push(Self::decode_bucket(row).map_err(StoreError::db("read a bucket"))?);
                 }
@@ -1879,10 +1803,7 @@ where
                 for &(lo, hi, off) in chunk {
                     q = q.bind(lo).bind(hi).bind(off);
                 }
-                let rows = q
-                    .fetch_all(&mut *conn)
-                    .await
-                    .map_err(StoreError::db("read local days"))?;
+                let rows = q.all(&mut *conn, "read local days").await?;
                 for row in &rows {
                     use sqlx::Row;
                     let mut b =
@@ -1915,10 +1836,7 @@ where
             for id in chunk {
                 q = q.bind(id.0);
             }
-            let rows = q
-                .fetch_all(&self.pool)
-                .await
-                .map_err(StoreError::db("read metrics' data versions"))?;
+            let rows = q.all(&self.pool, "read metrics' data versions").await?;
             versions.extend(rows.into_iter().map(|(id, v)| (crate::MetricId(id), v)));
         }
         Ok(versions)
@@ -1938,9 +1856,8 @@ where
         let rows = sqlx::query_as::<_, (i64, i64, bool, bool, Option<i64>)>(SQL)
             .bind(job_kind)
             .bind(key_prefix)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::db("read the metrics' activity"))?;
+            .all(&self.pool, "read the metrics' activity")
+            .await?;
         Ok(rows
             .into_iter()
             .map(
@@ -1960,9 +1877,8 @@ where
             "SELECT DISTINCT dimension FROM buckets WHERE metric_id = $1 ORDER BY dimension",
         )
         .bind(metric.0)
-        .fetch_all(&self.pool)
+        .all(&self.pool, "list a metric's dimensions")
         .await
-        .map_err(StoreError::db("list a metric's dimensions"))
     }
 
     async fn merge_dimension(&self, metric: crate::MetricId, from: &str, to: &str) -> Result<u64> {
@@ -1990,29 +1906,24 @@ where
         .bind(metric.0)
         .bind(from)
         .bind(to)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::db("merge a dimension's buckets"))?;
+        .changed(&mut *tx, "merge a dimension's buckets")
+        .await?;
         // The provisional overlay keeps its base and live parts under the merged name too, so a
         // later live write or poll of those hours stays exact.
         Self::merge_overlay_dimension(&mut tx, metric, from, to).await?;
-        let moved = DB::rows_affected(
-            &sqlx::query("DELETE FROM buckets WHERE metric_id = $1 AND dimension = $2")
-                .bind(metric.0)
-                .bind(from)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db("drop a merged dimension's buckets"))?,
-        );
+        let moved = sqlx::query("DELETE FROM buckets WHERE metric_id = $1 AND dimension = $2")
+            .bind(metric.0)
+            .bind(from)
+            .changed(&mut *tx, "drop a merged dimension's buckets")
+            .await?;
         if moved > 0 {
             // Both dimensions' days over the metric's whole span: a merge is a rare upgrade step.
             sqlx::query("DELETE FROM bucket_days WHERE metric_id = $1 AND dimension IN ($2, $3)")
                 .bind(metric.0)
                 .bind(from)
                 .bind(to)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db("clear a merged dimension's rollups"))?;
+                .changed(&mut *tx, "clear a merged dimension's rollups")
+                .await?;
             let sql = crate::sql_impl::refresh_days_sql(false).replace(
                 "WHERE metric_id = $1 AND hour_ms >= $2 AND hour_ms < $3",
                 "WHERE metric_id = $1 AND dimension = $2",
@@ -2020,18 +1931,14 @@ where
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(metric.0)
                 .bind(to)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db("write a merged dimension's rollups"))?;
+                .changed(&mut *tx, "write a merged dimension's rollups")
+                .await?;
             sqlx::query("UPDATE metrics SET data_version = data_version + 1 WHERE id = $1")
                 .bind(metric.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db("mark a metric's buckets changed"))?;
+                .changed(&mut *tx, "mark a metric's buckets changed")
+                .await?;
         }
-        tx.commit()
-            .await
-            .map_err(StoreError::db("merge a dimension"))?;
+        crate::exec::commit(tx, "merge a dimension").await?;
         Ok(moved)
     }
 
@@ -2044,9 +1951,8 @@ where
         .bind(run.from_ms)
         .bind(run.to_ms)
         .bind(run.started_ms)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(StoreError::db("start a sync run"))?;
+        .one(&self.pool, "start a sync run")
+        .await?;
         Ok(crate::SyncRunId(id))
     }
 
@@ -2073,12 +1979,9 @@ where
         .bind(run.started_ms)
         .bind(held.job.0)
         .bind(held.fence)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(StoreError::db("start a sync run"))?;
-        tx.commit()
-            .await
-            .map_err(StoreError::db("start a sync run"))?;
+        .one(&mut *tx, "start a sync run")
+        .await?;
+        crate::exec::commit(tx, "start a sync run").await?;
         Ok(crate::SyncRunId(id))
     }
 
@@ -2095,9 +1998,7 @@ where
     ) -> Result<()> {
         let mut tx = self.begin_write("finish a sync run").await?;
         Self::finish_run_in(&mut tx, id, end, counts).await?;
-        tx.commit()
-            .await
-            .map_err(StoreError::db("finish a sync run"))?;
+        crate::exec::commit(tx, "finish a sync run").await?;
         Ok(())
     }
 
@@ -2108,9 +2009,8 @@ where
         );
         type Row = (i64, Option<i64>, Option<i64>, Option<String>, Option<i64>);
         let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::db("read the metrics' sync states"))?;
+            .all(&self.pool, "read the metrics' sync states")
+            .await?;
         rows.into_iter()
             .map(|(id, started, good, status, interval)| {
                 Self::sync_state(id, started, good, status, interval)
@@ -2147,9 +2047,8 @@ where
         );
         let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
             .bind(now_ms)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::db("read the figures for /metrics"))?;
+            .all(&self.pool, "read the figures for /metrics")
+            .await?;
         let mut figures = crate::OpsFigures::default();
         for (kind, text_a, text_b, n1, n2, n3, n4) in rows {
             match kind.as_str() {
@@ -2190,10 +2089,7 @@ where
             None => sqlx::query(ALL).bind(i64::from(limit)),
             Some(m) => sqlx::query(ONE).bind(i64::from(limit)).bind(m.0),
         };
-        let rows = q
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::db("list sync runs"))?;
+        let rows = q.all(&self.pool, "list sync runs").await?;
         rows.iter().map(Self::decode_run).collect()
     }
 
@@ -2217,10 +2113,7 @@ where
             for id in chunk {
                 q = q.bind(id.0);
             }
-            let rows = q
-                .fetch_all(&self.pool)
-                .await
-                .map_err(StoreError::db("list recent sync runs"))?;
+            let rows = q.all(&self.pool, "list recent sync runs").await?;
             for row in &rows {
                 runs.push(Self::decode_run(row)?);
             }
@@ -2231,9 +2124,7 @@ where
     async fn abandon_running_sync_runs(&self, metric: crate::MetricId, now_ms: i64) -> Result<u64> {
         let mut tx = self.begin_write("mark abandoned sync runs").await?;
         let abandoned = Self::abandon_running_in(&mut tx, metric, now_ms).await?;
-        tx.commit()
-            .await
-            .map_err(StoreError::db("mark abandoned sync runs"))?;
+        crate::exec::commit(tx, "mark abandoned sync runs").await?;
         Ok(abandoned)
     }
 
@@ -2245,9 +2136,8 @@ where
                            ORDER BY started_ms DESC, id DESC LIMIT 1";
         let row = sqlx::query(SQL)
             .bind(metric.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("read the last good sync"))?;
+            .optional(&self.pool, "read the last good sync")
+            .await?;
         row.as_ref().map(Self::decode_run).transpose()
     }
 
@@ -2267,10 +2157,7 @@ where
             for id in chunk {
                 q = q.bind(id.0);
             }
-            let rows = q
-                .fetch_all(&self.pool)
-                .await
-                .map_err(StoreError::db("read metrics' synced spans"))?;
+            let rows = q.all(&self.pool, "read metrics' synced spans").await?;
             spans.extend(
                 rows.into_iter()
                     .map(|(id, from, to)| (crate::MetricId(id), (from, to))),
@@ -2297,10 +2184,9 @@ where
         .bind(metric.0)
         .bind(find)
         .bind(replacement)
-        .execute(&self.pool)
-        .await
-        .map_err(StoreError::db("rewrite sync run ledgers"))?;
-        Ok(DB::rows_affected(&changed))
+        .changed(&self.pool, "rewrite sync run ledgers")
+        .await?;
+        Ok(changed)
     }
 
     async fn put_raw_pages(
@@ -2321,26 +2207,22 @@ where
         )
         .bind(new.connection_id.0)
         .bind(new.fingerprint)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(StoreError::db("find the raw pages of a request"))?;
+        .all(&mut *tx, "find the raw pages of a request")
+        .await?;
         for id in old {
             Self::delete_raw_page_set(&mut tx, id).await?;
         }
         for metric in new.readers {
             sqlx::query("DELETE FROM raw_page_readers WHERE metric_id = $1")
                 .bind(metric.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db("drop a metric's raw pages"))?;
+                .changed(&mut *tx, "drop a metric's raw pages")
+                .await?;
         }
         Self::delete_unread_raw_page_sets(&mut tx).await?;
         // Sealing adds its nonce and tag: 41 bytes.
         let sealed_bytes = framed.len() as u64 + 41;
         if sealed_bytes > cap_bytes {
-            tx.commit()
-                .await
-                .map_err(StoreError::db("store raw pages"))?;
+            crate::exec::commit(tx, "store raw pages").await?;
             return Ok(crate::RawPagesStored::TooLarge {
                 compressed_bytes: sealed_bytes,
                 cap_bytes,
@@ -2362,27 +2244,22 @@ where
         .bind(i64::try_from(new.pages.len()).unwrap_or(i64::MAX))
         .bind(new.fields)
         .bind(Vec::<u8>::new())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(StoreError::db("store raw pages"))?;
+        .one(&mut *tx, "store raw pages")
+        .await?;
         let sealed = key.seal(&framed, &crate::raw_pages::aad(id))?;
         sqlx::query("UPDATE raw_page_sets SET sealed = $1 WHERE id = $2")
             .bind(sealed)
             .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("seal raw pages"))?;
+            .changed(&mut *tx, "seal raw pages")
+            .await?;
         for metric in new.readers {
             sqlx::query("INSERT INTO raw_page_readers (metric_id, set_id) VALUES ($1, $2)")
                 .bind(metric.0)
                 .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db("record the readers of raw pages"))?;
+                .changed(&mut *tx, "record the readers of raw pages")
+                .await?;
         }
-        tx.commit()
-            .await
-            .map_err(StoreError::db("store raw pages"))?;
+        crate::exec::commit(tx, "store raw pages").await?;
         Ok(crate::RawPagesStored::Stored {
             compressed_bytes: sealed_bytes,
             evicted,
@@ -2397,9 +2274,8 @@ where
              JOIN raw_page_readers r ON r.set_id = s.id WHERE r.metric_id = $1",
         )
         .bind(metric.0)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::db("read raw pages"))?;
+        .optional(&self.pool, "read raw pages")
+        .await?;
         let Some(row) = row else { return Ok(None) };
         let fields = (|| {
             Ok::<_, sqlx::Error>((
@@ -2436,9 +2312,8 @@ where
             "SELECT metric_id FROM raw_page_readers WHERE set_id = $1 ORDER BY metric_id",
         )
         .bind(id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(StoreError::db("read the readers of raw pages"))?;
+        .all(&self.pool, "read the readers of raw pages")
+        .await?;
         Ok(Some(crate::RawPages {
             connection_id: crate::ConnectionId(connection_id),
             fingerprint,
@@ -2456,14 +2331,11 @@ where
         for metric in metrics {
             sqlx::query("DELETE FROM raw_page_readers WHERE metric_id = $1")
                 .bind(metric.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db("drop a metric's raw pages"))?;
+                .changed(&mut *tx, "drop a metric's raw pages")
+                .await?;
         }
         let deleted = Self::delete_unread_raw_page_sets(&mut tx).await?;
-        tx.commit()
-            .await
-            .map_err(StoreError::db("drop raw pages"))?;
+        crate::exec::commit(tx, "drop raw pages").await?;
         Ok(deleted)
     }
 
@@ -2471,13 +2343,11 @@ where
         let (sets, bytes): (i64, Option<i64>) = sqlx::query_as(
             "SELECT COUNT(*), CAST(SUM(length(sealed)) AS BIGINT) FROM raw_page_sets",
         )
-        .fetch_one(&self.pool)
-        .await
-        .map_err(StoreError::db("measure raw pages"))?;
+        .one(&self.pool, "measure raw pages")
+        .await?;
         let readers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM raw_page_readers")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(StoreError::db("measure raw pages"))?;
+            .one(&self.pool, "measure raw pages")
+            .await?;
         Ok(crate::RawPagesUsage {
             sets: u64::try_from(sets).unwrap_or(0),
             readers: u64::try_from(readers).unwrap_or(0),
@@ -2488,17 +2358,13 @@ where
     async fn delete_all_raw_pages(&self) -> Result<u64> {
         let mut tx = self.begin_write("delete raw pages").await?;
         sqlx::query("DELETE FROM raw_page_readers")
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("delete raw pages"))?;
+            .changed(&mut *tx, "delete raw pages")
+            .await?;
         let done = sqlx::query("DELETE FROM raw_page_sets")
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("delete raw pages"))?;
-        tx.commit()
-            .await
-            .map_err(StoreError::db("delete raw pages"))?;
-        Ok(DB::rows_affected(&done))
+            .changed(&mut *tx, "delete raw pages")
+            .await?;
+        crate::exec::commit(tx, "delete raw pages").await?;
+        Ok(done)
     }
 
     async fn enqueue(&self, job: &crate::NewJob, now_ms: i64) -> Result<crate::Enqueued> {
@@ -2517,9 +2383,8 @@ where
             .bind(payload.as_str())
             .bind(job.run_at_ms)
             .bind(now_ms)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("enqueue a job"))?;
+            .optional(&self.pool, "enqueue a job")
+            .await?;
             if let Some(id) = inserted {
                 self.enqueued.notify_one();
                 return Ok(crate::Enqueued {
@@ -2532,9 +2397,8 @@ where
             )
             .bind(job.kind.as_str())
             .bind(job.key.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("find a pending job"))?;
+            .optional(&self.pool, "find a pending job")
+            .await?;
             if let Some(id) = existing {
                 return Ok(crate::Enqueued {
                     id: crate::JobId(id),
@@ -2565,9 +2429,8 @@ where
         let row = sqlx::query(sqlx::AssertSqlSafe(crate::sql_impl::claim_job_sql::<DB>()))
             .bind(worker)
             .bind(crate::sql_impl::lease_ms(lease))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("claim a job"))?;
+            .optional(&self.pool, "claim a job")
+            .await?;
         row.as_ref().map(Self::decode_job).transpose()
     }
 
@@ -2581,10 +2444,9 @@ where
             .bind(crate::sql_impl::lease_ms(lease_for))
             .bind(lease.job.0)
             .bind(lease.fence)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::db("renew a job's lease"))?;
-        Self::lease_held(&done, lease)
+            .changed(&self.pool, "renew a job's lease")
+            .await?;
+        Self::lease_held(done, lease)
     }
 
     async fn complete(
@@ -2603,14 +2465,11 @@ where
         .bind(now_ms)
         .bind(lease.job.0)
         .bind(lease.fence)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::db("complete a job"))?;
-        Self::lease_held(&done, lease)?;
+        .changed(&mut *tx, "complete a job")
+        .await?;
+        Self::lease_held(done, lease)?;
         Self::finish_runs_in(&mut tx, runs).await?;
-        tx.commit()
-            .await
-            .map_err(StoreError::db("complete a job"))?;
+        crate::exec::commit(tx, "complete a job").await?;
         Ok(())
     }
 
@@ -2643,9 +2502,8 @@ where
                 // refused statement from aborting the whole transaction on PostgreSQL.
                 let savepoint = |sql: &'static str| sqlx::query(sql);
                 savepoint("SAVEPOINT retry_job")
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::db("record a job's failure"))?;
+                    .changed(&mut *tx, "record a job's failure")
+                    .await?;
                 let retried = sqlx::query(RETRY)
                     .bind(error)
                     .bind(now_ms)
@@ -2657,34 +2515,24 @@ where
                 match retried {
                     Ok(done) => {
                         savepoint("RELEASE SAVEPOINT retry_job")
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(StoreError::db("record a job's failure"))?;
-                        done
+                            .changed(&mut *tx, "record a job's failure")
+                            .await?;
+                        DB::rows_affected(&done)
                     }
                     Err(e) if crate::error::is_unique_violation(&e) => {
                         savepoint("ROLLBACK TO SAVEPOINT retry_job")
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(StoreError::db("record a job's failure"))?;
-                        failed()
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(StoreError::db("record a job's failure"))?
+                            .changed(&mut *tx, "record a job's failure")
+                            .await?;
+                        failed().changed(&mut *tx, "record a job's failure").await?
                     }
                     Err(e) => return Err(StoreError::db("record a job's failure")(e)),
                 }
             }
-            None => failed()
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db("record a job's failure"))?,
+            None => failed().changed(&mut *tx, "record a job's failure").await?,
         };
-        Self::lease_held(&done, lease)?;
+        Self::lease_held(done, lease)?;
         Self::finish_runs_in(&mut tx, runs).await?;
-        tx.commit()
-            .await
-            .map_err(StoreError::db("record a job's failure"))?;
+        crate::exec::commit(tx, "record a job's failure").await?;
         Ok(())
     }
 
@@ -2693,13 +2541,10 @@ where
                    locked_until, last_error, created_ms, updated_ms, fence FROM jobs WHERE id = $1";
         let row = sqlx::query(sql)
             .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("read a job"))?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "job",
-                id: id.to_string(),
-            })?;
+            .found(&self.pool, "read a job", || {
+                StoreError::not_found("job", id)
+            })
+            .await?;
         Self::decode_job(&row)
     }
 
@@ -2718,19 +2563,15 @@ where
             None => sqlx::query(ALL).bind(i64::from(limit)),
             Some(s) => sqlx::query(ONE).bind(i64::from(limit)).bind(s.as_str()),
         };
-        let rows = q
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::db("list jobs"))?;
+        let rows = q.all(&self.pool, "list jobs").await?;
         rows.iter().map(Self::decode_job).collect()
     }
 
     async fn data_step_done(&self, step: &str) -> Result<bool> {
         let found: Option<Vec<u8>> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
             .bind(crate::sql_impl::data_step_meta(step))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("read a data step"))?;
+            .optional(&self.pool, "read a data step")
+            .await?;
         Ok(found.is_some())
     }
 
@@ -2738,9 +2579,8 @@ where
         sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
             .bind(crate::sql_impl::data_step_meta(step))
             .bind(now_ms.to_string().into_bytes())
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::db("record a data step"))?;
+            .changed(&self.pool, "record a data step")
+            .await?;
         Ok(())
     }
 }

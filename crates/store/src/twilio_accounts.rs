@@ -12,6 +12,7 @@ use domain::AccountSid;
 use crate::any::forward;
 use crate::dialect::Dialect;
 use crate::error::{Result, StoreError};
+use crate::exec::{Change, Fetch};
 use crate::ids::{ConnectionId, MetricId};
 use crate::rows::{BucketRow, Lease, WindowReplaced};
 use crate::sql_impl::SqlStore;
@@ -203,9 +204,8 @@ where
             "SELECT sid, friendly_name, status FROM twilio_accounts WHERE connection_id = $1",
         )
         .bind(connection.0)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(StoreError::db("read a connection's accounts"))?;
+        .all(&mut *tx, "read a connection's accounts")
+        .await?;
         let mut changes = ListingChanges::default();
         for account in listed {
             let before = known.iter().find(|(sid, _, _)| sid == account.sid.as_str());
@@ -240,9 +240,8 @@ where
             .bind(account.status.as_str())
             .bind(account.is_parent)
             .bind(now_ms)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("record an account"))?;
+            .changed(&mut *tx, "record an account")
+            .await?;
         }
         for (sid, _, status) in &known {
             let listed_now = listed.iter().any(|a| a.sid.as_str() == sid);
@@ -257,16 +256,13 @@ where
             .bind(now_ms)
             .bind(connection.0)
             .bind(sid.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db("mark an account gone"))?;
+            .changed(&mut *tx, "mark an account gone")
+            .await?;
             if let Ok(sid) = AccountSid::parse(sid) {
                 changes.status_changed.push((sid, AccountStatus::Gone));
             }
         }
-        tx.commit()
-            .await
-            .map_err(StoreError::db("commit a listing of accounts"))?;
+        crate::exec::commit(tx, "commit a listing of accounts").await?;
         Ok(changes)
     }
 
@@ -278,25 +274,21 @@ where
              ORDER BY is_parent DESC, friendly_name, sid",
         )
         .bind(connection.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(StoreError::db("list a connection's accounts"))?;
-        rows.iter()
-            .map(|row| {
-                Ok(TwilioAccount {
-                    connection,
-                    sid: decode_sid(row.try_get::<String, _>("sid")?.as_str())?,
-                    friendly_name: row.try_get("friendly_name")?,
-                    status: decode_status(row.try_get::<String, _>("status")?.as_str())?,
-                    is_parent: row.try_get("is_parent")?,
-                    access_problem: row.try_get("access_problem")?,
-                    first_seen_ms: row.try_get("first_seen_ms")?,
-                    last_seen_ms: row.try_get("last_seen_ms")?,
-                    status_changed_ms: row.try_get("status_changed_ms")?,
-                })
+        .all(&self.pool, "list a connection's accounts")
+        .await?;
+        crate::exec::decode_all(&rows, "read a connection's accounts", |row| {
+            Ok(TwilioAccount {
+                connection,
+                sid: decode_sid(row.try_get::<String, _>("sid")?.as_str())?,
+                friendly_name: row.try_get("friendly_name")?,
+                status: decode_status(row.try_get::<String, _>("status")?.as_str())?,
+                is_parent: row.try_get("is_parent")?,
+                access_problem: row.try_get("access_problem")?,
+                first_seen_ms: row.try_get("first_seen_ms")?,
+                last_seen_ms: row.try_get("last_seen_ms")?,
+                status_changed_ms: row.try_get("status_changed_ms")?,
             })
-            .collect::<std::result::Result<_, sqlx::Error>>()
-            .map_err(StoreError::db("read a connection's accounts"))
+        })
     }
 
     async fn set_account_access(
@@ -305,22 +297,16 @@ where
         account: &AccountSid,
         problem: Option<&str>,
     ) -> Result<()> {
-        let done = sqlx::query(
+        sqlx::query(
             "UPDATE twilio_accounts SET access_problem = $1 WHERE connection_id = $2 AND sid = $3",
         )
         .bind(problem)
         .bind(connection.0)
         .bind(account.as_str())
-        .execute(&self.pool)
+        .changed_one(&self.pool, "record an account's access", || {
+            StoreError::not_found("account of the connection", account)
+        })
         .await
-        .map_err(StoreError::db("record an account's access"))?;
-        if DB::rows_affected(&done) == 0 {
-            return Err(StoreError::NotFound {
-                what: "account of the connection",
-                id: account.to_string(),
-            });
-        }
-        Ok(())
     }
 
     async fn metric_account_spans(&self, metric: MetricId) -> Result<Vec<AccountSpan>> {
@@ -329,9 +315,8 @@ where
              ORDER BY account_sid",
         )
         .bind(metric.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(StoreError::db("read a metric's account spans"))?;
+        .all(&self.pool, "read a metric's account spans")
+        .await?;
         rows.into_iter()
             .map(|(sid, from_ms, to_ms)| {
                 Ok(AccountSpan {
@@ -376,20 +361,16 @@ where
         .bind(from_ms)
         .bind(to_ms)
         .bind(now_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::db("record an account's synced span"))?;
-        tx.commit()
-            .await
-            .map_err(StoreError::db("commit an account's synced span"))
+        .changed(&mut *tx, "record an account's synced span")
+        .await?;
+        crate::exec::commit(tx, "commit an account's synced span").await
     }
 
     async fn clear_metric_account_spans(&self, metric: MetricId) -> Result<()> {
         sqlx::query("DELETE FROM metric_account_spans WHERE metric_id = $1")
             .bind(metric.0)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::db("forget a metric's account spans"))?;
+            .changed(&self.pool, "forget a metric's account spans")
+            .await?;
         Ok(())
     }
 

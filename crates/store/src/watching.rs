@@ -13,6 +13,7 @@ use watch::{AlertSpec, ChannelConfig, GoalSpec, ScorecardSpec};
 use crate::any::forward;
 use crate::dialect::Dialect;
 use crate::error::{Result, StoreError};
+use crate::exec::{Change, Fetch};
 use crate::ids::{MetricId, id_type};
 use crate::sql_impl::SqlStore;
 
@@ -764,14 +765,13 @@ const SCORECARDS: WatchTable = WatchTable {
 impl WatchTable {
     /// A failed insert or update of a named row: a taken name is `Duplicate`; for the kinds that
     /// reference a metric, a missing one is `NotFound`; anything else names `op`.
-    fn write_error(
-        &self,
-        e: sqlx::Error,
-        name: &str,
+    fn write_error<'a>(
+        &'a self,
+        name: &'a str,
         metric: Option<MetricId>,
         op: &'static str,
-    ) -> StoreError {
-        match (&e, metric) {
+    ) -> impl FnOnce(sqlx::Error) -> StoreError + Send + 'a {
+        move |e| match (&e, metric) {
             (sqlx::Error::Database(d), Some(metric)) if d.is_foreign_key_violation() => {
                 crate::error::not_found_metric(metric)
             }
@@ -780,10 +780,7 @@ impl WatchTable {
     }
 
     fn not_found(&self, id: i64) -> StoreError {
-        StoreError::NotFound {
-            what: self.what,
-            id: id.to_string(),
-        }
+        StoreError::not_found(self.what, id)
     }
 }
 
@@ -810,45 +807,22 @@ where
     async fn watch_row(&self, t: &WatchTable, id: i64) -> Result<DB::Row> {
         sqlx::query(t.select)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .found(&self.pool, t.read_op, || t.not_found(id))
             .await
-            .map_err(StoreError::db(t.read_op))?
-            .ok_or_else(|| t.not_found(id))
     }
 
     /// Every row of `t`, by name.
     async fn watch_rows(&self, t: &WatchTable) -> Result<Vec<DB::Row>> {
-        sqlx::query(t.list)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::db(t.list_op))
+        sqlx::query(t.list).all(&self.pool, t.list_op).await
     }
 
     /// Deletes the row with `id` from `t`; whether there was one.
     async fn watch_delete(&self, t: &WatchTable, id: i64) -> Result<bool> {
-        let done = sqlx::query(t.delete)
+        Ok(sqlx::query(t.delete)
             .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::db(t.delete_op))?;
-        Ok(DB::rows_affected(&done) > 0)
-    }
-
-    /// The outcome of an update of the named row `id` in `t`: `NotFound` when it changed nothing,
-    /// else as [`WatchTable::write_error`] says.
-    fn watch_updated(
-        t: &WatchTable,
-        id: i64,
-        done: std::result::Result<DB::QueryResult, sqlx::Error>,
-        name: &str,
-        metric: Option<MetricId>,
-        op: &'static str,
-    ) -> Result<()> {
-        match done {
-            Ok(d) if DB::rows_affected(&d) == 0 => Err(t.not_found(id)),
-            Ok(_) => Ok(()),
-            Err(e) => Err(t.write_error(e, name, metric, op)),
-        }
+            .changed(&self.pool, t.delete_op)
+            .await?
+            > 0)
     }
 
     /// Runs one of the delivery claim statements (`$1` holder, `$2` lease end, `$3` now) and
@@ -865,9 +839,8 @@ where
             .bind(holder)
             .bind(crate::sql_impl::lease_until(now_ms, lease))
             .bind(now_ms)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db(op))?;
+            .optional(&self.pool, op)
+            .await?;
         row.as_ref().map(Self::watch_delivery_row).transpose()
     }
 
@@ -914,9 +887,8 @@ where
         };
         let ids: Vec<i64> = sqlx::query_scalar(sql)
             .bind(owner)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::db("read linked channels"))?;
+            .all(&self.pool, "read linked channels")
+            .await?;
         Ok(ids.into_iter().map(ChannelId).collect())
     }
 
@@ -941,10 +913,9 @@ where
         .fetch_one(&mut **tx)
         .await
         .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound {
-                what: "channel",
-                id: new.channel_id.to_string(),
-            },
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                StoreError::not_found("channel", new.channel_id)
+            }
             _ => StoreError::db("create a delivery")(e),
         })?;
         Self::watch_delivery_row(&row)
@@ -970,9 +941,8 @@ where
         };
         sqlx::query(del)
             .bind(owner)
-            .execute(&mut **tx)
-            .await
-            .map_err(StoreError::db("unlink channels"))?;
+            .changed(&mut **tx, "unlink channels")
+            .await?;
         for c in channels {
             sqlx::query(ins)
                 .bind(owner)
@@ -981,10 +951,7 @@ where
                 .await
                 .map_err(|e| match &e {
                     sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
-                        StoreError::NotFound {
-                            what: "channel",
-                            id: c.to_string(),
-                        }
+                        StoreError::not_found("channel", c)
                     }
                     _ => StoreError::db("link a channel")(e),
                 })?;
@@ -1099,17 +1066,18 @@ where
     async fn create_channel(&self, new: &NewChannel, now_ms: i64) -> Result<ChannelRow> {
         let config = to_json("channel", &new.config)?;
         let mut tx = self.begin_write("create a channel").await?;
-        let inserted = sqlx::query_scalar::<_, i64>(
+        let id = sqlx::query_scalar::<_, i64>(
             "INSERT INTO channels (name, config, sealed_secret, created_ms, updated_ms) VALUES \
              ($1, $2, NULL, $3, $3) RETURNING id",
         )
         .bind(new.name.as_str())
         .bind(config)
         .bind(now_ms)
-        .fetch_one(&mut *tx)
-        .await;
-        let id =
-            inserted.map_err(|e| CHANNELS.write_error(e, &new.name, None, "create a channel"))?;
+        .one_or(
+            &mut *tx,
+            CHANNELS.write_error(&new.name, None, "create a channel"),
+        )
+        .await?;
         if let Some(secret) = &new.secret {
             // The associated data names the row, so the id must exist before sealing.
             let sealed = self
@@ -1118,13 +1086,10 @@ where
             sqlx::query("UPDATE channels SET sealed_secret = $1 WHERE id = $2")
                 .bind(sealed)
                 .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db("seal a channel's secret"))?;
+                .changed(&mut *tx, "seal a channel's secret")
+                .await?;
         }
-        tx.commit()
-            .await
-            .map_err(StoreError::db("create a channel"))?;
+        crate::exec::commit(tx, "create a channel").await?;
         self.channel(ChannelId(id)).await
     }
 
@@ -1148,16 +1113,17 @@ where
     ) -> Result<ChannelRow> {
         let config = to_json("channel", config)?;
         let mut tx = self.begin_write("update a channel").await?;
-        let done = sqlx::query(
-            "UPDATE channels SET name = $1, config = $2, updated_ms = $3 WHERE id = $4",
-        )
-        .bind(name)
-        .bind(config)
-        .bind(now_ms)
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await;
-        Self::watch_updated(&CHANNELS, id.0, done, name, None, "update a channel")?;
+        sqlx::query("UPDATE channels SET name = $1, config = $2, updated_ms = $3 WHERE id = $4")
+            .bind(name)
+            .bind(config)
+            .bind(now_ms)
+            .bind(id.0)
+            .changed_one_or(
+                &mut *tx,
+                CHANNELS.write_error(name, None, "update a channel"),
+                || CHANNELS.not_found(id.0),
+            )
+            .await?;
         let sealed = match secret {
             SecretChange::Keep => None,
             SecretChange::Clear => Some(None),
@@ -1170,13 +1136,10 @@ where
             sqlx::query("UPDATE channels SET sealed_secret = $1 WHERE id = $2")
                 .bind(sealed)
                 .bind(id.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db("seal a channel's secret"))?;
+                .changed(&mut *tx, "seal a channel's secret")
+                .await?;
         }
-        tx.commit()
-            .await
-            .map_err(StoreError::db("update a channel"))?;
+        crate::exec::commit(tx, "update a channel").await?;
         self.channel(id).await
     }
 
@@ -1186,7 +1149,7 @@ where
 
     async fn create_goal(&self, new: &NewGoal, now_ms: i64) -> Result<GoalRow> {
         let spec = to_json("goal", &new.spec)?;
-        let inserted = sqlx::query_scalar::<_, i64>(
+        let id = sqlx::query_scalar::<_, i64>(
             "INSERT INTO goals (name, metric_id, spec, created_ms, updated_ms) VALUES ($1, $2, \
              $3, $4, $4) RETURNING id",
         )
@@ -1194,10 +1157,11 @@ where
         .bind(new.metric_id.0)
         .bind(spec)
         .bind(now_ms)
-        .fetch_one(&self.pool)
-        .await;
-        let id = inserted
-            .map_err(|e| GOALS.write_error(e, &new.name, Some(new.metric_id), "create a goal"))?;
+        .one_or(
+            &self.pool,
+            GOALS.write_error(&new.name, Some(new.metric_id), "create a goal"),
+        )
+        .await?;
         self.goal(GoalId(id)).await
     }
 
@@ -1213,7 +1177,7 @@ where
 
     async fn update_goal(&self, id: GoalId, new: &NewGoal, now_ms: i64) -> Result<GoalRow> {
         let spec = to_json("goal", &new.spec)?;
-        let done = sqlx::query(
+        sqlx::query(
             "UPDATE goals SET name = $1, metric_id = $2, spec = $3, updated_ms = $4 WHERE id = $5",
         )
         .bind(new.name.as_str())
@@ -1221,16 +1185,12 @@ where
         .bind(spec)
         .bind(now_ms)
         .bind(id.0)
-        .execute(&self.pool)
-        .await;
-        Self::watch_updated(
-            &GOALS,
-            id.0,
-            done,
-            &new.name,
-            Some(new.metric_id),
-            "update a goal",
-        )?;
+        .changed_one_or(
+            &self.pool,
+            GOALS.write_error(&new.name, Some(new.metric_id), "update a goal"),
+            || GOALS.not_found(id.0),
+        )
+        .await?;
         self.goal(id).await
     }
 
@@ -1259,10 +1219,9 @@ where
         .execute(&self.pool)
         .await
         .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound {
-                what: "goal",
-                id: goal.to_string(),
-            },
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                StoreError::not_found("goal", goal)
+            }
             _ => StoreError::db("record a goal period")(e),
         })?;
         Ok(())
@@ -1277,9 +1236,8 @@ where
         )
         .bind(goal.0)
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(StoreError::db("read goal periods"))?;
+        .all(&self.pool, "read goal periods")
+        .await?;
         let e = StoreError::db;
         rows.iter()
             .map(|r| {
@@ -1303,7 +1261,7 @@ where
     async fn create_alert(&self, new: &NewAlert, now_ms: i64) -> Result<AlertRow> {
         let spec = to_json("alert", &new.spec)?;
         let mut tx = self.begin_write("create an alert").await?;
-        let inserted = sqlx::query_scalar::<_, i64>(
+        let id = sqlx::query_scalar::<_, i64>(
             "INSERT INTO alerts (name, metric_id, spec, enabled, phase, created_ms, updated_ms) \
              VALUES ($1, $2, $3, $4, 'ok', $5, $5) RETURNING id",
         )
@@ -1312,15 +1270,13 @@ where
         .bind(spec)
         .bind(new.enabled)
         .bind(now_ms)
-        .fetch_one(&mut *tx)
-        .await;
-        let id = inserted.map_err(|e| {
-            ALERTS.write_error(e, &new.name, Some(new.metric_id), "create an alert")
-        })?;
+        .one_or(
+            &mut *tx,
+            ALERTS.write_error(&new.name, Some(new.metric_id), "create an alert"),
+        )
+        .await?;
         Self::watch_set_links(&mut tx, "alert_channels", id, &new.channels).await?;
-        tx.commit()
-            .await
-            .map_err(StoreError::db("create an alert"))?;
+        crate::exec::commit(tx, "create an alert").await?;
         self.alert(AlertId(id)).await
     }
 
@@ -1341,7 +1297,7 @@ where
     async fn update_alert(&self, id: AlertId, new: &NewAlert, now_ms: i64) -> Result<AlertRow> {
         let spec = to_json("alert", &new.spec)?;
         let mut tx = self.begin_write("update an alert").await?;
-        let done = sqlx::query(
+        sqlx::query(
             "UPDATE alerts SET name = $1, metric_id = $2, spec = $3, enabled = \
              $4, updated_ms = $5 WHERE id = $6",
         )
@@ -1351,20 +1307,14 @@ where
         .bind(new.enabled)
         .bind(now_ms)
         .bind(id.0)
-        .execute(&mut *tx)
-        .await;
-        Self::watch_updated(
-            &ALERTS,
-            id.0,
-            done,
-            &new.name,
-            Some(new.metric_id),
-            "update an alert",
-        )?;
+        .changed_one_or(
+            &mut *tx,
+            ALERTS.write_error(&new.name, Some(new.metric_id), "update an alert"),
+            || ALERTS.not_found(id.0),
+        )
+        .await?;
         Self::watch_set_links(&mut tx, "alert_channels", id.0, &new.channels).await?;
-        tx.commit()
-            .await
-            .map_err(StoreError::db("update an alert"))?;
+        crate::exec::commit(tx, "update an alert").await?;
         self.alert(id).await
     }
 
@@ -1394,10 +1344,9 @@ where
         .bind(id.0)
         .bind(phase_str(expected.phase))
         .bind(expected.last_fired_ms.unwrap_or(-1))
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::db("save an alert's state"))?;
-        if DB::rows_affected(&done) == 0 {
+        .changed(&mut *tx, "save an alert's state")
+        .await?;
+        if done == 0 {
             return Ok(None);
         }
         let mut event_id = None;
@@ -1415,17 +1364,14 @@ where
             .bind(ev.range.map(|r| r.0))
             .bind(ev.range.map(|r| r.1))
             .bind(ev.message.as_str())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(StoreError::db("record an alert event"))?;
+            .one(&mut *tx, "record an alert event")
+            .await?;
             event_id = Some(AlertEventId(new_id));
         }
         for new in deliveries {
             Self::watch_insert_delivery(&mut tx, new, evaluated_ms).await?;
         }
-        tx.commit()
-            .await
-            .map_err(StoreError::db("save an alert's state"))?;
+        crate::exec::commit(tx, "save an alert's state").await?;
         Ok(Some(event_id))
     }
 
@@ -1436,9 +1382,8 @@ where
         )
         .bind(alert.0)
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(StoreError::db("read alert events"))?;
+        .all(&self.pool, "read alert events")
+        .await?;
         let e = StoreError::db;
         rows.iter()
             .map(|r| {
@@ -1478,7 +1423,7 @@ where
     ) -> Result<ScorecardRow> {
         let spec = to_json("scorecard", &new.spec)?;
         let mut tx = self.begin_write("create a scorecard").await?;
-        let inserted = sqlx::query_scalar::<_, i64>(
+        let id = sqlx::query_scalar::<_, i64>(
             "INSERT INTO scorecards (name, spec, next_run_ms, created_ms, updated_ms) VALUES ($1, \
              $2, $3, $4, $4) RETURNING id",
         )
@@ -1486,14 +1431,13 @@ where
         .bind(spec)
         .bind(next_run_ms)
         .bind(now_ms)
-        .fetch_one(&mut *tx)
-        .await;
-        let id = inserted
-            .map_err(|e| SCORECARDS.write_error(e, &new.name, None, "create a scorecard"))?;
+        .one_or(
+            &mut *tx,
+            SCORECARDS.write_error(&new.name, None, "create a scorecard"),
+        )
+        .await?;
         Self::watch_set_links(&mut tx, "scorecard_channels", id, &new.channels).await?;
-        tx.commit()
-            .await
-            .map_err(StoreError::db("create a scorecard"))?;
+        crate::exec::commit(tx, "create a scorecard").await?;
         self.scorecard(ScorecardId(id)).await
     }
 
@@ -1520,7 +1464,7 @@ where
     ) -> Result<ScorecardRow> {
         let spec = to_json("scorecard", &new.spec)?;
         let mut tx = self.begin_write("update a scorecard").await?;
-        let done = sqlx::query(
+        sqlx::query(
             "UPDATE scorecards SET name = $1, spec = $2, next_run_ms = $3, \
              updated_ms = $4 WHERE id = $5",
         )
@@ -1529,20 +1473,14 @@ where
         .bind(next_run_ms)
         .bind(now_ms)
         .bind(id.0)
-        .execute(&mut *tx)
-        .await;
-        Self::watch_updated(
-            &SCORECARDS,
-            id.0,
-            done,
-            &new.name,
-            None,
-            "update a scorecard",
-        )?;
+        .changed_one_or(
+            &mut *tx,
+            SCORECARDS.write_error(&new.name, None, "update a scorecard"),
+            || SCORECARDS.not_found(id.0),
+        )
+        .await?;
         Self::watch_set_links(&mut tx, "scorecard_channels", id.0, &new.channels).await?;
-        tx.commit()
-            .await
-            .map_err(StoreError::db("update a scorecard"))?;
+        crate::exec::commit(tx, "update a scorecard").await?;
         self.scorecard(id).await
     }
 
@@ -1567,40 +1505,32 @@ where
         .bind(now_ms)
         .bind(id.0)
         .bind(due_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::db("claim a scorecard run"))?;
-        if DB::rows_affected(&done) != 1 {
+        .changed(&mut *tx, "claim a scorecard run")
+        .await?;
+        if done != 1 {
             return Ok(false);
         }
         for new in deliveries {
             Self::watch_insert_delivery(&mut tx, new, now_ms).await?;
         }
-        tx.commit()
-            .await
-            .map_err(StoreError::db("claim a scorecard run"))?;
+        crate::exec::commit(tx, "claim a scorecard run").await?;
         Ok(true)
     }
 
     async fn create_delivery(&self, new: &NewDelivery, now_ms: i64) -> Result<DeliveryRow> {
         let mut tx = self.begin_write("create a delivery").await?;
         let row = Self::watch_insert_delivery(&mut tx, new, now_ms).await?;
-        tx.commit()
-            .await
-            .map_err(StoreError::db("create a delivery"))?;
+        crate::exec::commit(tx, "create a delivery").await?;
         Ok(row)
     }
 
     async fn delivery(&self, id: DeliveryId) -> Result<DeliveryRow> {
         let row = sqlx::query("SELECT * FROM deliveries WHERE id = $1")
             .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::db("read a delivery"))?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "delivery",
-                id: id.to_string(),
-            })?;
+            .found(&self.pool, "read a delivery", || {
+                StoreError::not_found("delivery", id)
+            })
+            .await?;
         Self::watch_delivery_row(&row)
     }
 
@@ -1632,9 +1562,8 @@ where
         .bind(crate::sql_impl::lease_until(now_ms, lease))
         .bind(now_ms)
         .bind(id.0)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::db("claim a delivery"))?;
+        .optional(&self.pool, "claim a delivery")
+        .await?;
         row.as_ref().map(Self::watch_delivery_row).transpose()
     }
 
@@ -1683,10 +1612,9 @@ where
         .bind(now_ms)
         .bind(id.0)
         .bind(holder)
-        .execute(&self.pool)
-        .await
-        .map_err(StoreError::db("record a delivery attempt"))?;
-        if DB::rows_affected(&done) == 0 {
+        .changed(&self.pool, "record a delivery attempt")
+        .await?;
+        if done == 0 {
             // Gone, or someone else's now: say which.
             self.delivery(id).await?;
             return Err(StoreError::DeliveryLeaseLost {

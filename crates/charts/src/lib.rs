@@ -34,4 +34,5 @@ pub use render::{
     BandPoint, BarMode, Comparison, Expected, Ink, Marks, PieSlice, Series, TimeChart, bar, line,
     pie, sparkline, sparkline_marked,
 };
+pub use svg::escape;
 pub use theme::Theme;

@@ -137,7 +137,9 @@ pub(crate) fn n(v: f64) -> String {
     }
 }
 
-pub(crate) fn escape(text: &str) -> String {
+/// `text` safe inside HTML or SVG text and attribute values (the five characters that could
+/// end them or start markup, as entities).
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

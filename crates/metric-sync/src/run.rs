@@ -695,16 +695,7 @@ pub(crate) fn merge_existing(rows: &mut Vec<BucketRow>, existing: Vec<BucketRow>
             .iter_mut()
             .find(|r| r.hour_ms == old.hour_ms && r.dimension == old.dimension)
         {
-            Some(new) => {
-                new.sum += old.sum;
-                new.count += old.count;
-                new.min = new.min.min(old.min);
-                new.max = new.max.max(old.max);
-                if (old.latest_at_ms, old.latest) > (new.latest_at_ms, new.latest) {
-                    new.latest_at_ms = old.latest_at_ms;
-                    new.latest = old.latest;
-                }
-            }
+            Some(new) => new.fold(&old),
             None => rows.push(old),
         }
     }

@@ -81,6 +81,23 @@ impl Interval {
         Interval::Year,
     ];
 
+    /// The interval's word, as it is written in a definition, a URL or a form (`hour`, `day`...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Interval::Hour => "hour",
+            Interval::Day => "day",
+            Interval::Week => "week",
+            Interval::Month => "month",
+            Interval::Quarter => "quarter",
+            Interval::Year => "year",
+        }
+    }
+
+    /// The interval written as [`Interval::name`] writes it.
+    pub fn from_name(name: &str) -> Option<Interval> {
+        Interval::ALL.into_iter().find(|i| i.name() == name)
+    }
+
     /// At least as many intervals as `range` holds in any zone, without walking the calendar:
     /// the range's hours over the interval's shortest length (a 28-day month, an 89-day quarter,
     /// a 365-day year, a 23-hour day), plus one partial interval at each end. For bounding what

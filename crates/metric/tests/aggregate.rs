@@ -235,3 +235,20 @@ fn a_backwards_range_is_refused() {
     let err = TimeRange::new(ts("2026-05-02T00:00:00Z"), ts("2026-05-01T00:00:00Z")).unwrap_err();
     assert!(matches!(err, QueryError::BackwardsRange { .. }));
 }
+
+#[test]
+fn an_interval_is_named_as_a_definition_writes_it_and_read_back_from_that_name() {
+    for (interval, written) in [
+        (Interval::Hour, "hour"),
+        (Interval::Day, "day"),
+        (Interval::Week, "week"),
+        (Interval::Month, "month"),
+        (Interval::Quarter, "quarter"),
+        (Interval::Year, "year"),
+    ] {
+        assert_eq!(interval.name(), written);
+        assert_eq!(serde_json::to_value(interval).unwrap(), written);
+        assert_eq!(Interval::from_name(written), Some(interval));
+    }
+    assert_eq!(Interval::from_name("fortnight"), None);
+}

@@ -1054,9 +1054,8 @@ fn decode_overlay(
         .collect())
 }
 
-/// `base` with `live` folded in per dimension (sums and counts add, min and max widen, the
-/// latest is the one of the greater `(latest_at_ms, latest)`, as the daily rollups fold);
-/// a dimension on one side only is kept as it is. Sorted by dimension.
+/// `base` with `live` folded in per dimension ([`BucketRow::fold`]); a dimension on one side
+/// only is kept as it is. Sorted by dimension.
 pub(crate) fn merge_buckets(base: &[BucketRow], live: &[BucketRow]) -> Vec<BucketRow> {
     let mut merged: BTreeMap<String, BucketRow> = BTreeMap::new();
     for b in base.iter().chain(live) {
@@ -1064,16 +1063,7 @@ pub(crate) fn merge_buckets(base: &[BucketRow], live: &[BucketRow]) -> Vec<Bucke
             None => {
                 merged.insert(b.dimension.clone(), b.clone());
             }
-            Some(m) => {
-                m.sum += b.sum;
-                m.count += b.count;
-                m.min = m.min.min(b.min);
-                m.max = m.max.max(b.max);
-                if (b.latest_at_ms, b.latest) > (m.latest_at_ms, m.latest) {
-                    m.latest = b.latest;
-                    m.latest_at_ms = b.latest_at_ms;
-                }
-            }
+            Some(m) => m.fold(b),
         }
     }
     merged.into_values().collect()

@@ -103,6 +103,22 @@ pub struct BucketRow {
     pub latest_at_ms: i64,
 }
 
+impl BucketRow {
+    /// Folds `other` (the same hour and dimension) in as the engine folds buckets and the daily
+    /// rollups fold hours: sums and counts add, min and max widen, and the latest is the one
+    /// with the greater `(latest_at_ms, latest)`.
+    pub fn fold(&mut self, other: &BucketRow) {
+        self.sum += other.sum;
+        self.count += other.count;
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+        if (other.latest_at_ms, other.latest) > (self.latest_at_ms, self.latest) {
+            self.latest_at_ms = other.latest_at_ms;
+            self.latest = other.latest;
+        }
+    }
+}
+
 /// One value at one instant, for metrics whose rows carry no date: each sync adds a point at the
 /// sync time, folded into that hour's bucket by [`crate::Store::add_points`].
 #[derive(Debug, Clone, PartialEq)]

@@ -148,19 +148,6 @@ pub(crate) fn span_holding(spans: &[(i64, i64)], at: i64) -> Option<usize> {
     (at < spans[i].1).then_some(i)
 }
 
-/// Folds `b` into `into` as the engine folds buckets: sums and counts add, min and max widen,
-/// the latest of the greatest (latest_at_ms, latest) wins.
-pub(crate) fn merge_bucket(into: &mut crate::BucketRow, b: &crate::BucketRow) {
-    into.sum += b.sum;
-    into.count += b.count;
-    into.min = into.min.min(b.min);
-    into.max = into.max.max(b.max);
-    if (b.latest_at_ms, b.latest) > (into.latest_at_ms, into.latest) {
-        into.latest_at_ms = b.latest_at_ms;
-        into.latest = b.latest;
-    }
-}
-
 /// Ids per `IN (...)` list, far below both databases' parameter limits.
 pub(crate) const ID_CHUNK: usize = 500;
 
@@ -1787,7 +1774,7 @@ where
                         e.insert(crate::BucketRow { hour_ms: lo, ..b });
                     }
                     std::collections::btree_map::Entry::Occupied(mut e) => {
-                        crate::sql_impl::merge_bucket(e.get_mut(), &b);
+                        e.get_mut().fold(&b);
                     }
                 }
             }

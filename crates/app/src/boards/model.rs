@@ -325,19 +325,8 @@ pub struct BlockForm {
     pub settings: BlockSettings,
 }
 
-fn interval_of(s: &str) -> Option<Interval> {
-    Interval::ALL.into_iter().find(|i| interval_name(*i) == s)
-}
-
 pub fn interval_name(i: Interval) -> &'static str {
-    match i {
-        Interval::Hour => "hour",
-        Interval::Day => "day",
-        Interval::Week => "week",
-        Interval::Month => "month",
-        Interval::Quarter => "quarter",
-        Interval::Year => "year",
-    }
+    i.name()
 }
 
 impl BlockForm {
@@ -402,7 +391,7 @@ impl BlockForm {
         let interval = get("interval");
         if !interval.is_empty() {
             s.interval = Some(
-                interval_of(&interval)
+                Interval::from_name(&interval)
                     .ok_or(("interval", format!("unknown interval {interval:?}")))?,
             );
         }

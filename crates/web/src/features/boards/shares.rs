@@ -102,8 +102,13 @@ pub async fn shared(
         false,
     )
     .await?;
-    let mut response = render(&page)?;
-    // The token is the credential: keep it out of Referer headers and caches.
+    render_shared(&page)
+}
+
+/// A board page reached through a share link. The token in its address is the credential:
+/// keep it out of Referer headers and caches.
+pub(super) fn render_shared(page: &BoardPage) -> PageResult {
+    let mut response = render(page)?;
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -131,9 +131,5 @@ pub async fn tv_links(State(state): State<AppState>, Query(q): Query<TvLinksQuer
         step,
     )
     .await?;
-    let mut response = render(&page)?;
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    render_shared(&page)
 }

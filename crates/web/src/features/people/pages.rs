@@ -314,13 +314,19 @@ pub async fn users(State(state): State<AppState>, caller: Caller, flash: Flash) 
     })
 }
 
-/// Back to the People page saying what happened; a failure the Admin can act on is a message
-/// there, a server failure is an error page.
+/// Back to the People page saying what happened.
 fn people_outcome(outcome: Result<String, WebError>) -> PageResult {
     match outcome {
         Ok(text) => Ok(with_flash("/users", true, &text)),
-        Err(e @ WebError::Internal(_)) => Err(e.into()),
-        Err(e) => Ok(with_flash("/users", false, &e.to_string())),
+        Err(e) => refused_on("/users", e),
+    }
+}
+
+/// A failure the person can act on is a message on `screen`; a server failure is an error page.
+fn refused_on(screen: &str, e: WebError) -> PageResult {
+    match e {
+        WebError::Internal(_) => Err(e.into()),
+        e => Ok(with_flash(screen, false, &e.to_string())),
     }
 }
 
@@ -540,8 +546,7 @@ pub async fn account_password(
             );
             Ok(response)
         }
-        Err(e @ WebError::Internal(_)) => Err(e.into()),
-        Err(e) => Ok(with_flash("/account", false, &e.to_string())),
+        Err(e) => refused_on("/account", e),
     }
 }
 

@@ -12,9 +12,9 @@ use watch::{AlertSpec, Zone, describe};
 
 use super::{
     AGGREGATIONS, Choice, Fields, FormError, MetricList, Opt, PageResult, Refusal, choices, code,
-    form_action, opts, parse_enum, refused, ticks, value, when,
+    opts, parse_enum, refused, ticks, value, when,
 };
-use super::{Saving, Screen};
+use super::{Saving, Screen, format_of};
 use crate::account_picker::AccountChoices;
 use crate::accounts::Role;
 use crate::auth::Caller;
@@ -131,10 +131,6 @@ impl AlertForm {
             accounts: f.ticked_accounts(),
             refused: None,
         }
-    }
-
-    fn action(&self) -> String {
-        form_action("/alerts", self.editing)
     }
 
     /// The kind of a built-in sync alert being edited, kept in a hidden field.
@@ -518,6 +514,10 @@ impl Screen for AlertForm {
     fn refuse(&mut self, reason: FormError) {
         self.refused = Some(reason);
     }
+
+    fn editing(&self) -> Option<i64> {
+        self.editing
+    }
 }
 
 /// The form's "Back-test" button: the same page with how often the rule would have fired over
@@ -784,10 +784,7 @@ pub async fn alert_history(
     Path(id): Path<i64>,
 ) -> PageResult {
     let a = state.store().alert(AlertId(id)).await?;
-    let format = match state.store().metric(a.metric_id).await {
-        Ok(m) => app::evaluate::number_format(&m.definition),
-        Err(_) => charts::format::plain(),
-    };
+    let format = format_of(&state, a.metric_id).await;
     let events = state
         .store()
         .alert_events(a.id, 100)

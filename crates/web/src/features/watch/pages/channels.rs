@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use store::{ChannelId, ChannelRow, WatchStore};
 use watch::{ChannelConfig, SmtpTls};
 
-use super::{Fields, FormError, Opt, PageResult, Refusal, code, form_action, opts, parse_enum};
+use super::{Fields, FormError, Opt, PageResult, Refusal, code, opts, parse_enum};
 use super::{Saving, Screen};
 use crate::accounts::Role;
 use crate::auth::Caller;
@@ -60,10 +60,6 @@ impl Refusal for ChannelForm {
 }
 
 impl ChannelForm {
-    fn action(&self) -> String {
-        form_action("/channels", self.editing)
-    }
-
     fn kinds(&self) -> Vec<Opt> {
         opts(
             &[
@@ -237,6 +233,10 @@ impl Screen for ChannelForm {
 
     fn refuse(&mut self, reason: FormError) {
         self.refused = Some(reason);
+    }
+
+    fn editing(&self) -> Option<i64> {
+        self.editing
     }
 }
 

@@ -3,16 +3,16 @@
 use app::evaluate::goal_progress;
 use askama::Template;
 use axum::extract::{Path, State};
-use store::{GoalId, GoalRow, Store, WatchStore};
+use store::{GoalId, GoalRow, WatchStore};
 use watch::describe;
 use watch::goal::{GoalPeriod, PeriodUnit};
 use watch::{Goal, GoalSpec, Zone};
 
 use super::{
-    AGGREGATIONS, FormError, MetricList, Opt, PageResult, Refusal, code, form_action, opts,
-    parse_enum, value, when,
+    AGGREGATIONS, FormError, MetricList, Opt, PageResult, Refusal, code, opts, parse_enum, value,
+    when,
 };
-use super::{Fields, Saving, Screen};
+use super::{Fields, Saving, Screen, format_of};
 use crate::account_picker::AccountChoices;
 use crate::accounts::Role;
 use crate::auth::Caller;
@@ -90,10 +90,6 @@ impl Refusal for GoalForm {
 }
 
 impl GoalForm {
-    fn action(&self) -> String {
-        form_action("/goals", self.editing)
-    }
-
     /// The accounts' boxes, ticked as the form has them.
     fn account_boxes(&self, choices: &AccountChoices) -> String {
         choices.checkboxes("account", &self.accounts)
@@ -340,6 +336,10 @@ impl Screen for GoalForm {
     fn refuse(&mut self, reason: FormError) {
         self.refused = Some(reason);
     }
+
+    fn editing(&self) -> Option<i64> {
+        self.editing
+    }
 }
 
 /// A period as the days it covers in the goal's zone, its last day included: "2026-12-01 –
@@ -371,10 +371,7 @@ pub async fn goal_history(
     Path(id): Path<i64>,
 ) -> PageResult {
     let g = state.store().goal(GoalId(id)).await?;
-    let format = match state.store().metric(g.metric_id).await {
-        Ok(m) => app::evaluate::number_format(&m.definition),
-        Err(_) => charts::format::plain(),
-    };
+    let format = format_of(&state, g.metric_id).await;
     let periods = state
         .store()
         .goal_periods(g.id, 100)

@@ -94,6 +94,15 @@ fn when(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// The number format of the metric an item watches; plain when the metric is gone, so an
+/// item's history still shows.
+async fn format_of(state: &AppState, metric: store::MetricId) -> NumberFormat {
+    match state.store().metric(metric).await {
+        Ok(m) => app::evaluate::number_format(&m.definition),
+        Err(_) => charts::format::plain(),
+    }
+}
+
 /// A value in its metric's format (`charts`' one formatter), `—` when there is none.
 fn value(v: Option<f64>, format: &NumberFormat) -> String {
     charts::format_full(v, format)
@@ -172,6 +181,18 @@ pub(crate) trait Screen: Default + Send + Sized + 'static {
     ) -> impl Future<Output = PageResult> + Send;
 
     fn refuse(&mut self, reason: FormError);
+
+    /// The item the form changes; `None` for a new one.
+    fn editing(&self) -> Option<i64>;
+
+    /// What the form posts to: the screen for a new item, the item's edit address otherwise.
+    fn action(&self) -> String {
+        let screen = screen::<Self::Item>();
+        match self.editing() {
+            Some(id) => format!("{screen}/{id}/edit"),
+            None => screen,
+        }
+    }
 }
 
 /// What a save has at hand besides the form: the state, the fields as posted (a secret the
@@ -264,14 +285,6 @@ async fn save<S: Screen>(
             form.refuse(FormError::of(&e));
             refused(S::page(state, caller, Flash::default(), form).await)
         }
-    }
-}
-
-/// What a form's row in a list links to and posts to: a new item, or the item being changed.
-fn form_action(screen: &str, editing: Option<i64>) -> String {
-    match editing {
-        Some(id) => format!("{screen}/{id}/edit"),
-        None => screen.to_owned(),
     }
 }
 

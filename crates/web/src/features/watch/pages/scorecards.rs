@@ -6,8 +6,8 @@ use watch::schedule::{Day, Frequency, Schedule};
 use watch::{Baseline, ScorecardMetric, ScorecardSpec, Zone, describe};
 
 use super::{
-    Choice, Fields, FormError, MetricList, Opt, PageResult, Refusal, choices, form_action, opts,
-    parse_enum, ticks, when,
+    Choice, Fields, FormError, MetricList, Opt, PageResult, Refusal, choices, opts, parse_enum,
+    ticks, when,
 };
 use super::{Saving, Screen};
 use crate::accounts::Role;
@@ -55,10 +55,6 @@ impl Refusal for ScorecardForm {
 }
 
 impl ScorecardForm {
-    fn action(&self) -> String {
-        form_action("/scorecards", self.editing)
-    }
-
     fn frequencies(&self) -> Vec<Opt> {
         opts(
             &[
@@ -284,5 +280,9 @@ impl Screen for ScorecardForm {
 
     fn refuse(&mut self, reason: FormError) {
         self.refused = Some(reason);
+    }
+
+    fn editing(&self) -> Option<i64> {
+        self.editing
     }
 }

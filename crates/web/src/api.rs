@@ -11,6 +11,11 @@ use crate::error::{ApiError, WebError};
 
 pub(crate) type ApiResult<T = Response> = Result<T, ApiError>;
 
+/// A resource made by the request: 201 with `body`.
+pub(crate) fn created(body: serde_json::Value) -> ApiResult {
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
 /// Unknown paths under `/api/v1` answer JSON too.
 pub async fn not_found() -> ApiError {
     ApiError(WebError::NotFound(

@@ -82,29 +82,22 @@ impl Routes {
 
     /// A page handler for every method `path` has no route for (the share links refuse them
     /// with their own page instead of a bare 405).
-    pub fn page_other_methods<H, T>(
-        mut self,
-        path: &'static str,
-        access: Access,
-        handler: H,
-    ) -> Self
+    pub fn page_other_methods<H, T>(self, path: &'static str, access: Access, handler: H) -> Self
     where
         H: Handler<T, AppState>,
         T: 'static,
     {
-        let mr = self.guarded(MethodRouter::new().fallback(handler), access);
-        self.pages = self.pages.route(path, mr);
-        self.table.push(RouteEntry {
-            method: "*",
-            path: path.to_owned(),
+        self.register(
+            false,
+            "*",
+            path,
             access,
-            api: false,
-        });
-        self
+            MethodRouter::new().fallback(handler),
+        )
     }
 
     fn add<H, T>(
-        mut self,
+        self,
         api: bool,
         method: Method,
         path: &'static str,
@@ -119,14 +112,26 @@ impl Routes {
         // Only the standard methods reach here, each of which has a filter.
         let filter = MethodFilter::try_from(method)
             .unwrap_or_else(|e| panic!("route {path}: no method filter: {e}"));
-        let mr = self.guarded(on(filter, handler), access);
+        self.register(api, name, path, access, on(filter, handler))
+    }
+
+    /// Routes `mr` behind its role's gate and lists it in the table the access test reads.
+    fn register(
+        mut self,
+        api: bool,
+        method: &'static str,
+        path: &'static str,
+        access: Access,
+        mr: MethodRouter<AppState>,
+    ) -> Self {
+        let mr = self.guarded(mr, access);
         if api {
             self.api = self.api.route(path, mr);
         } else {
             self.pages = self.pages.route(path, mr);
         }
         self.table.push(RouteEntry {
-            method: name,
+            method,
             path: if api {
                 format!("{API_PREFIX}{path}")
             } else {

@@ -5,13 +5,12 @@
 use app::{AppError, BlockForm, BoardName};
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use store::{BlockId, BoardId, BoardRow, BoardStore as _};
 
-use super::{BlockResult, ViewQuery, compute_board, frame_of};
+use super::{BlockResult, ViewQuery, compute_viewed};
 use crate::auth::Caller;
 use crate::error::{ApiError, JsonBody, WebError};
 use crate::state::AppState;
@@ -131,9 +130,8 @@ pub async fn one(
     Query(q): Query<ViewQuery>,
 ) -> ApiResult {
     let board = state.store().board(BoardId(id)).await?;
-    let frame = frame_of(&board, &q, state.clock().now())?;
     let out = board_out(&board);
-    let c = compute_board(&state, board, frame, &caller.requester()).await?;
+    let c = compute_viewed(&state, board, &q, &caller.requester()).await?;
     let blocks: Vec<Value> = c.blocks.iter().map(|(row, r)| block_out(row, r)).collect();
     Ok(Json(json!({
         "board": out,
@@ -159,7 +157,7 @@ pub async fn create(
 ) -> ApiResult {
     let name = BoardName::parse(&body.name).map_err(AppError::from)?;
     let b = state.app().create_board(name).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "board": board_out(&b) }))).into_response())
+    crate::api::created(json!({ "board": board_out(&b) }))
 }
 
 pub async fn rename(
@@ -264,11 +262,7 @@ pub async fn block_add(
 ) -> ApiResult {
     let form = block_form(&body)?;
     let row = state.app().add_block(BoardId(id), form).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "block": block_row_out(&row) })),
-    )
-        .into_response())
+    crate::api::created(json!({ "block": block_row_out(&row) }))
 }
 
 pub async fn block_update(
@@ -352,11 +346,7 @@ pub async fn block_duplicate(
         .app()
         .duplicate_block(BoardId(id), BlockId(bid))
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "block": block_row_out(&row) })),
-    )
-        .into_response())
+    crate::api::created(json!({ "block": block_row_out(&row) }))
 }
 
 /// Takes back the last change to the board's blocks.

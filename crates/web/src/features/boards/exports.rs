@@ -41,6 +41,34 @@ pub(super) fn csv_of(c: &Computed, only: Option<BlockId>) -> String {
     out
 }
 
+/// `body` as a CSV file to download.
+fn csv_file(body: String, file: &str) -> Response {
+    attachment(
+        ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response(),
+        file,
+    )
+}
+
+/// One block of `board` as CSV, behind its link `block-{id}.csv`, signed in or shared.
+pub(super) async fn block_csv_of(
+    state: &AppState,
+    board: BoardRow,
+    file: &str,
+    q: &ViewQuery,
+    requester: &str,
+) -> PageResult {
+    let bid: i64 = file
+        .strip_suffix(".csv")
+        .and_then(|b| b.parse().ok())
+        .ok_or_else(|| WebError::NotFound(format!("{file} is not a block export")))?;
+    app::boards::block(state.store(), board.id, BlockId(bid)).await?;
+    let c = compute_viewed(state, board, q, requester).await?;
+    Ok(csv_file(
+        csv_of(&c, Some(BlockId(bid))),
+        &format!("block-{bid}.csv"),
+    ))
+}
+
 pub async fn board_csv(
     State(state): State<AppState>,
     caller: Caller,
@@ -48,17 +76,9 @@ pub async fn board_csv(
     Query(q): Query<ViewQuery>,
 ) -> PageResult {
     let board = state.store().board(BoardId(id)).await?;
-    let frame = frame_of(&board, &q, state.clock().now())?;
-    let c = compute_board(&state, board, frame, &caller.requester()).await?;
+    let c = compute_viewed(&state, board, &q, &caller.requester()).await?;
     let name = format!("{}.csv", file_stem(&c.board.settings.name));
-    Ok(attachment(
-        (
-            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
-            csv_of(&c, None),
-        )
-            .into_response(),
-        &name,
-    ))
+    Ok(csv_file(csv_of(&c, None), &name))
 }
 
 pub async fn block_csv(
@@ -67,22 +87,8 @@ pub async fn block_csv(
     Path((id, file)): Path<(i64, String)>,
     Query(q): Query<ViewQuery>,
 ) -> PageResult {
-    let bid: i64 = file
-        .strip_suffix(".csv")
-        .and_then(|b| b.parse().ok())
-        .ok_or_else(|| WebError::NotFound(format!("{file} is not a block export")))?;
     let board = state.store().board(BoardId(id)).await?;
-    app::boards::block(state.store(), board.id, BlockId(bid)).await?;
-    let frame = frame_of(&board, &q, state.clock().now())?;
-    let c = compute_board(&state, board, frame, &caller.requester()).await?;
-    Ok(attachment(
-        (
-            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
-            csv_of(&c, Some(BlockId(bid))),
-        )
-            .into_response(),
-        &format!("block-{bid}.csv"),
-    ))
+    block_csv_of(&state, board, &file, &q, &caller.requester()).await
 }
 
 pub async fn board_png(
@@ -92,8 +98,7 @@ pub async fn board_png(
     Query(q): Query<ViewQuery>,
 ) -> PageResult {
     let board = state.store().board(BoardId(id)).await?;
-    let frame = frame_of(&board, &q, state.clock().now())?;
-    let c = compute_board(&state, board, frame, &caller.requester()).await?;
+    let c = compute_viewed(&state, board, &q, &caller.requester()).await?;
     let svg = board_svg(&c);
     // Rasterising is CPU work of tens of milliseconds: keep it off the async workers.
     let png = state

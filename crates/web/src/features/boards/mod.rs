@@ -166,6 +166,29 @@ pub struct Computed {
     pub blocks: Vec<(BlockRow, BlockResult)>,
 }
 
+impl Computed {
+    /// How far down the grid its blocks reach, in rows (at least one).
+    pub fn rows(&self) -> i64 {
+        self.blocks
+            .iter()
+            .map(|(b, _)| b.block.place.y + b.block.place.h)
+            .max()
+            .unwrap_or(1)
+            .max(1)
+    }
+}
+
+/// `board` computed over the range its view asks for, or over its own range when it asks none.
+pub(super) async fn compute_viewed(
+    state: &AppState,
+    board: BoardRow,
+    q: &ViewQuery,
+    requester: &str,
+) -> Result<Computed, WebError> {
+    let frame = frame_of(&board, q, state.clock().now())?;
+    compute_board(state, board, frame, requester).await
+}
+
 /// Reads and aggregates every block of a board for one requester (`share:<token>` or
 /// `user:<id>`, see [`crate::heavy::Heavy::admit`]); the aggregation runs on the heavy-work
 /// pool.

@@ -497,13 +497,7 @@ pub(super) async fn board_page(
     let default_compare = board.settings.comparison.clone();
     let computed = compute_board(state, board, frame, requester).await?;
     // On a TV the board's rows share the screen's height, so charts are drawn for that.
-    let tv_rows = computed
-        .blocks
-        .iter()
-        .map(|(b, _)| b.block.place.y + b.block.place.h)
-        .max()
-        .unwrap_or(1)
-        .max(1);
+    let tv_rows = computed.rows();
     let base = shared_base
         .clone()
         .unwrap_or_else(|| format!("/boards/{id}"));

@@ -102,8 +102,13 @@ pub async fn shared(
         false,
     )
     .await?;
-    let mut response = render(&page)?;
-    // The token is the credential: keep it out of Referer headers and caches.
+    render_shared(&page)
+}
+
+/// A board page reached through a share link. The token in its address is the credential:
+/// keep it out of Referer headers and caches.
+pub(super) fn render_shared(page: &BoardPage) -> PageResult {
+    let mut response = render(page)?;
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -116,21 +121,7 @@ pub async fn shared_block_csv(
     Query(q): Query<ViewQuery>,
 ) -> PageResult {
     let board = shared_board(&state, &token).await?;
-    let bid: i64 = file
-        .strip_suffix(".csv")
-        .and_then(|b| b.parse().ok())
-        .ok_or_else(|| WebError::NotFound(format!("{file} is not a block export")))?;
-    app::boards::block(state.store(), board.id, BlockId(bid)).await?;
-    let frame = frame_of(&board, &q, state.clock().now())?;
-    let c = compute_board(&state, board, frame, &format!("share:{token}")).await?;
-    Ok(attachment(
-        (
-            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
-            csv_of(&c, Some(BlockId(bid))),
-        )
-            .into_response(),
-        &format!("block-{bid}.csv"),
-    ))
+    block_csv_of(&state, board, &file, &q, &format!("share:{token}")).await
 }
 
 /// Any change attempted through a share link: refused, whatever it is.

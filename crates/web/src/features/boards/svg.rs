@@ -7,14 +7,7 @@ use super::*;
 pub fn board_svg(c: &Computed) -> String {
     const CELL_W: i64 = 100;
     const CELL_H: i64 = 110;
-    let rows = c
-        .blocks
-        .iter()
-        .map(|(b, _)| b.block.place.y + b.block.place.h)
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    let (width, height) = (GRID_COLUMNS * CELL_W, rows * CELL_H + 40);
+    let (width, height) = (GRID_COLUMNS * CELL_W, c.rows() * CELL_H + 40);
     let theme = charts::Theme::Light;
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart board\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\"><style>{}.chart .card{{fill:#f8fafc;stroke:#e5e7eb}}.chart .title{{font-size:13px;font-weight:bold}}.chart .big{{font-size:26px;font-weight:bold}}</style><rect class=\"bg\" width=\"{width}\" height=\"{height}\"/><text class=\"title\" x=\"12\" y=\"24\">{} · {} · {}</text>",

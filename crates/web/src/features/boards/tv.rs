@@ -39,30 +39,56 @@ pub async fn tv(
             WebError::NotFound("there is no board to show: create one first".to_owned()).into(),
         );
     }
-    let every = q.every.unwrap_or(60).clamp(10, 3600);
-    let i = q.i % ids.len();
-    let board = state.store().board(BoardId(ids[i])).await?;
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let step = TvStep::new("/tv?boards", &list, q.i, q.every);
+    let board = state.store().board(BoardId(ids[step.i])).await?;
+    render(&tv_page(&state, board, None, &caller.requester(), step).await?)
+}
+
+/// Where a TV loop stands: which of its boards it shows now, for how many seconds, and the
+/// address that moves on to the next.
+struct TvStep {
+    i: usize,
+    every: u32,
+    next: String,
+}
+
+impl TvStep {
+    /// The `i`-th of `items` (wrapping; never empty), shown for `every` seconds (a minute unless
+    /// asked, 10 to 3600). `list` is the address up to the loop's items: `/tv?boards`.
+    fn new(list: &str, items: &[String], i: usize, every: Option<u32>) -> TvStep {
+        let every = every.unwrap_or(60).clamp(10, 3600);
+        let i = i % items.len();
+        let next = format!(
+            "{list}={}&i={}&every={every}",
+            items.join(","),
+            (i + 1) % items.len()
+        );
+        TvStep { i, every, next }
+    }
+}
+
+/// `board` full screen, refreshing itself into the loop's next board.
+async fn tv_page(
+    state: &AppState,
+    board: BoardRow,
+    shared_base: Option<String>,
+    requester: &str,
+    step: TvStep,
+) -> Result<BoardPage, WebError> {
     let mut page = board_page(
-        &state,
+        state,
         board,
         &ViewQuery::default(),
         crate::flash::Flash::default(),
         None,
-        None,
-        &caller.requester(),
+        shared_base,
+        requester,
         true,
     )
     .await?;
-    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-    page.tv = Some((
-        format!(
-            "/tv?boards={}&i={}&every={every}",
-            list.join(","),
-            (i + 1) % ids.len()
-        ),
-        every,
-    ));
-    render(&page)
+    page.tv = Some((step.next, step.every));
+    Ok(page)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -93,31 +119,17 @@ pub async fn tv_links(State(state): State<AppState>, Query(q): Query<TvLinksQuer
         )
         .into());
     }
-    let every = q.every.unwrap_or(60).clamp(10, 3600);
-    let i = q.i % tokens.len();
-    let board = shared_board(&state, tokens[i]).await?;
-    let mut page = board_page(
+    let tokens: Vec<String> = tokens.into_iter().map(str::to_owned).collect();
+    let step = TvStep::new("/tv/shared?links", &tokens, q.i, q.every);
+    let token = &tokens[step.i];
+    let board = shared_board(&state, token).await?;
+    let page = tv_page(
         &state,
         board,
-        &ViewQuery::default(),
-        crate::flash::Flash::default(),
-        None,
-        Some(format!("/shared/{}", tokens[i])),
-        &format!("share:{}", tokens[i]),
-        true,
+        Some(format!("/shared/{token}")),
+        &format!("share:{token}"),
+        step,
     )
     .await?;
-    page.tv = Some((
-        format!(
-            "/tv/shared?links={}&i={}&every={every}",
-            tokens.join(","),
-            (i + 1) % tokens.len()
-        ),
-        every,
-    ));
-    let mut response = render(&page)?;
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    render_shared(&page)
 }

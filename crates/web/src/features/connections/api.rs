@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -78,16 +77,12 @@ pub async fn connection_create(
         domain::Secret::new(body.api_key_secret),
     )
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "connection": ConnectionOut::from(&added.connection),
-            "check": added.check,
-            "accounts": found_out(&added.accounts),
-            "message": added.message(),
-        })),
-    )
-        .into_response())
+    crate::api::created(json!({
+        "connection": ConnectionOut::from(&added.connection),
+        "check": added.check,
+        "accounts": found_out(&added.accounts),
+        "message": added.message(),
+    }))
 }
 
 pub async fn connection_test(

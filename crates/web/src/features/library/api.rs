@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -13,13 +12,7 @@ use crate::error::JsonBody;
 use crate::features::metrics::api::metric_out;
 use crate::state::AppState;
 
-#[derive(Deserialize, Default)]
-pub struct LibraryQuery {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    category: String,
-}
+use super::LibraryQuery;
 
 pub async fn library_list(_caller: Caller, Query(q): Query<LibraryQuery>) -> ApiResult {
     let list: Vec<Value> = app::metrics::library_matches(&q.q, &q.category)?
@@ -53,9 +46,5 @@ pub async fn library_add(
         .app()
         .add_library_metric_scoped(&slug, &body.connection, &body.accounts)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "metric": metric_out(&m) })),
-    )
-        .into_response())
+    crate::api::created(json!({ "metric": metric_out(&m) }))
 }

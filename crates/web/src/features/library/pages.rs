@@ -12,6 +12,8 @@ use crate::state::AppState;
 
 use crate::pages::*;
 
+use super::LibraryQuery;
+
 // ---------------------------------------------------------------- library
 
 struct LibRow {
@@ -37,14 +39,6 @@ struct LibraryPage {
     categories: Vec<(String, bool)>,
     connections: Vec<String>,
     groups: Vec<(String, Vec<LibRow>)>,
-}
-
-#[derive(Deserialize, Default)]
-pub struct LibraryQuery {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    category: String,
 }
 
 pub async fn library_page(
@@ -95,11 +89,7 @@ pub async fn library_page(
         .into_iter()
         .map(|c| c.label)
         .collect();
-    let flash = Flash {
-        ok: flash.ok,
-        err: flash.err,
-    }
-    .split();
+    let flash = flash.split();
     render(&LibraryPage {
         nav: nav(&caller),
         active: "library",

@@ -204,11 +204,7 @@ pub async fn metric_create(
         .app()
         .create_metric(&def, body.on_metrics_screen.unwrap_or(true))
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "metric": metric_out(&m) })),
-    )
-        .into_response())
+    crate::api::created(json!({ "metric": metric_out(&m) }))
 }
 
 pub async fn metric_update(
@@ -287,11 +283,7 @@ pub async fn metric_duplicate(
     Path(id): Path<i64>,
 ) -> ApiResult {
     let copy = state.app().duplicate_metric(MetricId(id)).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "metric": metric_out(&copy) })),
-    )
-        .into_response())
+    crate::api::created(json!({ "metric": metric_out(&copy) }))
 }
 
 pub async fn metric_sync(

@@ -68,37 +68,40 @@ fn parse_boot_time(stat: &str) -> Option<u64> {
 
 pub fn render(out: &mut String) {
     let figures = ProcessFigures::read();
-    let mut one = |name: &str, kind: &str, help: &str, value: Option<String>| {
+    let series = [
+        (
+            "process_resident_memory_bytes",
+            "gauge",
+            "Resident memory size in bytes.",
+            figures.resident_bytes.map(|v| v.to_string()),
+        ),
+        (
+            "process_cpu_seconds_total",
+            "counter",
+            "User and system CPU time spent, in seconds.",
+            figures.cpu_seconds.map(|v| v.to_string()),
+        ),
+        (
+            "process_start_time_seconds",
+            "gauge",
+            "When the process started, in Unix seconds.",
+            figures.start_time_seconds.map(|v| v.to_string()),
+        ),
+        (
+            "process_open_fds",
+            "gauge",
+            "Open file descriptors.",
+            figures.open_fds.map(|v| v.to_string()),
+        ),
+    ];
+    // A figure this platform does not give is left out rather than shown as zero.
+    for (name, kind, help, value) in series {
         if let Some(value) = value {
             let _ = writeln!(out, "# HELP {name} {help}");
             let _ = writeln!(out, "# TYPE {name} {kind}");
             let _ = writeln!(out, "{name} {value}");
         }
-    };
-    one(
-        "process_resident_memory_bytes",
-        "gauge",
-        "Resident memory size in bytes.",
-        figures.resident_bytes.map(|v| v.to_string()),
-    );
-    one(
-        "process_cpu_seconds_total",
-        "counter",
-        "User and system CPU time spent, in seconds.",
-        figures.cpu_seconds.map(|v| v.to_string()),
-    );
-    one(
-        "process_start_time_seconds",
-        "gauge",
-        "When the process started, in Unix seconds.",
-        figures.start_time_seconds.map(|v| v.to_string()),
-    );
-    one(
-        "process_open_fds",
-        "gauge",
-        "Open file descriptors.",
-        figures.open_fds.map(|v| v.to_string()),
-    );
+    }
 }
 
 #[cfg(test)]

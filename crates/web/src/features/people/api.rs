@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::json;
@@ -11,6 +10,8 @@ use crate::api::ApiResult;
 use crate::auth::Caller;
 use crate::error::{JsonBody, WebError};
 use crate::state::AppState;
+
+use super::{OwnPasswordIn, PasswordIn, TokenIn, UserIn};
 
 pub async fn me(caller: Caller) -> ApiResult {
     Ok(Json(&caller.user).into_response())
@@ -21,23 +22,13 @@ pub async fn users(State(state): State<AppState>, _caller: Caller) -> ApiResult 
     Ok(Json(json!({ "users": users })).into_response())
 }
 
-#[derive(Deserialize)]
-pub struct UserIn {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    role: String,
-    #[serde(default)]
-    password: String,
-}
-
 pub async fn user_create(
     State(state): State<AppState>,
     _caller: Caller,
     JsonBody(body): JsonBody<UserIn>,
 ) -> ApiResult {
     let user = super::add_user(&state, &body.name, &body.role, &body.password).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "user": user }))).into_response())
+    crate::api::created(json!({ "user": user }))
 }
 
 #[derive(Deserialize)]
@@ -81,12 +72,6 @@ pub async fn user_delete(
     Ok(Json(json!({ "deleted": id })).into_response())
 }
 
-#[derive(Deserialize)]
-pub struct PasswordIn {
-    #[serde(default)]
-    password: String,
-}
-
 pub async fn user_password(
     State(state): State<AppState>,
     _caller: Caller,
@@ -104,14 +89,6 @@ pub async fn user_revoke(
 ) -> ApiResult {
     let r = state.app().revoke_access(id).await?;
     Ok(Json(json!({ "sessions": r.sessions, "tokens": r.tokens })).into_response())
-}
-
-#[derive(Deserialize)]
-pub struct OwnPasswordIn {
-    #[serde(default)]
-    current_password: String,
-    #[serde(default)]
-    new_password: String,
 }
 
 pub async fn me_password(
@@ -136,23 +113,13 @@ pub async fn tokens(State(state): State<AppState>, caller: Caller) -> ApiResult 
     Ok(Json(json!({ "tokens": list })).into_response())
 }
 
-#[derive(Deserialize)]
-pub struct TokenIn {
-    #[serde(default)]
-    name: String,
-}
-
 pub async fn token_create(
     State(state): State<AppState>,
     caller: Caller,
     JsonBody(body): JsonBody<TokenIn>,
 ) -> ApiResult {
     let (token, info) = super::create_token(&state, caller.user.id, &body.name).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "token": token, "info": info })),
-    )
-        .into_response())
+    crate::api::created(json!({ "token": token, "info": info }))
 }
 
 pub async fn token_delete(

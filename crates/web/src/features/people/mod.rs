@@ -4,11 +4,49 @@ pub mod api;
 pub mod pages;
 
 use app::accounts::{TokenInfo, User};
+use serde::Deserialize;
 
 use crate::error::WebError;
 use crate::features::{ADMIN, DELETE, GET, PATCH, POST, PUBLIC, PUT, VIEWER};
 use crate::routes::Routes;
 use crate::state::AppState;
+
+// What a person sends to the operations below, read alike from the API's JSON and from the
+// pages' forms, so both surfaces take the same fields with the same defaults.
+
+/// A new user.
+#[derive(Deserialize)]
+pub struct UserIn {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// The password an Admin sets for someone. Write-only: never put back into a page.
+#[derive(Deserialize)]
+pub struct PasswordIn {
+    #[serde(default)]
+    password: String,
+}
+
+/// A person's change of their own password. Both write-only: never put back into a page.
+#[derive(Deserialize)]
+pub struct OwnPasswordIn {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+/// A new API token's name.
+#[derive(Deserialize)]
+pub struct TokenIn {
+    #[serde(default)]
+    name: String,
+}
 
 /// Sign-in, setup, the People screen, each person's account and tokens.
 pub fn routes(state: &AppState) -> Routes {

@@ -15,6 +15,8 @@ use crate::views::when;
 
 use crate::pages::*;
 
+use super::{OwnPasswordIn, PasswordIn, TokenIn, UserIn};
+
 // ---------------------------------------------------------------- sign-in and setup
 
 const LOGIN_CSRF_COOKIE: &str = "sb_login_csrf";
@@ -312,30 +314,26 @@ pub async fn users(State(state): State<AppState>, caller: Caller, flash: Flash) 
     })
 }
 
-#[derive(Deserialize)]
-pub struct UserForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    role: String,
-    #[serde(default)]
-    password: String,
-}
-
-/// Back to the People page saying what happened; a failure the Admin can act on is a message
-/// there, a server failure is an error page.
+/// Back to the People page saying what happened.
 fn people_outcome(outcome: Result<String, WebError>) -> PageResult {
     match outcome {
         Ok(text) => Ok(with_flash("/users", true, &text)),
-        Err(e @ WebError::Internal(_)) => Err(e.into()),
-        Err(e) => Ok(with_flash("/users", false, &e.to_string())),
+        Err(e) => refused_on("/users", e),
+    }
+}
+
+/// A failure the person can act on is a message on `screen`; a server failure is an error page.
+fn refused_on(screen: &str, e: WebError) -> PageResult {
+    match e {
+        WebError::Internal(_) => Err(e.into()),
+        e => Ok(with_flash(screen, false, &e.to_string())),
     }
 }
 
 pub async fn user_add(
     State(state): State<AppState>,
     _caller: Caller,
-    Form(form): Form<UserForm>,
+    Form(form): Form<UserIn>,
 ) -> PageResult {
     people_outcome(
         super::add_user(&state, &form.name, &form.role, &form.password)
@@ -344,14 +342,47 @@ pub async fn user_add(
     )
 }
 
-/// The person a People-page button is about.
-async fn person(state: &AppState, id: i64) -> Result<crate::accounts::User, WebError> {
-    Ok(state
-        .accounts()
-        .user(id)
-        .await?
-        .ok_or(crate::accounts::AccountsError::NoUser(id))?
-        .user)
+/// Back to the People page after an operation on one person, saying what became of them by
+/// the name read before it ran (a deleted person has no name to read afterwards).
+async fn about_person<T, Fut>(
+    state: &AppState,
+    id: i64,
+    op: impl FnOnce() -> Fut,
+    said: impl FnOnce(&crate::accounts::User, T) -> String,
+) -> PageResult
+where
+    Fut: std::future::Future<Output = Result<T, app::AppError>>,
+{
+    let outcome = async {
+        let u = state
+            .accounts()
+            .user(id)
+            .await?
+            .ok_or(crate::accounts::AccountsError::NoUser(id))?
+            .user;
+        let done = op().await?;
+        Ok::<_, WebError>(said(&u, done))
+    }
+    .await;
+    people_outcome(outcome)
+}
+
+/// Disables or enables a person, saying what that does to their access.
+async fn set_disabled(state: &AppState, id: i64, disabled: bool) -> PageResult {
+    people_outcome(
+        state
+            .app()
+            .set_user_disabled(id, disabled)
+            .await
+            .map_err(WebError::from)
+            .map(|u| match disabled {
+                true => format!(
+                    "Disabled {}: their sessions ended and their API tokens stop working until enabled.",
+                    u.name
+                ),
+                false => format!("Enabled {}: they can sign in again.", u.name),
+            }),
+    )
 }
 
 pub async fn user_disable(
@@ -359,19 +390,7 @@ pub async fn user_disable(
     _caller: Caller,
     Path(id): Path<i64>,
 ) -> PageResult {
-    people_outcome(
-        state
-            .app()
-            .set_user_disabled(id, true)
-            .await
-            .map_err(WebError::from)
-            .map(|u| {
-                format!(
-                    "Disabled {}: their sessions ended and their API tokens stop working until enabled.",
-                    u.name
-                )
-            }),
-    )
+    set_disabled(&state, id, true).await
 }
 
 pub async fn user_enable(
@@ -379,14 +398,7 @@ pub async fn user_enable(
     _caller: Caller,
     Path(id): Path<i64>,
 ) -> PageResult {
-    people_outcome(
-        state
-            .app()
-            .set_user_disabled(id, false)
-            .await
-            .map_err(WebError::from)
-            .map(|u| format!("Enabled {}: they can sign in again.", u.name)),
-    )
+    set_disabled(&state, id, false).await
 }
 
 #[derive(Deserialize)]
@@ -413,16 +425,13 @@ pub async fn user_delete(
     _caller: Caller,
     Path(id): Path<i64>,
 ) -> PageResult {
-    let outcome = match person(&state, id).await {
-        Ok(u) => state
-            .app()
-            .delete_user(id)
-            .await
-            .map_err(WebError::from)
-            .map(|()| format!("Deleted {} with their sessions and API tokens.", u.name)),
-        Err(e) => Err(e),
-    };
-    people_outcome(outcome)
+    about_person(
+        &state,
+        id,
+        || state.app().delete_user(id),
+        |u, ()| format!("Deleted {} with their sessions and API tokens.", u.name),
+    )
+    .await
 }
 
 pub async fn user_revoke(
@@ -430,51 +439,38 @@ pub async fn user_revoke(
     _caller: Caller,
     Path(id): Path<i64>,
 ) -> PageResult {
-    let outcome = match person(&state, id).await {
-        Ok(u) => state
-            .app()
-            .revoke_access(id)
-            .await
-            .map_err(WebError::from)
-            .map(|r| {
-                format!(
-                    "Signed {} out of {} session(s) and deleted {} API token(s).",
-                    u.name, r.sessions, r.tokens
-                )
-            }),
-        Err(e) => Err(e),
-    };
-    people_outcome(outcome)
-}
-
-#[derive(Deserialize)]
-pub struct ResetForm {
-    /// Write-only: never put back into a page.
-    #[serde(default)]
-    password: String,
+    about_person(
+        &state,
+        id,
+        || state.app().revoke_access(id),
+        |u, r| {
+            format!(
+                "Signed {} out of {} session(s) and deleted {} API token(s).",
+                u.name, r.sessions, r.tokens
+            )
+        },
+    )
+    .await
 }
 
 pub async fn user_password(
     State(state): State<AppState>,
     _caller: Caller,
     Path(id): Path<i64>,
-    Form(form): Form<ResetForm>,
+    Form(form): Form<PasswordIn>,
 ) -> PageResult {
-    let outcome = match person(&state, id).await {
-        Ok(u) => state
-            .app()
-            .reset_password(id, &form.password)
-            .await
-            .map_err(WebError::from)
-            .map(|()| {
-                format!(
-                    "Set a new password for {}: their sessions ended; share it privately.",
-                    u.name
-                )
-            }),
-        Err(e) => Err(e),
-    };
-    people_outcome(outcome)
+    about_person(
+        &state,
+        id,
+        || state.app().reset_password(id, &form.password),
+        |u, ()| {
+            format!(
+                "Set a new password for {}: their sessions ended; share it privately.",
+                u.name
+            )
+        },
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -524,22 +520,13 @@ pub async fn account(State(state): State<AppState>, caller: Caller, flash: Flash
     account_page(&state, &caller, flash.split(), None).await
 }
 
-#[derive(Deserialize)]
-pub struct PasswordForm {
-    /// Both write-only: never put back into a page.
-    #[serde(default)]
-    current_password: String,
-    #[serde(default)]
-    new_password: String,
-}
-
 /// Changes the caller's own password. Every session of theirs ends, this one included, and the
 /// browser that changed it gets a fresh session, so it stays signed in while others are not.
 pub async fn account_password(
     State(state): State<AppState>,
     caller: Caller,
     client: crate::throttle::ClientAddr,
-    Form(form): Form<PasswordForm>,
+    Form(form): Form<OwnPasswordIn>,
 ) -> PageResult {
     match super::change_own_password(
         &state,
@@ -559,21 +546,14 @@ pub async fn account_password(
             );
             Ok(response)
         }
-        Err(e @ WebError::Internal(_)) => Err(e.into()),
-        Err(e) => Ok(with_flash("/account", false, &e.to_string())),
+        Err(e) => refused_on("/account", e),
     }
-}
-
-#[derive(Deserialize)]
-pub struct TokenForm {
-    #[serde(default)]
-    name: String,
 }
 
 pub async fn token_create(
     State(state): State<AppState>,
     caller: Caller,
-    Form(form): Form<TokenForm>,
+    Form(form): Form<TokenIn>,
 ) -> PageResult {
     let (token, _) = super::create_token(&state, caller.user.id, &form.name).await?;
     account_page(&state, &caller, (None, ""), Some(token)).await

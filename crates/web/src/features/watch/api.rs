@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use store::{
@@ -22,6 +22,8 @@ use crate::accounts::Role;
 use crate::auth::Caller;
 use crate::error::{ApiError, JsonBody, WebError};
 use crate::state::AppState;
+
+use super::Kind;
 
 type ApiResult<T = Response> = Result<T, ApiError>;
 
@@ -79,55 +81,6 @@ async fn goal_out(state: &AppState, g: &GoalRow) -> Result<Value, WebError> {
 /// What a list says of a goal that cannot be computed.
 pub(crate) fn broken_goal(e: &watch::WatchError) -> String {
     format!("this goal cannot be computed ({e}); delete it or give it another period")
-}
-
-pub async fn goals(State(state): State<AppState>, _caller: Caller) -> ApiResult {
-    let mut out = Vec::new();
-    for g in state.store().list_goals().await? {
-        out.push(goal_out(&state, &g).await?);
-    }
-    Ok(Json(json!({ "goals": out })).into_response())
-}
-
-pub async fn goal_create(
-    State(state): State<AppState>,
-    _caller: Caller,
-    JsonBody(body): JsonBody<GoalIn>,
-) -> ApiResult {
-    let g = state.app().create_goal(body.into()).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "goal": goal_out(&state, &g).await? })),
-    )
-        .into_response())
-}
-
-pub async fn goal_get(
-    State(state): State<AppState>,
-    _caller: Caller,
-    Path(id): Path<i64>,
-) -> ApiResult {
-    let g = state.store().goal(GoalId(id)).await?;
-    Ok(Json(json!({ "goal": goal_out(&state, &g).await? })).into_response())
-}
-
-pub async fn goal_update(
-    State(state): State<AppState>,
-    _caller: Caller,
-    Path(id): Path<i64>,
-    JsonBody(body): JsonBody<GoalIn>,
-) -> ApiResult {
-    let g = state.app().update_goal(GoalId(id), body.into()).await?;
-    Ok(Json(json!({ "goal": goal_out(&state, &g).await? })).into_response())
-}
-
-pub async fn goal_delete(
-    State(state): State<AppState>,
-    _caller: Caller,
-    Path(id): Path<i64>,
-) -> ApiResult {
-    state.app().delete_goal(GoalId(id)).await?;
-    Ok(Json(json!({ "deleted": id })).into_response())
 }
 
 pub async fn goal_history(
@@ -205,55 +158,6 @@ impl From<AlertIn> for app::AlertInput {
             silent: body.silent,
         }
     }
-}
-
-pub async fn alerts(State(state): State<AppState>, _caller: Caller) -> ApiResult {
-    let mut list = Vec::new();
-    for a in state.store().list_alerts().await? {
-        list.push(alert_json(&state, &a).await?);
-    }
-    Ok(Json(json!({ "alerts": list })).into_response())
-}
-
-pub async fn alert_create(
-    State(state): State<AppState>,
-    _caller: Caller,
-    JsonBody(body): JsonBody<AlertIn>,
-) -> ApiResult {
-    let a = state.app().create_alert(body.into()).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "alert": alert_json(&state, &a).await? })),
-    )
-        .into_response())
-}
-
-pub async fn alert_get(
-    State(state): State<AppState>,
-    _caller: Caller,
-    Path(id): Path<i64>,
-) -> ApiResult {
-    let a = state.store().alert(AlertId(id)).await?;
-    Ok(Json(json!({ "alert": alert_json(&state, &a).await? })).into_response())
-}
-
-pub async fn alert_update(
-    State(state): State<AppState>,
-    _caller: Caller,
-    Path(id): Path<i64>,
-    JsonBody(body): JsonBody<AlertIn>,
-) -> ApiResult {
-    let a = state.app().update_alert(AlertId(id), body.into()).await?;
-    Ok(Json(json!({ "alert": alert_json(&state, &a).await? })).into_response())
-}
-
-pub async fn alert_delete(
-    State(state): State<AppState>,
-    _caller: Caller,
-    Path(id): Path<i64>,
-) -> ApiResult {
-    state.app().delete_alert(AlertId(id)).await?;
-    Ok(Json(json!({ "deleted": id })).into_response())
 }
 
 pub async fn alert_history(
@@ -352,32 +256,8 @@ pub async fn alert_backtest(
     .map_err(bad("rule"))?;
     let metric =
         app::watching::referenced_metric(state.store(), body.metric_id, "metric_id").await?;
-    let all = app::evaluate::alert_buckets(
-        state.store().as_ref(),
-        metric.id,
-        &rule,
-        i64::MIN / 2,
-        i64::MAX / 2,
-    )
-    .await?;
-    let latest = all.iter().map(|b| b.hour + 3_600_000).max();
-    let to = body
-        .to
-        .or_else(|| latest.and_then(|ms| Timestamp::from_millisecond(ms).ok()))
-        .unwrap_or_else(|| state.clock().now());
-    let from = body.from.unwrap_or_else(|| {
-        to.checked_sub(SignedDuration::from_hours(24 * 30))
-            .unwrap_or(to)
-    });
-    let report = watch::backtest(
-        &rule,
-        &all,
-        from,
-        to,
-        SignedDuration::from_hours(1),
-        body.zone.tz(),
-    )
-    .map_err(bad("rule"))?;
+    let report =
+        super::backtest_value(&state, metric.id, &rule, body.from, body.to, body.zone.tz()).await?;
     Ok(Json(json!({ "backtest": report })).into_response())
 }
 
@@ -428,61 +308,6 @@ impl From<ChannelIn> for app::ChannelInput {
             clear_secret: body.clear_secret,
         }
     }
-}
-
-pub async fn channels(State(state): State<AppState>, caller: Caller) -> ApiResult {
-    let list: Vec<Value> = state
-        .store()
-        .list_channels()
-        .await?
-        .iter()
-        .map(|c| channel_json(c, caller.user.role))
-        .collect();
-    Ok(Json(json!({ "channels": list })).into_response())
-}
-
-pub async fn channel_create(
-    State(state): State<AppState>,
-    caller: Caller,
-    JsonBody(body): JsonBody<ChannelIn>,
-) -> ApiResult {
-    let c = state.app().create_channel(body.into()).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "channel": channel_json(&c, caller.user.role) })),
-    )
-        .into_response())
-}
-
-pub async fn channel_get(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-) -> ApiResult {
-    let c = state.store().channel(ChannelId(id)).await?;
-    Ok(Json(json!({ "channel": channel_json(&c, caller.user.role) })).into_response())
-}
-
-pub async fn channel_update(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    JsonBody(body): JsonBody<ChannelIn>,
-) -> ApiResult {
-    let c = state
-        .app()
-        .update_channel(ChannelId(id), body.into())
-        .await?;
-    Ok(Json(json!({ "channel": channel_json(&c, caller.user.role) })).into_response())
-}
-
-pub async fn channel_delete(
-    State(state): State<AppState>,
-    _caller: Caller,
-    Path(id): Path<i64>,
-) -> ApiResult {
-    state.app().delete_channel(ChannelId(id)).await?;
-    Ok(Json(json!({ "deleted": id })).into_response())
 }
 
 /// Sends a test message now (one attempt; a failure stays in the history to be retried).
@@ -571,61 +396,6 @@ impl From<ScorecardIn> for app::ScorecardInput {
     }
 }
 
-pub async fn scorecards(State(state): State<AppState>, _caller: Caller) -> ApiResult {
-    let list: Vec<Value> = state
-        .store()
-        .list_scorecards()
-        .await?
-        .iter()
-        .map(scorecard_json)
-        .collect();
-    Ok(Json(json!({ "scorecards": list })).into_response())
-}
-
-pub async fn scorecard_create(
-    State(state): State<AppState>,
-    _caller: Caller,
-    JsonBody(body): JsonBody<ScorecardIn>,
-) -> ApiResult {
-    let s = state.app().create_scorecard(body.into()).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "scorecard": scorecard_json(&s) })),
-    )
-        .into_response())
-}
-
-pub async fn scorecard_get(
-    State(state): State<AppState>,
-    _caller: Caller,
-    Path(id): Path<i64>,
-) -> ApiResult {
-    let s = state.store().scorecard(ScorecardId(id)).await?;
-    Ok(Json(json!({ "scorecard": scorecard_json(&s) })).into_response())
-}
-
-pub async fn scorecard_update(
-    State(state): State<AppState>,
-    _caller: Caller,
-    Path(id): Path<i64>,
-    JsonBody(body): JsonBody<ScorecardIn>,
-) -> ApiResult {
-    let s = state
-        .app()
-        .update_scorecard(ScorecardId(id), body.into())
-        .await?;
-    Ok(Json(json!({ "scorecard": scorecard_json(&s) })).into_response())
-}
-
-pub async fn scorecard_delete(
-    State(state): State<AppState>,
-    _caller: Caller,
-    Path(id): Path<i64>,
-) -> ApiResult {
-    state.app().delete_scorecard(ScorecardId(id)).await?;
-    Ok(Json(json!({ "deleted": id })).into_response())
-}
-
 #[derive(Deserialize)]
 pub struct PreviewQuery {
     /// The run to preview (RFC 3339); now by default.
@@ -650,4 +420,208 @@ pub async fn scorecard_preview(
         "deliveries": deliveries,
     }))
     .into_response())
+}
+
+// ------------------------------------------------------------------ the four kinds
+
+impl Kind for GoalRow {
+    const ONE: &'static str = "goal";
+    const MANY: &'static str = "goals";
+    type In = GoalIn;
+    type Input = app::GoalInput;
+
+    fn id(&self) -> i64 {
+        self.id.0
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    async fn list(state: &AppState) -> Result<Vec<GoalRow>, WebError> {
+        Ok(state.store().list_goals().await?)
+    }
+    async fn load(state: &AppState, id: i64) -> Result<GoalRow, WebError> {
+        Ok(state.store().goal(GoalId(id)).await?)
+    }
+    async fn create(state: &AppState, input: app::GoalInput) -> Result<GoalRow, WebError> {
+        Ok(state.app().create_goal(input).await?)
+    }
+    async fn update(state: &AppState, id: i64, input: app::GoalInput) -> Result<GoalRow, WebError> {
+        Ok(state.app().update_goal(GoalId(id), input).await?)
+    }
+    async fn delete(state: &AppState, id: i64) -> Result<(), app::AppError> {
+        state.app().delete_goal(GoalId(id)).await
+    }
+    async fn json(&self, state: &AppState, _role: Role) -> Result<Value, WebError> {
+        goal_out(state, self).await
+    }
+}
+
+impl Kind for AlertRow {
+    const ONE: &'static str = "alert";
+    const MANY: &'static str = "alerts";
+    type In = AlertIn;
+    type Input = app::AlertInput;
+
+    fn id(&self) -> i64 {
+        self.id.0
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    async fn list(state: &AppState) -> Result<Vec<AlertRow>, WebError> {
+        Ok(state.store().list_alerts().await?)
+    }
+    async fn load(state: &AppState, id: i64) -> Result<AlertRow, WebError> {
+        Ok(state.store().alert(AlertId(id)).await?)
+    }
+    async fn create(state: &AppState, input: app::AlertInput) -> Result<AlertRow, WebError> {
+        Ok(state.app().create_alert(input).await?)
+    }
+    async fn update(
+        state: &AppState,
+        id: i64,
+        input: app::AlertInput,
+    ) -> Result<AlertRow, WebError> {
+        Ok(state.app().update_alert(AlertId(id), input).await?)
+    }
+    async fn delete(state: &AppState, id: i64) -> Result<(), app::AppError> {
+        state.app().delete_alert(AlertId(id)).await
+    }
+    async fn json(&self, state: &AppState, _role: Role) -> Result<Value, WebError> {
+        alert_json(state, self).await
+    }
+}
+
+impl Kind for ChannelRow {
+    const ONE: &'static str = "channel";
+    const MANY: &'static str = "channels";
+    type In = ChannelIn;
+    type Input = app::ChannelInput;
+
+    fn id(&self) -> i64 {
+        self.id.0
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    async fn list(state: &AppState) -> Result<Vec<ChannelRow>, WebError> {
+        Ok(state.store().list_channels().await?)
+    }
+    async fn load(state: &AppState, id: i64) -> Result<ChannelRow, WebError> {
+        Ok(state.store().channel(ChannelId(id)).await?)
+    }
+    async fn create(state: &AppState, input: app::ChannelInput) -> Result<ChannelRow, WebError> {
+        Ok(state.app().create_channel(input).await?)
+    }
+    async fn update(
+        state: &AppState,
+        id: i64,
+        input: app::ChannelInput,
+    ) -> Result<ChannelRow, WebError> {
+        Ok(state.app().update_channel(ChannelId(id), input).await?)
+    }
+    async fn delete(state: &AppState, id: i64) -> Result<(), app::AppError> {
+        state.app().delete_channel(ChannelId(id)).await
+    }
+    async fn json(&self, _state: &AppState, role: Role) -> Result<Value, WebError> {
+        Ok(channel_json(self, role))
+    }
+}
+
+impl Kind for ScorecardRow {
+    const ONE: &'static str = "scorecard";
+    const MANY: &'static str = "scorecards";
+    type In = ScorecardIn;
+    type Input = app::ScorecardInput;
+
+    fn id(&self) -> i64 {
+        self.id.0
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    async fn list(state: &AppState) -> Result<Vec<ScorecardRow>, WebError> {
+        Ok(state.store().list_scorecards().await?)
+    }
+    async fn load(state: &AppState, id: i64) -> Result<ScorecardRow, WebError> {
+        Ok(state.store().scorecard(ScorecardId(id)).await?)
+    }
+    async fn create(
+        state: &AppState,
+        input: app::ScorecardInput,
+    ) -> Result<ScorecardRow, WebError> {
+        Ok(state.app().create_scorecard(input).await?)
+    }
+    async fn update(
+        state: &AppState,
+        id: i64,
+        input: app::ScorecardInput,
+    ) -> Result<ScorecardRow, WebError> {
+        Ok(state.app().update_scorecard(ScorecardId(id), input).await?)
+    }
+    async fn delete(state: &AppState, id: i64) -> Result<(), app::AppError> {
+        state.app().delete_scorecard(ScorecardId(id)).await
+    }
+    async fn json(&self, _state: &AppState, _role: Role) -> Result<Value, WebError> {
+        Ok(scorecard_json(self))
+    }
+}
+
+// ------------------------------------------------------------------ the handlers of every kind
+
+/// Every item of a kind: `{"goals": [...]}`.
+pub(crate) async fn list<K: Kind>(State(state): State<AppState>, caller: Caller) -> ApiResult {
+    let mut out = Vec::new();
+    for item in K::list(&state).await? {
+        out.push(item.json(&state, caller.user.role).await?);
+    }
+    Ok(Json(json!({ K::MANY: out })).into_response())
+}
+
+/// One item as `{"goal": {...}}`, with `status`.
+async fn one<K: Kind>(
+    state: &AppState,
+    caller: &Caller,
+    item: &K,
+    status: StatusCode,
+) -> ApiResult {
+    let shown = item.json(state, caller.user.role).await?;
+    Ok((status, Json(json!({ K::ONE: shown }))).into_response())
+}
+
+pub(crate) async fn create<K: Kind>(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<K::In>,
+) -> ApiResult {
+    let item = K::create(&state, body.into()).await?;
+    one(&state, &caller, &item, StatusCode::CREATED).await
+}
+
+pub(crate) async fn get<K: Kind>(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    let item = K::load(&state, id).await?;
+    one(&state, &caller, &item, StatusCode::OK).await
+}
+
+pub(crate) async fn update<K: Kind>(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    JsonBody(body): JsonBody<K::In>,
+) -> ApiResult {
+    let item = K::update(&state, id, body.into()).await?;
+    one(&state, &caller, &item, StatusCode::OK).await
+}
+
+pub(crate) async fn delete<K: Kind>(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    K::delete(&state, id).await?;
+    Ok(Json(json!({ "deleted": id })).into_response())
 }

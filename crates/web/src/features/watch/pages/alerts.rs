@@ -12,9 +12,9 @@ use watch::{AlertSpec, Zone, describe};
 
 use super::{
     AGGREGATIONS, Choice, Fields, FormError, MetricList, Opt, PageResult, Refusal, choices, code,
-    form_action, opts, parse_enum, refused, ticks, value, when,
+    opts, parse_enum, refused, ticks, value, when,
 };
-use super::{RefusableForm, saved_or_refused};
+use super::{Saving, Screen, format_of};
 use crate::account_picker::AccountChoices;
 use crate::accounts::Role;
 use crate::auth::Caller;
@@ -131,55 +131,6 @@ impl AlertForm {
             accounts: f.ticked_accounts(),
             refused: None,
         }
-    }
-
-    fn stored(a: &AlertRow) -> AlertForm {
-        let mut form = AlertForm {
-            editing: Some(a.id.0),
-            name: a.name.clone(),
-            metric: a.metric_id.0,
-            channels: a.channels.iter().map(|c| c.0).collect(),
-            silent: a.channels.is_empty(),
-            enabled: a.enabled,
-            ..AlertForm::default()
-        };
-        match &a.spec {
-            AlertSpec::Value { rule, .. } => {
-                let (condition, v) = match rule.condition {
-                    Condition::Above { threshold } => ("above", threshold),
-                    Condition::Below { threshold } => ("below", threshold),
-                    Condition::ChangedByPercent { percent } => ("changed_by_percent", percent),
-                    Condition::ChangedBy { amount } => ("changed_by", amount),
-                };
-                form.aggregation = code(&rule.aggregation);
-                form.dimension = rule.dimension.clone().unwrap_or_default();
-                form.condition = condition.to_owned();
-                form.value = v.to_string();
-                form.range = code(&rule.range);
-                form.cooldown_hours = hours(i64::try_from(rule.cooldown.as_millis()).unwrap_or(0));
-                form.per_account = rule.per_account;
-                form.accounts = rule.accounts.clone().unwrap_or_default();
-            }
-            AlertSpec::Unusual { rule, .. } => {
-                form.aggregation = code(&rule.aggregation);
-                form.dimension = rule.dimension.clone().unwrap_or_default();
-                form.condition = "unusual".to_owned();
-                form.sensitivity = code(&rule.sensitivity);
-                form.direction = code(&rule.direction);
-                form.cooldown_hours = hours(i64::try_from(rule.cooldown.as_millis()).unwrap_or(0));
-            }
-            AlertSpec::Sync { builtin } => {
-                form.builtin = Some(*builtin);
-                if let BuiltinAlert::Stale { after_ms } = builtin {
-                    form.stale_hours = hours(*after_ms);
-                }
-            }
-        }
-        form
-    }
-
-    fn action(&self) -> String {
-        form_action("/alerts", self.editing)
     }
 
     /// The kind of a built-in sync alert being edited, kept in a hidden field.
@@ -500,25 +451,73 @@ async fn alerts_page(
     })
 }
 
-pub async fn alerts(State(state): State<AppState>, caller: Caller, q: Flash) -> PageResult {
-    alerts_page(&state, &caller, q, AlertForm::default(), None).await
-}
+impl Screen for AlertForm {
+    type Item = AlertRow;
 
-/// The Alerts screen with one alert's form pre-filled.
-pub async fn alert_edit(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-) -> PageResult {
-    let a = state.store().alert(AlertId(id)).await?;
-    alerts_page(
-        &state,
-        &caller,
-        Flash::default(),
-        AlertForm::stored(&a),
-        None,
-    )
-    .await
+    fn stored(a: &AlertRow, _role: Role) -> AlertForm {
+        let mut form = AlertForm {
+            editing: Some(a.id.0),
+            name: a.name.clone(),
+            metric: a.metric_id.0,
+            channels: a.channels.iter().map(|c| c.0).collect(),
+            silent: a.channels.is_empty(),
+            enabled: a.enabled,
+            ..AlertForm::default()
+        };
+        match &a.spec {
+            AlertSpec::Value { rule, .. } => {
+                let (condition, v) = match rule.condition {
+                    Condition::Above { threshold } => ("above", threshold),
+                    Condition::Below { threshold } => ("below", threshold),
+                    Condition::ChangedByPercent { percent } => ("changed_by_percent", percent),
+                    Condition::ChangedBy { amount } => ("changed_by", amount),
+                };
+                form.aggregation = code(&rule.aggregation);
+                form.dimension = rule.dimension.clone().unwrap_or_default();
+                form.condition = condition.to_owned();
+                form.value = v.to_string();
+                form.range = code(&rule.range);
+                form.cooldown_hours = hours(i64::try_from(rule.cooldown.as_millis()).unwrap_or(0));
+                form.per_account = rule.per_account;
+                form.accounts = rule.accounts.clone().unwrap_or_default();
+            }
+            AlertSpec::Unusual { rule, .. } => {
+                form.aggregation = code(&rule.aggregation);
+                form.dimension = rule.dimension.clone().unwrap_or_default();
+                form.condition = "unusual".to_owned();
+                form.sensitivity = code(&rule.sensitivity);
+                form.direction = code(&rule.direction);
+                form.cooldown_hours = hours(i64::try_from(rule.cooldown.as_millis()).unwrap_or(0));
+            }
+            AlertSpec::Sync { builtin } => {
+                form.builtin = Some(*builtin);
+                if let BuiltinAlert::Stale { after_ms } = builtin {
+                    form.stale_hours = hours(*after_ms);
+                }
+            }
+        }
+        form
+    }
+
+    fn posted(f: &Fields, before: Option<&AlertRow>) -> AlertForm {
+        AlertForm::posted(f, before.map(|a| a.id.0))
+    }
+
+    async fn input_for(&self, _at: Saving<'_, AlertRow>) -> Result<app::AlertInput, WebError> {
+        self.input()
+    }
+
+    async fn page(state: &AppState, caller: &Caller, q: Flash, form: AlertForm) -> PageResult {
+        alerts_page(state, caller, q, form, None).await
+    }
+
+    fn refuse(&mut self, reason: FormError) {
+        self.refused = Some(reason);
+    }
+
+    fn editing(&self) -> Option<i64> {
+        self.editing
+    }
 }
 
 /// The form's "Back-test" button: the same page with how often the rule would have fired over
@@ -562,32 +561,15 @@ async fn value_backtest(
 ) -> Result<Backtested, WebError> {
     let rule = form.rule()?;
     let metric = state.store().metric(MetricId(f.id("metric")?)).await?;
-    let all = app::evaluate::alert_buckets(
-        state.store().as_ref(),
+    let r = super::super::backtest_value(
+        state,
         metric.id,
         &rule,
-        i64::MIN / 2,
-        i64::MAX / 2,
-    )
-    .await?;
-    let to = all
-        .iter()
-        .map(|b| b.hour + 3_600_000)
-        .max()
-        .and_then(|ms| Timestamp::from_millisecond(ms).ok())
-        .unwrap_or_else(|| state.clock().now());
-    let from = to
-        .checked_sub(SignedDuration::from_hours(24 * 30))
-        .unwrap_or(to);
-    let r = watch::backtest(
-        &rule,
-        &all,
-        from,
-        to,
-        SignedDuration::from_hours(1),
+        None,
+        None,
         &jiff::tz::TimeZone::UTC,
     )
-    .map_err(|e| WebError::invalid("rule", e.to_string()))?;
+    .await?;
     let format = app::evaluate::number_format(&metric.definition);
     let names = if rule.per_account {
         app::twilio_accounts::AccountNames::load(state.store()).await?
@@ -677,47 +659,6 @@ async fn unusual_backtest(
         })
         .collect();
     Ok((summary, firings))
-}
-
-impl RefusableForm for AlertForm {
-    fn refuse(&mut self, reason: FormError) {
-        self.refused = Some(reason);
-    }
-}
-
-async fn save(state: &AppState, caller: &Caller, editing: Option<i64>, body: &Bytes) -> PageResult {
-    let form = AlertForm::posted(&Fields::parse(body), editing);
-    let saved = async {
-        let input = form.input()?;
-        let alert = match editing {
-            Some(id) => state.app().update_alert(AlertId(id), input).await?,
-            None => state.app().create_alert(input).await?,
-        };
-        Ok(alert.name)
-    }
-    .await;
-    saved_or_refused(saved, "/alerts", "alert", form, |form| {
-        alerts_page(state, caller, Flash::default(), form, None)
-    })
-    .await
-}
-
-pub async fn alert_create(
-    State(state): State<AppState>,
-    caller: Caller,
-    body: Bytes,
-) -> PageResult {
-    save(&state, &caller, None, &body).await
-}
-
-pub async fn alert_update(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    body: Bytes,
-) -> PageResult {
-    state.store().alert(AlertId(id)).await?;
-    save(&state, &caller, Some(id), &body).await
 }
 
 /// The built-in sync alerts of one metric, or of every metric in use (`metric` = `all`): a
@@ -843,10 +784,7 @@ pub async fn alert_history(
     Path(id): Path<i64>,
 ) -> PageResult {
     let a = state.store().alert(AlertId(id)).await?;
-    let format = match state.store().metric(a.metric_id).await {
-        Ok(m) => app::evaluate::number_format(&m.definition),
-        Err(_) => charts::format::plain(),
-    };
+    let format = format_of(&state, a.metric_id).await;
     let events = state
         .store()
         .alert_events(a.id, 100)

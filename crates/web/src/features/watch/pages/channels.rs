@@ -3,13 +3,12 @@
 //! keeps it.
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use store::{ChannelId, ChannelRow, WatchStore};
 use watch::{ChannelConfig, SmtpTls};
 
-use super::{Fields, FormError, Opt, PageResult, Refusal, code, form_action, opts, parse_enum};
-use super::{RefusableForm, saved_or_refused};
+use super::{Fields, FormError, Opt, PageResult, Refusal, code, opts, parse_enum};
+use super::{Saving, Screen};
 use crate::accounts::Role;
 use crate::auth::Caller;
 use crate::error::WebError;
@@ -61,58 +60,6 @@ impl Refusal for ChannelForm {
 }
 
 impl ChannelForm {
-    fn posted(f: &Fields, editing: Option<&ChannelRow>) -> ChannelForm {
-        ChannelForm {
-            editing: editing.map(|c| c.id.0),
-            has_secret: editing.is_some_and(|c| !matches!(c.secret, Ok(None))),
-            name: f.get("name"),
-            kind: f.get("kind"),
-            host: f.get("host"),
-            port: f.get("port"),
-            tls: f.get("tls"),
-            username: f.get("username"),
-            from: f.get("from"),
-            to: f.get("to"),
-            url: f.get("url"),
-            clear_secret: f.on("clear_secret"),
-            refused: None,
-        }
-    }
-
-    fn stored(c: &ChannelRow, role: Role) -> ChannelForm {
-        let mut form = ChannelForm {
-            editing: Some(c.id.0),
-            has_secret: !matches!(c.secret, Ok(None)),
-            name: c.name.clone(),
-            kind: c.config.kind().to_owned(),
-            ..ChannelForm::default()
-        };
-        match super::super::api::visible_config(&c.config, role) {
-            ChannelConfig::Email {
-                host,
-                port,
-                tls,
-                username,
-                from,
-                to,
-            } => {
-                form.host = host;
-                form.port = port.to_string();
-                form.tls = code(&tls);
-                form.username = username.unwrap_or_default();
-                form.from = from;
-                form.to = to.join(", ");
-            }
-            ChannelConfig::Slack => {}
-            ChannelConfig::Webhook { url } => form.url = url,
-        }
-        form
-    }
-
-    fn action(&self) -> String {
-        form_action("/channels", self.editing)
-    }
-
     fn kinds(&self) -> Vec<Opt> {
         opts(
             &[
@@ -224,66 +171,73 @@ async fn channels_page(
     })
 }
 
-pub async fn channels(State(state): State<AppState>, caller: Caller, q: Flash) -> PageResult {
-    channels_page(&state, &caller, q, ChannelForm::default()).await
-}
+impl Screen for ChannelForm {
+    type Item = ChannelRow;
 
-/// The Channels screen with one channel's form pre-filled, its secret left blank.
-pub async fn channel_edit(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-) -> PageResult {
-    let c = state.store().channel(ChannelId(id)).await?;
-    let form = ChannelForm::stored(&c, caller.user.role);
-    channels_page(&state, &caller, Flash::default(), form).await
-}
+    /// The secret is left blank: a form never shows it.
+    fn stored(c: &ChannelRow, role: Role) -> ChannelForm {
+        let mut form = ChannelForm {
+            editing: Some(c.id.0),
+            has_secret: !matches!(c.secret, Ok(None)),
+            name: c.name.clone(),
+            kind: c.config.kind().to_owned(),
+            ..ChannelForm::default()
+        };
+        match super::super::api::visible_config(&c.config, role) {
+            ChannelConfig::Email {
+                host,
+                port,
+                tls,
+                username,
+                from,
+                to,
+            } => {
+                form.host = host;
+                form.port = port.to_string();
+                form.tls = code(&tls);
+                form.username = username.unwrap_or_default();
+                form.from = from;
+                form.to = to.join(", ");
+            }
+            ChannelConfig::Slack => {}
+            ChannelConfig::Webhook { url } => form.url = url,
+        }
+        form
+    }
 
-impl RefusableForm for ChannelForm {
+    fn posted(f: &Fields, before: Option<&ChannelRow>) -> ChannelForm {
+        ChannelForm {
+            editing: before.map(|c| c.id.0),
+            has_secret: before.is_some_and(|c| !matches!(c.secret, Ok(None))),
+            name: f.get("name"),
+            kind: f.get("kind"),
+            host: f.get("host"),
+            port: f.get("port"),
+            tls: f.get("tls"),
+            username: f.get("username"),
+            from: f.get("from"),
+            to: f.get("to"),
+            url: f.get("url"),
+            clear_secret: f.on("clear_secret"),
+            refused: None,
+        }
+    }
+
+    async fn input_for(&self, at: Saving<'_, ChannelRow>) -> Result<app::ChannelInput, WebError> {
+        self.input(at.fields.get("secret"))
+    }
+
+    async fn page(state: &AppState, caller: &Caller, q: Flash, form: ChannelForm) -> PageResult {
+        channels_page(state, caller, q, form).await
+    }
+
     fn refuse(&mut self, reason: FormError) {
         self.refused = Some(reason);
     }
-}
 
-async fn save(
-    state: &AppState,
-    caller: &Caller,
-    before: Option<ChannelRow>,
-    body: &Bytes,
-) -> PageResult {
-    let f = Fields::parse(body);
-    let form = ChannelForm::posted(&f, before.as_ref());
-    let saved = async {
-        let input = form.input(f.get("secret"))?;
-        let channel = match &before {
-            Some(c) => state.app().update_channel(c.id, input).await?,
-            None => state.app().create_channel(input).await?,
-        };
-        Ok(channel.name)
+    fn editing(&self) -> Option<i64> {
+        self.editing
     }
-    .await;
-    saved_or_refused(saved, "/channels", "channel", form, |form| {
-        channels_page(state, caller, Flash::default(), form)
-    })
-    .await
-}
-
-pub async fn channel_create(
-    State(state): State<AppState>,
-    caller: Caller,
-    body: Bytes,
-) -> PageResult {
-    save(&state, &caller, None, &body).await
-}
-
-pub async fn channel_update(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    body: Bytes,
-) -> PageResult {
-    let before = state.store().channel(ChannelId(id)).await?;
-    save(&state, &caller, Some(before), &body).await
 }
 
 pub async fn channel_test(

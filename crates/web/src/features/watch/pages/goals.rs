@@ -2,18 +2,17 @@
 
 use app::evaluate::goal_progress;
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use store::{GoalId, GoalRow, Store, WatchStore};
+use store::{GoalId, GoalRow, WatchStore};
 use watch::describe;
 use watch::goal::{GoalPeriod, PeriodUnit};
 use watch::{Goal, GoalSpec, Zone};
 
 use super::{
-    AGGREGATIONS, FormError, MetricList, Opt, PageResult, Refusal, code, form_action, opts,
-    parse_enum, value, when,
+    AGGREGATIONS, FormError, MetricList, Opt, PageResult, Refusal, code, opts, parse_enum, value,
+    when,
 };
-use super::{Fields, RefusableForm, saved_or_refused};
+use super::{Fields, Saving, Screen, format_of};
 use crate::account_picker::AccountChoices;
 use crate::accounts::Role;
 use crate::auth::Caller;
@@ -91,61 +90,6 @@ impl Refusal for GoalForm {
 }
 
 impl GoalForm {
-    fn posted(f: &Fields, editing: Option<i64>) -> GoalForm {
-        GoalForm {
-            editing,
-            name: f.get("name"),
-            metric: f.get("metric").parse().unwrap_or(0),
-            target: f.get("target"),
-            criterion: f.get("criterion"),
-            trend: f.get("trend"),
-            aggregation: f.get("aggregation"),
-            unit: f.get("unit"),
-            start: f.get("start"),
-            end: f.get("end"),
-            repeat: f.on("repeat"),
-            dimension: f.get("dimension"),
-            zone: f.get("zone"),
-            accounts: f.ticked_accounts(),
-            refused: None,
-        }
-    }
-
-    fn stored(g: &GoalRow) -> GoalForm {
-        let s = &g.spec;
-        let (unit, start, end, repeat) = match s.goal.period {
-            GoalPeriod::Calendar {
-                unit,
-                start,
-                repeat,
-            } => (code(&unit), start.to_string(), String::new(), repeat),
-            GoalPeriod::Custom { start, end, repeat } => {
-                ("custom".into(), start.to_string(), end.to_string(), repeat)
-            }
-        };
-        GoalForm {
-            editing: Some(g.id.0),
-            name: g.name.clone(),
-            metric: g.metric_id.0,
-            target: s.goal.target.to_string(),
-            criterion: code(&s.goal.criterion),
-            trend: code(&s.goal.trend),
-            aggregation: code(&s.aggregation),
-            unit,
-            start,
-            end,
-            repeat,
-            dimension: s.dimension.clone().unwrap_or_default(),
-            zone: s.zone.name().to_owned(),
-            accounts: s.accounts.clone().unwrap_or_default(),
-            refused: None,
-        }
-    }
-
-    fn action(&self) -> String {
-        form_action("/goals", self.editing)
-    }
-
     /// The accounts' boxes, ticked as the form has them.
     fn account_boxes(&self, choices: &AccountChoices) -> String {
         choices.checkboxes("account", &self.accounts)
@@ -327,56 +271,75 @@ async fn goals_page(state: &AppState, caller: &Caller, q: Flash, form: GoalForm)
     })
 }
 
-pub async fn goals(State(state): State<AppState>, caller: Caller, q: Flash) -> PageResult {
-    goals_page(&state, &caller, q, GoalForm::default()).await
-}
+impl Screen for GoalForm {
+    type Item = GoalRow;
 
-/// The Goals screen with one goal's form pre-filled.
-pub async fn goal_edit(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-) -> PageResult {
-    let g = state.store().goal(GoalId(id)).await?;
-    goals_page(&state, &caller, Flash::default(), GoalForm::stored(&g)).await
-}
+    fn stored(g: &GoalRow, _role: Role) -> GoalForm {
+        let s = &g.spec;
+        let (unit, start, end, repeat) = match s.goal.period {
+            GoalPeriod::Calendar {
+                unit,
+                start,
+                repeat,
+            } => (code(&unit), start.to_string(), String::new(), repeat),
+            GoalPeriod::Custom { start, end, repeat } => {
+                ("custom".into(), start.to_string(), end.to_string(), repeat)
+            }
+        };
+        GoalForm {
+            editing: Some(g.id.0),
+            name: g.name.clone(),
+            metric: g.metric_id.0,
+            target: s.goal.target.to_string(),
+            criterion: code(&s.goal.criterion),
+            trend: code(&s.goal.trend),
+            aggregation: code(&s.aggregation),
+            unit,
+            start,
+            end,
+            repeat,
+            dimension: s.dimension.clone().unwrap_or_default(),
+            zone: s.zone.name().to_owned(),
+            accounts: s.accounts.clone().unwrap_or_default(),
+            refused: None,
+        }
+    }
 
-impl RefusableForm for GoalForm {
+    fn posted(f: &Fields, before: Option<&GoalRow>) -> GoalForm {
+        GoalForm {
+            editing: before.map(|g| g.id.0),
+            name: f.get("name"),
+            metric: f.get("metric").parse().unwrap_or(0),
+            target: f.get("target"),
+            criterion: f.get("criterion"),
+            trend: f.get("trend"),
+            aggregation: f.get("aggregation"),
+            unit: f.get("unit"),
+            start: f.get("start"),
+            end: f.get("end"),
+            repeat: f.on("repeat"),
+            dimension: f.get("dimension"),
+            zone: f.get("zone"),
+            accounts: f.ticked_accounts(),
+            refused: None,
+        }
+    }
+
+    async fn input_for(&self, _at: Saving<'_, GoalRow>) -> Result<app::GoalInput, WebError> {
+        self.input()
+    }
+
+    async fn page(state: &AppState, caller: &Caller, q: Flash, form: GoalForm) -> PageResult {
+        goals_page(state, caller, q, form).await
+    }
+
     fn refuse(&mut self, reason: FormError) {
         self.refused = Some(reason);
     }
-}
 
-async fn save(state: &AppState, caller: &Caller, editing: Option<i64>, body: &Bytes) -> PageResult {
-    let form = GoalForm::posted(&Fields::parse(body), editing);
-    let saved = async {
-        let input = form.input()?;
-        let goal = match editing {
-            Some(id) => state.app().update_goal(GoalId(id), input).await?,
-            None => state.app().create_goal(input).await?,
-        };
-        Ok(goal.name)
+    fn editing(&self) -> Option<i64> {
+        self.editing
     }
-    .await;
-    saved_or_refused(saved, "/goals", "goal", form, |form| {
-        goals_page(state, caller, Flash::default(), form)
-    })
-    .await
-}
-
-pub async fn goal_create(State(state): State<AppState>, caller: Caller, body: Bytes) -> PageResult {
-    save(&state, &caller, None, &body).await
-}
-
-pub async fn goal_update(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    body: Bytes,
-) -> PageResult {
-    // A goal that is gone is a missing page, not a field to correct.
-    state.store().goal(GoalId(id)).await?;
-    save(&state, &caller, Some(id), &body).await
 }
 
 /// A period as the days it covers in the goal's zone, its last day included: "2026-12-01 –
@@ -408,10 +371,7 @@ pub async fn goal_history(
     Path(id): Path<i64>,
 ) -> PageResult {
     let g = state.store().goal(GoalId(id)).await?;
-    let format = match state.store().metric(g.metric_id).await {
-        Ok(m) => app::evaluate::number_format(&m.definition),
-        Err(_) => charts::format::plain(),
-    };
+    let format = format_of(&state, g.metric_id).await;
     let periods = state
         .store()
         .goal_periods(g.id, 100)

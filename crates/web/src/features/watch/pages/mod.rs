@@ -9,32 +9,33 @@ mod channels;
 mod goals;
 mod scorecards;
 
-pub use alerts::{
-    alert_backtest, alert_create, alert_edit, alert_history, alert_sync_create, alert_update,
-    alerts,
-};
-pub use channels::{channel_create, channel_edit, channel_test, channel_update, channels};
-pub use goals::{goal_create, goal_edit, goal_history, goal_update, goals};
-pub use scorecards::{scorecard_create, scorecard_edit, scorecard_update, scorecards};
+pub use alerts::{AlertForm, alert_backtest, alert_history, alert_sync_create};
+pub use channels::{ChannelForm, channel_test};
+pub use goals::{GoalForm, goal_history};
+pub use scorecards::ScorecardForm;
+
+use std::future::Future;
 
 use axum::body::Bytes;
-use axum::extract::{MatchedPath, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use metric::definition::NumberFormat;
-use store::{AlertId, ChannelId, GoalId, Store};
+use store::Store;
 
+use super::Kind;
+use crate::accounts::Role;
 use crate::auth::Caller;
 use crate::error::{PageError, WebError};
-use crate::pages::{Choice, choices, with_flash};
+use crate::pages::{Choice, Flash, choices, with_flash};
 use crate::state::AppState;
 
 type PageResult = Result<Response, PageError>;
 
 /// A urlencoded form with repeated fields (several channels or metrics), which the serde form
 /// extractor cannot read into a list.
-struct Fields(Vec<(String, String)>);
+pub(crate) struct Fields(Vec<(String, String)>);
 
 impl Fields {
     fn parse(body: &Bytes) -> Fields {
@@ -93,6 +94,15 @@ fn when(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// The number format of the metric an item watches; plain when the metric is gone, so an
+/// item's history still shows.
+async fn format_of(state: &AppState, metric: store::MetricId) -> NumberFormat {
+    match state.store().metric(metric).await {
+        Ok(m) => app::evaluate::number_format(&m.definition),
+        Err(_) => charts::format::plain(),
+    }
+}
+
 /// A value in its metric's format (`charts`' one formatter), `—` when there is none.
 fn value(v: Option<f64>, format: &NumberFormat) -> String {
     charts::format_full(v, format)
@@ -144,77 +154,156 @@ fn refused(page: PageResult) -> PageResult {
     page.map(|r| (StatusCode::UNPROCESSABLE_ENTITY, r).into_response())
 }
 
-/// A form the four screens re-render with the reason it was refused.
-trait RefusableForm {
+/// One of the four screens as its handlers see it: the kind of item it lists and its form,
+/// filled from a post or from a stored item. The list, edit, save and delete handlers below
+/// serve all four, so a refusal, a missing item and a saved item answer alike on every screen.
+pub(crate) trait Screen: Default + Send + Sized + 'static {
+    type Item: Kind;
+
+    /// The form pre-filled with a stored item, as much of it as a caller of `role` may see.
+    fn stored(item: &Self::Item, role: Role) -> Self;
+
+    /// The form as posted, changing `before` or making a new item.
+    fn posted(f: &Fields, before: Option<&Self::Item>) -> Self;
+
+    /// What the form asks the operation for, or why it cannot ask.
+    fn input_for(
+        &self,
+        at: Saving<'_, Self::Item>,
+    ) -> impl Future<Output = Result<<Self::Item as Kind>::Input, WebError>> + Send;
+
+    /// The screen: its list, and `form` with its refusal if it has one.
+    fn page(
+        state: &AppState,
+        caller: &Caller,
+        q: Flash,
+        form: Self,
+    ) -> impl Future<Output = PageResult> + Send;
+
     fn refuse(&mut self, reason: FormError);
+
+    /// The item the form changes; `None` for a new one.
+    fn editing(&self) -> Option<i64>;
+
+    /// What the form posts to: the screen for a new item, the item's edit address otherwise.
+    fn action(&self) -> String {
+        let screen = screen::<Self::Item>();
+        match self.editing() {
+            Some(id) => format!("{screen}/{id}/edit"),
+            None => screen,
+        }
+    }
 }
 
-/// The answer to a screen's save: back to `screen` with "Saved the {what} {name}.", or the
-/// screen again (`page`) with the form as typed and the refusal next to its field.
-async fn saved_or_refused<F, Fut>(
-    saved: Result<String, WebError>,
-    screen: &str,
-    what: &str,
-    mut form: F,
-    page: impl FnOnce(F) -> Fut,
-) -> PageResult
-where
-    F: RefusableForm,
-    Fut: std::future::Future<Output = PageResult>,
-{
+/// What a save has at hand besides the form: the state, the fields as posted (a secret the
+/// form never keeps) and the item it changes, if any.
+pub(crate) struct Saving<'a, K> {
+    state: &'a AppState,
+    fields: &'a Fields,
+    before: Option<&'a K>,
+}
+
+/// Where a kind's screen lives: `/goals`.
+fn screen<K: Kind>() -> String {
+    format!("/{}", K::MANY)
+}
+
+pub(crate) async fn list<S: Screen>(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: Flash,
+) -> PageResult {
+    S::page(&state, &caller, q, S::default()).await
+}
+
+/// The screen with one item's form pre-filled.
+pub(crate) async fn edit<S: Screen>(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let item = S::Item::load(&state, id).await?;
+    S::page(
+        &state,
+        &caller,
+        Flash::default(),
+        S::stored(&item, caller.user.role),
+    )
+    .await
+}
+
+pub(crate) async fn create<S: Screen>(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> PageResult {
+    save::<S>(&state, &caller, None, &body).await
+}
+
+pub(crate) async fn update<S: Screen>(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> PageResult {
+    // An item that is gone is a missing page, not a field to correct.
+    let before = S::Item::load(&state, id).await?;
+    save::<S>(&state, &caller, Some(before), &body).await
+}
+
+/// The answer to a screen's save: back to the screen with "Saved the {noun} {name}.", or the
+/// screen again with the form as typed and the refusal next to its field.
+async fn save<S: Screen>(
+    state: &AppState,
+    caller: &Caller,
+    before: Option<S::Item>,
+    body: &Bytes,
+) -> PageResult {
+    let f = Fields::parse(body);
+    let mut form = S::posted(&f, before.as_ref());
+    let saved = async {
+        let input = form
+            .input_for(Saving {
+                state,
+                fields: &f,
+                before: before.as_ref(),
+            })
+            .await?;
+        match &before {
+            Some(item) => S::Item::update(state, item.id(), input).await,
+            None => S::Item::create(state, input).await,
+        }
+    }
+    .await;
     match saved {
-        Ok(name) => Ok(with_flash(
-            screen,
+        Ok(item) => Ok(with_flash(
+            &screen::<S::Item>(),
             true,
-            &format!("Saved the {what} {name}."),
+            &format!("Saved the {} {}.", S::Item::ONE, item.name()),
         )),
         Err(e) => {
             form.refuse(FormError::of(&e));
-            refused(page(form).await)
+            refused(S::page(state, caller, Flash::default(), form).await)
         }
     }
 }
 
-/// What a form's row in a list links to and posts to: a new item, or the item being changed.
-fn form_action(screen: &str, editing: Option<i64>) -> String {
-    match editing {
-        Some(id) => format!("{screen}/{id}/edit"),
-        None => screen.to_owned(),
-    }
-}
-
-/// The delete button of every row on the four screens: which screen it is comes from the
-/// route's path (`/goals/{id}/delete`), whose least role the route declares.
-pub async fn delete(
+/// The delete button of every row on the four screens.
+pub(crate) async fn delete<K: Kind>(
     State(state): State<AppState>,
     _caller: Caller,
-    matched: MatchedPath,
     Path(id): Path<i64>,
 ) -> PageResult {
-    let app = state.app();
-    let (noun, screen, done) = match matched.as_str() {
-        "/goals/{id}/delete" => ("goal", "/goals", app.delete_goal(GoalId(id)).await),
-        "/alerts/{id}/delete" => ("alert", "/alerts", app.delete_alert(AlertId(id)).await),
-        "/scorecards/{id}/delete" => (
-            "scorecard",
-            "/scorecards",
-            app.delete_scorecard(store::ScorecardId(id)).await,
-        ),
-        "/channels/{id}/delete" => (
-            "channel",
-            "/channels",
-            app.delete_channel(ChannelId(id)).await,
-        ),
-        other => {
-            return Err(WebError::Internal(format!("no delete behind {other}")).into());
-        }
-    };
-    Ok(match done {
-        Ok(()) => with_flash(screen, true, &format!("Deleted the {noun}.")),
+    let screen = screen::<K>();
+    Ok(match K::delete(&state, id).await {
+        Ok(()) => with_flash(&screen, true, &format!("Deleted the {}.", K::ONE)),
         Err(app::AppError::NotFound(_)) => with_flash(
-            screen,
+            &screen,
             false,
-            &format!("There is no {noun} {id}: it may have been deleted already."),
+            &format!(
+                "There is no {} {id}: it may have been deleted already.",
+                K::ONE
+            ),
         ),
         Err(e) => return Err(WebError::from(e).into()),
     })

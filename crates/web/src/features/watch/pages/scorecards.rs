@@ -1,17 +1,15 @@
 //! The Scorecards screen: the list, and the form that creates one or changes one.
 
 use askama::Template;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use store::{MetricId, ScorecardId, ScorecardRow, Store, WatchStore};
+use store::{MetricId, ScorecardRow, Store, WatchStore};
 use watch::schedule::{Day, Frequency, Schedule};
 use watch::{Baseline, ScorecardMetric, ScorecardSpec, Zone, describe};
 
 use super::{
-    Choice, Fields, FormError, MetricList, Opt, PageResult, Refusal, choices, form_action, opts,
-    parse_enum, ticks, when,
+    Choice, Fields, FormError, MetricList, Opt, PageResult, Refusal, choices, opts, parse_enum,
+    ticks, when,
 };
-use super::{RefusableForm, saved_or_refused};
+use super::{Saving, Screen};
 use crate::accounts::Role;
 use crate::auth::Caller;
 use crate::error::WebError;
@@ -57,57 +55,6 @@ impl Refusal for ScorecardForm {
 }
 
 impl ScorecardForm {
-    fn posted(f: &Fields, editing: Option<i64>) -> ScorecardForm {
-        ScorecardForm {
-            editing,
-            name: f.get("name"),
-            frequency: f.get("frequency"),
-            weekday: f.get("weekday"),
-            monthday: f.get("monthday"),
-            at: f.get("at"),
-            zone: f.get("zone"),
-            baseline: f.get("baseline"),
-            metrics: f.ids("metric"),
-            channels: f.ids("channel"),
-            refused: None,
-        }
-    }
-
-    fn stored(s: &ScorecardRow) -> ScorecardForm {
-        let mut form = ScorecardForm {
-            editing: Some(s.id.0),
-            name: s.name.clone(),
-            at: s.spec.schedule.at.strftime("%H:%M").to_string(),
-            zone: s.spec.zone.name().to_owned(),
-            metrics: s.spec.metrics.iter().map(|m| m.metric_id).collect(),
-            channels: s.channels.iter().map(|c| c.0).collect(),
-            ..ScorecardForm::default()
-        };
-        match s.spec.schedule.frequency {
-            Frequency::Daily => form.frequency = "daily".into(),
-            Frequency::Weekly { day } => {
-                form.frequency = "weekly".into();
-                form.weekday = super::code(&day);
-            }
-            Frequency::Monthly { day } => {
-                form.frequency = "monthly".into();
-                form.monthday = day.to_string();
-            }
-        }
-        if s.spec
-            .metrics
-            .first()
-            .is_some_and(|m| m.baseline == Baseline::SamePeriodLastYear)
-        {
-            form.baseline = "same_period_last_year".into();
-        }
-        form
-    }
-
-    fn action(&self) -> String {
-        form_action("/scorecards", self.editing)
-    }
-
     fn frequencies(&self) -> Vec<Opt> {
         opts(
             &[
@@ -270,63 +217,72 @@ async fn scorecards_page(
     })
 }
 
-pub async fn scorecards(State(state): State<AppState>, caller: Caller, q: Flash) -> PageResult {
-    scorecards_page(&state, &caller, q, ScorecardForm::default()).await
-}
+impl Screen for ScorecardForm {
+    type Item = ScorecardRow;
 
-/// The Scorecards screen with one scorecard's form pre-filled.
-pub async fn scorecard_edit(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-) -> PageResult {
-    let s = state.store().scorecard(ScorecardId(id)).await?;
-    scorecards_page(&state, &caller, Flash::default(), ScorecardForm::stored(&s)).await
-}
+    fn stored(s: &ScorecardRow, _role: Role) -> ScorecardForm {
+        let mut form = ScorecardForm {
+            editing: Some(s.id.0),
+            name: s.name.clone(),
+            at: s.spec.schedule.at.strftime("%H:%M").to_string(),
+            zone: s.spec.zone.name().to_owned(),
+            metrics: s.spec.metrics.iter().map(|m| m.metric_id).collect(),
+            channels: s.channels.iter().map(|c| c.0).collect(),
+            ..ScorecardForm::default()
+        };
+        match s.spec.schedule.frequency {
+            Frequency::Daily => form.frequency = "daily".into(),
+            Frequency::Weekly { day } => {
+                form.frequency = "weekly".into();
+                form.weekday = super::code(&day);
+            }
+            Frequency::Monthly { day } => {
+                form.frequency = "monthly".into();
+                form.monthday = day.to_string();
+            }
+        }
+        if s.spec
+            .metrics
+            .first()
+            .is_some_and(|m| m.baseline == Baseline::SamePeriodLastYear)
+        {
+            form.baseline = "same_period_last_year".into();
+        }
+        form
+    }
 
-impl RefusableForm for ScorecardForm {
+    fn posted(f: &Fields, before: Option<&ScorecardRow>) -> ScorecardForm {
+        ScorecardForm {
+            editing: before.map(|s| s.id.0),
+            name: f.get("name"),
+            frequency: f.get("frequency"),
+            weekday: f.get("weekday"),
+            monthday: f.get("monthday"),
+            at: f.get("at"),
+            zone: f.get("zone"),
+            baseline: f.get("baseline"),
+            metrics: f.ids("metric"),
+            channels: f.ids("channel"),
+            refused: None,
+        }
+    }
+
+    async fn input_for(
+        &self,
+        at: Saving<'_, ScorecardRow>,
+    ) -> Result<app::ScorecardInput, WebError> {
+        self.input(at.state, at.before).await
+    }
+
+    async fn page(state: &AppState, caller: &Caller, q: Flash, form: ScorecardForm) -> PageResult {
+        scorecards_page(state, caller, q, form).await
+    }
+
     fn refuse(&mut self, reason: FormError) {
         self.refused = Some(reason);
     }
-}
 
-async fn save(
-    state: &AppState,
-    caller: &Caller,
-    before: Option<ScorecardRow>,
-    body: &Bytes,
-) -> PageResult {
-    let editing = before.as_ref().map(|s| s.id);
-    let form = ScorecardForm::posted(&Fields::parse(body), editing.map(|id| id.0));
-    let saved = async {
-        let input = form.input(state, before.as_ref()).await?;
-        let scorecard = match editing {
-            Some(id) => state.app().update_scorecard(id, input).await?,
-            None => state.app().create_scorecard(input).await?,
-        };
-        Ok(scorecard.name)
+    fn editing(&self) -> Option<i64> {
+        self.editing
     }
-    .await;
-    saved_or_refused(saved, "/scorecards", "scorecard", form, |form| {
-        scorecards_page(state, caller, Flash::default(), form)
-    })
-    .await
-}
-
-pub async fn scorecard_create(
-    State(state): State<AppState>,
-    caller: Caller,
-    body: Bytes,
-) -> PageResult {
-    save(&state, &caller, None, &body).await
-}
-
-pub async fn scorecard_update(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-    body: Bytes,
-) -> PageResult {
-    let before = state.store().scorecard(ScorecardId(id)).await?;
-    save(&state, &caller, Some(before), &body).await
 }

@@ -325,10 +325,6 @@ pub struct BlockForm {
     pub settings: BlockSettings,
 }
 
-pub fn interval_name(i: Interval) -> &'static str {
-    i.name()
-}
-
 impl BlockForm {
     /// Reads the editor's fields; `Err` names the field that does not read.
     pub fn parse(pairs: &[(String, String)]) -> Result<Self, (&'static str, String)> {

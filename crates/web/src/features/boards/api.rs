@@ -53,7 +53,7 @@ fn block_out(row: &store::BlockRow, result: &BlockResult) -> Value {
         Ok((_, data)) => {
             out["range"] = span(&data.current);
             out["previous"] = data.previous.as_ref().map(span).unwrap_or(Value::Null);
-            out["interval"] = json!(super::model::interval_name(data.interval));
+            out["interval"] = json!(data.interval.name());
             let metrics: Vec<Value> = data
                 .metrics
                 .iter()

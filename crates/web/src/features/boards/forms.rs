@@ -170,11 +170,7 @@ pub(super) fn editor_form(
         f.push_str("<label>Graph by <select name=\"interval\">");
         f.push_str(&option("", "Automatic", s.interval.is_none()));
         for i in metric::Interval::ALL {
-            f.push_str(&option(
-                interval_name(i),
-                interval_name(i),
-                s.interval == Some(i),
-            ));
+            f.push_str(&option(i.name(), i.name(), s.interval == Some(i)));
         }
         f.push_str("</select></label>");
     }
@@ -302,9 +298,7 @@ pub(super) fn draft(pairs: &[(String, String)]) -> (String, BlockSettings) {
             .collect(),
         range: some("range"),
         compare: some("compare"),
-        interval: metric::Interval::ALL
-            .into_iter()
-            .find(|i| interval_name(*i) == get("interval")),
+        interval: metric::Interval::from_name(&get("interval")),
         dimension: some("dimension"),
         by_dimension: on("by_dimension"),
         top: get("top").parse().unwrap_or(d.top),

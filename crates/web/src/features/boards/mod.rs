@@ -56,7 +56,7 @@ pub use self::edit::*;
 pub use self::exports::*;
 use self::forms::*;
 pub use self::grid::*;
-use self::model::{BlockKind, BlockSettings, ChangeFormat, TableRows, TableSort, interval_name};
+use self::model::{BlockKind, BlockSettings, ChangeFormat, TableRows, TableSort};
 pub use self::pages::*;
 use self::render::esc;
 pub use self::shares::*;

@@ -8,20 +8,8 @@ use metric::Verdict;
 use super::compute::{BlockBand, BlockData, GoalShown, MetricData};
 use super::model::{BlockKind, BlockSettings, ChangeFormat, TableRows, TableSort};
 
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Text made safe inside HTML, the one escaping the charts use too.
+pub use charts::escape as esc;
 
 pub fn verdict_class(v: Verdict) -> &'static str {
     match v {
@@ -986,8 +974,8 @@ pub fn range_caption(data: &BlockData, zone: &TimeZone) -> String {
     let coarsened = match data.coarsened_from {
         Some(asked) => format!(
             " · by {} (too long to draw by {})",
-            super::model::interval_name(data.interval),
-            super::model::interval_name(asked)
+            data.interval.name(),
+            asked.name()
         ),
         None => String::new(),
     };

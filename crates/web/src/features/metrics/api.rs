@@ -399,7 +399,7 @@ pub async fn metric_data(
             "interval",
             format!(
                 "{start} to {end} by {} is up to {points} points, more than the {DATA_MAX_POINTS} one request returns: ask for a coarser interval or a shorter range",
-                crate::boards::model::interval_name(interval)
+                interval.name()
             ),
         )
         .into());

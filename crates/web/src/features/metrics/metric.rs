@@ -177,8 +177,8 @@ pub async fn metric_page(
     if interval != asked {
         notice = Some(format!(
             "{} points would be too many for this range: shown by {}",
-            interval_word(asked),
-            interval_word(interval)
+            asked.name(),
+            interval.name()
         ));
     }
 
@@ -445,7 +445,7 @@ pub async fn metric_page(
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default(),
-            label: interval_word(i).to_owned(),
+            label: i.name().to_owned(),
             selected: i == interval,
         })
         .collect();
@@ -611,15 +611,4 @@ fn urlencoding(text: &str) -> String {
         }
     }
     out
-}
-
-fn interval_word(i: Interval) -> &'static str {
-    match i {
-        Interval::Hour => "hour",
-        Interval::Day => "day",
-        Interval::Week => "week",
-        Interval::Month => "month",
-        Interval::Quarter => "quarter",
-        Interval::Year => "year",
-    }
 }

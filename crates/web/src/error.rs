@@ -194,8 +194,7 @@ impl IntoResponse for PageError {
             return Redirect::to("/login").into_response();
         }
         let page = crate::pages::ErrorPage {
-            nav: None,
-            active: "",
+            frame: crate::pages::PageFrame::anonymous("", String::new()),
             title: title_of(&e),
             message: e.user_message(),
         };

@@ -32,6 +32,59 @@ pub(crate) fn nav(c: &Caller) -> Option<Nav> {
     })
 }
 
+/// What every page draws around its content the same way: the navigation (with the section
+/// `active` marked), the form token, whether the reader may change things, and the message the
+/// last action left. One rule for each, so no screen shows an Editor's button to a Viewer that
+/// another screen hides.
+pub struct PageFrame {
+    pub nav: Option<Nav>,
+    pub active: &'static str,
+    pub csrf: String,
+    pub can_edit: bool,
+    pub flash: Option<String>,
+    /// The flash's CSS kind: `good`, `bad`, or empty with no flash.
+    pub flash_kind: &'static str,
+}
+
+impl PageFrame {
+    /// A signed-in reader's page in section `active`.
+    pub(crate) fn of(caller: &Caller, active: &'static str) -> PageFrame {
+        PageFrame {
+            nav: nav(caller),
+            active,
+            csrf: caller.csrf().to_owned(),
+            can_edit: caller.user.role >= Role::Editor,
+            flash: None,
+            flash_kind: "",
+        }
+    }
+
+    /// A page for someone not signed in (sign-in, setup, an error, a share link): no navigation
+    /// and nothing to change; `csrf` is what its forms post, if it has any.
+    pub(crate) fn anonymous(active: &'static str, csrf: String) -> PageFrame {
+        PageFrame {
+            nav: None,
+            active,
+            csrf,
+            can_edit: false,
+            flash: None,
+            flash_kind: "",
+        }
+    }
+
+    /// With the message the last action left.
+    pub(crate) fn flash(self, flash: crate::flash::Flash) -> PageFrame {
+        self.message(flash.split())
+    }
+
+    /// With a message and its kind, as [`crate::flash::Flash::split`] gives them.
+    pub(crate) fn message(mut self, (flash, kind): (Option<String>, &'static str)) -> PageFrame {
+        self.flash = flash;
+        self.flash_kind = kind;
+        self
+    }
+}
+
 /// The largest page sent. Boards bound what each block draws, so only an unusual board (many
 /// blocks of many series) comes near it; past it the reader gets a clear error, not a page that
 /// stalls the browser and holds the server's memory.
@@ -105,9 +158,7 @@ pub(crate) fn with_flash(path: &str, ok: bool, text: &str) -> Response {
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
-    /// The signed-in reader's navigation, added by [`error_pages`]; `None` for anyone else.
-    pub nav: Option<Nav>,
-    pub active: &'static str,
+    pub frame: PageFrame,
     pub title: &'static str,
     pub message: String,
 }
@@ -136,8 +187,7 @@ pub(crate) async fn error_pages(
         return response;
     };
     let page = ErrorPage {
-        nav: nav(&caller),
-        active: "",
+        frame: PageFrame::of(&caller, ""),
         title: shown.title,
         message: shown.message,
     };

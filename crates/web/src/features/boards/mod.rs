@@ -65,7 +65,7 @@ pub use self::tv::*;
 use crate::accounts::Role;
 use crate::auth::Caller;
 use crate::error::{PageError, WebError};
-use crate::pages::{Nav, nav, render};
+use crate::pages::render;
 use crate::state::AppState;
 pub use app::boards::templates::TEMPLATES;
 

@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::account_picker::AccountChoices;
-use crate::pages::{Choice, choices};
+use crate::pages::{Choice, PageFrame, choices};
 
 struct BoardItem {
     id: i64,
@@ -16,12 +16,7 @@ struct BoardItem {
 #[derive(Template)]
 #[template(path = "boards.html")]
 struct BoardsPage {
-    nav: Option<Nav>,
-    active: &'static str,
-    csrf: String,
-    can_edit: bool,
-    flash: Option<String>,
-    flash_kind: &'static str,
+    frame: PageFrame,
     boards: Vec<BoardItem>,
     templates: Vec<(&'static str, &'static str)>,
 }
@@ -50,12 +45,7 @@ pub async fn list(
         .collect();
     let (flash, flash_kind) = flash.split();
     render(&BoardsPage {
-        nav: nav(&caller),
-        active: "boards",
-        csrf: caller.csrf().to_owned(),
-        can_edit: caller.user.role >= Role::Editor,
-        flash,
-        flash_kind,
+        frame: PageFrame::of(&caller, "boards").message((flash, flash_kind)),
         boards,
         templates: TEMPLATES.iter().map(|t| (t.slug, t.name)).collect(),
     })
@@ -207,12 +197,7 @@ pub struct RangeOption {
 #[derive(Template)]
 #[template(path = "board.html")]
 pub struct BoardPage {
-    pub nav: Option<Nav>,
-    pub active: &'static str,
-    pub csrf: String,
-    pub can_edit: bool,
-    pub flash: Option<String>,
-    pub flash_kind: &'static str,
+    pub frame: PageFrame,
     pub id: i64,
     pub name: String,
     pub zone: String,
@@ -422,9 +407,9 @@ pub async fn page(
         false,
     )
     .await?;
-    page.nav = nav(&caller);
-    page.csrf = caller.csrf().to_owned();
-    page.can_edit = can_edit;
+    // Drawn as for anyone with the link, then framed for the signed-in reader.
+    page.frame =
+        PageFrame::of(&caller, "boards").message((page.frame.flash.take(), page.frame.flash_kind));
     if editing {
         page.editing = true;
         page.panel = panel(&state, id, &design, caller.csrf()).await?;
@@ -512,14 +497,9 @@ pub(super) async fn board_page(
             })
             .await?
     };
-    let (flash, flash_kind) = flash.split();
     Ok(BoardPage {
-        nav: None,
-        active: "boards",
-        csrf: editor_csrf.unwrap_or_default().to_owned(),
-        can_edit: false,
-        flash,
-        flash_kind,
+        frame: PageFrame::anonymous("boards", editor_csrf.unwrap_or_default().to_owned())
+            .flash(flash),
         id,
         name,
         zone,

@@ -29,7 +29,7 @@ use twilio_request::RequestSpec;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, JsonBody, PageError, WebError};
-use crate::pages::{Nav, nav, render};
+use crate::pages::{PageFrame, render};
 use crate::state::AppState;
 
 pub const BUILDER_JS: &str = include_str!("../../../assets/builder.js");
@@ -58,9 +58,7 @@ pub async fn js() -> Response {
 #[derive(Template)]
 #[template(path = "builder.html")]
 struct BuilderPage {
-    nav: Option<Nav>,
-    active: &'static str,
-    csrf: String,
+    frame: PageFrame,
     /// `Some` when editing a saved metric.
     metric_id: Option<i64>,
     title: String,
@@ -131,9 +129,7 @@ async fn page(
         None => (None, "New metric".to_owned(), String::new()),
     };
     render(&BuilderPage {
-        nav: nav(caller),
-        active: "metrics",
-        csrf: caller.csrf().to_owned(),
+        frame: PageFrame::of(caller, "metrics"),
         metric_id,
         title,
         connections,

@@ -45,11 +45,7 @@ pub struct ConnectionForm {
 #[derive(Template)]
 #[template(path = "connections.html")]
 struct ConnectionsPage {
-    nav: Option<Nav>,
-    active: &'static str,
-    csrf: String,
-    flash: Option<String>,
-    flash_kind: &'static str,
+    frame: PageFrame,
     connections: Vec<ConnRow>,
     form: ConnectionForm,
 }
@@ -94,11 +90,7 @@ async fn connections_page(
         });
     }
     let mut response = render(&ConnectionsPage {
-        nav: nav(caller),
-        active: "connections",
-        csrf: caller.csrf().to_owned(),
-        flash: flash.0,
-        flash_kind: flash.1,
+        frame: PageFrame::of(caller, "connections").message(flash),
         connections,
         form,
     })?;
@@ -189,9 +181,7 @@ pub async fn connection_rename(
 #[derive(Template)]
 #[template(path = "connection_delete.html")]
 struct ConnectionDeletePage {
-    nav: Option<Nav>,
-    active: &'static str,
-    csrf: String,
+    frame: PageFrame,
     id: i64,
     label: String,
     metrics: Vec<String>,
@@ -211,9 +201,7 @@ pub async fn connection_delete_form(
         .map(|m| m.name)
         .collect();
     render(&ConnectionDeletePage {
-        nav: nav(&caller),
-        active: "connections",
-        csrf: caller.csrf().to_owned(),
+        frame: PageFrame::of(&caller, "connections"),
         id,
         label: conn.label,
         metrics,
@@ -255,11 +243,7 @@ struct AccountRow {
 #[derive(Template)]
 #[template(path = "connection_accounts.html")]
 struct AccountsPage {
-    nav: Option<Nav>,
-    active: &'static str,
-    csrf: String,
-    flash: Option<String>,
-    flash_kind: &'static str,
+    frame: PageFrame,
     id: i64,
     label: String,
     is_admin: bool,
@@ -290,13 +274,8 @@ pub async fn connection_accounts(
             note: app::twilio_accounts::note(a),
         })
         .collect();
-    let (flash, flash_kind) = flash.split();
     render(&AccountsPage {
-        nav: nav(&caller),
-        active: "connections",
-        csrf: caller.csrf().to_owned(),
-        flash,
-        flash_kind,
+        frame: PageFrame::of(&caller, "connections").flash(flash),
         id,
         label: conn.label,
         is_admin: caller.user.role >= crate::accounts::Role::Admin,

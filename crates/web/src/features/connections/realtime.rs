@@ -71,11 +71,7 @@ struct EventRow {
 #[derive(Template)]
 #[template(path = "connection_realtime.html")]
 struct RealtimePage {
-    nav: Option<Nav>,
-    active: &'static str,
-    csrf: String,
-    flash: Option<String>,
-    flash_kind: &'static str,
+    frame: PageFrame,
     id: i64,
     label: String,
     is_admin: bool,
@@ -120,13 +116,8 @@ pub async fn realtime_page(
         })
         .collect();
     let (since_start, last_refusal) = ingest_words(&state.realtime().stats(conn.id));
-    let (flash, flash_kind) = flash.split();
     render(&RealtimePage {
-        nav: nav(&caller),
-        active: "connections",
-        csrf: caller.csrf().to_owned(),
-        flash,
-        flash_kind,
+        frame: PageFrame::of(&caller, "connections").flash(flash),
         id,
         label: conn.label,
         is_admin: caller.user.role >= crate::accounts::Role::Admin,

@@ -6,7 +6,6 @@ use axum::extract::{Query, State};
 use serde::Deserialize;
 use store::Store;
 
-use crate::accounts::Role;
 use crate::auth::Caller;
 use crate::state::AppState;
 
@@ -29,12 +28,7 @@ struct LibRow {
 #[derive(Template)]
 #[template(path = "library.html")]
 struct LibraryPage {
-    nav: Option<Nav>,
-    active: &'static str,
-    csrf: String,
-    can_edit: bool,
-    flash: Option<String>,
-    flash_kind: &'static str,
+    frame: PageFrame,
     q: String,
     categories: Vec<(String, bool)>,
     connections: Vec<String>,
@@ -89,14 +83,8 @@ pub async fn library_page(
         .into_iter()
         .map(|c| c.label)
         .collect();
-    let flash = flash.split();
     render(&LibraryPage {
-        nav: nav(&caller),
-        active: "library",
-        csrf: caller.csrf().to_owned(),
-        can_edit: caller.user.role >= Role::Editor,
-        flash: flash.0,
-        flash_kind: flash.1,
+        frame: PageFrame::of(&caller, "library").flash(flash),
         q: query.q,
         categories,
         connections,

@@ -18,7 +18,7 @@ use super::pages::{RunRow, run_rows};
 use crate::auth::Caller;
 use crate::error::WebError;
 use crate::features::boards::compute::bounded_interval;
-use crate::pages::{Nav, PageResult, nav, render};
+use crate::pages::{PageFrame, PageResult, render};
 use crate::state::AppState;
 use crate::views;
 
@@ -79,8 +79,7 @@ pub struct Choice {
 #[derive(Template)]
 #[template(path = "metric.html")]
 struct MetricPage {
-    nav: Option<Nav>,
-    active: &'static str,
+    frame: PageFrame,
     id: i64,
     name: String,
     summary: Option<String>,
@@ -120,10 +119,6 @@ struct MetricPage {
     every_default: bool,
     /// The interval in the form's notation (`15m`), or `default`.
     interval_value: String,
-    can_edit: bool,
-    csrf: String,
-    flash: Option<String>,
-    flash_kind: &'static str,
     /// Which accounts the metric reads, and its breakdown by account; `None` for a metric of
     /// its connection's own account.
     accounts: Option<Accounts>,
@@ -150,7 +145,6 @@ pub async fn metric_page(
     Path(id): Path<i64>,
     Query(q): Query<MetricQuery>,
 ) -> PageResult {
-    let (flash, flash_kind) = flash.split();
     let m = state.store().metric(MetricId(id)).await?;
     let every = app::SyncInterval::of_stored(m.sync_interval_s);
     let now = state.clock().now();
@@ -464,8 +458,7 @@ pub async fn metric_page(
         None
     };
     render(&MetricPage {
-        nav: nav(&caller),
-        active: "metrics",
+        frame: PageFrame::of(&caller, "metrics").flash(flash),
         id: m.id.0,
         name: m.name.clone(),
         summary,
@@ -497,10 +490,6 @@ pub async fn metric_page(
             Some(_) => every.to_string(),
             None => app::sync_interval::DEFAULT_WORD.to_owned(),
         },
-        can_edit: caller.user.role >= crate::accounts::Role::Editor,
-        csrf: caller.csrf().to_owned(),
-        flash,
-        flash_kind,
         accounts,
         account_param: account.unwrap_or_default(),
         provisional,

@@ -14,7 +14,7 @@ use store::{MetricId, Store};
 
 use crate::api::ApiResult;
 use crate::auth::Caller;
-use crate::pages::{Nav, PageResult, nav, render};
+use crate::pages::{PageFrame, PageResult, render};
 use crate::state::AppState;
 use crate::views::{self, RangeParam};
 use app::outliers::{AccountOutliers, OutlierRow, TooFew};
@@ -29,8 +29,7 @@ struct Choice {
 #[derive(Template)]
 #[template(path = "metric_outliers.html")]
 struct OutliersPage {
-    nav: Option<Nav>,
-    active: &'static str,
+    frame: PageFrame,
     id: i64,
     name: String,
     ranges: Vec<Choice>,
@@ -58,8 +57,7 @@ pub async fn outliers_page(
     let m = state.store().metric(MetricId(id)).await?;
     let named = q.named()?;
     let mut page = OutliersPage {
-        nav: nav(&caller),
-        active: "metrics",
+        frame: PageFrame::of(&caller, "metrics"),
         id,
         name: m.name.clone(),
         ranges: range_choices(named),

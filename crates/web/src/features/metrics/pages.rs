@@ -6,7 +6,6 @@ use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use store::{MetricId, Store};
 
-use crate::accounts::Role;
 use crate::auth::Caller;
 use crate::error::WebError;
 use crate::state::AppState;
@@ -39,16 +38,11 @@ struct MetricRow {
 #[derive(Template)]
 #[template(path = "metrics.html")]
 struct MetricsPage {
-    nav: Option<Nav>,
-    active: &'static str,
-    csrf: String,
-    can_edit: bool,
+    frame: PageFrame,
     period: String,
     /// The range picker: the presets, the one shown selected.
     ranges: Vec<RangeChoice>,
     range_label: String,
-    flash: Option<String>,
-    flash_kind: &'static str,
     rows: Vec<MetricRow>,
 }
 
@@ -137,15 +131,10 @@ pub async fn metrics(
         });
     }
     render(&MetricsPage {
-        nav: nav(&caller),
-        active: "metrics",
-        csrf: caller.csrf().to_owned(),
-        can_edit: caller.user.role >= Role::Editor,
+        frame: PageFrame::of(&caller, "metrics").message((flash_text, flash_kind)),
         period,
         ranges,
         range_label: range.label(),
-        flash: flash_text,
-        flash_kind,
         rows,
     })
 }
@@ -291,8 +280,7 @@ pub(super) fn run_rows(runs: &[store::SyncRun]) -> Vec<RunRow> {
 #[derive(Template)]
 #[template(path = "runs.html")]
 struct RunsPage {
-    nav: Option<Nav>,
-    active: &'static str,
+    frame: PageFrame,
     name: String,
     runs: Vec<RunRow>,
 }
@@ -305,8 +293,7 @@ pub async fn metric_runs(
     let m = state.store().metric(MetricId(id)).await?;
     let runs = run_rows(&state.store().sync_runs(Some(m.id), 50).await?);
     render(&RunsPage {
-        nav: nav(&caller),
-        active: "metrics",
+        frame: PageFrame::of(&caller, "metrics"),
         name: m.name,
         runs,
     })

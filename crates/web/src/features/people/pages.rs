@@ -24,11 +24,9 @@ const LOGIN_CSRF_COOKIE: &str = "sb_login_csrf";
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
-    nav: Option<Nav>,
-    active: &'static str,
+    frame: PageFrame,
     error: Option<String>,
     setup_pending: bool,
-    csrf: String,
     name: String,
 }
 
@@ -65,11 +63,9 @@ async fn login_page(
     // Sign-in has no session yet, so its form's CSRF token is a cookie it must echo.
     let csrf = random_token();
     let page = LoginPage {
-        nav: None,
-        active: "",
+        frame: PageFrame::anonymous("", csrf.clone()),
         error,
         setup_pending: state.accounts().count_admins().await? == 0,
-        csrf: csrf.clone(),
         name,
     };
     let mut response = render(&page)?;
@@ -202,8 +198,7 @@ pub async fn logout(
 #[derive(Template)]
 #[template(path = "setup.html")]
 struct SetupPage {
-    nav: Option<Nav>,
-    active: &'static str,
+    frame: PageFrame,
     error: Option<String>,
     min_password: usize,
     token: String,
@@ -221,8 +216,7 @@ pub async fn setup_form(State(state): State<AppState>, Query(q): Query<SetupQuer
         return Err(WebError::NotFound(app::people::SETUP_LINK_DEAD.to_owned()).into());
     }
     render(&SetupPage {
-        nav: None,
-        active: "",
+        frame: PageFrame::anonymous("", String::new()),
         error: None,
         min_password: crate::accounts::MIN_PASSWORD_LEN,
         token: q.token,
@@ -252,8 +246,7 @@ pub async fn setup(State(state): State<AppState>, Form(form): Form<SetupForm>) -
         }
         Err(e @ (WebError::NotFound(_) | WebError::Internal(_))) => Err(e.into()),
         Err(e) => render(&SetupPage {
-            nav: None,
-            active: "",
+            frame: PageFrame::anonymous("", String::new()),
             error: Some(e.to_string()),
             min_password: crate::accounts::MIN_PASSWORD_LEN,
             token: form.token,
@@ -276,11 +269,7 @@ struct PersonRow {
 #[derive(Template)]
 #[template(path = "users.html")]
 struct UsersPage {
-    nav: Option<Nav>,
-    active: &'static str,
-    csrf: String,
-    flash: Option<String>,
-    flash_kind: &'static str,
+    frame: PageFrame,
     min_password: usize,
     roles: [Role; 3],
     users: Vec<PersonRow>,
@@ -303,11 +292,7 @@ pub async fn users(State(state): State<AppState>, caller: Caller, flash: Flash) 
         .collect();
     let flash = flash.split();
     render(&UsersPage {
-        nav: nav(&caller),
-        active: "users",
-        csrf: caller.csrf().to_owned(),
-        flash: flash.0,
-        flash_kind: flash.1,
+        frame: PageFrame::of(&caller, "users").message(flash),
         min_password: crate::accounts::MIN_PASSWORD_LEN,
         roles: [Role::Viewer, Role::Editor, Role::Admin],
         users,
@@ -476,11 +461,7 @@ pub async fn user_password(
 #[derive(Template)]
 #[template(path = "account.html")]
 struct AccountPage {
-    nav: Option<Nav>,
-    active: &'static str,
-    csrf: String,
-    flash: Option<String>,
-    flash_kind: &'static str,
+    frame: PageFrame,
     min_password: usize,
     new_token: Option<String>,
     tokens: Vec<(i64, String, String)>,
@@ -500,11 +481,7 @@ async fn account_page(
         .map(|t| (t.id, t.name, when(Some(t.created_ms))))
         .collect();
     let mut response = render(&AccountPage {
-        nav: nav(caller),
-        active: "account",
-        csrf: caller.csrf().to_owned(),
-        flash: flash.0,
-        flash_kind: flash.1,
+        frame: PageFrame::of(caller, "account").message(flash),
         min_password: crate::accounts::MIN_PASSWORD_LEN,
         new_token,
         tokens,

@@ -19,7 +19,7 @@ use crate::account_picker::AccountChoices;
 use crate::accounts::Role;
 use crate::auth::Caller;
 use crate::error::WebError;
-use crate::pages::{Flash, Nav, nav, render, with_flash};
+use crate::pages::{Flash, PageFrame, render, with_flash};
 use crate::state::AppState;
 
 pub struct AlertLine {
@@ -334,12 +334,7 @@ fn stale_ms(hours: &str) -> Result<i64, WebError> {
 #[derive(Template)]
 #[template(path = "alerts.html")]
 struct AlertsPage {
-    nav: Option<Nav>,
-    active: &'static str,
-    csrf: String,
-    can_edit: bool,
-    flash: Option<String>,
-    flash_kind: &'static str,
+    frame: PageFrame,
     alerts: Vec<AlertLine>,
     metrics: Vec<(i64, String)>,
     /// Every channel: id, name, ticked on the form.
@@ -429,17 +424,11 @@ async fn alerts_page(
             }
         }
     });
-    let (flash, flash_kind) = q.split();
     let (bt, firings) = backtest
         .map(|(a, b)| (Some(a), b))
         .unwrap_or((None, Vec::new()));
     render(&AlertsPage {
-        nav: nav(caller),
-        active: "alerts",
-        csrf: caller.csrf().to_owned(),
-        can_edit: caller.user.role >= Role::Editor,
-        flash,
-        flash_kind,
+        frame: PageFrame::of(caller, "alerts").flash(q),
         alerts,
         metrics: metrics.choices(),
         channels: ticks(&channel_names, &form.channels),
@@ -751,8 +740,7 @@ fn sync_alert_name(metric: &str, what: &str) -> String {
 #[derive(Template)]
 #[template(path = "alert_history.html")]
 struct AlertHistoryPage {
-    nav: Option<Nav>,
-    active: &'static str,
+    frame: PageFrame,
     name: String,
     rule: String,
     /// An unusual alert: its events' second value is the expected one, the message names the why.
@@ -830,8 +818,7 @@ pub async fn alert_history(
         _ => None,
     };
     render(&AlertHistoryPage {
-        nav: nav(&caller),
-        active: "alerts",
+        frame: PageFrame::of(&caller, "alerts"),
         unusual: matches!(a.spec, AlertSpec::Unusual { .. }),
         learning,
         rule: describe::rule(&a.spec, &|v| value(Some(v), &format)),

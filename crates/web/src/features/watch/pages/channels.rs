@@ -12,7 +12,7 @@ use super::{Saving, Screen};
 use crate::accounts::Role;
 use crate::auth::Caller;
 use crate::error::WebError;
-use crate::pages::{Flash, Nav, nav, render, with_flash};
+use crate::pages::{Flash, PageFrame, render, with_flash};
 use crate::state::AppState;
 
 /// The channel form as typed, or as stored when editing, without its secret.
@@ -120,12 +120,8 @@ type ChannelLine = (i64, String, &'static str, String, bool);
 #[derive(Template)]
 #[template(path = "channels.html")]
 struct ChannelsPage {
-    nav: Option<Nav>,
-    active: &'static str,
-    csrf: String,
+    frame: PageFrame,
     is_admin: bool,
-    flash: Option<String>,
-    flash_kind: &'static str,
     channels: Vec<ChannelLine>,
     form: ChannelForm,
 }
@@ -158,14 +154,9 @@ async fn channels_page(
             )
         })
         .collect();
-    let (flash, flash_kind) = q.split();
     render(&ChannelsPage {
-        nav: nav(caller),
-        active: "channels",
-        csrf: caller.csrf().to_owned(),
+        frame: PageFrame::of(caller, "channels").flash(q),
         is_admin: caller.user.role >= Role::Admin,
-        flash,
-        flash_kind,
         channels: list,
         form,
     })

@@ -17,7 +17,7 @@ use crate::account_picker::AccountChoices;
 use crate::accounts::Role;
 use crate::auth::Caller;
 use crate::error::WebError;
-use crate::pages::{Flash, Nav, nav, render};
+use crate::pages::{Flash, PageFrame, render};
 use crate::state::AppState;
 
 #[derive(Default)]
@@ -191,12 +191,7 @@ impl GoalForm {
 #[derive(Template)]
 #[template(path = "goals.html")]
 struct GoalsPage {
-    nav: Option<Nav>,
-    active: &'static str,
-    csrf: String,
-    can_edit: bool,
-    flash: Option<String>,
-    flash_kind: &'static str,
+    frame: PageFrame,
     goals: Vec<GoalLine>,
     metrics: Vec<(i64, String)>,
     /// The metrics over several accounts and the accounts the form offers for them.
@@ -256,14 +251,8 @@ async fn goals_page(state: &AppState, caller: &Caller, q: Flash, form: GoalForm)
             broken: None,
         });
     }
-    let (flash, flash_kind) = q.split();
     render(&GoalsPage {
-        nav: nav(caller),
-        active: "goals",
-        csrf: caller.csrf().to_owned(),
-        can_edit: caller.user.role >= Role::Editor,
-        flash,
-        flash_kind,
+        frame: PageFrame::of(caller, "goals").flash(q),
         goals: lines,
         metrics: metrics.choices(),
         accounts: AccountChoices::load(state).await?,
@@ -356,8 +345,7 @@ fn days(start_ms: i64, end_ms: i64, tz: &jiff::tz::TimeZone) -> String {
 #[derive(Template)]
 #[template(path = "goal_history.html")]
 struct GoalHistoryPage {
-    nav: Option<Nav>,
-    active: &'static str,
+    frame: PageFrame,
     name: String,
     /// The running period's projection and what it rests on, when it has one.
     running: Option<String>,
@@ -405,8 +393,7 @@ pub async fn goal_history(
         _ => None,
     };
     render(&GoalHistoryPage {
-        nav: nav(&caller),
-        active: "goals",
+        frame: PageFrame::of(&caller, "goals"),
         name: g.name,
         running,
         periods,

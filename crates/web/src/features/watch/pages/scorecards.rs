@@ -13,7 +13,7 @@ use super::{Saving, Screen};
 use crate::accounts::Role;
 use crate::auth::Caller;
 use crate::error::WebError;
-use crate::pages::{Flash, Nav, nav, render};
+use crate::pages::{Flash, PageFrame, render};
 use crate::state::AppState;
 
 pub struct ScorecardForm {
@@ -161,12 +161,7 @@ impl ScorecardForm {
 #[derive(Template)]
 #[template(path = "scorecards.html")]
 struct ScorecardsPage {
-    nav: Option<Nav>,
-    active: &'static str,
-    csrf: String,
-    can_edit: bool,
-    flash: Option<String>,
-    flash_kind: &'static str,
+    frame: PageFrame,
     /// Name, schedule, how many metrics, next run, id.
     scorecards: Vec<(String, String, String, String, i64)>,
     /// Id, name, ticked on the form.
@@ -200,16 +195,10 @@ async fn scorecards_page(
             )
         })
         .collect();
-    let (flash, flash_kind) = q.split();
     let metrics = MetricList::load(state).await?.choices();
     let channels = choices(state, Choice::Channels).await?;
     render(&ScorecardsPage {
-        nav: nav(caller),
-        active: "scorecards",
-        csrf: caller.csrf().to_owned(),
-        can_edit: caller.user.role >= Role::Editor,
-        flash,
-        flash_kind,
+        frame: PageFrame::of(caller, "scorecards").flash(q),
         scorecards: list,
         metrics: ticks(&metrics, &form.metrics),
         channels: ticks(&channels, &form.channels),

@@ -62,7 +62,7 @@ impl Default for WebConfig {
     fn default() -> Self {
         Self {
             secure_cookies: false,
-            session_ttl_ms: 12 * 3_600_000,
+            session_ttl_ms: 12 * domain::HOUR_MS,
             sync: SyncConfig::default(),
             allow_loopback_channels: false,
             channel_timeouts: notify::Timeouts::default(),

@@ -154,7 +154,7 @@ pub fn bounded_interval(asked: Interval, range: &TimeRange) -> Result<Interval, 
         .find(|i| i.count_at_most(range) <= MAX_POINTS)
         .ok_or_else(|| {
             let years = (range.end.as_millisecond() - range.start.as_millisecond())
-                / (365 * 24 * 3_600_000);
+                / (365 * 24 * domain::HOUR_MS);
             format!("this range spans {years} years, too long to draw; pick a shorter range")
         })
 }

@@ -209,7 +209,7 @@ pub(crate) async fn backtest_value(
         i64::MAX / 2,
     )
     .await?;
-    let latest = all.iter().map(|b| b.hour + 3_600_000).max();
+    let latest = all.iter().map(|b| b.hour + domain::HOUR_MS).max();
     let to = to
         .or_else(|| latest.and_then(|ms| Timestamp::from_millisecond(ms).ok()))
         .unwrap_or_else(|| state.clock().now());

@@ -96,7 +96,7 @@ impl Refusal for AlertForm {
 
 /// Hours as a form shows them: whole hours without decimals.
 fn hours(ms: i64) -> String {
-    let h = ms as f64 / 3_600_000.0;
+    let h = ms as f64 / domain::HOUR_MS as f64;
     format!("{h}")
 }
 
@@ -328,7 +328,7 @@ fn stale_ms(hours: &str) -> Result<i64, WebError> {
             "stale after 1 to 2160 hours",
         ));
     }
-    Ok((h * 3_600_000.0) as i64)
+    Ok((h * domain::HOUR_MS as f64) as i64)
 }
 
 #[derive(Template)]

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
-use connector::{FetchError, FetchOptions, HttpError};
+use connector::{FetchError, HttpError};
 use domain::AccountSid;
 use jiff::Timestamp;
 use metric::accounts::{compose, prefix};
@@ -23,10 +23,9 @@ use crate::ledger::{RunLedger, SkippedAccount};
 use crate::plan::{Plan, Shape, Span, plan, plan_range};
 use crate::run::{
     Finished, SyncOptions, SyncReport, Syncer, count_fetch, merge_existing, task_result,
-    union_of_fields,
 };
 use crate::target::Target;
-use crate::window::{Acc, Evaluator, Fetched, WindowJob};
+use crate::window::{Acc, Fetched, WindowJob};
 
 /// How long a recorded listing of a connection's accounts is used before it is read again.
 const LISTING_FRESH_MS: i64 = HOUR_MS;
@@ -148,7 +147,15 @@ impl<S: Store> Syncer<S> {
                     &self.config,
                 ),
             };
-            let job = self.account_job(targets, first, spec.clone(), sid, plan.shape, now);
+            let job = self.window_job(
+                targets,
+                first,
+                spec.clone(),
+                plan.shape,
+                Some(sid.clone()),
+                false,
+                now,
+            );
             runs.push(AccountRun {
                 prefix: prefix(sid.as_str()),
                 sid: sid.clone(),
@@ -225,39 +232,6 @@ impl<S: Store> Syncer<S> {
             }
         }
         Ok(out)
-    }
-
-    fn account_job(
-        &self,
-        targets: &[Target],
-        first: &Target,
-        spec: Arc<RequestSpec>,
-        sid: &AccountSid,
-        shape: Shape,
-        now: Timestamp,
-    ) -> WindowJob {
-        WindowJob {
-            connector: self.connector.clone(),
-            credentials: first.credentials(),
-            spec,
-            evaluators: Arc::new(
-                targets
-                    .iter()
-                    .map(|t| Evaluator {
-                        name: t.metric.name.clone(),
-                        expression: t.expression.clone(),
-                    })
-                    .collect(),
-            ),
-            shape,
-            options: FetchOptions {
-                max_pages: self.config.max_pages,
-                account: Some(sid.clone()),
-            },
-            sync_time: now,
-            keep_raw: false,
-            read_fields: Arc::new(union_of_fields(targets)),
-        }
     }
 
     /// Fetches every account's windows, interleaved (each account's first window before any

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use connector::{Connector, FetchOptions};
+use domain::AccountSid;
 use jiff::Timestamp;
 use metric::FieldSet;
 use store::{
@@ -13,6 +14,7 @@ use store::{
     RunCounts, RunStatus, Store, SyncRunEnd, SyncRunId,
 };
 use tokio::task::JoinSet;
+use twilio_request::RequestSpec;
 
 use crate::config::{RawPagesSetting, SyncConfig};
 use crate::error::SyncError;
@@ -453,28 +455,9 @@ impl<S: Store> Syncer<S> {
         let Some(first) = targets.first() else {
             return (None, None);
         };
-        let job = WindowJob {
-            connector: self.connector.clone(),
-            credentials: first.credentials(),
-            spec: Arc::new(first.spec.clone()),
-            evaluators: Arc::new(
-                targets
-                    .iter()
-                    .map(|t| Evaluator {
-                        name: t.metric.name.clone(),
-                        expression: t.expression.clone(),
-                    })
-                    .collect(),
-            ),
-            shape: plan.shape,
-            options: FetchOptions {
-                max_pages: self.config.max_pages,
-                ..Default::default()
-            },
-            sync_time: now,
-            keep_raw: self.config.raw_pages == RawPagesSetting::On,
-            read_fields: Arc::new(union_of_fields(targets)),
-        };
+        let keep_raw = self.config.raw_pages == RawPagesSetting::On;
+        let spec = Arc::new(first.spec.clone());
+        let job = self.window_job(targets, first, spec, plan.shape, None, keep_raw, now);
         let parallel = self.window_parallelism();
         let mut queue: VecDeque<Span> = plan.windows.iter().copied().collect();
         let mut running: JoinSet<Fetched> = JoinSet::new();
@@ -661,6 +644,43 @@ impl<S> Syncer<S> {
             .parallel_windows
             .unwrap_or(self.connector.config().max_in_flight)
             .max(1)
+    }
+
+    /// The one fetch that serves `targets` (alike requests; `first` lends the credentials),
+    /// for all accounts or, with `account`, for one of them.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn window_job(
+        &self,
+        targets: &[Target],
+        first: &Target,
+        spec: Arc<RequestSpec>,
+        shape: Shape,
+        account: Option<AccountSid>,
+        keep_raw: bool,
+        now: Timestamp,
+    ) -> WindowJob {
+        WindowJob {
+            connector: self.connector.clone(),
+            credentials: first.credentials(),
+            spec,
+            evaluators: Arc::new(
+                targets
+                    .iter()
+                    .map(|t| Evaluator {
+                        name: t.metric.name.clone(),
+                        expression: t.expression.clone(),
+                    })
+                    .collect(),
+            ),
+            shape,
+            options: FetchOptions {
+                max_pages: self.config.max_pages,
+                account,
+            },
+            sync_time: now,
+            keep_raw,
+            read_fields: Arc::new(union_of_fields(targets)),
+        }
     }
 }
 

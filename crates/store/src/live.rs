@@ -981,14 +981,8 @@ fn check_live_hours(hours: &[LiveHour]) -> Result<()> {
                     b.dimension, b.hour_ms, hour.hour_ms
                 )));
             }
-            if ![b.sum, b.min, b.max, b.latest]
-                .iter()
-                .all(|v| v.is_finite())
-            {
-                return Err(bad(format!(
-                    "the bucket of dimension '{}' at {} holds a value that is not a finite number",
-                    b.dimension, b.hour_ms
-                )));
+            if let Some(reason) = b.not_finite() {
+                return Err(bad(reason));
             }
         }
     }

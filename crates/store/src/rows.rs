@@ -104,6 +104,20 @@ pub struct BucketRow {
 }
 
 impl BucketRow {
+    /// Why the bucket cannot be stored, if one of its values is not a finite number (SQLite
+    /// and PostgreSQL would disagree on NaN and infinities, and no sum or average survives one).
+    pub(crate) fn not_finite(&self) -> Option<String> {
+        let finite = [self.sum, self.min, self.max, self.latest]
+            .iter()
+            .all(|v| v.is_finite());
+        (!finite).then(|| {
+            format!(
+                "the bucket of dimension '{}' at {} holds a value that is not a finite number",
+                self.dimension, self.hour_ms
+            )
+        })
+    }
+
     /// Folds `other` (the same hour and dimension) in as the engine folds buckets and the daily
     /// rollups fold hours: sums and counts add, min and max widen, and the latest is the one
     /// with the greater `(latest_at_ms, latest)`.

@@ -200,14 +200,8 @@ pub(crate) fn check_window(
                 b.hour_ms, b.dimension
             )));
         }
-        if ![b.sum, b.min, b.max, b.latest]
-            .iter()
-            .all(|v| v.is_finite())
-        {
-            return Err(bad(format!(
-                "bucket at {} (dimension '{}') holds a value that is not a finite number",
-                b.hour_ms, b.dimension
-            )));
+        if let Some(reason) = b.not_finite() {
+            return Err(bad(reason));
         }
     }
     Ok(())

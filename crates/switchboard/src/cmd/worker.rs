@@ -60,6 +60,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             Arc::clone(&store),
             metrics_token,
             crate::COMMIT.to_owned(),
+            app::Clock::system(),
             stop.requested(),
         ))
     });

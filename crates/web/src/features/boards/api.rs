@@ -51,9 +51,14 @@ fn block_out(row: &store::BlockRow, result: &BlockResult) -> Value {
     match result {
         Err(e) => out["error"] = json!(e),
         Ok((_, data)) => {
-            out["range"] = span(&data.current);
-            out["previous"] = data.previous.as_ref().map(span).unwrap_or(Value::Null);
-            out["interval"] = json!(data.interval.name());
+            out["range"] = span(&data.window.current);
+            out["previous"] = data
+                .window
+                .previous
+                .as_ref()
+                .map(span)
+                .unwrap_or(Value::Null);
+            out["interval"] = json!(data.window.interval.name());
             let metrics: Vec<Value> = data
                 .metrics
                 .iter()

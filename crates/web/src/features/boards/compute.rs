@@ -71,14 +71,7 @@ pub struct MetricData {
 /// A block's numbers.
 #[derive(Debug, Clone)]
 pub struct BlockData {
-    pub range: NamedRange,
-    pub compare: CompareTo,
-    pub current: TimeRange,
-    pub previous: Option<TimeRange>,
-    pub interval: Interval,
-    /// The interval asked for, when it would have drawn more than [`MAX_POINTS`] and
-    /// [`BlockData::interval`] is a coarser one.
-    pub coarsened_from: Option<Interval>,
+    pub window: Window,
     pub starts: Vec<Timestamp>,
     pub metrics: Vec<MetricData>,
     /// A Progress block following a stored goal: the goal and how its current period goes.
@@ -132,12 +125,33 @@ pub struct Prefetched {
 pub struct Plan {
     pub kind: BlockKind,
     pub settings: BlockSettings,
+    pub window: Window,
+}
+
+/// The time a block shows: its range and comparison by name, the instants they cover at the
+/// moment of computing, and the interval it draws.
+#[derive(Debug, Clone)]
+pub struct Window {
     pub range: NamedRange,
     pub compare: CompareTo,
     pub current: TimeRange,
     pub previous: Option<TimeRange>,
     pub interval: Interval,
+    /// The interval asked for, when it would have drawn more than [`MAX_POINTS`] and
+    /// [`Window::interval`] is a coarser one.
     pub coarsened_from: Option<Interval>,
+}
+
+impl Window {
+    /// From the earliest to the latest instant the block reads: its current range and, when
+    /// it compares, the previous one.
+    pub fn hull(&self) -> (Timestamp, Timestamp) {
+        let (start, end) = (self.current.start, self.current.end);
+        match self.previous {
+            Some(prev) => (start.min(prev.start), end.max(prev.end)),
+            None => (start, end),
+        }
+    }
 }
 
 /// The most intervals one series of a block draws: a month of hours, two years of days. A page
@@ -186,12 +200,14 @@ pub fn plan(block: &BlockRow, frame: &Frame) -> Result<Plan, String> {
     Ok(Plan {
         kind,
         settings,
-        range,
-        compare,
-        current: resolved.current,
-        previous: resolved.previous,
-        interval,
-        coarsened_from: (interval != asked).then_some(asked),
+        window: Window {
+            range,
+            compare,
+            current: resolved.current,
+            previous: resolved.previous,
+            interval,
+            coarsened_from: (interval != asked).then_some(asked),
+        },
     })
 }
 
@@ -215,14 +231,12 @@ pub async fn prefetch(
     let mut asked: HashMap<MetricId, Vec<(TimeRange, Interval)>> = HashMap::new();
     for p in plans {
         for &id in &p.settings.metrics {
-            let mut lo = p.current.start.as_millisecond();
-            let mut hi = p.current.end.as_millisecond();
+            let (lo, hi) = p.window.hull();
+            let (lo, hi) = (lo.as_millisecond(), hi.as_millisecond());
             let queries = asked.entry(MetricId(id)).or_default();
-            queries.push((p.current, p.interval));
-            if let Some(prev) = p.previous {
-                lo = lo.min(prev.start.as_millisecond());
-                hi = hi.max(prev.end.as_millisecond());
-                queries.push((prev, p.interval));
+            queries.push((p.window.current, p.window.interval));
+            if let Some(prev) = p.window.previous {
+                queries.push((prev, p.window.interval));
             }
             let e = spans.entry(MetricId(id)).or_insert((lo, hi));
             e.0 = e.0.min(lo);
@@ -401,19 +415,13 @@ pub fn compute(plan: &Plan, pre: &Prefetched, zone: &TimeZone) -> Result<BlockDa
             continue;
         };
         // Only the hours of the current and previous ranges, cut by binary search.
-        let (lo, hi) = match plan.previous {
-            Some(prev) => (
-                plan.current.start.min(prev.start),
-                plan.current.end.max(prev.end),
-            ),
-            None => (plan.current.start, plan.current.end),
-        };
+        let (lo, hi) = plan.window.hull();
         let all = span.within(lo.as_millisecond(), hi.as_millisecond());
         let viewed = account_view(all, &plan.settings);
         let buckets: &[HourBucket] = &viewed;
         let q = Query {
-            range: plan.current,
-            interval: plan.interval,
+            range: plan.window.current,
+            interval: plan.window.interval,
             aggregation: info.aggregation,
             zone: zone.clone(),
             top: plan.settings.top.max(1),
@@ -428,6 +436,7 @@ pub fn compute(plan: &Plan, pre: &Prefetched, zone: &TimeZone) -> Result<BlockDa
             starts = result.series.iter().map(|p| p.start).collect();
         }
         let previous_total = plan
+            .window
             .previous
             .map(|r| {
                 let total = metric::aggregate::total(buckets, &r, info.aggregation);
@@ -435,7 +444,7 @@ pub fn compute(plan: &Plan, pre: &Prefetched, zone: &TimeZone) -> Result<BlockDa
             })
             .unwrap_or(None);
         let change = metric::change(result.total, previous_total, info.trend);
-        let previous_by_dim: HashMap<Option<String>, Option<f64>> = match plan.previous {
+        let previous_by_dim: HashMap<Option<String>, Option<f64>> = match plan.window.previous {
             Some(prev) if plan.kind == BlockKind::Table => {
                 let pq = Query {
                     range: prev,
@@ -500,7 +509,7 @@ pub fn compute(plan: &Plan, pre: &Prefetched, zone: &TimeZone) -> Result<BlockDa
                 dimension_series.push((dim_name(&s.dimension), values));
             }
         }
-        let previous_series = match plan.previous {
+        let previous_series = match plan.window.previous {
             Some(prev)
                 if matches!(plan.kind, BlockKind::Line | BlockKind::Bar)
                     && !wants_dimension_series =>
@@ -531,8 +540,8 @@ pub fn compute(plan: &Plan, pre: &Prefetched, zone: &TimeZone) -> Result<BlockDa
         }
         let provisional = app::realtime_settings::shows_provisional(
             info.provisional,
-            plan.current.start.as_millisecond(),
-            plan.current.end.as_millisecond(),
+            plan.window.current.start.as_millisecond(),
+            plan.window.current.end.as_millisecond(),
         );
         metrics.push(MetricData {
             provisional,
@@ -548,12 +557,7 @@ pub fn compute(plan: &Plan, pre: &Prefetched, zone: &TimeZone) -> Result<BlockDa
         });
     }
     Ok(BlockData {
-        range: plan.range,
-        compare: plan.compare,
-        current: plan.current,
-        previous: plan.previous,
-        interval: plan.interval,
-        coarsened_from: plan.coarsened_from,
+        window: plan.window.clone(),
         starts,
         metrics,
         goal: None,

@@ -298,7 +298,7 @@ async fn block_outliers(
     let judged = app::outliers::account_outliers(
         state.store().as_ref(),
         store::MetricId(metric),
-        &plan.range,
+        &plan.window.range,
         &frame.zone,
         frame.now.as_millisecond(),
     )
@@ -343,8 +343,8 @@ async fn block_band(
         metric: first.info.id,
         aggregation: first.info.aggregation,
         dimension: plan.settings.dimension.clone(),
-        range: plan.current,
-        interval: plan.interval,
+        range: plan.window.current,
+        interval: plan.window.interval,
         zone: frame.zone.clone(),
         sensitivity: seasonal::Sensitivity::Medium,
     };

@@ -66,7 +66,7 @@ fn partial_points(m: &MetricData) -> Vec<bool> {
 /// The first known instant of the first metric, when the block's range starts before it.
 fn data_from(data: &BlockData) -> Option<jiff::Timestamp> {
     let known = data.metrics.first()?.info.known?;
-    (known.start > data.current.start).then_some(known.start)
+    (known.start > data.window.current.start).then_some(known.start)
 }
 
 fn zone_name(zone: &TimeZone) -> &str {
@@ -186,6 +186,7 @@ pub fn body(
                 let value = shown(m.change.current, m.has_data, m);
                 let raw = m.change.current.map(|v| v.to_string()).unwrap_or_default();
                 let previous_known = data
+                    .window
                     .previous
                     .is_some_and(|r| metric::coverage::has_data(&r, m.info.known.as_ref()));
                 let previous = shown(m.change.previous, previous_known, m);
@@ -196,7 +197,7 @@ pub fn body(
                     esc(&raw),
                     esc(&value)
                 ));
-                if data.previous.is_some() {
+                if data.window.previous.is_some() {
                     out.push_str(&format!(
                         "<span class=\"change {}\" data-previous=\"{}\" title=\"previous: {}\">{}</span>",
                         verdict_class(m.change.verdict),
@@ -219,12 +220,12 @@ pub fn body(
         BlockKind::Line | BlockKind::Bar => {
             let series = time_series(data, settings);
             let earlier = comparison_series(data);
-            let label = data.compare.label().to_lowercase();
+            let label = data.window.compare.label().to_lowercase();
             let partial = partial_points(first);
             let (band, unusual) = band_points(data);
             let chart = TimeChart {
                 starts: &data.starts,
-                interval: data.interval,
+                interval: data.window.interval,
                 zone,
                 series: &series,
                 comparison: earlier.as_deref().map(|series| Comparison {
@@ -724,7 +725,7 @@ pub fn table_view(settings: &BlockSettings, data: &BlockData, zone: &TimeZone) -
             };
             view.header.push((label.to_owned(), false));
             view.header.push((m.info.name.clone(), true));
-            if data.previous.is_some() {
+            if data.window.previous.is_some() {
                 view.header.push(("Previous".to_owned(), true));
             }
             if rows.is_empty() && !m.has_data {
@@ -739,7 +740,7 @@ pub fn table_view(settings: &BlockSettings, data: &BlockData, zone: &TimeZone) -
                     },
                     number_cell(v, charts::format_full(v, &m.info.format)),
                 ];
-                if data.previous.is_some() {
+                if data.window.previous.is_some() {
                     row.push(number_cell(p, charts::format_full(p, &m.info.format)));
                 }
                 view.rows.push(row);
@@ -837,7 +838,7 @@ fn start_label(data: &BlockData, i: usize, zone: &TimeZone) -> String {
         return String::new();
     };
     let z = t.to_zoned(zone.clone());
-    match data.interval {
+    match data.window.interval {
         metric::Interval::Hour => z.strftime("%Y-%m-%d %H:00").to_string(),
         _ => z.strftime("%Y-%m-%d").to_string(),
     }
@@ -854,14 +855,18 @@ pub fn csv_rows(title: &str, data: &BlockData, zone: &TimeZone, out: &mut String
     let v = |x: Option<f64>| x.map(|x| x.to_string()).unwrap_or_default();
     for m in &data.metrics {
         for (i, start) in data.starts.iter().enumerate() {
-            let end = data.starts.get(i + 1).copied().unwrap_or(data.current.end);
+            let end = data
+                .starts
+                .get(i + 1)
+                .copied()
+                .unwrap_or(data.window.current.end);
             csv_line(
                 out,
                 &[
                     title,
                     &m.info.name,
                     "",
-                    &fmt_t((*start).max(data.current.start)),
+                    &fmt_t((*start).max(data.window.current.start)),
                     &fmt_t(end),
                     &v(m.series.get(i).copied().flatten()),
                 ],
@@ -874,8 +879,8 @@ pub fn csv_rows(title: &str, data: &BlockData, zone: &TimeZone, out: &mut String
                     title,
                     &m.info.name,
                     d,
-                    &fmt_t(data.current.start),
-                    &fmt_t(data.current.end),
+                    &fmt_t(data.window.current.start),
+                    &fmt_t(data.window.current.end),
                     &v(*value),
                 ],
             );
@@ -886,12 +891,12 @@ pub fn csv_rows(title: &str, data: &BlockData, zone: &TimeZone, out: &mut String
                 title,
                 &m.info.name,
                 "(total)",
-                &fmt_t(data.current.start),
-                &fmt_t(data.current.end),
+                &fmt_t(data.window.current.start),
+                &fmt_t(data.window.current.end),
                 &v(m.change.current),
             ],
         );
-        if let Some(p) = data.previous {
+        if let Some(p) = data.window.previous {
             csv_line(
                 out,
                 &[
@@ -965,16 +970,16 @@ pub fn range_caption(data: &BlockData, zone: &TimeZone) -> String {
             zone_name(zone)
         );
     }
-    let compare = match data.compare {
+    let compare = match data.window.compare {
         metric::CompareTo::None => String::new(),
         c => format!(" · vs {}", c.label().to_lowercase()),
     };
     // A range too long for its interval is drawn by a coarser one; say so rather than let a
     // reader take months for the days they asked for.
-    let coarsened = match data.coarsened_from {
+    let coarsened = match data.window.coarsened_from {
         Some(asked) => format!(
             " · by {} (too long to draw by {})",
-            data.interval.name(),
+            data.window.interval.name(),
             asked.name()
         ),
         None => String::new(),
@@ -996,7 +1001,7 @@ pub fn range_caption(data: &BlockData, zone: &TimeZone) -> String {
     };
     format!(
         "{}{compare}{coarsened}{band}{provisional} · {}",
-        data.range.label(),
+        data.window.range.label(),
         zone_name(zone)
     )
 }

@@ -82,7 +82,7 @@ pub fn board_svg(c: &Computed) -> String {
                         "<text class=\"big\" x=\"10\" y=\"{y0}\">{}</text>",
                         esc(&value)
                     ));
-                    if data.previous.is_some() {
+                    if data.window.previous.is_some() {
                         svg.push_str(&format!(
                             "<text class=\"muted\" x=\"10\" y=\"{}\">{} · {}</text>",
                             y0 + 16,

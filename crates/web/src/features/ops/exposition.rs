@@ -288,10 +288,17 @@ struct WorkerOps {
     store: Arc<AnyStore>,
     token: Option<Secret>,
     commit: String,
+    clock: app::Clock,
 }
 
 /// `/metrics` and `/healthz` for a process without the web app (`worker --metrics-addr`).
-pub fn worker_router(store: Arc<AnyStore>, token: Option<Secret>, commit: String) -> axum::Router {
+/// Its gauges of age read `clock`.
+pub fn worker_router(
+    store: Arc<AnyStore>,
+    token: Option<Secret>,
+    commit: String,
+    clock: app::Clock,
+) -> axum::Router {
     axum::Router::new()
         .route("/metrics", axum::routing::get(worker_metrics))
         .route("/healthz", axum::routing::get(|| async { "ok\n" }))
@@ -299,6 +306,7 @@ pub fn worker_router(store: Arc<AnyStore>, token: Option<Secret>, commit: String
             store,
             token,
             commit,
+            clock,
         })
 }
 
@@ -306,7 +314,7 @@ async fn worker_metrics(State(ops): State<WorkerOps>, headers: HeaderMap) -> Res
     if !authorized(&headers, ops.token.as_ref()) {
         return unauthorized();
     }
-    let now_ms = jiff::Timestamp::now().as_millisecond();
+    let now_ms = ops.clock.now_ms();
     respond(render(&ops.store, &ops.commit, None, now_ms).await)
 }
 
@@ -316,9 +324,10 @@ pub async fn serve_worker_ops(
     store: Arc<AnyStore>,
     token: Option<Secret>,
     commit: String,
+    clock: app::Clock,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, worker_router(store, token, commit))
+    axum::serve(listener, worker_router(store, token, commit, clock))
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -419,6 +419,10 @@ impl App {
         let now = self.clock.now_ms();
         people::create_token(self.accounts(), user_id, name, now).await
     }
+
+    pub async fn delete_own_token(&self, user_id: i64, token_id: i64) -> AppResult<()> {
+        people::delete_own_token(self.accounts(), user_id, token_id).await
+    }
 }
 
 impl App {
@@ -507,6 +511,15 @@ impl App {
 
     pub async fn delete_channel(&self, id: ChannelId) -> AppResult<()> {
         watching::delete_channel(&self.store, id).await
+    }
+
+    pub async fn send_channel_test(
+        &self,
+        id: ChannelId,
+        sender: &notify::Sender,
+    ) -> AppResult<watching::ChannelTest> {
+        let now = self.clock.now_ms();
+        watching::send_channel_test(&self.store, sender, id, now).await
     }
 }
 

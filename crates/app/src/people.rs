@@ -149,3 +149,17 @@ pub async fn create_token(
         .await?;
     Ok((token, info))
 }
+
+/// Deletes one of the user's own API tokens; a token that is not theirs is as missing as one
+/// that does not exist, so nobody learns which ids others hold.
+pub async fn delete_own_token(
+    accounts: &dyn Accounts,
+    user_id: i64,
+    token_id: i64,
+) -> AppResult<()> {
+    if accounts.delete_token(user_id, token_id).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound(format!("you have no token {token_id}")))
+    }
+}

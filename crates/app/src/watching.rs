@@ -422,6 +422,59 @@ pub async fn delete_channel(store: &AnyStore, id: ChannelId) -> AppResult<()> {
     gone(store.delete_channel(id).await?, "channel", id.0)
 }
 
+/// What a channel's test message came to.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ChannelTest {
+    pub delivery_id: i64,
+    pub sent: bool,
+    pub state: store::DeliveryState,
+    /// Why the attempt failed, in the channel's words.
+    pub error: Option<String>,
+}
+
+/// Sends a test message through the channel now, as one delivery like any other: one attempt
+/// within `sender`'s time bounds, and a failure stays in the channel's history to be retried.
+/// Other due deliveries are left to the evaluator.
+pub async fn send_channel_test(
+    store: &AnyStore,
+    sender: &notify::Sender,
+    id: ChannelId,
+    now_ms: i64,
+) -> AppResult<ChannelTest> {
+    let channel = store.channel(id).await?;
+    let message = notify::Message {
+        event: notify::EventKind::Test,
+        title: format!("Switchboard test message for {}", channel.name),
+        text: "This channel works: Switchboard can send alerts and scorecards through it.".into(),
+        html: None,
+        data: serde_json::json!({ "channel_id": id.0 }),
+        images: Vec::new(),
+    };
+    let message = serde_json::to_value(&message)
+        .map_err(|e| AppError::Internal(format!("the test message does not serialize: {e}")))?;
+    let queued = store
+        .create_delivery(
+            &store::NewDelivery {
+                channel_id: id,
+                source: store::DeliverySource::Test,
+                message,
+            },
+            now_ms,
+        )
+        .await?;
+    let backoff = notify::Backoff::default();
+    let outcome = notify::deliver_now(store, sender, backoff, queued.id, now_ms)
+        .await?
+        .ok_or_else(|| AppError::Internal("another process took the test message".into()))?;
+    let after = store.delivery(queued.id).await?;
+    Ok(ChannelTest {
+        delivery_id: queued.id.0,
+        sent: matches!(outcome, store::AttemptOutcome::Sent),
+        state: after.state,
+        error: after.last_error,
+    })
+}
+
 fn gone(deleted: bool, what: &str, id: i64) -> AppResult<()> {
     if deleted {
         Ok(())

@@ -127,8 +127,6 @@ pub async fn token_delete(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    if !state.accounts().delete_token(caller.user.id, id).await? {
-        return Err(WebError::NotFound(format!("you have no token {id}")).into());
-    }
+    state.app().delete_own_token(caller.user.id, id).await?;
     Ok(Json(json!({ "deleted": id })).into_response())
 }

@@ -541,8 +541,6 @@ pub async fn token_delete(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> PageResult {
-    if !state.accounts().delete_token(caller.user.id, id).await? {
-        return Err(WebError::NotFound(format!("you have no token {id}")).into());
-    }
+    state.app().delete_own_token(caller.user.id, id).await?;
     Ok(see_other("/account"))
 }

@@ -12,8 +12,8 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use store::{
-    AlertId, AlertRow, ChannelId, ChannelRow, DeliverySource, GoalId, GoalRow, NewDelivery,
-    ScorecardId, ScorecardRow, WatchStore,
+    AlertId, AlertRow, ChannelId, ChannelRow, DeliverySource, GoalId, GoalRow, ScorecardId,
+    ScorecardRow, WatchStore,
 };
 use watch::alert::AlertRule;
 use watch::{AlertSpec, ChannelConfig, GoalSpec, ScorecardSpec, Zone};
@@ -316,54 +316,21 @@ pub async fn channel_test(
     _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    let c = state.store().channel(ChannelId(id)).await?;
-    let outcome = send_test(&state, &c).await?;
+    let sender = test_sender(&state)?;
+    let outcome = state
+        .app()
+        .send_channel_test(ChannelId(id), &sender)
+        .await?;
     Ok(Json(outcome).into_response())
 }
 
-pub(crate) async fn send_test(state: &AppState, c: &ChannelRow) -> Result<Value, WebError> {
-    let now = state.clock().now_ms();
-    let message = notify::Message {
-        event: notify::EventKind::Test,
-        title: format!("Switchboard test message for {}", c.name),
-        text: "This channel works: Switchboard can send alerts and scorecards through it.".into(),
-        html: None,
-        data: json!({ "channel_id": c.id.0 }),
-        images: Vec::new(),
-    };
-    let d = state
-        .store()
-        .create_delivery(
-            &NewDelivery {
-                channel_id: c.id,
-                source: DeliverySource::Test,
-                message: serde_json::to_value(&message).unwrap_or_default(),
-            },
-            now,
-        )
-        .await?;
-    let sender = notify::Sender::new(notify::Policy {
+/// The sender a test message goes out through, under the web's channel settings.
+pub(crate) fn test_sender(state: &AppState) -> Result<notify::Sender, WebError> {
+    notify::Sender::new(notify::Policy {
         allow_loopback: state.config().allow_loopback_channels,
         timeouts: state.config().channel_timeouts,
     })
-    .map_err(|e| WebError::Internal(e.to_string()))?;
-    // This very delivery, within the sender's time bounds: other due ones are the evaluator's.
-    let outcome = notify::deliver_now(
-        state.store().as_ref(),
-        &sender,
-        notify::Backoff::default(),
-        d.id,
-        now,
-    )
-    .await?
-    .ok_or_else(|| WebError::Internal("another process took the test message".into()))?;
-    let after = state.store().delivery(d.id).await?;
-    Ok(json!({
-        "delivery_id": d.id.0,
-        "sent": matches!(outcome, store::AttemptOutcome::Sent),
-        "state": after.state,
-        "error": after.last_error,
-    }))
+    .map_err(|e| WebError::Internal(e.to_string()))
 }
 
 // ------------------------------------------------------------------ scorecards

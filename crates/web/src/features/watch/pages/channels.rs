@@ -237,8 +237,9 @@ pub async fn channel_test(
     Path(id): Path<i64>,
 ) -> PageResult {
     let c = state.store().channel(ChannelId(id)).await?;
-    let r = super::super::api::send_test(&state, &c).await?;
-    Ok(if r["sent"] == true {
+    let sender = super::super::api::test_sender(&state)?;
+    let r = state.app().send_channel_test(c.id, &sender).await?;
+    Ok(if r.sent {
         with_flash(
             "/channels",
             true,
@@ -251,7 +252,7 @@ pub async fn channel_test(
             &format!(
                 "The test through {} failed: {}",
                 c.name,
-                r["error"].as_str().unwrap_or("unknown error")
+                r.error.as_deref().unwrap_or("unknown error")
             ),
         )
     })

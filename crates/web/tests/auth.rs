@@ -370,3 +370,68 @@ async fn setup_link_used_eight_times_at_once_creates_one_admin() {
     assert_eq!(users.len(), 1, "{users:?}");
     assert_eq!(users[0].role, Role::Admin);
 }
+
+#[tokio::test]
+async fn a_token_of_someone_else_cannot_be_deleted_on_the_api_or_the_page() {
+    let app = spawn_app().await;
+    app.user("ada", Role::Admin).await;
+    app.user("bob", Role::Viewer).await;
+    let ada = app.login("ada").await;
+    let bob = app.login("bob").await;
+    app.token(&ada).await;
+    let users = app.state.accounts().list_users().await.unwrap();
+    let ada_id = users.iter().find(|u| u.name == "ada").unwrap().id;
+    let ada_tokens = app.state.accounts().list_tokens(ada_id).await.unwrap();
+    assert_eq!(ada_tokens.len(), 1);
+    let theirs = ada_tokens[0].id;
+
+    // Bob, even though he may delete tokens, has none with that id: both surfaces say so.
+    let api = app
+        .api_session(
+            axum::http::Method::DELETE,
+            &format!("/api/v1/tokens/{theirs}"),
+            &bob,
+            None,
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND, "{}", api.body);
+    let message = format!("you have no token {theirs}");
+    assert_eq!(api.json()["error"]["message"], message.as_str());
+    let page = app
+        .post_form(
+            &format!("/account/tokens/{theirs}/delete"),
+            Some(&bob),
+            &[("csrf", &bob.csrf)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.body.contains(&message), "{}", page.body);
+    assert_eq!(
+        app.state
+            .accounts()
+            .list_tokens(ada_id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Ada deletes her own.
+    let own = app
+        .api_session(
+            axum::http::Method::DELETE,
+            &format!("/api/v1/tokens/{theirs}"),
+            &ada,
+            None,
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    assert!(
+        app.state
+            .accounts()
+            .list_tokens(ada_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
